@@ -1,0 +1,10 @@
+"""Instruction-set simulation: run ELFs under Unicorn or QEMU with exact, natively collected counts."""
+from isa.errors import (BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError,
+                        RunTimeout, UnknownTarget, UnsupportedBackend)
+from isa.result import BlockCounts, RunResult
+from isa.run import run
+from isa.targets import TARGETS, Target, get_target, parse_targets
+
+__all__ = ["run", "RunResult", "BlockCounts", "Target", "TARGETS", "get_target", "parse_targets", "IsaError",
+           "BadElf", "EmulatorFault", "EmulatorNotFound", "InstructionBudgetExceeded", "RunTimeout",
+           "UnknownTarget", "UnsupportedBackend"]

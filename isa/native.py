@@ -1,0 +1,34 @@
+"""Builds the project's small native helpers (the Unicorn block counter, the QEMU TCG plugin) with the host
+C compiler, once per source version, into the cache."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from isa.errors import EmulatorNotFound
+from isa.paths import cache_dir
+
+NATIVE_SRC = Path(__file__).resolve().parent / "native"
+
+
+def build_shared(source_name: str, include_dirs: tuple[Path, ...] = ()) -> Path:
+    src = NATIVE_SRC / source_name
+    text = src.read_bytes()
+    key = hashlib.sha256(text + repr([str(p) for p in include_dirs]).encode()).hexdigest()[:16]
+    out = cache_dir() / "native" / f"{src.stem}-{key}.so"
+    if out.exists():
+        return out
+    cc = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
+    if cc is None:
+        raise EmulatorNotFound("no host C compiler to build the native counter: run `make setup` (installs build-essential)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(tmp), str(src)] + [f"-I{p}" for p in include_dirs]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise EmulatorNotFound(f"building {source_name} failed:\n{proc.stderr.strip()}")
+    os.replace(tmp, out)  # atomic: a half-written helper is never taken as built
+    return out

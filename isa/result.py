@@ -1,0 +1,35 @@
+"""What a run returns: outputs and exact per-basic-block execution counts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class BlockCounts:
+    """One row per distinct basic block (start address, size) the emulator executed."""
+    addr: np.ndarray  # uint64
+    size: np.ndarray  # uint32, bytes
+    insns: np.ndarray  # uint32, instructions in the block
+    count: np.ndarray  # uint64, executions
+
+    @property
+    def instructions(self) -> int:
+        return int(np.sum(self.insns.astype(np.uint64) * self.count))
+
+    @staticmethod
+    def empty() -> "BlockCounts":
+        return BlockCounts(np.zeros(0, np.uint64), np.zeros(0, np.uint32), np.zeros(0, np.uint32), np.zeros(0, np.uint64))
+
+
+@dataclass
+class RunResult:
+    target: str
+    backend: str
+    exit_code: int
+    stdout: bytes
+    instructions: int  # exact dynamic instruction count (0 when run without counting)
+    blocks: BlockCounts = field(default_factory=BlockCounts.empty)
+    wall_seconds: float = 0.0
+    counted: bool = True

@@ -1,0 +1,167 @@
+"""The one registry of targets.
+
+Every other package asks this module for a target's architecture, compiler triple, flags, memory map,
+emulator settings and timing model; nothing else hard-codes a triple, a ``-march`` or a QEMU machine.
+Adding a target is one entry here (plus kernels or startup code where the ISA family is new).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from isa.errors import UnknownTarget
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True)
+class MemoryRegion:
+    name: str
+    base: int
+    size: int
+    perms: str  # subset of "rwx"
+
+
+@dataclass(frozen=True)
+class UnicornSettings:
+    arch: str  # unicorn constant suffix: "ARM", "ARM64", "RISCV"
+    mode: tuple[str, ...]  # unicorn mode constant suffixes, or-ed together
+    cpu_model: str | None  # unicorn UC_CPU_* constant name, or None for the default
+
+
+@dataclass(frozen=True)
+class QemuSettings:
+    kind: str  # "user" (Linux user mode) or "system" (a board, semihosting)
+    binary: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    arch: str  # "arm" (Thumb-2 M-profile), "aarch64", "riscv32", "riscv64"
+    bits: int
+    cpu: str
+    extensions: tuple[str, ...]
+    has_fpu: bool
+    vlen: int | None  # RVV vector length in bits, None without RVV
+    # How the program talks to the outside world:
+    #   "semihosting": bare-metal Cortex-M, vector table at 0, BKPT 0xAB calls (SYS_WRITE0, SYS_EXIT_EXTENDED)
+    #   "linux": static Linux-style ELF, `write`/`exit`/`exit_group` system calls
+    io: str
+    platform: str  # folder of runtime_c/platform with the startup code and linker script
+    compiler: str  # "gcc" or "clang"
+    triple: str  # the GNU triple (gcc prefix) or the clang --target
+    arch_flags: tuple[str, ...]
+    kernel_family: str  # runtime_c/kernels/<family>/ preferred for this target
+    memory: tuple[MemoryRegion, ...]
+    unicorn: UnicornSettings | None
+    qemu: QemuSettings
+    timing_model: str
+    link_base: int = 0x10000
+    notes: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return (("unicorn",) if self.unicorn is not None else ()) + ("qemu",)
+
+    @property
+    def default_backend(self) -> str:
+        return self.backends[0]
+
+    @property
+    def stack_region(self) -> MemoryRegion:
+        return next(r for r in self.memory if r.name == "stack")
+
+
+_LINUX_STACK = MemoryRegion("stack", 0x7F000000, 8 * MiB, "rw")
+
+TARGETS: dict[str, Target] = {}
+
+
+def _register(t: Target) -> None:
+    TARGETS[t.name] = t
+
+
+_register(Target(
+    name="cortex-m4",
+    description="ARMv7E-M Thumb-2 + DSP, no FPU (FP32 runs in soft-float)",
+    arch="arm", bits=32, cpu="cortex-m4", extensions=("thumb2", "dsp"), has_fpu=False, vlen=None,
+    io="semihosting", platform="cortex-m",
+    compiler="gcc", triple="arm-none-eabi",
+    arch_flags=("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"),
+    kernel_family="scalar",
+    # The MPS2 AN386 board's map: 4 MiB SSRAM1 at 0 (code, data), 4 MiB SSRAM2/3 at 0x20000000 (stack).
+    memory=(MemoryRegion("code", 0x00000000, 4 * MiB, "rwx"),
+            MemoryRegion("stack", 0x20000000, 4 * MiB, "rw")),
+    unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M4"),
+    qemu=QemuSettings("system", "qemu-system-arm",
+                      ("-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+                       # semihosting output to stdout (without a chardev QEMU sends it to stderr)
+                       "-semihosting-config", "enable=on,target=native,chardev=ig0",
+                       "-chardev", "stdio,id=ig0,signal=off")),
+    timing_model="cortex-m4", link_base=0x0,
+))
+
+_register(Target(
+    name="rv32imc",
+    description="RV32IMC, no F (FP32 runs in soft-float)",
+    arch="riscv32", bits=32, cpu="rv32imc", extensions=("m", "c"), has_fpu=False, vlen=None,
+    io="linux", platform="linux-riscv",
+    compiler="gcc", triple="riscv64-unknown-elf",
+    arch_flags=("-march=rv32imc", "-mabi=ilp32"),
+    kernel_family="scalar",
+    memory=(MemoryRegion("image", 0x10000, 64 * MiB, "rwx"), _LINUX_STACK),
+    unicorn=UnicornSettings("RISCV", ("RISCV32",), "UC_CPU_RISCV32_BASE32"),
+    qemu=QemuSettings("user", "qemu-riscv32", ("-cpu", "rv32,f=false,d=false,a=false")),
+    timing_model="rv32imc",
+))
+
+_register(Target(
+    name="cortex-a55",
+    description="AArch64 ARMv8.2-A NEON + dot product (sdot)",
+    arch="aarch64", bits=64, cpu="cortex-a55", extensions=("neon", "dotprod"), has_fpu=True, vlen=None,
+    io="linux", platform="linux-aarch64",
+    compiler="gcc", triple="aarch64-linux-gnu",
+    arch_flags=("-mcpu=cortex-a55",),
+    kernel_family="scalar",
+    memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
+    # Unicorn's A53/A57/A72 models raise UDEF on sdot; its "max" model has it.
+    unicorn=UnicornSettings("ARM64", ("ARM",), "UC_CPU_ARM64_MAX"),
+    # QEMU 7.2 has no cortex-a55 model; "max" implements ARMv8.2 dotprod.
+    qemu=QemuSettings("user", "qemu-aarch64", ("-cpu", "max")),
+    timing_model="cortex-a55",
+))
+
+_register(Target(
+    name="rv64gcv",
+    description="RV64GC + RVV 1.0, VLEN 128 (QEMU only: Unicorn has no RVV)",
+    arch="riscv64", bits=64, cpu="rv64gcv", extensions=("m", "a", "f", "d", "c", "v"), has_fpu=True, vlen=128,
+    io="linux", platform="linux-riscv",
+    # gcc 12 in bookworm has no RVV intrinsics; clang-16 has the __riscv_ ones. lld needs -mno-relax.
+    compiler="clang", triple="riscv64-unknown-elf",
+    arch_flags=("-march=rv64gcv", "-mabi=lp64d", "-mno-relax"),
+    kernel_family="scalar",
+    memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
+    unicorn=None,
+    qemu=QemuSettings("user", "qemu-riscv64", ("-cpu", "rv64,v=true,vlen=128,elen=64,vext_spec=v1.0")),
+    timing_model="rv64gcv",
+))
+
+
+def get_target(name: str) -> Target:
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise UnknownTarget(
+            f"unknown target {name!r}: choose one of {', '.join(TARGETS)}") from None
+
+
+def parse_targets(spec: str) -> list[Target]:
+    """A comma-separated list of target names, as the CLI takes it."""
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise UnknownTarget(f"no target named in {spec!r}: choose from {', '.join(TARGETS)}")
+    return [get_target(n) for n in names]

@@ -1,0 +1,79 @@
+"""The IntGraph IR: tensors, constants and a topologically ordered list of nodes.
+
+One small IR carries both the captured FP32 model and its integer-only version; what makes a graph integer-only
+is that none of its ops is a float op (`validate(..., integer_only=True)` checks that). Op semantics are defined
+by quant/reference.py; attributes are JSON values, constant tensors are numpy arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DTYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}
+
+# op -> (is_float, input roles, required attributes)
+OPS: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {
+    # y = x @ w.T + b, optional relu. x [B, K] float32, w [N, K], b [N].
+    "fully_connected_f32": (True, ("x", "weight", "bias"), ("relu",)),
+    "relu_f32": (True, ("x",), ()),
+    # int8 x [B, K], int8 w [N, K] symmetric per output channel, int32 b [N],
+    # int32 multiplier [N] and shift [N]: y = clamp(requant(sum_k (x - x_zp) * w + b) + y_zp, act_min, act_max)
+    "fully_connected": (False, ("x", "weight", "bias", "multiplier", "shift"),
+                        ("x_zero_point", "y_zero_point", "act_min", "act_max")),
+    # int8 relu in the quantized domain: y = max(x, zero_point) (scale and zero point unchanged)
+    "relu": (False, ("x",), ("zero_point",)),
+}
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float | None = None  # quantization parameters of an activation tensor (None for float tensors)
+    zero_point: int | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype,
+                "scale": self.scale, "zero_point": self.zero_point}
+
+
+@dataclass
+class Node:
+    op: str
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    attrs: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"op": self.op, "name": self.name, "inputs": list(self.inputs), "outputs": list(self.outputs),
+                "attrs": self.attrs}
+
+
+@dataclass
+class Graph:
+    name: str
+    inputs: list[str]
+    outputs: list[str]
+    tensors: dict[str, TensorInfo]
+    constants: dict[str, np.ndarray]
+    nodes: list[Node]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def is_integer(self) -> bool:
+        return not any(OPS[n.op][0] for n in self.nodes if n.op in OPS)
+
+    def weight_bytes(self) -> int:
+        """Bytes of constant data (weights, biases, requantization parameters)."""
+        return int(sum(a.nbytes for a in self.constants.values()))
+
+    def macs(self) -> int:
+        """Multiply-accumulates of one inference (batch 1)."""
+        total = 0
+        for n in self.nodes:
+            if n.op in ("fully_connected", "fully_connected_f32"):
+                total += int(np.prod(self.constants[n.inputs[1]].shape))
+        return total

@@ -1,0 +1,74 @@
+"""The numpy reference interpreter: THE definition of each op's integer result.
+
+Every C kernel on every target must produce exactly these bytes. Formulas:
+
+fully_connected (int8):
+    acc[b, n] = bias[n] + sum_k (x[b, k] - x_zero_point) * w[n, k]            (exact, int32)
+    y[b, n]   = clamp(requantize(acc, multiplier[n], shift[n]) + y_zero_point, act_min, act_max)
+    with requantize as in quant/fixedpoint.py (TFLite / CMSIS-NN rounding).
+relu (int8): y = max(x, zero_point).
+fully_connected_f32 / relu_f32: float32 arithmetic (the FP32 baseline; not bit-exact across compilers).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from quant.errors import GraphError
+from quant.fixedpoint import requantize
+from quant.ir import DTYPES, Graph, Node
+
+
+def _fully_connected(node: Node, x: np.ndarray, w, b, mult, shift) -> np.ndarray:
+    a = node.attrs
+    acc = (x.astype(np.int64) - a["x_zero_point"]) @ w.astype(np.int64).T + b.astype(np.int64)
+    y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
+    return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
+
+
+def _fully_connected_f32(node: Node, x, w, b) -> np.ndarray:
+    y = x.astype(np.float32) @ w.T + b
+    return np.maximum(y, np.float32(0)) if node.attrs["relu"] else y.astype(np.float32)
+
+
+def _relu(node: Node, x) -> np.ndarray:
+    return np.maximum(x, np.int8(node.attrs["zero_point"])).astype(np.int8)
+
+
+def _relu_f32(node: Node, x) -> np.ndarray:
+    return np.maximum(x, np.float32(0))
+
+
+KERNELS = {"fully_connected": _fully_connected, "fully_connected_f32": _fully_connected_f32,
+           "relu": _relu, "relu_f32": _relu_f32}
+
+
+def run(graph: Graph, inputs: dict[str, np.ndarray], keep_all: bool = False) -> dict[str, np.ndarray]:
+    """Runs the graph; returns its outputs (or every tensor with keep_all, as calibration needs)."""
+    env: dict[str, np.ndarray] = dict(graph.constants)
+    for name in graph.inputs:
+        if name not in inputs:
+            raise GraphError(f"missing input {name!r} for graph {graph.name!r}")
+        t = graph.tensors[name]
+        arr = np.asarray(inputs[name])
+        if arr.dtype != np.dtype(DTYPES[t.dtype]) or arr.shape[1:] != t.shape[1:]:
+            raise GraphError(f"input {name!r} must be {t.dtype} [B, {', '.join(map(str, t.shape[1:]))}],"
+                             f" got {arr.dtype} {list(arr.shape)}")
+        env[name] = arr
+    for node in graph.nodes:
+        env[node.outputs[0]] = KERNELS[node.op](node, *[env[i] for i in node.inputs])
+    if keep_all:
+        return {k: v for k, v in env.items() if k not in graph.constants}
+    return {o: env[o] for o in graph.outputs}
+
+
+def quantize_input(graph: Graph, x: np.ndarray, name: str | None = None) -> np.ndarray:
+    """Host-side quantization of a float input with the graph input's scale and zero point."""
+    t = graph.tensors[name or graph.inputs[0]]
+    info = np.iinfo(DTYPES[t.dtype])
+    q = np.round(np.asarray(x, np.float64) / t.scale) + t.zero_point
+    return np.clip(q, info.min, info.max).astype(DTYPES[t.dtype])
+
+
+def dequantize_output(graph: Graph, y: np.ndarray, name: str | None = None) -> np.ndarray:
+    t = graph.tensors[name or graph.outputs[0]]
+    return ((y.astype(np.float64) - t.zero_point) * t.scale).astype(np.float32)

@@ -1,0 +1,10 @@
+/* Linux-style entry: the loader (QEMU user mode, or the Unicorn runner) sets sp. */
+  .section .text._start, "ax"
+  .global _start
+_start:
+  .option push
+  .option norelax
+  la gp, __global_pointer$
+  .option pop
+  call main
+  tail ig_sys_exit

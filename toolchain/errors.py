@@ -1,0 +1,13 @@
+"""Errors of the toolchain package; messages name the cause and the fix."""
+
+
+class ToolchainError(Exception):
+    pass
+
+
+class CompilerNotFound(ToolchainError):
+    pass
+
+
+class BuildFailed(ToolchainError):
+    pass
