@@ -43,3 +43,8 @@ class Program:
         if len(raw) != expected:
             raise CodegenError(f"program {self.name} wrote {len(raw)} output bytes, expected {expected}")
         return np.frombuffer(raw, self.output_dtype.newbyteorder("<")).reshape(self.samples, self.output_size)
+
+
+# Functions of the run harness and platform layer (runtime_c/platform, main.c): not part of the model's cost.
+HARNESS_FUNCTIONS = frozenset({"main", "_start", "Reset_Handler", "Fault_Handler", "ig_write_hex", "ig_write_str",
+                               "ig_sys_write", "ig_sys_exit", "semihost", "syscall3"})

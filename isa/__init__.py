@@ -2,9 +2,10 @@
 from isa.errors import (BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError,
                         RunTimeout, UnknownTarget, UnsupportedBackend)
 from isa.result import BlockCounts, RunResult
+from isa.run import check_backend as run_check_backend
 from isa.run import run
 from isa.targets import TARGETS, Target, get_target, parse_targets
 
-__all__ = ["run", "RunResult", "BlockCounts", "Target", "TARGETS", "get_target", "parse_targets", "IsaError",
+__all__ = ["run", "run_check_backend", "RunResult", "BlockCounts", "Target", "TARGETS", "get_target", "parse_targets", "IsaError",
            "BadElf", "EmulatorFault", "EmulatorNotFound", "InstructionBudgetExceeded", "RunTimeout",
            "UnknownTarget", "UnsupportedBackend"]

@@ -3,8 +3,8 @@
 A real multiplier M is stored as an int32 `multiplier` in [2^30, 2^31) and an exponent `shift` with
 M ~= multiplier * 2^(shift - 31); shift > 0 is a left shift. Applying it to an int32 accumulator x:
 
-    SaturatingRoundingDoublingHighMul(x * 2^max(shift,0), multiplier)   (round half away from zero)
-    then RoundingDivideByPOT(., max(-shift, 0))                          (round half away from zero)
+    SaturatingRoundingDoublingHighMul(x * 2^max(shift,0), multiplier)   (ties round upward: -1.5 -> -1)
+    then RoundingDivideByPOT(., max(-shift, 0))                          (ties round away from zero)
 
 runtime_c/include/ig_fixedpoint.h implements the same arithmetic in C; the two must agree bit for bit.
 """

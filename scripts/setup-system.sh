@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 deps="${INTGAP_DEPS_DIR:-$here/.deps}"
 
 packages=(
-  build-essential
+  build-essential python3 python3-venv
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross

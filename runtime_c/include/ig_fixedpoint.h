@@ -4,7 +4,7 @@
 #define IG_FIXEDPOINT_H
 #include <stdint.h>
 
-/* round(a * b / 2^31), ties away from zero, saturating the single overflow case. */
+/* round(a * b / 2^31) with TFLite's nudge (ties round upward), saturating the single overflow case. */
 static inline int32_t ig_srdhm(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
   int64_t ab = (int64_t)a * (int64_t)b;

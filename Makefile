@@ -1,0 +1,34 @@
+# Two commands on a fresh Debian 12 machine (root): `make demo` and `make test`. Each installs what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.intgap-installed
+TARGETS ?= cortex-m4,rv32imc,cortex-a55,rv64gcv
+
+.PHONY: setup system demo test bench-counting clean
+
+setup: system $(STAMP)
+	@$(PY) -m intgap.models
+
+system:
+	@bash scripts/setup-system.sh
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0   # first: the CPU build; see PLATFORM-FACTS.md
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/intgap bench --model mlp --targets $(TARGETS) --json out/demo.json
+
+test: setup
+	$(PY) -m pytest -q
+
+bench-counting: setup
+	$(PY) benchmarks/counting_speed.py
+
+clean:
+	rm -rf out .cache build

@@ -1,0 +1,110 @@
+"""Counting throughput of both emulator backends, with and without counting, on one ~20 M-instruction program
+per target (benchmarks/programs/work.c). Run: `make bench-counting` or
+`.venv/bin/python benchmarks/counting_speed.py [--targets ...] [--instructions 20e6]`.
+
+MIPS = exact instruction count / wall time of the run. Process start-up (QEMU loads its binary and, in system
+mode, a board) is measured on a near-empty program of the same target and reported beside the figures;
+`mips_net` subtracts it. Results: benchmarks/results/counting_speed.{json,md}."""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import isa  # noqa: E402
+from toolchain import build_elf  # noqa: E402
+
+PROGRAM = ROOT / "benchmarks" / "programs" / "work.c"
+OUT = ROOT / "benchmarks" / "results"
+
+
+def build(target, rounds: int, build_dir: Path) -> Path:
+    elf = build_dir / f"work-{target.name}-{rounds}.elf"
+    if not elf.exists():
+        build_elf([PROGRAM], target, elf, extra_cflags=(f"-DIG_ROUNDS={rounds}",))
+    return elf
+
+
+def best_of(fn, reps: int):
+    best = None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        r = fn()
+        dt = time.perf_counter() - t0
+        if best is None or dt < best[0]:
+            best = (dt, r)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--targets", default=",".join(isa.TARGETS))
+    ap.add_argument("--instructions", type=float, default=20e6)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    build_dir = ROOT / ".cache" / "bench-counting"
+    rows = []
+    for target in isa.parse_targets(args.targets):
+        probe = build(target, 10, build_dir)
+        per_round = isa.run(probe, target).instructions / 10.0
+        rounds = max(10, int(args.instructions / per_round))
+        elf = build(target, rounds, build_dir)
+        empty = build(target, 0, build_dir)
+        for backend in target.backends:
+            counted_t, counted = best_of(lambda: isa.run(elf, target, backend, count=True), args.reps)
+            plain_t, plain = best_of(lambda: isa.run(elf, target, backend, count=False), args.reps)
+            start_t, _ = best_of(lambda: isa.run(empty, target, backend, count=False), args.reps)
+            assert plain.stdout == counted.stdout, "counting changed the program's output"
+            n = counted.instructions
+            row = {"target": target.name, "backend": backend, "instructions": n,
+                   "seconds_counted": counted_t, "seconds_uncounted": plain_t, "seconds_startup": start_t,
+                   "mips_counted": n / counted_t / 1e6, "mips_uncounted": n / plain_t / 1e6,
+                   "mips_net_counted": n / max(counted_t - start_t, 1e-9) / 1e6,
+                   "mips_net_uncounted": n / max(plain_t - start_t, 1e-9) / 1e6}
+            row["counted_vs_uncounted"] = row["mips_counted"] / row["mips_uncounted"]
+            rows.append(row)
+            print(f"{target.name:11s} {backend:8s} {n/1e6:6.1f} M instr  counted {row['mips_counted']:7.1f} MIPS"
+                  f"  uncounted {row['mips_uncounted']:7.1f} MIPS  ratio {row['counted_vs_uncounted']:.2f}"
+                  f"  (start-up {start_t*1e3:.0f} ms; net {row['mips_net_counted']:.0f} / {row['mips_net_uncounted']:.0f})",
+                  flush=True)
+    meta = {"command": "make bench-counting", "python": platform.python_version(), "machine": platform.machine(),
+            "cpu": _cpu_name(), "cores": _cores(), "date": time.strftime("%Y-%m-%d"),
+            "note": "wall-clock best of %d runs on a shared 2-core machine; compare ratios within one run" % args.reps}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "counting_speed.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    lines = ["# Counting speed (million instructions per second)", "",
+             f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores), command `{meta['command']}`.",
+             meta["note"] + ". 'net' subtracts the start-up time of an empty program of the same target.", "",
+             "| target | backend | instructions | counted MIPS | uncounted MIPS | counted/uncounted | start-up ms |"
+             " net counted | net uncounted |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['target']} | {r['backend']} | {r['instructions']:,} | {r['mips_counted']:.1f} | "
+                     f"{r['mips_uncounted']:.1f} | {r['counted_vs_uncounted']:.2f} | {r['seconds_startup']*1e3:.0f} | "
+                     f"{r['mips_net_counted']:.0f} | {r['mips_net_uncounted']:.0f} |")
+    (OUT / "counting_speed.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {OUT / 'counting_speed.md'}")
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _cores() -> int:
+    return int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Models the driver knows by name, and loading a user's model from a path.
+
+`mlp` (the default): a 64-64-32-10 MLP classifier of scikit-learn's bundled handwritten-digits data (8x8 images,
+1,797 samples, real data that installs offline), trained once at set-up, deterministically, and cached.
+A path: a PyTorch state dict (`.pt`, loaded with weights_only=True) of an nn.Sequential of Linear/ReLU layers.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from intgap.errors import DriverError
+from isa.paths import cache_dir
+
+DIGITS_LAYERS = (64, 64, 32, 10)
+DIGITS_SEED = 0
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    module: nn.Module
+    in_features: int
+    calibration: np.ndarray  # float32 [N, in_features]
+    test_x: np.ndarray  # float32 [M, in_features]
+    test_y: np.ndarray | None  # class labels, when the model is a classifier with a test set
+    description: str
+
+
+def mlp(layers: tuple[int, ...]) -> nn.Sequential:
+    mods: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
+        mods.append(nn.Linear(a, b))
+        if i < len(layers) - 2:
+            mods.append(nn.ReLU())
+    return nn.Sequential(*mods)
+
+
+def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32)  # pixel intensities 0..16 -> 0..1
+    return train_test_split(x, d.target, test_size=0.2, random_state=DIGITS_SEED, stratify=d.target)
+
+
+def train_digits_mlp(epochs: int = 300) -> nn.Sequential:
+    x_tr, _, y_tr, _ = _digits_split()
+    torch.manual_seed(DIGITS_SEED)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same weights on every machine run
+    try:
+        model = mlp(DIGITS_LAYERS)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-4)
+        xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr).long()
+        for _ in range(epochs):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(model(xt), yt)
+            loss.backward()
+            opt.step()
+    finally:
+        torch.set_num_threads(threads)
+    return model.eval()
+
+
+def digits_model_path() -> Path:
+    return cache_dir() / "models" / "mlp-digits.npz"
+
+
+def load_digits_mlp() -> LoadedModel:
+    path = digits_model_path()
+    model = mlp(DIGITS_LAYERS)
+    if path.exists():
+        with np.load(path, allow_pickle=False) as npz:
+            model.load_state_dict({k: torch.from_numpy(npz[k]) for k in npz.files})
+    else:
+        model = train_digits_mlp()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **{k: v.detach().numpy() for k, v in model.state_dict().items()})
+        os.replace(tmp, path)
+        (path.with_suffix(".json")).write_text(json.dumps(
+            {"layers": DIGITS_LAYERS, "seed": DIGITS_SEED, "data": "sklearn.datasets.load_digits"}))
+    x_tr, x_te, _, y_te = _digits_split()
+    return LoadedModel("mlp", model.eval(), DIGITS_LAYERS[0], x_tr[:256], x_te, y_te,
+                       "MLP 64-64-32-10 on scikit-learn digits (8x8 handwritten digits)")
+
+
+def load_state_dict_mlp(path: Path) -> LoadedModel:
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DriverError(f"model file {path} does not exist: pass a model name (mlp) or a .pt state dict") from None
+    except Exception as e:  # torch raises many types for a corrupt or unsafe file
+        raise DriverError(f"{path} is not a loadable PyTorch state dict ({type(e).__name__}): "
+                          "save it with torch.save(model.state_dict(), path)") from None
+    if not isinstance(sd, dict):
+        raise DriverError(f"{path} holds a {type(sd).__name__}, not a state dict: save model.state_dict()")
+    idx = sorted({int(k.split(".")[0]) for k in sd if k.endswith(".weight") and k.split(".")[0].isdigit()})
+    if not idx:
+        raise DriverError(f"{path} is not the state dict of an nn.Sequential of Linear layers (keys like '0.weight')")
+    layers = [int(sd[f"{idx[0]}.weight"].shape[1])] + [int(sd[f"{i}.weight"].shape[0]) for i in idx]
+    model = mlp(tuple(layers))
+    # mlp() numbers its Linear layers 0, 2, 4...; map the file's indices onto them
+    remapped = {}
+    for j, i in enumerate(idx):
+        remapped[f"{2 * j}.weight"] = sd[f"{i}.weight"]
+        remapped[f"{2 * j}.bias"] = sd.get(f"{i}.bias", torch.zeros(layers[j + 1]))
+    try:
+        model.load_state_dict(remapped)
+    except RuntimeError as e:
+        raise DriverError(f"{path}: layer shapes do not chain ({e})") from None
+    rng = np.random.default_rng(0)
+    calib = rng.standard_normal((256, layers[0])).astype(np.float32)
+    test = rng.standard_normal((64, layers[0])).astype(np.float32)
+    return LoadedModel(path.stem, model.eval(), layers[0], calib, test, None,
+                       f"MLP {'-'.join(map(str, layers))} from {path.name} (calibrated on N(0,1) inputs)")
+
+
+def load_model(spec: str) -> LoadedModel:
+    if spec in ("mlp", "mlp-digits"):
+        return load_digits_mlp()
+    p = Path(spec)
+    if p.suffix in (".pt", ".pth") or p.exists():
+        return load_state_dict_mlp(p)
+    raise DriverError(f"unknown model {spec!r}: use 'mlp' (the bundled digits classifier) or a path to a .pt state dict")
+
+
+if __name__ == "__main__":  # `python -m intgap.models`: train and cache the default model (run by `make setup`)
+    m = load_digits_mlp()
+    print(f"default model ready: {m.description}, cached at {digits_model_path()}")
