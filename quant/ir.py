@@ -18,9 +18,16 @@ OPS: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {
     "fully_connected_f32": (True, ("x", "weight", "bias"), ("relu",)),
     "relu_f32": (True, ("x",), ()),
     # int8 x [B, K], int8 w [N, K] symmetric per output channel, int32 b [N],
+    # optional attribute weight_bits (8 default, or 4: w values in [-8, 7], stored unpacked in an int8 array;
+    # codegen packs them two per byte in the layout each kernel wants),
     # int32 multiplier [N] and shift [N]: y = clamp(requant(sum_k (x - x_zp) * w + b) + y_zp, act_min, act_max)
     "fully_connected": (False, ("x", "weight", "bias", "multiplier", "shift"),
                         ("x_zero_point", "y_zero_point", "act_min", "act_max")),
+    # Group-wise weights (int8 or int4) with integer per-group scale factors: for groups of `group_size` along K,
+    #   acc[b, n] = bias[n] + sum_g group_scale[n, g] * sum_{k in g} (x[b, k] - x_zero_point) * w[n, k]
+    # then requantized per output channel as above. group_scale int32 [N, K/group_size], values in [0, 2^15).
+    "fully_connected_grouped": (False, ("x", "weight", "bias", "group_scale", "multiplier", "shift"),
+                                ("x_zero_point", "y_zero_point", "act_min", "act_max", "group_size", "weight_bits")),
     # int8 relu in the quantized domain: y = max(x, zero_point) (scale and zero point unchanged)
     "relu": (False, ("x",), ("zero_point",)),
 }
@@ -74,6 +81,6 @@ class Graph:
         """Multiply-accumulates of one inference (batch 1)."""
         total = 0
         for n in self.nodes:
-            if n.op in ("fully_connected", "fully_connected_f32"):
+            if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped"):
                 total += int(np.prod(self.constants[n.inputs[1]].shape))
         return total

@@ -6,6 +6,9 @@ fully_connected (int8):
     acc[b, n] = bias[n] + sum_k (x[b, k] - x_zero_point) * w[n, k]            (exact, int32)
     y[b, n]   = clamp(requantize(acc, multiplier[n], shift[n]) + y_zero_point, act_min, act_max)
     with requantize as in quant/fixedpoint.py (TFLite / CMSIS-NN rounding).
+fully_connected_grouped (int8 x, int8/int4 w, integer per-group scale factors):
+    acc[b, n] = bias[n] + sum_g group_scale[n, g] * sum_{k in group g} (x[b, k] - x_zero_point) * w[n, k]
+    then requantized and clamped as fully_connected.
 relu (int8): y = max(x, zero_point).
 fully_connected_f32 / relu_f32: float32 arithmetic (the FP32 baseline; not bit-exact across compilers).
 """
@@ -25,6 +28,18 @@ def _fully_connected(node: Node, x: np.ndarray, w, b, mult, shift) -> np.ndarray
     return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
 
 
+def _fully_connected_grouped(node: Node, x: np.ndarray, w, b, group_scale, mult, shift) -> np.ndarray:
+    a = node.attrs
+    gs = a["group_size"]
+    bsz, k = x.shape
+    n = w.shape[0]
+    xc = (x.astype(np.int64) - a["x_zero_point"]).reshape(bsz, k // gs, gs)
+    acc_g = np.einsum("bgk,ngk->bng", xc, w.astype(np.int64).reshape(n, k // gs, gs))
+    acc = (acc_g * group_scale.astype(np.int64)[None]).sum(axis=2) + b.astype(np.int64)
+    y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
+    return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
+
+
 def _fully_connected_f32(node: Node, x, w, b) -> np.ndarray:
     y = x.astype(np.float32) @ w.T + b
     return np.maximum(y, np.float32(0)) if node.attrs["relu"] else y.astype(np.float32)
@@ -38,7 +53,7 @@ def _relu_f32(node: Node, x) -> np.ndarray:
     return np.maximum(x, np.float32(0))
 
 
-KERNELS = {"fully_connected": _fully_connected, "fully_connected_f32": _fully_connected_f32,
+KERNELS = {"fully_connected": _fully_connected, "fully_connected_grouped": _fully_connected_grouped, "fully_connected_f32": _fully_connected_f32,
            "relu": _relu, "relu_f32": _relu_f32}
 
 

@@ -74,7 +74,7 @@ def _check_node(g: Graph, n, fail) -> None:
     where = f"node {n.name!r} ({n.op})"
     ins = n.inputs
     out = g.tensors[n.outputs[0]]
-    if n.op in ("fully_connected", "fully_connected_f32"):
+    if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped"):
         xs, ws, bs = _shape(g, ins[0]), _shape(g, ins[1]), _shape(g, ins[2])
         if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
             fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
@@ -86,7 +86,9 @@ def _check_node(g: Graph, n, fail) -> None:
                 if _dtype(g, i) != "float32":
                     fail(f"{where}: {i!r} must be float32")
             return
-        want = {ins[0]: "int8", ins[1]: "int8", ins[2]: "int32", ins[3]: "int32", ins[4]: "int32"}
+        grouped = n.op == "fully_connected_grouped"
+        want = {i: "int32" for i in ins[2:]}
+        want.update({ins[0]: "int8", ins[1]: "int8"})
         for i, dt in want.items():
             if _dtype(g, i) != dt:
                 fail(f"{where}: {i!r} is {_dtype(g, i)}, must be {dt}")
@@ -95,19 +97,36 @@ def _check_node(g: Graph, n, fail) -> None:
         for i in ins[1:]:
             if i not in g.constants:
                 fail(f"{where}: {i!r} must be a constant")
-        for i in ins[3:]:
+        for i in ins[-2:]:
             if _shape(g, i) != (nout,):
                 fail(f"{where}: {i!r} must have shape ({nout},)")
-        mult = g.constants[ins[3]].astype(np.int64)
-        shift = g.constants[ins[4]].astype(np.int64)
+        mult = g.constants[ins[-2]].astype(np.int64)
+        shift = g.constants[ins[-1]].astype(np.int64)
         if np.any(mult < 0):
             fail(f"{where}: requantization multipliers must be non-negative int32")
         if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
             fail(f"{where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")
         w = g.constants[ins[1]]
-        if np.any(w == -128):
-            fail(f"{where}: symmetric int8 weights must lie in [-127, 127]")
-        bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + 2 * 255 * 127 * xs[1]
+        bits = n.attrs.get("weight_bits", 8)
+        if bits not in (4, 8):
+            fail(f"{where}: weight_bits must be 4 or 8, got {bits!r}")
+        lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+        if w.size and (w.min() < lo or w.max() > hi):
+            fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}], found [{w.min()}, {w.max()}]")
+        wmax = max(abs(lo), hi)
+        if grouped:
+            gs = n.attrs["group_size"]
+            if not isinstance(gs, int) or gs <= 0 or xs[1] % gs:
+                fail(f"{where}: group_size {gs!r} must be a positive divisor of K={xs[1]}")
+            gsc = g.constants.get(ins[3])
+            if gsc is None or gsc.shape != (nout, xs[1] // gs):
+                fail(f"{where}: group_scale must be a constant of shape ({nout}, {xs[1] // gs})")
+            if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
+                fail(f"{where}: group_scale values must lie in [0, 2^15)")
+            bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + \
+                int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * 2 * 255 * wmax * gs
+        else:
+            bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + 2 * 255 * wmax * xs[1]
         if bound > _ACC_LIMIT:
             fail(f"{where}: K={xs[1]} with these biases can overflow the int32 accumulator; split the layer")
         a = n.attrs

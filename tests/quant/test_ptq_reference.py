@@ -60,3 +60,25 @@ def test_relu_fused_and_last_layer_unclamped():
     hidden, last = q.nodes[0], q.nodes[-1]
     assert hidden.attrs["act_min"] == hidden.attrs["y_zero_point"]
     assert last.attrs["act_min"] == -128
+
+
+def test_grouped_fc_reference_hand_case():
+    """K=4 in two groups of 2, group scales 1 and 3: acc = b + 1*(x0 w0 + x1 w1) + 3*(x2 w2 + x3 w3)."""
+    from quant.ir import Graph, Node, TensorInfo
+    w = np.array([[1, -2, 3, 7], [-8, 0, 1, 1]], np.int8)
+    consts = {"w": w, "b": np.array([10, -4], np.int32), "gs": np.array([[1, 3], [2, 0]], np.int32),
+              "m": np.array([1 << 30, 1 << 30], np.int32), "s": np.array([0, 0], np.int32)}
+    tensors = {"x": TensorInfo("x", (1, 4), "int8", 1.0, 2), "y": TensorInfo("y", (1, 2), "int8", 1.0, 0)}
+    node = Node("fully_connected_grouped", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"],
+                {"x_zero_point": 2, "y_zero_point": 0, "act_min": -128, "act_max": 127, "group_size": 2,
+                 "weight_bits": 4})
+    g = Graph("g", ["x"], ["y"], tensors, consts, [node])
+    validate(g, integer_only=True)
+    x = np.array([[3, 4, 5, 6]], np.int8)  # minus zero point: 1, 2, 3, 4
+    acc0 = 10 + 1 * (1 * 1 + 2 * -2) + 3 * (3 * 3 + 4 * 7)  # = 118
+    acc1 = -4 + 2 * (1 * -8 + 2 * 0) + 0  # = -20
+    # multiplier 2^30 with shift 0 halves: 59, -10
+    assert R.run(g, {"x": x})["y"].tolist() == [[59, -10]]
+    g.constants["w"] = np.array([[1, -2, 3, 9], [-8, 0, 1, 1]], np.int8)
+    with pytest.raises(GraphError, match="4-bit weights"):
+        validate(g, integer_only=True)
