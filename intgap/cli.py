@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = Console()
+    # a fixed width when writing to a pipe or file, so the table's columns are never truncated
+    console = Console(width=None if sys.stdout.isatty() else 120)
     try:
         return args.func(args, console)
     except USER_ERRORS as e:

@@ -33,3 +33,4 @@ class RunResult:
     blocks: BlockCounts = field(default_factory=BlockCounts.empty)
     wall_seconds: float = 0.0
     counted: bool = True
+    stderr: bytes = b""

@@ -1,8 +1,10 @@
 /* Linux-style entry: the loader (QEMU user mode, or the Unicorn runner) sets sp. */
   .section .text._start, "ax"
   .global _start
+  .type _start, %function
 _start:
   mov x29, #0
   mov x30, #0
   bl main
   b ig_sys_exit
+  .size _start, .-_start

@@ -1,6 +1,7 @@
 /* Linux-style entry: the loader (QEMU user mode, or the Unicorn runner) sets sp. */
   .section .text._start, "ax"
   .global _start
+  .type _start, %function
 _start:
   .option push
   .option norelax
@@ -8,3 +9,4 @@ _start:
   .option pop
   call main
   tail ig_sys_exit
+  .size _start, .-_start

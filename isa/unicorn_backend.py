@@ -1,0 +1,825 @@
+"""The Unicorn backend: runs an ELF under Unicorn 2 with exact, natively collected basic-block counts.
+
+How a run goes
+--------------
+* Memory. For ``io="semihosting"`` (bare-metal Cortex-M) the target's ``memory`` regions are mapped as
+  they are on the board (MPS2 AN386: code at 0, stack at 0x20000000) and the program starts the way the
+  core comes out of reset: SP = word 0 of the vector table at address 0, PC = word 1 (Thumb bit set).
+  For ``io="linux"`` the pages covering each PT_LOAD segment are mapped with the segment's permissions
+  (zero-filled past the file bytes, as a Linux loader does) plus ``target.stack_region``; SP starts
+  256 bytes below the top of the stack region (16-byte aligned, on a zeroed argc/argv/envp/auxv block)
+  and PC at the ELF entry. Every segment must lie inside one of the target's memory regions.
+* Counting. ``isa/native/ig_block_counter.c`` is registered as a native ``UC_HOOK_BLOCK`` hook: per
+  executed block it bumps a counter in an open-addressing hash table keyed by (address, size) and adds
+  the block's instruction count (decoded once from the block's bytes) to an exact running total. No
+  Python runs per block or per instruction. ``RunResult.instructions`` is the sum over blocks of
+  instructions x executions, and is checked against the native running total.
+* Instruction budget. The native hook stops the emulator as soon as the running total passes
+  ``max_instructions``; the check is made when a block starts, so it has basic-block granularity (the
+  block that crosses the budget is counted whole). ``count=False`` runs without the hook, so no
+  budget is enforced then; the wall-clock limit still is.
+* I/O. A Python ``UC_HOOK_INTR`` hook runs only at exceptions (system calls, semihosting calls, faults):
+    - linux (AArch64 ``svc #0``: x8 = number, x0.. = arguments; RISC-V ``ecall``: a7, a0..):
+      ``write`` (64) to fd 1 (collected as ``stdout``) or fd 2 (collected separately, set as the
+      attribute ``stderr`` of the result), ``exit`` (93) and ``exit_group`` (94) with status
+      ``arg0 & 0xff``. Anything else is an EmulatorFault naming the call.
+    - semihosting (``bkpt 0xab``, r0 = operation, r1 = argument), with QEMU 7.2's arm-compat-semi
+      semantics so outputs and exit codes are the same under both emulators:
+      SYS_WRITEC (0x03) and SYS_WRITE0 (0x04) write to the console (collected as ``stdout``);
+      SYS_OPEN (0x01) of ``":tt"`` gives a handle (mode < 4: stdin, < 8: stdout, else stderr; handles
+      count from 1 as QEMU allocates them) and SYS_CLOSE (0x02) releases it; SYS_WRITE (0x05) writes to
+      such a handle (stdout handles to ``stdout``, stderr handles to ``stderr``) and returns 0. QEMU 7.2
+      pre-opens no handle in Arm-compatible mode, so a SYS_WRITE to a handle that was never opened is
+      an EmulatorFault here (QEMU would drop the bytes silently). SYS_EXIT (0x18): status 0 if
+      r1 == ADP_Stopped_ApplicationExit (0x20026), else 1. SYS_EXIT_EXTENDED (0x20): r1 points at
+      [reason, subcode]; status ``subcode & 0xff`` if reason is 0x20026, else 1. Other operations are
+      an EmulatorFault naming the operation. Execution resumes after the ``bkpt`` (2 bytes).
+* Faults. Invalid memory accesses, illegal instructions, fetches from unmapped memory and unexpected
+  exceptions raise EmulatorFault with the PC, ``symbol+offset`` and the disassembled instruction (and the
+  data address of a memory fault; for a fetch, the return address's symbol, since the PC has none).
+  Two Unicorn 2.1.4 quirks are corrected for: on RISC-V an interrupt hook sees PC = faulting PC + 4
+  (whatever the instruction's length); in Thumb code a store that faults leaves the PC at the start of
+  its translation block, so the stores of the block last entered are retried one by one from the
+  faulting register state to find the one that faults at the same address.
+* Wall-clock limit. ``timeout_s`` is passed to ``uc_emu_start``; RunTimeout if it expired.
+  ``RunResult.wall_seconds`` is the time spent inside ``uc_emu_start`` (translation included).
+* Thumb IT blocks. An instruction inside an IT block whose condition fails is executed as a no-op and
+  counted (it is part of its block, as QEMU counts it too). Unicorn's own per-instruction hook
+  (UC_HOOK_CODE) skips such instructions, so it undercounts Thumb code that has IT blocks.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from isa.elf import ElfImage, check_target, load_elf
+from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, RunTimeout, \
+    UnsupportedBackend
+from isa.result import BlockCounts, RunResult
+from isa.targets import Target
+
+try:
+    import unicorn as _uc
+    from unicorn import arm64_const as _a64
+    from unicorn import arm_const as _arm
+    from unicorn import riscv_const as _rv
+    from unicorn.unicorn_py3 import unicorn as _ucore
+except ImportError:  # pragma: no cover - the package is a dependency
+    _uc = None
+
+UINT64_MAX = (1 << 64) - 1
+# Slots the native block table starts with; it doubles whenever it is half full.
+INITIAL_TABLE_CAPACITY = 4096
+
+# ---------------------------------------------------------------------------------------------------------------
+# Architecture tables (keyed by Target.arch; nothing here knows target names)
+# ---------------------------------------------------------------------------------------------------------------
+
+# arch codes of ig_block_counter.c
+_NATIVE_ARCH = {"arm": 0, "aarch64": 1, "riscv32": 2, "riscv64": 2}
+
+LINUX_SYSCALL_NAMES = {
+    17: "getcwd", 25: "fcntl", 29: "ioctl", 48: "faccessat", 56: "openat", 57: "close", 62: "lseek",
+    63: "read", 64: "write", 65: "readv", 66: "writev", 78: "readlinkat", 79: "newfstatat", 80: "fstat",
+    93: "exit", 94: "exit_group", 96: "set_tid_address", 98: "futex", 99: "set_robust_list",
+    101: "nanosleep", 113: "clock_gettime", 124: "sched_yield", 129: "kill", 131: "tgkill",
+    134: "rt_sigaction", 135: "rt_sigprocmask", 160: "uname", 169: "gettimeofday", 172: "getpid",
+    174: "getuid", 178: "gettid", 214: "brk", 215: "munmap", 222: "mmap", 226: "mprotect",
+    261: "prlimit64", 278: "getrandom", 403: "clock_gettime64",
+}
+SYS_WRITE_LINUX, SYS_EXIT_LINUX, SYS_EXIT_GROUP_LINUX = 64, 93, 94
+
+SEMIHOSTING_NAMES = {
+    0x01: "SYS_OPEN", 0x02: "SYS_CLOSE", 0x03: "SYS_WRITEC", 0x04: "SYS_WRITE0", 0x05: "SYS_WRITE",
+    0x06: "SYS_READ", 0x07: "SYS_READC", 0x08: "SYS_ISERROR", 0x09: "SYS_ISTTY", 0x0A: "SYS_SEEK",
+    0x0C: "SYS_FLEN", 0x0D: "SYS_TMPNAM", 0x0E: "SYS_REMOVE", 0x0F: "SYS_RENAME", 0x10: "SYS_CLOCK",
+    0x11: "SYS_TIME", 0x12: "SYS_SYSTEM", 0x13: "SYS_ERRNO", 0x15: "SYS_GET_CMDLINE", 0x16: "SYS_HEAPINFO",
+    0x18: "SYS_EXIT", 0x19: "SYS_SYNCCACHE", 0x20: "SYS_EXIT_EXTENDED", 0x30: "SYS_ELAPSED",
+    0x31: "SYS_TICKFREQ",
+}
+ADP_STOPPED_APPLICATION_EXIT = 0x20026
+SEMIHOSTING_BKPT = 0xBEAB  # Thumb "bkpt 0xab"
+
+# M-profile System Control Space. Unicorn maps nothing there; start-up code of a core with an FPU must set
+# CPACR.CP10/CP11 (QEMU's M-profile cores trap FP instructions until it does), so CPACR is modelled as a
+# plain register. Any other SCS register is an EmulatorFault rather than a silently ignored write.
+SCS_BASE, SCS_SIZE = 0xE000E000, 0x1000
+SCS_CPACR = 0xE000ED88
+
+# QEMU exception numbers (target/arm/cpu.h of Unicorn's QEMU 5.0) as Unicorn passes them to UC_HOOK_INTR
+_ARM_EXCEPTIONS = {1: "UDEF", 2: "SWI", 3: "PREFETCH_ABORT", 4: "DATA_ABORT", 5: "IRQ", 6: "FIQ", 7: "BKPT",
+                   8: "EXCEPTION_EXIT", 9: "KERNEL_TRAP", 11: "HVC", 12: "HYP_TRAP", 13: "SMC", 14: "VIRQ",
+                   15: "VFIQ", 16: "SEMIHOST", 17: "NOCP", 18: "INVSTATE", 19: "STKOF", 20: "LAZYFP",
+                   21: "LSERR", 22: "UNALIGNED"}
+_ARM_EXCP_UDEF, _ARM_EXCP_SWI, _ARM_EXCP_BKPT = 1, 2, 7
+_RISCV_EXCEPTIONS = {0: "instruction address misaligned", 1: "instruction access fault", 2: "illegal instruction",
+                     3: "breakpoint", 4: "load address misaligned", 5: "load access fault",
+                     6: "store address misaligned", 7: "store access fault", 8: "ecall", 9: "ecall",
+                     11: "ecall", 12: "instruction page fault", 13: "load page fault", 15: "store page fault"}
+_RISCV_ECALLS = (8, 9, 11)  # from U, S and M mode: Unicorn passes the cause before the privilege remap
+_RISCV_ILLEGAL = 2
+# On RISC-V the PC Unicorn shows an interrupt hook is the faulting PC + 4 (PLATFORM-FACTS), for 2-byte
+# instructions too; for ecall that is exactly where execution must resume.
+_RISCV_HOOK_PC_OFFSET = 4
+
+
+@dataclass(frozen=True)
+class _Regs:
+    pc: int
+    sp: int
+    lr: int
+    args: tuple[int, ...]
+    number: int | None  # system call number register (linux)
+
+
+def _regs(arch: str) -> _Regs:
+    if arch == "arm":
+        return _Regs(_arm.UC_ARM_REG_PC, _arm.UC_ARM_REG_SP, _arm.UC_ARM_REG_LR,
+                     tuple(getattr(_arm, f"UC_ARM_REG_R{i}") for i in range(6)), _arm.UC_ARM_REG_R7)  # EABI: r7
+    if arch == "aarch64":
+        return _Regs(_a64.UC_ARM64_REG_PC, _a64.UC_ARM64_REG_SP, _a64.UC_ARM64_REG_X30,
+                     tuple(getattr(_a64, f"UC_ARM64_REG_X{i}") for i in range(6)), _a64.UC_ARM64_REG_X8)
+    if arch.startswith("riscv"):
+        return _Regs(_rv.UC_RISCV_REG_PC, _rv.UC_RISCV_REG_SP, _rv.UC_RISCV_REG_RA,
+                     tuple(getattr(_rv, f"UC_RISCV_REG_A{i}") for i in range(6)), _rv.UC_RISCV_REG_A7)
+    raise UnsupportedBackend(f"the Unicorn backend has no register map for architecture {arch!r}")
+
+
+def _const(name: str, modules) -> int:
+    for m in modules:
+        if hasattr(m, name):
+            return getattr(m, name)
+    raise UnsupportedBackend(f"this Unicorn ({_uc.__version__}) has no constant {name}: "
+                             f"fix the target's unicorn settings in isa/targets.py")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The native block counter
+# ---------------------------------------------------------------------------------------------------------------
+
+_native_lock = threading.Lock()
+_native_lib: ctypes.CDLL | None = None
+
+_NATIVE_ERRORS = {1: "out of memory growing the block table",
+                  2: "the block's bytes could not be read back from guest memory",
+                  3: "the block's bytes are not a whole number of instructions"}
+
+
+def native_counter_lib() -> ctypes.CDLL:
+    """The compiled ig_block_counter.c (built once per source version into the cache)."""
+    global _native_lib
+    with _native_lock:
+        if _native_lib is None:
+            from isa.native import build_shared
+            lib = ctypes.CDLL(str(build_shared("ig_block_counter.c")))
+            u64, u32, i32, vp = ctypes.c_uint64, ctypes.c_uint32, ctypes.c_int32, ctypes.c_void_p
+            lib.ig_bc_new.restype = vp
+            lib.ig_bc_new.argtypes = (i32, u64, vp, vp, u64)
+            lib.ig_bc_free.restype = None
+            lib.ig_bc_free.argtypes = (vp,)
+            for name, rt in (("ig_bc_used", u64), ("ig_bc_total", u64), ("ig_bc_budget_hit", i32),
+                             ("ig_bc_error", i32), ("ig_bc_error_addr", u64), ("ig_bc_capacity", u64),
+                             ("ig_bc_last_addr", u64), ("ig_bc_last_size", u64)):
+                getattr(lib, name).restype = rt
+                getattr(lib, name).argtypes = (vp,)
+            lib.ig_bc_export.restype = u64
+            lib.ig_bc_export.argtypes = (vp, vp, vp, vp, vp, u64)
+            lib.ig_bc_count_insns.restype = ctypes.c_int64
+            lib.ig_bc_count_insns.argtypes = (i32, ctypes.c_char_p, u64)
+            _native_lib = lib
+        return _native_lib
+
+
+class _NativeCounter:
+    """Owns one ig_counter and its registration as a UC_HOOK_BLOCK hook of one Unicorn instance."""
+
+    def __init__(self, mu, arch: str, budget: int | None):
+        self.lib = native_counter_lib()
+        self.mu = mu
+        uclib = _ucore.uclib
+        mem_read = ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p).value
+        emu_stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
+        limit = UINT64_MAX if budget is None else max(0, min(int(budget), UINT64_MAX))
+        self.ctx = self.lib.ig_bc_new(_NATIVE_ARCH[arch], limit, mem_read, emu_stop, INITIAL_TABLE_CAPACITY)
+        if not self.ctx:
+            raise MemoryError("cannot allocate the native block counter")
+        self.handle = _ucore.uc_hook_h()
+        fn = ctypes.cast(self.lib.ig_bc_hook, ctypes.c_void_p)
+        status = uclib.uc_hook_add(mu._uch, ctypes.byref(self.handle), _uc.UC_HOOK_BLOCK, fn,
+                                   ctypes.c_void_p(self.ctx), ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if status != _uc.UC_ERR_OK:
+            self.free()
+            raise EmulatorNotFound(f"Unicorn refused the native block hook ({_uc.UcError(status)}): "
+                                   f"reinstall unicorn=={_uc.__version__}")
+
+    @property
+    def total(self) -> int:
+        return int(self.lib.ig_bc_total(self.ctx))
+
+    @property
+    def budget_hit(self) -> bool:
+        return bool(self.lib.ig_bc_budget_hit(self.ctx))
+
+    @property
+    def error(self) -> tuple[int, int]:
+        return int(self.lib.ig_bc_error(self.ctx)), int(self.lib.ig_bc_error_addr(self.ctx))
+
+    @property
+    def last_block(self) -> tuple[int, int]:
+        """(address, size) of the block entered most recently: the one a fault happened in."""
+        return int(self.lib.ig_bc_last_addr(self.ctx)), int(self.lib.ig_bc_last_size(self.ctx))
+
+    def remove_hook(self) -> None:
+        if self.handle is not None:
+            _ucore.uclib.uc_hook_del(self.mu._uch, self.handle)
+            self.handle = None
+
+    def export(self) -> BlockCounts:
+        n = int(self.lib.ig_bc_used(self.ctx))
+        addr = np.zeros(n, np.uint64)
+        size = np.zeros(n, np.uint32)
+        insns = np.zeros(n, np.uint32)
+        count = np.zeros(n, np.uint64)
+        got = self.lib.ig_bc_export(self.ctx, addr.ctypes.data, size.ctypes.data, insns.ctypes.data,
+                                    count.ctypes.data, n)
+        assert got == n
+        order = np.lexsort((size, addr))
+        return BlockCounts(addr[order], size[order], insns[order], count[order])
+
+    def free(self) -> None:
+        if self.ctx:
+            self.lib.ig_bc_free(self.ctx)
+            self.ctx = None
+
+
+def native_instruction_count(arch: str, code: bytes) -> int:
+    """How the native hook counts the instructions of a block's bytes (-1: the lengths do not tile it)."""
+    return int(native_counter_lib().ig_bc_count_insns(_NATIVE_ARCH[arch], code, len(code)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Disassembly for fault messages
+# ---------------------------------------------------------------------------------------------------------------
+
+def _capstone(target: Target):
+    import capstone as cs
+    if target.arch == "arm":
+        mode = cs.CS_MODE_THUMB
+        if target.unicorn is not None and "MCLASS" in target.unicorn.mode:
+            mode |= cs.CS_MODE_MCLASS
+        return cs.Cs(cs.CS_ARCH_ARM, mode)
+    if target.arch == "aarch64":
+        return cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
+    if target.arch.startswith("riscv"):
+        bits = cs.CS_MODE_RISCV64 if target.arch == "riscv64" else cs.CS_MODE_RISCV32
+        return cs.Cs(cs.CS_ARCH_RISCV, bits | cs.CS_MODE_RISCVC)
+    raise UnsupportedBackend(f"no disassembler mode for architecture {target.arch!r}")
+
+
+def disassemble_one(target: Target, code: bytes, addr: int) -> str:
+    """The first instruction of `code` as text, or its raw bytes if it does not decode."""
+    if not code:
+        return "(no code mapped at this address)"
+    try:
+        for insn in _capstone(target).disasm(code, addr, 1):
+            return f"{insn.mnemonic} {insn.op_str}".strip() + f" ({insn.bytes.hex(' ')})"
+    except Exception:  # capstone errors are not worth hiding the fault behind
+        pass
+    from isa.elf import instruction_lengths
+    n = instruction_lengths(target.arch, code)[0] if code else 0
+    return f"undecodable instruction ({code[:n].hex(' ')})"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------------------------
+
+_PROT = {1: "UC_PROT_EXEC", 2: "UC_PROT_WRITE", 4: "UC_PROT_READ"}  # ELF PF_* -> Unicorn
+_MEM_ERRORS = {  # uc_err name -> fault kind
+    "UC_ERR_READ_UNMAPPED": "invalid memory read",
+    "UC_ERR_WRITE_UNMAPPED": "invalid memory write",
+    "UC_ERR_FETCH_UNMAPPED": "fetch from unmapped memory",
+    "UC_ERR_READ_PROT": "read from protected memory",
+    "UC_ERR_WRITE_PROT": "write to read-only memory",
+    "UC_ERR_FETCH_PROT": "fetch from non-executable memory",
+    "UC_ERR_READ_UNALIGNED": "unaligned memory read",
+    "UC_ERR_WRITE_UNALIGNED": "unaligned memory write",
+    "UC_ERR_FETCH_UNALIGNED": "unaligned instruction fetch",
+    "UC_ERR_INSN_INVALID": "invalid instruction",
+    "UC_ERR_EXCEPTION": "unhandled exception",
+}
+_ACCESS_NAMES = {"UC_MEM_READ_UNMAPPED": "read", "UC_MEM_WRITE_UNMAPPED": "write",
+                 "UC_MEM_FETCH_UNMAPPED": "fetch", "UC_MEM_READ_PROT": "read", "UC_MEM_WRITE_PROT": "write",
+                 "UC_MEM_FETCH_PROT": "fetch"}
+
+
+def _perm_bits(flags: int) -> int:
+    out = 0
+    for bit, name in _PROT.items():
+        if flags & bit:
+            out |= getattr(_uc, name)
+    return out
+
+
+def _perm_text(perms: str) -> int:
+    out = 0
+    for ch, name in (("r", "UC_PROT_READ"), ("w", "UC_PROT_WRITE"), ("x", "UC_PROT_EXEC")):
+        if ch in perms:
+            out |= getattr(_uc, name)
+    return out
+
+
+@dataclass
+class _Session:
+    target: Target
+    img: ElfImage
+    mu: object
+    regs: _Regs
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    exit_code: int | None = None
+    error: Exception | None = None
+    mem_fault: tuple[str, int, int] | None = None  # access, address, size
+    handles: dict[int, str] = field(default_factory=dict)  # semihosting handle -> stdin/stdout/stderr
+    cpacr: int = 0  # the M-profile CPACR (see SCS_CPACR)
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+    def reg(self, r: int) -> int:
+        return self.mu.reg_read(r)
+
+    def arg(self, i: int) -> int:
+        return self.mu.reg_read(self.regs.args[i])
+
+    def read(self, addr: int, size: int, what: str, pc: int) -> bytes:
+        try:
+            return bytes(self.mu.mem_read(addr, size))
+        except _uc.UcError:
+            raise self.fault("invalid system call argument", pc,
+                             f"{what} at 0x{addr:x} ({size} bytes) is not in mapped memory")
+
+    def code_at(self, pc: int) -> bytes:
+        for n in (4, 2):
+            try:
+                return bytes(self.mu.mem_read(pc, n))
+            except _uc.UcError:
+                continue
+        return b""
+
+    def fault(self, kind: str, pc: int | None, detail: str, *, with_insn: bool = True) -> EmulatorFault:
+        where = self.img.describe(pc) if pc is not None else ""
+        parts = []
+        if with_insn and pc is not None:
+            parts.append(disassemble_one(self.target, self.code_at(pc), pc))
+        if detail:
+            parts.append(detail)
+        return EmulatorFault(kind, pc, where, "; ".join(parts))
+
+    def stop(self, error: Exception) -> None:
+        if self.error is None:
+            self.error = error
+        self.mu.emu_stop()
+
+    def finish(self, status: int) -> None:
+        self.exit_code = status & 0xFF
+        self.mu.emu_stop()
+
+    # -- exceptions ---------------------------------------------------------------------------------------------
+    def on_interrupt(self, mu, intno: int, _user) -> None:
+        if self.exit_code is not None or self.error is not None:
+            return
+        try:
+            arch = self.target.arch
+            if arch == "arm":
+                self._arm_exception(intno)
+            elif arch == "aarch64":
+                self._aarch64_exception(intno)
+            else:
+                self._riscv_exception(intno)
+        except EmulatorFault as e:  # kept and raised after emu_start returns
+            self.stop(e)
+
+    def _arm_exception(self, intno: int) -> None:
+        pc = self.reg(self.regs.pc)
+        if intno == _ARM_EXCP_BKPT and self.target.io == "semihosting":
+            insn = self.code_at(pc)[:2]
+            if insn == SEMIHOSTING_BKPT.to_bytes(2, "little"):
+                self._semihosting(pc)
+                return
+            raise self.fault("breakpoint", pc, "a bkpt that is not a semihosting call (bkpt 0xab)")
+        if intno == _ARM_EXCP_UDEF:
+            raise self.fault("invalid instruction", pc, "")
+        if intno == _ARM_EXCP_SWI:
+            pc_insn = pc - 2  # PC is after the (Thumb) svc
+            if self.target.io == "linux":
+                self._linux_syscall(pc_insn)
+                return
+            raise self.fault("unsupported system call", pc_insn,
+                             "svc on a target that talks through semihosting (bkpt 0xab)")
+        name = _ARM_EXCEPTIONS.get(intno, "unknown")
+        raise self.fault("unexpected exception", pc, f"exception {intno} ({name})")
+
+    def _aarch64_exception(self, intno: int) -> None:
+        pc = self.reg(self.regs.pc)
+        if intno == _ARM_EXCP_SWI and self.target.io == "linux":
+            self._linux_syscall(pc - 4)  # PC is after the svc
+            return
+        if intno == _ARM_EXCP_UDEF:
+            raise self.fault("invalid instruction", pc, "")
+        name = _ARM_EXCEPTIONS.get(intno, "unknown")
+        raise self.fault("unexpected exception", pc, f"exception {intno} ({name})")
+
+    def _riscv_exception(self, intno: int) -> None:
+        pc = self.reg(self.regs.pc) - _RISCV_HOOK_PC_OFFSET
+        if intno in _RISCV_ECALLS and self.target.io == "linux":
+            self._linux_syscall(pc)  # execution resumes at the PC Unicorn already shows (ecall + 4)
+            return
+        if intno == _RISCV_ILLEGAL:
+            raise self.fault("invalid instruction", pc, "")
+        name = _RISCV_EXCEPTIONS.get(intno, "unknown")
+        raise self.fault("unexpected exception", pc, f"exception cause {intno} ({name})")
+
+    # -- Linux system calls -------------------------------------------------------------------------------------
+    def _linux_syscall(self, pc: int) -> None:
+        nr = self.reg(self.regs.number)
+        if nr == SYS_WRITE_LINUX:
+            fd, buf, n = self.arg(0), self.arg(1), self.arg(2)
+            if fd not in (1, 2):
+                raise self.fault("unsupported system call", pc,
+                                 f"write to file descriptor {fd}: only 1 (stdout) and 2 (stderr) are supported",
+                                 with_insn=False)
+            data = self.read(buf, n, "write buffer", pc) if n else b""
+            (self.stdout if fd == 1 else self.stderr).extend(data)
+            self.mu.reg_write(self.regs.args[0], n)
+            return
+        if nr in (SYS_EXIT_LINUX, SYS_EXIT_GROUP_LINUX):
+            self.finish(self.arg(0))
+            return
+        name = LINUX_SYSCALL_NAMES.get(nr)
+        label = f"system call {nr}" + (f" ({name})" if name else "")
+        raise self.fault("unsupported system call", pc,
+                         f"{label}: the Unicorn runner implements only write (64), exit (93) and "
+                         f"exit_group (94); use the platform's ig_sys_write / ig_sys_exit", with_insn=False)
+
+    # -- Arm semihosting ----------------------------------------------------------------------------------------
+    def _semihosting(self, pc: int) -> None:
+        op, arg = self.arg(0), self.arg(1)
+        r0 = self.regs.args[0]
+
+        def word(addr: int, what: str) -> int:
+            return int.from_bytes(self.read(addr, 4, what, pc), "little")
+
+        if op == 0x03:  # SYS_WRITEC: r1 points at the character
+            self.stdout.extend(self.read(arg, 1, "SYS_WRITEC character", pc))
+        elif op == 0x04:  # SYS_WRITE0: r1 points at a NUL-terminated string
+            self.stdout.extend(self._c_string(arg, pc, "SYS_WRITE0 string"))
+        elif op == 0x05:  # SYS_WRITE: r1 -> [handle, buffer, length]; returns the bytes NOT written
+            handle, buf, n = word(arg, "SYS_WRITE block"), word(arg + 4, "SYS_WRITE block"), \
+                word(arg + 8, "SYS_WRITE block")
+            stream = self.handles.get(handle)
+            if stream not in ("stdout", "stderr"):
+                opened = ", ".join(f"{h}={s}" for h, s in sorted(self.handles.items())) or "none"
+                raise self.fault("unsupported semihosting call", pc,
+                                 f"SYS_WRITE to handle {handle}, which is not an open output handle (open: "
+                                 f"{opened}); open one with SYS_OPEN(\":tt\", mode 4 for stdout, 8 for stderr)"
+                                 f" as QEMU 7.2 pre-opens none, or write with SYS_WRITE0",
+                                 with_insn=False)
+            data = self.read(buf, n, "SYS_WRITE buffer", pc) if n else b""
+            (self.stdout if stream == "stdout" else self.stderr).extend(data)
+            self.mu.reg_write(r0, 0)
+        elif op == 0x01:  # SYS_OPEN: r1 -> [name, mode, name length]
+            name_ptr, mode = word(arg, "SYS_OPEN block"), word(arg + 4, "SYS_OPEN block")
+            name = self._c_string(name_ptr, pc, "SYS_OPEN file name")
+            if name != b":tt" or mode >= 12:
+                raise self.fault("unsupported semihosting call", pc,
+                                 f"SYS_OPEN of {name.decode('latin-1')!r} (mode {mode}): only the console "
+                                 f"\":tt\" can be opened", with_insn=False)
+            handle = 1
+            while handle in self.handles:  # QEMU allocates the lowest free handle from 1
+                handle += 1
+            self.handles[handle] = "stdin" if mode < 4 else "stdout" if mode < 8 else "stderr"
+            self.mu.reg_write(r0, handle)
+        elif op == 0x02:  # SYS_CLOSE: r1 -> [handle]
+            handle = word(arg, "SYS_CLOSE block")
+            if handle in self.handles:
+                del self.handles[handle]
+                self.mu.reg_write(r0, 0)
+            else:
+                self.mu.reg_write(r0, 0xFFFFFFFF)
+        elif op == 0x18:  # SYS_EXIT: r1 is the reason itself on 32-bit Arm
+            self.finish(0 if arg == ADP_STOPPED_APPLICATION_EXIT else 1)
+            return
+        elif op == 0x20:  # SYS_EXIT_EXTENDED: r1 -> [reason, subcode]
+            reason, subcode = word(arg, "SYS_EXIT_EXTENDED block"), word(arg + 4, "SYS_EXIT_EXTENDED block")
+            self.finish(subcode if reason == ADP_STOPPED_APPLICATION_EXIT else 1)
+            return
+        else:
+            name = SEMIHOSTING_NAMES.get(op, "unknown operation")
+            raise self.fault("unsupported semihosting call", pc,
+                             f"operation 0x{op:02x} ({name}): the Unicorn runner implements SYS_OPEN(\":tt\"), "
+                             f"SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE, SYS_EXIT and SYS_EXIT_EXTENDED",
+                             with_insn=False)
+        self.mu.reg_write(self.regs.pc, (pc + 2) | 1)  # resume after the bkpt, in Thumb state
+
+    def _c_string(self, addr: int, pc: int, what: str, limit: int = 1 << 20) -> bytes:
+        out = bytearray()
+        while len(out) < limit:
+            try:
+                chunk = bytes(self.mu.mem_read(addr + len(out), 64))
+            except _uc.UcError:  # near the end of a region: go byte by byte
+                chunk = self.read(addr + len(out), 1, what, pc)
+            end = chunk.find(b"\0")
+            if end >= 0:
+                out.extend(chunk[:end])
+                return bytes(out)
+            out.extend(chunk)
+        raise self.fault("invalid system call argument", pc, f"{what} at 0x{addr:x} has no NUL in {limit} bytes",
+                         with_insn=False)
+
+    # -- M-profile System Control Space (an MMIO stub, called only when the program touches it) ------------------
+    def on_scs_read(self, mu, offset: int, size: int, _user) -> int:
+        if SCS_BASE + offset == SCS_CPACR and size == 4:
+            return self.cpacr
+        self._scs_unsupported("read", offset, size)
+        return 0
+
+    def on_scs_write(self, mu, offset: int, size: int, value: int, _user) -> None:
+        if SCS_BASE + offset == SCS_CPACR and size == 4:
+            self.cpacr = value & 0x00F00000  # only CP10/CP11 exist
+            return
+        self._scs_unsupported("write", offset, size)
+
+    def _scs_unsupported(self, access: str, offset: int, size: int) -> None:
+        pc = self.reg(self.regs.pc)
+        self.stop(self.fault("unsupported system register", pc,
+                             f"{access} of {size} bytes at 0x{SCS_BASE + offset:x} in the System Control Space:"
+                             f" the Unicorn backend models only CPACR (0x{SCS_CPACR:x}); the pc is the start of"
+                             f" the basic block (Unicorn does not sync it for device accesses)", with_insn=False))
+
+    def on_mem_invalid(self, mu, access: int, address: int, size: int, value: int, _user) -> bool:
+        if self.mem_fault is None:
+            name = next((n for n in _ACCESS_NAMES if getattr(_uc, n) == access), "")
+            self.mem_fault = (_ACCESS_NAMES.get(name, "access"), address, size)
+        return False  # not handled: Unicorn stops with the matching error
+
+
+def _new_uc(target: Target):
+    s = target.unicorn
+    if s is None:
+        raise UnsupportedBackend(f"backend unicorn cannot run target {target.name} ({target.description}): "
+                                 f"use --backend qemu")
+    if _uc is None:
+        raise EmulatorNotFound("the unicorn Python package is not installed: run `make setup`")
+    arch = _const(f"UC_ARCH_{s.arch}", (_uc,))
+    mode = 0
+    for m in s.mode:
+        mode |= _const(f"UC_MODE_{m}", (_uc,))
+    mu = _uc.Uc(arch, mode)
+    if s.cpu_model:
+        mu.ctl_set_cpu_model(_const(s.cpu_model, (_arm, _a64, _rv)))
+    return mu
+
+
+def _is_m_profile(target: Target) -> bool:
+    return target.arch == "arm" and target.unicorn is not None and "MCLASS" in target.unicorn.mode
+
+
+def _regions_of(target: Target, addr: int, size: int) -> bool:
+    return any(r.base <= addr and addr + size <= r.base + r.size for r in target.memory)
+
+
+def _check_fits(img: ElfImage, target: Target) -> None:
+    for s in img.segments:
+        if s.memsz and not _regions_of(target, s.vaddr, s.memsz):
+            regions = ", ".join(f"{r.name} 0x{r.base:x}+{r.size // 1024} KiB" for r in target.memory)
+            raise BadElf(f"{img.path.name}: the segment at 0x{s.vaddr:x} ({s.memsz} bytes) does not fit the memory"
+                         f" map of target {target.name} ({regions}): the program is too large for the target, or"
+                         f" was linked for another one")
+
+
+def _setup_semihosting(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
+    for r in target.memory:
+        mu.mem_map(r.base, r.size, _perm_text(r.perms))
+    for s in img.segments:
+        if s.data:
+            mu.mem_write(s.vaddr, s.data)
+    try:
+        vectors = bytes(mu.mem_read(0, 8))
+    except _uc.UcError:
+        raise BadElf(f"{img.path.name}: no memory at address 0 for the vector table of target {target.name}") from None
+    sp, pc = int.from_bytes(vectors[:4], "little"), int.from_bytes(vectors[4:], "little")
+    if not pc & 1 or not any(s.vaddr <= pc & ~1 < s.vaddr + s.memsz for s in img.segments):
+        raise BadElf(f"{img.path.name}: the reset vector (word 1 at address 0) is 0x{pc:x}, not a Thumb address in"
+                     f" the program: build it with the {target.platform} start-up code (vector table at 0)")
+    mu.reg_write(regs.sp, sp)
+    return pc | 1
+
+
+def _setup_linux(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
+    page = mu.ctl_get_page_size()
+    perms: dict[int, int] = {}  # page -> union of permissions of the segments on it
+    for s in img.segments:
+        if not s.memsz:
+            continue
+        first, last = s.vaddr // page, (s.vaddr + s.memsz - 1) // page
+        for p in range(first, last + 1):
+            perms[p] = perms.get(p, 0) | _perm_bits(s.flags)
+    stack = target.stack_region
+    pages = sorted(perms)
+    i = 0
+    while i < len(pages):  # map runs of consecutive pages with the same permissions
+        j = i
+        while j + 1 < len(pages) and pages[j + 1] == pages[j] + 1 and perms[pages[j + 1]] == perms[pages[i]]:
+            j += 1
+        base, size = pages[i] * page, (pages[j] - pages[i] + 1) * page
+        if base < stack.base + stack.size and stack.base < base + size:
+            raise BadElf(f"{img.path.name}: a segment overlaps the stack region of target {target.name}"
+                         f" (0x{stack.base:x}+0x{stack.size:x}): relink it with the target's linker script")
+        mu.mem_map(base, size, perms[pages[i]])
+        i = j + 1
+    for s in img.segments:
+        if s.data:
+            mu.mem_write(s.vaddr, s.data)  # uc_mem_write ignores page permissions
+    mu.mem_map(stack.base, stack.size, _perm_text(stack.perms))
+    # argc = 0, argv = {NULL}, envp = {NULL}, auxv = {AT_NULL}: zeros, as mapped
+    sp = (stack.base + stack.size - 256) & ~0xF
+    mu.reg_write(regs.sp, sp)
+    if target.arch == "aarch64":
+        # CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap
+        cpacr = mu.reg_read(_a64.UC_ARM64_REG_CPACR_EL1)
+        mu.reg_write(_a64.UC_ARM64_REG_CPACR_EL1, cpacr | (3 << 20))
+    elif target.arch.startswith("riscv") and target.has_fpu:
+        # mstatus.FS = Initial (0b01): float instructions do not trap (left Off without an FPU)
+        mstatus = mu.reg_read(_rv.UC_RISCV_REG_MSTATUS)
+        mu.reg_write(_rv.UC_RISCV_REG_MSTATUS, mstatus | (1 << 13))
+    return img.entry
+
+
+def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, timeout_s: float,
+                count: bool = True, instrument: Callable[[object], None] | None = None) -> RunResult:
+    """Runs `elf` on `target` under Unicorn to its exit. See the module documentation for the details.
+
+    `instrument`, for tests and tools, is called with the `unicorn.Uc` once memory and registers are set up
+    and the runner's hooks are in place, just before the emulation starts (e.g. to add a reference hook)."""
+    mu = _new_uc(target)  # refuses a target Unicorn cannot run before anything else
+    img = load_elf(elf)
+    check_target(img, target)
+    _check_fits(img, target)
+    regs = _regs(target.arch)
+    if target.io == "semihosting":
+        begin = _setup_semihosting(mu, img, target, regs)
+    elif target.io == "linux":
+        begin = _setup_linux(mu, img, target, regs)
+    else:
+        raise UnsupportedBackend(f"the Unicorn backend does not know the I/O convention {target.io!r}"
+                                 f" of target {target.name}")
+    session = _Session(target, img, mu, regs)
+    if _is_m_profile(target) and not any(r.base < SCS_BASE + SCS_SIZE and SCS_BASE < r.base + r.size
+                                         for r in target.memory):
+        mu.mmio_map(SCS_BASE, SCS_SIZE, session.on_scs_read, None, session.on_scs_write, None)
+    mu.hook_add(_uc.UC_HOOK_INTR, session.on_interrupt)
+    mu.hook_add(_uc.UC_HOOK_MEM_INVALID, session.on_mem_invalid)
+    counter = _NativeCounter(mu, target.arch, max_instructions) if count else None
+    if instrument is not None:
+        instrument(mu)
+    # PCs are even (Thumb bit stripped), 4-aligned or 2-aligned: an odd `until` is never reached
+    until = (1 << target.bits) - 1
+    timeout_us = max(1, int(round(timeout_s * 1e6))) if timeout_s and timeout_s > 0 else 0
+    try:
+        uc_error = None
+        t0 = time.perf_counter()
+        try:
+            mu.emu_start(begin, until, timeout=timeout_us, count=0)
+        except _uc.UcError as e:
+            uc_error = e
+        wall = time.perf_counter() - t0
+        return _conclude(session, counter, uc_error, wall, max_instructions, timeout_s,
+                         timed_out=bool(timeout_us) and bool(mu.query(_uc.UC_QUERY_TIMEOUT)))
+    finally:
+        if counter is not None:
+            counter.free()
+
+
+def _conclude(session: _Session, counter: _NativeCounter | None, uc_error, wall: float,
+              max_instructions: int | None, timeout_s: float, *, timed_out: bool) -> RunResult:
+    mu, img, target = session.mu, session.img, session.target
+    pc = mu.reg_read(session.regs.pc)
+    executed = f"after {counter.total:,} instructions" if counter is not None else "uncounted"
+
+    if counter is not None:
+        code, addr = counter.error
+        if code:
+            raise EmulatorFault("uncountable block", addr, img.describe(addr),
+                                f"{_NATIVE_ERRORS.get(code, f'native counter error {code}')}: "
+                                f"instruction counts would not be exact")
+        if counter.budget_hit:
+            raise InstructionBudgetExceeded(
+                f"program on {target.name} ran past the instruction budget of {max_instructions:,} instructions"
+                f" (stopped at pc=0x{pc:x} in {img.describe(pc)}, {executed}; the budget is checked at"
+                f" basic-block granularity): raise it with --max-instructions, or look for an endless loop there")
+    if session.error is not None:
+        raise session.error
+    if uc_error is not None:
+        raise _memory_or_insn_fault(session, counter, uc_error, pc)
+    if session.exit_code is not None:
+        blocks = counter.export() if counter is not None else BlockCounts.empty()
+        instructions = blocks.instructions if counter is not None else 0
+        if counter is not None and instructions != counter.total:
+            raise EmulatorFault("inconsistent count", None, "",
+                                f"the block table sums to {instructions} instructions but the running total"
+                                f" is {counter.total}: report this as a bug of isa/native/ig_block_counter.c")
+        # stderr: fd 2 / semihosting stderr handles, kept apart from stdout
+        return RunResult(target=target.name, backend="unicorn", exit_code=session.exit_code,
+                         stdout=bytes(session.stdout), instructions=instructions, blocks=blocks,
+                         wall_seconds=wall, counted=counter is not None, stderr=bytes(session.stderr))
+    if timed_out:
+        raise RunTimeout(f"program on {target.name} did not exit within {timeout_s:g} s (stopped at pc=0x{pc:x}"
+                         f" in {img.describe(pc)}, {executed}): raise the limit with --timeout, or look for an"
+                         f" endless loop there")
+    raise session.fault("stopped without exiting", pc,
+                        f"the emulator stopped ({executed}) but the program never called exit: a halt"
+                        f" (wfi/wfe) or a stop at an unexpected point")
+
+
+def _memory_or_insn_fault(session: _Session, counter: _NativeCounter | None, err, pc: int) -> EmulatorFault:
+    name = next((n for n in _MEM_ERRORS if getattr(_uc, n, None) == err.errno), None)
+    kind = _MEM_ERRORS.get(name, f"emulator error ({err})")
+    detail = []
+    if session.mem_fault is not None:
+        access, address, size = session.mem_fault
+        if access == "fetch":
+            detail.append(f"no executable code at 0x{address:x}")
+        else:
+            detail.append(f"{access} of {size} bytes at address 0x{address:x}")
+            stack = _stack_of(session.target)
+            if stack is not None and stack.base - 64 * 1024 <= address < stack.base:
+                detail.append(f"just below the stack region 0x{stack.base:x}..0x{stack.base + stack.size:x}: a stack"
+                              f" overflow (the target's stack is {stack.size // 1024} KiB)")
+    if name in ("UC_ERR_FETCH_UNMAPPED", "UC_ERR_FETCH_PROT"):
+        lr = session.mu.reg_read(session.regs.lr)
+        if session.target.arch == "arm":
+            lr &= ~1
+        detail.append(f"return address {lr:#x} is in {session.img.describe(lr)}")
+        return session.fault(kind, pc, "; ".join(detail), with_insn=False)
+    if session.target.arch == "arm" and name in _WRITE_ERRORS and session.mem_fault is not None:
+        exact = _locate_thumb_store(session, counter, pc)
+        if exact is None:
+            start, size = counter.last_block if counter is not None else (pc, 0)
+            detail.append(f"Unicorn does not give the exact PC of a faulting store in Thumb code; the store is in the"
+                          f" basic block 0x{start:x}..0x{start + size:x}" if size else
+                          "Unicorn does not give the exact PC of a faulting store in Thumb code; pc is approximate")
+            return session.fault(kind, start, "; ".join(detail), with_insn=False)
+        pc = exact
+    return session.fault(kind, pc, "; ".join(detail))
+
+
+def _stack_of(target: Target):
+    return next((r for r in target.memory if r.name == "stack"), None)
+
+
+_WRITE_ERRORS = ("UC_ERR_WRITE_UNMAPPED", "UC_ERR_WRITE_PROT", "UC_ERR_WRITE_UNALIGNED")
+_ARM_STORE_MNEMONICS = ("str", "stm", "push", "vstr", "vstm", "vpush", "stl", "stc", "srs")
+
+
+def _locate_thumb_store(session: _Session, counter: _NativeCounter | None, reported_pc: int) -> int | None:
+    """Unicorn (2.1.4) leaves the PC of a Thumb store that faults at the start of its translation block (or
+    older). The registers are those just before the faulting store, so each store of the block the fault
+    happened in is tried once from that state; the one that faults at the same address is the culprit."""
+    mu = session.mu
+    if counter is not None:
+        start, size = counter.last_block
+        counter.remove_hook()
+    else:
+        start, size = reported_pc, 64
+    code = b""
+    while size >= 2 and not code:
+        try:
+            code = bytes(mu.mem_read(start, size))
+        except _uc.UcError:
+            size //= 2
+    fault = session.mem_fault
+    candidates = [i.address for i in _capstone(session.target).disasm(code, start)
+                  if i.mnemonic.split(".")[0].startswith(_ARM_STORE_MNEMONICS)]
+    until = (1 << session.target.bits) - 1
+    saved = mu.context_save()
+    found = None
+    try:
+        for addr in candidates:
+            mu.context_restore(saved)
+            session.mem_fault = None
+            try:
+                mu.emu_start(addr | 1, until, timeout=1_000_000, count=1)
+            except _uc.UcError:
+                pass
+            if session.mem_fault is not None and session.mem_fault[1] == fault[1] and session.mem_fault[0] == fault[0]:
+                found = addr
+                break
+    finally:
+        session.mem_fault = fault
+        mu.context_restore(saved)
+    return found
