@@ -1,0 +1,523 @@
+"""The QEMU backend: runs an ELF under QEMU 7.2 and counts every translation block natively.
+
+Counting
+    The project's TCG plugin (`isa/native/ig_tcg_counter.c`, plugin API version 1, built on first use with
+    the host C compiler against `.deps/include/qemu-plugin.h`) gives each translation block (TB) an *inline*
+    64-bit add on a counter record keyed by (start address, instructions, bytes); no callback runs per block or
+    per instruction. At exit the plugin writes the records to a file in the run's temporary directory (not
+    to stderr, where it could mix with QEMU's or the program's messages); this module reads it into
+    `BlockCounts`. Instructions = sum(insns x count), exact. Verified: the plugin's atexit callback runs when
+    a user-mode program calls exit/exit_group and when a Cortex-M program exits through semihosting
+    SYS_EXIT_EXTENDED; in system mode the first TB counted is the reset handler read from the vector table
+    (QEMU runs no boot code of its own on the MPS2 boards), so counts match a Unicorn run that starts at the
+    reset vector.
+
+What a TB count means (where it can differ from counting instruction by instruction)
+    QEMU bumps a TB's counter when the TB is entered, so a TB left in the middle counts in full. That happens
+    only when an instruction faults (the run then ends in `EmulatorFault` and no count is returned) or when
+    the budget watcher stops the run. System calls (`ecall`, `svc`) and semihosting `bkpt` end their TB, so
+    the instruction that exits is counted once and nothing after it. Instructions skipped by a Thumb IT block
+    or a predicated branch count as executed, as in Unicorn. A guest that starts threads could make QEMU
+    re-run an atomic instruction alone in a one-instruction TB (counted twice); intgap's programs are
+    single-threaded.
+
+Instruction budget (`max_instructions`)
+    Inline counters cannot stop a run. Options measured (QEMU 7.2 on this machine, MIPS from CPU time, with
+    tests/isa/programs/q_speed.py and a 4-instruction loop):
+      * an exec callback on every TB that adds the TB's size and stops past the budget (plugin option
+        `check=tb`): exact to one TB, but a native call per block; it costs 0-20 % of the counted speed on an
+        int8 matmul and 20-45 % on a tight loop (rv32imc loop: 3144 -> 1698 MIPS);
+      * the same callback only on TBs that end in a backward branch: needs a per-ISA decoder of the last
+        instruction and still runs once per loop iteration, so it saves nothing on the hot loops;
+      * chosen: a plugin thread that wakes every millisecond, sums the counters (read-only; microseconds for
+        thousands of blocks) and, once the sum exceeds the budget, writes the counts with a "budget" flag and
+        ends QEMU (status 124). It costs the guest nothing measurable; the run stops about one to two
+        milliseconds of execution past the budget (a few million instructions). The total is checked again
+        after every run, so a run over budget always raises `InstructionBudgetExceeded`, never returns a count.
+    `timeout_s` bounds the wall-clock time of every run (the process group is killed, then `RunTimeout`).
+    With `count=False` there is no plugin, so only the timeout applies.
+
+Speed (q_speed.py, ~20 M instructions, CPU-time MIPS uncounted -> counted): cortex-m4 378 -> 380, rv32imc
+    1348 -> 1167, cortex-a55 306 -> 292, rv64gcv 111 -> 99 (RVV matmul 87 -> 87); counting keeps 80-100 %.
+
+Faults
+    User mode: an uncaught guest SIGSEGV/SIGILL/SIGBUS/SIGFPE ends QEMU with that signal (QEMU 7.2 prints
+    nothing, runs no plugin exit callback, and writes no guest core file for RISC-V). System mode: a Cortex-M
+    fault enters the program's Fault_Handler, which prints "ig: hard fault" and exits 134. In both cases the
+    PC is found by running the (deterministic) program once more, without the plugin, under QEMU's gdbstub on
+    a Unix socket: in user mode the stub stops at the fatal signal and reports the registers; in system mode
+    a breakpoint on the fault handlers stops at the handler, the faulting PC is read from the exception
+    frame and the kind from CFSR (with BFAR/MMFAR for the address). This costs one more uncounted run, only
+    on the fault path; if it fails, the fault is still reported, with `pc=None`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from isa.elf import instruction_lengths, load_elf
+from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout
+from isa.native import build_shared
+from isa.paths import deps_dir
+from isa.result import BlockCounts, RunResult
+from isa.targets import Target
+
+PLUGIN_SOURCE = "ig_tcg_counter.c"
+PLUGIN_MAGIC = b"IGTCG01\0"
+EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
+FLAG_BUDGET = 1
+HARD_FAULT_TEXT = b"ig: hard fault"
+HARD_FAULT_STATUS = 134
+
+_HEADER = 8 + 5 * 8  # magic, n_records, flags, instructions, budget, translations
+_RECORD = np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")])
+
+# Fault kinds, in the Unicorn backend's words so that both backends name a fault alike. A memory fault is
+# refined to "read", "write" or "fetch" from the faulting instruction (see _fault).
+_SIGNAL_KINDS = {
+    signal.SIGSEGV: ("invalid memory {access}", "the program accessed an address that is not mapped"),
+    signal.SIGILL: ("invalid instruction", "the CPU model does not implement this instruction (wrong -march or"
+                                           " target?) or the program jumped into data"),
+    signal.SIGBUS: ("unaligned memory {access}", "bus error: a misaligned or otherwise invalid access"),
+    signal.SIGFPE: ("division by zero", "arithmetic exception"),
+    signal.SIGTRAP: ("breakpoint", "the program executed a breakpoint or trap instruction"),
+    signal.SIGABRT: ("abort", "the program aborted"),
+}
+
+# gdb's register number of the PC and the register width in bytes, per architecture ('g' packet layout).
+_GDB_PC = {"aarch64": (32, 8), "riscv64": (32, 8), "riscv32": (32, 4), "arm": (15, 4)}
+
+
+def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout_s: float,
+             count: bool = True) -> RunResult:
+    """Runs `elf` on `target` under QEMU to its exit; with `count`, returns exact per-block counts."""
+    elf = Path(elf).resolve()
+    binary = find_qemu(target)
+    plugin = plugin_path() if count else None
+    budget = int(max_instructions) if (count and max_instructions) else 0
+    with tempfile.TemporaryDirectory(prefix="ig-qemu-") as tmp:
+        tmpdir = Path(tmp)
+        out = tmpdir / "counts.bin"
+        log = tmpdir / "qemu.log"
+        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=log, budget=budget)
+        t0 = time.perf_counter()
+        rc, stdout, stderr = _run(cmd, cwd=tmpdir, timeout_s=timeout_s, what=f"{elf.name} on {target.name}")
+        wall = time.perf_counter() - t0
+        counts = _read_counts(out) if (count and out.exists()) else None
+        log_text = log.read_text(errors="replace") if log.exists() else ""
+
+    if counts is not None and counts[1] & FLAG_BUDGET:
+        raise InstructionBudgetExceeded(
+            f"{elf.name} on {target.name} ran past its budget of {budget:,} instructions (stopped after"
+            f" {counts[2]:,} under QEMU): raise max_instructions, or look for an endless loop")
+    _check_fault(rc, stdout, elf, binary, target, timeout_s)
+    if rc < 0:
+        raise EmulatorFault("emulator crash", None, "",
+                            f"{binary} died with signal {-rc}: {_tail(stderr)}")
+    _check_qemu_error(rc, stderr, binary, elf, target)
+    if not count:
+        return RunResult(target.name, "qemu", rc, stdout, 0, BlockCounts.empty(), wall, counted=False)
+    if counts is None:
+        raise EmulatorFault("emulator error", None, "",
+                            f"{binary} exited with status {rc} without writing the block counts"
+                            f" (plugin log: {_tail(log_text) or 'empty'}; stderr: {_tail(stderr) or 'empty'})")
+    blocks, total = counts[0], counts[2]
+    if budget and total > budget:
+        raise InstructionBudgetExceeded(
+            f"{elf.name} on {target.name} executed {total:,} instructions, over its budget of {budget:,}:"
+            " raise max_instructions")
+    return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True)
+
+
+def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
+    """Block byte sizes re-derived from each block's instruction count and the ELF's encodings.
+
+    QEMU 7.2 misreports the size of a Thumb instruction that ends a block before a 1 KiB page boundary (a
+    10-byte block came back as 12), so the plugin's byte sums are only a hint. Rows that become identical merge.
+    Blocks outside the ELF image keep the plugin's size."""
+    img = load_elf(elf)
+    sizes = blocks.size.copy()
+    for i, (addr, size, n) in enumerate(zip(blocks.addr.tolist(), blocks.size.tolist(), blocks.insns.tolist())):
+        try:
+            code = img.read(addr, min(4 * n, _bytes_left(img, addr)))
+        except BadElf:
+            continue
+        lengths = instruction_lengths(target.arch, code)[:n]
+        if len(lengths) == n:
+            sizes[i] = sum(lengths)
+    keys = np.stack([blocks.addr, sizes.astype(np.uint64), blocks.insns.astype(np.uint64)], axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    counts = np.zeros(len(uniq), np.uint64)
+    np.add.at(counts, inverse.reshape(-1), blocks.count)
+    return BlockCounts(uniq[:, 0].astype(np.uint64), uniq[:, 1].astype(np.uint32), uniq[:, 2].astype(np.uint32),
+                       counts)
+
+
+def _bytes_left(img, addr: int) -> int:
+    for s in img.segments:
+        if s.vaddr <= addr < s.vaddr + len(s.data):
+            return s.vaddr + len(s.data) - addr
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- set-up
+
+def find_qemu(target: Target) -> str:
+    path = shutil.which(target.qemu.binary)
+    if path is None:
+        raise EmulatorNotFound(
+            f"{target.qemu.binary} not found (needed to run target {target.name} under QEMU; Debian package"
+            f" {debian_package(target.qemu.binary)}): run `make setup`")
+    return path
+
+
+def debian_package(binary: str) -> str:
+    """The bookworm package that ships a QEMU binary."""
+    if not binary.startswith("qemu-system-"):
+        return "qemu-user"
+    arch = binary[len("qemu-system-"):]
+    if arch in ("arm", "aarch64"):
+        return "qemu-system-arm"
+    if arch in ("x86_64", "i386"):
+        return "qemu-system-x86"
+    return "qemu-system-misc"
+
+
+def plugin_path() -> Path:
+    """The counting plugin, built with the host compiler on first use (cached per source version)."""
+    include = deps_dir() / "include"
+    if not (include / "qemu-plugin.h").is_file():
+        raise EmulatorNotFound(
+            f"qemu-plugin.h not found in {include} (needed to build intgap's QEMU counting plugin):"
+            " run `make setup` (scripts/setup-system.sh fetches it from Debian's qemu source package)")
+    so = build_shared(PLUGIN_SOURCE, include_dirs=(include,))
+    if "," in str(so):
+        raise EmulatorNotFound(f"the plugin path {so} contains a comma, which QEMU's -plugin option cannot"
+                               " take: set INTGAP_CACHE to a directory without commas")
+    return so
+
+
+def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None, out: Path, log: Path,
+                 budget: int = 0, extra: tuple[str, ...] = ()) -> list[str]:
+    """The QEMU command line; `extra` is appended to the emulator options (e.g. a gdbstub)."""
+    opts: list[str] = []
+    if plugin is not None:
+        if "," in str(out):
+            raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}")
+        arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "")
+        opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
+    opts += list(extra)
+    if target.qemu.kind == "user":
+        return [binary, *target.qemu.args, *opts, str(elf)]
+    if target.qemu.kind == "system":
+        return [binary, *target.qemu.args, "-kernel", str(elf), *opts]
+    raise IsaError(f"target {target.name}: unknown QEMU kind {target.qemu.kind!r} (use user or system)")
+
+
+def _child_setup() -> None:  # runs in the child between fork and exec
+    os.setsid()  # own process group: a timeout kills QEMU and anything it started
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no guest or host core files
+
+
+def _run(cmd: list[str], *, cwd: Path, timeout_s: float, what: str) -> tuple[int, bytes, bytes]:
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=_child_setup)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise RunTimeout(f"{what} did not finish within {timeout_s:g} s under QEMU: raise timeout_s,"
+                         " or look for an endless loop") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    return proc.returncode, stdout, stderr
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
+def _read_counts(path: Path) -> tuple[BlockCounts, int, int, int] | None:
+    """(blocks with a non-zero count sorted by address, flags, total instructions, TB translations) from the
+    plugin's file; None if the file is not a complete one."""
+    raw = path.read_bytes()
+    if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
+        return None
+    n, flags, total, _budget, translations = (int(x) for x in np.frombuffer(raw, "<u8", 5, 8))
+    if len(raw) != _HEADER + n * _RECORD.itemsize:
+        return None
+    rec = np.frombuffer(raw, _RECORD, n, _HEADER)
+    rec = rec[rec["count"] > 0]
+    rec = rec[np.lexsort((rec["size"], rec["addr"]))]
+    blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
+                         rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
+    return blocks, flags, total, translations
+
+
+def _tail(text: str | bytes, n: int = 400) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    text = " ".join(text.strip().split())
+    return text if len(text) <= n else "..." + text[-n:]
+
+
+def _check_qemu_error(rc: int, stderr: bytes, binary: str, elf: Path, target: Target) -> None:
+    """QEMU's own start-up errors (bad ELF, bad option) are prefixed with its name on stderr."""
+    name = os.path.basename(binary)
+    err = stderr.decode(errors="replace")
+    if rc != 0 and re.search(rf"^{re.escape(name)}: ", err, re.M):
+        raise EmulatorFault("emulator error", None, "",
+                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)}")
+
+
+# ----------------------------------------------------------------------------------------- faults
+
+def _check_fault(rc: int, stdout: bytes, elf: Path, binary: str, target: Target, timeout_s: float) -> None:
+    if target.qemu.kind == "user" and rc < 0 and -rc in _SIGNAL_KINDS:
+        kind, detail = _SIGNAL_KINDS[signal.Signals(-rc)]
+        pc, extra = _locate_user_fault(binary, target, elf, timeout_s)
+        raise _fault(target, elf, kind, pc, detail + extra)
+    if target.qemu.kind == "system" and rc == HARD_FAULT_STATUS and HARD_FAULT_TEXT in stdout:
+        kind, pc, detail = _locate_cortex_m_fault(binary, target, elf, timeout_s)
+        raise _fault(target, elf, kind, pc, detail)
+
+
+def _fault(target: Target, elf: Path, kind: str, pc: int | None, detail: str) -> EmulatorFault:
+    """The fault with its symbol and, where the ELF has code at pc, the instruction; "{access}" in the
+    kind becomes read/write (from the instruction) or the kind becomes a fetch fault when pc has no code."""
+    where, insn = "", None
+    try:
+        img = load_elf(elf)
+    except IsaError:
+        img = None
+    if pc is not None and img is not None:
+        where = img.describe(pc)
+        insn = _instruction_at(target, img, pc)
+    if "{access}" in kind:
+        if pc is not None and img is not None and insn is None and not _in_code(img, pc):
+            kind, detail = "fetch from unmapped memory", f"no executable code at 0x{pc:x}"
+        else:
+            access = _memory_access(target.arch, insn[0]) if insn else None
+            kind = kind.format(access=access) if access else kind.replace(" {access}", " access")
+    if insn:
+        detail = f"{detail}; instruction: {insn[0]} {insn[1]}".rstrip()
+    return EmulatorFault(kind, pc, where, detail)
+
+
+def _in_code(img, pc: int) -> bool:
+    return any(s.flags & 1 and s.vaddr <= pc < s.vaddr + s.memsz for s in img.segments)
+
+
+def _instruction_at(target: Target, img, pc: int) -> tuple[str, str] | None:
+    """(mnemonic, operands) of the instruction at pc, from the ELF's bytes; None if there is none."""
+    if not _in_code(img, pc):
+        return None
+    try:
+        import capstone as cs
+        if target.arch == "arm":
+            md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | (cs.CS_MODE_MCLASS if target.qemu.kind == "system" else 0))
+        elif target.arch == "aarch64":
+            md = cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
+        elif target.arch.startswith("riscv"):
+            bits = cs.CS_MODE_RISCV64 if target.arch == "riscv64" else cs.CS_MODE_RISCV32
+            md = cs.Cs(cs.CS_ARCH_RISCV, bits | cs.CS_MODE_RISCVC)
+        else:
+            return None
+        for i in md.disasm(img.read(pc, 4), pc, 1):
+            return i.mnemonic, i.op_str
+    except Exception:  # a disassembler problem must not hide the fault itself
+        return None
+    return None
+
+
+def _memory_access(arch: str, mnemonic: str) -> str | None:
+    """"read" or "write" for a load/store mnemonic (the faulting instruction of a memory fault)."""
+    m = mnemonic.lower()
+    if arch.startswith("riscv"):
+        m = m.removeprefix("c.")
+        if m.startswith(("sc.", "amo")) or m in ("sb", "sh", "sw", "sd", "fsw", "fsd", "fsh", "swsp", "sdsp",
+                                                  "fswsp", "fsdsp") or (m.startswith("vs") and ".v" in m):
+            return "write"
+        if m.startswith(("lr.", "fl", "vl")) or m in ("lb", "lh", "lw", "ld", "lbu", "lhu", "lwu", "lwsp",
+                                                      "ldsp"):
+            return "read"
+        return None
+    if arch == "arm":
+        if m.startswith(("str", "stm", "push", "vstr", "vstm", "vpush", "stl", "stc")):
+            return "write"
+        if m.startswith(("ldr", "ldm", "pop", "vldr", "vldm", "vpop", "lda", "ldc", "tbb", "tbh")):
+            return "read"
+        return None
+    if arch == "aarch64":
+        if m.startswith("st"):
+            return "write"
+        if m.startswith(("ld", "prfm")):
+            return "read"
+    return None
+
+
+class _GdbRemote:
+    """The few GDB remote-protocol packets needed to read registers and memory from QEMU's gdbstub."""
+
+    def __init__(self, path: Path, proc: subprocess.Popen, timeout_s: float):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout_s)
+        deadline = time.monotonic() + min(timeout_s, 30.0)
+        while True:
+            try:
+                self.sock.connect(str(path))
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise OSError("QEMU's gdbstub did not come up") from None
+                time.sleep(0.005)
+        self.buf = b""
+
+    def request(self, payload: str) -> str:
+        data = payload.encode()
+        self.sock.sendall(b"$%s#%02x" % (data, sum(data) & 0xFF))
+        while True:
+            start = self.buf.find(b"$")
+            end = self.buf.find(b"#", start + 1) if start >= 0 else -1
+            if start >= 0 and end >= 0 and len(self.buf) >= end + 3:
+                packet = self.buf[start + 1:end]
+                self.buf = self.buf[end + 3:]
+                self.sock.sendall(b"+")
+                return packet.decode()
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("QEMU's gdbstub closed the connection")
+            self.buf += chunk
+
+    def registers(self, width: int) -> list[int]:
+        g = bytes.fromhex(self.request("g"))
+        return [int.from_bytes(g[i:i + width], "little") for i in range(0, len(g) - width + 1, width)]
+
+    def read_u32(self, addr: int, n: int = 1) -> list[int] | None:
+        reply = self.request(f"m{addr:x},{4 * n:x}")
+        if not reply or reply.startswith("E") or len(reply) != 8 * n:
+            return None
+        raw = bytes.fromhex(reply)
+        return [int.from_bytes(raw[4 * i:4 * i + 4], "little") for i in range(n)]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session) -> tuple:
+    """Reruns `elf` without the plugin under QEMU's gdbstub and calls `session(gdb)`."""
+    with tempfile.TemporaryDirectory(prefix="ig-qemu-gdb-") as tmp:
+        sock = Path(tmp) / "gdb.sock"
+        if target.qemu.kind == "user":
+            extra = ("-g", str(sock))
+        else:
+            extra = ("-S", "-chardev", f"socket,id=iggdb,path={sock},server=on,wait=off", "-gdb", "chardev:iggdb")
+        cmd = qemu_command(binary, target, elf, plugin=None, out=Path(tmp) / "unused", log=Path(tmp) / "log",
+                           extra=extra)
+        proc = subprocess.Popen(cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, preexec_fn=_child_setup)
+        gdb = None
+        try:
+            gdb = _GdbRemote(sock, proc, timeout_s)
+            gdb.request("?")
+            return session(gdb)
+        finally:
+            if gdb is not None:
+                gdb.close()
+            _kill_group(proc)
+
+
+def _locate_user_fault(binary: str, target: Target, elf: Path, timeout_s: float) -> tuple[int | None, str]:
+    reg, width = _GDB_PC[target.arch]
+
+    def session(gdb: _GdbRemote) -> tuple[int | None, str]:
+        stop = gdb.request("c")
+        if not stop or stop[0] not in "TS":
+            return None, f" (the rerun to find the pc ended differently: {stop!r})"
+        return gdb.registers(width)[reg], ""
+
+    try:
+        return _with_gdb(binary, target, elf, timeout_s, session)
+    except (OSError, ValueError, IndexError) as e:
+        return None, f" (pc unknown: {e})"
+
+
+# Cortex-M Configurable Fault Status Register bits -> (kind, description)
+_CFSR_BITS = (
+    (16, "invalid instruction", "undefined instruction (UsageFault UNDEFINSTR)"),
+    (17, "invalid instruction", "invalid state: branch to an address without the Thumb bit (UsageFault INVSTATE)"),
+    (18, "invalid instruction", "invalid exception return (UsageFault INVPC)"),
+    (19, "invalid instruction", "coprocessor or FPU instruction with the unit absent or disabled (UsageFault NOCP)"),
+    (24, "unaligned memory {access}", "unaligned access (UsageFault UNALIGNED)"),
+    (25, "division by zero", "integer division by zero (UsageFault DIVBYZERO)"),
+    (0, "fetch from unmapped memory", "instruction fetch from a protected address (MemManage IACCVIOL)"),
+    (1, "invalid memory {access}", "data access to a protected address (MemManage DACCVIOL)"),
+    (8, "fetch from unmapped memory", "instruction fetch bus error (BusFault IBUSERR)"),
+    (9, "invalid memory {access}", "data access bus error (BusFault PRECISERR)"),
+    (10, "invalid memory access", "imprecise data bus error (BusFault IMPRECISERR; the pc is past the access)"),
+    (12, "invalid memory write", "bus error while stacking the exception frame (stack overflow?)"),
+    (11, "invalid memory read", "bus error while unstacking an exception frame"),
+)
+_SCB_CFSR, _SCB_HFSR, _SCB_MMFAR, _SCB_BFAR = 0xE000ED28, 0xE000ED2C, 0xE000ED34, 0xE000ED38
+
+
+def _cortex_m_handlers(elf: Path) -> list[int]:
+    """Addresses of the HardFault/MemManage/BusFault/UsageFault handlers from the ELF's vector table."""
+    img = load_elf(elf)
+    base = img.sections.get(".isr_vector", (min(s.vaddr for s in img.segments), 0, 0))[0]
+    words = np.frombuffer(img.read(base, 7 * 4), "<u4")
+    return sorted({int(w) & ~1 for w in words[3:7] if w})
+
+
+def _locate_cortex_m_fault(binary: str, target: Target, elf: Path, timeout_s: float
+                           ) -> tuple[str, int | None, str]:
+    unknown = ("hard fault", None, "the program's Fault_Handler ran")
+    try:
+        handlers = _cortex_m_handlers(elf)
+    except (IsaError, ValueError):
+        return unknown[0], None, unknown[2] + " (no vector table found to locate the fault)"
+    if not handlers:
+        return unknown
+
+    def session(gdb: _GdbRemote) -> tuple[str, int | None, str]:
+        for h in handlers:
+            gdb.request(f"Z0,{h:x},2")
+        stop = gdb.request("c")
+        if not stop or stop[0] not in "TS":
+            return unknown[0], None, unknown[2] + f" (the rerun to find the pc ended differently: {stop!r})"
+        regs = gdb.registers(4)
+        sp, exc_return = regs[13], regs[14]
+        pc = None
+        if exc_return & 0xF0000000 == 0xF0000000 and not exc_return & 0x4:  # frame on the main stack
+            frame = gdb.read_u32(sp, 8)
+            pc = frame[6] if frame else None
+        cfsr, hfsr, mmfar, bfar = (gdb.read_u32(a) or [0] for a in (_SCB_CFSR, _SCB_HFSR, _SCB_MMFAR, _SCB_BFAR))
+        cfsr, hfsr, mmfar, bfar = cfsr[0], hfsr[0], mmfar[0], bfar[0]
+        for bit, kind, text in _CFSR_BITS:
+            if cfsr >> bit & 1:
+                if bit in (0, 1) and cfsr & (1 << 7):
+                    text += f" at address 0x{mmfar:x}"
+                if bit in (9,) and cfsr & (1 << 15):
+                    text += f" at address 0x{bfar:x}"
+                return kind, pc, f"{text}; CFSR=0x{cfsr:08x}"
+        return "hard fault", pc, f"HardFault with CFSR=0x{cfsr:08x} HFSR=0x{hfsr:08x}"
+
+    try:
+        return _with_gdb(binary, target, elf, timeout_s, session)
+    except (OSError, ValueError, IndexError) as e:
+        return unknown[0], None, unknown[2] + f" (pc unknown: {e})"

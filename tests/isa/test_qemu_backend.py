@@ -1,0 +1,272 @@
+"""The QEMU backend: outputs, exit codes, exact counts from the TCG plugin, faults, budget, timeout.
+
+Programs are tests/isa/programs/q_*.c, built for every target of the registry (all of them run under QEMU).
+Speed is measured by tests/isa/programs/q_speed.py, not here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import struct
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from elftools.elf.elffile import ELFFile
+
+import isa
+from isa import qemu_backend
+from isa.elf import instruction_lengths, load_elf
+from isa.errors import EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, RunTimeout
+from isa.targets import TARGETS, QemuSettings, get_target
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+ALL = list(TARGETS)
+RVV = [n for n, t in TARGETS.items() if t.vlen]
+UNICORN_TOO = [n for n, t in TARGETS.items() if t.unicorn is not None]
+SEMIHOSTING = [n for n, t in TARGETS.items() if t.io == "semihosting"]
+
+
+def _representatives() -> list[str]:
+    """One target per (architecture, QEMU binary, mode): the fault paths differ only by these."""
+    seen, out = set(), []
+    for n, t in TARGETS.items():
+        key = (t.arch, t.qemu.binary, t.qemu.kind)
+        if key not in seen:
+            seen.add(key)
+            out.append(n)
+    return out
+
+
+REPRESENTATIVES = _representatives()
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    import toolchain
+    from toolchain.errors import CompilerNotFound
+    out_dir = tmp_path_factory.mktemp("qemu-elves")
+    cache: dict = {}
+
+    def _build(program: str, target: str, *defines: str) -> Path:
+        key = (program, target, defines)
+        if key not in cache:
+            elf = out_dir / f"{Path(program).stem}{''.join(defines)}-{target}.elf".replace("=", "_")
+            try:
+                toolchain.build_elf([PROGRAMS / program], get_target(target), elf,
+                                    extra_cflags=tuple(f"-D{d}" for d in defines))
+            except CompilerNotFound as e:
+                pytest.skip(str(e))
+            cache[key] = elf
+        return cache[key]
+    return _build
+
+
+def qrun(elf: Path, target: str, trips: int | None = None, **kw) -> isa.RunResult:
+    kw.setdefault("max_instructions", 200_000_000)
+    kw.setdefault("timeout_s", 60)
+    inputs = {".ig_input": struct.pack("<I", trips)} if trips is not None else None
+    return isa.run(elf, target, "qemu", inputs=inputs, **kw)
+
+
+# ------------------------------------------------------------------------------------------------ outputs
+
+@pytest.mark.parametrize("target", ALL)
+def test_output_exit_status_and_count(build, target):
+    elf = build("q_hello.c", target)
+    r = qrun(elf, target)
+    assert (r.target, r.backend, r.counted) == (target, "qemu", True)
+    assert r.stdout == b"hello from intgap\ndeadbeef\n"
+    assert r.exit_code == 42
+    assert r.instructions == r.blocks.instructions > 50
+    assert r.blocks.addr.dtype == np.uint64 and r.blocks.size.dtype == np.uint32
+    assert r.blocks.insns.dtype == np.uint32 and r.blocks.count.dtype == np.uint64
+    assert np.all(r.blocks.count > 0)
+
+    plain = qrun(elf, target, count=False)
+    assert (plain.counted, plain.instructions, len(plain.blocks.addr)) == (False, 0, 0)
+    assert (plain.stdout, plain.exit_code) == (r.stdout, r.exit_code)
+
+
+@pytest.mark.parametrize("target", ALL)
+def test_blocks_are_program_code_from_its_entry(build, target):
+    """Every counted block is code of the ELF (no boot ROM, no QEMU helper), its byte size decodes into the
+    counted number of instructions, and the first code run (reset vector or ELF entry) runs once."""
+    elf = build("q_hello.c", target)
+    t, img = get_target(target), load_elf(elf)
+    r = qrun(elf, target)
+    for addr, size, insns in zip(r.blocks.addr, r.blocks.size, r.blocks.insns):
+        code = img.read(int(addr), int(size))  # raises if the block is not in the ELF
+        assert len(instruction_lengths(t.arch, code)) == insns
+        assert img.function_at(int(addr)) is not None
+    if t.qemu.kind == "system":
+        vectors = np.frombuffer(img.read(img.sections[".isr_vector"][0], 8), "<u4")
+        first = int(vectors[1]) & ~1  # the reset handler
+    else:
+        first = img.entry
+    i = np.flatnonzero(r.blocks.addr == first)
+    assert len(i) == 1 and r.blocks.count[i[0]] == 1
+
+
+# ------------------------------------------------------------------------------------------------ counts
+
+def _loop_body_instructions(target: str, elf: Path) -> int:
+    """Instructions from the target of q_kernel's backward branch to the branch itself, from the disassembly."""
+    import capstone as cs
+    t, img = get_target(target), load_elf(elf)
+    f = next(s for s in img.functions if s.name == "q_kernel")
+    if t.arch == "arm":
+        md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | cs.CS_MODE_MCLASS)
+    elif t.arch == "aarch64":
+        md = cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
+    else:
+        md = cs.Cs(cs.CS_ARCH_RISCV, (cs.CS_MODE_RISCV64 if t.bits == 64 else cs.CS_MODE_RISCV32) | cs.CS_MODE_RISCVC)
+    md.detail = True
+    insns = list(md.disasm(img.read(f.addr, f.size), f.addr))
+    back = []
+    for i in insns:
+        if cs.CS_GRP_JUMP in i.groups or cs.CS_GRP_BRANCH_RELATIVE in i.groups:
+            imms = [o.imm for o in i.operands if o.type == cs.CS_OP_IMM]
+            if imms:
+                dest = i.address + imms[-1] if t.arch.startswith("riscv") else imms[-1]
+                if f.addr <= dest < i.address:
+                    back.append((dest, i.address))
+    assert len(back) == 1, f"expected one loop in q_kernel, found {back}"
+    start, branch = back[0]
+    return sum(1 for i in insns if start <= i.address <= branch)
+
+
+def _loop_value(trips: int) -> int:
+    acc = 0x12345
+    for i in range(trips):
+        acc = (acc * 2654435761 + i) & 0xFFFFFFFF
+    return acc
+
+
+@pytest.mark.parametrize("target", ALL)
+def test_loop_count_is_exact(build, target):
+    """N and N + k trips of the same ELF differ by exactly k x the loop body's instructions."""
+    elf = build("q_loop.c", target)
+    body = _loop_body_instructions(target, elf)
+    n, k = 40, 1234
+    a, b = qrun(elf, target, trips=n), qrun(elf, target, trips=n + k)
+    for r, trips in ((a, n), (b, n + k)):
+        value = _loop_value(trips)
+        assert r.stdout == struct.pack("<I", value).hex().encode() + b"\n"
+        assert r.exit_code == value & 0x3F
+    assert b.instructions - a.instructions == k * body
+    again = qrun(elf, target, trips=n + k)
+    for field in ("addr", "size", "insns", "count"):
+        assert np.array_equal(getattr(again.blocks, field), getattr(b.blocks, field))
+
+
+@pytest.mark.parametrize("target", UNICORN_TOO)
+def test_counts_agree_with_unicorn(build, target):
+    pytest.importorskip("unicorn")
+    elf = build("q_loop.c", target)
+    inputs = {".ig_input": struct.pack("<I", 77)}
+    q = isa.run(elf, target, "qemu", inputs=inputs, max_instructions=10**7, timeout_s=60)
+    u = isa.run(elf, target, "unicorn", inputs=inputs, max_instructions=10**7, timeout_s=60)
+    assert (q.stdout, q.exit_code, q.instructions) == (u.stdout, u.exit_code, u.instructions)
+    for field in ("addr", "size", "count"):
+        assert np.array_equal(getattr(q.blocks, field), getattr(u.blocks, field))
+
+
+@pytest.mark.parametrize("target", SEMIHOSTING[:1])
+def test_retranslated_block_shares_its_counter(build, target, tmp_path):
+    """Self-modifying code makes QEMU translate the routine at q_code again; its count stays in one record."""
+    elf = build("q_retranslate.c", target)
+    t = get_target(target)
+    out = tmp_path / "counts.bin"
+    cmd = qemu_backend.qemu_command(qemu_backend.find_qemu(t), t, elf, plugin=qemu_backend.plugin_path(),
+                                    out=out, log=tmp_path / "log")
+    proc = subprocess.run(cmd, capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, struct.pack("<I", 30).hex().encode() + b"\n")
+    blocks, _flags, total, translations = qemu_backend._read_counts(out)
+    assert translations >= len(blocks.addr) + 2  # the routine was translated three times
+    with open(elf, "rb") as f:
+        sym = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("q_code")[0]
+    rows = np.flatnonzero(blocks.addr == sym["st_value"])
+    assert len(rows) == 1
+    assert (blocks.insns[rows[0]], blocks.count[rows[0]]) == (2, 30)
+    assert total == blocks.instructions == qrun(elf, target).instructions
+
+
+@pytest.mark.parametrize("target", RVV)
+def test_rvv_vector_add(build, target):
+    elf = build("q_rvv_add.c", target)
+    r = qrun(elf, target)
+    a = [i * 3 - 50 for i in range(37)]
+    b = [1000 - i * i for i in range(37)]
+    c = struct.pack("<37i", *(x + y for x, y in zip(a, b)))
+    vlmax = get_target(target).vlen // 32
+    assert r.stdout == c.hex().encode() + b"\n" + struct.pack("<Q", vlmax).hex().encode() + b"\n"
+    assert r.exit_code == 0 and r.instructions > 0
+
+
+# ------------------------------------------------------------------------------------------------ faults
+
+@pytest.mark.parametrize("target", REPRESENTATIVES)
+def test_invalid_read_is_a_fault_with_pc(build, target):
+    elf = build("q_fault.c", target, "Q_FAULT=1")
+    with pytest.raises(EmulatorFault) as e:
+        qrun(elf, target)
+    crash = next(s for s in load_elf(elf).functions if s.name == "q_crash")
+    assert e.value.kind == "invalid memory read"
+    assert crash.addr < e.value.pc < crash.addr + crash.size
+    assert e.value.where.startswith("q_crash+")
+    assert "ld" in str(e.value) or "lw" in str(e.value)  # the load instruction is named
+
+
+@pytest.mark.parametrize("target", REPRESENTATIVES)
+def test_undefined_instruction_is_a_fault_with_pc(build, target):
+    elf = build("q_fault.c", target, "Q_FAULT=2")
+    with pytest.raises(EmulatorFault) as e:
+        qrun(elf, target)
+    crash = next(s for s in load_elf(elf).functions if s.name == "q_crash")
+    assert e.value.kind == "invalid instruction"
+    assert e.value.pc == crash.addr and e.value.where == "q_crash+0x0"
+
+
+# ------------------------------------------------------------------------------------------------ limits
+
+@pytest.mark.parametrize("target", REPRESENTATIVES[:2])
+def test_budget_stops_an_endless_run(build, target):
+    elf = build("q_loop.c", target)
+    with pytest.raises(InstructionBudgetExceeded, match="budget of 20,000,000"):
+        qrun(elf, target, trips=0xFFFFFFFF, max_instructions=20_000_000, timeout_s=60)
+
+
+def test_budget_is_checked_after_a_short_run(build):
+    elf = build("q_hello.c", ALL[0])
+    with pytest.raises(InstructionBudgetExceeded):
+        qrun(elf, ALL[0], max_instructions=20)
+
+
+def test_timeout_kills_the_run(build):
+    target = REPRESENTATIVES[-1]
+    elf = build("q_loop.c", target)
+    with pytest.raises(RunTimeout, match="timeout_s"):
+        qrun(elf, target, trips=0xFFFFFFFF, count=False, timeout_s=0.5)
+    leftover = subprocess.run(["pgrep", "-f", "ig-run-"], capture_output=True, text=True).stdout.split()
+    assert not [p for p in leftover if Path(f"/proc/{p}/cmdline").exists()
+                and b"qemu" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+
+# ------------------------------------------------------------------------------------------------ set-up errors
+
+def test_missing_qemu_names_package_and_fix(build):
+    t = get_target(REPRESENTATIVES[0])
+    broken = dataclasses.replace(t, qemu=QemuSettings(t.qemu.kind, "qemu-intgap-nonexistent", t.qemu.args))
+    with pytest.raises(EmulatorNotFound, match=r"qemu-intgap-nonexistent.*Debian package.*make setup"):
+        qemu_backend.run_qemu(build("q_hello.c", t.name), broken, max_instructions=None, timeout_s=10)
+
+
+def test_missing_plugin_header_names_setup(build, tmp_path, monkeypatch):
+    monkeypatch.setenv("INTGAP_DEPS_DIR", str(tmp_path))
+    with pytest.raises(EmulatorNotFound, match=r"qemu-plugin\.h.*make setup.*setup-system\.sh"):
+        qrun(build("q_hello.c", ALL[0]), ALL[0])
+    # without counting, no plugin is needed
+    assert qrun(build("q_hello.c", ALL[0]), ALL[0], count=False).exit_code == 42
+    assert os.environ["INTGAP_DEPS_DIR"] == str(tmp_path)
