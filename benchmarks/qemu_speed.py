@@ -28,7 +28,7 @@ from isa.elf import patch_sections
 from isa.targets import TARGETS
 from toolchain import build_elf
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "tests" / "isa" / "programs"
 
 
 def timed(fn) -> tuple[float, float]:
