@@ -92,7 +92,7 @@ _register(Target(
     io="semihosting", platform="cortex-m",
     compiler="gcc", triple="arm-none-eabi",
     arch_flags=("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"),
-    kernel_family="scalar",
+    kernel_family="armdsp",
     # The MPS2 AN386 board's map: 4 MiB SSRAM1 at 0 (code, data), 4 MiB SSRAM2/3 at 0x20000000 (stack).
     memory=(MemoryRegion("code", 0x00000000, 4 * MiB, "rwx"),
             MemoryRegion("stack", 0x20000000, 4 * MiB, "rw")),
@@ -103,6 +103,52 @@ _register(Target(
                        "-semihosting-config", "enable=on,target=native,chardev=ig0",
                        "-chardev", "stdio,id=ig0,signal=off")),
     timing_model="cortex-m4", link_base=0x0,
+))
+
+# The MPS2 boards AN386 (Cortex-M4) and AN500 (Cortex-M7) share the memory map QEMU 7.2 gives them
+# (hw/arm/mps2.c): 4 MiB SSRAM1 at 0 (code, data), 4 MiB SSRAM2/3 at 0x20000000 (stack).
+_MPS2_MEMORY = (MemoryRegion("code", 0x00000000, 4 * MiB, "rwx"),
+                MemoryRegion("stack", 0x20000000, 4 * MiB, "rw"))
+
+
+def _mps2_qemu(machine: str) -> QemuSettings:
+    return QemuSettings("system", "qemu-system-arm",
+                        ("-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
+                         "-semihosting-config", "enable=on,target=native,chardev=ig0",
+                         "-chardev", "stdio,id=ig0,signal=off"))
+
+
+_register(Target(
+    name="cortex-m4f",
+    description="ARMv7E-M Thumb-2 + DSP + FPv4-SP (single-precision hard float)",
+    arch="arm", bits=32, cpu="cortex-m4", extensions=("thumb2", "dsp", "fpv4-sp"), has_fpu=True, vlen=None,
+    io="semihosting", platform="cortex-m",
+    compiler="gcc", triple="arm-none-eabi",
+    # start-up code enables CP10/CP11 in CPACR before main (runtime_c/platform/cortex-m/startup.c, __ARM_FP)
+    arch_flags=("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+    kernel_family="armdsp",
+    memory=_MPS2_MEMORY,
+    # Unicorn's and QEMU's cortex-m4 models both have the FPv4-SP unit (QEMU's mps2-an386 CPU is a cortex-m4)
+    unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M4"),
+    qemu=_mps2_qemu("mps2-an386"),
+    timing_model="cortex-m4", link_base=0x0,
+))
+
+_register(Target(
+    name="cortex-m7",
+    description="ARMv7E-M Thumb-2 + DSP + FPv5-SP (single-precision hard float), dual-issue",
+    arch="arm", bits=32, cpu="cortex-m7", extensions=("thumb2", "dsp", "fpv5-sp"), has_fpu=True, vlen=None,
+    io="semihosting", platform="cortex-m",
+    compiler="gcc", triple="arm-none-eabi",
+    # The single-precision FPU option of the core (as on STM32F74x/F75x): Unicorn 2.1.4's M-profile cores have
+    # no double-precision VFP (vmov.f64 is UDEF on every model), QEMU's has; with fpv5-sp both run the same
+    # code (doubles go to libgcc's soft-float helpers, FP32 runs in hardware).
+    arch_flags=("-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
+    kernel_family="armdsp",
+    memory=_MPS2_MEMORY,
+    unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M7"),
+    qemu=_mps2_qemu("mps2-an500"),
+    timing_model="cortex-m7", link_base=0x0,
 ))
 
 _register(Target(
@@ -120,19 +166,48 @@ _register(Target(
 ))
 
 _register(Target(
+    name="cortex-a53",
+    description="AArch64 ARMv8.0-A NEON (no dot product)",
+    arch="aarch64", bits=64, cpu="cortex-a53", extensions=("neon",), has_fpu=True, vlen=None,
+    io="linux", platform="linux-aarch64",
+    compiler="gcc", triple="aarch64-linux-gnu",
+    arch_flags=("-mcpu=cortex-a53",),
+    kernel_family="neon",
+    memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
+    # Unicorn's A53 model is ARMv8.0: an ARMv8.2 instruction (sdot) is an invalid instruction, as on the core.
+    unicorn=UnicornSettings("ARM64", ("ARM",), "UC_CPU_ARM64_A53"),
+    qemu=QemuSettings("user", "qemu-aarch64", ("-cpu", "cortex-a53")),
+    timing_model="cortex-a53",
+))
+
+_register(Target(
     name="cortex-a55",
     description="AArch64 ARMv8.2-A NEON + dot product (sdot)",
     arch="aarch64", bits=64, cpu="cortex-a55", extensions=("neon", "dotprod"), has_fpu=True, vlen=None,
     io="linux", platform="linux-aarch64",
     compiler="gcc", triple="aarch64-linux-gnu",
     arch_flags=("-mcpu=cortex-a55",),
-    kernel_family="scalar",
+    kernel_family="neon",
     memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
     # Unicorn's A53/A57/A72 models raise UDEF on sdot; its "max" model has it.
     unicorn=UnicornSettings("ARM64", ("ARM",), "UC_CPU_ARM64_MAX"),
     # QEMU 7.2 has no cortex-a55 model; "max" implements ARMv8.2 dotprod.
     qemu=QemuSettings("user", "qemu-aarch64", ("-cpu", "max")),
     timing_model="cortex-a55",
+))
+
+_register(Target(
+    name="rv64gc",
+    description="RV64GC scalar (RV64IMAFDC, hard double float)",
+    arch="riscv64", bits=64, cpu="rv64gc", extensions=("m", "a", "f", "d", "c"), has_fpu=True, vlen=None,
+    io="linux", platform="linux-riscv",
+    compiler="gcc", triple="riscv64-unknown-elf",
+    arch_flags=("-march=rv64gc", "-mabi=lp64d"),
+    kernel_family="scalar",
+    memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
+    unicorn=UnicornSettings("RISCV", ("RISCV64",), "UC_CPU_RISCV64_BASE64"),
+    qemu=QemuSettings("user", "qemu-riscv64", ("-cpu", "rv64,v=false")),
+    timing_model="rv64gc",
 ))
 
 _register(Target(
@@ -143,12 +218,25 @@ _register(Target(
     # gcc 12 in bookworm has no RVV intrinsics; clang-16 has the __riscv_ ones. lld needs -mno-relax.
     compiler="clang", triple="riscv64-unknown-elf",
     arch_flags=("-march=rv64gcv", "-mabi=lp64d", "-mno-relax"),
-    kernel_family="scalar",
+    kernel_family="rvv",
     memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
     unicorn=None,
     qemu=QemuSettings("user", "qemu-riscv64", ("-cpu", "rv64,v=true,vlen=128,elen=64,vext_spec=v1.0")),
     timing_model="rv64gcv",
 ))
+
+
+def _rvv_variant(base: Target, vlen: int) -> Target:
+    """`rv64gcv` with another VLEN: the same ISA, compiler and kernels; QEMU gets `vlen=<vlen>`."""
+    from dataclasses import replace
+    args = tuple(a.replace(f"vlen={base.vlen}", f"vlen={vlen}") for a in base.qemu.args)
+    return replace(base, name=f"{base.name}-vlen{vlen}",
+                   description=base.description.replace(f"VLEN {base.vlen}", f"VLEN {vlen}"),
+                   vlen=vlen, qemu=replace(base.qemu, args=args))
+
+
+for _vlen in (256, 512):
+    _register(_rvv_variant(TARGETS["rv64gcv"], _vlen))
 
 
 def get_target(name: str) -> Target:

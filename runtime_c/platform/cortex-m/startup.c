@@ -33,7 +33,23 @@ void ig_sys_exit(int status) {
   for (;;) semihost(SYS_EXIT_EXTENDED, block);
 }
 
+/* Cores with an FPU (built with -mfloat-abi=hard/softfp) come out of reset with CP10/CP11 disabled: any FP
+ * instruction would fault (NOCP). Grant full access in CPACR (ARMv7-M ARM B3.2.20, 0xE000ED88) before
+ * any FP instruction, then DSB/ISB so that the next instruction sees it. Reset_Handler itself must not
+ * use FP registers before this, so it is the first thing it does and the helper is not inlined into code
+ * that the compiler could schedule FP work around. */
+#if defined(__ARM_FP)
+#define IG_CPACR (*(volatile unsigned int *)0xE000ED88u)
+static void __attribute__((noinline)) ig_enable_fpu(void) {
+  IG_CPACR |= (0xFu << 20); /* CP10 and CP11: full access */
+  __asm__ volatile("dsb\n\tisb" ::: "memory");
+}
+#endif
+
 void Reset_Handler(void) {
+#if defined(__ARM_FP)
+  ig_enable_fpu();
+#endif
   for (unsigned int *p = &__bss_start__; p < &__bss_end__; p++) *p = 0;
   ig_sys_exit(main());
 }

@@ -1,0 +1,115 @@
+"""`intgap run prog.elf --target T`: run any ELF, print its exit status and output, the exact instruction count,
+the estimated cycles (the timing model named) and a profile (top functions, instruction mix, bytes moved)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+import isa
+from isa.decode import MIX_CLASSES, MIX_LABELS
+
+
+def add_run_command(subparsers) -> None:
+    r = subparsers.add_parser("run", help="run an ELF on a target with exact counts, estimated cycles and a profile")
+    r.add_argument("elf", help="the program (a static ELF built for the target)")
+    r.add_argument("--target", required=True, help=f"target name ({', '.join(isa.TARGETS)})")
+    r.add_argument("--backend", choices=("unicorn", "qemu"), default=None,
+                   help="emulator (default: unicorn where it supports the target, else qemu)")
+    r.add_argument("--max-instructions", type=int, default=None, metavar="N",
+                   help="stop with an error after N instructions (default: 5e9)")
+    r.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="wall-clock limit (default 900)")
+    r.add_argument("--top", type=int, default=10, help="functions to list (default 10)")
+    r.add_argument("--no-profile", action="store_true", help="only run and count (no mix, bytes or cycles)")
+    r.add_argument("--json", metavar="PATH", help="also write everything as JSON")
+    r.set_defaults(func=cmd_run)
+
+
+def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *, max_instructions: int | None = None,
+                    timeout_s: float | None = None, with_profile: bool = True) -> dict:
+    """The document `intgap run --json` writes."""
+    from isa.profile import analyze, profile
+    from isa.run import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S
+    from isa.timing import estimate
+    t = isa.get_target(target)
+    res = isa.run(elf, t, backend, max_instructions=max_instructions or DEFAULT_MAX_INSTRUCTIONS,
+                  timeout_s=timeout_s or DEFAULT_TIMEOUT_S)
+    doc = {"elf": str(elf), "target": t.name, "backend": res.backend, "exit_code": res.exit_code,
+           "stdout": res.stdout.decode("utf-8", "replace"), "stderr": res.stderr.decode("utf-8", "replace"),
+           "instructions": res.instructions, "instructions_note": "exact (emulator block counts)",
+           "wall_seconds": round(res.wall_seconds, 4)}
+    if with_profile and res.counted:
+        an = analyze(res, elf, t)
+        prof = profile(res, elf, t, analysis=an)
+        est = estimate(res, elf, t, analysis=an)
+        doc["profile"] = prof.to_json()
+        doc["cycles"] = est.to_json()
+    return doc
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    doc = run_and_profile(args.elf, args.target, args.backend, max_instructions=args.max_instructions,
+                          timeout_s=args.timeout, with_profile=not args.no_profile)
+    print_run(console, doc, top=args.top)
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {args.json}")
+    return 0
+
+
+def print_run(console: Console, doc: dict, top: int = 10) -> None:
+    console.print(f"[bold]{Path(doc['elf']).name}[/bold] on {doc['target']} ({doc['backend']}): "
+                  f"exit status {doc['exit_code']}")
+    if doc["stdout"]:
+        console.print("program output:", style="dim")
+        sys.stdout.flush()
+        console.out(doc["stdout"].rstrip("\n"), highlight=False)
+    if doc["stderr"]:
+        console.print("program stderr:", style="dim")
+        console.out(doc["stderr"].rstrip("\n"), highlight=False)
+    console.print(f"instructions: {doc['instructions']:,} (exact)")
+    cyc = doc.get("cycles")
+    if cyc is None:
+        return
+    console.print(f"{cyc['label']}: {cyc['estimated_cycles']:,}  (est. IPC {cyc['est_ipc']:.2f}; issue "
+                  f"{cyc['issue_cycles']:,}, taken branches {cyc['branch_cycles']:,}, mispredictions "
+                  f"{cyc['mispredict_cycles']:,}, wait states {cyc['wait_state_cycles']:,})")
+    roof = cyc["roofline"]
+    console.print(f"memory roofline bound (separate, not in the estimate): {roof['bytes_moved']:,} bytes / "
+                  f"{roof['bandwidth_bytes_per_cycle']:g} B/cycle ({roof['note']}) = {roof['bound_cycles']:,} cycles")
+    for n in cyc["notes"]:
+        console.print(f"note: {n}", style="dim")
+    prof = doc["profile"]
+    tot = prof["instructions"] or 1
+    fn_cycles = cyc["per_function_estimated_cycles"]
+    table = Table(title=f"top functions: instructions exact (self; inclusive is gprof-style), cycles are "
+                        f"{cyc['label']}")
+    for col in ("function", "instr (self)", "%", "instr (incl.)", "est. cycles", "loaded B", "stored B"):
+        table.add_column(col, justify="left" if col == "function" else "right")
+    for f in prof["functions"][:top]:
+        table.add_row(f["name"], f"{f['instructions']:,}", f"{100 * f['instructions'] / tot:.1f}",
+                      f"{f['inclusive_instructions']:,}", f"{fn_cycles.get(f['name'], 0):,}",
+                      f"{f['load_bytes']:,}", f"{f['store_bytes']:,}")
+    console.print(table)
+    if prof["layers"]:
+        lt = Table(title="layers (ig_layer_<i>_<name>): self = the layer function, inclusive = with its callees")
+        for col in ("layer", "instr (self)", "instr (incl.)", "loaded B", "stored B"):
+            lt.add_column(col, justify="left" if col == "layer" else "right")
+        for l in prof["layers"]:
+            incl = f"{l['inclusive_instructions']:,}" + ("" if l["inclusive_exact"] else " ~")
+            lt.add_row(f"{l['index']} {l['name']}", f"{l['self_instructions']:,}", incl,
+                       f"{l['load_bytes']:,}", f"{l['store_bytes']:,}")
+        console.print(lt)
+        if not all(l["inclusive_exact"] for l in prof["layers"]):
+            console.print("~ a callee shared by several layers is divided among them in proportion to their calls "
+                          "(gprof-style): approximate when the layers' shapes differ", style="dim")
+    mix = prof["mix"]
+    parts = [f"{MIX_LABELS[c]} {mix[c]:,} ({100 * mix[c] / tot:.1f}%)" for c in MIX_CLASSES if mix.get(c)]
+    console.print("instruction mix: " + "; ".join(parts))
+    if prof["softfloat_helper_instructions"]:
+        console.print(f"soft-float helpers executed {prof['softfloat_helper_instructions']:,} instructions")
+    console.print(f"bytes loaded {prof['load_bytes']:,}, stored {prof['store_bytes']:,} ({prof['bytes_note']})")

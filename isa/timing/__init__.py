@@ -1,0 +1,164 @@
+"""Estimated cycles from exact block counts: the project's own timing models, one module per core.
+
+Instructions are exact; cycles are estimates. Every figure carries the model's label,
+e.g. "est. cycles (intgap cortex-m4 model v1)". See :mod:`isa.timing.engine` for how an estimate is made and
+docs/timing-models.md for each model's parameters, their sources, and the error to expect.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from isa.errors import IsaError
+from isa.result import RunResult
+from isa.targets import Target, get_target
+from isa.timing.engine import CoreModel, block_cycles
+
+
+class UnknownTimingModel(IsaError):
+    pass
+
+
+def _models() -> dict[str, "callable"]:
+    from isa.timing import cortex_a5x, cortex_m4, cortex_m7, rv32_inorder, rvv, sifive_u74
+    return {"cortex-m4": cortex_m4.model, "cortex-m7": cortex_m7.model, "cortex-a53": cortex_a5x.model_a53,
+            "cortex-a55": cortex_a5x.model_a55, "rv64gc": sifive_u74.model, "rv32imc": rv32_inorder.model,
+            "rv64gcv": rvv.model}
+
+
+MODEL_NAMES = ("cortex-m4", "cortex-m7", "cortex-a53", "cortex-a55", "rv64gc", "rv32imc", "rv64gcv")
+
+
+def get_model(name: str, target: Target | None = None) -> CoreModel:
+    """The timing model `name` (a target's ``timing_model``); RVV models take the target's VLEN."""
+    table = _models()
+    if name not in table:
+        raise UnknownTimingModel(f"no timing model {name!r}: choose one of {', '.join(table)} "
+                                 f"(set Target.timing_model in isa/targets.py)")
+    return table[name](target) if name == "rv64gcv" else table[name]()
+
+
+@dataclass
+class CycleEstimate:
+    model: str  # the label: "intgap <core> model v<n>"
+    cycles: int
+    issue_cycles: int  # in-order issue incl. dependency stalls, pairing, multi-cycle ops
+    branch_cycles: int  # taken-branch refills/bubbles
+    mispredict_cycles: int
+    wait_state_cycles: int
+    instructions: int
+    per_function: dict[str, int] = field(default_factory=dict)
+    # the separate memory roofline bound: bytes moved / stated bandwidth (not folded into `cycles`)
+    bytes_moved: int = 0
+    roofline_cycles: int = 0
+    bandwidth_bytes_per_cycle: float = 0.0
+    bandwidth_note: str = ""
+    inferred_branch_executions: int = 0  # conditional branches whose taken split is a proportional guess
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ipc(self) -> float:
+        return self.instructions / self.cycles if self.cycles else 0.0
+
+    @property
+    def heading(self) -> str:
+        return f"est. cycles ({self.model})"
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "estimated_cycles": self.cycles, "label": self.heading,
+                "issue_cycles": self.issue_cycles, "branch_cycles": self.branch_cycles,
+                "mispredict_cycles": self.mispredict_cycles, "wait_state_cycles": self.wait_state_cycles,
+                "instructions": self.instructions, "est_ipc": round(self.ipc, 4),
+                "per_function_estimated_cycles": self.per_function,
+                "roofline": {"bytes_moved": self.bytes_moved, "bound_cycles": self.roofline_cycles,
+                             "bandwidth_bytes_per_cycle": self.bandwidth_bytes_per_cycle,
+                             "note": self.bandwidth_note},
+                "inferred_branch_executions": self.inferred_branch_executions, "notes": self.notes}
+
+
+def estimate(result: RunResult, elf, target: Target | str | None = None, *, model: CoreModel | str | None = None,
+             analysis=None) -> CycleEstimate:
+    """Estimated cycles of a counted run (see isa.timing.engine for the method)."""
+    from isa.profile import analyze
+    target = get_target(target or result.target) if not isinstance(target, Target) else target
+    if model is None or isinstance(model, str):
+        model = get_model(model or target.timing_model, target)
+    an = analysis or analyze(result, elf, target)
+    img, edges = an.img, an.edges
+    nodes = edges.nodes
+    cache: dict[tuple[int, int, int], int] = {}
+    issue = 0
+    branch = 0.0
+    mispred = 0.0
+    waits = 0.0
+    per_fn: dict[str, float] = defaultdict(float)
+    moved = 0
+    for i, node in enumerate(nodes):
+        p = edges.dominant_pred(i)
+        key = (node.addr, node.size, p if p is not None else -1)
+        cost = cache.get(key)
+        if cost is None:
+            warm = nodes[p].block.insns if p is not None else None
+            cost = block_cycles(model, node.block.insns, warm)
+            cache[key] = cost
+        issue += cost * node.count
+        insns = node.block.insns
+        fn_of = [(img.function_at(x.addr).name if img.function_at(x.addr) else "(no symbol)") for x in insns]
+        if insns:
+            share = cost * node.count / len(insns)
+            for f in fn_of:
+                per_fn[f] += share
+        acc = sum(max(x.transfers, 1 if (x.load_bytes or x.store_bytes) else 0) for x in insns)
+        w = acc * node.count * model.wait_states_per_access
+        waits += w
+        moved += sum(x.load_bytes + x.store_bytes for x in insns) * node.count
+        if insns:
+            per_fn[fn_of[-1]] += w
+    for k, site in enumerate(edges.sites):
+        b, mp = _branch_cost(model, site, edges.taken[k], edges.not_taken[k])
+        branch += b
+        mispred += mp
+        f = img.function_at(site.addr)
+        per_fn[f.name if f else "(no symbol)"] += b + mp
+    total = issue + branch + mispred + waits
+    bw = model.bandwidth_bytes_per_cycle
+    notes = []
+    if edges.inferred:
+        notes.append(f"{edges.inferred:,} conditional-branch executions have a taken/not-taken split inferred "
+                     f"proportionally (flow conservation left it open)")
+    return CycleEstimate(model.label, int(round(total)), int(issue), int(round(branch)), int(round(mispred)),
+                         int(round(waits)), result.instructions,
+                         {k: int(round(v)) for k, v in sorted(per_fn.items(), key=lambda kv: -kv[1])},
+                         moved, int(round(moved / bw)) if bw else 0, bw, model.bandwidth_note,
+                         edges.inferred, notes)
+
+
+def _branch_cost(m: CoreModel, site, taken: int, not_taken: int) -> tuple[float, float]:
+    """(taken-branch cycles, misprediction cycles) of one branch site's exits (all its executions)."""
+    kind = site.kind
+    if kind == "fall":
+        return 0.0, 0.0
+    if m.predictor == "none":
+        return taken * m.taken_penalty, 0.0
+    if m.predictor == "btfn" and kind == "cond":  # static: backward taken, forward not taken
+        if site.target is not None and site.target <= site.addr:
+            return taken * m.taken_penalty, not_taken * m.mispredict_penalty
+        return 0.0, taken * m.mispredict_penalty
+    if m.predictor == "btfn" and kind in ("return", "indirect", "indirect_call"):
+        return 0.0, taken * m.mispredict_penalty  # no target prediction for register jumps
+    if kind == "cond":
+        if taken > not_taken:  # mostly taken: the not-taken minority is mispredicted, the taken ones pay a bubble
+            return taken * m.taken_penalty, not_taken * m.mispredict_penalty
+        return 0.0, taken * m.mispredict_penalty  # mostly not taken: the taken minority is mispredicted
+    if kind in ("jump", "call"):
+        return taken * m.taken_penalty, 0.0
+    if kind == "return":
+        if m.return_stack:
+            return taken * m.taken_penalty, 0.0
+        return 0.0, taken * m.mispredict_penalty
+    rate = m.indirect_mispredict_rate  # indirect jumps and calls
+    return taken * (1 - rate) * m.taken_penalty, taken * rate * m.mispredict_penalty
+
+
+def format_estimate(e: CycleEstimate) -> str:
+    return f"{e.cycles:,} {e.heading}"

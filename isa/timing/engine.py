@@ -1,0 +1,150 @@
+"""The in-order issue engine the per-core timing models share.
+
+A model (:class:`CoreModel`) gives, per operation kind (:mod:`isa.decode` ``Insn.kind``): the pipe it goes to,
+its result latency, how many cycles it blocks issue, and how long it keeps a non-pipelined unit busy; the
+issue width and which kinds may share an issue cycle; branch costs and the predictor; memory wait states.
+
+How a run's cycles are estimated
+--------------------------------
+1. Every distinct executed block is decoded once; its instructions issue in order through a scoreboard:
+   an instruction issues at the first cycle at which its source registers are ready (producer issue cycle +
+   latency), its pipe has a free slot (and a non-pipelined unit is no longer busy), the issue group has room
+   (``issue_width``) and the pairing rule admits it next to the instructions already in the group.
+2. A block's cost is measured in context: the scoreboard is first warmed by the block's dominant predecessor
+   (the in-edge with the most executions, from :mod:`isa.cfg`; for a loop that is the block itself), and the
+   cost is the extra cycles the block adds. So load-use stalls and pairing across a block boundary, and a
+   loop's carried dependencies, are charged.
+3. Branches are charged per edge (exact counts for unconditional ones, inferred taken/not-taken splits for
+   conditional ones): a taken-branch bubble or refill, and for mispredictions the model's penalty. With a
+   dynamic predictor, a conditional branch taken ``t`` and not taken ``n`` times is assumed mispredicted
+   ``min(t, n)`` times (outcomes in runs, as loop branches are: one mispredict when the minority outcome
+   happens); returns are predicted by a return stack where the core has one; other indirect jumps are
+   mispredicted at ``indirect_mispredict_rate``.
+4. Memory wait states are added per data access (``wait_states_per_access``; 0 for tightly coupled memory /
+   zero-wait SRAM, which is where vendor per-MHz figures are measured).
+The estimate is ``sum(block cost x count) + branch costs + wait states``, labelled with the model's name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from isa.decode import Insn
+
+
+@dataclass(frozen=True)
+class KindTiming:
+    pipe: str
+    latency: int  # cycles from issue until a dependent instruction may issue
+    occupancy: int = 1  # cycles this instruction blocks the issue of the next one (1 = fully pipelined)
+    busy: int = 0  # cycles it keeps its pipe busy to later instructions of the same pipe (non-pipelined units)
+    # accumulator forwarding: a multiply-accumulate reading, as its accumulator, the result of the previous
+    # multiply-accumulate of the same kind gets it after this many cycles (None: the normal latency)
+    acc_latency: int | None = None
+
+
+@dataclass
+class CoreModel:
+    name: str  # e.g. "cortex-m4"
+    version: int
+    summary: str
+    issue_width: int
+    pipes: dict[str, int]  # pipe -> instructions it accepts per cycle
+    kinds: dict[str, KindTiming]
+    # branch behaviour
+    predictor: str  # "none" (every taken branch refills), "dynamic"
+    taken_penalty: float  # extra cycles of a taken branch (refill without a predictor; bubble when predicted)
+    mispredict_penalty: float
+    return_stack: bool = True
+    indirect_mispredict_rate: float = 0.5
+    wait_states_per_access: float = 0.0
+    # may `younger` issue in the same cycle as the instructions `group` already issued this cycle?
+    pair_rule: Callable[[list[Insn], Insn, "CoreModel"], bool] | None = None
+    # per-instruction adjustment (e.g. 128-bit NEON ops take both 64-bit pipes, RVV occupancy from VLMAX)
+    adjust: Callable[[Insn, KindTiming, "CoreModel"], KindTiming] | None = None
+    # an extra stall rule: cycles to add before `ins` given the previous instruction (e.g. Cortex-M4 LSU pipelining)
+    extra_stall: Callable[[Insn | None, Insn, "CoreModel"], int] | None = None
+    params: dict = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    bandwidth_bytes_per_cycle: float = 4.0  # for the separate memory roofline bound (not in the estimate)
+    bandwidth_note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"intgap {self.name} model v{self.version}"
+
+    def timing(self, ins: Insn) -> KindTiming:
+        kt = self.kinds.get(ins.kind) or self.kinds["alu"]
+        return self.adjust(ins, kt, self) if self.adjust else kt
+
+
+class Scoreboard:
+    """In-order issue state carried from one instruction (and block) to the next."""
+
+    def __init__(self, model: CoreModel):
+        self.m = model
+        self.ready: dict[str, int] = {}
+        self.ready_acc: dict[str, int] = {}  # register -> cycle, for accumulator forwarding
+        self.busy_until: dict[str, int] = {}
+        self.cycle = 0  # current issue cycle
+        self.group: list[Insn] = []  # instructions issued in `cycle`
+        self.pipe_use: dict[str, int] = {}
+        self.blocked_until = 0  # next cycle at which anything may issue (multi-cycle instructions)
+        self.prev: Insn | None = None
+
+    @property
+    def end(self) -> int:
+        """The first cycle at which a further instruction could issue (ignoring its dependencies)."""
+        return max(self.blocked_until, self.cycle + (1 if self.group else 0))
+
+    def issue(self, ins: Insn) -> int:
+        m = self.m
+        kt = m.timing(ins)
+        c = max(self.cycle, self.blocked_until)
+        for r in ins.reads:
+            t = self.ready.get(r)
+            if kt.acc_latency is not None and r in ins.writes and r in self.ready_acc:
+                t = self.ready_acc[r]  # the accumulator of a multiply-accumulate chain
+            if t is not None and t > c:
+                c = t
+        if kt.busy:
+            c = max(c, self.busy_until.get(kt.pipe, 0))
+        if m.extra_stall is not None:
+            c = max(c, self.cycle + m.extra_stall(self.prev, ins, m)) if self.prev is not None else c
+        while True:
+            if c > self.cycle:
+                self.cycle, self.group, self.pipe_use = c, [], {}
+            if (len(self.group) < m.issue_width
+                    and self.pipe_use.get(kt.pipe, 0) < m.pipes.get(kt.pipe, 1)
+                    and (not self.group or m.pair_rule is None or m.pair_rule(self.group, ins, m))):
+                break
+            c = self.cycle + 1
+        self.group.append(ins)
+        self.pipe_use[kt.pipe] = self.pipe_use.get(kt.pipe, 0) + 1
+        if kt.occupancy > 1:
+            self.blocked_until = c + kt.occupancy
+        elif m.issue_width == 1:
+            self.blocked_until = c + 1
+        if kt.busy:
+            self.busy_until[kt.pipe] = c + kt.busy
+        for w in ins.writes:
+            self.ready[w] = c + kt.latency
+            if kt.acc_latency is not None:
+                self.ready_acc[w] = c + kt.acc_latency
+            else:
+                self.ready_acc.pop(w, None)
+        self.prev = ins
+        return c
+
+
+def block_cycles(model: CoreModel, insns: list[Insn], warm: list[Insn] | None = None) -> int:
+    """Cycles `insns` add to the issue timeline, after `warm` (the predecessor block) has issued."""
+    sb = Scoreboard(model)
+    base = 0
+    if warm:
+        for ins in warm:
+            sb.issue(ins)
+        base = sb.end
+    for ins in insns:
+        sb.issue(ins)
+    return max(sb.end - base, 0)

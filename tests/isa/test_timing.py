@@ -1,0 +1,170 @@
+"""Timing models on micro-benchmarks whose timing the cores' manuals state (see docs/timing-models.md), and the
+whole-run estimate on analytic loops. The numbers asserted are the models' parameters at work: a failure means
+the engine or a parameter changed, not that a core changed."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from isa.cfg import Site
+from isa.profile import analyze
+from isa.timing import CycleEstimate, _branch_cost, estimate, get_model
+from isa.timing.engine import block_cycles
+from isa.targets import TARGETS, get_target
+from tests.isa.asm_snippets import decode
+from tests.isa.elf_builds import Builds, run
+
+
+def cycles(model: str, arch: str, src: str, loop: bool = False, vlen: int = 128, target=None) -> int:
+    m = get_model(model, target)
+    ins = decode(arch, src, vlen=vlen)
+    return block_cycles(m, ins, ins if loop else None)
+
+
+def branch(model: str, kind: str, taken: int, not_taken: int, backward: bool = True) -> tuple[float, float]:
+    site = Site(0x2000, kind, 0x1000 if backward else 0x3000, [], taken + not_taken, 0x1ffe)
+    return _branch_cost(get_model(model), site, taken, not_taken)
+
+
+# -- Cortex-M4: Cortex-M4 TRM Table 3-1 -------------------------------------------------------------------------
+
+def test_m4_alu_chain_load_use_and_lsu_pipelining():
+    assert cycles("cortex-m4", "arm", "adds r0, r0, r1\n" * 8) == 8
+    assert cycles("cortex-m4", "arm", "ldr r0, [r1]\nadds r2, r0, r3") == 3  # LDR 2 + ADD 1
+    assert cycles("cortex-m4", "arm", "ldr r0, [r1]\nldr r2, [r1, #4]\nadds r3, r0, r2") == 4  # pipelined LDRs
+    # the address of the second load depends on the first: no pipelining (2 + 2 + 1)
+    assert cycles("cortex-m4", "arm", "ldr r0, [r1]\nldr r2, [r0]\nadds r3, r2, r2") == 5
+    assert cycles("cortex-m4", "arm", "str r0, [r1, #4]\nadds r2, r2, #1") == 2  # STR [Rn,#imm] is 1
+
+
+def test_m4_mac_multiple_divide_and_it_folding():
+    assert cycles("cortex-m4", "arm", "smlad r0, r1, r2, r0\n" * 8) == 8  # single-cycle MAC, chained
+    assert cycles("cortex-m4", "arm", "mla r0, r1, r2, r0\nsmull r4, r5, r1, r2\nsmlal r4, r5, r1, r2") == 3
+    assert cycles("cortex-m4", "arm", "ldm r0!, {r1, r2, r3, r4}") == 5  # 1 + N
+    assert cycles("cortex-m4", "arm", "push {r4, r5, r6, r7, lr}") == 6
+    assert cycles("cortex-m4", "arm", "sdiv r0, r1, r2") == 7  # 2-12, midpoint
+    assert cycles("cortex-m4", "arm", "cmp r0, #1\nit eq\nmoveq r1, #2") == 2  # IT folded after a 16-bit insn
+    assert cycles("cortex-m4", "arm", "vmla.f32 s0, s1, s2\nvdiv.f32 s3, s4, s5") == 3 + 14
+
+
+def test_m4_branches_refill_without_prediction():
+    # B: 1 + P (P = 2); a not-taken conditional branch costs its 1 issue cycle only
+    assert branch("cortex-m4", "cond", 99, 1) == (99 * 2, 0)
+    assert branch("cortex-m4", "call", 10, 0) == (20, 0)
+    assert branch("cortex-m4", "fall", 0, 10) == (0, 0)
+
+
+# -- Cortex-M7 --------------------------------------------------------------------------------------------------
+
+def test_m7_dual_issue_pairs_and_load_use():
+    assert cycles("cortex-m7", "arm", "add r0, r0, #1\nadd r1, r1, #1\n" * 4) == 4  # two ALUs
+    assert cycles("cortex-m7", "arm", "add r0, r0, #1\n" * 8) == 8  # dependent chain
+    assert cycles("cortex-m7", "arm", "ldr r0, [r1]\nadds r2, r0, r3") == 3  # one load-use stall
+    assert cycles("cortex-m7", "arm", "ldr r0, [r1]\nadds r2, r4, r3") == 1  # load + independent ALU pair
+    assert cycles("cortex-m7", "arm", "ldr r0, [r1]\nldr r2, [r1, #4]") == 2  # one load/store pipe
+
+
+def test_m7_mac_throughput_and_mispredicts():
+    assert cycles("cortex-m7", "arm", "smlad r0, r1, r2, r0\n" * 8) == 8  # accumulator forwarding: 1/cycle
+    assert cycles("cortex-m7", "arm", "mul r0, r1, r2\nadds r3, r0, r0") == 3  # MUL result in 2
+    assert branch("cortex-m7", "cond", 50, 50) == (0, 50 * 5)
+    assert branch("cortex-m7", "cond", 99, 1) == (99, 5)  # loop: taken bubble 1, one mispredict at the exit
+
+
+# -- Cortex-A53 / A55 -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("core", ["cortex-a53", "cortex-a55"])
+def test_a5x_dual_issue_latencies(core):
+    assert cycles(core, "aarch64", "add x0, x0, #1\nadd x1, x1, #1\n" * 4) == 4
+    assert cycles(core, "aarch64", "add x0, x0, #1\n" * 8) == 8
+    assert cycles(core, "aarch64", "add x0, x0, x1, lsl #2\n" * 4, loop=True) == 8  # shifted operand: 2
+    assert cycles(core, "aarch64", "ldr x0, [x1]\nadd x2, x0, x3") == 4  # load-use 3
+    assert cycles(core, "aarch64", "mul x0, x0, x1\n" * 4, loop=True) == 12  # MUL 3, steady state
+    assert cycles(core, "aarch64", "madd x0, x1, x2, x0\n" * 4) == 4  # accumulator forwarding
+    assert cycles(core, "aarch64", "sdot v0.4s, v1.16b, v2.16b\n" * 4) == 4  # Q-form: one per cycle
+    assert cycles(core, "aarch64", "add v0.8b, v1.8b, v2.8b\nadd v3.8b, v4.8b, v5.8b\n" * 2) == 2  # two D pipes
+    assert branch(core, "cond", 50, 50) == (0, 50 * 8)
+
+
+def test_a53_single_load_store_pipe_a55_two():
+    assert cycles("cortex-a53", "aarch64", "ldr x0, [x1]\nstr x2, [x3]") == 2
+    assert cycles("cortex-a55", "aarch64", "ldr x0, [x1]\nstr x2, [x3]") == 1
+
+
+# -- SiFive-U74-like rv64gc, simple rv32imc -----------------------------------------------------------------------
+
+def test_u74_dual_issue_load_use_mul_and_branches():
+    assert cycles("rv64gc", "riscv64", "addi a0, a0, 1\naddi a1, a1, 1\n" * 4) == 4
+    assert cycles("rv64gc", "riscv64", "lw a0, 0(a1)\nadd a2, a0, a3") == 3  # load-use 2
+    assert cycles("rv64gc", "riscv64", "mul a0, a0, a1\n" * 4, loop=True) == 12
+    assert branch("rv64gc", "cond", 99, 1) == (99 * 1, 4)  # taken bubble 1, mispredict 4
+
+
+def test_rv32_single_issue_static_prediction():
+    assert cycles("rv32imc", "riscv32", "addi a0, a0, 1\naddi a1, a1, 1\n" * 4) == 8
+    assert cycles("rv32imc", "riscv32", "lw a0, 0(a1)\nadd a2, a0, a3") == 3
+    assert cycles("rv32imc", "riscv32", "div a0, a1, a2") == 34
+    assert branch("rv32imc", "cond", 99, 1, backward=True) == (99, 2)  # predicted taken: bubble 1, exit 2
+    assert branch("rv32imc", "cond", 10, 90, backward=False) == (0, 20)  # predicted not taken
+    assert branch("rv32imc", "return", 5, 0) == (0, 10)
+
+
+# -- RVV ----------------------------------------------------------------------------------------------------------
+
+RVV_ADDS = "vsetvli t0, a0, e32, {lmul}, ta, ma\n" + "vadd.vv v8, v16, v24\n" * 4
+
+
+@pytest.mark.parametrize("vlen,lmul,busy", [(128, "m1", 1), (512, "m1", 4), (128, "m8", 8), (256, "m2", 4)])
+def test_rvv_occupancy_is_lmul_vlen_over_dlen(vlen, lmul, busy):
+    """Each vadd over VLMAX elements keeps the 128-bit datapath busy LMUL x VLEN / DLEN cycles."""
+    t = dataclasses.replace(get_target("rv64gcv"), vlen=vlen)
+    src = RVV_ADDS.format(lmul=lmul)
+    assert cycles("rv64gcv", "riscv64", src, vlen=vlen, target=t) == 3 * busy + 1  # last one issues at 3 x busy
+    assert cycles("rv64gcv", "riscv64", src, loop=True, vlen=vlen, target=t) == 4 * busy  # steady state
+
+
+def test_rvv_chaining():
+    t = get_target("rv64gcv-vlen512")
+    src = "vsetvli t0, a0, e32, m1, ta, ma\nvle32.v v1, (a1)\nvadd.vv v2, v1, v1"
+    chained = cycles("rv64gcv", "riscv64", src, vlen=512, target=t)
+    m = get_model("rv64gcv", t)
+    m.params["chaining"] = False
+    ins = decode("riscv64", src, vlen=512)
+    unchained = block_cycles(m, ins)
+    # 64 bytes at 16 B/cycle: the load keeps the port 4 cycles. Chained, the add starts after the load's 4-cycle
+    # start-up (issue at 4, done issuing at 5); unchained it waits for the whole load (4 busy + 4 start-up)
+    assert (chained, unchained) == (5, 9)
+
+
+# -- whole runs ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    return Builds(tmp_path_factory.mktemp("timing-elves"))
+
+
+def test_m4_estimate_of_an_analytic_loop(build):
+    """tg_count.c's loop on the M4: ldr 2 (stalls the dependent add), add 1, subs 1, bne 1 + P 2 = 7 cycles."""
+    elf = build("tg_count.c", "cortex-m4")
+    e1, e2 = (estimate(run(elf, "cortex-m4", "unicorn", n), elf, "cortex-m4") for n in (8, 1000))
+    assert e2.cycles - e1.cycles == 992 * 7
+    assert e2.per_function["tg_sum_words"] - e1.per_function["tg_sum_words"] == 992 * 7
+
+
+@pytest.mark.parametrize("target", [n for n, t in TARGETS.items() if t.unicorn is not None])
+def test_estimates_are_labelled_and_roofline_is_separate(build, target):
+    t = get_target(target)
+    elf = build("uc_matmul.c", target)
+    r = run(elf, target, "unicorn", 1)
+    an = analyze(r, elf, t)
+    e = estimate(r, elf, t, analysis=an)
+    assert isinstance(e, CycleEstimate)
+    assert e.heading.startswith("est. cycles (intgap ") and e.heading.endswith(" model v1)")
+    assert abs(e.cycles - (e.issue_cycles + e.branch_cycles + e.mispredict_cycles + e.wait_state_cycles)) <= 2
+    assert abs(sum(e.per_function.values()) - e.cycles) <= len(e.per_function)
+    assert e.roofline_cycles == round(e.bytes_moved / e.bandwidth_bytes_per_cycle)
+    assert 0.2 < e.ipc <= 2.0  # single issue cores at most 1, dual issue at most 2
+    if get_model(t.timing_model, t).issue_width == 1 or t.timing_model == "cortex-m4":
+        assert e.ipc <= 1.0
+    assert e.inferred_branch_executions == 0
