@@ -12,6 +12,7 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.memory_plan import Buffer, plan_arena
+from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_weights
 from codegen.program import Program
 from isa.targets import Target
 from quant.ir import Graph
@@ -19,9 +20,10 @@ from quant.validate import validate
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 
-# op -> kernel source stem (one op per file, as runtime_c/kernels/<family>/)
+# op -> kernel source stem (one op per file, as runtime_c/kernels/<family>/); the weight width picks the variant
 KERNEL_FOR_OP = {"fully_connected": "ig_fc_s8", "relu": "ig_relu_s8",
-                 "fully_connected_f32": "ig_fc_f32", "relu_f32": "ig_relu_f32"}
+                 "fully_connected_f32": "ig_fc_f32", "relu_f32": "ig_relu_f32",
+                 "fully_connected_grouped": "ig_fc_grouped_s8"}
 
 C_TYPE = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
 
@@ -33,6 +35,50 @@ def kernel_source(stem: str, family: str) -> Path:
         if p.exists():
             return p
     raise CodegenError(f"no kernel {stem} in runtime_c/kernels/{family} or scalar")
+
+
+def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar") -> tuple[str, str]:
+    """One node -> (the C statement calling its kernel, the kernel's source stem). `const(key, array, ctype)`
+    emits a constant array and returns its C name. Weights are packed here in the layout the kernel family
+    reads (codegen/packing.py)."""
+    if n.op in ("fully_connected", "fully_connected_grouped"):
+        a = n.attrs
+        w = graph.constants[n.inputs[1]]
+        b = graph.constants[n.inputs[2]]
+        nn_, kk = w.shape
+        bits = a.get("weight_bits", 8)
+        grouped = n.op == "fully_connected_grouped"
+        if grouped:
+            gsz = int(a["group_size"])
+            gsc = graph.constants[n.inputs[3]]
+            folded = fold_bias_grouped(b, w, gsc, gsz, a["x_zero_point"])
+        else:
+            folded = fold_bias(b, w, a["x_zero_point"])  # the kernel then uses x as stored
+        stem = KERNEL_FOR_OP[n.op] + ("w4" if bits == 4 else "")
+        wfam = kernel_source(stem, family).parent.name  # the family whose kernel is linked decides the layout
+        cw = const(f"{n.inputs[1]}.{wfam}.w{bits}", pack_fc_weights(w, bits, wfam), "int8_t")
+        cb = const(n.inputs[2] + ".folded", folded, "int32_t")
+        cm = const(n.inputs[-2], graph.constants[n.inputs[-2]], "int32_t")
+        cs = const(n.inputs[-1], graph.constants[n.inputs[-1]], "int32_t")
+        tail = f"{a['y_zero_point']}, {a['act_min']}, {a['act_max']}, {y});"
+        if grouped:
+            cg = const(n.inputs[3] + ".transposed", np.ascontiguousarray(gsc.T), "int32_t")
+            return f"{stem}({x}, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}", stem
+        return f"{stem}({x}, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}", stem
+    if n.op == "relu":
+        length = int(np.prod(graph.tensors[n.outputs[0]].shape))
+        return f"ig_relu_s8({x}, {length}, {n.attrs['zero_point']}, {y});", "ig_relu_s8"
+    if n.op == "fully_connected_f32":
+        w = graph.constants[n.inputs[1]]
+        nn_, kk = w.shape
+        cw = const(n.inputs[1], w, "float")
+        cb = const(n.inputs[2], graph.constants[n.inputs[2]], "float")
+        return f"ig_fc_f32({x}, {cw}, {cb}, {kk}, {nn_}, {1 if n.attrs['relu'] else 0}, {y});", "ig_fc_f32"
+    if n.op == "relu_f32":
+        length = int(np.prod(graph.tensors[n.outputs[0]].shape))
+        return f"ig_relu_f32({x}, {length}, {y});", "ig_relu_f32"
+    raise CodegenError(f"no C lowering for op {n.op} (node {n.name}): supported ops are "
+                       f"{', '.join(sorted(KERNEL_FOR_OP))}")
 
 
 def _ident(name: str) -> str:
@@ -91,6 +137,8 @@ def emit_program(graph: Graph, target: Target, out_dir: Path, samples: int = 1, 
     consts: dict[str, str] = {}
 
     def const(key: str, arr: np.ndarray, ctype: str) -> str:
+        if key in consts:  # a constant two nodes share is emitted once
+            return consts[key]
         cname = "ig_c_" + _ident(key)
         consts[key] = cname
         weights.append(_c_array(ctype, cname, arr))
@@ -98,41 +146,15 @@ def emit_program(graph: Graph, target: Target, out_dir: Path, samples: int = 1, 
         return cname
 
     layer_fns: list[str] = []
+    kernel_stems: set[str] = set()
     body: list[str] = []
     calls: list[str] = []
     for i, n in enumerate(graph.nodes):
         fn = f"ig_layer_{i}_{_ident(n.name)}"
         layer_fns.append(fn)
         x, y = where[n.inputs[0]], where[n.outputs[0]]
-        if n.op == "fully_connected":
-            w = graph.constants[n.inputs[1]]
-            b = graph.constants[n.inputs[2]].astype(np.int64)
-            zx = n.attrs["x_zero_point"]
-            folded = b - zx * w.astype(np.int64).sum(axis=1)  # the kernel then uses x as stored
-            if np.abs(folded).max(initial=0) >= 2**31:
-                raise CodegenError(f"layer {n.name}: the zero-point-folded bias overflows int32; requantize the layer")
-            nn_, kk = w.shape
-            cw = const(n.inputs[1], w, "int8_t")
-            cb = const(n.inputs[2] + ".folded", folded.astype(np.int32), "int32_t")
-            cm = const(n.inputs[3], graph.constants[n.inputs[3]], "int32_t")
-            cs = const(n.inputs[4], graph.constants[n.inputs[4]], "int32_t")
-            a = n.attrs
-            stmt = (f"ig_fc_s8({x}, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {a['y_zero_point']}, "
-                    f"{a['act_min']}, {a['act_max']}, {y});")
-        elif n.op == "relu":
-            length = int(np.prod(graph.tensors[n.outputs[0]].shape))
-            stmt = f"ig_relu_s8({x}, {length}, {n.attrs['zero_point']}, {y});"
-        elif n.op == "fully_connected_f32":
-            w = graph.constants[n.inputs[1]]
-            nn_, kk = w.shape
-            cw = const(n.inputs[1], w, "float")
-            cb = const(n.inputs[2], graph.constants[n.inputs[2]], "float")
-            stmt = f"ig_fc_f32({x}, {cw}, {cb}, {kk}, {nn_}, {1 if n.attrs['relu'] else 0}, {y});"
-        elif n.op == "relu_f32":
-            length = int(np.prod(graph.tensors[n.outputs[0]].shape))
-            stmt = f"ig_relu_f32({x}, {length}, {y});"
-        else:
-            raise CodegenError(f"no C lowering for op {n.op} (node {n.name})")
+        stmt, stem = lower_node(graph, n, x, y, const, family)
+        kernel_stems.add(stem)
         body.append(f"/* {n.op} {n.name} */\n__attribute__((noinline)) static void {fn}(const {in_ctype} *input, "
                     f"{out_ctype} *output) {{\n  (void)input; (void)output;\n  {stmt}\n}}\n")
         calls.append(f"  {fn}(input, output);")
@@ -185,7 +207,7 @@ int main(void) {{
     files = {"model.h": header, "model.c": model_c, "weights.c": "\n".join(weights), "main.c": main_c}
     for fname, text in files.items():
         (out_dir / fname).write_text(text)
-    kernels = sorted({kernel_source(KERNEL_FOR_OP[n.op], family) for n in graph.nodes})
+    kernels = sorted({kernel_source(stem, family) for stem in kernel_stems})
     return Program(name or graph.name, out_dir, [out_dir / "main.c", out_dir / "model.c", out_dir / "weights.c", *kernels],
                    np.dtype(np.int8 if in_t.dtype == "int8" else np.float32), int(np.prod(in_t.shape)),
                    np.dtype(np.int8 if out_t.dtype == "int8" else np.float32), int(np.prod(out_t.shape)),

@@ -17,7 +17,7 @@ from isa.elf import load_elf
 from quant import capture, quantize_ptq, save_graph
 from quant import reference
 from quant.ir import Graph
-from toolchain import build_elf
+from toolchain import build_elf, require_integer_purity
 
 # FP32 outputs on target vs PyTorch: the same float32 operations, summed in another order (the C loop runs
 # k in order, PyTorch's GEMM blocks it), so they differ by a few ulps of the largest partial sums.
@@ -80,6 +80,8 @@ def build_program(graph: Graph, target: isa.Target, directory: Path, samples: in
     program = emit_program(graph, target, directory, samples=samples)
     elf = directory / "program.elf"
     cc = build_elf(program.sources, target, elf, compiler=compiler)
+    if graph.is_integer:
+        require_integer_purity(elf)  # invariant 1: no float instruction or soft-float helper reachable
     return program, elf, cc.kind
 
 

@@ -8,7 +8,8 @@
 static inline int32_t ig_srdhm(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
   int64_t ab = (int64_t)a * (int64_t)b;
-  int64_t x = ab + (ab >= 0 ? (1ll << 30) : (1 - (1ll << 30)));
+  /* nudge 2^30, or 1 - 2^30 for negative products, without a branch: 2^30 - (2^31 - 1) */
+  int64_t x = ab + ((1ll << 30) - ((ab >> 63) & 0x7fffffffll));
   /* x / 2^31 truncating toward zero, with shifts (a 64-bit division would call a helper on 32-bit cores) */
   x += (x >> 63) & 0x7fffffffll;
   return (int32_t)(x >> 31);
@@ -32,4 +33,14 @@ static inline int32_t ig_requantize(int32_t acc, int32_t multiplier, int32_t shi
 static inline int32_t ig_clamp(int32_t v, int32_t lo, int32_t hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }
+
+/* The output stage every integer fully connected kernel shares. */
+static inline int8_t ig_output_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t y_zp, int32_t act_min,
+                                  int32_t act_max) {
+  return (int8_t)ig_clamp(ig_requantize(acc, multiplier, shift) + y_zp, act_min, act_max);
+}
+
+/* Wrapping int32 arithmetic (modulo 2^32, as the reference's accumulator), without signed-overflow UB. */
+static inline int32_t ig_wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t ig_wmul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
 #endif

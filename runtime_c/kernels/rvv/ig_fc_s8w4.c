@@ -1,0 +1,23 @@
+/* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h): RVV 1.0, vector-length agnostic.
+ * Each packed byte is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte. */
+#include "ig_kernels.h"
+#include "ig_rvv_common.h"
+
+void ig_fc_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *mult,
+                const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
+                int32_t act_max, int8_t *y) {
+  int32_t acc[IG_RVV_BLOCK];
+  ig_rvv_set_rnu();
+  int32_t sx = ig_sum_s8(x, 0, k_dim);
+  for (int32_t n0 = 0; n0 < n_dim; n0 += IG_RVV_BLOCK) { /* IG_RVV_BLOCK is a multiple of 4: pairs stay whole */
+    int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK;
+    for (int32_t i = 0; i < count; i += 4) {
+      int32_t n = n0 + i, rows = count - i < 4 ? count - i : 4, s[4];
+      const int8_t *p0 = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
+      const int8_t *p1 = rows > 2 ? p0 + k_dim : p0;
+      ig_dot2pairs_s8w4(x, p0, p1, 0, k_dim, sx, s);
+      for (int32_t r = 0; r < rows; r++) acc[i + r] = ig_wadd(s[r], bias[n + r]);
+    }
+    ig_output_block_s8(acc, mult + n0, shift + n0, y_zp, act_min, act_max, y + n0, count);
+  }
+}
