@@ -19,6 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0   # first: the CPU build; see PLATFORM-FACTS.md
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	bash scripts/setup-data.sh $(VENV)   # real models + Shakespeare for quant/ (see the script)
 	touch $(STAMP)
 
 demo: setup

@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("targets", help="list the targets")
     t.add_argument("--json", metavar="PATH")
     t.set_defaults(func=cmd_targets)
+    from intgap.run_command import add_run_command
+    add_run_command(sub)
+    from intgap.quant_commands import add_quant_commands
+    add_quant_commands(sub)
     return p
 
 

@@ -30,6 +30,46 @@ OPS: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {
                                 ("x_zero_point", "y_zero_point", "act_min", "act_max", "group_size", "weight_bits")),
     # int8 relu in the quantized domain: y = max(x, zero_point) (scale and zero point unchanged)
     "relu": (False, ("x",), ("zero_point",)),
+    # ---- transformer ops: integer semantics in the docstrings of quant/ops/<module>.py (the C kernels' spec) ----
+    # fully_connected_grouped with int8/int16 x and int8/int16/int32 output (quant/ops/linear.py)
+    "fully_connected_wide": (False, ("x", "weight", "bias", "group_scale", "multiplier", "shift"),
+                             ("x_zero_point", "y_zero_point", "act_min", "act_max", "group_size", "weight_bits")),
+    # quant/ops/attention.py
+    "matmul_qk": (False, ("q", "k"), ("heads", "kv_heads", "head_dim", "q_zero_point", "k_zero_point",
+                                      "y_zero_point", "multiplier", "shift", "act_min", "act_max")),
+    "softmax": (False, ("x",), ("in_multiplier", "in_shift", "causal")),
+    "matmul_pv": (False, ("p", "v"), ("heads", "kv_heads", "head_dim", "p_zero_point", "v_zero_point",
+                                      "y_zero_point", "multiplier", "shift", "act_min", "act_max")),
+    # quant/ops/elementwise.py
+    "add": (False, ("a", "b"), ("a_zero_point", "b_zero_point", "y_zero_point", "a_multiplier", "b_multiplier",
+                                "shift", "act_min", "act_max")),
+    "mul": (False, ("a", "b"), ("a_zero_point", "b_zero_point", "y_zero_point", "multiplier", "shift",
+                                "act_min", "act_max")),
+    "gelu": (False, ("x",), ("x_zero_point", "in_multiplier", "in_shift", "out_multiplier", "out_shift",
+                             "y_zero_point", "act_min", "act_max")),
+    "silu": (False, ("x",), ("x_zero_point", "in_multiplier", "in_shift", "out_multiplier", "out_shift",
+                             "y_zero_point", "act_min", "act_max")),
+    # quant/ops/norm.py
+    "layernorm": (False, ("x", "gamma", "beta"), ("x_zero_point", "eps", "shift", "y_zero_point", "act_min",
+                                                  "act_max")),
+    "rmsnorm": (False, ("x", "gamma"), ("x_zero_point", "pre_shift", "eps", "shift", "y_zero_point", "act_min",
+                                        "act_max")),
+    # quant/ops/rope.py, quant/ops/embedding.py
+    "rope": (False, ("x", "positions", "cos", "sin"), ("heads", "head_dim", "x_zero_point", "y_zero_point",
+                                                      "multiplier", "shift", "act_min", "act_max")),
+    "embedding": (False, ("ids", "table"), ()),
+    # ---- float32 counterparts of captured graphs (quant/ops/float_ops.py) ----
+    "embedding_f32": (True, ("ids", "table"), ()),
+    "add_f32": (True, ("a", "b"), ()),
+    "mul_f32": (True, ("a", "b"), ()),
+    "layernorm_f32": (True, ("x", "gamma", "beta"), ("eps",)),
+    "rmsnorm_f32": (True, ("x", "gamma"), ("eps",)),
+    "gelu_f32": (True, ("x",), ("approximate",)),
+    "silu_f32": (True, ("x",), ()),
+    "softmax_f32": (True, ("x",), ("causal",)),
+    "matmul_qk_f32": (True, ("q", "k"), ("heads", "kv_heads", "head_dim", "scale")),
+    "matmul_pv_f32": (True, ("p", "v"), ("heads", "kv_heads", "head_dim")),
+    "rope_f32": (True, ("x", "positions", "cos", "sin"), ("heads", "head_dim")),
 }
 
 
@@ -81,6 +121,6 @@ class Graph:
         """Multiply-accumulates of one inference (batch 1)."""
         total = 0
         for n in self.nodes:
-            if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped"):
+            if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped", "fully_connected_wide"):
                 total += int(np.prod(self.constants[n.inputs[1]].shape))
         return total

@@ -11,6 +11,10 @@ fully_connected_grouped (int8 x, int8/int4 w, integer per-group scale factors):
     then requantized and clamped as fully_connected.
 relu (int8): y = max(x, zero_point).
 fully_connected_f32 / relu_f32: float32 arithmetic (the FP32 baseline; not bit-exact across compilers).
+
+The transformer ops (fully_connected_wide, matmul_qk, softmax, matmul_pv, add, mul, gelu, silu, layernorm, rmsnorm,
+rope, embedding) are defined in quant/ops/<module>.py, each docstring giving the exact integer steps; their float32
+counterparts (<op>_f32) are in quant/ops/float_ops.py.
 """
 from __future__ import annotations
 
@@ -18,24 +22,22 @@ import numpy as np
 
 from quant.errors import GraphError
 from quant.fixedpoint import requantize
+from quant import ops
 from quant.ir import DTYPES, Graph, Node
+from quant.ops.common import exact_matmul
+from quant.ops.linear import grouped_accumulate
 
 
 def _fully_connected(node: Node, x: np.ndarray, w, b, mult, shift) -> np.ndarray:
     a = node.attrs
-    acc = (x.astype(np.int64) - a["x_zero_point"]) @ w.astype(np.int64).T + b.astype(np.int64)
+    acc = exact_matmul(x.astype(np.int64) - a["x_zero_point"], w.T, 255, 127) + b.astype(np.int64)
     y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
     return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
 
 
 def _fully_connected_grouped(node: Node, x: np.ndarray, w, b, group_scale, mult, shift) -> np.ndarray:
     a = node.attrs
-    gs = a["group_size"]
-    bsz, k = x.shape
-    n = w.shape[0]
-    xc = (x.astype(np.int64) - a["x_zero_point"]).reshape(bsz, k // gs, gs)
-    acc_g = np.einsum("bgk,ngk->bng", xc, w.astype(np.int64).reshape(n, k // gs, gs))
-    acc = (acc_g * group_scale.astype(np.int64)[None]).sum(axis=2) + b.astype(np.int64)
+    acc = grouped_accumulate(x, a["x_zero_point"], w, b, group_scale, a["group_size"])
     y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
     return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
 
@@ -70,7 +72,13 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], keep_all: bool = False) -> 
                              f" got {arr.dtype} {list(arr.shape)}")
         env[name] = arr
     for node in graph.nodes:
-        env[node.outputs[0]] = KERNELS[node.op](node, *[env[i] for i in node.inputs])
+        args = [env[i] for i in node.inputs]
+        if node.op in KERNELS:
+            env[node.outputs[0]] = KERNELS[node.op](node, *args)
+        elif node.op in ops.FLOAT_KERNELS:
+            env[node.outputs[0]] = ops.FLOAT_KERNELS[node.op](node, *args)
+        else:
+            env[node.outputs[0]] = ops.KERNELS[node.op](node, graph.tensors[node.outputs[0]].dtype, *args)
     if keep_all:
         return {k: v for k, v in env.items() if k not in graph.constants}
     return {o: env[o] for o in graph.outputs}

@@ -9,8 +9,10 @@ import numpy as np
 from quant.errors import GraphError
 from quant.fixedpoint import SHIFT_MAX, SHIFT_MIN
 from quant.ir import DTYPES, OPS, Graph
+from quant.ops import checks as op_checks
 
 _ACC_LIMIT = (1 << 31) - 1
+_SKELETON_OPS = ("fully_connected", "fully_connected_f32", "fully_connected_grouped", "relu", "relu_f32")
 
 
 def validate(g: Graph, integer_only: bool) -> None:
@@ -74,6 +76,9 @@ def _check_node(g: Graph, n, fail) -> None:
     where = f"node {n.name!r} ({n.op})"
     ins = n.inputs
     out = g.tensors[n.outputs[0]]
+    if n.op not in _SKELETON_OPS:
+        op_checks.check(g, n, fail)
+        return
     if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped"):
         xs, ws, bs = _shape(g, ins[0]), _shape(g, ins[1]), _shape(g, ins[2])
         if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:

@@ -1,0 +1,85 @@
+"""`intgap quantize` and `intgap eval`: transformers into integer-only graphs, and their measured accuracy."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+def _bar(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _progress_cb(bar: Progress):
+    tasks: dict[str, int] = {}
+
+    def cb(what: str, done: int, total: int) -> None:
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=total)
+        bar.update(tasks[what], completed=done)
+    return cb
+
+
+def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
+    from quant import save_graph
+    from quant.recipes import quantize_model
+
+    with console.status(f"loading {args.model}"):
+        from quant.recipes import load_model
+        model = load_model(args.model)
+    with _bar(console) as bar:
+        q = quantize_model(model, args.config, args.method, calib=args.calib, seq_len=args.seq_len,
+                           alpha=args.alpha, observer=args.observer, progress=_progress_cb(bar))
+    q.meta["model"] = args.model
+    save_graph(q, args.output)
+    ops: dict[str, int] = {}
+    for n in q.nodes:
+        ops[n.op] = ops.get(n.op, 0) + 1
+    console.print(f"wrote {args.output}: {len(q.nodes)} integer ops ({', '.join(f'{k} x{v}' for k, v in sorted(ops.items()))}), "
+                  f"{q.weight_bytes() / 1e6:.1f} MB constants, method {q.meta['method']}, "
+                  f"{q.meta['quantize_seconds']} s")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    from quant import load_graph
+    from quant.recipes import evaluate
+
+    q = load_graph(args.graph)
+    with _bar(console) as bar:
+        res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=_progress_cb(bar))
+    t = Table(title=f"{args.graph}: integer graph (reference interpreter) vs FP32, held-out Shakespeare")
+    for k in res:
+        t.add_column(k)
+    t.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in res.values()])
+    console.print(t)
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
+        console.print(f"wrote {args.json}")
+    return 0
+
+
+def add_quant_commands(sub) -> None:
+    q = sub.add_parser("quantize", help="quantize a transformer (minilm, smollm2 or a HF model folder) to an "
+                                        "integer-only .igraph")
+    q.add_argument("--model", required=True, help="minilm, smollm2, or a directory with a Hugging Face model")
+    q.add_argument("--config", default="w8a8", help="w8a8 | w4a8 (w4a8g64: groups of 64) | mixed:<budget>")
+    q.add_argument("--method", default=None, help="rtn | smoothquant (default: the best measured for the config)")
+    q.add_argument("--observer", default="minmax", choices=("minmax", "percentile", "mse"))
+    q.add_argument("--alpha", type=float, default=0.8, help="SmoothQuant migration strength (default 0.8)")
+    q.add_argument("--calib", type=int, default=64, help="calibration lines / sequences (default 64)")
+    q.add_argument("--seq-len", type=int, default=128, help="calibration sequence length (default 128)")
+    q.add_argument("-o", "--output", required=True, help="the .igraph file to write")
+    q.set_defaults(func=cmd_quantize)
+    e = sub.add_parser("eval", help="measure an integer graph's accuracy against its FP32 model")
+    e.add_argument("graph", help="a .igraph written by intgap quantize")
+    e.add_argument("--lines", type=int, default=500, help="held-out lines for sentence models (default 500)")
+    e.add_argument("--tokens", type=int, default=4096, help="held-out tokens for language models (default 4096)")
+    e.add_argument("--window", type=int, default=256, help="perplexity window (default 256)")
+    e.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    e.set_defaults(func=cmd_eval)

@@ -1,0 +1,57 @@
+"""Accuracy of integer graphs, measured with the reference interpreter (the integer result itself):
+MiniLM sentence-embedding cosine similarity against the FP32 model, decoder perplexity on text."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from quant import reference
+from quant.hf_capture import sequence_inputs
+from quant.ir import Graph
+
+
+def embed_sentences(g: Graph, tokenizer, lines: list[str], max_len: int = 128,
+                    progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Mean-pooled sentence embeddings from a graph whose output is the last hidden state (float or integer)."""
+    out = []
+    for i, s in enumerate(lines):
+        ids = tokenizer(s, truncation=True, max_length=max_len)["input_ids"]
+        y = reference.run(g, sequence_inputs(ids))[g.outputs[0]]
+        if y.dtype.kind != "f":
+            y = reference.dequantize_output(g, y)
+        out.append(y.astype(np.float64).mean(axis=0))
+        if progress:
+            progress(i + 1)
+    return np.stack(out)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-30)
+
+
+def tokenize_text(tokenizer, text: str, n_tokens: int) -> np.ndarray:
+    ids = tokenizer(text[: n_tokens * 12])["input_ids"]
+    if len(ids) < n_tokens:
+        ids = tokenizer(text)["input_ids"]
+    return np.asarray(ids[:n_tokens], np.int64)
+
+
+def perplexity(g: Graph, ids: np.ndarray, window: int = 256, progress: Callable[[int], None] | None = None) -> dict:
+    """Perplexity over consecutive non-overlapping windows (each window starts a fresh context)."""
+    nll, count = 0.0, 0
+    for w, start in enumerate(range(0, len(ids) - 1, window)):
+        chunk = ids[start:start + window + 1]
+        if len(chunk) < 2:
+            break
+        logits = reference.run(g, sequence_inputs(chunk[:-1]))[g.outputs[0]]
+        if logits.dtype.kind != "f":
+            logits = reference.dequantize_output(g, logits)
+        z = logits.astype(np.float64)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
+        count += len(chunk) - 1
+        if progress:
+            progress(w + 1)
+    return {"perplexity": float(np.exp(nll / count)), "tokens": count, "window": window}

@@ -1,0 +1,270 @@
+"""Capture of Hugging Face transformers into FP32 IntGraphs by walking the config and the modules.
+
+Supported: BERT encoders (BertModel, e.g. all-MiniLM-L6-v2), Llama decoders (LlamaForCausalLM, e.g. SmolLM2:
+RMSNorm, SiLU-gated MLP, RoPE, grouped KV heads, tied embeddings) and GPT-2 (GPT2LMHeadModel). One sequence per run,
+no padding: graph inputs are `input_ids` int32 [T] and `positions` int32 [T] (0..T-1 for a whole sequence; any T
+up to `max_positions` runs, shapes in the graph are those of `seq_len`). Outputs: BERT `hidden` [T, H] (the last
+hidden state; sentence embeddings are its mean over tokens), decoders `logits` [T, vocab].
+Anything else (another architecture, an activation, a bias, a rope scaling the IR does not express) raises
+UnsupportedOp naming the module and its location.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from quant.errors import UnsupportedOp
+from quant.ir import Graph, Node, TensorInfo
+from quant.validate import validate
+
+
+class GraphBuilder:
+    """Appends nodes, tensors and constants; names outputs `<node name>`."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.tensors: dict[str, TensorInfo] = {}
+        self.constants: dict[str, np.ndarray] = {}
+        self.nodes: list[Node] = []
+        self.inputs: list[str] = []
+        self.outputs: list[str] = []
+
+    def input(self, name: str, shape: tuple[int, ...], dtype: str) -> str:
+        self.tensors[name] = TensorInfo(name, shape, dtype)
+        self.inputs.append(name)
+        return name
+
+    def const(self, name: str, a: np.ndarray) -> str:
+        self.constants[name] = np.ascontiguousarray(a)
+        return name
+
+    def node(self, op: str, name: str, inputs: list[str], shape: tuple[int, ...], attrs: dict | None = None,
+             dtype: str = "float32") -> str:
+        self.tensors[name] = TensorInfo(name, tuple(int(d) for d in shape), dtype)
+        self.nodes.append(Node(op, name, list(inputs), [name], dict(attrs or {})))
+        return name
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.constants[name].shape if name in self.constants else self.tensors[name].shape
+
+    def linear(self, name: str, x: str, weight: torch.Tensor, bias: torch.Tensor | None) -> str:
+        """weight [N, K] as nn.Linear stores it."""
+        w = weight.detach().float().cpu().numpy()
+        b = np.zeros(w.shape[0], np.float32) if bias is None else bias.detach().float().cpu().numpy()
+        self.const(f"{name}.weight", w.astype(np.float32))
+        self.const(f"{name}.bias", b.astype(np.float32))
+        return self.node("fully_connected_f32", name, [x, f"{name}.weight", f"{name}.bias"],
+                         (self.shape(x)[0], w.shape[0]), {"relu": False})
+
+    def graph(self, meta: dict) -> Graph:
+        g = Graph(self.name, self.inputs, self.outputs, self.tensors, self.constants, self.nodes, meta)
+        validate(g, integer_only=False)
+        return g
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().float().cpu().numpy().astype(np.float32)
+
+
+def _expect(module, path: str, types: tuple[type, ...] | tuple[str, ...]) -> None:
+    names = {t if isinstance(t, str) else t.__name__ for t in types}
+    if type(module).__name__ not in names:
+        raise UnsupportedOp(f"unsupported module {type(module).__name__} at {path}: intgap captures "
+                            f"{', '.join(sorted(names))} there; replace the module or extend quant/hf_capture.py")
+
+
+def capture_hf(model: nn.Module, seq_len: int = 128, max_positions: int | None = None, name: str | None = None) -> Graph:
+    """The FP32 graph of a Hugging Face BERT, Llama or GPT-2 model."""
+    cfg = getattr(model, "config", None)
+    kind = getattr(cfg, "model_type", None)
+    model = model.eval()
+    if kind == "bert":
+        return _capture_bert(model, cfg, seq_len, name or "bert")
+    if kind == "llama":
+        return _capture_llama(model, cfg, seq_len, max_positions or min(cfg.max_position_embeddings, 2048),
+                              name or "llama")
+    if kind == "gpt2":
+        return _capture_gpt2(model, cfg, seq_len, name or "gpt2")
+    raise UnsupportedOp(f"unsupported model {type(model).__name__} (model_type {kind!r}): intgap captures "
+                        "bert, llama and gpt2 models")
+
+
+def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, hd: int, t: int,
+               causal: bool) -> str:
+    s = b.node("matmul_qk_f32", f"{pre}.scores", [q, k], (heads, t, t),
+               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd, "scale": 1.0 / math.sqrt(hd)})
+    p = b.node("softmax_f32", f"{pre}.probs", [s], (heads, t, t), {"causal": causal})
+    return b.node("matmul_pv_f32", f"{pre}.context", [p, v], (t, heads * hd),
+                  {"heads": heads, "kv_heads": heads if kv_heads is None else kv_heads, "head_dim": hd})
+
+
+def _capture_bert(model, cfg, t: int, name: str) -> Graph:
+    bert = getattr(model, "bert", model)
+    _expect(bert, "model", ("BertModel",))
+    if cfg.hidden_act not in ("gelu", "gelu_new", "gelu_pytorch_tanh"):
+        raise UnsupportedOp(f"unsupported activation {cfg.hidden_act!r} at config.hidden_act: intgap captures gelu")
+    if getattr(cfg, "position_embedding_type", "absolute") != "absolute":
+        raise UnsupportedOp(f"unsupported position_embedding_type {cfg.position_embedding_type!r} at config")
+    h, heads = cfg.hidden_size, cfg.num_attention_heads
+    hd = h // heads
+    b = GraphBuilder(name)
+    ids = b.input("input_ids", (t,), "int32")
+    pos = b.input("positions", (t,), "int32")
+    emb = bert.embeddings
+    b.const("embeddings.word", _np(emb.word_embeddings.weight))
+    # token type 0 everywhere (single sentences): its row is folded into the position table
+    b.const("embeddings.position", _np(emb.position_embeddings.weight) + _np(emb.token_type_embeddings.weight)[0])
+    we = b.node("embedding_f32", "embeddings.word_lookup", [ids, "embeddings.word"], (t, h))
+    pe = b.node("embedding_f32", "embeddings.position_lookup", [pos, "embeddings.position"], (t, h))
+    x = b.node("add_f32", "embeddings.sum", [we, pe], (t, h))
+    x = _layernorm(b, "embeddings.LayerNorm", x, emb.LayerNorm)
+    approx = "none" if cfg.hidden_act == "gelu" else "tanh"
+    for i, layer in enumerate(bert.encoder.layer):
+        pre = f"encoder.layer.{i}"
+        _expect(layer, pre, ("BertLayer",))
+        att = layer.attention.self
+        q = b.linear(f"{pre}.attention.self.query", x, att.query.weight, att.query.bias)
+        k = b.linear(f"{pre}.attention.self.key", x, att.key.weight, att.key.bias)
+        v = b.linear(f"{pre}.attention.self.value", x, att.value.weight, att.value.bias)
+        c = _attention(b, f"{pre}.attention", q, k, v, heads, heads, hd, t, causal=False)
+        out = layer.attention.output
+        o = b.linear(f"{pre}.attention.output.dense", c, out.dense.weight, out.dense.bias)
+        r = b.node("add_f32", f"{pre}.attention.output.residual", [o, x], (t, h))
+        x1 = _layernorm(b, f"{pre}.attention.output.LayerNorm", r, out.LayerNorm)
+        f = b.linear(f"{pre}.intermediate.dense", x1, layer.intermediate.dense.weight, layer.intermediate.dense.bias)
+        gl = b.node("gelu_f32", f"{pre}.intermediate.gelu", [f], (t, f_dim := cfg.intermediate_size),
+                    {"approximate": approx})
+        d = b.linear(f"{pre}.output.dense", gl, layer.output.dense.weight, layer.output.dense.bias)
+        r2 = b.node("add_f32", f"{pre}.output.residual", [d, x1], (t, h))
+        x = _layernorm(b, f"{pre}.output.LayerNorm", r2, layer.output.LayerNorm)
+        del f_dim
+    b.outputs.append(x)
+    b.tensors["hidden"] = b.tensors.pop(x)
+    b.tensors["hidden"].name = "hidden"
+    b.nodes[-1].outputs = ["hidden"]
+    b.outputs = ["hidden"]
+    return b.graph({"source": "hf-bert", "architecture": "bert", "hidden_size": h, "layers": len(bert.encoder.layer),
+                    "heads": heads, "seq_len": t, "max_positions": int(cfg.max_position_embeddings)})
+
+
+def _layernorm(b: GraphBuilder, pre: str, x: str, ln) -> str:
+    _expect(ln, pre, (nn.LayerNorm,))
+    b.const(f"{pre}.gamma", _np(ln.weight))
+    b.const(f"{pre}.beta", _np(ln.bias))
+    return b.node("layernorm_f32", pre, [x, f"{pre}.gamma", f"{pre}.beta"], b.shape(x), {"eps": float(ln.eps)})
+
+
+def _rmsnorm(b: GraphBuilder, pre: str, x: str, norm) -> str:
+    _expect(norm, pre, ("LlamaRMSNorm",))
+    b.const(f"{pre}.gamma", _np(norm.weight))
+    return b.node("rmsnorm_f32", pre, [x, f"{pre}.gamma"], b.shape(x), {"eps": float(norm.variance_epsilon)})
+
+
+def rope_tables(inv_freq: np.ndarray, positions: int, attention_scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    ang = np.arange(positions, dtype=np.float64)[:, None] * inv_freq.astype(np.float64)[None, :]
+    return (np.cos(ang) * attention_scaling).astype(np.float32), (np.sin(ang) * attention_scaling).astype(np.float32)
+
+
+def _capture_llama(model, cfg, t: int, max_pos: int, name: str) -> Graph:
+    _expect(model, "model", ("LlamaForCausalLM",))
+    inner = model.model
+    h, heads, kvh = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads
+    hd = getattr(cfg, "head_dim", None) or h // heads
+    if cfg.hidden_act != "silu":
+        raise UnsupportedOp(f"unsupported activation {cfg.hidden_act!r} at config.hidden_act: intgap captures silu")
+    if getattr(cfg, "attention_bias", False) or getattr(cfg, "mlp_bias", False):
+        raise UnsupportedOp("unsupported biases in Llama attention/MLP (config.attention_bias / mlp_bias)")
+    rope_params = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
+    if rope_params.get("rope_type", "default") != "default":
+        raise UnsupportedOp(f"unsupported rope_type {rope_params.get('rope_type')!r} at config.rope_parameters")
+    rot = inner.rotary_emb
+    cos, sin = rope_tables(rot.inv_freq.detach().cpu().numpy(), max_pos, float(getattr(rot, "attention_scaling", 1.0)))
+    b = GraphBuilder(name)
+    ids = b.input("input_ids", (t,), "int32")
+    pos = b.input("positions", (t,), "int32")
+    b.const("rope.cos", cos)
+    b.const("rope.sin", sin)
+    b.const("embed_tokens", _np(inner.embed_tokens.weight))
+    x = b.node("embedding_f32", "embed", [ids, "embed_tokens"], (t, h))
+    for i, layer in enumerate(inner.layers):
+        pre = f"layers.{i}"
+        _expect(layer, pre, ("LlamaDecoderLayer",))
+        att, mlp = layer.self_attn, layer.mlp
+        _expect(mlp.act_fn, f"{pre}.mlp.act_fn", ("SiLUActivation", "SiLU"))
+        n = _rmsnorm(b, f"{pre}.input_layernorm", x, layer.input_layernorm)
+        q = b.linear(f"{pre}.self_attn.q_proj", n, att.q_proj.weight, att.q_proj.bias)
+        k = b.linear(f"{pre}.self_attn.k_proj", n, att.k_proj.weight, att.k_proj.bias)
+        v = b.linear(f"{pre}.self_attn.v_proj", n, att.v_proj.weight, att.v_proj.bias)
+        q = b.node("rope_f32", f"{pre}.self_attn.q_rope", [q, pos, "rope.cos", "rope.sin"], (t, heads * hd),
+                   {"heads": heads, "head_dim": hd})
+        k = b.node("rope_f32", f"{pre}.self_attn.k_rope", [k, pos, "rope.cos", "rope.sin"], (t, kvh * hd),
+                   {"heads": kvh, "head_dim": hd})
+        c = _attention(b, f"{pre}.self_attn", q, k, v, heads, kvh, hd, t, causal=True)
+        o = b.linear(f"{pre}.self_attn.o_proj", c, att.o_proj.weight, att.o_proj.bias)
+        x = b.node("add_f32", f"{pre}.attn_residual", [x, o], (t, h))
+        n2 = _rmsnorm(b, f"{pre}.post_attention_layernorm", x, layer.post_attention_layernorm)
+        gt = b.linear(f"{pre}.mlp.gate_proj", n2, mlp.gate_proj.weight, mlp.gate_proj.bias)
+        up = b.linear(f"{pre}.mlp.up_proj", n2, mlp.up_proj.weight, mlp.up_proj.bias)
+        act = b.node("silu_f32", f"{pre}.mlp.silu", [gt], b.shape(gt))
+        m = b.node("mul_f32", f"{pre}.mlp.gated", [act, up], b.shape(gt))
+        d = b.linear(f"{pre}.mlp.down_proj", m, mlp.down_proj.weight, mlp.down_proj.bias)
+        x = b.node("add_f32", f"{pre}.mlp_residual", [x, d], (t, h))
+    n = _rmsnorm(b, "norm", x, inner.norm)
+    head = model.lm_head
+    b.linear("logits", n, head.weight, getattr(head, "bias", None))
+    b.outputs.append("logits")
+    tied = head.weight.data_ptr() == inner.embed_tokens.weight.data_ptr()
+    return b.graph({"source": "hf-llama", "architecture": "llama", "hidden_size": h, "layers": len(inner.layers),
+                    "heads": heads, "kv_heads": kvh, "seq_len": t, "max_positions": max_pos,
+                    "tied_embeddings": bool(tied), "vocab_size": int(cfg.vocab_size)})
+
+
+def _capture_gpt2(model, cfg, t: int, name: str) -> Graph:
+    _expect(model, "model", ("GPT2LMHeadModel",))
+    tr = model.transformer
+    h, heads = cfg.n_embd, cfg.n_head
+    hd = h // heads
+    if cfg.activation_function not in ("gelu_new", "gelu", "gelu_pytorch_tanh"):
+        raise UnsupportedOp(f"unsupported activation {cfg.activation_function!r} at config.activation_function")
+    b = GraphBuilder(name)
+    ids = b.input("input_ids", (t,), "int32")
+    pos = b.input("positions", (t,), "int32")
+    b.const("wte", _np(tr.wte.weight))
+    b.const("wpe", _np(tr.wpe.weight))
+    we = b.node("embedding_f32", "wte_lookup", [ids, "wte"], (t, h))
+    pe = b.node("embedding_f32", "wpe_lookup", [pos, "wpe"], (t, h))
+    x = b.node("add_f32", "embed", [we, pe], (t, h))
+    approx = "none" if cfg.activation_function == "gelu" else "tanh"
+    for i, blk in enumerate(tr.h):
+        pre = f"h.{i}"
+        _expect(blk, pre, ("GPT2Block",))
+        _expect(blk.attn.c_attn, f"{pre}.attn.c_attn", ("Conv1D",))
+        n = _layernorm(b, f"{pre}.ln_1", x, blk.ln_1)
+        w = blk.attn.c_attn.weight.detach().T  # Conv1D stores [in, out]
+        bias = blk.attn.c_attn.bias.detach()
+        q = b.linear(f"{pre}.attn.q", n, w[:h], bias[:h])
+        k = b.linear(f"{pre}.attn.k", n, w[h:2 * h], bias[h:2 * h])
+        v = b.linear(f"{pre}.attn.v", n, w[2 * h:], bias[2 * h:])
+        c = _attention(b, f"{pre}.attn", q, k, v, heads, heads, hd, t, causal=True)
+        o = b.linear(f"{pre}.attn.c_proj", c, blk.attn.c_proj.weight.detach().T, blk.attn.c_proj.bias)
+        x = b.node("add_f32", f"{pre}.attn_residual", [x, o], (t, h))
+        n2 = _layernorm(b, f"{pre}.ln_2", x, blk.ln_2)
+        f = b.linear(f"{pre}.mlp.c_fc", n2, blk.mlp.c_fc.weight.detach().T, blk.mlp.c_fc.bias)
+        gl = b.node("gelu_f32", f"{pre}.mlp.gelu", [f], b.shape(f), {"approximate": approx})
+        d = b.linear(f"{pre}.mlp.c_proj", gl, blk.mlp.c_proj.weight.detach().T, blk.mlp.c_proj.bias)
+        x = b.node("add_f32", f"{pre}.mlp_residual", [x, d], (t, h))
+    n = _layernorm(b, "ln_f", x, tr.ln_f)
+    b.linear("logits", n, model.lm_head.weight, None)
+    b.outputs.append("logits")
+    return b.graph({"source": "hf-gpt2", "architecture": "gpt2", "hidden_size": h, "layers": len(tr.h),
+                    "heads": heads, "seq_len": t, "max_positions": int(cfg.n_positions),
+                    "vocab_size": int(cfg.vocab_size)})
+
+
+def sequence_inputs(ids) -> dict[str, np.ndarray]:
+    """Graph inputs for one whole sequence of token ids."""
+    ids = np.asarray(ids, np.int32).reshape(-1)
+    return {"input_ids": ids, "positions": np.arange(ids.size, dtype=np.int32)}

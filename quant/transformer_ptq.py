@@ -1,0 +1,292 @@
+"""W8A8 / W4A8 integer-only post-training quantization of captured transformer graphs (quant/hf_capture.py).
+
+Activations: int8 asymmetric per tensor where an op needs int8 (inputs of fully connected layers, Q/K/V, RoPE);
+int16 symmetric elsewhere (residual stream, norm inputs, GELU/SiLU inputs, attention scores, graph outputs);
+softmax outputs int16 Q15. Weights: int8 symmetric per output channel, or int4 group-wise (fully_connected_grouped
+/ fully_connected_wide with integer group scales). Every op of the result is an integer op (validated).
+Methods on top (quant/methods.py) transform the FP32 graph or the weights before this lowering.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from typing import Callable
+
+import numpy as np
+
+from quant.errors import QuantError
+from quant.fixedpoint import quantize_multiplier
+from quant.ir import Graph, Node, TensorInfo
+from quant.observers import Calibration, int8_range
+from quant.ops.fixed import fixed_multiplier
+from quant.validate import validate
+
+INT8_INPUTS = {"fully_connected_f32": (0,), "matmul_qk_f32": (0, 1), "matmul_pv_f32": (1,), "rope_f32": (0,)}
+QMAX = {"int8": 127, "int16": 32767, "int32": (1 << 31) - 1}
+QMIN = {"int8": -128, "int16": -32768, "int32": -(1 << 31)}
+
+
+@dataclass
+class QuantConfig:
+    weight_bits: int = 8                # 8 or 4
+    group_size: int | None = None       # None: per output channel; else int4/int8 groups along K
+    observer: str = "minmax"            # minmax | percentile | mse
+    percentile: float = 99.99
+    layer_bits: dict = field(default_factory=dict)  # glob on FC node names -> "w8a8" | "w4a8"
+    # weights already rounded by a method (GPTQ / AWQ): node name -> (q int8 [N, K], scales) as made by quantize_weight
+    weight_override: dict = field(default_factory=dict)
+
+    def bits_for(self, node_name: str) -> tuple[int, int | None]:
+        for pat, spec in self.layer_bits.items():
+            if fnmatch(node_name, pat):
+                return parse_spec(spec)
+        return self.weight_bits, self.group_size
+
+
+def parse_spec(spec: str) -> tuple[int, int | None]:
+    spec = spec.lower()
+    if spec == "w8a8":
+        return 8, None
+    if spec.startswith("w4a8"):
+        gs = spec.split("g")[-1] if "g" in spec[4:] else "32"
+        return 4, int(gs)
+    raise QuantError(f"unknown precision {spec!r}: use w8a8 or w4a8 (optionally w4a8g64 for groups of 64)")
+
+
+def asym_int8(lo: float, hi: float) -> tuple[float, int]:
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = (hi - lo) / 255.0 or 1.0
+    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
+    return float(scale), zp
+
+
+def sym(amax: float, dtype: str) -> tuple[float, int]:
+    return float(amax / QMAX[dtype]) if amax > 0 else 1.0, 0
+
+
+# ---------------------------------------------------------------- weights
+@dataclass
+class QWeight:
+    q: np.ndarray              # int8 [N, K] (int4 values when bits == 4)
+    group_scale: np.ndarray    # int32 [N, K/gs] (all ones for per-channel)
+    unit: np.ndarray           # float64 [N]: the real weight is q * group_scale * unit[:, None]
+    bits: int
+    group_size: int
+
+    def dequant(self) -> np.ndarray:
+        gs = np.repeat(self.group_scale.astype(np.float64), self.group_size, axis=1)
+        return self.q.astype(np.float64) * gs * self.unit[:, None]
+
+
+def group_scale_limit(k: int, group_size: int, x_range: int = 255) -> int:
+    """Largest per-group scale factor such that the int32 accumulator cannot overflow (bias gets 10 %)."""
+    ng = k // group_size
+    return max(1, min((1 << 15) - 1, int(0.9 * (1 << 31) / (2 * x_range * 8 * group_size * ng))))
+
+
+def quantize_weight(w: np.ndarray, bits: int, group_size: int | None) -> QWeight:
+    """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales."""
+    w = w.astype(np.float64)
+    n, k = w.shape
+    if bits == 8 and group_size is None:
+        amax = np.abs(w).max(axis=1)
+        unit = np.where(amax > 0, amax / 127.0, 1.0)
+        q = np.clip(np.round(w / unit[:, None]), -127, 127).astype(np.int8)
+        return QWeight(q, np.ones((n, 1), np.int32), unit, 8, k)
+    gsz = group_size or k
+    if k % gsz:
+        raise QuantError(f"group size {gsz} does not divide K={k}: pick a divisor (32, 64, 128)")
+    qmax = 127 if bits == 8 else 7
+    ng = k // gsz
+    wg = w.reshape(n, ng, gsz)
+    sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
+    limit = group_scale_limit(k, gsz) if bits == 4 else group_scale_limit(k, gsz) // 16 or 1
+    smax = sig.max(axis=1)
+    unit = np.where(smax > 0, smax / limit, 1.0)
+    gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
+    lo = -8 if bits == 4 else -127
+    q = np.clip(np.round(wg / (gs[:, :, None] * unit[:, None, None])), lo, qmax).reshape(n, k).astype(np.int8)
+    return QWeight(q, gs, unit, bits, gsz)
+
+
+# ---------------------------------------------------------------- lowering
+def plan_dtypes(g: Graph) -> dict[str, str]:
+    consumers: dict[str, list[tuple[Node, int]]] = {}
+    for n in g.nodes:
+        for i, x in enumerate(n.inputs):
+            consumers.setdefault(x, []).append((n, i))
+    dt: dict[str, str] = {}
+    for n in g.nodes:
+        out = n.outputs[0]
+        if n.op == "softmax_f32" or n.op == "matmul_qk_f32":
+            dt[out] = "int16"
+            continue
+        needs8 = any(i in INT8_INPUTS.get(c.op, ()) for c, i in consumers.get(out, []))
+        dt[out] = "int8" if needs8 and out not in g.outputs else "int16"
+    return dt
+
+
+def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str], None] | None = None) -> Graph:
+    """The integer-only graph of a captured FP32 transformer graph, given its calibration."""
+    dtypes = plan_dtypes(g)
+    qp: dict[str, tuple[float, int]] = {}
+    for name, dt in dtypes.items():
+        st = cal.stats.get(name)
+        if st is None:
+            raise QuantError(f"tensor {name!r} was not seen during calibration")
+        if dt == "int8":
+            qp[name] = asym_int8(*int8_range(cal, name, cfg.observer, cfg.percentile))
+        else:
+            qp[name] = sym(max(abs(st.lo), abs(st.hi)), dt)
+    tensors: dict[str, TensorInfo] = {}
+    constants: dict[str, np.ndarray] = {}
+    nodes: list[Node] = []
+    for name in g.inputs:
+        tensors[name] = TensorInfo(name, g.tensors[name].shape, "int32")
+    for n in g.nodes:
+        out = n.outputs[0]
+        dt = dtypes[out]
+        if n.op == "embedding_f32":  # the table's own symmetric range sets the output scale
+            table = g.constants[n.inputs[1]]
+            s, z = sym(float(np.abs(table).max()), dt)
+            qp[out] = (s, z)
+            key = n.inputs[1]
+            if key not in constants:
+                constants[key] = np.clip(np.round(table / s), -QMAX[dt], QMAX[dt]).astype(dt)
+            elif str(constants[key].dtype) != dt:
+                raise QuantError(f"embedding table {key!r} is read at two precisions")
+        if n.op == "softmax_f32":
+            qp[out] = (2.0 ** -15, 0)
+        sy, zy = qp[out]
+        tensors[out] = TensorInfo(out, g.tensors[out].shape, dt, sy, zy)
+        clamp = {"act_min": QMIN[dt], "act_max": QMAX[dt]}
+        ins = n.inputs
+        if n.op == "embedding_f32":
+            nodes.append(Node("embedding", n.name, list(ins), [out]))
+        elif n.op == "fully_connected_f32":
+            nodes.append(_lower_fc(g, n, qp, dt, cfg, constants, clamp))
+        elif n.op == "add_f32":
+            (sa, za), (sb, zb) = qp[ins[0]], qp[ins[1]]
+            bits = min(30, 61 - max(_bits(dtypes, ins[0]), _bits(dtypes, ins[1])) - 1)
+            big = max(sa, sb) / sy
+            m, s = fixed_multiplier(big, bits)
+            ma, mb = int(round(sa / sy * 2 ** s)), int(round(sb / sy * 2 ** s))
+            nodes.append(Node("add", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb,
+                              "y_zero_point": zy, "a_multiplier": ma, "b_multiplier": mb, "shift": s, **clamp}))
+        elif n.op == "mul_f32":
+            (sa, za), (sb, zb) = qp[ins[0]], qp[ins[1]]
+            bits = min(30, 62 - _bits(dtypes, ins[0]) - _bits(dtypes, ins[1]) - 2)
+            m, s = fixed_multiplier(sa * sb / sy, bits)
+            nodes.append(Node("mul", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb,
+                              "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
+        elif n.op in ("gelu_f32", "silu_f32"):
+            sx, zx = qp[ins[0]]
+            mi, si = fixed_multiplier(sx * 4096, 24)
+            mo, so = fixed_multiplier(1 / (4096 * sy), 24)
+            nodes.append(Node(n.op[:-4], n.name, list(ins), [out], {"x_zero_point": zx, "in_multiplier": mi,
+                              "in_shift": si, "out_multiplier": mo, "out_shift": so, "y_zero_point": zy, **clamp}))
+        elif n.op in ("layernorm_f32", "rmsnorm_f32"):
+            nodes.append(_lower_norm(g, n, qp, dtypes, constants, clamp))
+        elif n.op == "rope_f32":
+            sx, zx = qp[ins[0]]
+            for key in ins[2:]:
+                constants.setdefault(key, np.round(g.constants[key].astype(np.float64) * 2 ** 14).astype(np.int16))
+            m, s = quantize_multiplier(sx / (2 ** 14 * sy))
+            nodes.append(Node("rope", n.name, list(ins), [out], {"heads": n.attrs["heads"],
+                              "head_dim": n.attrs["head_dim"], "x_zero_point": zx, "y_zero_point": zy,
+                              "multiplier": m, "shift": s, **clamp}))
+        elif n.op == "matmul_qk_f32":
+            (sq, zq), (sk, zk) = qp[ins[0]], qp[ins[1]]
+            m, s = quantize_multiplier(sq * sk * n.attrs["scale"] / sy)
+            a = {k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}
+            nodes.append(Node("matmul_qk", n.name, list(ins), [out], {**a, "q_zero_point": zq, "k_zero_point": zk,
+                              "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
+        elif n.op == "softmax_f32":
+            sx, _ = qp[ins[0]]
+            m, s = fixed_multiplier(sx * math.log2(math.e) * 65536, 30)
+            nodes.append(Node("softmax", n.name, list(ins), [out], {"in_multiplier": m, "in_shift": s,
+                              "causal": bool(n.attrs["causal"])}))
+        elif n.op == "matmul_pv_f32":
+            (sp, zp), (sv, zv) = qp[ins[0]], qp[ins[1]]
+            m, s = quantize_multiplier(sp * sv / sy)
+            a = {k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}
+            nodes.append(Node("matmul_pv", n.name, list(ins), [out], {**a, "p_zero_point": zp, "v_zero_point": zv,
+                              "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
+        else:
+            raise QuantError(f"the transformer quantizer does not handle op {n.op} (node {n.name})")
+        if progress:
+            progress(n.name)
+    meta = {**g.meta, "quantization": describe(cfg), "calibration_sequences": cal.sequences}
+    q = Graph(g.name, list(g.inputs), list(g.outputs), tensors, constants, nodes, meta)
+    validate(q, integer_only=True)
+    return q
+
+
+def describe(cfg: QuantConfig) -> str:
+    w = f"w{cfg.weight_bits}" + (f"g{cfg.group_size}" if cfg.group_size else "")
+    return f"ptq-{w}a8-{cfg.observer}" + ("-mixed" if cfg.layer_bits else "")
+
+
+def _bits(dtypes: dict[str, str], name: str) -> int:
+    return {"int8": 8, "int16": 16, "int32": 32}[dtypes.get(name, "int32")]
+
+
+def _lower_fc(g: Graph, n: Node, qp, dt: str, cfg: QuantConfig, constants, clamp) -> Node:
+    x, out = n.inputs[0], n.outputs[0]
+    sx, zx = qp[x]
+    sy, zy = qp[out]
+    w = g.constants[n.inputs[1]]
+    b = g.constants[n.inputs[2]].astype(np.float64)
+    bits, gsz = cfg.bits_for(n.name)
+    qw = cfg.weight_override.get(n.name) or quantize_weight(w, bits, gsz)
+    acc_scale = sx * qw.unit
+    bq = np.round(b / acc_scale)
+    if np.abs(bq).max(initial=0) >= 2 ** 30:
+        raise QuantError(f"layer {n.name}: bias does not fit the accumulator at scale {acc_scale.min():g}; "
+                         "recalibrate with a wider input range")
+    mult, shift = zip(*(quantize_multiplier(float(m)) for m in acc_scale / sy))
+    pre = n.name
+    constants[f"{pre}.weight"] = qw.q
+    constants[f"{pre}.bias"] = bq.astype(np.int32)
+    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
+    constants[f"{pre}.shift"] = np.array(shift, np.int32)
+    attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp}
+    base = [x, f"{pre}.weight", f"{pre}.bias"]
+    tail = [f"{pre}.multiplier", f"{pre}.shift"]
+    if qw.bits == 8 and qw.group_size == w.shape[1] and dt == "int8":
+        return Node("fully_connected", n.name, base + tail, [out], attrs)
+    constants[f"{pre}.group_scale"] = qw.group_scale.astype(np.int32)
+    attrs.update({"group_size": qw.group_size, "weight_bits": qw.bits})
+    op = "fully_connected_grouped" if dt == "int8" else "fully_connected_wide"
+    return Node(op, n.name, base + [f"{pre}.group_scale"] + tail, [out], attrs)
+
+
+def _lower_norm(g: Graph, n: Node, qp, dtypes, constants, clamp) -> Node:
+    x, out = n.inputs[0], n.outputs[0]
+    sx, zx = qp[x]
+    sy, zy = qp[out]
+    c = g.tensors[x].shape[-1]
+    gamma = g.constants[n.inputs[1]].astype(np.float64)
+    gr = gamma * math.sqrt(c) / (2 ** 20 * sy)  # gamma_int = gr * 2^shift
+    beta = g.constants[n.inputs[2]].astype(np.float64) / sy if n.op == "layernorm_f32" else np.zeros(c)
+    shift = 62
+    if np.abs(gr).max() > 0:
+        shift = min(shift, 23 - math.frexp(float(np.abs(gr).max()))[1])
+    if np.abs(beta).max() > 0:
+        shift = min(shift, 29 - math.frexp(float(np.abs(beta).max()))[1])
+    if shift < 0:
+        raise QuantError(f"node {n.name}: the norm's gain is too large for its output scale; recalibrate")
+    pre = n.name
+    constants[f"{pre}.gamma"] = np.round(gr * 2 ** shift).astype(np.int32)
+    eps = float(n.attrs["eps"])
+    if n.op == "layernorm_f32":
+        constants[f"{pre}.beta"] = np.round(beta * 2 ** shift).astype(np.int32)
+        e = min(round(c ** 3 * eps / sx ** 2), 1 << 60)
+        return Node("layernorm", n.name, [x, f"{pre}.gamma", f"{pre}.beta"], [out],
+                    {"x_zero_point": zx, "eps": int(e), "shift": shift, "y_zero_point": zy, **clamp})
+    pre_shift = 0 if dtypes.get(x) != "int32" else 8
+    e = min(round(c * eps / (sx * 2 ** pre_shift) ** 2), 1 << 60)
+    return Node("rmsnorm", n.name, [x, f"{pre}.gamma"], [out],
+                {"x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift, "y_zero_point": zy,
+                 **clamp})
