@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.intgap-installed
-TARGETS ?= cortex-m4,rv32imc,cortex-a55,rv64gcv
+TARGETS ?= cortex-m4,cortex-m4f,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,rv64gcv-vlen256,rv64gcv-vlen512
 
 .PHONY: setup system demo test bench-counting clean
 

@@ -57,7 +57,7 @@ def _print_bench(console: Console, doc: dict) -> None:
     table = Table(title="one inference, batch 1: instructions are exact counts (run harness excluded)")
     for col in ("target", "backend", "int8 instr", "fp32 instr", "speedup", "int8 weight B", "fp32 weight B",
                 "int8 arena B", "bit-exact"):
-        table.add_column(col, justify="left" if col in ("target", "backend") else "right")
+        table.add_column(col, justify="left" if col in ("target", "backend") else "right", no_wrap=col == "target")
     for r in doc["targets"]:
         table.add_row(r["target"], r["backend"], f"{r['int8_instructions']:,}", f"{r['fp32_instructions']:,}",
                       f"{r['realized_speedup']:.2f}x", f"{r['int8_weight_bytes']:,}", f"{r['fp32_weight_bytes']:,}",

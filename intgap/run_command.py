@@ -51,7 +51,21 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
     return doc
 
 
+def host_syscall_notice(elf: str | Path, target: isa.Target, backend: str | None) -> str | None:
+    """Under QEMU user mode a program's system calls run on this host: say so for an ELF intgap did not build."""
+    from isa.elf import built_by_intgap, load_elf
+    if (backend or target.default_backend) != "qemu" or target.qemu.kind != "user":
+        return None
+    if built_by_intgap(load_elf(elf)):
+        return None
+    return (f"note: {Path(elf).name} was not built by intgap; under QEMU user mode its system calls run on this host"
+            " with your permissions (use --backend unicorn where the target allows it, to keep it off the host)")
+
+
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    notice = host_syscall_notice(args.elf, isa.get_target(args.target), args.backend)
+    if notice:
+        print(notice, file=sys.stderr)
     doc = run_and_profile(args.elf, args.target, args.backend, max_instructions=args.max_instructions,
                           timeout_s=args.timeout, with_profile=not args.no_profile)
     print_run(console, doc, top=args.top)

@@ -138,3 +138,9 @@ def instruction_lengths(arch: str, code: bytes) -> list[int]:
         out.append(step)
         i += step
     return out
+
+
+def built_by_intgap(img: ElfImage) -> bool:
+    """An ELF linked with intgap's platform layer (runtime_c/platform), whose system-call wrappers make only
+    write and exit calls. A marker, not a proof: it tells intgap's own programs from foreign ones."""
+    return any(f.name == "ig_sys_exit" for f in img.functions)

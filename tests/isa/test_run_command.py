@@ -46,3 +46,25 @@ def test_run_errors_are_one_line(build, tmp_path, capsys):
     assert main(["run", str(elf), "--target", "rv64gc", "--max-instructions", "100"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "instruction budget of 100" in err
+
+
+def test_foreign_elf_under_qemu_user_mode_gets_a_host_syscall_notice(tmp_path):
+    from pathlib import Path
+
+    import isa
+    from intgap.run_command import host_syscall_notice
+    from toolchain import build_elf
+    src = tmp_path / "plain.c"
+    src.write_text("int main(void) { return 0; }\n")
+    t = isa.get_target("cortex-a55")
+    ours = tmp_path / "ours.elf"
+    build_elf([src], t, ours)
+    assert host_syscall_notice(ours, t, "qemu") is None  # has the intgap platform layer
+    # a foreign ELF: the same code linked without the .ig_input section and platform symbols
+    foreign = tmp_path / "foreign.elf"
+    import subprocess
+    subprocess.run(["aarch64-linux-gnu-gcc", "-static", "-nostdlib", "-O2", "-o", str(foreign), "-x", "c", "-",
+                    "-Wl,-e,main"], input="int main(void){for(;;);}", text=True, check=True)
+    assert "system calls run on this host" in host_syscall_notice(foreign, t, "qemu")
+    assert host_syscall_notice(foreign, t, "unicorn") is None
+    assert host_syscall_notice(foreign, isa.get_target("cortex-m4"), "qemu") is None  # system mode: no host calls
