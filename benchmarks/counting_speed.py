@@ -121,7 +121,7 @@ def _cpu_name() -> str:
 
 
 def _cores() -> int:
-    return int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or 0)
+    return int(subprocess.run(["nproc"], capture_output=True, text=True, timeout=10).stdout.strip() or 0)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,8 @@ class CaseRun:
     per_function: dict[str, int]  # exact instructions per function (empty if not counted)
     instructions: int
     compiler: str
+    result: isa.RunResult | None = None  # the counted run, where it went through isa.run (for cycle estimates)
+    target: isa.Target | None = None  # the target (or its VLEN variant) it ran on
 
 
 def build_cases(cases, target: isa.Target, directory: Path, repeat: int = 1, compiler: str | None = None,
@@ -108,8 +110,15 @@ def build_cases(cases, target: isa.Target, directory: Path, repeat: int = 1, com
 
 def run_cases(kc: KernelCases, elf: Path, target: isa.Target, vlen: int | None = None,
               backend: str | None = None) -> CaseRun:
+    if vlen is not None and vlen != target.vlen:
+        # the registry's variant of this target at that VLEN (rv64gcv-vlen256, ...), run like any target
+        variant = next((t for t in isa.TARGETS.values() if t.vlen == vlen and t.arch == target.arch
+                        and t.arch_flags == target.arch_flags and t.kernel_family == target.kernel_family), None)
+        if variant is not None:
+            target, vlen = variant, None
     if vlen is not None and vlen != target.vlen or (backend or target.default_backend) == "qemu" and not _has_qemu_backend():
         stdout, blocks, total = _run_qemu_user(elf, target, vlen)
+        r = None
     else:
         r = isa.run(elf, target, backend)
         if r.exit_code != 0:
@@ -117,7 +126,7 @@ def run_cases(kc: KernelCases, elf: Path, target: isa.Target, vlen: int | None =
         stdout, blocks, total = r.stdout, r.blocks, r.instructions
     raw = binascii.unhexlify(b"".join(stdout.split()))
     counts = per_function(blocks, load_elf(elf), target.arch) if len(blocks.addr) else {}
-    return CaseRun(kc.split_outputs(raw), counts, total, "")
+    return CaseRun(kc.split_outputs(raw), counts, total, "", r, target)
 
 
 def _has_qemu_backend() -> bool:
@@ -146,8 +155,8 @@ def _run_qemu_user(elf: Path, target: isa.Target, vlen: int | None) -> tuple[byt
             raise RuntimeError(f"{elf.name} under {target.qemu.binary} exited {proc.returncode}: "
                                f"{proc.stderr.decode(errors='replace')[-500:]}")
         data = out.read_bytes()
-    magic, n, _flags, total, _budget = struct.unpack_from("<8sQQQQ", data, 0)
-    rec = np.frombuffer(data, np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")]),
-                        count=n, offset=40)
+    from isa.qemu_backend import _HEADER, _RECORD  # the plugin's file layout
+    _magic, n, _flags, total = struct.unpack_from("<8sQQQ", data, 0)
+    rec = np.frombuffer(data, _RECORD, count=n, offset=_HEADER)
     blocks = BlockCounts(rec["addr"].copy(), rec["size"].copy(), rec["insns"].copy(), rec["count"].copy())
     return proc.stdout, blocks, int(total)

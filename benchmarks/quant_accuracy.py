@@ -3,6 +3,13 @@ result itself) on held-out Shakespeare. Writes benchmarks/results/quant_accuracy
 
     PYTHONPATH=. .venv/bin/python benchmarks/quant_accuracy.py --models minilm --lines 500
     PYTHONPATH=. .venv/bin/python benchmarks/quant_accuracy.py --models smollm2 --tokens 4096
+    PYTHONPATH=. .venv/bin/python benchmarks/quant_accuracy.py --models smollm2 --runs w4a8:smoothquant+gptq:minmax
+
+Methods are quant/recipes.py's ('+' chains: smoothquant | awq, then rtn | gptq | qat, then gamma); configs w8a8,
+w4a8 (groups of 32), mixed:<mean weight bits>. SmolLM2 calibrates on 16 sequences of 256 tokens from the plays that
+are not held out, and is evaluated on the first 4,096 tokens of the held-out plays in windows of 256. A run replaces
+the recorded row of the same (model, config, method, observer); the FP32 perplexity of the same tokens is reused.
+quant/recipes.py's BEST_METHOD (the CLI's default method per config) must agree with these rows (a test checks it).
 """
 from __future__ import annotations
 
@@ -26,7 +33,9 @@ RESULTS = Path(__file__).parent / "results"
 RUNS = {  # (config, method, observer)
     "minilm": [("w8a8", "rtn", "minmax"), ("w8a8", "rtn", "mse"), ("w8a8", "rtn", "percentile"),
                ("w8a8", "smoothquant", "minmax"), ("w8a8", "smoothquant", "mse"), ("w4a8", "smoothquant", "minmax")],
-    "smollm2": [("w8a8", "rtn", "minmax"), ("w8a8", "smoothquant", "minmax"), ("w4a8", "smoothquant", "minmax")],
+    "smollm2": [("w8a8", "rtn", "minmax"), ("w8a8", "smoothquant", "minmax"), ("w8a8", "smoothquant+gptq", "minmax"),
+                ("w8a8", "smoothquant+gamma", "minmax"), ("w4a8", "smoothquant", "minmax"), ("w4a8", "awq", "minmax"),
+                ("w4a8", "smoothquant+gptq", "minmax"), ("mixed:6", "smoothquant+gptq", "minmax")],
 }
 
 
@@ -37,18 +46,30 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--calib", type=int, default=64)
     ap.add_argument("--runs", default=None, help="comma list of config:method:observer to run instead")
+    ap.add_argument("--table-only", action="store_true", help="rewrite the CSV and print the table from the JSON")
     args = ap.parse_args()
-    console = Console()
+    console = Console(width=220)
     rows = []
     out = RESULTS / "quant_accuracy.json"
     if out.exists():
-        rows = [r for r in json.loads(out.read_text())["rows"] if r["model"] not in args.models.split(",")]
-    for name in args.models.split(","):
+        rows = json.loads(out.read_text())["rows"]
+    for name in [] if args.table_only else args.models.split(","):
         m = load_model(name)
         seq = 64 if name == "minilm" else 256
         fp32 = capture_hf(m.model, seq)
-        runs = [tuple(r.split(":")) for r in args.runs.split(",")] if args.runs else RUNS[name]
-        for config, method, observer in runs:
+        if name != "minilm":  # the FP32 perplexity of the same tokens is already recorded: reuse it
+            from quant import recipes
+            from quant.accuracy import tokenize_text
+            from quant.hf_models import shakespeare_text
+            ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), args.tokens)
+            old = [r for r in rows if r["model"] == name and r.get("tokens") == len(ids) - 1 and r.get("window") == 256]
+            if old:
+                recipes._FP32_PPL[(id(fp32), len(ids), 256, int(ids.sum()))] = {
+                    "perplexity": old[0]["fp32_perplexity"], "tokens": len(ids) - 1, "window": 256}
+        runs = [tuple(r.rsplit(":", 2)) for r in args.runs.split(",")] if args.runs else RUNS[name]
+        for config, method, observer in runs:  # a new measurement replaces the old one of the same run
+            rows = [r for r in rows if (r["model"], r["config"], r["method"], r.get("observer")) !=
+                    (name, config, method, observer)]
             t0 = time.time()
             try:
                 q = quantize_model(m, config, method, calib=args.calib if name == "minilm" else 16, seq_len=seq,
@@ -63,6 +84,10 @@ def main() -> None:
             console.print(res)
             rows.append(res)
             RESULTS.mkdir(parents=True, exist_ok=True)
+            key = lambda r: (r["model"], r["config"], r["method"], r.get("observer"))  # noqa: E731
+            if out.exists():  # keep rows another run wrote meanwhile
+                mine = {key(r) for r in rows}
+                rows = [r for r in json.loads(out.read_text())["rows"] if key(r) not in mine] + rows
             out.write_text(json.dumps({"machine": "2-core x86_64, numpy reference interpreter", "rows": rows},
                                       indent=2) + "\n")
     keys = sorted({k for r in rows for k in r})
@@ -71,13 +96,12 @@ def main() -> None:
         w.writeheader()
         w.writerows(rows)
     t = Table(title="accuracy per method (integer graph, reference interpreter, held-out Shakespeare)")
-    for k in ("model", "config", "method", "observer", "mean_cosine", "min_cosine", "fp32_perplexity",
-              "int_perplexity", "quantize_seconds", "eval_seconds"):
+    cols = ("model", "config", "method", "observer", "lines", "tokens", "mean_cosine", "min_cosine",
+            "fp32_perplexity", "int_perplexity", "relative_increase", "quantize_seconds", "eval_seconds")
+    for k in cols:
         t.add_column(k)
     for r in rows:
-        t.add_row(*[f"{r[k]:.4f}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in
-                    ("model", "config", "method", "observer", "mean_cosine", "min_cosine", "fp32_perplexity",
-                     "int_perplexity", "quantize_seconds", "eval_seconds")])
+        t.add_row(*[f"{r[k]:.4f}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in cols])
     console.print(t)
 
 

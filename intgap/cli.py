@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -22,49 +23,81 @@ USER_ERRORS = (isa.IsaError, QuantError, CodegenError, ToolchainError, DriverErr
 
 def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     from intgap.models import load_model
-    from intgap.pipeline import bench_target, prepare, rows_to_json
+    from intgap.report import write_report
+    from intgap.sweep import parse_configs, run_sweep
 
     targets = isa.parse_targets(args.targets)
+    configs = parse_configs(args.configs)
     for t in targets:  # refuse an impossible backend before anything runs
         isa.run_check_backend(t, args.backend or t.default_backend)
-    workdir = Path(args.workdir)
-    with console.status("loading and quantizing the model"):
+    if args.jobs < 1:
+        raise DriverError(f"--jobs must be at least 1, got {args.jobs}")
+    out = Path(args.output) if args.output else Path(args.workdir) / "report"
+    with console.status("loading the model"):
         model = load_model(args.model)
-        prep = prepare(model, workdir)
-    rows = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("targets", total=len(targets))
-        for t in targets:
-            rows.append(bench_target(prep, t, workdir, args.backend,
-                                     progress=lambda s: bar.update(task, description=s)))
-            bar.advance(task)
-    doc = rows_to_json(prep, rows)
-    _print_bench(console, doc)
+        task = bar.add_task("quantizing", total=None)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(task, description=label, completed=done, total=total)
+
+        result = run_sweep(model, targets, configs, backend=args.backend, jobs=args.jobs, scheduler=args.scheduler,
+                           cache_root=Path(args.cache_dir) if args.cache_dir else None,
+                           per_layer=not args.no_layers, progress=progress)
+    doc = write_report(result, out, plots=not args.no_plots)
+    _print_bench(console, result, doc)
+    console.print(f"wrote {out}/report.md, results.json, results.csv" + ("" if args.no_plots else " and plots"))
     if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({**legacy_doc(result), **doc}, indent=2) + "\n")
         console.print(f"wrote {args.json}")
-    return 0 if all(r.bit_exact for r in rows) else 1
+    return 0 if all(r["bit_exact"] for r in result.runs) else 1
 
 
-def _print_bench(console: Console, doc: dict) -> None:
-    acc = doc["accuracy"]
-    console.print(f"[bold]{doc['description']}[/bold]: {doc['macs_per_inference']} MACs per inference")
-    if "fp32_accuracy" in acc:
-        console.print(f"test accuracy on {acc['samples']} held-out samples: FP32 {acc['fp32_accuracy']:.2%}, "
-                      f"int8 (reference interpreter) {acc['int8_accuracy']:.2%}; "
-                      f"top-1 agreement {acc['argmax_agreement']:.2%}")
-    table = Table(title="one inference, batch 1: instructions are exact counts (run harness excluded)")
-    for col in ("target", "backend", "int8 instr", "fp32 instr", "speedup", "int8 weight B", "fp32 weight B",
-                "int8 arena B", "bit-exact"):
-        table.add_column(col, justify="left" if col in ("target", "backend") else "right", no_wrap=col == "target")
-    for r in doc["targets"]:
-        table.add_row(r["target"], r["backend"], f"{r['int8_instructions']:,}", f"{r['fp32_instructions']:,}",
-                      f"{r['realized_speedup']:.2f}x", f"{r['int8_weight_bytes']:,}", f"{r['fp32_weight_bytes']:,}",
-                      f"{r['int8_arena_bytes']:,}", "yes" if r["bit_exact"] else "[red]NO[/red]")
+def legacy_doc(result) -> dict:
+    """The int8-vs-FP32 keys `intgap bench --json` has always written (kept for its readers)."""
+    acc = {c["config"]: c for c in result.configs}
+    doc: dict = {"description": result.model["description"], "targets": []}
+    if "fp32" in acc and "w8a8" in acc:
+        a8, af = acc["w8a8"], acc["fp32"]
+        doc["accuracy"] = {"samples": a8["samples"], "argmax_agreement": a8["argmax_agreement_with_fp32"],
+                           "output_max_abs_error": a8["output_max_abs_error_vs_fp32"]}
+        if a8.get("accuracy") is not None:
+            doc["accuracy"].update(fp32_accuracy=af["accuracy"], int8_accuracy=a8["accuracy"])
+        whole = {(r["target"], r["config"]): r for r in result.runs if r["layer"] is None}
+        for t in dict.fromkeys(r["target"] for r in result.runs):
+            r8, rf = whole[(t, "w8a8")], whole[(t, "fp32")]
+            doc["macs_per_inference"] = r8["macs"]
+            doc["targets"].append({
+                "target": t, "backend": r8["backend"], "compiler": r8["compiler"],
+                "int8_instructions": r8["instructions"], "fp32_instructions": rf["instructions"],
+                "realized_speedup": rf["instructions"] / r8["instructions"],
+                "int8_weight_bytes": r8["weight_bytes"] + r8["param_bytes"],
+                "fp32_weight_bytes": rf["weight_bytes"] + rf["param_bytes"],
+                "int8_arena_bytes": r8["arena_bytes"], "fp32_arena_bytes": rf["arena_bytes"],
+                "bit_exact": r8["bit_exact"], "fp32_max_abs_error": rf["max_abs_error_vs_reference"],
+                "int8_program_instructions": r8["program_instructions"],
+                "fp32_program_instructions": rf["program_instructions"]})
+    return doc
+
+
+def _print_bench(console: Console, result, doc: dict) -> None:
+    from intgap.report import SUMMARY_HEADER, summary_table_rows
+    console.print(f"[bold]{result.model['description']}[/bold]")
+    cycle_models = sorted({r["target"]: r["cycle_model"] for r in result.runs}.items())
+    table = Table(title="latency gap, one inference (batch 1): instructions exact, cycles estimated "
+                        "(timing model per target below); speedup and promise over FP32 on the same target")
+    for col in SUMMARY_HEADER:
+        table.add_column(col, justify="left" if col in ("target", "config") else "right", no_wrap=col == "target")
+    for row in summary_table_rows(result):
+        table.add_row(*row)
     console.print(table)
-    console.print("speedup = fp32 instructions / int8 instructions on the same target; weight bytes include "
-                  "biases (and int8 requantization multipliers and shifts).")
+    console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
+                  "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
+    console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
+    st = result.stats
+    console.print(f"{st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} cached), "
+                  f"{st.builds} builds in {st.seconds:.1f} s on {st.where}", style="dim")
 
 
 def cmd_targets(args: argparse.Namespace, console: Console) -> int:
@@ -86,12 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="intgap", description="Measure the latency gap of quantized models on "
                                 "emulated ARM and RISC-V cores.")
     sub = p.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("bench", help="quantize a model, build it for targets, run it, compare int8 with FP32")
+    b = sub.add_parser("bench", help="quantize a model per config, build it for targets, run it, and report the "
+                                      "latency gap against FP32 (report.md, results.json/csv, plots)")
     b.add_argument("--model", default="mlp", help="model name (mlp) or path to a .pt state dict (default: mlp)")
     b.add_argument("--targets", default=DEFAULT_TARGETS, help=f"comma-separated targets (default: {DEFAULT_TARGETS})")
+    b.add_argument("--configs", default="fp32,w8a8,w4a8",
+                   help="comma-separated: fp32, w8a8, w4a8 (int4 per channel), w4a8-g<N> / w8a8-g<N> (group-wise); "
+                        "fp32 is always included (default: fp32,w8a8,w4a8)")
     b.add_argument("--backend", choices=("unicorn", "qemu"), default=None,
                    help="emulator (default: unicorn where it supports the target, else qemu)")
-    b.add_argument("--workdir", default="out/bench", help="where graphs, C sources and ELFs go (default: out/bench)")
+    b.add_argument("-o", "--output", metavar="DIR", help="report folder (default: <workdir>/report)")
+    b.add_argument("--workdir", default="out/bench", help="where the report goes without -o (default: out/bench)")
+    b.add_argument("--jobs", type=int, default=1, metavar="N", help="local worker processes (default 1)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    b.add_argument("--cache-dir", metavar="DIR", help="content-addressed cache (default: .cache/sweep)")
+    b.add_argument("--no-layers", action="store_true", help="whole model only (no per-layer runs)")
+    b.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     b.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     b.set_defaults(func=cmd_bench)
     t = sub.add_parser("targets", help="list the targets")
@@ -101,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_command(sub)
     from intgap.quant_commands import add_quant_commands
     add_quant_commands(sub)
+    from intgap.compile_command import add_compile_command
+    add_compile_command(sub)
     return p
 
 
@@ -117,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("intgap: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:  # the file system refused (full disk, permissions): the file and the fix, no traceback
+        fix = {errno.ENOSPC: "free some space and run it again (finished cache entries are kept)",
+               errno.EDQUOT: "free some space and run it again (finished cache entries are kept)",
+               errno.EACCES: "check the permissions, or choose another --workdir / --json path",
+               errno.EROFS: "choose a writable --workdir / --json path"}.get(e.errno, "check the path")
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"intgap: error: {e.strerror or e}{where}: {fix}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

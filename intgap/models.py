@@ -105,6 +105,19 @@ def load_state_dict_mlp(path: Path) -> LoadedModel:
     idx = sorted({int(k.split(".")[0]) for k in sd if k.endswith(".weight") and k.split(".")[0].isdigit()})
     if not idx:
         raise DriverError(f"{path} is not the state dict of an nn.Sequential of Linear layers (keys like '0.weight')")
+    for k, v in sd.items():
+        if not isinstance(v, torch.Tensor):
+            raise DriverError(f"{path}: entry {k!r} is a {type(v).__name__}, not a tensor: save model.state_dict()")
+    for j, i in enumerate(idx):
+        w, b = sd[f"{i}.weight"], sd.get(f"{i}.bias")
+        if w.dim() != 2 or (b is not None and tuple(b.shape) != (w.shape[0],)):
+            raise DriverError(f"{path}: layer {i} has weight {tuple(w.shape)} and bias "
+                              f"{None if b is None else tuple(b.shape)}, not a Linear layer's [out, in] and [out]:"
+                              " save the state dict of an nn.Sequential of Linear/ReLU layers")
+        if j and w.shape[1] != sd[f"{idx[j - 1]}.weight"].shape[0]:
+            raise DriverError(f"{path}: layer shapes do not chain (layer {idx[j - 1]} gives "
+                              f"{sd[f'{idx[j - 1]}.weight'].shape[0]} features, layer {i} takes {w.shape[1]}):"
+                              " save the state dict of the whole nn.Sequential")
     layers = [int(sd[f"{idx[0]}.weight"].shape[1])] + [int(sd[f"{i}.weight"].shape[0]) for i in idx]
     model = mlp(tuple(layers))
     # mlp() numbers its Linear layers 0, 2, 4...; map the file's indices onto them

@@ -34,7 +34,8 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
         model = load_model(args.model)
     with _bar(console) as bar:
         q = quantize_model(model, args.config, args.method, calib=args.calib, seq_len=args.seq_len,
-                           alpha=args.alpha, observer=args.observer, progress=_progress_cb(bar))
+                           alpha=args.alpha, observer=args.observer, residual=args.residual,
+                           progress=_progress_cb(bar))
     q.meta["model"] = args.model
     save_graph(q, args.output)
     ops: dict[str, int] = {}
@@ -64,12 +65,22 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
+           "smoothquant+gptq+gamma")  # quant.recipes.METHODS (kept here so `intgap --help` needs no torch import)
+
+
 def add_quant_commands(sub) -> None:
     q = sub.add_parser("quantize", help="quantize a transformer (minilm, smollm2 or a HF model folder) to an "
                                         "integer-only .igraph")
     q.add_argument("--model", required=True, help="minilm, smollm2, or a directory with a Hugging Face model")
-    q.add_argument("--config", default="w8a8", help="w8a8 | w4a8 (w4a8g64: groups of 64) | mixed:<budget>")
-    q.add_argument("--method", default=None, help="rtn | smoothquant (default: the best measured for the config)")
+    q.add_argument("--config", default="w8a8", help="w8a8 | w4a8 (w4a8g64: groups of 64) | mixed:<budget> (mean "
+                   "weight bits, Theorem 8 allocation) | a JSON file of per-layer widths, e.g. "
+                   '{"layers.*.mlp": "w4a8"}')
+    q.add_argument("--method", default=None, choices=METHODS,
+                   help="weight/activation method (default: the best measured for the config, "
+                        "benchmarks/results/quant_accuracy.json)")
+    q.add_argument("--residual", default="auto", choices=("auto", "int16", "int32"),
+                   help="residual stream width (auto: int32 where int16 resolves it too coarsely)")
     q.add_argument("--observer", default="minmax", choices=("minmax", "percentile", "mse"))
     q.add_argument("--alpha", type=float, default=0.8, help="SmoothQuant migration strength (default 0.8)")
     q.add_argument("--calib", type=int, default=64, help="calibration lines / sequences (default 64)")

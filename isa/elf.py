@@ -79,7 +79,11 @@ def load_elf(path: str | Path) -> ElfImage:
         for seg in ef.iter_segments():
             if seg["p_type"] != "PT_LOAD":
                 continue
-            segments.append(Segment(seg["p_vaddr"], seg["p_memsz"], seg.data(), seg["p_flags"]))
+            data = seg.data()
+            if len(data) > seg["p_memsz"]:  # file bytes beyond the segment's memory: a damaged header
+                raise ValueError(f"a segment at 0x{seg['p_vaddr']:x} has {len(data)} file bytes but"
+                                 f" {seg['p_memsz']} bytes of memory")
+            segments.append(Segment(seg["p_vaddr"], seg["p_memsz"], data, seg["p_flags"]))
         functions: dict[int, Symbol] = {}
         symtab = ef.get_section_by_name(".symtab")
         if symtab is not None:
@@ -92,14 +96,14 @@ def load_elf(path: str | Path) -> ElfImage:
         sections = {s.name: (s["sh_addr"], s["sh_offset"], s["sh_size"]) for s in ef.iter_sections() if s.name}
         return ElfImage(path, ef["e_machine"], ef.elfclass, ef["e_entry"], segments,
                         sorted(functions.values(), key=lambda s: s.addr), sections)
-    except (ELFError, ValueError, KeyError, IndexError) as e:
+    except (ELFError, ValueError, KeyError, IndexError, OverflowError) as e:
         raise BadElf(f"{path} is a malformed ELF file ({e}): rebuild it") from None
 
 
 def check_target(img: ElfImage, target: Target) -> None:
     machine, bits = _MACHINE[target.arch]
     if img.machine != machine or img.elfclass != bits:
-        raise BadElf(f"{img.path.name} is a {bits if img.elfclass else '?'}-bit {img.machine} ELF"
+        raise BadElf(f"{img.path.name} is a {img.elfclass}-bit {img.machine} ELF"
                      f" (ELF{img.elfclass}), but target {target.name} needs ELF{bits} {machine}:"
                      " pick the target the program was built for")
     if not img.segments:

@@ -27,7 +27,11 @@ def build_shared(source_name: str, include_dirs: tuple[Path, ...] = ()) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(tmp), str(src)] + [f"-I{p}" for p in include_dirs]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        tmp.unlink(missing_ok=True)
+        raise EmulatorNotFound(f"building {source_name} with {cc} took over 120 s: check the host compiler") from None
     if proc.returncode != 0:
         raise EmulatorNotFound(f"building {source_name} failed:\n{proc.stderr.strip()}")
     os.replace(tmp, out)  # atomic: a half-written helper is never taken as built

@@ -119,7 +119,8 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     if counts is not None and counts[1] & FLAG_BUDGET:
         raise InstructionBudgetExceeded(
             f"{elf.name} on {target.name} ran past its budget of {budget:,} instructions (stopped after"
-            f" {counts[2]:,} under QEMU): raise max_instructions, or look for an endless loop")
+            f" {counts[2]:,} under QEMU): raise it with --max-instructions (max_instructions=),"
+            " or look for an endless loop")
     _check_fault(rc, stdout, elf, binary, target, timeout_s)
     if rc < 0:
         raise EmulatorFault("emulator crash", None, "",
@@ -135,7 +136,7 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     if budget and total > budget:
         raise InstructionBudgetExceeded(
             f"{elf.name} on {target.name} executed {total:,} instructions, over its budget of {budget:,}:"
-            " raise max_instructions")
+            " raise it with --max-instructions (max_instructions=)")
     return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True)
 
 
@@ -236,8 +237,8 @@ def _run(cmd: list[str], *, cwd: Path, timeout_s: float, what: str) -> tuple[int
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise RunTimeout(f"{what} did not finish within {timeout_s:g} s under QEMU: raise timeout_s,"
-                         " or look for an endless loop") from None
+        raise RunTimeout(f"{what} did not finish within {timeout_s:g} s under QEMU: raise it with --timeout"
+                         " (timeout_s=), or look for an endless loop") from None
     except BaseException:
         _kill_group(proc)
         raise
@@ -282,7 +283,9 @@ def _check_qemu_error(rc: int, stderr: bytes, binary: str, elf: Path, target: Ta
     err = stderr.decode(errors="replace")
     if rc != 0 and re.search(rf"^{re.escape(name)}: ", err, re.M):
         raise EmulatorFault("emulator error", None, "",
-                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)}")
+                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap needs QEMU 7.2"
+                            f" with TCG plugins, Debian package {debian_package(name)}: check which {name} is first"
+                            " on PATH, or run `make setup`)")
 
 
 # ----------------------------------------------------------------------------------------- faults

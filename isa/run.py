@@ -1,7 +1,6 @@
 """`isa.run`: run an ELF on a target under one backend, with inputs patched into its `.ig_input` section."""
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -32,13 +31,10 @@ def run(elf: str | Path, target: Target | str, backend: str | None = None, *,
     check_backend(target, backend)
     check_target(load_elf(elf), target)
     if inputs:
-        fd, tmp = tempfile.mkstemp(suffix=".elf", prefix="ig-run-")
-        os.close(fd)
-        try:
+        with tempfile.TemporaryDirectory(prefix="ig-run-") as tmpdir:
+            tmp = Path(tmpdir) / Path(elf).name  # the user's file name in every message
             patch_sections(elf, inputs, tmp)
-            return _dispatch(Path(tmp), target, backend, max_instructions, timeout_s, count)
-        finally:
-            os.unlink(tmp)
+            return _dispatch(tmp, target, backend, max_instructions, timeout_s, count)
     return _dispatch(Path(elf), target, backend, max_instructions, timeout_s, count)
 
 

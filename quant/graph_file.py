@@ -7,6 +7,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,13 @@ def save_graph(graph: Graph, path: str | Path) -> None:
     os.replace(tmp, path)  # never leave a half-written graph under the final name
 
 
+def _json_int(v, what: str) -> int:
+    """An integer from graph.json; 1.5 or true is a hand-edit error, never silently truncated to 1."""
+    if type(v) is not int:
+        raise ValueError(f"{what} must be an integer, found {v!r}")
+    return v
+
+
 def load_graph(path: str | Path) -> Graph:
     path = Path(path)
     fix = "re-create it with `intgap quantize`"
@@ -46,18 +54,19 @@ def load_graph(path: str | Path) -> Graph:
                 arrays = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise GraphError(f"graph file {path} does not exist") from None
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, ValueError, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, ValueError, OSError, EOFError, zlib.error,
+            NotImplementedError, RuntimeError) as e:  # zipfile raises the last two for damaged headers
         raise GraphError(f"{path} is not a readable .igraph file ({type(e).__name__}: {e}): {fix}") from None
     try:
         if doc.get("format") != FORMAT:
             raise GraphError(f"{path} is not an intgap graph (format {doc.get('format')!r}): {fix}")
-        if doc.get("version") != VERSION:
+        if type(doc.get("version")) is not int or doc.get("version") != VERSION:
             raise GraphError(f"{path} has graph format version {doc.get('version')}, this intgap reads {VERSION}: {fix}")
         tensors = {}
         for t in doc["tensors"]:
-            tensors[t["name"]] = TensorInfo(str(t["name"]), tuple(int(d) for d in t["shape"]), str(t["dtype"]),
-                                            None if t["scale"] is None else float(t["scale"]),
-                                            None if t["zero_point"] is None else int(t["zero_point"]))
+            tensors[t["name"]] = TensorInfo(str(t["name"]), tuple(_json_int(d, "a shape") for d in t["shape"]),
+                                            str(t["dtype"]), None if t["scale"] is None else float(t["scale"]),
+                                            None if t["zero_point"] is None else _json_int(t["zero_point"], "a zero point"))
         nodes = [Node(str(n["op"]), str(n["name"]), [str(i) for i in n["inputs"]], [str(o) for o in n["outputs"]],
                       dict(n["attrs"])) for n in doc["nodes"]]
         declared = doc["constants"]
@@ -74,5 +83,8 @@ def load_graph(path: str | Path) -> Graph:
                   tensors, arrays, nodes, dict(doc.get("meta", {})))
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise GraphError(f"{path}: malformed graph.json ({type(e).__name__}: {e}): {fix}") from None
-    validate(g, integer_only=False)
+    try:
+        validate(g, integer_only=False)
+    except GraphError as e:  # the file was damaged or hand-edited: say which file, and how to get a good one
+        raise GraphError(f"{path} is not a valid graph: {e}; {fix}") from None
     return g

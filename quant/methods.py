@@ -11,6 +11,7 @@ import copy
 
 import numpy as np
 
+from quant.errors import QuantError
 from quant.ir import Graph, Node
 from quant.observers import Calibration
 
@@ -29,7 +30,9 @@ def smooth_scales(xmax: np.ndarray, weights: list[np.ndarray], alpha: float) -> 
     return np.clip(s, 1e-4, 1e4)
 
 
-def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5) -> Graph:
+def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=None) -> Graph:
+    """scale_search(input tensor, [weights]) -> s replaces SmoothQuant's formula (AWQ); it skips V -> o_proj."""
+    pick = scale_search or (lambda out, ws: smooth_scales(cal.channel_absmax[out], ws, alpha))
     g = Graph(g.name, list(g.inputs), list(g.outputs), dict(g.tensors), dict(g.constants),
               [Node(n.op, n.name, list(n.inputs), list(n.outputs), dict(n.attrs)) for n in g.nodes], dict(g.meta))
     cons = _consumers(g)
@@ -43,7 +46,7 @@ def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5) -> Graph:
         if not fcs or out not in cal.channel_absmax:
             continue
         if n.op in ("layernorm_f32", "rmsnorm_f32"):
-            s = smooth_scales(cal.channel_absmax[out], [g.constants[f.inputs[1]] for f in fcs], alpha)
+            s = pick(out, [g.constants[f.inputs[1]] for f in fcs])
             others = [u for u in users if u not in fcs]
             target = n
             if others or out in g.outputs:  # keep the original for the other users, add a smoothed copy
@@ -59,7 +62,7 @@ def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5) -> Graph:
                 target.inputs[1 + k] = newkey
             for f in fcs:
                 g.constants[f.inputs[1]] = (g.constants[f.inputs[1]] * s[None, :]).astype(np.float32)
-        elif n.op == "matmul_pv_f32" and len(fcs) == len(users) == 1:
+        elif n.op == "matmul_pv_f32" and len(fcs) == len(users) == 1 and scale_search is None:
             v_prod = producers.get(n.inputs[1])
             if v_prod is None or v_prod.op != "fully_connected_f32" or len(cons[v_prod.outputs[0]]) != 1:
                 continue
@@ -77,6 +80,81 @@ def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5) -> Graph:
             g.constants[v_prod.inputs[1]] = (g.constants[v_prod.inputs[1]] / s_kv[:, None]).astype(np.float32)
             g.constants[v_prod.inputs[2]] = (g.constants[v_prod.inputs[2]] / s_kv).astype(np.float32)
             g.constants[fcs[0].inputs[1]] = (wo * s[None, :]).astype(np.float32)
+        elif n.op == "mul_f32" and len(fcs) == len(users):
+            lin = [producers.get(i) for i in n.inputs]
+            lin = [p for p in lin if p is not None and p.op == "fully_connected_f32" and len(cons[p.outputs[0]]) == 1]
+            if not lin:
+                continue
+            up = lin[-1]
+            s = pick(out, [g.constants[f.inputs[1]] for f in fcs])
+            g.constants[up.inputs[1]] = (g.constants[up.inputs[1]] / s[:, None]).astype(np.float32)
+            g.constants[up.inputs[2]] = (g.constants[up.inputs[2]] / s).astype(np.float32)
+            for f in fcs:
+                g.constants[f.inputs[1]] = (g.constants[f.inputs[1]] * s[None, :]).astype(np.float32)
     g.nodes = new_nodes
     g.meta = {**g.meta, "smoothquant_alpha": alpha}
     return g
+
+
+# ---------------------------------------------------------------- AWQ-style activation-aware scale search
+AWQ_GRID = tuple(i / 10 for i in range(11))
+
+
+def awq_scales(h: np.ndarray, act_mean: np.ndarray, weights: list[np.ndarray], bits: int, group_size: int | None,
+               grid: tuple[float, ...] = AWQ_GRID) -> tuple[np.ndarray, float]:
+    """s = mean|x|^a / (its geometric normalisation), a searched on `grid` to minimize the layers' weight-rounding
+    output error on the calibration inputs, sum_f tr((W_f - Q(W_f diag s) diag s^-1) H (...)^T), H = X^T X.
+    Returns (s, a); a = 0 is no scaling (plain RTN), so the result is never worse than RTN by this measure."""
+    from quant.transformer_ptq import quantize_weight
+
+    best, best_a, best_err = np.ones_like(act_mean), 0.0, np.inf
+    base = np.maximum(act_mean, 1e-8)
+    for a in grid:
+        s = base ** a
+        s = s / np.sqrt(s.max() * s.min())
+        err = 0.0
+        for w in weights:
+            d = w.astype(np.float64) - quantize_weight(w * s[None, :], bits, group_size).dequant() / s[None, :]
+            err += float(((d @ h) * d).sum())
+        if err < best_err:
+            best, best_a, best_err = s, a, err
+    return np.clip(best, 1e-4, 1e4), best_a
+
+
+def awq(g: Graph, cal: Calibration, bits: int, group_size: int | None) -> Graph:
+    """AWQ-style migration: per input channel scales from a searched power of the mean activation magnitude
+    (sqrt(E[x^2]) here), folded like SmoothQuant's (norm gains / up_proj rows, W diag(s)). Needs the Gram matrices
+    of the fully connected inputs (calibrate with gram_for=fc_inputs(g))."""
+    chosen: dict[str, float] = {}
+
+    def search(out: str, ws: list[np.ndarray]) -> np.ndarray:
+        if out not in cal.gram:
+            raise QuantError(f"AWQ needs the Gram matrix of {out!r}: calibrate with gram_for=fc_inputs(graph)")
+        s, a = awq_scales(cal.gram[out] / max(cal.rows[out], 1), np.sqrt(cal.channel_sqmean[out]), ws, bits,
+                          group_size)
+        chosen[out] = a
+        return s
+
+    q = smoothquant(g, cal, scale_search=search)
+    q.meta = {k: v for k, v in q.meta.items() if k != "smoothquant_alpha"}
+    q.meta["awq_exponents"] = chosen
+    return q
+
+
+# ---------------------------------------------------------------- second-moment (gamma) correction
+def gamma_correction(w: np.ndarray, qw, h: np.ndarray):
+    """Hasan's second-moment correction gamma = E[x^2] / E[Q(x)^2], in the form applied here: per output channel n
+    of a fully connected layer, x = the float output y_n = w_n . x_in and Q(x) = its quantized-weight output, with
+    both second moments taken on the calibration inputs through H = E[x_in x_in^T]:
+        gamma_n = (w_n H w_n^T) / (q_n H q_n^T),     unit_n <- unit_n * sqrt(gamma_n)
+    (sqrt: gamma is a ratio of energies, the unit scales amplitudes). Why this form: rounding noise adds energy to
+    the output, and norms and softmax downstream read that energy; per channel matches the per-channel grid; and
+    folded into the unit scale it changes only the requantization multiplier, so the integer graph, its ops and
+    their cost stay exactly the same."""
+    from dataclasses import replace
+
+    wq = qw.dequant()
+    num = np.einsum("nk,kj,nj->n", w.astype(np.float64), h, w.astype(np.float64), optimize=True)
+    den = np.einsum("nk,kj,nj->n", wq, h, wq, optimize=True)
+    gamma = np.where((den > 0) & (num > 0), num / np.maximum(den, 1e-300), 1.0)
+    return replace(qw, unit=qw.unit * np.sqrt(gamma)), gamma

@@ -1,5 +1,10 @@
-"""Post-training quantization (W8A8): int8 weights symmetric per output channel, int8 activations asymmetric per
-tensor from the min/max seen over calibration data, int32 biases, requantization as multiplier + shift."""
+"""Post-training quantization of fully connected / ReLU graphs: int8 activations asymmetric per tensor from the
+min/max seen over calibration data, int32 biases, requantization as multiplier + shift, and weights
+
+* W8A8 (default): int8 symmetric per output channel (``fully_connected``);
+* W4A8 per channel: int4 symmetric per output channel, values in [-8, 7] (``fully_connected``, weight_bits 4);
+* W4A8 / W8A8 group-wise: symmetric per group of ``group_size`` inputs with integer per-group scale factors
+  (``fully_connected_grouped``): the real weight is q * group_scale[n, g] * unit[n]."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,8 +42,46 @@ def quantize_weights_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return q, s
 
 
-def quantize_ptq(g: Graph, calibration: np.ndarray) -> Graph:
-    """The W8A8 integer-only graph of an FP32 graph made of fully connected and ReLU nodes."""
+def quantize_weights_int4_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int4 per output channel: w ~= q * s[:, None], q in [-8, 7] (scale from amax / 7)."""
+    amax = np.abs(w).max(axis=1).astype(np.float64)
+    s = np.where(amax > 0, amax / 7.0, 1.0)
+    q = np.clip(np.round(w / s[:, None]), -8, 7).astype(np.int8)
+    return q, s
+
+
+def group_scale_limit(k: int, group_size: int, bits: int, x_range: int = 255) -> int:
+    """Largest integer group scale such that the accumulator bound quant/validate.py checks
+    (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30),
+    and below 2^15 (the IR's limit)."""
+    wmax = 8 if bits == 4 else 127
+    return max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * x_range * wmax * k))))
+
+
+def quantize_weights_grouped(w: np.ndarray, bits: int, group_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Symmetric per group of `group_size` inputs: returns q [N, K] (int4 values in [-8, 7] or int8 in
+    [-127, 127]), integer group scales [N, K/group_size] in [1, limit], and the per-channel unit [N] such that
+    w ~= q * group_scale[:, g] * unit[:, None]."""
+    w = w.astype(np.float64)
+    n, k = w.shape
+    if group_size <= 0 or k % group_size:
+        raise QuantError(f"group size {group_size} does not divide K={k}: pick a divisor of every layer's inputs")
+    qmax, qmin = (7, -8) if bits == 4 else (127, -127)
+    wg = w.reshape(n, k // group_size, group_size)
+    sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
+    limit = group_scale_limit(k, group_size, bits)
+    smax = sig.max(axis=1)
+    unit = np.where(smax > 0, smax / limit, 1.0)
+    gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
+    q = np.clip(np.round(wg / (gs[:, :, None] * unit[:, None, None])), qmin, qmax).reshape(n, k).astype(np.int8)
+    return q, gs, unit
+
+
+def quantize_ptq(g: Graph, calibration: np.ndarray, weight_bits: int = 8, group_size: int | None = None) -> Graph:
+    """The integer-only graph (W8A8 by default; W4A8 with weight_bits=4; group-wise weights with group_size) of
+    an FP32 graph made of fully connected and ReLU nodes."""
+    if weight_bits not in (4, 8):
+        raise QuantError(f"weight_bits must be 4 or 8, got {weight_bits!r}")
     if calibration.ndim != 2 or calibration.shape[0] == 0:
         raise QuantError(f"calibration data must be a non-empty [N, features] array, got shape {calibration.shape}")
     ranges = minmax_observe(g, calibration)
@@ -59,10 +102,15 @@ def quantize_ptq(g: Graph, calibration: np.ndarray) -> Graph:
             sy, zy = asymmetric_int8(*ranges[out])
             w = g.constants[n.inputs[1]]
             b = g.constants[n.inputs[2]]
-            wq, sw = quantize_weights_per_channel(w)
+            if group_size is not None:
+                wq, gsc, sw = quantize_weights_grouped(w, weight_bits, group_size)
+            elif weight_bits == 4:
+                wq, sw = quantize_weights_int4_per_channel(w)
+            else:
+                wq, sw = quantize_weights_per_channel(w)
             bias_scale = sx * sw
             bq = np.round(b.astype(np.float64) / bias_scale)
-            if np.abs(bq).max(initial=0) >= 2**31:
+            if np.abs(bq).max(initial=0) >= (2**30 if group_size is not None else 2**31):
                 raise QuantError(f"layer {n.name}: bias does not fit int32 at scale {bias_scale.min():g}")
             mult, shift = zip(*(quantize_multiplier(float(m)) for m in bias_scale / sy))
             pre = n.name
@@ -71,9 +119,19 @@ def quantize_ptq(g: Graph, calibration: np.ndarray) -> Graph:
             constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
             constants[f"{pre}.shift"] = np.array(shift, np.int32)
             act_min = zy if n.attrs["relu"] else -128
-            nodes.append(Node("fully_connected", n.name,
-                              [x, f"{pre}.weight", f"{pre}.bias", f"{pre}.multiplier", f"{pre}.shift"], [out],
-                              {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(act_min), "act_max": 127}))
+            attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(act_min), "act_max": 127}
+            if group_size is not None:
+                constants[f"{pre}.group_scale"] = gsc
+                nodes.append(Node("fully_connected_grouped", n.name,
+                                  [x, f"{pre}.weight", f"{pre}.bias", f"{pre}.group_scale", f"{pre}.multiplier",
+                                   f"{pre}.shift"], [out], {**attrs, "group_size": int(group_size),
+                                                            "weight_bits": int(weight_bits)}))
+            else:
+                if weight_bits == 4:
+                    attrs["weight_bits"] = 4
+                nodes.append(Node("fully_connected", n.name,
+                                  [x, f"{pre}.weight", f"{pre}.bias", f"{pre}.multiplier", f"{pre}.shift"], [out],
+                                  attrs))
         elif n.op == "relu_f32":
             sy, zy = sx, zx  # relu keeps the quantization of its input
             nodes.append(Node("relu", n.name, [x], [out], {"zero_point": zx}))
@@ -82,6 +140,6 @@ def quantize_ptq(g: Graph, calibration: np.ndarray) -> Graph:
         qparams[out] = (sy, zy)
         tensors[out] = TensorInfo(out, g.tensors[out].shape, "int8", sy, zy)
     q = Graph(g.name, list(g.inputs), list(g.outputs), tensors, constants, nodes,
-              {**g.meta, "quantization": "ptq-w8a8-minmax", "calibration_samples": int(calibration.shape[0])})
+              {**g.meta, "quantization": f"ptq-w{weight_bits}a8" + (f"-g{group_size}" if group_size else "") + "-minmax", "calibration_samples": int(calibration.shape[0])})
     validate(q, integer_only=True)
     return q

@@ -2,8 +2,13 @@
 
 Activations: int8 asymmetric per tensor where an op needs int8 (inputs of fully connected layers, Q/K/V, RoPE);
 int16 symmetric elsewhere (residual stream, norm inputs, GELU/SiLU inputs, attention scores, graph outputs);
-softmax outputs int16 Q15. Weights: int8 symmetric per output channel, or int4 group-wise (fully_connected_grouped
-/ fully_connected_wide with integer group scales). Every op of the result is an integer op (validated).
+softmax outputs int16 Q15. Residual-stream tensors (outputs of adds and fully connected layers read only by adds and
+RMSNorms) become int32 where int16 loses too much (QuantConfig.residual: "auto" decides per tensor from its
+calibrated spread, see wide_residual). An int32 tensor's scale is max|x| / 2^23 (2^8 of headroom above the calibrated
+range before saturation); an int32 fully connected output is kept coarse enough that the requantization's left shift
+cannot wrap its worst-case accumulator (_int32_fc_min_scale). Weights: int8 symmetric per output channel, or int4
+group-wise (fully_connected_grouped / fully_connected_wide with integer group scales).
+Every op of the result is an integer op (validated).
 Methods on top (quant/methods.py) transform the FP32 graph or the weights before this lowering.
 """
 from __future__ import annotations
@@ -25,6 +30,10 @@ from quant.validate import validate
 INT8_INPUTS = {"fully_connected_f32": (0,), "matmul_qk_f32": (0, 1), "matmul_pv_f32": (1,), "rope_f32": (0,)}
 QMAX = {"int8": 127, "int16": 32767, "int32": (1 << 31) - 1}
 QMIN = {"int8": -128, "int16": -32768, "int32": -(1 << 31)}
+SYM_LEVELS = {"int8": 127, "int16": 32767, "int32": 1 << 23}  # calibrated max|x| maps to this many steps
+INT32_RMS_PRE_SHIFT = 2  # rmsnorm of an int32 input: c = x >> 2 stays below 2^21 in the calibrated range
+INT32_READERS = ("add_f32", "rmsnorm_f32")
+INT32_WRITERS = ("add_f32", "fully_connected_f32")
 
 
 @dataclass
@@ -34,12 +43,15 @@ class QuantConfig:
     observer: str = "minmax"            # minmax | percentile | mse
     percentile: float = 99.99
     layer_bits: dict = field(default_factory=dict)  # glob on FC node names -> "w8a8" | "w4a8"
+    mixed_budget: float | None = None   # mean weight bits for the Theorem 8 allocation (quant/mixed.py)
+    residual: str = "auto"              # int16 | int32 | auto: the residual stream's width (see wide_residual)
+    int16_min_levels: float = 64.0      # auto: int32 when a tensor's median |x| gets fewer int16 steps than this
     # weights already rounded by a method (GPTQ / AWQ): node name -> (q int8 [N, K], scales) as made by quantize_weight
     weight_override: dict = field(default_factory=dict)
 
     def bits_for(self, node_name: str) -> tuple[int, int | None]:
-        for pat, spec in self.layer_bits.items():
-            if fnmatch(node_name, pat):
+        for pat, spec in self.layer_bits.items():  # a pattern covers a node and everything under it
+            if fnmatch(node_name, pat) or fnmatch(node_name, pat + ".*"):
                 return parse_spec(spec)
         return self.weight_bits, self.group_size
 
@@ -62,7 +74,7 @@ def asym_int8(lo: float, hi: float) -> tuple[float, int]:
 
 
 def sym(amax: float, dtype: str) -> tuple[float, int]:
-    return float(amax / QMAX[dtype]) if amax > 0 else 1.0, 0
+    return float(amax / SYM_LEVELS[dtype]) if amax > 0 else 1.0, 0
 
 
 # ---------------------------------------------------------------- weights
@@ -111,7 +123,20 @@ def quantize_weight(w: np.ndarray, bits: int, group_size: int | None) -> QWeight
 
 
 # ---------------------------------------------------------------- lowering
-def plan_dtypes(g: Graph) -> dict[str, str]:
+def wide_residual(cal: Calibration | None, name: str, min_levels: float) -> bool:
+    """True when int16 resolves the tensor's typical values too coarsely: its median |x| (calibration samples)
+    spans fewer than min_levels steps of the int16 scale max|x| / 32767. SmolLM2's residual stream (channel 507
+    near 22,500, median 2-10) gets about 5 steps; MiniLM's stays int16 because its LayerNorms read int16 only."""
+    if cal is None or name not in cal.stats:
+        return False
+    st = cal.stats[name]
+    amax = max(abs(st.lo), abs(st.hi))
+    med = float(np.median(np.abs(cal.samples(name))))
+    return amax > 0 and med / (amax / 32767) < min_levels
+
+
+def plan_dtypes(g: Graph, cal: Calibration | None = None, residual: str = "int16",
+                min_levels: float = 64.0) -> dict[str, str]:
     consumers: dict[str, list[tuple[Node, int]]] = {}
     for n in g.nodes:
         for i, x in enumerate(n.inputs):
@@ -122,14 +147,29 @@ def plan_dtypes(g: Graph) -> dict[str, str]:
         if n.op == "softmax_f32" or n.op == "matmul_qk_f32":
             dt[out] = "int16"
             continue
-        needs8 = any(i in INT8_INPUTS.get(c.op, ()) for c, i in consumers.get(out, []))
+        users = consumers.get(out, [])
+        needs8 = any(i in INT8_INPUTS.get(c.op, ()) for c, i in users)
         dt[out] = "int8" if needs8 and out not in g.outputs else "int16"
+        if residual != "int16" and n.op in INT32_WRITERS and users and out not in g.outputs \
+                and all(c.op in INT32_READERS for c, _ in users) and any(c.op == "add_f32" for c, _ in users):
+            if residual == "int32" or wide_residual(cal, out, min_levels):
+                dt[out] = "int32"
+    if residual == "auto":  # an add's operands follow its output: a residual branch feeding an int32 sum is int32
+        for n in g.nodes:
+            if n.op == "add_f32" and dt.get(n.outputs[0]) == "int32":
+                for x in n.inputs:
+                    p = next((m for m in g.nodes if m.outputs[0] == x), None)
+                    if p is not None and p.op in INT32_WRITERS and all(
+                            c.op in INT32_READERS for c, _ in consumers.get(x, [])):
+                        dt[x] = "int32"
     return dt
 
 
 def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str], None] | None = None) -> Graph:
     """The integer-only graph of a captured FP32 transformer graph, given its calibration."""
-    dtypes = plan_dtypes(g)
+    if cfg.residual not in ("int16", "int32", "auto"):
+        raise QuantError(f"unknown residual width {cfg.residual!r}: use int16, int32 or auto")
+    dtypes = plan_dtypes(g, cal, cfg.residual, cfg.int16_min_levels)
     qp: dict[str, tuple[float, int]] = {}
     for name, dt in dtypes.items():
         st = cal.stats.get(name)
@@ -158,6 +198,12 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
                 raise QuantError(f"embedding table {key!r} is read at two precisions")
         if n.op == "softmax_f32":
             qp[out] = (2.0 ** -15, 0)
+        qw = None
+        if n.op == "fully_connected_f32":
+            bits, gsz = cfg.bits_for(n.name)
+            qw = cfg.weight_override.get(n.name) or quantize_weight(g.constants[n.inputs[1]], bits, gsz)
+            if dt == "int32":
+                qp[out] = (max(qp[out][0], _int32_fc_min_scale(g, n, qw, qp, dtypes)), 0)
         sy, zy = qp[out]
         tensors[out] = TensorInfo(out, g.tensors[out].shape, dt, sy, zy)
         clamp = {"act_min": QMIN[dt], "act_max": QMAX[dt]}
@@ -165,7 +211,7 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
         if n.op == "embedding_f32":
             nodes.append(Node("embedding", n.name, list(ins), [out]))
         elif n.op == "fully_connected_f32":
-            nodes.append(_lower_fc(g, n, qp, dt, cfg, constants, clamp))
+            nodes.append(_lower_fc(g, n, qp, dt, qw, constants, clamp))
         elif n.op == "add_f32":
             (sa, za), (sb, zb) = qp[ins[0]], qp[ins[1]]
             bits = min(30, 61 - max(_bits(dtypes, ins[0]), _bits(dtypes, ins[1])) - 1)
@@ -225,21 +271,34 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
 
 def describe(cfg: QuantConfig) -> str:
     w = f"w{cfg.weight_bits}" + (f"g{cfg.group_size}" if cfg.group_size else "")
-    return f"ptq-{w}a8-{cfg.observer}" + ("-mixed" if cfg.layer_bits else "")
+    return f"ptq-{w}a8-{cfg.observer}-res{cfg.residual}" + ("-mixed" if cfg.layer_bits else "")
 
 
 def _bits(dtypes: dict[str, str], name: str) -> int:
     return {"int8": 8, "int16": 16, "int32": 32}[dtypes.get(name, "int32")]
 
 
-def _lower_fc(g: Graph, n: Node, qp, dt: str, cfg: QuantConfig, constants, clamp) -> Node:
+def _int32_fc_min_scale(g: Graph, n: Node, qw: QWeight, qp, dtypes) -> float:
+    """The finest output scale an int32 fully connected output may take. A multiplier above 1 is a left shift of
+    the int32 accumulator (which wraps in C as in quant/fixedpoint.py), so each channel's shift is kept below what
+    its worst-case accumulator |bias| + x_range * sum_g group_scale * sum |w| allows: never a wrap."""
+    sx = qp[n.inputs[0]][0]
+    acc_scale = sx * qw.unit
+    xr = 255 if dtypes.get(n.inputs[0]) == "int8" else 65535
+    nrow, k = qw.q.shape
+    absq = np.abs(qw.q.astype(np.int64)).reshape(nrow, -1, qw.group_size).sum(axis=2)
+    bound = np.abs(np.round(g.constants[n.inputs[2]].astype(np.float64) / acc_scale)) + \
+        xr * (absq * qw.group_scale.astype(np.int64)).sum(axis=1)
+    left = np.maximum(0, 29 - np.ceil(np.log2(np.maximum(bound, 1))))  # acc * 2^left < 2^30
+    return float((acc_scale / 2.0 ** left).max())
+
+
+def _lower_fc(g: Graph, n: Node, qp, dt: str, qw: QWeight, constants, clamp) -> Node:
     x, out = n.inputs[0], n.outputs[0]
     sx, zx = qp[x]
     sy, zy = qp[out]
     w = g.constants[n.inputs[1]]
     b = g.constants[n.inputs[2]].astype(np.float64)
-    bits, gsz = cfg.bits_for(n.name)
-    qw = cfg.weight_override.get(n.name) or quantize_weight(w, bits, gsz)
     acc_scale = sx * qw.unit
     bq = np.round(b / acc_scale)
     if np.abs(bq).max(initial=0) >= 2 ** 30:
@@ -285,7 +344,7 @@ def _lower_norm(g: Graph, n: Node, qp, dtypes, constants, clamp) -> Node:
         e = min(round(c ** 3 * eps / sx ** 2), 1 << 60)
         return Node("layernorm", n.name, [x, f"{pre}.gamma", f"{pre}.beta"], [out],
                     {"x_zero_point": zx, "eps": int(e), "shift": shift, "y_zero_point": zy, **clamp})
-    pre_shift = 0 if dtypes.get(x) != "int32" else 8
+    pre_shift = 0 if dtypes.get(x) != "int32" else INT32_RMS_PRE_SHIFT
     e = min(round(c * eps / (sx * 2 ** pre_shift) ** 2), 1 << 60)
     return Node("rmsnorm", n.name, [x, f"{pre}.gamma"], [out],
                 {"x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift, "y_zero_point": zy,

@@ -26,6 +26,8 @@ def validate(g: Graph, integer_only: bool) -> None:
             fail(f"tensor {name!r} has a non-positive dimension in shape {t.shape}")
         if t.scale is not None and not (math.isfinite(t.scale) and t.scale > 0):
             fail(f"tensor {name!r} has scale {t.scale}: scales must be finite and positive; recalibrate")
+        if t.zero_point is not None and type(t.zero_point) is not int:
+            fail(f"tensor {name!r} has zero point {t.zero_point!r}: zero points must be integers")
         if t.zero_point is not None and t.dtype in ("int8", "int16"):
             info = np.iinfo(DTYPES[t.dtype])
             if not info.min <= t.zero_point <= info.max:
@@ -136,10 +138,16 @@ def _check_node(g: Graph, n, fail) -> None:
             fail(f"{where}: K={xs[1]} with these biases can overflow the int32 accumulator; split the layer")
         a = n.attrs
         for key in ("x_zero_point", "y_zero_point", "act_min", "act_max"):
-            if not isinstance(a[key], int) or not -128 <= a[key] <= 127:
+            if type(a[key]) is not int or not -128 <= a[key] <= 127:
                 fail(f"{where}: attribute {key}={a[key]!r} must be an int8 value")
         if a["act_min"] > a["act_max"]:
             fail(f"{where}: act_min > act_max")
+        # the tensors' zero points (used to quantize inputs, dequantize outputs) must be the ones the op uses
+        for t_name, key in ((ins[0], "x_zero_point"), (n.outputs[0], "y_zero_point")):
+            zp = g.tensors[t_name].zero_point if t_name in g.tensors else None
+            if zp is not None and zp != a[key]:
+                fail(f"{where}: attribute {key}={a[key]} differs from tensor {t_name!r}'s zero point {zp};"
+                     " the file was edited inconsistently: re-create it with `intgap quantize`")
     elif n.op == "relu_f32":
         if _shape(g, ins[0]) != out.shape or _dtype(g, ins[0]) != "float32":
             fail(f"{where}: input and output must be float32 of the same shape")
@@ -147,5 +155,5 @@ def _check_node(g: Graph, n, fail) -> None:
         if _shape(g, ins[0]) != out.shape or _dtype(g, ins[0]) != "int8" or out.dtype != "int8":
             fail(f"{where}: input and output must be int8 of the same shape")
         zp = n.attrs["zero_point"]
-        if not isinstance(zp, int) or not -128 <= zp <= 127:
+        if type(zp) is not int or not -128 <= zp <= 127:
             fail(f"{where}: zero_point must be an int8 value")

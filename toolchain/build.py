@@ -1,6 +1,7 @@
 """Builds C sources plus the target's start-up code into a static ELF."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -39,5 +40,11 @@ def build_elf(sources: list[Path], target: Target, out: Path, *, include_dirs: t
     except subprocess.TimeoutExpired:
         raise BuildFailed(f"building {out.name} for {target.name} took over {timeout:.0f} s: the compiler hung") from None
     if proc.returncode != 0:
+        overflow = re.search(r"region [`'\"]?(\w+)'? overflowed by (\d+) bytes", proc.stderr)
+        if overflow:  # the linker's words, then the cause and the fix in ours
+            regions = ", ".join(f"{r.name} {r.size // 1024} KiB" for r in target.memory)
+            raise BuildFailed(f"{out.name} does not fit the memory of target {target.name} ({regions}): region"
+                              f" {overflow.group(1)} overflowed by {int(overflow.group(2)):,} bytes; use a smaller"
+                              " model or narrower weights (w4a8), or a target with more memory")
         raise BuildFailed(f"building {out.name} for {target.name} with {cc.kind} failed:\n{proc.stderr.strip()}")
     return cc

@@ -40,7 +40,9 @@ void ig_fc_grouped_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *b
 
 void ig_relu_s8(const int8_t *x, int32_t len, int8_t zero_point, int8_t *y);
 
-/* y[n] = sum_k x[k] * w[n*k_dim + k] + b[n], then max(y, 0) if relu. */
+/* y[n] = sum_k x[k] * w[n*k_dim + k] + b[n], then max(y, 0) if relu. The FP32 baseline: float has no single
+ * definition here; each family sums in its own order (several accumulators, fused multiply-adds where the target
+ * has them), within a few ulps of the sum of magnitudes (tests/codegen/test_float_kernels.py). */
 void ig_fc_f32(const float *x, const float *w, const float *b, int32_t k_dim, int32_t n_dim, int relu, float *y);
 
 void ig_relu_f32(const float *x, int32_t len, float *y);

@@ -9,7 +9,7 @@ import isa
 from benchmarks.kernels_runner import build_cases, expected_bytes, fc_case, run_cases
 from codegen.packing import fold_bias, pack_fc_weights, pack_int4_pairs, unpack_int4_pairs
 
-FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13)]
+FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17)]
 GROUPED = [(12, 3, 4), (15, 5, 5), (96, 7, 32), (64, 4, 64), (33, 3, 11), (128, 9, 16), (48, 6, 16), (21, 2, 7)]
 
 

@@ -21,7 +21,30 @@ def test_configs():
     assert parse_config("w8a8").weight_bits == 8
     c = parse_config("w4a8g64")
     assert (c.weight_bits, c.group_size) == (4, 64)
-    with pytest.raises(QuantError, match="not implemented"):
-        parse_config("mixed:6")
+    assert parse_config("mixed:6").mixed_budget == 6.0
+    with pytest.raises(QuantError, match="outside the supported widths"):
+        parse_config("mixed:9")
+    with pytest.raises(QuantError, match="needs a bit budget"):
+        parse_config("mixed:lots")
     with pytest.raises(QuantError, match="unknown config"):
         parse_config("w2a2")
+
+
+def test_cli_method_choices_are_the_recipes_methods():
+    from intgap.quant_commands import METHODS as CLI_METHODS
+    from quant.recipes import METHODS
+    assert CLI_METHODS == METHODS
+
+
+def test_default_methods_are_the_best_measured():
+    """BEST_METHOD must agree with the recorded benchmark (benchmarks/results/quant_accuracy.json)."""
+    import json
+    from pathlib import Path
+
+    from quant.recipes import BEST_METHOD, best_measured
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "quant_accuracy.json"
+    if not path.exists():
+        pytest.skip("no recorded accuracy benchmark")
+    rows = json.loads(path.read_text())["rows"]
+    for config, method in best_measured(rows).items():
+        assert BEST_METHOD[config] == method, config

@@ -1,5 +1,6 @@
 /* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h): AArch64 NEON. Each packed byte
- * is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte. */
+ * is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte. Without SDOT the
+ * nibbles are split in registers instead (ig_neon_common.h). Eight rows (four pairs) at a time, then four. */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"
 
@@ -7,7 +8,42 @@ void ig_fc_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, con
                 const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
                 int32_t act_max, int8_t *y) {
   int32_t sx = ig_sum_s8(x, 0, k_dim & ~15);
-  for (int32_t n = 0; n < n_dim; n += 4) {
+  int32_t n = 0;
+#if defined(IG_NEON_HAVE_DOT4PAIRS)
+  if (k_dim >= 64) { /* eight rows (four pairs) at a time: the 64-byte steps, then the rest four rows at a time */
+    const int32_t k64 = k_dim & ~63, kv = k64 + ((k_dim - k64) & ~15);
+    const int32_t sx64 = ig_sum_s8(x, 0, k64), sx_rest = ig_sum_s8(x, k64, kv);
+    for (; n + 8 <= n_dim; n += 8) {
+      const int8_t *p = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
+      int32x4_t lo, hi;
+      ig_dot4pairs_s8w4(x, p, k_dim, &lo, &hi);
+      lo = ig_decode2pairs(lo, sx64);
+      hi = ig_decode2pairs(hi, sx64);
+      if (k64 < k_dim) {
+        lo = vaddq_s32(lo, ig_dot2pairs_s8w4(x, p, p + k_dim, k64, k_dim, sx_rest));
+        hi = vaddq_s32(hi, ig_dot2pairs_s8w4(x, p + 2 * (size_t)k_dim, p + 3 * (size_t)k_dim, k64, k_dim, sx_rest));
+      }
+      ig_output4_s8(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max, y + n, 4);
+      ig_output4_s8(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
+                    y + n + 4, 4);
+    }
+  }
+#elif defined(IG_NEON_HAVE_DOT4PAIRS_NIBBLES)
+  for (; n + 8 <= n_dim; n += 8) { /* eight rows (four pairs) at a time, then four */
+    const int8_t *p = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
+    int32x4_t lo, hi;
+    int32_t k;
+    ig_dot4pairs_nibbles(x, p, k_dim, 0, k_dim, sx, &lo, &hi, &k);
+    if (k < k_dim) { /* the last K mod 16, one at a time */
+      lo = vaddq_s32(lo, ig_dot2pairs_s8w4(x, p, p + k_dim, k, k_dim, 0));
+      hi = vaddq_s32(hi, ig_dot2pairs_s8w4(x, p + 2 * (size_t)k_dim, p + 3 * (size_t)k_dim, k, k_dim, 0));
+    }
+    ig_output4_s8(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max, y + n, 4);
+    ig_output4_s8(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
+                  y + n + 4, 4);
+  }
+#endif
+  for (; n < n_dim; n += 4) {
     int32_t count = n_dim - n < 4 ? n_dim - n : 4;
     const int8_t *p0 = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
     const int8_t *p1 = count > 2 ? p0 + k_dim : p0;

@@ -81,6 +81,80 @@ static inline int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const 
   return s;
 }
 
+/* Dot products of x[0..k_dim) with eight consecutive int8 rows (row r at w + r * k_dim; weights in [-127, 127]
+ * as ig_dot16): lo = rows 0-3, hi = rows 4-7. Eight rows share each 64-byte load of x and halve the per-row
+ * reduction and requantization overhead of the four-row version. The 64-byte steps are written in assembly
+ * because the compiler turns the nine walking pointers into one index plus an address add per load (LD1 of four
+ * registers has no register-offset form); here each load post-increments. Per 512 MACs: 9 loads, 2 loop
+ * instructions and 32 SDOT (dotprod) or 32 x SMULL + SMLAL2 + SADALP (ARMv8.0). */
+/* acc += the dot products of one row's 64 bytes (v<w>..v<w+3>) with x (v24-v27). ARMv8.0: the four SMULL, then
+ * the four SMLAL2, then the four SADALP (int16 products in v28-v31), so that no instruction waits on the one
+ * before it on an in-order core. */
+#if defined(__ARM_FEATURE_DOTPROD)
+#define IG_ROW64(acc, w0, w1, w2, w3)                                                                       \
+  "sdot v" acc ".4s, v" w0 ".16b, v24.16b\n\t" "sdot v" acc ".4s, v" w1 ".16b, v25.16b\n\t"                 \
+  "sdot v" acc ".4s, v" w2 ".16b, v26.16b\n\t" "sdot v" acc ".4s, v" w3 ".16b, v27.16b\n\t"
+#else
+#define IG_ROW64(acc, w0, w1, w2, w3)                                                                       \
+  "smull v28.8h, v" w0 ".8b, v24.8b\n\t" "smull v29.8h, v" w1 ".8b, v25.8b\n\t"                             \
+  "smull v30.8h, v" w2 ".8b, v26.8b\n\t" "smull v31.8h, v" w3 ".8b, v27.8b\n\t"                             \
+  "smlal2 v28.8h, v" w0 ".16b, v24.16b\n\t" "smlal2 v29.8h, v" w1 ".16b, v25.16b\n\t"                       \
+  "smlal2 v30.8h, v" w2 ".16b, v26.16b\n\t" "smlal2 v31.8h, v" w3 ".16b, v27.16b\n\t"                       \
+  "sadalp v" acc ".4s, v28.8h\n\t" "sadalp v" acc ".4s, v29.8h\n\t"                                          \
+  "sadalp v" acc ".4s, v30.8h\n\t" "sadalp v" acc ".4s, v31.8h\n\t"
+#endif
+static inline void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
+  const size_t kd = (size_t)k_dim;
+  int32x4_t s0 = vdupq_n_s32(0), s1 = s0;
+  int32_t k = 0;
+  if (k_dim >= 64) {
+    const int8_t *xp = x, *q0 = w, *q1 = w + kd, *q2 = w + 2 * kd, *q3 = w + 3 * kd, *q4 = w + 4 * kd,
+                 *q5 = w + 5 * kd, *q6 = w + 6 * kd, *q7 = w + 7 * kd;
+    int64_t iters = k_dim >> 6;
+    k = (int32_t)(iters << 6);
+    /* accumulators v0-v7 (row r in v<r>), x in v24-v27, rows alternately in v16-v19 and v20-v23,
+     * int16 products (ARMv8.0) in v28-v31 */
+    __asm__ volatile(
+        "movi v0.4s, #0\n\t" "movi v1.4s, #0\n\t" "movi v2.4s, #0\n\t" "movi v3.4s, #0\n\t"
+        "movi v4.4s, #0\n\t" "movi v5.4s, #0\n\t" "movi v6.4s, #0\n\t" "movi v7.4s, #0\n\t"
+        "1:\n\t"
+        "ld1 {v24.16b - v27.16b}, [%[xp]], #64\n\t"
+        "ld1 {v16.16b - v19.16b}, [%[q0]], #64\n\t"
+        "ld1 {v20.16b - v23.16b}, [%[q1]], #64\n\t"
+        IG_ROW64("0", "16", "17", "18", "19")
+        "ld1 {v16.16b - v19.16b}, [%[q2]], #64\n\t"
+        IG_ROW64("1", "20", "21", "22", "23")
+        "ld1 {v20.16b - v23.16b}, [%[q3]], #64\n\t"
+        IG_ROW64("2", "16", "17", "18", "19")
+        "ld1 {v16.16b - v19.16b}, [%[q4]], #64\n\t"
+        IG_ROW64("3", "20", "21", "22", "23")
+        "ld1 {v20.16b - v23.16b}, [%[q5]], #64\n\t"
+        IG_ROW64("4", "16", "17", "18", "19")
+        "ld1 {v16.16b - v19.16b}, [%[q6]], #64\n\t"
+        IG_ROW64("5", "20", "21", "22", "23")
+        "ld1 {v20.16b - v23.16b}, [%[q7]], #64\n\t"
+        IG_ROW64("6", "16", "17", "18", "19")
+        "subs %[n], %[n], #1\n\t"
+        IG_ROW64("7", "20", "21", "22", "23")
+        "b.ne 1b\n\t"
+        /* [row 0, row 1, row 2, row 3] and [row 4, ..., row 7] */
+        "addp v0.4s, v0.4s, v1.4s\n\t" "addp v2.4s, v2.4s, v3.4s\n\t" "addp %[s0].4s, v0.4s, v2.4s\n\t"
+        "addp v4.4s, v4.4s, v5.4s\n\t" "addp v6.4s, v6.4s, v7.4s\n\t" "addp %[s1].4s, v4.4s, v6.4s\n\t"
+        : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [q4] "+r"(q4),
+          [q5] "+r"(q5), [q6] "+r"(q6), [q7] "+r"(q7), [n] "+r"(iters), [s0] "=w"(s0), [s1] "=w"(s1)
+        :
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
+          "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+  }
+  if (k < k_dim) { /* the last K mod 64: 16 at a time, then one at a time */
+    s0 = vaddq_s32(s0, ig_dot4rows_s8(x, w, w + kd, w + 2 * kd, w + 3 * kd, k, k_dim));
+    s1 = vaddq_s32(s1, ig_dot4rows_s8(x, w + 4 * kd, w + 5 * kd, w + 6 * kd, w + 7 * kd, k, k_dim));
+  }
+  *lo = s0;
+  *hi = s1;
+}
+#undef IG_ROW64
+
 /* sum of x[k0..k1) */
 static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
   int32_t s = 0, k = k0;
@@ -89,6 +163,7 @@ static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
   return s;
 }
 
+#if defined(__ARM_FEATURE_DOTPROD)
 /* Two int4 row pairs p0, p1 (ig_kernels.h layout) against x[k0..k1): returns the four rows' dot products
  * [row 2p0, row 2p0+1, row 2p1, row 2p1+1], decoded from the raw and the masked-high-nibble sums. */
 static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0,
@@ -134,6 +209,165 @@ static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, con
   }
   return s;
 }
+#else
+/* Without SDOT (ARMv8.0): the nibbles are split in registers (SSHR #4 gives row 2p signed, AND 0x0F row 2p+1
+ * biased by 8) and multiplied with widening SMLAL into int16 lanes, which hold 16 products exactly (|h x| <= 1024,
+ * |(l + 8) x| <= 1920), then SADALP into int32 every 8 steps of 16 bytes. Per 64 MACs (two pairs, 16 bytes):
+ * 3 loads, 2 SSHR, 2 AND, 8 SMLAL; the raw-and-masked trick of the SDOT path would need 2 widening products and
+ * 2 pairwise adds per 16 bytes and pair more. Same contract: returns [row 2p0, row 2p0+1, row 2p1, row 2p1+1]. */
+static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0,
+                                          int32_t k1, int32_t sx_main) {
+  const int8x16_t lo_mask = vdupq_n_s8(0x0F);
+  int32x4_t e0 = vdupq_n_s32(0), o0 = e0, e1 = e0, o1 = e0;
+  int32_t k = k0;
+  while (k + 16 <= k1) {
+    int32_t steps = (k1 - k) >> 4;
+    if (steps > 8) steps = 8;
+    int16x8_t he0 = vdupq_n_s16(0), lo0 = he0, he1 = he0, lo1 = he0;
+    const int8_t *xp = x + k, *q0 = p0 + k, *q1 = p1 + k;
+    k += steps << 4;
+    do {
+      int8x16_t xv = vld1q_s8(xp), b0 = vld1q_s8(q0), b1 = vld1q_s8(q1);
+      xp += 16; q0 += 16; q1 += 16;
+      int8x16_t h0 = vshrq_n_s8(b0, 4), l0 = vandq_s8(b0, lo_mask);
+      int8x16_t h1 = vshrq_n_s8(b1, 4), l1 = vandq_s8(b1, lo_mask);
+      he0 = vmlal_s8(he0, vget_low_s8(h0), vget_low_s8(xv)); lo0 = vmlal_s8(lo0, vget_low_s8(l0), vget_low_s8(xv));
+      he1 = vmlal_s8(he1, vget_low_s8(h1), vget_low_s8(xv)); lo1 = vmlal_s8(lo1, vget_low_s8(l1), vget_low_s8(xv));
+      he0 = vmlal_high_s8(he0, h0, xv); lo0 = vmlal_high_s8(lo0, l0, xv);
+      he1 = vmlal_high_s8(he1, h1, xv); lo1 = vmlal_high_s8(lo1, l1, xv);
+    } while (--steps);
+    e0 = vpadalq_s16(e0, he0); o0 = vpadalq_s16(o0, lo0);
+    e1 = vpadalq_s16(e1, he1); o1 = vpadalq_s16(o1, lo1);
+  }
+  int32x4_t s = ig_reduce4(e0, o0, e1, o1); /* [S_even0, S_odd0 + 8 sx, S_even1, S_odd1 + 8 sx] */
+  const int32x4_t bias8 = {0, 8 * sx_main, 0, 8 * sx_main};
+  s = vsubq_s32(s, bias8);
+  if (k < k1) {
+    int32_t t[4] = {0, 0, 0, 0};
+    for (; k < k1; k++) {
+      int32_t xk = x[k], b0 = p0[k], b1 = p1[k];
+      t[0] += xk * (b0 >> 4); t[1] += xk * ((b0 & 15) - 8);
+      t[2] += xk * (b1 >> 4); t[3] += xk * ((b1 & 15) - 8);
+    }
+    s = vaddq_s32(s, vld1q_s32(t));
+  }
+  return s;
+}
+#endif
+
+/* [row 2p0, row 2p0+1, row 2p1, row 2p1+1] from [16 S_even0, S_raw0, 16 S_even1, S_raw1] (ig_kernels.h), with
+ * sx the sum of the x those sums ran over. */
+static inline int32x4_t ig_decode2pairs(int32x4_t s, int32_t sx) {
+  int32x4_t h = vtrn1q_s32(s, s);
+  int32x4_t even = vshrq_n_s32(h, 4);
+  int32x4_t odd = vsubq_s32(vsubq_s32(s, h), vdupq_n_s32(8 * sx));
+  const uint32x4_t even_lanes = {~0u, 0u, ~0u, 0u};
+  return vbslq_s32(even_lanes, even, odd);
+}
+
+#if defined(__ARM_FEATURE_DOTPROD)
+/* Four int4 row pairs (eight rows; pair r at p + r * k_dim) against x[0..k64), k64 = k_dim rounded down to 64,
+ * which must be >= 64: lo = the sums [16 S_even, S_raw] of pairs 0 and 1, hi of pairs 2 and 3 (decode with
+ * ig_decode2pairs). Assembly for the same reason as ig_dot8rows_s8: per 512 MACs 5 loads, 16 AND, 32 SDOT and
+ * 2 loop instructions. */
+static inline void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
+  const size_t kd = (size_t)k_dim;
+  const int8_t *xp = x, *q0 = p, *q1 = p + kd, *q2 = p + 2 * kd, *q3 = p + 3 * kd;
+  int64_t iters = k_dim >> 6;
+  int32x4_t s0, s1;
+  const int8x16_t mask = vdupq_n_s8((int8_t)0xF0);
+  /* v<2r> = masked (16 S_even) and v<2r+1> = raw sums of pair r, x in v24-v27, pairs alternately in v16-v19 and
+   * v20-v23, masked bytes in v28-v31 */
+  __asm__ volatile(
+      "movi v0.4s, #0\n\t" "movi v1.4s, #0\n\t" "movi v2.4s, #0\n\t" "movi v3.4s, #0\n\t"
+      "movi v4.4s, #0\n\t" "movi v5.4s, #0\n\t" "movi v6.4s, #0\n\t" "movi v7.4s, #0\n\t"
+      "1:\n\t"
+      "ld1 {v24.16b - v27.16b}, [%[xp]], #64\n\t"
+      "ld1 {v16.16b - v19.16b}, [%[q0]], #64\n\t"
+      "ld1 {v20.16b - v23.16b}, [%[q1]], #64\n\t"
+      "and v28.16b, v16.16b, %[mask].16b\n\t" "and v29.16b, v17.16b, %[mask].16b\n\t"
+      "and v30.16b, v18.16b, %[mask].16b\n\t" "and v31.16b, v19.16b, %[mask].16b\n\t"
+      "sdot v1.4s, v16.16b, v24.16b\n\t" "sdot v1.4s, v17.16b, v25.16b\n\t"
+      "sdot v1.4s, v18.16b, v26.16b\n\t" "sdot v1.4s, v19.16b, v27.16b\n\t"
+      "ld1 {v16.16b - v19.16b}, [%[q2]], #64\n\t"
+      "sdot v0.4s, v28.16b, v24.16b\n\t" "sdot v0.4s, v29.16b, v25.16b\n\t"
+      "sdot v0.4s, v30.16b, v26.16b\n\t" "sdot v0.4s, v31.16b, v27.16b\n\t"
+      "and v28.16b, v20.16b, %[mask].16b\n\t" "and v29.16b, v21.16b, %[mask].16b\n\t"
+      "and v30.16b, v22.16b, %[mask].16b\n\t" "and v31.16b, v23.16b, %[mask].16b\n\t"
+      "sdot v3.4s, v20.16b, v24.16b\n\t" "sdot v3.4s, v21.16b, v25.16b\n\t"
+      "sdot v3.4s, v22.16b, v26.16b\n\t" "sdot v3.4s, v23.16b, v27.16b\n\t"
+      "ld1 {v20.16b - v23.16b}, [%[q3]], #64\n\t"
+      "sdot v2.4s, v28.16b, v24.16b\n\t" "sdot v2.4s, v29.16b, v25.16b\n\t"
+      "sdot v2.4s, v30.16b, v26.16b\n\t" "sdot v2.4s, v31.16b, v27.16b\n\t"
+      "and v28.16b, v16.16b, %[mask].16b\n\t" "and v29.16b, v17.16b, %[mask].16b\n\t"
+      "and v30.16b, v18.16b, %[mask].16b\n\t" "and v31.16b, v19.16b, %[mask].16b\n\t"
+      "sdot v5.4s, v16.16b, v24.16b\n\t" "sdot v5.4s, v17.16b, v25.16b\n\t"
+      "sdot v5.4s, v18.16b, v26.16b\n\t" "sdot v5.4s, v19.16b, v27.16b\n\t"
+      "sdot v4.4s, v28.16b, v24.16b\n\t" "sdot v4.4s, v29.16b, v25.16b\n\t"
+      "sdot v4.4s, v30.16b, v26.16b\n\t" "sdot v4.4s, v31.16b, v27.16b\n\t"
+      "and v28.16b, v20.16b, %[mask].16b\n\t" "and v29.16b, v21.16b, %[mask].16b\n\t"
+      "and v30.16b, v22.16b, %[mask].16b\n\t" "and v31.16b, v23.16b, %[mask].16b\n\t"
+      "sdot v7.4s, v20.16b, v24.16b\n\t" "sdot v7.4s, v21.16b, v25.16b\n\t"
+      "sdot v7.4s, v22.16b, v26.16b\n\t" "sdot v7.4s, v23.16b, v27.16b\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "sdot v6.4s, v28.16b, v24.16b\n\t" "sdot v6.4s, v29.16b, v25.16b\n\t"
+      "sdot v6.4s, v30.16b, v26.16b\n\t" "sdot v6.4s, v31.16b, v27.16b\n\t"
+      "b.ne 1b\n\t"
+      "addp v0.4s, v0.4s, v1.4s\n\t" "addp v2.4s, v2.4s, v3.4s\n\t" "addp %[s0].4s, v0.4s, v2.4s\n\t"
+      "addp v4.4s, v4.4s, v5.4s\n\t" "addp v6.4s, v6.4s, v7.4s\n\t" "addp %[s1].4s, v4.4s, v6.4s\n\t"
+      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [n] "+r"(iters),
+        [s0] "=w"(s0), [s1] "=w"(s1)
+      : [mask] "w"(mask)
+      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
+        "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+  *lo = s0;
+  *hi = s1;
+}
+#define IG_NEON_HAVE_DOT4PAIRS 1
+#endif
+
+#if !defined(__ARM_FEATURE_DOTPROD)
+/* ARMv8.0: four int4 row pairs (eight rows; pair r at p + r * k_dim) against x[k0..k1), as ig_dot2pairs_s8w4 (the
+ * nibbles split in registers, widening SMLAL into int16, SADALP every 8 steps) with each 16-byte load of x shared
+ * by eight rows: per 128 MACs 5 loads, 4 SSHR, 4 AND, 16 SMLAL. Returns the decoded dot products: lo = rows
+ * 0-3, hi = rows 4-7 (the vector part only: k0 + 16 * ((k1 - k0) / 16) is returned in *k_end; sx_main is the sum
+ * of x over that part). */
+static inline void ig_dot4pairs_nibbles(const int8_t *x, const int8_t *p, int32_t k_dim, int32_t k0, int32_t k1,
+                                        int32_t sx_main, int32x4_t *lo, int32x4_t *hi, int32_t *k_end) {
+  const int8x16_t lo_mask = vdupq_n_s8(0x0F);
+  const size_t kd = (size_t)k_dim;
+  int32x4_t e0 = vdupq_n_s32(0), o0 = e0, e1 = e0, o1 = e0, e2 = e0, o2 = e0, e3 = e0, o3 = e0;
+  int32_t k = k0;
+  while (k + 16 <= k1) {
+    int32_t steps = (k1 - k) >> 4;
+    if (steps > 8) steps = 8;
+    int16x8_t he0 = vdupq_n_s16(0), lw0 = he0, he1 = he0, lw1 = he0, he2 = he0, lw2 = he0, he3 = he0, lw3 = he0;
+    const int8_t *xp = x + k, *q0 = p + k, *q1 = q0 + kd, *q2 = q1 + kd, *q3 = q2 + kd;
+    k += steps << 4;
+    do {
+      int8x16_t xv = vld1q_s8(xp);
+      int8x8_t xl = vget_low_s8(xv);
+      xp += 16;
+#define IG_PAIR16(q, he, lw)                                                        \
+  do {                                                                              \
+    int8x16_t b = vld1q_s8(q), h = vshrq_n_s8(b, 4), l = vandq_s8(b, lo_mask);      \
+    q += 16;                                                                        \
+    he = vmlal_s8(he, vget_low_s8(h), xl); lw = vmlal_s8(lw, vget_low_s8(l), xl);   \
+    he = vmlal_high_s8(he, h, xv); lw = vmlal_high_s8(lw, l, xv);                   \
+  } while (0)
+      IG_PAIR16(q0, he0, lw0); IG_PAIR16(q1, he1, lw1); IG_PAIR16(q2, he2, lw2); IG_PAIR16(q3, he3, lw3);
+#undef IG_PAIR16
+    } while (--steps);
+    e0 = vpadalq_s16(e0, he0); o0 = vpadalq_s16(o0, lw0); e1 = vpadalq_s16(e1, he1); o1 = vpadalq_s16(o1, lw1);
+    e2 = vpadalq_s16(e2, he2); o2 = vpadalq_s16(o2, lw2); e3 = vpadalq_s16(e3, he3); o3 = vpadalq_s16(o3, lw3);
+  }
+  const int32x4_t bias8 = {0, 8 * sx_main, 0, 8 * sx_main};
+  *lo = vsubq_s32(ig_reduce4(e0, o0, e1, o1), bias8);
+  *hi = vsubq_s32(ig_reduce4(e2, o2, e3, o3), bias8);
+  *k_end = k;
+}
+#define IG_NEON_HAVE_DOT4PAIRS_NIBBLES 1
+#endif
 
 /* Requantizes four accumulators and stores the first `count` int8 outputs. */
 static inline void ig_output4_s8(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t y_zp,

@@ -1,4 +1,5 @@
 /* Linux-style entry: the loader (QEMU user mode, or the Unicorn runner) sets sp. */
+  .file "start.S" /* a fixed file symbol: otherwise ld names the temporary object, and two builds differ */
   .section .text._start, "ax"
   .global _start
   .type _start, %function

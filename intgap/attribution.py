@@ -1,0 +1,132 @@
+"""Where a run's instructions go: every executed instruction of the inference (run harness excluded) is put in
+exactly one cost category, so the categories sum to the measured total (tests/intgap/test_attribution.py).
+
+The rule, in order (the first that matches wins):
+
+1. ``softfloat``: an instruction of a soft-float helper (``__aeabi_fmul``, ``__addsf3``...) or a call to one;
+2. ``nonlinear``: an instruction of a stand-alone nonlinear kernel (``ig_relu_*``, GELU, softmax...). A ReLU
+   fused into a fully connected layer is its output clamp and counts under ``requant``;
+3. ``data_movement``: a load or a store (scalar, SIMD, vector), and everything in ``memcpy``/``memset``;
+4. ``requant`` (the per-output epilogue): everything in fixed-point helpers and ``ig_sum_*`` (the zero-point input
+   sums), and in a fully connected kernel a *scalar* integer instruction of a block executed at most once per
+   output element of the kernel's calls (bias, zero-point correction, requantization by multiplier and shift,
+   clamp; in FP32 kernels ReLU; also the per-row loop control of kernels whose inner loop is one vector pass).
+   Float multiply/add/FMA instructions are MACs wherever they are (rule 5 is checked first for them);
+5. ``mac``: a multiply or multiply-accumulate (scalar ``mul``/``mla``/``smlad``, NEON ``smlal``/``sdot``/``fmla``,
+   RVV ``vwmacc``/``vfmacc``), and in FP32 kernels the float add/mul of the accumulation;
+6. ``unpack``: in an int4-weight kernel (``*w4``), a shift, mask, bit-field extract or sign extension (the
+   sub-byte unpacking of the inner loop);
+7. ``other``: the rest: loop control, address arithmetic, widening of int8 lanes, layer call overhead.
+"""
+from __future__ import annotations
+
+import re
+
+from isa.profile import LAYER_RE, is_softfloat_helper
+
+CATEGORIES = ("mac", "unpack", "requant", "nonlinear", "data_movement", "softfloat", "other")
+CATEGORY_LABELS = {"mac": "MAC instructions", "unpack": "sub-byte unpacking",
+                   "requant": "per-output epilogue (requant., zero point, bias, clamp)", "nonlinear": "nonlinear ops",
+                   "data_movement": "data movement (loads/stores)", "softfloat": "soft-float helpers",
+                   "other": "loop control, addressing, widening"}
+
+_CLONE = re.compile(r"(\.(constprop|isra|part|cold|lto_priv|clone)(\.\d+)?)+$")
+_MAC_INT = re.compile(r"^(v?w?s?u?mul|v?mla|mls|smla|smul|smua|smus|umla|umul|umaal|sdot|udot|v?madd|v?msub|"
+                      r"v?s?u?mull|v?s?u?mlal|v?s?u?mlsl|s?u?adalp|vw?macc|vw?maccu|vw?maccsu|vnmsac|vmadd|vnmsub|"
+                      r"vwmul|vmul)")
+_FLOAT_ARITH = re.compile(r"(mul|mla|mls|fma|fms|madd|msub|macc|add|nmac|nmsac)")
+_UNPACK = re.compile(r"^(v?s?u?shr|v?ushr|v?sshr|asr|lsr|lsl|sll|srl|sra|sb?fx|ubfx|and|bic|v?and|vbic|"
+                     r"sxt|uxt|sshll|ushll|v?xtn|shl|sshl|vsra|vsrl|vsll|vsext|vzext|vnsra|vnsrl|ror|pkh|zip|uzp|"
+                     r"trn|ext|sbfiz|ubfiz|c\.s|c\.and|andi|slli|srli|srai|sext|zext)")
+_NONLINEAR = re.compile(r"^ig_(relu|gelu|silu|softmax|exp|layernorm|rmsnorm|tanh|sigmoid)")
+_FIXEDPOINT = re.compile(r"^ig_(sum_|output_|requant|srdhm|rdivpot|sat|mul_by_quantized|wadd)")
+
+
+# RVV arithmetic is decoded by funct6 (isa/decode.py names it vi.op / vm.op / vf.op with "f6=0x..")
+_RVV_FP_MAC = {0x00, 0x02, 0x24, 0x38, 0x30, 0x32} | set(range(0x28, 0x30)) | set(range(0x3C, 0x40))
+_RVV_INT_UNPACK = {0x09, 0x25, 0x28, 0x29, 0x2C, 0x2D}  # vand, vsll, vsrl, vsra, vnsrl, vnsra (OPIVV/X/I)
+_RVV_EXT = 0x12  # vzext / vsext (OPMVV VXUNARY0)
+
+
+def _rvv_funct6(ins) -> int | None:
+    if ins.mnemonic in ("vi.op", "vm.op", "vf.op") and ins.op_str.startswith("f6="):
+        return int(ins.op_str[3:], 16)
+    return None
+
+
+def base_name(fn: str) -> str:
+    return _CLONE.sub("", fn)
+
+
+def classify(fn: str, ins, count: int, outputs_of_kernel: dict[str, int]) -> str:
+    name = base_name(fn)
+    m = ins.mnemonic.lower().split(".")[0] if not ins.mnemonic.lower().startswith("c.") else ins.mnemonic.lower()
+    full = ins.mnemonic.lower()
+    if is_softfloat_helper(name) or ins.cls == "softfloat_call":
+        return "softfloat"
+    if _NONLINEAR.match(name):
+        return "nonlinear"
+    if ins.cls in ("load", "store") or ins.load_bytes or ins.store_bytes or name in ("memcpy", "memset", "memmove"):
+        return "data_movement"
+    if _FIXEDPOINT.match(name):
+        return "requant"
+    if ins.cls in ("scalar_float", "simd_float") and _FLOAT_ARITH.search(m) and "cvt" not in m \
+            and not m.startswith(("fmov", "vmov", "fmv")):
+        return "mac"  # FP32 kernels: float multiply/add/FMA are the MACs, whatever block they are in
+    scalar = ins.cls in ("int_alu", "mul_mac", "branch", "scalar_float", "system") and ins.vec is None
+    if name in outputs_of_kernel and scalar and count <= outputs_of_kernel[name]:
+        return "requant"
+    f6 = _rvv_funct6(ins)
+    if f6 is not None:
+        if ins.vec is not None and ins.vec.op in ("mul", "mac"):
+            return "mac"
+        if ins.mnemonic == "vf.op" and f6 in _RVV_FP_MAC:
+            return "mac"
+        if name in outputs_of_kernel and "w4" in name and (
+                (ins.mnemonic == "vi.op" and f6 in _RVV_INT_UNPACK) or (ins.mnemonic == "vm.op" and f6 == _RVV_EXT)):
+            return "unpack"
+        return "other"
+    if ins.cls in ("scalar_float", "simd_float"):
+        if _FLOAT_ARITH.search(m) and "cvt" not in m and not m.startswith(("fmov", "vmov", "fmv")):
+            return "mac"
+    elif ins.cls == "mul_mac" or _MAC_INT.match(m) or _MAC_INT.match(full):
+        return "mac"
+    if name in outputs_of_kernel and "w4" in name and (_UNPACK.match(m) or _UNPACK.match(full)):
+        return "unpack"
+    return "other"
+
+
+def attribute(analysis, excluded: frozenset[str] | set[str], outputs_of_kernel: dict[str, int]
+              ) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """(totals per category, per function: category -> instructions) over the run's executed blocks, skipping
+    the functions in `excluded` (the run harness). `outputs_of_kernel`: kernel function -> output elements its
+    calls produce in one inference (the per-output-block threshold of rule 5)."""
+    img = analysis.img
+    totals = {c: 0 for c in CATEGORIES}
+    per_fn: dict[str, dict[str, int]] = {}
+    fn_cache: dict[int, str] = {}
+    for node in analysis.edges.nodes:
+        c = node.count
+        if not c:
+            continue
+        for ins in node.block.insns:
+            fn = fn_cache.get(ins.addr)
+            if fn is None:
+                f = img.function_at(ins.addr)
+                fn = fn_cache[ins.addr] = f.name if f else "(no symbol)"
+            if fn in excluded:
+                continue
+            cls = ins.cls
+            if ins.branch == "call" and ins.target is not None:
+                callee = img.function_at(ins.target)
+                if callee is not None and is_softfloat_helper(callee.name):
+                    cls = "softfloat_call"
+            cat = "softfloat" if cls == "softfloat_call" else classify(fn, ins, c, outputs_of_kernel)
+            totals[cat] += c
+            d = per_fn.setdefault(fn, {k: 0 for k in CATEGORIES})
+            d[cat] += c
+    return totals, per_fn
+
+
+def is_layer_function(fn: str) -> bool:
+    return LAYER_RE.match(fn) is not None

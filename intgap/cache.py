@@ -1,0 +1,103 @@
+"""A content-addressed cache of sweep artefacts under <cache>/sweep/<kind>/<key[:2]>/<key>/.
+
+Keys are SHA-256 digests of everything that decides the artefact (graph contents, target, compiler, inputs and a
+fingerprint of the project's code that makes it). An entry is written into a temporary directory beside its final
+place and renamed into place in one step, so an interrupted sweep leaves either a whole entry or none: a left-over
+temporary directory is never taken as valid (and is cleaned up by the next writer of that key).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from isa.paths import PROJECT_ROOT, cache_dir
+
+CODE_FOLDERS = ("codegen", "runtime_c", "toolchain", "isa", "quant")
+# what makes a run's result document beyond the build (the attribution rules, the run itself)
+RUN_CODE = CODE_FOLDERS + ("intgap/attribution.py", "intgap/sweep.py", "intgap/cache.py")
+VALID_MARK = "entry.json"
+
+
+def digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, np.ndarray):
+            h.update(f"{p.dtype.str}{p.shape}".encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        elif isinstance(p, bytes):
+            h.update(p)
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint(folders: tuple[str, ...] = CODE_FOLDERS) -> str:  # folders or files
+    """A digest of the project's source files that make graphs, builds and runs: a change to any of them
+    makes new keys (old entries stay until `make clean`). Taken once per process; a sweep's planner passes it
+    to its workers so that all of them use the same keys."""
+    h = hashlib.sha256()
+    for folder in folders:
+        root = PROJECT_ROOT / folder
+        for p in ([root] if root.is_file() else sorted(root.rglob("*"))):
+            if p.is_file() and p.suffix in (".py", ".c", ".h", ".S", ".ld", ".s") and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(PROJECT_ROOT)).encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def graph_digest(graph) -> str:
+    """The content of an IntGraph: nodes, tensors, constants (not its file's bytes)."""
+    return digest(graph.name, graph.inputs, graph.outputs, [n.to_json() for n in graph.nodes],
+                  [graph.tensors[k].to_json() for k in sorted(graph.tensors)],
+                  *[x for k in sorted(graph.constants) for x in (k, graph.constants[k])])
+
+
+class Cache:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else cache_dir() / "sweep"
+
+    def path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / key
+
+    def get(self, kind: str, key: str) -> Path | None:
+        """The entry's directory if a complete entry exists."""
+        p = self.path(kind, key)
+        return p if (p / VALID_MARK).is_file() else None
+
+    def begin(self, kind: str, key: str) -> Path:
+        """A fresh temporary directory to fill; pass it to commit()."""
+        final = self.path(kind, key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f".tmp-{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        return tmp
+
+    def commit(self, kind: str, key: str, tmp: Path, meta: dict) -> Path:
+        """Marks the temporary entry complete and renames it into place (atomic). If another worker won the race,
+        its entry is kept and this one discarded: both hold the same content."""
+        mark = tmp / (VALID_MARK + ".tmp")
+        mark.write_text(json.dumps(meta, indent=1, default=str))
+        os.replace(mark, tmp / VALID_MARK)
+        final = self.path(kind, key)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # the final directory exists
+            if (final / VALID_MARK).is_file():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:  # a broken left-over without its mark: replace it
+                shutil.rmtree(final, ignore_errors=True)
+                os.rename(tmp, final)
+        return final
+
+    def entries(self, kind: str) -> int:
+        d = self.root / kind
+        return sum(1 for p in d.glob("*/*") if (p / VALID_MARK).is_file()) if d.is_dir() else 0

@@ -1,0 +1,353 @@
+"""The latency-gap report: promised vs realized speedup over FP32 on the same target, end to end and per layer,
+the realized cost attributed to its causes, accuracy and memory beside it; written as report.md, results.json,
+results.csv and PNG plots.
+
+The promise (DESIGN.md, "The latency gap, defined") is stated here, in one place, per target:
+
+* memory-bound promise = 32 / weight bits: the weight bytes an FP32 inference moves over those at that width
+  (a batch-1 fully connected layer uses each weight once, so it is memory-bound in principle);
+* compute-bound promise = (MACs per instruction the ISA offers at that width) / (MACs per instruction at FP32),
+  from :func:`macs_per_instruction`. No ISA here has a 4-bit MAC: int4 weights are widened to the int8/int16
+  MAC, so int4 promises the int8 figure for compute.
+
+realized = FP32 / config, in exact instructions and in estimated cycles (the target's named timing model);
+gap = promised / realized (cycles): 1 means the promise was met, 2 that half of it was realized.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import isa
+from intgap.attribution import CATEGORIES, CATEGORY_LABELS
+from intgap.sweep import FP32, SweepResult
+
+PROMISE_ASSUMPTION = (
+    "MACs per instruction at each width, the best single instruction the ISA offers (LMUL 1 on RVV): "
+    "Cortex-M DSP: FP32 1 (VFMA; none without an FPU, counted as 1 on paper), int8/int4 2 (SMLAD, dual 16-bit); "
+    "RV32/RV64 scalar: FP32 1 (fmadd.s; none on rv32imc, 1 on paper), int8/int4 0.5 (mul + add: no integer MAC); "
+    "AArch64 NEON: FP32 4 (FMLA .4s), int8/int4 8 (SMLAL .8h) or 16 with dot product (SDOT); "
+    "RVV: FP32 VLEN/32 (vfmacc SEW 32), int8/int4 VLEN/8 (vwmacc SEW 8). "
+    "int4 has no MAC of its own on any of these ISAs.")
+
+
+def macs_per_instruction(target: isa.Target, bits: int) -> float:
+    """MACs one instruction can do at this operand width on this target (see PROMISE_ASSUMPTION)."""
+    ext = set(target.extensions)
+    if "v" in ext and target.vlen:
+        return target.vlen / 32 if bits == 32 else target.vlen / 8
+    if "neon" in ext:
+        if bits == 32:
+            return 4.0
+        return 16.0 if "dotprod" in ext else 8.0
+    if "dsp" in ext:
+        return 1.0 if bits == 32 else 2.0
+    return 1.0 if bits == 32 else 0.5  # scalar RISC-V (and any scalar core)
+
+
+def promised(target: isa.Target, bits: int) -> tuple[float, float]:
+    """(memory-bound promise, compute-bound promise) of `bits`-bit weights over FP32 on the target."""
+    return 32 / bits, macs_per_instruction(target, bits) / macs_per_instruction(target, 32)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def gaps(result: SweepResult) -> list[dict]:
+    """One row per target x non-FP32 config x (whole model, each layer): promised, realized, gap, and the
+    instructions per attribution category of the config and of FP32."""
+    base = {(r["target"], r["layer"]): r for r in result.runs if r["config"] == FP32}
+    bits = {c["config"]: c["weight_bits"] for c in result.configs}
+    rows = []
+    for r in result.runs:
+        if r["config"] == FP32:
+            continue
+        f = base.get((r["target"], r["layer"]))
+        if f is None:
+            continue
+        t = isa.get_target(r["target"])
+        pm, pc = promised(t, bits[r["config"]])
+        ri = _ratio(f["instructions"], r["instructions"])
+        rc = _ratio(f["estimated_cycles"], r["estimated_cycles"])
+        rows.append({"target": r["target"], "config": r["config"], "layer": r["layer"],
+                     "layer_name": r["layer_name"], "promised_memory": pm, "promised_compute": pc,
+                     "realized_instructions": ri, "realized_cycles": rc,
+                     "realized_bytes_moved": _ratio(f["load_bytes"] + f["store_bytes"],
+                                                    r["load_bytes"] + r["store_bytes"]),
+                     "gap_memory": pm / rc if rc else None, "gap_compute": pc / rc if rc else None,
+                     "instructions": r["instructions"], "fp32_instructions": f["instructions"],
+                     "estimated_cycles": r["estimated_cycles"], "fp32_estimated_cycles": f["estimated_cycles"],
+                     "cycle_model": r["cycle_model"],
+                     "attribution": r["attribution"], "fp32_attribution": f["attribution"]})
+    return rows
+
+
+def _acc(result: SweepResult) -> dict[str, float | None]:
+    return {c["config"]: c.get("accuracy") for c in result.configs}
+
+
+def _fmt(v, spec=".2f", suffix="x"):
+    return "n/a" if v is None else f"{v:{spec}}{suffix}"
+
+
+def _short(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}" if v < 10 else f"{v:.1f}"
+
+
+def summary_rows(result: SweepResult) -> list[dict]:
+    """The headline table: whole model, one row per target x config."""
+    g = {(x["target"], x["config"]): x for x in gaps(result) if x["layer"] is None}
+    acc = _acc(result)
+    rows = []
+    for r in result.runs:
+        if r["layer"] is not None:
+            continue
+        x = g.get((r["target"], r["config"]), {})
+        rows.append({"target": r["target"], "config": r["config"], "instructions": r["instructions"],
+                     "estimated_cycles": r["estimated_cycles"],
+                     "speedup_instructions": x.get("realized_instructions"),
+                     "speedup_cycles": x.get("realized_cycles"),
+                     "promised_memory": x.get("promised_memory"), "promised_compute": x.get("promised_compute"),
+                     "gap_memory": x.get("gap_memory"), "gap_compute": x.get("gap_compute"),
+                     "weight_bytes": r["weight_bytes"] + r["param_bytes"], "model_rom_bytes": r["model_rom_bytes"],
+                     "accuracy": acc.get(r["config"]), "bit_exact": r["bit_exact"]})
+    return rows
+
+
+def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    gap_rows = gaps(result)
+    doc = {"model": result.model, "configs": result.configs, "promise_assumption": PROMISE_ASSUMPTION,
+           "instructions_note": "exact dynamic instruction counts of one inference (batch 1), run harness excluded",
+           "cycles_note": "estimated cycles from each target's named timing model (see cycle_model); estimates",
+           "attribution_categories": CATEGORY_LABELS, "summary": summary_rows(result), "gaps": gap_rows,
+           "runs": [{k: v for k, v in r.items() if k not in ("built", "ran", "wall_seconds")} for r in result.runs],
+           "sweep": result.stats.to_json()}
+    _atomic_write(out / "results.json", json.dumps(doc, indent=1) + "\n")
+    _write_csv(result, gap_rows, out / "results.csv")
+    pngs = write_plots(result, gap_rows, out) if plots else []
+    _atomic_write(out / "report.md", markdown(result, doc, pngs))
+    return doc
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
+    g = {(x["target"], x["config"], x["layer"]): x for x in gap_rows}
+    acc = _acc(result)
+    cols = ["model", "target", "config", "layer", "layer_name", "backend", "compiler", "instructions",
+            "estimated_cycles", "cycle_model", "macs", "weight_bytes", "param_bytes", "activation_bytes",
+            "load_bytes", "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes",
+            "accuracy", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
+            "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, cols)
+        w.writeheader()
+        for r in result.runs:
+            x = g.get((r["target"], r["config"], r["layer"]), {})
+            row = {c: r.get(c) for c in cols}
+            row["accuracy"] = acc.get(r["config"])
+            for k in ("promised_memory", "promised_compute", "realized_instructions", "realized_cycles",
+                      "gap_memory", "gap_compute"):
+                row[k] = x.get(k)
+            for c in CATEGORIES:
+                row[f"attr_{c}"] = r["attribution"][c]
+            w.writerow(row)
+    tmp.replace(path)
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points (cost, accuracy) that no other point beats (cost <= and accuracy >=, one strictly)."""
+    front = []
+    for i, (c, a) in enumerate(points):
+        if not any((c2 <= c and a2 >= a) and (c2 < c or a2 > a) for j, (c2, a2) in enumerate(points) if j != i):
+            front.append(i)
+    return sorted(front, key=lambda i: points[i][0])
+
+
+def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[str]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    files = []
+    colors = dict(zip(CATEGORIES, ("#1f77b4", "#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#8c564b", "#7f7f7f")))
+    targets = list(dict.fromkeys(r["target"] for r in result.runs))
+    configs = [c["config"] for c in result.configs]
+    # 1. per-layer stacked bars of where the instructions go, one figure per target
+    for t in targets:
+        runs = [r for r in result.runs if r["target"] == t and r["layer"] is not None]
+        if not runs:
+            continue
+        runs.sort(key=lambda r: (r["layer"], configs.index(r["config"])))
+        fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(runs) + 2), 4.2))
+        labels = [f"L{r['layer']} {r['config']}" for r in runs]
+        bottom = [0.0] * len(runs)
+        for c in CATEGORIES:
+            vals = [r["attribution"][c] for r in runs]
+            if any(vals):
+                ax.bar(labels, vals, bottom=bottom, label=CATEGORY_LABELS[c], color=colors[c])
+                bottom = [b + v for b, v in zip(bottom, vals)]
+        ax.set_yscale("log" if max(bottom) > 20 * min(b for b in bottom if b) else "linear")
+        ax.set_ylabel("instructions (exact), one inference")
+        ax.set_title(f"{result.model['name']} on {t}: where each layer's instructions go")
+        ax.tick_params(axis="x", rotation=60, labelsize=8)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"layers_{t}.png"
+        fig.savefig(out / name, dpi=90)
+        plt.close(fig)
+        files.append(name)
+    # 2. promised vs realized speedup per target (whole model)
+    whole = [x for x in gap_rows if x["layer"] is None]
+    if whole:
+        qcfgs = [c for c in configs if c != FP32]
+        fig, axes = plt.subplots(1, len(qcfgs), figsize=(6 * len(qcfgs), 4.5), squeeze=False)
+        for ax, cfg in zip(axes[0], qcfgs):
+            rows = [x for x in whole if x["config"] == cfg]
+            xs = range(len(rows))
+            wdt = 0.2
+            for k, (key, lab) in enumerate((("promised_memory", "promised (bytes)"),
+                                            ("promised_compute", "promised (MACs/instr.)"),
+                                            ("realized_instructions", "realized (instructions)"),
+                                            ("realized_cycles", "realized (est. cycles)"))):
+                ax.bar([i + (k - 1.5) * wdt for i in xs], [x[key] or 0 for x in rows], wdt, label=lab)
+            ax.set_xticks(list(xs), [x["target"] for x in rows], rotation=45, ha="right", fontsize=8)
+            ax.set_yscale("log")
+            ax.axhline(1.0, color="k", lw=0.8)
+            ax.set_ylabel(f"speedup of {cfg} over FP32 (same target)")
+            ax.set_title(f"{cfg}: promised vs realized")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / "speedup.png", dpi=90)
+        plt.close(fig)
+        files.append("speedup.png")
+    # 3. accuracy vs estimated cycles, the Pareto front per target marked
+    acc = _acc(result)
+    if any(v is not None for v in acc.values()):
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for t in targets:
+            pts = [(r["estimated_cycles"], acc[r["config"]], r["config"]) for r in result.runs
+                   if r["target"] == t and r["layer"] is None and acc.get(r["config"]) is not None]
+            if not pts:
+                continue
+            sc = ax.scatter([p[0] for p in pts], [100 * p[1] for p in pts], s=18, label=t)
+            front = pareto_front([(p[0], p[1]) for p in pts])
+            ax.plot([pts[i][0] for i in front], [100 * pts[i][1] for i in front], "-o", lw=1, ms=10,
+                    mfc="none", color=sc.get_facecolor()[0])
+            for p in pts:
+                ax.annotate(p[2], (p[0], 100 * p[1]), fontsize=6)
+        ax.set_xscale("log")
+        ax.set_xlabel("estimated cycles per inference (each target's named model; log scale)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title("accuracy vs estimated cycles; circled and joined: Pareto front per target")
+        ax.legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        fig.savefig(out / "pareto.png", dpi=90)
+        plt.close(fig)
+        files.append("pareto.png")
+    return files
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "x instr.", "x cycles", "promised B/MAC",
+                  "gap B/MAC", "weights B", "accuracy"]
+
+
+def summary_table_rows(result: SweepResult) -> list[list[str]]:
+    rows = []
+    for s in summary_rows(result):
+        fp = s["config"] == FP32
+        rows.append([s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
+                     "1.00x" if fp else _fmt(s["speedup_instructions"]),
+                     "1.00x" if fp else _fmt(s["speedup_cycles"]),
+                     "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
+                     "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
+                     f"{s['weight_bytes']:,}",
+                     "n/a" if s["accuracy"] is None else f"{100 * s['accuracy']:.2f}%"
+                     + ("" if s["bit_exact"] else " (NOT bit-exact)")])
+    return rows
+
+
+def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
+    m = result.model
+    runs = result.runs
+    models = sorted({r["target"]: r["cycle_model"] for r in runs}.items())
+    parts = [f"# Latency gap: {m['name']}", "", m["description"], "",
+             "Instructions are exact emulator counts of one inference (batch 1, run harness excluded). Cycles are "
+             "**estimates** of each target's named timing model: " +
+             "; ".join(f"{t}: {c}" for t, c in models) + ".", "",
+             "**Promised** speedup over FP32 on the same target: *bytes* = 32 / weight bits (memory-bound), "
+             "*MACs* = MACs per instruction at that width / at FP32 (compute-bound). " + PROMISE_ASSUMPTION, "",
+             "**Realized** = FP32 / config in instructions and in estimated cycles. **Gap** = promised / realized "
+             "(cycles); 1.0x means the promise is met, below 1 that it is beaten (e.g. against a soft-float "
+             "baseline).", "", "## Whole model", "",
+             _md_table(SUMMARY_HEADER, summary_table_rows(result)), "", "## Accuracy", ""]
+    arows = []
+    for c in result.configs:
+        arows.append([c["config"], "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%",
+                      f"{100 * c['argmax_agreement_with_fp32']:.2f}%", f"{c['output_max_abs_error_vs_fp32']:.4f}",
+                      str(c["samples"])])
+    parts += ["Integer results are the reference interpreter's, which every target reproduces bit for bit "
+              "(checked per run on the benchmark sample).", "",
+              _md_table(["config", "test accuracy", "top-1 agreement with FP32", "max |output - FP32|",
+                         "samples"], arows), ""]
+    # per layer
+    lrows = []
+    for x in gaps(result):
+        if x["layer"] is None:
+            continue
+        lrows.append([x["target"], x["config"], f"{x['layer']} ({x['layer_name']})", f"{x['instructions']:,}",
+                      f"{x['fp32_instructions']:,}", _fmt(x["realized_instructions"]), _fmt(x["realized_cycles"]),
+                      f"{x['promised_memory']:.0f}x / {x['promised_compute']:.2g}x", _fmt(x["gap_memory"]),
+                      _fmt(x["gap_compute"])])
+    if lrows:
+        parts += ["## Per layer", "", "Each layer built and run on its own (the same kernel call), so per-layer "
+                  "counts are exact even where layers share a kernel.", "",
+                  _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "speedup (instr.)",
+                             "speedup (cycles)", "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]
+    # attribution
+    parts += ["## Where the instructions go", "",
+              "Every instruction of the inference is in exactly one category (rules in intgap/attribution.py); "
+              "the categories sum to the instruction count. Whole model, share of that config's instructions:", ""]
+    trows = []
+    for r in runs:
+        if r["layer"] is not None:
+            continue
+        tot = r["instructions"] or 1
+        trows.append([r["target"], r["config"], f"{r['instructions']:,}"] +
+                     [f"{100 * r['attribution'][c] / tot:.1f}%" for c in CATEGORIES])
+    parts += [_md_table(["target", "config", "instructions"] + [CATEGORY_LABELS[c] for c in CATEGORIES], trows), ""]
+    # memory
+    mrows = []
+    for r in runs:
+        if r["layer"] is not None:
+            continue
+        mrows.append([r["target"], r["config"], f"{r['weight_bytes']:,}", f"{r['param_bytes']:,}",
+                      f"{r['activation_bytes']:,}", f"{r['load_bytes']:,}", f"{r['store_bytes']:,}",
+                      f"{r['model_rom_bytes']:,}", f"{r['model_ram_bytes']:,}", f"{r['rom_bytes']:,}",
+                      f"{r['ram_bytes']:,}"])
+    parts += ["## Memory", "", "weights as the kernels store them (int4 two per byte); params = biases, "
+              "requantization multipliers/shifts, group scales; activations read + written by the layers; "
+              "loaded/stored = exact bytes the inference's loads and stores moved; model ROM = the model's code and "
+              "constants (ig_* symbols), model RAM = its arena; ELF ROM/RAM = all allocated sections of the whole "
+              "program (startup code, harness and stack included).", "",
+              _md_table(["target", "config", "weights B", "params B", "activations B", "loaded B", "stored B",
+                         "model ROM B", "model RAM B", "ELF ROM B", "ELF RAM B"], mrows), ""]
+    if pngs:
+        parts += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]
+    st = result.stats
+    parts += [f"Sweep: {st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} from the cache), "
+              f"{st.builds} builds, {st.quantized} quantizations, {st.seconds:.1f} s, {st.where}.", ""]
+    return "\n".join(parts)

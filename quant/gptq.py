@@ -1,0 +1,101 @@
+"""GPTQ: Hessian-aware rounding of a fully connected layer's weights, on the integer grid intgap stores.
+
+For a layer y = x W^T with calibration inputs X [R, K], the error GPTQ minimizes, column by column, is
+    E(Q) = tr((W - Q) H (W - Q)^T),   H = X^T X (+ damping on the diagonal)
+which is ||X W^T - X Q^T||_F^2 when the damping is zero. Columns are rounded in order; the rounding error of column
+i is spread over the columns not yet rounded through the upper Cholesky factor U of H^-1:
+    q_i = round(w_i / s),  e = (w_i - q_i s) / U_ii,  W[:, j] -= e U_ij  (j > i)
+processed in blocks of `block` columns (the rest of the matrix is updated once per block).
+
+The grid is the one of quant/transformer_ptq.quantize_weight, fixed before the rounding (static groups): int8 per
+output channel (scale max|w|/127), or int8/int4 per group with integer group scales times a per-row unit. So a GPTQ
+layer lowers to the same integer ops (fully_connected, fully_connected_grouped, fully_connected_wide) as RTN.
+gptq_weight keeps whichever of GPTQ and RTN gives the lower E on the calibration inputs (GPTQ almost always).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from quant.errors import QuantError
+from quant.transformer_ptq import QWeight, quantize_weight
+
+
+def layer_error(w: np.ndarray, qw: QWeight, h: np.ndarray) -> float:
+    """tr((W - Q) H (W - Q)^T): the squared output error of the layer on the inputs whose Gram matrix is h."""
+    d = w.astype(np.float64) - qw.dequant()
+    return float(((d @ h) * d).sum())
+
+
+def _inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarray]:
+    """(U, dead): U upper triangular with U^T U = (H + damp * mean(diag) I)^-1; dead: columns never seen."""
+    h = h.astype(np.float64).copy()
+    dead = np.diag(h) <= 0
+    h[dead, dead] = 1.0
+    h[np.diag_indices_from(h)] += damp * float(np.mean(np.diag(h)))
+    for extra in (0.0, 0.1, 1.0):
+        try:
+            if extra:
+                h[np.diag_indices_from(h)] += extra * float(np.mean(np.diag(h)))
+            hinv = np.linalg.inv(np.linalg.cholesky(h))       # L^-1, H = L L^T
+            hinv = hinv.T @ hinv                              # H^-1
+            return np.linalg.cholesky(hinv).T, dead           # upper factor of H^-1
+        except np.linalg.LinAlgError:
+            continue
+    raise QuantError("GPTQ: the calibration Hessian is not positive definite even with damping; "
+                     "calibrate on more sequences")
+
+
+def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
+                  block: int = 128) -> QWeight:
+    """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4)."""
+    grid = quantize_weight(w, bits, group_size)  # fixes the scales
+    n, k = w.shape
+    if h.shape != (k, k):
+        raise QuantError(f"GPTQ: Hessian {h.shape} does not match the weight's K={k}")
+    u, dead = _inverse_cholesky(h, damp)
+    wf = w.astype(np.float64).copy()
+    wf[:, dead] = 0.0
+    gs = grid.group_size
+    step = np.repeat(grid.group_scale.astype(np.float64), gs, axis=1) * grid.unit[:, None]  # [N, K] real step
+    lo, hi = (-8, 7) if grid.bits == 4 else (-127, 127)
+    q = np.zeros((n, k), np.int8)
+    for b0 in range(0, k, block):
+        b1 = min(b0 + block, k)
+        wb = wf[:, b0:b1].copy()
+        err = np.zeros_like(wb)
+        ub = u[b0:b1, b0:b1]
+        for j in range(b1 - b0):
+            col = wb[:, j]
+            qi = np.clip(np.round(col / step[:, b0 + j]), lo, hi)
+            q[:, b0 + j] = qi
+            e = (col - qi * step[:, b0 + j]) / ub[j, j]
+            wb[:, j + 1:] -= np.outer(e, ub[j, j + 1:])
+            err[:, j] = e
+        wf[:, b1:] -= err @ u[b0:b1, b1:]
+    return replace(grid, q=q)
+
+
+def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01) -> QWeight:
+    """GPTQ's rounding, or RTN's where that is better on the calibration inputs (never worse than RTN)."""
+    rtn = quantize_weight(w, bits, group_size)
+    g = gptq_rounding(w, h, bits, group_size, damp)
+    return g if layer_error(w, g, h) <= layer_error(w, rtn, h) else rtn
+
+
+def gptq_overrides(g, cal, cfg, progress=None) -> dict[str, QWeight]:
+    """GPTQ weights for every fully connected layer of the FP32 graph g, from the Gram matrices in cal (calibrate
+    with gram_for=fc_inputs(g)), at the widths cfg.bits_for gives: the QuantConfig.weight_override of lower()."""
+    out: dict[str, QWeight] = {}
+    fcs = [n for n in g.nodes if n.op == "fully_connected_f32"]
+    for i, n in enumerate(fcs):
+        h = cal.gram.get(n.inputs[0])
+        if h is None:
+            raise QuantError(f"GPTQ: no calibration Gram matrix for {n.inputs[0]!r} (layer {n.name}): calibrate "
+                             "with gram_for=fc_inputs(graph)")
+        bits, gsz = cfg.bits_for(n.name)
+        out[n.name] = gptq_weight(g.constants[n.inputs[1]], h, bits, gsz)
+        if progress:
+            progress(i + 1, len(fcs))
+    return out

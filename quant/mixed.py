@@ -1,0 +1,143 @@
+"""Mixed precision: per-layer weight widths from a bit budget (Hasan's Theorem 8), or from a config file.
+
+Model of the error. Rounding layer l's weights to b bits on a uniform grid of step 2 m / 2^b (m the row's max |w|)
+adds noise of variance ~ m^2 2^-2b / 3 per weight; through the layer it reaches the output as
+    D_l(b) = n_l * alpha_l * sigma_l^2 * 2^(-2 b)
+with n_l the layer's weight count, alpha_l = mean_k E[x_k^2] over its calibration inputs (the Hessian trace of the
+layer's squared output error per input channel, H = E[x x^T]) and sigma_l^2 = mean over rows of max|w|^2 / 3.
+Minimizing sum_l D_l(b_l) subject to the size-weighted budget sum_l n_l b_l = B * sum_l n_l gives, with the
+Lagrange multiplier lambda (the constant 2 ln 2 absorbed into it),
+    b_l = 1/2 log2(alpha_l sigma_l^2 / lambda)                                  (Theorem 8)
+lambda is found by bisection so that the budget holds with every b_l clipped to [min, max] of the supported widths;
+then each layer takes the nearest supported width and, while the size-weighted mean exceeds the budget, the layer
+whose continuous b_l lies lowest among those above the smallest width steps down. So the result never exceeds B.
+
+Supported widths: 8 (int8 per output channel) and 4 (int4 in groups of 32). Widths are nominal weight bits; the int4
+format's integer group scales are not counted.
+
+Config files map glob patterns on the graph's fully connected node names to "w8a8" / "w4a8" / "w4a8g64":
+    {"layers.*.mlp": "w4a8", "layers.0.*": "w8a8"}     (Llama: layers.N.self_attn.q_proj, layers.N.mlp.down_proj;
+                                                          BERT: encoder.layer.N.intermediate.dense; GPT-2: h.N.mlp.c_fc)
+A pattern covers the nodes it matches and everything under them (layers.*.mlp covers layers.3.mlp.up_proj); the
+first matching pattern wins; a pattern that matches no layer is an error.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+import numpy as np
+
+from quant.errors import QuantError
+from quant.ir import Graph
+from quant.observers import Calibration
+
+WIDTHS = {8: "w8a8", 4: "w4a8"}
+
+
+@dataclass
+class LayerSensitivity:
+    name: str
+    size: int          # n_l, weights
+    alpha: float       # mean E[x^2] over input channels
+    sigma2: float      # mean row max|w|^2 / 3
+
+    def distortion(self, bits: float) -> float:
+        return self.size * self.alpha * self.sigma2 * 2.0 ** (-2 * bits)
+
+
+def sensitivities(g: Graph, cal: Calibration) -> list[LayerSensitivity]:
+    out = []
+    for n in g.nodes:
+        if n.op != "fully_connected_f32":
+            continue
+        w = g.constants[n.inputs[1]].astype(np.float64)
+        sq = cal.channel_sqmean.get(n.inputs[0])
+        if sq is None:
+            raise QuantError(f"no calibration statistics for the input of {n.name}: calibrate the graph first")
+        out.append(LayerSensitivity(n.name, int(w.size), float(np.mean(sq)),
+                                    float(np.mean(np.abs(w).max(axis=1) ** 2) / 3.0)))
+    return out
+
+
+def theorem8_bits(layers: list[LayerSensitivity], budget: float, lo: float, hi: float) -> tuple[np.ndarray, float]:
+    """Continuous b_l = clip(1/2 log2(alpha_l sigma_l^2 / lambda), lo, hi) with lambda meeting the size-weighted
+    budget sum n_l b_l = budget * sum n_l. Returns (b, lambda)."""
+    if not lo <= budget <= hi:
+        raise QuantError(f"bit budget {budget} is outside the supported widths [{lo:g}, {hi:g}]")
+    size = np.array([x.size for x in layers], np.float64)
+    log_as = np.log2(np.array([max(x.alpha * x.sigma2, 1e-300) for x in layers]))
+
+    def bits(log_lam: float) -> np.ndarray:
+        return np.clip(0.5 * (log_as - log_lam), lo, hi)
+
+    a, b = float(log_as.min() - 2 * hi - 2), float(log_as.max() - 2 * lo + 2)  # mean bits hi at a, lo at b
+    for _ in range(200):
+        mid = 0.5 * (a + b)
+        if (bits(mid) * size).sum() / size.sum() > budget:
+            a = mid
+        else:
+            b = mid
+    log_lam = b
+    return bits(log_lam), 2.0 ** log_lam
+
+
+def allocate(layers: list[LayerSensitivity], budget: float, widths: tuple[int, ...] = (4, 8)) -> dict[str, int]:
+    """Supported widths per layer whose size-weighted mean is <= budget (Theorem 8, then rounding)."""
+    ws = sorted(widths)
+    cont, _ = theorem8_bits(layers, budget, ws[0], ws[-1])
+    size = np.array([x.size for x in layers], np.float64)
+    pick = np.array([min(ws, key=lambda w: (abs(w - c), w)) for c in cont], np.float64)
+    while (pick * size).sum() > budget * size.sum() + 1e-9:
+        above = [i for i in range(len(layers)) if pick[i] > ws[0]]
+        i = min(above, key=lambda j: cont[j])
+        pick[i] = max(w for w in ws if w < pick[i])
+    return {x.name: int(b) for x, b in zip(layers, pick)}
+
+
+def mean_bits(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
+    size = sum(x.size for x in layers)
+    return sum(x.size * alloc[x.name] for x in layers) / size
+
+
+def allocation_config(g: Graph, cal: Calibration, budget: float) -> dict[str, str]:
+    """QuantConfig.layer_bits (exact node names) for a bit budget."""
+    layers = sensitivities(g, cal)
+    return {name: WIDTHS[b] for name, b in allocate(layers, budget).items()}
+
+
+def pattern_matches(name: str, pattern: str) -> bool:
+    return fnmatch(name, pattern) or fnmatch(name, pattern + ".*")
+
+
+def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str]:
+    """A JSON file {glob: "w8a8" | "w4a8" | "w4a8g64"}; checked against the graph's layers when given."""
+    from quant.transformer_ptq import parse_spec
+
+    p = Path(path)
+    try:
+        cfg = json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise QuantError(f"cannot read the layer config {p} ({e}): give a JSON object like "
+                         '{"layers.*.mlp": "w4a8"}') from None
+    if not isinstance(cfg, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cfg.items()):
+        raise QuantError(f"layer config {p} must be a JSON object of pattern -> precision strings")
+    for spec in cfg.values():
+        parse_spec(spec)
+    if g is not None:
+        fcs = [n.name for n in g.nodes if n.op == "fully_connected_f32"]
+        for pat in cfg:
+            if not any(pattern_matches(f, pat) for f in fcs):
+                raise QuantError(f"layer config {p}: pattern {pat!r} matches no fully connected layer "
+                                 f"(names look like {fcs[0]!r}, {fcs[-1]!r})")
+    return cfg
+
+
+def expected_distortion(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
+    return float(sum(x.distortion(alloc[x.name]) for x in layers))
+
+
+__all__ = ["LayerSensitivity", "sensitivities", "theorem8_bits", "allocate", "mean_bits", "allocation_config",
+           "load_layer_config", "pattern_matches", "expected_distortion"]

@@ -1,0 +1,141 @@
+"""Quantization-aware training (the seeds' Algorithm 2) of a captured model's fully connected weights, starting from
+the PTQ result and exporting to the same integer graph.
+
+Each nn.Linear that the graph lowers as a fully connected node (Llama's q/k/v/o and MLP projections) is trained with
+fake-quantized weights:
+    w_q = clamp(round_ste(w / s), lo, hi) * s          round_ste: round forward, identity backward (STE)
+with s a learnable step per output channel (int8) or per group (int4/int8 groups), LSQ-style: its gradient comes
+through both the rounding and the clamp and is scaled by 1 / sqrt(numel(w) * hi). s starts from the PTQ (RTN) grid
+of quant/transformer_ptq.quantize_weight, w from the float weights. The objective is distillation: the KL divergence
+from the FP32 model's next-token distribution on calibration sequences (no labels needed).
+
+Export: the learned s is mapped onto the integer format (integer group scales times a per-row unit, exactly as RTN
+builds them) and w rounded on it; the result is a QuantConfig.weight_override, so lower() emits the same integer ops.
+Tied embeddings (the LM head) are left to PTQ: fake-quantizing them would also change the embedding table.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from quant.errors import QuantError
+from quant.ir import Graph
+from quant.transformer_ptq import QuantConfig, QWeight, group_scale_limit, quantize_weight
+
+
+def _round_ste(x: torch.Tensor) -> torch.Tensor:
+    return x + (torch.round(x) - x).detach()
+
+
+class FakeQuantLinear(nn.Module):
+    def __init__(self, lin: nn.Linear, bits: int, group_size: int | None):
+        super().__init__()
+        self.lin = lin
+        w = lin.weight.detach().double().numpy()
+        n, k = w.shape
+        self.bits, self.group_size = bits, group_size or k
+        self.lo, self.hi = (-8, 7) if bits == 4 else (-127, 127)
+        ptq = quantize_weight(w, bits, group_size)
+        step = ptq.group_scale.astype(np.float64) * ptq.unit[:, None]  # [N, groups]
+        self.log_step = nn.Parameter(torch.tensor(np.log(np.maximum(step, 1e-12)), dtype=torch.float32))
+        self.grad_scale = 1.0 / float(np.sqrt(w.size * self.hi))
+
+    def step(self) -> torch.Tensor:
+        s = torch.exp(self.log_step)
+        return s * self.grad_scale + (s - s * self.grad_scale).detach()  # LSQ gradient scaling, same forward
+
+    def quantized_weight(self) -> torch.Tensor:
+        w = self.lin.weight
+        n, k = w.shape
+        s = self.step().repeat_interleave(self.group_size, dim=1)
+        return torch.clamp(_round_ste(w / s), self.lo, self.hi) * s
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.quantized_weight(), self.lin.bias)
+
+
+def _fc_modules(model: nn.Module, g: Graph) -> dict[str, tuple[nn.Module, str, nn.Linear]]:
+    """graph FC node name -> (parent module, attribute, nn.Linear) for the Llama projections."""
+    if getattr(getattr(model, "config", None), "model_type", None) != "llama":
+        raise QuantError("QAT supports Llama-style models (nn.Linear projections); quantize GPT-2/BERT with PTQ")
+    fcs = {n.name for n in g.nodes if n.op == "fully_connected_f32"}
+    out = {}
+    for name, mod in model.named_modules():
+        for attr, child in mod.named_children():
+            full = f"{name}.{attr}" if name else attr
+            node = full[len("model."):] if full.startswith("model.") else full
+            if isinstance(child, nn.Linear) and node in fcs and node != "logits":
+                out[node] = (mod, attr, child)
+    if not out:
+        raise QuantError("QAT found no nn.Linear matching the graph's fully connected layers")
+    return out
+
+
+def export_weight(fq: FakeQuantLinear) -> QWeight:
+    """The learned step on the integer format: group_scale (int, < limit) * unit per row; w rounded on it."""
+    w = fq.lin.weight.detach().double().numpy()
+    s = torch.exp(fq.log_step).detach().double().numpy()  # [N, groups]
+    n, k = w.shape
+    gsz = fq.group_size
+    if fq.bits == 8 and gsz == k:
+        unit = s[:, 0]
+        q = np.clip(np.round(w / unit[:, None]), -127, 127).astype(np.int8)
+        return QWeight(q, np.ones((n, 1), np.int32), unit, 8, k)
+    limit = group_scale_limit(k, gsz) if fq.bits == 4 else group_scale_limit(k, gsz) // 16 or 1
+    unit = s.max(axis=1) / limit
+    gs = np.clip(np.round(s / unit[:, None]), 1, limit).astype(np.int32)
+    step = np.repeat(gs.astype(np.float64), gsz, axis=1) * unit[:, None]
+    q = np.clip(np.round(w / step), fq.lo, fq.hi).astype(np.int8)
+    return QWeight(q, gs, unit, fq.bits, gsz)
+
+
+def qat_weights(model: nn.Module, g: Graph, cfg: QuantConfig, sequences: list[np.ndarray], steps: int = 200,
+                lr: float = 1e-3, batch: int = 4, seed: int = 0, progress: Callable[[int, int], None] | None = None
+                ) -> tuple[dict[str, QWeight], list[float]]:
+    """Trains a copy of `model` with fake-quantized projections; returns (weight_override, loss per step).
+    Runs torch on one thread: these small steps are 10x slower with two threads on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(model, g, cfg, sequences, steps, lr, batch, seed, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(model, g, cfg, sequences, steps, lr, batch, seed, progress):
+    torch.manual_seed(seed)
+    teacher = model.eval()
+    student = copy.deepcopy(model).train()
+    fqs: dict[str, FakeQuantLinear] = {}
+    for node, (parent, attr, lin) in _fc_modules(student, g).items():
+        fq = FakeQuantLinear(lin, *cfg.bits_for(node))
+        setattr(parent, attr, fq)
+        fqs[node] = fq
+    for p in student.parameters():  # only the quantized projections (weights and steps) train
+        p.requires_grad_(False)
+    for fq in fqs.values():
+        fq.lin.weight.requires_grad_(True)
+        fq.log_step.requires_grad_(True)
+    opt = torch.optim.Adam([  # Adam steps are ~lr in size: weights move a fraction of a grid step, log-steps 0.1 %
+        {"params": [fq.lin.weight for fq in fqs.values()], "lr": lr * 1e-2},
+        {"params": [fq.log_step for fq in fqs.values()], "lr": lr}])
+    rng = np.random.default_rng(seed)
+    losses = []
+    for it in range(steps):
+        ids = torch.tensor(np.stack([sequences[i] for i in rng.integers(0, len(sequences), batch)]), dtype=torch.long)
+        with torch.no_grad():
+            t = F.log_softmax(teacher(ids).logits, dim=-1)
+        s = F.log_softmax(student(ids).logits, dim=-1)
+        loss = F.kl_div(s, t, log_target=True, reduction="batchmean") / ids.shape[1]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        if progress:
+            progress(it + 1, steps)
+    return {node: export_weight(fq) for node, fq in fqs.items()}, losses

@@ -1,0 +1,110 @@
+"""The sweep and its cache under stress: a Ctrl-C in the middle keeps every finished run and corrupts nothing,
+two writers of the same cache at once both end with whole entries, and a full disk during a build is one clear
+error that leaves no half-written entry taken as valid."""
+from __future__ import annotations
+
+import errno
+import json
+import multiprocessing as mp
+
+import pytest
+
+import isa
+from intgap.cache import Cache
+from intgap.cli import main
+from intgap.models import load_model
+from intgap.sweep import parse_configs, run_sweep
+
+from .conftest import one_line_error
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("mlp")
+
+
+def _valid_entries(root, kind):
+    return Cache(root).entries(kind)
+
+
+def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch):
+    import intgap.sweep as sweep
+    real, calls = sweep.execute, []
+
+    def interrupted(spec):
+        calls.append(spec.label)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(spec)
+
+    cfgs = parse_configs("w8a8")  # fp32 and w8a8, whole model only: two runs
+    monkeypatch.setattr(sweep, "execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
+    assert _valid_entries(tmp_path, "runs") == 1 and _valid_entries(tmp_path, "builds") == 1
+    monkeypatch.setattr(sweep, "execute", real)
+    again = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
+    assert again.stats.executed_runs == 1 and again.stats.builds == 1  # only the interrupted run is redone
+    assert len(again.runs) == 2 and all(r["bit_exact"] for r in again.runs)
+    assert _valid_entries(tmp_path, "runs") == 2
+
+
+def test_cli_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys, tmp_path):
+    import intgap.sweep as sweep
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sweep, "run_sweep", interrupted)
+    assert main(["bench", "--targets", "cortex-m4", "--workdir", str(tmp_path), "--cache-dir", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip() == "intgap: interrupted"
+
+
+def _writer(root: str, worker: int, keys: int) -> None:
+    c = Cache(__import__("pathlib").Path(root))
+    for k in range(keys):
+        key = f"{k:02x}" * 32
+        if c.get("builds", key) is not None:
+            continue
+        tmp = c.begin("builds", key)
+        (tmp / "program.elf").write_bytes(bytes([k]) * 4096)  # the same content from every writer
+        c.commit("builds", key, tmp, {"writer": worker})
+
+
+def test_two_writers_of_the_same_cache(tmp_path):
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w, 40)) for w in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    c = Cache(tmp_path)
+    assert c.entries("builds") == 40
+    for k in range(40):
+        e = c.get("builds", f"{k:02x}" * 32)
+        assert (e / "program.elf").read_bytes() == bytes([k]) * 4096
+        assert json.loads((e / "entry.json").read_text())["writer"] in (0, 1)
+    assert not list(tmp_path.rglob(".tmp-*"))  # the loser of each race removed its copy
+
+
+def test_full_disk_during_a_build(model, tmp_path, monkeypatch, capsys):
+    """The build's output cannot be written: one line naming the cause and the fix; nothing half-written is taken
+    as a valid entry, and the next sweep (with space again) builds and runs normally."""
+    import toolchain
+
+    real = toolchain.build_elf
+
+    def disk_full(sources, target, out, **kw):
+        out.write_bytes(b"\x7fELF half")  # what a full disk leaves: a truncated file
+        raise OSError(errno.ENOSPC, "No space left on device", str(out))
+    monkeypatch.setattr(toolchain, "build_elf", disk_full)
+    cache = tmp_path / "cache"
+    rc = main(["bench", "--targets", "cortex-m4", "--configs", "w8a8", "--no-layers", "--no-plots",
+               "--workdir", str(tmp_path / "w"), "--cache-dir", str(cache)])
+    assert rc == 2
+    line = one_line_error(capsys)
+    assert "No space left on device" in line and "program.elf" in line and "free some space" in line
+    assert _valid_entries(cache, "builds") == 0 and _valid_entries(cache, "runs") == 0
+    monkeypatch.setattr(toolchain, "build_elf", real)
+    res = run_sweep(model, [isa.get_target("cortex-m4")], parse_configs("w8a8"), cache_root=cache, per_layer=False)
+    assert res.stats.builds == 2 and all(r["bit_exact"] for r in res.runs)

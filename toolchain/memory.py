@@ -1,0 +1,87 @@
+"""ROM / RAM of a linked ELF, read from its section headers (pyelftools), placed in the target's memory
+regions (isa/targets.py). ROM is what must be stored (code, constants, initial values of data); RAM what is
+written at run time (data, .bss: the model's arena among it). The stack is not counted."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from isa.targets import Target
+from toolchain.errors import ToolchainError
+
+
+@dataclass
+class SectionUse:
+    name: str
+    address: int
+    size: int
+    rom: bool  # stored in the image (not NOBITS)
+    ram: bool  # writable at run time
+    region: str  # the target memory region that holds it (or that it overflowed), "" if none
+
+
+@dataclass
+class MemoryReport:
+    elf: str
+    target: str
+    sections: list[SectionUse]
+    rom_bytes: int
+    ram_bytes: int
+    region_use: dict[str, int]  # bytes placed in each region
+    region_size: dict[str, int]
+    model_bytes: dict[str, int] = field(default_factory=dict)  # weights / arena / code of the model's own symbols
+
+    def overflows(self) -> list[tuple[str, int, int]]:
+        return [(r, used, self.region_size[r]) for r, used in self.region_use.items() if used > self.region_size[r]]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _region_of(addr: int, target: Target) -> str:
+    """The region holding `addr`; past a region's end, the region it overflowed from (the nearest base below)."""
+    inside = [r for r in target.memory if r.base <= addr < r.base + r.size]
+    below = inside or sorted((r for r in target.memory if r.base <= addr), key=lambda r: r.base)[-1:]
+    return below[0].name if below else ""
+
+
+def memory_report(elf: str | Path, target: Target, model_prefixes: tuple[str, ...] = ("ig_",)) -> MemoryReport:
+    elf = Path(elf)
+    try:
+        f = open(elf, "rb")
+    except OSError as e:
+        raise ToolchainError(f"cannot read {elf}: {e}") from None
+    with f:
+        ef = ELFFile(f)
+        sections = []
+        for s in ef.iter_sections():
+            flags = s["sh_flags"]
+            if not flags & SH_FLAGS.SHF_ALLOC or s["sh_size"] == 0:
+                continue
+            addr, size = s["sh_addr"], s["sh_size"]
+            region = _region_of(addr, target)
+            sections.append(SectionUse(s.name, addr, size, s["sh_type"] != "SHT_NOBITS",
+                                       bool(flags & SH_FLAGS.SHF_WRITE), region))
+        model = {"weights": 0, "arena": 0, "code": 0}
+        symtab = ef.get_section_by_name(".symtab")
+        if symtab is not None:
+            for sym in symtab.iter_symbols():
+                n, size = sym.name, sym["st_size"]
+                if sym["st_shndx"] == "SHN_UNDEF" or not size:
+                    continue
+                if n.startswith("ig_c_"):
+                    model["weights"] += size
+                elif n == "ig_arena":
+                    model["arena"] += size
+                elif sym["st_info"]["type"] == "STT_FUNC" and n.startswith(model_prefixes) and \
+                        not n.startswith(("ig_write_", "ig_sys_", "ig_enable_")):
+                    model["code"] += size
+    use: dict[str, int] = {r.name: 0 for r in target.memory}
+    for s in sections:
+        if s.region:
+            use[s.region] += s.size
+    return MemoryReport(str(elf), target.name, sections, sum(s.size for s in sections if s.rom),
+                        sum(s.size for s in sections if s.ram), use, {r.name: r.size for r in target.memory}, model)
