@@ -13,7 +13,7 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.memory_plan import Buffer, plan_arena
-from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_weights
+from codegen.op_calls import C_TYPE, OpEnv, emit_node
 from codegen.program import Program
 from isa.targets import Target
 from quant.ir import Graph
@@ -21,65 +21,24 @@ from quant.validate import validate
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 
-# op -> kernel source stem (one op per file, as runtime_c/kernels/<family>/); the weight width picks the variant
+# fully connected op -> its kernel file stem (int4 weights add "w4"), for the report's attribution
 KERNEL_FOR_OP = {"fully_connected": "ig_fc_s8", "relu": "ig_relu_s8",
                  "fully_connected_f32": "ig_fc_f32", "relu_f32": "ig_relu_f32",
-                 "fully_connected_grouped": "ig_fc_grouped_s8"}
-
-C_TYPE = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
+                 "fully_connected_grouped": "ig_fc_grouped_s8", "fully_connected_wide": "ig_fc_s8"}
 
 
-def kernel_source(stem: str, family: str) -> Path:
-    """The family's kernel if it has one, else the portable scalar kernel."""
-    for fam in (family, "scalar"):
-        p = RUNTIME_C / "kernels" / fam / f"{stem}.c"
-        if p.exists():
-            return p
-    raise CodegenError(f"no kernel {stem} in runtime_c/kernels/{family} or scalar")
+def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar") -> tuple[str, set[Path]]:
+    """One batch-1 node -> (the C statement calling its kernel, the kernel files to link). `const(key, array,
+    ctype)` emits a constant array and returns its C name; x / y are the C expressions of its first input and its
+    output (codegen/op_calls.py lowers every op; this is its one-row form)."""
+    where = {n.inputs[0]: x, n.outputs[0]: y}
 
+    def buf(tensor: str, row0: str) -> str:
+        if tensor not in where:
+            raise CodegenError(f"node {n.name}: input {tensor} has no buffer in a one-input program")
+        return where[tensor]
 
-def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar") -> tuple[str, str]:
-    """One node -> (the C statement calling its kernel, the kernel's source stem). `const(key, array, ctype)`
-    emits a constant array and returns its C name. Weights are packed here in the layout the kernel family
-    reads (codegen/packing.py)."""
-    if n.op in ("fully_connected", "fully_connected_grouped"):
-        a = n.attrs
-        w = graph.constants[n.inputs[1]]
-        b = graph.constants[n.inputs[2]]
-        nn_, kk = w.shape
-        bits = a.get("weight_bits", 8)
-        grouped = n.op == "fully_connected_grouped"
-        if grouped:
-            gsz = int(a["group_size"])
-            gsc = graph.constants[n.inputs[3]]
-            folded = fold_bias_grouped(b, w, gsc, gsz, a["x_zero_point"])
-        else:
-            folded = fold_bias(b, w, a["x_zero_point"])  # the kernel then uses x as stored
-        stem = KERNEL_FOR_OP[n.op] + ("w4" if bits == 4 else "")
-        wfam = kernel_source(stem, family).parent.name  # the family whose kernel is linked decides the layout
-        cw = const(f"{n.inputs[1]}.{wfam}.w{bits}", pack_fc_weights(w, bits, wfam), "int8_t")
-        cb = const(n.inputs[2] + ".folded", folded, "int32_t")
-        cm = const(n.inputs[-2], graph.constants[n.inputs[-2]], "int32_t")
-        cs = const(n.inputs[-1], graph.constants[n.inputs[-1]], "int32_t")
-        tail = f"{a['y_zero_point']}, {a['act_min']}, {a['act_max']}, {y});"
-        if grouped:
-            cg = const(n.inputs[3] + ".transposed", np.ascontiguousarray(gsc.T), "int32_t")
-            return f"{stem}({x}, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}", stem
-        return f"{stem}({x}, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}", stem
-    if n.op == "relu":
-        length = int(np.prod(graph.tensors[n.outputs[0]].shape))
-        return f"ig_relu_s8({x}, {length}, {n.attrs['zero_point']}, {y});", "ig_relu_s8"
-    if n.op == "fully_connected_f32":
-        w = graph.constants[n.inputs[1]]
-        nn_, kk = w.shape
-        cw = const(n.inputs[1], w, "float")
-        cb = const(n.inputs[2], graph.constants[n.inputs[2]], "float")
-        return f"ig_fc_f32({x}, {cw}, {cb}, {kk}, {nn_}, {1 if n.attrs['relu'] else 0}, {y});", "ig_fc_f32"
-    if n.op == "relu_f32":
-        length = int(np.prod(graph.tensors[n.outputs[0]].shape))
-        return f"ig_relu_f32({x}, {length}, {y});", "ig_relu_f32"
-    raise CodegenError(f"no C lowering for op {n.op} (node {n.name}): supported ops are "
-                       f"{', '.join(sorted(KERNEL_FOR_OP))}")
+    return emit_node(graph, n, OpEnv(buf=buf, const=const, rows="1", family=family))
 
 
 def _ident(name: str) -> str:
@@ -189,17 +148,17 @@ def lower_graph(graph: Graph, target: Target) -> LoweredGraph:
         return cname
 
     layer_fns: list[str] = []
-    kernel_stems: set[str] = set()
+    kernel_files: set[Path] = set()
     body: list[str] = []
     for i, n in enumerate(graph.nodes):
         fn = f"ig_layer_{i}_{_ident(n.name)}"
         layer_fns.append(fn)
         x, y = where[n.inputs[0]], where[n.outputs[0]]
-        stmt, stem = lower_node(graph, n, x, y, const, family)
-        kernel_stems.add(stem)
+        stmt, files = lower_node(graph, n, x, y, const, family)
+        kernel_files |= files
         body.append(f"/* {n.op} {n.name} */\n__attribute__((noinline)) static void {fn}(const {in_ctype} *input, "
                     f"{out_ctype} *output) {{\n  (void)input; (void)output;\n  {stmt}\n}}\n")
-    kernels = sorted({kernel_source(stem, family) for stem in kernel_stems})
+    kernels = sorted(kernel_files)
     return LoweredGraph(graph, target, graph.is_integer, in_ctype, out_ctype, arena_size, constants, layer_fns, body,
                         kernels)
 

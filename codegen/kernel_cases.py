@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codegen.emit_c import C_TYPE, _c_array, kernel_source, lower_node
+from codegen.emit_c import C_TYPE, _c_array, lower_node
 from codegen.errors import CodegenError
 from isa.targets import Target
 from quant.ir import Graph
@@ -64,8 +64,9 @@ def emit_kernel_cases(cases: list[tuple[Graph, np.ndarray]], target: Target, out
         octype = C_TYPE[out_t.dtype]
         nbytes = int(np.prod(out_t.shape)) * (1 if out_t.dtype == "int8" else 4)
         y = f"(({octype} *)(ig_out + {offset}))"
-        stmt, stem = lower_node(g, node, xname, y, const, target.kernel_family)
-        kernels.add(kernel_source(stem, target.kernel_family))
+        stmt, files = lower_node(g, node, xname, y, const, target.kernel_family)
+        kernels |= files
+        stem = "+".join(sorted(f"{p.parent.name}/{p.stem}" for p in files))
         fn = f"ig_case_{i}"
         fns.append(f"__attribute__((noinline)) static void {fn}(void) {{\n  {stmt}\n}}\n")
         calls.append(f"  for (int r = 0; r < {repeat}; r++) {fn}();")

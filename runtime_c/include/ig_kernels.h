@@ -38,6 +38,25 @@ void ig_fc_grouped_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *b
                         const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim,
                         int32_t group_size, int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y);
 
+/* The same four with int16 / int32 outputs (fully_connected_wide): y = clamp(requant(acc) + y_zp, act_min, act_max)
+ * with the sum formed without wrapping (quant/ops/linear.py). */
+#define IG_FC_WIDE_DECL(Y, YT)                                                                                      \
+  void ig_fc_s8_to_##Y(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,                 \
+                       const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,          \
+                       int32_t act_max, YT *y);                                                                   \
+  void ig_fc_s8w4_to_##Y(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *mult,         \
+                         const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,        \
+                         int32_t act_max, YT *y);                                                                 \
+  void ig_fc_grouped_s8_to_##Y(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, \
+                               const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim,            \
+                               int32_t group_size, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y);        \
+  void ig_fc_grouped_s8w4_to_##Y(const int8_t *x, const int8_t *w_pairs, const int32_t *bias,                      \
+                                 const int32_t *group_scale_t, const int32_t *mult, const int32_t *shift,          \
+                                 int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,  \
+                                 int32_t act_max, YT *y);
+IG_FC_WIDE_DECL(s16, int16_t)
+IG_FC_WIDE_DECL(s32, int32_t)
+
 void ig_relu_s8(const int8_t *x, int32_t len, int8_t zero_point, int8_t *y);
 
 /* y[n] = sum_k x[k] * w[n*k_dim + k] + b[n], then max(y, 0) if relu. The FP32 baseline: float has no single

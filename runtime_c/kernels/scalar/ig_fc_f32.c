@@ -2,6 +2,7 @@
  * its own accumulator (four independent dependency chains). Where the target has a fused multiply-add
  * instruction (__FP_FAST_FMAF: FPv4/FPv5 on Cortex-M4F/M7, F on RV64GC) the MAC is one fused instruction;
  * without an FPU (Cortex-M4, RV32IMC) it is a multiply and an add, each a soft-float helper call. */
+#include "ig_fixedpoint.h"
 #include "ig_kernels.h"
 
 #if defined(__FP_FAST_FMAF)
@@ -10,7 +11,7 @@
 #define IG_MAC(acc, a, b) ((acc) + (a) * (b))
 #endif
 
-void ig_fc_f32(const float *x, const float *w, const float *b, int32_t k_dim, int32_t n_dim, int relu, float *y) {
+IG_WEAK void ig_fc_f32(const float *x, const float *w, const float *b, int32_t k_dim, int32_t n_dim, int relu, float *y) {
   int32_t n = 0;
   for (; n + 4 <= n_dim; n += 4) {
     const float *r0 = w + (size_t)n * (size_t)k_dim, *r1 = r0 + k_dim, *r2 = r1 + k_dim, *r3 = r2 + k_dim;

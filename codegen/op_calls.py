@@ -1,0 +1,306 @@
+"""One IntGraph node -> the C statement that calls its kernel (runtime_c/include/ig_kernels.h, ig_ops.h).
+
+The caller says where every tensor lives and how many rows (tokens) run: `OpEnv`. Weights are packed here in the
+layout the linked kernel family reads (codegen/packing.py); the zero-point term of a fully connected layer is
+folded into its bias. Attributes become C literals; nothing is computed at run time that the graph fixes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from codegen.errors import CodegenError
+from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_weights
+from quant.ir import Graph, Node
+
+RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
+
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32"}
+C_TYPE = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+ROW_WISE = {"fully_connected", "fully_connected_grouped", "fully_connected_wide", "relu", "add", "mul", "gelu",
+            "silu", "layernorm", "rmsnorm", "rope", "embedding", "fully_connected_f32", "relu_f32",
+            "embedding_f32", "add_f32", "mul_f32", "layernorm_f32", "rmsnorm_f32", "gelu_f32", "silu_f32",
+            "rope_f32"}
+ATTENTION = {"matmul_qk", "softmax", "matmul_pv", "matmul_qk_f32", "softmax_f32", "matmul_pv_f32"}
+
+def kernel_source(stem: str, family: str) -> Path:
+    """The family's kernel file if it has one, else the portable scalar one."""
+    for fam in (family, "scalar"):
+        p = RUNTIME_C / "kernels" / fam / f"{stem}.c"
+        if p.exists():
+            return p
+    raise CodegenError(f"no kernel {stem} in runtime_c/kernels/{family} or scalar")
+
+
+_PROVIDES: dict[Path, frozenset[str]] = {}
+
+
+def provided_by(path: Path) -> frozenset[str]:
+    """The entry points a SIMD family's kernel file defines: its `intgap-provides:` comment line, else the one
+    function named like the file. (Scalar kernels define every entry point, weakly, so a family file can override
+    some variants of an op and leave the others to the portable code.)"""
+    if path not in _PROVIDES:
+        names = {path.stem}
+        for line in path.read_text().splitlines()[:12]:
+            if "intgap-provides:" in line:
+                names = set(line.split("intgap-provides:", 1)[1].replace("*/", "").split())
+        _PROVIDES[path] = frozenset(names)
+    return _PROVIDES[path]
+
+
+def kernel_for(function: str, stem: str, family: str) -> Path:
+    """The file whose definition of `function` is linked: the family's when it provides it, else scalar's."""
+    p = RUNTIME_C / "kernels" / family / f"{stem}.c"
+    if family != "scalar" and p.exists() and function in provided_by(p):
+        return p
+    q = RUNTIME_C / "kernels" / "scalar" / f"{stem}.c"
+    if not q.exists():
+        raise CodegenError(f"no kernel {function} ({stem}.c) in runtime_c/kernels/{family} or scalar")
+    return q
+
+
+@dataclass
+class OpEnv:
+    """Where a node's tensors are and how much of them runs.
+
+    buf(tensor, row0) -> C pointer expression of the tensor's row `row0` (a C expression, "0" for the start)
+    const(key, array, ctype) -> C expression of a constant array (emitted once per key)
+    rows: C expression, the number of rows (tokens) this call computes
+    kv_len: C expression, the number of key/value rows attention reads (S)
+    family: the target's kernel family (runtime_c/kernels/<family>/)
+    """
+    buf: Callable[[str, str], str]
+    const: Callable[[str, np.ndarray, str], str]
+    rows: str = "1"
+    kv_len: str = "1"
+    family: str = "scalar"
+    error_return: str = "return 1;"  # what the statement does when a kernel reports bad data
+
+
+def c_int(v) -> str:
+    v = int(v)
+    if v == -(1 << 31):
+        return "(-2147483647 - 1)"
+    if not -(1 << 31) < v < (1 << 31):
+        return f"INT64_C({v})"
+    return str(v)
+
+
+def _tensor_dtype(g: Graph, name: str) -> str:
+    return str(g.constants[name].dtype) if name in g.constants else g.tensors[name].dtype
+
+
+def _channels(g: Graph, name: str) -> int:
+    shape = g.constants[name].shape if name in g.constants else g.tensors[name].shape
+    return int(shape[-1])
+
+
+def emit_node(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[Path]]:
+    """(C statements, kernel source files to link) of one node. Row-wise ops run `env.rows` rows from each tensor's row 0 as
+    `env.buf` places it; attention ops read `env.kv_len` key/value rows from the start of their K and V tensors."""
+    handler = _HANDLERS.get(n.op)
+    if handler is None:
+        raise CodegenError(f"no C lowering for op {n.op} (node {n.name}): supported ops are "
+                           f"{', '.join(sorted(_HANDLERS))}")
+    stmt, used = handler(g, n, env)
+    return stmt, {kernel_for(fn, stem, env.family) for fn, stem in used}
+
+
+# ------------------------------------------------------------------ fully connected
+def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
+    a = n.attrs
+    w = g.constants[n.inputs[1]]
+    b = g.constants[n.inputs[2]]
+    nn_, kk = w.shape
+    bits = int(a.get("weight_bits", 8))
+    x_dt = g.tensors[n.inputs[0]].dtype
+    y_dt = g.tensors[n.outputs[0]].dtype
+    group_scale = g.constants[n.inputs[3]] if n.op in ("fully_connected_grouped", "fully_connected_wide") else None
+    gsz = int(a.get("group_size", kk))
+    per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
+    out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
+    tail = f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
+    cm = env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t")
+    cs = env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t")
+    if x_dt == "int16":  # the general portable kernel
+        gs = np.ones((nn_, 1), np.int32) if group_scale is None else group_scale
+        folded = fold_bias_grouped(b, w, gs, gsz, a["x_zero_point"])
+        cw = env.const(f"{n.inputs[1]}.scalar.w{bits}", pack_fc_weights(w, bits, "scalar"), "int8_t")
+        cb = env.const(n.inputs[2] + ".folded", folded, "int32_t")
+        cg = env.const(n.inputs[3] + ".transposed" if group_scale is not None else n.name + ".unit_scale",
+                       np.ascontiguousarray(gs.T), "int32_t")
+        fn = f"ig_fc_grouped_s16_{SUFFIX[y_dt]}"
+        call = f"{fn}(x_, {cw}, {bits}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}, y_)"
+        return _row_loop(g, n, env, call, kk, nn_), {(fn, "ig_fc_grouped_s16")}
+    if x_dt != "int8":
+        raise CodegenError(f"node {n.name}: fully connected input must be int8 or int16, not {x_dt}")
+    if per_channel:  # (unit group scales: the plain per-channel kernel gives the same accumulator)
+        folded = fold_bias(b, w, a["x_zero_point"])
+        stem = "ig_fc_s8" + ("w4" if bits == 4 else "")
+    else:
+        folded = fold_bias_grouped(b, w, group_scale, gsz, a["x_zero_point"])
+        stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
+    wfam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
+    cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}", pack_fc_weights(w, bits, wfam), "int8_t")
+    cb = env.const(n.inputs[2] + ".folded", folded, "int32_t")
+    if per_channel:
+        call = f"{stem}{out}(x_, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)"
+    else:
+        cg = env.const(n.inputs[3] + ".transposed", np.ascontiguousarray(group_scale.T), "int32_t")
+        call = f"{stem}{out}(x_, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}, y_)"
+    return _row_loop(g, n, env, call, kk, nn_), {(stem + out, stem)}
+
+
+def _row_loop(g: Graph, n: Node, env: OpEnv, call: str, k: int, nout: int) -> str:
+    """A batch-1 kernel call per row (the kernels read one activation row and write one output row)."""
+    x, y = n.inputs[0], n.outputs[0]
+    one = call.replace("x_", env.buf(x, "0"), 1).replace("y_", env.buf(y, "0"), 1)
+    if env.rows == "1":
+        return one + ";"
+    body = call.replace("x_", f"({env.buf(x, '0')} + (size_t)r_ * {k})", 1) \
+               .replace("y_", f"({env.buf(y, '0')} + (size_t)r_ * {nout})", 1)
+    return f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {body};"
+
+
+def _fc_f32(g: Graph, n: Node, env: OpEnv):
+    w = g.constants[n.inputs[1]]
+    nn_, kk = w.shape
+    cw = env.const(n.inputs[1], w, "float")
+    cb = env.const(n.inputs[2], g.constants[n.inputs[2]], "float")
+    call = f"ig_fc_f32(x_, {cw}, {cb}, {kk}, {nn_}, {1 if n.attrs['relu'] else 0}, y_)"
+    return _row_loop(g, n, env, call, kk, nn_), {("ig_fc_f32", "ig_fc_f32")}
+
+
+# ------------------------------------------------------------------ elementwise and norms
+def _length(g: Graph, n: Node, env: OpEnv) -> str:
+    c = _channels(g, n.outputs[0])
+    return str(c) if env.rows == "1" else f"({env.rows}) * {c}"
+
+
+def _relu(g, n, env):
+    return (f"ig_relu_s8({env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {c_int(n.attrs['zero_point'])}, "
+            f"{env.buf(n.outputs[0], '0')});", {("ig_relu_s8", "ig_relu_s8")})
+
+
+def _relu_f32(g, n, env):
+    return f"ig_relu_f32({env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {env.buf(n.outputs[0], '0')});", \
+        {("ig_relu_f32", "ig_relu_f32")}
+
+
+def _clamp(a: dict) -> str:
+    return f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
+
+
+def _add(g, n, env):
+    a = n.attrs
+    sa, sb, sy = (SUFFIX[_tensor_dtype(g, t)] for t in (n.inputs[0], n.inputs[1], n.outputs[0]))
+    return (f"ig_add_{sa}_{sb}_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {_length(g, n, env)}, "
+            f"{c_int(a['a_zero_point'])}, {c_int(a['b_zero_point'])}, {c_int(a['a_multiplier'])}, "
+            f"{c_int(a['b_multiplier'])}, {c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});",
+            {(f"ig_add_{sa}_{sb}_{sy}", "ig_add")})
+
+
+def _mul(g, n, env):
+    a = n.attrs
+    sa, sb, sy = (SUFFIX[_tensor_dtype(g, t)] for t in (n.inputs[0], n.inputs[1], n.outputs[0]))
+    return (f"ig_mul_{sa}_{sb}_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {_length(g, n, env)}, "
+            f"{c_int(a['a_zero_point'])}, {c_int(a['b_zero_point'])}, {c_int(a['multiplier'])}, "
+            f"{c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_mul_{sa}_{sb}_{sy}", "ig_mul")})
+
+
+def _activation(g, n, env):
+    a = n.attrs
+    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
+    return (f"ig_{n.op}_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {c_int(a['x_zero_point'])}, "
+            f"{c_int(a['in_multiplier'])}, {c_int(a['in_shift'])}, {c_int(a['out_multiplier'])}, "
+            f"{c_int(a['out_shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_{n.op}_{sx}_{sy}", f"ig_{n.op}")})
+
+
+def _layernorm(g, n, env):
+    a = n.attrs
+    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
+    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
+    cb = env.const(n.inputs[2], g.constants[n.inputs[2]], "int32_t")
+    return (f"ig_layernorm_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
+            f"{cb}, {c_int(a['x_zero_point'])}, INT64_C({int(a['eps'])}), {c_int(a['shift'])}, {_clamp(a)}, "
+            f"{env.buf(n.outputs[0], '0')});", {(f"ig_layernorm_{sx}_{sy}", "ig_layernorm")})
+
+
+def _rmsnorm(g, n, env):
+    a = n.attrs
+    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
+    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
+    return (f"ig_rmsnorm_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
+            f"{c_int(a['x_zero_point'])}, {c_int(a['pre_shift'])}, INT64_C({int(a['eps'])}), {c_int(a['shift'])}, "
+            f"{_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_rmsnorm_{sx}_{sy}", "ig_rmsnorm")})
+
+
+def _rope(g, n, env):
+    a = n.attrs
+    sy = SUFFIX[g.tensors[n.outputs[0]].dtype]
+    if g.tensors[n.inputs[0]].dtype != "int8":
+        raise CodegenError(f"node {n.name}: rope input must be int8")
+    cos, sin = g.constants[n.inputs[2]], g.constants[n.inputs[3]]
+    cc = env.const(n.inputs[2], cos.astype(np.int16), "int16_t")
+    cs = env.const(n.inputs[3], sin.astype(np.int16), "int16_t")
+    return (f"if (ig_rope_s8_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {env.buf(n.inputs[1], '0')}, {cc}, {cs}, "
+            f"{cos.shape[0]}, {a['heads']}, {a['head_dim']}, {c_int(a['x_zero_point'])}, {c_int(a['multiplier'])}, "
+            f"{c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')})) {env.error_return}", {(f"ig_rope_s8_{sy}", "ig_rope")})
+
+
+def _embedding(g, n, env):
+    table = g.constants[n.inputs[1]]
+    dt = str(table.dtype)
+    ct = env.const(n.inputs[1], table, C_TYPE[dt])
+    return (f"if (ig_embedding_{SUFFIX[dt]}({env.buf(n.inputs[0], '0')}, {env.rows}, {ct}, {table.shape[0]}, "
+            f"{table.shape[1]}, {env.buf(n.outputs[0], '0')})) {env.error_return}", {(f"ig_embedding_{SUFFIX[dt]}", "ig_embedding")})
+
+
+# ------------------------------------------------------------------ attention
+def _attn_args(a: dict) -> str:
+    return f"{a['heads']}, {a['kv_heads']}, {a['head_dim']}"
+
+
+def _matmul_qk(g, n, env):
+    a = n.attrs
+    sy = SUFFIX[g.tensors[n.outputs[0]].dtype]
+    return (f"ig_matmul_qk_s8_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, "
+            f"{env.kv_len}, {_attn_args(a)}, {c_int(a['q_zero_point'])}, {c_int(a['k_zero_point'])}, "
+            f"{c_int(a['multiplier'])}, {c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});",
+            {(f"ig_matmul_qk_s8_{sy}", "ig_matmul_qk")})
+
+
+def _softmax(g, n, env):
+    a = n.attrs
+    shape = g.tensors[n.inputs[0]].shape
+    groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
+    return (f"ig_softmax_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {groups}, {env.rows}, {env.kv_len}, "
+            f"{1 if a['causal'] else 0}, {c_int(a['in_multiplier'])}, {c_int(a['in_shift'])}, "
+            f"{env.buf(n.outputs[0], '0')});", {(f"ig_softmax_{sx}_{sy}", "ig_softmax")})
+
+
+def _matmul_pv(g, n, env):
+    a = n.attrs
+    sp, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
+    return (f"ig_matmul_pv_{sp}_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, "
+            f"{env.kv_len}, {_attn_args(a)}, {c_int(a['p_zero_point'])}, {c_int(a['v_zero_point'])}, "
+            f"{c_int(a['multiplier'])}, {c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});",
+            {(f"ig_matmul_pv_{sp}_{sy}", "ig_matmul_pv")})
+
+
+_HANDLERS = {
+    "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
+    "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
+    "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
+    "layernorm": _layernorm, "rmsnorm": _rmsnorm, "rope": _rope, "embedding": _embedding,
+    "matmul_qk": _matmul_qk, "softmax": _softmax, "matmul_pv": _matmul_pv,
+}
+
+
+def register(op: str, handler) -> None:
+    """Adds the lowering of another op (the FP32 transformer ops live in codegen/op_calls_f32.py)."""
+    _HANDLERS[op] = handler

@@ -1,0 +1,296 @@
+"""Lowering of sequence models (transformer graphs with `input_ids` / `positions` inputs) to a C forward step.
+
+`ig_model_forward(ids, n, pos0, out)` runs n tokens at positions pos0 .. pos0 + n - 1 through the graph. Keys and
+values of every attention layer go into a static int8 cache of `context` rows, and attention reads all pos0 + n
+rows of it, so a prompt can be run in one call or in chunks and each new token in a call of its own (decoding):
+every op but attention works row by row, and attention over the cache computes for each row exactly what the
+whole-sequence graph computes for it (the causal mask of quant/ops/attention.py keeps row i to keys j <= pos0 + i).
+The integer outputs therefore equal the reference interpreter's run of the whole sequence, bit for bit.
+
+With `rows="last"` only the last row of the output is computed (greedy decoding needs the last token's logits):
+a node whose rows are read only by such nodes runs one row (the LM head of a prefill runs once, not n times).
+
+Weights and other constants go into one binary blob linked with `.incbin` (weights.S + weights.bin): a model of
+hundreds of MB builds in seconds, where C arrays of its numbers would not compile.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from codegen.errors import CodegenError
+from codegen.memory_plan import Buffer, plan_arena
+from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node
+from isa.targets import Target
+from quant.ir import DTYPES, Graph
+from quant.validate import validate
+
+BLOB_ALIGN = 16
+SEQUENCE_INPUTS = ("input_ids", "positions")
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_]", "_", name)
+
+
+def _itemsize(dtype: str) -> int:
+    return np.dtype(DTYPES[dtype]).itemsize
+
+
+@dataclass
+class WeightBlob:
+    """Constants packed one after the other (16-byte aligned), little-endian, addressed by offset."""
+    parts: list[bytes] = field(default_factory=list)
+    size: int = 0
+    offsets: dict[str, int] = field(default_factory=dict)
+    ctypes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, arr: np.ndarray, ctype: str) -> str:
+        if key not in self.offsets:
+            dt = {"int8_t": "<i1", "int16_t": "<i2", "int32_t": "<i4", "float": "<f4"}[ctype]
+            data = np.ascontiguousarray(np.asarray(arr).astype(dt)).tobytes()
+            pad = -self.size % BLOB_ALIGN
+            if pad:
+                self.parts.append(b"\0" * pad)
+                self.size += pad
+            self.offsets[key] = self.size
+            self.ctypes[key] = ctype
+            self.parts.append(data)
+            self.size += len(data)
+        return f"((const {self.ctypes[key]} *)(ig_weights + {self.offsets[key]}))"
+
+    def tobytes(self) -> bytes:
+        return b"".join(self.parts)
+
+
+@dataclass
+class LoweredSequence:
+    graph: Graph
+    target: Target
+    max_tokens: int
+    context: int
+    rows: str  # "all" | "last"
+    output: str
+    output_dtype: str
+    output_channels: int
+    arena_size: int
+    kv_bytes: int
+    blob: WeightBlob
+    model_c: str
+    layer_functions: list[str]
+    kernel_sources: list[Path]
+    kept: dict[str, tuple[int, str, tuple[int, ...]]]  # tensor -> (arena offset, dtype, stored shape)
+
+    @property
+    def integer(self) -> bool:
+        return self.graph.is_integer
+
+
+def _attention_caches(g: Graph) -> dict[str, str]:
+    """K and V tensors (the second input of matmul_qk / matmul_pv) -> their cache's C name."""
+    caches: dict[str, str] = {}
+    for n in g.nodes:
+        if n.op.startswith(("matmul_qk", "matmul_pv")):
+            t = n.inputs[1]
+            if t in g.constants or t in g.inputs:
+                raise CodegenError(f"node {n.name}: keys / values must be computed tensors, not {t!r}")
+            caches.setdefault(t, f"ig_kv_{len(caches)}")
+    return caches
+
+
+def _last_row_only(g: Graph, caches: dict[str, str], rows: str) -> set[str]:
+    """Tensors of which only the last row is ever read (empty with rows="all")."""
+    if rows == "all":
+        return set()
+    consumers: dict[str, list] = {}
+    for n in g.nodes:
+        for i, t in enumerate(n.inputs):
+            consumers.setdefault(t, []).append((n, i))
+    last: set[str] = set(g.outputs)
+    for n in reversed(g.nodes):
+        out = n.outputs[0]
+        if out in g.outputs or out in caches:
+            continue
+        uses = consumers.get(out, [])
+        if uses and all(c.outputs[0] in last and (c.op in ROW_WISE or c.op in ATTENTION and i == 0)
+                        for c, i in uses):
+            last.add(out)
+    return last
+
+
+def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, rows: str = "last",
+                   keep: tuple[str, ...] = ()) -> LoweredSequence:
+    """The forward step of a sequence graph for `target`. `keep` names tensors whose buffers stay untouched after
+    the step (for inspection by a harness); their (offset, dtype, stored shape) are in `kept`."""
+    validate(graph, integer_only=False)
+    if rows not in ("all", "last"):
+        raise CodegenError(f"rows must be 'all' or 'last', not {rows!r}")
+    extra = [t for t in graph.inputs if t not in SEQUENCE_INPUTS]
+    if extra or "input_ids" not in graph.inputs:
+        raise CodegenError(f"graph {graph.name} is not a sequence model (inputs {graph.inputs}): it needs an "
+                           f"int32 input_ids input (and optionally positions); use emit_program for other graphs")
+    if len(graph.outputs) != 1:
+        raise CodegenError(f"graph {graph.name} has {len(graph.outputs)} outputs; a sequence program writes one")
+    if not 1 <= max_tokens <= context:
+        raise CodegenError(f"max_tokens {max_tokens} must be between 1 and the context {context}")
+    limit = graph.meta.get("max_positions")
+    if limit is not None and context > int(limit):
+        raise CodegenError(f"context {context} exceeds the model's {limit} positions: use --context {limit} or less")
+    for n in graph.nodes:
+        if n.op == "rope":
+            tab = graph.constants[n.inputs[2]].shape[0]
+            if context > tab:
+                raise CodegenError(f"context {context} exceeds the rope table of {tab} positions ({n.name})")
+    caches = _attention_caches(graph)
+    causal = {n.inputs[0]: bool(n.attrs["causal"]) for n in graph.nodes if n.op.startswith("softmax")}
+    encoder = bool(causal) and not all(causal.values())
+    last = _last_row_only(graph, caches, rows)
+    out_name = graph.outputs[0]
+    out_t = graph.tensors[out_name]
+    family = target.kernel_family
+
+    def stored_shape(t: str) -> tuple[int, ...]:
+        shape = graph.tensors[t].shape
+        r = 1 if t in last else max_tokens
+        if len(shape) == 3:  # attention scores / probabilities [heads, T, S]
+            return (shape[0], r, context)
+        return (r,) + tuple(shape[1:])
+
+    # --- memory plan: every tensor but the ids (caller), the output (caller) and the caches (static)
+    last_use: dict[str, int] = {}
+    for i, n in enumerate(graph.nodes):
+        for t in n.inputs:
+            last_use[t] = i
+    end = len(graph.nodes)
+    buffers = []
+    if "positions" in graph.inputs:
+        buffers.append(Buffer("positions", max_tokens * 4, -1, last_use.get("positions", -1)))
+    for i, n in enumerate(graph.nodes):
+        t = n.outputs[0]
+        if t == out_name or t in caches:
+            continue
+        size = int(np.prod(stored_shape(t))) * _itemsize(graph.tensors[t].dtype)
+        buffers.append(Buffer(t, size, i, end if t in keep else last_use.get(t, i)))
+    missing = [t for t in keep if t not in {b.tensor for b in buffers}]
+    if missing:
+        raise CodegenError(f"cannot keep {missing}: not an intermediate tensor of {graph.name}")
+    placed, arena_size = plan_arena(buffers)
+    offset = {b.tensor: b.offset for b in placed}
+
+    def base(t: str) -> str:
+        if t == "input_ids":
+            return "ids"
+        if t == out_name:
+            return "out"
+        if t in caches:
+            return caches[t]
+        ct = "int32_t" if t == "positions" else C_TYPE[graph.tensors[t].dtype]
+        return f"(({ct} *)(ig_arena + {offset[t]}))"
+
+    def row_width(t: str) -> int:
+        shape = graph.tensors[t].shape
+        return int(np.prod(shape[1:])) if len(shape) > 1 else 1
+
+    blob = WeightBlob()
+    fns: list[str] = []
+    bodies: list[str] = []
+    files: set[Path] = set()
+    for i, n in enumerate(graph.nodes):
+        one_row = n.outputs[0] in last
+
+        def buf(t: str, row0: str, n=n, one_row=one_row) -> str:
+            if n.op in ATTENTION and len(n.inputs) > 1 and t == n.inputs[1] and t in caches:
+                return caches[t]  # attention reads every cached row
+            if t in caches:  # the producer writes (and row-wise readers read) the rows of this step
+                first = "(pos0 + n - 1)" if one_row else "pos0"
+                return f"({caches[t]} + (size_t){first} * {row_width(t)})"
+            if t in graph.tensors and len(graph.tensors[t].shape) == 3:
+                return base(t)  # [heads, rows, S] buffers are laid out for the rows that run
+            if one_row and t not in last and t != out_name:
+                return f"({base(t)} + (size_t)(n - 1) * {row_width(t)})"
+            return base(t)
+
+        env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)", family=family,
+                    error_return="return 1;")
+        stmt, used = emit_node(graph, n, env)
+        files |= used
+        fn = f"ig_layer_{i}_{_ident(n.name)}"
+        fns.append(fn)
+        bodies.append(f"/* {n.op} {n.name}{' (last row only)' if one_row else ''} */\n"
+                      f"__attribute__((noinline)) static int32_t {fn}(const int32_t *ids, int32_t n, int32_t pos0, "
+                      f"ig_model_output_t *out) {{\n  (void)ids; (void)n; (void)pos0; (void)out;\n  {stmt}\n"
+                      f"  return 0;\n}}\n")
+    kv_lines, kv_bytes = [], 0
+    for t, cname in caches.items():
+        w = row_width(t)
+        dt = graph.tensors[t].dtype
+        kv_bytes += context * w * _itemsize(dt)
+        kv_lines.append(f"static {C_TYPE[dt]} {cname}[{context} * {w}] __attribute__((aligned(16)));"
+                        f"  /* {t} */")
+    pos_fill = ""
+    if "positions" in graph.inputs:
+        pos_fill = f"  for (int32_t r = 0; r < n; r++) (({base('positions')}))[r] = pos0 + r;\n"
+    guard = ("  if (n < 1 || n > IG_MODEL_MAX_TOKENS || pos0 < 0 || pos0 + n > IG_MODEL_CONTEXT) return 2;\n"
+             + ("  if (pos0 != 0) return 2; /* an encoder (non-causal attention) runs a whole sequence at once */\n"
+                if encoder else ""))
+    calls = "".join(f"  if ((e = {fn}(ids, n, pos0, out)) != 0) return e;\n" for fn in fns)
+    model_c = "\n".join([
+        f"/* Generated by intgap: forward step of {graph.name} for {target.name}; one function per layer. */",
+        '#include "model.h"', '#include "ig_kernels.h"', '#include "ig_ops.h"', "",
+        "extern const uint8_t ig_weights[];", "",
+        f"static uint8_t ig_arena[{max(arena_size, 16)}] __attribute__((aligned(16)));", *kv_lines, "",
+        *bodies,
+        "int32_t ig_model_forward(const int32_t *ids, int32_t n, int32_t pos0, ig_model_output_t *out) {",
+        "  int32_t e;", guard + pos_fill + calls + "  return 0;", "}", ""])
+    kept = {t: (offset[t], graph.tensors[t].dtype, stored_shape(t)) for t in keep}
+    return LoweredSequence(graph, target, max_tokens, context, rows, out_name, out_t.dtype, int(out_t.shape[-1]),
+                           arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept)
+
+
+def model_header(low: LoweredSequence) -> str:
+    g = low.graph
+    kind = "integer-only" if low.integer else "FP32"
+    out_t = g.tensors[low.output]
+    quant = ""
+    if out_t.scale is not None:
+        quant = (f"/* Output quantization: real = scale * (q - zero_point). */\n"
+                 f"#define IG_MODEL_OUTPUT_SCALE {out_t.scale!r}\n"
+                 f"#define IG_MODEL_OUTPUT_ZERO_POINT {out_t.zero_point}\n")
+    rows = "the last token's row" if low.rows == "last" else "one row per token"
+    return f"""/* Generated by intgap: {kind} sequence model {g.name} for {low.target.name}. */
+#ifndef IG_MODEL_H
+#define IG_MODEL_H
+#include <stdint.h>
+
+/* Tokens one forward call takes, and the positions the key/value cache holds. */
+#define IG_MODEL_MAX_TOKENS {low.max_tokens}
+#define IG_MODEL_CONTEXT {low.context}
+/* Output: {rows} of {low.output_channels} values ({low.output}). */
+#define IG_MODEL_OUTPUT_CHANNELS {low.output_channels}
+#define IG_MODEL_OUTPUT_ROWS {1 if low.rows == "last" else low.max_tokens}
+/* Static memory, planned ahead of time: working arena and the key/value cache (bytes). */
+#define IG_MODEL_ARENA_SIZE {low.arena_size}
+#define IG_MODEL_KV_CACHE_SIZE {low.kv_bytes}
+#define IG_MODEL_WEIGHT_BYTES {low.blob.size}
+{quant}
+typedef {C_TYPE[low.output_dtype]} ig_model_output_t;
+
+/* Runs tokens ids[0..n) at positions pos0 .. pos0 + n - 1 (keys and values of earlier positions must be in the
+ * cache from earlier calls). Returns 0, 1 for an id or position outside the model's tables, 2 for n or pos0
+ * outside [1, IG_MODEL_MAX_TOKENS] / the context. */
+int32_t ig_model_forward(const int32_t *ids, int32_t n, int32_t pos0, ig_model_output_t *out);
+#endif
+"""
+
+
+def weights_asm(bin_path: Path) -> str:
+    """The assembly that links the blob (an absolute path: the assembler's search path is not the compiler's;
+    no path ends up in the ELF)."""
+    return (f"/* Generated by intgap: the model's constants, linked from {bin_path.name}. */\n"
+            "  .section .rodata.ig_weights,\"a\"\n  .balign 16\n  .global ig_weights\n"
+            "ig_weights:\n"
+            f"  .incbin \"{bin_path.resolve()}\"\n"
+            "  .balign 16\n")
