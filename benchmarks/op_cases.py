@@ -1,0 +1,289 @@
+"""Random small integer graphs of every transformer op (quant/ops), for the kernels' bit-exactness tests and the
+kernel benchmarks: shapes that are not multiples of any vector length, every input / output width the op takes,
+random zero points, clamps and requantization parameters inside the bounds quant/validate.py enforces (some
+saturating). `expected_bytes` is the reference interpreter's output.
+
+    from benchmarks.op_cases import random_case, OP_NAMES
+    g, inputs = random_case("softmax", np.random.default_rng(0))
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from quant import reference
+from quant.fixedpoint import quantize_multiplier
+from quant.ir import DTYPES, Graph, Node, TensorInfo
+from quant.ops.fixed import fixed_multiplier
+from quant.validate import validate
+
+INT = ("int8", "int16", "int32")
+BITS = {"int8": 8, "int16": 16, "int32": 32}
+OP_NAMES = ("fully_connected_wide", "add", "mul", "gelu", "silu", "layernorm", "rmsnorm", "rope", "embedding",
+            "matmul_qk", "softmax", "matmul_pv")
+
+
+def _info(dt: str) -> np.iinfo:
+    return np.iinfo(DTYPES[dt])
+
+
+def _values(rng, dt: str, shape, spread: float | None = None) -> np.ndarray:
+    """Random values of dtype dt: mostly moderate, some at the extremes."""
+    info = _info(dt)
+    lim = info.max if spread is None else min(info.max, int(spread))
+    x = rng.integers(-lim - 1, lim + 1, shape, dtype=np.int64)
+    if x.size and rng.random() < 0.3:
+        idx = rng.integers(0, x.size, max(1, x.size // 16))
+        x.reshape(-1)[idx] = rng.choice([info.min, info.max], idx.size)
+    return np.clip(x, info.min, info.max).astype(DTYPES[dt])
+
+
+def _clamp(rng, dt: str) -> dict:
+    info = _info(dt)
+    lo, hi = int(info.min), int(info.max)
+    if rng.random() < 0.4:  # a narrower clamp (a fused ReLU-like range)
+        lo = int(rng.integers(lo, 0))
+        hi = int(rng.integers(max(lo, 0), hi + 1))
+    return {"y_zero_point": int(rng.integers(max(lo, -100), min(hi, 100) + 1)), "act_min": lo, "act_max": hi}
+
+
+def _requant(rng, spread: float, out_dt: str) -> tuple[int, int]:
+    """A multiplier that maps accumulators of about `spread` onto the output range, sometimes far past it."""
+    real = _info(out_dt).max / max(spread, 1.0) * float(rng.uniform(0.3, 1.5))
+    if rng.random() < 0.1:
+        real *= float(rng.uniform(1, 2 ** 12))
+    return quantize_multiplier(min(real, 2.0 ** 29))
+
+
+def _graph(name: str, inputs: dict[str, tuple], nodes: list[Node], tensors: dict[str, TensorInfo],
+           consts: dict[str, np.ndarray], output: str) -> Graph:
+    t = {k: TensorInfo(k, shape, dt, 1.0, 0) for k, (shape, dt) in inputs.items()}
+    t.update(tensors)
+    g = Graph(name, list(inputs), [output], t, consts, nodes)
+    validate(g, integer_only=True)
+    return g
+
+
+def _fc(rng) -> tuple[Graph, dict]:
+    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129]))
+    n = int(rng.choice([1, 2, 5, 8, 13, 19, 32]))
+    xdt = "int8" if rng.random() < 0.8 else "int16"
+    ydt = str(rng.choice(INT))
+    bits = int(rng.choice([8, 4]))
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+    divisors = [d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0]
+    gs = int(rng.choice(divisors))
+    w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
+    x = _values(rng, xdt, (int(rng.integers(1, 4)), k))
+    xr = 2 ** BITS[xdt] - 1
+    cap = ((1 << 31) - 1 - (1 << 16)) // ((k // gs) * xr * max(-lo, hi) * gs)
+    if cap < 1:  # the accumulator bound leaves no room: narrower input
+        xdt, xr = "int8", 255
+        x = _values(rng, xdt, x.shape)
+        cap = ((1 << 31) - 1 - (1 << 16)) // ((k // gs) * xr * max(-lo, hi) * gs)
+    cap = max(1, min((1 << 15) - 1, cap if rng.random() < 0.5 else min(cap, 64)))
+    unit = gs == k and rng.random() < 0.5
+    gsc = np.ones((n, k // gs), np.int32) if unit else rng.integers(0, cap + 1, (n, k // gs)).astype(np.int32)
+    b = rng.integers(-(1 << 16), 1 << 16, n).astype(np.int32)
+    xzp = int(rng.integers(_info(xdt).min, _info(xdt).max + 1)) if xdt == "int8" else int(rng.integers(-100, 100))
+    from quant.ops.linear import grouped_accumulate
+    acc = grouped_accumulate(x, xzp, w, b, gsc, gs)
+    mult, shift = zip(*(_requant(rng, float(np.abs(acc[:, j]).max()), ydt) for j in range(n)))
+    consts = {"w": w, "b": b, "gs": gsc, "m": np.array(mult, np.int32), "s": np.array(shift, np.int32)}
+    attrs = {"x_zero_point": xzp, **_clamp(rng, ydt), "group_size": gs, "weight_bits": bits}
+    node = Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"], attrs)
+    g = _graph(f"fc_wide_{xdt}_w{bits}_g{gs}_{ydt}_{k}x{n}", {"x": (x.shape, xdt)}, [node],
+               {"y": TensorInfo("y", (x.shape[0], n), ydt, 1.0, attrs["y_zero_point"])}, consts, "y")
+    return g, {"x": x}
+
+
+def _binary(rng, op: str) -> tuple[Graph, dict]:
+    adt, bdt, ydt = (str(rng.choice(INT)) for _ in range(3))
+    if op == "mul" and BITS[adt] + BITS[bdt] > 48:  # the int64 product needs room for a multiplier
+        bdt = "int8" if adt == "int32" else "int16"
+    shape = (int(rng.integers(1, 4)), int(rng.choice([1, 7, 16, 33, 70])))
+    a = _values(rng, adt, shape)
+    b = _values(rng, bdt, shape)
+    ba, bb = BITS[adt] + 1, BITS[bdt] + 1
+    attrs = {"a_zero_point": int(rng.integers(-100, 100)), "b_zero_point": int(rng.integers(-100, 100)),
+             **_clamp(rng, ydt)}
+    ymax = _info(ydt).max
+    if op == "add":
+        shift = int(rng.integers(0, 31))
+        # each multiplier encodes s_in / s_y: sized so the inputs land around the output range
+        for key, bits in (("a_multiplier", ba), ("b_multiplier", bb)):
+            real = ymax / 2 ** (bits - 1) * float(rng.uniform(0.2, 4.0)) * 2 ** shift
+            attrs[key] = int(min(real, 2 ** (61 - bits) - 1, 2 ** 31 - 1))
+        attrs["shift"] = shift
+    else:
+        m_bits = min(30, 62 - ba - bb)
+        real = ymax / 2 ** (ba + bb - 2) * float(rng.uniform(0.2, 4.0))
+        m, s = fixed_multiplier(min(real, 2 ** m_bits - 1), m_bits, max_shift=62)
+        attrs.update(multiplier=m, shift=s)
+    node = Node(op, op, ["a", "b"], ["y"], attrs)
+    g = _graph(f"{op}_{adt}_{bdt}_{ydt}", {"a": (shape, adt), "b": (shape, bdt)}, [node],
+               {"y": TensorInfo("y", shape, ydt, 1.0, attrs["y_zero_point"])}, {}, "y")
+    return g, {"a": a, "b": b}
+
+
+def _activation(rng, op: str) -> tuple[Graph, dict]:
+    xdt, ydt = str(rng.choice(INT)), str(rng.choice(INT))
+    shape = (int(rng.integers(1, 4)), int(rng.choice([1, 5, 16, 31, 64])))
+    x = _values(rng, xdt, shape)
+    # real x spans about +-8 (where GELU / SiLU bend) at the input's extremes, sometimes much wider
+    span = float(rng.choice([4.0, 8.0, 16.0, 64.0]))
+    sx = span / _info(xdt).max
+    in_bits = min(30, 62 - BITS[xdt] - 1)
+    mi, si = fixed_multiplier(sx * 4096, in_bits)
+    sy = span / _info(ydt).max * float(rng.uniform(0.5, 2.0))
+    mo, so = fixed_multiplier(1 / (4096 * sy), 24)
+    attrs = {"x_zero_point": int(rng.integers(-50, 50)), "in_multiplier": mi, "in_shift": si,
+             "out_multiplier": mo, "out_shift": so, **_clamp(rng, ydt)}
+    node = Node(op, op, ["x"], ["y"], attrs)
+    g = _graph(f"{op}_{xdt}_{ydt}", {"x": (shape, xdt)}, [node],
+               {"y": TensorInfo("y", shape, ydt, sy, attrs["y_zero_point"])}, {}, "y")
+    return g, {"x": x}
+
+
+def _norm(rng, op: str) -> tuple[Graph, dict]:
+    xdt = str(rng.choice(("int8", "int16") if op == "layernorm" else INT))
+    ydt = str(rng.choice(("int8", "int16")))
+    c = int(rng.choice([1, 3, 8, 31, 64, 100, 384]))
+    rows = int(rng.integers(1, 4))
+    spread = None if xdt != "int32" else float(2 ** int(rng.integers(10, 30)))
+    x = _values(rng, xdt, (rows, c), spread)
+    shift = int(rng.integers(8, 28))
+    ymax = _info(ydt).max
+    # |n| is about 2^20 / sqrt(C) (quant/ops/norm.py): gamma maps that to about a third of the output range
+    g_mag = ymax / 3 * 2 ** shift * math.sqrt(c) / 2 ** 20
+    gamma = np.round(rng.uniform(-3, 3, c) * g_mag).clip(-(1 << 30), 1 << 30).astype(np.int32)
+    consts = {"gamma": gamma}
+    attrs = {"x_zero_point": int(rng.integers(-100, 100)) if xdt != "int32" else int(rng.integers(-1000, 1000)),
+             "eps": int(rng.integers(0, 1 << 20)), "shift": shift, **_clamp(rng, ydt)}
+    ins = ["x", "gamma"]
+    if op == "layernorm":
+        consts["beta"] = np.round(rng.uniform(-0.3, 0.3, c) * ymax * 2 ** shift).clip(-(1 << 30), 1 << 30) \
+            .astype(np.int32)
+        ins.append("beta")
+    else:
+        attrs["pre_shift"] = int(rng.integers(0, 9)) if xdt == "int32" else int(rng.integers(0, 2))
+    node = Node(op, op, ins, ["y"], attrs)
+    g = _graph(f"{op}_{xdt}_{ydt}_c{c}", {"x": ((rows, c), xdt)}, [node],
+               {"y": TensorInfo("y", (rows, c), ydt, 1.0, attrs["y_zero_point"])}, consts, "y")
+    return g, {"x": x}
+
+
+def _rope(rng) -> tuple[Graph, dict]:
+    heads, hd = int(rng.choice([1, 2, 3])), int(rng.choice([2, 6, 16, 32]))
+    t, p = int(rng.integers(1, 6)), int(rng.integers(6, 40))
+    ydt = str(rng.choice(INT))
+    ang = np.arange(p)[:, None] * (10000.0 ** (-np.arange(hd // 2) / (hd // 2)))[None, :]
+    cos = np.round(np.cos(ang) * 2 ** 14).astype(np.int16)
+    sin = np.round(np.sin(ang) * 2 ** 14).astype(np.int16)
+    x = _values(rng, "int8", (t, heads * hd))
+    pos = rng.integers(0, p, t).astype(np.int32)
+    m, s = _requant(rng, 127 * 2 ** 14, ydt)
+    attrs = {"heads": heads, "head_dim": hd, "x_zero_point": int(rng.integers(-128, 128)), "multiplier": m,
+             "shift": s, **_clamp(rng, ydt)}
+    node = Node("rope", "rope", ["x", "positions", "cos", "sin"], ["y"], attrs)
+    g = _graph(f"rope_h{heads}_d{hd}_{ydt}", {"x": ((t, heads * hd), "int8"), "positions": ((t,), "int32")},
+               [node], {"y": TensorInfo("y", (t, heads * hd), ydt, 1.0, attrs["y_zero_point"])},
+               {"cos": cos, "sin": sin}, "y")
+    return g, {"x": x, "positions": pos}
+
+
+def _embedding(rng) -> tuple[Graph, dict]:
+    dt = str(rng.choice(INT))
+    v, c, t = int(rng.integers(2, 60)), int(rng.choice([1, 5, 16, 33])), int(rng.integers(1, 7))
+    table = _values(rng, dt, (v, c))
+    ids = rng.integers(0, v, t).astype(np.int32)
+    node = Node("embedding", "emb", ["ids", "table"], ["y"], {})
+    g = _graph(f"embedding_{dt}", {"ids": ((t,), "int32")}, [node], {"y": TensorInfo("y", (t, c), dt, 1.0, 0)},
+               {"table": table}, "y")
+    return g, {"ids": ids}
+
+
+def _heads(rng):
+    kvh = int(rng.choice([1, 2, 3]))
+    return kvh * int(rng.choice([1, 2, 3])), kvh, int(rng.choice([1, 4, 7, 16, 32, 64]))
+
+
+def _matmul_qk(rng) -> tuple[Graph, dict]:
+    h, kvh, hd = _heads(rng)
+    t, s = int(rng.integers(1, 6)), int(rng.integers(1, 20))
+    ydt = str(rng.choice(("int8", "int16")))
+    q = _values(rng, "int8", (t, h * hd))
+    k = _values(rng, "int8", (s, kvh * hd))
+    zq, zk = int(rng.integers(-128, 128)), int(rng.integers(-128, 128))
+    m, sh = _requant(rng, float(np.abs(q.astype(np.int64) - zq).mean() * np.abs(k.astype(np.int64) - zk).mean()
+                                * math.sqrt(hd)) * 2, ydt)
+    attrs = {"heads": h, "kv_heads": kvh, "head_dim": hd, "q_zero_point": zq,
+             "k_zero_point": zk, "multiplier": m, "shift": sh, **_clamp(rng, ydt)}
+    node = Node("matmul_qk", "qk", ["q", "k"], ["y"], attrs)
+    g = _graph(f"matmul_qk_h{h}_kv{kvh}_d{hd}_{ydt}", {"q": ((t, h * hd), "int8"), "k": ((s, kvh * hd), "int8")},
+               [node], {"y": TensorInfo("y", (h, t, s), ydt, 1.0, attrs["y_zero_point"])}, {}, "y")
+    return g, {"q": q, "k": k}
+
+
+def _softmax_node(rng, xdt: str, ydt: str, causal: bool) -> tuple[Node, TensorInfo]:
+    span = float(rng.choice([2.0, 8.0, 30.0, 200.0]))  # real spread of the scores
+    sx = span / _info(xdt).max
+    m, s = fixed_multiplier(sx * math.log2(math.e) * 65536, 30)
+    scale, zp = (2.0 ** -15, 0) if ydt == "int16" else (2.0 ** -8, -128)
+    return Node("softmax", "softmax", ["x"], ["p"], {"in_multiplier": m, "in_shift": s, "causal": causal}), \
+        TensorInfo("p", (), ydt, scale, zp)
+
+
+def _softmax(rng) -> tuple[Graph, dict]:
+    xdt, ydt = str(rng.choice(("int8", "int16"))), str(rng.choice(("int8", "int16")))
+    h, t = int(rng.integers(1, 4)), int(rng.integers(1, 6))
+    s = t + int(rng.integers(0, 130))
+    causal = bool(rng.random() < 0.5)
+    x = _values(rng, xdt, (h, t, s))
+    node, info = _softmax_node(rng, xdt, ydt, causal)
+    info.shape = (h, t, s)
+    g = _graph(f"softmax_{xdt}_{ydt}_{'causal' if causal else 'full'}_s{s}", {"x": ((h, t, s), xdt)}, [node],
+               {"p": info}, {}, "p")
+    return g, {"x": x}
+
+
+def _matmul_pv(rng) -> tuple[Graph, dict]:
+    """softmax -> matmul_pv (p must come from a softmax: its row sums bound the accumulator)."""
+    h, kvh, hd = _heads(rng)
+    t = int(rng.integers(1, 5))
+    s = t + int(rng.integers(0, 20))
+    xdt, pdt, ydt = str(rng.choice(("int8", "int16"))), str(rng.choice(("int8", "int16"))), \
+        str(rng.choice(("int8", "int16")))
+    causal = bool(rng.random() < 0.5)
+    x = _values(rng, xdt, (h, t, s))
+    v = _values(rng, "int8", (s, kvh * hd))
+    sm, pinfo = _softmax_node(rng, xdt, pdt, causal)
+    pinfo.shape = (h, t, s)
+    pmax = 2 ** 15 if pdt == "int16" else 2 ** 8
+    m, sh = _requant(rng, pmax * 64.0, ydt)
+    attrs = {"heads": h, "kv_heads": kvh, "head_dim": hd, "p_zero_point": pinfo.zero_point,
+             "v_zero_point": int(rng.integers(-128, 128)), "multiplier": m, "shift": sh, **_clamp(rng, ydt)}
+    pv = Node("matmul_pv", "pv", ["p", "v"], ["y"], attrs)
+    g = _graph(f"softmax_pv_h{h}_kv{kvh}_d{hd}_{pdt}_{ydt}", {"x": ((h, t, s), xdt), "v": ((s, kvh * hd), "int8")},
+               [sm, pv], {"p": pinfo, "y": TensorInfo("y", (t, h * hd), ydt, 1.0, attrs["y_zero_point"])}, {}, "y")
+    return g, {"x": x, "v": v}
+
+
+def random_case(op: str, rng: np.random.Generator) -> tuple[Graph, dict[str, np.ndarray]]:
+    """A random small graph exercising `op` and its inputs."""
+    if op == "fully_connected_wide":
+        return _fc(rng)
+    if op in ("add", "mul"):
+        return _binary(rng, op)
+    if op in ("gelu", "silu"):
+        return _activation(rng, op)
+    if op in ("layernorm", "rmsnorm"):
+        return _norm(rng, op)
+    return {"rope": _rope, "embedding": _embedding, "matmul_qk": _matmul_qk, "softmax": _softmax,
+            "matmul_pv": _matmul_pv}[op](rng)
+
+
+def expected_bytes(g: Graph, inputs: dict[str, np.ndarray]) -> bytes:
+    y = reference.run(g, inputs)[g.outputs[0]]
+    return np.ascontiguousarray(y).astype(y.dtype.newbyteorder("<")).tobytes()
