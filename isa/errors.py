@@ -35,9 +35,28 @@ class EmulatorFault(IsaError):
         super().__init__(f"program fault: {kind}{pc_text}{where_text}{': ' + detail if detail else ''}")
 
 
-class InstructionBudgetExceeded(IsaError):
-    pass
+class _Located(IsaError):
+    """A run stopped by a limit: where it was (pc, ``symbol+offset``, the instruction there), when known."""
+
+    def __init__(self, message: str, *, pc: int | None = None, where: str = "", instruction: str = ""):
+        self.pc = pc
+        self.where = where
+        self.instruction = instruction
+        super().__init__(message)
 
 
-class RunTimeout(IsaError):
-    pass
+class InstructionBudgetExceeded(_Located):
+    """The run executed more instructions than its budget. ``pc`` is the start of the basic block that took the
+    count past the budget (both backends check the budget per block, with the same rule)."""
+
+
+class RunTimeout(_Located):
+    """The run did not end within its wall-clock limit. ``pc`` is where the program was when it was stopped
+    (Unicorn), or where a rerun under QEMU's gdbstub was after a short time (QEMU)."""
+
+
+def located(pc: int | None, where: str, instruction: str) -> str:
+    """"pc=0x.. in fn+0x.. (insn)" for a limit's message; "" if the place is unknown."""
+    if pc is None:
+        return ""
+    return f"pc=0x{pc:x} in {where or '(no symbol)'}" + (f" ({instruction})" if instruction else "")

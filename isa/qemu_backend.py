@@ -34,8 +34,21 @@ Instruction budget (`max_instructions`)
         ends QEMU (status 124). It costs the guest nothing measurable; the run stops about one to two
         milliseconds of execution past the budget (a few million instructions). The total is checked again
         after every run, so a run over budget always raises `InstructionBudgetExceeded`, never returns a count.
-    `timeout_s` bounds the wall-clock time of every run (the process group is killed, then `RunTimeout`).
+      * to name the block that took the count over (as the Unicorn backend does), the program is then run once
+        more with `check=tb`, which stops at the first TB whose entry passes the budget: the same rule as the
+        Unicorn hook, so both backends report the same pc and the same count. This costs one slower rerun of
+        about `max_instructions` instructions, only on this error path.
+    `timeout_s` bounds the wall-clock time of every run (the process group is killed, then `RunTimeout`). The
+    pc in the timeout message comes from a rerun of at most LOCATE_TIMEOUT_S seconds under the gdbstub,
+    interrupted (for a program that never exits: a pc in its endless loop).
     With `count=False` there is no plugin, so only the timeout applies.
+
+Host access
+    User mode: the program's system calls are the host's (intgap's own programs make only write/exit).
+    System mode (Cortex-M): semihosting calls run on the host, and QEMU 7.2 cannot limit them to the console.
+    QEMU runs under its seccomp sandbox (SANDBOX: spawn=deny), so a SYS_SYSTEM host command stops QEMU
+    (SIGSYS, reported as "forbidden host operation") instead of running; semihosting file calls still reach
+    the host. The Unicorn backend emulates only the console calls and refuses every other one.
 
 Speed (q_speed.py, ~20 M instructions, CPU-time MIPS uncounted -> counted): cortex-m4 378 -> 380, rv32imc
     1348 -> 1167, cortex-a55 306 -> 292, rv64gcv 111 -> 99 (RVV matmul 87 -> 87); counting keeps 80-100 %.
@@ -52,6 +65,7 @@ Faults
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import resource
@@ -62,24 +76,31 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from isa.elf import instruction_lengths, load_elf
-from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout
+from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
+    located
 from isa.native import build_shared
 from isa.paths import deps_dir
 from isa.result import BlockCounts, RunResult
 from isa.targets import Target
 
 PLUGIN_SOURCE = "ig_tcg_counter.c"
-PLUGIN_MAGIC = b"IGTCG01\0"
+PLUGIN_MAGIC = b"IGTCG02\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
-_HEADER = 8 + 5 * 8  # magic, n_records, flags, instructions, budget, translations
+_HEADER = 8 + 6 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr
+# System mode: QEMU's seccomp sandbox. Semihosting runs on the host (QEMU 7.2 has no option to limit it to the
+# console): SYS_SYSTEM would start a host shell command. spawn=deny makes the kernel stop QEMU instead (SIGSYS).
+SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
+# How long a rerun under the gdbstub runs before it is interrupted to show where a timed-out program is.
+LOCATE_TIMEOUT_S = 1.0
 _RECORD = np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")])
 
 # Fault kinds, in the Unicorn backend's words so that both backends name a fault alike. A memory fault is
@@ -111,17 +132,23 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         log = tmpdir / "qemu.log"
         cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=log, budget=budget)
         t0 = time.perf_counter()
-        rc, stdout, stderr = _run(cmd, cwd=tmpdir, timeout_s=timeout_s, what=f"{elf.name} on {target.name}")
+        try:
+            rc, stdout, stderr = _run(cmd, cwd=tmpdir, timeout_s=timeout_s, what=f"{elf.name} on {target.name}")
+        except RunTimeout as e:
+            raise _located_timeout(e, binary, target, elf, timeout_s) from None
         wall = time.perf_counter() - t0
         counts = _read_counts(out) if (count and out.exists()) else None
         log_text = log.read_text(errors="replace") if log.exists() else ""
 
-    if counts is not None and counts[1] & FLAG_BUDGET:
-        raise InstructionBudgetExceeded(
-            f"{elf.name} on {target.name} ran past its budget of {budget:,} instructions (stopped after"
-            f" {counts[2]:,} under QEMU): raise it with --max-instructions (max_instructions=),"
-            " or look for an endless loop")
+    if counts is not None and counts.flags & FLAG_BUDGET:
+        raise _budget_exceeded(binary, plugin, target, elf, budget, counts.total, timeout_s)
     _check_fault(rc, stdout, elf, binary, target, timeout_s)
+    if rc == -signal.SIGSYS and target.qemu.kind == "system" and _has_sandbox(binary):
+        raise EmulatorFault("forbidden host operation", None, "",
+                            f"QEMU's sandbox ({SANDBOX[0]} {SANDBOX[1]}) stopped {elf.name}: it asked the host to"
+                            " start a process (a semihosting SYS_SYSTEM call runs a host shell command), which"
+                            " intgap never allows; run it with --backend unicorn, which emulates only the console"
+                            " calls and names the call")
     if rc < 0:
         raise EmulatorFault("emulator crash", None, "",
                             f"{binary} died with signal {-rc}: {_tail(stderr)}")
@@ -132,12 +159,64 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         raise EmulatorFault("emulator error", None, "",
                             f"{binary} exited with status {rc} without writing the block counts"
                             f" (plugin log: {_tail(log_text) or 'empty'}; stderr: {_tail(stderr) or 'empty'})")
-    blocks, total = counts[0], counts[2]
-    if budget and total > budget:
-        raise InstructionBudgetExceeded(
-            f"{elf.name} on {target.name} executed {total:,} instructions, over its budget of {budget:,}:"
-            " raise it with --max-instructions (max_instructions=)")
+    blocks, total = counts.blocks, counts.total
+    if budget and total > budget:  # ended before the watcher saw the budget pass
+        raise _budget_exceeded(binary, plugin, target, elf, budget, total, timeout_s)
     return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True)
+
+
+def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budget: int, executed: int,
+                     timeout_s: float) -> InstructionBudgetExceeded:
+    """The budget error, naming the basic block that took the count past the budget.
+
+    The budget watcher stops a run a millisecond or two past the budget, somewhere. To name the block, the
+    (deterministic) program is run once more with the plugin's exact per-TB check (check=tb: a callback per
+    block, slower, so used only on this error path), which stops at the first TB whose entry takes the count
+    past the budget: the rule of the Unicorn backend's native hook, so both backends name the same block.
+    If that rerun fails, the error says so and names no block."""
+    from isa.unicorn_backend import budget_exceeded
+    img = load_elf(elf)
+    pc, exact, why = None, executed, ""
+    with tempfile.TemporaryDirectory(prefix="ig-qemu-budget-") as tmp:
+        out = Path(tmp) / "counts.bin"
+        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=Path(tmp) / "qemu.log", budget=budget,
+                           check="tb")
+        try:
+            _run(cmd, cwd=Path(tmp), timeout_s=timeout_s, what=f"{elf.name} on {target.name} (locating the budget)")
+            again = _read_counts(out) if out.exists() else None
+        except RunTimeout:
+            again, why = None, f"the rerun to find the block took over {timeout_s:g} s"
+        if again is not None and again.flags & FLAG_BUDGET and again.stop_vaddr:
+            pc, exact = again.stop_vaddr, again.total
+        elif not why:
+            why = "the rerun to find the block did not stop at the budget"
+    if pc is None:
+        return InstructionBudgetExceeded(
+            f"{elf.name} on {target.name} ran past the instruction budget of {budget:,} instructions (stopped after"
+            f" {executed:,} under QEMU; {why}): raise it with --max-instructions, or look for an endless loop")
+    return budget_exceeded(target, img, budget, pc, exact, _insn_text(target, img, pc),
+                           "; QEMU: found by a rerun with the plugin's per-block check")
+
+
+def _insn_text(target: Target, img, pc: int) -> str:
+    insn = _instruction_at(target, img, pc)
+    return f"{insn[0]} {insn[1]}".strip() if insn else ""
+
+
+def _located_timeout(err: RunTimeout, binary: str, target: Target, elf: Path, timeout_s: float) -> RunTimeout:
+    """The timeout error with where the program is: QEMU was killed, so the (deterministic) program is run
+    once more under the gdbstub, without the plugin, for LOCATE_TIMEOUT_S (at most timeout_s) and interrupted.
+    For a program that never exits that is a pc in its endless loop; the message says how the pc was found."""
+    secs = min(timeout_s, LOCATE_TIMEOUT_S)
+    pc, why = _locate_running(binary, target, elf, secs, timeout_s)
+    msg = str(err)
+    head, sep, fix = msg.partition(": raise it with --timeout")
+    if pc is None:
+        return RunTimeout(f"{head} (pc unknown: {why}){sep}{fix}")
+    img = load_elf(elf)
+    where, insn = img.describe(pc), _insn_text(target, img, pc)
+    return RunTimeout(f"{head} (a rerun under QEMU's gdbstub, interrupted after {secs:g} s, was at"
+                      f" {located(pc, where, insn)}){sep}{fix} there", pc=pc, where=where, instruction=insn)
 
 
 def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
@@ -209,20 +288,32 @@ def plugin_path() -> Path:
 
 
 def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None, out: Path, log: Path,
-                 budget: int = 0, extra: tuple[str, ...] = ()) -> list[str]:
-    """The QEMU command line; `extra` is appended to the emulator options (e.g. a gdbstub)."""
+                 budget: int = 0, extra: tuple[str, ...] = (), check: str | None = None) -> list[str]:
+    """The QEMU command line; `extra` is appended to the emulator options (e.g. a gdbstub); `check` is the
+    plugin's budget check mode (None: the default thread watcher; "tb": exact per-TB check)."""
     opts: list[str] = []
     if plugin is not None:
         if "," in str(out):
             raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}")
-        arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "")
+        arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "") + (f",check={check}" if check else "")
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
         return [binary, *target.qemu.args, *opts, str(elf)]
     if target.qemu.kind == "system":
-        return [binary, *target.qemu.args, "-kernel", str(elf), *opts]
+        sandbox = list(SANDBOX) if _has_sandbox(binary) else []
+        return [binary, *target.qemu.args, *sandbox, "-kernel", str(elf), *opts]
     raise IsaError(f"target {target.name}: unknown QEMU kind {target.qemu.kind!r} (use user or system)")
+
+
+@functools.lru_cache(maxsize=None)
+def _has_sandbox(binary: str) -> bool:
+    """Whether this qemu-system binary was built with seccomp (Debian's is): its --help lists -sandbox."""
+    try:
+        out = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "-sandbox on" in out
 
 
 def _child_setup() -> None:  # runs in the child between fork and exec
@@ -253,13 +344,20 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.communicate()
 
 
-def _read_counts(path: Path) -> tuple[BlockCounts, int, int, int] | None:
-    """(blocks with a non-zero count sorted by address, flags, total instructions, TB translations) from the
-    plugin's file; None if the file is not a complete one."""
+class PluginCounts(NamedTuple):
+    blocks: BlockCounts  # blocks with a non-zero count, sorted by address
+    flags: int  # FLAG_BUDGET: the run was stopped by the budget
+    total: int  # instructions executed
+    translations: int  # TBs translated (more than the records when QEMU retranslated)
+    stop_vaddr: int  # check=tb: start of the TB that took the count past the budget (else 0)
+
+
+def _read_counts(path: Path) -> PluginCounts | None:
+    """The plugin's file; None if it is not a complete one."""
     raw = path.read_bytes()
     if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
         return None
-    n, flags, total, _budget, translations = (int(x) for x in np.frombuffer(raw, "<u8", 5, 8))
+    n, flags, total, _budget, translations, stop_vaddr = (int(x) for x in np.frombuffer(raw, "<u8", 6, 8))
     if len(raw) != _HEADER + n * _RECORD.itemsize:
         return None
     rec = np.frombuffer(raw, _RECORD, n, _HEADER)
@@ -267,7 +365,7 @@ def _read_counts(path: Path) -> tuple[BlockCounts, int, int, int] | None:
     rec = rec[np.lexsort((rec["size"], rec["addr"]))]
     blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
                          rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
-    return blocks, flags, total, translations
+    return PluginCounts(blocks, flags, total, translations, stop_vaddr)
 
 
 def _tail(text: str | bytes, n: int = 400) -> str:
@@ -378,6 +476,7 @@ class _GdbRemote:
     """The few GDB remote-protocol packets needed to read registers and memory from QEMU's gdbstub."""
 
     def __init__(self, path: Path, proc: subprocess.Popen, timeout_s: float):
+        self.proc = proc
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout_s)
         deadline = time.monotonic() + min(timeout_s, 30.0)
@@ -391,9 +490,34 @@ class _GdbRemote:
                 time.sleep(0.005)
         self.buf = b""
 
-    def request(self, payload: str) -> str:
+    def send(self, payload: str) -> None:
         data = payload.encode()
         self.sock.sendall(b"$%s#%02x" % (data, sum(data) & 0xFF))
+
+    def request(self, payload: str) -> str:
+        self.send(payload)
+        return self.read_packet()
+
+    def continue_for(self, seconds: float, user_mode: bool) -> str:
+        """Lets the program run; interrupts it after `seconds` unless it stops or exits first. Returns the stop
+        reply. System mode takes gdb's Ctrl-C byte; QEMU 7.2's user-mode stub reads its socket only when the guest
+        gets a signal, so there the interrupt is a SIGINT to QEMU, which its stub reports as a stop."""
+        self.send("c")
+        old = self.sock.gettimeout()
+        self.sock.settimeout(seconds)
+        try:
+            return self.read_packet()
+        except TimeoutError:
+            pass
+        finally:
+            self.sock.settimeout(old)
+        if user_mode:
+            os.kill(self.proc.pid, signal.SIGINT)
+        else:
+            self.sock.sendall(b"\x03")
+        return self.read_packet()
+
+    def read_packet(self) -> str:
         while True:
             start = self.buf.find(b"$")
             end = self.buf.find(b"#", start + 1) if start >= 0 else -1
@@ -443,6 +567,23 @@ def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session)
             if gdb is not None:
                 gdb.close()
             _kill_group(proc)
+
+
+def _locate_running(binary: str, target: Target, elf: Path, seconds: float, timeout_s: float
+                    ) -> tuple[int | None, str]:
+    """(pc, "") where a rerun of `elf` under the gdbstub is after `seconds`, or (None, why)."""
+    reg, width = _GDB_PC[target.arch]
+
+    def session(gdb: _GdbRemote) -> tuple[int | None, str]:
+        stop = gdb.continue_for(seconds, target.qemu.kind == "user")
+        if not stop or stop[0] not in "TS":
+            return None, f"the rerun ended before it was interrupted ({stop!r})"
+        return gdb.registers(width)[reg], ""
+
+    try:
+        return _with_gdb(binary, target, elf, max(timeout_s, seconds) + 10.0, session)
+    except (OSError, ValueError, IndexError) as e:
+        return None, str(e)
 
 
 def _locate_user_fault(binary: str, target: Target, elf: Path, timeout_s: float) -> tuple[int | None, str]:

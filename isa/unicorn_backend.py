@@ -60,7 +60,7 @@ import numpy as np
 
 from isa.elf import ElfImage, check_target, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, RunTimeout, \
-    UnsupportedBackend
+    UnsupportedBackend, located
 from isa.result import BlockCounts, RunResult
 from isa.targets import Target
 
@@ -88,7 +88,7 @@ LINUX_SYSCALL_NAMES = {
     17: "getcwd", 25: "fcntl", 29: "ioctl", 48: "faccessat", 56: "openat", 57: "close", 62: "lseek",
     63: "read", 64: "write", 65: "readv", 66: "writev", 78: "readlinkat", 79: "newfstatat", 80: "fstat",
     93: "exit", 94: "exit_group", 96: "set_tid_address", 98: "futex", 99: "set_robust_list",
-    101: "nanosleep", 113: "clock_gettime", 124: "sched_yield", 129: "kill", 131: "tgkill",
+    101: "nanosleep", 220: "clone", 221: "execve", 113: "clock_gettime", 124: "sched_yield", 129: "kill", 131: "tgkill",
     134: "rt_sigaction", 135: "rt_sigprocmask", 160: "uname", 169: "gettimeofday", 172: "getpid",
     174: "getuid", 178: "gettid", 214: "brk", 215: "munmap", 222: "mmap", 226: "mprotect",
     261: "prlimit64", 278: "getrandom", 403: "clock_gettime64",
@@ -185,7 +185,7 @@ def native_counter_lib() -> ctypes.CDLL:
             lib.ig_bc_free.argtypes = (vp,)
             for name, rt in (("ig_bc_used", u64), ("ig_bc_total", u64), ("ig_bc_budget_hit", i32),
                              ("ig_bc_error", i32), ("ig_bc_error_addr", u64), ("ig_bc_capacity", u64),
-                             ("ig_bc_last_addr", u64), ("ig_bc_last_size", u64)):
+                             ("ig_bc_last_addr", u64), ("ig_bc_last_size", u64), ("ig_bc_budget_addr", u64)):
                 getattr(lib, name).restype = rt
                 getattr(lib, name).argtypes = (vp,)
             lib.ig_bc_export.restype = u64
@@ -231,6 +231,11 @@ class _NativeCounter:
         return int(self.lib.ig_bc_error(self.ctx)), int(self.lib.ig_bc_error_addr(self.ctx))
 
     @property
+    def budget_addr(self) -> int:
+        """Start address of the block whose execution took the total past the budget."""
+        return int(self.lib.ig_bc_budget_addr(self.ctx))
+
+    @property
     def last_block(self) -> tuple[int, int]:
         """(address, size) of the block entered most recently: the one a fault happened in."""
         return int(self.lib.ig_bc_last_addr(self.ctx)), int(self.lib.ig_bc_last_size(self.ctx))
@@ -256,6 +261,17 @@ class _NativeCounter:
         if self.ctx:
             self.lib.ig_bc_free(self.ctx)
             self.ctx = None
+
+
+def budget_exceeded(target: Target, img: ElfImage, budget: int, pc: int, executed: int, insn: str,
+                    how: str = "") -> InstructionBudgetExceeded:
+    """The budget error both backends raise: the block that took the count past the budget, named alike."""
+    where = img.describe(pc)
+    return InstructionBudgetExceeded(
+        f"{img.path.name} on {target.name} ran past the instruction budget of {budget:,} instructions: the basic"
+        f" block at {located(pc, where, insn)} took it over, after {executed:,} instructions (the budget is checked"
+        f" per basic block{how}): raise it with --max-instructions, or look for an endless loop there",
+        pc=pc, where=where, instruction=insn)
 
 
 def native_instruction_count(arch: str, code: bytes) -> int:
@@ -370,6 +386,10 @@ class _Session:
             except _uc.UcError:
                 continue
         return b""
+
+    def insn_text(self, pc: int) -> str:
+        """The instruction at pc as text (mnemonic and operands, without its bytes)."""
+        return disassemble_one(self.target, self.code_at(pc), pc).split(" (")[0]
 
     def fault(self, kind: str, pc: int | None, detail: str, *, with_insn: bool = True) -> EmulatorFault:
         where = self.img.describe(pc) if pc is not None else ""
@@ -718,10 +738,8 @@ def _conclude(session: _Session, counter: _NativeCounter | None, uc_error, wall:
                                 f"{_NATIVE_ERRORS.get(code, f'native counter error {code}')}: "
                                 f"instruction counts would not be exact")
         if counter.budget_hit:
-            raise InstructionBudgetExceeded(
-                f"program on {target.name} ran past the instruction budget of {max_instructions:,} instructions"
-                f" (stopped at pc=0x{pc:x} in {img.describe(pc)}, {executed}; the budget is checked at"
-                f" basic-block granularity): raise it with --max-instructions, or look for an endless loop there")
+            raise budget_exceeded(target, img, max_instructions, counter.budget_addr, counter.total,
+                                  session.insn_text(counter.budget_addr))
     if session.error is not None:
         raise session.error
     if uc_error is not None:
@@ -738,9 +756,10 @@ def _conclude(session: _Session, counter: _NativeCounter | None, uc_error, wall:
                          stdout=bytes(session.stdout), instructions=instructions, blocks=blocks,
                          wall_seconds=wall, counted=counter is not None, stderr=bytes(session.stderr))
     if timed_out:
-        raise RunTimeout(f"program on {target.name} did not exit within {timeout_s:g} s (stopped at pc=0x{pc:x}"
-                         f" in {img.describe(pc)}, {executed}): raise the limit with --timeout, or look for an"
-                         f" endless loop there")
+        insn = session.insn_text(pc)
+        raise RunTimeout(f"program on {target.name} did not exit within {timeout_s:g} s (stopped at"
+                         f" {located(pc, img.describe(pc), insn)}, {executed}): raise the limit with --timeout, or"
+                         f" look for an endless loop there", pc=pc, where=img.describe(pc), instruction=insn)
     raise session.fault("stopped without exiting", pc,
                         f"the emulator stopped ({executed}) but the program never called exit: a halt"
                         f" (wfi/wfe) or a stop at an unexpected point")

@@ -10,9 +10,11 @@
  *   RISC-V    2 bytes if the low two bits of the first byte are not 0b11, else 4;
  *   Thumb-2   4 bytes if the top five bits of the first halfword are 11101, 11110 or 11111, else 2.
  *
- * When the running total passes the instruction budget, the hook calls `uc_emu_stop` once and
- * sets `budget_hit`; the Python side then raises InstructionBudgetExceeded. The check is made when a
- * block starts, so it has block granularity: the block that crosses the budget is counted whole.
+ * When the running total passes the instruction budget, the hook calls `uc_emu_stop` once, sets
+ * `budget_hit` and keeps the address of the block that crossed it (`budget_addr`); the Python side then
+ * raises InstructionBudgetExceeded naming that block. The check is made when a block starts, so it has
+ * block granularity: the block that crosses the budget is counted whole (the QEMU plugin's check=tb
+ * mode applies the same rule, so both backends name the same block).
  *
  * No Python runs per block. Pointers to `uc_mem_read` and `uc_emu_stop` come from the Python side
  * (the addresses of the functions in the libunicorn the binding loaded), so this file needs no
@@ -51,6 +53,7 @@ typedef struct {
   uint64_t error_addr;
   uint64_t last_addr; /* the block entered most recently: where a fault happened */
   uint64_t last_size;
+  uint64_t budget_addr; /* the block whose start took the total past the budget */
   int32_t arch;
   int32_t budget_hit;
   int32_t error;
@@ -152,6 +155,7 @@ void ig_bc_hook(void *uc, uint64_t addr, uint32_t size, void *user) {
       c->total += e->insns;
       if (c->total > c->budget && !c->budget_hit) {
         c->budget_hit = 1;
+        c->budget_addr = addr;
         ig_stop(c, uc);
       }
       return;
@@ -179,6 +183,7 @@ void ig_bc_hook(void *uc, uint64_t addr, uint32_t size, void *user) {
   c->total += insns;
   if (c->total > c->budget && !c->budget_hit) {
     c->budget_hit = 1;
+    c->budget_addr = addr;
     ig_stop(c, uc);
   }
 }
@@ -215,6 +220,7 @@ uint64_t ig_bc_error_addr(const ig_counter *c) { return c->error_addr; }
 uint64_t ig_bc_capacity(const ig_counter *c) { return c->mask + 1; }
 uint64_t ig_bc_last_addr(const ig_counter *c) { return c->last_addr; }
 uint64_t ig_bc_last_size(const ig_counter *c) { return c->last_size; }
+uint64_t ig_bc_budget_addr(const ig_counter *c) { return c->budget_addr; }
 
 /* Copies the table out, one row per distinct block, in table order. Returns the rows written. */
 uint64_t ig_bc_export(const ig_counter *c, uint64_t *addr, uint32_t *size, uint32_t *insns, uint64_t *count,

@@ -13,13 +13,16 @@
  *                                      overshoot bounded by one poll interval of execution)
  *                    tb:               an exec callback on every TB adds its size to a running total and
  *                                      stops at the first TB that crosses the budget (exact to one TB,
- *                                      but a callback per block: kept for measurement)
+ *                                      but a callback per block: the backend reruns a program in this
+ *                                      mode only after the thread watcher stopped it, to name the TB that
+ *                                      crossed the budget, the same rule as the Unicorn backend's)
  *   poll_us=N      polling period of check=thread (default 1000)
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG01\0", u64 n_records, u64 flags (bit 0: stopped by the budget,
+ *   header  8 bytes magic "IGTCG02\0", u64 n_records, u64 flags (bit 0: stopped by the budget,
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
- *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated)
+ *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
+ *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0)
  *   records n_records x { u64 vaddr, u32 bytes, u32 insns, u64 count } (24 bytes each)
  */
 #include <errno.h>
@@ -64,6 +67,7 @@ static uint64_t budget;
 static int check_tb;
 static unsigned poll_us = 1000;
 static uint64_t cb_total; /* check=tb: instructions of the TBs entered so far */
+static uint64_t stop_vaddr; /* check=tb: the TB whose entry took cb_total past the budget */
 static int written;       /* 0 until one thread claims the right to write the output */
 
 static inline Record *record_at(uint32_t i) { return &chunks[i >> CHUNK_BITS][i & (CHUNK_SIZE - 1)]; }
@@ -150,9 +154,11 @@ static void write_output(uint64_t flags) {
   }
   static char buf[1 << 16];
   setvbuf(f, buf, _IOFBF, sizeof buf);
-  uint64_t header[5] = {n, flags, executed_instructions(n), budget,
-                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED)};
-  fwrite("IGTCG01", 1, 8, f);
+  /* check=tb: the callback's running total, which counts the TB that crossed the budget (its inline add may
+   * not have run yet), as the Unicorn backend's native hook does */
+  uint64_t header[6] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
+                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr};
+  fwrite("IGTCG02", 1, 8, f);
   fwrite(header, sizeof header, 1, f);
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
@@ -194,8 +200,12 @@ static void at_exit(qemu_plugin_id_t id, void *userdata) {
 
 static void tb_exec_check(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
-  cb_total += ((Record *)userdata)->insns;
-  if (cb_total > budget) stop_over_budget();
+  Record *r = (Record *)userdata;
+  cb_total += r->insns;
+  if (cb_total > budget) {
+    stop_vaddr = r->vaddr;
+    stop_over_budget();
+  }
 }
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {

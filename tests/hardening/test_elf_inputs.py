@@ -268,3 +268,44 @@ def test_segment_over_the_stack_region(elfs, tmp_path):
     p.write_bytes(bytes(raw))
     with pytest.raises(BadElf, match="(overlaps the stack region|does not fit the memory map)"):
         isa.run(p, "rv64gc", "unicorn")
+
+
+# --------------------------------------------------------------------------------------- where a limit stopped it
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_budget_names_the_same_block_under_both_backends(elfs, target):
+    """An endless loop past its budget: both backends name the basic block that took the count over (pc, symbol,
+    instruction) and the count at that point, and they agree exactly (QEMU finds the block with a rerun under the
+    plugin's per-block check, the rule of the Unicorn hook)."""
+    import re
+    _needs("qemu", target)
+    errs = {}
+    for backend in BACKENDS:
+        with pytest.raises(InstructionBudgetExceeded) as e:
+            _fault_run(elfs("uc_faults.c", target), target, backend, 6, max_instructions=1_000_000)
+        errs[backend] = e.value
+    spin = next(f for f in load_elf(elfs("uc_faults.c", target)).functions if f.name == "uc_spin_forever")
+    for backend, e in errs.items():
+        assert spin.addr <= e.pc < spin.addr + spin.size, (backend, e)
+        assert e.where == f"uc_spin_forever+0x{e.pc - spin.addr:x}" and e.instruction
+        assert f"pc=0x{e.pc:x} in {e.where} ({e.instruction})" in str(e) and "--max-instructions" in str(e)
+    u, q = errs["unicorn"], errs["qemu"]
+    assert (u.pc, u.instruction) == (q.pc, q.instruction)
+    executed = {b: int(re.search(r"after ([\d,]+) instructions", str(e)).group(1).replace(",", ""))
+                for b, e in errs.items()}
+    assert executed["unicorn"] == executed["qemu"] > 1_000_000
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("target", TARGETS)
+def test_timeout_names_where_the_program_was(elfs, backend, target):
+    """A program that never exits, run without counting (no budget): the wall-clock limit ends it, and the error
+    names a pc in its endless loop with the instruction there (QEMU: from a rerun under its gdbstub, interrupted)."""
+    _needs(backend, target)
+    with pytest.raises(RunTimeout) as e:
+        _fault_run(elfs("uc_faults.c", target), target, backend, 6, count=False, timeout_s=0.3)
+    spin = next(f for f in load_elf(elfs("uc_faults.c", target)).functions if f.name == "uc_spin_forever")
+    assert spin.addr <= e.value.pc < spin.addr + spin.size
+    assert e.value.where.startswith("uc_spin_forever+") and e.value.instruction
+    assert f"pc=0x{e.value.pc:x} in {e.value.where} ({e.value.instruction})" in str(e.value)
+    assert "--timeout" in str(e.value)

@@ -1,0 +1,68 @@
+"""A program that tries to reach the host (create a host file, run a host command) is stopped before it does:
+Unicorn emulates only console output and exit, so every other call is a fault naming it; QEMU's system mode
+(Cortex-M, where semihosting runs on the host) runs under QEMU's seccomp sandbox, which stops a host command.
+Each test checks that nothing appeared on the host."""
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+import isa
+from isa.errors import EmulatorFault
+
+# one Linux-style target per architecture family, and the semihosting Cortex-M
+LINUX = ("rv64gc", "cortex-a55", "rv32imc")
+
+
+def _run(elfs, target: str, backend: str, which: int, text: str):
+    data = struct.pack("<4I", which, 0, 0, 0) + text.encode() + b"\0"
+    return isa.run(elfs("uc_host.c", target), target, backend, inputs={".ig_input": data},
+                   max_instructions=1_000_000, timeout_s=30)
+
+
+@pytest.mark.parametrize("target", LINUX)
+def test_unicorn_refuses_to_create_a_host_file(elfs, tmp_path, target):
+    victim = tmp_path / "created-by-the-guest.txt"
+    with pytest.raises(EmulatorFault) as e:
+        _run(elfs, target, "unicorn", 1, str(victim))
+    assert e.value.kind == "unsupported system call" and "system call 56 (openat)" in e.value.detail
+    assert e.value.where.startswith("uc_host_create+")
+    assert not victim.exists()
+
+
+@pytest.mark.parametrize("target", LINUX)
+def test_unicorn_refuses_to_run_a_host_command(elfs, tmp_path, target):
+    marker = tmp_path / "the-command-ran"
+    with pytest.raises(EmulatorFault) as e:
+        _run(elfs, target, "unicorn", 2, f"touch {marker}")
+    assert e.value.kind == "unsupported system call" and "system call 221 (execve)" in e.value.detail
+    assert not marker.exists()
+
+
+def test_unicorn_refuses_semihosting_file_and_command_calls(elfs, tmp_path):
+    victim, marker = tmp_path / "created-by-the-guest.txt", tmp_path / "the-command-ran"
+    with pytest.raises(EmulatorFault) as e:
+        _run(elfs, "cortex-m4", "unicorn", 1, str(victim))
+    assert e.value.kind == "unsupported semihosting call" and f"SYS_OPEN of '{victim}'" in e.value.detail
+    with pytest.raises(EmulatorFault) as e:
+        _run(elfs, "cortex-m4", "unicorn", 2, f"touch {marker}")
+    assert e.value.kind == "unsupported semihosting call" and "0x12 (SYS_SYSTEM)" in e.value.detail
+    assert not victim.exists() and not marker.exists()
+
+
+@pytest.mark.parametrize("target", ("cortex-m4", "cortex-m7"))
+def test_qemu_sandbox_stops_a_semihosting_host_command(elfs, tmp_path, target):
+    """Without the sandbox QEMU 7.2 runs SYS_SYSTEM's command on the host (checked when this test was written)."""
+    from isa.qemu_backend import SANDBOX, _has_sandbox, find_qemu
+    if not _has_sandbox(find_qemu(isa.get_target(target))):
+        pytest.skip("this qemu-system-arm has no seccomp sandbox")
+    marker = tmp_path / "the-command-ran"
+    with pytest.raises(EmulatorFault) as e:
+        _run(elfs, target, "qemu", 2, f"touch {marker}")
+    assert e.value.kind == "forbidden host operation" and SANDBOX[1] in str(e.value)
+    assert "--backend unicorn" in str(e.value)
+    assert not marker.exists()
+    # the sandbox does not disturb a normal run: the same ELF without a host call runs and exits
+    r = _run(elfs, target, "qemu", 0, "")
+    assert (r.exit_code, r.stdout) == (0, b"00000000\n") and r.instructions > 0
