@@ -294,7 +294,8 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
     opts: list[str] = []
     if plugin is not None:
         if "," in str(out):
-            raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}")
+            raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}: set TMPDIR to a"
+                           " directory without commas")
         arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "") + (f",check={check}" if check else "")
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
@@ -415,6 +416,8 @@ def _fault(target: Target, elf: Path, kind: str, pc: int | None, detail: str) ->
         else:
             access = _memory_access(target.arch, insn[0]) if insn else None
             kind = kind.format(access=access) if access else kind.replace(" {access}", " access")
+    if kind == "hard fault" and insn and insn[0] == "bkpt":  # a bkpt escalates to HardFault without a debugger
+        kind, detail = "breakpoint", f"{_SIGNAL_KINDS[signal.SIGTRAP][1]} ({detail})"
     if insn:
         detail = f"{detail}; instruction: {insn[0]} {insn[1]}".rstrip()
     return EmulatorFault(kind, pc, where, detail)

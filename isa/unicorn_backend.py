@@ -105,6 +105,7 @@ SEMIHOSTING_NAMES = {
 }
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 SEMIHOSTING_BKPT = 0xBEAB  # Thumb "bkpt 0xab"
+BREAKPOINT_DETAIL = "the program executed a breakpoint or trap instruction"  # as the QEMU backend says it
 
 # M-profile System Control Space. Unicorn maps nothing there; start-up code of a core with an FPU must set
 # CPACR.CP10/CP11 (QEMU's M-profile cores trap FP instructions until it does), so CPACR is modelled as a
@@ -431,7 +432,7 @@ class _Session:
             if insn == SEMIHOSTING_BKPT.to_bytes(2, "little"):
                 self._semihosting(pc)
                 return
-            raise self.fault("breakpoint", pc, "a bkpt that is not a semihosting call (bkpt 0xab)")
+            raise self.fault("breakpoint", pc, f"{BREAKPOINT_DETAIL} (a bkpt that is not a semihosting call, bkpt 0xab)")
         if intno == _ARM_EXCP_UDEF:
             raise self.fault("invalid instruction", pc, "")
         if intno == _ARM_EXCP_SWI:
@@ -451,6 +452,8 @@ class _Session:
             return
         if intno == _ARM_EXCP_UDEF:
             raise self.fault("invalid instruction", pc, "")
+        if intno == _ARM_EXCP_BKPT:  # brk #imm
+            raise self.fault("breakpoint", pc, BREAKPOINT_DETAIL)
         name = _ARM_EXCEPTIONS.get(intno, "unknown")
         raise self.fault("unexpected exception", pc, f"exception {intno} ({name})")
 
@@ -785,6 +788,10 @@ def _memory_or_insn_fault(session: _Session, counter: _NativeCounter | None, err
             lr &= ~1
         detail.append(f"return address {lr:#x} is in {session.img.describe(lr)}")
         return session.fault(kind, pc, "; ".join(detail), with_insn=False)
+    if kind == "invalid instruction" and session.target.arch.startswith("riscv") and \
+            session.insn_text(pc).split()[0] in ("ebreak", "c.ebreak"):
+        # Unicorn 2.1.4 stops at a RISC-V ebreak with UC_ERR_INSN_INVALID, without calling the interrupt hook
+        return session.fault("breakpoint", pc, BREAKPOINT_DETAIL)
     if session.target.arch == "arm" and name in _WRITE_ERRORS and session.mem_fault is not None:
         exact = _locate_thumb_store(session, counter, pc)
         if exact is None:

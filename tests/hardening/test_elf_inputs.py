@@ -164,6 +164,18 @@ def test_illegal_instruction_faults(elfs, backend, target):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("target", TARGETS + ("cortex-a53",))
+def test_breakpoint_faults(elfs, backend, target):
+    """bkpt #1 / brk #1 / ebreak: the same kind, place and reason under both backends (QEMU system mode: the
+    HardFault it escalates to, recognized by the instruction)."""
+    _needs(backend, target)
+    with pytest.raises(EmulatorFault) as e:
+        _fault_run(elfs("uc_faults.c", target), target, backend, 9)
+    assert (e.value.kind, e.value.where) == ("breakpoint", "uc_breakpoint+0x0")
+    assert "breakpoint or trap instruction" in e.value.detail
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("target", TARGETS)
 def test_endless_loop_stops_at_the_budget(elfs, backend, target):
     _needs(backend, target)

@@ -108,3 +108,55 @@ def test_full_disk_during_a_build(model, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(toolchain, "build_elf", real)
     res = run_sweep(model, [isa.get_target("cortex-m4")], parse_configs("w8a8"), cache_root=cache, per_layer=False)
     assert res.stats.builds == 2 and all(r["bit_exact"] for r in res.runs)
+
+
+def _sweep_child(root: str, fingerprints: dict, barrier, queue) -> None:
+    """One sweep in a fresh (spawned) process, on the code version the parent saw (other people may edit the
+    checkout while the test runs; the keys must not change under it)."""
+    try:
+        import intgap.sweep as sweep
+        sweep.code_fingerprint = lambda folders=None: fingerprints[folders]
+        from pathlib import Path
+        model = load_model("mlp")
+        results = []
+        for _ in range(2):  # the second sweep, after both first ones ended, must be served from the cache
+            barrier.wait(120)  # both sweeps start together: they race for the same graph, build and run entries
+            res = run_sweep(model, [isa.get_target("cortex-m4")], parse_configs("w8a8"), cache_root=Path(root),
+                            per_layer=False)
+            results.append((sorted((r["config"], r["instructions"], r["bit_exact"]) for r in res.runs),
+                            res.stats.builds, res.stats.executed_runs))
+        queue.put(("ok", results))
+    except BaseException as e:  # reported to the parent, which fails the test with it
+        queue.put(("error", f"{type(e).__name__}: {e}"))
+
+
+def test_two_sweeps_writing_the_same_cache_at_once(tmp_path):
+    """Two whole sweeps (quantize, build, run, profile) in two processes on one cache at the same time: both end
+    with the same bit-exact results, the cache holds one whole entry per key and no temporary leftovers, and a
+    second round of both sweeps is served entirely from it."""
+    from intgap.cache import CODE_FOLDERS, RUN_CODE, code_fingerprint
+    fingerprints = {k: code_fingerprint(k) for k in (CODE_FOLDERS, RUN_CODE, ("quant",))}
+    fingerprints[None] = fingerprints[CODE_FOLDERS]
+    ctx = mp.get_context("spawn")  # not fork: the parent has torch's threads running
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_sweep_child, args=(str(tmp_path), fingerprints, barrier, queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        outs = [queue.get(timeout=240) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
+    assert [o[0] for o in outs] == ["ok", "ok"], outs
+    (first_a, second_a), (first_b, second_b) = outs[0][1], outs[1][1]
+    runs = first_a[0]
+    assert len(runs) == 2 and all(exact for _, _, exact in runs)
+    assert first_b[0] == second_a[0] == second_b[0] == runs
+    assert 2 <= first_a[1] + first_b[1] <= 4  # each key built once, or twice when both raced for it
+    assert second_a[1:] == second_b[1:] == (0, 0)  # nothing built or run again
+    assert [p.exitcode for p in procs] == [0, 0]
+    c = Cache(tmp_path)
+    assert c.entries("builds") == 2 and c.entries("runs") == 2
+    assert not list(tmp_path.rglob(".tmp-*"))

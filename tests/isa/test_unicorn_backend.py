@@ -382,6 +382,31 @@ def test_fault_stack_overflow(build, target):
 
 
 @pytest.mark.parametrize("target", UNICORN_TARGETS)
+def test_fault_breakpoint(build, target):
+    e = fault(build, target, 9)
+    assert e.kind == "breakpoint" and e.where == "uc_breakpoint+0x0"
+    assert "breakpoint or trap instruction" in e.detail and e.detail.split()[0].removeprefix("c.") in (
+        "bkpt", "brk", "ebreak")
+
+
+@pytest.mark.parametrize("target", UNICORN_TARGETS)
+def test_fault_system_call_buffer_not_mapped(build, target):
+    """write(1, <unmapped>, 8) / SYS_WRITE0 of an unmapped string: a fault naming the argument (QEMU user mode
+    returns -EFAULT to the program instead)."""
+    e = fault(build, target, 10)
+    assert e.kind == "invalid system call argument" and e.where.startswith("uc_bad_buffer+")
+    assert f"at 0x{BAD_ADDR[get_target(target).arch]:x}" in e.detail and "is not in mapped memory" in e.detail
+
+
+@pytest.mark.parametrize("target", UNICORN_TARGETS)
+def test_halt_without_exit_is_a_fault(build, target):
+    """wfi with no interrupt to wake it: Unicorn stops; the run is a fault, not a result."""
+    e = fault(build, target, 11)
+    assert e.kind == "stopped without exiting" and e.where.startswith("uc_halt+")
+    assert "never called exit" in e.detail and "wfi" in e.detail
+
+
+@pytest.mark.parametrize("target", UNICORN_TARGETS)
 def test_endless_loop_hits_the_instruction_budget(build, target):
     with pytest.raises(InstructionBudgetExceeded) as e:
         run(build("uc_faults.c", target), target, case=6, max_instructions=20_000)
