@@ -53,6 +53,8 @@ def test_m4_branches_refill_without_prediction():
     assert branch("cortex-m4", "cond", 99, 1) == (99 * 2, 0)
     assert branch("cortex-m4", "call", 10, 0) == (20, 0)
     assert branch("cortex-m4", "fall", 0, 10) == (0, 0)
+    assert branch("cortex-m4", "return", 5, 0) == (10, 0)  # BX LR: 1 + P too (no return stack)
+    assert cycles("cortex-m4", "arm", "ldrd r0, r1, [r2]\nadds r3, r0, r1") == 4  # LDRD 1 + N, then the use
 
 
 # -- Cortex-M7 --------------------------------------------------------------------------------------------------
@@ -70,6 +72,8 @@ def test_m7_mac_throughput_and_mispredicts():
     assert cycles("cortex-m7", "arm", "mul r0, r1, r2\nadds r3, r0, r0") == 3  # MUL result in 2
     assert branch("cortex-m7", "cond", 50, 50) == (0, 50 * 5)
     assert branch("cortex-m7", "cond", 99, 1) == (99, 5)  # loop: taken bubble 1, one mispredict at the exit
+    assert branch("cortex-m7", "return", 5, 0) == (5, 0)  # return stack: predicted, taken bubble only
+    assert branch("cortex-m7", "indirect", 10, 0) == (5, 25)  # half of register jumps mispredicted (stated rate)
 
 
 # -- Cortex-A53 / A55 -------------------------------------------------------------------------------------------
@@ -85,6 +89,10 @@ def test_a5x_dual_issue_latencies(core):
     assert cycles(core, "aarch64", "sdot v0.4s, v1.16b, v2.16b\n" * 4) == 4  # Q-form: one per cycle
     assert cycles(core, "aarch64", "add v0.8b, v1.8b, v2.8b\nadd v3.8b, v4.8b, v5.8b\n" * 2) == 2  # two D pipes
     assert branch(core, "cond", 50, 50) == (0, 50 * 8)
+    assert branch(core, "cond", 99, 1) == (0, 8)  # loop branch: predicted taken without a bubble, exit mispredicted
+    assert branch(core, "return", 5, 0) == (0, 0)  # return stack
+    assert cycles(core, "aarch64", "smlal v0.4s, v1.4h, v2.4h\n" * 4) == 4  # widening MAC chain: accumulator forwarded
+    assert cycles(core, "aarch64", "sdiv x0, x1, x2\nsdiv x3, x4, x5") == 11  # iterative divider busy 10
 
 
 def test_a53_single_load_store_pipe_a55_two():
@@ -96,6 +104,13 @@ def test_a53_single_load_store_pipe_a55_two():
 
 def test_u74_dual_issue_load_use_mul_and_branches():
     assert cycles("rv64gc", "riscv64", "addi a0, a0, 1\naddi a1, a1, 1\n" * 4) == 4
+    assert cycles("rv64gc", "riscv64", "addi a0, a0, 1\n" * 8) == 8  # dependent chain: 1 per cycle
+    # one pipelined multiplier: independent MULs 1 per cycle; a MUL pairs with an ALU op
+    assert cycles("rv64gc", "riscv64", "mul a0, a1, a2\nmul a3, a4, a5\nmul a6, a7, t0\nmul t1, t2, t3") == 4
+    assert cycles("rv64gc", "riscv64", "mul a0, a1, a2\naddi a3, a3, 1\n" * 4) == 4
+    assert cycles("rv64gc", "riscv64", "div a0, a1, a2\ndiv a3, a4, a5") == 21  # iterative divider busy 20
+    assert cycles("rv64gc", "riscv64", "ld a0, 0(a1)\nsd a2, 8(a3)") == 2  # one memory pipe
+    assert branch("rv64gc", "return", 5, 0) == (5, 0)  # return-address stack: the taken bubble only
     assert cycles("rv64gc", "riscv64", "lw a0, 0(a1)\nadd a2, a0, a3") == 3  # load-use 2
     assert cycles("rv64gc", "riscv64", "mul a0, a0, a1\n" * 4, loop=True) == 12
     assert branch("rv64gc", "cond", 99, 1) == (99 * 1, 4)  # taken bubble 1, mispredict 4
@@ -105,6 +120,8 @@ def test_rv32_single_issue_static_prediction():
     assert cycles("rv32imc", "riscv32", "addi a0, a0, 1\naddi a1, a1, 1\n" * 4) == 8
     assert cycles("rv32imc", "riscv32", "lw a0, 0(a1)\nadd a2, a0, a3") == 3
     assert cycles("rv32imc", "riscv32", "div a0, a1, a2") == 34
+    assert cycles("rv32imc", "riscv32", "addi a0, a0, 1\n" * 8) == 8
+    assert cycles("rv32imc", "riscv32", "mul a0, a1, a2\nadd a3, a0, a0") == 3  # MUL result in 2
     assert branch("rv32imc", "cond", 99, 1, backward=True) == (99, 2)  # predicted taken: bubble 1, exit 2
     assert branch("rv32imc", "cond", 10, 90, backward=False) == (0, 20)  # predicted not taken
     assert branch("rv32imc", "return", 5, 0) == (0, 10)
@@ -122,6 +139,18 @@ def test_rvv_occupancy_is_lmul_vlen_over_dlen(vlen, lmul, busy):
     src = RVV_ADDS.format(lmul=lmul)
     assert cycles("rv64gcv", "riscv64", src, vlen=vlen, target=t) == 3 * busy + 1  # last one issues at 3 x busy
     assert cycles("rv64gcv", "riscv64", src, loop=True, vlen=vlen, target=t) == 4 * busy  # steady state
+
+
+def test_rvv_mac_chain_and_reduction():
+    t = get_target("rv64gcv")
+    macs = "vsetvli t0, a0, e32, m1, ta, ma\n" + "vmacc.vv v8, v16, v24\n" * 4
+    # a dependent vmacc starts after the MAC start-up latency (4) of the one before: 3 x 4 + 1; steady state 4 each
+    assert cycles("rv64gcv", "riscv64", macs, target=t) == 13
+    assert cycles("rv64gcv", "riscv64", macs, loop=True, target=t) == 16
+    # a scalar read of a reduction waits for all of it: the vredsum pairs with the vsetvli (cycle 0), and the
+    # vmv.x.s waits busy 1 + start-up 4 + log2(VLMAX = 4) 2 = 7 cycles, so it issues at 7: 8 in all
+    red = "vsetvli t0, a0, e32, m1, ta, ma\nvredsum.vs v1, v2, v3\nvmv.x.s a0, v1"
+    assert cycles("rv64gcv", "riscv64", red, target=t) == 8
 
 
 def test_rvv_chaining():
