@@ -60,9 +60,10 @@ def main() -> None:
     build_dir = ROOT / ".cache" / "bench-counting"
     rows = []
     for target in isa.parse_targets(args.targets):
-        probe = build(target, 10, build_dir)
-        per_round = isa.run(probe, target).instructions / 10.0
-        rounds = max(10, int(args.instructions / per_round))
+        # instructions per round from the difference of two lengths (the set-up before the rounds is not a round)
+        short, long_ = (isa.run(build(target, n, build_dir), target).instructions for n in (10, 60))
+        per_round = (long_ - short) / 50.0
+        rounds = max(10, round(10 + (args.instructions - short) / per_round))
         elf = build(target, rounds, build_dir)
         empty = build(target, 0, build_dir)
         for backend in target.backends:
@@ -71,17 +72,20 @@ def main() -> None:
             start_t, _ = best_of(lambda: isa.run(empty, target, backend, count=False), args.reps)
             assert plain.stdout == counted.stdout, "counting changed the program's output"
             n = counted.instructions
-            row = {"target": target.name, "backend": backend, "instructions": n,
+            row = {"target": target.name, "backend": backend, "instructions": n, "rounds": rounds,
                    "seconds_counted": counted_t, "seconds_uncounted": plain_t, "seconds_startup": start_t,
                    "mips_counted": n / counted_t / 1e6, "mips_uncounted": n / plain_t / 1e6,
                    "mips_net_counted": _net(n, counted_t, start_t), "mips_net_uncounted": _net(n, plain_t, start_t)}
             row["counted_vs_uncounted"] = row["mips_counted"] / row["mips_uncounted"]
+            row["counted_vs_uncounted_net"] = (row["mips_net_counted"] / row["mips_net_uncounted"]
+                                               if row["mips_net_counted"] and row["mips_net_uncounted"] else None)
             rows.append(row)
             print(f"{target.name:11s} {backend:8s} {n/1e6:6.1f} M instr  counted {row['mips_counted']:7.1f} MIPS"
                   f"  uncounted {row['mips_uncounted']:7.1f} MIPS  ratio {row['counted_vs_uncounted']:.2f}"
                   f"  (start-up {start_t*1e3:.0f} ms; net {_fmt(row['mips_net_counted'])} / {_fmt(row['mips_net_uncounted'])})",
                   flush=True)
-    meta = {"command": "make bench-counting", "python": platform.python_version(), "machine": platform.machine(),
+    meta = {"command": "make bench-counting" if len(sys.argv) == 1 else "benchmarks/counting_speed.py " + " ".join(sys.argv[1:]),
+            "target_instructions": int(args.instructions), "python": platform.python_version(), "machine": platform.machine(),
             "cpu": _cpu_name(), "cores": _cores(), "date": time.strftime("%Y-%m-%d"),
             "load_average_1min_at_end": round(__import__("os").getloadavg()[0], 2),
             "note": "CPU time, best of %d runs on a shared 2-core machine; compare ratios within one run" % args.reps}
@@ -91,13 +95,21 @@ def main() -> None:
              f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores), command `{meta['command']}`.",
              meta["note"] + f" (1-minute load average {meta['load_average_1min_at_end']} at the end of the run). "
              "'net' subtracts the start-up time of an empty program of the same target.", "",
+             f"One program per target (benchmarks/programs/work.c), its length set to about {meta['target_instructions']:,}"
+             " instructions.", "",
              "Goals (issue 2): Unicorn counted >= 50 MIPS on every target it runs; QEMU counted >= 0.5 of uncounted.", "",
              "| target | backend | instructions | counted MIPS | uncounted MIPS | counted/uncounted | start-up ms |"
-             " net counted | net uncounted |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             " net counted | net uncounted | net counted/uncounted |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['target']} | {r['backend']} | {r['instructions']:,} | {r['mips_counted']:.1f} | "
                      f"{r['mips_uncounted']:.1f} | {r['counted_vs_uncounted']:.2f} | {r['seconds_startup']*1e3:.0f} | "
-                     f"{_fmt(r['mips_net_counted'])} | {_fmt(r['mips_net_uncounted'])} |")
+                     f"{_fmt(r['mips_net_counted'])} | {_fmt(r['mips_net_uncounted'])} | "
+                     f"{'n/a' if r['counted_vs_uncounted_net'] is None else format(r['counted_vs_uncounted_net'], '.2f')} |")
+    uc = [r for r in rows if r["backend"] == "unicorn"]
+    qm = [r for r in rows if r["backend"] == "qemu"]
+    lines += ["", f"Lowest Unicorn counted speed: {min(r['mips_counted'] for r in uc):.1f} MIPS ({min(uc, key=lambda r: r['mips_counted'])['target']})."
+              if uc else "", f"Lowest QEMU counted/uncounted: {min(r['counted_vs_uncounted'] for r in qm):.2f} "
+              f"({min(qm, key=lambda r: r['counted_vs_uncounted'])['target']})." if qm else ""]
     (OUT / "counting_speed.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT / 'counting_speed.md'}")
 
