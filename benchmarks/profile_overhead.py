@@ -76,7 +76,9 @@ def main() -> int:
     build_dir.mkdir(parents=True, exist_ok=True)
     rows = [measure(t, args.iters, build_dir) for t in isa.parse_targets(args.targets)]
     doc = {"command": f"benchmarks/profile_overhead.py --targets {args.targets} --iters {args.iters}",
-           "machine": platform.platform(), "python": platform.python_version(), "rows": rows}
+           "date": time.strftime("%Y-%m-%d"), "machine": platform.platform(), "python": platform.python_version(),
+           "note": "times are wall-clock, best of 3, on a shared machine: compare the overhead ratios, not seconds",
+           "rows": rows}
     by = {r["target"]: r for r in rows}
     if "cortex-m4" in by and "cortex-m7" in by:
         doc["m7_over_m4_speed"] = round(by["cortex-m4"]["est_cycles_per_iteration"]
@@ -85,6 +87,8 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "profile_overhead.json").write_text(json.dumps(doc, indent=2) + "\n")
     lines = [f"# Profile overhead and model estimates (`{doc['command']}`)", "",
+             f"Measured {doc['date']} on {doc['machine']}, Python {doc['python']}; {doc['note']}. The estimates"
+             " (cycles, IPC) are deterministic. overhead/run = (decode + profile + estimate) / the counted run.", "",
              "| target | backend | model | instr | blocks | run s | decode+edges s | profile s | estimate s | "
              "overhead/run | instr/iter | est. cycles/iter | est. IPC |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
