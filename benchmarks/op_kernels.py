@@ -8,12 +8,13 @@ at the sizes of the two real models the quantizer targets:
     PYTHONPATH=. .venv/bin/python benchmarks/op_kernels.py [--targets cortex-m4,...] [--label after]
 
 The variants are the ones `quant.transformer_ptq.lower` emits for those graphs (int16 residual stream, or int32
-with residual="int32"; int8 attention inputs, int16 scores and probabilities). Each program (one per target and
-scenario: smollm2, smollm2-decode, minilm; a kernel function appears once per program, so its count is the
-case's) runs every case once; counts are the kernel function's plus the library helpers it calls (isa.profile's inclusive count),
-outputs are checked byte for byte against quant/reference.py. An "element" is one output element, except for
-matmul_qk / matmul_pv: one multiply-accumulate (their per-output figure is in the JSON too). Row-wise ops run 8
-rows (tokens): their cost per element does not depend on the row count beyond the per-row set-up.
+with residual="int32"; int8 attention inputs, int16 scores and probabilities). The cases of a scenario run in as few
+programs per target as keep every kernel function to one case per program (matmul_pv's graph holds its softmax),
+so a function's count is its case's: the kernel function's instructions plus those of the library helpers it calls
+(isa.profile's inclusive count). Every output is checked byte for byte against quant/reference.py. An "element" is
+one output element, except for matmul_qk / matmul_pv: one multiply-accumulate (their per-output figure is in the
+JSON too). Row-wise ops run 8 rows (tokens): their cost per element does not depend on the row count beyond the
+per-row set-up.
 
 Results: benchmarks/results/op_kernels.{json,csv,md}. Runs are kept by --label (e.g. "before" and "after"); the
 Markdown compares the labels it has.
@@ -255,42 +256,74 @@ def scenarios(seed: int = 0) -> dict[str, list[Case]]:
     return {sm: smollm2, dec: decode, ml: minilm}
 
 
-def run_target(t: isa.Target, cases_by_scenario: dict[str, list[Case]], workdir: Path, cycles: bool) -> list[dict]:
+def _kernel_functions(g: Graph) -> set[str]:
+    """The kernel entry points a case graph calls (one per node)."""
+    from codegen.op_calls import OpEnv, emit_node
+    env = OpEnv(buf=lambda t, r: "b", const=lambda k, a, c: "c", rows="1", kv_len="1")
+    return {emit_node(g, n, env)[0].split("(")[0].replace("if ", "").strip() for n in g.nodes}
+
+
+def programs(cases: list[Case]) -> list[list[Case]]:
+    """Cases grouped into as few programs as possible with no kernel function in two cases of one program (a
+    function's count is then its case's: matmul_pv's graph has a softmax too)."""
+    groups: list[tuple[set[str], list[Case]]] = []
+    for c in cases:
+        fns = _kernel_functions(c.graph)
+        for used, members in groups:
+            if not used & fns:
+                used |= fns
+                members.append(c)
+                break
+        else:
+            groups.append((set(fns), [c]))
+    return [m for _, m in groups]
+
+
+def run_program(t: isa.Target, scen: str, part: int, cases: list[Case], workdir: Path, cycles: bool) -> list[dict]:
     from toolchain import build_elf
+    t0 = time.time()
+    d = workdir / t.name / f"{scen}-{part}"
+    kc = emit_graph_cases([(c.graph, c.inputs) for c in cases], t, d)
+    elf = d / "cases.elf"
+    cc = build_elf(kc.sources, t, elf)
+    r = run_cases(kc, elf, t)
+    an = analyze(r.result, elf, r.target)
+    prof = profile(r.result, elf, r.target, analysis=an)
+    est = estimate(r.result, elf, r.target, analysis=an) if cycles else None
+    rows = []
+    for i, c in enumerate(cases):
+        fp = prof.functions.get(c.function)
+        if fp is None:
+            raise RuntimeError(f"{t.name}: no function {c.function} in the run of {scen}")
+        instr = fp.inclusive
+        row = {"target": t.name, "kernel_family": t.kernel_family, "compiler": cc.kind, "scenario": scen,
+               "function": c.function, "shape": c.shape, "unit": c.unit, "elements": c.elements,
+               "instructions": instr, "self_instructions": fp.instructions,
+               "callees": sorted(fp.calls), "instr_per_element": instr / c.elements,
+               "instr_per_output": instr / c.outputs,
+               "linked_from": kc.kernel_stems[i],
+               "bit_exact": r.outputs[i] == expected_bytes(c.graph, c.inputs)}
+        if est is not None:
+            cyc = _inclusive_cycles(c.function, prof, est.per_function)
+            row.update({"est_cycles": int(round(cyc)), "est_cycles_per_element": cyc / c.elements,
+                        "timing_model": est.model})
+        rows.append(row)
+    print(f"{t.name:>16} {scen}-{part:<10} built+ran in {time.time() - t0:.1f}s", flush=True)
+    for row in rows:
+        print(f"    {row['function']:<22} {row['shape']:<22} {row['instr_per_element']:9.2f} instr/{row['unit']}"
+              + (f"  {row['est_cycles_per_element']:9.2f} est. cycles" if "est_cycles" in row else "")
+              + ("" if row["bit_exact"] else "  NOT BIT-EXACT"), flush=True)
+    return rows
+
+
+def run_target(t: isa.Target, cases_by_scenario: dict[str, list[Case]], workdir: Path, cycles: bool) -> list[dict]:
     rows = []
     for scen, cases in cases_by_scenario.items():
-        t0 = time.time()
-        d = workdir / t.name / scen
-        kc = emit_graph_cases([(c.graph, c.inputs) for c in cases], t, d)
-        elf = d / "cases.elf"
-        cc = build_elf(kc.sources, t, elf)
-        r = run_cases(kc, elf, t)
-        an = analyze(r.result, elf, r.target)
-        prof = profile(r.result, elf, r.target, analysis=an)
-        est = estimate(r.result, elf, r.target, analysis=an) if cycles else None
-        for i, c in enumerate(cases):
-            fp = prof.functions.get(c.function)
-            if fp is None:
-                raise RuntimeError(f"{t.name}: no function {c.function} in the run of {scen}")
-            instr = fp.inclusive
-            row = {"target": t.name, "kernel_family": t.kernel_family, "compiler": cc.kind, "scenario": scen,
-                   "function": c.function, "shape": c.shape, "unit": c.unit, "elements": c.elements,
-                   "instructions": instr, "self_instructions": fp.instructions,
-                   "callees": sorted(fp.calls), "instr_per_element": instr / c.elements,
-                   "instr_per_output": instr / c.outputs,
-                   "linked_from": kc.kernel_stems[i],
-                   "bit_exact": r.outputs[i] == expected_bytes(c.graph, c.inputs)}
-            if est is not None:
-                cyc = _inclusive_cycles(c.function, prof, est.per_function)
-                row.update({"est_cycles": int(round(cyc)), "est_cycles_per_element": cyc / c.elements,
-                            "timing_model": est.model})
-            rows.append(row)
-        print(f"{t.name:>16} {scen:<15} built+ran in {time.time() - t0:.1f}s", flush=True)
-        for row in rows[-len(cases):]:
-            print(f"    {row['function']:<22} {row['shape']:<22} {row['instr_per_element']:9.2f} instr/{row['unit']}"
-                  + (f"  {row['est_cycles_per_element']:9.2f} est. cycles" if "est_cycles" in row else "")
-                  + ("" if row["bit_exact"] else "  NOT BIT-EXACT"), flush=True)
-    return rows
+        for part, members in enumerate(programs(cases)):
+            rows += run_program(t, scen, part, members, workdir, cycles)
+    order = {(c.scenario, c.function, c.shape): k for cs in cases_by_scenario.values() for k, c in enumerate(cs)}
+    return sorted(rows, key=lambda r: (list(cases_by_scenario).index(r["scenario"]),
+                                       order[(r["scenario"], r["function"], r["shape"])]))
 
 
 def _inclusive_cycles(name: str, prof, cycles: dict, active=None) -> float:

@@ -112,4 +112,76 @@ static inline int64_t ig_sigmoid_q15(int64_t z) {
 }
 
 static inline int64_t ig_clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* ---- 32-bit forms for the kernels' inner loops. Each is exact (equal to the int64 form of the definition) in the
+ * range its comment states; the kernels check those ranges once per call and fall back to the int64 forms. ---- */
+
+/* rshr(a * b, 32) = floor((a * b + 2^31) / 2^32): the rounded high word of a 32 x 32 product (ties up). */
+static inline int32_t ig_mulhr32(int32_t a, int32_t b) {
+  int64_t p = (int64_t)a * b;
+#if UINTPTR_MAX == 0xffffffffu
+  return (int32_t)((uint32_t)(p >> 32) + ((uint32_t)p >> 31)); /* high word + the rounding carry: no 64-bit add */
+#else
+  return (int32_t)((p + 0x80000000ll) >> 32);
+#endif
+}
+
+/* floor(a * b / 2^32) */
+static inline int32_t ig_mulh32(int32_t a, int32_t b) { return (int32_t)(((int64_t)a * b) >> 32); }
+
+/* floor(a * b / 2^32), unsigned */
+static inline uint32_t ig_umulh32(uint32_t a, uint32_t b) { return (uint32_t)(((uint64_t)a * b) >> 32); }
+
+static inline int32_t ig_shl32(int32_t v, int32_t a) { return (int32_t)((uint32_t)v << a); }
+
+/* mul_rshr(v, m, s) = rshr(v * m, s) (m >= 0, 0 <= s <= 62) in 32-bit arithmetic for |v| <= vmax:
+ *   IG_MS_HR     s <= 32: mulhr32(v << a, m << b) with a + b = 32 - s, when both fit int32
+ *                (= floor((v m 2^(32-s) + 2^31) / 2^32) = floor((v m + 2^(s-1)) / 2^s));
+ *   IG_MS_FLOOR  s >= 33: (mulh32(v, m) + 2^(s-33)) >> (s - 32): floor((floor(v m / 2^32) + 2^(s-33)) / 2^(s-32))
+ *                is floor((v m + 2^(s-1)) / 2^s) (a floor of a floor); any int32 v;
+ *   IG_MS_WIDE   otherwise: the int64 form (ig_ms_wide).
+ * The result of HR and FLOOR is below 2^30 in magnitude. */
+enum { IG_MS_HR = 0, IG_MS_FLOOR = 1, IG_MS_WIDE = 2 };
+typedef struct {
+  int32_t mode, a, m, c, k; /* HR: v << a, m (shifted); FLOOR: m, c = 2^(s-33), k = s - 32 */
+  int32_t m0, s0;           /* the definition's m and s */
+} ig_ms_t;
+
+static inline ig_ms_t ig_ms_prepare(int32_t m, int32_t s, uint32_t vmax) {
+  ig_ms_t r = {IG_MS_WIDE, 0, m, 0, 0, m, s};
+  if (s >= 33) {
+    r.mode = IG_MS_FLOOR;
+    r.c = 1 << (s - 33);
+    r.k = s - 32;
+    return r;
+  }
+  int32_t need = 32 - s, b = 0;
+  while (b < need && b < 30 && (uint32_t)m < (1u << (30 - b))) b++; /* m << (b + 1) still below 2^31 */
+  int32_t a = need - b;
+  if (a <= 30 && (uint64_t)vmax < (1ull << (31 - a))) {
+    r.mode = IG_MS_HR;
+    r.a = a;
+    r.m = (int32_t)((uint32_t)m << b);
+  }
+  return r;
+}
+
+static inline __attribute__((always_inline)) int32_t ig_ms_apply(ig_ms_t p, int32_t v, int32_t mode) {
+  if (mode == IG_MS_HR) return ig_mulhr32(ig_shl32(v, p.a), p.m);
+  if (mode == IG_MS_FLOOR) return (ig_mulh32(v, p.m) + p.c) >> p.k;
+  return (int32_t)ig_clamp64(ig_rshr64((int64_t)v * p.m0, p.s0), INT32_MIN, INT32_MAX);
+}
+
+/* exp2_q20(-t) for 0 <= t <= IG_EXP2_T_MAX, with 32-bit products only. t = -y; larger t (y <= -(22 << 16) + ...)
+ * give 0 exactly as the definition does (z >= 22, or z = 21 with a non-zero fraction: p < 2^30 shifted by 31), so
+ * callers clamp t to IG_EXP2_T_MAX. Each Horner step rshr(p * f, 16) is rshr((2 p) * (f 2^15), 32) with
+ * f 2^15 = -((t & 0xffff) << 15) in (-2^31, 0] and 2 p < 2^31 (p < C1 + 1 before the last step). */
+#define IG_EXP2_T_MAX ((22 << 16) - 1)
+static inline uint32_t ig_exp2_q20_t(int32_t t) {
+  int32_t z = t >> 16, g = -((t & 0xffff) << 15);
+  int32_t p = (int32_t)IG_EXP2_C2 + ig_mulhr32(g, (int32_t)(2 * IG_EXP2_C3));
+  p = (int32_t)IG_EXP2_C1 + ig_mulhr32(g, 2 * p);
+  p = (int32_t)IG_EXP2_C0 + ig_mulhr32(g, 2 * p); /* in [0, 2^30] */
+  return ((uint32_t)p + (1u << (9 + z))) >> (10 + z);
+}
 #endif
