@@ -197,3 +197,19 @@ def test_estimates_are_labelled_and_roofline_is_separate(build, target):
     if get_model(t.timing_model, t).issue_width == 1 or t.timing_model == "cortex-m4":
         assert e.ipc <= 1.0
     assert e.inferred_branch_executions == 0
+
+
+def test_memory_wait_states_are_charged_per_data_access(build):
+    """Every model runs from zero-wait memory (as vendor per-MHz figures do); a model given wait states charges
+    them per data access: tg_count.c's loop makes one load per iteration, so 3 wait states add exactly 3 cycles to
+    each of the 992 extra iterations, and nothing else changes."""
+    elf = build("tg_count.c", "cortex-m4")
+    runs = [run(elf, "cortex-m4", "unicorn", n) for n in (8, 1000)]
+    slow = get_model("cortex-m4")
+    slow.wait_states_per_access = 3
+    plain = [estimate(r, elf, "cortex-m4") for r in runs]
+    waits = [estimate(r, elf, "cortex-m4", model=slow) for r in runs]
+    assert plain[0].wait_state_cycles == plain[1].wait_state_cycles == 0
+    assert waits[1].wait_state_cycles - waits[0].wait_state_cycles == 992 * 3
+    assert (waits[1].cycles - plain[1].cycles) - (waits[0].cycles - plain[0].cycles) == 992 * 3
+    assert waits[1].issue_cycles == plain[1].issue_cycles and waits[1].branch_cycles == plain[1].branch_cycles
