@@ -219,13 +219,20 @@ def _activation(g, n, env):
             f"{c_int(a['out_shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_{n.op}_{sx}_{sy}", f"ig_{n.op}")})
 
 
+def _eps(v: int) -> str:
+    """An int64 attribute as the (hi, lo) int32 halves the norm kernels take (runtime_c/include/ig_ops.h)."""
+    v = int(v) & ((1 << 64) - 1)
+    hi, lo = v >> 32, v & 0xFFFFFFFF
+    return f"{c_int(hi - (1 << 32) if hi >= 1 << 31 else hi)}, {lo}u"
+
+
 def _layernorm(g, n, env):
     a = n.attrs
     sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
     cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
     cb = env.const(n.inputs[2], g.constants[n.inputs[2]], "int32_t")
     return (f"ig_layernorm_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
-            f"{cb}, {c_int(a['x_zero_point'])}, INT64_C({int(a['eps'])}), {c_int(a['shift'])}, {_clamp(a)}, "
+            f"{cb}, {c_int(a['x_zero_point'])}, {_eps(a['eps'])}, {c_int(a['shift'])}, {_clamp(a)}, "
             f"{env.buf(n.outputs[0], '0')});", {(f"ig_layernorm_{sx}_{sy}", "ig_layernorm")})
 
 
@@ -234,7 +241,7 @@ def _rmsnorm(g, n, env):
     sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
     cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
     return (f"ig_rmsnorm_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
-            f"{c_int(a['x_zero_point'])}, {c_int(a['pre_shift'])}, INT64_C({int(a['eps'])}), {c_int(a['shift'])}, "
+            f"{c_int(a['x_zero_point'])}, {c_int(a['pre_shift'])}, {_eps(a['eps'])}, {c_int(a['shift'])}, "
             f"{_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_rmsnorm_{sx}_{sy}", "ig_rmsnorm")})
 
 

@@ -1,6 +1,7 @@
-"""Lowering of sequence models (transformer graphs with `input_ids` / `positions` inputs) to a C forward step.
+"""Lowering of sequence models (transformer graphs with `input_ids` / `positions` inputs, or a cut-out layer whose
+input is activation rows) to a C forward step.
 
-`ig_model_forward(ids, n, pos0, out)` runs n tokens at positions pos0 .. pos0 + n - 1 through the graph. Keys and
+`ig_model_forward(input, n, pos0, out)` runs n tokens at positions pos0 .. pos0 + n - 1 through the graph. Keys and
 values of every attention layer go into a static int8 cache of `context` rows, and attention reads all pos0 + n
 rows of it, so a prompt can be run in one call or in chunks and each new token in a call of its own (decoding):
 every op but attention works row by row, and attention over the cache computes for each row exactly what the
@@ -29,7 +30,6 @@ from quant.ir import DTYPES, Graph
 from quant.validate import validate
 
 BLOB_ALIGN = 16
-SEQUENCE_INPUTS = ("input_ids", "positions")
 
 
 def _ident(name: str) -> str:
@@ -73,6 +73,9 @@ class LoweredSequence:
     max_tokens: int
     context: int
     rows: str  # "all" | "last"
+    input: str  # input_ids, or an activation tensor [T, C] (a cut-out layer)
+    input_dtype: str
+    input_channels: int
     output: str
     output_dtype: str
     output_channels: int
@@ -128,10 +131,12 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
     validate(graph, integer_only=False)
     if rows not in ("all", "last"):
         raise CodegenError(f"rows must be 'all' or 'last', not {rows!r}")
-    extra = [t for t in graph.inputs if t not in SEQUENCE_INPUTS]
-    if extra or "input_ids" not in graph.inputs:
-        raise CodegenError(f"graph {graph.name} is not a sequence model (inputs {graph.inputs}): it needs an "
-                           f"int32 input_ids input (and optionally positions); use emit_program for other graphs")
+    data_inputs = [t for t in graph.inputs if t != "positions"]
+    if len(data_inputs) != 1 or (data_inputs[0] != "input_ids" and len(graph.tensors[data_inputs[0]].shape) != 2):
+        raise CodegenError(f"graph {graph.name} is not a sequence model (inputs {graph.inputs}): it needs one input, "
+                           "int32 input_ids [T] or activation rows [T, C] (plus optionally positions); use "
+                           "emit_program for other graphs")
+    in_name = data_inputs[0]
     if len(graph.outputs) != 1:
         raise CodegenError(f"graph {graph.name} has {len(graph.outputs)} outputs; a sequence program writes one")
     if not 1 <= max_tokens <= context:
@@ -159,7 +164,7 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
             return (shape[0], r, context)
         return (r,) + tuple(shape[1:])
 
-    # --- memory plan: every tensor but the ids (caller), the output (caller) and the caches (static)
+    # --- memory plan: every tensor but the input (caller), the output (caller) and the caches (static)
     last_use: dict[str, int] = {}
     for i, n in enumerate(graph.nodes):
         for t in n.inputs:
@@ -181,8 +186,8 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
     offset = {b.tensor: b.offset for b in placed}
 
     def base(t: str) -> str:
-        if t == "input_ids":
-            return "ids"
+        if t == in_name:
+            return "input"
         if t == out_name:
             return "out"
         if t in caches:
@@ -220,8 +225,9 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
         fn = f"ig_layer_{i}_{_ident(n.name)}"
         fns.append(fn)
         bodies.append(f"/* {n.op} {n.name}{' (last row only)' if one_row else ''} */\n"
-                      f"__attribute__((noinline)) static int32_t {fn}(const int32_t *ids, int32_t n, int32_t pos0, "
-                      f"ig_model_output_t *out) {{\n  (void)ids; (void)n; (void)pos0; (void)out;\n  {stmt}\n"
+                      f"__attribute__((noinline)) static int32_t {fn}(const ig_model_input_t *input, int32_t n, "
+                      f"int32_t pos0, ig_model_output_t *out) {{\n  (void)input; (void)n; (void)pos0; (void)out;\n"
+                      f"  {stmt}\n"
                       f"  return 0;\n}}\n")
     kv_lines, kv_bytes = [], 0
     for t, cname in caches.items():
@@ -236,18 +242,20 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
     guard = ("  if (n < 1 || n > IG_MODEL_MAX_TOKENS || pos0 < 0 || pos0 + n > IG_MODEL_CONTEXT) return 2;\n"
              + ("  if (pos0 != 0) return 2; /* an encoder (non-causal attention) runs a whole sequence at once */\n"
                 if encoder else ""))
-    calls = "".join(f"  if ((e = {fn}(ids, n, pos0, out)) != 0) return e;\n" for fn in fns)
+    calls = "".join(f"  if ((e = {fn}(input, n, pos0, out)) != 0) return e;\n" for fn in fns)
     model_c = "\n".join([
         f"/* Generated by intgap: forward step of {graph.name} for {target.name}; one function per layer. */",
         '#include "model.h"', '#include "ig_kernels.h"', '#include "ig_ops.h"', "",
         "extern const uint8_t ig_weights[];", "",
         f"static uint8_t ig_arena[{max(arena_size, 16)}] __attribute__((aligned(16)));", *kv_lines, "",
         *bodies,
-        "int32_t ig_model_forward(const int32_t *ids, int32_t n, int32_t pos0, ig_model_output_t *out) {",
+        "int32_t ig_model_forward(const ig_model_input_t *input, int32_t n, int32_t pos0, ig_model_output_t *out) {",
         "  int32_t e;", guard + pos_fill + calls + "  return 0;", "}", ""])
     kept = {t: (offset[t], graph.tensors[t].dtype, stored_shape(t)) for t in keep}
-    return LoweredSequence(graph, target, max_tokens, context, rows, out_name, out_t.dtype, int(out_t.shape[-1]),
-                           arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept)
+    in_t = graph.tensors[in_name]
+    return LoweredSequence(graph, target, max_tokens, context, rows, in_name, in_t.dtype,
+                           1 if in_name == "input_ids" else int(in_t.shape[-1]), out_name, out_t.dtype,
+                           int(out_t.shape[-1]), arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept)
 
 
 def model_header(low: LoweredSequence) -> str:
@@ -260,6 +268,7 @@ def model_header(low: LoweredSequence) -> str:
                  f"#define IG_MODEL_OUTPUT_SCALE {out_t.scale!r}\n"
                  f"#define IG_MODEL_OUTPUT_ZERO_POINT {out_t.zero_point}\n")
     rows = "the last token's row" if low.rows == "last" else "one row per token"
+    what = "token ids" if low.input == "input_ids" else f"rows of {low.input_channels} values ({low.input})"
     return f"""/* Generated by intgap: {kind} sequence model {g.name} for {low.target.name}. */
 #ifndef IG_MODEL_H
 #define IG_MODEL_H
@@ -268,7 +277,8 @@ def model_header(low: LoweredSequence) -> str:
 /* Tokens one forward call takes, and the positions the key/value cache holds. */
 #define IG_MODEL_MAX_TOKENS {low.max_tokens}
 #define IG_MODEL_CONTEXT {low.context}
-/* Output: {rows} of {low.output_channels} values ({low.output}). */
+/* Input: {what}; output: {rows} of {low.output_channels} values ({low.output}). */
+#define IG_MODEL_INPUT_CHANNELS {low.input_channels}
 #define IG_MODEL_OUTPUT_CHANNELS {low.output_channels}
 #define IG_MODEL_OUTPUT_ROWS {1 if low.rows == "last" else low.max_tokens}
 /* Static memory, planned ahead of time: working arena and the key/value cache (bytes). */
@@ -276,12 +286,13 @@ def model_header(low: LoweredSequence) -> str:
 #define IG_MODEL_KV_CACHE_SIZE {low.kv_bytes}
 #define IG_MODEL_WEIGHT_BYTES {low.blob.size}
 {quant}
+typedef {C_TYPE[low.input_dtype]} ig_model_input_t;
 typedef {C_TYPE[low.output_dtype]} ig_model_output_t;
 
-/* Runs tokens ids[0..n) at positions pos0 .. pos0 + n - 1 (keys and values of earlier positions must be in the
- * cache from earlier calls). Returns 0, 1 for an id or position outside the model's tables, 2 for n or pos0
+/* Runs n tokens (input rows 0..n) at positions pos0 .. pos0 + n - 1 (keys and values of earlier positions must be
+ * in the cache from earlier calls). Returns 0, 1 for an id or position outside the model's tables, 2 for n or pos0
  * outside [1, IG_MODEL_MAX_TOKENS] / the context. */
-int32_t ig_model_forward(const int32_t *ids, int32_t n, int32_t pos0, ig_model_output_t *out);
+int32_t ig_model_forward(const ig_model_input_t *input, int32_t n, int32_t pos0, ig_model_output_t *out);
 #endif
 """
 

@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_quant_commands(sub)
     from intgap.compile_command import add_compile_command
     add_compile_command(sub)
+    from intgap.generate_command import add_generate_command
+    add_generate_command(sub)
     return p
 
 

@@ -1,10 +1,14 @@
 """Builds C sources plus the target's start-up code into a static ELF."""
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
+from isa.paths import cache_dir
 from isa.targets import Target
 from toolchain.compilers import Compiler, find_compiler
 from toolchain.errors import BuildFailed
@@ -25,14 +29,70 @@ def linker_script(target: Target) -> Path:
     return RUNTIME_C / "platform" / target.platform / "link.ld"
 
 
+def _runtime_digest() -> str:
+    """Content hash of every header and source of runtime_c/ (a kernel's object depends on the headers it
+    includes; hashing them all keeps the key simple and safe)."""
+    h = hashlib.sha256()
+    for p in sorted(RUNTIME_C.rglob("*")):
+        if p.is_file() and p.suffix in (".c", ".h", ".S", ".ld"):
+            h.update(str(p.relative_to(RUNTIME_C)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _cached_object(src: Path, cc: Compiler, flags: list[str], target: Target, timeout: float, out: Path) -> Path:
+    """The object of one of the runtime's own sources (kernels, platform layer), compiled once per compiler,
+    flags and runtime content, and kept in <cache>/objects. Written to a temporary name and renamed, so a
+    half-written object (a full disk, an interrupt, a concurrent build) is never taken for a finished one."""
+    key = hashlib.sha256("\0".join([cc.path, _compiler_id(cc), *flags, str(src.relative_to(RUNTIME_C)),
+                                     _runtime_digest()]).encode()).hexdigest()[:32]
+    obj = cache_dir() / "objects" / f"{src.stem}-{key}.o"
+    if obj.exists():
+        return obj
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=obj.stem, suffix=".o.tmp", dir=obj.parent)
+    os.close(fd)
+    try:
+        proc = subprocess.run([cc.path, *flags, "-c", str(src), "-o", tmp], capture_output=True, text=True,
+                              timeout=timeout)
+        if proc.returncode != 0:
+            raise BuildFailed(f"building {out.name} for {target.name} with {cc.kind} failed:\n{proc.stderr.strip()}")
+        os.replace(tmp, obj)
+    except subprocess.TimeoutExpired:
+        raise BuildFailed(f"building {out.name} for {target.name} took over {timeout:.0f} s: the compiler hung") \
+            from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return obj
+
+
+_COMPILER_IDS: dict[str, str] = {}
+
+
+def _compiler_id(cc: Compiler) -> str:
+    if cc.path not in _COMPILER_IDS:
+        try:
+            out = subprocess.run([cc.path, "--version"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            out = ""
+        _COMPILER_IDS[cc.path] = out.splitlines()[0] if out else cc.path
+    return _COMPILER_IDS[cc.path]
+
+
 def build_elf(sources: list[Path], target: Target, out: Path, *, include_dirs: tuple[Path, ...] = (),
               extra_cflags: tuple[str, ...] = (), compiler: str | None = None, timeout: float = 300) -> Compiler:
-    """Compiles and links `sources` with the platform layer into `out`. Returns the compiler used."""
+    """Compiles and links `sources` with the platform layer into `out`. Returns the compiler used.
+    The runtime's own C files (kernels, start-up code) come from the object cache; generated sources are compiled
+    every time. The link order is the order of the sources, so the ELF is the same either way."""
     cc = find_compiler(target, compiler)
     out.parent.mkdir(parents=True, exist_ok=True)
     incs = [f"-I{p}" for p in (RUNTIME_C / "include", *include_dirs)]
-    cmd = [cc.path, *cc.target_flags, *COMMON_CFLAGS, *extra_cflags, *incs,
-           *[str(s) for s in list(sources) + platform_sources(target)],
+    flags = [*cc.target_flags, *COMMON_CFLAGS, *extra_cflags, *incs]
+    inputs = []
+    for src in [Path(s) for s in list(sources) + platform_sources(target)]:
+        cacheable = src.suffix == ".c" and RUNTIME_C in src.resolve().parents and not include_dirs
+        inputs.append(str(_cached_object(src.resolve(), cc, flags, target, timeout, out) if cacheable else src))
+    cmd = [cc.path, *flags, *inputs,
            *cc.link_flags, f"-T{linker_script(target)}", "-Wl,--gc-sections", "-Wl,--build-id=none",
            "-o", str(out), *cc.libs]
     try:

@@ -22,7 +22,7 @@ class FloatInIntegerBuild(ToolchainError):
 
 
 # Entry points of the model's own code (the run harness and platform layer are not part of the model).
-MODEL_ROOTS = re.compile(r"^(ig_model_invoke|ig_model_init|ig_layer_\w+|ig_case_\d+)$")
+MODEL_ROOTS = re.compile(r"^(ig_model_invoke|ig_model_init|ig_model_forward|ig_layer_\w+|ig_case_\d+)$")
 SOFT_FLOAT = re.compile(r"^__(aeabi_[fd]\w*|\w*?(sf|df|tf|hf)\d*\w*)$")
 
 
@@ -158,7 +158,7 @@ def check_integer_purity(elf: str | Path) -> list[Finding]:
     seen: set[int] = set()
     todo = [a for a, (n, _) in funcs.items() if MODEL_ROOTS.match(n)]
     if not todo:
-        raise ToolchainError(f"{Path(elf).name} has no model entry point (ig_model_invoke / ig_layer_*) to check")
+        raise ToolchainError(f"{Path(elf).name} has no model entry point (ig_model_invoke / ig_model_forward / ig_layer_*) to check")
     while todo:
         fa = todo.pop()
         if fa in seen:

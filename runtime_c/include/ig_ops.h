@@ -49,15 +49,18 @@ IG_FOR_3(IG_MUL_DECL)
 IG_FOR_A(IG__ACT_B, gelu)
 IG_FOR_A(IG__ACT_B, silu)
 
-/* layernorm / rmsnorm over the last dimension (quant/ops/norm.py): rows x channels. */
+/* layernorm / rmsnorm over the last dimension (quant/ops/norm.py): rows x channels. The int64 eps comes as two
+ * 32-bit halves: a 64-bit stack argument makes gcc move it through FPU registers on hard-float cores, and an
+ * integer build must not touch the FPU (toolchain/purity.py). */
+#define IG_EPS64(hi, lo) ((int64_t)(((uint64_t)(uint32_t)(hi) << 32) | (uint32_t)(lo)))
 #define IG_LAYERNORM_DECL(D_, X, XT, Y, YT)                                                                        \
   void ig_layernorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma,                 \
-                              const int32_t *beta, int32_t x_zp, int64_t eps, int32_t shift, int32_t y_zp,       \
+                              const int32_t *beta, int32_t x_zp, int32_t eps_hi, uint32_t eps_lo, int32_t shift, int32_t y_zp,       \
                               int32_t act_min, int32_t act_max, YT *y);
 IG_FOR_2(IG_LAYERNORM_DECL)
 #define IG_RMSNORM_DECL(D_, X, XT, Y, YT)                                                                          \
   void ig_rmsnorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma, int32_t x_zp,     \
-                            int32_t pre_shift, int64_t eps, int32_t shift, int32_t y_zp, int32_t act_min,        \
+                            int32_t pre_shift, int32_t eps_hi, uint32_t eps_lo, int32_t shift, int32_t y_zp, int32_t act_min,        \
                             int32_t act_max, YT *y);
 IG_FOR_2(IG_RMSNORM_DECL)
 

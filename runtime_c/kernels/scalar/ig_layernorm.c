@@ -31,9 +31,9 @@ static inline __attribute__((always_inline)) void layernorm_body(const void *x, 
 
 #define IG_LAYERNORM_DEF(D_, X, XT, Y, YT)                                                                        \
   IG_WEAK void ig_layernorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma,                 \
-                              const int32_t *beta, int32_t x_zp, int64_t eps, int32_t shift, int32_t y_zp,       \
+                              const int32_t *beta, int32_t x_zp, int32_t eps_hi, uint32_t eps_lo, int32_t shift, int32_t y_zp,       \
                               int32_t act_min, int32_t act_max, YT *y) {                                        \
-    layernorm_body(x, sizeof(XT), rows, channels, gamma, beta, x_zp, eps, shift, y_zp, act_min, act_max, y,     \
+    layernorm_body(x, sizeof(XT), rows, channels, gamma, beta, x_zp, IG_EPS64(eps_hi, eps_lo), shift, y_zp, act_min, act_max, y,     \
                    sizeof(YT));                                                                                  \
   }
 IG_FOR_2(IG_LAYERNORM_DEF)

@@ -1,0 +1,174 @@
+"""`intgap generate`: greedy token generation by the integer-only C program on an emulated core.
+
+The host tokenizes the prompt and detokenizes the output; everything in between runs on the target: prefill of
+the prompt (in chunks), then one decode step per new token with the int8 key/value cache. The command checks the
+tokens against the reference interpreter's greedy tokens and reports, from two counted runs (one new token, and
+all of them), the exact instructions of the prefill per prompt token and of one decode step, their estimated
+cycles (the target's named timing model) and the estimated tokens per second at a stated clock.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+import isa
+from intgap.errors import DriverError
+
+
+def add_generate_command(sub) -> None:
+    g = sub.add_parser("generate", help="generate tokens with the integer-only C program of a decoder on an "
+                                        "emulated core, checked against the reference interpreter")
+    g.add_argument("--model", required=True,
+                   help="shakespeare-decoder, smollm2, a Hugging Face model folder, or a .igraph from intgap quantize")
+    g.add_argument("--target", required=True, help="target name (intgap targets)")
+    g.add_argument("--config", default="w8a8", help="w8a8 | w4a8 | w4a8g<N> | mixed:<budget> (default w8a8)")
+    g.add_argument("--method", default=None, help="quantization method (default: the best measured for the config)")
+    g.add_argument("--prompt", default="ROMEO:", help="the prompt text")
+    g.add_argument("-n", "--new-tokens", type=int, default=16, help="tokens to generate (default 16)")
+    g.add_argument("--context", type=int, default=None,
+                   help="key/value cache positions (default: prompt + new tokens, at least 32)")
+    g.add_argument("--chunk", type=int, default=None, help="prefill chunk in tokens (default: the whole prompt, "
+                   "at most 32)")
+    g.add_argument("--backend", choices=("unicorn", "qemu"), default=None)
+    g.add_argument("--compiler", choices=("gcc", "clang"), default=None)
+    g.add_argument("--clock-mhz", type=float, default=None,
+                   help="clock for the tokens/s estimate (default: the target's nominal clock, intgap targets)")
+    g.add_argument("--no-check", action="store_true", help="skip the reference interpreter's greedy tokens")
+    g.add_argument("--workdir", default="out/generate")
+    g.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    g.set_defaults(func=cmd_generate)
+
+
+def cmd_generate(args: argparse.Namespace, console: Console) -> int:
+    from intgap.quant_commands import _bar, _progress_cb
+    from intgap.sequence_models import quantized_model
+
+    target = isa.get_target(args.target)
+    isa.run_check_backend(target, args.backend or target.default_backend)
+    if args.new_tokens < 1:
+        raise DriverError(f"--new-tokens must be at least 1, got {args.new_tokens}")
+    with _bar(console) as bar:
+        sm = quantized_model(args.model, args.config, args.method, progress=_progress_cb(bar))
+    if sm.tokenizer is None:
+        raise DriverError(f"{args.model} has no tokenizer: intgap generate needs a text model")
+    prompt = [int(t) for t in sm.tokenizer(args.prompt)["input_ids"]]
+    if not prompt:
+        raise DriverError("the prompt has no tokens: give some text with --prompt")
+    doc = generate_on_target(sm, target, prompt, args.new_tokens, context=args.context, chunk=args.chunk,
+                             backend=args.backend, compiler=args.compiler, clock_mhz=args.clock_mhz,
+                             check=not args.no_check, workdir=Path(args.workdir), console=console)
+    doc["prompt"] = args.prompt
+    doc["text"] = sm.tokenizer.decode(doc["tokens"])
+    _print(console, doc)
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {args.json}")
+    return 0 if doc.get("matches_reference", True) else 1
+
+
+def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *, context: int | None = None,
+                       chunk: int | None = None, backend: str | None = None, compiler: str | None = None,
+                       clock_mhz: float | None = None, check: bool = True, workdir: Path = Path("out/generate"),
+                       console: Console | None = None) -> dict:
+    """Builds, runs and measures; returns the result document (see the module docstring)."""
+    from intgap.sequence_pipeline import build_sequence, reference_generate, run_generate
+    from isa.timing import estimate
+
+    context = context or max(32, len(prompt) + n_new - 1)
+    chunk = chunk or min(len(prompt), 32)
+    status = console.status if console else None
+    d = workdir / f"{sm.name}-{sm.config}" / target.name
+    t0 = time.time()
+    if status:
+        with status(f"building the generate program for {target.name}"):
+            built = build_sequence(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
+                                   compiler=compiler)
+    else:
+        built = build_sequence(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
+                               compiler=compiler)
+    build_s = time.time() - t0
+    backend = backend or target.default_backend
+
+    def run(n: int):
+        tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend)
+        return tokens, r, estimate(r, built.elf, target)
+
+    t0 = time.time()
+    tokens, r_all, e_all = run(n_new)
+    tokens1, r_one, e_one = (tokens[:1], r_all, e_all) if n_new == 1 else run(1)
+    run_s = time.time() - t0
+    if tokens1[0] != tokens[0]:
+        raise DriverError("the first generated token differs between two runs of the same program: a bug to report")
+    doc = {"model": sm.name, "config": sm.config, "method": sm.method, "target": target.name, "backend": backend,
+           "compiler": built.compiler, "prompt_tokens": len(prompt), "new_tokens": n_new, "context": context,
+           "prefill_chunk": chunk, "tokens": tokens, "prompt_ids": prompt,
+           "instructions_note": "exact dynamic instruction counts (emulator)",
+           "cycles_note": f"estimates of {e_all.model}",
+           "timing_model": e_all.model,
+           "prefill_instructions": r_one.instructions,
+           "prefill_instructions_per_token": r_one.instructions / len(prompt),
+           "prefill_est_cycles": e_one.cycles,
+           "prefill_est_cycles_per_token": e_one.cycles / len(prompt),
+           "weights_bytes": built.lowered.blob.size, "arena_bytes": built.lowered.arena_size,
+           "kv_cache_bytes": built.lowered.kv_bytes, "build_seconds": round(build_s, 1),
+           "run_seconds": round(run_s, 1), "macs_per_token": macs_per_token(sm.graph)}
+    if n_new > 1:
+        steps = n_new - 1
+        doc.update(decode_instructions_per_token=(r_all.instructions - r_one.instructions) / steps,
+                   decode_est_cycles_per_token=(e_all.cycles - e_one.cycles) / steps)
+        doc["decode_instructions_per_mac"] = doc["decode_instructions_per_token"] / max(doc["macs_per_token"], 1)
+        clock = clock_mhz or target.extra.get("clock_mhz")
+        if clock:
+            doc.update(clock_mhz=clock, clock_note=f"{'stated with --clock-mhz' if clock_mhz else target.extra.get('clock_note', 'nominal')}",
+                       est_tokens_per_second=clock * 1e6 / doc["decode_est_cycles_per_token"])
+    if check:
+        if status:
+            with status("greedy tokens of the reference interpreter"):
+                ref = reference_generate(sm.graph, prompt, n_new)
+        else:
+            ref = reference_generate(sm.graph, prompt, n_new)
+        doc["reference_tokens"] = ref
+        doc["matches_reference"] = ref == tokens
+    return doc
+
+
+def macs_per_token(graph) -> int:
+    """Multiply-accumulates of one decode step, weights only (fully connected layers; attention adds
+    2 * heads * head_dim per cached position)."""
+    total = 0
+    for n in graph.nodes:
+        if n.op.startswith("fully_connected"):
+            total += int(graph.constants[n.inputs[1]].size)
+    return total
+
+
+def _print(console: Console, doc: dict) -> None:
+    console.print(f"[bold]{doc['model']}[/bold] {doc['config']} ({doc['method']}) on {doc['target']} "
+                  f"({doc['backend']}, built with {doc['compiler']})")
+    console.print(f"prompt: {doc['prompt']!r} ({doc['prompt_tokens']} tokens)")
+    console.print(f"generated: {doc['text']!r} ({doc['new_tokens']} tokens)")
+    if "matches_reference" in doc:
+        console.print("tokens equal the reference interpreter's greedy tokens: "
+                      + ("yes" if doc["matches_reference"] else f"NO (reference: {doc['reference_tokens']})"))
+    t = Table(title=f"cost per token: instructions exact, cycles {doc['cycles_note']}")
+    for col in ("phase", "instructions / token", "est. cycles / token", "instructions / MAC"):
+        t.add_column(col, justify="left" if col == "phase" else "right")
+    macs = max(doc["macs_per_token"], 1)
+    t.add_row(f"prefill ({doc['prompt_tokens']} tokens, chunks of {doc['prefill_chunk']})",
+              f"{doc['prefill_instructions_per_token']:,.0f}", f"{doc['prefill_est_cycles_per_token']:,.0f}",
+              f"{doc['prefill_instructions_per_token'] / macs:.3f}")
+    if "decode_instructions_per_token" in doc:
+        t.add_row(f"decode ({doc['new_tokens'] - 1} steps)", f"{doc['decode_instructions_per_token']:,.0f}",
+                  f"{doc['decode_est_cycles_per_token']:,.0f}", f"{doc['decode_instructions_per_mac']:.3f}")
+    console.print(t)
+    if "est_tokens_per_second" in doc:
+        console.print(f"estimated decode speed: {doc['est_tokens_per_second']:.1f} tokens/s at {doc['clock_mhz']:g} MHz "
+                      f"({doc['clock_note']}; an estimate from {doc['timing_model']})")
+    console.print(f"{doc['macs_per_token']:,} weight MACs per token; weights {doc['weights_bytes']:,} B, key/value "
+                  f"cache {doc['kv_cache_bytes']:,} B ({doc['context']} positions), arena {doc['arena_bytes']:,} B",
+                  style="dim")

@@ -1,0 +1,74 @@
+"""Transformer models the driver runs on targets, quantized once and kept in the content-addressed cache.
+
+A model is named (shakespeare-decoder, smollm2, minilm), a Hugging Face folder, or a `.igraph` written by
+`intgap quantize` (its tokenizer is found from the model it names). Quantizing SmolLM2 takes minutes; the result
+is cached under <cache>/sweep/quantized/ keyed by the model, the config, the method, the calibration and the code
+of quant/, so a second run loads it in seconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from intgap.cache import Cache, code_fingerprint, digest
+from intgap.errors import DriverError
+from quant.ir import Graph
+
+# calibration per model: (sequences, tokens per sequence), as benchmarks/quant_accuracy.py measured them
+CALIBRATION = {"smollm2": (16, 256), "minilm": (64, 64), "shakespeare-decoder": (32, 128)}
+DEFAULT_CALIBRATION = (16, 128)
+
+
+@dataclass
+class SequenceModel:
+    name: str
+    graph: Graph
+    tokenizer: object | None
+    config: str
+    method: str
+
+
+def _model_identity(spec: str) -> str:
+    p = Path(spec)
+    if p.is_dir():  # a folder: its files' names, sizes and times
+        return digest(str(p.resolve()), sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns)
+                                               for f in p.iterdir() if f.is_file()))
+    return spec
+
+
+def quantized_model(spec: str, config: str = "w8a8", method: str | None = None,
+                    progress: Callable[[str, int, int], None] | None = None, cache: Cache | None = None
+                    ) -> SequenceModel:
+    from quant import load_graph, save_graph
+    from quant.errors import QuantError
+    from quant.recipes import BEST_METHOD, config_family, load_model, parse_config, parse_method, quantize_model
+
+    if spec.endswith(".igraph"):
+        if not Path(spec).exists():
+            raise DriverError(f"graph file {spec} does not exist: create it with `intgap quantize`")
+        g = load_graph(spec)
+        name = g.meta.get("model", Path(spec).stem)
+        tok = None
+        try:
+            tok = load_model(name).tokenizer
+        except QuantError:
+            pass
+        return SequenceModel(Path(name).name, g, tok, g.meta.get("config", "?"), g.meta.get("method", "?"))
+    parse_config(config)  # a bad config fails before the model loads
+    method = method or BEST_METHOD.get(config_family(config), "rtn")
+    parse_method(method)
+    m = load_model(spec)
+    calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
+    cache = cache or Cache()
+    key = digest("quantized", _model_identity(spec), config, method, calib, seq_len, code_fingerprint(("quant",)))
+    hit = cache.get("quantized", key)
+    if hit is not None:
+        g = load_graph(hit / "model.igraph")
+    else:
+        g = quantize_model(m, config, method, calib=calib, seq_len=seq_len, progress=progress)
+        g.meta["model"] = spec
+        tmp = cache.begin("quantized", key)
+        save_graph(g, tmp / "model.igraph")
+        cache.commit("quantized", key, tmp, {"model": spec, "config": config, "method": method})
+    return SequenceModel(m.name, g, m.tokenizer, config, method)

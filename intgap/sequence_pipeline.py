@@ -1,0 +1,117 @@
+"""Sequence models on targets: quantized transformer graphs built into forward / generate programs
+(codegen/sequence_program.py), run under an emulator, checked against the reference interpreter.
+
+Greedy generation on target equals the reference's because every op but attention is row-wise and attention over
+the key/value cache computes each row as the whole-sequence graph does (codegen/sequence.py): the reference of a
+generated token is the argmax of the last row of the whole-sequence graph run on the prompt plus the tokens so far.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import isa
+from codegen.errors import ModelDoesNotFit
+from codegen.sequence import LoweredSequence
+from codegen.sequence_program import SequenceProgram, emit_sequence_program, exit_message
+from intgap.errors import DriverError
+from quant import reference
+from quant.hf_capture import sequence_inputs
+from quant.ir import Graph
+
+Progress = Callable[[str, int, int], None]
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.2f} MiB" if n >= 1 << 20 else f"{n / 1024:.1f} KiB"
+
+
+def memory_needed(low: LoweredSequence) -> int:
+    """Bytes the program's data needs at least: constants, arena, key/value cache (code comes on top)."""
+    return low.blob.size + low.arena_size + low.kv_bytes
+
+
+def check_fits(low: LoweredSequence, target: isa.Target) -> None:
+    """Refuses, before compiling, a model whose data alone exceeds the target's program memory."""
+    region = next(r for r in target.memory if "x" in r.perms)
+    need = memory_needed(low)
+    if need > region.size:
+        raise ModelDoesNotFit(
+            f"model {low.graph.name} does not fit {target.name}: it needs at least {need:,} bytes ({_mib(need)}: "
+            f"weights and parameters {low.blob.size:,} B, arena {low.arena_size:,} B, key/value cache "
+            f"{low.kv_bytes:,} B for {low.context} positions) but the target's memory region '{region.name}' holds "
+            f"{region.size:,} bytes ({_mib(region.size)}); use int4 weights (w4a8), a shorter context, run one "
+            "layer (--layer), or a target with more memory")
+
+
+@dataclass
+class BuiltSequence:
+    program: SequenceProgram
+    lowered: LoweredSequence
+    elf: Path
+    compiler: str
+
+
+def build_sequence(graph: Graph, target: isa.Target, directory: Path, *, mode: str, max_tokens: int, context: int,
+                   rows: str | None = None, compiler: str | None = None) -> BuiltSequence:
+    from toolchain import build_elf, require_integer_purity
+
+    prog, low = emit_sequence_program(graph, target, directory, mode=mode, max_tokens=max_tokens, context=context,
+                                      rows=rows)
+    check_fits(low, target)
+    elf = directory / "program.elf"
+    cc = build_elf(prog.sources, target, elf, compiler=compiler)
+    if graph.is_integer:
+        require_integer_purity(elf)  # invariant 1, on every integer build
+    return BuiltSequence(prog, low, elf, cc.kind)
+
+
+def _checked_run(built: BuiltSequence, target: isa.Target, inputs: dict, backend: str | None,
+                 max_instructions: int | None) -> isa.RunResult:
+    kw = {} if max_instructions is None else {"max_instructions": max_instructions}
+    r = isa.run(built.elf, target, backend, inputs=inputs, **kw)
+    if r.exit_code != 0:
+        why = exit_message(r.exit_code) or f"exit status {r.exit_code}"
+        raise DriverError(f"{built.program.name} on {target.name} stopped: {why} "
+                          f"({r.stdout.decode(errors='replace').strip()[:200]})")
+    return r
+
+
+def run_forward(built: BuiltSequence, target: isa.Target, x, backend: str | None = None,
+                max_instructions: int | None = None) -> tuple[np.ndarray, isa.RunResult]:
+    n = np.asarray(x).shape[0]
+    r = _checked_run(built, target, built.program.encode_forward(x), backend, max_instructions)
+    return built.program.decode_forward(r.stdout, n), r
+
+
+def run_generate(built: BuiltSequence, target: isa.Target, prompt, n_new: int, chunk: int | None = None,
+                 backend: str | None = None, max_instructions: int | None = None) -> tuple[list[int], isa.RunResult]:
+    r = _checked_run(built, target, built.program.encode_generate(prompt, n_new, chunk), backend, max_instructions)
+    return [int(t) for t in built.program.decode_generate(r.stdout, n_new)], r
+
+
+def reference_generate(graph: Graph, prompt, n_new: int, progress: Progress | None = None) -> list[int]:
+    """Greedy tokens of the reference interpreter: argmax of the last logits row of the whole sequence so far."""
+    seq = [int(t) for t in np.asarray(prompt).reshape(-1)]
+    out = []
+    for i in range(n_new):
+        logits = reference.run(graph, sequence_inputs(np.asarray(seq)))[graph.outputs[0]]
+        nxt = int(np.argmax(logits[-1]))
+        out.append(nxt)
+        seq.append(nxt)
+        if progress:
+            progress("reference interpreter", i + 1, n_new)
+    return out
+
+
+def reference_forward(graph: Graph, x) -> np.ndarray:
+    """The reference's output rows for a program's input (token ids, or the input rows of a cut-out layer)."""
+    x = np.asarray(x)
+    data = next(t for t in graph.inputs if t != "positions")
+    inputs = {data: x.astype(np.int32) if data == "input_ids" else x}
+    if "positions" in graph.inputs:
+        inputs["positions"] = np.arange(x.shape[0], dtype=np.int32)
+    return reference.run(graph, inputs)[graph.outputs[0]]

@@ -1,0 +1,35 @@
+"""Cutting a graph down to some of its nodes (one transformer layer, say), with the tensors they read from outside
+as the new graph's inputs. The cut graph computes exactly what those nodes compute inside the whole graph, given
+the same input tensors (quant/reference.py's keep_all gives them)."""
+from __future__ import annotations
+
+from fnmatch import fnmatch
+
+from quant.errors import GraphError
+from quant.ir import Graph
+from quant.validate import validate
+
+
+def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:
+    """The nodes whose names match the glob `pattern` (or lie under it: "encoder.layer.0" takes
+    "encoder.layer.0.*"), in graph order. Inputs: every tensor they read that none of them makes (constants stay
+    constants); output: the last selected node's output."""
+    nodes = [n for n in g.nodes if fnmatch(n.name, pattern) or fnmatch(n.name, pattern + ".*")]
+    if not nodes:
+        layers = sorted({".".join(n.name.split(".")[:3]) for n in g.nodes if n.name.count(".") >= 2})
+        raise GraphError(f"no node of graph {g.name!r} matches {pattern!r}: try one of {', '.join(layers[:8])}"
+                         + (" ..." if len(layers) > 8 else ""))
+    made = {n.outputs[0] for n in nodes}
+    inputs: list[str] = []
+    for n in nodes:
+        for t in n.inputs:
+            if t not in made and t not in g.constants and t not in inputs:
+                inputs.append(t)
+    out = nodes[-1].outputs[0]
+    used = {t for n in nodes for t in n.inputs} | made
+    tensors = {k: v for k, v in g.tensors.items() if k in used}
+    constants = {k: v for k, v in g.constants.items() if k in used}
+    sub = Graph(name or f"{g.name}[{pattern}]", inputs, [out], tensors, constants, list(nodes),
+                {**g.meta, "subgraph_of": g.name, "subgraph": pattern})
+    validate(sub, integer_only=False)
+    return sub
