@@ -106,3 +106,47 @@ def test_cortex_a53_refuses_armv82_dot_product(tmp_path):
         assert e.value.kind == "invalid instruction" and re.search(r"main\+", e.value.where)
     assert run(elf, "cortex-a55", "unicorn").exit_code == 0  # the same word is a valid sdot on an ARMv8.2 core
     assert AS  # the helper module imports
+
+
+FOREIGN_START = {
+    "aarch64": ("aarch64-linux-gnu-gcc", """
+static long sys3(long n, long a, long b, long c) {
+  register long x8 __asm__("x8") = n; register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b; register long x2 __asm__("x2") = c;
+  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory"); return x0; }"""),
+    "riscv64": ("riscv64-linux-gnu-gcc", """
+static long sys3(long n, long a, long b, long c) {
+  register long a7 __asm__("a7") = n; register long a0 __asm__("a0") = a;
+  register long a1 __asm__("a1") = b; register long a2 __asm__("a2") = c;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1), "r"(a2) : "memory"); return a0; }"""),
+}
+
+
+@pytest.mark.parametrize("target", ["cortex-a53", "rv64gc"])
+def test_foreign_static_linux_elf_runs_on_both_backends(tmp_path, target):
+    """A Linux-style static ELF that intgap did not build (the distribution's cross gcc, -nostdlib, its own
+    _start) and that uses only write and exit_group: same output, status and counts under both emulators."""
+    import shutil
+    import subprocess
+    t = get_target(target)
+    gcc, sys3 = FOREIGN_START[t.arch]
+    if shutil.which(gcc) is None:
+        pytest.skip(f"{gcc} not installed")
+    src = tmp_path / "foreign.c"
+    src.write_text(sys3 + """
+static const char msg[] = "foreign hello\\n";
+void _start(void) {
+  long sum = 0;
+  for (int i = 0; i < 100; i++) sum += i;
+  sys3(64, 1, (long)msg, sizeof msg - 1);
+  sys3(94, sum & 0x7f, 0, 0);  /* exit_group(4950 & 0x7f = 86) */
+  for (;;) {}
+}
+""")
+    elf = tmp_path / "foreign.elf"
+    subprocess.run([gcc, "-static", "-nostdlib", "-O1", "-fno-pie", "-no-pie", "-o", str(elf), str(src)],
+                   check=True, timeout=60)
+    u, q = (isa.run(elf, t, b, max_instructions=100_000, timeout_s=30) for b in ("unicorn", "qemu"))
+    assert (u.exit_code, u.stdout) == (q.exit_code, q.stdout) == (86, b"foreign hello\n")
+    assert u.instructions == q.instructions > 100
+    assert np.array_equal(u.blocks.addr, q.blocks.addr) and np.array_equal(u.blocks.count, q.blocks.count)
