@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import isa
-from codegen.kernel_cases import KernelCases, emit_kernel_cases
+from codegen.kernel_cases import KernelCases, emit_graph_cases, emit_kernel_cases
 from isa.attribution import per_function
 from isa.elf import load_elf
 from isa.result import BlockCounts
@@ -83,6 +83,74 @@ def fc_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, group_size:
               {"x": TensorInfo("x", (1, k), "int8", 0.05, xzp), "y": TensorInfo("y", (1, n), "int8", 0.1, yzp)},
               consts, [Node(op, "fc", ins, ["y"], attrs)])
     return g, x
+
+
+def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dtype: str = "int16",
+                 group_size: int | None = None) -> tuple[Graph, dict[str, np.ndarray]]:
+    """A random one-node fully_connected_wide graph with int8 input (the transformer's o_proj / down_proj / LM head
+    case) and its batch-1 input dict: int8 or int4 weights, int8 / int16 / int32 output; per-channel (group_size
+    None: group_size K, unit scales, which lowers to ig_fc_s8*_to_*) or group-wise integer scales
+    (ig_fc_grouped_s8*_to_*). Requantization spreads outputs over the output type with some channels saturating;
+    zero points and clamps are random inside the output type, for int32 sometimes near its ends (the saturating
+    y_zp add)."""
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+    info = np.iinfo(np.dtype(out_dtype))
+    w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
+    x = rng.integers(-128, 128, (1, k)).astype(np.int8)
+    if rng.random() < 0.3:
+        x[:] = -128
+    if n > 1 and rng.random() < 0.5:
+        w[rng.integers(0, n)] = lo
+    xzp = int(rng.integers(-128, 128))
+    b = rng.integers(-(1 << 16), 1 << 16, n).astype(np.int32)
+    gsz = k if group_size is None else group_size
+    groups = k // gsz
+    if group_size is None:
+        gsc = np.ones((n, 1), np.int32)
+    else:  # the largest scales quant/ops/checks.py's accumulator bound allows, often far smaller
+        cap = ((1 << 31) - 1 - (1 << 16)) // (groups * 255 * max(-lo, hi) * gsz)
+        cap = max(1, min((1 << 15) - 1, cap if rng.random() < 0.5 else min(cap, 1 << 6)))
+        gsc = rng.integers(0, cap + 1, (n, groups)).astype(np.int32)
+    xc = x.astype(np.int64) - xzp
+    accg = np.einsum("gk,ngk->ng", xc.reshape(groups, gsz), w.astype(np.int64).reshape(n, groups, gsz))
+    acc = (accg * gsc).sum(axis=1)[None] + b
+    spread = float(np.abs(acc).max()) + 1.0
+    mult, shift = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    for j in range(n):
+        real = float(info.max) / spread * float(rng.uniform(0.3, 3.0))
+        if rng.random() < 0.1:
+            real *= float(rng.uniform(1, 2 ** 20))  # strongly saturating channels / left shifts
+        mult[j], shift[j] = quantize_multiplier(min(real, 2.0 ** 29))
+    lo_y, hi_y = int(info.min), int(info.max)
+    if rng.random() < 0.4:  # a narrower clamp (a fused ReLU-like range)
+        lo_y = int(rng.integers(lo_y, 0))
+        hi_y = int(rng.integers(max(lo_y, 0), int(info.max) + 1))
+    if out_dtype == "int32" and rng.random() < 0.3:  # the y_zp add saturates
+        yzp = int(rng.choice([info.min + int(rng.integers(0, 1 << 20)), info.max - int(rng.integers(0, 1 << 20))]))
+    else:
+        yzp = int(rng.integers(max(lo_y, -(1 << 14)), min(hi_y, 1 << 14) + 1))
+    attrs = {"x_zero_point": xzp, "y_zero_point": yzp, "act_min": lo_y, "act_max": hi_y, "group_size": gsz,
+             "weight_bits": bits}
+    consts = {"w": w, "b": b, "gs": gsc, "m": mult, "s": shift}
+    kind = "pc" if group_size is None else f"g{group_size}"
+    g = Graph(f"fc_wide_w{bits}_{kind}_{out_dtype}_{k}x{n}", ["x"], ["y"],
+              {"x": TensorInfo("x", (1, k), "int8", 1.0, xzp), "y": TensorInfo("y", (1, n), out_dtype, 1.0, yzp)},
+              consts, [Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"], attrs)])
+    return g, {"x": x}
+
+
+def graph_expected_bytes(g: Graph, inputs: dict[str, np.ndarray]) -> bytes:
+    y = reference.run(g, inputs)[g.outputs[0]]
+    return np.ascontiguousarray(y).astype(y.dtype.newbyteorder("<")).tobytes()
+
+
+def build_graph_cases(cases: list[tuple[Graph, dict[str, np.ndarray]]], target: isa.Target, directory: Path,
+                      compiler: str | None = None, extra_cflags: tuple[str, ...] = ()) -> tuple[KernelCases, Path, str]:
+    """Graph cases of any ops and output widths (codegen.kernel_cases.emit_graph_cases) built into one program."""
+    kc = emit_graph_cases(cases, target, directory)
+    elf = directory / "cases.elf"
+    cc = build_elf(kc.sources, target, elf, compiler=compiler, extra_cflags=extra_cflags)
+    return kc, elf, cc.kind
 
 
 def expected_bytes(g: Graph, x: np.ndarray) -> bytes:

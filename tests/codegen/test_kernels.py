@@ -1,12 +1,15 @@
 """Every kernel family gives exactly the reference interpreter's bytes: seeded random fully connected layers
-(int8 and int4 weights, per-channel and grouped scales) with shapes that are not multiples of any vector length,
-K = 1, odd group counts and random quantization parameters, batched into one program per target and run under
-the emulators (RVV at VLEN 128, 256 and 512; NEON with and without the dot product extension)."""
+(int8 and int4 weights, per-channel and grouped scales; int8, int16 and int32 outputs) with shapes that are not
+multiples of any vector length, K = 1, odd group counts and random quantization parameters, batched into one
+program per target and run under the emulators (RVV at VLEN 128, 256 and 512; NEON with and without the dot
+product extension)."""
 import numpy as np
 import pytest
 
 import isa
-from benchmarks.kernels_runner import build_cases, expected_bytes, fc_case, run_cases
+from benchmarks.kernels_runner import (build_cases, build_graph_cases, expected_bytes, fc_case, fc_wide_case,
+                                       graph_expected_bytes, run_cases)
+from codegen.op_calls import kernel_for
 from codegen.packing import fold_bias, pack_fc_weights, pack_int4_pairs, unpack_int4_pairs
 
 FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17)]
@@ -52,6 +55,61 @@ def test_scalar_family_bit_exact_under_clang(tmp_path):
     import dataclasses
     t = dataclasses.replace(isa.get_target("rv64gcv"), kernel_family="scalar")
     _check(_cases(9)[:12], t, tmp_path)
+
+
+WIDE_SHAPES = [(1, 1), (1, 7), (3, 5), (17, 9), (33, 3), (45, 9), (64, 13), (100, 9), (129, 6), (70, 17), (160, 8),
+               (256, 11)]
+WIDE_GROUPED = [(1, 3, 1), (15, 5, 5), (33, 3, 11), (96, 7, 32), (21, 2, 7), (48, 9, 16), (45, 5, 9), (64, 4, 16)]
+FC_STEMS = ("ig_fc_s8", "ig_fc_s8w4", "ig_fc_grouped_s8", "ig_fc_grouped_s8w4")
+SIMD_FAMILIES = {"armdsp": ("cortex-m4", ()), "neon": ("cortex-a55", ()),
+                 "neon-v8.0": ("cortex-a55", ("-mcpu=cortex-a53",)), "rvv": ("rv64gcv", ())}
+
+
+def _wide_cases(seed: int):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for out in ("int16", "int32"):
+        for k, n in WIDE_SHAPES:
+            cases += [fc_wide_case(rng, k, n, 8, out), fc_wide_case(rng, k, n, 4, out)]
+        for k, n, gsz in WIDE_GROUPED:
+            cases += [fc_wide_case(rng, k, n, 8, out, gsz), fc_wide_case(rng, k, n, 4, out, gsz)]
+    # and the int8 output through the same op (fully_connected_wide lowers to the int8 entry points)
+    cases += [fc_wide_case(rng, 33, 7, bits, "int8", gsz) for bits in (8, 4) for gsz in (None, 11)]
+    return cases
+
+
+@pytest.mark.parametrize("family", sorted(SIMD_FAMILIES))
+def test_wide_fc_variants_are_the_simd_familys_and_bit_exact(family, tmp_path):
+    """The int16 / int32-output variants of the four FC kernels (o_proj, gate/up/down, LM head of the transformer
+    graphs) link the SIMD family's file, not the portable fallback, and give the reference's bytes."""
+    target_name, cflags = SIMD_FAMILIES[family]
+    target = isa.get_target(target_name)
+    fam = target.kernel_family
+    for stem in FC_STEMS:
+        for fn in (stem, stem + "_to_s16", stem + "_to_s32"):
+            assert kernel_for(fn, stem, fam).parent.name == fam, f"{fn} falls back to the portable kernel on {fam}"
+    cases = _wide_cases({"armdsp": 11, "neon": 12, "neon-v8.0": 13, "rvv": 14}[family])
+    kc, elf, _ = build_graph_cases(cases, target, tmp_path, extra_cflags=cflags)
+    assert all(stem.split("/")[0] == fam for stem in kc.kernel_stems), kc.kernel_stems
+    assert {stem.split("/")[1] for stem in kc.kernel_stems} == set(FC_STEMS)
+    for vlen in (128, 256, 512) if fam == "rvv" else (None,):
+        run = run_cases(kc, elf, target, vlen=vlen)
+        bad = [f"{kc.kernel_stems[i]} {cases[i][0].name}" for i, out in enumerate(run.outputs)
+               if out != graph_expected_bytes(*cases[i])]
+        assert not bad, f"{family} vlen={vlen}: {len(bad)} of {len(cases)} differ: {bad}"
+        if run.per_function:  # the wide entry points ran (not inlined away, not the scalar ones)
+            assert {"ig_fc_s8_to_s16", "ig_fc_grouped_s8w4_to_s32"} <= set(run.per_function), sorted(run.per_function)
+
+
+def test_wide_cases_spread_over_the_output_range():
+    """The wide cases are not degenerate: most outputs take distinct values, few sit at the clamp."""
+    from quant import reference
+    distinct = []
+    for g, inputs in _wide_cases(0):
+        y = reference.run(g, inputs)["y"].reshape(-1)
+        if y.size >= 5:
+            distinct.append(len(np.unique(y)) / y.size)
+    assert np.mean(distinct) > 0.5
 
 
 def test_int4_pair_packing_round_trips():

@@ -15,34 +15,38 @@
 
 #include "ig_fixedpoint.h"
 
-static inline uint32_t ig_ld32(const int8_t *p) {
+/* Every helper is inlined into each entry point (the bodies are shared by the int8 / int16 / int32 variants): the
+ * code stays that of one caller, and instruction counts are attributed to the kernel's own function. */
+#define IG_INLINE static inline __attribute__((always_inline))
+
+IG_INLINE uint32_t ig_ld32(const int8_t *p) {
   uint32_t v;
   __builtin_memcpy(&v, p, 4); /* one LDR */
   return v;
 }
 
 /* bytes 1 and 3 of v, sign-extended to int16 (SXTB16 with ROR #8) */
-static inline uint32_t ig_sxtb16_ror8(uint32_t v) {
+IG_INLINE uint32_t ig_sxtb16_ror8(uint32_t v) {
   uint32_t r;
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
   return r;
 }
 
 /* v & 0xFFF0FFF0: each int16 lane 16 * hi + lo (lo in [0, 15]) becomes 16 * hi */
-static inline uint32_t ig_hi16(uint32_t v) {
+IG_INLINE uint32_t ig_hi16(uint32_t v) {
   uint32_t r;
   __asm__("bic %0, %1, #0x000F000F" : "=r"(r) : "r"(v));
   return r;
 }
 
 /* int8 layout: the weight of row r (< 4) of a full block at column k */
-static inline int32_t ig_blk_s8(const int8_t *blk, int32_t k_dim, int32_t r, int32_t k) {
+IG_INLINE int32_t ig_blk_s8(const int8_t *blk, int32_t k_dim, int32_t r, int32_t k) {
   int32_t kmain = k_dim & ~3;
   return k < kmain ? blk[(k >> 2) * 16 + r * 4 + (k & 3)] : blk[kmain * 4 + r * (k_dim - kmain) + (k - kmain)];
 }
 
 /* Dot products of x[k0..k1) with the four rows of an int8 block: words fully inside the range use SMLAD. */
-static inline void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
+IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
                                  int32_t acc[4]) {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   int32_t kmain = k_dim & ~3;
@@ -102,14 +106,14 @@ static inline void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_d
 #define IG_SX_IN_LOOP INT64_MIN
 
 /* sum of x[k0..k1) */
-static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
+IG_INLINE int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
   int32_t s = 0;
   for (int32_t k = k0; k < k1; k++) s += x[k];
   return s;
 }
 
 /* int4 layout: the packed byte of pair p (< 2) of a full 2-pair block at column k */
-static inline int32_t ig_blk_w4(const int8_t *blk, int32_t k_dim, int32_t p, int32_t k) {
+IG_INLINE int32_t ig_blk_w4(const int8_t *blk, int32_t k_dim, int32_t p, int32_t k) {
   int32_t kmain = k_dim & ~3;
   return k < kmain ? blk[(k >> 2) * 8 + p * 4 + (k & 3)] : blk[kmain * 2 + p * (k_dim - kmain) + (k - kmain)];
 }
@@ -117,7 +121,7 @@ static inline int32_t ig_blk_w4(const int8_t *blk, int32_t k_dim, int32_t p, int
 /* Dot products of x[k0..k1) with the four rows of an int4 2-pair block, decoded (ig_kernels.h):
  * acc = [row 2p0, row 2p0+1, row 2p1, row 2p1+1] are added to. `sx_main` < INT32_MIN + 1 asks for the sum of x
  * over the word-aligned part to be computed in the loop (2 SMLAD per word); else it is that sum, precomputed. */
-static inline void ig_blk_dot_w4(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
+IG_INLINE void ig_blk_dot_w4(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
                                  int64_t sx_main, int32_t acc[4]) {
   int32_t r0 = 0, h0 = 0, r1 = 0, h1 = 0, sx = sx_main == IG_SX_IN_LOOP ? 0 : (int32_t)sx_main;
   int32_t kmain = k_dim & ~3;
@@ -149,4 +153,30 @@ static inline void ig_blk_dot_w4(const int8_t *x, const int8_t *blk, int32_t k_d
   }
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
+/* ig_output_i32 (ig_fixedpoint.h) in fewer Cortex-M instructions, the same bits for every input: the saturating
+ * rounding doubling high multiply is (a * m + 2^30) >> 31 (one SMULL and a 64-bit add; TFLite's nudge-then-truncate
+ * gives exactly this floor for every pair but INT32_MIN * INT32_MIN), and y_zp is added with QADD (saturating, as
+ * the definition's int64 sum followed by the clamp). */
+IG_INLINE int32_t ig_dsp_output(int32_t acc, int32_t m, int32_t sh, int32_t y_zp, int32_t act_min, int32_t act_max) {
+  int32_t left = sh > 0 ? sh : 0, right = left - sh;
+  int32_t a = (int32_t)((uint32_t)acc << left); /* wraps modulo 2^32, as the reference */
+  int32_t s = (int32_t)(((int64_t)a * m + (1ll << 30)) >> 31);
+  if (a == INT32_MIN && m == INT32_MIN) s = INT32_MAX;
+  /* rounding divide by 2^right, ties away from zero */
+  int32_t mask = (int32_t)((1u << right) - 1u);
+  int32_t r = (s >> right) + ((s & mask) > (mask >> 1) + (int32_t)((uint32_t)s >> 31));
+  r = __qadd(r, y_zp);
+  return r < act_min ? act_min : (r > act_max ? act_max : r);
+}
+
+/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
+#define IG_FC_ARGS                                                                                                 \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
+      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
+#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
+#define IG_FC_GROUPED_ARGS                                                                                        \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,       \
+      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
+      int32_t act_max
+#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 #endif

@@ -1,11 +1,11 @@
 /* Fully connected with group-wise integer scale factors, int8 weights: AArch64 NEON. Four output channels at a
- * time: per group, four dot products (SDOT / SMLAL), then one vector multiply-accumulate by the group's scales. */
+ * time: per group, four dot products (SDOT / SMLAL), then one vector multiply-accumulate by the group's scales.
+ * One body for the int8 / int16 / int32 outputs.
+ * intgap-provides: ig_fc_grouped_s8 ig_fc_grouped_s8_to_s16 ig_fc_grouped_s8_to_s32 */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"
 
-void ig_fc_grouped_s8(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t,
-                      const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size,
-                      int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y) {
+IG_INLINE void fc_grouped_s8(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t groups = k_dim / group_size;
   for (int32_t n = 0; n < n_dim; n += 4) {
     int32_t count = n_dim - n < 4 ? n_dim - n : 4;
@@ -16,6 +16,10 @@ void ig_fc_grouped_s8(const int8_t *x, const int8_t *w, const int32_t *bias, con
       int32x4_t s = ig_dot4rows_s8(x, w0, w1, w2, w3, g * group_size, (g + 1) * group_size);
       acc = vmlaq_s32(acc, s, ig_load4_s32(group_scale_t + (size_t)g * (size_t)n_dim + n, count));
     }
-    ig_output4_s8(acc, mult + n, shift + n, y_zp, act_min, act_max, y + n, count);
+    ig_output4(acc, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), count, out_bytes);
   }
 }
+
+void ig_fc_grouped_s8(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 1); }
+void ig_fc_grouped_s8_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 2); }
+void ig_fc_grouped_s8_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 4); }

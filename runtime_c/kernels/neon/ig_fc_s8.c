@@ -1,18 +1,18 @@
 /* Fully connected, int8 activations and weights: AArch64 NEON (SDOT with dotprod, SMLAL otherwise), eight
- * output rows at a time, then four. */
+ * output rows at a time, then four. One body for the int8 / int16 / int32 outputs.
+ * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"
 
-void ig_fc_s8(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
-              const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
-              int32_t act_max, int8_t *y) {
+IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t n = 0;
   for (; n + 8 <= n_dim; n += 8) {
     int32x4_t lo, hi;
     ig_dot8rows_s8(x, w + (size_t)n * (size_t)k_dim, k_dim, &lo, &hi);
-    ig_output4_s8(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max, y + n, 4);
-    ig_output4_s8(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
-                  y + n + 4, 4);
+    ig_output4(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max,
+               ig_out_at(y, n, out_bytes), 4, out_bytes);
+    ig_output4(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
+               ig_out_at(y, n + 4, out_bytes), 4, out_bytes);
   }
   for (; n < n_dim; n += 4) {
     int32_t count = n_dim - n < 4 ? n_dim - n : 4;
@@ -20,6 +20,10 @@ void ig_fc_s8(const int8_t *x, const int8_t *w, const int32_t *bias, const int32
     /* fewer than 4 rows left: repeat the last row (its extra lanes are not stored) */
     const int8_t *w1 = count > 1 ? w0 + k_dim : w0, *w2 = count > 2 ? w1 + k_dim : w1, *w3 = count > 3 ? w2 + k_dim : w2;
     int32x4_t acc = vaddq_s32(ig_dot4rows_s8(x, w0, w1, w2, w3, 0, k_dim), ig_load4_s32(bias + n, count));
-    ig_output4_s8(acc, mult + n, shift + n, y_zp, act_min, act_max, y + n, count);
+    ig_output4(acc, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), count, out_bytes);
   }
 }
+
+void ig_fc_s8(IG_FC_ARGS, int8_t *y) { fc_s8(IG_FC_PASS, y, 1); }
+void ig_fc_s8_to_s16(IG_FC_ARGS, int16_t *y) { fc_s8(IG_FC_PASS, y, 2); }
+void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }

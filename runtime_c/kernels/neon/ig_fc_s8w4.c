@@ -1,12 +1,13 @@
 /* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h): AArch64 NEON. Each packed byte
  * is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte. Without SDOT the
- * nibbles are split in registers instead (ig_neon_common.h). Eight rows (four pairs) at a time, then four. */
+ * nibbles are split in registers instead (ig_neon_common.h). Eight rows (four pairs) at a time, then four.
+ * One body for the int8 / int16 / int32 outputs.
+ * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"
 
-void ig_fc_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *mult,
-                const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
-                int32_t act_max, int8_t *y) {
+IG_INLINE void fc_s8w4(IG_FC_ARGS, void *y, int32_t out_bytes) {
+  const int8_t *w_pairs = w;
   int32_t sx = ig_sum_s8(x, 0, k_dim & ~15);
   int32_t n = 0;
 #if defined(IG_NEON_HAVE_DOT4PAIRS)
@@ -23,24 +24,29 @@ void ig_fc_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, con
         lo = vaddq_s32(lo, ig_dot2pairs_s8w4(x, p, p + k_dim, k64, k_dim, sx_rest));
         hi = vaddq_s32(hi, ig_dot2pairs_s8w4(x, p + 2 * (size_t)k_dim, p + 3 * (size_t)k_dim, k64, k_dim, sx_rest));
       }
-      ig_output4_s8(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max, y + n, 4);
-      ig_output4_s8(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
-                    y + n + 4, 4);
+      ig_output4(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max,
+                 ig_out_at(y, n, out_bytes), 4, out_bytes);
+      ig_output4(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
+                 ig_out_at(y, n + 4, out_bytes), 4, out_bytes);
     }
   }
 #elif defined(IG_NEON_HAVE_DOT4PAIRS_NIBBLES)
-  for (; n + 8 <= n_dim; n += 8) { /* eight rows (four pairs) at a time, then four */
-    const int8_t *p = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
-    int32x4_t lo, hi;
-    int32_t k;
-    ig_dot4pairs_nibbles(x, p, k_dim, 0, k_dim, sx, &lo, &hi, &k);
-    if (k < k_dim) { /* the last K mod 16, one at a time */
-      lo = vaddq_s32(lo, ig_dot2pairs_s8w4(x, p, p + k_dim, k, k_dim, 0));
-      hi = vaddq_s32(hi, ig_dot2pairs_s8w4(x, p + 2 * (size_t)k_dim, p + 3 * (size_t)k_dim, k, k_dim, 0));
+  if (k_dim >= 32) { /* eight rows (four pairs) at a time: the 32-byte steps, then the rest four rows at a time */
+    const int32_t k32 = k_dim & ~31, kv = k32 + ((k_dim - k32) & ~15);
+    const int32_t sx32 = ig_sum_s8(x, 0, k32), sx_rest = ig_sum_s8(x, k32, kv);
+    for (; n + 8 <= n_dim; n += 8) {
+      const int8_t *p = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
+      int32x4_t lo, hi;
+      ig_dot4pairs_nibbles(x, p, k_dim, sx32, &lo, &hi);
+      if (k32 < k_dim) {
+        lo = vaddq_s32(lo, ig_dot2pairs_s8w4(x, p, p + k_dim, k32, k_dim, sx_rest));
+        hi = vaddq_s32(hi, ig_dot2pairs_s8w4(x, p + 2 * (size_t)k_dim, p + 3 * (size_t)k_dim, k32, k_dim, sx_rest));
+      }
+      ig_output4(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max,
+                 ig_out_at(y, n, out_bytes), 4, out_bytes);
+      ig_output4(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
+                 ig_out_at(y, n + 4, out_bytes), 4, out_bytes);
     }
-    ig_output4_s8(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max, y + n, 4);
-    ig_output4_s8(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
-                  y + n + 4, 4);
   }
 #endif
   for (; n < n_dim; n += 4) {
@@ -48,6 +54,10 @@ void ig_fc_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, con
     const int8_t *p0 = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
     const int8_t *p1 = count > 2 ? p0 + k_dim : p0;
     int32x4_t acc = vaddq_s32(ig_dot2pairs_s8w4(x, p0, p1, 0, k_dim, sx), ig_load4_s32(bias + n, count));
-    ig_output4_s8(acc, mult + n, shift + n, y_zp, act_min, act_max, y + n, count);
+    ig_output4(acc, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), count, out_bytes);
   }
 }
+
+void ig_fc_s8w4(IG_FC_ARGS, int8_t *y) { fc_s8w4(IG_FC_PASS, y, 1); }
+void ig_fc_s8w4_to_s16(IG_FC_ARGS, int16_t *y) { fc_s8w4(IG_FC_PASS, y, 2); }
+void ig_fc_s8w4_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8w4(IG_FC_PASS, y, 4); }

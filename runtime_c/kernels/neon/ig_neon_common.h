@@ -10,8 +10,12 @@
 
 #include "ig_fixedpoint.h"
 
+/* Every helper is inlined into each entry point (the bodies are shared by the int8 / int16 / int32 variants): the
+ * code stays that of one caller, and instruction counts are attributed to the kernel's own function. */
+#define IG_INLINE static inline __attribute__((always_inline))
+
 /* acc += 4-way dot products of int8 lanes; products of weights in [-127, 127] (the IR's int8 range). */
-static inline int32x4_t ig_dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
+IG_INLINE int32x4_t ig_dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
 #if defined(__ARM_FEATURE_DOTPROD)
   return vdotq_s32(acc, w, x);
 #else
@@ -23,7 +27,7 @@ static inline int32x4_t ig_dot16(int32x4_t acc, int8x16_t w, int8x16_t x) {
 }
 
 /* The same for operands over the whole int8 range (the packed int4 bytes): no int16 pair sums. */
-static inline int32x4_t ig_dot16_full(int32x4_t acc, int8x16_t w, int8x16_t x) {
+IG_INLINE int32x4_t ig_dot16_full(int32x4_t acc, int8x16_t w, int8x16_t x) {
 #if defined(__ARM_FEATURE_DOTPROD)
   return vdotq_s32(acc, w, x);
 #else
@@ -33,13 +37,37 @@ static inline int32x4_t ig_dot16_full(int32x4_t acc, int8x16_t w, int8x16_t x) {
 }
 
 /* [sum0, sum1, sum2, sum3] of four lane accumulators. */
-static inline int32x4_t ig_reduce4(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3) {
+IG_INLINE int32x4_t ig_reduce4(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3) {
   return vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
 }
 
+/* The part of ig_dot4rows_s8 below 64 bytes: adds the dot products of x[k..k1) with four int8 rows to the lane
+ * accumulators a0-a3 (16 bytes at a time, then one at a time) and returns [sum0, sum1, sum2, sum3]. Called alone
+ * for the K mod 64 tails, where the 64-byte loop never runs (less code in each entry point). */
+IG_INLINE int32x4_t ig_dot4rows_rest(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                                     const int8_t *w3, int32_t k, int32_t k1, int32x4_t a0, int32x4_t a1,
+                                     int32x4_t a2, int32x4_t a3) {
+  for (; k + 16 <= k1; k += 16) {
+    int8x16_t xv = vld1q_s8(x + k);
+    a0 = ig_dot16(a0, vld1q_s8(w0 + k), xv); a1 = ig_dot16(a1, vld1q_s8(w1 + k), xv);
+    a2 = ig_dot16(a2, vld1q_s8(w2 + k), xv); a3 = ig_dot16(a3, vld1q_s8(w3 + k), xv);
+  }
+  int32x4_t s = ig_reduce4(a0, a1, a2, a3);
+  if (k < k1) {
+    int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (; k < k1; k++) {
+      int32_t xk = x[k];
+      t0 += xk * w0[k]; t1 += xk * w1[k]; t2 += xk * w2[k]; t3 += xk * w3[k];
+    }
+    int32_t t[4] = {t0, t1, t2, t3};
+    s = vaddq_s32(s, vld1q_s32(t));
+  }
+  return s;
+}
+
 /* Dot products of x[k0..k1) with four int8 rows. */
-static inline int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
-                                       const int8_t *w3, int32_t k0, int32_t k1) {
+IG_INLINE int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+                                   const int8_t *w3, int32_t k0, int32_t k1) {
   int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
   int32_t k = k0;
   if (k + 64 <= k1) {
@@ -63,22 +91,7 @@ static inline int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const 
       a2 = ig_dot16(a2, v2.val[3], xv.val[3]); a3 = ig_dot16(a3, v3.val[3], xv.val[3]);
     } while (--iters);
   }
-  for (; k + 16 <= k1; k += 16) {
-    int8x16_t xv = vld1q_s8(x + k);
-    a0 = ig_dot16(a0, vld1q_s8(w0 + k), xv); a1 = ig_dot16(a1, vld1q_s8(w1 + k), xv);
-    a2 = ig_dot16(a2, vld1q_s8(w2 + k), xv); a3 = ig_dot16(a3, vld1q_s8(w3 + k), xv);
-  }
-  int32x4_t s = ig_reduce4(a0, a1, a2, a3);
-  if (k < k1) {
-    int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    for (; k < k1; k++) {
-      int32_t xk = x[k];
-      t0 += xk * w0[k]; t1 += xk * w1[k]; t2 += xk * w2[k]; t3 += xk * w3[k];
-    }
-    int32_t t[4] = {t0, t1, t2, t3};
-    s = vaddq_s32(s, vld1q_s32(t));
-  }
-  return s;
+  return ig_dot4rows_rest(x, w0, w1, w2, w3, k, k1, a0, a1, a2, a3);
 }
 
 /* Dot products of x[0..k_dim) with eight consecutive int8 rows (row r at w + r * k_dim; weights in [-127, 127]
@@ -103,7 +116,7 @@ static inline int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const 
   "sadalp v" acc ".4s, v28.8h\n\t" "sadalp v" acc ".4s, v29.8h\n\t"                                          \
   "sadalp v" acc ".4s, v30.8h\n\t" "sadalp v" acc ".4s, v31.8h\n\t"
 #endif
-static inline void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
+IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
   const size_t kd = (size_t)k_dim;
   int32x4_t s0 = vdupq_n_s32(0), s1 = s0;
   int32_t k = 0;
@@ -147,8 +160,9 @@ static inline void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_di
           "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
   }
   if (k < k_dim) { /* the last K mod 64: 16 at a time, then one at a time */
-    s0 = vaddq_s32(s0, ig_dot4rows_s8(x, w, w + kd, w + 2 * kd, w + 3 * kd, k, k_dim));
-    s1 = vaddq_s32(s1, ig_dot4rows_s8(x, w + 4 * kd, w + 5 * kd, w + 6 * kd, w + 7 * kd, k, k_dim));
+    const int32x4_t z = vdupq_n_s32(0);
+    s0 = vaddq_s32(s0, ig_dot4rows_rest(x, w, w + kd, w + 2 * kd, w + 3 * kd, k, k_dim, z, z, z, z));
+    s1 = vaddq_s32(s1, ig_dot4rows_rest(x, w + 4 * kd, w + 5 * kd, w + 6 * kd, w + 7 * kd, k, k_dim, z, z, z, z));
   }
   *lo = s0;
   *hi = s1;
@@ -156,7 +170,7 @@ static inline void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_di
 #undef IG_ROW64
 
 /* sum of x[k0..k1) */
-static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
+IG_INLINE int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
   int32_t s = 0, k = k0;
   for (; k + 16 <= k1; k += 16) s += vaddlvq_s8(vld1q_s8(x + k));
   for (; k < k1; k++) s += x[k];
@@ -166,7 +180,7 @@ static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
 #if defined(__ARM_FEATURE_DOTPROD)
 /* Two int4 row pairs p0, p1 (ig_kernels.h layout) against x[k0..k1): returns the four rows' dot products
  * [row 2p0, row 2p0+1, row 2p1, row 2p1+1], decoded from the raw and the masked-high-nibble sums. */
-static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0,
+IG_INLINE int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0,
                                           int32_t k1, int32_t sx_main) {
   /* sx_main: the sum of x over [k0, k0 + 16 * ((k1 - k0) / 16)) (the vector part), precomputed by the caller */
   const int8x16_t hi_mask = vdupq_n_s8((int8_t)0xF0);
@@ -215,7 +229,7 @@ static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, con
  * |(l + 8) x| <= 1920), then SADALP into int32 every 8 steps of 16 bytes. Per 64 MACs (two pairs, 16 bytes):
  * 3 loads, 2 SSHR, 2 AND, 8 SMLAL; the raw-and-masked trick of the SDOT path would need 2 widening products and
  * 2 pairwise adds per 16 bytes and pair more. Same contract: returns [row 2p0, row 2p0+1, row 2p1, row 2p1+1]. */
-static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0,
+IG_INLINE int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0,
                                           int32_t k1, int32_t sx_main) {
   const int8x16_t lo_mask = vdupq_n_s8(0x0F);
   int32x4_t e0 = vdupq_n_s32(0), o0 = e0, e1 = e0, o1 = e0;
@@ -257,7 +271,7 @@ static inline int32x4_t ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, con
 
 /* [row 2p0, row 2p0+1, row 2p1, row 2p1+1] from [16 S_even0, S_raw0, 16 S_even1, S_raw1] (ig_kernels.h), with
  * sx the sum of the x those sums ran over. */
-static inline int32x4_t ig_decode2pairs(int32x4_t s, int32_t sx) {
+IG_INLINE int32x4_t ig_decode2pairs(int32x4_t s, int32_t sx) {
   int32x4_t h = vtrn1q_s32(s, s);
   int32x4_t even = vshrq_n_s32(h, 4);
   int32x4_t odd = vsubq_s32(vsubq_s32(s, h), vdupq_n_s32(8 * sx));
@@ -270,7 +284,7 @@ static inline int32x4_t ig_decode2pairs(int32x4_t s, int32_t sx) {
  * which must be >= 64: lo = the sums [16 S_even, S_raw] of pairs 0 and 1, hi of pairs 2 and 3 (decode with
  * ig_decode2pairs). Assembly for the same reason as ig_dot8rows_s8: per 512 MACs 5 loads, 16 AND, 32 SDOT and
  * 2 loop instructions. */
-static inline void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
+IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
   const size_t kd = (size_t)k_dim;
   const int8_t *xp = x, *q0 = p, *q1 = p + kd, *q2 = p + 2 * kd, *q3 = p + 3 * kd;
   int64_t iters = k_dim >> 6;
@@ -327,51 +341,101 @@ static inline void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k
 #endif
 
 #if !defined(__ARM_FEATURE_DOTPROD)
-/* ARMv8.0: four int4 row pairs (eight rows; pair r at p + r * k_dim) against x[k0..k1), as ig_dot2pairs_s8w4 (the
- * nibbles split in registers, widening SMLAL into int16, SADALP every 8 steps) with each 16-byte load of x shared
- * by eight rows: per 128 MACs 5 loads, 4 SSHR, 4 AND, 16 SMLAL. Returns the decoded dot products: lo = rows
- * 0-3, hi = rows 4-7 (the vector part only: k0 + 16 * ((k1 - k0) / 16) is returned in *k_end; sx_main is the sum
- * of x over that part). */
-static inline void ig_dot4pairs_nibbles(const int8_t *x, const int8_t *p, int32_t k_dim, int32_t k0, int32_t k1,
-                                        int32_t sx_main, int32x4_t *lo, int32x4_t *hi, int32_t *k_end) {
-  const int8x16_t lo_mask = vdupq_n_s8(0x0F);
+/* One int4 row pair's 32 bytes against x in v24/v25 (ARMv8.0): the nibbles split in registers (SSHR #4: row 2p
+ * signed; AND 0x0F: row 2p+1 biased by 8, mask in %[mask]), widening SMULL/SMLAL into the int16 lanes v<he> / v<lw>.
+ * The pair's bytes are in v<b0>, v<b1> (loaded ahead); FIRST starts the int16 sums (SMULL), else they accumulate. */
+#define IG_PAIR32(he, lw, b0, b1, mul)                                                                              \
+  "and v28.16b, v" b0 ".16b, %[mask].16b\n\t" "and v29.16b, v" b1 ".16b, %[mask].16b\n\t"                          \
+  "sshr v" b0 ".16b, v" b0 ".16b, #4\n\t" "sshr v" b1 ".16b, v" b1 ".16b, #4\n\t"                                   \
+  mul " v" he ".8h, v" b0 ".8b, v24.8b\n\t" mul " v" lw ".8h, v28.8b, v24.8b\n\t"                                   \
+  "smlal2 v" he ".8h, v" b0 ".16b, v24.16b\n\t" "smlal2 v" lw ".8h, v28.16b, v24.16b\n\t"                           \
+  "smlal v" he ".8h, v" b1 ".8b, v25.8b\n\t" "smlal v" lw ".8h, v29.8b, v25.8b\n\t"                                 \
+  "smlal2 v" he ".8h, v" b1 ".16b, v25.16b\n\t" "smlal2 v" lw ".8h, v29.16b, v25.16b\n\t"
+/* One 32-byte step of four pairs: x, then each pair's bytes loaded one pair ahead of its arithmetic. */
+#define IG_STEP32(mul)                                                                                              \
+  "ld1 {v24.16b, v25.16b}, [%[xp]], #32\n\t"                                                                        \
+  "ld1 {v26.16b, v27.16b}, [%[q0]], #32\n\t"                                                                        \
+  "ld1 {v30.16b, v31.16b}, [%[q1]], #32\n\t"                                                                        \
+  IG_PAIR32("16", "17", "26", "27", mul)                                                                            \
+  "ld1 {v26.16b, v27.16b}, [%[q2]], #32\n\t"                                                                        \
+  IG_PAIR32("18", "19", "30", "31", mul)                                                                            \
+  "ld1 {v30.16b, v31.16b}, [%[q3]], #32\n\t"                                                                        \
+  IG_PAIR32("20", "21", "26", "27", mul)                                                                            \
+  IG_PAIR32("22", "23", "30", "31", mul)
+
+/* ARMv8.0: four int4 row pairs (eight rows; pair r at p + r * k_dim) against x[0..k32), k32 = k_dim rounded down
+ * to 32, which must be >= 32: lo = the dot products of rows 0-3, hi = rows 4-7 (sx32 = sum of x[0..k32)). Per
+ * 256 MACs (32 bytes of four pairs): 5 loads, 8 SSHR, 8 AND, 32 SMULL/SMLAL, 2 loop instructions; the int16 lanes
+ * hold 16 products exactly (|h x| <= 1024, |(l + 8) x| <= 1920), so every 4 steps they are added into int32
+ * (SADALP) and restarted by SMULL. Assembly for the same reason as ig_dot8rows_s8 (post-incremented loads). */
+IG_INLINE void ig_dot4pairs_nibbles(const int8_t *x, const int8_t *p, int32_t k_dim, int32_t sx32, int32x4_t *lo,
+                                    int32x4_t *hi) {
   const size_t kd = (size_t)k_dim;
-  int32x4_t e0 = vdupq_n_s32(0), o0 = e0, e1 = e0, o1 = e0, e2 = e0, o2 = e0, e3 = e0, o3 = e0;
-  int32_t k = k0;
-  while (k + 16 <= k1) {
-    int32_t steps = (k1 - k) >> 4;
-    if (steps > 8) steps = 8;
-    int16x8_t he0 = vdupq_n_s16(0), lw0 = he0, he1 = he0, lw1 = he0, he2 = he0, lw2 = he0, he3 = he0, lw3 = he0;
-    const int8_t *xp = x + k, *q0 = p + k, *q1 = q0 + kd, *q2 = q1 + kd, *q3 = q2 + kd;
-    k += steps << 4;
-    do {
-      int8x16_t xv = vld1q_s8(xp);
-      int8x8_t xl = vget_low_s8(xv);
-      xp += 16;
-#define IG_PAIR16(q, he, lw)                                                        \
-  do {                                                                              \
-    int8x16_t b = vld1q_s8(q), h = vshrq_n_s8(b, 4), l = vandq_s8(b, lo_mask);      \
-    q += 16;                                                                        \
-    he = vmlal_s8(he, vget_low_s8(h), xl); lw = vmlal_s8(lw, vget_low_s8(l), xl);   \
-    he = vmlal_high_s8(he, h, xv); lw = vmlal_high_s8(lw, l, xv);                   \
-  } while (0)
-      IG_PAIR16(q0, he0, lw0); IG_PAIR16(q1, he1, lw1); IG_PAIR16(q2, he2, lw2); IG_PAIR16(q3, he3, lw3);
-#undef IG_PAIR16
-    } while (--steps);
-    e0 = vpadalq_s16(e0, he0); o0 = vpadalq_s16(o0, lw0); e1 = vpadalq_s16(e1, he1); o1 = vpadalq_s16(o1, lw1);
-    e2 = vpadalq_s16(e2, he2); o2 = vpadalq_s16(o2, lw2); e3 = vpadalq_s16(e3, he3); o3 = vpadalq_s16(o3, lw3);
-  }
-  const int32x4_t bias8 = {0, 8 * sx_main, 0, 8 * sx_main};
-  *lo = vsubq_s32(ig_reduce4(e0, o0, e1, o1), bias8);
-  *hi = vsubq_s32(ig_reduce4(e2, o2, e3, o3), bias8);
-  *k_end = k;
+  const int8_t *xp = x, *q0 = p, *q1 = p + kd, *q2 = p + 2 * kd, *q3 = p + 3 * kd;
+  int64_t left = k_dim >> 5, blk;
+  int32x4_t s0, s1;
+  const int8x16_t mask = vdupq_n_s8(0x0F);
+  /* int32 sums v0-v7 (v<2r> row 2r, v<2r+1> row 2r+1 + 8 sx), int16 sums v16-v23 in the same order */
+  __asm__ volatile(
+      "movi v0.4s, #0\n\t" "movi v1.4s, #0\n\t" "movi v2.4s, #0\n\t" "movi v3.4s, #0\n\t"
+      "movi v4.4s, #0\n\t" "movi v5.4s, #0\n\t" "movi v6.4s, #0\n\t" "movi v7.4s, #0\n\t"
+      "1:\n\t"
+      IG_STEP32("smull")
+      "sub %[left], %[left], #1\n\t"
+      "mov %[blk], #3\n\t"
+      "cmp %[left], #3\n\t"
+      "csel %[blk], %[left], %[blk], lt\n\t"
+      "sub %[left], %[left], %[blk]\n\t"
+      "cbz %[blk], 3f\n\t"
+      "2:\n\t"
+      IG_STEP32("smlal")
+      "subs %[blk], %[blk], #1\n\t"
+      "b.ne 2b\n\t"
+      "3:\n\t"
+      "sadalp v0.4s, v16.8h\n\t" "sadalp v1.4s, v17.8h\n\t" "sadalp v2.4s, v18.8h\n\t" "sadalp v3.4s, v19.8h\n\t"
+      "sadalp v4.4s, v20.8h\n\t" "sadalp v5.4s, v21.8h\n\t" "sadalp v6.4s, v22.8h\n\t" "sadalp v7.4s, v23.8h\n\t"
+      "cbnz %[left], 1b\n\t"
+      "addp v0.4s, v0.4s, v1.4s\n\t" "addp v2.4s, v2.4s, v3.4s\n\t" "addp %[s0].4s, v0.4s, v2.4s\n\t"
+      "addp v4.4s, v4.4s, v5.4s\n\t" "addp v6.4s, v6.4s, v7.4s\n\t" "addp %[s1].4s, v4.4s, v6.4s\n\t"
+      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [left] "+r"(left),
+        [blk] "=&r"(blk), [s0] "=w"(s0), [s1] "=w"(s1)
+      : [mask] "w"(mask)
+      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
+        "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+  const int32x4_t bias8 = {0, 8 * sx32, 0, 8 * sx32};
+  *lo = vsubq_s32(s0, bias8);
+  *hi = vsubq_s32(s1, bias8);
 }
+#undef IG_STEP32
+#undef IG_PAIR32
 #define IG_NEON_HAVE_DOT4PAIRS_NIBBLES 1
 #endif
 
-/* Requantizes four accumulators and stores the first `count` int8 outputs. */
-static inline void ig_output4_s8(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t y_zp,
-                                 int32_t act_min, int32_t act_max, int8_t *y, int32_t count) {
+/* The output stage of four accumulators (ig_output_i32, vectorized): requantize, add y_zp saturating (as the
+ * definition's int64 sum then the clamp: act_min / act_max lie inside int32), clamp to [act_min, act_max]. */
+IG_INLINE int32x4_t ig_requant4(int32x4_t acc, int32x4_t m, int32x4_t sh, int32_t y_zp, int32_t act_min,
+                                    int32_t act_max) {
+  int32x4_t zero = vdupq_n_s32(0);
+  int32x4_t right = vminq_s32(sh, zero); /* -(right shift) */
+  int32x4_t v = vshlq_s32(acc, vmaxq_s32(sh, zero)); /* wrapping left shift, as the reference */
+  v = vqrdmulhq_s32(v, m);
+  v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)); /* -1 for negative values when shifting right */
+  v = vrshlq_s32(v, right);
+  v = vqaddq_s32(v, vdupq_n_s32(y_zp));
+  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+}
+
+/* Element n of an int8 / int16 / int32 output array (out_bytes 1, 2 or 4, a constant after inlining). */
+IG_INLINE void *ig_out_at(void *y, int32_t n, int32_t out_bytes) {
+  return (char *)y + (size_t)n * (size_t)out_bytes;
+}
+
+/* Requantizes four accumulators and stores the first `count` outputs as int8, int16 or int32 (out_bytes 1, 2, 4:
+ * a constant after inlining, so each entry point has only its own store). The clamped values lie inside the
+ * output type: the narrowing is exact (int16: SQXTN, int8: two XTN). */
+IG_INLINE void ig_output4(int32x4_t acc, const int32_t *mult, const int32_t *shift,
+                                                             int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
+                                                             int32_t count, int32_t out_bytes) {
   int32x4_t m, sh;
   if (count == 4) {
     m = vld1q_s32(mult);
@@ -382,26 +446,55 @@ static inline void ig_output4_s8(int32x4_t acc, const int32_t *mult, const int32
     m = vld1q_s32(mt);
     sh = vld1q_s32(st);
   }
-  int32x4_t zero = vdupq_n_s32(0);
-  int32x4_t right = vminq_s32(sh, zero); /* -(right shift) */
-  int32x4_t v = vshlq_s32(acc, vmaxq_s32(sh, zero)); /* wrapping left shift, as the reference */
-  v = vqrdmulhq_s32(v, m);
-  v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)); /* -1 for negative values when shifting right */
-  v = vrshlq_s32(v, right);
-  v = vaddq_s32(v, vdupq_n_s32(y_zp));
-  v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
-  int8x8_t b = vmovn_s16(vcombine_s16(vmovn_s32(v), vdup_n_s16(0)));
-  if (count == 4) {
-    vst1_lane_s32((int32_t *)(void *)y, vreinterpret_s32_s8(b), 0);
+  int32x4_t v = ig_requant4(acc, m, sh, y_zp, act_min, act_max);
+  if (out_bytes == 1) {
+    int8x8_t b = vmovn_s16(vcombine_s16(vmovn_s32(v), vdup_n_s16(0)));
+    if (count == 4) {
+      vst1_lane_s32((int32_t *)y, vreinterpret_s32_s8(b), 0);
+    } else {
+      int8_t t[8];
+      vst1_s8(t, b);
+      for (int32_t i = 0; i < count; i++) ((int8_t *)y)[i] = t[i];
+    }
+  } else if (out_bytes == 2) {
+    int16x4_t h = vqmovn_s32(v);
+    if (count == 4) {
+      vst1_s16((int16_t *)y, h);
+    } else {
+      int16_t t[4];
+      vst1_s16(t, h);
+      for (int32_t i = 0; i < count; i++) ((int16_t *)y)[i] = t[i];
+    }
   } else {
-    int8_t t[8];
-    vst1_s8(t, b);
-    for (int32_t i = 0; i < count; i++) y[i] = t[i];
+    if (count == 4) {
+      vst1q_s32((int32_t *)y, v);
+    } else {
+      int32_t t[4];
+      vst1q_s32(t, v);
+      for (int32_t i = 0; i < count; i++) ((int32_t *)y)[i] = t[i];
+    }
   }
 }
 
+/* The int8 output stage (the int8 entry points). */
+IG_INLINE void ig_output4_s8(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t y_zp,
+                                 int32_t act_min, int32_t act_max, int8_t *y, int32_t count) {
+  ig_output4(acc, mult, shift, y_zp, act_min, act_max, y, count, 1);
+}
+
+/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
+#define IG_FC_ARGS                                                                                                 \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
+      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
+#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
+#define IG_FC_GROUPED_ARGS                                                                                        \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,       \
+      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
+      int32_t act_max
+#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
+
 /* Loads 4 (or fewer, zero-filled) int32 values. */
-static inline int32x4_t ig_load4_s32(const int32_t *p, int32_t count) {
+IG_INLINE int32x4_t ig_load4_s32(const int32_t *p, int32_t count) {
   if (count == 4) return vld1q_s32(p);
   int32_t t[4] = {0, 0, 0, 0};
   for (int32_t i = 0; i < count; i++) t[i] = p[i];

@@ -1,10 +1,10 @@
-/* Fully connected with group-wise integer scale factors, int8 weights: RVV 1.0, vector-length agnostic. */
+/* Fully connected with group-wise integer scale factors, int8 weights: RVV 1.0, vector-length agnostic. One body
+ * for the int8 / int16 / int32 outputs.
+ * intgap-provides: ig_fc_grouped_s8 ig_fc_grouped_s8_to_s16 ig_fc_grouped_s8_to_s32 */
 #include "ig_kernels.h"
 #include "ig_rvv_common.h"
 
-void ig_fc_grouped_s8(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t,
-                      const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size,
-                      int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y) {
+IG_INLINE void fc_grouped_s8(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[IG_RVV_BLOCK];
   int32_t groups = k_dim / group_size;
   ig_rvv_set_rnu();
@@ -20,8 +20,13 @@ void ig_fc_grouped_s8(const int8_t *x, const int8_t *w, const int32_t *bias, con
         const int32_t *gs = group_scale_t + (size_t)g * (size_t)n_dim + n;
         for (int32_t r = 0; r < rows; r++) a[r] = ig_wadd(a[r], ig_wmul(s[r], gs[r]));
       }
-      for (int32_t r = 0; r < rows; r++) acc[i + r] = ig_wadd(a[r], bias[n + r]);
+      for (int32_t r = 0; r < rows; r++) acc[i + r] = a[r];
     }
-    ig_output_block_s8(acc, mult + n0, shift + n0, y_zp, act_min, act_max, y + n0, count);
+    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
+                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
   }
 }
+
+void ig_fc_grouped_s8(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 1); }
+void ig_fc_grouped_s8_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 2); }
+void ig_fc_grouped_s8_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 4); }

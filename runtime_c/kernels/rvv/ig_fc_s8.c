@@ -1,21 +1,29 @@
-/* Fully connected, int8 activations and weights: RVV 1.0, vector-length agnostic. */
+/* Fully connected, int8 activations and weights: RVV 1.0, vector-length agnostic. Eight rows at a time
+ * (ig_dot8rows_s8), the last N % 8 four at a time; requantized in blocks of IG_RVV_BLOCK channels. One body for the
+ * int8 / int16 / int32 outputs.
+ * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
 #include "ig_kernels.h"
 #include "ig_rvv_common.h"
 
-void ig_fc_s8(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
-              const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
-              int32_t act_max, int8_t *y) {
+IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[IG_RVV_BLOCK];
+  const size_t lanes = ig_rvv_lanes32();
   ig_rvv_set_rnu();
   for (int32_t n0 = 0; n0 < n_dim; n0 += IG_RVV_BLOCK) {
-    int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK;
-    for (int32_t i = 0; i < count; i += 4) {
+    int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK, i = 0;
+    for (; i + 8 <= count; i += 8) ig_dot8rows_s8(x, w + (size_t)(n0 + i) * (size_t)k_dim, k_dim, lanes, acc + i);
+    for (; i < count; i += 4) {
       int32_t n = n0 + i, rows = count - i < 4 ? count - i : 4, s[4];
       const int8_t *w0 = w + (size_t)n * (size_t)k_dim;
       const int8_t *w1 = rows > 1 ? w0 + k_dim : w0, *w2 = rows > 2 ? w1 + k_dim : w1, *w3 = rows > 3 ? w2 + k_dim : w2;
       ig_dot4rows_s8(x, w0, w1, w2, w3, 0, k_dim, s);
-      for (int32_t r = 0; r < rows; r++) acc[i + r] = ig_wadd(s[r], bias[n + r]);
+      for (int32_t r = 0; r < rows; r++) acc[i + r] = s[r];
     }
-    ig_output_block_s8(acc, mult + n0, shift + n0, y_zp, act_min, act_max, y + n0, count);
+    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
+                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
   }
 }
+
+void ig_fc_s8(IG_FC_ARGS, int8_t *y) { fc_s8(IG_FC_PASS, y, 1); }
+void ig_fc_s8_to_s16(IG_FC_ARGS, int16_t *y) { fc_s8(IG_FC_PASS, y, 2); }
+void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }

@@ -2,8 +2,10 @@
  * loop takes vl from vsetvl, so the same code is exact for VLEN 128, 256 and 512.
  * Dot products: int8 x int8 -> int16 products (VWMUL, exact: |product| <= 2^14), summed into an int32 element
  * by a widening reduction (VWREDSUM) that carries the running sum; at LMUL 4, one reduction per 64 MACs at
- * VLEN 128. Requantization is vectorized over a block of output channels: VSMUL with round-to-nearest-up is
- * exactly TFLite's saturating rounding doubling high multiply, VSSRA with a sign fix-up the rounding divide. */
+ * VLEN 128. Eight rows at a time (ig_dot8rows_s8, ig_dot4pairs_s8w4) in assembly: their eight accumulators are
+ * the register group v0-v7, read out by one VRGATHER. Requantization is vectorized over a block of output
+ * channels: VSMUL with round-to-nearest-up is exactly TFLite's saturating rounding doubling high multiply, VSSRA
+ * with a sign fix-up the rounding divide. */
 #ifndef IG_RVV_COMMON_H
 #define IG_RVV_COMMON_H
 #include <riscv_vector.h>
@@ -11,14 +13,18 @@
 
 #include "ig_fixedpoint.h"
 
+/* Every helper is inlined into each entry point (the bodies are shared by the int8 / int16 / int32 variants): the
+ * code stays that of one caller, and instruction counts are attributed to the kernel's own function. */
+#define IG_INLINE static inline __attribute__((always_inline))
+
 /* Output channels accumulated before one vectorized requantization pass. */
 #define IG_RVV_BLOCK 64
 
 /* Fixed-point rounding mode: round to nearest, ties up (rnu = 0), for VSMUL and VSSRA. */
-static inline void ig_rvv_set_rnu(void) { __asm__ volatile("csrwi vxrm, 0"); }
+IG_INLINE void ig_rvv_set_rnu(void) { __asm__ volatile("csrwi vxrm, 0"); }
 
 /* Dot products of x[k0..k1) with four int8 rows. */
-static inline void ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
+IG_INLINE void ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
                                   const int8_t *w3, int32_t k0, int32_t k1, int32_t out[4]) {
   vint32m1_t a0 = __riscv_vmv_v_x_i32m1(0, 1), a1 = a0, a2 = a0, a3 = a0;
   const int8_t *xp = x + k0, *q0 = w0 + k0, *q1 = w1 + k0, *q2 = w2 + k0, *q3 = w3 + k0;
@@ -38,7 +44,7 @@ static inline void ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8_
 }
 
 /* sum of x[k0..k1) */
-static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
+IG_INLINE int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
   vint32m1_t a = __riscv_vmv_v_x_i32m1(0, 1);
   const int8_t *xp = x + k0;
   for (size_t left = (size_t)(k1 - k0), vl; left > 0; left -= vl, xp += vl) {
@@ -50,7 +56,7 @@ static inline int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
 
 /* Two int4 row pairs p0, p1 (ig_kernels.h layout) against x[k0..k1): the four rows' dot products, decoded from
  * the sums of x times the raw bytes and times the bytes masked to their high nibble. `sx` = sum of x[k0..k1). */
-static inline void ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0, int32_t k1,
+IG_INLINE void ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t *p1, int32_t k0, int32_t k1,
                                      int32_t sx, int32_t out[4]) {
   vint32m1_t h0 = __riscv_vmv_v_x_i32m1(0, 1), r0 = h0, h1 = h0, r1 = h0;
   const int8_t *xp = x + k0, *q0 = p0 + k0, *q1 = p1 + k0;
@@ -71,12 +77,130 @@ static inline void ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const in
   out[3] = __riscv_vmv_x_s_i32m1_i32(r1) - hs1 - 8 * sx;
 }
 
-/* y[i] = clamp(requant(acc[i], mult[i], shift[i]) + y_zp, act_min, act_max) for i < count (acc holds the bias). */
-static inline void ig_output_block_s8(const int32_t *acc, const int32_t *mult, const int32_t *shift, int32_t y_zp,
-                                      int32_t act_min, int32_t act_max, int8_t *y, int32_t count) {
-  for (size_t left = (size_t)count, vl; left > 0; left -= vl, acc += vl, mult += vl, shift += vl, y += vl) {
+/* int32 elements per vector register (VLEN / 32): the distance, in elements of the group v0-v7 at LMUL 8, between
+ * the first elements of v0, v1, ..., v7. */
+IG_INLINE size_t ig_rvv_lanes32(void) { return __riscv_vsetvlmax_e32m1(); }
+
+/* Two rows' step: the weights of rows in v<acc0>, v<acc1> (bytes at q_a, q_b) times x (v8-v11, e8m4), widening
+ * products into v16-v23 and v24-v31, then reduced (e16m8) into element 0 of the row accumulators. */
+#define IG_RVV_2ROWS(qa, qb, acc0, acc1)                                                                            \
+  "vle8.v v12, (%[" qa "])\n\t" "vwmul.vv v16, v12, v8\n\t"                                                         \
+  "vle8.v v12, (%[" qb "])\n\t" "vwmul.vv v24, v12, v8\n\t"                                                         \
+  "vsetvli zero, zero, e16, m8, ta, ma\n\t"                                                                         \
+  "vwredsum.vs v" acc0 ", v16, v" acc0 "\n\t" "vwredsum.vs v" acc1 ", v24, v" acc1 "\n\t"
+
+/* Dot products of x[0..k_dim) with eight consecutive int8 rows (row r at w + r * k_dim), written to out[0..8).
+ * Per step of vl bytes (VLEN / 2 at LMUL 4): 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 11 scalar instructions;
+ * lanes = ig_rvv_lanes32(). */
+IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, int32_t *out) {
+  const size_t kd = (size_t)k_dim;
+  const int8_t *xp = x, *q0 = w, *q1 = q0 + kd, *q2 = q1 + kd, *q3 = q2 + kd, *q4 = q3 + kd, *q5 = q4 + kd,
+               *q6 = q5 + kd, *q7 = q6 + kd;
+  size_t left = kd, vl;
+  __asm__ volatile(
+      "vsetvli %[vl], zero, e32, m8, ta, ma\n\t"
+      "vmv.v.i v0, 0\n\t" /* the eight row accumulators v0-v7 */
+      "1:\n\t"
+      "vsetvli %[vl], %[left], e8, m4, ta, ma\n\t"
+      "vle8.v v8, (%[xp])\n\t"
+      IG_RVV_2ROWS("q0", "q1", "0", "1")
+      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+      IG_RVV_2ROWS("q2", "q3", "2", "3")
+      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+      IG_RVV_2ROWS("q4", "q5", "4", "5")
+      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+      IG_RVV_2ROWS("q6", "q7", "6", "7")
+      "add %[xp], %[xp], %[vl]\n\t" "add %[q0], %[q0], %[vl]\n\t" "add %[q1], %[q1], %[vl]\n\t"
+      "add %[q2], %[q2], %[vl]\n\t" "add %[q3], %[q3], %[vl]\n\t" "add %[q4], %[q4], %[vl]\n\t"
+      "add %[q5], %[q5], %[vl]\n\t" "add %[q6], %[q6], %[vl]\n\t" "add %[q7], %[q7], %[vl]\n\t"
+      "sub %[left], %[left], %[vl]\n\t"
+      "bnez %[left], 1b\n\t"
+      /* out[r] = element 0 of v<r> = element r * lanes of the group v0-v7 */
+      "vsetivli zero, 8, e32, m8, ta, ma\n\t"
+      "vid.v v8\n\t"
+      "vmul.vx v8, v8, %[lanes]\n\t"
+      "vrgather.vv v16, v0, v8\n\t"
+      "vse32.v v16, (%[out])\n\t"
+      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [q4] "+r"(q4), [q5] "+r"(q5),
+        [q6] "+r"(q6), [q7] "+r"(q7), [left] "+r"(left), [vl] "=&r"(vl)
+      : [lanes] "r"(lanes), [out] "r"(out)
+      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
+        "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31",
+        "memory");
+}
+
+/* One pair's step: its bytes (at q) times x (v8-v11) as they are (into v<raw>) and masked to the high nibble
+ * (into v<hi>), both reduced (e16m8) into element 0 of the accumulators. */
+#define IG_RVV_PAIR(q, hi, raw)                                                                                     \
+  "vle8.v v12, (%[" q "])\n\t" "vwmul.vv v16, v12, v8\n\t"                                                          \
+  "vand.vi v12, v12, -16\n\t" "vwmul.vv v24, v12, v8\n\t"                                                           \
+  "vsetvli zero, zero, e16, m8, ta, ma\n\t"                                                                         \
+  "vwredsum.vs v" raw ", v16, v" raw "\n\t" "vwredsum.vs v" hi ", v24, v" hi "\n\t"
+
+/* Four int4 row pairs (eight rows; pair r at p + r * k_dim) against x[0..k_dim): the eight rows' dot products,
+ * decoded (ig_kernels.h; sx = sum of x[0..k_dim)), written to out[0..8). Per step of vl bytes: 5 loads,
+ * 4 VAND, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 7 scalar instructions; lanes = ig_rvv_lanes32(). */
+IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32_t sx, size_t lanes,
+                                 int32_t *out) {
+  const size_t kd = (size_t)k_dim;
+  const int8_t *xp = x, *q0 = p, *q1 = q0 + kd, *q2 = q1 + kd, *q3 = q2 + kd;
+  size_t left = kd, vl;
+  int32_t sx8 = (int32_t)((uint32_t)sx << 3);
+  __asm__ volatile(
+      "vsetvli %[vl], zero, e32, m8, ta, ma\n\t"
+      "vmv.v.i v0, 0\n\t" /* v<2r> = masked (16 S_even), v<2r+1> = raw sums of pair r */
+      "1:\n\t"
+      "vsetvli %[vl], %[left], e8, m4, ta, ma\n\t"
+      "vle8.v v8, (%[xp])\n\t"
+      IG_RVV_PAIR("q0", "0", "1")
+      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+      IG_RVV_PAIR("q1", "2", "3")
+      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+      IG_RVV_PAIR("q2", "4", "5")
+      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+      IG_RVV_PAIR("q3", "6", "7")
+      "add %[xp], %[xp], %[vl]\n\t" "add %[q0], %[q0], %[vl]\n\t" "add %[q1], %[q1], %[vl]\n\t"
+      "add %[q2], %[q2], %[vl]\n\t" "add %[q3], %[q3], %[vl]\n\t"
+      "sub %[left], %[left], %[vl]\n\t"
+      "bnez %[left], 1b\n\t"
+      /* g = [16 S_even0, S_raw0, 16 S_even1, S_raw1, ...] (element 0 of v0..v7), then decoded: even lanes
+       * S_even = g >> 4, odd lanes S_odd = S_raw - 16 S_even - 8 sx */
+      "vsetivli zero, 8, e32, m8, ta, ma\n\t"
+      "vid.v v8\n\t"
+      "vmul.vx v8, v8, %[lanes]\n\t"
+      "vrgather.vv v16, v0, v8\n\t"
+      "vsetivli zero, 8, e32, m2, ta, ma\n\t"
+      "vslide1up.vx v18, v16, zero\n\t"
+      "vsub.vv v18, v16, v18\n\t"
+      "vsub.vx v18, v18, %[sx8]\n\t"
+      "vsra.vi v16, v16, 4\n\t"
+      "vid.v v20\n\t"
+      "vand.vi v20, v20, 1\n\t"
+      "vmsne.vi v0, v20, 0\n\t"
+      "vmerge.vvm v16, v16, v18, v0\n\t"
+      "vse32.v v16, (%[out])\n\t"
+      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [left] "+r"(left),
+        [vl] "=&r"(vl)
+      : [lanes] "r"(lanes), [out] "r"(out), [sx8] "r"(sx8)
+      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
+        "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31",
+        "memory");
+}
+#undef IG_RVV_2ROWS
+#undef IG_RVV_PAIR
+
+/* y[i] = clamp(requant(acc[i] + bias[i], mult[i], shift[i]) + y_zp, act_min, act_max) for i < count (the sum
+ * wraps, as the reference's int32 accumulator), stored as int8, int16 or int32 (out_bytes 1, 2 or 4, a constant after inlining). y_zp is added saturating, as the
+ * definition's int64 sum followed by the clamp (act_min / act_max lie inside int32); the clamped values lie inside
+ * the output type, so the narrowing (VNCVT, one per halving) is exact. */
+IG_INLINE void ig_output_block(const int32_t *acc, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                               int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t count,
+                               int32_t out_bytes) {
+  char *yb = (char *)y;
+  for (size_t left = (size_t)count, vl; left > 0;
+       left -= vl, acc += vl, bias += vl, mult += vl, shift += vl, yb += vl * out_bytes) {
     vl = __riscv_vsetvl_e32m4(left);
-    vint32m4_t a = __riscv_vle32_v_i32m4(acc, vl);
+    vint32m4_t a = __riscv_vadd_vv_i32m4(__riscv_vle32_v_i32m4(acc, vl), __riscv_vle32_v_i32m4(bias, vl), vl);
     vint32m4_t sh = __riscv_vle32_v_i32m4(shift, vl);
     vint32m4_t left_sh = __riscv_vmax_vx_i32m4(sh, 0, vl);
     vint32m4_t neg_right = __riscv_vmin_vx_i32m4(sh, 0, vl); /* -(right shift) */
@@ -85,10 +209,26 @@ static inline void ig_output_block_s8(const int32_t *acc, const int32_t *mult, c
     /* -1 for negative values that are shifted right: round-half-up becomes round-half-away-from-zero */
     a = __riscv_vsadd_vv_i32m4(a, __riscv_vsra_vx_i32m4(__riscv_vand_vv_i32m4(a, neg_right, vl), 31, vl), vl);
     a = __riscv_vssra_vv_i32m4(a, __riscv_vreinterpret_v_i32m4_u32m4(__riscv_vneg_v_i32m4(neg_right, vl)), vl);
-    a = __riscv_vadd_vx_i32m4(a, y_zp, vl);
+    a = __riscv_vsadd_vx_i32m4(a, y_zp, vl);
     a = __riscv_vmin_vx_i32m4(__riscv_vmax_vx_i32m4(a, act_min, vl), act_max, vl);
-    vint16m2_t h = __riscv_vncvt_x_x_w_i16m2(a, vl);
-    __riscv_vse8_v_i8m1(y, __riscv_vncvt_x_x_w_i8m1(h, vl), vl);
+    if (out_bytes == 4) {
+      __riscv_vse32_v_i32m4((int32_t *)yb, a, vl);
+    } else {
+      vint16m2_t h = __riscv_vncvt_x_x_w_i16m2(a, vl);
+      if (out_bytes == 2) __riscv_vse16_v_i16m2((int16_t *)yb, h, vl);
+      else __riscv_vse8_v_i8m1((int8_t *)yb, __riscv_vncvt_x_x_w_i8m1(h, vl), vl);
+    }
   }
 }
+
+/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
+#define IG_FC_ARGS                                                                                                 \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
+      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
+#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
+#define IG_FC_GROUPED_ARGS                                                                                        \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,       \
+      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
+      int32_t act_max
+#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 #endif
