@@ -101,12 +101,18 @@ def _channels(g: Graph, name: str) -> int:
 def emit_node(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[Path]]:
     """(C statements, kernel source files to link) of one node. Row-wise ops run `env.rows` rows from each tensor's row 0 as
     `env.buf` places it; attention ops read `env.kv_len` key/value rows from the start of their K and V tensors."""
+    stmt, calls = emit_node_calls(g, n, env)
+    return stmt, {path for _, path in calls}
+
+
+def emit_node_calls(g: Graph, n: Node, env: OpEnv) -> tuple[str, list[tuple[str, Path]]]:
+    """(C statements, [(kernel entry point called, the file that defines it)]) of one node."""
     handler = _HANDLERS.get(n.op)
     if handler is None:
         raise CodegenError(f"no C lowering for op {n.op} (node {n.name}): supported ops are "
                            f"{', '.join(sorted(_HANDLERS))}")
     stmt, used = handler(g, n, env)
-    return stmt, {kernel_for(fn, stem, env.family) for fn, stem in used}
+    return stmt, sorted((fn, kernel_for(fn, stem, env.family)) for fn, stem in used)
 
 
 # ------------------------------------------------------------------ fully connected

@@ -49,6 +49,7 @@ class SequenceProgram:
     weight_bytes: int
     layer_functions: list[str] = field(default_factory=list)
     kernel_family: str = "scalar"
+    copies: list[tuple[Path, str]] = field(default_factory=list)  # (kernel file, symbol suffix), see sequence.py
 
     def _section(self, words: list[int], rows: np.ndarray) -> dict[str, bytes]:
         return {INPUT_SECTION: np.asarray(words, "<i4").tobytes()
@@ -179,15 +180,18 @@ int main(void) {
 
 def emit_sequence_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "forward",
                           max_tokens: int = 16, context: int | None = None, rows: str | None = None,
-                          name: str | None = None) -> tuple[SequenceProgram, LoweredSequence]:
-    """Writes model.h, model.c, weights.S + weights.bin and main.c of a forward or generate program."""
+                          name: str | None = None, layer_copies: bool = False
+                          ) -> tuple[SequenceProgram, LoweredSequence]:
+    """Writes model.h, model.c, weights.S + weights.bin and main.c of a forward or generate program.
+    layer_copies: each layer calls its own copies of its kernels (exact per-layer profiles, codegen/sequence.py);
+    build with `symbol_copies=program.copies`."""
     if mode not in ("forward", "generate"):
         raise CodegenError(f"unknown program mode {mode!r}: use forward or generate")
     context = context or max_tokens
     rows = rows or ("last" if mode == "generate" else "all")
     if mode == "generate" and rows != "last":
         raise CodegenError("a generate program computes the last row's logits only (rows='last')")
-    low = lower_sequence(graph, target, max_tokens, context, rows)
+    low = lower_sequence(graph, target, max_tokens, context, rows, layer_copies=layer_copies)
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}[low.output_dtype]
     if mode == "generate" and low.input != "input_ids":
@@ -208,5 +212,6 @@ def emit_sequence_program(graph: Graph, target: Target, out_dir: Path, *, mode: 
                            [out_dir / "main.c", out_dir / "model.c", out_dir / "weights.S", *sorted(set(kernels))],
                            mode, max_tokens, context, rows, np.dtype(DTYPES[low.input_dtype]), low.input_channels,
                            np.dtype(DTYPES[low.output_dtype]), low.output_channels,
-                           low.arena_size, low.kv_bytes, low.blob.size, low.layer_functions, target.kernel_family)
+                           low.arena_size, low.kv_bytes, low.blob.size, low.layer_functions, target.kernel_family,
+                           low.copies)
     return prog, low

@@ -56,14 +56,16 @@ class BuiltSequence:
 
 
 def build_sequence(graph: Graph, target: isa.Target, directory: Path, *, mode: str, max_tokens: int, context: int,
-                   rows: str | None = None, compiler: str | None = None) -> BuiltSequence:
+                   rows: str | None = None, compiler: str | None = None, layer_copies: bool = False) -> BuiltSequence:
+    """Emits, checks the memory, builds and (integer graphs) checks integer purity. layer_copies: each layer calls
+    its own copies of its kernels, for exact per-layer profiles (codegen/sequence.py)."""
     from toolchain import build_elf, require_integer_purity
 
     prog, low = emit_sequence_program(graph, target, directory, mode=mode, max_tokens=max_tokens, context=context,
-                                      rows=rows)
+                                      rows=rows, layer_copies=layer_copies)
     check_fits(low, target)
     elf = directory / "program.elf"
-    cc = build_elf(prog.sources, target, elf, compiler=compiler)
+    cc = build_elf(prog.sources, target, elf, compiler=compiler, symbol_copies=prog.copies)
     if graph.is_integer:
         require_integer_purity(elf)  # invariant 1, on every integer build
     return BuiltSequence(prog, low, elf, cc.kind)

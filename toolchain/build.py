@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from isa.paths import cache_dir
 from isa.targets import Target
 from toolchain.compilers import Compiler, find_compiler
-from toolchain.errors import BuildFailed
+from toolchain.errors import BuildFailed, CompilerNotFound
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 
@@ -79,11 +80,48 @@ def _compiler_id(cc: Compiler) -> str:
     return _COMPILER_IDS[cc.path]
 
 
+OBJCOPY = "llvm-objcopy-16"
+
+
+def _renamed_copy(obj: Path, suffix: str, target: Target, out: Path, timeout: float) -> Path:
+    """A copy of a cached object with every function symbol it defines renamed `<name><suffix>` and made weak, so
+    that several copies link side by side and each is attributed to its own caller (codegen/sequence.py's
+    layer copies). Cached beside the object."""
+    copy = obj.with_name(f"{obj.stem}{suffix}.o")
+    if copy.exists():
+        return copy
+    from elftools.elf.elffile import ELFFile
+    tool = shutil.which(OBJCOPY)
+    if tool is None:
+        raise CompilerNotFound(f"{OBJCOPY} not found (needed for per-layer kernel copies): run `make setup`")
+    with open(obj, "rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        names = sorted({s.name for s in symtab.iter_symbols() if s.name and s["st_info"]["type"] == "STT_FUNC"
+                        and s["st_shndx"] != "SHN_UNDEF"})
+    fd, tmp = tempfile.mkstemp(prefix=copy.stem, suffix=".o.tmp", dir=copy.parent)
+    os.close(fd)
+    mapping = Path(tmp + ".map")
+    try:
+        mapping.write_text("".join(f"{n} {n}{suffix}\n" for n in names))
+        proc = subprocess.run([tool, f"--redefine-syms={mapping}", "--weaken", str(obj), tmp], capture_output=True,
+                              text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise BuildFailed(f"building {out.name} for {target.name}: {OBJCOPY} failed:\n{proc.stderr.strip()}")
+        os.replace(tmp, copy)
+    finally:
+        for p in (tmp, mapping):
+            if os.path.exists(p):
+                os.unlink(p)
+    return copy
+
+
 def build_elf(sources: list[Path], target: Target, out: Path, *, include_dirs: tuple[Path, ...] = (),
-              extra_cflags: tuple[str, ...] = (), compiler: str | None = None, timeout: float = 300) -> Compiler:
+              extra_cflags: tuple[str, ...] = (), compiler: str | None = None, timeout: float = 300,
+              symbol_copies: list[tuple[Path, str]] = ()) -> Compiler:
     """Compiles and links `sources` with the platform layer into `out`. Returns the compiler used.
     The runtime's own C files (kernels, start-up code) come from the object cache; generated sources are compiled
-    every time. The link order is the order of the sources, so the ELF is the same either way."""
+    every time. The link order is the order of the sources, so the ELF is the same either way.
+    symbol_copies: (runtime source, suffix) pairs also linked as renamed copies (see `_renamed_copy`)."""
     cc = find_compiler(target, compiler)
     out.parent.mkdir(parents=True, exist_ok=True)
     incs = [f"-I{p}" for p in (RUNTIME_C / "include", *include_dirs)]
@@ -92,6 +130,9 @@ def build_elf(sources: list[Path], target: Target, out: Path, *, include_dirs: t
     for src in [Path(s) for s in list(sources) + platform_sources(target)]:
         cacheable = src.suffix == ".c" and RUNTIME_C in src.resolve().parents and not include_dirs
         inputs.append(str(_cached_object(src.resolve(), cc, flags, target, timeout, out) if cacheable else src))
+    for src, suffix in symbol_copies:
+        obj = _cached_object(Path(src).resolve(), cc, flags, target, timeout, out)
+        inputs.append(str(_renamed_copy(obj, suffix, target, out, timeout)))
     cmd = [cc.path, *flags, *inputs,
            *cc.link_flags, f"-T{linker_script(target)}", "-Wl,--gc-sections", "-Wl,--build-id=none",
            "-o", str(out), *cc.libs]
