@@ -182,6 +182,46 @@ static inline uint32_t ig_exp2_q20_t(int32_t t) {
   int32_t p = (int32_t)IG_EXP2_C2 + ig_mulhr32(g, (int32_t)(2 * IG_EXP2_C3));
   p = (int32_t)IG_EXP2_C1 + ig_mulhr32(g, 2 * p);
   p = (int32_t)IG_EXP2_C0 + ig_mulhr32(g, 2 * p); /* in [0, 2^30] */
-  return ((uint32_t)p + (1u << (9 + z))) >> (10 + z);
+  return (((uint32_t)p >> (9 + z)) + 1) >> 1; /* rshr(p, 10 + z) = (floor(p / 2^(9+z)) + 1) >> 1 */
+}
+/* The softmax exponent of one call (quant/ops/attention.py): t = -mul_rshr(d, in_mult, in_shift) for d = x - mx in
+ * [-vmax, 0], then e = exp2_q20(-t). The plan picks the 32-bit form of the product (ig_ms_t) valid for the whole
+ * range of d; when the multiplier is too large for that, d is first clamped at dcut, the smallest distance whose e
+ * is 0 (every larger distance gives 0 too: t grows with it), which makes the range fit. clamp_t: t can pass
+ * IG_EXP2_T_MAX (where e is 0), so the loop clamps it. */
+#define IG_E_ZERO_T ((21 << 16) + 1) /* t >= this: e = 0 */
+typedef struct {
+  ig_ms_t ms;
+  int32_t dcut, clamp_d, clamp_t;
+} ig_sm_plan_t;
+
+static inline int64_t ig_sm_t64(int32_t d, int32_t m, int32_t s) { return -ig_rshr64((int64_t)d * m, s); }
+
+static inline ig_sm_plan_t ig_sm_plan(int32_t m, int32_t s, int32_t vmax) {
+  ig_sm_plan_t p;
+  p.ms = ig_ms_prepare(m, s, (uint32_t)vmax);
+  p.dcut = vmax;
+  p.clamp_d = 0;
+  p.clamp_t = ig_sm_t64(-vmax, m, s) > IG_EXP2_T_MAX;
+  if (p.ms.mode == IG_MS_WIDE) {
+    int32_t lo = 1, hi = vmax;
+    while (lo < hi) {
+      int32_t mid = lo + (hi - lo) / 2;
+      if (ig_sm_t64(-mid, m, s) >= IG_E_ZERO_T) hi = mid;
+      else lo = mid + 1;
+    }
+    p.dcut = lo;
+    p.clamp_d = 1;
+    p.clamp_t = 1;
+    p.ms = ig_ms_prepare(m, s, (uint32_t)lo);
+  }
+  return p;
+}
+
+/* e of one d by the plan, any mode (the SIMD families' fallback for the rare plans they do not vectorize) */
+static inline uint32_t ig_sm_e(int32_t d, const ig_sm_plan_t *p) {
+  if (p->clamp_d && d < -p->dcut) d = -p->dcut;
+  int64_t t = p->ms.mode == IG_MS_WIDE ? ig_sm_t64(d, p->ms.m0, p->ms.s0) : -(int64_t)ig_ms_apply(p->ms, d, p->ms.mode);
+  return ig_exp2_q20_t(t > IG_EXP2_T_MAX ? IG_EXP2_T_MAX : (int32_t)t);
 }
 #endif

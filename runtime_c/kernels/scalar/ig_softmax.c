@@ -8,8 +8,8 @@
  *  - exp2 has 32-bit products only (ig_exp2_q20_t), and t = -y is clamped only when it can pass IG_EXP2_T_MAX;
  *  - e is computed once per element: kept in a stack buffer for the first IG_SOFTMAX_EBUF elements of a row
  *    (recomputed beyond); the row sum is 32-bit when s < 2^12;
- *  - p = rshr(e r, 37) is (umulh(e, r) + 16) >> 5 (and rshr(e r, 44) = (umulh(e, r) + 2^11) >> 12): the low word
- *    of e r cannot carry into the rounding. r = 2^52 // sum is one 64-bit division per row. */
+ *  - p = rshr(e r, 37) is (umulh(e, r) + 16) >> 5 (and rshr(e r, 44) = (umulh(e, r) + 2^11) >> 12) on 32-bit
+ *    cores: the low word of e r cannot carry into the rounding. r = 2^52 // sum is one 64-bit division per row. */
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops.h"
@@ -17,45 +17,12 @@
 #ifndef IG_SOFTMAX_EBUF
 #define IG_SOFTMAX_EBUF 256
 #endif
-#define IG_E_ZERO_T ((21 << 16) + 1) /* t >= this: e = 0 */
-
-typedef struct {
-  ig_ms_t ms;
-  int32_t dcut;    /* x - mx is clamped at -dcut (when clamp_d) */
-  int32_t clamp_d; /* the multiplier is large: clamp x - mx first */
-  int32_t clamp_t; /* t can pass IG_EXP2_T_MAX */
-} sm_plan_t;
-
-static int64_t sm_t64(int32_t d, int32_t m, int32_t s) { return -ig_rshr64((int64_t)-d * m, s); }
-
-/* The plan of one call: how e is computed from d = x - mx in [-vmax, 0]. */
-static sm_plan_t sm_plan(int32_t m, int32_t s, int32_t vmax) {
-  sm_plan_t p;
-  p.ms = ig_ms_prepare(m, s, (uint32_t)vmax);
-  p.dcut = vmax;
-  p.clamp_d = 0;
-  p.clamp_t = sm_t64(vmax, m, s) > IG_EXP2_T_MAX;
-  if (p.ms.mode == IG_MS_WIDE) {
-    /* the smallest distance whose e is 0: beyond it every e is 0 too (t grows with the distance) */
-    int32_t lo = 1, hi = vmax;
-    while (lo < hi) {
-      int32_t mid = lo + (hi - lo) / 2;
-      if (sm_t64(mid, m, s) >= IG_E_ZERO_T) hi = mid;
-      else lo = mid + 1;
-    }
-    p.dcut = lo;
-    p.clamp_d = 1;
-    p.ms = ig_ms_prepare(m, s, (uint32_t)lo);
-  }
-  return p;
-}
-
-static inline __attribute__((always_inline)) uint32_t sm_e(int32_t d, sm_plan_t p, int32_t mode, int32_t clamp_d,
+static inline __attribute__((always_inline)) uint32_t sm_e(int32_t d, ig_sm_plan_t p, int32_t mode, int32_t clamp_d,
                                                             int32_t clamp_t) {
   if (clamp_d && d < -p.dcut) d = -p.dcut;
   int32_t t;
   if (mode == IG_MS_WIDE) {
-    int64_t t64 = sm_t64(d, p.ms.m0, p.ms.s0);
+    int64_t t64 = ig_sm_t64(d, p.ms.m0, p.ms.s0);
     t = t64 > IG_EXP2_T_MAX ? IG_EXP2_T_MAX : (int32_t)t64;
   } else {
     t = -ig_ms_apply(p.ms, d, mode);
@@ -64,10 +31,12 @@ static inline __attribute__((always_inline)) uint32_t sm_e(int32_t d, sm_plan_t 
   return ig_exp2_q20_t(t);
 }
 
-/* p from e and the row's r = 2^52 // sum (r <= 2^32) */
-static inline __attribute__((always_inline)) int32_t sm_prob(uint32_t e, uint64_t r, int32_t yb) {
+/* p from e and the row's r = 2^52 // sum, r <= 2^32. r = 2^32 only when sum = 2^20: then every e is 0 or 2^20, and
+ * r = 2^32 - 1 gives the same p for both, so the 32-bit form takes r32 = min(r, 2^32 - 1). */
+static inline __attribute__((always_inline)) int32_t sm_prob(uint32_t e, uint64_t r, uint32_t r32, int32_t yb) {
 #if UINTPTR_MAX == 0xffffffffu
-  uint32_t hi = ig_umulh32(e, (uint32_t)r); /* r < 2^32 here (the caller takes r == 2^32 apart) */
+  uint32_t hi = ig_umulh32(e, r32);
+  (void)r;
   if (yb == 2) {
     uint32_t q = (hi + 16) >> 5;
     return (int32_t)(q > 32767 ? 32767 : q);
@@ -76,6 +45,7 @@ static inline __attribute__((always_inline)) int32_t sm_prob(uint32_t e, uint64_
   return (int32_t)(q > 255 ? 255 : q) - 128;
 #else
   uint64_t er = (uint64_t)e * r;
+  (void)r32;
   if (yb == 2) {
     uint64_t q = (er + (1ull << 36)) >> 37;
     return (int32_t)(q > 32767 ? 32767 : q);
@@ -85,18 +55,8 @@ static inline __attribute__((always_inline)) int32_t sm_prob(uint32_t e, uint64_
 #endif
 }
 
-/* the same for r == 2^32 (sum == 2^20): e r / 2^32 = e */
-static inline int32_t sm_prob_r32(uint32_t e, int32_t yb) {
-  if (yb == 2) {
-    uint32_t q = (e + 16) >> 5;
-    return (int32_t)(q > 32767 ? 32767 : q);
-  }
-  uint32_t q = (e + 2048) >> 12;
-  return (int32_t)(q > 255 ? 255 : q) - 128;
-}
-
 static inline __attribute__((always_inline)) void softmax_rows(const void *x, int32_t xb, int32_t groups, int32_t t,
-                                                                int32_t s, int32_t causal, sm_plan_t plan,
+                                                                int32_t s, int32_t causal, ig_sm_plan_t plan,
                                                                 int32_t mode, int32_t clamp_d, int32_t clamp_t,
                                                                 void *y, int32_t yb) {
   uint32_t ebuf[IG_SOFTMAX_EBUF];
@@ -132,17 +92,11 @@ static inline __attribute__((always_inline)) void softmax_rows(const void *x, in
         for (int32_t j = nbuf; j < valid; j++) sum += sm_e(ig_load(x, base + j, xb) - mx, plan, mode, clamp_d, clamp_t);
       }
       uint64_t r = sum ? (1ull << 52) / sum : 0; /* sum >= 2^20 when a row has a valid element */
-      if (r >> 32) {
-        for (int32_t j = 0; j < nbuf; j++) ig_store(y, base + j, sm_prob_r32(ebuf[j], yb), yb);
-        for (int32_t j = nbuf; j < valid; j++)
-          ig_store(y, base + j, sm_prob_r32(sm_e(ig_load(x, base + j, xb) - mx, plan, mode, clamp_d, clamp_t), yb),
-                   yb);
-      } else {
-        for (int32_t j = 0; j < nbuf; j++) ig_store(y, base + j, sm_prob(ebuf[j], r, yb), yb);
-        for (int32_t j = nbuf; j < valid; j++)
-          ig_store(y, base + j, sm_prob(sm_e(ig_load(x, base + j, xb) - mx, plan, mode, clamp_d, clamp_t), r, yb),
-                   yb);
-      }
+      uint32_t r32 = r >> 32 ? 0xffffffffu : (uint32_t)r;
+      for (int32_t j = 0; j < nbuf; j++) ig_store(y, base + j, sm_prob(ebuf[j], r, r32, yb), yb);
+      for (int32_t j = nbuf; j < valid; j++)
+        ig_store(y, base + j,
+                 sm_prob(sm_e(ig_load(x, base + j, xb) - mx, plan, mode, clamp_d, clamp_t), r, r32, yb), yb);
       int32_t zero = yb == 2 ? 0 : -128; /* e = 0 outside the causal window */
       for (int32_t j = valid; j < s; j++) ig_store(y, base + j, zero, yb);
     }
@@ -152,7 +106,7 @@ static inline __attribute__((always_inline)) void softmax_rows(const void *x, in
 static inline __attribute__((always_inline)) void softmax_body(const void *x, int32_t xb, int32_t groups, int32_t t,
                                                                 int32_t s, int32_t causal, int32_t in_mult,
                                                                 int32_t in_shift, void *y, int32_t yb) {
-  sm_plan_t p = sm_plan(in_mult, in_shift, xb == 1 ? 255 : 65535);
+  ig_sm_plan_t p = ig_sm_plan(in_mult, in_shift, xb == 1 ? 255 : 65535);
   if (p.clamp_d)
     softmax_rows(x, xb, groups, t, s, causal, p, p.ms.mode, 1, 1, y, yb);
   else if (p.ms.mode == IG_MS_FLOOR)
