@@ -1,0 +1,153 @@
+"""The C lowering of the FP32 transformer ops (the float baseline of captured graphs: quant/ops/float_ops.py).
+
+Importing this module registers one handler per `*_f32` op with codegen/op_calls.py (`register`); each turns a
+node into a call of its kernel in runtime_c/kernels/<family>/ig_<op>_f32.c, declared in
+runtime_c/include/ig_ops_f32.h. Float attributes (eps, the attention scale) become exact hex-float literals of their
+float32 value, the one the reference interpreter uses.
+
+The generated translation units (codegen/sequence.py, codegen/kernel_cases.py) include ig_kernels.h and ig_ops.h,
+not ig_ops_f32.h, so each call carries its prototype (read from ig_ops_f32.h) in a block of its own: a call
+without a prototype would pass float arguments as double.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from codegen.errors import CodegenError
+from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _length, register
+from quant.ir import Graph, Node
+
+HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
+_PROTOTYPE = re.compile(r"^(?:void|int32_t)\s+(ig_\w+_f32)\s*\([^;]*?\);", re.S | re.M)
+
+
+def _read_prototypes() -> dict[str, str]:
+    text = re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S)
+    return {m.group(1): " ".join(m.group(0).split()) for m in _PROTOTYPE.finditer(text)}
+
+
+PROTOTYPES = _read_prototypes()
+
+
+def f32_literal(v) -> str:
+    """The exact C literal of float32(v) (hex float), e.g. eps 1e-5 -> 0x1.4f8b58p-17f."""
+    f = np.float32(v)
+    if not math.isfinite(float(f)):
+        raise CodegenError(f"float attribute {v!r} is not a finite float32")
+    return float(f).hex() + "f"
+
+
+def _call(fn: str, args: str, env: OpEnv | None = None) -> str:
+    """`{ <prototype>; fn(args); }`, or with env, the kernel's error code checked (`if (fn(args)) <error_return>`)."""
+    if fn not in PROTOTYPES:
+        raise CodegenError(f"{fn} is not declared in {HEADER}")
+    body = f"if ({fn}({args})) {env.error_return}" if env is not None else f"{fn}({args});"
+    return f"{{ {PROTOTYPES[fn]} {body} }}"
+
+
+def _uses(fn: str, stem: str | None = None) -> set[tuple[str, str]]:
+    return {(fn, stem or fn)}
+
+
+def _embedding(g: Graph, n: Node, env: OpEnv):
+    table = g.constants[n.inputs[1]]
+    ct = env.const(n.inputs[1], table, "float")
+    args = f"{env.buf(n.inputs[0], '0')}, {env.rows}, {ct}, {table.shape[0]}, {table.shape[1]}, {env.buf(n.outputs[0], '0')}"
+    return _call("ig_embedding_f32", args, env), _uses("ig_embedding_f32")
+
+
+def _binary(fn: str):
+    def handler(g: Graph, n: Node, env: OpEnv):
+        for t in n.inputs:
+            if t in g.constants:
+                raise CodegenError(f"node {n.name}: {n.op} with the constant operand {t!r} has no kernel (both "
+                                   "operands must be computed tensors of the output's shape)")
+        args = (f"{env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {_length(g, n, env)}, "
+                f"{env.buf(n.outputs[0], '0')}")
+        return _call(fn, args), _uses(fn)
+    return handler
+
+
+def _gelu(g: Graph, n: Node, env: OpEnv):
+    approx = n.attrs.get("approximate", "none")
+    if approx not in ("none", "tanh"):
+        raise CodegenError(f"node {n.name}: gelu approximate={approx!r}; the kernels implement 'none' and 'tanh'")
+    fn = "ig_gelu_f32" if approx == "none" else "ig_gelu_tanh_f32"
+    args = f"{env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {env.buf(n.outputs[0], '0')}"
+    return _call(fn, args), _uses(fn, "ig_gelu_f32")
+
+
+def _silu(g: Graph, n: Node, env: OpEnv):
+    args = f"{env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {env.buf(n.outputs[0], '0')}"
+    return _call("ig_silu_f32", args), _uses("ig_silu_f32")
+
+
+def _layernorm(g: Graph, n: Node, env: OpEnv):
+    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "float")
+    cb = env.const(n.inputs[2], g.constants[n.inputs[2]], "float")
+    args = (f"{env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, {cb}, "
+            f"{f32_literal(n.attrs['eps'])}, {env.buf(n.outputs[0], '0')}")
+    return _call("ig_layernorm_f32", args), _uses("ig_layernorm_f32")
+
+
+def _rmsnorm(g: Graph, n: Node, env: OpEnv):
+    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "float")
+    args = (f"{env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
+            f"{f32_literal(n.attrs['eps'])}, {env.buf(n.outputs[0], '0')}")
+    return _call("ig_rmsnorm_f32", args), _uses("ig_rmsnorm_f32")
+
+
+def _rope(g: Graph, n: Node, env: OpEnv):
+    a = n.attrs
+    cos, sin = g.constants[n.inputs[2]], g.constants[n.inputs[3]]
+    if int(a["head_dim"]) % 2 or cos.shape != sin.shape or cos.shape[-1] != int(a["head_dim"]) // 2:
+        raise CodegenError(f"node {n.name}: rope needs an even head_dim and cos / sin tables of "
+                           f"[positions, head_dim / 2], got head_dim {a['head_dim']} and {cos.shape} / {sin.shape}")
+    cc = env.const(n.inputs[2], cos, "float")
+    cs = env.const(n.inputs[3], sin, "float")
+    args = (f"{env.buf(n.inputs[0], '0')}, {env.rows}, {env.buf(n.inputs[1], '0')}, {cc}, {cs}, {cos.shape[0]}, "
+            f"{a['heads']}, {a['head_dim']}, {env.buf(n.outputs[0], '0')}")
+    return _call("ig_rope_f32", args, env), _uses("ig_rope_f32")
+
+
+def _attn(a: dict) -> str:
+    return f"{a['heads']}, {a['kv_heads']}, {a['head_dim']}"
+
+
+def _matmul_qk(g: Graph, n: Node, env: OpEnv):
+    a = n.attrs
+    args = (f"{env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, {env.kv_len}, {_attn(a)}, "
+            f"{f32_literal(a['scale'])}, {env.buf(n.outputs[0], '0')}")
+    return _call("ig_matmul_qk_f32", args), _uses("ig_matmul_qk_f32")
+
+
+def _softmax(g: Graph, n: Node, env: OpEnv):
+    shape = g.tensors[n.inputs[0]].shape
+    groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    args = (f"{env.buf(n.inputs[0], '0')}, {groups}, {env.rows}, {env.kv_len}, {1 if n.attrs['causal'] else 0}, "
+            f"{env.buf(n.outputs[0], '0')}")
+    return _call("ig_softmax_f32", args), _uses("ig_softmax_f32")
+
+
+def _matmul_pv(g: Graph, n: Node, env: OpEnv):
+    a = n.attrs
+    args = (f"{env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, {env.kv_len}, {_attn(a)}, "
+            f"{env.buf(n.outputs[0], '0')}")
+    return _call("ig_matmul_pv_f32", args), _uses("ig_matmul_pv_f32")
+
+
+HANDLERS = {
+    "embedding_f32": _embedding, "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"),
+    "gelu_f32": _gelu, "silu_f32": _silu, "layernorm_f32": _layernorm, "rmsnorm_f32": _rmsnorm,
+    "rope_f32": _rope, "matmul_qk_f32": _matmul_qk, "softmax_f32": _softmax, "matmul_pv_f32": _matmul_pv,
+}
+
+# The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).
+ARGMAX_F32_SOURCE = RUNTIME_C / "kernels" / "scalar" / "ig_argmax_f32.c"
+
+for _op, _handler in HANDLERS.items():
+    register(_op, _handler)
+
