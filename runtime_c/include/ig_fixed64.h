@@ -5,6 +5,8 @@
 #define IG_FIXED64_H
 #include <stdint.h>
 
+#include "ig_fixedpoint.h"
+
 /* rshr(x, s): s == 0 -> x, else (x + 2^(s-1)) >> s (floor shift: ties toward +inf). 0 <= s <= 62. */
 static inline int64_t ig_rshr64(int64_t x, int32_t s) {
   return s > 0 ? (int64_t)((uint64_t)x + (1ull << (s - 1))) >> s : x;
@@ -223,5 +225,40 @@ static inline uint32_t ig_sm_e(int32_t d, const ig_sm_plan_t *p) {
   if (p->clamp_d && d < -p->dcut) d = -p->dcut;
   int64_t t = p->ms.mode == IG_MS_WIDE ? ig_sm_t64(d, p->ms.m0, p->ms.s0) : -(int64_t)ig_ms_apply(p->ms, d, p->ms.mode);
   return ig_exp2_q20_t(t > IG_EXP2_T_MAX ? IG_EXP2_T_MAX : (int32_t)t);
+}
+/* requantize(acc, m, shift) + zp, clamped to [lo, hi] (ig_output_i32 of ig_fixedpoint.h) in fewer steps, for
+ * |acc| <= bound where |acc << (left + 1)| < 2^31 and |zp| < 2^30 (ig_rq_t.fast; else use ig_output_i32):
+ * srdhm(a, m) = floor((a m + 2^30) / 2^31) for m >= 0 (the nudge and the truncation toward zero give exactly
+ * that; m = INT32_MIN never occurs) = mulhr32(2 a, m); rdbpot(x, right) = (x + 2^(right-1) - (x < 0)) >> right,
+ * which cannot overflow for |x| < 2^30. */
+typedef struct {
+  int32_t m, l1, right, half, nmask, zp, lo, hi, fast, shift;
+} ig_rq_t;
+
+static inline ig_rq_t ig_rq_prepare(int32_t m, int32_t shift, int32_t zp, int32_t lo, int32_t hi, uint64_t bound) {
+  ig_rq_t r;
+  int32_t left = shift > 0 ? shift : 0;
+  r.m = m;
+  r.shift = shift;
+  r.l1 = left + 1;
+  r.right = shift > 0 ? 0 : -shift;
+  r.half = r.right ? (int32_t)(1u << (r.right - 1)) : 0;
+  r.nmask = r.right ? 1 : 0;
+  r.zp = zp;
+  r.lo = lo;
+  r.hi = hi;
+  r.fast = left < 30 && bound < (1ull << (30 - left)) && zp > -(1 << 30) && zp < (1 << 30) && m >= 0;
+  return r;
+}
+
+static inline int32_t ig_rq_fast(ig_rq_t p, int32_t acc) {
+  int32_t x = ig_mulhr32(ig_shl32(acc, p.l1), p.m);
+  x = (x + p.half - (int32_t)(((uint32_t)x >> 31) & (uint32_t)p.nmask)) >> p.right;
+  x += p.zp;
+  return x < p.lo ? p.lo : (x > p.hi ? p.hi : x);
+}
+
+static inline int32_t ig_rq_apply(ig_rq_t p, int32_t acc) {
+  return p.fast ? ig_rq_fast(p, acc) : ig_output_i32(acc, p.m, p.shift, p.zp, p.lo, p.hi);
 }
 #endif

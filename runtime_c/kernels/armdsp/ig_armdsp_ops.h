@@ -74,6 +74,21 @@ IG_DSP_INLINE uint32_t ig_usat23(int32_t x) {
   return r;
 }
 
+/* bytes 1 and 3 of v sign-extended to two int16 lanes (SXTB16 with ROR #8); __sxtb16(v) gives bytes 0 and 2 */
+IG_DSP_INLINE uint32_t ig_dsp_sxtb16_ror8(uint32_t v) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+
+/* ig_rq_fast (ig_fixed64.h) with SMMULR and a saturating clamp */
+IG_DSP_INLINE int32_t ig_dsp_rq_fast(ig_rq_t p, int32_t acc) {
+  int32_t x = ig_smmulr((int32_t)((uint32_t)acc << p.l1), p.m);
+  x = (x + p.half - (int32_t)(((uint32_t)x >> 31) & (uint32_t)p.nmask)) >> p.right;
+  x += p.zp;
+  return x < p.lo ? p.lo : (x > p.hi ? p.hi : x);
+}
+
 IG_DSP_INLINE uint32_t ig_ld32u(const void *p) {
   uint32_t v;
   __builtin_memcpy(&v, p, 4); /* LDR: unaligned access is allowed on ARMv7-M */
