@@ -58,7 +58,7 @@ def test_scalar_family_bit_exact_under_clang(tmp_path):
 
 
 WIDE_SHAPES = [(1, 1), (1, 7), (3, 5), (17, 9), (33, 3), (45, 9), (64, 13), (100, 9), (129, 6), (70, 17), (160, 8),
-               (256, 11)]
+               (256, 11), (130, 19), (192, 33)]
 WIDE_GROUPED = [(1, 3, 1), (15, 5, 5), (33, 3, 11), (96, 7, 32), (21, 2, 7), (48, 9, 16), (45, 5, 9), (64, 4, 16)]
 FC_STEMS = ("ig_fc_s8", "ig_fc_s8w4", "ig_fc_grouped_s8", "ig_fc_grouped_s8w4")
 SIMD_FAMILIES = {"armdsp": ("cortex-m4", ()), "neon": ("cortex-a55", ()),

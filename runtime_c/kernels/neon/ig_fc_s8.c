@@ -1,18 +1,22 @@
-/* Fully connected, int8 activations and weights: AArch64 NEON (SDOT with dotprod, SMLAL otherwise), eight
- * output rows at a time, then four. One body for the int8 / int16 / int32 outputs.
+/* Fully connected, int8 activations and weights: AArch64 NEON (SDOT with dotprod, SMLAL otherwise), sixteen
+ * output rows at a time (ig_dot16rows_s8), then eight, then four. One body for the int8 / int16 / int32 outputs.
  * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"
 
 IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t n = 0;
+  for (; n + 16 <= n_dim; n += 16) {
+    int32x4_t s0, s1, s2, s3;
+    ig_dot16rows_s8(x, w + (size_t)n * (size_t)k_dim, k_dim, bias + n, &s0, &s1, &s2, &s3);
+    ig_output8(s0, s1, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), out_bytes);
+    ig_output8(s2, s3, mult + n + 8, shift + n + 8, y_zp, act_min, act_max, ig_out_at(y, n + 8, out_bytes),
+               out_bytes);
+  }
   for (; n + 8 <= n_dim; n += 8) {
     int32x4_t lo, hi;
-    ig_dot8rows_s8(x, w + (size_t)n * (size_t)k_dim, k_dim, &lo, &hi);
-    ig_output4(vaddq_s32(lo, vld1q_s32(bias + n)), mult + n, shift + n, y_zp, act_min, act_max,
-               ig_out_at(y, n, out_bytes), 4, out_bytes);
-    ig_output4(vaddq_s32(hi, vld1q_s32(bias + n + 4)), mult + n + 4, shift + n + 4, y_zp, act_min, act_max,
-               ig_out_at(y, n + 4, out_bytes), 4, out_bytes);
+    ig_dot8rows_s8(x, w + (size_t)n * (size_t)k_dim, k_dim, bias + n, &lo, &hi);
+    ig_output8(lo, hi, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), out_bytes);
   }
   for (; n < n_dim; n += 4) {
     int32_t count = n_dim - n < 4 ? n_dim - n : 4;

@@ -116,20 +116,24 @@ IG_INLINE int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8
   "sadalp v" acc ".4s, v28.8h\n\t" "sadalp v" acc ".4s, v29.8h\n\t"                                          \
   "sadalp v" acc ".4s, v30.8h\n\t" "sadalp v" acc ".4s, v31.8h\n\t"
 #endif
-IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
+IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, const int32_t *bias, int32x4_t *lo,
+                              int32x4_t *hi) {
   const size_t kd = (size_t)k_dim;
-  int32x4_t s0 = vdupq_n_s32(0), s1 = s0;
+  int32x4_t s0, s1;
   int32_t k = 0;
   if (k_dim >= 64) {
-    const int8_t *xp = x, *q0 = w, *q1 = w + kd, *q2 = w + 2 * kd, *q3 = w + 3 * kd, *q4 = w + 4 * kd,
-                 *q5 = w + 5 * kd, *q6 = w + 6 * kd, *q7 = w + 7 * kd;
+    const int8_t *xp = x, *q0 = w, *q1, *q2, *q3, *q4, *q5, *q6, *q7;
     int64_t iters = k_dim >> 6;
     k = (int32_t)(iters << 6);
-    /* accumulators v0-v7 (row r in v<r>), x in v24-v27, rows alternately in v16-v19 and v20-v23,
-     * int16 products (ARMv8.0) in v28-v31 */
+    /* accumulators v0-v7 (row r in v<r>, started at [bias[r], 0, 0, 0]: LDR S zeroes the other lanes), x in
+     * v24-v27, rows alternately in v16-v19 and v20-v23, int16 products (ARMv8.0) in v28-v31; the row pointers
+     * are formed here, so the caller keeps only w */
     __asm__ volatile(
-        "movi v0.4s, #0\n\t" "movi v1.4s, #0\n\t" "movi v2.4s, #0\n\t" "movi v3.4s, #0\n\t"
-        "movi v4.4s, #0\n\t" "movi v5.4s, #0\n\t" "movi v6.4s, #0\n\t" "movi v7.4s, #0\n\t"
+        "ldr s0, [%[b]]\n\t" "ldr s1, [%[b], #4]\n\t" "ldr s2, [%[b], #8]\n\t" "ldr s3, [%[b], #12]\n\t"
+        "ldr s4, [%[b], #16]\n\t" "ldr s5, [%[b], #20]\n\t" "ldr s6, [%[b], #24]\n\t" "ldr s7, [%[b], #28]\n\t"
+        "add %[q1], %[q0], %[kd]\n\t" "add %[q2], %[q1], %[kd]\n\t" "add %[q3], %[q2], %[kd]\n\t"
+        "add %[q4], %[q3], %[kd]\n\t" "add %[q5], %[q4], %[kd]\n\t" "add %[q6], %[q5], %[kd]\n\t"
+        "add %[q7], %[q6], %[kd]\n\t"
         "1:\n\t"
         "ld1 {v24.16b - v27.16b}, [%[xp]], #64\n\t"
         "ld1 {v16.16b - v19.16b}, [%[q0]], #64\n\t"
@@ -153,11 +157,14 @@ IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, i
         /* [row 0, row 1, row 2, row 3] and [row 4, ..., row 7] */
         "addp v0.4s, v0.4s, v1.4s\n\t" "addp v2.4s, v2.4s, v3.4s\n\t" "addp %[s0].4s, v0.4s, v2.4s\n\t"
         "addp v4.4s, v4.4s, v5.4s\n\t" "addp v6.4s, v6.4s, v7.4s\n\t" "addp %[s1].4s, v4.4s, v6.4s\n\t"
-        : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [q4] "+r"(q4),
-          [q5] "+r"(q5), [q6] "+r"(q6), [q7] "+r"(q7), [n] "+r"(iters), [s0] "=w"(s0), [s1] "=w"(s1)
-        :
+        : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [q4] "=&r"(q4),
+          [q5] "=&r"(q5), [q6] "=&r"(q6), [q7] "=&r"(q7), [n] "+r"(iters), [s0] "=w"(s0), [s1] "=w"(s1)
+        : [b] "r"(bias), [kd] "r"(kd)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
           "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+  } else {
+    s0 = vld1q_s32(bias);
+    s1 = vld1q_s32(bias + 4);
   }
   if (k < k_dim) { /* the last K mod 64: 16 at a time, then one at a time */
     const int32x4_t z = vdupq_n_s32(0);
@@ -168,6 +175,98 @@ IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, i
   *hi = s1;
 }
 #undef IG_ROW64
+
+/* One row's 64 bytes (v<w0>..v<w3>) against x in v0-v3 into v<acc>, for ig_dot16rows_s8: as IG_ROW64, the
+ * ARMv8.0 int16 products in the registers of the results s0-s3 (written only after the loop). */
+#if defined(__ARM_FEATURE_DOTPROD)
+#define IG_ROW64_16(acc, w0, w1, w2, w3)                                                                    \
+  "sdot v" acc ".4s, v" w0 ".16b, v0.16b\n\t" "sdot v" acc ".4s, v" w1 ".16b, v1.16b\n\t"                   \
+  "sdot v" acc ".4s, v" w2 ".16b, v2.16b\n\t" "sdot v" acc ".4s, v" w3 ".16b, v3.16b\n\t"
+#else
+#define IG_ROW64_16(acc, w0, w1, w2, w3)                                                                    \
+  "smull %[s0].8h, v" w0 ".8b, v0.8b\n\t" "smull %[s1].8h, v" w1 ".8b, v1.8b\n\t"                           \
+  "smull %[s2].8h, v" w2 ".8b, v2.8b\n\t" "smull %[s3].8h, v" w3 ".8b, v3.8b\n\t"                           \
+  "smlal2 %[s0].8h, v" w0 ".16b, v0.16b\n\t" "smlal2 %[s1].8h, v" w1 ".16b, v1.16b\n\t"                     \
+  "smlal2 %[s2].8h, v" w2 ".16b, v2.16b\n\t" "smlal2 %[s3].8h, v" w3 ".16b, v3.16b\n\t"                     \
+  "sadalp v" acc ".4s, %[s0].8h\n\t" "sadalp v" acc ".4s, %[s1].8h\n\t"                                      \
+  "sadalp v" acc ".4s, %[s2].8h\n\t" "sadalp v" acc ".4s, %[s3].8h\n\t"
+#endif
+/* Row r's 64 bytes into v4-v7 (even r) or v8-v11 (odd r), then the pointer moves down one row. */
+#define IG_LD_A "ld1 {v4.16b - v7.16b}, [%[q]], %[kd]\n\t"
+#define IG_LD_B "ld1 {v8.16b - v11.16b}, [%[q]], %[kd]\n\t"
+#define IG_ROW_A(acc) IG_ROW64_16(acc, "4", "5", "6", "7")
+#define IG_ROW_B(acc) IG_ROW64_16(acc, "8", "9", "10", "11")
+
+/* bias[0..16) plus the dot products of x[0..k_dim) with sixteen consecutive int8 rows (row r at w + r * k_dim):
+ * r<i> = rows 4i..4i+3. Sixteen rows share each 64-byte load of x; one pointer walks down the rows (LD1 with a
+ * register post-increment) and steps back up and right once per 64 bytes. Per 1024 MACs: 17 loads, 3 loop
+ * instructions and 64 SDOT (dotprod) or 64 x SMULL + SMLAL2 + SADALP (ARMv8.0); per row, about half the
+ * reduction, bias and pointer overhead of ig_dot8rows_s8. */
+IG_INLINE void ig_dot16rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, const int32_t *bias,
+                               int32x4_t *r0, int32x4_t *r1, int32x4_t *r2, int32x4_t *r3) {
+  const size_t kd = (size_t)k_dim;
+  int32x4_t s0, s1, s2, s3;
+  int32_t k = 0;
+  if (k_dim >= 64) {
+    const int8_t *xp = x, *q = w;
+    const size_t back = 16 * kd - 64; /* from row 16 of one 64-byte column to row 0 of the next */
+    int64_t iters = k_dim >> 6;
+    k = (int32_t)(iters << 6);
+    /* accumulators v16-v31 (row r in v<16 + r>, started at [bias[r], 0, 0, 0]), x in v0-v3, rows alternately
+     * in v4-v7 and v8-v11, int16 products (ARMv8.0) in the result registers */
+    __asm__ volatile(
+        "ldr s16, [%[b]]\n\t" "ldr s17, [%[b], #4]\n\t" "ldr s18, [%[b], #8]\n\t" "ldr s19, [%[b], #12]\n\t"
+        "ldr s20, [%[b], #16]\n\t" "ldr s21, [%[b], #20]\n\t" "ldr s22, [%[b], #24]\n\t" "ldr s23, [%[b], #28]\n\t"
+        "ldr s24, [%[b], #32]\n\t" "ldr s25, [%[b], #36]\n\t" "ldr s26, [%[b], #40]\n\t" "ldr s27, [%[b], #44]\n\t"
+        "ldr s28, [%[b], #48]\n\t" "ldr s29, [%[b], #52]\n\t" "ldr s30, [%[b], #56]\n\t" "ldr s31, [%[b], #60]\n\t"
+        "1:\n\t"
+        "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t"
+        IG_LD_A IG_LD_B
+        IG_ROW_A("16") IG_LD_A IG_ROW_B("17") IG_LD_B
+        IG_ROW_A("18") IG_LD_A IG_ROW_B("19") IG_LD_B
+        IG_ROW_A("20") IG_LD_A IG_ROW_B("21") IG_LD_B
+        IG_ROW_A("22") IG_LD_A IG_ROW_B("23") IG_LD_B
+        IG_ROW_A("24") IG_LD_A IG_ROW_B("25") IG_LD_B
+        IG_ROW_A("26") IG_LD_A IG_ROW_B("27") IG_LD_B
+        IG_ROW_A("28") IG_LD_A IG_ROW_B("29") IG_LD_B
+        "sub %[q], %[q], %[back]\n\t"
+        IG_ROW_A("30")
+        "subs %[n], %[n], #1\n\t"
+        IG_ROW_B("31")
+        "b.ne 1b\n\t"
+        "addp v16.4s, v16.4s, v17.4s\n\t" "addp v18.4s, v18.4s, v19.4s\n\t" "addp %[s0].4s, v16.4s, v18.4s\n\t"
+        "addp v20.4s, v20.4s, v21.4s\n\t" "addp v22.4s, v22.4s, v23.4s\n\t" "addp %[s1].4s, v20.4s, v22.4s\n\t"
+        "addp v24.4s, v24.4s, v25.4s\n\t" "addp v26.4s, v26.4s, v27.4s\n\t" "addp %[s2].4s, v24.4s, v26.4s\n\t"
+        "addp v28.4s, v28.4s, v29.4s\n\t" "addp v30.4s, v30.4s, v31.4s\n\t" "addp %[s3].4s, v28.4s, v30.4s\n\t"
+        : [xp] "+r"(xp), [q] "+r"(q), [n] "+r"(iters), [s0] "=&w"(s0), [s1] "=&w"(s1), [s2] "=&w"(s2),
+          [s3] "=&w"(s3)
+        : [b] "r"(bias), [kd] "r"(kd), [back] "r"(back)
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v16", "v17", "v18", "v19",
+          "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+  } else {
+    s0 = vld1q_s32(bias);
+    s1 = vld1q_s32(bias + 4);
+    s2 = vld1q_s32(bias + 8);
+    s3 = vld1q_s32(bias + 12);
+  }
+  if (k < k_dim) { /* the last K mod 64: 16 at a time, then one at a time */
+    const int32x4_t z = vdupq_n_s32(0);
+    const int8_t *r = w;
+    s0 = vaddq_s32(s0, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
+    r += 4 * kd;
+    s1 = vaddq_s32(s1, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
+    r += 4 * kd;
+    s2 = vaddq_s32(s2, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
+    r += 4 * kd;
+    s3 = vaddq_s32(s3, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
+  }
+  *r0 = s0; *r1 = s1; *r2 = s2; *r3 = s3;
+}
+#undef IG_ROW_A
+#undef IG_ROW_B
+#undef IG_LD_A
+#undef IG_LD_B
+#undef IG_ROW64_16
 
 /* sum of x[k0..k1) */
 IG_INLINE int32_t ig_sum_s8(const int8_t *x, int32_t k0, int32_t k1) {
@@ -286,7 +385,7 @@ IG_INLINE int32x4_t ig_decode2pairs(int32x4_t s, int32_t sx) {
  * 2 loop instructions. */
 IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32x4_t *lo, int32x4_t *hi) {
   const size_t kd = (size_t)k_dim;
-  const int8_t *xp = x, *q0 = p, *q1 = p + kd, *q2 = p + 2 * kd, *q3 = p + 3 * kd;
+  const int8_t *xp = x, *q0 = p, *q1, *q2, *q3; /* the pair pointers are formed in the assembly */
   int64_t iters = k_dim >> 6;
   int32x4_t s0, s1;
   const int8x16_t mask = vdupq_n_s8((int8_t)0xF0);
@@ -295,6 +394,7 @@ IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim
   __asm__ volatile(
       "movi v0.4s, #0\n\t" "movi v1.4s, #0\n\t" "movi v2.4s, #0\n\t" "movi v3.4s, #0\n\t"
       "movi v4.4s, #0\n\t" "movi v5.4s, #0\n\t" "movi v6.4s, #0\n\t" "movi v7.4s, #0\n\t"
+      "add %[q1], %[q0], %[kd]\n\t" "add %[q2], %[q1], %[kd]\n\t" "add %[q3], %[q2], %[kd]\n\t"
       "1:\n\t"
       "ld1 {v24.16b - v27.16b}, [%[xp]], #64\n\t"
       "ld1 {v16.16b - v19.16b}, [%[q0]], #64\n\t"
@@ -329,15 +429,84 @@ IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim
       "b.ne 1b\n\t"
       "addp v0.4s, v0.4s, v1.4s\n\t" "addp v2.4s, v2.4s, v3.4s\n\t" "addp %[s0].4s, v0.4s, v2.4s\n\t"
       "addp v4.4s, v4.4s, v5.4s\n\t" "addp v6.4s, v6.4s, v7.4s\n\t" "addp %[s1].4s, v4.4s, v6.4s\n\t"
-      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [n] "+r"(iters),
+      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [n] "+r"(iters),
         [s0] "=w"(s0), [s1] "=w"(s1)
-      : [mask] "w"(mask)
+      : [mask] "w"(mask), [kd] "r"(kd)
       : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
         "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
   *lo = s0;
   *hi = s1;
 }
 #define IG_NEON_HAVE_DOT4PAIRS 1
+#endif
+
+#if defined(__ARM_FEATURE_DOTPROD)
+/* One pair's 64 bytes, loaded into v4-v7: the raw sums into v<raw>, the bytes masked to their high nibble (v8-v11)
+ * into v<hi>; x in v0-v3. The next pair's load is issued before the masked SDOTs. */
+#define IG_PAIR64_RAW(raw)                                                                                  \
+  "and v8.16b, v4.16b, v12.16b\n\t" "and v9.16b, v5.16b, v12.16b\n\t"                                        \
+  "and v10.16b, v6.16b, v12.16b\n\t" "and v11.16b, v7.16b, v12.16b\n\t"                                      \
+  "sdot v" raw ".4s, v4.16b, v0.16b\n\t" "sdot v" raw ".4s, v5.16b, v1.16b\n\t"                              \
+  "sdot v" raw ".4s, v6.16b, v2.16b\n\t" "sdot v" raw ".4s, v7.16b, v3.16b\n\t"
+#define IG_PAIR64_HI(hi)                                                                                    \
+  "sdot v" hi ".4s, v8.16b, v0.16b\n\t" "sdot v" hi ".4s, v9.16b, v1.16b\n\t"                                \
+  "sdot v" hi ".4s, v10.16b, v2.16b\n\t" "sdot v" hi ".4s, v11.16b, v3.16b\n\t"
+#define IG_LD_PAIR "ld1 {v4.16b - v7.16b}, [%[q]], %[kd]\n\t"
+#define IG_PAIR64(hi, raw) IG_PAIR64_RAW(raw) IG_LD_PAIR IG_PAIR64_HI(hi)
+
+/* Eight int4 row pairs (sixteen rows; pair r at p + r * k_dim) against x[0..k64), k64 = k_dim rounded down to 64
+ * (>= 64), sx64 = sum of x[0..k64): the sixteen rows' dot products, r<i> = rows 4i..4i+3. As ig_dot16rows_s8,
+ * one pointer walks down the pairs. The raw sums start at -8 sx64 (FMOV from a general register zeroes the other
+ * lanes), so decoding is S_even = S_hi >> 4, S_odd = S_raw - S_hi, eight rows at a time (UZP / ZIP). Per 1024
+ * MACs: 9 loads, 32 AND, 64 SDOT, 3 loop instructions. */
+IG_INLINE void ig_dot8pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32_t sx64, int32x4_t *r0,
+                                  int32x4_t *r1, int32x4_t *r2, int32x4_t *r3) {
+  const size_t kd = (size_t)k_dim;
+  const int8_t *xp = x, *q = p;
+  const size_t back = 8 * kd - 64;
+  const int32_t m8sx = (int32_t)(0u - ((uint32_t)sx64 << 3));
+  int64_t iters = k_dim >> 6;
+  /* the results are v0-v3, which hold x in the loop */
+  register int32x4_t s0 __asm__("v0"), s1 __asm__("v1"), s2 __asm__("v2"), s3 __asm__("v3");
+  /* v<16 + 2r> = masked (16 S_even), v<17 + 2r> = raw sums of pair r; the mask 0xF0 in v12 */
+  __asm__ volatile(
+      "movi v16.4s, #0\n\t" "fmov s17, %w[c]\n\t" "movi v18.4s, #0\n\t" "fmov s19, %w[c]\n\t"
+      "movi v20.4s, #0\n\t" "fmov s21, %w[c]\n\t" "movi v22.4s, #0\n\t" "fmov s23, %w[c]\n\t"
+      "movi v24.4s, #0\n\t" "fmov s25, %w[c]\n\t" "movi v26.4s, #0\n\t" "fmov s27, %w[c]\n\t"
+      "movi v28.4s, #0\n\t" "fmov s29, %w[c]\n\t" "movi v30.4s, #0\n\t" "fmov s31, %w[c]\n\t"
+      "movi v12.16b, #0xf0\n\t"
+      "1:\n\t"
+      "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t"
+      IG_LD_PAIR
+      IG_PAIR64("16", "17") IG_PAIR64("18", "19") IG_PAIR64("20", "21") IG_PAIR64("22", "23")
+      IG_PAIR64("24", "25") IG_PAIR64("26", "27") IG_PAIR64("28", "29")
+      IG_PAIR64_RAW("31")
+      "sub %[q], %[q], %[back]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      IG_PAIR64_HI("30")
+      "b.ne 1b\n\t"
+      /* [S_hi, S_raw] of pairs 0-1, 2-3, 4-5, 6-7 */
+      "addp v16.4s, v16.4s, v17.4s\n\t" "addp v18.4s, v18.4s, v19.4s\n\t" "addp v16.4s, v16.4s, v18.4s\n\t"
+      "addp v20.4s, v20.4s, v21.4s\n\t" "addp v22.4s, v22.4s, v23.4s\n\t" "addp v20.4s, v20.4s, v22.4s\n\t"
+      "addp v24.4s, v24.4s, v25.4s\n\t" "addp v26.4s, v26.4s, v27.4s\n\t" "addp v24.4s, v24.4s, v26.4s\n\t"
+      "addp v28.4s, v28.4s, v29.4s\n\t" "addp v30.4s, v30.4s, v31.4s\n\t" "addp v28.4s, v28.4s, v30.4s\n\t"
+      /* S_hi of pairs 0-3 in v4, S_raw in v5 (pairs 4-7: v6, v7); then even rows v4, odd rows v5 */
+      "uzp1 v4.4s, v16.4s, v20.4s\n\t" "uzp2 v5.4s, v16.4s, v20.4s\n\t"
+      "uzp1 v6.4s, v24.4s, v28.4s\n\t" "uzp2 v7.4s, v24.4s, v28.4s\n\t"
+      "sub v5.4s, v5.4s, v4.4s\n\t" "sshr v4.4s, v4.4s, #4\n\t"
+      "sub v7.4s, v7.4s, v6.4s\n\t" "sshr v6.4s, v6.4s, #4\n\t"
+      "zip1 %[s0].4s, v4.4s, v5.4s\n\t" "zip2 %[s1].4s, v4.4s, v5.4s\n\t"
+      "zip1 %[s2].4s, v6.4s, v7.4s\n\t" "zip2 %[s3].4s, v6.4s, v7.4s\n\t"
+      : [xp] "+r"(xp), [q] "+r"(q), [n] "+r"(iters), [s0] "=w"(s0), [s1] "=w"(s1), [s2] "=w"(s2), [s3] "=w"(s3)
+      : [kd] "r"(kd), [back] "r"(back), [c] "r"(m8sx)
+      : "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v16", "v17", "v18", "v19", "v20", "v21", "v22",
+        "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+  *r0 = s0; *r1 = s1; *r2 = s2; *r3 = s3;
+}
+#undef IG_PAIR64
+#undef IG_PAIR64_RAW
+#undef IG_PAIR64_HI
+#undef IG_LD_PAIR
 #endif
 
 #if !defined(__ARM_FEATURE_DOTPROD)
@@ -473,6 +642,23 @@ IG_INLINE void ig_output4(int32x4_t acc, const int32_t *mult, const int32_t *shi
       vst1q_s32(t, v);
       for (int32_t i = 0; i < count; i++) ((int32_t *)y)[i] = t[i];
     }
+  }
+}
+
+/* Requantizes eight accumulators (lo: outputs 0-3, hi: 4-7) and stores them as int8, int16 or int32 (out_bytes
+ * 1, 2 or 4): as two ig_output4 with the parameters loaded in pairs and one narrowing chain. */
+IG_INLINE void ig_output8(int32x4_t lo, int32x4_t hi, const int32_t *mult, const int32_t *shift, int32_t y_zp,
+                          int32_t act_min, int32_t act_max, void *y, int32_t out_bytes) {
+  int32x4x2_t m = vld1q_s32_x2(mult), sh = vld1q_s32_x2(shift);
+  int32x4_t v0 = ig_requant4(lo, m.val[0], sh.val[0], y_zp, act_min, act_max);
+  int32x4_t v1 = ig_requant4(hi, m.val[1], sh.val[1], y_zp, act_min, act_max);
+  if (out_bytes == 1) {
+    vst1_s8((int8_t *)y, vmovn_s16(vcombine_s16(vmovn_s32(v0), vmovn_s32(v1))));
+  } else if (out_bytes == 2) {
+    vst1q_s16((int16_t *)y, vcombine_s16(vqmovn_s32(v0), vqmovn_s32(v1)));
+  } else {
+    int32x4x2_t v = {{v0, v1}};
+    vst1q_s32_x2((int32_t *)y, v);
   }
 }
 
