@@ -16,6 +16,7 @@ hundreds of MB builds in seconds, where C arrays of its numbers would not compil
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,18 +51,24 @@ class WeightBlob:
     offsets: dict[str, int] = field(default_factory=dict)
     ctypes: dict[str, str] = field(default_factory=dict)
 
+    by_content: dict[bytes, int] = field(default_factory=dict)  # digest -> offset (tied weights stored once)
+
     def add(self, key: str, arr: np.ndarray, ctype: str) -> str:
         if key not in self.offsets:
             dt = {"int8_t": "<i1", "int16_t": "<i2", "int32_t": "<i4", "float": "<f4"}[ctype]
             data = np.ascontiguousarray(np.asarray(arr).astype(dt)).tobytes()
-            pad = -self.size % BLOB_ALIGN
-            if pad:
-                self.parts.append(b"\0" * pad)
-                self.size += pad
-            self.offsets[key] = self.size
+            h = hashlib.sha256(data).digest()
             self.ctypes[key] = ctype
-            self.parts.append(data)
-            self.size += len(data)
+            if h in self.by_content:  # the same bytes under another name (an LM head tied to the embedding)
+                self.offsets[key] = self.by_content[h]
+            else:
+                pad = -self.size % BLOB_ALIGN
+                if pad:
+                    self.parts.append(b"\0" * pad)
+                    self.size += pad
+                self.offsets[key] = self.by_content[h] = self.size
+                self.parts.append(data)
+                self.size += len(data)
         return f"((const {self.ctypes[key]} *)(ig_weights + {self.offsets[key]}))"
 
     def tobytes(self) -> bytes:

@@ -33,8 +33,10 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise DriverError(f"--jobs must be at least 1, got {args.jobs}")
     out = Path(args.output) if args.output else Path(args.workdir) / "report"
-    with console.status("loading the model"):
-        model = load_model(args.model)
+    decoder = is_decoder_model(args.model)
+    if not decoder:
+        with console.status("loading the model"):
+            model = load_model(args.model)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("quantizing", total=None)
@@ -42,16 +44,40 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, description=label, completed=done, total=total)
 
-        result = run_sweep(model, targets, configs, backend=args.backend, jobs=args.jobs, scheduler=args.scheduler,
-                           cache_root=Path(args.cache_dir) if args.cache_dir else None,
-                           per_layer=not args.no_layers, progress=progress)
+        cache_root = Path(args.cache_dir) if args.cache_dir else None
+        if decoder:
+            from intgap.sequence_sweep import run_sequence_sweep
+            result = run_sequence_sweep(args.model, targets, configs, backend=args.backend, jobs=args.jobs,
+                                        scheduler=args.scheduler, cache_root=cache_root, progress=progress)
+        else:
+            result = run_sweep(model, targets, configs, backend=args.backend, jobs=args.jobs,
+                               scheduler=args.scheduler, cache_root=cache_root, per_layer=not args.no_layers,
+                               progress=progress)
     doc = write_report(result, out, plots=not args.no_plots)
     _print_bench(console, result, doc)
     console.print(f"wrote {out}/report.md, results.json, results.csv" + ("" if args.no_plots else " and plots"))
     if args.json:
-        Path(args.json).write_text(json.dumps({**legacy_doc(result), **doc}, indent=2) + "\n")
+        extra = {} if decoder else legacy_doc(result)
+        Path(args.json).write_text(json.dumps({**extra, **doc}, indent=2) + "\n")
         console.print(f"wrote {args.json}")
     return 0 if all(r["bit_exact"] for r in result.runs) else 1
+
+
+DECODER_MODELS = ("shakespeare-decoder", "smollm2")
+
+
+def is_decoder_model(spec: str) -> bool:
+    """A decoder the sequence sweep takes: a named one, or a Hugging Face folder of a causal LM."""
+    if spec in DECODER_MODELS:
+        return True
+    p = Path(spec)
+    if p.is_dir() and (p / "config.json").is_file():
+        try:
+            cfg = json.loads((p / "config.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return cfg.get("model_type") in ("llama", "gpt2")
+    return False
 
 
 def legacy_doc(result) -> dict:
@@ -121,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bench", help="quantize a model per config, build it for targets, run it, and report the "
                                       "latency gap against FP32 (report.md, results.json/csv, plots)")
-    b.add_argument("--model", default="mlp", help="model name (mlp) or path to a .pt state dict (default: mlp)")
+    b.add_argument("--model", default="mlp", help="mlp (the digits classifier), shakespeare-decoder (the bundled "
+                   "decoder), smollm2, a Hugging Face decoder folder, or a .pt state dict of an MLP (default: mlp)")
     b.add_argument("--targets", default=DEFAULT_TARGETS, help=f"comma-separated targets (default: {DEFAULT_TARGETS})")
     b.add_argument("--configs", default="fp32,w8a8,w4a8",
                    help="comma-separated: fp32, w8a8, w4a8 (int4 per channel), w4a8-g<N> / w8a8-g<N> (group-wise); "

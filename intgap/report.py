@@ -58,13 +58,17 @@ def _ratio(a: float, b: float) -> float | None:
 def gaps(result: SweepResult) -> list[dict]:
     """One row per target x non-FP32 config x (whole model, each layer): promised, realized, gap, and the
     instructions per attribution category of the config and of FP32."""
-    base = {(r["target"], r["layer"]): r for r in result.runs if r["config"] == FP32}
+    runs = [r for r in result.runs if r["layer"] is None] + (
+        role_rows(result) if is_decoder(result) else [r for r in result.runs if r["layer"] is not None])
+    key = (lambda r: (r["target"], r["layer_name"] if r["layer"] is not None else None)) if is_decoder(result) \
+        else (lambda r: (r["target"], r["layer"]))
+    base = {key(r): r for r in runs if r["config"] == FP32}
     bits = {c["config"]: c["weight_bits"] for c in result.configs}
     rows = []
-    for r in result.runs:
+    for r in runs:
         if r["config"] == FP32:
             continue
-        f = base.get((r["target"], r["layer"]))
+        f = base.get(key(r))
         if f is None:
             continue
         t = isa.get_target(r["target"])
@@ -85,7 +89,53 @@ def gaps(result: SweepResult) -> list[dict]:
 
 
 def _acc(result: SweepResult) -> dict[str, float | None]:
-    return {c["config"]: c.get("accuracy") for c in result.configs}
+    """config -> a quality where higher is better: classification accuracy, or minus the perplexity (decoders)."""
+    out = {}
+    for c in result.configs:
+        if c.get("metric") == "perplexity":
+            out[c["config"]] = -c["perplexity"]
+        else:
+            out[c["config"]] = c.get("accuracy")
+    return out
+
+
+def quality_text(result: SweepResult, config: str) -> str:
+    c = next(x for x in result.configs if x["config"] == config)
+    if c.get("metric") == "perplexity":
+        rel = "" if config == FP32 else f" ({100 * c['relative_increase']:+.1f}%)"
+        return f"ppl {c['perplexity']:.2f}{rel}"
+    return "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%"
+
+
+def is_decoder(result: SweepResult) -> bool:
+    return result.model.get("kind") == "decoder"
+
+
+def role_rows(result: SweepResult) -> list[dict]:
+    """Decoders: per-layer runs summed over the blocks by role (layers.*.mlp.up_proj), one row per target x config x
+    role, in graph order. Other models: the per-layer runs as they are."""
+    if not is_decoder(result):
+        return [r for r in result.runs if r["layer"] is not None]
+    out: dict[tuple, dict] = {}
+    for r in result.runs:
+        if r["layer"] is None:
+            continue
+        key = (r["target"], r["config"], r["layer_role"])
+        d = out.get(key)
+        if d is None:
+            d = out[key] = {**r, "layer_name": r["layer_role"], "blocks": 0,
+                            "attribution": {c: 0 for c in CATEGORIES}}
+            for k in ("instructions", "estimated_cycles", "load_bytes", "store_bytes", "macs", "weight_bytes",
+                      "param_bytes"):
+                d[k] = 0
+        d["blocks"] += 1
+        for k in ("instructions", "estimated_cycles", "load_bytes", "store_bytes", "macs", "weight_bytes",
+                  "param_bytes"):
+            d[k] += r[k]
+        for c in CATEGORIES:
+            d["attribution"][c] += r["attribution"][c]
+        d["inclusive_exact"] = d.get("inclusive_exact", True) and r.get("inclusive_exact", True)
+    return list(out.values())
 
 
 def _fmt(v, spec=".2f", suffix="x"):
@@ -112,7 +162,8 @@ def summary_rows(result: SweepResult) -> list[dict]:
                      "promised_memory": x.get("promised_memory"), "promised_compute": x.get("promised_compute"),
                      "gap_memory": x.get("gap_memory"), "gap_compute": x.get("gap_compute"),
                      "weight_bytes": r["weight_bytes"] + r["param_bytes"], "model_rom_bytes": r["model_rom_bytes"],
-                     "accuracy": acc.get(r["config"]), "bit_exact": r["bit_exact"]})
+                     "accuracy": acc.get(r["config"]), "quality": quality_text(result, r["config"]),
+                     "bit_exact": r["bit_exact"]})
     return rows
 
 
@@ -140,11 +191,10 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
     g = {(x["target"], x["config"], x["layer"]): x for x in gap_rows}
-    acc = _acc(result)
     cols = ["model", "target", "config", "layer", "layer_name", "backend", "compiler", "instructions",
             "estimated_cycles", "cycle_model", "macs", "weight_bytes", "param_bytes", "activation_bytes",
             "load_bytes", "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes",
-            "accuracy", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
+            "accuracy", "perplexity", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
             "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES]
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as f:
@@ -153,7 +203,9 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
         for r in result.runs:
             x = g.get((r["target"], r["config"], r["layer"]), {})
             row = {c: r.get(c) for c in cols}
-            row["accuracy"] = acc.get(r["config"])
+            c = next(x for x in result.configs if x["config"] == r["config"])
+            row["accuracy"] = c.get("accuracy")
+            row["perplexity"] = c.get("perplexity")
             for k in ("promised_memory", "promised_compute", "realized_instructions", "realized_cycles",
                       "gap_memory", "gap_compute"):
                 row[k] = x.get(k)
@@ -181,13 +233,15 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
     targets = list(dict.fromkeys(r["target"] for r in result.runs))
     configs = [c["config"] for c in result.configs]
     # 1. per-layer stacked bars of where the instructions go, one figure per target
+    layer_runs = role_rows(result)
     for t in targets:
-        runs = [r for r in result.runs if r["target"] == t and r["layer"] is not None]
+        runs = [r for r in layer_runs if r["target"] == t]
         if not runs:
             continue
         runs.sort(key=lambda r: (r["layer"], configs.index(r["config"])))
         fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(runs) + 2), 4.2))
-        labels = [f"L{r['layer']} {r['config']}" for r in runs]
+        labels = [(f"{r['layer_name'].replace('layers.*.', '')} {r['config']}" if is_decoder(result)
+                   else f"L{r['layer']} {r['config']}") for r in runs]
         bottom = [0.0] * len(runs)
         for c in CATEGORIES:
             vals = [r["attribution"][c] for r in runs]
@@ -195,7 +249,7 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
                 ax.bar(labels, vals, bottom=bottom, label=CATEGORY_LABELS[c], color=colors[c])
                 bottom = [b + v for b, v in zip(bottom, vals)]
         ax.set_yscale("log" if max(bottom) > 20 * min(b for b in bottom if b) else "linear")
-        ax.set_ylabel("instructions (exact), one inference")
+        ax.set_ylabel("instructions (exact), one " + ("decode step" if is_decoder(result) else "inference"))
         ax.set_title(f"{result.model['name']} on {t}: where each layer's instructions go")
         ax.tick_params(axis="x", rotation=60, labelsize=8)
         ax.legend(fontsize=7)
@@ -237,15 +291,21 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
                    if r["target"] == t and r["layer"] is None and acc.get(r["config"]) is not None]
             if not pts:
                 continue
-            sc = ax.scatter([p[0] for p in pts], [100 * p[1] for p in pts], s=18, label=t)
+            yv = (lambda q: -q) if is_decoder(result) else (lambda q: 100 * q)
+            sc = ax.scatter([p[0] for p in pts], [yv(p[1]) for p in pts], s=18, label=t)
             front = pareto_front([(p[0], p[1]) for p in pts])
-            ax.plot([pts[i][0] for i in front], [100 * pts[i][1] for i in front], "-o", lw=1, ms=10,
+            ax.plot([pts[i][0] for i in front], [yv(pts[i][1]) for i in front], "-o", lw=1, ms=10,
                     mfc="none", color=sc.get_facecolor()[0])
             for p in pts:
-                ax.annotate(p[2], (p[0], 100 * p[1]), fontsize=6)
+                ax.annotate(p[2], (p[0], yv(p[1])), fontsize=6)
         ax.set_xscale("log")
-        ax.set_xlabel("estimated cycles per inference (each target's named model; log scale)")
-        ax.set_ylabel("test accuracy (%)")
+        ax.set_xlabel("estimated cycles per " + ("decode step" if is_decoder(result) else "inference")
+                      + " (each target's named model; log scale)")
+        if is_decoder(result):
+            ax.set_ylabel("held-out perplexity (lower is better)")
+            ax.invert_yaxis()
+        else:
+            ax.set_ylabel("test accuracy (%)")
         ax.set_title("accuracy vs estimated cycles; circled and joined: Pareto front per target")
         ax.legend(fontsize=7, ncol=2)
         fig.tight_layout()
@@ -275,8 +335,7 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
                      "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
                      "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
                      f"{s['weight_bytes']:,}",
-                     "n/a" if s["accuracy"] is None else f"{100 * s['accuracy']:.2f}%"
-                     + ("" if s["bit_exact"] else " (NOT bit-exact)")])
+                     s["quality"] + ("" if s["bit_exact"] else " (NOT bit-exact)")])
     return rows
 
 
@@ -284,8 +343,10 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
     m = result.model
     runs = result.runs
     models = sorted({r["target"]: r["cycle_model"] for r in runs}.items())
+    unit = "one decode step (the difference of two runs, divided by the steps)" if is_decoder(result) \
+        else "one inference (batch 1, run harness excluded)"
     parts = [f"# Latency gap: {m['name']}", "", m["description"], "",
-             "Instructions are exact emulator counts of one inference (batch 1, run harness excluded). Cycles are "
+             f"Instructions are exact emulator counts of {unit}. Cycles are "
              "**estimates** of each target's named timing model: " +
              "; ".join(f"{t}: {c}" for t, c in models) + ".", "",
              "**Promised** speedup over FP32 on the same target: *bytes* = 32 / weight bits (memory-bound), "
@@ -295,14 +356,23 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
              "baseline).", "", "## Whole model", "",
              _md_table(SUMMARY_HEADER, summary_table_rows(result)), "", "## Accuracy", ""]
     arows = []
-    for c in result.configs:
-        arows.append([c["config"], "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%",
-                      f"{100 * c['argmax_agreement_with_fp32']:.2f}%", f"{c['output_max_abs_error_vs_fp32']:.4f}",
-                      str(c["samples"])])
-    parts += ["Integer results are the reference interpreter's, which every target reproduces bit for bit "
-              "(checked per run on the benchmark sample).", "",
-              _md_table(["config", "test accuracy", "top-1 agreement with FP32", "max |output - FP32|",
-                         "samples"], arows), ""]
+    if is_decoder(result):
+        for c in result.configs:
+            arows.append([c["config"], c.get("method", ""), f"{c['perplexity']:.3f}", f"{c['fp32_perplexity']:.3f}",
+                          f"{100 * c['relative_increase']:+.2f}%", str(c["tokens"]), str(c["window"])])
+        parts += ["Perplexity on held-out Shakespeare (plays never used for training or calibration), computed with "
+                  "the reference interpreter, whose greedy tokens every target reproduced (checked per run).", "",
+                  _md_table(["config", "method", "perplexity", "FP32 perplexity", "change", "tokens", "window"],
+                            arows), ""]
+    else:
+        for c in result.configs:
+            arows.append([c["config"], "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%",
+                          f"{100 * c['argmax_agreement_with_fp32']:.2f}%", f"{c['output_max_abs_error_vs_fp32']:.4f}",
+                          str(c["samples"])])
+        parts += ["Integer results are the reference interpreter's, which every target reproduces bit for bit "
+                  "(checked per run on the benchmark sample).", "",
+                  _md_table(["config", "test accuracy", "top-1 agreement with FP32", "max |output - FP32|",
+                             "samples"], arows), ""]
     # per layer
     lrows = []
     for x in gaps(result):
@@ -313,8 +383,12 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
                       f"{x['promised_memory']:.0f}x / {x['promised_compute']:.2g}x", _fmt(x["gap_memory"]),
                       _fmt(x["gap_compute"])])
     if lrows:
-        parts += ["## Per layer", "", "Each layer built and run on its own (the same kernel call), so per-layer "
-                  "counts are exact even where layers share a kernel.", "",
+        how = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's instructions "
+               "are exact; library helpers the layers share (soft-float, division) are divided among them by calls. "
+               "Decoder blocks are summed by role (layers.*.<op>)." if is_decoder(result) else
+               "Each layer built and run on its own (the same kernel call), so per-layer counts are exact even "
+               "where layers share a kernel.")
+        parts += ["## Per layer", "", how, "",
                   _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "speedup (instr.)",
                              "speedup (cycles)", "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]
     # attribution

@@ -43,8 +43,8 @@ def check_fits(low: LoweredSequence, target: isa.Target) -> None:
             f"model {low.graph.name} does not fit {target.name}: it needs at least {need:,} bytes ({_mib(need)}: "
             f"weights and parameters {low.blob.size:,} B, arena {low.arena_size:,} B, key/value cache "
             f"{low.kv_bytes:,} B for {low.context} positions) but the target's memory region '{region.name}' holds "
-            f"{region.size:,} bytes ({_mib(region.size)}); use int4 weights (w4a8), a shorter context, run one "
-            "layer (--layer), or a target with more memory")
+            f"{region.size:,} bytes ({_mib(region.size)}); use int4 weights (w4a8), a shorter context, one layer "
+            "of the model (quant.subgraph), or a target with more memory")
 
 
 @dataclass

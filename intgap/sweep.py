@@ -410,7 +410,7 @@ def run_sweep(model, targets: list, configs: list[Config], *, backend: str | Non
     return SweepResult(mdoc, cdocs, results, stats)
 
 
-def _run_dask(specs, todo, results, scheduler, client, report, timeout: float, done: int) -> str:
+def _run_dask(specs, todo, results, scheduler, client, report, timeout: float, done: int, fn=None) -> str:
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:
@@ -423,7 +423,7 @@ def _run_dask(specs, todo, results, scheduler, client, report, timeout: float, d
             raise DriverError(f"cannot reach the Dask scheduler at {scheduler} ({e}): start one with "
                               "`dask scheduler` and workers with `dask worker <address>`") from None
     try:
-        futs = client.map(execute, [specs[i] for i in todo], pure=False)
+        futs = client.map(fn or execute, [specs[i] for i in todo], pure=False)
         index = {f.key: i for i, f in zip(todo, futs)}
         for f in dask_completed(futs):
             i = index[f.key]

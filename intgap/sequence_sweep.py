@@ -1,0 +1,375 @@
+"""Sweeps of decoder models (the bundled shakespeare-decoder, SmolLM2, any Llama/GPT-2 folder): the cost of one
+decode step per target and config, end to end and per layer, with the latency gap against FP32.
+
+A run builds the greedy-generation program (codegen/sequence_program.py) with per-layer kernel copies
+(codegen/sequence.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and
+runs it twice from the same prompt: generating 1 token (the prefill) and 1 + K tokens. The difference of the two
+exact per-function counts, divided by K, is the exact cost of one decode step at a context of the prompt plus half
+of K, per function and so per layer; estimated cycles, bytes and the attribution categories are differenced alike.
+Integer runs must reproduce the reference interpreter's greedy tokens (bit_exact).
+
+Runs are cached, parallel and distributable exactly like intgap/sweep.py's (same cache, pool, Dask paths).
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest
+from intgap.errors import DriverError
+from intgap.sweep import FP32, Config, SweepResult, SweepStats, _section_sizes
+
+PROMPT_TEXT = "ROMEO:\nBut soft, what light"
+DECODE_STEPS = 4
+HARNESS = frozenset({"main", "_start", "Reset_Handler", "Fault_Handler", "ig_write_hex", "ig_write_str",
+                     "ig_sys_write", "ig_sys_exit", "semihost", "syscall3", "ig_prefill", "ig_decode"})
+SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/sequence_pipeline.py")
+_COPY = re.compile(r"__L(\d+)(?:\.|$)")
+_LAYER = re.compile(r"^ig_layer_(\d+)_")
+
+
+def layer_of(function: str) -> int | None:
+    """The layer a function belongs to: ig_layer_<i>_* and the layer's kernel copies <kernel>__L<i>."""
+    m = _COPY.search(function) or _LAYER.match(function)
+    return int(m.group(1)) if m else None
+
+
+def role_of(node_name: str) -> str:
+    """A layer's role with its block index taken out (layers.3.mlp.up_proj -> layers.*.mlp.up_proj)."""
+    return re.sub(r"\.\d+\.", ".*.", node_name, count=1)
+
+
+@dataclass
+class SequenceRunSpec:
+    model: str
+    config: str
+    target: str
+    backend: str
+    graph_path: str
+    graph_key: str
+    prompt: list[int]
+    steps: int
+    expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
+    cache_root: str
+    build_code: str = ""
+    run_code: str = ""
+    layer = None  # a run covers the whole model and yields the per-layer rows too
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.config}"
+
+
+def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
+    build = digest("seq-build", spec.graph_key, spec.target, len(spec.prompt), spec.steps,
+                   spec.build_code or code_fingerprint())
+    run = digest("seq-run", build, spec.backend, spec.prompt, spec.expected,
+                 spec.run_code or code_fingerprint(SEQUENCE_CODE))
+    return build, run
+
+
+def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
+    hit = Cache(Path(spec.cache_root)).get("runs", _keys(spec)[1])
+    if hit is None:
+        return None
+    docs = json.loads((hit / "result.json").read_text())
+    for d in docs:
+        d.update(built=False, ran=False)
+    return docs
+
+
+def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
+    """The whole-model row and one row per layer of one (target, config): the cost of one decode step."""
+    import isa
+    from intgap.attribution import CATEGORIES, attribute
+    from intgap.sequence_pipeline import build_sequence, run_generate
+    from isa.profile import analyze, is_softfloat_helper, profile
+    from isa.timing import estimate
+    from quant import load_graph
+
+    cached = cached_sequence_run(spec)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    cache = Cache(Path(spec.cache_root))
+    target = isa.get_target(spec.target)
+    graph = load_graph(spec.graph_path)
+    build_key, run_key = _keys(spec)
+    built_now = False
+    bentry = cache.get("builds", build_key)
+    if bentry is None:
+        tmp = cache.begin("builds", build_key)
+        b = build_sequence(graph, target, tmp, mode="generate", max_tokens=len(spec.prompt),
+                           context=len(spec.prompt) + spec.steps, layer_copies=True)
+        (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
+        p = b.program
+        bentry = cache.commit("builds", build_key, tmp, {
+            "compiler": b.compiler, "arena_bytes": b.lowered.arena_size, "kv_bytes": b.lowered.kv_bytes,
+            "weight_blob_bytes": b.lowered.blob.size, "kernel_family": target.kernel_family,
+            "program": {"name": p.name, "max_tokens": p.max_tokens, "context": p.context,
+                        "output_dtype": p.output_dtype.str, "output_channels": p.output_channels}})
+        built_now = True
+    bmeta = json.loads((bentry / "entry.json").read_text())
+    built = _built_from_entry(bentry, bmeta)
+
+    rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
+                if n.op.startswith("fully_connected")}
+
+    def measure(n_new: int):
+        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend)
+        an = analyze(r, built.elf, target)
+        prof = profile(r, built.elf, target, analysis=an)
+        est = estimate(r, built.elf, target, analysis=an)
+        # output elements each fully connected kernel copy made in this run: calls (one row each) x N
+        outs: dict[str, int] = {}
+        for fp in prof.functions.values():
+            for callee, c in fp.calls.items():
+                li = layer_of(callee)
+                if li in rows_out and callee.startswith("ig_fc_"):
+                    outs[callee] = outs.get(callee, 0) + c * rows_out[li]
+        _, per_fn = attribute(an, HARNESS, outs)
+        return tokens, r, prof, est, per_fn
+
+    tok1, r1, p1, e1, a1 = measure(1)
+    tokn, rn, pn, en, an_ = measure(1 + spec.steps)
+    k = spec.steps
+    names = (set(pn.functions) | set(p1.functions)) - HARNESS
+
+    def diff(get) -> dict[str, float]:
+        return {f: (get(pn, en, an_, f) - get(p1, e1, a1, f)) / k for f in names}
+
+    instr = diff(lambda p, e, a, f: p.functions[f].instructions if f in p.functions else 0)
+    cycles = diff(lambda p, e, a, f: e.per_function.get(f, 0))
+    loads = diff(lambda p, e, a, f: p.functions[f].load_bytes if f in p.functions else 0)
+    stores = diff(lambda p, e, a, f: p.functions[f].store_bytes if f in p.functions else 0)
+    cats = {c: diff(lambda p, e, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
+    exact = spec.expected is None or tokn == list(spec.expected)
+    sizes = _section_sizes(built.elf)
+    sizes["model_ram_bytes"] = int(bmeta["arena_bytes"] + bmeta["kv_bytes"])
+    base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
+            "compiler": bmeta["compiler"], "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
+            "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
+            "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
+            "bit_exact": bool(exact) if graph.is_integer else True,
+            "tokens_match_reference": bool(exact), "tokens": tokn,
+            "max_abs_error_vs_reference": 0.0, **sizes}
+
+    def row(fns: dict[str, float], layer: int | None, name: str | None, g_macs: int, wbytes: dict) -> dict:
+        """fns: function -> the share of it that belongs to this row (1 for its own functions)."""
+        def total(d: dict[str, float]) -> int:
+            return int(round(sum(d[f] * w for f, w in fns.items())))
+        return {**base, "layer": layer, "layer_name": name, "layer_role": role_of(name) if name else None,
+                "instructions": total(instr), "program_instructions": int(rn.instructions),
+                "estimated_cycles": total(cycles), "load_bytes": total(loads), "store_bytes": total(stores),
+                "attribution": {c: total(cats[c]) for c in CATEGORIES}, "mix": {}, "macs": g_macs, **wbytes,
+                "softfloat_helper_instructions": int(round(sum(instr[f] * w for f, w in fns.items()
+                                                               if is_softfloat_helper(f)))),
+                "inclusive_exact": all(w == 1 for w in fns.values()),
+                "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
+
+    docs = [row({f: 1.0 for f in names}, None, None, _macs(graph), _bytes(graph, graph.nodes))]
+    share = _layer_shares(names, p1, pn)
+    for i, n in enumerate(graph.nodes):
+        docs.append(row_shared(row, share, i, n, graph))
+    docs[0]["shared_helper_instructions"] = int(round(sum(instr[f] for f in names if layer_of(f) is None)))
+    tmp = cache.begin("runs", run_key)
+    (tmp / "result.json").write_text(json.dumps(docs))
+    cache.commit("runs", run_key, tmp, {"label": spec.label})
+    wall = time.perf_counter() - t0
+    for d in docs:
+        d.update(built=built_now, ran=True, wall_seconds=wall)
+    return docs
+
+
+def row_shared(row, share: dict[str, dict[int, float]], i: int, node, graph) -> dict:
+    fns = {f: w[i] for f, w in share.items() if w.get(i)}
+    return row(fns, i, node.name, _macs(graph, [node]), _bytes(graph, [node]))
+
+
+def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
+    """function -> {layer: share}. A layer's own functions (ig_layer_<i>_*, the kernel copies <kernel>__L<i>) are
+    wholly its own; a helper the layers share (libgcc's soft-float and division helpers, memcpy) is divided among
+    them in proportion to the decode-step calls each layer's functions make to it, recursively (gprof-style; exact
+    when a helper costs the same per call, as soft-float helpers nearly do)."""
+    calls: dict[str, dict[str, float]] = {}  # callee -> caller -> calls per decode step (difference of the runs)
+    for f in names:
+        for callee, c in (pn.functions[f].calls if f in pn.functions else {}).items():
+            c1 = p1.functions[f].calls.get(callee, 0) if f in p1.functions else 0
+            calls.setdefault(callee, {})[f] = c - c1
+    memo: dict[str, dict[int, float]] = {}
+
+    def shares(f: str, stack: frozenset) -> dict[int, float]:
+        if f in memo:
+            return memo[f]
+        li = layer_of(f)
+        if li is not None:
+            return {li: 1.0}
+        acc: dict[int, float] = {}
+        total = 0.0
+        for caller, c in calls.get(f, {}).items():
+            if caller in stack or c <= 0:
+                continue
+            total += c
+            for layer, w in shares(caller, stack | {f}).items():
+                acc[layer] = acc.get(layer, 0.0) + c * w
+        out = {k: v / total for k, v in acc.items()} if total else {}
+        memo[f] = out
+        return out
+
+    return {f: shares(f, frozenset()) for f in names}
+
+
+def _built_from_entry(entry: Path, meta: dict):
+    """The generate program of a cached build: how to encode its inputs and decode its outputs, and its ELF."""
+    from codegen.sequence_program import SequenceProgram
+    from intgap.sequence_pipeline import BuiltSequence
+    p = meta["program"]
+    prog = SequenceProgram(p["name"], entry, [], "generate", p["max_tokens"], p["context"], "last",
+                           np.dtype("<i4"), 1, np.dtype(p["output_dtype"]), p["output_channels"], meta["arena_bytes"],
+                           meta["kv_bytes"], meta["weight_blob_bytes"])
+    return BuiltSequence(prog, None, entry / "program.elf", meta["compiler"])
+
+
+def _macs(graph, nodes=None) -> int:
+    """Weight MACs of one token (fully connected layers)."""
+    return int(sum(graph.constants[n.inputs[1]].size for n in (nodes or graph.nodes)
+                   if n.op.startswith("fully_connected")))
+
+
+def _bytes(graph, nodes) -> dict:
+    w = other = 0
+    for n in nodes:
+        for k in n.inputs:
+            if k not in graph.constants:
+                continue
+            a = graph.constants[k]
+            if n.op.startswith("fully_connected") and k == n.inputs[1]:
+                bits = n.attrs.get("weight_bits", 8 if a.dtype == np.int8 else 32)
+                w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
+            else:
+                other += a.nbytes
+    return {"weight_bytes": int(w), "param_bytes": int(other), "activation_bytes": 0}
+
+
+# ------------------------------------------------------------------ quantization and accuracy (in the parent)
+@dataclass
+class QuantizedSequence:
+    config: Config
+    graph_path: Path
+    graph_key: str
+    accuracy: dict
+    expected: list[int] | None
+
+
+def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: int, cache: Cache,
+                             eval_tokens: int, progress=None) -> QuantizedSequence:
+    """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
+    held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
+    from intgap.sequence_models import CALIBRATION, DEFAULT_CALIBRATION, _model_identity
+    from intgap.sequence_pipeline import reference_generate
+    from quant import load_graph, save_graph
+    from quant.accuracy import perplexity, tokenize_text
+    from quant.hf_capture import capture_hf
+    from quant.hf_models import shakespeare_text
+    from quant.recipes import load_model, quantize_model
+
+    qconfig = cfg.name if cfg.group_size is None else f"w{cfg.weight_bits}a8g{cfg.group_size}"
+    key = digest("seq-quantize", _model_identity(spec), qconfig, prompt, steps, eval_tokens,
+                 code_fingerprint(("quant",)))
+    entry = cache.get("graphs", key)
+    if entry is None:
+        m = load_model(spec)
+        calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
+        fg = capture_hf(m.model, seq_len, name=m.name)
+        g = fg if cfg.is_float else quantize_model(m, qconfig, None, calib=calib, seq_len=seq_len)
+        g.name = m.name
+        ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), eval_tokens)
+        window = min(256, int(fg.meta.get("max_positions", 256)))
+        ppl = perplexity(g, ids, window=window)
+        base = ppl if cfg.is_float else perplexity(fg, ids, window=window)
+        acc = {"metric": "perplexity", "perplexity": ppl["perplexity"], "fp32_perplexity": base["perplexity"],
+               "tokens": ppl["tokens"], "window": window, "method": g.meta.get("method", "fp32"),
+               "relative_increase": ppl["perplexity"] / base["perplexity"] - 1}
+        expected = reference_generate(g, prompt, 1 + steps)
+        tmp = cache.begin("graphs", key)
+        save_graph(g, tmp / "model.igraph")
+        entry = cache.commit("graphs", key, tmp, {"accuracy": acc, "expected": expected, "config": asdict(cfg)})
+    meta = json.loads((entry / "entry.json").read_text())
+    g = load_graph(entry / "model.igraph")
+    return QuantizedSequence(cfg, entry / "model.igraph", graph_digest(g), meta["accuracy"], meta["expected"])
+
+
+def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backend: str | None = None,
+                       jobs: int = 1, scheduler: str | None = None, cache_root: Path | None = None,
+                       progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
+                       steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT) -> SweepResult:
+    import isa
+    from intgap.sweep import _run_dask
+    from quant.recipes import load_model
+
+    t0 = time.perf_counter()
+    cache = Cache(cache_root)
+    report = progress or (lambda label, d, n: None)
+    m = load_model(spec)
+    prompt = [int(t) for t in m.tokenizer(prompt_text)["input_ids"]]
+    qs = []
+    for i, c in enumerate(configs):
+        report(f"quantizing {c.name}", i, len(configs))
+        qs.append(quantize_sequence_config(spec, c, prompt, steps, cache, eval_tokens))
+    codes = {"build_code": code_fingerprint(), "run_code": code_fingerprint(SEQUENCE_CODE)}
+    specs = []
+    for t in targets:
+        be = backend or t.default_backend
+        isa.run_check_backend(t, be)
+        for q in qs:
+            specs.append(SequenceRunSpec(m.name, q.config.name, t.name, be, str(q.graph_path), q.graph_key, prompt,
+                                         steps, q.expected if not q.config.is_float else None, str(cache.root),
+                                         **codes))
+    results: list = [None] * len(specs)
+    done = 0
+    for i, s in enumerate(specs):
+        results[i] = cached_sequence_run(s)
+        done += results[i] is not None
+    report("runs", done, len(specs))
+    todo = [i for i, r in enumerate(results) if r is None]
+    where = "cache" if not todo else "local"
+    if todo and scheduler is not None:
+        where = _run_dask(specs, todo, results, scheduler, None, report, 10.0, done, fn=execute_sequence)
+    elif todo and jobs > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn")) as pool:
+            futs = {pool.submit(execute_sequence, specs[i]): i for i in todo}
+            for f in as_completed(futs):
+                results[futs[f]] = f.result()
+                done += 1
+                report(specs[futs[f]].label, done, len(specs))
+        where = f"process pool ({jobs} workers)"
+    else:
+        for i in todo:
+            results[i] = execute_sequence(specs[i])
+            done += 1
+            report(specs[i].label, done, len(specs))
+    runs = [d for docs in results for d in docs]
+    whole = [docs[0] for docs in results]
+    stats = SweepStats(len(specs), sum(d["built"] for d in whole), sum(d["ran"] for d in whole),
+                       0, time.perf_counter() - t0, where)
+    desc = (f"{m.name}: decoder, {_macs(load_graph_cached(qs[0].graph_path)):,} weight MACs per token; one greedy "
+            f"decode step at a context of {len(prompt)} to {len(prompt) + steps} tokens")
+    cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
+              **q.accuracy} for q in qs]
+    if not any(r["bit_exact"] for r in whole):
+        raise DriverError("no run reproduced the reference interpreter's tokens: a bug to report")
+    return SweepResult({"name": m.name, "description": desc, "kind": "decoder", "prompt_tokens": len(prompt),
+                        "decode_steps": steps}, cdocs, runs, stats)
+
+
+def load_graph_cached(path):
+    from quant import load_graph
+    return load_graph(path)

@@ -1,0 +1,60 @@
+"""The decoder sweep on the bundled model: one decode step per target and config, per layer from per-layer kernel
+copies; the layers and the shared helpers add up to the whole step, the categories to the instructions, integer
+runs reproduce the reference's greedy tokens, and a repeated sweep is served from the cache."""
+import pytest
+
+import isa
+from intgap.sequence_sweep import layer_of, role_of, run_sequence_sweep
+from intgap.sweep import parse_configs
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    from quant.errors import QuantError
+    from quant.hf_models import load_shakespeare_decoder
+    try:
+        load_shakespeare_decoder()
+    except QuantError as e:
+        pytest.skip(str(e))
+    root = tmp_path_factory.mktemp("seqcache")
+    targets = [isa.get_target("cortex-a55"), isa.get_target("rv32imc")]
+    res = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
+                             eval_tokens=300, steps=2, prompt_text="ROMEO:")
+    return res, root, targets
+
+
+def test_whole_step_and_layers(sweep):
+    res, _, _ = sweep
+    whole = [r for r in res.runs if r["layer"] is None]
+    assert len(whole) == 4 and all(r["bit_exact"] for r in whole)
+    for w in whole:
+        assert w["instructions"] > 0 and sum(w["attribution"].values()) == pytest.approx(w["instructions"], abs=8)
+        layers = [r for r in res.runs if r["layer"] is not None and r["target"] == w["target"]
+                  and r["config"] == w["config"]]
+        # every instruction of the step is in exactly one layer, or in a helper no layer calls (the argmax)
+        total = sum(r["instructions"] for r in layers)
+        assert total <= w["instructions"] + len(layers)
+        assert total >= 0.97 * w["instructions"]
+    fp32_m = next(r for r in whole if r["target"] == "rv32imc" and r["config"] == "fp32")
+    assert fp32_m["softfloat_helper_instructions"] > 0.5 * fp32_m["instructions"]  # no FPU: soft-float
+
+
+def test_accuracy_is_perplexity_next_to_fp32(sweep):
+    res, _, _ = sweep
+    c = {x["config"]: x for x in res.configs}
+    assert c["fp32"]["perplexity"] == pytest.approx(c["w8a8"]["fp32_perplexity"])
+    assert 1.0 < c["w8a8"]["perplexity"] < 1.1 * c["fp32"]["perplexity"]
+
+
+def test_repeated_sweep_is_served_from_the_cache(sweep):
+    res, root, targets = sweep
+    again = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
+                               eval_tokens=300, steps=2, prompt_text="ROMEO:")
+    assert again.stats.builds == 0 and again.stats.executed_runs == 0
+    assert [r["instructions"] for r in again.runs] == [r["instructions"] for r in res.runs]
+
+
+def test_layer_and_role_names():
+    assert layer_of("ig_fc_s8__L12") == 12 and layer_of("ig_layer_3_layers_0_mlp") == 3
+    assert layer_of("fc_s8.constprop.0__L7") == 7 and layer_of("__aeabi_fmul") is None
+    assert role_of("layers.11.mlp.up_proj") == "layers.*.mlp.up_proj" and role_of("logits") == "logits"
