@@ -111,7 +111,8 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     from intgap.report import SUMMARY_HEADER, summary_table_rows
     console.print(f"[bold]{result.model['description']}[/bold]")
     cycle_models = sorted({r["target"]: r["cycle_model"] for r in result.runs}.items())
-    table = Table(title="latency gap, one inference (batch 1): instructions exact, cycles estimated "
+    unit = "one decode step" if result.model.get("kind") == "decoder" else "one inference (batch 1)"
+    table = Table(title=f"latency gap, {unit}: instructions exact, cycles estimated "
                         "(timing model per target below); speedup and promise over FP32 on the same target")
     for col in SUMMARY_HEADER:
         table.add_column(col, justify="left" if col in ("target", "config") else "right", no_wrap=col == "target")

@@ -322,7 +322,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "x instr.", "x cycles", "promised B/MAC",
-                  "gap B/MAC", "weights B", "accuracy"]
+                  "gap B/MAC", "weights B", "accuracy", "bit-exact"]
 
 
 def summary_table_rows(result: SweepResult) -> list[list[str]]:
@@ -334,8 +334,8 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
                      "1.00x" if fp else _fmt(s["speedup_cycles"]),
                      "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
                      "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
-                     f"{s['weight_bytes']:,}",
-                     s["quality"] + ("" if s["bit_exact"] else " (NOT bit-exact)")])
+                     f"{s['weight_bytes']:,}", s["quality"],
+                     "n/a" if fp else ("yes" if s["bit_exact"] else "NO")])
     return rows
 
 

@@ -52,14 +52,19 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
 
 
 def host_syscall_notice(elf: str | Path, target: isa.Target, backend: str | None) -> str | None:
-    """Under QEMU user mode a program's system calls run on this host: say so for an ELF intgap did not build."""
+    """Under QEMU a foreign program can reach this host: in user mode its system calls run here; on a QEMU board
+    (Cortex-M) its semihosting file calls do (host commands are refused by QEMU's sandbox). Say so for an ELF
+    intgap did not build; Unicorn lets nothing through."""
     from isa.elf import built_by_intgap, load_elf
-    if (backend or target.default_backend) != "qemu" or target.qemu.kind != "user":
+    if (backend or target.default_backend) != "qemu" or built_by_intgap(load_elf(elf)):
         return None
-    if built_by_intgap(load_elf(elf)):
-        return None
-    return (f"note: {Path(elf).name} was not built by intgap; under QEMU user mode its system calls run on this host"
-            " with your permissions (use --backend unicorn where the target allows it, to keep it off the host)")
+    if target.qemu.kind == "user":
+        return (f"note: {Path(elf).name} was not built by intgap; under QEMU user mode its system calls run on this "
+                "host with your permissions (use --backend unicorn where the target allows it, to keep it off the "
+                "host)")
+    return (f"note: {Path(elf).name} was not built by intgap; under QEMU's {target.qemu.args[1]} board its "
+            "semihosting file calls (open, read, write, remove) reach this host's files with your permissions "
+            "(use --backend unicorn to keep it off the host)")
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:

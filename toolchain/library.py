@@ -61,7 +61,11 @@ def _build(sources, target: Target, out: Path, cc: Compiler, ar: str, objdir: Pa
                               f"{proc.stderr.strip()}")
         objects.append(obj)
     out.unlink(missing_ok=True)
-    proc = subprocess.run([ar, "rcs", str(out), *map(str, objects)], capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run([ar, "rcs", str(out), *map(str, objects)], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BuildFailed(f"archiving {out.name} with {ar} took over {timeout:.0f} s: the archiver hung") from None
     if proc.returncode != 0:
         raise BuildFailed(f"archiving {out.name} with {ar} failed:\n{proc.stderr.strip()}")
     return cc
