@@ -139,7 +139,8 @@ IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, s
 
 /* Four int4 row pairs (eight rows; pair r at p + r * k_dim) against x[0..k_dim): the eight rows' dot products,
  * decoded (ig_kernels.h; sx = sum of x[0..k_dim)), written to out[0..8). Per step of vl bytes: 5 loads,
- * 4 VAND, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 7 scalar instructions; lanes = ig_rvv_lanes32(). */
+ * 4 VAND, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 7 scalar instructions; lanes = ig_rvv_lanes32(). The decode runs on
+ * eight int32 at LMUL 2, which VLEN >= 128 (the V extension's minimum, Zvl128b) holds. */
 IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim, int32_t sx, size_t lanes,
                                  int32_t *out) {
   const size_t kd = (size_t)k_dim;
