@@ -129,15 +129,17 @@ def _print_bench(console: Console, result, doc: dict) -> None:
 
 def cmd_targets(args: argparse.Namespace, console: Console) -> int:
     table = Table(title="targets (isa/targets.py)")
-    for col in ("name", "description", "compiler", "backends", "timing model"):
+    for col in ("name", "description", "compiler", "backends", "timing model", "nominal clock"):
         table.add_column(col)
     for t in isa.TARGETS.values():
-        table.add_row(t.name, t.description, f"{t.compiler} {t.triple}", ", ".join(t.backends), t.timing_model)
+        clock = f"{t.extra['clock_mhz']} MHz" if "clock_mhz" in t.extra else ""
+        table.add_row(t.name, t.description, f"{t.compiler} {t.triple}", ", ".join(t.backends), t.timing_model, clock)
     console.print(table)
     if args.json:
         Path(args.json).write_text(json.dumps([{"name": t.name, "description": t.description, "arch": t.arch,
                                                 "compiler": t.compiler, "triple": t.triple,
-                                                "backends": list(t.backends)} for t in isa.TARGETS.values()],
+                                                "backends": list(t.backends), **t.extra}
+                                               for t in isa.TARGETS.values()],
                                               indent=2) + "\n")
     return 0
 

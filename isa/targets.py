@@ -103,6 +103,7 @@ _register(Target(
                        "-semihosting-config", "enable=on,target=native,chardev=ig0",
                        "-chardev", "stdio,id=ig0,signal=off")),
     timing_model="cortex-m4", link_base=0x0,
+    extra={"clock_mhz": 168, "clock_note": "nominal clock: STM32F4-class Cortex-M4 at 168 MHz"},
 ))
 
 # The MPS2 boards AN386 (Cortex-M4) and AN500 (Cortex-M7) share the memory map QEMU 7.2 gives them
@@ -132,6 +133,7 @@ _register(Target(
     unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M4"),
     qemu=_mps2_qemu("mps2-an386"),
     timing_model="cortex-m4", link_base=0x0,
+    extra={"clock_mhz": 168, "clock_note": "nominal clock: STM32F4-class Cortex-M4F at 168 MHz"},
 ))
 
 _register(Target(
@@ -149,6 +151,7 @@ _register(Target(
     unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M7"),
     qemu=_mps2_qemu("mps2-an500"),
     timing_model="cortex-m7", link_base=0x0,
+    extra={"clock_mhz": 216, "clock_note": "nominal clock: STM32F7-class Cortex-M7 at 216 MHz"},
 ))
 
 _register(Target(
@@ -163,6 +166,7 @@ _register(Target(
     unicorn=UnicornSettings("RISCV", ("RISCV32",), "UC_CPU_RISCV32_BASE32"),
     qemu=QemuSettings("user", "qemu-riscv32", ("-cpu", "rv32,f=false,d=false,a=false")),
     timing_model="rv32imc",
+    extra={"clock_mhz": 160, "clock_note": "nominal clock: ESP32-C3-class RV32IMC at 160 MHz"},
 ))
 
 _register(Target(
@@ -178,6 +182,7 @@ _register(Target(
     unicorn=UnicornSettings("ARM64", ("ARM",), "UC_CPU_ARM64_A53"),
     qemu=QemuSettings("user", "qemu-aarch64", ("-cpu", "cortex-a53")),
     timing_model="cortex-a53",
+    extra={"clock_mhz": 1200, "clock_note": "nominal clock: Raspberry Pi 3-class Cortex-A53 at 1.2 GHz"},
 ))
 
 _register(Target(
@@ -194,6 +199,7 @@ _register(Target(
     # QEMU 7.2 has no cortex-a55 model; "max" implements ARMv8.2 dotprod.
     qemu=QemuSettings("user", "qemu-aarch64", ("-cpu", "max")),
     timing_model="cortex-a55",
+    extra={"clock_mhz": 1800, "clock_note": "nominal clock: a Cortex-A55 little core at 1.8 GHz"},
 ))
 
 _register(Target(
@@ -208,6 +214,7 @@ _register(Target(
     unicorn=UnicornSettings("RISCV", ("RISCV64",), "UC_CPU_RISCV64_BASE64"),
     qemu=QemuSettings("user", "qemu-riscv64", ("-cpu", "rv64,v=false")),
     timing_model="rv64gc",
+    extra={"clock_mhz": 1500, "clock_note": "nominal clock: JH7110-class SiFive U74 at 1.5 GHz"},
 ))
 
 _register(Target(
@@ -223,6 +230,7 @@ _register(Target(
     unicorn=None,
     qemu=QemuSettings("user", "qemu-riscv64", ("-cpu", "rv64,v=true,vlen=128,elen=64,vext_spec=v1.0")),
     timing_model="rv64gcv",
+    extra={"clock_mhz": 1600, "clock_note": "nominal clock: an RVV 1.0 application core at 1.6 GHz"},
 ))
 
 
