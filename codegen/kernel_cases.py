@@ -62,7 +62,7 @@ def emit_kernel_cases(cases: list[tuple[Graph, np.ndarray]], target: Target, out
         in_t, out_t = g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
         xname = const("input", np.asarray(x).reshape(-1).astype(np.dtype(in_t.dtype)), C_TYPE[in_t.dtype])
         octype = C_TYPE[out_t.dtype]
-        nbytes = int(np.prod(out_t.shape)) * (1 if out_t.dtype == "int8" else 4)
+        nbytes = int(np.prod(out_t.shape)) * np.dtype(out_t.dtype).itemsize
         y = f"(({octype} *)(ig_out + {offset}))"
         stmt, files = lower_node(g, node, xname, y, const, target.kernel_family)
         kernels |= files

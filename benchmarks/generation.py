@@ -1,0 +1,119 @@
+"""Token generation by the integer-only C programs on emulated cores: SmolLM2-135M and the bundled
+shakespeare-decoder, W8A8 and W4A8, per target. Records exact instructions per prefill token and per decoded token
+(context at most 32 tokens, one thread), estimated cycles (each target's named model), estimated tokens/s at the
+target's nominal clock, the model's weight MACs per token (so instructions per MAC can be read off), and whether
+the 16 greedy tokens equal the reference interpreter's.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/generation.py [--models smollm2,shakespeare-decoder]
+        [--targets cortex-a55,...] [--configs w8a8,w4a8] [-n 16]
+
+Results: benchmarks/results/generation.{json,md}. A run replaces the recorded row of the same model, config and
+target. Goals (instructions per decoded token, SmolLM2): W8A8 cortex-a55 <= 17 M, W4A8 cortex-a55 <= 21 M,
+W8A8 rv64gcv (VLEN 128) <= 55 M.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import isa  # noqa: E402
+from intgap.generate_command import generate_on_target  # noqa: E402
+from intgap.sequence_models import quantized_model  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+PROMPTS = {"smollm2": "To be, or not to be", "shakespeare-decoder": "ROMEO:\nBut soft"}
+TARGETS = {"smollm2": "cortex-a55,cortex-a53,rv64gcv,rv64gcv-vlen256,rv64gc",
+           "shakespeare-decoder": "cortex-m4,cortex-m4f,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,"
+                                  "rv64gcv-vlen256"}
+GOALS = {("smollm2", "w8a8", "cortex-a55"): 17e6, ("smollm2", "w4a8", "cortex-a55"): 21e6,
+         ("smollm2", "w8a8", "rv64gcv"): 55e6}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default="smollm2,shakespeare-decoder")
+    ap.add_argument("--targets", default=None, help="default: the issue's list per model")
+    ap.add_argument("--configs", default="w8a8,w4a8")
+    ap.add_argument("-n", type=int, default=16)
+    ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-generation"))
+    args = ap.parse_args(argv)
+    out = RESULTS / "generation.json"
+    doc = json.loads(out.read_text()) if out.exists() else {"rows": []}
+    for model in args.models.split(","):
+        for config in args.configs.split(","):
+            t0 = time.time()
+            sm = quantized_model(model, config)
+            qs = time.time() - t0
+            prompt = [int(t) for t in sm.tokenizer(PROMPTS[model])["input_ids"]]
+            for tname in (args.targets or TARGETS[model]).split(","):
+                t = isa.get_target(tname)
+                t1 = time.time()
+                r = generate_on_target(sm, t, prompt, args.n, workdir=Path(args.workdir))
+                r["text"] = sm.tokenizer.decode(r["tokens"])
+                r["prompt"] = PROMPTS[model]
+                r["wall_seconds"] = round(time.time() - t1, 1)
+                r["quantize_or_load_seconds"] = round(qs, 1)
+                goal = GOALS.get((model, config, tname))
+                if goal:
+                    r["goal_decode_instructions_per_token"] = goal
+                    r["meets_goal"] = r["decode_instructions_per_token"] <= goal
+                doc["rows"] = [x for x in doc["rows"] if (x["model"], x["config"], x["target"]) !=
+                               (r["model"], config, tname)] + [r]
+                print(f"{model:20s} {config} {tname:16s} decode {r['decode_instructions_per_token'] / 1e6:8.2f} M "
+                      f"instr/token ({r['decode_instructions_per_mac']:.3f}/MAC), prefill "
+                      f"{r['prefill_instructions_per_token'] / 1e6:.2f} M, est. {r.get('est_tokens_per_second', 0):.1f}"
+                      f" tok/s, matches reference: {r['matches_reference']}  [{r['wall_seconds']} s]", flush=True)
+                _write(doc)
+    return 0
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _write(doc: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    doc.update(command="PYTHONPATH=. .venv/bin/python " + " ".join(["benchmarks/generation.py", *sys.argv[1:]]),
+               date=time.strftime("%Y-%m-%d"), machine=f"{_cpu()}, {subprocess.run(['nproc'], capture_output=True, text=True, timeout=10).stdout.strip()} cores",
+               what="instructions are exact emulator counts; cycles are estimates of each target's named model; "
+                    "tokens/s = nominal clock / estimated cycles per decoded token (an estimate)")
+    (RESULTS / "generation.json").write_text(json.dumps(doc, indent=1) + "\n")
+    rows = sorted(doc["rows"], key=lambda r: (r["model"], r["config"], r["target"]))
+    lines = ["# Token generation on emulated cores", "",
+             f"Measured {doc['date']} on {doc['machine']}: `{doc['command']}`.", "",
+             "Instructions are exact (emulator counts), per token. Cycles are estimates of each target's named timing "
+             "model, tokens/s at the target's nominal clock (`intgap targets`) from those estimates. Decode = one "
+             "greedy step with the int8 key/value cache (context at most 32 tokens); prefill = the prompt in one "
+             "chunk (the LM head runs for its last token only). 'matches' = the 16 tokens equal the reference "
+             "interpreter's greedy tokens.", "",
+             "| model | config | target | decode instr./token | instr./MAC | est. cycles/token | est. tok/s | "
+             "prefill instr./token | goal | matches | text |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|---|---|"]
+    for r in rows:
+        goal = r.get("goal_decode_instructions_per_token")
+        gtxt = "" if goal is None else f"<= {goal / 1e6:.0f} M: {'met' if r['meets_goal'] else 'missed'}"
+        lines.append(f"| {r['model']} | {r['config']} | {r['target']} | {r['decode_instructions_per_token']:,.0f} | "
+                     f"{r['decode_instructions_per_mac']:.3f} | {r['decode_est_cycles_per_token']:,.0f} | "
+                     f"{r.get('est_tokens_per_second', 0):.1f} | {r['prefill_instructions_per_token']:,.0f} | {gtxt} | "
+                     f"{'yes' if r['matches_reference'] else 'NO'} | {r['text']!r} |")
+    lines += ["", "Weight MACs per token: " + ", ".join(sorted({f"{r['model']} {r['macs_per_token']:,}" for r in rows})),
+              ""]
+    (RESULTS / "generation.md").write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
