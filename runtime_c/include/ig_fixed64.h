@@ -261,4 +261,58 @@ static inline int32_t ig_rq_fast(ig_rq_t p, int32_t acc) {
 static inline int32_t ig_rq_apply(ig_rq_t p, int32_t acc) {
   return p.fast ? ig_rq_fast(p, acc) : ig_output_i32(acc, p.m, p.shift, p.zp, p.lo, p.hi);
 }
+/* [lo, hi] is the whole range of a `bytes`-byte integer (the clamp is then only the type's saturation) */
+static inline int32_t ig_full_range(int32_t lo, int32_t hi, int32_t bytes) {
+  return bytes == 1 ? lo == -128 && hi == 127 : bytes == 2 ? lo == -32768 && hi == 32767 : lo == INT32_MIN && hi == INT32_MAX;
+}
+/* sigmoid_q15(z) (quant/ops/fixed.py) for any int32 z with 32-bit arithmetic: a = min(|z|, 2^16); y = rshr(-a *
+ * 23637, 10) = (512 - 23637 a) >> 10 (|23637 a| < 2^31); t = -y, clamped at IG_EXP2_T_MAX (e = 0 beyond). */
+static inline int32_t ig_sigmoid_q15_32(int32_t z) {
+  uint32_t u = z < 0 ? 0u - (uint32_t)z : (uint32_t)z;
+  int32_t a = u > 65536u ? 65536 : (int32_t)u;
+  int32_t t = -((512 - a * IG_LOG2E_Q14) >> 10);
+  uint32_t e = ig_exp2_q20_t(t > IG_EXP2_T_MAX ? IG_EXP2_T_MAX : t);
+  uint32_t den = (1u << 20) + e;
+  int32_t s = (int32_t)ig_udiv36_by21((1ull << 35) + (den >> 1), den);
+  return z >= 0 ? s : (1 << 15) - s;
+}
+
+/* rshr(x * sigmoid_q15(z), 15) given sg = sigmoid_q15(z), for the SiLU / GELU forms: when |x| >= 2^16 the callers'
+ * z saturates the sigmoid (sg is 0 or 2^15 with the sign of x), so the product is x or 0; below, x sg < 2^31. */
+static inline int32_t ig_mul_sig15(int32_t x, int32_t sg) {
+  if (x >= 65536 || x <= -65536) return x > 0 ? x : 0;
+  return (x * sg + (1 << 14)) >> 15;
+}
+/* round_div(a * 2^20, r) of the norms (quant/ops/norm.py) in 32-bit arithmetic, for |a| <= r and 1 <= r < 2^30 (the
+ * norms' r = isqrt(sum of squares) >= |a| when the sum did not wrap). Per row: L = ceil(log2 r), M =
+ * floor(2^(21+L) / r) < 2^22. Per element, with A = |a|: q = umulh(A << (31 - L), M) is floor(A 2^20 / r) or one
+ * less (the error of M is below A / 2^(L+1) <= 1/2), so the remainder A 2^20 + r/2 - q r lies in [0, 3 r) < 2^32
+ * and is exact modulo 2^32; two compare-and-steps finish floor((A 2^20 + r/2) / r). */
+typedef struct {
+  uint32_t r, m, h;
+  int32_t sa;
+} ig_rdiv20_t;
+
+static inline ig_rdiv20_t ig_rdiv20_prepare(uint32_t r) {
+  ig_rdiv20_t d;
+  int32_t l = 0;
+  while ((1u << l) < r) l++;
+  d.r = r;
+  d.h = r >> 1;
+  d.sa = 31 - l;
+  d.m = (uint32_t)((1ull << (21 + l)) / r);
+  return d;
+}
+
+static inline int32_t ig_rdiv20(int32_t a, ig_rdiv20_t d) {
+  uint32_t u = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
+  uint32_t q = ig_umulh32(u << d.sa, d.m);
+  uint32_t rem = (u << 20) + d.h - q * d.r;
+  if (rem >= d.r) {
+    q++;
+    rem -= d.r;
+  }
+  if (rem >= d.r) q++;
+  return a < 0 ? -(int32_t)q : (int32_t)q;
+}
 #endif
