@@ -1,5 +1,6 @@
 """The real models and text that quant/ measures on, all offline (installed by scripts/setup-data.sh):
-all-MiniLM-L6-v2 (BERT), SmolLM2-135M-Instruct (Llama, from GGUF), a random-weight GPT-2, Shakespeare's plays."""
+all-MiniLM-L6-v2 (BERT), SmolLM2-135M-Instruct (Llama, from GGUF), a random-weight GPT-2, Shakespeare's plays,
+and the project's own bundled Shakespeare decoder (models/shakespeare-decoder)."""
 from __future__ import annotations
 
 import importlib.util
@@ -58,6 +59,25 @@ def load_smollm2() -> HFModel:
         pass
     model = AutoModelForCausalLM.from_pretrained(d, gguf_file=ggufs[0], dtype=torch.float32).eval()
     return HFModel("smollm2", model, AutoTokenizer.from_pretrained(d, gguf_file=ggufs[0]))
+
+
+def shakespeare_decoder_dir() -> Path:
+    """The project's own small Llama decoder, shipped in the repository (scripts/train_shakespeare_decoder.py)."""
+    return Path(__file__).resolve().parents[1] / "models" / "shakespeare-decoder"
+
+
+def load_shakespeare_decoder() -> HFModel:
+    """The bundled ~0.92 M-parameter Llama trained on Shakespeare (vocab 1024, hidden 128, 4 layers), float32."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    d = shakespeare_decoder_dir()
+    if not (d / "config.json").is_file() or not (d / "model.safetensors").is_file() or \
+            not (d / "tokenizer.json").is_file():
+        raise QuantError(f"the bundled shakespeare-decoder model is missing from {d} (config.json, model.safetensors "
+                         "and tokenizer.json): restore the folder from the repository, or retrain it with "
+                         "`.venv/bin/python scripts/train_shakespeare_decoder.py`")
+    return HFModel("shakespeare-decoder", AutoModelForCausalLM.from_pretrained(d).eval(),
+                   AutoTokenizer.from_pretrained(d))
 
 
 def tiny_gpt2(seed: int = 0, layers: int = 2, hidden: int = 64, heads: int = 4, vocab: int = 512,

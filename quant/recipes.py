@@ -11,7 +11,8 @@ import numpy as np
 from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import HFModel, load_minilm, load_smollm2, shakespeare_lines, shakespeare_text
+from quant.hf_models import (HFModel, load_minilm, load_shakespeare_decoder, load_smollm2, shakespeare_lines,
+                             shakespeare_text)
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
@@ -37,6 +38,8 @@ def load_model(name: str) -> HFModel:
         return load_minilm()
     if name == "smollm2":
         return load_smollm2()
+    if name == "shakespeare-decoder":
+        return load_shakespeare_decoder()
     p = Path(name)
     if not p.is_dir():
         raise QuantError(f"unknown model {name!r}: use minilm, smollm2 or a directory holding a Hugging Face model")
