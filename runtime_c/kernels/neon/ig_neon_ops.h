@@ -1,0 +1,145 @@
+/* Inline helpers of the transformer-op kernels for AArch64 NEON (ARMv8.0: Cortex-A53; the A55 build adds SDOT).
+ * Exact vector forms of the fixed-point steps of ig_fixed64.h:
+ *   SQRDMULH(a, b) = rshr(a b, 31), saturating only for a = b = INT32_MIN (never here): rshr(p f, 16) of the exp2
+ *   Horner steps is SQRDMULH(p, f 2^15) (f 2^15 in (-2^31, 0]); mul_rshr(v, m, s) for s <= 31 is
+ *   SQRDMULH(v << a, m << b) with a + b = 31 - s (ig_neon_ms31_t) where both fit;
+ *   SMULL + SRSHL by -s (a rounding shift computed without overflow) + SQXTN is mul_rshr(v, m, s) for any m, s,
+ *   saturated to int32;
+ *   URSHL by -(10 + z) is rshr(p, 10 + z), per lane. */
+#ifndef IG_NEON_OPS_H
+#define IG_NEON_OPS_H
+#include <arm_neon.h>
+#include <stdint.h>
+
+#include "ig_fixed64.h"
+#include "ig_fixedpoint.h"
+
+#define IG_NI static inline __attribute__((always_inline))
+
+/* mul_rshr(v, m, s) = SQRDMULH(v << a, m << b), a + b = 31 - s, for |v| <= vmax (ok = 0 when it does not fit) */
+typedef struct {
+  int32_t ok, a, m;
+} ig_neon_ms31_t;
+
+IG_NI ig_neon_ms31_t ig_neon_ms31(int32_t m, int32_t s, uint32_t vmax) {
+  ig_neon_ms31_t r = {0, 0, m};
+  if (s > 31 || m < 0) return r;
+  int32_t need = 31 - s, b = 0;
+  while (b < need && b < 30 && (uint32_t)m < (1u << (30 - b))) b++;
+  int32_t a = need - b;
+  if (a <= 30 && (uint64_t)vmax < (1ull << (31 - a))) {
+    r.ok = 1;
+    r.a = a;
+    r.m = (int32_t)((uint32_t)m << b);
+  }
+  return r;
+}
+
+/* mul_rshr(v, m, s) for any m >= 0, 0 <= s <= 62, per lane, saturated to int32 */
+IG_NI int32x4_t ig_neon_mul_rshr_sat(int32x4_t v, int32_t m, int64x2_t neg_s) {
+  int64x2_t lo = vrshlq_s64(vmull_n_s32(vget_low_s32(v), m), neg_s);
+  int64x2_t hi = vrshlq_s64(vmull_high_n_s32(v, m), neg_s);
+  return vqmovn_high_s64(vqmovn_s64(lo), hi);
+}
+
+/* exp2_q20(-t) for 0 <= t <= IG_EXP2_T_MAX per lane (ig_exp2_q20_t) */
+IG_NI uint32x4_t ig_neon_exp2_t(int32x4_t t) {
+  int32x4_t f15 = vnegq_s32(vshlq_n_s32(vandq_s32(t, vdupq_n_s32(0xffff)), 15)); /* f 2^15 */
+  int32x4_t p = vaddq_s32(vdupq_n_s32((int32_t)IG_EXP2_C2), vqrdmulhq_s32(vdupq_n_s32((int32_t)IG_EXP2_C3), f15));
+  p = vaddq_s32(vdupq_n_s32((int32_t)IG_EXP2_C1), vqrdmulhq_s32(p, f15));
+  p = vaddq_s32(vdupq_n_s32((int32_t)IG_EXP2_C0), vqrdmulhq_s32(p, f15));
+  int32x4_t sh = vsubq_s32(vdupq_n_s32(-10), vshrq_n_s32(t, 16)); /* -(10 + z) */
+  return vrshlq_u32(vreinterpretq_u32_s32(p), sh);
+}
+
+/* ig_output_i32 of four accumulators (TFLite requantization, saturating y_zp add, clamp) */
+IG_NI int32x4_t ig_neon_requant4(int32x4_t acc, int32x4_t m, int32x4_t left, int32x4_t right, int32x4_t zp,
+                                 int32x4_t lo, int32x4_t hi) {
+  int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, left), m);          /* wrapping left shift, as the reference */
+  v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)); /* -1 for negative values when shifting right */
+  v = vrshlq_s32(v, right);
+  v = vqaddq_s32(v, zp);
+  return vminq_s32(vmaxq_s32(v, lo), hi);
+}
+
+typedef struct {
+  int32x4_t m, left, right, zp, lo, hi;
+} ig_neon_rq_t;
+
+IG_NI ig_neon_rq_t ig_neon_rq(int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
+  ig_neon_rq_t r;
+  r.m = vdupq_n_s32(mult);
+  r.left = vdupq_n_s32(shift > 0 ? shift : 0);
+  r.right = vdupq_n_s32(shift > 0 ? 0 : shift);
+  r.zp = vdupq_n_s32(zp);
+  r.lo = vdupq_n_s32(lo);
+  r.hi = vdupq_n_s32(hi);
+  return r;
+}
+
+IG_NI int32x4_t ig_neon_rq4(int32x4_t acc, const ig_neon_rq_t *q) {
+  return ig_neon_requant4(acc, q->m, q->left, q->right, q->zp, q->lo, q->hi);
+}
+
+/* store four int32 values as int8 / int16 / int32 (already inside the type's range) */
+IG_NI void ig_neon_store4(void *y, int32_t i, int32x4_t v, int32_t yb) {
+  if (yb == 1) {
+    int8x8_t b = vmovn_s16(vcombine_s16(vmovn_s32(v), vdup_n_s16(0)));
+    vst1_lane_s32((int32_t *)((int8_t *)y + i), vreinterpret_s32_s8(b), 0);
+  } else if (yb == 2) {
+    vst1_s16((int16_t *)y + i, vmovn_s32(v));
+  } else {
+    vst1q_s32((int32_t *)y + i, v);
+  }
+}
+
+/* eight int32 values (two vectors) as int8 / int16 / int32 */
+IG_NI void ig_neon_store8(void *y, int32_t i, int32x4_t a, int32x4_t b, int32_t yb) {
+  if (yb == 1) {
+    vst1_s8((int8_t *)y + i, vmovn_s16(vcombine_s16(vmovn_s32(a), vmovn_s32(b))));
+  } else if (yb == 2) {
+    vst1q_s16((int16_t *)y + i, vcombine_s16(vmovn_s32(a), vmovn_s32(b)));
+  } else {
+    vst1q_s32((int32_t *)y + i, a);
+    vst1q_s32((int32_t *)y + i + 4, b);
+  }
+}
+
+/* eight input elements as two int32x4 (int8 / int16 / int32 inputs) */
+IG_NI void ig_neon_load8(const void *x, int32_t i, int32_t xb, int32x4_t *lo, int32x4_t *hi) {
+  if (xb == 1) {
+    int16x8_t w = vmovl_s8(vld1_s8((const int8_t *)x + i));
+    *lo = vmovl_s16(vget_low_s16(w));
+    *hi = vmovl_high_s16(w);
+  } else if (xb == 2) {
+    int16x8_t w = vld1q_s16((const int16_t *)x + i);
+    *lo = vmovl_s16(vget_low_s16(w));
+    *hi = vmovl_high_s16(w);
+  } else {
+    *lo = vld1q_s32((const int32_t *)x + i);
+    *hi = vld1q_s32((const int32_t *)x + i + 4);
+  }
+}
+/* acc += 4-way dot products of int8 lanes over the whole int8 range (SDOT; without dotprod SMULL + SADALP: two
+ * products of -128 would not fit an int16 pair sum) */
+IG_NI int32x4_t ig_neon_dot16(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_DOTPROD)
+  return vdotq_s32(acc, a, b);
+#else
+  acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+  return vpadalq_s16(acc, vmull_high_s8(a, b));
+#endif
+}
+
+/* [sum a0, sum a1, sum a2, sum a3] */
+IG_NI int32x4_t ig_neon_reduce4(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3) {
+  return vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+}
+
+/* store lanes [0, n) of four int32 values as int8 / int16 / int32 */
+IG_NI void ig_neon_store_n(void *y, int32_t i, int32x4_t v, int32_t n, int32_t yb) {
+  int32_t t[4];
+  vst1q_s32(t, v);
+  for (int32_t k = 0; k < n; k++) ig_store(y, i + k, t[k], yb);
+}
+#endif
