@@ -42,6 +42,13 @@ IG_NI int32x4_t ig_neon_mul_rshr_sat(int32x4_t v, int32_t m, int64x2_t neg_s) {
   return vqmovn_high_s64(vqmovn_s64(lo), hi);
 }
 
+/* mul_rshr(v, m, s) + zp per lane in int64, then saturated to int32 (the definition's sum before its clamp) */
+IG_NI int32x4_t ig_neon_mul_rshr_zp_sat(int32x4_t v, int32_t m, int64x2_t neg_s, int64x2_t zp) {
+  int64x2_t lo = vaddq_s64(vrshlq_s64(vmull_n_s32(vget_low_s32(v), m), neg_s), zp);
+  int64x2_t hi = vaddq_s64(vrshlq_s64(vmull_high_n_s32(v, m), neg_s), zp);
+  return vqmovn_high_s64(vqmovn_s64(lo), hi);
+}
+
 /* exp2_q20(-t) for 0 <= t <= IG_EXP2_T_MAX per lane (ig_exp2_q20_t) */
 IG_NI uint32x4_t ig_neon_exp2_t(int32x4_t t) {
   int32x4_t f15 = vnegq_s32(vshlq_n_s32(vandq_s32(t, vdupq_n_s32(0xffff)), 15)); /* f 2^15 */
@@ -141,5 +148,65 @@ IG_NI void ig_neon_store_n(void *y, int32_t i, int32x4_t v, int32_t n, int32_t y
   int32_t t[4];
   vst1q_s32(t, v);
   for (int32_t k = 0; k < n; k++) ig_store(y, i + k, t[k], yb);
+}
+/* x[i..i+4) as int32 lanes (int8 / int16 / int32) */
+IG_NI int32x4_t ig_neon_load4(const void *x, int32_t i, int32_t xb) {
+  if (xb == 1) {
+    int8x8_t b = vreinterpret_s8_s32(vld1_dup_s32((const int32_t *)((const int8_t *)x + i)));
+    return vmovl_s16(vget_low_s16(vmovl_s8(b)));
+  }
+  if (xb == 2) return vmovl_s16(vld1_s16((const int16_t *)x + i));
+  return vld1q_s32((const int32_t *)x + i);
+}
+
+/* clamp to [lo, hi] per lane */
+IG_NI int32x4_t ig_neon_clamp(int32x4_t v, int32x4_t lo, int32x4_t hi) { return vminq_s32(vmaxq_s32(v, lo), hi); }
+/* sigmoid_q15(z) per lane (ig_sigmoid_q15_32): the exponent in lanes; the division floor((2^35 + den/2) / den) by
+ * the scalar divider (NEON has no integer division), one UDIV per lane */
+IG_NI int32x4_t ig_neon_sigmoid_q15(int32x4_t z) {
+  uint32x4_t u = vreinterpretq_u32_s32(vabsq_s32(z)); /* |INT32_MIN| reads as 2^31 */
+  int32x4_t a = vreinterpretq_s32_u32(vminq_u32(u, vdupq_n_u32(65536)));
+  int32x4_t t = vnegq_s32(vshrq_n_s32(vmlsq_n_s32(vdupq_n_s32(512), a, IG_LOG2E_Q14), 10));
+  uint32x4_t den = vaddq_u32(ig_neon_exp2_t(vminq_s32(t, vdupq_n_s32(IG_EXP2_T_MAX))), vdupq_n_u32(1u << 20));
+#define IG_NEON_SIG_DIV(k)                                                                                        \
+  {                                                                                                               \
+    uint64_t d = vgetq_lane_u32(den, k);                                                                          \
+    qv = vsetq_lane_u32((uint32_t)(((1ull << 35) + (d >> 1)) / d), qv, k);                                        \
+  }
+  uint32x4_t qv = den;
+  IG_NEON_SIG_DIV(0) IG_NEON_SIG_DIV(1) IG_NEON_SIG_DIV(2) IG_NEON_SIG_DIV(3)
+#undef IG_NEON_SIG_DIV
+  int32x4_t sg = vreinterpretq_s32_u32(qv);
+  return vbslq_s32(vcltzq_s32(z), vsubq_s32(vdupq_n_s32(1 << 15), sg), sg);
+}
+
+/* rshr(x sg, 15) for the SiLU / GELU forms (ig_mul_sig15): x or 0 where |x| >= 2^16 */
+IG_NI int32x4_t ig_neon_mul_sig15(int32x4_t x, int32x4_t sg) {
+  uint32x4_t large = vcgeq_u32(vreinterpretq_u32_s32(vabsq_s32(x)), vdupq_n_u32(65536));
+  int32x4_t small = vrshrq_n_s32(vmulq_s32(x, sg), 15);
+  return vbslq_s32(large, vmaxq_s32(x, vdupq_n_s32(0)), small);
+}
+
+/* ig_rdiv20 per lane: round_div(a 2^20, r) for |a| <= r < 2^30 (d from ig_rdiv20_prepare) */
+IG_NI int32x4_t ig_neon_rdiv20(int32x4_t a, ig_rdiv20_t d) {
+  uint32x4_t u = vreinterpretq_u32_s32(vabsq_s32(a));
+  uint32x4_t us = vshlq_u32(u, vdupq_n_s32(d.sa));
+  uint32x4_t q = vuzp2q_u32(vreinterpretq_u32_u64(vmull_n_u32(vget_low_u32(us), d.m)),
+                            vreinterpretq_u32_u64(vmull_high_n_u32(us, d.m)));
+  uint32x4_t rv = vdupq_n_u32(d.r);
+  uint32x4_t rem = vmlsq_u32(vaddq_u32(vshlq_n_u32(u, 20), vdupq_n_u32(d.h)), q, rv);
+  uint32x4_t ge = vcgeq_u32(rem, rv);
+  q = vsubq_u32(q, ge); /* ge is all ones: q + 1 */
+  rem = vsubq_u32(rem, vandq_u32(ge, rv));
+  q = vsubq_u32(q, vcgeq_u32(rem, rv));
+  int32x4_t sg = vshrq_n_s32(a, 31);
+  return vsubq_s32(veorq_s32(vreinterpretq_s32_u32(q), sg), sg);
+}
+
+/* rshr(n g + b, shift) per lane, any shift, saturated to int32 (b may be a zero vector) */
+IG_NI int32x4_t ig_neon_rshr_nbg(int32x4_t n, int32x4_t g, int32x4_t b, int64x2_t neg_s) {
+  int64x2_t lo = vmlal_s32(vmovl_s32(vget_low_s32(b)), vget_low_s32(n), vget_low_s32(g));
+  int64x2_t hi = vmlal_high_s32(vmovl_high_s32(b), n, g);
+  return vqmovn_high_s64(vqmovn_s64(vrshlq_s64(lo, neg_s)), vrshlq_s64(hi, neg_s));
 }
 #endif
