@@ -1,10 +1,15 @@
-"""`intgap compile`: a model into a firmware artifact for one target (codegen/firmware.py): libmodel.a, model.h
-(init / invoke, arena size, input/output scale and zero point), the weights as a C array, an example main.c and a
-Makefile snippet, plus a ROM/RAM report read from the linked example ELF. A model that does not fit the target's
-memory ends in one error giving the bytes needed and available."""
+"""`intgap compile`: a model into a firmware artifact for one target: libmodel.a, model.h, the weights as a C array,
+an example main.c and a Makefile snippet, plus a ROM/RAM report read from the linked example ELF.
+
+An MLP (codegen/firmware.py): init / invoke, arena size, input/output scale and zero point. A transformer
+(decoder, encoder, or a sequence .igraph; codegen/firmware_sequence.py): the forward step over a static int8
+key/value cache, init, greedy generation for decoders, arena / cache / weight sizes, vocabulary and special tokens.
+A model that does not fit the target's memory ends in one error giving the bytes needed and available: before
+anything is compiled (from the weights, the arena and the cache), or after linking (from the ROM/RAM report)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,7 +19,19 @@ from rich.table import Table
 
 from codegen.errors import ModelDoesNotFit
 from codegen.firmware import emit_firmware, image_region, write_makefile_snippet
+from codegen.firmware_sequence import SPECIAL_TOKENS
 from intgap.errors import DriverError
+
+
+SEQUENCE_MODELS = ("shakespeare-decoder", "smollm2", "minilm")
+DEFAULT_CONFIG = "w8a8"
+DEFAULT_CONTEXT = 64
+DEFAULT_MAX_TOKENS = 16
+
+
+def is_sequence_model(spec: str) -> bool:
+    """A transformer the sequence lowering takes: a named one, or a Hugging Face model folder (config.json)."""
+    return spec in SEQUENCE_MODELS or (Path(spec).is_dir() and (Path(spec) / "config.json").is_file())
 
 
 def load_graph_for_compile(spec: str, workdir: Path):
@@ -24,6 +41,8 @@ def load_graph_for_compile(spec: str, workdir: Path):
         if not Path(spec).exists():
             raise DriverError(f"graph file {spec} does not exist: create it with `intgap quantize` or pass a model")
         return load_graph(spec)
+    if is_sequence_model(spec):
+        raise DriverError(f"{spec} is a transformer: load it with intgap.sequence_models.quantized_model")
     from intgap.models import load_model
     from quant import capture, quantize_ptq, save_graph
     model = load_model(spec)
@@ -34,14 +53,44 @@ def load_graph_for_compile(spec: str, workdir: Path):
 
 def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> dict:
     """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json)."""
-    from toolchain import (BuildFailed, build_elf, build_static_library, compiler_version, find_compiler,
-                           memory_report, require_integer_purity)
+    from toolchain import compiler_version, find_compiler
 
     cc = find_compiler(target, compiler)
     label = f"{cc.kind} {compiler_version(cc)}"
     fw = emit_firmware(graph, target, out, label)  # refuses a model whose weights and arena alone do not fit
+    return _build_and_report(fw, graph, target, out, cc, label, compiler,
+                             {"arena_bytes": fw.lowered.arena_size, "weight_bytes": fw.lowered.constant_bytes})
+
+
+def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = None, *,
+                              context: int = DEFAULT_CONTEXT, max_tokens: int = DEFAULT_MAX_TOKENS,
+                              special_tokens: dict[str, int] | None = None) -> dict:
+    """The artifact of a transformer graph (codegen/firmware_sequence.py) in `out`: refused before anything is
+    compiled when its weights, arena and key/value cache exceed the target's memory, and after linking when the
+    linked firmware does; returns the summary (also out/memory_report.json)."""
+    from codegen.firmware_sequence import emit_sequence_firmware, lower_sequence_firmware
+    from intgap.sequence_pipeline import check_fits
+    from toolchain import compiler_version, find_compiler
+
+    low = lower_sequence_firmware(graph, target, max_tokens, context)
+    check_fits(low, target)
+    cc = find_compiler(target, compiler)
+    label = f"{cc.kind} {compiler_version(cc)}"
+    fw = emit_sequence_firmware(low, out, label, special_tokens)
+    return _build_and_report(fw, graph, target, out, cc, label, compiler,
+                             {"decoder": fw.decoder, "context": low.context, "max_tokens": low.max_tokens,
+                              "arena_bytes": low.arena_size, "kv_cache_bytes": low.kv_bytes,
+                              "weight_bytes": low.blob.size})
+
+
+def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict) -> dict:
+    """libmodel.a, model.mk, the linked example, its ROM/RAM report (refusing a firmware over a region) and the
+    integer-purity check of the example ELF."""
+    from toolchain import BuildFailed, build_elf, memory_report, require_integer_purity
+
+    sequence = "kv_cache_bytes" in sizes
     lib = out / "libmodel.a"
-    build_static_library(fw.library_sources, target, lib, compiler=compiler)
+    build_library(fw.library_sources, target, lib, compiler)
     write_makefile_snippet(fw, target, cc.path, _cflags(cc), list(cc.link_flags), list(cc.libs), label)
     elf = out / "example" / "example.elf"
     try:
@@ -52,16 +101,15 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> d
         if m:
             region = next((r for r in target.memory if r.name.lower() == m.group(1).lower()), image_region(target))
             over = int(m.group(2).replace(",", ""))
-            raise _does_not_fit(graph, target, region.name, region.size + over, region.size) from None
+            raise _does_not_fit(graph, target, region.name, region.size + over, region.size, sequence) from None
         raise
     report = memory_report(elf, target)
     for region_name, used, size in report.overflows():
-        raise _does_not_fit(graph, target, region_name, used, size)
+        raise _does_not_fit(graph, target, region_name, used, size, sequence)
     if graph.is_integer:
         require_integer_purity(elf)
     summary = {"model": graph.name, "target": target.name, "compiler": label, "integer_only": graph.is_integer,
-               "kernel_family": target.kernel_family, "arena_bytes": fw.lowered.arena_size,
-               "weight_bytes": fw.lowered.constant_bytes,
+               "kernel_family": target.kernel_family, **sizes,
                "files": sorted({str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
                                | {"memory_report.json"}),
                "memory": report.to_json()}
@@ -69,10 +117,39 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> d
     return summary
 
 
-def _does_not_fit(graph, target, region: str, used: int, size: int) -> ModelDoesNotFit:
+def build_library(sources: list[Path], target, lib: Path, compiler: str | None = None, timeout: float = 300):
+    """libmodel.a: the generated sources compiled by `toolchain.build_static_library`, the runtime's kernels taken
+    from the object cache of toolchain/build.py (compiled with the same flags as a library's objects, once per
+    compiler, flags and runtime content) and added to the archive. Returns the compiler."""
+    import subprocess
+
+    from toolchain import BuildFailed, build_static_library
+    from toolchain.build import RUNTIME_C, _cached_object
+    from toolchain.library import archiver, compile_flags
+
+    runtime = [Path(s) for s in sources if RUNTIME_C in Path(s).resolve().parents]
+    generated = [Path(s) for s in sources if Path(s) not in runtime]
+    cc = build_static_library(generated, target, lib, compiler=compiler, timeout=timeout)
+    if not runtime:
+        return cc
+    flags = compile_flags(target, cc)
+    objects = [str(_cached_object(s.resolve(), cc, flags, target, timeout, lib)) for s in runtime]
+    ar = archiver(target, cc)
+    try:
+        proc = subprocess.run([ar, "rs", str(lib), *objects], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BuildFailed(f"archiving {lib.name} with {ar} took over {timeout:.0f} s: the archiver hung") from None
+    if proc.returncode != 0:
+        raise BuildFailed(f"archiving {lib.name} with {ar} failed:\n{proc.stderr.strip()}")
+    return cc
+
+
+def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bool = False) -> ModelDoesNotFit:
+    fix = ("use int4 weights (--config w4a8), a shorter context (--context), fewer tokens per call (--max-tokens), "
+           "or a target with more memory") if sequence else \
+        "use fewer or smaller layers, int4 weights, or a target with more memory"
     return ModelDoesNotFit(f"model {graph.name} does not fit {target.name}: the linked firmware needs {used:,} bytes in "
-                           f"memory region '{region}', which holds {size:,}; use fewer or smaller layers, int4 "
-                           "weights, or a target with more memory")
+                           f"memory region '{region}', which holds {size:,}; {fix}")
 
 
 def _cflags(cc) -> list[str]:
@@ -81,17 +158,80 @@ def _cflags(cc) -> list[str]:
     return [*cc.target_flags, *COMMON_CFLAGS]
 
 
+def _option_errors(args, sequence: bool, graph_file: bool) -> None:
+    """Options that do not apply to the model are refused, not ignored."""
+    if not sequence:
+        given = [f"--{o.replace('_', '-')}" for o in ("context", "max_tokens", "method") if getattr(args, o) is not None]
+        if args.config not in (None, DEFAULT_CONFIG):
+            given.insert(0, "--config")
+        if given:
+            raise DriverError(f"{', '.join(given)} apply to transformer models; {args.model} is an MLP, which "
+                              f"`intgap compile` quantizes {DEFAULT_CONFIG} (pass an .igraph for another quantization)")
+    elif graph_file and (args.config is not None or args.method is not None):
+        raise DriverError(f"{args.model} is quantized already: --config / --method apply to a model that intgap "
+                          "quantizes (a name or a Hugging Face folder); drop them")
+    for o in ("context", "max_tokens"):
+        v = getattr(args, o)
+        if v is not None and v < 1:
+            raise DriverError(f"--{o.replace('_', '-')} must be at least 1, got {v}")
+
+
+def sequence_lengths(decoder: bool, context: int | None, max_tokens: int | None) -> tuple[int, int]:
+    """(context, max_tokens) of the library. A decoder: the cache positions and the tokens per forward call
+    (defaults 64 and 16). An encoder runs a whole sequence in one call, so both are its length (default 16)."""
+    if decoder:
+        return context or DEFAULT_CONTEXT, max_tokens or DEFAULT_MAX_TOKENS
+    if context is not None and max_tokens is not None and context != max_tokens:
+        raise DriverError(f"an encoder runs a whole sequence in one call: --context {context} and --max-tokens "
+                          f"{max_tokens} must be the same (the sequence length), or give one of them")
+    n = context or max_tokens or DEFAULT_MAX_TOKENS
+    return n, n
+
+
 def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     import isa
+    from codegen.firmware_sequence import is_decoder, is_sequence_graph
     target = isa.get_target(args.target)
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    with console.status(f"loading {args.model}"):
-        graph = load_graph_for_compile(args.model, out)
-    with console.status(f"building libmodel.a for {target.name}"):
-        s = compile_firmware(graph, target, out, args.compiler)
+    graph_file = args.model.endswith(".igraph")
+    graph = None
+    if graph_file or not is_sequence_model(args.model):
+        _option_errors(args, sequence=graph_file, graph_file=graph_file)  # an .igraph: checked again below
+        out.mkdir(parents=True, exist_ok=True)
+        with console.status(f"loading {args.model}"):
+            graph = load_graph_for_compile(args.model, out)
+    if graph is None or is_sequence_graph(graph):
+        from intgap.quant_commands import _bar, _progress_cb
+        from intgap.sequence_models import quantized_model
+        _option_errors(args, sequence=True, graph_file=graph_file)
+        with _bar(console) as bar:
+            sm = quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method, progress=_progress_cb(bar))
+        context, max_tokens = sequence_lengths(is_decoder(sm.graph), args.context, args.max_tokens)
+        tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
+        out.mkdir(parents=True, exist_ok=True)
+        with console.status(f"building libmodel.a for {target.name}"):
+            s = compile_sequence_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
+                                          context=context,
+                                          max_tokens=max_tokens, special_tokens=tokens)
+        s["config"], s["method"] = sm.config, sm.method
+    else:
+        _option_errors(args, sequence=False, graph_file=graph_file)
+        with console.status(f"building libmodel.a for {target.name}"):
+            s = compile_firmware(graph, target, out, args.compiler)
+    print_compile_summary(console, s, out)
+    if args.json:
+        Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
+    return 0
+
+
+def print_compile_summary(console: Console, s: dict, out: Path) -> None:
     m = s["memory"]
     console.print(f"[bold]{s['model']}[/bold] for {s['target']} ({s['kernel_family']} kernels), built with {s['compiler']}")
+    if "kv_cache_bytes" in s:
+        what = (f"decoder: forward calls of up to {s['max_tokens']} tokens, key/value cache of {s['context']} "
+                "positions, greedy ig_model_generate" if s["decoder"] else
+                f"encoder / layer: sequences of up to {s['max_tokens']} tokens in one forward call")
+        console.print(f"{what}; {s.get('config', '')} {s.get('method', '')}".rstrip())
     t = Table(title=f"memory of the linked example firmware ({out / 'example' / 'example.elf'})")
     for col in ("section", "address", "bytes", "ROM", "RAM", "region"):
         t.add_column(col, justify="right" if col in ("address", "bytes") else "left")
@@ -102,20 +242,29 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     used = ", ".join(f"{r} {u:,} of {m['region_size'][r]:,} B" for r, u in m["region_use"].items())
     console.print(f"ROM {m['rom_bytes']:,} B, RAM {m['ram_bytes']:,} B (stack not counted); regions: {used}")
     mb = m["model_bytes"]
-    console.print(f"the model's share: weights {mb['weights']:,} B, arena {mb['arena']:,} B, code {mb['code']:,} B")
+    kv = f", key/value cache {mb['kv_cache']:,} B" if "kv_cache_bytes" in s else ""
+    data = f", other buffers {mb['data']:,} B" if mb.get("data") else ""
+    console.print(f"the model's share: weights {mb['weights']:,} B, arena {mb['arena']:,} B{kv}{data}, code {mb['code']:,} B")
     console.print(f"wrote {', '.join(s['files'])} in {out}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
-    return 0
 
 
 def add_compile_command(subparsers) -> None:
     c = subparsers.add_parser("compile", help="build a model into a firmware library (libmodel.a + model.h) for a target")
     c.add_argument("--model", default="mlp",
-                   help="model name (mlp), a .pt state dict, or an integer graph (.igraph) (default: mlp)")
+                   help="mlp, a .pt state dict, a transformer (shakespeare-decoder, smollm2, minilm, a Hugging Face "
+                        "model folder), or an integer graph (.igraph) (default: mlp)")
     c.add_argument("--target", required=True, help="one target (see `intgap targets`)")
     c.add_argument("-o", "--output", required=True, help="output folder")
     c.add_argument("--compiler", choices=("gcc", "clang"), default=None,
                    help="compiler (default: the target's, isa/targets.py)")
+    c.add_argument("--config", default=None,
+                   help="transformers: w8a8 | w4a8 (or w4a8g<N>, mixed:<budget>, as intgap quantize) (default w8a8)")
+    c.add_argument("--method", default=None,
+                   help="transformers: quantization method (default: the best measured for the config)")
+    c.add_argument("--context", type=int, default=None,
+                   help=f"transformers: key/value cache positions (default {DEFAULT_CONTEXT}; an encoder: the "
+                        "sequence length)")
+    c.add_argument("--max-tokens", type=int, default=None,
+                   help=f"transformers: tokens per forward call (default {DEFAULT_MAX_TOKENS})")
     c.add_argument("--json", metavar="PATH", help="also write the summary as JSON")
     c.set_defaults(func=cmd_compile)

@@ -32,7 +32,8 @@ class MemoryReport:
     ram_bytes: int
     region_use: dict[str, int]  # bytes placed in each region
     region_size: dict[str, int]
-    model_bytes: dict[str, int] = field(default_factory=dict)  # weights / arena / code of the model's own symbols
+    # the model's own symbols (`model_share`): weights, arena, kv_cache, other data buffers, code
+    model_bytes: dict[str, int] = field(default_factory=dict)
 
     def overflows(self) -> list[tuple[str, int, int]]:
         return [(r, used, self.region_size[r]) for r, used in self.region_use.items() if used > self.region_size[r]]
@@ -46,6 +47,31 @@ def _region_of(addr: int, target: Target) -> str:
     inside = [r for r in target.memory if r.base <= addr < r.base + r.size]
     below = inside or sorted((r for r in target.memory if r.base <= addr), key=lambda r: r.base)[-1:]
     return below[0].name if below else ""
+
+
+# How the model's share is read from the ELF's symbols (codegen/emit_c.py, codegen/sequence.py,
+# codegen/firmware_sequence.py): weights = the constants ig_c_* (an MLP) or the blob ig_weights (a sequence model);
+# arena = ig_arena; kv_cache = the key/value caches ig_kv_*; data = any other data object of the model's prefixes
+# (e.g. the logits row of ig_model_generate); code = its functions. The platform layer's symbols (output, exit, the
+# FPU switch, the vector table) are not the model's.
+PLATFORM_SYMBOLS = ("ig_write_", "ig_sys_", "ig_enable_", "ig_vectors")
+
+
+def model_share(name: str, kind: str, model_prefixes: tuple[str, ...] = ("ig_",)) -> str | None:
+    """The category of the model's share a defined symbol belongs to, or None."""
+    if name.startswith("ig_c_") or name == "ig_weights":
+        return "weights"
+    if name == "ig_arena":
+        return "arena"
+    if name.startswith("ig_kv_"):
+        return "kv_cache"
+    if not name.startswith(model_prefixes) or name.startswith(PLATFORM_SYMBOLS):
+        return None
+    if kind == "STT_OBJECT":
+        return "data"
+    if kind == "STT_FUNC":
+        return "code"
+    return None
 
 
 def memory_report(elf: str | Path, target: Target, model_prefixes: tuple[str, ...] = ("ig_",)) -> MemoryReport:
@@ -65,20 +91,16 @@ def memory_report(elf: str | Path, target: Target, model_prefixes: tuple[str, ..
             region = _region_of(addr, target)
             sections.append(SectionUse(s.name, addr, size, s["sh_type"] != "SHT_NOBITS",
                                        bool(flags & SH_FLAGS.SHF_WRITE), region))
-        model = {"weights": 0, "arena": 0, "code": 0}
+        model = {"weights": 0, "arena": 0, "kv_cache": 0, "data": 0, "code": 0}
         symtab = ef.get_section_by_name(".symtab")
         if symtab is not None:
             for sym in symtab.iter_symbols():
-                n, size = sym.name, sym["st_size"]
+                size = sym["st_size"]
                 if sym["st_shndx"] == "SHN_UNDEF" or not size:
                     continue
-                if n.startswith("ig_c_"):
-                    model["weights"] += size
-                elif n == "ig_arena":
-                    model["arena"] += size
-                elif sym["st_info"]["type"] == "STT_FUNC" and n.startswith(model_prefixes) and \
-                        not n.startswith(("ig_write_", "ig_sys_", "ig_enable_")):
-                    model["code"] += size
+                share = model_share(sym.name, sym["st_info"]["type"], model_prefixes)
+                if share:
+                    model[share] += size
     use: dict[str, int] = {r.name: 0 for r in target.memory}
     for s in sections:
         if s.region:

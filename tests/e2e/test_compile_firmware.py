@@ -119,3 +119,154 @@ def test_linked_firmware_over_a_region_is_the_same_clear_error(tmp_path):
     with pytest.raises(ModelDoesNotFit, match=r"linked firmware needs [\d,]+ bytes in memory region 'code', "
                                               r"which holds 1,500"):
         compile_firmware(q, small, tmp_path / "fw")
+
+
+# --- transformers: the bundled decoder (models/shakespeare-decoder) as a firmware library -------------------------
+
+APP_GENERATE_MAIN = r"""
+/* An application of its own: greedy generation from a prompt the runner patches in, twice (the second call must not
+ * depend on the cache the first one left), the ids as hex. */
+#include "ig_platform.h"
+#include "model.h"
+
+#define APP_NEW 8
+struct { int32_t n; int32_t ids[IG_MODEL_CONTEXT]; } app_prompt IG_INPUT_SECTION = {1, {IG_MODEL_BOS_TOKEN_ID}};
+static int32_t app_first[1], app_ids[APP_NEW];
+
+int main(void) {
+  if (ig_model_init() != 0) return 3;
+  if (ig_model_generate(app_prompt.ids, app_prompt.n, app_first, 1) != 0) return 4;
+  if (ig_model_generate(app_prompt.ids, app_prompt.n, app_ids, APP_NEW) != 0) return 5;
+  if (app_first[0] != app_ids[0]) return 6;
+  for (int i = 0; i < APP_NEW; i++) if (app_ids[i] < 0 || app_ids[i] >= IG_MODEL_VOCAB_SIZE) return 7;
+  ig_write_hex(app_ids, sizeof app_ids);
+  return 0;
+}
+"""
+DECODER_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?"
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    """The bundled decoder, W8A8 with the default method (quantized once, then from the project's cache)."""
+    from intgap.sequence_models import quantized_model
+    from quant.errors import QuantError
+    try:
+        return quantized_model("shakespeare-decoder", "w8a8")
+    except QuantError as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def decoder_m4(decoder, tmp_path_factory):
+    """`intgap compile --model shakespeare-decoder --target cortex-m4`: the artifact's folder and what it printed."""
+    import contextlib
+    import io
+    out = tmp_path_factory.mktemp("decoder-m4") / "fw"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert cli_main(["compile", "--model", "shakespeare-decoder", "--target", "cortex-m4", "-o", str(out)]) == 0
+    return out, buf.getvalue()
+
+
+def _symbol_sizes(elf) -> dict[str, int]:
+    from elftools.elf.elffile import ELFFile
+    with open(elf, "rb") as f:
+        return {s.name: s["st_size"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                if s.name and s["st_shndx"] != "SHN_UNDEF"}
+
+
+def _define(header: str, name: str) -> int:
+    return int(re.search(rf"#define {name} (-?\d+)\n", header).group(1))
+
+
+def test_bundled_decoder_artifact_for_cortex_m4_states_its_memory(decoder, decoder_m4):
+    out, printed = decoder_m4
+    for f in ("libmodel.a", "model.h", "model.c", "model_weights.c", "model.mk", "example/main.c", "example/Makefile",
+              "example/platform/link.ld", "example/platform/startup.c", "example/example.elf", "memory_report.json"):
+        assert (out / f).is_file(), f
+    assert not list(out.glob("*.S")) and not list(out.glob("*.bin"))  # the weights are C: no .incbin
+    header = (out / "model.h").read_text()
+    arena, kv, weights = (_define(header, f"IG_MODEL_{k}") for k in ("ARENA_SIZE", "KV_CACHE_SIZE", "WEIGHT_BYTES"))
+    syms = _symbol_sizes(out / "example" / "example.elf")
+    assert syms["ig_arena"] == arena > 0
+    assert sum(v for k, v in syms.items() if k.startswith("ig_kv_")) == kv > 0
+    assert syms["ig_weights"] == weights > 1_000_000
+    assert f"const uint8_t ig_weights[{weights}] __attribute__((aligned(16)))" in (out / "model_weights.c").read_text()
+    assert (_define(header, "IG_MODEL_CONTEXT"), _define(header, "IG_MODEL_MAX_TOKENS")) == (64, 16)
+    assert _define(header, "IG_MODEL_VOCAB_SIZE") == decoder.graph.meta["vocab_size"] == 1024
+    assert _define(header, "IG_MODEL_EOS_TOKEN_ID") == decoder.tokenizer.eos_token_id
+    out_t = decoder.graph.tensors[decoder.graph.outputs[0]]
+    assert _define(header, "IG_MODEL_OUTPUT_ZERO_POINT") == out_t.zero_point
+    assert float(re.search(r"IG_MODEL_OUTPUT_SCALE (\S+)", header).group(1)) == out_t.scale
+    assert "int ig_model_init(void);" in header and "int32_t ig_model_generate(const int32_t *prompt, int32_t " \
+        "n_prompt, int32_t *out, int32_t n_new);" in header and "int32_t ig_model_forward(" in header
+    report = json.loads((out / "memory_report.json").read_text())
+    mb = report["memory"]["model_bytes"]
+    assert (mb["arena"], mb["kv_cache"], mb["weights"]) == (arena, kv, weights)
+    assert report["memory"]["rom_bytes"] > weights and report["compiler"].startswith("gcc")
+    assert f"key/value cache {kv:,} B" in printed and "ROM" in printed and "RAM" in printed
+
+
+def test_application_generates_the_reference_tokens_with_the_decoder_library(decoder, decoder_m4):
+    """Its own main.c, built with the generated example/Makefile (model.mk, libmodel.a, the platform copy) alone;
+    a prompt of two prefill chunks, then decoding: the ids are the reference interpreter's greedy ids."""
+    from intgap.sequence_pipeline import reference_generate
+    out, _ = decoder_m4
+    app = out / "app"  # beside example/: the generated Makefile includes ../model.mk
+    app.mkdir(exist_ok=True)
+    (app / "main.c").write_text(APP_GENERATE_MAIN)
+    (app / "Makefile").write_text((out / "example" / "Makefile").read_text())
+    proc = subprocess.run(["make", "-C", str(app)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    prompt = [int(t) for t in decoder.tokenizer(DECODER_PROMPT)["input_ids"]]
+    assert 16 < len(prompt) <= 32
+    m4 = isa.get_target("cortex-m4")
+    r = isa.run(app / "example.elf", m4, inputs={INPUT_SECTION: np.asarray([len(prompt), *prompt], "<i4").tobytes()})
+    assert r.exit_code == 0, r.stdout
+    ids = np.frombuffer(bytes.fromhex(r.stdout.decode().strip()), "<i4").tolist()
+    want = reference_generate(decoder.graph, prompt, 8)
+    assert ids == want
+
+    # the generated example: [n_prompt, n_new, 0, 0] + ids, as intgap's generate harness
+    ex = out / "example" / "example.elf"
+    r = isa.run(ex, m4, inputs={INPUT_SECTION: np.asarray([len(prompt), 5, 0, 0, *prompt], "<i4").tobytes()})
+    assert r.exit_code == 0 and np.frombuffer(bytes.fromhex(r.stdout.decode().strip()), "<i4").tolist() == want[:5]
+    r = isa.run(ex, m4, inputs={INPUT_SECTION: np.asarray([2, 1, 0, 0, 7, 1024], "<i4").tobytes()})
+    assert r.exit_code == 11 and b"outside the model's tables" in r.stdout
+    r = isa.run(ex, m4, inputs={INPUT_SECTION: np.asarray([60, 6, 0, 0, *[7] * 60], "<i4").tobytes()})
+    assert r.exit_code == 12 and b"outside the program's limits" in r.stdout
+
+
+def test_decoder_firmware_is_integer_only(decoder_m4):
+    from toolchain import check_integer_purity
+    out, _ = decoder_m4
+    assert check_integer_purity(out / "example" / "example.elf") == []
+    assert "__aeabi_f" not in subprocess.run(["arm-none-eabi-nm", str(out / "libmodel.a")], capture_output=True,
+                                             text=True).stdout
+
+
+def test_decoder_too_large_for_the_target_is_refused_before_building(decoder, tmp_path):
+    import dataclasses
+
+    from codegen.errors import ModelDoesNotFit
+    from intgap.compile_command import compile_sequence_firmware
+    from isa.targets import MemoryRegion
+    m4 = isa.get_target("cortex-m4")
+    small = dataclasses.replace(m4, memory=(MemoryRegion("code", 0, 512 * 1024, "rwx"), m4.stack_region))
+    out = tmp_path / "fw"
+    with pytest.raises(ModelDoesNotFit, match=r"does not fit cortex-m4: it needs at least 1,3[\d,]+ bytes .*key/value "
+                                              r"cache 32,768 B for 64 positions.* holds 524,288 bytes"):
+        compile_sequence_firmware(decoder.graph, small, out)
+    assert not (out / "libmodel.a").exists() and not (out / "model_weights.c").exists()
+
+
+def test_transformer_options_on_an_mlp_are_one_line_errors(tmp_path, capsys):
+    _, path = _graph(tmp_path)
+    assert cli_main(["compile", "--model", "mlp", "--target", "cortex-m4", "-o", str(tmp_path / "a"),
+                     "--context", "32"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--context apply to transformer models; mlp is an MLP" in err
+    assert cli_main(["compile", "--model", str(path), "--target", "cortex-m4", "-o", str(tmp_path / "b"),
+                     "--config", "w4a8"]) == 2
+    assert "is quantized already: --config / --method apply to a model" in capsys.readouterr().err
