@@ -118,30 +118,9 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
 
 
 def build_library(sources: list[Path], target, lib: Path, compiler: str | None = None, timeout: float = 300):
-    """libmodel.a: the generated sources compiled by `toolchain.build_static_library`, the runtime's kernels taken
-    from the object cache of toolchain/build.py (compiled with the same flags as a library's objects, once per
-    compiler, flags and runtime content) and added to the archive. Returns the compiler."""
-    import subprocess
-
-    from toolchain import BuildFailed, build_static_library
-    from toolchain.build import RUNTIME_C, _cached_object
-    from toolchain.library import archiver, compile_flags
-
-    runtime = [Path(s) for s in sources if RUNTIME_C in Path(s).resolve().parents]
-    generated = [Path(s) for s in sources if Path(s) not in runtime]
-    cc = build_static_library(generated, target, lib, compiler=compiler, timeout=timeout)
-    if not runtime:
-        return cc
-    flags = compile_flags(target, cc)
-    objects = [str(_cached_object(s.resolve(), cc, flags, target, timeout, lib)) for s in runtime]
-    ar = archiver(target, cc)
-    try:
-        proc = subprocess.run([ar, "rs", str(lib), *objects], capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise BuildFailed(f"archiving {lib.name} with {ar} took over {timeout:.0f} s: the archiver hung") from None
-    if proc.returncode != 0:
-        raise BuildFailed(f"archiving {lib.name} with {ar} failed:\n{proc.stderr.strip()}")
-    return cc
+    """libmodel.a (`toolchain.build_static_library`: the runtime's kernels come from its object cache)."""
+    from toolchain import build_static_library
+    return build_static_library(sources, target, lib, compiler=compiler, timeout=timeout)
 
 
 def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bool = False) -> ModelDoesNotFit:

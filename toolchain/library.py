@@ -47,9 +47,13 @@ def build_static_library(sources: list[Path], target: Target, out: Path, *, incl
 
 
 def _build(sources, target: Target, out: Path, cc: Compiler, ar: str, objdir: Path, include_dirs, timeout) -> Compiler:
+    from toolchain.build import _cached_object
     objects = []
     flags = compile_flags(target, cc, include_dirs)
     for i, src in enumerate(sources):
+        if not include_dirs and RUNTIME_C in Path(src).resolve().parents:  # the runtime's kernels: the object cache
+            objects.append(_cached_object(Path(src).resolve(), cc, flags, target, timeout, out))
+            continue
         obj = objdir / f"{i:02d}_{Path(src).stem}.o"  # two families' kernels may share a file name
         try:
             proc = subprocess.run([cc.path, *flags, "-c", str(src), "-o", str(obj)], capture_output=True, text=True,

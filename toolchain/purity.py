@@ -22,7 +22,7 @@ class FloatInIntegerBuild(ToolchainError):
 
 
 # Entry points of the model's own code (the run harness and platform layer are not part of the model).
-MODEL_ROOTS = re.compile(r"^(ig_model_invoke|ig_model_init|ig_model_forward|ig_layer_\w+|ig_case_\d+)$")
+MODEL_ROOTS = re.compile(r"^(ig_model_invoke|ig_model_init|ig_model_forward|ig_model_generate|ig_layer_\w+|ig_case_\d+)$")
 SOFT_FLOAT = re.compile(r"^__(aeabi_[fd]\w*|\w*?(sf|df|tf|hf)\d*\w*)$")
 
 
