@@ -23,8 +23,8 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/intgap bench --model mlp --targets $(TARGETS) --configs fp32,w8a8,w4a8 --jobs 2 -o out/demo \
-		--json out/demo.json
+	$(VENV)/bin/intgap bench --model shakespeare-decoder --targets $(TARGETS) --configs fp32,w8a8,w4a8 --jobs 2 \
+		-o out/demo --json out/demo.json
 
 test: setup
 	$(PY) -m pytest -q

@@ -114,8 +114,11 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     unit = "one decode step" if result.model.get("kind") == "decoder" else "one inference (batch 1)"
     table = Table(title=f"latency gap, {unit}: instructions exact, cycles estimated "
                         "(timing model per target below); speedup and promise over FP32 on the same target")
+    decoder = result.model.get("kind") == "decoder"
     for col in SUMMARY_HEADER:
-        table.add_column(col, justify="left" if col in ("target", "config") else "right", no_wrap=col == "target")
+        col = "perplexity" if decoder and col == "accuracy" else col
+        table.add_column(col, justify="left" if col in ("target", "config") else "right",
+                         no_wrap=col in ("target", "instr.", "est. cycles", "weights B", "perplexity"))
     for row in summary_table_rows(result):
         table.add_row(*row)
     console.print(table)
@@ -184,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # a fixed width when writing to a pipe or file, so the table's columns are never truncated
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = Console(width=None if sys.stdout.isatty() else 150)
     try:
         return args.func(args, console)
     except USER_ERRORS as e:

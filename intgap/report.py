@@ -103,7 +103,7 @@ def quality_text(result: SweepResult, config: str) -> str:
     c = next(x for x in result.configs if x["config"] == config)
     if c.get("metric") == "perplexity":
         rel = "" if config == FP32 else f" ({100 * c['relative_increase']:+.1f}%)"
-        return f"ppl {c['perplexity']:.2f}{rel}"
+        return f"{c['perplexity']:.2f}{rel}"
     return "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%"
 
 
@@ -354,7 +354,8 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
              "**Realized** = FP32 / config in instructions and in estimated cycles. **Gap** = promised / realized "
              "(cycles); 1.0x means the promise is met, below 1 that it is beaten (e.g. against a soft-float "
              "baseline).", "", "## Whole model", "",
-             _md_table(SUMMARY_HEADER, summary_table_rows(result)), "", "## Accuracy", ""]
+             _md_table([("perplexity" if is_decoder(result) and h == "accuracy" else h) for h in SUMMARY_HEADER],
+                       summary_table_rows(result)), "", "## Accuracy", ""]
     arows = []
     if is_decoder(result):
         for c in result.configs:
