@@ -130,6 +130,27 @@ def _print_bench(console: Console, result, doc: dict) -> None:
                   f"{st.builds} builds in {st.seconds:.1f} s on {st.where}", style="dim")
 
 
+def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
+    from intgap.mixed_search import run_mixed_search
+    target = isa.get_target(args.target)
+    try:
+        budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
+    except ValueError:
+        raise DriverError(f"--budgets takes mean weight bits like 5,6,7, not {args.budgets!r}") from None
+    if not budgets or any(not 4 <= b <= 8 for b in budgets):
+        raise DriverError(f"--budgets must lie in 4..8 (the supported widths), got {args.budgets!r}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("measuring per-layer costs", total=None)
+        doc = run_mixed_search(args.model, target, budgets, Path(args.output),
+                               cache_root=Path(args.cache_dir) if args.cache_dir else None,
+                               progress=lambda what, i, n: bar.update(task, description=what, completed=i, total=n))
+    console.print((Path(args.output) / "mixed.md").read_text())
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    return 0
+
+
 def cmd_targets(args: argparse.Namespace, console: Console) -> int:
     table = Table(title="targets (isa/targets.py)")
     for col in ("name", "description", "compiler", "backends", "timing model", "nominal clock"):
@@ -157,8 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "decoder), smollm2, a Hugging Face decoder folder, or a .pt state dict of an MLP (default: mlp)")
     b.add_argument("--targets", default=DEFAULT_TARGETS, help=f"comma-separated targets (default: {DEFAULT_TARGETS})")
     b.add_argument("--configs", default="fp32,w8a8,w4a8",
-                   help="comma-separated: fp32, w8a8, w4a8 (int4 per channel), w4a8-g<N> / w8a8-g<N> (group-wise); "
-                        "fp32 is always included (default: fp32,w8a8,w4a8)")
+                   help="comma-separated: fp32, w8a8, w4a8 (MLP: int4 per channel; decoders: groups of 32), "
+                        "w4a8-g<N> / w8a8-g<N> (group-wise), mixed:<mean bits> (decoders, Theorem 8); fp32 is always "
+                        "included (default: fp32,w8a8,w4a8)")
     b.add_argument("--backend", choices=("unicorn", "qemu"), default=None,
                    help="emulator (default: unicorn where it supports the target, else qemu)")
     b.add_argument("-o", "--output", metavar="DIR", help="report folder (default: <workdir>/report)")
@@ -181,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_compile_command(sub)
     from intgap.generate_command import add_generate_command
     add_generate_command(sub)
+    mx = sub.add_parser("mixed", help="mixed precision from measured per-layer costs on a target vs Theorem 8's "
+                                      "allocation (decoders)")
+    mx.add_argument("--model", default="shakespeare-decoder", help="a decoder (default: shakespeare-decoder)")
+    mx.add_argument("--target", required=True)
+    mx.add_argument("--budgets", default="5,6,7", help="mean weight bits to compare at (default 5,6,7)")
+    mx.add_argument("-o", "--output", default="out/mixed", help="folder for mixed.md/json/png (default out/mixed)")
+    mx.add_argument("--cache-dir", metavar="DIR")
+    mx.add_argument("--json", metavar="PATH")
+    mx.set_defaults(func=cmd_mixed)
     return p
 
 

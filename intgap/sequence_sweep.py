@@ -279,7 +279,7 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
     from quant.hf_models import shakespeare_text
     from quant.recipes import load_model, quantize_model
 
-    qconfig = cfg.name if cfg.group_size is None else f"w{cfg.weight_bits}a8g{cfg.group_size}"
+    qconfig = cfg.name if cfg.group_size is None else f"w{int(cfg.weight_bits)}a8g{cfg.group_size}"
     key = digest("seq-quantize", _model_identity(spec), qconfig, prompt, steps, eval_tokens,
                  code_fingerprint(("quant",)))
     entry = cache.get("graphs", key)
@@ -308,7 +308,7 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
 def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backend: str | None = None,
                        jobs: int = 1, scheduler: str | None = None, cache_root: Path | None = None,
                        progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
-                       steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT) -> SweepResult:
+                       steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None) -> SweepResult:
     import isa
     from intgap.sweep import _run_dask
     from quant.recipes import load_model
@@ -339,8 +339,8 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
     report("runs", done, len(specs))
     todo = [i for i, r in enumerate(results) if r is None]
     where = "cache" if not todo else "local"
-    if todo and scheduler is not None:
-        where = _run_dask(specs, todo, results, scheduler, None, report, 10.0, done, fn=execute_sequence)
+    if todo and (scheduler is not None or client is not None):
+        where = _run_dask(specs, todo, results, scheduler, client, report, 10.0, done, fn=execute_sequence)
     elif todo and jobs > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed

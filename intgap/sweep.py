@@ -41,14 +41,23 @@ class Config:
 
 
 def parse_config(spec: str) -> Config:
-    """fp32 | w8a8 | w4a8 | w4a8-g<group> | w8a8-g<group>"""
+    """fp32 | w8a8 | w4a8 | w4a8-g<group> | w8a8-g<group> | mixed:<mean bits> (decoders: Theorem 8's allocation)"""
     s = spec.strip().lower()
     if s == FP32:
         return Config(FP32, 32)
+    if s.startswith("mixed:"):
+        try:
+            budget = float(s[6:])
+        except ValueError:
+            raise DriverError(f"mixed precision needs a bit budget, e.g. mixed:6, not {spec!r}") from None
+        if not 4 <= budget <= 8:
+            raise DriverError(f"bit budget {budget:g} is outside the supported widths 4..8: use e.g. mixed:6")
+        return Config(f"mixed:{budget:g}", budget)
     base, _, grp = s.partition("-g")
     bits = {"w8a8": 8, "w4a8": 4}.get(base)
     if bits is None or (grp and not grp.isdigit()):
-        raise DriverError(f"unknown config {spec!r}: use fp32, w8a8, w4a8, or w4a8-g<N> / w8a8-g<N> (group-wise)")
+        raise DriverError(f"unknown config {spec!r}: use fp32, w8a8, w4a8, w4a8-g<N> / w8a8-g<N> (group-wise) or "
+                          "mixed:<mean bits> (decoders)")
     return Config(s, bits, int(grp) if grp else None)
 
 
@@ -90,6 +99,9 @@ def model_digest(model) -> str:
 
 def quantize_config(model, cfg: Config, cache: Cache) -> QuantizedConfig:
     from quant import capture, load_graph, quantize_ptq, reference, save_graph
+    if cfg.name.startswith("mixed:"):
+        raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
+                          "shakespeare-decoder); for an MLP use w8a8 or w4a8")
     key = digest("quantize", model_digest(model), asdict(cfg), code_fingerprint(("quant",)))
     entry = cache.get("graphs", key)
     cached = entry is not None

@@ -17,7 +17,7 @@ def sweep(tmp_path_factory):
     except QuantError as e:
         pytest.skip(str(e))
     root = tmp_path_factory.mktemp("seqcache")
-    targets = [isa.get_target("cortex-a55"), isa.get_target("rv32imc")]
+    targets = [isa.get_target("cortex-a55"), isa.get_target("cortex-m4")]
     res = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
                              eval_tokens=300, steps=2, prompt_text="ROMEO:")
     return res, root, targets
@@ -35,7 +35,7 @@ def test_whole_step_and_layers(sweep):
         total = sum(r["instructions"] for r in layers)
         assert total <= w["instructions"] + len(layers)
         assert total >= 0.97 * w["instructions"]
-    fp32_m = next(r for r in whole if r["target"] == "rv32imc" and r["config"] == "fp32")
+    fp32_m = next(r for r in whole if r["target"] == "cortex-m4" and r["config"] == "fp32")
     assert fp32_m["softfloat_helper_instructions"] > 0.5 * fp32_m["instructions"]  # no FPU: soft-float
 
 
@@ -58,3 +58,29 @@ def test_layer_and_role_names():
     assert layer_of("ig_fc_s8__L12") == 12 and layer_of("ig_layer_3_layers_0_mlp") == 3
     assert layer_of("fc_s8.constprop.0__L7") == 7 and layer_of("__aeabi_fmul") is None
     assert role_of("layers.11.mlp.up_proj") == "layers.*.mlp.up_proj" and role_of("logits") == "logits"
+
+
+def test_process_pool_and_dask_cluster_give_the_serial_results(sweep):
+    """The same runs, executed again (graphs from the cache) in a process pool and on a local Dask cluster."""
+    import shutil
+    distributed = pytest.importorskip("distributed")
+    res, root, targets = sweep
+    stable = lambda runs: [(r["target"], r["config"], r["layer"], r["instructions"], r["estimated_cycles"],  # noqa
+                            r["tokens"]) for r in runs]
+    for how in ("pool", "dask"):
+        for kind in ("runs", "builds"):
+            shutil.rmtree(root / kind, ignore_errors=True)
+        kw = {"jobs": 2} if how == "pool" else {}
+        if how == "dask":
+            with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                          dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+                again = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"),
+                                           cache_root=root, eval_tokens=300, steps=2, prompt_text="ROMEO:",
+                                           client=client)
+            assert again.stats.where.startswith("dask")
+        else:
+            again = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
+                                       eval_tokens=300, steps=2, prompt_text="ROMEO:", **kw)
+            assert "process pool" in again.stats.where
+        assert again.stats.builds == 4
+        assert stable(again.runs) == stable(res.runs)

@@ -1,0 +1,221 @@
+"""Mixed precision with measured costs: per-layer bit widths chosen from the cycles each layer costs on the chosen
+target at 8 and at 4 bits (measured by the decoder sweep, per layer from the per-layer kernel copies) together with
+each layer's sensitivity (quant/mixed.py: D_l(b) = n_l alpha_l sigma_l^2 2^-2b), compared with Theorem 8's
+allocation at equal budget.
+
+The search is a Lagrangian relaxation. Every layer's width enters three separable sums: distortion D, estimated
+cycles C and weight bits S. For multipliers (lam, mu) >= 0 each layer independently takes the width minimizing
+D_l(b) + lam C_l(b) + mu S_l(b); sweeping (lam, mu) over a grid gives the supported points of the Pareto surface, of
+which the ones no other candidate beats in (C, S, D) are kept: the front. At a budget B (size-weighted mean bits,
+as Theorem 8's) the search's pick is the fastest front allocation within B whose predicted distortion is no worse
+than Theorem 8's there; both are then quantized for real and measured (perplexity with the reference interpreter,
+one decode step on the target).
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from intgap.errors import DriverError
+
+WIDTHS = (4, 8)
+
+
+@dataclass
+class LayerChoice:
+    name: str
+    size: int  # weights
+    distortion: dict[int, float]  # bits -> D_l(b)
+    cycles: dict[int, float]  # bits -> measured est. cycles of the layer in one decode step
+
+
+@dataclass
+class Allocation:
+    bits: dict[str, int]
+    distortion: float
+    cycles: float  # predicted: the sum of the measured per-layer cycles (+ the rest of the step)
+    mean_bits: float
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "layers_at_4_bits": sorted(k for k, v in self.bits.items() if v == 4)}
+
+
+def evaluate(layers: list[LayerChoice], bits: dict[str, int], rest_cycles: float) -> Allocation:
+    size = sum(x.size for x in layers)
+    return Allocation(dict(bits), sum(x.distortion[bits[x.name]] for x in layers),
+                      rest_cycles + sum(x.cycles[bits[x.name]] for x in layers),
+                      sum(x.size * bits[x.name] for x in layers) / size)
+
+
+def pareto(points: list[Allocation]) -> list[Allocation]:
+    """Allocations that no other beats in (cycles, mean bits, distortion), cheapest first, duplicates removed."""
+    uniq = {tuple(sorted(p.bits.items())): p for p in points}.values()
+    key = lambda p: (p.cycles, p.mean_bits, p.distortion)  # noqa: E731
+    front = [p for p in uniq if not any(all(a <= b for a, b in zip(key(q), key(p))) and key(q) != key(p)
+                                        for q in uniq)]
+    return sorted(front, key=key)
+
+
+def search(layers: list[LayerChoice], rest_cycles: float, grid: int = 40) -> list[Allocation]:
+    """The Lagrangian front (see the module docstring)."""
+    d_scale = max(sum(x.distortion[4] for x in layers), 1e-300)
+    c_scale = max(sum(abs(x.cycles[8] - x.cycles[4]) for x in layers), 1e-9)
+    s_scale = sum(x.size for x in layers) * 4.0
+    cands = []
+    for lam in [0.0] + list(np.geomspace(1e-4, 1e4, grid)):
+        for mu in [0.0] + list(np.geomspace(1e-4, 1e4, grid)):
+            bits = {}
+            for x in layers:
+                score = {b: x.distortion[b] / d_scale + lam * x.cycles[b] / c_scale + mu * x.size * b / s_scale
+                         for b in WIDTHS}
+                bits[x.name] = min(WIDTHS, key=lambda b: (score[b], -b))
+            cands.append(evaluate(layers, bits, rest_cycles))
+    return pareto(cands)
+
+
+def pick_at_budget(front: list[Allocation], theorem8: Allocation, budget: float) -> Allocation:
+    ok = [p for p in front if p.mean_bits <= budget + 1e-9 and p.distortion <= theorem8.distortion * (1 + 1e-9)]
+    return min(ok, key=lambda p: (p.cycles, p.distortion)) if ok else theorem8
+
+
+def layer_choices(graph_fp32, cal, costs: dict[int, dict[str, float]]) -> list[LayerChoice]:
+    """Sensitivities of the FP32 graph's fully connected layers next to their measured cycles per width
+    (costs: bits -> node name -> est. cycles)."""
+    from quant.mixed import sensitivities
+    out = []
+    for s in sensitivities(graph_fp32, cal):
+        if any(s.name not in costs[b] for b in WIDTHS):
+            raise DriverError(f"no measured cost for layer {s.name}: run the decoder sweep with w8a8 and w4a8")
+        out.append(LayerChoice(s.name, s.size, {b: s.distortion(b) for b in WIDTHS},
+                               {b: float(costs[b][s.name]) for b in WIDTHS}))
+    return out
+
+
+def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cache_root: Path | None = None,
+                     eval_tokens: int = 2048, steps: int = 4, progress=None) -> dict:
+    """Measures per-layer costs (decoder sweep, w8a8 and w4a8), searches, quantizes and measures the search's and
+    Theorem 8's picks at each budget on the target. Writes mixed.json, mixed.md and mixed.png into `out`."""
+    from intgap.cache import Cache
+    from intgap.sequence_models import CALIBRATION, DEFAULT_CALIBRATION
+    from intgap.sequence_sweep import (DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence,
+                                       run_sequence_sweep)
+    from intgap.sweep import parse_configs
+    from quant import save_graph
+    from quant.accuracy import perplexity, tokenize_text
+    from quant.hf_capture import capture_hf
+    from quant.hf_models import shakespeare_text
+    from quant.methods import smoothquant
+    from quant.mixed import allocate, sensitivities
+    from quant.observers import calibrate
+    from quant.recipes import BEST_METHOD, calibration_feeds, load_model, parse_method, quantize_model
+    from intgap.cache import graph_digest
+
+    report = progress or (lambda what, i, n: None)
+    sweep = run_sequence_sweep(spec, [target], parse_configs("w8a8,w4a8"), cache_root=cache_root,
+                               eval_tokens=eval_tokens, steps=steps, progress=progress)
+    costs: dict[int, dict[str, float]] = {8: {}, 4: {}}
+    whole = {}
+    for r in sweep.runs:
+        b = {"w8a8": 8, "w4a8": 4}.get(r["config"])
+        if b is None:
+            continue
+        if r["layer"] is None:
+            whole[b] = r["estimated_cycles"]
+        else:
+            costs[b][r["layer_name"]] = r["estimated_cycles"]
+    m = load_model(spec)
+    calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
+    g = capture_hf(m.model, seq_len, name=m.name)
+    feeds = calibration_feeds(m, calib, seq_len)
+    cal = calibrate(g, feeds)
+    method = BEST_METHOD["mixed"]
+    if "smoothquant" in parse_method(method):  # the allocation sees the graph quantize_model allocates on
+        g = smoothquant(g, cal, 0.8)
+        cal = calibrate(g, feeds)
+    layers = layer_choices(g, cal, costs)
+    rest = whole[8] - sum(x.cycles[8] for x in layers)  # the step's cycles outside the fully connected layers
+    front = search(layers, rest)
+    sens = {s.name: s for s in sensitivities(g, cal)}
+    ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), eval_tokens)
+    prompt = [int(t) for t in m.tokenizer(PROMPT_TEXT)["input_ids"]]
+    cache = Cache(cache_root)
+    rows = []
+    for i, budget in enumerate(budgets):
+        t8 = evaluate(layers, allocate(list(sens.values()), budget), rest)
+        pick = pick_at_budget(front, t8, budget)
+        for label, alloc in (("Theorem 8", t8), ("measured-cost search", pick)):
+            report(f"budget {budget}: {label}", i, len(budgets))
+            with tempfile.TemporaryDirectory(prefix="ig-mixed-") as d:
+                cfg = Path(d) / "layers.json"
+                cfg.write_text(json.dumps({k: ("w4a8" if v == 4 else "w8a8") for k, v in alloc.bits.items()}))
+                q = quantize_model(m, str(cfg), method, calib=calib, seq_len=seq_len)
+                q.name = m.name
+                gp = Path(d) / "model.igraph"
+                save_graph(q, gp)
+                ppl = perplexity(q, ids, window=min(256, int(q.meta.get("max_positions", 256))))
+                docs = execute_sequence(SequenceRunSpec(m.name, f"mixed-{label}-{budget}", target.name,
+                                                        target.default_backend, str(gp), graph_digest(q), prompt,
+                                                        steps or DECODE_STEPS, None, str(cache.root)))
+            rows.append({"budget": budget, "how": label, **alloc.to_json(),
+                         "measured_est_cycles": docs[0]["estimated_cycles"],
+                         "measured_instructions": docs[0]["instructions"], "perplexity": ppl["perplexity"],
+                         "weight_bytes": docs[0]["weight_bytes"]})
+    fp32 = next(c for c in sweep.configs if c["config"] == "fp32")
+    doc = {"model": m.name, "target": target.name, "cycle_model": sweep.runs[0]["cycle_model"],
+           "fp32_perplexity": fp32["perplexity"],
+           "per_config": [{k: c[k] for k in ("config", "perplexity")} for c in sweep.configs],
+           "whole_step_est_cycles": {str(k): v for k, v in whole.items()},
+           "layers": [asdict(x) for x in layers], "front": [p.to_json() for p in front], "rows": rows,
+           "method": method, "note": "distortion is Theorem 8's model (quant/mixed.py); cycles are estimates of "
+           "the named model; 'predicted' cycles add the layers' measured costs, 'measured' ran the allocation"}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "mixed.json").write_text(json.dumps(doc, indent=1) + "\n")
+    _markdown(doc, out)
+    _plot(doc, out)
+    return doc
+
+
+def _markdown(doc: dict, out: Path) -> None:
+    lines = [f"# Mixed precision with measured costs: {doc['model']} on {doc['target']}", "",
+             f"Per-layer est. cycles ({doc['cycle_model']}) of one decode step at 8 and 4 bits, measured; "
+             "sensitivities from calibration (Theorem 8's distortion model). The measured-cost search picks, at each "
+             "budget (size-weighted mean weight bits), the fastest allocation of its Pareto front whose predicted "
+             f"distortion is no worse than Theorem 8's. FP32 perplexity {doc['fp32_perplexity']:.3f}.", "",
+             "| budget | allocation | mean bits | layers at 4 bits | predicted est. cycles | measured est. cycles | "
+             "instructions | weights B | perplexity |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in doc["rows"]:
+        lines.append(f"| {r['budget']:g} | {r['how']} | {r['mean_bits']:.2f} | {len(r['layers_at_4_bits'])} | "
+                     f"{r['cycles']:,.0f} | {r['measured_est_cycles']:,} | {r['measured_instructions']:,} | "
+                     f"{r['weight_bytes']:,} | {r['perplexity']:.3f} |")
+    lines += ["", f"Pareto front of the search ({len(doc['front'])} allocations): est. cycles / mean bits / "
+              "predicted distortion", "", "| est. cycles | mean bits | distortion |", "|---:|---:|---:|"]
+    lines += [f"| {p['cycles']:,.0f} | {p['mean_bits']:.2f} | {p['distortion']:.4g} |" for p in doc["front"]]
+    (out / "mixed.md").write_text("\n".join(lines) + "\n")
+
+
+def _plot(doc: dict, out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
+    f = doc["front"]
+    ax[0].plot([p["cycles"] for p in f], [p["distortion"] for p in f], "o-", ms=4, label="search front")
+    ax[1].plot([p["mean_bits"] for p in f], [p["distortion"] for p in f], "o", ms=4, label="search front")
+    for r in doc["rows"]:
+        mk = "s" if r["how"] == "Theorem 8" else "^"
+        ax[0].plot(r["cycles"], r["distortion"], mk, ms=9, mfc="none", label=f"{r['how']} @ {r['budget']:g} bits")
+        ax[1].plot(r["mean_bits"], r["distortion"], mk, ms=9, mfc="none")
+    ax[0].set_xlabel(f"predicted est. cycles per decode step ({doc['cycle_model']})")
+    ax[1].set_xlabel("size-weighted mean weight bits (ROM)")
+    for a in ax:
+        a.set_ylabel("predicted distortion (Theorem 8 model)")
+        a.set_yscale("log")
+    ax[0].legend(fontsize=7)
+    fig.suptitle(f"{doc['model']} on {doc['target']}: mixed precision, measured costs vs Theorem 8")
+    fig.tight_layout()
+    fig.savefig(out / "mixed.png", dpi=90)
+    plt.close(fig)
