@@ -1,0 +1,42 @@
+/* add with rescale for RVV 1.0, vector-length agnostic.
+ * intgap-provides: ig_add_s8_s8_s8 ig_add_s8_s8_s16 ig_add_s8_s8_s32 ig_add_s8_s16_s8 ig_add_s8_s16_s16 ig_add_s8_s16_s32 ig_add_s8_s32_s8 ig_add_s8_s32_s16 ig_add_s8_s32_s32 ig_add_s16_s8_s8 ig_add_s16_s8_s16 ig_add_s16_s8_s32 ig_add_s16_s16_s8 ig_add_s16_s16_s16 ig_add_s16_s16_s32 ig_add_s16_s32_s8 ig_add_s16_s32_s16 ig_add_s16_s32_s32 ig_add_s32_s8_s8 ig_add_s32_s8_s16 ig_add_s32_s8_s32 ig_add_s32_s16_s8 ig_add_s32_s16_s16 ig_add_s32_s16_s32 ig_add_s32_s32_s8 ig_add_s32_s32_s16 ig_add_s32_s32_s32
+ * acc = K + a am + b bm in int64 lanes (VWMUL, VWMACC), K = -za am - zb bm + y_zp 2^shift (the sum fits int64),
+ * then VNCLIP by shift (round-to-nearest-up: the definition's rshr, saturated to int32; the clamp to [act_min,
+ * act_max] inside int32 then gives the definition's clamp), VMAX / VMIN, narrowing store. When y_zp 2^shift would
+ * not fit beside the sum, the portable loop. */
+#include "ig_rvv_ops.h"
+#include "ig_ops.h"
+
+IG_RI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_t len, int32_t a_zp, int32_t b_zp,
+                    int32_t am, int32_t bm, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
+                    int32_t yb) {
+  uint64_t half = shift ? 1ull << (shift - 1) : 0;
+  uint64_t bound = ((1ull << (8 * ab)) - 1) * (uint64_t)(uint32_t)am + ((1ull << (8 * bb)) - 1) * (uint64_t)(uint32_t)bm +
+                   half;
+  if (!(y_zp == 0 || (shift <= 30 && bound < (1ull << 62)))) {
+    for (int32_t i = 0; i < len; i++) {
+      int64_t acc = ((int64_t)ig_load(a, i, ab) - a_zp) * am + ((int64_t)ig_load(b, i, bb) - b_zp) * bm;
+      ig_store(y, i, (int32_t)ig_clamp64(ig_rshr64(acc, shift) + y_zp, act_min, act_max), yb);
+    }
+    return;
+  }
+  int64_t k = (int64_t)(0 - (uint64_t)((int64_t)a_zp * am) - (uint64_t)((int64_t)b_zp * bm) +
+                        (uint64_t)((int64_t)y_zp * (int64_t)(1ull << shift)));
+  ig_rvv_rnu();
+  for (size_t i = 0, vl; i < (size_t)len; i += vl) {
+    vl = __riscv_vsetvl_e32m2((size_t)len - i);
+    vint64m4_t acc = __riscv_vwmacc_vx_i64m4(__riscv_vmv_v_x_i64m4(k, vl), am, ig_rvv_ld(a, i, ab, vl), vl);
+    acc = __riscv_vwmacc_vx_i64m4(acc, bm, ig_rvv_ld(b, i, bb, vl), vl);
+    vint32m2_t v = __riscv_vnclip_wx_i32m2(acc, (size_t)shift, vl);
+    ig_rvv_st(y, i, ig_rvv_clamp(v, act_min, act_max, vl), yb, vl);
+  }
+}
+
+#define IG_RVV_ADD_DEF(D_, A, AT, B, BT, Y, YT)                                                                   \
+  void ig_add_##A##_##B##_##Y(const AT *a, const BT *b, int32_t len, int32_t a_zp, int32_t b_zp, int32_t a_mult, \
+                              int32_t b_mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max,    \
+                              YT *y) {                                                                          \
+    add_body(a, sizeof(AT), b, sizeof(BT), len, a_zp, b_zp, a_mult, b_mult, shift, y_zp, act_min, act_max, y,   \
+             sizeof(YT));                                                                                        \
+  }
+IG_FOR_3(IG_RVV_ADD_DEF)
