@@ -285,9 +285,9 @@ static inline int32_t ig_mul_sig15(int32_t x, int32_t sg) {
 }
 /* round_div(a * 2^20, r) of the norms (quant/ops/norm.py) in 32-bit arithmetic, for |a| <= r and 1 <= r < 2^30 (the
  * norms' r = isqrt(sum of squares) >= |a| when the sum did not wrap). Per row: L = ceil(log2 r), M =
- * floor(2^(21+L) / r) < 2^22. Per element, with A = |a|: q = umulh(A << (31 - L), M) is floor(A 2^20 / r) or one
- * less (the error of M is below A / 2^(L+1) <= 1/2), so the remainder A 2^20 + r/2 - q r lies in [0, 3 r) < 2^32
- * and is exact modulo 2^32; two compare-and-steps finish floor((A 2^20 + r/2) / r). */
+ * floor(2^(21+L) / r) < 2^22. Per element, with A = |a|: q = umulh(A << (31 - L), M) falls short of A 2^20 / r by
+ * less than A / 2^(L+1) <= 1/2 (the error of M), and r/2 adds at most 1/2 more, so floor((A 2^20 + r/2) / r) is q
+ * or q + 1: one compare of the remainder A 2^20 + r/2 - q r (in [0, 2 r) < 2^31, exact modulo 2^32) decides. */
 typedef struct {
   uint32_t r, m, h;
   int32_t sa;
@@ -308,10 +308,6 @@ static inline int32_t ig_rdiv20(int32_t a, ig_rdiv20_t d) {
   uint32_t u = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
   uint32_t q = ig_umulh32(u << d.sa, d.m);
   uint32_t rem = (u << 20) + d.h - q * d.r;
-  if (rem >= d.r) {
-    q++;
-    rem -= d.r;
-  }
   if (rem >= d.r) q++;
   return a < 0 ? -(int32_t)q : (int32_t)q;
 }

@@ -30,6 +30,7 @@ def _check(cases, target, tmp_path, vlens=(None,), extra_cflags=()):
         bad = [f"{cases[i][0].name} ({kc.kernel_stems[i]})" for i, out in enumerate(run.outputs)
                if out != expected_bytes(*cases[i])]
         assert not bad, f"{target.name} vlen={vlen}: {len(bad)} of {len(cases)} cases differ: {bad}"
+    return kc
 
 
 @pytest.mark.parametrize("target_name,seed", [("cortex-m4", 1), ("rv32imc", 2), ("cortex-a55", 3), ("rv64gc", 4)])
@@ -74,3 +75,290 @@ def test_cases_spread_over_the_output_range():
             y = reference.run(g, inputs)[g.outputs[0]]
             distinct.append(len(np.unique(y)) / y.size)
         assert np.mean(distinct) > 0.15, op
+
+
+# ---------------------------------------------------------------- paths the random cases can miss
+# Each SIMD / 32-bit path of the kernels (runtime_c/kernels/*/ig_<op>.c) is chosen once per call from the value
+# ranges and quantization parameters; these cases reach each one: lengths around vector multiples, t = 1 and s = 1,
+# causal rows with one valid element, rows past the softmax's e buffer, int8 probabilities, every rescale mode
+# (shift >= 33, <= 32, huge multipliers), int32 outputs that saturate with a zero point, head_dim tails.
+from benchmarks.op_cases import _graph, _values  # noqa: E402
+from quant.ir import Node, TensorInfo  # noqa: E402
+
+FAMILY_FUNCTIONS = {
+    "armdsp": {"ig_softmax": ["ig_softmax_s16_s16", "ig_softmax_s16_s8", "ig_softmax_s8_s16", "ig_softmax_s8_s8"],
+               "ig_matmul_qk": ["ig_matmul_qk_s8_s8", "ig_matmul_qk_s8_s16", "ig_matmul_qk_s8_s32"],
+               "ig_matmul_pv": ["ig_matmul_pv_s16_s8", "ig_matmul_pv_s16_s16", "ig_matmul_pv_s8_s8",
+                                "ig_matmul_pv_s8_s16"]},
+}
+_SIMD = {"ig_add": ["ig_add_s16_s16_s16", "ig_add_s32_s32_s32", "ig_add_s16_s32_s32", "ig_add_s32_s32_s16",
+                    "ig_add_s16_s8_s16"],
+         "ig_mul": ["ig_mul_s16_s16_s8", "ig_mul_s8_s8_s8"],
+         "ig_silu": ["ig_silu_s16_s16", "ig_silu_s8_s8"], "ig_gelu": ["ig_gelu_s16_s8", "ig_gelu_s16_s16"],
+         "ig_rmsnorm": ["ig_rmsnorm_s16_s8", "ig_rmsnorm_s32_s8", "ig_rmsnorm_s8_s16"],
+         "ig_layernorm": ["ig_layernorm_s16_s8", "ig_layernorm_s16_s16", "ig_layernorm_s8_s8"],
+         "ig_rope": ["ig_rope_s8_s8", "ig_rope_s8_s16", "ig_rope_s8_s32"],
+         **FAMILY_FUNCTIONS["armdsp"], "ig_matmul_pv": FAMILY_FUNCTIONS["armdsp"]["ig_matmul_pv"] + [
+             "ig_matmul_pv_s16_s32", "ig_matmul_pv_s8_s32"]}
+FAMILY_FUNCTIONS["neon"] = _SIMD
+FAMILY_FUNCTIONS["rvv"] = _SIMD
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FUNCTIONS))
+def test_simd_family_files_are_linked_for_their_variants(family):
+    """codegen links the family's own file (not the portable one) for every variant the family implements."""
+    from codegen.op_calls import kernel_for
+    for stem, functions in FAMILY_FUNCTIONS[family].items():
+        for fn in functions:
+            path = kernel_for(fn, stem, family)
+            assert path.parent.name == family and path.stem == stem, f"{fn}: {path}"
+
+
+def _clamp(dt, zp=0, narrow=False):
+    info = np.iinfo(np.dtype(dt))
+    lo, hi = (int(info.min) // 2, int(info.max) // 3) if narrow else (int(info.min), int(info.max))
+    return {"y_zero_point": zp, "act_min": lo, "act_max": hi}
+
+
+def _t(name, shape, dt, zp=0, scale=1.0):
+    return TensorInfo(name, shape, dt, scale, zp)
+
+
+def _softmax_graph(rng, xdt, ydt, h, t, s, causal, m, sh, spread=None):
+    x = _values(rng, xdt, (h, t, s), spread)
+    node = Node("softmax", "softmax", ["x"], ["p"], {"in_multiplier": m, "in_shift": sh, "causal": causal})
+    pinfo = _t("p", (h, t, s), ydt, *((0, 2.0 ** -15) if ydt == "int16" else (-128, 2.0 ** -8)))
+    g = _graph(f"edge_softmax_{xdt}_{ydt}_t{t}_s{s}_m{m}_sh{sh}", {"x": ((h, t, s), xdt)}, [node], {"p": pinfo}, {}, "p")
+    return g, {"x": x}
+
+
+def _softmax_probe(xdt, ydt, m, sh, t=96):
+    """rows [0, -d] with d over the input range: each row's second probability follows e(d) closely, so an error of
+    one in an exponent shows in the output"""
+    lim = 127 if xdt == "int8" else 32767
+    d = np.linspace(0, lim, t).astype(np.int64)
+    x = np.stack([np.zeros(t, np.int64), -d], axis=1).reshape(1, t, 2).astype(np.dtype(xdt))
+    node = Node("softmax", "softmax", ["x"], ["p"], {"in_multiplier": m, "in_shift": sh, "causal": False})
+    pinfo = _t("p", (1, t, 2), ydt, *((0, 2.0 ** -15) if ydt == "int16" else (-128, 2.0 ** -8)))
+    g = _graph(f"edge_softmax_probe_{xdt}_{ydt}_m{m}_sh{sh}", {"x": ((1, t, 2), xdt)}, [node], {"p": pinfo}, {}, "p")
+    return g, {"x": x}
+
+
+def _norm_small_rows(op, xdt, eps):
+    """every row of three small values: roots of 1..10, where the division's rounding ties occur"""
+    vals = np.arange(-3, 4)
+    x = np.array(np.meshgrid(vals, vals, vals)).reshape(3, -1).T.astype(np.dtype(xdt))
+    rows = x.shape[0]
+    consts = {"gamma": np.array([1 << 14, -(1 << 13) - 7, 12345], np.int32)}
+    attrs = {"x_zero_point": 0, "eps": eps, "shift": 22, **_clamp("int16", 1)}
+    ins = ["x", "gamma"]
+    if op == "layernorm":
+        consts["beta"] = np.array([3, -70000, 1 << 20], np.int32)
+        ins.append("beta")
+    else:
+        attrs["pre_shift"] = 0
+    g = _graph(f"edge_{op}_small_rows_{xdt}_eps{eps}", {"x": ((rows, 3), xdt)}, [Node(op, op, ins, ["y"], attrs)],
+               {"y": _t("y", (rows, 3), "int16", 1)}, consts, "y")
+    return g, {"x": x}
+
+
+def _pv_graph(rng, h, kvh, hd, t, s, xdt, pdt, ydt, causal, m=1 << 30, sh=-9, vzp=-3):
+    x = _values(rng, xdt, (h, t, s), 40)
+    v = _values(rng, "int8", (s, kvh * hd))
+    sm = Node("softmax", "softmax", ["x"], ["p"], {"in_multiplier": 1 << 29, "in_shift": 24, "causal": causal})
+    pzp, psc = (0, 2.0 ** -15) if pdt == "int16" else (-128, 2.0 ** -8)
+    attrs = {"heads": h, "kv_heads": kvh, "head_dim": hd, "p_zero_point": pzp, "v_zero_point": vzp,
+             "multiplier": m, "shift": sh, **_clamp(ydt, 5)}
+    pv = Node("matmul_pv", "pv", ["p", "v"], ["y"], attrs)
+    g = _graph(f"edge_pv_h{h}_kv{kvh}_d{hd}_t{t}_s{s}_{pdt}_{ydt}", {"x": ((h, t, s), xdt), "v": ((s, kvh * hd), "int8")},
+               [sm, pv], {"p": _t("p", (h, t, s), pdt, pzp, psc), "y": _t("y", (t, h * hd), ydt, 5)}, {}, "y")
+    return g, {"x": x, "v": v}
+
+
+def _qk_graph(rng, h, kvh, hd, t, s, zq, zk, m, sh, ydt):
+    q = _values(rng, "int8", (t, h * hd))
+    k = _values(rng, "int8", (s, kvh * hd))
+    attrs = {"heads": h, "kv_heads": kvh, "head_dim": hd, "q_zero_point": zq, "k_zero_point": zk,
+             "multiplier": m, "shift": sh, **_clamp(ydt, -3)}
+    g = _graph(f"edge_qk_h{h}_kv{kvh}_d{hd}_t{t}_s{s}_zq{zq}_sh{sh}_{ydt}",
+               {"q": ((t, h * hd), "int8"), "k": ((s, kvh * hd), "int8")},
+               [Node("matmul_qk", "qk", ["q", "k"], ["y"], attrs)], {"y": _t("y", (h, t, s), ydt, -3)}, {}, "y")
+    return g, {"q": q, "k": k}
+
+
+def _binary_graph(rng, op, adt, bdt, ydt, n, attrs):
+    a, b = _values(rng, adt, (2, n)), _values(rng, bdt, (2, n))
+    g = _graph(f"edge_{op}_{adt}_{bdt}_{ydt}_{n}_{attrs.get('shift')}", {"a": ((2, n), adt), "b": ((2, n), bdt)},
+               [Node(op, op, ["a", "b"], ["y"], attrs)], {"y": _t("y", (2, n), ydt, attrs["y_zero_point"])}, {}, "y")
+    return g, {"a": a, "b": b}
+
+
+def _act_graph(rng, op, xdt, ydt, n, mi, si, mo, so, yzp=0, xzp=3, narrow=False):
+    x = _values(rng, xdt, (2, n))
+    attrs = {"x_zero_point": xzp, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo, "out_shift": so,
+             **_clamp(ydt, yzp, narrow)}
+    g = _graph(f"edge_{op}_{xdt}_{ydt}_{n}_{si}_{so}", {"x": ((2, n), xdt)}, [Node(op, op, ["x"], ["y"], attrs)],
+               {"y": _t("y", (2, n), ydt, yzp)}, {}, "y")
+    return g, {"x": x}
+
+
+def _norm_graph(rng, op, xdt, ydt, c, zp, shift, eps=1000, pre=0, gmag=None, spread=None):
+    x = _values(rng, xdt, (2, c), spread)
+    if spread is not None and xdt != "int32":  # no extremes: a sum of squares that stays inside int64
+        x = np.clip(x, -spread, spread).astype(x.dtype)
+    gmag = gmag or 2 ** max(0, shift - 14)
+    consts = {"gamma": rng.integers(-gmag, gmag + 1, c).astype(np.int32)}
+    attrs = {"x_zero_point": zp, "eps": eps, "shift": shift, **_clamp(ydt, 2)}
+    ins = ["x", "gamma"]
+    if op == "layernorm":
+        consts["beta"] = rng.integers(-(1 << 20), 1 << 20, c).astype(np.int32)
+        ins.append("beta")
+    else:
+        attrs["pre_shift"] = pre
+    g = _graph(f"edge_{op}_{xdt}_{ydt}_c{c}_zp{zp}_sh{shift}_pre{pre}_eps{eps}", {"x": ((2, c), xdt)},
+               [Node(op, op, ins, ["y"], attrs)], {"y": _t("y", (2, c), ydt, 2)}, consts, "y")
+    return g, {"x": x}
+
+
+def _rope_graph(rng, heads, hd, t, m, sh, ydt):
+    p = 12
+    ang = np.arange(p)[:, None] * (10000.0 ** (-np.arange(hd // 2) / (hd // 2)))[None, :]
+    cos, sin = (np.round(f(ang) * 2 ** 14).astype(np.int16) for f in (np.cos, np.sin))
+    attrs = {"heads": heads, "head_dim": hd, "x_zero_point": -7, "multiplier": m, "shift": sh, **_clamp(ydt, 4)}
+    g = _graph(f"edge_rope_h{heads}_d{hd}_sh{sh}_{ydt}", {"x": ((t, heads * hd), "int8"), "positions": ((t,), "int32")},
+               [Node("rope", "rope", ["x", "positions", "cos", "sin"], ["y"], attrs)],
+               {"y": _t("y", (t, heads * hd), ydt, 4)}, {"cos": cos, "sin": sin}, "y")
+    return g, {"x": _values(rng, "int8", (t, heads * hd)), "positions": rng.integers(0, p, t).astype(np.int32)}
+
+
+def _emb_graph(rng, dt, c):
+    table = _values(rng, dt, (9, c))
+    g = _graph(f"edge_emb_{dt}_{c}", {"ids": ((3,), "int32")}, [Node("embedding", "emb", ["ids", "table"], ["y"], {})],
+               {"y": _t("y", (3, c), dt)}, {"table": table}, "y")
+    return g, {"ids": np.array([8, 0, 3], np.int32)}
+
+
+def edge_cases(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    cases = []
+    # softmax: lengths around vector multiples, t = 1 (decode), s = 1, one valid element (t = s causal row 0),
+    # rows past the e buffer (256), every exponent plan: HR (in_shift <= 31) with and without the t clamp, FLOOR
+    # (in_shift >= 33), a huge multiplier (clamped distance), a zero multiplier, a row whose sum is exactly 2^20
+    for s in (1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65):
+        cases.append(_softmax_graph(rng, "int16", "int16", 1, 1, s, True, 600000000, 24))
+    cases.append(_softmax_graph(rng, "int16", "int8", 2, 5, 5, True, 600000000, 26))
+    cases.append(_softmax_graph(rng, "int8", "int16", 1, 2, 300, False, 700000000, 20))
+    cases.append(_softmax_graph(rng, "int16", "int16", 1, 2, 300, True, 700000000, 30, spread=3000))
+    for m, sh in ((1 << 30, 31), ((1 << 31) - 1, 40), ((1 << 31) - 1, 62), ((1 << 31) - 1, 0), (0, 5),
+                  (1 << 29, 10), (123456789, 32)):
+        cases.append(_softmax_graph(rng, "int16", "int16", 1, 3, 19, False, m, sh))
+        cases.append(_softmax_graph(rng, "int8", "int8", 1, 3, 21, True, m, sh))
+    for m, sh in ((1 << 30, 34), ((1 << 31) - 1, 33), (900000000, 20), (1 << 30, 31), (700000000, 12),
+                  ((1 << 31) - 1, 8), (1 << 29, 32)):
+        cases.append(_softmax_probe("int16", "int16", m, sh))
+        cases.append(_softmax_probe("int8", "int16", m, sh - 8 if sh > 8 else sh))
+    # matmul_pv: int8 probabilities, odd head_dim and s, s past the chunk of 256, t = 1, odd row counts
+    for h, kvh, hd, t, s, pdt in ((3, 1, 7, 1, 9, "int8"), (2, 2, 33, 2, 17, "int16"), (3, 3, 8, 1, 1, "int16"),
+                                  (1, 1, 40, 1, 300, "int8"), (1, 1, 64, 3, 260, "int16"), (4, 2, 5, 3, 6, "int8")):
+        cases.append(_pv_graph(rng, h, kvh, hd, t, s, "int16", pdt, "int8", True))
+    cases.append(_pv_graph(rng, 2, 1, 16, 2, 12, "int8", "int16", "int16", False, m=(1 << 31) - 1, sh=20))
+    # matmul_qk: 1..5 query vectors per KV head, head_dim tails (% 4, % 16), head_dim above the portable buffer,
+    # s = 1 and s % 4, zero points 0, a left shift too large for the 32-bit requantization
+    for h, kvh, hd, t, s, zq in ((3, 1, 64, 1, 9, -10), (5, 1, 16, 1, 4, 0), (2, 2, 19, 3, 1, 7), (1, 1, 300, 2, 5, 3),
+                                 (4, 1, 33, 1, 6, -128), (6, 3, 4, 2, 7, 127)):
+        cases.append(_qk_graph(rng, h, kvh, hd, t, s, zq, -1, 1 << 30, -8, "int16"))
+    cases.append(_qk_graph(rng, 2, 1, 32, 2, 5, -3, 2, (1 << 30) + 5, 12, "int16"))
+    cases.append(_qk_graph(rng, 1, 1, 8, 1, 3, 0, 0, 1 << 30, 3, "int8"))
+    # add: shift >= 32, 0 < shift < 32 (fits / may not fit int32), shift 0, y_zp that cannot join the constant,
+    # narrow clamps, int32 outputs that saturate
+    for adt, bdt, ydt, attrs in (
+            ("int16", "int16", "int16", {"a_multiplier": 1 << 29, "b_multiplier": 3 << 27, "shift": 30}),
+            ("int32", "int32", "int32", {"a_multiplier": 1 << 27, "b_multiplier": 1 << 26, "shift": 26}),
+            ("int16", "int32", "int32", {"a_multiplier": 1 << 27, "b_multiplier": 1 << 20, "shift": 36}),
+            ("int32", "int32", "int16", {"a_multiplier": 1 << 27, "b_multiplier": 1 << 25, "shift": 44}),
+            ("int16", "int8", "int16", {"a_multiplier": 3, "b_multiplier": 200, "shift": 0}),
+            ("int8", "int8", "int32", {"a_multiplier": (1 << 31) - 1, "b_multiplier": (1 << 31) - 1, "shift": 31}),
+            ("int32", "int16", "int32", {"a_multiplier": 1 << 27, "b_multiplier": 1 << 27, "shift": 1})):
+        for n, zps in ((33, (0, 0, 0)), (8, (5, -7, 99)), (17, (0, 0, -1000000))):
+            zps = zps if ydt == "int32" or abs(zps[2]) < 100 else (zps[0], zps[1], 7)
+            a = dict(attrs, a_zero_point=zps[0], b_zero_point=zps[1], **_clamp(ydt, zps[2], narrow=n == 8))
+            cases.append(_binary_graph(rng, "add", adt, bdt, ydt, n, a))
+    # mul: shift >= 33 and <= 32, zero points, int32 output saturating with a zero point
+    for adt, bdt, ydt, m, sh, zps in (("int16", "int16", "int8", 150000000, 49, (0, 0, -6)),
+                                      ("int16", "int16", "int16", 1 << 25, 40, (3, -2, 0)),
+                                      ("int8", "int8", "int8", 1 << 20, 17, (5, 1, 3)),
+                                      ("int8", "int16", "int32", (1 << 29) - 1, 2, (-4, 0, -100000)),
+                                      ("int16", "int8", "int32", 1 << 20, 0, (0, 0, 2000000000))):
+        for n in (9, 16, 31):
+            a = {"a_zero_point": zps[0], "b_zero_point": zps[1], "multiplier": m, "shift": sh, **_clamp(ydt, zps[2])}
+            cases.append(_binary_graph(rng, "mul", adt, bdt, ydt, n, a))
+    # silu / gelu: every rescale plan in and out, |x12| >= 2^16, int32 outputs saturating with a zero point
+    for op in ("silu", "gelu"):
+        for xdt, ydt, mi, si, mo, so, yzp in (("int16", "int16", 11694983, 27, 9013773, 19, 0),
+                                              ("int16", "int8", 10040216, 40, 13972021, 37, -58),
+                                              ("int8", "int16", (1 << 30) - 1, 10, 1 << 20, 12, 3),
+                                              ("int16", "int32", (1 << 29) + 7, 14, (1 << 29) - 1, 3, -100000),
+                                              ("int8", "int32", 1 << 28, 0, (1 << 29) - 1, 0, 2000000000)):
+            for n in (7, 16, 33):
+                cases.append(_act_graph(rng, op, xdt, ydt, n, mi, si, mo, so, yzp, narrow=n == 7))
+    # rmsnorm: int32 inputs with zero point 0 (shift and clamp paths), pre_shift, shift >= 33 / 22..32 / < 22, a
+    # root >= 2^30 (huge eps)
+    for xdt, zp, pre, shift, eps in (("int32", 0, 2, 34, 20000000000), ("int32", 0, 0, 34, 1000), ("int32", 9, 3, 30, 5),
+                                     ("int16", 0, 0, 25, 4000000), ("int16", -3, 1, 12, 0), ("int8", 5, 0, 40, 7),
+                                     ("int16", 0, 0, 34, 1 << 60)):
+        for c in (7, 64, 65):
+            spread = float(2 ** 29) if xdt == "int32" and zp == 0 else None
+            cases.append(_norm_graph(rng, "rmsnorm", xdt, "int8", c, zp, shift, eps, pre, spread=spread))
+    for eps in (0, 1, 5):
+        cases.append(_norm_small_rows("rmsnorm", "int16", eps))
+        cases.append(_norm_small_rows("layernorm", "int8", eps))
+    # layernorm: shift >= 32 / 21..31 / < 21, a root >= 2^30, rows whose sum of squares could wrap (the portable
+    # int64 form)
+    for xdt, zp, shift, eps, c in (("int16", 0, 34, 20731, 33), ("int16", 4, 24, 100, 17), ("int8", -9, 16, 0, 8),
+                                   ("int16", 0, 34, 1 << 60, 12), ("int16", 1, 30, 5, 8192)):
+        cases.append(_norm_graph(rng, "layernorm", xdt, "int8" if c != 8192 else "int16", c, zp, shift, eps,
+                                 spread=300.0 if c == 8192 else None))
+    # rope: half % 8 tails, a requantization with a left shift (not the 32-bit form)
+    for heads, hd, sh, ydt in ((3, 64, -13, "int8"), (2, 18, -13, "int16"), (1, 6, 7, "int32"), (2, 34, -2, "int8")):
+        cases.append(_rope_graph(rng, heads, hd, 3, 1 << 30, sh, ydt))
+    # embedding: rows not word-aligned
+    for dt, c in (("int8", 5), ("int16", 3), ("int16", 8), ("int32", 3), ("int8", 16)):
+        cases.append(_emb_graph(rng, dt, c))
+    return cases
+
+
+def _assert_family_linked(kc, family):
+    """the cases really ran the family's files (not only the portable ones)"""
+    linked = {part for stems in kc.kernel_stems for part in stems.split("+")}
+    for stem in FAMILY_FUNCTIONS.get(family, {}):
+        assert f"{family}/{stem}" in linked, f"no case linked {family}/{stem}: {sorted(linked)}"
+
+
+@pytest.mark.parametrize("target_name", ["cortex-m4", "rv32imc", "cortex-a55", "rv64gc"])
+def test_transformer_op_paths_bit_exact(target_name, tmp_path):
+    t = isa.get_target(target_name)
+    _assert_family_linked(_check(edge_cases(11), t, tmp_path), t.kernel_family)
+
+
+def test_transformer_op_paths_bit_exact_neon_without_dotprod(tmp_path):
+    _check(edge_cases(12), isa.get_target("cortex-a55"), tmp_path, extra_cflags=("-mcpu=cortex-a53",))
+
+
+def test_transformer_op_paths_bit_exact_rvv_every_vlen(tmp_path):
+    _assert_family_linked(_check(edge_cases(13), isa.get_target("rv64gcv"), tmp_path, vlens=(128, 256, 512)), "rvv")
+
+
+def test_transformer_op_paths_portable_under_clang(tmp_path):
+    t = dataclasses.replace(isa.get_target("rv64gcv"), kernel_family="scalar")
+    _check(edge_cases(14), t, tmp_path)
+
+
+def test_edge_cases_reach_the_saturation_and_every_output_dtype():
+    """The edge cases are not vacuous: some clamp, and the int32 ones saturate at the type's bounds."""
+    from quant import reference
+    saturated = 0
+    for g, inputs in edge_cases(11):
+        y = reference.run(g, inputs)[g.outputs[0]]
+        if y.dtype == np.int32 and (np.any(y == np.iinfo(np.int32).max) or np.any(y == np.iinfo(np.int32).min)):
+            saturated += 1
+    assert saturated >= 3

@@ -195,10 +195,7 @@ IG_NI int32x4_t ig_neon_rdiv20(int32x4_t a, ig_rdiv20_t d) {
                             vreinterpretq_u32_u64(vmull_high_n_u32(us, d.m)));
   uint32x4_t rv = vdupq_n_u32(d.r);
   uint32x4_t rem = vmlsq_u32(vaddq_u32(vshlq_n_u32(u, 20), vdupq_n_u32(d.h)), q, rv);
-  uint32x4_t ge = vcgeq_u32(rem, rv);
-  q = vsubq_u32(q, ge); /* ge is all ones: q + 1 */
-  rem = vsubq_u32(rem, vandq_u32(ge, rv));
-  q = vsubq_u32(q, vcgeq_u32(rem, rv));
+  q = vsubq_u32(q, vcgeq_u32(rem, rv)); /* the compare is all ones: q + 1 */
   int32x4_t sg = vshrq_n_s32(a, 31);
   return vsubq_s32(veorq_s32(vreinterpretq_s32_u32(q), sg), sg);
 }

@@ -88,11 +88,7 @@ IG_RI vint32m2_t ig_rvv_rdiv20(vint32m2_t a, ig_rdiv20_t d, size_t vl) {
   vuint32m2_t u = __riscv_vreinterpret_v_i32m2_u32m2(__riscv_vmerge_vvm_i32m2(a, __riscv_vneg_v_i32m2(a, vl), neg, vl));
   vuint32m2_t q = __riscv_vmulhu_vx_u32m2(__riscv_vsll_vx_u32m2(u, (size_t)d.sa, vl), d.m, vl);
   vuint32m2_t rem = __riscv_vnmsac_vx_u32m2(__riscv_vadd_vx_u32m2(__riscv_vsll_vx_u32m2(u, 20, vl), d.h, vl), d.r, q, vl);
-  vbool16_t ge = __riscv_vmsgeu_vx_u32m2_b16(rem, d.r, vl);
-  q = __riscv_vadd_vx_u32m2_mu(ge, q, q, 1, vl);
-  rem = __riscv_vsub_vx_u32m2_mu(ge, rem, rem, d.r, vl);
-  ge = __riscv_vmsgeu_vx_u32m2_b16(rem, d.r, vl);
-  q = __riscv_vadd_vx_u32m2_mu(ge, q, q, 1, vl);
+  q = __riscv_vadd_vx_u32m2_mu(__riscv_vmsgeu_vx_u32m2_b16(rem, d.r, vl), q, q, 1, vl);
   vint32m2_t n = __riscv_vreinterpret_v_u32m2_i32m2(q);
   return __riscv_vmerge_vvm_i32m2(n, __riscv_vneg_v_i32m2(n, vl), neg, vl);
 }
