@@ -178,6 +178,11 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     for i, n in enumerate(graph.nodes):
         docs.append(row_shared(row, share, i, n, graph))
     docs[0]["shared_helper_instructions"] = int(round(sum(instr[f] for f in names if layer_of(f) is None)))
+    # what belongs to no layer: the step's own glue (ig_model_forward, the argmax over the logits) and helpers
+    # only that glue calls
+    outside = {f: instr[f] * (1 - sum(share[f].values())) for f in names}
+    docs[0]["outside_layers"] = {f: int(round(v)) for f, v in sorted(outside.items(), key=lambda kv: -kv[1])
+                                 if round(v)}
     tmp = cache.begin("runs", run_key)
     (tmp / "result.json").write_text(json.dumps(docs))
     cache.commit("runs", run_key, tmp, {"label": spec.label})
