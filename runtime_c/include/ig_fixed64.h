@@ -115,6 +115,14 @@ static inline int64_t ig_sigmoid_q15(int64_t z) {
 
 static inline int64_t ig_clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+/* 32-bit cores (no 64-bit multiply or shift) take the 32-bit forms below; 64-bit cores the int64 forms, which give
+ * the same values in fewer instructions there. */
+#if UINTPTR_MAX == 0xffffffffu
+#define IG_CORE32 1
+#else
+#define IG_CORE32 0
+#endif
+
 /* ---- 32-bit forms for the kernels' inner loops. Each is exact (equal to the int64 form of the definition) in the
  * range its comment states; the kernels check those ranges once per call and fall back to the int64 forms. ---- */
 
@@ -147,10 +155,11 @@ enum { IG_MS_HR = 0, IG_MS_FLOOR = 1, IG_MS_WIDE = 2 };
 typedef struct {
   int32_t mode, a, m, c, k; /* HR: v << a, m (shifted); FLOOR: m, c = 2^(s-33), k = s - 32 */
   int32_t m0, s0;           /* the definition's m and s */
+  int64_t h0;               /* 2^(s-1) (0 for s = 0): the int64 form on 64-bit cores */
 } ig_ms_t;
 
 static inline ig_ms_t ig_ms_prepare(int32_t m, int32_t s, uint32_t vmax) {
-  ig_ms_t r = {IG_MS_WIDE, 0, m, 0, 0, m, s};
+  ig_ms_t r = {IG_MS_WIDE, 0, m, 0, 0, m, s, s ? 1ll << (s - 1) : 0};
   if (s >= 33) {
     r.mode = IG_MS_FLOOR;
     r.c = 1 << (s - 33);
@@ -169,6 +178,7 @@ static inline ig_ms_t ig_ms_prepare(int32_t m, int32_t s, uint32_t vmax) {
 }
 
 static inline __attribute__((always_inline)) int32_t ig_ms_apply(ig_ms_t p, int32_t v, int32_t mode) {
+  if (!IG_CORE32 && mode != IG_MS_WIDE) return (int32_t)(((int64_t)v * p.m0 + p.h0) >> p.s0); /* fits int32 */
   if (mode == IG_MS_HR) return ig_mulhr32(ig_shl32(v, p.a), p.m);
   if (mode == IG_MS_FLOOR) return (ig_mulh32(v, p.m) + p.c) >> p.k;
   return (int32_t)ig_clamp64(ig_rshr64((int64_t)v * p.m0, p.s0), INT32_MIN, INT32_MAX);
@@ -180,6 +190,14 @@ static inline __attribute__((always_inline)) int32_t ig_ms_apply(ig_ms_t p, int3
  * f 2^15 = -((t & 0xffff) << 15) in (-2^31, 0] and 2 p < 2^31 (p < C1 + 1 before the last step). */
 #define IG_EXP2_T_MAX ((22 << 16) - 1)
 static inline uint32_t ig_exp2_q20_t(int32_t t) {
+#if !IG_CORE32 /* the definition's int64 steps */
+  int32_t zz = t >> 16;
+  int64_t f = -(int64_t)(t & 0xffff);
+  int64_t q = ((IG_EXP2_C3 * f + 32768) >> 16) + IG_EXP2_C2;
+  q = ((q * f + 32768) >> 16) + IG_EXP2_C1;
+  q = ((q * f + 32768) >> 16) + IG_EXP2_C0;
+  return (uint32_t)((((uint64_t)q >> (9 + zz)) + 1) >> 1);
+#endif
   int32_t z = t >> 16, g = -((t & 0xffff) << 15);
   int32_t p = (int32_t)IG_EXP2_C2 + ig_mulhr32(g, (int32_t)(2 * IG_EXP2_C3));
   p = (int32_t)IG_EXP2_C1 + ig_mulhr32(g, 2 * p);
@@ -291,10 +309,12 @@ static inline int32_t ig_mul_sig15(int32_t x, int32_t sg) {
 typedef struct {
   uint32_t r, m, h;
   int32_t sa;
+  ig_divisor_t div; /* 64-bit cores: ig_round_div_by's reciprocal (a native 64 x 64 high multiply) */
 } ig_rdiv20_t;
 
 static inline ig_rdiv20_t ig_rdiv20_prepare(uint32_t r) {
   ig_rdiv20_t d;
+  d.div = ig_divisor(r);
   int32_t l = 0;
   while ((1u << l) < r) l++;
   d.r = r;
@@ -305,6 +325,9 @@ static inline ig_rdiv20_t ig_rdiv20_prepare(uint32_t r) {
 }
 
 static inline int32_t ig_rdiv20(int32_t a, ig_rdiv20_t d) {
+#if !IG_CORE32
+  return (int32_t)ig_round_div_by((int64_t)a * (1ll << 20), d.div);
+#endif
   uint32_t u = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
   uint32_t q = ig_umulh32(u << d.sa, d.m);
   uint32_t rem = (u << 20) + d.h - q * d.r;

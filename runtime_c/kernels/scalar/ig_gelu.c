@@ -15,6 +15,12 @@
 
 static inline __attribute__((always_inline)) int32_t gelu_u32(int32_t x12) {
   int32_t xc = x12 < -32768 ? -32768 : (x12 > 32768 ? 32768 : x12);
+#if !IG_CORE32 /* the definition's int64 steps */
+  int64_t q64 = ((int64_t)xc * xc + 2048) >> 12;
+  int64_t x364 = (q64 * xc + 2048) >> 12;
+  int64_t w64 = xc + ((x364 * IG_GELU_C3_Q16 + 32768) >> 16);
+  return (int32_t)((w64 * IG_GELU_K_Q14 + 8192) >> 14);
+#endif
   int32_t q = (xc * xc + 2048) >> 12;
   int32_t x3 = ig_mulhr32(q << 12, xc * 256);
   int32_t w = xc + ig_mulhr32(x3 * 512, IG_GELU_C3_Q16 << 7);

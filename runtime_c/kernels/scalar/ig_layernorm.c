@@ -16,6 +16,7 @@ enum { LN_Y_HI = 0, LN_Y_NARROW = 1, LN_Y_WIDE = 2 };
 static inline __attribute__((always_inline)) int32_t ln_y(int32_t n, int32_t g, int32_t b, int64_t half,
                                                            int32_t shift, int32_t ymode) {
   int64_t acc = (int64_t)n * g + b + half;
+  if (!IG_CORE32 && ymode != LN_Y_WIDE) return (int32_t)(acc >> shift); /* fits int32 */
   if (ymode == LN_Y_HI) return (int32_t)(acc >> 32) >> (shift - 32);
   if (ymode == LN_Y_NARROW) return (int32_t)(((uint32_t)acc >> shift) | ((uint32_t)(acc >> 32) << (32 - shift)));
   return (int32_t)ig_clamp64(acc >> shift, INT32_MIN / 2, INT32_MAX / 2); /* beyond any int8 / int16 output */

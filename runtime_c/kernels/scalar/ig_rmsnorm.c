@@ -32,6 +32,7 @@ static inline __attribute__((always_inline)) int32_t rms_c(const void *x, int32_
 }
 
 static inline __attribute__((always_inline)) int32_t rms_y(int32_t n, int32_t g, int32_t shift, int32_t ymode) {
+  if (!IG_CORE32 && ymode != RMS_Y_WIDE) return (int32_t)(((int64_t)n * g + (1ll << (shift - 1))) >> shift);
   if (ymode == RMS_Y_FLOOR) return (ig_mulh32(n, g) + (1 << (shift - 33))) >> (shift - 32);
   if (ymode == RMS_Y_HR) return ig_mulhr32(ig_shl32(n, 32 - shift), g);
   return (int32_t)ig_clamp64(ig_rshr64((int64_t)n * g, shift), INT32_MIN / 2, INT32_MAX / 2);
