@@ -89,7 +89,9 @@ FAMILY_FUNCTIONS = {
     "armdsp": {"ig_softmax": ["ig_softmax_s16_s16", "ig_softmax_s16_s8", "ig_softmax_s8_s16", "ig_softmax_s8_s8"],
                "ig_matmul_qk": ["ig_matmul_qk_s8_s8", "ig_matmul_qk_s8_s16", "ig_matmul_qk_s8_s32"],
                "ig_matmul_pv": ["ig_matmul_pv_s16_s8", "ig_matmul_pv_s16_s16", "ig_matmul_pv_s8_s8",
-                                "ig_matmul_pv_s8_s16"]},
+                                "ig_matmul_pv_s8_s16"],
+               "ig_silu": ["ig_silu_s16_s16", "ig_silu_s8_s8"], "ig_gelu": ["ig_gelu_s16_s8", "ig_gelu_s16_s16"],
+               "ig_rope": ["ig_rope_s8_s8", "ig_rope_s8_s16", "ig_rope_s8_s32"]},
 }
 _SIMD = {"ig_add": ["ig_add_s16_s16_s16", "ig_add_s32_s32_s32", "ig_add_s16_s32_s32", "ig_add_s32_s32_s16",
                     "ig_add_s16_s8_s16"],
@@ -98,7 +100,8 @@ _SIMD = {"ig_add": ["ig_add_s16_s16_s16", "ig_add_s32_s32_s32", "ig_add_s16_s32_
          "ig_rmsnorm": ["ig_rmsnorm_s16_s8", "ig_rmsnorm_s32_s8", "ig_rmsnorm_s8_s16"],
          "ig_layernorm": ["ig_layernorm_s16_s8", "ig_layernorm_s16_s16", "ig_layernorm_s8_s8"],
          "ig_rope": ["ig_rope_s8_s8", "ig_rope_s8_s16", "ig_rope_s8_s32"],
-         **FAMILY_FUNCTIONS["armdsp"], "ig_matmul_pv": FAMILY_FUNCTIONS["armdsp"]["ig_matmul_pv"] + [
+         **{k: v for k, v in FAMILY_FUNCTIONS["armdsp"].items() if k in ("ig_softmax", "ig_matmul_qk")},
+         "ig_matmul_pv": FAMILY_FUNCTIONS["armdsp"]["ig_matmul_pv"] + [
              "ig_matmul_pv_s16_s32", "ig_matmul_pv_s8_s32"]}
 FAMILY_FUNCTIONS["neon"] = _SIMD
 FAMILY_FUNCTIONS["rvv"] = _SIMD

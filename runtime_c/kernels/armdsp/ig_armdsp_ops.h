@@ -94,4 +94,67 @@ IG_DSP_INLINE uint32_t ig_ld32u(const void *p) {
   __builtin_memcpy(&v, p, 4); /* LDR: unaligned access is allowed on ARMv7-M */
   return v;
 }
+/* ig_ms_apply (ig_fixed64.h) with SMMULR for the HR plan (mode a constant after inlining) */
+IG_DSP_INLINE int32_t ig_dsp_ms(ig_ms_t p, int32_t v, int32_t mode) {
+  if (mode == IG_MS_HR) return ig_smmulr((int32_t)((uint32_t)v << p.a), p.m);
+  if (mode == IG_MS_FLOOR) return (ig_smmul(v, p.m) + p.c) >> p.k;
+  return ig_ms_apply(p, v, mode);
+}
+
+IG_DSP_INLINE int32_t ig_dsp_ssat18(int32_t x) {
+  int32_t r;
+  __asm__("ssat %0, #18, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+IG_DSP_INLINE uint32_t ig_dsp_usat17(int32_t x) {
+  uint32_t r;
+  __asm__("usat %0, #17, %1" : "=r"(r) : "r"(x));
+  return r;
+}
+
+/* sigmoid_q15(z) (quant/ops/fixed.py) for any int32 z: a = min(|z|, 2^17 - 1) instead of min(|z|, 2^16) (every
+ * a >= 59620 gives t past 21 2^16, where e is 0 either way), t9 = 9 2^16 - ((512 - 23637 a) >> 10) (< 2^23 - 9 2^16:
+ * ig_dsp_exp2_t9's range), the division by two UDIV (ig_udiv36_by21) */
+IG_DSP_INLINE int32_t ig_dsp_sigmoid_q15(int32_t z) {
+  int32_t zc = ig_dsp_ssat18(z);
+  int32_t a = (int32_t)ig_dsp_usat17(zc < 0 ? -zc : zc);
+  uint32_t t9 = (uint32_t)(IG_DSP_T9 - ((512 - a * IG_LOG2E_Q14) >> 10));
+  uint32_t den = (1u << 20) + ig_dsp_exp2_t9(t9);
+  int32_t sg = (int32_t)ig_udiv36_by21((1ull << 35) + (den >> 1), den);
+  return z >= 0 ? sg : (1 << 15) - sg;
+}
+/* ig_rq_fast for an output clamped to the whole int8 / int16 range with a right shift of 1..23: y_zp joins the
+ * rounding constant before the shift (adding y_zp 2^right commutes with the floor shift) and SSAT is the clamp:
+ * x = SMMULR(acc << l1, m); y = SSAT((x + 2^(right-1) + y_zp 2^right - (x < 0)) >> right) (ig_dsp_rqs_apply, right
+ * >= 1) or SSAT(x + y_zp) (ig_dsp_rqs_apply0, right = 0). ok = 0 otherwise. */
+typedef struct {
+  int32_t ok, m, l1, right, k;
+} ig_dsp_rqs_t;
+
+IG_DSP_INLINE ig_dsp_rqs_t ig_dsp_rqs(ig_rq_t rq, int32_t yb) {
+  ig_dsp_rqs_t r = {0, rq.m, rq.l1, rq.right, 0};
+  int32_t full = yb == 1 ? rq.lo == -128 && rq.hi == 127 : yb == 2 ? rq.lo == -32768 && rq.hi == 32767 : 0;
+  int32_t zmag = rq.zp < 0 ? -rq.zp : rq.zp;
+  if (rq.fast && full && rq.right <= 23 && ((int64_t)zmag << rq.right) < (1ll << 29)) {
+    r.ok = 1;
+    r.k = rq.half + (int32_t)((uint32_t)rq.zp << rq.right);
+  }
+  return r;
+}
+
+IG_DSP_INLINE int32_t ig_dsp_rqs_apply(ig_dsp_rqs_t q, int32_t acc, int32_t yb) {
+  int32_t x = ig_smmulr((int32_t)((uint32_t)acc << q.l1), q.m);
+  int32_t v = (x + q.k - (int32_t)((uint32_t)x >> 31)) >> q.right, r; /* right >= 1 */
+  if (yb == 1) __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+  else __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(v));
+  return r;
+}
+
+/* the same for right = 0 (a left shift or none): no rounding, y = SSAT(x + y_zp) */
+IG_DSP_INLINE int32_t ig_dsp_rqs_apply0(ig_dsp_rqs_t q, int32_t acc, int32_t yb) {
+  int32_t v = ig_smmulr((int32_t)((uint32_t)acc << q.l1), q.m) + q.k, r;
+  if (yb == 1) __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+  else __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(v));
+  return r;
+}
 #endif

@@ -104,7 +104,12 @@ IG_DSP_INLINE void pv_rows(const void *p, int32_t pb, const int8_t *vg, int32_t 
 }
 
 IG_DSP_INLINE void pv_store(const int32_t *acc, int32_t hd, ig_rq_t rq, void *y, int32_t off, int32_t yb) {
-  if (rq.fast)
+  ig_dsp_rqs_t rqs = ig_dsp_rqs(rq, yb);
+  if (yb < 4 && rqs.ok && rqs.right)
+    for (int32_t c = 0; c < hd; c++) ig_store(y, off + c, ig_dsp_rqs_apply(rqs, acc[c], yb), yb);
+  else if (yb < 4 && rqs.ok)
+    for (int32_t c = 0; c < hd; c++) ig_store(y, off + c, ig_dsp_rqs_apply0(rqs, acc[c], yb), yb);
+  else if (rq.fast)
     for (int32_t c = 0; c < hd; c++) ig_store(y, off + c, ig_dsp_rq_fast(rq, acc[c]), yb);
   else
     for (int32_t c = 0; c < hd; c++) ig_store(y, off + c, ig_rq_apply(rq, acc[c]), yb);

@@ -95,8 +95,13 @@ IG_DSP_INLINE void qk_block(const int8_t *q, const int8_t *kg, int32_t s, int32_
       qk_dots(buf, kg + (size_t)(j0 + jj) * (size_t)kw, hd, tail, nv, d);
       for (int32_t k = 0; k < nv; k++) acc[k][jj] = ig_wadd(d[k], corr[k]);
     }
+    ig_dsp_rqs_t rqs = ig_dsp_rqs(rq, yb);
     for (int32_t k = 0; k < nv; k++) {
-      if (rq.fast)
+      if (yb < 4 && rqs.ok && rqs.right)
+        for (int32_t jj = 0; jj < nj; jj++) ig_store(y, outrow[k] + j0 + jj, ig_dsp_rqs_apply(rqs, acc[k][jj], yb), yb);
+      else if (yb < 4 && rqs.ok)
+        for (int32_t jj = 0; jj < nj; jj++) ig_store(y, outrow[k] + j0 + jj, ig_dsp_rqs_apply0(rqs, acc[k][jj], yb), yb);
+      else if (rq.fast)
         for (int32_t jj = 0; jj < nj; jj++) ig_store(y, outrow[k] + j0 + jj, ig_dsp_rq_fast(rq, acc[k][jj]), yb);
       else
         for (int32_t jj = 0; jj < nj; jj++) ig_store(y, outrow[k] + j0 + jj, ig_rq_apply(rq, acc[k][jj]), yb);
