@@ -86,13 +86,14 @@ def fc_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, group_size:
 
 
 def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dtype: str = "int16",
-                 group_size: int | None = None) -> tuple[Graph, dict[str, np.ndarray]]:
+                 group_size: int | None = None, scales: str = "random") -> tuple[Graph, dict[str, np.ndarray]]:
     """A random one-node fully_connected_wide graph with int8 input (the transformer's o_proj / down_proj / LM head
     case) and its batch-1 input dict: int8 or int4 weights, int8 / int16 / int32 output; per-channel (group_size
     None: group_size K, unit scales, which lowers to ig_fc_s8*_to_*) or group-wise integer scales
     (ig_fc_grouped_s8*_to_*). Requantization spreads outputs over the output type with some channels saturating;
     zero points and clamps are random inside the output type, for int32 sometimes near its ends (the saturating
-    y_zp add)."""
+    y_zp add). scales="limit": the group scales as large as quantization makes them (quant/transformer_ptq.py
+    group_scale_limit: int4 at the limit, int8 at a 16th of it), many exactly at it, x at its extremes."""
     lo, hi = (-127, 127) if bits == 8 else (-8, 7)
     info = np.iinfo(np.dtype(out_dtype))
     w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
@@ -107,6 +108,12 @@ def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dt
     groups = k // gsz
     if group_size is None:
         gsc = np.ones((n, 1), np.int32)
+    elif scales == "limit":
+        from quant.transformer_ptq import group_scale_limit
+        cap = group_scale_limit(k, gsz) if bits == 4 else group_scale_limit(k, gsz) // 16 or 1
+        gsc = rng.integers(cap // 2, cap + 1, (n, groups)).astype(np.int32)
+        gsc[rng.random((n, groups)) < 0.5] = cap
+        x = np.where(rng.random((1, k)) < 0.5, -128, 127).astype(np.int8)
     else:  # the largest scales quant/ops/checks.py's accumulator bound allows, often far smaller
         cap = ((1 << 31) - 1 - (1 << 16)) // (groups * 255 * max(-lo, hi) * gsz)
         cap = max(1, min((1 << 15) - 1, cap if rng.random() < 0.5 else min(cap, 1 << 6)))
@@ -132,7 +139,7 @@ def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dt
     attrs = {"x_zero_point": xzp, "y_zero_point": yzp, "act_min": lo_y, "act_max": hi_y, "group_size": gsz,
              "weight_bits": bits}
     consts = {"w": w, "b": b, "gs": gsc, "m": mult, "s": shift}
-    kind = "pc" if group_size is None else f"g{group_size}"
+    kind = "pc" if group_size is None else f"g{group_size}" + ("lim" if scales == "limit" else "")
     g = Graph(f"fc_wide_w{bits}_{kind}_{out_dtype}_{k}x{n}", ["x"], ["y"],
               {"x": TensorInfo("x", (1, k), "int8", 1.0, xzp), "y": TensorInfo("y", (1, n), out_dtype, 1.0, yzp)},
               consts, [Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"], attrs)])

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_weights
+from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_weights
 from quant.ir import Graph, Node
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
@@ -129,9 +129,12 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     tail = f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
-    cm = env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t")
-    cs = env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t")
+    def plain_requant() -> tuple[str, str]:  # the multipliers and shifts as the graph has them
+        return (env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t"),
+                env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t"))
+
     if x_dt == "int16":  # the general portable kernel
+        cm, cs = plain_requant()
         gs = np.ones((nn_, 1), np.int32) if group_scale is None else group_scale
         folded = fold_bias_grouped(b, w, gs, gsz, a["x_zero_point"])
         cw = env.const(f"{n.inputs[1]}.scalar.w{bits}", pack_fc_weights(w, bits, "scalar"), "int8_t")
@@ -150,12 +153,21 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
         folded = fold_bias_grouped(b, w, group_scale, gsz, a["x_zero_point"])
         stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     wfam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
-    cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}", pack_fc_weights(w, bits, wfam), "int8_t")
-    cb = env.const(n.inputs[2] + ".folded", folded, "int32_t")
     if per_channel:
+        cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}", pack_fc_weights(w, bits, wfam), "int8_t")
+        cb = env.const(n.inputs[2] + ".folded", folded, "int32_t")
+        cm, cs = plain_requant()
         call = f"{stem}{out}(x_, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)"
-    else:
-        cg = env.const(n.inputs[3] + ".transposed", np.ascontiguousarray(group_scale.T), "int32_t")
+    else:  # every array in the linked family's grouped layout (codegen/packing.py pack_fc_grouped)
+        p = pack_fc_grouped(w, group_scale, gsz, bits, wfam, folded, g.constants[n.inputs[-2]],
+                            g.constants[n.inputs[-1]])
+        rows = p.layout == "rows"  # the plain arrays keep their keys
+        key = "" if rows else f".{wfam}.g{gsz}.w{bits}"
+        cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}" if rows else n.inputs[1] + key, p.weights, "int8_t")
+        cg = env.const(n.inputs[3] + (".transposed" if rows else key), p.scales, "int32_t")
+        cb = env.const(n.inputs[2] + ".folded" + key, p.bias, "int32_t")
+        cm = env.const(n.inputs[-2] + key, p.multiplier, "int32_t")
+        cs = env.const(n.inputs[-1] + key, p.shift, "int32_t")
         call = f"{stem}{out}(x_, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}, y_)"
     return _row_loop(g, n, env, call, kk, nn_), {(stem + out, stem)}
 

@@ -7,6 +7,8 @@ All folding is done modulo 2^32: the reference wraps its accumulator to int32 be
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from codegen.errors import CodegenError
@@ -78,3 +80,147 @@ def pack_fc_weights(w: np.ndarray, bits: int, family: str) -> np.ndarray:
     if family == "armdsp":
         return _interleave_blocks(rows, 2 if bits == 4 else 4, n // 4)
     return np.ascontiguousarray(rows).reshape(-1)
+
+
+# ------------------------------------------------------------------ grouped fully connected layouts
+GROUPED_MAX_GROUPS = 1024  # the blocked layouts: at most this many groups (a per-call array in the kernels)
+NEON_GROUPED_ROWS = 32  # output rows per block of the neon family's blocked layout
+RVV_GROUPED_BLOCK = 128  # rows (int8) or row pairs (int4) per block of the rvv family's blocked layout (the last: fewer)
+
+
+@dataclass
+class GroupedFC:
+    """The arrays a grouped fully connected kernel (ig_fc_grouped_s8*) of one family reads, in that family's layout:
+    "rows" (ig_kernels.h: pack_fc_weights, the group scales transposed to [G, N], bias / multiplier / shift as given)
+    or "blocked" (runtime_c/kernels/<family>/ig_<family>_common.h)."""
+    layout: str
+    weights: np.ndarray  # int8
+    scales: np.ndarray  # int32
+    bias: np.ndarray  # int32, the folded bias (fold_bias_grouped)
+    multiplier: np.ndarray  # int32
+    shift: np.ndarray  # int32
+
+
+def grouped_layout(family: str, k: int, group_size: int) -> str:
+    """"blocked" where the grouped kernels of `family` read that family's blocked layout (the kernel makes the same
+    test: ig_grouped_blocked in runtime_c/kernels/<family>/ig_<family>_common.h), else "rows"."""
+    groups = k // group_size
+    if family == "neon" and group_size % 32 == 0 and groups <= GROUPED_MAX_GROUPS:
+        return "blocked"
+    if family in ("rvv", "armdsp") and group_size % 4 == 0 and groups <= GROUPED_MAX_GROUPS:
+        return "blocked"
+    return "rows"
+
+
+def scale_differences(group_scale: np.ndarray) -> np.ndarray:
+    """d[n, g] = s[n, g] - s[n, g + 1] (s[n, G] = 0), int64: sum_g s_g S_g = sum_g d_g (S_0 + ... + S_g), so the
+    blocked kernels accumulate the group sums cumulatively and multiply once per group without resetting."""
+    s = group_scale.astype(np.int64)
+    return s - np.concatenate([s[:, 1:], np.zeros((s.shape[0], 1), np.int64)], axis=1)
+
+
+def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:
+    if a.shape[0] == rows:
+        return a
+    return np.concatenate([a, np.zeros((rows - a.shape[0],) + a.shape[1:], a.dtype)])
+
+
+# int4 blocks: per 8 rows the even rows, then the odd ones (the kernels' two accumulators per four pairs)
+_EVEN_ODD = np.array([0, 2, 4, 6, 1, 3, 5, 7])
+
+
+def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.ndarray, multiplier: np.ndarray,
+                  shift: np.ndarray) -> GroupedFC:
+    """runtime_c/kernels/neon/ig_neon_common.h, blocked layout: blocks of 32 rows (N padded with zero rows); per
+    block and column quad the 32 rows' (int8) or 16 row pairs' (int4) 4 bytes side by side; per block and group the
+    scale differences (int8: the 32 rows'; int4: the pairs' even rows, odd rows, 16 x the odd rows'). A row's left
+    shift (shift > 0) is applied here, to its bias and scales modulo 2^32 (the reference shifts the wrapped
+    accumulator, so this is the same number), and the shift array keeps only the right shifts; int4 blocks order
+    bias, multiplier and shift per 8 rows even rows first (0, 2, 4, 6, 1, 3, 5, 7)."""
+    n, k = w.shape
+    blocks = -(-n // NEON_GROUPED_ROWS)
+    rows = blocks * NEON_GROUPED_ROWS
+    groups = group_scale.shape[1]
+    left = np.maximum(np.asarray(shift, np.int64), 0)
+    d = _pad_rows(scale_differences(group_scale) << left[:, None], rows)  # [rows, G]
+    vec = [_pad_rows(wrap_int32(np.asarray(bias, np.int64) << left).astype(np.int64), rows),
+           _pad_rows(np.asarray(multiplier, np.int64), rows),
+           _pad_rows(np.minimum(np.asarray(shift, np.int64), 0), rows)]
+    if bits == 8:
+        wp = _pad_rows(np.asarray(w, np.int8), rows)
+        wq = wp.reshape(blocks, NEON_GROUPED_ROWS, k // 4, 4).transpose(0, 2, 1, 3)
+        sc = d.reshape(blocks, NEON_GROUPED_ROWS, groups).transpose(0, 2, 1)
+    else:
+        pairs = pack_int4_pairs(_pad_rows(np.asarray(w), rows))  # [rows / 2, K]
+        half = NEON_GROUPED_ROWS // 2
+        wq = pairs.reshape(blocks, half, k // 4, 4).transpose(0, 2, 1, 3)
+        da = d[0::2].reshape(blocks, half, groups).transpose(0, 2, 1)
+        db = d[1::2].reshape(blocks, half, groups).transpose(0, 2, 1)
+        sc = np.stack([da, db, 16 * db], axis=2)  # [blocks, G, 3, 16]
+        order = (np.arange(rows // 8)[:, None] * 8 + _EVEN_ODD).reshape(-1)
+        vec = [v[order] for v in vec]
+    return GroupedFC("blocked", np.ascontiguousarray(wq).reshape(-1).astype(np.int8), wrap_int32(sc.reshape(-1)),
+                     *(wrap_int32(v) for v in vec))
+
+
+def _rvv_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """runtime_c/kernels/rvv/ig_rvv_common.h, blocked layout: blocks of 128 rows (int8) or row pairs (int4), the
+    last one narrower; per block and column quad (int8) or column pair (int4) the block's rows' / pairs' bytes side
+    by side; per block and group the scale differences of its rows (int32, int8) or its pairs' even then odd rows'
+    scales (int16, int4; the whole array as int32, zero-padded)."""
+    n, k = w.shape
+    groups = group_scale.shape[1]
+    if bits == 8:
+        rows, cols, sc = np.asarray(w, np.int8), 4, scale_differences(group_scale)
+    else:
+        rows, cols = pack_int4_pairs(w), 2
+        s = _pad_rows(group_scale.astype(np.int64), 2 * rows.shape[0])
+        sc = np.stack([s[0::2], s[1::2]], axis=1)  # [pairs, 2, G]
+    wparts, sparts = [], []
+    for b0 in range(0, rows.shape[0], RVV_GROUPED_BLOCK):
+        blk = rows[b0:b0 + RVV_GROUPED_BLOCK]
+        width = blk.shape[0]
+        wparts.append(blk.reshape(width, k // cols, cols).transpose(1, 0, 2).reshape(-1))
+        sb = sc[b0:b0 + RVV_GROUPED_BLOCK]
+        sparts.append((sb.transpose(1, 0) if bits == 8 else sb.transpose(2, 1, 0)).reshape(-1))
+    weights = np.concatenate(wparts).astype(np.int8)
+    scales = np.concatenate(sparts)
+    if bits == 8:
+        return weights, wrap_int32(scales)
+    s16 = scales.astype(np.int16)
+    if s16.size % 2:
+        s16 = np.concatenate([s16, np.zeros(1, np.int16)])
+    return weights, s16.view("<i2").astype("<i2").view("<i4").astype(np.int32)
+
+
+def _armdsp_grouped_scales(group_scale: np.ndarray) -> np.ndarray:
+    """runtime_c/kernels/armdsp/ig_armdsp_common.h: the scale differences per block of four rows and group (the
+    four rows in order), then the last N % 4 rows' per group."""
+    d = scale_differences(group_scale)
+    n, groups = d.shape
+    full = n // 4 * 4
+    parts = [d[:full].reshape(n // 4, 4, groups).transpose(0, 2, 1).reshape(-1), d[full:].T.reshape(-1)]
+    return wrap_int32(np.concatenate(parts))
+
+
+def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bits: int, family: str,
+                    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> GroupedFC:
+    """The arrays the grouped kernels of `family` read for weights w [N, K], group scales [N, K / group_size], the
+    folded bias (fold_bias_grouped) and the requantization multipliers and shifts: the family's blocked layout where
+    grouped_layout says so, else the row layout (the arrays as given, the scales transposed to [G, N])."""
+    w = np.asarray(w)
+    group_scale = np.asarray(group_scale)
+    layout = grouped_layout(family, w.shape[1], group_size)
+    if layout == "blocked" and family == "neon":
+        if bits == 4:
+            pack_int4_pairs(w)  # the range check
+        return _neon_grouped(w, group_scale, bits, bias, multiplier, shift)
+    if layout == "blocked" and family == "rvv":
+        weights, scales = _rvv_grouped(w, group_scale, bits)
+        return GroupedFC("blocked", weights, scales, np.asarray(bias, np.int32), np.asarray(multiplier, np.int32),
+                         np.asarray(shift, np.int32))
+    if layout == "blocked" and family == "armdsp":  # the per-channel weight layout, the scales as differences
+        return GroupedFC("blocked", pack_fc_weights(w, bits, family), _armdsp_grouped_scales(group_scale),
+                         np.asarray(bias, np.int32), np.asarray(multiplier, np.int32), np.asarray(shift, np.int32))
+    return GroupedFC("rows", pack_fc_weights(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32),
+                     np.asarray(bias, np.int32), np.asarray(multiplier, np.int32), np.asarray(shift, np.int32))

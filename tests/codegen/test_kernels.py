@@ -10,7 +10,8 @@ import isa
 from benchmarks.kernels_runner import (build_cases, build_graph_cases, expected_bytes, fc_case, fc_wide_case,
                                        graph_expected_bytes, run_cases)
 from codegen.op_calls import kernel_for
-from codegen.packing import fold_bias, pack_fc_weights, pack_int4_pairs, unpack_int4_pairs
+from codegen.packing import (fold_bias, grouped_layout, pack_fc_grouped, pack_fc_weights, pack_int4_pairs,
+                             unpack_int4_pairs)
 
 FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17)]
 GROUPED = [(12, 3, 4), (15, 5, 5), (96, 7, 32), (64, 4, 64), (33, 3, 11), (128, 9, 16), (48, 6, 16), (21, 2, 7)]
@@ -99,6 +100,78 @@ def test_wide_fc_variants_are_the_simd_familys_and_bit_exact(family, tmp_path):
         assert not bad, f"{family} vlen={vlen}: {len(bad)} of {len(cases)} differ: {bad}"
         if run.per_function:  # the wide entry points ran (not inlined away, not the scalar ones)
             assert {"ig_fc_s8_to_s16", "ig_fc_grouped_s8w4_to_s32"} <= set(run.per_function), sorted(run.per_function)
+
+
+# The SIMD families' blocked grouped layouts (codegen/packing.py grouped_layout): groups of 32 / 64 / 128 (also 256
+# and 512, which split x's sums differently) with 3 to 8 groups (odd and even counts: the NEON kernel takes groups
+# of 32 two at a time), N odd and not a multiple of any family's block of rows (NEON 32, RVV 128 rows or pairs,
+# armdsp 4), so every kernel also runs its last, partial block.
+BLOCKED = [(96, 35, 32), (160, 9, 32), (256, 33, 32), (192, 70, 64), (320, 5, 64), (384, 7, 128), (96, 129, 32),
+           (64, 257, 32), (512, 3, 256), (1024, 2, 512)]
+# and groups some or all blocked layouts do not take (the row layouts): too many groups, sizes not a multiple of 32
+# (NEON) or 4
+NOT_BLOCKED = [(4100, 3, 4), (32 * 1025, 2, 32), (48, 9, 16), (55, 6, 11)]
+
+
+def _blocked_cases(seed: int):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for k, n, gsz in BLOCKED:
+        for bits in (8, 4):
+            g, x = fc_case(rng, k, n, bits, gsz)
+            cases.append((g, {"x": x}))
+            for out in ("int16", "int32"):
+                cases.append(fc_wide_case(rng, k, n, bits, out, gsz))
+            cases.append(fc_wide_case(rng, k, n, bits, ("int8", "int16", "int32")[k % 3], gsz, scales="limit"))
+    for k, n, gsz in NOT_BLOCKED:
+        cases += [fc_wide_case(rng, k, n, bits, "int16", gsz) for bits in (8, 4)]
+    return cases
+
+
+@pytest.mark.parametrize("family", sorted(SIMD_FAMILIES))
+def test_grouped_blocked_layouts_are_the_simd_familys_and_bit_exact(family, tmp_path):
+    """The grouped kernels' blocked layouts (the transformer's int4 / int8 groups of 32-128): the SIMD family's file
+    is linked and reads that layout, and the bytes are the reference's for every output type, odd N, partial
+    blocks, scales at the quantizer's limit, left shifts folded into the NEON layout's bias and scales."""
+    target_name, cflags = SIMD_FAMILIES[family]
+    target = isa.get_target(target_name)
+    fam = target.kernel_family
+    for stem in ("ig_fc_grouped_s8", "ig_fc_grouped_s8w4"):
+        for fn in (stem, stem + "_to_s16", stem + "_to_s32"):
+            assert kernel_for(fn, stem, fam).parent.name == fam, f"{fn} falls back to the portable kernel on {fam}"
+    for k, n, gsz in BLOCKED:
+        assert grouped_layout(fam, k, gsz) == "blocked", (fam, k, gsz)
+    for k, n, gsz in NOT_BLOCKED:
+        rows = k // gsz > 1024 or gsz % (32 if fam == "neon" else 4)
+        assert grouped_layout(fam, k, gsz) == ("rows" if rows else "blocked"), (fam, k, gsz)
+    cases = _blocked_cases({"armdsp": 21, "neon": 22, "neon-v8.0": 23, "rvv": 24}[family])
+    kc, elf, _ = build_graph_cases(cases, target, tmp_path, extra_cflags=cflags)
+    assert {stem.split("/")[0] for stem in kc.kernel_stems} == {fam}, kc.kernel_stems
+    for vlen in (128, 256, 512) if fam == "rvv" else (None,):
+        run = run_cases(kc, elf, target, vlen=vlen)
+        bad = [f"{kc.kernel_stems[i]} {cases[i][0].name}" for i, out in enumerate(run.outputs)
+               if out != graph_expected_bytes(*cases[i])]
+        assert not bad, f"{family} vlen={vlen}: {len(bad)} of {len(cases)} differ: {bad}"
+
+
+def test_neon_blocked_layout():
+    """Blocks of 32 rows, per column quad the rows' 4 bytes side by side; left shifts moved into bias and scales."""
+    rng = np.random.default_rng(3)
+    w = rng.integers(-127, 128, (33, 64)).astype(np.int8)
+    gsc = rng.integers(0, 100, (33, 2)).astype(np.int32)
+    bias, mult = rng.integers(-1000, 1000, 33).astype(np.int32), np.full(33, 1 << 30, np.int32)
+    shift = np.where(np.arange(33) % 3 == 0, 2, -5).astype(np.int32)
+    p = pack_fc_grouped(w, gsc, 32, 8, "neon", bias, mult, shift)
+    assert p.layout == "blocked" and p.weights.size == 64 * 64 and p.bias.size == 64
+    assert list(p.weights[:8]) == list(w[0, :4]) + list(w[1, :4])
+    assert list(p.weights[128:132]) == list(w[0, 4:8])
+    assert p.shift.max() <= 0 and p.bias[3] == bias[3] << 2 and p.bias[4] == bias[4]
+    d0 = np.int64(gsc[0, 0]) - gsc[0, 1]
+    assert p.scales[0] == d0 << 2 and p.scales[32] == gsc[0, 1] << 2  # block 0: group 0 rows, group 1 rows
+    p4 = pack_fc_grouped(w.clip(-8, 7), gsc, 32, 4, "neon", bias, mult, shift)
+    # per 8 rows the even rows first: rows 0, 2, 4, 6, 1, 3, 5, 7 (rows 0 and 6 shift left by 2)
+    assert list(p4.bias[:8]) == [bias[0] << 2, bias[2], bias[4], bias[6] << 2, bias[1], bias[3] << 2, bias[5], bias[7]]
+    assert p4.scales.size == 2 * 2 * 48  # two blocks, two groups: dA, dB, 16 dB of 16 pairs
 
 
 def test_wide_cases_spread_over_the_output_range():

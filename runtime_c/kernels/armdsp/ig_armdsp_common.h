@@ -179,4 +179,18 @@ IG_INLINE int32_t ig_dsp_output(int32_t acc, int32_t m, int32_t sh, int32_t y_zp
       const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
       int32_t act_max
 #define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
+
+/* ---------------------------------------------------------------- grouped fully connected
+ * Groups of a multiple of 4 columns with at most IG_GROUPED_MAX_GROUPS groups (ig_grouped_blocked; codegen/packing.py
+ * grouped_layout makes the same test): the weights in this family's layouts above, groups aligned with the words;
+ * the scales as differences d_g = s_g - s_{g+1} (s_G = 0, int32) per block of four rows and group (four values, the
+ * rows in order), then the last N % 4 rows' per group: the kernels keep the group sums cumulative (never reset)
+ * and add d_g times them once per group, all modulo 2^32 like the reference (acc = sum_g d_g C_g). Otherwise the
+ * scales transposed to [G, N]. */
+#define IG_GROUPED_MAX_GROUPS 1024
+
+/* Whether (k_dim, group_size) has that layout. */
+IG_INLINE int ig_grouped_blocked(int32_t k_dim, int32_t group_size) {
+  return group_size % 4 == 0 && k_dim / group_size <= IG_GROUPED_MAX_GROUPS;
+}
 #endif

@@ -1,11 +1,106 @@
 /* Fully connected with group-wise integer scale factors, int4 weights: Cortex-M4/M7 DSP, row pairs in this
- * family's 2-pair interleaved layout (ig_armdsp_common.h).
- * One body for the int8 / int16 / int32 outputs.
+ * family's 2-pair interleaved layout (ig_armdsp_common.h). One body for the int8 / int16 / int32 outputs.
+ * Groups of a multiple of 4: two pairs (four rows) at a time, the raw bytes and their high nibbles (SXTB16, BIC) by
+ * SMLAD into cumulative sums (never reset), decoded and multiplied by the scale differences once per group; the
+ * sums of x once per call. Other group sizes: the scalar column loops at the group boundaries (ig_blk_dot_w4).
  * intgap-provides: ig_fc_grouped_s8w4 ig_fc_grouped_s8w4_to_s16 ig_fc_grouped_s8w4_to_s32 */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
 
-IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+/* One word of 4 columns x 2 pairs (16 MACs) in 20 instructions: LDR x, LDRD w, 2 SXTB16 x, per pair 2 SXTB16, 2 BIC
+ * (the high nibble of each int16 lane: 16 w[2p]), 4 SMLAD (raw sums r, high-nibble sums h). */
+#define IG_GDSP_PAIR(v, r, h)                                                                                       \
+  "sxtb16 %[t], %[" v "]\n\t"                                                                                       \
+  "smlad %[" r "], %[t], %[xe], %[" r "]\n\t"                                                                      \
+  "bic %[t], %[t], #0x000F000F\n\t"                                                                                 \
+  "smlad %[" h "], %[t], %[xe], %[" h "]\n\t"                                                                      \
+  "sxtb16 %[t], %[" v "], ror #8\n\t"                                                                               \
+  "smlad %[" r "], %[t], %[xo], %[" r "]\n\t"                                                                      \
+  "bic %[t], %[t], #0x000F000F\n\t"                                                                                 \
+  "smlad %[" h "], %[t], %[xo], %[" h "]\n\t"
+#define IG_GDSP_STEP_W4                                                                                             \
+  "ldr %[xe], [%[xp]], #4\n\t"                                                                                     \
+  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
+  "sxtb16 %[xo], %[xe], ror #8\n\t"                                                                                \
+  "sxtb16 %[xe], %[xe]\n\t"                                                                                        \
+  IG_GDSP_PAIR("v0", "r0", "h0") IG_GDSP_PAIR("v1", "r1", "h1")
+
+/* The raw sums r0, r1 and high-nibble sums h0, h1 of a 2-pair block += `words` words of x (at *xp) times the
+ * block's words (at *wp); both advance. Two words per loop iteration, an odd one first. */
+IG_INLINE void ig_grouped_words_w4(const int8_t **xpp, const int8_t **wpp, int32_t words, int32_t *pr0,
+                                   int32_t *ph0, int32_t *pr1, int32_t *ph1) {
+  const int8_t *xp = *xpp, *wp = *wpp;
+  int32_t r0 = *pr0, h0 = *ph0, r1 = *pr1, h1 = *ph1, n = words >> 1;
+  uint32_t xe, xo, v0, v1, t;
+#define IG_GDSP_OPERANDS                                                                                            \
+  [r0] "+r"(r0), [h0] "+r"(h0), [r1] "+r"(r1), [h1] "+r"(h1), [xp] "+r"(xp), [wp] "+r"(wp), [xe] "=&r"(xe),        \
+      [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
+  if (words & 1) __asm__(IG_GDSP_STEP_W4 : IG_GDSP_OPERANDS : : "memory");
+  if (n > 0)
+    __asm__("1:\n\t" IG_GDSP_STEP_W4 IG_GDSP_STEP_W4 "subs %[n], %[n], #1\n\t" "bne 1b\n\t"
+            : IG_GDSP_OPERANDS, [n] "+r"(n) : : "memory", "cc");
+#undef IG_GDSP_OPERANDS
+  *xpp = xp;
+  *wpp = wp;
+  *pr0 = r0; *ph0 = h0; *pr1 = r1; *ph1 = h1;
+}
+#undef IG_GDSP_PAIR
+#undef IG_GDSP_STEP_W4
+
+/* Groups of a multiple of 4 columns, the scale differences per 4-row block (ig_armdsp_common.h). With cumulative
+ * sums r (raw bytes), h (16 x the even rows) and csx = 8 x the cumulative sum of x: even row h >> 4, odd row
+ * r - h - csx (ig_kernels.h). */
+IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+  const int8_t *w_pairs = w;
+  const int32_t groups = k_dim / group_size, words = group_size / 4;
+  int32_t csx[IG_GROUPED_MAX_GROUPS];
+  for (int32_t g = 0, s = 0; g < groups; g++) {
+    for (int32_t k = g * group_size; k < (g + 1) * group_size; k += 4) {
+      uint32_t xv = ig_ld32(x + k);
+      s = __smlad(__sxtb16(xv), 0x00010001u, s);
+      s = __smlad(ig_sxtb16_ror8(xv), 0x00010001u, s);
+    }
+    csx[g] = (int32_t)((uint32_t)s << 3);
+  }
+  const int32_t *d = group_scale_t;
+  int32_t n = 0;
+  for (; n + 4 <= n_dim; n += 4) {
+    const int8_t *xp = x, *wp = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
+    int32_t r0 = 0, h0 = 0, r1 = 0, h1 = 0;
+    int32_t a0 = bias[n], a1 = bias[n + 1], a2 = bias[n + 2], a3 = bias[n + 3];
+    for (int32_t g = 0; g < groups; g++, d += 4) {
+      ig_grouped_words_w4(&xp, &wp, words, &r0, &h0, &r1, &h1);
+      a0 = ig_wadd(a0, ig_wmul(d[0], h0 >> 4));
+      a1 = ig_wadd(a1, ig_wmul(d[1], (int32_t)((uint32_t)r0 - (uint32_t)h0 - (uint32_t)csx[g])));
+      a2 = ig_wadd(a2, ig_wmul(d[2], h1 >> 4));
+      a3 = ig_wadd(a3, ig_wmul(d[3], (int32_t)((uint32_t)r1 - (uint32_t)h1 - (uint32_t)csx[g])));
+    }
+    ig_store(y, n, ig_dsp_output(a0, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
+    ig_store(y, n + 1, ig_dsp_output(a1, mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);
+    ig_store(y, n + 2, ig_dsp_output(a2, mult[n + 2], shift[n + 2], y_zp, act_min, act_max), out_bytes);
+    ig_store(y, n + 3, ig_dsp_output(a3, mult[n + 3], shift[n + 3], y_zp, act_min, act_max), out_bytes);
+  }
+  const int32_t tail = n_dim - n; /* the last one or two pairs, pair-major; their differences [G][tail] */
+  for (int32_t r = 0; r < tail; r += 2) {
+    const int8_t *row = w_pairs + (size_t)((n + r) >> 1) * (size_t)k_dim;
+    int32_t c0 = 0, c1 = 0, a0 = bias[n + r], a1 = r + 1 < tail ? bias[n + r + 1] : 0;
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t k = g * group_size; k < (g + 1) * group_size; k++) {
+        int32_t b = row[k];
+        c0 += (int32_t)x[k] * (b >> 4);
+        c1 += (int32_t)x[k] * ((b & 15) - 8);
+      }
+      a0 = ig_wadd(a0, ig_wmul(d[g * tail + r], c0));
+      if (r + 1 < tail) a1 = ig_wadd(a1, ig_wmul(d[g * tail + r + 1], c1));
+    }
+    ig_store(y, n + r, ig_dsp_output(a0, mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
+    if (r + 1 < tail)
+      ig_store(y, n + r + 1, ig_dsp_output(a1, mult[n + r + 1], shift[n + r + 1], y_zp, act_min, act_max), out_bytes);
+  }
+}
+
+/* Any group size: the scales transposed to [G, N]. */
+IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   int32_t groups = k_dim / group_size;
   int32_t n = 0;
@@ -39,6 +134,11 @@ IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
     if (n + 1 < n_dim)
       ig_store(y, n + 1, ig_dsp_output(a1, mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);
   }
+}
+
+IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8w4_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
+  else fc_grouped_s8w4_rows(IG_FC_GROUPED_PASS, y, out_bytes);
 }
 
 void ig_fc_grouped_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 1); }

@@ -232,4 +232,26 @@ IG_INLINE void ig_output_block(const int32_t *acc, const int32_t *bias, const in
       const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
       int32_t act_max
 #define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
+
+/* ---------------------------------------------------------------- grouped fully connected, blocked layout
+ * The layout codegen/packing.py gives the grouped kernels of this family when group_size is a multiple of 4 and
+ * there are at most IG_GROUPED_MAX_GROUPS groups (ig_grouped_blocked; else the row layouts of ig_kernels.h with the
+ * scales transposed to [G, N]). Vector-length agnostic: blocks of IG_GROUPED_BLOCK rows (int8) or row pairs (int4),
+ * the last block narrower (W = what is left, no padding); a kernel runs a block in slices of vl rows / pairs.
+ *   int8: per block, for each column quad the W rows' 4 bytes (a segment load VLSEG4E8 gives the quad's four
+ *     columns in four registers, one row per element); per block and group the W rows' scale differences
+ *     d_g = s_g - s_{g+1} (s_G = 0, int32): the int32 sums are cumulative over the groups, acc = sum_g d_g C_g.
+ *   int4: the row pairs of ig_kernels.h (byte 16 w[2p] + w[2p+1] + 8), per block for each column pair the W
+ *     pairs' 2 bytes (VLSEG2E8); per block and group the scales as int16, the W pairs' even rows then odd rows.
+ *     Nibbles split in registers (VSRA: the even row, VAND 15: the odd row + 8), multiplied by x[k] (VWMACC.VX)
+ *     into int16 sums of at most 16 columns, which are multiplied by the int16 scales into int32 (VWMACC.VV);
+ *     the odd rows' 8 sum(x) once per group.
+ * A row's outputs are its lane of a vector: no reduction per group. */
+#define IG_GROUPED_MAX_GROUPS 1024
+#define IG_GROUPED_BLOCK 128
+
+/* Whether (k_dim, group_size) has the blocked layout (codegen/packing.py grouped_layout: the same test). */
+IG_INLINE int ig_grouped_blocked(int32_t k_dim, int32_t group_size) {
+  return group_size % 4 == 0 && k_dim / group_size <= IG_GROUPED_MAX_GROUPS;
+}
 #endif
