@@ -13,8 +13,11 @@ from quant.validate import validate
 def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:
     """The nodes whose names match the glob `pattern` (or lie under it: "encoder.layer.0" takes
     "encoder.layer.0.*"), in graph order. Inputs: every tensor they read that none of them makes (constants stay
-    constants); output: the last selected node's output."""
+    constants); output: the last selected node's output. A node outside the pattern that only derives one input
+    from the others (SmoothQuant's scaled copy of a LayerNorm output) is taken in, so the cut reads one tensor."""
     nodes = [n for n in g.nodes if fnmatch(n.name, pattern) or fnmatch(n.name, pattern + ".*")]
+    if nodes:
+        nodes = _absorb_input_producers(g, nodes)
     if not nodes:
         layers = sorted({".".join(n.name.split(".")[:3]) for n in g.nodes if n.name.count(".") >= 2})
         raise GraphError(f"no node of graph {g.name!r} matches {pattern!r}: try one of {', '.join(layers[:8])}"
@@ -33,3 +36,30 @@ def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:
                 {**g.meta, "subgraph_of": g.name, "subgraph": pattern})
     validate(sub, integer_only=False)
     return sub
+
+
+def _absorb_input_producers(g: Graph, nodes: list) -> list:
+    """Adds, until none is left, the producer of an input tensor whose own inputs are all inputs of the cut or
+    constants: it computes nothing the cut's other inputs do not determine."""
+    chosen = {id(n) for n in nodes}
+    by_output = {n.outputs[0]: n for n in g.nodes}
+    changed = True
+    while changed:
+        changed = False
+        made = {n.outputs[0] for n in g.nodes if id(n) in chosen}
+        needed = {t for n in g.nodes if id(n) in chosen for t in n.inputs if t not in made and t not in g.constants}
+        for t in sorted(needed):
+            p = by_output.get(t)
+            if p is not None and id(p) not in chosen and all(i in needed or i in g.constants for i in p.inputs):
+                chosen.add(id(p))
+                changed = True
+    made = {n.outputs[0] for n in g.nodes if id(n) in chosen}
+    needed = sorted({t for n in g.nodes if id(n) in chosen for t in n.inputs
+                     if t not in made and t not in g.constants and t not in g.inputs})
+    producers = [by_output[t] for t in needed if t in by_output]
+    if len(needed) > 1 and len(producers) == len(needed):
+        # several inputs derived from one tensor (SmoothQuant's second LayerNorm of the same sum): read that tensor
+        sources = {i for p in producers for i in p.inputs if i not in g.constants}
+        if len(sources) == 1:
+            chosen |= {id(p) for p in producers}
+    return [n for n in g.nodes if id(n) in chosen]
