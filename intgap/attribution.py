@@ -1,5 +1,5 @@
 """Where a run's instructions go: every executed instruction of the inference (run harness excluded) is put in
-exactly one cost category, so the categories sum to the measured total (tests/intgap/test_attribution.py).
+exactly one cost category, so the categories sum to the measured total (tests/intgap/test_sweep.py).
 
 The rule, in order (the first that matches wins):
 
@@ -11,6 +11,8 @@ The rule, in order (the first that matches wins):
    sums), and in a fully connected kernel a *scalar* integer instruction of a block executed at most once per
    output element of the kernel's calls (bias, zero-point correction, requantization by multiplier and shift,
    clamp; in FP32 kernels ReLU; also the per-row loop control of kernels whose inner loop is one vector pass).
+   Packed dual / dot-product MACs (``smlad``, ``sdot``...) are never epilogue work, however rarely they run (a
+   grouped kernel's one pass over a small group of several rows can run fewer times than there are outputs);
    Float multiply/add/FMA instructions are MACs wherever they are (rule 5 is checked first for them);
 5. ``mac``: a multiply or multiply-accumulate (scalar ``mul``/``mla``/``smlad``, NEON ``smlal``/``sdot``/``fmla``,
    RVV ``vwmacc``/``vfmacc``), and in FP32 kernels the float add/mul of the accumulation;
@@ -34,6 +36,7 @@ _CLONE = re.compile(r"(\.(constprop|isra|part|cold|lto_priv|clone)(\.\d+)?)+$")
 _MAC_INT = re.compile(r"^(v?w?s?u?mul|v?mla|mls|smla|smul|smua|smus|umla|umul|umaal|sdot|udot|v?madd|v?msub|"
                       r"v?s?u?mull|v?s?u?mlal|v?s?u?mlsl|s?u?adalp|vw?macc|vw?maccu|vw?maccsu|vnmsac|vmadd|vnmsub|"
                       r"vwmul|vmul)")
+_PACKED_MAC = re.compile(r"^(smlad|smlsd|smuad|smusd|smlald|smlsld|sdot|udot)")
 _FLOAT_ARITH = re.compile(r"(mul|mla|mls|fma|fms|madd|msub|macc|add|nmac|nmsac)")
 _UNPACK = re.compile(r"^(v?s?u?shr|v?ushr|v?sshr|asr|lsr|lsl|sll|srl|sra|sb?fx|ubfx|and|bic|v?and|vbic|"
                      r"sxt|uxt|sshll|ushll|v?xtn|shl|sshl|vsra|vsrl|vsll|vsext|vzext|vnsra|vnsrl|ror|pkh|zip|uzp|"
@@ -74,7 +77,7 @@ def classify(fn: str, ins, count: int, outputs_of_kernel: dict[str, int]) -> str
             and not m.startswith(("fmov", "vmov", "fmv")):
         return "mac"  # FP32 kernels: float multiply/add/FMA are the MACs, whatever block they are in
     scalar = ins.cls in ("int_alu", "mul_mac", "branch", "scalar_float", "system") and ins.vec is None
-    if name in outputs_of_kernel and scalar and count <= outputs_of_kernel[name]:
+    if name in outputs_of_kernel and scalar and count <= outputs_of_kernel[name] and not _PACKED_MAC.match(m):
         return "requant"
     f6 = _rvv_funct6(ins)
     if f6 is not None:
