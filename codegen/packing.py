@@ -193,14 +193,21 @@ def _rvv_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int) -> tuple[np.
     return weights, s16.view("<i2").astype("<i2").view("<i4").astype(np.int32)
 
 
-def _armdsp_grouped_scales(group_scale: np.ndarray) -> np.ndarray:
-    """runtime_c/kernels/armdsp/ig_armdsp_common.h: the scale differences per block of four rows and group (the
-    four rows in order), then the last N % 4 rows' per group."""
-    d = scale_differences(group_scale)
-    n, groups = d.shape
-    full = n // 4 * 4
-    parts = [d[:full].reshape(n // 4, 4, groups).transpose(0, 2, 1).reshape(-1), d[full:].T.reshape(-1)]
-    return wrap_int32(np.concatenate(parts))
+def _armdsp_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bits: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """runtime_c/kernels/armdsp/ig_armdsp_common.h, blocked layout: pack_fc_weights' blocks of four rows (int8) or
+    two row pairs (int4), each group's words followed by the four rows' scale differences (int32, little-endian);
+    the last N % 4 rows as pack_fc_weights has them, their scale differences [G][N % 4] in the scale array."""
+    base = pack_fc_weights(w, bits, "armdsp")
+    d = wrap_int32(scale_differences(group_scale))
+    n, k = w.shape
+    groups, blocks = k // group_size, n // 4
+    per_group = (4 if bits == 8 else 2) * group_size  # bytes of a block's group of words
+    body = base[:blocks * groups * per_group].reshape(blocks, groups, per_group)
+    sd = d[:4 * blocks].reshape(blocks, 4, groups).transpose(0, 2, 1).astype("<i4")  # [blocks, G, 4]
+    sd = np.ascontiguousarray(sd).view(np.int8).reshape(blocks, groups, 16)
+    weights = np.concatenate([np.concatenate([body, sd], axis=2).reshape(-1), base[blocks * groups * per_group:]])
+    return weights.astype(np.int8), np.ascontiguousarray(d[4 * blocks:].T).reshape(-1).astype(np.int32)
 
 
 def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bits: int, family: str,
@@ -219,8 +226,9 @@ def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bit
         weights, scales = _rvv_grouped(w, group_scale, bits)
         return GroupedFC("blocked", weights, scales, np.asarray(bias, np.int32), np.asarray(multiplier, np.int32),
                          np.asarray(shift, np.int32))
-    if layout == "blocked" and family == "armdsp":  # the per-channel weight layout, the scales as differences
-        return GroupedFC("blocked", pack_fc_weights(w, bits, family), _armdsp_grouped_scales(group_scale),
-                         np.asarray(bias, np.int32), np.asarray(multiplier, np.int32), np.asarray(shift, np.int32))
+    if layout == "blocked" and family == "armdsp":
+        weights, scales = _armdsp_grouped(w, group_scale, group_size, bits)
+        return GroupedFC("blocked", weights, scales, np.asarray(bias, np.int32), np.asarray(multiplier, np.int32),
+                         np.asarray(shift, np.int32))
     return GroupedFC("rows", pack_fc_weights(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32),
                      np.asarray(bias, np.int32), np.asarray(multiplier, np.int32), np.asarray(shift, np.int32))

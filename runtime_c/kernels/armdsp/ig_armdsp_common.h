@@ -182,11 +182,11 @@ IG_INLINE int32_t ig_dsp_output(int32_t acc, int32_t m, int32_t sh, int32_t y_zp
 
 /* ---------------------------------------------------------------- grouped fully connected
  * Groups of a multiple of 4 columns with at most IG_GROUPED_MAX_GROUPS groups (ig_grouped_blocked; codegen/packing.py
- * grouped_layout makes the same test): the weights in this family's layouts above, groups aligned with the words;
- * the scales as differences d_g = s_g - s_{g+1} (s_G = 0, int32) per block of four rows and group (four values, the
- * rows in order), then the last N % 4 rows' per group: the kernels keep the group sums cumulative (never reset)
- * and add d_g times them once per group, all modulo 2^32 like the reference (acc = sum_g d_g C_g). Otherwise the
- * scales transposed to [G, N]. */
+ * grouped_layout makes the same test), the blocked layout: the blocks of four rows (int8) or two row pairs (int4)
+ * above, each group's words followed by the block's scale differences d_g = s_g - s_{g+1} (s_G = 0; four int32,
+ * the rows in order); the last N % 4 rows as above, their differences [G][N % 4] in the scale array. The kernels keep
+ * the group sums cumulative (never reset) and add d_g times them once per group, all modulo 2^32 like the
+ * reference (acc = sum_g d_g C_g). Otherwise the layouts above and the scales transposed to [G, N]. */
 #define IG_GROUPED_MAX_GROUPS 1024
 
 /* Whether (k_dim, group_size) has that layout. */

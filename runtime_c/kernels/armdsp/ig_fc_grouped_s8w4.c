@@ -1,8 +1,8 @@
 /* Fully connected with group-wise integer scale factors, int4 weights: Cortex-M4/M7 DSP, row pairs in this
  * family's 2-pair interleaved layout (ig_armdsp_common.h). One body for the int8 / int16 / int32 outputs.
  * Groups of a multiple of 4: two pairs (four rows) at a time, the raw bytes and their high nibbles (SXTB16, BIC) by
- * SMLAD into cumulative sums (never reset), decoded and multiplied by the scale differences once per group; the
- * sums of x once per call. Other group sizes: the scalar column loops at the group boundaries (ig_blk_dot_w4).
+ * SMLAD into cumulative sums (never reset), decoded and multiplied by the scale differences that follow the group's
+ * words once per group, one piece of assembly per block; the sums of x once per call. Other group sizes: the scalar column loops at the group boundaries (ig_blk_dot_w4).
  * intgap-provides: ig_fc_grouped_s8w4 ig_fc_grouped_s8w4_to_s16 ig_fc_grouped_s8w4_to_s32 */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
@@ -25,34 +25,65 @@
   "sxtb16 %[xe], %[xe]\n\t"                                                                                        \
   IG_GDSP_PAIR("v0", "r0", "h0") IG_GDSP_PAIR("v1", "r1", "h1")
 
-/* The raw sums r0, r1 and high-nibble sums h0, h1 of a 2-pair block += `words` words of x (at *xp) times the
- * block's words (at *wp); both advance. Two words per loop iteration, an odd one first. */
-IG_INLINE void ig_grouped_words_w4(const int8_t **xpp, const int8_t **wpp, int32_t words, int32_t *pr0,
-                                   int32_t *ph0, int32_t *pr1, int32_t *ph1) {
-  const int8_t *xp = *xpp, *wp = *wpp;
-  int32_t r0 = *pr0, h0 = *ph0, r1 = *pr1, h1 = *ph1, n = words >> 1;
+/* The end of a group: with the cumulative sums r (raw bytes), h (16 x the even rows) and csx = 8 x the cumulative
+ * sum of x, the even rows' sums h >> 4 and the odd rows' r - h - csx (ig_kernels.h) times the 4 scale differences
+ * that follow the group's words, added to the accumulators st[0..4). st[4] = the words per group (halved for the
+ * two-word loop), st[5] = the next csx (a pointer: there are no registers left). */
+#define IG_GDSP_GROUP_W4                                                                                            \
+  "ldr %[t], [%[st], #20]\n\t"                                                                                     \
+  "ldr %[n], [%[t]], #4\n\t"                                                                                       \
+  "str %[t], [%[st], #20]\n\t"                                                                                     \
+  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
+  "ldrd %[xe], %[xo], [%[st]]\n\t"                                                                                 \
+  "asr %[t], %[h0], #4\n\t"                                                                                        \
+  "mla %[xe], %[v0], %[t], %[xe]\n\t"                                                                              \
+  "sub %[t], %[r0], %[h0]\n\t"                                                                                     \
+  "sub %[t], %[t], %[n]\n\t"                                                                                       \
+  "mla %[xo], %[v1], %[t], %[xo]\n\t"                                                                              \
+  "strd %[xe], %[xo], [%[st]]\n\t"                                                                                 \
+  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
+  "ldrd %[xe], %[xo], [%[st], #8]\n\t"                                                                             \
+  "asr %[t], %[h1], #4\n\t"                                                                                        \
+  "mla %[xe], %[v0], %[t], %[xe]\n\t"                                                                              \
+  "sub %[t], %[r1], %[h1]\n\t"                                                                                     \
+  "sub %[t], %[t], %[n]\n\t"                                                                                       \
+  "mla %[xo], %[v1], %[t], %[xo]\n\t"                                                                              \
+  "strd %[xe], %[xo], [%[st], #8]\n\t"
+/* One 2-pair block over all groups (the blocked layout), the group loop ending when x reaches x_end. Per group: 20
+ * instructions per word (+1 per two words for the loop), 22 for the group. */
+#define IG_GDSP_BLOCK_W4(words_loop)                                                                                \
+  __asm__ volatile("movs %[r0], #0\n\t" "movs %[h0], #0\n\t" "movs %[r1], #0\n\t" "movs %[h1], #0\n\t"             \
+                   "1:\n\t" "ldr %[n], [%[st], #16]\n\t" "2:\n\t" words_loop "subs %[n], %[n], #1\n\t" "bne 2b\n\t" \
+                   IG_GDSP_GROUP_W4 "cmp %[xp], %[xend]\n\t" "bne 1b\n\t"                                           \
+                   : [r0] "=&r"(r0), [h0] "=&r"(h0), [r1] "=&r"(r1), [h1] "=&r"(h1), [xp] "+r"(xp), [wp] "+r"(wp),  \
+                     [xe] "=&r"(xe), [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t), [n] "=&r"(n)    \
+                   : [st] "r"(st), [xend] "r"(xend)                                                                \
+                   : "memory", "cc")
+
+IG_INLINE void ig_grouped_block_w4(const int8_t *x, const int8_t *w, int32_t k_dim, int32_t words,
+                                   const int32_t *csx, int32_t st[6]) {
+  const int8_t *xp = x, *wp = w, *xend = x + k_dim;
+  int32_t r0, h0, r1, h1, n;
   uint32_t xe, xo, v0, v1, t;
-#define IG_GDSP_OPERANDS                                                                                            \
-  [r0] "+r"(r0), [h0] "+r"(h0), [r1] "+r"(r1), [h1] "+r"(h1), [xp] "+r"(xp), [wp] "+r"(wp), [xe] "=&r"(xe),        \
-      [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
-  if (words & 1) __asm__(IG_GDSP_STEP_W4 : IG_GDSP_OPERANDS : : "memory");
-  if (n > 0)
-    __asm__("1:\n\t" IG_GDSP_STEP_W4 IG_GDSP_STEP_W4 "subs %[n], %[n], #1\n\t" "bne 1b\n\t"
-            : IG_GDSP_OPERANDS, [n] "+r"(n) : : "memory", "cc");
-#undef IG_GDSP_OPERANDS
-  *xpp = xp;
-  *wpp = wp;
-  *pr0 = r0; *ph0 = h0; *pr1 = r1; *ph1 = h1;
+  st[5] = (int32_t)(uintptr_t)csx;
+  if (words & 1) {
+    st[4] = words;
+    IG_GDSP_BLOCK_W4(IG_GDSP_STEP_W4);
+  } else {
+    st[4] = words >> 1;
+    IG_GDSP_BLOCK_W4(IG_GDSP_STEP_W4 IG_GDSP_STEP_W4);
+  }
 }
 #undef IG_GDSP_PAIR
 #undef IG_GDSP_STEP_W4
+#undef IG_GDSP_GROUP_W4
+#undef IG_GDSP_BLOCK_W4
 
-/* Groups of a multiple of 4 columns, the scale differences per 4-row block (ig_armdsp_common.h). With cumulative
- * sums r (raw bytes), h (16 x the even rows) and csx = 8 x the cumulative sum of x: even row h >> 4, odd row
- * r - h - csx (ig_kernels.h). */
+/* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
 IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   const int32_t groups = k_dim / group_size, words = group_size / 4;
+  const size_t block = (size_t)groups * (size_t)(2 * group_size + 16);
   int32_t csx[IG_GROUPED_MAX_GROUPS];
   for (int32_t g = 0, s = 0; g < groups; g++) {
     for (int32_t k = g * group_size; k < (g + 1) * group_size; k += 4) {
@@ -62,27 +93,18 @@ IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_
     }
     csx[g] = (int32_t)((uint32_t)s << 3);
   }
-  const int32_t *d = group_scale_t;
+  const int8_t *wb = w_pairs;
   int32_t n = 0;
-  for (; n + 4 <= n_dim; n += 4) {
-    const int8_t *xp = x, *wp = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
-    int32_t r0 = 0, h0 = 0, r1 = 0, h1 = 0;
-    int32_t a0 = bias[n], a1 = bias[n + 1], a2 = bias[n + 2], a3 = bias[n + 3];
-    for (int32_t g = 0; g < groups; g++, d += 4) {
-      ig_grouped_words_w4(&xp, &wp, words, &r0, &h0, &r1, &h1);
-      a0 = ig_wadd(a0, ig_wmul(d[0], h0 >> 4));
-      a1 = ig_wadd(a1, ig_wmul(d[1], (int32_t)((uint32_t)r0 - (uint32_t)h0 - (uint32_t)csx[g])));
-      a2 = ig_wadd(a2, ig_wmul(d[2], h1 >> 4));
-      a3 = ig_wadd(a3, ig_wmul(d[3], (int32_t)((uint32_t)r1 - (uint32_t)h1 - (uint32_t)csx[g])));
-    }
-    ig_store(y, n, ig_dsp_output(a0, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
-    ig_store(y, n + 1, ig_dsp_output(a1, mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);
-    ig_store(y, n + 2, ig_dsp_output(a2, mult[n + 2], shift[n + 2], y_zp, act_min, act_max), out_bytes);
-    ig_store(y, n + 3, ig_dsp_output(a3, mult[n + 3], shift[n + 3], y_zp, act_min, act_max), out_bytes);
+  for (; n + 4 <= n_dim; n += 4, wb += block) {
+    int32_t st[6] = {bias[n], bias[n + 1], bias[n + 2], bias[n + 3], 0, 0};
+    ig_grouped_block_w4(x, wb, k_dim, words, csx, st);
+    for (int32_t r = 0; r < 4; r++)
+      ig_store(y, n + r, ig_dsp_output(st[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
   }
   const int32_t tail = n_dim - n; /* the last one or two pairs, pair-major; their differences [G][tail] */
+  const int32_t *d = group_scale_t;
   for (int32_t r = 0; r < tail; r += 2) {
-    const int8_t *row = w_pairs + (size_t)((n + r) >> 1) * (size_t)k_dim;
+    const int8_t *row = wb + (size_t)(r >> 1) * (size_t)k_dim;
     int32_t c0 = 0, c1 = 0, a0 = bias[n + r], a1 = r + 1 < tail ? bias[n + r + 1] : 0;
     for (int32_t g = 0; g < groups; g++) {
       for (int32_t k = g * group_size; k < (g + 1) * group_size; k++) {
