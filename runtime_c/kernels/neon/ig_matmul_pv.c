@@ -10,6 +10,7 @@
 #include "ig_ops.h"
 
 #define IG_PV_JCHUNK 256
+#define IG_PV_HD_MAX 512 /* the two rows' int32 sums live on the stack (4 KiB); wider heads take the definition's loop */
 
 /* one value row (8 columns at vj + 8 K) times p' lane L of both rows, into accumulators aK0 aK1 / bK0 bK1 */
 #define PV_MAC(K, L)                                                                                              \
@@ -160,7 +161,7 @@ IG_NI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
                    int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb) {
   int32_t group = heads / kv_heads, yw = heads * hd, vw = kv_heads * hd, nv = group * t;
   ig_neon_rq_t rq = ig_neon_rq(mult, shift, y_zp, act_min, act_max);
-  if ((pb == 2 && p_zp != 0) || hd > 4096) {
+  if ((pb == 2 && p_zp != 0) || hd > IG_PV_HD_MAX) {
     for (int32_t h = 0; h < heads; h++)
       for (int32_t i = 0; i < t; i++)
         for (int32_t c = 0; c < hd; c++) {
@@ -171,7 +172,7 @@ IG_NI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
         }
     return;
   }
-  int32_t acca[4096], accb[4096];
+  int32_t acca[IG_PV_HD_MAX], accb[IG_PV_HD_MAX];
   for (int32_t g = 0; g < kv_heads; g++) {
     const int8_t *vg = v + (size_t)g * (size_t)hd;
     for (int32_t r = 0; r < nv; r += 2) {
