@@ -21,7 +21,7 @@ from quant.validate import validate
 INT = ("int8", "int16", "int32")
 BITS = {"int8": 8, "int16": 16, "int32": 32}
 OP_NAMES = ("fully_connected_wide", "add", "mul", "gelu", "silu", "layernorm", "rmsnorm", "rope", "embedding",
-            "matmul_qk", "softmax", "matmul_pv")
+            "matmul_qk", "softmax", "matmul_pv", "fully_connected_asym", "fully_connected_dynamic", "channel_gather")
 
 
 def _info(dt: str) -> np.iinfo:
@@ -281,9 +281,107 @@ def random_case(op: str, rng: np.random.Generator) -> tuple[Graph, dict[str, np.
     if op in ("layernorm", "rmsnorm"):
         return _norm(rng, op)
     return {"rope": _rope, "embedding": _embedding, "matmul_qk": _matmul_qk, "softmax": _softmax,
-            "matmul_pv": _matmul_pv}[op](rng)
+            "matmul_pv": _matmul_pv, "fully_connected_asym": _fully_connected_asym,
+            "fully_connected_dynamic": _fully_connected_dynamic, "channel_gather": _channel_gather}[op](rng)
 
 
 def expected_bytes(g: Graph, inputs: dict[str, np.ndarray]) -> bytes:
     y = reference.run(g, inputs)[g.outputs[0]]
     return np.ascontiguousarray(y).astype(y.dtype.newbyteorder("<")).tobytes()
+
+
+# ---- quantization-method ops (quant/ops/linear_quant.py, quant/ops/gather.py)
+def _fc_quant_weights(rng, k: int, n: int, bits: int, gs: int, xr: int, bias_room: int):
+    """Random weights, group scales and offsets whose accumulator bound xr * mass + bias_room stays below 2^31."""
+    from quant.ops.checks import fc_quant_mass
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+    w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
+    cap = int(rng.choice([4, 64, 1 << 12, (1 << 15) - 1]))
+    gsc = rng.integers(0, cap + 1, (n, k // gs)).astype(np.int64)
+    goff = rng.integers(-8 * cap, 8 * cap + 1, (n, k // gs)).astype(np.int64)
+    mass = int(fc_quant_mass(w, gsc, goff, gs).max(initial=0))
+    room = (1 << 31) - 1 - bias_room
+    if xr * mass >= room:  # shrink the scales and offsets until the bound holds
+        f = room / (xr * mass) * 0.99
+        gsc = np.floor(gsc * f).astype(np.int64)
+        goff = np.trunc(goff * f).astype(np.int64)
+    return w, gsc.astype(np.int32), goff.astype(np.int32)
+
+
+def _fully_connected_asym(rng) -> tuple[Graph, dict]:
+    from quant.ops.checks import input_range
+    from quant.ops.linear_quant import asym_accumulate
+    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129]))
+    n = int(rng.choice([1, 2, 5, 8, 13, 19, 32]))
+    xdt = "int8" if rng.random() < 0.7 else "int16"
+    ydt = str(rng.choice(INT))
+    bits = int(rng.choice([8, 4]))
+    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0]))
+    xzp = int(rng.integers(_info(xdt).min, _info(xdt).max + 1)) if xdt == "int8" else int(rng.integers(-100, 100))
+    w, gsc, goff = _fc_quant_weights(rng, k, n, bits, gs, input_range(xdt, xzp), 1 << 16)
+    b = rng.integers(-(1 << 16), 1 << 16, n).astype(np.int32)
+    x = _values(rng, xdt, (int(rng.integers(1, 4)), k))
+    acc = b.astype(np.int64)[None, :] + asym_accumulate(x.astype(np.int64) - xzp, w, gsc, goff, gs)
+    mult, shift = zip(*(_requant(rng, float(np.abs(acc[:, j]).max()), ydt) for j in range(n)))
+    consts = {"w": w, "b": b, "gs": gsc, "go": goff, "m": np.array(mult, np.int32), "s": np.array(shift, np.int32)}
+    attrs = {"x_zero_point": xzp, **_clamp(rng, ydt), "group_size": gs, "weight_bits": bits}
+    node = Node("fully_connected_asym", "fc", ["x", "w", "b", "gs", "go", "m", "s"], ["y"], attrs)
+    g = _graph(f"fc_asym_{xdt}_w{bits}_g{gs}_{ydt}_{k}x{n}", {"x": (x.shape, xdt)}, [node],
+               {"y": TensorInfo("y", (x.shape[0], n), ydt, 1.0, attrs["y_zero_point"])}, consts, "y")
+    return g, {"x": x}
+
+
+def _fully_connected_dynamic(rng) -> tuple[Graph, dict]:
+    from quant.ops.checks import dynamic_e_max
+    from quant.ops.linear_quant import DYN_MANTISSA, asym_accumulate, dynamic_row_quantize
+    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129]))
+    n = int(rng.choice([1, 2, 5, 8, 9, 13, 19, 32]))
+    xdt = str(rng.choice(("int16", "int32")))
+    ydt = str(rng.choice(INT))
+    bits = int(rng.choice([8, 4]))
+    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0]))
+    rows = int(rng.integers(1, 5))
+    # rows of very different magnitudes (row exponents below and above 0), sometimes all zero
+    x = np.concatenate([_values(rng, xdt, (1, k), spread=float(2 ** int(rng.integers(0, BITS[xdt] - 1))))
+                        for _ in range(rows)])
+    if rng.random() < 0.1:
+        x[0] = 0
+    xzp = int(rng.integers(-100, 100)) if rng.random() < 0.5 else 0
+    w, gsc, goff = _fc_quant_weights(rng, k, n, bits, gs, 127, 0)
+    b = rng.integers(-(1 << 12), 1 << 12, n).astype(np.int32)
+    q, mr, e = dynamic_row_quantize(x, xzp)
+    acc = asym_accumulate(q, w, gsc, goff, gs)
+    e_max = dynamic_e_max(xdt, xzp)
+    mult, shift = [], []
+    for j in range(n):
+        span = float(np.abs(acc[:, j] * (mr * 2.0 ** e)).max()) or 1.0
+        real = _info(ydt).max / span * float(rng.uniform(0.3, 1.5))
+        m, t = fixed_multiplier(min(real, 2.0 ** 20), 31, max_shift=63)
+        s = int(np.clip(t - DYN_MANTISSA, e_max, 48))
+        m = int(min(round(m * 2.0 ** (s - (t - DYN_MANTISSA))), (1 << 31) - 1))
+        mult.append(m)
+        shift.append(s)
+    consts = {"w": w, "b": b, "gs": gsc, "go": goff, "m": np.array(mult, np.int32), "s": np.array(shift, np.int32)}
+    attrs = {"x_zero_point": xzp, **_clamp(rng, ydt), "group_size": gs, "weight_bits": bits}
+    node = Node("fully_connected_dynamic", "fc", ["x", "w", "b", "gs", "go", "m", "s"], ["y"], attrs)
+    g = _graph(f"fc_dynamic_{xdt}_w{bits}_g{gs}_{ydt}_{k}x{n}", {"x": (x.shape, xdt)}, [node],
+               {"y": TensorInfo("y", (rows, n), ydt, 1.0, attrs["y_zero_point"])}, consts, "y")
+    return g, {"x": x}
+
+
+def _channel_gather(rng) -> tuple[Graph, dict]:
+    xdt, ydt = str(rng.choice(INT)), str(rng.choice(INT))
+    k = int(rng.choice([1, 5, 16, 33, 70]))
+    j = int(rng.integers(1, k + 4))
+    index = rng.integers(0, k, j).astype(np.int32)
+    index[rng.random(j) < 0.2] = -1
+    rows = int(rng.integers(1, 4))
+    x = _values(rng, xdt, (rows, k))
+    xzp = int(rng.integers(-100, 100))
+    real = _info(ydt).max / _info(xdt).max * float(rng.uniform(0.3, 2.0))
+    m, s = fixed_multiplier(real, min(30, 61 - BITS[xdt]), max_shift=62)
+    attrs = {"x_zero_point": xzp, "multiplier": m, "shift": s, **_clamp(rng, ydt)}
+    node = Node("channel_gather", "gather", ["x", "index"], ["y"], attrs)
+    g = _graph(f"channel_gather_{xdt}_{ydt}_k{k}_j{j}", {"x": ((rows, k), xdt)}, [node],
+               {"y": TensorInfo("y", (rows, j), ydt, 1.0, attrs["y_zero_point"])}, {"index": index}, "y")
+    return g, {"x": x}

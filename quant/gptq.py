@@ -8,8 +8,9 @@ i is spread over the columns not yet rounded through the upper Cholesky factor U
 processed in blocks of `block` columns (the rest of the matrix is updated once per block).
 
 The grid is the one of quant/transformer_ptq.quantize_weight, fixed before the rounding (static groups): int8 per
-output channel (scale max|w|/127), or int8/int4 per group with integer group scales times a per-row unit. So a GPTQ
-layer lowers to the same integer ops (fully_connected, fully_connected_grouped, fully_connected_wide) as RTN.
+output channel (scale max|w|/127), or int8/int4 per group with integer group scales times a per-row unit, or with
+asym each group's min/max grid (integer scale and offset: q_i = round((w_i - offset) / step)). So a GPTQ layer lowers
+to the same integer ops (fully_connected, _grouped, _wide, _asym, _dynamic) as RTN.
 gptq_weight keeps whichever of GPTQ and RTN gives the lower E on the calibration inputs (GPTQ almost always).
 """
 from __future__ import annotations
@@ -48,9 +49,10 @@ def _inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarra
 
 
 def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
-                  block: int = 128) -> QWeight:
-    """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4)."""
-    grid = quantize_weight(w, bits, group_size)  # fixes the scales
+                  block: int = 128, asym: bool = False) -> QWeight:
+    """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4, symmetric
+    or with asym each group's min/max grid: then q_i = round((w_i - offset) / step))."""
+    grid = quantize_weight(w, bits, group_size, asym=asym)  # fixes the scales (and offsets)
     n, k = w.shape
     if h.shape != (k, k):
         raise QuantError(f"GPTQ: Hessian {h.shape} does not match the weight's K={k}")
@@ -59,6 +61,8 @@ def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | Non
     wf[:, dead] = 0.0
     gs = grid.group_size
     step = np.repeat(grid.group_scale.astype(np.float64), gs, axis=1) * grid.unit[:, None]  # [N, K] real step
+    off = np.repeat(grid.offsets().astype(np.float64), gs, axis=1) * grid.unit[:, None]  # [N, K] real offset
+    safe = np.where(step > 0, step, 1.0)
     lo, hi = (-8, 7) if grid.bits == 4 else (-127, 127)
     q = np.zeros((n, k), np.int8)
     for b0 in range(0, k, block):
@@ -68,19 +72,21 @@ def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | Non
         ub = u[b0:b1, b0:b1]
         for j in range(b1 - b0):
             col = wb[:, j]
-            qi = np.clip(np.round(col / step[:, b0 + j]), lo, hi)
-            q[:, b0 + j] = qi
-            e = (col - qi * step[:, b0 + j]) / ub[j, j]
+            c = b0 + j
+            qi = np.where(step[:, c] > 0, np.clip(np.round((col - off[:, c]) / safe[:, c]), lo, hi), 0)
+            q[:, c] = qi
+            e = (col - qi * step[:, c] - off[:, c]) / ub[j, j]
             wb[:, j + 1:] -= np.outer(e, ub[j, j + 1:])
             err[:, j] = e
         wf[:, b1:] -= err @ u[b0:b1, b1:]
     return replace(grid, q=q)
 
 
-def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01) -> QWeight:
+def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
+                asym: bool = False) -> QWeight:
     """GPTQ's rounding, or RTN's where that is better on the calibration inputs (never worse than RTN)."""
-    rtn = quantize_weight(w, bits, group_size)
-    g = gptq_rounding(w, h, bits, group_size, damp)
+    rtn = quantize_weight(w, bits, group_size, asym=asym)
+    g = gptq_rounding(w, h, bits, group_size, damp, asym=asym)
     return g if layer_error(w, g, h) <= layer_error(w, rtn, h) else rtn
 
 
@@ -95,7 +101,7 @@ def gptq_overrides(g, cal, cfg, progress=None) -> dict[str, QWeight]:
             raise QuantError(f"GPTQ: no calibration Gram matrix for {n.inputs[0]!r} (layer {n.name}): calibrate "
                              "with gram_for=fc_inputs(graph)")
         bits, gsz = cfg.bits_for(n.name)
-        out[n.name] = gptq_weight(g.constants[n.inputs[1]], h, bits, gsz)
+        out[n.name] = gptq_weight(g.constants[n.inputs[1]], h, bits, gsz, asym=cfg.asym)
         if progress:
             progress(i + 1, len(fcs))
     return out

@@ -58,6 +58,15 @@ OPS: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {
     "rope": (False, ("x", "positions", "cos", "sin"), ("heads", "head_dim", "x_zero_point", "y_zero_point",
                                                       "multiplier", "shift", "act_min", "act_max")),
     "embedding": (False, ("ids", "table"), ()),
+    # quant/ops/linear_quant.py: asymmetric group-wise weights (integer scale and offset per group), static or
+    # dynamic per-row (per-token) int8 input quantization; quant/ops/gather.py: channel gather (the outlier split)
+    "fully_connected_asym": (False, ("x", "weight", "bias", "group_scale", "group_offset", "multiplier", "shift"),
+                             ("x_zero_point", "y_zero_point", "act_min", "act_max", "group_size", "weight_bits")),
+    "fully_connected_dynamic": (False, ("x", "weight", "bias", "group_scale", "group_offset", "multiplier", "shift"),
+                                ("x_zero_point", "y_zero_point", "act_min", "act_max", "group_size",
+                                 "weight_bits")),
+    "channel_gather": (False, ("x", "index"), ("x_zero_point", "multiplier", "shift", "y_zero_point", "act_min",
+                                               "act_max")),
     # ---- float32 counterparts of captured graphs (quant/ops/float_ops.py) ----
     "embedding_f32": (True, ("ids", "table"), ()),
     "add_f32": (True, ("a", "b"), ()),
@@ -121,6 +130,7 @@ class Graph:
         """Multiply-accumulates of one inference (batch 1)."""
         total = 0
         for n in self.nodes:
-            if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped", "fully_connected_wide"):
+            if n.op in ("fully_connected", "fully_connected_f32", "fully_connected_grouped", "fully_connected_wide",
+                        "fully_connected_asym", "fully_connected_dynamic"):
                 total += int(np.prod(self.constants[n.inputs[1]].shape))
         return total

@@ -101,7 +101,7 @@ AWQ_GRID = tuple(i / 10 for i in range(11))
 
 
 def awq_scales(h: np.ndarray, act_mean: np.ndarray, weights: list[np.ndarray], bits: int, group_size: int | None,
-               grid: tuple[float, ...] = AWQ_GRID) -> tuple[np.ndarray, float]:
+               grid: tuple[float, ...] = AWQ_GRID, asym: bool = False) -> tuple[np.ndarray, float]:
     """s = mean|x|^a / (its geometric normalisation), a searched on `grid` to minimize the layers' weight-rounding
     output error on the calibration inputs, sum_f tr((W_f - Q(W_f diag s) diag s^-1) H (...)^T), H = X^T X.
     Returns (s, a); a = 0 is no scaling (plain RTN), so the result is never worse than RTN by this measure."""
@@ -114,14 +114,14 @@ def awq_scales(h: np.ndarray, act_mean: np.ndarray, weights: list[np.ndarray], b
         s = s / np.sqrt(s.max() * s.min())
         err = 0.0
         for w in weights:
-            d = w.astype(np.float64) - quantize_weight(w * s[None, :], bits, group_size).dequant() / s[None, :]
+            d = w.astype(np.float64) - quantize_weight(w * s[None, :], bits, group_size, asym=asym).dequant() / s[None, :]
             err += float(((d @ h) * d).sum())
         if err < best_err:
             best, best_a, best_err = s, a, err
     return np.clip(best, 1e-4, 1e4), best_a
 
 
-def awq(g: Graph, cal: Calibration, bits: int, group_size: int | None) -> Graph:
+def awq(g: Graph, cal: Calibration, bits: int, group_size: int | None, asym: bool = False) -> Graph:
     """AWQ-style migration: per input channel scales from a searched power of the mean activation magnitude
     (sqrt(E[x^2]) here), folded like SmoothQuant's (norm gains / up_proj rows, W diag(s)). Needs the Gram matrices
     of the fully connected inputs (calibrate with gram_for=fc_inputs(g))."""
@@ -131,7 +131,7 @@ def awq(g: Graph, cal: Calibration, bits: int, group_size: int | None) -> Graph:
         if out not in cal.gram:
             raise QuantError(f"AWQ needs the Gram matrix of {out!r}: calibrate with gram_for=fc_inputs(graph)")
         s, a = awq_scales(cal.gram[out] / max(cal.rows[out], 1), np.sqrt(cal.channel_sqmean[out]), ws, bits,
-                          group_size)
+                          group_size, asym=asym)
         chosen[out] = a
         return s
 

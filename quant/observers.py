@@ -1,6 +1,7 @@
 """Calibration observers: run the FP32 graph on calibration sequences and keep, per activation tensor, its min and
 max, a random subsample of its values (for the percentile and MSE observers) and, for the inputs of fully
-connected layers, the per-channel maximum of |x| (SmoothQuant, AWQ) and optionally the Gram matrix X^T X (GPTQ)."""
+connected layers, the per-channel maximum of |x| (SmoothQuant, AWQ), min and max (the outlier split), the maximum |x|
+of every row (dynamic per-token scales) and optionally the Gram matrix X^T X (GPTQ)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ class Calibration:
     gram: dict[str, np.ndarray]            # FC input tensor -> X^T X (float64), when asked
     rows: dict[str, int]
     sequences: int
+    channel_lo: dict[str, np.ndarray] = field(default_factory=dict)  # FC input tensor -> min x per channel
+    channel_hi: dict[str, np.ndarray] = field(default_factory=dict)  # FC input tensor -> max x per channel
+    row_absmax: dict[str, np.ndarray] = field(default_factory=dict)  # FC input tensor -> max |x| of every row seen
 
     def samples(self, name: str) -> np.ndarray:
         s = self.stats[name].samples
@@ -49,6 +53,9 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
     sq: dict[str, np.ndarray] = {}
     gram: dict[str, np.ndarray] = {}
     rows: dict[str, int] = {}
+    ch_lo: dict[str, np.ndarray] = {}
+    ch_hi: dict[str, np.ndarray] = {}
+    row_max: dict[str, list] = {}
     fcin = fc_inputs(g)
     count = 0
     for feeds in sequences:
@@ -71,6 +78,10 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
                 s2 = (v.astype(np.float64) ** 2).sum(axis=0)
                 sq[name] = s2 if name not in sq else sq[name] + s2
                 rows[name] = rows.get(name, 0) + v.shape[0]
+                lo, hi = v.min(axis=0), v.max(axis=0)
+                ch_lo[name] = lo if name not in ch_lo else np.minimum(ch_lo[name], lo)
+                ch_hi[name] = hi if name not in ch_hi else np.maximum(ch_hi[name], hi)
+                row_max.setdefault(name, []).append(np.abs(v).max(axis=1).astype(np.float32))
                 if gram_for and name in gram_for:
                     x = v.astype(np.float64)
                     gram[name] = x.T @ x if name not in gram else gram[name] + x.T @ x
@@ -85,7 +96,8 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
             allv = allv[rng.permutation(allv.size)[:SAMPLE_PER_TENSOR]]
         st.samples = [allv]
     sqmean = {k: v / rows[k] for k, v in sq.items()}
-    return Calibration(stats, absmax, sqmean, gram, rows, count)
+    return Calibration(stats, absmax, sqmean, gram, rows, count, ch_lo, ch_hi,
+                       {k: np.concatenate(v) for k, v in row_max.items()})
 
 
 def int8_range(cal: Calibration, name: str, observer: str, percentile: float = 99.99) -> tuple[float, float]:

@@ -18,18 +18,27 @@ from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
-from quant.transformer_ptq import QuantConfig, lower, quantize_weight
+from quant.transformer_ptq import QuantConfig, lower
 
-STEPS = ("rtn", "smoothquant", "awq", "gptq", "qat", "gamma")  # a method is one step or a '+' chain of them
+# a method is one step or a '+' chain of them: at most one migration (smoothquant | awq), the weight grid (asym:
+# each group's own min/max, integer scale and offset), one rounding (rtn | gptq | qat), the activations
+# (outlier-split: outlier channels in int16, the rest int8; dynamic: per-token int8 scales at run time where static
+# ones fail; both may be chained), then the gamma correction.
+STEPS = ("rtn", "smoothquant", "awq", "asym", "gptq", "qat", "outlier-split", "dynamic", "gamma")
 METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
-           "smoothquant+gptq+gamma")
-NOT_YET = ("outlier-split", "dynamic")
+           "smoothquant+gptq+gamma", "outlier-split", "dynamic", "gptq+outlier-split", "gptq+dynamic",
+           "gptq+outlier-split+dynamic", "asym", "asym+gptq", "asym+gptq+outlier-split", "asym+gptq+dynamic",
+           "asym+gptq+outlier-split+dynamic")
+NOT_YET: tuple[str, ...] = ()
+_ORDER = {s: i for i, s in enumerate(("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic",
+                                      "gamma"))}
 # The default method per config: the best measured on SmolLM2 perplexity (4,096 held-out tokens), the harder model,
 # in benchmarks/results/quant_accuracy.json (best_measured(rows) recomputes it; a test keeps the two in step).
 # Measured (perplexity, FP32 86.49): w8a8 rtn 176.9, smoothquant 90.07, smoothquant+gptq 89.89; w4a8 smoothquant
 # 156.2, awq 125.8, smoothquant+gptq 118.8, smoothquant+gptq+gamma 117.0; mixed:6 smoothquant+gptq 97.8.
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 _FP32_PPL: dict = {}  # FP32 perplexity per (graph, tokens, window): the same every method
+_FP32_EMB: dict = {}  # FP32 sentence embeddings per (graph, lines)
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -110,11 +119,16 @@ def parse_method(method: str) -> list[str]:
     steps = method.split("+")
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
-            ("qat" in steps and ("smoothquant" in steps or "awq" in steps)):
+            ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
-                         "and qat without a migration)")
-    return steps
+                         "and qat without a migration or asym)")
+    return sorted(steps, key=_ORDER.__getitem__)
+
+
+def canonical_method(method: str) -> str:
+    """The method's steps in the order they are applied (migration, grid, rounding, activations, gamma)."""
+    return "+".join(parse_method(method))
 
 
 def gamma_overrides(g: Graph, cal, cfg: QuantConfig) -> dict:
@@ -125,8 +139,7 @@ def gamma_overrides(g: Graph, cal, cfg: QuantConfig) -> dict:
         if n.op != "fully_connected_f32":
             continue
         w = g.constants[n.inputs[1]]
-        qw = cfg.weight_override.get(n.name) or quantize_weight(w, *cfg.bits_for(n.name))
-        out[n.name], _ = gamma_correction(w, qw, cal.gram[n.inputs[0]])
+        out[n.name], _ = gamma_correction(w, cfg.weight_for(n.name, w), cal.gram[n.inputs[0]])
     return out
 
 
@@ -139,6 +152,10 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
     cfg.residual = residual
     method = method or BEST_METHOD.get(config_family(config), "rtn")
     steps = parse_method(method)
+    method = "+".join(steps)
+    cfg.asym = "asym" in steps
+    cfg.dynamic = "dynamic" in steps
+    cfg.outlier_split = "outlier-split" in steps
     t0 = time.time()
     g = capture_hf(m.model, seq_len)
     feeds = calibration_feeds(m, calib, seq_len)
@@ -148,7 +165,7 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
     if "smoothquant" in steps:
         g = smoothquant(g, cal, alpha)
     elif "awq" in steps:
-        g = awq(g, cal, cfg.weight_bits, cfg.group_size)
+        g = awq(g, cal, cfg.weight_bits, cfg.group_size, asym=cfg.asym)
     if "smoothquant" in steps or "awq" in steps:
         cal = calibrate(g, feeds, gram_for=fc_inputs(g) if gram else None, progress=step("recalibrating"))
     if cfg.mixed_budget is not None:
@@ -186,7 +203,10 @@ def evaluate(q: Graph, n_lines: int = 500, n_tokens: int = 4096, window: int = 2
     t0 = time.time()
     if q.meta.get("architecture") == "bert":
         lines = shakespeare_lines("eval", n_lines)
-        ef = embed_sentences(fp32, model.tokenizer, lines, progress=step("FP32 embeddings", len(lines)))
+        key = (id(fp32), tuple(lines))
+        if key not in _FP32_EMB:
+            _FP32_EMB[key] = embed_sentences(fp32, model.tokenizer, lines, progress=step("FP32 embeddings", len(lines)))
+        ef = _FP32_EMB[key]
         eq = embed_sentences(q, model.tokenizer, lines, progress=step("integer embeddings", len(lines)))
         c = cosine(ef, eq)
         res = {"metric": "cosine", "lines": len(lines), "mean_cosine": float(c.mean()), "min_cosine": float(c.min())}

@@ -13,7 +13,8 @@ relu (int8): y = max(x, zero_point).
 fully_connected_f32 / relu_f32: float32 arithmetic (the FP32 baseline; not bit-exact across compilers).
 
 The transformer ops (fully_connected_wide, matmul_qk, softmax, matmul_pv, add, mul, gelu, silu, layernorm, rmsnorm,
-rope, embedding) are defined in quant/ops/<module>.py, each docstring giving the exact integer steps; their float32
+rope, embedding; fully_connected_asym, fully_connected_dynamic, channel_gather) are defined in
+quant/ops/<module>.py, each docstring giving the exact integer steps; their float32
 counterparts (<op>_f32) are in quant/ops/float_ops.py.
 """
 from __future__ import annotations

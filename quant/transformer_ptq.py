@@ -48,12 +48,24 @@ class QuantConfig:
     int16_min_levels: float = 64.0      # auto: int32 when a tensor's median |x| gets fewer int16 steps than this
     # weights already rounded by a method (GPTQ / AWQ): node name -> (q int8 [N, K], scales) as made by quantize_weight
     weight_override: dict = field(default_factory=dict)
+    asym: bool = False                  # grouped weights on each group's own min/max grid (fully_connected_asym)
+    dynamic: bool = False               # dynamic per-token int8 input scales where static ones fail (activation_plan)
+    dynamic_gain: float = 0.5           # ... where the dynamic grid's noise power is below this share of the static's
+    outlier_split: bool = False         # outlier channels of fully connected inputs in int16, the rest int8
+    outlier_threshold: float = 6.0      # outliers: calibrated max|x| above this many times the median channel's
+    max_outliers: int = 64              # per tensor (and at most K / 8)
 
     def bits_for(self, node_name: str) -> tuple[int, int | None]:
         for pat, spec in self.layer_bits.items():  # a pattern covers a node and everything under it
             if fnmatch(node_name, pat) or fnmatch(node_name, pat + ".*"):
                 return parse_spec(spec)
         return self.weight_bits, self.group_size
+
+    def weight_for(self, node_name: str, w: np.ndarray) -> "QWeight":
+        """The layer's quantized weights: a method's override, else RTN on the configured grid."""
+        if node_name in self.weight_override:
+            return self.weight_override[node_name]
+        return quantize_weight(w, *self.bits_for(node_name), asym=self.asym)
 
 
 def parse_spec(spec: str) -> tuple[int, int | None]:
@@ -82,13 +94,27 @@ def sym(amax: float, dtype: str) -> tuple[float, int]:
 class QWeight:
     q: np.ndarray              # int8 [N, K] (int4 values when bits == 4)
     group_scale: np.ndarray    # int32 [N, K/gs] (all ones for per-channel)
-    unit: np.ndarray           # float64 [N]: the real weight is q * group_scale * unit[:, None]
+    unit: np.ndarray           # float64 [N]: the real weight is (q * group_scale + offset) * unit[:, None]
     bits: int
     group_size: int
+    offset: np.ndarray | None = None  # int32 [N, K/gs]: asymmetric groups (fully_connected_asym / _dynamic)
 
     def dequant(self) -> np.ndarray:
         gs = np.repeat(self.group_scale.astype(np.float64), self.group_size, axis=1)
-        return self.q.astype(np.float64) * gs * self.unit[:, None]
+        w = self.q.astype(np.float64) * gs
+        if self.offset is not None:
+            w += np.repeat(self.offset.astype(np.float64), self.group_size, axis=1)
+        return w * self.unit[:, None]
+
+    def offsets(self) -> np.ndarray:
+        """The integer group offsets (zeros for a symmetric grid)."""
+        return self.offset if self.offset is not None else np.zeros(self.group_scale.shape, np.int32)
+
+    def mass(self) -> np.ndarray:
+        """Per row sum_g (group_scale * sum_g |q| + |offset| * group_size) (int64): times the largest |input| it
+        bounds the layer's integer accumulator (quant/ops/checks.fc_quant_mass)."""
+        from quant.ops.checks import fc_quant_mass
+        return fc_quant_mass(self.q, self.group_scale, self.offsets(), self.group_size)
 
 
 def group_scale_limit(k: int, group_size: int, x_range: int = 255) -> int:
@@ -97,8 +123,15 @@ def group_scale_limit(k: int, group_size: int, x_range: int = 255) -> int:
     return max(1, min((1 << 15) - 1, int(0.9 * (1 << 31) / (2 * x_range * 8 * group_size * ng))))
 
 
-def quantize_weight(w: np.ndarray, bits: int, group_size: int | None) -> QWeight:
-    """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales."""
+ASYM_ACC_SHARE = 0.85   # of 2^31: the part of the accumulator an asymmetric layer's weights may use (bias: the rest)
+
+
+def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
+                    x_range: int = 255) -> QWeight:
+    """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales; with asym,
+    int4/int8 groups on their own min/max grid (integer scale and offset per group, see quantize_weight_asym)."""
+    if asym and (bits == 4 or group_size is not None):
+        return quantize_weight_asym(w, bits, group_size or w.shape[1], x_range)
     w = w.astype(np.float64)
     n, k = w.shape
     if bits == 8 and group_size is None:
@@ -120,6 +153,45 @@ def quantize_weight(w: np.ndarray, bits: int, group_size: int | None) -> QWeight
     lo = -8 if bits == 4 else -127
     q = np.clip(np.round(wg / (gs[:, :, None] * unit[:, None, None])), lo, qmax).reshape(n, k).astype(np.int8)
     return QWeight(q, gs, unit, bits, gsz)
+
+
+def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, x_range: int = 255) -> QWeight:
+    """Asymmetric groups: each group of `group_size` weights along K on the grid d q + o with q in [-8, 7] (int4)
+    or [-127, 127] (int8), d = (max - min) / 15 (or / 254) and o = min + 8 d (or + 127 d): the group's own min/max,
+    so GGUF Q4_1 blocks (w = d q' + m, q' in [0, 15]) are reproduced exactly up to integer rounding. d and o become
+    integers group_scale = round(d / unit), group_offset = round(o / unit) of a per-row unit chosen as fine as the
+    int32 accumulator allows: x_range * sum_g (group_scale * sum_g |q| + |group_offset| * group_size) stays below
+    ASYM_ACC_SHARE * 2^31 (and group_scale below 2^15). q is then rounded on the integer grid."""
+    w = w.astype(np.float64)
+    n, k = w.shape
+    if k % group_size:
+        raise QuantError(f"group size {group_size} does not divide K={k}: pick a divisor (32, 64, 128)")
+    ng = k // group_size
+    lo_q, hi_q = (-8, 7) if bits == 4 else (-127, 127)
+    wg = w.reshape(n, ng, group_size)
+    wmin, wmax = wg.min(axis=2), wg.max(axis=2)
+    d = (wmax - wmin) / (hi_q - lo_q)
+    o = wmin - lo_q * d
+    budget = ASYM_ACC_SHARE * (1 << 31) / x_range
+    # first guess: the mass is about sum |w| / unit; then coarsen until the rounded grid fits
+    unit = np.maximum(np.abs(w).sum(axis=1) / budget * 1.1, d.max(axis=1) / ((1 << 15) - 1))
+    unit = np.where(unit > 0, unit, 1.0)
+    for _ in range(60):
+        gs = np.round(d / unit[:, None])
+        off = np.round(o / unit[:, None])
+        step = np.maximum(gs, 1e-300)[:, :, None] * unit[:, None, None]
+        q = np.where(gs[:, :, None] > 0, np.clip(np.round((wg - off[:, :, None] * unit[:, None, None]) / step),
+                                                 lo_q, hi_q), 0)
+        mass = (np.abs(q).sum(axis=2) * gs + np.abs(off) * group_size).sum(axis=1)
+        bad = (mass > budget) | (gs.max(axis=1) >= (1 << 15)) | (np.abs(off).max(axis=1) >= (1 << 31) - 1)
+        if not bad.any():
+            break
+        grow = np.maximum(np.maximum(mass / budget, gs.max(axis=1) / ((1 << 15) - 1)) * 1.001, 1.001)
+        unit = np.where(bad, unit * grow, unit)
+    else:
+        raise QuantError("asymmetric weight grid: no unit scale keeps the accumulator in int32")
+    return QWeight(q.reshape(n, k).astype(np.int8), gs.astype(np.int32), unit, bits, group_size,
+                   off.astype(np.int32))
 
 
 # ---------------------------------------------------------------- lowering
@@ -165,11 +237,76 @@ def plan_dtypes(g: Graph, cal: Calibration | None = None, residual: str = "int16
     return dt
 
 
+@dataclass
+class InputPlan:
+    """How a fully connected input tensor is quantized: "static" (int8, one scale), "dynamic" (int16 tensor, int8
+    per row at run time: fully_connected_dynamic) or "split" (int16 tensor; the outlier channels stay int16, the
+    rest are gathered into int8: channel_gather + two fully connected layers + add)."""
+    kind: str
+    outliers: np.ndarray | None = None   # split: sorted outlier channel indices
+
+
+def dynamic_wins(cal: Calibration, name: str, gain: float) -> bool:
+    """Static int8 "fails" where a per-row grid is much finer: the noise power of the per-row symmetric grid,
+    mean_rows (2 max|x_row| / 254)^2, is below `gain` times that of the static asymmetric grid ((hi - lo) / 255)^2."""
+    st = cal.stats[name]
+    rows = cal.row_absmax.get(name)
+    if rows is None or not rows.size:
+        return False
+    static = ((max(st.hi, 0.0) - min(st.lo, 0.0)) / 255.0) ** 2
+    dyn = float(np.mean((2.0 * rows.astype(np.float64) / 254.0) ** 2))
+    return dyn < gain * static
+
+
+def outlier_channels(cal: Calibration, name: str, threshold: float, max_outliers: int) -> np.ndarray:
+    """Channels whose calibrated max|x| exceeds `threshold` times the median channel's (at most max_outliers and
+    K / 8, the largest first), sorted."""
+    ca = cal.channel_absmax.get(name)
+    if ca is None or not ca.size:
+        return np.zeros(0, np.int64)
+    med = float(np.median(ca))
+    cand = np.flatnonzero(ca > threshold * max(med, 1e-12))
+    cap = min(max_outliers, ca.size // 8, 256)
+    cand = cand[np.argsort(-ca[cand])][:cap]
+    return np.sort(cand)
+
+
+def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig) -> dict[str, InputPlan]:
+    """The quantization of every fully connected input: dynamic where cfg.dynamic and dynamic_wins, else split
+    where cfg.outlier_split and it has outlier channels, else static. Only tensors whose every reader is a fully
+    connected layer (as its input) or an op that reads int16 qualify."""
+    consumers: dict[str, list[tuple[Node, int]]] = {}
+    for n in g.nodes:
+        for i, x in enumerate(n.inputs):
+            consumers.setdefault(x, []).append((n, i))
+    plan: dict[str, InputPlan] = {}
+    for n in g.nodes:
+        if n.op != "fully_connected_f32" or n.inputs[0] in plan:
+            continue
+        x = n.inputs[0]
+        users = consumers.get(x, [])
+        ok = x not in g.inputs and all(
+            (c.op == "fully_connected_f32" and i == 0) or i not in INT8_INPUTS.get(c.op, ()) for c, i in users)
+        kind, out = "static", None
+        if ok and cfg.dynamic and dynamic_wins(cal, x, cfg.dynamic_gain):
+            kind = "dynamic"
+        elif ok and cfg.outlier_split:
+            out = outlier_channels(cal, x, cfg.outlier_threshold, cfg.max_outliers)
+            if out.size:
+                kind = "split"
+        plan[x] = InputPlan(kind, out)
+    return plan
+
+
 def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str], None] | None = None) -> Graph:
     """The integer-only graph of a captured FP32 transformer graph, given its calibration."""
     if cfg.residual not in ("int16", "int32", "auto"):
         raise QuantError(f"unknown residual width {cfg.residual!r}: use int16, int32 or auto")
     dtypes = plan_dtypes(g, cal, cfg.residual, cfg.int16_min_levels)
+    inplan = activation_plan(g, cal, cfg)
+    for x, p in inplan.items():
+        if p.kind != "static" and dtypes.get(x) == "int8":
+            dtypes[x] = "int16"
     qp: dict[str, tuple[float, int]] = {}
     for name, dt in dtypes.items():
         st = cal.stats.get(name)
@@ -182,6 +319,7 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
     tensors: dict[str, TensorInfo] = {}
     constants: dict[str, np.ndarray] = {}
     nodes: list[Node] = []
+    gathered: set[str] = set()  # split inputs whose gathers are emitted
     for name in g.inputs:
         tensors[name] = TensorInfo(name, g.tensors[name].shape, "int32")
     for n in g.nodes:
@@ -199,10 +337,10 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
         if n.op == "softmax_f32":
             qp[out] = (2.0 ** -15, 0)
         qw = None
+        fc_plan = inplan.get(n.inputs[0]) if n.op == "fully_connected_f32" else None
         if n.op == "fully_connected_f32":
-            bits, gsz = cfg.bits_for(n.name)
-            qw = cfg.weight_override.get(n.name) or quantize_weight(g.constants[n.inputs[1]], bits, gsz)
-            if dt == "int32":
+            qw = cfg.weight_for(n.name, g.constants[n.inputs[1]])
+            if dt == "int32" and fc_plan.kind == "static":
                 qp[out] = (max(qp[out][0], _int32_fc_min_scale(g, n, qw, qp, dtypes)), 0)
         sy, zy = qp[out]
         tensors[out] = TensorInfo(out, g.tensors[out].shape, dt, sy, zy)
@@ -210,16 +348,15 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
         ins = n.inputs
         if n.op == "embedding_f32":
             nodes.append(Node("embedding", n.name, list(ins), [out]))
+        elif n.op == "fully_connected_f32" and fc_plan.kind == "dynamic":
+            nodes.append(_lower_fc_dynamic(g, n, qp, dtypes, qw, constants, clamp))
+        elif n.op == "fully_connected_f32" and fc_plan.kind == "split":
+            nodes.extend(_lower_fc_split(g, n, cal, qp, dtypes, qw, fc_plan.outliers, tensors, constants, clamp,
+                                         gathered))
         elif n.op == "fully_connected_f32":
             nodes.append(_lower_fc(g, n, qp, dt, qw, constants, clamp))
         elif n.op == "add_f32":
-            (sa, za), (sb, zb) = qp[ins[0]], qp[ins[1]]
-            bits = min(30, 61 - max(_bits(dtypes, ins[0]), _bits(dtypes, ins[1])) - 1)
-            big = max(sa, sb) / sy
-            m, s = fixed_multiplier(big, bits)
-            ma, mb = int(round(sa / sy * 2 ** s)), int(round(sb / sy * 2 ** s))
-            nodes.append(Node("add", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb,
-                              "y_zero_point": zy, "a_multiplier": ma, "b_multiplier": mb, "shift": s, **clamp}))
+            nodes.append(_add_node(n.name, list(ins), out, qp, dtypes, clamp))
         elif n.op == "mul_f32":
             (sa, za), (sb, zb) = qp[ins[0]], qp[ins[1]]
             bits = min(30, 62 - _bits(dtypes, ins[0]) - _bits(dtypes, ins[1]) - 2)
@@ -271,41 +408,59 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
 
 def describe(cfg: QuantConfig) -> str:
     w = f"w{cfg.weight_bits}" + (f"g{cfg.group_size}" if cfg.group_size else "")
-    return f"ptq-{w}a8-{cfg.observer}-res{cfg.residual}" + ("-mixed" if cfg.layer_bits else "")
+    return f"ptq-{w}a8-{cfg.observer}-res{cfg.residual}" + ("-mixed" if cfg.layer_bits else "") + \
+        ("-asym" if cfg.asym else "") + ("-split" if cfg.outlier_split else "") + ("-dynamic" if cfg.dynamic else "")
+
+
+def _add_node(name: str, ins: list[str], out: str, qp, dtypes, clamp) -> Node:
+    (sa, za), (sb, zb), (sy, zy) = qp[ins[0]], qp[ins[1]], qp[out]
+    bits = min(30, 61 - max(_bits(dtypes, ins[0]), _bits(dtypes, ins[1])) - 1)
+    big = max(sa, sb) / sy
+    m, s = fixed_multiplier(big, bits)
+    ma, mb = int(round(sa / sy * 2 ** s)), int(round(sb / sy * 2 ** s))
+    return Node("add", name, ins, [out], {"a_zero_point": za, "b_zero_point": zb, "y_zero_point": zy,
+                                         "a_multiplier": ma, "b_multiplier": mb, "shift": s, **clamp})
 
 
 def _bits(dtypes: dict[str, str], name: str) -> int:
     return {"int8": 8, "int16": 16, "int32": 32}[dtypes.get(name, "int32")]
 
 
-def _int32_fc_min_scale(g: Graph, n: Node, qw: QWeight, qp, dtypes) -> float:
+def _int32_fc_min_scale(g: Graph, n: Node, qw: QWeight, qp, dtypes, x: str | None = None,
+                        bias: np.ndarray | None = None) -> float:
     """The finest output scale an int32 fully connected output may take. A multiplier above 1 is a left shift of
     the int32 accumulator (which wraps in C as in quant/fixedpoint.py), so each channel's shift is kept below what
     its worst-case accumulator |bias| + x_range * sum_g group_scale * sum |w| allows: never a wrap."""
-    sx = qp[n.inputs[0]][0]
-    acc_scale = sx * qw.unit
-    xr = 255 if dtypes.get(n.inputs[0]) == "int8" else 65535
-    nrow, k = qw.q.shape
-    absq = np.abs(qw.q.astype(np.int64)).reshape(nrow, -1, qw.group_size).sum(axis=2)
-    bound = np.abs(np.round(g.constants[n.inputs[2]].astype(np.float64) / acc_scale)) + \
-        xr * (absq * qw.group_scale.astype(np.int64)).sum(axis=1)
+    x = x or n.inputs[0]
+    b = g.constants[n.inputs[2]] if bias is None else bias
+    acc_scale = qp[x][0] * qw.unit
+    xr = 255 if dtypes.get(x) == "int8" else 65535
+    bound = np.abs(np.round(b.astype(np.float64) / acc_scale)) + xr * qw.mass()
     left = np.maximum(0, 29 - np.ceil(np.log2(np.maximum(bound, 1))))  # acc * 2^left < 2^30
     return float((acc_scale / 2.0 ** left).max())
 
 
-def _lower_fc(g: Graph, n: Node, qp, dt: str, qw: QWeight, constants, clamp) -> Node:
-    x, out = n.inputs[0], n.outputs[0]
+def _lower_fc(g: Graph, n: Node, qp, dt: str, qw: QWeight, constants, clamp, x: str | None = None,
+              out: str | None = None, bias: np.ndarray | None = None, name: str | None = None,
+              x_dtype: str = "int8") -> Node:
+    """fully_connected (int8 per channel), _grouped, _wide or _asym (asymmetric groups) of static input x."""
+    x, out = x or n.inputs[0], out or n.outputs[0]
+    pre = name or n.name
     sx, zx = qp[x]
     sy, zy = qp[out]
-    w = g.constants[n.inputs[1]]
-    b = g.constants[n.inputs[2]].astype(np.float64)
+    b = (g.constants[n.inputs[2]] if bias is None else bias).astype(np.float64)
     acc_scale = sx * qw.unit
     bq = np.round(b / acc_scale)
     if np.abs(bq).max(initial=0) >= 2 ** 30:
         raise QuantError(f"layer {n.name}: bias does not fit the accumulator at scale {acc_scale.min():g}; "
                          "recalibrate with a wider input range")
+    if qw.offset is not None:
+        from quant.ops.checks import input_range
+        bound = np.abs(bq) + input_range(x_dtype, zx) * qw.mass()
+        if bound.max(initial=0) >= 2 ** 31:
+            raise QuantError(f"layer {n.name}: bias and asymmetric weights together can overflow the int32 "
+                             "accumulator; use a symmetric grid for this layer (drop the asym step)")
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in acc_scale / sy))
-    pre = n.name
     constants[f"{pre}.weight"] = qw.q
     constants[f"{pre}.bias"] = bq.astype(np.int32)
     constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
@@ -313,12 +468,97 @@ def _lower_fc(g: Graph, n: Node, qp, dt: str, qw: QWeight, constants, clamp) -> 
     attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp}
     base = [x, f"{pre}.weight", f"{pre}.bias"]
     tail = [f"{pre}.multiplier", f"{pre}.shift"]
-    if qw.bits == 8 and qw.group_size == w.shape[1] and dt == "int8":
-        return Node("fully_connected", n.name, base + tail, [out], attrs)
+    if qw.offset is None and qw.bits == 8 and qw.group_size == qw.q.shape[1] and dt == "int8" \
+            and x_dtype == "int8":
+        return Node("fully_connected", pre, base + tail, [out], attrs)
     constants[f"{pre}.group_scale"] = qw.group_scale.astype(np.int32)
     attrs.update({"group_size": qw.group_size, "weight_bits": qw.bits})
-    op = "fully_connected_grouped" if dt == "int8" else "fully_connected_wide"
-    return Node(op, n.name, base + [f"{pre}.group_scale"] + tail, [out], attrs)
+    if qw.offset is not None:
+        constants[f"{pre}.group_offset"] = qw.offset.astype(np.int32)
+        return Node("fully_connected_asym", pre, base + [f"{pre}.group_scale", f"{pre}.group_offset"] + tail,
+                    [out], attrs)
+    op = "fully_connected_grouped" if dt == "int8" and x_dtype == "int8" else "fully_connected_wide"
+    return Node(op, pre, base + [f"{pre}.group_scale"] + tail, [out], attrs)
+
+
+def _lower_fc_dynamic(g: Graph, n: Node, qp, dtypes, qw: QWeight, constants, clamp) -> Node:
+    """fully_connected_dynamic (quant/ops/linear_quant.py): the int16 input is quantized per row at run time.
+    (multiplier, shift + 15) encodes R = unit s_x / (127 s_y); the bias is added in output units."""
+    from quant.ops.checks import dynamic_e_max
+    x, out = n.inputs[0], n.outputs[0]
+    sx, zx = qp[x]
+    sy, zy = qp[out]
+    e_max = dynamic_e_max(dtypes[x], zx)
+    mult, shift = [], []
+    for r in qw.unit * sx / (127.0 * sy):
+        m, t = fixed_multiplier(float(r), 31, max_shift=63)
+        if t - 15 < e_max:
+            raise QuantError(f"layer {n.name}: output scale too fine for a dynamic input scale; recalibrate")
+        mult.append(m)
+        shift.append(t - 15)
+    b = np.round(g.constants[n.inputs[2]].astype(np.float64) / sy)
+    if np.abs(b).max(initial=0) >= 2 ** 31 - 1:
+        raise QuantError(f"layer {n.name}: bias exceeds int32 at the output scale {sy:g}; recalibrate")
+    pre = n.name
+    constants[f"{pre}.weight"] = qw.q
+    constants[f"{pre}.bias"] = b.astype(np.int32)
+    constants[f"{pre}.group_scale"] = qw.group_scale.astype(np.int32)
+    constants[f"{pre}.group_offset"] = qw.offsets().astype(np.int32)
+    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
+    constants[f"{pre}.shift"] = np.array(shift, np.int32)
+    attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp, "group_size": qw.group_size, "weight_bits": qw.bits}
+    return Node("fully_connected_dynamic", pre, [x] + [f"{pre}.{k}" for k in (
+        "weight", "bias", "group_scale", "group_offset", "multiplier", "shift")], [out], attrs)
+
+
+def _lower_fc_split(g: Graph, n: Node, cal: Calibration, qp, dtypes, qw: QWeight, outliers: np.ndarray, tensors,
+                    constants, clamp, gathered: set[str]) -> list[Node]:
+    """The outlier split (quant/ops/gather.py): the int16 input x -> inliers (int8, the outlier channels zeroed,
+    at the inliers' own scale) and outliers (int16 [T, |O|]); y = FC(inliers; W) + FC_wide(outliers; W[:, O]),
+    both int32, then one add to the output's dtype and scale. The inlier layer keeps its full weight matrix (so an
+    asymmetric or GPTQ grid is untouched); the outlier columns get int8 per-channel weights of the same values."""
+    x, out = n.inputs[0], n.outputs[0]
+    sx, zx = qp[x]
+    t = g.tensors[x].shape[0]
+    k = g.tensors[x].shape[1]
+    xin, xout = f"{x}.inliers", f"{x}.outliers"
+    nodes: list[Node] = []
+    if x not in gathered:  # one pair of gathers per split tensor, shared by its readers (q/k/v, gate/up)
+        gathered.add(x)
+        mask = np.ones(k, bool)
+        mask[outliers] = False
+        lo = float(min(0.0, cal.channel_lo[x][mask].min()))
+        hi = float(max(0.0, cal.channel_hi[x][mask].max()))
+        s8, z8 = asym_int8(lo, hi)
+        qp[xin], dtypes[xin] = (s8, z8), "int8"
+        qp[xout], dtypes[xout] = (sx, zx), dtypes[x]
+        tensors[xin] = TensorInfo(xin, (t, k), "int8", s8, z8)
+        tensors[xout] = TensorInfo(xout, (t, int(outliers.size)), dtypes[x], sx, zx)
+        m, sh = fixed_multiplier(sx / s8, 30, max_shift=62)
+        constants[f"{xin}.index"] = np.where(mask, np.arange(k), -1).astype(np.int32)
+        constants[f"{xout}.index"] = outliers.astype(np.int32)
+        nodes.append(Node("channel_gather", f"{x}.gather_inliers", [x, f"{xin}.index"], [xin],
+                          {"x_zero_point": zx, "multiplier": m, "shift": sh, "y_zero_point": z8,
+                           "act_min": -128, "act_max": 127}))
+        big = QMAX[dtypes[x]]
+        nodes.append(Node("channel_gather", f"{x}.gather_outliers", [x, f"{xout}.index"], [xout],
+                          {"x_zero_point": zx, "multiplier": 1, "shift": 0, "y_zero_point": zx,
+                           "act_min": -big - 1, "act_max": big}))
+    nout = qw.q.shape[0]
+    wq = qw.dequant()[:, outliers]
+    qo = quantize_weight(wq, 8, None)
+    zero_bias = np.zeros(nout, np.float32)
+    amax = max(abs(cal.stats[out].lo), abs(cal.stats[out].hi))
+    pin, pout = f"{n.name}.inlier_part", f"{n.name}.outlier_part"
+    c32 = {"act_min": QMIN["int32"], "act_max": QMAX["int32"]}
+    for part, src, w, bias in ((pin, xin, qw, None), (pout, xout, qo, zero_bias)):
+        s_part = max(amax / SYM_LEVELS["int32"], _int32_fc_min_scale(g, n, w, qp, dtypes, src, bias))
+        qp[part], dtypes[part] = (s_part, 0), "int32"
+        tensors[part] = TensorInfo(part, (t, nout), "int32", s_part, 0)
+        nodes.append(_lower_fc(g, n, qp, "int32", w, constants, c32, x=src, out=part, bias=bias, name=part,
+                               x_dtype=dtypes[src]))
+    nodes.append(_add_node(n.name, [pin, pout], out, qp, dtypes, clamp))
+    return nodes
 
 
 def _lower_norm(g: Graph, n: Node, qp, dtypes, constants, clamp) -> Node:

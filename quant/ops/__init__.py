@@ -5,10 +5,10 @@ specification the scalar C kernel follows. Shared fixed-point helpers are in qua
 """
 from __future__ import annotations
 
-from quant.ops import attention, elementwise, embedding, float_ops, linear, norm, rope
+from quant.ops import attention, elementwise, embedding, float_ops, gather, linear, linear_quant, norm, rope
 
 KERNELS = {}
-for _m in (attention, elementwise, embedding, linear, norm, rope):
+for _m in (attention, elementwise, embedding, gather, linear, linear_quant, norm, rope):
     KERNELS.update(_m.KERNELS)
 FLOAT_KERNELS = dict(float_ops.KERNELS)
 

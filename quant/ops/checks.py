@@ -92,6 +92,22 @@ def check(g, n, fail) -> None:
             fail(f"{where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
                  " use int8 input, smaller group scales, or split the layer")
         _check_requant(g.constants[ins[4]], g.constants[ins[5]], where, fail)
+    elif n.op in ("fully_connected_asym", "fully_connected_dynamic"):
+        _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range)
+    elif n.op == "channel_gather":
+        need(ins[0], INT, "input")
+        need(ins[1], ("int32",), "index")
+        const(ins[1], "index")
+        xs, idx = _shape(g, ins[0]), g.constants[ins[1]]
+        if len(xs) != 2 or idx.ndim != 1 or tuple(out.shape) != (xs[0], idx.shape[0]):
+            fail(f"{where}: x must be [B, K], index [J] and the output [B, J]")
+        if idx.size and (idx.min() < -1 or idx.max() >= xs[1]):
+            fail(f"{where}: index values must lie in [-1, {xs[1]})")
+        in_range("x_zero_point", _dtype(g, ins[0]))
+        int_attr("multiplier", 0, (1 << 31) - 1)
+        int_attr("shift", 0, 62)
+        if BITS[_dtype(g, ins[0])] + 1 + a["multiplier"].bit_length() > 62:
+            fail(f"{where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
     elif n.op in ("matmul_qk", "matmul_pv"):
         h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
         for key in ("heads", "kv_heads", "head_dim"):
@@ -194,6 +210,75 @@ def check(g, n, fail) -> None:
         need(ins[1], INT, "table")
         if out.dtype != _dtype(g, ins[1]) or tuple(out.shape)[1:] != _shape(g, ins[1])[1:]:
             fail(f"{where}: the output has the table's dtype and row width")
+
+
+def fc_quant_mass(w: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray, group_size: int) -> np.ndarray:
+    """Per output row, sum_g (group_scale * sum_{k in g} |w| + |group_offset| * group_size) as int64: times the
+    largest |input| it bounds every partial sum of fully_connected_asym / fully_connected_dynamic."""
+    nrow, k = w.shape
+    absw = np.abs(w.astype(np.int64)).reshape(nrow, k // group_size, group_size).sum(axis=2)
+    return (absw * group_scale.astype(np.int64) + np.abs(group_offset.astype(np.int64)) * group_size).sum(axis=1)
+
+
+def input_range(dtype: str, zero_point: int) -> int:
+    """The largest |x - zero_point| an input of this dtype can take."""
+    info = np.iinfo(DTYPES[dtype])
+    return int(max(int(info.max) - zero_point, zero_point - int(info.min)))
+
+
+def dynamic_e_max(dtype: str, zero_point: int) -> int:
+    """The largest row exponent e of fully_connected_dynamic (quant/ops/linear_quant.py) for this input."""
+    return input_range(dtype, zero_point).bit_length() - 15
+
+
+def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
+    ins, a = n.inputs, n.attrs
+    out = g.tensors[n.outputs[0]]
+    dynamic = n.op == "fully_connected_dynamic"
+    xdt = _dtype(g, ins[0])
+    need(ins[0], ("int16", "int32") if dynamic else ("int8", "int16"), "input")
+    need(ins[1], ("int8",), "weight")
+    for i in ins[2:]:
+        need(i, ("int32",), "parameter")
+    for i in ins[1:]:
+        const(i, "parameter")
+    xs, ws = _shape(g, ins[0]), _shape(g, ins[1])
+    if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
+        fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
+    nout, k = ws
+    if any(_shape(g, ins[i]) != (nout,) for i in (2, 5, 6)) or tuple(out.shape) != (xs[0], nout):
+        fail(f"{where}: bias/multiplier/shift/output shapes do not match weight {ws}")
+    gs = a["group_size"]
+    if not isinstance(gs, int) or isinstance(gs, bool) or gs <= 0 or k % gs:
+        fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
+    gsc, goff = g.constants[ins[3]], g.constants[ins[4]]
+    if gsc.shape != (nout, k // gs) or goff.shape != (nout, k // gs):
+        fail(f"{where}: group_scale and group_offset must be [{nout}, {k // gs}]")
+    if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
+        fail(f"{where}: group_scale values must lie in [0, 2^15)")
+    bits = a["weight_bits"]
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
+    if lo is None:
+        fail(f"{where}: weight_bits must be 4 or 8")
+    w = g.constants[ins[1]]
+    if w.size and (w.min() < lo or w.max() > hi):
+        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}]")
+    in_range("x_zero_point", xdt)
+    xr = 127 if dynamic else input_range(xdt, a["x_zero_point"])
+    bias = 0 if dynamic else int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0))
+    bound = bias + xr * int(fc_quant_mass(w, gsc, goff, gs).max(initial=0))
+    if bound >= 1 << 31:
+        fail(f"{where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
+             "use a coarser unit scale (quant/transformer_ptq.quantize_weight) or split the layer")
+    if not dynamic:
+        _check_requant(g.constants[ins[5]], g.constants[ins[6]], where, fail)
+        return
+    mult, shift = g.constants[ins[5]].astype(np.int64), g.constants[ins[6]].astype(np.int64)
+    e_max = dynamic_e_max(xdt, a["x_zero_point"])
+    if np.any((mult < 0) | (mult >= 1 << 31)):
+        fail(f"{where}: multipliers must lie in [0, 2^31)")
+    if np.any((shift < e_max) | (shift > 48)):
+        fail(f"{where}: shifts must lie in [{e_max}, 48] (shift - e stays in [0, 62] for every row exponent e)")
 
 
 def _check_requant(mult: np.ndarray, shift: np.ndarray, where: str, fail) -> None:

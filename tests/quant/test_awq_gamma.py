@@ -72,5 +72,10 @@ def test_method_chains():
     for bad in ("smoothquant+awq", "rtn+gptq", "magic", "gptq+gptq", "smoothquant+qat", "qat+gptq"):
         with pytest.raises(QuantError, match="unknown method"):
             parse_method(bad)
-    with pytest.raises(QuantError, match="not implemented"):
-        parse_method("outlier-split")
+    for bad in ("qat+asym", "asym+asym"):
+        with pytest.raises(QuantError, match="unknown method"):
+            parse_method(bad)
+    # steps are applied in one order whatever the order written: migration, grid, rounding, activations, gamma
+    assert parse_method("dynamic+gptq+asym") == ["asym", "gptq", "dynamic"]
+    assert parse_method("outlier-split+smoothquant+dynamic") == ["smoothquant", "outlier-split", "dynamic"]
+    assert parse_method("outlier-split") == ["outlier-split"]

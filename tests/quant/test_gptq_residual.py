@@ -44,6 +44,22 @@ def test_gptq_reconstruction_error_not_above_rtn(seed, spec, n, k):
     assert layer_error(w, gptq_weight(w, h2, bits, gsz), h2) <= layer_error(w, rtn, h2)
 
 
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10_000), spec=st.sampled_from([(4, 32), (4, 64), (8, 32)]))
+def test_gptq_on_the_asymmetric_grid_not_above_rtn(seed, spec):
+    bits, gsz = spec
+    x, w = _layer(seed, 16, 128, rows=512)
+    w += np.random.default_rng(seed).uniform(-0.05, 0.05, (16, 1))  # groups not centred on zero
+    h = x.T @ x
+    rtn = quantize_weight(w, bits, gsz, asym=True)
+    g = gptq_rounding(w, h, bits, gsz, asym=True)
+    assert layer_error(w, g, h) <= layer_error(w, rtn, h)
+    assert np.array_equal(g.group_scale, rtn.group_scale) and np.array_equal(g.offset, rtn.offset)
+    assert layer_error(w, gptq_weight(w, h, bits, gsz, asym=True), h) <= layer_error(w, rtn, h)
+    # the asymmetric grid itself beats the symmetric one on off-centre groups (RTN against RTN)
+    assert layer_error(w, rtn, h) < layer_error(w, quantize_weight(w, bits, gsz), h)
+
+
 def _tiny_with_outlier():
     m = tiny_llama()
     g = capture_hf(m, 16)

@@ -1,0 +1,48 @@
+/* Entry points of the quantization-method kernels: asymmetric group-wise weights, dynamic per-token input scales
+ * and the channel gather of the outlier split. The definitions are the docstrings of quant/ops/linear_quant.py and
+ * quant/ops/gather.py (and the numpy code under them); kernels/scalar/ig_fc_asym.c, ig_fc_dynamic.c and
+ * ig_channel_gather.c are the portable C. Type suffixes as in ig_ops.h (inputs..., output); one activation row per
+ * fully connected call, like ig_kernels.h.
+ *
+ * Weights: int8 row-major, or int4 in the row pairs of ig_kernels.h (weight_bits 4). group_scale and group_offset
+ * are the IR's [n_dim, groups] arrays, row-major. */
+#ifndef IG_OPS_QUANT_H
+#define IG_OPS_QUANT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ig_ops.h"
+
+/* fully_connected_asym, one row: acc[n] = bias[n] + sum_g (group_scale[n, g] * sum_{k in g} x[k] w[n, k]
+ *   + group_offset[n, g] * sum_{k in g} x[k]) modulo 2^32, with x as stored: `bias` holds the zero-point terms
+ * folded in at code generation, bias - x_zp * sum_g (group_scale * sum_{k in g} w + group_offset * group_size)
+ * (wrapped to int32); y[n] = clamp(requant(acc, mult[n], shift[n]) + y_zp, act_min, act_max). */
+#define IG_FC_ASYM_DECL(D_, X, XT, Y, YT)                                                                         \
+  void ig_fc_asym_##X##_##Y(const XT *x, const int8_t *w, int32_t weight_bits, const int32_t *bias,              \
+                            const int32_t *group_scale, const int32_t *group_offset, const int32_t *mult,        \
+                            const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, \
+                            int32_t act_min, int32_t act_max, YT *y);
+#define IG__FC_ASYM_B(D_, X, XT) IG_FOR_B(IG_FC_ASYM_DECL, D_, X, XT)
+IG_FOR_NARROW(IG__FC_ASYM_B, _)
+
+/* fully_connected_dynamic, one row of int16 / int32 x: the row's own int8 quantization (r = max |x - x_zp|, its
+ * 15-bit mantissa mr and exponent e, q = clamp(rshr((x - x_zp) * floor(127 2^24 / mr), 24 + e), -127, 127)), the
+ * grouped accumulator of q, then y[n] = clamp(rshr(acc * rshr(mult[n] * mr, 15), shift[n] - e) + bias[n] + y_zp,
+ * act_min, act_max). The bias is in output units. No scratch memory: q is recomputed per block of output rows. */
+#define IG_FC_DYNAMIC_DECL(D_, X, XT, Y, YT)                                                                      \
+  void ig_fc_dynamic_##X##_##Y(const XT *x, int32_t x_zp, const int8_t *w, int32_t weight_bits,                  \
+                               const int32_t *bias, const int32_t *group_scale, const int32_t *group_offset,     \
+                               const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim,          \
+                               int32_t group_size, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y);
+#define IG__FC_DYNAMIC_B(D_, X, XT) IG_FOR_B(IG_FC_DYNAMIC_DECL, D_, X, XT)
+IG__FC_DYNAMIC_B(_, s16, int16_t)
+IG__FC_DYNAMIC_B(_, s32, int32_t)
+
+/* channel_gather over `rows` rows of x [rows, k_dim]: y[r, j] = clamp(rshr(c * mult, shift) + y_zp, act_min,
+ * act_max) with c = x[r, index[j]] - x_zp, or c = 0 where index[j] = -1; y is [rows, j_dim]. */
+#define IG_GATHER_DECL(D_, X, XT, Y, YT)                                                                          \
+  void ig_channel_gather_##X##_##Y(const XT *x, int32_t rows, int32_t k_dim, const int32_t *index, int32_t j_dim, \
+                                   int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min,      \
+                                   int32_t act_max, YT *y);
+IG_FOR_2(IG_GATHER_DECL)
+#endif

@@ -1,0 +1,35 @@
+"""A tiny Llama quantized with the asymmetric int4 grid, dynamic per-token scales and the outlier split runs on an
+emulated Cortex-M4 and gives the reference interpreter's logits bit for bit (the new ops' C kernels and lowering,
+runtime_c/kernels/scalar/ig_fc_asym.c, ig_fc_dynamic.c, ig_channel_gather.c; codegen/op_calls_quant.py)."""
+import numpy as np
+import pytest
+
+import isa
+from intgap.sequence_pipeline import build_sequence, reference_forward, run_forward
+from quant.hf_capture import capture_hf, sequence_inputs
+from quant.hf_models import tiny_llama
+from quant.observers import calibrate
+from quant.transformer_ptq import QuantConfig, lower
+
+
+def _ids(n, seed):
+    return np.random.default_rng(seed).integers(0, 512, n)
+
+
+@pytest.mark.parametrize("cfg", [
+    QuantConfig(weight_bits=4, group_size=32, asym=True, dynamic=True, dynamic_gain=100.0),
+    QuantConfig(weight_bits=4, group_size=32, asym=True, outlier_split=True, outlier_threshold=2.0),
+], ids=["asym-dynamic", "asym-split"])
+def test_quant_methods_bit_exact_on_cortex_m4(cfg, tmp_path):
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
+    q = lower(g, cal, cfg)
+    ops = {n.op for n in q.nodes}
+    assert "fully_connected_asym" in ops or "fully_connected_dynamic" in ops
+    assert ("channel_gather" in ops) == cfg.outlier_split
+    t = isa.get_target("cortex-m4")
+    built = build_sequence(q, t, tmp_path, mode="forward", max_tokens=8, context=8, rows="all")
+    ids = _ids(7, 3)
+    y, r = run_forward(built, t, ids)
+    assert r.instructions > 0
+    assert np.array_equal(y, reference_forward(q, ids))
