@@ -61,6 +61,9 @@ def main(argv=None) -> int:
                 r["prompt"] = PROMPTS[model]
                 r["wall_seconds"] = round(time.time() - t1, 1)
                 r["quantize_or_load_seconds"] = round(qs, 1)
+                r["command"] = (f"PYTHONPATH=. .venv/bin/python benchmarks/generation.py --models {model} "
+                                f"--targets {tname} --configs {config} -n {args.n}")
+                r["date"] = time.strftime("%Y-%m-%d")
                 goal = GOALS.get((model, config, tname))
                 if goal:
                     r["goal_decode_instructions_per_token"] = goal
@@ -94,7 +97,9 @@ def _write(doc: dict) -> None:
     (RESULTS / "generation.json").write_text(json.dumps(doc, indent=1) + "\n")
     rows = sorted(doc["rows"], key=lambda r: (r["model"], r["config"], r["target"]))
     lines = ["# Token generation on emulated cores", "",
-             f"Measured {doc['date']} on {doc['machine']}: `{doc['command']}`.", "",
+             f"Measured {doc['date']} on {doc['machine']}; every row is reproduced by `PYTHONPATH=. .venv/bin/python "
+             "benchmarks/generation.py --models M --targets T --configs C` (each row's command is in generation.json), "
+             f"the last run was `{doc['command']}`.", "",
              "Instructions are exact (emulator counts), per token. Cycles are estimates of each target's named timing "
              "model, tokens/s at the target's nominal clock (`intgap targets`) from those estimates. Decode = one "
              "greedy step with the int8 key/value cache (context at most 32 tokens); prefill = the prompt in one "

@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     (RESULTS / "minilm_targets.json").write_text(json.dumps(doc, indent=1) + "\n")
     md = ["# all-MiniLM-L6-v2 (W8A8, integer-only) on every target", "", f"Measured {doc['date']}: `{doc['command']}`."
           f" One held-out line, {n} tokens: {line!r}. Instructions exact (whole program), cycles estimated.", "",
-          "| target | what ran | instr./token | est. cycles | timing model | weights B | bit-exact |",
+          "| target | what ran | instr./token | est. cycles (whole run) | timing model | weights B | bit-exact |",
           "|---|---|---:|---:|---|---:|---|"]
     for r in rows:
         md.append(f"| {r['target']} | {r['scope']} | {r['instructions_per_token']:,.0f} | {r['est_cycles']:,} | "
