@@ -38,6 +38,8 @@ def add_generate_command(sub) -> None:
     g.add_argument("--compiler", choices=("gcc", "clang"), default=None)
     g.add_argument("--clock-mhz", type=float, default=None,
                    help="clock for the tokens/s estimate (default: the target's nominal clock, intgap targets)")
+    g.add_argument("--max-instructions", type=int, default=None,
+                   help="instruction budget of each run (default: 16 per weight MAC of every token, at least 5e9)")
     g.add_argument("--no-check", action="store_true", help="skip the reference interpreter's greedy tokens")
     g.add_argument("--workdir", default="out/generate")
     g.add_argument("--json", metavar="PATH", help="also write the result as JSON")
@@ -61,7 +63,8 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
         raise DriverError("the prompt has no tokens: give some text with --prompt")
     doc = generate_on_target(sm, target, prompt, args.new_tokens, context=args.context, chunk=args.chunk,
                              backend=args.backend, compiler=args.compiler, clock_mhz=args.clock_mhz,
-                             check=not args.no_check, workdir=Path(args.workdir), console=console)
+                             check=not args.no_check, workdir=Path(args.workdir), console=console,
+                             max_instructions=args.max_instructions)
     doc["prompt"] = args.prompt
     doc["text"] = sm.tokenizer.decode(doc["tokens"])
     _print(console, doc)
@@ -74,8 +77,10 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
 def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *, context: int | None = None,
                        chunk: int | None = None, backend: str | None = None, compiler: str | None = None,
                        clock_mhz: float | None = None, check: bool = True, workdir: Path = Path("out/generate"),
-                       console: Console | None = None) -> dict:
-    """Builds, runs and measures; returns the result document (see the module docstring)."""
+                       console: Console | None = None, max_instructions: int | None = None) -> dict:
+    """Builds, runs and measures; returns the result document (see the module docstring). The default budget
+    of a run scales with the model: 16 instructions per weight MAC of every token (scalar cores need about 7),
+    at least isa's default, so a large model on a scalar core is not stopped half way."""
     from intgap.sequence_pipeline import build_sequence, reference_generate, run_generate
     from isa.timing import estimate
 
@@ -93,9 +98,12 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
                                compiler=compiler)
     build_s = time.time() - t0
     backend = backend or target.default_backend
+    if max_instructions is None:
+        max_instructions = max(isa.DEFAULT_MAX_INSTRUCTIONS, 16 * macs_per_token(sm.graph) * (len(prompt) + n_new))
 
     def run(n: int):
-        tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend)
+        tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend,
+                                 max_instructions=max_instructions)
         return tokens, r, estimate(r, built.elf, target)
 
     t0 = time.time()

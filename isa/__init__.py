@@ -3,9 +3,9 @@ from isa.errors import (BadElf, EmulatorFault, EmulatorNotFound, InstructionBudg
                         RunTimeout, UnknownTarget, UnsupportedBackend)
 from isa.result import BlockCounts, RunResult
 from isa.run import check_backend as run_check_backend
-from isa.run import run
+from isa.run import DEFAULT_MAX_INSTRUCTIONS, run
 from isa.targets import TARGETS, Target, get_target, parse_targets
 
-__all__ = ["run", "run_check_backend", "RunResult", "BlockCounts", "Target", "TARGETS", "get_target", "parse_targets", "IsaError",
+__all__ = ["run", "DEFAULT_MAX_INSTRUCTIONS", "run_check_backend", "RunResult", "BlockCounts", "Target", "TARGETS", "get_target", "parse_targets", "IsaError",
            "BadElf", "EmulatorFault", "EmulatorNotFound", "InstructionBudgetExceeded", "RunTimeout",
            "UnknownTarget", "UnsupportedBackend"]
