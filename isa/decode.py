@@ -18,7 +18,7 @@ Nothing here runs per executed block: a block is decoded once whatever its execu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 
 from isa.elf import ElfImage, instruction_lengths
 
@@ -153,6 +153,8 @@ class BlockDecoder:
                         insn = _classify_a64(pc, step, mn, ops)
                     else:
                         insn = _classify_riscv(pc, step, mn, ops, raw, self.arch == "riscv64")
+            if self.arch.startswith("riscv") and insn.branch in ("indirect_call", "indirect") and out.insns:
+                insn = _rv_auipc_pair(out.insns[-1], code[off - out.insns[-1].size:off], insn, raw)
             out.insns.append(insn)
             pc += step
             off += step
@@ -634,6 +636,20 @@ def _rv_control(raw: bytes, pc: int, rv64: bool) -> tuple[str, int | None, list[
             return "indirect_call", None, [f"x{rs1}"], ["x1"]
         return ("return" if rs1 == 1 else "indirect"), None, [f"x{rs1}"], []
     return None
+
+
+def _rv_auipc_pair(prev: Insn, prev_raw: bytes, insn: Insn, raw: bytes) -> Insn:
+    """`auipc rX, hi` then `jalr rd, lo(rX)` is a direct call (rd = ra) or tail call (rd = zero) to a fixed
+    address: the form compilers use for calls out of jal's +-1 MiB reach (clang without linker relaxation). Its
+    target is resolved so that the profile sees the call; any other JALR stays indirect."""
+    if len(prev_raw) != 4 or len(raw) != 4:
+        return insn
+    a, j = int.from_bytes(prev_raw, "little"), int.from_bytes(raw, "little")
+    if a & 0x7F != 0x17 or (a >> 7) & 0x1F != (j >> 15) & 0x1F or (a >> 7) & 0x1F == 0:
+        return insn
+    target = (prev.addr + _sext(a & 0xFFFFF000, 32) + _sext(j >> 20, 12)) & ~1
+    rd = (j >> 7) & 0x1F
+    return replace(insn, branch="call" if rd else "jump", target=target)
 
 
 _RV_ABI = {"zero": 0, "ra": 1, "sp": 2, "gp": 3, "tp": 4, "t0": 5, "t1": 6, "t2": 7, "s0": 8, "fp": 8, "s1": 9,
