@@ -174,6 +174,15 @@ def main(argv=None) -> int:
                 print(line + f"  exact {all(exact.values())}  [{time.time() - t0:.1f}s]", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    command = "PYTHONPATH=. .venv/bin/python " + " ".join(sys.argv) + f" ({time.strftime('%Y-%m-%d')})"
+    if args.only != "all" and (out / "kernels.json").exists():  # a partial run updates the recorded rows
+        prior = json.loads((out / "kernels.json").read_text())
+        command = f"{prior.get('command', '?')}; then {command} for its {args.only} columns"
+        old = {(r["target"], r["K"], r["N"]): r for r in prior["rows"]}
+        for r in rows:
+            key = (r["target"], r["K"], r["N"])
+            old[key] = {**old.get(key, {}), **{c: v for c, v in r.items() if v is not None}}
+        rows = list(old.values())
     doc = {"what": "exact dynamic instructions per multiply-accumulate of one fully connected layer, batch 1, "
                    "requantization included (kernel function only); int8 / int4 = int8 or int4 weights with int8 "
                    "output, *_to_s16 = the same weights with int16 output (fully_connected_wide, per-channel); "
@@ -182,7 +191,7 @@ def main(argv=None) -> int:
                    "est_cycles_per_mac: estimated cycles (isa.timing, the named model: an estimate, not a "
                    "measurement)",
            "goals_int8_instr_per_mac": GOALS, "goals_grouped_int4_g32_instr_per_mac_k_ge_576": GROUPED_GOALS,
-           "command": "PYTHONPATH=. .venv/bin/python " + " ".join(sys.argv), "rows": rows}
+           "command": command, "rows": rows}
     (out / "kernels.json").write_text(json.dumps(doc, indent=2) + "\n")
     fields = list(dict.fromkeys(f for r in rows for f in r))
     with open(out / "kernels.csv", "w", newline="") as f:

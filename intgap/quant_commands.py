@@ -68,7 +68,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
            "smoothquant+gptq+gamma", "outlier-split", "dynamic", "gptq+outlier-split", "gptq+dynamic",
            "gptq+outlier-split+dynamic", "asym", "asym+gptq", "asym+gptq+outlier-split", "asym+gptq+dynamic",
-           "asym+gptq+outlier-split+dynamic")  # quant.recipes.METHODS (kept here so `intgap --help` needs no torch import)
+           "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma")  # quant.recipes.METHODS (kept here so `intgap --help` needs no torch import)
 
 
 def add_quant_commands(sub) -> None:

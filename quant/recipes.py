@@ -28,14 +28,18 @@ STEPS = ("rtn", "smoothquant", "awq", "asym", "gptq", "qat", "outlier-split", "d
 METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
            "smoothquant+gptq+gamma", "outlier-split", "dynamic", "gptq+outlier-split", "gptq+dynamic",
            "gptq+outlier-split+dynamic", "asym", "asym+gptq", "asym+gptq+outlier-split", "asym+gptq+dynamic",
-           "asym+gptq+outlier-split+dynamic")
+           "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma")
 NOT_YET: tuple[str, ...] = ()
 _ORDER = {s: i for i, s in enumerate(("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic",
                                       "gamma"))}
 # The default method per config: the best measured on SmolLM2 perplexity (4,096 held-out tokens), the harder model,
-# in benchmarks/results/quant_accuracy.json (best_measured(rows) recomputes it; a test keeps the two in step).
-# Measured (perplexity, FP32 86.49): w8a8 rtn 176.9, smoothquant 90.07, smoothquant+gptq 89.89; w4a8 smoothquant
-# 156.2, awq 125.8, smoothquant+gptq 118.8, smoothquant+gptq+gamma 117.0; mixed:6 smoothquant+gptq 97.8.
+# in benchmarks/results/quant_accuracy.json (best_measured(rows) recomputes it; a test keeps the two in step),
+# among the methods whose integer ops have SIMD kernels on every family: the steps of SCALAR_KERNEL_STEPS lower to
+# ops with portable scalar C kernels only so far (fully_connected_asym / _dynamic, channel_gather), so a default
+# build would lose the SIMD kernels; they are chosen with --method. Measured (perplexity, FP32 86.49): w8a8 rtn
+# 176.9, smoothquant 90.07, smoothquant+gptq 89.89; w4a8 smoothquant 156.2, awq 125.8, smoothquant+gptq 118.8,
+# smoothquant+gptq+gamma 117.0 (smoothquant+asym+gptq+gamma 102.2, scalar kernels); mixed:6 smoothquant+gptq 97.8.
+SCALAR_KERNEL_STEPS = ("asym", "outlier-split", "dynamic")
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 _FP32_PPL: dict = {}  # FP32 perplexity per (graph, tokens, window): the same every method
 _FP32_EMB: dict = {}  # FP32 sentence embeddings per (graph, lines)
@@ -99,11 +103,15 @@ def config_family(config: str) -> str:
     return "w4a8" if config.startswith("w4a8") else config
 
 
-def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 4096) -> dict[str, str]:
-    """config -> the method with the lowest integer perplexity among the recorded rows of `model`."""
+def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 4096,
+                  simd_only: bool = True) -> dict[str, str]:
+    """config -> the method with the lowest integer perplexity among the recorded rows of `model` (with
+    simd_only, among the methods without SCALAR_KERNEL_STEPS)."""
     best: dict[str, tuple[float, str]] = {}
     for r in rows:
         if r.get("model") != model or r.get("tokens", 0) < min_tokens - 1 or r.get("observer", "minmax") != "minmax":
+            continue
+        if simd_only and set(r["method"].split("+")) & set(SCALAR_KERNEL_STEPS):
             continue
         cfg = config_family(r["config"])
         if cfg not in best or r["int_perplexity"] < best[cfg][0]:

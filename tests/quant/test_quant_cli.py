@@ -48,3 +48,17 @@ def test_default_methods_are_the_best_measured():
     rows = json.loads(path.read_text())["rows"]
     for config, method in best_measured(rows).items():
         assert BEST_METHOD[config] == method, config
+
+
+def test_scalar_kernel_steps_are_the_ones_without_simd_kernels():
+    """The default method skips SCALAR_KERNEL_STEPS because their ops have only scalar C kernels; when a SIMD
+    family gains one, this fails so that the exclusion (and the default method) is revisited."""
+    from pathlib import Path
+
+    from quant.recipes import SCALAR_KERNEL_STEPS
+    assert set(SCALAR_KERNEL_STEPS) == {"asym", "outlier-split", "dynamic"}
+    kernels = Path(__file__).resolve().parents[2] / "runtime_c" / "kernels"
+    provided = " ".join(p.read_text() for fam in ("neon", "rvv", "armdsp") for p in (kernels / fam).glob("*.c"))
+    for fn in ("ig_fc_asym", "ig_fc_dynamic", "ig_channel_gather"):
+        assert (kernels / "scalar" / f"{fn}.c").exists()
+        assert fn not in provided, fn
