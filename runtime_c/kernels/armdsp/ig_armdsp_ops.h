@@ -157,4 +157,31 @@ IG_DSP_INLINE int32_t ig_dsp_rqs_apply0(ig_dsp_rqs_t q, int32_t acc, int32_t yb)
   else __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(v));
   return r;
 }
+/* The 32-bit plan of a sigmoid-gated activation (silu, gelu: f = x12 * sigmoid(.), so |f| <= |x12|): the input
+ * rescale of x - x_zp and the output rescale of f prepared for SMMULR / SMMUL. 1 when both rescales and y_zp fit
+ * (then *mi, *mo are set), 0 for the int64 form. */
+IG_DSP_INLINE int ig_dsp_gated_plan(int32_t xb, int32_t x_zp, int32_t in_mult, int32_t in_shift, int32_t out_mult,
+                                    int32_t out_shift, int32_t y_zp, ig_ms_t *mi, ig_ms_t *mo) {
+  if (!(y_zp > -(1 << 30) && y_zp < (1 << 30))) return 0;
+  uint32_t dmax = (1u << (8 * xb - 1)) + (uint32_t)(x_zp < 0 ? -x_zp : x_zp);
+  *mi = ig_ms_prepare(in_mult, in_shift, dmax);
+  uint64_t fmax = (((uint64_t)dmax * (uint32_t)in_mult) >> in_shift) + 1;
+  *mo = ig_ms_prepare(out_mult, out_shift, fmax < (1ull << 31) ? (uint32_t)fmax : 0xffffffffu);
+  return fmax < (1ull << 30) && mi->mode != IG_MS_WIDE && mo->mode != IG_MS_WIDE;
+}
+
+/* LOOP(x, xb, len, x_zp, mi, in_mode, mo, out_mode, y_zp, lo, hi, y, yb) with both rescale modes as constants, so
+ * each of the four copies is compiled for its pair. */
+#define IG_DSP_GATED_DISPATCH(LOOP, x, xb, len, x_zp, mi, mo, y_zp, lo, hi, y, yb)                                 \
+  do {                                                                                                            \
+    if ((mi).mode == IG_MS_HR && (mo).mode == IG_MS_HR)                                                           \
+      LOOP(x, xb, len, x_zp, mi, IG_MS_HR, mo, IG_MS_HR, y_zp, lo, hi, y, yb);                                    \
+    else if ((mi).mode == IG_MS_HR)                                                                               \
+      LOOP(x, xb, len, x_zp, mi, IG_MS_HR, mo, IG_MS_FLOOR, y_zp, lo, hi, y, yb);                                 \
+    else if ((mo).mode == IG_MS_HR)                                                                               \
+      LOOP(x, xb, len, x_zp, mi, IG_MS_FLOOR, mo, IG_MS_HR, y_zp, lo, hi, y, yb);                                 \
+    else                                                                                                          \
+      LOOP(x, xb, len, x_zp, mi, IG_MS_FLOOR, mo, IG_MS_FLOOR, y_zp, lo, hi, y, yb);                              \
+  } while (0)
+
 #endif

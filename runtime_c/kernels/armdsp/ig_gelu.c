@@ -26,22 +26,10 @@ IG_DSP_INLINE void gelu_loop(const void *x, int32_t xb, int32_t len, int32_t x_z
 IG_DSP_INLINE void gelu_body(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,
                              int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,
                              void *y, int32_t yb) {
-  if (y_zp > -(1 << 30) && y_zp < (1 << 30)) {
-    uint32_t dmax = (1u << (8 * xb - 1)) + (uint32_t)(x_zp < 0 ? -x_zp : x_zp);
-    ig_ms_t mi = ig_ms_prepare(in_mult, in_shift, dmax);
-    uint64_t fmax = (((uint64_t)dmax * (uint32_t)in_mult) >> in_shift) + 1; /* |f| <= |x12| */
-    ig_ms_t mo = ig_ms_prepare(out_mult, out_shift, fmax < (1ull << 31) ? (uint32_t)fmax : 0xffffffffu);
-    if (fmax < (1ull << 30) && mi.mode != IG_MS_WIDE && mo.mode != IG_MS_WIDE) {
-      if (mi.mode == IG_MS_HR && mo.mode == IG_MS_HR)
-        gelu_loop(x, xb, len, x_zp, mi, IG_MS_HR, mo, IG_MS_HR, y_zp, act_min, act_max, y, yb);
-      else if (mi.mode == IG_MS_HR)
-        gelu_loop(x, xb, len, x_zp, mi, IG_MS_HR, mo, IG_MS_FLOOR, y_zp, act_min, act_max, y, yb);
-      else if (mo.mode == IG_MS_HR)
-        gelu_loop(x, xb, len, x_zp, mi, IG_MS_FLOOR, mo, IG_MS_HR, y_zp, act_min, act_max, y, yb);
-      else
-        gelu_loop(x, xb, len, x_zp, mi, IG_MS_FLOOR, mo, IG_MS_FLOOR, y_zp, act_min, act_max, y, yb);
-      return;
-    }
+  ig_ms_t mi, mo;
+  if (ig_dsp_gated_plan(xb, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, &mi, &mo)) {
+    IG_DSP_GATED_DISPATCH(gelu_loop, x, xb, len, x_zp, mi, mo, y_zp, act_min, act_max, y, yb);
+    return;
   }
   for (int32_t i = 0; i < len; i++) {
     int64_t x12 = ig_clamp64(ig_mul_rshr64((int64_t)ig_load(x, i, xb) - x_zp, in_mult, in_shift), INT32_MIN,
