@@ -45,22 +45,8 @@ IG_INLINE int32_t ig_blk_s8(const int8_t *blk, int32_t k_dim, int32_t r, int32_t
   return k < kmain ? blk[(k >> 2) * 16 + r * 4 + (k & 3)] : blk[kmain * 4 + r * (k_dim - kmain) + (k - kmain)];
 }
 
-/* Dot products of x[k0..k1) with the four rows of an int8 block: words fully inside the range use SMLAD. */
-IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
-                                 int32_t acc[4]) {
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int32_t kmain = k_dim & ~3;
-  int32_t ka = (k0 + 3) & ~3, kb = k1 < kmain ? k1 & ~3 : kmain;
-  if (ka > kb) ka = kb = k0;
-  for (int32_t k = k0; k < ka; k++) {
-    int32_t xk = x[k];
-    a0 += xk * ig_blk_s8(blk, k_dim, 0, k); a1 += xk * ig_blk_s8(blk, k_dim, 1, k);
-    a2 += xk * ig_blk_s8(blk, k_dim, 2, k); a3 += xk * ig_blk_s8(blk, k_dim, 3, k);
-  }
-  const int8_t *xp = x + ka, *wp = blk + ka * 4;
-  int32_t words = (kb - ka) >> 2;
-  uint32_t xe, xo, v0, v1, t;
-  /* One step: 4 columns x 4 rows = 16 MACs in 20 instructions (LDR x, 2 SXTB16 x, 2 LDRD w, 8 SXTB16, 8 SMLAD). */
+/* One step of the int8 kernels (per-channel and grouped): 4 columns x 4 rows = 16 MACs in 20 instructions (LDR x,
+ * 2 SXTB16 x, 2 LDRD w, 8 SXTB16, 8 SMLAD). */
 #define IG_DSP_STEP_S8                                                                                          \
   "ldr %[xe], [%[xp]], #4\n\t"                                                                                     \
   "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
@@ -83,6 +69,22 @@ IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, 
   "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                              \
   "smlad %[a3], %[t], %[xe], %[a3]\n\t"                                                                          \
   "smlad %[a3], %[v1], %[xo], %[a3]\n\t"
+
+/* Dot products of x[k0..k1) with the four rows of an int8 block: words fully inside the range use SMLAD. */
+IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
+                                 int32_t acc[4]) {
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int32_t kmain = k_dim & ~3;
+  int32_t ka = (k0 + 3) & ~3, kb = k1 < kmain ? k1 & ~3 : kmain;
+  if (ka > kb) ka = kb = k0;
+  for (int32_t k = k0; k < ka; k++) {
+    int32_t xk = x[k];
+    a0 += xk * ig_blk_s8(blk, k_dim, 0, k); a1 += xk * ig_blk_s8(blk, k_dim, 1, k);
+    a2 += xk * ig_blk_s8(blk, k_dim, 2, k); a3 += xk * ig_blk_s8(blk, k_dim, 3, k);
+  }
+  const int8_t *xp = x + ka, *wp = blk + ka * 4;
+  int32_t words = (kb - ka) >> 2;
+  uint32_t xe, xo, v0, v1, t;
 #define IG_DSP_OPERANDS_S8                                                                                      \
   [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp), [xe] "=&r"(xe),     \
       [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
@@ -93,7 +95,6 @@ IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, 
             "bne 1b\n\t"
             : IG_DSP_OPERANDS_S8, [n] "+r"(words) : : "memory", "cc");
   }
-#undef IG_DSP_STEP_S8
 #undef IG_DSP_OPERANDS_S8
   for (int32_t k = kb > k0 ? kb : k0; k < k1; k++) {
     int32_t xk = x[k];

@@ -8,30 +8,6 @@
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
 
-/* One word: 4 columns x 4 rows = 16 MACs in 20 instructions (LDR x, 2 SXTB16 x, 2 LDRD w, 8 SXTB16, 8 SMLAD). */
-#define IG_GDSP_STEP_S8                                                                                             \
-  "ldr %[xe], [%[xp]], #4\n\t"                                                                                     \
-  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
-  "sxtb16 %[xo], %[xe], ror #8\n\t"                                                                                \
-  "sxtb16 %[xe], %[xe]\n\t"                                                                                        \
-  "sxtb16 %[t], %[v0]\n\t"                                                                                         \
-  "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                                \
-  "smlad %[a0], %[t], %[xe], %[a0]\n\t"                                                                            \
-  "smlad %[a0], %[v0], %[xo], %[a0]\n\t"                                                                           \
-  "sxtb16 %[t], %[v1]\n\t"                                                                                         \
-  "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                \
-  "smlad %[a1], %[t], %[xe], %[a1]\n\t"                                                                            \
-  "smlad %[a1], %[v1], %[xo], %[a1]\n\t"                                                                           \
-  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
-  "sxtb16 %[t], %[v0]\n\t"                                                                                         \
-  "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                                \
-  "smlad %[a2], %[t], %[xe], %[a2]\n\t"                                                                            \
-  "smlad %[a2], %[v0], %[xo], %[a2]\n\t"                                                                           \
-  "sxtb16 %[t], %[v1]\n\t"                                                                                         \
-  "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                \
-  "smlad %[a3], %[t], %[xe], %[a3]\n\t"                                                                            \
-  "smlad %[a3], %[v1], %[xo], %[a3]\n\t"
-
 /* One 4-row block over all groups (the blocked layout: per group its words, then the 4 scale differences): the
  * cumulative sums in registers, the accumulators in st[0..4) (which start as the biases), st[4] = the words per
  * group (halved for the two-word loop), the group loop ending when x reaches x_end. Per group: 20 instructions
@@ -62,15 +38,14 @@ IG_INLINE void ig_grouped_block_s8(const int8_t *x, const int8_t *w, int32_t k_d
   uint32_t xe, xo, v0, v1, t;
   if (words & 1) {
     st[4] = words;
-    IG_GDSP_BLOCK(IG_GDSP_STEP_S8);
+    IG_GDSP_BLOCK(IG_DSP_STEP_S8);
   } else {
     st[4] = words >> 1;
-    IG_GDSP_BLOCK(IG_GDSP_STEP_S8 IG_GDSP_STEP_S8);
+    IG_GDSP_BLOCK(IG_DSP_STEP_S8 IG_DSP_STEP_S8);
   }
 }
 #undef IG_GDSP_GROUP_S8
 #undef IG_GDSP_BLOCK
-#undef IG_GDSP_STEP_S8
 
 /* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
 IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
