@@ -58,32 +58,14 @@ def check(g, n, fail) -> None:
         need(n.outputs[0], INT, "output")
         out_clamp()
     if n.op == "fully_connected_wide":
-        need(ins[0], ("int8", "int16"), "input")
-        need(ins[1], ("int8",), "weight")
-        for i in ins[2:]:
-            need(i, ("int32",), "parameter")
-        for i in ins[1:]:
-            const(i, "parameter")
-        xs, ws = _shape(g, ins[0]), _shape(g, ins[1])
-        if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
-            fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
-        nout, k = ws
-        if _shape(g, ins[2]) != (nout,) or _shape(g, ins[4]) != (nout,) or _shape(g, ins[5]) != (nout,) \
-                or tuple(out.shape) != (xs[0], nout):
-            fail(f"{where}: bias/multiplier/shift/output shapes do not match weight {ws}")
+        nout, k = _fc_operands(g, ins, out, ("int8", "int16"), (2, 4, 5), where, fail, need, const)
         gs = a["group_size"]
         if not isinstance(gs, int) or gs <= 0 or k % gs:
             fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
         gsc = g.constants[ins[3]]
         if gsc.shape != (nout, k // gs) or (gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15)):
             fail(f"{where}: group_scale must be [{nout}, {k // gs}] with values in [0, 2^15)")
-        bits = a["weight_bits"]
-        lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
-        if lo is None:
-            fail(f"{where}: weight_bits must be 4 or 8")
-        w = g.constants[ins[1]]
-        if w.size and (w.min() < lo or w.max() > hi):
-            fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}]")
+        _, lo, hi = _fc_weight_values(g, ins[1], a["weight_bits"], where, fail)
         in_range("x_zero_point", _dtype(g, ins[0]))
         xr = 2 ** BITS[_dtype(g, ins[0])] - 1
         bound = int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0)) + \
@@ -231,12 +213,10 @@ def dynamic_e_max(dtype: str, zero_point: int) -> int:
     return input_range(dtype, zero_point).bit_length() - 15
 
 
-def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
-    ins, a = n.inputs, n.attrs
-    out = g.tensors[n.outputs[0]]
-    dynamic = n.op == "fully_connected_dynamic"
-    xdt = _dtype(g, ins[0])
-    need(ins[0], ("int16", "int32") if dynamic else ("int8", "int16"), "input")
+def _fc_operands(g, ins, out, x_dtypes, per_row, where, fail, need, const) -> tuple[int, int]:
+    """(N, K) of a fully connected node [x, weight, int32 constants...]: dtypes, constness, x [B, K] against
+    w [N, K], and the per-row parameters at `per_row` (bias, multiplier, shift) and the output against N."""
+    need(ins[0], x_dtypes, "input")
     need(ins[1], ("int8",), "weight")
     for i in ins[2:]:
         need(i, ("int32",), "parameter")
@@ -246,8 +226,29 @@ def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
     if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
         fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
     nout, k = ws
-    if any(_shape(g, ins[i]) != (nout,) for i in (2, 5, 6)) or tuple(out.shape) != (xs[0], nout):
+    if any(_shape(g, ins[i]) != (nout,) for i in per_row) or tuple(out.shape) != (xs[0], nout):
         fail(f"{where}: bias/multiplier/shift/output shapes do not match weight {ws}")
+    return nout, k
+
+
+def _fc_weight_values(g, name, bits, where, fail) -> tuple[np.ndarray, int, int]:
+    """(weights, lo, hi): the weight width is 4 or 8 and every value lies in its range."""
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
+    if lo is None:
+        fail(f"{where}: weight_bits must be 4 or 8")
+    w = g.constants[name]
+    if w.size and (w.min() < lo or w.max() > hi):
+        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}]")
+    return w, lo, hi
+
+
+def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
+    ins, a = n.inputs, n.attrs
+    out = g.tensors[n.outputs[0]]
+    dynamic = n.op == "fully_connected_dynamic"
+    xdt = _dtype(g, ins[0])
+    nout, k = _fc_operands(g, ins, out, ("int16", "int32") if dynamic else ("int8", "int16"), (2, 5, 6), where,
+                           fail, need, const)
     gs = a["group_size"]
     if not isinstance(gs, int) or isinstance(gs, bool) or gs <= 0 or k % gs:
         fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
@@ -256,13 +257,7 @@ def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
         fail(f"{where}: group_scale and group_offset must be [{nout}, {k // gs}]")
     if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
         fail(f"{where}: group_scale values must lie in [0, 2^15)")
-    bits = a["weight_bits"]
-    lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
-    if lo is None:
-        fail(f"{where}: weight_bits must be 4 or 8")
-    w = g.constants[ins[1]]
-    if w.size and (w.min() < lo or w.max() > hi):
-        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}]")
+    w, lo, hi = _fc_weight_values(g, ins[1], a["weight_bits"], where, fail)
     in_range("x_zero_point", xdt)
     xr = 127 if dynamic else input_range(xdt, a["x_zero_point"])
     bias = 0 if dynamic else int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0))
