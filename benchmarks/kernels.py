@@ -12,6 +12,8 @@ Each (target, shape) is one program running the per-channel int8, int4, int8-to-
 once each, one program for the FP32 kernel (4 bytes per weight do not fit a 4 MiB MCU beside the others), and on
 the grouped targets one program per group size running ig_fc_grouped_s8, ig_fc_grouped_s8w4 and their _to_s16
 variants once each. Counts are attributed per function (the kernels alone, requantization included, no harness).
+On dot-product NEON cores the lowering runs per-channel layers as the grouped kernels with one group of K
+(codegen/packing.py per_channel_as_grouped): their figures are those entry points', named in per_channel_kernel.
 Every integer output is also checked byte for byte against quant/reference.py. One row per (target, shape):
 the per-channel figures and, next to them, the grouped ones (columns g<size>_<kernel>_*; empty where the group size
 does not divide K or the target is not a grouped target). Results go to benchmarks/results/kernels.{json,csv}.
@@ -121,7 +123,8 @@ def main(argv=None) -> int:
             for vlen in vlens:
                 macs = k * n
                 row = {"target": t.name + (f"-vlen{vlen}" if vlen and vlen != t.vlen else ""),
-                       "kernel_family": t.kernel_family, "compiler": cc, "K": k, "N": n}
+                       "kernel_family": t.kernel_family, "compiler": cc, "K": k, "N": n,
+                       "per_channel_kernel": "ig_fc_*" if per_channel else None}
                 instr, cyc, model, exact = {}, {}, "", {}
                 for cases, kc, elf, kernels in progs:
                     r = run_cases(kc, elf, t, vlen=vlen)
@@ -134,6 +137,10 @@ def main(argv=None) -> int:
                     cyc.update(c)
                     model = m or model
                     for i, (col, fn) in enumerate(kernels):
+                        if kernels is KERNELS and "/ig_fc_grouped" in kc.kernel_stems[i]:
+                            # the lowering ran the per-channel layer as one group of K (per_channel_as_grouped)
+                            fn = fn.replace("ig_fc_", "ig_fc_grouped_", 1)
+                            row["per_channel_kernel"] = "ig_fc_grouped_* (one group of K, unit scales)"
                         instr[col] = r.per_function.get(fn, 0) / macs
                         exact[col] = r.outputs[i] == graph_expected_bytes(*cases[i])
                         if c:
@@ -185,7 +192,8 @@ def main(argv=None) -> int:
         rows = list(old.values())
     doc = {"what": "exact dynamic instructions per multiply-accumulate of one fully connected layer, batch 1, "
                    "requantization included (kernel function only); int8 / int4 = int8 or int4 weights with int8 "
-                   "output, *_to_s16 = the same weights with int16 output (fully_connected_wide, per-channel); "
+                   "output, *_to_s16 = the same weights with int16 output (fully_connected_wide, per-channel; "
+                   "per_channel_kernel: the entry points the lowering called for them); "
                    "FP32 = the baseline's float kernel; g<size>_* = the same four with integer scales per group "
                    "of <size> along K (fully_connected_grouped / fully_connected_wide, ig_fc_grouped_*); "
                    "est_cycles_per_mac: estimated cycles (isa.timing, the named model: an estimate, not a "

@@ -27,7 +27,8 @@ KERNEL_FOR_OP = {"fully_connected": "ig_fc_s8", "relu": "ig_relu_s8",
                  "fully_connected_grouped": "ig_fc_grouped_s8", "fully_connected_wide": "ig_fc_s8"}
 
 
-def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar") -> tuple[str, set[Path]]:
+def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar",
+               extensions: tuple[str, ...] = ()) -> tuple[str, set[Path]]:
     """One batch-1 node -> (the C statement calling its kernel, the kernel files to link). `const(key, array,
     ctype)` emits a constant array and returns its C name; x / y are the C expressions of its first input and its
     output (codegen/op_calls.py lowers every op; this is its one-row form)."""
@@ -38,7 +39,7 @@ def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar") -
             raise CodegenError(f"node {n.name}: input {tensor} has no buffer in a one-input program")
         return where[tensor]
 
-    return emit_node(graph, n, OpEnv(buf=buf, const=const, rows="1", family=family))
+    return emit_node(graph, n, OpEnv(buf=buf, const=const, rows="1", family=family, extensions=extensions))
 
 
 def _ident(name: str) -> str:
@@ -154,7 +155,7 @@ def lower_graph(graph: Graph, target: Target) -> LoweredGraph:
         fn = f"ig_layer_{i}_{_ident(n.name)}"
         layer_fns.append(fn)
         x, y = where[n.inputs[0]], where[n.outputs[0]]
-        stmt, files = lower_node(graph, n, x, y, const, family)
+        stmt, files = lower_node(graph, n, x, y, const, family, target.extensions)
         kernel_files |= files
         body.append(f"/* {n.op} {n.name} */\n__attribute__((noinline)) static void {fn}(const {in_ctype} *input, "
                     f"{out_ctype} *output) {{\n  (void)input; (void)output;\n  {stmt}\n}}\n")

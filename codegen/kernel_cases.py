@@ -65,7 +65,7 @@ def emit_kernel_cases(cases: list[tuple[Graph, np.ndarray]], target: Target, out
         octype = C_TYPE[out_t.dtype]
         nbytes = int(np.prod(out_t.shape)) * np.dtype(out_t.dtype).itemsize
         y = f"(({octype} *)(ig_out + {offset}))"
-        stmt, files = lower_node(g, node, xname, y, const, target.kernel_family)
+        stmt, files = lower_node(g, node, xname, y, const, target.kernel_family, target.extensions)
         kernels |= files
         stem = "+".join(sorted(f"{p.parent.name}/{p.stem}" for p in files))
         fn = f"ig_case_{i}"
@@ -153,7 +153,7 @@ def emit_graph_cases(cases: list[tuple[Graph, dict[str, np.ndarray]]], target: T
         for n in g.nodes:
             rows, kv = _rows_and_kv(g, n)
             env = OpEnv(buf=lambda t, row0, where=where: where[t], const=const, rows=rows, kv_len=kv,
-                        family=target.kernel_family, error_return="return 1;")
+                        family=target.kernel_family, extensions=target.extensions, error_return="return 1;")
             stmt, files = emit_node(g, n, env)
             case_files |= files
             stmts.append(f"  /* {n.op} {n.name} */\n  {stmt}")

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_weights
+from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_weights, per_channel_as_grouped
 from quant.ir import Graph, Node
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
@@ -77,6 +77,7 @@ class OpEnv:
     rows: str = "1"
     kv_len: str = "1"
     family: str = "scalar"
+    extensions: tuple[str, ...] = ()  # the target's ISA extensions (isa/targets.py), where a layout depends on them
     error_return: str = "return 1;"  # what the statement does when a kernel reports bad data
 
 
@@ -146,6 +147,9 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
         return _row_loop(g, n, env, call, kk, nn_), {(fn, "ig_fc_grouped_s16")}
     if x_dt != "int8":
         raise CodegenError(f"node {n.name}: fully connected input must be int8 or int16, not {x_dt}")
+    scale_name = n.inputs[3] if group_scale is not None else None
+    if per_channel and per_channel_as_grouped(env.family, env.extensions, kk, nn_):
+        per_channel, group_scale, gsz, scale_name = False, np.ones((nn_, 1), np.int32), kk, n.name + ".unit_scale"
     if per_channel:  # (unit group scales: the plain per-channel kernel gives the same accumulator)
         folded = fold_bias(b, w, a["x_zero_point"])
         stem = "ig_fc_s8" + ("w4" if bits == 4 else "")
@@ -164,7 +168,7 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
         rows = p.layout == "rows"  # the plain arrays keep their keys
         key = "" if rows else f".{wfam}.g{gsz}.w{bits}"
         cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}" if rows else n.inputs[1] + key, p.weights, "int8_t")
-        cg = env.const(n.inputs[3] + (".transposed" if rows else key), p.scales, "int32_t")
+        cg = env.const(scale_name + (".transposed" if rows else key), p.scales, "int32_t")
         cb = env.const(n.inputs[2] + ".folded" + key, p.bias, "int32_t")
         cm = env.const(n.inputs[-2] + key, p.multiplier, "int32_t")
         cs = env.const(n.inputs[-1] + key, p.shift, "int32_t")

@@ -112,6 +112,18 @@ def grouped_layout(family: str, k: int, group_size: int) -> str:
     return "rows"
 
 
+def per_channel_as_grouped(family: str, extensions: tuple[str, ...], k: int, n: int) -> bool:
+    """Whether a per-channel fully connected layer (int8 input) runs as the grouped kernel with one group of K
+    columns and unit scales (pack_fc_grouped's arrays; the scale is then each row's 2^left shift): on dot-product
+    NEON cores the blocked layout (rows in lanes, SDOT by element, no horizontal reduction per row) needs fewer
+    instructions than the row-major per-channel kernel (benchmarks/kernels.py on cortex-a55). Not on ARMv8.0
+    (cortex-a53), whose SMULL/SMLAL path is faster row-major, and only where the 32-row blocks pad N by at most an
+    eighth (the padded rows are computed)."""
+    if family != "neon" or "dotprod" not in extensions or grouped_layout(family, k, k) != "blocked":
+        return False
+    return -(-n // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS - n <= n // 8
+
+
 def scale_differences(group_scale: np.ndarray) -> np.ndarray:
     """d[n, g] = s[n, g] - s[n, g + 1] (s[n, G] = 0), int64: sum_g s_g S_g = sum_g d_g (S_0 + ... + S_g), so the
     blocked kernels accumulate the group sums cumulatively and multiply once per group without resetting."""

@@ -237,7 +237,7 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
             return base(t)
 
         env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)", family=family,
-                    error_return="return 1;")
+                    extensions=target.extensions, error_return="return 1;")
         stmt, calls = emit_node_calls(graph, n, env)
         files |= {path for _, path in calls}
         if layer_copies:

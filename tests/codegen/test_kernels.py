@@ -13,7 +13,10 @@ from codegen.op_calls import kernel_for
 from codegen.packing import (fold_bias, grouped_layout, pack_fc_grouped, pack_fc_weights, pack_int4_pairs,
                              unpack_int4_pairs)
 
-FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17)]
+# (64, 32), (96, 64), (32, 260): per-channel layers that dot-product NEON runs as one group of K (the last with a
+# partial 32-row block; codegen/packing.py per_channel_as_grouped)
+FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17),
+             (64, 32), (96, 64), (32, 260)]
 GROUPED = [(12, 3, 4), (15, 5, 5), (96, 7, 32), (64, 4, 64), (33, 3, 11), (128, 9, 16), (48, 6, 16), (21, 2, 7)]
 
 
@@ -59,11 +62,11 @@ def test_scalar_family_bit_exact_under_clang(tmp_path):
 
 
 WIDE_SHAPES = [(1, 1), (1, 7), (3, 5), (17, 9), (33, 3), (45, 9), (64, 13), (100, 9), (129, 6), (70, 17), (160, 8),
-               (256, 11), (130, 19), (192, 33)]
+               (256, 11), (130, 19), (192, 33), (96, 64)]
 WIDE_GROUPED = [(1, 3, 1), (15, 5, 5), (33, 3, 11), (96, 7, 32), (21, 2, 7), (48, 9, 16), (45, 5, 9), (64, 4, 16)]
 FC_STEMS = ("ig_fc_s8", "ig_fc_s8w4", "ig_fc_grouped_s8", "ig_fc_grouped_s8w4")
 SIMD_FAMILIES = {"armdsp": ("cortex-m4", ()), "neon": ("cortex-a55", ()),
-                 "neon-v8.0": ("cortex-a55", ("-mcpu=cortex-a53",)), "rvv": ("rv64gcv", ())}
+                 "neon-v8.0": ("cortex-a53", ()), "rvv": ("rv64gcv", ())}
 
 
 def _wide_cases(seed: int):
@@ -172,6 +175,31 @@ def test_neon_blocked_layout():
     # per 8 rows the even rows first: rows 0, 2, 4, 6, 1, 3, 5, 7 (rows 0 and 6 shift left by 2)
     assert list(p4.bias[:8]) == [bias[0] << 2, bias[2], bias[4], bias[6] << 2, bias[1], bias[3] << 2, bias[5], bias[7]]
     assert p4.scales.size == 2 * 2 * 48  # two blocks, two groups: dA, dB, 16 dB of 16 pairs
+
+
+def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
+    """The lowering's choice (codegen/packing.py per_channel_as_grouped): cortex-a55 calls the grouped kernel with
+    one group of K where the blocked layout takes K and pads N by at most an eighth; cortex-a53 (no SDOT), other
+    families and other shapes call the per-channel kernel."""
+    from codegen.emit_c import lower_node
+    rng = np.random.default_rng(5)
+    for target_name, k, n, grouped in [("cortex-a55", 256, 256, True), ("cortex-a55", 64, 260, True),
+                                       ("cortex-a55", 64, 100, False), ("cortex-a55", 100, 64, False),
+                                       ("cortex-a53", 256, 256, False), ("rv64gcv", 256, 256, False),
+                                       ("cortex-m4", 256, 256, False)]:
+        t = isa.get_target(target_name)
+        for bits in (8, 4):
+            g, _ = fc_case(rng, k, n, bits)
+            arrays = {}
+            stmt, _ = lower_node(g, g.nodes[0], "x", "y", lambda key, a, c: arrays.update({key: a}) or key,
+                                 t.kernel_family, t.extensions)
+            stem = "ig_fc_grouped_s8" if grouped else "ig_fc_s8"
+            assert stmt.startswith(stem + ("w4" if bits == 4 else "") + "("), (target_name, k, n, stmt)
+            if grouped:  # one group: every row's scale is 2^(its left shift), the shifts left are right shifts
+                left = np.maximum(g.constants["s"].astype(np.int64), 0)
+                scales = next(a for key, a in arrays.items() if key.endswith(f".unit_scale.neon.g{k}.w{bits}"))
+                if bits == 8:
+                    assert np.array_equal(scales[:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
 
 
 def test_wide_cases_spread_over_the_output_range():
