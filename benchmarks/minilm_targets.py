@@ -5,7 +5,7 @@ against the reference interpreter.
 
     PYTHONPATH=. .venv/bin/python benchmarks/minilm_targets.py [--targets ...] [--method smoothquant]
 
-Results: benchmarks/results/minilm_targets.{json,md}.
+Results: benchmarks/results/minilm_targets.{json,md}; a run over some targets replaces their rows.
 """
 from __future__ import annotations
 
@@ -77,10 +77,21 @@ def main(argv=None) -> int:
         print(f"{tname:16s} {row['scope']:28s} {row['instructions_per_token'] / 1e6:8.2f} M instr/token "
               f"bit-exact {row['bit_exact']}" + (f"  ({row['whole_encoder'][:90]}...)" if "whole_encoder" in row
                                                   else ""), flush=True)
+    command = "PYTHONPATH=. .venv/bin/python benchmarks/minilm_targets.py " + " ".join(sys.argv[1:])
+    date = time.strftime("%Y-%m-%d")
+    prior_path = RESULTS / "minilm_targets.json"
+    if prior_path.exists():  # a run over some targets replaces their rows, the others stay (same method and line)
+        prior = json.loads(prior_path.read_text())
+        if prior.get("line") == line and all(r.get("method") == sm.method for r in prior["rows"]):
+            ran = {r["target"] for r in rows}
+            kept = [r for r in prior["rows"] if r["target"] not in ran]
+            if kept:
+                order = {name: i for i, name in enumerate(TARGETS.split(","))}
+                rows = sorted(kept + rows, key=lambda r: order.get(r["target"], len(order)))
+                command = f"{prior['command']} ({prior.get('date', '?')}); then {command}"
     doc = {"what": "all-MiniLM-L6-v2 W8A8 integer-only forward pass per target: exact instructions (program total, "
                    "divided by the tokens), estimated cycles of the named model; bit-exact vs the reference",
-           "command": "PYTHONPATH=. .venv/bin/python benchmarks/minilm_targets.py " + " ".join(sys.argv[1:]),
-           "date": time.strftime("%Y-%m-%d"), "line": line, "rows": rows}
+           "command": command, "date": date, "line": line, "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "minilm_targets.json").write_text(json.dumps(doc, indent=1) + "\n")
     md = ["# all-MiniLM-L6-v2 (W8A8, integer-only) on every target", "", f"Measured {doc['date']}: `{doc['command']}`."

@@ -10,20 +10,26 @@
 #include "ig_neon_common.h"
 
 #if defined(__ARM_FEATURE_DOTPROD)
-/* One column quad of the 32 rows (128 bytes: v2-v5, v6-v9) against x's quad in lane `lane` of v<xr>, into the
- * cumulative sums v10-v17 (rows 4j..4j+3 in v<10 + j>). */
-#define IG_G8_QUAD(xr, lane)                                                                                        \
-  "ld1 {v2.16b - v5.16b}, [%[wp]], #64\n\t"                                                                         \
-  "ld1 {v6.16b - v9.16b}, [%[wp]], #64\n\t"                                                                         \
+/* One column quad of the 32 rows (128 bytes: rows 0-15 in v2-v5, rows 16-31 in v6-v9) against x's quad in lane
+ * `lane` of v<xr>, into the cumulative sums v10-v17 (rows 4j..4j+3 in v<10 + j>). Software-pipelined: each half is
+ * loaded four SDOTs before its first use (the load-to-use latency of [A55SOG] is 3): the quad's first half is
+ * already loaded (IG_G8_LDA), its second half is loaded here, then the next quad's first half (not after the
+ * chunk's last quad, which would read past the weights). */
+#define IG_G8_LDA "ld1 {v2.16b - v5.16b}, [%[wp]], #64\n\t"
+#define IG_G8_LDB "ld1 {v6.16b - v9.16b}, [%[wp]], #64\n\t"
+#define IG_G8_SDA(xr, lane)                                                                                         \
   "sdot v10.4s, v2.16b, v" xr ".4b[" lane "]\n\t" "sdot v11.4s, v3.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v12.4s, v4.16b, v" xr ".4b[" lane "]\n\t" "sdot v13.4s, v5.16b, v" xr ".4b[" lane "]\n\t"                   \
+  "sdot v12.4s, v4.16b, v" xr ".4b[" lane "]\n\t" "sdot v13.4s, v5.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_G8_SDB(xr, lane)                                                                                         \
   "sdot v14.4s, v6.16b, v" xr ".4b[" lane "]\n\t" "sdot v15.4s, v7.16b, v" xr ".4b[" lane "]\n\t"                   \
   "sdot v16.4s, v8.16b, v" xr ".4b[" lane "]\n\t" "sdot v17.4s, v9.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_G8_QUAD(xr, lane) IG_G8_LDB IG_G8_SDA(xr, lane) IG_G8_LDA IG_G8_SDB(xr, lane)
+#define IG_G8_QLAST(xr, lane) IG_G8_LDB IG_G8_SDA(xr, lane) IG_G8_SDB(xr, lane)
 /* 32 columns (x in v0, v1) */
 #define IG_G8_CHUNK                                                                                                 \
-  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t"                                                                          \
+  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_G8_LDA                                                                \
   IG_G8_QUAD("0", "0") IG_G8_QUAD("0", "1") IG_G8_QUAD("0", "2") IG_G8_QUAD("0", "3")                               \
-  IG_G8_QUAD("1", "0") IG_G8_QUAD("1", "1") IG_G8_QUAD("1", "2") IG_G8_QUAD("1", "3")
+  IG_G8_QUAD("1", "0") IG_G8_QUAD("1", "1") IG_G8_QUAD("1", "2") IG_G8_QLAST("1", "3")
 /* end of a group: acc (v18-v25, rows 4j..4j+3 in v<18 + j>) += d * C */
 #define IG_G8_GROUP                                                                                                 \
   "ld1 {v2.4s - v5.4s}, [%[sp]], #64\n\t"                                                                           \
@@ -97,7 +103,12 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
     else IG_G8_ASM(IG_G8_LOOP, IG_G8_STORE_RAW);
   }
 }
+#undef IG_G8_LDA
+#undef IG_G8_LDB
+#undef IG_G8_SDA
+#undef IG_G8_SDB
 #undef IG_G8_QUAD
+#undef IG_G8_QLAST
 #undef IG_G8_CHUNK
 #undef IG_G8_GROUP
 #undef IG_G8_INIT

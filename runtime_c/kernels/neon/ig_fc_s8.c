@@ -1,5 +1,8 @@
 /* Fully connected, int8 activations and weights: AArch64 NEON (SDOT with dotprod, SMLAL otherwise), sixteen
  * output rows at a time (ig_dot16rows_s8), then eight, then four. One body for the int8 / int16 / int32 outputs.
+ * With SDOT the lowering calls the grouped kernel with one group of K instead wherever its blocked layout takes the
+ * shape (codegen/packing.py per_channel_as_grouped: it needs no horizontal reduction per row); this kernel serves
+ * the other shapes and ARMv8.0.
  * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"

@@ -1,7 +1,8 @@
 /* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h): AArch64 NEON. Each packed byte
  * is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte. Without SDOT the
  * nibbles are split in registers instead (ig_neon_common.h). With SDOT sixteen rows (eight pairs) at a time,
- * then eight; without, eight; then four. One body for the int8 / int16 / int32 outputs.
+ * then eight; without, eight; then four. One body for the int8 / int16 / int32 outputs. With SDOT the lowering
+ * calls the grouped kernel with one group of K instead where its blocked layout takes the shape (as ig_fc_s8.c).
  * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
 #include "ig_kernels.h"
 #include "ig_neon_common.h"
