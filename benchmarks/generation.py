@@ -5,10 +5,10 @@ target's nominal clock, the model's weight MACs per token (so instructions per M
 the 16 greedy tokens equal the reference interpreter's.
 
     PYTHONPATH=. .venv/bin/python benchmarks/generation.py [--models smollm2,shakespeare-decoder]
-        [--targets cortex-a55,...] [--configs w8a8,w4a8] [-n 16]
+        [--targets cortex-a55,...] [--configs w8a8,w4a8] [-n 16] [--method M]
 
-Results: benchmarks/results/generation.{json,md}. A run replaces the recorded row of the same model, config and
-target. Goals (instructions per decoded token, SmolLM2): W8A8 cortex-a55 <= 17 M, W4A8 cortex-a55 <= 21 M,
+Results: benchmarks/results/generation.{json,md}. A run replaces the recorded row of the same model, config,
+method and target. Goals (instructions per decoded token, SmolLM2): W8A8 cortex-a55 <= 17 M, W4A8 cortex-a55 <= 21 M,
 W8A8 rv64gcv (VLEN 128) <= 55 M.
 """
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main(argv=None) -> int:
     ap.add_argument("--targets", default=None, help="default: the issue's list per model")
     ap.add_argument("--configs", default="w8a8,w4a8")
     ap.add_argument("-n", type=int, default=16)
+    ap.add_argument("--method", default=None, help="quantization method (default: the config's default method)")
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-generation"))
     args = ap.parse_args(argv)
     out = RESULTS / "generation.json"
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
     for model in args.models.split(","):
         for config in args.configs.split(","):
             t0 = time.time()
-            sm = quantized_model(model, config)
+            sm = quantized_model(model, config, args.method)
             qs = time.time() - t0
             prompt = [int(t) for t in sm.tokenizer(PROMPTS[model])["input_ids"]]
             for tname in (args.targets or TARGETS[model]).split(","):
@@ -62,14 +63,15 @@ def main(argv=None) -> int:
                 r["wall_seconds"] = round(time.time() - t1, 1)
                 r["quantize_or_load_seconds"] = round(qs, 1)
                 r["command"] = (f"PYTHONPATH=. .venv/bin/python benchmarks/generation.py --models {model} "
-                                f"--targets {tname} --configs {config} -n {args.n}")
+                                f"--targets {tname} --configs {config} -n {args.n}"
+                                + (f" --method {args.method}" if args.method else ""))
                 r["date"] = time.strftime("%Y-%m-%d")
                 goal = GOALS.get((model, config, tname))
                 if goal:
                     r["goal_decode_instructions_per_token"] = goal
                     r["meets_goal"] = r["decode_instructions_per_token"] <= goal
-                doc["rows"] = [x for x in doc["rows"] if (x["model"], x["config"], x["target"]) !=
-                               (r["model"], config, tname)] + [r]
+                doc["rows"] = [x for x in doc["rows"] if (x["model"], x["config"], x["target"], x["method"]) !=
+                               (r["model"], config, tname, r["method"])] + [r]
                 print(f"{model:20s} {config} {tname:16s} decode {r['decode_instructions_per_token'] / 1e6:8.2f} M "
                       f"instr/token ({r['decode_instructions_per_mac']:.3f}/MAC), prefill "
                       f"{r['prefill_instructions_per_token'] / 1e6:.2f} M, est. {r.get('est_tokens_per_second', 0):.1f}"
@@ -95,7 +97,7 @@ def _write(doc: dict) -> None:
                what="instructions are exact emulator counts; cycles are estimates of each target's named model; "
                     "tokens/s = nominal clock / estimated cycles per decoded token (an estimate)")
     (RESULTS / "generation.json").write_text(json.dumps(doc, indent=1) + "\n")
-    rows = sorted(doc["rows"], key=lambda r: (r["model"], r["config"], r["target"]))
+    rows = sorted(doc["rows"], key=lambda r: (r["model"], r["config"], r["target"], r["method"]))
     lines = ["# Token generation on emulated cores", "",
              f"Measured {doc['date']} on {doc['machine']}; every row is reproduced by `PYTHONPATH=. .venv/bin/python "
              "benchmarks/generation.py --models M --targets T --configs C` (each row's command is in generation.json), "
@@ -105,13 +107,14 @@ def _write(doc: dict) -> None:
              "greedy step with the int8 key/value cache (context at most 32 tokens); prefill = the prompt in one "
              "chunk (the LM head runs for its last token only). 'matches' = the 16 tokens equal the reference "
              "interpreter's greedy tokens.", "",
-             "| model | config | target | decode instr./token | instr./MAC | est. cycles/token | est. tok/s | "
+             "| model | config | method | target | decode instr./token | instr./MAC | est. cycles/token | est. tok/s | "
              "prefill instr./token | goal | matches | text |",
-             "|---|---|---|---:|---:|---:|---:|---:|---|---|---|"]
+             "|---|---|---|---|---:|---:|---:|---:|---:|---|---|---|"]
     for r in rows:
         goal = r.get("goal_decode_instructions_per_token")
         gtxt = "" if goal is None else f"<= {goal / 1e6:.0f} M: {'met' if r['meets_goal'] else 'missed'}"
-        lines.append(f"| {r['model']} | {r['config']} | {r['target']} | {r['decode_instructions_per_token']:,.0f} | "
+        lines.append(f"| {r['model']} | {r['config']} | {r['method']} | {r['target']} | "
+                     f"{r['decode_instructions_per_token']:,.0f} | "
                      f"{r['decode_instructions_per_mac']:.3f} | {r['decode_est_cycles_per_token']:,.0f} | "
                      f"{r.get('est_tokens_per_second', 0):.1f} | {r['prefill_instructions_per_token']:,.0f} | {gtxt} | "
                      f"{'yes' if r['matches_reference'] else 'NO'} | {r['text']!r} |")

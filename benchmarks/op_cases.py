@@ -308,19 +308,22 @@ def _fc_quant_weights(rng, k: int, n: int, bits: int, gs: int, xr: int, bias_roo
     return w, gsc.astype(np.int32), goff.astype(np.int32)
 
 
-def _fully_connected_asym(rng) -> tuple[Graph, dict]:
+def _fully_connected_asym(rng, k: int | None = None, n: int | None = None, xdt: str | None = None,
+                          ydt: str | None = None, bits: int | None = None, gs: int | None = None,
+                          rows: int | None = None) -> tuple[Graph, dict]:
+    """A random fully_connected_asym case; any of its shape, types, width and group size can be given."""
     from quant.ops.checks import input_range
     from quant.ops.linear_quant import asym_accumulate
-    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129]))
-    n = int(rng.choice([1, 2, 5, 8, 13, 19, 32]))
-    xdt = "int8" if rng.random() < 0.7 else "int16"
-    ydt = str(rng.choice(INT))
-    bits = int(rng.choice([8, 4]))
-    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0]))
+    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129])) if k is None else k
+    n = int(rng.choice([1, 2, 5, 8, 13, 19, 32])) if n is None else n
+    xdt = ("int8" if rng.random() < 0.7 else "int16") if xdt is None else xdt
+    ydt = str(rng.choice(INT)) if ydt is None else ydt
+    bits = int(rng.choice([8, 4])) if bits is None else bits
+    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0])) if gs is None else gs
     xzp = int(rng.integers(_info(xdt).min, _info(xdt).max + 1)) if xdt == "int8" else int(rng.integers(-100, 100))
     w, gsc, goff = _fc_quant_weights(rng, k, n, bits, gs, input_range(xdt, xzp), 1 << 16)
     b = rng.integers(-(1 << 16), 1 << 16, n).astype(np.int32)
-    x = _values(rng, xdt, (int(rng.integers(1, 4)), k))
+    x = _values(rng, xdt, (int(rng.integers(1, 4)) if rows is None else rows, k))
     acc = b.astype(np.int64)[None, :] + asym_accumulate(x.astype(np.int64) - xzp, w, gsc, goff, gs)
     mult, shift = zip(*(_requant(rng, float(np.abs(acc[:, j]).max()), ydt) for j in range(n)))
     consts = {"w": w, "b": b, "gs": gsc, "go": goff, "m": np.array(mult, np.int32), "s": np.array(shift, np.int32)}

@@ -141,6 +141,31 @@ def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:
 _EVEN_ODD = np.array([0, 2, 4, 6, 1, 3, 5, 7])
 
 
+def _neon_rows(v: np.ndarray, rows: int, bits: int) -> np.ndarray:
+    """Per-row values [N, ...] as the NEON blocked layout holds them: zero rows up to `rows`; int4: per 8 rows the
+    even rows first (_EVEN_ODD)."""
+    v = _pad_rows(np.asarray(v, np.int64), rows)
+    return v[(np.arange(rows // 8)[:, None] * 8 + _EVEN_ODD).reshape(-1)] if bits == 4 else v
+
+
+def _shifted_left(v: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """v [N, ...] << max(shift[n], 0), modulo 2^32 (int64 holding int32 values)."""
+    left = np.maximum(np.asarray(shift, np.int64), 0).reshape((-1,) + (1,) * (np.ndim(v) - 1))
+    return wrap_int32(wrap_int32(v).astype(np.int64) << left).astype(np.int64)
+
+
+def grouped_bias_terms(family: str, k: int, group_size: int, bits: int, terms: np.ndarray,
+                       shift: np.ndarray) -> np.ndarray:
+    """Per-row int32 terms [N, ...] that a program adds to a grouped kernel's bias at run time (fully_connected_asym's
+    group offsets, codegen/op_calls_quant.py), arranged as pack_fc_grouped arranges that bias for `family`: the NEON
+    blocked layout's padded rows (int4: even rows first per 8), each row's left shift applied modulo 2^32; every
+    other layout as given."""
+    if family == "neon" and grouped_layout(family, k, group_size) == "blocked":
+        rows = -(-np.shape(terms)[0] // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS
+        return wrap_int32(_neon_rows(_shifted_left(terms, shift), rows, bits))
+    return wrap_int32(terms)
+
+
 def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.ndarray, multiplier: np.ndarray,
                   shift: np.ndarray) -> GroupedFC:
     """runtime_c/kernels/neon/ig_neon_common.h, blocked layout: blocks of 32 rows (N padded with zero rows); per
@@ -155,9 +180,8 @@ def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.nd
     groups = group_scale.shape[1]
     left = np.maximum(np.asarray(shift, np.int64), 0)
     d = _pad_rows(scale_differences(group_scale) << left[:, None], rows)  # [rows, G]
-    vec = [_pad_rows(wrap_int32(np.asarray(bias, np.int64) << left).astype(np.int64), rows),
-           _pad_rows(np.asarray(multiplier, np.int64), rows),
-           _pad_rows(np.minimum(np.asarray(shift, np.int64), 0), rows)]
+    vec = [_neon_rows(_shifted_left(bias, shift), rows, bits), _neon_rows(multiplier, rows, bits),
+           _neon_rows(np.minimum(np.asarray(shift, np.int64), 0), rows, bits)]
     if bits == 8:
         wp = _pad_rows(np.asarray(w, np.int8), rows)
         wq = wp.reshape(blocks, NEON_GROUPED_ROWS, k // 4, 4).transpose(0, 2, 1, 3)
@@ -169,8 +193,6 @@ def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.nd
         da = d[0::2].reshape(blocks, half, groups).transpose(0, 2, 1)
         db = d[1::2].reshape(blocks, half, groups).transpose(0, 2, 1)
         sc = np.stack([da, db, 16 * db], axis=2)  # [blocks, G, 3, 16]
-        order = (np.arange(rows // 8)[:, None] * 8 + _EVEN_ODD).reshape(-1)
-        vec = [v[order] for v in vec]
     return GroupedFC("blocked", np.ascontiguousarray(wq).reshape(-1).astype(np.int8), wrap_int32(sc.reshape(-1)),
                      *(wrap_int32(v) for v in vec))
 

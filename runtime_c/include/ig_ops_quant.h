@@ -1,7 +1,7 @@
 /* Entry points of the quantization-method kernels: asymmetric group-wise weights, dynamic per-token input scales
  * and the channel gather of the outlier split. The definitions are the docstrings of quant/ops/linear_quant.py and
- * quant/ops/gather.py (and the numpy code under them); kernels/scalar/ig_fc_asym.c, ig_fc_dynamic.c and
- * ig_channel_gather.c are the portable C. Type suffixes as in ig_ops.h (inputs..., output); one activation row per
+ * quant/ops/gather.py (and the numpy code under them); kernels/scalar/ig_fc_asym.c, ig_fc_asym_offsets.c,
+ * ig_fc_dynamic.c and ig_channel_gather.c are the portable C. Type suffixes as in ig_ops.h (inputs..., output); one activation row per
  * fully connected call, like ig_kernels.h.
  *
  * Weights: int8 row-major, or int4 in the row pairs of ig_kernels.h (weight_bits 4). group_scale and group_offset
@@ -24,6 +24,14 @@
                             int32_t act_min, int32_t act_max, YT *y);
 #define IG__FC_ASYM_B(D_, X, XT) IG_FOR_B(IG_FC_ASYM_DECL, D_, X, XT)
 IG_FOR_NARROW(IG__FC_ASYM_B, _)
+
+/* fully_connected_asym with int8 x on the grouped kernels (ig_kernels.h; codegen/op_calls_quant.py): the term
+ * that depends on x, computed per call. t[g] = sum_{k in g} x[k] for the k_dim / group_size groups;
+ * out[i] = bias[i] + sum_g offset[g * rows + i] * t[g] modulo 2^32 for i < rows (offset: the group offsets of
+ * `rows` rows, [groups, rows], in the grouped kernel's bias order). */
+void ig_group_sums_s8(const int8_t *x, int32_t k_dim, int32_t group_size, int32_t *t);
+void ig_offset_bias(const int32_t *t, int32_t groups, const int32_t *offset, const int32_t *bias, int32_t rows,
+                    int32_t *out);
 
 /* fully_connected_dynamic, one row of int16 / int32 x: the row's own int8 quantization (r = max |x - x_zp|, its
  * 15-bit mantissa mr and exponent e, q = clamp(rshr((x - x_zp) * floor(127 2^24 / mr), 24 + e), -127, 127)), the

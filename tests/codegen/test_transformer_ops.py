@@ -82,7 +82,7 @@ def test_cases_spread_over_the_output_range():
 # ranges and quantization parameters; these cases reach each one: lengths around vector multiples, t = 1 and s = 1,
 # causal rows with one valid element, rows past the softmax's e buffer, int8 probabilities, every rescale mode
 # (shift >= 33, <= 32, huge multipliers), int32 outputs that saturate with a zero point, head_dim tails.
-from benchmarks.op_cases import _graph, _values  # noqa: E402
+from benchmarks.op_cases import _fully_connected_asym, _graph, _values  # noqa: E402
 from quant.ir import Node, TensorInfo  # noqa: E402
 
 FAMILY_FUNCTIONS = {
@@ -327,6 +327,12 @@ def edge_cases(seed: int = 0):
     # embedding: rows not word-aligned
     for dt, c in (("int8", 5), ("int16", 3), ("int16", 8), ("int32", 3), ("int8", 16)):
         cases.append(_emb_graph(rng, dt, c))
+    # fully_connected_asym with int8 input on the grouped kernels (codegen/op_calls_quant.py): two chunks of rows
+    # with a partial last one, two rows of x, every output type, the NEON blocked and row layouts, one group
+    for k, n, bits, gs, ydt, rows in ((64, 300, 4, 32, "int8", 1), (96, 300, 8, 32, "int16", 2),
+                                      (48, 33, 4, 16, "int32", 1), (64, 40, 8, 64, "int8", 1),
+                                      (32, 257, 8, 32, "int32", 1)):
+        cases.append(_fully_connected_asym(rng, k, n, "int8", ydt, bits, gs, rows))
     return cases
 
 
@@ -340,7 +346,28 @@ def _assert_family_linked(kc, family):
 @pytest.mark.parametrize("target_name", ["cortex-m4", "rv32imc", "cortex-a55", "rv64gc"])
 def test_transformer_op_paths_bit_exact(target_name, tmp_path):
     t = isa.get_target(target_name)
-    _assert_family_linked(_check(edge_cases(11), t, tmp_path), t.kernel_family)
+    kc = _check(edge_cases(11), t, tmp_path)
+    _assert_family_linked(kc, t.kernel_family)
+    grouped = "scalar" if t.kernel_family == "scalar" else t.kernel_family
+    assert any(f"{grouped}/ig_fc_grouped_s8w4" in s and "scalar/ig_fc_asym_offsets" in s for s in kc.kernel_stems)
+
+
+def test_asym_layers_with_int8_input_run_on_the_grouped_kernels():
+    """fully_connected_asym: int8 input -> the family's grouped kernel plus the per-call offset bias, in chunks of
+    256 rows; int16 input -> the portable asymmetric kernel."""
+    from codegen.op_calls import OpEnv, emit_node_calls
+    rng = np.random.default_rng(2)
+    for xdt, grouped in (("int8", True), ("int16", False)):
+        g, _ = _fully_connected_asym(rng, 64, 300, xdt, "int8", 4, 32, 2)
+        env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
+                    extensions=("neon", "dotprod"))
+        stmt, calls = emit_node_calls(g, g.nodes[0], env)
+        fns = {fn for fn, _ in calls}
+        if grouped:
+            assert fns == {"ig_fc_grouped_s8w4", "ig_group_sums_s8", "ig_offset_bias"}, fns
+            assert "c_ < 2;" in stmt and "r_ < 2;" in stmt  # two chunks of rows, two rows of x
+        else:
+            assert fns == {"ig_fc_asym_s16_s8"}, fns
 
 
 def test_transformer_op_paths_bit_exact_neon_without_dotprod(tmp_path):

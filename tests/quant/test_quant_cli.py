@@ -50,15 +50,30 @@ def test_default_methods_are_the_best_measured():
         assert BEST_METHOD[config] == method, config
 
 
-def test_scalar_kernel_steps_are_the_ones_without_simd_kernels():
-    """The default method skips SCALAR_KERNEL_STEPS because their ops have only scalar C kernels; when a SIMD
-    family gains one, this fails so that the exclusion (and the default method) is revisited."""
+def test_non_default_steps_say_why():
+    """The default method leaves out NON_DEFAULT_STEPS: the outlier split and dynamic scales because their ops have
+    scalar C kernels only (when a SIMD family gains one, this fails so that the exclusion is revisited); asymmetric
+    groups because of their measured cost, while their int8-input layers lower to the SIMD grouped kernels."""
     from pathlib import Path
 
-    from quant.recipes import SCALAR_KERNEL_STEPS
-    assert set(SCALAR_KERNEL_STEPS) == {"asym", "outlier-split", "dynamic"}
+    import numpy as np
+
+    from benchmarks.op_cases import _fully_connected_asym
+    from codegen.op_calls import OpEnv, emit_node_calls
+    from quant.recipes import NON_DEFAULT_STEPS
+    assert set(NON_DEFAULT_STEPS) == {"asym", "outlier-split", "dynamic"}
     kernels = Path(__file__).resolve().parents[2] / "runtime_c" / "kernels"
     provided = " ".join(p.read_text() for fam in ("neon", "rvv", "armdsp") for p in (kernels / fam).glob("*.c"))
-    for fn in ("ig_fc_asym", "ig_fc_dynamic", "ig_channel_gather"):
+    for fn in ("ig_fc_dynamic", "ig_channel_gather", "ig_fc_grouped_s16"):
         assert (kernels / "scalar" / f"{fn}.c").exists()
         assert fn not in provided, fn
+    g, _ = _fully_connected_asym(np.random.default_rng(0), 64, 8, "int8", "int8", 4, 32, 1)
+    _, calls = emit_node_calls(g, g.nodes[0], OpEnv(buf=lambda t, r: t, const=lambda k, a, c: "c", family="rvv"))
+    assert ("ig_fc_grouped_s8w4", kernels / "rvv" / "ig_fc_grouped_s8w4.c") in calls
+    # the cost it states is the recorded one (benchmarks/results/generation.json)
+    import json
+    rows = json.loads((kernels.parents[1] / "benchmarks" / "results" / "generation.json").read_text())["rows"]
+    per_token = {r["method"]: r["decode_instructions_per_token"] for r in rows
+                 if (r["model"], r["config"], r["target"]) == ("smollm2", "w4a8", "cortex-a55")}
+    for method in ("smoothquant+asym+gptq+gamma", "smoothquant+gptq+gamma"):
+        assert f"{per_token[method] / 1e6:.1f} M" in NON_DEFAULT_STEPS["asym"], method
