@@ -39,7 +39,8 @@ _ORDER = {s: i for i, s in enumerate(("smoothquant", "awq", "asym", "rtn", "gptq
 # 118.8, smoothquant+gptq+gamma 117.0 (smoothquant+asym+gptq+gamma 102.2); mixed:6 smoothquant+gptq 97.8.
 NON_DEFAULT_STEPS = {
     "outlier-split": "channel_gather and the int16-input fully connected layers it makes have portable scalar C "
-                     "kernels only",
+                     "kernels only, whose cost grows with the outlier channels (SmolLM2 W8A8 on cortex-a55: "
+                     "14.5 M instructions per decoded token against 14.4 M without the split)",
     "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "

@@ -77,3 +77,7 @@ def test_non_default_steps_say_why():
                  if (r["model"], r["config"], r["target"]) == ("smollm2", "w4a8", "cortex-a55")}
     for method in ("smoothquant+asym+gptq+gamma", "smoothquant+gptq+gamma"):
         assert f"{per_token[method] / 1e6:.1f} M" in NON_DEFAULT_STEPS["asym"], method
+    w8 = {r["method"]: r["decode_instructions_per_token"] for r in rows
+          if (r["model"], r["config"], r["target"]) == ("smollm2", "w8a8", "cortex-a55")}
+    for method in ("smoothquant+gptq+outlier-split", "smoothquant+gptq"):
+        assert f"{w8[method] / 1e6:.1f} M" in NON_DEFAULT_STEPS["outlier-split"], method
