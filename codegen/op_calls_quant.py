@@ -57,7 +57,7 @@ def _asym_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str,
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
     folded = fold_bias_asym(g.constants[bname], w, gs, go, gsz, a["x_zero_point"])
-    parts: dict[str, list[np.ndarray]] = {key: [] for key in ("w", "s", "b", "m", "sh", "go")}
+    parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
     sizes = dict.fromkeys(parts, 0)
     table = []  # per chunk: weight offset, scale offset, row-vector offset, rows in the layout, rows
     for r0 in range(0, nn_, ASYM_CHUNK_ROWS):
@@ -65,12 +65,12 @@ def _asym_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str,
         p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, folded[r], mult[r], shift[r])
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
-        for key, arr in (("w", p.weights), ("s", p.scales), ("b", p.bias), ("m", p.multiplier), ("sh", p.shift),
-                         ("go", terms.T)):
-            parts[key].append(np.ascontiguousarray(arr).reshape(-1))
-            sizes[key] += parts[key][-1].size
+        for part, arr in (("w", p.weights), ("s", p.scales), ("b", p.bias), ("m", p.multiplier), ("sh", p.shift),
+                          ("go", terms.T)):
+            parts[part].append(np.ascontiguousarray(arr).reshape(-1))
+            sizes[part] += parts[part][-1].size
     key = f".{fam}.asym{ASYM_CHUNK_ROWS}.w{bits}"
-    cat = {k: np.concatenate(v) for k, v in parts.items()}
+    cat = {part: np.concatenate(arrs) for part, arrs in parts.items()}
     cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
     cs = env.const(gsname + key, cat["s"].astype(np.int32), "int32_t")
     cb = env.const(bname + ".folded" + key, cat["b"].astype(np.int32), "int32_t")

@@ -18,7 +18,7 @@ Nothing here runs per executed block: a block is decoded once whatever its execu
 from __future__ import annotations
 
 import re
-from dataclasses import replace, dataclass, field
+from dataclasses import dataclass, field, replace
 
 from isa.elf import ElfImage, instruction_lengths
 

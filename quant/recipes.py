@@ -110,14 +110,14 @@ def config_family(config: str) -> str:
 
 
 def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 4096,
-                  simd_only: bool = True) -> dict[str, str]:
+                  defaults_only: bool = True) -> dict[str, str]:
     """config -> the method with the lowest integer perplexity among the recorded rows of `model` (with
-    simd_only, among the methods without NON_DEFAULT_STEPS)."""
+    defaults_only, among the methods without NON_DEFAULT_STEPS)."""
     best: dict[str, tuple[float, str]] = {}
     for r in rows:
         if r.get("model") != model or r.get("tokens", 0) < min_tokens - 1 or r.get("observer", "minmax") != "minmax":
             continue
-        if simd_only and set(r["method"].split("+")) & set(NON_DEFAULT_STEPS):
+        if defaults_only and set(r["method"].split("+")) & set(NON_DEFAULT_STEPS):
             continue
         cfg = config_family(r["config"])
         if cfg not in best or r["int_perplexity"] < best[cfg][0]:
