@@ -20,6 +20,9 @@ _NO_PAIR = ("sys", "div", "load_multiple", "store_multiple", "fp_div")
 # the older instruction of a pair, never pair with each other or with an inline-shifted operand
 _BITFIELD = re.compile(r"^(u|s)xta?(b|h|b16)|^(u|s)bfx|^bf[ic]|^rev|^rbit|^clz|^pkh|^u?q(add|sub|asx|sax)|"
                        r"^(s|u|sh|uh|uq)(add|sub|asx|sax)(8|16)|^usada?8|^(u|s)sat|^sel")
+# [JNK] of these, only the ones below read a source in the early ALU (plain UXTB/SXTH/SXTB16 read late, as
+# [LLVM] also has it)
+_EARLY_SOURCE = ("sbfx", "ubfx", "rbit", "rev", "bfi", "pkh", "sxta", "uxta")
 _MEM = re.compile(r"\[([^\]]*)\]")
 _SUB_WORD_LOAD = ("ldrb", "ldrh", "ldrsb", "ldrsh", "ldrexb", "ldrexh")
 _ALIAS = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
@@ -35,6 +38,10 @@ def _bitfield(ins: Insn) -> bool:
 
 def _sub_word_load(ins: Insn) -> bool:
     return ins.kind == "load" and _base(ins).startswith(_SUB_WORD_LOAD)
+
+
+def _fp_transfer(ins: Insn) -> bool:
+    return ins.kind in ("fp_load", "fp_move") or _base(ins).startswith(("vldr", "vstr", "vmov"))
 
 
 def _address_regs(ins: Insn) -> set[str]:
@@ -63,8 +70,12 @@ def _early_reader(ins: Insn, reg: str) -> bool:
     """Does `ins` consume `reg` in EX1 (the early ALU / AGU) rather than in the late ALU?"""
     if reg in _address_regs(ins):
         return True  # [LLVM] address operands are read at EX1 (M7Read_ISS)
-    if ins.kind == "alu_shift" or _bitfield(ins):
-        return True  # [JNK] inline-shifted operands and bitfield/extend sources are consumed in the early ALU
+    if ins.kind == "alu_shift":
+        return True  # [JNK] an inline-shifted operand is consumed in the early ALU
+    if _bitfield(ins) and _base(ins).startswith(_EARLY_SOURCE):
+        # [JNK] an instruction with any early-ALU source cannot take a word load's result the next cycle even in
+        # its late-read operand, so every operand counts
+        return True
     if ins.kind in ("mul", "mac"):  # [JNK] multiplies cannot consume an ldr result of the previous cycle ...
         return not (ins.kind == "mac" and ins.writes and reg in ins.writes)  # ... but the accumulator is read late
     return False
@@ -93,9 +104,14 @@ def _extra_stall(prev: Insn, ins: Insn, m: CoreModel) -> int:
     return 0
 
 
+def _alone(ins: Insn) -> bool:
+    # [JNK] LDM/STM/PUSH/POP (POP {..., pc} included), LDRD/STRD, VLDR.64; divides, system instructions: assumed
+    return ins.kind in _NO_PAIR or ins.transfers >= 2 or (ins.kind == "branch" and ins.transfers > 0)
+
+
 def _pair(group: list[Insn], ins: Insn, m: CoreModel) -> bool:
-    # [TRM] dual issue of most pairs. [JNK] LDM/STM/LDRD/STRD, divides and system instructions issue alone
-    if ins.kind in _NO_PAIR or ins.transfers == 2 or any(g.kind in _NO_PAIR or g.transfers == 2 for g in group):
+    # [TRM] dual issue of most pairs, within the limits [JNK] measured
+    if _alone(ins) or any(_alone(g) for g in group):
         return False
     older = group[-1]
     # [JNK] bitfield/DSP ops only as the older instruction, never two of them, never beside an inline shift
@@ -105,6 +121,8 @@ def _pair(group: list[Insn], ins: Insn, m: CoreModel) -> bool:
         return False  # [JNK], [LLVM] one shifter: two inline-shifted operands do not pair
     if older.kind in ("mul", "mac") and ins.kind == "store" or older.kind == "store" and ins.kind in ("mul", "mac"):
         return False  # [JNK] a multiply does not pair with a store
+    if older.kind == "fp_mac" and _fp_transfer(ins) or _fp_transfer(older) and ins.kind == "fp_mac":
+        return False  # [JNK] VFMA/VMLA do not pair with VLDR, VSTR or VMOV
     if older.kind in ("load", "fp_load") and ins.kind in ("load", "fp_load"):
         # [JNK] two loads pair when they hit different banks (even and odd words): known here only for two
         # immediate offsets from the same base register; otherwise assumed to conflict

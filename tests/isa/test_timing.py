@@ -90,6 +90,10 @@ def test_m7_mac_throughput_and_branches():
     assert cycles("cortex-m7", "arm", "smlad r0, r1, r2, r0\n" * 8) == 8  # accumulator forwarding: 1/cycle
     assert cycles("cortex-m7", "arm", "mul r0, r1, r2\nadds r3, r0, r0") == 3  # MUL result in 2
     assert cycles("cortex-m7", "arm", "vdiv.f32 s0, s1, s2") == 16
+    # VFMA accumulator chain: 3 per step (issue 0, 3, 6); VFMA does not pair with VLDR, VADD does
+    assert cycles("cortex-m7", "arm", "vfma.f32 s1, s2, s3\nvfma.f32 s1, s4, s5\nvfma.f32 s1, s6, s7") == 7
+    assert cycles("cortex-m7", "arm", "vldr s0, [r0]\nvfma.f32 s1, s2, s3") == 2
+    assert cycles("cortex-m7", "arm", "vldr s0, [r0]\nvadd.f32 s1, s2, s3") == 1
     # a predicted taken branch costs no bubble (it dual-issues with its target); a mispredict costs 8 (v1: 1 and 5)
     assert branch("cortex-m7", "cond", 50, 50) == (0, 50 * 8)
     assert branch("cortex-m7", "cond", 99, 1) == (0, 8)  # loop: one mispredict at the exit
