@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from isa.decode import Insn
+from isa.decode import _ARM_ALIAS as _ALIAS, Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 _NO_PAIR = ("sys", "div", "load_multiple", "store_multiple", "fp_div")
@@ -25,7 +25,6 @@ _BITFIELD = re.compile(r"^(u|s)xta?(b|h|b16)|^(u|s)bfx|^bf[ic]|^rev|^rbit|^clz|^
 _EARLY_SOURCE = ("sbfx", "ubfx", "rbit", "rev", "bfi", "pkh", "sxta", "uxta")
 _MEM = re.compile(r"\[([^\]]*)\]")
 _SUB_WORD_LOAD = ("ldrb", "ldrh", "ldrsb", "ldrsh", "ldrexb", "ldrexh")
-_ALIAS = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
 
 
 def _base(ins: Insn) -> str:
@@ -33,7 +32,7 @@ def _base(ins: Insn) -> str:
 
 
 def _bitfield(ins: Insn) -> bool:
-    return ins.kind == "alu" and bool(_BITFIELD.match(_base(ins)))
+    return ins.kind in ("alu", "alu_shift") and bool(_BITFIELD.match(_base(ins)))
 
 
 def _sub_word_load(ins: Insn) -> bool:
