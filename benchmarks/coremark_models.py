@@ -225,7 +225,7 @@ def timing_digest() -> str:
 
 
 def _compiler_version(cc) -> str:
-    out = subprocess.run([cc.path, "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run([cc.path, "--version"], capture_output=True, text=True, timeout=30).stdout
     return out.splitlines()[0] if out else cc.path
 
 
