@@ -100,6 +100,7 @@ typedef struct {
   uint32_t line_shift; /* of the hierarchy (all levels share it) */
   uint32_t last_region;
   uint64_t region_low[IGM_MAX_REGIONS]; /* lowest address touched in each region (the stack's depth) */
+  igm_way *last_way[2]; /* the L1 way the previous access of each side hit or filled: the fast path */
   uint64_t *sink; /* the current block's {stall cycles, bytes from memories}, or NULL */
   uint64_t stall_total;
 } igm_sim;
@@ -336,6 +337,18 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
     stall = igm_uncached_read(s, m, side, addr, size);
   } else {
     uint64_t first = addr >> s->line_shift, last = (addr + size - 1) >> s->line_shift;
+    igm_way *lw = s->last_way[side];
+    /* Fast path: the same L1 line as this side's previous access is that set's most recent line already, so a hit
+     * on it changes no LRU order (a write-through store still goes below; a prefetched line takes the slow path). */
+    if (first == last && lw && lw->tag == first && (lw->flags & (IGM_VALID | IGM_PREFETCHED)) == IGM_VALID) {
+      igm_cache *c = &s->cache[s->path[side][0]];
+      if (kind != IGM_WRITE || !c->cfg.write_through) {
+        c->st.accesses++;
+        c->st.hits++;
+        if (kind == IGM_WRITE) lw->flags |= IGM_DIRTY;
+        return 0;
+      }
+    }
     for (uint64_t tag = first; tag <= last; tag++) {
       if (kind == IGM_WRITE) {
         uint64_t lo = tag << s->line_shift, hi = lo + (1ull << s->line_shift);
@@ -345,6 +358,7 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
         stall += igm_read_line(s, side, 0, tag, m, 1);
       }
     }
+    if (s->path_len[side]) s->last_way[side] = igm_find(&s->cache[s->path[side][0]], last);
   }
   s->stall_total += stall;
   if (s->sink) s->sink[0] += stall;
