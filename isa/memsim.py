@@ -120,6 +120,30 @@ def config_text(board: Board, target: Target, placement: Placement) -> str:
     return "\n".join(lines) + "\n"
 
 
+def observed(memory) -> bool:
+    """Whether a memory's accesses can change an estimate: cached, with wait states, a line cache or a bandwidth."""
+    return bool(memory.cached or memory.extra_cycles or memory.icache or memory.dcache or memory.read_gb_s or
+                memory.bytes_per_cycle)
+
+
+def observed_ranges(board: Board, placement: Placement) -> tuple[tuple[int, int], ...]:
+    """(first, last) address ranges whose data accesses the simulator must see; ((1, 0),) means all of them (Unicorn's
+    convention). Zero-wait uncached memories (MCU SRAM / TCM) are left out: nothing there stalls or limits."""
+    if not placement.ranges:
+        return ((1, 0),) if observed(board.memory(placement.default_memory)) else ()
+    if observed(board.memory(placement.default_memory)):
+        return ((1, 0),)
+    spans: list[list[int]] = []
+    for r in sorted(placement.ranges, key=lambda r: r.base):
+        if not observed(board.memory(r.memory)):
+            continue
+        if spans and spans[-1][1] + 1 >= r.base:
+            spans[-1][1] = max(spans[-1][1], r.end - 1)
+        else:
+            spans.append([r.base, r.end - 1])
+    return tuple((a, b) for a, b in spans)
+
+
 def stats_from_words(words: np.ndarray, board: Board, target: Target, placement: Placement) -> MemoryStats:
     """Decodes ig_memsim.h's exported counters into the board's named caches and memories."""
     k = len(CACHE_COUNTERS)

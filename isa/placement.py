@@ -88,10 +88,12 @@ def check_fits(placement: Placement, board: Board, memory: str, used: int, extra
     m = board.memory(memory)
     if used <= m.size:
         return
-    pieces = ", ".join(f"{r.what} {r.end - r.base:,} B" for r in placement.ranges
-                       if r.memory == memory and r.what != "stack")
-    hint = ("keep the weights in flash (drop weights_in_sram) or use a smaller model"
-            if m.kind in ("sram", "tcm") else "use a smaller model or a board with more flash")
+    held = [r for r in placement.ranges if r.memory == memory and r.what != "stack"]
+    pieces = ", ".join(f"{r.what} {r.end - r.base:,} B" for r in held)
+    if m.kind in ("sram", "tcm") and any(r.what == "rodata" for r in held):
+        hint = "keep the weights in flash (drop weights_in_sram) or use a smaller model"
+    else:
+        hint = f"use a smaller program or model, or a board with more {m.kind}"
     raise ProgramDoesNotFitBoard(f"the program does not fit the {m.name} of board {board.name}: {used:,} bytes "
                                  f"({pieces}{extra}) for {m.size:,}: {hint}")
 

@@ -215,7 +215,8 @@ def native_counter_lib() -> ctypes.CDLL:
 class _NativeCounter:
     """Owns one ig_counter and its registration as a UC_HOOK_BLOCK hook of one Unicorn instance."""
 
-    def __init__(self, mu, arch: str, budget: int | None, memsim_config: str | None = None):
+    def __init__(self, mu, arch: str, budget: int | None, memsim_config: str | None = None,
+                 observed: tuple[tuple[int, int], ...] = ((1, 0),)):
         self.lib = native_counter_lib()
         self.mu = mu
         uclib = _ucore.uclib
@@ -233,27 +234,31 @@ class _NativeCounter:
             self.free()
             raise EmulatorNotFound(f"Unicorn refused the native block hook ({_uc.UcError(status)}): "
                                    f"reinstall unicorn=={_uc.__version__}")
-        self.mem_handle = None
+        self.mem_handles = []
         self.memory_aware = memsim_config is not None
         if memsim_config is not None:
-            self._attach_memsim(memsim_config)
+            self._attach_memsim(memsim_config, observed)
 
-    def _attach_memsim(self, text: str) -> None:
-        """Memory-aware run: data accesses go to the native simulator through a native memory hook."""
+    def _attach_memsim(self, text: str, observed: tuple[tuple[int, int], ...]) -> None:
+        """Memory-aware run: data accesses in the `observed` address ranges ((first, last) pairs; (1, 0): all) go to
+        the native simulator through native memory hooks. Unicorn takes the slow path only for the pages a ranged
+        hook covers, so leaving out memories that cannot stall (zero-wait, uncached SRAM / TCM) keeps runs fast."""
         bad = self.lib.ig_bc_attach_memsim(self.ctx, text.encode())
         if bad:
             self.free()
             raise UnsupportedBackend(f"the memory simulator refused its configuration (line {bad}, -1: a cache whose"
                                      f" sets or line are not a power of two):\n{text}")
-        self.mem_handle = _ucore.uc_hook_h()
         fn = ctypes.cast(self.lib.ig_mem_hook, ctypes.c_void_p)
-        status = _ucore.uclib.uc_hook_add(self.mu._uch, ctypes.byref(self.mem_handle),
-                                          _uc.UC_HOOK_MEM_READ | _uc.UC_HOOK_MEM_WRITE, fn,
-                                          ctypes.c_void_p(self.ctx), ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if status != _uc.UC_ERR_OK:
-            self.free()
-            raise EmulatorNotFound(f"Unicorn refused the native memory hook ({_uc.UcError(status)}): "
-                                   f"reinstall unicorn=={_uc.__version__}")
+        for first, last in observed:
+            handle = _ucore.uc_hook_h()
+            status = _ucore.uclib.uc_hook_add(self.mu._uch, ctypes.byref(handle),
+                                              _uc.UC_HOOK_MEM_READ | _uc.UC_HOOK_MEM_WRITE, fn,
+                                              ctypes.c_void_p(self.ctx), ctypes.c_uint64(first), ctypes.c_uint64(last))
+            if status != _uc.UC_ERR_OK:
+                self.free()
+                raise EmulatorNotFound(f"Unicorn refused the native memory hook ({_uc.UcError(status)}): "
+                                       f"reinstall unicorn=={_uc.__version__}")
+            self.mem_handles.append(handle)
 
     def memsim_words(self) -> np.ndarray | None:
         """The simulator's counters (isa.memsim.EXPORT_WORDS words), None for a run that only counts."""
@@ -289,9 +294,9 @@ class _NativeCounter:
         if self.handle is not None:
             _ucore.uclib.uc_hook_del(self.mu._uch, self.handle)
             self.handle = None
-        if self.mem_handle is not None:
-            _ucore.uclib.uc_hook_del(self.mu._uch, self.mem_handle)
-            self.mem_handle = None
+        for h in self.mem_handles:
+            _ucore.uclib.uc_hook_del(self.mu._uch, h)
+        self.mem_handles = []
 
     def export(self) -> BlockCounts:
         n = int(self.lib.ig_bc_used(self.ctx))
@@ -768,11 +773,12 @@ def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, time
         mu.mmio_map(SCS_BASE, SCS_SIZE, session.on_scs_read, None, session.on_scs_write, None)
     mu.hook_add(_uc.UC_HOOK_INTR, session.on_interrupt)
     mu.hook_add(_uc.UC_HOOK_MEM_INVALID, session.on_mem_invalid)
-    memsim_config = None
+    memsim_config, observed = None, ()
     if memory is not None:
-        from isa.memsim import config_text
+        from isa.memsim import config_text, observed_ranges
         memsim_config = config_text(memory[0], target, memory[1])
-    counter = _NativeCounter(mu, target.arch, max_instructions, memsim_config) if count else None
+        observed = observed_ranges(memory[0], memory[1])
+    counter = _NativeCounter(mu, target.arch, max_instructions, memsim_config, observed) if count else None
     if instrument is not None:
         instrument(mu)
     # PCs are even (Thumb bit stripped), 4-aligned or 2-aligned: an odd `until` is never reached
@@ -792,11 +798,25 @@ def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, time
             from isa.memsim import stats_from_words
             stats = stats_from_words(counter.memsim_words(), memory[0], target, memory[1])
             stats.block_stall_cycles, stats.block_memory_bytes = counter.export_block_memory()
+            _stack_depth_by_painting(mu, stats)
             result.memory = stats
         return result
     finally:
         if counter is not None:
             counter.free()
+
+
+def _stack_depth_by_painting(mu, stats) -> None:
+    """The stack's lowest touched address where the memory hooks did not watch it: the region starts zero-filled,
+    so the lowest non-zero word is how deep the stack went (stack painting; a lower bound where the deepest words
+    were written with zeros)."""
+    for p in stats.placement:
+        if p["what"] != "stack" or p["lowest_touched"] is not None:
+            continue
+        data = np.frombuffer(bytes(mu.mem_read(p["base"], p["end"] - p["base"])), np.uint32)
+        nz = np.flatnonzero(data)
+        p["lowest_touched"] = p["base"] + 4 * int(nz[0]) if len(nz) else None
+        p["lowest_touched_by"] = "stack painting (the region is not observed by the memory hooks)"
 
 
 def _conclude(session: _Session, counter: _NativeCounter | None, uc_error, wall: float,

@@ -1,6 +1,7 @@
 /* Memory calibration kernels (benchmarks/memory_validation.py): a stream read, a copy and a pointer chase over a
  * static buffer of MB_BYTES bytes (set with -DMB_BYTES=...). The arguments come from the .ig_input section:
- *   mb_args[0] mode: 0 read, 1 copy, 2 pointer chase
+ *   mb_args[0] mode: 0 read, 1 copy, 2 pointer chase, 3 read of a constant array (on a microcontroller board: in
+ *               flash, like a model's weights; its size is MB_ROM_BYTES)
  *   mb_args[1] bytes of the buffer to use (read: the array; copy: each of the two halves; chase: the ring)
  *   mb_args[2] passes over the buffer (read, copy) or chase steps
  * The validation runs each kernel twice with different pass / step counts and divides the difference of the
@@ -12,11 +13,15 @@
 #ifndef MB_BYTES
 #define MB_BYTES (16u << 20)
 #endif
+#ifndef MB_ROM_BYTES
+#define MB_ROM_BYTES 4096u
+#endif
 #define MB_LINE 64u
 
 IG_INPUT_SECTION volatile uint32_t mb_args[4] = {0, 4096, 1, 0};
 
 static uint64_t mb_buf[MB_BYTES / 8] __attribute__((aligned(64)));
+static const uint64_t mb_rom[MB_ROM_BYTES / 8] __attribute__((aligned(64))) = {1, 2, 3};
 
 __attribute__((noinline)) static uint64_t mb_read(const uint64_t *a, uint32_t words, uint32_t passes) {
   uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -72,6 +77,8 @@ int main(void) {
     bytes = bytes > MB_BYTES / 2 ? MB_BYTES / 2 : bytes;
     for (uint32_t i = 0; i < bytes / 8; i++) mb_buf[i] = i;
     r = mb_copy(mb_buf + bytes / 8, mb_buf, bytes / 8, passes);
+  } else if (mode == 3) {
+    r = mb_read(mb_rom, MB_ROM_BYTES / 8, passes);
   } else {
     mb_ring((uintptr_t *)mb_buf, bytes / MB_LINE);
     r = mb_chase((uintptr_t)mb_buf, passes);

@@ -101,6 +101,7 @@ typedef struct {
   uint32_t last_region;
   uint64_t region_low[IGM_MAX_REGIONS]; /* lowest address touched in each region (the stack's depth) */
   igm_way *last_way[2]; /* the L1 way the previous access of each side hit or filled: the fast path */
+  uint64_t last_lo[2], last_hi[2]; /* the address range of the region that access was in */
   uint64_t *sink; /* the current block's {stall cycles, bytes from memories}, or NULL */
   uint64_t stall_total;
 } igm_sim;
@@ -327,8 +328,23 @@ static inline uint32_t igm_region_of(igm_sim *s, uint64_t addr) {
 /* One access of `size` bytes at `addr`: kind IGM_FETCH, IGM_READ or IGM_WRITE. Returns its stall cycles. */
 static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int kind) {
   if (!size) return 0;
-  uint32_t m = igm_region_of(s, addr), stall = 0;
   int side = kind == IGM_FETCH ? 0 : 1;
+  igm_way *lw = s->last_way[side];
+  /* Fast path: the same L1 line as this side's previous access is that set's most recent line already, so a hit on
+   * it changes no LRU order (a write-through store still goes below; a prefetched line takes the slow path). The
+   * access must be in the same region too: a line's bytes may belong to two memories. */
+  if (lw && lw->tag == addr >> s->line_shift && lw->tag == (addr + size - 1) >> s->line_shift &&
+      s->last_lo[side] <= addr && addr + size - 1 <= s->last_hi[side] &&
+      (lw->flags & (IGM_VALID | IGM_PREFETCHED)) == IGM_VALID) {
+    igm_cache *c = &s->cache[s->path[side][0]];
+    if (kind != IGM_WRITE || !c->cfg.write_through) {
+      c->st.accesses++;
+      c->st.hits++;
+      if (kind == IGM_WRITE) lw->flags |= IGM_DIRTY;
+      return 0;
+    }
+  }
+  uint32_t m = igm_region_of(s, addr), stall = 0;
   if (!s->cfg.mem[m].cached) {
     if (kind == IGM_WRITE) {
       igm_mem_bytes(s, m, size, 1); /* buffered: no stall */
@@ -337,18 +353,6 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
     stall = igm_uncached_read(s, m, side, addr, size);
   } else {
     uint64_t first = addr >> s->line_shift, last = (addr + size - 1) >> s->line_shift;
-    igm_way *lw = s->last_way[side];
-    /* Fast path: the same L1 line as this side's previous access is that set's most recent line already, so a hit
-     * on it changes no LRU order (a write-through store still goes below; a prefetched line takes the slow path). */
-    if (first == last && lw && lw->tag == first && (lw->flags & (IGM_VALID | IGM_PREFETCHED)) == IGM_VALID) {
-      igm_cache *c = &s->cache[s->path[side][0]];
-      if (kind != IGM_WRITE || !c->cfg.write_through) {
-        c->st.accesses++;
-        c->st.hits++;
-        if (kind == IGM_WRITE) lw->flags |= IGM_DIRTY;
-        return 0;
-      }
-    }
     for (uint64_t tag = first; tag <= last; tag++) {
       if (kind == IGM_WRITE) {
         uint64_t lo = tag << s->line_shift, hi = lo + (1ull << s->line_shift);
@@ -358,7 +362,13 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
         stall += igm_read_line(s, side, 0, tag, m, 1);
       }
     }
-    if (s->path_len[side]) s->last_way[side] = igm_find(&s->cache[s->path[side][0]], last);
+    if (s->path_len[side]) {
+      s->last_way[side] = igm_find(&s->cache[s->path[side][0]], last);
+      const igm_region_cfg *r = &s->cfg.region[s->last_region];
+      int in_region = s->cfg.n_regions && r->base <= addr && addr < r->end && r->mem == m;
+      s->last_lo[side] = in_region ? r->base : 0;
+      s->last_hi[side] = in_region ? r->end - 1 : (s->cfg.n_regions ? 0 : UINT64_MAX);
+    }
   }
   s->stall_total += stall;
   if (s->sink) s->sink[0] += stall;

@@ -69,7 +69,7 @@ def test_program_larger_than_the_boards_sram_is_one_error(builds, tmp_path):
                    'int main(void) { big[199999] = 1; return big[5]; }\n')
     elf = tmp_path / "big.elf"
     toolchain.build_elf([src], get_target("cortex-m4"), elf)
-    with pytest.raises(ProgramDoesNotFitBoard, match=r"does not fit the sram of board stm32f407: .* for 131,072"):
+    with pytest.raises(ProgramDoesNotFitBoard, match=r"does not fit the sram of board stm32f407: .* for 131,072: use a smaller program or model, or a board with more sram"):
         place(elf, get_target("cortex-m4"), get_board("stm32f407"))
 
 
@@ -83,3 +83,18 @@ def test_zero_wait_board_leaves_the_estimate_core_only(builds):
     assert e.cycles == core.cycles and e.memory_stall_cycles == 0
     assert e.heading == core.heading[:-1] + " on mps2-an386)"
     assert "core only" in " ".join(core.notes)
+
+
+def test_stack_deeper_than_the_boards_sram_is_one_error_after_the_run(tmp_path):
+    import toolchain
+    src = tmp_path / "deep.c"
+    src.write_text('#include "ig_platform.h"\n'
+                   '__attribute__((noinline)) static int deep(volatile unsigned char *p, int n) {\n'
+                   '  volatile unsigned char local[150000]; local[0] = 1; local[n] = p[0]; return local[n] + local[0]; }\n'
+                   'int main(void) { unsigned char x = 3; return deep(&x, 149999) - 4; }\n')
+    elf = tmp_path / "deep.elf"
+    toolchain.build_elf([src], get_target("cortex-m4"), elf)
+    assert isa.run(elf, "cortex-m4").exit_code == 0  # the emulators' MPS2 map has 4 MiB of stack
+    with pytest.raises(ProgramDoesNotFitBoard, match=r"does not fit the sram of board stm32f407: .*stack 1[45]\d,\d{3} B"
+                                                     r"\) for 131,072"):
+        isa.run(elf, "cortex-m4", board="stm32f407")
