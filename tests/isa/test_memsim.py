@@ -213,6 +213,7 @@ def test_memory_statistics_are_identical_between_runs(membench):
     r2, e2 = _run(elf, "rv64gc", "jh7110", 1, 256 << 10, 2)
     assert r1.memory.to_json() == r2.memory.to_json() and e1.to_json() == e2.to_json()
     assert np.array_equal(r1.memory.block_stall_cycles, r2.memory.block_stall_cycles)
+    assert int(r1.memory.block_stall_cycles.sum()) == r1.memory.stall_cycles  # every stall lands in a block
     assert sum(e1.per_function_memory_stalls.values()) == pytest.approx(e1.memory_stall_cycles, abs=5)
 
 
