@@ -88,6 +88,26 @@ class Board:
     def dram_latency_cycles(self, m: Memory, target: Target) -> int:
         return int(round(m.latency_ns * self.clock_for(target) / 1000.0))
 
+    def summary(self) -> str:
+        """One line for listings (`intgap boards`): clock, caches, memories, the targets it hosts."""
+        clock = f"{self.clock_mhz:g} MHz" if self.clock_mhz else "the target's clock"
+        caches = ", ".join(f"{c.name} {_size(c.size)} {c.ways}-way" for c in self.caches) or "no caches"
+        mems = []
+        for m in self.memories:
+            if m.latency_ns is not None:
+                mems.append(f"{m.name} {m.latency_ns:g} ns {m.read_gb_s:g} GB/s")
+            else:
+                mems.append(f"{m.name} {_size(m.size)}" + (f" +{m.extra_cycles} cycles" if m.extra_cycles else ""))
+        return f"{self.name}: {clock}; {caches}; {', '.join(mems)}; hosts {', '.join(self.hosts)}"
+
+    def to_json(self) -> dict:
+        from dataclasses import asdict
+        return asdict(self)
+
+
+def _size(n: int) -> str:
+    return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n // KiB} KiB" if n % KiB == 0 else f"{n} B"
+
 
 BOARDS: dict[str, Board] = {}
 

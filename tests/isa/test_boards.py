@@ -98,3 +98,12 @@ def test_stack_deeper_than_the_boards_sram_is_one_error_after_the_run(tmp_path):
     with pytest.raises(ProgramDoesNotFitBoard, match=r"does not fit the sram of board stm32f407: .*stack 1[45]\d,\d{3} B"
                                                      r"\) for 131,072"):
         isa.run(elf, "cortex-m4", board="stm32f407")
+
+
+def test_board_summary_and_json():
+    b = get_board("rk3566")
+    assert b.summary() == ("rk3566: 1800 MHz; L1I 32 KiB 4-way, L1D 32 KiB 4-way, L3 512 KiB 16-way; "
+                           "dram 180 ns 5.6 GB/s; hosts cortex-a55")
+    import json
+    doc = json.loads(json.dumps(get_board("stm32f407").to_json()))
+    assert doc["memories"][0]["icache"]["size"] == 1024 and doc["memories"][0]["extra_cycles"] == 5
