@@ -105,7 +105,7 @@ def markdown(doc: dict) -> str:
     for r in doc["rows"]:
         head = f"| {r['model']} | {r['config']} | {r['target']} / {r['board']} | {r['weights']} |"
         if "does_not_fit" in r:
-            lines.append(f"{head} does not fit: {r['does_not_fit']} |||||||| ")
+            lines.append(f"{head} does not fit: {r['does_not_fit']} |" + " |" * 7)
             continue
         mem = r["per_token"].get("dram") or r["per_token"].get("flash") or {}
         lines.append(f"{head} {r['instructions']:,.0f} | {r['core_cycles']:,.0f} | {r['memory_stall_cycles']:,.0f} | "
