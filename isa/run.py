@@ -6,8 +6,8 @@ from pathlib import Path
 
 from isa.boards import Board, board_for
 from isa.elf import check_target, load_elf, patch_sections
-from isa.placement import check_stack, place
 from isa.errors import UnsupportedBackend
+from isa.placement import check_stack, place
 from isa.result import RunResult
 from isa.targets import Target, get_target
 
