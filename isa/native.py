@@ -16,7 +16,8 @@ NATIVE_SRC = Path(__file__).resolve().parent / "native"
 
 def build_shared(source_name: str, include_dirs: tuple[Path, ...] = ()) -> Path:
     src = NATIVE_SRC / source_name
-    text = src.read_bytes()
+    # the headers it may include (ig_memsim.h) are part of its version
+    text = src.read_bytes() + b"".join(h.read_bytes() for h in sorted(NATIVE_SRC.glob("*.h")))
     key = hashlib.sha256(text + repr([str(p) for p in include_dirs]).encode()).hexdigest()[:16]
     out = cache_dir() / "native" / f"{src.stem}-{key}.so"
     if out.exists():

@@ -34,3 +34,5 @@ class RunResult:
     wall_seconds: float = 0.0
     counted: bool = True
     stderr: bytes = b""
+    # memory-aware runs (isa.run(..., board=...)): the cache / memory simulator's counters (isa.memsim.MemoryStats)
+    memory: object | None = None
