@@ -1,10 +1,14 @@
-"""The QEMU backend: runs an ELF under QEMU 7.2 and counts every translation block natively.
+"""The QEMU backend: runs an ELF under intgap's QEMU 10 build and counts every translation block natively.
+
+Which QEMU: the one scripts/setup-qemu.sh built with TCG plugins into .deps/qemu/<version>/ (isa.qemu_discovery;
+why not the distribution's: docs/platform-qemu.md).
 
 Counting
-    The project's TCG plugin (`isa/native/ig_tcg_counter.c`, plugin API version 1, built on first use with
-    the host C compiler against `.deps/include/qemu-plugin.h`) gives each translation block (TB) an *inline*
-    64-bit add on a counter record keyed by (start address, instructions, bytes); no callback runs per block or
-    per instruction. At exit the plugin writes the records to a file in the run's temporary directory (not
+    The project's TCG plugin (`isa/native/ig_tcg_counter.c`, QEMU 10 plugin API, built on first use with the
+    host C compiler against that QEMU's qemu-plugin.h and glib's flags) gives each translation block (TB) an
+    *inline* per-vCPU 64-bit add on a counter record keyed by (start address, instructions, bytes); no callback
+    runs per block or per instruction. On RVV targets it also records the vl each vsetvl* site produced
+    (`RunResult.vl_sites`). At exit the plugin writes the records to a file in the run's temporary directory (not
     to stderr, where it could mix with QEMU's or the program's messages); this module reads it into
     `BlockCounts`. Instructions = sum(insns x count), exact. Verified: the plugin's atexit callback runs when
     a user-mode program calls exit/exit_group and when a Cortex-M program exits through semihosting
@@ -83,25 +87,27 @@ import numpy as np
 from isa.elf import instruction_lengths, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
     located
-from isa.native import build_shared
-from isa.paths import deps_dir
-from isa.result import BlockCounts, RunResult
+from isa import qemu_discovery
+from isa.native import build_shared, pkg_config_cflags
+from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
 
 PLUGIN_SOURCE = "ig_tcg_counter.c"
-PLUGIN_MAGIC = b"IGTCG02\0"
+PLUGIN_MAGIC = b"IGTCG03\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
-_HEADER = 8 + 6 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr
+_HEADER = 8 + 7 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites
 # System mode: QEMU's seccomp sandbox. Semihosting runs on the host (QEMU 7.2 has no option to limit it to the
 # console): SYS_SYSTEM would start a host shell command. spawn=deny makes the kernel stop QEMU instead (SIGSYS).
 SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
 # How long a rerun under the gdbstub runs before it is interrupted to show where a timed-out program is.
 LOCATE_TIMEOUT_S = 1.0
 _RECORD = np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")])
+_VL_SITE = np.dtype([("addr", "<u8"), ("executions", "<u8"), ("vl_sum", "<u8"), ("vl_min", "<u4"),
+                     ("vl_max", "<u4")])
 
 # Fault kinds, in the Unicorn backend's words so that both backends name a fault alike. A memory fault is
 # refined to "read", "write" or "fetch" from the faulting instruction (see _fault).
@@ -123,7 +129,7 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
              count: bool = True) -> RunResult:
     """Runs `elf` on `target` under QEMU to its exit; with `count`, returns exact per-block counts."""
     elf = Path(elf).resolve()
-    binary = find_qemu(target)
+    binary = find_qemu(target, plugins=count)
     plugin = plugin_path() if count else None
     budget = int(max_instructions) if (count and max_instructions) else 0
     with tempfile.TemporaryDirectory(prefix="ig-qemu-") as tmp:
@@ -162,7 +168,8 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     blocks, total = counts.blocks, counts.total
     if budget and total > budget:  # ended before the watcher saw the budget pass
         raise _budget_exceeded(binary, plugin, target, elf, budget, total, timeout_s)
-    return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True)
+    return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True,
+                     vl_sites=counts.vl_sites)
 
 
 def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budget: int, executed: int,
@@ -252,35 +259,21 @@ def _bytes_left(img, addr: int) -> int:
 
 # ----------------------------------------------------------------------------------------- set-up
 
-def find_qemu(target: Target) -> str:
-    path = shutil.which(target.qemu.binary)
-    if path is None:
-        raise EmulatorNotFound(
-            f"{target.qemu.binary} not found (needed to run target {target.name} under QEMU; Debian package"
-            f" {debian_package(target.qemu.binary)}): run `make setup`")
-    return path
-
-
-def debian_package(binary: str) -> str:
-    """The bookworm package that ships a QEMU binary."""
-    if not binary.startswith("qemu-system-"):
-        return "qemu-user"
-    arch = binary[len("qemu-system-"):]
-    if arch in ("arm", "aarch64"):
-        return "qemu-system-arm"
-    if arch in ("x86_64", "i386"):
-        return "qemu-system-x86"
-    return "qemu-system-misc"
+def find_qemu(target: Target, *, plugins: bool = True) -> str:
+    """The path of intgap's QEMU binary for `target`; with `plugins`, one that can load the counting plugin."""
+    q = qemu_discovery.find_qemu(target.qemu.binary)
+    if plugins and not q.plugins:
+        raise EmulatorNotFound(f"{q.path} (QEMU {q.version}) cannot load TCG plugins, which intgap needs to count"
+                               f" instructions on {target.name}: " + qemu_discovery.SETUP_FIX.format(
+                                   where=qemu_discovery.qemu_root()))
+    return str(q.path)
 
 
 def plugin_path() -> Path:
-    """The counting plugin, built with the host compiler on first use (cached per source version)."""
-    include = deps_dir() / "include"
-    if not (include / "qemu-plugin.h").is_file():
-        raise EmulatorNotFound(
-            f"qemu-plugin.h not found in {include} (needed to build intgap's QEMU counting plugin):"
-            " run `make setup` (scripts/setup-system.sh fetches it from Debian's qemu source package)")
-    so = build_shared(PLUGIN_SOURCE, include_dirs=(include,))
+    """The counting plugin, built with the host compiler on first use against the matching qemu-plugin.h
+    (cached per source and header version)."""
+    include = qemu_discovery.qemu_plugin_header().parent
+    so = build_shared(PLUGIN_SOURCE, include_dirs=(include,), cflags=pkg_config_cflags("glib-2.0"))
     if "," in str(so):
         raise EmulatorNotFound(f"the plugin path {so} contains a comma, which QEMU's -plugin option cannot"
                                " take: set INTGAP_CACHE to a directory without commas")
@@ -297,6 +290,7 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
             raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}: set TMPDIR to a"
                            " directory without commas")
         arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "") + (f",check={check}" if check else "")
+        arg += ",vl=on" if target.vlen else ""
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
@@ -351,6 +345,7 @@ class PluginCounts(NamedTuple):
     total: int  # instructions executed
     translations: int  # TBs translated (more than the records when QEMU retranslated)
     stop_vaddr: int  # check=tb: start of the TB that took the count past the budget (else 0)
+    vl_sites: VlSites  # RVV: the vl each vsetvl* site produced (empty without vl=on)
 
 
 def _read_counts(path: Path) -> PluginCounts | None:
@@ -358,15 +353,22 @@ def _read_counts(path: Path) -> PluginCounts | None:
     raw = path.read_bytes()
     if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
         return None
-    n, flags, total, _budget, translations, stop_vaddr = (int(x) for x in np.frombuffer(raw, "<u8", 6, 8))
-    if len(raw) != _HEADER + n * _RECORD.itemsize:
+    n, flags, total, _budget, translations, stop_vaddr, n_vl = (int(x) for x in np.frombuffer(raw, "<u8", 7, 8))
+    if len(raw) != _HEADER + n * _RECORD.itemsize + n_vl * _VL_SITE.itemsize:
         return None
     rec = np.frombuffer(raw, _RECORD, n, _HEADER)
+    if np.any(rec["count"] >= 1 << 63):  # the I/O-rewind correction (ig_tcg_counter.c) took a count below 0
+        raise EmulatorFault("emulator error", None, "", "intgap's QEMU plugin computed a negative block count (an"
+                            " I/O rewind it could not attribute): please report it with the ELF")
+    vl = np.frombuffer(raw, _VL_SITE, n_vl, _HEADER + n * _RECORD.itemsize)
+    vl = vl[np.argsort(vl["addr"], kind="stable")]
+    vl_sites = VlSites(vl["addr"].copy(), vl["executions"].copy(), vl["vl_sum"].copy(), vl["vl_min"].copy(),
+                       vl["vl_max"].copy())
     rec = rec[rec["count"] > 0]
     rec = rec[np.lexsort((rec["size"], rec["addr"]))]
     blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
                          rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
-    return PluginCounts(blocks, flags, total, translations, stop_vaddr)
+    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites)
 
 
 def _tail(text: str | bytes, n: int = 400) -> str:
@@ -382,9 +384,9 @@ def _check_qemu_error(rc: int, stderr: bytes, binary: str, elf: Path, target: Ta
     err = stderr.decode(errors="replace")
     if rc != 0 and re.search(rf"^{re.escape(name)}: ", err, re.M):
         raise EmulatorFault("emulator error", None, "",
-                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap needs QEMU 7.2"
-                            f" with TCG plugins, Debian package {debian_package(name)}: check which {name} is first"
-                            " on PATH, or run `make setup`)")
+                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap runs its own"
+                            f" QEMU build, {binary}: if it is broken, delete {Path(binary).parent.parent} and run"
+                            " `make setup`)")
 
 
 # ----------------------------------------------------------------------------------------- faults

@@ -24,9 +24,10 @@ for d in "$deps"/qemu/*/; do
   [ -d "$d" ] && complete "${d%/}" && { echo "setup: QEMU $(basename "$d") present in $d"; exit 0; }
 done
 
-# Build dependencies, as the build proved it needs them (QEMU 10 bundles its own meson wheel).
+# Build dependencies, as the build proved it needs them (libseccomp-dev: the -sandbox that keeps semihosting
+# from starting host commands, see isa/qemu_backend.py).
 build_deps=(build-essential dpkg-dev ninja-build pkg-config python3 python3-venv flex bison
-            libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev xz-utils)
+            libglib2.0-dev libfdt-dev libpixman-1-dev libseccomp-dev zlib1g-dev xz-utils)
 missing=()
 for p in "${build_deps[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -83,9 +84,10 @@ start=$(date +%s)
 rm -rf "$prefix"
 mkdir -p "$work/build"
 cd "$work/build"
+trap 'echo "setup-qemu: the QEMU build failed: see the logs in $work/build (configure.log, build.log)" >&2' ERR
 ../src/configure --prefix="$prefix" --target-list="$targets" --python="$work/venv/bin/python" \
   --enable-plugins --disable-docs --disable-tools --disable-werror --disable-download \
-  --without-default-devices --with-devices-arm=intgap-mcu --disable-install-blobs > configure.log
+  --without-default-devices --with-devices-arm=intgap-mcu --disable-install-blobs --enable-seccomp > configure.log
 ninja -j"$(nproc)" > build.log
 ninja install > install.log
 mkdir -p "$prefix/include"

@@ -1,8 +1,26 @@
-/* intgap's QEMU TCG plugin (plugin API version 1, QEMU 7.2): exact per-translation-block execution counts.
+/* intgap's QEMU TCG plugin (QEMU 10 plugin API, QEMU_PLUGIN_VERSION 4): exact per-translation-block execution
+ * counts, and the vl each RVV vsetvl/vsetvli/vsetivli produced.
  *
  * At translation time each TB is mapped to a counter record keyed by (vaddr, instructions, bytes); a TB that
  * QEMU translates again (after a flush, or as a shorter variant) with the same key shares the record. The
- * TB gets one *inline* 64-bit add on that record's counter: no callback runs per block or per instruction.
+ * record's counter is a one-u64 scoreboard (one slot per vCPU); the TB gets one *inline* per-vCPU add on it:
+ * no callback runs per block or per instruction.
+ *
+ * I/O rewinds (system mode): QEMU 10 lets only a TB's last instruction touch I/O memory (MMIO: the Cortex-M
+ * system registers, e.g. CPACR). An I/O access earlier in a TB makes QEMU abandon the TB at that instruction
+ * (cpu_io_recompile), run the instruction alone in a "memory-only" TB (which gets no exec instrumentation, so its
+ * count is not bumped) and continue with a new TB after it. The abandoned TB was counted in full on entry, so the
+ * instructions after the I/O access would be counted twice. Every TB therefore stores its record number in a
+ * per-vCPU "current TB" slot, and every one-instruction TB gets a memory callback: when it runs while the slot
+ * names another TB that holds its instruction before that TB's end, it is such a rewind (a TB entered normally
+ * has just stored its own number). The TB that runs next then gives back its count (see after_rewind). Counts
+ * then equal what executed, block for block as Unicorn's (which does not rewind).
+ *
+ * vl capture (option vl=on, RISC-V only): QEMU ends a TB after every vsetvl* (the vtype it sets is part of the
+ * TB flags), so the vl it produced is the `vl` CSR at the start of whichever TB runs next. Each vsetvl* site
+ * stores its site number in a per-vCPU "pending" slot (inline store); every TB has a conditional callback,
+ * run only when that slot is set, that reads `vl` (QEMU_PLUGIN_CB_R_REGS), adds it to the site's sums and
+ * clears the slot. Cost: one inline compare per TB, one callback per vsetvl* executed.
  *
  * Arguments (comma-separated after the .so path, as QEMU passes them):
  *   out=PATH       where the counts are written at exit (required)
@@ -17,13 +35,16 @@
  *                                      mode only after the thread watcher stopped it, to name the TB that
  *                                      crossed the budget, the same rule as the Unicorn backend's)
  *   poll_us=N      polling period of check=thread (default 1000)
+ *   vl=on          record the vl of every vsetvl* site (RISC-V with V)
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG02\0", u64 n_records, u64 flags (bit 0: stopped by the budget,
+ *   header  8 bytes magic "IGTCG03\0", u64 n_records, u64 flags (bit 0: stopped by the budget,
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
  *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
- *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0)
+ *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites
  *   records n_records x { u64 vaddr, u32 bytes, u32 insns, u64 count } (24 bytes each)
+ *   vl sites n_vl_sites x { u64 vaddr, u64 executions, u64 vl_sum, u32 vl_min, u32 vl_max } (32 bytes each;
+ *           executions counts those whose vl was read: a run stopped by the budget can miss the last one)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <qemu-plugin.h>
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -45,7 +67,9 @@ typedef struct {
   uint64_t vaddr;
   uint32_t bytes;
   uint32_t insns;
-  uint64_t count; /* bumped by the inline op; must never move once a TB points at it */
+  struct qemu_plugin_scoreboard *count; /* one u64 per vCPU, bumped by the TB's inline op */
+  uint32_t id;                          /* its index */
+  uint32_t *insn_ends;                  /* system mode: end offset of each instruction (I/O rewinds) */
 } Record;
 
 /* Records live in fixed chunks that are never reallocated (TBs hold pointers into them). */
@@ -117,19 +141,96 @@ static Record *find_or_create(uint64_t vaddr, uint32_t bytes, uint32_t insns) {
   r->vaddr = vaddr;
   r->bytes = bytes;
   r->insns = insns;
-  r->count = 0;
+  r->count = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  r->id = i;
+  r->insn_ends = NULL;
   index_slots[j] = i + 1;
   __atomic_store_n(&n_records, i + 1, __ATOMIC_RELEASE);
   return r;
+}
+
+static inline uint64_t record_count(const Record *r) {
+  return qemu_plugin_u64_sum(qemu_plugin_scoreboard_u64(r->count));
 }
 
 static uint64_t executed_instructions(uint32_t n) {
   uint64_t total = 0;
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
-    total += (uint64_t)r->insns * __atomic_load_n(&r->count, __ATOMIC_RELAXED);
+    total += (uint64_t)r->insns * record_count(r);
   }
   return total;
+}
+
+/* vl capture: one site per vsetvl* address, in a growing array (read only by the callback and at exit). */
+typedef struct {
+  uint64_t vaddr, executions, vl_sum;
+  uint32_t vl_min, vl_max;
+} VlSite;
+static int capture_vl;
+static VlSite *vl_sites;
+static uint32_t n_vl_sites, cap_vl_sites;
+static struct qemu_plugin_scoreboard *pending_site; /* per vCPU: site number + 1 of the vsetvl* just run */
+static struct qemu_plugin_register *vl_reg;
+
+/* Called with table_lock held. Returns the site number + 1, or 0 when out of memory. */
+static uint32_t vl_site_for(uint64_t vaddr) {
+  for (uint32_t i = 0; i < n_vl_sites; i++)
+    if (vl_sites[i].vaddr == vaddr) return i + 1;
+  if (n_vl_sites == cap_vl_sites) {
+    uint32_t cap = cap_vl_sites ? cap_vl_sites * 2 : 64;
+    VlSite *grown = realloc(vl_sites, cap * sizeof *grown);
+    if (!grown) return 0;
+    vl_sites = grown;
+    cap_vl_sites = cap;
+  }
+  vl_sites[n_vl_sites] = (VlSite){vaddr, 0, 0, UINT32_MAX, 0};
+  return ++n_vl_sites;
+}
+
+/* OP-V major opcode with funct3 = 111: vsetvli, vsetivli, vsetvl */
+static int is_vsetvl(struct qemu_plugin_insn *insn) {
+  uint8_t b[4];
+  if (qemu_plugin_insn_size(insn) != 4 || qemu_plugin_insn_data(insn, b, 4) != 4) return 0;
+  uint32_t w = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  return (w & 0x7f) == 0x57 && ((w >> 12) & 7) == 7;
+}
+
+static void read_vl(unsigned int vcpu_index, void *userdata) {
+  (void)userdata;
+  qemu_plugin_u64 pending = qemu_plugin_scoreboard_u64(pending_site);
+  uint64_t site = qemu_plugin_u64_get(pending, vcpu_index);
+  qemu_plugin_u64_set(pending, vcpu_index, 0);
+  if (!vl_reg || site == 0) return;
+  GByteArray *buf = g_byte_array_new();
+  int n = qemu_plugin_read_register(vl_reg, buf);
+  uint64_t vl = 0;
+  for (int i = 0; i < n && i < 8; i++) vl |= (uint64_t)buf->data[i] << (8 * i);
+  g_byte_array_free(buf, TRUE);
+  if (n <= 0) return;
+  pthread_mutex_lock(&table_lock);
+  VlSite *s = &vl_sites[site - 1];
+  s->executions++;
+  s->vl_sum += vl;
+  if (vl < s->vl_min) s->vl_min = (uint32_t)vl;
+  if (vl > s->vl_max) s->vl_max = (uint32_t)vl;
+  pthread_mutex_unlock(&table_lock);
+}
+
+static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index) {
+  (void)id;
+  (void)vcpu_index;
+  if (vl_reg) return;
+  GArray *regs = qemu_plugin_get_registers();
+  for (guint i = 0; regs && i < regs->len; i++) {
+    qemu_plugin_reg_descriptor *d = &g_array_index(regs, qemu_plugin_reg_descriptor, i);
+    if (strcmp(d->name, "vl") == 0) vl_reg = d->handle;
+  }
+  if (regs) g_array_free(regs, TRUE);
+  if (!vl_reg) {
+    qemu_plugin_outs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n");
+    fputs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n", stderr);
+  }
 }
 
 static void fail(const char *what) {
@@ -156,9 +257,10 @@ static void write_output(uint64_t flags) {
   setvbuf(f, buf, _IOFBF, sizeof buf);
   /* check=tb: the callback's running total, which counts the TB that crossed the budget (its inline add may
    * not have run yet), as the Unicorn backend's native hook does */
-  uint64_t header[6] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
-                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr};
-  fwrite("IGTCG02", 1, 8, f);
+  pthread_mutex_lock(&table_lock);
+  uint64_t header[7] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
+                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites};
+  fwrite("IGTCG03", 1, 8, f);
   fwrite(header, sizeof header, 1, f);
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
@@ -166,9 +268,15 @@ static void write_output(uint64_t flags) {
       uint64_t vaddr;
       uint32_t bytes, insns;
       uint64_t count;
-    } row = {r->vaddr, r->bytes, r->insns, __atomic_load_n(&r->count, __ATOMIC_RELAXED)};
+    } row = {r->vaddr, r->bytes, r->insns, record_count(r)};
     fwrite(&row, sizeof row, 1, f);
   }
+  for (uint32_t i = 0; i < n_vl_sites; i++) {
+    VlSite v = vl_sites[i];
+    if (v.executions == 0) v.vl_min = 0;
+    fwrite(&v, sizeof v, 1, f);
+  }
+  pthread_mutex_unlock(&table_lock);
   if (fclose(f) != 0 || rename(tmp, out_path) != 0) fail("cannot write the output file");
   free(tmp);
 }
@@ -198,6 +306,75 @@ static void at_exit(qemu_plugin_id_t id, void *userdata) {
   for (;;) pause();
 }
 
+/* I/O rewinds (see the top of the file) */
+static int system_mode;
+static struct qemu_plugin_scoreboard *current_tb; /* per vCPU: record number + 1 of the TB last entered */
+typedef struct {
+  uint64_t resume; /* address after the I/O instruction of a rewound TB (0: none pending) */
+  uint64_t tb;     /* record number + 1 of the rewound TB */
+  uint64_t part;   /* instructions of it that ran, the I/O one included */
+} Rewind;
+static struct qemu_plugin_scoreboard *rewinds; /* per vCPU Rewind */
+
+/* The memory callback of a one-instruction TB: a rewind when the TB was entered without its exec store. */
+static void io_rewind_check(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+  (void)info;
+  (void)vaddr;
+  Record *self = (Record *)userdata;
+  qemu_plugin_u64 cur = qemu_plugin_scoreboard_u64(current_tb);
+  uint64_t c = qemu_plugin_u64_get(cur, vcpu_index);
+  if (c == self->id + 1u || c == 0) return; /* entered normally (its exec store ran), or nothing before */
+  qemu_plugin_u64_set(cur, vcpu_index, self->id + 1u); /* once per execution, however many accesses */
+  Record *t = record_at((uint32_t)(c - 1));
+  uint64_t end = self->vaddr + self->bytes;
+  uint32_t k = 0;
+  while (t->insn_ends && k + 1 < t->insns && t->vaddr + t->insn_ends[k] != end) k++;
+  if (!t->insn_ends || k + 1 >= t->insns || t->vaddr + t->insn_ends[k] != end) return; /* not inside t */
+  Rewind *rw = qemu_plugin_scoreboard_find(rewinds, vcpu_index);
+  rw->resume = end;
+  rw->tb = c;
+  rw->part = k + 1;
+}
+
+static Record *record_or_die(uint64_t vaddr, uint32_t bytes, uint32_t insns) {
+  pthread_mutex_lock(&table_lock);
+  Record *r = find_or_create(vaddr, bytes, insns);
+  pthread_mutex_unlock(&table_lock);
+  if (!r || !r->count) {
+    errno = ENOMEM;
+    fail("out of memory for block counters");
+    abort();
+  }
+  return r;
+}
+
+/* The first TB after a rewind (a conditional callback, run only when one is pending). Usually it starts right
+ * after the I/O instruction and ends within the rewound TB: then its instructions were already counted with
+ * that TB, and its own count is taken back, so the blocks are those a run without the rewind would count (as
+ * Unicorn's are). Otherwise (an exception came first, or it runs past the rewound TB's end) the rewound TB's
+ * count moves to the record of the part of it that ran. */
+static void after_rewind(unsigned int vcpu_index, void *userdata) {
+  Record *next = (Record *)userdata;
+  Rewind *rw = qemu_plugin_scoreboard_find(rewinds, vcpu_index);
+  Record *t = record_at((uint32_t)(rw->tb - 1));
+  uint64_t resume = rw->resume;
+  uint32_t part = (uint32_t)rw->part;
+  rw->resume = 0;
+  qemu_plugin_u64 minus_one_on;
+  uint64_t not_run;
+  if (next->vaddr == resume && next->vaddr + next->bytes <= t->vaddr + t->bytes) {
+    minus_one_on = qemu_plugin_scoreboard_u64(next->count);
+    not_run = next->insns;
+  } else {
+    Record *ran = record_or_die(t->vaddr, t->insn_ends[part - 1], part);
+    qemu_plugin_u64_add(qemu_plugin_scoreboard_u64(ran->count), vcpu_index, 1);
+    minus_one_on = qemu_plugin_scoreboard_u64(t->count);
+    not_run = t->insns - part;
+  }
+  qemu_plugin_u64_add(minus_one_on, vcpu_index, (uint64_t)-1);
+  if (check_tb) cb_total -= not_run;
+}
+
 static void tb_exec_check(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
   Record *r = (Record *)userdata;
@@ -216,16 +393,50 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
    * re-derives each block's bytes from its instruction count and the ELF's encodings. */
   uint32_t bytes = 0;
   for (size_t i = 0; i < n; i++) bytes += (uint32_t)qemu_plugin_insn_size(qemu_plugin_tb_get_insn(tb, i));
+  uint32_t site = 0;
+  struct qemu_plugin_insn *last = n ? qemu_plugin_tb_get_insn(tb, n - 1) : NULL;
   pthread_mutex_lock(&table_lock);
   Record *r = find_or_create(vaddr, bytes, (uint32_t)n);
   n_translations++;
+  if (capture_vl && last && is_vsetvl(last)) site = vl_site_for(qemu_plugin_insn_vaddr(last));
   pthread_mutex_unlock(&table_lock);
-  if (!r) {
+  if (!r || !r->count || (capture_vl && last && is_vsetvl(last) && !site)) {
     errno = ENOMEM;
     fail("out of memory for block counters");
     abort();
   }
-  qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &r->count, 1);
+  if (system_mode) {
+    if (!r->insn_ends) {
+      uint32_t *ends = malloc(n * sizeof *ends);
+      if (!ends) {
+        errno = ENOMEM;
+        fail("out of memory for block counters");
+        abort();
+      }
+      uint64_t off = 0;
+      for (size_t i = 0; i < n; i++) {
+        off += qemu_plugin_insn_size(qemu_plugin_tb_get_insn(tb, i));
+        ends[i] = (uint32_t)off;
+      }
+      __atomic_store_n(&r->insn_ends, ends, __ATOMIC_RELEASE);
+    }
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, after_rewind, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NE,
+                                              qemu_plugin_scoreboard_u64_in_struct(rewinds, Rewind, resume), 0, r);
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_STORE_U64,
+                                                      qemu_plugin_scoreboard_u64(current_tb), r->id + 1u);
+    if (n == 1)
+      qemu_plugin_register_vcpu_mem_cb(last, io_rewind_check, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, r);
+  }
+  if (capture_vl) {
+    /* the vl of the vsetvl* that ended the previous TB is ready when this one starts */
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, read_vl, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_COND_NE,
+                                              qemu_plugin_scoreboard_u64(pending_site), 0, NULL);
+    if (site)
+      qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(last, QEMU_PLUGIN_INLINE_STORE_U64,
+                                                          qemu_plugin_scoreboard_u64(pending_site), site);
+  }
+  qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                    qemu_plugin_scoreboard_u64(r->count), 1);
   if (check_tb && budget) qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
 }
 
@@ -256,7 +467,7 @@ static int start_watcher(void) {
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
-  (void)info;
+  system_mode = info->system_emulation;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strncmp(a, "out=", 4) == 0) {
@@ -267,6 +478,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       check_tb = 0;
     } else if (strcmp(a, "check=tb") == 0) {
       check_tb = 1;
+    } else if (strcmp(a, "vl=on") == 0) {
+      capture_vl = 1;
     } else if (strncmp(a, "poll_us=", 8) == 0) {
       poll_us = (unsigned)strtoul(a + 8, NULL, 10);
       if (poll_us == 0) poll_us = 1;
@@ -282,6 +495,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
   if (budget && !check_tb && start_watcher() != 0) {
     fprintf(stderr, "ig_tcg_counter: cannot start the budget watcher thread\n");
     return -1;
+  }
+  if (system_mode) {
+    current_tb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+    rewinds = qemu_plugin_scoreboard_new(sizeof(Rewind));
+  }
+  if (capture_vl) {
+    pending_site = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
   }
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
   qemu_plugin_register_atexit_cb(id, at_exit, NULL);
