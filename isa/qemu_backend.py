@@ -96,6 +96,7 @@ PLUGIN_SOURCE = "ig_tcg_counter.c"
 PLUGIN_MAGIC = b"IGTCG03\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
+FLAG_STOPPED_BY_TIME = 4  # the plugin's stop_ms ended the run
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
@@ -212,18 +213,46 @@ def _insn_text(target: Target, img, pc: int) -> str:
 
 def _located_timeout(err: RunTimeout, binary: str, target: Target, elf: Path, timeout_s: float) -> RunTimeout:
     """The timeout error with where the program is: QEMU was killed, so the (deterministic) program is run
-    once more under the gdbstub, without the plugin, for LOCATE_TIMEOUT_S (at most timeout_s) and interrupted.
+    once more for LOCATE_TIMEOUT_S (at most timeout_s) and stopped: in system mode under the gdbstub,
+    interrupted; in user mode (QEMU 10's user-mode gdbstub cannot be interrupted while the guest runs) with the
+    plugin's stop_ms, which stops at the first block entered after that time (the pc is that block's start).
     For a program that never exits that is a pc in its endless loop; the message says how the pc was found."""
     secs = min(timeout_s, LOCATE_TIMEOUT_S)
-    pc, why = _locate_running(binary, target, elf, secs, timeout_s)
+    if target.qemu.kind == "user":
+        pc, why = _locate_running_by_plugin(binary, target, elf, secs, timeout_s)
+        how = f"a rerun with the counting plugin, stopped at the first block entered after {secs:g} s,"
+    else:
+        pc, why = _locate_running(binary, target, elf, secs, timeout_s)
+        how = f"a rerun under QEMU's gdbstub, interrupted after {secs:g} s,"
     msg = str(err)
     head, sep, fix = msg.partition(": raise it with --timeout")
     if pc is None:
         return RunTimeout(f"{head} (pc unknown: {why}){sep}{fix}")
     img = load_elf(elf)
     where, insn = img.describe(pc), _insn_text(target, img, pc)
-    return RunTimeout(f"{head} (a rerun under QEMU's gdbstub, interrupted after {secs:g} s, was at"
-                      f" {located(pc, where, insn)}){sep}{fix} there", pc=pc, where=where, instruction=insn)
+    return RunTimeout(f"{head} ({how} was at {located(pc, where, insn)}){sep}{fix} there", pc=pc, where=where,
+                      instruction=insn)
+
+
+def _locate_running_by_plugin(binary: str, target: Target, elf: Path, seconds: float, timeout_s: float
+                              ) -> tuple[int | None, str]:
+    """(pc, "") of the first block a rerun of `elf` enters after `seconds`, or (None, why)."""
+    try:
+        plugin = plugin_path()
+    except EmulatorNotFound as e:
+        return None, str(e)
+    with tempfile.TemporaryDirectory(prefix="ig-qemu-locate-") as tmp:
+        out = Path(tmp) / "counts.bin"
+        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=Path(tmp) / "qemu.log", check="tb",
+                           stop_ms=max(1, int(seconds * 1000)))
+        try:
+            _run(cmd, cwd=Path(tmp), timeout_s=max(timeout_s, seconds) + 10.0, what=f"{elf.name} (locating)")
+        except RunTimeout:
+            return None, "the rerun to find it did not stop"
+        counts = _read_counts(out) if out.exists() else None
+    if counts is None or not counts.flags & FLAG_STOPPED_BY_TIME or not counts.stop_vaddr:
+        return None, "the rerun to find it ended before it was stopped"
+    return counts.stop_vaddr, ""
 
 
 def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
@@ -281,16 +310,18 @@ def plugin_path() -> Path:
 
 
 def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None, out: Path, log: Path,
-                 budget: int = 0, extra: tuple[str, ...] = (), check: str | None = None) -> list[str]:
+                 budget: int = 0, extra: tuple[str, ...] = (), check: str | None = None,
+                 stop_ms: int = 0) -> list[str]:
     """The QEMU command line; `extra` is appended to the emulator options (e.g. a gdbstub); `check` is the
-    plugin's budget check mode (None: the default thread watcher; "tb": exact per-TB check)."""
+    plugin's budget check mode (None: the default thread watcher; "tb": exact per-TB check); `stop_ms` (with
+    check="tb") stops the run at the first block entered after that many milliseconds."""
     opts: list[str] = []
     if plugin is not None:
         if "," in str(out):
             raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}: set TMPDIR to a"
                            " directory without commas")
         arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "") + (f",check={check}" if check else "")
-        arg += ",vl=on" if target.vlen else ""
+        arg += (",vl=on" if target.vlen else "") + (f",stop_ms={stop_ms}" if stop_ms else "")
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":

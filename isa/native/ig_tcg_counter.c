@@ -35,10 +35,13 @@
  *                                      mode only after the thread watcher stopped it, to name the TB that
  *                                      crossed the budget, the same rule as the Unicorn backend's)
  *   poll_us=N      polling period of check=thread (default 1000)
+ *   stop_ms=N      with check=tb: stop at the first TB entered N ms after start-up, writing its address as
+ *                  stop_vaddr (flag bit 2): where a program that does not end is (the backend's timeout message;
+ *                  QEMU 10's user-mode gdbstub cannot be interrupted while the guest runs)
  *   vl=on          record the vl of every vsetvl* site (RISC-V with V)
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG03\0", u64 n_records, u64 flags (bit 0: stopped by the budget,
+ *   header  8 bytes magic "IGTCG03\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by stop_ms,
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
  *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
  *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites
@@ -286,9 +289,9 @@ static int claim_writer(void) {
   return __atomic_compare_exchange_n(&written, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-static void stop_over_budget(void) {
+static void stop_over_budget(uint64_t flags) {
   if (claim_writer()) {
-    write_output(1 | 2);
+    write_output(flags);
     fflush(NULL);
     _exit(EXIT_BUDGET);
   }
@@ -375,13 +378,28 @@ static void after_rewind(unsigned int vcpu_index, void *userdata) {
   if (check_tb) cb_total -= not_run;
 }
 
+/* check=tb with stop_ms: the wall-clock time after which the next TB entered stops the run (0: none) */
+static uint64_t stop_ms;
+static struct timespec stop_at;
+
+static int time_is_up(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec > stop_at.tv_sec || (now.tv_sec == stop_at.tv_sec && now.tv_nsec >= stop_at.tv_nsec);
+}
+
 static void tb_exec_check(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
   Record *r = (Record *)userdata;
+  static unsigned tbs;
   cb_total += r->insns;
-  if (cb_total > budget) {
+  if (budget && cb_total > budget) {
     stop_vaddr = r->vaddr;
-    stop_over_budget();
+    stop_over_budget(1 | 2);
+  }
+  if (stop_ms && (++tbs & 1023) == 0 && time_is_up()) {
+    stop_vaddr = r->vaddr;
+    stop_over_budget(4 | 2);
   }
 }
 
@@ -437,7 +455,8 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
   qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64,
                                                     qemu_plugin_scoreboard_u64(r->count), 1);
-  if (check_tb && budget) qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
+  if (check_tb && (budget || stop_ms))
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
 }
 
 static void *budget_watcher(void *arg) {
@@ -447,7 +466,7 @@ static void *budget_watcher(void *arg) {
     nanosleep(&ts, NULL);
     if (__atomic_load_n(&written, __ATOMIC_ACQUIRE)) return NULL;
     uint32_t n = __atomic_load_n(&n_records, __ATOMIC_ACQUIRE);
-    if (executed_instructions(n) > budget) stop_over_budget();
+    if (executed_instructions(n) > budget) stop_over_budget(1 | 2);
   }
 }
 
@@ -478,6 +497,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       check_tb = 0;
     } else if (strcmp(a, "check=tb") == 0) {
       check_tb = 1;
+    } else if (strncmp(a, "stop_ms=", 8) == 0) {
+      stop_ms = strtoull(a + 8, NULL, 10);
+      clock_gettime(CLOCK_MONOTONIC, &stop_at);
+      stop_at.tv_sec += (time_t)(stop_ms / 1000);
+      stop_at.tv_nsec += (long)(stop_ms % 1000) * 1000000L;
+      if (stop_at.tv_nsec >= 1000000000L) {
+        stop_at.tv_sec++;
+        stop_at.tv_nsec -= 1000000000L;
+      }
     } else if (strcmp(a, "vl=on") == 0) {
       capture_vl = 1;
     } else if (strncmp(a, "poll_us=", 8) == 0) {
