@@ -120,7 +120,9 @@ def _emulators() -> str:
     from isa.qemu_discovery import find_qemu
     import unicorn
     q = find_qemu("qemu-system-arm")
-    return f"QEMU {q.version} (intgap's build, {q.path.parent.parent}), Unicorn {unicorn.__version__}"
+    where = q.path.parent.parent
+    where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    return f"QEMU {q.version} (intgap's build, {where}), Unicorn {unicorn.__version__}"
 
 
 def _net(n: int, run_s: float, startup_s: float) -> float | None:

@@ -23,10 +23,12 @@ What a TB count means (where it can differ from counting instruction by instruct
     the instruction that exits is counted once and nothing after it. Instructions skipped by a Thumb IT block
     or a predicated branch count as executed, as in Unicorn. A guest that starts threads could make QEMU
     re-run an atomic instruction alone in a one-instruction TB (counted twice); intgap's programs are
-    single-threaded.
+    single-threaded. QEMU 10 abandons a TB at an I/O (MMIO) access that is not its last instruction and
+    continues in new TBs: the plugin takes back the count of the instructions it would otherwise count twice
+    (see the top of ig_tcg_counter.c), so counts stay those of what executed, block for block as Unicorn's.
 
 Instruction budget (`max_instructions`)
-    Inline counters cannot stop a run. Options measured (QEMU 7.2 on this machine, MIPS from CPU time, with
+    Inline counters cannot stop a run. Options measured (QEMU 7.2, before the QEMU 10 port; MIPS from CPU time, with
     tests/isa/programs/q_speed.py and a 4-instruction loop):
       * an exec callback on every TB that adds the TB's size and stops past the budget (plugin option
         `check=tb`): exact to one TB, but a native call per block; it costs 0-20 % of the counted speed on an
@@ -43,23 +45,26 @@ Instruction budget (`max_instructions`)
         Unicorn hook, so both backends report the same pc and the same count. This costs one slower rerun of
         about `max_instructions` instructions, only on this error path.
     `timeout_s` bounds the wall-clock time of every run (the process group is killed, then `RunTimeout`). The
-    pc in the timeout message comes from a rerun of at most LOCATE_TIMEOUT_S seconds under the gdbstub,
-    interrupted (for a program that never exits: a pc in its endless loop).
+    pc in the timeout message comes from a rerun of at most LOCATE_TIMEOUT_S seconds: in system mode under the
+    gdbstub, interrupted; in user mode with the plugin's stop_ms (QEMU 10's user-mode gdbstub does not read
+    its socket while the guest runs, and a SIGINT ends its connection). For a program that never exits that is
+    a pc in its endless loop.
     With `count=False` there is no plugin, so only the timeout applies.
 
 Host access
     User mode: the program's system calls are the host's (intgap's own programs make only write/exit).
-    System mode (Cortex-M): semihosting calls run on the host, and QEMU 7.2 cannot limit them to the console.
-    QEMU runs under its seccomp sandbox (SANDBOX: spawn=deny), so a SYS_SYSTEM host command stops QEMU
-    (SIGSYS, reported as "forbidden host operation") instead of running; semihosting file calls still reach
-    the host. The Unicorn backend emulates only the console calls and refuses every other one.
+    System mode (Cortex-M): semihosting calls run on the host, and QEMU cannot limit them to the console.
+    QEMU runs under its seccomp sandbox (SANDBOX: spawn=deny), so a SYS_SYSTEM host command does not run:
+    QEMU 10 refuses the clone of glibc's system() with EPERM and the program gets a failure status (QEMU 7.2
+    stopped with SIGSYS, still reported as "forbidden host operation" should QEMU itself fork or exec);
+    semihosting file calls still reach the host. The Unicorn backend emulates only the console calls and
+    refuses every other one.
 
-Speed (q_speed.py, ~20 M instructions, CPU-time MIPS uncounted -> counted): cortex-m4 378 -> 380, rv32imc
-    1348 -> 1167, cortex-a55 306 -> 292, rv64gcv 111 -> 99 (RVV matmul 87 -> 87); counting keeps 80-100 %.
+Speed: benchmarks/results/counting_speed.md (`make bench-counting`, with the QEMU version measured).
 
 Faults
-    User mode: an uncaught guest SIGSEGV/SIGILL/SIGBUS/SIGFPE ends QEMU with that signal (QEMU 7.2 prints
-    nothing, runs no plugin exit callback, and writes no guest core file for RISC-V). System mode: a Cortex-M
+    User mode: an uncaught guest SIGSEGV/SIGILL/SIGBUS/SIGFPE ends QEMU with that signal (no plugin exit
+    callback runs; no guest core file is written: RLIMIT_CORE is 0). System mode: a Cortex-M
     fault enters the program's Fault_Handler, which prints "ig: hard fault" and exits 134. In both cases the
     PC is found by running the (deterministic) program once more, without the plugin, under QEMU's gdbstub on
     a Unix socket: in user mode the stub stops at the fatal signal and reports the registers; in system mode
@@ -534,10 +539,10 @@ class _GdbRemote:
         self.send(payload)
         return self.read_packet()
 
-    def continue_for(self, seconds: float, user_mode: bool) -> str:
-        """Lets the program run; interrupts it after `seconds` unless it stops or exits first. Returns the stop
-        reply. System mode takes gdb's Ctrl-C byte; QEMU 7.2's user-mode stub reads its socket only when the guest
-        gets a signal, so there the interrupt is a SIGINT to QEMU, which its stub reports as a stop."""
+    def continue_for(self, seconds: float) -> str:
+        """Lets the program run; interrupts it with gdb's Ctrl-C byte after `seconds` unless it stops or exits
+        first (system mode: QEMU 10's user-mode stub does not read its socket while the guest runs). Returns the
+        stop reply."""
         self.send("c")
         old = self.sock.gettimeout()
         self.sock.settimeout(seconds)
@@ -547,10 +552,7 @@ class _GdbRemote:
             pass
         finally:
             self.sock.settimeout(old)
-        if user_mode:
-            os.kill(self.proc.pid, signal.SIGINT)
-        else:
-            self.sock.sendall(b"\x03")
+        self.sock.sendall(b"\x03")
         return self.read_packet()
 
     def read_packet(self) -> str:
@@ -607,11 +609,11 @@ def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session)
 
 def _locate_running(binary: str, target: Target, elf: Path, seconds: float, timeout_s: float
                     ) -> tuple[int | None, str]:
-    """(pc, "") where a rerun of `elf` under the gdbstub is after `seconds`, or (None, why)."""
+    """(pc, "") where a rerun of `elf` under the gdbstub is after `seconds`, or (None, why). System mode."""
     reg, width = _GDB_PC[target.arch]
 
     def session(gdb: _GdbRemote) -> tuple[int | None, str]:
-        stop = gdb.continue_for(seconds, target.qemu.kind == "user")
+        stop = gdb.continue_for(seconds)
         if not stop or stop[0] not in "TS":
             return None, f"the rerun ended before it was interrupted ({stop!r})"
         return gdb.registers(width)[reg], ""

@@ -79,7 +79,7 @@ python3 -m venv "$work/venv"
 # micro:bit (M0); every other board and its devices stay out of the build.
 printf '%s\n' "CONFIG_MPS2=y" "CONFIG_MICROBIT=y" > "$work/src/configs/devices/arm-softmmu/intgap-mcu.mak"
 
-echo "setup: building QEMU $version ($targets) with TCG plugins into $prefix: about 25 minutes on 2 cores"
+echo "setup: building QEMU $version ($targets) with TCG plugins into $prefix (13 CPU-minutes; 23 min on a busy 2-core machine, see benchmarks/results/qemu_build.md)"
 start=$(date +%s)
 rm -rf "$prefix"
 mkdir -p "$work/build"
