@@ -205,11 +205,12 @@ static void read_vl(unsigned int vcpu_index, void *userdata) {
   uint64_t site = qemu_plugin_u64_get(pending, vcpu_index);
   qemu_plugin_u64_set(pending, vcpu_index, 0);
   if (!vl_reg || site == 0) return;
-  GByteArray *buf = g_byte_array_new();
+  static __thread GByteArray *buf; /* one per vCPU thread, reused: this runs once per vsetvl* executed */
+  if (!buf) buf = g_byte_array_sized_new(16);
+  g_byte_array_set_size(buf, 0);
   int n = qemu_plugin_read_register(vl_reg, buf);
   uint64_t vl = 0;
   for (int i = 0; i < n && i < 8; i++) vl |= (uint64_t)buf->data[i] << (8 * i);
-  g_byte_array_free(buf, TRUE);
   if (n <= 0) return;
   pthread_mutex_lock(&table_lock);
   VlSite *s = &vl_sites[site - 1];
