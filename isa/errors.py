@@ -60,3 +60,15 @@ def located(pc: int | None, where: str, instruction: str) -> str:
     if pc is None:
         return ""
     return f"pc=0x{pc:x} in {where or '(no symbol)'}" + (f" ({instruction})" if instruction else "")
+
+
+class UnknownBoard(IsaError):
+    """A board name that is not in the registry (isa/boards.py)."""
+
+
+class BoardMismatch(IsaError):
+    """A board whose core cannot host the target (e.g. a Cortex-M4 board for an AArch64 target)."""
+
+
+class ProgramDoesNotFitBoard(IsaError):
+    """The program's code, constants, data or stack exceed the board's flash / SRAM."""

@@ -28,8 +28,9 @@ NATIVE_SRC = Path(__file__).resolve().parent / "native"
 
 def build_shared(source_name: str, include_dirs: tuple[Path, ...] = (), cflags: tuple[str, ...] = ()) -> Path:
     src = NATIVE_SRC / source_name
-    text = src.read_bytes()
-    for inc in include_dirs:  # a header that changes (another QEMU's qemu-plugin.h) must rebuild the helper
+    # the headers it may include (ig_memsim.h; a QEMU's qemu-plugin.h in include_dirs) are part of its version
+    text = src.read_bytes() + b"".join(h.read_bytes() for h in sorted(NATIVE_SRC.glob("*.h")))
+    for inc in include_dirs:
         text += b"".join(h.read_bytes() for h in sorted(Path(inc).glob("*.h")))
     key = hashlib.sha256(text + repr([str(p) for p in include_dirs] + list(cflags)).encode()).hexdigest()[:16]
     out = cache_dir() / "native" / f"{src.stem}-{key}.so"

@@ -57,3 +57,5 @@ class RunResult:
     counted: bool = True
     stderr: bytes = b""
     vl_sites: VlSites = field(default_factory=VlSites.empty)  # QEMU on RVV targets: the vl each vsetvl* gave
+    # memory-aware runs (isa.run(..., board=...)): the cache / memory simulator's counters (isa.memsim.MemoryStats)
+    memory: object | None = None

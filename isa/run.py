@@ -4,7 +4,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from isa.boards import Board, board_for
 from isa.elf import check_target, load_elf, patch_sections
+from isa.placement import check_stack, place
 from isa.errors import UnsupportedBackend
 from isa.result import RunResult
 from isa.targets import Target, get_target
@@ -23,24 +25,40 @@ def check_backend(target: Target, backend: str) -> None:
 
 def run(elf: str | Path, target: Target | str, backend: str | None = None, *,
         inputs: dict[str, bytes] | None = None, max_instructions: int | None = DEFAULT_MAX_INSTRUCTIONS,
-        timeout_s: float = DEFAULT_TIMEOUT_S, count: bool = True) -> RunResult:
-    """Runs `elf` to its exit. Refuses a backend that cannot run the target before anything runs."""
+        timeout_s: float = DEFAULT_TIMEOUT_S, count: bool = True, board: str | Board | None = None,
+        memory: bool = False, weights_in_sram: bool = False) -> RunResult:
+    """Runs `elf` to its exit. Refuses a backend that cannot run the target before anything runs.
+
+    With `board` (a name or a Board) or `memory=True` (the target's default board) the run is memory-aware: the
+    board's caches and memories are simulated natively and ``RunResult.memory`` holds the counters (Unicorn; under
+    QEMU it stays None until the plugin feeds the simulator, and so on a zero-wait board, which has nothing to
+    simulate). `weights_in_sram` places read-only data with the writable data on a microcontroller board."""
     if isinstance(target, str):
         target = get_target(target)
     backend = backend or target.default_backend
     check_backend(target, backend)
     check_target(load_elf(elf), target)
+    mem = None
+    if board is not None or memory:
+        b = board_for(target, board)  # refuses a board that cannot host the target
+        if count and backend == "unicorn" and not b.zero_wait:
+            mem = (b, place(elf, target, b, weights_in_sram=weights_in_sram))
     if inputs:
         with tempfile.TemporaryDirectory(prefix="ig-run-") as tmpdir:
             tmp = Path(tmpdir) / Path(elf).name  # the user's file name in every message
             patch_sections(elf, inputs, tmp)
-            return _dispatch(tmp, target, backend, max_instructions, timeout_s, count)
-    return _dispatch(Path(elf), target, backend, max_instructions, timeout_s, count)
+            return _dispatch(tmp, target, backend, max_instructions, timeout_s, count, mem)
+    return _dispatch(Path(elf), target, backend, max_instructions, timeout_s, count, mem)
 
 
-def _dispatch(elf: Path, target: Target, backend: str, max_instructions, timeout_s, count) -> RunResult:
+def _dispatch(elf: Path, target: Target, backend: str, max_instructions, timeout_s, count, mem) -> RunResult:
     if backend == "unicorn":
         from isa.unicorn_backend import run_unicorn
-        return run_unicorn(elf, target, max_instructions=max_instructions, timeout_s=timeout_s, count=count)
+        result = run_unicorn(elf, target, max_instructions=max_instructions, timeout_s=timeout_s, count=count,
+                             memory=mem)
+        if mem is not None:
+            stack = next((p for p in result.memory.placement if p["what"] == "stack"), None)
+            check_stack(mem[1], mem[0], stack["lowest_touched"] if stack else None)
+        return result
     from isa.qemu_backend import run_qemu
     return run_qemu(elf, target, max_instructions=max_instructions, timeout_s=timeout_s, count=count)

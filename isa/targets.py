@@ -262,3 +262,15 @@ def parse_targets(spec: str) -> list[Target]:
     if not names:
         raise UnknownTarget(f"no target named in {spec!r}: choose from {', '.join(TARGETS)}")
     return [get_target(n) for n in names]
+
+
+# The board each target runs on unless one is named (isa/boards.py; docs/memory-models.md says why each one).
+DEFAULT_BOARDS = {
+    "cortex-m4": "stm32f407", "cortex-m4f": "stm32f407", "cortex-m7": "stm32h743", "rv32imc": "rv32-sram",
+    "cortex-a53": "pi-zero-2", "cortex-a55": "rk3566", "rv64gc": "jh7110", "rv64gcv": "rvv-generic",
+    "rv64gcv-vlen256": "spacemit-k1", "rv64gcv-vlen512": "rvv-generic",
+}
+
+
+def default_board_name(target: Target) -> str:
+    return DEFAULT_BOARDS[target.name]

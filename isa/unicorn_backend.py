@@ -193,6 +193,21 @@ def native_counter_lib() -> ctypes.CDLL:
             lib.ig_bc_export.argtypes = (vp, vp, vp, vp, vp, u64)
             lib.ig_bc_count_insns.restype = ctypes.c_int64
             lib.ig_bc_count_insns.argtypes = (i32, ctypes.c_char_p, u64)
+            lib.ig_bc_attach_memsim.restype = i32
+            lib.ig_bc_attach_memsim.argtypes = (vp, ctypes.c_char_p)
+            lib.ig_bc_export_mem.restype = u64
+            lib.ig_bc_export_mem.argtypes = (vp, vp, vp, u64)
+            lib.ig_bc_memsim_export.restype = u64
+            lib.ig_bc_memsim_export.argtypes = (vp, vp)
+            lib.igm_test_new.restype = vp
+            lib.igm_test_new.argtypes = (ctypes.c_char_p, ctypes.POINTER(i32))
+            lib.igm_test_access.restype = u32
+            lib.igm_test_access.argtypes = (vp, u64, u64, i32)
+            lib.igm_test_export.restype = None
+            lib.igm_test_export.argtypes = (vp, vp)
+            lib.igm_test_free.restype = None
+            lib.igm_test_free.argtypes = (vp,)
+            lib.igm_export_words.restype = u64
             _native_lib = lib
         return _native_lib
 
@@ -200,7 +215,8 @@ def native_counter_lib() -> ctypes.CDLL:
 class _NativeCounter:
     """Owns one ig_counter and its registration as a UC_HOOK_BLOCK hook of one Unicorn instance."""
 
-    def __init__(self, mu, arch: str, budget: int | None):
+    def __init__(self, mu, arch: str, budget: int | None, memsim_config: str | None = None,
+                 observed: tuple[tuple[int, int], ...] = ((1, 0),)):
         self.lib = native_counter_lib()
         self.mu = mu
         uclib = _ucore.uclib
@@ -218,6 +234,39 @@ class _NativeCounter:
             self.free()
             raise EmulatorNotFound(f"Unicorn refused the native block hook ({_uc.UcError(status)}): "
                                    f"reinstall unicorn=={_uc.__version__}")
+        self.mem_handles = []
+        self.memory_aware = memsim_config is not None
+        if memsim_config is not None:
+            self._attach_memsim(memsim_config, observed)
+
+    def _attach_memsim(self, text: str, observed: tuple[tuple[int, int], ...]) -> None:
+        """Memory-aware run: data accesses in the `observed` address ranges ((first, last) pairs; (1, 0): all) go to
+        the native simulator through native memory hooks. Unicorn takes the slow path only for the pages a ranged
+        hook covers, so leaving out memories that cannot stall (zero-wait, uncached SRAM / TCM) keeps runs fast."""
+        bad = self.lib.ig_bc_attach_memsim(self.ctx, text.encode())
+        if bad:
+            self.free()
+            raise UnsupportedBackend(f"the memory simulator refused its configuration (line {bad}, -1: a cache whose"
+                                     f" sets or line are not a power of two):\n{text}")
+        fn = ctypes.cast(self.lib.ig_mem_hook, ctypes.c_void_p)
+        for first, last in observed:
+            handle = _ucore.uc_hook_h()
+            status = _ucore.uclib.uc_hook_add(self.mu._uch, ctypes.byref(handle),
+                                              _uc.UC_HOOK_MEM_READ | _uc.UC_HOOK_MEM_WRITE, fn,
+                                              ctypes.c_void_p(self.ctx), ctypes.c_uint64(first), ctypes.c_uint64(last))
+            if status != _uc.UC_ERR_OK:
+                self.free()
+                raise EmulatorNotFound(f"Unicorn refused the native memory hook ({_uc.UcError(status)}): "
+                                       f"reinstall unicorn=={_uc.__version__}")
+            self.mem_handles.append(handle)
+
+    def memsim_words(self) -> np.ndarray | None:
+        """The simulator's counters (isa.memsim.EXPORT_WORDS words), None for a run that only counts."""
+        if not self.memory_aware:
+            return None
+        out = np.zeros(int(self.lib.igm_export_words()), np.uint64)
+        self.lib.ig_bc_memsim_export(self.ctx, out.ctypes.data)
+        return out
 
     @property
     def total(self) -> int:
@@ -245,6 +294,9 @@ class _NativeCounter:
         if self.handle is not None:
             _ucore.uclib.uc_hook_del(self.mu._uch, self.handle)
             self.handle = None
+        for h in self.mem_handles:
+            _ucore.uclib.uc_hook_del(self.mu._uch, h)
+        self.mem_handles = []
 
     def export(self) -> BlockCounts:
         n = int(self.lib.ig_bc_used(self.ctx))
@@ -256,7 +308,16 @@ class _NativeCounter:
                                     count.ctypes.data, n)
         assert got == n
         order = np.lexsort((size, addr))
+        self.order = order
         return BlockCounts(addr[order], size[order], insns[order], count[order])
+
+    def export_block_memory(self) -> tuple[np.ndarray, np.ndarray]:
+        """(stall cycles, bytes from memories) per block, in the order of the last export()."""
+        n = int(self.lib.ig_bc_used(self.ctx))
+        stall = np.zeros(n, np.uint64)
+        moved = np.zeros(n, np.uint64)
+        self.lib.ig_bc_export_mem(self.ctx, stall.ctypes.data, moved.ctypes.data, n)
+        return stall[self.order], moved[self.order]
 
     def free(self) -> None:
         if self.ctx:
@@ -684,8 +745,13 @@ def _setup_linux(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
 
 
 def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, timeout_s: float,
-                count: bool = True, instrument: Callable[[object], None] | None = None) -> RunResult:
+                count: bool = True, instrument: Callable[[object], None] | None = None,
+                memory: tuple | None = None) -> RunResult:
     """Runs `elf` on `target` under Unicorn to its exit. See the module documentation for the details.
+
+    `memory` = (board, placement) makes the run memory-aware: the native simulator (isa/native/ig_memsim.h,
+    configured by isa.memsim.config_text) sees every instruction fetch and data access, and ``RunResult.memory``
+    holds its counters. It needs counting.
 
     `instrument`, for tests and tools, is called with the `unicorn.Uc` once memory and registers are set up
     and the runner's hooks are in place, just before the emulation starts (e.g. to add a reference hook)."""
@@ -707,7 +773,12 @@ def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, time
         mu.mmio_map(SCS_BASE, SCS_SIZE, session.on_scs_read, None, session.on_scs_write, None)
     mu.hook_add(_uc.UC_HOOK_INTR, session.on_interrupt)
     mu.hook_add(_uc.UC_HOOK_MEM_INVALID, session.on_mem_invalid)
-    counter = _NativeCounter(mu, target.arch, max_instructions) if count else None
+    memsim_config, observed = None, ()
+    if memory is not None:
+        from isa.memsim import config_text, observed_ranges
+        memsim_config = config_text(memory[0], target, memory[1])
+        observed = observed_ranges(memory[0], memory[1])
+    counter = _NativeCounter(mu, target.arch, max_instructions, memsim_config, observed) if count else None
     if instrument is not None:
         instrument(mu)
     # PCs are even (Thumb bit stripped), 4-aligned or 2-aligned: an odd `until` is never reached
@@ -721,11 +792,31 @@ def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, time
         except _uc.UcError as e:
             uc_error = e
         wall = time.perf_counter() - t0
-        return _conclude(session, counter, uc_error, wall, max_instructions, timeout_s,
-                         timed_out=bool(timeout_us) and bool(mu.query(_uc.UC_QUERY_TIMEOUT)))
+        result = _conclude(session, counter, uc_error, wall, max_instructions, timeout_s,
+                           timed_out=bool(timeout_us) and bool(mu.query(_uc.UC_QUERY_TIMEOUT)))
+        if memory is not None and counter is not None:
+            from isa.memsim import stats_from_words
+            stats = stats_from_words(counter.memsim_words(), memory[0], target, memory[1])
+            stats.block_stall_cycles, stats.block_memory_bytes = counter.export_block_memory()
+            _stack_depth_by_painting(mu, stats)
+            result.memory = stats
+        return result
     finally:
         if counter is not None:
             counter.free()
+
+
+def _stack_depth_by_painting(mu, stats) -> None:
+    """The stack's lowest touched address where the memory hooks did not watch it: the region starts zero-filled,
+    so the lowest non-zero word is how deep the stack went (stack painting; a lower bound where the deepest words
+    were written with zeros)."""
+    for p in stats.placement:
+        if p["what"] != "stack" or p["lowest_touched"] is not None:
+            continue
+        data = np.frombuffer(bytes(mu.mem_read(p["base"], p["end"] - p["base"])), np.uint32)
+        nz = np.flatnonzero(data)
+        p["lowest_touched"] = p["base"] + 4 * int(nz[0]) if len(nz) else None
+        p["lowest_touched_by"] = "stack painting (the region is not observed by the memory hooks)"
 
 
 def _conclude(session: _Session, counter: _NativeCounter | None, uc_error, wall: float,
@@ -755,9 +846,10 @@ def _conclude(session: _Session, counter: _NativeCounter | None, uc_error, wall:
                                 f"the block table sums to {instructions} instructions but the running total"
                                 f" is {counter.total}: report this as a bug of isa/native/ig_block_counter.c")
         # stderr: fd 2 / semihosting stderr handles, kept apart from stdout
-        return RunResult(target=target.name, backend="unicorn", exit_code=session.exit_code,
-                         stdout=bytes(session.stdout), instructions=instructions, blocks=blocks,
-                         wall_seconds=wall, counted=counter is not None, stderr=bytes(session.stderr))
+        result = RunResult(target=target.name, backend="unicorn", exit_code=session.exit_code,
+                           stdout=bytes(session.stdout), instructions=instructions, blocks=blocks,
+                           wall_seconds=wall, counted=counter is not None, stderr=bytes(session.stderr))
+        return result
     if timed_out:
         insn = session.insn_text(pc)
         raise RunTimeout(f"program on {target.name} did not exit within {timeout_s:g} s (stopped at"

@@ -16,6 +16,11 @@
  * block granularity: the block that crosses the budget is counted whole (the QEMU plugin's check=tb
  * mode applies the same rule, so both backends name the same block).
  *
+ * Memory-aware runs (ig_bc_attach_memsim) also feed the cache and memory simulator of ig_memsim.h: the block
+ * hook sends the block's bytes as instruction fetches and points the simulator's sink at the block's record, and
+ * ig_mem_hook (registered as UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE) sends each data access; each block record
+ * then also holds the stall cycles and the bytes from memories its accesses caused.
+ *
  * No Python runs per block. Pointers to `uc_mem_read` and `uc_emu_stop` come from the Python side
  * (the addresses of the functions in the libunicorn the binding loaded), so this file needs no
  * Unicorn header and no link against libunicorn.
@@ -23,6 +28,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ig_memsim.h"
 
 typedef int (*ig_mem_read_fn)(void *uc, uint64_t address, void *bytes, uint64_t size);
 typedef int (*ig_emu_stop_fn)(void *uc);
@@ -42,6 +49,7 @@ typedef struct {
   uint64_t count; /* 0 marks an empty slot: an occupied slot has run at least once */
   uint32_t size;
   uint32_t insns;
+  uint64_t mem[2]; /* memory-aware runs: stall cycles, bytes from memories (ig_memsim.h sink) */
 } ig_entry;
 
 typedef struct {
@@ -60,6 +68,7 @@ typedef struct {
   int32_t stop_requested;
   ig_mem_read_fn mem_read;
   ig_emu_stop_fn emu_stop;
+  igm_sim *memsim; /* NULL: a run that only counts */
 } ig_counter;
 
 static inline uint64_t ig_hash(uint64_t addr, uint32_t size) {
@@ -140,6 +149,21 @@ static uint32_t ig_decode_block(ig_counter *c, void *uc, uint64_t addr, uint32_t
   return (uint32_t)k;
 }
 
+/* A memory-aware run: the block's accesses go to its record; its bytes are fetched from the L1I line by line. */
+static inline void ig_feed_fetch(ig_counter *c, ig_entry *e) {
+  c->memsim->sink = e->mem;
+  igm_access(c->memsim, e->addr, e->size, IGM_FETCH);
+}
+
+/* The UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE callback:
+ * void (*)(uc_engine *, uc_mem_type type, uint64_t address, int size, int64_t value, void *user). */
+void ig_mem_hook(void *uc, int type, uint64_t addr, int size, int64_t value, void *user) {
+  (void)uc;
+  (void)value;
+  ig_counter *c = (ig_counter *)user;
+  igm_access(c->memsim, addr, (uint64_t)size, type == 17 /* UC_MEM_WRITE */ ? IGM_WRITE : IGM_READ);
+}
+
 /* The UC_HOOK_BLOCK callback: void (*)(uc_engine *, uint64_t address, uint32_t size, void *user). */
 void ig_bc_hook(void *uc, uint64_t addr, uint32_t size, void *user) {
   ig_counter *c = (ig_counter *)user;
@@ -152,6 +176,7 @@ void ig_bc_hook(void *uc, uint64_t addr, uint32_t size, void *user) {
     if (!e->count) break;
     if (e->addr == addr && e->size == size) {
       e->count++;
+      if (c->memsim) ig_feed_fetch(c, e);
       c->total += e->insns;
       if (c->total > c->budget && !c->budget_hit) {
         c->budget_hit = 1;
@@ -179,7 +204,9 @@ void ig_bc_hook(void *uc, uint64_t addr, uint32_t size, void *user) {
   e->size = size;
   e->insns = insns;
   e->count = 1;
+  e->mem[0] = e->mem[1] = 0;
   c->used++;
+  if (c->memsim) ig_feed_fetch(c, e);
   c->total += insns;
   if (c->total > c->budget && !c->budget_hit) {
     c->budget_hit = 1;
@@ -206,8 +233,20 @@ ig_counter *ig_bc_new(int32_t arch, uint64_t budget, void *mem_read, void *emu_s
   return c;
 }
 
+/* Makes the run memory-aware with the simulator configured by `text` (ig_memsim.h's text form). Returns 0, the
+ * first bad line of the text, or -1 for a geometry the simulator refuses. */
+int32_t ig_bc_attach_memsim(ig_counter *c, const char *text) {
+  int err = 0;
+  igm_sim *s = igm_new_from_text(text, &err);
+  if (!s) return err ? err : -1;
+  igm_free(c->memsim);
+  c->memsim = s;
+  return 0;
+}
+
 void ig_bc_free(ig_counter *c) {
   if (!c) return;
+  igm_free(c->memsim);
   free(c->table);
   free(c);
 }
@@ -237,6 +276,38 @@ uint64_t ig_bc_export(const ig_counter *c, uint64_t *addr, uint32_t *size, uint3
   }
   return k;
 }
+
+/* The memory records of the blocks, in the same table order as ig_bc_export. */
+uint64_t ig_bc_export_mem(const ig_counter *c, uint64_t *stall, uint64_t *bytes, uint64_t max_rows) {
+  uint64_t k = 0;
+  for (uint64_t i = 0; i <= c->mask && k < max_rows; i++) {
+    const ig_entry *e = &c->table[i];
+    if (!e->count) continue;
+    stall[k] = e->mem[0];
+    bytes[k] = e->mem[1];
+    k++;
+  }
+  return k;
+}
+
+/* The simulator's counters (IGM_EXPORT_WORDS words, layout in ig_memsim.h); 0 words without a simulator. */
+uint64_t ig_bc_memsim_export(const ig_counter *c, uint64_t *out) {
+  if (!c->memsim) return 0;
+  igm_export(c->memsim, out);
+  return IGM_EXPORT_WORDS;
+}
+
+/* For the tests: a bare simulator driven access by access. */
+igm_sim *igm_test_new(const char *text, int32_t *err_line) {
+  int err = 0;
+  igm_sim *s = igm_new_from_text(text, &err);
+  *err_line = err;
+  return s;
+}
+uint32_t igm_test_access(igm_sim *s, uint64_t addr, uint64_t size, int32_t kind) { return igm_access(s, addr, size, kind); }
+void igm_test_export(const igm_sim *s, uint64_t *out) { igm_export(s, out); }
+void igm_test_free(igm_sim *s) { igm_free(s); }
+uint64_t igm_export_words(void) { return IGM_EXPORT_WORDS; }
 
 /* For the tests: the instruction count of `n` bytes of code as the hook decodes it (-1: no tiling). */
 int64_t ig_bc_count_insns(int32_t arch, const uint8_t *code, uint64_t n) { return ig_count_insns(arch, code, n); }

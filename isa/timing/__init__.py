@@ -55,6 +55,16 @@ class CycleEstimate:
     bandwidth_note: str = ""
     inferred_branch_executions: int = 0  # conditional branches whose taken split is a proportional guess
     notes: list[str] = field(default_factory=list)
+    # the board (isa/boards.py) and its memory system; board "" = core only (zero-wait memory, as before boards)
+    board: str = ""
+    clock_mhz: float = 0.0  # the board's clock (the target's nominal clock without a board): for tokens/s
+    core_cycles: int = 0  # the pipeline model's cycles (= cycles when no memory system is modelled)
+    memory_stall_cycles: int = 0  # cycles - core_cycles
+    limiting_level: str = "core"  # "core", a cache level ("L2") or a memory ("dram", "flash")
+    limited_by: str = "core"  # "core", "latency" (stalls exceed core cycles) or "bandwidth" (bytes / bandwidth)
+    memory_bandwidth_cycles: dict[str, int] = field(default_factory=dict)  # memory -> bytes moved / its bandwidth
+    memory: dict = field(default_factory=dict)  # the run's memory statistics (MemoryStats.to_json()), {} without
+    per_function_memory_stalls: dict[str, int] = field(default_factory=dict)
 
     @property
     def ipc(self) -> float:
@@ -73,12 +83,21 @@ class CycleEstimate:
                 "roofline": {"bytes_moved": self.bytes_moved, "bound_cycles": self.roofline_cycles,
                              "bandwidth_bytes_per_cycle": self.bandwidth_bytes_per_cycle,
                              "note": self.bandwidth_note},
-                "inferred_branch_executions": self.inferred_branch_executions, "notes": self.notes}
+                "inferred_branch_executions": self.inferred_branch_executions, "notes": self.notes,
+                "board": self.board, "clock_mhz": self.clock_mhz, "core_cycles": self.core_cycles,
+                "memory_stall_cycles": self.memory_stall_cycles, "limiting_level": self.limiting_level,
+                "limited_by": self.limited_by, "memory_bandwidth_cycles": self.memory_bandwidth_cycles,
+                "memory": self.memory, "per_function_memory_stall_cycles": self.per_function_memory_stalls}
 
 
 def estimate(result: RunResult, elf, target: Target | str | None = None, *, model: CoreModel | str | None = None,
-             analysis=None) -> CycleEstimate:
-    """Estimated cycles of a counted run (see isa.timing.engine for the method)."""
+             analysis=None, board=None) -> CycleEstimate:
+    """Estimated cycles of a counted run (see isa.timing.engine for the method).
+
+    With `board` (a name or an isa.boards.Board) the estimate is memory-aware (isa.timing.memory): the run must
+    have been made on that board (``isa.run(..., board=...)``). A zero-wait board adds nothing; a run without a
+    memory capture (the QEMU backend, for now) stays core-only and says so in its label and notes. Without a board
+    the estimate is core-only (zero-wait memory), as before boards existed."""
     from isa.profile import analyze
     target = get_target(target or result.target) if not isinstance(target, Target) else target
     if model is None or isinstance(model, str):
@@ -126,11 +145,46 @@ def estimate(result: RunResult, elf, target: Target | str | None = None, *, mode
     if edges.inferred:
         notes.append(f"{edges.inferred:,} conditional-branch executions have a taken/not-taken split inferred "
                      f"proportionally (flow conservation left it open)")
-    return CycleEstimate(model.label, int(round(total)), int(issue), int(round(branch)), int(round(mispred)),
-                         int(round(waits)), result.instructions,
-                         {k: int(round(v)) for k, v in sorted(per_fn.items(), key=lambda kv: -kv[1])},
-                         moved, int(round(moved / bw)) if bw else 0, bw, model.bandwidth_note,
-                         edges.inferred, notes)
+    est = CycleEstimate(model.label, int(round(total)), int(issue), int(round(branch)), int(round(mispred)),
+                        int(round(waits)), result.instructions,
+                        {k: int(round(v)) for k, v in sorted(per_fn.items(), key=lambda kv: -kv[1])},
+                        moved, int(round(moved / bw)) if bw else 0, bw, model.bandwidth_note,
+                        edges.inferred, notes)
+    est.core_cycles = est.cycles
+    est.clock_mhz = float(target.extra.get("clock_mhz", 0))
+    if board is None:
+        est.notes.append("core only: zero-wait memory, no board's memory system modelled")
+        return est
+    return _on_board(est, result, target, board, img)
+
+
+def _on_board(est: CycleEstimate, result: RunResult, target: Target, board, img) -> CycleEstimate:
+    from isa.boards import board_for
+    from isa.timing.memory import split
+    b = board_for(target, board)
+    est.board = b.name
+    est.clock_mhz = b.clock_for(target)
+    if b.zero_wait:
+        est.model = f"{est.model} on {b.name}"
+        est.notes.append(f"board {b.name} is zero-wait: no memory stalls")
+        return est
+    if result.memory is None:
+        est.model = f"{est.model} on {b.name}, memory not simulated"
+        est.notes.append(f"the {result.backend} run has no memory capture: core cycles only (run under Unicorn "
+                         f"with board={b.name!r} for memory stalls)")
+        return est
+    ms = split(est.core_cycles, b, target, result.memory, result.blocks, img)
+    est.model = f"{est.model} on {b.name}"
+    est.cycles = ms.total
+    est.memory_stall_cycles = ms.total - ms.core_cycles
+    est.limiting_level, est.limited_by = ms.limiting_level, ms.limited_by
+    est.memory_bandwidth_cycles = ms.bandwidth_cycles
+    est.memory = result.memory.to_json()
+    est.per_function_memory_stalls = ms.per_function_stall_cycles
+    for name, c in ms.per_function_stall_cycles.items():
+        est.per_function[name] = est.per_function.get(name, 0) + c
+    est.per_function = dict(sorted(est.per_function.items(), key=lambda kv: -kv[1]))
+    return est
 
 
 def _branch_cost(m: CoreModel, site, taken: int, not_taken: int) -> tuple[float, float]:

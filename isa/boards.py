@@ -1,0 +1,338 @@
+"""The board registry: the clock and memory system a target runs on (docs/memory-models.md).
+
+A target (isa/targets.py) fixes the ISA and the core's pipeline model; a board fixes the clock, the caches, the
+prefetcher and the memories behind them. Every parameter names its source in ``sources`` (a datasheet, reference
+manual, TRM or a public measurement from /work/shared/BOARD-FACTS.md, cited by its sbc-bench result id), or says
+"assumed" where nothing sets it. Latencies are load-to-use cycles at the board's clock (DRAM in ns).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from isa.errors import BoardMismatch, UnknownBoard
+from isa.targets import Target, default_board_name
+
+KiB = 1024
+MiB = 1024 * KiB
+
+WRITE_BACK = "write-back write-allocate"
+WRITE_THROUGH = "write-through no-allocate"
+
+
+@dataclass(frozen=True)
+class Prefetcher:
+    # "next-line": on every demand miss, and on the first demand hit of a prefetched line, fetch the next `degree`
+    # lines; "stream": the same, but a miss triggers it only when the previous line is cached (a sequential stream)
+    kind: str
+    degree: int
+    source: str
+
+
+@dataclass(frozen=True)
+class CacheLevel:
+    name: str  # "L1I", "L1D", "L2", "L3" (L2 and L3 are unified and shared by instruction and data sides)
+    size: int  # bytes
+    ways: int  # 1 = direct-mapped
+    line: int  # bytes
+    hit_latency: int  # load-to-use cycles when this level serves a load
+    write_policy: str = WRITE_BACK
+    replacement: str = "LRU"  # true LRU
+    prefetcher: Prefetcher | None = None
+    sources: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def sets(self) -> int:
+        return self.size // (self.ways * self.line)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A backing memory. DRAM and cached memories sit behind the caches; MCU flash / SRAM / TCM may be uncached."""
+    name: str  # "dram", "flash", "sram", "dtcm", ...
+    kind: str  # "dram", "flash", "sram", "tcm"
+    size: int  # bytes (capacity for the placement check)
+    cached: bool  # served through L1/L2 (lines) or directly (per access)
+    holds: tuple[str, ...]  # what placement puts here by default, in order of preference: "code", "rodata", "data"
+    latency_ns: float | None = None  # DRAM: load-to-use latency of a demand miss (converted at the board clock)
+    extra_cycles: int = 0  # non-DRAM: stall cycles of a demand access (uncached) or a line fill (cached)
+    read_gb_s: float | None = None  # sustained single-core bandwidths (1 GB = 1e9 B), None: not a limit
+    write_gb_s: float | None = None
+    bytes_per_cycle: float | None = None  # non-DRAM bandwidth (e.g. flash: line bytes / (wait states + 1))
+    # memory-side line caches for uncached flash (STM32 ART accelerator): instruction and data side
+    icache: CacheLevel | None = None
+    dcache: CacheLevel | None = None
+    sources: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    description: str
+    hosts: tuple[str, ...]  # target names whose core this board has
+    clock_mhz: float | None  # None: the target's nominal clock (the zero-wait emulator boards)
+    caches: tuple[CacheLevel, ...]
+    memories: tuple[Memory, ...]
+    zero_wait: bool = False  # no memory system modelled: estimates stay core-only
+    notes: str = ""
+    sources: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def cache(self, name: str) -> CacheLevel | None:
+        return next((c for c in self.caches if c.name == name), None)
+
+    def memory(self, name: str) -> Memory:
+        return next(m for m in self.memories if m.name == name)
+
+    def clock_for(self, target: Target) -> float:
+        return float(self.clock_mhz or target.extra["clock_mhz"])
+
+    def dram_latency_cycles(self, m: Memory, target: Target) -> int:
+        return int(round(m.latency_ns * self.clock_for(target) / 1000.0))
+
+    def summary(self) -> str:
+        """One line for listings (`intgap boards`): clock, caches, memories, the targets it hosts."""
+        clock = f"{self.clock_mhz:g} MHz" if self.clock_mhz else "the target's clock"
+        caches = ", ".join(f"{c.name} {_size(c.size)} {c.ways}-way" for c in self.caches) or "no caches"
+        mems = []
+        for m in self.memories:
+            if m.latency_ns is not None:
+                mems.append(f"{m.name} {m.latency_ns:g} ns {m.read_gb_s:g} GB/s")
+            else:
+                mems.append(f"{m.name} {_size(m.size)}" + (f" +{m.extra_cycles} cycles" if m.extra_cycles else ""))
+        return f"{self.name}: {clock}; {caches}; {', '.join(mems)}; hosts {', '.join(self.hosts)}"
+
+    def to_json(self) -> dict:
+        from dataclasses import asdict
+        return asdict(self)
+
+
+def _size(n: int) -> str:
+    return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n // KiB} KiB" if n % KiB == 0 else f"{n} B"
+
+
+BOARDS: dict[str, Board] = {}
+
+
+def _register(b: Board) -> None:
+    BOARDS[b.name] = b
+
+
+def _gb_s(bytes_per_s_in_mb: float) -> float:
+    return bytes_per_s_in_mb / 1000.0
+
+
+# --- Application boards (Linux, everything in DRAM behind the caches) ---------------------------------------------
+
+_ASSUMED_STREAM = ("assumed: the cores' data prefetchers detect sequential streams (TRMs); modelled as a stream "
+                   "prefetcher of degree 4 whose lines arrive in time")
+
+_register(Board(
+    name="rk3566",
+    description="Rockchip RK3566 (Radxa Zero 3, Quartz64, Orange Pi 3B): Cortex-A55 @ 1.8 GHz, LPDDR4",
+    hosts=("cortex-a55",), clock_mhz=1800.0,
+    caches=(
+        CacheLevel("L1I", 32 * KiB, 4, 64, 1, sources={"size": "RK3566/RK3568 datasheet 1.2.1: 32 KB L1 I per core",
+                                                          "ways, line": "Cortex-A55 TRM (4-way, 64-byte lines)"}),
+        CacheLevel("L1D", 32 * KiB, 4, 64, 2, prefetcher=Prefetcher("stream", 4, _ASSUMED_STREAM),
+                   sources={"size": "RK3566/RK3568 datasheet 1.2.1: 32 KB L1 D per core",
+                            "ways, line": "Cortex-A55 TRM (4-way, 64-byte lines)",
+                            "hit_latency": "BOARD-FACTS ramlat: A55 L1 hit 2 cycles (sbc-bench 4L4k, 4KU0)"}),
+        # The RK3566's A55s have no private L2; the DSU's 512 KiB L3 is the next level.
+        CacheLevel("L3", 512 * KiB, 16, 64, 33,
+                   sources={"size": "RK3566/RK3568 datasheet 1.2.1: 512 KB unified system L3",
+                            "ways": "assumed (DSU L3 16-way)",
+                            "hit_latency": "BOARD-FACTS ramlat: 33 cycles at a 256 KiB set, A55 @ 1.85 GHz (4KU0)"}),
+    ),
+    memories=(Memory("dram", "dram", 8 * 1024 * MiB, cached=True, holds=("code", "rodata", "data"),
+                     latency_ns=180.0, read_gb_s=_gb_s(5600), write_gb_s=_gb_s(5600),
+                     sources={"latency_ns": "BOARD-FACTS: 64 MiB random read 170 / 191 / 180 / 204 ns "
+                                            "(sbc-bench 4qJF, 4KU0, 4KDv, 4L4k); 180 ns taken; includes TLB misses,"
+                                            " which are not modelled separately",
+                              "read_gb_s": "BOARD-FACTS tinymembench NEON read 4961-6292 MB/s (4L4k, 4qJF, 4KU0, "
+                                           "4KDv): 5600 taken",
+                              "write_gb_s": "assumed equal to the read bandwidth"}),),
+    sources={"clock_mhz": "RK3566 datasheet: A55 up to 1.8 GHz"},
+))
+
+_register(Board(
+    name="pi-zero-2",
+    description="Raspberry Pi Zero 2 W (RP3A0 = BCM2710A1): Cortex-A53 @ 1.0 GHz, LPDDR2",
+    hosts=("cortex-a53",), clock_mhz=1000.0,
+    caches=(
+        CacheLevel("L1I", 16 * KiB, 2, 64, 1, sources={"all": "assumed (BCM2837 A53 L1 I; not in BOARD-FACTS)"}),
+        CacheLevel("L1D", 32 * KiB, 4, 64, 3, prefetcher=Prefetcher("stream", 4, _ASSUMED_STREAM),
+                   sources={"size": "BOARD-FACTS: A53 L1D 32 KiB / core (Pi 3, same SoC family)",
+                            "ways, line": "Cortex-A53 TRM (4-way, 64-byte lines)",
+                            "hit_latency": "BOARD-FACTS ramlat: A53 L1 hit 3 cycles"}),
+        CacheLevel("L2", 512 * KiB, 16, 64, 34,
+                   sources={"size": "BOARD-FACTS: L2 512 KiB shared (Pi 3)", "ways": "Cortex-A53 TRM (16-way)",
+                            "hit_latency": "BOARD-FACTS ramlat: ~34 cycles at a 256 KiB set (Pi 3)"}),
+    ),
+    memories=(Memory("dram", "dram", 512 * MiB, cached=True, holds=("code", "rodata", "data"),
+                     latency_ns=175.0, read_gb_s=_gb_s(2114), write_gb_s=_gb_s(2114),
+                     sources={"latency_ns": "BOARD-FACTS: 64 MiB random read 175 ns (sbc-bench 3E85)",
+                              "read_gb_s": "BOARD-FACTS: tinymembench NEON read 2114 MB/s (3E85, at 905 MHz)",
+                              "write_gb_s": "assumed equal to the read bandwidth"}),),
+    sources={"clock_mhz": "Raspberry Pi Zero 2 W product brief: 1 GHz (sbc-bench measured 905 MHz under a 32-bit OS)"},
+))
+
+_register(Board(
+    name="jh7110",
+    description="StarFive JH7110 (VisionFive 2, Star64, Milk-V Mars): SiFive U74 @ 1.5 GHz, LPDDR4",
+    hosts=("rv64gc",), clock_mhz=1500.0,
+    caches=(
+        CacheLevel("L1I", 32 * KiB, 4, 64, 1, sources={"all": "gem5 riscvmatched cache hierarchy (FU740 datasheet "
+                                                              "Table 7): 32 KiB 4-way"}),
+        CacheLevel("L1D", 32 * KiB, 8, 64, 3, prefetcher=Prefetcher("stream", 4, _ASSUMED_STREAM),
+                   sources={"size, ways, line": "JH71x0 device tree: d-cache 32 KiB, 64 sets of 64 B (8-way)",
+                            "hit_latency": "BOARD-FACTS ramlat: U74 L1 hit 3 cycles"}),
+        CacheLevel("L2", 2 * MiB, 16, 64, 20,
+                   sources={"size, ways": "Linux sifive,ccache0 binding: jh7110 ccache 2 MiB, 2048 sets (16-way)",
+                            "hit_latency": "BOARD-FACTS ramlat: 20 cycles at a 256 KiB set"}),
+    ),
+    memories=(Memory("dram", "dram", 8 * 1024 * MiB, cached=True, holds=("code", "rodata", "data"),
+                     latency_ns=170.0, read_gb_s=_gb_s(1720), write_gb_s=_gb_s(1720),
+                     sources={"latency_ns": "BOARD-FACTS: 64 MiB random read 169 / 173 / 167 ns (4xOY, 4tjq, 4K7E)",
+                              "read_gb_s": "calibrated: no read figure is published; a write-allocate copy reads "
+                                           "both buffers, so read = 2 x the C copy rate 803-934 MB/s (4xOY, 4tjq, "
+                                           "4K7E): 2 x 860",
+                              "write_gb_s": "assumed equal to the read bandwidth"}),),
+    sources={"clock_mhz": "JH7110 datasheet: U74 up to 1.5 GHz"},
+))
+
+_register(Board(
+    name="spacemit-k1",
+    description="SpacemiT K1 (Banana Pi BPI-F3): X60 @ 1.6 GHz, RVV 1.0 VLEN 256, LPDDR4",
+    # The X60 runs RV64GC code as well; with target rv64gc the core model is the target's (U74-like).
+    hosts=("rv64gcv-vlen256", "rv64gc"), clock_mhz=1600.0,
+    caches=(
+        CacheLevel("L1I", 32 * KiB, 4, 64, 1, sources={"size": "assumed (BOARD-FACTS gives L1D only)",
+                                                          "ways": "assumed"}),
+        CacheLevel("L1D", 32 * KiB, 4, 64, 2, prefetcher=Prefetcher("stream", 4, _ASSUMED_STREAM),
+                   sources={"size": "BOARD-FACTS: X60 L1D 32 KiB / core", "ways": "assumed",
+                            "hit_latency": "BOARD-FACTS ramlat: X60 L1 hit 2 cycles (8to7qX)"}),
+        CacheLevel("L2", 512 * KiB, 16, 64, 40,
+                   sources={"size": "BOARD-FACTS: L2 512 KiB per 4-core cluster", "ways": "assumed",
+                            "hit_latency": "BOARD-FACTS ramlat: ~40 cycles at a 256 KiB set"}),
+    ),
+    memories=(Memory("dram", "dram", 4 * 1024 * MiB, cached=True, holds=("code", "rodata", "data"),
+                     latency_ns=272.0, read_gb_s=_gb_s(5550), write_gb_s=_gb_s(5550),
+                     sources={"latency_ns": "BOARD-FACTS: 64 MiB random read 272 ns (sbc-bench 8to7qX)",
+                              "read_gb_s": "calibrated: read = 2 x the C copy rate 2776 MB/s (8to7qX; a "
+                                           "write-allocate copy reads both buffers)",
+                              "write_gb_s": "assumed equal to the read bandwidth"}),),
+    sources={"clock_mhz": "BOARD-FACTS: X60 @ 1.6 GHz (8to7qX)"},
+))
+
+_register(Board(
+    name="rvv-generic",
+    description="no measured board: an RVV 1.0 core at 1.6 GHz with the SpacemiT K1's memory system (assumed)",
+    hosts=("rv64gcv", "rv64gcv-vlen512"), clock_mhz=1600.0,
+    caches=tuple(c for c in (BOARDS["spacemit-k1"].caches)),
+    memories=BOARDS["spacemit-k1"].memories,
+    notes="assumed: no public measurement of a VLEN 128 or 512 RVV 1.0 board was available; every parameter is the "
+          "spacemit-k1 board's, so figures on this board are the K1's memory system with another vector length",
+    sources={"all": "assumed (copied from spacemit-k1)"},
+))
+
+# --- Microcontroller boards ----------------------------------------------------------------------------------------
+
+_F4_FLASH_WS = 5  # at 150-168 MHz, 2.7-3.6 V (BOARD-FACTS: ST SPL stm32f4xx_flash.c)
+
+_register(Board(
+    name="stm32f407",
+    description="STM32F407 (Cortex-M4F @ 168 MHz): 1 MiB flash with 5 wait states behind the ART accelerator, "
+                "112 + 16 KiB SRAM, 64 KiB CCM",
+    hosts=("cortex-m4", "cortex-m4f"), clock_mhz=168.0,
+    caches=(),
+    memories=(
+        Memory("flash", "flash", 1 * MiB, cached=False, holds=("code", "rodata"), extra_cycles=_F4_FLASH_WS,
+               bytes_per_cycle=16 / (_F4_FLASH_WS + 1),
+               icache=CacheLevel("ART-I", 64 * 16, 4, 16, 0, prefetcher=Prefetcher(
+                   "next-line", 1, "RM0090 3.5.2: sequential prefetch of the next 128-bit line on the I-Code bus")),
+               dcache=CacheLevel("ART-D", 8 * 16, 8, 16, 0),
+               sources={"size": "RM0090 / DS8626: 1 MiB at 0x08000000",
+                        "extra_cycles": "BOARD-FACTS: 5 WS at 150-168 MHz (ST SPL stm32f4xx_flash.c); a 128-bit "
+                                        "line read that misses the ART pays them",
+                        "bytes_per_cycle": "derived: 16-byte line / (5 WS + 1)",
+                        "ART-I": "RM0090 3.5.2: 64 lines x 128 bits; associativity assumed 4-way",
+                        "ART-D": "RM0090 3.5.2: 8 lines x 128 bits for D-Code reads; assumed fully associative"}),
+        Memory("sram", "sram", 128 * KiB, cached=False, holds=("data",), extra_cycles=0,
+               sources={"size": "RM0090: 112 + 16 KiB SRAM1/SRAM2 at 0x20000000 (contiguous)",
+                        "extra_cycles": "RM0090: zero wait states at the CPU clock"}),
+    ),
+    notes="the 64 KiB CCM (0x10000000) is not used by placement: data, bss and stack go to SRAM",
+    sources={"clock_mhz": "DS8626: up to 168 MHz"},
+))
+
+_H7_FLASH_WS = 4  # at AXI 240 MHz (core 480 MHz)
+
+_register(Board(
+    name="stm32h743",
+    description="STM32H743 (Cortex-M7 @ 480 MHz): 16 KiB I + 16 KiB D L1 caches, 2 MiB flash, 128 KiB DTCM, "
+                "512 KiB AXI SRAM",
+    hosts=("cortex-m7",), clock_mhz=480.0,
+    caches=(
+        CacheLevel("L1I", 16 * KiB, 2, 32, 1, sources={"size": "DS12110: 16 KiB I-cache",
+                                                         "ways, line": "Cortex-M7 TRM: I-cache 2-way, 32-byte lines"}),
+        CacheLevel("L1D", 16 * KiB, 4, 32, 1, sources={"size": "DS12110: 16 KiB D-cache",
+                                                         "ways, line": "Cortex-M7 TRM: D-cache 4-way, 32-byte lines",
+                                                         "write_policy": "assumed: write-back (MPU default for"
+                                                                         " normal memory)"}),
+    ),
+    memories=(
+        Memory("flash", "flash", 2 * MiB, cached=True, holds=("code", "rodata"), extra_cycles=(_H7_FLASH_WS + 1) * 2,
+               bytes_per_cycle=32 / ((_H7_FLASH_WS + 1) * 2),
+               sources={"size": "DS12110: 2 MiB",
+                        "extra_cycles": "assumed: 4 wait states at AXI 240 MHz (public STM32H7 clock set-up code; "
+                                        "RM0433 Table 17 not checked), (4 + 1) AXI cycles = 10 core cycles per "
+                                        "256-bit flash word",
+                        "bytes_per_cycle": "derived: 32-byte flash word / 10 core cycles"}),
+        Memory("dtcm", "tcm", 128 * KiB, cached=False, holds=("data",), extra_cycles=0,
+               sources={"all": "DS12110: 128 KiB DTCM, zero wait states at the core clock"}),
+        Memory("axi-sram", "sram", 512 * KiB, cached=True, holds=("data",), extra_cycles=4,
+               sources={"size": "DS12110: 512 KiB AXI SRAM", "extra_cycles": "assumed (AXI at half the core clock)"}),
+    ),
+    sources={"clock_mhz": "DS12110: up to 480 MHz"},
+))
+
+_register(Board(
+    name="rv32-sram",
+    description="no measured board: an RV32IMC microcontroller at 160 MHz running from zero-wait SRAM (assumed)",
+    hosts=("rv32imc",), clock_mhz=160.0, caches=(),
+    memories=(Memory("sram", "sram", 64 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
+                     sources={"all": "assumed: code and data in zero-wait SRAM, as the rv32imc model's per-MHz "
+                                     "figures assume"}),),
+    zero_wait=True,
+    notes="assumed: the rv32imc target's model is a generic 5-stage core, not a vendor's; no board is claimed",
+    sources={"clock_mhz": "the rv32imc target's nominal clock (ESP32-C3-class)"},
+))
+
+for _name, _hosts, _core in (("mps2-an386", ("cortex-m4", "cortex-m4f"), "Cortex-M4"),
+                             ("mps2-an500", ("cortex-m7",), "Cortex-M7")):
+    _register(Board(
+        name=_name,
+        description=f"Arm MPS2 {_name[5:].upper()} ({_core}) as the emulators model it: zero-wait SSRAM for code, "
+                    f"data and stack; the target's nominal clock",
+        hosts=_hosts, clock_mhz=None, caches=(),
+        memories=(Memory("ssram", "sram", 8 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
+                         sources={"all": "QEMU hw/arm/mps2.c memory map; zero wait states as the emulators run it"}),),
+        zero_wait=True,
+        notes="the zero-wait assumption every estimate made before boards existed; estimates on it are core-only",
+    ))
+
+
+def get_board(name: str) -> Board:
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise UnknownBoard(f"unknown board {name!r}: choose one of {', '.join(BOARDS)}") from None
+
+
+def board_for(target: Target, board: str | Board | None = None) -> Board:
+    """The board `board` (a name or a Board; None: the target's default board), checked to host the target."""
+    board = board if isinstance(board, Board) else get_board(board or default_board_name(target))
+    if target.name not in board.hosts:
+        fits = [b.name for b in BOARDS.values() if target.name in b.hosts]
+        raise BoardMismatch(f"board {board.name} ({board.description}) cannot host target {target.name}: "
+                            f"its core runs {', '.join(board.hosts)}; for {target.name} use {', '.join(fits)}")
+    return board

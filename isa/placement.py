@@ -1,0 +1,107 @@
+"""Placement: which of a board's memories serves each address a program touches (docs/memory-models.md).
+
+The ELF keeps the address map the emulators run (the MPS2 map for Cortex-M, a Linux image for the others);
+placement maps its address ranges to the board's memories. On a board with one memory (DRAM) everything is there.
+On a microcontroller board the ELF's allocated sections are classified by their flags: executable -> "code",
+read-only -> "rodata" (constants: the weights), writable -> "data"; the target's stack region is "data" too.
+Each piece goes to the first of the board's memories that holds that kind, unless the run asks for the weights in
+SRAM (``weights_in_sram``: read-only data goes where the writable data goes). Pieces that exceed a memory's
+capacity are one clear error with the numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from isa.boards import Board, Memory
+from isa.errors import ProgramDoesNotFitBoard
+from isa.targets import Target
+
+
+@dataclass(frozen=True)
+class PlacedRange:
+    what: str  # "code", "rodata", "data", "stack"
+    base: int
+    end: int  # exclusive
+    memory: str  # the board memory's name
+
+
+@dataclass(frozen=True)
+class Placement:
+    board: str
+    ranges: tuple[PlacedRange, ...]  # empty: everything in `default_memory`
+    default_memory: str
+    used: dict  # memory name -> bytes placed there statically (the stack's depth is checked after the run)
+
+    def memory_of(self, what: str) -> str:
+        return next((r.memory for r in self.ranges if r.what == what), self.default_memory)
+
+
+def _sections(elf: Path) -> list[tuple[str, int, int]]:
+    """(kind, address, size) of each allocated section with a size."""
+    out = []
+    with open(elf, "rb") as f:
+        for s in ELFFile(f).iter_sections():
+            flags = s["sh_flags"]
+            if not flags & SH_FLAGS.SHF_ALLOC or not s["sh_size"]:
+                continue
+            kind = "code" if flags & SH_FLAGS.SHF_EXECINSTR else "data" if flags & SH_FLAGS.SHF_WRITE else "rodata"
+            out.append((kind, s["sh_addr"], s["sh_size"]))
+    return out
+
+
+def _home(board: Board, what: str) -> Memory:
+    return next(m for m in board.memories if what in m.holds)
+
+
+def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: bool = False) -> Placement:
+    if len(board.memories) == 1:
+        m = board.memories[0]
+        return Placement(board.name, (), m.name, {})
+    homes = {k: _home(board, k) for k in ("code", "rodata", "data")}
+    if weights_in_sram:
+        homes["rodata"] = homes["data"]
+    merged: dict[str, list[list[int]]] = {}
+    for kind, addr, size in sorted(_sections(Path(elf)), key=lambda s: s[1]):
+        spans = merged.setdefault(kind, [])
+        if spans and spans[-1][1] >= addr:  # contiguous (or overlapping) sections of one kind: one range
+            spans[-1][1] = max(spans[-1][1], addr + size)
+        else:
+            spans.append([addr, addr + size])
+    ranges, used = [], {}
+    for kind, spans in merged.items():
+        for lo, hi in spans:
+            ranges.append(PlacedRange(kind, lo, hi, homes[kind].name))
+            used[homes[kind].name] = used.get(homes[kind].name, 0) + hi - lo
+    stack = target.stack_region
+    ranges.append(PlacedRange("stack", stack.base, stack.base + stack.size, homes["data"].name))
+    placement = Placement(board.name, tuple(sorted(ranges, key=lambda r: r.base)), homes["data"].name, used)
+    for name, n in used.items():
+        check_fits(placement, board, name, n, "")
+    return placement
+
+
+def check_fits(placement: Placement, board: Board, memory: str, used: int, extra: str) -> None:
+    m = board.memory(memory)
+    if used <= m.size:
+        return
+    held = [r for r in placement.ranges if r.memory == memory and r.what != "stack"]
+    pieces = ", ".join(f"{r.what} {r.end - r.base:,} B" for r in held)
+    if m.kind in ("sram", "tcm") and any(r.what == "rodata" for r in held):
+        hint = "keep the weights in flash (drop weights_in_sram) or use a smaller model"
+    else:
+        hint = f"use a smaller program or model, or a board with more {m.kind}"
+    raise ProgramDoesNotFitBoard(f"the program does not fit the {m.name} of board {board.name}: {used:,} bytes "
+                                 f"({pieces}{extra}) for {m.size:,}: {hint}")
+
+
+def check_stack(placement: Placement, board: Board, stack_low: int | None) -> None:
+    """After a run: the static data plus the stack depth it reached must fit the memory that holds them."""
+    st = next((r for r in placement.ranges if r.what == "stack"), None)
+    if st is None or stack_low is None or not st.base <= stack_low < st.end:
+        return
+    depth = st.end - stack_low
+    check_fits(placement, board, st.memory, placement.used.get(st.memory, 0) + depth, f", stack {depth:,} B")

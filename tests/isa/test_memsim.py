@@ -1,0 +1,233 @@
+"""The native cache / memory simulator (isa/native/ig_memsim.h) against hand-computed sequences, and memory-aware
+runs and estimates of streaming and pointer-chasing programs on boards."""
+from __future__ import annotations
+
+import ctypes
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import isa
+from isa.errors import BoardMismatch
+from isa.memsim import CACHE_COUNTERS, EXPORT_WORDS, MEM_COUNTERS, N_CACHES
+from isa.targets import get_target
+from isa.timing import estimate
+from isa.unicorn_backend import native_counter_lib
+
+MEMBENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "membench" / "membench.c"
+FETCH, READ, WRITE = 0, 1, 2
+DRAM_STALL = 100
+
+
+class Sim:
+    """A bare simulator driven access by access through the counter library's test entry points."""
+
+    def __init__(self, text: str):
+        self.lib = native_counter_lib()
+        err = ctypes.c_int32(0)
+        self.s = self.lib.igm_test_new(text.encode(), ctypes.byref(err))
+        self.err = err.value
+
+    def __call__(self, addr: int, size: int = 4, kind: int = READ) -> int:
+        return int(self.lib.igm_test_access(self.s, addr, size, kind))
+
+    def cache(self, idx: int) -> dict:
+        w = self._words()
+        k = len(CACHE_COUNTERS)
+        return dict(zip(CACHE_COUNTERS, w[idx * k:(idx + 1) * k].tolist()))
+
+    def mem(self, m: int) -> dict:
+        w = self._words()
+        off = N_CACHES * len(CACHE_COUNTERS) + m * len(MEM_COUNTERS)
+        return dict(zip(MEM_COUNTERS, w[off:off + len(MEM_COUNTERS)].tolist()))
+
+    def _words(self) -> np.ndarray:
+        out = np.zeros(EXPORT_WORDS, np.uint64)
+        assert int(self.lib.igm_export_words()) == EXPORT_WORDS
+        self.lib.igm_test_export(self.s, out.ctypes.data)
+        return out
+
+    def close(self):
+        if self.s:
+            self.lib.igm_test_free(self.s)
+            self.s = None
+
+
+def l1d(size, ways, line=64, write_through=0, prefetch=0, degree=0, extra=""):
+    return Sim(f"level 1 {size} {ways} {line} 0 {write_through} {prefetch} {degree}\n{extra}"
+               f"mem 0 1 {DRAM_STALL}\ndefault_mem 0\n")
+
+
+def test_direct_mapped_conflicts():
+    s = l1d(256, 1)  # 4 sets of 64 B: 0x000 and 0x100 share set 0
+    assert [s(0x000), s(0x004), s(0x100), s(0x000), s(0x040)] == [DRAM_STALL, 0, DRAM_STALL, DRAM_STALL, DRAM_STALL]
+    c = s.cache(1)
+    assert (c["accesses"], c["hits"], c["misses"], c["bytes_in"]) == (5, 1, 4, 4 * 64)
+    assert s.mem(0)["read_bytes"] == 4 * 64 and s.mem(0)["stall_cycles"] == 4 * DRAM_STALL
+    s.close()
+
+
+def test_set_associative_true_lru():
+    s = l1d(256, 2)  # 2 sets x 2 ways: lines 0x000, 0x080, 0x100 all map to set 0
+    a, b, c = 0x000, 0x080, 0x100
+    # A miss, B miss, A hit, C miss (evicts B, the least recently used), A hit, B miss (evicts C), C miss (evicts A)
+    got = [s(x) for x in (a, b, a, c, a, b, c)]
+    assert got == [DRAM_STALL, DRAM_STALL, 0, DRAM_STALL, 0, DRAM_STALL, DRAM_STALL]
+    assert s.cache(1)["hits"] == 2 and s.cache(1)["misses"] == 5
+    s.close()
+
+
+def test_write_back_write_allocate_and_eviction():
+    s = l1d(256, 1)
+    assert s(0x000, 4, WRITE) == 0  # a store miss allocates (reads the line) but does not stall
+    assert s(0x004, 4, READ) == 0  # now a hit
+    assert s(0x100, 4, READ) == DRAM_STALL  # evicts the dirty line: one write-back of 64 bytes
+    c, m = s.cache(1), s.mem(0)
+    assert c["writebacks"] == 1 and m["write_bytes"] == 64 and m["read_bytes"] == 128
+    s.close()
+
+
+def test_write_through_no_allocate():
+    s = l1d(256, 1, write_through=1)
+    assert s(0x000, 4, WRITE) == 0
+    assert s.mem(0)["write_bytes"] == 4 and s.mem(0)["read_bytes"] == 0  # not allocated
+    assert s(0x000, 4, READ) == DRAM_STALL  # so the load misses
+    assert s(0x000, 4, WRITE) == 0  # a store hit still goes through
+    assert s.mem(0)["write_bytes"] == 8 and s.cache(1)["writebacks"] == 0
+    s.close()
+
+
+def test_stream_prefetch_of_degree_two():
+    s = l1d(4096, 4, prefetch=2, degree=2)
+    base = 0x10000
+    # line 0 misses (no previous line cached: no stream), line 1 misses with line 0 cached: prefetch lines 2, 3;
+    # the first hit of each prefetched line k fetches line k + 2 (k + 1 is there already): lines 4, 5, 6, 7
+    got = [s(base + 64 * i) for i in range(6)]
+    assert got == [DRAM_STALL, DRAM_STALL, 0, 0, 0, 0]
+    c = s.cache(1)
+    assert (c["misses"], c["prefetches_issued"], c["prefetches_useful"]) == (2, 6, 4)
+    assert s.mem(0)["read_bytes"] == 8 * 64  # 2 demand lines + 6 prefetched
+    s.close()
+
+
+def test_random_accesses_do_not_trigger_the_stream_prefetcher():
+    s = l1d(4096, 4, prefetch=2, degree=4)
+    for a in (0x10000, 0x30000, 0x20040, 0x50080):
+        assert s(a) == DRAM_STALL
+    assert s.cache(1)["prefetches_issued"] == 0
+    s.close()
+
+
+def test_l2_serves_an_l1_conflict_miss():
+    s = Sim(f"level 1 128 1 64 0 0 0 0\nlevel 2 1024 4 64 10 0 0 0\nmem 0 1 {DRAM_STALL}\ndefault_mem 0\n")
+    assert [s(0x000), s(0x080), s(0x000)] == [DRAM_STALL, DRAM_STALL, 10]
+    l2 = s.cache(2)
+    assert (l2["accesses"], l2["hits"], l2["misses"], l2["stall_cycles"]) == (3, 1, 2, 10)
+    s.close()
+
+
+def test_uncached_flash_behind_a_line_cache_with_next_line_prefetch():
+    # flash (mem 0, uncached, 5 stall cycles) with a 4-line fetch-side cache that always prefetches the next line,
+    # SRAM (mem 1) for everything else
+    s = Sim("mem 0 0 5\nside 0 0 64 4 16 1 1\nmem 1 0 0\nregion 0x0 0x100000 0\ndefault_mem 1\n")
+    assert s(0x00, 2, FETCH) == 5  # miss: wait states; line 0x10 prefetched
+    assert s(0x10, 4, FETCH) == 0  # prefetched: no wait
+    assert s(0x14, 2, FETCH) == 0
+    assert s(0x80, 2, FETCH) == 5  # a jump: miss
+    assert s(0x80, 4, READ) == 5  # a data read of flash without a data-side cache pays the wait states each time
+    assert s(0x20000000, 4, READ) == 0 and s(0x20000000, 4, WRITE) == 0  # SRAM: zero wait
+    side = s.cache(4)  # memory 0's fetch-side cache
+    assert (side["misses"], side["prefetches_issued"], side["prefetches_useful"]) == (2, 3, 1)
+    s.close()
+
+
+def test_bad_configuration_is_refused():
+    assert Sim("level 1 256 1 64 0 0 0\nmem 0 1 1\n").err == 1  # a level line with a field missing
+    assert Sim("level 1 192 1 64 0 0 0 0\nmem 0 1 1\ndefault_mem 0\n").err == -1  # 3 sets: not a power of two
+    assert Sim("level 1 256 1 64 0 0 0 0\nlevel 2 1024 4 32 0 0 0 0\nmem 0 1 1\ndefault_mem 0\n").err == -1
+
+
+# --- whole programs on boards ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def membench(tmp_path_factory):
+    import toolchain
+    from toolchain.errors import CompilerNotFound
+    out = tmp_path_factory.mktemp("membench")
+    elves = {}
+
+    def build(target: str, nbytes: int) -> Path:
+        key = (target, nbytes)
+        if key not in elves:
+            elf = out / f"membench-{target}-{nbytes}.elf"
+            try:
+                toolchain.build_elf([MEMBENCH], get_target(target), elf, extra_cflags=(f"-DMB_BYTES={nbytes}",))
+            except CompilerNotFound as e:
+                pytest.skip(str(e))
+            elves[key] = elf
+        return elves[key]
+    return build
+
+
+def _run(elf, target, board, mode, nbytes, passes):
+    inp = {".ig_input": struct.pack("<4I", mode, nbytes, passes, 0)}
+    r = isa.run(elf, target, inputs=inp, board=board, max_instructions=200_000_000)
+    return r, estimate(r, elf, target, board=board)
+
+
+def test_pointer_chase_pays_the_dram_latency_per_step(membench):
+    elf = membench("cortex-a55", 4 << 20)  # 4 MiB ring: 8x the RK3566's 512 KiB L3
+    steps = 20000
+    _, e1 = _run(elf, "cortex-a55", "rk3566", 2, 4 << 20, steps)
+    _, e2 = _run(elf, "cortex-a55", "rk3566", 2, 4 << 20, 2 * steps)
+    per_step_stall = (e2.memory_stall_cycles - e1.memory_stall_cycles) / steps
+    dram = round(180.0 * 1.8) - 2  # 180 ns at 1.8 GHz minus the 2-cycle L1 hit
+    l3_share = 0.5 / 4  # the L3 holds at most 512 KiB of the 4 MiB ring
+    assert dram * (1 - l3_share) <= per_step_stall <= dram
+    assert e2.limiting_level == "dram" and e2.limited_by == "latency"
+
+
+def test_stream_read_is_bound_by_dram_bandwidth_not_latency(membench):
+    elf = membench("cortex-a55", 2 << 20)
+    r, e = _run(elf, "cortex-a55", "rk3566", 0, 2 << 20, 2)
+    l1 = r.memory.cache("L1D")
+    assert l1.prefetches_useful > 0.95 * (2 * 2 * (2 << 20) // 64 - l1.misses) / 2  # the stream is prefetched
+    assert r.memory.stall_cycles < 0.01 * e.cycles  # so almost nothing waits on latency
+    dram = r.memory.memory("dram")
+    assert e.limiting_level == "dram" and e.limited_by == "bandwidth"
+    assert e.cycles == round(dram.read_bytes / (5.6e9 / 1.8e9))
+
+
+def test_cache_resident_program_costs_what_the_core_model_says(membench):
+    elf = membench("cortex-a55", 16 << 10)  # a 16 KiB array read 200 times: fits the 32 KiB L1D
+    r, e = _run(elf, "cortex-a55", "rk3566", 0, 16 << 10, 200)
+    assert e.core_cycles <= e.cycles <= 1.03 * e.core_cycles
+    assert e.limited_by == "core"
+
+
+def test_memory_statistics_are_identical_between_runs(membench):
+    elf = membench("rv64gc", 1 << 20)
+    r1, e1 = _run(elf, "rv64gc", "jh7110", 1, 256 << 10, 2)
+    r2, e2 = _run(elf, "rv64gc", "jh7110", 1, 256 << 10, 2)
+    assert r1.memory.to_json() == r2.memory.to_json() and e1.to_json() == e2.to_json()
+    assert np.array_equal(r1.memory.block_stall_cycles, r2.memory.block_stall_cycles)
+    assert int(r1.memory.block_stall_cycles.sum()) == r1.memory.stall_cycles  # every stall lands in a block
+    assert sum(e1.per_function_memory_stalls.values()) == pytest.approx(e1.memory_stall_cycles, abs=5)
+
+
+def test_flash_wait_states_on_stm32f407_and_weights_in_sram(membench):
+    elf = membench("cortex-m4", 8 << 10)
+    r, e = _run(elf, "cortex-m4", "stm32f407", 0, 8 << 10, 4)
+    flash = r.memory.memory("flash")
+    assert r.memory.cache("flash:ART-I").misses > 0 and flash.stall_cycles == 5 * (
+        r.memory.cache("flash:ART-I").misses + r.memory.cache("flash:ART-D").misses)
+    assert e.heading.endswith("model v1 on stm32f407)") and e.clock_mhz == 168.0
+
+
+def test_estimate_on_another_board_than_the_run_is_refused(membench):
+    elf = membench("rv64gc", 1 << 20)
+    r, _ = _run(elf, "rv64gc", "jh7110", 0, 64 << 10, 1)
+    with pytest.raises(BoardMismatch, match="simulated on board jh7110, the estimate asks for board spacemit-k1"):
+        estimate(r, elf, "rv64gc", board="spacemit-k1")
