@@ -98,14 +98,14 @@ from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
 
 PLUGIN_SOURCE = "ig_tcg_counter.c"
-PLUGIN_MAGIC = b"IGTCG03\0"
+PLUGIN_MAGIC = b"IGTCG04\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
 FLAG_STOPPED_BY_TIME = 4  # the plugin's stop_ms ended the run
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
-_HEADER = 8 + 7 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites
+_HEADER = 8 + 8 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites, n_mem_words
 # System mode: QEMU's seccomp sandbox. Semihosting runs on the host (QEMU 7.2 has no option to limit it to the
 # console): SYS_SYSTEM would start a host shell command. spawn=deny makes the kernel stop QEMU instead (SIGSYS).
 SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
@@ -132,8 +132,11 @@ _GDB_PC = {"aarch64": (32, 8), "riscv64": (32, 8), "riscv32": (32, 4), "arm": (1
 
 
 def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout_s: float,
-             count: bool = True) -> RunResult:
-    """Runs `elf` on `target` under QEMU to its exit; with `count`, returns exact per-block counts."""
+             count: bool = True, memory: tuple | None = None) -> RunResult:
+    """Runs `elf` on `target` under QEMU to its exit; with `count`, returns exact per-block counts. `memory` =
+    (board, placement) makes the run memory-aware, as the Unicorn backend's: the plugin feeds the native cache
+    and memory simulator (isa/native/ig_memsim.h) every block's instruction fetch and the data accesses in the
+    observed ranges, and ``RunResult.memory`` holds its counters."""
     elf = Path(elf).resolve()
     binary = find_qemu(target, plugins=count)
     plugin = plugin_path() if count else None
@@ -142,7 +145,8 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         tmpdir = Path(tmp)
         out = tmpdir / "counts.bin"
         log = tmpdir / "qemu.log"
-        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=log, budget=budget)
+        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=log, budget=budget,
+                           plugin_extra=_memsim_args(memory, target, tmpdir) if (count and memory) else "")
         t0 = time.perf_counter()
         try:
             rc, stdout, stderr = _run(cmd, cwd=tmpdir, timeout_s=timeout_s, what=f"{elf.name} on {target.name}")
@@ -174,8 +178,23 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     blocks, total = counts.blocks, counts.total
     if budget and total > budget:  # ended before the watcher saw the budget pass
         raise _budget_exceeded(binary, plugin, target, elf, budget, total, timeout_s)
-    return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True,
-                     vl_sites=counts.vl_sites)
+    blocks, block_mem = _exact_sizes(blocks, elf, target, counts.block_mem)
+    stats = None
+    if memory is not None and counts.mem_words is not None:
+        from isa.memsim import stats_from_words
+        stats = stats_from_words(counts.mem_words, memory[0], target, memory[1])
+        stats.block_stall_cycles, stats.block_memory_bytes = block_mem[:, 0].copy(), block_mem[:, 1].copy()
+    return RunResult(target.name, "qemu", rc, stdout, total, blocks, wall, counted=True, vl_sites=counts.vl_sites,
+                     memory=stats)
+
+
+def _memsim_args(memory: tuple, target: Target, tmpdir: Path) -> str:
+    """The plugin's memsim= and observe= arguments, their files written into the run's directory."""
+    from isa.memsim import config_text, observed_ranges
+    board, placement = memory
+    (tmpdir / "memsim.txt").write_text(config_text(board, target, placement))
+    (tmpdir / "observe.txt").write_text("".join(f"{a} {b}\n" for a, b in observed_ranges(board, placement)))
+    return f",memsim={tmpdir / 'memsim.txt'},observe={tmpdir / 'observe.txt'}"
 
 
 def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budget: int, executed: int,
@@ -260,12 +279,14 @@ def _locate_running_by_plugin(binary: str, target: Target, elf: Path, seconds: f
     return counts.stop_vaddr, ""
 
 
-def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
+def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target, extra: np.ndarray
+                 ) -> tuple[BlockCounts, np.ndarray]:
     """Block byte sizes re-derived from each block's instruction count and the ELF's encodings.
 
     QEMU 7.2 misreports the size of a Thumb instruction that ends a block before a 1 KiB page boundary (a
     10-byte block came back as 12), so the plugin's byte sums are only a hint. Rows that become identical merge.
-    Blocks outside the ELF image keep the plugin's size."""
+    Blocks outside the ELF image keep the plugin's size. `extra` (one row per block: memory-aware runs' stall
+    cycles and memory bytes) is summed over merged rows like the counts."""
     img = load_elf(elf)
     sizes = blocks.size.copy()
     for i, (addr, size, n) in enumerate(zip(blocks.addr.tolist(), blocks.size.tolist(), blocks.insns.tolist())):
@@ -280,8 +301,10 @@ def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     counts = np.zeros(len(uniq), np.uint64)
     np.add.at(counts, inverse.reshape(-1), blocks.count)
+    merged = np.zeros((len(uniq), extra.shape[1]), np.uint64)
+    np.add.at(merged, inverse.reshape(-1), extra)
     return BlockCounts(uniq[:, 0].astype(np.uint64), uniq[:, 1].astype(np.uint32), uniq[:, 2].astype(np.uint32),
-                       counts)
+                       counts), merged
 
 
 def _bytes_left(img, addr: int) -> int:
@@ -316,7 +339,7 @@ def plugin_path() -> Path:
 
 def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None, out: Path, log: Path,
                  budget: int = 0, extra: tuple[str, ...] = (), check: str | None = None,
-                 stop_ms: int = 0) -> list[str]:
+                 stop_ms: int = 0, plugin_extra: str = "") -> list[str]:
     """The QEMU command line; `extra` is appended to the emulator options (e.g. a gdbstub); `check` is the
     plugin's budget check mode (None: the default thread watcher; "tb": exact per-TB check); `stop_ms` (with
     check="tb") stops the run at the first block entered after that many milliseconds."""
@@ -326,7 +349,7 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
             raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}: set TMPDIR to a"
                            " directory without commas")
         arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "") + (f",check={check}" if check else "")
-        arg += (",vl=on" if target.vlen else "") + (f",stop_ms={stop_ms}" if stop_ms else "")
+        arg += (",vl=on" if target.vlen else "") + (f",stop_ms={stop_ms}" if stop_ms else "") + plugin_extra
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
@@ -382,6 +405,8 @@ class PluginCounts(NamedTuple):
     translations: int  # TBs translated (more than the records when QEMU retranslated)
     stop_vaddr: int  # check=tb: start of the TB that took the count past the budget (else 0)
     vl_sites: VlSites  # RVV: the vl each vsetvl* site produced (empty without vl=on)
+    block_mem: np.ndarray  # (blocks, 2) uint64 aligned with `blocks`: memory-aware runs' stall cycles, memory bytes
+    mem_words: np.ndarray | None  # the simulator's exported counters (memory-aware runs), else None
 
 
 def _read_counts(path: Path) -> PluginCounts | None:
@@ -389,8 +414,9 @@ def _read_counts(path: Path) -> PluginCounts | None:
     raw = path.read_bytes()
     if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
         return None
-    n, flags, total, _budget, translations, stop_vaddr, n_vl = (int(x) for x in np.frombuffer(raw, "<u8", 7, 8))
-    if len(raw) != _HEADER + n * _RECORD.itemsize + n_vl * _VL_SITE.itemsize:
+    n, flags, total, _budget, translations, stop_vaddr, n_vl, n_words = (int(x) for x in np.frombuffer(raw, "<u8", 8, 8))
+    mem_at = _HEADER + n * _RECORD.itemsize + n_vl * _VL_SITE.itemsize
+    if len(raw) != mem_at + (8 * (2 * n + n_words) if n_words else 0):
         return None
     rec = np.frombuffer(raw, _RECORD, n, _HEADER)
     if np.any(rec["count"] >= 1 << 63):  # the I/O-rewind correction (ig_tcg_counter.c) took a count below 0
@@ -400,11 +426,16 @@ def _read_counts(path: Path) -> PluginCounts | None:
     vl = vl[np.argsort(vl["addr"], kind="stable")]
     vl_sites = VlSites(vl["addr"].copy(), vl["executions"].copy(), vl["vl_sum"].copy(), vl["vl_min"].copy(),
                        vl["vl_max"].copy())
-    rec = rec[rec["count"] > 0]
-    rec = rec[np.lexsort((rec["size"], rec["addr"]))]
+    block_mem = (np.frombuffer(raw, "<u8", 2 * n, mem_at).reshape(n, 2) if n_words
+                 else np.zeros((n, 2), np.uint64))
+    mem_words = np.frombuffer(raw, "<u8", n_words, mem_at + 16 * n).copy() if n_words else None
+    ran = rec["count"] > 0
+    rec, block_mem = rec[ran], block_mem[ran]
+    order = np.lexsort((rec["size"], rec["addr"]))
+    rec, block_mem = rec[order], block_mem[order]
     blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
                          rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
-    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites)
+    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites, block_mem, mem_words)
 
 
 def _tail(text: str | bytes, n: int = 400) -> str:

@@ -39,15 +39,22 @@
  *                  stop_vaddr (flag bit 2): where a program that does not end is (the backend's timeout message;
  *                  QEMU 10's user-mode gdbstub cannot be interrupted while the guest runs)
  *   vl=on          record the vl of every vsetvl* site (RISC-V with V)
+ *   memsim=PATH    a memory-aware run: feed the cache and memory simulator of ig_memsim.h, configured by the
+ *                  text in PATH (isa.memsim.config_text), with every TB's bytes as instruction fetches (when it
+ *                  is entered) and every data access (after it) whose address lies in a range of
+ *   observe=PATH   ("first last" per line, decimal; none or "1 0": every address), as the Unicorn backend does
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG03\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by stop_ms,
+ *   header  8 bytes magic "IGTCG04\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by stop_ms,
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
  *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
- *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites
+ *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites,
+ *           u64 n_mem_words
  *   records n_records x { u64 vaddr, u32 bytes, u32 insns, u64 count } (24 bytes each)
  *   vl sites n_vl_sites x { u64 vaddr, u64 executions, u64 vl_sum, u32 vl_min, u32 vl_max } (32 bytes each;
  *           executions counts those whose vl was read: a run stopped by the budget can miss the last one)
+ *   memsim  (header u64 n_mem_words > 0 only) n_records x { u64 stall cycles, u64 bytes from memories }, in
+ *           record order, then the simulator's n_mem_words counters (igm_export)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -62,6 +69,8 @@
 #include <glib.h>
 #include <qemu-plugin.h>
 
+#include "ig_memsim.h"
+
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 #define EXIT_BUDGET 124 /* QEMU's exit status when the plugin stops a run over budget */
@@ -73,6 +82,7 @@ typedef struct {
   struct qemu_plugin_scoreboard *count; /* one u64 per vCPU, bumped by the TB's inline op */
   uint32_t id;                          /* its index */
   uint32_t *insn_ends;                  /* system mode: end offset of each instruction (I/O rewinds) */
+  uint64_t mem[2];                      /* memory-aware runs: stall cycles, bytes from memories (ig_memsim.h) */
 } Record;
 
 /* Records live in fixed chunks that are never reallocated (TBs hold pointers into them). */
@@ -147,9 +157,80 @@ static Record *find_or_create(uint64_t vaddr, uint32_t bytes, uint32_t insns) {
   r->count = qemu_plugin_scoreboard_new(sizeof(uint64_t));
   r->id = i;
   r->insn_ends = NULL;
+  r->mem[0] = r->mem[1] = 0;
   index_slots[j] = i + 1;
   __atomic_store_n(&n_records, i + 1, __ATOMIC_RELEASE);
   return r;
+}
+
+/* memory-aware runs */
+static igm_sim *memsim;
+static uint64_t (*observed)[2]; /* [first, last] address ranges of the data accesses fed; none: all */
+static uint32_t n_observed;
+static int skip_fetch; /* after_rewind took back the next TB's count: its bytes were fetched with the rewound TB */
+
+static void feed_fetch(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  Record *r = (Record *)userdata;
+  if (skip_fetch) {
+    skip_fetch = 0;
+    return;
+  }
+  memsim->sink = r->mem;
+  igm_access(memsim, r->vaddr, r->bytes, IGM_FETCH);
+}
+
+static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+  (void)vcpu_index;
+  (void)userdata;
+  if (n_observed) {
+    uint32_t i = 0;
+    while (i < n_observed && !(observed[i][0] <= vaddr && vaddr <= observed[i][1])) i++;
+    if (i == n_observed) return;
+  }
+  /* A 16-byte access (AArch64 q registers) is fed as two 8-byte ones, as the Unicorn backend sees it (its QEMU 5
+   * core splits them), so both backends count the same L1D accesses; lines, misses and bytes are the same either
+   * way. */
+  uint64_t size = 1u << qemu_plugin_mem_size_shift(info);
+  int kind = qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ;
+  for (uint64_t off = 0; off < size; off += 8) igm_access(memsim, vaddr + off, size < 8 ? size : 8, kind);
+}
+
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += got;
+    if (len + 1 == cap) {
+      char *grown = realloc(buf, cap *= 2);
+      if (!grown) free(buf);
+      buf = grown;
+    }
+  }
+  fclose(f);
+  if (buf) buf[len] = 0;
+  return buf;
+}
+
+static int load_observed(const char *path) {
+  char *text = read_text(path);
+  if (!text) return -1;
+  unsigned long long a, b;
+  int used;
+  for (const char *p = text; sscanf(p, "%llu %llu%n", &a, &b, &used) == 2; p += used) {
+    if (a > b) continue; /* "1 0": every address */
+    uint64_t (*grown)[2] = realloc(observed, (n_observed + 1) * sizeof *observed);
+    if (!grown) return -1;
+    observed = grown;
+    observed[n_observed][0] = a;
+    observed[n_observed][1] = b;
+    n_observed++;
+  }
+  free(text);
+  return 0;
 }
 
 static inline uint64_t record_count(const Record *r) {
@@ -262,9 +343,10 @@ static void write_output(uint64_t flags) {
   /* check=tb: the callback's running total, which counts the TB that crossed the budget (its inline add may
    * not have run yet), as the Unicorn backend's native hook does */
   pthread_mutex_lock(&table_lock);
-  uint64_t header[7] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
-                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites};
-  fwrite("IGTCG03", 1, 8, f);
+  uint64_t header[8] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
+                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites,
+                        memsim ? IGM_EXPORT_WORDS : 0};
+  fwrite("IGTCG04", 1, 8, f);
   fwrite(header, sizeof header, 1, f);
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
@@ -279,6 +361,12 @@ static void write_output(uint64_t flags) {
     VlSite v = vl_sites[i];
     if (v.executions == 0) v.vl_min = 0;
     fwrite(&v, sizeof v, 1, f);
+  }
+  if (memsim) {
+    for (uint32_t i = 0; i < n; i++) fwrite(record_at(i)->mem, sizeof(uint64_t), 2, f);
+    uint64_t words[IGM_EXPORT_WORDS];
+    igm_export(memsim, words);
+    fwrite(words, sizeof words, 1, f);
   }
   pthread_mutex_unlock(&table_lock);
   if (fclose(f) != 0 || rename(tmp, out_path) != 0) fail("cannot write the output file");
@@ -369,6 +457,7 @@ static void after_rewind(unsigned int vcpu_index, void *userdata) {
   if (next->vaddr == resume && next->vaddr + next->bytes <= t->vaddr + t->bytes) {
     minus_one_on = qemu_plugin_scoreboard_u64(next->count);
     not_run = next->insns;
+    skip_fetch = memsim != NULL;
   } else {
     Record *ran = record_or_die(t->vaddr, t->insn_ends[part - 1], part);
     qemu_plugin_u64_add(qemu_plugin_scoreboard_u64(ran->count), vcpu_index, 1);
@@ -456,6 +545,12 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
   qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64,
                                                     qemu_plugin_scoreboard_u64(r->count), 1);
+  if (memsim) {
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, feed_fetch, QEMU_PLUGIN_CB_NO_REGS, r);
+    for (size_t i = 0; i < n; i++)
+      qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), feed_data, QEMU_PLUGIN_CB_NO_REGS,
+                                       QEMU_PLUGIN_MEM_RW, NULL);
+  }
   if (check_tb && (budget || stop_ms))
     qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
 }
@@ -506,6 +601,20 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       if (stop_at.tv_nsec >= 1000000000L) {
         stop_at.tv_sec++;
         stop_at.tv_nsec -= 1000000000L;
+      }
+    } else if (strncmp(a, "memsim=", 7) == 0) {
+      char *text = read_text(a + 7);
+      int bad = 0;
+      memsim = text ? igm_new_from_text(text, &bad) : NULL;
+      free(text);
+      if (!memsim) {
+        fprintf(stderr, "ig_tcg_counter: the memory simulator refused %s (line %d)\n", a + 7, bad);
+        return -1;
+      }
+    } else if (strncmp(a, "observe=", 8) == 0) {
+      if (load_observed(a + 8) != 0) {
+        fprintf(stderr, "ig_tcg_counter: cannot read %s\n", a + 8);
+        return -1;
       }
     } else if (strcmp(a, "vl=on") == 0) {
       capture_vl = 1;
