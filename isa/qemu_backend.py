@@ -53,12 +53,13 @@ Instruction budget (`max_instructions`)
 
 Host access
     User mode: the program's system calls are the host's (intgap's own programs make only write/exit).
-    System mode (Cortex-M): semihosting calls run on the host, and QEMU cannot limit them to the console.
-    QEMU runs under its seccomp sandbox (SANDBOX: spawn=deny), so a SYS_SYSTEM host command does not run:
-    QEMU 10 refuses the clone of glibc's system() with EPERM and the program gets a failure status (QEMU 7.2
-    stopped with SIGSYS, still reported as "forbidden host operation" should QEMU itself fork or exec);
-    semihosting file calls still reach the host. The Unicorn backend emulates only the console calls and
-    refuses every other one.
+    System mode (Cortex-M): semihosting calls run on the host, and QEMU cannot limit them to the console. In a
+    counted run the plugin reads r0 before every `bkpt 0xab` and stops the run before any call other than the
+    console's (the Unicorn backend's rule, the same error). Every run, counted or not, is under QEMU's seccomp
+    sandbox (SANDBOX: spawn=deny): an uncounted run's SYS_SYSTEM command does not run either (QEMU 10 refuses
+    the clone of glibc's system() with EPERM and the program gets a failure status; QEMU 7.2 stopped with
+    SIGSYS, still reported as "forbidden host operation" should QEMU itself fork or exec), but its semihosting
+    file calls reach the host.
 
 Speed: benchmarks/results/counting_speed.md (`make bench-counting`, with the QEMU version measured).
 
@@ -98,19 +99,27 @@ from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
 
 PLUGIN_SOURCE = "ig_tcg_counter.c"
-PLUGIN_MAGIC = b"IGTCG04\0"
+PLUGIN_MAGIC = b"IGTCG05\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
 FLAG_STOPPED_BY_TIME = 4  # the plugin's stop_ms ended the run
+FLAG_SEMIHOSTING = 8  # the plugin refused a semihosting call other than the console's (stop_detail: the operation)
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
-_HEADER = 8 + 8 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites, n_mem_words
+_HEADER = 8 + 9 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites,
+#                       n_mem_words, stop_detail
 # System mode: QEMU's seccomp sandbox. Semihosting runs on the host (QEMU 7.2 has no option to limit it to the
 # console): SYS_SYSTEM would start a host shell command. spawn=deny makes the kernel stop QEMU instead (SIGSYS).
 SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
 # How long a rerun under the gdbstub runs before it is interrupted to show where a timed-out program is.
 LOCATE_TIMEOUT_S = 1.0
+# Every QEMU run (and rerun) gets the same guest start-up: an empty environment (the host's is not the guest's
+# business, and QEMU_* variables would change QEMU) and the ELF as <run directory>/prog, a run directory named
+# alike, so a user-mode stack (argv, envp and auxv strings at its top) starts at the same offset in its page
+# whoever calls: memory-aware statistics of stack lines and any layout-dependent behaviour are reproducible.
+RUN_DIR_PREFIX = "ig-qemu-"
+GUEST_ENV: dict[str, str] = {}
 _RECORD = np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")])
 _VL_SITE = np.dtype([("addr", "<u8"), ("executions", "<u8"), ("vl_sum", "<u8"), ("vl_min", "<u4"),
                      ("vl_max", "<u4")])
@@ -141,7 +150,7 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     binary = find_qemu(target, plugins=count)
     plugin = plugin_path() if count else None
     budget = int(max_instructions) if (count and max_instructions) else 0
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         tmpdir = Path(tmp)
         out = tmpdir / "counts.bin"
         log = tmpdir / "qemu.log"
@@ -156,6 +165,13 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         counts = _read_counts(out) if (count and out.exists()) else None
         log_text = log.read_text(errors="replace") if log.exists() else ""
 
+    if counts is not None and counts.flags & FLAG_SEMIHOSTING:
+        from isa.unicorn_backend import SEMIHOSTING_NAMES
+        op = counts.stop_detail
+        raise _fault(target, elf, "unsupported semihosting call", counts.stop_vaddr,
+                     f"operation 0x{op:02x} ({SEMIHOSTING_NAMES.get(op, 'unknown operation')}): intgap's QEMU plugin"
+                     " lets only the console calls reach the host (SYS_OPEN(\":tt\"), SYS_CLOSE, SYS_WRITEC,"
+                     " SYS_WRITE0, SYS_WRITE, SYS_EXIT, SYS_EXIT_EXTENDED) and stopped the run before it")
     if counts is not None and counts.flags & FLAG_BUDGET:
         raise _budget_exceeded(binary, plugin, target, elf, budget, counts.total, timeout_s)
     _check_fault(rc, stdout, elf, binary, target, timeout_s)
@@ -209,7 +225,7 @@ def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budge
     from isa.unicorn_backend import budget_exceeded
     img = load_elf(elf)
     pc, exact, why = None, executed, ""
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-budget-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         out = Path(tmp) / "counts.bin"
         cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=Path(tmp) / "qemu.log", budget=budget,
                            check="tb")
@@ -265,7 +281,7 @@ def _locate_running_by_plugin(binary: str, target: Target, elf: Path, seconds: f
         plugin = plugin_path()
     except EmulatorNotFound as e:
         return None, str(e)
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-locate-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         out = Path(tmp) / "counts.bin"
         cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=Path(tmp) / "qemu.log", check="tb",
                            stop_ms=max(1, int(seconds * 1000)))
@@ -353,7 +369,10 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
-        return [binary, *target.qemu.args, *opts, str(elf)]
+        prog = out.parent / "prog"  # see RUN_DIR_PREFIX
+        if not prog.exists():
+            prog.symlink_to(Path(elf).resolve())
+        return [binary, *target.qemu.args, *opts, str(prog)]
     if target.qemu.kind == "system":
         sandbox = list(SANDBOX) if _has_sandbox(binary) else []
         return [binary, *target.qemu.args, *sandbox, "-kernel", str(elf), *opts]
@@ -377,7 +396,7 @@ def _child_setup() -> None:  # runs in the child between fork and exec
 
 def _run(cmd: list[str], *, cwd: Path, timeout_s: float, what: str) -> tuple[int, bytes, bytes]:
     proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=_child_setup)
+                            stderr=subprocess.PIPE, preexec_fn=_child_setup, env=GUEST_ENV)
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -407,6 +426,7 @@ class PluginCounts(NamedTuple):
     vl_sites: VlSites  # RVV: the vl each vsetvl* site produced (empty without vl=on)
     block_mem: np.ndarray  # (blocks, 2) uint64 aligned with `blocks`: memory-aware runs' stall cycles, memory bytes
     mem_words: np.ndarray | None  # the simulator's exported counters (memory-aware runs), else None
+    stop_detail: int  # FLAG_SEMIHOSTING: the semihosting operation refused
 
 
 def _read_counts(path: Path) -> PluginCounts | None:
@@ -414,7 +434,8 @@ def _read_counts(path: Path) -> PluginCounts | None:
     raw = path.read_bytes()
     if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
         return None
-    n, flags, total, _budget, translations, stop_vaddr, n_vl, n_words = (int(x) for x in np.frombuffer(raw, "<u8", 8, 8))
+    n, flags, total, _budget, translations, stop_vaddr, n_vl, n_words, detail = (
+        int(x) for x in np.frombuffer(raw, "<u8", 9, 8))
     mem_at = _HEADER + n * _RECORD.itemsize + n_vl * _VL_SITE.itemsize
     if len(raw) != mem_at + (8 * (2 * n + n_words) if n_words else 0):
         return None
@@ -435,7 +456,7 @@ def _read_counts(path: Path) -> PluginCounts | None:
     rec, block_mem = rec[order], block_mem[order]
     blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
                          rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
-    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites, block_mem, mem_words)
+    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites, block_mem, mem_words, detail)
 
 
 def _tail(text: str | bytes, n: int = 400) -> str:
@@ -617,7 +638,7 @@ class _GdbRemote:
 
 def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session) -> tuple:
     """Reruns `elf` without the plugin under QEMU's gdbstub and calls `session(gdb)`."""
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-gdb-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         sock = Path(tmp) / "gdb.sock"
         if target.qemu.kind == "user":
             extra = ("-g", str(sock))
@@ -626,7 +647,7 @@ def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session)
         cmd = qemu_command(binary, target, elf, plugin=None, out=Path(tmp) / "unused", log=Path(tmp) / "log",
                            extra=extra)
         proc = subprocess.Popen(cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, preexec_fn=_child_setup)
+                                stderr=subprocess.DEVNULL, preexec_fn=_child_setup, env=GUEST_ENV)
         gdb = None
         try:
             gdb = _GdbRemote(sock, proc, timeout_s)

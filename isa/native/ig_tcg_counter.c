@@ -16,6 +16,11 @@
  * has just stored its own number). The TB that runs next then gives back its count (see after_rewind). Counts
  * then equal what executed, block for block as Unicorn's (which does not rewind).
  *
+ * Semihosting guard (system mode): QEMU runs semihosting calls on the host (files, commands) and cannot limit
+ * them to the console. An exec callback before every `bkpt 0xab` reads r0 (and for SYS_OPEN the name) and stops
+ * the run before any call other than the console's (SYS_OPEN(":tt"), SYS_CLOSE, SYS_WRITEC, SYS_WRITE0,
+ * SYS_WRITE, SYS_EXIT, SYS_EXIT_EXTENDED) reaches the host: the Unicorn backend's rule.
+ *
  * vl capture (option vl=on, RISC-V only): QEMU ends a TB after every vsetvl* (the vtype it sets is part of the
  * TB flags), so the vl it produced is the `vl` CSR at the start of whichever TB runs next. Each vsetvl* site
  * stores its site number in a per-vCPU "pending" slot (inline store); every TB has a conditional callback,
@@ -45,11 +50,12 @@
  *   observe=PATH   ("first last" per line, decimal; none or "1 0": every address), as the Unicorn backend does
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG04\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by stop_ms,
+ *   header  8 bytes magic "IGTCG05\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by
+ *           stop_ms, bit 3: a semihosting call other than the console's was refused (system mode),
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
  *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
  *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites,
- *           u64 n_mem_words
+ *           u64 n_mem_words, u64 stop_detail (flag bit 3: the semihosting operation refused)
  *   records n_records x { u64 vaddr, u32 bytes, u32 insns, u64 count } (24 bytes each)
  *   vl sites n_vl_sites x { u64 vaddr, u64 executions, u64 vl_sum, u32 vl_min, u32 vl_max } (32 bytes each;
  *           executions counts those whose vl was read: a run stopped by the budget can miss the last one)
@@ -105,6 +111,7 @@ static int check_tb;
 static unsigned poll_us = 1000;
 static uint64_t cb_total; /* check=tb: instructions of the TBs entered so far */
 static uint64_t stop_vaddr; /* check=tb: the TB whose entry took cb_total past the budget */
+static uint64_t stop_detail; /* flag bit 3: the semihosting operation refused */
 static int written;       /* 0 until one thread claims the right to write the output */
 
 static inline Record *record_at(uint32_t i) { return &chunks[i >> CHUNK_BITS][i & (CHUNK_SIZE - 1)]; }
@@ -302,17 +309,22 @@ static void read_vl(unsigned int vcpu_index, void *userdata) {
   pthread_mutex_unlock(&table_lock);
 }
 
+/* Semihosting guard (system mode): r0 = operation, r1 = argument of a `bkpt 0xab` */
+static struct qemu_plugin_register *r0_reg, *r1_reg;
+
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index) {
   (void)id;
   (void)vcpu_index;
-  if (vl_reg) return;
+  if (vl_reg || r0_reg) return;
   GArray *regs = qemu_plugin_get_registers();
   for (guint i = 0; regs && i < regs->len; i++) {
     qemu_plugin_reg_descriptor *d = &g_array_index(regs, qemu_plugin_reg_descriptor, i);
     if (strcmp(d->name, "vl") == 0) vl_reg = d->handle;
+    if (strcmp(d->name, "r0") == 0) r0_reg = d->handle;
+    if (strcmp(d->name, "r1") == 0) r1_reg = d->handle;
   }
   if (regs) g_array_free(regs, TRUE);
-  if (!vl_reg) {
+  if (capture_vl && !vl_reg) {
     qemu_plugin_outs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n");
     fputs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n", stderr);
   }
@@ -343,10 +355,10 @@ static void write_output(uint64_t flags) {
   /* check=tb: the callback's running total, which counts the TB that crossed the budget (its inline add may
    * not have run yet), as the Unicorn backend's native hook does */
   pthread_mutex_lock(&table_lock);
-  uint64_t header[8] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
+  uint64_t header[9] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
                         __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites,
-                        memsim ? IGM_EXPORT_WORDS : 0};
-  fwrite("IGTCG04", 1, 8, f);
+                        memsim ? IGM_EXPORT_WORDS : 0, stop_detail};
+  fwrite("IGTCG05", 1, 8, f);
   fwrite(header, sizeof header, 1, f);
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
@@ -385,6 +397,53 @@ static void stop_over_budget(uint64_t flags) {
     _exit(EXIT_BUDGET);
   }
   for (;;) pause(); /* another thread is writing and will end the process */
+}
+
+static uint32_t read_u32_reg(struct qemu_plugin_register *reg) {
+  static __thread GByteArray *buf;
+  if (!buf) buf = g_byte_array_sized_new(16);
+  g_byte_array_set_size(buf, 0);
+  int n = qemu_plugin_read_register(reg, buf);
+  uint32_t v = 0;
+  for (int i = 0; i < n && i < 4; i++) v |= (uint32_t)buf->data[i] << (8 * i);
+  return v;
+}
+
+/* SYS_OPEN's argument block names ":tt" (the console) with a mode below 12, as the Unicorn backend allows */
+static int opens_the_console(uint32_t block) {
+  GByteArray *b = g_byte_array_new();
+  int ok = 0;
+  if (qemu_plugin_read_memory_vaddr(block, b, 12) && b->len >= 12) {
+    uint32_t name = 0, mode = 0, len = 0;
+    memcpy(&name, b->data, 4);
+    memcpy(&mode, b->data + 4, 4);
+    memcpy(&len, b->data + 8, 4);
+    g_byte_array_set_size(b, 0);
+    ok = len == 3 && mode < 12 && qemu_plugin_read_memory_vaddr(name, b, 3) && b->len >= 3 &&
+         memcmp(b->data, ":tt", 3) == 0;
+  }
+  g_byte_array_free(b, TRUE);
+  return ok;
+}
+
+/* Before a `bkpt 0xab` runs: only the console calls may reach the host (QEMU runs semihosting on the host and
+ * cannot be limited to the console). Anything else stops the run with flag bit 3, the pc and the operation. */
+static void semihosting_check(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  if (!r0_reg || !r1_reg) return;
+  uint32_t op = read_u32_reg(r0_reg);
+  switch (op) {
+  case 0x02: case 0x03: case 0x04: case 0x05: case 0x18: case 0x20:
+    return; /* SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE (only console handles can exist), the exits */
+  case 0x01:
+    if (opens_the_console(read_u32_reg(r1_reg))) return;
+    break;
+  default:
+    break;
+  }
+  stop_vaddr = (uint64_t)(uintptr_t)userdata;
+  stop_detail = op;
+  stop_over_budget(8 | 2);
 }
 
 static void at_exit(qemu_plugin_id_t id, void *userdata) {
@@ -534,6 +593,13 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
                                                       qemu_plugin_scoreboard_u64(current_tb), r->id + 1u);
     if (n == 1)
       qemu_plugin_register_vcpu_mem_cb(last, io_rewind_check, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, r);
+    for (size_t i = 0; i < n; i++) {
+      struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+      uint8_t b[2];
+      if (qemu_plugin_insn_size(insn) == 2 && qemu_plugin_insn_data(insn, b, 2) == 2 && b[0] == 0xab && b[1] == 0xbe)
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, semihosting_check, QEMU_PLUGIN_CB_R_REGS,
+                                               (void *)(uintptr_t)qemu_plugin_insn_vaddr(insn));
+    }
   }
   if (capture_vl) {
     /* the vl of the vsetvl* that ended the previous TB is ready when this one starts */
@@ -638,10 +704,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     current_tb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
     rewinds = qemu_plugin_scoreboard_new(sizeof(Rewind));
   }
-  if (capture_vl) {
-    pending_site = qemu_plugin_scoreboard_new(sizeof(uint64_t));
-    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
-  }
+  if (capture_vl) pending_site = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  if (capture_vl || system_mode) qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
   qemu_plugin_register_atexit_cb(id, at_exit, NULL);
   return 0;
