@@ -87,7 +87,7 @@ def main() -> None:
     meta = {"command": "make bench-counting" if len(sys.argv) == 1 else "benchmarks/counting_speed.py " + " ".join(sys.argv[1:]),
             "target_instructions": int(args.instructions), "python": platform.python_version(), "machine": platform.machine(),
             "cpu": _cpu_name(), "cores": _cores(), "date": time.strftime("%Y-%m-%d"),
-            "load_average_1min_at_end": round(__import__("os").getloadavg()[0], 2),
+            "load_average_1min_at_end": round(__import__("os").getloadavg()[0], 2), "emulators": _emulators(),
             "note": "CPU time, best of %d runs on a shared 2-core machine; compare ratios within one run" % args.reps}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "counting_speed.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
@@ -95,6 +95,7 @@ def main() -> None:
              f"Measured {meta['date']} on {meta['cpu']} ({meta['cores']} cores), command `{meta['command']}`.",
              meta["note"] + f" (1-minute load average {meta['load_average_1min_at_end']} at the end of the run). "
              "'net' subtracts the start-up time of an empty program of the same target.", "",
+             f"Emulators: {meta['emulators']}.", "",
              f"One program per target (benchmarks/programs/work.c), its length set to about {meta['target_instructions']:,}"
              " instructions.", "",
              "Goals (issue 2): Unicorn counted >= 50 MIPS on every target it runs; QEMU counted >= 0.5 of uncounted.", "",
@@ -112,6 +113,16 @@ def main() -> None:
               f"({min(qm, key=lambda r: r['counted_vs_uncounted'])['target']})." if qm else ""]
     (OUT / "counting_speed.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT / 'counting_speed.md'}")
+
+
+def _emulators() -> str:
+    """The emulator versions measured: intgap's QEMU build and the unicorn package."""
+    from isa.qemu_discovery import find_qemu
+    import unicorn
+    q = find_qemu("qemu-system-arm")
+    where = q.path.parent.parent
+    where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    return f"QEMU {q.version} (intgap's build, {where}), Unicorn {unicorn.__version__}"
 
 
 def _net(n: int, run_s: float, startup_s: float) -> float | None:

@@ -31,10 +31,12 @@ MIX_LABELS = {"int_alu": "integer ALU", "mul_mac": "multiply/MAC/divide", "load"
               "scalar_float": "scalar float", "softfloat_call": "soft-float helper call", "system": "system/other"}
 
 RVV_BYTES_ASSUMPTION = (
-    "RVV unit-stride/strided/indexed accesses are counted as vl = VLMAX elements of their EEW, with VLMAX from "
-    "the vtype of the vsetvli/vsetivli that precedes them in the same block (else the nearest one before them "
-    "in address order in the same function; else LMUL=1, SEW=EEW): an upper bound on strip-mined tails. "
-    "Whole-register accesses (vl<n>r/vs<n>r) are exact (n x VLEN/8 bytes).")
+    "RVV unit-stride/strided/indexed accesses are counted as vl elements of their EEW, with the vtype of their "
+    "governing vsetvli/vsetivli: the one that precedes them in the same block, else the nearest one before them "
+    "in address order in the same function (else LMUL=1, SEW=EEW). vl is the mean vl that governing site "
+    "produced in the run, rounded to a whole element, where the run measured it (QEMU on RVV targets); else "
+    "VLMAX, an upper bound on strip-mined tails. Whole-register accesses (vl<n>r/vs<n>r) are exact "
+    "(n x VLEN/8 bytes).")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class VecInfo:
     sew: int  # element width in bits in force (or EEW for memory accesses)
     lmul: float  # register-group multiplier in force (EMUL for memory accesses)
     op: str  # "cfg", "alu", "mul", "mac", "div", "fp", "fp_div", "red", "perm", "load", "store", "mask", "move"
-    elements: int  # VLMAX under the assumption
+    elements: int  # vl: the governing vsetvl site's measured mean, else VLMAX (see RVV_BYTES_ASSUMPTION)
     whole_regs: int = 0  # nf of a whole-register access
 
 
@@ -87,9 +89,11 @@ class DecodedBlock:
 class BlockDecoder:
     """Decodes blocks of one ELF for one architecture; caches by (address, size)."""
 
-    def __init__(self, img: ElfImage, arch: str, vlen: int | None = None, mclass: bool = True):
+    def __init__(self, img: ElfImage, arch: str, vlen: int | None = None, mclass: bool = True,
+                 vl_by_site: dict[int, float] | None = None):
         import capstone as cs
         self.img, self.arch, self.vlen = img, arch, vlen or 128
+        self.vl_by_site = vl_by_site or {}  # vsetvl* address -> mean vl it produced (RunResult.vl_sites)
         if arch == "arm":
             mode = cs.CS_MODE_THUMB | (cs.CS_MODE_MCLASS if mclass else 0)
             self.cs = cs.Cs(cs.CS_ARCH_ARM, mode)
@@ -123,7 +127,7 @@ class BlockDecoder:
             out.insns = [Insn(addr + 4 * i, 4, "(unknown)", "", "int_alu", "alu") for i in range(n)]
             return out
         pc, off = addr, 0
-        vtype: tuple[int, float] | None = None
+        vtype: tuple[int, float, int] | None = None  # (sew, lmul, address of the governing vsetvl*)
         it_left = 0
         for step in instruction_lengths(self.arch, code):
             raw = code[off:off + step]
@@ -133,9 +137,10 @@ class BlockDecoder:
                 if _is_rvv(word):
                     if vtype is None:
                         vtype = self._vtype_before(pc)
-                    insn, new_vtype = _decode_rvv(word, pc, vtype, self.vlen)
+                    vl = self.vl_by_site.get(vtype[2]) if vtype else None
+                    insn, new_vtype = _decode_rvv(word, pc, vtype[:2] if vtype else None, self.vlen, vl)
                     if new_vtype is not None:
-                        vtype = new_vtype
+                        vtype = (*new_vtype, pc)
                         self._vtype_by_addr.append((pc, new_vtype[0], new_vtype[1]))
             if insn is None:
                 ci = next(self.cs.disasm(raw, pc, 1), None)
@@ -160,7 +165,8 @@ class BlockDecoder:
             off += step
         return out
 
-    def _vtype_before(self, pc: int) -> tuple[int, float] | None:
+    def _vtype_before(self, pc: int) -> tuple[int, float, int] | None:
+        """(sew, lmul, address) of the vsetvli/vsetivli governing pc (see RVV_BYTES_ASSUMPTION)."""
         f = self.img.function_at(pc)
         lo = f.addr if f else 0
         best = None
@@ -182,7 +188,7 @@ class BlockDecoder:
                         if vt is not None:
                             best = (f.addr + off, vt[0], vt[1])
                 off += step
-        return (best[1], best[2]) if best else None
+        return (best[1], best[2], best[0]) if best else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -732,7 +738,13 @@ _OPMV_RED = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07}
 _OPI_PERM = {0x0C, 0x0E, 0x0F, 0x17}  # vrgather, vslideup, vslidedown, vmerge/vmv
 
 
-def _decode_rvv(w: int, pc: int, vtype: tuple[int, float] | None, vlen: int) -> tuple[Insn, tuple[int, float] | None]:
+def _elements(vlmax: int, vl: float | None) -> int:
+    """Elements one execution processes: the measured mean vl (whole elements, at most VLMAX), else VLMAX."""
+    return vlmax if vl is None else max(1, min(vlmax, int(vl + 0.5)))
+
+
+def _decode_rvv(w: int, pc: int, vtype: tuple[int, float] | None, vlen: int,
+                vl: float | None = None) -> tuple[Insn, tuple[int, float] | None]:
     op = w & 0x7F
     vd, rs1, vs2 = (w >> 7) & 0x1F, (w >> 15) & 0x1F, (w >> 20) & 0x1F
     f3 = (w >> 12) & 7
@@ -756,10 +768,10 @@ def _decode_rvv(w: int, pc: int, vtype: tuple[int, float] | None, vlen: int) -> 
             regs = [f"v{vd + i}" for i in range(nf)]
         else:
             emul = (lmul * eew / sew) if sew else 1.0
-            elements = int(max(1, vlen * (lmul if sew else 1.0) // (sew or eew)))
+            elements = _elements(int(max(1, vlen * (lmul if sew else 1.0) // (sew or eew))), vl)
             nb = elements * eew // 8 * (nf if mop == 0 else nf)
             if mop == 0 and lumop == 0x0B:  # mask load/store vlm/vsm: ceil(vl/8) bytes
-                nb = max(1, elements // 8)
+                nb = max(1, -(-elements // 8))
             vi = VecInfo(eew, emul, "load" if load else "store", elements)
             regs = [f"v{vd}"]
         base = [f"x{rs1}"]
@@ -772,7 +784,7 @@ def _decode_rvv(w: int, pc: int, vtype: tuple[int, float] | None, vlen: int) -> 
                     transfers=1, vec=vi), None
     # OP-V arithmetic
     funct6 = w >> 26
-    elements = int(max(1, vlen * lmul // sew)) if sew else vlen // 8
+    elements = _elements(int(max(1, vlen * lmul // sew)) if sew else vlen // 8, vl)
     vi_sew = sew or 8
     vs1 = f"v{rs1}"
     scalar = {3: [], 4: [f"x{rs1}"], 5: [f"f{rs1}"], 6: [f"x{rs1}"]}.get(f3, [vs1])
@@ -802,6 +814,8 @@ def _decode_rvv(w: int, pc: int, vtype: tuple[int, float] | None, vlen: int) -> 
                 vec=VecInfo(vi_sew, lmul, vop, elements)), None
 
 
-def decoder_for(img: ElfImage, target) -> BlockDecoder:
+def decoder_for(img: ElfImage, target, vl_by_site: dict[int, float] | None = None) -> BlockDecoder:
+    """`vl_by_site`: the run's measured mean vl per vsetvl* address (RunResult.vl_sites.mean_vl())."""
     mclass = target.unicorn is not None and "MCLASS" in (target.unicorn.mode or ()) if target.arch == "arm" else True
-    return BlockDecoder(img, target.arch, getattr(target, "vlen", None), mclass=mclass or target.io == "semihosting")
+    return BlockDecoder(img, target.arch, getattr(target, "vlen", None), mclass=mclass or target.io == "semihosting",
+                        vl_by_site=vl_by_site)

@@ -11,14 +11,28 @@ from pathlib import Path
 from isa.errors import EmulatorNotFound
 from isa.paths import cache_dir
 
+
+def pkg_config_cflags(package: str) -> tuple[str, ...]:
+    """`pkg-config --cflags package` (QEMU 10's qemu-plugin.h includes glib.h); EmulatorNotFound if absent."""
+    try:
+        proc = subprocess.run(["pkg-config", "--cflags", package], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        proc = None
+    if proc is None or proc.returncode != 0:
+        raise EmulatorNotFound(f"pkg-config cannot find {package} (its headers are needed to build intgap's QEMU"
+                               " plugin): run `make setup` (installs pkg-config and libglib2.0-dev)")
+    return tuple(proc.stdout.split())
+
 NATIVE_SRC = Path(__file__).resolve().parent / "native"
 
 
-def build_shared(source_name: str, include_dirs: tuple[Path, ...] = ()) -> Path:
+def build_shared(source_name: str, include_dirs: tuple[Path, ...] = (), cflags: tuple[str, ...] = ()) -> Path:
     src = NATIVE_SRC / source_name
-    # the headers it may include (ig_memsim.h) are part of its version
+    # the headers it may include (ig_memsim.h; a QEMU's qemu-plugin.h in include_dirs) are part of its version
     text = src.read_bytes() + b"".join(h.read_bytes() for h in sorted(NATIVE_SRC.glob("*.h")))
-    key = hashlib.sha256(text + repr([str(p) for p in include_dirs]).encode()).hexdigest()[:16]
+    for inc in include_dirs:
+        text += b"".join(h.read_bytes() for h in sorted(Path(inc).glob("*.h")))
+    key = hashlib.sha256(text + repr([str(p) for p in include_dirs] + list(cflags)).encode()).hexdigest()[:16]
     out = cache_dir() / "native" / f"{src.stem}-{key}.so"
     if out.exists():
         return out
@@ -27,7 +41,7 @@ def build_shared(source_name: str, include_dirs: tuple[Path, ...] = ()) -> Path:
         raise EmulatorNotFound("no host C compiler to build the native counter: run `make setup` (installs build-essential)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
-    cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(tmp), str(src)] + [f"-I{p}" for p in include_dirs]
+    cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(tmp), str(src)] + [f"-I{p}" for p in include_dirs] + list(cflags)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:

@@ -116,7 +116,7 @@ class Analysis:
 def analyze(result: RunResult, elf, target: Target | str | None = None) -> Analysis:
     target = get_target(target or result.target) if not isinstance(target, Target) else target
     img = elf if isinstance(elf, ElfImage) else load_elf(elf)
-    dec = decoder_for(img, target)
+    dec = decoder_for(img, target, result.vl_sites.mean_vl())
     nodes = build_nodes(result.blocks, dec)
     starts = {f.addr for f in img.functions} | {img.entry & ~1}
     indirect_fns = set()

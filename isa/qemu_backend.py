@@ -1,10 +1,14 @@
-"""The QEMU backend: runs an ELF under QEMU 7.2 and counts every translation block natively.
+"""The QEMU backend: runs an ELF under intgap's QEMU 10 build and counts every translation block natively.
+
+Which QEMU: the one scripts/setup-qemu.sh built with TCG plugins into .deps/qemu/<version>/ (isa.qemu_discovery;
+why not the distribution's: docs/platform-qemu.md).
 
 Counting
-    The project's TCG plugin (`isa/native/ig_tcg_counter.c`, plugin API version 1, built on first use with
-    the host C compiler against `.deps/include/qemu-plugin.h`) gives each translation block (TB) an *inline*
-    64-bit add on a counter record keyed by (start address, instructions, bytes); no callback runs per block or
-    per instruction. At exit the plugin writes the records to a file in the run's temporary directory (not
+    The project's TCG plugin (`isa/native/ig_tcg_counter.c`, QEMU 10 plugin API, built on first use with the
+    host C compiler against that QEMU's qemu-plugin.h and glib's flags) gives each translation block (TB) an
+    *inline* per-vCPU 64-bit add on a counter record keyed by (start address, instructions, bytes); no callback
+    runs per block or per instruction. On RVV targets it also records the vl each vsetvl* site produced
+    (`RunResult.vl_sites`). At exit the plugin writes the records to a file in the run's temporary directory (not
     to stderr, where it could mix with QEMU's or the program's messages); this module reads it into
     `BlockCounts`. Instructions = sum(insns x count), exact. Verified: the plugin's atexit callback runs when
     a user-mode program calls exit/exit_group and when a Cortex-M program exits through semihosting
@@ -19,10 +23,12 @@ What a TB count means (where it can differ from counting instruction by instruct
     the instruction that exits is counted once and nothing after it. Instructions skipped by a Thumb IT block
     or a predicated branch count as executed, as in Unicorn. A guest that starts threads could make QEMU
     re-run an atomic instruction alone in a one-instruction TB (counted twice); intgap's programs are
-    single-threaded.
+    single-threaded. QEMU 10 abandons a TB at an I/O (MMIO) access that is not its last instruction and
+    continues in new TBs: the plugin takes back the count of the instructions it would otherwise count twice
+    (see the top of ig_tcg_counter.c), so counts stay those of what executed, block for block as Unicorn's.
 
 Instruction budget (`max_instructions`)
-    Inline counters cannot stop a run. Options measured (QEMU 7.2 on this machine, MIPS from CPU time, with
+    Inline counters cannot stop a run. Options measured (QEMU 7.2, before the QEMU 10 port; MIPS from CPU time, with
     tests/isa/programs/q_speed.py and a 4-instruction loop):
       * an exec callback on every TB that adds the TB's size and stops past the budget (plugin option
         `check=tb`): exact to one TB, but a native call per block; it costs 0-20 % of the counted speed on an
@@ -39,23 +45,27 @@ Instruction budget (`max_instructions`)
         Unicorn hook, so both backends report the same pc and the same count. This costs one slower rerun of
         about `max_instructions` instructions, only on this error path.
     `timeout_s` bounds the wall-clock time of every run (the process group is killed, then `RunTimeout`). The
-    pc in the timeout message comes from a rerun of at most LOCATE_TIMEOUT_S seconds under the gdbstub,
-    interrupted (for a program that never exits: a pc in its endless loop).
+    pc in the timeout message comes from a rerun of at most LOCATE_TIMEOUT_S seconds: in system mode under the
+    gdbstub, interrupted; in user mode with the plugin's stop_ms (QEMU 10's user-mode gdbstub does not read
+    its socket while the guest runs, and a SIGINT ends its connection). For a program that never exits that is
+    a pc in its endless loop.
     With `count=False` there is no plugin, so only the timeout applies.
 
 Host access
     User mode: the program's system calls are the host's (intgap's own programs make only write/exit).
-    System mode (Cortex-M): semihosting calls run on the host, and QEMU 7.2 cannot limit them to the console.
-    QEMU runs under its seccomp sandbox (SANDBOX: spawn=deny), so a SYS_SYSTEM host command stops QEMU
-    (SIGSYS, reported as "forbidden host operation") instead of running; semihosting file calls still reach
-    the host. The Unicorn backend emulates only the console calls and refuses every other one.
+    System mode (Cortex-M): semihosting calls run on the host, and QEMU cannot limit them to the console. In a
+    counted run the plugin reads r0 before every `bkpt 0xab` and stops the run before any call other than the
+    console's (the Unicorn backend's rule, the same error). Every run, counted or not, is under QEMU's seccomp
+    sandbox (SANDBOX: spawn=deny): an uncounted run's SYS_SYSTEM command does not run either (QEMU 10 refuses
+    the clone of glibc's system() with EPERM and the program gets a failure status; QEMU 7.2 stopped with
+    SIGSYS, still reported as "forbidden host operation" should QEMU itself fork or exec), but its semihosting
+    file calls reach the host.
 
-Speed (q_speed.py, ~20 M instructions, CPU-time MIPS uncounted -> counted): cortex-m4 378 -> 380, rv32imc
-    1348 -> 1167, cortex-a55 306 -> 292, rv64gcv 111 -> 99 (RVV matmul 87 -> 87); counting keeps 80-100 %.
+Speed: benchmarks/results/counting_speed.md (`make bench-counting`, with the QEMU version measured).
 
 Faults
-    User mode: an uncaught guest SIGSEGV/SIGILL/SIGBUS/SIGFPE ends QEMU with that signal (QEMU 7.2 prints
-    nothing, runs no plugin exit callback, and writes no guest core file for RISC-V). System mode: a Cortex-M
+    User mode: an uncaught guest SIGSEGV/SIGILL/SIGBUS/SIGFPE ends QEMU with that signal (no plugin exit
+    callback runs; no guest core file is written: RLIMIT_CORE is 0). System mode: a Cortex-M
     fault enters the program's Fault_Handler, which prints "ig: hard fault" and exits 134. In both cases the
     PC is found by running the (deterministic) program once more, without the plugin, under QEMU's gdbstub on
     a Unix socket: in user mode the stub stops at the fatal signal and reports the registers; in system mode
@@ -83,25 +93,36 @@ import numpy as np
 from isa.elf import instruction_lengths, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
     located
-from isa.native import build_shared
-from isa.paths import deps_dir
-from isa.result import BlockCounts, RunResult
+from isa import qemu_discovery
+from isa.native import build_shared, pkg_config_cflags
+from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
 
 PLUGIN_SOURCE = "ig_tcg_counter.c"
-PLUGIN_MAGIC = b"IGTCG02\0"
+PLUGIN_MAGIC = b"IGTCG05\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
+FLAG_STOPPED_BY_TIME = 4  # the plugin's stop_ms ended the run
+FLAG_SEMIHOSTING = 8  # the plugin refused a semihosting call other than the console's (stop_detail: the operation)
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
-_HEADER = 8 + 6 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr
+_HEADER = 8 + 9 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites,
+#                       n_mem_words, stop_detail
 # System mode: QEMU's seccomp sandbox. Semihosting runs on the host (QEMU 7.2 has no option to limit it to the
 # console): SYS_SYSTEM would start a host shell command. spawn=deny makes the kernel stop QEMU instead (SIGSYS).
 SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
 # How long a rerun under the gdbstub runs before it is interrupted to show where a timed-out program is.
 LOCATE_TIMEOUT_S = 1.0
+# Every QEMU run (and rerun) gets the same guest start-up: an empty environment (the host's is not the guest's
+# business, and QEMU_* variables would change QEMU) and the ELF as <run directory>/prog, a run directory named
+# alike, so a user-mode stack (argv, envp and auxv strings at its top) starts at the same offset in its page
+# whoever calls: memory-aware statistics of stack lines and any layout-dependent behaviour are reproducible.
+RUN_DIR_PREFIX = "ig-qemu-"
+GUEST_ENV: dict[str, str] = {}
 _RECORD = np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")])
+_VL_SITE = np.dtype([("addr", "<u8"), ("executions", "<u8"), ("vl_sum", "<u8"), ("vl_min", "<u4"),
+                     ("vl_max", "<u4")])
 
 # Fault kinds, in the Unicorn backend's words so that both backends name a fault alike. A memory fault is
 # refined to "read", "write" or "fetch" from the faulting instruction (see _fault).
@@ -120,17 +141,21 @@ _GDB_PC = {"aarch64": (32, 8), "riscv64": (32, 8), "riscv32": (32, 4), "arm": (1
 
 
 def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout_s: float,
-             count: bool = True) -> RunResult:
-    """Runs `elf` on `target` under QEMU to its exit; with `count`, returns exact per-block counts."""
+             count: bool = True, memory: tuple | None = None) -> RunResult:
+    """Runs `elf` on `target` under QEMU to its exit; with `count`, returns exact per-block counts. `memory` =
+    (board, placement) makes the run memory-aware, as the Unicorn backend's: the plugin feeds the native cache
+    and memory simulator (isa/native/ig_memsim.h) every block's instruction fetch and the data accesses in the
+    observed ranges, and ``RunResult.memory`` holds its counters."""
     elf = Path(elf).resolve()
-    binary = find_qemu(target)
+    binary = find_qemu(target, plugins=count)
     plugin = plugin_path() if count else None
     budget = int(max_instructions) if (count and max_instructions) else 0
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         tmpdir = Path(tmp)
         out = tmpdir / "counts.bin"
         log = tmpdir / "qemu.log"
-        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=log, budget=budget)
+        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=log, budget=budget,
+                           plugin_extra=_memsim_args(memory, target, tmpdir) if (count and memory) else "")
         t0 = time.perf_counter()
         try:
             rc, stdout, stderr = _run(cmd, cwd=tmpdir, timeout_s=timeout_s, what=f"{elf.name} on {target.name}")
@@ -140,6 +165,13 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         counts = _read_counts(out) if (count and out.exists()) else None
         log_text = log.read_text(errors="replace") if log.exists() else ""
 
+    if counts is not None and counts.flags & FLAG_SEMIHOSTING:
+        from isa.unicorn_backend import SEMIHOSTING_NAMES
+        op = counts.stop_detail
+        raise _fault(target, elf, "unsupported semihosting call", counts.stop_vaddr,
+                     f"operation 0x{op:02x} ({SEMIHOSTING_NAMES.get(op, 'unknown operation')}): intgap's QEMU plugin"
+                     " lets only the console calls reach the host (SYS_OPEN(\":tt\"), SYS_CLOSE, SYS_WRITEC,"
+                     " SYS_WRITE0, SYS_WRITE, SYS_EXIT, SYS_EXIT_EXTENDED) and stopped the run before it")
     if counts is not None and counts.flags & FLAG_BUDGET:
         raise _budget_exceeded(binary, plugin, target, elf, budget, counts.total, timeout_s)
     _check_fault(rc, stdout, elf, binary, target, timeout_s)
@@ -162,7 +194,23 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     blocks, total = counts.blocks, counts.total
     if budget and total > budget:  # ended before the watcher saw the budget pass
         raise _budget_exceeded(binary, plugin, target, elf, budget, total, timeout_s)
-    return RunResult(target.name, "qemu", rc, stdout, total, _exact_sizes(blocks, elf, target), wall, counted=True)
+    blocks, block_mem = _exact_sizes(blocks, elf, target, counts.block_mem)
+    stats = None
+    if memory is not None and counts.mem_words is not None:
+        from isa.memsim import stats_from_words
+        stats = stats_from_words(counts.mem_words, memory[0], target, memory[1])
+        stats.block_stall_cycles, stats.block_memory_bytes = block_mem[:, 0].copy(), block_mem[:, 1].copy()
+    return RunResult(target.name, "qemu", rc, stdout, total, blocks, wall, counted=True, vl_sites=counts.vl_sites,
+                     memory=stats)
+
+
+def _memsim_args(memory: tuple, target: Target, tmpdir: Path) -> str:
+    """The plugin's memsim= and observe= arguments, their files written into the run's directory."""
+    from isa.memsim import config_text, observed_ranges
+    board, placement = memory
+    (tmpdir / "memsim.txt").write_text(config_text(board, target, placement))
+    (tmpdir / "observe.txt").write_text("".join(f"{a} {b}\n" for a, b in observed_ranges(board, placement)))
+    return f",memsim={tmpdir / 'memsim.txt'},observe={tmpdir / 'observe.txt'}"
 
 
 def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budget: int, executed: int,
@@ -177,7 +225,7 @@ def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budge
     from isa.unicorn_backend import budget_exceeded
     img = load_elf(elf)
     pc, exact, why = None, executed, ""
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-budget-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         out = Path(tmp) / "counts.bin"
         cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=Path(tmp) / "qemu.log", budget=budget,
                            check="tb")
@@ -205,26 +253,56 @@ def _insn_text(target: Target, img, pc: int) -> str:
 
 def _located_timeout(err: RunTimeout, binary: str, target: Target, elf: Path, timeout_s: float) -> RunTimeout:
     """The timeout error with where the program is: QEMU was killed, so the (deterministic) program is run
-    once more under the gdbstub, without the plugin, for LOCATE_TIMEOUT_S (at most timeout_s) and interrupted.
+    once more for LOCATE_TIMEOUT_S (at most timeout_s) and stopped: in system mode under the gdbstub,
+    interrupted; in user mode (QEMU 10's user-mode gdbstub cannot be interrupted while the guest runs) with the
+    plugin's stop_ms, which stops at the first block entered after that time (the pc is that block's start).
     For a program that never exits that is a pc in its endless loop; the message says how the pc was found."""
     secs = min(timeout_s, LOCATE_TIMEOUT_S)
-    pc, why = _locate_running(binary, target, elf, secs, timeout_s)
+    if target.qemu.kind == "user":
+        pc, why = _locate_running_by_plugin(binary, target, elf, secs, timeout_s)
+        how = f"a rerun with the counting plugin, stopped at the first block entered after {secs:g} s,"
+    else:
+        pc, why = _locate_running(binary, target, elf, secs, timeout_s)
+        how = f"a rerun under QEMU's gdbstub, interrupted after {secs:g} s,"
     msg = str(err)
     head, sep, fix = msg.partition(": raise it with --timeout")
     if pc is None:
         return RunTimeout(f"{head} (pc unknown: {why}){sep}{fix}")
     img = load_elf(elf)
     where, insn = img.describe(pc), _insn_text(target, img, pc)
-    return RunTimeout(f"{head} (a rerun under QEMU's gdbstub, interrupted after {secs:g} s, was at"
-                      f" {located(pc, where, insn)}){sep}{fix} there", pc=pc, where=where, instruction=insn)
+    return RunTimeout(f"{head} ({how} was at {located(pc, where, insn)}){sep}{fix} there", pc=pc, where=where,
+                      instruction=insn)
 
 
-def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
+def _locate_running_by_plugin(binary: str, target: Target, elf: Path, seconds: float, timeout_s: float
+                              ) -> tuple[int | None, str]:
+    """(pc, "") of the first block a rerun of `elf` enters after `seconds`, or (None, why)."""
+    try:
+        plugin = plugin_path()
+    except EmulatorNotFound as e:
+        return None, str(e)
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
+        out = Path(tmp) / "counts.bin"
+        cmd = qemu_command(binary, target, elf, plugin=plugin, out=out, log=Path(tmp) / "qemu.log", check="tb",
+                           stop_ms=max(1, int(seconds * 1000)))
+        try:
+            _run(cmd, cwd=Path(tmp), timeout_s=max(timeout_s, seconds) + 10.0, what=f"{elf.name} (locating)")
+        except RunTimeout:
+            return None, "the rerun to find it did not stop"
+        counts = _read_counts(out) if out.exists() else None
+    if counts is None or not counts.flags & FLAG_STOPPED_BY_TIME or not counts.stop_vaddr:
+        return None, "the rerun to find it ended before it was stopped"
+    return counts.stop_vaddr, ""
+
+
+def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target, extra: np.ndarray
+                 ) -> tuple[BlockCounts, np.ndarray]:
     """Block byte sizes re-derived from each block's instruction count and the ELF's encodings.
 
     QEMU 7.2 misreports the size of a Thumb instruction that ends a block before a 1 KiB page boundary (a
     10-byte block came back as 12), so the plugin's byte sums are only a hint. Rows that become identical merge.
-    Blocks outside the ELF image keep the plugin's size."""
+    Blocks outside the ELF image keep the plugin's size. `extra` (one row per block: memory-aware runs' stall
+    cycles and memory bytes) is summed over merged rows like the counts."""
     img = load_elf(elf)
     sizes = blocks.size.copy()
     for i, (addr, size, n) in enumerate(zip(blocks.addr.tolist(), blocks.size.tolist(), blocks.insns.tolist())):
@@ -239,8 +317,10 @@ def _exact_sizes(blocks: BlockCounts, elf: Path, target: Target) -> BlockCounts:
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     counts = np.zeros(len(uniq), np.uint64)
     np.add.at(counts, inverse.reshape(-1), blocks.count)
+    merged = np.zeros((len(uniq), extra.shape[1]), np.uint64)
+    np.add.at(merged, inverse.reshape(-1), extra)
     return BlockCounts(uniq[:, 0].astype(np.uint64), uniq[:, 1].astype(np.uint32), uniq[:, 2].astype(np.uint32),
-                       counts)
+                       counts), merged
 
 
 def _bytes_left(img, addr: int) -> int:
@@ -252,35 +332,21 @@ def _bytes_left(img, addr: int) -> int:
 
 # ----------------------------------------------------------------------------------------- set-up
 
-def find_qemu(target: Target) -> str:
-    path = shutil.which(target.qemu.binary)
-    if path is None:
-        raise EmulatorNotFound(
-            f"{target.qemu.binary} not found (needed to run target {target.name} under QEMU; Debian package"
-            f" {debian_package(target.qemu.binary)}): run `make setup`")
-    return path
-
-
-def debian_package(binary: str) -> str:
-    """The bookworm package that ships a QEMU binary."""
-    if not binary.startswith("qemu-system-"):
-        return "qemu-user"
-    arch = binary[len("qemu-system-"):]
-    if arch in ("arm", "aarch64"):
-        return "qemu-system-arm"
-    if arch in ("x86_64", "i386"):
-        return "qemu-system-x86"
-    return "qemu-system-misc"
+def find_qemu(target: Target, *, plugins: bool = True) -> str:
+    """The path of intgap's QEMU binary for `target`; with `plugins`, one that can load the counting plugin."""
+    q = qemu_discovery.find_qemu(target.qemu.binary)
+    if plugins and not q.plugins:
+        raise EmulatorNotFound(f"{q.path} (QEMU {q.version}) cannot load TCG plugins, which intgap needs to count"
+                               f" instructions on {target.name}: " + qemu_discovery.SETUP_FIX.format(
+                                   where=qemu_discovery.qemu_root()))
+    return str(q.path)
 
 
 def plugin_path() -> Path:
-    """The counting plugin, built with the host compiler on first use (cached per source version)."""
-    include = deps_dir() / "include"
-    if not (include / "qemu-plugin.h").is_file():
-        raise EmulatorNotFound(
-            f"qemu-plugin.h not found in {include} (needed to build intgap's QEMU counting plugin):"
-            " run `make setup` (scripts/setup-system.sh fetches it from Debian's qemu source package)")
-    so = build_shared(PLUGIN_SOURCE, include_dirs=(include,))
+    """The counting plugin, built with the host compiler on first use against the matching qemu-plugin.h
+    (cached per source and header version)."""
+    include = qemu_discovery.qemu_plugin_header().parent
+    so = build_shared(PLUGIN_SOURCE, include_dirs=(include,), cflags=pkg_config_cflags("glib-2.0"))
     if "," in str(so):
         raise EmulatorNotFound(f"the plugin path {so} contains a comma, which QEMU's -plugin option cannot"
                                " take: set INTGAP_CACHE to a directory without commas")
@@ -288,19 +354,25 @@ def plugin_path() -> Path:
 
 
 def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None, out: Path, log: Path,
-                 budget: int = 0, extra: tuple[str, ...] = (), check: str | None = None) -> list[str]:
+                 budget: int = 0, extra: tuple[str, ...] = (), check: str | None = None,
+                 stop_ms: int = 0, plugin_extra: str = "") -> list[str]:
     """The QEMU command line; `extra` is appended to the emulator options (e.g. a gdbstub); `check` is the
-    plugin's budget check mode (None: the default thread watcher; "tb": exact per-TB check)."""
+    plugin's budget check mode (None: the default thread watcher; "tb": exact per-TB check); `stop_ms` (with
+    check="tb") stops the run at the first block entered after that many milliseconds."""
     opts: list[str] = []
     if plugin is not None:
         if "," in str(out):
             raise IsaError(f"QEMU's -plugin option cannot take a path with a comma: {out}: set TMPDIR to a"
                            " directory without commas")
         arg = f"{plugin},out={out}" + (f",budget={budget}" if budget else "") + (f",check={check}" if check else "")
+        arg += (",vl=on" if target.vlen else "") + (f",stop_ms={stop_ms}" if stop_ms else "") + plugin_extra
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
-        return [binary, *target.qemu.args, *opts, str(elf)]
+        prog = out.parent / "prog"  # see RUN_DIR_PREFIX
+        if not prog.exists():
+            prog.symlink_to(Path(elf).resolve())
+        return [binary, *target.qemu.args, *opts, str(prog)]
     if target.qemu.kind == "system":
         sandbox = list(SANDBOX) if _has_sandbox(binary) else []
         return [binary, *target.qemu.args, *sandbox, "-kernel", str(elf), *opts]
@@ -324,7 +396,7 @@ def _child_setup() -> None:  # runs in the child between fork and exec
 
 def _run(cmd: list[str], *, cwd: Path, timeout_s: float, what: str) -> tuple[int, bytes, bytes]:
     proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=_child_setup)
+                            stderr=subprocess.PIPE, preexec_fn=_child_setup, env=GUEST_ENV)
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -351,6 +423,10 @@ class PluginCounts(NamedTuple):
     total: int  # instructions executed
     translations: int  # TBs translated (more than the records when QEMU retranslated)
     stop_vaddr: int  # check=tb: start of the TB that took the count past the budget (else 0)
+    vl_sites: VlSites  # RVV: the vl each vsetvl* site produced (empty without vl=on)
+    block_mem: np.ndarray  # (blocks, 2) uint64 aligned with `blocks`: memory-aware runs' stall cycles, memory bytes
+    mem_words: np.ndarray | None  # the simulator's exported counters (memory-aware runs), else None
+    stop_detail: int  # FLAG_SEMIHOSTING: the semihosting operation refused
 
 
 def _read_counts(path: Path) -> PluginCounts | None:
@@ -358,15 +434,29 @@ def _read_counts(path: Path) -> PluginCounts | None:
     raw = path.read_bytes()
     if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
         return None
-    n, flags, total, _budget, translations, stop_vaddr = (int(x) for x in np.frombuffer(raw, "<u8", 6, 8))
-    if len(raw) != _HEADER + n * _RECORD.itemsize:
+    n, flags, total, _budget, translations, stop_vaddr, n_vl, n_words, detail = (
+        int(x) for x in np.frombuffer(raw, "<u8", 9, 8))
+    mem_at = _HEADER + n * _RECORD.itemsize + n_vl * _VL_SITE.itemsize
+    if len(raw) != mem_at + (8 * (2 * n + n_words) if n_words else 0):
         return None
     rec = np.frombuffer(raw, _RECORD, n, _HEADER)
-    rec = rec[rec["count"] > 0]
-    rec = rec[np.lexsort((rec["size"], rec["addr"]))]
+    if np.any(rec["count"] >= 1 << 63):  # the I/O-rewind correction (ig_tcg_counter.c) took a count below 0
+        raise EmulatorFault("emulator error", None, "", "intgap's QEMU plugin computed a negative block count (an"
+                            " I/O rewind it could not attribute): please report it with the ELF")
+    vl = np.frombuffer(raw, _VL_SITE, n_vl, _HEADER + n * _RECORD.itemsize)
+    vl = vl[np.argsort(vl["addr"], kind="stable")]
+    vl_sites = VlSites(vl["addr"].copy(), vl["executions"].copy(), vl["vl_sum"].copy(), vl["vl_min"].copy(),
+                       vl["vl_max"].copy())
+    block_mem = (np.frombuffer(raw, "<u8", 2 * n, mem_at).reshape(n, 2) if n_words
+                 else np.zeros((n, 2), np.uint64))
+    mem_words = np.frombuffer(raw, "<u8", n_words, mem_at + 16 * n).copy() if n_words else None
+    ran = rec["count"] > 0
+    rec, block_mem = rec[ran], block_mem[ran]
+    order = np.lexsort((rec["size"], rec["addr"]))
+    rec, block_mem = rec[order], block_mem[order]
     blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
                          rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
-    return PluginCounts(blocks, flags, total, translations, stop_vaddr)
+    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites, block_mem, mem_words, detail)
 
 
 def _tail(text: str | bytes, n: int = 400) -> str:
@@ -382,9 +472,9 @@ def _check_qemu_error(rc: int, stderr: bytes, binary: str, elf: Path, target: Ta
     err = stderr.decode(errors="replace")
     if rc != 0 and re.search(rf"^{re.escape(name)}: ", err, re.M):
         raise EmulatorFault("emulator error", None, "",
-                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap needs QEMU 7.2"
-                            f" with TCG plugins, Debian package {debian_package(name)}: check which {name} is first"
-                            " on PATH, or run `make setup`)")
+                            f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap runs its own"
+                            f" QEMU build, {binary}: if it is broken, delete {Path(binary).parent.parent} and run"
+                            " `make setup`)")
 
 
 # ----------------------------------------------------------------------------------------- faults
@@ -501,10 +591,10 @@ class _GdbRemote:
         self.send(payload)
         return self.read_packet()
 
-    def continue_for(self, seconds: float, user_mode: bool) -> str:
-        """Lets the program run; interrupts it after `seconds` unless it stops or exits first. Returns the stop
-        reply. System mode takes gdb's Ctrl-C byte; QEMU 7.2's user-mode stub reads its socket only when the guest
-        gets a signal, so there the interrupt is a SIGINT to QEMU, which its stub reports as a stop."""
+    def continue_for(self, seconds: float) -> str:
+        """Lets the program run; interrupts it with gdb's Ctrl-C byte after `seconds` unless it stops or exits
+        first (system mode: QEMU 10's user-mode stub does not read its socket while the guest runs). Returns the
+        stop reply."""
         self.send("c")
         old = self.sock.gettimeout()
         self.sock.settimeout(seconds)
@@ -514,10 +604,7 @@ class _GdbRemote:
             pass
         finally:
             self.sock.settimeout(old)
-        if user_mode:
-            os.kill(self.proc.pid, signal.SIGINT)
-        else:
-            self.sock.sendall(b"\x03")
+        self.sock.sendall(b"\x03")
         return self.read_packet()
 
     def read_packet(self) -> str:
@@ -551,7 +638,7 @@ class _GdbRemote:
 
 def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session) -> tuple:
     """Reruns `elf` without the plugin under QEMU's gdbstub and calls `session(gdb)`."""
-    with tempfile.TemporaryDirectory(prefix="ig-qemu-gdb-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
         sock = Path(tmp) / "gdb.sock"
         if target.qemu.kind == "user":
             extra = ("-g", str(sock))
@@ -560,7 +647,7 @@ def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session)
         cmd = qemu_command(binary, target, elf, plugin=None, out=Path(tmp) / "unused", log=Path(tmp) / "log",
                            extra=extra)
         proc = subprocess.Popen(cmd, cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, preexec_fn=_child_setup)
+                                stderr=subprocess.DEVNULL, preexec_fn=_child_setup, env=GUEST_ENV)
         gdb = None
         try:
             gdb = _GdbRemote(sock, proc, timeout_s)
@@ -574,11 +661,11 @@ def _with_gdb(binary: str, target: Target, elf: Path, timeout_s: float, session)
 
 def _locate_running(binary: str, target: Target, elf: Path, seconds: float, timeout_s: float
                     ) -> tuple[int | None, str]:
-    """(pc, "") where a rerun of `elf` under the gdbstub is after `seconds`, or (None, why)."""
+    """(pc, "") where a rerun of `elf` under the gdbstub is after `seconds`, or (None, why). System mode."""
     reg, width = _GDB_PC[target.arch]
 
     def session(gdb: _GdbRemote) -> tuple[int | None, str]:
-        stop = gdb.continue_for(seconds, target.qemu.kind == "user")
+        stop = gdb.continue_for(seconds)
         if not stop or stop[0] not in "TS":
             return None, f"the rerun ended before it was interrupted ({stop!r})"
         return gdb.registers(width)[reg], ""

@@ -24,6 +24,28 @@ class BlockCounts:
 
 
 @dataclass
+class VlSites:
+    """Per RVV vsetvl/vsetvli/vsetivli site (its address): how often it ran and the vl values it produced."""
+    addr: np.ndarray  # uint64
+    executions: np.ndarray  # uint64
+    vl_sum: np.ndarray  # uint64
+    vl_min: np.ndarray  # uint32
+    vl_max: np.ndarray  # uint32
+
+    def mean_vl(self) -> dict[int, float]:
+        """{site address: mean vl} of the sites that ran."""
+        return {int(a): int(s) / int(n) for a, s, n in zip(self.addr, self.vl_sum, self.executions) if n}
+
+    def __len__(self) -> int:
+        return len(self.addr)
+
+    @staticmethod
+    def empty() -> "VlSites":
+        return VlSites(np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.uint64),
+                       np.zeros(0, np.uint32), np.zeros(0, np.uint32))
+
+
+@dataclass
 class RunResult:
     target: str
     backend: str
@@ -34,5 +56,6 @@ class RunResult:
     wall_seconds: float = 0.0
     counted: bool = True
     stderr: bytes = b""
+    vl_sites: VlSites = field(default_factory=VlSites.empty)  # QEMU on RVV targets: the vl each vsetvl* gave
     # memory-aware runs (isa.run(..., board=...)): the cache / memory simulator's counters (isa.memsim.MemoryStats)
     memory: object | None = None

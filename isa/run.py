@@ -30,9 +30,8 @@ def run(elf: str | Path, target: Target | str, backend: str | None = None, *,
     """Runs `elf` to its exit. Refuses a backend that cannot run the target before anything runs.
 
     With `board` (a name or a Board) or `memory=True` (the target's default board) the run is memory-aware: the
-    board's caches and memories are simulated natively and ``RunResult.memory`` holds the counters (Unicorn; under
-    QEMU it stays None until the plugin feeds the simulator, and so on a zero-wait board, which has nothing to
-    simulate). `weights_in_sram` places read-only data with the writable data on a microcontroller board."""
+    board's caches and memories are simulated natively and ``RunResult.memory`` holds the counters (both backends;
+    None on a zero-wait board, which has nothing to simulate). `weights_in_sram` places read-only data with the writable data on a microcontroller board."""
     if isinstance(target, str):
         target = get_target(target)
     backend = backend or target.default_backend
@@ -41,7 +40,7 @@ def run(elf: str | Path, target: Target | str, backend: str | None = None, *,
     mem = None
     if board is not None or memory:
         b = board_for(target, board)  # refuses a board that cannot host the target
-        if count and backend == "unicorn" and not b.zero_wait:
+        if count and not b.zero_wait:
             mem = (b, place(elf, target, b, weights_in_sram=weights_in_sram))
     if inputs:
         with tempfile.TemporaryDirectory(prefix="ig-run-") as tmpdir:
@@ -61,4 +60,8 @@ def _dispatch(elf: Path, target: Target, backend: str, max_instructions, timeout
             check_stack(mem[1], mem[0], stack["lowest_touched"] if stack else None)
         return result
     from isa.qemu_backend import run_qemu
-    return run_qemu(elf, target, max_instructions=max_instructions, timeout_s=timeout_s, count=count)
+    result = run_qemu(elf, target, max_instructions=max_instructions, timeout_s=timeout_s, count=count, memory=mem)
+    if mem is not None and result.memory is not None:
+        stack = next((p for p in result.memory.placement if p["what"] == "stack"), None)
+        check_stack(mem[1], mem[0], stack.get("lowest_touched") if stack else None)
+    return result

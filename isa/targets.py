@@ -164,7 +164,8 @@ _register(Target(
     kernel_family="scalar",
     memory=(MemoryRegion("image", 0x10000, 64 * MiB, "rwx"), _LINUX_STACK),
     unicorn=UnicornSettings("RISCV", ("RISCV32",), "UC_CPU_RISCV32_BASE32"),
-    qemu=QemuSettings("user", "qemu-riscv32", ("-cpu", "rv32,f=false,d=false,a=false")),
+    # QEMU 10 enables Zawrs and Zfa by default; Zawrs needs A ("Zawrs extension requires A extension") and Zfa F.
+    qemu=QemuSettings("user", "qemu-riscv32", ("-cpu", "rv32,f=false,d=false,a=false,zawrs=false,zfa=false")),
     timing_model="rv32imc",
     extra={"clock_mhz": 160, "clock_note": "nominal clock: ESP32-C3-class RV32IMC at 160 MHz"},
 ))

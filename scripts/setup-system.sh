@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages intgap needs (cross compilers, clang-16, QEMU) and fetches
-# qemu-plugin.h for the project's own TCG counting plugin. Idempotent: does nothing when all is present.
+# Installs the Debian packages intgap needs (cross compilers, clang-16), then builds intgap's QEMU with TCG
+# plugins (scripts/setup-qemu.sh). Idempotent: does nothing when all is present.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
-deps="${INTGAP_DEPS_DIR:-$here/.deps}"
 
 packages=(
   build-essential python3 python3-venv
@@ -31,34 +30,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# qemu-plugin.h: no bookworm binary package ships it; the qemu source package does.
-# Build a private deb-src list from the machine's own apt sources, so no host is written here.
-header="$deps/include/qemu-plugin.h"
-if [ ! -s "$header" ]; then
-  echo "setup: fetching qemu-plugin.h from Debian's qemu source package"
-  work="$deps/qemu-src"
-  mkdir -p "$work/lists/partial" "$work/archives/partial" "$deps/include"
-  srclist="$work/deb-src.sources"
-  : > "$srclist"
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    sed -E 's/^Types:.*/Types: deb-src/' "$f" >> "$srclist"
-    echo >> "$srclist"
-  done
-  if [ -f /etc/apt/sources.list ]; then
-    grep -E '^deb ' /etc/apt/sources.list | sed -E 's/^deb /deb-src /' > "$work/deb-src.list" || true
-  fi
-  opts=(-o Dir::Etc::SourceParts="$work" -o Dir::Etc::SourceList=/dev/null
-        -o Dir::State::Lists="$work/lists" -o Dir::Cache::Archives="$work/archives"
-        -o APT::Sandbox::User=root)
-  [ -s "$work/deb-src.list" ] && opts[3]="Dir::Etc::SourceList=$work/deb-src.list"
-  apt-get "${opts[@]}" update -qq
-  version="$(dpkg-query -W -f='${Version}' qemu-user | sed -E 's/\+b[0-9]+$//')"  # binNMU suffix is not a source version
-  (cd "$work" && apt-get "${opts[@]}" source --download-only -qq "qemu=$version" \
-     || apt-get "${opts[@]}" source --download-only -qq qemu)
-  tarball="$(ls "$work"/qemu_*.orig.tar.* | head -n1)"
-  tar -xf "$tarball" -C "$work" --wildcards '*/include/qemu/qemu-plugin.h'
-  cp "$(find "$work" -name qemu-plugin.h -path '*include/qemu/*' | head -n1)" "$header"
-  rm -rf "$work"
-fi
-echo "setup: system packages and qemu-plugin.h present"
+# QEMU with TCG plugins (and its qemu-plugin.h), built once from Debian's source package: see the script.
+bash "$here/scripts/setup-qemu.sh"
+echo "setup: system packages and intgap's QEMU present"

@@ -1,8 +1,31 @@
-/* intgap's QEMU TCG plugin (plugin API version 1, QEMU 7.2): exact per-translation-block execution counts.
+/* intgap's QEMU TCG plugin (QEMU 10 plugin API, QEMU_PLUGIN_VERSION 4): exact per-translation-block execution
+ * counts, and the vl each RVV vsetvl/vsetvli/vsetivli produced.
  *
  * At translation time each TB is mapped to a counter record keyed by (vaddr, instructions, bytes); a TB that
  * QEMU translates again (after a flush, or as a shorter variant) with the same key shares the record. The
- * TB gets one *inline* 64-bit add on that record's counter: no callback runs per block or per instruction.
+ * record's counter is a one-u64 scoreboard (one slot per vCPU); the TB gets one *inline* per-vCPU add on it:
+ * no callback runs per block or per instruction.
+ *
+ * I/O rewinds (system mode): QEMU 10 lets only a TB's last instruction touch I/O memory (MMIO: the Cortex-M
+ * system registers, e.g. CPACR). An I/O access earlier in a TB makes QEMU abandon the TB at that instruction
+ * (cpu_io_recompile), run the instruction alone in a "memory-only" TB (which gets no exec instrumentation, so its
+ * count is not bumped) and continue with a new TB after it. The abandoned TB was counted in full on entry, so the
+ * instructions after the I/O access would be counted twice. Every TB therefore stores its record number in a
+ * per-vCPU "current TB" slot, and every one-instruction TB gets a memory callback: when it runs while the slot
+ * names another TB that holds its instruction before that TB's end, it is such a rewind (a TB entered normally
+ * has just stored its own number). The TB that runs next then gives back its count (see after_rewind). Counts
+ * then equal what executed, block for block as Unicorn's (which does not rewind).
+ *
+ * Semihosting guard (system mode): QEMU runs semihosting calls on the host (files, commands) and cannot limit
+ * them to the console. An exec callback before every `bkpt 0xab` reads r0 (and for SYS_OPEN the name) and stops
+ * the run before any call other than the console's (SYS_OPEN(":tt"), SYS_CLOSE, SYS_WRITEC, SYS_WRITE0,
+ * SYS_WRITE, SYS_EXIT, SYS_EXIT_EXTENDED) reaches the host: the Unicorn backend's rule.
+ *
+ * vl capture (option vl=on, RISC-V only): QEMU ends a TB after every vsetvl* (the vtype it sets is part of the
+ * TB flags), so the vl it produced is the `vl` CSR at the start of whichever TB runs next. Each vsetvl* site
+ * stores its site number in a per-vCPU "pending" slot (inline store); every TB has a conditional callback,
+ * run only when that slot is set, that reads `vl` (QEMU_PLUGIN_CB_R_REGS), adds it to the site's sums and
+ * clears the slot. Cost: one inline compare per TB, one callback per vsetvl* executed.
  *
  * Arguments (comma-separated after the .so path, as QEMU passes them):
  *   out=PATH       where the counts are written at exit (required)
@@ -17,13 +40,27 @@
  *                                      mode only after the thread watcher stopped it, to name the TB that
  *                                      crossed the budget, the same rule as the Unicorn backend's)
  *   poll_us=N      polling period of check=thread (default 1000)
+ *   stop_ms=N      with check=tb: stop at the first TB entered N ms after start-up, writing its address as
+ *                  stop_vaddr (flag bit 2): where a program that does not end is (the backend's timeout message;
+ *                  QEMU 10's user-mode gdbstub cannot be interrupted while the guest runs)
+ *   vl=on          record the vl of every vsetvl* site (RISC-V with V)
+ *   memsim=PATH    a memory-aware run: feed the cache and memory simulator of ig_memsim.h, configured by the
+ *                  text in PATH (isa.memsim.config_text), with every TB's bytes as instruction fetches (when it
+ *                  is entered) and every data access (after it) whose address lies in a range of
+ *   observe=PATH   ("first last" per line, decimal; none or "1 0": every address), as the Unicorn backend does
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG02\0", u64 n_records, u64 flags (bit 0: stopped by the budget,
+ *   header  8 bytes magic "IGTCG05\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by
+ *           stop_ms, bit 3: a semihosting call other than the console's was refused (system mode),
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
  *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
- *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0)
+ *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites,
+ *           u64 n_mem_words, u64 stop_detail (flag bit 3: the semihosting operation refused)
  *   records n_records x { u64 vaddr, u32 bytes, u32 insns, u64 count } (24 bytes each)
+ *   vl sites n_vl_sites x { u64 vaddr, u64 executions, u64 vl_sum, u32 vl_min, u32 vl_max } (32 bytes each;
+ *           executions counts those whose vl was read: a run stopped by the budget can miss the last one)
+ *   memsim  (header u64 n_mem_words > 0 only) n_records x { u64 stall cycles, u64 bytes from memories }, in
+ *           record order, then the simulator's n_mem_words counters (igm_export)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,7 +72,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <qemu-plugin.h>
+
+#include "ig_memsim.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -45,7 +85,10 @@ typedef struct {
   uint64_t vaddr;
   uint32_t bytes;
   uint32_t insns;
-  uint64_t count; /* bumped by the inline op; must never move once a TB points at it */
+  struct qemu_plugin_scoreboard *count; /* one u64 per vCPU, bumped by the TB's inline op */
+  uint32_t id;                          /* its index */
+  uint32_t *insn_ends;                  /* system mode: end offset of each instruction (I/O rewinds) */
+  uint64_t mem[2];                      /* memory-aware runs: stall cycles, bytes from memories (ig_memsim.h) */
 } Record;
 
 /* Records live in fixed chunks that are never reallocated (TBs hold pointers into them). */
@@ -68,6 +111,7 @@ static int check_tb;
 static unsigned poll_us = 1000;
 static uint64_t cb_total; /* check=tb: instructions of the TBs entered so far */
 static uint64_t stop_vaddr; /* check=tb: the TB whose entry took cb_total past the budget */
+static uint64_t stop_detail; /* flag bit 3: the semihosting operation refused */
 static int written;       /* 0 until one thread claims the right to write the output */
 
 static inline Record *record_at(uint32_t i) { return &chunks[i >> CHUNK_BITS][i & (CHUNK_SIZE - 1)]; }
@@ -117,19 +161,173 @@ static Record *find_or_create(uint64_t vaddr, uint32_t bytes, uint32_t insns) {
   r->vaddr = vaddr;
   r->bytes = bytes;
   r->insns = insns;
-  r->count = 0;
+  r->count = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  r->id = i;
+  r->insn_ends = NULL;
+  r->mem[0] = r->mem[1] = 0;
   index_slots[j] = i + 1;
   __atomic_store_n(&n_records, i + 1, __ATOMIC_RELEASE);
   return r;
+}
+
+/* memory-aware runs */
+static igm_sim *memsim;
+static uint64_t (*observed)[2]; /* [first, last] address ranges of the data accesses fed; none: all */
+static uint32_t n_observed;
+static int skip_fetch; /* after_rewind took back the next TB's count: its bytes were fetched with the rewound TB */
+
+static void feed_fetch(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  Record *r = (Record *)userdata;
+  if (skip_fetch) {
+    skip_fetch = 0;
+    return;
+  }
+  memsim->sink = r->mem;
+  igm_access(memsim, r->vaddr, r->bytes, IGM_FETCH);
+}
+
+static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+  (void)vcpu_index;
+  (void)userdata;
+  if (n_observed) {
+    uint32_t i = 0;
+    while (i < n_observed && !(observed[i][0] <= vaddr && vaddr <= observed[i][1])) i++;
+    if (i == n_observed) return;
+  }
+  /* A 16-byte access (AArch64 q registers) is fed as two 8-byte ones, as the Unicorn backend sees it (its QEMU 5
+   * core splits them), so both backends count the same L1D accesses; lines, misses and bytes are the same either
+   * way. */
+  uint64_t size = 1u << qemu_plugin_mem_size_shift(info);
+  int kind = qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ;
+  for (uint64_t off = 0; off < size; off += 8) igm_access(memsim, vaddr + off, size < 8 ? size : 8, kind);
+}
+
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  size_t got;
+  while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += got;
+    if (len + 1 == cap) {
+      char *grown = realloc(buf, cap *= 2);
+      if (!grown) free(buf);
+      buf = grown;
+    }
+  }
+  fclose(f);
+  if (buf) buf[len] = 0;
+  return buf;
+}
+
+static int load_observed(const char *path) {
+  char *text = read_text(path);
+  if (!text) return -1;
+  unsigned long long a, b;
+  int used;
+  for (const char *p = text; sscanf(p, "%llu %llu%n", &a, &b, &used) == 2; p += used) {
+    if (a > b) continue; /* "1 0": every address */
+    uint64_t (*grown)[2] = realloc(observed, (n_observed + 1) * sizeof *observed);
+    if (!grown) return -1;
+    observed = grown;
+    observed[n_observed][0] = a;
+    observed[n_observed][1] = b;
+    n_observed++;
+  }
+  free(text);
+  return 0;
+}
+
+static inline uint64_t record_count(const Record *r) {
+  return qemu_plugin_u64_sum(qemu_plugin_scoreboard_u64(r->count));
 }
 
 static uint64_t executed_instructions(uint32_t n) {
   uint64_t total = 0;
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
-    total += (uint64_t)r->insns * __atomic_load_n(&r->count, __ATOMIC_RELAXED);
+    total += (uint64_t)r->insns * record_count(r);
   }
   return total;
+}
+
+/* vl capture: one site per vsetvl* address, in a growing array (read only by the callback and at exit). */
+typedef struct {
+  uint64_t vaddr, executions, vl_sum;
+  uint32_t vl_min, vl_max;
+} VlSite;
+static int capture_vl;
+static VlSite *vl_sites;
+static uint32_t n_vl_sites, cap_vl_sites;
+static struct qemu_plugin_scoreboard *pending_site; /* per vCPU: site number + 1 of the vsetvl* just run */
+static struct qemu_plugin_register *vl_reg;
+
+/* Called with table_lock held. Returns the site number + 1, or 0 when out of memory. */
+static uint32_t vl_site_for(uint64_t vaddr) {
+  for (uint32_t i = 0; i < n_vl_sites; i++)
+    if (vl_sites[i].vaddr == vaddr) return i + 1;
+  if (n_vl_sites == cap_vl_sites) {
+    uint32_t cap = cap_vl_sites ? cap_vl_sites * 2 : 64;
+    VlSite *grown = realloc(vl_sites, cap * sizeof *grown);
+    if (!grown) return 0;
+    vl_sites = grown;
+    cap_vl_sites = cap;
+  }
+  vl_sites[n_vl_sites] = (VlSite){vaddr, 0, 0, UINT32_MAX, 0};
+  return ++n_vl_sites;
+}
+
+/* OP-V major opcode with funct3 = 111: vsetvli, vsetivli, vsetvl */
+static int is_vsetvl(struct qemu_plugin_insn *insn) {
+  uint8_t b[4];
+  if (qemu_plugin_insn_size(insn) != 4 || qemu_plugin_insn_data(insn, b, 4) != 4) return 0;
+  uint32_t w = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  return (w & 0x7f) == 0x57 && ((w >> 12) & 7) == 7;
+}
+
+static void read_vl(unsigned int vcpu_index, void *userdata) {
+  (void)userdata;
+  qemu_plugin_u64 pending = qemu_plugin_scoreboard_u64(pending_site);
+  uint64_t site = qemu_plugin_u64_get(pending, vcpu_index);
+  qemu_plugin_u64_set(pending, vcpu_index, 0);
+  if (!vl_reg || site == 0) return;
+  static __thread GByteArray *buf; /* one per vCPU thread, reused: this runs once per vsetvl* executed */
+  if (!buf) buf = g_byte_array_sized_new(16);
+  g_byte_array_set_size(buf, 0);
+  int n = qemu_plugin_read_register(vl_reg, buf);
+  uint64_t vl = 0;
+  for (int i = 0; i < n && i < 8; i++) vl |= (uint64_t)buf->data[i] << (8 * i);
+  if (n <= 0) return;
+  pthread_mutex_lock(&table_lock);
+  VlSite *s = &vl_sites[site - 1];
+  s->executions++;
+  s->vl_sum += vl;
+  if (vl < s->vl_min) s->vl_min = (uint32_t)vl;
+  if (vl > s->vl_max) s->vl_max = (uint32_t)vl;
+  pthread_mutex_unlock(&table_lock);
+}
+
+/* Semihosting guard (system mode): r0 = operation, r1 = argument of a `bkpt 0xab` */
+static struct qemu_plugin_register *r0_reg, *r1_reg;
+
+static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index) {
+  (void)id;
+  (void)vcpu_index;
+  if (vl_reg || r0_reg) return;
+  GArray *regs = qemu_plugin_get_registers();
+  for (guint i = 0; regs && i < regs->len; i++) {
+    qemu_plugin_reg_descriptor *d = &g_array_index(regs, qemu_plugin_reg_descriptor, i);
+    if (strcmp(d->name, "vl") == 0) vl_reg = d->handle;
+    if (strcmp(d->name, "r0") == 0) r0_reg = d->handle;
+    if (strcmp(d->name, "r1") == 0) r1_reg = d->handle;
+  }
+  if (regs) g_array_free(regs, TRUE);
+  if (capture_vl && !vl_reg) {
+    qemu_plugin_outs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n");
+    fputs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n", stderr);
+  }
 }
 
 static void fail(const char *what) {
@@ -156,9 +354,11 @@ static void write_output(uint64_t flags) {
   setvbuf(f, buf, _IOFBF, sizeof buf);
   /* check=tb: the callback's running total, which counts the TB that crossed the budget (its inline add may
    * not have run yet), as the Unicorn backend's native hook does */
-  uint64_t header[6] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
-                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr};
-  fwrite("IGTCG02", 1, 8, f);
+  pthread_mutex_lock(&table_lock);
+  uint64_t header[9] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
+                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites,
+                        memsim ? IGM_EXPORT_WORDS : 0, stop_detail};
+  fwrite("IGTCG05", 1, 8, f);
   fwrite(header, sizeof header, 1, f);
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
@@ -166,9 +366,21 @@ static void write_output(uint64_t flags) {
       uint64_t vaddr;
       uint32_t bytes, insns;
       uint64_t count;
-    } row = {r->vaddr, r->bytes, r->insns, __atomic_load_n(&r->count, __ATOMIC_RELAXED)};
+    } row = {r->vaddr, r->bytes, r->insns, record_count(r)};
     fwrite(&row, sizeof row, 1, f);
   }
+  for (uint32_t i = 0; i < n_vl_sites; i++) {
+    VlSite v = vl_sites[i];
+    if (v.executions == 0) v.vl_min = 0;
+    fwrite(&v, sizeof v, 1, f);
+  }
+  if (memsim) {
+    for (uint32_t i = 0; i < n; i++) fwrite(record_at(i)->mem, sizeof(uint64_t), 2, f);
+    uint64_t words[IGM_EXPORT_WORDS];
+    igm_export(memsim, words);
+    fwrite(words, sizeof words, 1, f);
+  }
+  pthread_mutex_unlock(&table_lock);
   if (fclose(f) != 0 || rename(tmp, out_path) != 0) fail("cannot write the output file");
   free(tmp);
 }
@@ -178,13 +390,60 @@ static int claim_writer(void) {
   return __atomic_compare_exchange_n(&written, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-static void stop_over_budget(void) {
+static void stop_over_budget(uint64_t flags) {
   if (claim_writer()) {
-    write_output(1 | 2);
+    write_output(flags);
     fflush(NULL);
     _exit(EXIT_BUDGET);
   }
   for (;;) pause(); /* another thread is writing and will end the process */
+}
+
+static uint32_t read_u32_reg(struct qemu_plugin_register *reg) {
+  static __thread GByteArray *buf;
+  if (!buf) buf = g_byte_array_sized_new(16);
+  g_byte_array_set_size(buf, 0);
+  int n = qemu_plugin_read_register(reg, buf);
+  uint32_t v = 0;
+  for (int i = 0; i < n && i < 4; i++) v |= (uint32_t)buf->data[i] << (8 * i);
+  return v;
+}
+
+/* SYS_OPEN's argument block names ":tt" (the console) with a mode below 12, as the Unicorn backend allows */
+static int opens_the_console(uint32_t block) {
+  GByteArray *b = g_byte_array_new();
+  int ok = 0;
+  if (qemu_plugin_read_memory_vaddr(block, b, 12) && b->len >= 12) {
+    uint32_t name = 0, mode = 0, len = 0;
+    memcpy(&name, b->data, 4);
+    memcpy(&mode, b->data + 4, 4);
+    memcpy(&len, b->data + 8, 4);
+    g_byte_array_set_size(b, 0);
+    ok = len == 3 && mode < 12 && qemu_plugin_read_memory_vaddr(name, b, 3) && b->len >= 3 &&
+         memcmp(b->data, ":tt", 3) == 0;
+  }
+  g_byte_array_free(b, TRUE);
+  return ok;
+}
+
+/* Before a `bkpt 0xab` runs: only the console calls may reach the host (QEMU runs semihosting on the host and
+ * cannot be limited to the console). Anything else stops the run with flag bit 3, the pc and the operation. */
+static void semihosting_check(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  if (!r0_reg || !r1_reg) return;
+  uint32_t op = read_u32_reg(r0_reg);
+  switch (op) {
+  case 0x02: case 0x03: case 0x04: case 0x05: case 0x18: case 0x20:
+    return; /* SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE (only console handles can exist), the exits */
+  case 0x01:
+    if (opens_the_console(read_u32_reg(r1_reg))) return;
+    break;
+  default:
+    break;
+  }
+  stop_vaddr = (uint64_t)(uintptr_t)userdata;
+  stop_detail = op;
+  stop_over_budget(8 | 2);
 }
 
 static void at_exit(qemu_plugin_id_t id, void *userdata) {
@@ -198,13 +457,98 @@ static void at_exit(qemu_plugin_id_t id, void *userdata) {
   for (;;) pause();
 }
 
+/* I/O rewinds (see the top of the file) */
+static int system_mode;
+static struct qemu_plugin_scoreboard *current_tb; /* per vCPU: record number + 1 of the TB last entered */
+typedef struct {
+  uint64_t resume; /* address after the I/O instruction of a rewound TB (0: none pending) */
+  uint64_t tb;     /* record number + 1 of the rewound TB */
+  uint64_t part;   /* instructions of it that ran, the I/O one included */
+} Rewind;
+static struct qemu_plugin_scoreboard *rewinds; /* per vCPU Rewind */
+
+/* The memory callback of a one-instruction TB: a rewind when the TB was entered without its exec store. */
+static void io_rewind_check(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+  (void)info;
+  (void)vaddr;
+  Record *self = (Record *)userdata;
+  qemu_plugin_u64 cur = qemu_plugin_scoreboard_u64(current_tb);
+  uint64_t c = qemu_plugin_u64_get(cur, vcpu_index);
+  if (c == self->id + 1u || c == 0) return; /* entered normally (its exec store ran), or nothing before */
+  qemu_plugin_u64_set(cur, vcpu_index, self->id + 1u); /* once per execution, however many accesses */
+  Record *t = record_at((uint32_t)(c - 1));
+  uint64_t end = self->vaddr + self->bytes;
+  uint32_t k = 0;
+  while (t->insn_ends && k + 1 < t->insns && t->vaddr + t->insn_ends[k] != end) k++;
+  if (!t->insn_ends || k + 1 >= t->insns || t->vaddr + t->insn_ends[k] != end) return; /* not inside t */
+  Rewind *rw = qemu_plugin_scoreboard_find(rewinds, vcpu_index);
+  rw->resume = end;
+  rw->tb = c;
+  rw->part = k + 1;
+}
+
+static Record *record_or_die(uint64_t vaddr, uint32_t bytes, uint32_t insns) {
+  pthread_mutex_lock(&table_lock);
+  Record *r = find_or_create(vaddr, bytes, insns);
+  pthread_mutex_unlock(&table_lock);
+  if (!r || !r->count) {
+    errno = ENOMEM;
+    fail("out of memory for block counters");
+    abort();
+  }
+  return r;
+}
+
+/* The first TB after a rewind (a conditional callback, run only when one is pending). Usually it starts right
+ * after the I/O instruction and ends within the rewound TB: then its instructions were already counted with
+ * that TB, and its own count is taken back, so the blocks are those a run without the rewind would count (as
+ * Unicorn's are). Otherwise (an exception came first, or it runs past the rewound TB's end) the rewound TB's
+ * count moves to the record of the part of it that ran. */
+static void after_rewind(unsigned int vcpu_index, void *userdata) {
+  Record *next = (Record *)userdata;
+  Rewind *rw = qemu_plugin_scoreboard_find(rewinds, vcpu_index);
+  Record *t = record_at((uint32_t)(rw->tb - 1));
+  uint64_t resume = rw->resume;
+  uint32_t part = (uint32_t)rw->part;
+  rw->resume = 0;
+  qemu_plugin_u64 minus_one_on;
+  uint64_t not_run;
+  if (next->vaddr == resume && next->vaddr + next->bytes <= t->vaddr + t->bytes) {
+    minus_one_on = qemu_plugin_scoreboard_u64(next->count);
+    not_run = next->insns;
+    skip_fetch = memsim != NULL;
+  } else {
+    Record *ran = record_or_die(t->vaddr, t->insn_ends[part - 1], part);
+    qemu_plugin_u64_add(qemu_plugin_scoreboard_u64(ran->count), vcpu_index, 1);
+    minus_one_on = qemu_plugin_scoreboard_u64(t->count);
+    not_run = t->insns - part;
+  }
+  qemu_plugin_u64_add(minus_one_on, vcpu_index, (uint64_t)-1);
+  if (check_tb) cb_total -= not_run;
+}
+
+/* check=tb with stop_ms: the wall-clock time after which the next TB entered stops the run (0: none) */
+static uint64_t stop_ms;
+static struct timespec stop_at;
+
+static int time_is_up(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec > stop_at.tv_sec || (now.tv_sec == stop_at.tv_sec && now.tv_nsec >= stop_at.tv_nsec);
+}
+
 static void tb_exec_check(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
   Record *r = (Record *)userdata;
+  static unsigned tbs;
   cb_total += r->insns;
-  if (cb_total > budget) {
+  if (budget && cb_total > budget) {
     stop_vaddr = r->vaddr;
-    stop_over_budget();
+    stop_over_budget(1 | 2);
+  }
+  if (stop_ms && (++tbs & 1023) == 0 && time_is_up()) {
+    stop_vaddr = r->vaddr;
+    stop_over_budget(4 | 2);
   }
 }
 
@@ -216,17 +560,65 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
    * re-derives each block's bytes from its instruction count and the ELF's encodings. */
   uint32_t bytes = 0;
   for (size_t i = 0; i < n; i++) bytes += (uint32_t)qemu_plugin_insn_size(qemu_plugin_tb_get_insn(tb, i));
+  uint32_t site = 0;
+  struct qemu_plugin_insn *last = n ? qemu_plugin_tb_get_insn(tb, n - 1) : NULL;
   pthread_mutex_lock(&table_lock);
   Record *r = find_or_create(vaddr, bytes, (uint32_t)n);
   n_translations++;
+  if (capture_vl && last && is_vsetvl(last)) site = vl_site_for(qemu_plugin_insn_vaddr(last));
   pthread_mutex_unlock(&table_lock);
-  if (!r) {
+  if (!r || !r->count || (capture_vl && last && is_vsetvl(last) && !site)) {
     errno = ENOMEM;
     fail("out of memory for block counters");
     abort();
   }
-  qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &r->count, 1);
-  if (check_tb && budget) qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
+  if (system_mode) {
+    if (!r->insn_ends) {
+      uint32_t *ends = malloc(n * sizeof *ends);
+      if (!ends) {
+        errno = ENOMEM;
+        fail("out of memory for block counters");
+        abort();
+      }
+      uint64_t off = 0;
+      for (size_t i = 0; i < n; i++) {
+        off += qemu_plugin_insn_size(qemu_plugin_tb_get_insn(tb, i));
+        ends[i] = (uint32_t)off;
+      }
+      __atomic_store_n(&r->insn_ends, ends, __ATOMIC_RELEASE);
+    }
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, after_rewind, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_COND_NE,
+                                              qemu_plugin_scoreboard_u64_in_struct(rewinds, Rewind, resume), 0, r);
+    qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_STORE_U64,
+                                                      qemu_plugin_scoreboard_u64(current_tb), r->id + 1u);
+    if (n == 1)
+      qemu_plugin_register_vcpu_mem_cb(last, io_rewind_check, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, r);
+    for (size_t i = 0; i < n; i++) {
+      struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+      uint8_t b[2];
+      if (qemu_plugin_insn_size(insn) == 2 && qemu_plugin_insn_data(insn, b, 2) == 2 && b[0] == 0xab && b[1] == 0xbe)
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, semihosting_check, QEMU_PLUGIN_CB_R_REGS,
+                                               (void *)(uintptr_t)qemu_plugin_insn_vaddr(insn));
+    }
+  }
+  if (capture_vl) {
+    /* the vl of the vsetvl* that ended the previous TB is ready when this one starts */
+    qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, read_vl, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_COND_NE,
+                                              qemu_plugin_scoreboard_u64(pending_site), 0, NULL);
+    if (site)
+      qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(last, QEMU_PLUGIN_INLINE_STORE_U64,
+                                                          qemu_plugin_scoreboard_u64(pending_site), site);
+  }
+  qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                    qemu_plugin_scoreboard_u64(r->count), 1);
+  if (memsim) {
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, feed_fetch, QEMU_PLUGIN_CB_NO_REGS, r);
+    for (size_t i = 0; i < n; i++)
+      qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), feed_data, QEMU_PLUGIN_CB_NO_REGS,
+                                       QEMU_PLUGIN_MEM_RW, NULL);
+  }
+  if (check_tb && (budget || stop_ms))
+    qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
 }
 
 static void *budget_watcher(void *arg) {
@@ -236,7 +628,7 @@ static void *budget_watcher(void *arg) {
     nanosleep(&ts, NULL);
     if (__atomic_load_n(&written, __ATOMIC_ACQUIRE)) return NULL;
     uint32_t n = __atomic_load_n(&n_records, __ATOMIC_ACQUIRE);
-    if (executed_instructions(n) > budget) stop_over_budget();
+    if (executed_instructions(n) > budget) stop_over_budget(1 | 2);
   }
 }
 
@@ -256,7 +648,7 @@ static int start_watcher(void) {
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
-  (void)info;
+  system_mode = info->system_emulation;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strncmp(a, "out=", 4) == 0) {
@@ -267,6 +659,31 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
       check_tb = 0;
     } else if (strcmp(a, "check=tb") == 0) {
       check_tb = 1;
+    } else if (strncmp(a, "stop_ms=", 8) == 0) {
+      stop_ms = strtoull(a + 8, NULL, 10);
+      clock_gettime(CLOCK_MONOTONIC, &stop_at);
+      stop_at.tv_sec += (time_t)(stop_ms / 1000);
+      stop_at.tv_nsec += (long)(stop_ms % 1000) * 1000000L;
+      if (stop_at.tv_nsec >= 1000000000L) {
+        stop_at.tv_sec++;
+        stop_at.tv_nsec -= 1000000000L;
+      }
+    } else if (strncmp(a, "memsim=", 7) == 0) {
+      char *text = read_text(a + 7);
+      int bad = 0;
+      memsim = text ? igm_new_from_text(text, &bad) : NULL;
+      free(text);
+      if (!memsim) {
+        fprintf(stderr, "ig_tcg_counter: the memory simulator refused %s (line %d)\n", a + 7, bad);
+        return -1;
+      }
+    } else if (strncmp(a, "observe=", 8) == 0) {
+      if (load_observed(a + 8) != 0) {
+        fprintf(stderr, "ig_tcg_counter: cannot read %s\n", a + 8);
+        return -1;
+      }
+    } else if (strcmp(a, "vl=on") == 0) {
+      capture_vl = 1;
     } else if (strncmp(a, "poll_us=", 8) == 0) {
       poll_us = (unsigned)strtoul(a + 8, NULL, 10);
       if (poll_us == 0) poll_us = 1;
@@ -283,6 +700,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     fprintf(stderr, "ig_tcg_counter: cannot start the budget watcher thread\n");
     return -1;
   }
+  if (system_mode) {
+    current_tb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+    rewinds = qemu_plugin_scoreboard_new(sizeof(Rewind));
+  }
+  if (capture_vl) pending_site = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  if (capture_vl || system_mode) qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
   qemu_plugin_register_atexit_cb(id, at_exit, NULL);
   return 0;

@@ -60,7 +60,7 @@ class CoreModel:
     wait_states_per_access: float = 0.0
     # may `younger` issue in the same cycle as the instructions `group` already issued this cycle?
     pair_rule: Callable[[list[Insn], Insn, "CoreModel"], bool] | None = None
-    # per-instruction adjustment (e.g. 128-bit NEON ops take both 64-bit pipes, RVV occupancy from VLMAX)
+    # per-instruction adjustment (e.g. 128-bit NEON ops take both 64-bit pipes, RVV occupancy from vl)
     adjust: Callable[[Insn, KindTiming, "CoreModel"], KindTiming] | None = None
     # an extra stall rule: cycles to add before `ins` given the previous instruction (e.g. Cortex-M4 LSU pipelining)
     extra_stall: Callable[[Insn | None, Insn, "CoreModel"], int] | None = None

@@ -6,8 +6,13 @@ The vector unit
   RVV cores have); an instruction over VLMAX = LMUL x VLEN / SEW elements keeps the unit busy
   ceil(VLMAX x SEW / DLEN) = LMUL x VLEN / DLEN cycles (at least 1). Widening/narrowing ops are charged at
   their source LMUL (an underestimate of 2x for the widened half).
-* vl is not known statically: every vector instruction is assumed to run VLMAX elements (the vtype of the
-  nearest vsetvli; see isa.decode.RVV_BYTES_ASSUMPTION) - an upper bound for strip-mined tails.
+* vl: a vector instruction runs the mean vl its governing vsetvli/vsetivli produced in the run (the QEMU plugin
+  reads the vl CSR after every vsetvl*; RunResult.vl_sites), so a strip-mined loop's short tail is charged
+  its occupancy. Still VLMAX: runs without measured vl (none of the sites executed, or a RunResult from
+  before vl capture), instructions whose governing vsetvl is the register form `vsetvl` (vtype unknown
+  statically) and whole-register moves/loads/stores (exact: they ignore vl). A site whose vl varies is
+  charged at its mean rounded to a whole element, so occupancy (ceil(vl x SEW / DLEN)) is that of the mean
+  vl, not the mean of the occupancies (see isa.decode.RVV_BYTES_ASSUMPTION).
 * latency to a dependent vector instruction is the start-up latency only when ``chaining`` is on (the
   consumer starts on the first element group as soon as it is produced), else busy + start-up.
   Start-up: 2 for integer ALU and moves, 4 for multiply, MAC and FP, 4 for loads (L1 hit).
@@ -65,9 +70,9 @@ def model(target=None) -> CoreModel:
     kinds["vec_store"] = KindTiming("vmem", 1)
     pipes = dict(SCALAR_PIPES, valu=1, vmem=1)
     return CoreModel(
-        name=f"rvv-vlen{vlen}-dlen{dlen}", version=1,
+        name=f"rvv-vlen{vlen}-dlen{dlen}", version=2,
         summary=f"U74-like scalar core + in-order vector unit: VLEN {vlen}, DLEN {dlen} bits/cycle, chaining, "
-                f"vl = VLMAX assumed, vector memory {MEM_BYTES_PER_CYCLE} B/cycle",
+                f"vl = the measured mean per vsetvl site (else VLMAX), vector memory {MEM_BYTES_PER_CYCLE} B/cycle",
         issue_width=2, pipes=pipes, kinds=kinds, predictor="dynamic", taken_penalty=1.0, mispredict_penalty=4.0,
         return_stack=True, indirect_mispredict_rate=0.5, pair_rule=_pair, adjust=_adjust,
         params={"dlen": dlen, "vlen": vlen, "chaining": True, "mem_bytes_per_cycle": MEM_BYTES_PER_CYCLE},

@@ -22,8 +22,13 @@ TARGETS = ("rv64gc", "cortex-m4", "rv32imc")
 
 def _needs(backend: str, target: str) -> None:
     t = isa.get_target(target)
-    if backend == "qemu" and shutil.which(t.qemu.binary) is None:
-        pytest.skip(f"{t.qemu.binary} not installed")
+    if backend == "qemu":
+        from isa.errors import EmulatorNotFound
+        from isa.qemu_discovery import find_qemu
+        try:
+            find_qemu(t.qemu.binary)
+        except EmulatorNotFound as e:
+            pytest.skip(str(e))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

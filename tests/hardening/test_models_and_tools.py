@@ -21,6 +21,8 @@ from quant import QuantError, UnsupportedOp, capture
 from quant.ir import Graph, Node, TensorInfo
 from toolchain import BuildFailed, CompilerNotFound, build_elf, find_compiler
 
+from tests.isa.fake_qemu import fake_qemu_install
+
 from .conftest import PROGRAMS, one_line_error, small_int_graph
 
 
@@ -238,15 +240,22 @@ def test_hung_compiler_is_stopped(tmp_path, monkeypatch):
 @pytest.mark.parametrize("target", ["rv64gc", "cortex-m4", "rv64gcv"])
 def test_missing_qemu(elfs, tmp_path, monkeypatch, target):
     elf = elfs("uc_hello.c", target if target != "rv64gcv" else "rv64gc")
-    monkeypatch.setenv("PATH", str(tmp_path))  # after the build: now no QEMU is installed
+    monkeypatch.setenv("INTGAP_DEPS_DIR", str(tmp_path))  # after the build: now no QEMU is installed
     binary = isa.get_target(target).qemu.binary
-    with pytest.raises(EmulatorNotFound, match=f"{binary} not found .*Debian package qemu-.*run `make setup`"):
+    with pytest.raises(EmulatorNotFound, match=f"{binary} not found in .*: run `make setup` \\(scripts/setup-qemu"):
         isa.run(elf, target, "qemu")
+
+
+def test_qemu_without_plugins(elfs, tmp_path, monkeypatch):
+    elf = elfs("uc_hello.c", "rv64gc")
+    fake_qemu_install(tmp_path, monkeypatch, {"qemu-riscv64": "exit 0\n"}, plugins=False)
+    with pytest.raises(EmulatorNotFound, match=r"qemu-riscv64 \(QEMU 10.0.99\) cannot load TCG plugins.*make setup"):
+        isa.run(elf, "rv64gc", "qemu")
 
 
 def test_cli_run_without_qemu(elfs, tmp_path, monkeypatch, capsys):
     elf = elfs("uc_hello.c", "rv64gc")
-    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("INTGAP_DEPS_DIR", str(tmp_path))
     assert main(["run", str(elf), "--target", "rv64gc", "--backend", "qemu"]) == 2
     assert "qemu-riscv64 not found" in one_line_error(capsys)
 
@@ -278,20 +287,19 @@ def _fake_tool(tmp_path, name: str, script: str):
     return d
 
 
-def test_wrong_qemu_on_path(elfs, tmp_path, monkeypatch):
-    """A QEMU without plugin support (another version first on PATH): its own words, and what intgap needs."""
+def test_qemu_refusing_an_option(elfs, tmp_path, monkeypatch):
+    """QEMU refuses an option (a broken or replaced build): its own words, and how to rebuild it."""
     elf = elfs("uc_hello.c", "rv64gc")
-    d = _fake_tool(tmp_path, "qemu-riscv64", "echo \"qemu-riscv64: unknown option 'plugin'\" >&2\nexit 1\n")
-    monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
-    with pytest.raises(EmulatorFault, match="qemu-riscv64 could not run .*unknown option 'plugin' .*intgap needs "
-                                            "QEMU 7.2 with TCG plugins.*make setup"):
+    build = fake_qemu_install(tmp_path, monkeypatch,
+                              {"qemu-riscv64": "echo \"qemu-riscv64: unknown option 'plugin'\" >&2\nexit 1\n"})
+    with pytest.raises(EmulatorFault, match=f"qemu-riscv64 could not run .*unknown option 'plugin' .*intgap runs its"
+                                            f" own QEMU build, .*: if it is broken, delete {build}.*make setup"):
         isa.run(elf, "rv64gc", "qemu")
 
 
 def test_qemu_that_writes_no_counts(elfs, tmp_path, monkeypatch):
     elf = elfs("uc_hello.c", "rv64gc")
-    d = _fake_tool(tmp_path, "qemu-riscv64", "exit 0\n")
-    monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
+    fake_qemu_install(tmp_path, monkeypatch, {"qemu-riscv64": "exit 0\n"})
     with pytest.raises(EmulatorFault, match="exited with status 0 without writing the block counts"):
         isa.run(elf, "rv64gc", "qemu")
 

@@ -17,6 +17,8 @@ from intgap.cli import main
 from isa.errors import EmulatorFault, EmulatorNotFound, IsaError
 from toolchain import BuildFailed, CompilerNotFound, build_static_library
 
+from tests.isa.fake_qemu import fake_qemu_install
+
 from .conftest import PROGRAMS, one_line_error
 
 
@@ -49,8 +51,7 @@ def test_sweep_program_that_exits_with_a_failure_status(tmp_path, monkeypatch, c
 def test_qemu_killed_by_a_signal_is_an_emulator_crash(elfs, tmp_path, monkeypatch):
     """QEMU itself dies (here: SIGKILL, as the OOM killer would): not a guest fault, and no count."""
     elf = elfs("uc_hello.c", "rv64gc")
-    d = _fake_tool(tmp_path, "qemu-riscv64", "kill -KILL $$\n")
-    monkeypatch.setenv("PATH", f"{d}{os.pathsep}{os.environ['PATH']}")
+    fake_qemu_install(tmp_path, monkeypatch, {"qemu-riscv64": "kill -KILL $$\n"})
     with pytest.raises(EmulatorFault, match=r"emulator crash: .*qemu-riscv64 died with signal 9") as e:
         isa.run(elf, "rv64gc", "qemu")
     assert e.value.kind == "emulator crash" and e.value.pc is None

@@ -231,3 +231,48 @@ def test_estimate_on_another_board_than_the_run_is_refused(membench):
     r, _ = _run(elf, "rv64gc", "jh7110", 0, 64 << 10, 1)
     with pytest.raises(BoardMismatch, match="simulated on board jh7110, the estimate asks for board spacemit-k1"):
         estimate(r, elf, "rv64gc", board="spacemit-k1")
+
+
+def _both_backends(membench, target, board, mode):
+    elf = membench(target, 64 << 10)
+    inp = {".ig_input": struct.pack("<4I", mode, 64 << 10, 2, 0)}
+    u = isa.run(elf, target, "unicorn", inputs=inp, board=board, max_instructions=200_000_000)
+    q = isa.run(elf, target, "qemu", inputs=inp, board=board, max_instructions=200_000_000)
+    assert q.instructions == u.instructions and q.memory is not None and q.memory.stall_cycles > 0
+    return u, q
+
+
+def _per_block(r):
+    return {(int(a), int(s)): (int(st), int(b)) for a, s, st, b in
+            zip(r.blocks.addr, r.blocks.size, r.memory.block_stall_cycles, r.memory.block_memory_bytes)}
+
+
+@pytest.mark.parametrize("target, board, mode", [("cortex-m4", "stm32f407", 0), ("cortex-m4", "stm32f407", 2),
+                                                 ("cortex-m7", "stm32h743", 0)])
+def test_both_backends_give_identical_memory_statistics(membench, target, board, mode):
+    """The QEMU plugin feeds the same simulator (ig_memsim.h) as the Unicorn hooks: every block's bytes as fetches
+    when it is entered, every observed data access after it. On a bare-metal target both emulators run the same
+    addresses (the stack pointer comes from the vector table), so the statistics are identical, block for block
+    (cortex-m7 also checks the plugin's I/O-rewind correction: its start-up writes CPACR). The one difference:
+    where the stack is not observed (SRAM), Unicorn finds its depth by painting; QEMU cannot read guest memory
+    after the run, so its `lowest_touched` stays None."""
+    u, q = _both_backends(membench, target, board, mode)
+    ju, jq = u.memory.to_json(), q.memory.to_json()
+    for j in (ju, jq):
+        for p in j["placement"]:
+            if p["what"] == "stack" and not p.get("observed", False):
+                p.pop("lowest_touched", None), p.pop("lowest_touched_by", None)
+    assert jq == ju
+    assert _per_block(q) == _per_block(u)
+
+
+@pytest.mark.parametrize("target, board, mode", [("cortex-a55", "rk3566", 0), ("rv64gc", "jh7110", 1)])
+def test_linux_targets_differ_only_in_stack_lines(membench, target, board, mode):
+    """Linux-style targets: QEMU's loader and the Unicorn backend start the stack at different addresses, so stack
+    lines fall differently into cache sets and lines (here a few L1D misses apart); instruction fetches and every
+    non-stack access are the same."""
+    u, q = _both_backends(membench, target, board, mode)
+    assert q.memory.cache("L1I").to_json() == u.memory.cache("L1I").to_json()
+    lu, lq = u.memory.cache("L1D"), q.memory.cache("L1D")
+    assert lq.accesses == lu.accesses and abs(lq.misses - lu.misses) <= 4
+    assert abs(int(q.memory.block_memory_bytes.sum()) - int(u.memory.block_memory_bytes.sum())) <= 4 * 64

@@ -51,3 +51,17 @@ def test_memory_report_places_sections_and_flags_an_overflow(tmp_path):
     small = dataclasses.replace(target, memory=(MemoryRegion("code", 0, 2048, "rwx"), target.stack_region))
     (region, used, size), = memory_report(elf, small).overflows()
     assert region == "code" and used > 3512 and size == 2048
+
+
+def test_no_empty_loadable_segment(tmp_path):
+    """A program without data still gets a non-empty RW segment: GNU ld turns an unused PHDRS entry into a
+    zero-size PT_LOAD at address 0, which QEMU 10's loader refuses."""
+    from elftools.elf.elffile import ELFFile
+    src = tmp_path / "nodata.c"
+    src.write_text("int main(void) { return 3; }\n")
+    for name in ("rv64gc", "rv32imc", "cortex-a53", "rv64gcv"):
+        elf = tmp_path / f"nodata-{name}.elf"
+        build_elf([src], isa.get_target(name), elf)
+        with open(elf, "rb") as f:
+            loads = [(s["p_vaddr"], s["p_memsz"]) for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD"]
+        assert len(loads) == 2 and all(vaddr >= 0x10000 and memsz > 0 for vaddr, memsz in loads), (name, loads)
