@@ -54,6 +54,23 @@ def code_fingerprint(folders: tuple[str, ...] = CODE_FOLDERS) -> str:  # folders
     return h.hexdigest()
 
 
+def toolchain_id(target: str) -> str:
+    """The compiler a build for `target` uses now (kind, path, version): part of every build key, so that a sweep
+    under another compiler (clang 16 or 19, gcc 12 or 14) never takes the first one's cached builds."""
+    return _toolchain_id(target, os.environ.get("PATH", ""))
+
+
+@lru_cache(maxsize=None)
+def _toolchain_id(target: str, path_env: str) -> str:
+    import isa
+    from toolchain import ToolchainError, find_compiler
+    try:
+        cc = find_compiler(isa.get_target(target))
+    except ToolchainError as e:  # the build itself then fails with this error
+        return f"unavailable: {e}"
+    return f"{cc.kind} {cc.path} {cc.version}"
+
+
 def graph_digest(graph) -> str:
     """The content of an IntGraph: nodes, tensors, constants (not its file's bytes)."""
     return digest(graph.name, graph.inputs, graph.outputs, [n.to_json() for n in graph.nodes],

@@ -125,6 +125,7 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
     console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
+    console.print("compilers: " + "; ".join(sorted({r["compiler_version"] for r in result.runs})), style="dim")
     st = result.stats
     console.print(f"{st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} cached), "
                   f"{st.builds} builds in {st.seconds:.1f} s on {st.where}", style="dim")

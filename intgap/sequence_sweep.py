@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest, toolchain_id
 from intgap.errors import DriverError
 from intgap.sweep import FP32, Config, SweepResult, SweepStats, _section_sizes
 
@@ -67,7 +67,7 @@ class SequenceRunSpec:
 
 
 def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
-    build = digest("seq-build", spec.graph_key, spec.target, len(spec.prompt), spec.steps,
+    build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
     run = digest("seq-run", build, spec.backend, spec.prompt, spec.expected,
                  spec.run_code or code_fingerprint(SEQUENCE_CODE))
@@ -110,7 +110,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
         (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
         p = b.program
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": b.compiler, "arena_bytes": b.lowered.arena_size, "kv_bytes": b.lowered.kv_bytes,
+            "compiler": b.compiler, "compiler_version": b.compiler_version,
+            "arena_bytes": b.lowered.arena_size, "kv_bytes": b.lowered.kv_bytes,
             "weight_blob_bytes": b.lowered.blob.size, "kernel_family": target.kernel_family,
             "program": {"name": p.name, "max_tokens": p.max_tokens, "context": p.context,
                         "output_dtype": p.output_dtype.str, "output_channels": p.output_channels}})
@@ -153,7 +154,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     sizes = _section_sizes(built.elf)
     sizes["model_ram_bytes"] = int(bmeta["arena_bytes"] + bmeta["kv_bytes"])
     base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
-            "compiler": bmeta["compiler"], "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
+            "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
+            "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
             "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
             "bit_exact": bool(exact) if graph.is_integer else True,
@@ -238,7 +240,7 @@ def _built_from_entry(entry: Path, meta: dict):
     prog = SequenceProgram(p["name"], entry, [], "generate", p["max_tokens"], p["context"], "last",
                            np.dtype("<i4"), 1, np.dtype(p["output_dtype"]), p["output_channels"], meta["arena_bytes"],
                            meta["kv_bytes"], meta["weight_blob_bytes"])
-    return BuiltSequence(prog, None, entry / "program.elf", meta["compiler"])
+    return BuiltSequence(prog, None, entry / "program.elf", meta["compiler"], meta["compiler_version"])
 
 
 def _macs(graph, nodes=None) -> int:

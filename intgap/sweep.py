@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest, toolchain_id
 from intgap.errors import DriverError
 
 FP32 = "fp32"
@@ -223,7 +223,8 @@ def _keys(spec: RunSpec):
     graph = load_graph(spec.graph_path)
     x = spec.x.reshape(1, -1)
     xin = x.astype(np.float32) if not graph.is_integer else reference.quantize_input(graph, x)
-    build_key = digest("build", spec.graph_key, spec.target, spec.build_code or code_fingerprint())
+    build_key = digest("build", spec.graph_key, spec.target, toolchain_id(spec.target),
+                       spec.build_code or code_fingerprint())
     run_key = digest("run", build_key, spec.backend, xin, spec.run_code or code_fingerprint(RUN_CODE))
     return graph, xin, build_key, run_key
 
@@ -265,7 +266,7 @@ def execute(spec: RunSpec) -> dict:
         if graph.is_integer:
             require_integer_purity(tmp / "program.elf")
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": cc.kind, "input_dtype": program.input_dtype.str, "input_size": program.input_size,
+            "compiler": cc.kind, "compiler_version": cc.version, "input_dtype": program.input_dtype.str, "input_size": program.input_size,
             "output_dtype": program.output_dtype.str, "output_size": program.output_size,
             "arena_bytes": program.arena_bytes, "kernel_family": program.kernel_family})
         built = True
@@ -295,7 +296,8 @@ def execute(spec: RunSpec) -> dict:
     mix = {c: sum(f.mix[c] for f in fns.values()) for c in prof.mix}
     doc = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": res.backend,
            "layer": spec.layer, "layer_name": graph.nodes[0].name if spec.layer is not None else None,
-           "compiler": bmeta["compiler"], "kernel_family": bmeta["kernel_family"],
+           "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
+           "kernel_family": bmeta["kernel_family"],
            "instructions": int(sum(f.instructions for f in fns.values())),
            "program_instructions": int(res.instructions),
            "estimated_cycles": int(sum(v for k, v in est.per_function.items() if k not in harness)),
