@@ -317,7 +317,7 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
                        progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
                        steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None) -> SweepResult:
     import isa
-    from intgap.sweep import _run_dask
+    from intgap.sweep import _run_dask, run_in_pool
     from quant.recipes import load_model
 
     t0 = time.perf_counter()
@@ -349,15 +349,7 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
     if todo and (scheduler is not None or client is not None):
         where = _run_dask(specs, todo, results, scheduler, client, report, 10.0, done, fn=execute_sequence)
     elif todo and jobs > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(execute_sequence, specs[i]): i for i in todo}
-            for f in as_completed(futs):
-                results[futs[f]] = f.result()
-                done += 1
-                report(specs[futs[f]].label, done, len(specs))
-        where = f"process pool ({jobs} workers)"
+        where = run_in_pool(execute_sequence, specs, todo, results, jobs, report, done)
     else:
         for i in todo:
             results[i] = execute_sequence(specs[i])

@@ -408,20 +408,31 @@ def run_sweep(model, targets: list, configs: list[Config], *, backend: str | Non
             done += 1
             report(specs[i].label, done, len(specs))
     else:
-        import multiprocessing as mp
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(execute, specs[i]): i for i in todo}
-            for f in as_completed(futs):
-                results[futs[f]] = f.result()
-                done += 1
-                report(specs[futs[f]].label, done, len(specs))
-        where = f"process pool ({jobs} workers)"
+        where = run_in_pool(execute, specs, todo, results, jobs, report, done)
     stats = SweepStats(len(specs), sum(r["built"] for r in results), sum(r["ran"] for r in results), quantized,
                        time.perf_counter() - t0, where)
     mdoc = {"name": model.name, "description": model.description}
     cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
               **q.accuracy} for q in qcs]
     return SweepResult(mdoc, cdocs, results, stats)
+
+
+def run_in_pool(fn, specs, todo, results, jobs: int, report, done: int) -> str:
+    """results[i] = fn(specs[i]) for i in todo, in a pool of `jobs` spawned worker processes. The first run that
+    raises stops the sweep with its own exception (every project exception pickles, tests/hardening/
+    test_pickled_errors.py): runs not yet started are cancelled, the ones under way finish (each run commits
+    itself to the cache, so a repeated sweep keeps every finished run)."""
+    import multiprocessing as mp
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"))
+    try:
+        futs = {pool.submit(fn, specs[i]): i for i in todo}
+        for f in as_completed(futs):
+            results[futs[f]] = f.result()
+            done += 1
+            report(specs[futs[f]].label, done, len(specs))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return f"process pool ({jobs} workers)"
 
 
 def _run_dask(specs, todo, results, scheduler, client, report, timeout: float, done: int, fn=None) -> str:
