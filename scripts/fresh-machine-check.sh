@@ -21,7 +21,7 @@ chroots="${INTGAP_CHROOTS:-/work/chroots}"
 base="$chroots/$release-base"
 root="$chroots/$release-fresh"
 results="$repo/benchmarks/results/fresh_machine.md"
-logs="$repo/benchmarks/results/fresh_machine"
+logs="$chroots/logs"  # full logs stay on the machine; the results file quotes the failures
 commit="$(git -C "$repo" rev-parse HEAD)"
 mkdir -p "$chroots" "$logs"
 
@@ -113,7 +113,7 @@ section="$(
   echo "## Debian $([ "$release" = bookworm ] && echo 12 || echo 13) ($release)"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit \`${commit:0:12}\`, fresh debootstrap root (minbase) on $(nproc) shared cores of $(hostname -s 2>/dev/null || echo this machine);"
-  echo "\`scripts/fresh-machine-check.sh $release\` (logs: \`benchmarks/results/fresh_machine/$release-*.log\`)."
+  echo "\`scripts/fresh-machine-check.sh $release\` (full logs on that machine: \`$logs/$release-*.log\`)."
   echo
   echo "| step | command | time | result |"
   echo "|---|---|---:|---|"
@@ -122,7 +122,13 @@ section="$(
     if [ "${status[$s]}" -eq 0 ]; then r="passed"; else r="**failed** (exit ${status[$s]}): \`$(first_failure "$logs/$release-$s.log" | cut -c1-200 | tr '|`' '/'"'")\`"; fi
     echo "| $s | \`$c\` | $(fmt "${secs[$s]}") | $r |"
   done
-  [ "${status[test]}" -eq 0 ] && echo && echo "make test: $(grep -E '[0-9]+ passed' "$logs/$release-test.log" | tail -n1)"
+  summary="$(grep -E '[0-9]+ (passed|failed)' "$logs/$release-test.log" 2>/dev/null | tail -n1)"
+  [ -n "$summary" ] && echo && echo "make test: $summary"
+  for s in demo test; do
+    [ "${status[$s]}" -eq 0 ] && continue
+    echo; echo "Last lines of \`make $s\`:"; echo; echo '```'
+    grep -v -E '^WARNING: Location' "$logs/$release-$s.log" | tail -n 12 | cut -c1-160; echo '```'
+  done
   echo
   echo "Tool versions in the root after the run:"
   echo
