@@ -266,7 +266,8 @@ def execute(spec: RunSpec) -> dict:
         if graph.is_integer:
             require_integer_purity(tmp / "program.elf")
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": cc.kind, "compiler_version": cc.version, "input_dtype": program.input_dtype.str, "input_size": program.input_size,
+            "compiler": cc.kind, "compiler_version": cc.version, "input_dtype": program.input_dtype.str,
+            "input_size": program.input_size,
             "output_dtype": program.output_dtype.str, "output_size": program.output_size,
             "arena_bytes": program.arena_bytes, "kernel_family": program.kernel_family})
         built = True

@@ -104,8 +104,8 @@ def rvv_capability(clang: str, target_flags: tuple[str, ...]) -> str:
         src = Path(tmp) / "probe.c"
         src.write_text(_RVV_PROBE)
         try:
-            proc = subprocess.run([clang, *target_flags, "-O2", "-ffreestanding", f"-I{RVV_API_DIR}", "-c", str(src), "-o",
-                                   str(Path(tmp) / "probe.o")], capture_output=True, text=True, timeout=60)
+            proc = subprocess.run([clang, *target_flags, "-O2", "-ffreestanding", f"-I{RVV_API_DIR}", "-c", str(src),
+                                   "-o", str(Path(tmp) / "probe.o")], capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as e:
             return str(e)
     if proc.returncode == 0:

@@ -70,7 +70,8 @@ def test_a_missing_compiler_is_reported_with_its_fix(tmp_path, monkeypatch, caps
 @pytest.mark.parametrize("required, rc", [(False, 0), (True, 1)])
 def test_exit_status_is_zero_only_when_make_demo_has_everything(monkeypatch, capsys, required, rc):
     checks = [doctor.Check("numpy", "python", True, True, "2.4.6"),
-              doctor.Check("qemu-aarch64", "emulator", required, False, "", "", "cortex-a53", "not found", "make setup")]
+              doctor.Check("qemu-aarch64", "emulator", required, False, "", "", "cortex-a53", "not found",
+                           "make setup")]
     monkeypatch.setattr(doctor, "diagnose", lambda: doctor.Report(checks))
     assert main(["doctor"]) == rc
     out = capsys.readouterr().out
