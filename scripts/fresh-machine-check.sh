@@ -104,7 +104,7 @@ versions="$(in_root 'cd /root/intgap; for c in "python3 --version" "gcc --versio
 [ -f "$root/root/doctor.json" ] && cp "$root/root/doctor.json" "$logs/$release-doctor.json"
 
 first_failure() {  # the first line of a log that says what went wrong
-  grep -m1 -E '^(E: |FAILED|ERROR|Error|error:|make: \*\*\*)|Traceback|[A-Za-z]+Error: ' "$1" 2>/dev/null \
+  grep -m1 -E '^(E: |FAILED|ERROR|Error|error:|intgap: error|make: \*\*\*)|Traceback|[A-Za-z]+Error: ' "$1" 2>/dev/null \
     || tail -n1 "$1"
 }
 fmt() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }

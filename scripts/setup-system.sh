@@ -32,7 +32,7 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   "clang-$llvm" "lld-$llvm" "llvm-$llvm"
   qemu-user qemu-system-arm qemu-system-misc
-  xz-utils ca-certificates
+  xz-utils ca-certificates procps
 )
 if [ "${1:-}" = --list ]; then printf '%s\n' "${packages[@]}"; exit 0; fi  # the release's packages, nothing installed
 
