@@ -126,6 +126,7 @@ def _print_bench(console: Console, result, doc: dict) -> None:
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
     console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
     console.print("compilers: " + "; ".join(sorted({r["compiler_version"] for r in result.runs})), style="dim")
+    console.print("emulators: " + "; ".join(sorted({r["emulator_version"] for r in result.runs})), style="dim")
     st = result.stats
     console.print(f"{st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} cached), "
                   f"{st.builds} builds in {st.seconds:.1f} s on {st.where}", style="dim")

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest, toolchain_id
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 from intgap.sweep import FP32, Config, SweepResult, SweepStats, _section_sizes
 
@@ -69,7 +69,8 @@ class SequenceRunSpec:
 def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
-    run = digest("seq-run", build, spec.backend, spec.prompt, spec.expected,
+    run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.prompt,
+                 spec.expected,
                  spec.run_code or code_fingerprint(SEQUENCE_CODE))
     return build, run
 
@@ -155,6 +156,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     sizes["model_ram_bytes"] = int(bmeta["arena_bytes"] + bmeta["kv_bytes"])
     base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
             "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
+            "emulator_version": emulator_version(spec.target, spec.backend),
             "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
             "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest, toolchain_id
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 
 FP32 = "fp32"
@@ -225,7 +225,8 @@ def _keys(spec: RunSpec):
     xin = x.astype(np.float32) if not graph.is_integer else reference.quantize_input(graph, x)
     build_key = digest("build", spec.graph_key, spec.target, toolchain_id(spec.target),
                        spec.build_code or code_fingerprint())
-    run_key = digest("run", build_key, spec.backend, xin, spec.run_code or code_fingerprint(RUN_CODE))
+    run_key = digest("run", build_key, spec.backend, emulator_version(spec.target, spec.backend), xin,
+                     spec.run_code or code_fingerprint(RUN_CODE))
     return graph, xin, build_key, run_key
 
 
@@ -298,6 +299,7 @@ def execute(spec: RunSpec) -> dict:
     doc = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": res.backend,
            "layer": spec.layer, "layer_name": graph.nodes[0].name if spec.layer is not None else None,
            "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
+           "emulator_version": emulator_version(spec.target, spec.backend),
            "kernel_family": bmeta["kernel_family"],
            "instructions": int(sum(f.instructions for f in fns.values())),
            "program_instructions": int(res.instructions),
