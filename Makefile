@@ -1,9 +1,11 @@
-# Two commands on a fresh Debian 12 machine (root): `make demo` and `make test`. Each installs what is missing.
+# Two commands on a fresh Debian 12 or 13 machine (root): `make demo` and `make test`. Each installs what is missing.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.intgap-installed
+# pip options for the torch install only, e.g. `--index-url <a CPU-only wheel index>` (docs/platform.md)
+TORCH_PIP_ARGS ?=
 TARGETS ?= cortex-m4,cortex-m4f,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,rv64gcv-vlen256,rv64gcv-vlen512
 
 .PHONY: setup system demo test bench-counting clean
@@ -14,9 +16,12 @@ setup: system $(STAMP)
 system:
 	@bash scripts/setup-system.sh
 
+# torch first, so nothing pulls another build of it. pip takes what its configuration offers: a local CPU wheel
+# (192 MB) where there is one, else PyPI's CUDA build (+15 nvidia packages, triton: a 4.7 GB venv, 226 s
+# measured on Debian 13; docs/platform.md). TORCH_PIP_ARGS passes pip options for this one install.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q torch==2.13.0   # first: the CPU build; see PLATFORM-FACTS.md
+	$(PY) -m pip install -q $(TORCH_PIP_ARGS) torch==2.13.0
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	bash scripts/setup-data.sh $(VENV)   # real models + Shakespeare for quant/ (see the script)

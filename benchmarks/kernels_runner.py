@@ -157,7 +157,7 @@ def build_graph_cases(cases: list[tuple[Graph, dict[str, np.ndarray]]], target: 
     kc = emit_graph_cases(cases, target, directory)
     elf = directory / "cases.elf"
     cc = build_elf(kc.sources, target, elf, compiler=compiler, extra_cflags=extra_cflags)
-    return kc, elf, cc.kind
+    return kc, elf, f"{cc.kind}: {cc.version}"  # results name the compiler and its version
 
 
 def expected_bytes(g: Graph, x: np.ndarray) -> bytes:
@@ -180,7 +180,7 @@ def build_cases(cases, target: isa.Target, directory: Path, repeat: int = 1, com
     kc = emit_kernel_cases(cases, target, directory, repeat=repeat)
     elf = directory / "cases.elf"
     cc = build_elf(kc.sources, target, elf, compiler=compiler, extra_cflags=extra_cflags)
-    return kc, elf, cc.kind
+    return kc, elf, f"{cc.kind}: {cc.version}"  # results name the compiler and its version
 
 
 def run_cases(kc: KernelCases, elf: Path, target: isa.Target, vlen: int | None = None,

@@ -311,7 +311,7 @@ def run_program(t: isa.Target, scen: str, part: int, cases: list[Case], workdir:
         if fp is None:
             raise RuntimeError(f"{t.name}: no function {c.function} in the run of {scen}")
         instr = fp.inclusive
-        row = {"target": t.name, "kernel_family": t.kernel_family, "compiler": cc.kind, "scenario": scen,
+        row = {"target": t.name, "kernel_family": t.kernel_family, "compiler": f"{cc.kind}: {cc.version}", "scenario": scen,
                "function": c.function, "shape": c.shape, "unit": c.unit, "elements": c.elements,
                "instructions": instr, "self_instructions": fp.instructions,
                "callees": sorted(fp.calls), "instr_per_element": instr / c.elements,

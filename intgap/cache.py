@@ -54,6 +54,47 @@ def code_fingerprint(folders: tuple[str, ...] = CODE_FOLDERS) -> str:  # folders
     return h.hexdigest()
 
 
+def toolchain_id(target: str) -> str:
+    """The compiler a build for `target` uses now (kind, path, version): part of every build key, so that a sweep
+    under another compiler (clang 16 or 19, gcc 12 or 14) never takes the first one's cached builds."""
+    return _toolchain_id(target, os.environ.get("PATH", ""))
+
+
+@lru_cache(maxsize=None)
+def _toolchain_id(target: str, path_env: str) -> str:
+    import isa
+    from toolchain import ToolchainError, find_compiler
+    try:
+        cc = find_compiler(isa.get_target(target))
+    except ToolchainError as e:  # the build itself then fails with this error
+        return f"unavailable: {e}"
+    return f"{cc.kind} {cc.path} {cc.version}"
+
+
+def emulator_version(target: str, backend: str) -> str:
+    """The emulator a run of `target` on `backend` uses now, as it names itself ("unicorn 2.1.4", "qemu-riscv64
+    version 10.0.13 (...)"): recorded with every run and part of its cache key (another emulator version may count
+    differently)."""
+    return _emulator_version(target, backend, os.environ.get("PATH", ""))
+
+
+@lru_cache(maxsize=None)
+def _emulator_version(target: str, backend: str, path_env: str) -> str:
+    import importlib.metadata
+    import subprocess
+
+    import isa
+    if backend == "unicorn":
+        return f"unicorn {importlib.metadata.version('unicorn')}"
+    from isa.qemu_backend import find_qemu
+    try:
+        path = find_qemu(isa.get_target(target))
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (isa.IsaError, OSError, subprocess.TimeoutExpired) as e:  # the run itself then fails with this error
+        return f"unavailable: {e}"
+    return (out.strip().splitlines() or [path])[0]
+
+
 def graph_digest(graph) -> str:
     """The content of an IntGraph: nodes, tensors, constants (not its file's bytes)."""
     return digest(graph.name, graph.inputs, graph.outputs, [n.to_json() for n in graph.nodes],

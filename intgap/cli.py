@@ -125,6 +125,8 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
     console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
+    console.print("compilers: " + "; ".join(sorted({r["compiler_version"] for r in result.runs})), style="dim")
+    console.print("emulators: " + "; ".join(sorted({r["emulator_version"] for r in result.runs})), style="dim")
     st = result.stats
     console.print(f"{st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} cached), "
                   f"{st.builds} builds in {st.seconds:.1f} s on {st.where}", style="dim")
@@ -168,6 +170,28 @@ def cmd_targets(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
+    from intgap.doctor import diagnose
+    report = diagnose()
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0 if report.ok else 1
+    table = Table(title="intgap doctor: required = what make demo needs")
+    for col in ("tool", "version", "status", "needed for", "path / why / fix"):
+        table.add_column(col, overflow="fold")
+    for c in report.checks:
+        fix = f"fix: {c.fix}" if c.fix and c.fix not in c.detail else ""
+        why = c.path if c.usable else "; ".join(x for x in (c.detail, fix) if x)
+        status = c.status + ("" if c.usable or not c.required else " (required)")
+        table.add_row(c.name, c.version, status, c.needed_for,
+                      why + (f" ({c.detail})" if c.usable and c.detail else ""))
+    console.print(table)
+    missing = [c.name for c in report.checks if c.required and not c.usable]
+    console.print("everything make demo needs is there" if not missing else
+                  f"missing for make demo: {', '.join(missing)}: run `make setup`, then `intgap doctor` again")
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="intgap", description="Measure the latency gap of quantized models on "
                                 "emulated ARM and RISC-V cores.")
@@ -203,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_compile_command(sub)
     from intgap.generate_command import add_generate_command
     add_generate_command(sub)
+    d = sub.add_parser("doctor", help="every tool and package intgap uses: version, usable or not, the fix for "
+                                      "anything missing (exit 0 only if make demo has all it needs)")
+    d.add_argument("--json", action="store_true", help="print the report as JSON (schema: docs/doctor.md)")
+    d.set_defaults(func=cmd_doctor)
     mx = sub.add_parser("mixed", help="mixed precision from measured per-layer costs on a target vs Theorem 8's "
                                       "allocation (decoders)")
     mx.add_argument("--model", default="shakespeare-decoder", help="a decoder (default: shakespeare-decoder)")

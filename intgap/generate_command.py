@@ -113,7 +113,8 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     if tokens1[0] != tokens[0]:
         raise DriverError("the first generated token differs between two runs of the same program: a bug to report")
     doc = {"model": sm.name, "config": sm.config, "method": sm.method, "target": target.name, "backend": backend,
-           "compiler": built.compiler, "prompt_tokens": len(prompt), "new_tokens": n_new, "context": context,
+           "compiler": built.compiler, "compiler_version": built.compiler_version,
+           "prompt_tokens": len(prompt), "new_tokens": n_new, "context": context,
            "prefill_chunk": chunk, "tokens": tokens, "prompt_ids": prompt,
            "instructions_note": "exact dynamic instruction counts (emulator)",
            "cycles_note": f"estimates of {e_all.model}",
@@ -157,7 +158,7 @@ def macs_per_token(graph) -> int:
 
 def _print(console: Console, doc: dict) -> None:
     console.print(f"[bold]{doc['model']}[/bold] {doc['config']} ({doc['method']}) on {doc['target']} "
-                  f"({doc['backend']}, built with {doc['compiler']})")
+                  f"({doc['backend']}, built with {doc['compiler_version']})")
     console.print(f"prompt: {doc['prompt']!r} ({doc['prompt_tokens']} tokens)")
     console.print(f"generated: {doc['text']!r} ({doc['new_tokens']} tokens)")
     if "matches_reference" in doc:

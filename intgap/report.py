@@ -191,9 +191,10 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
     g = {(x["target"], x["config"], x["layer"]): x for x in gap_rows}
-    cols = ["model", "target", "config", "layer", "layer_name", "backend", "compiler", "instructions",
-            "estimated_cycles", "cycle_model", "macs", "weight_bytes", "param_bytes", "activation_bytes",
-            "load_bytes", "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes",
+    cols = ["model", "target", "config", "layer", "layer_name", "backend", "compiler", "compiler_version",
+            "emulator_version", "instructions", "estimated_cycles", "cycle_model", "macs", "weight_bytes",
+            "param_bytes", "activation_bytes", "load_bytes", "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes",
+            "model_ram_bytes",
             "accuracy", "perplexity", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
             "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES]
     tmp = path.with_name(path.name + ".tmp")
@@ -343,12 +344,16 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
     m = result.model
     runs = result.runs
     models = sorted({r["target"]: r["cycle_model"] for r in runs}.items())
+    compilers = sorted({r["target"]: r["compiler_version"] for r in runs}.items())
+    emulators = sorted({r["target"]: r["emulator_version"] for r in runs}.items())
     unit = "one decode step (the difference of two runs, divided by the steps)" if is_decoder(result) \
         else "one inference (batch 1, run harness excluded)"
     parts = [f"# Latency gap: {m['name']}", "", m["description"], "",
              f"Instructions are exact emulator counts of {unit}. Cycles are "
              "**estimates** of each target's named timing model: " +
              "; ".join(f"{t}: {c}" for t, c in models) + ".", "",
+             "Built with: " + "; ".join(f"{t}: {c}" for t, c in compilers) + ".", "",
+             "Run on: " + "; ".join(f"{t}: {e}" for t, e in emulators) + ".", "",
              "**Promised** speedup over FP32 on the same target: *bytes* = 32 / weight bits (memory-bound), "
              "*MACs* = MACs per instruction at that width / at FP32 (compute-bound). " + PROMISE_ASSUMPTION, "",
              "**Realized** = FP32 / config in instructions and in estimated cycles. **Gap** = promised / realized "

@@ -52,7 +52,8 @@ class BuiltSequence:
     program: SequenceProgram
     lowered: LoweredSequence
     elf: Path
-    compiler: str
+    compiler: str  # kind: gcc or clang
+    compiler_version: str  # first line of its --version
 
 
 def build_sequence(graph: Graph, target: isa.Target, directory: Path, *, mode: str, max_tokens: int, context: int,
@@ -68,7 +69,7 @@ def build_sequence(graph: Graph, target: isa.Target, directory: Path, *, mode: s
     cc = build_elf(prog.sources, target, elf, compiler=compiler, symbol_copies=prog.copies)
     if graph.is_integer:
         require_integer_purity(elf)  # invariant 1, on every integer build
-    return BuiltSequence(prog, low, elf, cc.kind)
+    return BuiltSequence(prog, low, elf, cc.kind, cc.version)
 
 
 def _checked_run(built: BuiltSequence, target: isa.Target, inputs: dict, backend: str | None,

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 from intgap.sweep import FP32, Config, SweepResult, SweepStats, _section_sizes
 
@@ -67,9 +67,10 @@ class SequenceRunSpec:
 
 
 def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
-    build = digest("seq-build", spec.graph_key, spec.target, len(spec.prompt), spec.steps,
+    build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
-    run = digest("seq-run", build, spec.backend, spec.prompt, spec.expected,
+    run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.prompt,
+                 spec.expected,
                  spec.run_code or code_fingerprint(SEQUENCE_CODE))
     return build, run
 
@@ -110,7 +111,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
         (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
         p = b.program
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": b.compiler, "arena_bytes": b.lowered.arena_size, "kv_bytes": b.lowered.kv_bytes,
+            "compiler": b.compiler, "compiler_version": b.compiler_version,
+            "arena_bytes": b.lowered.arena_size, "kv_bytes": b.lowered.kv_bytes,
             "weight_blob_bytes": b.lowered.blob.size, "kernel_family": target.kernel_family,
             "program": {"name": p.name, "max_tokens": p.max_tokens, "context": p.context,
                         "output_dtype": p.output_dtype.str, "output_channels": p.output_channels}})
@@ -153,7 +155,9 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     sizes = _section_sizes(built.elf)
     sizes["model_ram_bytes"] = int(bmeta["arena_bytes"] + bmeta["kv_bytes"])
     base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
-            "compiler": bmeta["compiler"], "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
+            "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
+            "emulator_version": emulator_version(spec.target, spec.backend),
+            "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
             "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
             "bit_exact": bool(exact) if graph.is_integer else True,
@@ -238,7 +242,7 @@ def _built_from_entry(entry: Path, meta: dict):
     prog = SequenceProgram(p["name"], entry, [], "generate", p["max_tokens"], p["context"], "last",
                            np.dtype("<i4"), 1, np.dtype(p["output_dtype"]), p["output_channels"], meta["arena_bytes"],
                            meta["kv_bytes"], meta["weight_blob_bytes"])
-    return BuiltSequence(prog, None, entry / "program.elf", meta["compiler"])
+    return BuiltSequence(prog, None, entry / "program.elf", meta["compiler"], meta["compiler_version"])
 
 
 def _macs(graph, nodes=None) -> int:
@@ -315,7 +319,7 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
                        progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
                        steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None) -> SweepResult:
     import isa
-    from intgap.sweep import _run_dask
+    from intgap.sweep import _run_dask, run_in_pool
     from quant.recipes import load_model
 
     t0 = time.perf_counter()
@@ -347,15 +351,7 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
     if todo and (scheduler is not None or client is not None):
         where = _run_dask(specs, todo, results, scheduler, client, report, 10.0, done, fn=execute_sequence)
     elif todo and jobs > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(execute_sequence, specs[i]): i for i in todo}
-            for f in as_completed(futs):
-                results[futs[f]] = f.result()
-                done += 1
-                report(specs[futs[f]].label, done, len(specs))
-        where = f"process pool ({jobs} workers)"
+        where = run_in_pool(execute_sequence, specs, todo, results, jobs, report, done)
     else:
         for i in todo:
             results[i] = execute_sequence(specs[i])

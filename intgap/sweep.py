@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, graph_digest
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 
 FP32 = "fp32"
@@ -223,8 +223,10 @@ def _keys(spec: RunSpec):
     graph = load_graph(spec.graph_path)
     x = spec.x.reshape(1, -1)
     xin = x.astype(np.float32) if not graph.is_integer else reference.quantize_input(graph, x)
-    build_key = digest("build", spec.graph_key, spec.target, spec.build_code or code_fingerprint())
-    run_key = digest("run", build_key, spec.backend, xin, spec.run_code or code_fingerprint(RUN_CODE))
+    build_key = digest("build", spec.graph_key, spec.target, toolchain_id(spec.target),
+                       spec.build_code or code_fingerprint())
+    run_key = digest("run", build_key, spec.backend, emulator_version(spec.target, spec.backend), xin,
+                     spec.run_code or code_fingerprint(RUN_CODE))
     return graph, xin, build_key, run_key
 
 
@@ -265,7 +267,8 @@ def execute(spec: RunSpec) -> dict:
         if graph.is_integer:
             require_integer_purity(tmp / "program.elf")
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": cc.kind, "input_dtype": program.input_dtype.str, "input_size": program.input_size,
+            "compiler": cc.kind, "compiler_version": cc.version, "input_dtype": program.input_dtype.str,
+            "input_size": program.input_size,
             "output_dtype": program.output_dtype.str, "output_size": program.output_size,
             "arena_bytes": program.arena_bytes, "kernel_family": program.kernel_family})
         built = True
@@ -295,7 +298,9 @@ def execute(spec: RunSpec) -> dict:
     mix = {c: sum(f.mix[c] for f in fns.values()) for c in prof.mix}
     doc = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": res.backend,
            "layer": spec.layer, "layer_name": graph.nodes[0].name if spec.layer is not None else None,
-           "compiler": bmeta["compiler"], "kernel_family": bmeta["kernel_family"],
+           "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
+           "emulator_version": emulator_version(spec.target, spec.backend),
+           "kernel_family": bmeta["kernel_family"],
            "instructions": int(sum(f.instructions for f in fns.values())),
            "program_instructions": int(res.instructions),
            "estimated_cycles": int(sum(v for k, v in est.per_function.items() if k not in harness)),
@@ -406,20 +411,31 @@ def run_sweep(model, targets: list, configs: list[Config], *, backend: str | Non
             done += 1
             report(specs[i].label, done, len(specs))
     else:
-        import multiprocessing as mp
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(execute, specs[i]): i for i in todo}
-            for f in as_completed(futs):
-                results[futs[f]] = f.result()
-                done += 1
-                report(specs[futs[f]].label, done, len(specs))
-        where = f"process pool ({jobs} workers)"
+        where = run_in_pool(execute, specs, todo, results, jobs, report, done)
     stats = SweepStats(len(specs), sum(r["built"] for r in results), sum(r["ran"] for r in results), quantized,
                        time.perf_counter() - t0, where)
     mdoc = {"name": model.name, "description": model.description}
     cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
               **q.accuracy} for q in qcs]
     return SweepResult(mdoc, cdocs, results, stats)
+
+
+def run_in_pool(fn, specs, todo, results, jobs: int, report, done: int) -> str:
+    """results[i] = fn(specs[i]) for i in todo, in a pool of `jobs` spawned worker processes. The first run that
+    raises stops the sweep with its own exception (every project exception pickles, tests/hardening/
+    test_pickled_errors.py): runs not yet started are cancelled, the ones under way finish (each run commits
+    itself to the cache, so a repeated sweep keeps every finished run)."""
+    import multiprocessing as mp
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"))
+    try:
+        futs = {pool.submit(fn, specs[i]): i for i in todo}
+        for f in as_completed(futs):
+            results[futs[f]] = f.result()
+            done += 1
+            report(specs[futs[f]].label, done, len(specs))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return f"process pool ({jobs} workers)"
 
 
 def _run_dask(specs, todo, results, scheduler, client, report, timeout: float, done: int, fn=None) -> str:

@@ -34,6 +34,9 @@ class EmulatorFault(IsaError):
         where_text = f" in {where}" if where else ""
         super().__init__(f"program fault: {kind}{pc_text}{where_text}{': ' + detail if detail else ''}")
 
+    def __reduce__(self):  # pickled by its fields (a process-pool worker's fault reaches the user as itself)
+        return type(self), (self.kind, self.pc, self.where, self.detail)
+
 
 class _Located(IsaError):
     """A run stopped by a limit: where it was (pc, ``symbol+offset``, the instruction there), when known."""
@@ -43,6 +46,9 @@ class _Located(IsaError):
         self.where = where
         self.instruction = instruction
         super().__init__(message)
+
+    def __reduce__(self):  # the keyword fields are state: pickling calls cls(message) then restores them
+        return type(self), self.args, self.__dict__
 
 
 class InstructionBudgetExceeded(_Located):

@@ -223,7 +223,8 @@ _register(Target(
     description="RV64GC + RVV 1.0, VLEN 128 (QEMU only: Unicorn has no RVV)",
     arch="riscv64", bits=64, cpu="rv64gcv", extensions=("m", "a", "f", "d", "c", "v"), has_fpu=True, vlen=128,
     io="linux", platform="linux-riscv",
-    # gcc 12 in bookworm has no RVV intrinsics; clang-16 has the __riscv_ ones. lld needs -mno-relax.
+    # gcc 12 (Debian 12) has no RVV intrinsics; clang 16-22 have them (toolchain/compilers.py picks the version).
+    # lld needs -mno-relax.
     compiler="clang", triple="riscv64-unknown-elf",
     arch_flags=("-march=rv64gcv", "-mabi=lp64d", "-mno-relax"),
     kernel_family="rvv",

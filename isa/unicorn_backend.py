@@ -125,7 +125,7 @@ _RISCV_EXCEPTIONS = {0: "instruction address misaligned", 1: "instruction access
                      11: "ecall", 12: "instruction page fault", 13: "load page fault", 15: "store page fault"}
 _RISCV_ECALLS = (8, 9, 11)  # from U, S and M mode: Unicorn passes the cause before the privilege remap
 _RISCV_ILLEGAL = 2
-# On RISC-V the PC Unicorn shows an interrupt hook is the faulting PC + 4 (PLATFORM-FACTS), for 2-byte
+# On RISC-V the PC Unicorn shows an interrupt hook is the faulting PC + 4 (docs/platform.md), for 2-byte
 # instructions too; for ecall that is exactly where execution must resume.
 _RISCV_HOOK_PC_OFFSET = 4
 

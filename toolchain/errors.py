@@ -11,3 +11,7 @@ class CompilerNotFound(ToolchainError):
 
 class BuildFailed(ToolchainError):
     pass
+
+
+class CompilerUnusable(ToolchainError):
+    """The compiler is installed but cannot build what the target needs (e.g. no RVV intrinsics)."""

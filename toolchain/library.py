@@ -9,17 +9,16 @@ from pathlib import Path
 
 from isa.targets import Target
 from toolchain.build import COMMON_CFLAGS, RUNTIME_C
-from toolchain.compilers import Compiler, find_compiler
+from toolchain.compilers import MISSING_FIX, Compiler, find_compiler, find_llvm
 from toolchain.errors import BuildFailed, CompilerNotFound
 
-LLVM_AR = "llvm-ar-16"
-
-
 def archiver(target: Target, cc: Compiler) -> str:
-    exe = f"{target.triple}-ar" if cc.kind == "gcc" else LLVM_AR
+    if cc.kind != "gcc":
+        return find_llvm(f"llvm-ar, the archiver for {target.name} with {cc.kind}").ar
+    exe = f"{target.triple}-ar"
     path = shutil.which(exe)
     if path is None:
-        raise CompilerNotFound(f"{exe} not found (the archiver for {target.name} with {cc.kind}): run `make setup`")
+        raise CompilerNotFound(f"{exe} not found (the archiver for {target.name} with {cc.kind}): {MISSING_FIX}")
     return path
 
 
@@ -29,11 +28,7 @@ def compile_flags(target: Target, cc: Compiler, include_dirs: tuple[Path, ...] =
 
 
 def compiler_version(cc: Compiler) -> str:
-    try:
-        out = subprocess.run([cc.path, "--version"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return cc.label
-    return out.splitlines()[0].strip() if out else cc.label
+    return cc.version
 
 
 def build_static_library(sources: list[Path], target: Target, out: Path, *, include_dirs: tuple[Path, ...] = (),

@@ -1,5 +1,5 @@
 """RVV 1.0 core for rv64gcv: the SiFive-U74-like scalar core plus an in-order vector unit (the project's own
-model: there is no public RVV scheduling model on this platform, see PLATFORM-FACTS.md).
+model: there is no public RVV scheduling model on this platform, see docs/platform.md).
 
 The vector unit
 * processes DLEN bits per cycle (``dlen``, default 128: one 128-bit lane group, as small application-class

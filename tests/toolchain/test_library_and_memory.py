@@ -5,7 +5,7 @@ import subprocess
 
 import isa
 from isa.targets import MemoryRegion
-from toolchain import build_elf, build_static_library, memory_report
+from toolchain import build_elf, build_static_library, find_llvm, memory_report
 
 LIB = r"""
 #include <stdint.h>
@@ -36,7 +36,7 @@ def _lib_and_elf(tmp_path, target_name):
 def test_clang_library_links_and_runs(tmp_path):
     target, cc, lib, elf = _lib_and_elf(tmp_path, "rv64gcv")
     assert cc.kind == "clang"
-    assert "lib.o" in subprocess.run(["llvm-ar-16", "t", str(lib)], capture_output=True, text=True).stdout
+    assert "lib.o" in subprocess.run([find_llvm().ar, "t", str(lib)], capture_output=True, text=True).stdout
     r = isa.run(elf, target)
     assert r.exit_code == 0 and r.stdout.strip() == b"03000000"
 

@@ -22,12 +22,12 @@ IG_RI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_
   }
   int64_t k = (int64_t)(0 - (uint64_t)((int64_t)a_zp * am) - (uint64_t)((int64_t)b_zp * bm) +
                         (uint64_t)((int64_t)y_zp * (int64_t)(1ull << shift)));
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (size_t i = 0, vl; i < (size_t)len; i += vl) {
     vl = __riscv_vsetvl_e32m2((size_t)len - i);
     vint64m4_t acc = __riscv_vwmacc_vx_i64m4(__riscv_vmv_v_x_i64m4(k, vl), am, ig_rvv_ld(a, i, ab, vl), vl);
     acc = __riscv_vwmacc_vx_i64m4(acc, bm, ig_rvv_ld(b, i, bb, vl), vl);
-    vint32m2_t v = __riscv_vnclip_wx_i32m2(acc, (size_t)shift, vl);
+    vint32m2_t v = __riscv_vnclip_wx_i32m2(acc, (size_t)shift, IG_RNU, vl);
     ig_rvv_st(y, i, ig_rvv_clamp(v, act_min, act_max, vl), yb, vl);
   }
 }

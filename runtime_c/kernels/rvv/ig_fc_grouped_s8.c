@@ -56,7 +56,7 @@ IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_by
   int32_t acc[IG_GROUPED_BLOCK];
   const int64_t groups = k_dim / group_size, quads = group_size / 4;
   const size_t vlmax = __riscv_vsetvlmax_e16m4();
-  ig_rvv_set_rnu();
+  ig_rvv_set_vxrm_rnu();
   const int8_t *wb = w;
   const int32_t *sb = group_scale_t;
   for (int32_t n0 = 0; n0 < n_dim; n0 += IG_GROUPED_BLOCK) {
@@ -76,7 +76,7 @@ IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_by
 IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[IG_RVV_BLOCK];
   int32_t groups = k_dim / group_size;
-  ig_rvv_set_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t n0 = 0; n0 < n_dim; n0 += IG_RVV_BLOCK) {
     int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK;
     for (int32_t i = 0; i < count; i += 4) {

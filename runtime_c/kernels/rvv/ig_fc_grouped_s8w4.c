@@ -92,7 +92,7 @@ IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_
   const int64_t groups = k_dim / group_size;
   const int32_t pairs = (n_dim + 1) / 2;
   const size_t vlmax = __riscv_vsetvlmax_e8m2();
-  ig_rvv_set_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int64_t g = 0; g < groups; g++)
     csx8[g] = (int32_t)((uint32_t)ig_sum_s8(x, (int32_t)(g * group_size), (int32_t)((g + 1) * group_size)) << 3);
   const int8_t *wb = w;
@@ -117,7 +117,7 @@ IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_byt
   const int8_t *w_pairs = w;
   int32_t acc[IG_RVV_BLOCK];
   int32_t groups = k_dim / group_size;
-  ig_rvv_set_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t n0 = 0; n0 < n_dim; n0 += IG_RVV_BLOCK) {
     int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK;
     for (int32_t i = 0; i < count; i += 4) {

@@ -8,7 +8,7 @@
 IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[IG_RVV_BLOCK];
   const size_t lanes = ig_rvv_lanes32();
-  ig_rvv_set_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t n0 = 0; n0 < n_dim; n0 += IG_RVV_BLOCK) {
     int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK, i = 0;
     for (; i + 8 <= count; i += 8) ig_dot8rows_s8(x, w + (size_t)(n0 + i) * (size_t)k_dim, k_dim, lanes, acc + i);

@@ -9,7 +9,7 @@ IG_INLINE void fc_s8w4(IG_FC_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   int32_t acc[IG_RVV_BLOCK];
   const size_t lanes = ig_rvv_lanes32();
-  ig_rvv_set_rnu();
+  ig_rvv_set_vxrm_rnu();
   int32_t sx = ig_sum_s8(x, 0, k_dim);
   for (int32_t n0 = 0; n0 < n_dim; n0 += IG_RVV_BLOCK) { /* IG_RVV_BLOCK is a multiple of 8: pairs stay whole */
     int32_t count = n_dim - n0 < IG_RVV_BLOCK ? n_dim - n0 : IG_RVV_BLOCK, i = 0;

@@ -9,16 +9,16 @@
 
 IG_RI vint32m2_t gelu_u(vint32m2_t x12, size_t vl) {
   vint32m2_t xc = __riscv_vmin_vx_i32m2(__riscv_vmax_vx_i32m2(x12, -32768, vl), 32768, vl);
-  vint32m2_t q = __riscv_vssra_vx_i32m2(__riscv_vmul_vv_i32m2(xc, xc, vl), 12, vl); /* rshr(xc^2, 12), no overflow */
-  vint32m2_t x3 = __riscv_vsmul_vv_i32m2(__riscv_vsll_vx_i32m2(q, 12, vl), __riscv_vsll_vx_i32m2(xc, 7, vl), vl);
-  vint32m2_t w = __riscv_vadd_vv_i32m2(xc, __riscv_vsmul_vx_i32m2(__riscv_vsll_vx_i32m2(x3, 9, vl), 2930 << 6, vl), vl);
-  return __riscv_vsmul_vx_i32m2(__riscv_vsll_vx_i32m2(w, 13, vl), 26145 << 4, vl);
+  vint32m2_t q = __riscv_vssra_vx_i32m2(__riscv_vmul_vv_i32m2(xc, xc, vl), 12, IG_RNU, vl); /* rshr(xc^2, 12), no overflow */
+  vint32m2_t x3 = __riscv_vsmul_vv_i32m2(__riscv_vsll_vx_i32m2(q, 12, vl), __riscv_vsll_vx_i32m2(xc, 7, vl), IG_RNU, vl);
+  vint32m2_t w = __riscv_vadd_vv_i32m2(xc, __riscv_vsmul_vx_i32m2(__riscv_vsll_vx_i32m2(x3, 9, vl), 2930 << 6, IG_RNU, vl), vl);
+  return __riscv_vsmul_vx_i32m2(__riscv_vsll_vx_i32m2(w, 13, vl), 26145 << 4, IG_RNU, vl);
 }
 
 IG_RI void gelu_body(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,
                      int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
                      int32_t yb) {
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (size_t i = 0, vl; i < (size_t)len; i += vl) {
     vl = __riscv_vsetvl_e32m2((size_t)len - i);
     vint32m2_t x12 = ig_rvv_mul_rshr_sat(__riscv_vsub_vx_i32m2(ig_rvv_ld(x, i, xb, vl), x_zp, vl), in_mult, in_shift, vl);

@@ -25,7 +25,7 @@ IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
   uint64_t cmax = (1ull << (8 * xb)) - 1, dmax = 2ull * (uint64_t)channels * cmax;
   int32_t ok = !(dmax >= (1ull << 31) || (uint64_t)eps >= (1ull << 62) ||
                  dmax * dmax >= ((1ull << 62) - (uint64_t)eps) / (uint64_t)(channels > 0 ? channels : 1));
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t r = 0; r < rows; r++) {
     int32_t base = r * channels;
     if (!ok) {
@@ -67,8 +67,8 @@ IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
       vint32m2_t n = ig_rvv_rdiv20(__riscv_vsub_vx_i32m2(__riscv_vmul_vx_i32m2(c, channels, vl), sum, vl), dv, vl);
       vint64m4_t w = __riscv_vwmul_vv_i64m4(n, __riscv_vle32_v_i32m2(gamma + i, vl), vl);
       w = __riscv_vadd_vv_i64m4(w, __riscv_vsext_vf2_i64m4(__riscv_vle32_v_i32m2(beta + i, vl), vl), vl);
-      w = __riscv_vadd_vx_i64m4(__riscv_vssra_vx_i64m4(w, (size_t)shift, vl), y_zp, vl);
-      ig_rvv_st(y, (size_t)base + i, ig_rvv_clamp(__riscv_vnclip_wx_i32m2(w, 0, vl), act_min, act_max, vl), yb, vl);
+      w = __riscv_vadd_vx_i64m4(__riscv_vssra_vx_i64m4(w, (size_t)shift, IG_RNU, vl), y_zp, vl);
+      ig_rvv_st(y, (size_t)base + i, ig_rvv_clamp(__riscv_vnclip_wx_i32m2(w, 0, IG_RNU, vl), act_min, act_max, vl), yb, vl);
     }
   }
 }

@@ -16,7 +16,7 @@ IG_RI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
                    int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb) {
   int32_t group = heads / kv_heads, yw = heads * hd, vw = kv_heads * hd, nv = group * t;
   ig_rvv_rq_t rq = ig_rvv_rq(mult, shift, y_zp, act_min, act_max);
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   if (pb == 2 && p_zp != 0) { /* p - zp could leave int16 (never from a softmax: int16 probabilities have zp 0) */
     for (int32_t h = 0; h < heads; h++)
       for (int32_t i = 0; i < t; i++)

@@ -71,7 +71,7 @@ IG_RI void qk_body(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32
                    int32_t act_min, int32_t act_max, void *y, int32_t yb) {
   int32_t group = heads / kv_heads, qw = heads * hd, kw = kv_heads * hd, nvt = group * t;
   ig_rvv_rq_t rq = ig_rvv_rq(mult, shift, y_zp, act_min, act_max);
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t g = 0; g < kv_heads; g++) {
     const int8_t *kg = k + (size_t)g * (size_t)hd;
     for (int32_t v0 = 0; v0 < nvt; v0 += 4) {

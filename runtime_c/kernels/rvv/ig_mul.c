@@ -18,7 +18,7 @@ IG_RI void mul_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_
     }
     return;
   }
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (size_t i = 0, vl; i < (size_t)len; i += vl) {
     vl = __riscv_vsetvl_e32m2((size_t)len - i);
     vint32m2_t p = __riscv_vmul_vv_i32m2(__riscv_vsub_vx_i32m2(ig_rvv_ld(a, i, ab, vl), a_zp, vl),

@@ -13,10 +13,10 @@
 IG_RI vint32m2_t rms_c(const void *x, size_t i, int32_t xb, int32_t zp, int32_t pre, size_t vl) {
   vint32m2_t c;
   if (xb < 4) {
-    c = __riscv_vssra_vx_i32m2(__riscv_vsub_vx_i32m2(ig_rvv_ld(x, i, xb, vl), zp, vl), (size_t)pre, vl);
+    c = __riscv_vssra_vx_i32m2(__riscv_vsub_vx_i32m2(ig_rvv_ld(x, i, xb, vl), zp, vl), (size_t)pre, IG_RNU, vl);
   } else {
     vint64m4_t w = __riscv_vwsub_vx_i64m4(__riscv_vle32_v_i32m2((const int32_t *)x + i, vl), zp, vl);
-    c = __riscv_vnclip_wx_i32m2(w, (size_t)pre, vl);
+    c = __riscv_vnclip_wx_i32m2(w, (size_t)pre, IG_RNU, vl);
   }
   return __riscv_vmin_vx_i32m2(__riscv_vmax_vx_i32m2(c, -IG_RMS_C_MAX, vl), IG_RMS_C_MAX, vl);
 }
@@ -24,7 +24,7 @@ IG_RI vint32m2_t rms_c(const void *x, size_t i, int32_t xb, int32_t zp, int32_t 
 IG_RI void rmsnorm_body(const void *x, int32_t xb, int32_t rows, int32_t channels, const int32_t *gamma,
                         int32_t x_zp, int32_t pre_shift, int64_t eps, int32_t shift, int32_t y_zp, int32_t act_min,
                         int32_t act_max, void *y, int32_t yb) {
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t r = 0; r < rows; r++) {
     size_t base = (size_t)r * (size_t)channels;
     vint64m1_t acc = __riscv_vmv_s_x_i64m1(0, 1);
@@ -42,8 +42,8 @@ IG_RI void rmsnorm_body(const void *x, int32_t xb, int32_t rows, int32_t channel
         vl = __riscv_vsetvl_e32m2((size_t)channels - i);
         vint32m2_t n = ig_rvv_rdiv20(rms_c(x, base + i, xb, x_zp, pre_shift, vl), d, vl);
         vint64m4_t w = __riscv_vwmul_vv_i64m4(n, __riscv_vle32_v_i32m2(gamma + i, vl), vl);
-        w = __riscv_vadd_vx_i64m4(__riscv_vssra_vx_i64m4(w, (size_t)shift, vl), y_zp, vl);
-        ig_rvv_st(y, base + i, ig_rvv_clamp(__riscv_vnclip_wx_i32m2(w, 0, vl), act_min, act_max, vl), yb, vl);
+        w = __riscv_vadd_vx_i64m4(__riscv_vssra_vx_i64m4(w, (size_t)shift, IG_RNU, vl), y_zp, vl);
+        ig_rvv_st(y, base + i, ig_rvv_clamp(__riscv_vnclip_wx_i32m2(w, 0, IG_RNU, vl), act_min, act_max, vl), yb, vl);
       }
     } else {
       ig_divisor_t div = ig_divisor((uint64_t)root);

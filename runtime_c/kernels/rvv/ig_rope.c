@@ -11,7 +11,7 @@ IG_RI int32_t rope_body(const int8_t *x, int32_t rows, const int32_t *positions,
                         int32_t yb) {
   int32_t half = head_dim / 2, width = heads * head_dim;
   ig_rvv_rq_t rq = ig_rvv_rq(mult, shift, y_zp, act_min, act_max);
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t r = 0; r < rows; r++) {
     int32_t p = positions[r];
     if (p < 0 || p >= n_positions) return 1;

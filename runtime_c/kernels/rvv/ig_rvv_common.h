@@ -1,4 +1,4 @@
-/* Shared inline helpers of the RVV 1.0 kernels (clang-16 `__riscv_` intrinsics). Vector-length agnostic: every
+/* Shared inline helpers of the RVV 1.0 kernels (ratified intrinsics API, ig_rvv_api.h). Vector-length agnostic: every
  * loop takes vl from vsetvl, so the same code is exact for VLEN 128, 256 and 512.
  * Dot products: int8 x int8 -> int16 products (VWMUL, exact: |product| <= 2^14), summed into an int32 element
  * by a widening reduction (VWREDSUM) that carries the running sum; at LMUL 4, one reduction per 64 MACs at
@@ -8,8 +8,9 @@
  * with a sign fix-up the rounding divide. */
 #ifndef IG_RVV_COMMON_H
 #define IG_RVV_COMMON_H
-#include <riscv_vector.h>
 #include <stdint.h>
+
+#include "ig_rvv_api.h"
 
 #include "ig_fixedpoint.h"
 
@@ -19,9 +20,6 @@
 
 /* Output channels accumulated before one vectorized requantization pass. */
 #define IG_RVV_BLOCK 64
-
-/* Fixed-point rounding mode: round to nearest, ties up (rnu = 0), for VSMUL and VSSRA. */
-IG_INLINE void ig_rvv_set_rnu(void) { __asm__ volatile("csrwi vxrm, 0"); }
 
 /* Dot products of x[k0..k1) with four int8 rows. */
 IG_INLINE void ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
@@ -206,10 +204,10 @@ IG_INLINE void ig_output_block(const int32_t *acc, const int32_t *bias, const in
     vint32m4_t left_sh = __riscv_vmax_vx_i32m4(sh, 0, vl);
     vint32m4_t neg_right = __riscv_vmin_vx_i32m4(sh, 0, vl); /* -(right shift) */
     a = __riscv_vsll_vv_i32m4(a, __riscv_vreinterpret_v_i32m4_u32m4(left_sh), vl); /* wraps, as the reference */
-    a = __riscv_vsmul_vv_i32m4(a, __riscv_vle32_v_i32m4(mult, vl), vl);
+    a = __riscv_vsmul_vv_i32m4(a, __riscv_vle32_v_i32m4(mult, vl), IG_RNU, vl);
     /* -1 for negative values that are shifted right: round-half-up becomes round-half-away-from-zero */
     a = __riscv_vsadd_vv_i32m4(a, __riscv_vsra_vx_i32m4(__riscv_vand_vv_i32m4(a, neg_right, vl), 31, vl), vl);
-    a = __riscv_vssra_vv_i32m4(a, __riscv_vreinterpret_v_i32m4_u32m4(__riscv_vneg_v_i32m4(neg_right, vl)), vl);
+    a = __riscv_vssra_vv_i32m4(a, __riscv_vreinterpret_v_i32m4_u32m4(__riscv_vneg_v_i32m4(neg_right, vl)), IG_RNU, vl);
     a = __riscv_vsadd_vx_i32m4(a, y_zp, vl);
     a = __riscv_vmin_vx_i32m4(__riscv_vmax_vx_i32m4(a, act_min, vl), act_max, vl);
     if (out_bytes == 4) {

@@ -1,6 +1,6 @@
-/* Inline helpers of the transformer-op kernels for RVV 1.0 (clang-16 `__riscv_` intrinsics), vector-length
+/* Inline helpers of the transformer-op kernels for RVV 1.0 (the ratified intrinsics API, ig_rvv_api.h), vector-length
  * agnostic: every loop takes vl from vsetvl (int32 data at LMUL 2, int64 at LMUL 4), so the same code is exact for
- * VLEN 128, 256 and 512. The fixed-point rounding mode is round-to-nearest-up (vxrm = rnu, set by each kernel):
+ * VLEN 128, 256 and 512. The fixed-point rounding mode is round-to-nearest-up (IG_RNU):
  *   VSMUL(a, b) = rshr(a b, 31), saturating only for a = b = INT32_MIN (never here);
  *   VWMUL + VNCLIP by s = mul_rshr(v, m, s) saturated to int32, for any m and 0 <= s <= 63;
  *   VSSRL by a per-element count = rshr of an unsigned value (the exp2's final shift, count <= 31);
@@ -8,15 +8,14 @@
  * Integer division (the sigmoid's) is VDIVU on 64-bit lanes. */
 #ifndef IG_RVV_OPS_H
 #define IG_RVV_OPS_H
-#include <riscv_vector.h>
 #include <stdint.h>
+
+#include "ig_rvv_api.h"
 
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 
 #define IG_RI static inline __attribute__((always_inline))
-
-IG_RI void ig_rvv_rnu(void) { __asm__ volatile("csrwi vxrm, 0"); }
 
 /* x[i..i+vl) as int32 lanes (int8 / int16 / int32) */
 IG_RI vint32m2_t ig_rvv_ld(const void *x, size_t i, int32_t xb, size_t vl) {
@@ -42,23 +41,23 @@ IG_RI vint32m2_t ig_rvv_clamp(vint32m2_t v, int32_t lo, int32_t hi, size_t vl) {
 
 /* mul_rshr(v, m, s) saturated to int32 */
 IG_RI vint32m2_t ig_rvv_mul_rshr_sat(vint32m2_t v, int32_t m, int32_t s, size_t vl) {
-  return __riscv_vnclip_wx_i32m2(__riscv_vwmul_vx_i64m4(v, m, vl), (size_t)s, vl);
+  return __riscv_vnclip_wx_i32m2(__riscv_vwmul_vx_i64m4(v, m, vl), (size_t)s, IG_RNU, vl);
 }
 
 /* mul_rshr(v, m, s) + zp in int64, saturated to int32 (the definition's sum before its clamp) */
 IG_RI vint32m2_t ig_rvv_mul_rshr_zp_sat(vint32m2_t v, int32_t m, int32_t s, int32_t zp, size_t vl) {
-  vint64m4_t w = __riscv_vssra_vx_i64m4(__riscv_vwmul_vx_i64m4(v, m, vl), (size_t)s, vl);
-  return __riscv_vnclip_wx_i32m2(__riscv_vadd_vx_i64m4(w, zp, vl), 0, vl);
+  vint64m4_t w = __riscv_vssra_vx_i64m4(__riscv_vwmul_vx_i64m4(v, m, vl), (size_t)s, IG_RNU, vl);
+  return __riscv_vnclip_wx_i32m2(__riscv_vadd_vx_i64m4(w, zp, vl), 0, IG_RNU, vl);
 }
 
 /* exp2_q20(-t) for 0 <= t <= IG_EXP2_T_MAX per lane (ig_exp2_q20_t): rshr(p f, 16) = VSMUL(p, f 2^15) */
 IG_RI vuint32m2_t ig_rvv_exp2_t(vint32m2_t t, size_t vl) {
   vint32m2_t f15 = __riscv_vneg_v_i32m2(__riscv_vsll_vx_i32m2(__riscv_vand_vx_i32m2(t, 0xffff, vl), 15, vl), vl);
-  vint32m2_t p = __riscv_vadd_vx_i32m2(__riscv_vsmul_vx_i32m2(f15, (int32_t)IG_EXP2_C3, vl), (int32_t)IG_EXP2_C2, vl);
-  p = __riscv_vadd_vx_i32m2(__riscv_vsmul_vv_i32m2(p, f15, vl), (int32_t)IG_EXP2_C1, vl);
-  p = __riscv_vadd_vx_i32m2(__riscv_vsmul_vv_i32m2(p, f15, vl), (int32_t)IG_EXP2_C0, vl);
+  vint32m2_t p = __riscv_vadd_vx_i32m2(__riscv_vsmul_vx_i32m2(f15, (int32_t)IG_EXP2_C3, IG_RNU, vl), (int32_t)IG_EXP2_C2, vl);
+  p = __riscv_vadd_vx_i32m2(__riscv_vsmul_vv_i32m2(p, f15, IG_RNU, vl), (int32_t)IG_EXP2_C1, vl);
+  p = __riscv_vadd_vx_i32m2(__riscv_vsmul_vv_i32m2(p, f15, IG_RNU, vl), (int32_t)IG_EXP2_C0, vl);
   vuint32m2_t sh = __riscv_vreinterpret_v_i32m2_u32m2(__riscv_vadd_vx_i32m2(__riscv_vsra_vx_i32m2(t, 16, vl), 10, vl));
-  return __riscv_vssrl_vv_u32m2(__riscv_vreinterpret_v_i32m2_u32m2(p), sh, vl);
+  return __riscv_vssrl_vv_u32m2(__riscv_vreinterpret_v_i32m2_u32m2(p), sh, IG_RNU, vl);
 }
 
 /* ig_output_i32 (TFLite requantization, saturating y_zp add, clamp) per lane */
@@ -73,10 +72,10 @@ IG_RI ig_rvv_rq_t ig_rvv_rq(int32_t mult, int32_t shift, int32_t zp, int32_t lo,
 
 IG_RI vint32m2_t ig_rvv_rq_apply(vint32m2_t a, const ig_rvv_rq_t *q, size_t vl) {
   a = __riscv_vsll_vx_i32m2(a, (size_t)q->left, vl); /* wraps, as the reference */
-  a = __riscv_vsmul_vx_i32m2(a, q->m, vl);
+  a = __riscv_vsmul_vx_i32m2(a, q->m, IG_RNU, vl);
   if (q->right) { /* -1 for negative values: round-half-up becomes round-half-away-from-zero */
     a = __riscv_vadd_vv_i32m2(a, __riscv_vsra_vx_i32m2(a, 31, vl), vl);
-    a = __riscv_vssra_vx_i32m2(a, (size_t)q->right, vl);
+    a = __riscv_vssra_vx_i32m2(a, (size_t)q->right, IG_RNU, vl);
   }
   a = __riscv_vsadd_vx_i32m2(a, q->zp, vl);
   return ig_rvv_clamp(a, q->lo, q->hi, vl);

