@@ -52,7 +52,7 @@ DEFAULT_TARGETS = "cortex-m4,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64
 ROWS = 8  # tokens of the row-wise ops
 GOALS = {("ig_softmax_s16_s16", "minilm", "cortex-m4"): 130.0}  # instructions per element (issue: <= 130, CMSIS ~520)
 NOTES = [
-    "- **before** is the portable C as first written (commit 0fd813d): on rv64gcv that is clang-16's autovectorization "
+    "- **before** is the portable C as first written (commit 0fd813d): on rv64gcv that is clang 16's autovectorization "
     "of it (there were no RVV transformer kernels), on the other targets scalar code.",
     "- **after**: the portable kernels (kernels/scalar/) work in 32-bit arithmetic on 32-bit cores wherever the value "
     "ranges allow (checked once per call: one 32 x 32 multiply per rescale, a 32-bit exp2 and sigmoid, a per-row "
