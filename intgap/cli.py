@@ -13,6 +13,7 @@ from rich.table import Table
 
 import isa
 from codegen import CodegenError
+from intgap.board_option import add_board_argument, add_boards_command
 from intgap.errors import DriverError
 from quant import QuantError
 from toolchain import ToolchainError
@@ -26,8 +27,10 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     from intgap.report import write_report
     from intgap.sweep import parse_configs, run_sweep
 
+    from intgap.board_option import resolve_boards
     targets = isa.parse_targets(args.targets)
     configs = parse_configs(args.configs)
+    boards = resolve_boards(targets, args.board)
     for t in targets:  # refuse an impossible backend before anything runs
         isa.run_check_backend(t, args.backend or t.default_backend)
     if args.jobs < 1:
@@ -48,11 +51,12 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         if decoder:
             from intgap.sequence_sweep import run_sequence_sweep
             result = run_sequence_sweep(args.model, targets, configs, backend=args.backend, jobs=args.jobs,
-                                        scheduler=args.scheduler, cache_root=cache_root, progress=progress)
+                                        scheduler=args.scheduler, cache_root=cache_root, progress=progress,
+                                        boards=boards)
         else:
             result = run_sweep(model, targets, configs, backend=args.backend, jobs=args.jobs,
                                scheduler=args.scheduler, cache_root=cache_root, per_layer=not args.no_layers,
-                               progress=progress)
+                               progress=progress, boards=boards)
     doc = write_report(result, out, plots=not args.no_plots)
     _print_bench(console, result, doc)
     console.print(f"wrote {out}/report.md, results.json, results.csv" + ("" if args.no_plots else " and plots"))
@@ -118,7 +122,7 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     for col in SUMMARY_HEADER:
         col = "perplexity" if decoder and col == "accuracy" else col
         table.add_column(col, justify="left" if col in ("target", "config") else "right",
-                         no_wrap=col in ("target", "instr.", "est. cycles", "weights B", "perplexity"))
+                         no_wrap=col in ("target", "instr.", "est. cycles", "mem. stalls", "weights B", "perplexity"))
     for row in summary_table_rows(result):
         table.add_row(*row)
     console.print(table)
@@ -134,7 +138,9 @@ def _print_bench(console: Console, result, doc: dict) -> None:
 
 def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
     from intgap.mixed_search import run_mixed_search
+    from isa.boards import board_for
     target = isa.get_target(args.target)
+    board_for(target, args.board)  # a board that cannot host the target is refused before anything runs
     try:
         budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
     except ValueError:
@@ -144,7 +150,7 @@ def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("measuring per-layer costs", total=None)
-        doc = run_mixed_search(args.model, target, budgets, Path(args.output),
+        doc = run_mixed_search(args.model, target, budgets, Path(args.output), board=args.board,
                                cache_root=Path(args.cache_dir) if args.cache_dir else None,
                                progress=lambda what, i, n: bar.update(task, description=what, completed=i, total=n))
     console.print((Path(args.output) / "mixed.md").read_text())
@@ -207,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "included (default: fp32,w8a8,w4a8)")
     b.add_argument("--backend", choices=("unicorn", "qemu"), default=None,
                    help="emulator (default: unicorn where it supports the target, else qemu)")
+    add_board_argument(b, several=True)
     b.add_argument("-o", "--output", metavar="DIR", help="report folder (default: <workdir>/report)")
     b.add_argument("--workdir", default="out/bench", help="where the report goes without -o (default: out/bench)")
     b.add_argument("--jobs", type=int, default=1, metavar="N", help="local worker processes (default 1)")
@@ -219,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("targets", help="list the targets")
     t.add_argument("--json", metavar="PATH")
     t.set_defaults(func=cmd_targets)
+    add_boards_command(sub)
     from intgap.run_command import add_run_command
     add_run_command(sub)
     from intgap.quant_commands import add_quant_commands
@@ -235,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "allocation (decoders)")
     mx.add_argument("--model", default="shakespeare-decoder", help="a decoder (default: shakespeare-decoder)")
     mx.add_argument("--target", required=True)
+    add_board_argument(mx)
     mx.add_argument("--budgets", default="5,6,7", help="mean weight bits to compare at (default 5,6,7)")
     mx.add_argument("-o", "--output", default="out/mixed", help="folder for mixed.md/json/png (default out/mixed)")
     mx.add_argument("--cache-dir", metavar="DIR")

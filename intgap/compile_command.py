@@ -170,7 +170,10 @@ def sequence_lengths(decoder: bool, context: int | None, max_tokens: int | None)
 def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     import isa
     from codegen.firmware_sequence import is_decoder, is_sequence_graph
+    from isa.boards import board_for
     target = isa.get_target(args.target)
+    if args.board is not None:
+        board_for(target, args.board)  # a board that cannot host the target is refused before anything is built
     out = Path(args.output)
     graph_file = args.model.endswith(".igraph")
     graph = None
@@ -197,10 +200,32 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         _option_errors(args, sequence=False, graph_file=graph_file)
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_firmware(graph, target, out, args.compiler)
+    s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
     print_compile_summary(console, s, out)
     if args.json:
         Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
     return 0
+
+
+def board_fit(elf: Path, target, board_name: str | None) -> dict:
+    """Where the linked example's sections go on the board (isa/placement.py) and whether they fit its memories.
+    A board named with --board must hold the firmware (else one clear error); the target's default board is
+    reported, fitting or not."""
+    from isa.boards import board_for
+    from isa.errors import ProgramDoesNotFitBoard
+    from isa.placement import place
+    b = board_for(target, board_name)
+    doc = {"name": b.name, "description": b.description, "named": board_name is not None}
+    try:
+        p = place(elf, target, b)
+    except ProgramDoesNotFitBoard as e:
+        if board_name is not None:
+            raise
+        return {**doc, "fits": False, "why": str(e)}
+    sizes = {m.name: m.size for m in b.memories}
+    return {**doc, "fits": True, "memories": {m: {"bytes": n, "size": sizes[m]} for m, n in p.used.items()},
+            "placement": [{"what": r.what, "base": r.base, "end": r.end, "memory": r.memory} for r in p.ranges
+                          if r.what != "stack"]}
 
 
 def print_compile_summary(console: Console, s: dict, out: Path) -> None:
@@ -224,6 +249,12 @@ def print_compile_summary(console: Console, s: dict, out: Path) -> None:
     kv = f", key/value cache {mb['kv_cache']:,} B" if "kv_cache_bytes" in s else ""
     data = f", other buffers {mb['data']:,} B" if mb.get("data") else ""
     console.print(f"the model's share: weights {mb['weights']:,} B, arena {mb['arena']:,} B{kv}{data}, code {mb['code']:,} B")
+    b = s.get("board")
+    if b and b["fits"] and b.get("memories"):
+        use = ", ".join(f"{m} {u['bytes']:,} of {u['size']:,} B" for m, u in b["memories"].items())
+        console.print(f"on board {b['name']} (intgap boards): {use} (stack not counted)")
+    elif b and not b["fits"]:
+        console.print(f"note: on the target's default board: {b['why']} (name a board with --board)", style="yellow")
     console.print(f"wrote {', '.join(s['files'])} in {out}")
 
 
@@ -245,5 +276,8 @@ def add_compile_command(subparsers) -> None:
                         "sequence length)")
     c.add_argument("--max-tokens", type=int, default=None,
                    help=f"transformers: tokens per forward call (default {DEFAULT_MAX_TOKENS})")
+    c.add_argument("--board", default=None, metavar="NAME",
+                   help="check that the firmware fits this board's flash and RAM (intgap boards; default: report "
+                        "the target's default board)")
     c.add_argument("--json", metavar="PATH", help="also write the summary as JSON")
     c.set_defaults(func=cmd_compile)

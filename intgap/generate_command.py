@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 import isa
+from intgap.board_option import add_board_argument
 from intgap.errors import DriverError
 
 
@@ -36,8 +38,9 @@ def add_generate_command(sub) -> None:
                    "at most 32)")
     g.add_argument("--backend", choices=("unicorn", "qemu"), default=None)
     g.add_argument("--compiler", choices=("gcc", "clang"), default=None)
+    add_board_argument(g)
     g.add_argument("--clock-mhz", type=float, default=None,
-                   help="clock for the tokens/s estimate (default: the target's nominal clock, intgap targets)")
+                   help="clock for the tokens/s estimate (default: the board's clock, intgap boards)")
     g.add_argument("--max-instructions", type=int, default=None,
                    help="instruction budget of each run (default: 16 per weight MAC of every token, at least 5e9)")
     g.add_argument("--no-check", action="store_true", help="skip the reference interpreter's greedy tokens")
@@ -62,7 +65,7 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     if not prompt:
         raise DriverError("the prompt has no tokens: give some text with --prompt")
     doc = generate_on_target(sm, target, prompt, args.new_tokens, context=args.context, chunk=args.chunk,
-                             backend=args.backend, compiler=args.compiler, clock_mhz=args.clock_mhz,
+                             backend=args.backend, compiler=args.compiler, clock_mhz=args.clock_mhz, board=args.board,
                              check=not args.no_check, workdir=Path(args.workdir), console=console,
                              max_instructions=args.max_instructions)
     doc["prompt"] = args.prompt
@@ -77,13 +80,16 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
 def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *, context: int | None = None,
                        chunk: int | None = None, backend: str | None = None, compiler: str | None = None,
                        clock_mhz: float | None = None, check: bool = True, workdir: Path = Path("out/generate"),
-                       console: Console | None = None, max_instructions: int | None = None) -> dict:
+                       console: Console | None = None, max_instructions: int | None = None,
+                       board: str | None = None) -> dict:
     """Builds, runs and measures; returns the result document (see the module docstring). The default budget
     of a run scales with the model: 16 instructions per weight MAC of every token (scalar cores need about 7),
     at least isa's default, so a large model on a scalar core is not stopped half way."""
     from intgap.sequence_pipeline import build_sequence, reference_generate, run_generate
+    from isa.boards import board_for
     from isa.timing import estimate
 
+    b = board_for(target, board)  # refuses a board that cannot host the target before anything is built
     context = context or max(32, len(prompt) + n_new - 1)
     chunk = chunk or min(len(prompt), 32)
     status = console.status if console else None
@@ -103,8 +109,8 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
 
     def run(n: int):
         tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend,
-                                 max_instructions=max_instructions)
-        return tokens, r, estimate(r, built.elf, target)
+                                 max_instructions=max_instructions, board=b)
+        return tokens, r, estimate(r, built.elf, target, board=b)
 
     t0 = time.time()
     tokens, r_all, e_all = run(n_new)
@@ -118,23 +124,31 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
            "prefill_chunk": chunk, "tokens": tokens, "prompt_ids": prompt,
            "instructions_note": "exact dynamic instruction counts (emulator)",
            "cycles_note": f"estimates of {e_all.model}",
-           "timing_model": e_all.model,
+           "timing_model": e_all.model, "board": b.name,
+           "memory_simulated": bool(e_all.memory),
            "prefill_instructions": r_one.instructions,
            "prefill_instructions_per_token": r_one.instructions / len(prompt),
            "prefill_est_cycles": e_one.cycles,
            "prefill_est_cycles_per_token": e_one.cycles / len(prompt),
+           "prefill_memory_stall_cycles_per_token": e_one.memory_stall_cycles / len(prompt),
+           "prefill_limiting_level": e_one.limiting_level,
            "weights_bytes": built.lowered.blob.size, "arena_bytes": built.lowered.arena_size,
            "kv_cache_bytes": built.lowered.kv_bytes, "build_seconds": round(build_s, 1),
            "run_seconds": round(run_s, 1), "macs_per_token": macs_per_token(sm.graph)}
     if n_new > 1:
         steps = n_new - 1
         doc.update(decode_instructions_per_token=(r_all.instructions - r_one.instructions) / steps,
-                   decode_est_cycles_per_token=(e_all.cycles - e_one.cycles) / steps)
+                   decode_est_cycles_per_token=(e_all.cycles - e_one.cycles) / steps,
+                   decode_core_cycles_per_token=(e_all.core_cycles - e_one.core_cycles) / steps,
+                   decode_memory_stall_cycles_per_token=(e_all.memory_stall_cycles - e_one.memory_stall_cycles) / steps,
+                   limiting_level=decode_limit(e_one, e_all),
+                   decode_memory_bytes_per_token=_memory_bytes_diff(e_one, e_all, steps))
         doc["decode_instructions_per_mac"] = doc["decode_instructions_per_token"] / max(doc["macs_per_token"], 1)
-        clock = clock_mhz or target.extra.get("clock_mhz")
-        if clock:
-            doc.update(clock_mhz=clock, clock_note=f"{'stated with --clock-mhz' if clock_mhz else target.extra.get('clock_note', 'nominal')}",
-                       est_tokens_per_second=clock * 1e6 / doc["decode_est_cycles_per_token"])
+        clock = clock_mhz or e_all.clock_mhz
+        note = "stated with --clock-mhz" if clock_mhz else (
+            f"the clock of board {b.name}" if b.clock_mhz else target.extra.get("clock_note", "nominal"))
+        doc.update(clock_mhz=clock, clock_note=note,
+                   est_tokens_per_second=clock * 1e6 / doc["decode_est_cycles_per_token"])
     if check:
         if status:
             with status("greedy tokens of the reference interpreter"):
@@ -144,6 +158,35 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
         doc["reference_tokens"] = ref
         doc["matches_reference"] = ref == tokens
     return doc
+
+
+def decode_limit(e_one, e_all) -> str:
+    """What limits one decode step, the difference of the two runs, named as the estimate names its limit:
+    a memory whose bytes / bandwidth exceed core + stall cycles; else the level serving most stalls when stalls
+    exceed the core's cycles; else "core"."""
+    if not e_all.memory:
+        return "core"
+    by_level = _levels(e_all) - _levels(e_one)  # a memory's figure includes its memory-side caches' (ART)
+    stalls = e_all.memory["stall_cycles"] - e_one.memory["stall_cycles"]
+    core = e_all.core_cycles - e_one.core_cycles
+    bw = {m: c - e_one.memory_bandwidth_cycles.get(m, 0) for m, c in e_all.memory_bandwidth_cycles.items()}
+    if bw and max(bw.values()) > core + stalls:
+        return max(bw, key=bw.get)
+    return max(by_level, key=by_level.get) if stalls > core and by_level else "core"
+
+
+def _levels(e) -> Counter:
+    """Stall cycles by the cache level or memory that served them."""
+    return Counter({x["name"]: x["stall_cycles"] for x in e.memory["caches"] + e.memory["memories"]})
+
+
+def _memory_bytes_diff(e_one, e_all, steps: int) -> dict[str, float]:
+    """Bytes each backing memory served per decode step (reads + writes)."""
+    if not e_all.memory:
+        return {}
+    one = {m["name"]: m["read_bytes"] + m["write_bytes"] for m in e_one.memory["memories"]}
+    return {m["name"]: (m["read_bytes"] + m["write_bytes"] - one.get(m["name"], 0)) / steps
+            for m in e_all.memory["memories"]}
 
 
 def macs_per_token(graph) -> int:
@@ -165,16 +208,25 @@ def _print(console: Console, doc: dict) -> None:
         console.print("tokens equal the reference interpreter's greedy tokens: "
                       + ("yes" if doc["matches_reference"] else f"NO (reference: {doc['reference_tokens']})"))
     t = Table(title=f"cost per token: instructions exact, cycles {doc['cycles_note']}")
-    for col in ("phase", "instructions / token", "est. cycles / token", "instructions / MAC"):
-        t.add_column(col, justify="left" if col == "phase" else "right")
+    for col in ("phase", "instructions / token", "est. cycles / token", "of which memory stalls", "limited by",
+                "instructions / MAC"):
+        t.add_column(col, justify="left" if col in ("phase", "limited by") else "right")
     macs = max(doc["macs_per_token"], 1)
     t.add_row(f"prefill ({doc['prompt_tokens']} tokens, chunks of {doc['prefill_chunk']})",
               f"{doc['prefill_instructions_per_token']:,.0f}", f"{doc['prefill_est_cycles_per_token']:,.0f}",
+              f"{doc['prefill_memory_stall_cycles_per_token']:,.0f}", doc["prefill_limiting_level"],
               f"{doc['prefill_instructions_per_token'] / macs:.3f}")
     if "decode_instructions_per_token" in doc:
         t.add_row(f"decode ({doc['new_tokens'] - 1} steps)", f"{doc['decode_instructions_per_token']:,.0f}",
-                  f"{doc['decode_est_cycles_per_token']:,.0f}", f"{doc['decode_instructions_per_mac']:.3f}")
+                  f"{doc['decode_est_cycles_per_token']:,.0f}", f"{doc['decode_memory_stall_cycles_per_token']:,.0f}",
+                  doc["limiting_level"], f"{doc['decode_instructions_per_mac']:.3f}")
     console.print(t)
+    if not doc.get("memory_simulated"):
+        console.print(f"no memory stalls simulated on board {doc['board']} (a zero-wait board, or a backend without "
+                      "memory capture): cycles are the core model's", style="dim")
+    elif doc.get("decode_memory_bytes_per_token"):
+        moved = ", ".join(f"{m} {v / 1e6:,.2f} MB" for m, v in doc["decode_memory_bytes_per_token"].items() if v)
+        console.print(f"memory traffic per decode step: {moved}", style="dim")
     if "est_tokens_per_second" in doc:
         console.print(f"estimated decode speed: {doc['est_tokens_per_second']:.1f} tokens/s at {doc['clock_mhz']:g} MHz "
                       f"({doc['clock_note']}; an estimate from {doc['timing_model']})")

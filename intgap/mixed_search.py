@@ -96,9 +96,10 @@ def layer_choices(graph_fp32, cal, costs: dict[int, dict[str, float]]) -> list[L
 
 
 def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cache_root: Path | None = None,
-                     eval_tokens: int = 2048, steps: int = 4, progress=None) -> dict:
+                     eval_tokens: int = 2048, steps: int = 4, progress=None, board=None) -> dict:
     """Measures per-layer costs (decoder sweep, w8a8 and w4a8), searches, quantizes and measures the search's and
-    Theorem 8's picks at each budget on the target. Writes mixed.json, mixed.md and mixed.png into `out`."""
+    Theorem 8's picks at each budget on the target. Writes mixed.json, mixed.md and mixed.png into `out`. The costs
+    are memory-aware estimates on `board` (an isa.boards.Board; default: the target's default board)."""
     from intgap.cache import Cache
     from intgap.sequence_models import CALIBRATION, DEFAULT_CALIBRATION
     from intgap.sequence_sweep import (DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence,
@@ -114,9 +115,11 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     from quant.recipes import BEST_METHOD, calibration_feeds, load_model, parse_method, quantize_model
     from intgap.cache import graph_digest
 
+    from isa.boards import board_for
     report = progress or (lambda what, i, n: None)
+    board = board_for(target, board)
     sweep = run_sequence_sweep(spec, [target], parse_configs("w8a8,w4a8"), cache_root=cache_root,
-                               eval_tokens=eval_tokens, steps=steps, progress=progress)
+                               eval_tokens=eval_tokens, steps=steps, progress=progress, boards={target.name: board})
     costs: dict[int, dict[str, float]] = {8: {}, 4: {}}
     whole = {}
     for r in sweep.runs:
@@ -159,13 +162,15 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
                 ppl = perplexity(q, ids, window=min(256, int(q.meta.get("max_positions", 256))))
                 docs = execute_sequence(SequenceRunSpec(m.name, f"mixed-{label}-{budget}", target.name,
                                                         target.default_backend, str(gp), graph_digest(q), prompt,
-                                                        steps or DECODE_STEPS, None, str(cache.root)))
+                                                        steps or DECODE_STEPS, None, str(cache.root),
+                                                        board=board.name))
             rows.append({"budget": budget, "how": label, **alloc.to_json(),
                          "measured_est_cycles": docs[0]["estimated_cycles"],
                          "measured_instructions": docs[0]["instructions"], "perplexity": ppl["perplexity"],
                          "weight_bytes": docs[0]["weight_bytes"]})
     fp32 = next(c for c in sweep.configs if c["config"] == "fp32")
-    doc = {"model": m.name, "target": target.name, "cycle_model": sweep.runs[0]["cycle_model"],
+    doc = {"model": m.name, "target": target.name, "board": board.name,
+           "cycle_model": sweep.runs[0]["cycle_model"],
            "fp32_perplexity": fp32["perplexity"],
            "per_config": [{k: c[k] for k in ("config", "perplexity")} for c in sweep.configs],
            "whole_step_est_cycles": {str(k): v for k, v in whole.items()},
@@ -180,7 +185,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
 
 
 def _markdown(doc: dict, out: Path) -> None:
-    lines = [f"# Mixed precision with measured costs: {doc['model']} on {doc['target']}", "",
+    lines = [f"# Mixed precision with measured costs: {doc['model']} on {doc['target']} ({doc['board']})", "",
              f"Per-layer est. cycles ({doc['cycle_model']}) of one decode step at 8 and 4 bits, measured; "
              "sensitivities from calibration (Theorem 8's distortion model). The measured-cost search picks, at each "
              "budget (size-weighted mean weight bits), the fastest allocation of its Pareto front whose predicted "

@@ -83,6 +83,8 @@ def gaps(result: SweepResult) -> list[dict]:
                      "gap_memory": pm / rc if rc else None, "gap_compute": pc / rc if rc else None,
                      "instructions": r["instructions"], "fp32_instructions": f["instructions"],
                      "estimated_cycles": r["estimated_cycles"], "fp32_estimated_cycles": f["estimated_cycles"],
+                     "memory_stall_cycles": r.get("memory_stall_cycles", 0),
+                     "fp32_memory_stall_cycles": f.get("memory_stall_cycles", 0),
                      "cycle_model": r["cycle_model"],
                      "attribution": r["attribution"], "fp32_attribution": f["attribution"]})
     return rows
@@ -111,6 +113,10 @@ def is_decoder(result: SweepResult) -> bool:
     return result.model.get("kind") == "decoder"
 
 
+_SUMMED = ("instructions", "estimated_cycles", "memory_stall_cycles", "load_bytes", "store_bytes", "macs",
+           "weight_bytes", "param_bytes")
+
+
 def role_rows(result: SweepResult) -> list[dict]:
     """Decoders: per-layer runs summed over the blocks by role (layers.*.mlp.up_proj), one row per target x config x
     role, in graph order. Other models: the per-layer runs as they are."""
@@ -125,13 +131,11 @@ def role_rows(result: SweepResult) -> list[dict]:
         if d is None:
             d = out[key] = {**r, "layer_name": r["layer_role"], "blocks": 0,
                             "attribution": {c: 0 for c in CATEGORIES}}
-            for k in ("instructions", "estimated_cycles", "load_bytes", "store_bytes", "macs", "weight_bytes",
-                      "param_bytes"):
+            for k in _SUMMED:
                 d[k] = 0
         d["blocks"] += 1
-        for k in ("instructions", "estimated_cycles", "load_bytes", "store_bytes", "macs", "weight_bytes",
-                  "param_bytes"):
-            d[k] += r[k]
+        for k in _SUMMED:
+            d[k] += r.get(k, 0)
         for c in CATEGORIES:
             d["attribution"][c] += r["attribution"][c]
         d["inclusive_exact"] = d.get("inclusive_exact", True) and r.get("inclusive_exact", True)
@@ -157,6 +161,8 @@ def summary_rows(result: SweepResult) -> list[dict]:
         x = g.get((r["target"], r["config"]), {})
         rows.append({"target": r["target"], "config": r["config"], "instructions": r["instructions"],
                      "estimated_cycles": r["estimated_cycles"],
+                     "memory_stall_cycles": r.get("memory_stall_cycles", 0),
+                     "limiting_level": r.get("limiting_level", "core"), "board": r.get("board", ""),
                      "speedup_instructions": x.get("realized_instructions"),
                      "speedup_cycles": x.get("realized_cycles"),
                      "promised_memory": x.get("promised_memory"), "promised_compute": x.get("promised_compute"),
@@ -172,7 +178,8 @@ def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
     gap_rows = gaps(result)
     doc = {"model": result.model, "configs": result.configs, "promise_assumption": PROMISE_ASSUMPTION,
            "instructions_note": "exact dynamic instruction counts of one inference (batch 1), run harness excluded",
-           "cycles_note": "estimated cycles from each target's named timing model (see cycle_model); estimates",
+           "cycles_note": "estimated cycles from each target's named timing model on its board (see cycle_model: "
+                          "core pipeline + the board's simulated memory system); estimates",
            "attribution_categories": CATEGORY_LABELS, "summary": summary_rows(result), "gaps": gap_rows,
            "runs": [{k: v for k, v in r.items() if k not in ("built", "ran", "wall_seconds")} for r in result.runs],
            "sweep": result.stats.to_json()}
@@ -192,9 +199,9 @@ def _atomic_write(path: Path, text: str) -> None:
 def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
     g = {(x["target"], x["config"], x["layer"]): x for x in gap_rows}
     cols = ["model", "target", "config", "layer", "layer_name", "backend", "compiler", "compiler_version",
-            "emulator_version", "instructions", "estimated_cycles", "cycle_model", "macs", "weight_bytes",
-            "param_bytes", "activation_bytes", "load_bytes", "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes",
-            "model_ram_bytes",
+            "emulator_version", "instructions", "estimated_cycles", "memory_stall_cycles", "limiting_level",
+            "cycle_model", "board", "macs", "weight_bytes", "param_bytes", "activation_bytes", "load_bytes",
+            "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes",
             "accuracy", "perplexity", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
             "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES]
     tmp = path.with_name(path.name + ".tmp")
@@ -322,8 +329,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "x instr.", "x cycles", "promised B/MAC",
-                  "gap B/MAC", "weights B", "accuracy", "bit-exact"]
+SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "mem. stalls", "x instr.", "x cycles",
+                  "promised B/MAC", "gap B/MAC", "weights B", "accuracy", "bit-exact"]
+
+
+def stall_text(cycles: int, stalls: int, limit: str) -> str:
+    """Memory stalls as a share of the estimate, with what limits it when that is a memory level."""
+    share = f"{100 * stalls / cycles:.0f}%" if cycles else "0%"
+    return share if limit in ("core", "") else f"{share} {limit}"
 
 
 def summary_table_rows(result: SweepResult) -> list[list[str]]:
@@ -331,6 +344,7 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
     for s in summary_rows(result):
         fp = s["config"] == FP32
         rows.append([s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
+                     stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"]),
                      "1.00x" if fp else _fmt(s["speedup_instructions"]),
                      "1.00x" if fp else _fmt(s["speedup_cycles"]),
                      "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
@@ -338,6 +352,25 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
                      f"{s['weight_bytes']:,}", s["quality"],
                      "n/a" if fp else ("yes" if s["bit_exact"] else "NO")])
     return rows
+
+
+def cycles_section(result: SweepResult) -> list[str]:
+    """Where the estimated cycles go: the core pipeline model's cycles vs the stalls of the board's memory system,
+    whole model and per layer (decoders: per role)."""
+    rows = []
+    for r in [r for r in result.runs if r["layer"] is None] + role_rows(result):
+        cyc, st = r["estimated_cycles"], r.get("memory_stall_cycles", 0)
+        where = "whole model" if r["layer"] is None else (r["layer_name"] if is_decoder(result) else
+                                                          f"{r['layer']} ({r['layer_name']})")
+        limit = r.get("limiting_level", "core") if r["layer"] is None else ""
+        rows.append([r["target"], r.get("board", ""), r["config"], where, f"{cyc:,}", f"{cyc - st:,}", f"{st:,}",
+                     stall_text(cyc, st, limit)])
+    return ["## Where the cycles go", "",
+            "Estimated cycles = the core pipeline model's cycles + memory stalls of the board's simulated memory "
+            "system (caches, prefetcher, DRAM / flash wait states; never below bytes moved / the serving memory's "
+            "bandwidth; docs/memory-models.md). A board without a memory system (zero-wait) has no stalls.", "",
+            _md_table(["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
+                       "stall share (limit)"], rows), ""]
 
 
 def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
@@ -385,7 +418,9 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
         if x["layer"] is None:
             continue
         lrows.append([x["target"], x["config"], f"{x['layer']} ({x['layer_name']})", f"{x['instructions']:,}",
-                      f"{x['fp32_instructions']:,}", _fmt(x["realized_instructions"]), _fmt(x["realized_cycles"]),
+                      f"{x['fp32_instructions']:,}", f"{x['estimated_cycles']:,}",
+                      stall_text(x["estimated_cycles"], x["memory_stall_cycles"], ""),
+                      _fmt(x["realized_instructions"]), _fmt(x["realized_cycles"]),
                       f"{x['promised_memory']:.0f}x / {x['promised_compute']:.2g}x", _fmt(x["gap_memory"]),
                       _fmt(x["gap_compute"])])
     if lrows:
@@ -395,8 +430,9 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
                "Each layer built and run on its own (the same kernel call), so per-layer counts are exact even "
                "where layers share a kernel.")
         parts += ["## Per layer", "", how, "",
-                  _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "speedup (instr.)",
-                             "speedup (cycles)", "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]
+                  _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
+                             "of which memory stalls", "speedup (instr.)", "speedup (cycles)",
+                             "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]
     # attribution
     parts += ["## Where the instructions go", "",
               "Every instruction of the inference is in exactly one category (rules in intgap/attribution.py); "
@@ -409,6 +445,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
         trows.append([r["target"], r["config"], f"{r['instructions']:,}"] +
                      [f"{100 * r['attribution'][c] / tot:.1f}%" for c in CATEGORIES])
     parts += [_md_table(["target", "config", "instructions"] + [CATEGORY_LABELS[c] for c in CATEGORIES], trows), ""]
+    parts += cycles_section(result)
     # memory
     mrows = []
     for r in runs:

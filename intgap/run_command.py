@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 import isa
+from intgap.board_option import add_board_argument, memory_split_text
 from isa.decode import MIX_CLASSES, MIX_LABELS
 
 
@@ -23,6 +24,9 @@ def add_run_command(subparsers) -> None:
     r.add_argument("--max-instructions", type=int, default=None, metavar="N",
                    help="stop with an error after N instructions (default: 5e9)")
     r.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="wall-clock limit (default 900)")
+    add_board_argument(r)
+    r.add_argument("--weights-in-sram", action="store_true",
+                   help="microcontroller boards: place read-only data (the weights) in SRAM instead of flash")
     r.add_argument("--top", type=int, default=10, help="functions to list (default 10)")
     r.add_argument("--no-profile", action="store_true", help="only run and count (no mix, bytes or cycles)")
     r.add_argument("--json", metavar="PATH", help="also write everything as JSON")
@@ -30,14 +34,18 @@ def add_run_command(subparsers) -> None:
 
 
 def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *, max_instructions: int | None = None,
-                    timeout_s: float | None = None, with_profile: bool = True) -> dict:
-    """The document `intgap run --json` writes."""
+                    timeout_s: float | None = None, with_profile: bool = True, board: str | None = None,
+                    weights_in_sram: bool = False) -> dict:
+    """The document `intgap run --json` writes. The run is memory-aware on `board` (default: the target's board)
+    whenever an estimate is made; `with_profile=False` only runs and counts."""
     from isa.profile import analyze, profile
     from isa.run import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S
     from isa.timing import estimate
+    from isa.boards import board_for
     t = isa.get_target(target)
+    b = board_for(t, board) if with_profile else None
     res = isa.run(elf, t, backend, max_instructions=max_instructions or DEFAULT_MAX_INSTRUCTIONS,
-                  timeout_s=timeout_s or DEFAULT_TIMEOUT_S)
+                  timeout_s=timeout_s or DEFAULT_TIMEOUT_S, board=b, weights_in_sram=weights_in_sram)
     doc = {"elf": str(elf), "target": t.name, "backend": res.backend, "exit_code": res.exit_code,
            "stdout": res.stdout.decode("utf-8", "replace"), "stderr": res.stderr.decode("utf-8", "replace"),
            "instructions": res.instructions, "instructions_note": "exact (emulator block counts)",
@@ -45,7 +53,7 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
     if with_profile and res.counted:
         an = analyze(res, elf, t)
         prof = profile(res, elf, t, analysis=an)
-        est = estimate(res, elf, t, analysis=an)
+        est = estimate(res, elf, t, analysis=an, board=b)
         doc["profile"] = prof.to_json()
         doc["cycles"] = est.to_json()
     return doc
@@ -72,12 +80,34 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if notice:
         print(notice, file=sys.stderr)
     doc = run_and_profile(args.elf, args.target, args.backend, max_instructions=args.max_instructions,
-                          timeout_s=args.timeout, with_profile=not args.no_profile)
+                          timeout_s=args.timeout, with_profile=not args.no_profile, board=args.board,
+                          weights_in_sram=args.weights_in_sram)
     print_run(console, doc, top=args.top)
     if args.json:
         Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
         console.print(f"wrote {args.json}")
     return 0
+
+
+def print_memory_stats(console: Console, cyc: dict) -> None:
+    """The simulated caches and memories of a memory-aware run: hits, misses, prefetches, traffic, stalls."""
+    mem = cyc.get("memory")
+    if not mem:
+        return
+    t = Table(title=f"memory system of {cyc['board']} (simulated; stall cycles are estimates)")
+    for col in ("level", "accesses", "hits", "misses", "prefetched (useful)", "bytes in / written", "stall cycles",
+                "cycles at its bandwidth"):
+        t.add_column(col, justify="left" if col == "level" else "right")
+    for c in mem["caches"]:
+        t.add_row(c["name"], f"{c['accesses']:,}", f"{c['hits']:,}", f"{c['misses']:,}",
+                  f"{c['prefetches_issued']:,} ({c['prefetches_useful']:,})", f"{c['bytes_in']:,}",
+                  f"{c['stall_cycles']:,}", "")
+    for m in mem["memories"]:
+        bw = cyc["memory_bandwidth_cycles"].get(m["name"])
+        t.add_row(f"{m['name']} ({m['kind']})", f"{m['reads'] + m['writes']:,}", "", "", "",
+                  f"{m['read_bytes']:,} / {m['write_bytes']:,}", f"{m['stall_cycles']:,}",
+                  f"{bw:,}" if bw is not None else "")
+    console.print(t)
 
 
 def print_run(console: Console, doc: dict, top: int = 10) -> None:
@@ -97,6 +127,8 @@ def print_run(console: Console, doc: dict, top: int = 10) -> None:
     console.print(f"{cyc['label']}: {cyc['estimated_cycles']:,}  (est. IPC {cyc['est_ipc']:.2f}; issue "
                   f"{cyc['issue_cycles']:,}, taken branches {cyc['branch_cycles']:,}, mispredictions "
                   f"{cyc['mispredict_cycles']:,}, wait states {cyc['wait_state_cycles']:,})")
+    console.print(f"  {memory_split_text(cyc)}")
+    print_memory_stats(console, cyc)
     roof = cyc["roofline"]
     console.print(f"memory roofline bound (separate, not in the estimate): {roof['bytes_moved']:,} bytes / "
                   f"{roof['bandwidth_bytes_per_cycle']:g} B/cycle ({roof['note']}) = {roof['bound_cycles']:,} cycles")
@@ -107,11 +139,15 @@ def print_run(console: Console, doc: dict, top: int = 10) -> None:
     fn_cycles = cyc["per_function_estimated_cycles"]
     table = Table(title=f"top functions: instructions exact (self; inclusive is gprof-style), cycles are "
                         f"{cyc['label']}")
-    for col in ("function", "instr (self)", "%", "instr (incl.)", "est. cycles", "loaded B", "stored B"):
+    fn_stalls = cyc.get("per_function_memory_stall_cycles", {})
+    cols = ("function", "instr (self)", "%", "instr (incl.)", "est. cycles") + (
+        ("of which memory stalls",) if cyc.get("memory") else ()) + ("loaded B", "stored B")
+    for col in cols:
         table.add_column(col, justify="left" if col == "function" else "right")
     for f in prof["functions"][:top]:
+        stall = (f"{fn_stalls.get(f['name'], 0):,}",) if cyc.get("memory") else ()
         table.add_row(f["name"], f"{f['instructions']:,}", f"{100 * f['instructions'] / tot:.1f}",
-                      f"{f['inclusive_instructions']:,}", f"{fn_cycles.get(f['name'], 0):,}",
+                      f"{f['inclusive_instructions']:,}", f"{fn_cycles.get(f['name'], 0):,}", *stall,
                       f"{f['load_bytes']:,}", f"{f['store_bytes']:,}")
     console.print(table)
     if prof["layers"]:

@@ -73,9 +73,9 @@ def build_sequence(graph: Graph, target: isa.Target, directory: Path, *, mode: s
 
 
 def _checked_run(built: BuiltSequence, target: isa.Target, inputs: dict, backend: str | None,
-                 max_instructions: int | None) -> isa.RunResult:
+                 max_instructions: int | None, board=None) -> isa.RunResult:
     kw = {} if max_instructions is None else {"max_instructions": max_instructions}
-    r = isa.run(built.elf, target, backend, inputs=inputs, **kw)
+    r = isa.run(built.elf, target, backend, inputs=inputs, board=board, **kw)
     if r.exit_code != 0:
         why = exit_message(r.exit_code) or f"exit status {r.exit_code}"
         raise DriverError(f"{built.program.name} on {target.name} stopped: {why} "
@@ -91,8 +91,11 @@ def run_forward(built: BuiltSequence, target: isa.Target, x, backend: str | None
 
 
 def run_generate(built: BuiltSequence, target: isa.Target, prompt, n_new: int, chunk: int | None = None,
-                 backend: str | None = None, max_instructions: int | None = None) -> tuple[list[int], isa.RunResult]:
-    r = _checked_run(built, target, built.program.encode_generate(prompt, n_new, chunk), backend, max_instructions)
+                 backend: str | None = None, max_instructions: int | None = None,
+                 board=None) -> tuple[list[int], isa.RunResult]:
+    """Greedy generation on the target; memory-aware on `board` (a name or isa.boards.Board) when one is given."""
+    r = _checked_run(built, target, built.program.encode_generate(prompt, n_new, chunk), backend, max_instructions,
+                     board)
     return [int(t) for t in built.program.decode_generate(r.stdout, n_new)], r
 
 

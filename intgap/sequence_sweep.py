@@ -59,6 +59,7 @@ class SequenceRunSpec:
     cache_root: str
     build_code: str = ""
     run_code: str = ""
+    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
     layer = None  # a run covers the whole model and yields the per-layer rows too
 
     @property
@@ -69,8 +70,8 @@ class SequenceRunSpec:
 def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
-    run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.prompt,
-                 spec.expected,
+    run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board,
+                 spec.prompt, spec.expected,
                  spec.run_code or code_fingerprint(SEQUENCE_CODE))
     return build, run
 
@@ -90,6 +91,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     import isa
     from intgap.attribution import CATEGORIES, attribute
     from intgap.sequence_pipeline import build_sequence, run_generate
+    from isa.boards import board_for
     from isa.profile import analyze, is_softfloat_helper, profile
     from isa.timing import estimate
     from quant import load_graph
@@ -100,6 +102,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     t0 = time.perf_counter()
     cache = Cache(Path(spec.cache_root))
     target = isa.get_target(spec.target)
+    board = board_for(target, spec.board or None)
     graph = load_graph(spec.graph_path)
     build_key, run_key = _keys(spec)
     built_now = False
@@ -124,10 +127,10 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 if n.op.startswith("fully_connected")}
 
     def measure(n_new: int):
-        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend)
+        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend, board=board)
         an = analyze(r, built.elf, target)
         prof = profile(r, built.elf, target, analysis=an)
-        est = estimate(r, built.elf, target, analysis=an)
+        est = estimate(r, built.elf, target, analysis=an, board=board)
         # output elements each fully connected kernel copy made in this run: calls (one row each) x N
         outs: dict[str, int] = {}
         for fp in prof.functions.values():
@@ -148,6 +151,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
 
     instr = diff(lambda p, e, a, f: p.functions[f].instructions if f in p.functions else 0)
     cycles = diff(lambda p, e, a, f: e.per_function.get(f, 0))
+    stalls = diff(lambda p, e, a, f: e.per_function_memory_stalls.get(f, 0))
     loads = diff(lambda p, e, a, f: p.functions[f].load_bytes if f in p.functions else 0)
     stores = diff(lambda p, e, a, f: p.functions[f].store_bytes if f in p.functions else 0)
     cats = {c: diff(lambda p, e, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
@@ -158,6 +162,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
             "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
             "emulator_version": emulator_version(spec.target, spec.backend),
             "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
+            "board": board.name, "limiting_level": en.limiting_level,
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
             "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
             "bit_exact": bool(exact) if graph.is_integer else True,
@@ -170,7 +175,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
             return int(round(sum(d[f] * w for f, w in fns.items())))
         return {**base, "layer": layer, "layer_name": name, "layer_role": role_of(name) if name else None,
                 "instructions": total(instr), "program_instructions": int(rn.instructions),
-                "estimated_cycles": total(cycles), "load_bytes": total(loads), "store_bytes": total(stores),
+                "estimated_cycles": total(cycles), "memory_stall_cycles": total(stalls),
+                "load_bytes": total(loads), "store_bytes": total(stores),
                 "attribution": {c: total(cats[c]) for c in CATEGORIES}, "mix": {}, "macs": g_macs, **wbytes,
                 "softfloat_helper_instructions": int(round(sum(instr[f] * w for f, w in fns.items()
                                                                if is_softfloat_helper(f)))),
@@ -317,9 +323,12 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
 def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backend: str | None = None,
                        jobs: int = 1, scheduler: str | None = None, cache_root: Path | None = None,
                        progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
-                       steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None) -> SweepResult:
+                       steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None,
+                       boards: dict | None = None) -> SweepResult:
+    """`boards`: target name -> isa.boards.Board for the estimates (default: each target's default board)."""
     import isa
     from intgap.sweep import _run_dask, run_in_pool
+    from isa.boards import board_for
     from quant.recipes import load_model
 
     t0 = time.perf_counter()
@@ -339,7 +348,7 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
         for q in qs:
             specs.append(SequenceRunSpec(m.name, q.config.name, t.name, be, str(q.graph_path), q.graph_key, prompt,
                                          steps, q.expected if not q.config.is_float else None, str(cache.root),
-                                         **codes))
+                                         **codes, board=((boards or {}).get(t.name) or board_for(t)).name))
     results: list = [None] * len(specs)
     done = 0
     for i, s in enumerate(specs):

@@ -148,6 +148,7 @@ class RunSpec:
     # uses the same keys (a file edited during the sweep does not split it between two sets of keys)
     build_code: str = ""
     run_code: str = ""
+    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
 
     @property
     def label(self) -> str:
@@ -225,7 +226,7 @@ def _keys(spec: RunSpec):
     xin = x.astype(np.float32) if not graph.is_integer else reference.quantize_input(graph, x)
     build_key = digest("build", spec.graph_key, spec.target, toolchain_id(spec.target),
                        spec.build_code or code_fingerprint())
-    run_key = digest("run", build_key, spec.backend, emulator_version(spec.target, spec.backend), xin,
+    run_key = digest("run", build_key, spec.backend, emulator_version(spec.target, spec.backend), spec.board, xin,
                      spec.run_code or code_fingerprint(RUN_CODE))
     return graph, xin, build_key, run_key
 
@@ -277,16 +278,18 @@ def execute(spec: RunSpec) -> dict:
     program = Program(graph.name, bentry, [], np.dtype(bmeta["input_dtype"]), bmeta["input_size"],
                       np.dtype(bmeta["output_dtype"]), bmeta["output_size"], 1, bmeta["arena_bytes"], [],
                       bmeta["kernel_family"])
+    from isa.boards import board_for
     from isa.profile import analyze, is_softfloat_helper, profile
     from isa.timing import estimate
-    res = isa.run(elf, target, spec.backend, inputs=program.encode_inputs(xin))
+    board = board_for(target, spec.board or None)
+    res = isa.run(elf, target, spec.backend, inputs=program.encode_inputs(xin), board=board)
     if res.exit_code != 0:
         raise DriverError(f"{spec.label}: the program exited with status {res.exit_code}; "
                           f"run it with `intgap run {elf} --target {spec.target}` to see why")
     y = program.decode_outputs(res.stdout)
     an = analyze(res, elf, target)
     prof = profile(res, elf, target, analysis=an)
-    est = estimate(res, elf, target, analysis=an)
+    est = estimate(res, elf, target, analysis=an, board=board)
     harness = set(HARNESS_FUNCTIONS)
     totals, per_fn = attribute(an, harness, kernel_outputs(graph))
     fns = {n: f for n, f in prof.functions.items() if n not in harness}
@@ -304,7 +307,9 @@ def execute(spec: RunSpec) -> dict:
            "instructions": int(sum(f.instructions for f in fns.values())),
            "program_instructions": int(res.instructions),
            "estimated_cycles": int(sum(v for k, v in est.per_function.items() if k not in harness)),
-           "cycle_model": est.heading,
+           "cycle_model": est.heading, "board": board.name,
+           "memory_stall_cycles": int(sum(v for k, v in est.per_function_memory_stalls.items() if k not in harness)),
+           "limiting_level": est.limiting_level,
            "load_bytes": int(sum(f.load_bytes for f in fns.values())),
            "store_bytes": int(sum(f.store_bytes for f in fns.values())),
            "mix": mix, "attribution": totals,
@@ -344,8 +349,9 @@ class SweepResult:
 
 
 def plan(model, targets: list, configs: list[Config], backend: str | None, cache: Cache,
-         per_layer: bool = True) -> tuple[list[RunSpec], list[QuantizedConfig], int]:
+         per_layer: bool = True, boards: dict | None = None) -> tuple[list[RunSpec], list[QuantizedConfig], int]:
     import isa
+    from isa.boards import board_for
     qcs = [quantize_config(model, c, cache) for c in configs]
     quantized = sum(not q.cached for q in qcs)
     x = model.test_x[:1].astype(np.float32)
@@ -355,16 +361,17 @@ def plan(model, targets: list, configs: list[Config], backend: str | None, cache
     for t in targets:
         be = backend or t.default_backend
         isa.run_check_backend(t, be)
+        board = (boards or {}).get(t.name) or board_for(t)
         for q in qcs:
             specs.append(RunSpec(model.name, q.config.name, t.name, be, None, str(q.graph_path), q.graph_key, x,
-                                 str(cache.root), **codes))
+                                 str(cache.root), **codes, board=board.name))
             if per_layer:
                 # a layer's input: the activations the whole model feeds it (reference interpreter, float view)
                 g = load_graph(q.graph_path)
                 acts = _layer_inputs(g, x)
                 for i, (p, k) in enumerate(zip(q.layer_paths, q.layer_keys)):
                     specs.append(RunSpec(model.name, q.config.name, t.name, be, i, str(p), k, acts[i],
-                                         str(cache.root), **codes))
+                                         str(cache.root), **codes, board=board.name))
     return specs, qcs, quantized
 
 
@@ -385,11 +392,12 @@ def _layer_inputs(g, x: np.ndarray) -> list[np.ndarray]:
 def run_sweep(model, targets: list, configs: list[Config], *, backend: str | None = None, jobs: int = 1,
               scheduler: str | None = None, cache_root: Path | None = None, per_layer: bool = True,
               progress: Callable[[str, int, int], None] | None = None, client=None,
-              scheduler_timeout: float = 10.0) -> SweepResult:
-    """All runs of model x targets x configs (whole model, and each layer alone when per_layer)."""
+              scheduler_timeout: float = 10.0, boards: dict | None = None) -> SweepResult:
+    """All runs of model x targets x configs (whole model, and each layer alone when per_layer); `boards`:
+    target name -> isa.boards.Board of the estimates (default: each target's default board)."""
     t0 = time.perf_counter()
     cache = Cache(cache_root)
-    specs, qcs, quantized = plan(model, targets, configs, backend, cache, per_layer)
+    specs, qcs, quantized = plan(model, targets, configs, backend, cache, per_layer, boards)
     results: list[dict | None] = [None] * len(specs)
     done = 0
     report = progress or (lambda label, d, n: None)

@@ -1,0 +1,102 @@
+"""`--board`: the board each target's estimates are made on (isa/boards.py). Every estimate is on a board: the one
+named, else the target's default board (`intgap boards`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+import isa
+from isa.boards import BOARDS, Board, board_for, get_board
+from isa.errors import BoardMismatch
+from isa.targets import DEFAULT_BOARDS
+
+BOARD_HELP = ("board whose clock and memory system the estimates use (intgap boards; default: the target's "
+              "default board)")
+
+
+def add_board_argument(p, several: bool = False) -> None:
+    if several:
+        p.add_argument("--board", default=None, metavar="NAME[,NAME...]",
+                       help="boards for the estimates: each target runs on the first listed board that hosts it, "
+                            "else on its default board (intgap boards)")
+    else:
+        p.add_argument("--board", default=None, metavar="NAME", help=BOARD_HELP)
+
+
+def resolve_boards(targets: list[isa.Target], spec: str | None) -> dict[str, Board]:
+    """target name -> board: the first board of `spec` (comma-separated names) that hosts the target, else the
+    target's default. A named board that hosts none of the targets is an error (it would be silently unused)."""
+    named = [get_board(n.strip()) for n in (spec or "").split(",") if n.strip()]
+    for b in named:
+        if not any(t.name in b.hosts for t in targets):
+            raise BoardMismatch(f"board {b.name} hosts none of the targets {', '.join(t.name for t in targets)}: "
+                                f"its core runs {', '.join(b.hosts)} (intgap boards lists every board's targets)")
+    return {t.name: next((b for b in named if t.name in b.hosts), None) or board_for(t) for t in targets}
+
+
+def _cache_text(c) -> str:
+    pf = f", {c.prefetcher.kind} prefetch x{c.prefetcher.degree}" if c.prefetcher else ""
+    return f"{c.name} {c.size // 1024} KiB {c.ways}-way {c.line} B, {c.hit_latency} cyc{pf}"
+
+
+def _memory_text(m) -> str:
+    size = f"{m.size / 2**20:g} MiB" if m.size >= 2**20 else f"{m.size // 1024} KiB"
+    if m.latency_ns is not None:
+        timing = f"{m.latency_ns:g} ns"
+    else:
+        timing = f"+{m.extra_cycles} cyc"
+    bw = f", {m.read_gb_s:g} GB/s" if m.read_gb_s else (f", {m.bytes_per_cycle:.2f} B/cyc" if m.bytes_per_cycle else "")
+    return f"{m.name} {size} {timing}{bw}"
+
+
+def board_json(b: Board) -> dict:
+    return {"name": b.name, "description": b.description, "hosts": list(b.hosts), "clock_mhz": b.clock_mhz,
+            "zero_wait": b.zero_wait, "default_for": [t for t, n in DEFAULT_BOARDS.items() if n == b.name],
+            "caches": [{"name": c.name, "size": c.size, "ways": c.ways, "line": c.line, "hit_latency": c.hit_latency,
+                        "write_policy": c.write_policy, "replacement": c.replacement,
+                        "prefetcher": ({"kind": c.prefetcher.kind, "degree": c.prefetcher.degree}
+                                       if c.prefetcher else None), "sources": c.sources} for c in b.caches],
+            "memories": [{"name": m.name, "kind": m.kind, "size": m.size, "cached": m.cached,
+                          "latency_ns": m.latency_ns, "extra_cycles": m.extra_cycles, "read_gb_s": m.read_gb_s,
+                          "write_gb_s": m.write_gb_s, "bytes_per_cycle": m.bytes_per_cycle,
+                          "sources": m.sources} for m in b.memories],
+            "notes": b.notes, "sources": b.sources}
+
+
+def cmd_boards(args, console: Console) -> int:
+    import json
+    table = Table(title="boards (isa/boards.py): clock and memory system of the estimates; sources in --json")
+    for col in ("name", "targets (default for)", "clock", "caches", "memories"):
+        table.add_column(col)
+    for b in BOARDS.values():
+        defaults = [t for t, n in DEFAULT_BOARDS.items() if n == b.name]
+        hosts = ", ".join(f"{h}*" if h in defaults else h for h in b.hosts)
+        clock = f"{b.clock_mhz:g} MHz" if b.clock_mhz else "target's"
+        caches = "; ".join(_cache_text(c) for c in b.caches) or ("zero-wait" if b.zero_wait else "none")
+        table.add_row(b.name, hosts, clock, caches, "; ".join(_memory_text(m) for m in b.memories))
+    console.print(table)
+    console.print("* the target's default board. cyc: cycles at the board's clock; latencies are load-to-use.",
+                  style="dim")
+    if args.json:
+        Path(args.json).write_text(json.dumps([board_json(b) for b in BOARDS.values()], indent=2) + "\n")
+        console.print(f"wrote {args.json}")
+    return 0
+
+
+def add_boards_command(sub) -> None:
+    b = sub.add_parser("boards", help="list the boards (clock, caches, memories) the estimates can be made on")
+    b.add_argument("--json", metavar="PATH", help="also write every board with its sources as JSON")
+    b.set_defaults(func=cmd_boards)
+
+
+def memory_split_text(cyc: dict) -> str:
+    """One line: the estimate's core / memory split, from CycleEstimate.to_json()."""
+    if not cyc.get("board"):
+        return "core only (no board's memory system)"
+    if not cyc.get("memory"):
+        return f"core {cyc['core_cycles']:,}; no memory stalls simulated on {cyc['board']}"
+    limit = ("the core" if cyc["limited_by"] == "core" else
+             f"{cyc['limiting_level']} ({cyc['limited_by']})")
+    return f"core {cyc['core_cycles']:,} + memory stalls {cyc['memory_stall_cycles']:,}; limited by {limit}"
