@@ -130,6 +130,11 @@ section="$(
     grep -v -E '^WARNING: Location' "$logs/$release-$s.log" | tail -n 12 | cut -c1-160; echo '```'
   done
   echo
+  if [ -s "$logs/$release-doctor.json" ]; then
+    echo "\`intgap doctor --json\` in the root: $(python3 -c 'import json, sys; d = json.load(open(sys.argv[1]));
+print("ok" if d["ok"] else "missing for make demo: " + ", ".join(d["missing_required"]))' "$logs/$release-doctor.json")"
+    echo
+  fi
   echo "Tool versions in the root after the run:"
   echo
   echo "$versions"
