@@ -161,18 +161,18 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
 
 
 def decode_limit(e_one, e_all) -> str:
-    """What limits one decode step, the difference of the two runs, named as the estimate names its limit:
-    a memory whose bytes / bandwidth exceed core + stall cycles; else the level serving most stalls when stalls
-    exceed the core's cycles; else "core"."""
+    """What limits one decode step (the difference of the two runs), by the estimate's own rule: a memory whose
+    bytes / bandwidth in the step exceed half the step's cycles; else, when the step's stalls exceed its core
+    cycles, the level serving most of them; else "core"."""
     if not e_all.memory:
         return "core"
+    step = e_all.cycles - e_one.cycles
+    bw = {m: c - e_one.memory_bandwidth_cycles.get(m, 0) for m, c in e_all.memory_bandwidth_cycles.items()}
+    if bw and max(bw.values()) > step / 2:
+        return max(bw, key=bw.get)
     by_level = _levels(e_all) - _levels(e_one)  # a memory's figure includes its memory-side caches' (ART)
     stalls = e_all.memory["stall_cycles"] - e_one.memory["stall_cycles"]
-    core = e_all.core_cycles - e_one.core_cycles
-    bw = {m: c - e_one.memory_bandwidth_cycles.get(m, 0) for m, c in e_all.memory_bandwidth_cycles.items()}
-    if bw and max(bw.values()) > core + stalls:
-        return max(bw, key=bw.get)
-    return max(by_level, key=by_level.get) if stalls > core and by_level else "core"
+    return max(by_level, key=by_level.get) if stalls > e_all.core_cycles - e_one.core_cycles and by_level else "core"
 
 
 def _levels(e) -> Counter:

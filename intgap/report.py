@@ -368,7 +368,11 @@ def cycles_section(result: SweepResult) -> list[str]:
     return ["## Where the cycles go", "",
             "Estimated cycles = the core pipeline model's cycles + memory stalls of the board's simulated memory "
             "system (caches, prefetcher, DRAM / flash wait states; never below bytes moved / the serving memory's "
-            "bandwidth; docs/memory-models.md). A board without a memory system (zero-wait) has no stalls.", "",
+            "bandwidth; docs/memory-models.md). A board without a memory system (zero-wait) has no stalls. " +
+            ("A decode step is the difference of two runs, so the caches are warm: the prefill brought in what "
+             "fits." if is_decoder(result) else
+             "One inference from reset: the caches start cold, so the first fetch of each code and weight line "
+             "pays its memory's latency (a warm, repeated inference would pay less where they fit the caches)."), "",
             _md_table(["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
                        "stall share (limit)"], rows), ""]
 

@@ -173,7 +173,7 @@ def _on_board(est: CycleEstimate, result: RunResult, target: Target, board, img)
         est.notes.append(f"the {result.backend} run has no memory capture: core cycles only (run under Unicorn "
                          f"with board={b.name!r} for memory stalls)")
         return est
-    ms = split(est.core_cycles, b, target, result.memory, result.blocks, img)
+    ms = split(est.core_cycles, est.per_function, b, target, result.memory, result.blocks, img)
     est.model = f"{est.model} on {b.name}"
     est.cycles = ms.total
     est.memory_stall_cycles = ms.total - ms.core_cycles

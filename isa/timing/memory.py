@@ -4,9 +4,11 @@
                      L1 hit latency the pipeline model charges; in-order cores: misses do not overlap)
     bandwidth term = max over memories of bytes moved / that memory's bandwidth (reads and writes each against their
                      own bandwidth; the larger counts)
-    total          = max(latency term, bandwidth term); memory stall cycles = total - core cycles.
-The limiting level is the memory whose bandwidth set the total; else, when the stalls exceed the core cycles, the
-level that served the most stall cycles ("latency"); else "core".
+    total          = the sum over functions of max(latency term, bandwidth term) of each function (the bandwidth
+                     bound per function: bytes it moved x the limiting memory's cycles per byte of the run);
+                     memory stall cycles = total - core cycles.
+The limiting level is the memory whose bandwidth bounds functions that take over half of the total ("bandwidth");
+else, when the stalls exceed the core cycles, the level that served the most stall cycles ("latency"); else "core".
 """
 from __future__ import annotations
 
@@ -47,37 +49,52 @@ def bandwidth_cycles(board: Board, target: Target, memory) -> dict[str, int]:
     return out
 
 
-def split(core_cycles: int, board: Board, target: Target, memory, blocks, img) -> MemorySplit:
-    """Combines the core model's cycles with a memory-aware run's statistics (``RunResult.memory``)."""
+def split(core_cycles: int, core_per_function: dict[str, float], board: Board, target: Target, memory, blocks,
+          img) -> MemorySplit:
+    """Combines the core model's cycles (in all and per function) with a memory-aware run's statistics
+    (``RunResult.memory``). The bandwidth bound holds per function: a function that moves b bytes from memory takes
+    at least b x (the limiting memory's cycles per byte of the run), so a layer that streams its weights is bound
+    by them even when the rest of the run is not, and a difference of two runs (a decode step) keeps the bound."""
     if memory.board != board.name:
         raise BoardMismatch(f"the run was simulated on board {memory.board}, the estimate asks for board "
                             f"{board.name}: run it again with board={board.name!r}")
     stalls = int(memory.stall_cycles)
     bw = bandwidth_cycles(board, target, memory)
-    latency_total = core_cycles + stalls
+    stall_fn, bytes_fn = _per_function(memory, blocks, img)
     bound_level, bound = max(bw.items(), key=lambda kv: kv[1]) if bw else ("", 0)
-    total = max(latency_total, bound)
-    if bound > latency_total:
+    moved = sum(bytes_fn.values())
+    per_byte = bound / moved if moved else 0.0
+    excess, streaming = {}, 0.0
+    for f, b in bytes_fn.items():
+        need = b * per_byte
+        have = core_per_function.get(f, 0) + stall_fn.get(f, 0)
+        if need > have:
+            excess[f] = need - have
+            streaming += need
+    total = int(round(core_cycles + stalls + sum(excess.values())))
+    if streaming > total / 2:
         limiting, by = bound_level, "bandwidth"
     elif stalls > core_cycles:
         served = [(c.stall_cycles, c.name) for c in memory.caches] + [(t.stall_cycles, t.name) for t in memory.memories]
         limiting, by = max(served)[1], "latency"
     else:
         limiting, by = "core", "core"
-    per_fn = _per_function(memory, blocks, img, total - latency_total)
+    per_fn = {f: stall_fn.get(f, 0) + excess.get(f, 0) for f in set(stall_fn) | set(excess)}
+    per_fn = {k: int(round(v)) for k, v in sorted(per_fn.items(), key=lambda kv: -kv[1]) if round(v)}
     return MemorySplit(core_cycles, stalls, bw, total, limiting, by, per_fn)
 
 
-def _per_function(memory, blocks, img, excess: int) -> dict[str, int]:
-    """Each block's stall cycles go to the function holding its first instruction; the cycles by which a bandwidth
-    bound exceeds core + stalls are shared in proportion to the bytes each block brought from memories."""
-    out: dict[str, float] = defaultdict(float)
-    stall, moved = memory.block_stall_cycles, memory.block_memory_bytes
-    total_bytes = float(moved.sum()) if len(moved) else 0.0
-    for addr, s, b in zip(blocks.addr.tolist(), stall.tolist(), moved.tolist()):
-        if not s and not (b and excess):
+def _per_function(memory, blocks, img) -> tuple[dict[str, float], dict[str, float]]:
+    """Stall cycles and bytes from memories per function: each block's go to the function of its first
+    instruction."""
+    stall: dict[str, float] = defaultdict(float)
+    moved: dict[str, float] = defaultdict(float)
+    for addr, s, b in zip(blocks.addr.tolist(), memory.block_stall_cycles.tolist(),
+                          memory.block_memory_bytes.tolist()):
+        if not s and not b:
             continue
         f = img.function_at(addr)
         name = f.name if f else "(no symbol)"
-        out[name] += s + (excess * b / total_bytes if total_bytes else 0.0)
-    return {k: int(round(v)) for k, v in sorted(out.items(), key=lambda kv: -kv[1]) if round(v)}
+        stall[name] += s
+        moved[name] += b
+    return stall, moved
