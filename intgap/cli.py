@@ -129,6 +129,9 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
     console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
+    if any(not r.get("fits_board", True) for r in result.runs if r["layer"] is None):
+        console.print("* does not fit its board's memories (flash / RAM): estimated with their timing as if they "
+                      "were large enough (report.md lists them)", style="dim")
     console.print("compilers: " + "; ".join(sorted({r["compiler_version"] for r in result.runs})), style="dim")
     console.print("emulators: " + "; ".join(sorted({r["emulator_version"] for r in result.runs})), style="dim")
     st = result.stats

@@ -109,7 +109,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
 
     def run(n: int):
         tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend,
-                                 max_instructions=max_instructions, board=b)
+                                 max_instructions=max_instructions, board=b, strict_fit=board is not None)
         return tokens, r, estimate(r, built.elf, target, board=b)
 
     t0 = time.time()
@@ -126,6 +126,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
            "cycles_note": f"estimates of {e_all.model}",
            "timing_model": e_all.model, "board": b.name,
            "memory_simulated": bool(e_all.memory),
+           "board_fit_notes": list(r_all.memory.fit_notes) if r_all.memory else [],
            "prefill_instructions": r_one.instructions,
            "prefill_instructions_per_token": r_one.instructions / len(prompt),
            "prefill_est_cycles": e_one.cycles,
@@ -221,6 +222,9 @@ def _print(console: Console, doc: dict) -> None:
                   f"{doc['decode_est_cycles_per_token']:,.0f}", f"{doc['decode_memory_stall_cycles_per_token']:,.0f}",
                   doc["limiting_level"], f"{doc['decode_instructions_per_mac']:.3f}")
     console.print(t)
+    for n in doc.get("board_fit_notes", []):
+        console.print(f"note: on the target's default board {n}; the estimate takes its memories' timing as if they "
+                      "were large enough (name a board with --board to require a fit)", style="yellow")
     if not doc.get("memory_simulated"):
         console.print(f"no memory stalls simulated on board {doc['board']} (a zero-wait board, or a backend without "
                       "memory capture): cycles are the core model's", style="dim")

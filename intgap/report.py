@@ -163,6 +163,7 @@ def summary_rows(result: SweepResult) -> list[dict]:
                      "estimated_cycles": r["estimated_cycles"],
                      "memory_stall_cycles": r.get("memory_stall_cycles", 0),
                      "limiting_level": r.get("limiting_level", "core"), "board": r.get("board", ""),
+                     "fits_board": r.get("fits_board", True),
                      "speedup_instructions": x.get("realized_instructions"),
                      "speedup_cycles": x.get("realized_cycles"),
                      "promised_memory": x.get("promised_memory"), "promised_compute": x.get("promised_compute"),
@@ -344,7 +345,8 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
     for s in summary_rows(result):
         fp = s["config"] == FP32
         rows.append([s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
-                     stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"]),
+                     stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"])
+                     + ("" if s["fits_board"] else " *"),
                      "1.00x" if fp else _fmt(s["speedup_instructions"]),
                      "1.00x" if fp else _fmt(s["speedup_cycles"]),
                      "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
@@ -363,7 +365,8 @@ def cycles_section(result: SweepResult) -> list[str]:
         where = "whole model" if r["layer"] is None else (r["layer_name"] if is_decoder(result) else
                                                           f"{r['layer']} ({r['layer_name']})")
         limit = r.get("limiting_level", "core") if r["layer"] is None else ""
-        rows.append([r["target"], r.get("board", ""), r["config"], where, f"{cyc:,}", f"{cyc - st:,}", f"{st:,}",
+        board = r.get("board", "") + ("" if r.get("fits_board", True) else " *")
+        rows.append([r["target"], board, r["config"], where, f"{cyc:,}", f"{cyc - st:,}", f"{st:,}",
                      stall_text(cyc, st, limit)])
     return ["## Where the cycles go", "",
             "Estimated cycles = the core pipeline model's cycles + memory stalls of the board's simulated memory "
@@ -374,7 +377,16 @@ def cycles_section(result: SweepResult) -> list[str]:
              "One inference from reset: the caches start cold, so the first fetch of each code and weight line "
              "pays its memory's latency (a warm, repeated inference would pay less where they fit the caches)."), "",
             _md_table(["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
-                       "stall share (limit)"], rows), ""]
+                       "stall share (limit)"], rows), ""] + _misfits(result)
+
+
+def _misfits(result: SweepResult) -> list[str]:
+    """The runs whose program does not fit their board's memories: measured with those memories' timing as if they
+    were large enough."""
+    notes = sorted({f"- {r['target']} {r['config']}: {n}" for r in result.runs if r["layer"] is None
+                    for n in r.get("board_fit_notes", [])})
+    return (["\\* does not fit the board's memories; estimated with their timing as if they were large enough:", ""]
+            + notes + [""]) if notes else []
 
 
 def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:

@@ -45,7 +45,8 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
     t = isa.get_target(target)
     b = board_for(t, board) if with_profile else None
     res = isa.run(elf, t, backend, max_instructions=max_instructions or DEFAULT_MAX_INSTRUCTIONS,
-                  timeout_s=timeout_s or DEFAULT_TIMEOUT_S, board=b, weights_in_sram=weights_in_sram)
+                  timeout_s=timeout_s or DEFAULT_TIMEOUT_S, board=b, weights_in_sram=weights_in_sram,
+                  strict_fit=board is not None)
     doc = {"elf": str(elf), "target": t.name, "backend": res.backend, "exit_code": res.exit_code,
            "stdout": res.stdout.decode("utf-8", "replace"), "stderr": res.stderr.decode("utf-8", "replace"),
            "instructions": res.instructions, "instructions_note": "exact (emulator block counts)",

@@ -127,7 +127,9 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 if n.op.startswith("fully_connected")}
 
     def measure(n_new: int):
-        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend, board=board)
+        # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
+        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend, board=board,
+                                 strict_fit=False)
         an = analyze(r, built.elf, target)
         prof = profile(r, built.elf, target, analysis=an)
         est = estimate(r, built.elf, target, analysis=an, board=board)
@@ -163,6 +165,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
             "emulator_version": emulator_version(spec.target, spec.backend),
             "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
             "board": board.name, "limiting_level": en.limiting_level,
+            "fits_board": not (rn.memory and rn.memory.fit_notes),
+            "board_fit_notes": list(rn.memory.fit_notes) if rn.memory else [],
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
             "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
             "bit_exact": bool(exact) if graph.is_integer else True,

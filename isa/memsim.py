@@ -63,6 +63,9 @@ class MemoryStats:
     placement: list[dict] = field(default_factory=list)  # ranges, each with the lowest address the run touched
     block_stall_cycles: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     block_memory_bytes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    # what did not fit the board's memories in a run placed with strict_fit=False (isa.run): the figures are those
+    # of the board's memories as if they were large enough
+    fit_notes: list[str] = field(default_factory=list)
 
     def cache(self, name: str) -> CacheStats | None:
         return next((c for c in self.caches if c.name == name), None)
@@ -73,7 +76,7 @@ class MemoryStats:
     def to_json(self) -> dict:
         return {"board": self.board, "clock_mhz": self.clock_mhz, "stall_cycles": self.stall_cycles,
                 "caches": [c.to_json() for c in self.caches], "memories": [m.to_json() for m in self.memories],
-                "placement": self.placement}
+                "placement": self.placement, "fit_notes": self.fit_notes}
 
 
 def _cache_line(idx: int, c: CacheLevel, stall: int) -> str:

@@ -10,7 +10,7 @@ capacity are one clear error with the numbers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
@@ -35,6 +35,9 @@ class Placement:
     ranges: tuple[PlacedRange, ...]  # empty: everything in `default_memory`
     default_memory: str
     used: dict  # memory name -> bytes placed there statically (the stack's depth is checked after the run)
+    # what does not fit, when placed with strict=False: the estimate is then that of the board with memories large
+    # enough (same timing), and says so
+    overflow: tuple[str, ...] = ()
 
     def memory_of(self, what: str) -> str:
         return next((r.memory for r in self.ranges if r.what == what), self.default_memory)
@@ -57,7 +60,11 @@ def _home(board: Board, what: str) -> Memory:
     return next(m for m in board.memories if what in m.holds)
 
 
-def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: bool = False) -> Placement:
+def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: bool = False,
+          strict: bool = True) -> Placement:
+    """Where the ELF's pieces go on `board`. A piece that exceeds its memory is an error (ProgramDoesNotFitBoard),
+    or with strict=False a note in ``Placement.overflow`` (a board that was not asked for, e.g. a target's default
+    board in a sweep, still gives the timing of its memories)."""
     if len(board.memories) == 1:
         m = board.memories[0]
         return Placement(board.name, (), m.name, {})
@@ -79,9 +86,15 @@ def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: boo
     stack = target.stack_region
     ranges.append(PlacedRange("stack", stack.base, stack.base + stack.size, homes["data"].name))
     placement = Placement(board.name, tuple(sorted(ranges, key=lambda r: r.base)), homes["data"].name, used)
+    overflow = []
     for name, n in used.items():
-        check_fits(placement, board, name, n, "")
-    return placement
+        try:
+            check_fits(placement, board, name, n, "")
+        except ProgramDoesNotFitBoard as e:
+            if strict:
+                raise
+            overflow.append(str(e))
+    return replace(placement, overflow=tuple(overflow))
 
 
 def check_fits(placement: Placement, board: Board, memory: str, used: int, extra: str) -> None:

@@ -207,7 +207,7 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
 def _memsim_args(memory: tuple, target: Target, tmpdir: Path) -> str:
     """The plugin's memsim= and observe= arguments, their files written into the run's directory."""
     from isa.memsim import config_text, observed_ranges
-    board, placement = memory
+    board, placement = memory[0], memory[1]
     (tmpdir / "memsim.txt").write_text(config_text(board, target, placement))
     (tmpdir / "observe.txt").write_text("".join(f"{a} {b}\n" for a, b in observed_ranges(board, placement)))
     return f",memsim={tmpdir / 'memsim.txt'},observe={tmpdir / 'observe.txt'}"

@@ -175,6 +175,8 @@ def _on_board(est: CycleEstimate, result: RunResult, target: Target, board, img)
         return est
     ms = split(est.core_cycles, est.per_function, b, target, result.memory, result.blocks, img)
     est.model = f"{est.model} on {b.name}"
+    est.notes.extend(f"does not fit: {n} (the estimate is that of the board's memories, as if large enough)"
+                     for n in result.memory.fit_notes)
     est.cycles = ms.total
     est.memory_stall_cycles = ms.total - ms.core_cycles
     est.limiting_level, est.limited_by = ms.limiting_level, ms.limited_by

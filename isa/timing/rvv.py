@@ -29,7 +29,7 @@ import math
 
 from isa.decode import Insn
 from isa.timing.engine import CoreModel, KindTiming
-from isa.timing.sifive_u74 import SCALAR_PIPES, _pair, scalar_kinds
+from isa.timing.sifive_u74 import SCALAR_PIPES, _pair, extra_stall, scalar_kinds
 
 DEFAULT_DLEN = 128
 MEM_BYTES_PER_CYCLE = 16
@@ -74,9 +74,9 @@ def model(target=None) -> CoreModel:
         summary=f"U74-like scalar core + in-order vector unit: VLEN {vlen}, DLEN {dlen} bits/cycle, chaining, "
                 f"vl = the measured mean per vsetvl site (else VLMAX), vector memory {MEM_BYTES_PER_CYCLE} B/cycle",
         issue_width=2, pipes=pipes, kinds=kinds, predictor="dynamic", taken_penalty=1.0, mispredict_penalty=4.0,
-        return_stack=True, indirect_mispredict_rate=0.5, pair_rule=_pair, adjust=_adjust,
+        return_stack=True, indirect_mispredict_rate=0.5, pair_rule=_pair, adjust=_adjust, extra_stall=extra_stall,
         params={"dlen": dlen, "vlen": vlen, "chaining": True, "mem_bytes_per_cycle": MEM_BYTES_PER_CYCLE},
         sources=("the project's own RVV model (all vector parameters assumed)",
-                 "SiFive U74 Core Complex Manual 21G1 for the scalar part"),
+                 "the sifive-u74 v2 model for the scalar part (latencies, pairing, load-to-address stall)"),
         bandwidth_bytes_per_cycle=float(MEM_BYTES_PER_CYCLE),
         bandwidth_note=f"vector memory port {MEM_BYTES_PER_CYCLE} B/cycle")

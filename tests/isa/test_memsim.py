@@ -197,7 +197,9 @@ def test_stream_read_is_bound_by_dram_bandwidth_not_latency(membench):
     assert r.memory.stall_cycles < 0.01 * e.cycles  # so almost nothing waits on latency
     dram = r.memory.memory("dram")
     assert e.limiting_level == "dram" and e.limited_by == "bandwidth"
-    assert e.cycles == round(dram.read_bytes / (5.6e9 / 1.8e9))
+    bound = dram.read_bytes / (5.6e9 / 1.8e9)
+    # the bound holds per function: the streaming loop takes its bytes / bandwidth, the set-up around it adds its own
+    assert bound <= e.cycles <= 1.01 * bound
 
 
 def test_cache_resident_program_costs_what_the_core_model_says(membench):
