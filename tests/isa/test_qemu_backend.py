@@ -32,6 +32,8 @@ def _representatives() -> list[str]:
     """One target per (architecture, QEMU binary, mode): the fault paths differ only by these."""
     seen, out = set(), []
     for n, t in TARGETS.items():
+        if t.qemu is None:
+            continue
         key = (t.arch, t.qemu.binary, t.qemu.kind)
         if key not in seen:
             seen.add(key)
