@@ -4,7 +4,7 @@ jumps; every function reached is scanned for floating-point instructions, and an
 named. Data in code (literal pools, marked by the ARM/AArch64/RISC-V mapping symbols `$d`) is not decoded.
 
 Allowed: register moves between general-purpose and SIMD registers that AArch64 spells `fmov` (a bit copy, no
-float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP)."""
+float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP, Armv8.1-M Helium integer ops and the q4-q7 saves they need)."""
 from __future__ import annotations
 
 import re
@@ -36,6 +36,15 @@ class Finding:
         return f"{self.function} at 0x{self.address:x}: {self.instruction}"
 
 
+# Armv8.1-M Helium shares the FPU's registers: an integer MVE instruction is allowed (it names only q registers and
+# has no .f16/.f32/.f64 type), and so are the bit copies MVE code needs. Helium instructions capstone 5 cannot decode
+# (it has no MVE) are skipped as data: the float ones it does decode (VFMA/VMUL/VADD .f32, VCVT) are caught.
+_ARM_FLOAT_TYPE = re.compile(r"\.f(16|32|64)\b")
+_ARM_FP_REG = re.compile(r"\b([sdq]\d{1,2})\b")
+_ARM_REG_SAVES = ("vpush", "vpop", "vstmdb", "vldmia")
+_ARM_LANE_MOVE = re.compile(r"^vmov\.(8|16|32|s8|u8|s16|u16)$")
+
+
 def _capstone(machine: str) -> cs.Cs:
     if machine == "EM_ARM":
         md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | cs.CS_MODE_MCLASS)
@@ -55,8 +64,13 @@ def _riscv_capstone(elfclass: int) -> cs.Cs:
 
 def is_float_instruction(machine: str, mnemonic: str, op_str: str) -> bool:
     m = mnemonic.lower()
-    if machine == "EM_ARM":  # M-profile: every VFP/FPU instruction starts with v (there is no NEON)
-        return m.startswith("v")
+    if machine == "EM_ARM":  # M-profile: every FPU and Helium (MVE) instruction starts with v (there is no NEON)
+        if not m.startswith("v") or _ARM_FLOAT_TYPE.search(m):
+            return m.startswith("v")
+        if m in _ARM_REG_SAVES or _ARM_LANE_MOVE.match(m):
+            return False  # saving callee-saved q4-q7 (d8-d15) and integer lane moves are bit copies
+        regs = _ARM_FP_REG.findall(op_str)
+        return not regs or any(not r.startswith("q") for r in regs)  # MVE integer ops name only q registers
     if machine == "EM_AARCH64":
         if m == "fmov":  # a bit copy between registers is no float arithmetic; an FP immediate is
             return "#" in op_str

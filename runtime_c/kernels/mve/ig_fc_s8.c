@@ -9,7 +9,7 @@ IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t n = 0;
   for (; n + 4 <= n_dim; n += 4) {
     int32_t acc[4] = {bias[n], bias[n + 1], bias[n + 2], bias[n + 3]};
-    ig_mve_dot4_s8(x, w + (size_t)n * (size_t)k_dim, k_dim, acc);
+    ig_mve_dot4_s8(x, w + (size_t)n * (size_t)k_dim, k_dim, k_dim, acc);
     for (int32_t r = 0; r < 4; r++)
       ig_store(y, n + r, ig_output_i32(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
   }

@@ -11,12 +11,12 @@
 
 #define IG_INLINE static inline __attribute__((always_inline))
 
-/* acc[r] += sum_k x[k] * rows[r][k] for four int8 rows of k_dim columns (row r at w + r * k_dim). */
-IG_INLINE void ig_mve_dot4_s8(const int8_t *x, const int8_t *w, int32_t k_dim, int32_t acc[4]) {
-  const int8_t *w0 = w, *w1 = w + k_dim, *w2 = w1 + k_dim, *w3 = w2 + k_dim;
+/* acc[r] += sum_{k < len} x[k] * rows[r][k] for four int8 rows (row r at w + r * stride). */
+IG_INLINE void ig_mve_dot4_s8(const int8_t *x, const int8_t *w, int32_t stride, int32_t len, int32_t acc[4]) {
+  const int8_t *w0 = w, *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  for (int32_t k = 0; k < k_dim; k += 16) {
-    mve_pred16_t p = vctp8q((uint32_t)(k_dim - k));
+  for (int32_t k = 0; k < len; k += 16) {
+    mve_pred16_t p = vctp8q((uint32_t)(len - k));
     int8x16_t xv = vldrbq_z_s8(x + k, p);
     a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w0 + k, p));
     a1 = vmladavaq_s8(a1, xv, vldrbq_z_s8(w1 + k, p));
@@ -26,22 +26,22 @@ IG_INLINE void ig_mve_dot4_s8(const int8_t *x, const int8_t *w, int32_t k_dim, i
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
-/* acc += sum_k x[k] * row[k] for one int8 row. */
-IG_INLINE int32_t ig_mve_dot1_s8(const int8_t *x, const int8_t *row, int32_t k_dim, int32_t acc) {
-  for (int32_t k = 0; k < k_dim; k += 16) {
-    mve_pred16_t p = vctp8q((uint32_t)(k_dim - k));
+/* acc + sum_{k < len} x[k] * row[k] for one int8 row. */
+IG_INLINE int32_t ig_mve_dot1_s8(const int8_t *x, const int8_t *row, int32_t len, int32_t acc) {
+  for (int32_t k = 0; k < len; k += 16) {
+    mve_pred16_t p = vctp8q((uint32_t)(len - k));
     acc = vmladavaq_s8(acc, vldrbq_z_s8(x + k, p), vldrbq_z_s8(row + k, p));
   }
   return acc;
 }
 
 /* Two rows packed as int4 pairs (ig_kernels.h): byte k holds row 2p in its high nibble (signed) and row 2p+1 in
- * its low nibble (biased by 8). hi += x . row(2p), lo += x . row(2p+1). Zeroed tail lanes unpack to 0 and -8 and
- * meet zeroed activations, so they add nothing. */
-IG_INLINE void ig_mve_dot_pair_w4(const int8_t *x, const int8_t *pairs, int32_t k_dim, int32_t *hi, int32_t *lo) {
+ * its low nibble (biased by 8). hi += x . row(2p), lo += x . row(2p+1) over len columns. Zeroed tail lanes unpack
+ * to 0 and -8 and meet zeroed activations, so they add nothing. */
+IG_INLINE void ig_mve_dot_pair_w4(const int8_t *x, const int8_t *pairs, int32_t len, int32_t *hi, int32_t *lo) {
   int32_t a0 = *hi, a1 = *lo;
-  for (int32_t k = 0; k < k_dim; k += 16) {
-    mve_pred16_t p = vctp8q((uint32_t)(k_dim - k));
+  for (int32_t k = 0; k < len; k += 16) {
+    mve_pred16_t p = vctp8q((uint32_t)(len - k));
     int8x16_t xv = vldrbq_z_s8(x + k, p);
     int8x16_t b = vldrbq_z_s8(pairs + k, p);
     a0 = vmladavaq_s8(a0, xv, vshrq_n_s8(b, 4));
@@ -55,5 +55,10 @@ IG_INLINE void ig_mve_dot_pair_w4(const int8_t *x, const int8_t *pairs, int32_t 
   const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
       int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
 #define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
+#define IG_FC_GROUPED_ARGS                                                                                          \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,        \
+      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,       \
+      int32_t act_max
+#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 
 #endif
