@@ -1,6 +1,6 @@
-/* Shared pieces of the Helium (MVE) kernels for Armv8.1-M (Cortex-M55): tail-predicated dot products of an int8
- * activation vector with four weight rows (VCTP + zeroing loads + VMLADAVA), used by the fully connected kernels.
- * Inactive lanes load as zero, so a tail adds nothing and no scalar tail loop is needed. */
+/* Shared pieces of the Helium (MVE) kernels for Armv8.1-M (Cortex-M55): dot products of an int8 activation vector
+ * with int8 rows or int4 row pairs (VLDRB + VMLADAVA, 16 MACs per instruction), whole vectors in the loop and the
+ * last K % 16 columns in one tail-predicated step (VCTP + zeroing loads): no scalar tail loop. */
 #ifndef IG_MVE_COMMON_H
 #define IG_MVE_COMMON_H
 #include <arm_mve.h>
@@ -11,11 +11,20 @@
 
 #define IG_INLINE static inline __attribute__((always_inline))
 
-/* acc[r] += sum_{k < len} x[k] * rows[r][k] for four int8 rows (row r at w + r * stride). */
+/* acc[r] += sum_{k < len} x[k] * rows[r][k] for four int8 rows (row r at w + r * stride): whole vectors first (no
+ * predicate to set up in the loop, post-incremented loads interleaved with the MACs), then one tail-predicated step. */
 IG_INLINE void ig_mve_dot4_s8(const int8_t *x, const int8_t *w, int32_t stride, int32_t len, int32_t acc[4]) {
   const int8_t *w0 = w, *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  for (int32_t k = 0; k < len; k += 16) {
+  int32_t k = 0;
+  for (; k + 16 <= len; k += 16) {
+    int8x16_t xv = vld1q_s8(x + k);
+    a0 = vmladavaq_s8(a0, xv, vld1q_s8(w0 + k));
+    a1 = vmladavaq_s8(a1, xv, vld1q_s8(w1 + k));
+    a2 = vmladavaq_s8(a2, xv, vld1q_s8(w2 + k));
+    a3 = vmladavaq_s8(a3, xv, vld1q_s8(w3 + k));
+  }
+  if (k < len) { /* inactive lanes load as zero and add nothing */
     mve_pred16_t p = vctp8q((uint32_t)(len - k));
     int8x16_t xv = vldrbq_z_s8(x + k, p);
     a0 = vmladavaq_s8(a0, xv, vldrbq_z_s8(w0 + k, p));
@@ -28,7 +37,9 @@ IG_INLINE void ig_mve_dot4_s8(const int8_t *x, const int8_t *w, int32_t stride, 
 
 /* acc + sum_{k < len} x[k] * row[k] for one int8 row. */
 IG_INLINE int32_t ig_mve_dot1_s8(const int8_t *x, const int8_t *row, int32_t len, int32_t acc) {
-  for (int32_t k = 0; k < len; k += 16) {
+  int32_t k = 0;
+  for (; k + 16 <= len; k += 16) acc = vmladavaq_s8(acc, vld1q_s8(x + k), vld1q_s8(row + k));
+  if (k < len) {
     mve_pred16_t p = vctp8q((uint32_t)(len - k));
     acc = vmladavaq_s8(acc, vldrbq_z_s8(x + k, p), vldrbq_z_s8(row + k, p));
   }
@@ -36,16 +47,19 @@ IG_INLINE int32_t ig_mve_dot1_s8(const int8_t *x, const int8_t *row, int32_t len
 }
 
 /* Two rows packed as int4 pairs (ig_kernels.h): byte k holds row 2p in its high nibble (signed) and row 2p+1 in
- * its low nibble (biased by 8). hi += x . row(2p), lo += x . row(2p+1) over len columns. Zeroed tail lanes unpack
- * to 0 and -8 and meet zeroed activations, so they add nothing. */
+ * its low nibble (biased by 8). hi += x . row(2p), lo += x . row(2p+1) over len columns. In the predicated tail,
+ * zeroed lanes unpack to 0 and -8 and meet zeroed activations, so they add nothing. */
+IG_INLINE void ig_mve_pair_w4(int8x16_t xv, int8x16_t b, int32_t *a0, int32_t *a1) {
+  *a0 = vmladavaq_s8(*a0, xv, vshrq_n_s8(b, 4));
+  *a1 = vmladavaq_s8(*a1, xv, vsubq_n_s8(vandq_s8(b, vdupq_n_s8(15)), 8));
+}
+
 IG_INLINE void ig_mve_dot_pair_w4(const int8_t *x, const int8_t *pairs, int32_t len, int32_t *hi, int32_t *lo) {
-  int32_t a0 = *hi, a1 = *lo;
-  for (int32_t k = 0; k < len; k += 16) {
+  int32_t a0 = *hi, a1 = *lo, k = 0;
+  for (; k + 16 <= len; k += 16) ig_mve_pair_w4(vld1q_s8(x + k), vld1q_s8(pairs + k), &a0, &a1);
+  if (k < len) {
     mve_pred16_t p = vctp8q((uint32_t)(len - k));
-    int8x16_t xv = vldrbq_z_s8(x + k, p);
-    int8x16_t b = vldrbq_z_s8(pairs + k, p);
-    a0 = vmladavaq_s8(a0, xv, vshrq_n_s8(b, 4));
-    a1 = vmladavaq_s8(a1, xv, vsubq_n_s8(vandq_s8(b, vdupq_n_s8(15)), 8));
+    ig_mve_pair_w4(vldrbq_z_s8(x + k, p), vldrbq_z_s8(pairs + k, p), &a0, &a1);
   }
   *hi = a0; *lo = a1;
 }
