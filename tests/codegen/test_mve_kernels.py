@@ -32,3 +32,13 @@ def test_mve_fc_variants_are_mve_and_bit_exact(make_cases, seed, tmp_path):
     bad = [f"{kc.kernel_stems[i]} {cases[i][0].name}" for i, out in enumerate(run.outputs)
            if out != graph_expected_bytes(*cases[i])]
     assert not bad, f"{len(bad)} of {len(cases)} differ: {bad}"
+
+
+@pytest.mark.parametrize("target_name,seed", [("cortex-m55", 31), ("cortex-m33", 32), ("cortex-m0plus", 33)])
+def test_transformer_ops_bit_exact(target_name, seed, tmp_path):
+    """Every transformer op (benchmarks/op_cases.py) on the new targets: mve's matmul_qk and FC kernels, the
+    portable kernels for the ops mve has no file for; armdsp on cortex-m33, scalar on cortex-m0plus."""
+    from tests.codegen.test_transformer_ops import _cases as op_cases, _check as op_check
+    kc = op_check(op_cases(seed), isa.get_target(target_name), tmp_path)
+    if target_name == "cortex-m55":
+        assert "mve/ig_matmul_qk" in kc.kernel_stems
