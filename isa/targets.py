@@ -206,7 +206,7 @@ _register(Target(
     # QEMU's mps3-an547 (hw/arm/mps2-tz.c): the vector table in the 512 KiB ITCM at 0 (VTOR reset value 0), code
     # and data in DDR at 0x60000000 (16 MiB used; the TCMs are too small for the decoder), the stack in the 512 KiB
     # DTCM at 0x20000000.
-    memory=(MemoryRegion("vectors", 0x00000000, 512 * KiB, "rx"),
+    memory=(MemoryRegion("vectors", 0x00000000, 512 * KiB, "r"),
             MemoryRegion("code", 0x60000000, 16 * MiB, "rwx"),
             MemoryRegion("stack", 0x20000000, 512 * KiB, "rw")),
     unicorn=None,

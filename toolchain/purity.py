@@ -4,7 +4,7 @@ jumps; every function reached is scanned for floating-point instructions, and an
 named. Data in code (literal pools, marked by the ARM/AArch64/RISC-V mapping symbols `$d`) is not decoded.
 
 Allowed: register moves between general-purpose and SIMD registers that AArch64 spells `fmov` (a bit copy, no
-float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP, Armv8.1-M Helium integer ops and the q4-q7 saves they need)."""
+float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP, Armv8.1-M Helium integer ops and the register moves they need)."""
 from __future__ import annotations
 
 import re
@@ -36,13 +36,20 @@ class Finding:
         return f"{self.function} at 0x{self.address:x}: {self.instruction}"
 
 
-# Armv8.1-M Helium shares the FPU's registers: an integer MVE instruction is allowed (it names only q registers and
-# has no .f16/.f32/.f64 type), and so are the bit copies MVE code needs. Helium instructions capstone 5 cannot decode
-# (it has no MVE) are skipped as data: the float ones it does decode (VFMA/VMUL/VADD .f32, VCVT) are caught.
+# Armv8.1-M Helium (an ELF whose attributes say MVE) shares the FPU's registers: integer MVE code moves q, d and s
+# registers (VLDR of a vector constant, VMOV of a lane, VPUSH of q4-q7) without computing in float, so there an
+# instruction is float when it has a float data type (.f16 / .f32 / .f64: arithmetic, conversions, FP immediates).
+# Helium instructions capstone 5 cannot decode (it has no MVE) are skipped as data; the float ones it does decode
+# (VFMA / VMUL / VADD .f32, VCVT) are caught.
 _ARM_FLOAT_TYPE = re.compile(r"\.f(16|32|64)\b")
-_ARM_FP_REG = re.compile(r"\b([sdq]\d{1,2})\b")
-_ARM_REG_SAVES = ("vpush", "vpop", "vstmdb", "vldmia")
-_ARM_LANE_MOVE = re.compile(r"^vmov\.(8|16|32|s8|u8|s16|u16)$")
+
+
+def _has_mve(ef) -> bool:
+    sec = ef.get_section_by_name(".ARM.attributes")
+    if sec is None:
+        return False
+    return any(a.tag == "TAG_MVE_ARCH" and a.value for ss in sec.iter_subsections()
+               for sss in ss.iter_subsubsections() for a in sss.iter_attributes())
 
 
 def _capstone(machine: str) -> cs.Cs:
@@ -62,15 +69,12 @@ def _riscv_capstone(elfclass: int) -> cs.Cs:
     return cs.Cs(cs.CS_ARCH_RISCV, mode)
 
 
-def is_float_instruction(machine: str, mnemonic: str, op_str: str) -> bool:
+def is_float_instruction(machine: str, mnemonic: str, op_str: str, mve: bool = False) -> bool:
     m = mnemonic.lower()
-    if machine == "EM_ARM":  # M-profile: every FPU and Helium (MVE) instruction starts with v (there is no NEON)
-        if not m.startswith("v") or _ARM_FLOAT_TYPE.search(m):
-            return m.startswith("v")
-        if m in _ARM_REG_SAVES or _ARM_LANE_MOVE.match(m):
-            return False  # saving callee-saved q4-q7 (d8-d15) and integer lane moves are bit copies
-        regs = _ARM_FP_REG.findall(op_str)
-        return not regs or any(not r.startswith("q") for r in regs)  # MVE integer ops name only q registers
+    if machine == "EM_ARM":
+        if mve:  # Helium shares the FPU's registers: only an instruction with a float data type computes in float
+            return m.startswith("v") and _ARM_FLOAT_TYPE.search(m) is not None
+        return m.startswith("v")  # M-profile without MVE: every VFP/FPU instruction starts with v (no NEON)
     if machine == "EM_AARCH64":
         if m == "fmov":  # a bit copy between registers is no float arithmetic; an FP immediate is
             return "#" in op_str
@@ -141,6 +145,7 @@ def check_integer_purity(elf: str | Path) -> list[Finding]:
                     funcs[addr] = (s.name, s["st_size"])
         segs = [(seg["p_vaddr"], seg.data()) for seg in ef.iter_segments() if seg["p_type"] == "PT_LOAD"]
         elfclass = ef.elfclass
+        mve = machine == "EM_ARM" and _has_mve(ef)
     md = _riscv_capstone(elfclass) if machine == "EM_RISCV" else _capstone(machine)
     md.detail = True
     md.skipdata = True
@@ -201,7 +206,7 @@ def check_integer_purity(elf: str | Path) -> list[Finding]:
             for insn in md.disasm(code, fa):
                 if insn.id == 0 or is_data(insn.address):  # skipped data
                     continue
-                if is_float_instruction(machine, insn.mnemonic, insn.op_str):
+                if is_float_instruction(machine, insn.mnemonic, insn.op_str, mve):
                     findings.append(Finding(name, insn.address, f"{insn.mnemonic} {insn.op_str}".strip()))
                 if insn.group(cs.CS_GRP_JUMP) or insn.group(cs.CS_GRP_CALL):
                     targets += [op.imm & ~1 if machine == "EM_ARM" else op.imm for op in insn.operands if op.type == 2]
