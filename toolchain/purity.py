@@ -4,7 +4,8 @@ jumps; every function reached is scanned for floating-point instructions, and an
 named. Data in code (literal pools, marked by the ARM/AArch64/RISC-V mapping symbols `$d`) is not decoded.
 
 Allowed: register moves between general-purpose and SIMD registers that AArch64 spells `fmov` (a bit copy, no
-float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP, Armv8.1-M Helium integer ops and the register moves they need)."""
+float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP, Armv8.1-M Helium integer ops and the
+register moves they need)."""
 from __future__ import annotations
 
 import re

@@ -29,7 +29,8 @@ def test_a_cortex_m55_model_with_mve_kernels_is_pure(tmp_path):
     import toolchain
     t = isa.get_target("cortex-m55")
     src = tmp_path / "m.c"
-    body = ("#include <stdint.h>\n__attribute__((noinline, used)) int32_t ig_model_forward(const int8_t *a, const int8_t *b, int32_t n) {\n"
+    body = ("#include <stdint.h>\n__attribute__((noinline, used))\n"
+            "int32_t ig_model_forward(const int8_t *a, const int8_t *b, int32_t n) {\n"
             "  int32_t s = 0;\n  for (int32_t i = 0; i < n; i++) s += a[i] * b[i];\n  return s;\n}\n"
             "int main(void) { static int8_t a[64], b[64]; return ig_model_forward(a, b, 64); }\n")
     src.write_text(body)
