@@ -321,6 +321,44 @@ for _name, _hosts, _core in (("mps2-an386", ("cortex-m4", "cortex-m4f"), "Cortex
     ))
 
 
+_register(Board(
+    name="mps2-an505",
+    description="Arm MPS2 AN505 (Cortex-M33) as the emulators model it: zero-wait SSRAM for code, data and stack; "
+                "the target's nominal clock",
+    hosts=("cortex-m33",), clock_mhz=None, caches=(),
+    memories=(Memory("ssram", "sram", 8 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
+                     sources={"all": "QEMU hw/arm/mps2-tz.c AN505 map (SSRAM1 4 MiB, SSRAM2/3 2 x 2 MiB); zero wait "
+                                     "states as the emulators run it"}),),
+    zero_wait=True,
+    notes="core-only estimates; a real Cortex-M33 board (STM32U5, nRF54, MCX N) with flash wait states should follow",
+))
+
+_register(Board(
+    name="mps3-an547",
+    description="Arm MPS3 AN547 (Cortex-M55) as QEMU models it: zero-wait ITCM/DTCM and DDR for code, data and "
+                "stack; the target's nominal clock",
+    hosts=("cortex-m55",), clock_mhz=None, caches=(),
+    memories=(Memory("ddr", "sram", 16 * MiB + 1 * MiB, cached=False, holds=("code", "rodata", "data"),
+                     extra_cycles=0,
+                     sources={"all": "QEMU hw/arm/mps2-tz.c AN547 map (ITCM 512 KiB, DTCM 512 KiB, DDR, 16 MiB "
+                                     "used); zero wait states as the emulator runs it"}),),
+    zero_wait=True,
+    notes="core-only estimates; a real Cortex-M55 board (Alif Ensemble E7, STM32N6) with its MRAM/SRAM and "
+          "caches should follow",
+))
+
+_register(Board(
+    name="m0plus-sram",
+    description="no measured board: a Cortex-M0+ running from zero-wait SRAM (the MPS2 map Unicorn gives it) at "
+                "the target's nominal clock",
+    hosts=("cortex-m0plus",), clock_mhz=None, caches=(),
+    memories=(Memory("sram", "sram", 8 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
+                     sources={"all": "assumed: zero wait states, as the Cortex-M0+ TRM cycle counts assume"}),),
+    zero_wait=True,
+    notes="assumed; a real board (RP2040 with its XIP flash cache, STM32G0 with flash wait states) should follow",
+))
+
+
 def get_board(name: str) -> Board:
     try:
         return BOARDS[name]

@@ -90,9 +90,13 @@ class BlockDecoder:
     """Decodes blocks of one ELF for one architecture; caches by (address, size)."""
 
     def __init__(self, img: ElfImage, arch: str, vlen: int | None = None, mclass: bool = True,
-                 vl_by_site: dict[int, float] | None = None):
+                 vl_by_site: dict[int, float] | None = None, mve: bool = False):
         import capstone as cs
         self.img, self.arch, self.vlen = img, arch, vlen or 128
+        self.mve = None  # Armv8.1-M: Helium and low-overhead loops, which capstone 5 does not decode
+        if mve:
+            from isa.decode_mve import decode_mve
+            self.mve = decode_mve
         self.vl_by_site = vl_by_site or {}  # vsetvl* address -> mean vl it produced (RunResult.vl_sites)
         if arch == "arm":
             mode = cs.CS_MODE_THUMB | (cs.CS_MODE_MCLASS if mclass else 0)
@@ -142,6 +146,8 @@ class BlockDecoder:
                     if new_vtype is not None:
                         vtype = (*new_vtype, pc)
                         self._vtype_by_addr.append((pc, new_vtype[0], new_vtype[1]))
+            if insn is None and self.arch == "arm" and step == 4 and self.mve:
+                insn = self.mve(raw, pc)
             if insn is None:
                 ci = next(self.cs.disasm(raw, pc, 1), None)
                 if ci is None:
@@ -818,4 +824,4 @@ def decoder_for(img: ElfImage, target, vl_by_site: dict[int, float] | None = Non
     """`vl_by_site`: the run's measured mean vl per vsetvl* address (RunResult.vl_sites.mean_vl())."""
     mclass = target.unicorn is not None and "MCLASS" in (target.unicorn.mode or ()) if target.arch == "arm" else True
     return BlockDecoder(img, target.arch, getattr(target, "vlen", None), mclass=mclass or target.io == "semihosting",
-                        vl_by_site=vl_by_site)
+                        vl_by_site=vl_by_site, mve="mve" in getattr(target, "extensions", ()))

@@ -20,7 +20,8 @@ def check_backend(target: Target, backend: str) -> None:
         raise UnsupportedBackend(f"unknown backend {backend!r}: use unicorn or qemu")
     if backend not in target.backends:
         raise UnsupportedBackend(
-            f"backend {backend} cannot run target {target.name} ({target.description}): use --backend qemu")
+            f"backend {backend} cannot run target {target.name} ({target.description}): use --backend "
+            f"{' or '.join(target.backends)}")
 
 
 def run(elf: str | Path, target: Target | str, backend: str | None = None, *,

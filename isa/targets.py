@@ -57,15 +57,17 @@ class Target:
     kernel_family: str  # runtime_c/kernels/<family>/ preferred for this target
     memory: tuple[MemoryRegion, ...]
     unicorn: UnicornSettings | None
-    qemu: QemuSettings
+    qemu: QemuSettings | None  # None: no QEMU machine runs this core with our memory map (the note says why)
     timing_model: str
+    # Linux targets: where the image is linked; M-profile: the vector table's address (the reset SP and PC)
     link_base: int = 0x10000
+    linker_script: str = "link.ld"  # in runtime_c/platform/<platform>/
     notes: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def backends(self) -> tuple[str, ...]:
-        return (("unicorn",) if self.unicorn is not None else ()) + ("qemu",)
+        return (("unicorn",) if self.unicorn is not None else ()) + (("qemu",) if self.qemu is not None else ())
 
     @property
     def default_backend(self) -> str:
@@ -152,6 +154,65 @@ _register(Target(
     qemu=_mps2_qemu("mps2-an500"),
     timing_model="cortex-m7", link_base=0x0,
     extra={"clock_mhz": 216, "clock_note": "nominal clock: STM32F7-class Cortex-M7 at 216 MHz"},
+))
+
+_register(Target(
+    name="cortex-m33",
+    description="Armv8-M mainline Thumb-2 + DSP + FPv5-SP (single-precision hard float), secure state",
+    arch="arm", bits=32, cpu="cortex-m33", extensions=("thumb2", "dsp", "fpv5-sp"), has_fpu=True, vlen=None,
+    io="semihosting", platform="cortex-m",
+    compiler="gcc", triple="arm-none-eabi",
+    arch_flags=("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
+    kernel_family="armdsp",
+    # QEMU's mps2-an505 (hw/arm/mps2-tz.c): the core resets in secure state with VTOR 0x10000000; SSRAM1 (4 MiB) is
+    # seen by secure code at 0x10000000, SSRAM2+3 (2 x 2 MiB) at 0x38000000. The non-secure aliases (0x0, 0x28000000)
+    # fault from secure code (the MPCs' blocks are secure), so both code and stack use the secure ones.
+    memory=(MemoryRegion("code", 0x10000000, 4 * MiB, "rwx"),
+            MemoryRegion("stack", 0x38000000, 4 * MiB, "rw")),
+    unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M33"),
+    qemu=_mps2_qemu("mps2-an505"),
+    timing_model="cortex-m33", link_base=0x10000000, linker_script="link-an505.ld",
+    extra={"clock_mhz": 160, "clock_note": "nominal clock: STM32U5-class Cortex-M33 at 160 MHz"},
+))
+
+_register(Target(
+    name="cortex-m0plus",
+    description="Armv6-M Thumb (no DSP, no FPU: FP32 runs in soft-float; Unicorn only)",
+    arch="arm", bits=32, cpu="cortex-m0plus", extensions=(), has_fpu=False, vlen=None,
+    io="semihosting", platform="cortex-m",
+    compiler="gcc", triple="arm-none-eabi",
+    arch_flags=("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"),
+    kernel_family="scalar",
+    memory=_MPS2_MEMORY,
+    # Unicorn's cortex-m0 model is Armv6-M (what the M0+ executes). QEMU's only Cortex-M0 machine, microbit, has
+    # 256 KiB of flash (read-only to the core) and 16 KiB of RAM at 0x20000000: none of our programs fits it
+    # (the bundled decoder alone is ~1 MiB) and the MPS2 boards do not accept another CPU.
+    unicorn=UnicornSettings("ARM", ("THUMB", "MCLASS"), "UC_CPU_ARM_CORTEX_M0"),
+    qemu=None,
+    timing_model="cortex-m0plus", link_base=0x0,
+    notes="QEMU: no machine (microbit is too small for the memory map)",
+    extra={"clock_mhz": 133, "clock_note": "nominal clock: RP2040-class Cortex-M0+ at 133 MHz"},
+))
+
+_register(Target(
+    name="cortex-m55",
+    description="Armv8.1-M Thumb-2 + DSP + Helium (MVE-I, MVE-F) + FPv5 (QEMU only: Unicorn has no MVE)",
+    arch="arm", bits=32, cpu="cortex-m55", extensions=("thumb2", "dsp", "mve", "mve-f", "fpv5"), has_fpu=True,
+    vlen=None,
+    io="semihosting", platform="cortex-m",
+    compiler="gcc", triple="arm-none-eabi",
+    arch_flags=("-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"),
+    kernel_family="mve",
+    # QEMU's mps3-an547 (hw/arm/mps2-tz.c): the vector table in the 512 KiB ITCM at 0 (VTOR reset value 0), code
+    # and data in DDR at 0x60000000 (16 MiB used; the TCMs are too small for the decoder), the stack in the 512 KiB
+    # DTCM at 0x20000000.
+    memory=(MemoryRegion("vectors", 0x00000000, 512 * KiB, "r"),
+            MemoryRegion("code", 0x60000000, 16 * MiB, "rwx"),
+            MemoryRegion("stack", 0x20000000, 512 * KiB, "rw")),
+    unicorn=None,
+    qemu=_mps2_qemu("mps3-an547"),
+    timing_model="cortex-m55", link_base=0x0, linker_script="link-an547.ld",
+    extra={"clock_mhz": 400, "clock_note": "nominal clock: Alif Ensemble-class Cortex-M55 at 400 MHz"},
 ))
 
 _register(Target(
@@ -270,6 +331,7 @@ DEFAULT_BOARDS = {
     "cortex-m4": "stm32f407", "cortex-m4f": "stm32f407", "cortex-m7": "stm32h743", "rv32imc": "rv32-sram",
     "cortex-a53": "pi-zero-2", "cortex-a55": "rk3566", "rv64gc": "jh7110", "rv64gcv": "rvv-generic",
     "rv64gcv-vlen256": "spacemit-k1", "rv64gcv-vlen512": "rvv-generic",
+    "cortex-m33": "mps2-an505", "cortex-m0plus": "m0plus-sram", "cortex-m55": "mps3-an547",
 }
 
 

@@ -692,14 +692,17 @@ def _setup_semihosting(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
     for s in img.segments:
         if s.data:
             mu.mem_write(s.vaddr, s.data)
+    vtor = target.link_base  # where the core's reset VTOR points (0 on most M-profile boards)
     try:
-        vectors = bytes(mu.mem_read(0, 8))
+        vectors = bytes(mu.mem_read(vtor, 8))
     except _uc.UcError:
-        raise BadElf(f"{img.path.name}: no memory at address 0 for the vector table of target {target.name}") from None
+        raise BadElf(f"{img.path.name}: no memory at address 0x{vtor:x} for the vector table of target"
+                     f" {target.name}") from None
     sp, pc = int.from_bytes(vectors[:4], "little"), int.from_bytes(vectors[4:], "little")
     if not pc & 1 or not any(s.vaddr <= pc & ~1 < s.vaddr + s.memsz for s in img.segments):
-        raise BadElf(f"{img.path.name}: the reset vector (word 1 at address 0) is 0x{pc:x}, not a Thumb address in"
-                     f" the program: build it with the {target.platform} start-up code (vector table at 0)")
+        raise BadElf(f"{img.path.name}: the reset vector (word 1 at address 0x{vtor:x}) is 0x{pc:x}, not a Thumb"
+                     f" address in the program: build it with the {target.platform} start-up code (vector table at"
+                     f" 0x{vtor:x})")
     mu.reg_write(regs.sp, sp)
     return pc | 1
 

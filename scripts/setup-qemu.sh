@@ -10,12 +10,17 @@ deps="${INTGAP_DEPS_DIR:-$here/.deps}"
 want="${INTGAP_QEMU_SOURCE_VERSION:-1:10.0.13+ds-0+deb13u1}"
 source_suite=trixie
 targets="aarch64-linux-user,riscv64-linux-user,riscv32-linux-user,arm-softmmu"
+# qemu-system-arm only for the Cortex-M boards intgap runs: MPS2 (an386 M4, an500 M7, an505 M33), MPS3 (an547 M55),
+# micro:bit (M0); every other board and its devices stay out of the build. The MPS3 boards create a PL031 RTC that
+# CONFIG_MPS2 does not select: without it mps3-an547 stops with "unknown type 'pl031'".
+devices="CONFIG_MPS2=y CONFIG_MICROBIT=y CONFIG_PL031=y"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 complete() {  # $1 = install dir: every binary intgap runs is there and the stamp says the build finished
   [ -f "$1/intgap-qemu.stamp" ] && [ -s "$1/include/qemu-plugin.h" ] || return 1
+  grep -qx "devices=$devices" "$1/intgap-qemu.stamp" || return 1  # built with today's board devices
   local b
   for b in qemu-aarch64 qemu-riscv64 qemu-riscv32 qemu-system-arm; do [ -x "$1/bin/$b" ] || return 1; done
 }
@@ -75,9 +80,7 @@ prefix="$deps/qemu/$version"
 # in a private venv, the same on both releases.
 python3 -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q "meson==1.5.0"
-# qemu-system-arm only for the Cortex-M boards intgap runs: MPS2 (an386 M4, an500 M7, an505 M33), MPS3 (an547 M55),
-# micro:bit (M0); every other board and its devices stay out of the build.
-printf '%s\n' "CONFIG_MPS2=y" "CONFIG_MICROBIT=y" > "$work/src/configs/devices/arm-softmmu/intgap-mcu.mak"
+printf '%s\n' $devices > "$work/src/configs/devices/arm-softmmu/intgap-mcu.mak"
 
 echo "setup: building QEMU $version ($targets) with TCG plugins into $prefix (13 CPU-minutes; 23 min on a busy 2-core machine, see benchmarks/results/qemu_build.md)"
 start=$(date +%s)
@@ -97,6 +100,7 @@ secs=$(( $(date +%s) - start ))
   echo "version=$version"
   echo "source=qemu $(sed -n 's/^Version: //p' "$dsc") ($source_suite)"
   echo "targets=$targets"
+  echo "devices=$devices"
   echo "build_seconds=$secs"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME"), $(nproc) cores"
 } > "$prefix/intgap-qemu.stamp"

@@ -26,7 +26,7 @@ def platform_sources(target: Target) -> list[Path]:
 
 
 def linker_script(target: Target) -> Path:
-    return RUNTIME_C / "platform" / target.platform / "link.ld"
+    return RUNTIME_C / "platform" / target.platform / target.linker_script
 
 
 def _runtime_digest() -> str:

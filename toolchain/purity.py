@@ -4,7 +4,8 @@ jumps; every function reached is scanned for floating-point instructions, and an
 named. Data in code (literal pools, marked by the ARM/AArch64/RISC-V mapping symbols `$d`) is not decoded.
 
 Allowed: register moves between general-purpose and SIMD registers that AArch64 spells `fmov` (a bit copy, no
-float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP)."""
+float arithmetic); integer SIMD (NEON, RVV integer ops, ARMv7E-M DSP, Armv8.1-M Helium integer ops and the
+register moves they need)."""
 from __future__ import annotations
 
 import re
@@ -36,6 +37,22 @@ class Finding:
         return f"{self.function} at 0x{self.address:x}: {self.instruction}"
 
 
+# Armv8.1-M Helium (an ELF whose attributes say MVE) shares the FPU's registers: integer MVE code moves q, d and s
+# registers (VLDR of a vector constant, VMOV of a lane, VPUSH of q4-q7) without computing in float, so there an
+# instruction is float when it has a float data type (.f16 / .f32 / .f64: arithmetic, conversions, FP immediates).
+# Helium instructions capstone 5 cannot decode (it has no MVE) are skipped as data; the float ones it does decode
+# (VFMA / VMUL / VADD .f32, VCVT) are caught.
+_ARM_FLOAT_TYPE = re.compile(r"\.f(16|32|64)\b")
+
+
+def _has_mve(ef) -> bool:
+    sec = ef.get_section_by_name(".ARM.attributes")
+    if sec is None:
+        return False
+    return any(a.tag == "TAG_MVE_ARCH" and a.value for ss in sec.iter_subsections()
+               for sss in ss.iter_subsubsections() for a in sss.iter_attributes())
+
+
 def _capstone(machine: str) -> cs.Cs:
     if machine == "EM_ARM":
         md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | cs.CS_MODE_MCLASS)
@@ -53,10 +70,12 @@ def _riscv_capstone(elfclass: int) -> cs.Cs:
     return cs.Cs(cs.CS_ARCH_RISCV, mode)
 
 
-def is_float_instruction(machine: str, mnemonic: str, op_str: str) -> bool:
+def is_float_instruction(machine: str, mnemonic: str, op_str: str, mve: bool = False) -> bool:
     m = mnemonic.lower()
-    if machine == "EM_ARM":  # M-profile: every VFP/FPU instruction starts with v (there is no NEON)
-        return m.startswith("v")
+    if machine == "EM_ARM":
+        if mve:  # Helium shares the FPU's registers: only an instruction with a float data type computes in float
+            return m.startswith("v") and _ARM_FLOAT_TYPE.search(m) is not None
+        return m.startswith("v")  # M-profile without MVE: every VFP/FPU instruction starts with v (no NEON)
     if machine == "EM_AARCH64":
         if m == "fmov":  # a bit copy between registers is no float arithmetic; an FP immediate is
             return "#" in op_str
@@ -127,6 +146,7 @@ def check_integer_purity(elf: str | Path) -> list[Finding]:
                     funcs[addr] = (s.name, s["st_size"])
         segs = [(seg["p_vaddr"], seg.data()) for seg in ef.iter_segments() if seg["p_type"] == "PT_LOAD"]
         elfclass = ef.elfclass
+        mve = machine == "EM_ARM" and _has_mve(ef)
     md = _riscv_capstone(elfclass) if machine == "EM_RISCV" else _capstone(machine)
     md.detail = True
     md.skipdata = True
@@ -187,7 +207,7 @@ def check_integer_purity(elf: str | Path) -> list[Finding]:
             for insn in md.disasm(code, fa):
                 if insn.id == 0 or is_data(insn.address):  # skipped data
                     continue
-                if is_float_instruction(machine, insn.mnemonic, insn.op_str):
+                if is_float_instruction(machine, insn.mnemonic, insn.op_str, mve):
                     findings.append(Finding(name, insn.address, f"{insn.mnemonic} {insn.op_str}".strip()))
                 if insn.group(cs.CS_GRP_JUMP) or insn.group(cs.CS_GRP_CALL):
                     targets += [op.imm & ~1 if machine == "EM_ARM" else op.imm for op in insn.operands if op.type == 2]

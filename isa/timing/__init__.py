@@ -20,13 +20,16 @@ class UnknownTimingModel(IsaError):
 
 
 def _models() -> dict[str, "callable"]:
-    from isa.timing import cortex_a5x, cortex_m4, cortex_m7, rv32_inorder, rvv, sifive_u74
-    return {"cortex-m4": cortex_m4.model, "cortex-m7": cortex_m7.model, "cortex-a53": cortex_a5x.model_a53,
+    from isa.timing import (cortex_a5x, cortex_m0plus, cortex_m4, cortex_m7, cortex_m33, cortex_m55, rv32_inorder, rvv,
+                            sifive_u74)
+    return {"cortex-m4": cortex_m4.model, "cortex-m7": cortex_m7.model, "cortex-m33": cortex_m33.model,
+            "cortex-m0plus": cortex_m0plus.model, "cortex-m55": cortex_m55.model, "cortex-a53": cortex_a5x.model_a53,
             "cortex-a55": cortex_a5x.model_a55, "rv64gc": sifive_u74.model, "rv32imc": rv32_inorder.model,
             "rv64gcv": rvv.model}
 
 
-MODEL_NAMES = ("cortex-m4", "cortex-m7", "cortex-a53", "cortex-a55", "rv64gc", "rv32imc", "rv64gcv")
+MODEL_NAMES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus", "cortex-m55", "cortex-a53", "cortex-a55",
+               "rv64gc", "rv32imc", "rv64gcv")
 
 
 def get_model(name: str, target: Target | None = None) -> CoreModel:

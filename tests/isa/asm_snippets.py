@@ -13,10 +13,12 @@ from isa.decode import BlockDecoder
 from isa.elf import Symbol
 
 AS = {"arm": ("arm-none-eabi-as", ("-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16")),
+      # Armv8.1-M with Helium (cortex-m55): decoded as "arm" with the MVE decoder (isa.decode_mve)
+      "armv8.1m": ("arm-none-eabi-as", ("-march=armv8.1-m.main+mve.fp+fp.dp", "-mthumb")),
       "aarch64": ("aarch64-linux-gnu-as", ("-march=armv8.2-a+dotprod",)),
       "riscv64": ("riscv64-unknown-elf-as", ("-march=rv64gcv",)),
       "riscv32": ("riscv64-unknown-elf-as", ("-march=rv32imc", "-mabi=ilp32"))}
-OBJCOPY = {"arm": "arm-none-eabi-objcopy", "aarch64": "aarch64-linux-gnu-objcopy",
+OBJCOPY = {"arm": "arm-none-eabi-objcopy", "armv8.1m": "arm-none-eabi-objcopy", "aarch64": "aarch64-linux-gnu-objcopy",
            "riscv64": "riscv64-unknown-elf-objcopy", "riscv32": "riscv64-unknown-elf-objcopy"}
 BASE = 0x1000
 
@@ -39,7 +41,7 @@ def assemble(arch: str, source: str) -> bytes:
     exe, flags = AS[arch]
     if shutil.which(exe) is None:
         pytest.skip(f"{exe} not installed: run `make setup`")
-    prologue = ".syntax unified\n.thumb\n" if arch == "arm" else ""
+    prologue = ".syntax unified\n.thumb\n" if arch.startswith("arm") else ""
     if arch.startswith("riscv"):
         prologue = ".option norelax\n"
     with tempfile.TemporaryDirectory() as d:
@@ -53,5 +55,6 @@ def assemble(arch: str, source: str) -> bytes:
 
 def decode(arch: str, source: str, vlen: int = 128):
     code = assemble(arch, source)
-    dec = BlockDecoder(FakeImage(code), arch, vlen)
+    mve = arch == "armv8.1m"
+    dec = BlockDecoder(FakeImage(code), "arm" if mve else arch, vlen, mve=mve)
     return dec.block(BASE, len(code)).insns

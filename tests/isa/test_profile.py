@@ -29,8 +29,10 @@ def test_functions_and_mix_cover_every_instruction(build, target):
     for f in p.functions.values():
         assert sum(f.mix.values()) == f.instructions
     mm = p.functions["uc_matmul_s8"]
-    # 32 x 32 x 32 multiply-accumulates of two int8 loads: 65,536 bytes (+ register saves on Thumb)
-    assert 65536 <= mm.load_bytes <= 65536 + 64 and mm.mix["mul_mac"] >= 32 ** 3
+    # 32 x 32 x 32 multiply-accumulates of two int8 loads: 65,536 bytes (+ register saves on Thumb; Armv6-M, with
+    # eight low registers, also reloads spilled loop values: measured 8,356 bytes more on cortex-m0plus)
+    spills = 16384 if t.arch == "arm" and "thumb2" not in t.extensions else 64
+    assert 65536 <= mm.load_bytes <= 65536 + spills and mm.mix["mul_mac"] >= 32 ** 3
     assert "(no symbol)" not in p.functions
 
 

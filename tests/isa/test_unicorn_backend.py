@@ -19,6 +19,7 @@ import isa
 from isa.elf import instruction_lengths, load_elf
 from isa.errors import (BadElf, EmulatorFault, InstructionBudgetExceeded, RunTimeout, UnsupportedBackend)
 from isa.targets import TARGETS, Target, get_target
+from tests.isa.elf_builds import back_edges
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
 UNICORN_TARGETS = [t.name for t in TARGETS.values() if t.unicorn is not None]
@@ -105,16 +106,15 @@ def loop_iteration_length(elf: Path, target: Target, function: str) -> int:
     img = load_elf(elf)
     sym = next(f for f in img.functions if f.name == function)
     insns = list(capstone_for(target).disasm(img.read(sym.addr, sym.size), sym.addr))
-    backward = []
-    for i in insns:
+
+    def dest(i):
         if cs.CS_GRP_JUMP not in i.groups:
-            continue
+            return None
         imms = [o.imm for o in i.operands if o.type == 2]  # *_OP_IMM is 2 for arm, arm64 and riscv
         if not imms:
-            continue
-        dest = i.address + imms[-1] if target.arch.startswith("riscv") else imms[-1]
-        if sym.addr <= dest <= i.address:
-            backward.append((dest, i.address))
+            return None
+        return i.address + imms[-1] if target.arch.startswith("riscv") else imms[-1]
+    backward = back_edges(insns, sym.addr, dest)
     assert len(backward) == 1, f"expected one loop in {function}, found back edges {backward}"
     head, branch = backward[0]
     return sum(1 for i in insns if head <= i.address <= branch)

@@ -1,6 +1,7 @@
 /* Targets/profile test: a loop written in assembly so that its dynamic counts are known analytically.
  * tg_sum_words(n, p) runs its loop body exactly n times (n >= 1, taken from .ig_input); per iteration:
  *   Thumb-2 : ldr (4 bytes loaded), add, subs, bne                    = 4 instructions
+ *   Armv6-M : ldmia (4 bytes loaded), adds, subs, bne                  = 4 instructions
  *   AArch64 : ldr w (4 bytes loaded), add, subs, b.ne                 = 4 instructions
  *   RISC-V  : lw (4 bytes loaded), addi, add, addi, bnez              = 5 instructions
  * so two runs with n1 and n2 trips differ by exactly (n2 - n1) x body instructions, all in tg_sum_words. */
@@ -12,7 +13,14 @@ static uint32_t tg_words[1024];
 
 __attribute__((noinline)) uint32_t tg_sum_words(uint32_t n, const uint32_t *p) {
   uint32_t acc = 0, tmp;
-#if defined(__thumb__)
+#if defined(__thumb__) && !defined(__thumb2__)
+  __asm__ volatile(".syntax unified\n\t"
+                   "1: ldmia %[p]!, {%[t]}\n\t"
+                   "adds %[a], %[a], %[t]\n\t"
+                   "subs %[n], %[n], #1\n\t"
+                   "bne 1b"
+                   : [a] "+l"(acc), [n] "+l"(n), [p] "+l"(p), [t] "=&l"(tmp) : : "cc", "memory");
+#elif defined(__thumb__)
   __asm__ volatile("1: ldr %[t], [%[p]], #4\n\t"
                    "add %[a], %[a], %[t]\n\t"
                    "subs %[n], %[n], #1\n\t"

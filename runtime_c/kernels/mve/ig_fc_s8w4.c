@@ -1,0 +1,27 @@
+/* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h, as the scalar kernel): Helium, two
+ * pairs (four rows) per activation load, VSHR for the signed high nibbles and VAND for the low ones whose bias is
+ * taken out once per call (ig_mve_dot_pairs_w4), 16 columns per VMLADAVA, tail-predicated.
+ * One body for the int8 / int16 / int32 outputs.
+ * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
+#include "ig_kernels.h"
+#include "ig_mve_common.h"
+
+IG_INLINE void fc_s8w4(IG_FC_ARGS, void *y, int32_t out_bytes) {
+  int32_t bias_lo = -ig_wmul(8, ig_mve_sum_s8(x, k_dim)); /* sum x (l - 8) = sum x l - 8 sum x */
+  for (int32_t n = 0; n < n_dim; n += 4) {
+    int32_t rows = n_dim - n < 4 ? n_dim - n : 4;
+    int32_t acc[4] = {bias[n], bias_lo, 0, bias_lo};
+    if (rows > 2) acc[2] = bias[n + 2];
+    const int8_t *p = w + (size_t)(n >> 1) * (size_t)k_dim;
+    if (rows > 2) ig_mve_dot_pairs_w4(x, p, k_dim, k_dim, 2, acc); /* a constant pair count: one loop each */
+    else ig_mve_dot_pairs_w4(x, p, k_dim, k_dim, 1, acc);
+    for (int32_t r = 0; r < rows; r++) {
+      int32_t a = r & 1 ? ig_wadd(acc[r], bias[n + r]) : acc[r];
+      ig_store(y, n + r, ig_output_i32(a, mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
+    }
+  }
+}
+
+void ig_fc_s8w4(IG_FC_ARGS, int8_t *y) { fc_s8w4(IG_FC_PASS, y, 1); }
+void ig_fc_s8w4_to_s16(IG_FC_ARGS, int16_t *y) { fc_s8w4(IG_FC_PASS, y, 2); }
+void ig_fc_s8w4_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8w4(IG_FC_PASS, y, 4); }
