@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # a fixed width when writing to a pipe or file, so the table's columns are never truncated
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 180)
     try:
         return args.func(args, console)
     except USER_ERRORS as e:
