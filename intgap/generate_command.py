@@ -88,6 +88,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     from intgap.sequence_pipeline import build_sequence, reference_generate, run_generate
     from isa.boards import board_for
     from isa.timing import estimate
+    from isa.timing.memory import step_difference
 
     b = board_for(target, board)  # refuses a board that cannot host the target before anything is built
     context = context or max(32, len(prompt) + n_new - 1)
@@ -138,11 +139,12 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
            "run_seconds": round(run_s, 1), "macs_per_token": macs_per_token(sm.graph)}
     if n_new > 1:
         steps = n_new - 1
+        step = step_difference(e_one, e_all, steps)
         doc.update(decode_instructions_per_token=(r_all.instructions - r_one.instructions) / steps,
-                   decode_est_cycles_per_token=(e_all.cycles - e_one.cycles) / steps,
-                   decode_core_cycles_per_token=(e_all.core_cycles - e_one.core_cycles) / steps,
-                   decode_memory_stall_cycles_per_token=(e_all.memory_stall_cycles - e_one.memory_stall_cycles) / steps,
-                   limiting_level=decode_limit(e_one, e_all),
+                   decode_est_cycles_per_token=step.cycles,
+                   decode_core_cycles_per_token=step.core_cycles,
+                   decode_memory_stall_cycles_per_token=step.memory_stall_cycles,
+                   limiting_level=decode_limit(e_one, e_all, step),
                    decode_memory_bytes_per_token=_memory_bytes_diff(e_one, e_all, steps))
         doc["decode_instructions_per_mac"] = doc["decode_instructions_per_token"] / max(doc["macs_per_token"], 1)
         clock = clock_mhz or e_all.clock_mhz
@@ -161,19 +163,16 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     return doc
 
 
-def decode_limit(e_one, e_all) -> str:
-    """What limits one decode step (the difference of the two runs), by the estimate's own rule: a memory whose
-    bytes / bandwidth in the step exceed half the step's cycles; else, when the step's stalls exceed its core
-    cycles, the level serving most of them; else "core"."""
+def decode_limit(e_one, e_all, step) -> str:
+    """What limits one decode step (`step`: isa.timing.memory.step_difference of the two runs), by the estimate's
+    own rule: the limiting memory when functions bound by its bandwidth take over half the step; else, when the
+    step's stalls exceed its core cycles, the level serving most of them; else "core"."""
     if not e_all.memory:
         return "core"
-    step = e_all.cycles - e_one.cycles
-    bw = {m: c - e_one.memory_bandwidth_cycles.get(m, 0) for m, c in e_all.memory_bandwidth_cycles.items()}
-    if bw and max(bw.values()) > step / 2:
-        return max(bw, key=bw.get)
+    if step.bandwidth_bound_cycles > step.cycles / 2 and e_all.memory_bandwidth_cycles:
+        return max(e_all.memory_bandwidth_cycles, key=e_all.memory_bandwidth_cycles.get)
     by_level = _levels(e_all) - _levels(e_one)  # a memory's figure includes its memory-side caches' (ART)
-    stalls = e_all.memory["stall_cycles"] - e_one.memory["stall_cycles"]
-    return max(by_level, key=by_level.get) if stalls > e_all.core_cycles - e_one.core_cycles and by_level else "core"
+    return max(by_level, key=by_level.get) if step.memory_stall_cycles > step.core_cycles and by_level else "core"
 
 
 def _levels(e) -> Counter:

@@ -91,9 +91,11 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     import isa
     from intgap.attribution import CATEGORIES, attribute
     from intgap.sequence_pipeline import build_sequence, run_generate
+    from intgap.generate_command import decode_limit
     from isa.boards import board_for
     from isa.profile import analyze, is_softfloat_helper, profile
     from isa.timing import estimate
+    from isa.timing.memory import step_difference
     from quant import load_graph
 
     cached = cached_sequence_run(spec)
@@ -152,8 +154,9 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
         return {f: (get(pn, en, an_, f) - get(p1, e1, a1, f)) / k for f in names}
 
     instr = diff(lambda p, e, a, f: p.functions[f].instructions if f in p.functions else 0)
-    cycles = diff(lambda p, e, a, f: e.per_function.get(f, 0))
-    stalls = diff(lambda p, e, a, f: e.per_function_memory_stalls.get(f, 0))
+    step = step_difference(e1, en, k)  # the bandwidth bound on the step's own bytes, per function
+    cycles = {f: step.per_function.get(f, 0) for f in names}
+    stalls = {f: step.per_function_memory_stalls.get(f, 0) for f in names}
     loads = diff(lambda p, e, a, f: p.functions[f].load_bytes if f in p.functions else 0)
     stores = diff(lambda p, e, a, f: p.functions[f].store_bytes if f in p.functions else 0)
     cats = {c: diff(lambda p, e, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
@@ -164,7 +167,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
             "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
             "emulator_version": emulator_version(spec.target, spec.backend),
             "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
-            "board": board.name, "limiting_level": en.limiting_level,
+            "board": board.name, "limiting_level": decode_limit(e1, en, step),
             "fits_board": not (rn.memory and rn.memory.fit_notes),
             "board_fit_notes": list(rn.memory.fit_notes) if rn.memory else [],
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],

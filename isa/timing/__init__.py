@@ -68,6 +68,12 @@ class CycleEstimate:
     memory_bandwidth_cycles: dict[str, int] = field(default_factory=dict)  # memory -> bytes moved / its bandwidth
     memory: dict = field(default_factory=dict)  # the run's memory statistics (MemoryStats.to_json()), {} without
     per_function_memory_stalls: dict[str, int] = field(default_factory=dict)
+    # for differences of runs (isa.timing.memory.step_difference): per function, the core model's cycles, the
+    # latency stalls, the bytes from memories, and the run's cycles per byte at its limiting memory
+    per_function_core: dict[str, int] = field(default_factory=dict)
+    per_function_latency_stalls: dict[str, float] = field(default_factory=dict)
+    per_function_memory_bytes: dict[str, float] = field(default_factory=dict)
+    memory_cycles_per_byte: float = 0.0
 
     @property
     def ipc(self) -> float:
@@ -90,7 +96,8 @@ class CycleEstimate:
                 "board": self.board, "clock_mhz": self.clock_mhz, "core_cycles": self.core_cycles,
                 "memory_stall_cycles": self.memory_stall_cycles, "limiting_level": self.limiting_level,
                 "limited_by": self.limited_by, "memory_bandwidth_cycles": self.memory_bandwidth_cycles,
-                "memory": self.memory, "per_function_memory_stall_cycles": self.per_function_memory_stalls}
+                "memory": self.memory, "per_function_memory_stall_cycles": self.per_function_memory_stalls,
+                "memory_cycles_per_byte": self.memory_cycles_per_byte}
 
 
 def estimate(result: RunResult, elf, target: Target | str | None = None, *, model: CoreModel | str | None = None,
@@ -186,6 +193,10 @@ def _on_board(est: CycleEstimate, result: RunResult, target: Target, board, img)
     est.memory_bandwidth_cycles = ms.bandwidth_cycles
     est.memory = result.memory.to_json()
     est.per_function_memory_stalls = ms.per_function_stall_cycles
+    est.per_function_core = dict(est.per_function)
+    est.per_function_latency_stalls = ms.latency_stalls_per_function
+    est.per_function_memory_bytes = ms.bytes_per_function
+    est.memory_cycles_per_byte = ms.cycles_per_byte
     for name, c in ms.per_function_stall_cycles.items():
         est.per_function[name] = est.per_function.get(name, 0) + c
     est.per_function = dict(sorted(est.per_function.items(), key=lambda kv: -kv[1]))

@@ -29,6 +29,10 @@ class MemorySplit:
     limiting_level: str
     limited_by: str  # "core", "latency" or "bandwidth"
     per_function_stall_cycles: dict[str, int] = field(default_factory=dict)
+    # what a difference of two runs needs to bound a step per function (step_difference)
+    latency_stalls_per_function: dict[str, float] = field(default_factory=dict)
+    bytes_per_function: dict[str, float] = field(default_factory=dict)
+    cycles_per_byte: float = 0.0
 
 
 def bandwidth_cycles(board: Board, target: Target, memory) -> dict[str, int]:
@@ -81,7 +85,7 @@ def split(core_cycles: int, core_per_function: dict[str, float], board: Board, t
         limiting, by = "core", "core"
     per_fn = {f: stall_fn.get(f, 0) + excess.get(f, 0) for f in set(stall_fn) | set(excess)}
     per_fn = {k: int(round(v)) for k, v in sorted(per_fn.items(), key=lambda kv: -kv[1]) if round(v)}
-    return MemorySplit(core_cycles, stalls, bw, total, limiting, by, per_fn)
+    return MemorySplit(core_cycles, stalls, bw, total, limiting, by, per_fn, dict(stall_fn), dict(bytes_fn), per_byte)
 
 
 def _per_function(memory, blocks, img) -> tuple[dict[str, float], dict[str, float]]:
@@ -98,3 +102,41 @@ def _per_function(memory, blocks, img) -> tuple[dict[str, float], dict[str, floa
         stall[name] += s
         moved[name] += b
     return stall, moved
+
+
+@dataclass
+class StepEstimate:
+    """The cost of one step (e.g. a decode step) from two estimates of one program."""
+    cycles: float
+    core_cycles: float
+    memory_stall_cycles: float
+    per_function: dict[str, float]
+    per_function_memory_stalls: dict[str, float]
+    bandwidth_bound_cycles: float  # of the functions whose bytes / bandwidth exceed core + stalls in the step
+
+
+def step_difference(short, long, steps: int) -> StepEstimate:
+    """One step as the difference of two estimates of the same program (`long` ran `steps` more steps than
+    `short`), the bandwidth bound taken per function on the *difference*: max(Δcore + Δstalls, Δbytes x the long
+    run's cycles per byte). Differencing each run's bounded total instead lets a function that is compute-bound in
+    the shorter run (a prefill) hide the step's streaming under it (docs/memory-models.md)."""
+    fns = set(long.per_function) | set(short.per_function)
+
+    def delta(a: dict, b: dict, f: str) -> float:
+        return (a.get(f, 0) - b.get(f, 0)) / steps
+
+    if not long.memory:  # no memory system simulated: the core model's differences
+        per = {f: delta(long.per_function, short.per_function, f) for f in fns}
+        total = sum(per.values())
+        return StepEstimate(total, total, 0.0, per, {}, 0.0)
+    per, stalls, streaming = {}, {}, 0.0
+    for f in fns | set(long.per_function_core):
+        core = delta(long.per_function_core, short.per_function_core, f)
+        lat = delta(long.per_function_latency_stalls, short.per_function_latency_stalls, f)
+        need = delta(long.per_function_memory_bytes, short.per_function_memory_bytes, f) * long.memory_cycles_per_byte
+        cyc = max(core + lat, need)
+        if need > core + lat:
+            streaming += need
+        per[f], stalls[f] = cyc, cyc - core
+    total = sum(per.values())
+    return StepEstimate(total, total - sum(stalls.values()), sum(stalls.values()), per, stalls, streaming)

@@ -278,3 +278,24 @@ def test_linux_targets_differ_only_in_stack_lines(membench, target, board, mode)
     lu, lq = u.memory.cache("L1D"), q.memory.cache("L1D")
     assert lq.accesses == lu.accesses and abs(lq.misses - lu.misses) <= 4
     assert abs(int(q.memory.block_memory_bytes.sum()) - int(u.memory.block_memory_bytes.sum())) <= 4 * 64
+
+
+def test_a_step_is_bounded_by_its_own_bytes_not_by_a_difference_of_bounded_runs():
+    """A function compute-bound in the short run (a prefill) and bandwidth-bound in the long one: the difference of
+    the two runs' bounded totals would hide the steps' streaming; the step's own bytes bound it."""
+    from isa.timing import CycleEstimate
+    from isa.timing.memory import step_difference
+
+    def est(core: int, nbytes: int) -> CycleEstimate:
+        e = CycleEstimate("m", 0, 0, 0, 0, 0, 0)
+        e.memory = {"stall_cycles": 0}
+        e.per_function_core, e.per_function_memory_bytes = {"fc": core, "norm": 100}, {"fc": nbytes}
+        e.per_function_latency_stalls, e.memory_cycles_per_byte = {}, 5.0
+        e.per_function = {"fc": max(core, 5 * nbytes), "norm": 100}
+        return e
+    short, long = est(1000, 100), est(1400, 300)  # 2 steps: +200 core and +100 bytes (500 cycles at 5 / byte) each
+    step = step_difference(short, long, 2)
+    assert step.per_function["fc"] == 500 and step.per_function["norm"] == 0
+    assert step.cycles == 500 and step.core_cycles == 200 and step.memory_stall_cycles == 300
+    assert step.bandwidth_bound_cycles == 500
+    assert (sum(long.per_function.values()) - sum(short.per_function.values())) / 2 == 250  # what differencing gave
