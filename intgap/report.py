@@ -21,6 +21,8 @@ from pathlib import Path
 
 import isa
 from intgap.attribution import CATEGORIES, CATEGORY_LABELS
+from intgap.layer_kinds import layer_kind, sum_by_kind
+from intgap.plots import pareto_front  # noqa: F401 (the report's API since it began)
 from intgap.sweep import FP32, SweepResult
 
 PROMISE_ASSUMPTION = (
@@ -204,7 +206,8 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
             "cycle_model", "board", "macs", "weight_bytes", "param_bytes", "activation_bytes", "load_bytes",
             "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes",
             "accuracy", "perplexity", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
-            "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES]
+            "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES] + \
+        ["layer_role", "layer_kind"]
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, cols)
@@ -220,106 +223,61 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
                 row[k] = x.get(k)
             for c in CATEGORIES:
                 row[f"attr_{c}"] = r["attribution"][c]
+            row["layer_kind"] = kind_of(r) if r["layer"] is not None else None
             w.writerow(row)
     tmp.replace(path)
 
 
-def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the points (cost, accuracy) that no other point beats (cost <= and accuracy >=, one strictly)."""
-    front = []
-    for i, (c, a) in enumerate(points):
-        if not any((c2 <= c and a2 >= a) and (c2 < c or a2 > a) for j, (c2, a2) in enumerate(points) if j != i):
-            front.append(i)
-    return sorted(front, key=lambda i: points[i][0])
+def layer_rows(result: SweepResult, target: str, config: str) -> list[dict]:
+    """The per-layer runs of one target and config as the plots take them (every layer, not summed by role)."""
+    return [{"name": r["layer_name"], "kind": kind_of(r), "instructions": r["instructions"],
+             "cycles": r["estimated_cycles"], "stalls": r.get("memory_stall_cycles", 0),
+             "attribution": r["attribution"]}
+            for r in result.runs if r["layer"] is not None and r["target"] == target and r["config"] == config]
+
+
+def kind_of(run: dict) -> str:
+    return run.get("layer_kind") or layer_kind(run["layer_name"], run.get("macs", 0))
 
 
 def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[str]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from intgap import plots
     files = []
-    colors = dict(zip(CATEGORIES, ("#1f77b4", "#d62728", "#ff7f0e", "#9467bd", "#2ca02c", "#8c564b", "#7f7f7f")))
+    model = result.model["name"]
+    step = "decode step" if is_decoder(result) else "inference"
     targets = list(dict.fromkeys(r["target"] for r in result.runs))
     configs = [c["config"] for c in result.configs]
-    # 1. per-layer stacked bars of where the instructions go, one figure per target
-    layer_runs = role_rows(result)
+    whole = {(r["target"], r["config"]): r for r in result.runs if r["layer"] is None}
+    # 1. per target and config: each layer kind's share of the cycles and of the instructions
     for t in targets:
-        runs = [r for r in layer_runs if r["target"] == t]
-        if not runs:
-            continue
-        runs.sort(key=lambda r: (r["layer"], configs.index(r["config"])))
-        fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(runs) + 2), 4.2))
-        labels = [(f"{r['layer_name'].replace('layers.*.', '')} {r['config']}" if is_decoder(result)
-                   else f"L{r['layer']} {r['config']}") for r in runs]
-        bottom = [0.0] * len(runs)
-        for c in CATEGORIES:
-            vals = [r["attribution"][c] for r in runs]
-            if any(vals):
-                ax.bar(labels, vals, bottom=bottom, label=CATEGORY_LABELS[c], color=colors[c])
-                bottom = [b + v for b, v in zip(bottom, vals)]
-        ax.set_yscale("log" if max(bottom) > 20 * min(b for b in bottom if b) else "linear")
-        ax.set_ylabel("instructions (exact), one " + ("decode step" if is_decoder(result) else "inference"))
-        ax.set_title(f"{result.model['name']} on {t}: where each layer's instructions go")
-        ax.tick_params(axis="x", rotation=60, labelsize=8)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        name = f"layers_{t}.png"
-        fig.savefig(out / name, dpi=90)
-        plt.close(fig)
-        files.append(name)
-    # 2. promised vs realized speedup per target (whole model)
-    whole = [x for x in gap_rows if x["layer"] is None]
-    if whole:
-        qcfgs = [c for c in configs if c != FP32]
-        fig, axes = plt.subplots(1, len(qcfgs), figsize=(6 * len(qcfgs), 4.5), squeeze=False)
-        for ax, cfg in zip(axes[0], qcfgs):
-            rows = [x for x in whole if x["config"] == cfg]
-            xs = range(len(rows))
-            wdt = 0.2
-            for k, (key, lab) in enumerate((("promised_memory", "promised (bytes)"),
-                                            ("promised_compute", "promised (MACs/instr.)"),
-                                            ("realized_instructions", "realized (instructions)"),
-                                            ("realized_cycles", "realized (est. cycles)"))):
-                ax.bar([i + (k - 1.5) * wdt for i in xs], [x[key] or 0 for x in rows], wdt, label=lab)
-            ax.set_xticks(list(xs), [x["target"] for x in rows], rotation=45, ha="right", fontsize=8)
-            ax.set_yscale("log")
-            ax.axhline(1.0, color="k", lw=0.8)
-            ax.set_ylabel(f"speedup of {cfg} over FP32 (same target)")
-            ax.set_title(f"{cfg}: promised vs realized")
-            ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / "speedup.png", dpi=90)
-        plt.close(fig)
-        files.append("speedup.png")
-    # 3. accuracy vs estimated cycles, the Pareto front per target marked
-    acc = _acc(result)
-    if any(v is not None for v in acc.values()):
-        fig, ax = plt.subplots(figsize=(8, 5))
-        for t in targets:
-            pts = [(r["estimated_cycles"], acc[r["config"]], r["config"]) for r in result.runs
-                   if r["target"] == t and r["layer"] is None and acc.get(r["config"]) is not None]
-            if not pts:
+        for cfg in configs:
+            rows = layer_rows(result, t, cfg)
+            if not rows:
                 continue
-            yv = (lambda q: -q) if is_decoder(result) else (lambda q: 100 * q)
-            sc = ax.scatter([p[0] for p in pts], [yv(p[1]) for p in pts], s=18, label=t)
-            front = pareto_front([(p[0], p[1]) for p in pts])
-            ax.plot([pts[i][0] for i in front], [yv(pts[i][1]) for i in front], "-o", lw=1, ms=10,
-                    mfc="none", color=sc.get_facecolor()[0])
-            for p in pts:
-                ax.annotate(p[2], (p[0], yv(p[1])), fontsize=6)
-        ax.set_xscale("log")
-        ax.set_xlabel("estimated cycles per " + ("decode step" if is_decoder(result) else "inference")
-                      + " (each target's named model; log scale)")
-        if is_decoder(result):
-            ax.set_ylabel("held-out perplexity (lower is better)")
-            ax.invert_yaxis()
-        else:
-            ax.set_ylabel("test accuracy (%)")
-        ax.set_title("accuracy vs estimated cycles; circled and joined: Pareto front per target")
-        ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        fig.savefig(out / "pareto.png", dpi=90)
-        plt.close(fig)
+            w = whole.get((t, cfg), {})
+            name = f"layers_{t}_{cfg}.png"
+            plots.plot_layer_shares(
+                rows, out / name, f"{model} on {t} (board {w.get('board', '?')}), {cfg}: one {step}, "
+                f"{len(rows)} layers", w.get("cycle_model", "est. cycles"))
+            files.append(name)
+    # 2. promised vs realized speedup per target (whole model)
+    speed = [{**x, "board": whole.get((x["target"], x["config"]), {}).get("board", "")}
+             for x in gap_rows if x["layer"] is None]
+    if speed:
+        plots.plot_speedups(speed, out / "speedup.png", model)
+        files.append("speedup.png")
+    # 3. quality vs estimated cycles, the Pareto front per target
+    acc = _acc(result)
+    pts = [{"series": f"{r['target']} ({r.get('board', '')})".replace(" ()", ""), "config": r["config"],
+            "cost": r["estimated_cycles"], "quality": -acc[r["config"]] if is_decoder(result)
+            else 100 * acc[r["config"]]}
+           for r in whole.values() if acc.get(r["config"]) is not None]
+    if pts:
+        plots.plot_pareto(pts, out / "pareto.png",
+                          f"{model}: quality vs estimated cycles; joined: the Pareto front per target",
+                          f"estimated cycles per {step} (each target's named model on its board; log scale)",
+                          "held-out perplexity (lower is better)" if is_decoder(result) else "test accuracy (%)",
+                          lower_is_better=is_decoder(result))
         files.append("pareto.png")
     return files
 
@@ -354,6 +312,66 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
                      f"{s['weight_bytes']:,}", s["quality"],
                      "n/a" if fp else ("yes" if s["bit_exact"] else "NO")])
     return rows
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "n/a"
+
+
+def kinds_section(result: SweepResult) -> list[str]:
+    """Each target x config's layers summed by kind (intgap/layer_kinds.py), with its share of the layers'
+    instructions and est. cycles and its speedup over the same kind in FP32."""
+    targets = list(dict.fromkeys(r["target"] for r in result.runs))
+    sums = {}
+    for t in targets:
+        for c in result.configs:
+            rows = [{**r, "kind": kind_of(r), "stalls": r.get("memory_stall_cycles", 0)}
+                    for r in result.runs if r["layer"] is not None and r["target"] == t and r["config"] == c["config"]]
+            if rows:
+                sums[(t, c["config"])] = sum_by_kind(rows, ("instructions", "estimated_cycles", "stalls"))
+    out = []
+    for (t, cfg), groups in sums.items():
+        fp = {g["kind"]: g for g in sums.get((t, FP32), [])}
+        ins = sum(g["instructions"] for g in groups)
+        cyc = sum(g["estimated_cycles"] for g in groups)
+        for g in groups:
+            f = fp.get(g["kind"])
+            out.append([t, cfg, g["kind"], str(g["layers"]), f"{g['instructions']:,}", _pct(g["instructions"], ins),
+                        f"{g['estimated_cycles']:,}", _pct(g["estimated_cycles"], cyc),
+                        _pct(g["stalls"], g["estimated_cycles"]),
+                        "" if cfg == FP32 or f is None else _fmt(_ratio(f["instructions"], g["instructions"])),
+                        "" if cfg == FP32 or f is None else _fmt(_ratio(f["estimated_cycles"],
+                                                                        g["estimated_cycles"]))])
+    if all(len(g) < 2 for g in sums.values()):  # one kind (the digits MLP): the per-layer table says it all
+        return []
+    return ["## Per layer kind", "",
+            "The layers summed by kind (named by the graph's node names, intgap/layer_kinds.py); shares are of the sum "
+            "over the layers; speedups over the same kind in FP32 on the same target.", "",
+            _md_table(["target", "config", "kind", "layers", "instructions", "share", "est. cycles", "share",
+                       "of which memory stalls", "x instr.", "x cycles"], out), ""]
+
+
+def every_layer_section(result: SweepResult) -> list[str]:
+    """Decoders: every layer of every run (the per-layer table sums the blocks by role); other models' per-layer
+    table has every layer already."""
+    if not is_decoder(result):
+        return []
+    fp = {(r["target"], r["layer"]): r for r in result.runs if r["layer"] is not None and r["config"] == FP32}
+    rows = []
+    for r in result.runs:
+        if r["layer"] is None:
+            continue
+        f = fp.get((r["target"], r["layer"]))
+        q = r["config"] != FP32 and f is not None
+        rows.append([r["target"], r["config"], str(r["layer"]), r["layer_name"], kind_of(r), f"{r['instructions']:,}",
+                     f"{r['estimated_cycles']:,}",
+                     stall_text(r["estimated_cycles"], r.get("memory_stall_cycles", 0), ""),
+                     _fmt(_ratio(f["instructions"], r["instructions"])) if q else "",
+                     _fmt(_ratio(f["estimated_cycles"], r["estimated_cycles"])) if q else ""])
+    return ["## Every layer", "", "Each layer of one decode step as measured (results.csv has the same rows with "
+            "every column); speedups over the same layer in FP32 on the same target.", "",
+            _md_table(["target", "config", "#", "layer", "kind", "instructions", "est. cycles",
+                       "of which memory stalls", "x instr.", "x cycles"], rows), ""]
 
 
 def cycles_section(result: SweepResult) -> list[str]:
@@ -428,6 +446,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
                   "(checked per run on the benchmark sample).", "",
                   _md_table(["config", "test accuracy", "top-1 agreement with FP32", "max |output - FP32|",
                              "samples"], arows), ""]
+    parts += kinds_section(result)
     # per layer
     lrows = []
     for x in gaps(result):
@@ -449,6 +468,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
                   _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
                              "of which memory stalls", "speedup (instr.)", "speedup (cycles)",
                              "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]
+    parts += every_layer_section(result)
     # attribution
     parts += ["## Where the instructions go", "",
               "Every instruction of the inference is in exactly one category (rules in intgap/attribution.py); "

@@ -59,6 +59,29 @@ def test_repeated_sweep_is_served_from_the_cache(sweep):
     assert [r["instructions"] for r in again.runs] == [r["instructions"] for r in res.runs]
 
 
+def test_report_sums_layers_by_kind_and_lists_every_layer(sweep, tmp_path):
+    import csv
+
+    from intgap.report import write_report
+    res, _, _ = sweep
+    write_report(res, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    kinds = md.split("## Per layer kind")[1].split("\n## ")[0]
+    for t in ("cortex-a55", "cortex-m4"):
+        for c in ("fp32", "w8a8"):
+            assert (tmp_path / f"layers_{t}_{c}.png").read_bytes()[:4] == b"\x89PNG"
+            for k, n in (("embedding", 1), ("norms", 9), ("attention projections", 16), ("attention core", 20),
+                         ("MLP", 20), ("residual adds", 8), ("head", 1)):
+                assert f"| {t} | {c} | {k} | {n} |" in kinds
+    every = md.split("## Every layer")[1].split("\n## ")[0]
+    layers = [r for r in res.runs if r["layer"] is not None]
+    assert len(layers) == 4 * 75 and every.count("\n| cortex-") == len(layers)
+    assert "| cortex-m4 | w8a8 | 74 | logits | head |" in every
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert {r["layer_kind"] for r in rows if r["layer"]} == {"embedding", "norms", "attention projections",
+                                                             "attention core", "MLP", "residual adds", "head"}
+
+
 def test_layer_and_role_names():
     assert layer_of("ig_fc_s8__L12") == 12 and layer_of("ig_layer_3_layers_0_mlp") == 3
     assert layer_of("fc_s8.constprop.0__L7") == 7 and layer_of("__aeabi_fmul") is None

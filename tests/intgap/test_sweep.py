@@ -112,9 +112,10 @@ def test_report_files_parse(sweep, tmp_path):
     assert len(rows) == len(res.runs)
     for r in rows:
         assert sum(int(r[f"attr_{c}"]) for c in CATEGORIES) == int(r["instructions"])
+        assert r["layer_kind"] == ("" if r["layer"] == "" else "fully connected")
     md = (tmp_path / "report.md").read_text()
     assert "| cortex-m4 | w4a8 |" in md and "est. cycles (intgap cortex-m4 model" in md
-    for p in ("layers_cortex-m4.png", "speedup.png", "pareto.png"):
+    for p in ("layers_cortex-m4_fp32.png", "layers_cortex-m4_w4a8-g16.png", "speedup.png", "pareto.png"):
         assert (tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     g = {(x["config"], x["layer"]): x for x in gaps(res)}
     x = g[("w8a8", None)]
