@@ -157,8 +157,10 @@ def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
                                cache_root=Path(args.cache_dir) if args.cache_dir else None,
                                progress=lambda what, i, n: bar.update(task, description=what, completed=i, total=n))
     console.print((Path(args.output) / "mixed.md").read_text())
+    console.print(f"wrote {Path(args.output) / 'mixed.md'}, mixed.json, mixed.png")
     if args.json:
         Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {args.json}")
     return 0
 
 

@@ -202,10 +202,10 @@ def _markdown(doc: dict, out: Path) -> None:
     (out / "mixed.md").write_text("\n".join(lines) + "\n")
 
 
-def _plot(doc: dict, out: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _plot(doc: dict, out: Path) -> str:
+    """mixed.png; returns the cycle axis' label."""
+    from intgap.plots import pyplot, plain_axis
+    plt = pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     f = doc["front"]
     ax[0].plot([p["cycles"] for p in f], [p["distortion"] for p in f], "o-", ms=4, label="search front")
@@ -214,13 +214,18 @@ def _plot(doc: dict, out: Path) -> None:
         mk = "s" if r["how"] == "Theorem 8" else "^"
         ax[0].plot(r["cycles"], r["distortion"], mk, ms=9, mfc="none", label=f"{r['how']} @ {r['budget']:g} bits")
         ax[1].plot(r["mean_bits"], r["distortion"], mk, ms=9, mfc="none")
-    ax[0].set_xlabel(f"predicted est. cycles per decode step ({doc['cycle_model']})")
+    label = plain_axis(ax[0].xaxis, [p["cycles"] for p in f] + [r["cycles"] for r in doc["rows"]],
+                       "predicted est. cycles per decode step")
+    label += "\n" + doc["cycle_model"].removeprefix("est. cycles ")  # "(intgap <core> model v1 on <board>)"
+    ax[0].set_xlabel(label)
     ax[1].set_xlabel("size-weighted mean weight bits (ROM)")
     for a in ax:
         a.set_ylabel("predicted distortion (Theorem 8 model)")
         a.set_yscale("log")
     ax[0].legend(fontsize=7)
-    fig.suptitle(f"{doc['model']} on {doc['target']}: mixed precision, measured costs vs Theorem 8")
+    fig.suptitle(f"{doc['model']} on {doc['target']} (board {doc['board']}): mixed precision, measured costs vs "
+                 "Theorem 8")
     fig.tight_layout()
     fig.savefig(out / "mixed.png", dpi=90)
     plt.close(fig)
+    return label

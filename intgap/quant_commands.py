@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 
 def _bar(console: Console) -> Progress:
@@ -48,17 +47,14 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    from intgap.console_format import eval_table
     from quant import load_graph
     from quant.recipes import evaluate
 
     q = load_graph(args.graph)
     with _bar(console) as bar:
         res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=_progress_cb(bar))
-    t = Table(title=f"{args.graph}: integer graph (reference interpreter) vs FP32, held-out Shakespeare")
-    for k in res:
-        t.add_column(k)
-    t.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in res.values()])
-    console.print(t)
+    console.print(eval_table(res, args.graph))
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
         console.print(f"wrote {args.json}")

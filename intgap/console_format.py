@@ -1,0 +1,27 @@
+"""Terminal tables of commands whose results are dicts (`intgap eval`): named columns with units, not the dict's
+keys."""
+from __future__ import annotations
+
+from rich.table import Table
+
+# result key -> (column heading, format); the columns of each metric, in order
+EVAL_COLUMNS = {
+    "perplexity": (("tokens", "held-out tokens", "{:,}"), ("window", "window (tokens)", "{:,}"),
+                   ("fp32_perplexity", "FP32 perplexity", "{:.3f}"), ("int_perplexity", "integer perplexity", "{:.3f}"),
+                   ("relative_increase", "increase vs FP32", "{:+.2%}")),
+    "cosine": (("lines", "held-out lines", "{:,}"), ("mean_cosine", "mean cosine vs FP32", "{:.4f}"),
+               ("min_cosine", "min cosine vs FP32", "{:.4f}")),
+}
+
+
+def eval_table(res: dict, graph: str) -> Table:
+    """The result of quant.recipes.evaluate as one row under headings with units."""
+    what = " ".join(str(res[k]) for k in ("model", "config") if res.get(k))
+    how = f", method {res['method']}" if res.get("method") else ""
+    t = Table(title=f"{graph} ({what}{how}): integer graph (reference interpreter) vs FP32, held-out Shakespeare",
+              caption=f"quantization {res.get('quantization') or 'n/a'}; evaluated in {res.get('eval_seconds', 0)} s")
+    cols = EVAL_COLUMNS[res["metric"]]
+    for _, head, _ in cols:
+        t.add_column(head, justify="right")
+    t.add_row(*[fmt.format(res[k]) for k, _, fmt in cols])
+    return t
