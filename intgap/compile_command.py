@@ -51,20 +51,31 @@ def load_graph_for_compile(spec: str, workdir: Path):
     return g
 
 
-def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> dict:
-    """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json)."""
+def files_in(out: Path) -> dict[str, int]:
+    """Every file under `out` with its inode change time (ns; a copy that keeps the source's mtime still changes
+    it): what was there before a compile wrote its own."""
+    return {str(p.relative_to(out)): p.stat().st_ctime_ns for p in out.rglob("*") if p.is_file()} \
+        if out.is_dir() else {}
+
+
+def compile_firmware(graph, target, out: Path, compiler: str | None = None, *,
+                     before: dict[str, int] | None = None) -> dict:
+    """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json). `before`: the
+    files of `out` before this compile (files_in), so that the summary lists only the files it wrote."""
     from toolchain import compiler_version, find_compiler
 
+    before = files_in(out) if before is None else before
     cc = find_compiler(target, compiler)
     label = f"{cc.kind} {compiler_version(cc)}"
     fw = emit_firmware(graph, target, out, label)  # refuses a model whose weights and arena alone do not fit
     return _build_and_report(fw, graph, target, out, cc, label, compiler,
-                             {"arena_bytes": fw.lowered.arena_size, "weight_bytes": fw.lowered.constant_bytes})
+                             {"arena_bytes": fw.lowered.arena_size, "weight_bytes": fw.lowered.constant_bytes}, before)
 
 
 def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = None, *,
                               context: int = DEFAULT_CONTEXT, max_tokens: int = DEFAULT_MAX_TOKENS,
-                              special_tokens: dict[str, int] | None = None) -> dict:
+                              special_tokens: dict[str, int] | None = None,
+                              before: dict[str, int] | None = None) -> dict:
     """The artifact of a transformer graph (codegen/firmware_sequence.py) in `out`: refused before anything is
     compiled when its weights, arena and key/value cache exceed the target's memory, and after linking when the
     linked firmware does; returns the summary (also out/memory_report.json)."""
@@ -72,6 +83,7 @@ def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = N
     from intgap.sequence_pipeline import check_fits
     from toolchain import compiler_version, find_compiler
 
+    before = files_in(out) if before is None else before
     low = lower_sequence_firmware(graph, target, max_tokens, context)
     check_fits(low, target)
     cc = find_compiler(target, compiler)
@@ -80,10 +92,11 @@ def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = N
     return _build_and_report(fw, graph, target, out, cc, label, compiler,
                              {"decoder": fw.decoder, "context": low.context, "max_tokens": low.max_tokens,
                               "arena_bytes": low.arena_size, "kv_cache_bytes": low.kv_bytes,
-                              "weight_bytes": low.blob.size})
+                              "weight_bytes": low.blob.size}, before)
 
 
-def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict) -> dict:
+def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict,
+                      before: dict[str, int]) -> dict:
     """libmodel.a, model.mk, the linked example, its ROM/RAM report (refusing a firmware over a region) and the
     integer-purity check of the example ELF."""
     from toolchain import BuildFailed, build_elf, memory_report, require_integer_purity
@@ -110,8 +123,7 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
         require_integer_purity(elf)
     summary = {"model": graph.name, "target": target.name, "compiler": label, "integer_only": graph.is_integer,
                "kernel_family": target.kernel_family, **sizes,
-               "files": sorted({str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-                               | {"memory_report.json"}),
+               "files": sorted({f for f, t in files_in(out).items() if before.get(f) != t} | {"memory_report.json"}),
                "memory": report.to_json()}
     (out / "memory_report.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -175,6 +187,7 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     if args.board is not None:
         board_for(target, args.board)  # a board that cannot host the target is refused before anything is built
     out = Path(args.output)
+    before = files_in(out)  # what the folder held already is not listed as written
     graph_file = args.model.endswith(".igraph")
     graph = None
     if graph_file or not is_sequence_model(args.model):
@@ -194,12 +207,12 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_sequence_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
                                           context=context,
-                                          max_tokens=max_tokens, special_tokens=tokens)
+                                          max_tokens=max_tokens, special_tokens=tokens, before=before)
         s["config"], s["method"] = sm.config, sm.method
     else:
         _option_errors(args, sequence=False, graph_file=graph_file)
         with console.status(f"building libmodel.a for {target.name}"):
-            s = compile_firmware(graph, target, out, args.compiler)
+            s = compile_firmware(graph, target, out, args.compiler, before=before)
     s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
     print_compile_summary(console, s, out)
     if args.json:

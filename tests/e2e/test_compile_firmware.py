@@ -52,9 +52,18 @@ def _run(elf, target, q, xq):
 def test_application_links_libmodel_with_its_own_main_for_cortex_m4(tmp_path, capsys):
     q, path = _graph(tmp_path)
     out = tmp_path / "fw"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "mine.txt").write_text("the user's own file, there before the compile")
     assert cli_main(["compile", "--model", str(path), "--target", "cortex-m4", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "built with gcc" in printed and "ROM" in printed and "RAM" in printed
+    wrote = " ".join(printed.split("\nwrote ")[1].split())  # the list, unwrapped
+    assert "libmodel.a" in wrote and "example/main.c" in wrote and "mine.txt" not in wrote
+    assert "notes/mine.txt" not in json.loads((out / "memory_report.json").read_text())["files"]
+    # compiling again into the same folder lists again what it rewrote (the platform copies keep their mtime)
+    assert cli_main(["compile", "--model", str(path), "--target", "cortex-m4", "-o", str(out)]) == 0
+    again = json.loads((out / "memory_report.json").read_text())["files"]
+    assert "example/platform/ig_platform.h" in again and "libmodel.a" in again and "notes/mine.txt" not in again
     for f in ("libmodel.a", "model.h", "model_weights.c", "model.mk", "example/main.c", "memory_report.json"):
         assert (out / f).is_file(), f
     header = (out / "model.h").read_text()
