@@ -59,12 +59,21 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
                                progress=progress, boards=boards)
     doc = write_report(result, out, plots=not args.no_plots)
     _print_bench(console, result, doc)
-    console.print(f"wrote {out}/report.md, results.json, results.csv" + ("" if args.no_plots else " and plots"))
+    console.print(f"wrote {out}/report.md, results.json, results.csv{plots_written(doc['plots'])}")
     if args.json:
         extra = {} if decoder else legacy_doc(result)
         Path(args.json).write_text(json.dumps({**extra, **doc}, indent=2) + "\n")
         console.print(f"wrote {args.json}")
     return 0 if all(r["bit_exact"] for r in result.runs) else 1
+
+
+def plots_written(pngs: list[str]) -> str:
+    """', 6 per-layer figures (layers_<target>_<config>.png), speedup.png, pareto.png' for the bench's last line."""
+    layers = [p for p in pngs if p.startswith("layers_")]
+    rest = [p for p in pngs if p not in layers]
+    parts = ([f"{len(layers)} per-layer figure{'s' if len(layers) > 1 else ''} (layers_<target>_<config>.png)"]
+             if layers else []) + rest
+    return "".join(f", {p}" for p in parts)
 
 
 DECODER_MODELS = ("shakespeare-decoder", "smollm2")

@@ -186,9 +186,9 @@ def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
            "attribution_categories": CATEGORY_LABELS, "summary": summary_rows(result), "gaps": gap_rows,
            "runs": [{k: v for k, v in r.items() if k not in ("built", "ran", "wall_seconds")} for r in result.runs],
            "sweep": result.stats.to_json()}
+    pngs = doc["plots"] = write_plots(result, gap_rows, out) if plots else []
     _atomic_write(out / "results.json", json.dumps(doc, indent=1) + "\n")
     _write_csv(result, gap_rows, out / "results.csv")
-    pngs = write_plots(result, gap_rows, out) if plots else []
     _atomic_write(out / "report.md", markdown(result, doc, pngs))
     return doc
 

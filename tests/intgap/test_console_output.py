@@ -62,3 +62,10 @@ def test_mixed_plot_names_its_cycle_unit_and_board(tmp_path: Path):
                   tmp_path)
     assert label == "predicted est. cycles per decode step (millions)\n(intgap cortex-m4 model v1 on stm32f407)"
     assert (tmp_path / "mixed.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_names_the_plots_it_wrote():
+    from intgap.cli import plots_written
+    assert plots_written(["layers_cortex-m4_fp32.png", "layers_cortex-m4_w8a8.png", "speedup.png", "pareto.png"]) \
+        == ", 2 per-layer figures (layers_<target>_<config>.png), speedup.png, pareto.png"
+    assert plots_written([]) == ""  # --no-plots
