@@ -58,24 +58,20 @@ def files_in(out: Path) -> dict[str, int]:
         if out.is_dir() else {}
 
 
-def compile_firmware(graph, target, out: Path, compiler: str | None = None, *,
-                     before: dict[str, int] | None = None) -> dict:
-    """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json). `before`: the
-    files of `out` before this compile (files_in), so that the summary lists only the files it wrote."""
+def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> dict:
+    """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json)."""
     from toolchain import compiler_version, find_compiler
 
-    before = files_in(out) if before is None else before
     cc = find_compiler(target, compiler)
     label = f"{cc.kind} {compiler_version(cc)}"
     fw = emit_firmware(graph, target, out, label)  # refuses a model whose weights and arena alone do not fit
     return _build_and_report(fw, graph, target, out, cc, label, compiler,
-                             {"arena_bytes": fw.lowered.arena_size, "weight_bytes": fw.lowered.constant_bytes}, before)
+                             {"arena_bytes": fw.lowered.arena_size, "weight_bytes": fw.lowered.constant_bytes})
 
 
 def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = None, *,
                               context: int = DEFAULT_CONTEXT, max_tokens: int = DEFAULT_MAX_TOKENS,
-                              special_tokens: dict[str, int] | None = None,
-                              before: dict[str, int] | None = None) -> dict:
+                              special_tokens: dict[str, int] | None = None) -> dict:
     """The artifact of a transformer graph (codegen/firmware_sequence.py) in `out`: refused before anything is
     compiled when its weights, arena and key/value cache exceed the target's memory, and after linking when the
     linked firmware does; returns the summary (also out/memory_report.json)."""
@@ -83,7 +79,6 @@ def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = N
     from intgap.sequence_pipeline import check_fits
     from toolchain import compiler_version, find_compiler
 
-    before = files_in(out) if before is None else before
     low = lower_sequence_firmware(graph, target, max_tokens, context)
     check_fits(low, target)
     cc = find_compiler(target, compiler)
@@ -92,11 +87,10 @@ def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = N
     return _build_and_report(fw, graph, target, out, cc, label, compiler,
                              {"decoder": fw.decoder, "context": low.context, "max_tokens": low.max_tokens,
                               "arena_bytes": low.arena_size, "kv_cache_bytes": low.kv_bytes,
-                              "weight_bytes": low.blob.size}, before)
+                              "weight_bytes": low.blob.size})
 
 
-def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict,
-                      before: dict[str, int]) -> dict:
+def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict) -> dict:
     """libmodel.a, model.mk, the linked example, its ROM/RAM report (refusing a firmware over a region) and the
     integer-purity check of the example ELF."""
     from toolchain import BuildFailed, build_elf, memory_report, require_integer_purity
@@ -123,7 +117,8 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
         require_integer_purity(elf)
     summary = {"model": graph.name, "target": target.name, "compiler": label, "integer_only": graph.is_integer,
                "kernel_family": target.kernel_family, **sizes,
-               "files": sorted({f for f, t in files_in(out).items() if before.get(f) != t} | {"memory_report.json"}),
+               "files": sorted({str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+                               | {"memory_report.json"}),
                "memory": report.to_json()}
     (out / "memory_report.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -207,17 +202,26 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_sequence_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
                                           context=context,
-                                          max_tokens=max_tokens, special_tokens=tokens, before=before)
+                                          max_tokens=max_tokens, special_tokens=tokens)
         s["config"], s["method"] = sm.config, sm.method
     else:
         _option_errors(args, sequence=False, graph_file=graph_file)
         with console.status(f"building libmodel.a for {target.name}"):
-            s = compile_firmware(graph, target, out, args.compiler, before=before)
+            s = compile_firmware(graph, target, out, args.compiler)
+    written_only(s, out, before)
     s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
     print_compile_summary(console, s, out)
     if args.json:
         Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
     return 0
+
+
+def written_only(summary: dict, out: Path, before: dict[str, int]) -> None:
+    """The summary's and memory_report.json's file list cut to the files this compile wrote or rewrote."""
+    now = files_in(out)
+    summary["files"] = sorted(f for f, t in now.items() if before.get(f) != t)
+    path = out / "memory_report.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "files": summary["files"]}, indent=2) + "\n")
 
 
 def board_fit(elf: Path, target, board_name: str | None) -> dict:
