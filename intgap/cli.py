@@ -67,15 +67,6 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     return 0 if all(r["bit_exact"] for r in result.runs) else 1
 
 
-def plots_written(pngs: list[str]) -> str:
-    """', 6 per-layer figures (layers_<target>_<config>.png), speedup.png, pareto.png' for the bench's last line."""
-    layers = [p for p in pngs if p.startswith("layers_")]
-    rest = [p for p in pngs if p not in layers]
-    parts = ([f"{len(layers)} per-layer figure{'s' if len(layers) > 1 else ''} (layers_<target>_<config>.png)"]
-             if layers else []) + rest
-    return "".join(f", {p}" for p in parts)
-
-
 DECODER_MODELS = ("shakespeare-decoder", "smollm2")
 
 
@@ -146,6 +137,15 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     st = result.stats
     console.print(f"{st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} cached), "
                   f"{st.builds} builds in {st.seconds:.1f} s on {st.where}", style="dim")
+
+
+def plots_written(pngs: list[str]) -> str:
+    """', 6 per-layer figures (layers_<target>_<config>.png), speedup.png, pareto.png' for the bench's last line."""
+    layers = [p for p in pngs if p.startswith("layers_")]
+    rest = [p for p in pngs if p not in layers]
+    parts = ([f"{len(layers)} per-layer figure{'s' if len(layers) > 1 else ''} (layers_<target>_<config>.png)"]
+             if layers else []) + rest
+    return "".join(f", {p}" for p in parts)
 
 
 def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
