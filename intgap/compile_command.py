@@ -51,13 +51,6 @@ def load_graph_for_compile(spec: str, workdir: Path):
     return g
 
 
-def files_in(out: Path) -> dict[str, int]:
-    """Every file under `out` with its inode change time (ns; a copy that keeps the source's mtime still changes
-    it): what was there before a compile wrote its own."""
-    return {str(p.relative_to(out)): p.stat().st_ctime_ns for p in out.rglob("*") if p.is_file()} \
-        if out.is_dir() else {}
-
-
 def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> dict:
     """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json)."""
     from toolchain import compiler_version, find_compiler
@@ -214,6 +207,13 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
     return 0
+
+
+def files_in(out: Path) -> dict[str, int]:
+    """Every file under `out` with its inode change time (ns; a copy that keeps the source's mtime still changes
+    it): what was there before a compile wrote its own."""
+    return {str(p.relative_to(out)): p.stat().st_ctime_ns for p in out.rglob("*") if p.is_file()} \
+        if out.is_dir() else {}
 
 
 def written_only(summary: dict, out: Path, before: dict[str, int]) -> None:
