@@ -407,6 +407,19 @@ def _misfits(result: SweepResult) -> list[str]:
             + notes + [""]) if notes else []
 
 
+def plots_section(result: SweepResult, pngs: list[str]) -> list[str]:
+    """The whole-model plots shown; the per-layer figures linked from a target x config table."""
+    if not pngs:
+        return []
+    configs = [c["config"] for c in result.configs]
+    targets = list(dict.fromkeys(r["target"] for r in result.runs))
+    rows = [[t] + [f"[{c}](layers_{t}_{c}.png)" if f"layers_{t}_{c}.png" in pngs else "" for c in configs]
+            for t in targets]
+    layers = ["Per-layer figures (each layer kind's share of the cycles and of the instructions):", "",
+              _md_table(["target"] + configs, rows), ""] if any(p.startswith("layers_") for p in pngs) else []
+    return ["## Plots", ""] + [f"![{p}]({p})" for p in pngs if not p.startswith("layers_")] + [""] + layers
+
+
 def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
     m = result.model
     runs = result.runs
@@ -498,8 +511,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
               "program (startup code, harness and stack included).", "",
               _md_table(["target", "config", "weights B", "params B", "activations B", "loaded B", "stored B",
                          "model ROM B", "model RAM B", "ELF ROM B", "ELF RAM B"], mrows), ""]
-    if pngs:
-        parts += ["## Plots", ""] + [f"![{p}]({p})" for p in pngs] + [""]
+    parts += plots_section(result, pngs)
     st = result.stats
     parts += [f"Sweep: {st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} from the cache), "
               f"{st.builds} builds, {st.quantized} quantizations, {st.seconds:.1f} s, {st.where}.", ""]

@@ -115,6 +115,8 @@ def test_report_files_parse(sweep, tmp_path):
         assert r["layer_kind"] == ("" if r["layer"] == "" else "fully connected")
     md = (tmp_path / "report.md").read_text()
     assert "| cortex-m4 | w4a8 |" in md and "est. cycles (intgap cortex-m4 model" in md
+    assert "| cortex-m4 | [fp32](layers_cortex-m4_fp32.png) |" in md and "![pareto.png](pareto.png)" in md
+    assert doc["plots"][-2:] == ["speedup.png", "pareto.png"] and len(doc["plots"]) == 4 + 2
     for p in ("layers_cortex-m4_fp32.png", "layers_cortex-m4_w4a8-g16.png", "speedup.png", "pareto.png"):
         assert (tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     g = {(x["config"], x["layer"]): x for x in gaps(res)}
