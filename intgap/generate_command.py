@@ -85,7 +85,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     """Builds, runs and measures; returns the result document (see the module docstring). The default budget
     of a run scales with the model: 16 instructions per weight MAC of every token (scalar cores need about 7),
     at least isa's default, so a large model on a scalar core is not stopped half way."""
-    from intgap.sequence_pipeline import build_sequence, reference_generate, run_generate
+    from intgap.pipeline import build_program, reference_generate, run_generate
     from isa.boards import board_for
     from isa.timing import estimate
     from isa.timing.memory import step_difference
@@ -98,10 +98,10 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     t0 = time.time()
     if status:
         with status(f"building the generate program for {target.name}"):
-            built = build_sequence(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
+            built = build_program(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
                                    compiler=compiler)
     else:
-        built = build_sequence(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
+        built = build_program(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
                                compiler=compiler)
     build_s = time.time() - t0
     backend = backend or target.default_backend
