@@ -9,6 +9,7 @@ cycles (the target's named timing model) and the estimated tokens per second at 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from collections import Counter
@@ -93,16 +94,11 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     b = board_for(target, board)  # refuses a board that cannot host the target before anything is built
     context = context or max(32, len(prompt) + n_new - 1)
     chunk = chunk or min(len(prompt), 32)
-    status = console.status if console else None
     d = workdir / f"{sm.name}-{sm.config}" / target.name
     t0 = time.time()
-    if status:
-        with status(f"building the generate program for {target.name}"):
-            built = build_program(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
-                                   compiler=compiler)
-    else:
+    with console.status(f"building the generate program for {target.name}") if console else contextlib.nullcontext():
         built = build_program(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
-                               compiler=compiler)
+                              compiler=compiler)
     build_s = time.time() - t0
     backend = backend or target.default_backend
     if max_instructions is None:

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from codegen.program import GENERATE_HARNESS_FUNCTIONS
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 from intgap.sweep import Config, SweepResult, _section_sizes
@@ -29,8 +30,6 @@ from intgap.workload import Workload, run_workload
 
 PROMPT_TEXT = "ROMEO:\nBut soft, what light"
 DECODE_STEPS = 4
-HARNESS = frozenset({"main", "_start", "Reset_Handler", "Fault_Handler", "ig_write_hex", "ig_write_str",
-                     "ig_sys_write", "ig_sys_exit", "semihost", "syscall3", "ig_prefill", "ig_decode"})
 SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/pipeline.py")
 _COPY = re.compile(r"__L(\d+)(?:\.|$)")
 _LAYER = re.compile(r"^ig_layer_(\d+)_")
@@ -143,13 +142,13 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 li = layer_of(callee)
                 if li in rows_out and callee.startswith("ig_fc_"):
                     outs[callee] = outs.get(callee, 0) + c * rows_out[li]
-        _, per_fn = attribute(an, HARNESS, outs)
+        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, outs)
         return tokens, r, prof, est, per_fn
 
     tok1, r1, p1, e1, a1 = measure(1)
     tokn, rn, pn, en, an_ = measure(1 + spec.steps)
     k = spec.steps
-    names = (set(pn.functions) | set(p1.functions)) - HARNESS
+    names = (set(pn.functions) | set(p1.functions)) - GENERATE_HARNESS_FUNCTIONS
 
     def diff(get) -> dict[str, float]:
         return {f: (get(pn, en, an_, f) - get(p1, e1, a1, f)) / k for f in names}
@@ -345,7 +344,7 @@ class Decoder(Workload):
         macs = _macs(load_graph(quantized[0].graph_path))
         n = len(self.prompt)
         return {"name": self.name, "description": f"{self.name}: decoder, {macs:,} weight MACs per token; one greedy "
-                f"decode step at a context of {n} to {n + self.steps} tokens", "kind": "decoder",
+                f"decode step at a context of {n} to {n + self.steps} tokens", "kind": self.kind, "unit": "decode step",
                 "prompt_tokens": n, "decode_steps": self.steps}
 
     def check(self, rows: list[dict]) -> None:

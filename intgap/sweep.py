@@ -339,7 +339,8 @@ class Classifier(Workload):
         return cached_run
 
     def model_doc(self, quantized: list) -> dict:
-        return {"name": self.model.name, "description": self.model.description}
+        return {"name": self.model.name, "description": self.model.description, "kind": self.kind,
+                "unit": "inference"}
 
 
 def _layer_inputs(g, x: np.ndarray) -> list[np.ndarray]:

@@ -40,7 +40,8 @@ class Workload:
         raise NotImplementedError
 
     def model_doc(self, quantized: list) -> dict:
-        """The report's description of the model."""
+        """The report's description of the model: name, description, kind and the unit one run measures (what
+        reports key on instead of asking which kind of model it is)."""
         raise NotImplementedError
 
     def check(self, rows: list[dict]) -> None:
