@@ -25,7 +25,7 @@ import numpy as np
 from codegen.program import GENERATE_HARNESS_FUNCTIONS
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
-from intgap.sweep import Config, SweepResult, _section_sizes
+from intgap.sweep import Config, SweepResult, _section_sizes, weight_and_activation_bytes
 from intgap.workload import Workload, run_workload
 
 PROMPT_TEXT = "ROMEO:\nBut soft, what light"
@@ -189,7 +189,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 "inclusive_exact": all(w == 1 for w in fns.values()),
                 "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
 
-    docs = [row({f: 1.0 for f in names}, None, None, _macs(graph), _bytes(graph, graph.nodes))]
+    docs = [row({f: 1.0 for f in names}, None, None, _macs(graph), weight_and_activation_bytes(graph, activations=False))]
     share = _layer_shares(names, p1, pn)
     for i, n in enumerate(graph.nodes):
         docs.append(row_shared(row, share, i, n, graph))
@@ -210,7 +210,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
 
 def row_shared(row, share: dict[str, dict[int, float]], i: int, node, graph) -> dict:
     fns = {f: w[i] for f, w in share.items() if w.get(i)}
-    return row(fns, i, node.name, _macs(graph, [node]), _bytes(graph, [node]))
+    return row(fns, i, node.name, _macs(graph, [node]), weight_and_activation_bytes(graph, [node], activations=False))
 
 
 def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
@@ -250,21 +250,6 @@ def _macs(graph, nodes=None) -> int:
     """Weight MACs of one token (fully connected layers)."""
     return int(sum(graph.constants[n.inputs[1]].size for n in (nodes or graph.nodes)
                    if n.op.startswith("fully_connected")))
-
-
-def _bytes(graph, nodes) -> dict:
-    w = other = 0
-    for n in nodes:
-        for k in n.inputs:
-            if k not in graph.constants:
-                continue
-            a = graph.constants[k]
-            if n.op.startswith("fully_connected") and k == n.inputs[1]:
-                bits = n.attrs.get("weight_bits", 8 if a.dtype == np.int8 else 32)
-                w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
-            else:
-                other += a.nbytes
-    return {"weight_bytes": int(w), "param_bytes": int(other), "activation_bytes": 0}
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)

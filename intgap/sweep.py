@@ -162,11 +162,12 @@ def kernel_outputs(graph) -> dict[str, int]:
     return out
 
 
-def weight_and_activation_bytes(graph) -> dict:
-    """Bytes one inference must read of weights (as stored for the kernels: int4 packed two per byte) and of
-    other constants (biases, requantization parameters, group scales), and of activations read + written."""
+def weight_and_activation_bytes(graph, nodes=None, activations: bool = True) -> dict:
+    """Bytes one inference of `nodes` (default: all) must read of weights (as stored for the kernels: int4 packed
+    two per byte) and of other constants (biases, requantization parameters, group scales), and (activations) of
+    activations read + written."""
     w = other = act = 0
-    for n in graph.nodes:
+    for n in graph.nodes if nodes is None else nodes:
         consts = [k for k in n.inputs if k in graph.constants]
         for k in consts:
             a = graph.constants[k]
@@ -175,7 +176,7 @@ def weight_and_activation_bytes(graph) -> dict:
                 w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
             else:
                 other += a.nbytes
-        for t in [n.inputs[0], n.outputs[0]]:
+        for t in [n.inputs[0], n.outputs[0]] if activations else []:
             info = graph.tensors[t]
             act += int(np.prod(info.shape)) * (1 if info.dtype == "int8" else 4)
     return {"weight_bytes": int(w), "param_bytes": int(other), "activation_bytes": int(act)}
