@@ -149,10 +149,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
         doc.update(clock_mhz=clock, clock_note=note,
                    est_tokens_per_second=clock * 1e6 / doc["decode_est_cycles_per_token"])
     if check:
-        if status:
-            with status("greedy tokens of the reference interpreter"):
-                ref = reference_generate(sm.graph, prompt, n_new)
-        else:
+        with console.status("greedy tokens of the reference interpreter") if console else contextlib.nullcontext():
             ref = reference_generate(sm.graph, prompt, n_new)
         doc["reference_tokens"] = ref
         doc["matches_reference"] = ref == tokens
