@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import isa  # noqa: E402
 from intgap.sequence_models import quantized_model  # noqa: E402
-from intgap.sequence_pipeline import build_sequence  # noqa: E402
+from intgap.pipeline import build_program  # noqa: E402
 from isa.errors import ProgramDoesNotFitBoard  # noqa: E402
 from isa.timing import estimate  # noqa: E402
 
@@ -73,7 +73,7 @@ def main() -> None:
         for config in args.configs.split(","):
             sm = quantized_model(model, config)
             prompt = [int(x) for x in sm.tokenizer(text)["input_ids"]]
-            built = build_sequence(sm.graph, target, Path(args.workdir) / f"{model}-{config}-{tname}", mode="generate",
+            built = build_program(sm.graph, target, Path(args.workdir) / f"{model}-{config}-{tname}", mode="generate",
                                    max_tokens=len(prompt), context=32)
             for in_sram, where in placements:
                 row = {"model": model, "config": config, "method": sm.method, "target": tname, "board": board,

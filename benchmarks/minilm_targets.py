@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import isa  # noqa: E402
 from codegen.errors import ModelDoesNotFit  # noqa: E402
-from intgap.sequence_pipeline import build_sequence, reference_forward, run_forward  # noqa: E402
+from intgap.pipeline import build_program, reference_forward, run_forward  # noqa: E402
 from isa.timing import estimate  # noqa: E402
 from quant import reference  # noqa: E402
 from quant.hf_capture import sequence_inputs  # noqa: E402
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
         row = {"target": tname, "tokens": n, "method": sm.method}
         d = Path(args.workdir) / tname
         try:
-            b = build_sequence(g, t, d / "encoder", mode="forward", max_tokens=n, context=n)
+            b = build_program(g, t, d / "encoder", mode="forward", max_tokens=n, context=n)
             y, r = run_forward(b, t, ids)
             e = estimate(r, b.elf, t)
             row.update(scope="whole encoder", bit_exact=bool(np.array_equal(y, reference_forward(g, ids))),
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
                        arena_bytes=b.lowered.arena_size)
         except ModelDoesNotFit as err:
             row["whole_encoder"] = f"refused: {err}"
-            b = build_sequence(layer, t, d / "layer", mode="forward", max_tokens=n, context=n)
+            b = build_program(layer, t, d / "layer", mode="forward", max_tokens=n, context=n)
             y, r = run_forward(b, t, x_layer)
             e = estimate(r, b.elf, t)
             want = reference.run(g, sequence_inputs(ids), keep_all=True)[layer.outputs[0]]

@@ -1,6 +1,5 @@
 """Code generation: graphs to C for a target (kernels, static arena, run harness)."""
-from codegen.emit_c import emit_program
 from codegen.errors import CodegenError
-from codegen.program import HARNESS_FUNCTIONS, Program
+from codegen.program import HARNESS_FUNCTIONS, Program, emit_program
 
 __all__ = ["emit_program", "Program", "CodegenError", "HARNESS_FUNCTIONS"]

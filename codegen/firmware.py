@@ -1,11 +1,13 @@
-"""The firmware artifact of a graph: the sources of a static library with an init / invoke API (model.h,
-model.c, model_weights.c), an example application (example/main.c plus a copy of the platform layer it runs
-on), and a Makefile snippet (model.mk) that gives an application's build the compiler, flags and library.
+"""The firmware artifact of a graph (codegen/lower.py; a decoder, an encoder, a cut-out layer or an MLP): the
+sources of a static library with the forward step `ig_model_forward`, `ig_model_init` and, for decoders, the greedy
+helper `ig_model_generate` (model.h, model.c), the constants as one C array (model_weights.c), the kernels, an
+example application (example/main.c and a copy of the platform layer it runs on), and a Makefile snippet
+(model.mk, example/Makefile) that gives an application's build the compiler, flags and library.
 
-The library itself is built by the driver (intgap/compile_command.py); the ROM/RAM report comes from a linked ELF
-(`memory_report`). Nothing here knows emulators: the example writes its outputs through the platform layer.
-Transformers get their artifact from codegen/firmware_sequence.py, which shares `write_example` (the example and
-its platform copy) and `write_makefile_snippet` (model.mk, example/Makefile) with this one."""
+The constants are the bytes of the lowering's `WeightBlob` written as a C array `ig_weights` (hex literals, 32 a
+line), so the artifact builds with the compiler alone (no assembler `.incbin` of a file beside it). The library is
+built, and the ROM/RAM report read from the linked example, by the driver (intgap/compile_command.py). Nothing here
+knows emulators: the example writes its outputs through the platform layer."""
 from __future__ import annotations
 
 import shutil
@@ -14,23 +16,28 @@ from pathlib import Path
 
 import numpy as np
 
-from codegen.emit_c import RUNTIME_C, LoweredGraph, lower_graph
-from codegen.errors import ModelDoesNotFit
-from codegen.sequence import LoweredSequence
+from codegen.errors import CodegenError
+from codegen.lower import Lowered, _itemsize, is_decoder, lower, model_header, vocab_size
+from codegen.program import forward_main
 from isa.targets import MemoryRegion, Target
 from quant.ir import Graph
 
+RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 LIBRARY_SOURCES = ("model.c", "model_weights.c")
+ARGMAX_SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}
+SPECIAL_TOKENS = ("bos", "eos", "pad", "unk")  # tokenizer attributes <x>_token_id, in model.h as IG_MODEL_<X>_TOKEN_ID
+BYTES_PER_LINE = 32
 
 
 @dataclass
 class FirmwareSources:
     directory: Path
-    lowered: LoweredGraph | LoweredSequence  # an MLP's graph, or a sequence model's forward step
+    lowered: Lowered
     library_sources: list[Path]  # compiled into libmodel.a (the kernels included)
     example_sources: list[Path]  # example/main.c and the platform layer
     example_include: Path
     linker_script: Path
+    decoder: bool = False  # the library has ig_model_generate and the example generates tokens
 
 
 def image_region(target: Target) -> MemoryRegion:
@@ -38,85 +45,180 @@ def image_region(target: Target) -> MemoryRegion:
     return next(r for r in target.memory if "x" in r.perms)
 
 
-def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):.2f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KiB"
+def lower_firmware(graph: Graph, target: Target, max_tokens: int, context: int) -> Lowered:
+    """The forward step of the library: a decoder computes the last row's logits (what generation needs), an
+    encoder, a cut-out layer or an MLP every row."""
+    return lower(graph, target, max_tokens, context, "last" if is_decoder(graph) else "all")
 
 
-def check_fits_before_build(low: LoweredGraph, target: Target) -> None:
-    """Constants plus arena, a lower bound of what the image needs: refuse before compiling anything."""
-    region = image_region(target)
-    needed = low.constant_bytes + low.arena_size
-    if needed > region.size:
-        raise ModelDoesNotFit(
-            f"model {low.graph.name} does not fit {target.name}: it needs at least {needed:,} bytes "
-            f"({_mib(needed)}: weights and parameters {low.constant_bytes:,} B, arena {low.arena_size:,} B) but the "
-            f"target's memory region '{region.name}' holds {region.size:,} bytes ({_mib(region.size)}); "
-            "use fewer or smaller layers, int4 weights, or a target with more memory")
+def weights_c(data: bytes, name: str = "ig_weights") -> str:
+    """`const uint8_t <name>[N] __attribute__((aligned(16))) = {0x.., ...};`, 32 hex literals a line (a 1.3 MB
+    blob formats in milliseconds: the text is built as a byte array, not value by value)."""
+    a = np.frombuffer(data, np.uint8)
+    n = len(a)
+    hexdig = np.frombuffer(b"0123456789abcdef", np.uint8)
+    cells = np.empty((n, 5), np.uint8)  # "0x" hi lo ","
+    cells[:, 0], cells[:, 1], cells[:, 4] = ord("0"), ord("x"), ord(",")
+    cells[:, 2], cells[:, 3] = hexdig[a >> 4], hexdig[a & 15]
+    full = n // BYTES_PER_LINE * BYTES_PER_LINE
+    body = np.empty((full // BYTES_PER_LINE, BYTES_PER_LINE * 5 + 1), np.uint8)
+    body[:, :-1] = cells[:full].reshape(-1, BYTES_PER_LINE * 5)
+    body[:, -1] = ord("\n")
+    text = body.tobytes().decode("ascii")
+    if full < n:
+        text += cells[full:].tobytes().decode("ascii") + "\n"
+    return (f"/* Generated by intgap: the model's constants ({n:,} bytes: weights, biases, requantization parameters,\n"
+            " * tables), addressed by offset from model.c. */\n#include <stdint.h>\n\n"
+            f"const uint8_t {name}[{max(n, 1)}] __attribute__((aligned(16))) = {{\n{text if n else '0,'}}};\n")
 
 
-def emit_firmware(graph: Graph, target: Target, out_dir: Path, compiler_label: str) -> FirmwareSources:
-    low = lower_graph(graph, target)
-    check_fits_before_build(low, target)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    in_t, out_t = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
-    kind = "integer-only" if low.integer else "FP32"
-    header = f"""/* Generated by intgap: {kind} model {graph.name} for {target.name}, built with {compiler_label}.
- * Link libmodel.a (model.mk gives the compiler flags it was built with). The library keeps one static arena of
- * IG_MODEL_ARENA_SIZE bytes (in .bss) and constant weights (in .rodata); it allocates nothing at run time and
- * is not reentrant. Freestanding code may call memcpy / memset: the application's C library provides them. */
-#ifndef IG_MODEL_H
-#define IG_MODEL_H
-#include <stdint.h>
+def _splice(text: str, anchor: str, insert: str) -> str:
+    """Inserts `insert` after the one occurrence of `anchor` in codegen/lower.py's header."""
+    if text.count(anchor) != 1:
+        raise CodegenError(f"codegen.lower.model_header changed: {anchor!r} is not in it once")
+    i = text.index(anchor) + len(anchor)
+    return text[:i] + insert + text[i:]
 
-#ifdef __cplusplus
-extern "C" {{
-#endif
 
-#define IG_MODEL_NAME "{graph.name}"
-#define IG_MODEL_TARGET "{target.name}"
-#define IG_MODEL_INPUT_SIZE {int(np.prod(in_t.shape))}
-#define IG_MODEL_OUTPUT_SIZE {int(np.prod(out_t.shape))}
-/* Static working memory of one inference, planned from tensor lifetimes. */
-#define IG_MODEL_ARENA_SIZE {low.arena_size}
-/* Constant data (weights, biases, requantization parameters) in bytes. */
-#define IG_MODEL_WEIGHT_BYTES {low.constant_bytes}
-{low.quantization_macros()}
-typedef {low.in_ctype} ig_model_input_t;
-typedef {low.out_ctype} ig_model_output_t;
+def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str, int] | None = None) -> str:
+    """model.h: the forward API of codegen/lower.py::model_header, plus the model's name and target, the
+    vocabulary size and special token ids, ig_model_init and (decoders) ig_model_generate."""
+    g = low.graph
+    decoder = is_decoder(g)
+    h = model_header(low)
+    first = h.splitlines(keepends=True)[0]
+    about = (first.rstrip().removesuffix(" */").removesuffix(".") + f", built with {compiler_label}.\n"
+             " * Link libmodel.a (model.mk gives the compiler flags it was built with). The library keeps static memory\n"
+             " * only: one working arena of IG_MODEL_ARENA_SIZE bytes and the key/value cache of IG_MODEL_KV_CACHE_SIZE\n"
+             " * bytes (both in .bss), and the constant weights ig_weights (IG_MODEL_WEIGHT_BYTES, in .rodata); it\n"
+             " * allocates nothing at run time and is not reentrant. Freestanding code may call memcpy / memset: the\n"
+             " * application's C library provides them. */\n")
+    h = about + h[len(first):]
+    macros = [f'#define IG_MODEL_NAME "{g.name}"', f'#define IG_MODEL_TARGET "{low.target.name}"']
+    in_t = g.tensors[low.input]
+    if low.input != "input_ids" and in_t.scale is not None:
+        macros += ["/* Input quantization: q = round(real / scale) + zero_point. */",
+                   f"#define IG_MODEL_INPUT_SCALE {in_t.scale!r}", f"#define IG_MODEL_INPUT_ZERO_POINT {in_t.zero_point}"]
+    extra = []
+    vocab = vocab_size(g)
+    if vocab is not None:
+        extra += ["/* Token ids the model takes: 0 .. IG_MODEL_VOCAB_SIZE - 1 (ig_model_forward returns 1 for an id "
+                  "outside). */", f"#define IG_MODEL_VOCAB_SIZE {vocab}"]
+        known = {k: v for k, v in (special_tokens or {}).items() if v is not None}
+        if known:
+            extra.append("/* The tokenizer's special tokens. */")
+            extra += [f"#define IG_MODEL_{k.upper()}_TOKEN_ID {int(v)}" for k, v in known.items()]
+        else:
+            extra.append("/* The tokenizer's special tokens are not known (no tokenizer came with the graph). */")
+    causal = [bool(n.attrs.get("causal")) for n in g.nodes if n.op.startswith("softmax")]
+    if causal and not all(causal):
+        extra.append("/* An encoder (attention over the whole sequence): each ig_model_forward call runs one whole "
+                     "sequence of\n * 1 .. IG_MODEL_MAX_TOKENS tokens at pos0 = 0. */")
+    extra += ["", "/* Prepares the model; returns 0 on success. Call once before the other functions. */",
+              "int ig_model_init(void);"]
+    if decoder:
+        extra += ["""
+/* Greedy generation. Runs the prompt prompt[0 .. n_prompt) through the model at positions 0 .. n_prompt - 1 in
+ * calls of at most IG_MODEL_MAX_TOKENS tokens (prefill), then one token per call (decoding). out[0] is the argmax
+ * of the prompt's last logits, out[i] the argmax after feeding out[i - 1] at position n_prompt + i - 1 (the first
+ * largest logit on ties: the same ids as numpy's argmax over the reference interpreter's logits).
+ * Needs n_prompt >= 1, n_new >= 1 and n_prompt + n_new - 1 <= IG_MODEL_CONTEXT. Returns 0, or ig_model_forward's
+ * error: 1 for a prompt id outside 0 .. IG_MODEL_VOCAB_SIZE - 1, 2 for lengths outside these limits.
+ * It overwrites the key/value cache and keeps one row of logits in a static buffer of IG_MODEL_GENERATE_BYTES. */""",
+                  f"#define IG_MODEL_GENERATE_BYTES {low.output_channels * _itemsize(low.output_dtype)}",
+                  "int32_t ig_model_generate(const int32_t *prompt, int32_t n_prompt, int32_t *out, int32_t n_new);"]
+    extra += ["", "#ifdef __cplusplus", "}", "#endif", ""]
+    if not h.endswith("\n#endif\n"):
+        raise CodegenError("codegen.lower.model_header changed: it no longer ends with the include guard's #endif")
+    h = h[:-len("#endif\n")] + "\n".join(extra) + "#endif\n"
+    return _splice(h, "#include <stdint.h>\n",
+                   '\n#ifdef __cplusplus\nextern "C" {\n#endif\n\n' + "\n".join(macros) + "\n")
 
-/* Prepares the model; returns 0 on success. Call once before ig_model_invoke. */
-int ig_model_init(void);
-/* One inference: input[IG_MODEL_INPUT_SIZE] -> output[IG_MODEL_OUTPUT_SIZE]. */
-void ig_model_invoke(const ig_model_input_t *input, ig_model_output_t *output);
 
-#ifdef __cplusplus
+def _generate_c(low: Lowered) -> str:
+    suffix = ARGMAX_SUFFIX[low.output_dtype]
+    return f"""
+/* Greedy generation (model.h). */
+static ig_model_output_t ig_generate_logits[IG_MODEL_OUTPUT_CHANNELS] __attribute__((aligned(16)));
+
+int32_t ig_model_generate(const int32_t *prompt, int32_t n_prompt, int32_t *out, int32_t n_new) {{
+  if (n_prompt < 1 || n_new < 1 || n_prompt > IG_MODEL_CONTEXT || n_new - 1 > IG_MODEL_CONTEXT - n_prompt) return 2;
+  for (int32_t p = 0; p < n_prompt; p += IG_MODEL_MAX_TOKENS) {{
+    int32_t m = n_prompt - p < IG_MODEL_MAX_TOKENS ? n_prompt - p : IG_MODEL_MAX_TOKENS;
+    int32_t e = ig_model_forward(prompt + p, m, p, ig_generate_logits);
+    if (e) return e;
+  }}
+  for (int32_t i = 0; i < n_new; i++) {{
+    out[i] = ig_argmax_{suffix}(ig_generate_logits, IG_MODEL_OUTPUT_CHANNELS);
+    if (i + 1 < n_new) {{
+      int32_t e = ig_model_forward(&out[i], 1, n_prompt + i, ig_generate_logits);
+      if (e) return e;
+    }}
+  }}
+  return 0;
 }}
-#endif
-#endif
 """
-    model_c = low.model_c() + "\nint ig_model_init(void) { return 0; }\n"
-    files = {"model.h": header, "model.c": model_c, "model_weights.c": low.weights_c()}
-    for fname, text in files.items():
-        (out_dir / fname).write_text(text)
 
-    main_c = """/* Generated by intgap: an example application of libmodel.a. One inference on the input in section
- * .ig_input (the emulator runner patches it; on a board, fill `input` from a sensor), output written as hex. */
+
+_GENERATE_MAIN = """/* Generated by intgap: an example application of libmodel.a: greedy generation from a prompt of token ids.
+ * Section .ig_input holds [n_prompt, n_new, 0, 0] and the prompt ids (the layout of intgap's generate harness: the
+ * emulator runner patches it; on a board, tokenize text into app_input.ids). Writes the n_new generated ids
+ * (int32, little-endian) as hex; exits with 11 for an id outside the vocabulary, 12 for lengths outside the
+ * library's limits (n_prompt + n_new - 1 <= IG_MODEL_CONTEXT). */
 #include "ig_platform.h"
 #include "model.h"
 
-ig_model_input_t input[IG_MODEL_INPUT_SIZE] IG_INPUT_SECTION = {1};
-static ig_model_output_t output[IG_MODEL_OUTPUT_SIZE];
+struct app_input_t {
+  int32_t n_prompt, n_new, reserved[2];
+  int32_t ids[IG_MODEL_CONTEXT];
+};
+struct app_input_t app_input IG_INPUT_SECTION = {1, 1, {0, 0}, {%(first_id)s}};
+static int32_t app_generated[IG_MODEL_CONTEXT];
 
 int main(void) {
   if (ig_model_init() != 0) return 1;
-  ig_model_invoke(input, output);
-  ig_write_hex(output, sizeof output);
+  int32_t n_new = app_input.n_new;
+  int32_t e = ig_model_generate(app_input.ids, app_input.n_prompt, app_generated, n_new);
+  if (e == 1) { ig_write_str("intgap: a token id or position is outside the model's tables\\n"); return 11; }
+  if (e) { ig_write_str("intgap: the number of tokens is outside the program's limits\\n"); return 12; }
+  ig_write_hex(app_generated, sizeof(int32_t) * (size_t)n_new);
   return 0;
 }
 """
-    example_sources, plat = write_example(out_dir, target, main_c)
-    return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + low.kernel_sources,
-                           example_sources, plat, plat / "link.ld")
+
+
+def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
+                  special_tokens: dict[str, int] | None = None) -> FirmwareSources:
+    """Writes model.h, model.c, model_weights.c and the example (main.c, platform copy) of a lowered graph
+    (`lower_firmware`) into out_dir; returns what libmodel.a and the example are built from (model.mk comes from
+    write_makefile_snippet)."""
+    if low.copies:
+        raise CodegenError("a firmware library is lowered without per-layer kernel copies (layer_copies=False)")
+    g = low.graph
+    decoder = is_decoder(g)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_c = low.model_c + "\nint ig_model_init(void) { return 0; }\n" + (_generate_c(low) if decoder else "")
+    files = {"model.h": firmware_header(low, compiler_label, special_tokens), "model.c": model_c,
+             "model_weights.c": weights_c(low.blob.tobytes())}
+    for fname, text in files.items():
+        (out_dir / fname).write_text(text)
+    kernels = list(low.kernel_sources)
+    if decoder:
+        argmax = "ig_argmax_f32.c" if low.output_dtype == "float32" else "ig_argmax.c"
+        kernels.append(RUNTIME_C / "kernels" / "scalar" / argmax)
+        first = (special_tokens or {}).get("bos")
+        main_c = _GENERATE_MAIN % {"first_id": int(first) if first is not None else 0}
+    else:
+        what = "token ids" if low.input == "input_ids" else f"rows of {low.input_channels} values"
+        main_c = forward_main(
+            f"an example application of libmodel.a: one forward call on n input rows ({what}).\n"
+            " * Section .ig_input holds [n, 0, 0, 0] and the rows (the layout of intgap's forward harness: the emulator "
+            "runner\n * patches it; on a board, fill app_input.rows). Writes the output rows as hex; exits with 11 "
+            "for an id or\n * position outside the model's tables, 12 for n outside 1 .. IG_MODEL_MAX_TOKENS.", "app",
+            init=True)
+    example_sources, plat = write_example(out_dir, low.target, main_c)
+    return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + sorted(set(kernels)),
+                           example_sources, plat, plat / "link.ld", decoder)
 
 
 def copy_platform_layer(target: Target, platform_dir: Path) -> list[Path]:

@@ -1,9 +1,9 @@
 """`intgap compile`: a model into a firmware artifact for one target: libmodel.a, model.h, the weights as a C array,
 an example main.c and a Makefile snippet, plus a ROM/RAM report read from the linked example ELF.
 
-An MLP (codegen/firmware.py): init / invoke, arena size, input/output scale and zero point. A transformer
-(decoder, encoder, or a sequence .igraph; codegen/firmware_sequence.py): the forward step over a static int8
-key/value cache, init, greedy generation for decoders, arena / cache / weight sizes, vocabulary and special tokens.
+One artifact for every graph (codegen/firmware.py): the forward step, init, arena / weight sizes, input/output
+scale and zero point; a transformer adds a static int8 key/value cache, greedy generation for decoders, the
+vocabulary and special tokens; an MLP is a forward step of one row (one sample) per call.
 A model that does not fit the target's memory ends in one error giving the bytes needed and available: before
 anything is compiled (from the weights, the arena and the cache), or after linking (from the ROM/RAM report)."""
 from __future__ import annotations
@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from codegen.errors import ModelDoesNotFit
-from codegen.firmware import emit_firmware, image_region, write_makefile_snippet
-from codegen.firmware_sequence import SPECIAL_TOKENS
+from codegen.firmware import SPECIAL_TOKENS, emit_firmware, image_region, lower_firmware, write_makefile_snippet
+from codegen.lower import check_fits, is_decoder, is_sequence_graph
 from intgap.errors import DriverError
 
 
@@ -51,36 +51,23 @@ def load_graph_for_compile(spec: str, workdir: Path):
     return g
 
 
-def compile_firmware(graph, target, out: Path, compiler: str | None = None) -> dict:
-    """Writes the artifact into `out`; returns the summary (also written as out/memory_report.json)."""
+def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, context: int = 1,
+                     max_tokens: int = 1, special_tokens: dict[str, int] | None = None) -> dict:
+    """The artifact of `graph` (codegen/firmware.py) in `out`: refused before anything is compiled when its weights,
+    arena and key/value cache exceed the target's memory, and after linking when the linked firmware does; returns
+    the summary (also out/memory_report.json). An MLP takes max_tokens rows (samples) per call."""
     from toolchain import compiler_version, find_compiler
 
-    cc = find_compiler(target, compiler)
-    label = f"{cc.kind} {compiler_version(cc)}"
-    fw = emit_firmware(graph, target, out, label)  # refuses a model whose weights and arena alone do not fit
-    return _build_and_report(fw, graph, target, out, cc, label, compiler,
-                             {"arena_bytes": fw.lowered.arena_size, "weight_bytes": fw.lowered.constant_bytes})
-
-
-def compile_sequence_firmware(graph, target, out: Path, compiler: str | None = None, *,
-                              context: int = DEFAULT_CONTEXT, max_tokens: int = DEFAULT_MAX_TOKENS,
-                              special_tokens: dict[str, int] | None = None) -> dict:
-    """The artifact of a transformer graph (codegen/firmware_sequence.py) in `out`: refused before anything is
-    compiled when its weights, arena and key/value cache exceed the target's memory, and after linking when the
-    linked firmware does; returns the summary (also out/memory_report.json)."""
-    from codegen.firmware_sequence import emit_sequence_firmware, lower_sequence_firmware
-    from intgap.sequence_pipeline import check_fits
-    from toolchain import compiler_version, find_compiler
-
-    low = lower_sequence_firmware(graph, target, max_tokens, context)
+    low = lower_firmware(graph, target, max_tokens, context)
     check_fits(low, target)
     cc = find_compiler(target, compiler)
     label = f"{cc.kind} {compiler_version(cc)}"
-    fw = emit_sequence_firmware(low, out, label, special_tokens)
-    return _build_and_report(fw, graph, target, out, cc, label, compiler,
-                             {"decoder": fw.decoder, "context": low.context, "max_tokens": low.max_tokens,
-                              "arena_bytes": low.arena_size, "kv_cache_bytes": low.kv_bytes,
-                              "weight_bytes": low.blob.size})
+    fw = emit_firmware(low, out, label, special_tokens)
+    sizes = {"arena_bytes": low.arena_size, "weight_bytes": low.blob.size}
+    if low.kv_bytes or is_sequence_graph(graph):
+        sizes = {"decoder": fw.decoder, "context": low.context, "max_tokens": low.max_tokens,
+                 **sizes, "kv_cache_bytes": low.kv_bytes}
+    return _build_and_report(fw, graph, target, out, cc, label, compiler, sizes)
 
 
 def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict) -> dict:
@@ -169,7 +156,6 @@ def sequence_lengths(decoder: bool, context: int | None, max_tokens: int | None)
 
 def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     import isa
-    from codegen.firmware_sequence import is_decoder, is_sequence_graph
     from isa.boards import board_for
     target = isa.get_target(args.target)
     if args.board is not None:
@@ -193,9 +179,8 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
         out.mkdir(parents=True, exist_ok=True)
         with console.status(f"building libmodel.a for {target.name}"):
-            s = compile_sequence_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
-                                          context=context,
-                                          max_tokens=max_tokens, special_tokens=tokens)
+            s = compile_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
+                                 context=context, max_tokens=max_tokens, special_tokens=tokens)
         s["config"], s["method"] = sm.config, sm.method
     else:
         _option_errors(args, sequence=False, graph_file=graph_file)

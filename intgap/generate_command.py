@@ -9,6 +9,7 @@ cycles (the target's named timing model) and the estimated tokens per second at 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from collections import Counter
@@ -85,7 +86,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     """Builds, runs and measures; returns the result document (see the module docstring). The default budget
     of a run scales with the model: 16 instructions per weight MAC of every token (scalar cores need about 7),
     at least isa's default, so a large model on a scalar core is not stopped half way."""
-    from intgap.sequence_pipeline import build_sequence, reference_generate, run_generate
+    from intgap.pipeline import build_program, reference_generate, run_generate
     from isa.boards import board_for
     from isa.timing import estimate
     from isa.timing.memory import step_difference
@@ -93,16 +94,11 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     b = board_for(target, board)  # refuses a board that cannot host the target before anything is built
     context = context or max(32, len(prompt) + n_new - 1)
     chunk = chunk or min(len(prompt), 32)
-    status = console.status if console else None
     d = workdir / f"{sm.name}-{sm.config}" / target.name
     t0 = time.time()
-    if status:
-        with status(f"building the generate program for {target.name}"):
-            built = build_sequence(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
-                                   compiler=compiler)
-    else:
-        built = build_sequence(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
-                               compiler=compiler)
+    with console.status(f"building the generate program for {target.name}") if console else contextlib.nullcontext():
+        built = build_program(sm.graph, target, d, mode="generate", max_tokens=chunk, context=context,
+                              compiler=compiler)
     build_s = time.time() - t0
     backend = backend or target.default_backend
     if max_instructions is None:
@@ -153,10 +149,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
         doc.update(clock_mhz=clock, clock_note=note,
                    est_tokens_per_second=clock * 1e6 / doc["decode_est_cycles_per_token"])
     if check:
-        if status:
-            with status("greedy tokens of the reference interpreter"):
-                ref = reference_generate(sm.graph, prompt, n_new)
-        else:
+        with console.status("greedy tokens of the reference interpreter") if console else contextlib.nullcontext():
             ref = reference_generate(sm.graph, prompt, n_new)
         doc["reference_tokens"] = ref
         doc["matches_reference"] = ref == tokens

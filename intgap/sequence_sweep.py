@@ -1,14 +1,15 @@
 """Sweeps of decoder models (the bundled shakespeare-decoder, SmolLM2, any Llama/GPT-2 folder): the cost of one
 decode step per target and config, end to end and per layer, with the latency gap against FP32.
 
-A run builds the greedy-generation program (codegen/sequence_program.py) with per-layer kernel copies
-(codegen/sequence.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and
+A run builds the greedy-generation program (codegen/program.py) with per-layer kernel copies
+(codegen/lower.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and
 runs it twice from the same prompt: generating 1 token (the prefill) and 1 + K tokens. The difference of the two
 exact per-function counts, divided by K, is the exact cost of one decode step at a context of the prompt plus half
 of K, per function and so per layer; estimated cycles, bytes and the attribution categories are differenced alike.
 Integer runs must reproduce the reference interpreter's greedy tokens (bit_exact).
 
-Runs are cached, parallel and distributable exactly like intgap/sweep.py's (same cache, pool, Dask paths).
+The decoder is a workload (intgap/workload.py): its runs are cached, parallel and distributable through the one
+runner (intgap/runner.py), like the classifier's.
 """
 from __future__ import annotations
 
@@ -21,15 +22,15 @@ from typing import Callable
 
 import numpy as np
 
+from codegen.program import GENERATE_HARNESS_FUNCTIONS
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
-from intgap.sweep import FP32, Config, SweepResult, SweepStats, _section_sizes
+from intgap.sweep import Config, SweepResult, _section_sizes, weight_and_activation_bytes
+from intgap.workload import Workload, run_workload
 
 PROMPT_TEXT = "ROMEO:\nBut soft, what light"
 DECODE_STEPS = 4
-HARNESS = frozenset({"main", "_start", "Reset_Handler", "Fault_Handler", "ig_write_hex", "ig_write_str",
-                     "ig_sys_write", "ig_sys_exit", "semihost", "syscall3", "ig_prefill", "ig_decode"})
-SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/sequence_pipeline.py")
+SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/pipeline.py")
 _COPY = re.compile(r"__L(\d+)(?:\.|$)")
 _LAYER = re.compile(r"^ig_layer_(\d+)_")
 
@@ -90,7 +91,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one decode step."""
     import isa
     from intgap.attribution import CATEGORIES, attribute
-    from intgap.sequence_pipeline import build_sequence, run_generate
+    from codegen.program import Program
+    from intgap.pipeline import Built, build_program, run_generate
     from intgap.generate_command import decode_limit
     from isa.boards import board_for
     from isa.profile import analyze, is_softfloat_helper, profile
@@ -111,19 +113,17 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     bentry = cache.get("builds", build_key)
     if bentry is None:
         tmp = cache.begin("builds", build_key)
-        b = build_sequence(graph, target, tmp, mode="generate", max_tokens=len(spec.prompt),
-                           context=len(spec.prompt) + spec.steps, layer_copies=True)
+        b = build_program(graph, target, tmp, mode="generate", max_tokens=len(spec.prompt),
+                          context=len(spec.prompt) + spec.steps, layer_copies=True)
         (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
-        p = b.program
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": b.compiler, "compiler_version": b.compiler_version,
-            "arena_bytes": b.lowered.arena_size, "kv_bytes": b.lowered.kv_bytes,
-            "weight_blob_bytes": b.lowered.blob.size, "kernel_family": target.kernel_family,
-            "program": {"name": p.name, "max_tokens": p.max_tokens, "context": p.context,
-                        "output_dtype": p.output_dtype.str, "output_channels": p.output_channels}})
+            "compiler": b.compiler, "compiler_version": b.compiler_version, "program": b.program.describe()})
         built_now = True
     bmeta = json.loads((bentry / "entry.json").read_text())
-    built = _built_from_entry(bentry, bmeta)
+    built = Built(Program.described(bmeta["program"], bentry), None, bentry / "program.elf", bmeta["compiler"],
+                  bmeta["compiler_version"])
+    bmeta.update(arena_bytes=built.program.arena_bytes, kv_bytes=built.program.kv_cache_bytes,
+                 kernel_family=built.program.kernel_family)
 
     rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
                 if n.op.startswith("fully_connected")}
@@ -142,13 +142,13 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 li = layer_of(callee)
                 if li in rows_out and callee.startswith("ig_fc_"):
                     outs[callee] = outs.get(callee, 0) + c * rows_out[li]
-        _, per_fn = attribute(an, HARNESS, outs)
+        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, outs)
         return tokens, r, prof, est, per_fn
 
     tok1, r1, p1, e1, a1 = measure(1)
     tokn, rn, pn, en, an_ = measure(1 + spec.steps)
     k = spec.steps
-    names = (set(pn.functions) | set(p1.functions)) - HARNESS
+    names = (set(pn.functions) | set(p1.functions)) - GENERATE_HARNESS_FUNCTIONS
 
     def diff(get) -> dict[str, float]:
         return {f: (get(pn, en, an_, f) - get(p1, e1, a1, f)) / k for f in names}
@@ -161,8 +161,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     stores = diff(lambda p, e, a, f: p.functions[f].store_bytes if f in p.functions else 0)
     cats = {c: diff(lambda p, e, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
     exact = spec.expected is None or tokn == list(spec.expected)
-    sizes = _section_sizes(built.elf)
-    sizes["model_ram_bytes"] = int(bmeta["arena_bytes"] + bmeta["kv_bytes"])
+    sizes = _section_sizes(built.elf, target)
     base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
             "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
             "emulator_version": emulator_version(spec.target, spec.backend),
@@ -190,7 +189,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 "inclusive_exact": all(w == 1 for w in fns.values()),
                 "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
 
-    docs = [row({f: 1.0 for f in names}, None, None, _macs(graph), _bytes(graph, graph.nodes))]
+    docs = [row({f: 1.0 for f in names}, None, None, _macs(graph), weight_and_activation_bytes(graph, activations=False))]
     share = _layer_shares(names, p1, pn)
     for i, n in enumerate(graph.nodes):
         docs.append(row_shared(row, share, i, n, graph))
@@ -211,7 +210,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
 
 def row_shared(row, share: dict[str, dict[int, float]], i: int, node, graph) -> dict:
     fns = {f: w[i] for f, w in share.items() if w.get(i)}
-    return row(fns, i, node.name, _macs(graph, [node]), _bytes(graph, [node]))
+    return row(fns, i, node.name, _macs(graph, [node]), weight_and_activation_bytes(graph, [node], activations=False))
 
 
 def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
@@ -247,36 +246,10 @@ def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
     return {f: shares(f, frozenset()) for f in names}
 
 
-def _built_from_entry(entry: Path, meta: dict):
-    """The generate program of a cached build: how to encode its inputs and decode its outputs, and its ELF."""
-    from codegen.sequence_program import SequenceProgram
-    from intgap.sequence_pipeline import BuiltSequence
-    p = meta["program"]
-    prog = SequenceProgram(p["name"], entry, [], "generate", p["max_tokens"], p["context"], "last",
-                           np.dtype("<i4"), 1, np.dtype(p["output_dtype"]), p["output_channels"], meta["arena_bytes"],
-                           meta["kv_bytes"], meta["weight_blob_bytes"])
-    return BuiltSequence(prog, None, entry / "program.elf", meta["compiler"], meta["compiler_version"])
-
-
 def _macs(graph, nodes=None) -> int:
     """Weight MACs of one token (fully connected layers)."""
     return int(sum(graph.constants[n.inputs[1]].size for n in (nodes or graph.nodes)
                    if n.op.startswith("fully_connected")))
-
-
-def _bytes(graph, nodes) -> dict:
-    w = other = 0
-    for n in nodes:
-        for k in n.inputs:
-            if k not in graph.constants:
-                continue
-            a = graph.constants[k]
-            if n.op.startswith("fully_connected") and k == n.inputs[1]:
-                bits = n.attrs.get("weight_bits", 8 if a.dtype == np.int8 else 32)
-                w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
-            else:
-                other += a.nbytes
-    return {"weight_bytes": int(w), "param_bytes": int(other), "activation_bytes": 0}
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)
@@ -287,6 +260,7 @@ class QuantizedSequence:
     graph_key: str
     accuracy: dict
     expected: list[int] | None
+    cached: bool
 
 
 def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: int, cache: Cache,
@@ -294,9 +268,9 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
     """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
     held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
     from intgap.sequence_models import CALIBRATION, DEFAULT_CALIBRATION, _model_identity
-    from intgap.sequence_pipeline import reference_generate
+    from intgap.pipeline import reference_generate
     from quant import load_graph, save_graph
-    from quant.accuracy import perplexity, tokenize_text
+    from quant.accuracy import perplexity_against_fp32, tokenize_text
     from quant.hf_capture import capture_hf
     from quant.hf_models import shakespeare_text
     from quant.recipes import load_model, quantize_model
@@ -305,6 +279,7 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
     key = digest("seq-quantize", _model_identity(spec), qconfig, prompt, steps, eval_tokens,
                  code_fingerprint(("quant",)))
     entry = cache.get("graphs", key)
+    cached = entry is not None
     if entry is None:
         m = load_model(spec)
         calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
@@ -313,18 +288,53 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
         g.name = m.name
         ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), eval_tokens)
         window = min(256, int(fg.meta.get("max_positions", 256)))
-        ppl = perplexity(g, ids, window=window)
-        base = ppl if cfg.is_float else perplexity(fg, ids, window=window)
-        acc = {"metric": "perplexity", "perplexity": ppl["perplexity"], "fp32_perplexity": base["perplexity"],
-               "tokens": ppl["tokens"], "window": window, "method": g.meta.get("method", "fp32"),
-               "relative_increase": ppl["perplexity"] / base["perplexity"] - 1}
+        acc = {**perplexity_against_fp32(g, fg, ids, window), "method": g.meta.get("method", "fp32")}
         expected = reference_generate(g, prompt, 1 + steps)
         tmp = cache.begin("graphs", key)
         save_graph(g, tmp / "model.igraph")
         entry = cache.commit("graphs", key, tmp, {"accuracy": acc, "expected": expected, "config": asdict(cfg)})
     meta = json.loads((entry / "entry.json").read_text())
     g = load_graph(entry / "model.igraph")
-    return QuantizedSequence(cfg, entry / "model.igraph", graph_digest(g), meta["accuracy"], meta["expected"])
+    return QuantizedSequence(cfg, entry / "model.igraph", graph_digest(g), meta["accuracy"], meta["expected"], cached)
+
+
+class Decoder(Workload):
+    """A decoder (the bundled shakespeare-decoder, SmolLM2, a Hugging Face folder): a generate program from the
+    prompt, measured over one decode step, per layer; perplexity against FP32 (quant/accuracy.py)."""
+    kind, mode, run_code = "decoder", "generate", SEQUENCE_CODE
+
+    def __init__(self, spec: str, eval_tokens: int = 2048, steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT):
+        from quant.recipes import load_model
+        self.spec, self.eval_tokens, self.steps = spec, eval_tokens, steps
+        m = load_model(spec)
+        self.name = m.name
+        self.prompt = [int(t) for t in m.tokenizer(prompt_text)["input_ids"]]
+
+    def quantize(self, config: Config, cache: Cache) -> QuantizedSequence:
+        return quantize_sequence_config(self.spec, config, self.prompt, self.steps, cache, self.eval_tokens)
+
+    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
+        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
+                                self.prompt, self.steps, q.expected if not q.config.is_float else None, cache_root,
+                                **codes, board=board)]
+
+    def executor(self):
+        return execute_sequence
+
+    def cached(self):
+        return cached_sequence_run
+
+    def model_doc(self, quantized: list) -> dict:
+        from quant import load_graph
+        macs = _macs(load_graph(quantized[0].graph_path))
+        n = len(self.prompt)
+        return {"name": self.name, "description": f"{self.name}: decoder, {macs:,} weight MACs per token; one greedy "
+                f"decode step at a context of {n} to {n + self.steps} tokens", "kind": self.kind, "unit": "decode step",
+                "prompt_tokens": n, "decode_steps": self.steps}
+
+    def check(self, rows: list[dict]) -> None:
+        if not any(r["bit_exact"] for r in rows if r["layer"] is None):
+            raise DriverError("no run reproduced the reference interpreter's tokens: a bug to report")
 
 
 def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backend: str | None = None,
@@ -333,60 +343,6 @@ def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backe
                        steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None,
                        boards: dict | None = None) -> SweepResult:
     """`boards`: target name -> isa.boards.Board for the estimates (default: each target's default board)."""
-    import isa
-    from intgap.sweep import _run_dask, run_in_pool
-    from isa.boards import board_for
-    from quant.recipes import load_model
-
-    t0 = time.perf_counter()
-    cache = Cache(cache_root)
-    report = progress or (lambda label, d, n: None)
-    m = load_model(spec)
-    prompt = [int(t) for t in m.tokenizer(prompt_text)["input_ids"]]
-    qs = []
-    for i, c in enumerate(configs):
-        report(f"quantizing {c.name}", i, len(configs))
-        qs.append(quantize_sequence_config(spec, c, prompt, steps, cache, eval_tokens))
-    codes = {"build_code": code_fingerprint(), "run_code": code_fingerprint(SEQUENCE_CODE)}
-    specs = []
-    for t in targets:
-        be = backend or t.default_backend
-        isa.run_check_backend(t, be)
-        for q in qs:
-            specs.append(SequenceRunSpec(m.name, q.config.name, t.name, be, str(q.graph_path), q.graph_key, prompt,
-                                         steps, q.expected if not q.config.is_float else None, str(cache.root),
-                                         **codes, board=((boards or {}).get(t.name) or board_for(t)).name))
-    results: list = [None] * len(specs)
-    done = 0
-    for i, s in enumerate(specs):
-        results[i] = cached_sequence_run(s)
-        done += results[i] is not None
-    report("runs", done, len(specs))
-    todo = [i for i, r in enumerate(results) if r is None]
-    where = "cache" if not todo else "local"
-    if todo and (scheduler is not None or client is not None):
-        where = _run_dask(specs, todo, results, scheduler, client, report, 10.0, done, fn=execute_sequence)
-    elif todo and jobs > 1:
-        where = run_in_pool(execute_sequence, specs, todo, results, jobs, report, done)
-    else:
-        for i in todo:
-            results[i] = execute_sequence(specs[i])
-            done += 1
-            report(specs[i].label, done, len(specs))
-    runs = [d for docs in results for d in docs]
-    whole = [docs[0] for docs in results]
-    stats = SweepStats(len(specs), sum(d["built"] for d in whole), sum(d["ran"] for d in whole),
-                       0, time.perf_counter() - t0, where)
-    desc = (f"{m.name}: decoder, {_macs(load_graph_cached(qs[0].graph_path)):,} weight MACs per token; one greedy "
-            f"decode step at a context of {len(prompt)} to {len(prompt) + steps} tokens")
-    cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
-              **q.accuracy} for q in qs]
-    if not any(r["bit_exact"] for r in whole):
-        raise DriverError("no run reproduced the reference interpreter's tokens: a bug to report")
-    return SweepResult({"name": m.name, "description": desc, "kind": "decoder", "prompt_tokens": len(prompt),
-                        "decode_steps": steps}, cdocs, runs, stats)
-
-
-def load_graph_cached(path):
-    from quant import load_graph
-    return load_graph(path)
+    return run_workload(Decoder(spec, eval_tokens, steps, prompt_text), targets, configs, backend=backend,
+                        jobs=jobs, scheduler=scheduler, cache_root=cache_root, progress=progress, client=client,
+                        boards=boards)

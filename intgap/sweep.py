@@ -1,8 +1,8 @@
 """Sweeps: model x targets x configs (x whole model and each layer on its own), as independent runs.
 
 The parent quantizes each config once (cached) and writes the graphs; every run then builds (cached by graph,
-target and code), runs on the emulator and profiles (cached by build and input) without torch. Runs go to a local
-process pool (`jobs`) or a Dask cluster (`scheduler`); the result of a run does not depend on where it ran.
+target and code), runs on the emulator and profiles (cached by build and input) without torch. The classifier is a
+workload (intgap/workload.py) whose runs go through intgap/runner.py (cache, then serial, a process pool or Dask).
 
 A run of one layer builds a program of that layer alone (the same kernel call with the same arguments), which
 gives exact per-layer instructions and estimated cycles even where layers share one kernel function.
@@ -14,9 +14,7 @@ every key).
 from __future__ import annotations
 
 import json
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,6 +23,7 @@ import numpy as np
 
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
+from intgap.workload import Workload, run_workload
 
 FP32 = "fp32"
 
@@ -98,7 +97,8 @@ def model_digest(model) -> str:
 
 
 def quantize_config(model, cfg: Config, cache: Cache) -> QuantizedConfig:
-    from quant import capture, load_graph, quantize_ptq, reference, save_graph
+    from quant import capture, load_graph, quantize_ptq, save_graph
+    from quant.accuracy import classifier_accuracy
     if cfg.name.startswith("mixed:"):
         raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
                           "shakespeare-decoder); for an MLP use w8a8 or w4a8")
@@ -106,22 +106,11 @@ def quantize_config(model, cfg: Config, cache: Cache) -> QuantizedConfig:
     entry = cache.get("graphs", key)
     cached = entry is not None
     if entry is None:
-        import torch
         tmp = cache.begin("graphs", key)
         fg = capture(model.module, model.in_features, name=model.name)
         g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
         save_graph(g, tmp / "model.igraph")
-        with torch.no_grad():
-            y_fp = model.module(torch.from_numpy(model.test_x)).numpy()
-        if cfg.is_float:
-            y = reference.run(g, {g.inputs[0]: model.test_x})[g.outputs[0]]
-        else:
-            y = reference.dequantize_output(
-                g, reference.run(g, {g.inputs[0]: reference.quantize_input(g, model.test_x)})[g.outputs[0]])
-        acc = {"samples": int(len(model.test_x)), "argmax_agreement_with_fp32": float((y.argmax(1) == y_fp.argmax(1)).mean()),
-               "output_max_abs_error_vs_fp32": float(np.abs(y - y_fp).max())}
-        if model.test_y is not None:
-            acc["accuracy"] = float((y.argmax(1) == model.test_y).mean())
+        acc = classifier_accuracy(g, model.module, model.test_x, model.test_y)
         for i in range(len(g.nodes)):
             save_graph(layer_graph(g, i), tmp / f"layer{i}.igraph")
         entry = cache.commit("graphs", key, tmp, {"accuracy": acc, "layers": len(g.nodes), "config": asdict(cfg)})
@@ -144,8 +133,6 @@ class RunSpec:
     graph_key: str
     x: np.ndarray  # one sample, float32 (FP32) or float32 to be quantized by the graph's input parameters
     cache_root: str
-    # fingerprints of the code that builds / runs, taken once by the planner so that every worker of a sweep
-    # uses the same keys (a file edited during the sweep does not split it between two sets of keys)
     build_code: str = ""
     run_code: str = ""
     board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
@@ -155,38 +142,13 @@ class RunSpec:
         return f"{self.target} {self.config}" + (f" layer {self.layer}" if self.layer is not None else "")
 
 
-def _section_sizes(elf: Path) -> dict:
-    from elftools.elf.elffile import ELFFile
-    from elftools.elf.constants import SH_FLAGS
-    rom = ram = model_rom = 0
-    with open(elf, "rb") as f:
-        e = ELFFile(f)
-        writable_idx = set()
-        for i, s in enumerate(e.iter_sections()):
-            fl = s["sh_flags"]
-            if not fl & SH_FLAGS.SHF_ALLOC:
-                continue
-            if fl & SH_FLAGS.SHF_WRITE:
-                ram += s["sh_size"]
-                writable_idx.add(i)
-                if s["sh_type"] != "SHT_NOBITS":
-                    rom += s["sh_size"]  # initial values of .data live in ROM too
-            else:
-                rom += s["sh_size"]
-        st = e.get_section_by_name(".symtab")
-        arena = 0
-        if st is not None:
-            for sym in st.iter_symbols():
-                nm = sym.name
-                if not nm.startswith("ig_") or sym["st_size"] == 0 or not isinstance(sym["st_shndx"], int):
-                    continue
-                if nm == "ig_arena":
-                    arena = sym["st_size"]
-                elif sym["st_shndx"] not in writable_idx and nm not in ("ig_write_hex", "ig_write_str",
-                                                                         "ig_sys_write", "ig_sys_exit"):
-                    model_rom += sym["st_size"]
-    return {"rom_bytes": int(rom), "ram_bytes": int(ram), "model_rom_bytes": int(model_rom),
-            "model_ram_bytes": int(arena)}
+def _section_sizes(elf: Path, target) -> dict:
+    """ROM / RAM of the linked program and the model's share of them (toolchain.memory_report)."""
+    from toolchain import memory_report
+    r = memory_report(elf, target)
+    m = r.model_bytes
+    return {"rom_bytes": r.rom_bytes, "ram_bytes": r.ram_bytes, "model_rom_bytes": m["weights"] + m["code"],
+            "model_ram_bytes": m["arena"] + m["kv_cache"]}
 
 
 def kernel_outputs(graph) -> dict[str, int]:
@@ -200,11 +162,12 @@ def kernel_outputs(graph) -> dict[str, int]:
     return out
 
 
-def weight_and_activation_bytes(graph) -> dict:
-    """Bytes one inference must read of weights (as stored for the kernels: int4 packed two per byte) and of
-    other constants (biases, requantization parameters, group scales), and of activations read + written."""
+def weight_and_activation_bytes(graph, nodes=None, activations: bool = True) -> dict:
+    """Bytes one inference of `nodes` (default: all) must read of weights (as stored for the kernels: int4 packed
+    two per byte) and of other constants (biases, requantization parameters, group scales), and (activations) of
+    activations read + written."""
     w = other = act = 0
-    for n in graph.nodes:
+    for n in graph.nodes if nodes is None else nodes:
         consts = [k for k in n.inputs if k in graph.constants]
         for k in consts:
             a = graph.constants[k]
@@ -213,7 +176,7 @@ def weight_and_activation_bytes(graph) -> dict:
                 w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
             else:
                 other += a.nbytes
-        for t in [n.inputs[0], n.outputs[0]]:
+        for t in [n.inputs[0], n.outputs[0]] if activations else []:
             info = graph.tensors[t]
             act += int(np.prod(info.shape)) * (1 if info.dtype == "int8" else 4)
     return {"weight_bytes": int(w), "param_bytes": int(other), "activation_bytes": int(act)}
@@ -246,11 +209,10 @@ def execute(spec: RunSpec) -> dict:
     """One run: build (cached), run, profile, estimate, attribute (cached). Returns a JSON-able dict with
     `built` / `ran` saying what work it did."""
     import isa
-    from codegen import HARNESS_FUNCTIONS, emit_program
-    from codegen.program import Program
+    from codegen import HARNESS_FUNCTIONS, Program
     from intgap.attribution import attribute
-    from quant import load_graph, reference
-    from toolchain import build_elf, require_integer_purity
+    from intgap.pipeline import build_program
+    from quant import reference
 
     cache = Cache(Path(spec.cache_root))
     t0 = time.perf_counter()
@@ -263,32 +225,25 @@ def execute(spec: RunSpec) -> dict:
     bentry = cache.get("builds", build_key)
     if bentry is None:
         tmp = cache.begin("builds", build_key)
-        program = emit_program(graph, target, tmp / "src")
-        cc = build_elf(program.sources, target, tmp / "program.elf")
-        if graph.is_integer:
-            require_integer_purity(tmp / "program.elf")
+        b = build_program(graph, target, tmp)
+        (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
         bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": cc.kind, "compiler_version": cc.version, "input_dtype": program.input_dtype.str,
-            "input_size": program.input_size,
-            "output_dtype": program.output_dtype.str, "output_size": program.output_size,
-            "arena_bytes": program.arena_bytes, "kernel_family": program.kernel_family})
+            "compiler": b.compiler, "compiler_version": b.compiler_version, "program": b.program.describe()})
         built = True
     bmeta = json.loads((bentry / "entry.json").read_text())
     elf = bentry / "program.elf"
-    program = Program(graph.name, bentry, [], np.dtype(bmeta["input_dtype"]), bmeta["input_size"],
-                      np.dtype(bmeta["output_dtype"]), bmeta["output_size"], 1, bmeta["arena_bytes"], [],
-                      bmeta["kernel_family"])
+    program = Program.described(bmeta["program"], bentry)
     from isa.boards import board_for
     from isa.profile import analyze, is_softfloat_helper, profile
     from isa.timing import estimate
     board = board_for(target, spec.board or None)
     # a sweep compares configs: one that does not fit the board's memories is measured on them as if they were
     # large enough, and its row says so (fits_board, the estimate's notes)
-    res = isa.run(elf, target, spec.backend, inputs=program.encode_inputs(xin), board=board, strict_fit=False)
+    res = isa.run(elf, target, spec.backend, inputs=program.encode_forward(xin), board=board, strict_fit=False)
     if res.exit_code != 0:
         raise DriverError(f"{spec.label}: the program exited with status {res.exit_code}; "
                           f"run it with `intgap run {elf} --target {spec.target}` to see why")
-    y = program.decode_outputs(res.stdout)
+    y = program.decode_forward(res.stdout, 1)
     an = analyze(res, elf, target)
     prof = profile(res, elf, target, analysis=an)
     est = estimate(res, elf, target, analysis=an, board=board)
@@ -305,7 +260,7 @@ def execute(spec: RunSpec) -> dict:
            "layer": spec.layer, "layer_name": graph.nodes[0].name if spec.layer is not None else None,
            "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
            "emulator_version": emulator_version(spec.target, spec.backend),
-           "kernel_family": bmeta["kernel_family"],
+           "kernel_family": program.kernel_family,
            "instructions": int(sum(f.instructions for f in fns.values())),
            "program_instructions": int(res.instructions),
            "estimated_cycles": int(sum(v for k, v in est.per_function.items() if k not in harness)),
@@ -319,8 +274,8 @@ def execute(spec: RunSpec) -> dict:
            "attribution_per_function": per_fn,
            "softfloat_helper_instructions": int(sum(f.instructions for n, f in fns.items()
                                                     if is_softfloat_helper(n))),
-           "macs": int(graph.macs()), "arena_bytes": bmeta["arena_bytes"],
-           **weight_and_activation_bytes(graph), **_section_sizes(elf),
+           "macs": int(graph.macs()), "arena_bytes": program.arena_bytes,
+           **weight_and_activation_bytes(graph), **_section_sizes(elf, target),
            "bit_exact": exact, "max_abs_error_vs_reference": err}
     tmp = cache.begin("runs", run_key)
     (tmp / "result.json").write_text(json.dumps(doc))
@@ -355,31 +310,38 @@ class SweepResult:
     stats: SweepStats = field(default_factory=SweepStats)
 
 
-def plan(model, targets: list, configs: list[Config], backend: str | None, cache: Cache,
-         per_layer: bool = True, boards: dict | None = None) -> tuple[list[RunSpec], list[QuantizedConfig], int]:
-    import isa
-    from isa.boards import board_for
-    qcs = [quantize_config(model, c, cache) for c in configs]
-    quantized = sum(not q.cached for q in qcs)
-    x = model.test_x[:1].astype(np.float32)
-    codes = {"build_code": code_fingerprint(), "run_code": code_fingerprint(RUN_CODE)}
-    specs = []
-    from quant import load_graph
-    for t in targets:
-        be = backend or t.default_backend
-        isa.run_check_backend(t, be)
-        board = (boards or {}).get(t.name) or board_for(t)
-        for q in qcs:
-            specs.append(RunSpec(model.name, q.config.name, t.name, be, None, str(q.graph_path), q.graph_key, x,
-                                 str(cache.root), **codes, board=board.name))
-            if per_layer:
-                # a layer's input: the activations the whole model feeds it (reference interpreter, float view)
-                g = load_graph(q.graph_path)
-                acts = _layer_inputs(g, x)
-                for i, (p, k) in enumerate(zip(q.layer_paths, q.layer_keys)):
-                    specs.append(RunSpec(model.name, q.config.name, t.name, be, i, str(p), k, acts[i],
-                                         str(cache.root), **codes, board=board.name))
-    return specs, qcs, quantized
+class Classifier(Workload):
+    """An MLP classifier: forward programs of the whole model and (per_layer) of each layer alone, on one test
+    sample; accuracy against its PyTorch module on the test set (quant/accuracy.py)."""
+    kind, mode, run_code = "classifier", "forward", RUN_CODE
+
+    def __init__(self, model, per_layer: bool = True):
+        self.model, self.per_layer, self.name = model, per_layer, model.name
+
+    def quantize(self, config: Config, cache: Cache) -> QuantizedConfig:
+        return quantize_config(self.model, config, cache)
+
+    def specs(self, q: QuantizedConfig, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
+        x = self.model.test_x[:1].astype(np.float32)
+        specs = [RunSpec(self.name, q.config.name, target.name, backend, None, str(q.graph_path), q.graph_key, x,
+                         cache_root, **codes, board=board)]
+        if self.per_layer:
+            # a layer's input: the activations the whole model feeds it (reference interpreter, float view)
+            from quant import load_graph
+            acts = _layer_inputs(load_graph(q.graph_path), x)
+            specs += [RunSpec(self.name, q.config.name, target.name, backend, i, str(p), k, acts[i], cache_root,
+                              **codes, board=board) for i, (p, k) in enumerate(zip(q.layer_paths, q.layer_keys))]
+        return specs
+
+    def executor(self):
+        return execute
+
+    def cached(self):
+        return cached_run
+
+    def model_doc(self, quantized: list) -> dict:
+        return {"name": self.model.name, "description": self.model.description, "kind": self.kind,
+                "unit": "inference"}
 
 
 def _layer_inputs(g, x: np.ndarray) -> list[np.ndarray]:
@@ -402,82 +364,6 @@ def run_sweep(model, targets: list, configs: list[Config], *, backend: str | Non
               scheduler_timeout: float = 10.0, boards: dict | None = None) -> SweepResult:
     """All runs of model x targets x configs (whole model, and each layer alone when per_layer); `boards`:
     target name -> isa.boards.Board of the estimates (default: each target's default board)."""
-    t0 = time.perf_counter()
-    cache = Cache(cache_root)
-    specs, qcs, quantized = plan(model, targets, configs, backend, cache, per_layer, boards)
-    results: list[dict | None] = [None] * len(specs)
-    done = 0
-    report = progress or (lambda label, d, n: None)
-    report("runs", 0, len(specs))
-    where = "local"
-    for i, s in enumerate(specs):  # what the cache holds is served here, without starting any worker
-        results[i] = cached_run(s)
-        if results[i] is not None:
-            done += 1
-    report("cached", done, len(specs))
-    todo = [i for i, r in enumerate(results) if r is None]
-    if not todo:
-        where = "cache"
-    elif scheduler is not None or client is not None:
-        where = _run_dask(specs, todo, results, scheduler, client, report, scheduler_timeout, done)
-    elif jobs <= 1:
-        for i in todo:
-            results[i] = execute(specs[i])
-            done += 1
-            report(specs[i].label, done, len(specs))
-    else:
-        where = run_in_pool(execute, specs, todo, results, jobs, report, done)
-    stats = SweepStats(len(specs), sum(r["built"] for r in results), sum(r["ran"] for r in results), quantized,
-                       time.perf_counter() - t0, where)
-    mdoc = {"name": model.name, "description": model.description}
-    cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
-              **q.accuracy} for q in qcs]
-    return SweepResult(mdoc, cdocs, results, stats)
-
-
-def run_in_pool(fn, specs, todo, results, jobs: int, report, done: int) -> str:
-    """results[i] = fn(specs[i]) for i in todo, in a pool of `jobs` spawned worker processes. The first run that
-    raises stops the sweep with its own exception (every project exception pickles, tests/hardening/
-    test_pickled_errors.py): runs not yet started are cancelled, the ones under way finish (each run commits
-    itself to the cache, so a repeated sweep keeps every finished run)."""
-    import multiprocessing as mp
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"))
-    try:
-        futs = {pool.submit(fn, specs[i]): i for i in todo}
-        for f in as_completed(futs):
-            results[futs[f]] = f.result()
-            done += 1
-            report(specs[futs[f]].label, done, len(specs))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return f"process pool ({jobs} workers)"
-
-
-def _run_dask(specs, todo, results, scheduler, client, report, timeout: float, done: int, fn=None) -> str:
-    try:
-        from distributed import Client, as_completed as dask_completed
-    except ImportError:
-        raise DriverError("--scheduler needs Dask distributed: pip install -r requirements.txt") from None
-    own = client is None
-    if own:
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError) as e:
-            raise DriverError(f"cannot reach the Dask scheduler at {scheduler} ({e}): start one with "
-                              "`dask scheduler` and workers with `dask worker <address>`") from None
-    try:
-        futs = client.map(fn or execute, [specs[i] for i in todo], pure=False)
-        index = {f.key: i for i, f in zip(todo, futs)}
-        for f in dask_completed(futs):
-            i = index[f.key]
-            results[i] = f.result()
-            done += 1
-            report(specs[i].label, done, len(specs))
-        return f"dask ({client.scheduler.address})"
-    finally:
-        if own:
-            client.close()
-
-
-def env_jobs(default: int = 1) -> int:
-    return int(os.environ.get("INTGAP_JOBS", default))
+    return run_workload(Classifier(model, per_layer), targets, configs, backend=backend, jobs=jobs,
+                        scheduler=scheduler, cache_root=cache_root, progress=progress, client=client,
+                        scheduler_timeout=scheduler_timeout, boards=boards)

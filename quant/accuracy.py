@@ -55,3 +55,33 @@ def perplexity(g: Graph, ids: np.ndarray, window: int = 256, progress: Callable[
         if progress:
             progress(w + 1)
     return {"perplexity": float(np.exp(nll / count)), "tokens": count, "window": window}
+
+
+def graph_outputs(g: Graph, x: np.ndarray) -> np.ndarray:
+    """The graph's real-valued outputs for float inputs x (an integer graph quantizes them and dequantizes)."""
+    if not g.is_integer:
+        return reference.run(g, {g.inputs[0]: x})[g.outputs[0]]
+    y = reference.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
+    return reference.dequantize_output(g, y)
+
+
+def classifier_accuracy(g: Graph, module, x: np.ndarray, labels: np.ndarray | None = None) -> dict:
+    """A classifier graph against its PyTorch module on samples x: argmax agreement, largest output error and,
+    with labels, top-1 accuracy."""
+    import torch
+    with torch.no_grad():
+        y_fp = module(torch.from_numpy(x)).numpy()
+    y = graph_outputs(g, x)
+    acc = {"samples": int(len(x)), "argmax_agreement_with_fp32": float((y.argmax(1) == y_fp.argmax(1)).mean()),
+           "output_max_abs_error_vs_fp32": float(np.abs(y - y_fp).max())}
+    if labels is not None:
+        acc["accuracy"] = float((y.argmax(1) == labels).mean())
+    return acc
+
+
+def perplexity_against_fp32(g: Graph, fp32: Graph, ids: np.ndarray, window: int) -> dict:
+    """A decoder graph's perplexity on ids next to its FP32 capture's, and the relative increase."""
+    ppl = perplexity(g, ids, window=window)
+    base = ppl if g is fp32 else perplexity(fp32, ids, window=window)
+    return {"metric": "perplexity", "perplexity": ppl["perplexity"], "fp32_perplexity": base["perplexity"],
+            "tokens": ppl["tokens"], "window": window, "relative_increase": ppl["perplexity"] / base["perplexity"] - 1}

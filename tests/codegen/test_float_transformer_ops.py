@@ -413,11 +413,11 @@ def test_whole_fp32_model_matches_pytorch(kind, target_name, tmp_path):
     are a few ulps of the largest output (numpy's reference and PyTorch differ by <= 3 eps max|y| too, checked
     below), so 16 eps max|y| leaves a margin of 4 and still catches every real error (a wrong mask, cache row,
     scale or activation costs 1e-3 and more)."""
-    from codegen.sequence_program import emit_sequence_program
+    from codegen.program import emit_program
     from quant.hf_capture import sequence_inputs
     graph, ids, want = _model(kind)
     target = isa.get_target(target_name)
-    prog, _ = emit_sequence_program(graph, target, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
+    prog, _ = emit_program(graph, target, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
     build_elf(prog.sources, target, tmp_path / "model.elf")
     result = isa.run(tmp_path / "model.elf", target, inputs=prog.encode_forward(ids))
     assert result.exit_code == 0, result.stdout[-300:]
@@ -435,7 +435,7 @@ def test_fp32_greedy_generation_matches_pytorch(kind, target_name, tmp_path):
     last token's embedding and a tied-embedding model only repeats it. Every step's top-2 logit margin is checked
     to be far above float32 error, so equal tokens is the right expectation."""
     import torch
-    from codegen.sequence_program import emit_sequence_program
+    from codegen.program import emit_program
     from quant import hf_models
     from quant.hf_capture import capture_hf
     model = {"gpt2": hf_models.tiny_gpt2, "llama": hf_models.tiny_llama}[kind]()
@@ -453,7 +453,7 @@ def test_fp32_greedy_generation_matches_pytorch(kind, target_name, tmp_path):
             ids.append(int(np.argmax(logits)))
     assert min(margins) > 1e-3 * float(np.abs(logits).max())
     target = isa.get_target(target_name)
-    prog, _ = emit_sequence_program(capture_hf(model, seq_len=8), target, tmp_path, mode="generate", max_tokens=4,
+    prog, _ = emit_program(capture_hf(model, seq_len=8), target, tmp_path, mode="generate", max_tokens=4,
                                     context=16)
     build_elf(prog.sources, target, tmp_path / "generate.elf")
     result = isa.run(tmp_path / "generate.elf", target, inputs=prog.encode_generate(prompt, 8, chunk=2))

@@ -20,8 +20,9 @@ def test_same_elf_same_outputs_and_counts(target_name, precision, workdir):
     graph = q if precision == "int8" else fg
     x = np.random.default_rng(2).standard_normal((2, 64)).astype(np.float32)
     inputs = R.quantize_input(q, x) if precision == "int8" else x
-    program, elf, _ = build_program(graph, target, workdir / "agree" / target_name / precision, samples=2)
-    runs = {b: isa.run(elf, target, b, inputs=program.encode_inputs(inputs)) for b in ("unicorn", "qemu")}
+    built = build_program(graph, target, workdir / "agree" / target_name / precision, max_tokens=2)
+    elf = built.elf
+    runs = {b: isa.run(elf, target, b, inputs=built.program.encode_forward(inputs)) for b in ("unicorn", "qemu")}
     u, qm = runs["unicorn"], runs["qemu"]
     assert u.exit_code == qm.exit_code == 0
     assert u.stdout == qm.stdout

@@ -23,12 +23,13 @@ APP_MAIN = r"""
 #include "model.h"
 
 #define SAMPLES 3
-ig_model_input_t app_inputs[SAMPLES][IG_MODEL_INPUT_SIZE] IG_INPUT_SECTION = {{1}};
-static ig_model_output_t app_outputs[SAMPLES][IG_MODEL_OUTPUT_SIZE];
+ig_model_input_t app_inputs[SAMPLES][IG_MODEL_INPUT_CHANNELS] IG_INPUT_SECTION = {{1}};
+static ig_model_output_t app_outputs[SAMPLES][IG_MODEL_OUTPUT_CHANNELS];
 
 int main(void) {
   if (ig_model_init() != 0) return 3;
-  for (int s = 0; s < SAMPLES; s++) ig_model_invoke(app_inputs[s], app_outputs[s]);
+  for (int s = 0; s < SAMPLES; s++)
+    if (ig_model_forward(app_inputs[s], 1, 0, app_outputs[s]) != 0) return 4;
   ig_write_hex(app_outputs, sizeof app_outputs);
   return 0;
 }
@@ -42,8 +43,11 @@ def _graph(tmp_path):
     return q, path
 
 
-def _run(elf, target, q, xq):
-    r = isa.run(elf, target, inputs={INPUT_SECTION: xq.tobytes()})
+def _run(elf, target, q, xq, header: bool = False):
+    """Runs elf on the rows xq: as they are (the application's layout), or after the header [n, 0, 0, 0] (the
+    generated example's)."""
+    words = np.array([len(xq), 0, 0, 0], "<i4").tobytes() if header else b""
+    r = isa.run(elf, target, inputs={INPUT_SECTION: words + xq.tobytes()})
     assert r.exit_code == 0, r.stdout
     raw = bytes.fromhex(r.stdout.decode().strip())
     return np.frombuffer(raw, np.int8).reshape(len(xq), -1)
@@ -72,7 +76,7 @@ def test_application_links_libmodel_with_its_own_main_for_cortex_m4(tmp_path, ca
     assert f"#define IG_MODEL_INPUT_ZERO_POINT {in_t.zero_point}\n" in header
     assert f"#define IG_MODEL_OUTPUT_ZERO_POINT {out_t.zero_point}\n" in header
     assert float(re.search(r"IG_MODEL_INPUT_SCALE (\S+)", header).group(1)) == in_t.scale
-    assert "int ig_model_init(void);" in header and "void ig_model_invoke(" in header
+    assert "int ig_model_init(void);" in header and "int32_t ig_model_forward(" in header
     arena = int(re.search(r"IG_MODEL_ARENA_SIZE (\d+)", header).group(1))
     weights = int(re.search(r"IG_MODEL_WEIGHT_BYTES (\d+)", header).group(1))
     report = json.loads((out / "memory_report.json").read_text())
@@ -100,7 +104,7 @@ def test_generated_example_runs_bit_exact_on_aarch64(tmp_path):
     out = tmp_path / "fw"
     assert cli_main(["compile", "--model", str(path), "--target", "cortex-a55", "-o", str(out)]) == 0
     xq = R.quantize_input(q, np.random.default_rng(6).standard_normal((1, 33)).astype(np.float32))
-    y = _run(out / "example" / "example.elf", isa.get_target("cortex-a55"), q, xq)
+    y = _run(out / "example" / "example.elf", isa.get_target("cortex-a55"), q, xq, header=True)
     assert np.array_equal(y, R.run(q, {q.inputs[0]: xq})[q.outputs[0]])
 
 
@@ -221,7 +225,7 @@ def test_bundled_decoder_artifact_for_cortex_m4_states_its_memory(decoder, decod
 def test_application_generates_the_reference_tokens_with_the_decoder_library(decoder, decoder_m4):
     """Its own main.c, built with the generated example/Makefile (model.mk, libmodel.a, the platform copy) alone;
     a prompt of two prefill chunks, then decoding: the ids are the reference interpreter's greedy ids."""
-    from intgap.sequence_pipeline import reference_generate
+    from intgap.pipeline import reference_generate
     out, _ = decoder_m4
     app = out / "app"  # beside example/: the generated Makefile includes ../model.mk
     app.mkdir(exist_ok=True)
@@ -260,14 +264,14 @@ def test_decoder_too_large_for_the_target_is_refused_before_building(decoder, tm
     import dataclasses
 
     from codegen.errors import ModelDoesNotFit
-    from intgap.compile_command import compile_sequence_firmware
+    from intgap.compile_command import compile_firmware
     from isa.targets import MemoryRegion
     m4 = isa.get_target("cortex-m4")
     small = dataclasses.replace(m4, memory=(MemoryRegion("code", 0, 512 * 1024, "rwx"), m4.stack_region))
     out = tmp_path / "fw"
     with pytest.raises(ModelDoesNotFit, match=r"does not fit cortex-m4: it needs at least 1,3[\d,]+ bytes .*key/value "
                                               r"cache 32,768 B for 64 positions.* holds 524,288 bytes"):
-        compile_sequence_firmware(decoder.graph, small, out)
+        compile_firmware(decoder.graph, small, out, context=64, max_tokens=16)
     assert not (out / "libmodel.a").exists() and not (out / "model_weights.c").exists()
 
 

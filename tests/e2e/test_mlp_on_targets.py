@@ -4,7 +4,9 @@ import pytest
 import torch
 
 import isa
-from intgap.pipeline import FP32_TOLERANCE, build_program, run_program
+from codegen import HARNESS_FUNCTIONS
+from intgap.pipeline import FP32_TOLERANCE, build_program, run_forward
+from isa.attribution import per_function, sum_excluding
 from isa.elf import load_elf
 from quant import reference as R
 from tests.e2e.conftest import make_graphs
@@ -24,9 +26,10 @@ def test_int8_bit_exact_with_reference(target_name, shape, workdir):
     # includes inputs beyond the calibration range, which saturate
     x = np.random.default_rng(7).standard_normal((5, shape[0])).astype(np.float32) * 1.5
     xq = R.quantize_input(q, x)
-    program, elf, _ = build_program(q, target, workdir / target_name / q.name, samples=len(xq))
-    y, result, model_instr = run_program(program, elf, target, xq)
+    built = build_program(q, target, workdir / target_name / q.name, max_tokens=len(xq))
+    y, result = run_forward(built, target, xq)
     assert np.array_equal(y, R.run(q, {"input": xq})[q.outputs[0]])
+    model_instr = sum_excluding(per_function(result.blocks, load_elf(built.elf), target.arch), HARNESS_FUNCTIONS)
     assert 0 < model_instr < result.instructions
 
 
@@ -35,8 +38,8 @@ def test_fp32_baseline_matches_pytorch(target_name, workdir):
     target = isa.get_target(target_name)
     m, fg, _ = make_graphs((33, 17, 3))
     x = np.random.default_rng(3).standard_normal((3, 33)).astype(np.float32)
-    program, elf, _ = build_program(fg, target, workdir / target_name / "fp32", samples=3)
-    y, _, _ = run_program(program, elf, target, x)
+    built = build_program(fg, target, workdir / target_name / "fp32", max_tokens=3)
+    y, _ = run_forward(built, target, x)
     with torch.no_grad():
         assert np.abs(y - m(torch.from_numpy(x)).numpy()).max() <= FP32_TOLERANCE
 
@@ -46,8 +49,8 @@ def test_integer_build_calls_no_soft_float_but_fp32_build_does(target_name, work
     """On the FPU-less cores the FP32 baseline runs in soft-float; the int8 build must not."""
     target = isa.get_target(target_name)
     _, fg, q = make_graphs((13, 7, 5))
-    _, elf8, _ = build_program(q, target, workdir / target_name / "purity-int8")
-    _, elff, _ = build_program(fg, target, workdir / target_name / "purity-fp32")
+    elf8 = build_program(q, target, workdir / target_name / "purity-int8").elf
+    elff = build_program(fg, target, workdir / target_name / "purity-fp32").elf
     helpers = lambda elf: [f.name for f in load_elf(elf).functions if f.name.startswith(SOFT_FLOAT_HELPERS)]
     assert helpers(elf8) == []
     assert helpers(elff) != []

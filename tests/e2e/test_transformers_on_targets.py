@@ -11,7 +11,7 @@ import torch
 import isa
 from codegen.errors import ModelDoesNotFit
 from intgap.errors import DriverError
-from intgap.sequence_pipeline import (build_sequence, reference_forward, reference_generate, run_forward,
+from intgap.pipeline import (build_program, reference_forward, reference_generate, run_forward,
                                       run_generate)
 from quant import reference
 from quant.hf_capture import capture_hf, sequence_inputs
@@ -54,7 +54,7 @@ CASES = [("llama", 8, "cortex-m4"), ("llama", 8, "rv32imc"), ("llama", 8, "corte
 def test_forward_bit_exact(kind, bits, target_name, tmp_path):
     g = quantized(kind, bits)
     t = isa.get_target(target_name)
-    built = build_sequence(g, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
+    built = build_program(g, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
     ids = _ids(13, seed=7)
     y, r = run_forward(built, t, ids)
     assert r.instructions > 0
@@ -65,7 +65,7 @@ def test_chunked_prefill_and_decode_equal_the_whole_sequence(tmp_path):
     """The key/value cache: 11 tokens as 4 + 4 + 3 or one at a time give the whole sequence's last logits."""
     g = quantized("llama", 8)
     t = isa.get_target("cortex-a55")
-    built = build_sequence(g, t, tmp_path, mode="generate", max_tokens=4, context=32)
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=4, context=32)
     prompt = _ids(11, seed=3)
     want = reference_generate(g, prompt, 6)
     for chunk in (1, 3, 4):
@@ -76,7 +76,7 @@ def test_chunked_prefill_and_decode_equal_the_whole_sequence(tmp_path):
 def test_generate_equals_reference_on_rvv(tmp_path):
     g = quantized("llama", 4)
     t = isa.get_target("rv64gcv")
-    built = build_sequence(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
     prompt = _ids(9, seed=11)
     tokens, r = run_generate(built, t, prompt, 5)
     assert tokens == reference_generate(g, prompt, 5)
@@ -90,7 +90,7 @@ def test_one_encoder_layer_alone(tmp_path):
     ids = _ids(12, seed=5)
     x = reference.run(g, sequence_inputs(ids), keep_all=True)[layer.inputs[0]]
     t = isa.get_target("cortex-m4")
-    built = build_sequence(layer, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
+    built = build_program(layer, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
     y, _ = run_forward(built, t, x)
     assert np.array_equal(y, reference.run(g, sequence_inputs(ids))["hidden"])
 
@@ -98,7 +98,7 @@ def test_one_encoder_layer_alone(tmp_path):
 def test_backends_agree_on_a_sequence_program(tmp_path):
     g = quantized("gpt2", 8)
     t = isa.get_target("cortex-a53")
-    built = build_sequence(g, t, tmp_path, mode="generate", max_tokens=8, context=16)
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=16)
     prompt = _ids(6, seed=2)
     a, ra = run_generate(built, t, prompt, 4, backend="unicorn")
     b, rb = run_generate(built, t, prompt, 4, backend="qemu")
@@ -111,13 +111,13 @@ def test_a_model_too_large_for_the_target_is_refused_with_both_amounts(tmp_path)
     small = dataclasses.replace(t, memory=(isa.targets.MemoryRegion("code", 0, 64 * 1024, "rwx"),
                                            t.memory[1]))
     with pytest.raises(ModelDoesNotFit, match=r"needs at least [\d,]+ bytes .* holds 65,536 bytes"):
-        build_sequence(g, small, tmp_path, mode="forward", max_tokens=16, context=16)
+        build_program(g, small, tmp_path, mode="forward", max_tokens=16, context=16)
 
 
 def test_a_token_id_outside_the_vocabulary_stops_with_the_cause(tmp_path):
     g = quantized("llama", 8)
     t = isa.get_target("rv32imc")
-    built = build_sequence(g, t, tmp_path, mode="forward", max_tokens=8, context=8)
+    built = build_program(g, t, tmp_path, mode="forward", max_tokens=8, context=8)
     with pytest.raises(DriverError, match="token id or position is outside the model's tables"):
         run_forward(built, t, np.array([1, 2, 512]))
 
@@ -126,7 +126,7 @@ def test_a_prompt_longer_than_the_context_is_refused_before_running(tmp_path):
     from codegen.errors import CodegenError
     g = quantized("llama", 8)
     t = isa.get_target("cortex-a55")
-    built = build_sequence(g, t, tmp_path, mode="generate", max_tokens=4, context=8)
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=4, context=8)
     with pytest.raises(CodegenError, match="context of 8"):
         run_generate(built, t, _ids(6), 4)
 
@@ -148,14 +148,14 @@ def test_minilm_is_refused_by_an_mcu_and_one_of_its_layers_runs_there(minilm_w8a
     m, g = minilm_w8a8
     t = isa.get_target("cortex-m4")
     with pytest.raises(ModelDoesNotFit, match=r"needs at least [\d,]+ bytes \([\d.]+ MiB.* holds 4,194,304 bytes"):
-        build_sequence(g, t, tmp_path / "whole", mode="forward", max_tokens=16, context=16)
+        build_program(g, t, tmp_path / "whole", mode="forward", max_tokens=16, context=16)
     ids = np.asarray(m.tokenizer("But soft, what light through yonder window breaks?")["input_ids"], np.int32)
     layer = subgraph(g, "encoder.layer.3")
     # SmoothQuant gives each LayerNorm output a scaled twin for the next projections; the cut reads the one tensor
     # both derive from (the previous layer's residual sum)
     assert layer.inputs == ["encoder.layer.2.output.residual"]
     acts = reference.run(g, sequence_inputs(ids), keep_all=True)
-    built = build_sequence(layer, t, tmp_path / "layer", mode="forward", max_tokens=16, context=16)
+    built = build_program(layer, t, tmp_path / "layer", mode="forward", max_tokens=16, context=16)
     y, r = run_forward(built, t, acts[layer.inputs[0]])
     assert np.array_equal(y, acts[layer.outputs[0]])
     assert r.instructions > 1_000_000

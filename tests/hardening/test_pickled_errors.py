@@ -66,7 +66,7 @@ def faulting_run(spec: Spec) -> str:
 
 
 def test_a_fault_in_a_pool_worker_reaches_the_user_as_itself():
-    from intgap.sweep import run_in_pool
+    from intgap.runner import run_in_pool
     specs = [Spec("first"), Spec("fault")]
     results = [None, None]
     with pytest.raises(EmulatorFault) as info:

@@ -22,7 +22,7 @@ TARGETS = ("cortex-m4", "rv32imc", "cortex-a55", "rv64gcv")
 
 
 def _build(graph, target, directory: Path) -> Path:
-    prog = emit_program(graph, target, directory)
+    prog, _ = emit_program(graph, target, directory)
     elf = directory / "program.elf"
     try:
         build_elf(prog.sources, target, elf)
@@ -53,15 +53,15 @@ def test_same_run_same_counts(tmp_path, target, backend):
     from quant import reference
     t = isa.get_target(target)
     g = small_int_graph()
-    prog = emit_program(g, t, tmp_path)
+    prog, _ = emit_program(g, t, tmp_path)
     elf = tmp_path / "program.elf"
     build_elf(prog.sources, t, elf)
     x = reference.quantize_input(g, np.random.default_rng(1).standard_normal((1, 13)).astype(np.float32))
-    runs = [isa.run(elf, t, backend, inputs=prog.encode_inputs(x), max_instructions=10_000_000, timeout_s=60)
+    runs = [isa.run(elf, t, backend, inputs=prog.encode_forward(x), max_instructions=10_000_000, timeout_s=60)
             for _ in range(2)]
     assert runs[0].stdout == runs[1].stdout and runs[0].instructions == runs[1].instructions > 0
     assert np.array_equal(runs[0].blocks.count, runs[1].blocks.count)
-    assert np.array_equal(prog.decode_outputs(runs[0].stdout), reference.run(g, {g.inputs[0]: x})[g.outputs[0]])
+    assert np.array_equal(prog.decode_forward(runs[0].stdout), reference.run(g, {g.inputs[0]: x})[g.outputs[0]])
 
 
 def _calls_without_timeout(path: Path) -> list[str]:

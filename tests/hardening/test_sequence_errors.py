@@ -33,9 +33,9 @@ def tiny():
 
 @pytest.fixture(scope="module")
 def forward_program(tiny, tmp_path_factory):
-    from intgap.sequence_pipeline import build_sequence
+    from intgap.pipeline import build_program
     t = isa.get_target("rv32imc")
-    return build_sequence(tiny, t, tmp_path_factory.mktemp("fwd"), mode="forward", max_tokens=8, context=8), t
+    return build_program(tiny, t, tmp_path_factory.mktemp("fwd"), mode="forward", max_tokens=8, context=8), t
 
 
 def _small(target_name: str, size: int):
@@ -43,13 +43,12 @@ def _small(target_name: str, size: int):
     return dataclasses.replace(t, memory=(MemoryRegion("code", 0, size, "rwx"), t.stack_region))
 
 
-# ----------------------------------------------------------------------- intgap.sequence_pipeline / codegen
+# ----------------------------------------------------------------------- intgap.pipeline / codegen
 
 def test_check_fits_refuses_a_model_over_the_region_with_both_amounts(tiny):
-    from codegen.sequence import lower_sequence
-    from intgap.sequence_pipeline import check_fits, memory_needed
+    from codegen.lower import check_fits, lower, memory_needed
     small = _small("cortex-m4", 32 * 1024)
-    low = lower_sequence(tiny, small, 16, 32)
+    low = lower(tiny, small, 16, 32)
     with pytest.raises(ModelDoesNotFit, match=rf"does not fit cortex-m4: it needs at least {memory_needed(low):,} "
                                               r"bytes .*key/value cache [\d,]+ B for 32 positions\) but the target's "
                                               r"memory region 'code' holds 32,768 bytes .*use int4 weights"):
@@ -57,7 +56,7 @@ def test_check_fits_refuses_a_model_over_the_region_with_both_amounts(tiny):
 
 
 def test_program_stopping_with_exit_11_is_a_driver_error(forward_program):
-    from intgap.sequence_pipeline import run_forward
+    from intgap.pipeline import run_forward
     built, t = forward_program
     with pytest.raises(DriverError, match=r"stopped: a token id or position is outside the model's tables \(intgap:"):
         run_forward(built, t, np.array([1, 2, 512]))
@@ -66,7 +65,7 @@ def test_program_stopping_with_exit_11_is_a_driver_error(forward_program):
 def test_program_stopping_with_exit_12_is_a_driver_error(forward_program):
     """A header the Python encoder would refuse (n = 0, n > max tokens), patched in directly: the program itself
     refuses it with status 12."""
-    from intgap.sequence_pipeline import _checked_run
+    from intgap.pipeline import _checked_run
     built, t = forward_program
     for n in (0, 9):
         inputs = {INPUT_SECTION: np.asarray([n, 0, 0, 0, *_ids(8)], "<i4").tobytes()}
@@ -76,8 +75,8 @@ def test_program_stopping_with_exit_12_is_a_driver_error(forward_program):
 
 
 def test_generate_encoder_refuses_a_prompt_longer_than_the_context_and_a_bad_chunk(tiny, tmp_path):
-    from codegen.sequence_program import emit_sequence_program
-    prog, _ = emit_sequence_program(tiny, isa.get_target("cortex-a55"), tmp_path, mode="generate", max_tokens=4,
+    from codegen.program import emit_program
+    prog, _ = emit_program(tiny, isa.get_target("cortex-a55"), tmp_path, mode="generate", max_tokens=4,
                                     context=8)
     with pytest.raises(CodegenError, match=r"a prompt of 6 tokens and 4 new tokens need 9 positions; program \S+ has "
                                            r"a context of 8 \(build it with a larger context\)"):
@@ -87,19 +86,19 @@ def test_generate_encoder_refuses_a_prompt_longer_than_the_context_and_a_bad_chu
             prog.encode_generate(_ids(3), 2, chunk=chunk)
 
 
-def test_lowering_refuses_a_graph_that_is_not_a_sequence_model():
-    from codegen.sequence import lower_sequence
+def test_lowering_refuses_a_graph_with_two_data_inputs():
+    from codegen.lower import lower
     g = small_int_graph()
     two_in = dataclasses.replace(g, inputs=g.inputs + ["mask"], tensors={**g.tensors, "mask": g.tensors["input"]})
-    with pytest.raises(CodegenError, match=r"is not a sequence model \(inputs \['input', 'mask'\]\): it needs one "
-                                           r"input, int32 input_ids \[T\] or activation rows"):
-        lower_sequence(two_in, isa.get_target("cortex-m4"), 4, 4)
+    with pytest.raises(CodegenError, match=r"has inputs \['input', 'mask'\]: code generation needs one input, int32 "
+                                           r"input_ids \[T\] or rows \[T, C\]"):
+        lower(two_in, isa.get_target("cortex-m4"), 4, 4)
 
 
 def test_lowering_refuses_a_context_beyond_the_models_positions(tiny):
-    from codegen.sequence import lower_sequence
+    from codegen.lower import lower
     with pytest.raises(CodegenError, match=r"context 200 exceeds the model's 128 positions: use --context 128 or less"):
-        lower_sequence(tiny, isa.get_target("cortex-m4"), 16, 200)
+        lower(tiny, isa.get_target("cortex-m4"), 16, 200)
 
 
 # ----------------------------------------------------------------------------------------- intgap generate
@@ -122,26 +121,20 @@ def test_cli_generate_refuses_an_empty_prompt(tiny, monkeypatch, capsys):
     assert "the prompt has no tokens: give some text with --prompt" in one_line_error(capsys)
 
 
-# ---------------------------------------------------------------------- intgap compile (firmware_sequence)
-
-def test_firmware_lowering_refuses_a_graph_that_is_not_a_sequence_model():
-    from codegen.firmware_sequence import lower_sequence_firmware
-    with pytest.raises(CodegenError, match="is not a sequence model: compile it with codegen.firmware"):
-        lower_sequence_firmware(small_int_graph(), isa.get_target("cortex-m4"), 16, 64)
-
+# ---------------------------------------------------------------------- intgap compile (codegen/firmware.py)
 
 def test_firmware_refuses_a_forward_step_with_layer_copies(tiny, tmp_path):
-    from codegen.firmware_sequence import emit_sequence_firmware
-    from codegen.sequence import lower_sequence
-    low = lower_sequence(tiny, isa.get_target("cortex-m4"), 4, 8, layer_copies=True)
+    from codegen.firmware import emit_firmware
+    from codegen.lower import lower
+    low = lower(tiny, isa.get_target("cortex-m4"), 4, 8, layer_copies=True)
     with pytest.raises(CodegenError, match=r"without per-layer kernel copies \(layer_copies=False\)"):
-        emit_sequence_firmware(low, tmp_path, "gcc")
+        emit_firmware(low, tmp_path, "gcc")
 
 
 def test_firmware_header_refuses_a_changed_forward_header(tiny, monkeypatch):
-    import codegen.firmware_sequence as fs
-    from codegen.sequence import lower_sequence
-    low = lower_sequence(tiny, isa.get_target("cortex-m4"), 4, 8)
+    import codegen.firmware as fs
+    from codegen.lower import lower
+    low = lower(tiny, isa.get_target("cortex-m4"), 4, 8)
     monkeypatch.setattr(fs, "model_header", lambda low: "/* x */\n#include <stdint.h>\n")
     with pytest.raises(CodegenError, match="model_header changed: it no longer ends with the include guard's #endif"):
         fs.firmware_header(low, "gcc")
@@ -150,15 +143,15 @@ def test_firmware_header_refuses_a_changed_forward_header(tiny, monkeypatch):
 def test_sequence_firmware_over_a_region_after_linking(tiny, tmp_path):
     """Weights, arena and cache fit (the check before building passes); with the code they do not: the ROM/RAM
     report of the linked example catches it."""
-    from codegen.firmware_sequence import lower_sequence_firmware
-    from intgap.compile_command import compile_sequence_firmware
-    from intgap.sequence_pipeline import memory_needed
-    need = memory_needed(lower_sequence_firmware(tiny, isa.get_target("cortex-m4"), 4, 8))
+    from codegen.firmware import lower_firmware
+    from intgap.compile_command import compile_firmware
+    from codegen.lower import memory_needed
+    need = memory_needed(lower_firmware(tiny, isa.get_target("cortex-m4"), 4, 8))
     small = _small("cortex-m4", need + 2048)
     with pytest.raises(ModelDoesNotFit, match=rf"the linked firmware needs [\d,]+ bytes in memory region 'code', which "
                                               rf"holds {need + 2048:,}; use int4 weights \(--config w4a8\), a shorter "
                                               r"context \(--context\)"):
-        compile_sequence_firmware(tiny, small, tmp_path / "fw", context=8, max_tokens=4)
+        compile_firmware(tiny, small, tmp_path / "fw", context=8, max_tokens=4)
 
 
 def test_cli_compile_refuses_bad_sequence_lengths(capsys):
@@ -174,9 +167,9 @@ def test_cli_compile_refuses_bad_sequence_lengths(capsys):
 
 
 def test_lowering_refuses_more_tokens_per_call_than_the_context(tiny):
-    from codegen.sequence import lower_sequence
+    from codegen.lower import lower
     with pytest.raises(CodegenError, match=r"max_tokens 16 must be between 1 and the context 8"):
-        lower_sequence(tiny, isa.get_target("cortex-m4"), 16, 8)
+        lower(tiny, isa.get_target("cortex-m4"), 16, 8)
 
 
 def test_compile_loader_refuses_a_transformer_name(tmp_path):

@@ -54,7 +54,7 @@ def test_attribution_sums_to_measured_totals(sweep):
     assert by[("w8a8", None)]["attribution"]["unpack"] == 0 < by[("w4a8", None)]["attribution"]["unpack"]
     # int4 weights are half the bytes of int8
     assert by[("w4a8", None)]["weight_bytes"] * 2 == by[("w8a8", None)]["weight_bytes"]
-    # the layers' runs add up to the model's, but for the layer-call wrappers and ig_model_invoke
+    # the layers' runs add up to the model's, but for the layer-call wrappers and ig_model_forward
     for c in ("fp32", "w8a8"):
         layers = sum(by[(c, i)]["instructions"] for i in range(3))
         assert 0 <= by[(c, None)]["instructions"] - layers < 100

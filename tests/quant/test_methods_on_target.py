@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import isa
-from intgap.sequence_pipeline import build_sequence, reference_forward, run_forward
+from intgap.pipeline import build_program, reference_forward, run_forward
 from quant.hf_capture import capture_hf, sequence_inputs
 from quant.hf_models import tiny_llama
 from quant.observers import calibrate
@@ -28,7 +28,7 @@ def test_quant_methods_bit_exact_on_cortex_m4(cfg, tmp_path):
     assert "fully_connected_asym" in ops or "fully_connected_dynamic" in ops
     assert ("channel_gather" in ops) == cfg.outlier_split
     t = isa.get_target("cortex-m4")
-    built = build_sequence(q, t, tmp_path, mode="forward", max_tokens=8, context=8, rows="all")
+    built = build_program(q, t, tmp_path, mode="forward", max_tokens=8, context=8, rows="all")
     ids = _ids(7, 3)
     y, r = run_forward(built, t, ids)
     assert r.instructions > 0

@@ -1,5 +1,6 @@
-"""Lowering of sequence models (transformer graphs with `input_ids` / `positions` inputs, or a cut-out layer whose
-input is activation rows) to a C forward step.
+"""The one lowering of a graph to a C forward step: rows, a static arena, one weight blob and, for attention, a
+key/value cache. A transformer takes `input_ids` (and `positions`) or, cut out as one layer, activation rows; an MLP
+is the same thing with one row per sample and no cache (every one of its ops is row-wise).
 
 `ig_model_forward(input, n, pos0, out)` runs n tokens at positions pos0 .. pos0 + n - 1 through the graph. Keys and
 values of every attention layer go into a static int8 cache of `context` rows, and attention reads all pos0 + n
@@ -25,7 +26,7 @@ import numpy as np
 
 import codegen.op_calls_f32  # noqa: F401  (registers the lowerings of the FP32 transformer ops)
 import codegen.op_calls_quant  # noqa: F401  (registers the lowerings of the quantization-method ops)
-from codegen.errors import CodegenError
+from codegen.errors import CodegenError, ModelDoesNotFit
 from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
 from isa.targets import Target
@@ -77,7 +78,7 @@ class WeightBlob:
 
 
 @dataclass
-class LoweredSequence:
+class Lowered:
     graph: Graph
     target: Target
     max_tokens: int
@@ -101,6 +102,29 @@ class LoweredSequence:
     @property
     def integer(self) -> bool:
         return self.graph.is_integer
+
+
+def is_sequence_graph(graph: Graph) -> bool:
+    """A transformer graph (token ids or positions in, or attention / norm / rope ops), whose rows are tokens; in
+    any other graph (an MLP) the rows are independent samples."""
+    if "input_ids" in graph.inputs or "positions" in graph.inputs:
+        return True
+    return any(n.op.startswith(("matmul_qk", "matmul_pv", "softmax", "rope", "rmsnorm", "layernorm", "embedding"))
+               for n in graph.nodes)
+
+
+def is_decoder(graph: Graph) -> bool:
+    """Takes token ids and every attention is causal: greedy generation applies."""
+    causal = [bool(n.attrs.get("causal")) for n in graph.nodes if n.op.startswith("softmax")]
+    return "input_ids" in graph.inputs and bool(causal) and all(causal)
+
+
+def vocab_size(graph: Graph) -> int | None:
+    """Rows of the token embedding table (the ids the model takes), if the graph takes token ids."""
+    for n in graph.nodes:
+        if n.op.startswith("embedding") and n.inputs[0] == "input_ids":
+            return int(graph.constants[n.inputs[1]].shape[0])
+    return None
 
 
 def _attention_caches(g: Graph) -> dict[str, str]:
@@ -135,26 +159,31 @@ def _last_row_only(g: Graph, caches: dict[str, str], rows: str) -> set[str]:
     return last
 
 
-def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, rows: str = "last",
-                   keep: tuple[str, ...] = (), layer_copies: bool = False) -> LoweredSequence:
-    """The forward step of a sequence graph for `target`. `keep` names tensors whose buffers stay untouched after
+def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None = None, rows: str = "all",
+          keep: tuple[str, ...] = (), layer_copies: bool = False) -> Lowered:
+    """The forward step of `graph` for `target`: up to max_tokens rows per call, a cache of `context` positions
+    (default max_tokens). `keep` names tensors whose buffers stay untouched after
     the step (for inspection by a harness); their (offset, dtype, stored shape) are in `kept`.
 
     layer_copies: every layer calls its own copy of each kernel it uses (`<function>__L<i>`: the kernel's object
-    with every function symbol renamed, `LoweredSequence.copies`), so a profile attributes each kernel
+    with every function symbol renamed, `Lowered.copies`), so a profile attributes each kernel
     instruction to exactly one layer. The code is the same as without copies (instruction counts are equal); only
     symbol names, addresses and code size differ."""
     validate(graph, integer_only=False)
+    context = context or max_tokens
     if rows not in ("all", "last"):
         raise CodegenError(f"rows must be 'all' or 'last', not {rows!r}")
     data_inputs = [t for t in graph.inputs if t != "positions"]
     if len(data_inputs) != 1 or (data_inputs[0] != "input_ids" and len(graph.tensors[data_inputs[0]].shape) != 2):
-        raise CodegenError(f"graph {graph.name} is not a sequence model (inputs {graph.inputs}): it needs one input, "
-                           "int32 input_ids [T] or activation rows [T, C] (plus optionally positions); use "
-                           "emit_program for other graphs")
+        raise CodegenError(f"graph {graph.name} has inputs {graph.inputs}: code generation needs one input, int32 "
+                           "input_ids [T] or rows [T, C] (a batch-1 MLP: [1, C]), plus optionally positions")
     in_name = data_inputs[0]
     if len(graph.outputs) != 1:
-        raise CodegenError(f"graph {graph.name} has {len(graph.outputs)} outputs; a sequence program writes one")
+        raise CodegenError(f"graph {graph.name} has {len(graph.outputs)} outputs; code generation handles graphs with "
+                           "one input and one output")
+    if not is_sequence_graph(graph) and graph.tensors[in_name].shape[0] != 1:
+        raise CodegenError(f"graph {graph.name} was captured with batch {graph.tensors[in_name].shape[0]}: code "
+                           "generation expects a graph captured with batch 1 (a program's rows are its samples)")
     if not 1 <= max_tokens <= context:
         raise CodegenError(f"max_tokens {max_tokens} must be between 1 and the context {context}")
     limit = graph.meta.get("max_positions")
@@ -279,13 +308,13 @@ def lower_sequence(graph: Graph, target: Target, max_tokens: int, context: int, 
         "  int32_t e;", guard + pos_fill + calls + "  return 0;", "}", ""])
     kept = {t: (offset[t], graph.tensors[t].dtype, stored_shape(t)) for t in keep}
     in_t = graph.tensors[in_name]
-    return LoweredSequence(graph, target, max_tokens, context, rows, in_name, in_t.dtype,
+    return Lowered(graph, target, max_tokens, context, rows, in_name, in_t.dtype,
                            1 if in_name == "input_ids" else int(in_t.shape[-1]), out_name, out_t.dtype,
                            int(out_t.shape[-1]), arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept,
                            sorted(copies))
 
 
-def model_header(low: LoweredSequence) -> str:
+def model_header(low: Lowered) -> str:
     g = low.graph
     kind = "integer-only" if low.integer else "FP32"
     out_t = g.tensors[low.output]
@@ -296,7 +325,7 @@ def model_header(low: LoweredSequence) -> str:
                  f"#define IG_MODEL_OUTPUT_ZERO_POINT {out_t.zero_point}\n")
     rows = "the last token's row" if low.rows == "last" else "one row per token"
     what = "token ids" if low.input == "input_ids" else f"rows of {low.input_channels} values ({low.input})"
-    return f"""/* Generated by intgap: {kind} sequence model {g.name} for {low.target.name}. */
+    return f"""/* Generated by intgap: {kind} model {g.name} for {low.target.name}. */
 #ifndef IG_MODEL_H
 #define IG_MODEL_H
 #include <stdint.h>
@@ -328,7 +357,35 @@ def weights_asm(bin_path: Path) -> str:
     """The assembly that links the blob (an absolute path: the assembler's search path is not the compiler's;
     no path ends up in the ELF)."""
     return (f"/* Generated by intgap: the model's constants, linked from {bin_path.name}. */\n"
+            "  .file \"weights.S\"\n"  # else the assembler names its temporary object: ELFs would differ by folder
             "  .section .rodata.ig_weights,\"a\"\n  .balign 16\n  .global ig_weights\n"
+            "  .type ig_weights, %object\n"  # a sized object: memory reports count it as the model's weights
             "ig_weights:\n"
             f"  .incbin \"{bin_path.resolve()}\"\n"
+            "  .size ig_weights, . - ig_weights\n"
             "  .balign 16\n")
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.2f} MiB" if n >= 1 << 20 else f"{n / 1024:.1f} KiB"
+
+
+def memory_needed(low: Lowered) -> int:
+    """Bytes the program's data needs at least: constants, arena, key/value cache (code comes on top)."""
+    return low.blob.size + low.arena_size + low.kv_bytes
+
+
+def check_fits(low: Lowered, target: Target) -> None:
+    """Refuses, before compiling, a model whose data alone exceed the target's program memory (the region that
+    holds the image: the executable one)."""
+    region = next(r for r in target.memory if "x" in r.perms)
+    need = memory_needed(low)
+    if need <= region.size:
+        return
+    cache = f", key/value cache {low.kv_bytes:,} B for {low.context} positions" if low.kv_bytes else ""
+    fix = ("use int4 weights (w4a8), a shorter context, one layer of the model (quant.subgraph), or a target with "
+           "more memory") if low.kv_bytes else "use fewer or smaller layers, int4 weights, or a target with more memory"
+    raise ModelDoesNotFit(
+        f"model {low.graph.name} does not fit {target.name}: it needs at least {need:,} bytes ({_mib(need)}: "
+        f"weights and parameters {low.blob.size:,} B, arena {low.arena_size:,} B{cache}) but the target's memory "
+        f"region '{region.name}' holds {region.size:,} bytes ({_mib(region.size)}); {fix}")
