@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     ap.add_argument("--board", default=None, help="boards (each target takes the first that hosts it, else its "
                     "default board, intgap boards)")
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-generation"))
+    ap.add_argument("--timeout", type=float, default=None, help="wall-clock seconds per run (default: isa.run's; "
+                    "a scalar core running SmolLM2 memory-aware on a loaded machine needs more)")
     args = ap.parse_args(argv)
     out = RESULTS / "generation.json"
     doc = json.loads(out.read_text()) if out.exists() else {"rows": []}
@@ -63,14 +65,16 @@ def main(argv=None) -> int:
             for t in targets:
                 tname, board = t.name, boards[t.name].name
                 t1 = time.time()
-                r = generate_on_target(sm, t, prompt, args.n, workdir=Path(args.workdir), board=board)
+                r = generate_on_target(sm, t, prompt, args.n, workdir=Path(args.workdir), board=board,
+                                       timeout_s=args.timeout)
                 r["text"] = sm.tokenizer.decode(r["tokens"])
                 r["prompt"] = PROMPTS[model]
                 r["wall_seconds"] = round(time.time() - t1, 1)
                 r["quantize_or_load_seconds"] = round(qs, 1)
                 r["command"] = (f"PYTHONPATH=. .venv/bin/python benchmarks/generation.py --models {model} "
                                 f"--targets {tname} --configs {config} -n {args.n} --board {board}"
-                                + (f" --method {args.method}" if args.method else ""))
+                                + (f" --method {args.method}" if args.method else "")
+                                + (f" --timeout {args.timeout:g}" if args.timeout else ""))
                 r["date"] = time.strftime("%Y-%m-%d")
                 goal = GOALS.get((model, config, tname))
                 if goal:

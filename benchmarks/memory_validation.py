@@ -186,7 +186,13 @@ def markdown(doc: dict) -> str:
               "destination too (2 bytes read per byte copied against a 2.1 GB/s read bandwidth). The A53's L1 switches "
               "to no-allocate for streams of full-line writes (write streaming, Cortex-A53 TRM), which this model does "
               "not have; with it and reads and writes overlapping fully the copy would come out at ~2.1 GB/s, above the "
-              "measured 1.28-1.41. It is left as measured, not tuned.", "",
+              "measured 1.28-1.41. It is left as measured, not tuned: the measurement lies between the two bounds the "
+              "model can give (1.06 GB/s: write-allocate, or write streaming with reads and writes sharing the 2.1 "
+              "GB/s; 2.1 GB/s: write streaming with separate read and write bandwidths), and which applies is set by "
+              "the board's write bandwidth, which no source here gives (tinymembench's fill figure would). The "
+              "Cortex-A55 streams writes too (Cortex-A55 TRM A6.5), and its copy, measured at about half its read "
+              "rate (2.4-3.2 against 5.0-6.3 GB/s), is what the model gives (2.8): adding write streaming with "
+              "overlapped reads and writes would put rk3566 copy near 5.6 GB/s, far above its measurement.", "",
               "## Cache-resident check (a 16 KiB array read 200 times)", "",
               "| board | target | core-only cycles | memory-aware cycles | excess |", "|---|---|---|---|---|"]
     for c in doc["cache_resident"]:

@@ -82,10 +82,11 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
                        chunk: int | None = None, backend: str | None = None, compiler: str | None = None,
                        clock_mhz: float | None = None, check: bool = True, workdir: Path = Path("out/generate"),
                        console: Console | None = None, max_instructions: int | None = None,
-                       board: str | None = None) -> dict:
+                       board: str | None = None, timeout_s: float | None = None) -> dict:
     """Builds, runs and measures; returns the result document (see the module docstring). The default budget
     of a run scales with the model: 16 instructions per weight MAC of every token (scalar cores need about 7),
-    at least isa's default, so a large model on a scalar core is not stopped half way."""
+    at least isa's default, so a large model on a scalar core is not stopped half way. timeout_s: wall-clock
+    limit of each run (None: isa.run's default)."""
     from intgap.pipeline import build_program, reference_generate, run_generate
     from isa.boards import board_for
     from isa.timing import estimate
@@ -106,7 +107,8 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
 
     def run(n: int):
         tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend,
-                                 max_instructions=max_instructions, board=b, strict_fit=board is not None)
+                                 max_instructions=max_instructions, board=b, strict_fit=board is not None,
+                                 timeout_s=timeout_s)
         return tokens, r, estimate(r, built.elf, target, board=b)
 
     t0 = time.time()

@@ -54,8 +54,11 @@ def build_program(graph: Graph, target: isa.Target, directory: Path, *, mode: st
 
 
 def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | None,
-                 max_instructions: int | None, board=None, strict_fit: bool = True) -> isa.RunResult:
+                 max_instructions: int | None, board=None, strict_fit: bool = True,
+                 timeout_s: float | None = None) -> isa.RunResult:
     kw = {} if max_instructions is None else {"max_instructions": max_instructions}
+    if timeout_s is not None:
+        kw["timeout_s"] = timeout_s
     r = isa.run(built.elf, target, backend, inputs=inputs, board=board, strict_fit=strict_fit, **kw)
     if r.exit_code != 0:
         why = exit_message(r.exit_code) or f"exit status {r.exit_code}"
@@ -73,11 +76,13 @@ def run_forward(built: Built, target: isa.Target, x, backend: str | None = None,
 
 def run_generate(built: Built, target: isa.Target, prompt, n_new: int, chunk: int | None = None,
                  backend: str | None = None, max_instructions: int | None = None,
-                 board=None, strict_fit: bool = True) -> tuple[list[int], isa.RunResult]:
+                 board=None, strict_fit: bool = True, timeout_s: float | None = None
+                 ) -> tuple[list[int], isa.RunResult]:
     """Greedy generation on the target; memory-aware on `board` (a name or isa.boards.Board) when one is given
-    (a program that does not fit its memories: an error, or with strict_fit=False a note, isa.run)."""
+    (a program that does not fit its memories: an error, or with strict_fit=False a note, isa.run). timeout_s:
+    wall-clock limit of each run (None: isa.run's default)."""
     r = _checked_run(built, target, built.program.encode_generate(prompt, n_new, chunk), backend, max_instructions,
-                     board, strict_fit)
+                     board, strict_fit, timeout_s)
     return [int(t) for t in built.program.decode_generate(r.stdout, n_new)], r
 
 

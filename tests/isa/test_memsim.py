@@ -120,6 +120,50 @@ def test_random_accesses_do_not_trigger_the_stream_prefetcher():
     s.close()
 
 
+def _gemv_rows(s: Sim, rows: int, k: int, at_once: int, step: int, per_element: bool) -> None:
+    """A GEMV's weight reads: `rows` rows of `k` bytes, `at_once` rows side by side, `step` bytes per row per step."""
+    base = 0x40000000
+    for r0 in range(0, rows, at_once):
+        for j in range(0, k, step):
+            for r in range(at_once):
+                a = base + (r0 + r) * k + j
+                if per_element:  # as QEMU reports an RVV unit-stride load: one access per element
+                    for e in range(step):
+                        s(a + e, 1)
+                else:
+                    s(a, step)
+
+
+def _all_counters(s: Sim) -> list[int]:
+    return s._words().tolist()
+
+
+def test_a_vector_load_seen_element_by_element_gives_the_same_statistics():
+    """QEMU reports RVV loads element by element; the simulator's statistics must not depend on it."""
+    whole, elems = (l1d(32768, 4, prefetch=2, degree=4) for _ in range(2))
+    _gemv_rows(whole, 64, 576, 8, 64, per_element=False)
+    _gemv_rows(elems, 64, 576, 8, 64, per_element=True)
+    w, e = _all_counters(whole), _all_counters(elems)
+    n = len(CACHE_COUNTERS)
+    w[1 * n], e[1 * n], w[1 * n + 1], e[1 * n + 1] = 0, 0, 0, 0  # L1D accesses and hits count the calls
+    assert w == e and whole.cache(1)["misses"] == elems.cache(1)["misses"] > 0
+    whole.close(), elems.close()
+
+
+def test_rows_read_side_by_side_pay_the_stream_prefetchers_training_per_row():
+    """Eight 9-line rows read side by side (SmolLM2's K = 576, eight rows per call): each row's first line misses
+    (the line before it, the previous row's last, is not read yet) and its second misses too (the stream is seen
+    now), except the first row of a group, which the previous group's last row prefetched into. Read row after row,
+    the same bytes are one stream: two misses in all."""
+    side, one = l1d(32768, 4, prefetch=2, degree=4), l1d(32768, 4, prefetch=2, degree=4)
+    _gemv_rows(side, 32, 576, 8, 64, per_element=False)
+    _gemv_rows(one, 32, 576, 1, 64, per_element=False)
+    assert side.cache(1)["misses"] == 8 * 2 + 3 * 7 * 2  # first group: 8 rows x 2; the others: 7 x 2
+    assert one.cache(1)["misses"] == 2
+    assert side.mem(0)["read_bytes"] == one.mem(0)["read_bytes"] == 32 * 576 + 4 * 64  # + 4 lines prefetched past
+    side.close(), one.close()
+
+
 def test_l2_serves_an_l1_conflict_miss():
     s = Sim(f"level 1 128 1 64 0 0 0 0\nlevel 2 1024 4 64 10 0 0 0\nmem 0 1 {DRAM_STALL}\ndefault_mem 0\n")
     assert [s(0x000), s(0x080), s(0x000)] == [DRAM_STALL, DRAM_STALL, 10]
