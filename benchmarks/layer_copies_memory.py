@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 import isa  # noqa: E402
 from intgap.sequence_models import quantized_model  # noqa: E402
-from intgap.sequence_pipeline import build_sequence, run_generate  # noqa: E402
+from intgap.pipeline import build_program, run_generate  # noqa: E402
 from isa.boards import board_for  # noqa: E402
 from isa.timing import estimate  # noqa: E402
 from isa.timing.memory import step_difference  # noqa: E402
@@ -41,7 +41,7 @@ def measure(config: str, layer_copies: bool, workdir: Path) -> dict:
     board = board_for(target, "rk3566")
     sm = quantized_model("shakespeare-decoder", config)
     prompt = [int(x) for x in sm.tokenizer(PROMPT)["input_ids"]]
-    built = build_sequence(sm.graph, target, workdir / f"{config}-{'copies' if layer_copies else 'shared'}",
+    built = build_program(sm.graph, target, workdir / f"{config}-{'copies' if layer_copies else 'shared'}",
                            mode="generate", max_tokens=len(prompt), context=len(prompt) + STEPS + 1,
                            layer_copies=layer_copies)
     ests = []
