@@ -43,7 +43,7 @@ def measure(config: str, layer_copies: bool, workdir: Path) -> dict:
     prompt = [int(x) for x in sm.tokenizer(PROMPT)["input_ids"]]
     built = build_program(sm.graph, target, workdir / f"{config}-{'copies' if layer_copies else 'shared'}",
                           mode="generate", max_tokens=len(prompt), context=len(prompt) + STEPS + 1,
-                           layer_copies=layer_copies)
+                          layer_copies=layer_copies)
     ests = []
     for n in (1, 1 + STEPS):
         _, r = run_generate(built, target, prompt, n, board=board)
