@@ -92,7 +92,7 @@ IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
       ig_store(y, n + r, ig_dsp_output(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
   }
   for (; n < n_dim; n++) { /* the last N % 4 rows, row-major */
-    int32_t acc = ig_grouped_row_s8(x, w, bias, group_scale_t, k_dim, n_dim, group_size, n);
+    int32_t acc = ig_grouped_row_s8(x, w, bias, group_scale_t, k_dim, n_dim, group_size, groups, n);
     ig_store(y, n, ig_dsp_output(acc, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
   }
 }

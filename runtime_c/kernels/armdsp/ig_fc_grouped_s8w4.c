@@ -139,7 +139,7 @@ IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   }
   for (; n < n_dim; n += 2) { /* a last pair (one or two rows), pair-major */
     int32_t a[2];
-    ig_grouped_pair_s8w4(x, w_pairs, bias, group_scale_t, k_dim, n_dim, group_size, n, a);
+    ig_grouped_pair_s8w4(x, w_pairs, bias, group_scale_t, k_dim, n_dim, group_size, groups, n, a);
     ig_store(y, n, ig_dsp_output(a[0], mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
     if (n + 1 < n_dim)
       ig_store(y, n + 1, ig_dsp_output(a[1], mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);

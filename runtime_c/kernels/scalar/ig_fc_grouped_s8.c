@@ -8,8 +8,9 @@ static inline __attribute__((always_inline)) void fc_grouped_s8(
     const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,
     const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,
     int32_t act_max, void *y, int32_t out_bytes) {
+  int32_t groups = k_dim / group_size;
   for (int32_t n = 0; n < n_dim; n++) {
-    int32_t acc = ig_grouped_row_s8(x, w, bias, group_scale_t, k_dim, n_dim, group_size, n);
+    int32_t acc = ig_grouped_row_s8(x, w, bias, group_scale_t, k_dim, n_dim, group_size, groups, n);
     ig_store(y, n, ig_output_i32(acc, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
   }
 }
