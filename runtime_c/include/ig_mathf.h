@@ -349,22 +349,26 @@ IG_MATHF_INLINE vfloat32m4_t ig_gelu_erfv(vfloat32m4_t x, size_t vl) {
   return __riscv_vfmul_vv_f32m4(x, __riscv_vmerge_vvm_f32m4(pos, h, neg, vl), vl);
 }
 #endif
-/* sum_c f(x[c]) for c < n, f(x) = x - center or (x - center)^2 (square), in four interleaved partial sums added as
- * (s0 + s1) + (s2 + s3): the order of the portable FP32 norms. */
-IG_MATHF_INLINE float ig_sum4_f32(const float *x, int32_t n, float center, int square) {
+/* sum_c f(x[c]) for c < n in four interleaved partial sums added as (s0 + s1) + (s2 + s3), the order of the portable
+ * FP32 norms: f(x) = x (IG_SUM_X), x^2 (IG_SUM_X2) or (x - center)^2 (IG_SUM_D2; the mode a constant after inlining,
+ * so no operation is added where the norm has none). */
+#define IG_SUM_X 0
+#define IG_SUM_X2 1
+#define IG_SUM_D2 2
+IG_MATHF_INLINE float ig_sum4_term(float x, float center, int mode) {
+  float d = mode == IG_SUM_D2 ? x - center : x;
+  return mode == IG_SUM_X ? d : d * d;
+}
+IG_MATHF_INLINE float ig_sum4_f32(const float *x, int32_t n, float center, int mode) {
   float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
   int32_t c = 0;
   for (; c + 4 <= n; c += 4) {
-    float d0 = x[c] - center, d1 = x[c + 1] - center, d2 = x[c + 2] - center, d3 = x[c + 3] - center;
-    s0 += square ? d0 * d0 : d0;
-    s1 += square ? d1 * d1 : d1;
-    s2 += square ? d2 * d2 : d2;
-    s3 += square ? d3 * d3 : d3;
+    s0 += ig_sum4_term(x[c], center, mode);
+    s1 += ig_sum4_term(x[c + 1], center, mode);
+    s2 += ig_sum4_term(x[c + 2], center, mode);
+    s3 += ig_sum4_term(x[c + 3], center, mode);
   }
-  for (; c < n; c++) {
-    float d = x[c] - center;
-    s0 += square ? d * d : d;
-  }
+  for (; c < n; c++) s0 += ig_sum4_term(x[c], center, mode);
   return (s0 + s1) + (s2 + s3);
 }
 #endif

@@ -12,8 +12,8 @@ IG_WEAK void ig_layernorm_f32(const float *x, int32_t rows, int32_t channels, co
   for (int32_t r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * (size_t)channels;
     float *yr = y + (size_t)r * (size_t)channels;
-    const float mean = ig_sum4_f32(xr, channels, 0.0f, 0) * inv_c;
-    const float inv = ig_rsqrtf(ig_sum4_f32(xr, channels, mean, 1) * inv_c + eps);
+    const float mean = ig_sum4_f32(xr, channels, 0.0f, IG_SUM_X) * inv_c;
+    const float inv = ig_rsqrtf(ig_sum4_f32(xr, channels, mean, IG_SUM_D2) * inv_c + eps);
     for (int32_t c = 0; c < channels; c++) yr[c] = (xr[c] - mean) * inv * gamma[c] + beta[c];
   }
 }

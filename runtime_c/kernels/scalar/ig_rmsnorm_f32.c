@@ -10,7 +10,7 @@ IG_WEAK void ig_rmsnorm_f32(const float *x, int32_t rows, int32_t channels, cons
   for (int32_t r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * (size_t)channels;
     float *yr = y + (size_t)r * (size_t)channels;
-    const float inv = ig_rsqrtf(ig_sum4_f32(xr, channels, 0.0f, 1) * inv_c + eps);
+    const float inv = ig_rsqrtf(ig_sum4_f32(xr, channels, 0.0f, IG_SUM_X2) * inv_c + eps);
     for (int32_t c = 0; c < channels; c++) yr[c] = xr[c] * inv * gamma[c];
   }
 }
