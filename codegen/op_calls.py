@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from codegen import kernel_table
 from codegen.errors import CodegenError
 from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_weights, per_channel_as_grouped
 from quant.ir import Graph, Node
@@ -35,20 +36,11 @@ def kernel_source(stem: str, family: str) -> Path:
     raise CodegenError(f"no kernel {stem} in runtime_c/kernels/{family} or scalar")
 
 
-_PROVIDES: dict[Path, frozenset[str]] = {}
-
-
 def provided_by(path: Path) -> frozenset[str]:
-    """The entry points a SIMD family's kernel file defines: its `intgap-provides:` comment line, else the one
-    function named like the file. (Scalar kernels define every entry point, weakly, so a family file can override
-    some variants of an op and leave the others to the portable code.)"""
-    if path not in _PROVIDES:
-        names = {path.stem}
-        for line in path.read_text().splitlines()[:12]:
-            if "intgap-provides:" in line:
-                names = set(line.split("intgap-provides:", 1)[1].replace("*/", "").split())
-        _PROVIDES[path] = frozenset(names)
-    return _PROVIDES[path]
+    """The entry points a kernel file defines, as runtime_c/kernels/kernel_table.tsv lists them (kernel_table.py).
+    (Scalar kernels define every entry point, weakly, so a family file can override some variants of an op and
+    leave the others to the portable code.)"""
+    return kernel_table.provides(path.parent.name, path.stem)
 
 
 def kernel_for(function: str, stem: str, family: str) -> Path:

@@ -17,6 +17,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
+#define IG_FC_ARGS                                                                                                 \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
+      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
+#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
+#define IG_FC_GROUPED_ARGS                                                                                        \
+  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,       \
+      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
+      int32_t act_max
+#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
+
 /* y[n] = clamp(requant(bias[n] + sum_k x[k] * w[n*k_dim + k], mult[n], shift[n]) + y_zp, act_min, act_max). */
 void ig_fc_s8(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult,
               const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,

@@ -114,11 +114,8 @@ IG_MATHF_INLINE float ig_expf_core(float hi, float lo, int with_lo) {
 
 IG_MATHF_INLINE float ig_expf(float x) { return ig_expf_core(x, 0.0f, 0); }
 
-/* erfc(a / sqrt 2) for a >= 0 (the two-sided normal tail): -a^2 / 2 = head + tail exactly (a = ah + al, ah
- * of 12 bits: ah^2, ah * al and al^2 are exact floats), the tail and P(t) corrections to exp's argument. */
-IG_MATHF_INLINE float ig_erfc_tail(float a) {
-  float t = 1.0f / (1.0f + a * IG_HALF_RSQRT2_F);
-  float sv = 1.0f - t;
+/* The polynomial P(1 - t) of the erfc approximations below, in Horner form. */
+IG_MATHF_INLINE float ig_erfc_poly(float sv) {
   float p = IG_ERFC_Q8 + sv * IG_ERFC_Q9;
   p = IG_ERFC_Q7 + sv * p;
   p = IG_ERFC_Q6 + sv * p;
@@ -128,6 +125,15 @@ IG_MATHF_INLINE float ig_erfc_tail(float a) {
   p = IG_ERFC_Q2 + sv * p;
   p = IG_ERFC_Q1 + sv * p;
   p = IG_ERFC_Q0 + sv * p;
+  return p;
+}
+
+/* erfc(a / sqrt 2) for a >= 0 (the two-sided normal tail): -a^2 / 2 = head + tail exactly (a = ah + al, ah
+ * of 12 bits: ah^2, ah * al and al^2 are exact floats), the tail and P(t) corrections to exp's argument. */
+IG_MATHF_INLINE float ig_erfc_tail(float a) {
+  float t = 1.0f / (1.0f + a * IG_HALF_RSQRT2_F);
+  float sv = 1.0f - t;
+  float p = ig_erfc_poly(sv);
   float ah = ig_bits_f32(ig_f32_bits(a) & IG_SPLIT_MASK), al = a - ah;
   float hi = -0.5f * (ah * ah);
   float lo = p - (ah * al + 0.5f * (al * al));
@@ -138,15 +144,7 @@ IG_MATHF_INLINE float ig_erfc_tail(float a) {
 IG_MATHF_INLINE float ig_erfcf_pos(float z) {
   float t = 1.0f / (1.0f + 0.5f * z);
   float sv = 1.0f - t;
-  float p = IG_ERFC_Q8 + sv * IG_ERFC_Q9;
-  p = IG_ERFC_Q7 + sv * p;
-  p = IG_ERFC_Q6 + sv * p;
-  p = IG_ERFC_Q5 + sv * p;
-  p = IG_ERFC_Q4 + sv * p;
-  p = IG_ERFC_Q3 + sv * p;
-  p = IG_ERFC_Q2 + sv * p;
-  p = IG_ERFC_Q1 + sv * p;
-  p = IG_ERFC_Q0 + sv * p;
+  float p = ig_erfc_poly(sv);
   float zh = ig_bits_f32(ig_f32_bits(z) & IG_SPLIT_MASK), zl = z - zh;
   float hi = -(zh * zh);
   float lo = p - (2.0f * (zh * zl) + zl * zl);
@@ -351,4 +349,26 @@ IG_MATHF_INLINE vfloat32m4_t ig_gelu_erfv(vfloat32m4_t x, size_t vl) {
   return __riscv_vfmul_vv_f32m4(x, __riscv_vmerge_vvm_f32m4(pos, h, neg, vl), vl);
 }
 #endif
+/* sum_c f(x[c]) for c < n in four interleaved partial sums added as (s0 + s1) + (s2 + s3), the order of the portable
+ * FP32 norms: f(x) = x (IG_SUM_X), x^2 (IG_SUM_X2) or (x - center)^2 (IG_SUM_D2; the mode a constant after inlining,
+ * so no operation is added where the norm has none). */
+#define IG_SUM_X 0
+#define IG_SUM_X2 1
+#define IG_SUM_D2 2
+IG_MATHF_INLINE float ig_sum4_term(float x, float center, int mode) {
+  float d = mode == IG_SUM_D2 ? x - center : x;
+  return mode == IG_SUM_X ? d : d * d;
+}
+IG_MATHF_INLINE float ig_sum4_f32(const float *x, int32_t n, float center, int mode) {
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  int32_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    s0 += ig_sum4_term(x[c], center, mode);
+    s1 += ig_sum4_term(x[c + 1], center, mode);
+    s2 += ig_sum4_term(x[c + 2], center, mode);
+    s3 += ig_sum4_term(x[c + 3], center, mode);
+  }
+  for (; c < n; c++) s0 += ig_sum4_term(x[c], center, mode);
+  return (s0 + s1) + (s2 + s3);
+}
 #endif

@@ -13,7 +13,9 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
+#include "ig_fc_rows.h"
 #include "ig_fixedpoint.h"
+#include "ig_kernels.h"
 
 /* Every helper is inlined into each entry point (the bodies are shared by the int8 / int16 / int32 variants): the
  * code stays that of one caller, and instruction counts are attributed to the kernel's own function. */
@@ -169,17 +171,6 @@ IG_INLINE int32_t ig_dsp_output(int32_t acc, int32_t m, int32_t sh, int32_t y_zp
   r = __qadd(r, y_zp);
   return r < act_min ? act_min : (r > act_max ? act_max : r);
 }
-
-/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
-#define IG_FC_ARGS                                                                                                 \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
-      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
-#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
-#define IG_FC_GROUPED_ARGS                                                                                        \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,       \
-      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
-      int32_t act_max
-#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 
 /* ---------------------------------------------------------------- grouped fully connected
  * Groups of a multiple of 4 columns with at most IG_GROUPED_MAX_GROUPS groups (ig_grouped_blocked; codegen/packing.py

@@ -11,6 +11,7 @@
 #include <arm_acle.h>
 #include <stdint.h>
 
+#include "ig_activations.h"
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 
@@ -157,31 +158,32 @@ IG_DSP_INLINE int32_t ig_dsp_rqs_apply0(ig_dsp_rqs_t q, int32_t acc, int32_t yb)
   else __asm__("ssat %0, #16, %1" : "=r"(r) : "r"(v));
   return r;
 }
-/* The 32-bit plan of a sigmoid-gated activation (silu, gelu: f = x12 * sigmoid(.), so |f| <= |x12|): the input
- * rescale of x - x_zp and the output rescale of f prepared for SMMULR / SMMUL. 1 when both rescales and y_zp fit
- * (then *mi, *mo are set), 0 for the int64 form. */
-IG_DSP_INLINE int ig_dsp_gated_plan(int32_t xb, int32_t x_zp, int32_t in_mult, int32_t in_shift, int32_t out_mult,
-                                    int32_t out_shift, int32_t y_zp, ig_ms_t *mi, ig_ms_t *mo) {
-  if (!(y_zp > -(1 << 30) && y_zp < (1 << 30))) return 0;
-  uint32_t dmax = (1u << (8 * xb - 1)) + (uint32_t)(x_zp < 0 ? -x_zp : x_zp);
-  *mi = ig_ms_prepare(in_mult, in_shift, dmax);
-  uint64_t fmax = (((uint64_t)dmax * (uint32_t)in_mult) >> in_shift) + 1;
-  *mo = ig_ms_prepare(out_mult, out_shift, fmax < (1ull << 31) ? (uint32_t)fmax : 0xffffffffu);
-  return fmax < (1ull << 30) && mi->mode != IG_MS_WIDE && mo->mode != IG_MS_WIDE;
+/* gelu's u (ig_gelu_u32, ig_activations.h) with the polynomial's three rounded high products as SMMULR */
+IG_DSP_INLINE int32_t ig_dsp_gelu_u(int32_t x12) {
+  int32_t xc = x12 < -32768 ? -32768 : (x12 > 32768 ? 32768 : x12);
+  int32_t q = (xc * xc + 2048) >> 12;
+  int32_t x3 = ig_smmulr(q << 12, xc * 256);
+  int32_t w = xc + ig_smmulr(x3 * 512, IG_GELU_C3_Q16 << 7);
+  return ig_smmulr(w * 8192, IG_GELU_K_Q14 << 5);
 }
 
-/* LOOP(x, xb, len, x_zp, mi, in_mode, mo, out_mode, y_zp, lo, hi, y, yb) with both rescale modes as constants, so
- * each of the four copies is compiled for its pair. */
-#define IG_DSP_GATED_DISPATCH(LOOP, x, xb, len, x_zp, mi, mo, y_zp, lo, hi, y, yb)                                 \
-  do {                                                                                                            \
-    if ((mi).mode == IG_MS_HR && (mo).mode == IG_MS_HR)                                                           \
-      LOOP(x, xb, len, x_zp, mi, IG_MS_HR, mo, IG_MS_HR, y_zp, lo, hi, y, yb);                                    \
-    else if ((mi).mode == IG_MS_HR)                                                                               \
-      LOOP(x, xb, len, x_zp, mi, IG_MS_HR, mo, IG_MS_FLOOR, y_zp, lo, hi, y, yb);                                 \
-    else if ((mo).mode == IG_MS_HR)                                                                               \
-      LOOP(x, xb, len, x_zp, mi, IG_MS_FLOOR, mo, IG_MS_HR, y_zp, lo, hi, y, yb);                                 \
-    else                                                                                                          \
-      LOOP(x, xb, len, x_zp, mi, IG_MS_FLOOR, mo, IG_MS_FLOOR, y_zp, lo, hi, y, yb);                              \
-  } while (0)
+/* gelu (gelu = 1) or silu: ig_gated_loop32 with SMMULR / SMMUL rescales and the sigmoid of ig_dsp_sigmoid_q15 */
+IG_DSP_INLINE void ig_dsp_gated_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, ig_ms_t mi,
+                                     int32_t in_mode, ig_ms_t mo, int32_t out_mode, int32_t y_zp, int32_t lo,
+                                     int32_t hi, void *y, int32_t yb, int gelu) {
+  for (int32_t i = 0; i < len; i++) {
+    int32_t x12 = ig_dsp_ms(mi, ig_load(x, i, xb) - x_zp, in_mode);
+    int32_t f = ig_mul_sig15(x12, ig_dsp_sigmoid_q15(gelu ? ig_dsp_gelu_u(x12) : x12));
+    ig_store(y, i, ig_clamp(ig_dsp_ms(mo, f, out_mode) + y_zp, lo, hi), yb);
+  }
+}
+
+/* The kernel: the 32-bit loop when the plan fits (ig_gated_plan, |f| <= |x12|), else the int64 form. */
+IG_DSP_INLINE void ig_dsp_gated_act(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult,
+                                    int32_t in_shift, int32_t out_mult, int32_t out_shift, int32_t y_zp,
+                                    int32_t act_min, int32_t act_max, void *y, int32_t yb, int gelu) {
+  IG_GATED_ACT(ig_dsp_gated_loop, 0, x, xb, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min,
+               act_max, y, yb, gelu);
+}
 
 #endif

@@ -3,8 +3,7 @@
  * Groups of a multiple of 4: four rows at a time, the words of a group by SMLAD into the four rows' cumulative sums
  * (never reset), then four MLA by the scale differences that follow the group's words; one piece of assembly
  * per block. Other group sizes: the scalar column loops at
- * the group boundaries (ig_blk_dot_s8), the scales transposed to [G, N].
- * intgap-provides: ig_fc_grouped_s8 ig_fc_grouped_s8_to_s16 ig_fc_grouped_s8_to_s32 */
+ * the group boundaries (ig_blk_dot_s8), the scales transposed to [G, N]. */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
 
@@ -48,7 +47,7 @@ IG_INLINE void ig_grouped_block_s8(const int8_t *x, const int8_t *w, int32_t k_d
 #undef IG_GDSP_BLOCK
 
 /* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
-IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int32_t groups = k_dim / group_size, words = group_size / 4;
   const size_t block = (size_t)groups * (size_t)(4 * group_size + 16);
   const int8_t *wb = w;
@@ -77,7 +76,7 @@ IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_by
 }
 
 /* Any group size: the scales transposed to [G, N]. */
-IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t groups = k_dim / group_size;
   int32_t n = 0;
   for (; n + 4 <= n_dim; n += 4) {
@@ -93,22 +92,10 @@ IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes
       ig_store(y, n + r, ig_dsp_output(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
   }
   for (; n < n_dim; n++) { /* the last N % 4 rows, row-major */
-    const int8_t *row = w + (size_t)n * (size_t)k_dim;
-    int32_t acc = bias[n];
-    for (int32_t g = 0; g < groups; g++) {
-      int32_t s = 0;
-      for (int32_t k = g * group_size; k < (g + 1) * group_size; k++) s += (int32_t)x[k] * (int32_t)row[k];
-      acc = ig_wadd(acc, ig_wmul(s, group_scale_t[(size_t)g * (size_t)n_dim + (size_t)n]));
-    }
+    int32_t acc = ig_grouped_row_s8(x, w, bias, group_scale_t, k_dim, n_dim, group_size, groups, n);
     ig_store(y, n, ig_dsp_output(acc, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
   }
 }
 
-IG_INLINE void fc_grouped_s8(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
-  else fc_grouped_s8_rows(IG_FC_GROUPED_PASS, y, out_bytes);
-}
-
-void ig_fc_grouped_s8(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 1); }
-void ig_fc_grouped_s8_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 2); }
-void ig_fc_grouped_s8_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 4); }
+#define IG_FC_GROUPED_W4 0
+#include "ig_fc_grouped_entries.h"

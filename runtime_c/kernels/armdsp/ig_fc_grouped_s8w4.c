@@ -2,8 +2,7 @@
  * family's 2-pair interleaved layout (ig_armdsp_common.h). One body for the int8 / int16 / int32 outputs.
  * Groups of a multiple of 4: two pairs (four rows) at a time, the raw bytes and their high nibbles (SXTB16, BIC) by
  * SMLAD into cumulative sums (never reset), decoded and multiplied by the scale differences that follow the group's
- * words once per group, one piece of assembly per block; the sums of x once per call. Other group sizes: the scalar column loops at the group boundaries (ig_blk_dot_w4).
- * intgap-provides: ig_fc_grouped_s8w4 ig_fc_grouped_s8w4_to_s16 ig_fc_grouped_s8w4_to_s32 */
+ * words once per group, one piece of assembly per block; the sums of x once per call. Other group sizes: the scalar column loops at the group boundaries (ig_blk_dot_w4). */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
 
@@ -80,7 +79,7 @@ IG_INLINE void ig_grouped_block_w4(const int8_t *x, const int8_t *w, int32_t k_d
 #undef IG_GDSP_BLOCK_W4
 
 /* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
-IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   const int32_t groups = k_dim / group_size, words = group_size / 4;
   const size_t block = (size_t)groups * (size_t)(2 * group_size + 16);
@@ -122,7 +121,7 @@ IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_
 }
 
 /* Any group size: the scales transposed to [G, N]. */
-IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   int32_t groups = k_dim / group_size;
   int32_t n = 0;
@@ -139,30 +138,13 @@ IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_byt
       ig_store(y, n + r, ig_dsp_output(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
   }
   for (; n < n_dim; n += 2) { /* a last pair (one or two rows), pair-major */
-    const int8_t *row = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
-    int32_t last = n + 1 < n_dim ? n + 1 : n;
-    int32_t a0 = bias[n], a1 = bias[last];
-    for (int32_t g = 0; g < groups; g++) {
-      int32_t p0 = 0, p1 = 0;
-      for (int32_t k = g * group_size; k < (g + 1) * group_size; k++) {
-        int32_t b = row[k];
-        p0 += (int32_t)x[k] * (b >> 4);
-        p1 += (int32_t)x[k] * ((b & 15) - 8);
-      }
-      a0 = ig_wadd(a0, ig_wmul(p0, group_scale_t[(size_t)g * (size_t)n_dim + (size_t)n]));
-      a1 = ig_wadd(a1, ig_wmul(p1, group_scale_t[(size_t)g * (size_t)n_dim + (size_t)last]));
-    }
-    ig_store(y, n, ig_dsp_output(a0, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
+    int32_t a[2];
+    ig_grouped_pair_s8w4(x, w_pairs, bias, group_scale_t, k_dim, n_dim, group_size, groups, n, a);
+    ig_store(y, n, ig_dsp_output(a[0], mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
     if (n + 1 < n_dim)
-      ig_store(y, n + 1, ig_dsp_output(a1, mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);
+      ig_store(y, n + 1, ig_dsp_output(a[1], mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);
   }
 }
 
-IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8w4_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
-  else fc_grouped_s8w4_rows(IG_FC_GROUPED_PASS, y, out_bytes);
-}
-
-void ig_fc_grouped_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 1); }
-void ig_fc_grouped_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 2); }
-void ig_fc_grouped_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 4); }
+#define IG_FC_GROUPED_W4 1
+#include "ig_fc_grouped_entries.h"

@@ -1,7 +1,6 @@
 /* Fully connected, int8 activations and weights: Cortex-M4/M7 DSP (SXTB16 + SMLAD), four output channels at a
  * time sharing the split activations; weights in this family's 4-row interleaved layout (ig_armdsp_common.h).
- * One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
+ * One body for the int8 / int16 / int32 outputs. */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
 

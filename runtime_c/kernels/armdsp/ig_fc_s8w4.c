@@ -1,8 +1,7 @@
 /* Fully connected, int8 activations, int4 weights: Cortex-M4/M7 DSP. Row pairs (ig_kernels.h) in this family's
  * 2-pair interleaved layout; each packed byte is multiplied as it is and masked to its high nibble after SXTB16
  * (one BIC per two bytes), so unpacking costs less than int8's second weight load.
- * One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
+ * One body for the int8 / int16 / int32 outputs. */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
 

@@ -1,53 +1,9 @@
-/* gelu for Cortex-M4/M7 (ARMv7E-M DSP): the portable 32-bit form (kernels/scalar/ig_gelu.c) with SMMULR / SMMUL
- * intgap-provides: ig_gelu_s8_s8 ig_gelu_s8_s16 ig_gelu_s8_s32 ig_gelu_s16_s8 ig_gelu_s16_s16 ig_gelu_s16_s32
- * rescales (ig_dsp_ms), the sigmoid of ig_dsp_sigmoid_q15 (SSAT/USAT clamps, three SMMLSR exp2 steps, two UDIV),
- * and the polynomial's three rounded high products as SMMULR (exact for the clamped |xc| <= 2^15, ig_gelu.c).
- * Plans that do not fit 32 bits (int32 input, huge multipliers) take the int64 form. */
+/* gelu for Cortex-M4/M7 (ARMv7E-M DSP): the portable 32-bit form (ig_activations.h) with SMMULR / SMMUL rescales
+ * (ig_dsp_ms), the sigmoid of ig_dsp_sigmoid_q15 (SSAT/USAT clamps, three SMMLSR exp2 steps, two UDIV), and the
+ * polynomial's three rounded high products as SMMULR (exact for the clamped |xc| <= 2^15): ig_dsp_gated_act in
+ * ig_armdsp_ops.h. Plans that do not fit 32 bits (huge multipliers) take the int64 form. */
 #include "ig_armdsp_ops.h"
-#include "ig_ops.h"
 
-IG_DSP_INLINE int32_t gelu_u(int32_t x12) {
-  int32_t xc = x12 < -32768 ? -32768 : (x12 > 32768 ? 32768 : x12);
-  int32_t q = (xc * xc + 2048) >> 12;
-  int32_t x3 = ig_smmulr(q << 12, xc * 256);
-  int32_t w = xc + ig_smmulr(x3 * 512, 2930 << 7);
-  return ig_smmulr(w * 8192, 26145 << 5);
-}
-
-IG_DSP_INLINE void gelu_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, ig_ms_t mi, int32_t in_mode,
-                             ig_ms_t mo, int32_t out_mode, int32_t y_zp, int32_t lo, int32_t hi, void *y, int32_t yb) {
-  for (int32_t i = 0; i < len; i++) {
-    int32_t x12 = ig_dsp_ms(mi, ig_load(x, i, xb) - x_zp, in_mode);
-    int32_t f = ig_mul_sig15(x12, ig_dsp_sigmoid_q15(gelu_u(x12)));
-    ig_store(y, i, ig_clamp(ig_dsp_ms(mo, f, out_mode) + y_zp, lo, hi), yb);
-  }
-}
-
-IG_DSP_INLINE void gelu_body(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,
-                             int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,
-                             void *y, int32_t yb) {
-  ig_ms_t mi, mo;
-  if (ig_dsp_gated_plan(xb, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, &mi, &mo)) {
-    IG_DSP_GATED_DISPATCH(gelu_loop, x, xb, len, x_zp, mi, mo, y_zp, act_min, act_max, y, yb);
-    return;
-  }
-  for (int32_t i = 0; i < len; i++) {
-    int64_t x12 = ig_clamp64(ig_mul_rshr64((int64_t)ig_load(x, i, xb) - x_zp, in_mult, in_shift), INT32_MIN,
-                             INT32_MAX);
-    int64_t xc = ig_clamp64(x12, -(8ll << 12), 8ll << 12);
-    int64_t x3 = ig_rshr64(ig_rshr64(xc * xc, 12) * xc, 12);
-    int64_t u = ig_rshr64((xc + ig_rshr64(x3 * 2930, 16)) * 26145, 14);
-    int64_t f = ig_rshr64(x12 * ig_sigmoid_q15(u), 15);
-    ig_store(y, i, (int32_t)ig_clamp64(ig_mul_rshr64(f, out_mult, out_shift) + y_zp, act_min, act_max), yb);
-  }
-}
-
-#define IG_DSP_GELU_DEF(D_, X, XT, Y, YT)                                                                         \
-  void ig_gelu_##X##_##Y(const XT *x, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,             \
-                         int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,     \
-                         YT *y) {                                                                               \
-    gelu_body(x, sizeof(XT), len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y,      \
-              sizeof(YT));                                                                                       \
-  }
-#define IG__DSP_GELU_B(M, X, XT) IG_FOR_B(IG_DSP_GELU_DEF, M, X, XT)
-IG_FOR_NARROW(IG__DSP_GELU_B, _)
+#define IG_GATED_BODY ig_dsp_gated_act
+#define IG_ENTRIES_GELU
+#include "ig_entry_points.h"

@@ -1,5 +1,4 @@
 /* matmul_pv for Cortex-M4/M7 (ARMv7E-M DSP): SMLAD over pairs of value rows.
- * intgap-provides: ig_matmul_pv_s16_s8 ig_matmul_pv_s16_s16 ig_matmul_pv_s16_s32 ig_matmul_pv_s8_s8 ig_matmul_pv_s8_s16 ig_matmul_pv_s8_s32
  * acc[r, c] = sum_j (p[r, j] - zp)(v[j, c] - zv) = sum_j p'[r, j] v[j, c] - zv sum_j p'[r, j]  (int32, wrapping).
  * p' = p - zp is copied per chunk of IG_PV_JCHUNK positions as int16 (a stack buffer, zero-padded to an even
  * count), so that one LDR gives the pair (p'[j], p'[j+1]). The two value rows j, j+1 at columns c, c+1 are two
@@ -9,6 +8,7 @@
  * array. Requantization: ig_dsp_rq_fast where |acc| <= 255 (2^15 + s) allows it. head_dim above IG_PV_HD_MAX
  * takes the definition's loop. */
 #include "ig_armdsp_ops.h"
+#include "ig_attention.h"
 #include "ig_ops.h"
 
 #define IG_PV_JCHUNK 256
@@ -121,14 +121,8 @@ IG_DSP_INLINE void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t
   int32_t group = heads / kv_heads, yw = heads * hd, vw = kv_heads * hd, nv = group * t;
   ig_rq_t rq = ig_rq_prepare(mult, shift, y_zp, act_min, act_max, 255ull * ((pb == 2 ? 32768u : 256u) + (uint32_t)s));
   if (hd > IG_PV_HD_MAX) {
-    for (int32_t h = 0; h < heads; h++)
-      for (int32_t i = 0; i < t; i++)
-        for (int32_t c = 0; c < hd; c++) {
-          int32_t acc = 0, prow = (h * t + i) * s;
-          const int8_t *vc = v + (h / group) * hd + c;
-          for (int32_t j = 0; j < s; j++) acc += (ig_load(p, prow + j, pb) - p_zp) * (vc[(size_t)j * vw] - v_zp);
-          ig_store(y, i * yw + h * hd + c, ig_rq_apply(rq, acc), yb);
-        }
+    ig_pv_definition(p, pb, v, t, s, heads, group, yw, vw, hd, p_zp, v_zp, &rq, mult, shift, y_zp, act_min,
+                     act_max, y, yb);
     return;
   }
   int32_t acca[IG_PV_HD_MAX], accb[IG_PV_HD_MAX];
@@ -146,12 +140,5 @@ IG_DSP_INLINE void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t
   }
 }
 
-#define IG_DSP_PV_DEF(D_, P, PT, Y, YT)                                                                           \
-  void ig_matmul_pv_##P##_##Y(const PT *p, const int8_t *v, int32_t t, int32_t s, int32_t heads,                \
-                              int32_t kv_heads, int32_t head_dim, int32_t p_zp, int32_t v_zp, int32_t mult,       \
-                              int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {            \
-    pv_body(p, sizeof(PT), v, t, s, heads, kv_heads, head_dim, p_zp, v_zp, mult, shift, y_zp, act_min, act_max,  \
-            y, sizeof(YT));                                                                                      \
-  }
-#define IG__DSP_PV_B(M, P, PT) IG_FOR_B(IG_DSP_PV_DEF, M, P, PT)
-IG_FOR_NARROW(IG__DSP_PV_B, _)
+#define IG_ENTRIES_MATMUL_PV
+#include "ig_entry_points.h"

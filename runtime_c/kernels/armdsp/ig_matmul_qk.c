@@ -1,5 +1,4 @@
 /* matmul_qk for Cortex-M4/M7 (ARMv7E-M DSP): SMLAD dot products, two MACs per instruction.
- * intgap-provides: ig_matmul_qk_s8_s8 ig_matmul_qk_s8_s16 ig_matmul_qk_s8_s32
  * The query zero point is subtracted once per query vector: q' = q - zq as int16 pairs in the lane order SXTB16
  * gives a key word (per four elements: (q'0, q'2) and (q'1, q'3)), in a stack buffer; the key zero point is folded,
  *     sum (q - zq)(k - zk) = sum q' k - zk sum q'     (int32, wrapping as the exact sum cannot).
@@ -8,6 +7,7 @@
  * runs the group's heads together). A head_dim % 4 tail is scalar; heads wider than IG_QK_HD_MAX take the
  * definition's loop. Requantization: ig_rq_fast (ig_fixed64.h) where |acc| <= d 255^2 allows it. */
 #include "ig_armdsp_ops.h"
+#include "ig_attention.h"
 #include "ig_ops.h"
 
 #ifndef IG_QK_HD_MAX
@@ -115,15 +115,7 @@ IG_DSP_INLINE void qk_body(const int8_t *q, const int8_t *k, int32_t t, int32_t 
   int32_t group = heads / kv_heads, qw = heads * hd, kw = kv_heads * hd, nvt = group * t;
   ig_rq_t rq = ig_rq_prepare(mult, shift, y_zp, act_min, act_max, (uint64_t)hd * 255u * 255u);
   if (hd > IG_QK_HD_MAX) {
-    for (int32_t h = 0; h < heads; h++)
-      for (int32_t i = 0; i < t; i++)
-        for (int32_t j = 0; j < s; j++) {
-          const int8_t *qi = q + (size_t)i * (size_t)qw + (size_t)h * (size_t)hd;
-          const int8_t *kj = k + (size_t)j * (size_t)kw + (size_t)(h / group) * (size_t)hd;
-          int32_t acc = 0;
-          for (int32_t c = 0; c < hd; c++) acc += (qi[c] - q_zp) * (kj[c] - k_zp);
-          ig_store(y, (h * t + i) * s + j, ig_rq_apply(rq, acc), yb);
-        }
+    ig_qk_definition(q, k, t, s, heads, group, qw, kw, hd, q_zp, k_zp, rq, y, yb);
     return;
   }
   for (int32_t g = 0; g < kv_heads; g++) {
@@ -138,11 +130,5 @@ IG_DSP_INLINE void qk_body(const int8_t *q, const int8_t *k, int32_t t, int32_t 
   }
 }
 
-#define IG_DSP_QK_DEF(D_, Y, YT)                                                                                  \
-  void ig_matmul_qk_s8_##Y(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32_t heads,               \
-                           int32_t kv_heads, int32_t head_dim, int32_t q_zp, int32_t k_zp, int32_t mult,          \
-                           int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {               \
-    qk_body(q, k, t, s, heads, kv_heads, head_dim, q_zp, k_zp, mult, shift, y_zp, act_min, act_max, y,          \
-            sizeof(YT));                                                                                         \
-  }
-IG_FOR_A(IG_DSP_QK_DEF, _)
+#define IG_ENTRIES_MATMUL_QK
+#include "ig_entry_points.h"

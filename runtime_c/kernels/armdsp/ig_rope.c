@@ -1,5 +1,4 @@
 /* rope for Cortex-M4/M7 (ARMv7E-M DSP): each rotation pair is one SMUSD and one SMUADX.
- * intgap-provides: ig_rope_s8_s8 ig_rope_s8_s16 ig_rope_s8_s32
  * Four pairs at a time: one LDR of x[i..i+4) and one of x[i+d/2..i+d/2+4), SXTB16 (and ROR 8) and SSUB16 of the
  * zero point give the int16 lanes a - zp and b - zp (|.| <= 255), PKHBT / PKHTB pair them as (a, b) and the tables
  * as (cos, sin); SMUSD gives a cos - b sin, SMUADX b cos + a sin (int32, exact). Requantization: ig_dsp_rqs_apply
@@ -100,11 +99,5 @@ IG_DSP_INLINE int32_t rope_body(const int8_t *x, int32_t rows, const int32_t *po
   return rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, rq, 0, y, yb);
 }
 
-#define IG_DSP_ROPE_DEF(D_, Y, YT)                                                                                \
-  int32_t ig_rope_s8_##Y(const int8_t *x, int32_t rows, const int32_t *positions, const int16_t *cos_t,         \
-                         const int16_t *sin_t, int32_t n_positions, int32_t heads, int32_t head_dim, int32_t x_zp, \
-                         int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {    \
-    return rope_body(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, mult, shift, y_zp,     \
-                     act_min, act_max, y, sizeof(YT));                                                          \
-  }
-IG_FOR_A(IG_DSP_ROPE_DEF, _)
+#define IG_ENTRIES_ROPE
+#include "ig_entry_points.h"

@@ -1,5 +1,4 @@
 /* softmax for Cortex-M4/M7 (ARMv7E-M DSP): the portable algorithm of kernels/scalar/ig_softmax.c with
- * intgap-provides: ig_softmax_s16_s16 ig_softmax_s16_s8 ig_softmax_s8_s16 ig_softmax_s8_s8
  *  - the row maximum two int16 (four int8) lanes at a time: SSUB16 (SSUB8) sets the GE flags, SEL keeps the larger;
  *  - y = mul_rshr(x - mx, in_mult, in_shift) as one SMMULR (HR plan: (x << a - mx << a) times m << b) or SMMUL
  *    plus a rounding add and shift (FLOOR plan, in_shift >= 33);
@@ -11,6 +10,7 @@
  *    gives the same p.
  * Plans with a clamped distance (a huge multiplier) take the portable per-element form (ig_sm_e). */
 #include "ig_armdsp_ops.h"
+#include "ig_attention.h"
 #include "ig_ops.h"
 
 #ifndef IG_SOFTMAX_EBUF
@@ -77,9 +77,7 @@ IG_DSP_INLINE void sm_rows(const void *x, int32_t xb, int32_t groups, int32_t t,
   for (int32_t g = 0; g < groups; g++) {
     for (int32_t i = 0; i < t; i++) {
       int32_t base = (g * t + i) * s;
-      int32_t valid = causal ? s - t + i + 1 : s;
-      if (valid > s) valid = s;
-      if (valid < 0) valid = 0;
+      int32_t valid = ig_valid_keys(causal, s, t, i);
       const int16_t *x16 = (const int16_t *)x + base;
       const int8_t *x8 = (const int8_t *)x + base;
       int32_t mx = valid ? sm_row_max(xb == 2 ? (const void *)x16 : (const void *)x8, xb, valid) : 0;
@@ -145,10 +143,5 @@ IG_DSP_INLINE void sm_body(const void *x, int32_t xb, int32_t groups, int32_t t,
     sm_rows(x, xb, groups, t, s, causal, &p, SM_HR, y, yb);
 }
 
-#define IG_DSP_SOFTMAX_DEF(D_, X, XT, Y, YT)                                                                      \
-  void ig_softmax_##X##_##Y(const XT *x, int32_t groups, int32_t t, int32_t s, int32_t causal, int32_t in_mult,   \
-                            int32_t in_shift, YT *y) {                                                          \
-    sm_body(x, sizeof(XT), groups, t, s, causal, in_mult, in_shift, y, sizeof(YT));                             \
-  }
-#define IG__DSP_SOFTMAX_B(M, X, XT) IG_FOR_NARROW_B(IG_DSP_SOFTMAX_DEF, M, X, XT)
-IG_FOR_NARROW(IG__DSP_SOFTMAX_B, _)
+#define IG_ENTRIES_SOFTMAX
+#include "ig_entry_points.h"

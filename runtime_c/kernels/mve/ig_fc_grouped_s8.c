@@ -1,8 +1,7 @@
 /* Fully connected with group-wise integer scale factors, int8 activations and weights (row-major, the layout
  * codegen/packing.py gives families without a blocked one): Helium, four rows at a time, each group's dot products
  * tail-predicated (ig_mve_common.h) and scaled with wrapping int32 arithmetic as the reference.
- * One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_grouped_s8 ig_fc_grouped_s8_to_s16 ig_fc_grouped_s8_to_s32 */
+ * One body for the int8 / int16 / int32 outputs. */
 #include "ig_kernels.h"
 #include "ig_mve_common.h"
 

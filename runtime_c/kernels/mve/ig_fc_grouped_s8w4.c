@@ -1,8 +1,7 @@
 /* Fully connected with group-wise integer scale factors, int8 activations, int4 weights in row pairs
  * (ig_kernels.h, the layout codegen/packing.py gives families without a blocked one): Helium, two pairs (four
  * rows) per activation load and group (ig_mve_dot_pairs_w4: the low nibbles' bias taken out with the group's
- * sum x), scaled with wrapping int32 arithmetic as the reference. One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_grouped_s8w4 ig_fc_grouped_s8w4_to_s16 ig_fc_grouped_s8w4_to_s32 */
+ * sum x), scaled with wrapping int32 arithmetic as the reference. One body for the int8 / int16 / int32 outputs. */
 #include "ig_kernels.h"
 #include "ig_mve_common.h"
 

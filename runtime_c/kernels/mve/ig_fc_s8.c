@@ -1,7 +1,6 @@
 /* Fully connected, int8 activations and weights (row-major, as the scalar kernel): Helium, four output rows at a
  * time sharing each activation load, 16 columns per VMLADAVA, tail-predicated (ig_mve_common.h).
- * One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
+ * One body for the int8 / int16 / int32 outputs. */
 #include "ig_kernels.h"
 #include "ig_mve_common.h"
 

@@ -1,8 +1,7 @@
 /* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h, as the scalar kernel): Helium, two
  * pairs (four rows) per activation load, VSHR for the signed high nibbles and VAND for the low ones whose bias is
  * taken out once per call (ig_mve_dot_pairs_w4), 16 columns per VMLADAVA, tail-predicated.
- * One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
+ * One body for the int8 / int16 / int32 outputs. */
 #include "ig_kernels.h"
 #include "ig_mve_common.h"
 

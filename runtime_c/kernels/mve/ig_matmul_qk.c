@@ -1,5 +1,4 @@
 /* matmul_qk (quant/ops/attention.py) for Armv8.1-M Helium: attention scores per head, grouped KV heads, requantized.
- * intgap-provides: ig_matmul_qk_s8_s8 ig_matmul_qk_s8_s16 ig_matmul_qk_s8_s32
  * Both zero points are folded out of the vector loop, in wrapping int32 (the exact sum fits int32):
  *     sum (q - zq)(k - zk) = sum q k - zk sum q - zq sum k + d zq zk,
  * sum q once per query vector, sum q k (VMLADAVA) and sum k (VADDVA) in one pass over each key row, 16 elements per
@@ -53,11 +52,5 @@ IG_INLINE void qk_body(const int8_t *q, const int8_t *k, int32_t t, int32_t s, i
   }
 }
 
-#define IG_QK_DEF(D_, Y, YT)                                                                                      \
-  void ig_matmul_qk_s8_##Y(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32_t heads,               \
-                           int32_t kv_heads, int32_t head_dim, int32_t q_zp, int32_t k_zp, int32_t mult,          \
-                           int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {               \
-    qk_body(q, k, t, s, heads, kv_heads, head_dim, q_zp, k_zp, mult, shift, y_zp, act_min, act_max, y,          \
-            sizeof(YT));                                                                                         \
-  }
-IG_FOR_A(IG_QK_DEF, _)
+#define IG_ENTRIES_MATMUL_QK
+#include "ig_entry_points.h"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ig_fixedpoint.h"
+#include "ig_kernels.h"
 
 #define IG_INLINE static inline __attribute__((always_inline))
 /* A compiler barrier: gcc 12 otherwise hoists all loads of a step above all its MACs, and a dual-beat core overlaps
@@ -88,16 +89,5 @@ IG_INLINE void ig_mve_dot_pairs_w4(const int8_t *x, const int8_t *p, int32_t str
   }
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
-
-/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
-#define IG_FC_ARGS                                                                                                 \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
-      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
-#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
-#define IG_FC_GROUPED_ARGS                                                                                          \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,        \
-      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,       \
-      int32_t act_max
-#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 
 #endif

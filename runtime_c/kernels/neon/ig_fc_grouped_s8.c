@@ -4,10 +4,10 @@
  * group sums in eight vectors of four rows (SDOT by element; ARMv8.0: SMULL/SMLAL against x's quad broadcast, 16
  * rows at a time), multiplied by the rows' scale differences once per group (MLA): no horizontal reduction; with
  * SDOT the whole block (bias, groups, requantization, store) is one piece of assembly.
- * Other group sizes: row-major weights, four rows at a time, a reduction per group (ig_dot4rows_s8).
- * intgap-provides: ig_fc_grouped_s8 ig_fc_grouped_s8_to_s16 ig_fc_grouped_s8_to_s32 */
+ * Other group sizes: row-major weights, four rows at a time, a reduction per group (ig_dot4rows_s8). */
 #include "ig_kernels.h"
-#include "ig_neon_common.h"
+#include "ig_neon_grouped.h"
+#include "ig_neon_rows_s8.h"
 
 #if defined(__ARM_FEATURE_DOTPROD)
 /* One column quad of the 32 rows (128 bytes: rows 0-15 in v2-v5, rows 16-31 in v6-v9) against x's quad in lane
@@ -190,7 +190,7 @@ IG_INLINE void ig_grouped_half_s8(const int8_t *x, const int8_t *w, const int32_
 #endif
 
 /* The blocked layout (ig_neon_common.h). */
-IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int32_t groups = k_dim / group_size;
   const int64_t chunks = group_size / 32;
   const size_t wblock = (size_t)k_dim * IG_GROUPED_ROWS, sblock = (size_t)groups * IG_GROUPED_ROWS;
@@ -225,7 +225,7 @@ IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_by
 
 /* Row-major weights, group scales transposed to [G, N]: four output channels at a time, per group four dot
  * products (SDOT / SMLAL) reduced, then one vector multiply-accumulate by the group's scales. */
-IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t groups = k_dim / group_size;
   for (int32_t n = 0; n < n_dim; n += 4) {
     int32_t count = n_dim - n < 4 ? n_dim - n : 4;
@@ -240,11 +240,5 @@ IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes
   }
 }
 
-IG_INLINE void fc_grouped_s8(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
-  else fc_grouped_s8_rows(IG_FC_GROUPED_PASS, y, out_bytes);
-}
-
-void ig_fc_grouped_s8(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 1); }
-void ig_fc_grouped_s8_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 2); }
-void ig_fc_grouped_s8_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 4); }
+#define IG_FC_GROUPED_W4 0
+#include "ig_fc_grouped_entries.h"

@@ -5,10 +5,10 @@
  * the odd rows decoded linearly inside the once-per-group scale step (no reduction, no per-group decode), the
  * whole block in one piece of assembly; ARMv8.0: the nibbles split (SSHR / AND) and multiplied by SMULL/SMLAL
  * against x's quad broadcast, 16 rows at a time.
- * Other group sizes: two pairs at a time, a reduction per group (ig_dot2pairs_s8w4).
- * intgap-provides: ig_fc_grouped_s8w4 ig_fc_grouped_s8w4_to_s16 ig_fc_grouped_s8w4_to_s32 */
+ * Other group sizes: two pairs at a time, a reduction per group (ig_dot2pairs_s8w4). */
 #include "ig_kernels.h"
-#include "ig_neon_common.h"
+#include "ig_neon_grouped.h"
+#include "ig_neon_pairs_s8w4.h"
 
 #if defined(__ARM_FEATURE_DOTPROD)
 /* One column quad of the 16 pairs (64 bytes in v<r0>..v<r3>, register j = pairs 4j..4j+3) against x's quad in lane
@@ -238,7 +238,7 @@ IG_INLINE void ig_grouped_half_s8w4(const int8_t *x, const int8_t *w, const int3
 #endif
 
 /* The blocked layout (ig_neon_common.h). */
-IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int32_t groups = k_dim / group_size;
   const int64_t chunks = group_size / 32;
   const size_t wblock = (size_t)k_dim * (IG_GROUPED_ROWS / 2), sblock = (size_t)groups * 48;
@@ -280,7 +280,7 @@ IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_
 }
 
 /* Row pairs, group scales transposed to [G, N]: four output channels (two pairs) at a time. */
-IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   int32_t groups = k_dim / group_size;
   for (int32_t n = 0; n < n_dim; n += 4) {
@@ -297,11 +297,5 @@ IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_byt
   }
 }
 
-IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8w4_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
-  else fc_grouped_s8w4_rows(IG_FC_GROUPED_PASS, y, out_bytes);
-}
-
-void ig_fc_grouped_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 1); }
-void ig_fc_grouped_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 2); }
-void ig_fc_grouped_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 4); }
+#define IG_FC_GROUPED_W4 1
+#include "ig_fc_grouped_entries.h"

@@ -2,10 +2,9 @@
  * output rows at a time (ig_dot16rows_s8), then eight, then four. One body for the int8 / int16 / int32 outputs.
  * With SDOT the lowering calls the grouped kernel with one group of K instead wherever its blocked layout takes the
  * shape (codegen/packing.py per_channel_as_grouped: it needs no horizontal reduction per row); this kernel serves
- * the other shapes and ARMv8.0.
- * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
+ * the other shapes and ARMv8.0. */
 #include "ig_kernels.h"
-#include "ig_neon_common.h"
+#include "ig_neon_rows_s8.h"
 
 IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t n = 0;

@@ -2,10 +2,9 @@
  * is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte. Without SDOT the
  * nibbles are split in registers instead (ig_neon_common.h). With SDOT sixteen rows (eight pairs) at a time,
  * then eight; without, eight; then four. One body for the int8 / int16 / int32 outputs. With SDOT the lowering
- * calls the grouped kernel with one group of K instead where its blocked layout takes the shape (as ig_fc_s8.c).
- * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
+ * calls the grouped kernel with one group of K instead where its blocked layout takes the shape (as ig_fc_s8.c). */
 #include "ig_kernels.h"
-#include "ig_neon_common.h"
+#include "ig_neon_pairs_s8w4.h"
 
 IG_INLINE void fc_s8w4(IG_FC_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;

@@ -1,6 +1,5 @@
 /* gelu, FP32: AArch64 NEON, four elements per step through ig_mathf.h's vector erfc / exp (the same algorithms as
- * the portable kernel, with fused multiply-adds and FDIV.4S); a short tail is padded to a full vector.
- * intgap-provides: ig_gelu_f32 ig_gelu_tanh_f32 */
+ * the portable kernel, with fused multiply-adds and FDIV.4S); a short tail is padded to a full vector. */
 #include <arm_neon.h>
 
 #include "ig_mathf.h"

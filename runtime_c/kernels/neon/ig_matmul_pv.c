@@ -1,11 +1,11 @@
 /* matmul_pv for AArch64 NEON: value columns in lanes, SMLAL by lane of the probabilities.
- * intgap-provides: ig_matmul_pv_s16_s8 ig_matmul_pv_s16_s16 ig_matmul_pv_s16_s32 ig_matmul_pv_s8_s8 ig_matmul_pv_s8_s16 ig_matmul_pv_s8_s32
  * acc[r, c] = sum_j p'[r, j] v[j, c] - zv sum_j p'[r, j] with p' = p - zp (int16: int16 probabilities as stored
  * when zp = 0, int8 ones copied as p - zp in [0, 255] per chunk of IG_PV_JCHUNK positions). Two probability rows
  * of one KV head at a time, 32 value columns at a time (16 int32x4 accumulators): each value row chunk is loaded
  * and widened once (SXTL) for both rows, and every SMLAL takes its p' from a lane (four positions per load).
  * Requantization with SQRDMULH (ig_neon_requant4), eight outputs per store. int16 probabilities with a non-zero
  * zero point (never from a softmax) take the definition's loop. */
+#include "ig_attention.h"
 #include "ig_neon_ops.h"
 #include "ig_ops.h"
 
@@ -162,14 +162,8 @@ IG_NI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
   int32_t group = heads / kv_heads, yw = heads * hd, vw = kv_heads * hd, nv = group * t;
   ig_neon_rq_t rq = ig_neon_rq(mult, shift, y_zp, act_min, act_max);
   if ((pb == 2 && p_zp != 0) || hd > IG_PV_HD_MAX) {
-    for (int32_t h = 0; h < heads; h++)
-      for (int32_t i = 0; i < t; i++)
-        for (int32_t c = 0; c < hd; c++) {
-          int32_t acc = 0, prow = (h * t + i) * s;
-          const int8_t *vc = v + (h / group) * hd + c;
-          for (int32_t j = 0; j < s; j++) acc += (ig_load(p, prow + j, pb) - p_zp) * (vc[(size_t)j * vw] - v_zp);
-          ig_store(y, i * yw + h * hd + c, ig_output_i32(acc, mult, shift, y_zp, act_min, act_max), yb);
-        }
+    ig_pv_definition(p, pb, v, t, s, heads, group, yw, vw, hd, p_zp, v_zp, 0, mult, shift, y_zp, act_min,
+                     act_max, y, yb);
     return;
   }
   int32_t acca[IG_PV_HD_MAX], accb[IG_PV_HD_MAX];
@@ -187,12 +181,5 @@ IG_NI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
   }
 }
 
-#define IG_NEON_PV_DEF(D_, P, PT, Y, YT)                                                                          \
-  void ig_matmul_pv_##P##_##Y(const PT *p, const int8_t *v, int32_t t, int32_t s, int32_t heads,                \
-                              int32_t kv_heads, int32_t head_dim, int32_t p_zp, int32_t v_zp, int32_t mult,       \
-                              int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {            \
-    pv_body(p, sizeof(PT), v, t, s, heads, kv_heads, head_dim, p_zp, v_zp, mult, shift, y_zp, act_min, act_max,  \
-            y, sizeof(YT));                                                                                      \
-  }
-#define IG__NEON_PV_B(M, P, PT) IG_FOR_B(IG_NEON_PV_DEF, M, P, PT)
-IG_FOR_NARROW(IG__NEON_PV_B, _)
+#define IG_ENTRIES_MATMUL_PV
+#include "ig_entry_points.h"

@@ -11,6 +11,7 @@
 #include <arm_neon.h>
 #include <stdint.h>
 
+#include "ig_activations.h"
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 
@@ -205,5 +206,36 @@ IG_NI int32x4_t ig_neon_rshr_nbg(int32x4_t n, int32x4_t g, int32x4_t b, int64x2_
   int64x2_t lo = vmlal_s32(vmovl_s32(vget_low_s32(b)), vget_low_s32(n), vget_low_s32(g));
   int64x2_t hi = vmlal_high_s32(vmovl_high_s32(b), n, g);
   return vqmovn_high_s64(vqmovn_s64(vrshlq_s64(lo, neg_s)), vrshlq_s64(hi, neg_s));
+}
+
+/* gelu's u (ig_gelu_u32, ig_activations.h) in lanes: each int64 product of the definition is one SQRDMULH of
+ * operands pre-shifted so that rshr(., 31) is the definition's rshr (|xc| <= 2^15: rshr(q xc, 12) =
+ * SQRDMULH(q << 12, xc << 7), rshr(x3 2930, 16) = SQRDMULH(x3 << 9, 2930 << 6), rshr(w 26145, 14) =
+ * SQRDMULH(w << 13, 26145 << 4)). */
+IG_NI int32x4_t ig_neon_gelu_u(int32x4_t x12) {
+  int32x4_t xc = vminq_s32(vmaxq_s32(x12, vdupq_n_s32(-32768)), vdupq_n_s32(32768));
+  int32x4_t q = vrshrq_n_s32(vmulq_s32(xc, xc), 12);
+  int32x4_t x3 = vqrdmulhq_s32(vshlq_n_s32(q, 12), vshlq_n_s32(xc, 7));
+  int32x4_t w = vaddq_s32(xc, vqrdmulhq_s32(vshlq_n_s32(x3, 9), vdupq_n_s32(IG_GELU_C3_Q16 << 6)));
+  return vqrdmulhq_s32(vshlq_n_s32(w, 13), vdupq_n_s32(IG_GELU_K_Q14 << 4));
+}
+
+/* gelu (gelu = 1) or silu of int8 / int16 x: x12 and the output rescale as SMULL + SRSHL + SQXTN (exact for any
+ * multiplier; the definition's int32 clamp of x12 is the saturation), the sigmoid in lanes, rshr(x12 s, 15) by
+ * SRSHR with the large-|x| select; the last len % 4 elements in the int64 form. */
+IG_NI void ig_neon_gated_act(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,
+                             int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,
+                             void *y, int32_t yb, int gelu) {
+  int64x2_t zy64 = vdupq_n_s64(y_zp);
+  int32x4_t zx = vdupq_n_s32(x_zp), lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  int64x2_t nin = vdupq_n_s64(-in_shift), nout = vdupq_n_s64(-out_shift);
+  int32_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    int32x4_t x12 = ig_neon_mul_rshr_sat(vsubq_s32(ig_neon_load4(x, i, xb), zx), in_mult, nin);
+    int32x4_t f = ig_neon_mul_sig15(x12, ig_neon_sigmoid_q15(gelu ? ig_neon_gelu_u(x12) : x12));
+    int32x4_t v = ig_neon_mul_rshr_zp_sat(f, out_mult, nout, zy64);
+    ig_neon_store4(y, i, ig_neon_clamp(v, lo, hi), yb);
+  }
+  ig_gated_act64(x, xb, i, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb, gelu);
 }
 #endif

@@ -1,5 +1,4 @@
 /* rmsnorm for AArch64 NEON.
- * intgap-provides: ig_rmsnorm_s8_s8 ig_rmsnorm_s8_s16 ig_rmsnorm_s16_s8 ig_rmsnorm_s16_s16 ig_rmsnorm_s32_s8 ig_rmsnorm_s32_s16
  * c = clamp(rshr(x - zp, pre_shift), +-(2^24 - 1)) in lanes (SRSHL; int32 inputs through int64 lanes and SQXTN),
  * the sum of squares by SMLAL(2) into two int64 lanes; per element n = round_div(c 2^20, r) is ig_neon_rdiv20 (the
  * per-row reciprocal of ig_rdiv20, exact for |c| <= r < 2^30: the sum cannot wrap), y = rshr(n gamma, shift) by
@@ -69,11 +68,5 @@ IG_NI void rmsnorm_body(const void *x, int32_t xb, int32_t rows, int32_t channel
   }
 }
 
-#define IG_NEON_RMSNORM_DEF(D_, X, XT, Y, YT)                                                                     \
-  void ig_rmsnorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma, int32_t x_zp,     \
-                            int32_t pre_shift, int32_t eps_hi, uint32_t eps_lo, int32_t shift, int32_t y_zp,     \
-                            int32_t act_min, int32_t act_max, YT *y) {                                           \
-    rmsnorm_body(x, sizeof(XT), rows, channels, gamma, x_zp, pre_shift, IG_EPS64(eps_hi, eps_lo), shift, y_zp,   \
-                 act_min, act_max, y, sizeof(YT));                                                               \
-  }
-IG_FOR_2(IG_NEON_RMSNORM_DEF)
+#define IG_ENTRIES_RMSNORM
+#include "ig_entry_points.h"

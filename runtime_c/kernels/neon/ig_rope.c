@@ -1,5 +1,4 @@
 /* rope for AArch64 NEON: eight rotation pairs at a time.
- * intgap-provides: ig_rope_s8_s8 ig_rope_s8_s16 ig_rope_s8_s32
  * a = x[i] - zp and b = x[i + d/2] - zp as int16 lanes (|.| <= 255), lo = a cos - b sin and hi = b cos + a sin
  * by SMULL + SMLSL / SMLAL (int32, exact), requantized with SQRDMULH (ig_neon_requant4), narrowing stores. The
  * last (head_dim / 2) % 8 pairs are per element. */
@@ -41,11 +40,5 @@ IG_NI int32_t rope_body(const int8_t *x, int32_t rows, const int32_t *positions,
   return 0;
 }
 
-#define IG_NEON_ROPE_DEF(D_, Y, YT)                                                                               \
-  int32_t ig_rope_s8_##Y(const int8_t *x, int32_t rows, const int32_t *positions, const int16_t *cos_t,         \
-                         const int16_t *sin_t, int32_t n_positions, int32_t heads, int32_t head_dim, int32_t x_zp, \
-                         int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {    \
-    return rope_body(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, mult, shift, y_zp,     \
-                     act_min, act_max, y, sizeof(YT));                                                          \
-  }
-IG_FOR_A(IG_NEON_ROPE_DEF, _)
+#define IG_ENTRIES_ROPE
+#include "ig_entry_points.h"

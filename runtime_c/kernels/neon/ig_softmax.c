@@ -1,5 +1,4 @@
 /* softmax for AArch64 NEON: the portable algorithm of kernels/scalar/ig_softmax.c, four int32 lanes at a time.
- * intgap-provides: ig_softmax_s16_s16 ig_softmax_s16_s8 ig_softmax_s8_s16 ig_softmax_s8_s8
  *  - the row maximum with SMAX over 8 (16) lanes and one SMAXV;
  *  - y = mul_rshr(x - mx, in_mult, in_shift) as SQRDMULH((x - mx) << a, in_mult << b) where that fits the whole
  *    range of x - mx (in_shift <= 31), else SMULL + SRSHL + SQXTN (exact for any multiplier, saturated);
@@ -10,6 +9,7 @@
  *  - p: UMULL high words (UZP2), URSHR #5 (#12), UMIN, narrowing stores; r = 2^32 is taken as 2^32 - 1 (sum =
  *    2^20: every e is 0 or 2^20, same p).
  * Row tails (s % 8) use the portable per-element form (ig_sm_e). */
+#include "ig_attention.h"
 #include "ig_neon_ops.h"
 #include "ig_ops.h"
 
@@ -76,9 +76,7 @@ IG_NI void sm_rows(const void *x, int32_t xb, int32_t groups, int32_t t, int32_t
   for (int32_t g = 0; g < groups; g++) {
     for (int32_t i = 0; i < t; i++) {
       int32_t base = (g * t + i) * s;
-      int32_t valid = causal ? s - t + i + 1 : s;
-      if (valid > s) valid = s;
-      if (valid < 0) valid = 0;
+      int32_t valid = ig_valid_keys(causal, s, t, i);
       const void *xr = (const char *)x + (size_t)base * (size_t)xb;
       int32_t mx = valid ? sm_row_max(xr, xb, valid) : 0;
       int32x4_t mxv = vdupq_n_s32(mx);
@@ -162,10 +160,5 @@ IG_NI void sm_body(const void *x, int32_t xb, int32_t groups, int32_t t, int32_t
     sm_rows(x, xb, groups, t, s, causal, &p, ms, SM_HR, y, yb);
 }
 
-#define IG_NEON_SOFTMAX_DEF(D_, X, XT, Y, YT)                                                                     \
-  void ig_softmax_##X##_##Y(const XT *x, int32_t groups, int32_t t, int32_t s, int32_t causal, int32_t in_mult,   \
-                            int32_t in_shift, YT *y) {                                                          \
-    sm_body(x, sizeof(XT), groups, t, s, causal, in_mult, in_shift, y, sizeof(YT));                             \
-  }
-#define IG__NEON_SOFTMAX_B(M, X, XT) IG_FOR_NARROW_B(IG_NEON_SOFTMAX_DEF, M, X, XT)
-IG_FOR_NARROW(IG__NEON_SOFTMAX_B, _)
+#define IG_ENTRIES_SOFTMAX
+#include "ig_entry_points.h"

@@ -1,5 +1,4 @@
 /* add with rescale for RVV 1.0, vector-length agnostic.
- * intgap-provides: ig_add_s8_s8_s8 ig_add_s8_s8_s16 ig_add_s8_s8_s32 ig_add_s8_s16_s8 ig_add_s8_s16_s16 ig_add_s8_s16_s32 ig_add_s8_s32_s8 ig_add_s8_s32_s16 ig_add_s8_s32_s32 ig_add_s16_s8_s8 ig_add_s16_s8_s16 ig_add_s16_s8_s32 ig_add_s16_s16_s8 ig_add_s16_s16_s16 ig_add_s16_s16_s32 ig_add_s16_s32_s8 ig_add_s16_s32_s16 ig_add_s16_s32_s32 ig_add_s32_s8_s8 ig_add_s32_s8_s16 ig_add_s32_s8_s32 ig_add_s32_s16_s8 ig_add_s32_s16_s16 ig_add_s32_s16_s32 ig_add_s32_s32_s8 ig_add_s32_s32_s16 ig_add_s32_s32_s32
  * acc = K + a am + b bm in int64 lanes (VWMUL, VWMACC), K = -za am - zb bm + y_zp 2^shift (the sum fits int64),
  * then VNCLIP by shift (round-to-nearest-up: the definition's rshr, saturated to int32; the clamp to [act_min,
  * act_max] inside int32 then gives the definition's clamp), VMAX / VMIN, narrowing store. When y_zp 2^shift would
@@ -32,11 +31,5 @@ IG_RI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_
   }
 }
 
-#define IG_RVV_ADD_DEF(D_, A, AT, B, BT, Y, YT)                                                                   \
-  void ig_add_##A##_##B##_##Y(const AT *a, const BT *b, int32_t len, int32_t a_zp, int32_t b_zp, int32_t a_mult, \
-                              int32_t b_mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max,    \
-                              YT *y) {                                                                          \
-    add_body(a, sizeof(AT), b, sizeof(BT), len, a_zp, b_zp, a_mult, b_mult, shift, y_zp, act_min, act_max, y,   \
-             sizeof(YT));                                                                                        \
-  }
-IG_FOR_3(IG_RVV_ADD_DEF)
+#define IG_ENTRIES_ADD
+#include "ig_entry_points.h"

@@ -3,8 +3,7 @@
  * Groups of a multiple of 4 (the blocked layout of ig_rvv_common.h): vl rows at a time, one row per element; per
  * column quad one segment load, then per column the weights sign-extended (VSEXT) and multiplied by x[k] into the
  * rows' cumulative int32 sums (VWMACC.VX), once per group multiplied by the scale differences (VMACC): no
- * reduction. Other group sizes: four rows at a time, a reduction per group (ig_dot4rows_s8).
- * intgap-provides: ig_fc_grouped_s8 ig_fc_grouped_s8_to_s16 ig_fc_grouped_s8_to_s32 */
+ * reduction. Other group sizes: four rows at a time, a reduction per group (ig_dot4rows_s8). */
 #include "ig_kernels.h"
 #include "ig_rvv_common.h"
 
@@ -46,13 +45,11 @@ IG_INLINE void ig_grouped_slice_s8(const int8_t *x, const int8_t *w, const int32
       "vse32.v v16, (%[acc])\n\t"
       : [xp] "+r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [g] "+r"(g), [q] "=&r"(q)
       : [quads] "r"(quads), [ws] "r"(ws), [ss] "r"(ss), [vl] "r"(vl), [acc] "r"(acc)
-      : "t0", "t1", "t2", "t3", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12",
-        "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28",
-        "v29", "v30", "v31", "memory");
+      : "t0", "t1", "t2", "t3", IG_RVV_CLOBBERS_V);
 }
 
 /* The blocked layout (ig_rvv_common.h). */
-IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[IG_GROUPED_BLOCK];
   const int64_t groups = k_dim / group_size, quads = group_size / 4;
   const size_t vlmax = __riscv_vsetvlmax_e16m4();
@@ -73,7 +70,7 @@ IG_INLINE void fc_grouped_s8_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_by
 }
 
 /* Row-major weights, group scales transposed to [G, N]: four rows at a time, a reduction per group. */
-IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[IG_RVV_BLOCK];
   int32_t groups = k_dim / group_size;
   ig_rvv_set_vxrm_rnu();
@@ -96,11 +93,5 @@ IG_INLINE void fc_grouped_s8_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes
   }
 }
 
-IG_INLINE void fc_grouped_s8(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
-  else fc_grouped_s8_rows(IG_FC_GROUPED_PASS, y, out_bytes);
-}
-
-void ig_fc_grouped_s8(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 1); }
-void ig_fc_grouped_s8_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 2); }
-void ig_fc_grouped_s8_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 4); }
+#define IG_FC_GROUPED_W4 0
+#include "ig_fc_grouped_entries.h"

@@ -3,8 +3,7 @@
  * Groups of a multiple of 4 (the blocked layout of ig_rvv_common.h): vl row pairs at a time, one pair per element;
  * per two columns one segment load, per column the nibbles split (VSRA / VAND) and multiplied by x[k] into int16
  * sums (VWMACC.VX), every 16 columns multiplied by the rows' int16 group scales into int32 (VWMACC.VV): no
- * reduction, no unpacking in memory. Other group sizes: two pairs at a time, a reduction per group.
- * intgap-provides: ig_fc_grouped_s8w4 ig_fc_grouped_s8w4_to_s16 ig_fc_grouped_s8w4_to_s32 */
+ * reduction, no unpacking in memory. Other group sizes: two pairs at a time, a reduction per group. */
 #include "ig_kernels.h"
 #include "ig_rvv_common.h"
 
@@ -77,9 +76,7 @@ IG_INLINE void ig_grouped_slice_s8w4(const int8_t *x, const int8_t *w, const int
       "vsse32.v v16, (%[t]), %[st]\n\t"
       : [xp] "+r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [cp] "+r"(cp), [g] "+r"(g), [rem] "=&r"(rem), [t] "=&r"(t)
       : [gs] "r"(group_size), [ws] "r"(ws), [sb] "r"(sb), [sg] "r"(sg), [vl] "r"(vl), [acc] "r"(acc), [st] "r"(st)
-      : "a0", "a1", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14",
-        "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",
-        "v31", "memory");
+      : "a0", "a1", IG_RVV_CLOBBERS_V);
 }
 #undef IG_G4R_COL
 #undef IG_G4R_FIRST
@@ -87,7 +84,7 @@ IG_INLINE void ig_grouped_slice_s8w4(const int8_t *x, const int8_t *w, const int
 #undef IG_G4R_LOAD2
 
 /* The blocked layout (ig_rvv_common.h). */
-IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t acc[2 * IG_GROUPED_BLOCK], csx8[IG_GROUPED_MAX_GROUPS];
   const int64_t groups = k_dim / group_size;
   const int32_t pairs = (n_dim + 1) / 2;
@@ -113,7 +110,7 @@ IG_INLINE void fc_grouped_s8w4_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_
 }
 
 /* Row pairs, group scales transposed to [G, N]: four rows (two pairs) at a time, a reduction per group. */
-IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int8_t *w_pairs = w;
   int32_t acc[IG_RVV_BLOCK];
   int32_t groups = k_dim / group_size;
@@ -138,11 +135,5 @@ IG_INLINE void fc_grouped_s8w4_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_byt
   }
 }
 
-IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  if (ig_grouped_blocked(k_dim, group_size)) fc_grouped_s8w4_blocked(IG_FC_GROUPED_PASS, y, out_bytes);
-  else fc_grouped_s8w4_rows(IG_FC_GROUPED_PASS, y, out_bytes);
-}
-
-void ig_fc_grouped_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 1); }
-void ig_fc_grouped_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 2); }
-void ig_fc_grouped_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 4); }
+#define IG_FC_GROUPED_W4 1
+#include "ig_fc_grouped_entries.h"

@@ -1,7 +1,6 @@
 /* Fully connected, int8 activations and weights: RVV 1.0, vector-length agnostic. Eight rows at a time
  * (ig_dot8rows_s8), the last N % 8 four at a time; requantized in blocks of IG_RVV_BLOCK channels. One body for the
- * int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_s8 ig_fc_s8_to_s16 ig_fc_s8_to_s32 */
+ * int8 / int16 / int32 outputs. */
 #include "ig_kernels.h"
 #include "ig_rvv_common.h"
 

@@ -1,7 +1,6 @@
 /* Fully connected, int8 activations, int4 weights in row pairs (ig_kernels.h): RVV 1.0, vector-length agnostic.
  * Each packed byte is multiplied as it is and masked to its high nibble; no unpacking to one weight per byte.
- * Eight rows (four pairs) at a time (ig_dot4pairs_s8w4), the last N % 8 four at a time. One body for the int8 / int16 / int32 outputs.
- * intgap-provides: ig_fc_s8w4 ig_fc_s8w4_to_s16 ig_fc_s8w4_to_s32 */
+ * Eight rows (four pairs) at a time (ig_dot4pairs_s8w4), the last N % 8 four at a time. One body for the int8 / int16 / int32 outputs. */
 #include "ig_kernels.h"
 #include "ig_rvv_common.h"
 

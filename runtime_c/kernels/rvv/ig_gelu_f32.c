@@ -1,6 +1,5 @@
 /* gelu, FP32: RVV 1.0, vector-length agnostic strips of LMUL 4 through ig_mathf.h's vector erfc / exp (the same
- * algorithms as the portable kernel, with fused multiply-adds and VFDIV / VFRDIV).
- * intgap-provides: ig_gelu_f32 ig_gelu_tanh_f32 */
+ * algorithms as the portable kernel, with fused multiply-adds and VFDIV / VFRDIV). */
 #include <riscv_vector.h>
 
 #include "ig_mathf.h"

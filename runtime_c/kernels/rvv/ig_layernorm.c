@@ -1,5 +1,4 @@
 /* layernorm for RVV 1.0, vector-length agnostic.
- * intgap-provides: ig_layernorm_s8_s8 ig_layernorm_s8_s16 ig_layernorm_s16_s8 ig_layernorm_s16_s16
  * The row sum (VREDSUM), d = C c - sum (VMUL + VSUB), the sum of squares by VWMUL + VREDSUM into int64, n =
  * round_div(d 2^20, r) by ig_rvv_rdiv20 (exact for |d| <= r < 2^30: checked once per call that the sum of squares
  * cannot wrap, else the portable loop), y = rshr(n gamma + beta, shift) + y_zp by VWMUL + VWADD + VSSRA + VADD +
@@ -73,12 +72,5 @@ IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
   }
 }
 
-#define IG_RVV_LAYERNORM_DEF(D_, X, XT, Y, YT)                                                                    \
-  void ig_layernorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma,                 \
-                              const int32_t *beta, int32_t x_zp, int32_t eps_hi, uint32_t eps_lo, int32_t shift, \
-                              int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {                           \
-    layernorm_body(x, sizeof(XT), rows, channels, gamma, beta, x_zp, IG_EPS64(eps_hi, eps_lo), shift, y_zp,      \
-                   act_min, act_max, y, sizeof(YT));                                                             \
-  }
-#define IG__RVV_LN_B(M, X, XT) IG_FOR_NARROW_B(IG_RVV_LAYERNORM_DEF, M, X, XT)
-IG_FOR_NARROW(IG__RVV_LN_B, _)
+#define IG_ENTRIES_LAYERNORM
+#include "ig_entry_points.h"

@@ -1,9 +1,9 @@
 /* matmul_pv for RVV 1.0, vector-length agnostic: value columns in lanes.
- * intgap-provides: ig_matmul_pv_s16_s8 ig_matmul_pv_s16_s16 ig_matmul_pv_s16_s32 ig_matmul_pv_s8_s8 ig_matmul_pv_s8_s16 ig_matmul_pv_s8_s32
  * acc[r, c] = sum_j p'[r, j] v[j, c] - zv sum_j p'[r, j], p' = p - zp (a scalar per position). Two probability
  * rows of one KV head at a time: per position one value-row chunk load and VSEXT to int16 feed both rows' VWMACC
  * (int16 x scalar p' -> int32 lanes, exact: |p'| <= 2^15, |v| <= 128); the accumulators stay in registers over all
  * positions of a column chunk. Requantization in lanes (ig_rvv_rq_apply). */
+#include "ig_attention.h"
 #include "ig_rvv_ops.h"
 #include "ig_ops.h"
 
@@ -18,14 +18,8 @@ IG_RI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
   ig_rvv_rq_t rq = ig_rvv_rq(mult, shift, y_zp, act_min, act_max);
   ig_rvv_set_vxrm_rnu();
   if (pb == 2 && p_zp != 0) { /* p - zp could leave int16 (never from a softmax: int16 probabilities have zp 0) */
-    for (int32_t h = 0; h < heads; h++)
-      for (int32_t i = 0; i < t; i++)
-        for (int32_t c = 0; c < hd; c++) {
-          int32_t acc = 0, prow = (h * t + i) * s;
-          const int8_t *vc = v + (h / group) * hd + c;
-          for (int32_t j = 0; j < s; j++) acc += (ig_load(p, prow + j, pb) - p_zp) * (vc[(size_t)j * vw] - v_zp);
-          ig_store(y, i * yw + h * hd + c, ig_output_i32(acc, mult, shift, y_zp, act_min, act_max), yb);
-        }
+    ig_pv_definition(p, pb, v, t, s, heads, group, yw, vw, hd, p_zp, v_zp, 0, mult, shift, y_zp, act_min,
+                     act_max, y, yb);
     return;
   }
   for (int32_t g = 0; g < kv_heads; g++) {
@@ -72,12 +66,5 @@ IG_RI void pv_body(const void *p, int32_t pb, const int8_t *v, int32_t t, int32_
   }
 }
 
-#define IG_RVV_PV_DEF(D_, P, PT, Y, YT)                                                                           \
-  void ig_matmul_pv_##P##_##Y(const PT *p, const int8_t *v, int32_t t, int32_t s, int32_t heads,                \
-                              int32_t kv_heads, int32_t head_dim, int32_t p_zp, int32_t v_zp, int32_t mult,       \
-                              int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {            \
-    pv_body(p, sizeof(PT), v, t, s, heads, kv_heads, head_dim, p_zp, v_zp, mult, shift, y_zp, act_min, act_max,  \
-            y, sizeof(YT));                                                                                      \
-  }
-#define IG__RVV_PV_B(M, P, PT) IG_FOR_B(IG_RVV_PV_DEF, M, P, PT)
-IG_FOR_NARROW(IG__RVV_PV_B, _)
+#define IG_ENTRIES_MATMUL_PV
+#include "ig_entry_points.h"

@@ -3,24 +3,22 @@
  * probability. No reduction; one store per strip. */
 #include <riscv_vector.h>
 
+#include "ig_attention_f32.h"
 #include "ig_ops_f32.h"
+
+static inline __attribute__((always_inline)) void pv_row(const float *pr, const float *vh, int32_t vw, int32_t s,
+                                                         int32_t head_dim, float *yr) {
+  for (size_t c = 0, vl; c < (size_t)head_dim; c += vl) {
+    vl = __riscv_vsetvl_e32m4((size_t)head_dim - c);
+    vfloat32m4_t acc = __riscv_vfmv_v_f_f32m4(0.0f, vl);
+    const float *vc = vh + c;
+    for (int32_t j = 0; j < s; j++, vc += vw)
+      acc = __riscv_vfmacc_vf_f32m4(acc, pr[j], __riscv_vle32_v_f32m4(vc, vl), vl);
+    __riscv_vse32_v_f32m4(yr + c, acc, vl);
+  }
+}
 
 void ig_matmul_pv_f32(const float *p, const float *v, int32_t t, int32_t s, int32_t heads, int32_t kv_heads,
                       int32_t head_dim, float *y) {
-  const int32_t group = heads / kv_heads, yw = heads * head_dim, vw = kv_heads * head_dim;
-  for (int32_t h = 0; h < heads; h++) {
-    const float *vh = v + (size_t)(h / group) * (size_t)head_dim;
-    for (int32_t i = 0; i < t; i++) {
-      const float *pr = p + ((size_t)h * (size_t)t + (size_t)i) * (size_t)s;
-      float *yr = y + (size_t)i * (size_t)yw + (size_t)h * (size_t)head_dim;
-      for (size_t c = 0, vl; c < (size_t)head_dim; c += vl) {
-        vl = __riscv_vsetvl_e32m4((size_t)head_dim - c);
-        vfloat32m4_t acc = __riscv_vfmv_v_f_f32m4(0.0f, vl);
-        const float *vc = vh + c;
-        for (int32_t j = 0; j < s; j++, vc += vw)
-          acc = __riscv_vfmacc_vf_f32m4(acc, pr[j], __riscv_vle32_v_f32m4(vc, vl), vl);
-        __riscv_vse32_v_f32m4(yr + c, acc, vl);
-      }
-    }
-  }
+  ig_pv_rows_f32(p, v, t, s, heads, kv_heads, head_dim, y, pv_row);
 }

@@ -1,5 +1,4 @@
 /* matmul_qk for RVV 1.0, vector-length agnostic.
- * intgap-provides: ig_matmul_qk_s8_s8 ig_matmul_qk_s8_s16 ig_matmul_qk_s8_s32
  * Zero points folded: sum (q - zq)(k - zk) = sum q k - zq sum k - zk sum q + d zq zk (int32, wrapping). Blocks of
  * up to four query vectors (the query heads of one KV head times t rows: decode, t = 1, runs the group's heads
  * together) against each key row: one key load per head_dim chunk feeds every vector's VWMUL (int8 x int8 ->
@@ -84,11 +83,5 @@ IG_RI void qk_body(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32
   }
 }
 
-#define IG_RVV_QK_DEF(D_, Y, YT)                                                                                  \
-  void ig_matmul_qk_s8_##Y(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32_t heads,               \
-                           int32_t kv_heads, int32_t head_dim, int32_t q_zp, int32_t k_zp, int32_t mult,          \
-                           int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {               \
-    qk_body(q, k, t, s, heads, kv_heads, head_dim, q_zp, k_zp, mult, shift, y_zp, act_min, act_max, y,          \
-            sizeof(YT));                                                                                         \
-  }
-IG_FOR_A(IG_RVV_QK_DEF, _)
+#define IG_ENTRIES_MATMUL_QK
+#include "ig_entry_points.h"

@@ -1,5 +1,4 @@
 /* mul with rescale for RVV 1.0, vector-length agnostic.
- * intgap-provides: ig_mul_s8_s8_s8 ig_mul_s8_s8_s16 ig_mul_s8_s8_s32 ig_mul_s8_s16_s8 ig_mul_s8_s16_s16 ig_mul_s8_s16_s32 ig_mul_s16_s8_s8 ig_mul_s16_s8_s16 ig_mul_s16_s8_s32 ig_mul_s16_s16_s8 ig_mul_s16_s16_s16 ig_mul_s16_s16_s32
  * Where |(a - za)(b - zb)| < 2^31 (int8 / int16 inputs; checked once per call), P = (a - za)(b - zb) is one VMUL and
  * rshr(P mult, shift) + y_zp is VWMUL + VSSRA (int64 lanes) + VADD + VNCLIP (exact, saturated), clamp, narrowing
  * store. Otherwise the portable int64 loop. */
@@ -27,11 +26,5 @@ IG_RI void mul_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_
   }
 }
 
-#define IG_RVV_MUL_DEF(D_, A, AT, B, BT, Y, YT)                                                                   \
-  void ig_mul_##A##_##B##_##Y(const AT *a, const BT *b, int32_t len, int32_t a_zp, int32_t b_zp, int32_t mult,   \
-                              int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {            \
-    mul_body(a, sizeof(AT), b, sizeof(BT), len, a_zp, b_zp, mult, shift, y_zp, act_min, act_max, y, sizeof(YT)); \
-  }
-#define IG__RVV_MUL_C(M, A, AT, B, BT) IG_FOR_C(IG_RVV_MUL_DEF, M, A, AT, B, BT)
-#define IG__RVV_MUL_B(M, A, AT) IG_FOR_NARROW_B(IG__RVV_MUL_C, M, A, AT)
-IG_FOR_NARROW(IG__RVV_MUL_B, _)
+#define IG_ENTRIES_MUL
+#include "ig_entry_points.h"

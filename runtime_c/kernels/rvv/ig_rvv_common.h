@@ -13,10 +13,23 @@
 #include "ig_rvv_api.h"
 
 #include "ig_fixedpoint.h"
+#include "ig_kernels.h"
 
 /* Every helper is inlined into each entry point (the bodies are shared by the int8 / int16 / int32 variants): the
  * code stays that of one caller, and instruction counts are attributed to the kernel's own function. */
 #define IG_INLINE static inline __attribute__((always_inline))
+
+/* Every vector register, and memory: the clobbers of the hand-scheduled loops, which use all 32. */
+#define IG_RVV_CLOBBERS_V                                                                                          \
+  "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15",            \
+      "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",    \
+      "v31", "memory"
+/* v16.. = element 0 of each of v0..v7, an LMUL-8 group of `lanes` int32 lanes per register (%[lanes]). */
+#define IG_RVV_GATHER8                                                                                             \
+  "vsetivli zero, 8, e32, m8, ta, ma\n\t"                                                                          \
+  "vid.v v8\n\t"                                                                                                   \
+  "vmul.vx v8, v8, %[lanes]\n\t"                                                                                   \
+  "vrgather.vv v16, v0, v8\n\t"
 
 /* Output channels accumulated before one vectorized requantization pass. */
 #define IG_RVV_BLOCK 64
@@ -114,17 +127,12 @@ IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, s
       "sub %[left], %[left], %[vl]\n\t"
       "bnez %[left], 1b\n\t"
       /* out[r] = element 0 of v<r> = element r * lanes of the group v0-v7 */
-      "vsetivli zero, 8, e32, m8, ta, ma\n\t"
-      "vid.v v8\n\t"
-      "vmul.vx v8, v8, %[lanes]\n\t"
-      "vrgather.vv v16, v0, v8\n\t"
+      IG_RVV_GATHER8
       "vse32.v v16, (%[out])\n\t"
       : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [q4] "+r"(q4), [q5] "+r"(q5),
         [q6] "+r"(q6), [q7] "+r"(q7), [left] "+r"(left), [vl] "=&r"(vl)
       : [lanes] "r"(lanes), [out] "r"(out)
-      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
-        "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31",
-        "memory");
+      : IG_RVV_CLOBBERS_V);
 }
 
 /* One pair's step: its bytes (at q) times x (v8-v11) as they are (into v<raw>) and masked to the high nibble
@@ -164,10 +172,7 @@ IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim
       "bnez %[left], 1b\n\t"
       /* g = [16 S_even0, S_raw0, 16 S_even1, S_raw1, ...] (element 0 of v0..v7), then decoded: even lanes
        * S_even = g >> 4, odd lanes S_odd = S_raw - 16 S_even - 8 sx */
-      "vsetivli zero, 8, e32, m8, ta, ma\n\t"
-      "vid.v v8\n\t"
-      "vmul.vx v8, v8, %[lanes]\n\t"
-      "vrgather.vv v16, v0, v8\n\t"
+      IG_RVV_GATHER8
       "vsetivli zero, 8, e32, m2, ta, ma\n\t"
       "vslide1up.vx v18, v16, zero\n\t"
       "vsub.vv v18, v16, v18\n\t"
@@ -181,9 +186,7 @@ IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim
       : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [left] "+r"(left),
         [vl] "=&r"(vl)
       : [lanes] "r"(lanes), [out] "r"(out), [sx8] "r"(sx8)
-      : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
-        "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31",
-        "memory");
+      : IG_RVV_CLOBBERS_V);
 }
 #undef IG_RVV_2ROWS
 #undef IG_RVV_PAIR
@@ -219,17 +222,6 @@ IG_INLINE void ig_output_block(const int32_t *acc, const int32_t *bias, const in
     }
   }
 }
-
-/* The arguments every fully connected entry point shares, and their names passed on to a kernel body. */
-#define IG_FC_ARGS                                                                                                 \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int32_t k_dim, \
-      int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
-#define IG_FC_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
-#define IG_FC_GROUPED_ARGS                                                                                        \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,       \
-      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
-      int32_t act_max
-#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 
 /* ---------------------------------------------------------------- grouped fully connected, blocked layout
  * The layout codegen/packing.py gives the grouped kernels of this family when group_size is a multiple of 4 and

@@ -12,6 +12,7 @@
 
 #include "ig_rvv_api.h"
 
+#include "ig_activations.h"
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 
@@ -114,5 +115,32 @@ IG_RI vint32m2_t ig_rvv_mul_sig15(vint32m2_t x, vint32m2_t sg, size_t vl) {
   vbool16_t big = __riscv_vmor_mm_b16(__riscv_vmsge_vx_i32m2_b16(x, 65536, vl),
                                        __riscv_vmsle_vx_i32m2_b16(x, -65536, vl), vl);
   return __riscv_vmerge_vvm_i32m2(small, __riscv_vmax_vx_i32m2(x, 0, vl), big, vl);
+}
+
+/* gelu's u (ig_gelu_u32, ig_activations.h) in lanes: each int64 product of the definition is one VSMUL of operands
+ * pre-shifted so that rshr(., 31) is the definition's rshr (|xc| <= 2^15: rshr(q xc, 12) = VSMUL(q << 12, xc << 7),
+ * rshr(x3 2930, 16) = VSMUL(x3 << 9, 2930 << 6), rshr(w 26145, 14) = VSMUL(w << 13, 26145 << 4)). */
+IG_RI vint32m2_t ig_rvv_gelu_u(vint32m2_t x12, size_t vl) {
+  vint32m2_t xc = __riscv_vmin_vx_i32m2(__riscv_vmax_vx_i32m2(x12, -32768, vl), 32768, vl);
+  vint32m2_t q = __riscv_vssra_vx_i32m2(__riscv_vmul_vv_i32m2(xc, xc, vl), 12, IG_RNU, vl); /* rshr(xc^2, 12), no overflow */
+  vint32m2_t x3 = __riscv_vsmul_vv_i32m2(__riscv_vsll_vx_i32m2(q, 12, vl), __riscv_vsll_vx_i32m2(xc, 7, vl), IG_RNU, vl);
+  vint32m2_t w = __riscv_vadd_vv_i32m2(xc, __riscv_vsmul_vx_i32m2(__riscv_vsll_vx_i32m2(x3, 9, vl), IG_GELU_C3_Q16 << 6, IG_RNU, vl), vl);
+  return __riscv_vsmul_vx_i32m2(__riscv_vsll_vx_i32m2(w, 13, vl), IG_GELU_K_Q14 << 4, IG_RNU, vl);
+}
+
+/* gelu (gelu = 1) or silu of int8 / int16 x: x12 = VWMUL + VNCLIP (the definition's int32 clamp is the saturation),
+ * the sigmoid in lanes (ig_rvv_sigmoid_q15: exp2 by VSMUL steps, the division by VDIVU on 64-bit lanes),
+ * rshr(x12 s, 15) with the large-|x| select (ig_rvv_mul_sig15), the output rescale plus y_zp in int64 lanes. */
+IG_RI void ig_rvv_gated_act(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,
+                            int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,
+                            void *y, int32_t yb, int gelu) {
+  ig_rvv_set_vxrm_rnu();
+  for (size_t i = 0, vl; i < (size_t)len; i += vl) {
+    vl = __riscv_vsetvl_e32m2((size_t)len - i);
+    vint32m2_t x12 = ig_rvv_mul_rshr_sat(__riscv_vsub_vx_i32m2(ig_rvv_ld(x, i, xb, vl), x_zp, vl), in_mult, in_shift, vl);
+    vint32m2_t f = ig_rvv_mul_sig15(x12, ig_rvv_sigmoid_q15(gelu ? ig_rvv_gelu_u(x12, vl) : x12, vl), vl);
+    vint32m2_t v = ig_rvv_mul_rshr_zp_sat(f, out_mult, out_shift, y_zp, vl);
+    ig_rvv_st(y, i, ig_rvv_clamp(v, act_min, act_max, vl), yb, vl);
+  }
 }
 #endif

@@ -99,11 +99,6 @@ static inline __attribute__((always_inline)) void add_body(const void *a, int32_
   add_loop(a, ab, b, bb, len, a_mult, b_mult, c.k, shift, c.fold ? 0 : y_zp, act_min, act_max, y, yb, ADD_SHR64, 0);
 }
 
-#define IG_ADD_DEF(D_, A, AT, B, BT, Y, YT)                                                                       \
-  IG_WEAK void ig_add_##A##_##B##_##Y(const AT *a, const BT *b, int32_t len, int32_t a_zp, int32_t b_zp, int32_t a_mult, \
-                              int32_t b_mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max,    \
-                              YT *y) {                                                                          \
-    add_body(a, sizeof(AT), b, sizeof(BT), len, a_zp, b_zp, a_mult, b_mult, shift, y_zp, act_min, act_max, y,   \
-             sizeof(YT));                                                                                        \
-  }
-IG_FOR_3(IG_ADD_DEF)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_ADD
+#include "ig_entry_points.h"

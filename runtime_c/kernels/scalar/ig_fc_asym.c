@@ -1,14 +1,9 @@
 /* fully_connected_asym (quant/ops/linear_quant.py): int8 / int16 activations, int8 or int4 (row-pair) weights on
  * each group's own grid, an integer scale AND offset per group. Portable C; the zero-point terms are in `bias`
  * (folded at code generation), so x is used as stored and all accumulation is modulo 2^32, like ig_kernels.h. */
+#include "ig_fc_rows.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops_quant.h"
-
-static inline int32_t asym_weight(const int8_t *w, int32_t bits, int32_t n, int32_t k, int32_t k_dim) {
-  if (bits == 8) return w[(size_t)n * (size_t)k_dim + (size_t)k];
-  int32_t b = w[(size_t)(n >> 1) * (size_t)k_dim + (size_t)k];
-  return (n & 1) ? (b & 15) - 8 : b >> 4;
-}
 
 static inline __attribute__((always_inline)) void fc_asym_body(const void *x, int32_t xb, const int8_t *w,
                                                                 int32_t bits, const int32_t *bias,
@@ -24,7 +19,7 @@ static inline __attribute__((always_inline)) void fc_asym_body(const void *x, in
       int32_t s = 0, t = 0;
       for (int32_t k = g * group_size; k < (g + 1) * group_size; k++) {
         int32_t xv = ig_load(x, k, xb);
-        s = ig_wadd(s, ig_wmul(xv, asym_weight(w, bits, n, k, k_dim)));
+        s = ig_wadd(s, ig_wmul(xv, ig_weight_at(w, bits, n, k, k_dim)));
         t = ig_wadd(t, xv);
       }
       size_t gi = (size_t)n * (size_t)groups + (size_t)g;

@@ -2,17 +2,12 @@
  * time from the row's own range, int8 or int4 (row-pair) weights with an integer scale and offset per group.
  * Portable C without scratch memory: the quantized row is recomputed for each block of IG_DYN_BLOCK output rows
  * (each q[k] feeds IG_DYN_BLOCK multiply-accumulates). */
+#include "ig_fc_rows.h"
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops_quant.h"
 
 #define IG_DYN_BLOCK 8
-
-static inline int32_t dyn_weight(const int8_t *w, int32_t bits, int32_t n, int32_t k, int32_t k_dim) {
-  if (bits == 8) return w[(size_t)n * (size_t)k_dim + (size_t)k];
-  int32_t b = w[(size_t)(n >> 1) * (size_t)k_dim + (size_t)k];
-  return (n & 1) ? (b & 15) - 8 : b >> 4;
-}
 
 static inline int32_t bitlen64(uint64_t v) {
   int32_t b = 0;
@@ -49,7 +44,7 @@ static inline __attribute__((always_inline)) void fc_dyn_body(const void *x, int
         int64_t qv = ig_rshr64(((int64_t)ig_load(x, k, xb) - x_zp) * inv, qshift);
         int32_t q = (int32_t)(qv < -127 ? -127 : (qv > 127 ? 127 : qv));
         t += q;
-        for (int32_t j = 0; j < nb; j++) s[j] = ig_wadd(s[j], q * dyn_weight(w, bits, n0 + j, k, k_dim));
+        for (int32_t j = 0; j < nb; j++) s[j] = ig_wadd(s[j], q * ig_weight_at(w, bits, n0 + j, k, k_dim));
       }
       for (int32_t j = 0; j < nb; j++) {
         size_t gi = (size_t)(n0 + j) * (size_t)groups + (size_t)g;

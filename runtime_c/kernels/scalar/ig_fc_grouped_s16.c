@@ -1,13 +1,8 @@
 /* Fully connected with int16 activations: int8 or int4 (row-pair) weights, group-wise integer scales (per-channel
  * = one group of k_dim). The general case of fully_connected_wide (quant/ops/linear.py); portable C only. */
+#include "ig_fc_rows.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops.h"
-
-static inline int32_t weight_at(const int8_t *w, int32_t bits, int32_t n, int32_t k, int32_t k_dim) {
-  if (bits == 8) return w[(size_t)n * (size_t)k_dim + (size_t)k];
-  int32_t b = w[(size_t)(n >> 1) * (size_t)k_dim + (size_t)k];
-  return (n & 1) ? (b & 15) - 8 : b >> 4;
-}
 
 static inline __attribute__((always_inline)) void fc_s16_body(const int16_t *x, const int8_t *w, int32_t bits,
                                                                const int32_t *bias, const int32_t *gs_t,
@@ -21,7 +16,7 @@ static inline __attribute__((always_inline)) void fc_s16_body(const int16_t *x, 
     for (int32_t g = 0; g < groups; g++) {
       int32_t s = 0;
       for (int32_t k = g * group_size; k < (g + 1) * group_size; k++)
-        s = ig_wadd(s, ig_wmul(x[k], weight_at(w, bits, n, k, k_dim)));
+        s = ig_wadd(s, ig_wmul(x[k], ig_weight_at(w, bits, n, k, k_dim)));
       acc = ig_wadd(acc, ig_wmul(s, gs_t[(size_t)g * (size_t)n_dim + (size_t)n]));
     }
     ig_store(y, n, ig_output_i32(acc, mult[n], shift[n], y_zp, act_min, act_max), yb);

@@ -1,5 +1,6 @@
 /* Fully connected with group-wise integer scale factors, int8 activations and weights: portable C.
  * One body for the int8 / int16 / int32 outputs. */
+#include "ig_fc_rows.h"
 #include "ig_fixedpoint.h"
 #include "ig_kernels.h"
 
@@ -9,22 +10,10 @@ static inline __attribute__((always_inline)) void fc_grouped_s8(
     int32_t act_max, void *y, int32_t out_bytes) {
   int32_t groups = k_dim / group_size;
   for (int32_t n = 0; n < n_dim; n++) {
-    const int8_t *row = w + (size_t)n * (size_t)k_dim;
-    int32_t acc = bias[n];
-    for (int32_t g = 0; g < groups; g++) {
-      int32_t s = 0;
-      for (int32_t k = g * group_size; k < (g + 1) * group_size; k++) s += (int32_t)x[k] * (int32_t)row[k];
-      acc = ig_wadd(acc, ig_wmul(s, group_scale_t[(size_t)g * (size_t)n_dim + (size_t)n]));
-    }
+    int32_t acc = ig_grouped_row_s8(x, w, bias, group_scale_t, k_dim, n_dim, group_size, groups, n);
     ig_store(y, n, ig_output_i32(acc, mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
   }
 }
-
-#define IG_FC_GROUPED_ARGS                                                                                          \
-  const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *group_scale_t, const int32_t *mult,        \
-      const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,       \
-      int32_t act_max
-#define IG_FC_GROUPED_PASS x, w, bias, group_scale_t, mult, shift, k_dim, n_dim, group_size, y_zp, act_min, act_max
 
 IG_WEAK void ig_fc_grouped_s8(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 1); }
 IG_WEAK void ig_fc_grouped_s8_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8(IG_FC_GROUPED_PASS, y, 2); }

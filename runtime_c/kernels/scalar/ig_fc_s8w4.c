@@ -3,11 +3,8 @@
 #include "ig_fixedpoint.h"
 #include "ig_kernels.h"
 
-static inline __attribute__((always_inline)) void fc_s8w4(const int8_t *x, const int8_t *w_pairs,
-                                                           const int32_t *bias, const int32_t *mult,
-                                                           const int32_t *shift, int32_t k_dim, int32_t n_dim,
-                                                           int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
-                                                           int32_t out_bytes) {
+static inline __attribute__((always_inline)) void fc_s8w4(IG_FC_ARGS, void *y, int32_t out_bytes) {
+  const int8_t *w_pairs = w;
   for (int32_t n = 0; n < n_dim; n += 2) {
     const int8_t *row = w_pairs + (size_t)(n >> 1) * (size_t)k_dim;
     int32_t acc0 = bias[n], acc1 = 0;
@@ -23,20 +20,6 @@ static inline __attribute__((always_inline)) void fc_s8w4(const int8_t *x, const
   }
 }
 
-IG_WEAK void ig_fc_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *mult,
-                const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
-                int32_t act_max, int8_t *y) {
-  fc_s8w4(x, w_pairs, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max, y, 1);
-}
-
-IG_WEAK void ig_fc_s8w4_to_s16(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *mult,
-                       const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
-                       int32_t act_max, int16_t *y) {
-  fc_s8w4(x, w_pairs, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max, y, 2);
-}
-
-IG_WEAK void ig_fc_s8w4_to_s32(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *mult,
-                       const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,
-                       int32_t act_max, int32_t *y) {
-  fc_s8w4(x, w_pairs, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max, y, 4);
-}
+IG_WEAK void ig_fc_s8w4(IG_FC_ARGS, int8_t *y) { fc_s8w4(IG_FC_PASS, y, 1); }
+IG_WEAK void ig_fc_s8w4_to_s16(IG_FC_ARGS, int16_t *y) { fc_s8w4(IG_FC_PASS, y, 2); }
+IG_WEAK void ig_fc_s8w4_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8w4(IG_FC_PASS, y, 4); }

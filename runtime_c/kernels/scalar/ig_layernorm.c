@@ -103,11 +103,6 @@ static inline __attribute__((always_inline)) void layernorm_body(const void *x, 
     ln_rows(x, xb, rows, channels, gamma, beta, x_zp, eps, shift, y_zp, act_min, act_max, y, yb, LN_Y_WIDE);
 }
 
-#define IG_LAYERNORM_DEF(D_, X, XT, Y, YT)                                                                        \
-  IG_WEAK void ig_layernorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma,          \
-                                      const int32_t *beta, int32_t x_zp, int32_t eps_hi, uint32_t eps_lo,        \
-                                      int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {    \
-    layernorm_body(x, sizeof(XT), rows, channels, gamma, beta, x_zp, IG_EPS64(eps_hi, eps_lo), shift, y_zp,      \
-                   act_min, act_max, y, sizeof(YT));                                                             \
-  }
-IG_FOR_2(IG_LAYERNORM_DEF)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_LAYERNORM
+#include "ig_entry_points.h"

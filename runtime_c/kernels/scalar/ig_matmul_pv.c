@@ -83,12 +83,6 @@ static inline __attribute__((always_inline)) void pv_body(const void *p, int32_t
   }
 }
 
-#define IG_PV_DEF(D_, P, PT, Y, YT)                                                                               \
-  IG_WEAK void ig_matmul_pv_##P##_##Y(const PT *p, const int8_t *v, int32_t t, int32_t s, int32_t heads,                \
-                              int32_t kv_heads, int32_t head_dim, int32_t p_zp, int32_t v_zp, int32_t mult,       \
-                              int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {            \
-    pv_body(p, sizeof(PT), v, t, s, heads, kv_heads, head_dim, p_zp, v_zp, mult, shift, y_zp, act_min, act_max,  \
-            y, sizeof(YT));                                                                                      \
-  }
-#define IG__PV_DEF_B(M, P, PT) IG_FOR_B(IG_PV_DEF, M, P, PT)
-IG_FOR_NARROW(IG__PV_DEF_B, _)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_MATMUL_PV
+#include "ig_entry_points.h"

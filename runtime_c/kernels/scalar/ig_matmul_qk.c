@@ -8,6 +8,7 @@
  * output rows g * group * t + v of y) run two at a time against two key rows at a time (a 2 x 2 register block:
  * each loaded value feeds two products), unrolled by four along the head dimension. Requantization takes
  * ig_rq_fast when |acc| <= d 255^2 allows it. Heads wider than IG_QK_HD_MAX take a plain loop. */
+#include "ig_attention.h"
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops.h"
@@ -35,15 +36,7 @@ static inline __attribute__((always_inline)) void qk_body(const int8_t *q, const
   int32_t hd = head_dim, hd4 = head_dim & ~3;
   ig_rq_t rq = ig_rq_prepare(mult, shift, y_zp, act_min, act_max, (uint64_t)hd * 255u * 255u);
   if (hd > IG_QK_HD_MAX) { /* the definition as written */
-    for (int32_t h = 0; h < heads; h++)
-      for (int32_t i = 0; i < t; i++)
-        for (int32_t j = 0; j < s; j++) {
-          const int8_t *qi = q + (size_t)i * (size_t)qw + (size_t)h * (size_t)hd;
-          const int8_t *kj = k + (size_t)j * (size_t)kw + (size_t)(h / group) * (size_t)hd;
-          int32_t acc = 0;
-          for (int32_t c = 0; c < hd; c++) acc += (qi[c] - q_zp) * (kj[c] - k_zp);
-          ig_store(y, (h * t + i) * s + j, ig_rq_apply(rq, acc), yb);
-        }
+    ig_qk_definition(q, k, t, s, heads, group, qw, kw, hd, q_zp, k_zp, rq, y, yb);
     return;
   }
   int16_t qa[IG_QK_HD_MAX], qb[IG_QK_HD_MAX];
@@ -119,11 +112,6 @@ static inline __attribute__((always_inline)) void qk_body(const int8_t *q, const
   }
 }
 
-#define IG_QK_DEF(D_, Y, YT)                                                                                      \
-  IG_WEAK void ig_matmul_qk_s8_##Y(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32_t heads,               \
-                           int32_t kv_heads, int32_t head_dim, int32_t q_zp, int32_t k_zp, int32_t mult,          \
-                           int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {               \
-    qk_body(q, k, t, s, heads, kv_heads, head_dim, q_zp, k_zp, mult, shift, y_zp, act_min, act_max, y,          \
-            sizeof(YT));                                                                                         \
-  }
-IG_FOR_A(IG_QK_DEF, _)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_MATMUL_QK
+#include "ig_entry_points.h"

@@ -47,9 +47,6 @@ static inline __attribute__((always_inline)) void mul_body(const void *a, int32_
   }
 }
 
-#define IG_MUL_DEF(D_, A, AT, B, BT, Y, YT)                                                                       \
-  IG_WEAK void ig_mul_##A##_##B##_##Y(const AT *a, const BT *b, int32_t len, int32_t a_zp, int32_t b_zp, int32_t mult,   \
-                              int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {            \
-    mul_body(a, sizeof(AT), b, sizeof(BT), len, a_zp, b_zp, mult, shift, y_zp, act_min, act_max, y, sizeof(YT)); \
-  }
-IG_FOR_3(IG_MUL_DEF)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_MUL
+#include "ig_entry_points.h"

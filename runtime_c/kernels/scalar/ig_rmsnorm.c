@@ -97,11 +97,6 @@ static inline __attribute__((always_inline)) void rmsnorm_body(const void *x, in
 #undef RMS_CALL
 }
 
-#define IG_RMSNORM_DEF(D_, X, XT, Y, YT)                                                                          \
-  IG_WEAK void ig_rmsnorm_##X##_##Y(const XT *x, int32_t rows, int32_t channels, const int32_t *gamma,            \
-                                    int32_t x_zp, int32_t pre_shift, int32_t eps_hi, uint32_t eps_lo,            \
-                                    int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {      \
-    rmsnorm_body(x, sizeof(XT), rows, channels, gamma, x_zp, pre_shift, IG_EPS64(eps_hi, eps_lo), shift, y_zp,   \
-                 act_min, act_max, y, sizeof(YT));                                                               \
-  }
-IG_FOR_2(IG_RMSNORM_DEF)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_RMSNORM
+#include "ig_entry_points.h"

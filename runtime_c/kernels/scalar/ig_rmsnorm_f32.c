@@ -10,13 +10,7 @@ IG_WEAK void ig_rmsnorm_f32(const float *x, int32_t rows, int32_t channels, cons
   for (int32_t r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * (size_t)channels;
     float *yr = y + (size_t)r * (size_t)channels;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    int32_t c = 0;
-    for (; c + 4 <= channels; c += 4) {
-      s0 += xr[c] * xr[c]; s1 += xr[c + 1] * xr[c + 1]; s2 += xr[c + 2] * xr[c + 2]; s3 += xr[c + 3] * xr[c + 3];
-    }
-    for (; c < channels; c++) s0 += xr[c] * xr[c];
-    const float inv = ig_rsqrtf(((s0 + s1) + (s2 + s3)) * inv_c + eps);
-    for (c = 0; c < channels; c++) yr[c] = xr[c] * inv * gamma[c];
+    const float inv = ig_rsqrtf(ig_sum4_f32(xr, channels, 0.0f, IG_SUM_X2) * inv_c + eps);
+    for (int32_t c = 0; c < channels; c++) yr[c] = xr[c] * inv * gamma[c];
   }
 }

@@ -41,11 +41,6 @@ static inline __attribute__((always_inline)) int32_t rope_body(
   return rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, rq, 0, y, yb);
 }
 
-#define IG_ROPE_DEF(D_, Y, YT)                                                                                    \
-  IG_WEAK int32_t ig_rope_s8_##Y(const int8_t *x, int32_t rows, const int32_t *positions, const int16_t *cos_t,          \
-                         const int16_t *sin_t, int32_t n_positions, int32_t heads, int32_t head_dim, int32_t x_zp, \
-                         int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y) {    \
-    return rope_body(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, mult, shift, y_zp,     \
-                     act_min, act_max, y, sizeof(YT));                                                          \
-  }
-IG_FOR_A(IG_ROPE_DEF, _)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_ROPE
+#include "ig_entry_points.h"

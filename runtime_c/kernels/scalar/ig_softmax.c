@@ -10,6 +10,7 @@
  *    (recomputed beyond); the row sum is 32-bit when s < 2^12;
  *  - p = rshr(e r, 37) is (umulh(e, r) + 16) >> 5 (and rshr(e r, 44) = (umulh(e, r) + 2^11) >> 12) on 32-bit
  *    cores: the low word of e r cannot carry into the rounding. r = 2^52 // sum is one 64-bit division per row. */
+#include "ig_attention.h"
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops.h"
@@ -63,9 +64,7 @@ static inline __attribute__((always_inline)) void softmax_rows(const void *x, in
   for (int32_t g = 0; g < groups; g++) {
     for (int32_t i = 0; i < t; i++) {
       int32_t base = (g * t + i) * s;
-      int32_t valid = causal ? s - t + i + 1 : s; /* j < valid */
-      if (valid > s) valid = s;
-      if (valid < 0) valid = 0;
+      int32_t valid = ig_valid_keys(causal, s, t, i);
       int32_t mx = INT32_MIN;
       for (int32_t j = 0; j < valid; j++) {
         int32_t v = ig_load(x, base + j, xb);
@@ -103,7 +102,7 @@ static inline __attribute__((always_inline)) void softmax_rows(const void *x, in
   }
 }
 
-static inline __attribute__((always_inline)) void softmax_body(const void *x, int32_t xb, int32_t groups, int32_t t,
+static inline __attribute__((always_inline)) void sm_body(const void *x, int32_t xb, int32_t groups, int32_t t,
                                                                 int32_t s, int32_t causal, int32_t in_mult,
                                                                 int32_t in_shift, void *y, int32_t yb) {
   ig_sm_plan_t p = ig_sm_plan(in_mult, in_shift, xb == 1 ? 255 : 65535);
@@ -117,10 +116,6 @@ static inline __attribute__((always_inline)) void softmax_body(const void *x, in
     softmax_rows(x, xb, groups, t, s, causal, p, IG_MS_HR, 0, 0, y, yb);
 }
 
-#define IG_SOFTMAX_DEF(D_, X, XT, Y, YT)                                                                          \
-  IG_WEAK void ig_softmax_##X##_##Y(const XT *x, int32_t groups, int32_t t, int32_t s, int32_t causal, int32_t in_mult,  \
-                            int32_t in_shift, YT *y) {                                                          \
-    softmax_body(x, sizeof(XT), groups, t, s, causal, in_mult, in_shift, y, sizeof(YT));                        \
-  }
-#define IG__SOFTMAX_DEF_B(M, X, XT) IG_FOR_NARROW_B(IG_SOFTMAX_DEF, M, X, XT)
-IG_FOR_NARROW(IG__SOFTMAX_DEF_B, _)
+#define IG_PORTABLE 1
+#define IG_ENTRIES_SOFTMAX
+#include "ig_entry_points.h"
