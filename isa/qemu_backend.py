@@ -79,7 +79,6 @@ import functools
 import os
 import re
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -94,6 +93,7 @@ from isa.elf import instruction_lengths, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
     located
 from isa import qemu_discovery
+from isa.faults import BREAKPOINT_DETAIL, SEMIHOSTING_NAMES, budget_exceeded, in_code, instruction_at, memory_access
 from isa.native import build_shared, pkg_config_cflags
 from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
@@ -132,7 +132,7 @@ _SIGNAL_KINDS = {
                                            " target?) or the program jumped into data"),
     signal.SIGBUS: ("unaligned memory {access}", "bus error: a misaligned or otherwise invalid access"),
     signal.SIGFPE: ("division by zero", "arithmetic exception"),
-    signal.SIGTRAP: ("breakpoint", "the program executed a breakpoint or trap instruction"),
+    signal.SIGTRAP: ("breakpoint", BREAKPOINT_DETAIL),
     signal.SIGABRT: ("abort", "the program aborted"),
 }
 
@@ -166,7 +166,6 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         log_text = log.read_text(errors="replace") if log.exists() else ""
 
     if counts is not None and counts.flags & FLAG_SEMIHOSTING:
-        from isa.unicorn_backend import SEMIHOSTING_NAMES
         op = counts.stop_detail
         raise _fault(target, elf, "unsupported semihosting call", counts.stop_vaddr,
                      f"operation 0x{op:02x} ({SEMIHOSTING_NAMES.get(op, 'unknown operation')}): intgap's QEMU plugin"
@@ -222,7 +221,6 @@ def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budge
     block, slower, so used only on this error path), which stops at the first TB whose entry takes the count
     past the budget: the rule of the Unicorn backend's native hook, so both backends name the same block.
     If that rerun fails, the error says so and names no block."""
-    from isa.unicorn_backend import budget_exceeded
     img = load_elf(elf)
     pc, exact, why = None, executed, ""
     with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
@@ -247,7 +245,7 @@ def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budge
 
 
 def _insn_text(target: Target, img, pc: int) -> str:
-    insn = _instruction_at(target, img, pc)
+    insn = instruction_at(target.arch, img, pc)
     return f"{insn[0]} {insn[1]}".strip() if insn else ""
 
 
@@ -499,70 +497,18 @@ def _fault(target: Target, elf: Path, kind: str, pc: int | None, detail: str) ->
         img = None
     if pc is not None and img is not None:
         where = img.describe(pc)
-        insn = _instruction_at(target, img, pc)
+        insn = instruction_at(target.arch, img, pc)
     if "{access}" in kind:
-        if pc is not None and img is not None and insn is None and not _in_code(img, pc):
+        if pc is not None and img is not None and insn is None and not in_code(img, pc):
             kind, detail = "fetch from unmapped memory", f"no executable code at 0x{pc:x}"
         else:
-            access = _memory_access(target.arch, insn[0]) if insn else None
+            access = memory_access(target.arch, insn[0]) if insn else None
             kind = kind.format(access=access) if access else kind.replace(" {access}", " access")
     if kind == "hard fault" and insn and insn[0] == "bkpt":  # a bkpt escalates to HardFault without a debugger
         kind, detail = "breakpoint", f"{_SIGNAL_KINDS[signal.SIGTRAP][1]} ({detail})"
     if insn:
         detail = f"{detail}; instruction: {insn[0]} {insn[1]}".rstrip()
     return EmulatorFault(kind, pc, where, detail)
-
-
-def _in_code(img, pc: int) -> bool:
-    return any(s.flags & 1 and s.vaddr <= pc < s.vaddr + s.memsz for s in img.segments)
-
-
-def _instruction_at(target: Target, img, pc: int) -> tuple[str, str] | None:
-    """(mnemonic, operands) of the instruction at pc, from the ELF's bytes; None if there is none."""
-    if not _in_code(img, pc):
-        return None
-    try:
-        import capstone as cs
-        if target.arch == "arm":
-            md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | (cs.CS_MODE_MCLASS if target.qemu.kind == "system" else 0))
-        elif target.arch == "aarch64":
-            md = cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
-        elif target.arch.startswith("riscv"):
-            bits = cs.CS_MODE_RISCV64 if target.arch == "riscv64" else cs.CS_MODE_RISCV32
-            md = cs.Cs(cs.CS_ARCH_RISCV, bits | cs.CS_MODE_RISCVC)
-        else:
-            return None
-        for i in md.disasm(img.read(pc, 4), pc, 1):
-            return i.mnemonic, i.op_str
-    except Exception:  # a disassembler problem must not hide the fault itself
-        return None
-    return None
-
-
-def _memory_access(arch: str, mnemonic: str) -> str | None:
-    """"read" or "write" for a load/store mnemonic (the faulting instruction of a memory fault)."""
-    m = mnemonic.lower()
-    if arch.startswith("riscv"):
-        m = m.removeprefix("c.")
-        if m.startswith(("sc.", "amo")) or m in ("sb", "sh", "sw", "sd", "fsw", "fsd", "fsh", "swsp", "sdsp",
-                                                  "fswsp", "fsdsp") or (m.startswith("vs") and ".v" in m):
-            return "write"
-        if m.startswith(("lr.", "fl", "vl")) or m in ("lb", "lh", "lw", "ld", "lbu", "lhu", "lwu", "lwsp",
-                                                      "ldsp"):
-            return "read"
-        return None
-    if arch == "arm":
-        if m.startswith(("str", "stm", "push", "vstr", "vstm", "vpush", "stl", "stc")):
-            return "write"
-        if m.startswith(("ldr", "ldm", "pop", "vldr", "vldm", "vpop", "lda", "ldc", "tbb", "tbh")):
-            return "read"
-        return None
-    if arch == "aarch64":
-        if m.startswith("st"):
-            return "write"
-        if m.startswith(("ld", "prfm")):
-            return "read"
-    return None
 
 
 class _GdbRemote:

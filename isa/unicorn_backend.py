@@ -58,9 +58,10 @@ from typing import Callable
 
 import numpy as np
 
+from isa.disasm import disassembler
 from isa.elf import ElfImage, check_target, load_elf
-from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, RunTimeout, \
-    UnsupportedBackend, located
+from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, RunTimeout, UnsupportedBackend, located
+from isa.faults import BREAKPOINT_DETAIL, SEMIHOSTING_NAMES, budget_exceeded, disassemble_one, memory_access
 from isa.result import BlockCounts, RunResult
 from isa.targets import Target
 
@@ -95,17 +96,8 @@ LINUX_SYSCALL_NAMES = {
 }
 SYS_WRITE_LINUX, SYS_EXIT_LINUX, SYS_EXIT_GROUP_LINUX = 64, 93, 94
 
-SEMIHOSTING_NAMES = {
-    0x01: "SYS_OPEN", 0x02: "SYS_CLOSE", 0x03: "SYS_WRITEC", 0x04: "SYS_WRITE0", 0x05: "SYS_WRITE",
-    0x06: "SYS_READ", 0x07: "SYS_READC", 0x08: "SYS_ISERROR", 0x09: "SYS_ISTTY", 0x0A: "SYS_SEEK",
-    0x0C: "SYS_FLEN", 0x0D: "SYS_TMPNAM", 0x0E: "SYS_REMOVE", 0x0F: "SYS_RENAME", 0x10: "SYS_CLOCK",
-    0x11: "SYS_TIME", 0x12: "SYS_SYSTEM", 0x13: "SYS_ERRNO", 0x15: "SYS_GET_CMDLINE", 0x16: "SYS_HEAPINFO",
-    0x18: "SYS_EXIT", 0x19: "SYS_SYNCCACHE", 0x20: "SYS_EXIT_EXTENDED", 0x30: "SYS_ELAPSED",
-    0x31: "SYS_TICKFREQ",
-}
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 SEMIHOSTING_BKPT = 0xBEAB  # Thumb "bkpt 0xab"
-BREAKPOINT_DETAIL = "the program executed a breakpoint or trap instruction"  # as the QEMU backend says it
 
 # M-profile System Control Space. Unicorn maps nothing there; start-up code of a core with an FPU must set
 # CPACR.CP10/CP11 (QEMU's M-profile cores trap FP instructions until it does), so CPACR is modelled as a
@@ -325,53 +317,9 @@ class _NativeCounter:
             self.ctx = None
 
 
-def budget_exceeded(target: Target, img: ElfImage, budget: int, pc: int, executed: int, insn: str,
-                    how: str = "") -> InstructionBudgetExceeded:
-    """The budget error both backends raise: the block that took the count past the budget, named alike."""
-    where = img.describe(pc)
-    return InstructionBudgetExceeded(
-        f"{img.path.name} on {target.name} ran past the instruction budget of {budget:,} instructions: the basic"
-        f" block at {located(pc, where, insn)} took it over, after {executed:,} instructions (the budget is checked"
-        f" per basic block{how}): raise it with --max-instructions, or look for an endless loop there",
-        pc=pc, where=where, instruction=insn)
-
-
 def native_instruction_count(arch: str, code: bytes) -> int:
     """How the native hook counts the instructions of a block's bytes (-1: the lengths do not tile it)."""
     return int(native_counter_lib().ig_bc_count_insns(_NATIVE_ARCH[arch], code, len(code)))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Disassembly for fault messages
-# ---------------------------------------------------------------------------------------------------------------
-
-def _capstone(target: Target):
-    import capstone as cs
-    if target.arch == "arm":
-        mode = cs.CS_MODE_THUMB
-        if target.unicorn is not None and "MCLASS" in target.unicorn.mode:
-            mode |= cs.CS_MODE_MCLASS
-        return cs.Cs(cs.CS_ARCH_ARM, mode)
-    if target.arch == "aarch64":
-        return cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
-    if target.arch.startswith("riscv"):
-        bits = cs.CS_MODE_RISCV64 if target.arch == "riscv64" else cs.CS_MODE_RISCV32
-        return cs.Cs(cs.CS_ARCH_RISCV, bits | cs.CS_MODE_RISCVC)
-    raise UnsupportedBackend(f"no disassembler mode for architecture {target.arch!r}")
-
-
-def disassemble_one(target: Target, code: bytes, addr: int) -> str:
-    """The first instruction of `code` as text, or its raw bytes if it does not decode."""
-    if not code:
-        return "(no code mapped at this address)"
-    try:
-        for insn in _capstone(target).disasm(code, addr, 1):
-            return f"{insn.mnemonic} {insn.op_str}".strip() + f" ({insn.bytes.hex(' ')})"
-    except Exception:  # capstone errors are not worth hiding the fault behind
-        pass
-    from isa.elf import instruction_lengths
-    n = instruction_lengths(target.arch, code)[0] if code else 0
-    return f"undecodable instruction ({code[:n].hex(' ')})"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -451,13 +399,13 @@ class _Session:
 
     def insn_text(self, pc: int) -> str:
         """The instruction at pc as text (mnemonic and operands, without its bytes)."""
-        return disassemble_one(self.target, self.code_at(pc), pc).split(" (")[0]
+        return disassemble_one(self.target.arch, self.code_at(pc), pc).split(" (")[0]
 
     def fault(self, kind: str, pc: int | None, detail: str, *, with_insn: bool = True) -> EmulatorFault:
         where = self.img.describe(pc) if pc is not None else ""
         parts = []
         if with_insn and pc is not None:
-            parts.append(disassemble_one(self.target, self.code_at(pc), pc))
+            parts.append(disassemble_one(self.target.arch, self.code_at(pc), pc))
         if detail:
             parts.append(detail)
         return EmulatorFault(kind, pc, where, "; ".join(parts))
@@ -904,7 +852,6 @@ def _stack_of(target: Target):
 
 
 _WRITE_ERRORS = ("UC_ERR_WRITE_UNMAPPED", "UC_ERR_WRITE_PROT", "UC_ERR_WRITE_UNALIGNED")
-_ARM_STORE_MNEMONICS = ("str", "stm", "push", "vstr", "vstm", "vpush", "stl", "stc", "srs")
 
 
 def _locate_thumb_store(session: _Session, counter: _NativeCounter | None, reported_pc: int) -> int | None:
@@ -924,8 +871,8 @@ def _locate_thumb_store(session: _Session, counter: _NativeCounter | None, repor
         except _uc.UcError:
             size //= 2
     fault = session.mem_fault
-    candidates = [i.address for i in _capstone(session.target).disasm(code, start)
-                  if i.mnemonic.split(".")[0].startswith(_ARM_STORE_MNEMONICS)]
+    candidates = [i.address for i in disassembler("arm").disasm(code, start)
+                  if memory_access("arm", i.mnemonic) == "write"]
     until = (1 << session.target.bits) - 1
     saved = mu.context_save()
     found = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from isa.decode import Insn
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 _Q_FORM = re.compile(r"\bv\d{1,2}\.(16b|8h|4s|2d)\b")

@@ -5,7 +5,7 @@ instruction summary" (cycle counts at zero wait states), as the NXP LPC800 user 
 """
 from __future__ import annotations
 
-from isa.decode import Insn
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 TAKEN_EXTRA = 1  # [TRM] B<cond>: 2 taken, 1 not taken; B: 2 -> a taken branch costs 1 more cycle

@@ -13,7 +13,7 @@ DSP extension) except where the structure says otherwise. Sources:
 """
 from __future__ import annotations
 
-from isa.decode import Insn
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 REFILL_P = 1  # assumed: branches resolve in stage 2 [EN], one stage earlier than the M4's (P = 1-3, midpoint 2)

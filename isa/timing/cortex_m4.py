@@ -7,7 +7,7 @@ Sources (cited per parameter below):
 """
 from __future__ import annotations
 
-from isa.decode import Insn
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 _LSU = ("load", "store", "load_multiple", "store_multiple", "fp_load")

@@ -16,7 +16,7 @@ beat-wise execution as the Cortex-M55 implements it. Sources:
 """
 from __future__ import annotations
 
-from isa.decode import Insn
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 TICKS_PER_VECTOR_OP = 2  # [TRM] dual beat: 4 beats at 2 per tick

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from isa.decode import _ARM_ALIAS as _ALIAS, Insn
+from isa.decode_arm import ARM_ALIAS as _ALIAS
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 _NO_PAIR = ("sys", "div", "load_multiple", "store_multiple", "fp_div")

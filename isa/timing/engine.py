@@ -1,6 +1,6 @@
 """The in-order issue engine the per-core timing models share.
 
-A model (:class:`CoreModel`) gives, per operation kind (:mod:`isa.decode` ``Insn.kind``): the pipe it goes to,
+A model (:class:`CoreModel`) gives, per operation kind (:mod:`isa.insn` ``Insn.kind``): the pipe it goes to,
 its result latency, how many cycles it blocks issue, and how long it keeps a non-pipelined unit busy; the
 issue width and which kinds may share an issue cycle; branch costs and the predictor; memory wait states.
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from isa.decode import Insn
+from isa.insn import Insn
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ The vector unit
   before vl capture), instructions whose governing vsetvl is the register form `vsetvl` (vtype unknown
   statically) and whole-register moves/loads/stores (exact: they ignore vl). A site whose vl varies is
   charged at its mean rounded to a whole element, so occupancy (ceil(vl x SEW / DLEN)) is that of the mean
-  vl, not the mean of the occupancies (see isa.decode.RVV_BYTES_ASSUMPTION).
+  vl, not the mean of the occupancies (see isa.decode_riscv.RVV_BYTES_ASSUMPTION).
 * latency to a dependent vector instruction is the start-up latency only when ``chaining`` is on (the
   consumer starts on the first element group as soon as it is produced), else busy + start-up.
   Start-up: 2 for integer ALU and moves, 4 for multiply, MAC and FP, 4 for loads (L1 hit).
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from isa.decode import Insn
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 from isa.timing.sifive_u74 import SCALAR_PIPES, _pair, extra_stall, scalar_kinds
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from isa.decode import Insn, _rv_norm
+from isa.decode_riscv import rv_norm as _rv_norm
+from isa.insn import Insn
 from isa.timing.engine import CoreModel, KindTiming
 
 _NO_PAIR = ("sys", "div", "fp_div")
