@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from isa.errors import IsaError
 from isa.insn import Insn
 
 
@@ -46,7 +47,6 @@ class KindTiming:
 @dataclass
 class CoreModel:
     name: str  # e.g. "cortex-m4"
-    version: int
     summary: str
     issue_width: int
     pipes: dict[str, int]  # pipe -> instructions it accepts per cycle
@@ -68,6 +68,7 @@ class CoreModel:
     sources: tuple[str, ...] = ()
     bandwidth_bytes_per_cycle: float = 4.0  # for the separate memory roofline bound (not in the estimate)
     bandwidth_note: str = ""
+    version: int = 0  # the registry entry's (see timing_model below)
 
     @property
     def label(self) -> str:
@@ -148,3 +149,31 @@ def block_cycles(model: CoreModel, insns: list[Insn], warm: list[Insn] | None = 
     for ins in insns:
         sb.issue(ins)
     return max(sb.end - base, 0)
+
+
+@dataclass(frozen=True)
+class TimingModelEntry:
+    """A registered timing model: the name targets give it (``Target.timing_model``), its version (in every
+    estimate's label: a change of the model's numbers is a new version), and its builder, which gets the target
+    (the RVV model reads its VLEN; the others ignore it)."""
+    name: str
+    version: int
+    build: Callable[[object], CoreModel]
+
+    def model(self, target=None) -> CoreModel:
+        from dataclasses import replace
+        return replace(self.build(target), version=self.version)
+
+
+TIMING_MODELS: dict[str, TimingModelEntry] = {}
+
+
+def timing_model(name: str, version: int):
+    """Registers the decorated builder ``(target) -> CoreModel`` as timing model `name`, version `version`."""
+    def register(build: Callable[[object], CoreModel]) -> Callable[[object], CoreModel]:
+        if name in TIMING_MODELS:
+            raise IsaError(f"timing model {name!r} is registered twice ({TIMING_MODELS[name].build.__module__} "
+                             f"and {build.__module__})")
+        TIMING_MODELS[name] = TimingModelEntry(name, version, build)
+        return build
+    return register

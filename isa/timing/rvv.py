@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 from isa.insn import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 from isa.timing.sifive_u74 import SCALAR_PIPES, _pair, extra_stall, scalar_kinds
 
 DEFAULT_DLEN = 128
@@ -60,6 +60,7 @@ def _adjust(ins: Insn, kt: KindTiming, m: CoreModel) -> KindTiming:
     return KindTiming(pipe, lat, 1, busy)
 
 
+@timing_model("rv64gcv", version=2)
 def model(target=None) -> CoreModel:
     vlen = getattr(target, "vlen", None) or 128
     dlen = min(DEFAULT_DLEN, vlen)
@@ -70,7 +71,7 @@ def model(target=None) -> CoreModel:
     kinds["vec_store"] = KindTiming("vmem", 1)
     pipes = dict(SCALAR_PIPES, valu=1, vmem=1)
     return CoreModel(
-        name=f"rvv-vlen{vlen}-dlen{dlen}", version=2,
+        name=f"rvv-vlen{vlen}-dlen{dlen}",
         summary=f"U74-like scalar core + in-order vector unit: VLEN {vlen}, DLEN {dlen} bits/cycle, chaining, "
                 f"vl = the measured mean per vsetvl site (else VLMAX), vector memory {MEM_BYTES_PER_CYCLE} B/cycle",
         issue_width=2, pipes=pipes, kinds=kinds, predictor="dynamic", taken_penalty=1.0, mispredict_penalty=4.0,
