@@ -1,51 +1,6 @@
 """The Unicorn backend: runs an ELF under Unicorn 2 with exact, natively collected basic-block counts.
 
-How a run goes
---------------
-* Memory. For ``io="semihosting"`` (bare-metal Cortex-M) the target's ``memory`` regions are mapped as
-  they are on the board (MPS2 AN386: code at 0, stack at 0x20000000) and the program starts the way the
-  core comes out of reset: SP = word 0 of the vector table at address 0, PC = word 1 (Thumb bit set).
-  For ``io="linux"`` the pages covering each PT_LOAD segment are mapped with the segment's permissions
-  (zero-filled past the file bytes, as a Linux loader does) plus ``target.stack_region``; SP starts
-  256 bytes below the top of the stack region (16-byte aligned, on a zeroed argc/argv/envp/auxv block)
-  and PC at the ELF entry. Every segment must lie inside one of the target's memory regions.
-* Counting. ``isa/native/ig_block_counter.c`` is registered as a native ``UC_HOOK_BLOCK`` hook: per
-  executed block it bumps a counter in an open-addressing hash table keyed by (address, size) and adds
-  the block's instruction count (decoded once from the block's bytes) to an exact running total. No
-  Python runs per block or per instruction. ``RunResult.instructions`` is the sum over blocks of
-  instructions x executions, and is checked against the native running total.
-* Instruction budget. The native hook stops the emulator as soon as the running total passes
-  ``max_instructions``; the check is made when a block starts, so it has basic-block granularity (the
-  block that crosses the budget is counted whole). ``count=False`` runs without the hook, so no
-  budget is enforced then; the wall-clock limit still is.
-* I/O. A Python ``UC_HOOK_INTR`` hook runs only at exceptions (system calls, semihosting calls, faults):
-    - linux (AArch64 ``svc #0``: x8 = number, x0.. = arguments; RISC-V ``ecall``: a7, a0..):
-      ``write`` (64) to fd 1 (collected as ``stdout``) or fd 2 (collected separately, set as the
-      attribute ``stderr`` of the result), ``exit`` (93) and ``exit_group`` (94) with status
-      ``arg0 & 0xff``. Anything else is an EmulatorFault naming the call.
-    - semihosting (``bkpt 0xab``, r0 = operation, r1 = argument), with QEMU 7.2's arm-compat-semi
-      semantics so outputs and exit codes are the same under both emulators:
-      SYS_WRITEC (0x03) and SYS_WRITE0 (0x04) write to the console (collected as ``stdout``);
-      SYS_OPEN (0x01) of ``":tt"`` gives a handle (mode < 4: stdin, < 8: stdout, else stderr; handles
-      count from 1 as QEMU allocates them) and SYS_CLOSE (0x02) releases it; SYS_WRITE (0x05) writes to
-      such a handle (stdout handles to ``stdout``, stderr handles to ``stderr``) and returns 0. QEMU 7.2
-      pre-opens no handle in Arm-compatible mode, so a SYS_WRITE to a handle that was never opened is
-      an EmulatorFault here (QEMU would drop the bytes silently). SYS_EXIT (0x18): status 0 if
-      r1 == ADP_Stopped_ApplicationExit (0x20026), else 1. SYS_EXIT_EXTENDED (0x20): r1 points at
-      [reason, subcode]; status ``subcode & 0xff`` if reason is 0x20026, else 1. Other operations are
-      an EmulatorFault naming the operation. Execution resumes after the ``bkpt`` (2 bytes).
-* Faults. Invalid memory accesses, illegal instructions, fetches from unmapped memory and unexpected
-  exceptions raise EmulatorFault with the PC, ``symbol+offset`` and the disassembled instruction (and the
-  data address of a memory fault; for a fetch, the return address's symbol, since the PC has none).
-  Two Unicorn 2.1.4 quirks are corrected for: on RISC-V an interrupt hook sees PC = faulting PC + 4
-  (whatever the instruction's length); in Thumb code a store that faults leaves the PC at the start of
-  its translation block, so the stores of the block last entered are retried one by one from the
-  faulting register state to find the one that faults at the same address.
-* Wall-clock limit. ``timeout_s`` is passed to ``uc_emu_start``; RunTimeout if it expired.
-  ``RunResult.wall_seconds`` is the time spent inside ``uc_emu_start`` (translation included).
-* Thumb IT blocks. An instruction inside an IT block whose condition fails is executed as a no-op and
-  counted (it is part of its block, as QEMU counts it too). Unicorn's own per-instruction hook
-  (UC_HOOK_CODE) skips such instructions, so it undercounts Thumb code that has IT blocks.
+How a run goes (memory map, counting, budget, I/O, faults, limits): docs/backends.md.
 """
 from __future__ import annotations
 

@@ -1,28 +1,9 @@
-"""The in-order issue engine the per-core timing models share.
+"""The in-order issue engine the per-core timing models share, and the registry they register in.
 
 A model (:class:`CoreModel`) gives, per operation kind (:mod:`isa.insn` ``Insn.kind``): the pipe it goes to,
 its result latency, how many cycles it blocks issue, and how long it keeps a non-pipelined unit busy; the
 issue width and which kinds may share an issue cycle; branch costs and the predictor; memory wait states.
-
-How a run's cycles are estimated
---------------------------------
-1. Every distinct executed block is decoded once; its instructions issue in order through a scoreboard:
-   an instruction issues at the first cycle at which its source registers are ready (producer issue cycle +
-   latency), its pipe has a free slot (and a non-pipelined unit is no longer busy), the issue group has room
-   (``issue_width``) and the pairing rule admits it next to the instructions already in the group.
-2. A block's cost is measured in context: the scoreboard is first warmed by the block's dominant predecessor
-   (the in-edge with the most executions, from :mod:`isa.cfg`; for a loop that is the block itself), and the
-   cost is the extra cycles the block adds. So load-use stalls and pairing across a block boundary, and a
-   loop's carried dependencies, are charged.
-3. Branches are charged per edge (exact counts for unconditional ones, inferred taken/not-taken splits for
-   conditional ones): a taken-branch bubble or refill, and for mispredictions the model's penalty. With a
-   dynamic predictor, a conditional branch taken ``t`` and not taken ``n`` times is assumed mispredicted
-   ``min(t, n)`` times (outcomes in runs, as loop branches are: one mispredict when the minority outcome
-   happens); returns are predicted by a return stack where the core has one; other indirect jumps are
-   mispredicted at ``indirect_mispredict_rate``.
-4. Memory wait states are added per data access (``wait_states_per_access``; 0 for tightly coupled memory /
-   zero-wait SRAM, which is where vendor per-MHz figures are measured).
-The estimate is ``sum(block cost x count) + branch costs + wait states``, labelled with the model's name.
+How a run's cycles are estimated from them: docs/timing-models.md ("How an estimate is made").
 """
 from __future__ import annotations
 
