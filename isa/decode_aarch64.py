@@ -1,4 +1,4 @@
-"""AArch64 (ARMv8.0 / ARMv8.2 with NEON and dot product): capstone's text of one instruction -> :class:`isa.insn.Insn`."""
+"""AArch64 (ARMv8.0, ARMv8.2 with NEON and dot product): capstone's text of one instruction -> an Insn."""
 from __future__ import annotations
 
 import re

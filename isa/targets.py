@@ -2,7 +2,8 @@
 
 Every other package asks this module for a target's architecture, compiler triple, flags, memory map,
 emulator settings and timing model; nothing else hard-codes a triple, a ``-march`` or a QEMU machine.
-Adding a target is one entry here (plus kernels or startup code where the ISA family is new).
+Adding a target is one entry here, made with its family's template (plus kernels or startup code where the ISA
+family is new); the entry names its timing model and its default board.
 """
 from __future__ import annotations
 
@@ -58,12 +59,12 @@ class Target:
     memory: tuple[MemoryRegion, ...]
     unicorn: UnicornSettings | None
     qemu: QemuSettings | None  # None: no QEMU machine runs this core with our memory map (the note says why)
-    timing_model: str
+    timing_model: str  # a model registered in isa/timing/ (@timing_model)
+    default_board: str  # the board (isa/boards.py) estimates use unless one is named
     # Linux targets: where the image is linked; M-profile: the vector table's address (the reset SP and PC)
     link_base: int = 0x10000
     linker_script: str = "link.ld"  # in runtime_c/platform/<platform>/
     notes: str = ""
-    default_board: str = ""  # the board (isa/boards.py) estimates use unless one is named
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
