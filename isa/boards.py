@@ -295,68 +295,52 @@ _register(Board(
     sources={"clock_mhz": "DS12110: up to 480 MHz"},
 ))
 
-_register(Board(
-    name="rv32-sram",
-    description="no measured board: an RV32IMC microcontroller at 160 MHz running from zero-wait SRAM (assumed)",
-    hosts=("rv32imc",), clock_mhz=160.0, caches=(),
-    memories=(Memory("sram", "sram", 64 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
-                     sources={"all": "assumed: code and data in zero-wait SRAM, as the rv32imc model's per-MHz "
-                                     "figures assume"}),),
-    zero_wait=True,
+def _zero_wait(name: str, description: str, hosts: tuple[str, ...], memory: str, size: int, source: str, notes: str,
+               clock_mhz: float | None = None, **board) -> Board:
+    """A board without a memory system: one zero-wait memory holds code, data and stack (estimates are core-only)."""
+    return Board(name=name, description=description, hosts=hosts, clock_mhz=clock_mhz, caches=(),
+                 memories=(Memory(memory, "sram", size, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
+                                  sources={"all": source}),),
+                 zero_wait=True, notes=notes, **board)
+
+
+_register(_zero_wait(
+    "rv32-sram", "no measured board: an RV32IMC microcontroller at 160 MHz running from zero-wait SRAM (assumed)",
+    ("rv32imc",), "sram", 64 * MiB, clock_mhz=160.0,
+    source="assumed: code and data in zero-wait SRAM, as the rv32imc model's per-MHz figures assume",
     notes="assumed: the rv32imc target's model is a generic 5-stage core, not a vendor's; no board is claimed",
-    sources={"clock_mhz": "the rv32imc target's nominal clock (ESP32-C3-class)"},
-))
+    sources={"clock_mhz": "the rv32imc target's nominal clock (ESP32-C3-class)"}))
 
 for _name, _hosts, _core in (("mps2-an386", ("cortex-m4", "cortex-m4f"), "Cortex-M4"),
                              ("mps2-an500", ("cortex-m7",), "Cortex-M7")):
-    _register(Board(
-        name=_name,
-        description=f"Arm MPS2 {_name[5:].upper()} ({_core}) as the emulators model it: zero-wait SSRAM for code, "
-                    f"data and stack; the target's nominal clock",
-        hosts=_hosts, clock_mhz=None, caches=(),
-        memories=(Memory("ssram", "sram", 8 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
-                         sources={"all": "QEMU hw/arm/mps2.c memory map; zero wait states as the emulators run it"}),),
-        zero_wait=True,
-        notes="the zero-wait assumption every estimate made before boards existed; estimates on it are core-only",
-    ))
+    _register(_zero_wait(
+        _name, f"Arm MPS2 {_name[5:].upper()} ({_core}) as the emulators model it: zero-wait SSRAM for code, "
+               f"data and stack; the target's nominal clock",
+        _hosts, "ssram", 8 * MiB, source="QEMU hw/arm/mps2.c memory map; zero wait states as the emulators run it",
+        notes="the zero-wait assumption every estimate made before boards existed; estimates on it are core-only"))
 
+_register(_zero_wait(
+    "mps2-an505", "Arm MPS2 AN505 (Cortex-M33) as the emulators model it: zero-wait SSRAM for code, data and stack; "
+                  "the target's nominal clock",
+    ("cortex-m33",), "ssram", 8 * MiB,
+    source="QEMU hw/arm/mps2-tz.c AN505 map (SSRAM1 4 MiB, SSRAM2/3 2 x 2 MiB); zero wait states as the emulators "
+           "run it",
+    notes="core-only estimates; a real Cortex-M33 board (STM32U5, nRF54, MCX N) with flash wait states should follow"))
 
-_register(Board(
-    name="mps2-an505",
-    description="Arm MPS2 AN505 (Cortex-M33) as the emulators model it: zero-wait SSRAM for code, data and stack; "
-                "the target's nominal clock",
-    hosts=("cortex-m33",), clock_mhz=None, caches=(),
-    memories=(Memory("ssram", "sram", 8 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
-                     sources={"all": "QEMU hw/arm/mps2-tz.c AN505 map (SSRAM1 4 MiB, SSRAM2/3 2 x 2 MiB); zero wait "
-                                     "states as the emulators run it"}),),
-    zero_wait=True,
-    notes="core-only estimates; a real Cortex-M33 board (STM32U5, nRF54, MCX N) with flash wait states should follow",
-))
+_register(_zero_wait(
+    "mps3-an547", "Arm MPS3 AN547 (Cortex-M55) as QEMU models it: zero-wait ITCM/DTCM and DDR for code, data and "
+                  "stack; the target's nominal clock",
+    ("cortex-m55",), "ddr", 16 * MiB + 1 * MiB,
+    source="QEMU hw/arm/mps2-tz.c AN547 map (ITCM 512 KiB, DTCM 512 KiB, DDR, 16 MiB used); zero wait states as the "
+           "emulator runs it",
+    notes="core-only estimates; a real Cortex-M55 board (Alif Ensemble E7, STM32N6) with its MRAM/SRAM and caches "
+          "should follow"))
 
-_register(Board(
-    name="mps3-an547",
-    description="Arm MPS3 AN547 (Cortex-M55) as QEMU models it: zero-wait ITCM/DTCM and DDR for code, data and "
-                "stack; the target's nominal clock",
-    hosts=("cortex-m55",), clock_mhz=None, caches=(),
-    memories=(Memory("ddr", "sram", 16 * MiB + 1 * MiB, cached=False, holds=("code", "rodata", "data"),
-                     extra_cycles=0,
-                     sources={"all": "QEMU hw/arm/mps2-tz.c AN547 map (ITCM 512 KiB, DTCM 512 KiB, DDR, 16 MiB "
-                                     "used); zero wait states as the emulator runs it"}),),
-    zero_wait=True,
-    notes="core-only estimates; a real Cortex-M55 board (Alif Ensemble E7, STM32N6) with its MRAM/SRAM and "
-          "caches should follow",
-))
-
-_register(Board(
-    name="m0plus-sram",
-    description="no measured board: a Cortex-M0+ running from zero-wait SRAM (the MPS2 map Unicorn gives it) at "
-                "the target's nominal clock",
-    hosts=("cortex-m0plus",), clock_mhz=None, caches=(),
-    memories=(Memory("sram", "sram", 8 * MiB, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
-                     sources={"all": "assumed: zero wait states, as the Cortex-M0+ TRM cycle counts assume"}),),
-    zero_wait=True,
-    notes="assumed; a real board (RP2040 with its XIP flash cache, STM32G0 with flash wait states) should follow",
-))
+_register(_zero_wait(
+    "m0plus-sram", "no measured board: a Cortex-M0+ running from zero-wait SRAM (the MPS2 map Unicorn gives it) at "
+                   "the target's nominal clock",
+    ("cortex-m0plus",), "sram", 8 * MiB, source="assumed: zero wait states, as the Cortex-M0+ TRM cycle counts assume",
+    notes="assumed; a real board (RP2040 with its XIP flash cache, STM32G0 with flash wait states) should follow"))
 
 
 def get_board(name: str) -> Board:

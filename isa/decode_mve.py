@@ -11,7 +11,7 @@ widening / narrowing accesses (MVE_BYTES_ASSUMPTION).
 """
 from __future__ import annotations
 
-from isa.decode import Insn
+from isa.insn import Insn
 
 MVE_BYTES_ASSUMPTION = ("MVE vector loads and stores are counted as 16 bytes each (a full Q register): an upper "
                         "bound for tail-predicated and for widening or narrowing accesses")

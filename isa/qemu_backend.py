@@ -1,77 +1,6 @@
 """The QEMU backend: runs an ELF under intgap's QEMU 10 build and counts every translation block natively.
 
-Which QEMU: the one scripts/setup-qemu.sh built with TCG plugins into .deps/qemu/<version>/ (isa.qemu_discovery;
-why not the distribution's: docs/platform-qemu.md).
-
-Counting
-    The project's TCG plugin (`isa/native/ig_tcg_counter.c`, QEMU 10 plugin API, built on first use with the
-    host C compiler against that QEMU's qemu-plugin.h and glib's flags) gives each translation block (TB) an
-    *inline* per-vCPU 64-bit add on a counter record keyed by (start address, instructions, bytes); no callback
-    runs per block or per instruction. On RVV targets it also records the vl each vsetvl* site produced
-    (`RunResult.vl_sites`). At exit the plugin writes the records to a file in the run's temporary directory (not
-    to stderr, where it could mix with QEMU's or the program's messages); this module reads it into
-    `BlockCounts`. Instructions = sum(insns x count), exact. Verified: the plugin's atexit callback runs when
-    a user-mode program calls exit/exit_group and when a Cortex-M program exits through semihosting
-    SYS_EXIT_EXTENDED; in system mode the first TB counted is the reset handler read from the vector table
-    (QEMU runs no boot code of its own on the MPS2 boards), so counts match a Unicorn run that starts at the
-    reset vector.
-
-What a TB count means (where it can differ from counting instruction by instruction)
-    QEMU bumps a TB's counter when the TB is entered, so a TB left in the middle counts in full. That happens
-    only when an instruction faults (the run then ends in `EmulatorFault` and no count is returned) or when
-    the budget watcher stops the run. System calls (`ecall`, `svc`) and semihosting `bkpt` end their TB, so
-    the instruction that exits is counted once and nothing after it. Instructions skipped by a Thumb IT block
-    or a predicated branch count as executed, as in Unicorn. A guest that starts threads could make QEMU
-    re-run an atomic instruction alone in a one-instruction TB (counted twice); intgap's programs are
-    single-threaded. QEMU 10 abandons a TB at an I/O (MMIO) access that is not its last instruction and
-    continues in new TBs: the plugin takes back the count of the instructions it would otherwise count twice
-    (see the top of ig_tcg_counter.c), so counts stay those of what executed, block for block as Unicorn's.
-
-Instruction budget (`max_instructions`)
-    Inline counters cannot stop a run. Options measured (QEMU 7.2, before the QEMU 10 port; MIPS from CPU time, with
-    tests/isa/programs/q_speed.py and a 4-instruction loop):
-      * an exec callback on every TB that adds the TB's size and stops past the budget (plugin option
-        `check=tb`): exact to one TB, but a native call per block; it costs 0-20 % of the counted speed on an
-        int8 matmul and 20-45 % on a tight loop (rv32imc loop: 3144 -> 1698 MIPS);
-      * the same callback only on TBs that end in a backward branch: needs a per-ISA decoder of the last
-        instruction and still runs once per loop iteration, so it saves nothing on the hot loops;
-      * chosen: a plugin thread that wakes every millisecond, sums the counters (read-only; microseconds for
-        thousands of blocks) and, once the sum exceeds the budget, writes the counts with a "budget" flag and
-        ends QEMU (status 124). It costs the guest nothing measurable; the run stops about one to two
-        milliseconds of execution past the budget (a few million instructions). The total is checked again
-        after every run, so a run over budget always raises `InstructionBudgetExceeded`, never returns a count.
-      * to name the block that took the count over (as the Unicorn backend does), the program is then run once
-        more with `check=tb`, which stops at the first TB whose entry passes the budget: the same rule as the
-        Unicorn hook, so both backends report the same pc and the same count. This costs one slower rerun of
-        about `max_instructions` instructions, only on this error path.
-    `timeout_s` bounds the wall-clock time of every run (the process group is killed, then `RunTimeout`). The
-    pc in the timeout message comes from a rerun of at most LOCATE_TIMEOUT_S seconds: in system mode under the
-    gdbstub, interrupted; in user mode with the plugin's stop_ms (QEMU 10's user-mode gdbstub does not read
-    its socket while the guest runs, and a SIGINT ends its connection). For a program that never exits that is
-    a pc in its endless loop.
-    With `count=False` there is no plugin, so only the timeout applies.
-
-Host access
-    User mode: the program's system calls are the host's (intgap's own programs make only write/exit).
-    System mode (Cortex-M): semihosting calls run on the host, and QEMU cannot limit them to the console. In a
-    counted run the plugin reads r0 before every `bkpt 0xab` and stops the run before any call other than the
-    console's (the Unicorn backend's rule, the same error). Every run, counted or not, is under QEMU's seccomp
-    sandbox (SANDBOX: spawn=deny): an uncounted run's SYS_SYSTEM command does not run either (QEMU 10 refuses
-    the clone of glibc's system() with EPERM and the program gets a failure status; QEMU 7.2 stopped with
-    SIGSYS, still reported as "forbidden host operation" should QEMU itself fork or exec), but its semihosting
-    file calls reach the host.
-
-Speed: benchmarks/results/counting_speed.md (`make bench-counting`, with the QEMU version measured).
-
-Faults
-    User mode: an uncaught guest SIGSEGV/SIGILL/SIGBUS/SIGFPE ends QEMU with that signal (no plugin exit
-    callback runs; no guest core file is written: RLIMIT_CORE is 0). System mode: a Cortex-M
-    fault enters the program's Fault_Handler, which prints "ig: hard fault" and exits 134. In both cases the
-    PC is found by running the (deterministic) program once more, without the plugin, under QEMU's gdbstub on
-    a Unix socket: in user mode the stub stops at the fatal signal and reports the registers; in system mode
-    a breakpoint on the fault handlers stops at the handler, the faulting PC is read from the exception
-    frame and the kind from CFSR (with BFAR/MMFAR for the address). This costs one more uncounted run, only
-    on the fault path; if it fails, the fault is still reported, with `pc=None`.
+How a run goes (counting, what a TB count means, budget, host access, faults): docs/backends.md.
 """
 from __future__ import annotations
 
@@ -79,7 +8,6 @@ import functools
 import os
 import re
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -94,6 +22,7 @@ from isa.elf import instruction_lengths, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
     located
 from isa import qemu_discovery
+from isa.faults import BREAKPOINT_DETAIL, SEMIHOSTING_NAMES, budget_exceeded, in_code, instruction_at, memory_access
 from isa.native import build_shared, pkg_config_cflags
 from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
@@ -132,7 +61,7 @@ _SIGNAL_KINDS = {
                                            " target?) or the program jumped into data"),
     signal.SIGBUS: ("unaligned memory {access}", "bus error: a misaligned or otherwise invalid access"),
     signal.SIGFPE: ("division by zero", "arithmetic exception"),
-    signal.SIGTRAP: ("breakpoint", "the program executed a breakpoint or trap instruction"),
+    signal.SIGTRAP: ("breakpoint", BREAKPOINT_DETAIL),
     signal.SIGABRT: ("abort", "the program aborted"),
 }
 
@@ -166,7 +95,6 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
         log_text = log.read_text(errors="replace") if log.exists() else ""
 
     if counts is not None and counts.flags & FLAG_SEMIHOSTING:
-        from isa.unicorn_backend import SEMIHOSTING_NAMES
         op = counts.stop_detail
         raise _fault(target, elf, "unsupported semihosting call", counts.stop_vaddr,
                      f"operation 0x{op:02x} ({SEMIHOSTING_NAMES.get(op, 'unknown operation')}): intgap's QEMU plugin"
@@ -222,7 +150,6 @@ def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budge
     block, slower, so used only on this error path), which stops at the first TB whose entry takes the count
     past the budget: the rule of the Unicorn backend's native hook, so both backends name the same block.
     If that rerun fails, the error says so and names no block."""
-    from isa.unicorn_backend import budget_exceeded
     img = load_elf(elf)
     pc, exact, why = None, executed, ""
     with tempfile.TemporaryDirectory(prefix=RUN_DIR_PREFIX) as tmp:
@@ -247,7 +174,7 @@ def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budge
 
 
 def _insn_text(target: Target, img, pc: int) -> str:
-    insn = _instruction_at(target, img, pc)
+    insn = instruction_at(target.arch, img, pc)
     return f"{insn[0]} {insn[1]}".strip() if insn else ""
 
 
@@ -499,70 +426,18 @@ def _fault(target: Target, elf: Path, kind: str, pc: int | None, detail: str) ->
         img = None
     if pc is not None and img is not None:
         where = img.describe(pc)
-        insn = _instruction_at(target, img, pc)
+        insn = instruction_at(target.arch, img, pc)
     if "{access}" in kind:
-        if pc is not None and img is not None and insn is None and not _in_code(img, pc):
+        if pc is not None and img is not None and insn is None and not in_code(img, pc):
             kind, detail = "fetch from unmapped memory", f"no executable code at 0x{pc:x}"
         else:
-            access = _memory_access(target.arch, insn[0]) if insn else None
+            access = memory_access(target.arch, insn[0]) if insn else None
             kind = kind.format(access=access) if access else kind.replace(" {access}", " access")
     if kind == "hard fault" and insn and insn[0] == "bkpt":  # a bkpt escalates to HardFault without a debugger
         kind, detail = "breakpoint", f"{_SIGNAL_KINDS[signal.SIGTRAP][1]} ({detail})"
     if insn:
         detail = f"{detail}; instruction: {insn[0]} {insn[1]}".rstrip()
     return EmulatorFault(kind, pc, where, detail)
-
-
-def _in_code(img, pc: int) -> bool:
-    return any(s.flags & 1 and s.vaddr <= pc < s.vaddr + s.memsz for s in img.segments)
-
-
-def _instruction_at(target: Target, img, pc: int) -> tuple[str, str] | None:
-    """(mnemonic, operands) of the instruction at pc, from the ELF's bytes; None if there is none."""
-    if not _in_code(img, pc):
-        return None
-    try:
-        import capstone as cs
-        if target.arch == "arm":
-            md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | (cs.CS_MODE_MCLASS if target.qemu.kind == "system" else 0))
-        elif target.arch == "aarch64":
-            md = cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
-        elif target.arch.startswith("riscv"):
-            bits = cs.CS_MODE_RISCV64 if target.arch == "riscv64" else cs.CS_MODE_RISCV32
-            md = cs.Cs(cs.CS_ARCH_RISCV, bits | cs.CS_MODE_RISCVC)
-        else:
-            return None
-        for i in md.disasm(img.read(pc, 4), pc, 1):
-            return i.mnemonic, i.op_str
-    except Exception:  # a disassembler problem must not hide the fault itself
-        return None
-    return None
-
-
-def _memory_access(arch: str, mnemonic: str) -> str | None:
-    """"read" or "write" for a load/store mnemonic (the faulting instruction of a memory fault)."""
-    m = mnemonic.lower()
-    if arch.startswith("riscv"):
-        m = m.removeprefix("c.")
-        if m.startswith(("sc.", "amo")) or m in ("sb", "sh", "sw", "sd", "fsw", "fsd", "fsh", "swsp", "sdsp",
-                                                  "fswsp", "fsdsp") or (m.startswith("vs") and ".v" in m):
-            return "write"
-        if m.startswith(("lr.", "fl", "vl")) or m in ("lb", "lh", "lw", "ld", "lbu", "lhu", "lwu", "lwsp",
-                                                      "ldsp"):
-            return "read"
-        return None
-    if arch == "arm":
-        if m.startswith(("str", "stm", "push", "vstr", "vstm", "vpush", "stl", "stc")):
-            return "write"
-        if m.startswith(("ldr", "ldm", "pop", "vldr", "vldm", "vpop", "lda", "ldc", "tbb", "tbh")):
-            return "read"
-        return None
-    if arch == "aarch64":
-        if m.startswith("st"):
-            return "write"
-        if m.startswith(("ld", "prfm")):
-            return "read"
-    return None
 
 
 class _GdbRemote:

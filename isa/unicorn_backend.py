@@ -1,51 +1,6 @@
 """The Unicorn backend: runs an ELF under Unicorn 2 with exact, natively collected basic-block counts.
 
-How a run goes
---------------
-* Memory. For ``io="semihosting"`` (bare-metal Cortex-M) the target's ``memory`` regions are mapped as
-  they are on the board (MPS2 AN386: code at 0, stack at 0x20000000) and the program starts the way the
-  core comes out of reset: SP = word 0 of the vector table at address 0, PC = word 1 (Thumb bit set).
-  For ``io="linux"`` the pages covering each PT_LOAD segment are mapped with the segment's permissions
-  (zero-filled past the file bytes, as a Linux loader does) plus ``target.stack_region``; SP starts
-  256 bytes below the top of the stack region (16-byte aligned, on a zeroed argc/argv/envp/auxv block)
-  and PC at the ELF entry. Every segment must lie inside one of the target's memory regions.
-* Counting. ``isa/native/ig_block_counter.c`` is registered as a native ``UC_HOOK_BLOCK`` hook: per
-  executed block it bumps a counter in an open-addressing hash table keyed by (address, size) and adds
-  the block's instruction count (decoded once from the block's bytes) to an exact running total. No
-  Python runs per block or per instruction. ``RunResult.instructions`` is the sum over blocks of
-  instructions x executions, and is checked against the native running total.
-* Instruction budget. The native hook stops the emulator as soon as the running total passes
-  ``max_instructions``; the check is made when a block starts, so it has basic-block granularity (the
-  block that crosses the budget is counted whole). ``count=False`` runs without the hook, so no
-  budget is enforced then; the wall-clock limit still is.
-* I/O. A Python ``UC_HOOK_INTR`` hook runs only at exceptions (system calls, semihosting calls, faults):
-    - linux (AArch64 ``svc #0``: x8 = number, x0.. = arguments; RISC-V ``ecall``: a7, a0..):
-      ``write`` (64) to fd 1 (collected as ``stdout``) or fd 2 (collected separately, set as the
-      attribute ``stderr`` of the result), ``exit`` (93) and ``exit_group`` (94) with status
-      ``arg0 & 0xff``. Anything else is an EmulatorFault naming the call.
-    - semihosting (``bkpt 0xab``, r0 = operation, r1 = argument), with QEMU 7.2's arm-compat-semi
-      semantics so outputs and exit codes are the same under both emulators:
-      SYS_WRITEC (0x03) and SYS_WRITE0 (0x04) write to the console (collected as ``stdout``);
-      SYS_OPEN (0x01) of ``":tt"`` gives a handle (mode < 4: stdin, < 8: stdout, else stderr; handles
-      count from 1 as QEMU allocates them) and SYS_CLOSE (0x02) releases it; SYS_WRITE (0x05) writes to
-      such a handle (stdout handles to ``stdout``, stderr handles to ``stderr``) and returns 0. QEMU 7.2
-      pre-opens no handle in Arm-compatible mode, so a SYS_WRITE to a handle that was never opened is
-      an EmulatorFault here (QEMU would drop the bytes silently). SYS_EXIT (0x18): status 0 if
-      r1 == ADP_Stopped_ApplicationExit (0x20026), else 1. SYS_EXIT_EXTENDED (0x20): r1 points at
-      [reason, subcode]; status ``subcode & 0xff`` if reason is 0x20026, else 1. Other operations are
-      an EmulatorFault naming the operation. Execution resumes after the ``bkpt`` (2 bytes).
-* Faults. Invalid memory accesses, illegal instructions, fetches from unmapped memory and unexpected
-  exceptions raise EmulatorFault with the PC, ``symbol+offset`` and the disassembled instruction (and the
-  data address of a memory fault; for a fetch, the return address's symbol, since the PC has none).
-  Two Unicorn 2.1.4 quirks are corrected for: on RISC-V an interrupt hook sees PC = faulting PC + 4
-  (whatever the instruction's length); in Thumb code a store that faults leaves the PC at the start of
-  its translation block, so the stores of the block last entered are retried one by one from the
-  faulting register state to find the one that faults at the same address.
-* Wall-clock limit. ``timeout_s`` is passed to ``uc_emu_start``; RunTimeout if it expired.
-  ``RunResult.wall_seconds`` is the time spent inside ``uc_emu_start`` (translation included).
-* Thumb IT blocks. An instruction inside an IT block whose condition fails is executed as a no-op and
-  counted (it is part of its block, as QEMU counts it too). Unicorn's own per-instruction hook
-  (UC_HOOK_CODE) skips such instructions, so it undercounts Thumb code that has IT blocks.
+How a run goes (memory map, counting, budget, I/O, faults, limits): docs/backends.md.
 """
 from __future__ import annotations
 
@@ -58,9 +13,10 @@ from typing import Callable
 
 import numpy as np
 
+from isa.disasm import disassembler
 from isa.elf import ElfImage, check_target, load_elf
-from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, RunTimeout, \
-    UnsupportedBackend, located
+from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, RunTimeout, UnsupportedBackend, located
+from isa.faults import BREAKPOINT_DETAIL, SEMIHOSTING_NAMES, budget_exceeded, disassemble_one, memory_access
 from isa.result import BlockCounts, RunResult
 from isa.targets import Target
 
@@ -95,17 +51,8 @@ LINUX_SYSCALL_NAMES = {
 }
 SYS_WRITE_LINUX, SYS_EXIT_LINUX, SYS_EXIT_GROUP_LINUX = 64, 93, 94
 
-SEMIHOSTING_NAMES = {
-    0x01: "SYS_OPEN", 0x02: "SYS_CLOSE", 0x03: "SYS_WRITEC", 0x04: "SYS_WRITE0", 0x05: "SYS_WRITE",
-    0x06: "SYS_READ", 0x07: "SYS_READC", 0x08: "SYS_ISERROR", 0x09: "SYS_ISTTY", 0x0A: "SYS_SEEK",
-    0x0C: "SYS_FLEN", 0x0D: "SYS_TMPNAM", 0x0E: "SYS_REMOVE", 0x0F: "SYS_RENAME", 0x10: "SYS_CLOCK",
-    0x11: "SYS_TIME", 0x12: "SYS_SYSTEM", 0x13: "SYS_ERRNO", 0x15: "SYS_GET_CMDLINE", 0x16: "SYS_HEAPINFO",
-    0x18: "SYS_EXIT", 0x19: "SYS_SYNCCACHE", 0x20: "SYS_EXIT_EXTENDED", 0x30: "SYS_ELAPSED",
-    0x31: "SYS_TICKFREQ",
-}
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 SEMIHOSTING_BKPT = 0xBEAB  # Thumb "bkpt 0xab"
-BREAKPOINT_DETAIL = "the program executed a breakpoint or trap instruction"  # as the QEMU backend says it
 
 # M-profile System Control Space. Unicorn maps nothing there; start-up code of a core with an FPU must set
 # CPACR.CP10/CP11 (QEMU's M-profile cores trap FP instructions until it does), so CPACR is modelled as a
@@ -325,53 +272,9 @@ class _NativeCounter:
             self.ctx = None
 
 
-def budget_exceeded(target: Target, img: ElfImage, budget: int, pc: int, executed: int, insn: str,
-                    how: str = "") -> InstructionBudgetExceeded:
-    """The budget error both backends raise: the block that took the count past the budget, named alike."""
-    where = img.describe(pc)
-    return InstructionBudgetExceeded(
-        f"{img.path.name} on {target.name} ran past the instruction budget of {budget:,} instructions: the basic"
-        f" block at {located(pc, where, insn)} took it over, after {executed:,} instructions (the budget is checked"
-        f" per basic block{how}): raise it with --max-instructions, or look for an endless loop there",
-        pc=pc, where=where, instruction=insn)
-
-
 def native_instruction_count(arch: str, code: bytes) -> int:
     """How the native hook counts the instructions of a block's bytes (-1: the lengths do not tile it)."""
     return int(native_counter_lib().ig_bc_count_insns(_NATIVE_ARCH[arch], code, len(code)))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Disassembly for fault messages
-# ---------------------------------------------------------------------------------------------------------------
-
-def _capstone(target: Target):
-    import capstone as cs
-    if target.arch == "arm":
-        mode = cs.CS_MODE_THUMB
-        if target.unicorn is not None and "MCLASS" in target.unicorn.mode:
-            mode |= cs.CS_MODE_MCLASS
-        return cs.Cs(cs.CS_ARCH_ARM, mode)
-    if target.arch == "aarch64":
-        return cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
-    if target.arch.startswith("riscv"):
-        bits = cs.CS_MODE_RISCV64 if target.arch == "riscv64" else cs.CS_MODE_RISCV32
-        return cs.Cs(cs.CS_ARCH_RISCV, bits | cs.CS_MODE_RISCVC)
-    raise UnsupportedBackend(f"no disassembler mode for architecture {target.arch!r}")
-
-
-def disassemble_one(target: Target, code: bytes, addr: int) -> str:
-    """The first instruction of `code` as text, or its raw bytes if it does not decode."""
-    if not code:
-        return "(no code mapped at this address)"
-    try:
-        for insn in _capstone(target).disasm(code, addr, 1):
-            return f"{insn.mnemonic} {insn.op_str}".strip() + f" ({insn.bytes.hex(' ')})"
-    except Exception:  # capstone errors are not worth hiding the fault behind
-        pass
-    from isa.elf import instruction_lengths
-    n = instruction_lengths(target.arch, code)[0] if code else 0
-    return f"undecodable instruction ({code[:n].hex(' ')})"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -451,13 +354,13 @@ class _Session:
 
     def insn_text(self, pc: int) -> str:
         """The instruction at pc as text (mnemonic and operands, without its bytes)."""
-        return disassemble_one(self.target, self.code_at(pc), pc).split(" (")[0]
+        return disassemble_one(self.target.arch, self.code_at(pc), pc).split(" (")[0]
 
     def fault(self, kind: str, pc: int | None, detail: str, *, with_insn: bool = True) -> EmulatorFault:
         where = self.img.describe(pc) if pc is not None else ""
         parts = []
         if with_insn and pc is not None:
-            parts.append(disassemble_one(self.target, self.code_at(pc), pc))
+            parts.append(disassemble_one(self.target.arch, self.code_at(pc), pc))
         if detail:
             parts.append(detail)
         return EmulatorFault(kind, pc, where, "; ".join(parts))
@@ -904,7 +807,6 @@ def _stack_of(target: Target):
 
 
 _WRITE_ERRORS = ("UC_ERR_WRITE_UNMAPPED", "UC_ERR_WRITE_PROT", "UC_ERR_WRITE_UNALIGNED")
-_ARM_STORE_MNEMONICS = ("str", "stm", "push", "vstr", "vstm", "vpush", "stl", "stc", "srs")
 
 
 def _locate_thumb_store(session: _Session, counter: _NativeCounter | None, reported_pc: int) -> int | None:
@@ -924,8 +826,8 @@ def _locate_thumb_store(session: _Session, counter: _NativeCounter | None, repor
         except _uc.UcError:
             size //= 2
     fault = session.mem_fault
-    candidates = [i.address for i in _capstone(session.target).disasm(code, start)
-                  if i.mnemonic.split(".")[0].startswith(_ARM_STORE_MNEMONICS)]
+    candidates = [i.address for i in disassembler("arm").disasm(code, start)
+                  if memory_access("arm", i.mnemonic) == "write"]
     until = (1 << session.target.bits) - 1
     saved = mu.context_save()
     found = None

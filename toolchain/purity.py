@@ -15,6 +15,7 @@ from pathlib import Path
 import capstone as cs
 from elftools.elf.elffile import ELFFile
 
+from isa.disasm import disassembler
 from toolchain.errors import ToolchainError
 
 
@@ -53,21 +54,16 @@ def _has_mve(ef) -> bool:
                for sss in ss.iter_subsubsections() for a in sss.iter_attributes())
 
 
-def _capstone(machine: str) -> cs.Cs:
-    if machine == "EM_ARM":
-        md = cs.Cs(cs.CS_ARCH_ARM, cs.CS_MODE_THUMB | cs.CS_MODE_MCLASS)
-    elif machine == "EM_AARCH64":
-        md = cs.Cs(cs.CS_ARCH_ARM64, cs.CS_MODE_ARM)
-    elif machine == "EM_RISCV":
-        md = None
-    else:
-        raise ToolchainError(f"the purity check does not know ELF machine {machine}")
-    return md
+_ARM_ARCH = {"EM_ARM": "arm", "EM_AARCH64": "aarch64"}
 
 
-def _riscv_capstone(elfclass: int) -> cs.Cs:
-    mode = (cs.CS_MODE_RISCV64 if elfclass == 64 else cs.CS_MODE_RISCV32) | cs.CS_MODE_RISCVC
-    return cs.Cs(cs.CS_ARCH_RISCV, mode)
+def _arch(machine: str, elfclass: int) -> str:
+    """The isa architecture name (isa.disasm) of an ELF machine."""
+    if machine == "EM_RISCV":
+        return "riscv64" if elfclass == 64 else "riscv32"
+    if machine in _ARM_ARCH:
+        return _ARM_ARCH[machine]
+    raise ToolchainError(f"the purity check does not know ELF machine {machine}")
 
 
 def is_float_instruction(machine: str, mnemonic: str, op_str: str, mve: bool = False) -> bool:
@@ -147,9 +143,7 @@ def check_integer_purity(elf: str | Path) -> list[Finding]:
         segs = [(seg["p_vaddr"], seg.data()) for seg in ef.iter_segments() if seg["p_type"] == "PT_LOAD"]
         elfclass = ef.elfclass
         mve = machine == "EM_ARM" and _has_mve(ef)
-    md = _riscv_capstone(elfclass) if machine == "EM_RISCV" else _capstone(machine)
-    md.detail = True
-    md.skipdata = True
+    md = disassembler(_arch(machine, elfclass), detail=True, skipdata=True)
     data_marks.sort()
     starts = sorted(funcs)
 

@@ -6,39 +6,36 @@ docs/timing-models.md for each model's parameters, their sources, and the error 
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from isa.errors import IsaError
 from isa.result import RunResult
 from isa.targets import Target, get_target
-from isa.timing.engine import CoreModel, block_cycles
+from isa.timing.engine import TIMING_MODELS, CoreModel, TimingModelEntry, block_cycles
 
 
 class UnknownTimingModel(IsaError):
     pass
 
 
-def _models() -> dict[str, "callable"]:
-    from isa.timing import (cortex_a5x, cortex_m0plus, cortex_m4, cortex_m7, cortex_m33, cortex_m55, rv32_inorder, rvv,
-                            sifive_u74)
-    return {"cortex-m4": cortex_m4.model, "cortex-m7": cortex_m7.model, "cortex-m33": cortex_m33.model,
-            "cortex-m0plus": cortex_m0plus.model, "cortex-m55": cortex_m55.model, "cortex-a53": cortex_a5x.model_a53,
-            "cortex-a55": cortex_a5x.model_a55, "rv64gc": sifive_u74.model, "rv32imc": rv32_inorder.model,
-            "rv64gcv": rvv.model}
-
-
-MODEL_NAMES = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus", "cortex-m55", "cortex-a53", "cortex-a55",
-               "rv64gc", "rv32imc", "rv64gcv")
+def registered_models() -> dict[str, TimingModelEntry]:
+    """Every timing model, by the name targets give it. Each module of this package registers its own with
+    :func:`isa.timing.engine.timing_model` when imported; they are imported here, on first use."""
+    for info in pkgutil.iter_modules(__path__):  # a no-op once imported
+        importlib.import_module(f"{__name__}.{info.name}")
+    return TIMING_MODELS
 
 
 def get_model(name: str, target: Target | None = None) -> CoreModel:
-    """The timing model `name` (a target's ``timing_model``); RVV models take the target's VLEN."""
-    table = _models()
+    """The timing model `name` (a target's ``timing_model``), built for `target`."""
+    table = registered_models()
     if name not in table:
-        raise UnknownTimingModel(f"no timing model {name!r}: choose one of {', '.join(table)} "
+        raise UnknownTimingModel(f"no timing model {name!r}: choose one of {', '.join(sorted(table))} "
                                  f"(set Target.timing_model in isa/targets.py)")
-    return table[name](target) if name == "rv64gcv" else table[name]()
+    return table[name].model(target)
 
 
 @dataclass

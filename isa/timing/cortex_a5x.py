@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from isa.decode import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 _Q_FORM = re.compile(r"\bv\d{1,2}\.(16b|8h|4s|2d)\b")
 _NO_PAIR = ("sys", "div", "fp_div", "simd_fdiv")
@@ -66,7 +66,7 @@ def _model(name: str, single_ls: bool, summary: str, sources: tuple[str, ...]) -
     pipes = {"alu": 2, "mac": 1, "div": 1, "br": 1, "neon": 2, "neonq": 1, "sys": 1,
              "ld": 1, "st": 1}
     return CoreModel(
-        name=name, version=1, summary=summary, issue_width=2, pipes=pipes, kinds=kinds,
+        name=name, summary=summary, issue_width=2, pipes=pipes, kinds=kinds,
         # assumed: taken branches predicted without a bubble (the cores' branch target instruction cache),
         # mispredict 8 (about the fetch-to-execute depth of the 8-stage pipeline)
         predictor="dynamic", taken_penalty=0.0, mispredict_penalty=8.0, return_stack=True,
@@ -76,7 +76,8 @@ def _model(name: str, single_ls: bool, summary: str, sources: tuple[str, ...]) -
                         else "L1 data cache: one 64-bit load + one 64-bit store per cycle"))
 
 
-def model_a53() -> CoreModel:
+@timing_model("cortex-a53", version=1)
+def model_a53(target=None) -> CoreModel:
     return _model("cortex-a53", True,
                   "dual issue in order, one load/store pipe, ALU 1 (shifted 2), MUL/MADD 3, load-use 3, "
                   "Q-form NEON single issue, mispredict 8 (assumed), latencies from the A55 guide (assumed same)",
@@ -84,7 +85,8 @@ def model_a53() -> CoreModel:
                    "Arm Cortex-A55 Software Optimization Guide: latencies (assumed to hold for the A53)"))
 
 
-def model_a55() -> CoreModel:
+@timing_model("cortex-a55", version=1)
+def model_a55(target=None) -> CoreModel:
     return _model("cortex-a55", False,
                   "dual issue in order, separate load and store pipes, ALU 1 (shifted 2), MUL/MADD 3, "
                   "load-use 3, ASIMD MAC/SDOT 4, Q-form NEON single issue, mispredict 8 (assumed)",

@@ -5,8 +5,8 @@ instruction summary" (cycle counts at zero wait states), as the NXP LPC800 user 
 """
 from __future__ import annotations
 
-from isa.decode import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 TAKEN_EXTRA = 1  # [TRM] B<cond>: 2 taken, 1 not taken; B: 2 -> a taken branch costs 1 more cycle
 
@@ -22,7 +22,8 @@ def _adjust(ins: Insn, kt: KindTiming, m: CoreModel) -> KindTiming:
     return kt
 
 
-def model() -> CoreModel:
+@timing_model("cortex-m0plus", version=1)
+def model(target=None) -> CoreModel:
     one = KindTiming("ex", 1)
     kinds = {
         "alu": one, "alu_shift": one, "nop": one, "it": one,
@@ -37,7 +38,7 @@ def model() -> CoreModel:
         # no FPU and no divider on Armv6-M: soft-float and division are libgcc calls made of the kinds above
     }
     return CoreModel(
-        name="cortex-m0plus", version=1,
+        name="cortex-m0plus",
         summary="single issue, no branch predictor (taken branch 1 extra, BL 3), loads and stores 2 cycles, "
                 "LDM/STM/PUSH/POP 1 + N, 1-cycle MULS (fast multiplier), zero wait states",
         issue_width=1, pipes={"ex": 1}, kinds=kinds, predictor="none", taken_penalty=TAKEN_EXTRA,

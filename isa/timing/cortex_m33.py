@@ -13,8 +13,8 @@ DSP extension) except where the structure says otherwise. Sources:
 """
 from __future__ import annotations
 
-from isa.decode import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 REFILL_P = 1  # assumed: branches resolve in stage 2 [EN], one stage earlier than the M4's (P = 1-3, midpoint 2)
 DIV_CYCLES = 7  # [M4] SDIV/UDIV 2-12, midpoint (operands unknown)
@@ -44,7 +44,8 @@ def _pair(group: list[Insn], ins: Insn, m: CoreModel) -> bool:
     return not (first.kind == "branch" and ins.kind == "branch")
 
 
-def model() -> CoreModel:
+@timing_model("cortex-m33", version=1)
+def model(target=None) -> CoreModel:
     one = KindTiming("ex", 1)
     kinds = {
         "alu": one, "alu_shift": one, "nop": one, "sys": one, "it": one,
@@ -59,7 +60,7 @@ def model() -> CoreModel:
         "fp": one, "fp_move": one, "fp_mac": KindTiming("ex", 3, 3), "fp_div": KindTiming("ex", 14, 14),
     }
     return CoreModel(
-        name="cortex-m33", version=1,
+        name="cortex-m33",
         summary="3-stage, dual issue of pairs of 16-bit ALU/branch instructions, no branch predictor (taken "
                 "branch: 1 + P refill, P = 1), loads 1 cycle + 1 load-use stall, 1-cycle MAC, SDIV/UDIV 7, "
                 "zero wait states",

@@ -7,8 +7,8 @@ Sources (cited per parameter below):
 """
 from __future__ import annotations
 
-from isa.decode import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 _LSU = ("load", "store", "load_multiple", "store_multiple", "fp_load")
 
@@ -44,7 +44,8 @@ def _pair(group: list[Insn], ins: Insn, m: CoreModel) -> bool:
     return len(group) == 1 and ins.kind == "it" and group[0].size == 2
 
 
-def model() -> CoreModel:
+@timing_model("cortex-m4", version=1)
+def model(target=None) -> CoreModel:
     one = lambda lat=1: KindTiming("ex", lat)
     kinds = {
         "alu": one(), "alu_shift": one(), "nop": one(), "sys": one(), "it": one(),
@@ -62,7 +63,7 @@ def model() -> CoreModel:
         "fp_div": KindTiming("ex", 14, 14),
     }
     return CoreModel(
-        name="cortex-m4", version=1,
+        name="cortex-m4",
         summary="single issue, no branch predictor (taken branch: 1 + P refill, P = 2), loads 2 cycles "
                 "pipelined with neighbouring loads/stores, 1-cycle 32x32 MAC, SDIV/UDIV 7, zero wait states",
         issue_width=2,  # a second "slot" exists only for a folded IT (see _pair); everything else is single issue

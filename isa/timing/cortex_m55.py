@@ -16,8 +16,8 @@ beat-wise execution as the Cortex-M55 implements it. Sources:
 """
 from __future__ import annotations
 
-from isa.decode import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 TICKS_PER_VECTOR_OP = 2  # [TRM] dual beat: 4 beats at 2 per tick
 REFILL_P = 1  # assumed: a taken branch refills one stage (LE / LETP counted alike: an upper bound on a LOB loop)
@@ -37,7 +37,8 @@ def _pair(group: list[Insn], ins: Insn, m: CoreModel) -> bool:
     return len(group) == 1 and ins.kind == "it" and group[0].size == 2
 
 
-def model() -> CoreModel:
+@timing_model("cortex-m55", version=1)
+def model(target=None) -> CoreModel:
     one = KindTiming("ex", 1)
     vec = lambda pipe, lat=1: KindTiming(pipe, lat, 1, TICKS_PER_VECTOR_OP)  # noqa: E731
     kinds = {
@@ -60,7 +61,7 @@ def model() -> CoreModel:
         "vec_pred": one,  # VCTP / VPST: scalar-pipeline instructions writing or reading P0
     }
     return CoreModel(
-        name="cortex-m55", version=1,
+        name="cortex-m55",
         summary="in-order scalar issue (1 per cycle, IT folding), dual-beat MVE: each vector instruction keeps its "
                 "unit (load/store, MAC, ALU) 2 cycles, consecutive instructions on different units overlap, "
                 "beat-wise vector dependencies (1 cycle), reductions' scalar results after 3, taken branch 1 + 1, "

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
-from isa.decode import _ARM_ALIAS as _ALIAS, Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.decode_arm import ARM_ALIAS as _ALIAS
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 _NO_PAIR = ("sys", "div", "load_multiple", "store_multiple", "fp_div")
 # [JNK] bitfield, extend, reverse and DSP (non-multiply) instructions: they use the early-ALU shifter, issue only as
@@ -130,7 +131,8 @@ def _pair(group: list[Insn], ins: Insn, m: CoreModel) -> bool:
     return True
 
 
-def model() -> CoreModel:
+@timing_model("cortex-m7", version=2)
+def model(target=None) -> CoreModel:
     kinds = {
         "alu": KindTiming("alu", 1), "alu_shift": KindTiming("alu", 1), "nop": KindTiming("alu", 1),
         "it": KindTiming("alu", 1), "sys": KindTiming("sys", 1),
@@ -146,7 +148,7 @@ def model() -> CoreModel:
         "fp_div": KindTiming("fp", 16, 16, 16),  # [JNK] VDIV.F32 16 cycles, locks the pipeline; [LLVM] 16
     }
     return CoreModel(
-        name="cortex-m7", version=2,
+        name="cortex-m7",
         summary="dual issue (2 ALU, 2 loads to different banks or 1 load + 1 store, 1 MAC, 1 branch, 1 FP per "
                 "cycle), word load to ALU use 0 stalls (to address / shifted operand / multiply 1), LDRB/LDRH 1, "
                 "MAC 2, predicted-taken branch 0 bubbles, mispredict 8, zero wait states (TCM)",

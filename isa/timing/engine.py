@@ -1,35 +1,17 @@
-"""The in-order issue engine the per-core timing models share.
+"""The in-order issue engine the per-core timing models share, and the registry they register in.
 
-A model (:class:`CoreModel`) gives, per operation kind (:mod:`isa.decode` ``Insn.kind``): the pipe it goes to,
+A model (:class:`CoreModel`) gives, per operation kind (:mod:`isa.insn` ``Insn.kind``): the pipe it goes to,
 its result latency, how many cycles it blocks issue, and how long it keeps a non-pipelined unit busy; the
 issue width and which kinds may share an issue cycle; branch costs and the predictor; memory wait states.
-
-How a run's cycles are estimated
---------------------------------
-1. Every distinct executed block is decoded once; its instructions issue in order through a scoreboard:
-   an instruction issues at the first cycle at which its source registers are ready (producer issue cycle +
-   latency), its pipe has a free slot (and a non-pipelined unit is no longer busy), the issue group has room
-   (``issue_width``) and the pairing rule admits it next to the instructions already in the group.
-2. A block's cost is measured in context: the scoreboard is first warmed by the block's dominant predecessor
-   (the in-edge with the most executions, from :mod:`isa.cfg`; for a loop that is the block itself), and the
-   cost is the extra cycles the block adds. So load-use stalls and pairing across a block boundary, and a
-   loop's carried dependencies, are charged.
-3. Branches are charged per edge (exact counts for unconditional ones, inferred taken/not-taken splits for
-   conditional ones): a taken-branch bubble or refill, and for mispredictions the model's penalty. With a
-   dynamic predictor, a conditional branch taken ``t`` and not taken ``n`` times is assumed mispredicted
-   ``min(t, n)`` times (outcomes in runs, as loop branches are: one mispredict when the minority outcome
-   happens); returns are predicted by a return stack where the core has one; other indirect jumps are
-   mispredicted at ``indirect_mispredict_rate``.
-4. Memory wait states are added per data access (``wait_states_per_access``; 0 for tightly coupled memory /
-   zero-wait SRAM, which is where vendor per-MHz figures are measured).
-The estimate is ``sum(block cost x count) + branch costs + wait states``, labelled with the model's name.
+How a run's cycles are estimated from them: docs/timing-models.md ("How an estimate is made").
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from isa.decode import Insn
+from isa.errors import IsaError
+from isa.insn import Insn
 
 
 @dataclass(frozen=True)
@@ -46,7 +28,6 @@ class KindTiming:
 @dataclass
 class CoreModel:
     name: str  # e.g. "cortex-m4"
-    version: int
     summary: str
     issue_width: int
     pipes: dict[str, int]  # pipe -> instructions it accepts per cycle
@@ -68,6 +49,7 @@ class CoreModel:
     sources: tuple[str, ...] = ()
     bandwidth_bytes_per_cycle: float = 4.0  # for the separate memory roofline bound (not in the estimate)
     bandwidth_note: str = ""
+    version: int = 0  # the registry entry's (see timing_model below)
 
     @property
     def label(self) -> str:
@@ -148,3 +130,31 @@ def block_cycles(model: CoreModel, insns: list[Insn], warm: list[Insn] | None = 
     for ins in insns:
         sb.issue(ins)
     return max(sb.end - base, 0)
+
+
+@dataclass(frozen=True)
+class TimingModelEntry:
+    """A registered timing model: the name targets give it (``Target.timing_model``), its version (in every
+    estimate's label: a change of the model's numbers is a new version), and its builder, which gets the target
+    (the RVV model reads its VLEN; the others ignore it)."""
+    name: str
+    version: int
+    build: Callable[[object], CoreModel]
+
+    def model(self, target=None) -> CoreModel:
+        from dataclasses import replace
+        return replace(self.build(target), version=self.version)
+
+
+TIMING_MODELS: dict[str, TimingModelEntry] = {}
+
+
+def timing_model(name: str, version: int):
+    """Registers the decorated builder ``(target) -> CoreModel`` as timing model `name`, version `version`."""
+    def register(build: Callable[[object], CoreModel]) -> Callable[[object], CoreModel]:
+        if name in TIMING_MODELS:
+            raise IsaError(f"timing model {name!r} is registered twice ({TIMING_MODELS[name].build.__module__} "
+                             f"and {build.__module__})")
+        TIMING_MODELS[name] = TimingModelEntry(name, version, build)
+        return build
+    return register

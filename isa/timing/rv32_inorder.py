@@ -8,10 +8,11 @@ Ibex is close) differ mostly in the multiplier and divider.
 """
 from __future__ import annotations
 
-from isa.timing.engine import CoreModel, KindTiming
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 
-def model() -> CoreModel:
+@timing_model("rv32imc", version=1)
+def model(target=None) -> CoreModel:
     kinds = {
         "alu": KindTiming("ex", 1), "alu_shift": KindTiming("ex", 1), "nop": KindTiming("ex", 1),
         "sys": KindTiming("ex", 1),
@@ -23,7 +24,7 @@ def model() -> CoreModel:
         "fp_div": KindTiming("ex", 1),
     }
     return CoreModel(
-        name="rv32-inorder", version=1,
+        name="rv32-inorder",
         summary="single issue 5-stage, load-use 1 stall, MUL 2, DIV 34, static backward-taken/forward-not-taken "
                 "prediction: predicted-taken bubble 1, mispredict 2, register jumps 2",
         issue_width=1, pipes={"ex": 1}, kinds=kinds, predictor="btfn", taken_penalty=1.0,

@@ -12,7 +12,7 @@ The vector unit
   before vl capture), instructions whose governing vsetvl is the register form `vsetvl` (vtype unknown
   statically) and whole-register moves/loads/stores (exact: they ignore vl). A site whose vl varies is
   charged at its mean rounded to a whole element, so occupancy (ceil(vl x SEW / DLEN)) is that of the mean
-  vl, not the mean of the occupancies (see isa.decode.RVV_BYTES_ASSUMPTION).
+  vl, not the mean of the occupancies (see isa.decode_riscv.RVV_BYTES_ASSUMPTION).
 * latency to a dependent vector instruction is the start-up latency only when ``chaining`` is on (the
   consumer starts on the first element group as soon as it is produced), else busy + start-up.
   Start-up: 2 for integer ALU and moves, 4 for multiply, MAC and FP, 4 for loads (L1 hit).
@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 
-from isa.decode import Insn
-from isa.timing.engine import CoreModel, KindTiming
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 from isa.timing.sifive_u74 import SCALAR_PIPES, _pair, extra_stall, scalar_kinds
 
 DEFAULT_DLEN = 128
@@ -60,6 +60,7 @@ def _adjust(ins: Insn, kt: KindTiming, m: CoreModel) -> KindTiming:
     return KindTiming(pipe, lat, 1, busy)
 
 
+@timing_model("rv64gcv", version=2)
 def model(target=None) -> CoreModel:
     vlen = getattr(target, "vlen", None) or 128
     dlen = min(DEFAULT_DLEN, vlen)
@@ -70,7 +71,7 @@ def model(target=None) -> CoreModel:
     kinds["vec_store"] = KindTiming("vmem", 1)
     pipes = dict(SCALAR_PIPES, valu=1, vmem=1)
     return CoreModel(
-        name=f"rvv-vlen{vlen}-dlen{dlen}", version=2,
+        name=f"rvv-vlen{vlen}-dlen{dlen}",
         summary=f"U74-like scalar core + in-order vector unit: VLEN {vlen}, DLEN {dlen} bits/cycle, chaining, "
                 f"vl = the measured mean per vsetvl site (else VLMAX), vector memory {MEM_BYTES_PER_CYCLE} B/cycle",
         issue_width=2, pipes=pipes, kinds=kinds, predictor="dynamic", taken_penalty=1.0, mispredict_penalty=4.0,

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 
-from isa.decode import Insn, _rv_norm
-from isa.timing.engine import CoreModel, KindTiming
+from isa.decode_riscv import rv_norm as _rv_norm
+from isa.insn import Insn
+from isa.timing.engine import CoreModel, KindTiming, timing_model
 
 _NO_PAIR = ("sys", "div", "fp_div")
 _MEM = re.compile(r"\((\w+)\)")
@@ -67,9 +68,10 @@ def scalar_kinds() -> dict[str, KindTiming]:
 SCALAR_PIPES = {"alu": 2, "mul": 1, "mem": 1, "br": 1, "fp": 1, "sys": 1}
 
 
-def model() -> CoreModel:
+@timing_model("rv64gc", version=2)
+def model(target=None) -> CoreModel:
     return CoreModel(
-        name="sifive-u74", version=2,
+        name="sifive-u74",
         summary="dual issue in order (2 ALU, 1 memory, 1 mul/div, 1 FP, 1 branch per cycle), load to ALU use "
                 "0 stalls (late ALU), load to address/multiply 2 stalls, "
                 "MUL 3, DIV 20, taken-branch bubble 1, mispredict 4, return-address stack",

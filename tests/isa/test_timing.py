@@ -263,3 +263,18 @@ def test_memory_wait_states_are_charged_per_data_access(build):
     assert waits[1].wait_state_cycles - waits[0].wait_state_cycles == 992 * 3
     assert (waits[1].cycles - plain[1].cycles) - (waits[0].cycles - plain[0].cycles) == 992 * 3
     assert waits[1].issue_cycles == plain[1].issue_cycles and waits[1].branch_cycles == plain[1].branch_cycles
+
+
+def test_every_target_names_a_registered_timing_model_with_a_version():
+    from isa.timing import registered_models
+    table = registered_models()
+    assert {t.timing_model for t in TARGETS.values()} <= set(table)
+    for name, entry in table.items():
+        m = get_model(name, next((t for t in TARGETS.values() if t.timing_model == name), None))
+        assert entry.version >= 1 and m.version == entry.version and m.label.endswith(f" model v{entry.version}")
+
+
+def test_an_unknown_timing_model_names_the_registered_ones():
+    from isa.timing import UnknownTimingModel
+    with pytest.raises(UnknownTimingModel, match="cortex-m4.*isa/targets.py"):
+        get_model("cortex-m99")

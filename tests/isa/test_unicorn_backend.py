@@ -93,10 +93,8 @@ def per_instruction_counts(result: isa.RunResult, elf: Path, target: Target) -> 
 
 
 def capstone_for(target: Target):
-    from isa.unicorn_backend import _capstone
-    md = _capstone(target)
-    md.detail = True
-    return md
+    from isa.disasm import disassembler
+    return disassembler(target.arch, detail=True)
 
 
 def loop_iteration_length(elf: Path, target: Target, function: str) -> int:
