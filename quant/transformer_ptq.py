@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from quant.config import parse_layer
 from quant.errors import QuantError
 from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
@@ -68,14 +69,13 @@ class QuantConfig:
         return quantize_weight(w, *self.bits_for(node_name), asym=self.asym)
 
 
+INT4_GROUP = 32  # w4a8 without a group size: int4 in groups of 32 along K
+
+
 def parse_spec(spec: str) -> tuple[int, int | None]:
-    spec = spec.lower()
-    if spec == "w8a8":
-        return 8, None
-    if spec.startswith("w4a8"):
-        gs = spec.split("g")[-1] if "g" in spec[4:] else "32"
-        return 4, int(gs)
-    raise QuantError(f"unknown precision {spec!r}: use w8a8 or w4a8 (optionally w4a8g64 for groups of 64)")
+    """One layer's width (w8a8, w4a8, w8a8-g<N>, w4a8-g<N>; quant/config.py) -> (bits, group size)."""
+    bits, gs = parse_layer(spec)
+    return bits, gs if gs or bits == 8 else INT4_GROUP
 
 
 def asym_int8(lo: float, hi: float) -> tuple[float, int]:
