@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-import codegen.op_calls_quant  # noqa: F401  (registers the lowerings of the quantization-method ops)
 from codegen.emit_c import C_TYPE, _c_array, lower_node
 from codegen.errors import CodegenError
 from isa.targets import Target
