@@ -92,3 +92,13 @@ def test_bench_lists_every_model_for_a_typo(capsys):
     assert err.count("\n") == 1 and "unknown model 'resnet'" in err
     assert set(names()) >= {"mlp", "shakespeare-decoder", "smollm2", "minilm"}
     assert all(n in err for n in names())
+
+
+def test_an_encoder_in_bench_and_a_classifier_in_quantize_are_named(tmp_path, capsys):
+    from intgap.errors import DriverError
+    from intgap.models import load_model
+    with pytest.raises(DriverError, match="minilm is an encoder: this path takes classifiers"):
+        load_model("minilm")
+    assert main(["quantize", "--model", "mlp", "-o", str(tmp_path / "m.igraph")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mlp is a classifier (an MLP): this takes transformers" in err
