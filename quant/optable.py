@@ -24,7 +24,7 @@ class Group:
     ATTENTION = "attention"               # reads every key / value row up to the current position
     SEQUENCE = "sequence"                 # only transformers have it: a graph with one is lowered as a sequence
     NORM = "norm"                         # a per-row normalization with a gain (SmoothQuant folds scales into it)
-    ACTIVATION = "activation"             # a pointwise nonlinearity of one input
+    ACTIVATION = "activation"             # a smooth pointwise nonlinearity (gelu, silu: integer form through Q12)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
         (FC, ROW), "linear_quant", "fully_connected_quant", "fully_connected_f32"),
     _op("channel_gather", ("x", "index"), ("x_zero_point", "multiplier", "shift", "y_zero_point", "act_min",
                                            "act_max"), (ROW,), "gather", "channel_gather"),
-    _op("relu", ("x",), ("zero_point",), (ROW, ACT), "elementwise", "relu", "relu_f32"),
+    _op("relu", ("x",), ("zero_point",), (ROW,), "elementwise", "relu", "relu_f32"),
     _op("add", ("a", "b"), ("a_zero_point", "b_zero_point", "y_zero_point", "a_multiplier", "b_multiplier", "shift",
                             "act_min", "act_max"), (ROW,), "elementwise", "add_mul", "add_f32"),
     _op("mul", ("a", "b"), ("a_zero_point", "b_zero_point", "y_zero_point", "multiplier", "shift", "act_min",
@@ -101,7 +101,7 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
                                           "act_min", "act_max"), (ATT, SEQ), "attention", "matmul", "matmul_pv_f32"),
     # ---- their float32 counterparts (captured graphs, the FP32 baseline): quant/ops/float_ops.py
     _op("fully_connected_f32", _FC, ("relu",), (F, FC, ROW), "float_ops", "fully_connected"),
-    _op("relu_f32", ("x",), (), (F, ROW, ACT), "float_ops", "relu_f32"),
+    _op("relu_f32", ("x",), (), (F, ROW), "float_ops", "relu_f32"),
     _op("embedding_f32", ("ids", "table"), (), (F, ROW, SEQ), "float_ops", "float"),
     _op("add_f32", ("a", "b"), (), (F, ROW), "float_ops", "float"),
     _op("mul_f32", ("a", "b"), (), (F, ROW), "float_ops", "float"),
@@ -121,9 +121,17 @@ def ops_in(group: str) -> frozenset[str]:
     return frozenset(n for n, o in OPTABLE.items() if group in o.groups)
 
 
+def quantized_op(float_op: str) -> str:
+    """The integer op whose twin is `float_op` (the fully connected layers have several: their lowering picks)."""
+    ops = [n for n, o in OPTABLE.items() if o.twin == float_op]
+    if len(ops) != 1:
+        raise KeyError(f"{float_op} has {len(ops)} integer twins: {', '.join(ops) or 'none'}")
+    return ops[0]
+
+
 def in_group(op: str, group: str) -> bool:
     o = OPTABLE.get(op)
     return o is not None and group in o.groups
 
 
-__all__ = ["Group", "OpDef", "OPTABLE", "ops_in", "in_group"]
+__all__ = ["Group", "OpDef", "OPTABLE", "ops_in", "in_group", "quantized_op"]

@@ -25,6 +25,7 @@ from quant.errors import QuantError
 from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
 from quant.observers import Calibration, int8_range
+from quant.optable import Group, in_group, quantized_op
 from quant.ops.fixed import fixed_multiplier
 from quant.validate import validate
 
@@ -363,13 +364,13 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
             m, s = fixed_multiplier(sa * sb / sy, bits)
             nodes.append(Node("mul", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb,
                               "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
-        elif n.op in ("gelu_f32", "silu_f32"):
+        elif in_group(n.op, Group.ACTIVATION):
             sx, zx = qp[ins[0]]
             mi, si = fixed_multiplier(sx * 4096, 24)
             mo, so = fixed_multiplier(1 / (4096 * sy), 24)
-            nodes.append(Node(n.op[:-4], n.name, list(ins), [out], {"x_zero_point": zx, "in_multiplier": mi,
+            nodes.append(Node(quantized_op(n.op), n.name, list(ins), [out], {"x_zero_point": zx, "in_multiplier": mi,
                               "in_shift": si, "out_multiplier": mo, "out_shift": so, "y_zero_point": zy, **clamp}))
-        elif n.op in ("layernorm_f32", "rmsnorm_f32"):
+        elif in_group(n.op, Group.NORM):
             nodes.append(_lower_norm(g, n, qp, dtypes, constants, clamp))
         elif n.op == "rope_f32":
             sx, zx = qp[ins[0]]
