@@ -197,36 +197,43 @@ def check_channel_gather(c: NodeCheck) -> None:
         fail(f"{where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
 
 
-def check_matmul(c: NodeCheck) -> None:
-    """matmul_qk and matmul_pv."""
-    g, n, ins, a, where, fail = c.g, c.n, c.ins, c.a, c.where, c.fail
+def _attention_heads(c: NodeCheck) -> tuple[int, int, int]:
     c.int_output()
-    h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
+    h, hkv, hd = c.a["heads"], c.a["kv_heads"], c.a["head_dim"]
     for key in ("heads", "kv_heads", "head_dim"):
         c.int_attr(key, 1, 1 << 15)
     if h % hkv:
-        fail(f"{where}: heads={h} must be a multiple of kv_heads={hkv}")
-    first, second = ins
-    if n.op == "matmul_qk":
-        c.need(first, ("int8",), "q")
-        c.need(second, ("int8",), "k")
-        c.in_range("q_zero_point", "int8")
-        c.in_range("k_zero_point", "int8")
-        if _shape(g, first)[1] != h * hd or _shape(g, second)[1] != hkv * hd:
-            fail(f"{where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
-        c.need(n.outputs[0], ("int8", "int16"), "output")
-    else:
-        c.need(first, ("int8", "int16"), "p")
-        c.need(second, ("int8",), "v")
-        c.in_range("p_zero_point", _dtype(g, first))
-        c.in_range("v_zero_point", "int8")
-        prod = [m for m in g.nodes if m.outputs[0] == first]
-        if not prod or prod[0].op != "softmax":
-            fail(f"{where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
-        if _shape(g, second)[1] != hkv * hd:
-            fail(f"{where}: v must be [S, {hkv * hd}]")
-        c.need(n.outputs[0], ("int8", "int16"), "output")
-    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
+        c.fail(f"{c.where}: heads={h} must be a multiple of kv_heads={hkv}")
+    return h, hkv, hd
+
+
+def check_matmul_qk(c: NodeCheck) -> None:
+    g, a, (first, second) = c.g, c.a, c.ins
+    h, hkv, hd = _attention_heads(c)
+    c.need(first, ("int8",), "q")
+    c.need(second, ("int8",), "k")
+    c.in_range("q_zero_point", "int8")
+    c.in_range("k_zero_point", "int8")
+    if _shape(g, first)[1] != h * hd or _shape(g, second)[1] != hkv * hd:
+        c.fail(f"{c.where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), c.where, c.fail)
+
+
+def check_matmul_pv(c: NodeCheck) -> None:
+    g, a, (first, second) = c.g, c.a, c.ins
+    h, hkv, hd = _attention_heads(c)
+    c.need(first, ("int8", "int16"), "p")
+    c.need(second, ("int8",), "v")
+    c.in_range("p_zero_point", _dtype(g, first))
+    c.in_range("v_zero_point", "int8")
+    prod = [m for m in g.nodes if m.outputs[0] == first]
+    if not prod or OPTABLE[prod[0].op].check != "softmax":
+        c.fail(f"{c.where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
+    if _shape(g, second)[1] != hkv * hd:
+        c.fail(f"{c.where}: v must be [S, {hkv * hd}]")
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), c.where, c.fail)
 
 
 def check_softmax(c: NodeCheck) -> None:
@@ -243,26 +250,33 @@ def check_softmax(c: NodeCheck) -> None:
         fail(f"{where}: a {o.dtype} softmax output has scale {want[0]} and zero point {want[1]}")
 
 
-def check_add_mul(c: NodeCheck) -> None:
-    g, n, ins, out, a, where, fail = c.g, c.n, c.ins, c.out, c.a, c.where, c.fail
+def _binary(c: NodeCheck) -> tuple[int, int]:
+    """add and mul: int inputs and output of one shape; returns the inputs' bits plus sign headroom."""
+    g, ins = c.g, c.ins
     c.int_output()
     for i in ins:
         c.need(i, INT, "input")
-    if _shape(g, ins[0]) != _shape(g, ins[1]) or _shape(g, ins[0]) != tuple(out.shape):
-        fail(f"{where}: inputs and output must have one shape")
+    if _shape(g, ins[0]) != _shape(g, ins[1]) or _shape(g, ins[0]) != tuple(c.out.shape):
+        c.fail(f"{c.where}: inputs and output must have one shape")
     c.in_range("a_zero_point", _dtype(g, ins[0]))
     c.in_range("b_zero_point", _dtype(g, ins[1]))
     c.int_attr("shift", 0, 62)
-    ba, bb = BITS[_dtype(g, ins[0])] + 1, BITS[_dtype(g, ins[1])] + 1
-    if n.op == "add":
-        c.int_attr("a_multiplier", 0, (1 << 31) - 1)
-        c.int_attr("b_multiplier", 0, (1 << 31) - 1)
-        if max(ba + a["a_multiplier"].bit_length(), bb + a["b_multiplier"].bit_length()) > 61:
-            fail(f"{where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
-    else:
-        c.int_attr("multiplier", 0, (1 << 31) - 1)
-        if ba + bb + a["multiplier"].bit_length() > 62:
-            fail(f"{where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
+    return BITS[_dtype(g, ins[0])] + 1, BITS[_dtype(g, ins[1])] + 1
+
+
+def check_add(c: NodeCheck) -> None:
+    ba, bb = _binary(c)
+    c.int_attr("a_multiplier", 0, (1 << 31) - 1)
+    c.int_attr("b_multiplier", 0, (1 << 31) - 1)
+    if max(ba + c.a["a_multiplier"].bit_length(), bb + c.a["b_multiplier"].bit_length()) > 61:
+        c.fail(f"{c.where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
+
+
+def check_mul(c: NodeCheck) -> None:
+    ba, bb = _binary(c)
+    c.int_attr("multiplier", 0, (1 << 31) - 1)
+    if ba + bb + c.a["multiplier"].bit_length() > 62:
+        c.fail(f"{c.where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
 
 
 def check_activation(c: NodeCheck) -> None:
@@ -281,25 +295,31 @@ def check_activation(c: NodeCheck) -> None:
         fail(f"{where}: multipliers too wide for the int64 products")
 
 
-def check_norm(c: NodeCheck) -> None:
-    """layernorm and rmsnorm."""
-    g, n, ins, out, where, fail = c.g, c.n, c.ins, c.out, c.where, c.fail
+def _norm(c: NodeCheck, in_dtypes: tuple[str, ...]) -> None:
+    g, ins, out = c.g, c.ins, c.out
     c.int_output()
-    c.need(ins[0], ("int8", "int16") if n.op == "layernorm" else INT, "input")
-    c.need(n.outputs[0], ("int8", "int16"), "output")
+    c.need(ins[0], in_dtypes, "input")
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
     for i in ins[1:]:
         c.need(i, ("int32",), "parameter")
         c.const(i, "parameter")
     ch = _shape(g, ins[0])[-1]
     if any(_shape(g, i) != (ch,) for i in ins[1:]) or tuple(out.shape) != _shape(g, ins[0]):
-        fail(f"{where}: gamma/beta must be [{ch}] and the output the input's shape")
+        c.fail(f"{c.where}: gamma/beta must be [{ch}] and the output the input's shape")
     if ch > 1 << 13:
-        fail(f"{where}: {ch} channels exceed the 2^13 the int64 sum of squares allows")
+        c.fail(f"{c.where}: {ch} channels exceed the 2^13 the int64 sum of squares allows")
     c.in_range("x_zero_point", _dtype(g, ins[0]))
     c.int_attr("eps", 0, 1 << 60)
     c.int_attr("shift", 0, 62)
-    if n.op == "rmsnorm":
-        c.int_attr("pre_shift", 0, 31)
+
+
+def check_layernorm(c: NodeCheck) -> None:
+    _norm(c, ("int8", "int16"))
+
+
+def check_rmsnorm(c: NodeCheck) -> None:
+    _norm(c, INT)
+    c.int_attr("pre_shift", 0, 31)
 
 
 def check_rope(c: NodeCheck) -> None:
