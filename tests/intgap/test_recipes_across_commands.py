@@ -102,3 +102,15 @@ def test_an_encoder_in_bench_and_a_classifier_in_quantize_are_named(tmp_path, ca
     assert main(["quantize", "--model", "mlp", "-o", str(tmp_path / "m.igraph")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mlp is a classifier (an MLP): this takes transformers" in err
+
+
+def test_compile_quantizes_an_mlp_with_any_classifier_config(tmp_path):
+    from intgap.compile_command import load_graph_for_compile
+    from quant.config import ConfigError
+    g = load_graph_for_compile("mlp", tmp_path, "w4a8g16")
+    fcs = [n for n in g.nodes if n.op == "fully_connected_grouped"]
+    assert len(fcs) == 3 and all((n.attrs["weight_bits"], n.attrs["group_size"]) == (4, 16) for n in fcs)
+    assert not load_graph_for_compile("mlp", tmp_path, "fp32").is_integer
+    assert load_graph_for_compile("mlp", tmp_path).is_integer  # w8a8, as before
+    with pytest.raises(ConfigError, match="per-layer widths .* are for transformer models"):
+        load_graph_for_compile("mlp", tmp_path, "mixed:6")
