@@ -45,7 +45,8 @@ def test_groups_are_what_the_lowering_branches_on():
 
 
 def test_every_lowered_entry_point_has_a_scalar_kernel(tmp_path):
-    """Lower one small node per op the MLP and the bundled decoder use and check the files it links exist."""
+    """Lower every node of a small MLP (float, int8, int4 groups) and check the kernel files it links exist (the
+    transformer ops' kernels are linked and run bit-exactly in tests/codegen/test_transformer_ops.py)."""
     from quant import capture, quantize_ptq
     from codegen.op_calls import OpEnv, emit_node_calls
     import torch
