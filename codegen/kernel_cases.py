@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-import codegen.op_calls_quant  # noqa: F401  (registers the lowerings of the quantization-method ops)
 from codegen.emit_c import C_TYPE, _c_array, lower_node
 from codegen.errors import CodegenError
 from isa.targets import Target
 from quant.ir import Graph
+from quant.optable import OPTABLE, Group, in_group
 from quant.validate import validate
 
 
@@ -92,15 +92,14 @@ def emit_kernel_cases(cases: list[tuple[Graph, np.ndarray]], target: Target, out
 def _rows_and_kv(g: Graph, n) -> tuple[str, str]:
     """Rows a node computes and key/value rows it reads, from its tensors' static shapes."""
     shape = lambda t: (g.constants[t].shape if t in g.constants else g.tensors[t].shape)  # noqa: E731
-    if n.op.startswith("matmul_qk"):
-        return str(shape(n.inputs[0])[0]), str(shape(n.inputs[1])[0])
-    if n.op.startswith("softmax"):
+    if not in_group(n.op, Group.ATTENTION):
+        return str(shape(n.outputs[0])[0]), "1"
+    roles = OPTABLE[n.op].roles
+    if roles == ("x",):  # softmax [.., T, S]
         s = shape(n.inputs[0])
         return str(s[-2]), str(s[-1])
-    if n.op.startswith("matmul_pv"):
-        s = shape(n.inputs[0])
-        return str(s[-2]), str(shape(n.inputs[1])[0])
-    return str(shape(n.outputs[0])[0]), "1"
+    rows = shape(n.inputs[0])  # q [T, ..] or p [.., T, S]; k / v [S, ..]
+    return str(rows[0] if roles[0] == "q" else rows[-2]), str(shape(n.inputs[1])[0])
 
 
 def emit_graph_cases(cases: list[tuple[Graph, dict[str, np.ndarray]]], target: Target, out_dir: Path,

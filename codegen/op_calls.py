@@ -16,16 +16,14 @@ from codegen import kernel_table
 from codegen.errors import CodegenError
 from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_weights, per_channel_as_grouped
 from quant.ir import Graph, Node
+from quant.optable import OPTABLE, Group, ops_in
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 
 SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32"}
 C_TYPE = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
-ROW_WISE = {"fully_connected", "fully_connected_grouped", "fully_connected_wide", "relu", "add", "mul", "gelu",
-            "silu", "layernorm", "rmsnorm", "rope", "embedding", "fully_connected_f32", "relu_f32",
-            "embedding_f32", "add_f32", "mul_f32", "layernorm_f32", "rmsnorm_f32", "gelu_f32", "silu_f32",
-            "rope_f32"}
-ATTENTION = {"matmul_qk", "softmax", "matmul_pv", "matmul_qk_f32", "softmax_f32", "matmul_pv_f32"}
+ROW_WISE = ops_in(Group.ROW_WISE)
+ATTENTION = ops_in(Group.ATTENTION)
 
 def kernel_source(stem: str, family: str) -> Path:
     """The family's kernel file if it has one, else the portable scalar one."""
@@ -100,10 +98,11 @@ def emit_node(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[Path]]:
 
 def emit_node_calls(g: Graph, n: Node, env: OpEnv) -> tuple[str, list[tuple[str, Path]]]:
     """(C statements, [(kernel entry point called, the file that defines it)]) of one node."""
-    handler = _HANDLERS.get(n.op)
+    handlers = op_handlers()
+    handler = handlers.get(n.op)
     if handler is None:
         raise CodegenError(f"no C lowering for op {n.op} (node {n.name}): supported ops are "
-                           f"{', '.join(sorted(_HANDLERS))}")
+                           f"{', '.join(sorted(handlers))}")
     stmt, used = handler(g, n, env)
     return stmt, sorted((fn, kernel_for(fn, stem, env.family)) for fn, stem in used)
 
@@ -117,7 +116,7 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
     bits = int(a.get("weight_bits", 8))
     x_dt = g.tensors[n.inputs[0]].dtype
     y_dt = g.tensors[n.outputs[0]].dtype
-    group_scale = g.constants[n.inputs[3]] if n.op in ("fully_connected_grouped", "fully_connected_wide") else None
+    group_scale = g.constants[n.inputs[3]] if "group_scale" in OPTABLE[n.op].roles else None
     gsz = int(a.get("group_size", kk))
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
@@ -313,7 +312,7 @@ def _matmul_pv(g, n, env):
             {(f"ig_matmul_pv_{sp}_{sy}", "ig_matmul_pv")})
 
 
-_HANDLERS = {
+HANDLERS = {
     "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
     "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
     "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
@@ -322,6 +321,12 @@ _HANDLERS = {
 }
 
 
-def register(op: str, handler) -> None:
-    """Adds the lowering of another op (the FP32 transformer ops live in codegen/op_calls_f32.py)."""
-    _HANDLERS[op] = handler
+def op_handlers() -> dict:
+    """Op (quant/optable.py) -> its C lowering: this file's, the FP32 transformer ops' (codegen/op_calls_f32.py) and
+    the quantization-method ops' (codegen/op_calls_quant.py). tests/codegen/test_op_table.py checks that every op of
+    the table has exactly one."""
+    return {**HANDLERS, **op_calls_f32.HANDLERS, **op_calls_quant.HANDLERS}
+
+
+# the other lowerings build on this module's helpers, so they are imported once its names exist
+from codegen import op_calls_f32, op_calls_quant  # noqa: E402

@@ -1,6 +1,6 @@
 """The C lowering of the FP32 transformer ops (the float baseline of captured graphs: quant/ops/float_ops.py).
 
-Importing this module registers one handler per `*_f32` op with codegen/op_calls.py (`register`); each turns a
+HANDLERS holds one handler per `*_f32` op (codegen/op_calls.py op_handlers merges them); each turns a
 node into a call of its kernel in runtime_c/kernels/<family>/ig_<op>_f32.c, declared in
 runtime_c/include/ig_ops_f32.h. Float attributes (eps, the attention scale) become exact hex-float literals of their
 float32 value, the one the reference interpreter uses.
@@ -17,7 +17,7 @@ import re
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _length, register
+from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _length
 from quant.ir import Graph, Node
 
 HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
@@ -147,7 +147,4 @@ HANDLERS = {
 
 # The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).
 ARGMAX_F32_SOURCE = RUNTIME_C / "kernels" / "scalar" / "ig_argmax_f32.c"
-
-for _op, _handler in HANDLERS.items():
-    register(_op, _handler)
 

@@ -1,8 +1,8 @@
 """The C lowering of the quantization-method ops: fully_connected_asym, fully_connected_dynamic (quant/ops/
 linear_quant.py) and channel_gather (quant/ops/gather.py).
 
-Importing this module registers one handler per op with codegen/op_calls.py (`register`) and adds the ops to its
-row-wise set (each processes every row on its own). fully_connected_asym with int8 input runs on the
+HANDLERS holds one handler per op (codegen/op_calls.py op_handlers merges them; the op table, quant/optable.py,
+puts the ops in the row-wise group: each processes every row on its own). fully_connected_asym with int8 input runs on the
 family's grouped kernels (ig_fc_grouped_s8 / _s8w4, in their layouts) with a bias that runtime_c/kernels/scalar/
 ig_fc_asym_offsets.c completes per call; the other cases on the portable kernels runtime_c/kernels/scalar/
 ig_fc_asym.c, ig_fc_dynamic.c and ig_channel_gather.c (int8 row-major or int4 row-pair weights). All are declared
@@ -14,11 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import C_TYPE, ROW_WISE, SUFFIX, OpEnv, _row_loop, c_int, kernel_for, register
+from codegen.op_calls import C_TYPE, SUFFIX, OpEnv, _row_loop, c_int, kernel_for
 from codegen.packing import grouped_bias_terms, pack_fc_grouped, pack_fc_weights, wrap_int32
 from quant.ir import Graph, Node
-
-QUANT_OPS = ("fully_connected_asym", "fully_connected_dynamic", "channel_gather")
 
 
 def fold_bias_asym(bias: np.ndarray, w: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray,
@@ -138,7 +136,5 @@ def _channel_gather(g: Graph, n: Node, env: OpEnv):
             {(fn, "ig_channel_gather")})
 
 
-for _op in ("fully_connected_asym", "fully_connected_dynamic"):
-    register(_op, _fc_quant)
-register("channel_gather", _channel_gather)
-ROW_WISE.update(QUANT_OPS)
+HANDLERS = {"fully_connected_asym": _fc_quant, "fully_connected_dynamic": _fc_quant,
+            "channel_gather": _channel_gather}

@@ -16,6 +16,10 @@ from codegen import CodegenError
 from intgap.board_option import add_board_argument, add_boards_command
 from intgap.errors import DriverError
 from quant import QuantError
+from quant.config import GRAMMAR
+from quant.model_registry import kind_of
+from quant.model_registry import listing as model_listing
+import intgap.models  # noqa: F401  (registers the classifiers, so every listing names them)
 from toolchain import ToolchainError
 
 DEFAULT_TARGETS = "cortex-m4,rv32imc,cortex-a55,rv64gcv"
@@ -67,21 +71,9 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     return 0 if all(r["bit_exact"] for r in result.runs) else 1
 
 
-DECODER_MODELS = ("shakespeare-decoder", "smollm2")
-
-
 def is_decoder_model(spec: str) -> bool:
-    """A decoder the sequence sweep takes: a named one, or a Hugging Face folder of a causal LM."""
-    if spec in DECODER_MODELS:
-        return True
-    p = Path(spec)
-    if p.is_dir() and (p / "config.json").is_file():
-        try:
-            cfg = json.loads((p / "config.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return cfg.get("model_type") in ("llama", "gpt2")
-    return False
+    """A decoder the sequence sweep takes: a registered one, or a Hugging Face folder of a causal LM."""
+    return kind_of(spec) == "decoder"
 
 
 def legacy_doc(result) -> dict:
@@ -218,13 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bench", help="quantize a model per config, build it for targets, run it, and report the "
                                       "latency gap against FP32 (report.md, results.json/csv, plots)")
-    b.add_argument("--model", default="mlp", help="mlp (the digits classifier), shakespeare-decoder (the bundled "
-                   "decoder), smollm2, a Hugging Face decoder folder, or a .pt state dict of an MLP (default: mlp)")
+    b.add_argument("--model", default="mlp", help=f"{model_listing(graph_files=False)} (default: mlp)")
     b.add_argument("--targets", default=DEFAULT_TARGETS, help=f"comma-separated targets (default: {DEFAULT_TARGETS})")
     b.add_argument("--configs", default="fp32,w8a8,w4a8",
-                   help="comma-separated: fp32, w8a8, w4a8 (MLP: int4 per channel; decoders: groups of 32), "
-                        "w4a8-g<N> / w8a8-g<N> (group-wise), mixed:<mean bits> (decoders, Theorem 8); fp32 is always "
-                        "included (default: fp32,w8a8,w4a8)")
+                   help=f"comma-separated configs: {GRAMMAR}; w4a8 is int4 per channel for an MLP, groups of 32 "
+                        "for a transformer; fp32 is always included (default: fp32,w8a8,w4a8)")
     b.add_argument("--backend", choices=("unicorn", "qemu"), default=None,
                    help="emulator (default: unicorn where it supports the target, else qemu)")
     add_board_argument(b, several=True)

@@ -21,21 +21,24 @@ from codegen.errors import ModelDoesNotFit
 from codegen.firmware import SPECIAL_TOKENS, emit_firmware, image_region, lower_firmware, write_makefile_snippet
 from codegen.lower import check_fits, is_decoder, is_sequence_graph
 from intgap.errors import DriverError
+from quant.config import GRAMMAR
+from quant.model_registry import listing
 
 
-SEQUENCE_MODELS = ("shakespeare-decoder", "smollm2", "minilm")
 DEFAULT_CONFIG = "w8a8"
 DEFAULT_CONTEXT = 64
 DEFAULT_MAX_TOKENS = 16
 
 
 def is_sequence_model(spec: str) -> bool:
-    """A transformer the sequence lowering takes: a named one, or a Hugging Face model folder (config.json)."""
-    return spec in SEQUENCE_MODELS or (Path(spec).is_dir() and (Path(spec) / "config.json").is_file())
+    """A transformer the sequence lowering takes: a registered one (quant/model_registry.py), or a Hugging Face
+    model folder (config.json)."""
+    from quant.model_registry import is_transformer
+    return is_transformer(spec) or (Path(spec).is_dir() and (Path(spec) / "config.json").is_file())
 
 
-def load_graph_for_compile(spec: str, workdir: Path):
-    """An integer graph: a `.igraph` file as it is, or a model (as `intgap bench --model`) quantized W8A8 PTQ."""
+def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFIG):
+    """A graph: a `.igraph` file as it is, or an MLP (as `intgap bench --model`) quantized with `config` (PTQ)."""
     from quant import load_graph
     if spec.endswith(".igraph"):
         if not Path(spec).exists():
@@ -45,8 +48,12 @@ def load_graph_for_compile(spec: str, workdir: Path):
         raise DriverError(f"{spec} is a transformer: load it with intgap.sequence_models.quantized_model")
     from intgap.models import load_model
     from quant import capture, quantize_ptq, save_graph
+    from quant.config import for_classifier, parse
+    cfg = for_classifier(parse(config))
     model = load_model(spec)
-    g = quantize_ptq(capture(model.module, model.in_features, name=model.name), model.calibration)
+    g = capture(model.module, model.in_features, name=model.name)
+    if not cfg.is_float:
+        g = quantize_ptq(g, model.calibration, int(cfg.weight_bits), cfg.group_size)
     save_graph(g, workdir / "model.igraph")
     return g
 
@@ -128,11 +135,11 @@ def _option_errors(args, sequence: bool, graph_file: bool) -> None:
     """Options that do not apply to the model are refused, not ignored."""
     if not sequence:
         given = [f"--{o.replace('_', '-')}" for o in ("context", "max_tokens", "method") if getattr(args, o) is not None]
-        if args.config not in (None, DEFAULT_CONFIG):
+        if graph_file and args.config is not None:
             given.insert(0, "--config")
         if given:
             raise DriverError(f"{', '.join(given)} apply to transformer models; {args.model} is an MLP, which "
-                              f"`intgap compile` quantizes {DEFAULT_CONFIG} (pass an .igraph for another quantization)")
+                              "`intgap compile` quantizes with --config (PTQ; an .igraph keeps its own quantization)")
     elif graph_file and (args.config is not None or args.method is not None):
         raise DriverError(f"{args.model} is quantized already: --config / --method apply to a model that intgap "
                           "quantizes (a name or a Hugging Face folder); drop them")
@@ -168,7 +175,7 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         _option_errors(args, sequence=graph_file, graph_file=graph_file)  # an .igraph: checked again below
         out.mkdir(parents=True, exist_ok=True)
         with console.status(f"loading {args.model}"):
-            graph = load_graph_for_compile(args.model, out)
+            graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
     if graph is None or is_sequence_graph(graph):
         from intgap.quant_commands import _bar, _progress_cb
         from intgap.sequence_models import quantized_model
@@ -262,15 +269,13 @@ def print_compile_summary(console: Console, s: dict, out: Path) -> None:
 
 def add_compile_command(subparsers) -> None:
     c = subparsers.add_parser("compile", help="build a model into a firmware library (libmodel.a + model.h) for a target")
-    c.add_argument("--model", default="mlp",
-                   help="mlp, a .pt state dict, a transformer (shakespeare-decoder, smollm2, minilm, a Hugging Face "
-                        "model folder), or an integer graph (.igraph) (default: mlp)")
+    c.add_argument("--model", default="mlp", help=f"{listing()} (default: mlp)")
     c.add_argument("--target", required=True, help="one target (see `intgap targets`)")
     c.add_argument("-o", "--output", required=True, help="output folder")
     c.add_argument("--compiler", choices=("gcc", "clang"), default=None,
                    help="compiler (default: the target's, isa/targets.py)")
     c.add_argument("--config", default=None,
-                   help="transformers: w8a8 | w4a8 (or w4a8g<N>, mixed:<budget>, as intgap quantize) (default w8a8)")
+                   help=f"{GRAMMAR} (default w8a8)")
     c.add_argument("--method", default=None,
                    help="transformers: quantization method (default: the best measured for the config)")
     c.add_argument("--context", type=int, default=None,

@@ -21,6 +21,7 @@ from rich.table import Table
 import isa
 from intgap.board_option import add_board_argument
 from intgap.errors import DriverError
+from quant.config import GRAMMAR
 
 
 def add_generate_command(sub) -> None:
@@ -29,7 +30,7 @@ def add_generate_command(sub) -> None:
     g.add_argument("--model", required=True,
                    help="shakespeare-decoder, smollm2, a Hugging Face model folder, or a .igraph from intgap quantize")
     g.add_argument("--target", required=True, help="target name (intgap targets)")
-    g.add_argument("--config", default="w8a8", help="w8a8 | w4a8 | w4a8g<N> | mixed:<budget> (default w8a8)")
+    g.add_argument("--config", default="w8a8", help=f"{GRAMMAR} (default w8a8)")
     g.add_argument("--method", default=None, help="quantization method (default: the best measured for the config)")
     g.add_argument("--prompt", default="ROMEO:", help="the prompt text")
     g.add_argument("-n", "--new-tokens", type=int, default=16, help="tokens to generate (default 16)")

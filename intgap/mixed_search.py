@@ -13,6 +13,7 @@ one decode step on the target).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from dataclasses import asdict, dataclass
@@ -101,7 +102,6 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     Theorem 8's picks at each budget on the target. Writes mixed.json, mixed.md and mixed.png into `out`. The costs
     are memory-aware estimates on `board` (an isa.boards.Board; default: the target's default board)."""
     from intgap.cache import Cache
-    from intgap.sequence_models import CALIBRATION, DEFAULT_CALIBRATION
     from intgap.sequence_sweep import (DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence,
                                        run_sequence_sweep)
     from intgap.sweep import parse_configs
@@ -112,7 +112,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     from quant.methods import smoothquant
     from quant.mixed import allocate, sensitivities
     from quant.observers import calibrate
-    from quant.recipes import BEST_METHOD, calibration_feeds, load_model, parse_method, quantize_model
+    from quant.recipes import calibration_feeds, load_model, parse_method, quantize_model, recipe_for
     from intgap.cache import graph_digest
 
     from isa.boards import board_for
@@ -131,13 +131,14 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
         else:
             costs[b][r["layer_name"]] = r["estimated_cycles"]
     m = load_model(spec)
-    calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
+    recipe = recipe_for(spec, "mixed:6")  # the calibration every mixed config of the model quantizes with
+    calib, seq_len = recipe.calib, recipe.seq_len
     g = capture_hf(m.model, seq_len, name=m.name)
     feeds = calibration_feeds(m, calib, seq_len)
     cal = calibrate(g, feeds)
-    method = BEST_METHOD["mixed"]
+    method = recipe.method
     if "smoothquant" in parse_method(method):  # the allocation sees the graph quantize_model allocates on
-        g = smoothquant(g, cal, 0.8)
+        g = smoothquant(g, cal, recipe.alpha)
         cal = calibrate(g, feeds)
     layers = layer_choices(g, cal, costs)
     rest = whole[8] - sum(x.cycles[8] for x in layers)  # the step's cycles outside the fully connected layers
@@ -155,7 +156,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
             with tempfile.TemporaryDirectory(prefix="ig-mixed-") as d:
                 cfg = Path(d) / "layers.json"
                 cfg.write_text(json.dumps({k: ("w4a8" if v == 4 else "w8a8") for k, v in alloc.bits.items()}))
-                q = quantize_model(m, str(cfg), method, calib=calib, seq_len=seq_len)
+                q = quantize_model(m, str(cfg), recipe=dataclasses.replace(recipe, config=str(cfg)))
                 q.name = m.name
                 gp = Path(d) / "model.igraph"
                 save_graph(q, gp)

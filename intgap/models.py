@@ -17,6 +17,7 @@ from torch import nn
 
 from intgap.errors import DriverError
 from isa.paths import cache_dir
+from quant.model_registry import MODELS, ModelEntry, listing, register
 
 DIGITS_LAYERS = (64, 64, 32, 10)
 DIGITS_SEED = 0
@@ -136,13 +137,22 @@ def load_state_dict_mlp(path: Path) -> LoadedModel:
                        f"MLP {'-'.join(map(str, layers))} from {path.name} (calibrated on N(0,1) inputs)")
 
 
+register(ModelEntry("mlp", "classifier", "MLP 64-64-32-10 on scikit-learn digits", load_digits_mlp,
+                    aliases=("mlp-digits",)))
+
+
 def load_model(spec: str) -> LoadedModel:
-    if spec in ("mlp", "mlp-digits"):
-        return load_digits_mlp()
+    """A classifier: a registered name (quant/model_registry.py) or a .pt state dict of an MLP."""
+    e = MODELS.get(spec)
+    if e is not None and e.kind == "classifier":
+        return e.load()
+    if e is not None:
+        raise DriverError(f"{spec} is a{'n' if e.kind == 'encoder' else ''} {e.kind}: this path takes classifiers "
+                          "(MLPs); `intgap compile` / `quantize` take it")
     p = Path(spec)
     if p.suffix in (".pt", ".pth") or p.exists():
         return load_state_dict_mlp(p)
-    raise DriverError(f"unknown model {spec!r}: use 'mlp' (the bundled digits classifier) or a path to a .pt state dict")
+    raise DriverError(f"unknown model {spec!r}: use {listing(graph_files=False)}")
 
 
 if __name__ == "__main__":  # `python -m intgap.models`: train and cache the default model (run by `make setup`)

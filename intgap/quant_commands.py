@@ -8,6 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from quant.config import GRAMMAR, METHODS
+from quant.model_registry import MODELS
+
 
 def _bar(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -28,13 +31,13 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
     from quant import save_graph
     from quant.recipes import quantize_model
 
+    from quant.recipes import load_model, recipe_for
+    recipe = recipe_for(args.model, args.config, args.method, calib=args.calib, seq_len=args.seq_len,
+                        alpha=args.alpha, observer=args.observer, residual=args.residual)  # checked before loading
     with console.status(f"loading {args.model}"):
-        from quant.recipes import load_model
         model = load_model(args.model)
     with _bar(console) as bar:
-        q = quantize_model(model, args.config, args.method, calib=args.calib, seq_len=args.seq_len,
-                           alpha=args.alpha, observer=args.observer, residual=args.residual,
-                           progress=_progress_cb(bar))
+        q = quantize_model(model, recipe.config, progress=_progress_cb(bar), recipe=recipe)
     q.meta["model"] = args.model
     save_graph(q, args.output)
     ops: dict[str, int] = {}
@@ -61,28 +64,28 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
-           "smoothquant+gptq+gamma", "outlier-split", "dynamic", "gptq+outlier-split", "gptq+dynamic",
-           "gptq+outlier-split+dynamic", "asym", "asym+gptq", "asym+gptq+outlier-split", "asym+gptq+dynamic",
-           "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma")  # quant.recipes.METHODS (kept here so `intgap --help` needs no torch import)
+TRANSFORMERS = tuple(n for n, e in MODELS.items() if e.kind != "classifier")
 
 
 def add_quant_commands(sub) -> None:
     q = sub.add_parser("quantize", help="quantize a transformer (minilm, smollm2 or a HF model folder) to an "
                                         "integer-only .igraph")
-    q.add_argument("--model", required=True, help="minilm, smollm2, or a directory with a Hugging Face model")
-    q.add_argument("--config", default="w8a8", help="w8a8 | w4a8 (w4a8g64: groups of 64) | mixed:<budget> (mean "
-                   "weight bits, Theorem 8 allocation) | a JSON file of per-layer widths, e.g. "
-                   '{"layers.*.mlp": "w4a8"}')
+    q.add_argument("--model", required=True, help=f"a transformer: {', '.join(TRANSFORMERS)}, or a directory "
+                   "with a Hugging Face model")
+    q.add_argument("--config", default="w8a8", help=f"{GRAMMAR} (default w8a8)")
     q.add_argument("--method", default=None, choices=METHODS,
                    help="weight/activation method (default: the best measured for the config, "
                         "benchmarks/results/quant_accuracy.json)")
-    q.add_argument("--residual", default="auto", choices=("auto", "int16", "int32"),
+    q.add_argument("--residual", default=None, choices=("auto", "int16", "int32"),
                    help="residual stream width (auto: int32 where int16 resolves it too coarsely)")
-    q.add_argument("--observer", default="minmax", choices=("minmax", "percentile", "mse"))
-    q.add_argument("--alpha", type=float, default=0.8, help="SmoothQuant migration strength (default 0.8)")
-    q.add_argument("--calib", type=int, default=64, help="calibration lines / sequences (default 64)")
-    q.add_argument("--seq-len", type=int, default=128, help="calibration sequence length (default 128)")
+    q.add_argument("--observer", default=None, choices=("minmax", "percentile", "mse"),
+                   help="activation observer (default: the model's recipe, minmax)")
+    q.add_argument("--alpha", type=float, default=None, help="SmoothQuant migration strength (default: the "
+                   "model's recipe, 0.8)")
+    q.add_argument("--calib", type=int, default=None, help="calibration lines / sequences (default: the model's "
+                   "recipe, quant/model_registry.py, the same compile / generate / bench use)")
+    q.add_argument("--seq-len", type=int, default=None, help="calibration sequence length (default: the model's "
+                   "recipe)")
     q.add_argument("-o", "--output", required=True, help="the .igraph file to write")
     q.set_defaults(func=cmd_quantize)
     e = sub.add_parser("eval", help="measure an integer graph's accuracy against its FP32 model")

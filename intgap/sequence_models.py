@@ -1,8 +1,8 @@
 """Transformer models the driver runs on targets, quantized once and kept in the content-addressed cache.
 
-A model is named (shakespeare-decoder, smollm2, minilm), a Hugging Face folder, or a `.igraph` written by
+A model is named (quant/model_registry.py), a Hugging Face folder, or a `.igraph` written by
 `intgap quantize` (its tokenizer is found from the model it names). Quantizing SmolLM2 takes minutes; the result
-is cached under <cache>/sweep/quantized/ keyed by the model, the config, the method, the calibration and the code
+is cached under <cache>/sweep/quantized/ keyed by the model, its recipe (quant/recipes.py: config, method, calibration) and the code
 of quant/, so a second run loads it in seconds.
 """
 from __future__ import annotations
@@ -14,10 +14,6 @@ from typing import Callable
 from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
 from quant.ir import Graph
-
-# calibration per model: (sequences, tokens per sequence), as benchmarks/quant_accuracy.py measured them
-CALIBRATION = {"smollm2": (16, 256), "minilm": (64, 64), "shakespeare-decoder": (32, 128)}
-DEFAULT_CALIBRATION = (16, 128)
 
 
 @dataclass
@@ -42,7 +38,7 @@ def quantized_model(spec: str, config: str = "w8a8", method: str | None = None,
                     ) -> SequenceModel:
     from quant import load_graph, save_graph
     from quant.errors import QuantError
-    from quant.recipes import BEST_METHOD, config_family, load_model, parse_config, parse_method, quantize_model
+    from quant.recipes import load_model, quantize_model, recipe_for
 
     if spec.endswith(".igraph"):
         if not Path(spec).exists():
@@ -55,20 +51,18 @@ def quantized_model(spec: str, config: str = "w8a8", method: str | None = None,
         except QuantError:
             pass
         return SequenceModel(Path(name).name, g, tok, g.meta.get("config", "?"), g.meta.get("method", "?"))
-    parse_config(config)  # a bad config fails before the model loads
-    method = method or BEST_METHOD.get(config_family(config), "rtn")
-    parse_method(method)
+    recipe = recipe_for(spec, config, method)  # a bad config or method fails before the model loads
     m = load_model(spec)
-    calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
     cache = cache or Cache()
-    key = digest("quantized", _model_identity(spec), config, method, calib, seq_len, code_fingerprint(("quant",)))
+    key = digest("quantized", _model_identity(spec), recipe.config, recipe.method, recipe.calib, recipe.seq_len,
+                 code_fingerprint(("quant",)))
     hit = cache.get("quantized", key)
     if hit is not None:
         g = load_graph(hit / "model.igraph")
     else:
-        g = quantize_model(m, config, method, calib=calib, seq_len=seq_len, progress=progress)
+        g = quantize_model(m, recipe.config, progress=progress, recipe=recipe)
         g.meta["model"] = spec
         tmp = cache.begin("quantized", key)
         save_graph(g, tmp / "model.igraph")
-        cache.commit("quantized", key, tmp, {"model": spec, "config": config, "method": method})
-    return SequenceModel(m.name, g, m.tokenizer, config, method)
+        cache.commit("quantized", key, tmp, {"model": spec, "config": recipe.config, "method": recipe.method})
+    return SequenceModel(m.name, g, m.tokenizer, recipe.config, recipe.method)

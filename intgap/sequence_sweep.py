@@ -267,24 +267,23 @@ def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: i
                              eval_tokens: int, progress=None) -> QuantizedSequence:
     """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
     held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
-    from intgap.sequence_models import CALIBRATION, DEFAULT_CALIBRATION, _model_identity
+    from intgap.sequence_models import _model_identity
     from intgap.pipeline import reference_generate
     from quant import load_graph, save_graph
     from quant.accuracy import perplexity_against_fp32, tokenize_text
     from quant.hf_capture import capture_hf
     from quant.hf_models import shakespeare_text
-    from quant.recipes import load_model, quantize_model
+    from quant.recipes import load_model, quantize_model, recipe_for
 
-    qconfig = cfg.name if cfg.group_size is None else f"w{int(cfg.weight_bits)}a8g{cfg.group_size}"
-    key = digest("seq-quantize", _model_identity(spec), qconfig, prompt, steps, eval_tokens,
+    recipe = recipe_for(spec, cfg.name)
+    key = digest("seq-quantize", _model_identity(spec), asdict(recipe), prompt, steps, eval_tokens,
                  code_fingerprint(("quant",)))
     entry = cache.get("graphs", key)
     cached = entry is not None
     if entry is None:
         m = load_model(spec)
-        calib, seq_len = CALIBRATION.get(m.name, DEFAULT_CALIBRATION)
-        fg = capture_hf(m.model, seq_len, name=m.name)
-        g = fg if cfg.is_float else quantize_model(m, qconfig, None, calib=calib, seq_len=seq_len)
+        fg = capture_hf(m.model, recipe.seq_len, name=m.name)
+        g = fg if cfg.is_float else quantize_model(m, recipe.config, recipe=recipe)
         g.name = m.name
         ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), eval_tokens)
         window = min(256, int(fg.meta.get("max_positions", 256)))

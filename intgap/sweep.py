@@ -40,24 +40,16 @@ class Config:
 
 
 def parse_config(spec: str) -> Config:
-    """fp32 | w8a8 | w4a8 | w4a8-g<group> | w8a8-g<group> | mixed:<mean bits> (decoders: Theorem 8's allocation)"""
-    s = spec.strip().lower()
-    if s == FP32:
-        return Config(FP32, 32)
-    if s.startswith("mixed:"):
-        try:
-            budget = float(s[6:])
-        except ValueError:
-            raise DriverError(f"mixed precision needs a bit budget, e.g. mixed:6, not {spec!r}") from None
-        if not 4 <= budget <= 8:
-            raise DriverError(f"bit budget {budget:g} is outside the supported widths 4..8: use e.g. mixed:6")
-        return Config(f"mixed:{budget:g}", budget)
-    base, _, grp = s.partition("-g")
-    bits = {"w8a8": 8, "w4a8": 4}.get(base)
-    if bits is None or (grp and not grp.isdigit()):
-        raise DriverError(f"unknown config {spec!r}: use fp32, w8a8, w4a8, w4a8-g<N> / w8a8-g<N> (group-wise) or "
-                          "mixed:<mean bits> (decoders)")
-    return Config(s, bits, int(grp) if grp else None)
+    """One config of quant/config.py's grammar as a sweep Config (mixed:<bits>: decoders, Theorem 8's allocation)."""
+    from quant.config import ConfigError, parse
+    try:
+        q = parse(spec)
+    except ConfigError as e:
+        raise DriverError(str(e)) from None
+    if q.layer_file is not None:
+        raise DriverError(f"config {spec!r}: a per-layer .json file is for `intgap quantize` / `compile` / "
+                          "`generate`; bench sweeps fp32, w8a8, w4a8, w4a8-g<N> / w8a8-g<N> and mixed:<bits>")
+    return Config(q.name, q.weight_bits, q.group_size)
 
 
 def parse_configs(text: str) -> list[Config]:

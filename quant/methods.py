@@ -14,6 +14,7 @@ import numpy as np
 from quant.errors import QuantError
 from quant.ir import Graph, Node
 from quant.observers import Calibration
+from quant.optable import Group, in_group
 
 
 def _consumers(g: Graph) -> dict[str, list[Node]]:
@@ -45,7 +46,7 @@ def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=Non
         fcs = [u for u in users if u.op == "fully_connected_f32" and u.inputs[0] == out]
         if not fcs or out not in cal.channel_absmax:
             continue
-        if n.op in ("layernorm_f32", "rmsnorm_f32"):
+        if in_group(n.op, Group.NORM):
             s = pick(out, [g.constants[f.inputs[1]] for f in fcs])
             others = [u for u in users if u not in fcs]
             target = n

@@ -3,32 +3,30 @@ lower to the integer graph; evaluate an integer graph against its FP32 model on 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from quant.config import METHODS, ConfigError, QuantSpec, parse
 from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import (HFModel, load_minilm, load_shakespeare_decoder, load_smollm2, shakespeare_lines,
-                             shakespeare_text)
+from quant.hf_models import HFModel, shakespeare_lines, shakespeare_text
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
+from quant.model_registry import MODELS, calibration_of, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
-from quant.transformer_ptq import QuantConfig, lower
+from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
 # a method is one step or a '+' chain of them: at most one migration (smoothquant | awq), the weight grid (asym:
 # each group's own min/max, integer scale and offset), one rounding (rtn | gptq | qat), the activations
 # (outlier-split: outlier channels in int16, the rest int8; dynamic: per-token int8 scales at run time where static
 # ones fail; both may be chained), then the gamma correction.
 STEPS = ("rtn", "smoothquant", "awq", "asym", "gptq", "qat", "outlier-split", "dynamic", "gamma")
-METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
-           "smoothquant+gptq+gamma", "outlier-split", "dynamic", "gptq+outlier-split", "gptq+dynamic",
-           "gptq+outlier-split+dynamic", "asym", "asym+gptq", "asym+gptq+outlier-split", "asym+gptq+dynamic",
-           "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma")
 NOT_YET: tuple[str, ...] = ()
 _ORDER = {s: i for i, s in enumerate(("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic",
                                       "gamma"))}
@@ -53,15 +51,16 @@ Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
 def load_model(name: str) -> HFModel:
-    if name == "minilm":
-        return load_minilm()
-    if name == "smollm2":
-        return load_smollm2()
-    if name == "shakespeare-decoder":
-        return load_shakespeare_decoder()
+    """A transformer by its registered name (quant/model_registry.py) or a Hugging Face folder."""
+    e = MODELS.get(name)
+    if e is not None and e.kind != "classifier":
+        return e.load()
+    if e is not None:
+        raise QuantError(f"{name} is a classifier (an MLP): this takes transformers; quantize it with `intgap compile "
+                         f"--model {name} --config ...` or `intgap bench --model {name}`")
     p = Path(name)
     if not p.is_dir():
-        raise QuantError(f"unknown model {name!r}: use minilm, smollm2 or a directory holding a Hugging Face model")
+        raise unknown_model(name)
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     try:
@@ -73,25 +72,18 @@ def load_model(name: str) -> HFModel:
                          "weights (safetensors) and tokenizer files") from None
 
 
-def parse_config(config: str) -> QuantConfig:
-    if config == "w8a8":
-        return QuantConfig()
-    if config == "w4a8" or (config.startswith("w4a8g") and config[5:].isdigit() and int(config[5:]) > 0):
-        gs = int(config[5:]) if config.startswith("w4a8g") else 32
-        return QuantConfig(weight_bits=4, group_size=gs)
-    if config.startswith("mixed:"):
-        try:
-            budget = float(config[6:])
-        except ValueError:
-            raise QuantError(f"mixed precision needs a bit budget, e.g. mixed:6 (mean weight bits), not {config!r}") \
-                from None
-        if not 4 <= budget <= 8:
-            raise QuantError(f"bit budget {budget} is outside the supported widths 4..8: use e.g. mixed:6")
-        return QuantConfig(mixed_budget=budget)
-    if config.endswith(".json"):
-        return QuantConfig(layer_bits=load_layer_config(config))
-    raise QuantError(f"unknown config {config!r}: use w8a8, w4a8 (w4a8g64 for groups of 64), mixed:<budget> or a "
-                     "JSON file of per-layer widths")
+def parse_config(config: str | QuantSpec) -> QuantConfig:
+    """An integer config of the grammar (quant/config.py) as the transformer lowering's QuantConfig (w4a8 without a
+    group size: groups of INT4_GROUP)."""
+    spec = config if isinstance(config, QuantSpec) else parse(config)
+    if spec.is_float:
+        raise ConfigError("fp32 is the float baseline, not a quantization: use w8a8, w4a8 or another integer config")
+    if spec.mixed_budget is not None:
+        return QuantConfig(mixed_budget=spec.mixed_budget)
+    if spec.layer_file is not None:
+        return QuantConfig(layer_bits=load_layer_config(spec.layer_file))
+    bits, gs = int(spec.weight_bits), spec.group_size
+    return QuantConfig(weight_bits=bits, group_size=gs if gs or bits == 8 else INT4_GROUP)
 
 
 def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
@@ -103,10 +95,8 @@ def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
 
 
 def config_family(config: str) -> str:
-    """w8a8 | w4a8 (any group size) | mixed (a budget or a layer file)."""
-    if config.startswith("mixed:") or config.endswith(".json"):
-        return "mixed"
-    return "w4a8" if config.startswith("w4a8") else config
+    """w8a8 | w4a8 (any group size) | mixed (a budget or a layer file) | fp32."""
+    return parse(config).family
 
 
 def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 4096,
@@ -157,15 +147,52 @@ def gamma_overrides(g: Graph, cal, cfg: QuantConfig) -> dict:
     return out
 
 
-def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | None = None, calib: int = 64,
-                   seq_len: int = 128, alpha: float = 0.8, observer: str = "minmax", residual: str = "auto",
-                   qat_steps: int = 200, progress: Progress | None = None) -> Graph:
-    cfg = parse_config(config)  # refuse a bad config before the (slow) model load
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is quantized for a config: every command (quantize, eval, compile, generate, bench, mixed) takes
+    its graph from the recipe, so the accuracy measured is that of the firmware built."""
+    config: str                  # canonical spelling (quant/config.py)
+    method: str                  # canonical step order
+    calib: int                   # calibration sequences (lines for an encoder)
+    seq_len: int                 # tokens per calibration sequence (and the captured graph's length)
+    observer: str = "minmax"
+    alpha: float = 0.8           # SmoothQuant migration strength
+    residual: str = "auto"
+    qat_steps: int = 200
+
+
+def recipe_for(model: str, config: str | QuantSpec = "w8a8", method: str | None = None, **overrides) -> Recipe:
+    """The model's recipe for a config and method (default: the best measured method for the config, the
+    model's calibration from quant/model_registry.py); `overrides` (calib, seq_len, observer, ...) set fields
+    that are not None."""
+    spec = config if isinstance(config, QuantSpec) else parse(config)
+    calib, seq_len = calibration_of(model)
+    method = "fp32" if spec.is_float else canonical_method(method or BEST_METHOD.get(spec.family, "rtn"))
+    r = Recipe(spec.name, method, calib, seq_len)
+    return replace(r, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | None = None, calib: int | None = None,
+                   seq_len: int | None = None, alpha: float | None = None, observer: str | None = None,
+                   residual: str | None = None, qat_steps: int | None = None, progress: Progress | None = None,
+                   recipe: Recipe | None = None) -> Graph:
+    """The graph of `model` under `recipe` (default: recipe_for(model, config, method) with the given overrides).
+    fp32 gives the captured float graph."""
+    spec = parse(config)
+    cfg = None if spec.is_float else parse_config(spec)  # refuse a bad config before the (slow) model load
+    name = model if isinstance(model, str) else model.name
+    recipe = recipe or recipe_for(name, spec, method, calib=calib, seq_len=seq_len, alpha=alpha, observer=observer,
+                                  residual=residual, qat_steps=qat_steps)
     m = load_model(model) if isinstance(model, str) else model
-    cfg.observer = observer
-    cfg.residual = residual
-    method = method or BEST_METHOD.get(config_family(config), "rtn")
-    steps = parse_method(method)
+    if cfg is None:
+        g = capture_hf(m.model, recipe.seq_len, name=m.name)
+        g.meta.update({"model": name, "config": spec.name, "method": "fp32"})
+        return g
+    calib, seq_len, alpha, qat_steps = recipe.calib, recipe.seq_len, recipe.alpha, recipe.qat_steps
+    config = spec.name
+    cfg.observer = recipe.observer
+    cfg.residual = recipe.residual
+    steps = parse_method(recipe.method)
     method = "+".join(steps)
     cfg.asym = "asym" in steps
     cfg.dynamic = "dynamic" in steps
@@ -184,8 +211,8 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
         cal = calibrate(g, feeds, gram_for=fc_inputs(g) if gram else None, progress=step("recalibrating"))
     if cfg.mixed_budget is not None:
         cfg.layer_bits = allocation_config(g, cal, cfg.mixed_budget)
-    elif cfg.layer_bits and config.endswith(".json"):
-        load_layer_config(config, g)  # every pattern names a layer
+    elif spec.layer_file is not None:
+        load_layer_config(spec.layer_file, g)  # every pattern names a layer
     if "gptq" in steps:
         cb = (lambda i, n: progress("GPTQ rounding", i, n)) if progress else None
         cfg.weight_override = gptq_overrides(g, cal, cfg, cb)

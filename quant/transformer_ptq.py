@@ -20,10 +20,12 @@ from typing import Callable
 
 import numpy as np
 
+from quant.config import parse_layer
 from quant.errors import QuantError
 from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
 from quant.observers import Calibration, int8_range
+from quant.optable import Group, in_group, quantized_op
 from quant.ops.fixed import fixed_multiplier
 from quant.validate import validate
 
@@ -68,14 +70,13 @@ class QuantConfig:
         return quantize_weight(w, *self.bits_for(node_name), asym=self.asym)
 
 
+INT4_GROUP = 32  # w4a8 without a group size: int4 in groups of 32 along K
+
+
 def parse_spec(spec: str) -> tuple[int, int | None]:
-    spec = spec.lower()
-    if spec == "w8a8":
-        return 8, None
-    if spec.startswith("w4a8"):
-        gs = spec.split("g")[-1] if "g" in spec[4:] else "32"
-        return 4, int(gs)
-    raise QuantError(f"unknown precision {spec!r}: use w8a8 or w4a8 (optionally w4a8g64 for groups of 64)")
+    """One layer's width (w8a8, w4a8, w8a8-g<N>, w4a8-g<N>; quant/config.py) -> (bits, group size)."""
+    bits, gs = parse_layer(spec)
+    return bits, gs if gs or bits == 8 else INT4_GROUP
 
 
 def asym_int8(lo: float, hi: float) -> tuple[float, int]:
@@ -363,13 +364,13 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
             m, s = fixed_multiplier(sa * sb / sy, bits)
             nodes.append(Node("mul", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb,
                               "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
-        elif n.op in ("gelu_f32", "silu_f32"):
+        elif in_group(n.op, Group.ACTIVATION):
             sx, zx = qp[ins[0]]
             mi, si = fixed_multiplier(sx * 4096, 24)
             mo, so = fixed_multiplier(1 / (4096 * sy), 24)
-            nodes.append(Node(n.op[:-4], n.name, list(ins), [out], {"x_zero_point": zx, "in_multiplier": mi,
+            nodes.append(Node(quantized_op(n.op), n.name, list(ins), [out], {"x_zero_point": zx, "in_multiplier": mi,
                               "in_shift": si, "out_multiplier": mo, "out_shift": so, "y_zero_point": zy, **clamp}))
-        elif n.op in ("layernorm_f32", "rmsnorm_f32"):
+        elif in_group(n.op, Group.NORM):
             nodes.append(_lower_norm(g, n, qp, dtypes, constants, clamp))
         elif n.op == "rope_f32":
             sx, zx = qp[ins[0]]

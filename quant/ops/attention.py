@@ -84,6 +84,3 @@ def matmul_pv(node, out_dtype, p, v):
     acc = acc.transpose(1, 0, 2).reshape(p.shape[1], h * hd)
     y = requantize(acc, a["multiplier"], a["shift"]) + a["y_zero_point"]
     return saturate(y, out_dtype, a)
-
-
-KERNELS = {"matmul_qk": matmul_qk, "softmax": softmax, "matmul_pv": matmul_pv}

@@ -1,14 +1,16 @@
-"""Static checks of the transformer ops for quant/validate.py: dtypes, shapes, attribute ranges and the bounds
-that keep every intermediate inside the widths the op docstrings state."""
+"""Static checks of every op for quant/validate.py (the op table names each op's check_<name>): dtypes, shapes,
+attribute ranges and the bounds that keep every intermediate inside the widths the op docstrings state."""
 from __future__ import annotations
 
 import numpy as np
 
 from quant.fixedpoint import SHIFT_MAX, SHIFT_MIN
 from quant.ir import DTYPES
+from quant.optable import OPTABLE
 
 INT = ("int8", "int16", "int32")
 BITS = {"int8": 8, "int16": 16, "int32": 32}
+ACC_LIMIT = (1 << 31) - 1
 
 
 def _shape(g, name):
@@ -19,179 +21,331 @@ def _dtype(g, name):
     return str(g.constants[name].dtype) if name in g.constants else g.tensors[name].dtype
 
 
-def check(g, n, fail) -> None:
-    where = f"node {n.name!r} ({n.op})"
-    ins = n.inputs
-    out = g.tensors[n.outputs[0]]
-    a = n.attrs
+class NodeCheck:
+    """One node under validation: its graph, attributes and the `fail` callback, with the checks every op uses."""
 
-    def need(name, dtypes, role):
-        if _dtype(g, name) not in dtypes:
-            fail(f"{where}: {role} {name!r} is {_dtype(g, name)}, must be one of {', '.join(dtypes)}")
+    def __init__(self, g, n, fail):
+        self.g, self.n, self.fail = g, n, fail
+        self.where = f"node {n.name!r} ({n.op})"
+        self.ins, self.a = n.inputs, n.attrs
+        self.out = g.tensors[n.outputs[0]]
 
-    def const(name, role):
-        if name not in g.constants:
-            fail(f"{where}: {role} {name!r} must be a constant")
+    def need(self, name, dtypes, role):
+        if _dtype(self.g, name) not in dtypes:
+            self.fail(f"{self.where}: {role} {name!r} is {_dtype(self.g, name)}, must be one of {', '.join(dtypes)}")
 
-    def int_attr(key, lo, hi):
-        v = a[key]
+    def const(self, name, role):
+        if name not in self.g.constants:
+            self.fail(f"{self.where}: {role} {name!r} must be a constant")
+
+    def int_attr(self, key, lo, hi):
+        v = self.a[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            fail(f"{where}: attribute {key}={v!r} must be an integer in [{lo}, {hi}]")
+            self.fail(f"{self.where}: attribute {key}={v!r} must be an integer in [{lo}, {hi}]")
 
-    def in_range(key, dtype):
+    def in_range(self, key, dtype):
         info = np.iinfo(DTYPES[dtype])
-        int_attr(key, int(info.min), int(info.max))
+        self.int_attr(key, int(info.min), int(info.max))
 
-    def out_clamp():
-        in_range("act_min", out.dtype)
-        in_range("act_max", out.dtype)
-        in_range("y_zero_point", out.dtype)
-        if a["act_min"] > a["act_max"]:
-            fail(f"{where}: act_min > act_max")
+    def int_output(self):
+        """An integer output, clamped to [act_min, act_max] around y_zero_point."""
+        self.need(self.n.outputs[0], INT, "output")
+        self.in_range("act_min", self.out.dtype)
+        self.in_range("act_max", self.out.dtype)
+        self.in_range("y_zero_point", self.out.dtype)
+        if self.a["act_min"] > self.a["act_max"]:
+            self.fail(f"{self.where}: act_min > act_max")
 
-    if n.op.endswith("_f32"):
+    def shape(self, name):
+        return _shape(self.g, name)
+
+    def dtype(self, name):
+        return _dtype(self.g, name)
+
+
+def check_float(c: NodeCheck) -> None:
+    for i in c.ins:
+        if c.dtype(i) not in ("float32", "int32"):
+            c.fail(f"{c.where}: input {i!r} must be float32 (ids/positions int32)")
+
+
+def check_fully_connected(c: NodeCheck) -> None:
+    """fully_connected, fully_connected_grouped (int8 in and out) and fully_connected_f32."""
+    g, n, ins, out, where, fail = c.g, c.n, c.ins, c.out, c.where, c.fail
+    xs, ws, bs = _shape(g, ins[0]), _shape(g, ins[1]), _shape(g, ins[2])
+    if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
+        fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
+    nout = ws[0]
+    if bs != (nout,) or out.shape != (xs[0], nout):
+        fail(f"{where}: bias {bs} / output {out.shape} do not match weight {ws} and input {xs}")
+    if OPTABLE[n.op].is_float:
         for i in ins:
-            if _dtype(g, i) not in ("float32", "int32"):
-                fail(f"{where}: input {i!r} must be float32 (ids/positions int32)")
+            if _dtype(g, i) != "float32":
+                fail(f"{where}: {i!r} must be float32")
         return
-    if n.op not in ("softmax", "embedding"):
-        need(n.outputs[0], INT, "output")
-        out_clamp()
-    if n.op == "fully_connected_wide":
-        nout, k = _fc_operands(g, ins, out, ("int8", "int16"), (2, 4, 5), where, fail, need, const)
-        gs = a["group_size"]
-        if not isinstance(gs, int) or gs <= 0 or k % gs:
-            fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
-        gsc = g.constants[ins[3]]
-        if gsc.shape != (nout, k // gs) or (gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15)):
-            fail(f"{where}: group_scale must be [{nout}, {k // gs}] with values in [0, 2^15)")
-        _, lo, hi = _fc_weight_values(g, ins[1], a["weight_bits"], where, fail)
-        in_range("x_zero_point", _dtype(g, ins[0]))
-        xr = 2 ** BITS[_dtype(g, ins[0])] - 1
-        bound = int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0)) + \
-            int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * xr * max(-lo, hi) * gs
-        if bound >= 1 << 31:
-            fail(f"{where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
-                 " use int8 input, smaller group scales, or split the layer")
-        _check_requant(g.constants[ins[4]], g.constants[ins[5]], where, fail)
-    elif n.op in ("fully_connected_asym", "fully_connected_dynamic"):
-        _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range)
-    elif n.op == "channel_gather":
-        need(ins[0], INT, "input")
-        need(ins[1], ("int32",), "index")
-        const(ins[1], "index")
-        xs, idx = _shape(g, ins[0]), g.constants[ins[1]]
-        if len(xs) != 2 or idx.ndim != 1 or tuple(out.shape) != (xs[0], idx.shape[0]):
-            fail(f"{where}: x must be [B, K], index [J] and the output [B, J]")
-        if idx.size and (idx.min() < -1 or idx.max() >= xs[1]):
-            fail(f"{where}: index values must lie in [-1, {xs[1]})")
-        in_range("x_zero_point", _dtype(g, ins[0]))
-        int_attr("multiplier", 0, (1 << 31) - 1)
-        int_attr("shift", 0, 62)
-        if BITS[_dtype(g, ins[0])] + 1 + a["multiplier"].bit_length() > 62:
-            fail(f"{where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
-    elif n.op in ("matmul_qk", "matmul_pv"):
-        h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
-        for key in ("heads", "kv_heads", "head_dim"):
-            int_attr(key, 1, 1 << 15)
-        if h % hkv:
-            fail(f"{where}: heads={h} must be a multiple of kv_heads={hkv}")
-        first, second = ins
-        if n.op == "matmul_qk":
-            need(first, ("int8",), "q")
-            need(second, ("int8",), "k")
-            in_range("q_zero_point", "int8")
-            in_range("k_zero_point", "int8")
-            if _shape(g, first)[1] != h * hd or _shape(g, second)[1] != hkv * hd:
-                fail(f"{where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
-            need(n.outputs[0], ("int8", "int16"), "output")
-        else:
-            need(first, ("int8", "int16"), "p")
-            need(second, ("int8",), "v")
-            in_range("p_zero_point", _dtype(g, first))
-            in_range("v_zero_point", "int8")
-            prod = [m for m in g.nodes if m.outputs[0] == first]
-            if not prod or prod[0].op != "softmax":
-                fail(f"{where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
-            if _shape(g, second)[1] != hkv * hd:
-                fail(f"{where}: v must be [S, {hkv * hd}]")
-            need(n.outputs[0], ("int8", "int16"), "output")
-        _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
-    elif n.op == "softmax":
-        need(ins[0], ("int8", "int16"), "input")
-        need(n.outputs[0], ("int8", "int16"), "output")
-        int_attr("in_multiplier", 0, (1 << 31) - 1)
-        int_attr("in_shift", 0, 62)
-        if not isinstance(a["causal"], bool):
-            fail(f"{where}: causal must be true or false")
-        o = g.tensors[n.outputs[0]]
-        want = (2.0 ** -15, 0) if o.dtype == "int16" else (2.0 ** -8, -128)
-        if (o.scale, o.zero_point) != want:
-            fail(f"{where}: a {o.dtype} softmax output has scale {want[0]} and zero point {want[1]}")
-    elif n.op in ("add", "mul"):
-        for i in ins:
-            need(i, INT, "input")
-        if _shape(g, ins[0]) != _shape(g, ins[1]) or _shape(g, ins[0]) != tuple(out.shape):
-            fail(f"{where}: inputs and output must have one shape")
-        in_range("a_zero_point", _dtype(g, ins[0]))
-        in_range("b_zero_point", _dtype(g, ins[1]))
-        int_attr("shift", 0, 62)
-        ba, bb = BITS[_dtype(g, ins[0])] + 1, BITS[_dtype(g, ins[1])] + 1
-        if n.op == "add":
-            int_attr("a_multiplier", 0, (1 << 31) - 1)
-            int_attr("b_multiplier", 0, (1 << 31) - 1)
-            if max(ba + a["a_multiplier"].bit_length(), bb + a["b_multiplier"].bit_length()) > 61:
-                fail(f"{where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
-        else:
-            int_attr("multiplier", 0, (1 << 31) - 1)
-            if ba + bb + a["multiplier"].bit_length() > 62:
-                fail(f"{where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
-    elif n.op in ("gelu", "silu"):
-        need(ins[0], INT, "input")
-        if _shape(g, ins[0]) != tuple(out.shape):
-            fail(f"{where}: input and output must have one shape")
-        in_range("x_zero_point", _dtype(g, ins[0]))
-        int_attr("in_multiplier", 0, (1 << 31) - 1)
-        int_attr("out_multiplier", 0, (1 << 31) - 1)
-        int_attr("in_shift", 0, 62)
-        int_attr("out_shift", 0, 62)
-        if BITS[_dtype(g, ins[0])] + 1 + a["in_multiplier"].bit_length() > 62 or a["out_multiplier"] >= 1 << 30:
-            fail(f"{where}: multipliers too wide for the int64 products")
-    elif n.op in ("layernorm", "rmsnorm"):
-        need(ins[0], ("int8", "int16") if n.op == "layernorm" else INT, "input")
-        need(n.outputs[0], ("int8", "int16"), "output")
-        for i in ins[1:]:
-            need(i, ("int32",), "parameter")
-            const(i, "parameter")
-        c = _shape(g, ins[0])[-1]
-        if any(_shape(g, i) != (c,) for i in ins[1:]) or tuple(out.shape) != _shape(g, ins[0]):
-            fail(f"{where}: gamma/beta must be [{c}] and the output the input's shape")
-        if c > 1 << 13:
-            fail(f"{where}: {c} channels exceed the 2^13 the int64 sum of squares allows")
-        in_range("x_zero_point", _dtype(g, ins[0]))
-        int_attr("eps", 0, 1 << 60)
-        int_attr("shift", 0, 62)
-        if n.op == "rmsnorm":
-            int_attr("pre_shift", 0, 31)
-    elif n.op == "rope":
-        need(ins[0], ("int8",), "input")
-        need(ins[1], ("int32",), "positions")
-        need(ins[2], ("int16",), "cos table")
-        need(ins[3], ("int16",), "sin table")
-        const(ins[2], "cos table")
-        const(ins[3], "sin table")
-        h, hd = a["heads"], a["head_dim"]
-        if _shape(g, ins[0])[1] != h * hd or hd % 2 or _shape(g, ins[2])[1] != hd // 2 or \
-                _shape(g, ins[3]) != _shape(g, ins[2]) or tuple(out.shape) != _shape(g, ins[0]):
-            fail(f"{where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
-        in_range("x_zero_point", "int8")
-        _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
-    elif n.op == "embedding":
-        need(ins[0], ("int32",), "ids")
-        const(ins[1], "table")
-        need(ins[1], INT, "table")
-        if out.dtype != _dtype(g, ins[1]) or tuple(out.shape)[1:] != _shape(g, ins[1])[1:]:
-            fail(f"{where}: the output has the table's dtype and row width")
+    grouped = "group_scale" in OPTABLE[n.op].roles
+    want = {i: "int32" for i in ins[2:]}
+    want.update({ins[0]: "int8", ins[1]: "int8"})
+    for i, dt in want.items():
+        if _dtype(g, i) != dt:
+            fail(f"{where}: {i!r} is {_dtype(g, i)}, must be {dt}")
+    if out.dtype != "int8":
+        fail(f"{where}: output must be int8")
+    for i in ins[1:]:
+        if i not in g.constants:
+            fail(f"{where}: {i!r} must be a constant")
+    for i in ins[-2:]:
+        if _shape(g, i) != (nout,):
+            fail(f"{where}: {i!r} must have shape ({nout},)")
+    mult = g.constants[ins[-2]].astype(np.int64)
+    shift = g.constants[ins[-1]].astype(np.int64)
+    if np.any(mult < 0):
+        fail(f"{where}: requantization multipliers must be non-negative int32")
+    if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
+        fail(f"{where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")
+    w = g.constants[ins[1]]
+    bits = n.attrs.get("weight_bits", 8)
+    if bits not in (4, 8):
+        fail(f"{where}: weight_bits must be 4 or 8, got {bits!r}")
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+    if w.size and (w.min() < lo or w.max() > hi):
+        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}], found [{w.min()}, {w.max()}]")
+    wmax = max(abs(lo), hi)
+    if grouped:
+        gs = n.attrs["group_size"]
+        if not isinstance(gs, int) or gs <= 0 or xs[1] % gs:
+            fail(f"{where}: group_size {gs!r} must be a positive divisor of K={xs[1]}")
+        gsc = g.constants.get(ins[3])
+        if gsc is None or gsc.shape != (nout, xs[1] // gs):
+            fail(f"{where}: group_scale must be a constant of shape ({nout}, {xs[1] // gs})")
+        if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
+            fail(f"{where}: group_scale values must lie in [0, 2^15)")
+        bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + \
+            int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * 2 * 255 * wmax * gs
+    else:
+        bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + 2 * 255 * wmax * xs[1]
+    if bound > ACC_LIMIT:
+        fail(f"{where}: K={xs[1]} with these biases can overflow the int32 accumulator; split the layer")
+    a = n.attrs
+    for key in ("x_zero_point", "y_zero_point", "act_min", "act_max"):
+        if type(a[key]) is not int or not -128 <= a[key] <= 127:
+            fail(f"{where}: attribute {key}={a[key]!r} must be an int8 value")
+    if a["act_min"] > a["act_max"]:
+        fail(f"{where}: act_min > act_max")
+    # the tensors' zero points (used to quantize inputs, dequantize outputs) must be the ones the op uses
+    for t_name, key in ((ins[0], "x_zero_point"), (n.outputs[0], "y_zero_point")):
+        zp = g.tensors[t_name].zero_point if t_name in g.tensors else None
+        if zp is not None and zp != a[key]:
+            fail(f"{where}: attribute {key}={a[key]} differs from tensor {t_name!r}'s zero point {zp};"
+                 " the file was edited inconsistently: re-create it with `intgap quantize`")
+
+
+def check_relu_f32(c: NodeCheck) -> None:
+    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != "float32":
+        c.fail(f"{c.where}: input and output must be float32 of the same shape")
+
+
+def check_relu(c: NodeCheck) -> None:
+    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != "int8" or c.out.dtype != "int8":
+        c.fail(f"{c.where}: input and output must be int8 of the same shape")
+    zp = c.a["zero_point"]
+    if type(zp) is not int or not -128 <= zp <= 127:
+        c.fail(f"{c.where}: zero_point must be an int8 value")
+
+
+def check_fully_connected_wide(c: NodeCheck) -> None:
+    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
+    c.int_output()
+    nout, k = _fc_operands(g, ins, out, ("int8", "int16"), (2, 4, 5), where, fail, c.need, c.const)
+    gs = a["group_size"]
+    if not isinstance(gs, int) or gs <= 0 or k % gs:
+        fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
+    gsc = g.constants[ins[3]]
+    if gsc.shape != (nout, k // gs) or (gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15)):
+        fail(f"{where}: group_scale must be [{nout}, {k // gs}] with values in [0, 2^15)")
+    _, lo, hi = _fc_weight_values(g, ins[1], a["weight_bits"], where, fail)
+    c.in_range("x_zero_point", _dtype(g, ins[0]))
+    xr = 2 ** BITS[_dtype(g, ins[0])] - 1
+    bound = int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0)) + \
+        int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * xr * max(-lo, hi) * gs
+    if bound >= 1 << 31:
+        fail(f"{where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
+             " use int8 input, smaller group scales, or split the layer")
+    _check_requant(g.constants[ins[4]], g.constants[ins[5]], where, fail)
+
+
+def check_fully_connected_quant(c: NodeCheck) -> None:
+    c.int_output()
+    _check_fc_quant(c.g, c.n, c.where, c.fail, c.need, c.const, c.int_attr, c.in_range)
+
+
+def check_channel_gather(c: NodeCheck) -> None:
+    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
+    c.int_output()
+    c.need(ins[0], INT, "input")
+    c.need(ins[1], ("int32",), "index")
+    c.const(ins[1], "index")
+    xs, idx = _shape(g, ins[0]), g.constants[ins[1]]
+    if len(xs) != 2 or idx.ndim != 1 or tuple(out.shape) != (xs[0], idx.shape[0]):
+        fail(f"{where}: x must be [B, K], index [J] and the output [B, J]")
+    if idx.size and (idx.min() < -1 or idx.max() >= xs[1]):
+        fail(f"{where}: index values must lie in [-1, {xs[1]})")
+    c.in_range("x_zero_point", _dtype(g, ins[0]))
+    c.int_attr("multiplier", 0, (1 << 31) - 1)
+    c.int_attr("shift", 0, 62)
+    if BITS[_dtype(g, ins[0])] + 1 + a["multiplier"].bit_length() > 62:
+        fail(f"{where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
+
+
+def _attention_heads(c: NodeCheck) -> tuple[int, int, int]:
+    c.int_output()
+    h, hkv, hd = c.a["heads"], c.a["kv_heads"], c.a["head_dim"]
+    for key in ("heads", "kv_heads", "head_dim"):
+        c.int_attr(key, 1, 1 << 15)
+    if h % hkv:
+        c.fail(f"{c.where}: heads={h} must be a multiple of kv_heads={hkv}")
+    return h, hkv, hd
+
+
+def check_matmul_qk(c: NodeCheck) -> None:
+    g, a, (first, second) = c.g, c.a, c.ins
+    h, hkv, hd = _attention_heads(c)
+    c.need(first, ("int8",), "q")
+    c.need(second, ("int8",), "k")
+    c.in_range("q_zero_point", "int8")
+    c.in_range("k_zero_point", "int8")
+    if _shape(g, first)[1] != h * hd or _shape(g, second)[1] != hkv * hd:
+        c.fail(f"{c.where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), c.where, c.fail)
+
+
+def check_matmul_pv(c: NodeCheck) -> None:
+    g, a, (first, second) = c.g, c.a, c.ins
+    h, hkv, hd = _attention_heads(c)
+    c.need(first, ("int8", "int16"), "p")
+    c.need(second, ("int8",), "v")
+    c.in_range("p_zero_point", _dtype(g, first))
+    c.in_range("v_zero_point", "int8")
+    prod = [m for m in g.nodes if m.outputs[0] == first]
+    if not prod or OPTABLE[prod[0].op].check != "softmax":
+        c.fail(f"{c.where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
+    if _shape(g, second)[1] != hkv * hd:
+        c.fail(f"{c.where}: v must be [S, {hkv * hd}]")
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), c.where, c.fail)
+
+
+def check_softmax(c: NodeCheck) -> None:
+    g, n, ins, a, where, fail = c.g, c.n, c.ins, c.a, c.where, c.fail
+    c.need(ins[0], ("int8", "int16"), "input")
+    c.need(n.outputs[0], ("int8", "int16"), "output")
+    c.int_attr("in_multiplier", 0, (1 << 31) - 1)
+    c.int_attr("in_shift", 0, 62)
+    if not isinstance(a["causal"], bool):
+        fail(f"{where}: causal must be true or false")
+    o = g.tensors[n.outputs[0]]
+    want = (2.0 ** -15, 0) if o.dtype == "int16" else (2.0 ** -8, -128)
+    if (o.scale, o.zero_point) != want:
+        fail(f"{where}: a {o.dtype} softmax output has scale {want[0]} and zero point {want[1]}")
+
+
+def _binary(c: NodeCheck) -> tuple[int, int]:
+    """add and mul: int inputs and output of one shape; returns the inputs' bits plus sign headroom."""
+    g, ins = c.g, c.ins
+    c.int_output()
+    for i in ins:
+        c.need(i, INT, "input")
+    if _shape(g, ins[0]) != _shape(g, ins[1]) or _shape(g, ins[0]) != tuple(c.out.shape):
+        c.fail(f"{c.where}: inputs and output must have one shape")
+    c.in_range("a_zero_point", _dtype(g, ins[0]))
+    c.in_range("b_zero_point", _dtype(g, ins[1]))
+    c.int_attr("shift", 0, 62)
+    return BITS[_dtype(g, ins[0])] + 1, BITS[_dtype(g, ins[1])] + 1
+
+
+def check_add(c: NodeCheck) -> None:
+    ba, bb = _binary(c)
+    c.int_attr("a_multiplier", 0, (1 << 31) - 1)
+    c.int_attr("b_multiplier", 0, (1 << 31) - 1)
+    if max(ba + c.a["a_multiplier"].bit_length(), bb + c.a["b_multiplier"].bit_length()) > 61:
+        c.fail(f"{c.where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
+
+
+def check_mul(c: NodeCheck) -> None:
+    ba, bb = _binary(c)
+    c.int_attr("multiplier", 0, (1 << 31) - 1)
+    if ba + bb + c.a["multiplier"].bit_length() > 62:
+        c.fail(f"{c.where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
+
+
+def check_activation(c: NodeCheck) -> None:
+    """gelu and silu."""
+    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
+    c.int_output()
+    c.need(ins[0], INT, "input")
+    if _shape(g, ins[0]) != tuple(out.shape):
+        fail(f"{where}: input and output must have one shape")
+    c.in_range("x_zero_point", _dtype(g, ins[0]))
+    c.int_attr("in_multiplier", 0, (1 << 31) - 1)
+    c.int_attr("out_multiplier", 0, (1 << 31) - 1)
+    c.int_attr("in_shift", 0, 62)
+    c.int_attr("out_shift", 0, 62)
+    if BITS[_dtype(g, ins[0])] + 1 + a["in_multiplier"].bit_length() > 62 or a["out_multiplier"] >= 1 << 30:
+        fail(f"{where}: multipliers too wide for the int64 products")
+
+
+def _norm(c: NodeCheck, in_dtypes: tuple[str, ...]) -> None:
+    g, ins, out = c.g, c.ins, c.out
+    c.int_output()
+    c.need(ins[0], in_dtypes, "input")
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    for i in ins[1:]:
+        c.need(i, ("int32",), "parameter")
+        c.const(i, "parameter")
+    ch = _shape(g, ins[0])[-1]
+    if any(_shape(g, i) != (ch,) for i in ins[1:]) or tuple(out.shape) != _shape(g, ins[0]):
+        c.fail(f"{c.where}: gamma/beta must be [{ch}] and the output the input's shape")
+    if ch > 1 << 13:
+        c.fail(f"{c.where}: {ch} channels exceed the 2^13 the int64 sum of squares allows")
+    c.in_range("x_zero_point", _dtype(g, ins[0]))
+    c.int_attr("eps", 0, 1 << 60)
+    c.int_attr("shift", 0, 62)
+
+
+def check_layernorm(c: NodeCheck) -> None:
+    _norm(c, ("int8", "int16"))
+
+
+def check_rmsnorm(c: NodeCheck) -> None:
+    _norm(c, INT)
+    c.int_attr("pre_shift", 0, 31)
+
+
+def check_rope(c: NodeCheck) -> None:
+    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
+    c.int_output()
+    c.need(ins[0], ("int8",), "input")
+    c.need(ins[1], ("int32",), "positions")
+    c.need(ins[2], ("int16",), "cos table")
+    c.need(ins[3], ("int16",), "sin table")
+    c.const(ins[2], "cos table")
+    c.const(ins[3], "sin table")
+    h, hd = a["heads"], a["head_dim"]
+    if _shape(g, ins[0])[1] != h * hd or hd % 2 or _shape(g, ins[2])[1] != hd // 2 or \
+            _shape(g, ins[3]) != _shape(g, ins[2]) or tuple(out.shape) != _shape(g, ins[0]):
+        fail(f"{where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
+    c.in_range("x_zero_point", "int8")
+    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
+
+
+def check_embedding(c: NodeCheck) -> None:
+    g, ins, out, where, fail = c.g, c.ins, c.out, c.where, c.fail
+    c.need(ins[0], ("int32",), "ids")
+    c.const(ins[1], "table")
+    c.need(ins[1], INT, "table")
+    if out.dtype != _dtype(g, ins[1]) or tuple(out.shape)[1:] != _shape(g, ins[1])[1:]:
+        fail(f"{where}: the output has the table's dtype and row width")
 
 
 def fc_quant_mass(w: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray, group_size: int) -> np.ndarray:

@@ -72,4 +72,6 @@ def silu(node, out_dtype, x):
     return _finish(node, out_dtype, silu_q12(to_q12(node, x)))
 
 
-KERNELS = {"add": add, "mul": mul, "gelu": gelu, "silu": silu}
+def relu(node, out_dtype, x) -> np.ndarray:
+    """int8 relu in the quantized domain: y = max(x, zero_point) (scale and zero point unchanged)."""
+    return np.maximum(x, np.int8(node.attrs["zero_point"])).astype(np.int8)

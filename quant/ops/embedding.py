@@ -12,6 +12,3 @@ def embedding(node, out_dtype, ids, table):
     if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
         raise GraphError(f"node {node.name!r}: token id out of range [0, {table.shape[0]}): check the tokenizer")
     return table[ids]
-
-
-KERNELS = {"embedding": embedding}

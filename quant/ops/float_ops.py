@@ -12,29 +12,29 @@ from quant.ops.attention import causal_mask
 F32 = np.float32
 
 
-def embedding_f32(node, ids, table):
+def embedding_f32(node, out_dtype, ids, table):
     ids = np.asarray(ids).astype(np.int64).reshape(-1)
     if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
         raise GraphError(f"node {node.name!r}: id out of range [0, {table.shape[0]})")
     return table[ids].astype(F32)
 
 
-def add_f32(node, a, b):
+def add_f32(node, out_dtype, a, b):
     return (a + b).astype(F32)
 
 
-def mul_f32(node, a, b):
+def mul_f32(node, out_dtype, a, b):
     return (a * b).astype(F32)
 
 
-def layernorm_f32(node, x, gamma, beta):
+def layernorm_f32(node, out_dtype, x, gamma, beta):
     x = x.astype(F32)
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
     return ((x - mu) / np.sqrt(var + F32(node.attrs["eps"])) * gamma + beta).astype(F32)
 
 
-def rmsnorm_f32(node, x, gamma):
+def rmsnorm_f32(node, out_dtype, x, gamma):
     x = x.astype(F32)
     ms = (x * x).mean(-1, keepdims=True)
     return (x / np.sqrt(ms + F32(node.attrs["eps"])) * gamma).astype(F32)
@@ -46,7 +46,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return torch.special.erf(torch.from_numpy(np.ascontiguousarray(x, np.float64))).numpy()
 
 
-def gelu_f32(node, x):
+def gelu_f32(node, out_dtype, x):
     x = x.astype(np.float64)
     if node.attrs.get("approximate", "none") == "tanh":
         y = 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
@@ -55,12 +55,12 @@ def gelu_f32(node, x):
     return y.astype(F32)
 
 
-def silu_f32(node, x):
+def silu_f32(node, out_dtype, x):
     x = x.astype(np.float64)
     return (x / (1 + np.exp(-x))).astype(F32)
 
 
-def softmax_f32(node, x):
+def softmax_f32(node, out_dtype, x):
     x = x.astype(F32)
     t, s = x.shape[-2], x.shape[-1]
     if node.attrs["causal"]:
@@ -74,7 +74,7 @@ def _heads(x, h, hd):
     return x.reshape(x.shape[0], h, hd).transpose(1, 0, 2)
 
 
-def matmul_qk_f32(node, q, k):
+def matmul_qk_f32(node, out_dtype, q, k):
     a = node.attrs
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
     qh = _heads(q, h, hd)
@@ -82,7 +82,7 @@ def matmul_qk_f32(node, q, k):
     return (np.matmul(qh, kh.transpose(0, 2, 1)) * F32(a["scale"])).astype(F32)
 
 
-def matmul_pv_f32(node, p, v):
+def matmul_pv_f32(node, out_dtype, p, v):
     a = node.attrs
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
     vh = np.repeat(_heads(v, hkv, hd), h // hkv, axis=0)
@@ -90,7 +90,7 @@ def matmul_pv_f32(node, p, v):
     return y.transpose(1, 0, 2).reshape(p.shape[1], h * hd).astype(F32)
 
 
-def rope_f32(node, x, positions, cos, sin):
+def rope_f32(node, out_dtype, x, positions, cos, sin):
     a = node.attrs
     h, hd = a["heads"], a["head_dim"]
     pos = np.asarray(positions).astype(np.int64).reshape(-1)
@@ -103,6 +103,11 @@ def rope_f32(node, x, positions, cos, sin):
     return np.concatenate([xa * c - xb * s, xb * c + xa * s], -1).reshape(t, h * hd).astype(F32)
 
 
-KERNELS = {"embedding_f32": embedding_f32, "add_f32": add_f32, "mul_f32": mul_f32, "layernorm_f32": layernorm_f32,
-           "rmsnorm_f32": rmsnorm_f32, "gelu_f32": gelu_f32, "silu_f32": silu_f32, "softmax_f32": softmax_f32,
-           "matmul_qk_f32": matmul_qk_f32, "matmul_pv_f32": matmul_pv_f32, "rope_f32": rope_f32}
+def fully_connected_f32(node, out_dtype, x, w, b):
+    """y = x @ w.T + b, then relu when the attribute says so (float32; the FP32 baseline)."""
+    y = x.astype(F32) @ w.T + b
+    return np.maximum(y, F32(0)) if node.attrs["relu"] else y.astype(F32)
+
+
+def relu_f32(node, out_dtype, x):
+    return np.maximum(x, F32(0))

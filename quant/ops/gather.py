@@ -28,6 +28,3 @@ def channel_gather(node, out_dtype, x, index):
     c = np.where(idx[None, :] < 0, 0, (i64(x) - a["x_zero_point"])[:, np.maximum(idx, 0)])
     y = rshr(c * a["multiplier"], a["shift"]) + a["y_zero_point"]
     return saturate(y, out_dtype, a)
-
-
-KERNELS = {"channel_gather": channel_gather}

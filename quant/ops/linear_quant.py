@@ -104,6 +104,3 @@ def fully_connected_dynamic(node, out_dtype, x, w, bias, group_scale, group_offs
     y = rshr(acc * m, shift.astype(np.int64)[None, :] - e[:, None]) + bias.astype(np.int64)[None, :] \
         + a["y_zero_point"]
     return saturate(y, out_dtype, a)
-
-
-KERNELS = {"fully_connected_asym": fully_connected_asym, "fully_connected_dynamic": fully_connected_dynamic}

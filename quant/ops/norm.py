@@ -51,6 +51,3 @@ def rmsnorm(node, out_dtype, x, gamma):
     n = round_div(c << 20, r)
     y = rshr(n * i64(gamma), a["shift"]) + a["y_zero_point"]
     return saturate(y, out_dtype, a)
-
-
-KERNELS = {"layernorm": layernorm, "rmsnorm": rmsnorm}

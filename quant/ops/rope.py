@@ -31,6 +31,3 @@ def rope(node, out_dtype, x, positions, cos, sin):
     s = sin.astype(np.int64)[pos][:, None, :]
     y = np.concatenate([xa * c - xb * s, xb * c + xa * s], axis=-1).reshape(t, h * hd)
     return saturate(requantize(y, a["multiplier"], a["shift"]) + a["y_zero_point"], out_dtype, a)
-
-
-KERNELS = {"rope": rope}

@@ -1,0 +1,110 @@
+"""The models intgap knows by name, each declared once: kind, loader, calibration, description.
+
+Transformers are declared here (their loaders are in quant/hf_models.py); the driver registers the classifiers it
+trains (intgap/models.py) with `register`. A model that is not a name is a path: a Hugging Face folder (an encoder
+or a decoder by its config.json), a `.pt` state dict of an MLP, or a `.igraph` written by `intgap quantize`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from quant.errors import QuantError
+
+KINDS = ("classifier", "encoder", "decoder")
+ENCODER_TYPES = ("bert",)            # config.json model_type of a Hugging Face folder -> kind
+DECODER_TYPES = ("llama", "gpt2")
+FOLDER_CALIBRATION = (16, 128)       # a Hugging Face folder: (sequences, tokens per sequence)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    kind: str                         # classifier | encoder | decoder
+    description: str
+    load: Callable[[], object]        # transformers: a quant.hf_models.HFModel; classifiers: the driver's model
+    # (sequences, tokens per sequence) the model's recipe calibrates on, as benchmarks/quant_accuracy.py measured
+    # them; a classifier's calibration set is its loader's (None here)
+    calibration: tuple[int, int] | None = None
+    aliases: tuple[str, ...] = ()
+
+
+MODELS: dict[str, ModelEntry] = {}
+
+
+def register(entry: ModelEntry) -> ModelEntry:
+    if entry.kind not in KINDS:
+        raise QuantError(f"model {entry.name}: kind {entry.kind!r} is not one of {', '.join(KINDS)}")
+    for n in (entry.name, *entry.aliases):
+        MODELS[n] = entry
+    return entry
+
+
+def names() -> list[str]:
+    """Every registered name (aliases left out)."""
+    return list(dict.fromkeys(e.name for e in MODELS.values()))
+
+
+def _hf(loader: str) -> Callable[[], object]:
+    def load():
+        from quant import hf_models
+        return getattr(hf_models, loader)()
+    load.__name__ = loader
+    return load
+
+
+register(ModelEntry("shakespeare-decoder", "decoder", "the bundled 0.92 M-parameter Llama trained on Shakespeare "
+                    "(models/shakespeare-decoder)", _hf("load_shakespeare_decoder"), (32, 128)))
+register(ModelEntry("smollm2", "decoder", "SmolLM2-135M-Instruct (Llama, from GGUF)", _hf("load_smollm2"),
+                    (16, 256)))
+register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BERT)", _hf("load_minilm"), (64, 64)))
+
+
+def folder_kind(path: Path) -> str | None:
+    """encoder / decoder for a Hugging Face folder by its config.json, None when it is not one we take."""
+    try:
+        cfg = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    t = cfg.get("model_type")
+    return "encoder" if t in ENCODER_TYPES else "decoder" if t in DECODER_TYPES else None
+
+
+def kind_of(spec: str) -> str | None:
+    """The kind of a model spec without loading it: a registered name, a Hugging Face folder, a .pt file
+    (classifier); None for anything else (an .igraph says its kind itself)."""
+    if spec in MODELS:
+        return MODELS[spec].kind
+    p = Path(spec)
+    if p.is_dir() and (p / "config.json").is_file():
+        return folder_kind(p)
+    if p.suffix in (".pt", ".pth"):
+        return "classifier"
+    return None
+
+
+def is_transformer(spec: str) -> bool:
+    return kind_of(spec) in ("encoder", "decoder")
+
+
+def calibration_of(name: str) -> tuple[int, int]:
+    """(sequences, tokens per sequence) of a transformer's recipe: its entry's, else the Hugging Face folder one."""
+    e = MODELS.get(name)
+    return e.calibration if e is not None and e.calibration else FOLDER_CALIBRATION
+
+
+def listing(graph_files: bool = True) -> str:
+    """One line naming every model spelling the commands take (for errors and --help)."""
+    named = ", ".join(f"{e.name} ({e.kind})" for e in (MODELS[n] for n in names()))
+    return (f"{named}, a Hugging Face folder (Llama / GPT-2 decoder or BERT encoder), a .pt state dict of an MLP"
+            + (", or an .igraph written by `intgap quantize`" if graph_files else ""))
+
+
+def unknown_model(spec: str) -> QuantError:
+    return QuantError(f"unknown model {spec!r}: use {listing()}")
+
+
+__all__ = ["KINDS", "ModelEntry", "MODELS", "register", "names", "kind_of", "is_transformer", "calibration_of",
+           "listing", "unknown_model", "folder_kind"]

@@ -1,0 +1,94 @@
+"""Every registered op, model and target appears where it must: an op in the table has its reference kernel (with
+one parameter per input role), its static check, exactly one C lowering, a scalar C kernel file for every entry
+point its lowering calls, and its semantics file names it; a model has a kind and a recipe; a target has its timing
+model, default board, kernel family and platform folder; docs/extending.md names the files it says to touch."""
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import isa
+from codegen.op_calls import RUNTIME_C, op_handlers
+from quant.ir import OPS
+from quant.optable import OPTABLE, Group, in_group, ops_in
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", sorted(OPTABLE))
+def test_op_is_declared_once_and_complete(name):
+    op = OPTABLE[name]
+    params = list(inspect.signature(op.reference).parameters)
+    assert params[:2] == ["node", "out_dtype"] and len(params) == 2 + len(op.roles), params
+    assert callable(op.validator)
+    assert op.is_float == name.endswith("_f32") == (Group.FLOAT in op.groups)
+    assert OPS[name] == (op.is_float, op.roles, op.attrs)
+    semantics = ROOT / "quant" / "ops" / f"{op.semantics}.py"
+    assert name in semantics.read_text()
+    if op.twin is not None:
+        twin = OPTABLE[op.twin]
+        assert twin.is_float and not op.is_float and len(twin.roles) <= len(op.roles)
+
+
+def test_every_op_has_exactly_one_c_lowering():
+    from codegen import op_calls, op_calls_f32, op_calls_quant
+    tables = (op_calls.HANDLERS, op_calls_f32.HANDLERS, op_calls_quant.HANDLERS)
+    assert sum(len(t) for t in tables) == len(op_handlers())  # no op lowered twice
+    assert set(op_handlers()) == set(OPTABLE)
+
+
+def test_groups_are_what_the_lowering_branches_on():
+    assert ops_in(Group.FULLY_CONNECTED) == {n for n in OPTABLE if n.startswith("fully_connected")}
+    assert not ops_in(Group.ROW_WISE) & ops_in(Group.ATTENTION)
+    assert in_group("channel_gather", Group.ROW_WISE) and not in_group("no_such_op", Group.ROW_WISE)
+
+
+def test_every_lowered_entry_point_has_a_scalar_kernel(tmp_path):
+    """Lower every node of a small MLP (float, int8, int4 groups) and check the kernel files it links exist (the
+    transformer ops' kernels are linked and run bit-exactly in tests/codegen/test_transformer_ops.py)."""
+    from quant import capture, quantize_ptq
+    from codegen.op_calls import OpEnv, emit_node_calls
+    import torch
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    fg = capture(m, 8)
+    for g in (fg, quantize_ptq(fg, np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)),
+              quantize_ptq(fg, np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32), 4, 4)):
+        for n in g.nodes:
+            env = OpEnv(buf=lambda t, r: t.replace(".", "_"), const=lambda k, a, c: k.replace(".", "_"))
+            _, calls = emit_node_calls(g, n, env)
+            assert calls and all(p.exists() and p.is_relative_to(RUNTIME_C / "kernels") for _, p in calls)
+
+
+def test_every_model_has_a_kind_and_a_recipe():
+    import intgap.models  # noqa: F401  (registers the classifiers)
+    from quant.model_registry import KINDS, MODELS, names
+    from quant.recipes import recipe_for
+    assert {"mlp", "shakespeare-decoder", "smollm2", "minilm"} <= set(names())
+    for n in names():
+        e = MODELS[n]
+        assert e.kind in KINDS and callable(e.load) and e.description
+        if e.kind != "classifier":
+            r = recipe_for(n, "w8a8")
+            assert (r.calib, r.seq_len) == e.calibration
+
+
+def test_every_target_has_its_timing_model_board_and_kernels():
+    from isa.boards import board_for
+    from isa.timing import get_model
+    for t in isa.TARGETS.values():
+        assert get_model(t.timing_model, t) is not None
+        assert board_for(t).name
+        assert (RUNTIME_C / "kernels" / t.kernel_family).is_dir() and (RUNTIME_C / "kernels" / "scalar").is_dir()
+        assert (RUNTIME_C / "platform" / t.platform).is_dir()
+
+
+def test_extending_guide_names_real_files():
+    text = (ROOT / "docs" / "extending.md").read_text()
+    import re
+    paths = set(re.findall(r"`((?:quant|codegen|intgap|isa|runtime_c|toolchain|tests|docs)/[\w./<>-]+)`", text))
+    assert len(paths) > 10
+    for p in paths:
+        if "<" not in p:
+            assert (ROOT / p).exists(), p
