@@ -24,8 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-import codegen.op_calls_f32  # noqa: F401  (registers the lowerings of the FP32 transformer ops)
-import codegen.op_calls_quant  # noqa: F401  (registers the lowerings of the quantization-method ops)
 from codegen.errors import CodegenError, ModelDoesNotFit
 from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
