@@ -142,6 +142,8 @@ def native_counter_lib() -> ctypes.CDLL:
             lib.ig_bc_count_insns.argtypes = (i32, ctypes.c_char_p, u64)
             lib.ig_bc_attach_memsim.restype = i32
             lib.ig_bc_attach_memsim.argtypes = (vp, ctypes.c_char_p)
+            lib.ig_bc_observe.restype = i32
+            lib.ig_bc_observe.argtypes = (vp, ctypes.c_uint32, vp)
             lib.ig_bc_export_mem.restype = u64
             lib.ig_bc_export_mem.argtypes = (vp, vp, vp, u64)
             lib.ig_bc_memsim_export.restype = u64
@@ -188,19 +190,25 @@ class _NativeCounter:
 
     def _attach_memsim(self, text: str, observed: tuple[tuple[int, int], ...]) -> None:
         """Memory-aware run: data accesses in the `observed` address ranges ((first, last) pairs; (1, 0): all) go to
-        the native simulator through native memory hooks. Unicorn takes the slow path only for the pages a ranged
-        hook covers, so leaving out memories that cannot stall (zero-wait, uncached SRAM / TCM) keeps runs fast."""
+        the native simulator through one native memory hook over all memory that filters the ranges itself (a
+        ranged Unicorn hook gave wrong loads, see ig_bc_observe); memories that cannot stall are left out."""
         bad = self.lib.ig_bc_attach_memsim(self.ctx, text.encode())
         if bad:
             self.free()
             raise UnsupportedBackend(f"the memory simulator refused its configuration (line {bad}, -1: a cache whose"
                                      f" sets or line are not a power of two):\n{text}")
         fn = ctypes.cast(self.lib.ig_mem_hook, ctypes.c_void_p)
-        for first, last in observed:
+        ranges = [] if observed == ((1, 0),) else [v for pair in observed for v in pair]
+        buf = (ctypes.c_uint64 * max(1, len(ranges)))(*ranges)
+        if self.lib.ig_bc_observe(self.ctx, len(ranges) // 2, buf) != 0:
+            self.free()
+            raise UnsupportedBackend(f"the memory simulator takes at most 16 observed address ranges, not "
+                                     f"{len(ranges) // 2}")
+        if observed:  # one hook over all memory; the ranges are filtered natively (ig_bc_observe says why)
             handle = _ucore.uc_hook_h()
             status = _ucore.uclib.uc_hook_add(self.mu._uch, ctypes.byref(handle),
                                               _uc.UC_HOOK_MEM_READ | _uc.UC_HOOK_MEM_WRITE, fn,
-                                              ctypes.c_void_p(self.ctx), ctypes.c_uint64(first), ctypes.c_uint64(last))
+                                              ctypes.c_void_p(self.ctx), ctypes.c_uint64(1), ctypes.c_uint64(0))
             if status != _uc.UC_ERR_OK:
                 self.free()
                 raise EmulatorNotFound(f"Unicorn refused the native memory hook ({_uc.UcError(status)}): "

@@ -52,6 +52,8 @@ typedef struct {
   uint64_t mem[2]; /* memory-aware runs: stall cycles, bytes from memories (ig_memsim.h sink) */
 } ig_entry;
 
+#define IG_MAX_OBSERVED 16
+
 typedef struct {
   ig_entry *table;
   uint64_t mask;   /* capacity - 1, capacity a power of two */
@@ -69,6 +71,8 @@ typedef struct {
   ig_mem_read_fn mem_read;
   ig_emu_stop_fn emu_stop;
   igm_sim *memsim; /* NULL: a run that only counts */
+  uint32_t n_observed; /* 0: every data access goes to memsim; else only those inside observed[] */
+  uint64_t observed[2 * IG_MAX_OBSERVED]; /* (first, last) address pairs */
 } ig_counter;
 
 static inline uint64_t ig_hash(uint64_t addr, uint32_t size) {
@@ -161,6 +165,11 @@ void ig_mem_hook(void *uc, int type, uint64_t addr, int size, int64_t value, voi
   (void)uc;
   (void)value;
   ig_counter *c = (ig_counter *)user;
+  if (c->n_observed) {
+    uint32_t i = 0;
+    while (i < c->n_observed && !(addr >= c->observed[2 * i] && addr <= c->observed[2 * i + 1])) i++;
+    if (i == c->n_observed) return;
+  }
   igm_access(c->memsim, addr, (uint64_t)size, type == 17 /* UC_MEM_WRITE */ ? IGM_WRITE : IGM_READ);
 }
 
@@ -241,6 +250,17 @@ int32_t ig_bc_attach_memsim(ig_counter *c, const char *text) {
   if (!s) return err ? err : -1;
   igm_free(c->memsim);
   c->memsim = s;
+  return 0;
+}
+
+/* Restricts the data accesses memsim sees to n (first, last) ranges (n = 0: all). The ranges are filtered here, not
+ * given to Unicorn as ranged hooks: with a ranged memory hook Unicorn 2.1.4 returned wrong loaded values on a
+ * gcc-14 Cortex-M build (tests/isa/test_memsim.py::test_unicorn_observed_ranges_keep_loads_exact). Returns -1 for
+ * more than IG_MAX_OBSERVED ranges. */
+int32_t ig_bc_observe(ig_counter *c, uint32_t n, const uint64_t *ranges) {
+  if (n > IG_MAX_OBSERVED) return -1;
+  for (uint32_t i = 0; i < 2 * n; i++) c->observed[i] = ranges[i];
+  c->n_observed = n;
   return 0;
 }
 
