@@ -54,10 +54,12 @@ def test_attribution_sums_to_measured_totals(sweep):
     assert by[("w8a8", None)]["attribution"]["unpack"] == 0 < by[("w4a8", None)]["attribution"]["unpack"]
     # int4 weights are half the bytes of int8
     assert by[("w4a8", None)]["weight_bytes"] * 2 == by[("w8a8", None)]["weight_bytes"]
-    # the layers' runs add up to the model's, but for the layer-call wrappers and ig_model_forward
+    # the layers' runs add up to the model's, but for the call wrappers: a layer run alone has its own forward
+    # wrapper, the model one wrapper and three layer calls, so the sign of the difference is the compiler's (gcc 12:
+    # the model at or above its layers, gcc 14: 10 below, in W8A8 and FP32 alike)
     for c in ("fp32", "w8a8"):
         layers = sum(by[(c, i)]["instructions"] for i in range(3))
-        assert 0 <= by[(c, None)]["instructions"] - layers < 100
+        assert abs(by[(c, None)]["instructions"] - layers) < 100
 
 
 def test_repeated_sweep_builds_nothing_and_is_identical(sweep, model):
