@@ -28,7 +28,7 @@ from isa.result import BlockCounts, RunResult, VlSites
 from isa.targets import Target
 
 PLUGIN_SOURCE = "ig_tcg_counter.c"
-PLUGIN_MAGIC = b"IGTCG05\0"
+PLUGIN_MAGIC = b"IGTCG06\0"
 EXIT_BUDGET = 124  # QEMU's status when the plugin stops a run over budget (the file's flag decides)
 FLAG_BUDGET = 1
 FLAG_STOPPED_BY_TIME = 4  # the plugin's stop_ms ended the run
@@ -36,8 +36,8 @@ FLAG_SEMIHOSTING = 8  # the plugin refused a semihosting call other than the con
 HARD_FAULT_TEXT = b"ig: hard fault"
 HARD_FAULT_STATUS = 134
 
-_HEADER = 8 + 9 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites,
-#                       n_mem_words, stop_detail
+_HEADER = 8 + 10 * 8  # magic, n_records, flags, instructions, budget, translations, stop_vaddr, n_vl_sites,
+#                       n_mem_words, stop_detail, vector_fed
 # System mode: QEMU's seccomp sandbox. Semihosting runs on the host (QEMU 7.2 has no option to limit it to the
 # console): SYS_SYSTEM would start a host shell command. spawn=deny makes the kernel stop QEMU instead (SIGSYS).
 SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
@@ -132,13 +132,19 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
                      memory=stats)
 
 
+# True: the plugin feeds RVV loads and stores element by element from QEMU's memory callbacks (vmem=elements), the
+# reference its one-callback-per-instruction synthesis is tested against (tests/isa/test_qemu_backend.py)
+FEED_VECTOR_ELEMENTS = False
+
+
 def _memsim_args(memory: tuple, target: Target, tmpdir: Path) -> str:
     """The plugin's memsim= and observe= arguments, their files written into the run's directory."""
     from isa.memsim import config_text, observed_ranges
     board, placement = memory[0], memory[1]
     (tmpdir / "memsim.txt").write_text(config_text(board, target, placement))
     (tmpdir / "observe.txt").write_text("".join(f"{a} {b}\n" for a, b in observed_ranges(board, placement)))
-    return f",memsim={tmpdir / 'memsim.txt'},observe={tmpdir / 'observe.txt'}"
+    return (f",memsim={tmpdir / 'memsim.txt'},observe={tmpdir / 'observe.txt'}"
+            + (",vmem=elements" if FEED_VECTOR_ELEMENTS else ""))
 
 
 def _budget_exceeded(binary: str, plugin: Path, target: Target, elf: Path, budget: int, executed: int,
@@ -354,6 +360,7 @@ class PluginCounts(NamedTuple):
     block_mem: np.ndarray  # (blocks, 2) uint64 aligned with `blocks`: memory-aware runs' stall cycles, memory bytes
     mem_words: np.ndarray | None  # the simulator's exported counters (memory-aware runs), else None
     stop_detail: int  # FLAG_SEMIHOSTING: the semihosting operation refused
+    vector_fed: int = 0  # memory-aware RVV runs: vector loads / stores fed by one callback each (not per element)
 
 
 def _read_counts(path: Path) -> PluginCounts | None:
@@ -361,8 +368,8 @@ def _read_counts(path: Path) -> PluginCounts | None:
     raw = path.read_bytes()
     if len(raw) < _HEADER or raw[:8] != PLUGIN_MAGIC:
         return None
-    n, flags, total, _budget, translations, stop_vaddr, n_vl, n_words, detail = (
-        int(x) for x in np.frombuffer(raw, "<u8", 9, 8))
+    n, flags, total, _budget, translations, stop_vaddr, n_vl, n_words, detail, vector_fed = (
+        int(x) for x in np.frombuffer(raw, "<u8", 10, 8))
     mem_at = _HEADER + n * _RECORD.itemsize + n_vl * _VL_SITE.itemsize
     if len(raw) != mem_at + (8 * (2 * n + n_words) if n_words else 0):
         return None
@@ -383,7 +390,8 @@ def _read_counts(path: Path) -> PluginCounts | None:
     rec, block_mem = rec[order], block_mem[order]
     blocks = BlockCounts(rec["addr"].astype(np.uint64), rec["size"].astype(np.uint32),
                          rec["insns"].astype(np.uint32), rec["count"].astype(np.uint64))
-    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites, block_mem, mem_words, detail)
+    return PluginCounts(blocks, flags, total, translations, stop_vaddr, vl_sites, block_mem, mem_words, detail,
+                        vector_fed)
 
 
 def _tail(text: str | bytes, n: int = 400) -> str:

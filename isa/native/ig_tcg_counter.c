@@ -44,18 +44,21 @@
  *                  stop_vaddr (flag bit 2): where a program that does not end is (the backend's timeout message;
  *                  QEMU 10's user-mode gdbstub cannot be interrupted while the guest runs)
  *   vl=on          record the vl of every vsetvl* site (RISC-V with V)
+ *   vmem=elements  memory-aware RVV runs: feed every vector load / store from QEMU's per-element callbacks (the
+ *                  reference the one-callback-per-instruction synthesis is tested against)
  *   memsim=PATH    a memory-aware run: feed the cache and memory simulator of ig_memsim.h, configured by the
  *                  text in PATH (isa.memsim.config_text), with every TB's bytes as instruction fetches (when it
  *                  is entered) and every data access (after it) whose address lies in a range of
  *   observe=PATH   ("first last" per line, decimal; none or "1 0": every address), as the Unicorn backend does
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
- *   header  8 bytes magic "IGTCG05\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by
+ *   header  8 bytes magic "IGTCG06\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by
  *           stop_ms, bit 3: a semihosting call other than the console's was refused (system mode),
  *           bit 1: written by the budget watcher rather than at exit), u64 instructions executed (sum),
  *           u64 budget, u64 translations (TBs translated; more than n_records when QEMU retranslated),
  *           u64 stop_vaddr (check=tb: start of the TB that crossed the budget; else 0), u64 n_vl_sites,
- *           u64 n_mem_words, u64 stop_detail (flag bit 3: the semihosting operation refused)
+ *           u64 n_mem_words, u64 stop_detail (flag bit 3: the semihosting operation refused), u64 vector_fed
+ *           (memory-aware runs: RVV loads / stores executed whose accesses were fed by one callback each)
  *   records n_records x { u64 vaddr, u32 bytes, u32 insns, u64 count } (24 bytes each)
  *   vl sites n_vl_sites x { u64 vaddr, u64 executions, u64 vl_sum, u32 vl_min, u32 vl_max } (32 bytes each;
  *           executions counts those whose vl was read: a run stopped by the budget can miss the last one)
@@ -187,20 +190,22 @@ static void feed_fetch(unsigned int vcpu_index, void *userdata) {
   igm_access(memsim, r->vaddr, r->bytes, IGM_FETCH);
 }
 
-static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
-  (void)vcpu_index;
-  (void)userdata;
+/* One data access of an observed range to the simulator. A 16-byte access (AArch64 q registers) is fed as two
+ * 8-byte ones, as the Unicorn backend sees it (its QEMU 5 core splits them), so both backends count the same L1D
+ * accesses; lines, misses and bytes are the same either way. */
+static inline void feed_access(uint64_t vaddr, uint64_t size, int kind) {
   if (n_observed) {
     uint32_t i = 0;
     while (i < n_observed && !(observed[i][0] <= vaddr && vaddr <= observed[i][1])) i++;
     if (i == n_observed) return;
   }
-  /* A 16-byte access (AArch64 q registers) is fed as two 8-byte ones, as the Unicorn backend sees it (its QEMU 5
-   * core splits them), so both backends count the same L1D accesses; lines, misses and bytes are the same either
-   * way. */
-  uint64_t size = 1u << qemu_plugin_mem_size_shift(info);
-  int kind = qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ;
   for (uint64_t off = 0; off < size; off += 8) igm_access(memsim, vaddr + off, size < 8 ? size : 8, kind);
+}
+
+static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+  (void)vcpu_index;
+  (void)userdata;
+  feed_access(vaddr, 1u << qemu_plugin_mem_size_shift(info), qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ);
 }
 
 static char *read_text(const char *path) {
@@ -309,6 +314,135 @@ static void read_vl(unsigned int vcpu_index, void *userdata) {
   pthread_mutex_unlock(&table_lock);
 }
 
+/* RVV memory instructions in memory-aware runs. QEMU reports a vector load or store to plugins element by element
+ * (one callback per element, every byte of a whole-register move), which made memory-aware RVV runs 2-5 times
+ * slower than counted ones. The forms whose element addresses follow from registers are fed instead by one
+ * callback per instruction, before it runs: it reads the base (and stride, vl, vtype, index registers) and feeds
+ * the simulator the same element accesses, in the same order and sizes, as QEMU's per-element callbacks would
+ * (tests/isa/test_qemu_backend.py compares both with vmem=elements). Masked, segment and fault-only-first accesses
+ * keep the per-element callbacks: which elements they touch depends on a mask or on a fault. The element loop
+ * starts at element 0: vstart is 0 whenever a user-mode program executes a vector instruction (a fault ends it). */
+enum { VM_UNIT = 1, VM_STRIDED, VM_INDEXED, VM_WHOLE, VM_MASK };
+typedef struct {
+  uint32_t word;     /* the instruction (0: free slot) */
+  uint8_t kind;      /* VM_*, 0: fed per element */
+  uint8_t store;
+  uint8_t eew_shift; /* log2 bytes of the encoded EEW (the data's; an indexed access's index elements') */
+  uint8_t nregs;     /* whole-register moves: registers moved */
+  uint8_t rs1, rs2;  /* base register; stride register or index vector register vs2 */
+} VecMem;
+#define VEC_SLOTS 4096 /* distinct vector memory instruction words; beyond: per-element callbacks */
+static VecMem vec_mem[VEC_SLOTS];
+static int vmem_elements; /* vmem=elements: per-element callbacks everywhere (the reference the tests compare to) */
+static struct qemu_plugin_register *x_reg[32], *v_reg[32], *vtype_reg, *vlenb_reg;
+static int vec_regs_found;
+static uint64_t vector_fed; /* executions of vector loads / stores fed by feed_vector */
+
+static const char *const x_names[32] = {"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0",
+                                        "a1",   "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+                                        "s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+
+static void find_vector_registers(GArray *regs) {
+  int found = 0;
+  for (guint i = 0; regs && i < regs->len; i++) {
+    qemu_plugin_reg_descriptor *d = &g_array_index(regs, qemu_plugin_reg_descriptor, i);
+    for (int k = 0; k < 32; k++) {
+      char vname[4];
+      snprintf(vname, sizeof vname, "v%d", k);
+      if (!x_reg[k] && (strcmp(d->name, x_names[k]) == 0 || (k == 8 && strcmp(d->name, "s0") == 0))) {
+        x_reg[k] = d->handle;
+        found++;
+      }
+      if (!v_reg[k] && strcmp(d->name, vname) == 0) {
+        v_reg[k] = d->handle;
+        found++;
+      }
+    }
+    if (strcmp(d->name, "vtype") == 0) vtype_reg = d->handle;
+    if (strcmp(d->name, "vlenb") == 0) vlenb_reg = d->handle;
+  }
+  vec_regs_found = found == 64 && vtype_reg && vlenb_reg && vl_reg;
+}
+
+/* The form of a RISC-V vector load / store word (LOAD-FP / STORE-FP with a vector width), or NULL: not one, or one
+ * fed per element. Called with table_lock held. */
+static const VecMem *vector_mem_form(uint32_t w) {
+  uint32_t op = w & 0x7f, width = (w >> 12) & 7, nf = w >> 29, mew = (w >> 28) & 1, mop = (w >> 26) & 3;
+  uint32_t vm = (w >> 25) & 1, lumop = (w >> 20) & 31;
+  if ((op != 0x07 && op != 0x27) || !(width == 0 || width >= 5) || mew || !vm) return NULL;
+  VecMem f = {w, 0, op == 0x27, (uint8_t)(width == 0 ? 0 : width - 4), 0, (uint8_t)((w >> 15) & 31),
+              (uint8_t)lumop};
+  if (mop == 0 && lumop == 0 && nf == 0) f.kind = VM_UNIT;
+  else if (mop == 0 && lumop == 8 && (nf == 0 || nf == 1 || nf == 3 || nf == 7)) f.kind = VM_WHOLE, f.nregs = nf + 1;
+  else if (mop == 0 && lumop == 11 && nf == 0 && width == 0) f.kind = VM_MASK;
+  else if (mop == 2 && nf == 0) f.kind = VM_STRIDED;
+  else if ((mop == 1 || mop == 3) && nf == 0) f.kind = VM_INDEXED;
+  else return NULL;
+  uint32_t j = (w * 2654435761u) >> 20; /* 12 bits: VEC_SLOTS */
+  for (uint32_t probe = 0; probe < VEC_SLOTS; probe++, j = (j + 1) & (VEC_SLOTS - 1)) {
+    if (vec_mem[j].word == w) return &vec_mem[j];
+    if (vec_mem[j].word == 0) {
+      vec_mem[j] = f;
+      return &vec_mem[j];
+    }
+  }
+  return NULL;
+}
+
+static uint64_t read_reg(struct qemu_plugin_register *reg) {
+  static __thread GByteArray *buf;
+  if (!buf) buf = g_byte_array_sized_new(64);
+  g_byte_array_set_size(buf, 0);
+  int n = qemu_plugin_read_register(reg, buf);
+  uint64_t v = 0;
+  for (int i = 0; i < n && i < 8; i++) v |= (uint64_t)buf->data[i] << (8 * i);
+  return v;
+}
+
+/* Before a recognised vector load / store: its element accesses, as QEMU's per-element callbacks report them. */
+static void feed_vector(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  const VecMem *f = (const VecMem *)userdata;
+  static uint64_t vlenb;
+  vector_fed++;
+  if (!vlenb) vlenb = read_reg(vlenb_reg);
+  int kind = f->store ? IGM_WRITE : IGM_READ;
+  uint64_t base = read_reg(x_reg[f->rs1]), esz = 1u << f->eew_shift, n;
+  switch (f->kind) {
+  case VM_UNIT:
+  case VM_WHOLE:
+  case VM_MASK:
+    n = f->kind == VM_UNIT ? read_reg(vl_reg) : f->kind == VM_WHOLE ? f->nregs * vlenb >> f->eew_shift
+                                                                   : (read_reg(vl_reg) + 7) / 8;
+    for (uint64_t i = 0; i < n; i++) feed_access(base + i * esz, esz, kind);
+    return;
+  case VM_STRIDED: {
+    uint64_t stride = read_reg(x_reg[f->rs2]);
+    n = read_reg(vl_reg);
+    for (uint64_t i = 0; i < n; i++) feed_access(base + i * stride, esz, kind);
+    return;
+  }
+  case VM_INDEXED: {
+    /* data elements of SEW (vtype), offsets of the encoded EEW from the register group at vs2 */
+    uint64_t sew = 1u << ((read_reg(vtype_reg) >> 3) & 7);
+    n = read_reg(vl_reg);
+    static __thread GByteArray *idx;
+    if (!idx) idx = g_byte_array_sized_new(64);
+    uint64_t need = n * esz;
+    g_byte_array_set_size(idx, 0);
+    for (uint32_t r = f->rs2; idx->len < need && r < 32; r++)
+      if (qemu_plugin_read_register(v_reg[r], idx) <= 0) break;
+    if (idx->len < need) n = idx->len / esz; /* cannot happen for a legal instruction */
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t off = 0;
+      for (uint64_t b = 0; b < esz; b++) off |= (uint64_t)idx->data[i * esz + b] << (8 * b);
+      feed_access(base + off, sew, kind);
+    }
+    return;
+  }
+  }
+}
+
 /* Semihosting guard (system mode): r0 = operation, r1 = argument of a `bkpt 0xab` */
 static struct qemu_plugin_register *r0_reg, *r1_reg;
 
@@ -323,6 +457,7 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index) {
     if (strcmp(d->name, "r0") == 0) r0_reg = d->handle;
     if (strcmp(d->name, "r1") == 0) r1_reg = d->handle;
   }
+  if (memsim && !vmem_elements) find_vector_registers(regs);
   if (regs) g_array_free(regs, TRUE);
   if (capture_vl && !vl_reg) {
     qemu_plugin_outs("ig_tcg_counter: this CPU has no vl register; vl=on records nothing\n");
@@ -355,10 +490,10 @@ static void write_output(uint64_t flags) {
   /* check=tb: the callback's running total, which counts the TB that crossed the budget (its inline add may
    * not have run yet), as the Unicorn backend's native hook does */
   pthread_mutex_lock(&table_lock);
-  uint64_t header[9] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
-                        __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites,
-                        memsim ? IGM_EXPORT_WORDS : 0, stop_detail};
-  fwrite("IGTCG05", 1, 8, f);
+  uint64_t header[10] = {n, flags, check_tb ? cb_total : executed_instructions(n), budget,
+                         __atomic_load_n(&n_translations, __ATOMIC_RELAXED), stop_vaddr, n_vl_sites,
+                         memsim ? IGM_EXPORT_WORDS : 0, stop_detail, vector_fed};
+  fwrite("IGTCG06", 1, 8, f);
   fwrite(header, sizeof header, 1, f);
   for (uint32_t i = 0; i < n; i++) {
     Record *r = record_at(i);
@@ -613,9 +748,20 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
                                                     qemu_plugin_scoreboard_u64(r->count), 1);
   if (memsim) {
     qemu_plugin_register_vcpu_tb_exec_cb(tb, feed_fetch, QEMU_PLUGIN_CB_NO_REGS, r);
-    for (size_t i = 0; i < n; i++)
-      qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i), feed_data, QEMU_PLUGIN_CB_NO_REGS,
-                                       QEMU_PLUGIN_MEM_RW, NULL);
+    for (size_t i = 0; i < n; i++) {
+      struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+      const VecMem *vec = NULL;
+      uint8_t b[4];
+      if (vec_regs_found && qemu_plugin_insn_size(insn) == 4 && qemu_plugin_insn_data(insn, b, 4) == 4) {
+        pthread_mutex_lock(&table_lock);
+        vec = vector_mem_form((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+        pthread_mutex_unlock(&table_lock);
+      }
+      if (vec)
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, feed_vector, QEMU_PLUGIN_CB_R_REGS, (void *)vec);
+      else
+        qemu_plugin_register_vcpu_mem_cb(insn, feed_data, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+    }
   }
   if (check_tb && (budget || stop_ms))
     qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec_check, QEMU_PLUGIN_CB_NO_REGS, r);
@@ -682,6 +828,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         fprintf(stderr, "ig_tcg_counter: cannot read %s\n", a + 8);
         return -1;
       }
+    } else if (strcmp(a, "vmem=elements") == 0) {
+      vmem_elements = 1;
     } else if (strcmp(a, "vl=on") == 0) {
       capture_vl = 1;
     } else if (strncmp(a, "poll_us=", 8) == 0) {
@@ -705,7 +853,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     rewinds = qemu_plugin_scoreboard_new(sizeof(Rewind));
   }
   if (capture_vl) pending_site = qemu_plugin_scoreboard_new(sizeof(uint64_t));
-  if (capture_vl || system_mode) qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+  if (capture_vl || system_mode || memsim) qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
   qemu_plugin_register_atexit_cb(id, at_exit, NULL);
   return 0;
