@@ -144,6 +144,8 @@ def native_counter_lib() -> ctypes.CDLL:
             lib.ig_bc_attach_memsim.argtypes = (vp, ctypes.c_char_p)
             lib.ig_bc_observe.restype = i32
             lib.ig_bc_observe.argtypes = (vp, ctypes.c_uint32, vp)
+            lib.ig_bc_reset_it_state.restype = None
+            lib.ig_bc_reset_it_state.argtypes = (vp, vp, i32)
             lib.ig_bc_export_mem.restype = u64
             lib.ig_bc_export_mem.argtypes = (vp, vp, vp, u64)
             lib.ig_bc_memsim_export.restype = u64
@@ -186,12 +188,14 @@ class _NativeCounter:
         self.mem_handles = []
         self.memory_aware = memsim_config is not None
         if memsim_config is not None:
-            self._attach_memsim(memsim_config, observed)
+            self._attach_memsim(memsim_config, observed, arch)
 
-    def _attach_memsim(self, text: str, observed: tuple[tuple[int, int], ...]) -> None:
+    def _attach_memsim(self, text: str, observed: tuple[tuple[int, int], ...], arch: str) -> None:
         """Memory-aware run: data accesses in the `observed` address ranges ((first, last) pairs; (1, 0): all) go to
-        the native simulator through one native memory hook over all memory that filters the ranges itself (a
-        ranged Unicorn hook gave wrong loads, see ig_bc_observe); memories that cannot stall are left out."""
+        the native simulator through one native memory hook per range. Unicorn runs every load and store through
+        its slow path once any memory hook exists, but restores the guest state (the costly part) only for the
+        accesses a hook's range covers, so memories that cannot stall (zero-wait SRAM / TCM) are left out. On
+        Thumb the hook resets the IT state that restore leaves behind (ig_mem_hook says why)."""
         bad = self.lib.ig_bc_attach_memsim(self.ctx, text.encode())
         if bad:
             self.free()
@@ -204,11 +208,14 @@ class _NativeCounter:
             self.free()
             raise UnsupportedBackend(f"the memory simulator takes at most 16 observed address ranges, not "
                                      f"{len(ranges) // 2}")
-        if observed:  # one hook over all memory; the ranges are filtered natively (ig_bc_observe says why)
+        if arch == "arm":
+            self.lib.ig_bc_reset_it_state(self.ctx, ctypes.cast(_ucore.uclib.uc_reg_write, ctypes.c_void_p).value,
+                                          _arm.UC_ARM_REG_EPSR)
+        for first, last in observed:
             handle = _ucore.uc_hook_h()
             status = _ucore.uclib.uc_hook_add(self.mu._uch, ctypes.byref(handle),
                                               _uc.UC_HOOK_MEM_READ | _uc.UC_HOOK_MEM_WRITE, fn,
-                                              ctypes.c_void_p(self.ctx), ctypes.c_uint64(1), ctypes.c_uint64(0))
+                                              ctypes.c_void_p(self.ctx), ctypes.c_uint64(first), ctypes.c_uint64(last))
             if status != _uc.UC_ERR_OK:
                 self.free()
                 raise EmulatorNotFound(f"Unicorn refused the native memory hook ({_uc.UcError(status)}): "
