@@ -154,6 +154,8 @@ def native_counter_lib() -> ctypes.CDLL:
             lib.igm_test_new.argtypes = (ctypes.c_char_p, ctypes.POINTER(i32))
             lib.igm_test_access.restype = u32
             lib.igm_test_access.argtypes = (vp, u64, u64, i32)
+            lib.igm_test_access_run.restype = u32
+            lib.igm_test_access_run.argtypes = (vp, u64, u64, u64, i32)
             lib.igm_test_export.restype = None
             lib.igm_test_export.argtypes = (vp, vp)
             lib.igm_test_free.restype = None

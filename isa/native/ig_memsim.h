@@ -375,6 +375,34 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
   return stall;
 }
 
+/* n accesses of `size` bytes each at addr, addr + size, ... (a vector load / store's elements): exactly what n
+ * igm_access calls in that order give, but the elements after the first one in an L1 line that igm_access's fast
+ * path would take are counted together. Returns their stall cycles. */
+static inline uint32_t igm_access_run(igm_sim *s, uint64_t addr, uint64_t size, uint64_t n, int kind) {
+  int side = kind == IGM_FETCH ? 0 : 1;
+  uint32_t stall = 0;
+  for (uint64_t i = 0; i < n;) {
+    stall += igm_access(s, addr + i * size, size, kind);
+    i++;
+    igm_way *lw = s->last_way[side];
+    if (!size || i == n || !lw || (lw->flags & (IGM_VALID | IGM_PREFETCHED)) != IGM_VALID) continue;
+    if (kind == IGM_WRITE && s->cache[s->path[side][0]].cfg.write_through) continue;
+    /* the next elements that lie wholly in lw's line and in the region of the last slow-path access */
+    uint64_t b = addr + i * size, lo = lw->tag << s->line_shift, hi = lo + ((1ull << s->line_shift) - 1);
+    if (lo < s->last_lo[side]) lo = s->last_lo[side];
+    if (hi > s->last_hi[side]) hi = s->last_hi[side];
+    if (b < lo || b > hi || hi - b + 1 < size) continue;
+    uint64_t k = (hi - b + 1) / size;
+    if (k > n - i) k = n - i;
+    igm_cache *c = &s->cache[s->path[side][0]];
+    c->st.accesses += k;
+    c->st.hits += k;
+    if (kind == IGM_WRITE) lw->flags |= IGM_DIRTY;
+    i += k;
+  }
+  return stall;
+}
+
 static inline void igm_free(igm_sim *s) {
   if (!s) return;
   for (int i = 0; i < IGM_CACHES; i++) free(s->cache[i].ways);

@@ -202,6 +202,15 @@ static inline void feed_access(uint64_t vaddr, uint64_t size, int kind) {
   for (uint64_t off = 0; off < size; off += 8) igm_access(memsim, vaddr + off, size < 8 ? size : 8, kind);
 }
 
+/* n contiguous accesses of `size` (<= 8) bytes from vaddr, as n feed_access calls would feed them */
+static inline void feed_run(uint64_t vaddr, uint64_t size, uint64_t n, int kind) {
+  if (!n_observed) {
+    igm_access_run(memsim, vaddr, size, n, kind);
+    return;
+  }
+  for (uint64_t i = 0; i < n; i++) feed_access(vaddr + i * size, size, kind);
+}
+
 static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
   (void)vcpu_index;
   (void)userdata;
@@ -414,11 +423,15 @@ static void feed_vector(unsigned int vcpu_index, void *userdata) {
   case VM_MASK:
     n = f->kind == VM_UNIT ? read_reg(vl_reg) : f->kind == VM_WHOLE ? f->nregs * vlenb >> f->eew_shift
                                                                    : (read_reg(vl_reg) + 7) / 8;
-    for (uint64_t i = 0; i < n; i++) feed_access(base + i * esz, esz, kind);
+    feed_run(base, esz, n, kind);
     return;
   case VM_STRIDED: {
     uint64_t stride = read_reg(x_reg[f->rs2]);
     n = read_reg(vl_reg);
+    if (stride == esz) {
+      feed_run(base, esz, n, kind);
+      return;
+    }
     for (uint64_t i = 0; i < n; i++) feed_access(base + i * stride, esz, kind);
     return;
   }

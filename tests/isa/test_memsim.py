@@ -150,6 +150,27 @@ def test_a_vector_load_seen_element_by_element_gives_the_same_statistics():
     whole.close(), elems.close()
 
 
+@pytest.mark.parametrize("write_through", [0, 1])
+def test_an_element_run_equals_its_elements_one_by_one(write_through):
+    """igm_access_run (the QEMU plugin's RVV unit-stride feed) counts the elements after the first in a line
+    together; every counter must equal that of one igm_access per element: element sizes 1-8 (8 unaligned, so
+    elements straddle lines), runs across a region boundary (the fast path stops there), prefetched lines (it must
+    not take them), reads and writes."""
+    regions = "region 0x40000000 0x40000fe0 0\nregion 0x40000fe0 0x40100000 1\nmem 1 1 150\n"  # inside a line
+    rng = np.random.default_rng(7)
+    runs = [(0x40000000 + int(rng.integers(0, 0x3000)), int(size), int(rng.integers(0, 200)), int(kind))
+            for size, kind in zip(rng.choice([1, 2, 4, 8], 400), rng.choice([READ, WRITE], 400))]
+    runs += [(0x40000fc3, 8, 40, READ), (0x40000fd0, 2, 100, WRITE)]  # straddling lines and the region boundary
+    one, run = (l1d(4096, 2, write_through=write_through, prefetch=2, degree=2, extra=regions) for _ in range(2))
+    stalls_one = stalls_run = 0
+    for addr, size, n, kind in runs:
+        stalls_one += sum(one(addr + i * size, size, kind) for i in range(n))
+        stalls_run += int(run.lib.igm_test_access_run(run.s, addr, size, n, kind))
+    assert _all_counters(one) == _all_counters(run) and stalls_one == stalls_run > 0
+    assert one.cache(1)["hits"] > one.cache(1)["misses"] > 0 and one.cache(1)["prefetches_useful"] > 0
+    one.close(), run.close()
+
+
 def test_rows_read_side_by_side_pay_the_stream_prefetchers_training_per_row():
     """Eight 9-line rows read side by side (SmolLM2's K = 576, eight rows per call): each row's first line misses
     (the line before it, the previous row's last, is not read yet) and its second misses too (the stream is seen

@@ -1,5 +1,5 @@
 /* Every form of RVV 1.0 load and store the QEMU plugin feeds the memory simulator by one callback per instruction
- * (unit-stride of each width with a tail, strided with positive, negative and zero strides, mask, whole-register,
+ * (unit-stride of each width with a tail, strided with positive, negative, zero and element-size strides, mask, whole-register,
  * indexed with an index group wider than the data) and the forms it leaves to QEMU's per-element callbacks (masked,
  * segment, fault-only-first). Written in assembly so that every form appears whatever the compiler. Prints a
  * checksum of the stored bytes. */
@@ -27,8 +27,8 @@ int main(void) {
                      : "=&r"(vl) : "r"(50), "r"(src + 2048), "r"(dst + 2048) : "memory");
     __asm__ volatile("vsetvli %0, %1, e32, m2, ta, ma\n\tvlse32.v v8, (%2), %3\n\tvsse32.v v8, (%4), %5"
                      : "=&r"(vl) : "r"(20), "r"(src + 512), "r"(72L), "r"(dst + 4000), "r"(-136L) : "memory");
-    __asm__ volatile("vsetvli %0, %1, e16, m1, ta, ma\n\tvlse16.v v8, (%2), zero"
-                     : "=&r"(vl) : "r"(9), "r"(src + 6000) : "memory");
+    __asm__ volatile("vsetvli %0, %1, e16, m1, ta, ma\n\tvlse16.v v8, (%2), zero\n\tvlse16.v v9, (%3), %4"
+                     : "=&r"(vl) : "r"(9), "r"(src + 6000), "r"(src + 6101), "r"(2L) : "memory");
     __asm__ volatile("vsetvli %0, %1, e8, m8, ta, ma\n\tvlm.v v0, (%2)\n\tvsm.v v0, (%3)"
                      : "=&r"(vl) : "r"(200), "r"(src + 1000), "r"(dst + 1000) : "memory");
     __asm__ volatile("vl2re16.v v8, (%0)\n\tvs2r.v v8, (%1)\n\tvl4re64.v v16, (%2)\n\tvl1re8.v v4, (%0)"
