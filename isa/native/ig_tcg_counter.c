@@ -398,6 +398,7 @@ static const VecMem *vector_mem_form(uint32_t w) {
   return NULL;
 }
 
+/* A register's value (its first 8 bytes, little-endian) */
 static uint64_t read_reg(struct qemu_plugin_register *reg) {
   static __thread GByteArray *buf;
   if (!buf) buf = g_byte_array_sized_new(64);
@@ -547,16 +548,6 @@ static void stop_over_budget(uint64_t flags) {
   for (;;) pause(); /* another thread is writing and will end the process */
 }
 
-static uint32_t read_u32_reg(struct qemu_plugin_register *reg) {
-  static __thread GByteArray *buf;
-  if (!buf) buf = g_byte_array_sized_new(16);
-  g_byte_array_set_size(buf, 0);
-  int n = qemu_plugin_read_register(reg, buf);
-  uint32_t v = 0;
-  for (int i = 0; i < n && i < 4; i++) v |= (uint32_t)buf->data[i] << (8 * i);
-  return v;
-}
-
 /* SYS_OPEN's argument block names ":tt" (the console) with a mode below 12, as the Unicorn backend allows */
 static int opens_the_console(uint32_t block) {
   GByteArray *b = g_byte_array_new();
@@ -579,12 +570,12 @@ static int opens_the_console(uint32_t block) {
 static void semihosting_check(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
   if (!r0_reg || !r1_reg) return;
-  uint32_t op = read_u32_reg(r0_reg);
+  uint32_t op = (uint32_t)read_reg(r0_reg);
   switch (op) {
   case 0x02: case 0x03: case 0x04: case 0x05: case 0x18: case 0x20:
     return; /* SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE (only console handles can exist), the exits */
   case 0x01:
-    if (opens_the_console(read_u32_reg(r1_reg))) return;
+    if (opens_the_console((uint32_t)read_reg(r1_reg))) return;
     break;
   default:
     break;

@@ -193,7 +193,8 @@ def test_retranslated_block_shares_its_counter(build, target, tmp_path):
                                     out=out, log=tmp_path / "log")
     proc = subprocess.run(cmd, capture_output=True, timeout=60)
     assert (proc.returncode, proc.stdout) == (0, struct.pack("<I", 30).hex().encode() + b"\n")
-    blocks, _flags, total, translations, _stop, _vl, _mem, _words, _detail = qemu_backend._read_counts(out)
+    counts = qemu_backend._read_counts(out)
+    blocks, total, translations = counts.blocks, counts.total, counts.translations
     assert translations >= len(blocks.addr) + 2  # the routine was translated three times
     with open(elf, "rb") as f:
         sym = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("q_code")[0]
