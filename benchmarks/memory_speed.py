@@ -85,11 +85,12 @@ def main() -> None:
                      f" {r['mips_memory']:.1f} | {r['ratio']:.2f} | {r['data_accesses_per_instruction']:.2f} |")
     low = min(rows, key=lambda r: r["mips_memory"])
     lines += ["", f"Lowest memory-aware speed: {low['mips_memory']:.1f} MIPS ({low['target']}, {low['program']}).", "",
-              "On the microcontroller boards the simulator observes flash only, but Unicorn's memory hook covers all "
-              "memory and the flash ranges are filtered natively: a ranged hook made Unicorn 2.1.4 return wrong loads "
-              "in a gcc-14 build (tests/isa/test_boards.py::test_memory_aware_unicorn_run_reads_flash_constants_exactly)."
-              " Every SRAM access now takes Unicorn's slow path, which costs these boards 30-70 % of their speed "
-              "(58.5-94.3 MIPS with the ranged hook, 2026-12-06 same command).", ""]
+              "On the microcontroller boards the simulator observes flash only, through ranged memory hooks: Unicorn "
+              "sends every load and store through its slow path once any memory hook exists, but restores the guest "
+              "state (the costly part) only for accesses inside a hook's range, so SRAM traffic stays cheap. On Thumb "
+              "the hook resets the IT state that restore leaves behind (isa/native/ig_block_counter.c, ig_mem_hook; "
+              "tests/isa/test_boards.py::test_memory_aware_unicorn_run_reads_flash_constants_exactly). On the "
+              "application boards every access is observed (all memory is DRAM behind the caches).", ""]
     (OUT / "memory_speed.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {OUT / 'memory_speed.md'}")
 
