@@ -346,6 +346,10 @@ static int vmem_elements; /* vmem=elements: per-element callbacks everywhere (th
 static struct qemu_plugin_register *x_reg[32], *v_reg[32], *vtype_reg, *vlenb_reg;
 static int vec_regs_found;
 static uint64_t vector_fed; /* executions of vector loads / stores fed by feed_vector */
+/* vl and vtype change only at a vsetvl* or a fault-only-first load: each bumps this per-vCPU generation (an inline
+ * add before it runs), and feed_vector reads the two registers again only when the generation moved */
+static struct qemu_plugin_scoreboard *vec_generation;
+static uint64_t vec_seen_generation = UINT64_MAX, vec_vl, vec_vtype;
 
 static const char *const x_names[32] = {"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0",
                                         "a1",   "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
@@ -373,6 +377,13 @@ static void find_vector_registers(GArray *regs) {
   vec_regs_found = found == 64 && vtype_reg && vlenb_reg && vl_reg;
 }
 
+/* A vsetvl* or a fault-only-first vector load: the instructions that change vl (or vtype) */
+static int changes_vl(uint32_t w) {
+  uint32_t op = w & 0x7f, width = (w >> 12) & 7;
+  if (op == 0x57 && width == 7) return 1;
+  return op == 0x07 && (width == 0 || width >= 5) && ((w >> 26) & 3) == 0 && ((w >> 20) & 31) == 16;
+}
+
 /* The form of a RISC-V vector load / store word (LOAD-FP / STORE-FP with a vector width), or NULL: not one, or one
  * fed per element. Called with table_lock held. */
 static const VecMem *vector_mem_form(uint32_t w) {
@@ -398,9 +409,11 @@ static const VecMem *vector_mem_form(uint32_t w) {
   return NULL;
 }
 
-/* A register's value (its first 8 bytes, little-endian) */
+/* A register's value (its first 8 bytes, little-endian). One buffer for all vCPUs: the callers are the RVV feed
+ * (a memory-aware run feeds one simulator from one vCPU) and the semihosting guard (system mode, one vCPU); a
+ * thread-local one cost a TLS lookup per read. */
 static uint64_t read_reg(struct qemu_plugin_register *reg) {
-  static __thread GByteArray *buf;
+  static GByteArray *buf;
   if (!buf) buf = g_byte_array_sized_new(64);
   g_byte_array_set_size(buf, 0);
   int n = qemu_plugin_read_register(reg, buf);
@@ -411,24 +424,28 @@ static uint64_t read_reg(struct qemu_plugin_register *reg) {
 
 /* Before a recognised vector load / store: its element accesses, as QEMU's per-element callbacks report them. */
 static void feed_vector(unsigned int vcpu_index, void *userdata) {
-  (void)vcpu_index;
   const VecMem *f = (const VecMem *)userdata;
   static uint64_t vlenb;
   vector_fed++;
   if (!vlenb) vlenb = read_reg(vlenb_reg);
+  uint64_t generation = qemu_plugin_u64_get(qemu_plugin_scoreboard_u64(vec_generation), vcpu_index);
+  if (generation != vec_seen_generation) {
+    vec_vl = read_reg(vl_reg);
+    vec_vtype = read_reg(vtype_reg);
+    vec_seen_generation = generation;
+  }
   int kind = f->store ? IGM_WRITE : IGM_READ;
   uint64_t base = read_reg(x_reg[f->rs1]), esz = 1u << f->eew_shift, n;
   switch (f->kind) {
   case VM_UNIT:
   case VM_WHOLE:
   case VM_MASK:
-    n = f->kind == VM_UNIT ? read_reg(vl_reg) : f->kind == VM_WHOLE ? f->nregs * vlenb >> f->eew_shift
-                                                                   : (read_reg(vl_reg) + 7) / 8;
+    n = f->kind == VM_UNIT ? vec_vl : f->kind == VM_WHOLE ? f->nregs * vlenb >> f->eew_shift : (vec_vl + 7) / 8;
     feed_run(base, esz, n, kind);
     return;
   case VM_STRIDED: {
     uint64_t stride = read_reg(x_reg[f->rs2]);
-    n = read_reg(vl_reg);
+    n = vec_vl;
     if (stride == esz) {
       feed_run(base, esz, n, kind);
       return;
@@ -438,9 +455,9 @@ static void feed_vector(unsigned int vcpu_index, void *userdata) {
   }
   case VM_INDEXED: {
     /* data elements of SEW (vtype), offsets of the encoded EEW from the register group at vs2 */
-    uint64_t sew = 1u << ((read_reg(vtype_reg) >> 3) & 7);
-    n = read_reg(vl_reg);
-    static __thread GByteArray *idx;
+    uint64_t sew = 1u << ((vec_vtype >> 3) & 7);
+    n = vec_vl;
+    static GByteArray *idx; /* one vCPU feeds the simulator (read_reg) */
     if (!idx) idx = g_byte_array_sized_new(64);
     uint64_t need = n * esz;
     g_byte_array_set_size(idx, 0);
@@ -757,9 +774,13 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
       const VecMem *vec = NULL;
       uint8_t b[4];
       if (vec_regs_found && qemu_plugin_insn_size(insn) == 4 && qemu_plugin_insn_data(insn, b, 4) == 4) {
+        uint32_t w = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         pthread_mutex_lock(&table_lock);
-        vec = vector_mem_form((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+        vec = vector_mem_form(w);
         pthread_mutex_unlock(&table_lock);
+        if (changes_vl(w))
+          qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                              qemu_plugin_scoreboard_u64(vec_generation), 1);
       }
       if (vec)
         qemu_plugin_register_vcpu_insn_exec_cb(insn, feed_vector, QEMU_PLUGIN_CB_R_REGS, (void *)vec);
@@ -857,6 +878,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     rewinds = qemu_plugin_scoreboard_new(sizeof(Rewind));
   }
   if (capture_vl) pending_site = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+  if (memsim) vec_generation = qemu_plugin_scoreboard_new(sizeof(uint64_t));
   if (capture_vl || system_mode || memsim) qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
   qemu_plugin_register_atexit_cb(id, at_exit, NULL);
