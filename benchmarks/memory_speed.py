@@ -77,7 +77,9 @@ def main() -> None:
              f"{meta['command']}`. {meta['note']} (1-minute load average {meta['load_average_1min_at_end']} at the end).",
              "", f"Goal (issue 13): memory-aware runs at >= {GOAL_MIPS:.0f} MIPS. 'counted' is the plain counted run "
              "(block hook only), 'memory-aware' adds the native memory hook and the cache / memory simulator of the "
-             "target's default board.", "",
+             "target's default board. 'data accesses / instruction': L1D accesses, or on a board without L1D its "
+             "memories' reads and writes (stm32f407: flash reads that miss the ART line caches; SRAM is not "
+             "observed).", "",
              "| target | board | program | instructions | counted MIPS | memory-aware MIPS | ratio | data accesses / instruction |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:

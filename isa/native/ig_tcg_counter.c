@@ -49,7 +49,8 @@
  *   memsim=PATH    a memory-aware run: feed the cache and memory simulator of ig_memsim.h, configured by the
  *                  text in PATH (isa.memsim.config_text), with every TB's bytes as instruction fetches (when it
  *                  is entered) and every data access (after it) whose address lies in a range of
- *   observe=PATH   ("first last" per line, decimal; none or "1 0": every address), as the Unicorn backend does
+ *   observe=PATH   ("first last" per line, decimal; none or "1 0": every address), as the Unicorn backend does;
+ *                  most RVV loads / stores are fed by one callback per instruction (see feed_vector)
  *
  * Output file (little-endian, written to PATH.tmp then renamed to PATH, so a reader never sees half a file):
  *   header  8 bytes magic "IGTCG06\0", u64 n_records, u64 flags (bit 0: stopped by the budget, bit 2: by
