@@ -117,10 +117,11 @@ GCC14_LAYER = Path(__file__).resolve().parent / "data" / "mlp_layer_gcc14_cortex
 
 
 def test_memory_aware_unicorn_run_reads_flash_constants_exactly(tmp_path):
-    """On stm32f407 only flash is observed. Given to Unicorn 2.1.4 as a ranged memory hook, that made a load from the
-    hooked range return a wrong value in this gcc-14 build (ig_write_hex printed 1 of 20 hex digits); the ranges are
-    filtered natively now (ig_bc_observe). Output and counts must equal those of the run that only counts and of
-    QEMU's memory-aware run."""
+    """On stm32f407 only flash is observed, through ranged Unicorn hooks. Unicorn 2.1.4 restores the IT-block state of
+    a hooked access and runs on: a hooked load inside an IT block, the last hooked access of its block, left a stale
+    IT state and this gcc-14 build printed 1 of 20 hex digits. ig_mem_hook resets the state after each hooked access
+    (remove that and this fails). Output and counts must equal those of the run that only counts and of QEMU's
+    memory-aware run."""
     elf = tmp_path / "layer.elf"
     elf.write_bytes(gzip.decompress(GCC14_LAYER.read_bytes()))
     plain = isa.run(elf, "cortex-m4", "unicorn")
