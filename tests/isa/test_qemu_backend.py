@@ -332,14 +332,28 @@ def test_budget_is_checked_after_a_short_run(build):
         qrun(elf, ALL[0], max_instructions=20)
 
 
-def test_timeout_kills_the_run(build):
+def test_timeout_kills_the_run(build, monkeypatch):
     target = REPRESENTATIVES[-1]
     elf = build("q_loop.c", target)
+    started: list[int] = []  # this run's processes only: other intgap runs may share the machine
+    popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        proc = popen(*args, **kwargs)
+        started.append(proc.pid)
+        return proc
+
+    monkeypatch.setattr(qemu_backend.subprocess, "Popen", recording_popen)
     with pytest.raises(RunTimeout, match="timeout_s"):
         qrun(elf, target, trips=0xFFFFFFFF, count=False, timeout_s=0.5)
-    leftover = subprocess.run(["pgrep", "-f", "ig-run-"], capture_output=True, text=True).stdout.split()
-    assert not [p for p in leftover if Path(f"/proc/{p}/cmdline").exists()
-                and b"qemu" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    monkeypatch.undo()
+    assert started
+
+    def alive(pid: int) -> bool:  # a zombie (state Z) has exited; only its exit status is left
+        stat = Path(f"/proc/{pid}/stat")
+        return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+    assert not [pid for pid in started if alive(pid)]
 
 
 # ------------------------------------------------------------------------------------------------ set-up errors
