@@ -17,6 +17,7 @@ runner (intgap/runner.py), like the classifier's.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -216,14 +217,14 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
 
     def row(fns: dict[str, float], layer: int | None, name: str | None, g_macs: int, wbytes: dict) -> dict:
         """fns: function -> the share of it that belongs to this row (1 for its own functions)."""
-        def total(d: dict[str, float]) -> int:
-            return int(round(sum(d.get(f, 0.0) * w for f, w in fns.items())))
+        def total(d: dict[str, float]) -> int:  # fsum: the same figure whatever the order (workers hash differently)
+            return int(round(math.fsum(d.get(f, 0.0) * w for f, w in fns.items())))
         return {**base, "layer": layer, "layer_name": name, "layer_role": role_of(name) if name else None,
                 "instructions": total(instr), "program_instructions": int(rn.instructions),
                 "estimated_cycles": total(cycles), "memory_stall_cycles": total(stalls),
                 "load_bytes": total(loads), "store_bytes": total(stores),
                 "attribution": {c: total(cats[c]) for c in CATEGORIES}, "mix": {}, "macs": g_macs, **wbytes,
-                "softfloat_helper_instructions": int(round(sum(instr.get(f, 0) * w for f, w in fns.items()
+                "softfloat_helper_instructions": int(round(math.fsum(instr.get(f, 0) * w for f, w in fns.items()
                                                                if is_softfloat_helper(f)))),
                 "inclusive_exact": all(w == 1 for w in fns.values()),
                 "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
@@ -294,7 +295,7 @@ def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
             return {li: 1.0}
         acc: dict[int, float] = {}
         total = 0.0
-        for caller, c in calls.get(f, {}).items():
+        for caller, c in sorted(calls.get(f, {}).items()):
             if caller in stack or c <= 0:
                 continue
             total += c
