@@ -1,12 +1,15 @@
 """Sweeps of decoder models (the bundled shakespeare-decoder, SmolLM2, any Llama/GPT-2 folder): the cost of one
 decode step per target and config, end to end and per layer, with the latency gap against FP32.
 
-A run builds the greedy-generation program (codegen/program.py) with per-layer kernel copies
-(codegen/lower.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and
-runs it twice from the same prompt: generating 1 token (the prefill) and 1 + K tokens. The difference of the two
-exact per-function counts, divided by K, is the exact cost of one decode step at a context of the prompt plus half
-of K, per function and so per layer; estimated cycles, bytes and the attribution categories are differenced alike.
-Integer runs must reproduce the reference interpreter's greedy tokens (bit_exact).
+A run builds the greedy-generation program (codegen/program.py) twice: with per-layer kernel copies
+(codegen/lower.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and as it
+ships (one copy of each kernel, as `intgap generate` and firmware build it). Each runs twice from the same prompt:
+generating 1 token (the prefill) and 1 + K tokens; the difference, divided by K, is one decode step at a context of
+the prompt plus half of K. Instructions, bytes and the attribution categories are the copies build's exact counts,
+per function and so per layer. Estimated cycles are the shipped build's, on the board (the copies would multiply the
+code and its instruction-cache misses); each shared function's step cycles are divided among its per-layer copies
+(`spread_over_copies`), so the layers still add up to the step (docs/memory-models.md). Integer runs of both builds
+must reproduce the reference interpreter's greedy tokens (bit_exact).
 
 The decoder is a workload (intgap/workload.py): its runs are cached, parallel and distributable through the one
 runner (intgap/runner.py), like the classifier's.
@@ -14,6 +17,7 @@ runner (intgap/runner.py), like the classifier's.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -32,7 +36,39 @@ PROMPT_TEXT = "ROMEO:\nBut soft, what light"
 DECODE_STEPS = 4
 SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/pipeline.py")
 _COPY = re.compile(r"__L(\d+)(?:\.|$)")
+_COPY_SUFFIX = re.compile(r"__L\d+(?=\.|$)")
 _LAYER = re.compile(r"^ig_layer_(\d+)_")
+
+
+def shared_name(function: str) -> str:
+    """The function of the shared-kernel program a function of the copies build stands for (<kernel>__L<i>:
+    <kernel>; any other: itself)."""
+    return _COPY_SUFFIX.sub("", function, count=1)
+
+
+def spread_over_copies(shared: dict[str, float], names, *weights: dict[str, float]) -> dict[str, float]:
+    """Each function's figure in the shared-kernel program, divided among the functions of the copies build that
+    stand for it (its per-layer copies, or itself) in proportion to the first of `weights` that is positive over
+    them (equal parts if none is). A function with no counterpart in `names` keeps its name. The parts add up to
+    the shared figures exactly (up to float rounding)."""
+    groups: dict[str, list[str]] = {}
+    for g in sorted(names):
+        groups.setdefault(shared_name(g), []).append(g)
+    out: dict[str, float] = {}
+    for f, v in shared.items():
+        members = groups.get(f, [])
+        if not members:
+            out[f] = out.get(f, 0.0) + v
+            continue
+        share = {g: 1.0 / len(members) for g in members}
+        for w in weights:
+            total = sum(max(w.get(g, 0.0), 0.0) for g in members)
+            if total > 0:
+                share = {g: max(w.get(g, 0.0), 0.0) / total for g in members}
+                break
+        for g in members:
+            out[g] = out.get(g, 0.0) + v * share[g]
+    return out
 
 
 def layer_of(function: str) -> int | None:
@@ -91,8 +127,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one decode step."""
     import isa
     from intgap.attribution import CATEGORIES, attribute
-    from codegen.program import Program
-    from intgap.pipeline import Built, build_program, run_generate
+    from intgap.pipeline import run_generate
     from intgap.generate_command import decode_limit
     from isa.boards import board_for
     from isa.profile import analyze, is_softfloat_helper, profile
@@ -109,32 +144,20 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     board = board_for(target, spec.board or None)
     graph = load_graph(spec.graph_path)
     build_key, run_key = _keys(spec)
-    built_now = False
-    bentry = cache.get("builds", build_key)
-    if bentry is None:
-        tmp = cache.begin("builds", build_key)
-        b = build_program(graph, target, tmp, mode="generate", max_tokens=len(spec.prompt),
-                          context=len(spec.prompt) + spec.steps, layer_copies=True)
-        (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
-        bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": b.compiler, "compiler_version": b.compiler_version, "program": b.program.describe()})
-        built_now = True
-    bmeta = json.loads((bentry / "entry.json").read_text())
-    built = Built(Program.described(bmeta["program"], bentry), None, bentry / "program.elf", bmeta["compiler"],
-                  bmeta["compiler_version"])
-    bmeta.update(arena_bytes=built.program.arena_bytes, kv_bytes=built.program.kv_cache_bytes,
-                 kernel_family=built.program.kernel_family)
+    built, bmeta, built_copies = _cached_build(cache, build_key, graph, target, spec, layer_copies=True)
+    shipped, _, built_shipped = _cached_build(cache, digest("seq-build-shipped", build_key), graph, target, spec,
+                                              layer_copies=False)
 
     rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
                 if n.op.startswith("fully_connected")}
 
-    def measure(n_new: int):
-        # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
-        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend, board=board,
-                                 strict_fit=False)
+    def count(n_new: int):
+        """The copies build, counted (no memory system): exact instructions, bytes and categories per layer, and
+        the core model's cycles per copy (the weights that divide the shipped build's cycles among the copies)."""
+        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend)
         an = analyze(r, built.elf, target)
         prof = profile(r, built.elf, target, analysis=an)
-        est = estimate(r, built.elf, target, analysis=an, board=board)
+        core = estimate(r, built.elf, target, analysis=an)
         # output elements each fully connected kernel copy made in this run: calls (one row each) x N
         outs: dict[str, int] = {}
         for fp in prof.functions.values():
@@ -143,48 +166,65 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
                 if li in rows_out and callee.startswith("ig_fc_"):
                     outs[callee] = outs.get(callee, 0) + c * rows_out[li]
         _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, outs)
-        return tokens, r, prof, est, per_fn
+        return tokens, r, prof, core, per_fn
 
-    tok1, r1, p1, e1, a1 = measure(1)
-    tokn, rn, pn, en, an_ = measure(1 + spec.steps)
+    def on_board(n_new: int):
+        """The shipped build on the board: the estimate. A config that does not fit the board's memories is
+        measured as if they were large enough (fits_board)."""
+        tokens, r = run_generate(shipped, target, spec.prompt, n_new, backend=spec.backend, board=board,
+                                 strict_fit=False)
+        return tokens, r, estimate(r, shipped.elf, target, board=board)
+
+    tok1, r1, p1, c1, a1 = count(1)
+    tokn, rn, pn, cn, an_ = count(1 + spec.steps)
+    _, _, e1 = on_board(1)
+    stokn, srn, en = on_board(1 + spec.steps)
     k = spec.steps
     names = (set(pn.functions) | set(p1.functions)) - GENERATE_HARNESS_FUNCTIONS
 
     def diff(get) -> dict[str, float]:
-        return {f: (get(pn, en, an_, f) - get(p1, e1, a1, f)) / k for f in names}
+        return {f: (get(pn, an_, f) - get(p1, a1, f)) / k for f in names}
 
-    instr = diff(lambda p, e, a, f: p.functions[f].instructions if f in p.functions else 0)
-    step = step_difference(e1, en, k)  # the bandwidth bound on the step's own bytes, per function
-    cycles = {f: step.per_function.get(f, 0) for f in names}
-    stalls = {f: step.per_function_memory_stalls.get(f, 0) for f in names}
-    loads = diff(lambda p, e, a, f: p.functions[f].load_bytes if f in p.functions else 0)
-    stores = diff(lambda p, e, a, f: p.functions[f].store_bytes if f in p.functions else 0)
-    cats = {c: diff(lambda p, e, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
-    exact = spec.expected is None or tokn == list(spec.expected)
-    sizes = _section_sizes(built.elf, target)
+    instr = diff(lambda p, a, f: p.functions[f].instructions if f in p.functions else 0)
+    loads = diff(lambda p, a, f: p.functions[f].load_bytes if f in p.functions else 0)
+    stores = diff(lambda p, a, f: p.functions[f].store_bytes if f in p.functions else 0)
+    cats = {c: diff(lambda p, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
+    step = step_difference(e1, en, k)  # the shipped build's step, the bandwidth bound on its own bytes per function
+    own = {f: v for f, v in step.per_function.items() if f not in GENERATE_HARNESS_FUNCTIONS}
+    stall_of = {f: step.per_function_memory_stalls.get(f, 0.0) for f in own}
+    copy_core = step_difference(c1, cn, k).per_function
+    moved = {f: loads[f] + stores[f] for f in names}
+    # core cycles go to the copies as the core model divides them there; stalls as the bytes the copies moved
+    core = spread_over_copies({f: v - stall_of[f] for f, v in own.items()}, names, copy_core, instr)
+    stalls = spread_over_copies(stall_of, names, moved, copy_core, instr)
+    names |= set(core) | set(stalls)  # a shipped function with no counterpart (none expected) still counts
+    cycles = {f: core.get(f, 0.0) + stalls.get(f, 0.0) for f in names}
+    exact = spec.expected is None or tokn == stokn == list(spec.expected)
+    sizes = _section_sizes(shipped.elf, target)
+    fit_notes = list(srn.memory.fit_notes) if srn.memory else []
     base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
             "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
             "emulator_version": emulator_version(spec.target, spec.backend),
             "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
             "board": board.name, "limiting_level": decode_limit(e1, en, step),
-            "fits_board": not (rn.memory and rn.memory.fit_notes),
-            "board_fit_notes": list(rn.memory.fit_notes) if rn.memory else [],
+            "fits_board": not fit_notes, "board_fit_notes": fit_notes,
             "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
             "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
             "bit_exact": bool(exact) if graph.is_integer else True,
             "tokens_match_reference": bool(exact), "tokens": tokn,
-            "max_abs_error_vs_reference": 0.0, **sizes}
+            "max_abs_error_vs_reference": 0.0, "cycles_from": "shipped build (shared kernels)",
+            "shipped_program_instructions": int(srn.instructions), **sizes}
 
     def row(fns: dict[str, float], layer: int | None, name: str | None, g_macs: int, wbytes: dict) -> dict:
         """fns: function -> the share of it that belongs to this row (1 for its own functions)."""
-        def total(d: dict[str, float]) -> int:
-            return int(round(sum(d[f] * w for f, w in fns.items())))
+        def total(d: dict[str, float]) -> int:  # fsum: the same figure whatever the order (workers hash differently)
+            return int(round(math.fsum(d.get(f, 0.0) * w for f, w in fns.items())))
         return {**base, "layer": layer, "layer_name": name, "layer_role": role_of(name) if name else None,
                 "instructions": total(instr), "program_instructions": int(rn.instructions),
                 "estimated_cycles": total(cycles), "memory_stall_cycles": total(stalls),
                 "load_bytes": total(loads), "store_bytes": total(stores),
                 "attribution": {c: total(cats[c]) for c in CATEGORIES}, "mix": {}, "macs": g_macs, **wbytes,
-                "softfloat_helper_instructions": int(round(sum(instr[f] * w for f, w in fns.items()
+                "softfloat_helper_instructions": int(round(math.fsum(instr.get(f, 0) * w for f, w in fns.items()
                                                                if is_softfloat_helper(f)))),
                 "inclusive_exact": all(w == 1 for w in fns.values()),
                 "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
@@ -193,10 +233,10 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     share = _layer_shares(names, p1, pn)
     for i, n in enumerate(graph.nodes):
         docs.append(row_shared(row, share, i, n, graph))
-    docs[0]["shared_helper_instructions"] = int(round(sum(instr[f] for f in names if layer_of(f) is None)))
+    docs[0]["shared_helper_instructions"] = int(round(sum(instr.get(f, 0) for f in names if layer_of(f) is None)))
     # what belongs to no layer: the step's own glue (ig_model_forward, the argmax over the logits) and helpers
     # only that glue calls
-    outside = {f: instr[f] * (1 - sum(share[f].values())) for f in names}
+    outside = {f: instr.get(f, 0) * (1 - sum(share[f].values())) for f in names}
     docs[0]["outside_layers"] = {f: int(round(v)) for f, v in sorted(outside.items(), key=lambda kv: -kv[1])
                                  if round(v)}
     tmp = cache.begin("runs", run_key)
@@ -204,8 +244,30 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     cache.commit("runs", run_key, tmp, {"label": spec.label})
     wall = time.perf_counter() - t0
     for d in docs:
-        d.update(built=built_now, ran=True, wall_seconds=wall)
+        d.update(built=built_copies or built_shipped, ran=True, wall_seconds=wall)
     return docs
+
+
+def _cached_build(cache: Cache, key: str, graph, target, spec: SequenceRunSpec, layer_copies: bool):
+    """The generate program of `graph` (with per-layer kernel copies or as it ships), from the build cache or built
+    into it: (Built, its entry's metadata, whether it was built now)."""
+    from codegen.program import Program
+    from intgap.pipeline import Built, build_program
+    entry = cache.get("builds", key)
+    built_now = entry is None
+    if entry is None:
+        tmp = cache.begin("builds", key)
+        b = build_program(graph, target, tmp, mode="generate", max_tokens=len(spec.prompt),
+                          context=len(spec.prompt) + spec.steps, layer_copies=layer_copies)
+        (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
+        entry = cache.commit("builds", key, tmp, {
+            "compiler": b.compiler, "compiler_version": b.compiler_version, "program": b.program.describe()})
+    meta = json.loads((entry / "entry.json").read_text())
+    built = Built(Program.described(meta["program"], entry), None, entry / "program.elf", meta["compiler"],
+                  meta["compiler_version"])
+    meta.update(arena_bytes=built.program.arena_bytes, kv_bytes=built.program.kv_cache_bytes,
+                kernel_family=built.program.kernel_family)
+    return built, meta, built_now
 
 
 def row_shared(row, share: dict[str, dict[int, float]], i: int, node, graph) -> dict:
@@ -233,7 +295,7 @@ def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
             return {li: 1.0}
         acc: dict[int, float] = {}
         total = 0.0
-        for caller, c in calls.get(f, {}).items():
+        for caller, c in sorted(calls.get(f, {}).items()):
             if caller in stack or c <= 0:
                 continue
             total += c

@@ -112,3 +112,54 @@ def test_process_pool_and_dask_cluster_give_the_serial_results(sweep):
             assert "process pool" in again.stats.where
         assert again.stats.builds == 4
         assert stable(again.runs) == stable(res.runs)
+
+
+@pytest.mark.parametrize("target_name, board", [("cortex-a55", "rk3566"), ("cortex-m4", "stm32f407")])
+def test_estimate_is_the_shipped_builds_and_instructions_the_copies(sweep, tmp_path, target_name, board):
+    """The sweep's memory-aware figures are those of the program as it ships (one copy of each kernel, built and run
+    here on its own), exactly; its instructions are the per-layer copies build's, which executes the same count."""
+    import math
+
+    from codegen.program import GENERATE_HARNESS_FUNCTIONS
+    from intgap.cache import Cache
+    from intgap.generate_command import decode_limit
+    from intgap.pipeline import build_program, run_generate
+    from intgap.sequence_sweep import Decoder
+    from isa.timing import estimate
+    from isa.timing.memory import step_difference
+    from quant import load_graph
+    res, root, _ = sweep
+    d = Decoder("shakespeare-decoder", eval_tokens=300, steps=2, prompt_text="ROMEO:")
+    w8a8 = next(c for c in parse_configs("w8a8") if c.name == "w8a8")
+    graph = load_graph(d.quantize(w8a8, Cache(root)).graph_path)
+    target = isa.get_target(target_name)
+    shipped = build_program(graph, target, tmp_path / "shipped", mode="generate", max_tokens=len(d.prompt),
+                            context=len(d.prompt) + 2)
+    runs = [run_generate(shipped, target, d.prompt, n, board=board, strict_fit=False)[1] for n in (1, 3)]
+    e1, e3 = (estimate(r, shipped.elf, target, board=board) for r in runs)
+    step = step_difference(e1, e3, 2)
+    whole = next(r for r in res.runs if r["layer"] is None and r["target"] == target_name and r["config"] == "w8a8")
+    assert whole["board"] == board and whole["cycle_model"] == e3.heading
+    own = [f for f in step.per_function if f not in GENERATE_HARNESS_FUNCTIONS]
+    assert whole["estimated_cycles"] == round(math.fsum(step.per_function[f] for f in own))
+    assert whole["memory_stall_cycles"] == round(math.fsum(step.per_function_memory_stalls.get(f, 0) for f in own))
+    assert whole["memory_stall_cycles"] > 0 and whole["limiting_level"] == decode_limit(e1, e3, step)
+    assert whole["prefill_estimated_cycles"] == e1.cycles
+    assert whole["program_instructions"] == whole["shipped_program_instructions"] == runs[1].instructions
+    # the layers (and the glue outside them) still add up to the step: cycles are divided, not re-estimated
+    layers = [r for r in res.runs if r["layer"] is not None and r["target"] == target_name and r["config"] == "w8a8"]
+    assert sum(r["estimated_cycles"] for r in layers) <= whole["estimated_cycles"]
+    assert sum(r["estimated_cycles"] for r in layers) > 0.9 * whole["estimated_cycles"]
+    assert sum(r["memory_stall_cycles"] for r in layers) <= whole["memory_stall_cycles"] + len(layers)
+
+
+def test_shared_cycles_are_spread_over_the_copies_in_proportion():
+    from intgap.sequence_sweep import shared_name, spread_over_copies
+    assert shared_name("ig_fc_s8__L12") == "ig_fc_s8" and shared_name("fc.constprop.0__L7") == "fc.constprop.0"
+    assert shared_name("ig_layer_3_x") == "ig_layer_3_x"
+    names = {"ig_fc__L1", "ig_fc__L2", "ig_layer_1_a", "ig_silu__L3"}
+    out = spread_over_copies({"ig_fc": 90.0, "ig_layer_1_a": 5.0, "ig_silu": 7.0, "memcpy": 2.0}, names,
+                             {"ig_fc__L1": 1.0, "ig_fc__L2": 2.0}, {"ig_silu__L3": 0.0})
+    assert out == {"ig_fc__L1": 30.0, "ig_fc__L2": 60.0, "ig_layer_1_a": 5.0, "ig_silu__L3": 7.0, "memcpy": 2.0}
+    even = spread_over_copies({"ig_fc": 10.0}, {"ig_fc__L1", "ig_fc__L2"}, {})  # no weight: equal parts
+    assert even == {"ig_fc__L1": 5.0, "ig_fc__L2": 5.0}
