@@ -20,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from quant.errors import QuantError
+from quant.optable import Group
 from quant.transformer_ptq import QWeight, quantize_weight
 
 
@@ -94,7 +95,7 @@ def gptq_overrides(g, cal, cfg, progress=None) -> dict[str, QWeight]:
     """GPTQ weights for every fully connected layer of the FP32 graph g, from the Gram matrices in cal (calibrate
     with gram_for=fc_inputs(g)), at the widths cfg.bits_for gives: the QuantConfig.weight_override of lower()."""
     out: dict[str, QWeight] = {}
-    fcs = [n for n in g.nodes if n.op == "fully_connected_f32"]
+    fcs = g.nodes_in(Group.FULLY_CONNECTED)
     for i, n in enumerate(fcs):
         h = cal.gram.get(n.inputs[0])
         if h is None:

@@ -33,6 +33,7 @@ import numpy as np
 from quant.errors import QuantError
 from quant.ir import Graph
 from quant.observers import Calibration
+from quant.optable import Group
 
 WIDTHS = {8: "w8a8", 4: "w4a8"}
 
@@ -50,9 +51,7 @@ class LayerSensitivity:
 
 def sensitivities(g: Graph, cal: Calibration) -> list[LayerSensitivity]:
     out = []
-    for n in g.nodes:
-        if n.op != "fully_connected_f32":
-            continue
+    for n in g.nodes_in(Group.FULLY_CONNECTED):
         w = g.constants[n.inputs[1]].astype(np.float64)
         sq = cal.channel_sqmean.get(n.inputs[0])
         if sq is None:
@@ -127,7 +126,7 @@ def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str
     for spec in cfg.values():
         parse_spec(spec)
     if g is not None:
-        fcs = [n.name for n in g.nodes if n.op == "fully_connected_f32"]
+        fcs = [n.name for n in g.nodes_in(Group.FULLY_CONNECTED)]
         for pat in cfg:
             if not any(pattern_matches(f, pat) for f in fcs):
                 raise QuantError(f"layer config {p}: pattern {pat!r} matches no fully connected layer "

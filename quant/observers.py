@@ -12,6 +12,7 @@ import numpy as np
 from quant import reference
 from quant.errors import QuantError
 from quant.ir import Graph
+from quant.optable import Group
 
 SAMPLE_PER_TENSOR = 20000
 
@@ -42,7 +43,7 @@ class Calibration:
 
 
 def fc_inputs(g: Graph) -> set[str]:
-    return {n.inputs[0] for n in g.nodes if n.op == "fully_connected_f32"}
+    return {n.inputs[0] for n in g.nodes_in(Group.FULLY_CONNECTED)}
 
 
 def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: set[str] | None = None,

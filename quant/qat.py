@@ -25,6 +25,7 @@ from torch.nn import functional as F
 
 from quant.errors import QuantError
 from quant.ir import Graph
+from quant.optable import Group
 from quant.transformer_ptq import QuantConfig, QWeight, group_scale_limit, quantize_weight
 
 
@@ -63,7 +64,7 @@ def _fc_modules(model: nn.Module, g: Graph) -> dict[str, tuple[nn.Module, str, n
     """graph FC node name -> (parent module, attribute, nn.Linear) for the Llama projections."""
     if getattr(getattr(model, "config", None), "model_type", None) != "llama":
         raise QuantError("QAT supports Llama-style models (nn.Linear projections); quantize GPT-2/BERT with PTQ")
-    fcs = {n.name for n in g.nodes if n.op == "fully_connected_f32"}
+    fcs = {n.name for n in g.nodes_in(Group.FULLY_CONNECTED)}
     out = {}
     for name, mod in model.named_modules():
         for attr, child in mod.named_children():

@@ -20,6 +20,7 @@ from quant.mixed import allocation_config, load_layer_config
 from quant.model_registry import MODELS, calibration_of, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
+from quant.optable import Group
 from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
 # a method is one step or a '+' chain of them: at most one migration (smoothquant | awq), the weight grid (asym:
@@ -139,9 +140,7 @@ def gamma_overrides(g: Graph, cal, cfg: QuantConfig) -> dict:
     """The second-moment correction (quant/methods.gamma_correction) on every fully connected layer's weights
     (GPTQ's when cfg.weight_override holds them, else RTN's)."""
     out = {}
-    for n in g.nodes:
-        if n.op != "fully_connected_f32":
-            continue
+    for n in g.nodes_in(Group.FULLY_CONNECTED):
         w = g.constants[n.inputs[1]]
         out[n.name], _ = gamma_correction(w, cfg.weight_for(n.name, w), cal.gram[n.inputs[0]])
     return out
