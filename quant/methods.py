@@ -1,10 +1,5 @@
-"""Quantization methods applied on top of PTQ (quant/transformer_ptq.py):
-
-- smoothquant(g, cal, alpha): migrates activation outliers into the weights, s_j = max|X_j|^alpha / max|W_j|^(1-alpha),
-  X' = X diag(s)^-1 folded into the producing norm's gamma/beta (or into the producing V projection), W' = W diag(s).
-  Exact in float: X W^T = (X diag(s)^-1)(W diag(s))^T. A norm whose output also feeds a non-FC op (BERT's post-LN
-  residual) is duplicated: the smoothed copy feeds the FCs, the original the rest.
-"""
+"""Quantization methods on top of PTQ (quant/transformer_ptq.py): SmoothQuant, AWQ-style scale search and the
+second-moment (gamma) correction (docs/quantization.md)."""
 from __future__ import annotations
 
 import copy

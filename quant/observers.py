@@ -101,6 +101,18 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
                        {k: np.concatenate(v) for k, v in row_max.items()})
 
 
+def asymmetric_int8(lo: float, hi: float) -> tuple[float, int]:
+    """Scale and zero point so that [lo, hi] (widened to include 0) maps onto [-128, 127] and 0 is exact."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise QuantError("calibration produced a non-finite activation: check the model and the calibration data")
+    scale = (hi - lo) / 255.0
+    if scale == 0.0:
+        scale = 1.0  # an all-zero tensor: any scale represents it exactly
+    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
+    return float(scale), zp
+
+
 def int8_range(cal: Calibration, name: str, observer: str, percentile: float = 99.99) -> tuple[float, float]:
     """The float range [lo, hi] an int8 asymmetric quantizer should cover."""
     st = cal.stats[name]

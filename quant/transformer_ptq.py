@@ -1,16 +1,5 @@
-"""W8A8 / W4A8 integer-only post-training quantization of captured transformer graphs (quant/hf_capture.py).
-
-Activations: int8 asymmetric per tensor where an op needs int8 (inputs of fully connected layers, Q/K/V, RoPE);
-int16 symmetric elsewhere (residual stream, norm inputs, GELU/SiLU inputs, attention scores, graph outputs);
-softmax outputs int16 Q15. Residual-stream tensors (outputs of adds and fully connected layers read only by adds and
-RMSNorms) become int32 where int16 loses too much (QuantConfig.residual: "auto" decides per tensor from its
-calibrated spread, see wide_residual). An int32 tensor's scale is max|x| / 2^23 (2^8 of headroom above the calibrated
-range before saturation); an int32 fully connected output is kept coarse enough that the requantization's left shift
-cannot wrap its worst-case accumulator (_int32_fc_min_scale). Weights: int8 symmetric per output channel, or int4
-group-wise (fully_connected_grouped / fully_connected_wide with integer group scales).
-Every op of the result is an integer op (validated).
-Methods on top (quant/methods.py) transform the FP32 graph or the weights before this lowering.
-"""
+"""W8A8 / W4A8 integer-only post-training quantization of captured transformer graphs (quant/hf_capture.py): the
+int8 / int16 / int32 plan of every tensor, the weight grids and each float op's lowering (docs/quantization.md)."""
 from __future__ import annotations
 
 import math
@@ -24,7 +13,7 @@ from quant.config import parse_layer
 from quant.errors import QuantError
 from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
-from quant.observers import Calibration, int8_range
+from quant.observers import Calibration, asymmetric_int8, int8_range
 from quant.optable import OPTABLE, Group, in_group, quantized_op
 from quant.ops.fixed import fixed_multiplier
 from quant.validate import validate
@@ -74,13 +63,6 @@ def parse_spec(spec: str) -> tuple[int, int | None]:
     """One layer's width (w8a8, w4a8, w8a8-g<N>, w4a8-g<N>; quant/config.py) -> (bits, group size)."""
     bits, gs = parse_layer(spec)
     return bits, gs if gs or bits == 8 else INT4_GROUP
-
-
-def asym_int8(lo: float, hi: float) -> tuple[float, int]:
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
-    scale = (hi - lo) / 255.0 or 1.0
-    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
-    return float(scale), zp
 
 
 def sym(amax: float, dtype: str) -> tuple[float, int]:
@@ -320,7 +302,7 @@ class Lowering:
         if st is None:
             raise QuantError(f"tensor {name!r} was not seen during calibration")
         if dt == "int8":
-            return asym_int8(*int8_range(self.cal, name, self.cfg.observer, self.cfg.percentile))
+            return asymmetric_int8(*int8_range(self.cal, name, self.cfg.observer, self.cfg.percentile))
         return sym(max(abs(st.lo), abs(st.hi)), dt)
 
     def output(self, n: Node, qparams: tuple[float, int] | None = None) -> dict:
@@ -588,7 +570,7 @@ def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, cl
         mask[outliers] = False
         lo = float(min(0.0, cal.channel_lo[x][mask].min()))
         hi = float(max(0.0, cal.channel_hi[x][mask].max()))
-        s8, z8 = asym_int8(lo, hi)
+        s8, z8 = asymmetric_int8(lo, hi)
         qp[xin], dtypes[xin] = (s8, z8), "int8"
         qp[xout], dtypes[xout] = (sx, zx), dtypes[x]
         tensors[xin] = TensorInfo(xin, (t, k), "int8", s8, z8)

@@ -174,9 +174,14 @@ def check_fully_connected_wide(c: NodeCheck) -> None:
     _check_requant(g.constants[ins[4]], g.constants[ins[5]], where, fail)
 
 
-def check_fully_connected_quant(c: NodeCheck) -> None:
+def check_fully_connected_asym(c: NodeCheck) -> None:
     c.int_output()
-    _check_fc_quant(c.g, c.n, c.where, c.fail, c.need, c.const, c.int_attr, c.in_range)
+    _check_fc_quant(c.g, c.n, c.where, c.fail, c.need, c.const, c.int_attr, c.in_range, dynamic=False)
+
+
+def check_fully_connected_dynamic(c: NodeCheck) -> None:
+    c.int_output()
+    _check_fc_quant(c.g, c.n, c.where, c.fail, c.need, c.const, c.int_attr, c.in_range, dynamic=True)
 
 
 def check_channel_gather(c: NodeCheck) -> None:
@@ -396,10 +401,9 @@ def _fc_weight_values(g, name, bits, where, fail) -> tuple[np.ndarray, int, int]
     return w, lo, hi
 
 
-def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
+def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range, dynamic: bool) -> None:
     ins, a = n.inputs, n.attrs
     out = g.tensors[n.outputs[0]]
-    dynamic = n.op == "fully_connected_dynamic"
     xdt = _dtype(g, ins[0])
     nout, k = _fc_operands(g, ins, out, ("int16", "int32") if dynamic else ("int8", "int16"), (2, 5, 6), where,
                            fail, need, const)
