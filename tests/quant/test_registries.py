@@ -61,3 +61,20 @@ def test_a_module_of_another_class_is_named_with_what_is_captured():
     with pytest.raises(UnsupportedOp, match="unsupported module LlamaModel at model: intgap captures "
                                             "LlamaForCausalLM there"):
         capture_hf(m.model, 8)
+
+
+def test_qat_refuses_what_it_cannot_train_with_the_reason():
+    from quant.errors import QuantError
+    from quant.hf_models import tiny_gpt2
+    from quant.qat import qat_weights
+    from quant.transformer_ptq import QuantConfig
+    from transformers import BertConfig, BertModel
+    gpt2 = tiny_gpt2(layers=1, hidden=32, heads=2, vocab=64, positions=16)
+    seqs = [np.arange(8)]
+    with pytest.raises(QuantError, match="no nn.Linear named like the graph's fully connected layers .*GPT-2's are "
+                                         "Conv1D.*with PTQ"):
+        qat_weights(gpt2, capture_hf(gpt2, 8), QuantConfig(), seqs, steps=1)
+    bert = BertModel(BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                intermediate_size=64, max_position_embeddings=16)).eval()
+    with pytest.raises(QuantError, match="QAT trains decoders .*quantize an encoder with PTQ"):
+        qat_weights(bert, capture_hf(bert, 8), QuantConfig(), seqs, steps=1)
