@@ -9,9 +9,10 @@ from torch import nn
 
 from quant.errors import UnsupportedOp
 from quant.ir import Graph, Node, TensorInfo
+from quant.optable import Group, in_group
 
 _PASSTHROUGH_MODULES = (nn.Identity, nn.Dropout, nn.Flatten)
-_RELU_FUNCS = {torch.relu, torch.nn.functional.relu, torch.Tensor.relu}
+_RELU_CALLS = {torch.relu, torch.nn.functional.relu, torch.Tensor.relu, "relu"}  # functions and the method name
 
 
 def capture(model: nn.Module, in_features: int, name: str = "model", batch: int = 1) -> Graph:
@@ -29,15 +30,19 @@ def capture(model: nn.Module, in_features: int, name: str = "model", batch: int 
     width: dict[str, int] = {}
     inputs: list[str] = []
     outputs: list[str] = []
+    relus: set[str] = set()  # relu nodes the fully connected layer before them may absorb
 
     for fx in gm.graph.nodes:
+        mod = modules[fx.target] if fx.op == "call_module" else None
         if fx.op == "placeholder":
             value[fx.name] = "input"
             width["input"] = in_features
             tensors["input"] = TensorInfo("input", (batch, in_features), "float32")
             inputs.append("input")
-        elif fx.op == "call_module" and isinstance(modules[fx.target], nn.Linear):
-            lin = modules[fx.target]
+        elif fx.op == "output":
+            outputs.append(value[fx.args[0].name])
+        elif isinstance(mod, nn.Linear):
+            lin = mod
             x = value[fx.args[0].name]
             if lin.in_features != width[x]:
                 raise UnsupportedOp(f"layer {fx.target}: Linear expects {lin.in_features} features, gets {width[x]}")
@@ -51,30 +56,27 @@ def capture(model: nn.Module, in_features: int, name: str = "model", batch: int 
                               {"relu": False}))
             value[fx.name] = out
             width[out] = lin.out_features
-        elif (fx.op == "call_module" and isinstance(modules[fx.target], nn.ReLU)) or \
-                (fx.op in ("call_function", "call_method") and (fx.target in _RELU_FUNCS or fx.target == "relu")):
+        elif isinstance(mod, nn.ReLU) or (fx.op.startswith("call_") and mod is None and fx.target in _RELU_CALLS):
             x = value[fx.args[0].name]
-            label = str(fx.target) if fx.op == "call_module" else fx.name
+            label = str(fx.target) if mod is not None else fx.name
             out = f"{label}.out"
             tensors[out] = TensorInfo(out, tensors[x].shape, "float32")
             nodes.append(Node("relu_f32", label, [x], [out]))
+            relus.add(label)
             value[fx.name] = out
             width[out] = width[x]
-        elif fx.op == "call_module" and isinstance(modules[fx.target], _PASSTHROUGH_MODULES):
+        elif isinstance(mod, _PASSTHROUGH_MODULES):
             value[fx.name] = value[fx.args[0].name]
-        elif fx.op == "output":
-            arg = fx.args[0]
-            outputs.append(value[arg.name])
         else:
-            what = type(modules[fx.target]).__name__ if fx.op == "call_module" else str(fx.target)
+            what = type(mod).__name__ if mod is not None else str(fx.target)
             raise UnsupportedOp(f"unsupported op {what} at {fx.op} {fx.name!r}"
                                 f" (from {fx.stack_trace.strip().splitlines()[-1] if fx.stack_trace else fx.target}):"
                                 " intgap lowers Linear and ReLU today; replace or remove this op")
-    return fuse_relu(Graph(name, inputs, outputs, tensors, constants, nodes))
+    return fuse_relu(Graph(name, inputs, outputs, tensors, constants, nodes), relus)
 
 
-def fuse_relu(g: Graph) -> Graph:
-    """fully_connected_f32 followed only by relu_f32 becomes one node with relu=True."""
+def fuse_relu(g: Graph, relus: set[str]) -> Graph:
+    """A fully connected layer followed only by one of the relu nodes `relus` becomes one node with relu=True."""
     users: dict[str, int] = {}
     for n in g.nodes:
         for i in n.inputs:
@@ -84,7 +86,7 @@ def fuse_relu(g: Graph) -> Graph:
     for n in g.nodes:
         n = Node(n.op, n.name, [rename.get(i, i) for i in n.inputs], list(n.outputs), dict(n.attrs))
         prev = out_nodes[-1] if out_nodes else None
-        if (n.op == "relu_f32" and prev is not None and prev.op == "fully_connected_f32"
+        if (n.name in relus and prev is not None and in_group(prev.op, Group.FULLY_CONNECTED)
                 and prev.outputs[0] == n.inputs[0] and users.get(n.inputs[0]) == 1
                 and n.inputs[0] not in g.outputs and not prev.attrs["relu"]):
             prev.attrs["relu"] = True

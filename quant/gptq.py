@@ -1,18 +1,5 @@
-"""GPTQ: Hessian-aware rounding of a fully connected layer's weights, on the integer grid intgap stores.
-
-For a layer y = x W^T with calibration inputs X [R, K], the error GPTQ minimizes, column by column, is
-    E(Q) = tr((W - Q) H (W - Q)^T),   H = X^T X (+ damping on the diagonal)
-which is ||X W^T - X Q^T||_F^2 when the damping is zero. Columns are rounded in order; the rounding error of column
-i is spread over the columns not yet rounded through the upper Cholesky factor U of H^-1:
-    q_i = round(w_i / s),  e = (w_i - q_i s) / U_ii,  W[:, j] -= e U_ij  (j > i)
-processed in blocks of `block` columns (the rest of the matrix is updated once per block).
-
-The grid is the one of quant/transformer_ptq.quantize_weight, fixed before the rounding (static groups): int8 per
-output channel (scale max|w|/127), or int8/int4 per group with integer group scales times a per-row unit, or with
-asym each group's min/max grid (integer scale and offset: q_i = round((w_i - offset) / step)). So a GPTQ layer lowers
-to the same integer ops (fully_connected, _grouped, _wide, _asym, _dynamic) as RTN.
-gptq_weight keeps whichever of GPTQ and RTN gives the lower E on the calibration inputs (GPTQ almost always).
-"""
+"""GPTQ: Hessian-aware rounding of a fully connected layer's weights on the integer grid intgap stores
+(docs/quantization.md)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from quant.errors import QuantError
+from quant.optable import Group
 from quant.transformer_ptq import QWeight, quantize_weight
 
 
@@ -94,7 +82,7 @@ def gptq_overrides(g, cal, cfg, progress=None) -> dict[str, QWeight]:
     """GPTQ weights for every fully connected layer of the FP32 graph g, from the Gram matrices in cal (calibrate
     with gram_for=fc_inputs(g)), at the widths cfg.bits_for gives: the QuantConfig.weight_override of lower()."""
     out: dict[str, QWeight] = {}
-    fcs = [n for n in g.nodes if n.op == "fully_connected_f32"]
+    fcs = g.nodes_in(Group.FULLY_CONNECTED)
     for i, n in enumerate(fcs):
         h = cal.gram.get(n.inputs[0])
         if h is None:

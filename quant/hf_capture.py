@@ -6,19 +6,47 @@ no padding: graph inputs are `input_ids` int32 [T] and `positions` int32 [T] (0.
 up to `max_positions` runs, shapes in the graph are those of `seq_len`). Outputs: BERT `hidden` [T, H] (the last
 hidden state; sentence embeddings are its mean over tokens), decoders `logits` [T, vocab].
 Anything else (another architecture, an activation, a bias, a rope scaling the IR does not express) raises
-UnsupportedOp naming the module and its location.
+UnsupportedOp naming the module and its location. Each architecture is one ARCHITECTURES entry, registered by its
+capture function with @architecture (docs/extending.md "A model architecture").
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-import torch
-from torch import nn
 
 from quant.errors import UnsupportedOp
 from quant.ir import Graph, Node, TensorInfo
 from quant.validate import validate
+
+
+@dataclass(frozen=True)
+class Architecture:
+    model_type: str                   # config.json's model_type
+    kind: str                         # encoder | decoder (quant/model_registry.py KINDS)
+    classes: tuple[str, ...]          # the module classes captured (type(module).__name__)
+    capture: Callable[..., Graph]     # (module, config, seq_len, max_positions or None, name) -> the FP32 graph
+    inner: str | None = None          # the attribute holding the captured module in a model wrapping it (BertFor...)
+
+    def root(self, model):
+        return getattr(model, self.inner, model) if self.inner else model
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def architecture(model_type: str, kind: str, *classes: str, inner: str | None = None):
+    def register(capture):
+        ARCHITECTURES[model_type] = Architecture(model_type, kind, classes, capture, inner)
+        return capture
+    return register
+
+
+def architecture_of(model) -> Architecture | None:
+    """The registered architecture of a Hugging Face model (by its config's model_type), None for anything else."""
+    return ARCHITECTURES.get(getattr(getattr(model, "config", None), "model_type", None))
 
 
 class GraphBuilder:
@@ -50,8 +78,8 @@ class GraphBuilder:
     def shape(self, name: str) -> tuple[int, ...]:
         return self.constants[name].shape if name in self.constants else self.tensors[name].shape
 
-    def linear(self, name: str, x: str, weight: torch.Tensor, bias: torch.Tensor | None) -> str:
-        """weight [N, K] as nn.Linear stores it."""
+    def linear(self, name: str, x: str, weight, bias) -> str:
+        """weight [N, K] as nn.Linear stores it (torch tensors; bias may be None)."""
         w = weight.detach().float().cpu().numpy()
         b = np.zeros(w.shape[0], np.float32) if bias is None else bias.detach().float().cpu().numpy()
         self.const(f"{name}.weight", w.astype(np.float32))
@@ -65,31 +93,26 @@ class GraphBuilder:
         return g
 
 
-def _np(t: torch.Tensor) -> np.ndarray:
+def _np(t) -> np.ndarray:
     return t.detach().float().cpu().numpy().astype(np.float32)
 
 
-def _expect(module, path: str, types: tuple[type, ...] | tuple[str, ...]) -> None:
-    names = {t if isinstance(t, str) else t.__name__ for t in types}
-    if type(module).__name__ not in names:
+def _expect(module, path: str, classes: tuple[str, ...]) -> None:
+    if type(module).__name__ not in classes:
         raise UnsupportedOp(f"unsupported module {type(module).__name__} at {path}: intgap captures "
-                            f"{', '.join(sorted(names))} there; replace the module or extend quant/hf_capture.py")
+                            f"{', '.join(sorted(classes))} there; replace the module or extend quant/hf_capture.py")
 
 
-def capture_hf(model: nn.Module, seq_len: int = 128, max_positions: int | None = None, name: str | None = None) -> Graph:
-    """The FP32 graph of a Hugging Face BERT, Llama or GPT-2 model."""
-    cfg = getattr(model, "config", None)
-    kind = getattr(cfg, "model_type", None)
-    model = model.eval()
-    if kind == "bert":
-        return _capture_bert(model, cfg, seq_len, name or "bert")
-    if kind == "llama":
-        return _capture_llama(model, cfg, seq_len, max_positions or min(cfg.max_position_embeddings, 2048),
-                              name or "llama")
-    if kind == "gpt2":
-        return _capture_gpt2(model, cfg, seq_len, name or "gpt2")
-    raise UnsupportedOp(f"unsupported model {type(model).__name__} (model_type {kind!r}): intgap captures "
-                        "bert, llama and gpt2 models")
+def capture_hf(model, seq_len: int = 128, max_positions: int | None = None, name: str | None = None) -> Graph:
+    """The FP32 graph of a Hugging Face model of a registered architecture (BERT, Llama, GPT-2)."""
+    arch = architecture_of(model)
+    if arch is None:
+        kind = getattr(getattr(model, "config", None), "model_type", None)
+        raise UnsupportedOp(f"unsupported model {type(model).__name__} (model_type {kind!r}): intgap captures "
+                            f"{', '.join(ARCHITECTURES)} models")
+    root = arch.root(model.eval())
+    _expect(root, "model", arch.classes)
+    return arch.capture(root, model.config, seq_len, max_positions, name or arch.model_type)
 
 
 def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, hd: int, t: int,
@@ -101,9 +124,8 @@ def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv
                   {"heads": heads, "kv_heads": heads if kv_heads is None else kv_heads, "head_dim": hd})
 
 
-def _capture_bert(model, cfg, t: int, name: str) -> Graph:
-    bert = getattr(model, "bert", model)
-    _expect(bert, "model", ("BertModel",))
+@architecture("bert", "encoder", "BertModel", inner="bert")
+def _capture_bert(bert, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     if cfg.hidden_act not in ("gelu", "gelu_new", "gelu_pytorch_tanh"):
         raise UnsupportedOp(f"unsupported activation {cfg.hidden_act!r} at config.hidden_act: intgap captures gelu")
     if getattr(cfg, "position_embedding_type", "absolute") != "absolute":
@@ -151,7 +173,7 @@ def _capture_bert(model, cfg, t: int, name: str) -> Graph:
 
 
 def _layernorm(b: GraphBuilder, pre: str, x: str, ln) -> str:
-    _expect(ln, pre, (nn.LayerNorm,))
+    _expect(ln, pre, ("LayerNorm",))
     b.const(f"{pre}.gamma", _np(ln.weight))
     b.const(f"{pre}.beta", _np(ln.bias))
     return b.node("layernorm_f32", pre, [x, f"{pre}.gamma", f"{pre}.beta"], b.shape(x), {"eps": float(ln.eps)})
@@ -168,8 +190,9 @@ def rope_tables(inv_freq: np.ndarray, positions: int, attention_scaling: float =
     return (np.cos(ang) * attention_scaling).astype(np.float32), (np.sin(ang) * attention_scaling).astype(np.float32)
 
 
-def _capture_llama(model, cfg, t: int, max_pos: int, name: str) -> Graph:
-    _expect(model, "model", ("LlamaForCausalLM",))
+@architecture("llama", "decoder", "LlamaForCausalLM")
+def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
+    max_pos = max_pos or min(cfg.max_position_embeddings, 2048)
     inner = model.model
     h, heads, kvh = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads
     hd = getattr(cfg, "head_dim", None) or h // heads
@@ -222,8 +245,8 @@ def _capture_llama(model, cfg, t: int, max_pos: int, name: str) -> Graph:
                     "tied_embeddings": bool(tied), "vocab_size": int(cfg.vocab_size)})
 
 
-def _capture_gpt2(model, cfg, t: int, name: str) -> Graph:
-    _expect(model, "model", ("GPT2LMHeadModel",))
+@architecture("gpt2", "decoder", "GPT2LMHeadModel")
+def _capture_gpt2(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     tr = model.transformer
     h, heads = cfg.n_embd, cfg.n_head
     hd = h // heads

@@ -60,14 +60,22 @@ class Graph:
     def is_integer(self) -> bool:
         return not any(OPTABLE[n.op].is_float for n in self.nodes if n.op in OPTABLE)
 
+    def nodes_in(self, group: str) -> list[Node]:
+        """The nodes whose op is in an op group (quant/optable.py Group), in graph order."""
+        return [n for n in self.nodes if in_group(n.op, group)]
+
+    def consumers(self) -> dict[str, list[tuple[Node, int]]]:
+        """tensor name -> every (node, input index) that reads it."""
+        c: dict[str, list[tuple[Node, int]]] = {}
+        for n in self.nodes:
+            for i, x in enumerate(n.inputs):
+                c.setdefault(x, []).append((n, i))
+        return c
+
     def weight_bytes(self) -> int:
         """Bytes of constant data (weights, biases, requantization parameters)."""
         return int(sum(a.nbytes for a in self.constants.values()))
 
     def macs(self) -> int:
         """Multiply-accumulates of one inference (batch 1)."""
-        total = 0
-        for n in self.nodes:
-            if in_group(n.op, Group.FULLY_CONNECTED):
-                total += int(np.prod(self.constants[n.inputs[1]].shape))
-        return total
+        return sum(int(np.prod(self.constants[n.inputs[1]].shape)) for n in self.nodes_in(Group.FULLY_CONNECTED))

@@ -1,10 +1,5 @@
-"""Quantization methods applied on top of PTQ (quant/transformer_ptq.py):
-
-- smoothquant(g, cal, alpha): migrates activation outliers into the weights, s_j = max|X_j|^alpha / max|W_j|^(1-alpha),
-  X' = X diag(s)^-1 folded into the producing norm's gamma/beta (or into the producing V projection), W' = W diag(s).
-  Exact in float: X W^T = (X diag(s)^-1)(W diag(s))^T. A norm whose output also feeds a non-FC op (BERT's post-LN
-  residual) is duplicated: the smoothed copy feeds the FCs, the original the rest.
-"""
+"""Quantization methods on top of PTQ (quant/transformer_ptq.py): SmoothQuant, AWQ-style scale search and the
+second-moment (gamma) correction (docs/quantization.md)."""
 from __future__ import annotations
 
 import copy
@@ -17,14 +12,6 @@ from quant.observers import Calibration
 from quant.optable import Group, in_group
 
 
-def _consumers(g: Graph) -> dict[str, list[Node]]:
-    c: dict[str, list[Node]] = {}
-    for n in g.nodes:
-        for i in n.inputs:
-            c.setdefault(i, []).append(n)
-    return c
-
-
 def smooth_scales(xmax: np.ndarray, weights: list[np.ndarray], alpha: float) -> np.ndarray:
     wmax = np.max([np.abs(w).max(axis=0) for w in weights], axis=0)
     s = np.power(np.maximum(xmax, 1e-5), alpha) / np.power(np.maximum(wmax, 1e-5), 1 - alpha)
@@ -33,68 +20,104 @@ def smooth_scales(xmax: np.ndarray, weights: list[np.ndarray], alpha: float) -> 
 
 def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=None) -> Graph:
     """scale_search(input tensor, [weights]) -> s replaces SmoothQuant's formula (AWQ); it skips V -> o_proj."""
-    pick = scale_search or (lambda out, ws: smooth_scales(cal.channel_absmax[out], ws, alpha))
     g = Graph(g.name, list(g.inputs), list(g.outputs), dict(g.tensors), dict(g.constants),
               [Node(n.op, n.name, list(n.inputs), list(n.outputs), dict(n.attrs)) for n in g.nodes], dict(g.meta))
-    cons = _consumers(g)
+    m = _Migration(g, cal, alpha, scale_search)
     new_nodes: list[Node] = []
-    producers = {n.outputs[0]: n for n in g.nodes}
     for n in g.nodes:
         new_nodes.append(n)
         out = n.outputs[0]
-        users = cons.get(out, [])
-        fcs = [u for u in users if u.op == "fully_connected_f32" and u.inputs[0] == out]
+        users = [c for c, _ in m.consumers.get(out, [])]
+        fcs = [u for u in users if in_group(u.op, Group.FULLY_CONNECTED) and u.inputs[0] == out]
         if not fcs or out not in cal.channel_absmax:
             continue
         if in_group(n.op, Group.NORM):
-            s = pick(out, [g.constants[f.inputs[1]] for f in fcs])
-            others = [u for u in users if u not in fcs]
-            target = n
-            if others or out in g.outputs:  # keep the original for the other users, add a smoothed copy
-                target = Node(n.op, f"{n.name}.smoothed", list(n.inputs), [f"{out}.smoothed"], dict(n.attrs))
-                g.tensors[target.outputs[0]] = copy.copy(g.tensors[out])
-                g.tensors[target.outputs[0]].name = target.outputs[0]
-                new_nodes.append(target)
-                for f in fcs:
-                    f.inputs[0] = target.outputs[0]
-            for k, key in enumerate(target.inputs[1:]):
-                newkey = f"{key}.sq" if target is not n else key
-                g.constants[newkey] = (g.constants[key] / s).astype(np.float32)
-                target.inputs[1 + k] = newkey
-            for f in fcs:
-                g.constants[f.inputs[1]] = (g.constants[f.inputs[1]] * s[None, :]).astype(np.float32)
-        elif n.op == "matmul_pv_f32" and len(fcs) == len(users) == 1 and scale_search is None:
-            v_prod = producers.get(n.inputs[1])
-            if v_prod is None or v_prod.op != "fully_connected_f32" or len(cons[v_prod.outputs[0]]) != 1:
-                continue
-            h, hkv, hd = n.attrs["heads"], n.attrs["kv_heads"], n.attrs["head_dim"]
-            xmax = cal.channel_absmax[out]
-            wo = g.constants[fcs[0].inputs[1]]
-            if h != hkv:  # context channel h*hd+c comes from kv head h // (h/hkv): one scale per kv channel
-                xmax = xmax.reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1)
-                wmax = np.abs(wo).max(axis=0).reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1)
-                s_kv = np.clip(np.power(np.maximum(xmax, 1e-5), alpha) / np.power(np.maximum(wmax, 1e-5), 1 - alpha),
-                               1e-4, 1e4)
-                s = np.repeat(s_kv.reshape(hkv, 1, hd), h // hkv, axis=1).reshape(-1)
-            else:
-                s_kv = s = smooth_scales(xmax, [wo], alpha)
-            g.constants[v_prod.inputs[1]] = (g.constants[v_prod.inputs[1]] / s_kv[:, None]).astype(np.float32)
-            g.constants[v_prod.inputs[2]] = (g.constants[v_prod.inputs[2]] / s_kv).astype(np.float32)
-            g.constants[fcs[0].inputs[1]] = (wo * s[None, :]).astype(np.float32)
-        elif n.op == "mul_f32" and len(fcs) == len(users):
-            lin = [producers.get(i) for i in n.inputs]
-            lin = [p for p in lin if p is not None and p.op == "fully_connected_f32" and len(cons[p.outputs[0]]) == 1]
-            if not lin:
-                continue
-            up = lin[-1]
-            s = pick(out, [g.constants[f.inputs[1]] for f in fcs])
-            g.constants[up.inputs[1]] = (g.constants[up.inputs[1]] / s[:, None]).astype(np.float32)
-            g.constants[up.inputs[2]] = (g.constants[up.inputs[2]] / s).astype(np.float32)
-            for f in fcs:
-                g.constants[f.inputs[1]] = (g.constants[f.inputs[1]] * s[None, :]).astype(np.float32)
+            new_nodes.extend(m.into_norm(n, users, fcs))
+        elif n.op in _INTO_PRODUCER:
+            _INTO_PRODUCER[n.op](m, n, users, fcs)
     g.nodes = new_nodes
     g.meta = {**g.meta, "smoothquant_alpha": alpha}
     return g
+
+
+class _Migration:
+    """Folds per-channel scales s of a tensor read by fully connected layers: X' = X diag(s)^-1 into what makes X,
+    W' = W diag(s) into the layers that read it."""
+
+    def __init__(self, g: Graph, cal: Calibration, alpha: float, scale_search):
+        self.g, self.cal, self.alpha, self.awq = g, cal, alpha, scale_search is not None
+        self.pick = scale_search or (lambda out, ws: smooth_scales(cal.channel_absmax[out], ws, alpha))
+        self.consumers = g.consumers()
+        self.producers = {n.outputs[0]: n for n in g.nodes}
+
+    def scale(self, key: str, s: np.ndarray) -> None:
+        self.g.constants[key] = (self.g.constants[key] * s).astype(np.float32)
+
+    def unscale(self, key: str, s: np.ndarray) -> None:
+        self.g.constants[key] = (self.g.constants[key] / s).astype(np.float32)
+
+    def sole_linear(self, tensor: str) -> Node | None:
+        """The fully connected layer that makes `tensor` when nothing else reads its output."""
+        p = self.producers.get(tensor)
+        ok = p is not None and in_group(p.op, Group.FULLY_CONNECTED) and len(self.consumers[p.outputs[0]]) == 1
+        return p if ok else None
+
+    def into_norm(self, n: Node, users: list[Node], fcs: list[Node]) -> list[Node]:
+        """Into a norm's gain and bias; a norm that also feeds other ops (BERT's post-LN residual) or the graph
+        output gets a smoothed copy for the layers (returned, to follow the norm)."""
+        g, out = self.g, n.outputs[0]
+        s = self.pick(out, [g.constants[f.inputs[1]] for f in fcs])
+        target = n
+        if len(fcs) < len(users) or out in g.outputs:
+            target = Node(n.op, f"{n.name}.smoothed", list(n.inputs), [f"{out}.smoothed"], dict(n.attrs))
+            g.tensors[target.outputs[0]] = copy.copy(g.tensors[out])
+            g.tensors[target.outputs[0]].name = target.outputs[0]
+            for f in fcs:
+                f.inputs[0] = target.outputs[0]
+        for k, key in enumerate(target.inputs[1:]):
+            newkey = f"{key}.sq" if target is not n else key
+            g.constants[newkey] = (g.constants[key] / s).astype(np.float32)
+            target.inputs[1 + k] = newkey
+        for f in fcs:
+            self.scale(f.inputs[1], s[None, :])
+        return [target] if target is not n else []
+
+    def into_values(self, n: Node, users: list[Node], fcs: list[Node]) -> None:
+        """The attention context into the V projection (SmoothQuant only), one scale per kv channel."""
+        v_prod = self.sole_linear(n.inputs[1])
+        if self.awq or len(fcs) != len(users) or len(users) != 1 or v_prod is None:
+            return
+        g, alpha, out = self.g, self.alpha, n.outputs[0]
+        h, hkv, hd = n.attrs["heads"], n.attrs["kv_heads"], n.attrs["head_dim"]
+        xmax = self.cal.channel_absmax[out]
+        wo = g.constants[fcs[0].inputs[1]]
+        if h != hkv:  # context channel h*hd+c comes from kv head h // (h/hkv): one scale per kv channel
+            xmax = xmax.reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1)
+            wmax = np.abs(wo).max(axis=0).reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1)
+            s_kv = np.clip(np.power(np.maximum(xmax, 1e-5), alpha) / np.power(np.maximum(wmax, 1e-5), 1 - alpha),
+                           1e-4, 1e4)
+            s = np.repeat(s_kv.reshape(hkv, 1, hd), h // hkv, axis=1).reshape(-1)
+        else:
+            s_kv = s = smooth_scales(xmax, [wo], alpha)
+        self.unscale(v_prod.inputs[1], s_kv[:, None])
+        self.unscale(v_prod.inputs[2], s_kv)
+        self.scale(fcs[0].inputs[1], s[None, :])
+
+    def into_factor(self, n: Node, users: list[Node], fcs: list[Node]) -> None:
+        """A gated product into its last factor made by a linear layer (Llama's up_proj)."""
+        lin = [p for p in map(self.sole_linear, n.inputs) if p is not None]
+        if len(fcs) != len(users) or not lin:
+            return
+        up = lin[-1]
+        s = self.pick(n.outputs[0], [self.g.constants[f.inputs[1]] for f in fcs])
+        self.unscale(up.inputs[1], s[:, None])
+        self.unscale(up.inputs[2], s)
+        for f in fcs:
+            self.scale(f.inputs[1], s[None, :])
+
+
+# the ops other than norms whose output scales fold back into the linear layer that makes one of their inputs
+_INTO_PRODUCER = {"matmul_pv_f32": _Migration.into_values, "mul_f32": _Migration.into_factor}
 
 
 # ---------------------------------------------------------------- AWQ-style activation-aware scale search

@@ -1,26 +1,5 @@
-"""Mixed precision: per-layer weight widths from a bit budget (Hasan's Theorem 8), or from a config file.
-
-Model of the error. Rounding layer l's weights to b bits on a uniform grid of step 2 m / 2^b (m the row's max |w|)
-adds noise of variance ~ m^2 2^-2b / 3 per weight; through the layer it reaches the output as
-    D_l(b) = n_l * alpha_l * sigma_l^2 * 2^(-2 b)
-with n_l the layer's weight count, alpha_l = mean_k E[x_k^2] over its calibration inputs (the Hessian trace of the
-layer's squared output error per input channel, H = E[x x^T]) and sigma_l^2 = mean over rows of max|w|^2 / 3.
-Minimizing sum_l D_l(b_l) subject to the size-weighted budget sum_l n_l b_l = B * sum_l n_l gives, with the
-Lagrange multiplier lambda (the constant 2 ln 2 absorbed into it),
-    b_l = 1/2 log2(alpha_l sigma_l^2 / lambda)                                  (Theorem 8)
-lambda is found by bisection so that the budget holds with every b_l clipped to [min, max] of the supported widths;
-then each layer takes the nearest supported width and, while the size-weighted mean exceeds the budget, the layer
-whose continuous b_l lies lowest among those above the smallest width steps down. So the result never exceeds B.
-
-Supported widths: 8 (int8 per output channel) and 4 (int4 in groups of 32). Widths are nominal weight bits; the int4
-format's integer group scales are not counted.
-
-Config files map glob patterns on the graph's fully connected node names to "w8a8" / "w4a8" / "w4a8g64":
-    {"layers.*.mlp": "w4a8", "layers.0.*": "w8a8"}     (Llama: layers.N.self_attn.q_proj, layers.N.mlp.down_proj;
-                                                          BERT: encoder.layer.N.intermediate.dense; GPT-2: h.N.mlp.c_fc)
-A pattern covers the nodes it matches and everything under them (layers.*.mlp covers layers.3.mlp.up_proj); the
-first matching pattern wins; a pattern that matches no layer is an error.
-"""
+"""Mixed precision: per-layer weight widths from a bit budget (Hasan's Theorem 8) or from a config file of glob
+patterns (docs/quantization.md)."""
 from __future__ import annotations
 
 import json
@@ -33,6 +12,7 @@ import numpy as np
 from quant.errors import QuantError
 from quant.ir import Graph
 from quant.observers import Calibration
+from quant.optable import Group
 
 WIDTHS = {8: "w8a8", 4: "w4a8"}
 
@@ -50,9 +30,7 @@ class LayerSensitivity:
 
 def sensitivities(g: Graph, cal: Calibration) -> list[LayerSensitivity]:
     out = []
-    for n in g.nodes:
-        if n.op != "fully_connected_f32":
-            continue
+    for n in g.nodes_in(Group.FULLY_CONNECTED):
         w = g.constants[n.inputs[1]].astype(np.float64)
         sq = cal.channel_sqmean.get(n.inputs[0])
         if sq is None:
@@ -127,7 +105,7 @@ def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str
     for spec in cfg.values():
         parse_spec(spec)
     if g is not None:
-        fcs = [n.name for n in g.nodes if n.op == "fully_connected_f32"]
+        fcs = [n.name for n in g.nodes_in(Group.FULLY_CONNECTED)]
         for pat in cfg:
             if not any(pattern_matches(f, pat) for f in fcs):
                 raise QuantError(f"layer config {p}: pattern {pat!r} matches no fully connected layer "

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Callable
 
 from quant.errors import QuantError
+from quant.hf_capture import ARCHITECTURES
 
 KINDS = ("classifier", "encoder", "decoder")
-ENCODER_TYPES = ("bert",)            # config.json model_type of a Hugging Face folder -> kind
-DECODER_TYPES = ("llama", "gpt2")
 FOLDER_CALIBRATION = (16, 128)       # a Hugging Face folder: (sequences, tokens per sequence)
 
 
@@ -68,8 +67,8 @@ def folder_kind(path: Path) -> str | None:
         cfg = json.loads((path / "config.json").read_text())
     except (OSError, ValueError):
         return None
-    t = cfg.get("model_type")
-    return "encoder" if t in ENCODER_TYPES else "decoder" if t in DECODER_TYPES else None
+    arch = ARCHITECTURES.get(cfg.get("model_type"))
+    return arch.kind if arch else None
 
 
 def kind_of(spec: str) -> str | None:
@@ -98,7 +97,8 @@ def calibration_of(name: str) -> tuple[int, int]:
 def listing(graph_files: bool = True) -> str:
     """One line naming every model spelling the commands take (for errors and --help)."""
     named = ", ".join(f"{e.name} ({e.kind})" for e in (MODELS[n] for n in names()))
-    return (f"{named}, a Hugging Face folder (Llama / GPT-2 decoder or BERT encoder), a .pt state dict of an MLP"
+    folders = ", ".join(f"{a.model_type} {a.kind}" for a in ARCHITECTURES.values())
+    return (f"{named}, a Hugging Face folder ({folders}), a .pt state dict of an MLP"
             + (", or an .igraph written by `intgap quantize`" if graph_files else ""))
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from quant import reference
 from quant.errors import QuantError
 from quant.ir import Graph
+from quant.optable import Group
 
 SAMPLE_PER_TENSOR = 20000
 
@@ -42,7 +43,7 @@ class Calibration:
 
 
 def fc_inputs(g: Graph) -> set[str]:
-    return {n.inputs[0] for n in g.nodes if n.op == "fully_connected_f32"}
+    return {n.inputs[0] for n in g.nodes_in(Group.FULLY_CONNECTED)}
 
 
 def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: set[str] | None = None,
@@ -98,6 +99,18 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
     sqmean = {k: v / rows[k] for k, v in sq.items()}
     return Calibration(stats, absmax, sqmean, gram, rows, count, ch_lo, ch_hi,
                        {k: np.concatenate(v) for k, v in row_max.items()})
+
+
+def asymmetric_int8(lo: float, hi: float) -> tuple[float, int]:
+    """Scale and zero point so that [lo, hi] (widened to include 0) maps onto [-128, 127] and 0 is exact."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise QuantError("calibration produced a non-finite activation: check the model and the calibration data")
+    scale = (hi - lo) / 255.0
+    if scale == 0.0:
+        scale = 1.0  # an all-zero tensor: any scale represents it exactly
+    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
+    return float(scale), zp
 
 
 def int8_range(cal: Calibration, name: str, observer: str, percentile: float = 99.99) -> tuple[float, float]:

@@ -25,6 +25,11 @@ class Group:
     SEQUENCE = "sequence"                 # only transformers have it: a graph with one is lowered as a sequence
     NORM = "norm"                         # a per-row normalization with a gain (SmoothQuant folds scales into it)
     ACTIVATION = "activation"             # a smooth pointwise nonlinearity (gelu, silu: integer form through Q12)
+    SCORES = "scores"                     # attention scores / probabilities [heads, T, T]: quantized to int16
+    # the float ops whose integer form may write / read an int32 residual stream (quant/transformer_ptq.plan_dtypes);
+    # an op in both is the residual sum
+    RESIDUAL_OUT = "residual_out"
+    RESIDUAL_IN = "residual_in"
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class OpDef:
     semantics: str               # quant/ops/<semantics>.py holds the reference kernel named like the op
     check: str                   # quant/ops/checks.py check_<check> validates a node
     twin: str | None = None      # an integer op: the float op it quantizes
+    int8_inputs: tuple[int, ...] = ()  # a float op: the inputs its integer form reads as int8
 
     @property
     def is_float(self) -> bool:
@@ -56,12 +62,13 @@ _FC = ("x", "weight", "bias")
 _ATTN = ("heads", "kv_heads", "head_dim")
 _ACT = ("x_zero_point", "in_multiplier", "in_shift", "out_multiplier", "out_shift", "y_zero_point", "act_min",
         "act_max")
-F, FC, ROW, ATT, SEQ, NORM, ACT = (Group.FLOAT, Group.FULLY_CONNECTED, Group.ROW_WISE, Group.ATTENTION,
-                                   Group.SEQUENCE, Group.NORM, Group.ACTIVATION)
+F, FC, ROW, ATT, SEQ, NORM, ACT, SCO, R_OUT, R_IN = (
+    Group.FLOAT, Group.FULLY_CONNECTED, Group.ROW_WISE, Group.ATTENTION, Group.SEQUENCE, Group.NORM, Group.ACTIVATION,
+    Group.SCORES, Group.RESIDUAL_OUT, Group.RESIDUAL_IN)
 
 
-def _op(name, roles, attrs, groups, semantics, check, twin=None) -> OpDef:
-    return OpDef(name, tuple(roles), tuple(attrs), frozenset(groups), semantics, check, twin)
+def _op(name, roles, attrs, groups, semantics, check, twin=None, int8_inputs=()) -> OpDef:
+    return OpDef(name, tuple(roles), tuple(attrs), frozenset(groups), semantics, check, twin, tuple(int8_inputs))
 
 
 OPTABLE: dict[str, OpDef] = {o.name: o for o in (
@@ -73,9 +80,9 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
     _op("fully_connected_wide", _FC + ("group_scale", "multiplier", "shift"), _GROUPED, (FC, ROW), "linear",
         "fully_connected_wide", "fully_connected_f32"),
     _op("fully_connected_asym", _FC + ("group_scale", "group_offset", "multiplier", "shift"), _GROUPED, (FC, ROW),
-        "linear_quant", "fully_connected_quant", "fully_connected_f32"),
+        "linear_quant", "fully_connected_asym", "fully_connected_f32"),
     _op("fully_connected_dynamic", _FC + ("group_scale", "group_offset", "multiplier", "shift"), _GROUPED,
-        (FC, ROW), "linear_quant", "fully_connected_quant", "fully_connected_f32"),
+        (FC, ROW), "linear_quant", "fully_connected_dynamic", "fully_connected_f32"),
     _op("channel_gather", ("x", "index"), ("x_zero_point", "multiplier", "shift", "y_zero_point", "act_min",
                                            "act_max"), (ROW,), "gather", "channel_gather"),
     _op("relu", ("x",), ("zero_point",), (ROW,), "elementwise", "relu", "relu_f32"),
@@ -94,25 +101,27 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
         "rope_f32"),
     _op("embedding", ("ids", "table"), (), (ROW, SEQ), "embedding", "embedding", "embedding_f32"),
     _op("matmul_qk", ("q", "k"), _ATTN + ("q_zero_point", "k_zero_point", "y_zero_point", "multiplier", "shift",
-                                          "act_min", "act_max"), (ATT, SEQ), "attention", "matmul_qk", "matmul_qk_f32"),
-    _op("softmax", ("x",), ("in_multiplier", "in_shift", "causal"), (ATT, SEQ), "attention", "softmax",
+                                          "act_min", "act_max"), (ATT, SEQ, SCO), "attention", "matmul_qk",
+        "matmul_qk_f32"),
+    _op("softmax", ("x",), ("in_multiplier", "in_shift", "causal"), (ATT, SEQ, SCO), "attention", "softmax",
         "softmax_f32"),
     _op("matmul_pv", ("p", "v"), _ATTN + ("p_zero_point", "v_zero_point", "y_zero_point", "multiplier", "shift",
                                           "act_min", "act_max"), (ATT, SEQ), "attention", "matmul_pv", "matmul_pv_f32"),
     # ---- their float32 counterparts (captured graphs, the FP32 baseline): quant/ops/float_ops.py
-    _op("fully_connected_f32", _FC, ("relu",), (F, FC, ROW), "float_ops", "fully_connected"),
+    _op("fully_connected_f32", _FC, ("relu",), (F, FC, ROW, R_OUT), "float_ops", "fully_connected", int8_inputs=(0,)),
     _op("relu_f32", ("x",), (), (F, ROW), "float_ops", "relu_f32"),
     _op("embedding_f32", ("ids", "table"), (), (F, ROW, SEQ), "float_ops", "float"),
-    _op("add_f32", ("a", "b"), (), (F, ROW), "float_ops", "float"),
+    _op("add_f32", ("a", "b"), (), (F, ROW, R_OUT, R_IN), "float_ops", "float"),
     _op("mul_f32", ("a", "b"), (), (F, ROW), "float_ops", "float"),
     _op("layernorm_f32", ("x", "gamma", "beta"), ("eps",), (F, ROW, SEQ, NORM), "float_ops", "float"),
-    _op("rmsnorm_f32", ("x", "gamma"), ("eps",), (F, ROW, SEQ, NORM), "float_ops", "float"),
+    _op("rmsnorm_f32", ("x", "gamma"), ("eps",), (F, ROW, SEQ, NORM, R_IN), "float_ops", "float"),
     _op("gelu_f32", ("x",), ("approximate",), (F, ROW, ACT), "float_ops", "float"),
     _op("silu_f32", ("x",), (), (F, ROW, ACT), "float_ops", "float"),
-    _op("softmax_f32", ("x",), ("causal",), (F, ATT, SEQ), "float_ops", "float"),
-    _op("matmul_qk_f32", ("q", "k"), _ATTN + ("scale",), (F, ATT, SEQ), "float_ops", "float"),
-    _op("matmul_pv_f32", ("p", "v"), _ATTN, (F, ATT, SEQ), "float_ops", "float"),
-    _op("rope_f32", ("x", "positions", "cos", "sin"), ("heads", "head_dim"), (F, ROW, SEQ), "float_ops", "float"),
+    _op("softmax_f32", ("x",), ("causal",), (F, ATT, SEQ, SCO), "float_ops", "float"),
+    _op("matmul_qk_f32", ("q", "k"), _ATTN + ("scale",), (F, ATT, SEQ, SCO), "float_ops", "float", int8_inputs=(0, 1)),
+    _op("matmul_pv_f32", ("p", "v"), _ATTN, (F, ATT, SEQ), "float_ops", "float", int8_inputs=(1,)),
+    _op("rope_f32", ("x", "positions", "cos", "sin"), ("heads", "head_dim"), (F, ROW, SEQ), "float_ops", "float",
+        int8_inputs=(0,)),
 )}
 
 

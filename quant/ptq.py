@@ -13,6 +13,8 @@ from quant import reference
 from quant.errors import QuantError
 from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
+from quant.observers import asymmetric_int8
+from quant.transformer_ptq import quantize_weight
 from quant.validate import validate
 
 
@@ -22,24 +24,10 @@ def minmax_observe(g: Graph, calibration: np.ndarray) -> dict[str, tuple[float, 
     return {k: (float(v.min()), float(v.max())) for k, v in acts.items()}
 
 
-def asymmetric_int8(lo: float, hi: float) -> tuple[float, int]:
-    """Scale and zero point so that [lo, hi] (widened to include 0) maps onto [-128, 127] and 0 is exact."""
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise QuantError("calibration produced a non-finite activation: check the model and the calibration data")
-    scale = (hi - lo) / 255.0
-    if scale == 0.0:
-        scale = 1.0  # an all-zero tensor: any scale represents it exactly
-    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
-    return float(scale), zp
-
-
 def quantize_weights_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric int8 per output channel: w ~= q * s[:, None], q in [-127, 127]."""
-    amax = np.abs(w).max(axis=1).astype(np.float64)
-    s = np.where(amax > 0, amax / 127.0, 1.0)
-    q = np.clip(np.round(w / s[:, None]), -127, 127).astype(np.int8)
-    return q, s
+    qw = quantize_weight(w, 8, None)
+    return qw.q, qw.unit
 
 
 def quantize_weights_int4_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,61 +73,59 @@ def quantize_ptq(g: Graph, calibration: np.ndarray, weight_bits: int = 8, group_
     if calibration.ndim != 2 or calibration.shape[0] == 0:
         raise QuantError(f"calibration data must be a non-empty [N, features] array, got shape {calibration.shape}")
     ranges = minmax_observe(g, calibration)
-    qparams: dict[str, tuple[float, int]] = {}
-    for name in g.inputs:
-        qparams[name] = asymmetric_int8(*ranges[name])
-    tensors: dict[str, TensorInfo] = {}
+    qparams = {name: asymmetric_int8(*ranges[name]) for name in g.inputs}
+    tensors = {name: TensorInfo(name, g.tensors[name].shape, "int8", *qparams[name]) for name in g.inputs}
     constants: dict[str, np.ndarray] = {}
     nodes: list[Node] = []
-    for name in g.inputs:
-        s, z = qparams[name]
-        tensors[name] = TensorInfo(name, g.tensors[name].shape, "int8", s, z)
     for n in g.nodes:
-        out = n.outputs[0]
-        x = n.inputs[0]
-        sx, zx = qparams[x]
-        if n.op == "fully_connected_f32":
-            sy, zy = asymmetric_int8(*ranges[out])
-            w = g.constants[n.inputs[1]]
-            b = g.constants[n.inputs[2]]
-            if group_size is not None:
-                wq, gsc, sw = quantize_weights_grouped(w, weight_bits, group_size)
-            elif weight_bits == 4:
-                wq, sw = quantize_weights_int4_per_channel(w)
-            else:
-                wq, sw = quantize_weights_per_channel(w)
-            bias_scale = sx * sw
-            bq = np.round(b.astype(np.float64) / bias_scale)
-            if np.abs(bq).max(initial=0) >= (2**30 if group_size is not None else 2**31):
-                raise QuantError(f"layer {n.name}: bias does not fit int32 at scale {bias_scale.min():g}")
-            mult, shift = zip(*(quantize_multiplier(float(m)) for m in bias_scale / sy))
-            pre = n.name
-            constants[f"{pre}.weight"] = wq
-            constants[f"{pre}.bias"] = bq.astype(np.int32)
-            constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
-            constants[f"{pre}.shift"] = np.array(shift, np.int32)
-            act_min = zy if n.attrs["relu"] else -128
-            attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(act_min), "act_max": 127}
-            if group_size is not None:
-                constants[f"{pre}.group_scale"] = gsc
-                nodes.append(Node("fully_connected_grouped", n.name,
-                                  [x, f"{pre}.weight", f"{pre}.bias", f"{pre}.group_scale", f"{pre}.multiplier",
-                                   f"{pre}.shift"], [out], {**attrs, "group_size": int(group_size),
-                                                            "weight_bits": int(weight_bits)}))
-            else:
-                if weight_bits == 4:
-                    attrs["weight_bits"] = 4
-                nodes.append(Node("fully_connected", n.name,
-                                  [x, f"{pre}.weight", f"{pre}.bias", f"{pre}.multiplier", f"{pre}.shift"], [out],
-                                  attrs))
-        elif n.op == "relu_f32":
-            sy, zy = sx, zx  # relu keeps the quantization of its input
-            nodes.append(Node("relu", n.name, [x], [out], {"zero_point": zx}))
-        else:
+        if n.op not in _LOWERINGS:
             raise QuantError(f"PTQ does not handle op {n.op} (node {n.name}) yet")
-        qparams[out] = (sy, zy)
-        tensors[out] = TensorInfo(out, g.tensors[out].shape, "int8", sy, zy)
+        out = n.outputs[0]
+        nodes.append(_LOWERINGS[n.op](g, n, ranges, qparams, constants, weight_bits, group_size))
+        tensors[out] = TensorInfo(out, g.tensors[out].shape, "int8", *qparams[out])
     q = Graph(g.name, list(g.inputs), list(g.outputs), tensors, constants, nodes,
               {**g.meta, "quantization": f"ptq-w{weight_bits}a8" + (f"-g{group_size}" if group_size else "") + "-minmax", "calibration_samples": int(calibration.shape[0])})
     validate(q, integer_only=True)
     return q
+
+
+# float op -> its lowering (graph, node, calibrated ranges, qparams, constants, weight bits, group size) -> integer
+# node; each sets its output's (scale, zero point) in qparams
+def _fully_connected(g: Graph, n: Node, ranges, qparams, constants, weight_bits: int, group_size: int | None) -> Node:
+    sx, zx = qparams[n.inputs[0]]
+    sy, zy = qparams[n.outputs[0]] = asymmetric_int8(*ranges[n.outputs[0]])
+    w, b = g.constants[n.inputs[1]], g.constants[n.inputs[2]]
+    if group_size is not None:
+        wq, gsc, sw = quantize_weights_grouped(w, weight_bits, group_size)
+    elif weight_bits == 4:
+        wq, sw = quantize_weights_int4_per_channel(w)
+    else:
+        wq, sw = quantize_weights_per_channel(w)
+    bias_scale = sx * sw
+    bq = np.round(b.astype(np.float64) / bias_scale)
+    if np.abs(bq).max(initial=0) >= (2**30 if group_size is not None else 2**31):
+        raise QuantError(f"layer {n.name}: bias does not fit int32 at scale {bias_scale.min():g}")
+    mult, shift = zip(*(quantize_multiplier(float(m)) for m in bias_scale / sy))
+    pre = n.name
+    constants[f"{pre}.weight"] = wq
+    constants[f"{pre}.bias"] = bq.astype(np.int32)
+    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
+    constants[f"{pre}.shift"] = np.array(shift, np.int32)
+    act_min = zy if n.attrs["relu"] else -128
+    attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(act_min), "act_max": 127}
+    ins = [n.inputs[0], f"{pre}.weight", f"{pre}.bias"]
+    tail = [f"{pre}.multiplier", f"{pre}.shift"]
+    if group_size is None:
+        return Node("fully_connected", pre, ins + tail, n.outputs[:1], attrs | ({"weight_bits": 4} if weight_bits == 4
+                                                                               else {}))
+    constants[f"{pre}.group_scale"] = gsc
+    return Node("fully_connected_grouped", pre, ins + [f"{pre}.group_scale"] + tail, n.outputs[:1],
+                {**attrs, "group_size": int(group_size), "weight_bits": int(weight_bits)})
+
+
+def _relu(g: Graph, n: Node, ranges, qparams, constants, weight_bits: int, group_size: int | None) -> Node:
+    qparams[n.outputs[0]] = qparams[n.inputs[0]]  # relu keeps the quantization of its input
+    return Node("relu", n.name, n.inputs[:1], n.outputs[:1], {"zero_point": qparams[n.inputs[0]][1]})
+
+
+_LOWERINGS = {"fully_connected_f32": _fully_connected, "relu_f32": _relu}

@@ -1,18 +1,5 @@
-"""Quantization-aware training (the seeds' Algorithm 2) of a captured model's fully connected weights, starting from
-the PTQ result and exporting to the same integer graph.
-
-Each nn.Linear that the graph lowers as a fully connected node (Llama's q/k/v/o and MLP projections) is trained with
-fake-quantized weights:
-    w_q = clamp(round_ste(w / s), lo, hi) * s          round_ste: round forward, identity backward (STE)
-with s a learnable step per output channel (int8) or per group (int4/int8 groups), LSQ-style: its gradient comes
-through both the rounding and the clamp and is scaled by 1 / sqrt(numel(w) * hi). s starts from the PTQ (RTN) grid
-of quant/transformer_ptq.quantize_weight, w from the float weights. The objective is distillation: the KL divergence
-from the FP32 model's next-token distribution on calibration sequences (no labels needed).
-
-Export: the learned s is mapped onto the integer format (integer group scales times a per-row unit, exactly as RTN
-builds them) and w rounded on it; the result is a QuantConfig.weight_override, so lower() emits the same integer ops.
-Tied embeddings (the LM head) are left to PTQ: fake-quantizing them would also change the embedding table.
-"""
+"""Quantization-aware training of a captured decoder's fully connected weights (STE + LSQ steps, distilled from the
+FP32 model), exported to the same integer graph as PTQ (docs/quantization.md)."""
 from __future__ import annotations
 
 import copy
@@ -24,7 +11,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from quant.errors import QuantError
+from quant.hf_capture import architecture_of
 from quant.ir import Graph
+from quant.optable import Group
 from quant.transformer_ptq import QuantConfig, QWeight, group_scale_limit, quantize_weight
 
 
@@ -61,9 +50,11 @@ class FakeQuantLinear(nn.Module):
 
 def _fc_modules(model: nn.Module, g: Graph) -> dict[str, tuple[nn.Module, str, nn.Linear]]:
     """graph FC node name -> (parent module, attribute, nn.Linear) for the Llama projections."""
-    if getattr(getattr(model, "config", None), "model_type", None) != "llama":
-        raise QuantError("QAT supports Llama-style models (nn.Linear projections); quantize GPT-2/BERT with PTQ")
-    fcs = {n.name for n in g.nodes if n.op == "fully_connected_f32"}
+    arch = architecture_of(model)
+    if arch is None or arch.kind != "decoder":
+        raise QuantError("QAT trains decoders (nn.Linear projections named like the graph's layers, as Llama's); "
+                         "quantize an encoder with PTQ")
+    fcs = {n.name for n in g.nodes_in(Group.FULLY_CONNECTED)}
     out = {}
     for name, mod in model.named_modules():
         for attr, child in mod.named_children():
@@ -72,7 +63,8 @@ def _fc_modules(model: nn.Module, g: Graph) -> dict[str, tuple[nn.Module, str, n
             if isinstance(child, nn.Linear) and node in fcs and node != "logits":
                 out[node] = (mod, attr, child)
     if not out:
-        raise QuantError("QAT found no nn.Linear matching the graph's fully connected layers")
+        raise QuantError("QAT found no nn.Linear named like the graph's fully connected layers (Llama-style "
+                         "models have them; GPT-2's are Conv1D): quantize this model with PTQ")
     return out
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from quant.config import METHODS, ConfigError, QuantSpec, parse
 from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
 from quant.errors import QuantError
-from quant.hf_capture import capture_hf, sequence_inputs
+from quant.hf_capture import ARCHITECTURES, Architecture, architecture_of, capture_hf, sequence_inputs
 from quant.hf_models import HFModel, shakespeare_lines, shakespeare_text
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
@@ -20,21 +20,12 @@ from quant.mixed import allocation_config, load_layer_config
 from quant.model_registry import MODELS, calibration_of, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
+from quant.optable import Group
 from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
-# a method is one step or a '+' chain of them: at most one migration (smoothquant | awq), the weight grid (asym:
-# each group's own min/max, integer scale and offset), one rounding (rtn | gptq | qat), the activations
-# (outlier-split: outlier channels in int16, the rest int8; dynamic: per-token int8 scales at run time where static
-# ones fail; both may be chained), then the gamma correction.
-STEPS = ("rtn", "smoothquant", "awq", "asym", "gptq", "qat", "outlier-split", "dynamic", "gamma")
-NOT_YET: tuple[str, ...] = ()
-_ORDER = {s: i for i, s in enumerate(("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic",
-                                      "gamma"))}
-# The default method per config: the best measured on SmolLM2 perplexity (4,096 held-out tokens), the harder model,
-# in benchmarks/results/quant_accuracy.json (best_measured(rows) recomputes it; a test keeps the two in step),
-# among the methods without NON_DEFAULT_STEPS, which are chosen with --method. Measured (perplexity, FP32 86.49):
-# w8a8 rtn 176.9, smoothquant 90.07, smoothquant+gptq 89.89; w4a8 smoothquant 156.2, awq 125.8, smoothquant+gptq
-# 118.8, smoothquant+gptq+gamma 117.0 (smoothquant+asym+gptq+gamma 102.2); mixed:6 smoothquant+gptq 97.8.
+# a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
+STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "gamma")
+# the default method per config: the best measured (docs/quantization.md), among the methods without these steps
 NON_DEFAULT_STEPS = {
     "outlier-split": "channel_gather and the int16-input fully connected layers it makes have portable scalar C "
                      "kernels only, whose cost grows with the outlier channels (SmolLM2 W8A8 on cortex-a55: "
@@ -64,8 +55,8 @@ def load_model(name: str) -> HFModel:
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     try:
-        cfg = AutoConfig.from_pretrained(p)
-        cls = AutoModel if cfg.model_type == "bert" else AutoModelForCausalLM
+        arch = ARCHITECTURES.get(AutoConfig.from_pretrained(p).model_type)
+        cls = AutoModel if arch is not None and arch.kind == "encoder" else AutoModelForCausalLM
         return HFModel(p.name, cls.from_pretrained(p).eval(), AutoTokenizer.from_pretrained(p))
     except (OSError, ValueError) as e:
         raise QuantError(f"cannot load a Hugging Face model from {p} ({e}): give a directory with config.json, "
@@ -86,8 +77,12 @@ def parse_config(config: str | QuantSpec) -> QuantConfig:
     return QuantConfig(weight_bits=bits, group_size=gs if gs or bits == 8 else INT4_GROUP)
 
 
+def _is_encoder(arch: Architecture | None) -> bool:
+    return arch is not None and arch.kind == "encoder"
+
+
 def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
-    if m.model.config.model_type == "bert":
+    if _is_encoder(architecture_of(m.model)):
         return [sequence_inputs(m.tokenizer(s, truncation=True, max_length=seq_len)["input_ids"])
                 for s in shakespeare_lines("calib", n)]
     ids = tokenize_text(m.tokenizer, shakespeare_text("calib")[:400000], n * seq_len)
@@ -118,8 +113,6 @@ def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 40
 def parse_method(method: str) -> list[str]:
     """'smoothquant+gptq' -> ['smoothquant', 'gptq']: at most one migration (smoothquant | awq), then the rounding
     (rtn | gptq), then the optional gamma correction."""
-    if method in NOT_YET:
-        raise QuantError(f"method {method!r} is not implemented yet: use one of {', '.join(METHODS)}")
     steps = method.split("+")
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
@@ -127,7 +120,7 @@ def parse_method(method: str) -> list[str]:
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
                          "and qat without a migration or asym)")
-    return sorted(steps, key=_ORDER.__getitem__)
+    return sorted(steps, key=STEPS.index)
 
 
 def canonical_method(method: str) -> str:
@@ -139,9 +132,7 @@ def gamma_overrides(g: Graph, cal, cfg: QuantConfig) -> dict:
     """The second-moment correction (quant/methods.gamma_correction) on every fully connected layer's weights
     (GPTQ's when cfg.weight_override holds them, else RTN's)."""
     out = {}
-    for n in g.nodes:
-        if n.op != "fully_connected_f32":
-            continue
+    for n in g.nodes_in(Group.FULLY_CONNECTED):
         w = g.constants[n.inputs[1]]
         out[n.name], _ = gamma_correction(w, cfg.weight_for(n.name, w), cal.gram[n.inputs[0]])
     return out
@@ -242,7 +233,7 @@ def evaluate(q: Graph, n_lines: int = 500, n_tokens: int = 4096, window: int = 2
     fp32 = fp32 or capture_hf(model.model, q.meta.get("seq_len", 128))
     step = lambda what, total: (lambda i: progress(what, i, total)) if progress else None  # noqa: E731
     t0 = time.time()
-    if q.meta.get("architecture") == "bert":
+    if _is_encoder(ARCHITECTURES.get(q.meta.get("architecture"))):
         lines = shakespeare_lines("eval", n_lines)
         key = (id(fp32), tuple(lines))
         if key not in _FP32_EMB:

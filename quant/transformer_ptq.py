@@ -1,16 +1,5 @@
-"""W8A8 / W4A8 integer-only post-training quantization of captured transformer graphs (quant/hf_capture.py).
-
-Activations: int8 asymmetric per tensor where an op needs int8 (inputs of fully connected layers, Q/K/V, RoPE);
-int16 symmetric elsewhere (residual stream, norm inputs, GELU/SiLU inputs, attention scores, graph outputs);
-softmax outputs int16 Q15. Residual-stream tensors (outputs of adds and fully connected layers read only by adds and
-RMSNorms) become int32 where int16 loses too much (QuantConfig.residual: "auto" decides per tensor from its
-calibrated spread, see wide_residual). An int32 tensor's scale is max|x| / 2^23 (2^8 of headroom above the calibrated
-range before saturation); an int32 fully connected output is kept coarse enough that the requantization's left shift
-cannot wrap its worst-case accumulator (_int32_fc_min_scale). Weights: int8 symmetric per output channel, or int4
-group-wise (fully_connected_grouped / fully_connected_wide with integer group scales).
-Every op of the result is an integer op (validated).
-Methods on top (quant/methods.py) transform the FP32 graph or the weights before this lowering.
-"""
+"""W8A8 / W4A8 integer-only post-training quantization of captured transformer graphs (quant/hf_capture.py): the
+int8 / int16 / int32 plan of every tensor, the weight grids and each float op's lowering (docs/quantization.md)."""
 from __future__ import annotations
 
 import math
@@ -24,18 +13,15 @@ from quant.config import parse_layer
 from quant.errors import QuantError
 from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
-from quant.observers import Calibration, int8_range
-from quant.optable import Group, in_group, quantized_op
+from quant.observers import Calibration, asymmetric_int8, int8_range
+from quant.optable import OPTABLE, Group, in_group, quantized_op
 from quant.ops.fixed import fixed_multiplier
 from quant.validate import validate
 
-INT8_INPUTS = {"fully_connected_f32": (0,), "matmul_qk_f32": (0, 1), "matmul_pv_f32": (1,), "rope_f32": (0,)}
 QMAX = {"int8": 127, "int16": 32767, "int32": (1 << 31) - 1}
 QMIN = {"int8": -128, "int16": -32768, "int32": -(1 << 31)}
 SYM_LEVELS = {"int8": 127, "int16": 32767, "int32": 1 << 23}  # calibrated max|x| maps to this many steps
 INT32_RMS_PRE_SHIFT = 2  # rmsnorm of an int32 input: c = x >> 2 stays below 2^21 in the calibrated range
-INT32_READERS = ("add_f32", "rmsnorm_f32")
-INT32_WRITERS = ("add_f32", "fully_connected_f32")
 
 
 @dataclass
@@ -77,13 +63,6 @@ def parse_spec(spec: str) -> tuple[int, int | None]:
     """One layer's width (w8a8, w4a8, w8a8-g<N>, w4a8-g<N>; quant/config.py) -> (bits, group size)."""
     bits, gs = parse_layer(spec)
     return bits, gs if gs or bits == 8 else INT4_GROUP
-
-
-def asym_int8(lo: float, hi: float) -> tuple[float, int]:
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
-    scale = (hi - lo) / 255.0 or 1.0
-    zp = int(np.clip(np.round(-128 - lo / scale), -128, 127))
-    return float(scale), zp
 
 
 def sym(amax: float, dtype: str) -> tuple[float, int]:
@@ -196,6 +175,7 @@ def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, x_range: int
 
 
 # ---------------------------------------------------------------- lowering
+# ---------------------------------------------------------------- lowering
 def wide_residual(cal: Calibration | None, name: str, min_levels: float) -> bool:
     """True when int16 resolves the tensor's typical values too coarsely: its median |x| (calibration samples)
     spans fewer than min_levels steps of the int16 scale max|x| / 32767. SmolLM2's residual stream (channel 507
@@ -208,32 +188,38 @@ def wide_residual(cal: Calibration | None, name: str, min_levels: float) -> bool
     return amax > 0 and med / (amax / 32767) < min_levels
 
 
+def _residual_stream(n: Node, users: list[tuple[Node, int]], g: Graph) -> bool:
+    """n writes a residual stream: an op that may write int32, read only by ops that may read it, one of them a
+    residual sum (an op that does both)."""
+    return in_group(n.op, Group.RESIDUAL_OUT) and bool(users) and n.outputs[0] not in g.outputs and \
+        all(in_group(c.op, Group.RESIDUAL_IN) for c, _ in users) and \
+        any(in_group(c.op, Group.RESIDUAL_OUT) for c, _ in users)
+
+
 def plan_dtypes(g: Graph, cal: Calibration | None = None, residual: str = "int16",
                 min_levels: float = 64.0) -> dict[str, str]:
-    consumers: dict[str, list[tuple[Node, int]]] = {}
-    for n in g.nodes:
-        for i, x in enumerate(n.inputs):
-            consumers.setdefault(x, []).append((n, i))
+    consumers = g.consumers()
     dt: dict[str, str] = {}
     for n in g.nodes:
         out = n.outputs[0]
-        if n.op == "softmax_f32" or n.op == "matmul_qk_f32":
+        if in_group(n.op, Group.SCORES):
             dt[out] = "int16"
             continue
         users = consumers.get(out, [])
-        needs8 = any(i in INT8_INPUTS.get(c.op, ()) for c, i in users)
+        needs8 = any(i in OPTABLE[c.op].int8_inputs for c, i in users)
         dt[out] = "int8" if needs8 and out not in g.outputs else "int16"
-        if residual != "int16" and n.op in INT32_WRITERS and users and out not in g.outputs \
-                and all(c.op in INT32_READERS for c, _ in users) and any(c.op == "add_f32" for c, _ in users):
+        if residual != "int16" and _residual_stream(n, users, g):
             if residual == "int32" or wide_residual(cal, out, min_levels):
                 dt[out] = "int32"
-    if residual == "auto":  # an add's operands follow its output: a residual branch feeding an int32 sum is int32
+    if residual == "auto":  # a sum's operands follow its output: a residual branch feeding an int32 sum is int32
+        producers = {n.outputs[0]: n for n in g.nodes}
         for n in g.nodes:
-            if n.op == "add_f32" and dt.get(n.outputs[0]) == "int32":
+            if in_group(n.op, Group.RESIDUAL_IN) and in_group(n.op, Group.RESIDUAL_OUT) and \
+                    dt.get(n.outputs[0]) == "int32":
                 for x in n.inputs:
-                    p = next((m for m in g.nodes if m.outputs[0] == x), None)
-                    if p is not None and p.op in INT32_WRITERS and all(
-                            c.op in INT32_READERS for c, _ in consumers.get(x, [])):
+                    p = producers.get(x)
+                    if p is not None and in_group(p.op, Group.RESIDUAL_OUT) and all(
+                            in_group(c.op, Group.RESIDUAL_IN) for c, _ in consumers.get(x, [])):
                         dt[x] = "int32"
     return dt
 
@@ -276,18 +262,14 @@ def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig) -> dict[str, I
     """The quantization of every fully connected input: dynamic where cfg.dynamic and dynamic_wins, else split
     where cfg.outlier_split and it has outlier channels, else static. Only tensors whose every reader is a fully
     connected layer (as its input) or an op that reads int16 qualify."""
-    consumers: dict[str, list[tuple[Node, int]]] = {}
-    for n in g.nodes:
-        for i, x in enumerate(n.inputs):
-            consumers.setdefault(x, []).append((n, i))
+    consumers = g.consumers()
     plan: dict[str, InputPlan] = {}
-    for n in g.nodes:
-        if n.op != "fully_connected_f32" or n.inputs[0] in plan:
-            continue
+    for n in g.nodes_in(Group.FULLY_CONNECTED):
         x = n.inputs[0]
-        users = consumers.get(x, [])
-        ok = x not in g.inputs and all(
-            (c.op == "fully_connected_f32" and i == 0) or i not in INT8_INPUTS.get(c.op, ()) for c, i in users)
+        if x in plan:
+            continue
+        ok = x not in g.inputs and all((in_group(c.op, Group.FULLY_CONNECTED) and i == 0)
+                                       or i not in OPTABLE[c.op].int8_inputs for c, i in consumers.get(x, []))
         kind, out = "static", None
         if ok and cfg.dynamic and dynamic_wins(cal, x, cfg.dynamic_gain):
             kind = "dynamic"
@@ -299,110 +281,68 @@ def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig) -> dict[str, I
     return plan
 
 
+class Lowering:
+    """One lowering under way: the float graph, its calibration and config, every tensor's planned dtype and
+    (scale, zero point), and the integer graph's tensors and constants as the ops' lowerings make them."""
+
+    def __init__(self, g: Graph, cal: Calibration, cfg: QuantConfig):
+        self.g, self.cal, self.cfg = g, cal, cfg
+        self.dtypes = plan_dtypes(g, cal, cfg.residual, cfg.int16_min_levels)
+        self.inputs = activation_plan(g, cal, cfg)
+        for x, p in self.inputs.items():
+            if p.kind != "static" and self.dtypes.get(x) == "int8":
+                self.dtypes[x] = "int16"
+        self.qp = {name: self._calibrated(name, dt) for name, dt in self.dtypes.items()}
+        self.tensors = {name: TensorInfo(name, g.tensors[name].shape, "int32") for name in g.inputs}
+        self.constants: dict[str, np.ndarray] = {}
+        self.gathered: set[str] = set()  # split inputs whose gathers are emitted
+
+    def _calibrated(self, name: str, dt: str) -> tuple[float, int]:
+        st = self.cal.stats.get(name)
+        if st is None:
+            raise QuantError(f"tensor {name!r} was not seen during calibration")
+        if dt == "int8":
+            return asymmetric_int8(*int8_range(self.cal, name, self.cfg.observer, self.cfg.percentile))
+        return sym(max(abs(st.lo), abs(st.hi)), dt)
+
+    def output(self, n: Node, qparams: tuple[float, int] | None = None) -> dict:
+        """Describes n's output tensor (at `qparams` where the op sets its own) and returns its clamp attributes."""
+        out = n.outputs[0]
+        dt = self.dtypes[out]
+        if qparams is not None:
+            self.qp[out] = qparams
+        self.tensors[out] = TensorInfo(out, self.g.tensors[out].shape, dt, *self.qp[out])
+        return {"act_min": QMIN[dt], "act_max": QMAX[dt]}
+
+    def bits(self, name: str) -> int:
+        return {"int8": 8, "int16": 16, "int32": 32}[self.dtypes.get(name, "int32")]
+
+
+# float op -> its lowering (lowering, node) -> the integer nodes; docs/extending.md "An op", step 4
+LOWERINGS: dict[str, Callable[[Lowering, Node], list[Node]]] = {}
+
+
+def lowers(*float_ops: str):
+    def register(fn):
+        LOWERINGS.update(dict.fromkeys(float_ops, fn))
+        return fn
+    return register
+
+
 def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str], None] | None = None) -> Graph:
     """The integer-only graph of a captured FP32 transformer graph, given its calibration."""
     if cfg.residual not in ("int16", "int32", "auto"):
         raise QuantError(f"unknown residual width {cfg.residual!r}: use int16, int32 or auto")
-    dtypes = plan_dtypes(g, cal, cfg.residual, cfg.int16_min_levels)
-    inplan = activation_plan(g, cal, cfg)
-    for x, p in inplan.items():
-        if p.kind != "static" and dtypes.get(x) == "int8":
-            dtypes[x] = "int16"
-    qp: dict[str, tuple[float, int]] = {}
-    for name, dt in dtypes.items():
-        st = cal.stats.get(name)
-        if st is None:
-            raise QuantError(f"tensor {name!r} was not seen during calibration")
-        if dt == "int8":
-            qp[name] = asym_int8(*int8_range(cal, name, cfg.observer, cfg.percentile))
-        else:
-            qp[name] = sym(max(abs(st.lo), abs(st.hi)), dt)
-    tensors: dict[str, TensorInfo] = {}
-    constants: dict[str, np.ndarray] = {}
+    lw = Lowering(g, cal, cfg)
     nodes: list[Node] = []
-    gathered: set[str] = set()  # split inputs whose gathers are emitted
-    for name in g.inputs:
-        tensors[name] = TensorInfo(name, g.tensors[name].shape, "int32")
     for n in g.nodes:
-        out = n.outputs[0]
-        dt = dtypes[out]
-        if n.op == "embedding_f32":  # the table's own symmetric range sets the output scale
-            table = g.constants[n.inputs[1]]
-            s, z = sym(float(np.abs(table).max()), dt)
-            qp[out] = (s, z)
-            key = n.inputs[1]
-            if key not in constants:
-                constants[key] = np.clip(np.round(table / s), -QMAX[dt], QMAX[dt]).astype(dt)
-            elif str(constants[key].dtype) != dt:
-                raise QuantError(f"embedding table {key!r} is read at two precisions")
-        if n.op == "softmax_f32":
-            qp[out] = (2.0 ** -15, 0)
-        qw = None
-        fc_plan = inplan.get(n.inputs[0]) if n.op == "fully_connected_f32" else None
-        if n.op == "fully_connected_f32":
-            qw = cfg.weight_for(n.name, g.constants[n.inputs[1]])
-            if dt == "int32" and fc_plan.kind == "static":
-                qp[out] = (max(qp[out][0], _int32_fc_min_scale(g, n, qw, qp, dtypes)), 0)
-        sy, zy = qp[out]
-        tensors[out] = TensorInfo(out, g.tensors[out].shape, dt, sy, zy)
-        clamp = {"act_min": QMIN[dt], "act_max": QMAX[dt]}
-        ins = n.inputs
-        if n.op == "embedding_f32":
-            nodes.append(Node("embedding", n.name, list(ins), [out]))
-        elif n.op == "fully_connected_f32" and fc_plan.kind == "dynamic":
-            nodes.append(_lower_fc_dynamic(g, n, qp, dtypes, qw, constants, clamp))
-        elif n.op == "fully_connected_f32" and fc_plan.kind == "split":
-            nodes.extend(_lower_fc_split(g, n, cal, qp, dtypes, qw, fc_plan.outliers, tensors, constants, clamp,
-                                         gathered))
-        elif n.op == "fully_connected_f32":
-            nodes.append(_lower_fc(g, n, qp, dt, qw, constants, clamp))
-        elif n.op == "add_f32":
-            nodes.append(_add_node(n.name, list(ins), out, qp, dtypes, clamp))
-        elif n.op == "mul_f32":
-            (sa, za), (sb, zb) = qp[ins[0]], qp[ins[1]]
-            bits = min(30, 62 - _bits(dtypes, ins[0]) - _bits(dtypes, ins[1]) - 2)
-            m, s = fixed_multiplier(sa * sb / sy, bits)
-            nodes.append(Node("mul", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb,
-                              "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
-        elif in_group(n.op, Group.ACTIVATION):
-            sx, zx = qp[ins[0]]
-            mi, si = fixed_multiplier(sx * 4096, 24)
-            mo, so = fixed_multiplier(1 / (4096 * sy), 24)
-            nodes.append(Node(quantized_op(n.op), n.name, list(ins), [out], {"x_zero_point": zx, "in_multiplier": mi,
-                              "in_shift": si, "out_multiplier": mo, "out_shift": so, "y_zero_point": zy, **clamp}))
-        elif in_group(n.op, Group.NORM):
-            nodes.append(_lower_norm(g, n, qp, dtypes, constants, clamp))
-        elif n.op == "rope_f32":
-            sx, zx = qp[ins[0]]
-            for key in ins[2:]:
-                constants.setdefault(key, np.round(g.constants[key].astype(np.float64) * 2 ** 14).astype(np.int16))
-            m, s = quantize_multiplier(sx / (2 ** 14 * sy))
-            nodes.append(Node("rope", n.name, list(ins), [out], {"heads": n.attrs["heads"],
-                              "head_dim": n.attrs["head_dim"], "x_zero_point": zx, "y_zero_point": zy,
-                              "multiplier": m, "shift": s, **clamp}))
-        elif n.op == "matmul_qk_f32":
-            (sq, zq), (sk, zk) = qp[ins[0]], qp[ins[1]]
-            m, s = quantize_multiplier(sq * sk * n.attrs["scale"] / sy)
-            a = {k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}
-            nodes.append(Node("matmul_qk", n.name, list(ins), [out], {**a, "q_zero_point": zq, "k_zero_point": zk,
-                              "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
-        elif n.op == "softmax_f32":
-            sx, _ = qp[ins[0]]
-            m, s = fixed_multiplier(sx * math.log2(math.e) * 65536, 30)
-            nodes.append(Node("softmax", n.name, list(ins), [out], {"in_multiplier": m, "in_shift": s,
-                              "causal": bool(n.attrs["causal"])}))
-        elif n.op == "matmul_pv_f32":
-            (sp, zp), (sv, zv) = qp[ins[0]], qp[ins[1]]
-            m, s = quantize_multiplier(sp * sv / sy)
-            a = {k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}
-            nodes.append(Node("matmul_pv", n.name, list(ins), [out], {**a, "p_zero_point": zp, "v_zero_point": zv,
-                              "y_zero_point": zy, "multiplier": m, "shift": s, **clamp}))
-        else:
+        if n.op not in LOWERINGS:
             raise QuantError(f"the transformer quantizer does not handle op {n.op} (node {n.name})")
+        nodes.extend(LOWERINGS[n.op](lw, n))
         if progress:
             progress(n.name)
     meta = {**g.meta, "quantization": describe(cfg), "calibration_sequences": cal.sequences}
-    q = Graph(g.name, list(g.inputs), list(g.outputs), tensors, constants, nodes, meta)
+    q = Graph(g.name, list(g.inputs), list(g.outputs), lw.tensors, lw.constants, nodes, meta)
     validate(q, integer_only=True)
     return q
 
@@ -413,38 +353,137 @@ def describe(cfg: QuantConfig) -> str:
         ("-asym" if cfg.asym else "") + ("-split" if cfg.outlier_split else "") + ("-dynamic" if cfg.dynamic else "")
 
 
-def _add_node(name: str, ins: list[str], out: str, qp, dtypes, clamp) -> Node:
-    (sa, za), (sb, zb), (sy, zy) = qp[ins[0]], qp[ins[1]], qp[out]
-    bits = min(30, 61 - max(_bits(dtypes, ins[0]), _bits(dtypes, ins[1])) - 1)
-    big = max(sa, sb) / sy
-    m, s = fixed_multiplier(big, bits)
+@lowers("embedding_f32")
+def _embedding(lw: Lowering, n: Node) -> list[Node]:
+    """The table's own symmetric range sets the output scale."""
+    key, dt = n.inputs[1], lw.dtypes[n.outputs[0]]
+    table = lw.g.constants[key]
+    s, z = sym(float(np.abs(table).max()), dt)
+    if key not in lw.constants:
+        lw.constants[key] = np.clip(np.round(table / s), -QMAX[dt], QMAX[dt]).astype(dt)
+    elif str(lw.constants[key].dtype) != dt:
+        raise QuantError(f"embedding table {key!r} is read at two precisions")
+    lw.output(n, (s, z))
+    return [Node("embedding", n.name, list(n.inputs), [n.outputs[0]])]
+
+
+@lowers("fully_connected_f32")
+def _fully_connected(lw: Lowering, n: Node) -> list[Node]:
+    out, plan = n.outputs[0], lw.inputs[n.inputs[0]]
+    qw = lw.cfg.weight_for(n.name, lw.g.constants[n.inputs[1]])
+    dt = lw.dtypes[out]
+    qparams = None
+    if dt == "int32" and plan.kind == "static":
+        qparams = (max(lw.qp[out][0], _int32_fc_min_scale(lw, n, qw)), 0)
+    clamp = lw.output(n, qparams)
+    if plan.kind == "dynamic":
+        return [_lower_fc_dynamic(lw, n, qw, clamp)]
+    if plan.kind == "split":
+        return _lower_fc_split(lw, n, qw, plan.outliers, clamp)
+    return [_lower_fc(lw, n, dt, qw, clamp)]
+
+
+@lowers("add_f32")
+def _add(lw: Lowering, n: Node) -> list[Node]:
+    return [_add_node(lw, n.name, list(n.inputs), n.outputs[0], lw.output(n))]
+
+
+@lowers("mul_f32")
+def _mul(lw: Lowering, n: Node) -> list[Node]:
+    clamp = lw.output(n)
+    ins, out = n.inputs, n.outputs[0]
+    (sa, za), (sb, zb), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[out]
+    m, s = fixed_multiplier(sa * sb / sy, min(30, 62 - lw.bits(ins[0]) - lw.bits(ins[1]) - 2))
+    return [Node("mul", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb, "y_zero_point": zy,
+                                                   "multiplier": m, "shift": s, **clamp})]
+
+
+@lowers("gelu_f32", "silu_f32")
+def _activation(lw: Lowering, n: Node) -> list[Node]:
+    clamp = lw.output(n)
+    (sx, zx), (sy, zy) = lw.qp[n.inputs[0]], lw.qp[n.outputs[0]]
+    mi, si = fixed_multiplier(sx * 4096, 24)
+    mo, so = fixed_multiplier(1 / (4096 * sy), 24)
+    return [Node(quantized_op(n.op), n.name, list(n.inputs), [n.outputs[0]], {
+        "x_zero_point": zx, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo, "out_shift": so,
+        "y_zero_point": zy, **clamp})]
+
+
+@lowers("rope_f32")
+def _rope(lw: Lowering, n: Node) -> list[Node]:
+    clamp = lw.output(n)
+    ins = n.inputs
+    (sx, zx), (sy, zy) = lw.qp[ins[0]], lw.qp[n.outputs[0]]
+    for key in ins[2:]:
+        lw.constants.setdefault(key, np.round(lw.g.constants[key].astype(np.float64) * 2 ** 14).astype(np.int16))
+    m, s = quantize_multiplier(sx / (2 ** 14 * sy))
+    return [Node("rope", n.name, list(ins), [n.outputs[0]], {
+        "heads": n.attrs["heads"], "head_dim": n.attrs["head_dim"], "x_zero_point": zx, "y_zero_point": zy,
+        "multiplier": m, "shift": s, **clamp})]
+
+
+def _heads(n: Node) -> dict:
+    return {k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}
+
+
+@lowers("matmul_qk_f32")
+def _matmul_qk(lw: Lowering, n: Node) -> list[Node]:
+    clamp = lw.output(n)
+    ins = n.inputs
+    (sq, zq), (sk, zk), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[n.outputs[0]]
+    m, s = quantize_multiplier(sq * sk * n.attrs["scale"] / sy)
+    return [Node("matmul_qk", n.name, list(ins), [n.outputs[0]], {
+        **_heads(n), "q_zero_point": zq, "k_zero_point": zk, "y_zero_point": zy, "multiplier": m, "shift": s,
+        **clamp})]
+
+
+@lowers("softmax_f32")
+def _softmax(lw: Lowering, n: Node) -> list[Node]:
+    lw.output(n, (2.0 ** -15, 0))  # Q15 probabilities
+    m, s = fixed_multiplier(lw.qp[n.inputs[0]][0] * math.log2(math.e) * 65536, 30)
+    return [Node("softmax", n.name, list(n.inputs), [n.outputs[0]], {"in_multiplier": m, "in_shift": s,
+                                                                      "causal": bool(n.attrs["causal"])})]
+
+
+@lowers("matmul_pv_f32")
+def _matmul_pv(lw: Lowering, n: Node) -> list[Node]:
+    clamp = lw.output(n)
+    ins = n.inputs
+    (sp, zp), (sv, zv), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[n.outputs[0]]
+    m, s = quantize_multiplier(sp * sv / sy)
+    return [Node("matmul_pv", n.name, list(ins), [n.outputs[0]], {
+        **_heads(n), "p_zero_point": zp, "v_zero_point": zv, "y_zero_point": zy, "multiplier": m, "shift": s,
+        **clamp})]
+
+
+def _add_node(lw: Lowering, name: str, ins: list[str], out: str, clamp: dict) -> Node:
+    (sa, za), (sb, zb), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[out]
+    bits = min(30, 61 - max(lw.bits(ins[0]), lw.bits(ins[1])) - 1)
+    m, s = fixed_multiplier(max(sa, sb) / sy, bits)
     ma, mb = int(round(sa / sy * 2 ** s)), int(round(sb / sy * 2 ** s))
     return Node("add", name, ins, [out], {"a_zero_point": za, "b_zero_point": zb, "y_zero_point": zy,
                                          "a_multiplier": ma, "b_multiplier": mb, "shift": s, **clamp})
 
 
-def _bits(dtypes: dict[str, str], name: str) -> int:
-    return {"int8": 8, "int16": 16, "int32": 32}[dtypes.get(name, "int32")]
-
-
-def _int32_fc_min_scale(g: Graph, n: Node, qw: QWeight, qp, dtypes, x: str | None = None,
+def _int32_fc_min_scale(lw: Lowering, n: Node, qw: QWeight, x: str | None = None,
                         bias: np.ndarray | None = None) -> float:
     """The finest output scale an int32 fully connected output may take. A multiplier above 1 is a left shift of
     the int32 accumulator (which wraps in C as in quant/fixedpoint.py), so each channel's shift is kept below what
     its worst-case accumulator |bias| + x_range * sum_g group_scale * sum |w| allows: never a wrap."""
     x = x or n.inputs[0]
-    b = g.constants[n.inputs[2]] if bias is None else bias
-    acc_scale = qp[x][0] * qw.unit
-    xr = 255 if dtypes.get(x) == "int8" else 65535
+    b = lw.g.constants[n.inputs[2]] if bias is None else bias
+    acc_scale = lw.qp[x][0] * qw.unit
+    xr = 255 if lw.dtypes.get(x) == "int8" else 65535
     bound = np.abs(np.round(b.astype(np.float64) / acc_scale)) + xr * qw.mass()
     left = np.maximum(0, 29 - np.ceil(np.log2(np.maximum(bound, 1))))  # acc * 2^left < 2^30
     return float((acc_scale / 2.0 ** left).max())
 
 
-def _lower_fc(g: Graph, n: Node, qp, dt: str, qw: QWeight, constants, clamp, x: str | None = None,
+def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str | None = None,
               out: str | None = None, bias: np.ndarray | None = None, name: str | None = None,
               x_dtype: str = "int8") -> Node:
     """fully_connected (int8 per channel), _grouped, _wide or _asym (asymmetric groups) of static input x."""
+    g, qp, constants = lw.g, lw.qp, lw.constants
     x, out = x or n.inputs[0], out or n.outputs[0]
     pre = name or n.name
     sx, zx = qp[x]
@@ -482,14 +521,15 @@ def _lower_fc(g: Graph, n: Node, qp, dt: str, qw: QWeight, constants, clamp, x: 
     return Node(op, pre, base + [f"{pre}.group_scale"] + tail, [out], attrs)
 
 
-def _lower_fc_dynamic(g: Graph, n: Node, qp, dtypes, qw: QWeight, constants, clamp) -> Node:
+def _lower_fc_dynamic(lw: Lowering, n: Node, qw: QWeight, clamp: dict) -> Node:
     """fully_connected_dynamic (quant/ops/linear_quant.py): the int16 input is quantized per row at run time.
     (multiplier, shift + 15) encodes R = unit s_x / (127 s_y); the bias is added in output units."""
     from quant.ops.checks import dynamic_e_max
+    g, qp, constants = lw.g, lw.qp, lw.constants
     x, out = n.inputs[0], n.outputs[0]
     sx, zx = qp[x]
     sy, zy = qp[out]
-    e_max = dynamic_e_max(dtypes[x], zx)
+    e_max = dynamic_e_max(lw.dtypes[x], zx)
     mult, shift = [], []
     for r in qw.unit * sx / (127.0 * sy):
         m, t = fixed_multiplier(float(r), 31, max_shift=63)
@@ -512,32 +552,32 @@ def _lower_fc_dynamic(g: Graph, n: Node, qp, dtypes, qw: QWeight, constants, cla
         "weight", "bias", "group_scale", "group_offset", "multiplier", "shift")], [out], attrs)
 
 
-def _lower_fc_split(g: Graph, n: Node, cal: Calibration, qp, dtypes, qw: QWeight, outliers: np.ndarray, tensors,
-                    constants, clamp, gathered: set[str]) -> list[Node]:
+def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, clamp: dict) -> list[Node]:
     """The outlier split (quant/ops/gather.py): the int16 input x -> inliers (int8, the outlier channels zeroed,
     at the inliers' own scale) and outliers (int16 [T, |O|]); y = FC(inliers; W) + FC_wide(outliers; W[:, O]),
     both int32, then one add to the output's dtype and scale. The inlier layer keeps its full weight matrix (so an
     asymmetric or GPTQ grid is untouched); the outlier columns get int8 per-channel weights of the same values."""
+    g, cal, qp, dtypes, tensors = lw.g, lw.cal, lw.qp, lw.dtypes, lw.tensors
     x, out = n.inputs[0], n.outputs[0]
     sx, zx = qp[x]
     t = g.tensors[x].shape[0]
     k = g.tensors[x].shape[1]
     xin, xout = f"{x}.inliers", f"{x}.outliers"
     nodes: list[Node] = []
-    if x not in gathered:  # one pair of gathers per split tensor, shared by its readers (q/k/v, gate/up)
-        gathered.add(x)
+    if x not in lw.gathered:  # one pair of gathers per split tensor, shared by its readers (q/k/v, gate/up)
+        lw.gathered.add(x)
         mask = np.ones(k, bool)
         mask[outliers] = False
         lo = float(min(0.0, cal.channel_lo[x][mask].min()))
         hi = float(max(0.0, cal.channel_hi[x][mask].max()))
-        s8, z8 = asym_int8(lo, hi)
+        s8, z8 = asymmetric_int8(lo, hi)
         qp[xin], dtypes[xin] = (s8, z8), "int8"
         qp[xout], dtypes[xout] = (sx, zx), dtypes[x]
         tensors[xin] = TensorInfo(xin, (t, k), "int8", s8, z8)
         tensors[xout] = TensorInfo(xout, (t, int(outliers.size)), dtypes[x], sx, zx)
         m, sh = fixed_multiplier(sx / s8, 30, max_shift=62)
-        constants[f"{xin}.index"] = np.where(mask, np.arange(k), -1).astype(np.int32)
-        constants[f"{xout}.index"] = outliers.astype(np.int32)
+        lw.constants[f"{xin}.index"] = np.where(mask, np.arange(k), -1).astype(np.int32)
+        lw.constants[f"{xout}.index"] = outliers.astype(np.int32)
         nodes.append(Node("channel_gather", f"{x}.gather_inliers", [x, f"{xin}.index"], [xin],
                           {"x_zero_point": zx, "multiplier": m, "shift": sh, "y_zero_point": z8,
                            "act_min": -128, "act_max": 127}))
@@ -553,23 +593,27 @@ def _lower_fc_split(g: Graph, n: Node, cal: Calibration, qp, dtypes, qw: QWeight
     pin, pout = f"{n.name}.inlier_part", f"{n.name}.outlier_part"
     c32 = {"act_min": QMIN["int32"], "act_max": QMAX["int32"]}
     for part, src, w, bias in ((pin, xin, qw, None), (pout, xout, qo, zero_bias)):
-        s_part = max(amax / SYM_LEVELS["int32"], _int32_fc_min_scale(g, n, w, qp, dtypes, src, bias))
+        s_part = max(amax / SYM_LEVELS["int32"], _int32_fc_min_scale(lw, n, w, src, bias))
         qp[part], dtypes[part] = (s_part, 0), "int32"
         tensors[part] = TensorInfo(part, (t, nout), "int32", s_part, 0)
-        nodes.append(_lower_fc(g, n, qp, "int32", w, constants, c32, x=src, out=part, bias=bias, name=part,
-                               x_dtype=dtypes[src]))
-    nodes.append(_add_node(n.name, [pin, pout], out, qp, dtypes, clamp))
+        nodes.append(_lower_fc(lw, n, "int32", w, c32, x=src, out=part, bias=bias, name=part, x_dtype=dtypes[src]))
+    nodes.append(_add_node(lw, n.name, [pin, pout], out, clamp))
     return nodes
 
 
-def _lower_norm(g: Graph, n: Node, qp, dtypes, constants, clamp) -> Node:
+@lowers("layernorm_f32", "rmsnorm_f32")
+def _norm(lw: Lowering, n: Node) -> list[Node]:
+    """The gain (and a layernorm's bias) in one fixed-point scale: gamma_int = gamma sqrt(C) / (2^20 s_y) 2^shift."""
+    clamp = lw.output(n)
+    g, qp, constants = lw.g, lw.qp, lw.constants
     x, out = n.inputs[0], n.outputs[0]
+    with_beta = "beta" in OPTABLE[n.op].roles
     sx, zx = qp[x]
     sy, zy = qp[out]
     c = g.tensors[x].shape[-1]
     gamma = g.constants[n.inputs[1]].astype(np.float64)
     gr = gamma * math.sqrt(c) / (2 ** 20 * sy)  # gamma_int = gr * 2^shift
-    beta = g.constants[n.inputs[2]].astype(np.float64) / sy if n.op == "layernorm_f32" else np.zeros(c)
+    beta = g.constants[n.inputs[2]].astype(np.float64) / sy if with_beta else np.zeros(c)
     shift = 62
     if np.abs(gr).max() > 0:
         shift = min(shift, 23 - math.frexp(float(np.abs(gr).max()))[1])
@@ -580,13 +624,13 @@ def _lower_norm(g: Graph, n: Node, qp, dtypes, constants, clamp) -> Node:
     pre = n.name
     constants[f"{pre}.gamma"] = np.round(gr * 2 ** shift).astype(np.int32)
     eps = float(n.attrs["eps"])
-    if n.op == "layernorm_f32":
+    if with_beta:
         constants[f"{pre}.beta"] = np.round(beta * 2 ** shift).astype(np.int32)
         e = min(round(c ** 3 * eps / sx ** 2), 1 << 60)
-        return Node("layernorm", n.name, [x, f"{pre}.gamma", f"{pre}.beta"], [out],
-                    {"x_zero_point": zx, "eps": int(e), "shift": shift, "y_zero_point": zy, **clamp})
-    pre_shift = 0 if dtypes.get(x) != "int32" else INT32_RMS_PRE_SHIFT
+        return [Node("layernorm", n.name, [x, f"{pre}.gamma", f"{pre}.beta"], [out],
+                     {"x_zero_point": zx, "eps": int(e), "shift": shift, "y_zero_point": zy, **clamp})]
+    pre_shift = 0 if lw.dtypes.get(x) != "int32" else INT32_RMS_PRE_SHIFT
     e = min(round(c * eps / (sx * 2 ** pre_shift) ** 2), 1 << 60)
-    return Node("rmsnorm", n.name, [x, f"{pre}.gamma"], [out],
-                {"x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift, "y_zero_point": zy,
-                 **clamp})
+    return [Node("rmsnorm", n.name, [x, f"{pre}.gamma"], [out],
+                 {"x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift, "y_zero_point": zy,
+                  **clamp})]

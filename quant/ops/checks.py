@@ -56,6 +56,30 @@ class NodeCheck:
         if self.a["act_min"] > self.a["act_max"]:
             self.fail(f"{self.where}: act_min > act_max")
 
+    def inputs(self, *dtypes: tuple[str, ...] | None, const: tuple[int, ...] = ()) -> None:
+        """The declarative part of a check: input i has one of dtypes[i] (None: any), the inputs `const` are
+        constants; both named by their role in the op table."""
+        roles = OPTABLE[self.n.op].roles
+        for i, allowed in enumerate(dtypes):
+            if allowed:
+                self.need(self.ins[i], allowed, f"input {roles[i]}")
+        for i in const:
+            self.const(self.ins[i], f"input {roles[i]}")
+
+    def attrs(self, multipliers: tuple[str, ...] = (), shifts: tuple[str, ...] = (),
+              zero_points: tuple[tuple[str, int], ...] = ()) -> None:
+        """multipliers in [0, 2^31), shifts in [0, 62], each (zero point, input index) within that input's dtype."""
+        for k in multipliers:
+            self.int_attr(k, 0, (1 << 31) - 1)
+        for k in shifts:
+            self.int_attr(k, 0, 62)
+        for k, i in zero_points:
+            self.in_range(k, _dtype(self.g, self.ins[i]))
+
+    def same_shape(self, *names: str) -> None:
+        if len({self.shape(x) for x in names} | {tuple(self.out.shape)}) != 1:
+            self.fail(f"{self.where}: inputs and output must have one shape")
+
     def shape(self, name):
         return _shape(self.g, name)
 
@@ -154,163 +178,130 @@ def check_relu(c: NodeCheck) -> None:
 
 
 def check_fully_connected_wide(c: NodeCheck) -> None:
-    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
     c.int_output()
-    nout, k = _fc_operands(g, ins, out, ("int8", "int16"), (2, 4, 5), where, fail, c.need, c.const)
-    gs = a["group_size"]
-    if not isinstance(gs, int) or gs <= 0 or k % gs:
-        fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
-    gsc = g.constants[ins[3]]
-    if gsc.shape != (nout, k // gs) or (gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15)):
-        fail(f"{where}: group_scale must be [{nout}, {k // gs}] with values in [0, 2^15)")
-    _, lo, hi = _fc_weight_values(g, ins[1], a["weight_bits"], where, fail)
-    c.in_range("x_zero_point", _dtype(g, ins[0]))
-    xr = 2 ** BITS[_dtype(g, ins[0])] - 1
-    bound = int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0)) + \
+    nout, k = _fc_operands(c, ("int8", "int16"), (2, 4, 5))
+    gs, (gsc,) = _group_params(c, nout, k, (3,))
+    lo, hi = _fc_weight_range(c)
+    c.attrs(zero_points=(("x_zero_point", 0),))
+    xr = 2 ** BITS[c.dtype(c.ins[0])] - 1
+    bound = int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0)) + \
         int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * xr * max(-lo, hi) * gs
     if bound >= 1 << 31:
-        fail(f"{where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
-             " use int8 input, smaller group scales, or split the layer")
-    _check_requant(g.constants[ins[4]], g.constants[ins[5]], where, fail)
+        c.fail(f"{c.where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
+               " use int8 input, smaller group scales, or split the layer")
+    _check_requant(c.g.constants[c.ins[4]], c.g.constants[c.ins[5]], c.where, c.fail)
 
 
-def check_fully_connected_quant(c: NodeCheck) -> None:
-    c.int_output()
-    _check_fc_quant(c.g, c.n, c.where, c.fail, c.need, c.const, c.int_attr, c.in_range)
+def check_fully_connected_asym(c: NodeCheck) -> None:
+    _check_fc_quant(c, dynamic=False)
+
+
+def check_fully_connected_dynamic(c: NodeCheck) -> None:
+    _check_fc_quant(c, dynamic=True)
 
 
 def check_channel_gather(c: NodeCheck) -> None:
-    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
     c.int_output()
-    c.need(ins[0], INT, "input")
-    c.need(ins[1], ("int32",), "index")
-    c.const(ins[1], "index")
-    xs, idx = _shape(g, ins[0]), g.constants[ins[1]]
-    if len(xs) != 2 or idx.ndim != 1 or tuple(out.shape) != (xs[0], idx.shape[0]):
-        fail(f"{where}: x must be [B, K], index [J] and the output [B, J]")
+    c.inputs(INT, ("int32",), const=(1,))
+    xs, idx = c.shape(c.ins[0]), c.g.constants[c.ins[1]]
+    if len(xs) != 2 or idx.ndim != 1 or tuple(c.out.shape) != (xs[0], idx.shape[0]):
+        c.fail(f"{c.where}: x must be [B, K], index [J] and the output [B, J]")
     if idx.size and (idx.min() < -1 or idx.max() >= xs[1]):
-        fail(f"{where}: index values must lie in [-1, {xs[1]})")
-    c.in_range("x_zero_point", _dtype(g, ins[0]))
-    c.int_attr("multiplier", 0, (1 << 31) - 1)
-    c.int_attr("shift", 0, 62)
-    if BITS[_dtype(g, ins[0])] + 1 + a["multiplier"].bit_length() > 62:
-        fail(f"{where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
+        c.fail(f"{c.where}: index values must lie in [-1, {xs[1]})")
+    c.attrs(multipliers=("multiplier",), shifts=("shift",), zero_points=(("x_zero_point", 0),))
+    if BITS[c.dtype(c.ins[0])] + 1 + c.a["multiplier"].bit_length() > 62:
+        c.fail(f"{c.where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
 
 
-def _attention_heads(c: NodeCheck) -> tuple[int, int, int]:
+def _attention(c: NodeCheck, first: tuple[str, ...]) -> tuple[int, int, int]:
+    """matmul_qk and matmul_pv: heads, the int8 second operand, an int8 / int16 output, one requantization."""
     c.int_output()
     h, hkv, hd = c.a["heads"], c.a["kv_heads"], c.a["head_dim"]
     for key in ("heads", "kv_heads", "head_dim"):
         c.int_attr(key, 1, 1 << 15)
     if h % hkv:
         c.fail(f"{c.where}: heads={h} must be a multiple of kv_heads={hkv}")
+    c.inputs(first, ("int8",))
+    roles = OPTABLE[c.n.op].roles
+    c.attrs(zero_points=((f"{roles[0]}_zero_point", 0), (f"{roles[1]}_zero_point", 1)))
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    _check_requant(np.array([c.a["multiplier"]]), np.array([c.a["shift"]]), c.where, c.fail)
     return h, hkv, hd
 
 
 def check_matmul_qk(c: NodeCheck) -> None:
-    g, a, (first, second) = c.g, c.a, c.ins
-    h, hkv, hd = _attention_heads(c)
-    c.need(first, ("int8",), "q")
-    c.need(second, ("int8",), "k")
-    c.in_range("q_zero_point", "int8")
-    c.in_range("k_zero_point", "int8")
-    if _shape(g, first)[1] != h * hd or _shape(g, second)[1] != hkv * hd:
+    h, hkv, hd = _attention(c, ("int8",))
+    if c.shape(c.ins[0])[1] != h * hd or c.shape(c.ins[1])[1] != hkv * hd:
         c.fail(f"{c.where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
-    c.need(c.n.outputs[0], ("int8", "int16"), "output")
-    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), c.where, c.fail)
 
 
 def check_matmul_pv(c: NodeCheck) -> None:
-    g, a, (first, second) = c.g, c.a, c.ins
-    h, hkv, hd = _attention_heads(c)
-    c.need(first, ("int8", "int16"), "p")
-    c.need(second, ("int8",), "v")
-    c.in_range("p_zero_point", _dtype(g, first))
-    c.in_range("v_zero_point", "int8")
-    prod = [m for m in g.nodes if m.outputs[0] == first]
+    h, hkv, hd = _attention(c, ("int8", "int16"))
+    prod = [m for m in c.g.nodes if m.outputs[0] == c.ins[0]]
     if not prod or OPTABLE[prod[0].op].check != "softmax":
         c.fail(f"{c.where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
-    if _shape(g, second)[1] != hkv * hd:
+    if c.shape(c.ins[1])[1] != hkv * hd:
         c.fail(f"{c.where}: v must be [S, {hkv * hd}]")
-    c.need(c.n.outputs[0], ("int8", "int16"), "output")
-    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), c.where, c.fail)
 
 
 def check_softmax(c: NodeCheck) -> None:
-    g, n, ins, a, where, fail = c.g, c.n, c.ins, c.a, c.where, c.fail
-    c.need(ins[0], ("int8", "int16"), "input")
-    c.need(n.outputs[0], ("int8", "int16"), "output")
-    c.int_attr("in_multiplier", 0, (1 << 31) - 1)
-    c.int_attr("in_shift", 0, 62)
-    if not isinstance(a["causal"], bool):
-        fail(f"{where}: causal must be true or false")
-    o = g.tensors[n.outputs[0]]
+    c.inputs(("int8", "int16"))
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    c.attrs(multipliers=("in_multiplier",), shifts=("in_shift",))
+    if not isinstance(c.a["causal"], bool):
+        c.fail(f"{c.where}: causal must be true or false")
+    o = c.out
     want = (2.0 ** -15, 0) if o.dtype == "int16" else (2.0 ** -8, -128)
     if (o.scale, o.zero_point) != want:
-        fail(f"{where}: a {o.dtype} softmax output has scale {want[0]} and zero point {want[1]}")
+        c.fail(f"{c.where}: a {o.dtype} softmax output has scale {want[0]} and zero point {want[1]}")
 
 
 def _binary(c: NodeCheck) -> tuple[int, int]:
     """add and mul: int inputs and output of one shape; returns the inputs' bits plus sign headroom."""
-    g, ins = c.g, c.ins
     c.int_output()
-    for i in ins:
-        c.need(i, INT, "input")
-    if _shape(g, ins[0]) != _shape(g, ins[1]) or _shape(g, ins[0]) != tuple(c.out.shape):
-        c.fail(f"{c.where}: inputs and output must have one shape")
-    c.in_range("a_zero_point", _dtype(g, ins[0]))
-    c.in_range("b_zero_point", _dtype(g, ins[1]))
-    c.int_attr("shift", 0, 62)
-    return BITS[_dtype(g, ins[0])] + 1, BITS[_dtype(g, ins[1])] + 1
+    c.inputs(INT, INT)
+    c.same_shape(*c.ins)
+    c.attrs(shifts=("shift",), zero_points=(("a_zero_point", 0), ("b_zero_point", 1)))
+    return BITS[c.dtype(c.ins[0])] + 1, BITS[c.dtype(c.ins[1])] + 1
 
 
 def check_add(c: NodeCheck) -> None:
     ba, bb = _binary(c)
-    c.int_attr("a_multiplier", 0, (1 << 31) - 1)
-    c.int_attr("b_multiplier", 0, (1 << 31) - 1)
+    c.attrs(multipliers=("a_multiplier", "b_multiplier"))
     if max(ba + c.a["a_multiplier"].bit_length(), bb + c.a["b_multiplier"].bit_length()) > 61:
         c.fail(f"{c.where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
 
 
 def check_mul(c: NodeCheck) -> None:
     ba, bb = _binary(c)
-    c.int_attr("multiplier", 0, (1 << 31) - 1)
+    c.attrs(multipliers=("multiplier",))
     if ba + bb + c.a["multiplier"].bit_length() > 62:
         c.fail(f"{c.where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
 
 
 def check_activation(c: NodeCheck) -> None:
     """gelu and silu."""
-    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
     c.int_output()
-    c.need(ins[0], INT, "input")
-    if _shape(g, ins[0]) != tuple(out.shape):
-        fail(f"{where}: input and output must have one shape")
-    c.in_range("x_zero_point", _dtype(g, ins[0]))
-    c.int_attr("in_multiplier", 0, (1 << 31) - 1)
-    c.int_attr("out_multiplier", 0, (1 << 31) - 1)
-    c.int_attr("in_shift", 0, 62)
-    c.int_attr("out_shift", 0, 62)
-    if BITS[_dtype(g, ins[0])] + 1 + a["in_multiplier"].bit_length() > 62 or a["out_multiplier"] >= 1 << 30:
-        fail(f"{where}: multipliers too wide for the int64 products")
+    c.inputs(INT)
+    c.same_shape(c.ins[0])
+    c.attrs(multipliers=("in_multiplier", "out_multiplier"), shifts=("in_shift", "out_shift"),
+            zero_points=(("x_zero_point", 0),))
+    if BITS[c.dtype(c.ins[0])] + 1 + c.a["in_multiplier"].bit_length() > 62 or c.a["out_multiplier"] >= 1 << 30:
+        c.fail(f"{c.where}: multipliers too wide for the int64 products")
 
 
 def _norm(c: NodeCheck, in_dtypes: tuple[str, ...]) -> None:
-    g, ins, out = c.g, c.ins, c.out
     c.int_output()
-    c.need(ins[0], in_dtypes, "input")
+    params = range(1, len(c.ins))
+    c.inputs(in_dtypes, *(("int32",) for _ in params), const=tuple(params))
     c.need(c.n.outputs[0], ("int8", "int16"), "output")
-    for i in ins[1:]:
-        c.need(i, ("int32",), "parameter")
-        c.const(i, "parameter")
-    ch = _shape(g, ins[0])[-1]
-    if any(_shape(g, i) != (ch,) for i in ins[1:]) or tuple(out.shape) != _shape(g, ins[0]):
+    ch = c.shape(c.ins[0])[-1]
+    if any(c.shape(c.ins[i]) != (ch,) for i in params) or tuple(c.out.shape) != c.shape(c.ins[0]):
         c.fail(f"{c.where}: gamma/beta must be [{ch}] and the output the input's shape")
     if ch > 1 << 13:
         c.fail(f"{c.where}: {ch} channels exceed the 2^13 the int64 sum of squares allows")
-    c.in_range("x_zero_point", _dtype(g, ins[0]))
+    c.attrs(shifts=("shift",), zero_points=(("x_zero_point", 0),))
     c.int_attr("eps", 0, 1 << 60)
-    c.int_attr("shift", 0, 62)
 
 
 def check_layernorm(c: NodeCheck) -> None:
@@ -323,29 +314,20 @@ def check_rmsnorm(c: NodeCheck) -> None:
 
 
 def check_rope(c: NodeCheck) -> None:
-    g, ins, out, a, where, fail = c.g, c.ins, c.out, c.a, c.where, c.fail
     c.int_output()
-    c.need(ins[0], ("int8",), "input")
-    c.need(ins[1], ("int32",), "positions")
-    c.need(ins[2], ("int16",), "cos table")
-    c.need(ins[3], ("int16",), "sin table")
-    c.const(ins[2], "cos table")
-    c.const(ins[3], "sin table")
-    h, hd = a["heads"], a["head_dim"]
-    if _shape(g, ins[0])[1] != h * hd or hd % 2 or _shape(g, ins[2])[1] != hd // 2 or \
-            _shape(g, ins[3]) != _shape(g, ins[2]) or tuple(out.shape) != _shape(g, ins[0]):
-        fail(f"{where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
-    c.in_range("x_zero_point", "int8")
-    _check_requant(np.array([a["multiplier"]]), np.array([a["shift"]]), where, fail)
+    c.inputs(("int8",), ("int32",), ("int16",), ("int16",), const=(2, 3))
+    h, hd = c.a["heads"], c.a["head_dim"]
+    x, table = c.shape(c.ins[0]), c.shape(c.ins[2])
+    if x[1] != h * hd or hd % 2 or table[1] != hd // 2 or c.shape(c.ins[3]) != table or tuple(c.out.shape) != x:
+        c.fail(f"{c.where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
+    c.attrs(zero_points=(("x_zero_point", 0),))
+    _check_requant(np.array([c.a["multiplier"]]), np.array([c.a["shift"]]), c.where, c.fail)
 
 
 def check_embedding(c: NodeCheck) -> None:
-    g, ins, out, where, fail = c.g, c.ins, c.out, c.where, c.fail
-    c.need(ins[0], ("int32",), "ids")
-    c.const(ins[1], "table")
-    c.need(ins[1], INT, "table")
-    if out.dtype != _dtype(g, ins[1]) or tuple(out.shape)[1:] != _shape(g, ins[1])[1:]:
-        fail(f"{where}: the output has the table's dtype and row width")
+    c.inputs(("int32",), INT, const=(1,))
+    if c.out.dtype != c.dtype(c.ins[1]) or tuple(c.out.shape)[1:] != c.shape(c.ins[1])[1:]:
+        c.fail(f"{c.where}: the output has the table's dtype and row width")
 
 
 def fc_quant_mass(w: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray, group_size: int) -> np.ndarray:
@@ -367,67 +349,69 @@ def dynamic_e_max(dtype: str, zero_point: int) -> int:
     return input_range(dtype, zero_point).bit_length() - 15
 
 
-def _fc_operands(g, ins, out, x_dtypes, per_row, where, fail, need, const) -> tuple[int, int]:
+def _fc_operands(c: NodeCheck, x_dtypes: tuple[str, ...], per_row: tuple[int, ...]) -> tuple[int, int]:
     """(N, K) of a fully connected node [x, weight, int32 constants...]: dtypes, constness, x [B, K] against
     w [N, K], and the per-row parameters at `per_row` (bias, multiplier, shift) and the output against N."""
-    need(ins[0], x_dtypes, "input")
-    need(ins[1], ("int8",), "weight")
-    for i in ins[2:]:
-        need(i, ("int32",), "parameter")
-    for i in ins[1:]:
-        const(i, "parameter")
-    xs, ws = _shape(g, ins[0]), _shape(g, ins[1])
+    rest = range(2, len(c.ins))
+    c.inputs(x_dtypes, ("int8",), *(("int32",) for _ in rest), const=tuple(range(1, len(c.ins))))
+    xs, ws = c.shape(c.ins[0]), c.shape(c.ins[1])
     if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
-        fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
+        c.fail(f"{c.where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
     nout, k = ws
-    if any(_shape(g, ins[i]) != (nout,) for i in per_row) or tuple(out.shape) != (xs[0], nout):
-        fail(f"{where}: bias/multiplier/shift/output shapes do not match weight {ws}")
+    if any(c.shape(c.ins[i]) != (nout,) for i in per_row) or tuple(c.out.shape) != (xs[0], nout):
+        c.fail(f"{c.where}: bias/multiplier/shift/output shapes do not match weight {ws}")
     return nout, k
 
 
-def _fc_weight_values(g, name, bits, where, fail) -> tuple[np.ndarray, int, int]:
-    """(weights, lo, hi): the weight width is 4 or 8 and every value lies in its range."""
+def _group_params(c: NodeCheck, nout: int, k: int, at: tuple[int, ...]) -> tuple[int, list[np.ndarray]]:
+    """group_size divides K; the per-group parameters at `at` (group_scale first) are [N, K / group_size] and the
+    group scales lie in [0, 2^15)."""
+    gs = c.a["group_size"]
+    if not isinstance(gs, int) or isinstance(gs, bool) or gs <= 0 or k % gs:
+        c.fail(f"{c.where}: group_size {gs!r} must be a positive divisor of K={k}")
+    params = [c.g.constants[c.ins[i]] for i in at]
+    if any(p.shape != (nout, k // gs) for p in params):
+        c.fail(f"{c.where}: {' and '.join(OPTABLE[c.n.op].roles[i] for i in at)} must be [{nout}, {k // gs}]")
+    if params[0].size and (params[0].min() < 0 or params[0].max() >= 1 << 15):
+        c.fail(f"{c.where}: group_scale values must lie in [0, 2^15)")
+    return gs, params
+
+
+def _fc_weight_range(c: NodeCheck) -> tuple[int, int]:
+    """(lo, hi): the weight width is 4 or 8 and every value lies in its range."""
+    bits = c.a["weight_bits"]
     lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
     if lo is None:
-        fail(f"{where}: weight_bits must be 4 or 8")
-    w = g.constants[name]
+        c.fail(f"{c.where}: weight_bits must be 4 or 8")
+    w = c.g.constants[c.ins[1]]
     if w.size and (w.min() < lo or w.max() > hi):
-        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}]")
-    return w, lo, hi
+        c.fail(f"{c.where}: {bits}-bit weights must lie in [{lo}, {hi}]")
+    return lo, hi
 
 
-def _check_fc_quant(g, n, where, fail, need, const, int_attr, in_range) -> None:
-    ins, a = n.inputs, n.attrs
-    out = g.tensors[n.outputs[0]]
-    dynamic = n.op == "fully_connected_dynamic"
-    xdt = _dtype(g, ins[0])
-    nout, k = _fc_operands(g, ins, out, ("int16", "int32") if dynamic else ("int8", "int16"), (2, 5, 6), where,
-                           fail, need, const)
-    gs = a["group_size"]
-    if not isinstance(gs, int) or isinstance(gs, bool) or gs <= 0 or k % gs:
-        fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
-    gsc, goff = g.constants[ins[3]], g.constants[ins[4]]
-    if gsc.shape != (nout, k // gs) or goff.shape != (nout, k // gs):
-        fail(f"{where}: group_scale and group_offset must be [{nout}, {k // gs}]")
-    if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
-        fail(f"{where}: group_scale values must lie in [0, 2^15)")
-    w, lo, hi = _fc_weight_values(g, ins[1], a["weight_bits"], where, fail)
-    in_range("x_zero_point", xdt)
-    xr = 127 if dynamic else input_range(xdt, a["x_zero_point"])
-    bias = 0 if dynamic else int(np.abs(g.constants[ins[2]].astype(np.int64)).max(initial=0))
-    bound = bias + xr * int(fc_quant_mass(w, gsc, goff, gs).max(initial=0))
+def _check_fc_quant(c: NodeCheck, dynamic: bool) -> None:
+    c.int_output()
+    xdt = c.dtype(c.ins[0])
+    nout, k = _fc_operands(c, ("int16", "int32") if dynamic else ("int8", "int16"), (2, 5, 6))
+    gs, (gsc, goff) = _group_params(c, nout, k, (3, 4))
+    _fc_weight_range(c)
+    c.attrs(zero_points=(("x_zero_point", 0),))
+    xr = 127 if dynamic else input_range(xdt, c.a["x_zero_point"])
+    bias = 0 if dynamic else int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0))
+    bound = bias + xr * int(fc_quant_mass(c.g.constants[c.ins[1]], gsc, goff, gs).max(initial=0))
     if bound >= 1 << 31:
-        fail(f"{where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
-             "use a coarser unit scale (quant/transformer_ptq.quantize_weight) or split the layer")
+        c.fail(f"{c.where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
+               "use a coarser unit scale (quant/transformer_ptq.quantize_weight) or split the layer")
+    mult, shift = c.g.constants[c.ins[5]], c.g.constants[c.ins[6]]
     if not dynamic:
-        _check_requant(g.constants[ins[5]], g.constants[ins[6]], where, fail)
+        _check_requant(mult, shift, c.where, c.fail)
         return
-    mult, shift = g.constants[ins[5]].astype(np.int64), g.constants[ins[6]].astype(np.int64)
-    e_max = dynamic_e_max(xdt, a["x_zero_point"])
+    mult, shift = mult.astype(np.int64), shift.astype(np.int64)
+    e_max = dynamic_e_max(xdt, c.a["x_zero_point"])
     if np.any((mult < 0) | (mult >= 1 << 31)):
-        fail(f"{where}: multipliers must lie in [0, 2^31)")
+        c.fail(f"{c.where}: multipliers must lie in [0, 2^31)")
     if np.any((shift < e_max) | (shift > 48)):
-        fail(f"{where}: shifts must lie in [{e_max}, 48] (shift - e stays in [0, 62] for every row exponent e)")
+        c.fail(f"{c.where}: shifts must lie in [{e_max}, 48] (shift - e stays in [0, 62] for every row exponent e)")
 
 
 def _check_requant(mult: np.ndarray, shift: np.ndarray, where: str, fail) -> None:
