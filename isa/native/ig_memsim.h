@@ -101,6 +101,7 @@ typedef struct {
   uint32_t last_region;
   uint64_t region_low[IGM_MAX_REGIONS]; /* lowest address touched in each region (the stack's depth) */
   igm_way *last_way[2]; /* the L1 way the previous access of each side hit or filled: the fast path */
+  igm_way *l1_way;       /* the L1 way the current demand access hit or filled (NULL: none), for last_way */
   uint64_t last_lo[2], last_hi[2]; /* the address range of the region that access was in */
   uint64_t *sink; /* the current block's {stall cycles, bytes from memories}, or NULL */
   uint64_t stall_total;
@@ -188,6 +189,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   igm_cache *c = &s->cache[s->path[side][i]];
   if (demand) c->st.accesses++;
   igm_way *w = igm_find(c, tag);
+  if (i == 0) s->l1_way = w;
   if (w) {
     w->stamp = ++c->clock;
     if (!demand) return 0;
@@ -210,6 +212,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   v->tag = tag;
   v->flags = IGM_VALID;
   v->stamp = ++c->clock;
+  if (i == 0) s->l1_way = v;
   c->st.bytes_in += 1ull << s->line_shift;
   if (demand && c->cfg.prefetch &&
       (c->cfg.prefetch == IGM_PF_ALWAYS || (tag && igm_find(c, tag - 1))))
@@ -226,6 +229,7 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
   igm_cache *c = &s->cache[s->path[side][i]];
   if (!full) c->st.accesses++;
   igm_way *w = igm_find(c, tag);
+  if (i == 0) s->l1_way = w;
   if (w) {
     w->stamp = ++c->clock;
     if (!full) c->st.hits++;
@@ -253,6 +257,7 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
   v->tag = tag;
   v->flags = IGM_VALID | IGM_DIRTY;
   v->stamp = ++c->clock;
+  if (i == 0) s->l1_way = v;
   if (!full) c->st.bytes_in += 1ull << s->line_shift;
 }
 
@@ -353,7 +358,22 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
     stall = igm_uncached_read(s, m, side, addr, size);
   } else {
     uint64_t first = addr >> s->line_shift, last = (addr + size - 1) >> s->line_shift;
-    for (uint64_t tag = first; tag <= last; tag++) {
+    igm_cache *l1 = s->path_len[side] ? &s->cache[s->path[side][0]] : NULL;
+    igm_way *hit = first == last && l1 ? igm_find(l1, first) : NULL;
+    if (hit && !(hit->flags & IGM_PREFETCHED) && (kind != IGM_WRITE || !l1->cfg.write_through)) {
+      /* one line, an L1 hit that starts no prefetch and goes no lower: what igm_read_line / igm_write_line do at
+       * level 0, without their calls and second search */
+      l1->st.accesses++;
+      l1->st.hits++;
+      hit->stamp = ++l1->clock;
+      if (kind == IGM_WRITE) {
+        hit->flags |= IGM_DIRTY;
+      } else {
+        stall = l1->cfg.stall;
+        l1->st.stall += stall;
+      }
+      s->l1_way = hit;
+    } else for (uint64_t tag = first; tag <= last; tag++) {
       if (kind == IGM_WRITE) {
         uint64_t lo = tag << s->line_shift, hi = lo + (1ull << s->line_shift);
         uint64_t a = addr > lo ? addr : lo, b = addr + size < hi ? addr + size : hi;
@@ -363,7 +383,10 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
       }
     }
     if (s->path_len[side]) {
-      s->last_way[side] = igm_find(&s->cache[s->path[side][0]], last);
+      /* the way of line `last` (igm_find's answer without a second search): a prefetch after its fill may have
+       * evicted it from a direct-mapped set, hence the tag check */
+      igm_way *w = s->l1_way;
+      s->last_way[side] = w && (w->flags & IGM_VALID) && w->tag == last ? w : NULL;
       const igm_region_cfg *r = &s->cfg.region[s->last_region];
       int in_region = s->cfg.n_regions && r->base <= addr && addr < r->end && r->mem == m;
       s->last_lo[side] = in_region ? r->base : 0;
