@@ -42,6 +42,7 @@ enum { IGM_L1I = 0, IGM_L1D = 1, IGM_L2 = 2, IGM_L3 = 3 };
 enum { IGM_PF_NONE = 0, IGM_PF_ALWAYS = 1, IGM_PF_STREAM = 2 };
 enum { IGM_FETCH = 0, IGM_READ = 1, IGM_WRITE = 2 };
 enum { IGM_VALID = 1, IGM_DIRTY = 2, IGM_PREFETCHED = 4 };
+#define IGM_NO_LINE UINT64_MAX /* the tag of an invalid way: no address shifted right by a line shift gives it */
 
 typedef struct {
   uint32_t present, size, ways, line;
@@ -77,7 +78,7 @@ typedef struct {
 } igm_mem_stats;
 
 typedef struct {
-  uint64_t tag; /* line number (address >> line shift) */
+  uint64_t tag; /* line number (address >> line shift); IGM_NO_LINE while invalid */
   uint64_t stamp;
   uint32_t flags;
 } igm_way;
@@ -124,14 +125,16 @@ static inline int igm_cache_init(igm_cache *c, const igm_cache_cfg *cfg) {
   c->shift = (uint32_t)s;
   c->set_mask = sets - 1;
   c->ways = (igm_way *)calloc(sets * cfg->ways, sizeof(igm_way));
-  return c->ways ? 0 : -1;
+  if (!c->ways) return -1;
+  for (uint64_t i = 0; i < sets * cfg->ways; i++) c->ways[i].tag = IGM_NO_LINE;
+  return 0;
 }
 
-/* The way holding line `tag`, or NULL. */
+/* The way holding line `tag`, or NULL (an invalid way's tag matches no line: one compare per way). */
 static inline igm_way *igm_find(igm_cache *c, uint64_t tag) {
   igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways;
   for (uint32_t i = 0; i < c->cfg.ways; i++)
-    if ((w[i].flags & IGM_VALID) && w[i].tag == tag) return &w[i];
+    if (w[i].tag == tag) return &w[i];
   return NULL;
 }
 
@@ -330,7 +333,10 @@ static inline uint32_t igm_region_of(igm_sim *s, uint64_t addr) {
   return s->cfg.default_mem;
 }
 
-/* One access of `size` bytes at `addr`: kind IGM_FETCH, IGM_READ or IGM_WRITE. Returns its stall cycles. */
+static uint32_t igm_access_lines(igm_sim *s, uint64_t addr, uint64_t size, int kind);
+
+/* One access of `size` bytes at `addr`: kind IGM_FETCH, IGM_READ or IGM_WRITE. Returns its stall cycles. Inline:
+ * the fast path below; the rest is igm_access_lines. */
 static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int kind) {
   if (!size) return 0;
   int side = kind == IGM_FETCH ? 0 : 1;
@@ -349,6 +355,12 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
       return 0;
     }
   }
+  return igm_access_lines(s, addr, size, kind);
+}
+
+/* igm_access past its fast path: the access's memory, then its lines through the caches */
+static uint32_t igm_access_lines(igm_sim *s, uint64_t addr, uint64_t size, int kind) {
+  int side = kind == IGM_FETCH ? 0 : 1;
   uint32_t m = igm_region_of(s, addr), stall = 0;
   if (!s->cfg.mem[m].cached) {
     if (kind == IGM_WRITE) {
