@@ -333,7 +333,9 @@ static void read_vl(unsigned int vcpu_index, void *userdata) {
  * callback per instruction, before it runs: it reads the base (and stride, vl, vtype, index registers) and feeds
  * the simulator the same element accesses, in the same order and sizes, as QEMU's per-element callbacks would
  * (tests/isa/test_qemu_backend.py compares both with vmem=elements). Masked, segment and fault-only-first accesses
- * keep the per-element callbacks: which elements they touch depends on a mask or on a fault. The element loop
+ * keep the per-element callbacks: which elements they touch depends on a mask or on a fault. So do indexed accesses
+ * with 64-bit indices: a vector register holds at most 8 of them (VLEN <= 512), and reading it through QEMU's
+ * register API costs more than 8 element callbacks (docs/platform-qemu.md). The element loop
  * starts at element 0: vstart is 0 whenever a user-mode program executes a vector instruction (a fault ends it). */
 enum { VM_UNIT = 1, VM_STRIDED, VM_INDEXED, VM_WHOLE, VM_MASK };
 typedef struct {
@@ -405,7 +407,7 @@ static const VecMem *vector_mem_form(uint32_t w) {
   else if (mop == 0 && lumop == 8 && (nf == 0 || nf == 1 || nf == 3 || nf == 7)) f.kind = VM_WHOLE, f.nregs = nf + 1;
   else if (mop == 0 && lumop == 11 && nf == 0 && width == 0) f.kind = VM_MASK;
   else if (mop == 2 && nf == 0) f.kind = VM_STRIDED;
-  else if ((mop == 1 || mop == 3) && nf == 0) f.kind = VM_INDEXED;
+  else if ((mop == 1 || mop == 3) && nf == 0 && width != 7) f.kind = VM_INDEXED; /* width 7: 64-bit indices */
   else return NULL;
   uint32_t j = (w * 2654435761u) >> 20; /* 12 bits: VEC_SLOTS */
   for (uint32_t probe = 0; probe < VEC_SLOTS; probe++, j = (j + 1) & (VEC_SLOTS - 1)) {

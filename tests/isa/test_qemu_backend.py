@@ -276,7 +276,8 @@ def test_rvv_accesses_fed_per_instruction_equal_the_per_element_ones(build, targ
     loads / stores by one callback per instruction from the registers (ig_tcg_counter.c, feed_vector). The
     simulator must see exactly what QEMU's per-element callbacks report (vmem=elements): same statistics, block for
     block. q_rvv_mem.c runs 29 such instructions per repetition (3 repetitions), plus whatever the compiler
-    vectorised, and masked / segment / fault-only-first ones that stay per element; four of them share a base
+    vectorised, and masked / segment / fault-only-first ones and gathers with 64-bit indices that stay per element
+    (a vloxei64 among them); four of them share a base
     register, which the plugin reads once unless an instruction between them writes it (vmv.x.s, addi)."""
     from isa.boards import board_for
     elf = build("q_rvv_mem.c", target)
