@@ -138,13 +138,12 @@ static inline igm_way *igm_find(igm_cache *c, uint64_t tag) {
   return NULL;
 }
 
-/* The LRU (or an invalid) way of line `tag`'s set. */
+/* The first invalid way of line `tag`'s set, else its LRU way: the first way with the lowest stamp (an invalid way's
+ * stamp is 0, a valid one's at least 1). */
 static inline igm_way *igm_victim(igm_cache *c, uint64_t tag) {
   igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways, *v = w;
-  for (uint32_t i = 0; i < c->cfg.ways; i++) {
-    if (!(w[i].flags & IGM_VALID)) return &w[i];
+  for (uint32_t i = 1; i < c->cfg.ways; i++)
     if (w[i].stamp < v->stamp) v = &w[i];
-  }
   return v;
 }
 

@@ -215,7 +215,12 @@ static inline void feed_run(uint64_t vaddr, uint64_t size, uint64_t n, int kind)
 static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
   (void)vcpu_index;
   (void)userdata;
-  feed_access(vaddr, 1u << qemu_plugin_mem_size_shift(info), qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ);
+  uint64_t size = 1u << qemu_plugin_mem_size_shift(info);
+  int kind = qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ;
+  if (!n_observed && size <= 8) /* every address observed, one access: what feed_access would feed */
+    igm_access(memsim, vaddr, size, kind);
+  else
+    feed_access(vaddr, size, kind);
 }
 
 static char *read_text(const char *path) {
