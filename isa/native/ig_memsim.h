@@ -42,6 +42,7 @@ enum { IGM_L1I = 0, IGM_L1D = 1, IGM_L2 = 2, IGM_L3 = 3 };
 enum { IGM_PF_NONE = 0, IGM_PF_ALWAYS = 1, IGM_PF_STREAM = 2 };
 enum { IGM_FETCH = 0, IGM_READ = 1, IGM_WRITE = 2 };
 enum { IGM_VALID = 1, IGM_DIRTY = 2, IGM_PREFETCHED = 4 };
+#define IGM_NO_LINE UINT64_MAX /* the tag of an invalid way: no address shifted right by a line shift gives it */
 
 typedef struct {
   uint32_t present, size, ways, line;
@@ -77,7 +78,7 @@ typedef struct {
 } igm_mem_stats;
 
 typedef struct {
-  uint64_t tag; /* line number (address >> line shift) */
+  uint64_t tag; /* line number (address >> line shift); IGM_NO_LINE while invalid */
   uint64_t stamp;
   uint32_t flags;
 } igm_way;
@@ -101,6 +102,7 @@ typedef struct {
   uint32_t last_region;
   uint64_t region_low[IGM_MAX_REGIONS]; /* lowest address touched in each region (the stack's depth) */
   igm_way *last_way[2]; /* the L1 way the previous access of each side hit or filled: the fast path */
+  igm_way *l1_way;       /* the L1 way the current demand access hit or filled (NULL: none), for last_way */
   uint64_t last_lo[2], last_hi[2]; /* the address range of the region that access was in */
   uint64_t *sink; /* the current block's {stall cycles, bytes from memories}, or NULL */
   uint64_t stall_total;
@@ -123,24 +125,25 @@ static inline int igm_cache_init(igm_cache *c, const igm_cache_cfg *cfg) {
   c->shift = (uint32_t)s;
   c->set_mask = sets - 1;
   c->ways = (igm_way *)calloc(sets * cfg->ways, sizeof(igm_way));
-  return c->ways ? 0 : -1;
+  if (!c->ways) return -1;
+  for (uint64_t i = 0; i < sets * cfg->ways; i++) c->ways[i].tag = IGM_NO_LINE;
+  return 0;
 }
 
-/* The way holding line `tag`, or NULL. */
+/* The way holding line `tag`, or NULL (an invalid way's tag matches no line: one compare per way). */
 static inline igm_way *igm_find(igm_cache *c, uint64_t tag) {
   igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways;
   for (uint32_t i = 0; i < c->cfg.ways; i++)
-    if ((w[i].flags & IGM_VALID) && w[i].tag == tag) return &w[i];
+    if (w[i].tag == tag) return &w[i];
   return NULL;
 }
 
-/* The LRU (or an invalid) way of line `tag`'s set. */
+/* The first invalid way of line `tag`'s set, else its LRU way: the first way with the lowest stamp (an invalid way's
+ * stamp is 0, a valid one's at least 1). */
 static inline igm_way *igm_victim(igm_cache *c, uint64_t tag) {
   igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways, *v = w;
-  for (uint32_t i = 0; i < c->cfg.ways; i++) {
-    if (!(w[i].flags & IGM_VALID)) return &w[i];
+  for (uint32_t i = 1; i < c->cfg.ways; i++)
     if (w[i].stamp < v->stamp) v = &w[i];
-  }
   return v;
 }
 
@@ -188,6 +191,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   igm_cache *c = &s->cache[s->path[side][i]];
   if (demand) c->st.accesses++;
   igm_way *w = igm_find(c, tag);
+  if (i == 0) s->l1_way = w;
   if (w) {
     w->stamp = ++c->clock;
     if (!demand) return 0;
@@ -210,6 +214,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   v->tag = tag;
   v->flags = IGM_VALID;
   v->stamp = ++c->clock;
+  if (i == 0) s->l1_way = v;
   c->st.bytes_in += 1ull << s->line_shift;
   if (demand && c->cfg.prefetch &&
       (c->cfg.prefetch == IGM_PF_ALWAYS || (tag && igm_find(c, tag - 1))))
@@ -226,6 +231,7 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
   igm_cache *c = &s->cache[s->path[side][i]];
   if (!full) c->st.accesses++;
   igm_way *w = igm_find(c, tag);
+  if (i == 0) s->l1_way = w;
   if (w) {
     w->stamp = ++c->clock;
     if (!full) c->st.hits++;
@@ -253,6 +259,7 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
   v->tag = tag;
   v->flags = IGM_VALID | IGM_DIRTY;
   v->stamp = ++c->clock;
+  if (i == 0) s->l1_way = v;
   if (!full) c->st.bytes_in += 1ull << s->line_shift;
 }
 
@@ -325,7 +332,10 @@ static inline uint32_t igm_region_of(igm_sim *s, uint64_t addr) {
   return s->cfg.default_mem;
 }
 
-/* One access of `size` bytes at `addr`: kind IGM_FETCH, IGM_READ or IGM_WRITE. Returns its stall cycles. */
+static uint32_t igm_access_lines(igm_sim *s, uint64_t addr, uint64_t size, int kind);
+
+/* One access of `size` bytes at `addr`: kind IGM_FETCH, IGM_READ or IGM_WRITE. Returns its stall cycles. Inline:
+ * the fast path below; the rest is igm_access_lines. */
 static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int kind) {
   if (!size) return 0;
   int side = kind == IGM_FETCH ? 0 : 1;
@@ -344,6 +354,12 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
       return 0;
     }
   }
+  return igm_access_lines(s, addr, size, kind);
+}
+
+/* igm_access past its fast path: the access's memory, then its lines through the caches */
+static uint32_t igm_access_lines(igm_sim *s, uint64_t addr, uint64_t size, int kind) {
+  int side = kind == IGM_FETCH ? 0 : 1;
   uint32_t m = igm_region_of(s, addr), stall = 0;
   if (!s->cfg.mem[m].cached) {
     if (kind == IGM_WRITE) {
@@ -353,7 +369,22 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
     stall = igm_uncached_read(s, m, side, addr, size);
   } else {
     uint64_t first = addr >> s->line_shift, last = (addr + size - 1) >> s->line_shift;
-    for (uint64_t tag = first; tag <= last; tag++) {
+    igm_cache *l1 = s->path_len[side] ? &s->cache[s->path[side][0]] : NULL;
+    igm_way *hit = first == last && l1 ? igm_find(l1, first) : NULL;
+    if (hit && !(hit->flags & IGM_PREFETCHED) && (kind != IGM_WRITE || !l1->cfg.write_through)) {
+      /* one line, an L1 hit that starts no prefetch and goes no lower: what igm_read_line / igm_write_line do at
+       * level 0, without their calls and second search */
+      l1->st.accesses++;
+      l1->st.hits++;
+      hit->stamp = ++l1->clock;
+      if (kind == IGM_WRITE) {
+        hit->flags |= IGM_DIRTY;
+      } else {
+        stall = l1->cfg.stall;
+        l1->st.stall += stall;
+      }
+      s->l1_way = hit;
+    } else for (uint64_t tag = first; tag <= last; tag++) {
       if (kind == IGM_WRITE) {
         uint64_t lo = tag << s->line_shift, hi = lo + (1ull << s->line_shift);
         uint64_t a = addr > lo ? addr : lo, b = addr + size < hi ? addr + size : hi;
@@ -363,7 +394,10 @@ static inline uint32_t igm_access(igm_sim *s, uint64_t addr, uint64_t size, int 
       }
     }
     if (s->path_len[side]) {
-      s->last_way[side] = igm_find(&s->cache[s->path[side][0]], last);
+      /* the way of line `last` (igm_find's answer without a second search): a prefetch after its fill may have
+       * evicted it from a direct-mapped set, hence the tag check */
+      igm_way *w = s->l1_way;
+      s->last_way[side] = w && (w->flags & IGM_VALID) && w->tag == last ? w : NULL;
       const igm_region_cfg *r = &s->cfg.region[s->last_region];
       int in_region = s->cfg.n_regions && r->base <= addr && addr < r->end && r->mem == m;
       s->last_lo[side] = in_region ? r->base : 0;

@@ -215,7 +215,12 @@ static inline void feed_run(uint64_t vaddr, uint64_t size, uint64_t n, int kind)
 static void feed_data(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
   (void)vcpu_index;
   (void)userdata;
-  feed_access(vaddr, 1u << qemu_plugin_mem_size_shift(info), qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ);
+  uint64_t size = 1u << qemu_plugin_mem_size_shift(info);
+  int kind = qemu_plugin_mem_is_store(info) ? IGM_WRITE : IGM_READ;
+  if (!n_observed && size <= 8) /* every address observed, one access: what feed_access would feed */
+    igm_access(memsim, vaddr, size, kind);
+  else
+    feed_access(vaddr, size, kind);
 }
 
 static char *read_text(const char *path) {
@@ -302,6 +307,8 @@ static int is_vsetvl(struct qemu_plugin_insn *insn) {
   return (w & 0x7f) == 0x57 && ((w >> 12) & 7) == 7;
 }
 
+static void vector_vl_known(unsigned int vcpu_index, uint64_t vl);
+
 static void read_vl(unsigned int vcpu_index, void *userdata) {
   (void)userdata;
   qemu_plugin_u64 pending = qemu_plugin_scoreboard_u64(pending_site);
@@ -315,6 +322,7 @@ static void read_vl(unsigned int vcpu_index, void *userdata) {
   uint64_t vl = 0;
   for (int i = 0; i < n && i < 8; i++) vl |= (uint64_t)buf->data[i] << (8 * i);
   if (n <= 0) return;
+  vector_vl_known(vcpu_index, vl);
   pthread_mutex_lock(&table_lock);
   VlSite *s = &vl_sites[site - 1];
   s->executions++;
@@ -330,7 +338,9 @@ static void read_vl(unsigned int vcpu_index, void *userdata) {
  * callback per instruction, before it runs: it reads the base (and stride, vl, vtype, index registers) and feeds
  * the simulator the same element accesses, in the same order and sizes, as QEMU's per-element callbacks would
  * (tests/isa/test_qemu_backend.py compares both with vmem=elements). Masked, segment and fault-only-first accesses
- * keep the per-element callbacks: which elements they touch depends on a mask or on a fault. The element loop
+ * keep the per-element callbacks: which elements they touch depends on a mask or on a fault. So do indexed accesses
+ * with 64-bit indices: a vector register holds at most 8 of them (VLEN <= 512), and reading it through QEMU's
+ * register API costs more than 8 element callbacks (docs/platform-qemu.md). The element loop
  * starts at element 0: vstart is 0 whenever a user-mode program executes a vector instruction (a fault ends it). */
 enum { VM_UNIT = 1, VM_STRIDED, VM_INDEXED, VM_WHOLE, VM_MASK };
 typedef struct {
@@ -348,9 +358,14 @@ static struct qemu_plugin_register *x_reg[32], *v_reg[32], *vtype_reg, *vlenb_re
 static int vec_regs_found;
 static uint64_t vector_fed; /* executions of vector loads / stores fed by feed_vector */
 /* vl and vtype change only at a vsetvl* or a fault-only-first load: each bumps this per-vCPU generation (an inline
- * add before it runs), and feed_vector reads the two registers again only when the generation moved */
+ * add before it runs), and feed_vector reads vl again only when the generation moved since it (or read_vl, which
+ * reads it after every vsetvl* in runs with vl=on) last did, and vtype only when an indexed access needs it */
 static struct qemu_plugin_scoreboard *vec_generation;
-static uint64_t vec_seen_generation = UINT64_MAX, vec_vl, vec_vtype;
+static uint64_t vec_vl_generation = UINT64_MAX, vec_vtype_generation = UINT64_MAX, vec_vl, vec_vtype;
+/* the base register value the previous recognised vector access of the running TB read: a later one with the same
+ * base register and no instruction between them that may write an integer register takes it (tb_trans marks
+ * those with bit 0 of their callback's userdata) instead of reading the register again */
+static uint64_t vec_base;
 
 static const char *const x_names[32] = {"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0",
                                         "a1",   "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5",
@@ -397,7 +412,7 @@ static const VecMem *vector_mem_form(uint32_t w) {
   else if (mop == 0 && lumop == 8 && (nf == 0 || nf == 1 || nf == 3 || nf == 7)) f.kind = VM_WHOLE, f.nregs = nf + 1;
   else if (mop == 0 && lumop == 11 && nf == 0 && width == 0) f.kind = VM_MASK;
   else if (mop == 2 && nf == 0) f.kind = VM_STRIDED;
-  else if ((mop == 1 || mop == 3) && nf == 0) f.kind = VM_INDEXED;
+  else if ((mop == 1 || mop == 3) && nf == 0 && width != 7) f.kind = VM_INDEXED; /* width 7: 64-bit indices */
   else return NULL;
   uint32_t j = (w * 2654435761u) >> 20; /* 12 bits: VEC_SLOTS */
   for (uint32_t probe = 0; probe < VEC_SLOTS; probe++, j = (j + 1) & (VEC_SLOTS - 1)) {
@@ -410,6 +425,18 @@ static const VecMem *vector_mem_form(uint32_t w) {
   return NULL;
 }
 
+/* The little-endian number in the n (<= 8) bytes at p: one load on a little-endian host (these run per vector
+ * access and per index element) */
+static inline uint64_t le_bytes(const uint8_t *p, unsigned n) {
+  uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(&v, p, n);
+#else
+  for (unsigned i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+#endif
+  return v;
+}
+
 /* A register's value (its first 8 bytes, little-endian). One buffer for all vCPUs: the callers are the RVV feed
  * (a memory-aware run feeds one simulator from one vCPU) and the semihosting guard (system mode, one vCPU); a
  * thread-local one cost a TLS lookup per read. */
@@ -418,25 +445,23 @@ static uint64_t read_reg(struct qemu_plugin_register *reg) {
   if (!buf) buf = g_byte_array_sized_new(64);
   g_byte_array_set_size(buf, 0);
   int n = qemu_plugin_read_register(reg, buf);
-  uint64_t v = 0;
-  for (int i = 0; i < n && i < 8; i++) v |= (uint64_t)buf->data[i] << (8 * i);
-  return v;
+  return n > 0 ? le_bytes(buf->data, n < 8 ? (unsigned)n : 8) : 0;
 }
 
 /* Before a recognised vector load / store: its element accesses, as QEMU's per-element callbacks report them. */
 static void feed_vector(unsigned int vcpu_index, void *userdata) {
-  const VecMem *f = (const VecMem *)userdata;
+  const VecMem *f = (const VecMem *)((uintptr_t)userdata & ~(uintptr_t)1);
   static uint64_t vlenb;
   vector_fed++;
   if (!vlenb) vlenb = read_reg(vlenb_reg);
   uint64_t generation = qemu_plugin_u64_get(qemu_plugin_scoreboard_u64(vec_generation), vcpu_index);
-  if (generation != vec_seen_generation) {
+  if (generation != vec_vl_generation && f->kind != VM_WHOLE) {
     vec_vl = read_reg(vl_reg);
-    vec_vtype = read_reg(vtype_reg);
-    vec_seen_generation = generation;
+    vec_vl_generation = generation;
   }
+  if (!((uintptr_t)userdata & 1)) vec_base = read_reg(x_reg[f->rs1]);
   int kind = f->store ? IGM_WRITE : IGM_READ;
-  uint64_t base = read_reg(x_reg[f->rs1]), esz = 1u << f->eew_shift, n;
+  uint64_t base = vec_base, esz = 1u << f->eew_shift, n;
   switch (f->kind) {
   case VM_UNIT:
   case VM_WHOLE:
@@ -456,6 +481,10 @@ static void feed_vector(unsigned int vcpu_index, void *userdata) {
   }
   case VM_INDEXED: {
     /* data elements of SEW (vtype), offsets of the encoded EEW from the register group at vs2 */
+    if (generation != vec_vtype_generation) {
+      vec_vtype = read_reg(vtype_reg);
+      vec_vtype_generation = generation;
+    }
     uint64_t sew = 1u << ((vec_vtype >> 3) & 7);
     n = vec_vl;
     static GByteArray *idx; /* one vCPU feeds the simulator (read_reg) */
@@ -465,14 +494,30 @@ static void feed_vector(unsigned int vcpu_index, void *userdata) {
     for (uint32_t r = f->rs2; idx->len < need && r < 32; r++)
       if (qemu_plugin_read_register(v_reg[r], idx) <= 0) break;
     if (idx->len < need) n = idx->len / esz; /* cannot happen for a legal instruction */
-    for (uint64_t i = 0; i < n; i++) {
-      uint64_t off = 0;
-      for (uint64_t b = 0; b < esz; b++) off |= (uint64_t)idx->data[i * esz + b] << (8 * b);
-      feed_access(base + off, sew, kind);
+    if (n_observed) {
+      for (uint64_t i = 0; i < n; i++) feed_access(base + le_bytes(idx->data + i * esz, (unsigned)esz), sew, kind);
+      return;
     }
+    for (uint64_t i = 0; i < n; i++) /* SEW <= 64 bits: one access each, as feed_access would feed it */
+      igm_access(memsim, base + le_bytes(idx->data + i * esz, (unsigned)esz), sew, kind);
     return;
   }
   }
+}
+
+/* read_vl read `vl` after a vsetvl*: the value feed_vector needs until the generation moves again */
+static void vector_vl_known(unsigned int vcpu_index, uint64_t vl) {
+  if (!vec_generation) return;
+  vec_vl = vl;
+  vec_vl_generation = qemu_plugin_u64_get(qemu_plugin_scoreboard_u64(vec_generation), vcpu_index);
+}
+
+/* Whether a 32-bit instruction leaves the integer registers alone: a vector arithmetic one that cannot write one
+ * (OPMVV holds vmv.x.s, vcpop.m and vfirst.m; funct3 7 is vsetvl*) or any vector load / store */
+static int keeps_x_regs(uint32_t w) {
+  uint32_t op = w & 0x7f, funct3 = (w >> 12) & 7;
+  if (op == 0x57) return funct3 != 2 && funct3 != 7;
+  return (op == 0x07 || op == 0x27) && (funct3 == 0 || funct3 >= 5);
 }
 
 /* Semihosting guard (system mode): r0 = operation, r1 = argument of a `bkpt 0xab` */
@@ -770,12 +815,14 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
                                                     qemu_plugin_scoreboard_u64(r->count), 1);
   if (memsim) {
     qemu_plugin_register_vcpu_tb_exec_cb(tb, feed_fetch, QEMU_PLUGIN_CB_NO_REGS, r);
+    int base_reg = -1; /* the base register the previous recognised vector access read, if unwritten since */
     for (size_t i = 0; i < n; i++) {
       struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
       const VecMem *vec = NULL;
       uint8_t b[4];
+      uint32_t w = 0;
       if (vec_regs_found && qemu_plugin_insn_size(insn) == 4 && qemu_plugin_insn_data(insn, b, 4) == 4) {
-        uint32_t w = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        w = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         pthread_mutex_lock(&table_lock);
         vec = vector_mem_form(w);
         pthread_mutex_unlock(&table_lock);
@@ -783,10 +830,15 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
           qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64,
                                                               qemu_plugin_scoreboard_u64(vec_generation), 1);
       }
-      if (vec)
-        qemu_plugin_register_vcpu_insn_exec_cb(insn, feed_vector, QEMU_PLUGIN_CB_R_REGS, (void *)vec);
-      else
-        qemu_plugin_register_vcpu_mem_cb(insn, feed_data, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+      if (vec) {
+        uintptr_t reuse = vec->rs1 == base_reg;
+        base_reg = vec->rs1;
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, feed_vector, QEMU_PLUGIN_CB_R_REGS,
+                                               (void *)((uintptr_t)vec | reuse));
+        continue;
+      }
+      if (!w || !keeps_x_regs(w)) base_reg = -1;
+      qemu_plugin_register_vcpu_mem_cb(insn, feed_data, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
     }
   }
   if (check_tb && (budget || stop_ms))

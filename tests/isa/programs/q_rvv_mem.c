@@ -1,8 +1,8 @@
 /* Every form of RVV 1.0 load and store the QEMU plugin feeds the memory simulator by one callback per instruction
- * (unit-stride of each width with a tail, strided with positive, negative, zero and element-size strides, mask, whole-register,
- * indexed with an index group wider than the data) and the forms it leaves to QEMU's per-element callbacks (masked,
- * segment, fault-only-first). Written in assembly so that every form appears whatever the compiler. Prints a
- * checksum of the stored bytes. */
+ * (unit-stride of each width with a tail, strided with positive, negative, zero and element-size strides, mask,
+ * whole-register, indexed with an index group wider than the data, a base register shared by accesses of a block)
+ * and the forms it leaves to QEMU's per-element callbacks (masked, segment, fault-only-first, 64-bit indices).
+ * Written in assembly so that every form appears whatever the compiler. Prints a checksum of the stored bytes. */
 #include <stdint.h>
 #include "ig_platform.h"
 
@@ -39,10 +39,20 @@ int main(void) {
     __asm__ volatile("vsetvli %0, %1, e8, m1, ta, ma\n\tvle8.v v16, (%2)\n\t"
                      "vsetvli %0, %1, e64, m8, ta, ma\n\tvloxei8.v v8, (%3), v16\n\tvsuxei8.v v8, (%4), v16"
                      : "=&r"(vl) : "r"(7), "r"(idx8), "r"(src + 128), "r"(dst + 6000) : "memory");
+    /* one base register for several accesses of a block: read once while only vector instructions that write no
+     * integer register come between (vadd.vi, vmv.s.x), read again after vmv.x.s or addi writes it */
+    uintptr_t p = (uintptr_t)(src + 1536);
+    __asm__ volatile("vsetvli %0, %2, e64, m1, ta, ma\n\tvle64.v v8, (%1)\n\tvadd.vi v9, v8, 1\n\t"
+                     "vle64.v v10, (%1)\n\tvmv.s.x v12, %3\n\tvmv.x.s %1, v12\n\tvse64.v v9, (%1)\n\t"
+                     "addi %1, %1, 200\n\tvse64.v v10, (%1)"
+                     : "=&r"(vl), "+&r"(p) : "r"(5), "r"(dst + 7680) : "memory");
     /* fed per element: masked, segment, fault-only-first */
     __asm__ volatile("vsetvli %0, %1, e16, m1, ta, ma\n\tvlm.v v0, (%2)\n\tvle16.v v8, (%3), v0.t\n\t"
                      "vse16.v v8, (%4), v0.t"
                      : "=&r"(vl) : "r"(8), "r"(src + 1), "r"(src + 300), "r"(dst + 7000) : "memory");
+    __asm__ volatile("vsetvli %0, %1, e64, m2, ta, ma\n\tvid.v v16\n\tvsll.vi v16, v16, 5\n\t"
+                     "vloxei64.v v8, (%2), v16\n\tvsuxei64.v v8, (%3), v16"
+                     : "=&r"(vl) : "r"(6), "r"(src + 2600), "r"(dst + 2600) : "memory");
     __asm__ volatile("vsetvli %0, %1, e8, m1, ta, ma\n\tvlseg3e8.v v8, (%2)\n\tvsseg3e8.v v8, (%3)\n\t"
                      "vle8ff.v v12, (%2)"
                      : "=&r"(vl) : "r"(10), "r"(src + 400), "r"(dst + 7500) : "memory");
