@@ -1,0 +1,169 @@
+"""Sweeps of encoder models (all-MiniLM-L6-v2, a BERT folder): the cost of one forward pass of one sentence per
+target and config, end to end and per layer, with the latency gap against FP32.
+
+A run builds the forward program of the sentence's length with per-layer kernel copies and runs it once; its exact
+per-function counts are split by layer (intgap/result_rows.py). Integer runs must reproduce the reference
+interpreter's output rows bit for bit. Accuracy is the mean cosine of mean-pooled sentence embeddings against the
+FP32 model on held-out Shakespeare lines (quant/recipes.py `evaluate`, as `intgap eval` measures it).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import isa
+from codegen.program import HARNESS_FUNCTIONS
+from intgap.attribution import CATEGORIES, attribute
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
+from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
+from intgap.pipeline import reference_forward, run_forward
+from intgap.sequence_models import sweep_graph
+from intgap.sweep import Config
+from intgap.workload import Quality, Workload
+from isa.boards import board_for
+from isa.profile import analyze, profile
+from isa.timing import estimate
+from quant import load_graph
+from quant.recipes import evaluate, load_model
+
+SENTENCE = "But soft, what light through yonder window breaks?"
+EVAL_LINES = 64
+ENCODER_CODE = RUN_CODE + ("intgap/encoder_sweep.py", "intgap/pipeline.py")
+
+
+@dataclass
+class EncoderRunSpec:
+    model: str
+    config: str
+    target: str
+    backend: str
+    graph_path: str
+    graph_key: str
+    ids: list[int]  # the sentence's token ids
+    cache_root: str
+    build_code: str = ""
+    run_code: str = ""
+    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
+    layer = None  # a run covers the whole model and yields the per-layer rows too
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.config}"
+
+
+def _keys(spec: EncoderRunSpec) -> tuple[str, str]:
+    build = digest("enc-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.ids),
+                   spec.build_code or code_fingerprint())
+    run = digest("enc-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board, spec.ids,
+                 spec.run_code or code_fingerprint(ENCODER_CODE))
+    return build, run
+
+
+def cached_encoder_run(spec: EncoderRunSpec) -> list[dict] | None:
+    return Cache(Path(spec.cache_root)).result(_keys(spec)[1])
+
+
+def execute_encoder(spec: EncoderRunSpec) -> list[dict]:
+    """The whole-model row and one row per layer of one (target, config): the cost of one forward pass."""
+    cached = cached_encoder_run(spec)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    cache = Cache(Path(spec.cache_root))
+    target = isa.get_target(spec.target)
+    board = board_for(target, spec.board or None)
+    graph = load_graph(spec.graph_path)
+    build_key, run_key = _keys(spec)
+    n = len(spec.ids)
+    built, built_now = cache.program(build_key, graph, target, mode="forward", max_tokens=n, context=n, rows="all",
+                                     layer_copies=True)
+    # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
+    y, r = run_forward(built, target, np.asarray(spec.ids, np.int32), spec.backend, board=board, strict_fit=False)
+    an = analyze(r, built.elf, target)
+    prof = profile(r, built.elf, target, analysis=an)
+    est = estimate(r, built.elf, target, analysis=an, board=board)
+    _, per_fn = attribute(an, HARNESS_FUNCTIONS, copy_outputs(prof, graph))
+    ref = reference_forward(graph, spec.ids)
+    # FP32: the same operations summed in another order; the error is recorded (integer: the same bytes)
+    exact = bool(np.array_equal(y, ref)) if graph.is_integer else True
+    err = 0.0 if graph.is_integer else float(np.abs(y.astype(np.float64) - ref).max())
+    fns = {f: p for f, p in prof.functions.items() if f not in HARNESS_FUNCTIONS}
+    calls: dict[str, dict[str, float]] = {}
+    for f, p in fns.items():
+        for callee, c in p.calls.items():
+            calls.setdefault(callee, {})[f] = c
+    costs = FunctionCosts({f: p.instructions for f, p in fns.items()},
+                          {f: est.per_function.get(f, 0) for f in fns},
+                          {f: est.per_function_memory_stalls.get(f, 0) for f in fns},
+                          {f: p.load_bytes for f, p in fns.items()}, {f: p.store_bytes for f, p in fns.items()},
+                          {c: {f: per_fn.get(f, {}).get(c, 0) for f in fns} for c in CATEGORIES}, calls)
+    base = {**run_fields(spec, target, built, r, est, board), "limiting_level": est.limiting_level,
+            "sequence_tokens": n, "bit_exact": exact, "max_abs_error_vs_reference": err}
+    docs = split_rows(costs, graph, base)
+    cache.keep_result(run_key, docs, spec.label)
+    wall = time.perf_counter() - t0
+    for d in docs:
+        d.update(built=built_now, ran=True, wall_seconds=wall)
+    return docs
+
+
+@dataclass
+class QuantizedEncoder:
+    config: Config
+    graph_path: Path
+    graph_key: str
+    accuracy: dict
+    cached: bool
+
+
+class Encoder(Workload):
+    """An encoder (all-MiniLM-L6-v2, a BERT folder): the forward program of one sentence, measured once, per layer;
+    mean cosine of sentence embeddings against FP32 (quant/recipes.py evaluate)."""
+    kind, mode, run_code = "encoder", "forward", ENCODER_CODE
+    unit, unit_text = "forward pass", "one forward pass of the sentence (run harness excluded)"
+    quality = Quality("mean_cosine", "cosine", "mean cosine of sentence embeddings vs FP32", ".4f")
+    by_role = True
+    caches_text = ("One forward pass from reset: the caches start cold, so the first fetch of each code and weight "
+                   "line pays its memory's latency (later tokens of the sentence reuse what fits the caches).")
+    per_layer_text = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
+                      "instructions are exact; library helpers the layers share (soft-float, division) are divided "
+                      "among them by calls. Encoder blocks are summed by role (layer.*.<op>).")
+    accuracy_text = ("Mean and lowest cosine similarity of mean-pooled sentence embeddings against the FP32 model on "
+                     "held-out Shakespeare lines, computed with the reference interpreter, whose output rows every "
+                     "target reproduced bit for bit (checked per run).")
+    accuracy_columns = (("config", "config", ""), ("method", "method", ""), ("mean cosine", "mean_cosine", ".4f"),
+                        ("lowest cosine", "min_cosine", ".4f"), ("lines", "lines", ""))
+
+    def __init__(self, spec: str, eval_lines: int = EVAL_LINES, text: str = SENTENCE):
+        self.spec, self.eval_lines = spec, eval_lines
+        m = load_model(spec)
+        self.name = m.name
+        self.ids = [int(t) for t in m.tokenizer(text)["input_ids"]]
+
+    def quantize(self, config: Config, cache: Cache) -> QuantizedEncoder:
+        def measure(m, g, fg) -> dict:
+            acc = evaluate(g, n_lines=self.eval_lines, model=m, fp32=fg)
+            keep = ("metric", "lines", "mean_cosine", "min_cosine")
+            return {"accuracy": {**{k: acc[k] for k in keep}, "method": g.meta.get("method", "fp32")}}
+
+        path, meta, cached = sweep_graph(self.spec, config, cache, ("encoder", self.eval_lines), measure)
+        return QuantizedEncoder(config, path, graph_digest(load_graph(path)), meta["accuracy"], cached)
+
+    def specs(self, q: QuantizedEncoder, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
+        return [EncoderRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
+                               self.ids, cache_root, **codes, board=board)]
+
+    def executor(self):
+        return execute_encoder
+
+    def cached(self):
+        return cached_encoder_run
+
+    def model_doc(self, quantized: list) -> dict:
+        macs = weight_macs(load_graph(quantized[0].graph_path))
+        return {"name": self.name, "description": f"{self.name}: encoder, {macs:,} weight MACs per token; one forward "
+                f"pass of a {len(self.ids)}-token sentence", "kind": self.kind, "unit": self.unit,
+                "sequence_tokens": len(self.ids)}
