@@ -192,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=1, metavar="N", help="local worker processes (default 1)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
     b.add_argument("--cache-dir", metavar="DIR", help="content-addressed cache (default: .cache/sweep)")
-    b.add_argument("--no-layers", action="store_true", help="whole model only (no per-layer runs)")
+    b.add_argument("--no-layers", action="store_true", help="classifiers: whole model only (no per-layer runs; a "
+                   "transformer's one run per config yields its layers anyway)")
     b.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     b.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     b.set_defaults(func=cmd_bench)

@@ -9,18 +9,18 @@ FP32 model on held-out Shakespeare lines (quant/recipes.py `evaluate`, as `intga
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 import isa
 from codegen.program import HARNESS_FUNCTIONS
-from intgap.attribution import CATEGORIES, attribute
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
-from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
+from intgap.attribution import attribute
+from intgap.cache import RUN_CODE, Cache, graph_digest
 from intgap.pipeline import reference_forward, run_forward
+from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
 from intgap.sequence_models import sweep_graph
+from intgap.sequence_sweep import QuantizedSequence, SequenceRunSpec, cached_sequence_run, run_keys
 from intgap.sweep import Config
 from intgap.workload import Quality, Workload
 from isa.boards import board_for
@@ -34,41 +34,10 @@ EVAL_LINES = 64
 ENCODER_CODE = RUN_CODE + ("intgap/encoder_sweep.py", "intgap/pipeline.py")
 
 
-@dataclass
-class EncoderRunSpec:
-    model: str
-    config: str
-    target: str
-    backend: str
-    graph_path: str
-    graph_key: str
-    ids: list[int]  # the sentence's token ids
-    cache_root: str
-    build_code: str = ""
-    run_code: str = ""
-    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
-    layer = None  # a run covers the whole model and yields the per-layer rows too
-
-    @property
-    def label(self) -> str:
-        return f"{self.target} {self.config}"
-
-
-def _keys(spec: EncoderRunSpec) -> tuple[str, str]:
-    build = digest("enc-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.ids),
-                   spec.build_code or code_fingerprint())
-    run = digest("enc-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board, spec.ids,
-                 spec.run_code or code_fingerprint(ENCODER_CODE))
-    return build, run
-
-
-def cached_encoder_run(spec: EncoderRunSpec) -> list[dict] | None:
-    return Cache(Path(spec.cache_root)).result(_keys(spec)[1])
-
-
-def execute_encoder(spec: EncoderRunSpec) -> list[dict]:
-    """The whole-model row and one row per layer of one (target, config): the cost of one forward pass."""
-    cached = cached_encoder_run(spec)
+def execute_encoder(spec: SequenceRunSpec) -> list[dict]:
+    """The whole-model row and one row per layer of one (target, config): the cost of one forward pass of the
+    sentence `spec.prompt` (a run spec of no decode steps)."""
+    cached = cached_sequence_run(spec)
     if cached is not None:
         return cached
     t0 = time.perf_counter()
@@ -76,47 +45,28 @@ def execute_encoder(spec: EncoderRunSpec) -> list[dict]:
     target = isa.get_target(spec.target)
     board = board_for(target, spec.board or None)
     graph = load_graph(spec.graph_path)
-    build_key, run_key = _keys(spec)
-    n = len(spec.ids)
+    build_key, run_key = run_keys(spec)
+    n = len(spec.prompt)
     built, built_now = cache.program(build_key, graph, target, mode="forward", max_tokens=n, context=n, rows="all",
                                      layer_copies=True)
     # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
-    y, r = run_forward(built, target, np.asarray(spec.ids, np.int32), spec.backend, board=board, strict_fit=False)
+    y, r = run_forward(built, target, np.asarray(spec.prompt, np.int32), spec.backend, board=board, strict_fit=False)
     an = analyze(r, built.elf, target)
     prof = profile(r, built.elf, target, analysis=an)
     est = estimate(r, built.elf, target, analysis=an, board=board)
     _, per_fn = attribute(an, HARNESS_FUNCTIONS, copy_outputs(prof, graph))
-    ref = reference_forward(graph, spec.ids)
+    ref = reference_forward(graph, spec.prompt)
     # FP32: the same operations summed in another order; the error is recorded (integer: the same bytes)
     exact = bool(np.array_equal(y, ref)) if graph.is_integer else True
     err = 0.0 if graph.is_integer else float(np.abs(y.astype(np.float64) - ref).max())
-    fns = {f: p for f, p in prof.functions.items() if f not in HARNESS_FUNCTIONS}
-    calls: dict[str, dict[str, float]] = {}
-    for f, p in fns.items():
-        for callee, c in p.calls.items():
-            calls.setdefault(callee, {})[f] = c
-    costs = FunctionCosts({f: p.instructions for f, p in fns.items()},
-                          {f: est.per_function.get(f, 0) for f in fns},
-                          {f: est.per_function_memory_stalls.get(f, 0) for f in fns},
-                          {f: p.load_bytes for f, p in fns.items()}, {f: p.store_bytes for f, p in fns.items()},
-                          {c: {f: per_fn.get(f, {}).get(c, 0) for f in fns} for c in CATEGORIES}, calls)
     base = {**run_fields(spec, target, built, r, est, board), "limiting_level": est.limiting_level,
             "sequence_tokens": n, "bit_exact": exact, "max_abs_error_vs_reference": err}
-    docs = split_rows(costs, graph, base)
+    docs = split_rows(FunctionCosts.of_run(prof, est, per_fn, HARNESS_FUNCTIONS), graph, base)
     cache.keep_result(run_key, docs, spec.label)
     wall = time.perf_counter() - t0
     for d in docs:
         d.update(built=built_now, ran=True, wall_seconds=wall)
     return docs
-
-
-@dataclass
-class QuantizedEncoder:
-    config: Config
-    graph_path: Path
-    graph_key: str
-    accuracy: dict
-    cached: bool
 
 
 class Encoder(Workload):
@@ -143,24 +93,24 @@ class Encoder(Workload):
         self.name = m.name
         self.ids = [int(t) for t in m.tokenizer(text)["input_ids"]]
 
-    def quantize(self, config: Config, cache: Cache) -> QuantizedEncoder:
+    def quantize(self, config: Config, cache: Cache) -> QuantizedSequence:
         def measure(m, g, fg) -> dict:
             acc = evaluate(g, n_lines=self.eval_lines, model=m, fp32=fg)
             keep = ("metric", "lines", "mean_cosine", "min_cosine")
             return {"accuracy": {**{k: acc[k] for k in keep}, "method": g.meta.get("method", "fp32")}}
 
         path, meta, cached = sweep_graph(self.spec, config, cache, ("encoder", self.eval_lines), measure)
-        return QuantizedEncoder(config, path, graph_digest(load_graph(path)), meta["accuracy"], cached)
+        return QuantizedSequence(config, path, graph_digest(load_graph(path)), meta["accuracy"], None, cached)
 
-    def specs(self, q: QuantizedEncoder, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        return [EncoderRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
-                               self.ids, cache_root, **codes, board=board)]
+    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
+        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
+                                self.ids, 0, None, cache_root, **codes, board=board)]
 
     def executor(self):
         return execute_encoder
 
     def cached(self):
-        return cached_encoder_run
+        return cached_sequence_run
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))

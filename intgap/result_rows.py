@@ -60,6 +60,20 @@ class FunctionCosts:
     categories: dict[str, dict[str, float]]  # category -> function -> instructions
     calls: dict[str, dict[str, float]]  # callee -> caller -> calls
 
+    @classmethod
+    def of_run(cls, prof, est, per_fn: dict[str, dict[str, int]], harness) -> "FunctionCosts":
+        """One run's costs (prof: its isa.profile profile, est: its estimate, per_fn: intgap/attribution.py
+        attribute()'s categories per function), the `harness` functions left out."""
+        fns = {f: p for f, p in prof.functions.items() if f not in harness}
+        calls: dict[str, dict[str, float]] = {}
+        for f, p in fns.items():
+            for callee, c in p.calls.items():
+                calls.setdefault(callee, {})[f] = c
+        return cls({f: p.instructions for f, p in fns.items()}, {f: est.per_function.get(f, 0) for f in fns},
+                   {f: est.per_function_memory_stalls.get(f, 0) for f in fns},
+                   {f: p.load_bytes for f, p in fns.items()}, {f: p.store_bytes for f, p in fns.items()},
+                   {c: {f: per_fn.get(f, {}).get(c, 0) for f in fns} for c in CATEGORIES}, calls)
+
 
 def copy_outputs(profile, graph) -> dict[str, int]:
     """Output elements each fully connected kernel copy made in a run (calls, one row each, x N): the

@@ -24,7 +24,7 @@ from intgap.attribution import CATEGORIES, attribute
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 from intgap.generate_command import decode_limit
-from intgap.result_rows import FunctionCosts, layer_of, run_fields, split_rows, weight_macs
+from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
 from intgap.pipeline import reference_generate, run_generate
 from intgap.sequence_models import sweep_graph
 from intgap.sweep import Config
@@ -51,8 +51,8 @@ class SequenceRunSpec:
     backend: str
     graph_path: str
     graph_key: str
-    prompt: list[int]
-    steps: int
+    prompt: list[int]  # the tokens the program starts from (an encoder's run: its sentence)
+    steps: int  # decode steps measured (an encoder's run: none, one forward pass of the prompt)
     expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
     cache_root: str
     build_code: str = ""
@@ -65,7 +65,7 @@ class SequenceRunSpec:
         return f"{self.target} {self.config}"
 
 
-def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
+def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
     run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board,
@@ -75,7 +75,7 @@ def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
 
 
 def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
-    return Cache(Path(spec.cache_root)).result(_keys(spec)[1])
+    return Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
 
 
 def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
@@ -88,12 +88,9 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     target = isa.get_target(spec.target)
     board = board_for(target, spec.board or None)
     graph = load_graph(spec.graph_path)
-    build_key, run_key = _keys(spec)
+    build_key, run_key = run_keys(spec)
     built, built_now = cache.program(build_key, graph, target, mode="generate", max_tokens=len(spec.prompt),
                                      context=len(spec.prompt) + spec.steps, layer_copies=True)
-
-    rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
-                if n.op.startswith("fully_connected")}
 
     def measure(n_new: int):
         # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
@@ -102,14 +99,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
         an = analyze(r, built.elf, target)
         prof = profile(r, built.elf, target, analysis=an)
         est = estimate(r, built.elf, target, analysis=an, board=board)
-        # output elements each fully connected kernel copy made in this run: calls (one row each) x N
-        outs: dict[str, int] = {}
-        for fp in prof.functions.values():
-            for callee, c in fp.calls.items():
-                li = layer_of(callee)
-                if li in rows_out and callee.startswith("ig_fc_"):
-                    outs[callee] = outs.get(callee, 0) + c * rows_out[li]
-        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, outs)
+        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, copy_outputs(prof, graph))
         return tokens, r, prof, est, per_fn
 
     tok1, r1, p1, e1, a1 = measure(1)
