@@ -20,9 +20,9 @@ import json
 from pathlib import Path
 
 import isa
+from intgap import plots
 from intgap.attribution import CATEGORIES, CATEGORY_LABELS
 from intgap.layer_kinds import layer_kind, sum_by_kind
-from intgap import plots
 from intgap.plots import pareto_front  # noqa: F401 (the report's API since it began)
 from intgap.sweep import FP32
 from intgap.workload import SweepResult

@@ -2,6 +2,7 @@
 per target and config, per layer from per-layer kernel copies; the layers and what lies outside them add up to the
 whole pass, the categories to the instructions, integer runs reproduce the reference bit for bit, the accuracy is
 the mean cosine against FP32, a repeated sweep is served from the cache, and `intgap bench` takes the folder."""
+import csv
 import json
 import string
 
@@ -87,6 +88,9 @@ def test_report_reads_the_workload(sweep, tmp_path):
     assert "| config | method | mean cosine | lowest cosine | lines |" in md and "| fp32 | fp32 | 1.0000 |" in md
     assert "## Every layer" in md  # the per-layer table sums the blocks by role, this one lists each layer
     assert "(encoder.layer.*.attention.self.query) |" in md.split("## Per layer\n")[1]
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert {r["config"]: float(r["mean_cosine"]) for r in rows if not r["layer"]} == {
+        c["config"]: pytest.approx(c["mean_cosine"]) for c in res.configs}
 
 
 def test_bench_takes_an_encoder_folder(sweep, bert_dir, tmp_path, capsys):
