@@ -25,14 +25,6 @@ C_TYPE = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "
 ROW_WISE = ops_in(Group.ROW_WISE)
 ATTENTION = ops_in(Group.ATTENTION)
 
-def kernel_source(stem: str, family: str) -> Path:
-    """The family's kernel file if it has one, else the portable scalar one."""
-    for fam in (family, "scalar"):
-        p = RUNTIME_C / "kernels" / fam / f"{stem}.c"
-        if p.exists():
-            return p
-    raise CodegenError(f"no kernel {stem} in runtime_c/kernels/{family} or scalar")
-
 
 def provided_by(path: Path) -> frozenset[str]:
     """The entry points a kernel file defines, as runtime_c/kernels/kernel_table.tsv lists them (kernel_table.py).

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from isa.profile import LAYER_RE, is_softfloat_helper
+from isa.profile import is_softfloat_helper
 
 CATEGORIES = ("mac", "unpack", "requant", "nonlinear", "data_movement", "softfloat", "other")
 CATEGORY_LABELS = {"mac": "MAC instructions", "unpack": "sub-byte unpacking",
@@ -129,7 +129,3 @@ def attribute(analysis, excluded: frozenset[str] | set[str], outputs_of_kernel: 
             d = per_fn.setdefault(fn, {k: 0 for k in CATEGORIES})
             d[cat] += c
     return totals, per_fn
-
-
-def is_layer_function(fn: str) -> bool:
-    return LAYER_RE.match(fn) is not None

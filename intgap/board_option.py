@@ -2,6 +2,7 @@
 named, else the target's default board (`intgap boards`)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -66,7 +67,6 @@ def board_json(b: Board) -> dict:
 
 
 def cmd_boards(args, console: Console) -> int:
-    import json
     table = Table(title="boards (isa/boards.py): clock and memory system of the estimates; sources in --json")
     for col in ("name", "targets (default for)", "clock", "caches", "memories"):
         table.add_column(col)

@@ -8,20 +8,27 @@ temporary directory is never taken as valid (and is cleaned up by the next write
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
+import subprocess
 import uuid
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+import isa
+from codegen.program import Program
+from intgap.pipeline import Built, build_program
 from isa.paths import PROJECT_ROOT, cache_dir
+from isa.qemu_backend import find_qemu
+from toolchain import ToolchainError, find_compiler
 
 CODE_FOLDERS = ("codegen", "runtime_c", "toolchain", "isa", "quant")
 # what makes a run's result document beyond the build (the attribution rules, the run itself)
-RUN_CODE = CODE_FOLDERS + ("intgap/attribution.py", "intgap/sweep.py", "intgap/cache.py")
+RUN_CODE = CODE_FOLDERS + ("intgap/attribution.py", "intgap/sweep.py", "intgap/cache.py", "intgap/result_rows.py")
 VALID_MARK = "entry.json"
 
 
@@ -62,8 +69,6 @@ def toolchain_id(target: str) -> str:
 
 @lru_cache(maxsize=None)
 def _toolchain_id(target: str, path_env: str) -> str:
-    import isa
-    from toolchain import ToolchainError, find_compiler
     try:
         cc = find_compiler(isa.get_target(target))
     except ToolchainError as e:  # the build itself then fails with this error
@@ -80,13 +85,8 @@ def emulator_version(target: str, backend: str) -> str:
 
 @lru_cache(maxsize=None)
 def _emulator_version(target: str, backend: str, path_env: str) -> str:
-    import importlib.metadata
-    import subprocess
-
-    import isa
     if backend == "unicorn":
         return f"unicorn {importlib.metadata.version('unicorn')}"
-    from isa.qemu_backend import find_qemu
     try:
         path = find_qemu(isa.get_target(target))
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30).stdout
@@ -138,6 +138,37 @@ class Cache:
                 shutil.rmtree(final, ignore_errors=True)
                 os.rename(tmp, final)
         return final
+
+    def program(self, key: str, graph, target, **build) -> tuple[Built, bool]:
+        """The program of `graph` on `target` (intgap/pipeline.py build_program with `build`) from the cache, or
+        built now and committed; True when built now. The entry keeps the sources and the ELF (weights.bin is linked
+        into the ELF)."""
+        entry = self.get("builds", key)
+        built_now = entry is None
+        if built_now:
+            tmp = self.begin("builds", key)
+            b = build_program(graph, target, tmp, **build)
+            (tmp / "weights.bin").unlink()
+            entry = self.commit("builds", key, tmp, {"compiler": b.compiler, "compiler_version": b.compiler_version,
+                                                     "program": b.program.describe()})
+        meta = json.loads((entry / "entry.json").read_text())
+        return Built(Program.described(meta["program"], entry), None, entry / "program.elf", meta["compiler"],
+                     meta["compiler_version"]), built_now
+
+    def result(self, key: str):
+        """A run's result (one row or a list of rows) from the cache, marked as neither built nor run; or None."""
+        hit = self.get("runs", key)
+        if hit is None:
+            return None
+        doc = json.loads((hit / "result.json").read_text())
+        for d in doc if isinstance(doc, list) else [doc]:
+            d.update(built=False, ran=False)
+        return doc
+
+    def keep_result(self, key: str, doc, label: str) -> None:
+        tmp = self.begin("runs", key)
+        (tmp / "result.json").write_text(json.dumps(doc))
+        self.commit("runs", key, tmp, {"label": label})
 
     def entries(self, kind: str) -> int:
         d = self.root / kind

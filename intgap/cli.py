@@ -13,13 +13,24 @@ from rich.table import Table
 
 import isa
 from codegen import CodegenError
-from intgap.board_option import add_board_argument, add_boards_command
+from isa.boards import board_for
+from intgap import doctor, mixed_search
+from intgap.board_option import add_board_argument, add_boards_command, resolve_boards
+from intgap.compile_command import add_compile_command
+from intgap.encoder_sweep import Encoder
 from intgap.errors import DriverError
+from intgap.generate_command import add_generate_command
+from intgap.models import load_model
+from intgap.quant_commands import add_quant_commands
+from intgap.report import summary_header, summary_table_rows, write_report
+from intgap.run_command import add_run_command
+from intgap.sequence_sweep import Decoder
+from intgap.sweep import Classifier, parse_configs
+from intgap.workload import Workload, run_workload
 from quant import QuantError
 from quant.config import GRAMMAR
 from quant.model_registry import kind_of
 from quant.model_registry import listing as model_listing
-import intgap.models  # noqa: F401  (registers the classifiers, so every listing names them)
 from toolchain import ToolchainError
 
 DEFAULT_TARGETS = "cortex-m4,rv32imc,cortex-a55,rv64gcv"
@@ -27,11 +38,6 @@ USER_ERRORS = (isa.IsaError, QuantError, CodegenError, ToolchainError, DriverErr
 
 
 def cmd_bench(args: argparse.Namespace, console: Console) -> int:
-    from intgap.models import load_model
-    from intgap.report import write_report
-    from intgap.sweep import parse_configs, run_sweep
-
-    from intgap.board_option import resolve_boards
     targets = isa.parse_targets(args.targets)
     configs = parse_configs(args.configs)
     boards = resolve_boards(targets, args.board)
@@ -40,10 +46,8 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     if args.jobs < 1:
         raise DriverError(f"--jobs must be at least 1, got {args.jobs}")
     out = Path(args.output) if args.output else Path(args.workdir) / "report"
-    decoder = is_decoder_model(args.model)
-    if not decoder:
-        with console.status("loading the model"):
-            model = load_model(args.model)
+    with console.status("loading the model"):
+        workload = bench_workload(args.model, per_layer=not args.no_layers)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("quantizing", total=None)
@@ -51,70 +55,38 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         def progress(label: str, done: int, total: int) -> None:
             bar.update(task, description=label, completed=done, total=total)
 
-        cache_root = Path(args.cache_dir) if args.cache_dir else None
-        if decoder:
-            from intgap.sequence_sweep import run_sequence_sweep
-            result = run_sequence_sweep(args.model, targets, configs, backend=args.backend, jobs=args.jobs,
-                                        scheduler=args.scheduler, cache_root=cache_root, progress=progress,
-                                        boards=boards)
-        else:
-            result = run_sweep(model, targets, configs, backend=args.backend, jobs=args.jobs,
-                               scheduler=args.scheduler, cache_root=cache_root, per_layer=not args.no_layers,
-                               progress=progress, boards=boards)
+        result = run_workload(workload, targets, configs, backend=args.backend, jobs=args.jobs,
+                              scheduler=args.scheduler, cache_root=Path(args.cache_dir) if args.cache_dir else None,
+                              progress=progress, boards=boards)
     doc = write_report(result, out, plots=not args.no_plots)
     _print_bench(console, result, doc)
     console.print(f"wrote {out}/report.md, results.json, results.csv{plots_written(doc['plots'])}")
     if args.json:
-        extra = {} if decoder else legacy_doc(result)
-        Path(args.json).write_text(json.dumps({**extra, **doc}, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({**workload.json_extra(result), **doc}, indent=2) + "\n")
         console.print(f"wrote {args.json}")
     return 0 if all(r["bit_exact"] for r in result.runs) else 1
 
 
-def is_decoder_model(spec: str) -> bool:
-    """A decoder the sequence sweep takes: a registered one, or a Hugging Face folder of a causal LM."""
-    return kind_of(spec) == "decoder"
-
-
-def legacy_doc(result) -> dict:
-    """The int8-vs-FP32 keys `intgap bench --json` has always written (kept for its readers)."""
-    acc = {c["config"]: c for c in result.configs}
-    doc: dict = {"description": result.model["description"], "targets": []}
-    if "fp32" in acc and "w8a8" in acc:
-        a8, af = acc["w8a8"], acc["fp32"]
-        doc["accuracy"] = {"samples": a8["samples"], "argmax_agreement": a8["argmax_agreement_with_fp32"],
-                           "output_max_abs_error": a8["output_max_abs_error_vs_fp32"]}
-        if a8.get("accuracy") is not None:
-            doc["accuracy"].update(fp32_accuracy=af["accuracy"], int8_accuracy=a8["accuracy"])
-        whole = {(r["target"], r["config"]): r for r in result.runs if r["layer"] is None}
-        for t in dict.fromkeys(r["target"] for r in result.runs):
-            r8, rf = whole[(t, "w8a8")], whole[(t, "fp32")]
-            doc["macs_per_inference"] = r8["macs"]
-            doc["targets"].append({
-                "target": t, "backend": r8["backend"], "compiler": r8["compiler"],
-                "int8_instructions": r8["instructions"], "fp32_instructions": rf["instructions"],
-                "realized_speedup": rf["instructions"] / r8["instructions"],
-                "int8_weight_bytes": r8["weight_bytes"] + r8["param_bytes"],
-                "fp32_weight_bytes": rf["weight_bytes"] + rf["param_bytes"],
-                "int8_arena_bytes": r8["arena_bytes"], "fp32_arena_bytes": rf["arena_bytes"],
-                "bit_exact": r8["bit_exact"], "fp32_max_abs_error": rf["max_abs_error_vs_reference"],
-                "int8_program_instructions": r8["program_instructions"],
-                "fp32_program_instructions": rf["program_instructions"]})
-    return doc
+def bench_workload(spec: str, per_layer: bool = True) -> Workload:
+    """The workload of a model by its kind (quant/model_registry.py); anything that is not a transformer is taken
+    as a classifier (a name or a .pt file; intgap/models.py says what it cannot load)."""
+    kind = kind_of(spec)
+    if kind == "decoder":
+        return Decoder(spec)
+    if kind == "encoder":
+        return Encoder(spec)
+    return Classifier(load_model(spec), per_layer)
 
 
 def _print_bench(console: Console, result, doc: dict) -> None:
-    from intgap.report import SUMMARY_HEADER, summary_table_rows
     console.print(f"[bold]{result.model['description']}[/bold]")
     cycle_models = sorted({r["target"]: r["cycle_model"] for r in result.runs}.items())
-    unit = "one decode step" if result.model.get("kind") == "decoder" else "one inference (batch 1)"
-    table = Table(title=f"latency gap, {unit}: instructions exact, cycles estimated "
+    table = Table(title=f"latency gap, one {result.workload.unit}: instructions exact, cycles estimated "
                         "(timing model per target below); speedup and promise over FP32 on the same target")
-    decoder = result.model.get("kind") == "decoder"
-    for col in SUMMARY_HEADER:
-        col = "perplexity" if decoder and col == "accuracy" else col
+    quality = result.workload.quality.column
+    for col in summary_header(result.workload):
         table.add_column(col, justify="left" if col in ("target", "config") else "right",
-                         no_wrap=col in ("target", "instr.", "est. cycles", "mem. stalls", "weights B", "perplexity"))
+                         no_wrap=col in ("target", "instr.", "est. cycles", "mem. stalls", "weights B", quality))
     for row in summary_table_rows(result):
         table.add_row(*row)
     console.print(table)
@@ -141,8 +113,6 @@ def plots_written(pngs: list[str]) -> str:
 
 
 def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
-    from intgap.mixed_search import run_mixed_search
-    from isa.boards import board_for
     target = isa.get_target(args.target)
     board_for(target, args.board)  # a board that cannot host the target is refused before anything runs
     try:
@@ -154,7 +124,7 @@ def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("measuring per-layer costs", total=None)
-        doc = run_mixed_search(args.model, target, budgets, Path(args.output), board=args.board,
+        doc = mixed_search.run_mixed_search(args.model, target, budgets, Path(args.output), board=args.board,
                                cache_root=Path(args.cache_dir) if args.cache_dir else None,
                                progress=lambda what, i, n: bar.update(task, description=what, completed=i, total=n))
     console.print((Path(args.output) / "mixed.md").read_text())
@@ -183,8 +153,7 @@ def cmd_targets(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
-    from intgap.doctor import diagnose
-    report = diagnose()
+    report = doctor.diagnose()
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return 0 if report.ok else 1
@@ -223,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=1, metavar="N", help="local worker processes (default 1)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
     b.add_argument("--cache-dir", metavar="DIR", help="content-addressed cache (default: .cache/sweep)")
-    b.add_argument("--no-layers", action="store_true", help="whole model only (no per-layer runs)")
+    b.add_argument("--no-layers", action="store_true", help="classifiers: whole model only (no per-layer runs; a "
+                   "transformer's one run per config yields its layers anyway)")
     b.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     b.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     b.set_defaults(func=cmd_bench)
@@ -231,13 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", metavar="PATH")
     t.set_defaults(func=cmd_targets)
     add_boards_command(sub)
-    from intgap.run_command import add_run_command
     add_run_command(sub)
-    from intgap.quant_commands import add_quant_commands
     add_quant_commands(sub)
-    from intgap.compile_command import add_compile_command
     add_compile_command(sub)
-    from intgap.generate_command import add_generate_command
     add_generate_command(sub)
     d = sub.add_parser("doctor", help="every tool and package intgap uses: version, usable or not, the fix for "
                                       "anything missing (exit 0 only if make demo has all it needs)")

@@ -17,12 +17,23 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import isa
 from codegen.errors import ModelDoesNotFit
 from codegen.firmware import SPECIAL_TOKENS, emit_firmware, image_region, lower_firmware, write_makefile_snippet
 from codegen.lower import check_fits, is_decoder, is_sequence_graph
+from intgap import sequence_models
 from intgap.errors import DriverError
-from quant.config import GRAMMAR
-from quant.model_registry import listing
+from intgap.models import load_model
+from intgap.quant_commands import _bar, _progress_cb
+from isa.boards import board_for
+from isa.errors import ProgramDoesNotFitBoard
+from isa.placement import place
+from quant import capture, load_graph, quantize_ptq, save_graph
+from quant.config import GRAMMAR, for_classifier, parse
+from quant.model_registry import is_transformer, listing
+from toolchain import (BuildFailed, build_elf, build_static_library, compiler_version, find_compiler,
+                       memory_report, require_integer_purity)
+from toolchain.build import COMMON_CFLAGS
 
 
 DEFAULT_CONFIG = "w8a8"
@@ -33,22 +44,17 @@ DEFAULT_MAX_TOKENS = 16
 def is_sequence_model(spec: str) -> bool:
     """A transformer the sequence lowering takes: a registered one (quant/model_registry.py), or a Hugging Face
     model folder (config.json)."""
-    from quant.model_registry import is_transformer
     return is_transformer(spec) or (Path(spec).is_dir() and (Path(spec) / "config.json").is_file())
 
 
 def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFIG):
     """A graph: a `.igraph` file as it is, or an MLP (as `intgap bench --model`) quantized with `config` (PTQ)."""
-    from quant import load_graph
     if spec.endswith(".igraph"):
         if not Path(spec).exists():
             raise DriverError(f"graph file {spec} does not exist: create it with `intgap quantize` or pass a model")
         return load_graph(spec)
     if is_sequence_model(spec):
         raise DriverError(f"{spec} is a transformer: load it with intgap.sequence_models.quantized_model")
-    from intgap.models import load_model
-    from quant import capture, quantize_ptq, save_graph
-    from quant.config import for_classifier, parse
     cfg = for_classifier(parse(config))
     model = load_model(spec)
     g = capture(model.module, model.in_features, name=model.name)
@@ -63,8 +69,6 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, c
     """The artifact of `graph` (codegen/firmware.py) in `out`: refused before anything is compiled when its weights,
     arena and key/value cache exceed the target's memory, and after linking when the linked firmware does; returns
     the summary (also out/memory_report.json). An MLP takes max_tokens rows (samples) per call."""
-    from toolchain import compiler_version, find_compiler
-
     low = lower_firmware(graph, target, max_tokens, context)
     check_fits(low, target)
     cc = find_compiler(target, compiler)
@@ -80,8 +84,6 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, c
 def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict) -> dict:
     """libmodel.a, model.mk, the linked example, its ROM/RAM report (refusing a firmware over a region) and the
     integer-purity check of the example ELF."""
-    from toolchain import BuildFailed, build_elf, memory_report, require_integer_purity
-
     sequence = "kv_cache_bytes" in sizes
     lib = out / "libmodel.a"
     build_library(fw.library_sources, target, lib, compiler)
@@ -113,7 +115,6 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
 
 def build_library(sources: list[Path], target, lib: Path, compiler: str | None = None, timeout: float = 300):
     """libmodel.a (`toolchain.build_static_library`: the runtime's kernels come from its object cache)."""
-    from toolchain import build_static_library
     return build_static_library(sources, target, lib, compiler=compiler, timeout=timeout)
 
 
@@ -127,7 +128,6 @@ def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bo
 
 def _cflags(cc) -> list[str]:
     """The flags the library was compiled with (the application's objects must share the ABI flags)."""
-    from toolchain.build import COMMON_CFLAGS
     return [*cc.target_flags, *COMMON_CFLAGS]
 
 
@@ -162,8 +162,6 @@ def sequence_lengths(decoder: bool, context: int | None, max_tokens: int | None)
 
 
 def cmd_compile(args: argparse.Namespace, console: Console) -> int:
-    import isa
-    from isa.boards import board_for
     target = isa.get_target(args.target)
     if args.board is not None:
         board_for(target, args.board)  # a board that cannot host the target is refused before anything is built
@@ -177,11 +175,10 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         with console.status(f"loading {args.model}"):
             graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
     if graph is None or is_sequence_graph(graph):
-        from intgap.quant_commands import _bar, _progress_cb
-        from intgap.sequence_models import quantized_model
         _option_errors(args, sequence=True, graph_file=graph_file)
         with _bar(console) as bar:
-            sm = quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method, progress=_progress_cb(bar))
+            sm = sequence_models.quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method,
+                                                 progress=_progress_cb(bar))
         context, max_tokens = sequence_lengths(is_decoder(sm.graph), args.context, args.max_tokens)
         tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
         out.mkdir(parents=True, exist_ok=True)
@@ -220,9 +217,6 @@ def board_fit(elf: Path, target, board_name: str | None) -> dict:
     """Where the linked example's sections go on the board (isa/placement.py) and whether they fit its memories.
     A board named with --board must hold the firmware (else one clear error); the target's default board is
     reported, fitting or not."""
-    from isa.boards import board_for
-    from isa.errors import ProgramDoesNotFitBoard
-    from isa.placement import place
     b = board_for(target, board_name)
     doc = {"name": b.name, "description": b.description, "named": board_name is not None}
     try:

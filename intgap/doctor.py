@@ -16,7 +16,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import isa
+from isa.errors import IsaError
+from isa.native import build_shared
 from isa.paths import PROJECT_ROOT
+from isa.qemu_backend import plugin_path
+from isa.qemu_discovery import find_qemu, qemu_plugin_header
+from quant.errors import QuantError
+from quant.hf_models import SETUP_FIX, data_dir, shakespeare_decoder_dir, shakespeare_files
+from toolchain import ToolchainError, find_compiler, find_llvm
 
 SCHEMA = "intgap-doctor/1"
 SETUP = "make setup"
@@ -121,7 +128,6 @@ def platform_checks() -> list[Check]:
 
 
 def compiler_checks() -> list[Check]:
-    from toolchain import ToolchainError, find_compiler, find_llvm
     out = []
     by_compiler: dict[tuple[str, str], list] = {}
     for t in isa.TARGETS.values():
@@ -162,8 +168,6 @@ def _machine_of(args: tuple[str, ...]) -> str | None:
 
 
 def emulator_checks() -> list[Check]:
-    from isa.errors import IsaError
-    from isa.qemu_discovery import find_qemu, qemu_plugin_header
     out = []
     qemu_targets: dict[str, list] = {}
     for t in isa.TARGETS.values():
@@ -208,17 +212,14 @@ def _first_lines(cmd: list[str]) -> str:
 
 
 def _build_plugin() -> Path:
-    from isa.qemu_backend import plugin_path
     return plugin_path()
 
 
 def _build_native(source: str) -> Path:
-    from isa.native import build_shared
     return build_shared(source)
 
 
 def _native(name: str, required: bool, needed: str, build) -> Check:
-    from isa.errors import IsaError
     try:
         so = build()
     except IsaError as e:
@@ -257,8 +258,6 @@ def python_checks() -> list[Check]:
 
 
 def data_checks() -> list[Check]:
-    from quant.errors import QuantError
-    from quant.hf_models import SETUP_FIX, data_dir, shakespeare_decoder_dir, shakespeare_files
     out = []
     for name, module, required in DATA:
         needed = "make demo (held-out perplexity)" if required else "benchmarks and tests on real models"

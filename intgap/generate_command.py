@@ -21,6 +21,12 @@ from rich.table import Table
 import isa
 from intgap.board_option import add_board_argument
 from intgap.errors import DriverError
+from intgap.pipeline import build_program, reference_generate, run_generate
+from intgap.quant_commands import _bar, _progress_cb
+from intgap import sequence_models
+from isa.boards import board_for
+from isa.timing import estimate
+from isa.timing.memory import step_difference
 from quant.config import GRAMMAR
 
 
@@ -52,15 +58,12 @@ def add_generate_command(sub) -> None:
 
 
 def cmd_generate(args: argparse.Namespace, console: Console) -> int:
-    from intgap.quant_commands import _bar, _progress_cb
-    from intgap.sequence_models import quantized_model
-
     target = isa.get_target(args.target)
     isa.run_check_backend(target, args.backend or target.default_backend)
     if args.new_tokens < 1:
         raise DriverError(f"--new-tokens must be at least 1, got {args.new_tokens}")
     with _bar(console) as bar:
-        sm = quantized_model(args.model, args.config, args.method, progress=_progress_cb(bar))
+        sm = sequence_models.quantized_model(args.model, args.config, args.method, progress=_progress_cb(bar))
     if sm.tokenizer is None:
         raise DriverError(f"{args.model} has no tokenizer: intgap generate needs a text model")
     prompt = [int(t) for t in sm.tokenizer(args.prompt)["input_ids"]]
@@ -88,11 +91,6 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     of a run scales with the model: 16 instructions per weight MAC of every token (scalar cores need about 7),
     at least isa's default, so a large model on a scalar core is not stopped half way. timeout_s: wall-clock
     limit of each run (None: isa.run's default)."""
-    from intgap.pipeline import build_program, reference_generate, run_generate
-    from isa.boards import board_for
-    from isa.timing import estimate
-    from isa.timing.memory import step_difference
-
     b = board_for(target, board)  # refuses a board that cannot host the target before anything is built
     context = context or max(32, len(prompt) + n_new - 1)
     chunk = chunk or min(len(prompt), 32)

@@ -21,7 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
+from intgap.cache import Cache, graph_digest
 from intgap.errors import DriverError
+from intgap.plots import plain_axis, pyplot
+from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence, run_sequence_sweep
+from intgap.sweep import parse_configs
+from isa.boards import board_for
+from quant import save_graph
+from quant.accuracy import perplexity, tokenize_text
+from quant.hf_capture import capture_hf
+from quant.hf_models import shakespeare_text
+from quant.methods import smoothquant
+from quant.mixed import allocate, sensitivities
+from quant.observers import calibrate
+from quant.recipes import calibration_feeds, load_model, parse_method, quantize_model, recipe_for
 
 WIDTHS = (4, 8)
 
@@ -86,7 +99,6 @@ def pick_at_budget(front: list[Allocation], theorem8: Allocation, budget: float)
 def layer_choices(graph_fp32, cal, costs: dict[int, dict[str, float]]) -> list[LayerChoice]:
     """Sensitivities of the FP32 graph's fully connected layers next to their measured cycles per width
     (costs: bits -> node name -> est. cycles)."""
-    from quant.mixed import sensitivities
     out = []
     for s in sensitivities(graph_fp32, cal):
         if any(s.name not in costs[b] for b in WIDTHS):
@@ -101,21 +113,6 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     """Measures per-layer costs (decoder sweep, w8a8 and w4a8), searches, quantizes and measures the search's and
     Theorem 8's picks at each budget on the target. Writes mixed.json, mixed.md and mixed.png into `out`. The costs
     are memory-aware estimates on `board` (an isa.boards.Board; default: the target's default board)."""
-    from intgap.cache import Cache
-    from intgap.sequence_sweep import (DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence,
-                                       run_sequence_sweep)
-    from intgap.sweep import parse_configs
-    from quant import save_graph
-    from quant.accuracy import perplexity, tokenize_text
-    from quant.hf_capture import capture_hf
-    from quant.hf_models import shakespeare_text
-    from quant.methods import smoothquant
-    from quant.mixed import allocate, sensitivities
-    from quant.observers import calibrate
-    from quant.recipes import calibration_feeds, load_model, parse_method, quantize_model, recipe_for
-    from intgap.cache import graph_digest
-
-    from isa.boards import board_for
     report = progress or (lambda what, i, n: None)
     board = board_for(target, board)
     sweep = run_sequence_sweep(spec, [target], parse_configs("w8a8,w4a8"), cache_root=cache_root,
@@ -205,7 +202,6 @@ def _markdown(doc: dict, out: Path) -> None:
 
 def _plot(doc: dict, out: Path) -> str:
     """mixed.png; returns the cycle axis' label."""
-    from intgap.plots import pyplot, plain_axis
     plt = pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     f = doc["front"]

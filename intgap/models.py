@@ -44,6 +44,7 @@ def mlp(layers: tuple[int, ...]) -> nn.Sequential:
 
 
 def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    # scikit-learn takes seconds to import: only the classifier's data needs it
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     d = load_digits()
@@ -148,7 +149,7 @@ def load_model(spec: str) -> LoadedModel:
         return e.load()
     if e is not None:
         raise DriverError(f"{spec} is a{'n' if e.kind == 'encoder' else ''} {e.kind}: this path takes classifiers "
-                          "(MLPs); `intgap compile` / `quantize` take it")
+                          "(MLPs); `intgap bench`, `compile` and `quantize` take it")
     p = Path(spec)
     if p.suffix in (".pt", ".pth") or p.exists():
         return load_state_dict_mlp(p)

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 import isa
+import toolchain
 from codegen.lower import Lowered
 from codegen.program import Program, emit_program, exit_message
 from intgap.errors import DriverError
@@ -42,14 +43,12 @@ def build_program(graph: Graph, target: isa.Target, directory: Path, *, mode: st
     """Emits (refusing a model whose data exceed the target's memory), builds and (integer graphs) checks integer
     purity. max_tokens: rows per forward call (an MLP's samples). layer_copies: each layer calls its own copies of
     its kernels, for exact per-layer profiles (codegen/lower.py)."""
-    from toolchain import build_elf, require_integer_purity
-
     prog, low = emit_program(graph, target, directory, mode=mode, max_tokens=max_tokens, context=context,
                              rows=rows, layer_copies=layer_copies)
     elf = directory / "program.elf"
-    cc = build_elf(prog.sources, target, elf, compiler=compiler, symbol_copies=prog.copies)
+    cc = toolchain.build_elf(prog.sources, target, elf, compiler=compiler, symbol_copies=prog.copies)
     if graph.is_integer:
-        require_integer_purity(elf)  # invariant 1, on every integer build
+        toolchain.require_integer_purity(elf)  # invariant 1, on every integer build
     return Built(prog, low, elf, cc.kind, cc.version)
 
 
@@ -68,9 +67,11 @@ def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | 
 
 
 def run_forward(built: Built, target: isa.Target, x, backend: str | None = None,
-                max_instructions: int | None = None) -> tuple[np.ndarray, isa.RunResult]:
+                max_instructions: int | None = None, board=None, strict_fit: bool = True
+                ) -> tuple[np.ndarray, isa.RunResult]:
+    """The output rows of one forward call on the rows x; memory-aware on `board` as in run_generate."""
     n = np.asarray(x).shape[0]
-    r = _checked_run(built, target, built.program.encode_forward(x), backend, max_instructions)
+    r = _checked_run(built, target, built.program.encode_forward(x), backend, max_instructions, board, strict_fit)
     return built.program.decode_forward(r.stdout, n), r
 
 

@@ -5,6 +5,7 @@ Text that could collide (point labels, axis offsets) is placed so that it cannot
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from intgap.attribution import CATEGORIES, CATEGORY_LABELS
@@ -19,6 +20,8 @@ DPI = 90
 
 
 def pyplot():
+    """matplotlib with the file-only backend, chosen before pyplot loads (matplotlib is imported only here and in
+    the axis helpers below, which run after it: it is slow to import and only plots need it)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -197,8 +200,6 @@ def log_axis(axis, fmt=None) -> None:
 def plain_axis(axis, values: list[float], what: str) -> str:
     """Scales a large-valued axis to thousands or millions named in its label, with no offset text (matplotlib's
     '+2.4e6' offset sits on the axis label) and as many decimals as the visible span needs. Returns the label."""
-    import math
-
     from matplotlib.ticker import FuncFormatter, MaxNLocator
     top = max((abs(v) for v in values), default=0)
     div, unit = (1e6, "millions") if top >= 1e6 else (1e3, "thousands") if top >= 1e4 else (1, "")

@@ -20,10 +20,12 @@ import json
 from pathlib import Path
 
 import isa
+from intgap import plots
 from intgap.attribution import CATEGORIES, CATEGORY_LABELS
 from intgap.layer_kinds import layer_kind, sum_by_kind
 from intgap.plots import pareto_front  # noqa: F401 (the report's API since it began)
-from intgap.sweep import FP32, SweepResult
+from intgap.sweep import FP32
+from intgap.workload import SweepResult
 
 PROMISE_ASSUMPTION = (
     "MACs per instruction at each width, the best single instruction the ISA offers (LMUL 1 on RVV): "
@@ -60,9 +62,9 @@ def _ratio(a: float, b: float) -> float | None:
 def gaps(result: SweepResult) -> list[dict]:
     """One row per target x non-FP32 config x (whole model, each layer): promised, realized, gap, and the
     instructions per attribution category of the config and of FP32."""
-    runs = [r for r in result.runs if r["layer"] is None] + (
-        role_rows(result) if is_decoder(result) else [r for r in result.runs if r["layer"] is not None])
-    key = (lambda r: (r["target"], r["layer_name"] if r["layer"] is not None else None)) if is_decoder(result) \
+    runs = [r for r in result.runs if r["layer"] is None] + role_rows(result)
+    # summed by role, a row is named by its role; else by the layer's index
+    key = (lambda r: (r["target"], r["layer_name"] if r["layer"] is not None else None)) if result.workload.by_role \
         else (lambda r: (r["target"], r["layer"]))
     base = {key(r): r for r in runs if r["config"] == FP32}
     bits = {c["config"]: c["weight_bits"] for c in result.configs}
@@ -92,27 +94,9 @@ def gaps(result: SweepResult) -> list[dict]:
     return rows
 
 
-def _acc(result: SweepResult) -> dict[str, float | None]:
-    """config -> a quality where higher is better: classification accuracy, or minus the perplexity (decoders)."""
-    out = {}
-    for c in result.configs:
-        if c.get("metric") == "perplexity":
-            out[c["config"]] = -c["perplexity"]
-        else:
-            out[c["config"]] = c.get("accuracy")
-    return out
-
-
 def quality_text(result: SweepResult, config: str) -> str:
     c = next(x for x in result.configs if x["config"] == config)
-    if c.get("metric") == "perplexity":
-        rel = "" if config == FP32 else f" ({100 * c['relative_increase']:+.1f}%)"
-        return f"{c['perplexity']:.2f}{rel}"
-    return "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%"
-
-
-def is_decoder(result: SweepResult) -> bool:
-    return result.model.get("kind") == "decoder"
+    return result.workload.quality.text(c, config == FP32)
 
 
 _SUMMED = ("instructions", "estimated_cycles", "memory_stall_cycles", "load_bytes", "store_bytes", "macs",
@@ -120,9 +104,9 @@ _SUMMED = ("instructions", "estimated_cycles", "memory_stall_cycles", "load_byte
 
 
 def role_rows(result: SweepResult) -> list[dict]:
-    """Decoders: per-layer runs summed over the blocks by role (layers.*.mlp.up_proj), one row per target x config x
-    role, in graph order. Other models: the per-layer runs as they are."""
-    if not is_decoder(result):
+    """Transformers: per-layer runs summed over the blocks by role (layers.*.mlp.up_proj), one row per target x
+    config x role, in graph order. Other models: the per-layer runs as they are."""
+    if not result.workload.by_role:
         return [r for r in result.runs if r["layer"] is not None]
     out: dict[tuple, dict] = {}
     for r in result.runs:
@@ -155,7 +139,7 @@ def _short(v: float | None) -> str:
 def summary_rows(result: SweepResult) -> list[dict]:
     """The headline table: whole model, one row per target x config."""
     g = {(x["target"], x["config"]): x for x in gaps(result) if x["layer"] is None}
-    acc = _acc(result)
+    acc = {c["config"]: result.workload.quality.score(c) for c in result.configs}
     rows = []
     for r in result.runs:
         if r["layer"] is not None:
@@ -180,7 +164,7 @@ def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     gap_rows = gaps(result)
     doc = {"model": result.model, "configs": result.configs, "promise_assumption": PROMISE_ASSUMPTION,
-           "instructions_note": "exact dynamic instruction counts of one inference (batch 1), run harness excluded",
+           "instructions_note": f"exact dynamic instruction counts of {result.workload.unit_text}",
            "cycles_note": "estimated cycles from each target's named timing model on its board (see cycle_model: "
                           "core pipeline + the board's simulated memory system); estimates",
            "attribution_categories": CATEGORY_LABELS, "summary": summary_rows(result), "gaps": gap_rows,
@@ -208,6 +192,9 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
             "accuracy", "perplexity", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
             "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES] + \
         ["layer_role", "layer_kind"]
+    quality = result.workload.quality.key  # accuracy, perplexity, or the encoder's mean_cosine
+    if quality not in cols:
+        cols.insert(cols.index("bit_exact"), quality)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, cols)
@@ -216,8 +203,8 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
             x = g.get((r["target"], r["config"], r["layer"]), {})
             row = {c: r.get(c) for c in cols}
             c = next(x for x in result.configs if x["config"] == r["config"])
-            row["accuracy"] = c.get("accuracy")
-            row["perplexity"] = c.get("perplexity")
+            for k in ("accuracy", "perplexity", quality):
+                row[k] = c.get(k)
             for k in ("promised_memory", "promised_compute", "realized_instructions", "realized_cycles",
                       "gap_memory", "gap_compute"):
                 row[k] = x.get(k)
@@ -241,10 +228,9 @@ def kind_of(run: dict) -> str:
 
 
 def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[str]:
-    from intgap import plots
     files = []
     model = result.model["name"]
-    step = "decode step" if is_decoder(result) else "inference"
+    step = result.workload.unit
     targets = list(dict.fromkeys(r["target"] for r in result.runs))
     configs = [c["config"] for c in result.configs]
     whole = {(r["target"], r["config"]): r for r in result.runs if r["layer"] is None}
@@ -267,17 +253,16 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
         plots.plot_speedups(speed, out / "speedup.png", model)
         files.append("speedup.png")
     # 3. quality vs estimated cycles, the Pareto front per target
-    acc = _acc(result)
+    quality = result.workload.quality
+    acc = {c["config"]: quality.value(c) for c in result.configs}
     pts = [{"series": f"{r['target']} ({r.get('board', '')})".replace(" ()", ""), "config": r["config"],
-            "cost": r["estimated_cycles"], "quality": -acc[r["config"]] if is_decoder(result)
-            else 100 * acc[r["config"]]}
+            "cost": r["estimated_cycles"], "quality": acc[r["config"]]}
            for r in whole.values() if acc.get(r["config"]) is not None]
     if pts:
         plots.plot_pareto(pts, out / "pareto.png",
                           f"{model}: quality vs estimated cycles; joined: the Pareto front per target",
                           f"estimated cycles per {step} (each target's named model on its board; log scale)",
-                          "held-out perplexity (lower is better)" if is_decoder(result) else "test accuracy (%)",
-                          lower_is_better=is_decoder(result))
+                          quality.axis, lower_is_better=quality.lower_is_better)
         files.append("pareto.png")
     return files
 
@@ -290,6 +275,15 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "mem. stalls", "x instr.", "x cycles",
                   "promised B/MAC", "gap B/MAC", "weights B", "accuracy", "bit-exact"]
+
+
+def summary_header(workload) -> list[str]:
+    """SUMMARY_HEADER with the workload's quality column."""
+    return [workload.quality.column if h == "accuracy" else h for h in SUMMARY_HEADER]
+
+
+def _cell(v, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec) if spec else str(v)
 
 
 def stall_text(cycles: int, stalls: int, limit: str) -> str:
@@ -352,9 +346,9 @@ def kinds_section(result: SweepResult) -> list[str]:
 
 
 def every_layer_section(result: SweepResult) -> list[str]:
-    """Decoders: every layer of every run (the per-layer table sums the blocks by role); other models' per-layer
-    table has every layer already."""
-    if not is_decoder(result):
+    """Transformers: every layer of every run (the per-layer table sums the blocks by role); other models'
+    per-layer table has every layer already."""
+    if not result.workload.by_role:
         return []
     fp = {(r["target"], r["layer"]): r for r in result.runs if r["layer"] is not None and r["config"] == FP32}
     rows = []
@@ -380,7 +374,7 @@ def cycles_section(result: SweepResult) -> list[str]:
     rows = []
     for r in [r for r in result.runs if r["layer"] is None] + role_rows(result):
         cyc, st = r["estimated_cycles"], r.get("memory_stall_cycles", 0)
-        where = "whole model" if r["layer"] is None else (r["layer_name"] if is_decoder(result) else
+        where = "whole model" if r["layer"] is None else (r["layer_name"] if result.workload.by_role else
                                                           f"{r['layer']} ({r['layer_name']})")
         limit = r.get("limiting_level", "core") if r["layer"] is None else ""
         board = r.get("board", "") + ("" if r.get("fits_board", True) else " *")
@@ -390,10 +384,7 @@ def cycles_section(result: SweepResult) -> list[str]:
             "Estimated cycles = the core pipeline model's cycles + memory stalls of the board's simulated memory "
             "system (caches, prefetcher, DRAM / flash wait states; never below bytes moved / the serving memory's "
             "bandwidth; docs/memory-models.md). A board without a memory system (zero-wait) has no stalls. " +
-            ("A decode step is the difference of two runs, so the caches are warm: the prefill brought in what "
-             "fits." if is_decoder(result) else
-             "One inference from reset: the caches start cold, so the first fetch of each code and weight line "
-             "pays its memory's latency (a warm, repeated inference would pay less where they fit the caches)."), "",
+            result.workload.caches_text, "",
             _md_table(["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
                        "stall share (limit)"], rows), ""] + _misfits(result)
 
@@ -426,10 +417,9 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
     models = sorted({r["target"]: r["cycle_model"] for r in runs}.items())
     compilers = sorted({r["target"]: r["compiler_version"] for r in runs}.items())
     emulators = sorted({r["target"]: r["emulator_version"] for r in runs}.items())
-    unit = "one decode step (the difference of two runs, divided by the steps)" if is_decoder(result) \
-        else "one inference (batch 1, run harness excluded)"
+    w = result.workload
     parts = [f"# Latency gap: {m['name']}", "", m["description"], "",
-             f"Instructions are exact emulator counts of {unit}. Cycles are "
+             f"Instructions are exact emulator counts of {w.unit_text}. Cycles are "
              "**estimates** of each target's named timing model: " +
              "; ".join(f"{t}: {c}" for t, c in models) + ".", "",
              "Built with: " + "; ".join(f"{t}: {c}" for t, c in compilers) + ".", "",
@@ -439,26 +429,9 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
              "**Realized** = FP32 / config in instructions and in estimated cycles. **Gap** = promised / realized "
              "(cycles); 1.0x means the promise is met, below 1 that it is beaten (e.g. against a soft-float "
              "baseline).", "", "## Whole model", "",
-             _md_table([("perplexity" if is_decoder(result) and h == "accuracy" else h) for h in SUMMARY_HEADER],
-                       summary_table_rows(result)), "", "## Accuracy", ""]
-    arows = []
-    if is_decoder(result):
-        for c in result.configs:
-            arows.append([c["config"], c.get("method", ""), f"{c['perplexity']:.3f}", f"{c['fp32_perplexity']:.3f}",
-                          f"{100 * c['relative_increase']:+.2f}%", str(c["tokens"]), str(c["window"])])
-        parts += ["Perplexity on held-out Shakespeare (plays never used for training or calibration), computed with "
-                  "the reference interpreter, whose greedy tokens every target reproduced (checked per run).", "",
-                  _md_table(["config", "method", "perplexity", "FP32 perplexity", "change", "tokens", "window"],
-                            arows), ""]
-    else:
-        for c in result.configs:
-            arows.append([c["config"], "n/a" if c.get("accuracy") is None else f"{100 * c['accuracy']:.2f}%",
-                          f"{100 * c['argmax_agreement_with_fp32']:.2f}%", f"{c['output_max_abs_error_vs_fp32']:.4f}",
-                          str(c["samples"])])
-        parts += ["Integer results are the reference interpreter's, which every target reproduces bit for bit "
-                  "(checked per run on the benchmark sample).", "",
-                  _md_table(["config", "test accuracy", "top-1 agreement with FP32", "max |output - FP32|",
-                             "samples"], arows), ""]
+             _md_table(summary_header(w), summary_table_rows(result)), "", "## Accuracy", "", w.accuracy_text, "",
+             _md_table([h for h, _, _ in w.accuracy_columns],
+                       [[_cell(c.get(k), f) for _, k, f in w.accuracy_columns] for c in result.configs]), ""]
     parts += kinds_section(result)
     # per layer
     lrows = []
@@ -472,12 +445,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
                       f"{x['promised_memory']:.0f}x / {x['promised_compute']:.2g}x", _fmt(x["gap_memory"]),
                       _fmt(x["gap_compute"])])
     if lrows:
-        how = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's instructions "
-               "are exact; library helpers the layers share (soft-float, division) are divided among them by calls. "
-               "Decoder blocks are summed by role (layers.*.<op>)." if is_decoder(result) else
-               "Each layer built and run on its own (the same kernel call), so per-layer counts are exact even "
-               "where layers share a kernel.")
-        parts += ["## Per layer", "", how, "",
+        parts += ["## Per layer", "", w.per_layer_text, "",
                   _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
                              "of which memory stalls", "speedup (instr.)", "speedup (cycles)",
                              "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]

@@ -12,7 +12,12 @@ from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument, memory_split_text
+from isa.boards import board_for
 from isa.decode import MIX_CLASSES, MIX_LABELS
+from isa.elf import built_by_intgap, load_elf
+from isa.profile import analyze, profile
+from isa.run import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S
+from isa.timing import estimate
 
 
 def add_run_command(subparsers) -> None:
@@ -38,10 +43,6 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
                     weights_in_sram: bool = False) -> dict:
     """The document `intgap run --json` writes. The run is memory-aware on `board` (default: the target's board)
     whenever an estimate is made; `with_profile=False` only runs and counts."""
-    from isa.profile import analyze, profile
-    from isa.run import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S
-    from isa.timing import estimate
-    from isa.boards import board_for
     t = isa.get_target(target)
     b = board_for(t, board) if with_profile else None
     res = isa.run(elf, t, backend, max_instructions=max_instructions or DEFAULT_MAX_INSTRUCTIONS,
@@ -64,7 +65,6 @@ def host_syscall_notice(elf: str | Path, target: isa.Target, backend: str | None
     """Under QEMU a foreign program can reach this host: in user mode its system calls run here; on a QEMU board
     (Cortex-M) its semihosting file calls do (host commands are refused by QEMU's sandbox). Say so for an ELF
     intgap did not build; Unicorn lets nothing through."""
-    from isa.elf import built_by_intgap, load_elf
     if (backend or target.default_backend) != "qemu" or built_by_intgap(load_elf(elf)):
         return None
     if target.qemu.kind == "user":

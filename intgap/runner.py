@@ -8,6 +8,7 @@ same from the cache, or None.
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable
 
@@ -46,7 +47,6 @@ def run_in_pool(fn, specs, todo, results, jobs: int, report, done: int) -> str:
     raises stops the sweep with its own exception (every project exception pickles, tests/hardening/
     test_pickled_errors.py): runs not yet started are cancelled, the ones under way finish (each run commits
     itself to the cache, so a repeated sweep keeps every finished run)."""
-    import multiprocessing as mp
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"))
     try:
         futs = {pool.submit(fn, specs[i]): i for i in todo}
@@ -60,7 +60,7 @@ def run_in_pool(fn, specs, todo, results, jobs: int, report, done: int) -> str:
 
 
 def _run_dask(fn, specs, todo, results, scheduler, client, report, timeout: float, done: int) -> str:
-    try:
+    try:  # Dask is optional: only --scheduler needs it
         from distributed import Client, as_completed as dask_completed
     except ImportError:
         raise DriverError("--scheduler needs Dask distributed: pip install -r requirements.txt") from None

@@ -16,28 +16,36 @@ runner (intgap/runner.py), like the classifier's.
 """
 from __future__ import annotations
 
-import json
-import math
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
+import isa
 from codegen.program import GENERATE_HARNESS_FUNCTIONS
+from intgap.attribution import CATEGORIES, attribute
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
-from intgap.sweep import Config, SweepResult, _section_sizes, weight_and_activation_bytes
-from intgap.workload import Workload, run_workload
+from intgap.generate_command import decode_limit
+from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
+from intgap.pipeline import reference_generate, run_generate
+from intgap.sequence_models import sweep_graph
+from intgap.sweep import Config
+from intgap.workload import Quality, SweepResult, Workload, run_workload
+from isa.boards import board_for
+from isa.profile import analyze, profile
+from isa.timing import estimate
+from isa.timing.memory import step_difference
+from quant import load_graph
+from quant.accuracy import perplexity_against_fp32, tokenize_text
+from quant.hf_models import shakespeare_text
+from quant.recipes import load_model
 
 PROMPT_TEXT = "ROMEO:\nBut soft, what light"
 DECODE_STEPS = 4
 SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/pipeline.py")
-_COPY = re.compile(r"__L(\d+)(?:\.|$)")
 _COPY_SUFFIX = re.compile(r"__L\d+(?=\.|$)")
-_LAYER = re.compile(r"^ig_layer_(\d+)_")
 
 
 def shared_name(function: str) -> str:
@@ -71,15 +79,17 @@ def spread_over_copies(shared: dict[str, float], names, *weights: dict[str, floa
     return out
 
 
-def layer_of(function: str) -> int | None:
-    """The layer a function belongs to: ig_layer_<i>_* and the layer's kernel copies <kernel>__L<i>."""
-    m = _COPY.search(function) or _LAYER.match(function)
-    return int(m.group(1)) if m else None
-
-
-def role_of(node_name: str) -> str:
-    """A layer's role with its block index taken out (layers.3.mlp.up_proj -> layers.*.mlp.up_proj)."""
-    return re.sub(r"\.\d+\.", ".*.", node_name, count=1)
+def shipped_cycles(est, harness, names, copy_core: dict[str, float], instr: dict[str, float],
+                   loads: dict[str, float], stores: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """The shipped build's estimate (`est`: per_function cycles and memory stalls) divided among the functions of
+    the copies build (`names`): core cycles as the core model divides them there (`copy_core`, else
+    instructions), memory stalls as the bytes each copy moved. Returns (cycles, memory stalls) per function."""
+    own = {f: v for f, v in est.per_function.items() if f not in harness}
+    stall_of = {f: est.per_function_memory_stalls.get(f, 0.0) for f in own}
+    moved = {f: loads.get(f, 0.0) + stores.get(f, 0.0) for f in names}
+    core = spread_over_copies({f: v - stall_of[f] for f, v in own.items()}, names, copy_core, instr)
+    stalls = spread_over_copies(stall_of, names, moved, copy_core, instr)
+    return {f: core.get(f, 0.0) + stalls.get(f, 0.0) for f in set(core) | set(stalls)}, stalls
 
 
 @dataclass
@@ -90,8 +100,8 @@ class SequenceRunSpec:
     backend: str
     graph_path: str
     graph_key: str
-    prompt: list[int]
-    steps: int
+    prompt: list[int]  # the tokens the program starts from (an encoder's run: its sentence)
+    steps: int  # decode steps measured (an encoder's run: none, one forward pass of the prompt)
     expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
     cache_root: str
     build_code: str = ""
@@ -104,7 +114,7 @@ class SequenceRunSpec:
         return f"{self.target} {self.config}"
 
 
-def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
+def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
     run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board,
@@ -114,27 +124,11 @@ def _keys(spec: SequenceRunSpec) -> tuple[str, str]:
 
 
 def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
-    hit = Cache(Path(spec.cache_root)).get("runs", _keys(spec)[1])
-    if hit is None:
-        return None
-    docs = json.loads((hit / "result.json").read_text())
-    for d in docs:
-        d.update(built=False, ran=False)
-    return docs
+    return Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
 
 
 def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one decode step."""
-    import isa
-    from intgap.attribution import CATEGORIES, attribute
-    from intgap.pipeline import run_generate
-    from intgap.generate_command import decode_limit
-    from isa.boards import board_for
-    from isa.profile import analyze, is_softfloat_helper, profile
-    from isa.timing import estimate
-    from isa.timing.memory import step_difference
-    from quant import load_graph
-
     cached = cached_sequence_run(spec)
     if cached is not None:
         return cached
@@ -143,13 +137,11 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     target = isa.get_target(spec.target)
     board = board_for(target, spec.board or None)
     graph = load_graph(spec.graph_path)
-    build_key, run_key = _keys(spec)
-    built, bmeta, built_copies = _cached_build(cache, build_key, graph, target, spec, layer_copies=True)
-    shipped, _, built_shipped = _cached_build(cache, digest("seq-build-shipped", build_key), graph, target, spec,
-                                              layer_copies=False)
-
-    rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
-                if n.op.startswith("fully_connected")}
+    build_key, run_key = run_keys(spec)
+    prog = dict(mode="generate", max_tokens=len(spec.prompt), context=len(spec.prompt) + spec.steps)
+    built, built_copies = cache.program(build_key, graph, target, layer_copies=True, **prog)
+    shipped, built_shipped = cache.program(digest("seq-build-shipped", build_key), graph, target,
+                                           layer_copies=False, **prog)
 
     def count(n_new: int):
         """The copies build, counted (no memory system): exact instructions, bytes and categories per layer, and
@@ -158,14 +150,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
         an = analyze(r, built.elf, target)
         prof = profile(r, built.elf, target, analysis=an)
         core = estimate(r, built.elf, target, analysis=an)
-        # output elements each fully connected kernel copy made in this run: calls (one row each) x N
-        outs: dict[str, int] = {}
-        for fp in prof.functions.values():
-            for callee, c in fp.calls.items():
-                li = layer_of(callee)
-                if li in rows_out and callee.startswith("ig_fc_"):
-                    outs[callee] = outs.get(callee, 0) + c * rows_out[li]
-        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, outs)
+        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, copy_outputs(prof, graph))
         return tokens, r, prof, core, per_fn
 
     def on_board(n_new: int):
@@ -190,128 +175,27 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     stores = diff(lambda p, a, f: p.functions[f].store_bytes if f in p.functions else 0)
     cats = {c: diff(lambda p, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
     step = step_difference(e1, en, k)  # the shipped build's step, the bandwidth bound on its own bytes per function
-    own = {f: v for f, v in step.per_function.items() if f not in GENERATE_HARNESS_FUNCTIONS}
-    stall_of = {f: step.per_function_memory_stalls.get(f, 0.0) for f in own}
-    copy_core = step_difference(c1, cn, k).per_function
-    moved = {f: loads[f] + stores[f] for f in names}
-    # core cycles go to the copies as the core model divides them there; stalls as the bytes the copies moved
-    core = spread_over_copies({f: v - stall_of[f] for f, v in own.items()}, names, copy_core, instr)
-    stalls = spread_over_copies(stall_of, names, moved, copy_core, instr)
-    names |= set(core) | set(stalls)  # a shipped function with no counterpart (none expected) still counts
-    cycles = {f: core.get(f, 0.0) + stalls.get(f, 0.0) for f in names}
+    cycles, stalls = shipped_cycles(step, GENERATE_HARNESS_FUNCTIONS, names, step_difference(c1, cn, k).per_function,
+                                    instr, loads, stores)
     exact = spec.expected is None or tokn == stokn == list(spec.expected)
-    sizes = _section_sizes(shipped.elf, target)
-    fit_notes = list(srn.memory.fit_notes) if srn.memory else []
-    base = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": rn.backend,
-            "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
-            "emulator_version": emulator_version(spec.target, spec.backend),
-            "kernel_family": bmeta["kernel_family"], "cycle_model": en.heading,
-            "board": board.name, "limiting_level": decode_limit(e1, en, step),
-            "fits_board": not fit_notes, "board_fit_notes": fit_notes,
-            "arena_bytes": bmeta["arena_bytes"], "kv_cache_bytes": bmeta["kv_bytes"],
-            "context_tokens": len(spec.prompt) + spec.steps, "decode_steps_measured": k,
-            "bit_exact": bool(exact) if graph.is_integer else True,
-            "tokens_match_reference": bool(exact), "tokens": tokn,
-            "max_abs_error_vs_reference": 0.0, "cycles_from": "shipped build (shared kernels)",
-            "shipped_program_instructions": int(srn.instructions), **sizes}
-
-    def row(fns: dict[str, float], layer: int | None, name: str | None, g_macs: int, wbytes: dict) -> dict:
-        """fns: function -> the share of it that belongs to this row (1 for its own functions)."""
-        def total(d: dict[str, float]) -> int:  # fsum: the same figure whatever the order (workers hash differently)
-            return int(round(math.fsum(d.get(f, 0.0) * w for f, w in fns.items())))
-        return {**base, "layer": layer, "layer_name": name, "layer_role": role_of(name) if name else None,
-                "instructions": total(instr), "program_instructions": int(rn.instructions),
-                "estimated_cycles": total(cycles), "memory_stall_cycles": total(stalls),
-                "load_bytes": total(loads), "store_bytes": total(stores),
-                "attribution": {c: total(cats[c]) for c in CATEGORIES}, "mix": {}, "macs": g_macs, **wbytes,
-                "softfloat_helper_instructions": int(round(math.fsum(instr.get(f, 0) * w for f, w in fns.items()
-                                                               if is_softfloat_helper(f)))),
-                "inclusive_exact": all(w == 1 for w in fns.values()),
-                "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
-
-    docs = [row({f: 1.0 for f in names}, None, None, _macs(graph), weight_and_activation_bytes(graph, activations=False))]
-    share = _layer_shares(names, p1, pn)
-    for i, n in enumerate(graph.nodes):
-        docs.append(row_shared(row, share, i, n, graph))
-    docs[0]["shared_helper_instructions"] = int(round(sum(instr.get(f, 0) for f in names if layer_of(f) is None)))
-    # what belongs to no layer: the step's own glue (ig_model_forward, the argmax over the logits) and helpers
-    # only that glue calls
-    outside = {f: instr.get(f, 0) * (1 - sum(share[f].values())) for f in names}
-    docs[0]["outside_layers"] = {f: int(round(v)) for f, v in sorted(outside.items(), key=lambda kv: -kv[1])
-                                 if round(v)}
-    tmp = cache.begin("runs", run_key)
-    (tmp / "result.json").write_text(json.dumps(docs))
-    cache.commit("runs", run_key, tmp, {"label": spec.label})
+    base = {**run_fields(spec, target, shipped, srn, en, board), "limiting_level": decode_limit(e1, en, step),
+            "kv_cache_bytes": shipped.program.kv_cache_bytes, "context_tokens": len(spec.prompt) + spec.steps,
+            "decode_steps_measured": k, "bit_exact": bool(exact) if graph.is_integer else True,
+            "tokens_match_reference": bool(exact), "tokens": tokn, "max_abs_error_vs_reference": 0.0,
+            "program_instructions": int(rn.instructions), "shipped_program_instructions": int(srn.instructions),
+            "cycles_from": "shipped build (shared kernels)",
+            "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
+    calls: dict[str, dict[str, float]] = {}  # callee -> caller -> calls per decode step (difference of the runs)
+    for f in names:
+        for callee, c in (pn.functions[f].calls if f in pn.functions else {}).items():
+            c1_ = p1.functions[f].calls.get(callee, 0) if f in p1.functions else 0
+            calls.setdefault(callee, {})[f] = c - c1_
+    docs = split_rows(FunctionCosts(instr, cycles, stalls, loads, stores, cats, calls), graph, base)
+    cache.keep_result(run_key, docs, spec.label)
     wall = time.perf_counter() - t0
     for d in docs:
         d.update(built=built_copies or built_shipped, ran=True, wall_seconds=wall)
     return docs
-
-
-def _cached_build(cache: Cache, key: str, graph, target, spec: SequenceRunSpec, layer_copies: bool):
-    """The generate program of `graph` (with per-layer kernel copies or as it ships), from the build cache or built
-    into it: (Built, its entry's metadata, whether it was built now)."""
-    from codegen.program import Program
-    from intgap.pipeline import Built, build_program
-    entry = cache.get("builds", key)
-    built_now = entry is None
-    if entry is None:
-        tmp = cache.begin("builds", key)
-        b = build_program(graph, target, tmp, mode="generate", max_tokens=len(spec.prompt),
-                          context=len(spec.prompt) + spec.steps, layer_copies=layer_copies)
-        (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
-        entry = cache.commit("builds", key, tmp, {
-            "compiler": b.compiler, "compiler_version": b.compiler_version, "program": b.program.describe()})
-    meta = json.loads((entry / "entry.json").read_text())
-    built = Built(Program.described(meta["program"], entry), None, entry / "program.elf", meta["compiler"],
-                  meta["compiler_version"])
-    meta.update(arena_bytes=built.program.arena_bytes, kv_bytes=built.program.kv_cache_bytes,
-                kernel_family=built.program.kernel_family)
-    return built, meta, built_now
-
-
-def row_shared(row, share: dict[str, dict[int, float]], i: int, node, graph) -> dict:
-    fns = {f: w[i] for f, w in share.items() if w.get(i)}
-    return row(fns, i, node.name, _macs(graph, [node]), weight_and_activation_bytes(graph, [node], activations=False))
-
-
-def _layer_shares(names: set[str], p1, pn) -> dict[str, dict[int, float]]:
-    """function -> {layer: share}. A layer's own functions (ig_layer_<i>_*, the kernel copies <kernel>__L<i>) are
-    wholly its own; a helper the layers share (libgcc's soft-float and division helpers, memcpy) is divided among
-    them in proportion to the decode-step calls each layer's functions make to it, recursively (gprof-style; exact
-    when a helper costs the same per call, as soft-float helpers nearly do)."""
-    calls: dict[str, dict[str, float]] = {}  # callee -> caller -> calls per decode step (difference of the runs)
-    for f in names:
-        for callee, c in (pn.functions[f].calls if f in pn.functions else {}).items():
-            c1 = p1.functions[f].calls.get(callee, 0) if f in p1.functions else 0
-            calls.setdefault(callee, {})[f] = c - c1
-    memo: dict[str, dict[int, float]] = {}
-
-    def shares(f: str, stack: frozenset) -> dict[int, float]:
-        if f in memo:
-            return memo[f]
-        li = layer_of(f)
-        if li is not None:
-            return {li: 1.0}
-        acc: dict[int, float] = {}
-        total = 0.0
-        for caller, c in sorted(calls.get(f, {}).items()):
-            if caller in stack or c <= 0:
-                continue
-            total += c
-            for layer, w in shares(caller, stack | {f}).items():
-                acc[layer] = acc.get(layer, 0.0) + c * w
-        out = {k: v / total for k, v in acc.items()} if total else {}
-        memo[f] = out
-        return out
-
-    return {f: shares(f, frozenset()) for f in names}
-
-
-def _macs(graph, nodes=None) -> int:
-    """Weight MACs of one token (fully connected layers)."""
-    return int(sum(graph.constants[n.inputs[1]].size for n in (nodes or graph.nodes)
-                   if n.op.startswith("fully_connected")))
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)
@@ -326,46 +210,39 @@ class QuantizedSequence:
 
 
 def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: int, cache: Cache,
-                             eval_tokens: int, progress=None) -> QuantizedSequence:
+                             eval_tokens: int) -> QuantizedSequence:
     """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
     held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
-    from intgap.sequence_models import _model_identity
-    from intgap.pipeline import reference_generate
-    from quant import load_graph, save_graph
-    from quant.accuracy import perplexity_against_fp32, tokenize_text
-    from quant.hf_capture import capture_hf
-    from quant.hf_models import shakespeare_text
-    from quant.recipes import load_model, quantize_model, recipe_for
-
-    recipe = recipe_for(spec, cfg.name)
-    key = digest("seq-quantize", _model_identity(spec), asdict(recipe), prompt, steps, eval_tokens,
-                 code_fingerprint(("quant",)))
-    entry = cache.get("graphs", key)
-    cached = entry is not None
-    if entry is None:
-        m = load_model(spec)
-        fg = capture_hf(m.model, recipe.seq_len, name=m.name)
-        g = fg if cfg.is_float else quantize_model(m, recipe.config, recipe=recipe)
-        g.name = m.name
+    def measure(m, g, fg) -> dict:
         ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), eval_tokens)
         window = min(256, int(fg.meta.get("max_positions", 256)))
         acc = {**perplexity_against_fp32(g, fg, ids, window), "method": g.meta.get("method", "fp32")}
-        expected = reference_generate(g, prompt, 1 + steps)
-        tmp = cache.begin("graphs", key)
-        save_graph(g, tmp / "model.igraph")
-        entry = cache.commit("graphs", key, tmp, {"accuracy": acc, "expected": expected, "config": asdict(cfg)})
-    meta = json.loads((entry / "entry.json").read_text())
-    g = load_graph(entry / "model.igraph")
-    return QuantizedSequence(cfg, entry / "model.igraph", graph_digest(g), meta["accuracy"], meta["expected"], cached)
+        return {"accuracy": acc, "expected": reference_generate(g, prompt, 1 + steps)}
+
+    path, meta, cached = sweep_graph(spec, cfg, cache, (prompt, steps, eval_tokens), measure)
+    return QuantizedSequence(cfg, path, graph_digest(load_graph(path)), meta["accuracy"], meta["expected"], cached)
 
 
 class Decoder(Workload):
     """A decoder (the bundled shakespeare-decoder, SmolLM2, a Hugging Face folder): a generate program from the
     prompt, measured over one decode step, per layer; perplexity against FP32 (quant/accuracy.py)."""
     kind, mode, run_code = "decoder", "generate", SEQUENCE_CODE
+    unit, unit_text = "decode step", "one decode step (the difference of two runs, divided by the steps)"
+    quality = Quality("perplexity", "perplexity", "held-out perplexity (lower is better)", ".2f",
+                      lower_is_better=True, change=True)
+    by_role = True
+    caches_text = ("A decode step is the difference of two runs, so the caches are warm: the prefill brought in what "
+                   "fits.")
+    per_layer_text = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
+                      "instructions are exact; library helpers the layers share (soft-float, division) are divided "
+                      "among them by calls. Decoder blocks are summed by role (layers.*.<op>).")
+    accuracy_text = ("Perplexity on held-out Shakespeare (plays never used for training or calibration), computed "
+                     "with the reference interpreter, whose greedy tokens every target reproduced (checked per run).")
+    accuracy_columns = (("config", "config", ""), ("method", "method", ""), ("perplexity", "perplexity", ".3f"),
+                        ("FP32 perplexity", "fp32_perplexity", ".3f"), ("change", "relative_increase", "+.2%"),
+                        ("tokens", "tokens", ""), ("window", "window", ""))
 
     def __init__(self, spec: str, eval_tokens: int = 2048, steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT):
-        from quant.recipes import load_model
         self.spec, self.eval_tokens, self.steps = spec, eval_tokens, steps
         m = load_model(spec)
         self.name = m.name
@@ -386,11 +263,10 @@ class Decoder(Workload):
         return cached_sequence_run
 
     def model_doc(self, quantized: list) -> dict:
-        from quant import load_graph
-        macs = _macs(load_graph(quantized[0].graph_path))
+        macs = weight_macs(load_graph(quantized[0].graph_path))
         n = len(self.prompt)
         return {"name": self.name, "description": f"{self.name}: decoder, {macs:,} weight MACs per token; one greedy "
-                f"decode step at a context of {n} to {n + self.steps} tokens", "kind": self.kind, "unit": "decode step",
+                f"decode step at a context of {n} to {n + self.steps} tokens", "kind": self.kind, "unit": self.unit,
                 "prompt_tokens": n, "decode_steps": self.steps}
 
     def check(self, rows: list[dict]) -> None:

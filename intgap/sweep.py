@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+import isa
+from codegen import HARNESS_FUNCTIONS
+from codegen.emit_c import KERNEL_FOR_OP
+from intgap.attribution import attribute
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
-from intgap.workload import Workload, run_workload
+from intgap.result_rows import run_fields, weight_and_activation_bytes
+from intgap.workload import Quality, SweepResult, Workload, run_workload
+from isa.boards import board_for
+from isa.profile import analyze, is_softfloat_helper, profile
+from isa.timing import estimate
+from quant import capture, load_graph, quantize_ptq, reference, save_graph
+from quant.accuracy import classifier_accuracy
+from quant.config import ConfigError, parse
+from quant.ir import Graph
 
 FP32 = "fp32"
 
@@ -41,7 +53,6 @@ class Config:
 
 def parse_config(spec: str) -> Config:
     """One config of quant/config.py's grammar as a sweep Config (mixed:<bits>: decoders, Theorem 8's allocation)."""
-    from quant.config import ConfigError, parse
     try:
         q = parse(spec)
     except ConfigError as e:
@@ -75,7 +86,6 @@ class QuantizedConfig:
 
 def layer_graph(g, i: int):
     """Node i of graph g as a graph of its own (input: the node's input tensor, output: its output)."""
-    from quant.ir import Graph
     n = g.nodes[i]
     return Graph(f"{g.name}_layer{i}", [n.inputs[0]], [n.outputs[0]],
                  {t: g.tensors[t] for t in (n.inputs[0], n.outputs[0])},
@@ -89,8 +99,6 @@ def model_digest(model) -> str:
 
 
 def quantize_config(model, cfg: Config, cache: Cache) -> QuantizedConfig:
-    from quant import capture, load_graph, quantize_ptq, save_graph
-    from quant.accuracy import classifier_accuracy
     if cfg.name.startswith("mixed:"):
         raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
                           "shakespeare-decoder); for an MLP use w8a8 or w4a8")
@@ -134,18 +142,8 @@ class RunSpec:
         return f"{self.target} {self.config}" + (f" layer {self.layer}" if self.layer is not None else "")
 
 
-def _section_sizes(elf: Path, target) -> dict:
-    """ROM / RAM of the linked program and the model's share of them (toolchain.memory_report)."""
-    from toolchain import memory_report
-    r = memory_report(elf, target)
-    m = r.model_bytes
-    return {"rom_bytes": r.rom_bytes, "ram_bytes": r.ram_bytes, "model_rom_bytes": m["weights"] + m["code"],
-            "model_ram_bytes": m["arena"] + m["kv_cache"]}
-
-
 def kernel_outputs(graph) -> dict[str, int]:
     """Kernel function -> output elements its calls make in one inference (for the attribution's rule 5)."""
-    from codegen.emit_c import KERNEL_FOR_OP
     out: dict[str, int] = {}
     for n in graph.nodes:
         if n.op in KERNEL_FOR_OP and n.op.startswith("fully_connected"):
@@ -154,28 +152,7 @@ def kernel_outputs(graph) -> dict[str, int]:
     return out
 
 
-def weight_and_activation_bytes(graph, nodes=None, activations: bool = True) -> dict:
-    """Bytes one inference of `nodes` (default: all) must read of weights (as stored for the kernels: int4 packed
-    two per byte) and of other constants (biases, requantization parameters, group scales), and (activations) of
-    activations read + written."""
-    w = other = act = 0
-    for n in graph.nodes if nodes is None else nodes:
-        consts = [k for k in n.inputs if k in graph.constants]
-        for k in consts:
-            a = graph.constants[k]
-            if k == n.inputs[1] and n.op.startswith("fully_connected"):
-                bits = n.attrs.get("weight_bits", 8 if a.dtype == np.int8 else 32)
-                w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
-            else:
-                other += a.nbytes
-        for t in [n.inputs[0], n.outputs[0]] if activations else []:
-            info = graph.tensors[t]
-            act += int(np.prod(info.shape)) * (1 if info.dtype == "int8" else 4)
-    return {"weight_bytes": int(w), "param_bytes": int(other), "activation_bytes": int(act)}
-
-
 def _keys(spec: RunSpec):
-    from quant import load_graph, reference
     graph = load_graph(spec.graph_path)
     x = spec.x.reshape(1, -1)
     xin = x.astype(np.float32) if not graph.is_integer else reference.quantize_input(graph, x)
@@ -189,23 +166,15 @@ def _keys(spec: RunSpec):
 def cached_run(spec: RunSpec) -> dict | None:
     """The run's result from the cache, or None."""
     t0 = time.perf_counter()
-    hit = Cache(Path(spec.cache_root)).get("runs", _keys(spec)[3])
-    if hit is None:
-        return None
-    doc = json.loads((hit / "result.json").read_text())
-    doc.update(built=False, ran=False, wall_seconds=time.perf_counter() - t0)
+    doc = Cache(Path(spec.cache_root)).result(_keys(spec)[3])
+    if doc is not None:
+        doc["wall_seconds"] = time.perf_counter() - t0
     return doc
 
 
 def execute(spec: RunSpec) -> dict:
     """One run: build (cached), run, profile, estimate, attribute (cached). Returns a JSON-able dict with
     `built` / `ran` saying what work it did."""
-    import isa
-    from codegen import HARNESS_FUNCTIONS, Program
-    from intgap.attribution import attribute
-    from intgap.pipeline import build_program
-    from quant import reference
-
     cache = Cache(Path(spec.cache_root))
     t0 = time.perf_counter()
     target = isa.get_target(spec.target)
@@ -213,99 +182,60 @@ def execute(spec: RunSpec) -> dict:
     doc = cached_run(spec)
     if doc is not None:
         return doc
-    built = False
-    bentry = cache.get("builds", build_key)
-    if bentry is None:
-        tmp = cache.begin("builds", build_key)
-        b = build_program(graph, target, tmp)
-        (tmp / "weights.bin").unlink()  # linked into the ELF; the entry keeps the sources and the ELF
-        bentry = cache.commit("builds", build_key, tmp, {
-            "compiler": b.compiler, "compiler_version": b.compiler_version, "program": b.program.describe()})
-        built = True
-    bmeta = json.loads((bentry / "entry.json").read_text())
-    elf = bentry / "program.elf"
-    program = Program.described(bmeta["program"], bentry)
-    from isa.boards import board_for
-    from isa.profile import analyze, is_softfloat_helper, profile
-    from isa.timing import estimate
+    b, built = cache.program(build_key, graph, target)
     board = board_for(target, spec.board or None)
-    # a sweep compares configs: one that does not fit the board's memories is measured on them as if they were
-    # large enough, and its row says so (fits_board, the estimate's notes)
-    res = isa.run(elf, target, spec.backend, inputs=program.encode_forward(xin), board=board, strict_fit=False)
+    res = isa.run(b.elf, target, spec.backend, inputs=b.program.encode_forward(xin), board=board, strict_fit=False)
     if res.exit_code != 0:
         raise DriverError(f"{spec.label}: the program exited with status {res.exit_code}; "
-                          f"run it with `intgap run {elf} --target {spec.target}` to see why")
-    y = program.decode_forward(res.stdout, 1)
-    an = analyze(res, elf, target)
-    prof = profile(res, elf, target, analysis=an)
-    est = estimate(res, elf, target, analysis=an, board=board)
-    harness = set(HARNESS_FUNCTIONS)
-    totals, per_fn = attribute(an, harness, kernel_outputs(graph))
-    fns = {n: f for n, f in prof.functions.items() if n not in harness}
+                          f"run it with `intgap run {b.elf} --target {spec.target}` to see why")
+    y = b.program.decode_forward(res.stdout, 1)
+    an = analyze(res, b.elf, target)
+    prof = profile(res, b.elf, target, analysis=an)
+    est = estimate(res, b.elf, target, analysis=an, board=board)
+    totals, per_fn = attribute(an, HARNESS_FUNCTIONS, kernel_outputs(graph))
+    fns = {n: f for n, f in prof.functions.items() if n not in HARNESS_FUNCTIONS}
     ref = reference.run(graph, {graph.inputs[0]: xin})[graph.outputs[0]]
     if graph.is_integer:
         exact, err = bool(np.array_equal(y, ref)), 0.0
     else:
         exact, err = True, float(np.abs(y.astype(np.float64) - ref).max())
-    mix = {c: sum(f.mix[c] for f in fns.values()) for c in prof.mix}
-    doc = {"model": spec.model, "config": spec.config, "target": spec.target, "backend": res.backend,
+    doc = {**run_fields(spec, target, b, res, est, board),
            "layer": spec.layer, "layer_name": graph.nodes[0].name if spec.layer is not None else None,
-           "compiler": bmeta["compiler"], "compiler_version": bmeta["compiler_version"],
-           "emulator_version": emulator_version(spec.target, spec.backend),
-           "kernel_family": program.kernel_family,
            "instructions": int(sum(f.instructions for f in fns.values())),
-           "program_instructions": int(res.instructions),
-           "estimated_cycles": int(sum(v for k, v in est.per_function.items() if k not in harness)),
-           "cycle_model": est.heading, "board": board.name, "fits_board": not _fit_notes(res),
-           "board_fit_notes": _fit_notes(res),
-           "memory_stall_cycles": int(sum(v for k, v in est.per_function_memory_stalls.items() if k not in harness)),
+           "estimated_cycles": int(sum(v for k, v in est.per_function.items() if k not in HARNESS_FUNCTIONS)),
+           "memory_stall_cycles": int(sum(v for k, v in est.per_function_memory_stalls.items()
+                                          if k not in HARNESS_FUNCTIONS)),
            "limiting_level": est.limiting_level,
            "load_bytes": int(sum(f.load_bytes for f in fns.values())),
            "store_bytes": int(sum(f.store_bytes for f in fns.values())),
-           "mix": mix, "attribution": totals,
+           "mix": {c: sum(f.mix[c] for f in fns.values()) for c in prof.mix}, "attribution": totals,
            "attribution_per_function": per_fn,
            "softfloat_helper_instructions": int(sum(f.instructions for n, f in fns.items()
                                                     if is_softfloat_helper(n))),
-           "macs": int(graph.macs()), "arena_bytes": program.arena_bytes,
-           **weight_and_activation_bytes(graph), **_section_sizes(elf, target),
+           "macs": int(graph.macs()), **weight_and_activation_bytes(graph),
            "bit_exact": exact, "max_abs_error_vs_reference": err}
-    tmp = cache.begin("runs", run_key)
-    (tmp / "result.json").write_text(json.dumps(doc))
-    cache.commit("runs", run_key, tmp, {"label": spec.label})
+    cache.keep_result(run_key, doc, spec.label)
     doc.update(built=built, ran=True, wall_seconds=time.perf_counter() - t0)
     return doc
 
 
-def _fit_notes(res) -> list[str]:
-    return list(res.memory.fit_notes) if res.memory is not None else []
-
-
 # ------------------------------------------------------------------ the sweep
-@dataclass
-class SweepStats:
-    runs: int = 0
-    builds: int = 0
-    executed_runs: int = 0
-    quantized: int = 0
-    seconds: float = 0.0
-    where: str = "local"
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class SweepResult:
-    model: dict
-    configs: list[dict]
-    runs: list[dict]
-    stats: SweepStats = field(default_factory=SweepStats)
-
-
 class Classifier(Workload):
     """An MLP classifier: forward programs of the whole model and (per_layer) of each layer alone, on one test
     sample; accuracy against its PyTorch module on the test set (quant/accuracy.py)."""
     kind, mode, run_code = "classifier", "forward", RUN_CODE
+    unit, unit_text = "inference", "one inference (batch 1, run harness excluded)"
+    quality = Quality("accuracy", "accuracy", "test accuracy (%)", ".2%")
+    by_role = False
+    caches_text = ("One inference from reset: the caches start cold, so the first fetch of each code and weight line "
+                   "pays its memory's latency (a warm, repeated inference would pay less where they fit the caches).")
+    per_layer_text = ("Each layer built and run on its own (the same kernel call), so per-layer counts are exact even "
+                      "where layers share a kernel.")
+    accuracy_text = ("Integer results are the reference interpreter's, which every target reproduces bit for bit "
+                     "(checked per run on the benchmark sample).")
+    accuracy_columns = (("config", "config", ""), ("test accuracy", "accuracy", ".2%"),
+                        ("top-1 agreement with FP32", "argmax_agreement_with_fp32", ".2%"),
+                        ("max |output - FP32|", "output_max_abs_error_vs_fp32", ".4f"), ("samples", "samples", ""))
 
     def __init__(self, model, per_layer: bool = True):
         self.model, self.per_layer, self.name = model, per_layer, model.name
@@ -319,7 +249,6 @@ class Classifier(Workload):
                          cache_root, **codes, board=board)]
         if self.per_layer:
             # a layer's input: the activations the whole model feeds it (reference interpreter, float view)
-            from quant import load_graph
             acts = _layer_inputs(load_graph(q.graph_path), x)
             specs += [RunSpec(self.name, q.config.name, target.name, backend, i, str(p), k, acts[i], cache_root,
                               **codes, board=board) for i, (p, k) in enumerate(zip(q.layer_paths, q.layer_keys))]
@@ -333,12 +262,38 @@ class Classifier(Workload):
 
     def model_doc(self, quantized: list) -> dict:
         return {"name": self.model.name, "description": self.model.description, "kind": self.kind,
-                "unit": "inference"}
+                "unit": self.unit}
+
+    def json_extra(self, result: SweepResult) -> dict:
+        """The int8-vs-FP32 keys `intgap bench --json` has always written for an MLP (kept for its readers)."""
+        acc = {c["config"]: c for c in result.configs}
+        doc: dict = {"description": result.model["description"], "targets": []}
+        if "fp32" not in acc or "w8a8" not in acc:
+            return doc
+        a8, af = acc["w8a8"], acc["fp32"]
+        doc["accuracy"] = {"samples": a8["samples"], "argmax_agreement": a8["argmax_agreement_with_fp32"],
+                           "output_max_abs_error": a8["output_max_abs_error_vs_fp32"]}
+        if a8.get("accuracy") is not None:
+            doc["accuracy"].update(fp32_accuracy=af["accuracy"], int8_accuracy=a8["accuracy"])
+        whole = {(r["target"], r["config"]): r for r in result.runs if r["layer"] is None}
+        for t in dict.fromkeys(r["target"] for r in result.runs):
+            r8, rf = whole[(t, "w8a8")], whole[(t, "fp32")]
+            doc["macs_per_inference"] = r8["macs"]
+            doc["targets"].append({
+                "target": t, "backend": r8["backend"], "compiler": r8["compiler"],
+                "int8_instructions": r8["instructions"], "fp32_instructions": rf["instructions"],
+                "realized_speedup": rf["instructions"] / r8["instructions"],
+                "int8_weight_bytes": r8["weight_bytes"] + r8["param_bytes"],
+                "fp32_weight_bytes": rf["weight_bytes"] + rf["param_bytes"],
+                "int8_arena_bytes": r8["arena_bytes"], "fp32_arena_bytes": rf["arena_bytes"],
+                "bit_exact": r8["bit_exact"], "fp32_max_abs_error": rf["max_abs_error_vs_reference"],
+                "int8_program_instructions": r8["program_instructions"],
+                "fp32_program_instructions": rf["program_instructions"]})
+        return doc
 
 
 def _layer_inputs(g, x: np.ndarray) -> list[np.ndarray]:
     """The float view of each node's input for the sample x (re-quantized by the layer graph to the same ints)."""
-    from quant import reference
     if not g.is_integer:
         acts = reference.run(g, {g.inputs[0]: x}, keep_all=True)
         return [np.asarray(acts[n.inputs[0]], np.float32) for n in g.nodes]

@@ -1,27 +1,69 @@
 """What a sweep measures, for every kind of model: a `Workload` says how a config becomes a graph and its accuracy
-(`quantize`), which runs measure that graph on a target (`specs`, each built as a program of the workload's `mode`)
-and what a run yields (`executor` / `cached`: one result row, or several: the whole model and its layers).
-`run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run them
-through intgap/runner.py (cache, then serial, pool or Dask).
+(`quantize`), which runs measure that graph on a target (`specs`, each built as a program of the workload's `mode`),
+what a run yields (`executor` / `cached`: one result row, or several: the whole model and its layers) and how the
+report reads the results (the unit one run measures, the quality metric and its columns, whether layers are summed
+by role). `run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run
+them through intgap/runner.py (cache, then serial, pool or Dask).
 
-Workloads: the classifier (intgap/sweep.py: forward programs of the whole model and of each layer alone) and the
-decoder (intgap/sequence_sweep.py: a generate program whose decode step is measured per layer).
+Workloads: the classifier (intgap/sweep.py: forward programs of the whole model and of each layer alone), the
+encoder (intgap/encoder_sweep.py: one forward pass of a sentence, per layer) and the decoder
+(intgap/sequence_sweep.py: a generate program whose decode step is measured per layer).
 """
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import isa
 from intgap.cache import Cache, code_fingerprint
 from intgap.runner import run_specs
+from isa.boards import board_for
+
+
+@dataclass(frozen=True)
+class Quality:
+    """A workload's accuracy metric as reports show it: the key of a config's accuracy document that holds it, the
+    summary table's column, the Pareto plot's axis, and which way is better."""
+    key: str
+    column: str
+    axis: str
+    spec: str  # the format of its value in tables
+    lower_is_better: bool = False
+    change: bool = False  # the text adds the change against FP32 (relative_increase)
+
+    def value(self, c: dict) -> float | None:
+        """The metric of a config's accuracy document `c`, as plotted (a percentage in per cent)."""
+        v = c.get(self.key)
+        return None if v is None else 100 * v if self.spec.endswith("%") else v
+
+    def score(self, c: dict) -> float | None:
+        """The metric with higher meaning better (summary rows)."""
+        v = c.get(self.key)
+        return None if v is None else -v if self.lower_is_better else v
+
+    def text(self, c: dict, fp32: bool) -> str:
+        v = c.get(self.key)
+        if v is None:
+            return "n/a"
+        return format(v, self.spec) + ("" if fp32 or not self.change else f" ({c['relative_increase']:+.1%})")
 
 
 class Workload:
     name: str
-    kind: str  # "classifier" | "decoder"
+    kind: str  # "classifier" | "encoder" | "decoder"
     mode: str  # the program mode its runs build (codegen/program.py): "forward" | "generate"
     run_code: tuple[str, ...]  # the code a run's result depends on (part of its cache key)
+    # how the report reads its results
+    unit: str  # what one run measures, in titles: "inference", "forward pass", "decode step"
+    unit_text: str  # the same, said in full for report.md
+    quality: Quality
+    by_role: bool  # per-layer rows summed over the blocks by role (layers.*.mlp.up_proj) in the per-layer table
+    caches_text: str  # whether the caches start cold or warm in what is measured
+    per_layer_text: str  # how per-layer counts are made exact
+    accuracy_text: str  # what the accuracy table measures
+    accuracy_columns: tuple[tuple[str, str, str], ...]  # (header, key of a config's accuracy document, format)
 
     def quantize(self, config, cache: Cache):
         """The config's graph in the cache, with `.config`, `.accuracy` (a dict) and `.cached`."""
@@ -40,24 +82,45 @@ class Workload:
         raise NotImplementedError
 
     def model_doc(self, quantized: list) -> dict:
-        """The report's description of the model: name, description, kind and the unit one run measures (what
-        reports key on instead of asking which kind of model it is)."""
+        """The report's description of the model: name, description, kind and the unit one run measures."""
         raise NotImplementedError
 
     def check(self, rows: list[dict]) -> None:
         """Refuses results that cannot be right (a DriverError); called with every row of the sweep."""
 
+    def json_extra(self, result: "SweepResult") -> dict:
+        """Keys `intgap bench --json` writes beside the report's for this kind of model."""
+        return {}
+
+
+@dataclass
+class SweepStats:
+    runs: int = 0
+    builds: int = 0
+    executed_runs: int = 0
+    quantized: int = 0
+    seconds: float = 0.0
+    where: str = "local"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SweepResult:
+    workload: Workload
+    model: dict
+    configs: list[dict]
+    runs: list[dict]
+    stats: SweepStats = field(default_factory=SweepStats)
+
 
 def run_workload(workload: Workload, targets: list, configs: list, *, backend: str | None = None, jobs: int = 1,
                  scheduler: str | None = None, cache_root: Path | None = None,
                  progress: Callable[[str, int, int], None] | None = None, client=None,
-                 scheduler_timeout: float = 10.0, boards: dict | None = None):
+                 scheduler_timeout: float = 10.0, boards: dict | None = None) -> SweepResult:
     """Every run of workload x targets x configs. `boards`: target name -> isa.boards.Board of the estimates
     (default: each target's default board)."""
-    import isa
-    from intgap.sweep import SweepResult, SweepStats
-    from isa.boards import board_for
-
     t0 = time.perf_counter()
     cache = Cache(cache_root)
     report = progress or (lambda label, d, n: None)
@@ -83,4 +146,4 @@ def run_workload(workload: Workload, targets: list, configs: list, *, backend: s
                        sum(not q.cached for q in qs), time.perf_counter() - t0, where)
     cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
               **q.accuracy} for q in qs]
-    return SweepResult(workload.model_doc(qs), cdocs, [d for r in rows for d in r], stats)
+    return SweepResult(workload, workload.model_doc(qs), cdocs, [d for r in rows for d in r], stats)

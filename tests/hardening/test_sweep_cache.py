@@ -50,11 +50,11 @@ def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch)
 
 
 def test_cli_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys, tmp_path):
-    import intgap.sweep as sweep
+    import intgap.cli as cli
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
-    monkeypatch.setattr(sweep, "run_sweep", interrupted)
+    monkeypatch.setattr(cli, "run_workload", interrupted)
     assert main(["bench", "--targets", "cortex-m4", "--workdir", str(tmp_path), "--cache-dir", str(tmp_path)]) == 130
     assert capsys.readouterr().err.strip() == "intgap: interrupted"
 

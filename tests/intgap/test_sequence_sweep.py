@@ -4,7 +4,8 @@ runs reproduce the reference's greedy tokens, and a repeated sweep is served fro
 import pytest
 
 import isa
-from intgap.sequence_sweep import layer_of, role_of, run_sequence_sweep
+from intgap.result_rows import layer_of, role_of
+from intgap.sequence_sweep import run_sequence_sweep
 from intgap.sweep import parse_configs
 
 
