@@ -87,12 +87,13 @@ def full_figures(r: dict) -> str:
     for q in json.loads(path.read_text())["rows"]:
         if (q["model"], q["config"], q["method"], q.get("observer")) == (r["model"], r["config"], r["method"],
                                                                          "minmax"):
-            if r["metric"] == "perplexity":
-                return (f"Full held-out set ({q['tokens']:,} tokens): FP32 {q['fp32_perplexity']:.4f}, integer "
-                        f"{q['int_perplexity']:.4f} ({q['relative_increase']:+.2%}); this slice: FP32 {r['fp32']:.4f}, "
-                        f"integer {r['integer']:.4f} ({r['integer'] / r['fp32'] - 1:+.2%}).")
-            return (f"Full held-out set ({q['lines']} lines): mean cosine {q['mean_cosine']:.5f} (loss "
-                    f"{1 - q['mean_cosine']:.5f}); this slice: loss {r['integer']:.5f}.")
+            if "perplexity" in r["integer"]:
+                fp, it = r["fp32"]["perplexity"], r["integer"]["perplexity"]
+                return (f"Perplexity on the full held-out set ({q['tokens']:,} tokens): FP32 {q['fp32_perplexity']:.4f}, "
+                        f"integer {q['int_perplexity']:.4f} ({q['relative_increase']:+.2%}); on this slice: FP32 "
+                        f"{fp:.4f}, integer {it:.4f} ({it / fp - 1:+.2%}).")
+            return (f"Full held-out set ({q['lines']} lines): mean cosine {q['mean_cosine']:.5f} (1 - mean cosine "
+                    f"{1 - q['mean_cosine']:.5f}); this slice: 1 - mean cosine {r['integer']['cosine_loss']:.5f}.")
     return ""
 
 

@@ -46,24 +46,42 @@ def tokenize_text(tokenizer, text: str, n_tokens: int) -> np.ndarray:
     return np.asarray(ids[:n_tokens], np.int64)
 
 
-def perplexity(g: Graph | Forward, ids: np.ndarray, window: int = 256,
-               progress: Callable[[int], None] | None = None) -> dict:
-    """Perplexity over consecutive non-overlapping windows (each window starts a fresh context) of a graph or a
-    forward pass."""
+def window_log_probs(g: Graph | Forward, ids: np.ndarray, window: int = 256):
+    """(chunk, log-probabilities of the next token [len(chunk) - 1, vocab]) per consecutive non-overlapping window
+    of a graph or forward pass (each window starts a fresh context)."""
     forward = graph_forward(g) if isinstance(g, Graph) else g
-    nll, count = 0.0, 0
-    for w, start in enumerate(range(0, len(ids) - 1, window)):
+    for start in range(0, len(ids) - 1, window):
         chunk = ids[start:start + window + 1]
         if len(chunk) < 2:
             break
         z = forward(chunk[:-1]).astype(np.float64)
         z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        yield chunk, z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def perplexity(g: Graph | Forward, ids: np.ndarray, window: int = 256,
+               progress: Callable[[int], None] | None = None) -> dict:
+    """Perplexity over consecutive non-overlapping windows (each window starts a fresh context) of a graph or a
+    forward pass."""
+    nll, count = 0.0, 0
+    for w, (chunk, logp) in enumerate(window_log_probs(g, ids, window)):
         nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
         count += len(chunk) - 1
         if progress:
             progress(w + 1)
     return {"perplexity": float(np.exp(nll / count)), "tokens": count, "window": window}
+
+
+def perplexity_and_kl(forward: Graph | Forward, reference: list[np.ndarray], ids: np.ndarray,
+                      window: int = 256) -> dict:
+    """Perplexity (as `perplexity`) and the mean KL divergence KL(reference || forward) of the next-token
+    distributions, nats per token; reference: window_log_probs of the reference model (float32 is enough)."""
+    nll, kl, count = 0.0, 0.0, 0
+    for (chunk, logp), ref in zip(window_log_probs(forward, ids, window), reference):
+        nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
+        kl += float((np.exp(ref.astype(np.float64)) * (ref - logp)).sum())
+        count += len(chunk) - 1
+    return {"kl_divergence": kl / count, "perplexity": float(np.exp(nll / count))}
 
 
 def graph_outputs(g: Graph, x: np.ndarray) -> np.ndarray:

@@ -156,18 +156,20 @@ def alone(mg: MixedGraph, u: Unit) -> Mix:
     return Mix(frozenset(u.nodes), frozenset(u.weights), frozenset(u.tensors))
 
 
-Metric = Callable[[Callable[[np.ndarray], np.ndarray]], float]  # forward pass -> loss figure (higher is worse)
+# forward pass -> its figures; the first is the loss the shares divide (0 for the reference, higher is worse)
+Metric = Callable[[Callable[[np.ndarray], np.ndarray]], dict[str, float]]
 
 
 def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
               progress: Callable[[str, int, int], None] | None = None,
               on_row: Callable[[dict], None] | None = None, previous: dict | None = None) -> dict:
     """Each unit's share of the loss between the all-float and the all-integer runs of mg, removed and alone.
-    on_row gets the partial result after each unit; previous (an earlier result of the same graphs and metric)
-    supplies the figures it already holds, so that an interrupted measurement resumes."""
+    Figures: "integer", "float", and per row "removed", "alone", each a dict of the metric's figures; the shares
+    are of the first figure. on_row gets the partial result after each unit; previous (an earlier result of the
+    same graphs and metric) supplies the figures it already holds, so that an interrupted measurement resumes."""
     from quant.hf_capture import sequence_inputs
 
-    def figure(mix: Mix) -> float:
+    def figures(mix: Mix) -> dict[str, float]:
         return metric(lambda ids: mg.run(sequence_inputs(ids), mix))
 
     t0 = time.time()
@@ -175,21 +177,22 @@ def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
     done = {r["unit"]: r for r in previous.get("rows", [])}
     steps = 2 + 2 * len(units)
     tick = (lambda i: progress("accuracy attribution", i, steps)) if progress else (lambda i: None)
-    e_int = previous["integer"] if "integer" in previous else figure(mg.all_integer())
+    e_int = previous["integer"] if "integer" in previous else figures(mg.all_integer())
     tick(1)
-    e_float = previous["float"] if "float" in previous else figure(mg.all_float())
+    e_float = previous["float"] if "float" in previous else figures(mg.all_float())
     tick(2)
-    loss = e_int - e_float
-    res = {"integer": e_int, "float": e_float, "rows": []}
+    key = next(iter(e_int))
+    loss = e_int[key] - e_float[key]
+    res = {"loss": key, "integer": e_int, "float": e_float, "rows": []}
     for i, u in enumerate(units):
-        e_removed = done[u.name]["removed"] if u.name in done else figure(removed(mg, u))
+        e_removed = done[u.name]["removed"] if u.name in done else figures(removed(mg, u))
         tick(3 + 2 * i)
-        e_alone = done[u.name]["alone"] if u.name in done else figure(alone(mg, u))
+        e_alone = done[u.name]["alone"] if u.name in done else figures(alone(mg, u))
         tick(4 + 2 * i)
         res["rows"].append({"unit": u.name, "kind": u.kind, "ops": len(u.nodes), "weights": len(u.weights),
                             "tensors": len(u.tensors), "removed": e_removed, "alone": e_alone,
-                            "share_removed": (e_int - e_removed) / loss if loss else 0.0,
-                            "share_alone": (e_alone - e_float) / loss if loss else 0.0})
+                            "share_removed": (e_int[key] - e_removed[key]) / loss if loss else 0.0,
+                            "share_alone": (e_alone[key] - e_float[key]) / loss if loss else 0.0})
         res["seconds"] = round(time.time() - t0 + previous.get("seconds", 0), 1)
         if on_row:
             on_row(res)
@@ -205,24 +208,27 @@ def rounded_weights(fp: Graph, cfg) -> dict[str, np.ndarray]:
 
 
 def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) -> tuple[Metric, dict]:
-    """The loss figure of a forward pass on held-out Shakespeare and its description with the FP32 figure:
-    decoders perplexity on the first n_tokens (windows of `window`), encoders 1 - mean cosine to the FP32
-    capture's sentence embeddings on n_lines lines."""
-    from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
+    """The figures of a forward pass on held-out Shakespeare, and their FP32 values. Decoders, on the first n_tokens
+    (windows of `window`): the mean KL divergence of the next-token distribution from FP32's (nats per token; the
+    loss, never negative, where a slice's perplexity difference can be) and the perplexity. Encoders, on n_lines
+    lines: 1 - mean cosine of the sentence embeddings to the FP32 capture's."""
+    from quant.accuracy import cosine, embed_sentences, perplexity, perplexity_and_kl, tokenize_text, window_log_probs
     from quant.hf_models import shakespeare_lines, shakespeare_text
 
     if fp32.meta.get("architecture") == "bert":
         lines = shakespeare_lines("eval", n_lines)
         ef = embed_sentences(fp32, model.tokenizer, lines)
 
-        def cos_loss(forward) -> float:
-            return float(1.0 - cosine(ef, embed_sentences(forward, model.tokenizer, lines)).mean())
-        return cos_loss, {"metric": "1 - mean cosine", "lines": len(lines), "fp32": 0.0}
+        def cos_loss(forward) -> dict[str, float]:
+            return {"cosine_loss": float(1.0 - cosine(ef, embed_sentences(forward, model.tokenizer, lines)).mean())}
+        return cos_loss, {"lines": len(lines), "fp32": {"cosine_loss": 0.0}}
     ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
+    reference = [logp.astype(np.float32) for _, logp in window_log_probs(fp32, ids, window)]
 
-    def ppl(forward) -> float:
-        return perplexity(forward, ids, window)["perplexity"]
-    return ppl, {"metric": "perplexity", "tokens": len(ids) - 1, "window": window, "fp32": ppl(fp32)}
+    def kl_ppl(forward) -> dict[str, float]:
+        return perplexity_and_kl(forward, reference, ids, window)
+    return kl_ppl, {"tokens": len(ids) - 1, "window": window,
+                    "fp32": {"kl_divergence": 0.0, "perplexity": perplexity(fp32, ids, window)["perplexity"]}}
 
 
 def mixed_graph_of(model, recipe, progress: Callable[[str, int, int], None] | None = None,
@@ -237,8 +243,8 @@ def mixed_graph_of(model, recipe, progress: Callable[[str, int, int], None] | No
     if expected is not None and not same_graph(q, expected):
         raise AttributionError(f"the graph is not what its recipe ({recipe.config}, {recipe.method}, calibration "
                                f"{recipe.calib} x {recipe.seq_len}, observer {recipe.observer}, residual "
-                               f"{recipe.residual}, alpha {recipe.alpha}) rebuilds: re-create it with `intgap quantize` (the "
-                               "recipe is read from its metadata), or call quant.accuracy_attribution."
+                               f"{recipe.residual}, alpha {recipe.alpha}) rebuilds: re-create it with `intgap quantize` "
+                               "(the recipe is read from its metadata), or call quant.accuracy_attribution."
                                "attribute_model with the recipe that made it")
     return MixedGraph(fp, q, rounded_weights(fp, cfg))
 

@@ -42,6 +42,10 @@ def _ppl(forward):
     return perplexity(forward, IDS, 32)["perplexity"]
 
 
+def _figures(forward):
+    return {"perplexity": _ppl(forward)}
+
+
 def _forward(mg, mix):
     return lambda ids: mg.run(sequence_inputs(ids), mix)
 
@@ -93,13 +97,17 @@ def test_a_unit_replaces_only_its_own_parts(llama):
 def test_shares_are_reproducible_and_add_up(llama):
     mg = llama[3]
     units = A.select_units(mg, "op:softmax,weights,layer:0,layer:1,layer:other")
-    a = A.attribute(mg, units, _ppl)
-    b = A.attribute(mg, units, _ppl)
+    a = A.attribute(mg, units, _figures)
+    b = A.attribute(mg, units, _figures)
     assert a["rows"] == b["rows"]
-    assert a["integer"] == _ppl(llama[2]) and a["float"] == _ppl(llama[1])
+    e_int, e_float = a["integer"]["perplexity"], a["float"]["perplexity"]
+    assert e_int == _ppl(llama[2]) and e_float == _ppl(llama[1])
     for r in a["rows"]:
-        assert r["share_removed"] == pytest.approx((a["integer"] - r["removed"]) / (a["integer"] - a["float"]))
-        assert r["share_alone"] == pytest.approx((r["alone"] - a["float"]) / (a["integer"] - a["float"]))
+        assert r["share_removed"] == pytest.approx((e_int - r["removed"]["perplexity"]) / (e_int - e_float))
+        assert r["share_alone"] == pytest.approx((r["alone"]["perplexity"] - e_float) / (e_int - e_float))
+    # an interrupted measurement resumes from what it recorded
+    c = A.attribute(mg, units, lambda f: pytest.fail("measured again"), previous=a)
+    assert c["rows"] == a["rows"]
     # the layers partition the graph: all of them removed is everything float
     layers = [u for u in units if u.kind == "layers"]
     assert sum(len(u.nodes) for u in layers) == len(mg.fp.nodes)
@@ -125,7 +133,7 @@ def test_a_graph_its_recipe_does_not_rebuild_is_refused():
         A.attribute_model(m, recipe, "op:softmax", n_tokens=64, expected=other)
 
 
-def test_model_attribution_matches_evaluate():
+def test_model_attribution_matches_evaluate(tmp_path):
     """The recipe path (what `intgap eval --attribute` runs): nothing replaced is evaluate()'s integer perplexity."""
     from quant.recipes import evaluate, load_model, quantize_model, recipe_for
     m = load_model("shakespeare-decoder")
@@ -133,9 +141,14 @@ def test_model_attribution_matches_evaluate():
     res = A.attribute_model(m, recipe, "op:softmax,layer:0", n_tokens=96, window=32)
     q = quantize_model(m, "w8a8", recipe=recipe)
     ev = evaluate(q, n_tokens=96, window=32, model=m)
-    assert res["integer"] == ev["int_perplexity"] and res["fp32"] == ev["fp32_perplexity"]
-    assert res["float"] == pytest.approx(res["fp32"], rel=1e-4)
+    assert res["integer"]["perplexity"] == ev["int_perplexity"] and res["fp32"]["perplexity"] == ev["fp32_perplexity"]
+    assert res["float"]["perplexity"] == pytest.approx(res["fp32"]["perplexity"], rel=1e-4)
+    assert 0 <= res["float"]["kl_divergence"] < 1e-6 < res["integer"]["kl_divergence"]
     assert [r["unit"] for r in res["rows"]] == ["op:softmax", "layer:0"]
+    from intgap.accuracy_report import write_attribution
+    paths = write_attribution(res, tmp_path / "out")
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert "| layer:0 |" in paths[3].read_text() and "KL from FP32" in paths[3].read_text()
 
 
 def _tiny_bert():
@@ -161,10 +174,11 @@ def test_encoder_cosine_loss_ends_are_exact():
     ef = embed_sentences(fp32, tok, lines)
 
     def loss(forward):
-        return float(1 - cosine(ef, embed_sentences(forward, tok, lines)).mean())
+        return {"cosine_loss": float(1 - cosine(ef, embed_sentences(forward, tok, lines)).mean())}
     res = A.attribute(mg, A.select_units(mg, "op:softmax,op:gelu,op:layernorm,layer:0"), loss)
     assert res["integer"] == loss(q)
-    assert abs(res["float"]) < 1e-9 and res["integer"] > 1e-6  # random weights: a loss of a few 1e-6
+    # random weights: a loss of a few 1e-6
+    assert abs(res["float"]["cosine_loss"]) < 1e-9 and res["integer"]["cosine_loss"] > 1e-6
     assert [r["unit"] for r in res["rows"]] == ["op:softmax", "op:gelu", "op:layernorm", "layer:0"]
 
 
