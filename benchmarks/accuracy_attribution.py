@@ -99,7 +99,8 @@ def full_figures(r: dict) -> str:
 
 
 def plot_name(r: dict) -> str:
-    return f"accuracy_attribution_{r['model']}_{r['config']}_{r['units'].replace(',', '+')}.png".replace(":", "_")
+    units = r["units"] if "," not in r["units"] else "selected"  # a unit list would make a long file name
+    return f"accuracy_attribution_{r['model']}_{r['config']}_{units}.png".replace(":", "_")
 
 
 def write_markdown(runs: list[dict]) -> None:
