@@ -55,12 +55,33 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     from quant.recipes import evaluate
 
     q = load_graph(args.graph)
+    if args.attribute:
+        return _attribute(q, args, console)
     with _bar(console) as bar:
         res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=_progress_cb(bar))
     console.print(eval_table(res, args.graph))
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
         console.print(f"wrote {args.json}")
+    return 0
+
+
+def _attribute(q, args: argparse.Namespace, console: Console) -> int:
+    from intgap.accuracy_report import attribution_table, write_attribution
+    from quant.accuracy_attribution import attribute_model, check_selection, recipe_of
+    from quant.recipes import load_model
+
+    check_selection(args.attribute)  # a misspelt unit fails before the model loads
+    recipe = recipe_of(q)
+    with console.status(f"loading {q.meta['model']}"):
+        model = load_model(q.meta["model"])
+    with _bar(console) as bar:
+        res = attribute_model(model, recipe, args.attribute, n_tokens=args.tokens, n_lines=args.lines,
+                              window=args.window, progress=_progress_cb(bar), expected=q)
+    console.print(attribution_table(res))
+    out = Path(args.out) if args.out else Path(args.graph).with_name(Path(args.graph).stem + "-attribution")
+    for p in write_attribution(res, out):
+        console.print(f"wrote {p}")
     return 0
 
 
@@ -94,4 +115,11 @@ def add_quant_commands(sub) -> None:
     e.add_argument("--tokens", type=int, default=4096, help="held-out tokens for language models (default 4096)")
     e.add_argument("--window", type=int, default=256, help="perplexity window (default 256)")
     e.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    e.add_argument("--attribute", nargs="?", const="families", metavar="UNITS",
+                   help="attribute the accuracy loss: each unit replaced by its float twin (and alone integer); "
+                        "UNITS: families (default: op families, weights, activation roles), layers, all, or a comma "
+                        "list of unit names (op:softmax, weights:layers.*.mlp.down_proj, layer:3, tensor:NAME); "
+                        "docs/accuracy-attribution.md. Slow: try --tokens 512 / --lines 100")
+    e.add_argument("--out", metavar="DIR", help="with --attribute: the folder for report.md, attribution.csv/json/png "
+                   "(default: <graph>-attribution next to the graph)")
     e.set_defaults(func=cmd_eval)

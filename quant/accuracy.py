@@ -11,16 +11,25 @@ from quant.hf_capture import sequence_inputs
 from quant.ir import Graph
 
 
-def embed_sentences(g: Graph, tokenizer, lines: list[str], max_len: int = 128,
+Forward = Callable[[np.ndarray], np.ndarray]  # token ids -> the real-valued output (logits, hidden states)
+
+
+def graph_forward(g: Graph) -> Forward:
+    """The graph's forward pass on token ids; an integer graph's output is dequantized."""
+    def forward(ids: np.ndarray) -> np.ndarray:
+        y = reference.run(g, sequence_inputs(ids))[g.outputs[0]]
+        return reference.dequantize_output(g, y) if y.dtype.kind != "f" else y
+    return forward
+
+
+def embed_sentences(g: Graph | Forward, tokenizer, lines: list[str], max_len: int = 128,
                     progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Mean-pooled sentence embeddings from a graph whose output is the last hidden state (float or integer)."""
+    """Mean-pooled sentence embeddings from a graph (or forward pass) whose output is the last hidden state."""
+    forward = graph_forward(g) if isinstance(g, Graph) else g
     out = []
     for i, s in enumerate(lines):
         ids = tokenizer(s, truncation=True, max_length=max_len)["input_ids"]
-        y = reference.run(g, sequence_inputs(ids))[g.outputs[0]]
-        if y.dtype.kind != "f":
-            y = reference.dequantize_output(g, y)
-        out.append(y.astype(np.float64).mean(axis=0))
+        out.append(forward(np.asarray(ids)).astype(np.float64).mean(axis=0))
         if progress:
             progress(i + 1)
     return np.stack(out)
@@ -37,24 +46,42 @@ def tokenize_text(tokenizer, text: str, n_tokens: int) -> np.ndarray:
     return np.asarray(ids[:n_tokens], np.int64)
 
 
-def perplexity(g: Graph, ids: np.ndarray, window: int = 256, progress: Callable[[int], None] | None = None) -> dict:
-    """Perplexity over consecutive non-overlapping windows (each window starts a fresh context)."""
-    nll, count = 0.0, 0
-    for w, start in enumerate(range(0, len(ids) - 1, window)):
+def window_log_probs(g: Graph | Forward, ids: np.ndarray, window: int = 256):
+    """(chunk, log-probabilities of the next token [len(chunk) - 1, vocab]) per consecutive non-overlapping window
+    of a graph or forward pass (each window starts a fresh context)."""
+    forward = graph_forward(g) if isinstance(g, Graph) else g
+    for start in range(0, len(ids) - 1, window):
         chunk = ids[start:start + window + 1]
         if len(chunk) < 2:
             break
-        logits = reference.run(g, sequence_inputs(chunk[:-1]))[g.outputs[0]]
-        if logits.dtype.kind != "f":
-            logits = reference.dequantize_output(g, logits)
-        z = logits.astype(np.float64)
+        z = forward(chunk[:-1]).astype(np.float64)
         z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        yield chunk, z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def perplexity(g: Graph | Forward, ids: np.ndarray, window: int = 256,
+               progress: Callable[[int], None] | None = None) -> dict:
+    """Perplexity over consecutive non-overlapping windows (each window starts a fresh context) of a graph or a
+    forward pass."""
+    nll, count = 0.0, 0
+    for w, (chunk, logp) in enumerate(window_log_probs(g, ids, window)):
         nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
         count += len(chunk) - 1
         if progress:
             progress(w + 1)
     return {"perplexity": float(np.exp(nll / count)), "tokens": count, "window": window}
+
+
+def perplexity_and_kl(forward: Graph | Forward, reference: list[np.ndarray], ids: np.ndarray,
+                      window: int = 256) -> dict:
+    """Perplexity (as `perplexity`) and the mean KL divergence KL(reference || forward) of the next-token
+    distributions, nats per token; reference: window_log_probs of the reference model (float32 is enough)."""
+    nll, kl, count = 0.0, 0.0, 0
+    for (chunk, logp), ref in zip(window_log_probs(forward, ids, window), reference):
+        nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
+        kl += float((np.exp(ref.astype(np.float64)) * (ref - logp)).sum())
+        count += len(chunk) - 1
+    return {"kl_divergence": kl / count, "perplexity": float(np.exp(nll / count))}
 
 
 def graph_outputs(g: Graph, x: np.ndarray) -> np.ndarray:

@@ -179,16 +179,28 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
         g = capture_hf(m.model, recipe.seq_len, name=m.name)
         g.meta.update({"model": name, "config": spec.name, "method": "fp32"})
         return g
+    t0 = time.time()
+    g, cal, cfg = method_graph(m, recipe, cfg, progress)
+    q = lower(g, cal, cfg)
+    q.meta.update({"model": name, "config": spec.name, "method": canonical_method(recipe.method),
+                   "layer_bits": dict(cfg.layer_bits),
+                   "quantize_seconds": round(time.time() - t0, 1)})
+    return q
+
+
+def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, progress: Progress | None = None):
+    """What the lowering reads: the float graph after the recipe's migration (smoothquant | awq), its calibration,
+    and cfg with the method's weights (GPTQ, QAT, gamma: cfg.weight_override) and the recipe's settings.
+    quantize_model lowers it; the accuracy attribution (quant/accuracy_attribution.py) runs it beside the result."""
     calib, seq_len, alpha, qat_steps = recipe.calib, recipe.seq_len, recipe.alpha, recipe.qat_steps
-    config = spec.name
+    spec = parse(recipe.config)
+    cfg = cfg or parse_config(spec)
     cfg.observer = recipe.observer
     cfg.residual = recipe.residual
     steps = parse_method(recipe.method)
-    method = "+".join(steps)
     cfg.asym = "asym" in steps
     cfg.dynamic = "dynamic" in steps
     cfg.outlier_split = "outlier-split" in steps
-    t0 = time.time()
     g = capture_hf(m.model, seq_len)
     feeds = calibration_feeds(m, calib, seq_len)
     step = lambda what: (lambda i: progress(what, i, len(feeds))) if progress else None  # noqa: E731
@@ -214,11 +226,7 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
         cfg.weight_override, _ = qat_weights(m.model, g, cfg, seqs, steps=qat_steps, progress=cb)
     if "gamma" in steps:
         cfg.weight_override = gamma_overrides(g, cal, cfg)
-    q = lower(g, cal, cfg)
-    q.meta.update({"model": model if isinstance(model, str) else m.name, "config": config, "method": method,
-                   "layer_bits": dict(cfg.layer_bits),
-                   "quantize_seconds": round(time.time() - t0, 1)})
-    return q
+    return g, cal, cfg
 
 
 def evaluate(q: Graph, n_lines: int = 500, n_tokens: int = 4096, window: int = 256, model: HFModel | None = None,

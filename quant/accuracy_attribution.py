@@ -1,0 +1,277 @@
+"""Accuracy attribution, the mirror of the latency attribution: which op family, weight matrix, activation class or
+layer of an integer graph loses how much of its accuracy. Each unit is replaced by its float twin while the rest
+stays integer ("removed"), and the reverse, only that unit integer while the rest is float ("alone"); each gives
+the unit's share of the loss between the float and the integer graph (perplexity for decoders, 1 - mean cosine to
+the FP32 embeddings for encoders). docs/accuracy-attribution.md defines the units and what replacing one removes;
+quant/mixed_run.py runs the mixed graphs.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from quant.errors import QuantError
+from quant.ir import Graph
+from quant.mixed_run import MixedGraph, Mix
+from quant.optable import OPTABLE
+
+
+class AttributionError(QuantError):
+    """A unit selection that names nothing in the graph, or a graph its recipe does not rebuild."""
+
+
+KINDS = ("ops", "weights", "activations", "roles", "layers")
+SELECTIONS = {"families": ("ops", "weights", "activations"), "all": KINDS, **{k: (k,) for k in KINDS}}
+UNIT_PREFIXES = ("op:", "weights:", "act:", "role:", "layer:", "tensor:")
+_LAYER = re.compile(r"(?<![^.])(\d+)(?=\.|$)")  # the first all-digit component of a node name: its layer
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one row replaces: float-graph nodes (their ops), fully connected nodes (their weight matrices) and
+    tensors (their rounding onto the integer grid)."""
+    name: str
+    kind: str
+    nodes: frozenset[str] = frozenset()
+    weights: frozenset[str] = frozenset()
+    tensors: frozenset[str] = frozenset()
+
+
+def layer_of(name: str) -> str | None:
+    m = _LAYER.search(name)
+    return m.group(1) if m else None
+
+
+def role_of(name: str) -> str:
+    """The name with its layer index as '*': the same tensor or layer in every transformer block."""
+    return _LAYER.sub("*", name, count=1)
+
+
+def family_of(float_op: str) -> str:
+    """The op family of a float op: the (first) integer op whose twin it is (fully_connected for every variant)."""
+    return next(n for n, o in OPTABLE.items() if o.twin == float_op)
+
+
+def _grouped(items, key) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, k in items:
+        out.setdefault(key(name, k), []).append(name)
+    return out
+
+
+def candidate_units(mg: MixedGraph) -> dict[str, list[Unit]]:
+    """Every unit of the graph, by kind: ops, one per op family; weights, all fully connected weight matrices;
+    activations, the tensors each op family writes (act:add is the residual stream, act:softmax the attention
+    probabilities); roles, the weights and the tensors of each role (a name with its layer index as '*', e.g.
+    weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated); layers, each numbered block (the nodes outside
+    them: layer:other)."""
+    fp = mg.fp
+    family = {n.name: family_of(n.op) for n in fp.nodes}
+    by_family = _grouped(((n.name, family[n.name]) for n in fp.nodes), lambda _, f: f)
+    writes = _grouped(((n.outputs[0], family[n.name]) for n in fp.nodes), lambda _, f: f)
+    fcs = mg.fc_nodes
+    w_roles = _grouped(((n, None) for n in fcs), lambda n, _: role_of(n))
+    t_roles = _grouped(((n.outputs[0], None) for n in fp.nodes), lambda t, _: role_of(t))
+    layers = _grouped(((n.name, None) for n in fp.nodes), lambda n, _: layer_of(n) or "other")
+    out_of = {n.name: n.outputs[0] for n in fp.nodes}
+    fcset = set(fcs)
+    return {
+        "ops": [Unit(f"op:{f}", "ops", nodes=frozenset(ns)) for f, ns in by_family.items()],
+        "weights": [Unit("weights", "weights", weights=frozenset(fcs))],
+        "activations": [Unit(f"act:{f}", "activations", tensors=frozenset(ts)) for f, ts in writes.items()],
+        "roles": [Unit(f"weights:{r}", "roles", weights=frozenset(ns)) for r, ns in w_roles.items()] +
+                 [Unit(f"role:{r}", "roles", tensors=frozenset(ts)) for r, ts in t_roles.items()],
+        "layers": [Unit(f"layer:{k}", "layers", nodes=frozenset(ns), weights=frozenset(set(ns) & fcset),
+                        tensors=frozenset(out_of[n] for n in ns)) for k, ns in layers.items()],
+    }
+
+
+def select_units(mg: MixedGraph, what: str) -> list[Unit]:
+    """Units by a comma list of kinds (KINDS), 'families' (ops, weights, activations), 'all', unit names
+    (op:softmax, act:add, weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated, layer:3) or tensor:<a tensor>."""
+    cands = candidate_units(mg)
+    by_name = {u.name: u for us in cands.values() for u in us}
+    tensors = {n.outputs[0] for n in mg.fp.nodes}
+    units: list[Unit] = []
+    for item in [w.strip() for w in what.split(",") if w.strip()]:
+        if item in SELECTIONS:
+            units += [u for k in SELECTIONS[item] for u in cands[k]]
+        elif item in by_name:
+            units.append(by_name[item])
+        elif item.startswith("tensor:") and item[7:] in tensors:
+            units.append(Unit(item, "tensor", tensors=frozenset([item[7:]])))
+        else:
+            examples = ", ".join(list(by_name)[:6])
+            raise AttributionError(f"unknown attribution unit {item!r}: use {', '.join(SELECTIONS)}, a unit name "
+                                   f"(e.g. {examples}) or tensor:<tensor name> of the graph")
+    if not units:
+        raise AttributionError("no attribution units selected: use families, layers or a unit name")
+    return list(dict.fromkeys(units))
+
+
+def check_selection(what: str) -> None:
+    """The selection's spelling, before any model is loaded (select_units checks the names against the graph)."""
+    for item in [w.strip() for w in what.split(",") if w.strip()] or [""]:
+        if item not in SELECTIONS and item != "weights" and not item.startswith(UNIT_PREFIXES):
+            raise AttributionError(f"unknown attribution unit {item!r}: use {', '.join(SELECTIONS)} or a unit name "
+                                   f"starting {', '.join(UNIT_PREFIXES)} (docs/accuracy-attribution.md)")
+
+
+def recipe_of(q: Graph):
+    """The recipe that made an integer graph written by `intgap quantize` (its model, config, method, calibration,
+    observer, residual width and SmoothQuant alpha are in its metadata)."""
+    from quant.recipes import recipe_for
+
+    meta = q.meta
+    if not all(meta.get(k) for k in ("model", "config", "method")):
+        raise AttributionError("the graph does not say which model, config and method made it (meta.model, config, "
+                               "method): re-create it with `intgap quantize`")
+    how = re.search(r"-(minmax|percentile|mse)-res(int16|int32|auto)", meta.get("quantization", ""))
+    return recipe_for(meta["model"], meta["config"], meta["method"], calib=meta.get("calibration_sequences"),
+                      seq_len=meta.get("seq_len"), observer=how and how.group(1), residual=how and how.group(2),
+                      alpha=meta.get("smoothquant_alpha"))
+
+
+def _touching(mg: MixedGraph, tensors: frozenset[str]) -> set[str]:
+    """The float nodes that write or read any of the tensors."""
+    return {n.name for n in mg.fp.nodes if n.outputs[0] in tensors or tensors.intersection(n.inputs)}
+
+
+def removed(mg: MixedGraph, u: Unit) -> Mix:
+    """Everything integer except the unit: its ops run their float twins, its weights are the float ones, its
+    tensors are not rounded. An activation unit's writers and readers run in float mode too (an integer kernel
+    reads only integers); a layer's readers outside it stay integer, rounding what it writes as their input."""
+    base = mg.all_integer()
+    to_float = u.nodes | u.weights | (set() if u.nodes else _touching(mg, u.tensors))
+    return Mix(base.integer_ops - to_float, base.rounded_weights - u.weights, base.rounded_tensors - u.tensors)
+
+
+def alone(mg: MixedGraph, u: Unit) -> Mix:
+    """Everything float except the unit: its ops run their integer kernels (rounding their inputs and outputs onto
+    their grids), its weights are rounded, its tensors are rounded where float ops write them."""
+    return Mix(frozenset(u.nodes), frozenset(u.weights), frozenset(u.tensors))
+
+
+# forward pass -> its figures; the first is the loss the shares divide (0 for the reference, higher is worse)
+Metric = Callable[[Callable[[np.ndarray], np.ndarray]], dict[str, float]]
+
+
+def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
+              progress: Callable[[str, int, int], None] | None = None,
+              on_row: Callable[[dict], None] | None = None, previous: dict | None = None) -> dict:
+    """Each unit's share of the loss between the all-float and the all-integer runs of mg, removed and alone.
+    Figures: "integer", "float", and per row "removed", "alone", each a dict of the metric's figures; the shares
+    are of the first figure. on_row gets the partial result after each unit; previous (an earlier result of the
+    same graphs and metric) supplies the figures it already holds, so that an interrupted measurement resumes."""
+    from quant.hf_capture import sequence_inputs
+
+    def figures(mix: Mix) -> dict[str, float]:
+        return metric(lambda ids: mg.run(sequence_inputs(ids), mix))
+
+    t0 = time.time()
+    previous = previous or {}
+    done = {r["unit"]: r for r in previous.get("rows", [])}
+    steps = 2 + 2 * len(units)
+    tick = (lambda i: progress("accuracy attribution", i, steps)) if progress else (lambda i: None)
+    e_int = previous["integer"] if "integer" in previous else figures(mg.all_integer())
+    tick(1)
+    e_float = previous["float"] if "float" in previous else figures(mg.all_float())
+    tick(2)
+    key = next(iter(e_int))
+    loss = e_int[key] - e_float[key]
+    res = {"loss": key, "integer": e_int, "float": e_float, "rows": []}
+    for i, u in enumerate(units):
+        e_removed = done[u.name]["removed"] if u.name in done else figures(removed(mg, u))
+        tick(3 + 2 * i)
+        e_alone = done[u.name]["alone"] if u.name in done else figures(alone(mg, u))
+        tick(4 + 2 * i)
+        res["rows"].append({"unit": u.name, "kind": u.kind, "ops": len(u.nodes), "weights": len(u.weights),
+                            "tensors": len(u.tensors), "removed": e_removed, "alone": e_alone,
+                            "share_removed": (e_int[key] - e_removed[key]) / loss if loss else 0.0,
+                            "share_alone": (e_alone[key] - e_float[key]) / loss if loss else 0.0})
+        res["seconds"] = round(time.time() - t0 + previous.get("seconds", 0), 1)
+        if on_row:
+            on_row(res)
+    res["seconds"] = round(time.time() - t0 + previous.get("seconds", 0), 1)
+    return res
+
+
+def rounded_weights(fp: Graph, cfg) -> dict[str, np.ndarray]:
+    """Each fully connected node's weight matrix as the lowering rounds it (the method's, e.g. GPTQ), dequantized."""
+    from quant.optable import Group
+    return {n.name: cfg.weight_for(n.name, fp.constants[n.inputs[1]]).dequant().astype(np.float32)
+            for n in fp.nodes if Group.FULLY_CONNECTED in OPTABLE[n.op].groups}
+
+
+def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) -> tuple[Metric, dict]:
+    """The figures of a forward pass on held-out Shakespeare, and their FP32 values. Decoders, on the first n_tokens
+    (windows of `window`): the mean KL divergence of the next-token distribution from FP32's (nats per token; the
+    loss, never negative, where a slice's perplexity difference can be) and the perplexity. Encoders, on n_lines
+    lines: 1 - mean cosine of the sentence embeddings to the FP32 capture's."""
+    from quant.accuracy import cosine, embed_sentences, perplexity, perplexity_and_kl, tokenize_text, window_log_probs
+    from quant.hf_models import shakespeare_lines, shakespeare_text
+
+    if fp32.meta.get("architecture") == "bert":
+        lines = shakespeare_lines("eval", n_lines)
+        ef = embed_sentences(fp32, model.tokenizer, lines)
+
+        def cos_loss(forward) -> dict[str, float]:
+            return {"cosine_loss": float(1.0 - cosine(ef, embed_sentences(forward, model.tokenizer, lines)).mean())}
+        return cos_loss, {"lines": len(lines), "fp32": {"cosine_loss": 0.0}}
+    ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
+    reference = [logp.astype(np.float32) for _, logp in window_log_probs(fp32, ids, window)]
+
+    def kl_ppl(forward) -> dict[str, float]:
+        return perplexity_and_kl(forward, reference, ids, window)
+    return kl_ppl, {"tokens": len(ids) - 1, "window": window,
+                    "fp32": {"kl_divergence": 0.0, "perplexity": perplexity(fp32, ids, window)["perplexity"]}}
+
+
+def mixed_graph_of(model, recipe, progress: Callable[[str, int, int], None] | None = None,
+                   expected: Graph | None = None) -> MixedGraph:
+    """The float graph that `recipe` (quant.recipes.Recipe) lowers for `model` (quant.hf_models.HFModel), paired
+    with its integer graph, which must equal `expected` when given (a graph file made by the same recipe)."""
+    from quant.recipes import method_graph
+    from quant.transformer_ptq import lower
+
+    fp, cal, cfg = method_graph(model, recipe, progress=progress)
+    q = lower(fp, cal, cfg)
+    if expected is not None and not same_graph(q, expected):
+        raise AttributionError(f"the graph is not what its recipe ({recipe.config}, {recipe.method}, calibration "
+                               f"{recipe.calib} x {recipe.seq_len}, observer {recipe.observer}, residual "
+                               f"{recipe.residual}, alpha {recipe.alpha}) rebuilds: re-create it with `intgap quantize` "
+                               "(the recipe is read from its metadata), or call quant.accuracy_attribution."
+                               "attribute_model with the recipe that made it")
+    return MixedGraph(fp, q, rounded_weights(fp, cfg))
+
+
+def attribute_model(model, recipe, what: str = "families", n_tokens: int = 512, n_lines: int = 100,
+                    window: int = 256, progress: Callable[[str, int, int], None] | None = None,
+                    expected: Graph | None = None, mg: MixedGraph | None = None, **resume) -> dict:
+    """The attribution of `model` quantized by `recipe` (or of the given mixed graph mg) on held-out Shakespeare,
+    for the selected units (select_units); resume: attribute()'s on_row and previous."""
+    from quant.hf_capture import capture_hf
+
+    mg = mg or mixed_graph_of(model, recipe, progress, expected)
+    units = select_units(mg, what)
+    metric, about = loss_metric(model, capture_hf(model.model, recipe.seq_len), n_tokens, n_lines, window)
+    head = {"model": model.name, "config": recipe.config, "method": recipe.method, **about}
+    on_row = resume.get("on_row")
+    res = attribute(mg, units, metric, progress, on_row=(lambda r: on_row({**head, **r})) if on_row else None,
+                    previous=resume.get("previous"))
+    return {**head, **res}
+
+
+def same_graph(a: Graph, b: Graph) -> bool:
+    """The same integer graph: nodes, tensors' formats and constants (metadata aside)."""
+    import json
+    same = json.dumps([n.to_json() for n in a.nodes], sort_keys=True) == \
+        json.dumps([n.to_json() for n in b.nodes], sort_keys=True) and \
+        [t.to_json() for t in a.tensors.values()] == [t.to_json() for t in b.tensors.values()] and \
+        a.constants.keys() == b.constants.keys()
+    return same and all(np.array_equal(v, b.constants[k]) and v.dtype == b.constants[k].dtype
+                        for k, v in a.constants.items())
