@@ -10,21 +10,18 @@ FP32 model on held-out Shakespeare lines (quant/recipes.py `evaluate`, as `intga
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-import isa
 from codegen.program import HARNESS_FUNCTIONS
 from intgap.attribution import attribute
-from intgap.cache import RUN_CODE, Cache, digest, graph_digest
+from intgap.cache import RUN_CODE, Cache, graph_digest
 from intgap.pipeline import reference_forward, run_forward
 from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
 from intgap.sequence_models import sweep_graph
-from intgap.sequence_sweep import QuantizedSequence, SequenceRunSpec, cached_sequence_run, run_keys, shipped_cycles
+from intgap.sequence_sweep import QuantizedSequence, SequenceRunSpec, cached_sequence_run, set_up_run, shipped_cycles
 from intgap.sweep import Config
 from intgap.workload import Quality, Workload
-from isa.boards import board_for
 from isa.profile import analyze, profile
 from isa.timing import estimate
 from quant import load_graph
@@ -42,18 +39,9 @@ def execute_encoder(spec: SequenceRunSpec) -> list[dict]:
     if cached is not None:
         return cached
     t0 = time.perf_counter()
-    cache = Cache(Path(spec.cache_root))
-    target = isa.get_target(spec.target)
-    board = board_for(target, spec.board or None)
-    graph = load_graph(spec.graph_path)
-    build_key, run_key = run_keys(spec)
     n = len(spec.prompt)
-    prog = dict(mode="forward", max_tokens=n, context=n, rows="all")
-    # counted with per-layer kernel copies (exact per layer); estimated as it ships (one copy of each kernel) on the
-    # board: the copies would multiply the code and its instruction-cache misses (docs/memory-models.md)
-    built, built_copies = cache.program(build_key, graph, target, layer_copies=True, **prog)
-    shipped, built_shipped = cache.program(digest("enc-build-shipped", build_key), graph, target,
-                                           layer_copies=False, **prog)
+    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
+        spec, mode="forward", max_tokens=n, context=n, rows="all")
     x = np.asarray(spec.prompt, np.int32)
     y, r = run_forward(built, target, x, spec.backend)
     an = analyze(r, built.elf, target)
@@ -77,7 +65,7 @@ def execute_encoder(spec: SequenceRunSpec) -> list[dict]:
     cache.keep_result(run_key, docs, spec.label)
     wall = time.perf_counter() - t0
     for d in docs:
-        d.update(built=built_copies or built_shipped, ran=True, wall_seconds=wall)
+        d.update(built=built_now, ran=True, wall_seconds=wall)
     return docs
 
 

@@ -127,21 +127,29 @@ def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
     return Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
 
 
+def set_up_run(spec: SequenceRunSpec, **program):
+    """What a run of `spec` needs: its cache, target, board, graph and run key, and its program (`program`: the
+    build options) built twice, with per-layer kernel copies (counted: exact per layer) and as it ships (one copy of
+    each kernel: estimated on the board; the copies would multiply the code and its instruction-cache misses,
+    docs/memory-models.md); and whether either was built now."""
+    cache = Cache(Path(spec.cache_root))
+    target = isa.get_target(spec.target)
+    graph = load_graph(spec.graph_path)
+    build_key, run_key = run_keys(spec)
+    built, copies_now = cache.program(build_key, graph, target, layer_copies=True, **program)
+    shipped, shipped_now = cache.program(digest("shipped", build_key), graph, target, layer_copies=False, **program)
+    return (cache, target, board_for(target, spec.board or None), graph, run_key, built, shipped,
+            copies_now or shipped_now)
+
+
 def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one decode step."""
     cached = cached_sequence_run(spec)
     if cached is not None:
         return cached
     t0 = time.perf_counter()
-    cache = Cache(Path(spec.cache_root))
-    target = isa.get_target(spec.target)
-    board = board_for(target, spec.board or None)
-    graph = load_graph(spec.graph_path)
-    build_key, run_key = run_keys(spec)
-    prog = dict(mode="generate", max_tokens=len(spec.prompt), context=len(spec.prompt) + spec.steps)
-    built, built_copies = cache.program(build_key, graph, target, layer_copies=True, **prog)
-    shipped, built_shipped = cache.program(digest("seq-build-shipped", build_key), graph, target,
-                                           layer_copies=False, **prog)
+    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
+        spec, mode="generate", max_tokens=len(spec.prompt), context=len(spec.prompt) + spec.steps)
 
     def count(n_new: int):
         """The copies build, counted (no memory system): exact instructions, bytes and categories per layer, and
@@ -194,7 +202,7 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
     cache.keep_result(run_key, docs, spec.label)
     wall = time.perf_counter() - t0
     for d in docs:
-        d.update(built=built_copies or built_shipped, ran=True, wall_seconds=wall)
+        d.update(built=built_now, ran=True, wall_seconds=wall)
     return docs
 
 
