@@ -3,9 +3,10 @@ target and config, end to end and per layer, with the latency gap against FP32.
 
 A run builds the forward program of the sentence's length twice, with per-layer kernel copies (counted: its exact
 per-function counts are split by layer, intgap/result_rows.py) and as it ships (on the board: the estimate, divided
-among the copies as for the decoder, intgap/sequence_sweep.py `shipped_cycles`), and runs each once. Integer runs must reproduce the reference
-interpreter's output rows bit for bit. Accuracy is the mean cosine of mean-pooled sentence embeddings against the
-FP32 model on held-out Shakespeare lines (quant/recipes.py `evaluate`, as `intgap eval` measures it).
+among the copies as for the decoder, intgap/sequence_sweep.py `shipped_cycles`), and runs each once. Integer runs
+of both must reproduce the reference interpreter's output rows bit for bit. Accuracy is the mean cosine of
+mean-pooled sentence embeddings against the FP32 model on held-out Shakespeare lines (quant/recipes.py `evaluate`,
+as `intgap eval` measures it).
 """
 from __future__ import annotations
 
@@ -80,7 +81,9 @@ class Encoder(Workload):
                    "line pays its memory's latency (later tokens of the sentence reuse what fits the caches).")
     per_layer_text = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
                       "instructions are exact; library helpers the layers share (soft-float, division) are divided "
-                      "among them by calls. Encoder blocks are summed by role (layer.*.<op>).")
+                      "among them by calls. Est. cycles are those of the program as it ships (one copy of each "
+                      "kernel) on the board, divided among the copies (core cycles as the core model divides them, "
+                      "stalls as the bytes each moved). Encoder blocks are summed by role (layer.*.<op>).")
     accuracy_text = ("Mean and lowest cosine similarity of mean-pooled sentence embeddings against the FP32 model on "
                      "held-out Shakespeare lines, computed with the reference interpreter, whose output rows every "
                      "target reproduced bit for bit (checked per run).")

@@ -243,7 +243,9 @@ class Decoder(Workload):
                    "fits.")
     per_layer_text = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
                       "instructions are exact; library helpers the layers share (soft-float, division) are divided "
-                      "among them by calls. Decoder blocks are summed by role (layers.*.<op>).")
+                      "among them by calls. Est. cycles are those of the program as it ships (one copy of each "
+                      "kernel) on the board, divided among the copies (core cycles as the core model divides them, "
+                      "stalls as the bytes each moved). Decoder blocks are summed by role (layers.*.<op>).")
     accuracy_text = ("Perplexity on held-out Shakespeare (plays never used for training or calibration), computed "
                      "with the reference interpreter, whose greedy tokens every target reproduced (checked per run).")
     accuracy_columns = (("config", "config", ""), ("method", "method", ""), ("perplexity", "perplexity", ".3f"),
