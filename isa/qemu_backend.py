@@ -44,9 +44,10 @@ SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resou
 # How long a rerun under the gdbstub runs before it is interrupted to show where a timed-out program is.
 LOCATE_TIMEOUT_S = 1.0
 # Every QEMU run (and rerun) gets the same guest start-up: an empty environment (the host's is not the guest's
-# business, and QEMU_* variables would change QEMU) and the ELF as <run directory>/prog, a run directory named
-# alike, so a user-mode stack (argv, envp and auxv strings at its top) starts at the same offset in its page
-# whoever calls: memory-aware statistics of stack lines and any layout-dependent behaviour are reproducible.
+# business, and QEMU_* variables would change QEMU) and the ELF as `prog` in its run directory (QEMU runs there), so
+# a user-mode stack (argv, envp and auxv strings at its top) starts at the same address whoever calls and wherever
+# the temporary directory is: memory-aware statistics of stack lines and any layout-dependent behaviour are
+# reproducible (64-bit guests also need guest_space_args).
 RUN_DIR_PREFIX = "ig-qemu-"
 PROG_NAME = "prog"
 GUEST_ENV: dict[str, str] = {}
@@ -305,7 +306,7 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
-        prog = out.parent / "prog"  # see RUN_DIR_PREFIX
+        prog = out.parent / PROG_NAME  # see RUN_DIR_PREFIX
         if not prog.exists():
             prog.symlink_to(Path(elf).resolve())
         # relative to the run directory (every caller runs QEMU there): the path QEMU copies onto the guest stack
@@ -321,8 +322,9 @@ def guest_space_args(target: Target) -> tuple[str, ...]:
     """64-bit user mode: a reserved guest address space (-R) and a fixed stack size (-s), so that QEMU places the
     guest stack itself, at the Unicorn backend's stack region, in every run (docs/platform-qemu.md, "Where the guest
     stack is"). Without them QEMU maps a 64-bit guest's stack wherever the host's mmap puts it: it moved by whole
-    pages from run to run with address-space randomization, and with it the stack lines' cache sets. 32-bit guests
-    get a reserved 4 GiB space from QEMU already."""
+    pages from run to run with address-space randomization, and with it the stack lines' cache sets. QEMU reserves
+    a guest space for 32-bit guests by itself (their stack is at the same address in every run), and refuses one
+    this large for them."""
     if target.bits != 64:
         return ()
     stack = target.stack_region
@@ -452,8 +454,7 @@ def _check_qemu_error(rc: int, stderr: bytes, binary: str, elf: Path, target: Ta
                             f"{name} could not reserve the guest address space for {elf.name} on {target.name}"
                             f" ({size / 2**30:.2f} GiB of host virtual addresses, not memory: intgap reserves it so"
                             f" that the guest stack sits at the same address in every run): the process's"
-                            f" virtual-memory limit is too small; raise it (`ulimit -v unlimited`, or at least"
-                            f" {size // 1024 + 2 * 1024 * 1024} KiB) ({_tail(err)})")
+                            f" virtual-memory limit is too small; raise it (`ulimit -v unlimited`) ({_tail(err)})")
     if rc != 0 and re.search(rf"^{re.escape(name)}: ", err, re.M):
         raise EmulatorFault("emulator error", None, "",
                             f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap runs its own"
