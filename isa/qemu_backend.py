@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from isa.elf import instruction_lengths, load_elf
+from isa.elf import image_end, instruction_lengths, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
     located
 from isa import qemu_discovery
@@ -344,9 +344,8 @@ def check_guest_space(elf: Path, target: Target) -> None:
     refuse the ELF with a message that does not say why)."""
     if target.qemu is None or target.qemu.kind != "user" or target.bits != 64:
         return
-    img = load_elf(elf)
     limit = target.stack_region.base - GUEST_PAGE
-    end = max((s.vaddr + s.memsz for s in img.segments if s.memsz), default=0)
+    end = image_end(elf)
     if end > limit:
         raise BadElf(f"{Path(elf).name}: its segments end at 0x{end:x}, above 0x{limit:x}, where QEMU's reserved guest"
                      f" address space for {target.name} ({reserved_guest_space(target) / 2**30:.2f} GiB, chosen so"
