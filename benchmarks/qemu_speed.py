@@ -104,7 +104,7 @@ def _check_tb_runner(elf: Path, t, n: int, tmp: Path):
     cmd = qemu_backend.qemu_command(qemu_backend.find_qemu(t), t, elf, plugin=so, out=tmp / "tb.bin",
                                     log=tmp / "tb.log", budget=n * 10)
     cmd = [c + ",check=tb" if c.startswith(str(so)) else c for c in cmd]
-    return lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+    return lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, cwd=tmp,
                                   timeout=600)
 
 

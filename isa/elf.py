@@ -64,6 +64,17 @@ class ElfImage:
         self._starts = [f.addr for f in self.functions]
 
 
+def image_end(path: str | Path) -> int:
+    """The end of the highest loadable segment's memory (file bytes and zero fill), from the program headers alone
+    (a model's ELF can be hundreds of MB); 0 for a file that is not a readable ELF (load_elf says what is wrong)."""
+    try:
+        with open(path, "rb") as f:
+            return max((s["p_vaddr"] + s["p_memsz"] for s in ELFFile(f).iter_segments()
+                        if s["p_type"] == "PT_LOAD" and s["p_memsz"]), default=0)
+    except (OSError, ELFError):
+        return 0
+
+
 def load_elf(path: str | Path) -> ElfImage:
     path = Path(path)
     try:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from isa.elf import instruction_lengths, load_elf
+from isa.elf import image_end, instruction_lengths, load_elf
 from isa.errors import BadElf, EmulatorFault, EmulatorNotFound, InstructionBudgetExceeded, IsaError, RunTimeout, \
     located
 from isa import qemu_discovery
@@ -44,11 +44,14 @@ SANDBOX = ("-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resou
 # How long a rerun under the gdbstub runs before it is interrupted to show where a timed-out program is.
 LOCATE_TIMEOUT_S = 1.0
 # Every QEMU run (and rerun) gets the same guest start-up: an empty environment (the host's is not the guest's
-# business, and QEMU_* variables would change QEMU) and the ELF as <run directory>/prog, a run directory named
-# alike, so a user-mode stack (argv, envp and auxv strings at its top) starts at the same offset in its page
-# whoever calls: memory-aware statistics of stack lines and any layout-dependent behaviour are reproducible.
+# business, and QEMU_* variables would change QEMU) and the ELF as `prog` in its run directory (QEMU runs there), so
+# a user-mode stack (argv, envp and auxv strings at its top) starts at the same address whoever calls and wherever
+# the temporary directory is: memory-aware statistics of stack lines and any layout-dependent behaviour are
+# reproducible (64-bit guests also need guest_space_args).
 RUN_DIR_PREFIX = "ig-qemu-"
+PROG_NAME = "prog"
 GUEST_ENV: dict[str, str] = {}
+GUEST_PAGE = 4096  # the target page of qemu-aarch64 and qemu-riscv64 user mode
 _RECORD = np.dtype([("addr", "<u8"), ("size", "<u4"), ("insns", "<u4"), ("count", "<u8")])
 _VL_SITE = np.dtype([("addr", "<u8"), ("executions", "<u8"), ("vl_sum", "<u8"), ("vl_min", "<u4"),
                      ("vl_max", "<u4")])
@@ -76,6 +79,7 @@ def run_qemu(elf: Path, target: Target, *, max_instructions: int | None, timeout
     and memory simulator (isa/native/ig_memsim.h) every block's instruction fetch and the data accesses in the
     observed ranges, and ``RunResult.memory`` holds its counters."""
     elf = Path(elf).resolve()
+    check_guest_space(elf, target)
     binary = find_qemu(target, plugins=count)
     plugin = plugin_path() if count else None
     budget = int(max_instructions) if (count and max_instructions) else 0
@@ -302,14 +306,52 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
         opts += ["-plugin", arg, "-d", "plugin", "-D", str(log)]
     opts += list(extra)
     if target.qemu.kind == "user":
-        prog = out.parent / "prog"  # see RUN_DIR_PREFIX
+        prog = out.parent / PROG_NAME  # see RUN_DIR_PREFIX
         if not prog.exists():
             prog.symlink_to(Path(elf).resolve())
-        return [binary, *target.qemu.args, *opts, str(prog)]
+        # relative to the run directory (every caller runs QEMU there): the path QEMU copies onto the guest stack
+        # is then the same whatever the temporary directory's name
+        return [binary, *target.qemu.args, *guest_space_args(target), *opts, PROG_NAME]
     if target.qemu.kind == "system":
         sandbox = list(SANDBOX) if _has_sandbox(binary) else []
         return [binary, *target.qemu.args, *sandbox, "-kernel", str(elf), *opts]
     raise IsaError(f"target {target.name}: unknown QEMU kind {target.qemu.kind!r} (use user or system)")
+
+
+def guest_space_args(target: Target) -> tuple[str, ...]:
+    """64-bit user mode: a reserved guest address space (-R) and a fixed stack size (-s), so that QEMU places the
+    guest stack itself, at the Unicorn backend's stack region, in every run (docs/platform-qemu.md, "Where the guest
+    stack is"). Without them QEMU maps a 64-bit guest's stack wherever the host's mmap puts it: it moved by whole
+    pages from run to run with address-space randomization, and with it the stack lines' cache sets. QEMU reserves
+    a guest space for 32-bit guests by itself (their stack is at the same address in every run), and refuses one
+    this large for them."""
+    if target.bits != 64:
+        return ()
+    stack = target.stack_region
+    return ("-R", str(reserved_guest_space(target)), "-s", str(stack.size))
+
+
+def reserved_guest_space(target: Target) -> int:
+    """Bytes of guest address space QEMU reserves for a 64-bit user-mode target. QEMU 10 (linux-user/main.c) starts
+    mmap's search at the reservation's third, page-aligned (its 64-bit TASK_UNMAPPED_BASE, 1 << 38, lies above this
+    reservation), and maps the stack there first: a guard page, then the stack. Three times the guard page's address
+    therefore puts the stack at target.stack_region; the image below it, mappings above it."""
+    return 3 * (target.stack_region.base - GUEST_PAGE)
+
+
+def check_guest_space(elf: Path, target: Target) -> None:
+    """Refuses an ELF whose segments reach the reserved space's stack (QEMU would map the stack over them, or
+    refuse the ELF with a message that does not say why)."""
+    if target.qemu is None or target.qemu.kind != "user" or target.bits != 64:
+        return
+    limit = target.stack_region.base - GUEST_PAGE
+    end = image_end(elf)
+    if end > limit:
+        raise BadElf(f"{Path(elf).name}: its segments end at 0x{end:x}, above 0x{limit:x}, where QEMU's reserved guest"
+                     f" address space for {target.name} ({reserved_guest_space(target) / 2**30:.2f} GiB, chosen so"
+                     f" that the guest stack sits at 0x{target.stack_region.base:x} in every run) keeps the stack:"
+                     f" the program's code and data must fit below it; shrink them (e.g. int4 weights) or relink"
+                     f" with the target's linker script")
 
 
 @functools.lru_cache(maxsize=None)
@@ -405,6 +447,13 @@ def _check_qemu_error(rc: int, stderr: bytes, binary: str, elf: Path, target: Ta
     """QEMU's own start-up errors (bad ELF, bad option) are prefixed with its name on stderr."""
     name = os.path.basename(binary)
     err = stderr.decode(errors="replace")
+    if rc != 0 and ("Unable to find a guest_base" in err or "Unable to reserve" in err):
+        size = reserved_guest_space(target)
+        raise EmulatorFault("emulator error", None, "",
+                            f"{name} could not reserve the guest address space for {elf.name} on {target.name}"
+                            f" ({size / 2**30:.2f} GiB of host virtual addresses, not memory: intgap reserves it so"
+                            f" that the guest stack sits at the same address in every run): the process's"
+                            f" virtual-memory limit is too small; raise it (`ulimit -v unlimited`) ({_tail(err)})")
     if rc != 0 and re.search(rf"^{re.escape(name)}: ", err, re.M):
         raise EmulatorFault("emulator error", None, "",
                             f"{name} could not run {elf.name} for {target.name}: {_tail(err)} (intgap runs its own"

@@ -347,6 +347,9 @@ uint32_t igm_test_access(igm_sim *s, uint64_t addr, uint64_t size, int32_t kind)
 uint32_t igm_test_access_run(igm_sim *s, uint64_t addr, uint64_t size, uint64_t n, int32_t kind) {
   return igm_access_run(s, addr, size, n, kind);
 }
+uint32_t igm_test_access_strided(igm_sim *s, uint64_t addr, uint64_t size, int64_t stride, uint64_t n, int32_t kind) {
+  return igm_access_strided(s, addr, size, stride, n, kind);
+}
 void igm_test_export(const igm_sim *s, uint64_t *out) { igm_export(s, out); }
 void igm_test_free(igm_sim *s) { igm_free(s); }
 uint64_t igm_export_words(void) { return IGM_EXPORT_WORDS; }

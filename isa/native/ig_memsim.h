@@ -147,6 +147,19 @@ static inline igm_way *igm_victim(igm_cache *c, uint64_t tag) {
   return v;
 }
 
+/* igm_find and, when it finds nothing, igm_victim's answer in *victim: one pass over the set (a miss path searches
+ * the set and then picks a victim in it; nothing between the two changes this cache) */
+static inline igm_way *igm_find_or_victim(igm_cache *c, uint64_t tag, igm_way **victim) {
+  igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways, *v = w;
+  if (w->tag == tag) return w;
+  for (uint32_t i = 1; i < c->cfg.ways; i++) {
+    if (w[i].tag == tag) return &w[i];
+    if (w[i].stamp < v->stamp) v = &w[i];
+  }
+  *victim = v;
+  return NULL;
+}
+
 static inline void igm_mem_bytes(igm_sim *s, uint32_t m, uint64_t bytes, int write) {
   if (write) {
     s->mst[m].writes++;
@@ -166,10 +179,10 @@ static inline void igm_prefetch(igm_sim *s, int side, int i, uint64_t tag, uint3
   igm_cache *c = &s->cache[s->path[side][i]];
   for (uint32_t d = 1; d <= c->cfg.degree; d++) {
     uint64_t t = tag + d;
-    if (igm_find(c, t)) continue;
+    igm_way *v;
+    if (igm_find_or_victim(c, t, &v)) continue;
     c->st.pf_issued++;
-    igm_read_line(s, side, i + 1, t, m, 0);
-    igm_way *v = igm_victim(c, t);
+    igm_read_line(s, side, i + 1, t, m, 0); /* touches only the levels below c */
     if ((v->flags & (IGM_VALID | IGM_DIRTY)) == (IGM_VALID | IGM_DIRTY)) {
       c->st.writebacks++;
       igm_write_line(s, side, i + 1, v->tag, m, 1ull << s->line_shift, 1);
@@ -190,7 +203,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   }
   igm_cache *c = &s->cache[s->path[side][i]];
   if (demand) c->st.accesses++;
-  igm_way *w = igm_find(c, tag);
+  igm_way *v = NULL, *w = igm_find_or_victim(c, tag, &v);
   if (i == 0) s->l1_way = w;
   if (w) {
     w->stamp = ++c->clock;
@@ -205,8 +218,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
     return c->cfg.stall;
   }
   if (demand) c->st.misses++;
-  uint32_t st = igm_read_line(s, side, i + 1, tag, m, demand);
-  igm_way *v = igm_victim(c, tag);
+  uint32_t st = igm_read_line(s, side, i + 1, tag, m, demand); /* touches only the levels below c */
   if ((v->flags & (IGM_VALID | IGM_DIRTY)) == (IGM_VALID | IGM_DIRTY)) {
     c->st.writebacks++;
     igm_write_line(s, side, i + 1, v->tag, m, 1ull << s->line_shift, 1);
@@ -230,7 +242,7 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
   }
   igm_cache *c = &s->cache[s->path[side][i]];
   if (!full) c->st.accesses++;
-  igm_way *w = igm_find(c, tag);
+  igm_way *v = NULL, *w = igm_find_or_victim(c, tag, &v);
   if (i == 0) s->l1_way = w;
   if (w) {
     w->stamp = ++c->clock;
@@ -251,7 +263,6 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
     return;
   }
   if (!full) igm_read_line(s, side, i + 1, tag, m, 0); /* write-allocate: fetch the rest of the line */
-  igm_way *v = igm_victim(c, tag);
   if ((v->flags & (IGM_VALID | IGM_DIRTY)) == (IGM_VALID | IGM_DIRTY)) {
     c->st.writebacks++;
     igm_write_line(s, side, i + 1, v->tag, m, 1ull << s->line_shift, 1);
@@ -409,25 +420,37 @@ static uint32_t igm_access_lines(igm_sim *s, uint64_t addr, uint64_t size, int k
   return stall;
 }
 
-/* n accesses of `size` bytes each at addr, addr + size, ... (a vector load / store's elements): exactly what n
- * igm_access calls in that order give, but the elements after the first one in an L1 line that igm_access's fast
- * path would take are counted together. Returns their stall cycles. */
-static inline uint32_t igm_access_run(igm_sim *s, uint64_t addr, uint64_t size, uint64_t n, int kind) {
+/* n accesses of `size` bytes each at addr, addr + stride, addr + 2 * stride, ... (a vector load / store's elements,
+ * stride in bytes, may be 0 or negative): exactly what n igm_access calls in that order give, at a cost per line:
+ * after an element, the next ones that lie wholly in the same L1 line (and region) as it, which igm_access's fast path
+ * would take one by one, are counted together. Returns their stall cycles. */
+static inline uint32_t igm_access_strided(igm_sim *s, uint64_t addr, uint64_t size, int64_t stride, uint64_t n,
+                                          int kind) {
   int side = kind == IGM_FETCH ? 0 : 1;
   uint32_t stall = 0;
   for (uint64_t i = 0; i < n;) {
-    stall += igm_access(s, addr + i * size, size, kind);
+    uint64_t b = addr + i * (uint64_t)stride;
+    stall += igm_access(s, b, size, kind);
     i++;
     igm_way *lw = s->last_way[side];
     if (!size || i == n || !lw || (lw->flags & (IGM_VALID | IGM_PREFETCHED)) != IGM_VALID) continue;
     if (kind == IGM_WRITE && s->cache[s->path[side][0]].cfg.write_through) continue;
-    /* the next elements that lie wholly in lw's line and in the region of the last slow-path access */
-    uint64_t b = addr + i * size, lo = lw->tag << s->line_shift, hi = lo + ((1ull << s->line_shift) - 1);
+    /* the element just fed lies in lw's line (igm_access's fast path or its fill); the next ones that do too, and lie
+     * in the region of the last slow-path access, would each take the fast path */
+    uint64_t lo = lw->tag << s->line_shift, hi = lo + ((1ull << s->line_shift) - 1);
     if (lo < s->last_lo[side]) lo = s->last_lo[side];
     if (hi > s->last_hi[side]) hi = s->last_hi[side];
     if (b < lo || b > hi || hi - b + 1 < size) continue;
-    uint64_t k = (hi - b + 1) / size;
+    uint64_t k; /* how many of the following elements stay in [lo, hi] */
+    if (stride == 0) {
+      k = n - i;
+    } else if (stride > 0) {
+      k = (hi - b + 1 - size) / (uint64_t)stride;
+    } else {
+      k = (b - lo) / (uint64_t)(-stride);
+    }
     if (k > n - i) k = n - i;
+    if (!k) continue;
     igm_cache *c = &s->cache[s->path[side][0]];
     c->st.accesses += k;
     c->st.hits += k;
@@ -435,6 +458,11 @@ static inline uint32_t igm_access_run(igm_sim *s, uint64_t addr, uint64_t size, 
     i += k;
   }
   return stall;
+}
+
+/* n contiguous accesses of `size` bytes each from addr (a unit-stride vector access) */
+static inline uint32_t igm_access_run(igm_sim *s, uint64_t addr, uint64_t size, uint64_t n, int kind) {
+  return igm_access_strided(s, addr, size, (int64_t)size, n, kind);
 }
 
 static inline void igm_free(igm_sim *s) {

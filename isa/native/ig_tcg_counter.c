@@ -472,8 +472,8 @@ static void feed_vector(unsigned int vcpu_index, void *userdata) {
   case VM_STRIDED: {
     uint64_t stride = read_reg(x_reg[f->rs2]);
     n = vec_vl;
-    if (stride == esz) {
-      feed_run(base, esz, n, kind);
+    if (!n_observed) { /* elements that share a line are counted together (igm_access_strided) */
+      igm_access_strided(memsim, base, esz, (int64_t)stride, n, kind);
       return;
     }
     for (uint64_t i = 0; i < n; i++) feed_access(base + i * stride, esz, kind);
