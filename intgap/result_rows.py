@@ -96,10 +96,10 @@ def weight_macs(graph, nodes=None) -> int:
                    if n.op.startswith("fully_connected")))
 
 
-def split_rows(costs: FunctionCosts, graph, base: dict) -> list[dict]:
+def split_rows(costs: FunctionCosts, graph, base: dict, activations: bool = False) -> list[dict]:
     """The whole-model row, then one row per node of `graph` (`base`: the fields every row shares). The whole
     row also says what belongs to no layer (`outside_layers`: the forward step's own glue and helpers only that
-    glue calls) and what the shared helpers cost."""
+    glue calls) and what the shared helpers cost. activations: the rows count the activation bytes of one pass."""
     names = set(costs.instructions) | set(costs.cycles) | set(costs.stalls)
 
     def row(fns: dict[str, float], layer: int | None, name: str | None, nodes) -> dict:
@@ -111,7 +111,7 @@ def split_rows(costs: FunctionCosts, graph, base: dict) -> list[dict]:
                 "memory_stall_cycles": total(costs.stalls), "load_bytes": total(costs.loads),
                 "store_bytes": total(costs.stores),
                 "attribution": {c: total(costs.categories[c]) for c in CATEGORIES}, "mix": {},
-                "macs": weight_macs(graph, nodes), **weight_and_activation_bytes(graph, nodes, activations=False),
+                "macs": weight_macs(graph, nodes), **weight_and_activation_bytes(graph, nodes, activations),
                 "softfloat_helper_instructions": int(round(math.fsum(costs.instructions.get(f, 0) * w for f, w
                                                                      in fns.items() if is_softfloat_helper(f)))),
                 "inclusive_exact": all(w == 1 for w in fns.values())}

@@ -5,9 +5,9 @@ report reads the results (the unit one run measures, the quality metric and its 
 by role). `run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run
 them through intgap/runner.py (cache, then serial, pool or Dask).
 
-Workloads: the classifier (intgap/sweep.py: forward programs of the whole model and of each layer alone), the
-encoder (intgap/encoder_sweep.py: one forward pass of a sentence, per layer) and the decoder
-(intgap/sequence_sweep.py: a generate program whose decode step is measured per layer).
+Workloads: the classifier (intgap/sweep.py: one inference of a sample), the encoder (intgap/encoder_sweep.py: one
+forward pass of a sentence) and the decoder (intgap/sequence_sweep.py: one decode step of a generate program), each
+measured per layer from one run (per-layer kernel copies).
 """
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ import isa
 from intgap.cache import Cache, code_fingerprint
 from intgap.runner import run_specs
 from isa.boards import board_for
+
+
+# how the per-layer rows of a run are exact (intgap/result_rows.py split_rows), for the report
+PER_LAYER_COPIES = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
+                    "instructions are exact; library helpers the layers share (soft-float, division) are divided "
+                    "among them by calls. Est. cycles are those of the program as it ships (one copy of each kernel) "
+                    "on the board, divided among the copies (core cycles as the core model divides them, stalls as "
+                    "the bytes each moved).")
 
 
 @dataclass(frozen=True)
