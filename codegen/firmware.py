@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.lower import Lowered, _itemsize, is_decoder, lower, model_header, vocab_size
+from codegen.lower import Lowered, _itemsize, causal_flags, is_decoder, lower, model_header, vocab_size
 from codegen.program import forward_main
 from isa.targets import MemoryRegion, Target
 from quant.ir import Graph
@@ -110,7 +110,7 @@ def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str,
             extra += [f"#define IG_MODEL_{k.upper()}_TOKEN_ID {int(v)}" for k, v in known.items()]
         else:
             extra.append("/* The tokenizer's special tokens are not known (no tokenizer came with the graph). */")
-    causal = [bool(n.attrs.get("causal")) for n in g.nodes if n.op.startswith("softmax")]
+    causal = causal_flags(g).values()
     if causal and not all(causal):
         extra.append("/* An encoder (attention over the whole sequence): each ig_model_forward call runs one whole "
                      "sequence of\n * 1 .. IG_MODEL_MAX_TOKENS tokens at pos0 = 0. */")

@@ -29,6 +29,7 @@ from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
 from isa.targets import Target
 from quant.ir import DTYPES, Graph
+from quant.optable import OPTABLE, Group, in_group
 from quant.validate import validate
 
 BLOB_ALIGN = 16
@@ -103,33 +104,38 @@ class Lowered:
 
 
 def is_sequence_graph(graph: Graph) -> bool:
-    """A transformer graph (token ids or positions in, or attention / norm / rope ops), whose rows are tokens; in
+    """A transformer graph (token ids or positions in, or an op of the sequence group), whose rows are tokens; in
     any other graph (an MLP) the rows are independent samples."""
     if "input_ids" in graph.inputs or "positions" in graph.inputs:
         return True
-    return any(n.op.startswith(("matmul_qk", "matmul_pv", "softmax", "rope", "rmsnorm", "layernorm", "embedding"))
-               for n in graph.nodes)
+    return any(in_group(n.op, Group.SEQUENCE) for n in graph.nodes)
+
+
+def causal_flags(graph: Graph) -> dict[str, bool]:
+    """Input tensor -> whether it is causal, of every op that has a `causal` attribute (the attention softmax)."""
+    return {n.inputs[0]: bool(n.attrs["causal"]) for n in graph.nodes if "causal" in OPTABLE[n.op].attrs}
 
 
 def is_decoder(graph: Graph) -> bool:
     """Takes token ids and every attention is causal: greedy generation applies."""
-    causal = [bool(n.attrs.get("causal")) for n in graph.nodes if n.op.startswith("softmax")]
+    causal = causal_flags(graph).values()
     return "input_ids" in graph.inputs and bool(causal) and all(causal)
 
 
 def vocab_size(graph: Graph) -> int | None:
     """Rows of the token embedding table (the ids the model takes), if the graph takes token ids."""
     for n in graph.nodes:
-        if n.op.startswith("embedding") and n.inputs[0] == "input_ids":
+        if n.inputs[0] == "input_ids" and OPTABLE[n.op].roles == ("ids", "table"):
             return int(graph.constants[n.inputs[1]].shape[0])
     return None
 
 
 def _attention_caches(g: Graph) -> dict[str, str]:
-    """K and V tensors (the second input of matmul_qk / matmul_pv) -> their cache's C name."""
+    """K and V tensors (the second input of an attention op that has one: matmul_qk / matmul_pv) -> their cache's
+    C name."""
     caches: dict[str, str] = {}
     for n in g.nodes:
-        if n.op.startswith(("matmul_qk", "matmul_pv")):
+        if n.op in ATTENTION and len(n.inputs) > 1:
             t = n.inputs[1]
             if t in g.constants or t in g.inputs:
                 raise CodegenError(f"node {n.name}: keys / values must be computed tensors, not {t!r}")
@@ -188,12 +194,12 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
     if limit is not None and context > int(limit):
         raise CodegenError(f"context {context} exceeds the model's {limit} positions: use --context {limit} or less")
     for n in graph.nodes:
-        if n.op == "rope":
-            tab = graph.constants[n.inputs[2]].shape[0]
+        if "cos" in OPTABLE[n.op].roles:  # rope: a table row per position
+            tab = graph.constants[n.inputs[OPTABLE[n.op].roles.index("cos")]].shape[0]
             if context > tab:
                 raise CodegenError(f"context {context} exceeds the rope table of {tab} positions ({n.name})")
     caches = _attention_caches(graph)
-    causal = {n.inputs[0]: bool(n.attrs["causal"]) for n in graph.nodes if n.op.startswith("softmax")}
+    causal = causal_flags(graph)
     encoder = bool(causal) and not all(causal.values())
     last = _last_row_only(graph, caches, rows)
     out_name = graph.outputs[0]

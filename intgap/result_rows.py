@@ -19,6 +19,7 @@ import numpy as np
 from intgap.attribution import CATEGORIES
 from intgap.cache import emulator_version
 from isa.profile import is_softfloat_helper
+from quant.optable import Group, in_group
 from toolchain import memory_report
 
 _COPY = re.compile(r"__L(\d+)(?:\.|$)")
@@ -80,7 +81,7 @@ def copy_outputs(profile, graph) -> dict[str, int]:
     """Output elements each fully connected kernel copy made in a run (calls, one row each, x N): the
     attribution's per-output threshold (intgap/attribution.py rule 4)."""
     rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
-                if n.op.startswith("fully_connected")}
+                if in_group(n.op, Group.FULLY_CONNECTED)}
     outs: dict[str, int] = {}
     for fp in profile.functions.values():
         for callee, c in fp.calls.items():
@@ -91,9 +92,10 @@ def copy_outputs(profile, graph) -> dict[str, int]:
 
 
 def weight_macs(graph, nodes=None) -> int:
-    """Weight MACs of one token (fully connected layers)."""
+    """Weight MACs of one token (fully connected layers; attention adds 2 * heads * head_dim per cached
+    position)."""
     return int(sum(graph.constants[n.inputs[1]].size for n in (nodes or graph.nodes)
-                   if n.op.startswith("fully_connected")))
+                   if in_group(n.op, Group.FULLY_CONNECTED)))
 
 
 def split_rows(costs: FunctionCosts, graph, base: dict, activations: bool = False) -> list[dict]:
@@ -171,7 +173,7 @@ def weight_and_activation_bytes(graph, nodes=None, activations: bool = True) -> 
         consts = [k for k in n.inputs if k in graph.constants]
         for k in consts:
             a = graph.constants[k]
-            if k == n.inputs[1] and n.op.startswith("fully_connected"):
+            if k == n.inputs[1] and in_group(n.op, Group.FULLY_CONNECTED):
                 bits = n.attrs.get("weight_bits", 8 if a.dtype == np.int8 else 32)
                 w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
             else:
