@@ -86,8 +86,10 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
     integer-purity check of the example ELF."""
     sequence = "kv_cache_bytes" in sizes
     lib = out / "libmodel.a"
-    build_library(fw.library_sources, target, lib, compiler)
-    write_makefile_snippet(fw, target, cc.path, _cflags(cc), list(cc.link_flags), list(cc.libs), label)
+    build_static_library(fw.library_sources, target, lib, compiler=compiler)  # the kernels from the object cache
+    # the application's objects must share the flags (the ABI) the library was compiled with
+    write_makefile_snippet(fw, target, cc.path, [*cc.target_flags, *COMMON_CFLAGS], list(cc.link_flags), list(cc.libs),
+                           label)
     elf = out / "example" / "example.elf"
     try:
         build_elf([fw.example_sources[0], lib], target, elf, include_dirs=(out,), compiler=compiler)
@@ -113,22 +115,12 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
     return summary
 
 
-def build_library(sources: list[Path], target, lib: Path, compiler: str | None = None, timeout: float = 300):
-    """libmodel.a (`toolchain.build_static_library`: the runtime's kernels come from its object cache)."""
-    return build_static_library(sources, target, lib, compiler=compiler, timeout=timeout)
-
-
 def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bool = False) -> ModelDoesNotFit:
     fix = ("use int4 weights (--config w4a8), a shorter context (--context), fewer tokens per call (--max-tokens), "
            "or a target with more memory") if sequence else \
         "use fewer or smaller layers, int4 weights, or a target with more memory"
     return ModelDoesNotFit(f"model {graph.name} does not fit {target.name}: the linked firmware needs {used:,} bytes in "
                            f"memory region '{region}', which holds {size:,}; {fix}")
-
-
-def _cflags(cc) -> list[str]:
-    """The flags the library was compiled with (the application's objects must share the ABI flags)."""
-    return [*cc.target_flags, *COMMON_CFLAGS]
 
 
 def _option_errors(args, sequence: bool, graph_file: bool) -> None:
@@ -168,26 +160,24 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.output)
     before = files_in(out)  # what the folder held already is not listed as written
     graph_file = args.model.endswith(".igraph")
-    graph = None
-    if graph_file or not is_sequence_model(args.model):
-        _option_errors(args, sequence=graph_file, graph_file=graph_file)  # an .igraph: checked again below
-        out.mkdir(parents=True, exist_ok=True)
-        with console.status(f"loading {args.model}"):
-            graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
-    if graph is None or is_sequence_graph(graph):
-        _option_errors(args, sequence=True, graph_file=graph_file)
+    graph = load_graph_for_compile(args.model, out) if graph_file else None
+    sequence = is_sequence_graph(graph) if graph_file else is_sequence_model(args.model)
+    _option_errors(args, sequence, graph_file)  # options that do not apply are refused before anything is built
+    out.mkdir(parents=True, exist_ok=True)
+    if sequence:
         with _bar(console) as bar:
             sm = sequence_models.quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method,
                                                  progress=_progress_cb(bar))
         context, max_tokens = sequence_lengths(is_decoder(sm.graph), args.context, args.max_tokens)
         tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
-        out.mkdir(parents=True, exist_ok=True)
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
                                  context=context, max_tokens=max_tokens, special_tokens=tokens)
         s["config"], s["method"] = sm.config, sm.method
     else:
-        _option_errors(args, sequence=False, graph_file=graph_file)
+        if graph is None:
+            with console.status(f"loading {args.model}"):
+                graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_firmware(graph, target, out, args.compiler)
     written_only(s, out, before)
