@@ -26,6 +26,7 @@ class Encoder(Workload):
     """An encoder (all-MiniLM-L6-v2, a BERT folder): the forward program of one sentence, measured once, per layer;
     mean cosine of sentence embeddings against FP32 (quant/recipes.py evaluate)."""
     kind, mode, run_code = "encoder", "forward", ENCODER_CODE
+    execute, cached = staticmethod(execute_forward), staticmethod(cached_sequence_run)
     unit, unit_text = "forward pass", "one forward pass of the sentence (run harness excluded)"
     quality = Quality("mean_cosine", "cosine", "mean cosine of sentence embeddings vs FP32", ".4f")
     by_role = True
@@ -57,12 +58,6 @@ class Encoder(Workload):
     def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
         return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
                                 self.ids, 0, None, cache_root, **codes, board=board)]
-
-    def executor(self):
-        return execute_forward
-
-    def cached(self):
-        return cached_sequence_run
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))

@@ -280,6 +280,7 @@ class Decoder(Workload):
     """A decoder (the bundled shakespeare-decoder, SmolLM2, a Hugging Face folder): a generate program from the
     prompt, measured over one decode step, per layer; perplexity against FP32 (quant/accuracy.py)."""
     kind, mode, run_code = "decoder", "generate", SEQUENCE_CODE
+    execute, cached = staticmethod(execute_sequence), staticmethod(cached_sequence_run)
     unit, unit_text = "decode step", "one decode step (the difference of two runs, divided by the steps)"
     quality = Quality("perplexity", "perplexity", "held-out perplexity (lower is better)", ".2f",
                       lower_is_better=True, change=True)
@@ -307,12 +308,6 @@ class Decoder(Workload):
         return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
                                 self.prompt, self.steps, q.expected if not q.config.is_float else None, cache_root,
                                 **codes, board=board)]
-
-    def executor(self):
-        return execute_sequence
-
-    def cached(self):
-        return cached_sequence_run
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))

@@ -94,6 +94,7 @@ class Classifier(Workload):
     """An MLP classifier: the forward program of one test sample, measured once, per layer (per_layer=False: the
     whole-model rows only); accuracy against its PyTorch module on the test set (quant/accuracy.py)."""
     kind, mode, run_code = "classifier", "forward", SEQUENCE_CODE
+    execute, cached = staticmethod(execute_forward), staticmethod(cached_sequence_run)
     unit, unit_text = "inference", "one inference (batch 1, run harness excluded)"
     quality = Quality("accuracy", "accuracy", "test accuracy (%)", ".2%")
     by_role = False
@@ -119,12 +120,6 @@ class Classifier(Workload):
         rows = reference.quantize_input(g, x) if g.is_integer else x
         return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key, rows,
                                 0, None, cache_root, **codes, board=board, layers=self.per_layer)]
-
-    def executor(self):
-        return execute_forward
-
-    def cached(self):
-        return cached_sequence_run
 
     def model_doc(self, quantized: list) -> dict:
         return {"name": self.model.name, "description": self.model.description, "kind": self.kind,

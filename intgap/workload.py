@@ -1,6 +1,6 @@
 """What a sweep measures, for every kind of model: a `Workload` says how a config becomes a graph and its accuracy
 (`quantize`), which runs measure that graph on a target (`specs`, each built as a program of the workload's `mode`),
-what a run yields (`executor` / `cached`: one result row, or several: the whole model and its layers) and how the
+what a run yields (`execute` / `cached`: one result row, or several: the whole model and its layers) and how the
 report reads the results (the unit one run measures, the quality metric and its columns, whether layers are summed
 by role). `run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run
 them through intgap/runner.py (cache, then serial, pool or Dask).
@@ -72,6 +72,10 @@ class Workload:
     per_layer_text: str  # how per-layer counts are made exact
     accuracy_text: str  # what the accuracy table measures
     accuracy_columns: tuple[tuple[str, str, str], ...]  # (header, key of a config's accuracy document, format)
+    # module-level functions (picklable, for pool and Dask workers): spec -> its result rows; the same from the cache
+    # or None
+    execute: Callable
+    cached: Callable
 
     def quantize(self, config, cache: Cache):
         """The config's graph in the cache, with `.config`, `.accuracy` (a dict) and `.cached`."""
@@ -79,14 +83,6 @@ class Workload:
 
     def specs(self, quantized, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
         """The runs (picklable specs with a `label`) that measure one quantized config on one target."""
-        raise NotImplementedError
-
-    def executor(self) -> Callable:
-        """A module-level function spec -> a result row or a list of rows (picklable, for pool and Dask workers)."""
-        raise NotImplementedError
-
-    def cached(self) -> Callable:
-        """A module-level function spec -> what `executor` returned, from the cache, or None."""
         raise NotImplementedError
 
     def model_doc(self, quantized: list) -> dict:
@@ -146,7 +142,7 @@ def run_workload(workload: Workload, targets: list, configs: list, *, backend: s
         board = ((boards or {}).get(t.name) or board_for(t)).name
         for q in qs:
             specs += workload.specs(q, t, be, board, str(cache.root), codes)
-    results, where = run_specs(specs, workload.executor(), workload.cached(), jobs=jobs, scheduler=scheduler,
+    results, where = run_specs(specs, workload.execute, workload.cached, jobs=jobs, scheduler=scheduler,
                                client=client, report=report, scheduler_timeout=scheduler_timeout)
     rows = [r if isinstance(r, list) else [r] for r in results]
     workload.check([d for r in rows for d in r])

@@ -38,12 +38,12 @@ def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch)
         return real(spec)
 
     cfgs = parse_configs("w8a8")  # fp32 and w8a8, whole model only: two runs
-    monkeypatch.setattr(sweep, "execute_forward", interrupted)
+    monkeypatch.setattr(sweep.Classifier, "execute", staticmethod(interrupted))
     with pytest.raises(KeyboardInterrupt):
         run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
     # a run builds its program twice: with per-layer kernel copies and as it ships
     assert _valid_entries(tmp_path, "runs") == 1 and _valid_entries(tmp_path, "builds") == 2
-    monkeypatch.setattr(sweep, "execute_forward", real)
+    monkeypatch.setattr(sweep.Classifier, "execute", staticmethod(real))
     again = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
     assert again.stats.executed_runs == 1 and again.stats.builds == 1  # only the interrupted run is redone
     assert len(again.runs) == 2 and all(r["bit_exact"] for r in again.runs)
