@@ -125,16 +125,13 @@ def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bo
 
 def _option_errors(args, sequence: bool, graph_file: bool) -> None:
     """Options that do not apply to the model are refused, not ignored."""
-    if not sequence:
-        given = [f"--{o.replace('_', '-')}" for o in ("context", "max_tokens", "method") if getattr(args, o) is not None]
-        if graph_file and args.config is not None:
-            given.insert(0, "--config")
-        if given:
-            raise DriverError(f"{', '.join(given)} apply to transformer models; {args.model} is an MLP, which "
-                              "`intgap compile` quantizes with --config (PTQ; an .igraph keeps its own quantization)")
-    elif graph_file and (args.config is not None or args.method is not None):
+    if graph_file and (args.config is not None or args.method is not None):
         raise DriverError(f"{args.model} is quantized already: --config / --method apply to a model that intgap "
                           "quantizes (a name or a Hugging Face folder); drop them")
+    given = [f"--{o.replace('_', '-')}" for o in ("context", "max_tokens", "method") if getattr(args, o) is not None]
+    if not sequence and given:
+        raise DriverError(f"{', '.join(given)} apply to transformer models; {args.model} is an MLP, which "
+                          "`intgap compile` quantizes with --config (PTQ; an .igraph keeps its own quantization)")
     for o in ("context", "max_tokens"):
         v = getattr(args, o)
         if v is not None and v < 1:

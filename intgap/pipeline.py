@@ -60,7 +60,8 @@ def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | 
         kw["timeout_s"] = timeout_s
     r = isa.run(built.elf, target, backend, inputs=inputs, board=board, strict_fit=strict_fit, **kw)
     if r.exit_code != 0:
-        why = EXIT_MESSAGES.get(r.exit_code) or f"exit status {r.exit_code}"
+        why = EXIT_MESSAGES.get(r.exit_code) or (f"the program exited with status {r.exit_code}; run it with "
+                                                 f"`intgap run {built.elf} --target {target.name}` to see why")
         raise DriverError(f"{built.program.name} on {target.name} stopped: {why} "
                           f"({r.stdout.decode(errors='replace').strip()[:200]})")
     return r
