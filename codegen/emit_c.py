@@ -10,12 +10,6 @@ from codegen.errors import CodegenError
 from codegen.op_calls import C_TYPE, OpEnv, emit_node
 from quant.ir import Graph
 
-# fully connected op -> its kernel file stem (int4 weights add "w4"), for the report's attribution
-KERNEL_FOR_OP = {"fully_connected": "ig_fc_s8", "relu": "ig_relu_s8",
-                 "fully_connected_f32": "ig_fc_f32", "relu_f32": "ig_relu_f32",
-                 "fully_connected_grouped": "ig_fc_grouped_s8", "fully_connected_wide": "ig_fc_s8"}
-
-
 def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar",
                extensions: tuple[str, ...] = ()) -> tuple[str, set[Path]]:
     """One batch-1 node -> (the C statement calling its kernel, the kernel files to link). `const(key, array,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.lower import Lowered, _itemsize, is_decoder, lower, model_header, vocab_size
+from codegen.lower import Lowered, _itemsize, causal_flags, is_decoder, lower, model_header, vocab_size
 from codegen.program import forward_main
 from isa.targets import MemoryRegion, Target
 from quant.ir import Graph
@@ -72,28 +72,17 @@ def weights_c(data: bytes, name: str = "ig_weights") -> str:
             f"const uint8_t {name}[{max(n, 1)}] __attribute__((aligned(16))) = {{\n{text if n else '0,'}}};\n")
 
 
-def _splice(text: str, anchor: str, insert: str) -> str:
-    """Inserts `insert` after the one occurrence of `anchor` in codegen/lower.py's header."""
-    if text.count(anchor) != 1:
-        raise CodegenError(f"codegen.lower.model_header changed: {anchor!r} is not in it once")
-    i = text.index(anchor) + len(anchor)
-    return text[:i] + insert + text[i:]
-
-
 def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str, int] | None = None) -> str:
     """model.h: the forward API of codegen/lower.py::model_header, plus the model's name and target, the
     vocabulary size and special token ids, ig_model_init and (decoders) ig_model_generate."""
     g = low.graph
     decoder = is_decoder(g)
-    h = model_header(low)
-    first = h.splitlines(keepends=True)[0]
-    about = (first.rstrip().removesuffix(" */").removesuffix(".") + f", built with {compiler_label}.\n"
+    about = (f", built with {compiler_label}.\n"
              " * Link libmodel.a (model.mk gives the compiler flags it was built with). The library keeps static memory\n"
              " * only: one working arena of IG_MODEL_ARENA_SIZE bytes and the key/value cache of IG_MODEL_KV_CACHE_SIZE\n"
              " * bytes (both in .bss), and the constant weights ig_weights (IG_MODEL_WEIGHT_BYTES, in .rodata); it\n"
              " * allocates nothing at run time and is not reentrant. Freestanding code may call memcpy / memset: the\n"
-             " * application's C library provides them. */\n")
-    h = about + h[len(first):]
+             " * application's C library provides them.")
     macros = [f'#define IG_MODEL_NAME "{g.name}"', f'#define IG_MODEL_TARGET "{low.target.name}"']
     in_t = g.tensors[low.input]
     if low.input != "input_ids" and in_t.scale is not None:
@@ -110,7 +99,7 @@ def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str,
             extra += [f"#define IG_MODEL_{k.upper()}_TOKEN_ID {int(v)}" for k, v in known.items()]
         else:
             extra.append("/* The tokenizer's special tokens are not known (no tokenizer came with the graph). */")
-    causal = [bool(n.attrs.get("causal")) for n in g.nodes if n.op.startswith("softmax")]
+    causal = causal_flags(g).values()
     if causal and not all(causal):
         extra.append("/* An encoder (attention over the whole sequence): each ig_model_forward call runs one whole "
                      "sequence of\n * 1 .. IG_MODEL_MAX_TOKENS tokens at pos0 = 0. */")
@@ -128,11 +117,8 @@ def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str,
                   f"#define IG_MODEL_GENERATE_BYTES {low.output_channels * _itemsize(low.output_dtype)}",
                   "int32_t ig_model_generate(const int32_t *prompt, int32_t n_prompt, int32_t *out, int32_t n_new);"]
     extra += ["", "#ifdef __cplusplus", "}", "#endif", ""]
-    if not h.endswith("\n#endif\n"):
-        raise CodegenError("codegen.lower.model_header changed: it no longer ends with the include guard's #endif")
-    h = h[:-len("#endif\n")] + "\n".join(extra) + "#endif\n"
-    return _splice(h, "#include <stdint.h>\n",
-                   '\n#ifdef __cplusplus\nextern "C" {\n#endif\n\n' + "\n".join(macros) + "\n")
+    return model_header(low, about, '\n#ifdef __cplusplus\nextern "C" {\n#endif\n\n' + "\n".join(macros) + "\n",
+                        "\n".join(extra))
 
 
 def _generate_c(low: Lowered) -> str:

@@ -179,49 +179,64 @@ def _fc_f32(g: Graph, n: Node, env: OpEnv):
     return _row_loop(g, n, env, call, kk, nn_), {("ig_fc_f32", "ig_fc_f32")}
 
 
-# ------------------------------------------------------------------ elementwise and norms
+# ------------------------------------------------------------------ elementwise, norms and attention
 def _length(g: Graph, n: Node, env: OpEnv) -> str:
     c = _channels(g, n.outputs[0])
     return str(c) if env.rows == "1" else f"({env.rows}) * {c}"
 
 
+def _io(env: OpEnv, n: Node, i: int = 0) -> tuple[str, str]:
+    """The C pointers of the node's input i and of its output."""
+    return env.buf(n.inputs[i], "0"), env.buf(n.outputs[0], "0")
+
+
+def _ints(a: dict, *keys: str) -> list[str]:
+    return [c_int(a[k]) for k in keys]
+
+
+CLAMP = ("y_zero_point", "act_min", "act_max")
+
+
+def _kernel(fn: str, stem: str, args: list, env: OpEnv | None = None) -> tuple[str, set[tuple[str, str]]]:
+    """`fn(args);` (with env: the kernel's error code checked, `if (fn(args)) <error_return>`) and its (entry
+    point, file stem)."""
+    call = f"{fn}({', '.join(str(x) for x in args)})"
+    return (f"if ({call}) {env.error_return}" if env is not None else call + ";"), {(fn, stem)}
+
+
+def _sfx(g: Graph, *tensors: str) -> str:
+    """The dtype suffixes of the kernel variant: _s8_s16 for int8 in, int16 out."""
+    return "".join(f"_{SUFFIX[_tensor_dtype(g, t)]}" for t in tensors)
+
+
 def _relu(g, n, env):
-    return (f"ig_relu_s8({env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {c_int(n.attrs['zero_point'])}, "
-            f"{env.buf(n.outputs[0], '0')});", {("ig_relu_s8", "ig_relu_s8")})
+    x, y = _io(env, n)
+    return _kernel("ig_relu_s8", "ig_relu_s8", [x, _length(g, n, env), c_int(n.attrs["zero_point"]), y])
 
 
 def _relu_f32(g, n, env):
-    return f"ig_relu_f32({env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {env.buf(n.outputs[0], '0')});", \
-        {("ig_relu_f32", "ig_relu_f32")}
-
-
-def _clamp(a: dict) -> str:
-    return f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
+    x, y = _io(env, n)
+    return _kernel("ig_relu_f32", "ig_relu_f32", [x, _length(g, n, env), y])
 
 
 def _add(g, n, env):
-    a = n.attrs
-    sa, sb, sy = (SUFFIX[_tensor_dtype(g, t)] for t in (n.inputs[0], n.inputs[1], n.outputs[0]))
-    return (f"ig_add_{sa}_{sb}_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {_length(g, n, env)}, "
-            f"{c_int(a['a_zero_point'])}, {c_int(a['b_zero_point'])}, {c_int(a['a_multiplier'])}, "
-            f"{c_int(a['b_multiplier'])}, {c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});",
-            {(f"ig_add_{sa}_{sb}_{sy}", "ig_add")})
+    (x, y), b = _io(env, n), env.buf(n.inputs[1], "0")
+    return _kernel("ig_add" + _sfx(g, *n.inputs[:2], n.outputs[0]), "ig_add", [
+        x, b, _length(g, n, env), *_ints(n.attrs, "a_zero_point", "b_zero_point", "a_multiplier", "b_multiplier",
+                                          "shift", *CLAMP), y])
 
 
 def _mul(g, n, env):
-    a = n.attrs
-    sa, sb, sy = (SUFFIX[_tensor_dtype(g, t)] for t in (n.inputs[0], n.inputs[1], n.outputs[0]))
-    return (f"ig_mul_{sa}_{sb}_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {_length(g, n, env)}, "
-            f"{c_int(a['a_zero_point'])}, {c_int(a['b_zero_point'])}, {c_int(a['multiplier'])}, "
-            f"{c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_mul_{sa}_{sb}_{sy}", "ig_mul")})
+    (x, y), b = _io(env, n), env.buf(n.inputs[1], "0")
+    return _kernel("ig_mul" + _sfx(g, *n.inputs[:2], n.outputs[0]), "ig_mul", [
+        x, b, _length(g, n, env), *_ints(n.attrs, "a_zero_point", "b_zero_point", "multiplier", "shift", *CLAMP), y])
 
 
 def _activation(g, n, env):
-    a = n.attrs
-    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
-    return (f"ig_{n.op}_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {c_int(a['x_zero_point'])}, "
-            f"{c_int(a['in_multiplier'])}, {c_int(a['in_shift'])}, {c_int(a['out_multiplier'])}, "
-            f"{c_int(a['out_shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_{n.op}_{sx}_{sy}", f"ig_{n.op}")})
+    x, y = _io(env, n)
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
+        x, _length(g, n, env), *_ints(n.attrs, "x_zero_point", "in_multiplier", "in_shift", "out_multiplier",
+                                      "out_shift", *CLAMP), y])
 
 
 def _eps(v: int) -> str:
@@ -231,85 +246,62 @@ def _eps(v: int) -> str:
     return f"{c_int(hi - (1 << 32) if hi >= 1 << 31 else hi)}, {lo}u"
 
 
-def _layernorm(g, n, env):
+def _norm(g, n, env):
+    """layernorm (gamma, beta) and rmsnorm (gamma; a pre-shift): the constants, then eps and the requantization."""
     a = n.attrs
-    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
-    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
-    cb = env.const(n.inputs[2], g.constants[n.inputs[2]], "int32_t")
-    return (f"ig_layernorm_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
-            f"{cb}, {c_int(a['x_zero_point'])}, {_eps(a['eps'])}, {c_int(a['shift'])}, {_clamp(a)}, "
-            f"{env.buf(n.outputs[0], '0')});", {(f"ig_layernorm_{sx}_{sy}", "ig_layernorm")})
-
-
-def _rmsnorm(g, n, env):
-    a = n.attrs
-    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
-    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
-    return (f"ig_rmsnorm_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
-            f"{c_int(a['x_zero_point'])}, {c_int(a['pre_shift'])}, {_eps(a['eps'])}, {c_int(a['shift'])}, "
-            f"{_clamp(a)}, {env.buf(n.outputs[0], '0')});", {(f"ig_rmsnorm_{sx}_{sy}", "ig_rmsnorm")})
+    x, y = _io(env, n)
+    consts = [env.const(t, g.constants[t], "int32_t") for t in n.inputs[1:]]
+    pre = _ints(a, "pre_shift") if "pre_shift" in a else []
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
+        x, env.rows, _channels(g, n.outputs[0]), *consts, c_int(a["x_zero_point"]), *pre, _eps(a["eps"]),
+        *_ints(a, "shift", *CLAMP), y])
 
 
 def _rope(g, n, env):
     a = n.attrs
-    sy = SUFFIX[g.tensors[n.outputs[0]].dtype]
     if g.tensors[n.inputs[0]].dtype != "int8":
         raise CodegenError(f"node {n.name}: rope input must be int8")
-    cos, sin = g.constants[n.inputs[2]], g.constants[n.inputs[3]]
-    cc = env.const(n.inputs[2], cos.astype(np.int16), "int16_t")
-    cs = env.const(n.inputs[3], sin.astype(np.int16), "int16_t")
-    return (f"if (ig_rope_s8_{sy}({env.buf(n.inputs[0], '0')}, {env.rows}, {env.buf(n.inputs[1], '0')}, {cc}, {cs}, "
-            f"{cos.shape[0]}, {a['heads']}, {a['head_dim']}, {c_int(a['x_zero_point'])}, {c_int(a['multiplier'])}, "
-            f"{c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')})) {env.error_return}", {(f"ig_rope_s8_{sy}", "ig_rope")})
+    cos = g.constants[n.inputs[2]]
+    cc, cs = (env.const(t, g.constants[t].astype(np.int16), "int16_t") for t in n.inputs[2:4])
+    x, y = _io(env, n)
+    return _kernel("ig_rope_s8" + _sfx(g, n.outputs[0]), "ig_rope", [
+        x, env.rows, env.buf(n.inputs[1], "0"), cc, cs, cos.shape[0], a["heads"], a["head_dim"],
+        *_ints(a, "x_zero_point", "multiplier", "shift", *CLAMP), y], env)
 
 
 def _embedding(g, n, env):
     table = g.constants[n.inputs[1]]
-    dt = str(table.dtype)
-    ct = env.const(n.inputs[1], table, C_TYPE[dt])
-    return (f"if (ig_embedding_{SUFFIX[dt]}({env.buf(n.inputs[0], '0')}, {env.rows}, {ct}, {table.shape[0]}, "
-            f"{table.shape[1]}, {env.buf(n.outputs[0], '0')})) {env.error_return}", {(f"ig_embedding_{SUFFIX[dt]}", "ig_embedding")})
+    x, y = _io(env, n)
+    ct = env.const(n.inputs[1], table, C_TYPE[str(table.dtype)])
+    return _kernel("ig_embedding" + _sfx(g, n.inputs[1]), "ig_embedding",
+                   [x, env.rows, ct, table.shape[0], table.shape[1], y], env)
 
 
-# ------------------------------------------------------------------ attention
-def _attn_args(a: dict) -> str:
-    return f"{a['heads']}, {a['kv_heads']}, {a['head_dim']}"
-
-
-def _matmul_qk(g, n, env):
+def _matmul(g, n, env):
+    """matmul_qk (q, k) and matmul_pv (p, v): the rows of this call against kv_len cached rows."""
     a = n.attrs
-    sy = SUFFIX[g.tensors[n.outputs[0]].dtype]
-    return (f"ig_matmul_qk_s8_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, "
-            f"{env.kv_len}, {_attn_args(a)}, {c_int(a['q_zero_point'])}, {c_int(a['k_zero_point'])}, "
-            f"{c_int(a['multiplier'])}, {c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});",
-            {(f"ig_matmul_qk_s8_{sy}", "ig_matmul_qk")})
+    x, y = _io(env, n)
+    first, second = (f"{r}_zero_point" for r in OPTABLE[n.op].roles)
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
+        x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, *(a[k] for k in ("heads", "kv_heads", "head_dim")),
+        *_ints(a, first, second, "multiplier", "shift", *CLAMP), y])
 
 
 def _softmax(g, n, env):
     a = n.attrs
     shape = g.tensors[n.inputs[0]].shape
     groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    sx, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
-    return (f"ig_softmax_{sx}_{sy}({env.buf(n.inputs[0], '0')}, {groups}, {env.rows}, {env.kv_len}, "
-            f"{1 if a['causal'] else 0}, {c_int(a['in_multiplier'])}, {c_int(a['in_shift'])}, "
-            f"{env.buf(n.outputs[0], '0')});", {(f"ig_softmax_{sx}_{sy}", "ig_softmax")})
-
-
-def _matmul_pv(g, n, env):
-    a = n.attrs
-    sp, sy = SUFFIX[g.tensors[n.inputs[0]].dtype], SUFFIX[g.tensors[n.outputs[0]].dtype]
-    return (f"ig_matmul_pv_{sp}_{sy}({env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, "
-            f"{env.kv_len}, {_attn_args(a)}, {c_int(a['p_zero_point'])}, {c_int(a['v_zero_point'])}, "
-            f"{c_int(a['multiplier'])}, {c_int(a['shift'])}, {_clamp(a)}, {env.buf(n.outputs[0], '0')});",
-            {(f"ig_matmul_pv_{sp}_{sy}", "ig_matmul_pv")})
+    x, y = _io(env, n)
+    return _kernel("ig_softmax" + _sfx(g, n.inputs[0], n.outputs[0]), "ig_softmax", [
+        x, groups, env.rows, env.kv_len, 1 if a["causal"] else 0, *_ints(a, "in_multiplier", "in_shift"), y])
 
 
 HANDLERS = {
     "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
     "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
     "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
-    "layernorm": _layernorm, "rmsnorm": _rmsnorm, "rope": _rope, "embedding": _embedding,
-    "matmul_qk": _matmul_qk, "softmax": _softmax, "matmul_pv": _matmul_pv,
+    "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding,
+    "matmul_qk": _matmul, "softmax": _softmax, "matmul_pv": _matmul,
 }
 
 

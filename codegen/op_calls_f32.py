@@ -17,8 +17,9 @@ import re
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _length
+from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _length
 from quant.ir import Graph, Node
+from quant.optable import OPTABLE
 
 HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
 _PROTOTYPE = re.compile(r"^(?:void|int32_t)\s+(ig_\w+_f32)\s*\([^;]*?\);", re.S | re.M)
@@ -40,23 +41,21 @@ def f32_literal(v) -> str:
     return float(f).hex() + "f"
 
 
-def _call(fn: str, args: str, env: OpEnv | None = None) -> str:
-    """`{ <prototype>; fn(args); }`, or with env, the kernel's error code checked (`if (fn(args)) <error_return>`)."""
+def _call(fn: str, args: list, env: OpEnv | None = None, stem: str | None = None):
+    """`{ <prototype>; fn(args); }` (with env: the kernel's error code checked, `if (fn(args)) <error_return>`) and
+    its (entry point, file stem)."""
     if fn not in PROTOTYPES:
         raise CodegenError(f"{fn} is not declared in {HEADER}")
-    body = f"if ({fn}({args})) {env.error_return}" if env is not None else f"{fn}({args});"
-    return f"{{ {PROTOTYPES[fn]} {body} }}"
-
-
-def _uses(fn: str, stem: str | None = None) -> set[tuple[str, str]]:
-    return {(fn, stem or fn)}
+    text = ", ".join(str(x) for x in args)
+    body = f"if ({fn}({text})) {env.error_return}" if env is not None else f"{fn}({text});"
+    return f"{{ {PROTOTYPES[fn]} {body} }}", {(fn, stem or fn)}
 
 
 def _embedding(g: Graph, n: Node, env: OpEnv):
     table = g.constants[n.inputs[1]]
-    ct = env.const(n.inputs[1], table, "float")
-    args = f"{env.buf(n.inputs[0], '0')}, {env.rows}, {ct}, {table.shape[0]}, {table.shape[1]}, {env.buf(n.outputs[0], '0')}"
-    return _call("ig_embedding_f32", args, env), _uses("ig_embedding_f32")
+    x, y = _io(env, n)
+    return _call("ig_embedding_f32", [x, env.rows, env.const(n.inputs[1], table, "float"), table.shape[0],
+                                      table.shape[1], y], env)
 
 
 def _binary(fn: str):
@@ -65,9 +64,8 @@ def _binary(fn: str):
             if t in g.constants:
                 raise CodegenError(f"node {n.name}: {n.op} with the constant operand {t!r} has no kernel (both "
                                    "operands must be computed tensors of the output's shape)")
-        args = (f"{env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {_length(g, n, env)}, "
-                f"{env.buf(n.outputs[0], '0')}")
-        return _call(fn, args), _uses(fn)
+        x, y = _io(env, n)
+        return _call(fn, [x, env.buf(n.inputs[1], "0"), _length(g, n, env), y])
     return handler
 
 
@@ -75,29 +73,21 @@ def _gelu(g: Graph, n: Node, env: OpEnv):
     approx = n.attrs.get("approximate", "none")
     if approx not in ("none", "tanh"):
         raise CodegenError(f"node {n.name}: gelu approximate={approx!r}; the kernels implement 'none' and 'tanh'")
-    fn = "ig_gelu_f32" if approx == "none" else "ig_gelu_tanh_f32"
-    args = f"{env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {env.buf(n.outputs[0], '0')}"
-    return _call(fn, args), _uses(fn, "ig_gelu_f32")
+    x, y = _io(env, n)
+    return _call("ig_gelu_f32" if approx == "none" else "ig_gelu_tanh_f32", [x, _length(g, n, env), y],
+                 stem="ig_gelu_f32")
 
 
 def _silu(g: Graph, n: Node, env: OpEnv):
-    args = f"{env.buf(n.inputs[0], '0')}, {_length(g, n, env)}, {env.buf(n.outputs[0], '0')}"
-    return _call("ig_silu_f32", args), _uses("ig_silu_f32")
+    x, y = _io(env, n)
+    return _call("ig_silu_f32", [x, _length(g, n, env), y])
 
 
-def _layernorm(g: Graph, n: Node, env: OpEnv):
-    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "float")
-    cb = env.const(n.inputs[2], g.constants[n.inputs[2]], "float")
-    args = (f"{env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, {cb}, "
-            f"{f32_literal(n.attrs['eps'])}, {env.buf(n.outputs[0], '0')}")
-    return _call("ig_layernorm_f32", args), _uses("ig_layernorm_f32")
-
-
-def _rmsnorm(g: Graph, n: Node, env: OpEnv):
-    cg = env.const(n.inputs[1], g.constants[n.inputs[1]], "float")
-    args = (f"{env.buf(n.inputs[0], '0')}, {env.rows}, {_channels(g, n.outputs[0])}, {cg}, "
-            f"{f32_literal(n.attrs['eps'])}, {env.buf(n.outputs[0], '0')}")
-    return _call("ig_rmsnorm_f32", args), _uses("ig_rmsnorm_f32")
+def _norm(g: Graph, n: Node, env: OpEnv):
+    """layernorm_f32 (gamma, beta) and rmsnorm_f32 (gamma)."""
+    x, y = _io(env, n)
+    consts = [env.const(t, g.constants[t], "float") for t in n.inputs[1:]]
+    return _call(f"ig_{n.op}", [x, env.rows, _channels(g, n.outputs[0]), *consts, f32_literal(n.attrs["eps"]), y])
 
 
 def _rope(g: Graph, n: Node, env: OpEnv):
@@ -106,43 +96,32 @@ def _rope(g: Graph, n: Node, env: OpEnv):
     if int(a["head_dim"]) % 2 or cos.shape != sin.shape or cos.shape[-1] != int(a["head_dim"]) // 2:
         raise CodegenError(f"node {n.name}: rope needs an even head_dim and cos / sin tables of "
                            f"[positions, head_dim / 2], got head_dim {a['head_dim']} and {cos.shape} / {sin.shape}")
-    cc = env.const(n.inputs[2], cos, "float")
-    cs = env.const(n.inputs[3], sin, "float")
-    args = (f"{env.buf(n.inputs[0], '0')}, {env.rows}, {env.buf(n.inputs[1], '0')}, {cc}, {cs}, {cos.shape[0]}, "
-            f"{a['heads']}, {a['head_dim']}, {env.buf(n.outputs[0], '0')}")
-    return _call("ig_rope_f32", args, env), _uses("ig_rope_f32")
+    x, y = _io(env, n)
+    cc, cs = (env.const(t, g.constants[t], "float") for t in n.inputs[2:4])
+    return _call("ig_rope_f32", [x, env.rows, env.buf(n.inputs[1], "0"), cc, cs, cos.shape[0], a["heads"],
+                                 a["head_dim"], y], env)
 
 
-def _attn(a: dict) -> str:
-    return f"{a['heads']}, {a['kv_heads']}, {a['head_dim']}"
-
-
-def _matmul_qk(g: Graph, n: Node, env: OpEnv):
+def _matmul(g: Graph, n: Node, env: OpEnv):
+    """matmul_qk_f32 (with its scale) and matmul_pv_f32: the rows of this call against kv_len cached rows."""
     a = n.attrs
-    args = (f"{env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, {env.kv_len}, {_attn(a)}, "
-            f"{f32_literal(a['scale'])}, {env.buf(n.outputs[0], '0')}")
-    return _call("ig_matmul_qk_f32", args), _uses("ig_matmul_qk_f32")
+    x, y = _io(env, n)
+    scale = [f32_literal(a["scale"])] if "scale" in OPTABLE[n.op].attrs else []
+    return _call(f"ig_{n.op}", [x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, a["heads"], a["kv_heads"],
+                                a["head_dim"], *scale, y])
 
 
 def _softmax(g: Graph, n: Node, env: OpEnv):
     shape = g.tensors[n.inputs[0]].shape
     groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    args = (f"{env.buf(n.inputs[0], '0')}, {groups}, {env.rows}, {env.kv_len}, {1 if n.attrs['causal'] else 0}, "
-            f"{env.buf(n.outputs[0], '0')}")
-    return _call("ig_softmax_f32", args), _uses("ig_softmax_f32")
-
-
-def _matmul_pv(g: Graph, n: Node, env: OpEnv):
-    a = n.attrs
-    args = (f"{env.buf(n.inputs[0], '0')}, {env.buf(n.inputs[1], '0')}, {env.rows}, {env.kv_len}, {_attn(a)}, "
-            f"{env.buf(n.outputs[0], '0')}")
-    return _call("ig_matmul_pv_f32", args), _uses("ig_matmul_pv_f32")
+    x, y = _io(env, n)
+    return _call("ig_softmax_f32", [x, groups, env.rows, env.kv_len, 1 if n.attrs["causal"] else 0, y])
 
 
 HANDLERS = {
     "embedding_f32": _embedding, "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"),
-    "gelu_f32": _gelu, "silu_f32": _silu, "layernorm_f32": _layernorm, "rmsnorm_f32": _rmsnorm,
-    "rope_f32": _rope, "matmul_qk_f32": _matmul_qk, "softmax_f32": _softmax, "matmul_pv_f32": _matmul_pv,
+    "gelu_f32": _gelu, "silu_f32": _silu, "layernorm_f32": _norm, "rmsnorm_f32": _norm,
+    "rope_f32": _rope, "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,
 }
 
 # The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).

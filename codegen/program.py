@@ -125,10 +125,6 @@ def _unhex(name: str, stdout: bytes, expected: int) -> bytes:
     return raw
 
 
-def exit_message(status: int) -> str | None:
-    return EXIT_MESSAGES.get(status)
-
-
 FORWARD_ABOUT = ("forward harness. The runner patches [n, 0, 0, 0] and n input rows into section\n"
                  " * .ig_input.")
 

@@ -86,8 +86,10 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
     integer-purity check of the example ELF."""
     sequence = "kv_cache_bytes" in sizes
     lib = out / "libmodel.a"
-    build_library(fw.library_sources, target, lib, compiler)
-    write_makefile_snippet(fw, target, cc.path, _cflags(cc), list(cc.link_flags), list(cc.libs), label)
+    build_static_library(fw.library_sources, target, lib, compiler=compiler)  # the kernels from the object cache
+    # the application's objects must share the flags (the ABI) the library was compiled with
+    write_makefile_snippet(fw, target, cc.path, [*cc.target_flags, *COMMON_CFLAGS], list(cc.link_flags), list(cc.libs),
+                           label)
     elf = out / "example" / "example.elf"
     try:
         build_elf([fw.example_sources[0], lib], target, elf, include_dirs=(out,), compiler=compiler)
@@ -113,11 +115,6 @@ def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: st
     return summary
 
 
-def build_library(sources: list[Path], target, lib: Path, compiler: str | None = None, timeout: float = 300):
-    """libmodel.a (`toolchain.build_static_library`: the runtime's kernels come from its object cache)."""
-    return build_static_library(sources, target, lib, compiler=compiler, timeout=timeout)
-
-
 def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bool = False) -> ModelDoesNotFit:
     fix = ("use int4 weights (--config w4a8), a shorter context (--context), fewer tokens per call (--max-tokens), "
            "or a target with more memory") if sequence else \
@@ -126,23 +123,15 @@ def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bo
                            f"memory region '{region}', which holds {size:,}; {fix}")
 
 
-def _cflags(cc) -> list[str]:
-    """The flags the library was compiled with (the application's objects must share the ABI flags)."""
-    return [*cc.target_flags, *COMMON_CFLAGS]
-
-
 def _option_errors(args, sequence: bool, graph_file: bool) -> None:
     """Options that do not apply to the model are refused, not ignored."""
-    if not sequence:
-        given = [f"--{o.replace('_', '-')}" for o in ("context", "max_tokens", "method") if getattr(args, o) is not None]
-        if graph_file and args.config is not None:
-            given.insert(0, "--config")
-        if given:
-            raise DriverError(f"{', '.join(given)} apply to transformer models; {args.model} is an MLP, which "
-                              "`intgap compile` quantizes with --config (PTQ; an .igraph keeps its own quantization)")
-    elif graph_file and (args.config is not None or args.method is not None):
+    if graph_file and (args.config is not None or args.method is not None):
         raise DriverError(f"{args.model} is quantized already: --config / --method apply to a model that intgap "
                           "quantizes (a name or a Hugging Face folder); drop them")
+    given = [f"--{o.replace('_', '-')}" for o in ("context", "max_tokens", "method") if getattr(args, o) is not None]
+    if not sequence and given:
+        raise DriverError(f"{', '.join(given)} apply to transformer models; {args.model} is an MLP, which "
+                          "`intgap compile` quantizes with --config (PTQ; an .igraph keeps its own quantization)")
     for o in ("context", "max_tokens"):
         v = getattr(args, o)
         if v is not None and v < 1:
@@ -168,26 +157,24 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.output)
     before = files_in(out)  # what the folder held already is not listed as written
     graph_file = args.model.endswith(".igraph")
-    graph = None
-    if graph_file or not is_sequence_model(args.model):
-        _option_errors(args, sequence=graph_file, graph_file=graph_file)  # an .igraph: checked again below
-        out.mkdir(parents=True, exist_ok=True)
-        with console.status(f"loading {args.model}"):
-            graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
-    if graph is None or is_sequence_graph(graph):
-        _option_errors(args, sequence=True, graph_file=graph_file)
+    graph = load_graph_for_compile(args.model, out) if graph_file else None
+    sequence = is_sequence_graph(graph) if graph_file else is_sequence_model(args.model)
+    _option_errors(args, sequence, graph_file)  # options that do not apply are refused before anything is built
+    out.mkdir(parents=True, exist_ok=True)
+    if sequence:
         with _bar(console) as bar:
             sm = sequence_models.quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method,
                                                  progress=_progress_cb(bar))
         context, max_tokens = sequence_lengths(is_decoder(sm.graph), args.context, args.max_tokens)
         tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
-        out.mkdir(parents=True, exist_ok=True)
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
                                  context=context, max_tokens=max_tokens, special_tokens=tokens)
         s["config"], s["method"] = sm.config, sm.method
     else:
-        _option_errors(args, sequence=False, graph_file=graph_file)
+        if graph is None:
+            with console.status(f"loading {args.model}"):
+                graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
         with console.status(f"building libmodel.a for {target.name}"):
             s = compile_firmware(graph, target, out, args.compiler)
     written_only(s, out, before)

@@ -74,18 +74,22 @@ class Report:
                 "checks": [asdict(c) | {"status": c.status} for c in self.checks]}
 
 
-def _first_line(cmd: list[str]) -> str:
+def _output(cmd: list[str]) -> str:
+    """What `cmd` prints (its standard output, else its errors); "" when it cannot run."""
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return ""
-    lines = [ln.strip() for ln in (out.stdout or out.stderr).splitlines() if ln.strip()]
-    return lines[0] if lines else ""
+    return out.stdout or out.stderr
+
+
+def _first_line(cmd: list[str]) -> str:
+    return next((ln.strip() for ln in _output(cmd).splitlines() if ln.strip()), "")
 
 
 def _version_of(path: str) -> str:
     """The first line of `--version` that holds a version number (llvm-objcopy's first line has none)."""
-    lines = _first_lines([path, "--version"]).splitlines()
+    lines = _output([path, "--version"]).splitlines()
     return next((ln.strip() for ln in lines if re.search(r"\d+\.\d+", ln)), lines[0].strip() if lines else "")
 
 
@@ -185,7 +189,7 @@ def emulator_checks() -> list[Check]:
             continue
         problems = [] if q.plugins else ["cannot load TCG plugins"]
         if binary.startswith("qemu-system-"):
-            machines = _first_lines([str(q.path), "-machine", "help"])
+            machines = _output([str(q.path), "-machine", "help"])
             for t in targets:
                 m = _machine_of(t.qemu.args)
                 if m and not re.search(rf"^{re.escape(m)}\s", machines, re.M):
@@ -199,24 +203,9 @@ def emulator_checks() -> list[Check]:
     except IsaError as e:
         out.append(Check("qemu-plugin.h", "emulator", any_required, False, "", "", "building the QEMU counting plugin",
                          str(e), SETUP))
-    out.append(_native("QEMU counting plugin", any_required, "QEMU runs", _build_plugin))
-    out.append(_native("Unicorn block counter", True, "Unicorn runs", lambda: _build_native("ig_block_counter.c")))
+    out.append(_native("QEMU counting plugin", any_required, "QEMU runs", plugin_path))
+    out.append(_native("Unicorn block counter", True, "Unicorn runs", lambda: build_shared("ig_block_counter.c")))
     return out
-
-
-def _first_lines(cmd: list[str]) -> str:
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
-def _build_plugin() -> Path:
-    return plugin_path()
-
-
-def _build_native(source: str) -> Path:
-    return build_shared(source)
 
 
 def _native(name: str, required: bool, needed: str, build) -> Check:

@@ -23,18 +23,21 @@ from intgap.board_option import add_board_argument
 from intgap.errors import DriverError
 from intgap.pipeline import build_program, reference_generate, run_generate
 from intgap.quant_commands import _bar, _progress_cb
+from intgap.result_rows import weight_macs
 from intgap import sequence_models
 from isa.boards import board_for
 from isa.timing import estimate
 from isa.timing.memory import step_difference
 from quant.config import GRAMMAR
+from quant.model_registry import MODELS, names
 
 
 def add_generate_command(sub) -> None:
     g = sub.add_parser("generate", help="generate tokens with the integer-only C program of a decoder on an "
                                         "emulated core, checked against the reference interpreter")
+    decoders = ", ".join(n for n in names() if MODELS[n].kind == "decoder")
     g.add_argument("--model", required=True,
-                   help="shakespeare-decoder, smollm2, a Hugging Face model folder, or a .igraph from intgap quantize")
+                   help=f"{decoders}, a Hugging Face model folder, or a .igraph from intgap quantize")
     g.add_argument("--target", required=True, help="target name (intgap targets)")
     g.add_argument("--config", default="w8a8", help=f"{GRAMMAR} (default w8a8)")
     g.add_argument("--method", default=None, help="quantization method (default: the best measured for the config)")
@@ -102,7 +105,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
     build_s = time.time() - t0
     backend = backend or target.default_backend
     if max_instructions is None:
-        max_instructions = max(isa.DEFAULT_MAX_INSTRUCTIONS, 16 * macs_per_token(sm.graph) * (len(prompt) + n_new))
+        max_instructions = max(isa.DEFAULT_MAX_INSTRUCTIONS, 16 * weight_macs(sm.graph) * (len(prompt) + n_new))
 
     def run(n: int):
         tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend,
@@ -133,7 +136,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
            "prefill_limiting_level": e_one.limiting_level,
            "weights_bytes": built.lowered.blob.size, "arena_bytes": built.lowered.arena_size,
            "kv_cache_bytes": built.lowered.kv_bytes, "build_seconds": round(build_s, 1),
-           "run_seconds": round(run_s, 1), "macs_per_token": macs_per_token(sm.graph)}
+           "run_seconds": round(run_s, 1), "macs_per_token": weight_macs(sm.graph)}
     if n_new > 1:
         steps = n_new - 1
         step = step_difference(e_one, e_all, steps)
@@ -181,16 +184,6 @@ def _memory_bytes_diff(e_one, e_all, steps: int) -> dict[str, float]:
     one = {m["name"]: m["read_bytes"] + m["write_bytes"] for m in e_one.memory["memories"]}
     return {m["name"]: (m["read_bytes"] + m["write_bytes"] - one.get(m["name"], 0)) / steps
             for m in e_all.memory["memories"]}
-
-
-def macs_per_token(graph) -> int:
-    """Multiply-accumulates of one decode step, weights only (fully connected layers; attention adds
-    2 * heads * head_dim per cached position)."""
-    total = 0
-    for n in graph.nodes:
-        if n.op.startswith("fully_connected"):
-            total += int(graph.constants[n.inputs[1]].size)
-    return total
 
 
 def _print(console: Console, doc: dict) -> None:

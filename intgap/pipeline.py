@@ -16,7 +16,7 @@ import numpy as np
 import isa
 import toolchain
 from codegen.lower import Lowered
-from codegen.program import Program, emit_program, exit_message
+from codegen.program import EXIT_MESSAGES, Program, emit_program
 from intgap.errors import DriverError
 from quant import reference
 from quant.hf_capture import sequence_inputs
@@ -60,7 +60,8 @@ def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | 
         kw["timeout_s"] = timeout_s
     r = isa.run(built.elf, target, backend, inputs=inputs, board=board, strict_fit=strict_fit, **kw)
     if r.exit_code != 0:
-        why = exit_message(r.exit_code) or f"exit status {r.exit_code}"
+        why = EXIT_MESSAGES.get(r.exit_code) or (f"the program exited with status {r.exit_code}; run it with "
+                                                 f"`intgap run {built.elf} --target {target.name}` to see why")
         raise DriverError(f"{built.program.name} on {target.name} stopped: {why} "
                           f"({r.stdout.decode(errors='replace').strip()[:200]})")
     return r

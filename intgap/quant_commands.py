@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from quant.config import GRAMMAR, METHODS
-from quant.model_registry import MODELS
+from quant.model_registry import MODELS, names
 
 
 def _bar(console: Console) -> Progress:
@@ -85,14 +85,14 @@ def _attribute(q, args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-TRANSFORMERS = tuple(n for n, e in MODELS.items() if e.kind != "classifier")
+TRANSFORMERS = ", ".join(n for n in names() if MODELS[n].kind != "classifier")
 
 
 def add_quant_commands(sub) -> None:
-    q = sub.add_parser("quantize", help="quantize a transformer (minilm, smollm2 or a HF model folder) to an "
-                                        "integer-only .igraph")
-    q.add_argument("--model", required=True, help=f"a transformer: {', '.join(TRANSFORMERS)}, or a directory "
-                   "with a Hugging Face model")
+    q = sub.add_parser("quantize", help=f"quantize a transformer ({TRANSFORMERS} or a Hugging Face model folder) to "
+                                        "an integer-only .igraph")
+    q.add_argument("--model", required=True, help=f"a transformer: {TRANSFORMERS}, or a directory with a Hugging "
+                   "Face model")
     q.add_argument("--config", default="w8a8", help=f"{GRAMMAR} (default w8a8)")
     q.add_argument("--method", default=None, choices=METHODS,
                    help="weight/activation method (default: the best measured for the config, "

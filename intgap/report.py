@@ -411,6 +411,26 @@ def plots_section(result: SweepResult, pngs: list[str]) -> list[str]:
     return ["## Plots", ""] + [f"![{p}]({p})" for p in pngs if not p.startswith("layers_")] + [""] + layers
 
 
+MEMORY_COLUMNS = (("weights B", "weight_bytes"), ("params B", "param_bytes"), ("activations B", "activation_bytes"),
+                  ("loaded B", "load_bytes"), ("stored B", "store_bytes"), ("model ROM B", "model_rom_bytes"),
+                  ("model RAM B", "model_ram_bytes"), ("ELF ROM B", "rom_bytes"), ("ELF RAM B", "ram_bytes"))
+
+
+def per_layer_section(result: SweepResult) -> list[str]:
+    """Each layer's (decoders: role's) speedup over the same layer in FP32 against the promise."""
+    rows = [[x["target"], x["config"], f"{x['layer']} ({x['layer_name']})", f"{x['instructions']:,}",
+             f"{x['fp32_instructions']:,}", f"{x['estimated_cycles']:,}",
+             stall_text(x["estimated_cycles"], x["memory_stall_cycles"], ""), _fmt(x["realized_instructions"]),
+             _fmt(x["realized_cycles"]), f"{x['promised_memory']:.0f}x / {x['promised_compute']:.2g}x",
+             _fmt(x["gap_memory"]), _fmt(x["gap_compute"])] for x in gaps(result) if x["layer"] is not None]
+    if not rows:
+        return []
+    return ["## Per layer", "", result.workload.per_layer_text, "",
+            _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
+                       "of which memory stalls", "speedup (instr.)", "speedup (cycles)", "promised (bytes / MACs)",
+                       "gap (bytes)", "gap (MACs)"], rows), ""]
+
+
 def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
     m = result.model
     runs = result.runs
@@ -432,53 +452,23 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
              _md_table(summary_header(w), summary_table_rows(result)), "", "## Accuracy", "", w.accuracy_text, "",
              _md_table([h for h, _, _ in w.accuracy_columns],
                        [[_cell(c.get(k), f) for _, k, f in w.accuracy_columns] for c in result.configs]), ""]
-    parts += kinds_section(result)
-    # per layer
-    lrows = []
-    for x in gaps(result):
-        if x["layer"] is None:
-            continue
-        lrows.append([x["target"], x["config"], f"{x['layer']} ({x['layer_name']})", f"{x['instructions']:,}",
-                      f"{x['fp32_instructions']:,}", f"{x['estimated_cycles']:,}",
-                      stall_text(x["estimated_cycles"], x["memory_stall_cycles"], ""),
-                      _fmt(x["realized_instructions"]), _fmt(x["realized_cycles"]),
-                      f"{x['promised_memory']:.0f}x / {x['promised_compute']:.2g}x", _fmt(x["gap_memory"]),
-                      _fmt(x["gap_compute"])])
-    if lrows:
-        parts += ["## Per layer", "", w.per_layer_text, "",
-                  _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
-                             "of which memory stalls", "speedup (instr.)", "speedup (cycles)",
-                             "promised (bytes / MACs)", "gap (bytes)", "gap (MACs)"], lrows), ""]
-    parts += every_layer_section(result)
-    # attribution
+    parts += kinds_section(result) + per_layer_section(result) + every_layer_section(result)
+    whole = [r for r in runs if r["layer"] is None]
     parts += ["## Where the instructions go", "",
               "Every instruction of the inference is in exactly one category (rules in intgap/attribution.py); "
-              "the categories sum to the instruction count. Whole model, share of that config's instructions:", ""]
-    trows = []
-    for r in runs:
-        if r["layer"] is not None:
-            continue
-        tot = r["instructions"] or 1
-        trows.append([r["target"], r["config"], f"{r['instructions']:,}"] +
-                     [f"{100 * r['attribution'][c] / tot:.1f}%" for c in CATEGORIES])
-    parts += [_md_table(["target", "config", "instructions"] + [CATEGORY_LABELS[c] for c in CATEGORIES], trows), ""]
+              "the categories sum to the instruction count. Whole model, share of that config's instructions:", "",
+              _md_table(["target", "config", "instructions"] + [CATEGORY_LABELS[c] for c in CATEGORIES],
+                        [[r["target"], r["config"], f"{r['instructions']:,}"] +
+                         [f"{100 * r['attribution'][c] / (r['instructions'] or 1):.1f}%" for c in CATEGORIES]
+                         for r in whole]), ""]
     parts += cycles_section(result)
-    # memory
-    mrows = []
-    for r in runs:
-        if r["layer"] is not None:
-            continue
-        mrows.append([r["target"], r["config"], f"{r['weight_bytes']:,}", f"{r['param_bytes']:,}",
-                      f"{r['activation_bytes']:,}", f"{r['load_bytes']:,}", f"{r['store_bytes']:,}",
-                      f"{r['model_rom_bytes']:,}", f"{r['model_ram_bytes']:,}", f"{r['rom_bytes']:,}",
-                      f"{r['ram_bytes']:,}"])
     parts += ["## Memory", "", "weights as the kernels store them (int4 two per byte); params = biases, "
               "requantization multipliers/shifts, group scales; activations read + written by the layers; "
               "loaded/stored = exact bytes the inference's loads and stores moved; model ROM = the model's code and "
               "constants (ig_* symbols), model RAM = its arena; ELF ROM/RAM = all allocated sections of the whole "
               "program (startup code, harness and stack included).", "",
-              _md_table(["target", "config", "weights B", "params B", "activations B", "loaded B", "stored B",
-                         "model ROM B", "model RAM B", "ELF ROM B", "ELF RAM B"], mrows), ""]
+              _md_table(["target", "config"] + [h for h, _ in MEMORY_COLUMNS],
+                        [[r["target"], r["config"]] + [f"{r[k]:,}" for _, k in MEMORY_COLUMNS] for r in whole]), ""]
     parts += plots_section(result, pngs)
     st = result.stats
     parts += [f"Sweep: {st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} from the cache), "

@@ -19,6 +19,7 @@ import numpy as np
 from intgap.attribution import CATEGORIES
 from intgap.cache import emulator_version
 from isa.profile import is_softfloat_helper
+from quant.optable import Group, in_group
 from toolchain import memory_report
 
 _COPY = re.compile(r"__L(\d+)(?:\.|$)")
@@ -80,7 +81,7 @@ def copy_outputs(profile, graph) -> dict[str, int]:
     """Output elements each fully connected kernel copy made in a run (calls, one row each, x N): the
     attribution's per-output threshold (intgap/attribution.py rule 4)."""
     rows_out = {i: int(graph.constants[n.inputs[1]].shape[0]) for i, n in enumerate(graph.nodes)
-                if n.op.startswith("fully_connected")}
+                if in_group(n.op, Group.FULLY_CONNECTED)}
     outs: dict[str, int] = {}
     for fp in profile.functions.values():
         for callee, c in fp.calls.items():
@@ -91,15 +92,16 @@ def copy_outputs(profile, graph) -> dict[str, int]:
 
 
 def weight_macs(graph, nodes=None) -> int:
-    """Weight MACs of one token (fully connected layers)."""
+    """Weight MACs of one token (fully connected layers; attention adds 2 * heads * head_dim per cached
+    position)."""
     return int(sum(graph.constants[n.inputs[1]].size for n in (nodes or graph.nodes)
-                   if n.op.startswith("fully_connected")))
+                   if in_group(n.op, Group.FULLY_CONNECTED)))
 
 
-def split_rows(costs: FunctionCosts, graph, base: dict) -> list[dict]:
+def split_rows(costs: FunctionCosts, graph, base: dict, activations: bool = False) -> list[dict]:
     """The whole-model row, then one row per node of `graph` (`base`: the fields every row shares). The whole
     row also says what belongs to no layer (`outside_layers`: the forward step's own glue and helpers only that
-    glue calls) and what the shared helpers cost."""
+    glue calls) and what the shared helpers cost. activations: the rows count the activation bytes of one pass."""
     names = set(costs.instructions) | set(costs.cycles) | set(costs.stalls)
 
     def row(fns: dict[str, float], layer: int | None, name: str | None, nodes) -> dict:
@@ -111,7 +113,7 @@ def split_rows(costs: FunctionCosts, graph, base: dict) -> list[dict]:
                 "memory_stall_cycles": total(costs.stalls), "load_bytes": total(costs.loads),
                 "store_bytes": total(costs.stores),
                 "attribution": {c: total(costs.categories[c]) for c in CATEGORIES}, "mix": {},
-                "macs": weight_macs(graph, nodes), **weight_and_activation_bytes(graph, nodes, activations=False),
+                "macs": weight_macs(graph, nodes), **weight_and_activation_bytes(graph, nodes, activations),
                 "softfloat_helper_instructions": int(round(math.fsum(costs.instructions.get(f, 0) * w for f, w
                                                                      in fns.items() if is_softfloat_helper(f)))),
                 "inclusive_exact": all(w == 1 for w in fns.values())}
@@ -171,7 +173,7 @@ def weight_and_activation_bytes(graph, nodes=None, activations: bool = True) -> 
         consts = [k for k in n.inputs if k in graph.constants]
         for k in consts:
             a = graph.constants[k]
-            if k == n.inputs[1] and n.op.startswith("fully_connected"):
+            if k == n.inputs[1] and in_group(n.op, Group.FULLY_CONNECTED):
                 bits = n.attrs.get("weight_bits", 8 if a.dtype == np.int8 else 32)
                 w += (a.shape[0] + a.shape[0] % 2) * a.shape[1] // 2 if bits == 4 else a.nbytes
             else:

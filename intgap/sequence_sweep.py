@@ -22,17 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 import isa
-from codegen.program import GENERATE_HARNESS_FUNCTIONS
+from codegen.lower import is_sequence_graph
+from codegen.program import GENERATE_HARNESS_FUNCTIONS, HARNESS_FUNCTIONS
 from intgap.attribution import CATEGORIES, attribute
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
 from intgap.errors import DriverError
 from intgap.generate_command import decode_limit
+from intgap.pipeline import reference_forward, reference_generate, run_forward, run_generate
 from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
-from intgap.pipeline import reference_generate, run_generate
 from intgap.sequence_models import sweep_graph
-from intgap.sweep import Config
-from intgap.workload import Quality, SweepResult, Workload, run_workload
+from intgap.workload import PER_LAYER_COPIES, Quality, SweepResult, Workload, run_workload
 from isa.boards import board_for
 from isa.profile import analyze, profile
 from isa.timing import estimate
@@ -100,14 +102,14 @@ class SequenceRunSpec:
     backend: str
     graph_path: str
     graph_key: str
-    prompt: list[int]  # the tokens the program starts from (an encoder's run: its sentence)
-    steps: int  # decode steps measured (an encoder's run: none, one forward pass of the prompt)
+    prompt: list[int]  # the tokens the program starts from (a forward run: its input rows, token ids or samples)
+    steps: int  # decode steps measured (a forward run: none, one forward call on the prompt)
     expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
     cache_root: str
     build_code: str = ""
     run_code: str = ""
     board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
-    layer = None  # a run covers the whole model and yields the per-layer rows too
+    layers: bool = True  # False: the whole-model row only (the run measures the layers all the same)
 
     @property
     def label(self) -> str:
@@ -124,7 +126,8 @@ def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
 
 
 def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
-    return Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
+    docs = Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
+    return docs if docs is None or spec.layers else docs[:1]
 
 
 def set_up_run(spec: SequenceRunSpec, **program):
@@ -140,6 +143,52 @@ def set_up_run(spec: SequenceRunSpec, **program):
     shipped, shipped_now = cache.program(digest("shipped", build_key), graph, target, layer_copies=False, **program)
     return (cache, target, board_for(target, spec.board or None), graph, run_key, built, shipped,
             copies_now or shipped_now)
+
+
+def execute_forward(spec: SequenceRunSpec) -> list[dict]:
+    """The whole-model row and one row per layer of one (target, config): the cost of one forward call on the input
+    rows `spec.prompt` (an encoder's sentence, an MLP's quantized sample; a run spec of no decode steps). Integer
+    runs of both builds must reproduce the reference interpreter's output rows bit for bit."""
+    cached = cached_sequence_run(spec)
+    if cached is not None:
+        return cached
+    t0 = time.perf_counter()
+    x = np.asarray(spec.prompt)
+    n = len(x)
+    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
+        spec, mode="forward", max_tokens=n, context=n, rows="all")
+    y, r = run_forward(built, target, x, spec.backend)
+    an = analyze(r, built.elf, target)
+    prof = profile(r, built.elf, target, analysis=an)
+    _, per_fn = attribute(an, HARNESS_FUNCTIONS, copy_outputs(prof, graph))
+    costs = FunctionCosts.of_run(prof, estimate(r, built.elf, target, analysis=an), per_fn, HARNESS_FUNCTIONS)
+    # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
+    ys, rs = run_forward(shipped, target, x, spec.backend, board=board, strict_fit=False)
+    est = estimate(rs, shipped.elf, target, board=board)
+    costs.cycles, costs.stalls = shipped_cycles(est, HARNESS_FUNCTIONS, set(costs.instructions), costs.cycles,
+                                                costs.instructions, costs.loads, costs.stores)
+    ref = reference_forward(graph, x)
+    # FP32: the same operations summed in another order; the error is recorded (integer: the same bytes)
+    exact = bool(np.array_equal(y, ref) and np.array_equal(ys, ref)) if graph.is_integer else True
+    err = 0.0 if graph.is_integer else float(max(np.abs(v.astype(np.float64) - ref).max() for v in (y, ys)))
+    base = {**run_fields(spec, target, shipped, rs, est, board), "limiting_level": est.limiting_level,
+            "sequence_tokens": n, "bit_exact": exact, "max_abs_error_vs_reference": err,
+            "program_instructions": int(r.instructions), "shipped_program_instructions": int(rs.instructions),
+            "cycles_from": "shipped build (shared kernels)"}
+    # an MLP's rows are independent samples: its activations' bytes per inference are known (a transformer's depend
+    # on the sequence length)
+    docs = split_rows(costs, graph, base, activations=not is_sequence_graph(graph))
+    return _kept(cache, run_key, spec, docs, built_now, t0)
+
+
+def _kept(cache: Cache, run_key: str, spec: SequenceRunSpec, docs: list[dict], built_now: bool, t0: float) -> list:
+    """The rows of a run, committed to the cache, with what work made them (the whole-model row alone when the spec
+    asks for no layers)."""
+    cache.keep_result(run_key, docs, spec.label)
+    wall = time.perf_counter() - t0
+    for d in docs:
+        d.update(built=built_now, ran=True, wall_seconds=wall)
+    return docs if spec.layers else docs[:1]
 
 
 def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
@@ -199,25 +248,21 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
             c1_ = p1.functions[f].calls.get(callee, 0) if f in p1.functions else 0
             calls.setdefault(callee, {})[f] = c - c1_
     docs = split_rows(FunctionCosts(instr, cycles, stalls, loads, stores, cats, calls), graph, base)
-    cache.keep_result(run_key, docs, spec.label)
-    wall = time.perf_counter() - t0
-    for d in docs:
-        d.update(built=built_now, ran=True, wall_seconds=wall)
-    return docs
+    return _kept(cache, run_key, spec, docs, built_now, t0)
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)
 @dataclass
 class QuantizedSequence:
-    config: Config
+    config: object  # an intgap.sweep.Config
     graph_path: Path
     graph_key: str
     accuracy: dict
-    expected: list[int] | None
+    expected: list[int] | None  # a decoder's greedy tokens from the prompt (the reference interpreter's)
     cached: bool
 
 
-def quantize_sequence_config(spec: str, cfg: Config, prompt: list[int], steps: int, cache: Cache,
+def quantize_sequence_config(spec: str, cfg, prompt: list[int], steps: int, cache: Cache,
                              eval_tokens: int) -> QuantizedSequence:
     """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
     held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
@@ -235,17 +280,15 @@ class Decoder(Workload):
     """A decoder (the bundled shakespeare-decoder, SmolLM2, a Hugging Face folder): a generate program from the
     prompt, measured over one decode step, per layer; perplexity against FP32 (quant/accuracy.py)."""
     kind, mode, run_code = "decoder", "generate", SEQUENCE_CODE
+    execute, cached = staticmethod(execute_sequence), staticmethod(cached_sequence_run)
     unit, unit_text = "decode step", "one decode step (the difference of two runs, divided by the steps)"
     quality = Quality("perplexity", "perplexity", "held-out perplexity (lower is better)", ".2f",
                       lower_is_better=True, change=True)
     by_role = True
     caches_text = ("A decode step is the difference of two runs, so the caches are warm: the prefill brought in what "
                    "fits.")
-    per_layer_text = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
-                      "instructions are exact; library helpers the layers share (soft-float, division) are divided "
-                      "among them by calls. Est. cycles are those of the program as it ships (one copy of each "
-                      "kernel) on the board, divided among the copies (core cycles as the core model divides them, "
-                      "stalls as the bytes each moved). Decoder blocks are summed by role (layers.*.<op>).")
+    per_layer_text = PER_LAYER_COPIES + " Decoder blocks are summed by role (layers.*.<op>)."
+
     accuracy_text = ("Perplexity on held-out Shakespeare (plays never used for training or calibration), computed "
                      "with the reference interpreter, whose greedy tokens every target reproduced (checked per run).")
     accuracy_columns = (("config", "config", ""), ("method", "method", ""), ("perplexity", "perplexity", ".3f"),
@@ -258,19 +301,13 @@ class Decoder(Workload):
         self.name = m.name
         self.prompt = [int(t) for t in m.tokenizer(prompt_text)["input_ids"]]
 
-    def quantize(self, config: Config, cache: Cache) -> QuantizedSequence:
+    def quantize(self, config, cache: Cache) -> QuantizedSequence:
         return quantize_sequence_config(self.spec, config, self.prompt, self.steps, cache, self.eval_tokens)
 
     def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
         return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
                                 self.prompt, self.steps, q.expected if not q.config.is_float else None, cache_root,
                                 **codes, board=board)]
-
-    def executor(self):
-        return execute_sequence
-
-    def cached(self):
-        return cached_sequence_run
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))
@@ -284,7 +321,7 @@ class Decoder(Workload):
             raise DriverError("no run reproduced the reference interpreter's tokens: a bug to report")
 
 
-def run_sequence_sweep(spec: str, targets: list, configs: list[Config], *, backend: str | None = None,
+def run_sequence_sweep(spec: str, targets: list, configs: list, *, backend: str | None = None,
                        jobs: int = 1, scheduler: str | None = None, cache_root: Path | None = None,
                        progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
                        steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None,

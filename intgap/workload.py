@@ -1,13 +1,13 @@
 """What a sweep measures, for every kind of model: a `Workload` says how a config becomes a graph and its accuracy
 (`quantize`), which runs measure that graph on a target (`specs`, each built as a program of the workload's `mode`),
-what a run yields (`executor` / `cached`: one result row, or several: the whole model and its layers) and how the
+what a run yields (`execute` / `cached`: one result row, or several: the whole model and its layers) and how the
 report reads the results (the unit one run measures, the quality metric and its columns, whether layers are summed
 by role). `run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run
 them through intgap/runner.py (cache, then serial, pool or Dask).
 
-Workloads: the classifier (intgap/sweep.py: forward programs of the whole model and of each layer alone), the
-encoder (intgap/encoder_sweep.py: one forward pass of a sentence, per layer) and the decoder
-(intgap/sequence_sweep.py: a generate program whose decode step is measured per layer).
+Workloads: the classifier (intgap/sweep.py: one inference of a sample), the encoder (intgap/encoder_sweep.py: one
+forward pass of a sentence) and the decoder (intgap/sequence_sweep.py: one decode step of a generate program), each
+measured per layer from one run (per-layer kernel copies).
 """
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ import isa
 from intgap.cache import Cache, code_fingerprint
 from intgap.runner import run_specs
 from isa.boards import board_for
+
+
+# how the per-layer rows of a run are exact (intgap/result_rows.py split_rows), for the report
+PER_LAYER_COPIES = ("Every layer calls its own copy of each kernel (per-layer kernel copies), so a layer's "
+                    "instructions are exact; library helpers the layers share (soft-float, division) are divided "
+                    "among them by calls. Est. cycles are those of the program as it ships (one copy of each kernel) "
+                    "on the board, divided among the copies (core cycles as the core model divides them, stalls as "
+                    "the bytes each moved).")
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,10 @@ class Workload:
     per_layer_text: str  # how per-layer counts are made exact
     accuracy_text: str  # what the accuracy table measures
     accuracy_columns: tuple[tuple[str, str, str], ...]  # (header, key of a config's accuracy document, format)
+    # module-level functions (picklable, for pool and Dask workers): spec -> its result rows; the same from the cache
+    # or None
+    execute: Callable
+    cached: Callable
 
     def quantize(self, config, cache: Cache):
         """The config's graph in the cache, with `.config`, `.accuracy` (a dict) and `.cached`."""
@@ -71,14 +83,6 @@ class Workload:
 
     def specs(self, quantized, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
         """The runs (picklable specs with a `label`) that measure one quantized config on one target."""
-        raise NotImplementedError
-
-    def executor(self) -> Callable:
-        """A module-level function spec -> a result row or a list of rows (picklable, for pool and Dask workers)."""
-        raise NotImplementedError
-
-    def cached(self) -> Callable:
-        """A module-level function spec -> what `executor` returned, from the cache, or None."""
         raise NotImplementedError
 
     def model_doc(self, quantized: list) -> dict:
@@ -138,7 +142,7 @@ def run_workload(workload: Workload, targets: list, configs: list, *, backend: s
         board = ((boards or {}).get(t.name) or board_for(t)).name
         for q in qs:
             specs += workload.specs(q, t, be, board, str(cache.root), codes)
-    results, where = run_specs(specs, workload.executor(), workload.cached(), jobs=jobs, scheduler=scheduler,
+    results, where = run_specs(specs, workload.execute, workload.cached, jobs=jobs, scheduler=scheduler,
                                client=client, report=report, scheduler_timeout=scheduler_timeout)
     rows = [r if isinstance(r, list) else [r] for r in results]
     workload.check([d for r in rows for d in r])

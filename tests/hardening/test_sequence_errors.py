@@ -131,15 +131,6 @@ def test_firmware_refuses_a_forward_step_with_layer_copies(tiny, tmp_path):
         emit_firmware(low, tmp_path, "gcc")
 
 
-def test_firmware_header_refuses_a_changed_forward_header(tiny, monkeypatch):
-    import codegen.firmware as fs
-    from codegen.lower import lower
-    low = lower(tiny, isa.get_target("cortex-m4"), 4, 8)
-    monkeypatch.setattr(fs, "model_header", lambda low: "/* x */\n#include <stdint.h>\n")
-    with pytest.raises(CodegenError, match="model_header changed: it no longer ends with the include guard's #endif"):
-        fs.firmware_header(low, "gcc")
-
-
 def test_sequence_firmware_over_a_region_after_linking(tiny, tmp_path):
     """Weights, arena and cache fit (the check before building passes); with the code they do not: the ROM/RAM
     report of the linked example catches it."""

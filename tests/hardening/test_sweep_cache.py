@@ -29,7 +29,7 @@ def _valid_entries(root, kind):
 
 def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch):
     import intgap.sweep as sweep
-    real, calls = sweep.execute, []
+    real, calls = sweep.execute_forward, []
 
     def interrupted(spec):
         calls.append(spec.label)
@@ -38,11 +38,12 @@ def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch)
         return real(spec)
 
     cfgs = parse_configs("w8a8")  # fp32 and w8a8, whole model only: two runs
-    monkeypatch.setattr(sweep, "execute", interrupted)
+    monkeypatch.setattr(sweep.Classifier, "execute", staticmethod(interrupted))
     with pytest.raises(KeyboardInterrupt):
         run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
-    assert _valid_entries(tmp_path, "runs") == 1 and _valid_entries(tmp_path, "builds") == 1
-    monkeypatch.setattr(sweep, "execute", real)
+    # a run builds its program twice: with per-layer kernel copies and as it ships
+    assert _valid_entries(tmp_path, "runs") == 1 and _valid_entries(tmp_path, "builds") == 2
+    monkeypatch.setattr(sweep.Classifier, "execute", staticmethod(real))
     again = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
     assert again.stats.executed_runs == 1 and again.stats.builds == 1  # only the interrupted run is redone
     assert len(again.runs) == 2 and all(r["bit_exact"] for r in again.runs)
@@ -158,5 +159,5 @@ def test_two_sweeps_writing_the_same_cache_at_once(tmp_path):
     assert second_a[1:] == second_b[1:] == (0, 0)  # nothing built or run again
     assert [p.exitcode for p in procs] == [0, 0]
     c = Cache(tmp_path)
-    assert c.entries("builds") == 2 and c.entries("runs") == 2
+    assert c.entries("builds") == 4 and c.entries("runs") == 2  # a run: per-layer copies and the shipped build
     assert not list(tmp_path.rglob(".tmp-*"))

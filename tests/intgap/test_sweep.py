@@ -41,9 +41,6 @@ def test_attribution_sums_to_measured_totals(sweep):
     for r in res.runs:
         assert set(r["attribution"]) == set(CATEGORIES)
         assert sum(r["attribution"].values()) == r["instructions"] > 0
-        per_fn = sum(sum(d.values()) for d in r["attribution_per_function"].values())
-        assert per_fn == r["instructions"]
-        assert sum(r["mix"].values()) == r["instructions"]
         assert r["bit_exact"]
     by = {(r["config"], r["layer"]): r for r in res.runs}
     # no FPU on cortex-m4: the FP32 baseline is mostly soft-float helpers; the integer builds call none
@@ -54,17 +51,16 @@ def test_attribution_sums_to_measured_totals(sweep):
     assert by[("w8a8", None)]["attribution"]["unpack"] == 0 < by[("w4a8", None)]["attribution"]["unpack"]
     # int4 weights are half the bytes of int8
     assert by[("w4a8", None)]["weight_bytes"] * 2 == by[("w8a8", None)]["weight_bytes"]
-    # the layers' runs add up to the model's, but for the call wrappers: a layer run alone has its own forward
-    # wrapper, the model one wrapper and three layer calls, so the sign of the difference is the compiler's (gcc 12:
-    # the model at or above its layers, gcc 14: 10 below, in W8A8 and FP32 alike)
+    # one run, split by per-layer kernel copies: the layers and the forward step's own glue add up to the model
     for c in ("fp32", "w8a8"):
         layers = sum(by[(c, i)]["instructions"] for i in range(3))
-        assert abs(by[(c, None)]["instructions"] - layers) < 100
+        glue = sum(by[(c, None)]["outside_layers"].values())
+        assert 0 < glue < 100 and abs(by[(c, None)]["instructions"] - layers - glue) <= 3
 
 
 def test_repeated_sweep_builds_nothing_and_is_identical(sweep, model):
     cache, cfgs, first = sweep
-    assert first.stats.builds == 16 and first.stats.executed_runs == 16
+    assert first.stats.builds == 4 and first.stats.executed_runs == 4
     again = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=cache)
     assert again.stats.builds == 0 and again.stats.executed_runs == 0 and again.stats.quantized == 0
     assert _stable(again.runs) == _stable(first.runs)
