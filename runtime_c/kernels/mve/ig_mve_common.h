@@ -90,4 +90,82 @@ IG_INLINE void ig_mve_dot_pairs_w4(const int8_t *x, const int8_t *p, int32_t str
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 
+/* Grouped int4 (ig_fc_grouped_s8w4): one group of two int4 row pairs (p0: rows 0 and 1, p1: rows 2 and 3) against
+ * x. A pair byte b read as int8 is 16 hi + (l + 8), so x . l = x . b - 16 x . hi - 8 sum x: per pair and 16 columns
+ * two VMLADAV(A) (the bytes as they are, and their VSHR #4) and one vector ALU operation, sum x (VADDV(A)) shared by
+ * both pairs; exact in wrapping int32. The five sums stay in scalar registers, the group's scale step is one vector
+ * multiply and add over the four rows.
+ *
+ * 32 columns in inline assembly: gcc 12 moves the loads away from the MACs and re-materializes the
+ * post-incremented pointers; here each load sits next to a MAC or ALU operation (the core's overlap). MLA / ADDV:
+ * the first chunk of a group starts the sums (VMLADAV, VADDV), the others accumulate (VMLADAVA, VADDVA); the
+ * reductions write even registers only (constraint Te). */
+#define IG_MVE_W4_CHUNK32(MLA, ADDV)                                                                             \
+  "vldrb.u8 q1, [%[x]], #16\n\tvldrb.u8 q2, [%[p0]], #16\n\t" MLA ".s8 %[b0], q1, q2\n\tvshr.s8 q3, q2, #4\n\t" \
+  "vldrb.u8 q4, [%[p1]], #16\n\t" MLA ".s8 %[h0], q1, q3\n\tvshr.s8 q5, q4, #4\n\t" MLA ".s8 %[b1], q1, q4\n\t"  \
+  "vldrb.u8 q2, [%[x]], #16\n\t" ADDV ".s8 %[sx], q1\n\t" MLA ".s8 %[h1], q1, q5\n\t"                         \
+  "vldrb.u8 q3, [%[p0]], #16\n\tvmladava.s8 %[b0], q2, q3\n\tvshr.s8 q3, q3, #4\n\t"                           \
+  "vldrb.u8 q4, [%[p1]], #16\n\tvmladava.s8 %[h0], q2, q3\n\tvshr.s8 q5, q4, #4\n\t"                           \
+  "vmladava.s8 %[b1], q2, q4\n\tvaddva.s8 %[sx], q2\n\tvmladava.s8 %[h1], q2, q5"
+#define IG_MVE_W4_CLOBBER "q1", "q2", "q3", "q4", "q5", "memory"
+
+typedef struct {
+  int32_t h0, b0, h1, b1, sx;
+} ig_mve_w4_sums_t;
+
+/* acc + {x . hi0, x . lo0, x . hi1, x . lo1} * scale[0..3] (wrapping int32) from the group's sums */
+IG_INLINE int32x4_t ig_mve_w4_scale(ig_mve_w4_sums_t s, const int32_t *scale, int32x4_t acc) {
+  /* VMOV Qd[2], Qd[0], Rt, Rt2: Rt to lane 0, Rt2 to lane 2 (as QEMU runs it; the bit-exact tests check the order) */
+  __asm__ volatile("vldrw.u32 q1, [%[s]]\n\tsub %[b0], %[b0], %[h0], lsl #4\n\tsub %[b0], %[b0], %[sx], lsl #3\n\t"
+                   "sub %[b1], %[b1], %[h1], lsl #4\n\tsub %[b1], %[b1], %[sx], lsl #3\n\t"
+                   "vmov q3[2], q3[0], %[h0], %[h1]\n\tvmov q3[3], q3[1], %[b0], %[b1]\n\t"
+                   "vmul.i32 q3, q3, q1\n\tvadd.i32 %q[acc], %q[acc], q3"
+                   : [acc] "+w"(acc), [b0] "+r"(s.b0), [b1] "+r"(s.b1)
+                   : [h0] "r"(s.h0), [h1] "r"(s.h1), [sx] "r"(s.sx), [s] "r"(scale)
+                   : "q1", "q3", "memory");
+  return acc;
+}
+
+/* One group of len columns (a multiple of 32), the pointers advanced past it. */
+IG_INLINE int32x4_t ig_mve_group32n_pairs_w4(const int8_t **xp, const int8_t **p0p, const int8_t **p1p,
+                                             int32_t len, const int32_t *scale, int32x4_t acc) {
+  const int8_t *x = *xp, *p0 = *p0p, *p1 = *p1p;
+  ig_mve_w4_sums_t s;
+  __asm__ volatile(IG_MVE_W4_CHUNK32("vmladav", "vaddv")
+                   : [x] "+r"(x), [p0] "+r"(p0), [p1] "+r"(p1), [h0] "=&Te"(s.h0), [b0] "=&Te"(s.b0),
+                     [h1] "=&Te"(s.h1), [b1] "=&Te"(s.b1), [sx] "=&Te"(s.sx)
+                   :
+                   : IG_MVE_W4_CLOBBER);
+  for (len -= 32; len > 0; len -= 32)
+    __asm__ volatile(IG_MVE_W4_CHUNK32("vmladava", "vaddva")
+                     : [x] "+r"(x), [p0] "+r"(p0), [p1] "+r"(p1), [h0] "+Te"(s.h0), [b0] "+Te"(s.b0),
+                       [h1] "+Te"(s.h1), [b1] "+Te"(s.b1), [sx] "+Te"(s.sx)
+                     :
+                     : IG_MVE_W4_CLOBBER);
+  *xp = x;
+  *p0p = p0;
+  *p1p = p1;
+  return ig_mve_w4_scale(s, scale, acc);
+}
+
+/* The same for any group length, 16 columns per tail-predicated step (inactive lanes load as zero, add nothing). */
+IG_INLINE int32x4_t ig_mve_group_pairs_w4(const int8_t **x, const int8_t **p0, const int8_t **p1, int32_t len,
+                                          const int32_t *scale, int32x4_t acc) {
+  ig_mve_w4_sums_t s = {0, 0, 0, 0, 0};
+  for (; len > 0; len -= 16) {
+    mve_pred16_t m = vctp8q((uint32_t)len);
+    int8x16_t xv = vldrbq_z_s8(*x, m), w0 = vldrbq_z_s8(*p0, m), w1 = vldrbq_z_s8(*p1, m);
+    int32_t step = len < 16 ? len : 16;
+    *x += step;
+    *p0 += step;
+    *p1 += step;
+    s.b0 = vmladavaq_s8(s.b0, xv, w0);
+    s.h0 = vmladavaq_s8(s.h0, xv, vshrq_n_s8(w0, 4));
+    s.b1 = vmladavaq_s8(s.b1, xv, w1);
+    s.h1 = vmladavaq_s8(s.h1, xv, vshrq_n_s8(w1, 4));
+    s.sx = vaddvaq_s8(s.sx, xv);
+  }
+  return ig_mve_w4_scale(s, scale, acc);
+}
+
 #endif
