@@ -15,8 +15,7 @@ IG_INLINE void fc_grouped_s8(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
       ig_mve_dot4_s8(x + g * group_size, w + (size_t)n * (size_t)k_dim + g * group_size, k_dim, group_size, s);
       for (int32_t r = 0; r < 4; r++) acc[r] = ig_wadd(acc[r], ig_wmul(s[r], scale[r]));
     }
-    for (int32_t r = 0; r < 4; r++)
-      ig_store(y, n + r, ig_output_i32(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
+    ig_mve_output4(vld1q_s32(acc), mult, shift, y_zp, act_min, act_max, y, n, out_bytes);
   }
   for (; n < n_dim; n++) {
     const int8_t *row = w + (size_t)n * (size_t)k_dim;

@@ -7,12 +7,17 @@
 #include "ig_kernels.h"
 #include "ig_mve_common.h"
 
-/* the four rows' accumulators after all groups: groups of a multiple of 32 columns in the assembly chunks, other
- * sizes with tail-predicated steps */
+/* the four rows' accumulators after all groups: groups of a multiple of 32 columns in the assembly chunks (bias8:
+ * each group's -8 sum x), other sizes with tail-predicated steps */
 IG_INLINE int32x4_t w4_rows(const int8_t *x, const int8_t *p0, const int8_t *p1, const int32_t *scale,
-                            int32_t n_dim, int32_t groups, int32_t gs, int32x4_t acc) {
+                            int32_t n_dim, int32_t groups, int32_t gs, const int32_t *bias8, int32x4_t acc) {
+  if (gs == 32) {
+    for (int32_t g = 0; g < groups; g++)
+      acc = ig_mve_group32_pairs_w4(&x, &p0, &p1, &bias8, &scale, n_dim * (int32_t)sizeof(int32_t), acc);
+    return acc;
+  }
   for (int32_t g = 0; g < groups; g++, scale += n_dim) {
-    if (gs % 32 == 0) acc = ig_mve_group32n_pairs_w4(&x, &p0, &p1, gs, scale, acc);
+    if (gs % 32 == 0) acc = ig_mve_group32n_pairs_w4(&x, &p0, &p1, gs, bias8[g], scale, acc);
     else acc = ig_mve_group_pairs_w4(&x, &p0, &p1, gs, scale, acc);
   }
   return acc;
@@ -20,17 +25,18 @@ IG_INLINE int32x4_t w4_rows(const int8_t *x, const int8_t *p0, const int8_t *p1,
 
 IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   int32_t groups = k_dim / group_size, n = 0;
+  int32_t bias8[group_size % 32 == 0 ? groups : 1]; /* K / 8 bytes of stack */
+  if (group_size % 32 == 0) ig_mve_group_bias8(x, groups, group_size, bias8);
   for (; n + 4 <= n_dim; n += 4) {
     const int8_t *p0 = w + (size_t)(n >> 1) * (size_t)k_dim, *p1 = p0 + k_dim;
     const int32_t *scale = group_scale_t + n;
     int32x4_t acc = vld1q_s32(bias + n);
     /* the usual group sizes as constants: their 32-column chunks unrolled, no loop inside a group */
-    if (group_size == 32) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 32, acc);
-    else if (group_size == 64) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 64, acc);
-    else if (group_size == 128) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 128, acc);
-    else acc = w4_rows(x, p0, p1, scale, n_dim, groups, group_size, acc);
-    for (int32_t r = 0; r < 4; r++)
-      ig_store(y, n + r, ig_output_i32(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
+    if (group_size == 32) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 32, bias8, acc);
+    else if (group_size == 64) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 64, bias8, acc);
+    else if (group_size == 128) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 128, bias8, acc);
+    else acc = w4_rows(x, p0, p1, scale, n_dim, groups, group_size, bias8, acc);
+    ig_mve_output4(acc, mult, shift, y_zp, act_min, act_max, y, n, out_bytes);
   }
   for (; n < n_dim; n += 2) { /* an odd N's padding row (weights 0) is the pair's second, not stored */
     int32_t acc[2];
