@@ -14,6 +14,9 @@
 /* A compiler barrier: gcc 12 otherwise hoists all loads of a step above all its MACs, and a dual-beat core overlaps
  * a load only with an instruction on another unit (Cortex-M55 Software Optimization Guide: interleave them). */
 #define IG_MVE_ORDER() __asm__ volatile("" ::: "memory")
+/* inline-assembly operands of a reduction's scalar result (even registers only): a new sum, or one accumulated */
+#define IG_MVE_SUM_NEW(v) "=&Te"(v)
+#define IG_MVE_SUM_ACC(v) "+Te"(v)
 
 /* ig_output_i32 (ig_fixedpoint.h) of four rows at once, stored as elements n..n+3 of an int8 / int16 / int32 array:
  * the wrapping left shift (VSHL), TFLite's doubling high multiply (VQRDMULH: the same rounding and the same one
@@ -80,32 +83,75 @@ IG_INLINE int32_t ig_mve_sum_s8(const int8_t *x, int32_t len) {
 }
 
 /* int4 row pairs (ig_kernels.h): byte k holds row 2p in its high nibble (signed) and row 2p+1 in its low nibble,
- * biased by 8. The high row is VSHR #4; for the low one the kernels take the unbiased nibble (VAND #15) and
- * subtract 8 sum x once afterwards (sum x (l - 8) = sum x l - 8 sum x, exact in wrapping int32): two vector ALU
- * operations per 32 weights. acc[2j] += x . hi(pair j), acc[2j + 1] += x . lo_unbiased(pair j) for `pairs` pairs
- * at p + j * stride; zeroed tail lanes add nothing to either. */
-IG_INLINE void ig_mve_pairs_step(int8x16_t xv, int8x16_t b, int32_t *hi, int32_t *lo) {
+ * biased by 8. Read as int8 the byte is 16 hi + (l + 8), so x . (l + 8) = x . b - 16 x . hi: per pair and 16
+ * columns a VSHR #4 and two VMLADAVA (of the high nibbles and of the bytes as they are), the -16 x . hi once at the
+ * end; the kernels take out 8 sum x once per call (sum x (l - 8) = sum x (l + 8) - 8 sum x), exact in wrapping
+ * int32. acc[2j] += x . hi(pair j), acc[2j + 1] += x . (lo(pair j) + 8) for `pairs` pairs at p + j * stride;
+ * zeroed tail lanes add nothing. */
+IG_INLINE void ig_mve_pairs_step(int8x16_t xv, int8x16_t b, int32_t *hi, int32_t *bytes) {
+  *bytes = vmladavaq_s8(*bytes, xv, b);
   *hi = vmladavaq_s8(*hi, xv, vshrq_n_s8(b, 4));
-  *lo = vmladavaq_s8(*lo, xv, vandq_s8(b, vdupq_n_s8(15)));
 }
 
 IG_INLINE void ig_mve_dot_pairs_w4(const int8_t *x, const int8_t *p, int32_t stride, int32_t len, int32_t pairs,
                                    int32_t acc[4]) {
   const int8_t *p1 = p + stride;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], k = 0;
+  int32_t h0 = 0, b0 = 0, h1 = 0, b1 = 0, k = 0;
   for (; k + 16 <= len; k += 16) {
     int8x16_t xv = vld1q_s8(x + k);
-    ig_mve_pairs_step(xv, vld1q_s8(p + k), &a0, &a1);
+    ig_mve_pairs_step(xv, vld1q_s8(p + k), &h0, &b0);
     IG_MVE_ORDER();
-    if (pairs == 2) ig_mve_pairs_step(xv, vld1q_s8(p1 + k), &a2, &a3);
+    if (pairs == 2) ig_mve_pairs_step(xv, vld1q_s8(p1 + k), &h1, &b1);
   }
   if (k < len) {
     mve_pred16_t m = vctp8q((uint32_t)(len - k));
     int8x16_t xv = vldrbq_z_s8(x + k, m);
-    ig_mve_pairs_step(xv, vldrbq_z_s8(p + k, m), &a0, &a1);
-    if (pairs == 2) ig_mve_pairs_step(xv, vldrbq_z_s8(p1 + k, m), &a2, &a3);
+    ig_mve_pairs_step(xv, vldrbq_z_s8(p + k, m), &h0, &b0);
+    if (pairs == 2) ig_mve_pairs_step(xv, vldrbq_z_s8(p1 + k, m), &h1, &b1);
   }
-  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+  acc[0] = ig_wadd(acc[0], h0);
+  acc[1] = ig_wadd(acc[1], ig_wadd(b0, -ig_wmul(h0, 16)));
+  acc[2] = ig_wadd(acc[2], h1);
+  acc[3] = ig_wadd(acc[3], ig_wadd(b1, -ig_wmul(h1, 16)));
+}
+
+/* Grouped int8 (ig_fc_grouped_s8): 16 columns of four int8 rows in inline assembly, each weight load next to a MAC
+ * (the core's overlap; gcc 12 hoists the loads and keeps the sums in memory); MLA: VMLADAV starts a group's sums,
+ * VMLADAVA accumulates. The reductions write even registers only (constraint Te). */
+#define IG_MVE_S8_CHUNK16(MLA)                                                                                  \
+  "vldrb.u8 q1, [%[x]], #16\n\tvldrb.u8 q2, [%[w0]], #16\n\t" MLA ".s8 %[s0], q1, q2\n\t"                        \
+  "vldrb.u8 q3, [%[w1]], #16\n\t" MLA ".s8 %[s1], q1, q3\n\tvldrb.u8 q2, [%[w2]], #16\n\t" MLA ".s8 %[s2], q1, q2\n\t" \
+  "vldrb.u8 q3, [%[w3]], #16\n\t" MLA ".s8 %[s3], q1, q3"
+#define IG_MVE_S8_OUTPUTS(S)                                                                                     \
+  [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [s0] S(s0), [s1] S(s1), [s2] S(s2),   \
+      [s3] S(s3)
+
+/* acc + {s0, s1, s2, s3} * scale[0..3], wrapping int32 (VMOV Qd[2], Qd[0], Rt, Rt2: Rt to lane 0, see below) */
+IG_INLINE int32x4_t ig_mve_scale4(int32_t s0, int32_t s1, int32_t s2, int32_t s3, const int32_t *scale,
+                                  int32x4_t acc) {
+  __asm__ volatile("vldrw.u32 q1, [%[s]]\n\tvmov q3[2], q3[0], %[s0], %[s2]\n\tvmov q3[3], q3[1], %[s1], %[s3]\n\t"
+                   "vmul.i32 q3, q3, q1\n\tvadd.i32 %q[acc], %q[acc], q3"
+                   : [acc] "+w"(acc)
+                   : [s0] "r"(s0), [s1] "r"(s1), [s2] "r"(s2), [s3] "r"(s3), [s] "r"(scale)
+                   : "q1", "q3", "memory");
+  return acc;
+}
+
+/* One group of len columns (a multiple of 16) of four int8 rows, the pointers advanced past it:
+ * acc + {x . w0, x . w1, x . w2, x . w3} * scale[0..3]. */
+IG_INLINE int32x4_t ig_mve_group16n_s8(const int8_t **xp, const int8_t *w[4], int32_t len, const int32_t *scale,
+                                       int32x4_t acc) {
+  const int8_t *x = *xp, *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+  int32_t s0, s1, s2, s3;
+  __asm__ volatile(IG_MVE_S8_CHUNK16("vmladav") : IG_MVE_S8_OUTPUTS(IG_MVE_SUM_NEW) : : "q1", "q2", "q3", "memory");
+  for (len -= 16; len > 0; len -= 16)
+    __asm__ volatile(IG_MVE_S8_CHUNK16("vmladava") : IG_MVE_S8_OUTPUTS(IG_MVE_SUM_ACC) : : "q1", "q2", "q3", "memory");
+  *xp = x;
+  w[0] = w0;
+  w[1] = w1;
+  w[2] = w2;
+  w[3] = w3;
+  return ig_mve_scale4(s0, s1, s2, s3, scale, acc);
 }
 
 /* Grouped int4 (ig_fc_grouped_s8w4): one group of two int4 row pairs (p0: rows 0 and 1, p1: rows 2 and 3) against
@@ -127,8 +173,6 @@ IG_INLINE void ig_mve_dot_pairs_w4(const int8_t *x, const int8_t *p, int32_t str
 #define IG_MVE_W4_OUTPUTS(H)                                                                                     \
   [x] "+r"(x), [p0] "+r"(p0), [p1] "+r"(p1), [h0] H(h0), [b0] "+Te"(b0), [h1] H(h1), [b1] "+Te"(b1)
 #define IG_MVE_W4_CLOBBER "q1", "q2", "q3", "q4", "q5", "memory"
-#define IG_MVE_W4_NEW(v) "=&Te"(v)
-#define IG_MVE_W4_ACC(v) "+Te"(v)
 
 typedef struct {
   int32_t h0, b0, h1, b1, sx;
@@ -161,9 +205,9 @@ IG_INLINE int32x4_t ig_mve_group32n_pairs_w4(const int8_t **xp, const int8_t **p
                                              int32_t len, int32_t bias8, const int32_t *scale, int32x4_t acc) {
   const int8_t *x = *xp, *p0 = *p0p, *p1 = *p1p;
   int32_t h0, b0 = bias8, h1, b1 = bias8;
-  __asm__ volatile(IG_MVE_W4_CHUNK32("vmladav") : IG_MVE_W4_OUTPUTS(IG_MVE_W4_NEW) : : IG_MVE_W4_CLOBBER);
+  __asm__ volatile(IG_MVE_W4_CHUNK32("vmladav") : IG_MVE_W4_OUTPUTS(IG_MVE_SUM_NEW) : : IG_MVE_W4_CLOBBER);
   for (len -= 32; len > 0; len -= 32)
-    __asm__ volatile(IG_MVE_W4_CHUNK32("vmladava") : IG_MVE_W4_OUTPUTS(IG_MVE_W4_ACC) : : IG_MVE_W4_CLOBBER);
+    __asm__ volatile(IG_MVE_W4_CHUNK32("vmladava") : IG_MVE_W4_OUTPUTS(IG_MVE_SUM_ACC) : : IG_MVE_W4_CLOBBER);
   *xp = x;
   *p0p = p0;
   *p1p = p1;
