@@ -1,6 +1,7 @@
-/* Shared pieces of the Helium (MVE) kernels for Armv8.1-M (Cortex-M55): dot products of an int8 activation vector
- * with int8 rows or int4 row pairs (VLDRB + VMLADAVA, 16 MACs per instruction), whole vectors in the loop and the
- * last K % 16 columns in one tail-predicated step (VCTP + zeroing loads): no scalar tail loop. */
+/* Shared pieces of the Helium (MVE) kernels for Armv8.1-M (Cortex-M55): requantization in lanes, dot products of
+ * an int8 activation vector with int8 rows or int4 row pairs (VLDRB + VMLADAV(A), 16 MACs per instruction; whole
+ * vectors in the loop and the last K % 16 columns in one tail-predicated step: no scalar tail loop), and the grouped
+ * kernels' register-resident group steps (inline assembly where gcc 12 spills or reorders). */
 #ifndef IG_MVE_COMMON_H
 #define IG_MVE_COMMON_H
 #include <arm_mve.h>
@@ -18,22 +19,32 @@
 #define IG_MVE_SUM_NEW(v) "=&Te"(v)
 #define IG_MVE_SUM_ACC(v) "+Te"(v)
 
-/* ig_output_i32 (ig_fixedpoint.h) of four rows at once, stored as elements n..n+3 of an int8 / int16 / int32 array:
- * the wrapping left shift (VSHL), TFLite's doubling high multiply (VQRDMULH: the same rounding and the same one
- * saturating case), its round-half-away-from-zero divide by 2^right (VRSHL rounds halves upward, so negative
- * dividends take 1 off first where right > 0, saturating: INT32_MIN divides exactly), the saturating zero-point add
- * and the clamp. About 15 vector instructions against some 40 scalar ones per row. */
-IG_INLINE void ig_mve_output4(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t y_zp,
-                              int32_t act_min, int32_t act_max, void *y, int32_t n, int32_t out_bytes) {
-  int32x4_t sh = vld1q_s32(shift + n), zero = vdupq_n_s32(0);
-  int32x4_t right = vminq_s32(sh, zero); /* -right: the VRSHL shift */
-  int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(sh, zero)), vld1q_s32(mult + n));
+/* ig_output_i32 (ig_fixedpoint.h) in four lanes: the wrapping left shift (VSHL), TFLite's doubling high multiply
+ * (VQRDMULH: the same rounding and the same one saturating case), its round-half-away-from-zero divide by 2^right
+ * (VRSHL rounds halves upward, so negative dividends take 1 off first where right > 0, saturating: INT32_MIN
+ * divides exactly), the saturating zero-point add and the clamp. About 12 vector instructions against some 40
+ * scalar ones per element. */
+IG_INLINE int32x4_t ig_mve_requant4(int32x4_t acc, int32x4_t mult, int32x4_t shift, int32_t y_zp, int32_t act_min,
+                                    int32_t act_max) {
+  int32x4_t zero = vdupq_n_s32(0), right = vminq_s32(shift, zero); /* -right: the VRSHL shift */
+  int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vmaxq_s32(shift, zero)), mult);
   v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)); /* -1 where v < 0 and right > 0 */
   v = vqaddq_s32(vrshlq_s32(v, right), vdupq_n_s32(y_zp));
-  v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
-  if (out_bytes == 1) vstrbq_s32((int8_t *)y + n, v);
-  else if (out_bytes == 2) vstrhq_s32((int16_t *)y + n, v);
-  else vst1q_s32((int32_t *)y + n, v);
+  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+}
+
+/* the active lanes of v (in range) as elements n.. of an int8 / int16 / int32 array */
+IG_INLINE void ig_mve_store4(void *y, int32_t n, int32x4_t v, int32_t out_bytes, mve_pred16_t p) {
+  if (out_bytes == 1) vstrbq_p_s32((int8_t *)y + n, v, p);
+  else if (out_bytes == 2) vstrhq_p_s32((int16_t *)y + n, v, p);
+  else vstrwq_p_s32((int32_t *)y + n, v, p);
+}
+
+/* four fully connected rows n..n+3: their requantization parameters per row */
+IG_INLINE void ig_mve_output4(int32x4_t acc, const int32_t *mult, const int32_t *shift, int32_t y_zp,
+                              int32_t act_min, int32_t act_max, void *y, int32_t n, int32_t out_bytes) {
+  int32x4_t v = ig_mve_requant4(acc, vld1q_s32(mult + n), vld1q_s32(shift + n), y_zp, act_min, act_max);
+  ig_mve_store4(y, n, v, out_bytes, 0xFFFF);
 }
 
 /* acc[r] += sum_{k < len} x[k] * rows[r][k] for four int8 rows (row r at w + r * stride): whole vectors first (no
