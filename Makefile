@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.intgap-installed
 # pip options for the torch install only, e.g. `--index-url <a CPU-only wheel index>` (docs/platform.md)
 TORCH_PIP_ARGS ?=
-TARGETS ?= cortex-m4,cortex-m4f,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,rv64gcv-vlen256,rv64gcv-vlen512
+# cortex-m55 (QEMU mps3-an547, the QEMU setup-system.sh builds) adds 119 s of CPU to the bench (2026-12-06,
+# benchmarks/results/armv8m.md)
+TARGETS ?= cortex-m4,cortex-m4f,cortex-m7,cortex-m55,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,rv64gcv-vlen256,rv64gcv-vlen512
 
 .PHONY: setup system demo test bench-counting clean
 

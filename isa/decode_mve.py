@@ -2,7 +2,8 @@
 predication (VCTP, VPST/VPT, VMRS/VMSR P0) and the low-overhead loops (DLS/DLSTP, WLS/WLSTP, LE/LETP).
 
 Encodings from the Armv8.1-M Architecture Reference Manual (DDI 0553), checked against what GNU as assembles
-(tests/isa/test_decode_mve.py). Exactly classified: contiguous and interleaving vector loads / stores, the
+(tests/isa/test_decode_mve.py). Exactly classified: contiguous and interleaving vector loads / stores, VMOV of two
+lanes to or from two general-purpose registers, the
 multiply-accumulate reductions (VMLADAV, VMLAV, VMLALDAV and their accumulating forms), the add / min / max
 reductions, VCTP, VPST, the loop instructions. Every other MVE instruction is a vector ALU operation, or a vector
 multiply where its encoding is in the 3-register multiply group (VMUL, VMLA, VQDMULH, VQRDMULH, VFMA, VMUL.F).
@@ -51,6 +52,12 @@ def _load_store(hw1: int, hw2: int, pc: int) -> Insn | None:
     if cp != 7:
         return None
     qd, rn, wb, load = (hw2 >> 13) & 7, hw1 & 0xF, bool(hw1 & 0x20), bool(hw1 & 0x10)
+    if hw1 & 0xFFE0 == 0xEC00 and hw2 & 0x0FE0 == 0x0F00:  # P = W = 0: VMOV two 32-bit lanes <-> two GPRs
+        rt, rt2 = _r(hw2), _r(hw1)
+        if load:  # to the vector: the other two lanes are kept
+            return Insn(pc, 4, "vmov", f"{_q(qd)}, {rt}, {rt2}", "simd_int", "fp_move", (_q(qd), rt, rt2),
+                        (_q(qd),))
+        return Insn(pc, 4, "vmov", f"{rt}, {rt2}, {_q(qd)}", "simd_int", "fp_move", (_q(qd),), (rt, rt2))
     if hw1 & 0xFE00 == 0xEC00:  # VLDR{B,H,W} / VSTR{B,H,W} (contiguous, T5-T7)
         mn = "vldr" if load else "vstr"
     elif hw1 & 0xFF40 == 0xFC80 or hw1 & 0xFF40 == 0xFC00:  # VLD2x/VLD4x, VST2x/VST4x

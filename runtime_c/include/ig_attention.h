@@ -12,6 +12,14 @@
 
 #define IG_ATT_INLINE static inline __attribute__((always_inline))
 
+/* sum_{j < s} p[row + j] of an int8 (pb 1) or int16 (pb 2) probability row: matmul_pv's zero-point fold (the SIMD
+ * kernels'; the portable one keeps its own copy, so that its instruction counts stay those measured) */
+IG_ATT_INLINE int32_t ig_prob_rowsum(const void *p, int32_t pb, int32_t row, int32_t s) {
+  int32_t sp = 0;
+  for (int32_t j = 0; j < s; j++) sp += ig_load(p, row + j, pb);
+  return sp;
+}
+
 /* How many keys row i of a [t, s] softmax sees: all s, or causal j <= s - t + i (within 0 .. s). */
 IG_ATT_INLINE int32_t ig_valid_keys(int32_t causal, int32_t s, int32_t t, int32_t i) {
   int32_t valid = causal ? s - t + i + 1 : s;

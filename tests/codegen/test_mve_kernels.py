@@ -36,9 +36,20 @@ def test_mve_fc_variants_are_mve_and_bit_exact(make_cases, seed, tmp_path):
 
 @pytest.mark.parametrize("target_name,seed", [("cortex-m55", 31), ("cortex-m33", 32), ("cortex-m0plus", 33)])
 def test_transformer_ops_bit_exact(target_name, seed, tmp_path):
-    """Every transformer op (benchmarks/op_cases.py) on the new targets: mve's matmul_qk and FC kernels, the
+    """Every transformer op (benchmarks/op_cases.py) on the new targets: mve's matmul_qk, matmul_pv, rope and FC kernels, the
     portable kernels for the ops mve has no file for; armdsp on cortex-m33, scalar on cortex-m0plus."""
     from tests.codegen.test_transformer_ops import _cases as op_cases, _check as op_check
     kc = op_check(op_cases(seed), isa.get_target(target_name), tmp_path)
     if target_name == "cortex-m55":
-        assert "mve/ig_matmul_qk" in kc.kernel_stems
+        linked = {part for stems in kc.kernel_stems for part in stems.split("+")}  # a graph case: its ops' files
+        assert {"mve/ig_matmul_qk", "mve/ig_matmul_pv", "mve/ig_rope"} <= linked, sorted(linked)
+
+
+def test_mve_op_paths_bit_exact(tmp_path):
+    """The paths the random cases can miss (tests/codegen/test_transformer_ops.py edge_cases) on cortex-m55:
+    matmul_pv's odd head_dim (tail-predicated columns), int8 probabilities (the sum-of-v pass), s past 256, odd row
+    counts, saturating requantization; matmul_qk's head_dim tails; rope's every output type and requantization."""
+    from tests.codegen.test_transformer_ops import _check as op_check, edge_cases
+    kc = op_check(edge_cases(12), isa.get_target("cortex-m55"), tmp_path)
+    linked = {part for stems in kc.kernel_stems for part in stems.split("+")}
+    assert {"mve/ig_matmul_pv", "mve/ig_matmul_qk", "mve/ig_rope"} <= linked, sorted(linked)

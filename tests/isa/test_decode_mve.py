@@ -22,6 +22,15 @@ def test_vector_loads_and_stores_move_a_q_register():
     assert _one("vld20.8 {q0, q1}, [r0]").kind == "vec_load"
 
 
+def test_two_lane_vmov_is_a_move_not_a_load():
+    # VMOV Qd[2], Qd[0], Rt, Rt2 shares the VLDR/VSTR encoding space (P = W = 0), a load or store it is not
+    i = _one("vmov q3[2], q3[0], r0, r2")
+    assert (i.kind, i.load_bytes, i.writes) == ("fp_move", 0, ("q3",)) and {"r0", "r2", "q3"} <= set(i.reads)
+    i = _one("vmov r0, r2, q3[2], q3[0]")
+    assert (i.kind, i.store_bytes, i.writes, i.reads) == ("fp_move", 0, ("r0", "r2"), ("q3",))
+    assert _one("vstrb.8 q1, [r0], #-16").kind == "vec_store"
+
+
 def test_reductions_predication_and_loops():
     i = _one("vmladava.s8 r4, q5, q6")
     assert (i.cls, i.kind, i.writes) == ("simd_int", "vec_mac_red", ("r4",)) and {"r4", "q5", "q6"} <= set(i.reads)

@@ -1,30 +1,48 @@
 /* Fully connected with group-wise integer scale factors, int8 activations, int4 weights in row pairs
  * (ig_kernels.h, the layout codegen/packing.py gives families without a blocked one): Helium, two pairs (four
- * rows) per activation load and group (ig_mve_dot_pairs_w4: the low nibbles' bias taken out with the group's
- * sum x), scaled with wrapping int32 arithmetic as the reference. One body for the int8 / int16 / int32 outputs. */
+ * rows) per activation load, each group's dot products in scalar registers and its scale step one vector multiply
+ * and add over the four rows (ig_mve_group32n_pairs_w4, ig_mve_common.h), wrapping int32 as the reference.
+ * The last N % 4 rows take the portable pair (ig_fc_rows.h). One body for the int8 / int16 / int32 outputs. */
+#include "ig_fc_rows.h"
 #include "ig_kernels.h"
 #include "ig_mve_common.h"
 
+/* the four rows' accumulators after all groups: groups of a multiple of 32 columns in the assembly chunks (bias8:
+ * each group's -8 sum x), other sizes with tail-predicated steps */
+IG_INLINE int32x4_t w4_rows(const int8_t *x, const int8_t *p0, const int8_t *p1, const int32_t *scale,
+                            int32_t n_dim, int32_t groups, int32_t gs, const int32_t *bias8, int32x4_t acc) {
+  if (gs == 32) {
+    for (int32_t g = 0; g < groups; g++)
+      acc = ig_mve_group32_pairs_w4(&x, &p0, &p1, &bias8, &scale, n_dim * (int32_t)sizeof(int32_t), acc);
+    return acc;
+  }
+  for (int32_t g = 0; g < groups; g++, scale += n_dim) {
+    if (gs % 32 == 0) acc = ig_mve_group32n_pairs_w4(&x, &p0, &p1, gs, bias8[g], scale, acc);
+    else acc = ig_mve_group_pairs_w4(&x, &p0, &p1, gs, scale, acc);
+  }
+  return acc;
+}
+
 IG_INLINE void fc_grouped_s8w4(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  int32_t groups = k_dim / group_size;
-  for (int32_t n = 0; n < n_dim; n += 4) {
-    int32_t rows = n_dim - n < 4 ? n_dim - n : 4;
-    int32_t pairs = rows > 2 ? 2 : 1;
-    /* an odd N's padding row (weights 0) borrows the scale of the row before it, as the portable kernel */
-    int32_t col[4] = {n, n + 1 < n_dim ? n + 1 : n, n + 2 < n_dim ? n + 2 : n, n + 3 < n_dim ? n + 3 : n + 2};
-    int32_t acc[4] = {bias[col[0]], bias[col[1]], bias[col[2]], bias[col[3]]};
-    for (int32_t g = 0; g < groups; g++) {
-      const int8_t *xg = x + g * group_size;
-      int32_t lo = -ig_wmul(8, ig_mve_sum_s8(xg, group_size));
-      int32_t p[4] = {0, lo, 0, lo};
-      const int8_t *wp = w + (size_t)(n >> 1) * (size_t)k_dim + g * group_size;
-      if (pairs == 2) ig_mve_dot_pairs_w4(xg, wp, k_dim, group_size, 2, p); /* a constant pair count: one loop each */
-      else ig_mve_dot_pairs_w4(xg, wp, k_dim, group_size, 1, p);
-      const int32_t *scale = group_scale_t + (size_t)g * (size_t)n_dim;
-      for (int32_t r = 0; r < 2 * pairs; r++) acc[r] = ig_wadd(acc[r], ig_wmul(p[r], scale[col[r]]));
-    }
-    for (int32_t r = 0; r < rows; r++)
-      ig_store(y, n + r, ig_output_i32(acc[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
+  int32_t groups = k_dim / group_size, n = 0;
+  int32_t bias8[group_size % 32 == 0 ? groups : 1]; /* K / 8 bytes of stack */
+  if (group_size % 32 == 0) ig_mve_group_bias8(x, groups, group_size, bias8);
+  for (; n + 4 <= n_dim; n += 4) {
+    const int8_t *p0 = w + (size_t)(n >> 1) * (size_t)k_dim, *p1 = p0 + k_dim;
+    const int32_t *scale = group_scale_t + n;
+    int32x4_t acc = vld1q_s32(bias + n);
+    /* the usual group sizes as constants: their 32-column chunks unrolled, no loop inside a group */
+    if (group_size == 32) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 32, bias8, acc);
+    else if (group_size == 64) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 64, bias8, acc);
+    else if (group_size == 128) acc = w4_rows(x, p0, p1, scale, n_dim, groups, 128, bias8, acc);
+    else acc = w4_rows(x, p0, p1, scale, n_dim, groups, group_size, bias8, acc);
+    ig_mve_output4(acc, mult, shift, y_zp, act_min, act_max, y, n, out_bytes);
+  }
+  for (; n < n_dim; n += 2) { /* an odd N's padding row (weights 0) is the pair's second, not stored */
+    int32_t acc[2];
+    ig_grouped_pair_s8w4(x, w, bias, group_scale_t, k_dim, n_dim, group_size, groups, n, acc);
+    ig_store(y, n, ig_output_i32(acc[0], mult[n], shift[n], y_zp, act_min, act_max), out_bytes);
+    if (n + 1 < n_dim) ig_store(y, n + 1, ig_output_i32(acc[1], mult[n + 1], shift[n + 1], y_zp, act_min, act_max), out_bytes);
   }
 }
 
