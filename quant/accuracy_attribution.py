@@ -17,7 +17,7 @@ import numpy as np
 from quant.errors import QuantError
 from quant.ir import Graph
 from quant.mixed_run import MixedGraph, Mix
-from quant.optable import OPTABLE
+from quant.optable import OPTABLE, Group
 
 
 class AttributionError(QuantError):
@@ -202,9 +202,8 @@ def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
 
 def rounded_weights(fp: Graph, cfg) -> dict[str, np.ndarray]:
     """Each fully connected node's weight matrix as the lowering rounds it (the method's, e.g. GPTQ), dequantized."""
-    from quant.optable import Group
     return {n.name: cfg.weight_for(n.name, fp.constants[n.inputs[1]]).dequant().astype(np.float32)
-            for n in fp.nodes if Group.FULLY_CONNECTED in OPTABLE[n.op].groups}
+            for n in fp.nodes_in(Group.FULLY_CONNECTED)}
 
 
 def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) -> tuple[Metric, dict]:
