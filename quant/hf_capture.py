@@ -80,13 +80,13 @@ class GraphBuilder:
     def shape(self, name: str) -> tuple[int, ...]:
         return self.constants[name].shape if name in self.constants else self.tensors[name].shape
 
-    def linear(self, name: str, x: str, weight, bias) -> str:
+    def linear(self, name: str, x: str, weight, bias, out: str | None = None) -> str:
         """weight [N, K] as nn.Linear stores it (torch tensors; bias may be None)."""
         w = _np(weight)
         self.const(f"{name}.weight", w)
         self.const(f"{name}.bias", np.zeros(w.shape[0], np.float32) if bias is None else _np(bias))
         return self.node("fully_connected_f32", name, [x, f"{name}.weight", f"{name}.bias"],
-                         (self.shape(x)[0], w.shape[0]), {"relu": False})
+                         (self.shape(x)[0], w.shape[0]), {"relu": False}, out)
 
     def dense(self, name: str, x: str, module) -> str:
         """An nn.Linear module."""

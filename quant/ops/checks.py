@@ -296,7 +296,8 @@ def _fc_shapes(c: NodeCheck) -> tuple[int, int]:
 def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, ...], requant: bool = True):
     """What every integer fully connected op shares: [x, weight, bias, group parameters..., multiplier, shift] with
     an int8 weight and int32 constants, the requantization (unless `requant` is False: the caller checks it), the
-    weight width and range, the group grid, the clamp and zero points. Returns (K, the largest |weight|, the group size, per row the sum of its group scales)."""
+    weight width and range, the group grid, the clamp and zero points. Returns (K, the largest |weight|, the group
+    size, per row the sum of its group scales)."""
     g, ins, where, fail = c.g, c.ins, c.where, c.fail
     nout, k = _fc_shapes(c)
     c.inputs(x_dtypes, ("int8",), *(("int32",) for _ in ins[2:]), const=tuple(range(1, len(ins))))
