@@ -87,6 +87,7 @@ def allocation_config(g: Graph, cal: Calibration, budget: float) -> dict[str, st
 
 
 def pattern_matches(name: str, pattern: str) -> bool:
+    """A pattern covers the names it matches and everything under them (layers.*.mlp: layers.3.mlp.up_proj)."""
     return fnmatch(name, pattern) or fnmatch(name, pattern + ".*")
 
 

@@ -13,14 +13,6 @@ BITS = {"int8": 8, "int16": 16, "int32": 32}
 ACC_LIMIT = (1 << 31) - 1
 
 
-def _shape(g, name):
-    return tuple(g.constants[name].shape) if name in g.constants else tuple(g.tensors[name].shape)
-
-
-def _dtype(g, name):
-    return str(g.constants[name].dtype) if name in g.constants else g.tensors[name].dtype
-
-
 class NodeCheck:
     """One node under validation: its graph, attributes and the `fail` callback, with the checks every op uses."""
 
@@ -30,9 +22,15 @@ class NodeCheck:
         self.ins, self.a = n.inputs, n.attrs
         self.out = g.tensors[n.outputs[0]]
 
+    def shape(self, name) -> tuple[int, ...]:
+        return tuple(self.g.constants[name].shape) if name in self.g.constants else tuple(self.g.tensors[name].shape)
+
+    def dtype(self, name) -> str:
+        return str(self.g.constants[name].dtype) if name in self.g.constants else self.g.tensors[name].dtype
+
     def need(self, name, dtypes, role):
-        if _dtype(self.g, name) not in dtypes:
-            self.fail(f"{self.where}: {role} {name!r} is {_dtype(self.g, name)}, must be {' or '.join(dtypes)}")
+        if self.dtype(name) not in dtypes:
+            self.fail(f"{self.where}: {role} {name!r} is {self.dtype(name)}, must be {' or '.join(dtypes)}")
 
     def const(self, name, role):
         if name not in self.g.constants:
@@ -74,17 +72,11 @@ class NodeCheck:
         for k in shifts:
             self.int_attr(k, 0, 62)
         for k, i in zero_points:
-            self.in_range(k, _dtype(self.g, self.ins[i]))
+            self.in_range(k, self.dtype(self.ins[i]))
 
     def same_shape(self, *names: str) -> None:
         if len({self.shape(x) for x in names} | {tuple(self.out.shape)}) != 1:
             self.fail(f"{self.where}: inputs and output must have one shape")
-
-    def shape(self, name):
-        return _shape(self.g, name)
-
-    def dtype(self, name):
-        return _dtype(self.g, name)
 
 
 def check_float(c: NodeCheck) -> None:
@@ -105,15 +97,12 @@ def check_fully_connected(c: NodeCheck) -> None:
         c.fail(f"{c.where}: K={k} with these biases can overflow the int32 accumulator; split the layer")
 
 
-def check_relu_f32(c: NodeCheck) -> None:
-    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != "float32":
-        c.fail(f"{c.where}: input and output must be float32 of the same shape")
-
-
 def check_relu(c: NodeCheck) -> None:
-    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != "int8" or c.out.dtype != "int8":
-        c.fail(f"{c.where}: input and output must be int8 of the same shape")
-    zp = c.a["zero_point"]
+    """relu (int8, clamped at its zero point) and relu_f32."""
+    dt = "float32" if OPTABLE[c.n.op].is_float else "int8"
+    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != dt or c.out.dtype != dt:
+        c.fail(f"{c.where}: input and output must be {dt} of the same shape")
+    zp = c.a.get("zero_point", 0)
     if type(zp) is not int or not -128 <= zp <= 127:
         c.fail(f"{c.where}: zero_point must be an int8 value")
 
