@@ -36,14 +36,14 @@ class NodeCheck:
         if name not in self.g.constants:
             self.fail(f"{self.where}: {role} {name!r} must be a constant")
 
-    def int_attr(self, key, lo, hi):
+    def int_attr(self, key, lo, hi, what: str | None = None):
         v = self.a[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            self.fail(f"{self.where}: attribute {key}={v!r} must be an integer in [{lo}, {hi}]")
+            self.fail(f"{self.where}: attribute {key}={v!r} must be {what or f'an integer in [{lo}, {hi}]'}")
 
     def in_range(self, key, dtype):
         info = np.iinfo(DTYPES[dtype])
-        self.int_attr(key, int(info.min), int(info.max))
+        self.int_attr(key, int(info.min), int(info.max), f"an {dtype} value")
 
     def int_output(self):
         """An integer output, clamped to [act_min, act_max] around y_zero_point."""
@@ -315,16 +315,10 @@ def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, .
         if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
             fail(f"{where}: group_scale values must lie in [0, 2^15)")
         group_sums = gsc.astype(np.int64).sum(axis=1)
-    # the clamp and zero points in their tensors' dtypes, the same as the tensors' own (used to quantize inputs
-    # and dequantize outputs)
-    out = c.n.outputs[0]
-    for key, t in (("x_zero_point", ins[0]), ("y_zero_point", out), ("act_min", out), ("act_max", out)):
-        info, v = np.iinfo(DTYPES[c.dtype(t)]), c.a[key]
-        if type(v) is not int or not info.min <= v <= info.max:
-            fail(f"{where}: attribute {key}={v!r} must be an {c.dtype(t)} value")
-    if c.a["act_min"] > c.a["act_max"]:
-        fail(f"{where}: act_min > act_max")
-    for t, key in ((ins[0], "x_zero_point"), (out, "y_zero_point")):
+    c.int_output()
+    c.in_range("x_zero_point", c.dtype(ins[0]))
+    # the zero points must be the tensors' own (used to quantize inputs and dequantize outputs)
+    for t, key in ((ins[0], "x_zero_point"), (c.n.outputs[0], "y_zero_point")):
         zp = g.tensors[t].zero_point if t in g.tensors else None
         if zp is not None and zp != c.a[key]:
             fail(f"{where}: attribute {key}={c.a[key]} differs from tensor {t!r}'s zero point {zp};"
