@@ -26,14 +26,6 @@ def quantize_weights_int4_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.nda
     return q, s
 
 
-def group_scale_limit(k: int, group_size: int, bits: int, x_range: int = 255) -> int:
-    """Largest integer group scale such that the accumulator bound quant/validate.py checks
-    (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30),
-    and below 2^15 (the IR's limit)."""
-    wmax = 8 if bits == 4 else 127
-    return max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * x_range * wmax * k))))
-
-
 def quantize_weights_grouped(w: np.ndarray, bits: int, group_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Symmetric per group of `group_size` inputs: returns q [N, K] (int4 values in [-8, 7] or int8 in
     [-127, 127]), integer group scales [N, K/group_size] in [1, limit], and the per-channel unit [N] such that
@@ -45,7 +37,11 @@ def quantize_weights_grouped(w: np.ndarray, bits: int, group_size: int) -> tuple
     qmax, qmin = (7, -8) if bits == 4 else (127, -127)
     wg = w.reshape(n, k // group_size, group_size)
     sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
-    limit = group_scale_limit(k, group_size, bits)
+    # the largest integer group scale for which the accumulator bound quant/ops/checks.py checks
+    # (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30),
+    # and below 2^15 (the IR's limit)
+    wmax = 8 if bits == 4 else 127
+    limit = max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * 255 * wmax * k))))
     smax = sig.max(axis=1)
     unit = np.where(smax > 0, smax / limit, 1.0)
     gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
