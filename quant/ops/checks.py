@@ -95,6 +95,12 @@ def check_fully_connected(c: NodeCheck) -> None:
     bound = _bias_max(c) + int(group_sums.max(initial=0)) * 2 * 255 * wmax * gs
     if bound > ACC_LIMIT:
         c.fail(f"{c.where}: K={k} with these biases can overflow the int32 accumulator; split the layer")
+    # the zero points must be the tensors' own (they quantize the inputs and dequantize the outputs of an MLP)
+    for t, key in ((c.ins[0], "x_zero_point"), (c.n.outputs[0], "y_zero_point")):
+        zp = c.g.tensors[t].zero_point if t in c.g.tensors else None
+        if zp is not None and zp != c.a[key]:
+            c.fail(f"{c.where}: attribute {key}={c.a[key]} differs from tensor {t!r}'s zero point {zp};"
+                   " the file was edited inconsistently: re-create it with `intgap quantize`")
 
 
 def check_relu(c: NodeCheck) -> None:
@@ -285,8 +291,8 @@ def _fc_shapes(c: NodeCheck) -> tuple[int, int]:
 def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, ...], requant: bool = True):
     """What every integer fully connected op shares: [x, weight, bias, group parameters..., multiplier, shift] with
     an int8 weight and int32 constants, the requantization (unless `requant` is False: the caller checks it), the
-    weight width and range, the group grid, the clamp and zero points. Returns (K, the largest |weight|, the group
-    size, per row the sum of its group scales)."""
+    weight width and range, the group grid, the clamp and the zero point ranges. Returns (K, the largest |weight|,
+    the group size, per row the sum of its group scales)."""
     g, ins, where, fail = c.g, c.ins, c.where, c.fail
     nout, k = _fc_shapes(c)
     c.inputs(x_dtypes, ("int8",), *(("int32",) for _ in ins[2:]), const=tuple(range(1, len(ins))))
@@ -317,12 +323,6 @@ def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, .
         group_sums = gsc.astype(np.int64).sum(axis=1)
     c.int_output()
     c.in_range("x_zero_point", c.dtype(ins[0]))
-    # the zero points must be the tensors' own (used to quantize inputs and dequantize outputs)
-    for t, key in ((ins[0], "x_zero_point"), (c.n.outputs[0], "y_zero_point")):
-        zp = g.tensors[t].zero_point if t in g.tensors else None
-        if zp is not None and zp != c.a[key]:
-            fail(f"{where}: attribute {key}={c.a[key]} differs from tensor {t!r}'s zero point {zp};"
-                 " the file was edited inconsistently: re-create it with `intgap quantize`")
     return k, max(-lo, hi), gs, group_sums
 
 
