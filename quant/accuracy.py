@@ -84,21 +84,17 @@ def perplexity_and_kl(forward: Graph | Forward, reference: list[np.ndarray], ids
     return {"kl_divergence": kl / count, "perplexity": float(np.exp(nll / count))}
 
 
-def graph_outputs(g: Graph, x: np.ndarray) -> np.ndarray:
-    """The graph's real-valued outputs for float inputs x (an integer graph quantizes them and dequantizes)."""
-    if not g.is_integer:
-        return reference.run(g, {g.inputs[0]: x})[g.outputs[0]]
-    y = reference.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
-    return reference.dequantize_output(g, y)
-
-
 def classifier_accuracy(g: Graph, module, x: np.ndarray, labels: np.ndarray | None = None) -> dict:
     """A classifier graph against its PyTorch module on samples x: argmax agreement, largest output error and,
     with labels, top-1 accuracy."""
     import torch
     with torch.no_grad():
         y_fp = module(torch.from_numpy(x)).numpy()
-    y = graph_outputs(g, x)
+    if g.is_integer:  # quantize the inputs, dequantize the outputs
+        y = reference.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
+        y = reference.dequantize_output(g, y)
+    else:
+        y = reference.run(g, {g.inputs[0]: x})[g.outputs[0]]
     acc = {"samples": int(len(x)), "argmax_agreement_with_fp32": float((y.argmax(1) == y_fp.argmax(1)).mean()),
            "output_max_abs_error_vs_fp32": float(np.abs(y - y_fp).max())}
     if labels is not None:

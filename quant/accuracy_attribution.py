@@ -17,7 +17,7 @@ import numpy as np
 from quant.errors import QuantError
 from quant.ir import Graph
 from quant.mixed_run import MixedGraph, Mix
-from quant.optable import OPTABLE
+from quant.optable import OPTABLE, Group
 
 
 class AttributionError(QuantError):
@@ -56,10 +56,11 @@ def family_of(float_op: str) -> str:
     return next(n for n, o in OPTABLE.items() if o.twin == float_op)
 
 
-def _grouped(items, key) -> dict[str, list[str]]:
+def _by(pairs) -> dict[str, list[str]]:
+    """(key, name) pairs -> the names under each key, in first-seen order."""
     out: dict[str, list[str]] = {}
-    for name, k in items:
-        out.setdefault(key(name, k), []).append(name)
+    for key, name in pairs:
+        out.setdefault(key, []).append(name)
     return out
 
 
@@ -71,12 +72,12 @@ def candidate_units(mg: MixedGraph) -> dict[str, list[Unit]]:
     them: layer:other)."""
     fp = mg.fp
     family = {n.name: family_of(n.op) for n in fp.nodes}
-    by_family = _grouped(((n.name, family[n.name]) for n in fp.nodes), lambda _, f: f)
-    writes = _grouped(((n.outputs[0], family[n.name]) for n in fp.nodes), lambda _, f: f)
+    by_family = _by((family[n.name], n.name) for n in fp.nodes)
+    writes = _by((family[n.name], n.outputs[0]) for n in fp.nodes)
     fcs = mg.fc_nodes
-    w_roles = _grouped(((n, None) for n in fcs), lambda n, _: role_of(n))
-    t_roles = _grouped(((n.outputs[0], None) for n in fp.nodes), lambda t, _: role_of(t))
-    layers = _grouped(((n.name, None) for n in fp.nodes), lambda n, _: layer_of(n) or "other")
+    w_roles = _by((role_of(n), n) for n in fcs)
+    t_roles = _by((role_of(n.outputs[0]), n.outputs[0]) for n in fp.nodes)
+    layers = _by((layer_of(n.name) or "other", n.name) for n in fp.nodes)
     out_of = {n.name: n.outputs[0] for n in fp.nodes}
     fcset = set(fcs)
     return {
@@ -202,9 +203,8 @@ def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
 
 def rounded_weights(fp: Graph, cfg) -> dict[str, np.ndarray]:
     """Each fully connected node's weight matrix as the lowering rounds it (the method's, e.g. GPTQ), dequantized."""
-    from quant.optable import Group
     return {n.name: cfg.weight_for(n.name, fp.constants[n.inputs[1]]).dequant().astype(np.float32)
-            for n in fp.nodes if Group.FULLY_CONNECTED in OPTABLE[n.op].groups}
+            for n in fp.nodes_in(Group.FULLY_CONNECTED)}
 
 
 def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) -> tuple[Metric, dict]:

@@ -2,13 +2,13 @@
 functional), Flatten/Identity/Dropout(eval). Any other op is reported with its name and location."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.fx
 from torch import nn
 
 from quant.errors import UnsupportedOp
-from quant.ir import Graph, Node, TensorInfo
+from quant.hf_capture import GraphBuilder
+from quant.ir import Graph, Node
 from quant.optable import Group, in_group
 
 _PASSTHROUGH_MODULES = (nn.Identity, nn.Dropout, nn.Flatten)
@@ -23,56 +23,33 @@ def capture(model: nn.Module, in_features: int, name: str = "model", batch: int 
         raise UnsupportedOp(f"cannot trace {type(model).__name__} with torch.fx ({type(e).__name__}: {e}):"
                             " use a module made of supported ops (Linear, ReLU)") from None
     modules = dict(gm.named_modules())
-    tensors: dict[str, TensorInfo] = {}
-    constants: dict[str, np.ndarray] = {}
-    nodes: list[Node] = []
+    b = GraphBuilder(name)
     value: dict[str, str] = {}  # fx node name -> tensor name
-    width: dict[str, int] = {}
-    inputs: list[str] = []
-    outputs: list[str] = []
     relus: set[str] = set()  # relu nodes the fully connected layer before them may absorb
-
     for fx in gm.graph.nodes:
         mod = modules[fx.target] if fx.op == "call_module" else None
+        x = value.get(fx.args[0].name) if fx.args and isinstance(fx.args[0], torch.fx.Node) else None
         if fx.op == "placeholder":
-            value[fx.name] = "input"
-            width["input"] = in_features
-            tensors["input"] = TensorInfo("input", (batch, in_features), "float32")
-            inputs.append("input")
+            value[fx.name] = b.input("input", (batch, in_features), "float32")
         elif fx.op == "output":
-            outputs.append(value[fx.args[0].name])
+            b.outputs.append(x)
         elif isinstance(mod, nn.Linear):
-            lin = mod
-            x = value[fx.args[0].name]
-            if lin.in_features != width[x]:
-                raise UnsupportedOp(f"layer {fx.target}: Linear expects {lin.in_features} features, gets {width[x]}")
-            out = f"{fx.target}.out"
-            w = lin.weight.detach().cpu().numpy().astype(np.float32)
-            b = (lin.bias.detach().cpu().numpy() if lin.bias is not None else np.zeros(lin.out_features)).astype(np.float32)
-            constants[f"{fx.target}.weight"] = w
-            constants[f"{fx.target}.bias"] = b
-            tensors[out] = TensorInfo(out, (batch, lin.out_features), "float32")
-            nodes.append(Node("fully_connected_f32", fx.target, [x, f"{fx.target}.weight", f"{fx.target}.bias"], [out],
-                              {"relu": False}))
-            value[fx.name] = out
-            width[out] = lin.out_features
+            width = b.shape(x)[1]
+            if mod.in_features != width:
+                raise UnsupportedOp(f"layer {fx.target}: Linear expects {mod.in_features} features, gets {width}")
+            value[fx.name] = b.linear(fx.target, x, mod.weight, mod.bias, out=f"{fx.target}.out")
         elif isinstance(mod, nn.ReLU) or (fx.op.startswith("call_") and mod is None and fx.target in _RELU_CALLS):
-            x = value[fx.args[0].name]
             label = str(fx.target) if mod is not None else fx.name
-            out = f"{label}.out"
-            tensors[out] = TensorInfo(out, tensors[x].shape, "float32")
-            nodes.append(Node("relu_f32", label, [x], [out]))
+            value[fx.name] = b.node("relu_f32", label, [x], b.shape(x), out=f"{label}.out")
             relus.add(label)
-            value[fx.name] = out
-            width[out] = width[x]
         elif isinstance(mod, _PASSTHROUGH_MODULES):
-            value[fx.name] = value[fx.args[0].name]
+            value[fx.name] = x
         else:
             what = type(mod).__name__ if mod is not None else str(fx.target)
             raise UnsupportedOp(f"unsupported op {what} at {fx.op} {fx.name!r}"
                                 f" (from {fx.stack_trace.strip().splitlines()[-1] if fx.stack_trace else fx.target}):"
                                 " intgap lowers Linear and ReLU today; replace or remove this op")
-    return fuse_relu(Graph(name, inputs, outputs, tensors, constants, nodes), relus)
+    return fuse_relu(Graph(name, b.inputs, b.outputs, b.tensors, b.constants, b.nodes), relus)
 
 
 def fuse_relu(g: Graph, relus: set[str]) -> Graph:

@@ -70,22 +70,30 @@ class GraphBuilder:
         return name
 
     def node(self, op: str, name: str, inputs: list[str], shape: tuple[int, ...], attrs: dict | None = None,
-             dtype: str = "float32") -> str:
-        self.tensors[name] = TensorInfo(name, tuple(int(d) for d in shape), dtype)
-        self.nodes.append(Node(op, name, list(inputs), [name], dict(attrs or {})))
-        return name
+             out: str | None = None) -> str:
+        """A float node; its output tensor is named like the node unless `out` names it."""
+        out = out or name
+        self.tensors[out] = TensorInfo(out, tuple(int(d) for d in shape), "float32")
+        self.nodes.append(Node(op, name, list(inputs), [out], dict(attrs or {})))
+        return out
 
     def shape(self, name: str) -> tuple[int, ...]:
         return self.constants[name].shape if name in self.constants else self.tensors[name].shape
 
-    def linear(self, name: str, x: str, weight, bias) -> str:
+    def linear(self, name: str, x: str, weight, bias, out: str | None = None) -> str:
         """weight [N, K] as nn.Linear stores it (torch tensors; bias may be None)."""
-        w = weight.detach().float().cpu().numpy()
-        b = np.zeros(w.shape[0], np.float32) if bias is None else bias.detach().float().cpu().numpy()
-        self.const(f"{name}.weight", w.astype(np.float32))
-        self.const(f"{name}.bias", b.astype(np.float32))
+        w = _np(weight)
+        self.const(f"{name}.weight", w)
+        self.const(f"{name}.bias", np.zeros(w.shape[0], np.float32) if bias is None else _np(bias))
         return self.node("fully_connected_f32", name, [x, f"{name}.weight", f"{name}.bias"],
-                         (self.shape(x)[0], w.shape[0]), {"relu": False})
+                         (self.shape(x)[0], w.shape[0]), {"relu": False}, out)
+
+    def dense(self, name: str, x: str, module) -> str:
+        """An nn.Linear module."""
+        return self.linear(name, x, module.weight, module.bias)
+
+    def token_inputs(self, t: int) -> tuple[str, str]:
+        return self.input("input_ids", (t,), "int32"), self.input("positions", (t,), "int32")
 
     def graph(self, meta: dict) -> Graph:
         g = Graph(self.name, self.inputs, self.outputs, self.tensors, self.constants, self.nodes, meta)
@@ -131,10 +139,8 @@ def _capture_bert(bert, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     if getattr(cfg, "position_embedding_type", "absolute") != "absolute":
         raise UnsupportedOp(f"unsupported position_embedding_type {cfg.position_embedding_type!r} at config")
     h, heads = cfg.hidden_size, cfg.num_attention_heads
-    hd = h // heads
     b = GraphBuilder(name)
-    ids = b.input("input_ids", (t,), "int32")
-    pos = b.input("positions", (t,), "int32")
+    ids, pos = b.token_inputs(t)
     emb = bert.embeddings
     b.const("embeddings.word", _np(emb.word_embeddings.weight))
     # token type 0 everywhere (single sentences): its row is folded into the position table
@@ -144,39 +150,43 @@ def _capture_bert(bert, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     x = b.node("add_f32", "embeddings.sum", [we, pe], (t, h))
     x = _layernorm(b, "embeddings.LayerNorm", x, emb.LayerNorm)
     approx = "none" if cfg.hidden_act == "gelu" else "tanh"
+    last = len(bert.encoder.layer) - 1
     for i, layer in enumerate(bert.encoder.layer):
         pre = f"encoder.layer.{i}"
         _expect(layer, pre, ("BertLayer",))
-        att = layer.attention.self
-        q = b.linear(f"{pre}.attention.self.query", x, att.query.weight, att.query.bias)
-        k = b.linear(f"{pre}.attention.self.key", x, att.key.weight, att.key.bias)
-        v = b.linear(f"{pre}.attention.self.value", x, att.value.weight, att.value.bias)
-        c = _attention(b, f"{pre}.attention", q, k, v, heads, heads, hd, t, causal=False)
-        out = layer.attention.output
-        o = b.linear(f"{pre}.attention.output.dense", c, out.dense.weight, out.dense.bias)
+        att, out = layer.attention.self, layer.attention.output
+        q, k, v = (b.dense(f"{pre}.attention.self.{p}", x, getattr(att, p)) for p in ("query", "key", "value"))
+        c = _attention(b, f"{pre}.attention", q, k, v, heads, heads, t, causal=False)
+        o = b.dense(f"{pre}.attention.output.dense", c, out.dense)
         r = b.node("add_f32", f"{pre}.attention.output.residual", [o, x], (t, h))
         x1 = _layernorm(b, f"{pre}.attention.output.LayerNorm", r, out.LayerNorm)
-        f = b.linear(f"{pre}.intermediate.dense", x1, layer.intermediate.dense.weight, layer.intermediate.dense.bias)
-        gl = b.node("gelu_f32", f"{pre}.intermediate.gelu", [f], (t, f_dim := cfg.intermediate_size),
-                    {"approximate": approx})
-        d = b.linear(f"{pre}.output.dense", gl, layer.output.dense.weight, layer.output.dense.bias)
+        f = b.dense(f"{pre}.intermediate.dense", x1, layer.intermediate.dense)
+        gl = b.node("gelu_f32", f"{pre}.intermediate.gelu", [f], b.shape(f), {"approximate": approx})
+        d = b.dense(f"{pre}.output.dense", gl, layer.output.dense)
         r2 = b.node("add_f32", f"{pre}.output.residual", [d, x1], (t, h))
-        x = _layernorm(b, f"{pre}.output.LayerNorm", r2, layer.output.LayerNorm)
-        del f_dim
+        # the last hidden state is the graph's output (sentence embeddings are its mean over tokens)
+        x = _layernorm(b, f"{pre}.output.LayerNorm", r2, layer.output.LayerNorm, out="hidden" if i == last else None)
     b.outputs.append(x)
-    b.tensors["hidden"] = b.tensors.pop(x)
-    b.tensors["hidden"].name = "hidden"
-    b.nodes[-1].outputs = ["hidden"]
-    b.outputs = ["hidden"]
     return b.graph({"source": "hf-bert", "architecture": "bert", "hidden_size": h, "layers": len(bert.encoder.layer),
                     "heads": heads, "seq_len": t, "max_positions": int(cfg.max_position_embeddings)})
 
 
-def _layernorm(b: GraphBuilder, pre: str, x: str, ln) -> str:
+def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, t: int,
+               causal: bool) -> str:
+    hd = b.shape(q)[1] // heads
+    s = b.node("matmul_qk_f32", f"{pre}.scores", [q, k], (heads, t, t),
+               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd, "scale": 1.0 / math.sqrt(hd)})
+    p = b.node("softmax_f32", f"{pre}.probs", [s], (heads, t, t), {"causal": causal})
+    return b.node("matmul_pv_f32", f"{pre}.context", [p, v], (t, heads * hd),
+                  {"heads": heads, "kv_heads": kv_heads, "head_dim": hd})
+
+
+def _layernorm(b: GraphBuilder, pre: str, x: str, ln, out: str | None = None) -> str:
     _expect(ln, pre, ("LayerNorm",))
     b.const(f"{pre}.gamma", _np(ln.weight))
     b.const(f"{pre}.beta", _np(ln.bias))
-    return b.node("layernorm_f32", pre, [x, f"{pre}.gamma", f"{pre}.beta"], b.shape(x), {"eps": float(ln.eps)})
+    return b.node("layernorm_f32", pre, [x, f"{pre}.gamma", f"{pre}.beta"], b.shape(x), {"eps": float(ln.eps)},
+                  out=out)
 
 
 def _rmsnorm(b: GraphBuilder, pre: str, x: str, norm) -> str:
@@ -206,8 +216,7 @@ def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     rot = inner.rotary_emb
     cos, sin = rope_tables(rot.inv_freq.detach().cpu().numpy(), max_pos, float(getattr(rot, "attention_scaling", 1.0)))
     b = GraphBuilder(name)
-    ids = b.input("input_ids", (t,), "int32")
-    pos = b.input("positions", (t,), "int32")
+    ids, pos = b.token_inputs(t)
     b.const("rope.cos", cos)
     b.const("rope.sin", sin)
     b.const("embed_tokens", _np(inner.embed_tokens.weight))
@@ -218,27 +227,22 @@ def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
         att, mlp = layer.self_attn, layer.mlp
         _expect(mlp.act_fn, f"{pre}.mlp.act_fn", ("SiLUActivation", "SiLU"))
         n = _rmsnorm(b, f"{pre}.input_layernorm", x, layer.input_layernorm)
-        q = b.linear(f"{pre}.self_attn.q_proj", n, att.q_proj.weight, att.q_proj.bias)
-        k = b.linear(f"{pre}.self_attn.k_proj", n, att.k_proj.weight, att.k_proj.bias)
-        v = b.linear(f"{pre}.self_attn.v_proj", n, att.v_proj.weight, att.v_proj.bias)
+        q, k, v = (b.dense(f"{pre}.self_attn.{p}", n, getattr(att, p)) for p in ("q_proj", "k_proj", "v_proj"))
         q = b.node("rope_f32", f"{pre}.self_attn.q_rope", [q, pos, "rope.cos", "rope.sin"], (t, heads * hd),
                    {"heads": heads, "head_dim": hd})
         k = b.node("rope_f32", f"{pre}.self_attn.k_rope", [k, pos, "rope.cos", "rope.sin"], (t, kvh * hd),
                    {"heads": kvh, "head_dim": hd})
-        c = _attention(b, f"{pre}.self_attn", q, k, v, heads, kvh, hd, t, causal=True)
-        o = b.linear(f"{pre}.self_attn.o_proj", c, att.o_proj.weight, att.o_proj.bias)
-        x = b.node("add_f32", f"{pre}.attn_residual", [x, o], (t, h))
+        c = _attention(b, f"{pre}.self_attn", q, k, v, heads, kvh, t, causal=True)
+        x = b.node("add_f32", f"{pre}.attn_residual", [x, b.dense(f"{pre}.self_attn.o_proj", c, att.o_proj)], (t, h))
         n2 = _rmsnorm(b, f"{pre}.post_attention_layernorm", x, layer.post_attention_layernorm)
-        gt = b.linear(f"{pre}.mlp.gate_proj", n2, mlp.gate_proj.weight, mlp.gate_proj.bias)
-        up = b.linear(f"{pre}.mlp.up_proj", n2, mlp.up_proj.weight, mlp.up_proj.bias)
+        gt = b.dense(f"{pre}.mlp.gate_proj", n2, mlp.gate_proj)
+        up = b.dense(f"{pre}.mlp.up_proj", n2, mlp.up_proj)
         act = b.node("silu_f32", f"{pre}.mlp.silu", [gt], b.shape(gt))
         m = b.node("mul_f32", f"{pre}.mlp.gated", [act, up], b.shape(gt))
-        d = b.linear(f"{pre}.mlp.down_proj", m, mlp.down_proj.weight, mlp.down_proj.bias)
-        x = b.node("add_f32", f"{pre}.mlp_residual", [x, d], (t, h))
+        x = b.node("add_f32", f"{pre}.mlp_residual", [x, b.dense(f"{pre}.mlp.down_proj", m, mlp.down_proj)], (t, h))
     n = _rmsnorm(b, "norm", x, inner.norm)
     head = model.lm_head
-    b.linear("logits", n, head.weight, getattr(head, "bias", None))
-    b.outputs.append("logits")
+    b.outputs.append(b.linear("logits", n, head.weight, getattr(head, "bias", None)))
     tied = head.weight.data_ptr() == inner.embed_tokens.weight.data_ptr()
     return b.graph({"source": "hf-llama", "architecture": "llama", "hidden_size": h, "layers": len(inner.layers),
                     "heads": heads, "kv_heads": kvh, "seq_len": t, "max_positions": max_pos,
@@ -249,12 +253,10 @@ def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
 def _capture_gpt2(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     tr = model.transformer
     h, heads = cfg.n_embd, cfg.n_head
-    hd = h // heads
     if cfg.activation_function not in ("gelu_new", "gelu", "gelu_pytorch_tanh"):
         raise UnsupportedOp(f"unsupported activation {cfg.activation_function!r} at config.activation_function")
     b = GraphBuilder(name)
-    ids = b.input("input_ids", (t,), "int32")
-    pos = b.input("positions", (t,), "int32")
+    ids, pos = b.token_inputs(t)
     b.const("wte", _np(tr.wte.weight))
     b.const("wpe", _np(tr.wpe.weight))
     we = b.node("embedding_f32", "wte_lookup", [ids, "wte"], (t, h))
@@ -268,10 +270,9 @@ def _capture_gpt2(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
         n = _layernorm(b, f"{pre}.ln_1", x, blk.ln_1)
         w = blk.attn.c_attn.weight.detach().T  # Conv1D stores [in, out]
         bias = blk.attn.c_attn.bias.detach()
-        q = b.linear(f"{pre}.attn.q", n, w[:h], bias[:h])
-        k = b.linear(f"{pre}.attn.k", n, w[h:2 * h], bias[h:2 * h])
-        v = b.linear(f"{pre}.attn.v", n, w[2 * h:], bias[2 * h:])
-        c = _attention(b, f"{pre}.attn", q, k, v, heads, heads, hd, t, causal=True)
+        q, k, v = (b.linear(f"{pre}.attn.{p}", n, w[j * h:(j + 1) * h], bias[j * h:(j + 1) * h])
+                   for j, p in enumerate("qkv"))
+        c = _attention(b, f"{pre}.attn", q, k, v, heads, heads, t, causal=True)
         o = b.linear(f"{pre}.attn.c_proj", c, blk.attn.c_proj.weight.detach().T, blk.attn.c_proj.bias)
         x = b.node("add_f32", f"{pre}.attn_residual", [x, o], (t, h))
         n2 = _layernorm(b, f"{pre}.ln_2", x, blk.ln_2)
@@ -280,8 +281,7 @@ def _capture_gpt2(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
         d = b.linear(f"{pre}.mlp.c_proj", gl, blk.mlp.c_proj.weight.detach().T, blk.mlp.c_proj.bias)
         x = b.node("add_f32", f"{pre}.mlp_residual", [x, d], (t, h))
     n = _layernorm(b, "ln_f", x, tr.ln_f)
-    b.linear("logits", n, model.lm_head.weight, None)
-    b.outputs.append("logits")
+    b.outputs.append(b.linear("logits", n, model.lm_head.weight, None))
     return b.graph({"source": "hf-gpt2", "architecture": "gpt2", "hidden_size": h, "layers": len(tr.h),
                     "heads": heads, "seq_len": t, "max_positions": int(cfg.n_positions),
                     "vocab_size": int(cfg.vocab_size)})

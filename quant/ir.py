@@ -15,10 +15,6 @@ from quant.optable import OPTABLE, Group, in_group
 
 DTYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}
 
-# op -> (is_float, input roles, required attributes): a view of the op table (quant/optable.py)
-OPS: dict[str, tuple[bool, tuple[str, ...], tuple[str, ...]]] = {
-    name: (op.is_float, op.roles, op.attrs) for name, op in OPTABLE.items()}
-
 
 @dataclass
 class TensorInfo:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from quant.config import parse_layer
 from quant.errors import QuantError
 from quant.ir import Graph
 from quant.observers import Calibration
@@ -87,13 +88,12 @@ def allocation_config(g: Graph, cal: Calibration, budget: float) -> dict[str, st
 
 
 def pattern_matches(name: str, pattern: str) -> bool:
+    """A pattern covers the names it matches and everything under them (layers.*.mlp: layers.3.mlp.up_proj)."""
     return fnmatch(name, pattern) or fnmatch(name, pattern + ".*")
 
 
 def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str]:
     """A JSON file {glob: "w8a8" | "w4a8" | "w4a8g64"}; checked against the graph's layers when given."""
-    from quant.transformer_ptq import parse_spec
-
     p = Path(path)
     try:
         cfg = json.loads(p.read_text())
@@ -103,7 +103,7 @@ def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str
     if not isinstance(cfg, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cfg.items()):
         raise QuantError(f"layer config {p} must be a JSON object of pattern -> precision strings")
     for spec in cfg.values():
-        parse_spec(spec)
+        parse_layer(spec)
     if g is not None:
         fcs = [n.name for n in g.nodes_in(Group.FULLY_CONNECTED)]
         for pat in cfg:

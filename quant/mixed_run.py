@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from quant import reference
 from quant.errors import GraphError
-from quant.ir import DTYPES, Graph, Node
+from quant.ir import Graph, Node
 from quant.optable import OPTABLE, Group
 
 
@@ -49,7 +50,7 @@ class MixedGraph:
 
     @property
     def fc_nodes(self) -> list[str]:
-        return [n.name for n in self.fp.nodes if Group.FULLY_CONNECTED in OPTABLE[n.op].groups]
+        return [n.name for n in self.fp.nodes_in(Group.FULLY_CONNECTED)]
 
     def _parts(self) -> dict[str, list[Node]]:
         """float node name -> the integer nodes that compute it, in graph order (intermediates the lowering added,
@@ -102,12 +103,8 @@ class MixedGraph:
         return self._real(self.q.outputs[0], codes, reals)
 
     def _quantize(self, name: str, x: np.ndarray) -> np.ndarray:
-        t = self.q.tensors[name]
-        if t.scale is None:
-            return x
-        info = np.iinfo(DTYPES[t.dtype])
-        q = np.round(np.asarray(x, np.float64) / t.scale) + t.zero_point
-        return np.clip(q, info.min, info.max).astype(DTYPES[t.dtype])
+        quantized = self.q.tensors[name].scale is not None
+        return reference.quantize_input(self.q, x, name) if quantized else x
 
     def _code(self, name: str, codes: dict, reals: dict) -> np.ndarray:
         if name not in codes:
@@ -116,8 +113,6 @@ class MixedGraph:
 
     def _real(self, name: str, codes: dict, reals: dict) -> np.ndarray:
         if name not in reals:
-            t = self.q.tensors[name]
-            c = codes[name]
-            reals[name] = c if t.scale is None else ((c.astype(np.float64) - t.zero_point) * t.scale).astype(
-                np.float32)
+            quantized = self.q.tensors[name].scale is not None
+            reals[name] = reference.dequantize_output(self.q, codes[name], name) if quantized else codes[name]
         return reals[name]

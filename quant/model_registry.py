@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from quant import hf_models
 from quant.errors import QuantError
 from quant.hf_capture import ARCHITECTURES
 
@@ -46,19 +47,11 @@ def names() -> list[str]:
     return list(dict.fromkeys(e.name for e in MODELS.values()))
 
 
-def _hf(loader: str) -> Callable[[], object]:
-    def load():
-        from quant import hf_models
-        return getattr(hf_models, loader)()
-    load.__name__ = loader
-    return load
-
-
 register(ModelEntry("shakespeare-decoder", "decoder", "the bundled 0.92 M-parameter Llama trained on Shakespeare "
-                    "(models/shakespeare-decoder)", _hf("load_shakespeare_decoder"), (32, 128)))
-register(ModelEntry("smollm2", "decoder", "SmolLM2-135M-Instruct (Llama, from GGUF)", _hf("load_smollm2"),
+                    "(models/shakespeare-decoder)", hf_models.load_shakespeare_decoder, (32, 128)))
+register(ModelEntry("smollm2", "decoder", "SmolLM2-135M-Instruct (Llama, from GGUF)", hf_models.load_smollm2,
                     (16, 256)))
-register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BERT)", _hf("load_minilm"), (64, 64)))
+register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BERT)", hf_models.load_minilm, (64, 64)))
 
 
 def folder_kind(path: Path) -> str | None:

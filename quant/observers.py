@@ -4,6 +4,7 @@ connected layers, the per-channel maximum of |x| (SmoothQuant, AWQ), min and max
 of every row (dynamic per-token scales) and optionally the Gram matrix X^T X (GPTQ)."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -22,7 +23,6 @@ class TensorStats:
     lo: float = np.inf
     hi: float = -np.inf
     samples: list = field(default_factory=list)
-    n_seen: int = 0
 
 
 @dataclass
@@ -46,16 +46,15 @@ def fc_inputs(g: Graph) -> set[str]:
     return {n.inputs[0] for n in g.nodes_in(Group.FULLY_CONNECTED)}
 
 
+def _merge(into: dict, name: str, value, combine) -> None:
+    into[name] = value if name not in into else combine(into[name], value)
+
+
 def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: set[str] | None = None,
               seed: int = 0, progress: Callable[[int], None] | None = None) -> Calibration:
     rng = np.random.default_rng(seed)
     stats: dict[str, TensorStats] = {}
-    absmax: dict[str, np.ndarray] = {}
-    sq: dict[str, np.ndarray] = {}
-    gram: dict[str, np.ndarray] = {}
-    rows: dict[str, int] = {}
-    ch_lo: dict[str, np.ndarray] = {}
-    ch_hi: dict[str, np.ndarray] = {}
+    absmax, sq, gram, ch_lo, ch_hi, rows = {}, {}, {}, {}, {}, {}
     row_max: dict[str, list] = {}
     fcin = fc_inputs(g)
     count = 0
@@ -72,20 +71,17 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
             flat = v.ravel()
             take = min(flat.size, SAMPLE_PER_TENSOR // 8)
             st.samples.append(flat[rng.integers(0, flat.size, take)].astype(np.float32))
-            st.n_seen += flat.size
-            if name in fcin:
-                m = np.abs(v).max(axis=0)
-                absmax[name] = m if name not in absmax else np.maximum(absmax[name], m)
-                s2 = (v.astype(np.float64) ** 2).sum(axis=0)
-                sq[name] = s2 if name not in sq else sq[name] + s2
-                rows[name] = rows.get(name, 0) + v.shape[0]
-                lo, hi = v.min(axis=0), v.max(axis=0)
-                ch_lo[name] = lo if name not in ch_lo else np.minimum(ch_lo[name], lo)
-                ch_hi[name] = hi if name not in ch_hi else np.maximum(ch_hi[name], hi)
-                row_max.setdefault(name, []).append(np.abs(v).max(axis=1).astype(np.float32))
-                if gram_for and name in gram_for:
-                    x = v.astype(np.float64)
-                    gram[name] = x.T @ x if name not in gram else gram[name] + x.T @ x
+            if name not in fcin:
+                continue
+            _merge(absmax, name, np.abs(v).max(axis=0), np.maximum)
+            _merge(sq, name, (v.astype(np.float64) ** 2).sum(axis=0), operator.add)
+            _merge(rows, name, v.shape[0], operator.add)
+            _merge(ch_lo, name, v.min(axis=0), np.minimum)
+            _merge(ch_hi, name, v.max(axis=0), np.maximum)
+            row_max.setdefault(name, []).append(np.abs(v).max(axis=1).astype(np.float32))
+            if gram_for and name in gram_for:
+                x = v.astype(np.float64)
+                _merge(gram, name, x.T @ x, operator.add)
         count += 1
         if progress:
             progress(count)

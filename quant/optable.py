@@ -1,5 +1,5 @@
 """The op table: every IntGraph op declared once (as tinygrad's Ops / GroupOp + spec). Everything else is keyed by
-it: quant/ir.py's OPS, the reference interpreter (quant/reference.py), validation (quant/validate.py), the op
+it: the reference interpreter (quant/reference.py), validation (quant/validate.py), the op
 groups the passes and the C lowering use, and the C lowering's handler per op (codegen/op_calls.py checks that
 every op here has one). docs/extending.md says how to add an op.
 
@@ -109,7 +109,7 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
                                           "act_min", "act_max"), (ATT, SEQ), "attention", "matmul_pv", "matmul_pv_f32"),
     # ---- their float32 counterparts (captured graphs, the FP32 baseline): quant/ops/float_ops.py
     _op("fully_connected_f32", _FC, ("relu",), (F, FC, ROW, R_OUT), "float_ops", "fully_connected", int8_inputs=(0,)),
-    _op("relu_f32", ("x",), (), (F, ROW), "float_ops", "relu_f32"),
+    _op("relu_f32", ("x",), (), (F, ROW), "float_ops", "relu"),
     _op("embedding_f32", ("ids", "table"), (), (F, ROW, SEQ), "float_ops", "float"),
     _op("add_f32", ("a", "b"), (), (F, ROW, R_OUT, R_IN), "float_ops", "float"),
     _op("mul_f32", ("a", "b"), (), (F, ROW), "float_ops", "float"),

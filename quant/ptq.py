@@ -18,32 +18,12 @@ from quant.transformer_ptq import quantize_weight
 from quant.validate import validate
 
 
-def minmax_observe(g: Graph, calibration: np.ndarray) -> dict[str, tuple[float, float]]:
-    """Min and max of every activation tensor over the calibration batch (FP32 graph run in numpy)."""
-    acts = reference.run(g, {g.inputs[0]: calibration.astype(np.float32)}, keep_all=True)
-    return {k: (float(v.min()), float(v.max())) for k, v in acts.items()}
-
-
-def quantize_weights_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 per output channel: w ~= q * s[:, None], q in [-127, 127]."""
-    qw = quantize_weight(w, 8, None)
-    return qw.q, qw.unit
-
-
 def quantize_weights_int4_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric int4 per output channel: w ~= q * s[:, None], q in [-8, 7] (scale from amax / 7)."""
     amax = np.abs(w).max(axis=1).astype(np.float64)
     s = np.where(amax > 0, amax / 7.0, 1.0)
     q = np.clip(np.round(w / s[:, None]), -8, 7).astype(np.int8)
     return q, s
-
-
-def group_scale_limit(k: int, group_size: int, bits: int, x_range: int = 255) -> int:
-    """Largest integer group scale such that the accumulator bound quant/validate.py checks
-    (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30),
-    and below 2^15 (the IR's limit)."""
-    wmax = 8 if bits == 4 else 127
-    return max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * x_range * wmax * k))))
 
 
 def quantize_weights_grouped(w: np.ndarray, bits: int, group_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,7 +37,11 @@ def quantize_weights_grouped(w: np.ndarray, bits: int, group_size: int) -> tuple
     qmax, qmin = (7, -8) if bits == 4 else (127, -127)
     wg = w.reshape(n, k // group_size, group_size)
     sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
-    limit = group_scale_limit(k, group_size, bits)
+    # the largest integer group scale for which the accumulator bound quant/ops/checks.py checks
+    # (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30),
+    # and below 2^15 (the IR's limit)
+    wmax = 8 if bits == 4 else 127
+    limit = max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * 255 * wmax * k))))
     smax = sig.max(axis=1)
     unit = np.where(smax > 0, smax / limit, 1.0)
     gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
@@ -72,7 +56,9 @@ def quantize_ptq(g: Graph, calibration: np.ndarray, weight_bits: int = 8, group_
         raise QuantError(f"weight_bits must be 4 or 8, got {weight_bits!r}")
     if calibration.ndim != 2 or calibration.shape[0] == 0:
         raise QuantError(f"calibration data must be a non-empty [N, features] array, got shape {calibration.shape}")
-    ranges = minmax_observe(g, calibration)
+    # min and max of every activation tensor over the calibration batch (the FP32 graph run in numpy)
+    acts = reference.run(g, {g.inputs[0]: calibration.astype(np.float32)}, keep_all=True)
+    ranges = {k: (float(v.min()), float(v.max())) for k, v in acts.items()}
     qparams = {name: asymmetric_int8(*ranges[name]) for name in g.inputs}
     tensors = {name: TensorInfo(name, g.tensors[name].shape, "int8", *qparams[name]) for name in g.inputs}
     constants: dict[str, np.ndarray] = {}
@@ -83,8 +69,9 @@ def quantize_ptq(g: Graph, calibration: np.ndarray, weight_bits: int = 8, group_
         out = n.outputs[0]
         nodes.append(_LOWERINGS[n.op](g, n, ranges, qparams, constants, weight_bits, group_size))
         tensors[out] = TensorInfo(out, g.tensors[out].shape, "int8", *qparams[out])
+    how = f"ptq-w{weight_bits}a8" + (f"-g{group_size}" if group_size else "") + "-minmax"
     q = Graph(g.name, list(g.inputs), list(g.outputs), tensors, constants, nodes,
-              {**g.meta, "quantization": f"ptq-w{weight_bits}a8" + (f"-g{group_size}" if group_size else "") + "-minmax", "calibration_samples": int(calibration.shape[0])})
+              {**g.meta, "quantization": how, "calibration_samples": int(calibration.shape[0])})
     validate(q, integer_only=True)
     return q
 
@@ -99,8 +86,9 @@ def _fully_connected(g: Graph, n: Node, ranges, qparams, constants, weight_bits:
         wq, gsc, sw = quantize_weights_grouped(w, weight_bits, group_size)
     elif weight_bits == 4:
         wq, sw = quantize_weights_int4_per_channel(w)
-    else:
-        wq, sw = quantize_weights_per_channel(w)
+    else:  # int8 symmetric per output channel
+        qw = quantize_weight(w, 8, None)
+        wq, sw = qw.q, qw.unit
     bias_scale = sx * sw
     bq = np.round(b.astype(np.float64) / bias_scale)
     if np.abs(bq).max(initial=0) >= (2**30 if group_size is not None else 2**31):

@@ -39,10 +39,8 @@ class FakeQuantLinear(nn.Module):
         return s * self.grad_scale + (s - s * self.grad_scale).detach()  # LSQ gradient scaling, same forward
 
     def quantized_weight(self) -> torch.Tensor:
-        w = self.lin.weight
-        n, k = w.shape
         s = self.step().repeat_interleave(self.group_size, dim=1)
-        return torch.clamp(_round_ste(w / s), self.lo, self.hi) * s
+        return torch.clamp(_round_ste(self.lin.weight / s), self.lo, self.hi) * s
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.quantized_weight(), self.lin.bias)

@@ -12,12 +12,12 @@ import numpy as np
 from quant.config import METHODS, ConfigError, QuantSpec, parse
 from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
 from quant.errors import QuantError
-from quant.hf_capture import ARCHITECTURES, Architecture, architecture_of, capture_hf, sequence_inputs
+from quant.hf_capture import architecture_of, capture_hf, sequence_inputs
 from quant.hf_models import HFModel, shakespeare_lines, shakespeare_text
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
-from quant.model_registry import MODELS, calibration_of, unknown_model
+from quant.model_registry import MODELS, calibration_of, folder_kind, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
 from quant.optable import Group
@@ -52,11 +52,10 @@ def load_model(name: str) -> HFModel:
     p = Path(name)
     if not p.is_dir():
         raise unknown_model(name)
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     try:
-        arch = ARCHITECTURES.get(AutoConfig.from_pretrained(p).model_type)
-        cls = AutoModel if arch is not None and arch.kind == "encoder" else AutoModelForCausalLM
+        cls = AutoModel if folder_kind(p) == "encoder" else AutoModelForCausalLM
         return HFModel(p.name, cls.from_pretrained(p).eval(), AutoTokenizer.from_pretrained(p))
     except (OSError, ValueError) as e:
         raise QuantError(f"cannot load a Hugging Face model from {p} ({e}): give a directory with config.json, "
@@ -77,21 +76,17 @@ def parse_config(config: str | QuantSpec) -> QuantConfig:
     return QuantConfig(weight_bits=bits, group_size=gs if gs or bits == 8 else INT4_GROUP)
 
 
-def _is_encoder(arch: Architecture | None) -> bool:
+def _is_encoder(model) -> bool:
+    arch = architecture_of(model)
     return arch is not None and arch.kind == "encoder"
 
 
 def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
-    if _is_encoder(architecture_of(m.model)):
+    if _is_encoder(m.model):
         return [sequence_inputs(m.tokenizer(s, truncation=True, max_length=seq_len)["input_ids"])
                 for s in shakespeare_lines("calib", n)]
     ids = tokenize_text(m.tokenizer, shakespeare_text("calib")[:400000], n * seq_len)
     return [sequence_inputs(ids[i * seq_len:(i + 1) * seq_len]) for i in range(len(ids) // seq_len)]
-
-
-def config_family(config: str) -> str:
-    """w8a8 | w4a8 (any group size) | mixed (a budget or a layer file) | fp32."""
-    return parse(config).family
 
 
 def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 4096,
@@ -104,7 +99,7 @@ def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 40
             continue
         if defaults_only and set(r["method"].split("+")) & set(NON_DEFAULT_STEPS):
             continue
-        cfg = config_family(r["config"])
+        cfg = parse(r["config"]).family
         if cfg not in best or r["int_perplexity"] < best[cfg][0]:
             best[cfg] = (r["int_perplexity"], r["method"])
     return {k: v[1] for k, v in best.items()}
@@ -163,17 +158,14 @@ def recipe_for(model: str, config: str | QuantSpec = "w8a8", method: str | None 
     return replace(r, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | None = None, calib: int | None = None,
-                   seq_len: int | None = None, alpha: float | None = None, observer: str | None = None,
-                   residual: str | None = None, qat_steps: int | None = None, progress: Progress | None = None,
-                   recipe: Recipe | None = None) -> Graph:
-    """The graph of `model` under `recipe` (default: recipe_for(model, config, method) with the given overrides).
-    fp32 gives the captured float graph."""
+def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | None = None,
+                   progress: Progress | None = None, recipe: Recipe | None = None, **overrides) -> Graph:
+    """The graph of `model` under `recipe` (default: recipe_for(model, config, method, **overrides): calib,
+    seq_len, alpha, observer, residual, qat_steps). fp32 gives the captured float graph."""
     spec = parse(config)
     cfg = None if spec.is_float else parse_config(spec)  # refuse a bad config before the (slow) model load
     name = model if isinstance(model, str) else model.name
-    recipe = recipe or recipe_for(name, spec, method, calib=calib, seq_len=seq_len, alpha=alpha, observer=observer,
-                                  residual=residual, qat_steps=qat_steps)
+    recipe = recipe or recipe_for(name, spec, method, **overrides)
     m = load_model(model) if isinstance(model, str) else model
     if cfg is None:
         g = capture_hf(m.model, recipe.seq_len, name=m.name)
@@ -241,7 +233,7 @@ def evaluate(q: Graph, n_lines: int = 500, n_tokens: int = 4096, window: int = 2
     fp32 = fp32 or capture_hf(model.model, q.meta.get("seq_len", 128))
     step = lambda what, total: (lambda i: progress(what, i, total)) if progress else None  # noqa: E731
     t0 = time.time()
-    if _is_encoder(ARCHITECTURES.get(q.meta.get("architecture"))):
+    if _is_encoder(model.model):
         lines = shakespeare_lines("eval", n_lines)
         key = (id(fp32), tuple(lines))
         if key not in _FP32_EMB:

@@ -3,10 +3,9 @@ as the new graph's inputs. The cut graph computes exactly what those nodes compu
 the same input tensors (quant/reference.py's keep_all gives them)."""
 from __future__ import annotations
 
-from fnmatch import fnmatch
-
 from quant.errors import GraphError
 from quant.ir import Graph
+from quant.mixed import pattern_matches
 from quant.validate import validate
 
 
@@ -15,7 +14,7 @@ def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:
     "encoder.layer.0.*"), in graph order. Inputs: every tensor they read that none of them makes (constants stay
     constants); output: the last selected node's output. A node outside the pattern that only derives one input
     from the others (SmoothQuant's scaled copy of a LayerNorm output) is taken in, so the cut reads one tensor."""
-    nodes = [n for n in g.nodes if fnmatch(n.name, pattern) or fnmatch(n.name, pattern + ".*")]
+    nodes = [n for n in g.nodes if pattern_matches(n.name, pattern)]
     if nodes:
         nodes = _absorb_input_producers(g, nodes)
     if not nodes:

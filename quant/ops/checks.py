@@ -13,14 +13,6 @@ BITS = {"int8": 8, "int16": 16, "int32": 32}
 ACC_LIMIT = (1 << 31) - 1
 
 
-def _shape(g, name):
-    return tuple(g.constants[name].shape) if name in g.constants else tuple(g.tensors[name].shape)
-
-
-def _dtype(g, name):
-    return str(g.constants[name].dtype) if name in g.constants else g.tensors[name].dtype
-
-
 class NodeCheck:
     """One node under validation: its graph, attributes and the `fail` callback, with the checks every op uses."""
 
@@ -30,22 +22,28 @@ class NodeCheck:
         self.ins, self.a = n.inputs, n.attrs
         self.out = g.tensors[n.outputs[0]]
 
+    def shape(self, name) -> tuple[int, ...]:
+        return tuple(self.g.constants[name].shape) if name in self.g.constants else tuple(self.g.tensors[name].shape)
+
+    def dtype(self, name) -> str:
+        return str(self.g.constants[name].dtype) if name in self.g.constants else self.g.tensors[name].dtype
+
     def need(self, name, dtypes, role):
-        if _dtype(self.g, name) not in dtypes:
-            self.fail(f"{self.where}: {role} {name!r} is {_dtype(self.g, name)}, must be one of {', '.join(dtypes)}")
+        if self.dtype(name) not in dtypes:
+            self.fail(f"{self.where}: {role} {name!r} is {self.dtype(name)}, must be {' or '.join(dtypes)}")
 
     def const(self, name, role):
         if name not in self.g.constants:
             self.fail(f"{self.where}: {role} {name!r} must be a constant")
 
-    def int_attr(self, key, lo, hi):
+    def int_attr(self, key, lo, hi, what: str | None = None):
         v = self.a[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            self.fail(f"{self.where}: attribute {key}={v!r} must be an integer in [{lo}, {hi}]")
+            self.fail(f"{self.where}: attribute {key}={v!r} must be {what or f'an integer in [{lo}, {hi}]'}")
 
     def in_range(self, key, dtype):
         info = np.iinfo(DTYPES[dtype])
-        self.int_attr(key, int(info.min), int(info.max))
+        self.int_attr(key, int(info.min), int(info.max), f"an {dtype} value")
 
     def int_output(self):
         """An integer output, clamped to [act_min, act_max] around y_zero_point."""
@@ -74,17 +72,11 @@ class NodeCheck:
         for k in shifts:
             self.int_attr(k, 0, 62)
         for k, i in zero_points:
-            self.in_range(k, _dtype(self.g, self.ins[i]))
+            self.in_range(k, self.dtype(self.ins[i]))
 
     def same_shape(self, *names: str) -> None:
         if len({self.shape(x) for x in names} | {tuple(self.out.shape)}) != 1:
             self.fail(f"{self.where}: inputs and output must have one shape")
-
-    def shape(self, name):
-        return _shape(self.g, name)
-
-    def dtype(self, name):
-        return _dtype(self.g, name)
 
 
 def check_float(c: NodeCheck) -> None:
@@ -94,102 +86,39 @@ def check_float(c: NodeCheck) -> None:
 
 
 def check_fully_connected(c: NodeCheck) -> None:
-    """fully_connected, fully_connected_grouped (int8 in and out) and fully_connected_f32."""
-    g, n, ins, out, where, fail = c.g, c.n, c.ins, c.out, c.where, c.fail
-    xs, ws, bs = _shape(g, ins[0]), _shape(g, ins[1]), _shape(g, ins[2])
-    if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
-        fail(f"{where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
-    nout = ws[0]
-    if bs != (nout,) or out.shape != (xs[0], nout):
-        fail(f"{where}: bias {bs} / output {out.shape} do not match weight {ws} and input {xs}")
-    if OPTABLE[n.op].is_float:
-        for i in ins:
-            if _dtype(g, i) != "float32":
-                fail(f"{where}: {i!r} must be float32")
+    """fully_connected and fully_connected_grouped (int8 in and out), and fully_connected_f32."""
+    if OPTABLE[c.n.op].is_float:
+        _fc_shapes(c)
+        c.inputs(("float32",), ("float32",), ("float32",))
         return
-    grouped = "group_scale" in OPTABLE[n.op].roles
-    want = {i: "int32" for i in ins[2:]}
-    want.update({ins[0]: "int8", ins[1]: "int8"})
-    for i, dt in want.items():
-        if _dtype(g, i) != dt:
-            fail(f"{where}: {i!r} is {_dtype(g, i)}, must be {dt}")
-    if out.dtype != "int8":
-        fail(f"{where}: output must be int8")
-    for i in ins[1:]:
-        if i not in g.constants:
-            fail(f"{where}: {i!r} must be a constant")
-    for i in ins[-2:]:
-        if _shape(g, i) != (nout,):
-            fail(f"{where}: {i!r} must have shape ({nout},)")
-    mult = g.constants[ins[-2]].astype(np.int64)
-    shift = g.constants[ins[-1]].astype(np.int64)
-    if np.any(mult < 0):
-        fail(f"{where}: requantization multipliers must be non-negative int32")
-    if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
-        fail(f"{where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")
-    w = g.constants[ins[1]]
-    bits = n.attrs.get("weight_bits", 8)
-    if bits not in (4, 8):
-        fail(f"{where}: weight_bits must be 4 or 8, got {bits!r}")
-    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
-    if w.size and (w.min() < lo or w.max() > hi):
-        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}], found [{w.min()}, {w.max()}]")
-    wmax = max(abs(lo), hi)
-    if grouped:
-        gs = n.attrs["group_size"]
-        if not isinstance(gs, int) or gs <= 0 or xs[1] % gs:
-            fail(f"{where}: group_size {gs!r} must be a positive divisor of K={xs[1]}")
-        gsc = g.constants.get(ins[3])
-        if gsc is None or gsc.shape != (nout, xs[1] // gs):
-            fail(f"{where}: group_scale must be a constant of shape ({nout}, {xs[1] // gs})")
-        if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
-            fail(f"{where}: group_scale values must lie in [0, 2^15)")
-        bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + \
-            int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * 2 * 255 * wmax * gs
-    else:
-        bound = np.abs(g.constants[ins[2]].astype(np.int64)).max() + 2 * 255 * wmax * xs[1]
+    k, wmax, gs, group_sums = _fc_common(c, ("int8",), ("int8",))
+    bound = _bias_max(c) + int(group_sums.max(initial=0)) * 2 * 255 * wmax * gs
     if bound > ACC_LIMIT:
-        fail(f"{where}: K={xs[1]} with these biases can overflow the int32 accumulator; split the layer")
-    a = n.attrs
-    for key in ("x_zero_point", "y_zero_point", "act_min", "act_max"):
-        if type(a[key]) is not int or not -128 <= a[key] <= 127:
-            fail(f"{where}: attribute {key}={a[key]!r} must be an int8 value")
-    if a["act_min"] > a["act_max"]:
-        fail(f"{where}: act_min > act_max")
-    # the tensors' zero points (used to quantize inputs, dequantize outputs) must be the ones the op uses
-    for t_name, key in ((ins[0], "x_zero_point"), (n.outputs[0], "y_zero_point")):
-        zp = g.tensors[t_name].zero_point if t_name in g.tensors else None
-        if zp is not None and zp != a[key]:
-            fail(f"{where}: attribute {key}={a[key]} differs from tensor {t_name!r}'s zero point {zp};"
-                 " the file was edited inconsistently: re-create it with `intgap quantize`")
-
-
-def check_relu_f32(c: NodeCheck) -> None:
-    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != "float32":
-        c.fail(f"{c.where}: input and output must be float32 of the same shape")
+        c.fail(f"{c.where}: K={k} with these biases can overflow the int32 accumulator; split the layer")
+    # the zero points must be the tensors' own (they quantize the inputs and dequantize the outputs of an MLP)
+    for t, key in ((c.ins[0], "x_zero_point"), (c.n.outputs[0], "y_zero_point")):
+        zp = c.g.tensors[t].zero_point if t in c.g.tensors else None
+        if zp is not None and zp != c.a[key]:
+            c.fail(f"{c.where}: attribute {key}={c.a[key]} differs from tensor {t!r}'s zero point {zp};"
+                   " the file was edited inconsistently: re-create it with `intgap quantize`")
 
 
 def check_relu(c: NodeCheck) -> None:
-    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != "int8" or c.out.dtype != "int8":
-        c.fail(f"{c.where}: input and output must be int8 of the same shape")
-    zp = c.a["zero_point"]
+    """relu (int8, clamped at its zero point) and relu_f32."""
+    dt = "float32" if OPTABLE[c.n.op].is_float else "int8"
+    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != dt or c.out.dtype != dt:
+        c.fail(f"{c.where}: input and output must be {dt} of the same shape")
+    zp = c.a.get("zero_point", 0)
     if type(zp) is not int or not -128 <= zp <= 127:
         c.fail(f"{c.where}: zero_point must be an int8 value")
 
 
 def check_fully_connected_wide(c: NodeCheck) -> None:
-    c.int_output()
-    nout, k = _fc_operands(c, ("int8", "int16"), (2, 4, 5))
-    gs, (gsc,) = _group_params(c, nout, k, (3,))
-    lo, hi = _fc_weight_range(c)
-    c.attrs(zero_points=(("x_zero_point", 0),))
+    k, wmax, gs, group_sums = _fc_common(c, ("int8", "int16"), INT)
     xr = 2 ** BITS[c.dtype(c.ins[0])] - 1
-    bound = int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0)) + \
-        int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * xr * max(-lo, hi) * gs
-    if bound >= 1 << 31:
+    if _bias_max(c) + int(group_sums.max(initial=0)) * xr * wmax * gs >= 1 << 31:
         c.fail(f"{c.where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
                " use int8 input, smaller group scales, or split the layer")
-    _check_requant(c.g.constants[c.ins[4]], c.g.constants[c.ins[5]], c.where, c.fail)
 
 
 def check_fully_connected_asym(c: NodeCheck) -> None:
@@ -349,64 +278,72 @@ def dynamic_e_max(dtype: str, zero_point: int) -> int:
     return input_range(dtype, zero_point).bit_length() - 15
 
 
-def _fc_operands(c: NodeCheck, x_dtypes: tuple[str, ...], per_row: tuple[int, ...]) -> tuple[int, int]:
-    """(N, K) of a fully connected node [x, weight, int32 constants...]: dtypes, constness, x [B, K] against
-    w [N, K], and the per-row parameters at `per_row` (bias, multiplier, shift) and the output against N."""
-    rest = range(2, len(c.ins))
-    c.inputs(x_dtypes, ("int8",), *(("int32",) for _ in rest), const=tuple(range(1, len(c.ins))))
-    xs, ws = c.shape(c.ins[0]), c.shape(c.ins[1])
+def _fc_shapes(c: NodeCheck) -> tuple[int, int]:
+    """(N, K): x [B, K] against weight [N, K], the bias [N] and the output [B, N]."""
+    xs, ws, bs = c.shape(c.ins[0]), c.shape(c.ins[1]), c.shape(c.ins[2])
     if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
         c.fail(f"{c.where}: input {xs} and weight {ws} do not chain (need x [B, K] and w [N, K])")
-    nout, k = ws
-    if any(c.shape(c.ins[i]) != (nout,) for i in per_row) or tuple(c.out.shape) != (xs[0], nout):
-        c.fail(f"{c.where}: bias/multiplier/shift/output shapes do not match weight {ws}")
-    return nout, k
+    if bs != (ws[0],) or tuple(c.out.shape) != (xs[0], ws[0]):
+        c.fail(f"{c.where}: bias {bs} / output {c.out.shape} do not match weight {ws} and input {xs}")
+    return ws
 
 
-def _group_params(c: NodeCheck, nout: int, k: int, at: tuple[int, ...]) -> tuple[int, list[np.ndarray]]:
-    """group_size divides K; the per-group parameters at `at` (group_scale first) are [N, K / group_size] and the
-    group scales lie in [0, 2^15)."""
-    gs = c.a["group_size"]
-    if not isinstance(gs, int) or isinstance(gs, bool) or gs <= 0 or k % gs:
-        c.fail(f"{c.where}: group_size {gs!r} must be a positive divisor of K={k}")
-    params = [c.g.constants[c.ins[i]] for i in at]
-    if any(p.shape != (nout, k // gs) for p in params):
-        c.fail(f"{c.where}: {' and '.join(OPTABLE[c.n.op].roles[i] for i in at)} must be [{nout}, {k // gs}]")
-    if params[0].size and (params[0].min() < 0 or params[0].max() >= 1 << 15):
-        c.fail(f"{c.where}: group_scale values must lie in [0, 2^15)")
-    return gs, params
-
-
-def _fc_weight_range(c: NodeCheck) -> tuple[int, int]:
-    """(lo, hi): the weight width is 4 or 8 and every value lies in its range."""
-    bits = c.a["weight_bits"]
-    lo, hi = (-127, 127) if bits == 8 else (-8, 7) if bits == 4 else (None, None)
-    if lo is None:
-        c.fail(f"{c.where}: weight_bits must be 4 or 8")
-    w = c.g.constants[c.ins[1]]
+def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, ...], requant: bool = True):
+    """What every integer fully connected op shares: [x, weight, bias, group parameters..., multiplier, shift] with
+    an int8 weight and int32 constants, the requantization (unless `requant` is False: the caller checks it), the
+    weight width and range, the group grid, the clamp and the zero point ranges. Returns (K, the largest |weight|,
+    the group size, per row the sum of its group scales)."""
+    g, ins, where, fail = c.g, c.ins, c.where, c.fail
+    nout, k = _fc_shapes(c)
+    c.inputs(x_dtypes, ("int8",), *(("int32",) for _ in ins[2:]), const=tuple(range(1, len(ins))))
+    c.need(c.n.outputs[0], out_dtypes, "output")
+    for i in ins[-2:]:
+        if c.shape(i) != (nout,):
+            fail(f"{where}: {i!r} must have shape ({nout},)")
+    if requant:
+        _check_requant(g.constants[ins[-2]], g.constants[ins[-1]], where, fail)
+    bits = c.a.get("weight_bits", 8)
+    if bits not in (4, 8):
+        fail(f"{where}: weight_bits must be 4 or 8, got {bits!r}")
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+    w = g.constants[ins[1]]
     if w.size and (w.min() < lo or w.max() > hi):
-        c.fail(f"{c.where}: {bits}-bit weights must lie in [{lo}, {hi}]")
-    return lo, hi
+        fail(f"{where}: {bits}-bit weights must lie in [{lo}, {hi}], found [{w.min()}, {w.max()}]")
+    gs, group_sums = k, np.ones(nout, np.int64)
+    if "group_size" in OPTABLE[c.n.op].attrs:
+        gs = c.a["group_size"]
+        if not isinstance(gs, int) or isinstance(gs, bool) or gs <= 0 or k % gs:
+            fail(f"{where}: group_size {gs!r} must be a positive divisor of K={k}")
+        groups = [i for i, r in enumerate(OPTABLE[c.n.op].roles) if r.startswith("group_")]
+        if any(c.shape(ins[i]) != (nout, k // gs) for i in groups):
+            fail(f"{where}: {' and '.join(OPTABLE[c.n.op].roles[i] for i in groups)} must be [{nout}, {k // gs}]")
+        gsc = g.constants[ins[3]]
+        if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
+            fail(f"{where}: group_scale values must lie in [0, 2^15)")
+        group_sums = gsc.astype(np.int64).sum(axis=1)
+    c.int_output()
+    c.in_range("x_zero_point", c.dtype(ins[0]))
+    return k, max(-lo, hi), gs, group_sums
+
+
+def _bias_max(c: NodeCheck) -> int:
+    return int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0))
 
 
 def _check_fc_quant(c: NodeCheck, dynamic: bool) -> None:
-    c.int_output()
+    """fully_connected_asym / _dynamic: the accumulator bound from the weights' group mass. A dynamic layer's input
+    is quantized per row at run time to int8 (|x| <= 127) and its bias added after the accumulation."""
+    _fc_common(c, ("int16", "int32") if dynamic else ("int8", "int16"), INT, requant=not dynamic)
     xdt = c.dtype(c.ins[0])
-    nout, k = _fc_operands(c, ("int16", "int32") if dynamic else ("int8", "int16"), (2, 5, 6))
-    gs, (gsc, goff) = _group_params(c, nout, k, (3, 4))
-    _fc_weight_range(c)
-    c.attrs(zero_points=(("x_zero_point", 0),))
-    xr = 127 if dynamic else input_range(xdt, c.a["x_zero_point"])
-    bias = 0 if dynamic else int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0))
-    bound = bias + xr * int(fc_quant_mass(c.g.constants[c.ins[1]], gsc, goff, gs).max(initial=0))
+    x_range, bias = (127, 0) if dynamic else (input_range(xdt, c.a["x_zero_point"]), _bias_max(c))
+    w, gsc, goff = (c.g.constants[c.ins[i]] for i in (1, 3, 4))
+    bound = bias + x_range * int(fc_quant_mass(w, gsc, goff, c.a["group_size"]).max(initial=0))
     if bound >= 1 << 31:
         c.fail(f"{c.where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
                "use a coarser unit scale (quant/transformer_ptq.quantize_weight) or split the layer")
-    mult, shift = c.g.constants[c.ins[5]], c.g.constants[c.ins[6]]
     if not dynamic:
-        _check_requant(mult, shift, c.where, c.fail)
         return
-    mult, shift = mult.astype(np.int64), shift.astype(np.int64)
+    mult, shift = c.g.constants[c.ins[5]].astype(np.int64), c.g.constants[c.ins[6]].astype(np.int64)
     e_max = dynamic_e_max(xdt, c.a["x_zero_point"])
     if np.any((mult < 0) | (mult >= 1 << 31)):
         c.fail(f"{c.where}: multipliers must lie in [0, 2^31)")

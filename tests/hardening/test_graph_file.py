@@ -198,7 +198,7 @@ EDITS = {
     "attr a float": (_set_attr("0", "y_zero_point", -127.5), r"attribute y_zero_point=-127\.5 must be an int8"),
     # dtypes
     "unknown tensor dtype": (_set_tensor("0.out", "dtype", "int7"), "unknown dtype 'int7'"),
-    "float activation into an int8 op": (_set_tensor("0.out", "dtype", "float32"), "node '0' .*output must be int8"),
+    "float activation into an int8 op": (_set_tensor("0.out", "dtype", "float32"), "node '0' .*output '0.out' is float32, must be int8"),
     "declared dtype differs from the array": (_edit_arrays(lambda d, a: a.__setitem__("0.weight", a["0.weight"].astype(np.int16))),
                                               r"constant '0.weight' is int16\[7, 13\], the graph declares int8"),
     "weights stored as int32": (_set_const("2.weight", 1, np.int32), "'2.weight' is int32, must be int8"),
