@@ -24,7 +24,7 @@ from quant.optable import Group
 from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
-STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "gamma")
+STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "a16down", "gamma")
 # the default method per config: the best measured (docs/quantization.md), among the methods without these steps
 NON_DEFAULT_STEPS = {
     "outlier-split": "channel_gather and the int16-input fully connected layers it makes have portable scalar C "
@@ -201,6 +201,7 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     cfg.asym = "asym" in steps
     cfg.dynamic = "dynamic" in steps
     cfg.outlier_split = "outlier-split" in steps
+    cfg.a16down = "a16down" in steps
     g = capture_hf(m.model, seq_len)
     feeds = calibration_feeds(m, calib, seq_len)
     step = lambda what: (lambda i: progress(what, i, len(feeds))) if progress else None  # noqa: E731

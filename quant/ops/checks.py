@@ -181,11 +181,12 @@ def check_fully_connected_wide(c: NodeCheck) -> None:
     c.int_output()
     nout, k = _fc_operands(c, ("int8", "int16"), (2, 4, 5))
     gs, (gsc,) = _group_params(c, nout, k, (3,))
-    lo, hi = _fc_weight_range(c)
+    _fc_weight_range(c)
     c.attrs(zero_points=(("x_zero_point", 0),))
-    xr = 2 ** BITS[c.dtype(c.ins[0])] - 1
-    bound = int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0)) + \
-        int(gsc.astype(np.int64).sum(axis=1).max(initial=0)) * xr * max(-lo, hi) * gs
+    xr = input_range(c.dtype(c.ins[0]), c.a["x_zero_point"])
+    w = c.g.constants[c.ins[1]]
+    mass = fc_quant_mass(w, gsc, np.zeros(gsc.shape, np.int64), gs)  # per row: a bound for any input
+    bound = int((np.abs(c.g.constants[c.ins[2]].astype(np.int64)) + xr * mass).max(initial=0))
     if bound >= 1 << 31:
         c.fail(f"{c.where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
                " use int8 input, smaller group scales, or split the layer")
