@@ -510,12 +510,16 @@ def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str |
     if np.abs(bq).max(initial=0) >= 2 ** 30:
         raise QuantError(f"layer {n.name}: bias does not fit the accumulator at scale {acc_scale.min():g}; "
                          "recalibrate with a wider input range")
-    if qw.offset is not None:
+    if qw.offset is not None or x_dtype != "int8":
         from quant.ops.checks import input_range
         bound = np.abs(bq) + input_range(x_dtype, zx) * qw.mass()
-        if bound.max(initial=0) >= 2 ** 31:
+        if bound.max(initial=0) >= 2 ** 31 and qw.offset is not None:
             raise QuantError(f"layer {n.name}: bias and asymmetric weights together can overflow the int32 "
                              "accumulator; use a symmetric grid for this layer (drop the asym step)")
+        if bound.max(initial=0) >= 2 ** 31:
+            raise QuantError(f"layer {n.name}: an {x_dtype} input (a16down) with these weights can overflow the "
+                             "int32 accumulator (|bias| + 32768 x a row's sum of |weight| steps reaches 2^31); "
+                             "drop the a16down step for this model")
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in acc_scale / sy))
     constants[f"{pre}.weight"] = qw.q
     constants[f"{pre}.bias"] = bq.astype(np.int32)

@@ -264,3 +264,24 @@ def test_int16_input_fc_runs_on_the_familys_int8_kernels_bit_exact(family, tmp_p
         run = run_cases(kc, elf, target, vlen=vlen)
         bad = [cases[i][0].name for i, out in enumerate(run.outputs) if out != graph_expected_bytes(*cases[i])]
         assert not bad, f"{family} vlen={vlen}: {len(bad)} of {len(cases)} differ: {bad}"
+
+
+def test_int16_input_split_refuses_a_k_too_long_for_its_identity_requantization():
+    """The split's int8 products pass through the int8 kernels' requantization as an identity, exact below 2^30:
+    128 * 127 * K must stay below it. Validation allows a longer K only with mostly zero weights; codegen names it."""
+    from codegen.errors import CodegenError
+    from codegen.op_calls import OpEnv, emit_node
+    from quant.ir import Graph, Node, TensorInfo
+    k = 70000
+    w = np.zeros((1, k), np.int8)
+    w[0, 0] = 1
+    consts = {"w": w, "b": np.zeros(1, np.int32), "gs": np.ones((1, 1), np.int32),
+              "m": np.array([1 << 30], np.int32), "s": np.array([0], np.int32)}
+    g = Graph("long", ["x"], ["y"], {"x": TensorInfo("x", (1, k), "int16", 1.0, 0),
+                                     "y": TensorInfo("y", (1, 1), "int8", 1.0, 0)}, consts,
+              [Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"],
+                    {"x_zero_point": 0, "y_zero_point": 0, "act_min": -128, "act_max": 127, "group_size": k,
+                     "weight_bits": 8})])
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, arr, ct: key, family="neon")
+    with pytest.raises(CodegenError, match="node fc: K=70000 is too long for the int16 input split"):
+        emit_node(g, g.nodes[0], env)

@@ -129,3 +129,17 @@ def test_a16down_gives_the_down_projections_int16_input_and_helps(tiny):
     for x in ffn_hidden(g):  # the int16 grid is over 100x finer than the int8 one (its range is about the same)
         assert q.tensors[x].scale < base.tensors[x].scale / 100
     assert _error(g, q) < 1.01 * _error(g, base)  # (this model's error is in its attention inputs' outliers)
+
+
+def test_a16down_refuses_weights_that_could_overflow_the_accumulator():
+    """An int16 input times a row of 768 weights all at full scale (sum of |w| steps 97,536) could pass 2^31: the
+    lowering names the layer and the fix instead of writing a graph that validation would reject."""
+    from quant.errors import QuantError
+    g = capture_hf(tiny_llama(hidden=256), 16)
+    w = g.constants["layers.1.mlp.down_proj.weight"]
+    g.constants["layers.1.mlp.down_proj.weight"] = np.where(w >= 0, 0.02, -0.02).astype(np.float32)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(2)])
+    lower(g, cal, QuantConfig())  # int8 input: fine
+    with pytest.raises(QuantError, match=r"layer layers\.1\.mlp\.down_proj: an int16 input \(a16down\).*drop the "
+                                         r"a16down step"):
+        lower(g, cal, QuantConfig(a16down=True))
