@@ -194,7 +194,7 @@ def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[
     w = g.constants[n.inputs[1]]
     nn_, kk = w.shape
     if 128 * 127 * kk >= 1 << 30:
-        raise CodegenError(f"node {n.name}: K={kk} is too long for the int16 input split (at most 66,051)")
+        raise CodegenError(f"node {n.name}: K={kk} is too long for the int16 input split (at most 66,052)")
     mult, shift = g.constants[n.inputs[-2]], g.constants[n.inputs[-1]]
     folded = fold_bias(g.constants[n.inputs[2]], w, a["x_zero_point"])
     lo, fn, stem, cb, pack = _fc_s8_call(g, n, env, y_dt, tail, folded, mult, shift,
