@@ -86,14 +86,18 @@ def fc_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, group_size:
 
 
 def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dtype: str = "int16",
-                 group_size: int | None = None, scales: str = "random") -> tuple[Graph, dict[str, np.ndarray]]:
+                 group_size: int | None = None, scales: str = "random",
+                 x_dtype: str = "int8") -> tuple[Graph, dict[str, np.ndarray]]:
     """A random one-node fully_connected_wide graph with int8 input (the transformer's o_proj / down_proj / LM head
     case) and its batch-1 input dict: int8 or int4 weights, int8 / int16 / int32 output; per-channel (group_size
     None: group_size K, unit scales, which lowers to ig_fc_s8*_to_*) or group-wise integer scales
     (ig_fc_grouped_s8*_to_*). Requantization spreads outputs over the output type with some channels saturating;
     zero points and clamps are random inside the output type, for int32 sometimes near its ends (the saturating
     y_zp add). scales="limit": the group scales as large as quantization makes them (quant/transformer_ptq.py
-    group_scale_limit: int4 at the limit, int8 at a 16th of it), many exactly at it, x at its extremes."""
+    group_scale_limit: int4 at the limit, int8 at a 16th of it), many exactly at it, x at its extremes.
+    x_dtype="int16" (per-channel int8 weights: the a16down down projection): x over the whole int16 range (zero
+    point 0), some rows inside [-128, 127] (no high bytes), the weights shrunk until the accumulator bound of
+    quant/ops/checks.py holds."""
     lo, hi = (-127, 127) if bits == 8 else (-8, 7)
     info = np.iinfo(np.dtype(out_dtype))
     w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
@@ -104,6 +108,10 @@ def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dt
         w[rng.integers(0, n)] = lo
     xzp = int(rng.integers(-128, 128))
     b = rng.integers(-(1 << 16), 1 << 16, n).astype(np.int32)
+    if x_dtype == "int16":
+        x, xzp = _int16_row(rng, k), 0
+        while (np.abs(w.astype(np.int64)).sum(axis=1) * 32768 + (1 << 16)).max() >= 1 << 31:
+            w = (w // 2).astype(np.int8)
     gsz = k if group_size is None else group_size
     groups = k // gsz
     if group_size is None:
@@ -140,10 +148,24 @@ def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dt
              "weight_bits": bits}
     consts = {"w": w, "b": b, "gs": gsc, "m": mult, "s": shift}
     kind = "pc" if group_size is None else f"g{group_size}" + ("lim" if scales == "limit" else "")
-    g = Graph(f"fc_wide_w{bits}_{kind}_{out_dtype}_{k}x{n}", ["x"], ["y"],
-              {"x": TensorInfo("x", (1, k), "int8", 1.0, xzp), "y": TensorInfo("y", (1, n), out_dtype, 1.0, yzp)},
+    g = Graph(f"fc_wide_w{bits}_{kind}{'_x16' if x_dtype == 'int16' else ''}_{out_dtype}_{k}x{n}", ["x"], ["y"],
+              {"x": TensorInfo("x", (1, k), x_dtype, 1.0, xzp), "y": TensorInfo("y", (1, n), out_dtype, 1.0, yzp)},
               consts, [Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"], attrs)])
     return g, {"x": x}
+
+
+def _int16_row(rng: np.random.Generator, k: int) -> np.ndarray:
+    """One int16 activation row: the full range with its ends, or small values only (every high byte 0), or small
+    values with a few large ones (outlier channels)."""
+    kind = rng.integers(0, 3)
+    if kind == 0:
+        x = rng.integers(-32768, 32768, (1, k))
+        x[0, rng.integers(0, k, 2)] = [-32768, 32767]
+    else:
+        x = rng.integers(-128, 128, (1, k))
+        if kind == 2:
+            x[0, rng.integers(0, k, max(1, k // 50))] = rng.integers(-32768, 32768, max(1, k // 50))
+    return x.astype(np.int16)
 
 
 def graph_expected_bytes(g: Graph, inputs: dict[str, np.ndarray]) -> bytes:

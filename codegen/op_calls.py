@@ -111,12 +111,13 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
     group_scale = g.constants[n.inputs[3]] if "group_scale" in OPTABLE[n.op].roles else None
     gsz = int(a.get("group_size", kk))
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
-    out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     tail = f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
     def plain_requant() -> tuple[str, str]:  # the multipliers and shifts as the graph has them
         return (env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t"),
                 env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t"))
 
+    if x_dt == "int16" and bits == 8 and per_channel:
+        return _fc_s16_split(g, n, env, y_dt, tail)
     if x_dt == "int16":  # the general portable kernel
         cm, cs = plain_requant()
         gs = np.ones((nn_, 1), np.int32) if group_scale is None else group_scale
@@ -130,33 +131,100 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
         return _row_loop(g, n, env, call, kk, nn_), {(fn, "ig_fc_grouped_s16")}
     if x_dt != "int8":
         raise CodegenError(f"node {n.name}: fully connected input must be int8 or int16, not {x_dt}")
+    if per_channel:
+        folded = fold_bias(b, w, a["x_zero_point"])
+    else:
+        folded = fold_bias_grouped(b, w, group_scale, gsz, a["x_zero_point"])
+    call, fn, stem, _, _ = _fc_s8_call(g, n, env, y_dt, tail, folded, g.constants[n.inputs[-2]],
+                                       g.constants[n.inputs[-1]], (n.inputs[2] + ".folded", n.inputs[-2], n.inputs[-1]))
+    return _row_loop(g, n, env, call, kk, nn_), {(fn, stem)}
+
+
+def _fc_s8_call(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str, folded: np.ndarray, mult: np.ndarray,
+                shift: np.ndarray, keys: tuple[str, str, str],
+                scale_key: str = "") -> tuple[str, str, str, str, Callable]:
+    """(call with x_ / y_ placeholders, entry point, kernel stem, the bias argument, pack(vector, shift) -> the
+    vector in the kernel's bias layout) of an int8-input fully connected node on the family's kernel, with the given
+    (zero-point folded) bias, multipliers and shifts (constant keys `keys`; a layout may fold the shifts into the
+    group scales too: `scale_key` tells their constant from another call's with other shifts)."""
+    a = n.attrs
+    w = g.constants[n.inputs[1]]
+    nn_, kk = w.shape
+    bits = int(a.get("weight_bits", 8))
+    group_scale = g.constants[n.inputs[3]] if "group_scale" in OPTABLE[n.op].roles else None
+    gsz = int(a.get("group_size", kk))
+    per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
+    out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     scale_name = n.inputs[3] if group_scale is not None else None
     if per_channel and per_channel_as_grouped(env.family, env.extensions, kk, nn_):
         per_channel, group_scale, gsz, scale_name = False, np.ones((nn_, 1), np.int32), kk, n.name + ".unit_scale"
-    if per_channel:  # (unit group scales: the plain per-channel kernel gives the same accumulator)
-        folded = fold_bias(b, w, a["x_zero_point"])
-        stem = "ig_fc_s8" + ("w4" if bits == 4 else "")
-    else:
-        folded = fold_bias_grouped(b, w, group_scale, gsz, a["x_zero_point"])
-        stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
+    stem = ("ig_fc_s8" if per_channel else "ig_fc_grouped_s8") + ("w4" if bits == 4 else "")
     wfam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
+    bkey, mkey, skey = keys
     if per_channel:
         cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}", pack_fc_weights(w, bits, wfam), "int8_t")
-        cb = env.const(n.inputs[2] + ".folded", folded, "int32_t")
-        cm, cs = plain_requant()
-        call = f"{stem}{out}(x_, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)"
-    else:  # every array in the linked family's grouped layout (codegen/packing.py pack_fc_grouped)
-        p = pack_fc_grouped(w, group_scale, gsz, bits, wfam, folded, g.constants[n.inputs[-2]],
-                            g.constants[n.inputs[-1]])
-        rows = p.layout == "rows"  # the plain arrays keep their keys
-        key = "" if rows else f".{wfam}.g{gsz}.w{bits}"
-        cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}" if rows else n.inputs[1] + key, p.weights, "int8_t")
-        cg = env.const(scale_name + (".transposed" if rows else key), p.scales, "int32_t")
-        cb = env.const(n.inputs[2] + ".folded" + key, p.bias, "int32_t")
-        cm = env.const(n.inputs[-2] + key, p.multiplier, "int32_t")
-        cs = env.const(n.inputs[-1] + key, p.shift, "int32_t")
-        call = f"{stem}{out}(x_, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}, y_)"
-    return _row_loop(g, n, env, call, kk, nn_), {(stem + out, stem)}
+        cb = env.const(bkey, folded, "int32_t")
+        cm, cs = env.const(mkey, mult, "int32_t"), env.const(skey, shift, "int32_t")
+        return (f"{stem}{out}(x_, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)", stem + out, stem, cb,
+                lambda v, sh: np.asarray(v, np.int32))
+    # every array in the linked family's grouped layout (codegen/packing.py pack_fc_grouped)
+    p = pack_fc_grouped(w, group_scale, gsz, bits, wfam, folded, mult, shift)
+    rows = p.layout == "rows"  # the plain arrays keep their keys
+    key = "" if rows else f".{wfam}.g{gsz}.w{bits}"
+    cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}" if rows else n.inputs[1] + key, p.weights, "int8_t")
+    cg = env.const(scale_name + (".transposed" if rows else key) + scale_key, p.scales, "int32_t")
+    cb = env.const(bkey + key, p.bias, "int32_t")
+    cm = env.const(mkey + key, p.multiplier, "int32_t")
+    cs = env.const(skey + key, p.shift, "int32_t")
+    return (f"{stem}{out}(x_, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}, y_)", stem + out, stem, cb,
+            lambda v, sh: pack_fc_grouped(w, group_scale, gsz, bits, wfam, v, mult, sh).bias)
+
+
+IDENTITY_REQUANT = (1 << 30, 1)  # (multiplier, shift): requantize(acc) == acc exactly for |acc| < 2^30
+
+
+def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[str, set[tuple[str, str]]]:
+    """int16 input, int8 per-channel weights (fully_connected_wide of the a16down step) as int8 products on the
+    family's kernel: x = 256 hi + 128 carry + lo (ig_split_s16; carry only for x >= 32640). A row without high
+    bytes is the plain int8 layer on lo. Otherwise the hi (and carry) products come out as int32 through an
+    identity requantization (|acc| <= 128 * 127 * K < 2^30), go into the bias (ig_fc_s16_bias: in the kernel's bias
+    layout, times the factor by which that layout pre-shifts its bias, modulo 2^32), and the lo layer with that
+    bias gives the output (runtime_c/kernels/scalar/ig_fc_s16_split.c)."""
+    a = n.attrs
+    w = g.constants[n.inputs[1]]
+    nn_, kk = w.shape
+    if 128 * 127 * kk >= 1 << 30:
+        raise CodegenError(f"node {n.name}: K={kk} is too long for the int16 input split (at most 66,052)")
+    mult, shift = g.constants[n.inputs[-2]], g.constants[n.inputs[-1]]
+    folded = fold_bias(g.constants[n.inputs[2]], w, a["x_zero_point"])
+    lo, fn, stem, cb, pack = _fc_s8_call(g, n, env, y_dt, tail, folded, mult, shift,
+                                         (n.inputs[2] + ".folded", n.inputs[-2], n.inputs[-1]))
+    ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
+    full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
+    part, fn32, stem32, _, _ = _fc_s8_call(g, n, env, "int32", full, np.zeros(nn_, np.int32), *ident,
+                                           (n.name + ".zero_bias", n.name + ".identity_mult",
+                                            n.name + ".identity_shift"), ".identity")
+    order = pack(np.arange(1, nn_ + 1), np.zeros(nn_, np.int32)) - 1  # layout position -> row (-1: padding)
+    factor = pack(np.ones(nn_, np.int32), shift)  # 2^(the layout's left shift of the row's bias)
+    rows = order.size
+    cbp = env.const(n.name + ".bias_rows", order.astype(np.int32), "int32_t")
+    cbf = env.const(n.name + ".bias_factor", factor.astype(np.int32), "int32_t")
+    many = env.rows != "1"
+    xo, yo = (f" + (size_t)r_ * {kk}", f" + (size_t)r_ * {nn_}") if many else ("", "")
+    calls = {p: part.replace("(x_,", f"(ig_{p}_,", 1).replace(", y_)", f", ig_{p}_acc_)", 1) for p in ("hi", "carry")}
+    y = f"{env.buf(n.outputs[0], '0')}{yo}"
+    lo_plain = lo.replace("(x_,", "(ig_lo_,", 1).replace(", y_)", f", {y})", 1)
+    lo_biased = lo_plain.replace(f", {cb},", ", ig_b_,", 1)
+    buf = "__attribute__((aligned(16)))"
+    body = (f"int8_t ig_hi_[{kk}] {buf}, ig_carry_[{kk}] {buf}, ig_lo_[{kk}] {buf}; "
+            f"int32_t ig_parts_ = ig_split_s16({env.buf(n.inputs[0], '0')}{xo}, {kk}, ig_hi_, ig_carry_, ig_lo_); "
+            f"if (ig_parts_) {{ int32_t ig_hi_acc_[{nn_}] {buf}, ig_carry_acc_[{nn_}] {buf}, ig_b_[{rows}] {buf}; "
+            f"if (ig_parts_ & 1) {calls['hi']}; if (ig_parts_ & 2) {calls['carry']}; "
+            f"ig_fc_s16_bias(ig_parts_ & 1 ? ig_hi_acc_ : 0, ig_parts_ & 2 ? ig_carry_acc_ : 0, {cb}, {cbp}, {cbf}, "
+            f"{rows}, ig_b_); {lo_biased}; }} else {lo_plain};")
+    stmt = f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}" if many else f"{{ {body} }}"
+    return stmt, {(fn, stem), (fn32, stem32), ("ig_split_s16", "ig_fc_s16_split"),
+                  ("ig_fc_s16_bias", "ig_fc_s16_split")}
 
 
 def _row_loop(g: Graph, n: Node, env: OpEnv, call: str, k: int, nout: int) -> str:

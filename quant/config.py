@@ -24,7 +24,8 @@ LAYER_GRAMMAR = "w8a8, w4a8, w8a8-g<N> or w4a8-g<N>"  # what one layer of a .jso
 METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gptq", "smoothquant+gamma", "awq+gptq",
            "smoothquant+gptq+gamma", "outlier-split", "dynamic", "gptq+outlier-split", "gptq+dynamic",
            "gptq+outlier-split+dynamic", "asym", "asym+gptq", "asym+gptq+outlier-split", "asym+gptq+dynamic",
-           "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma")
+           "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma",
+           "smoothquant+gptq+a16down")
 _FIXED = re.compile(r"w([48])a8(?:-?g(\d+))?")
 
 

@@ -24,13 +24,18 @@ from quant.optable import Group
 from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
-STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "gamma")
+STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "a16down", "gamma")
 # the default method per config: the best measured (docs/quantization.md), among the methods without these steps
 NON_DEFAULT_STEPS = {
-    "outlier-split": "channel_gather and the int16-input fully connected layers it makes have portable scalar C "
-                     "kernels only, whose cost grows with the outlier channels (SmolLM2 W8A8 on cortex-a55: "
-                     "14.5 M instructions per decoded token against 14.4 M without the split)",
+    "outlier-split": "channel_gather has portable scalar C kernels only, whose cost grows with the outlier channels "
+                     "(SmolLM2 W8A8 on cortex-a55: 14.5 M instructions per decoded token against 14.4 M without the "
+                     "split, measured when its int16-input layers ran on portable kernels too; they now run as the "
+                     "a16down split on the SIMD int8 kernels)",
     "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
+    "a16down": "its cost per decoded SmolLM2 token on cortex-a55 is not measured yet: a down projection (K 1,536, "
+               "N 576) costs +4,488 instructions over the int8 layer for a token without high bytes and +86,189 "
+               "with them (benchmarks/results/a16down_cost.md), so 30 layers add 0.13 to 2.6 M to the 14.4 M of the "
+               "default, against the budget of 15 M",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
             "19.9 M with the symmetric grid, over the project's budget of 21 M",
@@ -193,6 +198,7 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     cfg.asym = "asym" in steps
     cfg.dynamic = "dynamic" in steps
     cfg.outlier_split = "outlier-split" in steps
+    cfg.a16down = "a16down" in steps
     g = capture_hf(m.model, seq_len)
     feeds = calibration_feeds(m, calib, seq_len)
     step = lambda what: (lambda i: progress(what, i, len(feeds))) if progress else None  # noqa: E731

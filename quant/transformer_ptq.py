@@ -40,6 +40,7 @@ class QuantConfig:
     dynamic: bool = False               # dynamic per-token int8 input scales where static ones fail (activation_plan)
     dynamic_gain: float = 0.5           # ... where the dynamic grid's noise power is below this share of the static's
     outlier_split: bool = False         # outlier channels of fully connected inputs in int16, the rest int8
+    a16down: bool = False               # the FFN's hidden activation (down projection input) int16, static scale
     outlier_threshold: float = 6.0      # outliers: calibrated max|x| above this many times the median channel's
     max_outliers: int = 64              # per tensor (and at most K / 8)
 
@@ -281,6 +282,19 @@ def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig) -> dict[str, I
     return plan
 
 
+def ffn_hidden(g: Graph) -> set[str]:
+    """The FFN's hidden activations: fully connected inputs made by an activation (GELU) or by a product that reads
+    one (Llama's SiLU(gate) * up), i.e. the down projections' inputs."""
+    producers = {n.outputs[0]: n for n in g.nodes}
+    acts = {n.outputs[0] for n in g.nodes if in_group(n.op, Group.ACTIVATION)}
+    out = set()
+    for n in g.nodes_in(Group.FULLY_CONNECTED):
+        p = producers.get(n.inputs[0])
+        if p is not None and (p.outputs[0] in acts or any(i in acts for i in p.inputs)):
+            out.add(n.inputs[0])
+    return out
+
+
 class Lowering:
     """One lowering under way: the float graph, its calibration and config, every tensor's planned dtype and
     (scale, zero point), and the integer graph's tensors and constants as the ops' lowerings make them."""
@@ -289,8 +303,9 @@ class Lowering:
         self.g, self.cal, self.cfg = g, cal, cfg
         self.dtypes = plan_dtypes(g, cal, cfg.residual, cfg.int16_min_levels)
         self.inputs = activation_plan(g, cal, cfg)
+        wide = ffn_hidden(g) if cfg.a16down else set()
         for x, p in self.inputs.items():
-            if p.kind != "static" and self.dtypes.get(x) == "int8":
+            if (p.kind != "static" or x in wide) and self.dtypes.get(x) == "int8":
                 self.dtypes[x] = "int16"
         self.qp = {name: self._calibrated(name, dt) for name, dt in self.dtypes.items()}
         self.tensors = {name: TensorInfo(name, g.tensors[name].shape, "int32") for name in g.inputs}
@@ -350,7 +365,8 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
 def describe(cfg: QuantConfig) -> str:
     w = f"w{cfg.weight_bits}" + (f"g{cfg.group_size}" if cfg.group_size else "")
     return f"ptq-{w}a8-{cfg.observer}-res{cfg.residual}" + ("-mixed" if cfg.layer_bits else "") + \
-        ("-asym" if cfg.asym else "") + ("-split" if cfg.outlier_split else "") + ("-dynamic" if cfg.dynamic else "")
+        ("-asym" if cfg.asym else "") + ("-split" if cfg.outlier_split else "") + ("-dynamic" if cfg.dynamic else "") + \
+        ("-a16down" if cfg.a16down else "")
 
 
 @lowers("embedding_f32")
@@ -380,7 +396,7 @@ def _fully_connected(lw: Lowering, n: Node) -> list[Node]:
         return [_lower_fc_dynamic(lw, n, qw, clamp)]
     if plan.kind == "split":
         return _lower_fc_split(lw, n, qw, plan.outliers, clamp)
-    return [_lower_fc(lw, n, dt, qw, clamp)]
+    return [_lower_fc(lw, n, dt, qw, clamp, x_dtype=lw.dtypes[n.inputs[0]])]
 
 
 @lowers("add_f32")
@@ -494,12 +510,16 @@ def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str |
     if np.abs(bq).max(initial=0) >= 2 ** 30:
         raise QuantError(f"layer {n.name}: bias does not fit the accumulator at scale {acc_scale.min():g}; "
                          "recalibrate with a wider input range")
-    if qw.offset is not None:
+    if qw.offset is not None or x_dtype != "int8":
         from quant.ops.checks import input_range
         bound = np.abs(bq) + input_range(x_dtype, zx) * qw.mass()
-        if bound.max(initial=0) >= 2 ** 31:
+        if bound.max(initial=0) >= 2 ** 31 and qw.offset is not None:
             raise QuantError(f"layer {n.name}: bias and asymmetric weights together can overflow the int32 "
                              "accumulator; use a symmetric grid for this layer (drop the asym step)")
+        if bound.max(initial=0) >= 2 ** 31:
+            raise QuantError(f"layer {n.name}: an {x_dtype} input (a16down) with these weights can overflow the "
+                             "int32 accumulator (|bias| + 32768 x a row's sum of |weight| steps reaches 2^31); "
+                             "drop the a16down step for this model")
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in acc_scale / sy))
     constants[f"{pre}.weight"] = qw.q
     constants[f"{pre}.bias"] = bq.astype(np.int32)

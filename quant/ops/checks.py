@@ -114,9 +114,13 @@ def check_relu(c: NodeCheck) -> None:
 
 
 def check_fully_connected_wide(c: NodeCheck) -> None:
-    k, wmax, gs, group_sums = _fc_common(c, ("int8", "int16"), INT)
-    xr = 2 ** BITS[c.dtype(c.ins[0])] - 1
-    if _bias_max(c) + int(group_sums.max(initial=0)) * xr * wmax * gs >= 1 << 31:
+    k, _, gs, _ = _fc_common(c, ("int8", "int16"), INT)
+    xr = input_range(c.dtype(c.ins[0]), c.a["x_zero_point"])
+    gsc = c.g.constants[c.ins[3]]
+    # per row: with the largest |input|, a bound on every partial sum for any input
+    mass = fc_quant_mass(c.g.constants[c.ins[1]], gsc, np.zeros(gsc.shape, np.int64), gs)
+    bound = int((np.abs(c.g.constants[c.ins[2]].astype(np.int64)) + xr * mass).max(initial=0))
+    if bound >= 1 << 31:
         c.fail(f"{c.where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
                " use int8 input, smaller group scales, or split the layer")
 

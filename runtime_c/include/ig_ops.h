@@ -107,4 +107,13 @@ IG_FOR_A(IG_ARGMAX_DECL, _)
                              int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp, int32_t act_min,      \
                              int32_t act_max, YT *y);
 IG_FOR_A(IG_FC_S16_DECL, _)
+
+/* fully connected with int16 activations as int8 products (kernels/scalar/ig_fc_s16_split.c): x = 256 hi
+ * + 128 carry + lo (hi, lo int8, carry 0 / 1, only for x >= 32640; returns bit 0: some hi is not 0, bit 1: some
+ * carry is 1); the hi and carry products (int32, by row) into the lo product's bias, in its kernel's layout:
+ * out[i] = bias[i] + factor[i] * (256 acc_hi[row[i]] + 128 acc_carry[row[i]]) modulo 2^32 (row[i] = -1: bias[i];
+ * acc_hi / acc_carry may be NULL, all 0). */
+int32_t ig_split_s16(const int16_t *x, int32_t k_dim, int8_t *hi, int8_t *carry, int8_t *lo);
+void ig_fc_s16_bias(const int32_t *acc_hi, const int32_t *acc_carry, const int32_t *bias, const int32_t *row,
+                    const int32_t *factor, int32_t rows, int32_t *out);
 #endif

@@ -242,3 +242,46 @@ def test_folded_bias_wraps_like_the_reference_accumulator():
     w = np.full((1, 4), 127, np.int8)
     b = np.array([2**31 - 1], np.int32)
     assert fold_bias(b, w, -128)[0] == np.int32(((2**31 - 1 + 128 * 508 + 2**31) % 2**32) - 2**31)
+
+
+# int16 input, int8 per-channel weights (the a16down step's down projections): two int8 products on the family's
+# kernel (codegen/op_calls.py _fc_s16_split), K up to the 1,536 of SmolLM2's down projection
+S16_SHAPES = [(1, 1), (3, 5), (17, 9), (33, 3), (64, 13), (100, 9), (129, 6), (160, 33), (96, 64), (1536, 19)]
+
+
+@pytest.mark.parametrize("family", sorted(SIMD_FAMILIES) + ["scalar"])
+def test_int16_input_fc_runs_on_the_familys_int8_kernels_bit_exact(family, tmp_path):
+    target_name = SIMD_FAMILIES[family][0] if family != "scalar" else "rv32imc"
+    target = isa.get_target(target_name)
+    rng = np.random.default_rng({"armdsp": 21, "neon": 22, "neon-v8.0": 23, "rvv": 24, "scalar": 25}[family])
+    cases = [fc_wide_case(rng, k, n, 8, out, x_dtype="int16") for out in ("int8", "int16", "int32")
+             for k, n in S16_SHAPES]
+    kc, elf, _ = build_graph_cases(cases, target, tmp_path)
+    fam = target.kernel_family
+    assert all(f"{fam}/ig_fc_" in stem and "scalar/ig_fc_s16_split" in stem for stem in kc.kernel_stems), \
+        kc.kernel_stems
+    for vlen in (128, 256, 512) if family == "rvv" else (None,):
+        run = run_cases(kc, elf, target, vlen=vlen)
+        bad = [cases[i][0].name for i, out in enumerate(run.outputs) if out != graph_expected_bytes(*cases[i])]
+        assert not bad, f"{family} vlen={vlen}: {len(bad)} of {len(cases)} differ: {bad}"
+
+
+def test_int16_input_split_refuses_a_k_too_long_for_its_identity_requantization():
+    """The split's int8 products pass through the int8 kernels' requantization as an identity, exact below 2^30:
+    128 * 127 * K must stay below it. Validation allows a longer K only with mostly zero weights; codegen names it."""
+    from codegen.errors import CodegenError
+    from codegen.op_calls import OpEnv, emit_node
+    from quant.ir import Graph, Node, TensorInfo
+    k = 70000
+    w = np.zeros((1, k), np.int8)
+    w[0, 0] = 1
+    consts = {"w": w, "b": np.zeros(1, np.int32), "gs": np.ones((1, 1), np.int32),
+              "m": np.array([1 << 30], np.int32), "s": np.array([0], np.int32)}
+    g = Graph("long", ["x"], ["y"], {"x": TensorInfo("x", (1, k), "int16", 1.0, 0),
+                                     "y": TensorInfo("y", (1, 1), "int8", 1.0, 0)}, consts,
+              [Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"],
+                    {"x_zero_point": 0, "y_zero_point": 0, "act_min": -128, "act_max": 127, "group_size": k,
+                     "weight_bits": 8})])
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, arr, ct: key, family="neon")
+    with pytest.raises(CodegenError, match="node fc: K=70000 is too long for the int16 input split"):
+        emit_node(g, g.nodes[0], env)

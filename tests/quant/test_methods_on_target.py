@@ -33,3 +33,29 @@ def test_quant_methods_bit_exact_on_cortex_m4(cfg, tmp_path):
     y, r = run_forward(built, t, ids)
     assert r.instructions > 0
     assert np.array_equal(y, reference_forward(q, ids))
+
+
+def _a16down_llama():
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
+    return lower(g, cal, QuantConfig(a16down=True))
+
+
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc"])
+def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
+    """The a16down step: the down projections read int16 (fully_connected_wide), run as int8 products on each
+    family's SIMD kernels (codegen/op_calls.py _fc_s16_split); the logits of a prompt and the greedy tokens equal
+    the reference interpreter's."""
+    from intgap.pipeline import reference_generate, run_generate
+    q = _a16down_llama()
+    wide = [n for n in q.nodes if n.op == "fully_connected_wide" and q.tensors[n.inputs[0]].dtype == "int16"]
+    assert [n.name for n in wide] == [n.name for n in q.nodes if n.name.endswith("down_proj")] and wide
+    t = isa.get_target(target_name)
+    built = build_program(q, t, tmp_path, mode="forward", max_tokens=8, context=8, rows="all")
+    ids = _ids(7, 5)
+    y, _ = run_forward(built, t, ids)
+    assert np.array_equal(y, reference_forward(q, ids))
+    gen = build_program(q, t, tmp_path / "gen", mode="generate", max_tokens=4, context=16)
+    prompt = _ids(5, 9)
+    tokens, _ = run_generate(gen, t, prompt, 4)
+    assert tokens == reference_generate(q, prompt, 4)

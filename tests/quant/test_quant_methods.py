@@ -111,3 +111,35 @@ def test_combined_methods_lower_and_round_trip(tiny, tmp_path):
     x = sequence_inputs(_ids(20, 5))
     assert np.array_equal(R.run(q, x)["logits"], R.run(q2, x)["logits"])
     assert _error(g, q) < 0.2
+
+
+def test_a16down_gives_the_down_projections_int16_input_and_helps(tiny):
+    """a16down: the gated product (the down projections' input) int16 at a static scale, read by
+    fully_connected_wide; everything else as the plain lowering; closer to float."""
+    from quant.transformer_ptq import ffn_hidden
+    g, cal = tiny
+    assert ffn_hidden(g) == {"layers.0.mlp.gated", "layers.1.mlp.gated"}
+    base, q = lower(g, cal, QuantConfig()), lower(g, cal, QuantConfig(a16down=True))
+    validate(q, integer_only=True)
+    down = {n.name: n for n in q.nodes if n.name.endswith("down_proj")}
+    assert {n.op for n in down.values()} == {"fully_connected_wide"}
+    assert all(q.tensors[n.inputs[0]].dtype == "int16" for n in down.values())
+    assert [n.op for n in q.nodes if n.name not in down] == [n.op for n in base.nodes if n.name not in down]
+    assert q.meta["quantization"].endswith("-a16down")
+    for x in ffn_hidden(g):  # the int16 grid is over 100x finer than the int8 one (its range is about the same)
+        assert q.tensors[x].scale < base.tensors[x].scale / 100
+    assert _error(g, q) < 1.01 * _error(g, base)  # (this model's error is in its attention inputs' outliers)
+
+
+def test_a16down_refuses_weights_that_could_overflow_the_accumulator():
+    """An int16 input times a row of 768 weights all at full scale (sum of |w| steps 97,536) could pass 2^31: the
+    lowering names the layer and the fix instead of writing a graph that validation would reject."""
+    from quant.errors import QuantError
+    g = capture_hf(tiny_llama(hidden=256), 16)
+    w = g.constants["layers.1.mlp.down_proj.weight"]
+    g.constants["layers.1.mlp.down_proj.weight"] = np.where(w >= 0, 0.02, -0.02).astype(np.float32)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(2)])
+    lower(g, cal, QuantConfig())  # int8 input: fine
+    with pytest.raises(QuantError, match=r"layer layers\.1\.mlp\.down_proj: an int16 input \(a16down\).*drop the "
+                                         r"a16down step"):
+        lower(g, cal, QuantConfig(a16down=True))
