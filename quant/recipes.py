@@ -32,10 +32,12 @@ NON_DEFAULT_STEPS = {
                      "split, measured when its int16-input layers ran on portable kernels too; they now run as the "
                      "a16down split on the SIMD int8 kernels)",
     "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
-    "a16down": "its cost per decoded SmolLM2 token on cortex-a55 is not measured yet: a down projection (K 1,536, "
-               "N 576) costs +4,488 instructions over the int8 layer for a token without high bytes and +86,189 "
-               "with them (benchmarks/results/a16down_cost.md), so 30 layers add 0.13 to 2.6 M to the 14.4 M of the "
-               "default, against the budget of 15 M",
+    "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 17.2 M instructions per token against 14.4 M without it, over "
+               "the budget of 15 M (and at 30.4 against 36.4 est. tokens/s on rk3566: the split reads the down "
+               "projections' weights twice, for the high and the low bytes: 170.1 against 140.4 MB of DRAM per "
+               "token); one down projection (K 1,536, N 576) costs +4,488 "
+               "instructions over the int8 layer for a token without high bytes and +86,189 with them "
+               "(benchmarks/results/a16down_cost.md)",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
             "19.9 M with the symmetric grid, over the project's budget of 21 M",

@@ -86,3 +86,5 @@ def test_non_default_steps_say_why():
           if (r["model"], r["config"], r["target"]) == ("smollm2", "w8a8", "cortex-a55")}
     for method in ("smoothquant+gptq+outlier-split", "smoothquant+gptq"):
         assert f"{w8[method] / 1e6:.1f} M" in NON_DEFAULT_STEPS["outlier-split"], method
+    for method in ("smoothquant+gptq+a16down", "smoothquant+gptq"):
+        assert f"{w8[method] / 1e6:.1f} M" in NON_DEFAULT_STEPS["a16down"], method
