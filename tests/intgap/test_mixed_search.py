@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from intgap.mixed_search import LayerChoice, evaluate, pareto, pick_at_budget, search
+from intgap.mixed_search import LayerChoice, candidates_at_budget, evaluate, pareto, pick_at_budget, search
 from quant.mixed import LayerSensitivity, allocate
 
 
@@ -56,3 +56,19 @@ def test_pareto_removes_duplicates_and_dominated():
     b = evaluate(layers, {"a": 4, "b": 8, "c": 8}, 0)  # slower, more distortion, fewer bits: kept (fewer bits)
     assert len(pareto([a, a, b])) == 2
     assert np.isclose(a.mean_bits, 8.0)
+
+
+def test_candidates_are_the_fastest_predicted_within_budget_and_distortion():
+    layers = _layers()
+    front = search(layers, rest_cycles=500)
+    sens = [LayerSensitivity(x.name, x.size, {"a": 100.0}.get(x.name, 1.0), 1.0) for x in layers]
+    t8 = evaluate(layers, allocate(sens, 6.0), 500)
+    cands = candidates_at_budget(front, t8, 6.0, n=3)
+    assert cands and cands[0] == pick_at_budget(front, t8, 6.0)
+    assert [c.cycles for c in cands] == sorted(c.cycles for c in cands)
+    ok = [p for p in front if p.mean_bits <= 6.0 + 1e-9 and p.distortion <= t8.distortion * (1 + 1e-9)]
+    assert len(cands) == min(3, len(ok))
+    # nothing within 4 bits is as accurate as all-8: no candidate, and the pick falls back to the given allocation
+    all8 = evaluate(layers, {x.name: 8 for x in layers}, 500)
+    assert candidates_at_budget(front, all8, 4.0, n=3) == []
+    assert pick_at_budget(front, all8, 4.0) is all8
