@@ -160,7 +160,8 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     cache = Cache(cache_root)
     rows = []
 
-    def measure(alloc: Allocation, label: str, budget: float, with_perplexity: bool) -> dict:
+    def measure(alloc: Allocation, label: str, budget: float) -> tuple[dict, object]:
+        """The allocation's row (one decode step on the target) and its quantized graph."""
         with tempfile.TemporaryDirectory(prefix="ig-mixed-") as d:
             cfg = Path(d) / "layers.json"
             cfg.write_text(json.dumps({k: ("w4a8" if v == 4 else "w8a8") for k, v in alloc.bits.items()}))
@@ -168,30 +169,32 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
             q.name = m.name
             gp = Path(d) / "model.igraph"
             save_graph(q, gp)
-            window = min(256, int(q.meta.get("max_positions", 256)))
-            ppl = perplexity(q, ids, window=window) if with_perplexity else None
             docs = execute_sequence(SequenceRunSpec(m.name, f"mixed-{label}-{budget}", target.name,
                                                     target.default_backend, str(gp), graph_digest(q), prompt,
                                                     steps or DECODE_STEPS, None, str(cache.root), board=board.name))
         return {"budget": budget, "how": label, **alloc.to_json(),
                 "measured_est_cycles": docs[0]["estimated_cycles"], "measured_instructions": docs[0]["instructions"],
-                "perplexity": ppl["perplexity"] if ppl else None, "weight_bytes": docs[0]["weight_bytes"]}
+                "weight_bytes": docs[0]["weight_bytes"]}, q
+
+    def with_perplexity(row: dict, q) -> dict:
+        window = min(256, int(q.meta.get("max_positions", 256)))
+        return {**row, "perplexity": perplexity(q, ids, window=window)["perplexity"]}
 
     for i, budget in enumerate(budgets):
         t8 = evaluate(layers, allocate(list(sens.values()), budget), rest)
         report(f"budget {budget}: Theorem 8", i, len(budgets))
-        t8_row = measure(t8, "Theorem 8", budget, True)
-        tried = [(t8, t8_row)]
+        tried = [(t8, *measure(t8, "Theorem 8", budget))]
         for j, cand in enumerate(candidates_at_budget(front, t8, budget, CANDIDATES)):
             if cand.bits != t8.bits:
                 report(f"budget {budget}: search candidate {j + 1}", i, len(budgets))
-                tried.append((cand, measure(cand, f"candidate {j + 1}", budget, False)))
-        pick, pick_row = min(tried, key=lambda t: (t[1]["measured_est_cycles"], t[0].distortion))
-        if pick is not t8:
-            pick_row = {**pick_row, "perplexity": measure(pick, "search", budget, True)["perplexity"]}
+                tried.append((cand, *measure(cand, f"candidate {j + 1}", budget)))
+        t8_row = with_perplexity(tried[0][1], tried[0][2])
+        _, pick_row, pick_q = min(tried, key=lambda t: (t[1]["measured_est_cycles"], t[0].distortion))
+        pick_row = t8_row if pick_q is tried[0][2] else with_perplexity(pick_row, pick_q)
         rows.append(t8_row)
         rows.append({**pick_row, "how": "measured-cost search", "candidates_measured": len(tried) - 1,
-                     "measured": [{k: r[k] for k in ("mean_bits", "cycles", "measured_est_cycles")} for _, r in tried]})
+                     "measured": [{k: r[k] for k in ("mean_bits", "cycles", "measured_est_cycles")}
+                                  for _, r, _ in tried]})
     fp32 = next(c for c in sweep.configs if c["config"] == "fp32")
     doc = {"model": m.name, "target": target.name, "board": board.name,
            "cycle_model": sweep.runs[0]["cycle_model"],
