@@ -31,8 +31,9 @@ static const uint64_t mb_rom[MB_ROM_BYTES / 8] __attribute__((aligned(64))) = {1
 #ifdef __riscv_vector
 #include <riscv_vector.h>
 
-/* The read and the copy run whole registers at vl = VLMAX, so their loops hold no vsetvli (under QEMU each one
- * costs a register read, for the real vl); the words past the last whole register are read by scalar loads. */
+/* The read and the copy run whole registers at vl = VLMAX and the words past the last whole register as scalars,
+ * so the read's loop holds no vsetvli (one ends a QEMU TB and costs a register read, for the real vl; clang still
+ * puts one at the head of the copy's loop, which has no vector operation before it). */
 __attribute__((always_inline)) static inline vuint64m1_t mb_load(const uint64_t *a, vuint64m1_t offsets, int gather,
                                                                  size_t vl) {
   return gather ? __riscv_vluxei64_v_u64m1(a, offsets, vl) : __riscv_vle64_v_u64m1(a, vl);
