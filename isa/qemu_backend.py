@@ -319,15 +319,16 @@ def qemu_command(binary: str, target: Target, elf: Path, *, plugin: Path | None,
 
 
 def guest_space_args(target: Target) -> tuple[str, ...]:
-    """64-bit user mode: a reserved guest address space (-R) and a fixed stack size (-s), so that QEMU places the
-    guest stack itself, at the Unicorn backend's stack region, in every run (docs/platform-qemu.md, "Where the guest
-    stack is"). Without them QEMU maps a 64-bit guest's stack wherever the host's mmap puts it: it moved by whole
-    pages from run to run with address-space randomization, and with it the stack lines' cache sets. QEMU reserves
-    a guest space for 32-bit guests by itself (their stack is at the same address in every run), and refuses one
-    this large for them."""
-    if target.bits != 64:
-        return ()
+    """User mode: a fixed stack size (-s) and, for a 64-bit guest, a reserved guest address space (-R), so that QEMU
+    places the guest stack itself, at the target's stack region (the Unicorn backend's), in every run
+    (docs/platform-qemu.md, "Where the guest stack is"). Without -R QEMU maps a 64-bit guest's stack wherever the
+    host's mmap puts it: it moved by whole pages from run to run with address-space randomization, and with it the
+    stack lines' cache sets. A 32-bit guest's stack is at the same address in every run without a reservation (QEMU
+    refuses one large enough to move it); without -s QEMU takes a larger host `ulimit -s`, which moves the stack's
+    top."""
     stack = target.stack_region
+    if target.bits != 64:
+        return ("-s", str(stack.size))
     return ("-R", str(reserved_guest_space(target)), "-s", str(stack.size))
 
 
@@ -340,18 +341,20 @@ def reserved_guest_space(target: Target) -> int:
 
 
 def check_guest_space(elf: Path, target: Target) -> None:
-    """Refuses an ELF whose segments reach the reserved space's stack (QEMU would map the stack over them, or
-    refuse the ELF with a message that does not say why)."""
-    if target.qemu is None or target.qemu.kind != "user" or target.bits != 64:
+    """Refuses an ELF whose segments reach the stack's guard page (QEMU would map the stack over them or elsewhere,
+    or refuse the ELF with a message that does not say why)."""
+    if target.qemu is None or target.qemu.kind != "user":
         return
     limit = target.stack_region.base - GUEST_PAGE
     end = image_end(elf)
-    if end > limit:
-        raise BadElf(f"{Path(elf).name}: its segments end at 0x{end:x}, above 0x{limit:x}, where QEMU's reserved guest"
-                     f" address space for {target.name} ({reserved_guest_space(target) / 2**30:.2f} GiB, chosen so"
-                     f" that the guest stack sits at 0x{target.stack_region.base:x} in every run) keeps the stack:"
-                     f" the program's code and data must fit below it; shrink them (e.g. int4 weights) or relink"
-                     f" with the target's linker script")
+    if end <= limit:
+        return
+    where = (f"QEMU's reserved guest address space for {target.name} ({reserved_guest_space(target) / 2**30:.2f} GiB,"
+             f" chosen so that the guest stack sits at 0x{target.stack_region.base:x} in every run) keeps the stack"
+             if target.bits == 64 else f"QEMU maps the {target.name} guest's stack (from 0x{limit:x} on)")
+    raise BadElf(f"{Path(elf).name}: its segments end at 0x{end:x}, above 0x{limit:x}, where {where}: the program's"
+                 f" code and data must fit below it; shrink them (e.g. int4 weights) or relink with the target's"
+                 f" linker script")
 
 
 @functools.lru_cache(maxsize=None)

@@ -81,6 +81,10 @@ class Target:
 
 
 _LINUX_STACK = MemoryRegion("stack", 0x7F000000, 8 * MiB, "rw")
+# Where QEMU 10 user mode maps a 32-bit RISC-V guest's stack itself (guest_base 0, no reservation: mmap's search
+# starts at 0x2aaab000, a third of its 2 GiB task size, page-aligned; a guard page, then the `-s` stack), so that
+# the Unicorn backend runs it at the same addresses (docs/platform-qemu.md, "Where the guest stack is").
+_LINUX32_STACK = MemoryRegion("stack", 0x2AAAC000, 8 * MiB, "rw")
 
 TARGETS: dict[str, Target] = {}
 
@@ -140,7 +144,8 @@ def _linux_riscv(name: str, description: str, bits: int, extensions: tuple[str, 
         name=name, description=description, arch=f"riscv{bits}", bits=bits, cpu=name, extensions=extensions,
         has_fpu="f" in extensions, vlen=vlen, io="linux", platform="linux-riscv",
         compiler=compiler, triple="riscv64-unknown-elf", arch_flags=(f"-march={name}", f"-mabi={mabi}") + extra_flags,
-        kernel_family=kernel_family, memory=(MemoryRegion("image", 0x10000, image_size, "rwx"), _LINUX_STACK),
+        kernel_family=kernel_family,
+        memory=(MemoryRegion("image", 0x10000, image_size, "rwx"), _LINUX_STACK if bits == 64 else _LINUX32_STACK),
         unicorn=None if unicorn_cpu is None else UnicornSettings("RISCV", (f"RISCV{bits}",), unicorn_cpu),
         qemu=QemuSettings("user", f"qemu-riscv{bits}", ("-cpu", qemu_cpu)),
         timing_model=name, default_board=board, extra={"clock_mhz": clock_mhz, "clock_note": clock_note})

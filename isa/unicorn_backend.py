@@ -629,12 +629,12 @@ def _setup_semihosting(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
     return pc | 1
 
 
-# Bytes above the initial stack pointer of a 64-bit Linux-style program: what intgap's QEMU 10 puts there (argc,
-# argv, envp, the auxiliary vector, the strings and AT_RANDOM's bytes of a program started as `prog` with an empty
-# environment, in the stack region qemu_backend.guest_space_args reserves; `qemu-<arch> -d page` prints it as
-# start_stack), so that both backends run the stack at the same addresses and give the same memory statistics
-# (tests/isa/test_memsim.py::test_both_backends_give_identical_memory_statistics). Other targets: 256 bytes.
-_LINUX_START_FRAME = {"aarch64": 0x190, "riscv64": 0x170}
+# Bytes above the initial stack pointer of a Linux-style program: what intgap's QEMU 10 puts there (argc, argv,
+# envp, the auxiliary vector, the strings and AT_RANDOM's bytes of a program started as `prog` with an empty
+# environment, at the top of the target's stack region, where qemu_backend.guest_space_args has QEMU put the stack;
+# `qemu-<arch> -d page` prints it as start_stack), so that both backends run the stack at the same addresses and give
+# the same memory statistics (tests/isa/test_memsim.py::test_both_backends_give_identical_memory_statistics).
+_LINUX_START_FRAME = {"aarch64": 0x190, "riscv64": 0x170, "riscv32": 0xD0}
 
 
 def _setup_linux(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
@@ -664,7 +664,7 @@ def _setup_linux(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
             mu.mem_write(s.vaddr, s.data)  # uc_mem_write ignores page permissions
     mu.mem_map(stack.base, stack.size, _perm_text(stack.perms))
     # argc = 0, argv = {NULL}, envp = {NULL}, auxv = {AT_NULL}: zeros, as mapped
-    sp = (stack.base + stack.size - _LINUX_START_FRAME.get(target.arch, 256)) & ~0xF
+    sp = (stack.base + stack.size - _LINUX_START_FRAME[target.arch]) & ~0xF
     mu.reg_write(regs.sp, sp)
     if target.arch == "aarch64":
         # CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap

@@ -75,7 +75,8 @@ __attribute__((noinline)) static uint64_t mb_read_gather(const uint64_t *a, uint
 __attribute__((noinline)) static uint64_t mb_copy(uint64_t *dst, const uint64_t *src, uint32_t words, uint32_t passes) {
   const size_t vlmax = mb_vlmax(), whole = words - words % vlmax;
   for (uint32_t p = 0; p < passes; p++) {
-    for (size_t i = 0; i < whole; i += vlmax) __riscv_vse64_v_u64m1(dst + i, __riscv_vle64_v_u64m1(src + i, vlmax), vlmax);
+    for (size_t i = 0; i < whole; i += vlmax)
+      __riscv_vse64_v_u64m1(dst + i, __riscv_vle64_v_u64m1(src + i, vlmax), vlmax);
 #pragma clang loop vectorize(disable)
     for (size_t i = whole; i < words; i++) dst[i] = src[i];
   }

@@ -326,6 +326,8 @@ def test_estimate_on_another_board_than_the_run_is_refused(membench):
 
 
 def _both_backends(membench, target, board, mode):
+    from tests.isa.test_qemu_backend import cached_board
+    board = cached_board(target) if board is None else board
     elf = membench(target, 64 << 10)
     inp = {".ig_input": struct.pack("<4I", mode, 64 << 10, 2, 0)}
     u = isa.run(elf, target, "unicorn", inputs=inp, board=board, max_instructions=200_000_000)
@@ -341,16 +343,18 @@ def _per_block(r):
 
 @pytest.mark.parametrize("target, board, mode", [("cortex-m4", "stm32f407", 0), ("cortex-m4", "stm32f407", 2),
                                                  ("cortex-m7", "stm32h743", 0), ("cortex-a55", "rk3566", 0),
-                                                 ("cortex-a53", "pi-zero-2", 2), ("rv64gc", "jh7110", 1)])
+                                                 ("cortex-a53", "pi-zero-2", 2), ("rv64gc", "jh7110", 1),
+                                                 ("rv32imc", None, 1)])
 def test_both_backends_give_identical_memory_statistics(membench, target, board, mode):
     """The QEMU plugin feeds the same simulator (ig_memsim.h) as the Unicorn hooks: every block's bytes as fetches
     when it is entered, every observed data access after it. Both emulators run the same addresses: on a bare-metal
     target the stack pointer comes from the vector table; on a 64-bit Linux-style target QEMU's stack lies in the
-    guest address space intgap reserves, at the Unicorn backend's stack region, and Unicorn starts the stack pointer
-    where QEMU's loader does (unicorn_backend._LINUX_START_FRAME). So the statistics are identical, block for block
-    (cortex-m7 also checks the plugin's I/O-rewind correction: its start-up writes CPACR). The one difference:
-    where the stack is not observed (SRAM), Unicorn finds its depth by painting; QEMU cannot read guest memory
-    after the run, so its `lowest_touched` stays None."""
+    guest address space intgap reserves, at the Unicorn backend's stack region; rv32imc's stack region is where
+    QEMU maps a 32-bit guest's stack (no board of rv32imc has caches: jh7110's memory system stands in); and Unicorn
+    starts the stack pointer where QEMU's loader does (unicorn_backend._LINUX_START_FRAME). So the statistics are
+    identical, block for block (cortex-m7 also checks the plugin's I/O-rewind correction: its start-up writes
+    CPACR). The one difference: where the stack is not observed (SRAM), Unicorn finds its depth by painting; QEMU
+    cannot read guest memory after the run, so its `lowest_touched` stays None."""
     u, q = _both_backends(membench, target, board, mode)
     ju, jq = u.memory.to_json(), q.memory.to_json()
     for j in (ju, jq):
@@ -359,6 +363,23 @@ def test_both_backends_give_identical_memory_statistics(membench, target, board,
                 p.pop("lowest_touched", None), p.pop("lowest_touched_by", None)
     assert jq == ju
     assert _per_block(q) == _per_block(u)
+
+
+@pytest.mark.parametrize("target", ["rv32imc", "rv64gc", "cortex-a55"])
+def test_both_backends_run_a_linux_style_stack_at_the_same_addresses(target, tmp_path):
+    """The test above cannot see the stack's page (its statistics do not depend on it); q_stack.c prints its stack
+    array's address and reads it against a global array, so both backends must start the stack pointer at the same
+    address (rv32imc: where QEMU maps a 32-bit guest's stack, isa/targets.py) for equal output and statistics."""
+    import toolchain
+    from tests.isa.test_qemu_backend import PROGRAMS, cached_board
+    elf = tmp_path / f"q_stack-{target}.elf"
+    toolchain.build_elf([PROGRAMS / "q_stack.c"], get_target(target), elf)
+    board = cached_board(target)
+    u, q = (isa.run(elf, target, be, board=board) for be in ("unicorn", "qemu"))
+    stack = get_target(target).stack_region
+    where = int.from_bytes(bytes.fromhex(u.stdout.split()[0].decode()), "little")
+    assert u.stdout == q.stdout and stack.base <= where < stack.base + stack.size
+    assert u.memory.to_json() == q.memory.to_json() and _per_block(u) == _per_block(q)
 
 
 def test_a_step_is_bounded_by_its_own_bytes_not_by_a_difference_of_bounded_runs():

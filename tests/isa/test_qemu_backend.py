@@ -298,42 +298,56 @@ def test_rvv_accesses_fed_per_instruction_equal_the_per_element_ones(build, targ
 USER_64 = [n for n in ("rv64gcv", "cortex-a55") if n in TARGETS]
 
 
-@pytest.mark.parametrize("target", USER_64)
-def test_memory_aware_runs_of_a_64_bit_guest_are_reproducible(build, target):
+def cached_board(target: str):
+    """A board with caches for `target`: its default one, or for rv32imc (whose rv32-sram board is zero-wait, so
+    nothing to simulate) jh7110's memory system hosting it."""
+    from isa.boards import board_for, get_board
+    t = get_target(target)
+    if not board_for(t).zero_wait:
+        return board_for(t)
+    return dataclasses.replace(get_board("jh7110"), name="jh7110-rv32", hosts=(target,))
+
+
+@pytest.mark.parametrize("target", USER_64 + ["rv32imc"])
+def test_memory_aware_runs_of_a_user_mode_guest_are_reproducible(build, target):
     """A 64-bit user-mode guest's stack used to sit where the host's mmap put it, moving by whole pages from run to
     run with address-space randomization (and its lines with it into other cache sets). With the reserved guest
-    address space (qemu_backend.guest_space_args) QEMU places it itself, at the Unicorn backend's stack region:
-    three memory-aware runs print the same stack address, inside that region, with identical statistics and
-    estimates. q_stack.c reads a stack array and a global one in turns, so its misses depend on where the stack is."""
+    address space (qemu_backend.guest_space_args) QEMU places it itself, at the Unicorn backend's stack region; a
+    32-bit guest's stack (fixed size, -s) is where the rv32imc target's stack region says: three memory-aware runs
+    print the same stack address, inside that region, with identical statistics and estimates. q_stack.c reads a
+    stack array and a global one in turns, so its misses depend on where the stack is."""
     from isa.timing import estimate
     elf = build("q_stack.c", target)
-    t = get_target(target)
-    runs = [qrun(elf, target, memory=True) for _ in range(3)]
+    t, board = get_target(target), cached_board(target)
+    runs = [qrun(elf, target, board=board) for _ in range(3)]
     where = int.from_bytes(bytes.fromhex(runs[0].stdout.split()[0].decode()), "little")
     assert t.stack_region.base <= where < t.stack_region.base + t.stack_region.size
-    ests = [estimate(r, elf, target).to_json() for r in runs]
+    ests = [estimate(r, elf, target, board=board).to_json() for r in runs]
     for r, e in zip(runs[1:], ests[1:]):
         assert r.stdout == runs[0].stdout and r.memory.to_json() == runs[0].memory.to_json() and e == ests[0]
         assert np.array_equal(r.memory.block_stall_cycles, runs[0].memory.block_stall_cycles)
     assert runs[0].memory.cache("L1D").misses > 0
 
 
-def test_an_image_reaching_the_reserved_stack_is_refused(build, tmp_path):
-    """A segment that ends above the reserved space's stack guard page: one clear error before QEMU runs."""
-    target = USER_64[0]
+@pytest.mark.parametrize("target, words", [
+    (USER_64[0], r"0x7f000000, above 0x7efff000, where QEMU's reserved guest address space .*shrink them"),
+    ("rv32imc", r"0x2aaac000, above 0x2aaab000, where QEMU maps the rv32imc guest's stack .*shrink them")])
+def test_an_image_reaching_the_reserved_stack_is_refused(build, tmp_path, target, words):
+    """A segment that ends above the stack's guard page: one clear error before QEMU runs."""
     elf = build("q_hello.c", target)
     raw = bytearray(elf.read_bytes())
     with open(elf, "rb") as f:
         e = ELFFile(f)
-        phoff, phentsize = e["e_phoff"], e["e_phentsize"]
+        phoff, phentsize, wide = e["e_phoff"], e["e_phentsize"], e.elfclass == 64
         i = max(k for k, seg in enumerate(e.iter_segments()) if seg["p_type"] == "PT_LOAD")
         vaddr = e.get_segment(i)["p_vaddr"]
-    memsz_at = phoff + i * phentsize + 40  # Elf64_Phdr: type, flags, offset, vaddr, paddr, filesz, memsz
-    raw[memsz_at:memsz_at + 8] = struct.pack("<Q", get_target(target).stack_region.base - vaddr)
+    # p_memsz: Elf64_Phdr type, flags, offset, vaddr, paddr, filesz, memsz; Elf32_Phdr type, offset, vaddr, paddr,
+    # filesz, memsz
+    memsz_at, fmt = (phoff + i * phentsize + 40, "<Q") if wide else (phoff + i * phentsize + 20, "<I")
+    raw[memsz_at:memsz_at + struct.calcsize(fmt)] = struct.pack(fmt, get_target(target).stack_region.base - vaddr)
     big = tmp_path / "big-bss.elf"
     big.write_bytes(bytes(raw))
-    with pytest.raises(isa.BadElf, match=r"big-bss.elf: its segments end at 0x7f000000, above 0x7efff000, where"
-                                         r" QEMU's reserved guest address space .*shrink them"):
+    with pytest.raises(isa.BadElf, match=r"big-bss.elf: its segments end at " + words):
         qrun(big, target)
 
 
