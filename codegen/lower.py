@@ -27,7 +27,7 @@ import numpy as np
 from codegen.errors import CodegenError, ModelDoesNotFit
 from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
-from isa.targets import Target
+from isa.targets import MemoryRegion, Target
 from quant.ir import DTYPES, Graph
 from quant.optable import OPTABLE, Group, in_group
 from quant.validate import validate
@@ -381,10 +381,15 @@ def memory_needed(low: Lowered) -> int:
     return low.blob.size + low.arena_size + low.kv_bytes
 
 
+def image_region(target: Target) -> MemoryRegion:
+    """The region that holds the program image (code, constants, data and .bss): the executable one."""
+    return next(r for r in target.memory if "x" in r.perms)
+
+
 def check_fits(low: Lowered, target: Target) -> None:
     """Refuses, before compiling, a model whose data alone exceed the target's program memory (the region that
     holds the image: the executable one)."""
-    region = next(r for r in target.memory if "x" in r.perms)
+    region = image_region(target)
     need = memory_needed(low)
     if need <= region.size:
         return

@@ -19,8 +19,8 @@ from rich.table import Table
 
 import isa
 from codegen.errors import ModelDoesNotFit
-from codegen.firmware import SPECIAL_TOKENS, emit_firmware, image_region, lower_firmware, write_makefile_snippet
-from codegen.lower import check_fits, is_decoder, is_sequence_graph
+from codegen.firmware import SPECIAL_TOKENS, emit_firmware, lower_firmware, write_makefile_snippet
+from codegen.lower import check_fits, image_region, is_decoder, is_sequence_graph
 from intgap import sequence_models
 from intgap.errors import DriverError
 from intgap.models import load_model

@@ -27,8 +27,9 @@ import numpy as np
 from intgap.cache import Cache, graph_digest
 from intgap.errors import DriverError
 from intgap.plots import plain_axis, pyplot
-from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence, run_sequence_sweep
+from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, SequenceRunSpec, execute_sequence
 from intgap.sweep import parse_configs
+from intgap.workload import run_workload
 from isa.boards import board_for
 from quant import save_graph
 from quant.accuracy import perplexity, tokenize_text
@@ -129,8 +130,8 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     are memory-aware estimates on `board` (an isa.boards.Board; default: the target's default board)."""
     report = progress or (lambda what, i, n: None)
     board = board_for(target, board)
-    sweep = run_sequence_sweep(spec, [target], parse_configs("w8a8,w4a8"), cache_root=cache_root,
-                               eval_tokens=eval_tokens, steps=steps, progress=progress, boards={target.name: board})
+    sweep = run_workload(Decoder(spec, eval_tokens, steps), [target], parse_configs("w8a8,w4a8"),
+                         cache_root=cache_root, progress=progress, boards={target.name: board})
     costs: dict[int, dict[str, float]] = {8: {}, 4: {}}
     whole = {}
     for r in sweep.runs:

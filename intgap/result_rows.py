@@ -76,6 +76,21 @@ class FunctionCosts:
                    {f: p.load_bytes for f, p in fns.items()}, {f: p.store_bytes for f, p in fns.items()},
                    {c: {f: per_fn.get(f, {}).get(c, 0) for f in fns} for c in CATEGORIES}, calls)
 
+    def per_step(self, short: "FunctionCosts", steps: int) -> "FunctionCosts":
+        """One step: these costs (a run that went `steps` steps further) minus `short`'s, divided by the steps.
+        Calls stay differences (split_rows uses only their ratios)."""
+        names = set(self.instructions) | set(short.instructions)
+
+        def diff(a: dict, b: dict) -> dict[str, float]:
+            return {f: (a.get(f, 0) - b.get(f, 0)) / steps for f in names}
+
+        calls = {callee: {f: c - short.calls.get(callee, {}).get(f, 0) for f, c in callers.items()}
+                 for callee, callers in self.calls.items()}
+        return FunctionCosts(diff(self.instructions, short.instructions), diff(self.cycles, short.cycles),
+                             diff(self.stalls, short.stalls), diff(self.loads, short.loads),
+                             diff(self.stores, short.stores),
+                             {c: diff(self.categories[c], short.categories[c]) for c in CATEGORIES}, calls)
+
 
 def copy_outputs(profile, graph) -> dict[str, int]:
     """Output elements each fully connected kernel copy made in a run (calls, one row each, x N): the

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from intgap.cache import Cache, code_fingerprint, digest, graph_digest
 from intgap.errors import DriverError
 from intgap.sequence_sweep import SEQUENCE_CODE, QuantizedSequence, SequenceRunSpec, cached_sequence_run, execute_forward
-from intgap.workload import PER_LAYER_COPIES, Quality, SweepResult, Workload, run_workload
+from intgap.workload import PER_LAYER_COPIES, Quality, SweepResult, Workload
 from quant import capture, load_graph, quantize_ptq, reference, save_graph
 from quant.accuracy import classifier_accuracy
 from quant.config import ConfigError, parse
@@ -151,14 +149,3 @@ class Classifier(Workload):
                 "int8_program_instructions": r8["program_instructions"],
                 "fp32_program_instructions": rf["program_instructions"]})
         return doc
-
-
-def run_sweep(model, targets: list, configs: list[Config], *, backend: str | None = None, jobs: int = 1,
-              scheduler: str | None = None, cache_root: Path | None = None, per_layer: bool = True,
-              progress: Callable[[str, int, int], None] | None = None, client=None,
-              scheduler_timeout: float = 10.0, boards: dict | None = None) -> SweepResult:
-    """All runs of model x targets x configs (whole model, and its layers when per_layer); `boards`:
-    target name -> isa.boards.Board of the estimates (default: each target's default board)."""
-    return run_workload(Classifier(model, per_layer), targets, configs, backend=backend, jobs=jobs,
-                        scheduler=scheduler, cache_root=cache_root, progress=progress, client=client,
-                        scheduler_timeout=scheduler_timeout, boards=boards)
