@@ -26,17 +26,12 @@ ROW_WISE = ops_in(Group.ROW_WISE)
 ATTENTION = ops_in(Group.ATTENTION)
 
 
-def provided_by(path: Path) -> frozenset[str]:
-    """The entry points a kernel file defines, as runtime_c/kernels/kernel_table.tsv lists them (kernel_table.py).
-    (Scalar kernels define every entry point, weakly, so a family file can override some variants of an op and
-    leave the others to the portable code.)"""
-    return kernel_table.provides(path.parent.name, path.stem)
-
-
 def kernel_for(function: str, stem: str, family: str) -> Path:
-    """The file whose definition of `function` is linked: the family's when it provides it, else scalar's."""
+    """The file whose definition of `function` is linked: the family's when it provides it (as
+    runtime_c/kernels/kernel_table.tsv lists it, kernel_table.py), else scalar's (scalar kernels define every entry
+    point, weakly, so a family file can override some variants of an op and leave the others to the portable code)."""
     p = RUNTIME_C / "kernels" / family / f"{stem}.c"
-    if family != "scalar" and p.exists() and function in provided_by(p):
+    if family != "scalar" and p.exists() and function in kernel_table.provides(family, stem):
         return p
     q = RUNTIME_C / "kernels" / "scalar" / f"{stem}.c"
     if not q.exists():

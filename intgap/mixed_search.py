@@ -27,9 +27,9 @@ import numpy as np
 from intgap.cache import Cache, graph_digest
 from intgap.errors import DriverError
 from intgap.plots import plain_axis, pyplot
-from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, SequenceRunSpec, execute_sequence
+from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, execute_sequence
 from intgap.sweep import parse_configs
-from intgap.workload import run_workload
+from intgap.workload import RunSpec, run_workload
 from isa.boards import board_for
 from quant import save_graph
 from quant.accuracy import perplexity, tokenize_text
@@ -170,9 +170,9 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
             q.name = m.name
             gp = Path(d) / "model.igraph"
             save_graph(q, gp)
-            docs = execute_sequence(SequenceRunSpec(m.name, f"mixed-{label}-{budget}", target.name,
-                                                    target.default_backend, str(gp), graph_digest(q), prompt,
-                                                    steps or DECODE_STEPS, None, str(cache.root), board=board.name))
+            docs = execute_sequence(RunSpec(m.name, f"mixed-{label}-{budget}", target.name, target.default_backend,
+                                            str(gp), graph_digest(q), prompt, steps or DECODE_STEPS, None,
+                                            str(cache.root), board=board.name))
         return {"budget": budget, "how": label, **alloc.to_json(),
                 "measured_est_cycles": docs[0]["estimated_cycles"], "measured_instructions": docs[0]["instructions"],
                 "weight_bytes": docs[0]["weight_bytes"]}, q

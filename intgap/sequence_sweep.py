@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +26,13 @@ import isa
 from codegen.lower import is_sequence_graph
 from codegen.program import GENERATE_HARNESS_FUNCTIONS, HARNESS_FUNCTIONS
 from intgap.attribution import attribute
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, toolchain_id
 from intgap.errors import DriverError
 from intgap.generate_command import decode_limit
 from intgap.pipeline import reference_forward, reference_generate, run_forward, run_generate
 from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
 from intgap.sequence_models import sweep_graph
-from intgap.workload import PER_LAYER_COPIES, Quality, Workload
+from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, RunSpec, Workload
 from isa.boards import board_for
 from isa.profile import analyze, profile
 from isa.timing import estimate
@@ -94,29 +93,7 @@ def shipped_cycles(est, harness, costs: FunctionCosts) -> None:
     costs.stalls = stalls
 
 
-@dataclass
-class SequenceRunSpec:
-    model: str
-    config: str
-    target: str
-    backend: str
-    graph_path: str
-    graph_key: str
-    prompt: list[int]  # the tokens the program starts from (a forward run: its input rows, token ids or samples)
-    steps: int  # decode steps measured (a forward run: none, one forward call on the prompt)
-    expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
-    cache_root: str
-    build_code: str = ""
-    run_code: str = ""
-    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
-    layers: bool = True  # False: the whole-model row only (the run measures the layers all the same)
-
-    @property
-    def label(self) -> str:
-        return f"{self.target} {self.config}"
-
-
-def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
+def run_keys(spec: RunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
     run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board,
@@ -125,12 +102,12 @@ def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
     return build, run
 
 
-def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
+def cached_sequence_run(spec: RunSpec) -> list[dict] | None:
     docs = Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
     return docs if docs is None or spec.layers else docs[:1]
 
 
-def set_up_run(spec: SequenceRunSpec, **program):
+def set_up_run(spec: RunSpec, **program):
     """What a run of `spec` needs: its cache, target, board, graph and run key, and its program (`program`: the
     build options) built twice, with per-layer kernel copies (counted: exact per layer) and as it ships (one copy of
     each kernel: estimated on the board; the copies would multiply the code and its instruction-cache misses,
@@ -154,7 +131,7 @@ def counted(built, target, graph, harness, r) -> FunctionCosts:
     return FunctionCosts.of_run(prof, estimate(r, built.elf, target, analysis=an), per_fn, harness)
 
 
-def execute_forward(spec: SequenceRunSpec) -> list[dict]:
+def execute_forward(spec: RunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one forward call on the input
     rows `spec.prompt` (an encoder's sentence, an MLP's quantized sample; a run spec of no decode steps). Integer
     runs of both builds must reproduce the reference interpreter's output rows bit for bit."""
@@ -186,7 +163,7 @@ def execute_forward(spec: SequenceRunSpec) -> list[dict]:
     return _kept(cache, run_key, spec, docs, built_now, t0)
 
 
-def _kept(cache: Cache, run_key: str, spec: SequenceRunSpec, docs: list[dict], built_now: bool, t0: float) -> list:
+def _kept(cache: Cache, run_key: str, spec: RunSpec, docs: list[dict], built_now: bool, t0: float) -> list:
     """The rows of a run, committed to the cache, with what work made them (the whole-model row alone when the spec
     asks for no layers)."""
     cache.keep_result(run_key, docs, spec.label)
@@ -196,7 +173,7 @@ def _kept(cache: Cache, run_key: str, spec: SequenceRunSpec, docs: list[dict], b
     return docs if spec.layers else docs[:1]
 
 
-def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
+def execute_sequence(spec: RunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one decode step, the
     difference of the runs that generate 1 and 1 + K tokens, divided by K."""
     cached = cached_sequence_run(spec)
@@ -232,18 +209,8 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)
-@dataclass
-class QuantizedSequence:
-    config: object  # an intgap.sweep.Config
-    graph_path: Path
-    graph_key: str
-    accuracy: dict
-    expected: list[int] | None  # a decoder's greedy tokens from the prompt (the reference interpreter's)
-    cached: bool
-
-
 def quantize_sequence_config(spec: str, cfg, prompt: list[int], steps: int, cache: Cache,
-                             eval_tokens: int) -> QuantizedSequence:
+                             eval_tokens: int) -> Quantized:
     """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
     held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
     def measure(m, g, fg) -> dict:
@@ -252,8 +219,7 @@ def quantize_sequence_config(spec: str, cfg, prompt: list[int], steps: int, cach
         acc = {**perplexity_against_fp32(g, fg, ids, window), "method": g.meta.get("method", "fp32")}
         return {"accuracy": acc, "expected": reference_generate(g, prompt, 1 + steps)}
 
-    path, meta, cached = sweep_graph(spec, cfg, cache, (prompt, steps, eval_tokens), measure)
-    return QuantizedSequence(cfg, path, graph_digest(load_graph(path)), meta["accuracy"], meta["expected"], cached)
+    return sweep_graph(spec, cfg, cache, (prompt, steps, eval_tokens), measure)
 
 
 class Decoder(Workload):
@@ -281,13 +247,11 @@ class Decoder(Workload):
         self.name = m.name
         self.prompt = [int(t) for t in m.tokenizer(prompt_text)["input_ids"]]
 
-    def quantize(self, config, cache: Cache) -> QuantizedSequence:
+    def quantize(self, config, cache: Cache) -> Quantized:
         return quantize_sequence_config(self.spec, config, self.prompt, self.steps, cache, self.eval_tokens)
 
-    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
-                                self.prompt, self.steps, q.expected if not q.config.is_float else None, cache_root,
-                                **codes, board=board)]
+    def inputs(self, q: Quantized) -> list[int]:
+        return self.prompt
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))

@@ -13,16 +13,15 @@ every key).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from intgap.cache import Cache, code_fingerprint, digest, graph_digest
+from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
-from intgap.sequence_sweep import SEQUENCE_CODE, QuantizedSequence, SequenceRunSpec, cached_sequence_run, execute_forward
-from intgap.workload import PER_LAYER_COPIES, Quality, SweepResult, Workload
-from quant import capture, load_graph, quantize_ptq, reference, save_graph
+from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_forward
+from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, SweepResult, Workload, quantized_graph
+from quant import capture, load_graph, quantize_ptq, reference
 from quant.accuracy import classifier_accuracy
 from quant.config import ConfigError, parse
 
@@ -68,23 +67,18 @@ def model_digest(model) -> str:
                   model.calibration, model.test_x, model.test_y if model.test_y is not None else "none")
 
 
-def quantize_config(model, cfg: Config, cache: Cache) -> QuantizedSequence:
+def quantize_config(model, cfg: Config, cache: Cache) -> Quantized:
     if cfg.name.startswith("mixed:"):
         raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
                           "shakespeare-decoder); for an MLP use w8a8 or w4a8")
-    key = digest("quantize", model_digest(model), asdict(cfg), code_fingerprint(("quant",)))
-    entry = cache.get("graphs", key)
-    cached = entry is not None
-    if entry is None:
-        tmp = cache.begin("graphs", key)
+
+    def make():
         fg = capture(model.module, model.in_features, name=model.name)
         g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
-        save_graph(g, tmp / "model.igraph")
-        acc = classifier_accuracy(g, model.module, model.test_x, model.test_y)
-        entry = cache.commit("graphs", key, tmp, {"accuracy": acc, "config": asdict(cfg)})
-    meta = json.loads((entry / "entry.json").read_text())
-    g = load_graph(entry / "model.igraph")
-    return QuantizedSequence(cfg, entry / "model.igraph", graph_digest(g), meta["accuracy"], None, cached)
+        return g, {"accuracy": classifier_accuracy(g, model.module, model.test_x, model.test_y)}
+
+    return quantized_graph(cache, cfg, digest("quantize", model_digest(model), asdict(cfg),
+                                              code_fingerprint(("quant",))), make)
 
 
 # ------------------------------------------------------------------ the sweep
@@ -108,16 +102,14 @@ class Classifier(Workload):
     def __init__(self, model, per_layer: bool = True):
         self.model, self.per_layer, self.name = model, per_layer, model.name
 
-    def quantize(self, config: Config, cache: Cache) -> QuantizedSequence:
+    def quantize(self, config: Config, cache: Cache) -> Quantized:
         return quantize_config(self.model, config, cache)
 
-    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        """One run: the first test sample (as the graph's input: quantized for an integer graph)."""
+    def inputs(self, q: Quantized):
+        """The first test sample (as the graph's input: quantized for an integer graph)."""
         x = self.model.test_x[:1].astype(np.float32)
         g = load_graph(q.graph_path)
-        rows = reference.quantize_input(g, x) if g.is_integer else x
-        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key, rows,
-                                0, None, cache_root, **codes, board=board, layers=self.per_layer)]
+        return reference.quantize_input(g, x) if g.is_integer else x
 
     def model_doc(self, quantized: list) -> dict:
         return {"name": self.model.name, "description": self.model.description, "kind": self.kind,

@@ -11,15 +11,17 @@ measured per layer from one run (per-layer kernel copies).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import isa
-from intgap.cache import Cache, code_fingerprint
+from intgap.cache import Cache, code_fingerprint, graph_digest
 from intgap.runner import run_specs
 from isa.boards import board_for
+from quant import load_graph, save_graph
 
 
 # how the per-layer rows of a run are exact (intgap/result_rows.py split_rows), for the report
@@ -58,6 +60,55 @@ class Quality:
         return format(v, self.spec) + ("" if fp32 or not self.change else f" ({c['relative_increase']:+.1%})")
 
 
+@dataclass
+class Quantized:
+    """A config's graph in the cache and what was measured of it when it was made."""
+    config: object  # an intgap.sweep.Config
+    graph_path: Path
+    graph_key: str
+    accuracy: dict
+    expected: list[int] | None  # a decoder's greedy tokens from the prompt (the reference interpreter's)
+    cached: bool
+
+
+def quantized_graph(cache: Cache, config, key: str, make: Callable) -> Quantized:
+    """The graph of `config` under `key` in the cache, or made now: `make()` -> (graph, what its entry keeps beside
+    it: its "accuracy" and a decoder's "expected" tokens)."""
+    entry = cache.get("graphs", key)
+    cached = entry is not None
+    if entry is None:
+        g, meta = make()
+        tmp = cache.begin("graphs", key)
+        save_graph(g, tmp / "model.igraph")
+        entry = cache.commit("graphs", key, tmp, {**meta, "config": asdict(config)})
+    meta = json.loads((entry / "entry.json").read_text())
+    path = entry / "model.igraph"
+    return Quantized(config, path, graph_digest(load_graph(path)), meta["accuracy"], meta.get("expected"), cached)
+
+
+@dataclass
+class RunSpec:
+    """One run of a workload: a program of `graph_path` on a target, from the input rows or tokens `prompt`."""
+    model: str
+    config: str
+    target: str
+    backend: str
+    graph_path: str
+    graph_key: str
+    prompt: list[int]  # the tokens the program starts from (a forward run: its input rows, token ids or samples)
+    steps: int  # decode steps measured (a forward run: none, one forward call on the prompt)
+    expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
+    cache_root: str
+    build_code: str = ""
+    run_code: str = ""
+    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
+    layers: bool = True  # False: the whole-model row only (the run measures the layers all the same)
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.config}"
+
+
 class Workload:
     name: str
     kind: str  # "classifier" | "encoder" | "decoder"
@@ -76,14 +127,21 @@ class Workload:
     # or None
     execute: Callable
     cached: Callable
+    steps = 0  # decode steps a run measures (0: one forward call)
+    per_layer = True  # False: the whole-model rows only
 
-    def quantize(self, config, cache: Cache):
-        """The config's graph in the cache, with `.config`, `.accuracy` (a dict) and `.cached`."""
+    def quantize(self, config, cache: Cache) -> Quantized:
         raise NotImplementedError
 
-    def specs(self, quantized, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        """The runs (picklable specs with a `label`) that measure one quantized config on one target."""
+    def inputs(self, quantized: Quantized) -> list:
+        """What a run's program starts from: token ids, or input rows of the graph's dtype."""
         raise NotImplementedError
+
+    def specs(self, q: Quantized, target, backend: str, board: str, cache_root: str, codes: dict) -> list[RunSpec]:
+        """The runs that measure one quantized config on one target: one, from the workload's inputs."""
+        return [RunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
+                        self.inputs(q), self.steps, None if q.config.is_float else q.expected, cache_root, **codes,
+                        board=board, layers=self.per_layer)]
 
     def model_doc(self, quantized: list) -> dict:
         """The report's description of the model: name, description, kind and the unit one run measures."""
