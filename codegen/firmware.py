@@ -1,13 +1,5 @@
-"""The firmware artifact of a graph (codegen/lower.py; a decoder, an encoder, a cut-out layer or an MLP): the
-sources of a static library with the forward step `ig_model_forward`, `ig_model_init` and, for decoders, the greedy
-helper `ig_model_generate` (model.h, model.c), the constants as one C array (model_weights.c), the kernels, an
-example application (example/main.c and a copy of the platform layer it runs on), and a Makefile snippet
-(model.mk, example/Makefile) that gives an application's build the compiler, flags and library.
-
-The constants are the bytes of the lowering's `WeightBlob` written as a C array `ig_weights` (hex literals, 32 a
-line), so the artifact builds with the compiler alone (no assembler `.incbin` of a file beside it). The library is
-built, and the ROM/RAM report read from the linked example, by the driver (intgap/compile_command.py). Nothing here
-knows emulators: the example writes its outputs through the platform layer."""
+"""The firmware artifact of a graph: the sources of libmodel.a (model.h, model.c, model_weights.c, the kernels), an
+example application on the platform layer and model.mk (docs/modules.md)."""
 from __future__ import annotations
 
 import shutil

@@ -1,9 +1,5 @@
-"""One IntGraph node -> the C statement that calls its kernel (runtime_c/include/ig_kernels.h, ig_ops.h).
-
-The caller says where every tensor lives and how many rows (tokens) run: `OpEnv`. Weights are packed here in the
-layout the linked kernel family reads (codegen/packing.py); the zero-point term of a fully connected layer is
-folded into its bias. Attributes become C literals; nothing is computed at run time that the graph fixes.
-"""
+"""One IntGraph node -> the C statement that calls its kernel, with the node's weights packed for the linked kernel
+family and its attributes as C literals (docs/modules.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,14 +1,5 @@
-"""The C lowering of the FP32 transformer ops (the float baseline of captured graphs: quant/ops/float_ops.py).
-
-HANDLERS holds one handler per `*_f32` op (codegen/op_calls.py op_handlers merges them); each turns a
-node into a call of its kernel in runtime_c/kernels/<family>/ig_<op>_f32.c, declared in
-runtime_c/include/ig_ops_f32.h. Float attributes (eps, the attention scale) become exact hex-float literals of their
-float32 value, the one the reference interpreter uses.
-
-The generated translation units (codegen/sequence.py, codegen/kernel_cases.py) include ig_kernels.h and ig_ops.h,
-not ig_ops_f32.h, so each call carries its prototype (read from ig_ops_f32.h) in a block of its own: a call
-without a prototype would pass float arguments as double.
-"""
+"""The C lowering of the FP32 transformer ops (quant/ops/float_ops.py): one handler per `*_f32` op, each call with
+its prototype from ig_ops_f32.h, float attributes as exact hex-float literals (docs/modules.md)."""
 from __future__ import annotations
 
 import math

@@ -1,15 +1,5 @@
-"""The run harness of a lowered graph (codegen/lower.py) and how its inputs go in and outputs come back.
-
-The input section starts with four int32 words [n, n_new, chunk, 0], then the input rows.
-forward:  [n, 0, 0, 0] and n input rows (token ids, activation rows of a cut-out layer, or an MLP's samples); the
-          program runs ig_model_forward once (pos0 = 0) and writes the output rows as hex (every row, or the last one).
-generate: [n_prompt, n_new, chunk, 0] and the prompt ids; the program runs the prompt through the model
-          in chunks of `chunk` tokens (`ig_prefill`), then greedy decoding one token per step (`ig_decode`),
-          and writes the n_new generated ids (int32) as hex. The first generated token is the argmax of the prompt's
-          last logits, each further one the argmax after feeding the previous one.
-Both exit with status 11 (an id or position outside the model's tables) or 12 (a length outside the program's
-limits) with a message instead of output.
-"""
+"""The run harness of a lowered graph (codegen/lower.py), forward or generate, and how its inputs go in and its
+outputs come back (the input section's layout: docs/modules.md)."""
 from __future__ import annotations
 
 import binascii

@@ -1,10 +1,5 @@
-"""A content-addressed cache of sweep artefacts under <cache>/sweep/<kind>/<key[:2]>/<key>/.
-
-Keys are SHA-256 digests of everything that decides the artefact (graph contents, target, compiler, inputs and a
-fingerprint of the project's code that makes it). An entry is written into a temporary directory beside its final
-place and renamed into place in one step, so an interrupted sweep leaves either a whole entry or none: a left-over
-temporary directory is never taken as valid (and is cleaned up by the next writer of that key).
-"""
+"""A content-addressed cache of sweep artefacts under <cache>/sweep/<kind>/<key[:2]>/<key>/, written atomically
+(docs/modules.md)."""
 from __future__ import annotations
 
 import hashlib

@@ -1,11 +1,5 @@
-"""`intgap compile`: a model into a firmware artifact for one target: libmodel.a, model.h, the weights as a C array,
-an example main.c and a Makefile snippet, plus a ROM/RAM report read from the linked example ELF.
-
-One artifact for every graph (codegen/firmware.py): the forward step, init, arena / weight sizes, input/output
-scale and zero point; a transformer adds a static int8 key/value cache, greedy generation for decoders, the
-vocabulary and special tokens; an MLP is a forward step of one row (one sample) per call.
-A model that does not fit the target's memory ends in one error giving the bytes needed and available: before
-anything is compiled (from the weights, the arena and the cache), or after linking (from the ROM/RAM report)."""
+"""`intgap compile`: a model into a firmware artifact for one target (codegen/firmware.py), built, with a ROM/RAM
+report of the linked example and one clear error for a model that does not fit (docs/modules.md)."""
 from __future__ import annotations
 
 import argparse

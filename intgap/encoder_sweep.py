@@ -1,12 +1,5 @@
-"""Sweeps of encoder models (all-MiniLM-L6-v2, a BERT folder): the cost of one forward pass of one sentence per
-target and config, end to end and per layer, with the latency gap against FP32.
-
-A run builds the forward program of the sentence's length twice, with per-layer kernel copies (counted: its exact
-per-function counts are split by layer, intgap/result_rows.py) and as it ships (on the board: the estimate, divided
-among the copies), and runs each once (intgap/sequence_sweep.py `execute_forward`, as for an MLP's sample).
-Accuracy is the mean cosine of mean-pooled sentence embeddings against the FP32 model on held-out Shakespeare lines
-(quant/recipes.py `evaluate`, as `intgap eval` measures it).
-"""
+"""The encoder workload (all-MiniLM-L6-v2, a BERT folder): one forward pass of a sentence per target and config,
+end to end and per layer; accuracy as `intgap eval` measures it (docs/modules.md)."""
 from __future__ import annotations
 
 from intgap.cache import RUN_CODE, Cache

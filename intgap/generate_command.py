@@ -1,11 +1,5 @@
-"""`intgap generate`: greedy token generation by the integer-only C program on an emulated core.
-
-The host tokenizes the prompt and detokenizes the output; everything in between runs on the target: prefill of
-the prompt (in chunks), then one decode step per new token with the int8 key/value cache. The command checks the
-tokens against the reference interpreter's greedy tokens and reports, from two counted runs (one new token, and
-all of them), the exact instructions of the prefill per prompt token and of one decode step, their estimated
-cycles (the target's named timing model) and the estimated tokens per second at a stated clock.
-"""
+"""`intgap generate`: greedy token generation by the integer-only C program on an emulated core, checked against
+the reference interpreter, with the cost of the prefill and of one decode step (docs/modules.md)."""
 from __future__ import annotations
 
 import argparse

@@ -1,19 +1,5 @@
-"""Mixed precision with measured costs: per-layer bit widths chosen from the cycles each layer costs on the chosen
-target at 8 and at 4 bits (measured by the decoder sweep, per layer from the per-layer kernel copies) together with
-each layer's sensitivity (quant/mixed.py: D_l(b) = n_l alpha_l sigma_l^2 2^-2b), compared with Theorem 8's
-allocation at equal budget.
-
-The search is a Lagrangian relaxation. Every layer's width enters three separable sums: distortion D, estimated
-cycles C and weight bits S. For multipliers (lam, mu) >= 0 each layer independently takes the width minimizing
-D_l(b) + lam C_l(b) + mu S_l(b); sweeping (lam, mu) over a grid gives the supported points of the Pareto surface, of
-which the ones no other candidate beats in (C, S, D) are kept: the front. At a budget B (size-weighted mean bits,
-as Theorem 8's) the search's candidates are the front allocations within B whose predicted distortion is no worse
-than Theorem 8's there. The predicted cycles add per-layer costs measured in all-8-bit and all-4-bit programs; on a
-board with caches a layer's cost depends on its neighbours, so the prediction ranks close candidates wrongly (up to
-5.5 % off on cortex-a55 / rk3566, README). The few fastest candidates are therefore quantized and measured (one
-decode step on the target), and the pick is the one whose measured step is fastest, Theorem 8's allocation included;
-the pick and Theorem 8's also get their perplexity with the reference interpreter.
-"""
+"""Mixed precision with measured costs: per-layer widths from each layer's measured cycles at 8 and 4 bits and its
+sensitivity, by a Lagrangian search, against Theorem 8's allocation at equal budget (docs/modules.md)."""
 from __future__ import annotations
 
 import dataclasses

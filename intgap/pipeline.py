@@ -1,10 +1,5 @@
 """A graph on a target: built into a forward or generate program (codegen/program.py), run under an emulator,
-checked against the reference interpreter.
-
-Greedy generation on target equals the reference's because every op but attention is row-wise and attention over
-the key/value cache computes each row as the whole-sequence graph does (codegen/lower.py): the reference of a
-generated token is the argmax of the last row of the whole-sequence graph run on the prompt plus the tokens so far.
-"""
+checked against the reference interpreter (docs/modules.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

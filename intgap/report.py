@@ -1,18 +1,6 @@
-"""The latency-gap report: promised vs realized speedup over FP32 on the same target, end to end and per layer,
-the realized cost attributed to its causes, accuracy and memory beside it; written as report.md, results.json,
-results.csv and PNG plots.
-
-The promise (DESIGN.md, "The latency gap, defined") is stated here, in one place, per target:
-
-* memory-bound promise = 32 / weight bits: the weight bytes an FP32 inference moves over those at that width
-  (a batch-1 fully connected layer uses each weight once, so it is memory-bound in principle);
-* compute-bound promise = (MACs per instruction the ISA offers at that width) / (MACs per instruction at FP32),
-  from :func:`macs_per_instruction`. No ISA here has a 4-bit MAC: int4 weights are widened to the int8/int16
-  MAC, so int4 promises the int8 figure for compute.
-
-realized = FP32 / config, in exact instructions and in estimated cycles (the target's named timing model);
-gap = promised / realized (cycles): 1 means the promise was met, 2 that half of it was realized.
-"""
+"""The latency-gap report: promised vs realized speedup over FP32 on the same target, end to end and per layer, the
+realized cost attributed to its causes; report.md, results.json, results.csv and PNG plots (the promise:
+docs/modules.md)."""
 from __future__ import annotations
 
 import csv

@@ -1,13 +1,5 @@
-"""The rows a run's result is made of. Every workload's run says the same things about its program (`run_fields`:
-compiler, emulator, board, sizes...). The encoder and the decoder also split a run's per-function costs into the
-whole-model row and one row per layer, for programs built with per-layer kernel copies (codegen/lower.py: layer i
-calls `<kernel>__L<i>`, so each instruction of a layer's own code belongs to that layer). The decoder measures one
-decode step (the difference of two runs), the encoder one forward pass (one run).
-
-A helper the layers share (libgcc's soft-float and division helpers, memcpy) is divided among them in proportion
-to the calls each layer's functions make to it, recursively (gprof-style; exact when a helper costs the same per
-call, as soft-float helpers nearly do).
-"""
+"""The rows a run's result is made of: what every run says about its program (`run_fields`), and a run's
+per-function costs split into the whole-model row and one row per layer (docs/modules.md)."""
 from __future__ import annotations
 
 import math

@@ -1,11 +1,5 @@
-"""The one runner of every sweep: a list of run specs, each answered from the cache where it can be, the rest
-executed serially, in a local process pool (`jobs`) or on a Dask cluster (`scheduler` / `client`). The result of a
-run does not depend on where it ran; each run commits itself to the cache, so a repeated sweep keeps every finished
-run.
-
-A spec is any picklable object with a `label`; `execute(spec)` returns its JSON-able result and `cached(spec)` the
-same from the cache, or None.
-"""
+"""The one runner of every sweep: each run spec answered from the cache where it can be, the rest run serially, in
+a process pool or on Dask (docs/modules.md)."""
 from __future__ import annotations
 
 import multiprocessing as mp

@@ -1,10 +1,5 @@
-"""Transformer models the driver runs on targets, quantized once and kept in the content-addressed cache.
-
-A model is named (quant/model_registry.py), a Hugging Face folder, or a `.igraph` written by
-`intgap quantize` (its tokenizer is found from the model it names). Quantizing SmolLM2 takes minutes; the result
-is cached under <cache>/sweep/quantized/ keyed by the model, its recipe (quant/recipes.py: config, method, calibration) and the code
-of quant/, so a second run loads it in seconds.
-"""
+"""Transformer models the driver runs on targets, quantized once by their recipe and kept in the content-addressed
+cache (docs/modules.md)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

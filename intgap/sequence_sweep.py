@@ -1,19 +1,5 @@
-"""Sweeps of decoder models (the bundled shakespeare-decoder, SmolLM2, any Llama/GPT-2 folder): the cost of one
-decode step per target and config, end to end and per layer, with the latency gap against FP32.
-
-A run builds the greedy-generation program (codegen/program.py) twice: with per-layer kernel copies
-(codegen/lower.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and as it
-ships (one copy of each kernel, as `intgap generate` and firmware build it). Each runs twice from the same prompt:
-generating 1 token (the prefill) and 1 + K tokens; the difference, divided by K, is one decode step at a context of
-the prompt plus half of K. Instructions, bytes and the attribution categories are the copies build's exact counts,
-per function and so per layer. Estimated cycles are the shipped build's, on the board (the copies would multiply the
-code and its instruction-cache misses); each shared function's step cycles are divided among its per-layer copies
-(`spread_over_copies`), so the layers still add up to the step (docs/memory-models.md). Integer runs of both builds
-must reproduce the reference interpreter's greedy tokens (bit_exact).
-
-The decoder is a workload (intgap/workload.py): its runs are cached, parallel and distributable through the one
-runner (intgap/runner.py), like the classifier's.
-"""
+"""The decoder workload: one decode step per target and config (the difference of generate runs of 1 and 1 + K
+tokens), per layer from per-layer kernel copies; est. cycles from the shipped build (docs/modules.md)."""
 from __future__ import annotations
 
 import re

@@ -1,16 +1,5 @@
-"""Sweeps of MLP classifiers (the digits MLP, a .pt state dict): the cost of one inference of one test sample per
-target and config, end to end and per layer, with the latency gap against FP32.
-
-The parent quantizes each config once (cached) and writes its graph; every run then builds the forward program of
-one sample twice, with per-layer kernel copies and as it ships, and runs each once, as an encoder's run does
-(intgap/sequence_sweep.py `execute_forward`): the layers' instructions are exact, their est. cycles the shipped
-build's divided among the copies. The classifier is a workload (intgap/workload.py) whose runs go through
-intgap/runner.py (cache, then serial, a process pool or Dask).
-
-On a Dask cluster the workers read the graphs and write the cache at the same path as the client: give them a
-shared file system (or run them on this machine), and the same project checkout (the code fingerprint is part of
-every key).
-"""
+"""The classifier workload (the digits MLP, a .pt state dict): one inference of a test sample per target and config,
+end to end and per layer, and the sweep's config grammar (docs/modules.md)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass

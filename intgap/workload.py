@@ -1,14 +1,5 @@
-"""What a sweep measures, for every kind of model: a `Workload` says how a config becomes a graph and its accuracy
-(`quantize`), which runs measure that graph on a target (`specs`, each built as a program of the workload's `mode`),
-what a run yields (`execute` / `cached`: one result row, or several: the whole model and its layers) and how the
-report reads the results (the unit one run measures, the quality metric and its columns, whether layers are summed
-by role). `run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run
-them through intgap/runner.py (cache, then serial, pool or Dask).
-
-Workloads: the classifier (intgap/sweep.py: one inference of a sample), the encoder (intgap/encoder_sweep.py: one
-forward pass of a sentence) and the decoder (intgap/sequence_sweep.py: one decode step of a generate program), each
-measured per layer from one run (per-layer kernel copies).
-"""
+"""What a sweep measures, for every kind of model (`Workload`), and `run_workload`, the one flow over them:
+quantize every config, plan the runs of every target, run them through intgap/runner.py (docs/flow.md)."""
 from __future__ import annotations
 
 import json
