@@ -16,6 +16,7 @@ from codegen.errors import ModelDoesNotFit
 from codegen.firmware import SPECIAL_TOKENS, emit_firmware, lower_firmware, write_makefile_snippet
 from codegen.lower import check_fits, image_region, is_decoder, is_sequence_graph
 from intgap import sequence_models
+from intgap.console_format import write_json
 from intgap.errors import DriverError
 from intgap.models import load_model
 from intgap.quant_commands import _bar, _progress_cb
@@ -47,8 +48,6 @@ def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFI
         if not Path(spec).exists():
             raise DriverError(f"graph file {spec} does not exist: create it with `intgap quantize` or pass a model")
         return load_graph(spec)
-    if is_sequence_model(spec):
-        raise DriverError(f"{spec} is a transformer: load it with intgap.sequence_models.quantized_model")
     cfg = for_classifier(parse(config))
     model = load_model(spec)
     g = capture(model.module, model.in_features, name=model.name)
@@ -174,8 +173,7 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     written_only(s, out, before)
     s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
     print_compile_summary(console, s, out)
-    if args.json:
-        Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
+    write_json(console, args.json, s)
     return 0
 
 

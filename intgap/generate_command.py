@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument
+from intgap.console_format import write_json
 from intgap.errors import DriverError
 from intgap.pipeline import build_program, reference_generate, run_generate
 from intgap.quant_commands import _bar, _progress_cb
@@ -73,9 +73,7 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     doc["prompt"] = args.prompt
     doc["text"] = sm.tokenizer.decode(doc["tokens"])
     _print(console, doc)
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, doc)
     return 0 if doc.get("matches_reference", True) else 1
 
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from intgap.console_format import eval_table, write_json
 
 from quant.config import GRAMMAR, METHODS
 from quant.model_registry import MODELS, names
@@ -48,7 +48,6 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    from intgap.console_format import eval_table
     from quant import load_graph
     from quant.recipes import evaluate
 
@@ -58,9 +57,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     with _bar(console) as bar:
         res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=_progress_cb(bar))
     console.print(eval_table(res, args.graph))
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, res)
     return 0
 
 

@@ -56,20 +56,6 @@ def model_digest(model) -> str:
                   model.calibration, model.test_x, model.test_y if model.test_y is not None else "none")
 
 
-def quantize_config(model, cfg: Config, cache: Cache) -> Quantized:
-    if cfg.name.startswith("mixed:"):
-        raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
-                          "shakespeare-decoder); for an MLP use w8a8 or w4a8")
-
-    def make():
-        fg = capture(model.module, model.in_features, name=model.name)
-        g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
-        return g, {"accuracy": classifier_accuracy(g, model.module, model.test_x, model.test_y)}
-
-    return quantized_graph(cache, cfg, digest("quantize", model_digest(model), asdict(cfg),
-                                              code_fingerprint(("quant",))), make)
-
-
 # ------------------------------------------------------------------ the sweep
 class Classifier(Workload):
     """An MLP classifier: the forward program of one test sample, measured once, per layer (per_layer=False: the
@@ -91,8 +77,19 @@ class Classifier(Workload):
     def __init__(self, model, per_layer: bool = True):
         self.model, self.per_layer, self.name = model, per_layer, model.name
 
-    def quantize(self, config: Config, cache: Cache) -> Quantized:
-        return quantize_config(self.model, config, cache)
+    def quantize(self, cfg: Config, cache: Cache) -> Quantized:
+        if cfg.name.startswith("mixed:"):
+            raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
+                              "shakespeare-decoder); for an MLP use w8a8 or w4a8")
+        model = self.model
+
+        def make():
+            fg = capture(model.module, model.in_features, name=model.name)
+            g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
+            return g, {"accuracy": classifier_accuracy(g, model.module, model.test_x, model.test_y)}
+
+        return quantized_graph(cache, cfg, digest("quantize", model_digest(model), asdict(cfg),
+                                                  code_fingerprint(("quant",))), make)
 
     def inputs(self, q: Quantized):
         """The first test sample (as the graph's input: quantized for an integer graph)."""
