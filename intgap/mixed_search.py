@@ -92,11 +92,6 @@ def candidates_at_budget(front: list[Allocation], theorem8: Allocation, budget: 
     return sorted(ok, key=lambda p: (p.cycles, p.distortion))[:n]
 
 
-def pick_at_budget(front: list[Allocation], theorem8: Allocation, budget: float) -> Allocation:
-    """The fastest candidate by prediction alone (Theorem 8's allocation where there is none)."""
-    return (candidates_at_budget(front, theorem8, budget, 1) or [theorem8])[0]
-
-
 def layer_choices(graph_fp32, cal, costs: dict[int, dict[str, float]]) -> list[LayerChoice]:
     """Sensitivities of the FP32 graph's fully connected layers next to their measured cycles per width
     (costs: bits -> node name -> est. cycles)."""
