@@ -151,12 +151,12 @@ class Cache:
                      meta["compiler_version"]), built_now
 
     def result(self, key: str):
-        """A run's result (one row or a list of rows) from the cache, marked as neither built nor run; or None."""
+        """A run's result (its rows) from the cache, marked as neither built nor run; or None."""
         hit = self.get("runs", key)
         if hit is None:
             return None
         doc = json.loads((hit / "result.json").read_text())
-        for d in doc if isinstance(doc, list) else [doc]:
+        for d in doc:
             d.update(built=False, ran=False)
         return doc
 

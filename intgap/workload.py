@@ -193,10 +193,10 @@ def run_workload(workload: Workload, targets: list, configs: list, *, backend: s
             specs += workload.specs(q, t, be, board, str(cache.root), codes)
     results, where = run_specs(specs, workload.execute, workload.cached, jobs=jobs, scheduler=scheduler,
                                client=client, report=report, scheduler_timeout=scheduler_timeout)
-    rows = [r if isinstance(r, list) else [r] for r in results]
-    workload.check([d for r in rows for d in r])
-    stats = SweepStats(len(specs), sum(r[0]["built"] for r in rows), sum(r[0]["ran"] for r in rows),
+    rows = [d for r in results for d in r]  # each run's whole-model row, then its layers'
+    workload.check(rows)
+    stats = SweepStats(len(specs), sum(r[0]["built"] for r in results), sum(r[0]["ran"] for r in results),
                        sum(not q.cached for q in qs), time.perf_counter() - t0, where)
     cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
               **q.accuracy} for q in qs]
-    return SweepResult(workload, workload.model_doc(qs), cdocs, [d for r in rows for d in r], stats)
+    return SweepResult(workload, workload.model_doc(qs), cdocs, rows, stats)
