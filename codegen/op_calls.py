@@ -258,14 +258,17 @@ CLAMP = ("y_zero_point", "act_min", "act_max")
 
 def _kernel(fn: str, stem: str, args: list, env: OpEnv | None = None) -> tuple[str, set[tuple[str, str]]]:
     """`fn(args);` (with env: the kernel's error code checked, `if (fn(args)) <error_return>`) and its (entry
-    point, file stem)."""
+    point, file stem). An FP32 transformer kernel's call comes in a block with its prototype (op_calls_f32.py)."""
     call = f"{fn}({', '.join(str(x) for x in args)})"
-    return (f"if ({call}) {env.error_return}" if env is not None else call + ";"), {(fn, stem)}
+    stmt = f"if ({call}) {env.error_return}" if env is not None else call + ";"
+    prototype = op_calls_f32.PROTOTYPES.get(fn)
+    return (f"{{ {prototype} {stmt} }}" if prototype else stmt), {(fn, stem)}
 
 
 def _sfx(g: Graph, *tensors: str) -> str:
-    """The dtype suffixes of the kernel variant: _s8_s16 for int8 in, int16 out."""
-    return "".join(f"_{SUFFIX[_tensor_dtype(g, t)]}" for t in tensors)
+    """The dtype suffixes of the kernel variant: _s8_s16 for int8 in, int16 out (FP32 kernels have none: they are
+    named by their op, ig_embedding_f32)."""
+    return "".join(f"_{SUFFIX[d]}" for d in (_tensor_dtype(g, t) for t in tensors) if d != "float32")
 
 
 def _relu(g, n, env):
@@ -332,7 +335,7 @@ def _embedding(g, n, env):
     table = g.constants[n.inputs[1]]
     x, y = _io(env, n)
     ct = env.const(n.inputs[1], table, C_TYPE[str(table.dtype)])
-    return _kernel("ig_embedding" + _sfx(g, n.inputs[1]), "ig_embedding",
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[1]), f"ig_{n.op}",
                    [x, env.rows, ct, table.shape[0], table.shape[1], y], env)
 
 
@@ -351,16 +354,17 @@ def _softmax(g, n, env):
     shape = g.tensors[n.inputs[0]].shape
     groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
     x, y = _io(env, n)
-    return _kernel("ig_softmax" + _sfx(g, n.inputs[0], n.outputs[0]), "ig_softmax", [
-        x, groups, env.rows, env.kv_len, 1 if a["causal"] else 0, *_ints(a, "in_multiplier", "in_shift"), y])
+    scale = _ints(a, "in_multiplier", "in_shift") if "in_shift" in a else []  # softmax_f32 has none
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
+        x, groups, env.rows, env.kv_len, 1 if a["causal"] else 0, *scale, y])
 
 
 HANDLERS = {
     "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
     "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
     "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
-    "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding,
-    "matmul_qk": _matmul, "softmax": _softmax, "matmul_pv": _matmul,
+    "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding, "embedding_f32": _embedding,
+    "matmul_qk": _matmul, "softmax": _softmax, "softmax_f32": _softmax, "matmul_pv": _matmul,
 }
 
 

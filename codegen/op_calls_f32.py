@@ -1,5 +1,5 @@
-"""The C lowering of the FP32 transformer ops (quant/ops/float_ops.py): one handler per `*_f32` op, each call with
-its prototype from ig_ops_f32.h, float attributes as exact hex-float literals (docs/modules.md)."""
+"""The C lowering of the FP32 transformer ops (quant/ops/float_ops.py) that op_calls.py's handlers do not share: each
+call with its prototype from ig_ops_f32.h, float attributes as exact hex-float literals (docs/modules.md)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _length
+from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _kernel, _length
 from quant.ir import Graph, Node
 from quant.optable import OPTABLE
 
@@ -33,20 +33,10 @@ def f32_literal(v) -> str:
 
 
 def _call(fn: str, args: list, env: OpEnv | None = None, stem: str | None = None):
-    """`{ <prototype>; fn(args); }` (with env: the kernel's error code checked, `if (fn(args)) <error_return>`) and
-    its (entry point, file stem)."""
+    """`{ <prototype>; fn(args); }` (op_calls.py _kernel) and its (entry point, file stem)."""
     if fn not in PROTOTYPES:
         raise CodegenError(f"{fn} is not declared in {HEADER}")
-    text = ", ".join(str(x) for x in args)
-    body = f"if ({fn}({text})) {env.error_return}" if env is not None else f"{fn}({text});"
-    return f"{{ {PROTOTYPES[fn]} {body} }}", {(fn, stem or fn)}
-
-
-def _embedding(g: Graph, n: Node, env: OpEnv):
-    table = g.constants[n.inputs[1]]
-    x, y = _io(env, n)
-    return _call("ig_embedding_f32", [x, env.rows, env.const(n.inputs[1], table, "float"), table.shape[0],
-                                      table.shape[1], y], env)
+    return _kernel(fn, stem or fn, args, env)
 
 
 def _binary(fn: str):
@@ -102,17 +92,10 @@ def _matmul(g: Graph, n: Node, env: OpEnv):
                                 a["head_dim"], *scale, y])
 
 
-def _softmax(g: Graph, n: Node, env: OpEnv):
-    shape = g.tensors[n.inputs[0]].shape
-    groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    x, y = _io(env, n)
-    return _call("ig_softmax_f32", [x, groups, env.rows, env.kv_len, 1 if n.attrs["causal"] else 0, y])
-
-
 HANDLERS = {
-    "embedding_f32": _embedding, "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"),
-    "gelu_f32": _gelu, "silu_f32": _silu, "layernorm_f32": _norm, "rmsnorm_f32": _norm,
-    "rope_f32": _rope, "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,
+    "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _gelu, "silu_f32": _silu,
+    "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope, "matmul_qk_f32": _matmul,
+    "matmul_pv_f32": _matmul,
 }
 
 # The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).
