@@ -340,13 +340,18 @@ def _embedding(g, n, env):
 
 
 def _matmul(g, n, env):
-    """matmul_qk (q, k) and matmul_pv (p, v): the rows of this call against kv_len cached rows."""
+    """matmul_qk (q, k) and matmul_pv (p, v), integer or FP32 (matmul_qk_f32 with its scale): the rows of this call
+    against kv_len cached rows."""
     a = n.attrs
     x, y = _io(env, n)
-    first, second = (f"{r}_zero_point" for r in OPTABLE[n.op].roles)
+    if "multiplier" in a:
+        first, second = (f"{r}_zero_point" for r in OPTABLE[n.op].roles)
+        tail = _ints(a, first, second, "multiplier", "shift", *CLAMP)
+    else:
+        tail = [op_calls_f32.f32_literal(a["scale"])] if "scale" in a else []
     return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
         x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, *(a[k] for k in ("heads", "kv_heads", "head_dim")),
-        *_ints(a, first, second, "multiplier", "shift", *CLAMP), y])
+        *tail, y])
 
 
 def _softmax(g, n, env):
@@ -364,7 +369,8 @@ HANDLERS = {
     "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
     "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
     "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding, "embedding_f32": _embedding,
-    "matmul_qk": _matmul, "softmax": _softmax, "softmax_f32": _softmax, "matmul_pv": _matmul,
+    "matmul_qk": _matmul, "softmax": _softmax, "matmul_pv": _matmul,
+    "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,
 }
 
 

@@ -10,7 +10,6 @@ import numpy as np
 from codegen.errors import CodegenError
 from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _kernel, _length
 from quant.ir import Graph, Node
-from quant.optable import OPTABLE
 
 HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
 _PROTOTYPE = re.compile(r"^(?:void|int32_t)\s+(ig_\w+_f32)\s*\([^;]*?\);", re.S | re.M)
@@ -83,19 +82,9 @@ def _rope(g: Graph, n: Node, env: OpEnv):
                                  a["head_dim"], y], env)
 
 
-def _matmul(g: Graph, n: Node, env: OpEnv):
-    """matmul_qk_f32 (with its scale) and matmul_pv_f32: the rows of this call against kv_len cached rows."""
-    a = n.attrs
-    x, y = _io(env, n)
-    scale = [f32_literal(a["scale"])] if "scale" in OPTABLE[n.op].attrs else []
-    return _call(f"ig_{n.op}", [x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, a["heads"], a["kv_heads"],
-                                a["head_dim"], *scale, y])
-
-
 HANDLERS = {
     "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _gelu, "silu_f32": _silu,
-    "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope, "matmul_qk_f32": _matmul,
-    "matmul_pv_f32": _matmul,
+    "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope,
 }
 
 # The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).
