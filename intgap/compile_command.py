@@ -48,6 +48,8 @@ def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFI
         if not Path(spec).exists():
             raise DriverError(f"graph file {spec} does not exist: create it with `intgap quantize` or pass a model")
         return load_graph(spec)
+    if is_sequence_model(spec):
+        raise DriverError(f"{spec} is a transformer: load it with intgap.sequence_models.quantized_model")
     cfg = for_classifier(parse(config))
     model = load_model(spec)
     g = capture(model.module, model.in_features, name=model.name)
