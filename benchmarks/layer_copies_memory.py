@@ -29,7 +29,8 @@ import isa  # noqa: E402
 from codegen.program import GENERATE_HARNESS_FUNCTIONS  # noqa: E402
 from intgap.cache import Cache  # noqa: E402
 from intgap.pipeline import build_program, run_generate  # noqa: E402
-from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, run_sequence_sweep  # noqa: E402
+from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder  # noqa: E402
+from intgap.workload import run_workload  # noqa: E402
 from intgap.sweep import parse_configs  # noqa: E402
 from isa.boards import board_for  # noqa: E402
 from isa.timing import estimate  # noqa: E402
@@ -92,9 +93,8 @@ def main() -> int:
     rows, sweep_rows = [], []
     configs = {c.name: c for c in parse_configs(",".join(CONFIGS))}
     for target_name, board_name in CASES:
-        res = run_sequence_sweep("shakespeare-decoder", [isa.get_target(target_name)], list(configs.values()),
-                                 cache_root=work / "cache", eval_tokens=EVAL_TOKENS,
-                                 boards={target_name: board_for(isa.get_target(target_name), board_name)})
+        res = run_workload(decoder, [isa.get_target(target_name)], list(configs.values()),
+                           cache_root=work / "cache", boards={target_name: board_for(isa.get_target(target_name), board_name)})
         for config in CONFIGS:
             whole = next(r for r in res.runs if r["layer"] is None and r["config"] == config)
             layers = [r for r in res.runs if r["layer"] is not None and r["config"] == config]

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import isa  # noqa: E402
 from intgap.models import load_model  # noqa: E402
-from intgap.sweep import parse_configs, run_sweep  # noqa: E402
+from intgap.sweep import Classifier, parse_configs  # noqa: E402
+from intgap.workload import run_workload  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -41,7 +42,7 @@ def main() -> int:
         try:
             for phase in ("cold", "warm"):
                 t0 = time.perf_counter()
-                res = run_sweep(model, targets, configs, jobs=jobs, cache_root=root)
+                res = run_workload(Classifier(model), targets, configs, jobs=jobs, cache_root=root)
                 dt = time.perf_counter() - t0
                 rows.append({"workers": jobs, "cache": phase, "load_average_1min": round(os.getloadavg()[0], 2), "runs": res.stats.runs, "builds": res.stats.builds,
                              "executed_runs": res.stats.executed_runs, "seconds": round(dt, 2),

@@ -8,6 +8,7 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.op_calls import C_TYPE, OpEnv, emit_node
+from codegen.op_calls_f32 import f32_literal  # exact: the C weights equal the graph's bit for bit
 from quant.ir import Graph
 
 def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar",
@@ -28,14 +29,9 @@ def lower_node(graph: Graph, n, x: str, y: str, const, family: str = "scalar",
 def _c_array(ctype: str, name: str, values: np.ndarray) -> str:
     flat = values.reshape(-1)
     if ctype == "float":
-        items = [_hexfloat(v) for v in flat.astype(np.float32)]
+        items = [f32_literal(v) for v in flat.astype(np.float32)]
     else:
         items = [str(int(v)) for v in flat]
     lines = [", ".join(items[i:i + 16]) for i in range(0, len(items), 16)]
     body = ",\n  ".join(lines)
     return f"const {ctype} {name}[{len(flat)}] __attribute__((aligned(16))) = {{\n  {body}\n}};\n"
-
-
-def _hexfloat(v: np.float32) -> str:
-    """Exact float literal (C99 hex float), so the C weights equal the graph's bit for bit."""
-    return float(v).hex() + "f"

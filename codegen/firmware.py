@@ -1,13 +1,5 @@
-"""The firmware artifact of a graph (codegen/lower.py; a decoder, an encoder, a cut-out layer or an MLP): the
-sources of a static library with the forward step `ig_model_forward`, `ig_model_init` and, for decoders, the greedy
-helper `ig_model_generate` (model.h, model.c), the constants as one C array (model_weights.c), the kernels, an
-example application (example/main.c and a copy of the platform layer it runs on), and a Makefile snippet
-(model.mk, example/Makefile) that gives an application's build the compiler, flags and library.
-
-The constants are the bytes of the lowering's `WeightBlob` written as a C array `ig_weights` (hex literals, 32 a
-line), so the artifact builds with the compiler alone (no assembler `.incbin` of a file beside it). The library is
-built, and the ROM/RAM report read from the linked example, by the driver (intgap/compile_command.py). Nothing here
-knows emulators: the example writes its outputs through the platform layer."""
+"""The firmware artifact of a graph: the sources of libmodel.a (model.h, model.c, model_weights.c, the kernels), an
+example application on the platform layer and model.mk (docs/modules.md)."""
 from __future__ import annotations
 
 import shutil
@@ -18,13 +10,12 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.lower import Lowered, _itemsize, causal_flags, is_decoder, lower, model_header, vocab_size
-from codegen.program import forward_main
-from isa.targets import MemoryRegion, Target
+from codegen.program import argmax_kernel, forward_main
+from isa.targets import Target
 from quant.ir import Graph
 
 RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 LIBRARY_SOURCES = ("model.c", "model_weights.c")
-ARGMAX_SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}
 SPECIAL_TOKENS = ("bos", "eos", "pad", "unk")  # tokenizer attributes <x>_token_id, in model.h as IG_MODEL_<X>_TOKEN_ID
 BYTES_PER_LINE = 32
 
@@ -38,11 +29,6 @@ class FirmwareSources:
     example_include: Path
     linker_script: Path
     decoder: bool = False  # the library has ig_model_generate and the example generates tokens
-
-
-def image_region(target: Target) -> MemoryRegion:
-    """The region that holds the program image (code, constants, data and .bss): the executable one."""
-    return next(r for r in target.memory if "x" in r.perms)
 
 
 def lower_firmware(graph: Graph, target: Target, max_tokens: int, context: int) -> Lowered:
@@ -122,7 +108,7 @@ def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str,
 
 
 def _generate_c(low: Lowered) -> str:
-    suffix = ARGMAX_SUFFIX[low.output_dtype]
+    suffix, _ = argmax_kernel(low)
     return f"""
 /* Greedy generation (model.h). */
 static ig_model_output_t ig_generate_logits[IG_MODEL_OUTPUT_CHANNELS] __attribute__((aligned(16)));
@@ -190,8 +176,7 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
         (out_dir / fname).write_text(text)
     kernels = list(low.kernel_sources)
     if decoder:
-        argmax = "ig_argmax_f32.c" if low.output_dtype == "float32" else "ig_argmax.c"
-        kernels.append(RUNTIME_C / "kernels" / "scalar" / argmax)
+        kernels.append(argmax_kernel(low)[1])
         first = (special_tokens or {}).get("bos")
         main_c = _GENERATE_MAIN % {"first_id": int(first) if first is not None else 0}
     else:

@@ -1,20 +1,5 @@
-"""The one lowering of a graph to a C forward step: rows, a static arena, one weight blob and, for attention, a
-key/value cache. A transformer takes `input_ids` (and `positions`) or, cut out as one layer, activation rows; an MLP
-is the same thing with one row per sample and no cache (every one of its ops is row-wise).
-
-`ig_model_forward(input, n, pos0, out)` runs n tokens at positions pos0 .. pos0 + n - 1 through the graph. Keys and
-values of every attention layer go into a static int8 cache of `context` rows, and attention reads all pos0 + n
-rows of it, so a prompt can be run in one call or in chunks and each new token in a call of its own (decoding):
-every op but attention works row by row, and attention over the cache computes for each row exactly what the
-whole-sequence graph computes for it (the causal mask of quant/ops/attention.py keeps row i to keys j <= pos0 + i).
-The integer outputs therefore equal the reference interpreter's run of the whole sequence, bit for bit.
-
-With `rows="last"` only the last row of the output is computed (greedy decoding needs the last token's logits):
-a node whose rows are read only by such nodes runs one row (the LM head of a prefill runs once, not n times).
-
-Weights and other constants go into one binary blob linked with `.incbin` (weights.S + weights.bin): a model of
-hundreds of MB builds in seconds, where C arrays of its numbers would not compile.
-"""
+"""The one lowering of a graph to a C forward step `ig_model_forward(input, n, pos0, out)`: rows, a static arena,
+one weight blob and, for attention, a key/value cache (why it equals the reference bit for bit: docs/modules.md)."""
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +12,7 @@ import numpy as np
 from codegen.errors import CodegenError, ModelDoesNotFit
 from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
-from isa.targets import Target
+from isa.targets import MemoryRegion, Target
 from quant.ir import DTYPES, Graph
 from quant.optable import OPTABLE, Group, in_group
 from quant.validate import validate
@@ -381,10 +366,15 @@ def memory_needed(low: Lowered) -> int:
     return low.blob.size + low.arena_size + low.kv_bytes
 
 
+def image_region(target: Target) -> MemoryRegion:
+    """The region that holds the program image (code, constants, data and .bss): the executable one."""
+    return next(r for r in target.memory if "x" in r.perms)
+
+
 def check_fits(low: Lowered, target: Target) -> None:
     """Refuses, before compiling, a model whose data alone exceed the target's program memory (the region that
     holds the image: the executable one)."""
-    region = next(r for r in target.memory if "x" in r.perms)
+    region = image_region(target)
     need = memory_needed(low)
     if need <= region.size:
         return

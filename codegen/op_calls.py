@@ -1,9 +1,5 @@
-"""One IntGraph node -> the C statement that calls its kernel (runtime_c/include/ig_kernels.h, ig_ops.h).
-
-The caller says where every tensor lives and how many rows (tokens) run: `OpEnv`. Weights are packed here in the
-layout the linked kernel family reads (codegen/packing.py); the zero-point term of a fully connected layer is
-folded into its bias. Attributes become C literals; nothing is computed at run time that the graph fixes.
-"""
+"""One IntGraph node -> the C statement that calls its kernel, with the node's weights packed for the linked kernel
+family and its attributes as C literals (docs/modules.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,17 +22,12 @@ ROW_WISE = ops_in(Group.ROW_WISE)
 ATTENTION = ops_in(Group.ATTENTION)
 
 
-def provided_by(path: Path) -> frozenset[str]:
-    """The entry points a kernel file defines, as runtime_c/kernels/kernel_table.tsv lists them (kernel_table.py).
-    (Scalar kernels define every entry point, weakly, so a family file can override some variants of an op and
-    leave the others to the portable code.)"""
-    return kernel_table.provides(path.parent.name, path.stem)
-
-
 def kernel_for(function: str, stem: str, family: str) -> Path:
-    """The file whose definition of `function` is linked: the family's when it provides it, else scalar's."""
+    """The file whose definition of `function` is linked: the family's when it provides it (as
+    runtime_c/kernels/kernel_table.tsv lists it, kernel_table.py), else scalar's (scalar kernels define every entry
+    point, weakly, so a family file can override some variants of an op and leave the others to the portable code)."""
     p = RUNTIME_C / "kernels" / family / f"{stem}.c"
-    if family != "scalar" and p.exists() and function in provided_by(p):
+    if family != "scalar" and p.exists() and function in kernel_table.provides(family, stem):
         return p
     q = RUNTIME_C / "kernels" / "scalar" / f"{stem}.c"
     if not q.exists():
@@ -267,14 +258,17 @@ CLAMP = ("y_zero_point", "act_min", "act_max")
 
 def _kernel(fn: str, stem: str, args: list, env: OpEnv | None = None) -> tuple[str, set[tuple[str, str]]]:
     """`fn(args);` (with env: the kernel's error code checked, `if (fn(args)) <error_return>`) and its (entry
-    point, file stem)."""
+    point, file stem). An FP32 transformer kernel's call comes in a block with its prototype (op_calls_f32.py)."""
     call = f"{fn}({', '.join(str(x) for x in args)})"
-    return (f"if ({call}) {env.error_return}" if env is not None else call + ";"), {(fn, stem)}
+    stmt = f"if ({call}) {env.error_return}" if env is not None else call + ";"
+    prototype = op_calls_f32.PROTOTYPES.get(fn)
+    return (f"{{ {prototype} {stmt} }}" if prototype else stmt), {(fn, stem)}
 
 
 def _sfx(g: Graph, *tensors: str) -> str:
-    """The dtype suffixes of the kernel variant: _s8_s16 for int8 in, int16 out."""
-    return "".join(f"_{SUFFIX[_tensor_dtype(g, t)]}" for t in tensors)
+    """The dtype suffixes of the kernel variant: _s8_s16 for int8 in, int16 out (FP32 kernels have none: they are
+    named by their op, ig_embedding_f32)."""
+    return "".join(f"_{SUFFIX[d]}" for d in (_tensor_dtype(g, t) for t in tensors) if d != "float32")
 
 
 def _relu(g, n, env):
@@ -341,18 +335,23 @@ def _embedding(g, n, env):
     table = g.constants[n.inputs[1]]
     x, y = _io(env, n)
     ct = env.const(n.inputs[1], table, C_TYPE[str(table.dtype)])
-    return _kernel("ig_embedding" + _sfx(g, n.inputs[1]), "ig_embedding",
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[1]), f"ig_{n.op}",
                    [x, env.rows, ct, table.shape[0], table.shape[1], y], env)
 
 
 def _matmul(g, n, env):
-    """matmul_qk (q, k) and matmul_pv (p, v): the rows of this call against kv_len cached rows."""
+    """matmul_qk (q, k) and matmul_pv (p, v), integer or FP32 (matmul_qk_f32 with its scale): the rows of this call
+    against kv_len cached rows."""
     a = n.attrs
     x, y = _io(env, n)
-    first, second = (f"{r}_zero_point" for r in OPTABLE[n.op].roles)
+    if "multiplier" in a:
+        first, second = (f"{r}_zero_point" for r in OPTABLE[n.op].roles)
+        tail = _ints(a, first, second, "multiplier", "shift", *CLAMP)
+    else:
+        tail = [op_calls_f32.f32_literal(a["scale"])] if "scale" in a else []
     return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
         x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, *(a[k] for k in ("heads", "kv_heads", "head_dim")),
-        *_ints(a, first, second, "multiplier", "shift", *CLAMP), y])
+        *tail, y])
 
 
 def _softmax(g, n, env):
@@ -360,16 +359,18 @@ def _softmax(g, n, env):
     shape = g.tensors[n.inputs[0]].shape
     groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
     x, y = _io(env, n)
-    return _kernel("ig_softmax" + _sfx(g, n.inputs[0], n.outputs[0]), "ig_softmax", [
-        x, groups, env.rows, env.kv_len, 1 if a["causal"] else 0, *_ints(a, "in_multiplier", "in_shift"), y])
+    scale = _ints(a, "in_multiplier", "in_shift") if "in_shift" in a else []  # softmax_f32 has none
+    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
+        x, groups, env.rows, env.kv_len, 1 if a["causal"] else 0, *scale, y])
 
 
 HANDLERS = {
     "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
     "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
     "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
-    "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding,
+    "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding, "embedding_f32": _embedding,
     "matmul_qk": _matmul, "softmax": _softmax, "matmul_pv": _matmul,
+    "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,
 }
 
 

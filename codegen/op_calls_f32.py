@@ -1,14 +1,5 @@
-"""The C lowering of the FP32 transformer ops (the float baseline of captured graphs: quant/ops/float_ops.py).
-
-HANDLERS holds one handler per `*_f32` op (codegen/op_calls.py op_handlers merges them); each turns a
-node into a call of its kernel in runtime_c/kernels/<family>/ig_<op>_f32.c, declared in
-runtime_c/include/ig_ops_f32.h. Float attributes (eps, the attention scale) become exact hex-float literals of their
-float32 value, the one the reference interpreter uses.
-
-The generated translation units (codegen/sequence.py, codegen/kernel_cases.py) include ig_kernels.h and ig_ops.h,
-not ig_ops_f32.h, so each call carries its prototype (read from ig_ops_f32.h) in a block of its own: a call
-without a prototype would pass float arguments as double.
-"""
+"""The C lowering of the FP32 transformer ops (quant/ops/float_ops.py) that op_calls.py's handlers do not share: each
+call with its prototype from ig_ops_f32.h, float attributes as exact hex-float literals (docs/modules.md)."""
 from __future__ import annotations
 
 import math
@@ -17,9 +8,8 @@ import re
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _length
+from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _kernel, _length
 from quant.ir import Graph, Node
-from quant.optable import OPTABLE
 
 HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
 _PROTOTYPE = re.compile(r"^(?:void|int32_t)\s+(ig_\w+_f32)\s*\([^;]*?\);", re.S | re.M)
@@ -42,20 +32,10 @@ def f32_literal(v) -> str:
 
 
 def _call(fn: str, args: list, env: OpEnv | None = None, stem: str | None = None):
-    """`{ <prototype>; fn(args); }` (with env: the kernel's error code checked, `if (fn(args)) <error_return>`) and
-    its (entry point, file stem)."""
+    """`{ <prototype>; fn(args); }` (op_calls.py _kernel) and its (entry point, file stem)."""
     if fn not in PROTOTYPES:
         raise CodegenError(f"{fn} is not declared in {HEADER}")
-    text = ", ".join(str(x) for x in args)
-    body = f"if ({fn}({text})) {env.error_return}" if env is not None else f"{fn}({text});"
-    return f"{{ {PROTOTYPES[fn]} {body} }}", {(fn, stem or fn)}
-
-
-def _embedding(g: Graph, n: Node, env: OpEnv):
-    table = g.constants[n.inputs[1]]
-    x, y = _io(env, n)
-    return _call("ig_embedding_f32", [x, env.rows, env.const(n.inputs[1], table, "float"), table.shape[0],
-                                      table.shape[1], y], env)
+    return _kernel(fn, stem or fn, args, env)
 
 
 def _binary(fn: str):
@@ -102,26 +82,9 @@ def _rope(g: Graph, n: Node, env: OpEnv):
                                  a["head_dim"], y], env)
 
 
-def _matmul(g: Graph, n: Node, env: OpEnv):
-    """matmul_qk_f32 (with its scale) and matmul_pv_f32: the rows of this call against kv_len cached rows."""
-    a = n.attrs
-    x, y = _io(env, n)
-    scale = [f32_literal(a["scale"])] if "scale" in OPTABLE[n.op].attrs else []
-    return _call(f"ig_{n.op}", [x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, a["heads"], a["kv_heads"],
-                                a["head_dim"], *scale, y])
-
-
-def _softmax(g: Graph, n: Node, env: OpEnv):
-    shape = g.tensors[n.inputs[0]].shape
-    groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    x, y = _io(env, n)
-    return _call("ig_softmax_f32", [x, groups, env.rows, env.kv_len, 1 if n.attrs["causal"] else 0, y])
-
-
 HANDLERS = {
-    "embedding_f32": _embedding, "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"),
-    "gelu_f32": _gelu, "silu_f32": _silu, "layernorm_f32": _norm, "rmsnorm_f32": _norm,
-    "rope_f32": _rope, "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,
+    "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _gelu, "silu_f32": _silu,
+    "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope,
 }
 
 # The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).

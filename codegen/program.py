@@ -1,15 +1,5 @@
-"""The run harness of a lowered graph (codegen/lower.py) and how its inputs go in and outputs come back.
-
-The input section starts with four int32 words [n, n_new, chunk, 0], then the input rows.
-forward:  [n, 0, 0, 0] and n input rows (token ids, activation rows of a cut-out layer, or an MLP's samples); the
-          program runs ig_model_forward once (pos0 = 0) and writes the output rows as hex (every row, or the last one).
-generate: [n_prompt, n_new, chunk, 0] and the prompt ids; the program runs the prompt through the model
-          in chunks of `chunk` tokens (`ig_prefill`), then greedy decoding one token per step (`ig_decode`),
-          and writes the n_new generated ids (int32) as hex. The first generated token is the argmax of the prompt's
-          last logits, each further one the argmax after feeding the previous one.
-Both exit with status 11 (an id or position outside the model's tables) or 12 (a length outside the program's
-limits) with a message instead of output.
-"""
+"""The run harness of a lowered graph (codegen/lower.py), forward or generate, and how its inputs go in and its
+outputs come back (the input section's layout: docs/modules.md)."""
 from __future__ import annotations
 
 import binascii
@@ -20,6 +10,7 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.lower import Lowered, check_fits, lower, model_header, weights_asm
+from codegen.op_calls import RUNTIME_C
 from isa.targets import Target
 from quant.ir import DTYPES, Graph
 
@@ -125,6 +116,13 @@ def _unhex(name: str, stdout: bytes, expected: int) -> bytes:
     return raw
 
 
+def argmax_kernel(low: Lowered) -> tuple[str, Path]:
+    """The suffix of ig_argmax_<suffix> over the logits a greedy generation loop writes, and its file (scalar: it runs
+    once per token)."""
+    suffix = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}[low.output_dtype]
+    return suffix, RUNTIME_C / "kernels" / "scalar" / ("ig_argmax_f32.c" if suffix == "f32" else "ig_argmax.c")
+
+
 FORWARD_ABOUT = ("forward harness. The runner patches [n, 0, 0, 0] and n input rows into section\n"
                  " * .ig_input.")
 
@@ -220,7 +218,7 @@ def emit_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "fo
     low = lower(graph, target, max_tokens, context, rows, layer_copies=layer_copies)
     check_fits(low, target)
     out_dir.mkdir(parents=True, exist_ok=True)
-    suffix = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}[low.output_dtype]
+    suffix, argmax = argmax_kernel(low)
     if mode == "generate" and low.input != "input_ids":
         raise CodegenError("greedy generation needs a model that takes token ids")
     files = {"model.h": model_header(low), "model.c": low.model_c,
@@ -230,11 +228,7 @@ def emit_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "fo
         (out_dir / fname).write_text(text)
     (out_dir / "weights.bin").write_bytes(low.blob.tobytes())
     (out_dir / "weights.S").write_text(weights_asm(out_dir / "weights.bin"))
-    kernels = list(low.kernel_sources)
-    argmax = Path(__file__).resolve().parent.parent / "runtime_c" / "kernels" / "scalar" / (
-        "ig_argmax_f32.c" if suffix == "f32" else "ig_argmax.c")
-    if mode == "generate":
-        kernels.append(argmax)
+    kernels = list(low.kernel_sources) + ([argmax] if mode == "generate" else [])
     prog = Program(name or graph.name, out_dir,
                            [out_dir / "main.c", out_dir / "model.c", out_dir / "weights.S", *sorted(set(kernels))],
                            mode, max_tokens, context, rows, np.dtype(DTYPES[low.input_dtype]), low.input_channels,

@@ -1,25 +1,5 @@
-"""Where a run's instructions go: every executed instruction of the inference (run harness excluded) is put in
-exactly one cost category, so the categories sum to the measured total (tests/intgap/test_sweep.py).
-
-The rule, in order (the first that matches wins):
-
-1. ``softfloat``: an instruction of a soft-float helper (``__aeabi_fmul``, ``__addsf3``...) or a call to one;
-2. ``nonlinear``: an instruction of a stand-alone nonlinear kernel (``ig_relu_*``, GELU, softmax...). A ReLU
-   fused into a fully connected layer is its output clamp and counts under ``requant``;
-3. ``data_movement``: a load or a store (scalar, SIMD, vector), and everything in ``memcpy``/``memset``;
-4. ``requant`` (the per-output epilogue): everything in fixed-point helpers and ``ig_sum_*`` (the zero-point input
-   sums), and in a fully connected kernel a *scalar* integer instruction of a block executed at most once per
-   output element of the kernel's calls (bias, zero-point correction, requantization by multiplier and shift,
-   clamp; in FP32 kernels ReLU; also the per-row loop control of kernels whose inner loop is one vector pass).
-   Packed dual / dot-product MACs (``smlad``, ``sdot``...) are never epilogue work, however rarely they run (a
-   grouped kernel's one pass over a small group of several rows can run fewer times than there are outputs);
-   Float multiply/add/FMA instructions are MACs wherever they are (rule 5 is checked first for them);
-5. ``mac``: a multiply or multiply-accumulate (scalar ``mul``/``mla``/``smlad``, NEON ``smlal``/``sdot``/``fmla``,
-   RVV ``vwmacc``/``vfmacc``), and in FP32 kernels the float add/mul of the accumulation;
-6. ``unpack``: in an int4-weight kernel (``*w4``), a shift, mask, bit-field extract or sign extension (the
-   sub-byte unpacking of the inner loop);
-7. ``other``: the rest: loop control, address arithmetic, widening of int8 lanes, layer call overhead.
-"""
+"""Where a run's instructions go: every executed instruction (run harness excluded) in exactly one cost category,
+so the categories sum to the measured total. The rule, in order: docs/modules.md."""
 from __future__ import annotations
 
 import re

@@ -2,13 +2,11 @@
 named, else the target's default board (`intgap boards`)."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from rich.console import Console
 from rich.table import Table
 
 import isa
+from intgap.console_format import write_json
 from isa.boards import BOARDS, Board, board_for, get_board
 from isa.errors import BoardMismatch
 from isa.targets import DEFAULT_BOARDS
@@ -79,9 +77,7 @@ def cmd_boards(args, console: Console) -> int:
     console.print(table)
     console.print("* the target's default board. cyc: cycles at the board's clock; latencies are load-to-use.",
                   style="dim")
-    if args.json:
-        Path(args.json).write_text(json.dumps([board_json(b) for b in BOARDS.values()], indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, [board_json(b) for b in BOARDS.values()])
     return 0
 
 

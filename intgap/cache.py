@@ -1,10 +1,5 @@
-"""A content-addressed cache of sweep artefacts under <cache>/sweep/<kind>/<key[:2]>/<key>/.
-
-Keys are SHA-256 digests of everything that decides the artefact (graph contents, target, compiler, inputs and a
-fingerprint of the project's code that makes it). An entry is written into a temporary directory beside its final
-place and renamed into place in one step, so an interrupted sweep leaves either a whole entry or none: a left-over
-temporary directory is never taken as valid (and is cleaned up by the next writer of that key).
-"""
+"""A content-addressed cache of sweep artefacts under <cache>/sweep/<kind>/<key[:2]>/<key>/, written atomically
+(docs/modules.md)."""
 from __future__ import annotations
 
 import hashlib
@@ -156,12 +151,12 @@ class Cache:
                      meta["compiler_version"]), built_now
 
     def result(self, key: str):
-        """A run's result (one row or a list of rows) from the cache, marked as neither built nor run; or None."""
+        """A run's result (its rows) from the cache, marked as neither built nor run; or None."""
         hit = self.get("runs", key)
         if hit is None:
             return None
         doc = json.loads((hit / "result.json").read_text())
-        for d in doc if isinstance(doc, list) else [doc]:
+        for d in doc:
             d.update(built=False, ran=False)
         return doc
 

@@ -17,6 +17,7 @@ from isa.boards import board_for
 from intgap import doctor, mixed_search
 from intgap.board_option import add_board_argument, add_boards_command, resolve_boards
 from intgap.compile_command import add_compile_command
+from intgap.console_format import write_json
 from intgap.encoder_sweep import Encoder
 from intgap.errors import DriverError
 from intgap.generate_command import add_generate_command
@@ -61,9 +62,7 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     doc = write_report(result, out, plots=not args.no_plots)
     _print_bench(console, result, doc)
     console.print(f"wrote {out}/report.md, results.json, results.csv{plots_written(doc['plots'])}")
-    if args.json:
-        Path(args.json).write_text(json.dumps({**workload.json_extra(result), **doc}, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, {**workload.json_extra(result), **doc})
     return 0 if all(r["bit_exact"] for r in result.runs) else 1
 
 
@@ -129,9 +128,7 @@ def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
                                progress=lambda what, i, n: bar.update(task, description=what, completed=i, total=n))
     console.print((Path(args.output) / "mixed.md").read_text())
     console.print(f"wrote {Path(args.output) / 'mixed.md'}, mixed.json, mixed.png")
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, doc)
     return 0
 
 
@@ -143,12 +140,9 @@ def cmd_targets(args: argparse.Namespace, console: Console) -> int:
         clock = f"{t.extra['clock_mhz']} MHz" if "clock_mhz" in t.extra else ""
         table.add_row(t.name, t.description, f"{t.compiler} {t.triple}", ", ".join(t.backends), t.timing_model, clock)
     console.print(table)
-    if args.json:
-        Path(args.json).write_text(json.dumps([{"name": t.name, "description": t.description, "arch": t.arch,
-                                                "compiler": t.compiler, "triple": t.triple,
-                                                "backends": list(t.backends), **t.extra}
-                                               for t in isa.TARGETS.values()],
-                                              indent=2) + "\n")
+    write_json(console, args.json, [{"name": t.name, "description": t.description, "arch": t.arch,
+                                     "compiler": t.compiler, "triple": t.triple, "backends": list(t.backends),
+                                     **t.extra} for t in isa.TARGETS.values()])
     return 0
 
 

@@ -1,11 +1,5 @@
-"""`intgap compile`: a model into a firmware artifact for one target: libmodel.a, model.h, the weights as a C array,
-an example main.c and a Makefile snippet, plus a ROM/RAM report read from the linked example ELF.
-
-One artifact for every graph (codegen/firmware.py): the forward step, init, arena / weight sizes, input/output
-scale and zero point; a transformer adds a static int8 key/value cache, greedy generation for decoders, the
-vocabulary and special tokens; an MLP is a forward step of one row (one sample) per call.
-A model that does not fit the target's memory ends in one error giving the bytes needed and available: before
-anything is compiled (from the weights, the arena and the cache), or after linking (from the ROM/RAM report)."""
+"""`intgap compile`: a model into a firmware artifact for one target (codegen/firmware.py), built, with a ROM/RAM
+report of the linked example and one clear error for a model that does not fit (docs/modules.md)."""
 from __future__ import annotations
 
 import argparse
@@ -19,9 +13,10 @@ from rich.table import Table
 
 import isa
 from codegen.errors import ModelDoesNotFit
-from codegen.firmware import SPECIAL_TOKENS, emit_firmware, image_region, lower_firmware, write_makefile_snippet
-from codegen.lower import check_fits, is_decoder, is_sequence_graph
+from codegen.firmware import SPECIAL_TOKENS, emit_firmware, lower_firmware, write_makefile_snippet
+from codegen.lower import check_fits, image_region, is_decoder, is_sequence_graph
 from intgap import sequence_models
+from intgap.console_format import write_json
 from intgap.errors import DriverError
 from intgap.models import load_model
 from intgap.quant_commands import _bar, _progress_cb
@@ -180,8 +175,7 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     written_only(s, out, before)
     s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
     print_compile_summary(console, s, out)
-    if args.json:
-        Path(args.json).write_text(json.dumps(s, indent=2) + "\n")
+    write_json(console, args.json, s)
     return 0
 
 

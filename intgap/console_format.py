@@ -1,6 +1,9 @@
-"""Terminal tables of commands whose results are dicts (`intgap eval`): named columns with units, not the dict's
-keys."""
+"""Terminal output shared by the commands: `intgap eval`'s table (named columns with units, not the result's keys)
+and the `--json` file."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from rich.table import Table
 
@@ -25,3 +28,10 @@ def eval_table(res: dict, graph: str) -> Table:
         t.add_column(head, justify="right")
     t.add_row(*[fmt.format(res[k]) for k, _, fmt in cols])
     return t
+
+
+def write_json(console, path: str | None, doc) -> None:
+    """--json PATH: the document written there, and said so."""
+    if path:
+        Path(path).write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"wrote {path}")

@@ -1,19 +1,12 @@
-"""Sweeps of encoder models (all-MiniLM-L6-v2, a BERT folder): the cost of one forward pass of one sentence per
-target and config, end to end and per layer, with the latency gap against FP32.
-
-A run builds the forward program of the sentence's length twice, with per-layer kernel copies (counted: its exact
-per-function counts are split by layer, intgap/result_rows.py) and as it ships (on the board: the estimate, divided
-among the copies), and runs each once (intgap/sequence_sweep.py `execute_forward`, as for an MLP's sample).
-Accuracy is the mean cosine of mean-pooled sentence embeddings against the FP32 model on held-out Shakespeare lines
-(quant/recipes.py `evaluate`, as `intgap eval` measures it).
-"""
+"""The encoder workload (all-MiniLM-L6-v2, a BERT folder): one forward pass of a sentence per target and config,
+end to end and per layer; accuracy as `intgap eval` measures it (docs/modules.md)."""
 from __future__ import annotations
 
-from intgap.cache import RUN_CODE, Cache, graph_digest
+from intgap.cache import RUN_CODE, Cache
 from intgap.result_rows import weight_macs
 from intgap.sequence_models import sweep_graph
-from intgap.sequence_sweep import QuantizedSequence, SequenceRunSpec, cached_sequence_run, execute_forward
-from intgap.workload import PER_LAYER_COPIES, Quality, Workload
+from intgap.sequence_sweep import cached_sequence_run, execute_forward
+from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, Workload
 from quant import load_graph
 from quant.recipes import evaluate, load_model
 
@@ -46,18 +39,16 @@ class Encoder(Workload):
         self.name = m.name
         self.ids = [int(t) for t in m.tokenizer(text)["input_ids"]]
 
-    def quantize(self, config, cache: Cache) -> QuantizedSequence:
+    def quantize(self, config, cache: Cache) -> Quantized:
         def measure(m, g, fg) -> dict:
             acc = evaluate(g, n_lines=self.eval_lines, model=m, fp32=fg)
             keep = ("metric", "lines", "mean_cosine", "min_cosine")
             return {"accuracy": {**{k: acc[k] for k in keep}, "method": g.meta.get("method", "fp32")}}
 
-        path, meta, cached = sweep_graph(self.spec, config, cache, ("encoder", self.eval_lines), measure)
-        return QuantizedSequence(config, path, graph_digest(load_graph(path)), meta["accuracy"], None, cached)
+        return sweep_graph(self.spec, config, cache, ("encoder", self.eval_lines), measure)
 
-    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
-                                self.ids, 0, None, cache_root, **codes, board=board)]
+    def inputs(self, q: Quantized) -> list[int]:
+        return self.ids
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))

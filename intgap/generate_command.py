@@ -1,16 +1,9 @@
-"""`intgap generate`: greedy token generation by the integer-only C program on an emulated core.
-
-The host tokenizes the prompt and detokenizes the output; everything in between runs on the target: prefill of
-the prompt (in chunks), then one decode step per new token with the int8 key/value cache. The command checks the
-tokens against the reference interpreter's greedy tokens and reports, from two counted runs (one new token, and
-all of them), the exact instructions of the prefill per prompt token and of one decode step, their estimated
-cycles (the target's named timing model) and the estimated tokens per second at a stated clock.
-"""
+"""`intgap generate`: greedy token generation by the integer-only C program on an emulated core, checked against
+the reference interpreter, with the cost of the prefill and of one decode step (docs/modules.md)."""
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,6 +13,7 @@ from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument
+from intgap.console_format import write_json
 from intgap.errors import DriverError
 from intgap.pipeline import build_program, reference_generate, run_generate
 from intgap.quant_commands import _bar, _progress_cb
@@ -79,9 +73,7 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     doc["prompt"] = args.prompt
     doc["text"] = sm.tokenizer.decode(doc["tokens"])
     _print(console, doc)
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, doc)
     return 0 if doc.get("matches_reference", True) else 1
 
 

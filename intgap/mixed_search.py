@@ -1,19 +1,5 @@
-"""Mixed precision with measured costs: per-layer bit widths chosen from the cycles each layer costs on the chosen
-target at 8 and at 4 bits (measured by the decoder sweep, per layer from the per-layer kernel copies) together with
-each layer's sensitivity (quant/mixed.py: D_l(b) = n_l alpha_l sigma_l^2 2^-2b), compared with Theorem 8's
-allocation at equal budget.
-
-The search is a Lagrangian relaxation. Every layer's width enters three separable sums: distortion D, estimated
-cycles C and weight bits S. For multipliers (lam, mu) >= 0 each layer independently takes the width minimizing
-D_l(b) + lam C_l(b) + mu S_l(b); sweeping (lam, mu) over a grid gives the supported points of the Pareto surface, of
-which the ones no other candidate beats in (C, S, D) are kept: the front. At a budget B (size-weighted mean bits,
-as Theorem 8's) the search's candidates are the front allocations within B whose predicted distortion is no worse
-than Theorem 8's there. The predicted cycles add per-layer costs measured in all-8-bit and all-4-bit programs; on a
-board with caches a layer's cost depends on its neighbours, so the prediction ranks close candidates wrongly (up to
-5.5 % off on cortex-a55 / rk3566, README). The few fastest candidates are therefore quantized and measured (one
-decode step on the target), and the pick is the one whose measured step is fastest, Theorem 8's allocation included;
-the pick and Theorem 8's also get their perplexity with the reference interpreter.
-"""
+"""Mixed precision with measured costs: per-layer widths from each layer's measured cycles at 8 and 4 bits and its
+sensitivity, by a Lagrangian search, against Theorem 8's allocation at equal budget (docs/modules.md)."""
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +13,9 @@ import numpy as np
 from intgap.cache import Cache, graph_digest
 from intgap.errors import DriverError
 from intgap.plots import plain_axis, pyplot
-from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, SequenceRunSpec, execute_sequence, run_sequence_sweep
+from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, execute_sequence
 from intgap.sweep import parse_configs
+from intgap.workload import RunSpec, run_workload
 from isa.boards import board_for
 from quant import save_graph
 from quant.accuracy import perplexity, tokenize_text
@@ -105,11 +92,6 @@ def candidates_at_budget(front: list[Allocation], theorem8: Allocation, budget: 
     return sorted(ok, key=lambda p: (p.cycles, p.distortion))[:n]
 
 
-def pick_at_budget(front: list[Allocation], theorem8: Allocation, budget: float) -> Allocation:
-    """The fastest candidate by prediction alone (Theorem 8's allocation where there is none)."""
-    return (candidates_at_budget(front, theorem8, budget, 1) or [theorem8])[0]
-
-
 def layer_choices(graph_fp32, cal, costs: dict[int, dict[str, float]]) -> list[LayerChoice]:
     """Sensitivities of the FP32 graph's fully connected layers next to their measured cycles per width
     (costs: bits -> node name -> est. cycles)."""
@@ -129,8 +111,8 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     are memory-aware estimates on `board` (an isa.boards.Board; default: the target's default board)."""
     report = progress or (lambda what, i, n: None)
     board = board_for(target, board)
-    sweep = run_sequence_sweep(spec, [target], parse_configs("w8a8,w4a8"), cache_root=cache_root,
-                               eval_tokens=eval_tokens, steps=steps, progress=progress, boards={target.name: board})
+    sweep = run_workload(Decoder(spec, eval_tokens, steps), [target], parse_configs("w8a8,w4a8"),
+                         cache_root=cache_root, progress=progress, boards={target.name: board})
     costs: dict[int, dict[str, float]] = {8: {}, 4: {}}
     whole = {}
     for r in sweep.runs:
@@ -169,9 +151,9 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
             q.name = m.name
             gp = Path(d) / "model.igraph"
             save_graph(q, gp)
-            docs = execute_sequence(SequenceRunSpec(m.name, f"mixed-{label}-{budget}", target.name,
-                                                    target.default_backend, str(gp), graph_digest(q), prompt,
-                                                    steps or DECODE_STEPS, None, str(cache.root), board=board.name))
+            docs = execute_sequence(RunSpec(m.name, f"mixed-{label}-{budget}", target.name, target.default_backend,
+                                            str(gp), graph_digest(q), prompt, steps or DECODE_STEPS, None,
+                                            str(cache.root), board=board.name))
         return {"budget": budget, "how": label, **alloc.to_json(),
                 "measured_est_cycles": docs[0]["estimated_cycles"], "measured_instructions": docs[0]["instructions"],
                 "weight_bytes": docs[0]["weight_bytes"]}, q

@@ -1,9 +1,5 @@
-"""Models the driver knows by name, and loading a user's model from a path.
-
-`mlp` (the default): a 64-64-32-10 MLP classifier of scikit-learn's bundled handwritten-digits data (8x8 images,
-1,797 samples, real data that installs offline), trained once at set-up, deterministically, and cached.
-A path: a PyTorch state dict (`.pt`, loaded with weights_only=True) of an nn.Sequential of Linear/ReLU layers.
-"""
+"""Classifiers the driver knows by name (`mlp`, the digits MLP) and loading a user's MLP from a .pt state dict
+(docs/modules.md)."""
 from __future__ import annotations
 
 import json

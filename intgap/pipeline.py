@@ -1,10 +1,5 @@
 """A graph on a target: built into a forward or generate program (codegen/program.py), run under an emulator,
-checked against the reference interpreter.
-
-Greedy generation on target equals the reference's because every op but attention is row-wise and attention over
-the key/value cache computes each row as the whole-sequence graph does (codegen/lower.py): the reference of a
-generated token is the argmax of the last row of the whole-sequence graph run on the prompt plus the tokens so far.
-"""
+checked against the reference interpreter (docs/modules.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,13 +47,8 @@ def build_program(graph: Graph, target: isa.Target, directory: Path, *, mode: st
     return Built(prog, low, elf, cc.kind, cc.version)
 
 
-def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | None,
-                 max_instructions: int | None, board=None, strict_fit: bool = True,
-                 timeout_s: float | None = None) -> isa.RunResult:
-    kw = {} if max_instructions is None else {"max_instructions": max_instructions}
-    if timeout_s is not None:
-        kw["timeout_s"] = timeout_s
-    r = isa.run(built.elf, target, backend, inputs=inputs, board=board, strict_fit=strict_fit, **kw)
+def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | None, **run) -> isa.RunResult:
+    r = isa.run(built.elf, target, backend, inputs=inputs, **{k: v for k, v in run.items() if v is not None})
     if r.exit_code != 0:
         why = EXIT_MESSAGES.get(r.exit_code) or (f"the program exited with status {r.exit_code}; run it with "
                                                  f"`intgap run {built.elf} --target {target.name}` to see why")
@@ -67,24 +57,20 @@ def _checked_run(built: Built, target: isa.Target, inputs: dict, backend: str | 
     return r
 
 
-def run_forward(built: Built, target: isa.Target, x, backend: str | None = None,
-                max_instructions: int | None = None, board=None, strict_fit: bool = True
+def run_forward(built: Built, target: isa.Target, x, backend: str | None = None, **run
                 ) -> tuple[np.ndarray, isa.RunResult]:
-    """The output rows of one forward call on the rows x; memory-aware on `board` as in run_generate."""
+    """The output rows of one forward call on the rows x; `run`: isa.run's options as in run_generate."""
     n = np.asarray(x).shape[0]
-    r = _checked_run(built, target, built.program.encode_forward(x), backend, max_instructions, board, strict_fit)
+    r = _checked_run(built, target, built.program.encode_forward(x), backend, **run)
     return built.program.decode_forward(r.stdout, n), r
 
 
 def run_generate(built: Built, target: isa.Target, prompt, n_new: int, chunk: int | None = None,
-                 backend: str | None = None, max_instructions: int | None = None,
-                 board=None, strict_fit: bool = True, timeout_s: float | None = None
-                 ) -> tuple[list[int], isa.RunResult]:
-    """Greedy generation on the target; memory-aware on `board` (a name or isa.boards.Board) when one is given
-    (a program that does not fit its memories: an error, or with strict_fit=False a note, isa.run). timeout_s:
-    wall-clock limit of each run (None: isa.run's default)."""
-    r = _checked_run(built, target, built.program.encode_generate(prompt, n_new, chunk), backend, max_instructions,
-                     board, strict_fit, timeout_s)
+                 backend: str | None = None, **run) -> tuple[list[int], isa.RunResult]:
+    """Greedy generation on the target. `run`: isa.run's options, None for its default: max_instructions,
+    timeout_s (the wall-clock limit), board (a name or isa.boards.Board: the run is memory-aware on it) and
+    strict_fit (a program that does not fit the board's memories: an error, or with False a note)."""
+    r = _checked_run(built, target, built.program.encode_generate(prompt, n_new, chunk), backend, **run)
     return [int(t) for t in built.program.decode_generate(r.stdout, n_new)], r
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from intgap.console_format import eval_table, write_json
 
 from quant.config import GRAMMAR, METHODS
 from quant.model_registry import MODELS, names
@@ -29,9 +30,8 @@ def _progress_cb(bar: Progress):
 
 def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
     from quant import save_graph
-    from quant.recipes import quantize_model
+    from quant.recipes import load_model, quantize_model, recipe_for
 
-    from quant.recipes import load_model, recipe_for
     recipe = recipe_for(args.model, args.config, args.method, calib=args.calib, seq_len=args.seq_len,
                         alpha=args.alpha, observer=args.observer, residual=args.residual)  # checked before loading
     with console.status(f"loading {args.model}"):
@@ -40,9 +40,7 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
         q = quantize_model(model, recipe.config, progress=_progress_cb(bar), recipe=recipe)
     q.meta["model"] = args.model
     save_graph(q, args.output)
-    ops: dict[str, int] = {}
-    for n in q.nodes:
-        ops[n.op] = ops.get(n.op, 0) + 1
+    ops = Counter(n.op for n in q.nodes)
     console.print(f"wrote {args.output}: {len(q.nodes)} integer ops ({', '.join(f'{k} x{v}' for k, v in sorted(ops.items()))}), "
                   f"{q.weight_bytes() / 1e6:.1f} MB constants, method {q.meta['method']}, "
                   f"{q.meta['quantize_seconds']} s")
@@ -50,7 +48,6 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    from intgap.console_format import eval_table
     from quant import load_graph
     from quant.recipes import evaluate
 
@@ -60,9 +57,7 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     with _bar(console) as bar:
         res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=_progress_cb(bar))
     console.print(eval_table(res, args.graph))
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, res)
     return 0
 
 

@@ -1,18 +1,6 @@
-"""The latency-gap report: promised vs realized speedup over FP32 on the same target, end to end and per layer,
-the realized cost attributed to its causes, accuracy and memory beside it; written as report.md, results.json,
-results.csv and PNG plots.
-
-The promise (DESIGN.md, "The latency gap, defined") is stated here, in one place, per target:
-
-* memory-bound promise = 32 / weight bits: the weight bytes an FP32 inference moves over those at that width
-  (a batch-1 fully connected layer uses each weight once, so it is memory-bound in principle);
-* compute-bound promise = (MACs per instruction the ISA offers at that width) / (MACs per instruction at FP32),
-  from :func:`macs_per_instruction`. No ISA here has a 4-bit MAC: int4 weights are widened to the int8/int16
-  MAC, so int4 promises the int8 figure for compute.
-
-realized = FP32 / config, in exact instructions and in estimated cycles (the target's named timing model);
-gap = promised / realized (cycles): 1 means the promise was met, 2 that half of it was realized.
-"""
+"""The latency-gap report: promised vs realized speedup over FP32 on the same target, end to end and per layer, the
+realized cost attributed to its causes; report.md, results.json, results.csv and PNG plots (the promise:
+docs/modules.md)."""
 from __future__ import annotations
 
 import csv
@@ -273,6 +261,17 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _section(title: str, text: str, header: list[str], rows: list[list[str]]) -> list[str]:
+    return [f"## {title}", "", text, "", _md_table(header, rows), ""]
+
+
+def _speedups(fp32: dict | None, r: dict) -> list[str]:
+    """The cells "x instr." and "x cycles": FP32's instructions and est. cycles over `r`'s ("" without FP32)."""
+    if fp32 is None:
+        return ["", ""]
+    return [_fmt(_ratio(fp32[k], r[k])) for k in ("instructions", "estimated_cycles")]
+
+
 SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "mem. stalls", "x instr.", "x cycles",
                   "promised B/MAC", "gap B/MAC", "weights B", "accuracy", "bit-exact"]
 
@@ -329,20 +328,17 @@ def kinds_section(result: SweepResult) -> list[str]:
         ins = sum(g["instructions"] for g in groups)
         cyc = sum(g["estimated_cycles"] for g in groups)
         for g in groups:
-            f = fp.get(g["kind"])
             out.append([t, cfg, g["kind"], str(g["layers"]), f"{g['instructions']:,}", _pct(g["instructions"], ins),
                         f"{g['estimated_cycles']:,}", _pct(g["estimated_cycles"], cyc),
                         _pct(g["stalls"], g["estimated_cycles"]),
-                        "" if cfg == FP32 or f is None else _fmt(_ratio(f["instructions"], g["instructions"])),
-                        "" if cfg == FP32 or f is None else _fmt(_ratio(f["estimated_cycles"],
-                                                                        g["estimated_cycles"]))])
+                        *_speedups(fp.get(g["kind"]) if cfg != FP32 else None, g)])
     if all(len(g) < 2 for g in sums.values()):  # one kind (the digits MLP): the per-layer table says it all
         return []
-    return ["## Per layer kind", "",
-            "The layers summed by kind (named by the graph's node names, intgap/layer_kinds.py); shares are of the sum "
-            "over the layers; speedups over the same kind in FP32 on the same target.", "",
-            _md_table(["target", "config", "kind", "layers", "instructions", "share", "est. cycles", "share",
-                       "of which memory stalls", "x instr.", "x cycles"], out), ""]
+    return _section("Per layer kind", "The layers summed by kind (named by the graph's node names, "
+                    "intgap/layer_kinds.py); shares are of the sum over the layers; speedups over the same kind in "
+                    "FP32 on the same target.", ["target", "config", "kind", "layers", "instructions", "share",
+                                                 "est. cycles", "share", "of which memory stalls", "x instr.",
+                                                 "x cycles"], out)
 
 
 def every_layer_section(result: SweepResult) -> list[str]:
@@ -355,17 +351,14 @@ def every_layer_section(result: SweepResult) -> list[str]:
     for r in result.runs:
         if r["layer"] is None:
             continue
-        f = fp.get((r["target"], r["layer"]))
-        q = r["config"] != FP32 and f is not None
         rows.append([r["target"], r["config"], str(r["layer"]), r["layer_name"], kind_of(r), f"{r['instructions']:,}",
                      f"{r['estimated_cycles']:,}",
                      stall_text(r["estimated_cycles"], r.get("memory_stall_cycles", 0), ""),
-                     _fmt(_ratio(f["instructions"], r["instructions"])) if q else "",
-                     _fmt(_ratio(f["estimated_cycles"], r["estimated_cycles"])) if q else ""])
-    return ["## Every layer", "", "Each layer of one decode step as measured (results.csv has the same rows with "
-            "every column); speedups over the same layer in FP32 on the same target.", "",
-            _md_table(["target", "config", "#", "layer", "kind", "instructions", "est. cycles",
-                       "of which memory stalls", "x instr.", "x cycles"], rows), ""]
+                     *_speedups(fp.get((r["target"], r["layer"])) if r["config"] != FP32 else None, r)])
+    return _section("Every layer", "Each layer of one decode step as measured (results.csv has the same rows with "
+                    "every column); speedups over the same layer in FP32 on the same target.",
+                    ["target", "config", "#", "layer", "kind", "instructions", "est. cycles", "of which memory stalls",
+                     "x instr.", "x cycles"], rows)
 
 
 def cycles_section(result: SweepResult) -> list[str]:
@@ -380,13 +373,12 @@ def cycles_section(result: SweepResult) -> list[str]:
         board = r.get("board", "") + ("" if r.get("fits_board", True) else " *")
         rows.append([r["target"], board, r["config"], where, f"{cyc:,}", f"{cyc - st:,}", f"{st:,}",
                      stall_text(cyc, st, limit)])
-    return ["## Where the cycles go", "",
-            "Estimated cycles = the core pipeline model's cycles + memory stalls of the board's simulated memory "
-            "system (caches, prefetcher, DRAM / flash wait states; never below bytes moved / the serving memory's "
-            "bandwidth; docs/memory-models.md). A board without a memory system (zero-wait) has no stalls. " +
-            result.workload.caches_text, "",
-            _md_table(["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
-                       "stall share (limit)"], rows), ""] + _misfits(result)
+    return _section("Where the cycles go", "Estimated cycles = the core pipeline model's cycles + memory stalls of "
+                    "the board's simulated memory system (caches, prefetcher, DRAM / flash wait states; never below "
+                    "bytes moved / the serving memory's bandwidth; docs/memory-models.md). A board without a memory "
+                    "system (zero-wait) has no stalls. " + result.workload.caches_text,
+                    ["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
+                     "stall share (limit)"], rows) + _misfits(result)
 
 
 def _misfits(result: SweepResult) -> list[str]:
@@ -425,10 +417,10 @@ def per_layer_section(result: SweepResult) -> list[str]:
              _fmt(x["gap_memory"]), _fmt(x["gap_compute"])] for x in gaps(result) if x["layer"] is not None]
     if not rows:
         return []
-    return ["## Per layer", "", result.workload.per_layer_text, "",
-            _md_table(["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
-                       "of which memory stalls", "speedup (instr.)", "speedup (cycles)", "promised (bytes / MACs)",
-                       "gap (bytes)", "gap (MACs)"], rows), ""]
+    return _section("Per layer", result.workload.per_layer_text,
+                    ["target", "config", "layer", "instructions", "FP32 instr.", "est. cycles",
+                     "of which memory stalls", "speedup (instr.)", "speedup (cycles)", "promised (bytes / MACs)",
+                     "gap (bytes)", "gap (MACs)"], rows)
 
 
 def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
@@ -449,26 +441,26 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
              "**Realized** = FP32 / config in instructions and in estimated cycles. **Gap** = promised / realized "
              "(cycles); 1.0x means the promise is met, below 1 that it is beaten (e.g. against a soft-float "
              "baseline).", "", "## Whole model", "",
-             _md_table(summary_header(w), summary_table_rows(result)), "", "## Accuracy", "", w.accuracy_text, "",
-             _md_table([h for h, _, _ in w.accuracy_columns],
-                       [[_cell(c.get(k), f) for _, k, f in w.accuracy_columns] for c in result.configs]), ""]
+             _md_table(summary_header(w), summary_table_rows(result)), ""]
+    parts += _section("Accuracy", w.accuracy_text, [h for h, _, _ in w.accuracy_columns],
+                      [[_cell(c.get(k), f) for _, k, f in w.accuracy_columns] for c in result.configs])
     parts += kinds_section(result) + per_layer_section(result) + every_layer_section(result)
     whole = [r for r in runs if r["layer"] is None]
-    parts += ["## Where the instructions go", "",
-              "Every instruction of the inference is in exactly one category (rules in intgap/attribution.py); "
-              "the categories sum to the instruction count. Whole model, share of that config's instructions:", "",
-              _md_table(["target", "config", "instructions"] + [CATEGORY_LABELS[c] for c in CATEGORIES],
-                        [[r["target"], r["config"], f"{r['instructions']:,}"] +
-                         [f"{100 * r['attribution'][c] / (r['instructions'] or 1):.1f}%" for c in CATEGORIES]
-                         for r in whole]), ""]
+    parts += _section("Where the instructions go", "Every instruction of the inference is in exactly one category "
+                      "(rules in intgap/attribution.py); the categories sum to the instruction count. Whole model, "
+                      "share of that config's instructions:",
+                      ["target", "config", "instructions"] + [CATEGORY_LABELS[c] for c in CATEGORIES],
+                      [[r["target"], r["config"], f"{r['instructions']:,}"] +
+                       [f"{100 * r['attribution'][c] / (r['instructions'] or 1):.1f}%" for c in CATEGORIES]
+                       for r in whole])
     parts += cycles_section(result)
-    parts += ["## Memory", "", "weights as the kernels store them (int4 two per byte); params = biases, "
-              "requantization multipliers/shifts, group scales; activations read + written by the layers; "
-              "loaded/stored = exact bytes the inference's loads and stores moved; model ROM = the model's code and "
-              "constants (ig_* symbols), model RAM = its arena; ELF ROM/RAM = all allocated sections of the whole "
-              "program (startup code, harness and stack included).", "",
-              _md_table(["target", "config"] + [h for h, _ in MEMORY_COLUMNS],
-                        [[r["target"], r["config"]] + [f"{r[k]:,}" for _, k in MEMORY_COLUMNS] for r in whole]), ""]
+    parts += _section("Memory", "weights as the kernels store them (int4 two per byte); params = biases, "
+                      "requantization multipliers/shifts, group scales; activations read + written by the layers; "
+                      "loaded/stored = exact bytes the inference's loads and stores moved; model ROM = the model's "
+                      "code and constants (ig_* symbols), model RAM = its arena; ELF ROM/RAM = all allocated sections "
+                      "of the whole program (startup code, harness and stack included).",
+                      ["target", "config"] + [h for h, _ in MEMORY_COLUMNS],
+                      [[r["target"], r["config"]] + [f"{r[k]:,}" for _, k in MEMORY_COLUMNS] for r in whole])
     parts += plots_section(result, pngs)
     st = result.stats
     parts += [f"Sweep: {st.runs} runs ({st.executed_runs} executed, {st.runs - st.executed_runs} from the cache), "

@@ -1,13 +1,5 @@
-"""The rows a run's result is made of. Every workload's run says the same things about its program (`run_fields`:
-compiler, emulator, board, sizes...). The encoder and the decoder also split a run's per-function costs into the
-whole-model row and one row per layer, for programs built with per-layer kernel copies (codegen/lower.py: layer i
-calls `<kernel>__L<i>`, so each instruction of a layer's own code belongs to that layer). The decoder measures one
-decode step (the difference of two runs), the encoder one forward pass (one run).
-
-A helper the layers share (libgcc's soft-float and division helpers, memcpy) is divided among them in proportion
-to the calls each layer's functions make to it, recursively (gprof-style; exact when a helper costs the same per
-call, as soft-float helpers nearly do).
-"""
+"""The rows a run's result is made of: what every run says about its program (`run_fields`), and a run's
+per-function costs split into the whole-model row and one row per layer (docs/modules.md)."""
 from __future__ import annotations
 
 import math
@@ -75,6 +67,21 @@ class FunctionCosts:
                    {f: est.per_function_memory_stalls.get(f, 0) for f in fns},
                    {f: p.load_bytes for f, p in fns.items()}, {f: p.store_bytes for f, p in fns.items()},
                    {c: {f: per_fn.get(f, {}).get(c, 0) for f in fns} for c in CATEGORIES}, calls)
+
+    def per_step(self, short: "FunctionCosts", steps: int) -> "FunctionCosts":
+        """One step: these costs (a run that went `steps` steps further) minus `short`'s, divided by the steps.
+        Calls stay differences (split_rows uses only their ratios)."""
+        names = set(self.instructions) | set(short.instructions)
+
+        def diff(a: dict, b: dict) -> dict[str, float]:
+            return {f: (a.get(f, 0) - b.get(f, 0)) / steps for f in names}
+
+        calls = {callee: {f: c - short.calls.get(callee, {}).get(f, 0) for f, c in callers.items()}
+                 for callee, callers in self.calls.items()}
+        return FunctionCosts(diff(self.instructions, short.instructions), diff(self.cycles, short.cycles),
+                             diff(self.stalls, short.stalls), diff(self.loads, short.loads),
+                             diff(self.stores, short.stores),
+                             {c: diff(self.categories[c], short.categories[c]) for c in CATEGORIES}, calls)
 
 
 def copy_outputs(profile, graph) -> dict[str, int]:

@@ -3,7 +3,6 @@ the estimated cycles (the timing model named) and a profile (top functions, inst
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument, memory_split_text
+from intgap.console_format import write_json
 from isa.boards import board_for
 from isa.decode import MIX_CLASSES, MIX_LABELS
 from isa.elf import built_by_intgap, load_elf
@@ -84,9 +84,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                           timeout_s=args.timeout, with_profile=not args.no_profile, board=args.board,
                           weights_in_sram=args.weights_in_sram)
     print_run(console, doc, top=args.top)
-    if args.json:
-        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
-        console.print(f"wrote {args.json}")
+    write_json(console, args.json, doc)
     return 0
 
 

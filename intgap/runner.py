@@ -1,11 +1,5 @@
-"""The one runner of every sweep: a list of run specs, each answered from the cache where it can be, the rest
-executed serially, in a local process pool (`jobs`) or on a Dask cluster (`scheduler` / `client`). The result of a
-run does not depend on where it ran; each run commits itself to the cache, so a repeated sweep keeps every finished
-run.
-
-A spec is any picklable object with a `label`; `execute(spec)` returns its JSON-able result and `cached(spec)` the
-same from the cache, or None.
-"""
+"""The one runner of every sweep: each run spec answered from the cache where it can be, the rest run serially, in
+a process pool or on Dask (docs/modules.md)."""
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -23,43 +17,42 @@ def run_specs(specs: list, execute: Callable, cached: Callable, *, jobs: int = 1
     report = report or (lambda label, d, n: None)
     results: list = [None] * len(specs)
     report("runs", 0, len(specs))
-    done = 0
     for i, s in enumerate(specs):  # what the cache holds is served here, without starting any worker
         results[i] = cached(s)
-        done += results[i] is not None
+    done = sum(r is not None for r in results)
     report("cached", done, len(specs))
     todo = [i for i, r in enumerate(results) if r is None]
     if not todo:
         return results, "cache"
     if scheduler is not None or client is not None:
-        return results, _run_dask(execute, specs, todo, results, scheduler, client, report, scheduler_timeout, done)
-    if jobs > 1:
-        return results, run_in_pool(execute, specs, todo, results, jobs, report, done)
-    for i in todo:
-        results[i] = execute(specs[i])
+        where, finished = _on_dask(execute, specs, todo, scheduler, client, scheduler_timeout)
+    elif jobs > 1:
+        where, finished = f"process pool ({jobs} workers)", in_pool(execute, specs, todo, jobs)
+    else:
+        where, finished = "local", ((i, execute(specs[i])) for i in todo)
+    for i, r in finished:
+        results[i] = r
         done += 1
         report(specs[i].label, done, len(specs))
-    return results, "local"
+    return results, where
 
 
-def run_in_pool(fn, specs, todo, results, jobs: int, report, done: int) -> str:
-    """results[i] = fn(specs[i]) for i in todo, in a pool of `jobs` spawned worker processes. The first run that
-    raises stops the sweep with its own exception (every project exception pickles, tests/hardening/
+def in_pool(fn, specs, todo, jobs: int):
+    """(i, fn(specs[i])) for i in todo as they finish, from a pool of `jobs` spawned worker processes. The first
+    run that raises stops the sweep with its own exception (every project exception pickles, tests/hardening/
     test_pickled_errors.py): runs not yet started are cancelled, the ones under way finish (each run commits
     itself to the cache, so a repeated sweep keeps every finished run)."""
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context("spawn"))
     try:
         futs = {pool.submit(fn, specs[i]): i for i in todo}
         for f in as_completed(futs):
-            results[futs[f]] = f.result()
-            done += 1
-            report(specs[futs[f]].label, done, len(specs))
+            yield futs[f], f.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return f"process pool ({jobs} workers)"
 
 
-def _run_dask(fn, specs, todo, results, scheduler, client, report, timeout: float, done: int) -> str:
+def _on_dask(fn, specs, todo, scheduler, client, timeout: float):
+    """Where the runs go on Dask, and (i, fn(specs[i])) for i in todo as they finish."""
     try:  # Dask is optional: only --scheduler needs it
         from distributed import Client, as_completed as dask_completed
     except ImportError:
@@ -71,15 +64,14 @@ def _run_dask(fn, specs, todo, results, scheduler, client, report, timeout: floa
         except (OSError, TimeoutError) as e:
             raise DriverError(f"cannot reach the Dask scheduler at {scheduler} ({e}): start one with "
                               "`dask scheduler` and workers with `dask worker <address>`") from None
-    try:
-        futs = client.map(fn, [specs[i] for i in todo], pure=False)
-        index = {f.key: i for i, f in zip(todo, futs)}
-        for f in dask_completed(futs):
-            i = index[f.key]
-            results[i] = f.result()
-            done += 1
-            report(specs[i].label, done, len(specs))
-        return f"dask ({client.scheduler.address})"
-    finally:
-        if own:
-            client.close()
+
+    def finished():
+        try:
+            futs = client.map(fn, [specs[i] for i in todo], pure=False)
+            index = {f.key: i for i, f in zip(todo, futs)}
+            for f in dask_completed(futs):
+                yield index[f.key], f.result()
+        finally:
+            if own:
+                client.close()
+    return f"dask ({client.scheduler.address})", finished()

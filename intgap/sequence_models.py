@@ -1,19 +1,14 @@
-"""Transformer models the driver runs on targets, quantized once and kept in the content-addressed cache.
-
-A model is named (quant/model_registry.py), a Hugging Face folder, or a `.igraph` written by
-`intgap quantize` (its tokenizer is found from the model it names). Quantizing SmolLM2 takes minutes; the result
-is cached under <cache>/sweep/quantized/ keyed by the model, its recipe (quant/recipes.py: config, method, calibration) and the code
-of quant/, so a second run loads it in seconds.
-"""
+"""Transformer models the driver runs on targets, quantized once by their recipe and kept in the content-addressed
+cache (docs/modules.md)."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
+from intgap.workload import Quantized, quantized_graph
 from quant import load_graph, save_graph
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf
@@ -69,22 +64,18 @@ def quantized_model(spec: str, config: str = "w8a8", method: str | None = None,
     return SequenceModel(m.name, g, m.tokenizer, recipe.config, recipe.method)
 
 
-def sweep_graph(spec: str, config, cache: Cache, key_parts: tuple, measure: Callable) -> tuple[Path, dict, bool]:
+def sweep_graph(spec: str, config, cache: Cache, key_parts: tuple, measure: Callable) -> Quantized:
     """A sweep's graph of a transformer for `config` (an intgap.sweep.Config; FP32: the capture, else quantized
-    by the model's recipe) in the cache: (its .igraph, its entry's metadata, whether it was cached).
-    `measure(model, graph, fp32_graph)` gives what the entry keeps beside the graph (its accuracy...);
-    `key_parts`: what else that depends on."""
+    by the model's recipe) in the cache. `measure(model, graph, fp32_graph)` gives what the entry keeps beside the
+    graph (its accuracy...); `key_parts`: what else that depends on."""
     recipe = recipe_for(spec, config.name)
-    key = digest("seq-quantize", _model_identity(spec), asdict(recipe), *key_parts, code_fingerprint(("quant",)))
-    entry = cache.get("graphs", key)
-    cached = entry is not None
-    if entry is None:
+
+    def make():
         m = load_model(spec)
         fg = capture_hf(m.model, recipe.seq_len, name=m.name)
         g = fg if config.is_float else quantize_model(m, recipe.config, recipe=recipe)
         g.name = m.name
-        meta = measure(m, g, fg)
-        tmp = cache.begin("graphs", key)
-        save_graph(g, tmp / "model.igraph")
-        entry = cache.commit("graphs", key, tmp, {**meta, "config": asdict(config)})
-    return entry / "model.igraph", json.loads((entry / "entry.json").read_text()), cached
+        return g, measure(m, g, fg)
+
+    key = digest("seq-quantize", _model_identity(spec), asdict(recipe), *key_parts, code_fingerprint(("quant",)))
+    return quantized_graph(cache, config, key, make)

@@ -1,40 +1,24 @@
-"""Sweeps of decoder models (the bundled shakespeare-decoder, SmolLM2, any Llama/GPT-2 folder): the cost of one
-decode step per target and config, end to end and per layer, with the latency gap against FP32.
-
-A run builds the greedy-generation program (codegen/program.py) twice: with per-layer kernel copies
-(codegen/lower.py: every layer calls its own copy of each kernel, so each instruction belongs to one layer) and as it
-ships (one copy of each kernel, as `intgap generate` and firmware build it). Each runs twice from the same prompt:
-generating 1 token (the prefill) and 1 + K tokens; the difference, divided by K, is one decode step at a context of
-the prompt plus half of K. Instructions, bytes and the attribution categories are the copies build's exact counts,
-per function and so per layer. Estimated cycles are the shipped build's, on the board (the copies would multiply the
-code and its instruction-cache misses); each shared function's step cycles are divided among its per-layer copies
-(`spread_over_copies`), so the layers still add up to the step (docs/memory-models.md). Integer runs of both builds
-must reproduce the reference interpreter's greedy tokens (bit_exact).
-
-The decoder is a workload (intgap/workload.py): its runs are cached, parallel and distributable through the one
-runner (intgap/runner.py), like the classifier's.
-"""
+"""The decoder workload: one decode step per target and config (the difference of generate runs of 1 and 1 + K
+tokens), per layer from per-layer kernel copies; est. cycles from the shipped build (docs/modules.md)."""
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 import isa
 from codegen.lower import is_sequence_graph
 from codegen.program import GENERATE_HARNESS_FUNCTIONS, HARNESS_FUNCTIONS
-from intgap.attribution import CATEGORIES, attribute
-from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, graph_digest, toolchain_id
+from intgap.attribution import attribute
+from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, toolchain_id
 from intgap.errors import DriverError
 from intgap.generate_command import decode_limit
 from intgap.pipeline import reference_forward, reference_generate, run_forward, run_generate
 from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
 from intgap.sequence_models import sweep_graph
-from intgap.workload import PER_LAYER_COPIES, Quality, SweepResult, Workload, run_workload
+from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, RunSpec, Workload
 from isa.boards import board_for
 from isa.profile import analyze, profile
 from isa.timing import estimate
@@ -81,42 +65,21 @@ def spread_over_copies(shared: dict[str, float], names, *weights: dict[str, floa
     return out
 
 
-def shipped_cycles(est, harness, names, copy_core: dict[str, float], instr: dict[str, float],
-                   loads: dict[str, float], stores: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+def shipped_cycles(est, harness, costs: FunctionCosts) -> None:
     """The shipped build's estimate (`est`: per_function cycles and memory stalls) divided among the functions of
-    the copies build (`names`): core cycles as the core model divides them there (`copy_core`, else
-    instructions), memory stalls as the bytes each copy moved. Returns (cycles, memory stalls) per function."""
+    the copies build in `costs`: core cycles as the core model divides them there (`costs.cycles`, else
+    instructions), memory stalls as the bytes each copy moved; they replace `costs.cycles` and `costs.stalls`."""
     own = {f: v for f, v in est.per_function.items() if f not in harness}
     stall_of = {f: est.per_function_memory_stalls.get(f, 0.0) for f in own}
-    moved = {f: loads.get(f, 0.0) + stores.get(f, 0.0) for f in names}
-    core = spread_over_copies({f: v - stall_of[f] for f, v in own.items()}, names, copy_core, instr)
-    stalls = spread_over_copies(stall_of, names, moved, copy_core, instr)
-    return {f: core.get(f, 0.0) + stalls.get(f, 0.0) for f in set(core) | set(stalls)}, stalls
+    names = set(costs.instructions)
+    moved = {f: costs.loads.get(f, 0.0) + costs.stores.get(f, 0.0) for f in names}
+    core = spread_over_copies({f: v - stall_of[f] for f, v in own.items()}, names, costs.cycles, costs.instructions)
+    stalls = spread_over_copies(stall_of, names, moved, costs.cycles, costs.instructions)
+    costs.cycles = {f: core.get(f, 0.0) + stalls.get(f, 0.0) for f in set(core) | set(stalls)}
+    costs.stalls = stalls
 
 
-@dataclass
-class SequenceRunSpec:
-    model: str
-    config: str
-    target: str
-    backend: str
-    graph_path: str
-    graph_key: str
-    prompt: list[int]  # the tokens the program starts from (a forward run: its input rows, token ids or samples)
-    steps: int  # decode steps measured (a forward run: none, one forward call on the prompt)
-    expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
-    cache_root: str
-    build_code: str = ""
-    run_code: str = ""
-    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
-    layers: bool = True  # False: the whole-model row only (the run measures the layers all the same)
-
-    @property
-    def label(self) -> str:
-        return f"{self.target} {self.config}"
-
-
-def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
+def run_keys(spec: RunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
     run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board,
@@ -125,12 +88,12 @@ def run_keys(spec: SequenceRunSpec) -> tuple[str, str]:
     return build, run
 
 
-def cached_sequence_run(spec: SequenceRunSpec) -> list[dict] | None:
+def cached_sequence_run(spec: RunSpec) -> list[dict] | None:
     docs = Cache(Path(spec.cache_root)).result(run_keys(spec)[1])
     return docs if docs is None or spec.layers else docs[:1]
 
 
-def set_up_run(spec: SequenceRunSpec, **program):
+def set_up_run(spec: RunSpec, **program):
     """What a run of `spec` needs: its cache, target, board, graph and run key, and its program (`program`: the
     build options) built twice, with per-layer kernel copies (counted: exact per layer) and as it ships (one copy of
     each kernel: estimated on the board; the copies would multiply the code and its instruction-cache misses,
@@ -145,7 +108,16 @@ def set_up_run(spec: SequenceRunSpec, **program):
             copies_now or shipped_now)
 
 
-def execute_forward(spec: SequenceRunSpec) -> list[dict]:
+def counted(built, target, graph, harness, r) -> FunctionCosts:
+    """A run of the copies build, counted (no memory system): exact instructions, bytes and categories per layer,
+    and the core model's cycles per copy (what divides the shipped build's cycles among the copies)."""
+    an = analyze(r, built.elf, target)
+    prof = profile(r, built.elf, target, analysis=an)
+    _, per_fn = attribute(an, harness, copy_outputs(prof, graph))
+    return FunctionCosts.of_run(prof, estimate(r, built.elf, target, analysis=an), per_fn, harness)
+
+
+def execute_forward(spec: RunSpec) -> list[dict]:
     """The whole-model row and one row per layer of one (target, config): the cost of one forward call on the input
     rows `spec.prompt` (an encoder's sentence, an MLP's quantized sample; a run spec of no decode steps). Integer
     runs of both builds must reproduce the reference interpreter's output rows bit for bit."""
@@ -158,15 +130,11 @@ def execute_forward(spec: SequenceRunSpec) -> list[dict]:
     cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
         spec, mode="forward", max_tokens=n, context=n, rows="all")
     y, r = run_forward(built, target, x, spec.backend)
-    an = analyze(r, built.elf, target)
-    prof = profile(r, built.elf, target, analysis=an)
-    _, per_fn = attribute(an, HARNESS_FUNCTIONS, copy_outputs(prof, graph))
-    costs = FunctionCosts.of_run(prof, estimate(r, built.elf, target, analysis=an), per_fn, HARNESS_FUNCTIONS)
+    costs = counted(built, target, graph, HARNESS_FUNCTIONS, r)
     # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
     ys, rs = run_forward(shipped, target, x, spec.backend, board=board, strict_fit=False)
     est = estimate(rs, shipped.elf, target, board=board)
-    costs.cycles, costs.stalls = shipped_cycles(est, HARNESS_FUNCTIONS, set(costs.instructions), costs.cycles,
-                                                costs.instructions, costs.loads, costs.stores)
+    shipped_cycles(est, HARNESS_FUNCTIONS, costs)
     ref = reference_forward(graph, x)
     # FP32: the same operations summed in another order; the error is recorded (integer: the same bytes)
     exact = bool(np.array_equal(y, ref) and np.array_equal(ys, ref)) if graph.is_integer else True
@@ -181,7 +149,7 @@ def execute_forward(spec: SequenceRunSpec) -> list[dict]:
     return _kept(cache, run_key, spec, docs, built_now, t0)
 
 
-def _kept(cache: Cache, run_key: str, spec: SequenceRunSpec, docs: list[dict], built_now: bool, t0: float) -> list:
+def _kept(cache: Cache, run_key: str, spec: RunSpec, docs: list[dict], built_now: bool, t0: float) -> list:
     """The rows of a run, committed to the cache, with what work made them (the whole-model row alone when the spec
     asks for no layers)."""
     cache.keep_result(run_key, docs, spec.label)
@@ -191,49 +159,29 @@ def _kept(cache: Cache, run_key: str, spec: SequenceRunSpec, docs: list[dict], b
     return docs if spec.layers else docs[:1]
 
 
-def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
-    """The whole-model row and one row per layer of one (target, config): the cost of one decode step."""
+def execute_sequence(spec: RunSpec) -> list[dict]:
+    """The whole-model row and one row per layer of one (target, config): the cost of one decode step, the
+    difference of the runs that generate 1 and 1 + K tokens, divided by K."""
     cached = cached_sequence_run(spec)
     if cached is not None:
         return cached
     t0 = time.perf_counter()
     cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
         spec, mode="generate", max_tokens=len(spec.prompt), context=len(spec.prompt) + spec.steps)
-
-    def count(n_new: int):
-        """The copies build, counted (no memory system): exact instructions, bytes and categories per layer, and
-        the core model's cycles per copy (the weights that divide the shipped build's cycles among the copies)."""
-        tokens, r = run_generate(built, target, spec.prompt, n_new, backend=spec.backend)
-        an = analyze(r, built.elf, target)
-        prof = profile(r, built.elf, target, analysis=an)
-        core = estimate(r, built.elf, target, analysis=an)
-        _, per_fn = attribute(an, GENERATE_HARNESS_FUNCTIONS, copy_outputs(prof, graph))
-        return tokens, r, prof, core, per_fn
-
-    def on_board(n_new: int):
-        """The shipped build on the board: the estimate. A config that does not fit the board's memories is
-        measured as if they were large enough (fits_board)."""
-        tokens, r = run_generate(shipped, target, spec.prompt, n_new, backend=spec.backend, board=board,
-                                 strict_fit=False)
-        return tokens, r, estimate(r, shipped.elf, target, board=board)
-
-    tok1, r1, p1, c1, a1 = count(1)
-    tokn, rn, pn, cn, an_ = count(1 + spec.steps)
-    _, _, e1 = on_board(1)
-    stokn, srn, en = on_board(1 + spec.steps)
     k = spec.steps
-    names = (set(pn.functions) | set(p1.functions)) - GENERATE_HARNESS_FUNCTIONS
 
-    def diff(get) -> dict[str, float]:
-        return {f: (get(pn, an_, f) - get(p1, a1, f)) / k for f in names}
+    def run(program, n_new: int, **on_board):
+        return run_generate(program, target, spec.prompt, n_new, backend=spec.backend, **on_board)
 
-    instr = diff(lambda p, a, f: p.functions[f].instructions if f in p.functions else 0)
-    loads = diff(lambda p, a, f: p.functions[f].load_bytes if f in p.functions else 0)
-    stores = diff(lambda p, a, f: p.functions[f].store_bytes if f in p.functions else 0)
-    cats = {c: diff(lambda p, a, f, c=c: a.get(f, {}).get(c, 0)) for c in CATEGORIES}
+    (_, r1), (tokn, rn) = run(built, 1), run(built, 1 + k)
+    costs = counted(built, target, graph, GENERATE_HARNESS_FUNCTIONS, rn).per_step(
+        counted(built, target, graph, GENERATE_HARNESS_FUNCTIONS, r1), k)
+    # the shipped build on the board: the estimate. A config that does not fit the board's memories is measured as
+    # if they were large enough (fits_board)
+    (_, sr1), (stokn, srn) = (run(shipped, n, board=board, strict_fit=False) for n in (1, 1 + k))
+    e1, en = (estimate(r, shipped.elf, target, board=board) for r in (sr1, srn))
     step = step_difference(e1, en, k)  # the shipped build's step, the bandwidth bound on its own bytes per function
-    cycles, stalls = shipped_cycles(step, GENERATE_HARNESS_FUNCTIONS, names, step_difference(c1, cn, k).per_function,
-                                    instr, loads, stores)
+    shipped_cycles(step, GENERATE_HARNESS_FUNCTIONS, costs)
     exact = spec.expected is None or tokn == stokn == list(spec.expected)
     base = {**run_fields(spec, target, shipped, srn, en, board), "limiting_level": decode_limit(e1, en, step),
             "kv_cache_bytes": shipped.program.kv_cache_bytes, "context_tokens": len(spec.prompt) + spec.steps,
@@ -242,28 +190,13 @@ def execute_sequence(spec: SequenceRunSpec) -> list[dict]:
             "program_instructions": int(rn.instructions), "shipped_program_instructions": int(srn.instructions),
             "cycles_from": "shipped build (shared kernels)",
             "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
-    calls: dict[str, dict[str, float]] = {}  # callee -> caller -> calls per decode step (difference of the runs)
-    for f in names:
-        for callee, c in (pn.functions[f].calls if f in pn.functions else {}).items():
-            c1_ = p1.functions[f].calls.get(callee, 0) if f in p1.functions else 0
-            calls.setdefault(callee, {})[f] = c - c1_
-    docs = split_rows(FunctionCosts(instr, cycles, stalls, loads, stores, cats, calls), graph, base)
+    docs = split_rows(costs, graph, base)
     return _kept(cache, run_key, spec, docs, built_now, t0)
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)
-@dataclass
-class QuantizedSequence:
-    config: object  # an intgap.sweep.Config
-    graph_path: Path
-    graph_key: str
-    accuracy: dict
-    expected: list[int] | None  # a decoder's greedy tokens from the prompt (the reference interpreter's)
-    cached: bool
-
-
 def quantize_sequence_config(spec: str, cfg, prompt: list[int], steps: int, cache: Cache,
-                             eval_tokens: int) -> QuantizedSequence:
+                             eval_tokens: int) -> Quantized:
     """The config's graph (FP32: the capture; else quantized with the config's best method), its perplexity on
     held-out Shakespeare next to FP32's (reference interpreter), and its greedy tokens from the prompt."""
     def measure(m, g, fg) -> dict:
@@ -272,8 +205,7 @@ def quantize_sequence_config(spec: str, cfg, prompt: list[int], steps: int, cach
         acc = {**perplexity_against_fp32(g, fg, ids, window), "method": g.meta.get("method", "fp32")}
         return {"accuracy": acc, "expected": reference_generate(g, prompt, 1 + steps)}
 
-    path, meta, cached = sweep_graph(spec, cfg, cache, (prompt, steps, eval_tokens), measure)
-    return QuantizedSequence(cfg, path, graph_digest(load_graph(path)), meta["accuracy"], meta["expected"], cached)
+    return sweep_graph(spec, cfg, cache, (prompt, steps, eval_tokens), measure)
 
 
 class Decoder(Workload):
@@ -301,13 +233,11 @@ class Decoder(Workload):
         self.name = m.name
         self.prompt = [int(t) for t in m.tokenizer(prompt_text)["input_ids"]]
 
-    def quantize(self, config, cache: Cache) -> QuantizedSequence:
+    def quantize(self, config, cache: Cache) -> Quantized:
         return quantize_sequence_config(self.spec, config, self.prompt, self.steps, cache, self.eval_tokens)
 
-    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
-                                self.prompt, self.steps, q.expected if not q.config.is_float else None, cache_root,
-                                **codes, board=board)]
+    def inputs(self, q: Quantized) -> list[int]:
+        return self.prompt
 
     def model_doc(self, quantized: list) -> dict:
         macs = weight_macs(load_graph(quantized[0].graph_path))
@@ -319,14 +249,3 @@ class Decoder(Workload):
     def check(self, rows: list[dict]) -> None:
         if not any(r["bit_exact"] for r in rows if r["layer"] is None):
             raise DriverError("no run reproduced the reference interpreter's tokens: a bug to report")
-
-
-def run_sequence_sweep(spec: str, targets: list, configs: list, *, backend: str | None = None,
-                       jobs: int = 1, scheduler: str | None = None, cache_root: Path | None = None,
-                       progress: Callable[[str, int, int], None] | None = None, eval_tokens: int = 2048,
-                       steps: int = DECODE_STEPS, prompt_text: str = PROMPT_TEXT, client=None,
-                       boards: dict | None = None) -> SweepResult:
-    """`boards`: target name -> isa.boards.Board for the estimates (default: each target's default board)."""
-    return run_workload(Decoder(spec, eval_tokens, steps, prompt_text), targets, configs, backend=backend,
-                        jobs=jobs, scheduler=scheduler, cache_root=cache_root, progress=progress, client=client,
-                        boards=boards)

@@ -1,30 +1,16 @@
-"""Sweeps of MLP classifiers (the digits MLP, a .pt state dict): the cost of one inference of one test sample per
-target and config, end to end and per layer, with the latency gap against FP32.
-
-The parent quantizes each config once (cached) and writes its graph; every run then builds the forward program of
-one sample twice, with per-layer kernel copies and as it ships, and runs each once, as an encoder's run does
-(intgap/sequence_sweep.py `execute_forward`): the layers' instructions are exact, their est. cycles the shipped
-build's divided among the copies. The classifier is a workload (intgap/workload.py) whose runs go through
-intgap/runner.py (cache, then serial, a process pool or Dask).
-
-On a Dask cluster the workers read the graphs and write the cache at the same path as the client: give them a
-shared file system (or run them on this machine), and the same project checkout (the code fingerprint is part of
-every key).
-"""
+"""The classifier workload (the digits MLP, a .pt state dict): one inference of a test sample per target and config,
+end to end and per layer, and the sweep's config grammar (docs/modules.md)."""
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from intgap.cache import Cache, code_fingerprint, digest, graph_digest
+from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
-from intgap.sequence_sweep import SEQUENCE_CODE, QuantizedSequence, SequenceRunSpec, cached_sequence_run, execute_forward
-from intgap.workload import PER_LAYER_COPIES, Quality, SweepResult, Workload, run_workload
-from quant import capture, load_graph, quantize_ptq, reference, save_graph
+from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_forward
+from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, SweepResult, Workload, quantized_graph
+from quant import capture, load_graph, quantize_ptq, reference
 from quant.accuracy import classifier_accuracy
 from quant.config import ConfigError, parse
 
@@ -70,25 +56,6 @@ def model_digest(model) -> str:
                   model.calibration, model.test_x, model.test_y if model.test_y is not None else "none")
 
 
-def quantize_config(model, cfg: Config, cache: Cache) -> QuantizedSequence:
-    if cfg.name.startswith("mixed:"):
-        raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
-                          "shakespeare-decoder); for an MLP use w8a8 or w4a8")
-    key = digest("quantize", model_digest(model), asdict(cfg), code_fingerprint(("quant",)))
-    entry = cache.get("graphs", key)
-    cached = entry is not None
-    if entry is None:
-        tmp = cache.begin("graphs", key)
-        fg = capture(model.module, model.in_features, name=model.name)
-        g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
-        save_graph(g, tmp / "model.igraph")
-        acc = classifier_accuracy(g, model.module, model.test_x, model.test_y)
-        entry = cache.commit("graphs", key, tmp, {"accuracy": acc, "config": asdict(cfg)})
-    meta = json.loads((entry / "entry.json").read_text())
-    g = load_graph(entry / "model.igraph")
-    return QuantizedSequence(cfg, entry / "model.igraph", graph_digest(g), meta["accuracy"], None, cached)
-
-
 # ------------------------------------------------------------------ the sweep
 class Classifier(Workload):
     """An MLP classifier: the forward program of one test sample, measured once, per layer (per_layer=False: the
@@ -110,16 +77,25 @@ class Classifier(Workload):
     def __init__(self, model, per_layer: bool = True):
         self.model, self.per_layer, self.name = model, per_layer, model.name
 
-    def quantize(self, config: Config, cache: Cache) -> QuantizedSequence:
-        return quantize_config(self.model, config, cache)
+    def quantize(self, cfg: Config, cache: Cache) -> Quantized:
+        if cfg.name.startswith("mixed:"):
+            raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
+                              "shakespeare-decoder); for an MLP use w8a8 or w4a8")
+        model = self.model
 
-    def specs(self, q: QuantizedSequence, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        """One run: the first test sample (as the graph's input: quantized for an integer graph)."""
+        def make():
+            fg = capture(model.module, model.in_features, name=model.name)
+            g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
+            return g, {"accuracy": classifier_accuracy(g, model.module, model.test_x, model.test_y)}
+
+        return quantized_graph(cache, cfg, digest("quantize", model_digest(model), asdict(cfg),
+                                                  code_fingerprint(("quant",))), make)
+
+    def inputs(self, q: Quantized):
+        """The first test sample (as the graph's input: quantized for an integer graph)."""
         x = self.model.test_x[:1].astype(np.float32)
         g = load_graph(q.graph_path)
-        rows = reference.quantize_input(g, x) if g.is_integer else x
-        return [SequenceRunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key, rows,
-                                0, None, cache_root, **codes, board=board, layers=self.per_layer)]
+        return reference.quantize_input(g, x) if g.is_integer else x
 
     def model_doc(self, quantized: list) -> dict:
         return {"name": self.model.name, "description": self.model.description, "kind": self.kind,
@@ -151,14 +127,3 @@ class Classifier(Workload):
                 "int8_program_instructions": r8["program_instructions"],
                 "fp32_program_instructions": rf["program_instructions"]})
         return doc
-
-
-def run_sweep(model, targets: list, configs: list[Config], *, backend: str | None = None, jobs: int = 1,
-              scheduler: str | None = None, cache_root: Path | None = None, per_layer: bool = True,
-              progress: Callable[[str, int, int], None] | None = None, client=None,
-              scheduler_timeout: float = 10.0, boards: dict | None = None) -> SweepResult:
-    """All runs of model x targets x configs (whole model, and its layers when per_layer); `boards`:
-    target name -> isa.boards.Board of the estimates (default: each target's default board)."""
-    return run_workload(Classifier(model, per_layer), targets, configs, backend=backend, jobs=jobs,
-                        scheduler=scheduler, cache_root=cache_root, progress=progress, client=client,
-                        scheduler_timeout=scheduler_timeout, boards=boards)

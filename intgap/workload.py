@@ -1,25 +1,18 @@
-"""What a sweep measures, for every kind of model: a `Workload` says how a config becomes a graph and its accuracy
-(`quantize`), which runs measure that graph on a target (`specs`, each built as a program of the workload's `mode`),
-what a run yields (`execute` / `cached`: one result row, or several: the whole model and its layers) and how the
-report reads the results (the unit one run measures, the quality metric and its columns, whether layers are summed
-by role). `run_workload` is the one flow over them: quantize every config, plan the runs of every target, and run
-them through intgap/runner.py (cache, then serial, pool or Dask).
-
-Workloads: the classifier (intgap/sweep.py: one inference of a sample), the encoder (intgap/encoder_sweep.py: one
-forward pass of a sentence) and the decoder (intgap/sequence_sweep.py: one decode step of a generate program), each
-measured per layer from one run (per-layer kernel copies).
-"""
+"""What a sweep measures, for every kind of model (`Workload`), and `run_workload`, the one flow over them:
+quantize every config, plan the runs of every target, run them through intgap/runner.py (docs/flow.md)."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import isa
-from intgap.cache import Cache, code_fingerprint
+from intgap.cache import Cache, code_fingerprint, graph_digest
 from intgap.runner import run_specs
 from isa.boards import board_for
+from quant import load_graph, save_graph
 
 
 # how the per-layer rows of a run are exact (intgap/result_rows.py split_rows), for the report
@@ -58,6 +51,55 @@ class Quality:
         return format(v, self.spec) + ("" if fp32 or not self.change else f" ({c['relative_increase']:+.1%})")
 
 
+@dataclass
+class Quantized:
+    """A config's graph in the cache and what was measured of it when it was made."""
+    config: object  # an intgap.sweep.Config
+    graph_path: Path
+    graph_key: str
+    accuracy: dict
+    expected: list[int] | None  # a decoder's greedy tokens from the prompt (the reference interpreter's)
+    cached: bool
+
+
+def quantized_graph(cache: Cache, config, key: str, make: Callable) -> Quantized:
+    """The graph of `config` under `key` in the cache, or made now: `make()` -> (graph, what its entry keeps beside
+    it: its "accuracy" and a decoder's "expected" tokens)."""
+    entry = cache.get("graphs", key)
+    cached = entry is not None
+    if entry is None:
+        g, meta = make()
+        tmp = cache.begin("graphs", key)
+        save_graph(g, tmp / "model.igraph")
+        entry = cache.commit("graphs", key, tmp, {**meta, "config": asdict(config)})
+    meta = json.loads((entry / "entry.json").read_text())
+    path = entry / "model.igraph"
+    return Quantized(config, path, graph_digest(load_graph(path)), meta["accuracy"], meta.get("expected"), cached)
+
+
+@dataclass
+class RunSpec:
+    """One run of a workload: a program of `graph_path` on a target, from the input rows or tokens `prompt`."""
+    model: str
+    config: str
+    target: str
+    backend: str
+    graph_path: str
+    graph_key: str
+    prompt: list[int]  # the tokens the program starts from (a forward run: its input rows, token ids or samples)
+    steps: int  # decode steps measured (a forward run: none, one forward call on the prompt)
+    expected: list[int] | None  # the reference interpreter's greedy tokens (1 + steps)
+    cache_root: str
+    build_code: str = ""
+    run_code: str = ""
+    board: str = ""  # the board of the estimate (isa/boards.py); "" = the target's default board
+    layers: bool = True  # False: the whole-model row only (the run measures the layers all the same)
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} {self.config}"
+
+
 class Workload:
     name: str
     kind: str  # "classifier" | "encoder" | "decoder"
@@ -76,14 +118,21 @@ class Workload:
     # or None
     execute: Callable
     cached: Callable
+    steps = 0  # decode steps a run measures (0: one forward call)
+    per_layer = True  # False: the whole-model rows only
 
-    def quantize(self, config, cache: Cache):
-        """The config's graph in the cache, with `.config`, `.accuracy` (a dict) and `.cached`."""
+    def quantize(self, config, cache: Cache) -> Quantized:
         raise NotImplementedError
 
-    def specs(self, quantized, target, backend: str, board: str, cache_root: str, codes: dict) -> list:
-        """The runs (picklable specs with a `label`) that measure one quantized config on one target."""
+    def inputs(self, quantized: Quantized) -> list:
+        """What a run's program starts from: token ids, or input rows of the graph's dtype."""
         raise NotImplementedError
+
+    def specs(self, q: Quantized, target, backend: str, board: str, cache_root: str, codes: dict) -> list[RunSpec]:
+        """The runs that measure one quantized config on one target: one, from the workload's inputs."""
+        return [RunSpec(self.name, q.config.name, target.name, backend, str(q.graph_path), q.graph_key,
+                        self.inputs(q), self.steps, None if q.config.is_float else q.expected, cache_root, **codes,
+                        board=board, layers=self.per_layer)]
 
     def model_doc(self, quantized: list) -> dict:
         """The report's description of the model: name, description, kind and the unit one run measures."""
@@ -144,10 +193,10 @@ def run_workload(workload: Workload, targets: list, configs: list, *, backend: s
             specs += workload.specs(q, t, be, board, str(cache.root), codes)
     results, where = run_specs(specs, workload.execute, workload.cached, jobs=jobs, scheduler=scheduler,
                                client=client, report=report, scheduler_timeout=scheduler_timeout)
-    rows = [r if isinstance(r, list) else [r] for r in results]
-    workload.check([d for r in rows for d in r])
-    stats = SweepStats(len(specs), sum(r[0]["built"] for r in rows), sum(r[0]["ran"] for r in rows),
+    rows = [d for r in results for d in r]  # each run's whole-model row, then its layers'
+    workload.check(rows)
+    stats = SweepStats(len(specs), sum(r[0]["built"] for r in results), sum(r[0]["ran"] for r in results),
                        sum(not q.cached for q in qs), time.perf_counter() - t0, where)
     cdocs = [{"config": q.config.name, "weight_bits": q.config.weight_bits, "group_size": q.config.group_size,
               **q.accuracy} for q in qs]
-    return SweepResult(workload, workload.model_doc(qs), cdocs, [d for r in rows for d in r], stats)
+    return SweepResult(workload, workload.model_doc(qs), cdocs, rows, stats)

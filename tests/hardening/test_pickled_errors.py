@@ -66,12 +66,13 @@ def faulting_run(spec: Spec) -> str:
 
 
 def test_a_fault_in_a_pool_worker_reaches_the_user_as_itself():
-    from intgap.runner import run_in_pool
+    from intgap.runner import in_pool
     specs = [Spec("first"), Spec("fault")]
-    results = [None, None]
+    results = {}
     with pytest.raises(EmulatorFault) as info:
-        run_in_pool(faulting_run, specs, [0, 1], results, 2, lambda *a: None, 0)
+        for i, r in in_pool(faulting_run, specs, [0, 1], 2):
+            results[i] = r
     assert str(info.value) == ("program fault: invalid memory write at pc=0x10074 in ig_fc_s8+0x24: "
                                "address 0x7ffffff0")
     assert info.value.pc == 0x10074 and info.value.where == "ig_fc_s8+0x24"
-    assert results == ["first done", None]  # the finished run is kept
+    assert results == {0: "first done"}  # the finished run is kept

@@ -71,7 +71,7 @@ def test_program_stopping_with_exit_12_is_a_driver_error(forward_program):
         inputs = {INPUT_SECTION: np.asarray([n, 0, 0, 0, *_ids(8)], "<i4").tobytes()}
         with pytest.raises(DriverError, match=r"stopped: the number of tokens is outside the program's limits "
                                               r"\(max tokens per call, context\)"):
-            _checked_run(built, t, inputs, None, None)
+            _checked_run(built, t, inputs, None)
 
 
 def test_generate_encoder_refuses_a_prompt_longer_than_the_context_and_a_bad_chunk(tiny, tmp_path):

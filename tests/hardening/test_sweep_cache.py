@@ -13,7 +13,8 @@ import isa
 from intgap.cache import Cache
 from intgap.cli import main
 from intgap.models import load_model
-from intgap.sweep import parse_configs, run_sweep
+from intgap.sweep import Classifier, parse_configs
+from intgap.workload import run_workload
 
 from .conftest import one_line_error
 
@@ -40,11 +41,11 @@ def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch)
     cfgs = parse_configs("w8a8")  # fp32 and w8a8, whole model only: two runs
     monkeypatch.setattr(sweep.Classifier, "execute", staticmethod(interrupted))
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
+        run_workload(Classifier(model, False), [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path)
     # a run builds its program twice: with per-layer kernel copies and as it ships
     assert _valid_entries(tmp_path, "runs") == 1 and _valid_entries(tmp_path, "builds") == 2
     monkeypatch.setattr(sweep.Classifier, "execute", staticmethod(real))
-    again = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path, per_layer=False)
+    again = run_workload(Classifier(model, False), [isa.get_target("cortex-m4")], cfgs, cache_root=tmp_path)
     assert again.stats.executed_runs == 1 and again.stats.builds == 1  # only the interrupted run is redone
     assert len(again.runs) == 2 and all(r["bit_exact"] for r in again.runs)
     assert _valid_entries(tmp_path, "runs") == 2
@@ -107,7 +108,8 @@ def test_full_disk_during_a_build(model, tmp_path, monkeypatch, capsys):
     assert "No space left on device" in line and "program.elf" in line and "free some space" in line
     assert _valid_entries(cache, "builds") == 0 and _valid_entries(cache, "runs") == 0
     monkeypatch.setattr(toolchain, "build_elf", real)
-    res = run_sweep(model, [isa.get_target("cortex-m4")], parse_configs("w8a8"), cache_root=cache, per_layer=False)
+    res = run_workload(Classifier(model, False), [isa.get_target("cortex-m4")], parse_configs("w8a8"),
+                       cache_root=cache)
     assert res.stats.builds == 2 and all(r["bit_exact"] for r in res.runs)
 
 
@@ -122,8 +124,8 @@ def _sweep_child(root: str, fingerprints: dict, barrier, queue) -> None:
         results = []
         for _ in range(2):  # the second sweep, after both first ones ended, must be served from the cache
             barrier.wait(120)  # both sweeps start together: they race for the same graph, build and run entries
-            res = run_sweep(model, [isa.get_target("cortex-m4")], parse_configs("w8a8"), cache_root=Path(root),
-                            per_layer=False)
+            res = run_workload(Classifier(model, False), [isa.get_target("cortex-m4")], parse_configs("w8a8"),
+                               cache_root=Path(root))
             results.append((sorted((r["config"], r["instructions"], r["bit_exact"]) for r in res.runs),
                             res.stats.builds, res.stats.executed_runs))
         queue.put(("ok", results))

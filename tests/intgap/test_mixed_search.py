@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from intgap.mixed_search import LayerChoice, candidates_at_budget, evaluate, pareto, pick_at_budget, search
+from intgap.mixed_search import LayerChoice, candidates_at_budget, evaluate, pareto, search
 from quant.mixed import LayerSensitivity, allocate
 
 
@@ -32,7 +32,7 @@ def test_pick_meets_the_budget_and_beats_theorem8_in_cycles_at_equal_distortion(
     sens = [LayerSensitivity(x.name, x.size, {"a": 100.0}.get(x.name, 1.0), 1.0) for x in layers]
     for budget in (6.0, 7.0):
         t8 = evaluate(layers, allocate(sens, budget), 500)
-        pick = pick_at_budget(front, t8, budget)
+        pick = candidates_at_budget(front, t8, budget, 1)[0]  # the fastest by prediction
         assert pick.mean_bits <= budget + 1e-9 and t8.mean_bits <= budget + 1e-9
         assert pick.distortion <= t8.distortion * (1 + 1e-9)
         assert pick.cycles <= t8.cycles
@@ -64,11 +64,10 @@ def test_candidates_are_the_fastest_predicted_within_budget_and_distortion():
     sens = [LayerSensitivity(x.name, x.size, {"a": 100.0}.get(x.name, 1.0), 1.0) for x in layers]
     t8 = evaluate(layers, allocate(sens, 6.0), 500)
     cands = candidates_at_budget(front, t8, 6.0, n=3)
-    assert cands and cands[0] == pick_at_budget(front, t8, 6.0)
+    assert cands and cands[0] == candidates_at_budget(front, t8, 6.0, 1)[0]
     assert [c.cycles for c in cands] == sorted(c.cycles for c in cands)
     ok = [p for p in front if p.mean_bits <= 6.0 + 1e-9 and p.distortion <= t8.distortion * (1 + 1e-9)]
     assert len(cands) == min(3, len(ok))
-    # nothing within 4 bits is as accurate as all-8: no candidate, and the pick falls back to the given allocation
+    # nothing within 4 bits is as accurate as all-8: no candidate (the search measures the given allocation alone)
     all8 = evaluate(layers, {x.name: 8 for x in layers}, 500)
     assert candidates_at_budget(front, all8, 4.0, n=3) == []
-    assert pick_at_budget(front, all8, 4.0) is all8

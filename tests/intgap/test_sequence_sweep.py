@@ -5,8 +5,13 @@ import pytest
 
 import isa
 from intgap.result_rows import layer_of, role_of
-from intgap.sequence_sweep import run_sequence_sweep
+from intgap.sequence_sweep import Decoder
 from intgap.sweep import parse_configs
+from intgap.workload import run_workload
+
+
+def small_decoder() -> Decoder:
+    return Decoder("shakespeare-decoder", eval_tokens=300, steps=2, prompt_text="ROMEO:")
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +24,7 @@ def sweep(tmp_path_factory):
         pytest.skip(str(e))
     root = tmp_path_factory.mktemp("seqcache")
     targets = [isa.get_target("cortex-a55"), isa.get_target("cortex-m4")]
-    res = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
-                             eval_tokens=300, steps=2, prompt_text="ROMEO:")
+    res = run_workload(small_decoder(), targets, parse_configs("fp32,w8a8"), cache_root=root)
     return res, root, targets
 
 
@@ -54,8 +58,7 @@ def test_accuracy_is_perplexity_next_to_fp32(sweep):
 
 def test_repeated_sweep_is_served_from_the_cache(sweep):
     res, root, targets = sweep
-    again = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
-                               eval_tokens=300, steps=2, prompt_text="ROMEO:")
+    again = run_workload(small_decoder(), targets, parse_configs("fp32,w8a8"), cache_root=root)
     assert again.stats.builds == 0 and again.stats.executed_runs == 0
     assert [r["instructions"] for r in again.runs] == [r["instructions"] for r in res.runs]
 
@@ -103,13 +106,12 @@ def test_process_pool_and_dask_cluster_give_the_serial_results(sweep):
         if how == "dask":
             with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                           dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-                again = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"),
-                                           cache_root=root, eval_tokens=300, steps=2, prompt_text="ROMEO:",
-                                           client=client)
+                again = run_workload(small_decoder(), targets,
+                                     parse_configs("fp32,w8a8"), cache_root=root, client=client)
             assert again.stats.where.startswith("dask")
         else:
-            again = run_sequence_sweep("shakespeare-decoder", targets, parse_configs("fp32,w8a8"), cache_root=root,
-                                       eval_tokens=300, steps=2, prompt_text="ROMEO:", **kw)
+            again = run_workload(small_decoder(), targets,
+                                 parse_configs("fp32,w8a8"), cache_root=root, **kw)
             assert "process pool" in again.stats.where
         assert again.stats.builds == 4
         assert stable(again.runs) == stable(res.runs)
@@ -130,7 +132,7 @@ def test_estimate_is_the_shipped_builds_and_instructions_the_copies(sweep, tmp_p
     from isa.timing.memory import step_difference
     from quant import load_graph
     res, root, _ = sweep
-    d = Decoder("shakespeare-decoder", eval_tokens=300, steps=2, prompt_text="ROMEO:")
+    d = small_decoder()
     w8a8 = next(c for c in parse_configs("w8a8") if c.name == "w8a8")
     graph = load_graph(d.quantize(w8a8, Cache(root)).graph_path)
     target = isa.get_target(target_name)

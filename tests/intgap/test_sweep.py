@@ -12,7 +12,8 @@ from intgap.attribution import CATEGORIES
 from intgap.cache import Cache
 from intgap.models import load_model
 from intgap.report import gaps, macs_per_instruction, pareto_front, promised, write_report
-from intgap.sweep import parse_config, parse_configs, run_sweep
+from intgap.sweep import Classifier, parse_config, parse_configs
+from intgap.workload import run_workload
 from intgap.errors import DriverError
 
 VOLATILE = ("built", "ran", "wall_seconds")
@@ -31,7 +32,7 @@ def model():
 def sweep(model, tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     cfgs = parse_configs("fp32,w8a8,w4a8,w4a8-g16")
-    first = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=cache)
+    first = run_workload(Classifier(model), [isa.get_target("cortex-m4")], cfgs, cache_root=cache)
     return cache, cfgs, first
 
 
@@ -61,7 +62,7 @@ def test_attribution_sums_to_measured_totals(sweep):
 def test_repeated_sweep_builds_nothing_and_is_identical(sweep, model):
     cache, cfgs, first = sweep
     assert first.stats.builds == 4 and first.stats.executed_runs == 4
-    again = run_sweep(model, [isa.get_target("cortex-m4")], cfgs, cache_root=cache)
+    again = run_workload(Classifier(model), [isa.get_target("cortex-m4")], cfgs, cache_root=cache)
     assert again.stats.builds == 0 and again.stats.executed_runs == 0 and again.stats.quantized == 0
     assert _stable(again.runs) == _stable(first.runs)
 
@@ -84,12 +85,12 @@ def test_process_pool_and_dask_cluster_equal_serial(model, tmp_path):
     distributed = pytest.importorskip("distributed")
     targets = [isa.get_target("cortex-m4"), isa.get_target("rv32imc")]
     cfgs = parse_configs("fp32,w8a8")
-    serial = run_sweep(model, targets, cfgs, cache_root=tmp_path / "a", per_layer=False)
-    pool = run_sweep(model, targets, cfgs, cache_root=tmp_path / "b", per_layer=False, jobs=2)
+    serial = run_workload(Classifier(model, False), targets, cfgs, cache_root=tmp_path / "a")
+    pool = run_workload(Classifier(model, False), targets, cfgs, cache_root=tmp_path / "b", jobs=2)
     assert pool.stats.builds == 4 and "process pool" in pool.stats.where
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        dask = run_sweep(model, targets, cfgs, cache_root=tmp_path / "c", per_layer=False, client=client)
+        dask = run_workload(Classifier(model, False), targets, cfgs, cache_root=tmp_path / "c", client=client)
     assert dask.stats.builds == 4 and dask.stats.where.startswith("dask")
     assert _stable(serial.runs) == _stable(pool.runs) == _stable(dask.runs)
 
@@ -97,8 +98,8 @@ def test_process_pool_and_dask_cluster_equal_serial(model, tmp_path):
 def test_unreachable_scheduler_is_a_driver_error(model, tmp_path):
     pytest.importorskip("distributed")
     with pytest.raises(DriverError, match="Dask scheduler"):
-        run_sweep(model, [isa.get_target("rv32imc")], parse_configs("fp32"), cache_root=tmp_path,
-                  per_layer=False, scheduler="tcp://127.0.0.1:1", scheduler_timeout=1)
+        run_workload(Classifier(model, False), [isa.get_target("rv32imc")], parse_configs("fp32"),
+                     cache_root=tmp_path, scheduler="tcp://127.0.0.1:1", scheduler_timeout=1)
 
 
 def test_report_files_parse(sweep, tmp_path):
@@ -141,8 +142,8 @@ def test_config_parsing():
 
 def test_fp32_with_an_fpu_has_one_mac_instruction_per_mac(model, tmp_path):
     # scalar FP32 kernels do one fused multiply-add per MAC: the attribution's MAC count must be the model's MACs
-    res = run_sweep(model, [isa.get_target("cortex-m4f"), isa.get_target("rv64gc")], parse_configs("fp32"),
-                    cache_root=tmp_path, per_layer=False)
+    res = run_workload(Classifier(model, False), [isa.get_target("cortex-m4f"), isa.get_target("rv64gc")],
+                       parse_configs("fp32"), cache_root=tmp_path)
     for r in res.runs:
         assert r["attribution"]["mac"] == r["macs"] == 64 * 64 + 64 * 32 + 32 * 10
         assert r["attribution"]["softfloat"] == 0
