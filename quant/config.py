@@ -113,6 +113,3 @@ def for_classifier(spec: QuantSpec) -> QuantSpec:
                           "models (e.g. --model shakespeare-decoder); for an MLP use fp32, w8a8, w4a8 or w4a8-g<N>")
     return spec
 
-
-__all__ = ["FP32", "GRAMMAR", "METHODS", "LAYER_GRAMMAR", "ConfigError", "QuantSpec", "parse", "parse_fixed", "parse_list",
-           "parse_layer", "for_classifier"]

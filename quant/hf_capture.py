@@ -123,15 +123,6 @@ def capture_hf(model, seq_len: int = 128, max_positions: int | None = None, name
     return arch.capture(root, model.config, seq_len, max_positions, name or arch.model_type)
 
 
-def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, hd: int, t: int,
-               causal: bool) -> str:
-    s = b.node("matmul_qk_f32", f"{pre}.scores", [q, k], (heads, t, t),
-               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd, "scale": 1.0 / math.sqrt(hd)})
-    p = b.node("softmax_f32", f"{pre}.probs", [s], (heads, t, t), {"causal": causal})
-    return b.node("matmul_pv_f32", f"{pre}.context", [p, v], (t, heads * hd),
-                  {"heads": heads, "kv_heads": heads if kv_heads is None else kv_heads, "head_dim": hd})
-
-
 @architecture("bert", "encoder", "BertModel", inner="bert")
 def _capture_bert(bert, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     if cfg.hidden_act not in ("gelu", "gelu_new", "gelu_pytorch_tanh"):

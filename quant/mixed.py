@@ -116,6 +116,3 @@ def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str
 def expected_distortion(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
     return float(sum(x.distortion(alloc[x.name]) for x in layers))
 
-
-__all__ = ["LayerSensitivity", "sensitivities", "theorem8_bits", "allocate", "mean_bits", "allocation_config",
-           "load_layer_config", "pattern_matches", "expected_distortion"]
