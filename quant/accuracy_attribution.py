@@ -212,7 +212,7 @@ def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) ->
     (windows of `window`): the mean KL divergence of the next-token distribution from FP32's (nats per token; the
     loss, never negative, where a slice's perplexity difference can be) and the perplexity. Encoders, on n_lines
     lines: 1 - mean cosine of the sentence embeddings to the FP32 capture's."""
-    from quant.accuracy import cosine, embed_sentences, perplexity, perplexity_and_kl, tokenize_text, window_log_probs
+    from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text, window_log_probs
     from quant.hf_models import shakespeare_lines, shakespeare_text
 
     if fp32.meta.get("architecture") == "bert":
@@ -226,7 +226,7 @@ def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) ->
     reference = [logp.astype(np.float32) for _, logp in window_log_probs(fp32, ids, window)]
 
     def kl_ppl(forward) -> dict[str, float]:
-        return perplexity_and_kl(forward, reference, ids, window)
+        return perplexity(forward, ids, window, reference=reference)
     return kl_ppl, {"tokens": len(ids) - 1, "window": window,
                     "fp32": {"kl_divergence": 0.0, "perplexity": perplexity(fp32, ids, window)["perplexity"]}}
 
