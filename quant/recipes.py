@@ -13,7 +13,7 @@ from quant.config import METHODS, ConfigError, QuantSpec, parse
 from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
 from quant.errors import QuantError
 from quant.hf_capture import architecture_of, capture_hf, sequence_inputs
-from quant.hf_models import HFModel, shakespeare_lines, shakespeare_text
+from quant.hf_models import HFModel, pretrained, shakespeare_lines, shakespeare_text
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
@@ -59,11 +59,8 @@ def load_model(name: str) -> HFModel:
     p = Path(name)
     if not p.is_dir():
         raise unknown_model(name)
-    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
-
     try:
-        cls = AutoModel if folder_kind(p) == "encoder" else AutoModelForCausalLM
-        return HFModel(p.name, cls.from_pretrained(p).eval(), AutoTokenizer.from_pretrained(p))
+        return pretrained(p.name, p, causal=folder_kind(p) != "encoder")
     except (OSError, ValueError) as e:
         raise QuantError(f"cannot load a Hugging Face model from {p} ({e}): give a directory with config.json, "
                          "weights (safetensors) and tokenizer files") from None
