@@ -7,6 +7,7 @@ float; docs/accuracy-attribution.md defines the units, the mixed execution and w
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -15,9 +16,14 @@ from typing import Callable
 import numpy as np
 
 from quant import reference
+from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text, window_log_probs
 from quant.errors import GraphError, QuantError
+from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
+from quant.hf_models import shakespeare_lines, shakespeare_text
 from quant.ir import Graph, Node
 from quant.optable import OPTABLE, Group
+from quant.recipes import method_graph, recipe_for
+from quant.transformer_ptq import lower
 
 
 class AttributionError(QuantError):
@@ -220,8 +226,6 @@ def check_selection(what: str) -> None:
 def recipe_of(q: Graph):
     """The recipe that made an integer graph written by `intgap quantize` (its model, config, method, calibration,
     observer, residual width and SmoothQuant alpha are in its metadata)."""
-    from quant.recipes import recipe_for
-
     meta = q.meta
     if not all(meta.get(k) for k in ("model", "config", "method")):
         raise AttributionError("the graph does not say which model, config and method made it (meta.model, config, "
@@ -263,8 +267,6 @@ def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
     Figures: "integer", "float", and per row "removed", "alone", each a dict of the metric's figures; the shares
     are of the first figure. on_row gets the partial result after each unit; previous (an earlier result of the
     same graphs and metric) supplies the figures it already holds, so that an interrupted measurement resumes."""
-    from quant.hf_capture import sequence_inputs
-
     def figures(mix: Mix) -> dict[str, float]:
         return metric(lambda ids: mg.run(sequence_inputs(ids), mix))
 
@@ -307,10 +309,7 @@ def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) ->
     (windows of `window`): the mean KL divergence of the next-token distribution from FP32's (nats per token; the
     loss, never negative, where a slice's perplexity difference can be) and the perplexity. Encoders, on n_lines
     lines: 1 - mean cosine of the sentence embeddings to the FP32 capture's."""
-    from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text, window_log_probs
-    from quant.hf_models import shakespeare_lines, shakespeare_text
-
-    if fp32.meta.get("architecture") == "bert":
+    if is_encoder(model.model):
         lines = shakespeare_lines("eval", n_lines)
         ef = embed_sentences(fp32, model.tokenizer, lines)
 
@@ -330,9 +329,6 @@ def mixed_graph_of(model, recipe, progress: Callable[[str, int, int], None] | No
                    expected: Graph | None = None) -> MixedGraph:
     """The float graph that `recipe` (quant.recipes.Recipe) lowers for `model` (quant.hf_models.HFModel), paired
     with its integer graph, which must equal `expected` when given (a graph file made by the same recipe)."""
-    from quant.recipes import method_graph
-    from quant.transformer_ptq import lower
-
     fp, cal, cfg = method_graph(model, recipe, progress=progress)
     q = lower(fp, cal, cfg)
     if expected is not None and not same_graph(q, expected):
@@ -349,8 +345,6 @@ def attribute_model(model, recipe, what: str = "families", n_tokens: int = 512, 
                     expected: Graph | None = None, mg: MixedGraph | None = None, **resume) -> dict:
     """The attribution of `model` quantized by `recipe` (or of the given mixed graph mg) on held-out Shakespeare,
     for the selected units (select_units); resume: attribute()'s on_row and previous."""
-    from quant.hf_capture import capture_hf
-
     mg = mg or mixed_graph_of(model, recipe, progress, expected)
     units = select_units(mg, what)
     metric, about = loss_metric(model, capture_hf(model.model, recipe.seq_len), n_tokens, n_lines, window)
@@ -363,7 +357,6 @@ def attribute_model(model, recipe, what: str = "families", n_tokens: int = 512, 
 
 def same_graph(a: Graph, b: Graph) -> bool:
     """The same integer graph: nodes, tensors' formats and constants (metadata aside)."""
-    import json
     same = json.dumps([n.to_json() for n in a.nodes], sort_keys=True) == \
         json.dumps([n.to_json() for n in b.nodes], sort_keys=True) and \
         [t.to_json() for t in a.tensors.values()] == [t.to_json() for t in b.tensors.values()] and \

@@ -49,6 +49,11 @@ def architecture_of(model) -> Architecture | None:
     return ARCHITECTURES.get(getattr(getattr(model, "config", None), "model_type", None))
 
 
+def is_encoder(model) -> bool:
+    arch = architecture_of(model)
+    return arch is not None and arch.kind == "encoder"
+
+
 class GraphBuilder:
     """Appends nodes, tensors and constants; names outputs `<node name>`."""
 
