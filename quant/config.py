@@ -90,14 +90,6 @@ def parse(text: str) -> QuantSpec:
     return fixed
 
 
-def parse_list(text: str) -> list[QuantSpec]:
-    """A comma-separated list (bench --configs), in the order given, without repeats."""
-    specs = [parse(s) for s in text.split(",") if s.strip()]
-    if not specs:
-        raise ConfigError(f"no config given: pass e.g. fp32,w8a8,w4a8 (grammar: {GRAMMAR})")
-    return list({s.name: s for s in specs}.values())
-
-
 def parse_layer(text: str) -> tuple[int, int | None]:
     """One layer's width in a per-layer .json file -> (weight bits, group size or None)."""
     fixed = parse_fixed(text) if isinstance(text, str) else None
