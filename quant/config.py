@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from quant.errors import QuantError
 
 FP32 = "fp32"
-WEIGHT_BITS = (8, 4)
 MIXED_RANGE = (4.0, 8.0)
 GRAMMAR = ("fp32, w8a8, w4a8, w8a8-g<N> / w4a8-g<N> (groups of N along K; also w4a8g<N>), mixed:<mean weight bits "
            "4..8> (transformers) or a .json file of per-layer widths (transformers)")

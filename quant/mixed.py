@@ -76,11 +76,6 @@ def allocate(layers: list[LayerSensitivity], budget: float, widths: tuple[int, .
     return {x.name: int(b) for x, b in zip(layers, pick)}
 
 
-def mean_bits(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
-    size = sum(x.size for x in layers)
-    return sum(x.size * alloc[x.name] for x in layers) / size
-
-
 def allocation_config(g: Graph, cal: Calibration, budget: float) -> dict[str, str]:
     """QuantConfig.layer_bits (exact node names) for a bit budget."""
     layers = sensitivities(g, cal)
@@ -111,8 +106,4 @@ def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str
                 raise QuantError(f"layer config {p}: pattern {pat!r} matches no fully connected layer "
                                  f"(names look like {fcs[0]!r}, {fcs[-1]!r})")
     return cfg
-
-
-def expected_distortion(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
-    return float(sum(x.distortion(alloc[x.name]) for x in layers))
 
