@@ -29,8 +29,7 @@ from rich.console import Console  # noqa: E402
 
 from intgap.accuracy_report import attribution_table, headline, markdown_table, plot_attribution  # noqa: E402
 from quant import load_graph, save_graph  # noqa: E402
-from quant.accuracy_attribution import attribute_model, mixed_graph_of  # noqa: E402
-from quant.mixed_run import MixedGraph  # noqa: E402
+from quant.accuracy_attribution import MixedGraph, attribute_model, mixed_graph_of  # noqa: E402
 from quant.recipes import load_model, recipe_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -60,28 +60,23 @@ def window_log_probs(g: Graph | Forward, ids: np.ndarray, window: int = 256):
 
 
 def perplexity(g: Graph | Forward, ids: np.ndarray, window: int = 256,
-               progress: Callable[[int], None] | None = None) -> dict:
+               progress: Callable[[int], None] | None = None, reference: list[np.ndarray] | None = None) -> dict:
     """Perplexity over consecutive non-overlapping windows (each window starts a fresh context) of a graph or a
-    forward pass."""
-    nll, count = 0.0, 0
+    forward pass. With reference (window_log_probs of a reference model, float32 is enough): the mean KL divergence
+    KL(reference || g) of the next-token distributions, nats per token, and the perplexity."""
+    nll, kl, count = 0.0, 0.0, 0
+    refs = iter(reference or ())
     for w, (chunk, logp) in enumerate(window_log_probs(g, ids, window)):
         nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
+        if reference is not None:
+            ref = next(refs)
+            kl += float((np.exp(ref.astype(np.float64)) * (ref - logp)).sum())
         count += len(chunk) - 1
         if progress:
             progress(w + 1)
+    if reference is not None:
+        return {"kl_divergence": kl / count, "perplexity": float(np.exp(nll / count))}
     return {"perplexity": float(np.exp(nll / count)), "tokens": count, "window": window}
-
-
-def perplexity_and_kl(forward: Graph | Forward, reference: list[np.ndarray], ids: np.ndarray,
-                      window: int = 256) -> dict:
-    """Perplexity (as `perplexity`) and the mean KL divergence KL(reference || forward) of the next-token
-    distributions, nats per token; reference: window_log_probs of the reference model (float32 is enough)."""
-    nll, kl, count = 0.0, 0.0, 0
-    for (chunk, logp), ref in zip(window_log_probs(forward, ids, window), reference):
-        nll -= logp[np.arange(len(chunk) - 1), chunk[1:]].sum()
-        kl += float((np.exp(ref.astype(np.float64)) * (ref - logp)).sum())
-        count += len(chunk) - 1
-    return {"kl_divergence": kl / count, "perplexity": float(np.exp(nll / count))}
 
 
 def classifier_accuracy(g: Graph, module, x: np.ndarray, labels: np.ndarray | None = None) -> dict:

@@ -2,11 +2,12 @@
 layer of an integer graph loses how much of its accuracy. Each unit is replaced by its float twin while the rest
 stays integer ("removed"), and the reverse, only that unit integer while the rest is float ("alone"); each gives
 the unit's share of the loss between the float and the integer graph (perplexity for decoders, 1 - mean cosine to
-the FP32 embeddings for encoders). docs/accuracy-attribution.md defines the units and what replacing one removes;
-quant/mixed_run.py runs the mixed graphs.
+the FP32 embeddings for encoders). MixedGraph runs the integer graph beside its float graph with any part in
+float; docs/accuracy-attribution.md defines the units, the mixed execution and what replacing one removes.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -14,14 +15,114 @@ from typing import Callable
 
 import numpy as np
 
-from quant.errors import QuantError
-from quant.ir import Graph
-from quant.mixed_run import MixedGraph, Mix
+from quant import reference
+from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text, window_log_probs
+from quant.errors import GraphError, QuantError
+from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
+from quant.hf_models import shakespeare_lines, shakespeare_text
+from quant.ir import Graph, Node
 from quant.optable import OPTABLE, Group
+from quant.recipes import method_graph, recipe_for
+from quant.transformer_ptq import lower
 
 
 class AttributionError(QuantError):
     """A unit selection that names nothing in the graph, or a graph its recipe does not rebuild."""
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Which parts run as integers: float-graph node names in integer mode, fully connected nodes whose float-mode
+    weights are the rounded ones, tensors rounded onto their grid where a float-mode op writes them."""
+    integer_ops: frozenset[str]
+    rounded_weights: frozenset[str]
+    rounded_tensors: frozenset[str]
+
+
+class MixedGraph:
+    """The integer graph q paired with the float graph fp it was lowered from (same node and tensor names; an op the
+    lowering expanded, e.g. an outlier split, is the group of integer nodes that ends in the float node's output).
+    rounded_weights: float node name -> its dequantized integer weight matrix, for float mode with rounded weights."""
+
+    def __init__(self, fp: Graph, q: Graph, rounded_weights: dict[str, np.ndarray]):
+        self.fp, self.q, self.rounded_weights = fp, q, rounded_weights
+        self.float_node = {n.outputs[0]: n for n in fp.nodes}
+        q_outputs = {n.outputs[0] for n in q.nodes}
+        missing = [n.name for n in fp.nodes if n.outputs[0] not in q_outputs]
+        if missing or list(fp.outputs) != list(q.outputs) or list(fp.inputs) != list(q.inputs):
+            raise GraphError(f"the integer graph {q.name!r} was not lowered from this float graph (no integer op "
+                             f"writes {', '.join(missing[:3]) or 'the same outputs'}): pair a graph with the float "
+                             "graph its recipe lowers (quant.recipes.method_graph)")
+        self.parts = self._parts()
+
+    @property
+    def fc_nodes(self) -> list[str]:
+        return [n.name for n in self.fp.nodes_in(Group.FULLY_CONNECTED)]
+
+    def _parts(self) -> dict[str, list[Node]]:
+        """float node name -> the integer nodes that compute it, in graph order (intermediates the lowering added,
+        such as an outlier split's gathers, may be shared by several float nodes)."""
+        producer = {n.outputs[0]: n for n in self.q.nodes}
+        parts: dict[str, list[Node]] = {}
+        for out, f in self.float_node.items():
+            seen, stack = set(), [producer[out]]
+            while stack:
+                n = stack.pop()
+                if n.name in seen:
+                    continue
+                seen.add(n.name)
+                stack += [producer[i] for i in n.inputs if i in producer and i not in self.float_node]
+            parts[f.name] = [n for n in self.q.nodes if n.name in seen]
+        return parts
+
+    def all_integer(self) -> Mix:
+        return Mix(frozenset(n.name for n in self.fp.nodes), frozenset(self.fc_nodes),
+                   frozenset(self.float_node))
+
+    def all_float(self) -> Mix:
+        return Mix(frozenset(), frozenset(), frozenset())
+
+    # ------------------------------------------------------------------ running
+    def run(self, inputs: dict[str, np.ndarray], mix: Mix) -> np.ndarray:
+        """The graph's first output as real values (float32) under mix."""
+        codes: dict[str, np.ndarray] = dict(self.q.constants)
+        reals: dict[str, np.ndarray] = {}
+        for name in self.q.inputs:
+            codes[name] = reals[name] = np.asarray(inputs[name])
+        for f in self.fp.nodes:
+            out = f.outputs[0]
+            if f.name in mix.integer_ops:
+                for n in self.parts[f.name]:
+                    if n.outputs[0] not in codes:
+                        args = [self._code(i, codes, reals) for i in n.inputs]
+                        codes[n.outputs[0]] = OPTABLE[n.op].reference(n, self.q.tensors[n.outputs[0]].dtype,
+                                                                      *args)
+                continue
+            args = [self._real(i, codes, reals) if i not in self.fp.constants else self.fp.constants[i]
+                    for i in f.inputs]
+            if f.name in mix.rounded_weights:
+                args[1] = self.rounded_weights[f.name]
+            y = OPTABLE[f.op].reference(f, "float32", *args)
+            if out in mix.rounded_tensors:
+                codes[out] = self._quantize(out, y)
+            else:
+                reals[out] = y
+        return self._real(self.q.outputs[0], codes, reals)
+
+    def _quantize(self, name: str, x: np.ndarray) -> np.ndarray:
+        quantized = self.q.tensors[name].scale is not None
+        return reference.quantize_input(self.q, x, name) if quantized else x
+
+    def _code(self, name: str, codes: dict, reals: dict) -> np.ndarray:
+        if name not in codes:
+            codes[name] = self._quantize(name, reals[name])
+        return codes[name]
+
+    def _real(self, name: str, codes: dict, reals: dict) -> np.ndarray:
+        if name not in reals:
+            quantized = self.q.tensors[name].scale is not None
+            reals[name] = reference.dequantize_output(self.q, codes[name], name) if quantized else codes[name]
+        return reals[name]
 
 
 KINDS = ("ops", "weights", "activations", "roles", "layers")
@@ -125,8 +226,6 @@ def check_selection(what: str) -> None:
 def recipe_of(q: Graph):
     """The recipe that made an integer graph written by `intgap quantize` (its model, config, method, calibration,
     observer, residual width and SmoothQuant alpha are in its metadata)."""
-    from quant.recipes import recipe_for
-
     meta = q.meta
     if not all(meta.get(k) for k in ("model", "config", "method")):
         raise AttributionError("the graph does not say which model, config and method made it (meta.model, config, "
@@ -168,8 +267,6 @@ def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
     Figures: "integer", "float", and per row "removed", "alone", each a dict of the metric's figures; the shares
     are of the first figure. on_row gets the partial result after each unit; previous (an earlier result of the
     same graphs and metric) supplies the figures it already holds, so that an interrupted measurement resumes."""
-    from quant.hf_capture import sequence_inputs
-
     def figures(mix: Mix) -> dict[str, float]:
         return metric(lambda ids: mg.run(sequence_inputs(ids), mix))
 
@@ -212,10 +309,7 @@ def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) ->
     (windows of `window`): the mean KL divergence of the next-token distribution from FP32's (nats per token; the
     loss, never negative, where a slice's perplexity difference can be) and the perplexity. Encoders, on n_lines
     lines: 1 - mean cosine of the sentence embeddings to the FP32 capture's."""
-    from quant.accuracy import cosine, embed_sentences, perplexity, perplexity_and_kl, tokenize_text, window_log_probs
-    from quant.hf_models import shakespeare_lines, shakespeare_text
-
-    if fp32.meta.get("architecture") == "bert":
+    if is_encoder(model.model):
         lines = shakespeare_lines("eval", n_lines)
         ef = embed_sentences(fp32, model.tokenizer, lines)
 
@@ -226,7 +320,7 @@ def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) ->
     reference = [logp.astype(np.float32) for _, logp in window_log_probs(fp32, ids, window)]
 
     def kl_ppl(forward) -> dict[str, float]:
-        return perplexity_and_kl(forward, reference, ids, window)
+        return perplexity(forward, ids, window, reference=reference)
     return kl_ppl, {"tokens": len(ids) - 1, "window": window,
                     "fp32": {"kl_divergence": 0.0, "perplexity": perplexity(fp32, ids, window)["perplexity"]}}
 
@@ -235,9 +329,6 @@ def mixed_graph_of(model, recipe, progress: Callable[[str, int, int], None] | No
                    expected: Graph | None = None) -> MixedGraph:
     """The float graph that `recipe` (quant.recipes.Recipe) lowers for `model` (quant.hf_models.HFModel), paired
     with its integer graph, which must equal `expected` when given (a graph file made by the same recipe)."""
-    from quant.recipes import method_graph
-    from quant.transformer_ptq import lower
-
     fp, cal, cfg = method_graph(model, recipe, progress=progress)
     q = lower(fp, cal, cfg)
     if expected is not None and not same_graph(q, expected):
@@ -254,8 +345,6 @@ def attribute_model(model, recipe, what: str = "families", n_tokens: int = 512, 
                     expected: Graph | None = None, mg: MixedGraph | None = None, **resume) -> dict:
     """The attribution of `model` quantized by `recipe` (or of the given mixed graph mg) on held-out Shakespeare,
     for the selected units (select_units); resume: attribute()'s on_row and previous."""
-    from quant.hf_capture import capture_hf
-
     mg = mg or mixed_graph_of(model, recipe, progress, expected)
     units = select_units(mg, what)
     metric, about = loss_metric(model, capture_hf(model.model, recipe.seq_len), n_tokens, n_lines, window)
@@ -268,7 +357,6 @@ def attribute_model(model, recipe, what: str = "families", n_tokens: int = 512, 
 
 def same_graph(a: Graph, b: Graph) -> bool:
     """The same integer graph: nodes, tensors' formats and constants (metadata aside)."""
-    import json
     same = json.dumps([n.to_json() for n in a.nodes], sort_keys=True) == \
         json.dumps([n.to_json() for n in b.nodes], sort_keys=True) and \
         [t.to_json() for t in a.tensors.values()] == [t.to_json() for t in b.tensors.values()] and \

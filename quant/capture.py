@@ -54,17 +54,14 @@ def capture(model: nn.Module, in_features: int, name: str = "model", batch: int 
 
 def fuse_relu(g: Graph, relus: set[str]) -> Graph:
     """A fully connected layer followed only by one of the relu nodes `relus` becomes one node with relu=True."""
-    users: dict[str, int] = {}
-    for n in g.nodes:
-        for i in n.inputs:
-            users[i] = users.get(i, 0) + 1
+    users = g.consumers()
     out_nodes: list[Node] = []
     rename: dict[str, str] = {}
     for n in g.nodes:
         n = Node(n.op, n.name, [rename.get(i, i) for i in n.inputs], list(n.outputs), dict(n.attrs))
         prev = out_nodes[-1] if out_nodes else None
         if (n.name in relus and prev is not None and in_group(prev.op, Group.FULLY_CONNECTED)
-                and prev.outputs[0] == n.inputs[0] and users.get(n.inputs[0]) == 1
+                and prev.outputs[0] == n.inputs[0] and len(users[n.inputs[0]]) == 1
                 and n.inputs[0] not in g.outputs and not prev.attrs["relu"]):
             prev.attrs["relu"] = True
             rename[n.outputs[0]] = prev.outputs[0]

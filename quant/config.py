@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from quant.errors import QuantError
 
 FP32 = "fp32"
-WEIGHT_BITS = (8, 4)
 MIXED_RANGE = (4.0, 8.0)
 GRAMMAR = ("fp32, w8a8, w4a8, w8a8-g<N> / w4a8-g<N> (groups of N along K; also w4a8g<N>), mixed:<mean weight bits "
            "4..8> (transformers) or a .json file of per-layer widths (transformers)")
@@ -90,14 +89,6 @@ def parse(text: str) -> QuantSpec:
     return fixed
 
 
-def parse_list(text: str) -> list[QuantSpec]:
-    """A comma-separated list (bench --configs), in the order given, without repeats."""
-    specs = [parse(s) for s in text.split(",") if s.strip()]
-    if not specs:
-        raise ConfigError(f"no config given: pass e.g. fp32,w8a8,w4a8 (grammar: {GRAMMAR})")
-    return list({s.name: s for s in specs}.values())
-
-
 def parse_layer(text: str) -> tuple[int, int | None]:
     """One layer's width in a per-layer .json file -> (weight bits, group size or None)."""
     fixed = parse_fixed(text) if isinstance(text, str) else None
@@ -113,6 +104,3 @@ def for_classifier(spec: QuantSpec) -> QuantSpec:
                           "models (e.g. --model shakespeare-decoder); for an MLP use fp32, w8a8, w4a8 or w4a8-g<N>")
     return spec
 
-
-__all__ = ["FP32", "GRAMMAR", "METHODS", "LAYER_GRAMMAR", "ConfigError", "QuantSpec", "parse", "parse_fixed", "parse_list",
-           "parse_layer", "for_classifier"]

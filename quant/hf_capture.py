@@ -49,6 +49,11 @@ def architecture_of(model) -> Architecture | None:
     return ARCHITECTURES.get(getattr(getattr(model, "config", None), "model_type", None))
 
 
+def is_encoder(model) -> bool:
+    arch = architecture_of(model)
+    return arch is not None and arch.kind == "encoder"
+
+
 class GraphBuilder:
     """Appends nodes, tensors and constants; names outputs `<node name>`."""
 
@@ -121,15 +126,6 @@ def capture_hf(model, seq_len: int = 128, max_positions: int | None = None, name
     root = arch.root(model.eval())
     _expect(root, "model", arch.classes)
     return arch.capture(root, model.config, seq_len, max_positions, name or arch.model_type)
-
-
-def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, hd: int, t: int,
-               causal: bool) -> str:
-    s = b.node("matmul_qk_f32", f"{pre}.scores", [q, k], (heads, t, t),
-               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd, "scale": 1.0 / math.sqrt(hd)})
-    p = b.node("softmax_f32", f"{pre}.probs", [s], (heads, t, t), {"causal": causal})
-    return b.node("matmul_pv_f32", f"{pre}.context", [p, v], (t, heads * hd),
-                  {"heads": heads, "kv_heads": heads if kv_heads is None else kv_heads, "head_dim": hd})
 
 
 @architecture("bert", "encoder", "BertModel", inner="bert")

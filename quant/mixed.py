@@ -76,11 +76,6 @@ def allocate(layers: list[LayerSensitivity], budget: float, widths: tuple[int, .
     return {x.name: int(b) for x, b in zip(layers, pick)}
 
 
-def mean_bits(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
-    size = sum(x.size for x in layers)
-    return sum(x.size * alloc[x.name] for x in layers) / size
-
-
 def allocation_config(g: Graph, cal: Calibration, budget: float) -> dict[str, str]:
     """QuantConfig.layer_bits (exact node names) for a bit budget."""
     layers = sensitivities(g, cal)
@@ -112,10 +107,3 @@ def load_layer_config(path: str | Path, g: Graph | None = None) -> dict[str, str
                                  f"(names look like {fcs[0]!r}, {fcs[-1]!r})")
     return cfg
 
-
-def expected_distortion(layers: list[LayerSensitivity], alloc: dict[str, int]) -> float:
-    return float(sum(x.distortion(alloc[x.name]) for x in layers))
-
-
-__all__ = ["LayerSensitivity", "sensitivities", "theorem8_bits", "allocate", "mean_bits", "allocation_config",
-           "load_layer_config", "pattern_matches", "expected_distortion"]

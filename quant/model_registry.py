@@ -98,6 +98,3 @@ def listing(graph_files: bool = True) -> str:
 def unknown_model(spec: str) -> QuantError:
     return QuantError(f"unknown model {spec!r}: use {listing()}")
 
-
-__all__ = ["KINDS", "ModelEntry", "MODELS", "register", "names", "kind_of", "is_transformer", "calibration_of",
-           "listing", "unknown_model", "folder_kind"]

@@ -142,5 +142,3 @@ def in_group(op: str, group: str) -> bool:
     o = OPTABLE.get(op)
     return o is not None and group in o.groups
 
-
-__all__ = ["Group", "OpDef", "OPTABLE", "ops_in", "in_group", "quantized_op"]

@@ -12,8 +12,8 @@ import numpy as np
 from quant.config import METHODS, ConfigError, QuantSpec, parse
 from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
 from quant.errors import QuantError
-from quant.hf_capture import architecture_of, capture_hf, sequence_inputs
-from quant.hf_models import HFModel, shakespeare_lines, shakespeare_text
+from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
+from quant.hf_models import HFModel, pretrained, shakespeare_lines, shakespeare_text
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
@@ -59,11 +59,8 @@ def load_model(name: str) -> HFModel:
     p = Path(name)
     if not p.is_dir():
         raise unknown_model(name)
-    from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
-
     try:
-        cls = AutoModel if folder_kind(p) == "encoder" else AutoModelForCausalLM
-        return HFModel(p.name, cls.from_pretrained(p).eval(), AutoTokenizer.from_pretrained(p))
+        return pretrained(p.name, p, causal=folder_kind(p) != "encoder")
     except (OSError, ValueError) as e:
         raise QuantError(f"cannot load a Hugging Face model from {p} ({e}): give a directory with config.json, "
                          "weights (safetensors) and tokenizer files") from None
@@ -83,13 +80,8 @@ def parse_config(config: str | QuantSpec) -> QuantConfig:
     return QuantConfig(weight_bits=bits, group_size=gs if gs or bits == 8 else INT4_GROUP)
 
 
-def _is_encoder(model) -> bool:
-    arch = architecture_of(model)
-    return arch is not None and arch.kind == "encoder"
-
-
 def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
-    if _is_encoder(m.model):
+    if is_encoder(m.model):
         return [sequence_inputs(m.tokenizer(s, truncation=True, max_length=seq_len)["input_ids"])
                 for s in shakespeare_lines("calib", n)]
     ids = tokenize_text(m.tokenizer, shakespeare_text("calib")[:400000], n * seq_len)
@@ -241,7 +233,7 @@ def evaluate(q: Graph, n_lines: int = 500, n_tokens: int = 4096, window: int = 2
     fp32 = fp32 or capture_hf(model.model, q.meta.get("seq_len", 128))
     step = lambda what, total: (lambda i: progress(what, i, total)) if progress else None  # noqa: E731
     t0 = time.time()
-    if _is_encoder(model.model):
+    if is_encoder(model.model):
         lines = shakespeare_lines("eval", n_lines)
         key = (id(fp32), tuple(lines))
         if key not in _FP32_EMB:

@@ -35,15 +35,15 @@ from quant.ops.common import exact_matmul, saturate
 from quant.ops.fixed import exp2_q20, mul_rshr, rshr
 
 
-def _heads(x: np.ndarray, heads: int, hd: int) -> np.ndarray:
+def split_heads(x: np.ndarray, heads: int, hd: int) -> np.ndarray:
     return x.reshape(x.shape[0], heads, hd).transpose(1, 0, 2)  # [H, T, hd]
 
 
 def matmul_qk(node, out_dtype, q, k):
     a = node.attrs
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
-    qc = _heads(q.astype(np.int64) - a["q_zero_point"], h, hd)
-    kc = _heads(k.astype(np.int64) - a["k_zero_point"], hkv, hd)
+    qc = split_heads(q.astype(np.int64) - a["q_zero_point"], h, hd)
+    kc = split_heads(k.astype(np.int64) - a["k_zero_point"], hkv, hd)
     kc = np.repeat(kc, h // hkv, axis=0)
     acc = exact_matmul(qc, kc.transpose(0, 2, 1), 255, 255)
     y = requantize(acc, a["multiplier"], a["shift"]) + a["y_zero_point"]
@@ -78,7 +78,7 @@ def matmul_pv(node, out_dtype, p, v):
     a = node.attrs
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
     pc = p.astype(np.int64) - a["p_zero_point"]  # [H, T, S]
-    vc = _heads(v.astype(np.int64) - a["v_zero_point"], hkv, hd)  # [Hkv, S, hd]
+    vc = split_heads(v.astype(np.int64) - a["v_zero_point"], hkv, hd)  # [Hkv, S, hd]
     vc = np.repeat(vc, h // hkv, axis=0)
     acc = exact_matmul(pc, vc, 1 << 16, 255)  # [H, T, hd]
     acc = acc.transpose(1, 0, 2).reshape(p.shape[1], h * hd)

@@ -32,10 +32,6 @@ class NodeCheck:
         if self.dtype(name) not in dtypes:
             self.fail(f"{self.where}: {role} {name!r} is {self.dtype(name)}, must be {' or '.join(dtypes)}")
 
-    def const(self, name, role):
-        if name not in self.g.constants:
-            self.fail(f"{self.where}: {role} {name!r} must be a constant")
-
     def int_attr(self, key, lo, hi, what: str | None = None):
         v = self.a[key]
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -62,7 +58,8 @@ class NodeCheck:
             if allowed:
                 self.need(self.ins[i], allowed, f"input {roles[i]}")
         for i in const:
-            self.const(self.ins[i], f"input {roles[i]}")
+            if self.ins[i] not in self.g.constants:
+                self.fail(f"{self.where}: input {roles[i]} {self.ins[i]!r} must be a constant")
 
     def attrs(self, multipliers: tuple[str, ...] = (), shifts: tuple[str, ...] = (),
               zero_points: tuple[tuple[str, int], ...] = ()) -> None:
@@ -125,12 +122,8 @@ def check_fully_connected_wide(c: NodeCheck) -> None:
                " use int8 input, smaller group scales, or split the layer")
 
 
-def check_fully_connected_asym(c: NodeCheck) -> None:
-    _check_fc_quant(c, dynamic=False)
-
-
 def check_fully_connected_dynamic(c: NodeCheck) -> None:
-    _check_fc_quant(c, dynamic=True)
+    check_fully_connected_asym(c, dynamic=True)
 
 
 def check_channel_gather(c: NodeCheck) -> None:
@@ -334,7 +327,7 @@ def _bias_max(c: NodeCheck) -> int:
     return int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0))
 
 
-def _check_fc_quant(c: NodeCheck, dynamic: bool) -> None:
+def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     """fully_connected_asym / _dynamic: the accumulator bound from the weights' group mass. A dynamic layer's input
     is quantized per row at run time to int8 (|x| <= 127) and its bias added after the accumulation."""
     _fc_common(c, ("int16", "int32") if dynamic else ("int8", "int16"), INT, requant=not dynamic)

@@ -6,17 +6,15 @@ import math
 
 import numpy as np
 
-from quant.errors import GraphError
-from quant.ops.attention import causal_mask
+from quant.ops.attention import causal_mask, split_heads
+from quant.ops.embedding import embedding
+from quant.ops.rope import rotate_half
 
 F32 = np.float32
 
 
 def embedding_f32(node, out_dtype, ids, table):
-    ids = np.asarray(ids).astype(np.int64).reshape(-1)
-    if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
-        raise GraphError(f"node {node.name!r}: id out of range [0, {table.shape[0]})")
-    return table[ids].astype(F32)
+    return embedding(node, out_dtype, ids, table).astype(F32)
 
 
 def add_f32(node, out_dtype, a, b):
@@ -70,37 +68,25 @@ def softmax_f32(node, out_dtype, x):
     return (e / e.sum(-1, keepdims=True)).astype(F32)
 
 
-def _heads(x, h, hd):
-    return x.reshape(x.shape[0], h, hd).transpose(1, 0, 2)
-
-
 def matmul_qk_f32(node, out_dtype, q, k):
     a = node.attrs
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
-    qh = _heads(q, h, hd)
-    kh = np.repeat(_heads(k, hkv, hd), h // hkv, axis=0)
+    qh = split_heads(q, h, hd)
+    kh = np.repeat(split_heads(k, hkv, hd), h // hkv, axis=0)
     return (np.matmul(qh, kh.transpose(0, 2, 1)) * F32(a["scale"])).astype(F32)
 
 
 def matmul_pv_f32(node, out_dtype, p, v):
     a = node.attrs
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
-    vh = np.repeat(_heads(v, hkv, hd), h // hkv, axis=0)
+    vh = np.repeat(split_heads(v, hkv, hd), h // hkv, axis=0)
     y = np.matmul(p, vh)  # [H, T, hd]
     return y.transpose(1, 0, 2).reshape(p.shape[1], h * hd).astype(F32)
 
 
 def rope_f32(node, out_dtype, x, positions, cos, sin):
-    a = node.attrs
-    h, hd = a["heads"], a["head_dim"]
     pos = np.asarray(positions).astype(np.int64).reshape(-1)
-    t = x.shape[0]
-    xr = x.reshape(t, h, hd)
-    half = hd // 2
-    xa, xb = xr[..., :half], xr[..., half:]
-    c = cos[pos][:, None, :]
-    s = sin[pos][:, None, :]
-    return np.concatenate([xa * c - xb * s, xb * c + xa * s], -1).reshape(t, h * hd).astype(F32)
+    return rotate_half(x, pos, cos, sin, node.attrs["heads"], node.attrs["head_dim"]).astype(F32)
 
 
 def fully_connected_f32(node, out_dtype, x, w, b):

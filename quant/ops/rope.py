@@ -19,15 +19,19 @@ from quant.ops.common import saturate
 
 def rope(node, out_dtype, x, positions, cos, sin):
     a = node.attrs
-    h, hd = a["heads"], a["head_dim"]
     pos = np.asarray(positions).astype(np.int64).reshape(-1)
     if pos.size and (pos.min() < 0 or pos.max() >= cos.shape[0]):
         raise GraphError(f"node {node.name!r}: position out of range [0, {cos.shape[0]}): the table is too short")
-    t = x.shape[0]
-    xc = (x.astype(np.int64) - a["x_zero_point"]).reshape(t, h, hd)
-    half = hd // 2
-    xa, xb = xc[..., :half], xc[..., half:]
-    c = cos.astype(np.int64)[pos][:, None, :]
-    s = sin.astype(np.int64)[pos][:, None, :]
-    y = np.concatenate([xa * c - xb * s, xb * c + xa * s], axis=-1).reshape(t, h * hd)
+    y = rotate_half(x.astype(np.int64) - a["x_zero_point"], pos, cos.astype(np.int64), sin.astype(np.int64),
+                    a["heads"], a["head_dim"])
     return saturate(requantize(y, a["multiplier"], a["shift"]) + a["y_zero_point"], out_dtype, a)
+
+
+def rotate_half(x: np.ndarray, pos: np.ndarray, cos: np.ndarray, sin: np.ndarray, h: int, hd: int) -> np.ndarray:
+    """x [T, h*hd] rotated by the table rows of pos, in the arithmetic of the arrays (integer rope and rope_f32)."""
+    t, half = x.shape[0], hd // 2
+    xr = x.reshape(t, h, hd)
+    xa, xb = xr[..., :half], xr[..., half:]
+    c = cos[pos][:, None, :]
+    s = sin[pos][:, None, :]
+    return np.concatenate([xa * c - xb * s, xb * c + xa * s], axis=-1).reshape(t, h * hd)

@@ -10,7 +10,7 @@ from quant.accuracy import cosine, embed_sentences, perplexity
 from quant.hf_capture import capture_hf, sequence_inputs
 from quant.hf_models import tiny_llama
 from quant.methods import smoothquant
-from quant.mixed_run import MixedGraph
+from quant.accuracy_attribution import MixedGraph
 from quant.observers import calibrate
 from quant.transformer_ptq import QuantConfig, lower
 

@@ -2,7 +2,7 @@
 error for a bad spelling that lists the grammar."""
 import pytest
 
-from quant.config import GRAMMAR, ConfigError, for_classifier, parse, parse_layer, parse_list
+from quant.config import GRAMMAR, ConfigError, for_classifier, parse, parse_layer
 from quant.recipes import parse_config
 from quant.transformer_ptq import parse_spec
 
@@ -58,10 +58,7 @@ def test_layer_widths_take_the_fixed_spellings_only():
             parse_layer(bad)
 
 
-def test_lists_and_classifiers():
-    assert [s.name for s in parse_list("fp32, w4a8g16,w4a8-g16,w8a8")] == ["fp32", "w4a8-g16", "w8a8"]
-    with pytest.raises(ConfigError, match="no config given"):
-        parse_list(" , ")
+def test_classifiers():
     assert for_classifier(parse("w8a8-g32")).group_size == 32
     with pytest.raises(ConfigError, match="per-layer widths .* are for transformer models"):
         for_classifier(parse("mixed:6"))

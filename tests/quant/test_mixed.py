@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, sequence_inputs
 from quant.hf_models import tiny_llama
-from quant.mixed import (LayerSensitivity, allocate, allocation_config, expected_distortion, load_layer_config,
-                         mean_bits, sensitivities, theorem8_bits)
+from quant.mixed import LayerSensitivity, allocate, allocation_config, load_layer_config, sensitivities, theorem8_bits
 from quant.observers import calibrate
 from quant.recipes import parse_config
 from quant.transformer_ptq import QuantConfig, lower
@@ -20,6 +19,10 @@ def _layers(seed, n):
     rng = np.random.default_rng(seed)
     return [LayerSensitivity(f"l{i}", int(rng.integers(100, 100_000)), float(10 ** rng.uniform(-3, 3)),
                              float(10 ** rng.uniform(-4, 0))) for i in range(n)]
+
+
+def mean_bits(layers, alloc):
+    return sum(x.size * alloc[x.name] for x in layers) / sum(x.size for x in layers)
 
 
 @settings(max_examples=40, deadline=None)
@@ -48,7 +51,6 @@ def test_theorem8_beats_uniform_at_equal_budget():
     d_opt = sum(x.distortion(b) for x, b in zip(layers, cont))
     d_uniform = sum(x.distortion(6.0) for x in layers)
     assert d_opt <= d_uniform
-    assert expected_distortion(layers, allocate(layers, 8.0)) <= expected_distortion(layers, allocate(layers, 4.0))
     assert set(allocate(layers, 8.0).values()) == {8} and set(allocate(layers, 4.0).values()) == {4}
     with pytest.raises(QuantError, match="outside"):
         theorem8_bits(layers, 9.0, 4, 8)
