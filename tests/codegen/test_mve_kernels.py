@@ -53,3 +53,22 @@ def test_mve_op_paths_bit_exact(tmp_path):
     kc = op_check(edge_cases(12), isa.get_target("cortex-m55"), tmp_path)
     linked = {part for stems in kc.kernel_stems for part in stems.split("+")}
     assert {"mve/ig_matmul_pv", "mve/ig_matmul_qk", "mve/ig_rope"} <= linked, sorted(linked)
+
+
+MVE_FUNCTIONS = {
+    "ig_silu": ["ig_silu_s16_s16", "ig_silu_s16_s8", "ig_silu_s16_s32", "ig_silu_s8_s8", "ig_silu_s8_s16",
+                "ig_silu_s8_s32"],
+    "ig_gelu": ["ig_gelu_s16_s8", "ig_gelu_s16_s16", "ig_gelu_s16_s32", "ig_gelu_s8_s8", "ig_gelu_s8_s16",
+                "ig_gelu_s8_s32"],
+}
+
+
+def test_mve_element_kernels_are_linked_for_their_variants():
+    """codegen links the mve file (not the portable one) for every variant the mve element kernels implement; the
+    int32-input variants stay portable (their x - x_zp can leave int32)."""
+    from codegen.op_calls import kernel_for
+    for stem, functions in MVE_FUNCTIONS.items():
+        for fn in functions:
+            path = kernel_for(fn, stem, "mve")
+            assert path.parent.name == "mve" and path.stem == stem, f"{fn}: {path}"
+    assert kernel_for("ig_silu_s32_s8", "ig_silu", "mve").parent.name == "scalar"
