@@ -3,6 +3,7 @@ on the random fully connected cases of test_kernels.py (tails of every length, K
 output type); the Armv8-M mainline / Armv6-M targets' families (armdsp on cortex-m33, scalar on cortex-m0plus)
 likewise."""
 import isa
+import numpy as np
 import pytest
 from benchmarks.kernels_runner import build_graph_cases, graph_expected_bytes, run_cases
 from codegen.op_calls import kernel_for
@@ -56,6 +57,9 @@ def test_mve_op_paths_bit_exact(tmp_path):
 
 
 MVE_FUNCTIONS = {
+    "ig_add": [f"ig_add_{a}_{b}_{y}" for a in ("s8", "s16", "s32") for b in ("s8", "s16", "s32")
+               for y in ("s8", "s16", "s32")],
+    "ig_mul": [f"ig_mul_{a}_{b}_{y}" for a in ("s8", "s16") for b in ("s8", "s16") for y in ("s8", "s16", "s32")],
     "ig_silu": ["ig_silu_s16_s16", "ig_silu_s16_s8", "ig_silu_s16_s32", "ig_silu_s8_s8", "ig_silu_s8_s16",
                 "ig_silu_s8_s32"],
     "ig_gelu": ["ig_gelu_s16_s8", "ig_gelu_s16_s16", "ig_gelu_s16_s32", "ig_gelu_s8_s8", "ig_gelu_s8_s16",
@@ -72,3 +76,38 @@ def test_mve_element_kernels_are_linked_for_their_variants():
             path = kernel_for(fn, stem, "mve")
             assert path.parent.name == "mve" and path.stem == stem, f"{fn}: {path}"
     assert kernel_for("ig_silu_s32_s8", "ig_silu", "mve").parent.name == "scalar"
+
+
+def _add_mul_cases(seed):
+    """add with multipliers up to 2^31 - 1 at shifts 15..62 (the split lane form's range and its edges: |H| near
+    2^31, shifts past 46, zero points over the input range), shifts below 15 and int32 inputs (the int64 form); mul at every
+    rescale plan. Lengths 1..40 (tails of every length)."""
+    from tests.codegen.test_transformer_ops import _binary_graph, _clamp
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(48):
+        adt, bdt = rng.choice(["int8", "int16"], 2) if i % 8 else rng.choice(["int8", "int16", "int32"], 2)
+        ydt = str(rng.choice(["int8", "int16", "int32"]))
+        shift = int(rng.integers(15, 63)) if i % 6 else int(rng.integers(0, 15))
+        top = min(1 << 28 if "int32" in (adt, bdt) else 1 << 31, 1 << max(1, shift + int(rng.integers(-6, 3))))
+        am, bm = (int(rng.integers(0, top)) for _ in range(2))
+        zps = [int(rng.integers(np.iinfo(d).min, np.iinfo(d).max + 1)) if i % 5 == 0 else int(rng.integers(-100, 100))
+               for d in (adt, bdt)]
+        yzp = int(rng.integers(-100, 100))
+        attrs = {"a_multiplier": am, "b_multiplier": bm, "shift": shift, "a_zero_point": zps[0],
+                 "b_zero_point": zps[1], **_clamp(ydt, yzp, narrow=i % 3 == 0)}
+        cases.append(_binary_graph(rng, "add", str(adt), str(bdt), ydt, int(rng.integers(1, 41)), attrs))
+    for i in range(24):
+        adt, bdt = (str(d) for d in rng.choice(["int8", "int16"], 2))
+        ydt = str(rng.choice(["int8", "int16", "int32"]))
+        attrs = {"multiplier": int(rng.integers(1, 1 << 26)), "shift": int(rng.integers(0, 63)),
+                 "a_zero_point": int(rng.integers(-100, 100)), "b_zero_point": int(rng.integers(-100, 100)),
+                 **_clamp(ydt, int(rng.integers(-50, 50)))}
+        cases.append(_binary_graph(rng, "mul", adt, bdt, ydt, int(rng.integers(1, 41)), attrs))
+    return cases
+
+
+def test_mve_add_mul_bit_exact_over_their_parameters(tmp_path):
+    from tests.codegen.test_transformer_ops import _check as op_check
+    kc = op_check(_add_mul_cases(41), isa.get_target("cortex-m55"), tmp_path)
+    assert {s for s in kc.kernel_stems} == {"mve/ig_add", "mve/ig_mul"}, set(kc.kernel_stems)
