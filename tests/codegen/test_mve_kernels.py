@@ -57,6 +57,7 @@ def test_mve_op_paths_bit_exact(tmp_path):
 
 
 MVE_FUNCTIONS = {
+    "ig_rmsnorm": [f"ig_rmsnorm_{x}_{y}" for x in ("s8", "s16", "s32") for y in ("s8", "s16")],
     "ig_add": [f"ig_add_{a}_{b}_{y}" for a in ("s8", "s16", "s32") for b in ("s8", "s16", "s32")
                for y in ("s8", "s16", "s32")],
     "ig_mul": [f"ig_mul_{a}_{b}_{y}" for a in ("s8", "s16") for b in ("s8", "s16") for y in ("s8", "s16", "s32")],
@@ -111,3 +112,41 @@ def test_mve_add_mul_bit_exact_over_their_parameters(tmp_path):
     from tests.codegen.test_transformer_ops import _check as op_check
     kc = op_check(_add_mul_cases(41), isa.get_target("cortex-m55"), tmp_path)
     assert {s for s in kc.kernel_stems} == {"mve/ig_add", "mve/ig_mul"}, set(kc.kernel_stems)
+
+
+def _rms_case(rng, xdt, ydt, c, shift, pre_shift, x_zp, eps):
+    import math
+    from benchmarks.op_cases import _graph, _values
+    from quant.ir import Node, TensorInfo
+    rows = int(rng.integers(1, 4))
+    spread = None if xdt != "int32" else float(2 ** int(rng.integers(10, 30)))
+    x = _values(rng, xdt, (rows, c), spread)
+    ymax = int(np.iinfo(np.dtype(ydt)).max)
+    g_mag = ymax / 3 * 2 ** shift * math.sqrt(c) / 2 ** 20 / (2 ** pre_shift if xdt != "int32" else 1)
+    gamma = np.round(rng.uniform(-3, 3, c) * g_mag).clip(-(1 << 30), 1 << 30).astype(np.int32)
+    yzp = int(rng.integers(-20, 20))
+    attrs = {"x_zero_point": x_zp, "eps": eps, "shift": shift, "pre_shift": pre_shift, "y_zero_point": yzp,
+             "act_min": int(np.iinfo(np.dtype(ydt)).min), "act_max": ymax}
+    node = Node("rmsnorm", "rmsnorm", ["x", "gamma"], ["y"], attrs)
+    g = _graph(f"rms_{xdt}_{ydt}_c{c}_sh{shift}_pre{pre_shift}_zp{x_zp}_eps{eps}", {"x": ((rows, c), xdt)}, [node],
+               {"y": TensorInfo("y", (rows, c), ydt, 1.0, yzp)}, {"gamma": gamma}, "y")
+    return g, {"x": x}
+
+
+def test_mve_rmsnorm_paths_bit_exact(tmp_path):
+    """rmsnorm's lane paths (shift >= 33 and 22..32; int8 / int16 with zero points and pre-shifts, int32 with zero
+    point 0, clamped) and its int64 rows (shift < 22, int32 with a zero point, r >= 2^30 from a
+    huge eps), channel counts 1..41 (every tail)."""
+    from tests.codegen.test_transformer_ops import _check as op_check
+    rng = np.random.default_rng(51)
+    cases = []
+    for i in range(36):
+        xdt = ("int8", "int16", "int32")[i % 3]
+        ydt = str(rng.choice(["int8", "int16"]))
+        shift = int(rng.choice([int(rng.integers(22, 33)), int(rng.integers(33, 48)), int(rng.integers(12, 22))]))
+        pre = int(rng.integers(0, 3)) if xdt != "int32" else int(rng.choice([0, 4, 9, 31]))
+        zp = 0 if xdt == "int32" and i % 2 else int(rng.integers(-100, 100))
+        eps = int(rng.choice([0, 1 << 16, 1 << 60]))
+        cases.append(_rms_case(rng, xdt, ydt, int(rng.integers(1, 42)), shift, pre, zp, eps))
+    kc = op_check(cases, isa.get_target("cortex-m55"), tmp_path)
+    assert set(kc.kernel_stems) == {"mve/ig_rmsnorm"}, set(kc.kernel_stems)
