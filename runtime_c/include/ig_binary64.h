@@ -17,6 +17,19 @@ static inline void ig_add_elems64(const void *a, int32_t ab, const void *b, int3
   }
 }
 
+/* mul's 32-bit plan (the portable kernel's, and the vector families'): where |(a - za)(b - zb)| < 2^31 (int8 /
+ * int16 inputs, checked once per call) and |y_zp| < 2^30, P = (a - za)(b - zb) is one 32-bit product and
+ * rshr(P mult, shift) the ig_ms_t form *ms (its mode IG_MS_HR or IG_MS_FLOOR); IG_MS_WIDE: the int64 form. */
+static inline int32_t ig_mul_plan(int32_t ab, int32_t bb, int32_t a_zp, int32_t b_zp, int32_t mult, int32_t shift,
+                                  int32_t y_zp, ig_ms_t *ms) {
+  /* |a - za| <= 2^(bits-1) + |za| */
+  uint64_t ra = (1ull << (8 * ab - 1)) + (uint64_t)(a_zp < 0 ? -(int64_t)a_zp : a_zp);
+  uint64_t rb = (1ull << (8 * bb - 1)) + (uint64_t)(b_zp < 0 ? -(int64_t)b_zp : b_zp);
+  if (!(ab < 4 && bb < 4 && ra * rb < (1ull << 31) && y_zp > -(1 << 30) && y_zp < (1 << 30))) return IG_MS_WIDE;
+  *ms = ig_ms_prepare(mult, shift, (uint32_t)(ra * rb));
+  return ms->mode;
+}
+
 static inline void ig_mul_elems64(const void *a, int32_t ab, const void *b, int32_t bb, int32_t i0, int32_t len,
                                   int32_t a_zp, int32_t b_zp, int32_t mult, int32_t shift, int32_t y_zp, int32_t lo,
                                   int32_t hi, void *y, int32_t yb) {

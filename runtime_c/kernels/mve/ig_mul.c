@@ -1,6 +1,6 @@
-/* mul with rescale for Armv8.1-M Helium: the portable kernel's 32-bit form in four lanes. Where
- * |(a - za)(b - zb)| < 2^31 (int8 / int16 inputs; checked once per call), P = (a - za)(b - zb) is one VMUL and
- * rshr(P mult, shift) the ig_ms_t plan (ig_fixed64.h): VRMULH of the pre-shifted operands (shift <= 32) or VMULH,
+/* mul with rescale for Armv8.1-M Helium: the portable kernel's 32-bit form in four lanes. Where the plan fits
+ * (ig_mul_plan, ig_binary64.h: int8 / int16 inputs), P = (a - za)(b - zb) is one VMUL and rshr(P mult, shift) the
+ * ig_ms_t form (ig_fixed64.h): VRMULH of the pre-shifted operands (shift <= 32) or VMULH,
  * add, shift (shift >= 33); then y_zp, clamp, predicated narrowing store. Otherwise the int64 form. */
 #include "ig_binary64.h"
 #include "ig_mve_ops.h"
@@ -20,20 +20,14 @@ IG_MI void mul_loop(const void *a, int32_t ab, const void *b, int32_t bb, int32_
 IG_MI void mul_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_t len, int32_t a_zp, int32_t b_zp,
                     int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
                     int32_t yb) {
-  uint64_t ra = (1ull << (8 * ab - 1)) + (uint64_t)(a_zp < 0 ? -(int64_t)a_zp : a_zp);
-  uint64_t rb = (1ull << (8 * bb - 1)) + (uint64_t)(b_zp < 0 ? -(int64_t)b_zp : b_zp);
-  if (ab < 4 && bb < 4 && ra * rb < (1ull << 31) && y_zp > -(1 << 30) && y_zp < (1 << 30)) {
-    ig_ms_t ms = ig_ms_prepare(mult, shift, (uint32_t)(ra * rb));
-    if (ms.mode == IG_MS_FLOOR) {
-      mul_loop(a, ab, b, bb, len, a_zp, b_zp, ms, IG_MS_FLOOR, y_zp, act_min, act_max, y, yb);
-      return;
-    }
-    if (ms.mode == IG_MS_HR) {
-      mul_loop(a, ab, b, bb, len, a_zp, b_zp, ms, IG_MS_HR, y_zp, act_min, act_max, y, yb);
-      return;
-    }
-  }
-  ig_mul_elems64(a, ab, b, bb, 0, len, a_zp, b_zp, mult, shift, y_zp, act_min, act_max, y, yb);
+  ig_ms_t ms;
+  int32_t mode = ig_mul_plan(ab, bb, a_zp, b_zp, mult, shift, y_zp, &ms);
+  if (mode == IG_MS_FLOOR)
+    mul_loop(a, ab, b, bb, len, a_zp, b_zp, ms, IG_MS_FLOOR, y_zp, act_min, act_max, y, yb);
+  else if (mode == IG_MS_HR)
+    mul_loop(a, ab, b, bb, len, a_zp, b_zp, ms, IG_MS_HR, y_zp, act_min, act_max, y, yb);
+  else
+    ig_mul_elems64(a, ab, b, bb, 0, len, a_zp, b_zp, mult, shift, y_zp, act_min, act_max, y, yb);
 }
 
 #define IG_ENTRIES_MUL
