@@ -57,6 +57,7 @@ def test_mve_op_paths_bit_exact(tmp_path):
 
 
 MVE_FUNCTIONS = {
+    "ig_softmax": ["ig_softmax_s16_s16", "ig_softmax_s16_s8", "ig_softmax_s8_s16", "ig_softmax_s8_s8"],
     "ig_rmsnorm": [f"ig_rmsnorm_{x}_{y}" for x in ("s8", "s16", "s32") for y in ("s8", "s16")],
     "ig_add": [f"ig_add_{a}_{b}_{y}" for a in ("s8", "s16", "s32") for b in ("s8", "s16", "s32")
                for y in ("s8", "s16", "s32")],
