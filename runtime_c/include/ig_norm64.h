@@ -1,6 +1,6 @@
-/* rmsnorm's output pass (quant/ops/norm.py) for one row as the definition writes it, int64 throughout, given the
- * row's root r: what a vector family runs for the rows its 32-bit lane forms do not cover (r >= 2^30, shifts
- * below 22, large pre-shifts). */
+/* The norms' rows (quant/ops/norm.py) as the definition writes them, int64 throughout: what a vector family runs
+ * for the rows its 32-bit lane forms do not cover (r >= 2^30, small shifts, large pre-shifts, sums that could
+ * leave int32). */
 #ifndef IG_NORM64_H
 #define IG_NORM64_H
 #include <stdint.h>
@@ -22,6 +22,26 @@ static inline void ig_rms_row64(const void *x, int32_t xb, int32_t base, int32_t
   for (int32_t i = 0; i < channels; i++) {
     int64_t n = ig_round_div_by(ig_norm_c64(x, base + i, xb, x_zp, pre_shift) * (1ll << 20), div);
     ig_store(y, base + i, (int32_t)ig_clamp64(ig_rshr64(n * gamma[i], shift) + y_zp, lo, hi), yb);
+  }
+}
+
+/* layernorm's row: sum of c = x - zp, sum of squares of d = C c - sum, the root, then y for every element */
+static inline void ig_ln_row64(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma,
+                               const int32_t *beta, int32_t x_zp, int64_t eps, int32_t shift, int32_t y_zp,
+                               int32_t lo, int32_t hi, void *y, int32_t yb) {
+  int64_t sum = 0;
+  for (int32_t i = 0; i < channels; i++) sum += (int64_t)ig_load(x, base + i, xb) - x_zp;
+  uint64_t ss = (uint64_t)eps;
+  for (int32_t i = 0; i < channels; i++) {
+    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
+    ss += (uint64_t)(d * d);
+  }
+  int64_t root = ig_isqrt64((int64_t)ss);
+  ig_divisor_t div = ig_divisor((uint64_t)(root > 1 ? root : 1));
+  for (int32_t i = 0; i < channels; i++) {
+    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
+    int64_t n = ig_round_div_by(d * (1ll << 20), div);
+    ig_store(y, base + i, (int32_t)ig_clamp64(ig_rshr64(n * gamma[i] + beta[i], shift) + y_zp, lo, hi), yb);
   }
 }
 #endif

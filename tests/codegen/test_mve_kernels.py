@@ -57,6 +57,7 @@ def test_mve_op_paths_bit_exact(tmp_path):
 
 
 MVE_FUNCTIONS = {
+    "ig_layernorm": [f"ig_layernorm_{x}_{y}" for x in ("s8", "s16") for y in ("s8", "s16")],
     "ig_softmax": ["ig_softmax_s16_s16", "ig_softmax_s16_s8", "ig_softmax_s8_s16", "ig_softmax_s8_s8"],
     "ig_rmsnorm": [f"ig_rmsnorm_{x}_{y}" for x in ("s8", "s16", "s32") for y in ("s8", "s16")],
     "ig_add": [f"ig_add_{a}_{b}_{y}" for a in ("s8", "s16", "s32") for b in ("s8", "s16", "s32")
@@ -151,3 +152,31 @@ def test_mve_rmsnorm_paths_bit_exact(tmp_path):
         cases.append(_rms_case(rng, xdt, ydt, int(rng.integers(1, 42)), shift, pre, zp, eps))
     kc = op_check(cases, isa.get_target("cortex-m55"), tmp_path)
     assert set(kc.kernel_stems) == {"mve/ig_rmsnorm"}, set(kc.kernel_stems)
+
+
+def test_mve_layernorm_paths_bit_exact(tmp_path):
+    """layernorm's lane paths (shift >= 32: the high word; 21..31: both words; beta and 2^(shift-1) carried into
+    the pair) and its int64 rows (shift < 21, r >= 2^30 from a huge eps), int8 / int16, channel counts 1..41."""
+    import math
+    from benchmarks.op_cases import _graph, _values
+    from quant.ir import Node, TensorInfo
+    from tests.codegen.test_transformer_ops import _check as op_check
+    rng = np.random.default_rng(52)
+    cases = []
+    for i in range(30):
+        xdt, ydt = ("int8", "int16")[i % 2], str(rng.choice(["int8", "int16"]))
+        c, rows = int(rng.integers(1, 42)), int(rng.integers(1, 4))
+        shift = int(rng.choice([int(rng.integers(21, 32)), int(rng.integers(32, 46)), int(rng.integers(8, 21))]))
+        ymax = int(np.iinfo(np.dtype(ydt)).max)
+        g_mag = ymax / 3 * 2 ** shift * math.sqrt(c) / 2 ** 20
+        gamma = np.round(rng.uniform(-3, 3, c) * g_mag).clip(-(1 << 30), 1 << 30).astype(np.int32)
+        beta = np.round(rng.uniform(-0.3, 0.3, c) * ymax * 2 ** shift).clip(-(1 << 31), (1 << 31) - 1).astype(np.int32)
+        yzp = int(rng.integers(-20, 20))
+        attrs = {"x_zero_point": int(rng.integers(-100, 100)), "eps": int(rng.choice([0, 1 << 18, 1 << 60])),
+                 "shift": shift, "y_zero_point": yzp, "act_min": int(np.iinfo(np.dtype(ydt)).min), "act_max": ymax}
+        node = Node("layernorm", "layernorm", ["x", "gamma", "beta"], ["y"], attrs)
+        g = _graph(f"ln_{xdt}_{ydt}_c{c}_sh{shift}_eps{attrs['eps']}", {"x": ((rows, c), xdt)}, [node],
+                   {"y": TensorInfo("y", (rows, c), ydt, 1.0, yzp)}, {"gamma": gamma, "beta": beta}, "y")
+        cases.append((g, {"x": _values(rng, xdt, (rows, c))}))
+    kc = op_check(cases, isa.get_target("cortex-m55"), tmp_path)
+    assert set(kc.kernel_stems) == {"mve/ig_layernorm"}, set(kc.kernel_stems)

@@ -92,6 +92,17 @@ IG_MI int32x4_t ig_mve_gelu_u(int32x4_t x12) {
   return vrmulhq_s32(vshlq_n_s32(w, 13), vdupq_n_s32(IG_GELU_K_Q14 << 5));
 }
 
+/* ig_rdiv20 (ig_fixed64.h) per lane, the norms' division: round_div(c 2^20, r) for |c| <= r < 2^30 by the row's
+ * reciprocal (VMULH.U32) and one remainder compare (exact modulo 2^32) */
+IG_MI int32x4_t ig_mve_rdiv20(int32x4_t c, ig_rdiv20_t d) {
+  uint32x4_t u = vreinterpretq_u32_s32(vabsq_s32(c));
+  uint32x4_t q = vmulhq_u32(vshlq_r_u32(u, d.sa), vdupq_n_u32(d.m));
+  uint32x4_t rem = vsubq_u32(vaddq_n_u32(vshlq_n_u32(u, 20), d.h), vmulq_n_u32(q, d.r));
+  q = vaddq_m_n_u32(q, q, 1, vcmpcsq_n_u32(rem, d.r));
+  int32x4_t n = vreinterpretq_s32_u32(q);
+  return vpselq_s32(vnegq_s32(n), n, vcmpltq_n_s32(c, 0));
+}
+
 /* gelu (gelu = 1) or silu: ig_gated_loop32 (ig_activations.h) in lanes, both rescale modes constants */
 IG_MI void ig_mve_gated_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, ig_ms_t mi, int32_t in_mode,
                              ig_ms_t mo, int32_t out_mode, int32_t y_zp, int32_t lo, int32_t hi, void *y, int32_t yb,

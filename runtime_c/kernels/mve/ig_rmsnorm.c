@@ -18,23 +18,13 @@ IG_MI int32x4_t rms_c4(const void *x, int32_t i, int32_t xb, int32_t x_zp, int32
   return vminq_s32(vmaxq_s32(c, vdupq_n_s32(-(int32_t)IG_NORM_C_MAX)), vdupq_n_s32((int32_t)IG_NORM_C_MAX));
 }
 
-/* ig_rdiv20 per lane: round_div(c 2^20, r) for |c| <= r < 2^30 */
-IG_MI int32x4_t rms_rdiv20(int32x4_t c, ig_rdiv20_t d) {
-  uint32x4_t u = vreinterpretq_u32_s32(vabsq_s32(c));
-  uint32x4_t q = vmulhq_u32(vshlq_r_u32(u, d.sa), vdupq_n_u32(d.m));
-  uint32x4_t rem = vsubq_u32(vaddq_n_u32(vshlq_n_u32(u, 20), d.h), vmulq_n_u32(q, d.r));
-  q = vaddq_m_n_u32(q, q, 1, vcmpcsq_n_u32(rem, d.r));
-  int32x4_t n = vreinterpretq_s32_u32(q);
-  return vpselq_s32(vnegq_s32(n), n, vcmpltq_n_s32(c, 0));
-}
-
 IG_MI void rms_row(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma, int32_t x_zp,
                    int32_t pre_shift, ig_rdiv20_t d, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max,
                    void *y, int32_t yb, int32_t floor) {
   int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
   for (int32_t i = 0; i < channels; i += 4) {
     mve_pred16_t p = vctp32q((uint32_t)(channels - i));
-    int32x4_t n = rms_rdiv20(rms_c4(x, base + i, xb, x_zp, pre_shift, p), d);
+    int32x4_t n = ig_mve_rdiv20(rms_c4(x, base + i, xb, x_zp, pre_shift, p), d);
     int32x4_t g = vldrwq_z_s32(gamma + i, p), v;
     if (floor) v = vshlq_r_s32(vaddq_n_s32(vmulhq_s32(n, g), 1 << (shift - 33)), 32 - shift);
     else v = vrmulhq_s32(vshlq_r_s32(n, 32 - shift), g);
