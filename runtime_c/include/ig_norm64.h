@@ -25,21 +25,21 @@ static inline void ig_rms_row64(const void *x, int32_t xb, int32_t base, int32_t
   }
 }
 
-/* layernorm's row: sum of c = x - zp, sum of squares of d = C c - sum, the root, then y for every element */
+/* layernorm's row: sum = sum of c = x - zp and the sum of squares of d = C c - sum in one pass, as
+ * C^2 sum c^2 - C sum^2 (the same value modulo 2^64, where the definition forms it), the root, then y */
 static inline void ig_ln_row64(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma,
                                const int32_t *beta, int32_t x_zp, int64_t eps, int32_t shift, int32_t y_zp,
                                int32_t lo, int32_t hi, void *y, int32_t yb) {
-  int64_t sum = 0;
-  for (int32_t i = 0; i < channels; i++) sum += (int64_t)ig_load(x, base + i, xb) - x_zp;
-  uint64_t ss = (uint64_t)eps;
+  uint64_t sum = 0, sq = 0, cn = (uint64_t)channels;
   for (int32_t i = 0; i < channels; i++) {
-    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
-    ss += (uint64_t)(d * d);
+    uint64_t c = (uint64_t)((int64_t)ig_load(x, base + i, xb) - x_zp);
+    sum += c;
+    sq += c * c;
   }
-  int64_t root = ig_isqrt64((int64_t)ss);
+  int64_t root = ig_isqrt64((int64_t)((uint64_t)eps + cn * cn * sq - cn * sum * sum));
   ig_divisor_t div = ig_divisor((uint64_t)(root > 1 ? root : 1));
   for (int32_t i = 0; i < channels; i++) {
-    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
+    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - (int64_t)sum;
     int64_t n = ig_round_div_by(d * (1ll << 20), div);
     ig_store(y, base + i, (int32_t)ig_clamp64(ig_rshr64(n * gamma[i] + beta[i], shift) + y_zp, lo, hi), yb);
   }
