@@ -37,13 +37,14 @@ def test_mve_fc_variants_are_mve_and_bit_exact(make_cases, seed, tmp_path):
 
 @pytest.mark.parametrize("target_name,seed", [("cortex-m55", 31), ("cortex-m33", 32), ("cortex-m0plus", 33)])
 def test_transformer_ops_bit_exact(target_name, seed, tmp_path):
-    """Every transformer op (benchmarks/op_cases.py) on the new targets: mve's matmul_qk, matmul_pv, rope and FC kernels, the
-    portable kernels for the ops mve has no file for; armdsp on cortex-m33, scalar on cortex-m0plus."""
+    """Every transformer op (benchmarks/op_cases.py) on the new targets: mve's kernels for every op (the portable
+    ones for the variants mve has no entry point for); armdsp on cortex-m33, scalar on cortex-m0plus."""
     from tests.codegen.test_transformer_ops import _cases as op_cases, _check as op_check
     kc = op_check(op_cases(seed), isa.get_target(target_name), tmp_path)
     if target_name == "cortex-m55":
         linked = {part for stems in kc.kernel_stems for part in stems.split("+")}  # a graph case: its ops' files
-        assert {"mve/ig_matmul_qk", "mve/ig_matmul_pv", "mve/ig_rope"} <= linked, sorted(linked)
+        assert {f"mve/ig_{op}" for op in ("matmul_qk", "matmul_pv", "rope", "silu", "gelu", "add", "mul", "rmsnorm",
+                                          "layernorm", "softmax", "embedding")} <= linked, sorted(linked)
 
 
 def test_mve_op_paths_bit_exact(tmp_path):
@@ -57,6 +58,7 @@ def test_mve_op_paths_bit_exact(tmp_path):
 
 
 MVE_FUNCTIONS = {
+    "ig_embedding": ["ig_embedding_s8", "ig_embedding_s16", "ig_embedding_s32"],
     "ig_layernorm": [f"ig_layernorm_{x}_{y}" for x in ("s8", "s16") for y in ("s8", "s16")],
     "ig_softmax": ["ig_softmax_s16_s16", "ig_softmax_s16_s8", "ig_softmax_s8_s16", "ig_softmax_s8_s8"],
     "ig_rmsnorm": [f"ig_rmsnorm_{x}_{y}" for x in ("s8", "s16", "s32") for y in ("s8", "s16")],
@@ -180,3 +182,18 @@ def test_mve_layernorm_paths_bit_exact(tmp_path):
         cases.append((g, {"x": _values(rng, xdt, (rows, c))}))
     kc = op_check(cases, isa.get_target("cortex-m55"), tmp_path)
     assert set(kc.kernel_stems) == {"mve/ig_layernorm"}, set(kc.kernel_stems)
+
+
+def test_mve_embedding_reports_a_bad_token_id(tmp_path):
+    """the mve embedding refuses an id outside its table with the portable kernel's error code"""
+    from benchmarks.op_cases import random_case
+    from codegen.kernel_cases import emit_graph_cases
+    from toolchain import build_elf
+    g, inputs = random_case("embedding", np.random.default_rng(0))
+    inputs = {"ids": np.full_like(inputs["ids"], g.constants["table"].shape[0])}
+    t = isa.get_target("cortex-m55")
+    kc = emit_graph_cases([(g, inputs)], t, tmp_path)
+    assert kc.kernel_stems == ["mve/ig_embedding"]
+    build_elf(kc.sources, t, tmp_path / "c.elf")
+    r = isa.run(tmp_path / "c.elf", t)
+    assert r.exit_code == 3 and b"case 0 failed" in r.stdout
