@@ -103,17 +103,33 @@ IG_MI int32x4_t ig_mve_rdiv20(int32x4_t c, ig_rdiv20_t d) {
   return vpselq_s32(vnegq_s32(n), n, vcmpltq_n_s32(c, 0));
 }
 
-/* gelu (gelu = 1) or silu: ig_gated_loop32 (ig_activations.h) in lanes, both rescale modes constants */
+/* gelu (gelu = 1) or silu of four x - x_zp: ig_gated_loop32's element, clamped to [lo, hi] */
+IG_MI int32x4_t ig_mve_gated4(int32x4_t xz, ig_ms_t mi, int32_t in_mode, ig_ms_t mo, int32_t out_mode, int32_t y_zp,
+                              int32_t lo, int32_t hi, int gelu) {
+  int32x4_t x12 = ig_mve_ms(xz, mi, in_mode);
+  int32x4_t f = ig_mve_mul_sig15(x12, ig_mve_sigmoid_q15(gelu ? ig_mve_gelu_u(x12) : x12));
+  int32x4_t v = vaddq_n_s32(ig_mve_ms(f, mo, out_mode), y_zp);
+  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+}
+
+/* ig_gated_loop32 (ig_activations.h) in lanes, both rescale modes constants: whole vectors with no predicate (the
+ * element's own compares need the predicate register), the last len % 4 elements in one predicated step */
 IG_MI void ig_mve_gated_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, ig_ms_t mi, int32_t in_mode,
                              ig_ms_t mo, int32_t out_mode, int32_t y_zp, int32_t lo, int32_t hi, void *y, int32_t yb,
                              int gelu) {
-  int32x4_t lov = vdupq_n_s32(lo), hiv = vdupq_n_s32(hi);
-  for (int32_t i = 0; i < len; i += 4) {
+  int32_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    int32x4_t xv = xb == 1 ? vldrbq_s32((const int8_t *)x + i) : vldrhq_s32((const int16_t *)x + i);
+    int32x4_t v = ig_mve_gated4(vsubq_n_s32(xv, x_zp), mi, in_mode, mo, out_mode, y_zp, lo, hi, gelu);
+    if (yb == 1) vstrbq_s32((int8_t *)y + i, v);
+    else if (yb == 2) vstrhq_s32((int16_t *)y + i, v);
+    else vstrwq_s32((int32_t *)y + i, v);
+  }
+  if (i < len) {
     mve_pred16_t p = vctp32q((uint32_t)(len - i));
-    int32x4_t x12 = ig_mve_ms(vsubq_n_s32(ig_mve_load4(x, i, xb, p), x_zp), mi, in_mode);
-    int32x4_t f = ig_mve_mul_sig15(x12, ig_mve_sigmoid_q15(gelu ? ig_mve_gelu_u(x12) : x12));
-    int32x4_t v = vaddq_n_s32(ig_mve_ms(f, mo, out_mode), y_zp);
-    ig_mve_store4p(y, i, vminq_s32(vmaxq_s32(v, lov), hiv), yb, p);
+    int32x4_t v = ig_mve_gated4(vsubq_n_s32(ig_mve_load4(x, i, xb, p), x_zp), mi, in_mode, mo, out_mode, y_zp, lo, hi,
+                                gelu);
+    ig_mve_store4p(y, i, v, yb, p);
   }
 }
 
