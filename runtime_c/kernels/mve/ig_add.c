@@ -39,6 +39,13 @@ static int add_plan(int32_t ab, int32_t bb, int32_t a_zp, int32_t b_zp, int32_t 
   return 1;
 }
 
+IG_MI int32x4_t add4(int32x4_t va, int32x4_t vb, const add_split_t *s, int32_t lo, int32_t hi) {
+  int32x4_t l = vmlaq_n_s32(vmlaq_n_s32(vdupq_n_s32(s->kl), va, s->al), vb, s->bl);
+  int32x4_t h = vmlaq_n_s32(vmlaq_n_s32(vdupq_n_s32(s->kh), va, s->ah), vb, s->bh);
+  int32x4_t v = vshlq_r_s32(vaddq_s32(h, vshrq_n_s32(l, 15)), -s->rsh);
+  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+}
+
 IG_MI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_t len, int32_t a_zp, int32_t b_zp,
                     int32_t am, int32_t bm, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
                     int32_t yb) {
@@ -47,14 +54,12 @@ IG_MI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_
     ig_add_elems64(a, ab, b, bb, 0, len, a_zp, b_zp, am, bm, shift, y_zp, act_min, act_max, y, yb);
     return;
   }
-  int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max), kl = vdupq_n_s32(s.kl), kh = vdupq_n_s32(s.kh);
-  for (int32_t i = 0; i < len; i += 4) {
+  int32_t i = 0;
+  for (; i + 4 <= len; i += 4)
+    ig_mve_store4u(y, i, add4(ig_mve_load4u(a, i, ab), ig_mve_load4u(b, i, bb), &s, act_min, act_max), yb);
+  if (i < len) {
     mve_pred16_t p = vctp32q((uint32_t)(len - i));
-    int32x4_t va = ig_mve_load4(a, i, ab, p), vb = ig_mve_load4(b, i, bb, p);
-    int32x4_t l = vmlaq_n_s32(vmlaq_n_s32(kl, va, s.al), vb, s.bl);
-    int32x4_t h = vmlaq_n_s32(vmlaq_n_s32(kh, va, s.ah), vb, s.bh);
-    int32x4_t v = vshlq_r_s32(vaddq_s32(h, vshrq_n_s32(l, 15)), -s.rsh);
-    ig_mve_store4p(y, i, vminq_s32(vmaxq_s32(v, lo), hi), yb, p);
+    ig_mve_store4p(y, i, add4(ig_mve_load4(a, i, ab, p), ig_mve_load4(b, i, bb, p), &s, act_min, act_max), yb, p);
   }
 }
 

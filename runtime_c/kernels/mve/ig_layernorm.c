@@ -19,25 +19,40 @@ IG_MI void ln_add64(int32x4_t *hi, uint32x4_t *lo, int32x4_t addh, uint32x4_t ad
   *lo = s;
 }
 
+/* y of four elements from their d = C c - sum, gamma and beta */
+IG_MI int32x4_t ln_y4(int32x4_t d, int32x4_t g, int32x4_t b, ig_rdiv20_t dv, int32_t shift, int32_t y_zp, int32_t lo,
+                      int32_t hi, int32_t high_only) {
+  uint64_t half = 1ull << (shift - 1);
+  int32x4_t n = ig_mve_rdiv20(d, dv);
+  int32x4_t h = vmulhq_s32(n, g);
+  uint32x4_t l = vreinterpretq_u32_s32(vmulq_s32(n, g));
+  ln_add64(&h, &l, vshrq_n_s32(b, 31), vreinterpretq_u32_s32(b));
+  ln_add64(&h, &l, vdupq_n_s32((int32_t)(half >> 32)), vdupq_n_u32((uint32_t)half));
+  int32x4_t v;
+  if (high_only) v = vshlq_r_s32(h, 32 - shift);
+  else v = vreinterpretq_s32_u32(vorrq_u32(vshlq_r_u32(l, -shift), vreinterpretq_u32_s32(vshlq_r_s32(h, 32 - shift))));
+  return vminq_s32(vmaxq_s32(vaddq_n_s32(v, y_zp), vdupq_n_s32(lo)), vdupq_n_s32(hi));
+}
+
+/* d = C (x - zp) - sum of four elements as loaded */
+IG_MI int32x4_t ln_d4(int32x4_t xv, int32_t x_zp, int32_t channels, int32_t sum) {
+  return vsubq_n_s32(vmulq_n_s32(vsubq_n_s32(xv, x_zp), channels), sum);
+}
+
 IG_MI void ln_row(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma,
                   const int32_t *beta, int32_t x_zp, int32_t sum, ig_rdiv20_t dv, int32_t shift, int32_t y_zp,
                   int32_t act_min, int32_t act_max, void *y, int32_t yb, int32_t high_only) {
-  uint64_t half = 1ull << (shift - 1);
-  int32x4_t halfh = vdupq_n_s32((int32_t)(half >> 32)), lov = vdupq_n_s32(act_min), hiv = vdupq_n_s32(act_max);
-  uint32x4_t halfl = vdupq_n_u32((uint32_t)half);
-  for (int32_t i = 0; i < channels; i += 4) {
+  int32_t i = 0;
+  for (; i + 4 <= channels; i += 4) {
+    int32x4_t d = ln_d4(ig_mve_load4u(x, base + i, xb), x_zp, channels, sum);
+    ig_mve_store4u(y, base + i, ln_y4(d, vld1q_s32(gamma + i), vld1q_s32(beta + i), dv, shift, y_zp, act_min,
+                                      act_max, high_only), yb);
+  }
+  if (i < channels) {
     mve_pred16_t p = vctp32q((uint32_t)(channels - i));
-    int32x4_t c = vsubq_n_s32(ig_mve_load4(x, base + i, xb, p), x_zp);
-    int32x4_t n = ig_mve_rdiv20(vsubq_n_s32(vmulq_n_s32(c, channels), sum), dv);
-    int32x4_t g = vldrwq_z_s32(gamma + i, p), b = vldrwq_z_s32(beta + i, p);
-    int32x4_t hi = vmulhq_s32(n, g);
-    uint32x4_t lo = vreinterpretq_u32_s32(vmulq_s32(n, g));
-    ln_add64(&hi, &lo, vshrq_n_s32(b, 31), vreinterpretq_u32_s32(b));
-    ln_add64(&hi, &lo, halfh, halfl);
-    int32x4_t v;
-    if (high_only) v = vshlq_r_s32(hi, 32 - shift);
-    else v = vreinterpretq_s32_u32(vorrq_u32(vshlq_r_u32(lo, -shift), vreinterpretq_u32_s32(vshlq_r_s32(hi, 32 - shift))));
-    ig_mve_store4p(y, base + i, vminq_s32(vmaxq_s32(vaddq_n_s32(v, y_zp), lov), hiv), yb, p);
+    int32x4_t d = ln_d4(ig_mve_load4(x, base + i, xb, p), x_zp, channels, sum);
+    ig_mve_store4p(y, base + i, ln_y4(d, vldrwq_z_s32(gamma + i, p), vldrwq_z_s32(beta + i, p), dv, shift, y_zp,
+                                      act_min, act_max, high_only), yb, p);
   }
 }
 
@@ -54,15 +69,17 @@ IG_MI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
       ig_ln_row64(x, xb, base, channels, gamma, beta, x_zp, eps, shift, y_zp, act_min, act_max, y, yb);
       continue;
     }
-    int32_t sum = 0;
-    for (int32_t i = 0; i < channels; i += 4) {
-      mve_pred16_t p = vctp32q((uint32_t)(channels - i));
-      sum = vaddvaq_p_s32(sum, vsubq_n_s32(ig_mve_load4(x, base + i, xb, p), x_zp), p);
-    }
+    int32_t sum = 0, i = 0, tail = channels & 3;
+    mve_pred16_t p = vctp32q((uint32_t)tail);
+    for (; i + 4 <= channels; i += 4) sum = vaddvaq_s32(sum, vsubq_n_s32(ig_mve_load4u(x, base + i, xb), x_zp));
+    if (tail) sum = vaddvaq_p_s32(sum, vsubq_n_s32(ig_mve_load4(x, base + i, xb, p), x_zp), p);
     int64_t ss = eps;
-    for (int32_t i = 0; i < channels; i += 4) {
-      mve_pred16_t p = vctp32q((uint32_t)(channels - i));
-      int32x4_t d = vsubq_n_s32(vmulq_n_s32(vsubq_n_s32(ig_mve_load4(x, base + i, xb, p), x_zp), channels), sum);
+    for (i = 0; i + 4 <= channels; i += 4) {
+      int32x4_t d = ln_d4(ig_mve_load4u(x, base + i, xb), x_zp, channels, sum);
+      ss = vmlaldavaq_s32(ss, d, d);
+    }
+    if (tail) {
+      int32x4_t d = ln_d4(ig_mve_load4(x, base + i, xb, p), x_zp, channels, sum);
       ss = vmlaldavaq_p_s32(ss, d, d, p);
     }
     int64_t root = ig_isqrt64(ss);

@@ -6,14 +6,22 @@
 #include "ig_mve_ops.h"
 #include "ig_ops.h"
 
+IG_MI int32x4_t mul4(int32x4_t va, int32x4_t vb, int32_t a_zp, int32_t b_zp, ig_ms_t ms, int32_t mode, int32_t y_zp,
+                     int32_t lo, int32_t hi) {
+  int32x4_t v = vaddq_n_s32(ig_mve_ms(vmulq_s32(vsubq_n_s32(va, a_zp), vsubq_n_s32(vb, b_zp)), ms, mode), y_zp);
+  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+}
+
 IG_MI void mul_loop(const void *a, int32_t ab, const void *b, int32_t bb, int32_t len, int32_t a_zp, int32_t b_zp,
-                    ig_ms_t ms, int32_t mode, int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb) {
-  int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
-  for (int32_t i = 0; i < len; i += 4) {
+                    ig_ms_t ms, int32_t mode, int32_t y_zp, int32_t lo, int32_t hi, void *y, int32_t yb) {
+  int32_t i = 0;
+  for (; i + 4 <= len; i += 4)
+    ig_mve_store4u(y, i, mul4(ig_mve_load4u(a, i, ab), ig_mve_load4u(b, i, bb), a_zp, b_zp, ms, mode, y_zp, lo, hi),
+                   yb);
+  if (i < len) {
     mve_pred16_t p = vctp32q((uint32_t)(len - i));
-    int32x4_t pr = vmulq_s32(vsubq_n_s32(ig_mve_load4(a, i, ab, p), a_zp), vsubq_n_s32(ig_mve_load4(b, i, bb, p), b_zp));
-    int32x4_t v = vaddq_n_s32(ig_mve_ms(pr, ms, mode), y_zp);
-    ig_mve_store4p(y, i, vminq_s32(vmaxq_s32(v, lo), hi), yb, p);
+    ig_mve_store4p(y, i, mul4(ig_mve_load4(a, i, ab, p), ig_mve_load4(b, i, bb, p), a_zp, b_zp, ms, mode, y_zp, lo, hi),
+                   yb, p);
   }
 }
 

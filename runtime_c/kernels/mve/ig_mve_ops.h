@@ -23,6 +23,20 @@ IG_MI int32x4_t ig_mve_load4(const void *x, int32_t i, int32_t xb, mve_pred16_t 
   return vldrwq_z_s32((const int32_t *)x + i, p);
 }
 
+/* elements i..i+3, no predicate (the loops' whole vectors: a live predicate is saved and restored around every
+ * compare of the element's own, so only the last step of a loop is predicated) */
+IG_MI int32x4_t ig_mve_load4u(const void *x, int32_t i, int32_t xb) {
+  if (xb == 1) return vldrbq_s32((const int8_t *)x + i);
+  if (xb == 2) return vldrhq_s32((const int16_t *)x + i);
+  return vldrwq_s32((const int32_t *)x + i);
+}
+
+IG_MI void ig_mve_store4u(void *y, int32_t i, int32x4_t v, int32_t yb) {
+  if (yb == 1) vstrbq_s32((int8_t *)y + i, v);
+  else if (yb == 2) vstrhq_s32((int16_t *)y + i, v);
+  else vstrwq_s32((int32_t *)y + i, v);
+}
+
 /* the active lanes of v as elements i.. of an int8 / int16 / int32 array (v inside the type's range) */
 IG_MI void ig_mve_store4p(void *y, int32_t i, int32x4_t v, int32_t yb, mve_pred16_t p) {
   if (yb == 1) vstrbq_p_s32((int8_t *)y + i, v, p);
@@ -112,19 +126,15 @@ IG_MI int32x4_t ig_mve_gated4(int32x4_t xz, ig_ms_t mi, int32_t in_mode, ig_ms_t
   return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
 }
 
-/* ig_gated_loop32 (ig_activations.h) in lanes, both rescale modes constants: whole vectors with no predicate (the
- * element's own compares need the predicate register), the last len % 4 elements in one predicated step */
+/* ig_gated_loop32 (ig_activations.h) in lanes, both rescale modes constants; the last len % 4 elements in one
+ * predicated step */
 IG_MI void ig_mve_gated_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, ig_ms_t mi, int32_t in_mode,
                              ig_ms_t mo, int32_t out_mode, int32_t y_zp, int32_t lo, int32_t hi, void *y, int32_t yb,
                              int gelu) {
   int32_t i = 0;
-  for (; i + 4 <= len; i += 4) {
-    int32x4_t xv = xb == 1 ? vldrbq_s32((const int8_t *)x + i) : vldrhq_s32((const int16_t *)x + i);
-    int32x4_t v = ig_mve_gated4(vsubq_n_s32(xv, x_zp), mi, in_mode, mo, out_mode, y_zp, lo, hi, gelu);
-    if (yb == 1) vstrbq_s32((int8_t *)y + i, v);
-    else if (yb == 2) vstrhq_s32((int16_t *)y + i, v);
-    else vstrwq_s32((int32_t *)y + i, v);
-  }
+  for (; i + 4 <= len; i += 4)
+    ig_mve_store4u(y, i, ig_mve_gated4(vsubq_n_s32(ig_mve_load4u(x, i, xb), x_zp), mi, in_mode, mo, out_mode, y_zp,
+                                       lo, hi, gelu), yb);
   if (i < len) {
     mve_pred16_t p = vctp32q((uint32_t)(len - i));
     int32x4_t v = ig_mve_gated4(vsubq_n_s32(ig_mve_load4(x, i, xb, p), x_zp), mi, in_mode, mo, out_mode, y_zp, lo, hi,

@@ -12,23 +12,35 @@
 
 /* c of four elements: int8 / int16 x - zp (|.| < 2^17, no clamp needed); int32 x with zp 0, clamped (VRSHL
  * rounds without overflow) */
-IG_MI int32x4_t rms_c4(const void *x, int32_t i, int32_t xb, int32_t x_zp, int32_t pre_shift, mve_pred16_t p) {
-  if (xb < 4) return vrshlq_n_s32(vsubq_n_s32(ig_mve_load4(x, i, xb, p), x_zp), -pre_shift);
-  int32x4_t c = vrshlq_n_s32(ig_mve_load4(x, i, xb, p), -pre_shift);
+/* c of four elements (xv as loaded): int8 / int16 x - zp (|.| < 2^17, no clamp needed); int32 x with zp 0,
+ * clamped (VRSHL rounds without overflow) */
+IG_MI int32x4_t rms_c4(int32x4_t xv, int32_t xb, int32_t x_zp, int32_t pre_shift) {
+  if (xb < 4) return vrshlq_n_s32(vsubq_n_s32(xv, x_zp), -pre_shift);
+  int32x4_t c = vrshlq_n_s32(xv, -pre_shift);
   return vminq_s32(vmaxq_s32(c, vdupq_n_s32(-(int32_t)IG_NORM_C_MAX)), vdupq_n_s32((int32_t)IG_NORM_C_MAX));
+}
+
+/* y of four elements from their c and gamma */
+IG_MI int32x4_t rms_y4(int32x4_t c, int32x4_t g, ig_rdiv20_t d, int32_t shift, int32_t y_zp, int32_t lo, int32_t hi,
+                       int32_t floor) {
+  int32x4_t n = ig_mve_rdiv20(c, d), v;
+  if (floor) v = vshlq_r_s32(vaddq_n_s32(vmulhq_s32(n, g), 1 << (shift - 33)), 32 - shift);
+  else v = vrmulhq_s32(vshlq_r_s32(n, 32 - shift), g);
+  return vminq_s32(vmaxq_s32(vaddq_n_s32(v, y_zp), vdupq_n_s32(lo)), vdupq_n_s32(hi));
 }
 
 IG_MI void rms_row(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma, int32_t x_zp,
                    int32_t pre_shift, ig_rdiv20_t d, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max,
                    void *y, int32_t yb, int32_t floor) {
-  int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
-  for (int32_t i = 0; i < channels; i += 4) {
+  int32_t i = 0;
+  for (; i + 4 <= channels; i += 4) {
+    int32x4_t c = rms_c4(ig_mve_load4u(x, base + i, xb), xb, x_zp, pre_shift);
+    ig_mve_store4u(y, base + i, rms_y4(c, vld1q_s32(gamma + i), d, shift, y_zp, act_min, act_max, floor), yb);
+  }
+  if (i < channels) {
     mve_pred16_t p = vctp32q((uint32_t)(channels - i));
-    int32x4_t n = ig_mve_rdiv20(rms_c4(x, base + i, xb, x_zp, pre_shift, p), d);
-    int32x4_t g = vldrwq_z_s32(gamma + i, p), v;
-    if (floor) v = vshlq_r_s32(vaddq_n_s32(vmulhq_s32(n, g), 1 << (shift - 33)), 32 - shift);
-    else v = vrmulhq_s32(vshlq_r_s32(n, 32 - shift), g);
-    ig_mve_store4p(y, base + i, vminq_s32(vmaxq_s32(vaddq_n_s32(v, y_zp), lo), hi), yb, p);
+    int32x4_t c = rms_c4(ig_mve_load4(x, base + i, xb, p), xb, x_zp, pre_shift);
+    ig_mve_store4p(y, base + i, rms_y4(c, vldrwq_z_s32(gamma + i, p), d, shift, y_zp, act_min, act_max, floor), yb, p);
   }
 }
 
@@ -41,9 +53,14 @@ IG_MI void rmsnorm_body(const void *x, int32_t xb, int32_t rows, int32_t channel
     int32_t base = r * channels;
     int64_t ss = eps;
     if (lane_c) {
-      for (int32_t i = 0; i < channels; i += 4) {
+      int32_t i = 0;
+      for (; i + 4 <= channels; i += 4) {
+        int32x4_t c = rms_c4(ig_mve_load4u(x, base + i, xb), xb, x_zp, pre_shift);
+        ss = vmlaldavaq_s32(ss, c, c);
+      }
+      if (i < channels) {
         mve_pred16_t p = vctp32q((uint32_t)(channels - i));
-        int32x4_t c = rms_c4(x, base + i, xb, x_zp, pre_shift, p);
+        int32x4_t c = rms_c4(ig_mve_load4(x, base + i, xb, p), xb, x_zp, pre_shift);
         ss = vmlaldavaq_p_s32(ss, c, c, p);
       }
     } else {
