@@ -7,26 +7,8 @@
 #include "ig_armdsp_common.h"
 #include "ig_ops.h"
 
-#define IG_DSP_STEP_S16                                                                                           \
-  "ldrd %[xe], %[xo], [%[xp]], #8\n\t"                                                                             \
-  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
-  "sxtb16 %[t], %[v0]\n\t"                                                                                         \
-  "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                                \
-  "smlad %[a0], %[t], %[xe], %[a0]\n\t"                                                                            \
-  "smlad %[a0], %[v0], %[xo], %[a0]\n\t"                                                                           \
-  "sxtb16 %[t], %[v1]\n\t"                                                                                         \
-  "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                \
-  "smlad %[a1], %[t], %[xe], %[a1]\n\t"                                                                            \
-  "smlad %[a1], %[v1], %[xo], %[a1]\n\t"                                                                           \
-  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
-  "sxtb16 %[t], %[v0]\n\t"                                                                                         \
-  "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                                \
-  "smlad %[a2], %[t], %[xe], %[a2]\n\t"                                                                            \
-  "smlad %[a2], %[v0], %[xo], %[a2]\n\t"                                                                           \
-  "sxtb16 %[t], %[v1]\n\t"                                                                                         \
-  "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                                \
-  "smlad %[a3], %[t], %[xe], %[a3]\n\t"                                                                            \
-  "smlad %[a3], %[v1], %[xo], %[a3]\n\t"
+/* 4 columns x 4 rows: x's pairs already regrouped (LDRD), no SXTB16 of x */
+#define IG_DSP_STEP_S16 "ldrd %[xe], %[xo], [%[xp]], #8\n\t" "ldrd %[v0], %[v1], [%[wp]], #8\n\t" IG_DSP_MACS4
 
 /* Dot products of the regrouped x (pairs[2q] = (x[4q], x[4q+2]), pairs[2q+1] = (x[4q+1], x[4q+3]), q < words)
  * with the four rows of an int8 block, added to acc. */
