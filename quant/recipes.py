@@ -32,13 +32,12 @@ NON_DEFAULT_STEPS = {
                      "split, measured when its int16-input layers ran on portable kernels too; they now run on the "
                      "families' ig_fc_s16, as a16down's)",
     "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
-    "a16down": "SmolLM2 W8A8 on cortex-a55 decoded at 17.2 M instructions per token against 14.4 M without it when "
-               "the down projections ran as the split onto the int8 kernels (30.4 against 36.4 est. tokens/s on "
-               "rk3566: the split read their weights twice, 170.1 against 140.4 MB of DRAM per token); ig_fc_s16 "
-               "reads each weight once but still multiplies it by x's high and low bytes (two SDOTs): one down "
-               "projection (K 1,536, N 576) costs +58,722 instructions over the int8 layer against +86,189 for "
-               "the split (benchmarks/results/a16down_cost.md), 30 of them about 1.8 M per token, over the budget "
-               "of 15 M",
+    "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 16.2 M instructions per token against 14.4 M without it, "
+               "over the budget of 15 M: ig_fc_s16 reads each down projection weight once (140.6 against 140.4 MB "
+               "of DRAM per token, 36.4 est. tokens/s on rk3566 with and without the step) but multiplies it by "
+               "x's high and low bytes (two SDOTs): one down projection (K 1,536, N 576) costs +58,722 instructions "
+               "over the int8 layer against +86,189 for the split onto the int8 kernels that it replaced "
+               "(benchmarks/results/a16down_cost.md)",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
             "19.9 M with the symmetric grid, over the project's budget of 21 M",
