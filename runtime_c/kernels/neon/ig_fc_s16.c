@@ -38,14 +38,14 @@ IG_INLINE void ig_split_hi_lo(const int16_t *x, int32_t k_dim, int32_t kp, int8_
  * then the next quad's first half (not after a chunk's last quad). */
 #define IG_S16_LDA "ld1 {v2.16b - v5.16b}, [%[wp]], #64\n\t"
 #define IG_S16_LDB "ld1 {v6.16b - v9.16b}, [%[wp]], #64\n\t"
-#define IG_S16_SD(a, b, c, d, wa, wb, h, l, lane)                                                           \
+#define IG_S16_SD(a, b, c, d, wa, wb, h, l, lane)                                                                   \
   "sdot v" a ".4s, v" wa ".16b, v" h ".4b[" lane "]\n\t" "sdot v" c ".4s, v" wa ".16b, v" l ".4b[" lane "]\n\t"     \
   "sdot v" b ".4s, v" wb ".16b, v" h ".4b[" lane "]\n\t" "sdot v" d ".4s, v" wb ".16b, v" l ".4b[" lane "]\n\t"
 #define IG_S16_SDA(h, l, lane)                                                                                      \
-  IG_S16_SD("10", "11", "18", "19", "2", "3", h, l, lane)                                                   \
+  IG_S16_SD("10", "11", "18", "19", "2", "3", h, l, lane)                                                           \
   IG_S16_SD("12", "13", "20", "21", "4", "5", h, l, lane)
 #define IG_S16_SDB(h, l, lane)                                                                                      \
-  IG_S16_SD("14", "15", "22", "23", "6", "7", h, l, lane)                                                   \
+  IG_S16_SD("14", "15", "22", "23", "6", "7", h, l, lane)                                                           \
   IG_S16_SD("16", "17", "24", "25", "8", "9", h, l, lane)
 #define IG_S16_QUAD(h, l, lane) IG_S16_LDB IG_S16_SDA(h, l, lane) IG_S16_LDA IG_S16_SDB(h, l, lane)
 #define IG_S16_QLAST(h, l, lane) IG_S16_LDB IG_S16_SDA(h, l, lane) IG_S16_SDB(h, l, lane)
