@@ -10,7 +10,8 @@ import numpy as np
 
 from codegen import kernel_table
 from codegen.errors import CodegenError
-from codegen.packing import fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_weights, per_channel_as_grouped
+from codegen.packing import (fc_s16_layout, fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_s16,
+                             pack_fc_weights, per_channel_as_grouped)
 from quant.ir import Graph, Node
 from quant.optable import OPTABLE, Group, ops_in
 
@@ -108,6 +109,8 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
                 env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t"))
 
     if x_dt == "int16" and bits == 8 and per_channel:
+        if fc_s16_reads_weights_once(env.family):
+            return _fc_s16(g, n, env, y_dt, tail)
         return _fc_s16_split(g, n, env, y_dt, tail)
     if x_dt == "int16":  # the general portable kernel
         cm, cs = plain_requant()
@@ -169,6 +172,30 @@ def _fc_s8_call(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str, folded: np.
     cs = env.const(skey + key, p.shift, "int32_t")
     return (f"{stem}{out}(x_, {cw}, {cb}, {cg}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {tail}, y_)", stem + out, stem, cb,
             lambda v, sh: pack_fc_grouped(w, group_scale, gsz, bits, wfam, v, mult, sh).bias)
+
+
+def fc_s16_reads_weights_once(family: str) -> bool:
+    """Whether an int16-input per-channel layer runs as ig_fc_s16 (each weight read once): where the family has its
+    own, and on the portable family (no SIMD int8 kernel to split onto); elsewhere as _fc_s16_split."""
+    return family == "scalar" or kernel_for("ig_fc_s16_s8", "ig_fc_s16", family).parent.name == family
+
+
+def _fc_s16(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[str, set[tuple[str, str]]]:
+    """int16 input, int8 per-channel weights (fully_connected_wide of the a16down step) on the family's ig_fc_s16:
+    one pass over the weights (runtime_c/kernels/scalar/ig_fc_s16.c; layouts: codegen/packing.py pack_fc_s16)."""
+    a = n.attrs
+    w = g.constants[n.inputs[1]]
+    nn_, kk = w.shape
+    fn = f"ig_fc_s16_{SUFFIX[y_dt]}"
+    wfam = kernel_for(fn, "ig_fc_s16", env.family).parent.name
+    layout = fc_s16_layout(wfam, env.extensions)
+    weights, bias = pack_fc_s16(w, fold_bias(g.constants[n.inputs[2]], w, a["x_zero_point"]), wfam, env.extensions)
+    cw = env.const(f"{n.inputs[1]}.{wfam}.s16{layout}", weights, "int8_t")
+    cb = env.const(f"{n.inputs[2]}.{wfam}.s16{layout}", bias, "int32_t")
+    cm = env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t")
+    cs = env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t")
+    call = f"{fn}(x_, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)"
+    return _row_loop(g, n, env, call, kk, nn_), {(fn, "ig_fc_s16")}
 
 
 IDENTITY_REQUANT = (1 << 30, 1)  # (multiplier, shift): requantize(acc) == acc exactly for |acc| < 2^30

@@ -266,3 +266,34 @@ def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bit
                          np.asarray(shift, np.int32))
     return GroupedFC("rows", pack_fc_weights(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32),
                      np.asarray(bias, np.int32), np.asarray(multiplier, np.int32), np.asarray(shift, np.int32))
+
+
+# ------------------------------------------------------------------ int16 input, int8 per-channel weights
+def fc_s16_layout(family: str, extensions: tuple[str, ...]) -> str:
+    """The layout of `family`'s ig_fc_s16 kernel (runtime_c/kernels/<family>/ig_fc_s16.c): "blocked-split"
+    (dot-product NEON: the grouped kernels' blocked layout, K padded to 32 columns) or "rows-split" (rvv, ARMv8.0
+    NEON: pack_fc_weights' int8 layout), whose kernels multiply x's high and low bytes and need the bias plus
+    128 sum_k w; else "rows" (pack_fc_weights' int8 layout, the folded bias)."""
+    if family == "neon" and "dotprod" in extensions:
+        return "blocked-split"
+    return "rows-split" if family in ("neon", "rvv") else "rows"
+
+
+def pack_fc_s16(w: np.ndarray, bias: np.ndarray, family: str, extensions: tuple[str, ...]) -> tuple[np.ndarray,
+                                                                                                     np.ndarray]:
+    """(weights, bias) of an int16-input per-channel fully connected layer as `family`'s ig_fc_s16 reads them; `bias`
+    is the zero-point folded one (fold_bias). The "-split" layouts' kernels compute 256 (hi . w) + (lo . w) with
+    x = 256 hi + lo + 128, so their bias gains 128 sum_k w[n, k] (modulo 2^32)."""
+    w = np.asarray(w, np.int8)
+    layout = fc_s16_layout(family, extensions)
+    b = np.asarray(bias, np.int64)
+    if layout.endswith("split"):
+        b = b + 128 * w.astype(np.int64).sum(axis=1)
+    if layout != "blocked-split":
+        return pack_fc_weights(w, 8, family), wrap_int32(b)
+    n, k = w.shape
+    blocks, kp = -(-n // NEON_GROUPED_ROWS), -(-k // 32) * 32
+    wp = np.zeros((blocks * NEON_GROUPED_ROWS, kp), np.int8)
+    wp[:n, :k] = w
+    wq = wp.reshape(blocks, NEON_GROUPED_ROWS, kp // 4, 4).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(wq).reshape(-1), wrap_int32(_pad_rows(b, blocks * NEON_GROUPED_ROWS))

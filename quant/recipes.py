@@ -29,14 +29,14 @@ STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "d
 NON_DEFAULT_STEPS = {
     "outlier-split": "channel_gather has portable scalar C kernels only, whose cost grows with the outlier channels "
                      "(SmolLM2 W8A8 on cortex-a55: 14.5 M instructions per decoded token against 14.4 M without the "
-                     "split, measured when its int16-input layers ran on portable kernels too; they now run as the "
-                     "a16down split on the SIMD int8 kernels)",
+                     "split, measured when its int16-input layers ran on portable kernels too; they now run on the "
+                     "families' ig_fc_s16, as a16down's)",
     "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
-    "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 17.2 M instructions per token against 14.4 M without it, over "
-               "the budget of 15 M (and at 30.4 against 36.4 est. tokens/s on rk3566: the split reads the down "
-               "projections' weights twice, for the high and the low bytes: 170.1 against 140.4 MB of DRAM per "
-               "token); one down projection (K 1,536, N 576) costs +4,488 "
-               "instructions over the int8 layer for a token without high bytes and +86,189 with them "
+    "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 16.2 M instructions per token against 14.4 M without it, "
+               "over the budget of 15 M: ig_fc_s16 reads each down projection weight once (140.6 against 140.4 MB "
+               "of DRAM per token, 36.4 est. tokens/s on rk3566 with and without the step) but multiplies it by "
+               "x's high and low bytes (two SDOTs): one down projection (K 1,536, N 576) costs +58,722 instructions "
+               "over the int8 layer against +86,189 for the split onto the int8 kernels that it replaced "
                "(benchmarks/results/a16down_cost.md)",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "

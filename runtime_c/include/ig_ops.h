@@ -108,6 +108,16 @@ IG_FOR_A(IG_ARGMAX_DECL, _)
                              int32_t act_max, YT *y);
 IG_FOR_A(IG_FC_S16_DECL, _)
 
+/* fully connected with int16 activations and int8 per-channel weights read once (kernels/<family>/ig_fc_s16.c): the
+ * weights, bias, multipliers and shifts in the layout of the linked family (codegen/packing.py pack_fc_s16;
+ * portable: row-major, the zero-point folded bias). */
+#define IG_FC_S16_ARGS                                                                                             \
+  const int16_t *x, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,              \
+      int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
+#define IG_FC_S16_PASS x, w, bias, mult, shift, k_dim, n_dim, y_zp, act_min, act_max
+#define IG_FC_S16W8_DECL(D_, Y, YT) void ig_fc_s16_##Y(IG_FC_S16_ARGS, YT *y);
+IG_FOR_A(IG_FC_S16W8_DECL, _)
+
 /* fully connected with int16 activations as int8 products (kernels/scalar/ig_fc_s16_split.c): x = 256 hi
  * + 128 carry + lo (hi, lo int8, carry 0 / 1, only for x >= 32640; returns bit 0: some hi is not 0, bit 1: some
  * carry is 1); the hi and carry products (int32, by row) into the lo product's bias, in its kernel's layout:

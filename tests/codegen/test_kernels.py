@@ -244,22 +244,41 @@ def test_folded_bias_wraps_like_the_reference_accumulator():
     assert fold_bias(b, w, -128)[0] == np.int32(((2**31 - 1 + 128 * 508 + 2**31) % 2**32) - 2**31)
 
 
-# int16 input, int8 per-channel weights (the a16down step's down projections): two int8 products on the family's
-# kernel (codegen/op_calls.py _fc_s16_split), K up to the 1,536 of SmolLM2's down projection
+# int16 input, int8 per-channel weights (the a16down step's down projections), K up to the 1,536 of SmolLM2's down
+# projection: ig_fc_s16 (each weight read once) where the family has it and on the portable family, else two int8
+# products on the family's int8 kernel (codegen/op_calls.py _fc_s16_split)
 S16_SHAPES = [(1, 1), (3, 5), (17, 9), (33, 3), (64, 13), (100, 9), (129, 6), (160, 33), (96, 64), (1536, 19)]
 
 
-@pytest.mark.parametrize("family", sorted(SIMD_FAMILIES) + ["scalar"])
-def test_int16_input_fc_runs_on_the_familys_int8_kernels_bit_exact(family, tmp_path):
-    target_name = SIMD_FAMILIES[family][0] if family != "scalar" else "rv32imc"
+def _int16_edge_rows(rng, k: int) -> list[np.ndarray]:
+    """x at the ends of int16 (-32768, 32767), around the split's carry (x >= 32640: high byte 127 or 128) and
+    the low byte's ends (-129, -128, 127, 128, 255, 256), every value in one row."""
+    edges = np.array([-32768, -32767, -32640, -32641, -256, -129, -128, -1, 0, 1, 127, 128, 255, 256, 32639, 32640,
+                      32641, 32766, 32767])
+    return [np.full((1, k), -32768), np.full((1, k), 32767), rng.choice(edges, (1, k)),
+            rng.integers(32640, 32768, (1, k))]
+
+
+@pytest.mark.parametrize("family", sorted(SIMD_FAMILIES) + ["mve", "scalar"])
+def test_int16_input_fc_bit_exact_on_every_family(family, tmp_path):
+    """mve (no ig_fc_s16: its VMLADAVA.S16 does half the MACs of the int8 one) runs the split."""
+    from codegen.op_calls import fc_s16_reads_weights_once
+    target_name = {"mve": "cortex-m55", "scalar": "rv32imc"}.get(family) or SIMD_FAMILIES[family][0]
     target = isa.get_target(target_name)
-    rng = np.random.default_rng({"armdsp": 21, "neon": 22, "neon-v8.0": 23, "rvv": 24, "scalar": 25}[family])
+    rng = np.random.default_rng({"armdsp": 21, "neon": 22, "neon-v8.0": 23, "rvv": 24, "scalar": 25, "mve": 26}[family])
     cases = [fc_wide_case(rng, k, n, 8, out, x_dtype="int16") for out in ("int8", "int16", "int32")
              for k, n in S16_SHAPES]
+    for k, n in ((1536, 40), (37, 33), (8, 3)):
+        g, _ = fc_wide_case(rng, k, n, 8, "int32", x_dtype="int16")
+        cases += [(g, {"x": x.astype(np.int16)}) for x in _int16_edge_rows(rng, k)]
     kc, elf, _ = build_graph_cases(cases, target, tmp_path)
     fam = target.kernel_family
-    assert all(f"{fam}/ig_fc_" in stem and "scalar/ig_fc_s16_split" in stem for stem in kc.kernel_stems), \
-        kc.kernel_stems
+    assert fc_s16_reads_weights_once(fam) == (family != "mve")
+    if fc_s16_reads_weights_once(fam):
+        assert all(stem == f"{fam}/ig_fc_s16" for stem in kc.kernel_stems), kc.kernel_stems
+    else:
+        assert all(f"{fam}/ig_fc_" in stem and "scalar/ig_fc_s16_split" in stem for stem in kc.kernel_stems), \
+            kc.kernel_stems
     for vlen in (128, 256, 512) if family == "rvv" else (None,):
         run = run_cases(kc, elf, target, vlen=vlen)
         bad = [cases[i][0].name for i, out in enumerate(run.outputs) if out != graph_expected_bytes(*cases[i])]
@@ -282,6 +301,6 @@ def test_int16_input_split_refuses_a_k_too_long_for_its_identity_requantization(
               [Node("fully_connected_wide", "fc", ["x", "w", "b", "gs", "m", "s"], ["y"],
                     {"x_zero_point": 0, "y_zero_point": 0, "act_min": -128, "act_max": 127, "group_size": k,
                      "weight_bits": 8})])
-    env = OpEnv(buf=lambda t, r: t, const=lambda key, arr, ct: key, family="neon")
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, arr, ct: key, family="mve")  # a family that splits
     with pytest.raises(CodegenError, match="node fc: K=70000 is too long for the int16 input split"):
         emit_node(g, g.nodes[0], env)

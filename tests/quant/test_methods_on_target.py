@@ -43,15 +43,19 @@ def _a16down_llama():
 
 @pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc"])
 def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
-    """The a16down step: the down projections read int16 (fully_connected_wide), run as int8 products on each
-    family's SIMD kernels (codegen/op_calls.py _fc_s16_split); the logits of a prompt and the greedy tokens equal
-    the reference interpreter's."""
+    """The a16down step: the down projections read int16 (fully_connected_wide), run on each family's ig_fc_s16
+    (each weight read once; codegen/op_calls.py _fc_s16; the split onto the int8 kernels, _fc_s16_split, where a
+    family has none); the logits of a prompt and the greedy tokens equal the reference interpreter's."""
+    from codegen.op_calls import fc_s16_reads_weights_once
     from intgap.pipeline import reference_generate, run_generate
     q = _a16down_llama()
     wide = [n for n in q.nodes if n.op == "fully_connected_wide" and q.tensors[n.inputs[0]].dtype == "int16"]
     assert [n.name for n in wide] == [n.name for n in q.nodes if n.name.endswith("down_proj")] and wide
     t = isa.get_target(target_name)
     built = build_program(q, t, tmp_path, mode="forward", max_tokens=8, context=8, rows="all")
+    linked = {f"{p.parent.name}/{p.stem}" for p in built.lowered.kernel_sources}
+    assert fc_s16_reads_weights_once(t.kernel_family)
+    assert f"{t.kernel_family}/ig_fc_s16" in linked and "scalar/ig_fc_s16_split" not in linked, sorted(linked)
     ids = _ids(7, 5)
     y, _ = run_forward(built, t, ids)
     assert np.array_equal(y, reference_forward(q, ids))

@@ -47,13 +47,10 @@ IG_INLINE int32_t ig_blk_s8(const int8_t *blk, int32_t k_dim, int32_t r, int32_t
   return k < kmain ? blk[(k >> 2) * 16 + r * 4 + (k & 3)] : blk[kmain * 4 + r * (k_dim - kmain) + (k - kmain)];
 }
 
-/* One step of the int8 kernels (per-channel and grouped): 4 columns x 4 rows = 16 MACs in 20 instructions (LDR x,
- * 2 SXTB16 x, 2 LDRD w, 8 SXTB16, 8 SMLAD). */
-#define IG_DSP_STEP_S8                                                                                          \
-  "ldr %[xe], [%[xp]], #4\n\t"                                                                                     \
-  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
-  "sxtb16 %[xo], %[xe], ror #8\n\t"                                                                              \
-  "sxtb16 %[xe], %[xe]\n\t"                                                                                      \
+/* The multiply-accumulates of one step of 4 columns x 4 rows: x's pairs in xe (columns 0, 2) and xo (1, 3), the
+ * first two rows' weight words in v0, v1 (LDRD), the last two loaded here; 16 MACs in 8 SXTB16, 8 SMLAD and an
+ * LDRD. */
+#define IG_DSP_MACS4                                                                                            \
   "sxtb16 %[t], %[v0]\n\t"                                                                                       \
   "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                              \
   "smlad %[a0], %[t], %[xe], %[a0]\n\t"                                                                          \
@@ -71,6 +68,15 @@ IG_INLINE int32_t ig_blk_s8(const int8_t *blk, int32_t k_dim, int32_t r, int32_t
   "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                              \
   "smlad %[a3], %[t], %[xe], %[a3]\n\t"                                                                          \
   "smlad %[a3], %[v1], %[xo], %[a3]\n\t"
+
+/* One step of the int8 kernels (per-channel and grouped): 4 columns x 4 rows = 16 MACs in 20 instructions (LDR x,
+ * 2 SXTB16 x, 2 LDRD w, 8 SXTB16, 8 SMLAD). */
+#define IG_DSP_STEP_S8                                                                                          \
+  "ldr %[xe], [%[xp]], #4\n\t"                                                                                     \
+  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
+  "sxtb16 %[xo], %[xe], ror #8\n\t"                                                                              \
+  "sxtb16 %[xe], %[xe]\n\t"                                                                                      \
+  IG_DSP_MACS4
 
 /* Dot products of x[k0..k1) with the four rows of an int8 block: words fully inside the range use SMLAD. */
 IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
