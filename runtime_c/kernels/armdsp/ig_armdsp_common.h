@@ -78,6 +78,11 @@ IG_INLINE int32_t ig_blk_s8(const int8_t *blk, int32_t k_dim, int32_t r, int32_t
   "sxtb16 %[xe], %[xe]\n\t"                                                                                      \
   IG_DSP_MACS4
 
+/* The operands of the SMLAD block steps (int8 and int16 inputs): four sums, the x and weight pointers, scratch. */
+#define IG_DSP_OPERANDS                                                                                         \
+  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp), [xe] "=&r"(xe),     \
+      [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
+
 /* Dot products of x[k0..k1) with the four rows of an int8 block: words fully inside the range use SMLAD. */
 IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, int32_t k0, int32_t k1,
                                  int32_t acc[4]) {
@@ -93,17 +98,13 @@ IG_INLINE void ig_blk_dot_s8(const int8_t *x, const int8_t *blk, int32_t k_dim, 
   const int8_t *xp = x + ka, *wp = blk + ka * 4;
   int32_t words = (kb - ka) >> 2;
   uint32_t xe, xo, v0, v1, t;
-#define IG_DSP_OPERANDS_S8                                                                                      \
-  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp), [xe] "=&r"(xe),     \
-      [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
-  if (words & 1) __asm__(IG_DSP_STEP_S8 : IG_DSP_OPERANDS_S8 : : "memory");
+  if (words & 1) __asm__(IG_DSP_STEP_S8 : IG_DSP_OPERANDS : : "memory");
   words >>= 1;
   if (words > 0) {
     __asm__("1:\n\t" IG_DSP_STEP_S8 IG_DSP_STEP_S8 "subs %[n], %[n], #1\n\t"
             "bne 1b\n\t"
-            : IG_DSP_OPERANDS_S8, [n] "+r"(words) : : "memory", "cc");
+            : IG_DSP_OPERANDS, [n] "+r"(words) : : "memory", "cc");
   }
-#undef IG_DSP_OPERANDS_S8
   for (int32_t k = kb > k0 ? kb : k0; k < k1; k++) {
     int32_t xk = x[k];
     a0 += xk * ig_blk_s8(blk, k_dim, 0, k); a1 += xk * ig_blk_s8(blk, k_dim, 1, k);

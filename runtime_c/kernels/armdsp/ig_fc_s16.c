@@ -17,15 +17,11 @@ IG_INLINE void ig_blk_dot_s16(const uint32_t *pairs, const int8_t *blk, int32_t 
   const uint32_t *xp = pairs;
   const int8_t *wp = blk;
   uint32_t xe, xo, v0, v1, t;
-#define IG_DSP_OPERANDS_S16                                                                                       \
-  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp), [xe] "=&r"(xe),     \
-      [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t)
-  if (words & 1) __asm__(IG_DSP_STEP_S16 : IG_DSP_OPERANDS_S16 : : "memory");
+  if (words & 1) __asm__(IG_DSP_STEP_S16 : IG_DSP_OPERANDS : : "memory");
   words >>= 1;
   if (words > 0)
     __asm__("1:\n\t" IG_DSP_STEP_S16 IG_DSP_STEP_S16 "subs %[n], %[n], #1\n\t" "bne 1b\n\t"
-            : IG_DSP_OPERANDS_S16, [n] "+r"(words) : : "memory", "cc");
-#undef IG_DSP_OPERANDS_S16
+            : IG_DSP_OPERANDS, [n] "+r"(words) : : "memory", "cc");
   acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
 }
 #undef IG_DSP_STEP_S16
