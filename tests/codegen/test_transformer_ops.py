@@ -359,7 +359,7 @@ def test_transformer_op_paths_bit_exact(target_name, tmp_path):
     _assert_family_linked(kc, t.kernel_family)
     grouped = "scalar" if t.kernel_family == "scalar" else t.kernel_family
     assert any(f"{grouped}/ig_fc_grouped_s8w4" in s and "scalar/ig_fc_asym_offsets" in s for s in kc.kernel_stems)
-    assert any(f"{grouped}/ig_fc_grouped_s8" in s and "scalar/ig_fc_dynamic_parts" in s for s in kc.kernel_stems)
+    assert any(f"{grouped}/ig_fc_grouped_s8" in s and "/ig_fc_dynamic_parts" in s for s in kc.kernel_stems)
 
 
 def test_asym_layers_with_int8_input_run_on_the_grouped_kernels():
@@ -395,6 +395,9 @@ def test_dynamic_layers_run_on_the_grouped_kernels_where_the_accumulator_allows(
         stmt, calls = emit_node_calls(g, g.nodes[0], env)
         assert {fn for fn, _ in calls} == want
         assert "c_ < 2;" in stmt and "r_ < 2;" in stmt  # two chunks of rows, two rows of x
+    from codegen.op_calls import kernel_for
+    for fn in ("ig_dyn_quantize_s16", "ig_dyn_requant_s8", "ig_dyn_requant_s16", "ig_dyn_requant_s32"):
+        assert kernel_for(fn, "ig_fc_dynamic_parts", "neon").parent.name == "neon", fn  # NEON's own steps
     g, _ = _fully_connected_dynamic(rng, 64, 8, "int16", "int8", 8, 64, 1)
     g.constants["gs"][:] = (1 << 15) - 1  # 127 * mass >= 2^30
     _, calls = emit_node_calls(g, g.nodes[0], env)
