@@ -24,7 +24,8 @@ from quant.optable import Group
 from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
-STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "a16down", "gamma")
+STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
+         "a16down", "gamma")
 # the default method per config: the best measured (docs/quantization.md), among the methods without these steps
 NON_DEFAULT_STEPS = {
     "outlier-split": "channel_gather has portable scalar C kernels only, whose cost grows with the outlier channels "
@@ -118,10 +119,11 @@ def parse_method(method: str) -> list[str]:
     steps = method.split("+")
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
-            ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)):
+            ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)) or \
+            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and ("asym" in steps or "qat" in steps)):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
-                         "and qat without a migration or asym)")
+                         "qat without a migration or asym, act-order only with gptq, clip without asym or qat)")
     return sorted(steps, key=STEPS.index)
 
 
@@ -198,6 +200,8 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     cfg.residual = recipe.residual
     steps = parse_method(recipe.method)
     cfg.asym = "asym" in steps
+    cfg.clip = "clip" in steps
+    cfg.act_order = "act-order" in steps
     cfg.dynamic = "dynamic" in steps
     cfg.outlier_split = "outlier-split" in steps
     cfg.a16down = "a16down" in steps
