@@ -32,7 +32,11 @@ NON_DEFAULT_STEPS = {
                      "(SmolLM2 W8A8 on cortex-a55: 14.5 M instructions per decoded token against 14.4 M without the "
                      "split, measured when its int16-input layers ran on portable kernels too; they now run as the "
                      "a16down split on the SIMD int8 kernels)",
-    "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
+    "dynamic": "fully_connected_dynamic runs on every family's grouped SIMD kernels (with the row's int8 "
+               "quantization before them and the per-token requantization after them), but SmolLM2 W4A8 asym+dynamic "
+               "(the kernels and layers of asym+gptq+dynamic, +6.7 % perplexity) decodes on cortex-a55 at 23.8 M "
+               "instructions per token, over the budget of 21 M (19.9 M with the static symmetric grid), and at 35.1 "
+               "against 50.3 est. tokens/s on rk3566",
     "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 17.2 M instructions per token against 14.4 M without it, over "
                "the budget of 15 M (and at 30.4 against 36.4 est. tokens/s on rk3566: the split reads the down "
                "projections' weights twice, for the high and the low bytes: 170.1 against 140.4 MB of DRAM per "
@@ -41,7 +45,9 @@ NON_DEFAULT_STEPS = {
                "(benchmarks/results/a16down_cost.md)",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
-            "19.9 M with the symmetric grid, over the project's budget of 21 M",
+            "19.9 M with the symmetric grid, over the project's budget of 21 M (measured before the offset term had "
+            "NEON code, which lowered it by 8.1 k and 12.8 k instructions on SmolLM2's 576x1536 and 1536x576 int4 "
+            "layers)",
 }
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 _FP32_PPL: dict = {}  # FP32 perplexity per (graph, tokens, window): the same every method
