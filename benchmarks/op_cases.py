@@ -334,23 +334,30 @@ def _fully_connected_asym(rng, k: int | None = None, n: int | None = None, xdt: 
     return g, {"x": x}
 
 
-def _fully_connected_dynamic(rng) -> tuple[Graph, dict]:
+def _fully_connected_dynamic(rng, k: int | None = None, n: int | None = None, xdt: str | None = None,
+                             ydt: str | None = None, bits: int | None = None, gs: int | None = None,
+                             rows: int | None = None, room: int = 0, symmetric: bool = False) -> tuple[Graph, dict]:
+    """A random fully_connected_dynamic case; any of its shape, types, width and group size can be given. room:
+    the part of 2^31 its accumulator bound leaves free (2^30: the grouped kernels' path, codegen/op_calls_quant.py);
+    symmetric: every group offset 0."""
     from quant.ops.checks import dynamic_e_max
     from quant.ops.linear_quant import DYN_MANTISSA, asym_accumulate, dynamic_row_quantize
-    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129]))
-    n = int(rng.choice([1, 2, 5, 8, 9, 13, 19, 32]))
-    xdt = str(rng.choice(("int16", "int32")))
-    ydt = str(rng.choice(INT))
-    bits = int(rng.choice([8, 4]))
-    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0]))
-    rows = int(rng.integers(1, 5))
+    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129])) if k is None else k
+    n = int(rng.choice([1, 2, 5, 8, 9, 13, 19, 32])) if n is None else n
+    xdt = str(rng.choice(("int16", "int32"))) if xdt is None else xdt
+    ydt = str(rng.choice(INT)) if ydt is None else ydt
+    bits = int(rng.choice([8, 4])) if bits is None else bits
+    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0])) if gs is None else gs
+    rows = int(rng.integers(1, 5)) if rows is None else rows
     # rows of very different magnitudes (row exponents below and above 0), sometimes all zero
     x = np.concatenate([_values(rng, xdt, (1, k), spread=float(2 ** int(rng.integers(0, BITS[xdt] - 1))))
                         for _ in range(rows)])
     if rng.random() < 0.1:
         x[0] = 0
     xzp = int(rng.integers(-100, 100)) if rng.random() < 0.5 else 0
-    w, gsc, goff = _fc_quant_weights(rng, k, n, bits, gs, 127, 0)
+    w, gsc, goff = _fc_quant_weights(rng, k, n, bits, gs, 127, room)
+    if symmetric:
+        goff = np.zeros_like(goff)
     b = rng.integers(-(1 << 12), 1 << 12, n).astype(np.int32)
     q, mr, e = dynamic_row_quantize(x, xzp)
     acc = asym_accumulate(q, w, gsc, goff, gs)

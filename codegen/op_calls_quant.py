@@ -4,8 +4,10 @@ linear_quant.py) and channel_gather (quant/ops/gather.py).
 HANDLERS holds one handler per op (codegen/op_calls.py op_handlers merges them; the op table, quant/optable.py,
 puts the ops in the row-wise group: each processes every row on its own). fully_connected_asym with int8 input runs on the
 family's grouped kernels (ig_fc_grouped_s8 / _s8w4, in their layouts) with a bias that runtime_c/kernels/scalar/
-ig_fc_asym_offsets.c completes per call; the other cases on the portable kernels runtime_c/kernels/scalar/
-ig_fc_asym.c, ig_fc_dynamic.c and ig_channel_gather.c (int8 row-major or int4 row-pair weights). All are declared
+ig_fc_asym_offsets.c completes per call; fully_connected_dynamic on the same kernels between the row's int8
+quantization and the per-token requantization of ig_fc_dynamic_parts.c (where its accumulator stays below 2^30);
+the other cases on the portable kernels runtime_c/kernels/scalar/ig_fc_asym.c, ig_fc_dynamic.c and
+ig_channel_gather.c (int8 row-major or int4 row-pair weights). All are declared
 in runtime_c/include/ig_ops_quant.h, which the generated translation units include. fully_connected_asym's
 zero-point terms are folded into its bias here, modulo 2^32.
 """
@@ -14,9 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import C_TYPE, SUFFIX, OpEnv, _row_loop, c_int, kernel_for
+from codegen.op_calls import C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, kernel_for
 from codegen.packing import grouped_bias_terms, pack_fc_grouped, pack_fc_weights, wrap_int32
 from quant.ir import Graph, Node
+from quant.ops.checks import fc_quant_mass
+from quant.ops.linear_quant import DYN_LEVELS
 
 
 def fold_bias_asym(bias: np.ndarray, w: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray,
@@ -40,27 +44,50 @@ ASYM_MAX_GROUPS = 256  # the group sums of x are on the stack too (4 bytes a gro
 def _asym_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
     """fully_connected_asym with int8 input as the linked family's grouped kernel (the group scales, its SIMD code)
     with a bias computed per call: bias + sum_g group_offset[n, g] * sum_{k in g} x[k] (ig_group_sums_s8 and
-    ig_offset_bias; every sum modulo 2^32, as the reference's accumulator). The rows run in chunks of
-    ASYM_CHUNK_ROWS, each chunk's arrays packed as a layer of its own (pack_fc_grouped, grouped_bias_terms);
-    a table gives each chunk's offsets into them."""
+    ig_offset_bias; every sum modulo 2^32, as the reference's accumulator)."""
     a = n.attrs
     x, wname, bname, gsname, goname, mname, sname = n.inputs
     w, gs, go = g.constants[wname], g.constants[gsname], g.constants[goname]
-    mult, shift = g.constants[mname], g.constants[sname]
+    y_dt = g.tensors[n.outputs[0]].dtype
+    folded = fold_bias_asym(g.constants[bname], w, gs, go, int(a["group_size"]), a["x_zero_point"])
+    nn_, kk = w.shape
+    many = env.rows != "1"
+    xo, yo = (f" + (size_t)r_ * {kk}", f" + (size_t)r_ * {nn_}") if many else ("", "")
+    chunks, used = _grouped_chunks(g, n, env, "ig_x_", folded, g.constants[mname], g.constants[sname], y_dt,
+                                   _tail(a), (bname + ".folded", mname, sname),
+                                   lambda c: f"ig_y_ + (size_t){c} * {ASYM_CHUNK_ROWS}", "")
+    body = (f"const int8_t *ig_x_ = {env.buf(x, '0')}{xo}; "
+            f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}")
+    stmt = f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}" if many else f"{{ {body} }}"
+    return stmt, used
+
+
+def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
+                    shift: np.ndarray, y_dt: str, tail: str, keys: tuple[str, str, str], out_of, after: str,
+                    tag: str = "") -> tuple[str, set[tuple[str, str]]]:
+    """The statements that run a fully_connected_asym / _dynamic node's weights (group scales and offsets) on the
+    linked family's grouped kernel for the int8 row at `x_ptr`, with `bias`, `mult`, `shift` (constant keys `keys`)
+    and a bias completed per call with the offset term (ig_group_sums_s8, ig_offset_bias; left out when every
+    offset is 0). The rows run in chunks of ASYM_CHUNK_ROWS, each chunk's arrays packed as a layer of its own
+    (pack_fc_grouped, grouped_bias_terms); a table gives each chunk's offsets into them (p_[0..4]: weights, scales,
+    row vectors, rows in the layout, rows). out_of(c) is the C pointer a chunk c writes; `after` runs after it.
+    `tag` names the scales and offsets packed for other shifts (a layout may fold the shifts into them)."""
+    a = n.attrs
+    _, wname, _, gsname, goname, _, _ = n.inputs
+    w, gs, go = g.constants[wname], g.constants[gsname], g.constants[goname]
     nn_, kk = w.shape
     bits, gsz = int(a["weight_bits"]), int(a["group_size"])
     groups = kk // gsz
-    y_dt = g.tensors[n.outputs[0]].dtype
+    offsets = bool(np.any(go))
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
-    folded = fold_bias_asym(g.constants[bname], w, gs, go, gsz, a["x_zero_point"])
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
     sizes = dict.fromkeys(parts, 0)
     table = []  # per chunk: weight offset, scale offset, row-vector offset, rows in the layout, rows
     for r0 in range(0, nn_, ASYM_CHUNK_ROWS):
         r = slice(r0, min(nn_, r0 + ASYM_CHUNK_ROWS))
-        p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, folded[r], mult[r], shift[r])
+        p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, bias[r], mult[r], shift[r])
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
         for part, arr in (("w", p.weights), ("s", p.scales), ("b", p.bias), ("m", p.multiplier), ("sh", p.shift),
@@ -69,26 +96,70 @@ def _asym_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str,
             sizes[part] += parts[part][-1].size
     key = f".{fam}.asym{ASYM_CHUNK_ROWS}.w{bits}"
     cat = {part: np.concatenate(arrs) for part, arrs in parts.items()}
+    bkey, mkey, skey = keys
     cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
-    cs = env.const(gsname + key, cat["s"].astype(np.int32), "int32_t")
-    cb = env.const(bname + ".folded" + key, cat["b"].astype(np.int32), "int32_t")
-    cm = env.const(mname + key, cat["m"].astype(np.int32), "int32_t")
-    csh = env.const(sname + key, cat["sh"].astype(np.int32), "int32_t")
-    cgo = env.const(goname + key, cat["go"].astype(np.int32), "int32_t")
+    cs = env.const(gsname + key + tag, cat["s"].astype(np.int32), "int32_t")
+    cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t")
+    cm = env.const(mkey + key, cat["m"].astype(np.int32), "int32_t")
+    csh = env.const(skey + key, cat["sh"].astype(np.int32), "int32_t")
     ct = env.const(n.name + key + ".chunks", np.asarray(table, np.int32), "int32_t")
+    used = {(stem + out, stem)}
+    if offsets:
+        cgo = env.const(goname + key + tag, cat["go"].astype(np.int32),
+                        "int32_t")
+        pre = f"int32_t ig_t_[{groups}], ig_b_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); " \
+              f"ig_group_sums_s8({x_ptr}, {kk}, {gsz}, ig_t_); "
+        bias_of = "ig_b_"
+        per_chunk = f"ig_offset_bias(ig_t_, {groups}, {cgo} + (size_t)p_[2] * {groups}, {cb} + p_[2], p_[3], ig_b_); "
+        used |= {("ig_group_sums_s8", "ig_fc_asym_offsets"), ("ig_offset_bias", "ig_fc_asym_offsets")}
+    else:
+        pre, bias_of, per_chunk = "", f"{cb} + p_[2]", ""
+    code = (f"{pre}for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_; "
+            f"{per_chunk}{stem}{out}({x_ptr}, {cw} + p_[0], {bias_of}, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], "
+            f"{kk}, p_[4], {gsz}, {tail}, {out_of('c_')}); {after}}}")
+    return code, used
+
+
+def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
+    """fully_connected_dynamic as ig_dyn_quantize_* (the row's int8 q and its scale), the linked family's grouped
+    kernel on q (zero bias plus the offset term) giving the exact int32 accumulator through an identity
+    requantization, a chunk of rows at a time, and ig_dyn_requant_* (the per-token requantization) of each chunk
+    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c)."""
+    a = n.attrs
+    x, wname, bname, _, _, mname, sname = n.inputs
+    nn_, kk = g.constants[wname].shape
+    x_dt, y_dt = g.tensors[x].dtype, g.tensors[n.outputs[0]].dtype
+    cb = env.const(bname, g.constants[bname], "int32_t")
+    cm = env.const(mname, g.constants[mname], "int32_t")
+    cs = env.const(sname, g.constants[sname], "int32_t")
+    at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
+    after = (f"ig_dyn_requant_{SUFFIX[y_dt]}(ig_acc_, ig_mr_, ig_e_, {cm} + {at}, {cs} + {at}, {cb} + {at}, p_[4], "
+             f"{_tail(a)}, ig_y_ + {at}); ")
+    ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
+    full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
+    chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32), *ident, "int32", full,
+                                   (n.name + ".zero_bias", n.name + ".identity_mult", n.name + ".identity_shift"),
+                                   lambda c: "ig_acc_", after, ".identity")
     many = env.rows != "1"
     xo, yo = (f" + (size_t)r_ * {kk}", f" + (size_t)r_ * {nn_}") if many else ("", "")
-    body = (f"int32_t ig_t_[{groups}], ig_b_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); "
-            f"const int8_t *ig_x_ = {env.buf(x, '0')}{xo}; "
+    buf = "__attribute__((aligned(16)))"
+    body = (f"int8_t ig_q_[{kk}] {buf}; int32_t ig_acc_[{ASYM_CHUNK_ROWS}] {buf}, ig_mr_; "
             f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; "
-            f"ig_group_sums_s8(ig_x_, {kk}, {gsz}, ig_t_); "
-            f"for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_; "
-            f"ig_offset_bias(ig_t_, {groups}, {cgo} + (size_t)p_[2] * {groups}, {cb} + p_[2], p_[3], ig_b_); "
-            f"{stem}{out}(ig_x_, {cw} + p_[0], ig_b_, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], {kk}, p_[4], "
-            f"{gsz}, {_tail(a)}, ig_y_ + (size_t)c_ * {ASYM_CHUNK_ROWS}); }}")
+            f"int32_t ig_e_ = ig_dyn_quantize_{SUFFIX[x_dt]}({env.buf(x, '0')}{xo}, {c_int(a['x_zero_point'])}, "
+            f"{kk}, ig_q_, &ig_mr_); {chunks}")
     stmt = f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}" if many else f"{{ {body} }}"
-    return stmt, {(stem + out, stem), ("ig_group_sums_s8", "ig_fc_asym_offsets"),
-                  ("ig_offset_bias", "ig_fc_asym_offsets")}
+    return stmt, used | {(f"ig_dyn_quantize_{SUFFIX[x_dt]}", "ig_fc_dynamic_parts"),
+                         (f"ig_dyn_requant_{SUFFIX[y_dt]}", "ig_fc_dynamic_parts")}
+
+
+def dynamic_on_grouped(g: Graph, n: Node) -> bool:
+    """Whether a fully_connected_dynamic node runs on the grouped kernels: its accumulator stays below 2^30, where
+    the identity requantization is exact, and its group sums fit the stack."""
+    a = n.attrs
+    w, gs, go = (g.constants[i] for i in (n.inputs[1], n.inputs[3], n.inputs[4]))
+    gsz = int(a["group_size"])
+    return w.shape[1] // gsz <= ASYM_MAX_GROUPS and \
+        DYN_LEVELS * int(fc_quant_mass(w, gs, go, gsz).max(initial=0)) < 1 << 30
 
 
 def _fc_quant(g: Graph, n: Node, env: OpEnv):
@@ -104,6 +175,8 @@ def _fc_quant(g: Graph, n: Node, env: OpEnv):
         raise CodegenError(f"node {n.name}: {n.op} has no kernel for {x_dt} input")
     if not dynamic and x_dt == "int8" and kk // gsz <= ASYM_MAX_GROUPS:
         return _asym_on_grouped(g, n, env)
+    if dynamic and dynamic_on_grouped(g, n):
+        return _dynamic_on_grouped(g, n, env)
     gs, go = g.constants[gsname], g.constants[goname]
     cw = env.const(f"{wname}.scalar.w{bits}", pack_fc_weights(w, bits, "scalar"), "int8_t")
     cgs = env.const(gsname, np.ascontiguousarray(gs, np.int32), "int32_t")

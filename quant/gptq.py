@@ -37,19 +37,31 @@ def _inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarra
 
 
 def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
-                  block: int = 128, asym: bool = False) -> QWeight:
+                  block: int = 128, asym: bool = False, clip: bool = False, act_order: bool = False) -> QWeight:
     """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4, symmetric
-    or with asym each group's min/max grid: then q_i = round((w_i - offset) / step))."""
-    grid = quantize_weight(w, bits, group_size, asym=asym)  # fixes the scales (and offsets)
+    or with asym each group's min/max grid: then q_i = round((w_i - offset) / step); with clip, the symmetric
+    group scales of the clipping search weighted by diag(H)). act_order: the columns are rounded in the order of
+    decreasing diag(H) (the grid stays the one fixed before: static groups)."""
     n, k = w.shape
     if h.shape != (k, k):
         raise QuantError(f"GPTQ: Hessian {h.shape} does not match the weight's K={k}")
+    grid = quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
+    perm = np.argsort(-np.diag(h), kind="stable") if act_order else np.arange(k)
+    q = np.empty((n, k), np.int8)
+    q[:, perm] = _round_columns(w[:, perm], h[np.ix_(perm, perm)], grid, damp, block, perm)
+    return replace(grid, q=q)
+
+
+def _round_columns(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, block: int,
+                   cols: np.ndarray) -> np.ndarray:
+    """GPTQ's column loop on w [N, K] (its columns are the grid's columns `cols`, in that order): q int8 [N, K]."""
+    n, k = w.shape
     u, dead = _inverse_cholesky(h, damp)
     wf = w.astype(np.float64).copy()
     wf[:, dead] = 0.0
     gs = grid.group_size
-    step = np.repeat(grid.group_scale.astype(np.float64), gs, axis=1) * grid.unit[:, None]  # [N, K] real step
-    off = np.repeat(grid.offsets().astype(np.float64), gs, axis=1) * grid.unit[:, None]  # [N, K] real offset
+    step = (np.repeat(grid.group_scale.astype(np.float64), gs, axis=1) * grid.unit[:, None])[:, cols]  # real step
+    off = (np.repeat(grid.offsets().astype(np.float64), gs, axis=1) * grid.unit[:, None])[:, cols]  # real offset
     safe = np.where(step > 0, step, 1.0)
     lo, hi = (-8, 7) if grid.bits == 4 else (-127, 127)
     q = np.zeros((n, k), np.int8)
@@ -67,14 +79,14 @@ def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | Non
             wb[:, j + 1:] -= np.outer(e, ub[j, j + 1:])
             err[:, j] = e
         wf[:, b1:] -= err @ u[b0:b1, b1:]
-    return replace(grid, q=q)
+    return q
 
 
 def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
-                asym: bool = False) -> QWeight:
+                asym: bool = False, clip: bool = False, act_order: bool = False) -> QWeight:
     """GPTQ's rounding, or RTN's where that is better on the calibration inputs (never worse than RTN)."""
-    rtn = quantize_weight(w, bits, group_size, asym=asym)
-    g = gptq_rounding(w, h, bits, group_size, damp, asym=asym)
+    rtn = quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
+    g = gptq_rounding(w, h, bits, group_size, damp, asym=asym, clip=clip, act_order=act_order)
     return g if layer_error(w, g, h) <= layer_error(w, rtn, h) else rtn
 
 
@@ -89,7 +101,8 @@ def gptq_overrides(g, cal, cfg, progress=None) -> dict[str, QWeight]:
             raise QuantError(f"GPTQ: no calibration Gram matrix for {n.inputs[0]!r} (layer {n.name}): calibrate "
                              "with gram_for=fc_inputs(graph)")
         bits, gsz = cfg.bits_for(n.name)
-        out[n.name] = gptq_weight(g.constants[n.inputs[1]], h, bits, gsz, asym=cfg.asym)
+        out[n.name] = gptq_weight(g.constants[n.inputs[1]], h, bits, gsz, asym=cfg.asym, clip=cfg.clip,
+                                  act_order=cfg.act_order)
         if progress:
             progress(i + 1, len(fcs))
     return out

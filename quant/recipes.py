@@ -24,14 +24,19 @@ from quant.optable import Group
 from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
-STEPS = ("smoothquant", "awq", "asym", "rtn", "gptq", "qat", "outlier-split", "dynamic", "a16down", "gamma")
+STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
+         "a16down", "gamma")
 # the default method per config: the best measured (docs/quantization.md), among the methods without these steps
 NON_DEFAULT_STEPS = {
     "outlier-split": "channel_gather has portable scalar C kernels only, whose cost grows with the outlier channels "
                      "(SmolLM2 W8A8 on cortex-a55: 14.5 M instructions per decoded token against 14.4 M without the "
                      "split, measured when its int16-input layers ran on portable kernels too; they now run on the "
                      "families' ig_fc_s16, as a16down's)",
-    "dynamic": "fully_connected_dynamic has portable scalar C kernels only",
+    "dynamic": "fully_connected_dynamic runs on every family's grouped SIMD kernels (with the row's int8 "
+               "quantization before them and the per-token requantization after them), but SmolLM2 W4A8 asym+dynamic "
+               "(the kernels and layers of asym+gptq+dynamic, +6.7 % perplexity) decodes on cortex-a55 at 23.8 M "
+               "instructions per token, over the budget of 21 M (19.9 M with the static symmetric grid), and at 35.1 "
+               "against 50.3 est. tokens/s on rk3566",
     "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 16.2 M instructions per token against 14.4 M without it, "
                "over the budget of 15 M: ig_fc_s16 reads each down projection weight once (140.6 against 140.4 MB "
                "of DRAM per token, 36.4 est. tokens/s on rk3566 with and without the step) but multiplies it by "
@@ -40,7 +45,9 @@ NON_DEFAULT_STEPS = {
                "(benchmarks/results/a16down_cost.md)",
     "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
-            "19.9 M with the symmetric grid, over the project's budget of 21 M",
+            "19.9 M with the symmetric grid, over the project's budget of 21 M (measured before the offset term had "
+            "NEON code, which lowered it by 8.1 k and 12.8 k instructions on SmolLM2's 576x1536 and 1536x576 int4 "
+            "layers)",
 }
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 _FP32_PPL: dict = {}  # FP32 perplexity per (graph, tokens, window): the same every method
@@ -110,10 +117,11 @@ def parse_method(method: str) -> list[str]:
     steps = method.split("+")
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
-            ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)):
+            ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)) or \
+            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and ("asym" in steps or "qat" in steps)):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
-                         "and qat without a migration or asym)")
+                         "qat without a migration or asym, act-order only with gptq, clip without asym or qat)")
     return sorted(steps, key=STEPS.index)
 
 
@@ -190,6 +198,8 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     cfg.residual = recipe.residual
     steps = parse_method(recipe.method)
     cfg.asym = "asym" in steps
+    cfg.clip = "clip" in steps
+    cfg.act_order = "act-order" in steps
     cfg.dynamic = "dynamic" in steps
     cfg.outlier_split = "outlier-split" in steps
     cfg.a16down = "a16down" in steps

@@ -37,6 +37,8 @@ class QuantConfig:
     # weights already rounded by a method (GPTQ / AWQ): node name -> (q int8 [N, K], scales) as made by quantize_weight
     weight_override: dict = field(default_factory=dict)
     asym: bool = False                  # grouped weights on each group's own min/max grid (fully_connected_asym)
+    clip: bool = False                  # symmetric group scales by the clipping search (quantize_weight's `clip`)
+    act_order: bool = False             # GPTQ rounds the columns in the order of decreasing diag(H)
     dynamic: bool = False               # dynamic per-token int8 input scales where static ones fail (activation_plan)
     dynamic_gain: float = 0.5           # ... where the dynamic grid's noise power is below this share of the static's
     outlier_split: bool = False         # outlier channels of fully connected inputs in int16, the rest int8
@@ -54,7 +56,8 @@ class QuantConfig:
         """The layer's quantized weights: a method's override, else RTN on the configured grid."""
         if node_name in self.weight_override:
             return self.weight_override[node_name]
-        return quantize_weight(w, *self.bits_for(node_name), asym=self.asym)
+        return quantize_weight(w, *self.bits_for(node_name), asym=self.asym,
+                               clip=np.ones(w.shape[1]) if self.clip else None)
 
 
 INT4_GROUP = 32  # w4a8 without a group size: int4 in groups of 32 along K
@@ -107,10 +110,30 @@ def group_scale_limit(k: int, group_size: int, x_range: int = 255) -> int:
 ASYM_ACC_SHARE = 0.85   # of 2^31: the part of the accumulator an asymmetric layer's weights may use (bias: the rest)
 
 
+CLIP_RATIOS = np.linspace(1.0, 0.5, 26)  # the clipping search's candidates: fractions of a group's max |w|
+
+
+def clipped_group_scales(wg: np.ndarray, qmax: int, lo: int, importance: np.ndarray) -> np.ndarray:
+    """Per group of wg [N, G, gs], the real scale c max|w| / qmax, c in CLIP_RATIOS, whose rounding on the grid
+    [lo, qmax] leaves the least squared error weighted by `importance` [G, gs] (per input channel, e.g. the
+    calibration inputs' mean square: then it is the layer's output error without the cross terms)."""
+    amax = np.abs(wg).max(axis=2)
+    best, err = amax / qmax, np.full(amax.shape, np.inf)
+    for c in CLIP_RATIOS:
+        s = np.where(amax > 0, c * amax / qmax, 1.0)
+        d = wg - np.clip(np.round(wg / s[:, :, None]), lo, qmax) * s[:, :, None]
+        e = (d * d * importance[None]).sum(axis=2)
+        take = e < err
+        best, err = np.where(take, s, best), np.where(take, e, err)
+    return np.where(amax > 0, best, 0.0)
+
+
 def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
-                    x_range: int = 255) -> QWeight:
+                    x_range: int = 255, clip: np.ndarray | None = None) -> QWeight:
     """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales; with asym,
-    int4/int8 groups on their own min/max grid (integer scale and offset per group, see quantize_weight_asym)."""
+    int4/int8 groups on their own min/max grid (integer scale and offset per group, see quantize_weight_asym).
+    clip [K] (per input channel importance): symmetric group scales by the clipping search
+    (clipped_group_scales) instead of max|w| / qmax."""
     if asym and (bits == 4 or group_size is not None):
         return quantize_weight_asym(w, bits, group_size or w.shape[1], x_range)
     w = w.astype(np.float64)
@@ -126,12 +149,15 @@ def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool
     qmax = 127 if bits == 8 else 7
     ng = k // gsz
     wg = w.reshape(n, ng, gsz)
-    sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
+    lo = -8 if bits == 4 else -127
+    if clip is None:
+        sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
+    else:
+        sig = clipped_group_scales(wg, qmax, lo, np.asarray(clip, np.float64).reshape(ng, gsz))
     limit = group_scale_limit(k, gsz) if bits == 4 else group_scale_limit(k, gsz) // 16 or 1
     smax = sig.max(axis=1)
     unit = np.where(smax > 0, smax / limit, 1.0)
     gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
-    lo = -8 if bits == 4 else -127
     q = np.clip(np.round(wg / (gs[:, :, None] * unit[:, None, None])), lo, qmax).reshape(n, k).astype(np.int8)
     return QWeight(q, gs, unit, bits, gsz)
 
@@ -365,8 +391,8 @@ def lower(g: Graph, cal: Calibration, cfg: QuantConfig, progress: Callable[[str]
 def describe(cfg: QuantConfig) -> str:
     w = f"w{cfg.weight_bits}" + (f"g{cfg.group_size}" if cfg.group_size else "")
     return f"ptq-{w}a8-{cfg.observer}-res{cfg.residual}" + ("-mixed" if cfg.layer_bits else "") + \
-        ("-asym" if cfg.asym else "") + ("-split" if cfg.outlier_split else "") + ("-dynamic" if cfg.dynamic else "") + \
-        ("-a16down" if cfg.a16down else "")
+        ("-asym" if cfg.asym else "") + ("-clip" if cfg.clip else "") + ("-split" if cfg.outlier_split else "") + \
+        ("-dynamic" if cfg.dynamic else "") + ("-a16down" if cfg.a16down else "")
 
 
 @lowers("embedding_f32")

@@ -1,8 +1,8 @@
 /* Entry points of the quantization-method kernels: asymmetric group-wise weights, dynamic per-token input scales
  * and the channel gather of the outlier split. The definitions are the docstrings of quant/ops/linear_quant.py and
  * quant/ops/gather.py (and the numpy code under them); kernels/scalar/ig_fc_asym.c, ig_fc_asym_offsets.c,
- * ig_fc_dynamic.c and ig_channel_gather.c are the portable C. Type suffixes as in ig_ops.h (inputs..., output); one activation row per
- * fully connected call, like ig_kernels.h.
+ * ig_fc_dynamic.c, ig_fc_dynamic_parts.c and ig_channel_gather.c are the portable C. Type suffixes as in ig_ops.h
+ * (inputs..., output); one activation row per fully connected call, like ig_kernels.h.
  *
  * Weights: int8 row-major, or int4 in the row pairs of ig_kernels.h (weight_bits 4). group_scale and group_offset
  * are the IR's [n_dim, groups] arrays, row-major. */
@@ -45,6 +45,16 @@ void ig_offset_bias(const int32_t *t, int32_t groups, const int32_t *offset, con
 #define IG__FC_DYNAMIC_B(D_, X, XT) IG_FOR_B(IG_FC_DYNAMIC_DECL, D_, X, XT)
 IG__FC_DYNAMIC_B(_, s16, int16_t)
 IG__FC_DYNAMIC_B(_, s32, int32_t)
+
+/* fully_connected_dynamic on the grouped kernels (codegen/op_calls_quant.py; kernels/scalar/ig_fc_dynamic_parts.c):
+ * ig_dyn_quantize_* writes the row's int8 q (as above), sets *mr and returns e; the family's grouped kernel gives
+ * acc (int32, identity requantization); ig_dyn_requant_* writes y[i] for `rows` rows as above. */
+int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr);
+int32_t ig_dyn_quantize_s32(const int32_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr);
+#define IG_DYN_REQUANT_DECL(D_, Y, YT)                                                                           \
+  void ig_dyn_requant_##Y(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,  \
+                          const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y);
+IG_FOR_B(IG_DYN_REQUANT_DECL, _)
 
 /* channel_gather over `rows` rows of x [rows, k_dim]: y[r, j] = clamp(rshr(c * mult, shift) + y_zp, act_min,
  * act_max) with c = x[r, index[j]] - x_zp, or c = 0 where index[j] = -1; y is [rows, j_dim]. */

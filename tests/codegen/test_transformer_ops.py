@@ -82,7 +82,7 @@ def test_cases_spread_over_the_output_range():
 # ranges and quantization parameters; these cases reach each one: lengths around vector multiples, t = 1 and s = 1,
 # causal rows with one valid element, rows past the softmax's e buffer, int8 probabilities, every rescale mode
 # (shift >= 33, <= 32, huge multipliers), int32 outputs that saturate with a zero point, head_dim tails.
-from benchmarks.op_cases import _fully_connected_asym, _graph, _values  # noqa: E402
+from benchmarks.op_cases import _fully_connected_asym, _fully_connected_dynamic, _graph, _values  # noqa: E402
 from quant.ir import Node, TensorInfo  # noqa: E402
 
 FAMILY_FUNCTIONS = {
@@ -333,6 +333,15 @@ def edge_cases(seed: int = 0):
                                       (48, 33, 4, 16, "int32", 1), (64, 40, 8, 64, "int8", 1),
                                       (32, 257, 8, 32, "int32", 1)):
         cases.append(_fully_connected_asym(rng, k, n, "int8", ydt, bits, gs, rows))
+    # fully_connected_dynamic on the grouped kernels (accumulator below 2^30): two chunks of rows with a partial
+    # last one, several rows of x (row exponents below and above 0), every input and output type, K tails, one
+    # group, symmetric weights (no offset term)
+    for k, n, xdt, bits, gs, ydt, rows, sym in ((64, 300, "int16", 4, 32, "int8", 3, False),
+                                                (96, 40, "int32", 8, 32, "int16", 2, False),
+                                                (48, 33, "int16", 4, 16, "int32", 4, True),
+                                                (100, 13, "int32", 8, 100, "int8", 2, False),
+                                                (34, 257, "int16", 8, 17, "int32", 1, True)):
+        cases.append(_fully_connected_dynamic(rng, k, n, xdt, ydt, bits, gs, rows, 1 << 30, sym))
     return cases
 
 
@@ -349,7 +358,8 @@ def test_transformer_op_paths_bit_exact(target_name, tmp_path):
     kc = _check(edge_cases(11), t, tmp_path)
     _assert_family_linked(kc, t.kernel_family)
     grouped = "scalar" if t.kernel_family == "scalar" else t.kernel_family
-    assert any(f"{grouped}/ig_fc_grouped_s8w4" in s and "scalar/ig_fc_asym_offsets" in s for s in kc.kernel_stems)
+    assert any(f"{grouped}/ig_fc_grouped_s8w4" in s and "/ig_fc_asym_offsets" in s for s in kc.kernel_stems)
+    assert any(f"{grouped}/ig_fc_grouped_s8" in s and "/ig_fc_dynamic_parts" in s for s in kc.kernel_stems)
 
 
 def test_asym_layers_with_int8_input_run_on_the_grouped_kernels():
@@ -368,6 +378,30 @@ def test_asym_layers_with_int8_input_run_on_the_grouped_kernels():
             assert "c_ < 2;" in stmt and "r_ < 2;" in stmt  # two chunks of rows, two rows of x
         else:
             assert fns == {"ig_fc_asym_s16_s8"}, fns
+
+
+def test_dynamic_layers_run_on_the_grouped_kernels_where_the_accumulator_allows():
+    """fully_connected_dynamic: the row's int8 quantization, the family's grouped kernel (offset term only where
+    some group offset is not 0) and the per-token requantization, in chunks of 256 rows, where 127 times the
+    layer's weight mass stays below 2^30; else the portable dynamic kernel."""
+    from codegen.op_calls import OpEnv, emit_node_calls
+    rng = np.random.default_rng(3)
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
+                extensions=("neon", "dotprod"))
+    for room, sym, want in ((1 << 30, False, {"ig_fc_grouped_s8w4_to_s32", "ig_group_sums_s8", "ig_offset_bias",
+                                              "ig_dyn_quantize_s16", "ig_dyn_requant_s8"}),
+                            (1 << 30, True, {"ig_fc_grouped_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"})):
+        g, _ = _fully_connected_dynamic(rng, 64, 300, "int16", "int8", 4, 32, 2, room, sym)
+        stmt, calls = emit_node_calls(g, g.nodes[0], env)
+        assert {fn for fn, _ in calls} == want
+        assert "c_ < 2;" in stmt and "r_ < 2;" in stmt  # two chunks of rows, two rows of x
+    from codegen.op_calls import kernel_for
+    for fn in ("ig_dyn_quantize_s16", "ig_dyn_requant_s8", "ig_dyn_requant_s16", "ig_dyn_requant_s32"):
+        assert kernel_for(fn, "ig_fc_dynamic_parts", "neon").parent.name == "neon", fn  # NEON's own steps
+    g, _ = _fully_connected_dynamic(rng, 64, 8, "int16", "int8", 8, 64, 1)
+    g.constants["gs"][:] = (1 << 15) - 1  # 127 * mass >= 2^30
+    _, calls = emit_node_calls(g, g.nodes[0], env)
+    assert {fn for fn, _ in calls} == {"ig_fc_dynamic_s16_s8"}
 
 
 def test_transformer_op_paths_bit_exact_neon_without_dotprod(tmp_path):

@@ -72,10 +72,11 @@ def test_method_chains():
     for bad in ("smoothquant+awq", "rtn+gptq", "magic", "gptq+gptq", "smoothquant+qat", "qat+gptq"):
         with pytest.raises(QuantError, match="unknown method"):
             parse_method(bad)
-    for bad in ("qat+asym", "asym+asym"):
+    for bad in ("qat+asym", "asym+asym", "act-order", "rtn+act-order", "asym+clip+gptq", "clip+qat"):
         with pytest.raises(QuantError, match="unknown method"):
             parse_method(bad)
     # steps are applied in one order whatever the order written: migration, grid, rounding, activations, gamma
     assert parse_method("dynamic+gptq+asym") == ["asym", "gptq", "dynamic"]
+    assert parse_method("dynamic+act-order+gptq+clip") == ["clip", "gptq", "act-order", "dynamic"]
     assert parse_method("outlier-split+smoothquant+dynamic") == ["smoothquant", "outlier-split", "dynamic"]
     assert parse_method("outlier-split") == ["outlier-split"]

@@ -41,21 +41,13 @@ def _a16down_llama():
     return lower(g, cal, QuantConfig(a16down=True))
 
 
-@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc"])
-def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
-    """The a16down step: the down projections read int16 (fully_connected_wide), run on each family's ig_fc_s16
-    (each weight read once; codegen/op_calls.py _fc_s16; the split onto the int8 kernels, _fc_s16_split, where a
-    family has none); the logits of a prompt and the greedy tokens equal the reference interpreter's."""
-    from codegen.op_calls import fc_s16_reads_weights_once
+def _logits_and_tokens_match(q, t, tmp_path, links=(), not_links=()):
+    """A prompt's logits and four greedy tokens on target t equal the reference interpreter's (and the forward
+    program links the kernel files `links`, none of `not_links`)."""
     from intgap.pipeline import reference_generate, run_generate
-    q = _a16down_llama()
-    wide = [n for n in q.nodes if n.op == "fully_connected_wide" and q.tensors[n.inputs[0]].dtype == "int16"]
-    assert [n.name for n in wide] == [n.name for n in q.nodes if n.name.endswith("down_proj")] and wide
-    t = isa.get_target(target_name)
     built = build_program(q, t, tmp_path, mode="forward", max_tokens=8, context=8, rows="all")
     linked = {f"{p.parent.name}/{p.stem}" for p in built.lowered.kernel_sources}
-    assert fc_s16_reads_weights_once(t.kernel_family)
-    assert f"{t.kernel_family}/ig_fc_s16" in linked and "scalar/ig_fc_s16_split" not in linked, sorted(linked)
+    assert set(links) <= linked and not set(not_links) & linked, sorted(linked)
     ids = _ids(7, 5)
     y, _ = run_forward(built, t, ids)
     assert np.array_equal(y, reference_forward(q, ids))
@@ -63,3 +55,31 @@ def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
     prompt = _ids(5, 9)
     tokens, _ = run_generate(gen, t, prompt, 4)
     assert tokens == reference_generate(q, prompt, 4)
+
+
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc"])
+def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
+    """The a16down step: the down projections read int16 (fully_connected_wide), run on each family's ig_fc_s16
+    (each weight read once; codegen/op_calls.py _fc_s16; the split onto the int8 kernels, _fc_s16_split, where a
+    family has none); the logits of a prompt and the greedy tokens equal the reference interpreter's."""
+    from codegen.op_calls import fc_s16_reads_weights_once
+    q = _a16down_llama()
+    wide = [n for n in q.nodes if n.op == "fully_connected_wide" and q.tensors[n.inputs[0]].dtype == "int16"]
+    assert [n.name for n in wide] == [n.name for n in q.nodes if n.name.endswith("down_proj")] and wide
+    t = isa.get_target(target_name)
+    assert fc_s16_reads_weights_once(t.kernel_family)
+    _logits_and_tokens_match(q, t, tmp_path, links=[f"{t.kernel_family}/ig_fc_s16"],
+                             not_links=["scalar/ig_fc_s16_split"])
+
+
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc"])
+def test_asym_dynamic_decoder_bit_exact_on_every_family(target_name, tmp_path):
+    """Dynamic per-token scales on each family's grouped SIMD kernels (codegen/op_calls_quant.py
+    _dynamic_on_grouped): the logits of a prompt and the greedy tokens equal the reference interpreter's."""
+    from codegen.op_calls_quant import dynamic_on_grouped
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
+    q = lower(g, cal, QuantConfig(weight_bits=4, group_size=32, asym=True, dynamic=True, dynamic_gain=100.0))
+    dyn = [n for n in q.nodes if n.op == "fully_connected_dynamic"]
+    assert dyn and all(dynamic_on_grouped(q, n) for n in dyn)
+    _logits_and_tokens_match(q, isa.get_target(target_name), tmp_path)

@@ -53,9 +53,9 @@ def test_default_methods_are_the_best_measured():
 
 
 def test_non_default_steps_say_why():
-    """The default method leaves out NON_DEFAULT_STEPS: the outlier split and dynamic scales because their ops have
-    scalar C kernels only (when a SIMD family gains one, this fails so that the exclusion is revisited); asymmetric
-    groups because of their measured cost, while their int8-input layers lower to the SIMD grouped kernels."""
+    """The default method leaves out NON_DEFAULT_STEPS: the outlier split because its ops have scalar C kernels only
+    (when a SIMD family gains one, this fails so that the exclusion is revisited); asymmetric groups and dynamic
+    scales because of their measured cost, while their layers lower to the SIMD grouped kernels."""
     from pathlib import Path
 
     import numpy as np
@@ -71,7 +71,7 @@ def test_non_default_steps_say_why():
     assert len(diffs) == 2 and all(d in NON_DEFAULT_STEPS["a16down"] for d in diffs), (row, diffs)
     kernels = Path(__file__).resolve().parents[2] / "runtime_c" / "kernels"
     provided = " ".join(p.read_text() for fam in ("neon", "rvv", "armdsp") for p in (kernels / fam).glob("*.c"))
-    for fn in ("ig_fc_dynamic", "ig_channel_gather", "ig_fc_grouped_s16"):
+    for fn in ("ig_channel_gather", "ig_fc_grouped_s16"):
         assert (kernels / "scalar" / f"{fn}.c").exists()
         assert fn not in provided, fn
     g, _ = _fully_connected_asym(np.random.default_rng(0), 64, 8, "int8", "int8", 4, 32, 1)
@@ -84,6 +84,11 @@ def test_non_default_steps_say_why():
                  if (r["model"], r["config"], r["target"]) == ("smollm2", "w4a8", "cortex-a55")}
     for method in ("smoothquant+asym+gptq+gamma", "smoothquant+gptq+gamma"):
         assert f"{per_token[method] / 1e6:.1f} M" in NON_DEFAULT_STEPS["asym"], method
+    from codegen.op_calls_quant import dynamic_on_grouped
+    from benchmarks.op_cases import _fully_connected_dynamic
+    g, _ = _fully_connected_dynamic(np.random.default_rng(0), 64, 8, "int16", "int8", 4, 32, 1, 1 << 30)
+    assert dynamic_on_grouped(g, g.nodes[0])
+    assert f"{per_token['asym+dynamic'] / 1e6:.1f} M" in NON_DEFAULT_STEPS["dynamic"]
     w8 = {r["method"]: r["decode_instructions_per_token"] for r in rows
           if (r["model"], r["config"], r["target"]) == ("smollm2", "w8a8", "cortex-a55")}
     for method in ("smoothquant+gptq+outlier-split", "smoothquant+gptq"):

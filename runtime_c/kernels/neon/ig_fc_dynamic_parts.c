@@ -1,0 +1,95 @@
+/* The run-time steps of fully_connected_dynamic around the grouped kernels (kernels/scalar/ig_fc_dynamic_parts.c)
+ * for AArch64 NEON, eight lanes at a time, exact:
+ *   quantize (int16 x): |x - x_zp| in int32 lanes, its maximum (SMAXV); q = rshr((x - x_zp) inv, 24 + e) as SMULL +
+ *   SRSHL by -(24 + e) (a rounding shift, ties up, like rshr) + SQXTN, clamped to +-127, narrowing store;
+ *   requantize: m = rshr(mult mr, 15) as SMULL + RSHRN #15 (m < 2^31), rshr(acc m, shift - e) as SMULL + SRSHL by
+ *   e - shift, + bias + y_zp in int64, SQXTN (the clamp bounds lie inside int32), clamp, narrowing store.
+ * Tails and int32 x: the portable loops. */
+#include "ig_neon_ops.h"
+#include "ig_ops_quant.h"
+
+/* r -> (e, mr) as in the portable file */
+static inline int32_t dyn_exponent(int64_t r, int32_t *mr) {
+  int32_t b = 0;
+  while (r >> b) b++;
+  int32_t e = b - 15;
+  *mr = e < 0 ? (int32_t)(r << -e) : (int32_t)ig_rshr64(r, e);
+  return e;
+}
+
+IG_NI int32x4_t q4(int32x4_t c, int32_t inv, int64x2_t neg_s, int32x4_t lo, int32x4_t hi) {
+  return ig_neon_clamp(ig_neon_mul_rshr_sat(c, inv, neg_s), lo, hi);
+}
+
+int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr) {
+  int32x4_t zp = vdupq_n_s32(x_zp), rv = vdupq_n_s32(1);
+  int32_t k = 0;
+  for (; k + 8 <= k_dim; k += 8) {
+    int16x8_t v = vld1q_s16(x + k);
+    rv = vmaxq_s32(rv, vabsq_s32(vsubq_s32(vmovl_s16(vget_low_s16(v)), zp)));
+    rv = vmaxq_s32(rv, vabsq_s32(vsubq_s32(vmovl_high_s16(v), zp)));
+  }
+  int32_t r = vmaxvq_s32(rv);
+  for (int32_t j = k; j < k_dim; j++) {
+    int32_t c = x[j] - x_zp;
+    c = c < 0 ? -c : c;
+    r = c > r ? c : r;
+  }
+  int32_t e = dyn_exponent(r, mr);
+  int32_t inv = (int32_t)((127u << 24) / (uint32_t)*mr), s = 24 + e;
+  int64x2_t neg_s = vdupq_n_s64(-s);
+  int32x4_t lo = vdupq_n_s32(-127), hi = vdupq_n_s32(127);
+  for (k = 0; k + 8 <= k_dim; k += 8) {
+    int16x8_t v = vld1q_s16(x + k);
+    int32x4_t a = q4(vsubq_s32(vmovl_s16(vget_low_s16(v)), zp), inv, neg_s, lo, hi);
+    int32x4_t b = q4(vsubq_s32(vmovl_high_s16(v), zp), inv, neg_s, lo, hi);
+    vst1_s8(q + k, vmovn_s16(vcombine_s16(vmovn_s32(a), vmovn_s32(b))));
+  }
+  for (; k < k_dim; k++) {
+    int64_t v = ig_rshr64((int64_t)(x[k] - x_zp) * inv, s);
+    q[k] = (int8_t)(v < -127 ? -127 : (v > 127 ? 127 : v));
+  }
+  return e;
+}
+
+/* four rows: clamp(rshr(acc rshr(mult mr, 15), shift - e) + bias + y_zp) */
+IG_NI int32x4_t rq4(const int32_t *acc, const int32_t *mult, const int32_t *shift, const int32_t *bias, int32_t mr,
+                    int32x4_t e, int64x2_t zp, int32x4_t lo, int32x4_t hi) {
+  int32x4_t mu = vld1q_s32(mult), a = vld1q_s32(acc), b = vld1q_s32(bias);
+  int32x4_t m = vcombine_s32(vrshrn_n_s64(vmull_n_s32(vget_low_s32(mu), mr), 15),
+                             vrshrn_n_s64(vmull_high_n_s32(mu, mr), 15));
+  int32x4_t ns = vsubq_s32(e, vld1q_s32(shift));  /* -(shift - e), in [-62, 0] */
+  int64x2_t p0 = vrshlq_s64(vmull_s32(vget_low_s32(a), vget_low_s32(m)), vmovl_s32(vget_low_s32(ns)));
+  int64x2_t p1 = vrshlq_s64(vmull_high_s32(a, m), vmovl_high_s32(ns));
+  p0 = vaddq_s64(vaddw_s32(p0, vget_low_s32(b)), zp);
+  p1 = vaddq_s64(vaddw_high_s32(p1, b), zp);
+  return ig_neon_clamp(vqmovn_high_s64(vqmovn_s64(p0), p1), lo, hi);
+}
+
+static inline __attribute__((always_inline)) void requant_body(const int32_t *acc, int32_t mr, int32_t e,
+                                                               const int32_t *mult, const int32_t *shift,
+                                                               const int32_t *bias, int32_t rows, int32_t y_zp,
+                                                               int32_t act_min, int32_t act_max, void *y,
+                                                               int32_t yb) {
+  int32x4_t ev = vdupq_n_s32(e), lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  int64x2_t zp = vdupq_n_s64(y_zp);
+  int32_t i = 0;
+  for (; i + 8 <= rows; i += 8) {
+    int32x4_t a = rq4(acc + i, mult + i, shift + i, bias + i, mr, ev, zp, lo, hi);
+    int32x4_t b = rq4(acc + i + 4, mult + i + 4, shift + i + 4, bias + i + 4, mr, ev, zp, lo, hi);
+    ig_neon_store8(y, i, a, b, yb);
+  }
+  for (; i < rows; i++) {
+    int64_t m = ig_rshr64((int64_t)mult[i] * mr, 15);
+    int64_t v = ig_rshr64((int64_t)acc[i] * m, shift[i] - e) + bias[i] + y_zp;
+    ig_store(y, i, (int32_t)(v < act_min ? act_min : (v > act_max ? act_max : v)), yb);
+  }
+}
+
+#define IG_DYN_REQUANT_NEON(D_, Y, YT)                                                                           \
+  void ig_dyn_requant_##Y(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,  \
+                          const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max,      \
+                          YT *y) {                                                                               \
+    requant_body(acc, mr, e, mult, shift, bias, rows, y_zp, act_min, act_max, y, sizeof(YT));                   \
+  }
+IG_FOR_B(IG_DYN_REQUANT_NEON, _)
