@@ -166,6 +166,13 @@ def grouped_bias_terms(family: str, k: int, group_size: int, bits: int, terms: n
     return wrap_int32(terms)
 
 
+def _neon_blocked_s8(w: np.ndarray, rows: int) -> np.ndarray:
+    """int8 weights [N, K] (K a multiple of 4) in the NEON blocked layout: N padded with zero rows to `rows`, per
+    block of NEON_GROUPED_ROWS rows and column quad the rows' 4 bytes side by side."""
+    wp = _pad_rows(np.asarray(w, np.int8), rows)
+    return wp.reshape(rows // NEON_GROUPED_ROWS, NEON_GROUPED_ROWS, wp.shape[1] // 4, 4).transpose(0, 2, 1, 3)
+
+
 def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.ndarray, multiplier: np.ndarray,
                   shift: np.ndarray) -> GroupedFC:
     """runtime_c/kernels/neon/ig_neon_common.h, blocked layout: blocks of 32 rows (N padded with zero rows); per
@@ -183,8 +190,7 @@ def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.nd
     vec = [_neon_rows(_shifted_left(bias, shift), rows, bits), _neon_rows(multiplier, rows, bits),
            _neon_rows(np.minimum(np.asarray(shift, np.int64), 0), rows, bits)]
     if bits == 8:
-        wp = _pad_rows(np.asarray(w, np.int8), rows)
-        wq = wp.reshape(blocks, NEON_GROUPED_ROWS, k // 4, 4).transpose(0, 2, 1, 3)
+        wq = _neon_blocked_s8(w, rows)
         sc = d.reshape(blocks, NEON_GROUPED_ROWS, groups).transpose(0, 2, 1)
     else:
         pairs = pack_int4_pairs(_pad_rows(np.asarray(w), rows))  # [rows / 2, K]
@@ -292,8 +298,6 @@ def pack_fc_s16(w: np.ndarray, bias: np.ndarray, family: str, extensions: tuple[
     if layout != "blocked-split":
         return pack_fc_weights(w, 8, family), wrap_int32(b)
     n, k = w.shape
-    blocks, kp = -(-n // NEON_GROUPED_ROWS), -(-k // 32) * 32
-    wp = np.zeros((blocks * NEON_GROUPED_ROWS, kp), np.int8)
-    wp[:n, :k] = w
-    wq = wp.reshape(blocks, NEON_GROUPED_ROWS, kp // 4, 4).transpose(0, 2, 1, 3)
-    return np.ascontiguousarray(wq).reshape(-1), wrap_int32(_pad_rows(b, blocks * NEON_GROUPED_ROWS))
+    rows = -(-n // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS
+    wq = _neon_blocked_s8(np.pad(w, ((0, 0), (0, -k % 32))), rows)  # K padded to 32 columns
+    return np.ascontiguousarray(wq).reshape(-1), wrap_int32(_pad_rows(b, rows))
