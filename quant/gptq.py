@@ -36,16 +36,26 @@ def _inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarra
                      "calibrate on more sequences")
 
 
+def _grid(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, asym: bool, clip: bool) -> QWeight:
+    """The grid GPTQ rounds on: quantize_weight's (with clip, the clipping search weighted by diag(H))."""
+    k = w.shape[1]
+    if h.shape != (k, k):
+        raise QuantError(f"GPTQ: Hessian {h.shape} does not match the weight's K={k}")
+    return quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
+
+
 def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
                   block: int = 128, asym: bool = False, clip: bool = False, act_order: bool = False) -> QWeight:
     """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4, symmetric
     or with asym each group's min/max grid: then q_i = round((w_i - offset) / step); with clip, the symmetric
     group scales of the clipping search weighted by diag(H)). act_order: the columns are rounded in the order of
     decreasing diag(H) (the grid stays the one fixed before: static groups)."""
+    return _on_grid(w, h, _grid(w, h, bits, group_size, asym, clip), damp, block, act_order)
+
+
+def _on_grid(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, block: int, act_order: bool) -> QWeight:
+    """GPTQ's rounding of w [N, K] on a fixed grid (its scales and offsets kept)."""
     n, k = w.shape
-    if h.shape != (k, k):
-        raise QuantError(f"GPTQ: Hessian {h.shape} does not match the weight's K={k}")
-    grid = quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
     perm = np.argsort(-np.diag(h), kind="stable") if act_order else np.arange(k)
     q = np.empty((n, k), np.int8)
     q[:, perm] = _round_columns(w[:, perm], h[np.ix_(perm, perm)], grid, damp, block, perm)
@@ -85,8 +95,8 @@ def _round_columns(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, blo
 def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
                 asym: bool = False, clip: bool = False, act_order: bool = False) -> QWeight:
     """GPTQ's rounding, or RTN's where that is better on the calibration inputs (never worse than RTN)."""
-    rtn = quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
-    g = gptq_rounding(w, h, bits, group_size, damp, asym=asym, clip=clip, act_order=act_order)
+    rtn = _grid(w, h, bits, group_size, asym, clip)  # GPTQ rounds on RTN's grid: the clipping search runs once
+    g = _on_grid(w, h, rtn, damp, 128, act_order)
     return g if layer_error(w, g, h) <= layer_error(w, rtn, h) else rtn
 
 
