@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 import isa
-from intgap.cache import Cache, code_fingerprint, digest
+from intgap.cache import Cache, code_fingerprint
 from intgap.cli import bench_workload
-from intgap.sequence_sweep import run_keys
+from intgap.sequence_sweep import shipped_program
 from intgap.sweep import parse_config
 from isa.boards import board_for
 from quant import load_graph
@@ -29,12 +29,7 @@ def workload_program(model: str, config: str, target: isa.Target, backend: str) 
     quantized = workload.quantize(parse_config(config), cache)
     codes = {"build_code": code_fingerprint(), "run_code": code_fingerprint(workload.run_code)}
     spec = workload.specs(quantized, target, backend, board_for(target).name, str(cache.root), codes)[0]
-    n = len(spec.prompt)
-    # the build options of intgap/sequence_sweep.py's execute_sequence (generate) and execute_forward (forward)
-    options = ({"mode": "generate", "max_tokens": n, "context": n + spec.steps} if workload.mode == "generate" else
-               {"mode": "forward", "max_tokens": n, "context": n, "rows": "all"})
-    shipped, _ = cache.program(digest("shipped", run_keys(spec)[0]), load_graph(spec.graph_path), target,
-                               layer_copies=False, **options)
+    shipped, _ = shipped_program(cache, spec, load_graph(spec.graph_path), target, workload.mode)
     if workload.mode != "generate":
         return shipped.elf, shipped.program.encode_forward(np.asarray(spec.prompt))
     return shipped.elf, shipped.program.encode_generate(spec.prompt, 1 + spec.steps, None)

@@ -93,17 +93,32 @@ def cached_sequence_run(spec: RunSpec) -> list[dict] | None:
     return docs if docs is None or spec.layers else docs[:1]
 
 
-def set_up_run(spec: RunSpec, **program):
-    """What a run of `spec` needs: its cache, target, board, graph and run key, and its program (`program`: the
-    build options) built twice, with per-layer kernel copies (counted: exact per layer) and as it ships (one copy of
-    each kernel: estimated on the board; the copies would multiply the code and its instruction-cache misses,
-    docs/memory-models.md); and whether either was built now."""
+def program_options(spec: RunSpec, mode: str) -> dict:
+    """The build options of a run of `spec` in program mode `mode` ("forward": the prompt's rows at once;
+    "generate": the prompt, then spec.steps decode steps)."""
+    n = len(spec.prompt)
+    if mode == "generate":
+        return {"mode": mode, "max_tokens": n, "context": n + spec.steps}
+    return {"mode": mode, "max_tokens": n, "context": n, "rows": "all"}
+
+
+def shipped_program(cache: Cache, spec: RunSpec, graph, target, mode: str):
+    """(program as it ships: one copy of each kernel, whether it was built now) of a run of `spec`."""
+    return cache.program(digest("shipped", run_keys(spec)[0]), graph, target, layer_copies=False,
+                         **program_options(spec, mode))
+
+
+def set_up_run(spec: RunSpec, mode: str):
+    """What a run of `spec` needs: its cache, target, board, graph and run key, and its program built twice, with
+    per-layer kernel copies (counted: exact per layer) and as it ships (one copy of each kernel: estimated on the
+    board; the copies would multiply the code and its instruction-cache misses, docs/memory-models.md); and whether
+    either was built now."""
     cache = Cache(Path(spec.cache_root))
     target = isa.get_target(spec.target)
     graph = load_graph(spec.graph_path)
     build_key, run_key = run_keys(spec)
-    built, copies_now = cache.program(build_key, graph, target, layer_copies=True, **program)
-    shipped, shipped_now = cache.program(digest("shipped", build_key), graph, target, layer_copies=False, **program)
+    built, copies_now = cache.program(build_key, graph, target, layer_copies=True, **program_options(spec, mode))
+    shipped, shipped_now = shipped_program(cache, spec, graph, target, mode)
     return (cache, target, board_for(target, spec.board or None), graph, run_key, built, shipped,
             copies_now or shipped_now)
 
@@ -126,9 +141,7 @@ def execute_forward(spec: RunSpec) -> list[dict]:
         return cached
     t0 = time.perf_counter()
     x = np.asarray(spec.prompt)
-    n = len(x)
-    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
-        spec, mode="forward", max_tokens=n, context=n, rows="all")
+    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(spec, "forward")
     y, r = run_forward(built, target, x, spec.backend)
     costs = counted(built, target, graph, HARNESS_FUNCTIONS, r)
     # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
@@ -140,7 +153,7 @@ def execute_forward(spec: RunSpec) -> list[dict]:
     exact = bool(np.array_equal(y, ref) and np.array_equal(ys, ref)) if graph.is_integer else True
     err = 0.0 if graph.is_integer else float(max(np.abs(v.astype(np.float64) - ref).max() for v in (y, ys)))
     base = {**run_fields(spec, target, shipped, rs, est, board), "limiting_level": est.limiting_level,
-            "sequence_tokens": n, "bit_exact": exact, "max_abs_error_vs_reference": err,
+            "sequence_tokens": len(x), "bit_exact": exact, "max_abs_error_vs_reference": err,
             "program_instructions": int(r.instructions), "shipped_program_instructions": int(rs.instructions),
             "cycles_from": "shipped build (shared kernels)"}
     # an MLP's rows are independent samples: its activations' bytes per inference are known (a transformer's depend
@@ -166,8 +179,7 @@ def execute_sequence(spec: RunSpec) -> list[dict]:
     if cached is not None:
         return cached
     t0 = time.perf_counter()
-    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(
-        spec, mode="generate", max_tokens=len(spec.prompt), context=len(spec.prompt) + spec.steps)
+    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(spec, "generate")
     k = spec.steps
 
     def run(program, n_new: int, **on_board):
