@@ -160,6 +160,8 @@ def native_counter_lib() -> ctypes.CDLL:
             lib.igm_test_access_strided.argtypes = (vp, u64, u64, ctypes.c_int64, u64, i32)
             lib.igm_test_export.restype = None
             lib.igm_test_export.argtypes = (vp, vp)
+            lib.igm_test_no_hints.restype = None
+            lib.igm_test_no_hints.argtypes = (vp,)
             lib.igm_test_free.restype = None
             lib.igm_test_free.argtypes = (vp,)
             lib.igm_export_words.restype = u64

@@ -351,6 +351,10 @@ uint32_t igm_test_access_strided(igm_sim *s, uint64_t addr, uint64_t size, int64
   return igm_access_strided(s, addr, size, stride, n, kind);
 }
 void igm_test_export(const igm_sim *s, uint64_t *out) { igm_export(s, out); }
+/* The reference for the way hints (ig_memsim.h, igm_cache.hint): every search of this simulator scans its set. */
+void igm_test_no_hints(igm_sim *s) {
+  for (int i = 0; i < IGM_CACHES; i++) s->cache[i].no_hints = 1;
+}
 void igm_test_free(igm_sim *s) { igm_free(s); }
 uint64_t igm_export_words(void) { return IGM_EXPORT_WORDS; }
 

@@ -83,12 +83,20 @@ typedef struct {
   uint32_t flags;
 } igm_way;
 
+#define IGM_HINTS 64 /* way hints per cache, indexed by the line's low bits */
+
 typedef struct {
   igm_cache_cfg cfg;
   uint32_t shift;
+  uint32_t no_hints; /* 1: search every set in full (the tests' reference for the hints) */
   uint64_t set_mask;
   uint64_t clock;
   igm_way *ways;
+  /* hint[t % IGM_HINTS]: the way line t was last found in or filled into (NULL: none yet). A cache holds a line in one
+   * way at most (it fills a line only after a search missed it), so a hinted way whose tag is t is the way a full
+   * search would find: the hint saves the search of a 16-way L2 set for the lines a stream prefetched there and then
+   * reads (and the prefetcher's checks of lines it fetched already), and never changes an answer. */
+  igm_way *hint[IGM_HINTS];
   igm_cache_stats st;
 } igm_cache;
 
@@ -132,10 +140,20 @@ static inline int igm_cache_init(igm_cache *c, const igm_cache_cfg *cfg) {
 
 /* The way holding line `tag`, or NULL (an invalid way's tag matches no line: one compare per way). */
 static inline igm_way *igm_find(igm_cache *c, uint64_t tag) {
+  igm_way **h = &c->hint[tag % IGM_HINTS];
+  if (*h && (*h)->tag == tag) return *h;
   igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways;
   for (uint32_t i = 0; i < c->cfg.ways; i++)
-    if (w[i].tag == tag) return &w[i];
+    if (w[i].tag == tag) {
+      if (!c->no_hints) *h = &w[i];
+      return &w[i];
+    }
   return NULL;
+}
+
+/* Line `tag` now lives in way w (a fill): the hint for its next search */
+static inline void igm_hint(igm_cache *c, uint64_t tag, igm_way *w) {
+  if (!c->no_hints) c->hint[tag % IGM_HINTS] = w;
 }
 
 /* The first invalid way of line `tag`'s set, else its LRU way: the first way with the lowest stamp (an invalid way's
@@ -150,10 +168,15 @@ static inline igm_way *igm_victim(igm_cache *c, uint64_t tag) {
 /* igm_find and, when it finds nothing, igm_victim's answer in *victim: one pass over the set (a miss path searches
  * the set and then picks a victim in it; nothing between the two changes this cache) */
 static inline igm_way *igm_find_or_victim(igm_cache *c, uint64_t tag, igm_way **victim) {
+  igm_way **h = &c->hint[tag % IGM_HINTS];
+  if (*h && (*h)->tag == tag) return *h;
   igm_way *w = c->ways + (tag & c->set_mask) * c->cfg.ways, *v = w;
   if (w->tag == tag) return w;
   for (uint32_t i = 1; i < c->cfg.ways; i++) {
-    if (w[i].tag == tag) return &w[i];
+    if (w[i].tag == tag) {
+      if (!c->no_hints) *h = &w[i];
+      return &w[i];
+    }
     if (w[i].stamp < v->stamp) v = &w[i];
   }
   *victim = v;
@@ -190,6 +213,7 @@ static inline void igm_prefetch(igm_sim *s, int side, int i, uint64_t tag, uint3
     v->tag = t;
     v->flags = IGM_VALID | IGM_PREFETCHED;
     v->stamp = ++c->clock;
+    igm_hint(c, t, v);
     c->st.bytes_in += 1ull << s->line_shift;
   }
 }
@@ -226,6 +250,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   v->tag = tag;
   v->flags = IGM_VALID;
   v->stamp = ++c->clock;
+  igm_hint(c, tag, v);
   if (i == 0) s->l1_way = v;
   c->st.bytes_in += 1ull << s->line_shift;
   if (demand && c->cfg.prefetch &&
@@ -270,6 +295,7 @@ static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uin
   v->tag = tag;
   v->flags = IGM_VALID | IGM_DIRTY;
   v->stamp = ++c->clock;
+  igm_hint(c, tag, v);
   if (i == 0) s->l1_way = v;
   if (!full) c->st.bytes_in += 1ull << s->line_shift;
 }
@@ -307,6 +333,7 @@ static inline uint32_t igm_uncached_read(igm_sim *s, uint32_t m, int side, uint6
       w->tag = tag;
       w->flags = IGM_VALID;
       w->stamp = ++c->clock;
+      igm_hint(c, tag, w);
       if (!(c->cfg.prefetch == IGM_PF_ALWAYS || (c->cfg.prefetch == IGM_PF_STREAM && tag && igm_find(c, tag - 1))))
         continue;
     }
@@ -320,6 +347,7 @@ static inline uint32_t igm_uncached_read(igm_sim *s, uint32_t m, int side, uint6
       v->tag = t;
       v->flags = IGM_VALID | IGM_PREFETCHED;
       v->stamp = ++c->clock;
+      igm_hint(c, t, v);
     }
   }
   return total;

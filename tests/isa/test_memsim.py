@@ -196,6 +196,49 @@ def test_a_strided_run_equals_its_elements_one_by_one(write_through):
     one.close(), run.close()
 
 
+@pytest.mark.parametrize("write_through", [0, 1])
+def test_way_hints_change_no_statistic(write_through):
+    """Each cache's way hints (ig_memsim.h, igm_cache.hint) skip the set search for a line found or filled lately;
+    every counter and stall must equal those of a simulator that searches every set in full: streams through a
+    16-way L2 and an L3 with prefetchers (the hints' case), interleaved with random accesses over few sets, so that
+    hinted ways are evicted and refilled with other lines, lines 64 apart that share a hint, instruction fetches
+    through the shared L2, strided runs and an uncached flash behind ART-like line caches."""
+    hier = (f"level 0 2048 2 64 0 0 1 1\nlevel 1 4096 4 64 1 {write_through} 2 4\nlevel 2 16384 16 64 9 0 1 2\n"
+            "level 3 65536 16 64 30 0 0 0\nmem 0 1 100\nmem 1 0 5\nside 1 0 256 4 16 1 1\nside 1 1 64 2 16 0 0\n"
+            "region 0x08000000 0x08100000 1\ndefault_mem 0\n")
+    rng = np.random.default_rng(13)
+    ops = []
+    for _ in range(600):
+        kind = int(rng.choice([FETCH, READ, WRITE]))
+        pick = rng.integers(0, 4)
+        if pick == 0:  # a stream of lines
+            ops.append(("run", 0x40000000 + int(rng.integers(0, 1 << 16)) * 8, 8, 8, int(rng.integers(8, 200)), kind))
+        elif pick == 1:  # few sets, many tags: evictions of hinted ways; 64 * 4096 bytes apart share a hint slot
+            a = 0x50000000 + int(rng.integers(0, 4)) * 64 + int(rng.integers(0, 40)) * 4096 * int(rng.choice([1, 64]))
+            ops.append(("one", a, int(rng.choice([1, 4, 8, 16])), 0, 1, kind))
+        elif pick == 2:  # flash: the uncached memory's side caches
+            ops.append(("one", 0x08000000 + int(rng.integers(0, 4096)), int(rng.choice([2, 4])), 0, 1, kind))
+        else:  # strided, across lines and sets
+            ops.append(("run", 0x60000000 + int(rng.integers(0, 1 << 14)) * 4, 4, int(rng.choice([64, 72, 4160, -136])),
+                        int(rng.integers(1, 60)), kind))
+    hinted, full = Sim(hier), Sim(hier)
+    full.lib.igm_test_no_hints(full.s)
+    stalls = []
+    for s in (hinted, full):
+        total = 0
+        for form, addr, size, stride, n, kind in ops:
+            if form == "one":
+                total += s(addr, size, kind)
+            else:
+                total += int(s.lib.igm_test_access_strided(s.s, addr, size, stride, n, kind))
+        stalls.append(total)
+    assert _all_counters(hinted) == _all_counters(full) and stalls[0] == stalls[1] > 0
+    l2 = hinted.cache(2)
+    assert l2["misses"] > 0 and l2["writebacks"] > 0 and l2["prefetches_useful"] > 0
+    assert hinted.cache(4 + 2 * 1)["hits"] > 0  # flash's fetch-side line cache
+    hinted.close(), full.close()
+
+
 def test_rows_read_side_by_side_pay_the_stream_prefetchers_training_per_row():
     """Eight 9-line rows read side by side (SmolLM2's K = 576, eight rows per call): each row's first line misses
     (the line before it, the previous row's last, is not read yet) and its second misses too (the stream is seen
