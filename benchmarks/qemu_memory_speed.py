@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import isa  # noqa: E402
 from benchmarks.counting_speed import _cores, _cpu_name, _emulators  # noqa: E402
-from benchmarks.memory_speed import GOAL_MIPS, below_goal, measure_target, table  # noqa: E402
+from benchmarks.memory_speed import DECODER_ROWS, GOAL_MIPS, below_goal, measure_target, table  # noqa: E402
 from isa.boards import board_for  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
@@ -61,8 +61,7 @@ def write_markdown(meta: dict, rows: list[dict]) -> None:
              "elements, per element for gathers with 64-bit indices) feeding the cache / memory simulator of the "
              "target's default board. Programs: work.c; membench's stream read (on RVV unit-stride vle64.v at "
              "vl = VLMAX); on RVV also the same read through indexed loads with 64-bit indices (vluxei64.v: the "
-             "per-element path, kept visible); the bundled decoder's generate program (prompt prefill, then 4 decode "
-             "steps) at W8A8 and W4A8 as `intgap bench` builds and runs it (benchmarks/workload_programs.py). MIPS is "
+             "per-element path, kept visible); " + DECODER_ROWS + " MIPS is "
              "the whole run's, QEMU's start-up included (what a user waits for); 'net' subtracts the CPU time of an "
              "empty program run the same way (n/a where that is more than half the run). 'accesses / instruction' "
              "is what the statistics count per instruction (every vector element is one L1D access), or on a board "

@@ -5,6 +5,7 @@ is its generate program (the prompt's prefill, then one decode step per new toke
 encoder's is one forward call."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,17 @@ from quant import load_graph
 WORKLOADS = (("shakespeare-decoder", "w8a8"), ("shakespeare-decoder", "w4a8"))
 
 
-def workload_program(model: str, config: str, target: isa.Target, backend: str) -> tuple[Path, dict]:
+def workload_program(model: str, config: str, target: isa.Target, backend: str,
+                     new_tokens: int | None = None) -> tuple[Path, dict]:
     """(ELF, inputs) of `model` at `config` on `target` as `intgap bench` ships and runs it (quantized and built
-    now if the cache has neither)."""
+    now if the cache has neither). `new_tokens`: a generate program built and run for that many new tokens (its
+    context the prompt's length + new_tokens - 1), not the 1 + decode steps of `intgap bench`'s run."""
     workload, cache = bench_workload(model), Cache()
     quantized = workload.quantize(parse_config(config), cache)
     codes = {"build_code": code_fingerprint(), "run_code": code_fingerprint(workload.run_code)}
     spec = workload.specs(quantized, target, backend, board_for(target).name, str(cache.root), codes)[0]
+    if new_tokens is not None and workload.mode == "generate":  # the program built for that many (its context)
+        spec = dataclasses.replace(spec, steps=new_tokens - 1)
     shipped, _ = shipped_program(cache, spec, load_graph(spec.graph_path), target, workload.mode)
     if workload.mode != "generate":
         return shipped.elf, shipped.program.encode_forward(np.asarray(spec.prompt))
