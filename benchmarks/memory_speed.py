@@ -1,8 +1,9 @@
 """Speed of memory-aware runs (the native cache / memory simulator on) against plain counted runs, under Unicorn,
 on each target's default board. Programs per target: benchmarks/programs/work.c (~20 M instructions, the counting
 benchmark's mixed integer work), benchmarks/membench/membench.c's stream read over 16 MiB (one load in about every
-two instructions, every one of them through the simulator) and the bundled decoder's W8A8 and W4A8 generate
-programs as `intgap bench` builds them (benchmarks/workload_programs.py).
+two instructions, every one of them through the simulator; on RVV VLEN / 128 times as many bytes) and the bundled
+decoder's W8A8 and W4A8 generate programs as `intgap bench` builds them (benchmarks/workload_programs.py), built for
+64 new tokens where that run is under 20 M instructions (DECODER_ROWS).
 
 MIPS = exact instructions / CPU time of the run (best of --reps), as benchmarks/counting_speed.py measures it.
 Run: `.venv/bin/python benchmarks/memory_speed.py`. Writes benchmarks/results/memory_speed.{json,md}."""
