@@ -103,7 +103,7 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
     group_scale = g.constants[n.inputs[3]] if "group_scale" in OPTABLE[n.op].roles else None
     gsz = int(a.get("group_size", kk))
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
-    tail = f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
+    tail = clamp_tail(a)
     def plain_requant() -> tuple[str, str]:  # the multipliers and shifts as the graph has them
         return (env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t"),
                 env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t"))
@@ -227,8 +227,7 @@ def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[
     rows = order.size
     cbp = env.const(n.name + ".bias_rows", order.astype(np.int32), "int32_t")
     cbf = env.const(n.name + ".bias_factor", factor.astype(np.int32), "int32_t")
-    many = env.rows != "1"
-    xo, yo = (f" + (size_t)r_ * {kk}", f" + (size_t)r_ * {nn_}") if many else ("", "")
+    xo, yo, block = each_row(env, kk, nn_)
     calls = {p: part.replace("(x_,", f"(ig_{p}_,", 1).replace(", y_)", f", ig_{p}_acc_)", 1) for p in ("hi", "carry")}
     y = f"{env.buf(n.outputs[0], '0')}{yo}"
     lo_plain = lo.replace("(x_,", "(ig_lo_,", 1).replace(", y_)", f", {y})", 1)
@@ -240,9 +239,22 @@ def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[
             f"if (ig_parts_ & 1) {calls['hi']}; if (ig_parts_ & 2) {calls['carry']}; "
             f"ig_fc_s16_bias(ig_parts_ & 1 ? ig_hi_acc_ : 0, ig_parts_ & 2 ? ig_carry_acc_ : 0, {cb}, {cbp}, {cbf}, "
             f"{rows}, ig_b_); {lo_biased}; }} else {lo_plain};")
-    stmt = f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}" if many else f"{{ {body} }}"
-    return stmt, {(fn, stem), (fn32, stem32), ("ig_split_s16", "ig_fc_s16_split"),
-                  ("ig_fc_s16_bias", "ig_fc_s16_split")}
+    return block(body), {(fn, stem), (fn32, stem32), ("ig_split_s16", "ig_fc_s16_split"),
+                         ("ig_fc_s16_bias", "ig_fc_s16_split")}
+
+
+def each_row(env: OpEnv, k: int, nout: int) -> tuple[str, str, Callable[[str], str]]:
+    """(xo, yo, block): the C offsets of row r_ of a node's input and output (k and nout elements a row; "" when the
+    call computes one row) and block(body): the body in braces, in a loop over the env.rows rows when there are more."""
+    if env.rows == "1":
+        return "", "", lambda body: f"{{ {body} }}"
+    return (f" + (size_t)r_ * {k}", f" + (size_t)r_ * {nout}",
+            lambda body: f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}")
+
+
+def clamp_tail(a: dict) -> str:
+    """The output zero point and activation range: the last three integer arguments of most kernels."""
+    return ", ".join(_ints(a, *CLAMP))
 
 
 def _row_loop(g: Graph, n: Node, env: OpEnv, call: str, k: int, nout: int) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, kernel_for
+from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
+                              each_row, kernel_for)
 from codegen.packing import grouped_bias_terms, pack_fc_grouped, pack_fc_weights, wrap_int32
 from quant.ir import Graph, Node
 from quant.ops.checks import fc_quant_mass
@@ -30,10 +31,6 @@ def fold_bias_asym(bias: np.ndarray, w: np.ndarray, group_scale: np.ndarray, gro
     wsum = w.astype(np.int64).reshape(n, k // group_size, group_size).sum(axis=2)
     per_group = wsum * group_scale.astype(np.int64) + group_offset.astype(np.int64) * group_size
     return wrap_int32(bias.astype(np.int64) - int(x_zero_point) * per_group.sum(axis=1))
-
-
-def _tail(a: dict) -> str:
-    return f"{c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, {c_int(a['act_max'])}"
 
 
 ASYM_CHUNK_ROWS = 256  # rows per grouped-kernel call: a multiple of every blocked layout's rows (NEON 32, RVV 128
@@ -51,15 +48,12 @@ def _asym_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str,
     y_dt = g.tensors[n.outputs[0]].dtype
     folded = fold_bias_asym(g.constants[bname], w, gs, go, int(a["group_size"]), a["x_zero_point"])
     nn_, kk = w.shape
-    many = env.rows != "1"
-    xo, yo = (f" + (size_t)r_ * {kk}", f" + (size_t)r_ * {nn_}") if many else ("", "")
+    xo, yo, block = each_row(env, kk, nn_)
     chunks, used = _grouped_chunks(g, n, env, "ig_x_", folded, g.constants[mname], g.constants[sname], y_dt,
-                                   _tail(a), (bname + ".folded", mname, sname),
+                                   clamp_tail(a), (bname + ".folded", mname, sname),
                                    lambda c: f"ig_y_ + (size_t){c} * {ASYM_CHUNK_ROWS}", "")
-    body = (f"const int8_t *ig_x_ = {env.buf(x, '0')}{xo}; "
-            f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}")
-    stmt = f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}" if many else f"{{ {body} }}"
-    return stmt, used
+    return block(f"const int8_t *ig_x_ = {env.buf(x, '0')}{xo}; "
+                 f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}"), used
 
 
 def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
@@ -134,22 +128,20 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     cs = env.const(sname, g.constants[sname], "int32_t")
     at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
     after = (f"ig_dyn_requant_{SUFFIX[y_dt]}(ig_acc_, ig_mr_, ig_e_, {cm} + {at}, {cs} + {at}, {cb} + {at}, p_[4], "
-             f"{_tail(a)}, ig_y_ + {at}); ")
+             f"{clamp_tail(a)}, ig_y_ + {at}); ")
     ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
     full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
     chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32), *ident, "int32", full,
                                    (n.name + ".zero_bias", n.name + ".identity_mult", n.name + ".identity_shift"),
                                    lambda c: "ig_acc_", after, ".identity")
-    many = env.rows != "1"
-    xo, yo = (f" + (size_t)r_ * {kk}", f" + (size_t)r_ * {nn_}") if many else ("", "")
+    xo, yo, block = each_row(env, kk, nn_)
     buf = "__attribute__((aligned(16)))"
     body = (f"int8_t ig_q_[{kk}] {buf}; int32_t ig_acc_[{ASYM_CHUNK_ROWS}] {buf}, ig_mr_; "
             f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; "
             f"int32_t ig_e_ = ig_dyn_quantize_{SUFFIX[x_dt]}({env.buf(x, '0')}{xo}, {c_int(a['x_zero_point'])}, "
             f"{kk}, ig_q_, &ig_mr_); {chunks}")
-    stmt = f"for (int32_t r_ = 0; r_ < {env.rows}; r_++) {{ {body} }}" if many else f"{{ {body} }}"
-    return stmt, used | {(f"ig_dyn_quantize_{SUFFIX[x_dt]}", "ig_fc_dynamic_parts"),
-                         (f"ig_dyn_requant_{SUFFIX[y_dt]}", "ig_fc_dynamic_parts")}
+    return block(body), used | {(f"ig_dyn_quantize_{SUFFIX[x_dt]}", "ig_fc_dynamic_parts"),
+                                (f"ig_dyn_requant_{SUFFIX[y_dt]}", "ig_fc_dynamic_parts")}
 
 
 def dynamic_on_grouped(g: Graph, n: Node) -> bool:
@@ -187,11 +179,11 @@ def _fc_quant(g: Graph, n: Node, env: OpEnv):
     if dynamic:
         cb = env.const(bname, g.constants[bname], "int32_t")
         call = (f"{fn}(x_, {c_int(a['x_zero_point'])}, {cw}, {bits}, {cb}, {cgs}, {cgo}, {cm}, {cs}, {kk}, {nn_}, "
-                f"{gsz}, {_tail(a)}, y_)")
+                f"{gsz}, {clamp_tail(a)}, y_)")
     else:
         folded = fold_bias_asym(g.constants[bname], w, gs, go, gsz, a["x_zero_point"])
         cb = env.const(bname + ".folded", folded, "int32_t")
-        call = f"{fn}(x_, {cw}, {bits}, {cb}, {cgs}, {cgo}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {_tail(a)}, y_)"
+        call = f"{fn}(x_, {cw}, {bits}, {cb}, {cgs}, {cgo}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {clamp_tail(a)}, y_)"
     stem = "ig_fc_dynamic" if dynamic else "ig_fc_asym"
     return _row_loop(g, n, env, call, kk, nn_), {(fn, stem)}
 
@@ -205,7 +197,7 @@ def _channel_gather(g: Graph, n: Node, env: OpEnv):
     ci = env.const(iname, np.ascontiguousarray(idx, np.int32), "int32_t")
     fn = f"ig_channel_gather_{sx}_{sy}"
     return (f"{fn}({env.buf(x, '0')}, {env.rows}, {k}, {ci}, {idx.shape[0]}, {c_int(a['x_zero_point'])}, "
-            f"{c_int(a['multiplier'])}, {c_int(a['shift'])}, {_tail(a)}, {env.buf(n.outputs[0], '0')});",
+            f"{c_int(a['multiplier'])}, {c_int(a['shift'])}, {clamp_tail(a)}, {env.buf(n.outputs[0], '0')});",
             {(fn, "ig_channel_gather")})
 
 

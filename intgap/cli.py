@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 from rich.table import Table
 
 import isa
@@ -17,7 +17,7 @@ from isa.boards import board_for
 from intgap import doctor, mixed_search
 from intgap.board_option import add_board_argument, add_boards_command, resolve_boards
 from intgap.compile_command import add_compile_command
-from intgap.console_format import write_json
+from intgap.console_format import progress, write_json
 from intgap.encoder_sweep import Encoder
 from intgap.errors import DriverError
 from intgap.generate_command import add_generate_command
@@ -49,16 +49,10 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
     out = Path(args.output) if args.output else Path(args.workdir) / "report"
     with console.status("loading the model"):
         workload = bench_workload(args.model, per_layer=not args.no_layers)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("quantizing", total=None)
-
-        def progress(label: str, done: int, total: int) -> None:
-            bar.update(task, description=label, completed=done, total=total)
-
+    with progress(console, TextColumn("{task.completed}/{task.total} runs"), task="quantizing") as cb:
         result = run_workload(workload, targets, configs, backend=args.backend, jobs=args.jobs,
                               scheduler=args.scheduler, cache_root=Path(args.cache_dir) if args.cache_dir else None,
-                              progress=progress, boards=boards)
+                              progress=cb, boards=boards)
     doc = write_report(result, out, plots=not args.no_plots)
     _print_bench(console, result, doc)
     console.print(f"wrote {out}/report.md, results.json, results.csv{plots_written(doc['plots'])}")
@@ -120,12 +114,9 @@ def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
         raise DriverError(f"--budgets takes mean weight bits like 5,6,7, not {args.budgets!r}") from None
     if not budgets or any(not 4 <= b <= 8 for b in budgets):
         raise DriverError(f"--budgets must lie in 4..8 (the supported widths), got {args.budgets!r}")
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
-        task = bar.add_task("measuring per-layer costs", total=None)
+    with progress(console, task="measuring per-layer costs") as cb:
         doc = mixed_search.run_mixed_search(args.model, target, budgets, Path(args.output), board=args.board,
-                               cache_root=Path(args.cache_dir) if args.cache_dir else None,
-                               progress=lambda what, i, n: bar.update(task, description=what, completed=i, total=n))
+                                            cache_root=Path(args.cache_dir) if args.cache_dir else None, progress=cb)
     console.print((Path(args.output) / "mixed.md").read_text())
     console.print(f"wrote {Path(args.output) / 'mixed.md'}, mixed.json, mixed.png")
     write_json(console, args.json, doc)

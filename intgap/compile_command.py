@@ -16,10 +16,9 @@ from codegen.errors import ModelDoesNotFit
 from codegen.firmware import SPECIAL_TOKENS, emit_firmware, lower_firmware, write_makefile_snippet
 from codegen.lower import check_fits, image_region, is_decoder, is_sequence_graph
 from intgap import sequence_models
-from intgap.console_format import write_json
+from intgap.console_format import progress, write_json
 from intgap.errors import DriverError
 from intgap.models import load_model
-from intgap.quant_commands import _bar, _progress_cb
 from isa.boards import board_for
 from isa.errors import ProgramDoesNotFitBoard
 from isa.placement import place
@@ -157,9 +156,8 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     _option_errors(args, sequence, graph_file)  # options that do not apply are refused before anything is built
     out.mkdir(parents=True, exist_ok=True)
     if sequence:
-        with _bar(console) as bar:
-            sm = sequence_models.quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method,
-                                                 progress=_progress_cb(bar))
+        with progress(console) as cb:
+            sm = sequence_models.quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method, progress=cb)
         context, max_tokens = sequence_lengths(is_decoder(sm.graph), args.context, args.max_tokens)
         tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
         with console.status(f"building libmodel.a for {target.name}"):

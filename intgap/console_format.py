@@ -1,10 +1,12 @@
-"""Terminal output shared by the commands: `intgap eval`'s table (named columns with units, not the result's keys)
-and the `--json` file."""
+"""Terminal output shared by the commands: `intgap eval`'s table (named columns with units, not the result's keys),
+the progress bars and the `--json` file."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 # result key -> (column heading, format); the columns of each metric, in order
@@ -28,6 +30,26 @@ def eval_table(res: dict, graph: str) -> Table:
         t.add_column(head, justify="right")
     t.add_row(*[fmt.format(res[k]) for k, _, fmt in cols])
     return t
+
+
+@contextmanager
+def progress(console, *count, task: str | None = None):
+    """A transient progress bar while the block runs, and the progress(what, done, total) callback that drives it:
+    a bar per `what`, or with `task` one bar whose description follows `what`. `count`: the columns that show
+    done / total (default: "done/total")."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), *(count or (MofNCompleteColumn(),)),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        if task is not None:
+            one = bar.add_task(task, total=None)
+            yield lambda what, done, total: bar.update(one, description=what, completed=done, total=total)
+            return
+        tasks: dict[str, int] = {}
+
+        def cb(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done)
+        yield cb
 
 
 def write_json(console, path: str | None, doc) -> None:

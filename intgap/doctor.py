@@ -83,10 +83,6 @@ def _output(cmd: list[str]) -> str:
     return out.stdout or out.stderr
 
 
-def _first_line(cmd: list[str]) -> str:
-    return next((ln.strip() for ln in _output(cmd).splitlines() if ln.strip()), "")
-
-
 def _version_of(path: str) -> str:
     """The first line of `--version` that holds a version number (llvm-objcopy's first line has none)."""
     lines = _output([path, "--version"]).splitlines()
@@ -108,6 +104,10 @@ def _compiles(cc: str, flags: tuple[str, ...]) -> str:
 
 def _names(targets) -> str:
     return ", ".join(t.name for t in targets)
+
+
+def _missing(name: str, group: str, required: bool, needed: str, why: str, fix: str = SETUP) -> Check:
+    return Check(name, group, required, False, "", "", needed, why, fix)
 
 
 def platform_checks() -> list[Check]:
@@ -141,7 +141,7 @@ def compiler_checks() -> list[Check]:
         try:
             cc = find_compiler(targets[0])
         except ToolchainError as e:
-            out.append(Check(name, "compiler", True, False, "", "", _names(targets), str(e), SETUP))
+            out.append(_missing(name, "compiler", True, _names(targets), str(e)))
             continue
         err = next((f"{t.name}: {e}" for t in targets if (e := _compiles(cc.path, find_compiler(t).target_flags))),
                    "")
@@ -155,12 +155,12 @@ def compiler_checks() -> list[Check]:
                 ("llvm-ar", llvm.ar, False, "intgap compile's static library with clang")):
             out.append(Check(tool, "compiler", required, True, _version_of(path), path, needed))
     except ToolchainError as e:
-        out.append(Check("ld.lld / llvm-objcopy / llvm-ar", "compiler", True, False, "", "",
-                         "clang links, per-layer kernel copies", str(e), SETUP))
+        out.append(_missing("ld.lld / llvm-objcopy / llvm-ar", "compiler", True, "clang links, per-layer kernel copies",
+                            str(e)))
     host = shutil.which("gcc") or shutil.which("cc")
-    out.append(Check("host C compiler", "compiler", True, host is not None, _first_line([host, "--version"]) if host
-                     else "", host or "", "the native block counter (Unicorn) and the QEMU plugin",
-                     "" if host else "no gcc or cc on PATH", "" if host else SETUP))
+    needed = "the native block counter (Unicorn) and the QEMU plugin"
+    out.append(Check("host C compiler", "compiler", True, True, _version_of(host), host, needed) if host else
+               _missing("host C compiler", "compiler", True, needed, "no gcc or cc on PATH"))
     return out
 
 
@@ -185,7 +185,7 @@ def emulator_checks() -> list[Check]:
         try:
             q = find_qemu(binary)
         except IsaError as e:
-            out.append(Check(binary, "emulator", required, False, "", "", needed, str(e), SETUP))
+            out.append(_missing(binary, "emulator", required, needed, str(e)))
             continue
         problems = [] if q.plugins else ["cannot load TCG plugins"]
         if binary.startswith("qemu-system-"):
@@ -201,8 +201,7 @@ def emulator_checks() -> list[Check]:
         out.append(Check("qemu-plugin.h", "emulator", any_required, True, "", str(header),
                          "building the QEMU counting plugin"))
     except IsaError as e:
-        out.append(Check("qemu-plugin.h", "emulator", any_required, False, "", "", "building the QEMU counting plugin",
-                         str(e), SETUP))
+        out.append(_missing("qemu-plugin.h", "emulator", any_required, "building the QEMU counting plugin", str(e)))
     out.append(_native("QEMU counting plugin", any_required, "QEMU runs", plugin_path))
     out.append(_native("Unicorn block counter", True, "Unicorn runs", lambda: build_shared("ig_block_counter.c")))
     return out
@@ -212,7 +211,7 @@ def _native(name: str, required: bool, needed: str, build) -> Check:
     try:
         so = build()
     except IsaError as e:
-        return Check(name, "native", required, False, "", "", needed, str(e), SETUP)
+        return _missing(name, "native", required, needed, str(e))
     return Check(name, "native", required, True, "", str(so), needed, "built with the host C compiler")
 
 
@@ -237,8 +236,8 @@ def python_checks() -> list[Check]:
         except importlib.metadata.PackageNotFoundError:
             version = ""
         if not version or importlib.util.find_spec(module) is None:
-            out.append(Check(dist, "python", required, False, "", "", needed, "not installed in this Python",
-                             f"{SETUP} (or .venv/bin/pip install -r requirements.txt)"))
+            out.append(_missing(dist, "python", required, needed, "not installed in this Python",
+                                f"{SETUP} (or .venv/bin/pip install -r requirements.txt)"))
             continue
         pin = pins.get(dist.lower())
         note = "" if pin is None or version.split("+")[0] == pin else f"requirements.txt pins {pin}"
@@ -256,7 +255,7 @@ def data_checks() -> list[Check]:
                 out.append(Check(name, "data", required, True, f"{len(files)} plays", str(data_dir() / "shakespeare"),
                                  needed))
             except QuantError as e:
-                out.append(Check(name, "data", required, False, "", "", needed, str(e), SETUP_FIX))
+                out.append(_missing(name, "data", required, needed, str(e), SETUP_FIX))
             continue
         spec = importlib.util.find_spec(module)
         where = list(spec.submodule_search_locations or [""])[0] if spec else ""

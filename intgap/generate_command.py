@@ -13,10 +13,9 @@ from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument
-from intgap.console_format import write_json
+from intgap.console_format import progress, write_json
 from intgap.errors import DriverError
 from intgap.pipeline import build_program, reference_generate, run_generate
-from intgap.quant_commands import _bar, _progress_cb
 from intgap.result_rows import weight_macs
 from intgap import sequence_models
 from isa.boards import board_for
@@ -59,8 +58,8 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     isa.run_check_backend(target, args.backend or target.default_backend)
     if args.new_tokens < 1:
         raise DriverError(f"--new-tokens must be at least 1, got {args.new_tokens}")
-    with _bar(console) as bar:
-        sm = sequence_models.quantized_model(args.model, args.config, args.method, progress=_progress_cb(bar))
+    with progress(console) as cb:
+        sm = sequence_models.quantized_model(args.model, args.config, args.method, progress=cb)
     if sm.tokenizer is None:
         raise DriverError(f"{args.model} has no tokenizer: intgap generate needs a text model")
     prompt = [int(t) for t in sm.tokenizer(args.prompt)["input_ids"]]

@@ -6,26 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from intgap.console_format import eval_table, write_json
+from intgap.console_format import eval_table, progress, write_json
 
 from quant.config import GRAMMAR, METHODS
 from quant.model_registry import MODELS, names
-
-
-def _bar(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
-
-
-def _progress_cb(bar: Progress):
-    tasks: dict[str, int] = {}
-
-    def cb(what: str, done: int, total: int) -> None:
-        if what not in tasks:
-            tasks[what] = bar.add_task(what, total=total)
-        bar.update(tasks[what], completed=done)
-    return cb
 
 
 def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
@@ -36,8 +20,8 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
                         alpha=args.alpha, observer=args.observer, residual=args.residual)  # checked before loading
     with console.status(f"loading {args.model}"):
         model = load_model(args.model)
-    with _bar(console) as bar:
-        q = quantize_model(model, recipe.config, progress=_progress_cb(bar), recipe=recipe)
+    with progress(console) as cb:
+        q = quantize_model(model, recipe.config, progress=cb, recipe=recipe)
     q.meta["model"] = args.model
     save_graph(q, args.output)
     ops = Counter(n.op for n in q.nodes)
@@ -54,8 +38,8 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
     q = load_graph(args.graph)
     if args.attribute:
         return _attribute(q, args, console)
-    with _bar(console) as bar:
-        res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=_progress_cb(bar))
+    with progress(console) as cb:
+        res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, window=args.window, progress=cb)
     console.print(eval_table(res, args.graph))
     write_json(console, args.json, res)
     return 0
@@ -70,9 +54,9 @@ def _attribute(q, args: argparse.Namespace, console: Console) -> int:
     recipe = recipe_of(q)
     with console.status(f"loading {q.meta['model']}"):
         model = load_model(q.meta["model"])
-    with _bar(console) as bar:
+    with progress(console) as cb:
         res = attribute_model(model, recipe, args.attribute, n_tokens=args.tokens, n_lines=args.lines,
-                              window=args.window, progress=_progress_cb(bar), expected=q)
+                              window=args.window, progress=cb, expected=q)
     console.print(attribution_table(res))
     out = Path(args.out) if args.out else Path(args.graph).with_name(Path(args.graph).stem + "-attribution")
     for p in write_attribution(res, out):

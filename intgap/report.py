@@ -4,6 +4,7 @@ docs/modules.md)."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -47,10 +48,23 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
+def _whole(result: SweepResult) -> list[dict]:
+    """The whole-model runs (one per target x config)."""
+    return [r for r in result.runs if r["layer"] is None]
+
+
+def _targets(result: SweepResult) -> list[str]:
+    return list(dict.fromkeys(r["target"] for r in result.runs))
+
+
+def _stalls(r: dict) -> int:
+    return r.get("memory_stall_cycles", 0)
+
+
 def gaps(result: SweepResult) -> list[dict]:
     """One row per target x non-FP32 config x (whole model, each layer): promised, realized, gap, and the
     instructions per attribution category of the config and of FP32."""
-    runs = [r for r in result.runs if r["layer"] is None] + role_rows(result)
+    runs = _whole(result) + role_rows(result)
     # summed by role, a row is named by its role; else by the layer's index
     key = (lambda r: (r["target"], r["layer_name"] if r["layer"] is not None else None)) if result.workload.by_role \
         else (lambda r: (r["target"], r["layer"]))
@@ -58,13 +72,10 @@ def gaps(result: SweepResult) -> list[dict]:
     bits = {c["config"]: c["weight_bits"] for c in result.configs}
     rows = []
     for r in runs:
-        if r["config"] == FP32:
-            continue
         f = base.get(key(r))
-        if f is None:
+        if r["config"] == FP32 or f is None:
             continue
-        t = isa.get_target(r["target"])
-        pm, pc = promised(t, bits[r["config"]])
+        pm, pc = promised(isa.get_target(r["target"]), bits[r["config"]])
         ri = _ratio(f["instructions"], r["instructions"])
         rc = _ratio(f["estimated_cycles"], r["estimated_cycles"])
         rows.append({"target": r["target"], "config": r["config"], "layer": r["layer"],
@@ -75,16 +86,10 @@ def gaps(result: SweepResult) -> list[dict]:
                      "gap_memory": pm / rc if rc else None, "gap_compute": pc / rc if rc else None,
                      "instructions": r["instructions"], "fp32_instructions": f["instructions"],
                      "estimated_cycles": r["estimated_cycles"], "fp32_estimated_cycles": f["estimated_cycles"],
-                     "memory_stall_cycles": r.get("memory_stall_cycles", 0),
-                     "fp32_memory_stall_cycles": f.get("memory_stall_cycles", 0),
+                     "memory_stall_cycles": _stalls(r), "fp32_memory_stall_cycles": _stalls(f),
                      "cycle_model": r["cycle_model"],
                      "attribution": r["attribution"], "fp32_attribution": f["attribution"]})
     return rows
-
-
-def quality_text(result: SweepResult, config: str) -> str:
-    c = next(x for x in result.configs if x["config"] == config)
-    return result.workload.quality.text(c, config == FP32)
 
 
 _SUMMED = ("instructions", "estimated_cycles", "memory_stall_cycles", "load_bytes", "store_bytes", "macs",
@@ -97,22 +102,14 @@ def role_rows(result: SweepResult) -> list[dict]:
     if not result.workload.by_role:
         return [r for r in result.runs if r["layer"] is not None]
     out: dict[tuple, dict] = {}
-    for r in result.runs:
-        if r["layer"] is None:
-            continue
-        key = (r["target"], r["config"], r["layer_role"])
-        d = out.get(key)
-        if d is None:
-            d = out[key] = {**r, "layer_name": r["layer_role"], "blocks": 0,
-                            "attribution": {c: 0 for c in CATEGORIES}}
-            for k in _SUMMED:
-                d[k] = 0
+    for r in (r for r in result.runs if r["layer"] is not None):
+        d = out.setdefault((r["target"], r["config"], r["layer_role"]), {
+            **r, "layer_name": r["layer_role"], "blocks": 0, **dict.fromkeys(_SUMMED, 0),
+            "attribution": dict.fromkeys(CATEGORIES, 0), "inclusive_exact": True})
         d["blocks"] += 1
-        for k in _SUMMED:
-            d[k] += r.get(k, 0)
-        for c in CATEGORIES:
-            d["attribution"][c] += r["attribution"][c]
-        d["inclusive_exact"] = d.get("inclusive_exact", True) and r.get("inclusive_exact", True)
+        d.update({k: d[k] + r.get(k, 0) for k in _SUMMED})
+        d["attribution"] = {c: v + r["attribution"][c] for c, v in d["attribution"].items()}
+        d["inclusive_exact"] &= r.get("inclusive_exact", True)
     return list(out.values())
 
 
@@ -127,25 +124,16 @@ def _short(v: float | None) -> str:
 def summary_rows(result: SweepResult) -> list[dict]:
     """The headline table: whole model, one row per target x config."""
     g = {(x["target"], x["config"]): x for x in gaps(result) if x["layer"] is None}
-    acc = {c["config"]: result.workload.quality.score(c) for c in result.configs}
-    rows = []
-    for r in result.runs:
-        if r["layer"] is not None:
-            continue
-        x = g.get((r["target"], r["config"]), {})
-        rows.append({"target": r["target"], "config": r["config"], "instructions": r["instructions"],
-                     "estimated_cycles": r["estimated_cycles"],
-                     "memory_stall_cycles": r.get("memory_stall_cycles", 0),
-                     "limiting_level": r.get("limiting_level", "core"), "board": r.get("board", ""),
-                     "fits_board": r.get("fits_board", True),
-                     "speedup_instructions": x.get("realized_instructions"),
-                     "speedup_cycles": x.get("realized_cycles"),
-                     "promised_memory": x.get("promised_memory"), "promised_compute": x.get("promised_compute"),
-                     "gap_memory": x.get("gap_memory"), "gap_compute": x.get("gap_compute"),
-                     "weight_bytes": r["weight_bytes"] + r["param_bytes"], "model_rom_bytes": r["model_rom_bytes"],
-                     "accuracy": acc.get(r["config"]), "quality": quality_text(result, r["config"]),
-                     "bit_exact": r["bit_exact"]})
-    return rows
+    cfgs, quality = {c["config"]: c for c in result.configs}, result.workload.quality
+    return [{"target": r["target"], "config": r["config"], "instructions": r["instructions"],
+             "estimated_cycles": r["estimated_cycles"], "memory_stall_cycles": _stalls(r),
+             "limiting_level": r.get("limiting_level", "core"), "board": r.get("board", ""),
+             "fits_board": r.get("fits_board", True), "speedup_instructions": x.get("realized_instructions"),
+             "speedup_cycles": x.get("realized_cycles"), **{k: x.get(k) for k in GAP_FIELDS[:2] + GAP_FIELDS[4:]},
+             "weight_bytes": r["weight_bytes"] + r["param_bytes"], "model_rom_bytes": r["model_rom_bytes"],
+             "accuracy": quality.score(cfgs[r["config"]]),
+             "quality": quality.text(cfgs[r["config"]], r["config"] == FP32), "bit_exact": r["bit_exact"]}
+            for r in _whole(result) for x in [g.get((r["target"], r["config"]), {})]]
 
 
 def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
@@ -171,42 +159,35 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+GAP_FIELDS = ("promised_memory", "promised_compute", "realized_instructions", "realized_cycles", "gap_memory",
+              "gap_compute")
+
+
 def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
     g = {(x["target"], x["config"], x["layer"]): x for x in gap_rows}
+    quality = result.workload.quality.key  # accuracy, perplexity, or the encoder's mean_cosine
     cols = ["model", "target", "config", "layer", "layer_name", "backend", "compiler", "compiler_version",
             "emulator_version", "instructions", "estimated_cycles", "memory_stall_cycles", "limiting_level",
             "cycle_model", "board", "macs", "weight_bytes", "param_bytes", "activation_bytes", "load_bytes",
-            "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes",
-            "accuracy", "perplexity", "bit_exact", "promised_memory", "promised_compute", "realized_instructions",
-            "realized_cycles", "gap_memory", "gap_compute"] + [f"attr_{c}" for c in CATEGORIES] + \
-        ["layer_role", "layer_kind"]
-    quality = result.workload.quality.key  # accuracy, perplexity, or the encoder's mean_cosine
-    if quality not in cols:
-        cols.insert(cols.index("bit_exact"), quality)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, cols)
-        w.writeheader()
-        for r in result.runs:
-            x = g.get((r["target"], r["config"], r["layer"]), {})
-            row = {c: r.get(c) for c in cols}
-            c = next(x for x in result.configs if x["config"] == r["config"])
-            for k in ("accuracy", "perplexity", quality):
-                row[k] = c.get(k)
-            for k in ("promised_memory", "promised_compute", "realized_instructions", "realized_cycles",
-                      "gap_memory", "gap_compute"):
-                row[k] = x.get(k)
-            for c in CATEGORIES:
-                row[f"attr_{c}"] = r["attribution"][c]
-            row["layer_kind"] = kind_of(r) if r["layer"] is not None else None
-            w.writerow(row)
-    tmp.replace(path)
+            "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes", "accuracy", "perplexity",
+            *([] if quality in ("accuracy", "perplexity") else [quality]), "bit_exact", *GAP_FIELDS,
+            *(f"attr_{c}" for c in CATEGORIES), "layer_role", "layer_kind"]
+    f = io.StringIO(newline="")
+    w = csv.DictWriter(f, cols)
+    w.writeheader()
+    for r in result.runs:
+        x = g.get((r["target"], r["config"], r["layer"]), {})
+        cfg = next(c for c in result.configs if c["config"] == r["config"])
+        w.writerow({**{c: r.get(c) for c in cols}, **{k: cfg.get(k) for k in ("accuracy", "perplexity", quality)},
+                    **{k: x.get(k) for k in GAP_FIELDS}, **{f"attr_{c}": r["attribution"][c] for c in CATEGORIES},
+                    "layer_kind": kind_of(r) if r["layer"] is not None else None})
+    _atomic_write(path, f.getvalue())
 
 
 def layer_rows(result: SweepResult, target: str, config: str) -> list[dict]:
     """The per-layer runs of one target and config as the plots take them (every layer, not summed by role)."""
     return [{"name": r["layer_name"], "kind": kind_of(r), "instructions": r["instructions"],
-             "cycles": r["estimated_cycles"], "stalls": r.get("memory_stall_cycles", 0),
+             "cycles": r["estimated_cycles"], "stalls": _stalls(r),
              "attribution": r["attribution"]}
             for r in result.runs if r["layer"] is not None and r["target"] == target and r["config"] == config]
 
@@ -219,11 +200,10 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
     files = []
     model = result.model["name"]
     step = result.workload.unit
-    targets = list(dict.fromkeys(r["target"] for r in result.runs))
     configs = [c["config"] for c in result.configs]
-    whole = {(r["target"], r["config"]): r for r in result.runs if r["layer"] is None}
+    whole = {(r["target"], r["config"]): r for r in _whole(result)}
     # 1. per target and config: each layer kind's share of the cycles and of the instructions
-    for t in targets:
+    for t in _targets(result):
         for cfg in configs:
             rows = layer_rows(result, t, cfg)
             if not rows:
@@ -265,11 +245,11 @@ def _section(title: str, text: str, header: list[str], rows: list[list[str]]) ->
     return [f"## {title}", "", text, "", _md_table(header, rows), ""]
 
 
-def _speedups(fp32: dict | None, r: dict) -> list[str]:
+def _speedups(fp32: dict | None, r: dict, cycles: str = "estimated_cycles") -> list[str]:
     """The cells "x instr." and "x cycles": FP32's instructions and est. cycles over `r`'s ("" without FP32)."""
     if fp32 is None:
         return ["", ""]
-    return [_fmt(_ratio(fp32[k], r[k])) for k in ("instructions", "estimated_cycles")]
+    return [_fmt(_ratio(fp32[k], r[k])) for k in ("instructions", cycles)]
 
 
 SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "mem. stalls", "x instr.", "x cycles",
@@ -314,24 +294,15 @@ def _pct(part: float, whole: float) -> str:
 def kinds_section(result: SweepResult) -> list[str]:
     """Each target x config's layers summed by kind (intgap/layer_kinds.py), with its share of the layers'
     instructions and est. cycles and its speedup over the same kind in FP32."""
-    targets = list(dict.fromkeys(r["target"] for r in result.runs))
-    sums = {}
-    for t in targets:
-        for c in result.configs:
-            rows = [{**r, "kind": kind_of(r), "stalls": r.get("memory_stall_cycles", 0)}
-                    for r in result.runs if r["layer"] is not None and r["target"] == t and r["config"] == c["config"]]
-            if rows:
-                sums[(t, c["config"])] = sum_by_kind(rows, ("instructions", "estimated_cycles", "stalls"))
+    sums = {(t, c["config"]): sum_by_kind(rows, ("instructions", "cycles", "stalls"))
+            for t in _targets(result) for c in result.configs if (rows := layer_rows(result, t, c["config"]))}
     out = []
     for (t, cfg), groups in sums.items():
         fp = {g["kind"]: g for g in sums.get((t, FP32), [])}
-        ins = sum(g["instructions"] for g in groups)
-        cyc = sum(g["estimated_cycles"] for g in groups)
-        for g in groups:
-            out.append([t, cfg, g["kind"], str(g["layers"]), f"{g['instructions']:,}", _pct(g["instructions"], ins),
-                        f"{g['estimated_cycles']:,}", _pct(g["estimated_cycles"], cyc),
-                        _pct(g["stalls"], g["estimated_cycles"]),
-                        *_speedups(fp.get(g["kind"]) if cfg != FP32 else None, g)])
+        ins, cyc = sum(g["instructions"] for g in groups), sum(g["cycles"] for g in groups)
+        out += [[t, cfg, g["kind"], str(g["layers"]), f"{g['instructions']:,}", _pct(g["instructions"], ins),
+                 f"{g['cycles']:,}", _pct(g["cycles"], cyc), _pct(g["stalls"], g["cycles"]),
+                 *_speedups(fp.get(g["kind"]) if cfg != FP32 else None, g, "cycles")] for g in groups]
     if all(len(g) < 2 for g in sums.values()):  # one kind (the digits MLP): the per-layer table says it all
         return []
     return _section("Per layer kind", "The layers summed by kind (named by the graph's node names, "
@@ -347,14 +318,10 @@ def every_layer_section(result: SweepResult) -> list[str]:
     if not result.workload.by_role:
         return []
     fp = {(r["target"], r["layer"]): r for r in result.runs if r["layer"] is not None and r["config"] == FP32}
-    rows = []
-    for r in result.runs:
-        if r["layer"] is None:
-            continue
-        rows.append([r["target"], r["config"], str(r["layer"]), r["layer_name"], kind_of(r), f"{r['instructions']:,}",
-                     f"{r['estimated_cycles']:,}",
-                     stall_text(r["estimated_cycles"], r.get("memory_stall_cycles", 0), ""),
-                     *_speedups(fp.get((r["target"], r["layer"])) if r["config"] != FP32 else None, r)])
+    rows = [[r["target"], r["config"], str(r["layer"]), r["layer_name"], kind_of(r), f"{r['instructions']:,}",
+             f"{r['estimated_cycles']:,}", stall_text(r["estimated_cycles"], _stalls(r), ""),
+             *_speedups(fp.get((r["target"], r["layer"])) if r["config"] != FP32 else None, r)]
+            for r in result.runs if r["layer"] is not None]
     return _section("Every layer", "Each layer of one decode step as measured (results.csv has the same rows with "
                     "every column); speedups over the same layer in FP32 on the same target.",
                     ["target", "config", "#", "layer", "kind", "instructions", "est. cycles", "of which memory stalls",
@@ -365,8 +332,8 @@ def cycles_section(result: SweepResult) -> list[str]:
     """Where the estimated cycles go: the core pipeline model's cycles vs the stalls of the board's memory system,
     whole model and per layer (decoders: per role)."""
     rows = []
-    for r in [r for r in result.runs if r["layer"] is None] + role_rows(result):
-        cyc, st = r["estimated_cycles"], r.get("memory_stall_cycles", 0)
+    for r in _whole(result) + role_rows(result):
+        cyc, st = r["estimated_cycles"], _stalls(r)
         where = "whole model" if r["layer"] is None else (r["layer_name"] if result.workload.by_role else
                                                           f"{r['layer']} ({r['layer_name']})")
         limit = r.get("limiting_level", "core") if r["layer"] is None else ""
@@ -384,7 +351,7 @@ def cycles_section(result: SweepResult) -> list[str]:
 def _misfits(result: SweepResult) -> list[str]:
     """The runs whose program does not fit their board's memories: measured with those memories' timing as if they
     were large enough."""
-    notes = sorted({f"- {r['target']} {r['config']}: {n}" for r in result.runs if r["layer"] is None
+    notes = sorted({f"- {r['target']} {r['config']}: {n}" for r in _whole(result)
                     for n in r.get("board_fit_notes", [])})
     return (["\\* does not fit the board's memories; estimated with their timing as if they were large enough:", ""]
             + notes + [""]) if notes else []
@@ -395,9 +362,8 @@ def plots_section(result: SweepResult, pngs: list[str]) -> list[str]:
     if not pngs:
         return []
     configs = [c["config"] for c in result.configs]
-    targets = list(dict.fromkeys(r["target"] for r in result.runs))
     rows = [[t] + [f"[{c}](layers_{t}_{c}.png)" if f"layers_{t}_{c}.png" in pngs else "" for c in configs]
-            for t in targets]
+            for t in _targets(result)]
     layers = ["Per-layer figures (each layer kind's share of the cycles and of the instructions):", "",
               _md_table(["target"] + configs, rows), ""] if any(p.startswith("layers_") for p in pngs) else []
     return ["## Plots", ""] + [f"![{p}]({p})" for p in pngs if not p.startswith("layers_")] + [""] + layers
@@ -445,7 +411,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
     parts += _section("Accuracy", w.accuracy_text, [h for h, _, _ in w.accuracy_columns],
                       [[_cell(c.get(k), f) for _, k, f in w.accuracy_columns] for c in result.configs])
     parts += kinds_section(result) + per_layer_section(result) + every_layer_section(result)
-    whole = [r for r in runs if r["layer"] is None]
+    whole = _whole(result)
     parts += _section("Where the instructions go", "Every instruction of the inference is in exactly one category "
                       "(rules in intgap/attribution.py); the categories sum to the instruction count. Whole model, "
                       "share of that config's instructions:",

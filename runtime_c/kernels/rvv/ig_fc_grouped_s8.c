@@ -62,8 +62,7 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
       size_t vl = width - r < vlmax ? width - r : vlmax;
       ig_grouped_slice_s8(x, wb + 4 * r, sb + r, groups, quads, 4 * width, 4 * width, vl, acc + r);
     }
-    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
-                    (char *)y + (size_t)n0 * (size_t)out_bytes, (int32_t)width, out_bytes);
+    ig_output_block(acc, n0, (int32_t)width, bias, mult, shift, y_zp, act_min, act_max, y, out_bytes);
     wb += width * (size_t)k_dim;
     sb += width * (size_t)groups;
   }
@@ -88,8 +87,7 @@ IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
       }
       for (int32_t r = 0; r < rows; r++) acc[i + r] = a[r];
     }
-    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
-                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
+    ig_output_block(acc, n0, count, bias, mult, shift, y_zp, act_min, act_max, y, out_bytes);
   }
 }
 

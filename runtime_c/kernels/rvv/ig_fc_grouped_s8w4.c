@@ -102,8 +102,7 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                             acc + 2 * r);
     }
     int32_t n0 = 2 * p0, count = n_dim - n0 < 2 * (int32_t)width ? n_dim - n0 : 2 * (int32_t)width;
-    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
-                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
+    ig_output_block(acc, n0, count, bias, mult, shift, y_zp, act_min, act_max, y, out_bytes);
     wb += width * (size_t)k_dim;
     sb += 2 * width * (size_t)groups;
   }
@@ -130,8 +129,7 @@ IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
       }
       for (int32_t r = 0; r < rows; r++) acc[i + r] = a[r];
     }
-    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
-                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
+    ig_output_block(acc, n0, count, bias, mult, shift, y_zp, act_min, act_max, y, out_bytes);
   }
 }
 

@@ -72,8 +72,7 @@ IG_INLINE void fc_s16(IG_FC_S16_ARGS, void *y, int32_t out_bytes) {
       ig_dot4rows_s16(hi, lo, w0, w1, w2, w3, k_dim, lanes, s);
       for (int32_t r = 0; r < rows; r++) acc[i + r] = s[r];
     }
-    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
-                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
+    ig_output_block(acc, n0, count, bias, mult, shift, y_zp, act_min, act_max, y, out_bytes);
   }
 }
 

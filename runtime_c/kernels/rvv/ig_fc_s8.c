@@ -18,8 +18,7 @@ IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
       ig_dot4rows_s8(x, w0, w1, w2, w3, 0, k_dim, s);
       for (int32_t r = 0; r < rows; r++) acc[i + r] = s[r];
     }
-    ig_output_block(acc, bias + n0, mult + n0, shift + n0, y_zp, act_min, act_max,
-                    (char *)y + (size_t)n0 * (size_t)out_bytes, count, out_bytes);
+    ig_output_block(acc, n0, count, bias, mult, shift, y_zp, act_min, act_max, y, out_bytes);
   }
 }
 

@@ -191,14 +191,16 @@ IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim
 #undef IG_RVV_2ROWS
 #undef IG_RVV_PAIR
 
-/* y[i] = clamp(requant(acc[i] + bias[i], mult[i], shift[i]) + y_zp, act_min, act_max) for i < count (the sum
- * wraps, as the reference's int32 accumulator), stored as int8, int16 or int32 (out_bytes 1, 2 or 4, a constant after inlining). y_zp is added saturating, as the
- * definition's int64 sum followed by the clamp (act_min / act_max lie inside int32); the clamped values lie inside
- * the output type, so the narrowing (VNCVT, one per halving) is exact. */
-IG_INLINE void ig_output_block(const int32_t *acc, const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                               int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t count,
-                               int32_t out_bytes) {
-  char *yb = (char *)y;
+/* Output channels n0 .. n0 + count of a fully connected layer from their accumulators acc[0..count):
+ * y[n] = clamp(requant(acc[n - n0] + bias[n], mult[n], shift[n]) + y_zp, act_min, act_max) (the sum wraps, as the
+ * reference's int32 accumulator), stored as int8, int16 or int32 (out_bytes 1, 2 or 4, a constant after inlining).
+ * y_zp is added saturating, as the definition's int64 sum followed by the clamp (act_min / act_max lie inside
+ * int32); the clamped values lie inside the output type, so the narrowing (VNCVT, one per halving) is exact. */
+IG_INLINE void ig_output_block(const int32_t *acc, int32_t n0, int32_t count, const int32_t *bias,
+                               const int32_t *mult, const int32_t *shift, int32_t y_zp, int32_t act_min,
+                               int32_t act_max, void *y, int32_t out_bytes) {
+  char *yb = (char *)y + (size_t)n0 * (size_t)out_bytes;
+  bias += n0, mult += n0, shift += n0;
   for (size_t left = (size_t)count, vl; left > 0;
        left -= vl, acc += vl, bias += vl, mult += vl, shift += vl, yb += vl * out_bytes) {
     vl = __riscv_vsetvl_e32m4(left);
