@@ -197,14 +197,13 @@ def select_units(mg: MixedGraph, what: str) -> list[Unit]:
     (op:softmax, act:add, weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated, layer:3) or tensor:<a tensor>."""
     cands = candidate_units(mg)
     by_name = {u.name: u for us in cands.values() for u in us}
-    tensors = {n.outputs[0] for n in mg.fp.nodes}
     units: list[Unit] = []
     for item in [w.strip() for w in what.split(",") if w.strip()]:
         if item in SELECTIONS:
             units += [u for k in SELECTIONS[item] for u in cands[k]]
         elif item in by_name:
             units.append(by_name[item])
-        elif item.startswith("tensor:") and item[7:] in tensors:
+        elif item.startswith("tensor:") and item[7:] in mg.float_node:  # the tensors float nodes write
             units.append(Unit(item, "tensor", tensors=frozenset([item[7:]])))
         else:
             examples = ", ".join(list(by_name)[:6])

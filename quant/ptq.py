@@ -15,7 +15,7 @@ from quant.ir import Graph, Node, TensorInfo
 from quant.observers import asymmetric_int8
 from quant.ops.checks import validate
 from quant.ops.fixed import quantize_multiplier
-from quant.weights import max_steps, round_on_grid
+from quant.weights import fc_node, max_steps, round_on_grid
 
 
 def group_limit(k: int, bits: int) -> int:
@@ -66,21 +66,12 @@ def _fully_connected(g: Graph, n: Node, ranges, qparams, constants, weight_bits:
     if np.abs(bq).max(initial=0) >= (2**30 if group_size is not None else 2**31):
         raise QuantError(f"layer {n.name}: bias does not fit int32 at scale {bias_scale.min():g}")
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in bias_scale / sy))
-    pre = n.name
-    constants[f"{pre}.weight"] = qw.q
-    constants[f"{pre}.bias"] = bq.astype(np.int32)
-    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
-    constants[f"{pre}.shift"] = np.array(shift, np.int32)
-    act_min = zy if n.attrs["relu"] else -128
-    attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(act_min), "act_max": 127}
-    ins = [n.inputs[0], f"{pre}.weight", f"{pre}.bias"]
-    tail = [f"{pre}.multiplier", f"{pre}.shift"]
+    attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(zy if n.attrs["relu"] else -128), "act_max": 127}
     if group_size is None:
-        return Node("fully_connected", pre, ins + tail, n.outputs[:1], attrs | ({"weight_bits": 4} if weight_bits == 4
-                                                                               else {}))
-    constants[f"{pre}.group_scale"] = qw.group_scale
-    return Node("fully_connected_grouped", pre, ins + [f"{pre}.group_scale"] + tail, n.outputs[:1],
-                {**attrs, "group_size": int(group_size), "weight_bits": int(weight_bits)})
+        op, attrs = "fully_connected", attrs | ({"weight_bits": 4} if weight_bits == 4 else {})
+    else:
+        op, attrs = "fully_connected_grouped", {**attrs, "group_size": int(group_size), "weight_bits": int(weight_bits)}
+    return fc_node(constants, op, n.name, n.inputs[0], n.outputs[0], attrs, qw, bq, mult, shift)
 
 
 def _relu(g: Graph, n: Node, ranges, qparams, constants, weight_bits: int, group_size: int | None) -> Node:

@@ -17,7 +17,7 @@ from quant.observers import Calibration, asymmetric_int8, int8_range
 from quant.ops.checks import dynamic_e_max, input_range, validate
 from quant.ops.fixed import fixed_multiplier, quantize_multiplier
 from quant.optable import OPTABLE, Group, in_group, quantized_op
-from quant.weights import QWeight, quantize_weight
+from quant.weights import QWeight, fc_node, quantize_weight
 
 QMAX = {"int8": 127, "int16": 32767, "int32": (1 << 31) - 1}
 QMIN = {"int8": -128, "int16": -32768, "int32": -(1 << 31)}
@@ -285,7 +285,7 @@ def _fully_connected(lw: Lowering, n: Node) -> list[Node]:
         return [_lower_fc_dynamic(lw, n, qw, clamp)]
     if plan.kind == "split":
         return _lower_fc_split(lw, n, qw, plan.outliers, clamp)
-    return [_lower_fc(lw, n, dt, qw, clamp, x_dtype=lw.dtypes[n.inputs[0]])]
+    return [_lower_fc(lw, n, qw, clamp)]
 
 
 @lowers("add_f32")
@@ -371,12 +371,11 @@ def _int32_fc_min_scale(lw: Lowering, n: Node, qw: QWeight, x: str | None = None
     return float((acc_scale / 2.0 ** left).max())
 
 
-def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str | None = None,
-              out: str | None = None, bias: np.ndarray | None = None, name: str | None = None,
-              x_dtype: str = "int8") -> Node:
+def _lower_fc(lw: Lowering, n: Node, qw: QWeight, clamp: dict, x: str | None = None, out: str | None = None,
+              bias: np.ndarray | None = None, name: str | None = None) -> Node:
     """fully_connected (int8 per channel), _grouped, _wide or _asym (asymmetric groups) of static input x."""
     x, out = x or n.inputs[0], out or n.outputs[0]
-    pre = name or n.name
+    pre, dt, x_dtype = name or n.name, lw.dtypes[out], lw.dtypes[x]
     sx, zx = lw.qp[x]
     sy, zy = lw.qp[out]
     b = (lw.g.constants[n.inputs[2]] if bias is None else bias).astype(np.float64)
@@ -397,21 +396,11 @@ def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str |
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in acc_scale / sy))
     attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp}
     if qw.offset is None and qw.bits == 8 and qw.group_size == qw.q.shape[1] and dt == x_dtype == "int8":
-        return _fc_node(lw, "fully_connected", pre, x, out, attrs, qw, bq, mult, shift)
+        return fc_node(lw.constants, "fully_connected", pre, x, out, attrs, qw, bq, mult, shift)
     op = "fully_connected_asym" if qw.offset is not None else \
         "fully_connected_grouped" if dt == x_dtype == "int8" else "fully_connected_wide"
-    return _fc_node(lw, op, pre, x, out, {**attrs, "group_size": qw.group_size, "weight_bits": qw.bits}, qw, bq,
+    return fc_node(lw.constants, op, pre, x, out, {**attrs, "group_size": qw.group_size, "weight_bits": qw.bits}, qw, bq,
                     mult, shift)
-
-
-def _fc_node(lw: Lowering, op: str, pre: str, x: str, out: str, attrs: dict, qw: QWeight, bias: np.ndarray,
-             mult, shift) -> Node:
-    """An integer fully connected node `pre` that reads x and its constants pre.<role> (the op's roles)."""
-    arrays = {"weight": qw.q, "bias": bias, "group_scale": qw.group_scale, "group_offset": qw.offsets(),
-              "multiplier": np.array(mult), "shift": np.array(shift)}
-    roles = OPTABLE[op].roles[1:]
-    lw.constants.update({f"{pre}.{r}": arrays[r].astype(np.int8 if r == "weight" else np.int32) for r in roles})
-    return Node(op, pre, [x] + [f"{pre}.{r}" for r in roles], [out], attrs)
 
 
 def _lower_fc_dynamic(lw: Lowering, n: Node, qw: QWeight, clamp: dict) -> Node:
@@ -432,7 +421,7 @@ def _lower_fc_dynamic(lw: Lowering, n: Node, qw: QWeight, clamp: dict) -> Node:
     if np.abs(b).max(initial=0) >= 2 ** 31 - 1:
         raise QuantError(f"layer {n.name}: bias exceeds int32 at the output scale {sy:g}; recalibrate")
     attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp, "group_size": qw.group_size, "weight_bits": qw.bits}
-    return _fc_node(lw, "fully_connected_dynamic", n.name, x, out, attrs, qw, b, mult, shift)
+    return fc_node(lw.constants, "fully_connected_dynamic", n.name, x, out, attrs, qw, b, mult, shift)
 
 
 def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, clamp: dict) -> list[Node]:
@@ -479,7 +468,7 @@ def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, cl
         s_part = max(amax / SYM_LEVELS["int32"], _int32_fc_min_scale(lw, n, w, src, bias))
         qp[part], dtypes[part] = (s_part, 0), "int32"
         tensors[part] = TensorInfo(part, (t, nout), "int32", s_part, 0)
-        nodes.append(_lower_fc(lw, n, "int32", w, c32, x=src, out=part, bias=bias, name=part, x_dtype=dtypes[src]))
+        nodes.append(_lower_fc(lw, n, w, c32, x=src, out=part, bias=bias, name=part))
     nodes.append(_add_node(lw, n.name, [pin, pout], out, clamp))
     return nodes
 

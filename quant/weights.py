@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from quant.errors import QuantError
+from quant.ir import Node
 from quant.ops.checks import fc_quant_mass
+from quant.optable import OPTABLE
 
 LEVELS = {4: (-8, 7), 8: (-127, 127)}  # the integer weight values of each width (symmetric int8 leaves out -128)
 
@@ -154,3 +156,15 @@ def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, x_range: int
         raise QuantError("asymmetric weight grid: no unit scale keeps the accumulator in int32")
     return QWeight(q.reshape(n, k).astype(np.int8), gs.astype(np.int32), unit, bits, group_size,
                    off.astype(np.int32))
+
+
+def fc_node(constants: dict, op: str, name: str, x: str, out: str, attrs: dict, qw: QWeight, bias: np.ndarray,
+            mult, shift) -> Node:
+    """The integer fully connected node `name` (op: a fully_connected variant) that reads x and its constants
+    name.<role> (the op table's roles), which it adds to `constants`: qw's weights, the int32 bias, requantization
+    multipliers and shifts."""
+    arrays = {"weight": qw.q, "bias": bias, "group_scale": qw.group_scale, "group_offset": qw.offsets(),
+              "multiplier": np.array(mult), "shift": np.array(shift)}
+    roles = OPTABLE[op].roles[1:]
+    constants.update({f"{name}.{r}": arrays[r].astype(np.int8 if r == "weight" else np.int32) for r in roles})
+    return Node(op, name, [x] + [f"{name}.{r}" for r in roles], [out], attrs)
