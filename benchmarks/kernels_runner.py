@@ -22,8 +22,8 @@ from isa.attribution import per_function
 from isa.elf import load_elf
 from isa.result import BlockCounts
 from quant import reference
-from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
+from quant.ops.fixed import quantize_multiplier
 from toolchain import build_elf
 
 
@@ -62,7 +62,7 @@ def fc_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, group_size:
         op, ins = "fully_connected", ["x", "w", "b", "m", "s"]
     else:
         groups = k // group_size
-        # the largest scales the IR's int32 accumulator bound allows (quant/validate.py), often far smaller
+        # the largest scales the IR's int32 accumulator bound allows (quant/ops/checks.py), often far smaller
         cap = ((1 << 31) - 1 - (1 << 16)) // (groups * 2 * 255 * max(-lo, hi) * group_size)
         cap = max(1, min(1 << 15, cap if rng.random() < 0.5 else min(cap, 1 << 6)))
         gsc = rng.integers(0, cap, (n, groups)).astype(np.int32)
@@ -93,7 +93,7 @@ def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dt
     None: group_size K, unit scales, which lowers to ig_fc_s8*_to_*) or group-wise integer scales
     (ig_fc_grouped_s8*_to_*). Requantization spreads outputs over the output type with some channels saturating;
     zero points and clamps are random inside the output type, for int32 sometimes near its ends (the saturating
-    y_zp add). scales="limit": the group scales as large as quantization makes them (quant/transformer_ptq.py
+    y_zp add). scales="limit": the group scales as large as quantization makes them (quant/weights.py
     group_scale_limit: int4 at the limit, int8 at a 16th of it), many exactly at it, x at its extremes.
     x_dtype="int16" (per-channel int8 weights: the a16down down projection): x over the whole int16 range (zero
     point 0), some rows inside [-128, 127] (no high bytes), the weights shrunk until the accumulator bound of
@@ -117,8 +117,8 @@ def fc_wide_case(rng: np.random.Generator, k: int, n: int, bits: int = 8, out_dt
     if group_size is None:
         gsc = np.ones((n, 1), np.int32)
     elif scales == "limit":
-        from quant.transformer_ptq import group_scale_limit
-        cap = group_scale_limit(k, gsz) if bits == 4 else group_scale_limit(k, gsz) // 16 or 1
+        from quant.weights import group_scale_limit
+        cap = group_scale_limit(k, gsz, bits)
         gsc = rng.integers(cap // 2, cap + 1, (n, groups)).astype(np.int32)
         gsc[rng.random((n, groups)) < 0.5] = cap
         x = np.where(rng.random((1, k)) < 0.5, -128, 127).astype(np.int8)

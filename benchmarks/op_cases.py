@@ -1,6 +1,6 @@
 """Random small integer graphs of every transformer op (quant/ops), for the kernels' bit-exactness tests and the
 kernel benchmarks: shapes that are not multiples of any vector length, every input / output width the op takes,
-random zero points, clamps and requantization parameters inside the bounds quant/validate.py enforces (some
+random zero points, clamps and requantization parameters inside the bounds quant/ops/checks.py enforces (some
 saturating). `expected_bytes` is the reference interpreter's output.
 
     from benchmarks.op_cases import random_case, OP_NAMES
@@ -13,10 +13,9 @@ import math
 import numpy as np
 
 from quant import reference
-from quant.fixedpoint import quantize_multiplier
 from quant.ir import DTYPES, Graph, Node, TensorInfo
-from quant.ops.fixed import fixed_multiplier
-from quant.validate import validate
+from quant.ops.checks import validate
+from quant.ops.fixed import fixed_multiplier, quantize_multiplier
 
 INT = ("int8", "int16", "int32")
 BITS = {"int8": 8, "int16": 16, "int32": 32}

@@ -43,10 +43,9 @@ from benchmarks.op_cases import expected_bytes  # noqa: E402
 from codegen.kernel_cases import emit_graph_cases  # noqa: E402
 from isa.profile import analyze, profile  # noqa: E402
 from isa.timing import estimate  # noqa: E402
-from quant.fixedpoint import quantize_multiplier  # noqa: E402
 from quant.ir import DTYPES, Graph, Node, TensorInfo  # noqa: E402
-from quant.ops.fixed import fixed_multiplier  # noqa: E402
-from quant.validate import validate  # noqa: E402
+from quant.ops.checks import validate  # noqa: E402
+from quant.ops.fixed import fixed_multiplier, quantize_multiplier  # noqa: E402
 
 DEFAULT_TARGETS = "cortex-m4,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,rv64gcv-vlen256"
 ROWS = 8  # tokens of the row-wise ops

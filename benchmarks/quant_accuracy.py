@@ -69,14 +69,13 @@ def main() -> None:
         seq = 64 if name == "minilm" else 256
         fp32 = capture_hf(m.model, seq)
         if name != "minilm":  # the FP32 perplexity of the same tokens is already recorded: reuse it
-            from quant import recipes
-            from quant.accuracy import tokenize_text
+            from quant.accuracy import fp32_once, tokenize_text
             from quant.hf_models import shakespeare_text
             ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), args.tokens)
             old = [r for r in rows if r["model"] == name and r.get("tokens") == len(ids) - 1 and r.get("window") == 256]
             if old:
-                recipes._FP32_PPL[(id(fp32), len(ids), 256, int(ids.sum()))] = {
-                    "perplexity": old[0]["fp32_perplexity"], "tokens": len(ids) - 1, "window": 256}
+                fp32_once(fp32, (len(ids), 256, int(ids.sum())), lambda: {
+                    "perplexity": old[0]["fp32_perplexity"], "tokens": len(ids) - 1, "window": 256})
         runs = [tuple(r.rsplit(":", 2)) for r in args.runs.split(",")] if args.runs else RUNS[name]
         for config, method, observer in runs:  # a new measurement replaces the old one of the same run
             rows = [r for r in rows if (r["model"], r["config"], r["method"], r.get("observer")) !=

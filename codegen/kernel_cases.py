@@ -13,8 +13,8 @@ from codegen.emit_c import C_TYPE, _c_array, lower_node
 from codegen.errors import CodegenError
 from isa.targets import Target
 from quant.ir import Graph
+from quant.ops.checks import validate
 from quant.optable import OPTABLE, Group, in_group
-from quant.validate import validate
 
 
 @dataclass

@@ -14,8 +14,8 @@ from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
 from isa.targets import MemoryRegion, Target
 from quant.ir import DTYPES, Graph
+from quant.ops.checks import validate
 from quant.optable import OPTABLE, Group, in_group
-from quant.validate import validate
 
 BLOB_ALIGN = 16
 LAYER_COPY_SUFFIX = "__L"  # <kernel function>__L<layer index>: the layer's own copy of a kernel

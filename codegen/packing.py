@@ -3,7 +3,7 @@ describes the layouts the kernels read).
 
 Every integer fully connected kernel uses x as stored; the zero-point term is folded into the bias here.
 All folding is done modulo 2^32: the reference wraps its accumulator to int32 before requantizing
-(quant/fixedpoint.py `_wrap32`), so the wrapped folded bias gives exactly the reference's result.
+(quant/ops/fixed.py `_wrap32`), so the wrapped folded bias gives exactly the reference's result.
 """
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Accuracy of integer graphs, measured with the reference interpreter (the integer result itself):
-MiniLM sentence-embedding cosine similarity against the FP32 model, decoder perplexity on text."""
+MiniLM sentence-embedding cosine similarity against the FP32 model, decoder perplexity on text, classifiers against
+their PyTorch module. Every command's comparison with FP32 is one of the *_against_fp32 / classifier_accuracy here."""
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -97,9 +99,38 @@ def classifier_accuracy(g: Graph, module, x: np.ndarray, labels: np.ndarray | No
     return acc
 
 
-def perplexity_against_fp32(g: Graph, fp32: Graph, ids: np.ndarray, window: int) -> dict:
+_FP32: dict = {}  # (id of an FP32 capture, held-out data) -> (a weak reference to it, its figures)
+
+
+def fp32_once(fp32: Graph, data: tuple, make: Callable[[], object]):
+    """The FP32 side of a comparison (make()), computed once per capture and held-out data (every config and method
+    compares against the same); a weak reference tells a reused id() from the same capture. data: the lines, or
+    (tokens, window, sum of the token ids) for a perplexity."""
+    hit = _FP32.get((id(fp32), data))
+    if hit is None or hit[0]() is not fp32:
+        hit = _FP32[(id(fp32), data)] = (weakref.ref(fp32), make())
+    return hit[1]
+
+
+def _steps(progress: Callable[[str, int, int], None] | None, total: int):
+    return lambda what: (lambda i: progress(what, i, total)) if progress else None
+
+
+def perplexity_against_fp32(g: Graph, fp32: Graph, ids: np.ndarray, window: int,
+                            progress: Callable[[str, int, int], None] | None = None) -> dict:
     """A decoder graph's perplexity on ids next to its FP32 capture's, and the relative increase."""
-    ppl = perplexity(g, ids, window=window)
-    base = ppl if g is fp32 else perplexity(fp32, ids, window=window)
+    step = _steps(progress, -(-(len(ids) - 1) // window))
+    base = fp32_once(fp32, (len(ids), window, int(ids.sum())),
+                 lambda: perplexity(fp32, ids, window, progress=step("FP32 perplexity")))
+    ppl = base if g is fp32 else perplexity(g, ids, window, progress=step("integer perplexity"))
     return {"metric": "perplexity", "perplexity": ppl["perplexity"], "fp32_perplexity": base["perplexity"],
             "tokens": ppl["tokens"], "window": window, "relative_increase": ppl["perplexity"] / base["perplexity"] - 1}
+
+
+def cosine_against_fp32(g: Graph | Forward, fp32: Graph, tokenizer, lines: list[str],
+                        progress: Callable[[str, int, int], None] | None = None) -> np.ndarray:
+    """Per line, the cosine of an encoder graph's (or forward pass's) sentence embedding to its FP32 capture's."""
+    step = _steps(progress, len(lines))
+    ef = fp32_once(fp32, tuple(lines),
+                   lambda: embed_sentences(fp32, tokenizer, lines, progress=step("FP32 embeddings")))
+    return cosine(ef, embed_sentences(g, tokenizer, lines, progress=step("integer embeddings")))

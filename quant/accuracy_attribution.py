@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from quant import reference
-from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text, window_log_probs
+from quant.accuracy import cosine_against_fp32, perplexity, tokenize_text, window_log_probs
 from quant.errors import GraphError, QuantError
 from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
 from quant.hf_models import shakespeare_lines, shakespeare_text
@@ -197,14 +197,13 @@ def select_units(mg: MixedGraph, what: str) -> list[Unit]:
     (op:softmax, act:add, weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated, layer:3) or tensor:<a tensor>."""
     cands = candidate_units(mg)
     by_name = {u.name: u for us in cands.values() for u in us}
-    tensors = {n.outputs[0] for n in mg.fp.nodes}
     units: list[Unit] = []
     for item in [w.strip() for w in what.split(",") if w.strip()]:
         if item in SELECTIONS:
             units += [u for k in SELECTIONS[item] for u in cands[k]]
         elif item in by_name:
             units.append(by_name[item])
-        elif item.startswith("tensor:") and item[7:] in tensors:
+        elif item.startswith("tensor:") and item[7:] in mg.float_node:  # the tensors float nodes write
             units.append(Unit(item, "tensor", tensors=frozenset([item[7:]])))
         else:
             examples = ", ".join(list(by_name)[:6])
@@ -218,7 +217,7 @@ def select_units(mg: MixedGraph, what: str) -> list[Unit]:
 def check_selection(what: str) -> None:
     """The selection's spelling, before any model is loaded (select_units checks the names against the graph)."""
     for item in [w.strip() for w in what.split(",") if w.strip()] or [""]:
-        if item not in SELECTIONS and item != "weights" and not item.startswith(UNIT_PREFIXES):
+        if item not in SELECTIONS and not item.startswith(UNIT_PREFIXES):
             raise AttributionError(f"unknown attribution unit {item!r}: use {', '.join(SELECTIONS)} or a unit name "
                                    f"starting {', '.join(UNIT_PREFIXES)} (docs/accuracy-attribution.md)")
 
@@ -311,10 +310,9 @@ def loss_metric(model, fp32: Graph, n_tokens: int, n_lines: int, window: int) ->
     lines: 1 - mean cosine of the sentence embeddings to the FP32 capture's."""
     if is_encoder(model.model):
         lines = shakespeare_lines("eval", n_lines)
-        ef = embed_sentences(fp32, model.tokenizer, lines)
 
         def cos_loss(forward) -> dict[str, float]:
-            return {"cosine_loss": float(1.0 - cosine(ef, embed_sentences(forward, model.tokenizer, lines)).mean())}
+            return {"cosine_loss": float(1.0 - cosine_against_fp32(forward, fp32, model.tokenizer, lines).mean())}
         return cos_loss, {"lines": len(lines), "fp32": {"cosine_loss": 0.0}}
     ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
     reference = [logp.astype(np.float32) for _, logp in window_log_probs(fp32, ids, window)]

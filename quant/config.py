@@ -26,6 +26,7 @@ METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gpt
            "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma",
            "smoothquant+gptq+a16down")
 _FIXED = re.compile(r"w([48])a8(?:-?g(\d+))?")
+INT4_GROUP = 32  # w4a8 without a group size on a transformer: int4 in groups of 32 along K
 
 
 class ConfigError(QuantError):
@@ -50,6 +51,13 @@ class QuantSpec:
     def per_layer(self) -> bool:
         """mixed:<bits> or a .json file: widths chosen per layer (transformers only)."""
         return self.mixed_budget is not None or self.layer_file is not None
+
+    @property
+    def grid(self) -> tuple[int, int | None]:
+        """A fixed width's (weight bits, group size) on a transformer: w4a8 without a group size is groups of
+        INT4_GROUP (an MLP's w4a8 is per channel: quant/ptq.py takes weight_bits and group_size as they are)."""
+        bits = int(self.weight_bits)
+        return bits, self.group_size if self.group_size or bits == 8 else INT4_GROUP
 
     @property
     def family(self) -> str:
@@ -90,11 +98,11 @@ def parse(text: str) -> QuantSpec:
 
 
 def parse_layer(text: str) -> tuple[int, int | None]:
-    """One layer's width in a per-layer .json file -> (weight bits, group size or None)."""
+    """One layer's width in a per-layer .json file -> (weight bits, group size) (QuantSpec.grid)."""
     fixed = parse_fixed(text) if isinstance(text, str) else None
     if fixed is None:
         raise ConfigError(f"unknown precision {text!r} for a layer: use {LAYER_GRAMMAR}")
-    return int(fixed.weight_bits), fixed.group_size
+    return fixed.grid
 
 
 def for_classifier(spec: QuantSpec) -> QuantSpec:

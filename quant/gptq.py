@@ -8,7 +8,7 @@ import numpy as np
 
 from quant.errors import QuantError
 from quant.optable import Group
-from quant.transformer_ptq import QWeight, quantize_weight
+from quant.weights import LEVELS, QWeight, quantize_weight
 
 
 def layer_error(w: np.ndarray, qw: QWeight, h: np.ndarray) -> float:
@@ -73,7 +73,7 @@ def _round_columns(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, blo
     step = (np.repeat(grid.group_scale.astype(np.float64), gs, axis=1) * grid.unit[:, None])[:, cols]  # real step
     off = (np.repeat(grid.offsets().astype(np.float64), gs, axis=1) * grid.unit[:, None])[:, cols]  # real offset
     safe = np.where(step > 0, step, 1.0)
-    lo, hi = (-8, 7) if grid.bits == 4 else (-127, 127)
+    lo, hi = LEVELS[grid.bits]
     q = np.zeros((n, k), np.int8)
     for b0 in range(0, k, block):
         b1 = min(b0 + block, k)

@@ -14,7 +14,7 @@ import numpy as np
 
 from quant.errors import GraphError
 from quant.ir import DTYPES, Graph, Node, TensorInfo
-from quant.validate import validate
+from quant.ops.checks import validate
 
 FORMAT = "intgap-igraph"
 VERSION = 1

@@ -1,6 +1,6 @@
 """The real models and text that quant/ measures on, all offline (installed by scripts/setup-data.sh):
-all-MiniLM-L6-v2 (BERT), SmolLM2-135M-Instruct (Llama, from GGUF), a random-weight GPT-2, Shakespeare's plays,
-and the project's own bundled Shakespeare decoder (models/shakespeare-decoder)."""
+all-MiniLM-L6-v2 (BERT), SmolLM2-135M-Instruct (Llama, from GGUF), Shakespeare's plays, and the project's own
+bundled Shakespeare decoder (models/shakespeare-decoder). The tests' random-weight models: tests/tiny_models.py."""
 from __future__ import annotations
 
 import importlib.util
@@ -85,29 +85,6 @@ def load_shakespeare_decoder() -> HFModel:
                          "and tokenizer.json): restore the folder from the repository, or retrain it with "
                          "`.venv/bin/python scripts/train_shakespeare_decoder.py`")
     return pretrained("shakespeare-decoder", d, causal=True)
-
-
-def tiny_gpt2(seed: int = 0, layers: int = 2, hidden: int = 64, heads: int = 4, vocab: int = 512,
-              positions: int = 128):
-    """A GPT-2 with random weights from a config (no tokenizer: feed token ids)."""
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    torch.manual_seed(seed)
-    cfg = GPT2Config(n_layer=layers, n_embd=hidden, n_head=heads, vocab_size=vocab, n_positions=positions)
-    return GPT2LMHeadModel(cfg).eval()
-
-
-def tiny_llama(seed: int = 0, layers: int = 2, hidden: int = 64, heads: int = 4, kv_heads: int = 2,
-               vocab: int = 512, positions: int = 128):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    cfg = LlamaConfig(num_hidden_layers=layers, hidden_size=hidden, num_attention_heads=heads,
-                      num_key_value_heads=kv_heads, intermediate_size=hidden * 3, vocab_size=vocab,
-                      max_position_embeddings=positions, tie_word_embeddings=True)
-    return LlamaForCausalLM(cfg).eval()
 
 
 def shakespeare_files() -> list[Path]:

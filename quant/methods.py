@@ -10,10 +10,11 @@ from quant.errors import QuantError
 from quant.ir import Graph, Node
 from quant.observers import Calibration
 from quant.optable import Group, in_group
+from quant.weights import quantize_weight
 
 
-def smooth_scales(xmax: np.ndarray, weights: list[np.ndarray], alpha: float) -> np.ndarray:
-    wmax = np.max([np.abs(w).max(axis=0) for w in weights], axis=0)
+def smooth_scales(xmax: np.ndarray, wmax: np.ndarray, alpha: float) -> np.ndarray:
+    """SmoothQuant's s_j = max|X_j|^alpha / max|W_j|^(1 - alpha) per input channel j, within [1e-4, 1e4]."""
     s = np.power(np.maximum(xmax, 1e-5), alpha) / np.power(np.maximum(wmax, 1e-5), 1 - alpha)
     return np.clip(s, 1e-4, 1e4)
 
@@ -46,7 +47,8 @@ class _Migration:
 
     def __init__(self, g: Graph, cal: Calibration, alpha: float, scale_search):
         self.g, self.cal, self.alpha, self.awq = g, cal, alpha, scale_search is not None
-        self.pick = scale_search or (lambda out, ws: smooth_scales(cal.channel_absmax[out], ws, alpha))
+        self.pick = scale_search or (lambda out, ws: smooth_scales(
+            cal.channel_absmax[out], np.max([np.abs(w).max(axis=0) for w in ws], axis=0), alpha))
         self.consumers = g.consumers()
         self.producers = {n.outputs[0]: n for n in g.nodes}
 
@@ -87,18 +89,11 @@ class _Migration:
         v_prod = self.sole_linear(n.inputs[1])
         if self.awq or len(fcs) != len(users) or len(users) != 1 or v_prod is None:
             return
-        g, alpha, out = self.g, self.alpha, n.outputs[0]
         h, hkv, hd = n.attrs["heads"], n.attrs["kv_heads"], n.attrs["head_dim"]
-        xmax = self.cal.channel_absmax[out]
-        wo = g.constants[fcs[0].inputs[1]]
-        if h != hkv:  # context channel h*hd+c comes from kv head h // (h/hkv): one scale per kv channel
-            xmax = xmax.reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1)
-            wmax = np.abs(wo).max(axis=0).reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1)
-            s_kv = np.clip(np.power(np.maximum(xmax, 1e-5), alpha) / np.power(np.maximum(wmax, 1e-5), 1 - alpha),
-                           1e-4, 1e4)
-            s = np.repeat(s_kv.reshape(hkv, 1, hd), h // hkv, axis=1).reshape(-1)
-        else:
-            s_kv = s = smooth_scales(xmax, [wo], alpha)
+        # context channel h*hd+c comes from kv head h // (h/hkv): one scale per kv channel
+        xmax, wmax = self.cal.channel_absmax[n.outputs[0]], np.abs(self.g.constants[fcs[0].inputs[1]]).max(axis=0)
+        s_kv = smooth_scales(*(a.reshape(hkv, h // hkv, hd).max(axis=1).reshape(-1) for a in (xmax, wmax)), self.alpha)
+        s = np.repeat(s_kv.reshape(hkv, 1, hd), h // hkv, axis=1).reshape(-1)
         self.unscale(v_prod.inputs[1], s_kv[:, None])
         self.unscale(v_prod.inputs[2], s_kv)
         self.scale(fcs[0].inputs[1], s[None, :])
@@ -129,8 +124,6 @@ def awq_scales(h: np.ndarray, act_mean: np.ndarray, weights: list[np.ndarray], b
     """s = mean|x|^a / (its geometric normalisation), a searched on `grid` to minimize the layers' weight-rounding
     output error on the calibration inputs, sum_f tr((W_f - Q(W_f diag s) diag s^-1) H (...)^T), H = X^T X.
     Returns (s, a); a = 0 is no scaling (plain RTN), so the result is never worse than RTN by this measure."""
-    from quant.transformer_ptq import quantize_weight
-
     best, best_a, best_err = np.ones_like(act_mean), 0.0, np.inf
     base = np.maximum(act_mean, 1e-8)
     for a in grid:

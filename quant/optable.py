@@ -1,5 +1,5 @@
 """The op table: every IntGraph op declared once (as tinygrad's Ops / GroupOp + spec). Everything else is keyed by
-it: the reference interpreter (quant/reference.py), validation (quant/validate.py), the op
+it: the reference interpreter (quant/reference.py), validation (quant/ops/checks.py), the op
 groups the passes and the C lowering use, and the C lowering's handler per op (codegen/op_calls.py checks that
 every op here has one). docs/extending.md says how to add an op.
 

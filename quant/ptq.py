@@ -11,42 +11,19 @@ import numpy as np
 
 from quant import reference
 from quant.errors import QuantError
-from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
 from quant.observers import asymmetric_int8
-from quant.transformer_ptq import quantize_weight
-from quant.validate import validate
+from quant.ops.checks import validate
+from quant.ops.fixed import quantize_multiplier
+from quant.weights import fc_node, max_steps, round_on_grid
 
 
-def quantize_weights_int4_per_channel(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int4 per output channel: w ~= q * s[:, None], q in [-8, 7] (scale from amax / 7)."""
-    amax = np.abs(w).max(axis=1).astype(np.float64)
-    s = np.where(amax > 0, amax / 7.0, 1.0)
-    q = np.clip(np.round(w / s[:, None]), -8, 7).astype(np.int8)
-    return q, s
-
-
-def quantize_weights_grouped(w: np.ndarray, bits: int, group_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Symmetric per group of `group_size` inputs: returns q [N, K] (int4 values in [-8, 7] or int8 in
-    [-127, 127]), integer group scales [N, K/group_size] in [1, limit], and the per-channel unit [N] such that
-    w ~= q * group_scale[:, g] * unit[:, None]."""
-    w = w.astype(np.float64)
-    n, k = w.shape
-    if group_size <= 0 or k % group_size:
-        raise QuantError(f"group size {group_size} does not divide K={k}: pick a divisor of every layer's inputs")
-    qmax, qmin = (7, -8) if bits == 4 else (127, -127)
-    wg = w.reshape(n, k // group_size, group_size)
-    sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
-    # the largest integer group scale for which the accumulator bound quant/ops/checks.py checks
-    # (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30),
-    # and below 2^15 (the IR's limit)
+def group_limit(k: int, bits: int) -> int:
+    """The largest integer group scale of an MLP layer: the accumulator bound quant/ops/checks.py checks
+    (sum_g scale * 2 * 255 * |w|max * group_size) uses under half of int32 (the bias gets the rest, up to 2^30), and
+    below 2^15 (the IR's limit)."""
     wmax = 8 if bits == 4 else 127
-    limit = max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * 255 * wmax * k))))
-    smax = sig.max(axis=1)
-    unit = np.where(smax > 0, smax / limit, 1.0)
-    gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
-    q = np.clip(np.round(wg / (gs[:, :, None] * unit[:, None, None])), qmin, qmax).reshape(n, k).astype(np.int8)
-    return q, gs, unit
+    return max(1, min((1 << 15) - 1, int(0.45 * (1 << 31) / (2 * 255 * wmax * k))))
 
 
 def quantize_ptq(g: Graph, calibration: np.ndarray, weight_bits: int = 8, group_size: int | None = None) -> Graph:
@@ -82,33 +59,19 @@ def _fully_connected(g: Graph, n: Node, ranges, qparams, constants, weight_bits:
     sx, zx = qparams[n.inputs[0]]
     sy, zy = qparams[n.outputs[0]] = asymmetric_int8(*ranges[n.outputs[0]])
     w, b = g.constants[n.inputs[1]], g.constants[n.inputs[2]]
-    if group_size is not None:
-        wq, gsc, sw = quantize_weights_grouped(w, weight_bits, group_size)
-    elif weight_bits == 4:
-        wq, sw = quantize_weights_int4_per_channel(w)
-    else:  # int8 symmetric per output channel
-        qw = quantize_weight(w, 8, None)
-        wq, sw = qw.q, qw.unit
-    bias_scale = sx * sw
+    qw = round_on_grid(w, weight_bits, max_steps(w, weight_bits, group_size),
+                       None if group_size is None else group_limit(w.shape[1], weight_bits))
+    bias_scale = sx * qw.unit
     bq = np.round(b.astype(np.float64) / bias_scale)
     if np.abs(bq).max(initial=0) >= (2**30 if group_size is not None else 2**31):
         raise QuantError(f"layer {n.name}: bias does not fit int32 at scale {bias_scale.min():g}")
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in bias_scale / sy))
-    pre = n.name
-    constants[f"{pre}.weight"] = wq
-    constants[f"{pre}.bias"] = bq.astype(np.int32)
-    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
-    constants[f"{pre}.shift"] = np.array(shift, np.int32)
-    act_min = zy if n.attrs["relu"] else -128
-    attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(act_min), "act_max": 127}
-    ins = [n.inputs[0], f"{pre}.weight", f"{pre}.bias"]
-    tail = [f"{pre}.multiplier", f"{pre}.shift"]
+    attrs = {"x_zero_point": zx, "y_zero_point": zy, "act_min": int(zy if n.attrs["relu"] else -128), "act_max": 127}
     if group_size is None:
-        return Node("fully_connected", pre, ins + tail, n.outputs[:1], attrs | ({"weight_bits": 4} if weight_bits == 4
-                                                                               else {}))
-    constants[f"{pre}.group_scale"] = gsc
-    return Node("fully_connected_grouped", pre, ins + [f"{pre}.group_scale"] + tail, n.outputs[:1],
-                {**attrs, "group_size": int(group_size), "weight_bits": int(weight_bits)})
+        op, attrs = "fully_connected", attrs | ({"weight_bits": 4} if weight_bits == 4 else {})
+    else:
+        op, attrs = "fully_connected_grouped", {**attrs, "group_size": int(group_size), "weight_bits": int(weight_bits)}
+    return fc_node(constants, op, n.name, n.inputs[0], n.outputs[0], attrs, qw, bq, mult, shift)
 
 
 def _relu(g: Graph, n: Node, ranges, qparams, constants, weight_bits: int, group_size: int | None) -> Node:

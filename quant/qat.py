@@ -14,7 +14,8 @@ from quant.errors import QuantError
 from quant.hf_capture import architecture_of
 from quant.ir import Graph
 from quant.optable import Group
-from quant.transformer_ptq import QuantConfig, QWeight, group_scale_limit, quantize_weight
+from quant.transformer_ptq import QuantConfig
+from quant.weights import LEVELS, QWeight, group_scale_limit, quantize_weight, round_on_grid
 
 
 def _round_ste(x: torch.Tensor) -> torch.Tensor:
@@ -28,7 +29,7 @@ class FakeQuantLinear(nn.Module):
         w = lin.weight.detach().double().numpy()
         n, k = w.shape
         self.bits, self.group_size = bits, group_size or k
-        self.lo, self.hi = (-8, 7) if bits == 4 else (-127, 127)
+        self.lo, self.hi = LEVELS[bits]
         ptq = quantize_weight(w, bits, group_size)
         step = ptq.group_scale.astype(np.float64) * ptq.unit[:, None]  # [N, groups]
         self.log_step = nn.Parameter(torch.tensor(np.log(np.maximum(step, 1e-12)), dtype=torch.float32))
@@ -69,19 +70,10 @@ def _fc_modules(model: nn.Module, g: Graph) -> dict[str, tuple[nn.Module, str, n
 def export_weight(fq: FakeQuantLinear) -> QWeight:
     """The learned step on the integer format: group_scale (int, < limit) * unit per row; w rounded on it."""
     w = fq.lin.weight.detach().double().numpy()
-    s = torch.exp(fq.log_step).detach().double().numpy()  # [N, groups]
-    n, k = w.shape
-    gsz = fq.group_size
-    if fq.bits == 8 and gsz == k:
-        unit = s[:, 0]
-        q = np.clip(np.round(w / unit[:, None]), -127, 127).astype(np.int8)
-        return QWeight(q, np.ones((n, 1), np.int32), unit, 8, k)
-    limit = group_scale_limit(k, gsz) if fq.bits == 4 else group_scale_limit(k, gsz) // 16 or 1
-    unit = s.max(axis=1) / limit
-    gs = np.clip(np.round(s / unit[:, None]), 1, limit).astype(np.int32)
-    step = np.repeat(gs.astype(np.float64), gsz, axis=1) * unit[:, None]
-    q = np.clip(np.round(w / step), fq.lo, fq.hi).astype(np.int8)
-    return QWeight(q, gs, unit, fq.bits, gsz)
+    steps = torch.exp(fq.log_step).detach().double().numpy()  # [N, groups]
+    k = w.shape[1]
+    per_channel = fq.bits == 8 and fq.group_size == k
+    return round_on_grid(w, fq.bits, steps, None if per_channel else group_scale_limit(k, fq.group_size, fq.bits))
 
 
 def qat_weights(model: nn.Module, g: Graph, cfg: QuantConfig, sequences: list[np.ndarray], steps: int = 200,

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from quant.config import METHODS, ConfigError, QuantSpec, parse
-from quant.accuracy import cosine, embed_sentences, perplexity, tokenize_text
+from quant.accuracy import cosine_against_fp32, perplexity_against_fp32, tokenize_text
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
 from quant.hf_models import HFModel, pretrained, shakespeare_lines, shakespeare_text
@@ -21,7 +21,7 @@ from quant.model_registry import MODELS, calibration_of, folder_kind, unknown_mo
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
 from quant.optable import Group
-from quant.transformer_ptq import INT4_GROUP, QuantConfig, lower
+from quant.transformer_ptq import QuantConfig, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
 STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
@@ -50,8 +50,6 @@ NON_DEFAULT_STEPS = {
             "layers)",
 }
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
-_FP32_PPL: dict = {}  # FP32 perplexity per (graph, tokens, window): the same every method
-_FP32_EMB: dict = {}  # FP32 sentence embeddings per (graph, lines)
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -75,7 +73,7 @@ def load_model(name: str) -> HFModel:
 
 def parse_config(config: str | QuantSpec) -> QuantConfig:
     """An integer config of the grammar (quant/config.py) as the transformer lowering's QuantConfig (w4a8 without a
-    group size: groups of INT4_GROUP)."""
+    group size: groups of INT4_GROUP, QuantSpec.grid)."""
     spec = config if isinstance(config, QuantSpec) else parse(config)
     if spec.is_float:
         raise ConfigError("fp32 is the float baseline, not a quantization: use w8a8, w4a8 or another integer config")
@@ -83,8 +81,7 @@ def parse_config(config: str | QuantSpec) -> QuantConfig:
         return QuantConfig(mixed_budget=spec.mixed_budget)
     if spec.layer_file is not None:
         return QuantConfig(layer_bits=load_layer_config(spec.layer_file))
-    bits, gs = int(spec.weight_bits), spec.group_size
-    return QuantConfig(weight_bits=bits, group_size=gs if gs or bits == 8 else INT4_GROUP)
+    return QuantConfig(*spec.grid)
 
 
 def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
@@ -197,12 +194,8 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     cfg.observer = recipe.observer
     cfg.residual = recipe.residual
     steps = parse_method(recipe.method)
-    cfg.asym = "asym" in steps
-    cfg.clip = "clip" in steps
-    cfg.act_order = "act-order" in steps
-    cfg.dynamic = "dynamic" in steps
-    cfg.outlier_split = "outlier-split" in steps
-    cfg.a16down = "a16down" in steps
+    for flag in ("asym", "clip", "act-order", "dynamic", "outlier-split", "a16down"):  # the steps QuantConfig reads
+        setattr(cfg, flag.replace("-", "_"), flag in steps)
     g = capture_hf(m.model, seq_len)
     feeds = calibration_feeds(m, calib, seq_len)
     step = lambda what: (lambda i: progress(what, i, len(feeds))) if progress else None  # noqa: E731
@@ -241,27 +234,16 @@ def evaluate(q: Graph, n_lines: int = 500, n_tokens: int = 4096, window: int = 2
                              "`intgap quantize`")
         model = load_model(name)
     fp32 = fp32 or capture_hf(model.model, q.meta.get("seq_len", 128))
-    step = lambda what, total: (lambda i: progress(what, i, total)) if progress else None  # noqa: E731
     t0 = time.time()
     if is_encoder(model.model):
         lines = shakespeare_lines("eval", n_lines)
-        key = (id(fp32), tuple(lines))
-        if key not in _FP32_EMB:
-            _FP32_EMB[key] = embed_sentences(fp32, model.tokenizer, lines, progress=step("FP32 embeddings", len(lines)))
-        ef = _FP32_EMB[key]
-        eq = embed_sentences(q, model.tokenizer, lines, progress=step("integer embeddings", len(lines)))
-        c = cosine(ef, eq)
+        c = cosine_against_fp32(q, fp32, model.tokenizer, lines, progress)
         res = {"metric": "cosine", "lines": len(lines), "mean_cosine": float(c.mean()), "min_cosine": float(c.min())}
     else:
-        ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
-        nw = -(-(len(ids) - 1) // window)
-        key = (id(fp32), len(ids), window, int(ids.sum()))
-        pf = _FP32_PPL.get(key) or perplexity(fp32, ids, window, progress=step("FP32 perplexity", nw))
-        _FP32_PPL[key] = pf
-        pq = perplexity(q, ids, window, progress=step("integer perplexity", nw))
-        res = {"metric": "perplexity", "tokens": pq["tokens"], "window": window, "fp32_perplexity": pf["perplexity"],
-               "int_perplexity": pq["perplexity"],
-               "relative_increase": pq["perplexity"] / pf["perplexity"] - 1}
+        p = perplexity_against_fp32(q, fp32, tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens), window,
+                                    progress)
+        res = {"metric": "perplexity", "tokens": p["tokens"], "window": window, "fp32_perplexity": p["fp32_perplexity"],
+               "int_perplexity": p["perplexity"], "relative_increase": p["relative_increase"]}
     res.update({"model": name, "config": q.meta.get("config"), "method": q.meta.get("method"),
                 "quantization": q.meta.get("quantization"),
                 "eval_seconds": round(time.time() - t0, 1)})

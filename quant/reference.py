@@ -2,7 +2,7 @@
 
 Every C kernel on every target must produce exactly these bytes. Each op's kernel is the function named like the op
 in the file the op table (quant/optable.py) names, quant/ops/<semantics>.py, whose docstrings give the exact integer
-steps (fully connected layers: quant/ops/linear.py, requantization: quant/fixedpoint.py, TFLite / CMSIS-NN
+steps (fully connected layers: quant/ops/linear.py, requantization: quant/ops/fixed.py, TFLite / CMSIS-NN
 rounding). The float32 ops (<op>_f32, quant/ops/float_ops.py) are the FP32 baseline, not bit-exact across compilers.
 """
 from __future__ import annotations

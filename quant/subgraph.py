@@ -6,7 +6,7 @@ from __future__ import annotations
 from quant.errors import GraphError
 from quant.ir import Graph
 from quant.mixed import pattern_matches
-from quant.validate import validate
+from quant.ops.checks import validate
 
 
 def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:

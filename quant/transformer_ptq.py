@@ -1,22 +1,23 @@
 """W8A8 / W4A8 integer-only post-training quantization of captured transformer graphs (quant/hf_capture.py): the
-int8 / int16 / int32 plan of every tensor, the weight grids and each float op's lowering (docs/quantization.md)."""
+int8 / int16 / int32 plan of every tensor and each float op's lowering; the weight grids are quant/weights.py's
+(docs/quantization.md)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from typing import Callable
 
 import numpy as np
 
 from quant.config import parse_layer
 from quant.errors import QuantError
-from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
+from quant.mixed import pattern_matches
 from quant.observers import Calibration, asymmetric_int8, int8_range
+from quant.ops.checks import dynamic_e_max, input_range, validate
+from quant.ops.fixed import fixed_multiplier, quantize_multiplier
 from quant.optable import OPTABLE, Group, in_group, quantized_op
-from quant.ops.fixed import fixed_multiplier
-from quant.validate import validate
+from quant.weights import QWeight, fc_node, quantize_weight
 
 QMAX = {"int8": 127, "int16": 32767, "int32": (1 << 31) - 1}
 QMIN = {"int8": -128, "int16": -32768, "int32": -(1 << 31)}
@@ -47,12 +48,12 @@ class QuantConfig:
     max_outliers: int = 64              # per tensor (and at most K / 8)
 
     def bits_for(self, node_name: str) -> tuple[int, int | None]:
-        for pat, spec in self.layer_bits.items():  # a pattern covers a node and everything under it
-            if fnmatch(node_name, pat) or fnmatch(node_name, pat + ".*"):
-                return parse_spec(spec)
+        for pat, spec in self.layer_bits.items():
+            if pattern_matches(node_name, pat):
+                return parse_layer(spec)
         return self.weight_bits, self.group_size
 
-    def weight_for(self, node_name: str, w: np.ndarray) -> "QWeight":
+    def weight_for(self, node_name: str, w: np.ndarray) -> QWeight:
         """The layer's quantized weights: a method's override, else RTN on the configured grid."""
         if node_name in self.weight_override:
             return self.weight_override[node_name]
@@ -60,148 +61,10 @@ class QuantConfig:
                                clip=np.ones(w.shape[1]) if self.clip else None)
 
 
-INT4_GROUP = 32  # w4a8 without a group size: int4 in groups of 32 along K
-
-
-def parse_spec(spec: str) -> tuple[int, int | None]:
-    """One layer's width (w8a8, w4a8, w8a8-g<N>, w4a8-g<N>; quant/config.py) -> (bits, group size)."""
-    bits, gs = parse_layer(spec)
-    return bits, gs if gs or bits == 8 else INT4_GROUP
-
-
 def sym(amax: float, dtype: str) -> tuple[float, int]:
     return float(amax / SYM_LEVELS[dtype]) if amax > 0 else 1.0, 0
 
 
-# ---------------------------------------------------------------- weights
-@dataclass
-class QWeight:
-    q: np.ndarray              # int8 [N, K] (int4 values when bits == 4)
-    group_scale: np.ndarray    # int32 [N, K/gs] (all ones for per-channel)
-    unit: np.ndarray           # float64 [N]: the real weight is (q * group_scale + offset) * unit[:, None]
-    bits: int
-    group_size: int
-    offset: np.ndarray | None = None  # int32 [N, K/gs]: asymmetric groups (fully_connected_asym / _dynamic)
-
-    def dequant(self) -> np.ndarray:
-        gs = np.repeat(self.group_scale.astype(np.float64), self.group_size, axis=1)
-        w = self.q.astype(np.float64) * gs
-        if self.offset is not None:
-            w += np.repeat(self.offset.astype(np.float64), self.group_size, axis=1)
-        return w * self.unit[:, None]
-
-    def offsets(self) -> np.ndarray:
-        """The integer group offsets (zeros for a symmetric grid)."""
-        return self.offset if self.offset is not None else np.zeros(self.group_scale.shape, np.int32)
-
-    def mass(self) -> np.ndarray:
-        """Per row sum_g (group_scale * sum_g |q| + |offset| * group_size) (int64): times the largest |input| it
-        bounds the layer's integer accumulator (quant/ops/checks.fc_quant_mass)."""
-        from quant.ops.checks import fc_quant_mass
-        return fc_quant_mass(self.q, self.group_scale, self.offsets(), self.group_size)
-
-
-def group_scale_limit(k: int, group_size: int, x_range: int = 255) -> int:
-    """Largest per-group scale factor such that the int32 accumulator cannot overflow (bias gets 10 %)."""
-    ng = k // group_size
-    return max(1, min((1 << 15) - 1, int(0.9 * (1 << 31) / (2 * x_range * 8 * group_size * ng))))
-
-
-ASYM_ACC_SHARE = 0.85   # of 2^31: the part of the accumulator an asymmetric layer's weights may use (bias: the rest)
-
-
-CLIP_RATIOS = np.linspace(1.0, 0.5, 26)  # the clipping search's candidates: fractions of a group's max |w|
-
-
-def clipped_group_scales(wg: np.ndarray, qmax: int, lo: int, importance: np.ndarray) -> np.ndarray:
-    """Per group of wg [N, G, gs], the real scale c max|w| / qmax, c in CLIP_RATIOS, whose rounding on the grid
-    [lo, qmax] leaves the least squared error weighted by `importance` [G, gs] (per input channel, e.g. the
-    calibration inputs' mean square: then it is the layer's output error without the cross terms)."""
-    amax = np.abs(wg).max(axis=2)
-    best, err = amax / qmax, np.full(amax.shape, np.inf)
-    for c in CLIP_RATIOS:
-        s = np.where(amax > 0, c * amax / qmax, 1.0)
-        d = wg - np.clip(np.round(wg / s[:, :, None]), lo, qmax) * s[:, :, None]
-        e = (d * d * importance[None]).sum(axis=2)
-        take = e < err
-        best, err = np.where(take, s, best), np.where(take, e, err)
-    return np.where(amax > 0, best, 0.0)
-
-
-def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
-                    x_range: int = 255, clip: np.ndarray | None = None) -> QWeight:
-    """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales; with asym,
-    int4/int8 groups on their own min/max grid (integer scale and offset per group, see quantize_weight_asym).
-    clip [K] (per input channel importance): symmetric group scales by the clipping search
-    (clipped_group_scales) instead of max|w| / qmax."""
-    if asym and (bits == 4 or group_size is not None):
-        return quantize_weight_asym(w, bits, group_size or w.shape[1], x_range)
-    w = w.astype(np.float64)
-    n, k = w.shape
-    if bits == 8 and group_size is None:
-        amax = np.abs(w).max(axis=1)
-        unit = np.where(amax > 0, amax / 127.0, 1.0)
-        q = np.clip(np.round(w / unit[:, None]), -127, 127).astype(np.int8)
-        return QWeight(q, np.ones((n, 1), np.int32), unit, 8, k)
-    gsz = group_size or k
-    if k % gsz:
-        raise QuantError(f"group size {gsz} does not divide K={k}: pick a divisor (32, 64, 128)")
-    qmax = 127 if bits == 8 else 7
-    ng = k // gsz
-    wg = w.reshape(n, ng, gsz)
-    lo = -8 if bits == 4 else -127
-    if clip is None:
-        sig = np.abs(wg).max(axis=2) / qmax  # real per-group scale
-    else:
-        sig = clipped_group_scales(wg, qmax, lo, np.asarray(clip, np.float64).reshape(ng, gsz))
-    limit = group_scale_limit(k, gsz) if bits == 4 else group_scale_limit(k, gsz) // 16 or 1
-    smax = sig.max(axis=1)
-    unit = np.where(smax > 0, smax / limit, 1.0)
-    gs = np.clip(np.round(sig / unit[:, None]), 1, limit).astype(np.int32)
-    q = np.clip(np.round(wg / (gs[:, :, None] * unit[:, None, None])), lo, qmax).reshape(n, k).astype(np.int8)
-    return QWeight(q, gs, unit, bits, gsz)
-
-
-def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, x_range: int = 255) -> QWeight:
-    """Asymmetric groups: each group of `group_size` weights along K on the grid d q + o with q in [-8, 7] (int4)
-    or [-127, 127] (int8), d = (max - min) / 15 (or / 254) and o = min + 8 d (or + 127 d): the group's own min/max,
-    so GGUF Q4_1 blocks (w = d q' + m, q' in [0, 15]) are reproduced exactly up to integer rounding. d and o become
-    integers group_scale = round(d / unit), group_offset = round(o / unit) of a per-row unit chosen as fine as the
-    int32 accumulator allows: x_range * sum_g (group_scale * sum_g |q| + |group_offset| * group_size) stays below
-    ASYM_ACC_SHARE * 2^31 (and group_scale below 2^15). q is then rounded on the integer grid."""
-    w = w.astype(np.float64)
-    n, k = w.shape
-    if k % group_size:
-        raise QuantError(f"group size {group_size} does not divide K={k}: pick a divisor (32, 64, 128)")
-    ng = k // group_size
-    lo_q, hi_q = (-8, 7) if bits == 4 else (-127, 127)
-    wg = w.reshape(n, ng, group_size)
-    wmin, wmax = wg.min(axis=2), wg.max(axis=2)
-    d = (wmax - wmin) / (hi_q - lo_q)
-    o = wmin - lo_q * d
-    budget = ASYM_ACC_SHARE * (1 << 31) / x_range
-    # first guess: the mass is about sum |w| / unit; then coarsen until the rounded grid fits
-    unit = np.maximum(np.abs(w).sum(axis=1) / budget * 1.1, d.max(axis=1) / ((1 << 15) - 1))
-    unit = np.where(unit > 0, unit, 1.0)
-    for _ in range(60):
-        gs = np.round(d / unit[:, None])
-        off = np.round(o / unit[:, None])
-        step = np.maximum(gs, 1e-300)[:, :, None] * unit[:, None, None]
-        q = np.where(gs[:, :, None] > 0, np.clip(np.round((wg - off[:, :, None] * unit[:, None, None]) / step),
-                                                 lo_q, hi_q), 0)
-        mass = (np.abs(q).sum(axis=2) * gs + np.abs(off) * group_size).sum(axis=1)
-        bad = (mass > budget) | (gs.max(axis=1) >= (1 << 15)) | (np.abs(off).max(axis=1) >= (1 << 31) - 1)
-        if not bad.any():
-            break
-        grow = np.maximum(np.maximum(mass / budget, gs.max(axis=1) / ((1 << 15) - 1)) * 1.001, 1.001)
-        unit = np.where(bad, unit * grow, unit)
-    else:
-        raise QuantError("asymmetric weight grid: no unit scale keeps the accumulator in int32")
-    return QWeight(q.reshape(n, k).astype(np.int8), gs.astype(np.int32), unit, bits, group_size,
-                   off.astype(np.int32))
-
-
-# ---------------------------------------------------------------- lowering
 # ---------------------------------------------------------------- lowering
 def wide_residual(cal: Calibration | None, name: str, min_levels: float) -> bool:
     """True when int16 resolves the tensor's typical values too coarsely: its median |x| (calibration samples)
@@ -422,7 +285,7 @@ def _fully_connected(lw: Lowering, n: Node) -> list[Node]:
         return [_lower_fc_dynamic(lw, n, qw, clamp)]
     if plan.kind == "split":
         return _lower_fc_split(lw, n, qw, plan.outliers, clamp)
-    return [_lower_fc(lw, n, dt, qw, clamp, x_dtype=lw.dtypes[n.inputs[0]])]
+    return [_lower_fc(lw, n, qw, clamp)]
 
 
 @lowers("add_f32")
@@ -464,19 +327,17 @@ def _rope(lw: Lowering, n: Node) -> list[Node]:
         "multiplier": m, "shift": s, **clamp})]
 
 
-def _heads(n: Node) -> dict:
-    return {k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}
-
-
-@lowers("matmul_qk_f32")
-def _matmul_qk(lw: Lowering, n: Node) -> list[Node]:
+@lowers("matmul_qk_f32", "matmul_pv_f32")
+def _matmul(lw: Lowering, n: Node) -> list[Node]:
+    """Q.K^T (1/sqrt(head_dim), the float op's scale, folded into the requantization) and P.V."""
     clamp = lw.output(n)
-    ins = n.inputs
-    (sq, zq), (sk, zk), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[n.outputs[0]]
-    m, s = quantize_multiplier(sq * sk * n.attrs["scale"] / sy)
-    return [Node("matmul_qk", n.name, list(ins), [n.outputs[0]], {
-        **_heads(n), "q_zero_point": zq, "k_zero_point": zk, "y_zero_point": zy, "multiplier": m, "shift": s,
-        **clamp})]
+    op = quantized_op(n.op)
+    a, b = OPTABLE[op].roles
+    (sa, za), (sb, zb), (sy, zy) = lw.qp[n.inputs[0]], lw.qp[n.inputs[1]], lw.qp[n.outputs[0]]
+    m, s = quantize_multiplier(sa * sb * n.attrs.get("scale", 1.0) / sy)
+    return [Node(op, n.name, list(n.inputs), [n.outputs[0]], {
+        **{k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}, f"{a}_zero_point": za, f"{b}_zero_point": zb,
+        "y_zero_point": zy, "multiplier": m, "shift": s, **clamp})]
 
 
 @lowers("softmax_f32")
@@ -485,17 +346,6 @@ def _softmax(lw: Lowering, n: Node) -> list[Node]:
     m, s = fixed_multiplier(lw.qp[n.inputs[0]][0] * math.log2(math.e) * 65536, 30)
     return [Node("softmax", n.name, list(n.inputs), [n.outputs[0]], {"in_multiplier": m, "in_shift": s,
                                                                       "causal": bool(n.attrs["causal"])})]
-
-
-@lowers("matmul_pv_f32")
-def _matmul_pv(lw: Lowering, n: Node) -> list[Node]:
-    clamp = lw.output(n)
-    ins = n.inputs
-    (sp, zp), (sv, zv), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[n.outputs[0]]
-    m, s = quantize_multiplier(sp * sv / sy)
-    return [Node("matmul_pv", n.name, list(ins), [n.outputs[0]], {
-        **_heads(n), "p_zero_point": zp, "v_zero_point": zv, "y_zero_point": zy, "multiplier": m, "shift": s,
-        **clamp})]
 
 
 def _add_node(lw: Lowering, name: str, ins: list[str], out: str, clamp: dict) -> Node:
@@ -510,7 +360,7 @@ def _add_node(lw: Lowering, name: str, ins: list[str], out: str, clamp: dict) ->
 def _int32_fc_min_scale(lw: Lowering, n: Node, qw: QWeight, x: str | None = None,
                         bias: np.ndarray | None = None) -> float:
     """The finest output scale an int32 fully connected output may take. A multiplier above 1 is a left shift of
-    the int32 accumulator (which wraps in C as in quant/fixedpoint.py), so each channel's shift is kept below what
+    the int32 accumulator (which wraps in C as in quant/ops/fixed.py), so each channel's shift is kept below what
     its worst-case accumulator |bias| + x_range * sum_g group_scale * sum |w| allows: never a wrap."""
     x = x or n.inputs[0]
     b = lw.g.constants[n.inputs[2]] if bias is None else bias
@@ -521,23 +371,20 @@ def _int32_fc_min_scale(lw: Lowering, n: Node, qw: QWeight, x: str | None = None
     return float((acc_scale / 2.0 ** left).max())
 
 
-def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str | None = None,
-              out: str | None = None, bias: np.ndarray | None = None, name: str | None = None,
-              x_dtype: str = "int8") -> Node:
+def _lower_fc(lw: Lowering, n: Node, qw: QWeight, clamp: dict, x: str | None = None, out: str | None = None,
+              bias: np.ndarray | None = None, name: str | None = None) -> Node:
     """fully_connected (int8 per channel), _grouped, _wide or _asym (asymmetric groups) of static input x."""
-    g, qp, constants = lw.g, lw.qp, lw.constants
     x, out = x or n.inputs[0], out or n.outputs[0]
-    pre = name or n.name
-    sx, zx = qp[x]
-    sy, zy = qp[out]
-    b = (g.constants[n.inputs[2]] if bias is None else bias).astype(np.float64)
+    pre, dt, x_dtype = name or n.name, lw.dtypes[out], lw.dtypes[x]
+    sx, zx = lw.qp[x]
+    sy, zy = lw.qp[out]
+    b = (lw.g.constants[n.inputs[2]] if bias is None else bias).astype(np.float64)
     acc_scale = sx * qw.unit
     bq = np.round(b / acc_scale)
     if np.abs(bq).max(initial=0) >= 2 ** 30:
         raise QuantError(f"layer {n.name}: bias does not fit the accumulator at scale {acc_scale.min():g}; "
                          "recalibrate with a wider input range")
     if qw.offset is not None or x_dtype != "int8":
-        from quant.ops.checks import input_range
         bound = np.abs(bq) + input_range(x_dtype, zx) * qw.mass()
         if bound.max(initial=0) >= 2 ** 31 and qw.offset is not None:
             raise QuantError(f"layer {n.name}: bias and asymmetric weights together can overflow the int32 "
@@ -547,34 +394,21 @@ def _lower_fc(lw: Lowering, n: Node, dt: str, qw: QWeight, clamp: dict, x: str |
                              "int32 accumulator (|bias| + 32768 x a row's sum of |weight| steps reaches 2^31); "
                              "drop the a16down step for this model")
     mult, shift = zip(*(quantize_multiplier(float(m)) for m in acc_scale / sy))
-    constants[f"{pre}.weight"] = qw.q
-    constants[f"{pre}.bias"] = bq.astype(np.int32)
-    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
-    constants[f"{pre}.shift"] = np.array(shift, np.int32)
     attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp}
-    base = [x, f"{pre}.weight", f"{pre}.bias"]
-    tail = [f"{pre}.multiplier", f"{pre}.shift"]
-    if qw.offset is None and qw.bits == 8 and qw.group_size == qw.q.shape[1] and dt == "int8" \
-            and x_dtype == "int8":
-        return Node("fully_connected", pre, base + tail, [out], attrs)
-    constants[f"{pre}.group_scale"] = qw.group_scale.astype(np.int32)
-    attrs.update({"group_size": qw.group_size, "weight_bits": qw.bits})
-    if qw.offset is not None:
-        constants[f"{pre}.group_offset"] = qw.offset.astype(np.int32)
-        return Node("fully_connected_asym", pre, base + [f"{pre}.group_scale", f"{pre}.group_offset"] + tail,
-                    [out], attrs)
-    op = "fully_connected_grouped" if dt == "int8" and x_dtype == "int8" else "fully_connected_wide"
-    return Node(op, pre, base + [f"{pre}.group_scale"] + tail, [out], attrs)
+    if qw.offset is None and qw.bits == 8 and qw.group_size == qw.q.shape[1] and dt == x_dtype == "int8":
+        return fc_node(lw.constants, "fully_connected", pre, x, out, attrs, qw, bq, mult, shift)
+    op = "fully_connected_asym" if qw.offset is not None else \
+        "fully_connected_grouped" if dt == x_dtype == "int8" else "fully_connected_wide"
+    return fc_node(lw.constants, op, pre, x, out, {**attrs, "group_size": qw.group_size, "weight_bits": qw.bits}, qw, bq,
+                    mult, shift)
 
 
 def _lower_fc_dynamic(lw: Lowering, n: Node, qw: QWeight, clamp: dict) -> Node:
     """fully_connected_dynamic (quant/ops/linear_quant.py): the int16 input is quantized per row at run time.
     (multiplier, shift + 15) encodes R = unit s_x / (127 s_y); the bias is added in output units."""
-    from quant.ops.checks import dynamic_e_max
-    g, qp, constants = lw.g, lw.qp, lw.constants
     x, out = n.inputs[0], n.outputs[0]
-    sx, zx = qp[x]
-    sy, zy = qp[out]
+    sx, zx = lw.qp[x]
+    sy, zy = lw.qp[out]
     e_max = dynamic_e_max(lw.dtypes[x], zx)
     mult, shift = [], []
     for r in qw.unit * sx / (127.0 * sy):
@@ -583,19 +417,11 @@ def _lower_fc_dynamic(lw: Lowering, n: Node, qw: QWeight, clamp: dict) -> Node:
             raise QuantError(f"layer {n.name}: output scale too fine for a dynamic input scale; recalibrate")
         mult.append(m)
         shift.append(t - 15)
-    b = np.round(g.constants[n.inputs[2]].astype(np.float64) / sy)
+    b = np.round(lw.g.constants[n.inputs[2]].astype(np.float64) / sy)
     if np.abs(b).max(initial=0) >= 2 ** 31 - 1:
         raise QuantError(f"layer {n.name}: bias exceeds int32 at the output scale {sy:g}; recalibrate")
-    pre = n.name
-    constants[f"{pre}.weight"] = qw.q
-    constants[f"{pre}.bias"] = b.astype(np.int32)
-    constants[f"{pre}.group_scale"] = qw.group_scale.astype(np.int32)
-    constants[f"{pre}.group_offset"] = qw.offsets().astype(np.int32)
-    constants[f"{pre}.multiplier"] = np.array(mult, np.int32)
-    constants[f"{pre}.shift"] = np.array(shift, np.int32)
     attrs = {"x_zero_point": zx, "y_zero_point": zy, **clamp, "group_size": qw.group_size, "weight_bits": qw.bits}
-    return Node("fully_connected_dynamic", pre, [x] + [f"{pre}.{k}" for k in (
-        "weight", "bias", "group_scale", "group_offset", "multiplier", "shift")], [out], attrs)
+    return fc_node(lw.constants, "fully_connected_dynamic", n.name, x, out, attrs, qw, b, mult, shift)
 
 
 def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, clamp: dict) -> list[Node]:
@@ -642,7 +468,7 @@ def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, cl
         s_part = max(amax / SYM_LEVELS["int32"], _int32_fc_min_scale(lw, n, w, src, bias))
         qp[part], dtypes[part] = (s_part, 0), "int32"
         tensors[part] = TensorInfo(part, (t, nout), "int32", s_part, 0)
-        nodes.append(_lower_fc(lw, n, "int32", w, c32, x=src, out=part, bias=bias, name=part, x_dtype=dtypes[src]))
+        nodes.append(_lower_fc(lw, n, w, c32, x=src, out=part, bias=bias, name=part))
     nodes.append(_add_node(lw, n.name, [pin, pout], out, clamp))
     return nodes
 

@@ -4,7 +4,7 @@ matmul_qk: q int8 [T, heads*head_dim], k int8 [S, kv_heads*head_dim] -> scores i
     g(h) = h // (heads / kv_heads)                              (grouped KV heads: query head h reads KV head g)
     acc[h, i, j] = sum_{c < head_dim} (q[i, h*hd + c] - q_zero_point) * (k[j, g(h)*hd + c] - k_zero_point)   int32
     y[h, i, j]   = clamp(requantize(acc, multiplier, shift) + y_zero_point, act_min, act_max)
-  multiplier/shift are scalar attributes (TFLite rounding, quant/fixedpoint.py); the 1/sqrt(head_dim) of attention
+  multiplier/shift are scalar attributes (TFLite rounding, quant/ops/fixed.py); the 1/sqrt(head_dim) of attention
   is folded into them. |acc| <= head_dim * 255^2 < 2^31 for head_dim <= 2^15.
 
 softmax: x int8/int16 [..., T, S] with scale s_x -> p [..., T, S], int16 (scale 2^-15, zero point 0) or int8
@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.fixedpoint import requantize
-from quant.ops.common import exact_matmul, saturate
-from quant.ops.fixed import exp2_q20, mul_rshr, rshr
+from quant.ops.fixed import exact_matmul, exp2_q20, mul_rshr, requantize, rshr, saturate
 
 
 def split_heads(x: np.ndarray, heads: int, hd: int) -> np.ndarray:

@@ -1,11 +1,16 @@
-"""Static checks of every op for quant/validate.py (the op table names each op's check_<name>): dtypes, shapes,
-attribute ranges and the bounds that keep every intermediate inside the widths the op docstrings state."""
+"""Graph validation (validate): every tensor chains, every dtype and shape fits its op, every quantization parameter is
+in range; with integer_only=True, no op needs a float at run time. Each op's own static check is check_<name> here
+(the op table names it): dtypes, shapes, attribute ranges and the bounds that keep every intermediate inside the
+widths the op docstrings state."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
-from quant.fixedpoint import SHIFT_MAX, SHIFT_MIN
-from quant.ir import DTYPES
+from quant.errors import GraphError
+from quant.ir import DTYPES, Graph
+from quant.ops.fixed import SHIFT_MAX, SHIFT_MIN
 from quant.optable import OPTABLE
 
 INT = ("int8", "int16", "int32")
@@ -71,9 +76,70 @@ class NodeCheck:
         for k, i in zero_points:
             self.in_range(k, self.dtype(self.ins[i]))
 
+    def requant(self, mult, shift) -> None:
+        """TFLite requantization parameters (scalars or per channel): multipliers non-negative int32, shifts in
+        [SHIFT_MIN, SHIFT_MAX]."""
+        mult, shift = np.asarray(mult, np.int64), np.asarray(shift, np.int64)
+        if np.any((mult < 0) | (mult >= 1 << 31)):
+            self.fail(f"{self.where}: requantization multipliers must be non-negative int32")
+        if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
+            self.fail(f"{self.where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")
+
     def same_shape(self, *names: str) -> None:
         if len({self.shape(x) for x in names} | {tuple(self.out.shape)}) != 1:
             self.fail(f"{self.where}: inputs and output must have one shape")
+
+
+def validate(g: Graph, integer_only: bool) -> None:
+    def fail(msg: str) -> None:
+        raise GraphError(f"graph {g.name!r}: {msg}")
+
+    for name, t in g.tensors.items():
+        if t.dtype not in DTYPES:
+            fail(f"tensor {name!r} has unknown dtype {t.dtype!r} (known: {', '.join(DTYPES)})")
+        if any((not isinstance(d, int)) or d <= 0 for d in t.shape):
+            fail(f"tensor {name!r} has a non-positive dimension in shape {t.shape}")
+        if t.scale is not None and not (math.isfinite(t.scale) and t.scale > 0):
+            fail(f"tensor {name!r} has scale {t.scale}: scales must be finite and positive; recalibrate")
+        if t.zero_point is not None and type(t.zero_point) is not int:
+            fail(f"tensor {name!r} has zero point {t.zero_point!r}: zero points must be integers")
+        if t.zero_point is not None and t.dtype in ("int8", "int16"):
+            info = np.iinfo(DTYPES[t.dtype])
+            if not info.min <= t.zero_point <= info.max:
+                fail(f"tensor {name!r} has zero point {t.zero_point} outside {t.dtype}")
+    for k, a in g.constants.items():
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            fail(f"constant {k!r} contains NaN or inf")
+    available = set(g.inputs) | set(g.constants)
+    for name in g.inputs + g.outputs:
+        if name not in g.tensors:
+            fail(f"graph input/output {name!r} has no tensor description")
+    for n in g.nodes:
+        where = f"node {n.name!r} ({n.op})"
+        if n.op not in OPTABLE:
+            fail(f"{where}: unknown op; supported: {', '.join(OPTABLE)}")
+        op = OPTABLE[n.op]
+        roles, attrs = op.roles, op.attrs
+        if integer_only and op.is_float:
+            fail(f"{where} is a float op: an integer-only graph may not contain it; quantize the model first")
+        if len(n.inputs) != len(roles) or len(n.outputs) != 1:
+            fail(f"{where}: expects inputs {roles} and one output, got {len(n.inputs)} inputs, {len(n.outputs)} outputs")
+        for a in attrs:
+            if a not in n.attrs:
+                fail(f"{where}: missing attribute {a!r}")
+        for i in n.inputs:
+            if i not in available:
+                fail(f"{where}: input {i!r} is not produced by an earlier node, a graph input or a constant")
+            if i not in g.tensors and i not in g.constants:
+                fail(f"{where}: input {i!r} is not described")
+        out = n.outputs[0]
+        if out not in g.tensors:
+            fail(f"{where}: output {out!r} has no tensor description")
+        op.validator(NodeCheck(g, n, fail))
+        available.add(out)
+    for o in g.outputs:
+        if o not in available:
+            fail(f"output {o!r} is never produced")
 
 
 def check_float(c: NodeCheck) -> None:
@@ -151,7 +217,7 @@ def _attention(c: NodeCheck, first: tuple[str, ...]) -> tuple[int, int, int]:
     roles = OPTABLE[c.n.op].roles
     c.attrs(zero_points=((f"{roles[0]}_zero_point", 0), (f"{roles[1]}_zero_point", 1)))
     c.need(c.n.outputs[0], ("int8", "int16"), "output")
-    _check_requant(np.array([c.a["multiplier"]]), np.array([c.a["shift"]]), c.where, c.fail)
+    c.requant(c.a["multiplier"], c.a["shift"])
     return h, hkv, hd
 
 
@@ -247,7 +313,7 @@ def check_rope(c: NodeCheck) -> None:
     if x[1] != h * hd or hd % 2 or table[1] != hd // 2 or c.shape(c.ins[3]) != table or tuple(c.out.shape) != x:
         c.fail(f"{c.where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
     c.attrs(zero_points=(("x_zero_point", 0),))
-    _check_requant(np.array([c.a["multiplier"]]), np.array([c.a["shift"]]), c.where, c.fail)
+    c.requant(c.a["multiplier"], c.a["shift"])
 
 
 def check_embedding(c: NodeCheck) -> None:
@@ -298,7 +364,7 @@ def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, .
         if c.shape(i) != (nout,):
             fail(f"{where}: {i!r} must have shape ({nout},)")
     if requant:
-        _check_requant(g.constants[ins[-2]], g.constants[ins[-1]], where, fail)
+        c.requant(g.constants[ins[-2]], g.constants[ins[-1]])
     bits = c.a.get("weight_bits", 8)
     if bits not in (4, 8):
         fail(f"{where}: weight_bits must be 4 or 8, got {bits!r}")
@@ -337,7 +403,7 @@ def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     bound = bias + x_range * int(fc_quant_mass(w, gsc, goff, c.a["group_size"]).max(initial=0))
     if bound >= 1 << 31:
         c.fail(f"{c.where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
-               "use a coarser unit scale (quant/transformer_ptq.quantize_weight) or split the layer")
+               "use a coarser unit scale (quant/weights.quantize_weight) or split the layer")
     if not dynamic:
         return
     mult, shift = c.g.constants[c.ins[5]].astype(np.int64), c.g.constants[c.ins[6]].astype(np.int64)
@@ -347,11 +413,3 @@ def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     if np.any((shift < e_max) | (shift > 48)):
         c.fail(f"{c.where}: shifts must lie in [{e_max}, 48] (shift - e stays in [0, 62] for every row exponent e)")
 
-
-def _check_requant(mult: np.ndarray, shift: np.ndarray, where: str, fail) -> None:
-    mult = mult.astype(np.int64)
-    shift = shift.astype(np.int64)
-    if np.any((mult < 0) | (mult >= 1 << 31)):
-        fail(f"{where}: requantization multipliers must be non-negative int32")
-    if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
-        fail(f"{where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.ops.common import saturate
-from quant.ops.fixed import i64, mul_rshr, rshr, sigmoid_q15
+from quant.ops.fixed import i64, mul_rshr, rshr, saturate, sigmoid_q15
 
 GELU_C3_Q16 = 2930
 GELU_K_Q14 = 26145

@@ -1,6 +1,12 @@
-"""Integer helpers shared by the transformer ops. Every value is an integer held in numpy int64; the C kernels
+"""Integer helpers shared by the ops (quant/ops/*.py). Every value is an integer held in numpy int64; the C kernels
 use the same widths as stated here (int32 values, int64 products) and must give the same bits.
 
+requantize(x, m, s) TFLite / CMSIS-NN requantization of an int32 accumulator x by a real multiplier M stored as an
+                   int32 m in [2^30, 2^31) and an exponent s (s > 0 a left shift), M ~= m * 2^(s - 31):
+                     SaturatingRoundingDoublingHighMul(x * 2^max(s, 0), m)   (the shift wraps in int32 as in C;
+                                                                               ties round upward: -1.5 -> -1)
+                     then RoundingDivideByPOT(., max(-s, 0))                 (ties round away from zero)
+                   runtime_c/include/ig_fixedpoint.h implements the same arithmetic; the two agree bit for bit.
 rshr(x, s)         rounding arithmetic right shift: s == 0 -> x, else (x + 2^(s-1)) >> s (floor shift, so ties
                    round toward +inf: 5/2 -> 3, -5/2 -> -2). x int64, 0 <= s <= 62.
 mul_rshr(x, m, s)  rshr(x * m, s) with an int64 product (callers keep |x * m| < 2^62).
@@ -23,6 +29,66 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from quant.errors import GraphError
+from quant.ir import DTYPES
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+SHIFT_MIN, SHIFT_MAX = -31, 30
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """(multiplier, shift) for a positive real multiplier, as TFLite's QuantizeMultiplier."""
+    if not math.isfinite(real) or real < 0:
+        raise GraphError(f"requantization multiplier {real} is not a finite non-negative number: check the scales")
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)  # real = q * 2^shift, q in [0.5, 1)
+    q_fixed = int(math.floor(q * (1 << 31) + 0.5))  # round half away from zero (q > 0)
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < SHIFT_MIN:
+        return 0, 0
+    if shift > SHIFT_MAX:
+        raise GraphError(f"requantization multiplier {real:g} needs a left shift of {shift} (> {SHIFT_MAX}):"
+                         " the output scale is far too small for the input scales; recalibrate")
+    return q_fixed, shift
+
+
+def _wrap32(x: np.ndarray) -> np.ndarray:
+    return ((x.astype(np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def srdhm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """SaturatingRoundingDoublingHighMul on int32 values held in int64."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    x = ab + nudge
+    q = np.where(x >= 0, x >> 31, -((-x) >> 31))  # division by 2^31 truncating toward zero
+    return np.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, q)
+
+
+def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.int64)
+    e = np.asarray(exponent, np.int64)
+    mask = (np.int64(1) << e) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (x < 0)
+    return (x >> e) + (remainder > threshold)
+
+
+def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """MultiplyByQuantizedMultiplier: int32 accumulators -> int32 (int64 arrays), per-element parameters."""
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    shifted = _wrap32(np.asarray(acc, np.int64) << left)  # the C code shifts in uint32: wraps modulo 2^32
+    return rounding_divide_by_pot(srdhm(shifted, multiplier), right)
+
 
 EXP2_C = (1 << 30, 742854496, 249232800, 43377414)  # C0..C3, Q30
 LOG2E_Q14 = 23637  # round(log2(e) * 2^14)
@@ -101,3 +167,21 @@ def fixed_multiplier(real: float, bits: int = 15, max_shift: int = 62) -> tuple[
         if s < 0:
             raise ValueError(f"multiplier {real:g} does not fit {bits} bits")
     return m, s
+
+
+def saturate(y: np.ndarray, out_dtype: str, attrs: dict | None = None) -> np.ndarray:
+    """Clamp to [act_min, act_max] when the op has them, always to the output dtype's range; cast."""
+    info = np.iinfo(DTYPES[out_dtype])
+    lo, hi = info.min, info.max
+    if attrs is not None and "act_min" in attrs:
+        lo, hi = max(lo, attrs["act_min"]), min(hi, attrs["act_max"])
+    return np.clip(y, lo, hi).astype(DTYPES[out_dtype])
+
+
+def exact_matmul(a: np.ndarray, b: np.ndarray, bound_a: int, bound_b: int) -> np.ndarray:
+    """a @ b of integer arrays, exact, as int64. Uses float64 BLAS when every partial sum is below 2^53
+    (|a| <= bound_a, |b| <= bound_b, inner dimension K: bound_a * bound_b * K < 2^53), else int64 numpy."""
+    k = a.shape[-1]
+    if bound_a * bound_b * max(k, 1) < (1 << 53):
+        return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+    return np.matmul(a.astype(np.int64), b.astype(np.int64))

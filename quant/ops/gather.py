@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.ops.common import saturate
-from quant.ops.fixed import i64, rshr
+from quant.ops.fixed import i64, rshr, saturate
 
 
 def channel_gather(node, out_dtype, x, index):

@@ -20,7 +20,7 @@ Output int8, int16 or int32 [B, N] (its dtype is the output tensor's).
     acc[b, n] = bias[n] + sum_g group_scale[n, g] * sum_{k in group g} (x[b, k] - x_zero_point) * w[n, k]   int32
     y[b, n]   = clamp(requantize(acc, multiplier[n], shift[n]) + y_zero_point, act_min, act_max)
 
-requantize is quant/fixedpoint.py's (TFLite / CMSIS-NN rounding); the sum y + y_zero_point is formed in int64 and
+requantize is quant/ops/fixed.py's (TFLite / CMSIS-NN rounding); the sum y + y_zero_point is formed in int64 and
 clamped to [act_min, act_max], which lie inside the output dtype. Validation guarantees |acc| < 2^31 from the
 bounds of x, w, group_scale and bias. With int8 output this equals fully_connected_grouped bit for bit.
 """
@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.fixedpoint import requantize
-from quant.ops.common import exact_matmul, saturate
+from quant.ops.fixed import exact_matmul, requantize, saturate
 
 
 def grouped_accumulate(x: np.ndarray, x_zp: int, w: np.ndarray, bias: np.ndarray, group_scale: np.ndarray,
@@ -56,16 +55,12 @@ def fully_connected(node, out_dtype, x, w, b, mult, shift) -> np.ndarray:
     return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
 
 
-def fully_connected_grouped(node, out_dtype, x, w, b, group_scale, mult, shift) -> np.ndarray:
-    a = node.attrs
-    acc = grouped_accumulate(x, a["x_zero_point"], w, b, group_scale, a["group_size"])
-    y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
-    return np.clip(y, a["act_min"], a["act_max"]).astype(np.int8)
-
-
 def fully_connected_wide(node, out_dtype, x, w, bias, group_scale, mult, shift):
     a = node.attrs
     acc = grouped_accumulate(x, a["x_zero_point"], w, bias, group_scale, a["group_size"])
     y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
     return saturate(y, out_dtype, a)
+
+
+fully_connected_grouped = fully_connected_wide  # int8 in and out (validated): the same steps
 

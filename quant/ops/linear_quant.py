@@ -11,7 +11,7 @@ fully_connected_asym: static input quantization, weights with an integer scale A
                                 + group_offset[n, g] * sum_{k in g} xc[b, k] )                        int32
     y[b, n]   = clamp(requantize(acc, multiplier[n], shift[n]) + y_zero_point, act_min, act_max)
 
-  requantize is quant/fixedpoint.py's (TFLite / CMSIS-NN rounding), as fully_connected_wide. The real weight is
+  requantize is quant/ops/fixed.py's (TFLite / CMSIS-NN rounding), as fully_connected_wide. The real weight is
   unit[n] * (group_scale[n, g] * w[n, k] + group_offset[n, g]): a min/max (asymmetric) grid per group, e.g. GGUF
   Q4_1 blocks (w = d q + m) held exactly up to the rounding of d and m to integers of unit[n]. Validation
   guarantees every partial sum fits int32, for any input: |bias| + xr * sum_g (group_scale * sum_{k in g} |w|
@@ -43,9 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.fixedpoint import requantize
-from quant.ops.common import exact_matmul, saturate
-from quant.ops.fixed import i64, rshr
+from quant.ops.fixed import exact_matmul, i64, requantize, rshr, saturate
 
 DYN_LEVELS = 127      # int8 steps of a row's largest |x|
 DYN_INV_BITS = 24     # inv = floor(127 * 2^24 / mr)

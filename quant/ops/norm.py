@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.ops.common import saturate
-from quant.ops.fixed import i64, isqrt, round_div, rshr
+from quant.ops.fixed import i64, isqrt, round_div, rshr, saturate
 
 C_MAX = 1 << 24
 

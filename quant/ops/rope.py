@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from quant.errors import GraphError
-from quant.fixedpoint import requantize
-from quant.ops.common import saturate
+from quant.ops.fixed import requantize, saturate
 
 
 def rope(node, out_dtype, x, positions, cos, sin):

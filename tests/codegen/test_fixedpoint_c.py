@@ -1,4 +1,4 @@
-"""runtime_c/include/ig_fixedpoint.h compiled for the host agrees bit for bit with quant/fixedpoint.py,
+"""runtime_c/include/ig_fixedpoint.h compiled for the host agrees bit for bit with quant/ops/fixed.py,
 including the edges (INT32 extremes, left shifts that wrap, shift -31)."""
 import ctypes
 import subprocess
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from toolchain.build import RUNTIME_C
-from quant.fixedpoint import requantize, srdhm
+from quant.ops.fixed import requantize, srdhm
 
 SRC = r"""
 #include "ig_fixedpoint.h"

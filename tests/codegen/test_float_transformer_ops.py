@@ -392,9 +392,9 @@ def _model(kind: str):
     """(captured FP32 graph, token ids, PyTorch's output), once per test session."""
     if kind not in _MODELS:
         import torch
-        from quant import hf_models
+        from tests import tiny_models
         from quant.hf_capture import capture_hf
-        model = {"llama": hf_models.tiny_llama, "gpt2": hf_models.tiny_gpt2, "bert": _tiny_bert}[kind]()
+        model = {"llama": tiny_models.tiny_llama, "gpt2": tiny_models.tiny_gpt2, "bert": _tiny_bert}[kind]()
         ids = np.random.default_rng(1).integers(0, 256, 12)
         with torch.no_grad():
             out = model(torch.tensor(ids[None]))
@@ -436,9 +436,9 @@ def test_fp32_greedy_generation_matches_pytorch(kind, target_name, tmp_path):
     to be far above float32 error, so equal tokens is the right expectation."""
     import torch
     from codegen.program import emit_program
-    from quant import hf_models
+    from tests import tiny_models
     from quant.hf_capture import capture_hf
-    model = {"gpt2": hf_models.tiny_gpt2, "llama": hf_models.tiny_llama}[kind]()
+    model = {"gpt2": tiny_models.tiny_gpt2, "llama": tiny_models.tiny_llama}[kind]()
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 2 and not any(e in name for e in ("embed", "wte", "wpe")):

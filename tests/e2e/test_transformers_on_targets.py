@@ -15,7 +15,7 @@ from intgap.pipeline import (build_program, reference_forward, reference_generat
                                       run_generate)
 from quant import reference
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_gpt2, tiny_llama
+from tests.tiny_models import tiny_gpt2, tiny_llama
 from quant.observers import calibrate
 from quant.subgraph import subgraph
 from quant.transformer_ptq import QuantConfig, lower

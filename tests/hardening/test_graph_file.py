@@ -280,7 +280,7 @@ def test_nan_in_float_constants(tmp_path):
 
 
 def test_float_graph_refused_where_integer_only_is_required(tmp_path):
-    from quant.validate import validate
+    from quant.ops.checks import validate
     with pytest.raises(GraphError, match="is a float op: an integer-only graph may not contain it; quantize"):
         validate(capture(mlp((4, 3)), 4), integer_only=True)
 

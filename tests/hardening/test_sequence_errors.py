@@ -23,7 +23,7 @@ def _ids(n, seed=0):
 @pytest.fixture(scope="module")
 def tiny():
     from quant.hf_capture import capture_hf, sequence_inputs
-    from quant.hf_models import tiny_llama
+    from tests.tiny_models import tiny_llama
     from quant.observers import calibrate
     from quant.transformer_ptq import QuantConfig, lower
     g = capture_hf(tiny_llama(), 16)

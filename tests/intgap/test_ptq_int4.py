@@ -4,7 +4,8 @@ import pytest
 
 from intgap.models import load_model
 from quant import QuantError, capture, quantize_ptq, reference
-from quant.ptq import quantize_weights_grouped, quantize_weights_int4_per_channel
+from quant.ptq import group_limit
+from quant.weights import max_steps, round_on_grid
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +36,11 @@ def test_ptq_configs_are_valid_and_accurate(digits, bits, group):
 
 def test_int4_rounding_error_is_bounded():
     w = np.random.default_rng(0).standard_normal((8, 64))
-    q, s = quantize_weights_int4_per_channel(w)
+    qw = round_on_grid(w, 4, max_steps(w, 4, None))  # the MLP's int4 per channel
+    q, s = qw.q, qw.unit
     assert np.abs(q * s[:, None] - w).max() <= s.max() / 2 + 1e-12
-    q, gs, unit = quantize_weights_grouped(w, 4, 16)
+    qw = round_on_grid(w, 4, max_steps(w, 4, 16), group_limit(64, 4))
+    q, gs, unit = qw.q, qw.group_scale, qw.unit
     deq = q * np.repeat(gs, 16, axis=1) * unit[:, None]
     step = np.repeat(gs, 16, axis=1) * unit[:, None]
     assert np.all(np.abs(deq - w) <= step / 2 + 1e-9)  # group-wise: within half a step of its own group

@@ -8,7 +8,7 @@ import torch
 from quant import accuracy_attribution as A
 from quant.accuracy import cosine, embed_sentences, perplexity
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.methods import smoothquant
 from quant.accuracy_attribution import MixedGraph
 from quant.observers import calibrate

@@ -6,7 +6,7 @@ from quant import reference as R
 from quant import validate
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.methods import awq, awq_scales, gamma_correction
 from quant.observers import calibrate, fc_inputs
 from quant.recipes import gamma_overrides, parse_method

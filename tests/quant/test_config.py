@@ -4,7 +4,6 @@ import pytest
 
 from quant.config import GRAMMAR, ConfigError, for_classifier, parse, parse_layer
 from quant.recipes import parse_config
-from quant.transformer_ptq import parse_spec
 
 
 @pytest.mark.parametrize("text, name, bits, group", [
@@ -52,7 +51,7 @@ def test_transformer_and_sweep_parsers_share_the_grammar():
 
 
 def test_layer_widths_take_the_fixed_spellings_only():
-    assert parse_layer("w8a8-g32") == (8, 32) and parse_spec("w4a8") == (4, 32) and parse_spec("w4a8g64") == (4, 64)
+    assert parse_layer("w8a8-g32") == (8, 32) and parse_layer("w4a8") == (4, 32) and parse_layer("w4a8g64") == (4, 64)
     for bad in ("mixed:6", "fp32", "w4a8x"):
         with pytest.raises(ConfigError, match="for a layer: use w8a8, w4a8, w8a8-g<N> or w4a8-g<N>"):
             parse_layer(bad)

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quant.fixedpoint import quantize_multiplier, requantize, rounding_divide_by_pot, srdhm
+from quant.ops.fixed import quantize_multiplier, requantize, rounding_divide_by_pot, srdhm
 
 
 def round_half_away(fr: Fraction) -> int:

@@ -7,7 +7,7 @@ from quant import reference as R
 from quant import validate
 from quant.gptq import gptq_overrides, gptq_rounding, gptq_weight, layer_error
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.observers import calibrate, fc_inputs
 from quant.transformer_ptq import QuantConfig, lower, plan_dtypes, quantize_weight
 
@@ -91,7 +91,7 @@ def test_clipping_search_and_activation_order():
     the real scales it compares); over twelve fixed layers the clipped grid lowers RTN's and GPTQ's layer error,
     and GPTQ in activation order keeps the grid and the integer range. act_order with diag(H) already decreasing
     is the plain column order."""
-    from quant.transformer_ptq import clipped_group_scales
+    from quant.weights import clipped_group_scales
     rng = np.random.default_rng(5)
     wg = rng.standard_t(4, (8, 4, 32))
     imp = rng.uniform(0.1, 3.0, (4, 32))

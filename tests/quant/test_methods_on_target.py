@@ -7,7 +7,7 @@ import pytest
 import isa
 from intgap.pipeline import build_program, reference_forward, run_forward
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.observers import calibrate
 from quant.transformer_ptq import QuantConfig, lower
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.mixed import LayerSensitivity, allocate, allocation_config, load_layer_config, sensitivities, theorem8_bits
 from quant.observers import calibrate
 from quant.recipes import parse_config

@@ -4,7 +4,7 @@ import numpy as np
 from quant import reference as R
 from quant import validate
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.observers import calibrate
 from quant.qat import qat_weights
 from quant.transformer_ptq import QuantConfig, lower

@@ -6,7 +6,7 @@ import pytest
 from quant import load_graph, save_graph, validate
 from quant import reference as R
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.observers import calibrate
 from quant.transformer_ptq import QuantConfig, activation_plan, lower, outlier_channels
 

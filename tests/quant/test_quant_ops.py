@@ -7,9 +7,8 @@ from hypothesis import strategies as st
 
 from quant import GraphError, validate
 from quant import reference as R
-from quant.fixedpoint import quantize_multiplier
 from quant.ir import Graph, Node, TensorInfo
-from quant.ops.fixed import fixed_multiplier
+from quant.ops.fixed import fixed_multiplier, quantize_multiplier
 from quant.ops.gather import channel_gather
 from quant.ops.linear_quant import dynamic_row_quantize, fully_connected_asym, fully_connected_dynamic
 from quant.transformer_ptq import quantize_weight

@@ -8,7 +8,7 @@ import pytest
 
 from quant.errors import UnsupportedOp
 from quant.hf_capture import ARCHITECTURES, Architecture, architecture_of, capture_hf
-from quant.hf_models import tiny_llama
+from tests.tiny_models import tiny_llama
 from quant.model_registry import KINDS, folder_kind, listing
 from quant.optable import OPTABLE, Group, in_group
 from quant.transformer_ptq import LOWERINGS
@@ -65,7 +65,7 @@ def test_a_module_of_another_class_is_named_with_what_is_captured():
 
 def test_qat_refuses_what_it_cannot_train_with_the_reason():
     from quant.errors import QuantError
-    from quant.hf_models import tiny_gpt2
+    from tests.tiny_models import tiny_gpt2
     from quant.qat import qat_weights
     from quant.transformer_ptq import QuantConfig
     from transformers import BertConfig, BertModel

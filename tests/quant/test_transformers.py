@@ -9,7 +9,7 @@ from quant import GraphError, UnsupportedOp, load_graph, save_graph, validate
 from quant import reference as R
 from quant.accuracy import cosine, embed_sentences
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.hf_models import tiny_gpt2, tiny_llama
+from tests.tiny_models import tiny_gpt2, tiny_llama
 from quant.methods import smoothquant
 from quant.observers import calibrate
 from quant.transformer_ptq import QuantConfig, lower, quantize_weight
