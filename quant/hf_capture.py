@@ -196,8 +196,7 @@ def rope_tables(inv_freq: np.ndarray, positions: int, attention_scaling: float =
     return (np.cos(ang) * attention_scaling).astype(np.float32), (np.sin(ang) * attention_scaling).astype(np.float32)
 
 
-@architecture("llama", "decoder", "LlamaForCausalLM")
-def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
+def walk_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     max_pos = max_pos or min(cfg.max_position_embeddings, 2048)
     inner = model.model
     h, heads, kvh = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads
@@ -243,6 +242,20 @@ def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
     return b.graph({"source": "hf-llama", "architecture": "llama", "hidden_size": h, "layers": len(inner.layers),
                     "heads": heads, "kv_heads": kvh, "seq_len": t, "max_positions": max_pos,
                     "tied_embeddings": bool(tied), "vocab_size": int(cfg.vocab_size)})
+
+
+def _exported(model_type: str, *classes: str):
+    """A decoder captured from its exported computation (quant/export_capture.py, docs/capture.md)."""
+    def capture(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
+        from quant.export_capture import capture_decoder
+
+        return capture_decoder(model, cfg, t, max_pos, name, model_type)
+    architecture(model_type, "decoder", *classes)(capture)
+
+
+_exported("llama", "LlamaForCausalLM")
+_exported("mistral", "MistralForCausalLM")
+_exported("qwen2", "Qwen2ForCausalLM")
 
 
 @architecture("gpt2", "decoder", "GPT2LMHeadModel")
