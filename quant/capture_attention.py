@@ -11,8 +11,9 @@ from collections import Counter
 import numpy as np
 import torch
 
-from quant.capture_rules import GLUE, Act, Rule, arg, consumers, emit_linear, live_inputs, region, set_outputs
+from quant.capture_rules import Act, Rule, arg, consumers, emit_linear, live_inputs, region, set_outputs
 from quant.errors import UnsupportedOp
+from quant.hf_capture import attention_nodes, rope_tables
 from quant.export_capture import op_name
 
 SDPA = "scaled_dot_product_attention"
@@ -28,7 +29,7 @@ class Attention(Rule):
 
     def matches(self, cap, call) -> bool:
         ops = call.ops(cap)
-        return ops.get(SDPA, 0) == 1 and 3 <= ops.get("linear", 0) <= 4 and set(ops) <= ATTENTION_OPS
+        return ops.get(SDPA, 0) == 1 and 2 <= ops.get("linear", 0) <= 4 and set(ops) <= ATTENTION_OPS
 
     def lower(self, cap, call) -> None:
         inside, p, t = set(call.nodes), call.path, cap.t
@@ -39,7 +40,7 @@ class Attention(Rule):
             if len(stops) != 1:
                 raise UnsupportedOp(f"attention at {p} ({call.cls}): its {role} comes from {len(stops)} linear "
                                     "layers; intgap captures one projection each for q, k and v")
-            ops = Counter(op_name(n) for n in nodes if op_name(n) not in GLUE)
+            ops = Counter(op_name(n) for n in nodes if cap.through(n) is None)
             if NORM_OPS & set(ops):
                 raise UnsupportedOp(f"attention at {p} ({call.cls}) normalizes {role} per head (RMSNorm on q and k, "
                                     "as Qwen3 and OLMo 2 do): intgap has no per-head norm op yet; nearest supported "
@@ -51,7 +52,9 @@ class Attention(Rule):
             sides[role] = (stops[0], nodes, bool(ops))
         q_shape = sdpa.args[0].meta["val"].shape
         heads, hd = int(q_shape[-3]), int(q_shape[-1])
-        widths = {r: int(cap.const(sides[r][0].args[1]).shape[0]) for r in "qkv"}
+        rows = {r: _fused_rows(cap, sides[r][0], sides[r][1], f"{p}.{r}_proj") for r in "qkv"}
+        widths = {r: len(range(*(rows[r][1] or slice(None)).indices(int(cap.const(sides[r][0].args[1]).shape[0]))))
+                  for r in "qkv"}
         kv_heads = widths["k"] // hd
         if widths["q"] != heads * hd or widths["v"] != widths["k"] or kv_heads * hd != widths["k"] or \
                 heads % kv_heads:
@@ -60,7 +63,7 @@ class Attention(Rule):
         causal = _causal(cap, sdpa, p, t)
         scale = arg(sdpa, 6, "scale")
         scale = 1.0 / math.sqrt(hd) if scale is None else float(scale)
-        q, k, v = (emit_linear(cap, sides[r][0]) for r in "qkv")
+        q, k, v = (emit_linear(cap, sides[r][0], *rows[r]) for r in "qkv")
         if sides["q"][2] != sides["k"][2]:
             raise UnsupportedOp(f"attention at {p} rotates only one of q and k: intgap captures RoPE on both")
         if sides["q"][2]:
@@ -81,16 +84,17 @@ class Attention(Rule):
         set_outputs(cap, call, emit_linear(cap, o[0]))
 
 
-def attention_nodes(b, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, t: int, causal: bool,
-                    scale: float | None = None) -> str:
-    """scores = q k^T * scale, softmax (causal or not), context = p v; heads in the channel dimension."""
-    hd = b.shape(q)[1] // heads
-    s = b.node("matmul_qk_f32", f"{pre}.scores", [q, k], (heads, t, t),
-               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd,
-                "scale": 1.0 / math.sqrt(hd) if scale is None else scale})
-    pr = b.node("softmax_f32", f"{pre}.probs", [s], (heads, t, t), {"causal": causal})
-    return b.node("matmul_pv_f32", f"{pre}.context", [pr, v], (t, heads * hd),
-                  {"heads": heads, "kv_heads": kv_heads, "head_dim": hd})
+def _fused_rows(cap, lin, nodes: list, name: str) -> tuple[str | None, slice | None]:
+    """(name, rows) of q, k or v when one linear makes all three (Phi-3's qkv_proj) and a slice of its last
+    dimension takes this one's features: the capture splits the weight; (None, None) for a linear of its own."""
+    cuts = [n for n in nodes if op_name(n) == "slice" and n.args[0] is lin]
+    if not cuts:
+        return None, None
+    n = cuts[0]
+    dim, start, end = (list(n.args) + [0, None, None])[1:4]
+    if len(cuts) != 1 or dim not in (-1, len(lin.meta["val"].shape) - 1):
+        raise UnsupportedOp(f"{name}: a fused projection cut other than along its features")
+    return name, slice(start, end)
 
 
 def _causal(cap, sdpa, p: str, t: int) -> bool:
@@ -127,8 +131,7 @@ def rope_tables_of(cap, nodes: list, hd: int, p: str) -> tuple[str, str]:
         (x,), pos = live_inputs(cap, n), [a for a in n.all_input_nodes if a not in cap.live]
         if len(pos) != 1 or pos[0] not in cap.positional:
             raise UnsupportedOp(f"attention at {p}: a rotation factor does not come from the positions")
-        while op_name(x) in GLUE and x not in (n for n in nodes if op_name(n) == "cat"):
-            x = live_inputs(cap, x)[0]
+        x = cap.root(x)
         if op_name(x) == "cat":
             sin = pos[0]
         else:
@@ -140,8 +143,6 @@ def rope_tables_of(cap, nodes: list, hd: int, p: str) -> tuple[str, str]:
     if len(inv) != 1:
         raise UnsupportedOp(f"attention at {p}: RoPE's cos / sin do not derive from one inverse-frequency table "
                             f"of {hd // 2}")
-    from quant.hf_capture import rope_tables
-
     tc, ts = rope_tables(inv[0].detach().cpu().numpy(), cap.max_pos, float(ex_cos[0, 0]))
     rows = ex_cos.shape[0]
     want_c, want_s = np.concatenate([tc[:rows]] * 2, 1), np.concatenate([ts[:rows]] * 2, 1)

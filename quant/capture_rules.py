@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from quant.errors import UnsupportedOp
-from quant.export_capture import GLUE, Act, Positional, op_name
+from quant.export_capture import Act, Positional, op_name
 
 ACTIVATIONS = {"silu": "silu_f32", "gelu": "gelu_f32"}
 
@@ -31,10 +31,9 @@ def const_inputs(cap, n) -> list:
 def source(cap, n, stop=("linear",)):
     """The first node at or above n, through glue ops with one live input, whose op is in `stop`."""
     while op_name(n) not in stop:
-        ins = live_inputs(cap, n)
-        if op_name(n) not in GLUE or len(ins) != 1:
+        n = cap.through(n)
+        if n is None:
             return None
-        n = ins[0]
     return n
 
 
@@ -59,12 +58,12 @@ def consumers(cap, n, inside: set) -> list:
     for u in n.users:
         if u not in inside:
             continue
-        out.extend(consumers(cap, u, inside) if op_name(u) in GLUE else [u])
+        out.extend(consumers(cap, u, inside) if cap.through(u) is not None else [u])
     return out
 
 
-def feeds_output(n) -> bool:
-    return any(u.op == "output" or (op_name(u) in GLUE and feeds_output(u)) for u in n.users if u.op != "placeholder")
+def feeds_output(cap, n) -> bool:
+    return any(u.op == "output" or (cap.through(u) is not None and feeds_output(cap, u)) for u in n.users)
 
 
 def set_outputs(cap, call, act: str) -> None:
@@ -73,8 +72,8 @@ def set_outputs(cap, call, act: str) -> None:
     inside = set(call.nodes)
     for o in call.outputs(cap):
         x = o
-        while x in inside and op_name(x) in GLUE and len(live_inputs(cap, x)) == 1:
-            x = live_inputs(cap, x)[0]
+        while x in inside and cap.through(x) is not None:
+            x = cap.through(x)
         cap.env[o] = cap.env[x] if x not in inside and isinstance(cap.env.get(x), Act) else Act(act)
 
 
@@ -105,8 +104,8 @@ def emit_linear(cap, n, name: str | None = None, rows: slice | None = None) -> s
         raise UnsupportedOp(f"linear at {linear_path(cap, n)} has a computed weight: intgap captures constant weights")
     if rows is not None:
         w, bias = w[rows], None if bias is None else bias[rows]
-    name = name or ("logits" if feeds_output(n) else linear_path(cap, n))
-    out = cap.b.linear(name, cap.act(n.args[0]), w, bias)
+    name = name or ("logits" if feeds_output(cap, n) else linear_path(cap, n))
+    out = cap.b.linear(name, cap.act(_glue_root(cap, n.args[0])), w, bias)
     cap.env[n] = Act(out)
     return out
 
@@ -164,10 +163,9 @@ class RMSNorm(Rule):
 def _glue_root(cap, n):
     """The node above n through glue ops (casts, views) that holds a captured value."""
     while not isinstance(cap.env.get(n), Act):
-        ins = live_inputs(cap, n)
-        if op_name(n) not in GLUE or len(ins) != 1:
-            raise UnsupportedOp(f"internal: no captured value above {n.name}")
-        n = ins[0]
+        n = cap.through(n)
+        if n is None:
+            raise UnsupportedOp("internal: a rule's input has no captured value")
     return n
 
 
@@ -187,10 +185,10 @@ class LayerNorm(Rule):
         set_outputs(cap, call, out)
 
 
-def emit_activation(cap, n, prefix: str) -> str:
+def emit_activation(cap, n, prefix: str, x: str | None = None) -> str:
     kind = op_name(n)
     attrs = {"approximate": n.kwargs.get("approximate", arg(n, 1, "approximate", "none"))} if kind == "gelu" else {}
-    x = cap.act(_glue_root(cap, n.args[0]))
+    x = x or cap.act(_glue_root(cap, n.args[0]))
     out = cap.b.node(ACTIVATIONS[kind], f"{prefix}.{kind}", [x], cap.b.shape(x), attrs)
     cap.env[n] = Act(out)
     return out
@@ -222,6 +220,48 @@ class GatedMLP(Rule):
         m = cap.b.node("mul_f32", f"{call.path}.gated", [a, cap.act(up)], cap.b.shape(a))
         cap.env[mul] = Act(m)
         set_outputs(cap, call, emit_linear(cap, down))
+
+
+class FusedGatedMLP(Rule):
+    """down(act(gate) * up) with gate and up the two halves of one linear (Phi-3's gate_up_proj, chunked): the
+    capture splits the weight into gate_proj and up_proj."""
+    name = "fused gated MLP"
+    pattern = Counter({"linear": 2, "chunk": 1, "silu": 1, "mul": 1})
+
+    def matches(self, cap, call) -> bool:
+        ops = call.ops(cap)
+        acts = [a for a in ACTIVATIONS if ops.get(a)]
+        return len(acts) == 1 and ops == Counter({"linear": 2, "chunk": 1, acts[0]: 1, "mul": 1})
+
+    def lower(self, cap, call) -> None:
+        nodes, inside = call.live(cap), set(call.nodes)
+        act = next(x for x in nodes if op_name(x) in ACTIVATIONS)
+        mul = next(x for x in nodes if op_name(x) == "mul")
+        chunk = next(x for x in nodes if op_name(x) == "chunk")
+        lin, parts, dim = chunk.args[0], int(chunk.args[1]), (list(chunk.args) + [0])[2]
+        halves = {_piece(cap, act.args[0]), _piece(cap, next(a for a in mul.args if cap.root(a) is not act))}
+        down = next((c for c in consumers(cap, mul, inside) if op_name(c) == "linear"), None)
+        width = int(cap.const(lin.args[1]).shape[0]) if op_name(lin) == "linear" else 0
+        gate = _piece(cap, act.args[0])
+        if parts != 2 or halves != {0, 1} or down is None or not width or dim not in (-1, 2):
+            raise UnsupportedOp(f"{call.path} ({call.cls}) has a fused gated MLP's ops but not "
+                                "down(act(half 0) * half 1) of one linear")
+        cut = [slice(0, width // 2), slice(width // 2, width)]
+        emit_linear(cap, lin, f"{call.path}.gate_proj", cut[gate])
+        up = emit_linear(cap, lin, f"{call.path}.up_proj", cut[1 - gate])
+        a = emit_activation(cap, act, call.path, x=f"{call.path}.gate_proj")
+        m = cap.b.node("mul_f32", f"{call.path}.gated", [a, up], cap.b.shape(a))
+        cap.env[mul] = Act(m)
+        set_outputs(cap, call, emit_linear(cap, down))
+
+
+def _piece(cap, n) -> int | None:
+    """Which piece of a chunk n is (through glue), None when it is no chunk's piece."""
+    while op_name(n) != "getitem":
+        n = cap.through(n)
+        if n is None:
+            return None
+    return int(n.args[1])
 
 
 class PlainMLP(Rule):
@@ -264,15 +304,15 @@ def rules() -> tuple[Rule, ...]:
     """Every rule, the larger patterns first (an attention call holds linear calls)."""
     from quant.capture_attention import Attention  # it builds on the helpers here
 
-    return (Attention(), GatedMLP(), PlainMLP(), RMSNorm(), LayerNorm(), Embedding(), Linear(), Activation())
+    return (Attention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), RMSNorm(), LayerNorm(), Embedding(), Linear(), Activation())
 
 
 def lower_glue(cap, n) -> bool:
     """A live node outside every rule: a view or cast passes its value through; two activations add (the residual
     stream) or multiply. False: nothing here lowers it."""
-    o, ins = op_name(n), live_inputs(cap, n)
-    if o in GLUE and len(ins) == 1 and _same_rows(n, ins[0]):
-        cap.env[n] = cap.env[ins[0]] if isinstance(cap.env.get(ins[0]), Act) else Act(cap.act(ins[0]))
+    o, ins, x = op_name(n), live_inputs(cap, n), cap.through(n)
+    if x is not None and _same_rows(n, x):
+        cap.env[n] = Act(cap.act(x))
         return True
     if o in ("add", "mul") and len(ins) == 2 and len(n.all_input_nodes) == 2 and len(n.args) == 2:
         a, b = cap.act(ins[0]), cap.act(ins[1])
@@ -302,8 +342,7 @@ def residual_name(cap, n) -> str:
     (self_attn -> attn); a sum of two embedding lookups is `embed`."""
     here = _path(cap, n)
     for a in live_inputs(cap, n):
-        while op_name(a) in GLUE and len(live_inputs(cap, a)) == 1:  # a norm's input cast is the stream itself
-            a = live_inputs(cap, a)[0]
+        a = cap.root(a)  # a norm's input cast is the stream itself
         made = cap.act(a)
         if made.startswith(here + ".") and _path(cap, a) != here:
             return f"{here}.{made[len(here) + 1:].split('.')[0].removeprefix('self_')}_residual"

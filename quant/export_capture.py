@@ -57,7 +57,7 @@ class Call:
 
     def ops(self, cap: "Capture") -> Counter:
         """The op pattern: how often each non-glue op runs on live values."""
-        return Counter(op_name(n) for n in self.live(cap) if op_name(n) not in GLUE)
+        return Counter(op_name(n) for n in self.live(cap) if cap.through(n) is None)
 
     def outputs(self, cap: "Capture") -> list:
         inside = set(self.nodes)
@@ -197,6 +197,22 @@ class Capture:
         if not isinstance(v, Act):
             raise UnsupportedOp(f"internal: node {n.name} ({op_name(n)}) has no captured value")
         return v.name
+
+    def through(self, n):
+        """The one live input a glue node passes on (a view, a cast, a getitem, a concatenation with empty
+        tensors: Phi-3's rotated part joined to its empty unrotated part); None when n computes something."""
+        ins = [a for a in n.all_input_nodes if a in self.live]
+        if op_name(n) == "cat":
+            ins = [a for a in ins if getattr(a.meta.get("val"), "numel", lambda: 1)() != 0]
+        elif op_name(n) not in GLUE:
+            return None
+        return ins[0] if len(ins) == 1 else None
+
+    def root(self, n):
+        """n with every glue node above it skipped."""
+        while self.through(n) is not None:
+            n = self.through(n)
+        return n
 
     def const(self, n) -> torch.Tensor | None:
         v = self.env.get(n) if isinstance(n, torch.fx.Node) else n
