@@ -311,6 +311,8 @@ def lower_glue(cap, n) -> bool:
     """A live node outside every rule: a view or cast passes its value through; two activations add (the residual
     stream) or multiply. False: nothing here lowers it."""
     o, ins, x = op_name(n), live_inputs(cap, n), cap.through(n)
+    if not n.users and n.meta.get("val") is None:  # a check export inserted (_assert_tensor_metadata): no value
+        return True
     if x is not None and _same_rows(n, x):
         cap.env[n] = Act(cap.act(x))
         return True
@@ -351,12 +353,12 @@ def residual_name(cap, n) -> str:
     return f"{here}.add"
 
 
-def nearest_rule(cap, node) -> str:
+def nearest_rule(cap, node) -> tuple[str, list[str]]:
     """Over the module calls around `node` and every rule: the pair whose op patterns differ the least (ties: the
-    larger pattern, which says more), and how they differ."""
+    larger pattern, which says more), described with how they differ; and the ops the call has beyond the rule's."""
     calls = [cap.calls[k] for k in (node.meta.get("nn_module_stack") or {}) if cap.calls[k].path]
     if not calls:
-        return "; ".join(r.describe() for r in rules())
+        return "; ".join(r.describe() for r in rules()), []
 
     def distance(pair):
         c, r = pair
@@ -364,5 +366,6 @@ def nearest_rule(cap, node) -> str:
         return sum(((ops - r.pattern) + (r.pattern - ops)).values()), -sum(r.pattern.values())
     call, best = min(((c, r) for c in calls for r in rules()), key=distance)
     ops = call.ops(cap)
-    diff = ", ".join([f"+{k}" for k in ops - best.pattern] + [f"-{k}" for k in best.pattern - ops])
-    return f"{best.describe()}, which {call.path} ({call.cls}) differs from by {diff or 'its data flow'}"
+    extra = list(ops - best.pattern)
+    diff = ", ".join([f"+{k}" for k in extra] + [f"-{k}" for k in best.pattern - ops])
+    return f"{best.describe()}, which {call.path} ({call.cls}) differs from by {diff or 'its data flow'}", extra

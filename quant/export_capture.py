@@ -172,8 +172,10 @@ class Capture:
             if not lower_glue(self, n):
                 c = self.innermost(n)
                 where = f"{c.path or 'the model'} ({c.cls})" if c else "the model"
-                raise UnsupportedOp(f"unsupported op aten.{op_name(n)} at {where}: no capture rule lowers it; "
-                                    f"nearest supported pattern: {nearest_rule(self, n)} (docs/capture.md)")
+                near, extra = nearest_rule(self, n)
+                # the op to name: the one the module runs beyond the nearest rule (tanh), else the one met here
+                raise UnsupportedOp(f"unsupported op aten.{extra[0] if extra else op_name(n)} at {where}: no capture "
+                                    f"rule lowers it; nearest supported pattern: {near} (docs/capture.md)")
         raise UnsupportedOp("the exported graph has no output")
 
     def rule_call(self, n, rules):

@@ -119,6 +119,12 @@ def _expect(module, path: str, classes: tuple[str, ...]) -> None:
 def capture_hf(model, seq_len: int = 128, max_positions: int | None = None, name: str | None = None) -> Graph:
     """The FP32 graph of a Hugging Face model of a registered architecture (BERT, Llama, GPT-2)."""
     arch = architecture_of(model)
+    if arch is None and type(model).__name__.endswith("ForCausalLM") and hasattr(model, "base_model_prefix"):
+        # another causal LM: its computation says whether the rules capture it (docs/capture.md)
+        from quant.export_capture import capture_decoder
+
+        return capture_decoder(model.eval(), model.config, seq_len, max_positions, name or model.config.model_type,
+                               model.config.model_type)
     if arch is None:
         kind = getattr(getattr(model, "config", None), "model_type", None)
         raise UnsupportedOp(f"unsupported model {type(model).__name__} (model_type {kind!r}): intgap captures "
