@@ -38,7 +38,12 @@ def tiny(kind: str, seed: int = 0, **extra):
     }[kind]
     cfg_cls, model_cls, kw = spec
     torch.manual_seed(seed)
-    return model_cls(cfg_cls(**{**common, **kw, **extra})).eval()
+    m = model_cls(cfg_cls(**{**common, **kw, **extra})).eval()
+    with torch.no_grad():  # HF initializes biases to zero: random ones, so that a dropped bias shows
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.Linear) and mod.bias is not None:
+                mod.bias.normal_(0, 0.1)
+    return m
 
 
 ARCHS = ["llama", "llama-linear", "llama3", "mistral", "qwen2", "phi3"]
