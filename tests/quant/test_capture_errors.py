@@ -77,3 +77,11 @@ def test_unsupported_folder_error_is_a_quant_error(tmp_path):
     (tmp_path / "config.json").write_text('{"model_type": "vit", "architectures": ["ViTModel"]}')
     with pytest.raises(QuantError, match=r"model_type 'vit' \(ViTModel\)"):
         kind_of(str(tmp_path))
+
+
+def test_bench_of_a_folder_without_config_is_not_called_a_state_dict(tmp_path, capsys):
+    from intgap.cli import main
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    assert main(["bench", "--model", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a directory without config.json: a Hugging Face model folder needs config.json" in \
+        one_line_error(capsys)
