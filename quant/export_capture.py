@@ -18,7 +18,6 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from quant.errors import UnsupportedOp
@@ -227,10 +226,6 @@ class Positional:
     positions input itself when it is that input."""
     example: object
     act: Act | None
-
-
-def np32(t: torch.Tensor) -> np.ndarray:
-    return t.detach().float().cpu().numpy().astype(np.float32)
 
 
 # rope types whose tables depend on the sequence length at run time: an export at one length cannot read them
