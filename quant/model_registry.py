@@ -56,9 +56,8 @@ register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BER
 
 def folder_kind(path: Path) -> str | None:
     """encoder / decoder for a Hugging Face folder by its config.json, None when it is not one we take."""
-    try:
-        cfg = json.loads((path / "config.json").read_text())
-    except (OSError, ValueError):
+    cfg = _config(path)
+    if cfg is None:
         return None
     arch = ARCHITECTURES.get(cfg.get("model_type"))
     if arch is None and any(str(a).endswith("ForCausalLM") for a in cfg.get("architectures") or []):
@@ -74,7 +73,7 @@ def kind_of(spec: str) -> str | None:
     p = Path(spec)
     if p.is_dir() and (p / "config.json").is_file():
         kind = folder_kind(p)
-        if kind is None:
+        if kind is None and _config(p) is not None:  # an unreadable config.json is the loader's error to name
             raise unsupported_folder(p)
         return kind
     if p.suffix in (".pt", ".pth"):
@@ -100,14 +99,19 @@ def listing(graph_files: bool = True) -> str:
             + (", or an .igraph written by `intgap quantize`" if graph_files else ""))
 
 
+def _config(path: Path) -> dict | None:
+    try:
+        cfg = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return cfg if isinstance(cfg, dict) else None
+
+
 def unsupported_folder(path: Path) -> QuantError:
     """A Hugging Face folder of an architecture no capture takes: one short line (not transformers' list of every
     config class it knows)."""
-    try:
-        cfg = json.loads((path / "config.json").read_text())
-        what = f"model_type {cfg.get('model_type')!r} ({', '.join(cfg.get('architectures') or []) or 'no class'})"
-    except (OSError, ValueError):
-        what = "an unreadable config.json"
+    cfg = _config(path) or {}
+    what = f"model_type {cfg.get('model_type')!r} ({', '.join(cfg.get('architectures') or []) or 'no class'})"
     return QuantError(f"{path} holds {what}: intgap captures {', '.join(ARCHITECTURES)} models "
                       "(README 'Architectures')")
 
