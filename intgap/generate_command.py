@@ -22,7 +22,7 @@ from isa.boards import board_for
 from isa.timing import estimate
 from isa.timing.memory import step_difference
 from quant.config import GRAMMAR
-from quant.model_registry import MODELS, names
+from quant.model_registry import MODELS, kind_of, names
 
 
 def add_generate_command(sub) -> None:
@@ -58,8 +58,12 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     isa.run_check_backend(target, args.backend or target.default_backend)
     if args.new_tokens < 1:
         raise DriverError(f"--new-tokens must be at least 1, got {args.new_tokens}")
+    if kind_of(args.model) == "encoder":  # before any quantization: it could never be used
+        raise _encoder(args.model)
     with progress(console) as cb:
         sm = sequence_models.quantized_model(args.model, args.config, args.method, progress=cb)
+    if "logits" not in sm.graph.outputs:  # an .igraph of an encoder
+        raise _encoder(args.model)
     if sm.tokenizer is None:
         raise DriverError(f"{args.model} has no tokenizer: intgap generate needs a text model")
     prompt = [int(t) for t in sm.tokenizer(args.prompt)["input_ids"]]
@@ -74,6 +78,11 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     _print(console, doc)
     write_json(console, args.json, doc)
     return 0 if doc.get("matches_reference", True) else 1
+
+
+def _encoder(model: str) -> DriverError:
+    return DriverError(f"{model} is an encoder (its graph computes hidden states, not next-token logits): an encoder "
+                       f"does not generate; measure it with `intgap bench --model {model}` or `intgap eval`")
 
 
 def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *, context: int | None = None,

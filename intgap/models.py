@@ -91,6 +91,9 @@ def load_digits_mlp() -> LoadedModel:
 
 
 def load_state_dict_mlp(path: Path) -> LoadedModel:
+    if path.is_dir():  # not a state dict at all: most likely a Hugging Face folder missing its config.json
+        raise DriverError(f"{path} is a directory without config.json: a Hugging Face model folder needs "
+                          "config.json, weights (safetensors) and tokenizer files")
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

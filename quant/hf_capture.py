@@ -1,13 +1,13 @@
-"""Capture of Hugging Face transformers into FP32 IntGraphs by walking the config and the modules.
+"""Capture of Hugging Face transformers into FP32 IntGraphs: the architecture registry, the graph builder, and the
+captures that still walk modules by hand (BERT encoders, e.g. all-MiniLM-L6-v2, and GPT-2).
 
-Supported: BERT encoders (BertModel, e.g. all-MiniLM-L6-v2), Llama decoders (LlamaForCausalLM, e.g. SmolLM2:
-RMSNorm, SiLU-gated MLP, RoPE, grouped KV heads, tied embeddings) and GPT-2 (GPT2LMHeadModel). One sequence per run,
-no padding: graph inputs are `input_ids` int32 [T] and `positions` int32 [T] (0..T-1 for a whole sequence; any T
-up to `max_positions` runs, shapes in the graph are those of `seq_len`). Outputs: BERT `hidden` [T, H] (the last
-hidden state; sentence embeddings are its mean over tokens), decoders `logits` [T, vocab].
-Anything else (another architecture, an activation, a bias, a rope scaling the IR does not express) raises
-UnsupportedOp naming the module and its location. Each architecture is one ARCHITECTURES entry, registered by its
-capture function with @architecture (docs/extending.md "A model architecture").
+Decoders of the Llama family (Llama with any RoPE whose tables are fixed, e.g. SmolLM2; Mistral; Qwen2) are read
+from their exported computation instead (quant/export_capture.py, docs/capture.md). One sequence per run, no
+padding: graph inputs are `input_ids` int32 [T] and `positions` int32 [T] (0..T-1 for a whole sequence; any T up to
+`max_positions` runs, shapes in the graph are those of `seq_len`). Outputs: BERT `hidden` [T, H] (the last hidden
+state; sentence embeddings are its mean over tokens), decoders `logits` [T, vocab]. Anything else raises
+UnsupportedOp naming the op or module and its location. Each architecture is one ARCHITECTURES entry, registered
+with @architecture (docs/extending.md "A model architecture").
 """
 from __future__ import annotations
 
@@ -119,6 +119,12 @@ def _expect(module, path: str, classes: tuple[str, ...]) -> None:
 def capture_hf(model, seq_len: int = 128, max_positions: int | None = None, name: str | None = None) -> Graph:
     """The FP32 graph of a Hugging Face model of a registered architecture (BERT, Llama, GPT-2)."""
     arch = architecture_of(model)
+    if arch is None and type(model).__name__.endswith("ForCausalLM") and hasattr(model, "base_model_prefix"):
+        # another causal LM: its computation says whether the rules capture it (docs/capture.md)
+        from quant.export_capture import capture_decoder
+
+        return capture_decoder(model.eval(), model.config, seq_len, max_positions, name or model.config.model_type,
+                               model.config.model_type)
     if arch is None:
         kind = getattr(getattr(model, "config", None), "model_type", None)
         raise UnsupportedOp(f"unsupported model {type(model).__name__} (model_type {kind!r}): intgap captures "
@@ -152,7 +158,7 @@ def _capture_bert(bert, cfg, t: int, max_pos: int | None, name: str) -> Graph:
         _expect(layer, pre, ("BertLayer",))
         att, out = layer.attention.self, layer.attention.output
         q, k, v = (b.dense(f"{pre}.attention.self.{p}", x, getattr(att, p)) for p in ("query", "key", "value"))
-        c = _attention(b, f"{pre}.attention", q, k, v, heads, heads, t, causal=False)
+        c = attention_nodes(b, f"{pre}.attention", q, k, v, heads, heads, t, causal=False)
         o = b.dense(f"{pre}.attention.output.dense", c, out.dense)
         r = b.node("add_f32", f"{pre}.attention.output.residual", [o, x], (t, h))
         x1 = _layernorm(b, f"{pre}.attention.output.LayerNorm", r, out.LayerNorm)
@@ -167,11 +173,14 @@ def _capture_bert(bert, cfg, t: int, max_pos: int | None, name: str) -> Graph:
                     "heads": heads, "seq_len": t, "max_positions": int(cfg.max_position_embeddings)})
 
 
-def _attention(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, t: int,
-               causal: bool) -> str:
+def attention_nodes(b: GraphBuilder, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, t: int,
+                    causal: bool, scale: float | None = None) -> str:
+    """scores = q k^T * scale (default 1 / sqrt(head_dim)), softmax (causal or not), context = p v; heads live in
+    the channel dimension."""
     hd = b.shape(q)[1] // heads
     s = b.node("matmul_qk_f32", f"{pre}.scores", [q, k], (heads, t, t),
-               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd, "scale": 1.0 / math.sqrt(hd)})
+               {"heads": heads, "kv_heads": kv_heads, "head_dim": hd,
+                "scale": 1.0 / math.sqrt(hd) if scale is None else scale})
     p = b.node("softmax_f32", f"{pre}.probs", [s], (heads, t, t), {"causal": causal})
     return b.node("matmul_pv_f32", f"{pre}.context", [p, v], (t, heads * hd),
                   {"heads": heads, "kv_heads": kv_heads, "head_dim": hd})
@@ -185,64 +194,24 @@ def _layernorm(b: GraphBuilder, pre: str, x: str, ln, out: str | None = None) ->
                   out=out)
 
 
-def _rmsnorm(b: GraphBuilder, pre: str, x: str, norm) -> str:
-    _expect(norm, pre, ("LlamaRMSNorm",))
-    b.const(f"{pre}.gamma", _np(norm.weight))
-    return b.node("rmsnorm_f32", pre, [x, f"{pre}.gamma"], b.shape(x), {"eps": float(norm.variance_epsilon)})
-
-
 def rope_tables(inv_freq: np.ndarray, positions: int, attention_scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     ang = np.arange(positions, dtype=np.float64)[:, None] * inv_freq.astype(np.float64)[None, :]
     return (np.cos(ang) * attention_scaling).astype(np.float32), (np.sin(ang) * attention_scaling).astype(np.float32)
 
 
-@architecture("llama", "decoder", "LlamaForCausalLM")
-def _capture_llama(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
-    max_pos = max_pos or min(cfg.max_position_embeddings, 2048)
-    inner = model.model
-    h, heads, kvh = cfg.hidden_size, cfg.num_attention_heads, cfg.num_key_value_heads
-    hd = getattr(cfg, "head_dim", None) or h // heads
-    if cfg.hidden_act != "silu":
-        raise UnsupportedOp(f"unsupported activation {cfg.hidden_act!r} at config.hidden_act: intgap captures silu")
-    if getattr(cfg, "attention_bias", False) or getattr(cfg, "mlp_bias", False):
-        raise UnsupportedOp("unsupported biases in Llama attention/MLP (config.attention_bias / mlp_bias)")
-    rope_params = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
-    if rope_params.get("rope_type", "default") != "default":
-        raise UnsupportedOp(f"unsupported rope_type {rope_params.get('rope_type')!r} at config.rope_parameters")
-    rot = inner.rotary_emb
-    cos, sin = rope_tables(rot.inv_freq.detach().cpu().numpy(), max_pos, float(getattr(rot, "attention_scaling", 1.0)))
-    b = GraphBuilder(name)
-    ids, pos = b.token_inputs(t)
-    b.const("rope.cos", cos)
-    b.const("rope.sin", sin)
-    b.const("embed_tokens", _np(inner.embed_tokens.weight))
-    x = b.node("embedding_f32", "embed", [ids, "embed_tokens"], (t, h))
-    for i, layer in enumerate(inner.layers):
-        pre = f"layers.{i}"
-        _expect(layer, pre, ("LlamaDecoderLayer",))
-        att, mlp = layer.self_attn, layer.mlp
-        _expect(mlp.act_fn, f"{pre}.mlp.act_fn", ("SiLUActivation", "SiLU"))
-        n = _rmsnorm(b, f"{pre}.input_layernorm", x, layer.input_layernorm)
-        q, k, v = (b.dense(f"{pre}.self_attn.{p}", n, getattr(att, p)) for p in ("q_proj", "k_proj", "v_proj"))
-        q = b.node("rope_f32", f"{pre}.self_attn.q_rope", [q, pos, "rope.cos", "rope.sin"], (t, heads * hd),
-                   {"heads": heads, "head_dim": hd})
-        k = b.node("rope_f32", f"{pre}.self_attn.k_rope", [k, pos, "rope.cos", "rope.sin"], (t, kvh * hd),
-                   {"heads": kvh, "head_dim": hd})
-        c = _attention(b, f"{pre}.self_attn", q, k, v, heads, kvh, t, causal=True)
-        x = b.node("add_f32", f"{pre}.attn_residual", [x, b.dense(f"{pre}.self_attn.o_proj", c, att.o_proj)], (t, h))
-        n2 = _rmsnorm(b, f"{pre}.post_attention_layernorm", x, layer.post_attention_layernorm)
-        gt = b.dense(f"{pre}.mlp.gate_proj", n2, mlp.gate_proj)
-        up = b.dense(f"{pre}.mlp.up_proj", n2, mlp.up_proj)
-        act = b.node("silu_f32", f"{pre}.mlp.silu", [gt], b.shape(gt))
-        m = b.node("mul_f32", f"{pre}.mlp.gated", [act, up], b.shape(gt))
-        x = b.node("add_f32", f"{pre}.mlp_residual", [x, b.dense(f"{pre}.mlp.down_proj", m, mlp.down_proj)], (t, h))
-    n = _rmsnorm(b, "norm", x, inner.norm)
-    head = model.lm_head
-    b.outputs.append(b.linear("logits", n, head.weight, getattr(head, "bias", None)))
-    tied = head.weight.data_ptr() == inner.embed_tokens.weight.data_ptr()
-    return b.graph({"source": "hf-llama", "architecture": "llama", "hidden_size": h, "layers": len(inner.layers),
-                    "heads": heads, "kv_heads": kvh, "seq_len": t, "max_positions": max_pos,
-                    "tied_embeddings": bool(tied), "vocab_size": int(cfg.vocab_size)})
+def _exported(model_type: str, *classes: str):
+    """A decoder captured from its exported computation (quant/export_capture.py, docs/capture.md)."""
+    def capture(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
+        from quant.export_capture import capture_decoder
+
+        return capture_decoder(model, cfg, t, max_pos, name, model_type)
+    architecture(model_type, "decoder", *classes)(capture)
+
+
+_exported("llama", "LlamaForCausalLM")
+_exported("mistral", "MistralForCausalLM")
+_exported("qwen2", "Qwen2ForCausalLM")
+_exported("phi3", "Phi3ForCausalLM")
 
 
 @architecture("gpt2", "decoder", "GPT2LMHeadModel")
@@ -268,7 +237,7 @@ def _capture_gpt2(model, cfg, t: int, max_pos: int | None, name: str) -> Graph:
         bias = blk.attn.c_attn.bias.detach()
         q, k, v = (b.linear(f"{pre}.attn.{p}", n, w[j * h:(j + 1) * h], bias[j * h:(j + 1) * h])
                    for j, p in enumerate("qkv"))
-        c = _attention(b, f"{pre}.attn", q, k, v, heads, heads, t, causal=True)
+        c = attention_nodes(b, f"{pre}.attn", q, k, v, heads, heads, t, causal=True)
         o = b.linear(f"{pre}.attn.c_proj", c, blk.attn.c_proj.weight.detach().T, blk.attn.c_proj.bias)
         x = b.node("add_f32", f"{pre}.attn_residual", [x, o], (t, h))
         n2 = _layernorm(b, f"{pre}.ln_2", x, blk.ln_2)

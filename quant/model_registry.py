@@ -56,11 +56,12 @@ register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BER
 
 def folder_kind(path: Path) -> str | None:
     """encoder / decoder for a Hugging Face folder by its config.json, None when it is not one we take."""
-    try:
-        cfg = json.loads((path / "config.json").read_text())
-    except (OSError, ValueError):
+    cfg = _config(path)
+    if cfg is None:
         return None
     arch = ARCHITECTURES.get(cfg.get("model_type"))
+    if arch is None and any(str(a).endswith("ForCausalLM") for a in cfg.get("architectures") or []):
+        return "decoder"  # another causal LM: the export capture reads it or names what it cannot lower
     return arch.kind if arch else None
 
 
@@ -71,7 +72,10 @@ def kind_of(spec: str) -> str | None:
         return MODELS[spec].kind
     p = Path(spec)
     if p.is_dir() and (p / "config.json").is_file():
-        return folder_kind(p)
+        kind = folder_kind(p)
+        if kind is None and _config(p) is not None:  # an unreadable config.json is the loader's error to name
+            raise unsupported_folder(p)
+        return kind
     if p.suffix in (".pt", ".pth"):
         return "classifier"
     return None
@@ -93,6 +97,23 @@ def listing(graph_files: bool = True) -> str:
     folders = ", ".join(f"{a.model_type} {a.kind}" for a in ARCHITECTURES.values())
     return (f"{named}, a Hugging Face folder ({folders}), a .pt state dict of an MLP"
             + (", or an .igraph written by `intgap quantize`" if graph_files else ""))
+
+
+def _config(path: Path) -> dict | None:
+    try:
+        cfg = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return cfg if isinstance(cfg, dict) else None
+
+
+def unsupported_folder(path: Path) -> QuantError:
+    """A Hugging Face folder of an architecture no capture takes: one short line (not transformers' list of every
+    config class it knows)."""
+    cfg = _config(path) or {}
+    what = f"model_type {cfg.get('model_type')!r} ({', '.join(cfg.get('architectures') or []) or 'no class'})"
+    return QuantError(f"{path} holds {what}: intgap captures {', '.join(ARCHITECTURES)} models "
+                      "(README 'Architectures')")
 
 
 def unknown_model(spec: str) -> QuantError:

@@ -17,7 +17,7 @@ from quant.hf_models import HFModel, pretrained, shakespeare_lines, shakespeare_
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
-from quant.model_registry import MODELS, calibration_of, folder_kind, unknown_model
+from quant.model_registry import MODELS, calibration_of, kind_of, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
 from quant.optable import Group
@@ -64,8 +64,9 @@ def load_model(name: str) -> HFModel:
     p = Path(name)
     if not p.is_dir():
         raise unknown_model(name)
+    kind = kind_of(name)
     try:
-        return pretrained(p.name, p, causal=folder_kind(p) != "encoder")
+        return pretrained(p.name, p, causal=kind != "encoder")
     except (OSError, ValueError) as e:
         raise QuantError(f"cannot load a Hugging Face model from {p} ({e}): give a directory with config.json, "
                          "weights (safetensors) and tokenizer files") from None

@@ -41,8 +41,9 @@ def test_every_architecture_has_a_kind_and_is_recognized_in_a_folder(tmp_path, m
 def test_a_new_architecture_is_one_entry(tmp_path, monkeypatch):
     m = tiny_llama(layers=1, hidden=32, heads=2, kv_heads=1, vocab=64, positions=16)
     monkeypatch.setattr(m.config, "model_type", "llama-renamed")
-    with pytest.raises(UnsupportedOp, match="model_type 'llama-renamed'.*intgap captures bert, llama, gpt2"):
-        capture_hf(m, 8)
+    with pytest.raises(UnsupportedOp, match="model_type 'llama-renamed'.*intgap captures bert, llama, mistral"):
+        capture_hf(m.model, 8)  # not a causal LM: the export capture is not tried
+    unregistered = capture_hf(m, 8)  # a causal LM of no entry: its computation is read all the same
     llama = ARCHITECTURES["llama"]
     monkeypatch.setitem(ARCHITECTURES, "llama-renamed", Architecture("llama-renamed", "decoder", llama.classes,
                                                                      llama.capture))
@@ -51,6 +52,7 @@ def test_a_new_architecture_is_one_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(m.config, "model_type", "llama")
     ref = capture_hf(m, 8)
     assert g.name == "llama-renamed" and [n.op for n in g.nodes] == [n.op for n in ref.nodes]
+    assert [n.to_json() for n in unregistered.nodes] == [n.to_json() for n in ref.nodes]
     assert all(np.array_equal(g.constants[k], ref.constants[k]) for k in ref.constants)
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama-renamed"}))
     assert folder_kind(tmp_path) == "decoder"

@@ -1,0 +1,172 @@
+"""The attention rule of the export capture: a module call that runs one scaled_dot_product_attention on live
+values and has linear projections. Its data flow says the rest: which linear makes q, k and v (tracing the
+attention's inputs back), whether q and k are rotated (RoPE's rotate-half pattern: slice / neg / cat / mul / add
+with positional cos and sin) and with which tables, how many KV heads (grouped: the k projection's width), which
+mask (the constant mask compared with the causal one), and which linear projects the result (o_proj)."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import torch
+
+from quant.capture_rules import Act, Rule, arg, consumers, emit_linear, live_inputs, region, set_outputs
+from quant.errors import UnsupportedOp
+from quant.hf_capture import attention_nodes, rope_tables
+from quant.export_capture import op_name
+
+SDPA = "scaled_dot_product_attention"
+ROPE_OPS = Counter({"mul": 2, "neg": 1, "cat": 1, "add": 1})
+NORM_OPS = {"pow", "mean", "rsqrt"}
+# what an attention call may run (a call with more, a decoder layer say, is not one attention)
+ATTENTION_OPS = {"linear", SDPA} | set(ROPE_OPS) | NORM_OPS
+
+
+class Attention(Rule):
+    name = "attention"
+    pattern = Counter({"linear": 4, SDPA: 1, "mul": 4, "neg": 2, "cat": 2, "add": 2})
+
+    def matches(self, cap, call) -> bool:
+        ops = call.ops(cap)
+        return ops.get(SDPA, 0) == 1 and 2 <= ops.get("linear", 0) <= 4 and set(ops) <= ATTENTION_OPS
+
+    def lower(self, cap, call) -> None:
+        inside, p, t = set(call.nodes), call.path, cap.t
+        sdpa = next(n for n in call.live(cap) if op_name(n) == SDPA)
+        sides = {}
+        for role, x in zip("qkv", sdpa.args[:3]):
+            stops, nodes = region(cap, x, inside)
+            if len(stops) != 1:
+                raise UnsupportedOp(f"attention at {p} ({call.cls}): its {role} comes from {len(stops)} linear "
+                                    "layers; intgap captures one projection each for q, k and v")
+            ops = Counter(op_name(n) for n in nodes if cap.through(n) is None)
+            if NORM_OPS & set(ops):
+                raise UnsupportedOp(f"attention at {p} ({call.cls}) normalizes {role} per head (RMSNorm on q and k, "
+                                    "as Qwen3 and OLMo 2 do): intgap has no per-head norm op yet; nearest supported "
+                                    "pattern: Llama / Qwen2 attention")
+            if ops and ops != ROPE_OPS or (role == "v" and ops):
+                raise UnsupportedOp(f"attention at {p} ({call.cls}) computes {role} with "
+                                    f"{', '.join(sorted(ops))}: intgap captures q and k rotated by RoPE (rotate-half: "
+                                    f"{', '.join(sorted(ROPE_OPS))}) or not rotated, v as projected")
+            sides[role] = (stops[0], nodes, bool(ops))
+        q_shape = sdpa.args[0].meta["val"].shape
+        heads, hd = int(q_shape[-3]), int(q_shape[-1])
+        rows = {r: _fused_rows(cap, sides[r][0], sides[r][1], f"{p}.{r}_proj") for r in "qkv"}
+        widths = {r: len(range(*(rows[r][1] or slice(None)).indices(int(cap.const(sides[r][0].args[1]).shape[0]))))
+                  for r in "qkv"}
+        kv_heads = widths["k"] // hd
+        if widths["q"] != heads * hd or widths["v"] != widths["k"] or kv_heads * hd != widths["k"] or \
+                heads % kv_heads:
+            raise UnsupportedOp(f"attention at {p}: projections of {widths} features do not split into {heads} "
+                                f"heads of {hd}")
+        causal = _causal(cap, sdpa, p, t)
+        scale = arg(sdpa, 6, "scale")
+        scale = 1.0 / math.sqrt(hd) if scale is None else float(scale)
+        q, k, v = (emit_linear(cap, sides[r][0], *rows[r]) for r in "qkv")
+        if sides["q"][2] != sides["k"][2]:
+            raise UnsupportedOp(f"attention at {p} rotates only one of q and k: intgap captures RoPE on both")
+        if sides["q"][2]:
+            tq, tk = (rope_tables_of(cap, sides[r][1], hd, p) for r in "qk")
+            if tq != tk:
+                raise UnsupportedOp(f"attention at {p} rotates q and k with different tables")
+            cos, sin = tq
+            q = cap.b.node("rope_f32", f"{p}.q_rope", [q, "positions", cos, sin], (t, heads * hd),
+                           {"heads": heads, "head_dim": hd})
+            k = cap.b.node("rope_f32", f"{p}.k_rope", [k, "positions", cos, sin], (t, kv_heads * hd),
+                           {"heads": kv_heads, "head_dim": hd})
+        c = attention_nodes(cap.b, p, q, k, v, heads, kv_heads, t, causal, scale)
+        o = [n for n in consumers(cap, sdpa, inside) if op_name(n) == "linear"]
+        if len(o) != 1:
+            raise UnsupportedOp(f"attention at {p}: its result feeds {len(o)} linear layers; intgap captures one "
+                                "output projection")
+        cap.env[o[0].args[0]] = Act(c)
+        set_outputs(cap, call, emit_linear(cap, o[0]))
+
+
+def _fused_rows(cap, lin, nodes: list, name: str) -> tuple[str | None, slice | None]:
+    """(name, rows) of q, k or v when one linear makes all three (Phi-3's qkv_proj) and a slice of its last
+    dimension takes this one's features: the capture splits the weight; (None, None) for a linear of its own."""
+    cuts = [n for n in nodes if op_name(n) == "slice" and n.args[0] is lin]
+    if not cuts:
+        return None, None
+    n = cuts[0]
+    dim, start, end = (list(n.args) + [0, None, None])[1:4]
+    if len(cuts) != 1 or dim not in (-1, len(lin.meta["val"].shape) - 1):
+        raise UnsupportedOp(f"{name}: a fused projection cut other than along its features")
+    return name, slice(start, end)
+
+
+def _causal(cap, sdpa, p: str, t: int) -> bool:
+    """True for a causal mask, False for none; any other mask (padding, a window shorter than the sequence) is
+    refused. The mask is a constant of the export (computed from the positions, never from the tokens)."""
+    mask, is_causal = arg(sdpa, 3, "attn_mask"), bool(arg(sdpa, 5, "is_causal", False))
+    if mask is None:
+        return is_causal
+    m = cap.example(mask)
+    if m is None or is_causal:
+        raise UnsupportedOp(f"attention at {p}: its mask is computed from the tokens; intgap captures causal or "
+                            "full attention")
+    allowed = (m if m.dtype == torch.bool else m == 0).reshape(-1, t, t)
+    if not bool((allowed == allowed[0]).all()):
+        raise UnsupportedOp(f"attention at {p}: the mask differs between heads or batches")
+    allowed = allowed[0]
+    if bool(allowed.all()):
+        return False
+    if bool(torch.equal(allowed, torch.ones(t, t, dtype=torch.bool).tril())):
+        return True
+    raise UnsupportedOp(f"attention at {p}: its mask is neither causal nor full (a sliding window shorter than "
+                        f"{t} tokens, or padding); intgap captures causal or full attention")
+
+
+def rope_tables_of(cap, nodes: list, hd: int, p: str) -> tuple[str, str]:
+    """The names of the cos / sin tables (one row per position up to max_positions) of the rotation among
+    `nodes`: mul(x, cos) + mul(rotate_half(x), sin), cos and sin positional. The tables are rebuilt from the
+    model's inverse frequencies (a 1-D buffer of head_dim / 2 the positional values derive from) and its
+    attention scaling (cos at position 0), and checked against the model's own values at the example positions."""
+    cos = sin = None
+    for n in nodes:
+        if op_name(n) != "mul":
+            continue
+        (x,), pos = live_inputs(cap, n), [a for a in n.all_input_nodes if a not in cap.live]
+        if len(pos) != 1 or pos[0] not in cap.positional:
+            raise UnsupportedOp(f"attention at {p}: a rotation factor does not come from the positions")
+        x = cap.root(x)
+        if op_name(x) == "cat":
+            sin = pos[0]
+        else:
+            cos = pos[0]
+    if cos is None or sin is None:
+        raise UnsupportedOp(f"attention at {p}: not RoPE's rotate-half form x * cos + rotate_half(x) * sin")
+    ex_cos, ex_sin = (np.asarray(cap.example(n).detach().float()).reshape(-1, hd) for n in (cos, sin))
+    inv = [v for v in _params_above(cap, cos) if v.dim() == 1 and v.is_floating_point() and v.numel() == hd // 2]
+    if len(inv) != 1:
+        raise UnsupportedOp(f"attention at {p}: RoPE's cos / sin do not derive from one inverse-frequency table "
+                            f"of {hd // 2}")
+    tc, ts = rope_tables(inv[0].detach().cpu().numpy(), cap.max_pos, float(ex_cos[0, 0]))
+    rows = ex_cos.shape[0]
+    want_c, want_s = np.concatenate([tc[:rows]] * 2, 1), np.concatenate([ts[:rows]] * 2, 1)
+    if not (np.allclose(ex_cos, want_c, atol=1e-5) and np.allclose(ex_sin, want_s, atol=1e-5)):
+        raise UnsupportedOp(f"attention at {p}: RoPE's tables are not cos / sin(position * inv_freq) "
+                            "(a dynamic or partial rotary embedding): not supported yet")
+    for name in cap.tables:
+        if np.array_equal(cap.b.constants[f"{name}.cos"], tc) and np.array_equal(cap.b.constants[f"{name}.sin"], ts):
+            return f"{name}.cos", f"{name}.sin"
+    name = "rope" if not cap.tables else f"rope{len(cap.tables)}"
+    cap.tables.append(name)
+    cap.b.const(f"{name}.cos", tc)
+    cap.b.const(f"{name}.sin", ts)
+    return f"{name}.cos", f"{name}.sin"
+
+
+def _params_above(cap, n) -> list:
+    seen, todo, found = set(), [n], []
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if x.op == "placeholder" and isinstance(cap.env.get(x), torch.Tensor):
+            found.append(cap.env[x])
+        todo.extend(x.all_input_nodes)
+    return found

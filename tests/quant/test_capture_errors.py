@@ -1,0 +1,87 @@
+"""What the export capture and the commands refuse, each with its one-line message (docs/errors.md)."""
+import pytest
+import torch
+
+from quant import QuantError, UnsupportedOp
+from quant.hf_capture import capture_hf
+from tests.hardening.conftest import one_line_error
+
+
+def _tiny_config(cls, **kw):
+    return cls(num_hidden_layers=1, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
+               intermediate_size=128, vocab_size=256, max_position_embeddings=64, **kw)
+
+
+def test_qwen3_per_head_qk_norm_is_refused_with_the_nearest_pattern():
+    import transformers as tf
+    torch.manual_seed(0)
+    m = tf.Qwen3ForCausalLM(_tiny_config(tf.Qwen3Config, head_dim=16)).eval()
+    with pytest.raises(UnsupportedOp, match=r"attention at layers\.0\.self_attn \(Qwen3Attention\) normalizes q per "
+                                            r"head .* nearest supported pattern: Llama / Qwen2 attention"):
+        capture_hf(m, 8)
+
+
+def test_an_op_without_a_rule_names_op_module_and_nearest_pattern():
+    """A Llama whose norm uses tanh: no rule matches; the error is one line, not a traceback."""
+    import transformers as tf
+    torch.manual_seed(0)
+    m = tf.LlamaForCausalLM(_tiny_config(tf.LlamaConfig)).eval()
+    norm = m.model.layers[0].post_attention_layernorm
+    plain = norm.forward
+    norm.forward = lambda x: torch.tanh(plain(x))
+    with pytest.raises(UnsupportedOp) as e:
+        capture_hf(m, 8)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith("unsupported op aten.tanh at layers.0.post_attention_layernorm (LlamaRMSNorm): ")
+    assert "nearest supported pattern: RMSNorm (pow, mean, add, rsqrt, mul x2), which layers.0.post_attention_" \
+           "layernorm (LlamaRMSNorm) differs from by +tanh" in msg
+
+
+def test_rope_that_changes_with_the_length_is_refused():
+    import transformers as tf
+    m = tf.LlamaForCausalLM(_tiny_config(tf.LlamaConfig, rope_parameters={
+        "rope_type": "dynamic", "factor": 2.0, "rope_theta": 10000.0})).eval()
+    with pytest.raises(UnsupportedOp, match=r"rope_type 'dynamic' .* changes its tables with the sequence length"):
+        capture_hf(m, 8)
+
+
+def _bert_folder(tmp_path):
+    from transformers import BertConfig
+    BertConfig(vocab_size=128, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+               intermediate_size=64).save_pretrained(tmp_path)
+    return tmp_path
+
+
+def test_generate_refuses_an_encoder_at_once(tmp_path, capsys):
+    from intgap.cli import main
+    d = _bert_folder(tmp_path)  # config.json only: refused before any weight is read
+    assert main(["generate", "--model", str(d), "--target", "cortex-m4"]) == 2
+    assert f"{d} is an encoder (its graph computes hidden states, not next-token logits): an encoder does not " \
+           "generate" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("command", [["bench"], ["quantize", "-o", "x.igraph"], ["generate", "--target", "rv32imc"]])
+def test_a_folder_of_another_architecture_gets_one_short_line(command, tmp_path, capsys):
+    from transformers import DistilBertConfig
+    from intgap.cli import main
+    DistilBertConfig(vocab_size=128, dim=32, n_layers=1, n_heads=2, hidden_dim=64).save_pretrained(tmp_path)
+    assert main([command[0], "--model", str(tmp_path), *command[1:]]) == 2
+    line = one_line_error(capsys)
+    assert f"{tmp_path} holds model_type 'distilbert' (no class): intgap captures bert, llama" in line
+    assert len(line) < 300
+
+
+def test_unsupported_folder_error_is_a_quant_error(tmp_path):
+    from quant.model_registry import kind_of
+    (tmp_path / "config.json").write_text('{"model_type": "vit", "architectures": ["ViTModel"]}')
+    with pytest.raises(QuantError, match=r"model_type 'vit' \(ViTModel\)"):
+        kind_of(str(tmp_path))
+
+
+def test_bench_of_a_folder_without_config_is_not_called_a_state_dict(tmp_path, capsys):
+    from intgap.cli import main
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    assert main(["bench", "--model", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a directory without config.json: a Hugging Face model folder needs config.json" in \
+        one_line_error(capsys)
