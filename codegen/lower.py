@@ -12,6 +12,7 @@ import numpy as np
 from codegen.errors import CodegenError, ModelDoesNotFit
 from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
+from codegen.op_calls_quant import shared_row_quantization
 from isa.targets import MemoryRegion, Target
 from quant.ir import DTYPES, Graph
 from quant.ops.checks import validate
@@ -213,6 +214,13 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
             continue
         size = int(np.prod(stored_shape(t))) * _itemsize(graph.tensors[t].dtype)
         buffers.append(Buffer(t, size, i, end if t in keep else last_use.get(t, i)))
+    shared: dict[int, tuple[str, bool]] = {}  # node index -> (its group's row buffer, whether it fills it)
+    for ix in shared_row_quantization(graph, last):
+        first = graph.nodes[ix[0]]
+        rbuf = f"{first.name}.rows_int8"
+        k, r = graph.constants[first.inputs[1]].shape[1], 1 if first.inputs[0] in last else max_tokens
+        buffers.append(Buffer(rbuf, r * (k + 8), ix[0], ix[-1]))  # int8 rows, then int32 (mr, e) per row
+        shared.update({i: (rbuf, i == ix[0]) for i in ix})
     missing = [t for t in keep if t not in {b.tensor for b in buffers}]
     if missing:
         raise CodegenError(f"cannot keep {missing}: not an intermediate tensor of {graph.name}")
@@ -254,8 +262,16 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
                 return f"({base(t)} + (size_t)(n - 1) * {row_width(t)})"
             return base(t)
 
+        row_quant = None
+        if i in shared:  # rows laid out as the input's: one_row reads the last of them, as buf() does
+            rbuf, fills = shared[i]
+            x = n.inputs[0]
+            k, r = graph.constants[n.inputs[1]].shape[1], 1 if x in last else max_tokens
+            row = "(n - 1)" if one_row and x not in last else "0"
+            row_quant = (f"((int8_t *)(ig_arena + {offset[rbuf]}) + (size_t){row} * {k})",
+                         f"((int32_t *)(ig_arena + {offset[rbuf] + r * k}) + (size_t){row} * 2)", fills)
         env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)", family=family,
-                    extensions=target.extensions, error_return="return 1;")
+                    extensions=target.extensions, error_return="return 1;", row_quant=row_quant)
         stmt, calls = emit_node_calls(graph, n, env)
         files |= {path for _, path in calls}
         if layer_copies:

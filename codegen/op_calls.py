@@ -53,6 +53,9 @@ class OpEnv:
     family: str = "scalar"
     extensions: tuple[str, ...] = ()  # the target's ISA extensions (isa/targets.py), where a layout depends on them
     error_return: str = "return 1;"  # what the statement does when a kernel reports bad data
+    # fully_connected_dynamic reading an input that other such layers read too (op_calls_quant.shared_row_quantization):
+    # (C pointer to the int8 rows of this call, to their (mr, e) pairs, whether this node quantizes them)
+    row_quant: tuple[str, str, bool] | None = None
 
 
 def c_int(v) -> str:

@@ -136,10 +136,16 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
                                    lambda c: "ig_acc_", after, ".identity")
     xo, yo, block = each_row(env, kk, nn_)
     buf = "__attribute__((aligned(16)))"
-    body = (f"int8_t ig_q_[{kk}] {buf}; int32_t ig_acc_[{ASYM_CHUNK_ROWS}] {buf}, ig_mr_; "
-            f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; "
-            f"int32_t ig_e_ = ig_dyn_quantize_{SUFFIX[x_dt]}({env.buf(x, '0')}{xo}, {c_int(a['x_zero_point'])}, "
-            f"{kk}, ig_q_, &ig_mr_); {chunks}")
+    quantize = f"ig_dyn_quantize_{SUFFIX[x_dt]}({env.buf(x, '0')}{xo}, {c_int(a['x_zero_point'])}, {kk}, ig_q_, "
+    if env.row_quant is None:
+        rows = f"int8_t ig_q_[{kk}] {buf}; int32_t ig_mr_; int32_t ig_e_ = {quantize}&ig_mr_); "
+    else:  # the row quantized once for every layer that reads it: the same bytes, one ig_dyn_quantize call
+        q_rows, scales, fills = env.row_quant
+        rows = (f"int8_t *ig_q_ = {q_rows}{xo}; int32_t *ig_s_ = {scales}{' + (size_t)r_ * 2' if xo else ''}; "
+                + (f"ig_s_[1] = {quantize}ig_s_); " if fills else "")
+                + "int32_t ig_mr_ = ig_s_[0], ig_e_ = ig_s_[1]; ")
+    body = (f"{rows}int32_t ig_acc_[{ASYM_CHUNK_ROWS}] {buf}; "
+            f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}")
     return block(body), used | {(f"ig_dyn_quantize_{SUFFIX[x_dt]}", "ig_fc_dynamic_parts"),
                                 (f"ig_dyn_requant_{SUFFIX[y_dt]}", "ig_fc_dynamic_parts")}
 
@@ -152,6 +158,20 @@ def dynamic_on_grouped(g: Graph, n: Node) -> bool:
     gsz = int(a["group_size"])
     return w.shape[1] // gsz <= ASYM_MAX_GROUPS and \
         DYN_LEVELS * int(fc_quant_mass(w, gs, go, gsz).max(initial=0)) < 1 << 30
+
+
+def shared_row_quantization(g: Graph, last_row: set[str] = frozenset()) -> list[list[int]]:
+    """Groups (graph indices, in order) of fully_connected_dynamic nodes on the grouped kernels that read the same
+    input with the same zero point and the same rows (their outputs all in `last_row` or none; codegen/lower.py):
+    Llama's q / k / v and gate / up. lower() gives each group one buffer of int8 rows and their (mr, e) pairs,
+    which the group's first node fills and the others read, so a row is quantized once, not once per layer.
+    Only rows of a multiple of 16 bytes, which keeps every row of the buffer 16-byte aligned."""
+    groups: dict[tuple, list[int]] = {}
+    for i, n in enumerate(g.nodes):
+        if n.op == "fully_connected_dynamic" and g.constants[n.inputs[1]].shape[1] % 16 == 0 and \
+                dynamic_on_grouped(g, n):
+            groups.setdefault((n.inputs[0], n.attrs["x_zero_point"], n.outputs[0] in last_row), []).append(i)
+    return [ix for ix in groups.values() if len(ix) > 1]
 
 
 def _fc_quant(g: Graph, n: Node, env: OpEnv):

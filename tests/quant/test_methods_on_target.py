@@ -72,14 +72,23 @@ def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
                              not_links=["scalar/ig_fc_s16_split"])
 
 
-@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc"])
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc",
+                                         "cortex-m55"])
 def test_asym_dynamic_decoder_bit_exact_on_every_family(target_name, tmp_path):
     """Dynamic per-token scales on each family's grouped SIMD kernels (codegen/op_calls_quant.py
-    _dynamic_on_grouped): the logits of a prompt and the greedy tokens equal the reference interpreter's."""
-    from codegen.op_calls_quant import dynamic_on_grouped
+    _dynamic_on_grouped), each input row quantized once for the layers that share it (q / k / v, gate / up:
+    shared_row_quantization): the logits of a prompt and the greedy tokens equal the reference interpreter's."""
+    from codegen.lower import lower as lower_c
+    from codegen.op_calls_quant import dynamic_on_grouped, shared_row_quantization
     g = capture_hf(tiny_llama(), 16)
     cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
     q = lower(g, cal, QuantConfig(weight_bits=4, group_size=32, asym=True, dynamic=True, dynamic_gain=100.0))
     dyn = [n for n in q.nodes if n.op == "fully_connected_dynamic"]
     assert dyn and all(dynamic_on_grouped(q, n) for n in dyn)
-    _logits_and_tokens_match(q, isa.get_target(target_name), tmp_path)
+    groups = shared_row_quantization(q)
+    assert [[q.nodes[i].name.rsplit(".", 1)[-1] for i in ix] for ix in groups] == \
+        [["q_proj", "k_proj", "v_proj"], ["gate_proj", "up_proj"]] * 2
+    t = isa.get_target(target_name)
+    code = lower_c(q, t, max_tokens=8).model_c
+    assert code.count("ig_dyn_quantize_") == len(dyn) - sum(len(ix) - 1 for ix in groups)
+    _logits_and_tokens_match(q, t, tmp_path)
