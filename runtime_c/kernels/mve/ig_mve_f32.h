@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ig_mathf.h"
+
 #define IG_MF static inline __attribute__((always_inline))
 /* see IG_MVE_ORDER (ig_mve_common.h): keeps each weight load next to its multiply-add (the dual-beat overlap) */
 #define IG_MVE_F32_ORDER() __asm__ volatile("" ::: "memory")
@@ -78,6 +80,26 @@ IG_MF void ig_mve_binary_f32(const float *a, const float *b, int32_t len, float 
     float32x4_t va = vldrwq_z_f32(a + i, p), vb = vldrwq_z_f32(b + i, p);
     vstrwq_p_f32(y + i, mul ? vmulq_f32(va, vb) : vaddq_f32(va, vb), p);
   }
+}
+
+/* sum_c f(x[c]) over a row of n floats, f as ig_sum4_f32's modes (ig_mathf.h: IG_SUM_X x, IG_SUM_X2 x^2, IG_SUM_D2
+ * (x - center)^2; a constant after inlining), four lanes per step: the norms' sums. The tail step's lanes past n
+ * load as zero, which adds nothing to x and x^2; for (x - center)^2 its multiply-add is predicated. */
+IG_MF float ig_mve_rowsum_f32(const float *x, int32_t n, float center, int mode) {
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  int32_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    float32x4_t v = vld1q_f32(x + c);
+    if (mode == IG_SUM_D2) v = vsubq_n_f32(v, center);
+    acc = mode == IG_SUM_X ? vaddq_f32(acc, v) : vfmaq_f32(acc, v, v);
+  }
+  if (c < n) {
+    mve_pred16_t p = vctp32q((uint32_t)(n - c));
+    float32x4_t v = vldrwq_z_f32(x + c, p);
+    if (mode == IG_SUM_D2) acc = vfmaq_m_f32(acc, vsubq_n_f32(v, center), vsubq_n_f32(v, center), p);
+    else acc = mode == IG_SUM_X ? vaddq_f32(acc, v) : vfmaq_f32(acc, v, v);
+  }
+  return ig_mve_hsum_f32(acc);
 }
 
 /* y[i] = f(x[i]) for an element-wise vector function f (an activation), len elements; f of a zeroed tail lane is
