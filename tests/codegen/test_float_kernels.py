@@ -1,6 +1,6 @@
-"""The FP32 baseline kernels of every family (scalar soft-float and hard-float, Cortex-M FPU, NEON, RVV at VLEN
-128/256/512) compute the fully connected layer to float32 accuracy: seeded random layers with shapes that are not
-multiples of any vector length, K = 1, with and without the fused ReLU, compared with a float64 product. The
+"""The FP32 baseline kernels of every family (scalar soft-float and hard-float, Cortex-M FPU, NEON, Helium float, RVV
+at VLEN 128/256/512) compute the fully connected layer to float32 accuracy: seeded random layers with shapes that
+are not multiples of any vector length, K = 1, with and without the fused ReLU, compared with a float64 product. The
 hard-float targets run the MACs on their FPU (fused multiply-add instructions), the FPU-less ones in soft-float."""
 import numpy as np
 import pytest
@@ -43,7 +43,7 @@ def _check(cases, target, tmp_path, vlens=(None,)):
 
 
 @pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-m4f", "cortex-m7", "rv32imc", "rv64gc", "cortex-a53",
-                                         "cortex-a55"])
+                                         "cortex-a55", "cortex-m55"])
 def test_fp32_kernels_accurate(target_name, tmp_path):
     target = isa.get_target(target_name)
     elf = _check(_float_cases(11), target, tmp_path)
@@ -60,14 +60,17 @@ def test_fp32_kernels_accurate_rvv_every_vlen(tmp_path):
 
 
 @pytest.mark.parametrize("target_name,mnemonic", [("cortex-m4f", "vfma.f32"), ("cortex-m7", "vfma.f32"),
-                                                  ("cortex-a55", "fmla"), ("rv64gc", "fmadd.s")])
+                                                  ("cortex-a55", "fmla"), ("rv64gc", "fmadd.s"),
+                                                  ("cortex-m55", "vfma.f32\tq")])
 def test_fp32_kernel_uses_the_fpu(target_name, mnemonic, tmp_path):
-    """The hard-float baselines' MAC is a fused multiply-add instruction of the FPU / SIMD unit."""
+    """The hard-float baselines' MAC is a fused multiply-add instruction of the FPU / SIMD unit (on Cortex-M55 Helium's
+    VFMA.F32 on Q registers, which objdump decodes only when told the architecture)."""
     import subprocess
     target = isa.get_target(target_name)
     kc, elf, _ = build_cases(_float_cases(13)[:2], target, tmp_path)
     objdump = {"arm": "arm-none-eabi-objdump", "aarch64": "aarch64-linux-gnu-objdump"}.get(
         target.arch, "riscv64-unknown-elf-objdump")
-    text = subprocess.run([objdump, "-d", "--disassemble=ig_fc_f32", str(elf)], capture_output=True, text=True,
+    arch = ["-marmv8.1-m.main"] if "mve" in target.extensions else []
+    text = subprocess.run([objdump, "-d", *arch, "--disassemble=ig_fc_f32", str(elf)], capture_output=True, text=True,
                           check=True).stdout
     assert mnemonic in text

@@ -1,7 +1,7 @@
 """The FP32 baseline of every transformer op (runtime_c/kernels/<family>/ig_<op>_f32.c, lowered by
 codegen/op_calls_f32.py) against quant/reference.py, on soft-float (Cortex-M4, RV32IMC), hard-float scalar
-(Cortex-M4F, RV64GC), NEON (Cortex-A55) and RVV (VLEN 128 and 256) targets, and whole FP32 tiny Llama / GPT-2 / BERT
-models against PyTorch.
+(Cortex-M4F, RV64GC), NEON (Cortex-A55), Helium float (Cortex-M55) and RVV (VLEN 128 and 256) targets, and whole
+FP32 tiny Llama / GPT-2 / BERT models against PyTorch.
 
 Float has no single definition, so the comparison is within a tolerance, stated per op with its reason. Notation:
 u = 2^-24 (float32 unit roundoff: one correctly rounded operation has relative error <= u), eps = 2u (one ulp of
@@ -295,10 +295,11 @@ def _build_and_check(target, tmp_path, seed: int, vlens=(None,)):
 
 
 @pytest.mark.parametrize("target_name,seed", [("cortex-m4", 1), ("rv32imc", 2), ("cortex-m4f", 3), ("rv64gc", 4),
-                                              ("cortex-a55", 5)])
+                                              ("cortex-a55", 5), ("cortex-m55", 7)])
 def test_float_ops_within_tolerance(target_name, seed, tmp_path):
     """Soft-float (Cortex-M4, RV32IMC: the helpers of libgcc, no FPU instruction), hard-float scalar (Cortex-M4F,
-    RV64GC: the portable kernels on the FPU, square roots in hardware) and NEON (Cortex-A55: the neon/ kernels)."""
+    RV64GC: the portable kernels on the FPU, square roots in hardware), NEON (Cortex-A55: the neon/ kernels) and
+    Helium float (Cortex-M55: the mve/ kernels, every op)."""
     target = isa.get_target(target_name)
     kc, elf = _build_and_check(target, tmp_path, seed)
     names = [f.name for f in load_elf(elf).functions]
@@ -313,6 +314,8 @@ def test_float_ops_within_tolerance(target_name, seed, tmp_path):
         assert soft, f"{target_name} has no FPU: the FP32 baseline must run in soft-float"
     if target.kernel_family == "neon":  # every op but the embedding copy has a NEON kernel
         assert {s for s in kc.kernel_stems if not s.startswith("neon/")} == {"scalar/ig_embedding_f32"}
+    elif target.kernel_family == "mve":
+        assert families == {"mve"}
     else:
         assert families == {"scalar"}
 
@@ -403,7 +406,7 @@ def _model(kind: str):
     return _MODELS[kind]
 
 
-@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-m4f", "rv32imc", "cortex-a55", "rv64gcv"])
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-m4f", "rv32imc", "cortex-a55", "rv64gcv", "cortex-m55"])
 @pytest.mark.parametrize("kind", ["llama", "gpt2", "bert"])
 def test_whole_fp32_model_matches_pytorch(kind, target_name, tmp_path):
     """A captured FP32 tiny Llama (RMSNorm, RoPE, grouped KV heads, SiLU gate, causal), GPT-2 (LayerNorm, GELU tanh,
