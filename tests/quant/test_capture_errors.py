@@ -85,3 +85,19 @@ def test_bench_of_a_folder_without_config_is_not_called_a_state_dict(tmp_path, c
     assert main(["bench", "--model", str(tmp_path)]) == 2
     assert f"{tmp_path} is a directory without config.json: a Hugging Face model folder needs config.json" in \
         one_line_error(capsys)
+
+
+def test_a_model_torch_export_cannot_capture_is_one_line():
+    """Data-dependent Python control flow (a branch on a tensor's value) does not export: one line, not a traceback."""
+    import transformers as tf
+    torch.manual_seed(0)
+    m = tf.LlamaForCausalLM(_tiny_config(tf.LlamaConfig)).eval()
+    norm = m.model.layers[0].post_attention_layernorm
+    plain = norm.forward
+    norm.forward = lambda x: plain(x) if bool(x.sum() > 0) else -plain(x)
+    with pytest.raises(UnsupportedOp) as e:
+        capture_hf(m, 8)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith("torch.export cannot capture LlamaForCausalLM (")
+    assert msg.endswith("a model with data-dependent control flow is not supported")
