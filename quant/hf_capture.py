@@ -19,7 +19,7 @@ import numpy as np
 
 from quant.errors import UnsupportedOp
 from quant.ir import Graph, Node, TensorInfo
-from quant.validate import validate
+from quant.ops.checks import validate
 
 
 @dataclass(frozen=True)
