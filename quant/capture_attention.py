@@ -11,7 +11,8 @@ from collections import Counter
 import numpy as np
 import torch
 
-from quant.capture_rules import Act, Rule, arg, consumers, emit_linear, live_inputs, region, set_outputs
+from quant.capture_rules import Act, Rule, arg, consumers, emit_linear, linear_parts, live_inputs, region, \
+    set_outputs
 from quant.errors import UnsupportedOp
 from quant.hf_capture import attention_nodes, rope_tables
 from quant.export_capture import op_name
@@ -53,7 +54,7 @@ class Attention(Rule):
         q_shape = sdpa.args[0].meta["val"].shape
         heads, hd = int(q_shape[-3]), int(q_shape[-1])
         rows = {r: _fused_rows(cap, sides[r][0], sides[r][1], f"{p}.{r}_proj") for r in "qkv"}
-        widths = {r: len(range(*(rows[r][1] or slice(None)).indices(int(cap.const(sides[r][0].args[1]).shape[0]))))
+        widths = {r: len(range(*(rows[r][1] or slice(None)).indices(int(linear_parts(cap, sides[r][0])[1].shape[0]))))
                   for r in "qkv"}
         kv_heads = widths["k"] // hd
         if widths["q"] != heads * hd or widths["v"] != widths["k"] or kv_heads * hd != widths["k"] or \
@@ -62,7 +63,10 @@ class Attention(Rule):
                                 f"heads of {hd}")
         causal = _causal(cap, sdpa, p, t)
         scale = arg(sdpa, 6, "scale")
-        scale = 1.0 / math.sqrt(hd) if scale is None else float(scale)
+        # head_dim ** -0.5 (BERT, Llama) and 1 / sqrt(head_dim) differ in the last bit for some head sizes (32):
+        # one value for both, so that a model's graph does not depend on how its code spells the scale
+        scale = 1.0 / math.sqrt(hd) if scale is None or math.isclose(scale, 1.0 / math.sqrt(hd), rel_tol=1e-12) \
+            else float(scale)
         q, k, v = (emit_linear(cap, sides[r][0], *rows[r]) for r in "qkv")
         if sides["q"][2] != sides["k"][2]:
             raise UnsupportedOp(f"attention at {p} rotates only one of q and k: intgap captures RoPE on both")
@@ -75,18 +79,31 @@ class Attention(Rule):
                            {"heads": heads, "head_dim": hd})
             k = cap.b.node("rope_f32", f"{p}.k_rope", [k, "positions", cos, sin], (t, kv_heads * hd),
                            {"heads": kv_heads, "head_dim": hd})
-        c = attention_nodes(cap.b, p, q, k, v, heads, kv_heads, t, causal, scale)
         o = [n for n in consumers(cap, sdpa, inside) if op_name(n) == "linear"]
-        if len(o) != 1:
+        if len(o) > 1:
             raise UnsupportedOp(f"attention at {p}: its result feeds {len(o)} linear layers; intgap captures one "
                                 "output projection")
-        cap.env[o[0].args[0]] = Act(c)
+        if not o:  # BERT's attention.self: the output projection is its parent's (attention.output), named so
+            c = attention_nodes(cap.b, p.rsplit(".", 1)[0] if "." in p else p, q, k, v, heads, kv_heads, t, causal,
+                                scale)
+            set_outputs(cap, call, c)
+            return
+        c = attention_nodes(cap.b, p, q, k, v, heads, kv_heads, t, causal, scale)
+        cap.env[linear_parts(cap, o[0])[0]] = Act(c)
         set_outputs(cap, call, emit_linear(cap, o[0]))
 
 
 def _fused_rows(cap, lin, nodes: list, name: str) -> tuple[str | None, slice | None]:
-    """(name, rows) of q, k or v when one linear makes all three (Phi-3's qkv_proj) and a slice of its last
-    dimension takes this one's features: the capture splits the weight; (None, None) for a linear of its own."""
+    """(name, rows) of q, k or v when one linear makes all three (Phi-3's qkv_proj, GPT-2's c_attn) and a slice or
+    split of its last dimension takes this one's features: the capture splits the weight; (None, None) for a linear
+    of its own."""
+    for g in nodes:
+        if op_name(g) == "getitem" and op_name(g.args[0]) == "split" and cap.root(g.args[0].args[0]) is lin:
+            sp = g.args[0]
+            size, dim = sp.args[1], (list(sp.args) + [0])[2]
+            if not isinstance(size, int) or dim not in (-1, len(sp.args[0].meta["val"].shape) - 1):
+                raise UnsupportedOp(f"{name}: a fused projection split other than in equal parts of its features")
+            return name, slice(int(g.args[1]) * size, (int(g.args[1]) + 1) * size)
     cuts = [n for n in nodes if op_name(n) == "slice" and n.args[0] is lin]
     if not cuts:
         return None, None

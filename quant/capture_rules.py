@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import torch
 
 from quant.errors import UnsupportedOp
-from quant.export_capture import Act, Positional, op_name
+from quant.export_capture import GLUE, Act, Positional, op_name
 
 ACTIVATIONS = {"silu": "silu_f32", "gelu": "gelu_f32"}
 
@@ -97,15 +98,26 @@ class Linear(Rule):
         set_outputs(cap, call, emit_linear(cap, n))
 
 
+def linear_parts(cap, n) -> tuple:
+    """(input node, weight [out, in] or None when computed, bias or None) of a linear op: aten.linear(x, w, b), or
+    addmm(b, x, w) (GPT-2's Conv1D, which stores w as [in, out]: transposed here)."""
+    if getattr(n.target, "__name__", "").startswith("addmm"):
+        if n.kwargs.get("beta", 1) != 1 or n.kwargs.get("alpha", 1) != 1:
+            raise UnsupportedOp(f"addmm at {linear_path(cap, n)} scales its terms: intgap captures b + x w")
+        w = cap.const(n.args[2])
+        return n.args[1], None if w is None else w.T, cap.const(n.args[0])
+    return n.args[0], cap.const(n.args[1]), cap.const(arg(n, 2, "bias"))
+
+
 def emit_linear(cap, n, name: str | None = None, rows: slice | None = None) -> str:
-    """A fully_connected_f32 of an aten.linear node, named after its module (the graph's output: `logits`)."""
-    w, bias = cap.const(n.args[1]), cap.const(arg(n, 2, "bias"))
+    """A fully_connected_f32 of a linear op, named after its module (the graph's output: `logits`)."""
+    x, w, bias = linear_parts(cap, n)
     if w is None:
         raise UnsupportedOp(f"linear at {linear_path(cap, n)} has a computed weight: intgap captures constant weights")
     if rows is not None:
         w, bias = w[rows], None if bias is None else bias[rows]
     name = name or ("logits" if feeds_output(cap, n) else linear_path(cap, n))
-    out = cap.b.linear(name, cap.act(_glue_root(cap, n.args[0])), w, bias)
+    out = cap.b.linear(name, cap.act(_glue_root(cap, x)), w, bias)
     cap.env[n] = Act(out)
     return out
 
@@ -175,13 +187,127 @@ class LayerNorm(Rule):
 
     def lower(self, cap, call) -> None:
         n = next(x for x in call.live(cap) if op_name(x) == "layer_norm")
-        w, b = cap.const(arg(n, 2, "weight")), cap.const(arg(n, 3, "bias"))
-        c = w.shape[0]
-        cap.b.const(f"{call.path}.gamma", np.ones(c, np.float32) if w is None else w.detach().float().numpy())
-        cap.b.const(f"{call.path}.beta", np.zeros(c, np.float32) if b is None else b.detach().float().numpy())
-        x = cap.act(_glue_root(cap, n.args[0]))
-        out = cap.b.node("layernorm_f32", call.path, [x, f"{call.path}.gamma", f"{call.path}.beta"], cap.b.shape(x),
-                         {"eps": float(arg(n, 4, "eps", 1e-5))})
+        set_outputs(cap, call, emit_layernorm(cap, n, call.path))
+
+
+def emit_layernorm(cap, n, path: str) -> str:
+    """A layernorm_f32 of an aten.layer_norm node (no weight: gamma 1; no bias: beta 0)."""
+    w, b = cap.const(arg(n, 2, "weight")), cap.const(arg(n, 3, "bias"))
+    x = cap.act(_glue_root(cap, n.args[0]))
+    c = cap.b.shape(x)[-1]
+    cap.b.const(f"{path}.gamma", np.ones(c, np.float32) if w is None else w.detach().float().numpy())
+    cap.b.const(f"{path}.beta", np.zeros(c, np.float32) if b is None else b.detach().float().numpy())
+    out = cap.b.node("layernorm_f32", path, [x, f"{path}.gamma", f"{path}.beta"], cap.b.shape(x),
+                     {"eps": float(arg(n, 4, "eps", 1e-5))})
+    cap.env[n] = Act(out)
+    return out
+
+
+class PostNormResidual(Rule):
+    """LayerNorm(dense(x) + residual): BERT's attention output and layer output (post-norm: the norm after the
+    residual add)."""
+    name = "post-norm residual"
+    pattern = Counter({"linear": 1, "add": 1, "layer_norm": 1})
+
+    def lower(self, cap, call) -> None:
+        nodes = call.live(cap)
+        lin, add, ln = (next(x for x in nodes if op_name(x) == o) for o in ("linear", "add", "layer_norm"))
+        if cap.root(ln.args[0]) is not add or lin not in [cap.root(a) for a in live_inputs(cap, add)] or \
+                len(live_inputs(cap, add)) != 2:
+            raise UnsupportedOp(f"{call.path} ({call.cls}) has a post-norm residual's ops but not "
+                                "LayerNorm(dense(x) + residual)")
+        emit_linear(cap, lin)
+        ins = [cap.act(_glue_root(cap, a)) for a in add.args]  # in the model's order
+        cap.env[add] = Act(cap.b.node("add_f32", f"{call.path}.residual", ins, cap.b.shape(ins[0])))
+        set_outputs(cap, call, emit_layernorm(cap, ln, linear_path(cap, ln)))
+
+
+def position_table(cap, terms: list, where: str) -> tuple[np.ndarray, object]:
+    """The one table by position of positional embedding lookups that are added together: the lookup by the
+    positions themselves (learned absolute position embeddings), plus lookups whose index is one value at every
+    position (BERT's token type 0 of a single sentence), folded in as that row. Returns (table, the lookup by the
+    positions)."""
+    by_pos, rows = None, []
+    for t in terms:
+        e = _up(t)
+        table = cap.const(e.args[0]) if op_name(e) == "embedding" else None
+        if table is None:
+            raise UnsupportedOp(f"{where}: a positional term other than an embedding lookup is added to the "
+                                "token embeddings; intgap captures learned absolute position embeddings")
+        idx = e.args[1]
+        src = _up(idx)
+        if isinstance(cap.env.get(src), Positional) and cap.env[src].act is not None:
+            if by_pos is not None:
+                raise UnsupportedOp(f"{where}: two embedding tables are looked up by the positions")
+            by_pos = (table, e)
+            continue
+        ex = torch.as_tensor(cap.example(idx)).reshape(-1)
+        consts = [v for v in _tensors_above(cap, idx) if not v.is_floating_point()]
+        if not bool((ex == ex[0]).all()) or any(not bool((v == ex[0]).all()) for v in consts):
+            raise UnsupportedOp(f"{where}: an embedding is looked up by an index that is neither the positions nor "
+                                "one value at every position (token types other than 0 for a single sentence)")
+        rows.append(table[int(ex[0])])
+    if by_pos is None:
+        raise UnsupportedOp(f"{where}: no embedding is looked up by the positions")
+    out = by_pos[0].detach().float().numpy().astype(np.float32)
+    for r in rows:  # added in float32 after the position rows, as the former hand-written capture did
+        out = out + r.detach().float().numpy().astype(np.float32)
+    return out, by_pos[1]
+
+
+def _up(n):
+    """n with the one-input views and casts above it skipped (not only live ones: positional values too)."""
+    while n.op == "call_function" and op_name(n) in GLUE and len(n.all_input_nodes) == 1:
+        n = n.all_input_nodes[0]
+    return n
+
+
+def _tensors_above(cap, n) -> list:
+    seen, todo, found = set(), [n], []
+    while todo:
+        x = todo.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if x.op == "placeholder" and isinstance(cap.env.get(x), torch.Tensor):
+            found.append(cap.env[x])
+        todo.extend(x.all_input_nodes)
+    return found
+
+
+class AbsoluteEmbeddings(Rule):
+    """word(ids) + position(positions) [+ token type 0] [-> LayerNorm]: BERT's and DistilBERT's embeddings module.
+    The lookups by position are one table (fixed rows folded in), the sum one add."""
+    name = "absolute embeddings"
+    pattern = Counter({"embedding": 1, "add": 2, "layer_norm": 1})
+
+    def matches(self, cap, call) -> bool:
+        ops = call.ops(cap)
+        adds = [x for x in call.live(cap) if op_name(x) == "add"]
+        return ops.get("embedding") == 1 and ops.get("add", 0) >= 1 and ops.get("layer_norm", 0) <= 1 and \
+            set(ops) <= {"embedding", "add", "layer_norm"} and \
+            all(len(live_inputs(cap, a)) == 1 and len(a.all_input_nodes) == 2 for a in adds)
+
+    def lower(self, cap, call) -> None:
+        nodes, p = call.live(cap), call.path
+        word = next(x for x in nodes if op_name(x) == "embedding")
+        adds = [x for x in nodes if op_name(x) == "add"]
+        terms = [a for x in adds for a in x.all_input_nodes if a not in cap.live]
+        table, _ = position_table(cap, terms, f"{p} ({call.cls})")
+        words, ids = cap.const(word.args[0]), cap.act(word.args[1])
+        cap.b.const(f"{p}.word", words.detach().float().numpy())
+        cap.b.const(f"{p}.position", table)
+        t, c = cap.t, words.shape[1]
+        we = cap.b.node("embedding_f32", f"{p}.word_lookup", [ids, f"{p}.word"], (t, c))
+        pe = cap.b.node("embedding_f32", f"{p}.position_lookup", ["positions", f"{p}.position"], (t, c))
+        out = cap.b.node("add_f32", f"{p}.sum", [we, pe], (t, c))
+        cap.env[word] = Act(we)
+        cap.env[adds[-1]] = Act(out)
+        ln = next((x for x in nodes if op_name(x) == "layer_norm"), None)
+        if ln is not None:
+            if cap.root(ln.args[0]) is not adds[-1]:
+                raise UnsupportedOp(f"{p} ({call.cls}): its LayerNorm does not normalize the embeddings' sum")
+            out = emit_layernorm(cap, ln, linear_path(cap, ln))
         set_outputs(cap, call, out)
 
 
@@ -241,7 +367,7 @@ class FusedGatedMLP(Rule):
         lin, parts, dim = chunk.args[0], int(chunk.args[1]), (list(chunk.args) + [0])[2]
         halves = {_piece(cap, act.args[0]), _piece(cap, next(a for a in mul.args if cap.root(a) is not act))}
         down = next((c for c in consumers(cap, mul, inside) if op_name(c) == "linear"), None)
-        width = int(cap.const(lin.args[1]).shape[0]) if op_name(lin) == "linear" else 0
+        width = int(linear_parts(cap, lin)[1].shape[0]) if op_name(lin) == "linear" else 0
         gate = _piece(cap, act.args[0])
         if parts != 2 or halves != {0, 1} or down is None or not width or dim not in (-1, 2):
             raise UnsupportedOp(f"{call.path} ({call.cls}) has a fused gated MLP's ops but not "
@@ -300,11 +426,55 @@ class Activation(Rule):
                                                call.path))
 
 
+class WrittenGELU(Rule):
+    """GELU written out in elementwise ops: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) (GPT-2's gelu_new)
+    or 0.5 x (1 + erf(x / sqrt 2)). Recognized by its numbers, not its spelling: the call's ops evaluated on a range
+    of inputs must equal GELU's (tanh or erf form) to float32 rounding."""
+    name = "GELU (written out)"
+    pattern = Counter({"mul": 4, "pow": 1, "add": 2, "tanh": 1})
+    ELEMENTWISE = {"mul", "add", "sub", "div", "pow", "tanh", "erf"}
+    PROBE = torch.linspace(-8.0, 8.0, 2001)
+
+    def matches(self, cap, call) -> bool:
+        ops = call.ops(cap)
+        return bool(ops) and set(ops) <= self.ELEMENTWISE and bool({"tanh", "erf"} & set(ops)) and \
+            self.form(cap, call) is not None
+
+    def form(self, cap, call) -> str | None:
+        """'tanh' or 'none' (the erf form) when the call computes GELU of its one live input, else None."""
+        nodes, inside = call.live(cap), set(call.nodes)
+        ins = {a for n in nodes for a in live_inputs(cap, n) if a not in inside}
+        outs = call.outputs(cap)
+        if len(ins) != 1 or len(outs) != 1:
+            return None
+        env = {next(iter(ins)): self.PROBE}
+        for n in nodes:
+            args, kwargs = torch.fx.node.map_arg((n.args, n.kwargs), lambda a: env[a] if a in env else cap.example(a))
+            try:
+                with torch.no_grad():
+                    env[n] = n.target(*args, **kwargs)
+            except Exception:  # not elementwise on a 1-D probe: not this rule's
+                return None
+        y = env[outs[0]]
+        for approx in ("tanh", "none"):
+            if torch.allclose(y, torch.nn.functional.gelu(self.PROBE, approximate=approx), atol=1e-5):
+                return approx
+        return None
+
+    def lower(self, cap, call) -> None:
+        (x,) = {a for n in call.live(cap) for a in live_inputs(cap, n) if a not in set(call.nodes)}
+        x = cap.act(_glue_root(cap, x))
+        prefix = call.path.rsplit(".", 1)[0] if "." in call.path else call.path
+        out = cap.b.node("gelu_f32", f"{prefix}.gelu", [x], cap.b.shape(x), {"approximate": self.form(cap, call)})
+        set_outputs(cap, call, out)
+
+
 def rules() -> tuple[Rule, ...]:
     """Every rule, the larger patterns first (an attention call holds linear calls)."""
     from quant.capture_attention import Attention  # it builds on the helpers here
 
-    return (Attention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), RMSNorm(), LayerNorm(), Embedding(), Linear(), Activation())
+    return (Attention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), AbsoluteEmbeddings(), PostNormResidual(), RMSNorm(),
+            LayerNorm(), Embedding(), Linear(), Activation(), WrittenGELU())
 
 
 def lower_glue(cap, n) -> bool:
@@ -316,6 +486,9 @@ def lower_glue(cap, n) -> bool:
     if x is not None and _same_rows(n, x):
         cap.env[n] = Act(cap.act(x))
         return True
+    if o == "add" and len(ins) == 1 and len(n.all_input_nodes) == 2 and len(n.args) == 2 and \
+            all(a in cap.live or a in cap.positional for a in n.all_input_nodes):
+        return _add_positions(cap, n)
     if o in ("add", "mul") and len(ins) == 2 and len(n.all_input_nodes) == 2 and len(n.args) == 2:
         a, b = cap.act(ins[0]), cap.act(ins[1])
         if cap.b.shape(a) != cap.b.shape(b):
@@ -324,6 +497,19 @@ def lower_glue(cap, n) -> bool:
         cap.env[n] = Act(cap.b.node(f"{o}_f32", name, [a, b], cap.b.shape(a)))
         return True
     return False
+
+
+def _add_positions(cap, n) -> bool:
+    """token embeddings + a positional embedding (GPT-2's wte(ids) + wpe(positions), outside any module): the
+    positional one becomes a lookup of its table by the positions, named after its module."""
+    term = next(a for a in n.all_input_nodes if a not in cap.live)
+    table, lookup = position_table(cap, [term], _path(cap, n))
+    name = _path(cap, lookup) if cap.innermost(lookup) else "positions"
+    cap.b.const(name, table)
+    pe = cap.b.node("embedding_f32", f"{name}_lookup", ["positions", name], (cap.t, table.shape[1]))
+    ins = [cap.act(_glue_root(cap, a)) if a in cap.live else pe for a in n.args]
+    cap.env[n] = Act(cap.b.node("add_f32", residual_name(cap, n), ins, (cap.t, table.shape[1])))
+    return True
 
 
 def _same_rows(n, x) -> bool:
@@ -348,7 +534,7 @@ def residual_name(cap, n) -> str:
         made = cap.act(a)
         if made.startswith(here + ".") and _path(cap, a) != here:
             return f"{here}.{made[len(here) + 1:].split('.')[0].removeprefix('self_')}_residual"
-    if all(op_name(a) == "embedding" for a in live_inputs(cap, n)):
+    if all(op_name(cap.root(a)) == "embedding" for a in live_inputs(cap, n)):
         return "embed"
     return f"{here}.add"
 

@@ -26,15 +26,18 @@ from quant.hf_capture import GraphBuilder
 # ops that only reshape, copy or cast a value: an activation passes through them unchanged ([1, T, C] -> [T, C])
 GLUE = frozenset({"view", "reshape", "_unsafe_view", "unsqueeze", "squeeze", "contiguous", "clone", "alias",
                   "detach", "dropout", "_to_copy", "to", "type_as", "lift_fresh_copy", "_assert_tensor_metadata",
-                  "getitem", "slice", "expand", "transpose", "permute", "flatten"})
+                  "getitem", "slice", "expand", "transpose", "permute", "flatten", "split"})
+# aten ops that compute a linear layer: nn.Linear's linear(x, w, b); GPT-2's Conv1D's addmm(b, x, w) (w stored
+# [in, out]): both count as `linear` in the op patterns, capture_rules.linear_parts reads either
+LINEAR_OPS = {"linear": "linear", "addmm": "linear"}
 
 
 def op_name(n: torch.fx.Node) -> str:
     """'linear' for aten.linear.default, 'getitem' for operator.getitem."""
     if n.target is operator.getitem:
         return "getitem"
-    name = getattr(n.target, "__name__", str(n.target))
-    return name.split(".")[0]
+    name = getattr(n.target, "__name__", str(n.target)).split(".")[0]
+    return LINEAR_OPS.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -63,14 +66,14 @@ class Call:
         return [n for n in self.live(cap) if any(u not in inside for u in n.users)]
 
 
-def export(model, t: int):
-    """torch.export of `model(input_ids, position_ids)` at batch 1 and length t, no KV cache."""
+def export(model, t: int, decoder: bool = True):
+    """torch.export of `model(input_ids, position_ids)` at batch 1 and length t, no KV cache (decoders)."""
     ids = torch.zeros(1, t, dtype=torch.long)
     pos = torch.arange(t, dtype=torch.long)[None]
+    kwargs = {"input_ids": ids, "position_ids": pos, **({"use_cache": False} if decoder else {})}
     try:
         with torch.no_grad():
-            return torch.export.export(model, (), {"input_ids": ids, "position_ids": pos, "use_cache": False},
-                                       strict=False)
+            return torch.export.export(model, (), kwargs, strict=False)
     except Exception as e:  # export fails in many exception types; say which and where
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise UnsupportedOp(f"torch.export cannot capture {type(model).__name__} ({type(e).__name__}: "
@@ -79,9 +82,9 @@ def export(model, t: int):
 
 
 class Capture:
-    def __init__(self, model, t: int, max_pos: int, name: str, strip: str = ""):
+    def __init__(self, model, t: int, max_pos: int, name: str, strip: str = "", decoder: bool = True):
         self.model, self.t, self.max_pos, self.strip = model, t, max_pos, strip
-        self.ep = export(model, t)
+        self.ep = export(model, t, decoder)
         self.graph = self.ep.graph_module.graph
         self.b = GraphBuilder(name)
         self.env: dict = {}                      # fx node -> Act | torch.Tensor | Positional
@@ -153,14 +156,19 @@ class Capture:
         return v.example if isinstance(v, Positional) else v
 
     # ---- lowering
-    def run(self) -> list:
+    def run(self, first_only: bool = False) -> list:
+        """Lowers the live nodes the graph's outputs need (with first_only, its first output's: an encoder's last
+        hidden state, not the pooler a BertModel also returns) and returns the outputs' tensor names."""
         from quant.capture_rules import lower_glue, nearest_rule, rules
 
+        out = next(n for n in self.graph.nodes if n.op == "output")
+        results = [a for a in torch.fx.node.map_arg(out.args[0], lambda x: x)
+                   if isinstance(a, torch.fx.Node) and a in self.live][:1 if first_only else None]
+        needed = self.above(results)
         for n in self.graph.nodes:
             if n.op == "output":
-                return [self.act(a) for a in torch.fx.node.map_arg(n.args[0], lambda x: x)
-                        if isinstance(a, torch.fx.Node) and a in self.live]
-            if n not in self.live or n in self.done or n.op != "call_function":
+                return [self.act(a) for a in results]
+            if n not in needed or n in self.done or n.op != "call_function":
                 continue
             call = self.rule_call(n, rules())
             if call is not None:
@@ -176,6 +184,17 @@ class Capture:
                 raise UnsupportedOp(f"unsupported op aten.{extra[0] if extra else op_name(n)} at {where}: no capture "
                                     f"rule lowers it; nearest supported pattern: {near} (docs/capture.md)")
         raise UnsupportedOp("the exported graph has no output")
+
+    def above(self, nodes) -> set:
+        """The live nodes `nodes` derive from, themselves included."""
+        seen, todo = set(), list(nodes)
+        while todo:
+            n = todo.pop()
+            if n in seen or n not in self.live:
+                continue
+            seen.add(n)
+            todo.extend(n.all_input_nodes)
+        return seen
 
     def rule_call(self, n, rules):
         for key in (n.meta.get("nn_module_stack") or {}):
@@ -218,6 +237,20 @@ class Capture:
     def const(self, n) -> torch.Tensor | None:
         v = self.env.get(n) if isinstance(n, torch.fx.Node) else n
         return v if isinstance(v, torch.Tensor) else None
+
+
+def capture_encoder(model, cfg, t: int, name: str, model_type: str):
+    """The FP32 graph of an encoder (BERT, DistilBERT: full attention, post-norm layers), inputs input_ids and
+    positions [T], output `hidden` [T, C]: the last hidden state (sentence embeddings are its mean over tokens,
+    taken outside the graph; a pooler the model also returns is not captured)."""
+    max_pos = int(cfg.max_position_embeddings)
+    cap = Capture(model, t, max_pos, name, decoder=False)
+    (out,) = cap.run(first_only=True)
+    cap.b.rename(out, "hidden")
+    cap.b.outputs.append("hidden")
+    return cap.b.graph({"source": f"hf-{model_type}", "architecture": model_type, "hidden_size": int(cfg.hidden_size),
+                        "layers": int(cfg.num_hidden_layers), "heads": int(cfg.num_attention_heads), "seq_len": t,
+                        "max_positions": max_pos})
 
 
 @dataclass

@@ -63,12 +63,12 @@ def test_generate_refuses_an_encoder_at_once(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", [["bench"], ["quantize", "-o", "x.igraph"], ["generate", "--target", "rv32imc"]])
 def test_a_folder_of_another_architecture_gets_one_short_line(command, tmp_path, capsys):
-    from transformers import DistilBertConfig
+    from transformers import ViTConfig
     from intgap.cli import main
-    DistilBertConfig(vocab_size=128, dim=32, n_layers=1, n_heads=2, hidden_dim=64).save_pretrained(tmp_path)
+    ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64).save_pretrained(tmp_path)
     assert main([command[0], "--model", str(tmp_path), *command[1:]]) == 2
     line = one_line_error(capsys)
-    assert f"{tmp_path} holds model_type 'distilbert' (no class): intgap captures bert, llama" in line
+    assert f"{tmp_path} holds model_type 'vit' (no class): intgap captures bert, llama" in line
     assert len(line) < 300
 
 
