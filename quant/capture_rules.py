@@ -81,6 +81,7 @@ def set_outputs(cap, call, act: str) -> None:
 class Rule:
     name = ""
     pattern: Counter = Counter()
+    differs = "its data flow"  # how a call with the rule's very ops differs from it (for messages)
 
     def matches(self, cap, call) -> bool:
         return call.ops(cap) == self.pattern
@@ -432,6 +433,7 @@ class WrittenGELU(Rule):
     of inputs must equal GELU's (tanh or erf form) to float32 rounding."""
     name = "GELU (written out)"
     pattern = Counter({"mul": 4, "pow": 1, "add": 2, "tanh": 1})
+    differs = "its values (not GELU's in tanh or erf form)"
     ELEMENTWISE = {"mul", "add", "sub", "div", "pow", "tanh", "erf"}
     PROBE = torch.linspace(-8.0, 8.0, 2001)
 
@@ -554,4 +556,4 @@ def nearest_rule(cap, node) -> tuple[str, list[str]]:
     ops = call.ops(cap)
     extra = list(ops - best.pattern)
     diff = ", ".join([f"+{k}" for k in extra] + [f"-{k}" for k in best.pattern - ops])
-    return f"{best.describe()}, which {call.path} ({call.cls}) differs from by {diff or 'its data flow'}", extra
+    return f"{best.describe()}, which {call.path} ({call.cls}) differs from by {diff or best.differs}", extra

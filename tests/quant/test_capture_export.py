@@ -1,6 +1,6 @@
 """The export capture (quant/export_capture.py, docs/capture.md) on small random-weight models built from
-transformers' config classes (no downloads): its FP32 graph against the HF model's logits, a Llama's graph against
-the former class-walking capture, and what it refuses."""
+transformers' config classes (no downloads): its FP32 graph against the HF model's logits (decoders) or last hidden
+state (encoders), a Llama's and a BERT's graph against the former class-walking captures, and what it refuses."""
 import numpy as np
 import pytest
 import torch
@@ -35,24 +35,50 @@ def tiny(kind: str, seed: int = 0, **extra):
         "mistral": (tf.MistralConfig, tf.MistralForCausalLM, {"sliding_window": 64}),
         "qwen2": (tf.Qwen2Config, tf.Qwen2ForCausalLM, {}),
         "phi3": (tf.Phi3Config, tf.Phi3ForCausalLM, {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2}),
+        # GPT-2: Conv1D projections (weights [in, out]), one fused c_attn, learned positions, LayerNorm, gelu_new
+        "gpt2": (tf.GPT2Config, tf.GPT2LMHeadModel, {"n_inner": 128, "bos_token_id": 1, "eos_token_id": 2}),
     }[kind]
     cfg_cls, model_cls, kw = spec
     torch.manual_seed(seed)
-    m = model_cls(cfg_cls(**{**common, **kw, **extra})).eval()
-    with torch.no_grad():  # HF initializes biases to zero: random ones, so that a dropped bias shows
+    if kind == "gpt2":
+        common = {k: v for k, v in common.items() if k not in ("num_key_value_heads", "intermediate_size")}
+    return random_biases(model_cls(cfg_cls(**{**common, **kw, **extra})).eval())
+
+
+def random_biases(m):
+    """HF initializes biases to zero (Linear, Conv1D, LayerNorm): random ones, so that a dropped bias shows."""
+    with torch.no_grad():
         for mod in m.modules():
-            if isinstance(mod, torch.nn.Linear) and mod.bias is not None:
+            if isinstance(getattr(mod, "bias", None), torch.nn.Parameter):
                 mod.bias.normal_(0, 0.1)
     return m
 
 
-ARCHS = ["llama", "llama-linear", "llama3", "mistral", "qwen2", "phi3"]
+def tiny_encoder(kind: str, seed: int = 0, **extra):
+    """A 2-layer, hidden-64 encoder (BertModel with its pooler, DistilBertModel), random weights and biases; BERT
+    with two token types, so that folding in the wrong row shows."""
+    import transformers as tf
+
+    torch.manual_seed(seed)
+    if kind.startswith("bert"):
+        act = {"bert": "gelu", "bert-gelu-new": "gelu_new", "bert-gelu-python": "gelu_python"}[kind]
+        cfg = tf.BertConfig(vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                            intermediate_size=128, max_position_embeddings=64, type_vocab_size=2, hidden_act=act,
+                            **extra)
+        return random_biases(tf.BertModel(cfg).eval())
+    cfg = tf.DistilBertConfig(vocab_size=VOCAB, dim=64, n_layers=2, n_heads=4, hidden_dim=128,
+                              max_position_embeddings=64, **extra)
+    return random_biases(tf.DistilBertModel(cfg).eval())
+
+
+ARCHS = ["llama", "llama-linear", "llama3", "mistral", "qwen2", "phi3", "gpt2"]
+ENCODERS = ["bert", "bert-gelu-new", "bert-gelu-python", "distilbert"]
 _MODELS, _GRAPHS = {}, {}
 
 
 def model(kind: str):
     if kind not in _MODELS:
-        _MODELS[kind] = tiny(kind)
+        _MODELS[kind] = tiny_encoder(kind) if kind in ENCODERS else tiny(kind)
     return _MODELS[kind]
 
 
@@ -71,6 +97,74 @@ def test_captured_logits_equal_the_models(kind):
         ref = m(torch.from_numpy(ids)[None]).logits[0].numpy()
     y = R.run(g, sequence_inputs(ids))["logits"]
     assert np.abs(y - ref).max() <= TOL * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("kind", ENCODERS)
+def test_captured_hidden_states_equal_the_models(kind):
+    """Encoders: full attention, post-norm layers, token type 0, GELU as aten.gelu, written out in its tanh form
+    (gelu_new) or its erf form (gelu_python); the output is the last hidden state, the pooler left out."""
+    m, g = model(kind), captured(kind)
+    ids = _ids(16, seed=3)
+    with torch.no_grad():
+        ref = m(torch.from_numpy(ids)[None]).last_hidden_state[0].numpy()
+    assert g.outputs == ["hidden"]
+    y = R.run(g, sequence_inputs(ids))["hidden"]
+    assert np.abs(y - ref).max() <= TOL * np.abs(ref).max()
+
+
+def test_gelu_forms_are_told_apart():
+    """gelu_new (tanh written out) is captured as the tanh approximation, gelu_python (erf written out) as exact."""
+    forms = {kind: {n.attrs["approximate"] for n in captured(kind).nodes if n.op == "gelu_f32"}
+             for kind in ("bert", "bert-gelu-new", "bert-gelu-python", "gpt2")}
+    assert forms == {"bert": {"none"}, "bert-gelu-new": {"tanh"}, "bert-gelu-python": {"none"}, "gpt2": {"tanh"}}
+
+
+BERT_LAYER = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.scores",
+              "attention.probs", "attention.context", "attention.output.dense", "attention.output.residual",
+              "attention.output.LayerNorm", "intermediate.dense", "intermediate.gelu", "output.dense",
+              "output.residual", "output.LayerNorm"]
+
+
+def test_bert_graph_is_the_former_captures():
+    """The nodes and names of the former module walker (all-MiniLM-L6-v2's .igraph is byte-identical before and
+    after: docs/capture.md); token type 0's row is folded into the position table, the position-table rows are the
+    model's, the last LayerNorm's output is `hidden`, attention is full."""
+    m, g = model("bert"), captured("bert")
+    assert [n.name for n in g.nodes] == ["embeddings.word_lookup", "embeddings.position_lookup", "embeddings.sum",
+                                         "embeddings.LayerNorm"] + [
+        f"encoder.layer.{i}.{name}" for i in range(2) for name in BERT_LAYER]
+    emb = m.embeddings
+    assert np.array_equal(g.constants["embeddings.position"], emb.position_embeddings.weight.detach().numpy()
+                          + emb.token_type_embeddings.weight.detach().numpy()[0])
+    assert g.nodes[-1].outputs == ["hidden"]
+    assert {n.attrs["causal"] for n in g.nodes if n.op == "softmax_f32"} == {False}
+
+
+def test_gpt2_conv1d_weights_are_transposed_and_split():
+    """c_attn's [in, 3 out] weight becomes q / k / v rows of [out, in]; c_proj's is transposed too."""
+    m, g = model("gpt2"), captured("gpt2")
+    attn = m.transformer.h[1].attn
+    w, b = attn.c_attn.weight.detach().numpy().T, attn.c_attn.bias.detach().numpy()
+    for j, r in enumerate("qkv"):
+        assert np.array_equal(g.constants[f"h.1.attn.{r}_proj.weight"], w[j * 64:(j + 1) * 64])
+        assert np.array_equal(g.constants[f"h.1.attn.{r}_proj.bias"], b[j * 64:(j + 1) * 64])
+    assert np.array_equal(g.constants["h.1.attn.c_proj.weight"], attn.c_proj.weight.detach().numpy().T)
+    assert np.array_equal(g.constants["wpe"], m.transformer.wpe.weight.detach().numpy())
+
+
+class _AlmostGELU(torch.nn.Module):
+    """GELU's tanh form with a wrong constant: the same ops, other values."""
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(0.8 * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+def test_a_written_out_activation_that_is_not_gelu_is_refused():
+    m = tiny("gpt2")
+    m.transformer.h[1].mlp.act = _AlmostGELU()
+    with pytest.raises(UnsupportedOp, match=r"unsupported op aten\.\w+ at h\.1\.mlp\.act \(_AlmostGELU\): no capture "
+                                            r"rule lowers it; nearest supported pattern: GELU \(written out\) .* differs from by its values"):
+        capture_hf(m, 8)
 
 
 LAYER0 = [("rmsnorm_f32", "input_layernorm"), ("fully_connected_f32", "self_attn.q_proj"),
