@@ -163,7 +163,18 @@ def test_a_written_out_activation_that_is_not_gelu_is_refused():
     m = tiny("gpt2")
     m.transformer.h[1].mlp.act = _AlmostGELU()
     with pytest.raises(UnsupportedOp, match=r"unsupported op aten\.\w+ at h\.1\.mlp\.act \(_AlmostGELU\): no capture "
-                                            r"rule lowers it; nearest supported pattern: GELU \(written out\) .* differs from by its values"):
+                                            r"rule lowers it; nearest supported pattern: GELU \(written out\) .* "
+                                            r"differs from by its values"):
+        capture_hf(m, 8)
+
+
+def test_token_types_that_vary_along_the_sequence_are_refused():
+    """BERT's token types come from a buffer read at the positions: type 0 everywhere is folded into the position
+    table; a buffer that alternates 0 / 1 has no one row to fold."""
+    m = tiny_encoder("bert")
+    m.embeddings.token_type_ids[:, 1::2] = 1
+    with pytest.raises(UnsupportedOp, match=r"embeddings \(BertEmbeddings\): an embedding is looked up by an index "
+                                            r"that is neither the positions nor one value at every position"):
         capture_hf(m, 8)
 
 

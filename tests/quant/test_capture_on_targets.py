@@ -1,7 +1,7 @@
 """The architectures the export capture added (tests/quant/test_capture_export.py builds them from their config
 classes), quantized W8A8 and built into C programs: a forward pass bit-exact against the reference interpreter on a
 Cortex-M and an RVV core, greedy generation (KV cache) on an RVV core equal to the reference's
-tokens."""
+tokens (decoders)."""
 import numpy as np
 import pytest
 
@@ -25,12 +25,14 @@ def quantized(kind):
 
 # Llama itself runs on every target family in tests/e2e/test_transformers_on_targets.py; llama-linear differs from
 # llama3 in its tables only. A case took 5-17 s on the shared 2-core machine (51 s for the first build).
-ON_TARGET = ["llama3", "mistral", "qwen2", "phi3"]
+ON_TARGET = ["llama3", "mistral", "qwen2", "phi3", "gpt2"]
+# BERT runs on cortex-m4 and rv64gcv in tests/e2e; DistilBERT is its rules without token types
+ENCODERS_ON_TARGET = ["distilbert"]
 IDS = np.random.default_rng(7).integers(0, VOCAB, 12)
 
 
 @pytest.mark.parametrize("target_name", ["cortex-m4", "rv64gcv"])
-@pytest.mark.parametrize("kind", ON_TARGET)
+@pytest.mark.parametrize("kind", ON_TARGET + ENCODERS_ON_TARGET)
 def test_forward_on_target_is_bit_exact(kind, target_name, tmp_path):
     g = quantized(kind)
     t = isa.get_target(target_name)
