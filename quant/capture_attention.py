@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from quant.capture_rules import Act, Rule, arg, consumers, emit_linear, linear_parts, live_inputs, region, \
-    set_outputs
+    set_outputs, tensors_above
 from quant.errors import UnsupportedOp
 from quant.hf_capture import attention_nodes, rope_tables
 from quant.export_capture import op_name
@@ -156,7 +156,7 @@ def rope_tables_of(cap, nodes: list, hd: int, p: str) -> tuple[str, str]:
     if cos is None or sin is None:
         raise UnsupportedOp(f"attention at {p}: not RoPE's rotate-half form x * cos + rotate_half(x) * sin")
     ex_cos, ex_sin = (np.asarray(cap.example(n).detach().float()).reshape(-1, hd) for n in (cos, sin))
-    inv = [v for v in _params_above(cap, cos) if v.dim() == 1 and v.is_floating_point() and v.numel() == hd // 2]
+    inv = [v for v in tensors_above(cap, cos) if v.dim() == 1 and v.is_floating_point() and v.numel() == hd // 2]
     if len(inv) != 1:
         raise UnsupportedOp(f"attention at {p}: RoPE's cos / sin do not derive from one inverse-frequency table "
                             f"of {hd // 2}")
@@ -174,16 +174,3 @@ def rope_tables_of(cap, nodes: list, hd: int, p: str) -> tuple[str, str]:
     cap.b.const(f"{name}.cos", tc)
     cap.b.const(f"{name}.sin", ts)
     return f"{name}.cos", f"{name}.sin"
-
-
-def _params_above(cap, n) -> list:
-    seen, todo, found = set(), [n], []
-    while todo:
-        x = todo.pop()
-        if x in seen:
-            continue
-        seen.add(x)
-        if x.op == "placeholder" and isinstance(cap.env.get(x), torch.Tensor):
-            found.append(cap.env[x])
-        todo.extend(x.all_input_nodes)
-    return found

@@ -243,7 +243,7 @@ def position_table(cap, terms: list, where: str) -> tuple[np.ndarray, object]:
             by_pos = (table, e)
             continue
         ex = torch.as_tensor(cap.example(idx)).reshape(-1)
-        consts = [v for v in _tensors_above(cap, idx) if not v.is_floating_point()]
+        consts = [v for v in tensors_above(cap, idx) if not v.is_floating_point()]
         if not bool((ex == ex[0]).all()) or any(not bool((v == ex[0]).all()) for v in consts):
             raise UnsupportedOp(f"{where}: an embedding is looked up by an index that is neither the positions nor "
                                 "one value at every position (token types other than 0 for a single sentence)")
@@ -263,7 +263,8 @@ def _up(n):
     return n
 
 
-def _tensors_above(cap, n) -> list:
+def tensors_above(cap, n) -> list:
+    """The parameters and buffers n is computed from."""
     seen, todo, found = set(), [n], []
     while todo:
         x = todo.pop()
