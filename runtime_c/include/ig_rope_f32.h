@@ -20,6 +20,28 @@ static inline __attribute__((always_inline)) void ig_rope_pairs_f32(const float 
   }
 }
 
+/* Pairs in steps of four while four are left, in 128-bit float vectors, which arm_neon.h (AArch64 NEON) and
+ * arm_mve.h (Helium float) spell alike: a cos - b sin by FMUL + FMLS, b cos + a sin by FMUL + FMLA (VMUL.F32 +
+ * VFMS.F32 / VFMA.F32); returns the first pair not done, for the family's tail. */
+#if (defined(__aarch64__) && defined(__ARM_NEON)) || (defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 2))
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#else
+#include <arm_mve.h>
+#endif
+static inline __attribute__((always_inline)) int32_t ig_rope_quads_f32(const float *xa, const float *xb,
+                                                                        const float *c, const float *sn, float *ya,
+                                                                        float *yb, int32_t half) {
+  int32_t i = 0;
+  for (; i + 4 <= half; i += 4) {
+    float32x4_t a = vld1q_f32(xa + i), b = vld1q_f32(xb + i), cv = vld1q_f32(c + i), sv = vld1q_f32(sn + i);
+    vst1q_f32(ya + i, vfmsq_f32(vmulq_f32(a, cv), b, sv));
+    vst1q_f32(yb + i, vfmaq_f32(vmulq_f32(b, cv), a, sv));
+  }
+  return i;
+}
+#endif
+
 /* Every head of every row with the cos / sin row of its position (tables [n_positions, head_dim / 2]); 1 for a
  * position outside the table, else 0. */
 static inline __attribute__((always_inline)) int32_t ig_rope_rows_f32(const float *x, int32_t rows,

@@ -7,12 +7,7 @@
 
 static inline __attribute__((always_inline)) void rope_head(const float *xa, const float *xb, const float *c,
                                                              const float *sn, float *ya, float *yb, int32_t half) {
-  int32_t i = 0;
-  for (; i + 4 <= half; i += 4) {
-    float32x4_t a = vld1q_f32(xa + i), b = vld1q_f32(xb + i), cv = vld1q_f32(c + i), sv = vld1q_f32(sn + i);
-    vst1q_f32(ya + i, vfmsq_f32(vmulq_f32(a, cv), b, sv));
-    vst1q_f32(yb + i, vfmaq_f32(vmulq_f32(b, cv), a, sv));
-  }
+  int32_t i = ig_rope_quads_f32(xa, xb, c, sn, ya, yb, half);
   if (i < half) {
     mve_pred16_t p = vctp32q((uint32_t)(half - i));
     float32x4_t a = vldrwq_z_f32(xa + i, p), b = vldrwq_z_f32(xb + i, p);

@@ -5,6 +5,7 @@
  * inside int32 then gives the definition's clamp), SMAX / SMIN, narrowing store; eight elements per step. When
  * y_zp 2^shift would not fit beside the sum, the portable loop. */
 #include "ig_neon_ops.h"
+#include "ig_binary64.h"
 #include "ig_ops.h"
 
 IG_NI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_t len, int32_t a_zp, int32_t b_zp,
@@ -15,10 +16,7 @@ IG_NI void add_body(const void *a, int32_t ab, const void *b, int32_t bb, int32_
                    half;
   int32_t fold = y_zp == 0 || (shift <= 30 && bound < (1ull << 62));
   if (!fold) {
-    for (int32_t i = 0; i < len; i++) {
-      int64_t acc = ((int64_t)ig_load(a, i, ab) - a_zp) * am + ((int64_t)ig_load(b, i, bb) - b_zp) * bm;
-      ig_store(y, i, (int32_t)ig_clamp64(ig_rshr64(acc, shift) + y_zp, act_min, act_max), yb);
-    }
+    ig_add_elems64(a, ab, b, bb, 0, len, a_zp, b_zp, am, bm, shift, y_zp, act_min, act_max, y, yb);
     return;
   }
   int64_t k = (int64_t)(half - (uint64_t)((int64_t)a_zp * am) - (uint64_t)((int64_t)b_zp * bm) +

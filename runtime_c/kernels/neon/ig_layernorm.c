@@ -4,41 +4,22 @@
  * wrap, else the portable loop), y = rshr(n gamma + beta, shift) by SMLAL(2) onto beta + SRSHL + SQXTN, SQADD
  * y_zp, clamp, narrowing store. The last channels % 4 and rows with r >= 2^30 are per element. */
 #include "ig_neon_ops.h"
+#include "ig_norm64.h"
 #include "ig_ops.h"
-
-IG_NI void ln_row_generic(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma,
-                          const int32_t *beta, int32_t x_zp, int64_t sum, int64_t root, int32_t i, int32_t shift,
-                          int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb) {
-  ig_divisor_t div = ig_divisor((uint64_t)(root > 1 ? root : 1));
-  for (; i < channels; i++) {
-    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
-    int64_t n = ig_round_div_by(d * (1ll << 20), div);
-    int64_t v = ig_rshr64(n * gamma[i] + beta[i], shift) + y_zp;
-    ig_store(y, base + i, (int32_t)ig_clamp64(v, act_min, act_max), yb);
-  }
-}
 
 IG_NI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t channels, const int32_t *gamma,
                           const int32_t *beta, int32_t x_zp, int64_t eps, int32_t shift, int32_t y_zp,
                           int32_t act_min, int32_t act_max, void *y, int32_t yb) {
-  uint64_t cmax = (1ull << (8 * xb)) - 1, dmax = 2ull * (uint64_t)channels * cmax;
-  int32_t ok = !(dmax >= (1ull << 31) || (uint64_t)eps >= (1ull << 62) ||
-                 dmax * dmax >= ((1ull << 62) - (uint64_t)eps) / (uint64_t)(channels > 0 ? channels : 1));
+  int32_t ok = ig_ln_fits32(xb, channels, eps);
   int32x4_t zp = vdupq_n_s32(x_zp), zy = vdupq_n_s32(y_zp), lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
   int64x2_t nsh = vdupq_n_s64(-shift);
   int32_t c4 = channels & ~3;
   for (int32_t r = 0; r < rows; r++) {
     int32_t base = r * channels;
     if (!ok) { /* the definition as written */
-      int64_t sum = 0;
-      for (int32_t i = 0; i < channels; i++) sum += (int64_t)ig_load(x, base + i, xb) - x_zp;
-      uint64_t ss = (uint64_t)eps;
-      for (int32_t i = 0; i < channels; i++) {
-        int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
-        ss += (uint64_t)(d * d);
-      }
-      ln_row_generic(x, xb, base, channels, gamma, beta, x_zp, sum, ig_isqrt64((int64_t)ss), 0, shift, y_zp,
-                     act_min, act_max, y, yb);
+      ig_ln_stats64_t st = ig_ln_stats64(x, xb, base, channels, x_zp, eps);
+      ig_ln_y64(x, xb, base, channels, gamma, beta, x_zp, st.sum, ig_isqrt64((int64_t)st.ss), 0, shift, y_zp,
+                act_min, act_max, y, yb);
       continue;
     }
     int32x4_t sv = vdupq_n_s32(0);
@@ -69,7 +50,7 @@ IG_NI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
         ig_neon_store4(y, base + i, ig_neon_clamp(v, lo, hi), yb);
       }
     }
-    ln_row_generic(x, xb, base, channels, gamma, beta, x_zp, sum, root, i, shift, y_zp, act_min, act_max, y, yb);
+    ig_ln_y64(x, xb, base, channels, gamma, beta, x_zp, sum, root, i, shift, y_zp, act_min, act_max, y, yb);
   }
 }
 

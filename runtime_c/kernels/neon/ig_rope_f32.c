@@ -1,19 +1,11 @@
 /* rope, FP32: AArch64 NEON, four rotation pairs per step: a cos - b sin (FMUL, FMLS) and b cos + a sin (FMUL,
  * FMLA); a position outside the table returns 1. */
-#include <arm_neon.h>
-
 #include "ig_ops_f32.h"
 #include "ig_rope_f32.h"
 
 static inline __attribute__((always_inline)) void rope_head(const float *xa, const float *xb, const float *c,
                                                              const float *sn, float *ya, float *yb, int32_t half) {
-  int32_t i = 0;
-  for (; i + 4 <= half; i += 4) {
-    float32x4_t a = vld1q_f32(xa + i), b = vld1q_f32(xb + i), cv = vld1q_f32(c + i), sv = vld1q_f32(sn + i);
-    vst1q_f32(ya + i, vfmsq_f32(vmulq_f32(a, cv), b, sv));
-    vst1q_f32(yb + i, vfmaq_f32(vmulq_f32(b, cv), a, sv));
-  }
-  ig_rope_pairs_f32(xa, xb, c, sn, ya, yb, i, half);
+  ig_rope_pairs_f32(xa, xb, c, sn, ya, yb, ig_rope_quads_f32(xa, xb, c, sn, ya, yb, half), half);
 }
 
 int32_t ig_rope_f32(const float *x, int32_t rows, const int32_t *positions, const float *cos_t, const float *sin_t,

@@ -4,19 +4,8 @@
  * cannot wrap, else the portable loop), y = rshr(n gamma + beta, shift) + y_zp by VWMUL + VWADD + VSSRA + VADD +
  * VNCLIP, clamp, narrowing store. Rows with r >= 2^30 are per element. */
 #include "ig_rvv_ops.h"
+#include "ig_norm64.h"
 #include "ig_ops.h"
-
-IG_RI void ln_row_generic(const void *x, int32_t xb, int32_t base, int32_t channels, const int32_t *gamma,
-                          const int32_t *beta, int32_t x_zp, int64_t sum, int64_t root, int32_t shift, int32_t y_zp,
-                          int32_t act_min, int32_t act_max, void *y, int32_t yb) {
-  ig_divisor_t div = ig_divisor((uint64_t)(root > 1 ? root : 1));
-  for (int32_t i = 0; i < channels; i++) {
-    int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
-    int64_t n = ig_round_div_by(d * (1ll << 20), div);
-    int64_t v = ig_rshr64(n * gamma[i] + beta[i], shift) + y_zp;
-    ig_store(y, base + i, (int32_t)ig_clamp64(v, act_min, act_max), yb);
-  }
-}
 
 IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t channels, const int32_t *gamma,
                           const int32_t *beta, int32_t x_zp, int64_t eps, int32_t shift, int32_t y_zp,
@@ -27,7 +16,7 @@ IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
   ig_rvv_set_vxrm_rnu();
   for (int32_t r = 0; r < rows; r++) {
     int32_t base = r * channels;
-    if (!ok) {
+    if (!ok) { /* the definition as written */
       int64_t sum = 0;
       for (int32_t i = 0; i < channels; i++) sum += (int64_t)ig_load(x, base + i, xb) - x_zp;
       uint64_t ss = (uint64_t)eps;
@@ -35,8 +24,8 @@ IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
         int64_t d = (int64_t)channels * ((int64_t)ig_load(x, base + i, xb) - x_zp) - sum;
         ss += (uint64_t)(d * d);
       }
-      ln_row_generic(x, xb, base, channels, gamma, beta, x_zp, sum, ig_isqrt64((int64_t)ss), shift, y_zp, act_min,
-                     act_max, y, yb);
+      ig_ln_y64(x, xb, base, channels, gamma, beta, x_zp, sum, ig_isqrt64((int64_t)ss), 0, shift, y_zp, act_min,
+                act_max, y, yb);
       continue;
     }
     vint32m1_t sv = __riscv_vmv_s_x_i32m1(0, 1);
@@ -56,7 +45,7 @@ IG_RI void layernorm_body(const void *x, int32_t xb, int32_t rows, int32_t chann
     int64_t root = ig_isqrt64((int64_t)ss);
     if (root < 1) root = 1;
     if (root >= (1 << 30)) {
-      ln_row_generic(x, xb, base, channels, gamma, beta, x_zp, sum, root, shift, y_zp, act_min, act_max, y, yb);
+      ig_ln_y64(x, xb, base, channels, gamma, beta, x_zp, sum, root, 0, shift, y_zp, act_min, act_max, y, yb);
       continue;
     }
     ig_rdiv20_t dv = ig_rdiv20_prepare((uint32_t)root);

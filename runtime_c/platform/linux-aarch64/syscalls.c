@@ -1,16 +1,7 @@
-#include "ig_platform.h"
-
-static long syscall3(long nr, long a, long b, long c) {
-  register long x8 __asm__("x8") = nr;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-  return x0;
-}
-
-void ig_sys_write(const char *buf, size_t len) { syscall3(64, 1, (long)buf, (long)len); }
-
-void ig_sys_exit(int status) {
-  for (;;) syscall3(93, status, 0, 0);
-}
+/* Linux on AArch64: SVC #0, the call number in x8, arguments and result in x0 .. x2. */
+#define IG_SYS_TRAP "svc #0"
+#define IG_SYS_NR "x8"
+#define IG_SYS_A0 "x0"
+#define IG_SYS_A1 "x1"
+#define IG_SYS_A2 "x2"
+#include "ig_linux_syscalls.h"
