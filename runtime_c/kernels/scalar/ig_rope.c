@@ -6,30 +6,29 @@
 #include "ig_fixed64.h"
 #include "ig_fixedpoint.h"
 #include "ig_ops.h"
-#include "ig_rope.h"
-
-typedef struct {
-  ig_rq_t rq;
-  int32_t x_zp, fast, yb;
-  void *y;
-} rope_state;
-
-static inline __attribute__((always_inline)) void rope_head(IG_ROPE_HEAD_ARGS) {
-  const rope_state *k = state;
-  for (int32_t i = 0; i < half; i++) {
-    ig_rope_pair_t v = ig_rope_pair(xa, xb, c, s, i, k->x_zp);
-    ig_store(k->y, base + i, k->fast ? ig_rq_fast(k->rq, v.lo) : ig_rq_apply(k->rq, v.lo), k->yb);
-    ig_store(k->y, base + i + half, k->fast ? ig_rq_fast(k->rq, v.hi) : ig_rq_apply(k->rq, v.hi), k->yb);
-  }
-}
 
 static inline __attribute__((always_inline)) int32_t rope_rows(const int8_t *x, int32_t rows,
                                                                 const int32_t *positions, const int16_t *cos_t,
                                                                 const int16_t *sin_t, int32_t n_positions,
                                                                 int32_t heads, int32_t head_dim, int32_t x_zp,
                                                                 ig_rq_t rq, int32_t fast, void *y, int32_t yb) {
-  rope_state k = {rq, x_zp, fast, yb, y};
-  return ig_rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, &k, rope_head);
+  int32_t half = head_dim / 2, width = heads * head_dim;
+  for (int32_t r = 0; r < rows; r++) {
+    int32_t p = positions[r];
+    if (p < 0 || p >= n_positions) return 1;
+    const int16_t *c = cos_t + (size_t)p * (size_t)half, *s = sin_t + (size_t)p * (size_t)half;
+    for (int32_t h = 0; h < heads; h++) {
+      int32_t base = r * width + h * head_dim;
+      const int8_t *xa = x + base, *xb = xa + half;
+      for (int32_t i = 0; i < half; i++) {
+        int32_t a = xa[i] - x_zp, b = xb[i] - x_zp, ci = c[i], si = s[i];
+        int32_t lo = a * ci - b * si, hi = b * ci + a * si; /* |.| < 2^23 */
+        ig_store(y, base + i, fast ? ig_rq_fast(rq, lo) : ig_rq_apply(rq, lo), yb);
+        ig_store(y, base + i + half, fast ? ig_rq_fast(rq, hi) : ig_rq_apply(rq, hi), yb);
+      }
+    }
+  }
+  return 0;
 }
 
 static inline __attribute__((always_inline)) int32_t rope_body(
