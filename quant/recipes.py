@@ -172,11 +172,12 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
     name = model if isinstance(model, str) else model.name
     recipe = recipe or recipe_for(name, spec, method, **overrides)
     m = load_model(model) if isinstance(model, str) else model
+    t0 = time.time()
     if cfg is None:
         g = capture_hf(m.model, recipe.seq_len, name=m.name)
-        g.meta.update({"model": name, "config": spec.name, "method": "fp32"})
+        g.meta.update({"model": name, "config": spec.name, "method": "fp32",
+                       "quantize_seconds": round(time.time() - t0, 1)})
         return g
-    t0 = time.time()
     g, cal, cfg = method_graph(m, recipe, cfg, progress)
     q = lower(g, cal, cfg)
     q.meta.update({"model": name, "config": spec.name, "method": canonical_method(recipe.method),

@@ -114,3 +114,11 @@ def test_compile_quantizes_an_mlp_with_any_classifier_config(tmp_path):
     assert load_graph_for_compile("mlp", tmp_path).is_integer  # w8a8, as before
     with pytest.raises(ConfigError, match="per-layer widths .* are for transformer models"):
         load_graph_for_compile("mlp", tmp_path, "mixed:6")
+
+
+def test_quantize_at_fp32_writes_the_float_graph_and_says_so(tmp_path, capsys):
+    """fp32 is a config like the others: the captured float graph, written, and the summary line printed."""
+    path = tmp_path / "f.igraph"
+    assert main(["quantize", "--model", "shakespeare-decoder", "--config", "fp32", "-o", str(path)]) == 0
+    assert "method fp32" in capsys.readouterr().out
+    assert load_graph(path).meta["method"] == "fp32"
