@@ -260,7 +260,7 @@ def step_energy(short: EnergyEstimate, long: EnergyEstimate, steps: int, step_cy
     isa.timing.memory.step_difference, whose bandwidth bound is per step)."""
     if not long.modelled:
         return long
-    diff = lambda a, b: {k: (a.get(k, 0.0) - b.get(k, 0.0)) / steps for k in a.keys() | b.keys()}
+    diff = lambda a, b: {k: (a.get(k, 0.0) - b.get(k, 0.0)) / steps for k in dict.fromkeys([*a, *b])}
     seconds = step_cycles / (long.clock_mhz * 1e6) if long.clock_mhz else 0.0
     return EnergyEstimate(long.model, long.board, True, diff(long.compute_pj, short.compute_pj),
                           diff(long.memory_pj, short.memory_pj), long.static_mw * 1e-3 * seconds * 1e12, seconds,
