@@ -25,7 +25,7 @@ from intgap.generate_command import generate_on_target  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
 # target, board: one of each energy-modelled board class (two MCUs, three application SoCs)
-BOARDS = (("cortex-m4", "stm32f407"), ("cortex-m7", "stm32h743"), ("cortex-a55", "rk3566"), ("rv64gc", "jh7110"),
+BOARDS = (("cortex-m4f", "stm32f407"), ("cortex-m7", "stm32h743"), ("cortex-a55", "rk3566"), ("rv64gc", "jh7110"),
           ("rv64gcv-vlen256", "spacemit-k1"))
 CASES = {"decoder": ("shakespeare-decoder", "ROMEO:"), "smollm2": ("smollm2", "To be, or not to be")}
 # A published system figure of a similar class, stated as such (not measured here)

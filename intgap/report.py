@@ -48,7 +48,7 @@ def promised(target: isa.Target, bits: int) -> tuple[float, float]:
 ENERGY_PROMISE_ASSUMPTION = (
     "promised energy saving over FP32: *bytes* = 32 / weight bits (energy that moving the weights dominates), "
     "*ops* = the energy of an FP32 multiply-add over an int multiply of the weight width plus a 32-bit add "
-    "(Horowitz, ISSCC 2014, 45 nm: 4.6 pJ / 0.29 pJ at int8, 15.8x; int4 31x on paper: no ISA here has a 4-bit "
+    "(Horowitz, ISSCC 2014, 45 nm: 4.6 pJ / 0.29 pJ at int8, 15.7x; int4 31x on paper: no ISA here has a 4-bit "
     "multiplier). Realized = FP32's estimated energy / the config's, both from the named energy model on the "
     "same board; energy gap = promised / realized.")
 
