@@ -270,13 +270,22 @@ _register(Board(
 
 # --- Microcontroller boards ----------------------------------------------------------------------------------------
 
-# STM32F407 (90 nm, core at 1.2 V behind the internal regulator, VDD 3.3 V)
-_F4_RUN_MA, _F4_SLEEP_MA = 40.0, 12.0  # DS8626 at 168 MHz, typical, 25 C, all peripherals disabled
-_F4_SRAM64 = scaled(sram64_45(128 * KiB), 90, 1.2, 3.3)
-_F4_OVERHEAD, _F4_FLASH_PJ_B = mcu_overhead_and_flash(_F4_RUN_MA, _F4_SLEEP_MA, 168.0, 3.3, flash_share=1 / 3,
-                                                      lines_per_cycle=1 / 6, line_bytes=16,
-                                                      data_access_pj=_F4_SRAM64)
-_F4_ENERGY = EnergyParams(90, 1.2, 3.3, _F4_OVERHEAD, _F4_SLEEP_MA * 3.3, flash_pj_per_byte=_F4_FLASH_PJ_B, sources={
+_VDD = 3.3  # the STM32 datasheets' current tables are at VDD = 3.3 V; the core sits behind the internal regulator
+
+
+def _mcu_energy(node_nm: float, core_v: float, run_ma: float, sleep_ma: float, mhz: float, data_bytes: int,
+                flash_share: float, lines_per_cycle: float, line_bytes: int, sources: dict) -> EnergyParams:
+    """An STM32 calibrated to its datasheet currents (isa/energy_params.py mcu_overhead_and_flash); static power is
+    the Sleep current at VDD. `data_bytes`: the size of the first data level (its accesses' energy)."""
+    data = scaled(sram64_45(data_bytes), node_nm, core_v, _VDD)
+    overhead, flash = mcu_overhead_and_flash(run_ma, sleep_ma, mhz, _VDD, flash_share, lines_per_cycle, line_bytes,
+                                             data)
+    return EnergyParams(node_nm, core_v, _VDD, overhead, sleep_ma * _VDD, flash_pj_per_byte=flash, sources=sources)
+
+
+# STM32F407: 90 nm, core at 1.2 V. Run / Sleep: DS8626 at 168 MHz, typical, 25 C, all peripherals disabled
+_F4_ENERGY = _mcu_energy(90, 1.2, 40.0, 12.0, 168.0, 128 * KiB, flash_share=1 / 3, lines_per_cycle=1 / 6,
+                         line_bytes=16, sources={
     "node_nm": "ST: STM32F4 in 90 nm", "core_v": "RM0090: the regulator's 1.2 V core domain",
     "supply_v": "DS8626 current tables at VDD = 3.3 V",
     "run current": "DS8626 Table 20 (typical, 25 C): 40 mA at 168 MHz, code with data processing from flash, ART on, "
@@ -289,13 +298,9 @@ _F4_ENERGY = EnergyParams(90, 1.2, 3.3, _F4_OVERHEAD, _F4_SLEEP_MA * 3.3, flash_
     "flash_pj_per_byte": "derived with an assumption: a third of the dynamic energy of a cycle is flash reads at one "
                          "128-bit line per 6 cycles (sequential prefetch at 5 wait states)"})
 
-# STM32H743 (40 nm, VOS0 core 1.35 V behind the internal regulator, VDD 3.3 V)
-_H7_RUN_MA, _H7_SLEEP_MA = 135.0, 45.0
-_H7_L1D64 = scaled(sram64_45(16 * KiB), 40, 1.35, 3.3)
-_H7_OVERHEAD, _H7_FLASH_PJ_B = mcu_overhead_and_flash(_H7_RUN_MA, _H7_SLEEP_MA, 480.0, 3.3, flash_share=0.1,
-                                                      lines_per_cycle=1 / 32, line_bytes=32,
-                                                      data_access_pj=_H7_L1D64)
-_H7_ENERGY = EnergyParams(40, 1.35, 3.3, _H7_OVERHEAD, _H7_SLEEP_MA * 3.3, flash_pj_per_byte=_H7_FLASH_PJ_B, sources={
+# STM32H743: 40 nm, VOS0 core 1.35 V; data accesses at its 16 KiB L1D
+_H7_ENERGY = _mcu_energy(40, 1.35, 135.0, 45.0, 480.0, 16 * KiB, flash_share=0.1, lines_per_cycle=1 / 32,
+                         line_bytes=32, sources={
     "node_nm": "ST: STM32H7 in 40 nm", "core_v": "DS12110: VOS0 (1.26-1.40 V) for 480 MHz; 1.35 V taken",
     "supply_v": "DS12110 current tables at VDD = 3.3 V (LDO supply)",
     "run current": "assumed: 135 mA at 480 MHz (~280 uA/MHz, the order of DS12110's Run-mode table, code from "
