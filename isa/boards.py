@@ -274,40 +274,46 @@ _VDD = 3.3  # the STM32 datasheets' current tables are at VDD = 3.3 V; the core 
 
 
 def _mcu_energy(node_nm: float, core_v: float, run_ma: float, sleep_ma: float, mhz: float, data_bytes: int,
-                flash_share: float, lines_per_cycle: float, line_bytes: int, sources: dict) -> EnergyParams:
+                flash_share: float, lines_per_cycle: float, line_bytes: int, ipc: float, sources: dict) -> EnergyParams:
     """An STM32 calibrated to its datasheet currents (isa/energy_params.py mcu_overhead_and_flash); static power is
-    the Sleep current at VDD. `data_bytes`: the size of the first data level (its accesses' energy)."""
+    the Sleep current at VDD. `data_bytes`: the size of the first data level (its accesses' energy); `ipc`: the
+    core's instructions per cycle on a CoreMark-like workload."""
     data = scaled(sram64_45(data_bytes), node_nm, core_v, _VDD)
     overhead, flash = mcu_overhead_and_flash(run_ma, sleep_ma, mhz, _VDD, flash_share, lines_per_cycle, line_bytes,
-                                             data)
+                                             data, ipc)
     return EnergyParams(node_nm, core_v, _VDD, overhead, sleep_ma * _VDD, flash_pj_per_byte=flash, sources=sources)
 
 
 # STM32F407: 90 nm, core at 1.2 V. Run / Sleep: DS8626 at 168 MHz, typical, 25 C, all peripherals disabled
+# IPC on CoreMark: Arm's 3.40 (M4) and 5.01 (M7) CoreMark/MHz x this project's counted instructions per iteration
+# (293,435 and 290,121, gcc 12; benchmarks/results/coremark_models.md) = 1.00 and 1.45 instructions per cycle
+_M4_IPC, _M7_IPC = 3.40 * 293_435 / 1e6, 5.01 * 290_121 / 1e6
+_IPC_SOURCE = ("derived: Arm's published CoreMark/MHz x the instructions per CoreMark iteration counted here "
+               "(benchmarks/results/coremark_models.md)")
 _F4_ENERGY = _mcu_energy(90, 1.2, 40.0, 12.0, 168.0, 128 * KiB, flash_share=1 / 3, lines_per_cycle=1 / 6,
-                         line_bytes=16, sources={
+                         line_bytes=16, ipc=_M4_IPC, sources={"ipc": _IPC_SOURCE,
     "node_nm": "ST: STM32F4 in 90 nm", "core_v": "RM0090: the regulator's 1.2 V core domain",
     "supply_v": "DS8626 current tables at VDD = 3.3 V",
     "run current": "DS8626 Table 20 (typical, 25 C): 40 mA at 168 MHz, code with data processing from flash, ART on, "
                    "all peripherals disabled (as recalled; re-check against the datasheet)",
     "static_mw": "DS8626 Table 24 (typical): Sleep mode at 168 MHz, peripherals disabled, 12 mA x 3.3 V (as "
                  "recalled; re-check): the clock tree and leakage the core pays whatever it executes",
-    "insn_overhead_pj": "derived: (Run - Sleep) x 3.3 V / 168 MHz = 550 pJ per cycle at one instruction per cycle, "
-                        "two thirds of it the core, less 0.3 data accesses per instruction (isa/energy_params.py "
-                        "mcu_overhead_and_flash)",
+    "insn_overhead_pj": "derived: (Run - Sleep) x 3.3 V / 168 MHz = 550 pJ per cycle at 1.00 instruction per "
+                        "cycle, two thirds of it the core, less 0.3 data accesses per instruction "
+                        "(isa/energy_params.py mcu_overhead_and_flash)",
     "flash_pj_per_byte": "derived with an assumption: a third of the dynamic energy of a cycle is flash reads at one "
                          "128-bit line per 6 cycles (sequential prefetch at 5 wait states)"})
 
 # STM32H743: 40 nm, VOS0 core 1.35 V; data accesses at its 16 KiB L1D
 _H7_ENERGY = _mcu_energy(40, 1.35, 135.0, 45.0, 480.0, 16 * KiB, flash_share=0.1, lines_per_cycle=1 / 32,
-                         line_bytes=32, sources={
+                         line_bytes=32, ipc=_M7_IPC, sources={"ipc": _IPC_SOURCE,
     "node_nm": "ST: STM32H7 in 40 nm", "core_v": "DS12110: VOS0 (1.26-1.40 V) for 480 MHz; 1.35 V taken",
     "supply_v": "DS12110 current tables at VDD = 3.3 V (LDO supply)",
     "run current": "assumed: 135 mA at 480 MHz (~280 uA/MHz, the order of DS12110's Run-mode table, code from "
                    "flash with caches on, peripherals disabled; not re-checked)",
     "static_mw": "assumed: Sleep 45 mA at 480 MHz (a third of Run, about the STM32F407's Sleep / Run ratio)",
     "insn_overhead_pj": "derived as for the STM32F407 (isa/energy_params.py mcu_overhead_and_flash), 90 % of the "
-                        "dynamic energy the core's",
+                        "dynamic energy the core's, shared by 1.45 instructions per cycle",
     "flash_pj_per_byte": "derived with an assumption: 10 % of the dynamic energy is flash reads at one 256-bit "
                          "flash word per 32 cycles (instruction-cache misses of a cache-resident workload)"})
 

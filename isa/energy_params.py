@@ -66,17 +66,17 @@ def fmul_45(bits: int) -> float:
 
 
 def mcu_overhead_and_flash(run_ma: float, sleep_ma: float, mhz: float, supply_v: float, flash_share: float,
-                           lines_per_cycle: float, line_bytes: int, data_access_pj: float,
+                           lines_per_cycle: float, line_bytes: int, data_access_pj: float, insns_per_cycle: float,
                            loads_stores_per_insn: float = 0.3) -> tuple[float, float]:
     """(instruction overhead pJ, flash pJ per byte read) of an MCU from its datasheet Run and Sleep currents.
 
-    (Run - Sleep) x VDD / f is the dynamic energy of one cycle of the datasheet's workload, taken as one
-    instruction per cycle. `flash_share` of it is flash reads at `lines_per_cycle` lines of `line_bytes`; the rest
-    is the core, from which the workload's data accesses (`loads_stores_per_insn` x `data_access_pj`) are taken out
-    so that the model, which charges those per access, does not count them twice."""
+    (Run - Sleep) x VDD / f is the dynamic energy of one cycle of the datasheet's workload, which runs
+    `insns_per_cycle` instructions per cycle. `flash_share` of it is flash reads at `lines_per_cycle` lines of
+    `line_bytes`; the rest is the core's, shared by the cycle's instructions, less the workload's data accesses
+    (`loads_stores_per_insn` x `data_access_pj` per instruction), which the model charges per access."""
     per_cycle = (run_ma - sleep_ma) * 1e-3 * supply_v / (mhz * 1e6) * 1e12
     flash_per_byte = per_cycle * flash_share / lines_per_cycle / line_bytes
-    overhead = per_cycle * (1.0 - flash_share) - loads_stores_per_insn * data_access_pj
+    overhead = per_cycle * (1.0 - flash_share) / insns_per_cycle - loads_stores_per_insn * data_access_pj
     return overhead, flash_per_byte
 
 
