@@ -89,6 +89,13 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor() or "unknown cpu") \
+        if Path("/proc/cpuinfo").exists() else platform.processor() or "unknown cpu"
+    return f"{platform.machine()}, {cpu}, python {platform.python_version()}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="decoder")
@@ -96,7 +103,12 @@ def main() -> None:
     ap.add_argument("--boards", default=",".join(b for _, b in BOARDS))
     ap.add_argument("-n", "--new-tokens", type=int, default=4)
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-energy"))
+    ap.add_argument("--render", action="store_true", help="only write energy.md again from energy.json")
     args = ap.parse_args()
+    if args.render:
+        doc = json.loads((OUT / "energy.json").read_text())
+        (OUT / "energy.md").write_text(markdown(doc["rows"], doc["meta"]))
+        return
     wanted = args.boards.split(",")
     rows = []
     for case in args.cases.split(","):
@@ -111,8 +123,7 @@ def main() -> None:
                             text=True).stdout.strip()
     meta = {"command": "PYTHONPATH=. .venv/bin/python benchmarks/energy.py " + " ".join(sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": commit,
-            "machine": f"{platform.machine()}, {platform.processor() or 'unknown cpu'}, python "
-                       f"{platform.python_version()}", "published_comparison": PUBLISHED}
+            "machine": machine(), "published_comparison": PUBLISHED}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "energy.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     (OUT / "energy.md").write_text(markdown(rows, meta))
