@@ -145,7 +145,6 @@ def _op_45(ins: Insn, arch: str) -> float:
     return add_45(32)
 
 
-
 def data_accesses(ins: Insn) -> int:
     """64-bit accesses one execution makes at the first data level."""
     moved = ins.load_bytes + ins.store_bytes
