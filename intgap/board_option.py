@@ -2,6 +2,8 @@
 named, else the target's default board (`intgap boards`)."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from rich.console import Console
 from rich.table import Table
 
@@ -61,7 +63,7 @@ def board_json(b: Board) -> dict:
                           "latency_ns": m.latency_ns, "extra_cycles": m.extra_cycles, "read_gb_s": m.read_gb_s,
                           "write_gb_s": m.write_gb_s, "bytes_per_cycle": m.bytes_per_cycle,
                           "sources": m.sources} for m in b.memories],
-            "notes": b.notes, "sources": b.sources}
+            "energy": asdict(b.energy) if b.energy else None, "notes": b.notes, "sources": b.sources}
 
 
 def cmd_boards(args, console: Console) -> int:

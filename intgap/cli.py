@@ -86,6 +86,10 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
     console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
+    energy_models = sorted({r["target"]: (r.get("energy") or {}).get("label", "est. energy: none in this row")
+                            for r in result.runs if r["layer"] is None}.items())
+    console.print("est. energy uJ (x energy = FP32's / the config's; n/m: not modelled on the board, docs/energy.md): "
+                  + "; ".join(f"{t}: {m}" for t, m in energy_models), style="dim")
     if any(not r.get("fits_board", True) for r in result.runs if r["layer"] is None):
         console.print("* does not fit its board's memories (flash / RAM): estimated with their timing as if they "
                       "were large enough (report.md lists them)", style="dim")

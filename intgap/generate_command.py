@@ -19,6 +19,8 @@ from intgap.pipeline import build_program, reference_generate, run_generate
 from intgap.result_rows import weight_macs
 from intgap import sequence_models
 from isa.boards import board_for
+from isa.energy import estimate_energy, split_text, step_energy
+from isa.profile import analyze
 from isa.timing import estimate
 from isa.timing.memory import step_difference
 from quant.config import GRAMMAR
@@ -111,11 +113,13 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
         tokens, r = run_generate(built, target, prompt, n, chunk=chunk, backend=backend,
                                  max_instructions=max_instructions, board=b, strict_fit=board is not None,
                                  timeout_s=timeout_s)
-        return tokens, r, estimate(r, built.elf, target, board=b)
+        an = analyze(r, built.elf, target)
+        est = estimate(r, built.elf, target, analysis=an, board=b)
+        return tokens, r, est, estimate_energy(est, an, b, r.memory)
 
     t0 = time.time()
-    tokens, r_all, e_all = run(n_new)
-    tokens1, r_one, e_one = (tokens[:1], r_all, e_all) if n_new == 1 else run(1)
+    tokens, r_all, e_all, j_all = run(n_new)
+    tokens1, r_one, e_one, j_one = (tokens[:1], r_all, e_all, j_all) if n_new == 1 else run(1)
     run_s = time.time() - t0
     if tokens1[0] != tokens[0]:
         raise DriverError("the first generated token differs between two runs of the same program: a bug to report")
@@ -134,6 +138,8 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
            "prefill_est_cycles_per_token": e_one.cycles / len(prompt),
            "prefill_memory_stall_cycles_per_token": e_one.memory_stall_cycles / len(prompt),
            "prefill_limiting_level": e_one.limiting_level,
+           "energy_model": j_all.model,
+           "prefill_energy_per_token": j_one.scaled(1 / len(prompt)).to_json(),
            "weights_bytes": built.lowered.blob.size, "arena_bytes": built.lowered.arena_size,
            "kv_cache_bytes": built.lowered.kv_bytes, "build_seconds": round(build_s, 1),
            "run_seconds": round(run_s, 1), "macs_per_token": weight_macs(sm.graph)}
@@ -146,6 +152,11 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
                    decode_memory_stall_cycles_per_token=step.memory_stall_cycles,
                    limiting_level=decode_limit(e_one, e_all, step),
                    decode_memory_bytes_per_token=_memory_bytes_diff(e_one, e_all, steps))
+        energy = step_energy(j_one, j_all, steps, step.cycles)
+        doc["decode_energy_per_token"] = energy.to_json()
+        if energy.modelled:
+            doc.update(decode_energy_uj_per_token=energy.total_pj * 1e-6,
+                       decode_energy_pj_per_mac=energy.total_pj / max(doc["macs_per_token"], 1))
         doc["decode_instructions_per_mac"] = doc["decode_instructions_per_token"] / max(doc["macs_per_token"], 1)
         clock = clock_mhz or e_all.clock_mhz
         note = "stated with --clock-mhz" if clock_mhz else (
@@ -217,6 +228,9 @@ def _print(console: Console, doc: dict) -> None:
     elif doc.get("decode_memory_bytes_per_token"):
         moved = ", ".join(f"{m} {v / 1e6:,.2f} MB" for m, v in doc["decode_memory_bytes_per_token"].items() if v)
         console.print(f"memory traffic per decode step: {moved}", style="dim")
+    console.print(f"prefill: {split_text(doc['prefill_energy_per_token'], ' per token', macs)}")
+    if "decode_energy_per_token" in doc:
+        console.print(f"decode: {split_text(doc['decode_energy_per_token'], ' per token', macs)}")
     if "est_tokens_per_second" in doc:
         console.print(f"estimated decode speed: {doc['est_tokens_per_second']:.1f} tokens/s at {doc['clock_mhz']:g} MHz "
                       f"({doc['clock_note']}; an estimate from {doc['timing_model']})")

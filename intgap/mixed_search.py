@@ -114,13 +114,14 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     sweep = run_workload(Decoder(spec, eval_tokens, steps), [target], parse_configs("w8a8,w4a8"),
                          cache_root=cache_root, progress=progress, boards={target.name: board})
     costs: dict[int, dict[str, float]] = {8: {}, 4: {}}
-    whole = {}
+    whole, whole_energy = {}, {}
     for r in sweep.runs:
         b = {"w8a8": 8, "w4a8": 4}.get(r["config"])
         if b is None:
             continue
         if r["layer"] is None:
             whole[b] = r["estimated_cycles"]
+            whole_energy[b] = (r.get("energy") or {}).get("total_uj")
         else:
             costs[b][r["layer_name"]] = r["estimated_cycles"]
     m = load_model(spec)
@@ -156,6 +157,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
                                             str(cache.root), board=board.name))
         return {"budget": budget, "how": label, **alloc.to_json(),
                 "measured_est_cycles": docs[0]["estimated_cycles"], "measured_instructions": docs[0]["instructions"],
+                "measured_energy_uj": (docs[0].get("energy") or {}).get("total_uj"),
                 "weight_bytes": docs[0]["weight_bytes"]}, q
 
     def with_perplexity(row: dict, q) -> dict:
@@ -180,6 +182,8 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     fp32 = next(c for c in sweep.configs if c["config"] == "fp32")
     doc = {"model": m.name, "target": target.name, "board": board.name,
            "cycle_model": sweep.runs[0]["cycle_model"],
+           "energy_model": (sweep.runs[0].get("energy") or {}).get("label", "est. energy: not modelled"),
+           "whole_step_energy_uj": {str(k): v for k, v in whole_energy.items()},
            "fp32_perplexity": fp32["perplexity"],
            "per_config": [{k: c[k] for k in ("config", "perplexity")} for c in sweep.configs],
            "whole_step_est_cycles": {str(k): v for k, v in whole.items()},
@@ -193,6 +197,10 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     return doc
 
 
+def _uj(v: float | None) -> str:
+    return "n/m" if v is None else f"{v:,.2f}"
+
+
 def _markdown(doc: dict, out: Path) -> None:
     lines = [f"# Mixed precision with measured costs: {doc['model']} on {doc['target']} ({doc['board']})", "",
              f"Per-layer est. cycles ({doc['cycle_model']}) of one decode step at 8 and 4 bits, measured; "
@@ -200,14 +208,17 @@ def _markdown(doc: dict, out: Path) -> None:
              "bits) the measured-cost search measures the fastest allocations of its Pareto front (by predicted "
              "cycles, the sum of the layers') whose predicted distortion is no worse than Theorem 8's, and picks the "
              "one whose measured step is fastest, Theorem 8's allocation included. "
-             f"FP32 perplexity {doc['fp32_perplexity']:.3f}.", "",
+             f"FP32 perplexity {doc['fp32_perplexity']:.3f}. Energy per decode step: {doc['energy_model']} "
+             "(docs/energy.md; n/m: not modelled on the board).", "",
              "| budget | allocation | mean bits | layers at 4 bits | predicted est. cycles | measured est. cycles | "
-             "instructions | weights B | perplexity |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "est. energy uJ | instructions | weights B | perplexity |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in doc["rows"]:
         n = r.get("candidates_measured")
         how = r["how"] + ("" if n is None else f" (best of {n + 1} measured)")
         lines.append(f"| {r['budget']:g} | {how} | {r['mean_bits']:.2f} | {len(r['layers_at_4_bits'])} | "
-                     f"{r['cycles']:,.0f} | {r['measured_est_cycles']:,} | {r['measured_instructions']:,} | "
+                     f"{r['cycles']:,.0f} | {r['measured_est_cycles']:,} | {_uj(r.get('measured_energy_uj'))} | "
+                     f"{r['measured_instructions']:,} | "
                      f"{r['weight_bytes']:,} | {r['perplexity']:.3f} |")
     lines += ["", f"Pareto front of the search ({len(doc['front'])} allocations): est. cycles / mean bits / "
               "predicted distortion", "", "| est. cycles | mean bits | distortion |", "|---:|---:|---:|"]

@@ -15,6 +15,7 @@ from intgap.layer_kinds import layer_kind, sum_by_kind
 from intgap.plots import pareto_front  # noqa: F401 (the report's API since it began)
 from intgap.sweep import FP32
 from intgap.workload import SweepResult
+from isa.energy_params import add_45, fadd_45, fmul_45, mul_45
 
 PROMISE_ASSUMPTION = (
     "MACs per instruction at each width, the best single instruction the ISA offers (LMUL 1 on RVV): "
@@ -42,6 +43,34 @@ def macs_per_instruction(target: isa.Target, bits: int) -> float:
 def promised(target: isa.Target, bits: int) -> tuple[float, float]:
     """(memory-bound promise, compute-bound promise) of `bits`-bit weights over FP32 on the target."""
     return 32 / bits, macs_per_instruction(target, bits) / macs_per_instruction(target, 32)
+
+
+ENERGY_PROMISE_ASSUMPTION = (
+    "promised energy saving over FP32: *bytes* = 32 / weight bits (energy that moving the weights dominates), "
+    "*ops* = the energy of an FP32 multiply-add over an int multiply of the weight width plus a 32-bit add "
+    "(Horowitz, ISSCC 2014, 45 nm: 4.6 pJ / 0.29 pJ at int8, 15.7x; int4 31x on paper: no ISA here has a 4-bit "
+    "multiplier). Realized = FP32's estimated energy / the config's, both from the named energy model on the "
+    "same board; energy gap = promised / realized.")
+
+
+def energy_promise(bits: int) -> tuple[float, float]:
+    """(bytes promise, operation-energy promise) of `bits`-bit weights over FP32 (ENERGY_PROMISE_ASSUMPTION)."""
+    return 32 / bits, (fmul_45(32) + fadd_45(32)) / (mul_45(bits) + add_45(32))
+
+
+def energy_uj(r: dict) -> float | None:
+    """A whole-model row's estimated energy in uJ (None: not modelled on its board, or a row without one)."""
+    return (r.get("energy") or {}).get("total_uj")
+
+
+def _energy_gap(r: dict, f: dict, bits: int) -> dict:
+    """The energy fields of a gap row: the config's and FP32's energy, realized saving, promises and gaps."""
+    pm, po = energy_promise(bits)
+    re_ = _ratio(energy_uj(f) or 0, energy_uj(r) or 0) if energy_uj(r) and energy_uj(f) else None
+    return {"energy_uj": energy_uj(r), "fp32_energy_uj": energy_uj(f), "realized_energy": re_,
+            "promised_energy_bytes": pm, "promised_energy_ops": po,
+            "energy_gap_bytes": pm / re_ if re_ else None, "energy_gap_ops": po / re_ if re_ else None,
+            "energy_model": (r.get("energy") or {}).get("model")}
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -87,7 +116,7 @@ def gaps(result: SweepResult) -> list[dict]:
                      "instructions": r["instructions"], "fp32_instructions": f["instructions"],
                      "estimated_cycles": r["estimated_cycles"], "fp32_estimated_cycles": f["estimated_cycles"],
                      "memory_stall_cycles": _stalls(r), "fp32_memory_stall_cycles": _stalls(f),
-                     "cycle_model": r["cycle_model"],
+                     "cycle_model": r["cycle_model"], **_energy_gap(r, f, bits[r["config"]]),
                      "attribution": r["attribution"], "fp32_attribution": f["attribution"]})
     return rows
 
@@ -130,6 +159,7 @@ def summary_rows(result: SweepResult) -> list[dict]:
              "limiting_level": r.get("limiting_level", "core"), "board": r.get("board", ""),
              "fits_board": r.get("fits_board", True), "speedup_instructions": x.get("realized_instructions"),
              "speedup_cycles": x.get("realized_cycles"), **{k: x.get(k) for k in GAP_FIELDS[:2] + GAP_FIELDS[4:]},
+             **energy_fields(r), **{k: x.get(k) for k in ENERGY_GAP_FIELDS},
              "weight_bytes": r["weight_bytes"] + r["param_bytes"], "model_rom_bytes": r["model_rom_bytes"],
              "accuracy": quality.score(cfgs[r["config"]]),
              "quality": quality.text(cfgs[r["config"]], r["config"] == FP32), "bit_exact": r["bit_exact"]}
@@ -161,6 +191,18 @@ def _atomic_write(path: Path, text: str) -> None:
 
 GAP_FIELDS = ("promised_memory", "promised_compute", "realized_instructions", "realized_cycles", "gap_memory",
               "gap_compute")
+ENERGY_GAP_FIELDS = ("realized_energy", "promised_energy_bytes", "promised_energy_ops", "energy_gap_bytes",
+                     "energy_gap_ops")
+
+
+def energy_fields(r: dict) -> dict:
+    """A whole-model row's energy as flat fields (summary, CSV): total and split in uJ, pJ per MAC, its model."""
+    e = r.get("energy") or {}
+    total = e.get("total_uj")
+    return {"energy_uj": total, "energy_model": e.get("label"),
+            **{f"energy_{k}_uj": e.get(f"{k}_uj") if total is not None else None
+               for k in ("compute", "memory", "static")},
+            "energy_pj_per_mac": total * 1e6 / r["macs"] if total is not None and r.get("macs") else None}
 
 
 def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
@@ -171,7 +213,8 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
             "cycle_model", "board", "macs", "weight_bytes", "param_bytes", "activation_bytes", "load_bytes",
             "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes", "accuracy", "perplexity",
             *([] if quality in ("accuracy", "perplexity") else [quality]), "bit_exact", *GAP_FIELDS,
-            *(f"attr_{c}" for c in CATEGORIES), "layer_role", "layer_kind"]
+            *(f"attr_{c}" for c in CATEGORIES), "layer_role", "layer_kind", "energy_uj", "energy_model",
+            "energy_compute_uj", "energy_memory_uj", "energy_static_uj", "energy_pj_per_mac", *ENERGY_GAP_FIELDS]
     f = io.StringIO(newline="")
     w = csv.DictWriter(f, cols)
     w.writeheader()
@@ -180,7 +223,8 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
         cfg = next(c for c in result.configs if c["config"] == r["config"])
         w.writerow({**{c: r.get(c) for c in cols}, **{k: cfg.get(k) for k in ("accuracy", "perplexity", quality)},
                     **{k: x.get(k) for k in GAP_FIELDS}, **{f"attr_{c}": r["attribution"][c] for c in CATEGORIES},
-                    "layer_kind": kind_of(r) if r["layer"] is not None else None})
+                    "layer_kind": kind_of(r) if r["layer"] is not None else None,
+                    **(energy_fields(r) if r["layer"] is None else {}), **{k: x.get(k) for k in ENERGY_GAP_FIELDS}})
     _atomic_write(path, f.getvalue())
 
 
@@ -253,7 +297,7 @@ def _speedups(fp32: dict | None, r: dict, cycles: str = "estimated_cycles") -> l
 
 
 SUMMARY_HEADER = ["target", "config", "instr.", "est. cycles", "mem. stalls", "x instr.", "x cycles",
-                  "promised B/MAC", "gap B/MAC", "weights B", "accuracy", "bit-exact"]
+                  "promised B/MAC", "gap B/MAC", "est. energy uJ", "x energy", "weights B", "accuracy", "bit-exact"]
 
 
 def summary_header(workload) -> list[str]:
@@ -282,6 +326,8 @@ def summary_table_rows(result: SweepResult) -> list[list[str]]:
                      "1.00x" if fp else _fmt(s["speedup_cycles"]),
                      "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
                      "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
+                     "n/m" if s["energy_uj"] is None else f"{s['energy_uj']:,.2f}",
+                     "1.00x" if fp and s["energy_uj"] is not None else _fmt(s["realized_energy"]),
                      f"{s['weight_bytes']:,}", s["quality"],
                      "n/a" if fp else ("yes" if s["bit_exact"] else "NO")])
     return rows
@@ -346,6 +392,37 @@ def cycles_section(result: SweepResult) -> list[str]:
                     "system (zero-wait) has no stalls. " + result.workload.caches_text,
                     ["target", "board", "config", "layer", "est. cycles", "core", "memory stalls",
                      "stall share (limit)"], rows) + _misfits(result)
+
+
+def energy_section(result: SweepResult) -> list[str]:
+    """Estimated energy of the whole model per target x config: the split, pJ per MAC, the realized saving over
+    FP32 against the promise (the energy gap), each figure named by its model and board."""
+    g = {(x["target"], x["config"]): x for x in gaps(result) if x["layer"] is None}
+    rows, unmodelled = [], set()
+    for r in _whole(result):
+        e, x = energy_fields(r), g.get((r["target"], r["config"]), {})
+        if e["energy_uj"] is None:
+            unmodelled.add(f"{r['target']} on {r.get('board', '?')}")
+            continue
+        levels = ", ".join(f"{m} {v:,.2f}" for m, v in r["energy"]["memory_by_level_uj"].items())
+        fp = r["config"] == FP32
+        rows.append([r["target"], r["energy"]["model"], r["config"], f"{e['energy_uj']:,.2f}",
+                     f"{e['energy_compute_uj']:,.2f}", f"{e['energy_memory_uj']:,.2f} ({levels})",
+                     f"{e['energy_static_uj']:,.2f}", _cell(e["energy_pj_per_mac"], ",.1f"),
+                     "1.00x" if fp else _fmt(x.get("realized_energy")),
+                     "" if fp else f"{x['promised_energy_bytes']:.0f}x / {x['promised_energy_ops']:.1f}x",
+                     "" if fp else f"{_short(x.get('energy_gap_bytes'))} / {_short(x.get('energy_gap_ops'))}"])
+    note = [f"Not modelled (a board without energy parameters, docs/energy.md): {', '.join(sorted(unmodelled))}.",
+            ""] if unmodelled else []
+    if not rows:
+        return ["## Estimated energy", ""] + note
+    return _section("Estimated energy", f"uJ per {result.workload.unit} from the named energy model on each "
+                    "target's board (docs/energy.md): compute = the instruction mix, memory = accesses per level "
+                    "(from the board's simulated memory system), static = the board's static power over the "
+                    "estimated time. Estimates, not measurements. " + ENERGY_PROMISE_ASSUMPTION,
+                    ["target", "energy model", "config", "est. energy uJ", "compute", "memory (levels)", "static",
+                     "pJ / MAC", "saving over FP32", "promised (bytes / ops)", "energy gap (bytes / ops)"],
+                    rows) + note
 
 
 def _misfits(result: SweepResult) -> list[str]:
@@ -420,6 +497,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
                        [f"{100 * r['attribution'][c] / (r['instructions'] or 1):.1f}%" for c in CATEGORIES]
                        for r in whole])
     parts += cycles_section(result)
+    parts += energy_section(result)
     parts += _section("Memory", "weights as the kernels store them (int4 two per byte); params = biases, "
                       "requantization multipliers/shifts, group scales; activations read + written by the layers; "
                       "loaded/stored = exact bytes the inference's loads and stores moved; model ROM = the model's "

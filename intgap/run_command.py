@@ -15,6 +15,7 @@ from intgap.console_format import write_json
 from isa.boards import board_for
 from isa.decode import MIX_CLASSES, MIX_LABELS
 from isa.elf import built_by_intgap, load_elf
+from isa.energy import estimate_energy, split_text
 from isa.profile import analyze, profile
 from isa.run import DEFAULT_MAX_INSTRUCTIONS, DEFAULT_TIMEOUT_S
 from isa.timing import estimate
@@ -58,6 +59,7 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
         est = estimate(res, elf, t, analysis=an, board=b)
         doc["profile"] = prof.to_json()
         doc["cycles"] = est.to_json()
+        doc["energy"] = estimate_energy(est, an, b, res.memory).to_json()
     return doc
 
 
@@ -127,6 +129,8 @@ def print_run(console: Console, doc: dict, top: int = 10) -> None:
                   f"{cyc['issue_cycles']:,}, taken branches {cyc['branch_cycles']:,}, mispredictions "
                   f"{cyc['mispredict_cycles']:,}, wait states {cyc['wait_state_cycles']:,})")
     console.print(f"  {memory_split_text(cyc)}")
+    if doc.get("energy"):
+        console.print(split_text(doc["energy"]))
     print_memory_stats(console, cyc)
     roof = cyc["roofline"]
     console.print(f"memory roofline bound (separate, not in the estimate): {roof['bytes_moved']:,} bytes / "

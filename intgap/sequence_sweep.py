@@ -16,7 +16,7 @@ from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_ver
 from intgap.errors import DriverError
 from intgap.generate_command import decode_limit
 from intgap.pipeline import reference_forward, reference_generate, run_forward, run_generate
-from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs
+from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs, whole_energy
 from intgap.sequence_models import sweep_graph
 from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, RunSpec, Workload
 from isa.boards import board_for
@@ -159,6 +159,7 @@ def execute_forward(spec: RunSpec) -> list[dict]:
     # an MLP's rows are independent samples: its activations' bytes per inference are known (a transformer's depend
     # on the sequence length)
     docs = split_rows(costs, graph, base, activations=not is_sequence_graph(graph))
+    docs[0]["energy"] = whole_energy(shipped.elf, target, board, [(rs, est)])
     return _kept(cache, run_key, spec, docs, built_now, t0)
 
 
@@ -203,6 +204,7 @@ def execute_sequence(spec: RunSpec) -> list[dict]:
             "cycles_from": "shipped build (shared kernels)",
             "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
     docs = split_rows(costs, graph, base)
+    docs[0]["energy"] = whole_energy(shipped.elf, target, board, [(sr1, e1), (srn, en)], step.cycles, k)
     return _kept(cache, run_key, spec, docs, built_now, t0)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from isa.energy_params import (DRAM64_LOW_45, HOROWITZ, INSN_OVERHEAD_45, EnergyParams, mcu_overhead_and_flash,
+                               scaled, sram64_45)
 from isa.errors import BoardMismatch, UnknownBoard
 from isa.targets import Target, default_board_name
 
@@ -74,6 +76,7 @@ class Board:
     memories: tuple[Memory, ...]
     zero_wait: bool = False  # no memory system modelled: estimates stay core-only
     notes: str = ""
+    energy: EnergyParams | None = None  # isa/energy.py's parameters; None: energy not modelled on this board
     sources: dict = field(default_factory=dict, compare=False, hash=False)
 
     def cache(self, name: str) -> CacheLevel | None:
@@ -120,6 +123,28 @@ def _gb_s(bytes_per_s_in_mb: float) -> float:
     return bytes_per_s_in_mb / 1000.0
 
 
+# --- Energy parameters (isa/energy_params.py's anchors and scaling rule; the model: isa/energy.py) ---------------
+
+# Horowitz's low end, 1.3 nJ per 64-bit access = 20.3 pJ/bit, for the boards' LPDDR2 / LPDDR4: a DDR3-era system
+# figure (device, interface and controller); not node-scaled (the DRAM's own process, not the SoC's, sets it)
+_DRAM_PJ_PER_BIT = DRAM64_LOW_45 / 64
+_DRAM_SOURCE = (f"{HOROWITZ}: DRAM 1.3-2.6 nJ per 64-bit access, the low end taken (assumed for LPDDR: no per-board "
+                "LPDDR2 / LPDDR4 figure checked; later LPDDR4 figures are lower, so this errs high)")
+_SOC_STATIC = ("assumed: leakage and clocks of the SoC's active cluster, its interconnect and the DRAM's standby "
+               "while one core runs; no per-board measurement (the weakest parameter: docs/energy.md)")
+
+
+def _soc_energy(node_nm: float, core_v: float, static_mw: float, node_source: str, volt_source: str) -> EnergyParams:
+    """An application SoC: the per-instruction overhead is Horowitz's ~70 pJ carried to the node and the core's
+    voltage (a switching regulator: the core's rail is the supply)."""
+    return EnergyParams(node_nm, core_v, None, scaled(INSN_OVERHEAD_45, node_nm, core_v), static_mw,
+                        dram_pj_per_bit=_DRAM_PJ_PER_BIT,
+                        sources={"node_nm": node_source, "core_v": volt_source,
+                                 "insn_overhead_pj": f"{HOROWITZ}: ~70 pJ per instruction (fetch, decode, register "
+                                                     f"file, control), scaled to the node",
+                                 "static_mw": _SOC_STATIC, "dram_pj_per_bit": _DRAM_SOURCE})
+
+
 # --- Application boards (Linux, everything in DRAM behind the caches) ---------------------------------------------
 
 _ASSUMED_STREAM = ("assumed: the cores' data prefetchers detect sequential streams (TRMs); modelled as a stream "
@@ -150,6 +175,8 @@ _register(Board(
                               "read_gb_s": "BOARD-FACTS tinymembench NEON read 4961-6292 MB/s (4L4k, 4qJF, 4KU0, "
                                            "4KDv): 5600 taken",
                               "write_gb_s": "assumed equal to the read bandwidth"}),),
+    energy=_soc_energy(22, 1.0, 100.0, "RK3566 datasheet: 22 nm", "assumed: ~1.0 V at 1.8 GHz (the A55 OPP range of "
+                       "Linux rk356x device trees, 0.9-1.15 V; not re-checked)"),
     sources={"clock_mhz": "RK3566 datasheet: A55 up to 1.8 GHz"},
 ))
 
@@ -172,6 +199,8 @@ _register(Board(
                      sources={"latency_ns": "BOARD-FACTS: 64 MiB random read 175 ns (sbc-bench 3E85)",
                               "read_gb_s": "BOARD-FACTS: tinymembench NEON read 2114 MB/s (3E85, at 905 MHz)",
                               "write_gb_s": "assumed equal to the read bandwidth"}),),
+    energy=_soc_energy(40, 1.2, 100.0, "BCM2837 / RP3A0: 40 nm (assumed from the BCM2837's published node)",
+                       "assumed: 1.2 V (the Pi firmware's default core voltage at 1 GHz; not re-checked)"),
     sources={"clock_mhz": "Raspberry Pi Zero 2 W product brief: 1 GHz (sbc-bench measured 905 MHz under a 32-bit OS)"},
 ))
 
@@ -196,6 +225,8 @@ _register(Board(
                                            "both buffers, so read = 2 x the C copy rate 803-934 MB/s (4xOY, 4tjq, "
                                            "4K7E): 2 x 860",
                               "write_gb_s": "assumed equal to the read bandwidth"}),),
+    energy=_soc_energy(28, 1.0, 150.0, "JH7110 datasheet: TSMC 28 nm", "assumed: ~1.0 V at 1.5 GHz (the "
+                       "JH7110 OPP table's top point is about 1.04 V; not re-checked)"),
     sources={"clock_mhz": "JH7110 datasheet: U74 up to 1.5 GHz"},
 ))
 
@@ -220,6 +251,8 @@ _register(Board(
                               "read_gb_s": "calibrated: read = 2 x the C copy rate 2776 MB/s (8to7qX; a "
                                            "write-allocate copy reads both buffers)",
                               "write_gb_s": "assumed equal to the read bandwidth"}),),
+    energy=_soc_energy(12, 0.95, 100.0, "SpacemiT K1 product brief: 12 nm", "assumed: ~0.95 V at 1.6 GHz (not "
+                       "found; a 12 nm core's typical top-clock voltage)"),
     sources={"clock_mhz": "BOARD-FACTS: X60 @ 1.6 GHz (8to7qX)"},
 ))
 
@@ -231,10 +264,58 @@ _register(Board(
     memories=BOARDS["spacemit-k1"].memories,
     notes="assumed: no public measurement of a VLEN 128 or 512 RVV 1.0 board was available; every parameter is the "
           "spacemit-k1 board's, so figures on this board are the K1's memory system with another vector length",
-    sources={"all": "assumed (copied from spacemit-k1)"},
+    energy=BOARDS["spacemit-k1"].energy,
+    sources={"all": "assumed (copied from spacemit-k1, energy parameters too)"},
 ))
 
 # --- Microcontroller boards ----------------------------------------------------------------------------------------
+
+_VDD = 3.3  # the STM32 datasheets' current tables are at VDD = 3.3 V; the core sits behind the internal regulator
+
+
+def _mcu_energy(node_nm: float, core_v: float, run_ma: float, sleep_ma: float, mhz: float, data_bytes: int,
+                flash_share: float, lines_per_cycle: float, line_bytes: int, ipc: float, sources: dict) -> EnergyParams:
+    """An STM32 calibrated to its datasheet currents (isa/energy_params.py mcu_overhead_and_flash); static power is
+    the Sleep current at VDD. `data_bytes`: the size of the first data level (its accesses' energy); `ipc`: the
+    core's instructions per cycle on a CoreMark-like workload."""
+    data = scaled(sram64_45(data_bytes), node_nm, core_v, _VDD)
+    overhead, flash = mcu_overhead_and_flash(run_ma, sleep_ma, mhz, _VDD, flash_share, lines_per_cycle, line_bytes,
+                                             data, ipc)
+    return EnergyParams(node_nm, core_v, _VDD, overhead, sleep_ma * _VDD, flash_pj_per_byte=flash, sources=sources)
+
+
+# STM32F407: 90 nm, core at 1.2 V. Run / Sleep: DS8626 at 168 MHz, typical, 25 C, all peripherals disabled
+# IPC on CoreMark: Arm's 3.40 (M4) and 5.01 (M7) CoreMark/MHz x this project's counted instructions per iteration
+# (293,435 and 290,121, gcc 12; benchmarks/results/coremark_models.md) = 1.00 and 1.45 instructions per cycle
+_M4_IPC, _M7_IPC = 3.40 * 293_435 / 1e6, 5.01 * 290_121 / 1e6
+_IPC_SOURCE = ("derived: Arm's published CoreMark/MHz x the instructions per CoreMark iteration counted here "
+               "(benchmarks/results/coremark_models.md)")
+_F4_ENERGY = _mcu_energy(90, 1.2, 40.0, 12.0, 168.0, 128 * KiB, flash_share=1 / 3, lines_per_cycle=1 / 6,
+                         line_bytes=16, ipc=_M4_IPC, sources={"ipc": _IPC_SOURCE,
+    "node_nm": "ST: STM32F4 in 90 nm", "core_v": "RM0090: the regulator's 1.2 V core domain",
+    "supply_v": "DS8626 current tables at VDD = 3.3 V",
+    "run current": "DS8626 Table 20 (typical, 25 C): 40 mA at 168 MHz, code with data processing from flash, ART on, "
+                   "all peripherals disabled (as recalled; re-check against the datasheet)",
+    "static_mw": "DS8626 Table 24 (typical): Sleep mode at 168 MHz, peripherals disabled, 12 mA x 3.3 V (as "
+                 "recalled; re-check): the clock tree and leakage the core pays whatever it executes",
+    "insn_overhead_pj": "derived: (Run - Sleep) x 3.3 V / 168 MHz = 550 pJ per cycle at 1.00 instruction per "
+                        "cycle, two thirds of it the core, less 0.3 data accesses per instruction "
+                        "(isa/energy_params.py mcu_overhead_and_flash)",
+    "flash_pj_per_byte": "derived with an assumption: a third of the dynamic energy of a cycle is flash reads at one "
+                         "128-bit line per 6 cycles (sequential prefetch at 5 wait states)"})
+
+# STM32H743: 40 nm, VOS0 core 1.35 V; data accesses at its 16 KiB L1D
+_H7_ENERGY = _mcu_energy(40, 1.35, 135.0, 45.0, 480.0, 16 * KiB, flash_share=0.1, lines_per_cycle=1 / 32,
+                         line_bytes=32, ipc=_M7_IPC, sources={"ipc": _IPC_SOURCE,
+    "node_nm": "ST: STM32H7 in 40 nm", "core_v": "DS12110: VOS0 (1.26-1.40 V) for 480 MHz; 1.35 V taken",
+    "supply_v": "DS12110 current tables at VDD = 3.3 V (LDO supply)",
+    "run current": "assumed: 135 mA at 480 MHz (~280 uA/MHz, the order of DS12110's Run-mode table, code from "
+                   "flash with caches on, peripherals disabled; not re-checked)",
+    "static_mw": "assumed: Sleep 45 mA at 480 MHz (a third of Run, about the STM32F407's Sleep / Run ratio)",
+    "insn_overhead_pj": "derived as for the STM32F407 (isa/energy_params.py mcu_overhead_and_flash), 90 % of the "
+                        "dynamic energy the core's, shared by 1.45 instructions per cycle",
+    "flash_pj_per_byte": "derived with an assumption: 10 % of the dynamic energy is flash reads at one 256-bit "
+                         "flash word per 32 cycles (instruction-cache misses of a cache-resident workload)"})
 
 _F4_FLASH_WS = 5  # at 150-168 MHz, 2.7-3.6 V (BOARD-FACTS: ST SPL stm32f4xx_flash.c)
 
@@ -260,6 +341,7 @@ _register(Board(
                sources={"size": "RM0090: 112 + 16 KiB SRAM1/SRAM2 at 0x20000000 (contiguous)",
                         "extra_cycles": "RM0090: zero wait states at the CPU clock"}),
     ),
+    energy=_F4_ENERGY,
     notes="the 64 KiB CCM (0x10000000) is not used by placement: data, bss and stack go to SRAM",
     sources={"clock_mhz": "DS8626: up to 168 MHz"},
 ))
@@ -292,6 +374,7 @@ _register(Board(
         Memory("axi-sram", "sram", 512 * KiB, cached=True, holds=("data",), extra_cycles=4,
                sources={"size": "DS12110: 512 KiB AXI SRAM", "extra_cycles": "assumed (AXI at half the core clock)"}),
     ),
+    energy=_H7_ENERGY,
     sources={"clock_mhz": "DS12110: up to 480 MHz"},
 ))
 

@@ -1,0 +1,133 @@
+"""Estimated energy per generated token (docs/energy.md): the bundled decoder (and SmolLM2 with --cases) at FP32,
+W8A8 and W4A8 on boards with energy parameters, each figure split into compute, memory levels and static power and
+named by its energy model and board. The decode figure is one step of `intgap generate` (the difference of a
+1-token and an N-token generation over N - 1), its cycles from the memory-aware estimate on the same board.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/energy.py [--cases decoder] [--configs fp32,w8a8,w4a8] [-n 4]
+
+Results: benchmarks/results/energy.{json,md}."""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import isa  # noqa: E402
+from intgap import sequence_models  # noqa: E402
+from intgap.generate_command import generate_on_target  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results"
+# target, board: one of each energy-modelled board class (two MCUs, three application SoCs)
+BOARDS = (("cortex-m4f", "stm32f407"), ("cortex-m7", "stm32h743"), ("cortex-a55", "rk3566"), ("rv64gc", "jh7110"),
+          ("rv64gcv-vlen256", "spacemit-k1"))
+CASES = {"decoder": ("shakespeare-decoder", "ROMEO:"), "smollm2": ("smollm2", "To be, or not to be")}
+# A published system figure of a similar class, stated as such (not measured here)
+PUBLISHED = ("Deeploy on the Siracusa RISC-V SoC (8-core cluster with an accelerator, 16 nm; Scherer et al., 2024), a "
+             "small Llama-style language model: 490 uJ per token (the figure issue 19 cites; not re-checked here)")
+
+
+def measure(model: str, text: str, config: str, target: str, board: str, n_new: int, workdir: Path) -> dict:
+    sm = sequence_models.quantized_model(model, config)
+    prompt = [int(t) for t in sm.tokenizer(text)["input_ids"]]
+    t0 = time.time()
+    # board=None runs on the target's default board without requiring the program to fit (a row says when it did
+    # not): the FP32 decoder's weights exceed the MCUs' flash, and so do some integer programs
+    default = isa.get_target(target).default_board == board
+    doc = generate_on_target(sm, isa.get_target(target), prompt, n_new, board=None if default else board,
+                             check=False, workdir=workdir, timeout_s=3600)
+    e = doc["decode_energy_per_token"]
+    return {"model": model, "config": config, "method": sm.method, "target": target, "board": doc["board"],
+            "timing_model": doc["timing_model"], "energy_model": e["label"],
+            "fits_board": not doc["board_fit_notes"], "board_fit_notes": doc["board_fit_notes"],
+            "decode_instructions_per_token": doc["decode_instructions_per_token"],
+            "decode_est_cycles_per_token": doc["decode_est_cycles_per_token"],
+            "decode_memory_stall_cycles_per_token": doc["decode_memory_stall_cycles_per_token"],
+            "limiting_level": doc["limiting_level"], "macs_per_token": doc["macs_per_token"],
+            "est_tokens_per_second": doc["est_tokens_per_second"], "clock_mhz": doc["clock_mhz"],
+            "energy_uj_per_token": e["total_uj"], "compute_uj": e["compute_uj"], "memory_uj": e["memory_uj"],
+            "static_uj": e["static_uj"], "memory_by_level_uj": e["memory_by_level_uj"],
+            "compute_by_class_uj": e["compute_by_class_uj"],
+            "pj_per_mac": e["total_uj"] * 1e6 / doc["macs_per_token"] if e["total_uj"] is not None else None,
+            "est_power_mw": e["total_uj"] * 1e-3 * doc["est_tokens_per_second"] if e["total_uj"] else None,
+            "prefill_energy_uj_per_token": doc["prefill_energy_per_token"]["total_uj"],
+            "seconds": round(time.time() - t0, 1)}
+
+
+def markdown(rows: list[dict], meta: dict) -> str:
+    lines = ["# Estimated energy per token", "",
+             f"Command: `{meta['command']}` ({meta['date']}, {meta['machine']}, commit {meta['commit']}).", "",
+             "Estimates, not measurements: the energy model (docs/energy.md) applied to exact instruction counts and "
+             "the simulated memory traffic of one decode step, static power over the estimated time. Every figure "
+             "names its energy model and board; cycles are those of the timing model named beside it.", ""]
+    fp = {(r["model"], r["target"]): r for r in rows if r["config"] == "fp32"}
+    head = ["model", "target", "energy model", "config", "uJ / token", "compute", "memory (levels)", "static",
+            "pJ / MAC", "saving over FP32", "est. tokens/s", "est. mW", "limit"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        f = fp.get((r["model"], r["target"]))
+        if r["energy_uj_per_token"] is None:
+            continue
+        save = (f"{f['energy_uj_per_token'] / r['energy_uj_per_token']:.2f}x" if f and r is not f else
+                "1.00x" if r is f else "")
+        levels = ", ".join(f"{m} {v:,.1f}" for m, v in r["memory_by_level_uj"].items())
+        lines.append("| " + " | ".join([
+            r["model"], r["target"], r["energy_model"] + ("" if r["fits_board"] else " *"), r["config"],
+            f"{r['energy_uj_per_token']:,.1f}", f"{r['compute_uj']:,.1f}", f"{r['memory_uj']:,.1f} ({levels})",
+            f"{r['static_uj']:,.1f}", f"{r['pj_per_mac']:,.0f}", save, f"{r['est_tokens_per_second']:,.1f}",
+            f"{r['est_power_mw']:,.0f}", r["limiting_level"]]) + " |")
+    lines += ["", "\\* the program does not fit the board's memories (" + "; ".join(sorted({
+        n for r in rows for n in r["board_fit_notes"]})) + "): estimated with their timing and energy as if they "
+              "were large enough." if any(not r["fits_board"] for r in rows) else "", "",
+              f"Published system figure of a similar class, for comparison only: {PUBLISHED}.", ""]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor() or "unknown cpu") \
+        if Path("/proc/cpuinfo").exists() else platform.processor() or "unknown cpu"
+    return f"{platform.machine()}, {cpu}, python {platform.python_version()}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", default="decoder")
+    ap.add_argument("--configs", default="fp32,w8a8,w4a8")
+    ap.add_argument("--boards", default=",".join(b for _, b in BOARDS))
+    ap.add_argument("-n", "--new-tokens", type=int, default=4)
+    ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-energy"))
+    ap.add_argument("--render", action="store_true", help="only write energy.md again from energy.json")
+    args = ap.parse_args()
+    if args.render:
+        doc = json.loads((OUT / "energy.json").read_text())
+        (OUT / "energy.md").write_text(markdown(doc["rows"], doc["meta"]))
+        return
+    wanted = args.boards.split(",")
+    rows = []
+    for case in args.cases.split(","):
+        model, text = CASES[case]
+        for target, board in (tb for tb in BOARDS if tb[1] in wanted):
+            for config in args.configs.split(","):
+                row = measure(model, text, config, target, board, args.new_tokens, Path(args.workdir))
+                print(json.dumps({k: row[k] for k in ("model", "target", "config", "energy_uj_per_token",
+                                                      "pj_per_mac", "seconds")}), flush=True)
+                rows.append(row)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    meta = {"command": "PYTHONPATH=. .venv/bin/python benchmarks/energy.py " + " ".join(sys.argv[1:]),
+            "date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": commit,
+            "machine": machine(), "published_comparison": PUBLISHED}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "energy.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+    (OUT / "energy.md").write_text(markdown(rows, meta))
+
+
+if __name__ == "__main__":
+    main()
