@@ -18,7 +18,8 @@ import numpy as np
 from codegen.errors import CodegenError
 from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
-from codegen.packing import grouped_bias_terms, pack_fc_grouped, pack_fc_weights, wrap_int32
+from codegen.packing import (grouped_bias_terms, grouped_layout, neon_asym_scales, pack_fc_grouped, pack_fc_weights,
+                             wrap_int32)
 from quant.ir import Graph, Node
 from quant.ops.checks import fc_quant_mass
 from quant.ops.linear_quant import DYN_LEVELS
@@ -76,6 +77,10 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
+    # NEON with SDOT, int4: the offsets go into the kernel's scale stream (neon_asym_scales), no per-call pass
+    fused = offsets and fam == "neon" and bits == 4 and "dotprod" in env.extensions and \
+        grouped_layout(fam, kk, gsz) == "blocked"
+    fn = ("ig_fc_grouped_asym_s8w4" if fused else stem) + out
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
     sizes = dict.fromkeys(parts, 0)
     table = []  # per chunk: weight offset, scale offset, row-vector offset, rows in the layout, rows
@@ -84,7 +89,8 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, bias[r], mult[r], shift[r])
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
-        for part, arr in (("w", p.weights), ("s", p.scales), ("b", p.bias), ("m", p.multiplier), ("sh", p.shift),
+        scales = neon_asym_scales(p.scales, go[r], shift[r]) if fused else p.scales
+        for part, arr in (("w", p.weights), ("s", scales), ("b", p.bias), ("m", p.multiplier), ("sh", p.shift),
                           ("go", terms.T)):
             parts[part].append(np.ascontiguousarray(arr).reshape(-1))
             sizes[part] += parts[part][-1].size
@@ -92,13 +98,13 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     cat = {part: np.concatenate(arrs) for part, arrs in parts.items()}
     bkey, mkey, skey = keys
     cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
-    cs = env.const(gsname + key + tag, cat["s"].astype(np.int32), "int32_t")
+    cs = env.const(gsname + key + tag + (".offsets" if fused else ""), cat["s"].astype(np.int32), "int32_t")
     cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t")
     cm = env.const(mkey + key, cat["m"].astype(np.int32), "int32_t")
     csh = env.const(skey + key, cat["sh"].astype(np.int32), "int32_t")
     ct = env.const(n.name + key + ".chunks", np.asarray(table, np.int32), "int32_t")
-    used = {(stem + out, stem)}
-    if offsets:
+    used = {(fn, stem)}
+    if offsets and not fused:
         cgo = env.const(goname + key + tag, cat["go"].astype(np.int32),
                         "int32_t")
         pre = f"int32_t ig_t_[{groups}], ig_b_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); " \
@@ -109,7 +115,7 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     else:
         pre, bias_of, per_chunk = "", f"{cb} + p_[2]", ""
     code = (f"{pre}for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_; "
-            f"{per_chunk}{stem}{out}({x_ptr}, {cw} + p_[0], {bias_of}, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], "
+            f"{per_chunk}{fn}({x_ptr}, {cw} + p_[0], {bias_of}, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], "
             f"{kk}, p_[4], {gsz}, {tail}, {out_of('c_')}); {after}}}")
     return code, used
 

@@ -9,6 +9,7 @@
 #include "ig_kernels.h"
 #include "ig_neon_grouped.h"
 #include "ig_neon_pairs_s8w4.h"
+#include "ig_ops_quant.h"
 
 #if defined(__ARM_FEATURE_DOTPROD)
 /* One column quad of the 16 pairs (64 bytes in v<r0>..v<r3>, register j = pairs 4j..4j+3) against x's quad in lane
@@ -47,29 +48,49 @@
   "mls v21.4s, v26.4s, v30.s[" cl "]\n\t" "mls v23.4s, v27.4s, v30.s[" cl "]\n\t"                                  \
   "mls v17.4s, v8.4s, v4.4s\n\t" "mls v19.4s, v9.4s, v5.4s\n\t"                                                    \
   "mls v21.4s, v10.4s, v6.4s\n\t" "mls v23.4s, v11.4s, v7.4s\n\t"
+/* the same with fully_connected_asym's group offsets (ig_fc_grouped_asym_s8w4): 80 int32 per group, dA, dB, 16 dB,
+ * dOA, 8 dB - dOB (dO: the offsets' differences, codegen/packing.py neon_asym_scales) and C_sx itself in lane `cl`
+ * of v30: A += dA E + dOA C_sx, B += dB R - 16 dB E - (8 dB - dOB) C_sx. Two loads and four MLA more than
+ * IG_G4_GROUP, in place of a pass over every row and group per call (ig_offset_bias). */
+#define IG_G4_GROUP_ASYM(cl)                                                                                        \
+  "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
+  "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t"                                                                         \
+  "mla v16.4s, v8.4s, v4.4s\n\t" "mla v18.4s, v9.4s, v5.4s\n\t"                                                    \
+  "mla v20.4s, v10.4s, v6.4s\n\t" "mla v22.4s, v11.4s, v7.4s\n\t"                                                  \
+  "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
+  "mla v17.4s, v12.4s, v24.4s\n\t" "mla v19.4s, v13.4s, v25.4s\n\t"                                                \
+  "mla v21.4s, v14.4s, v26.4s\n\t" "mla v23.4s, v15.4s, v27.4s\n\t"                                                \
+  "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t"                                                                         \
+  "mls v17.4s, v8.4s, v4.4s\n\t" "mls v19.4s, v9.4s, v5.4s\n\t"                                                    \
+  "mls v21.4s, v10.4s, v6.4s\n\t" "mls v23.4s, v11.4s, v7.4s\n\t"                                                  \
+  "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
+  "mla v16.4s, v24.4s, v30.s[" cl "]\n\t" "mla v18.4s, v25.4s, v30.s[" cl "]\n\t"                                  \
+  "mla v20.4s, v26.4s, v30.s[" cl "]\n\t" "mla v22.4s, v27.4s, v30.s[" cl "]\n\t"                                  \
+  "mls v17.4s, v4.4s, v30.s[" cl "]\n\t" "mls v19.4s, v5.4s, v30.s[" cl "]\n\t"                                    \
+  "mls v21.4s, v6.4s, v30.s[" cl "]\n\t" "mls v23.4s, v7.4s, v30.s[" cl "]\n\t"
 /* A / B from the bias (A_0 B_0 A_1 B_1 ... in the layout's order), E / R = 0 */
 #define IG_G4_INIT                                                                                                  \
   "ld1 {v16.4s - v19.4s}, [%[bias]], #64\n\t" "ld1 {v20.4s - v23.4s}, [%[bias]], #64\n\t"                          \
   "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"                            \
   "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t" "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t"
-/* one group of 32 columns */
-#define IG_G4_ONE "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" "ldr s30, [%[cp]], #4\n\t" IG_G4_CHUNK("0", "1") IG_G4_GROUP("0")
+/* one group of 32 columns (grp: IG_G4_GROUP or IG_G4_GROUP_ASYM) */
+#define IG_G4_ONE(grp) "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" "ldr s30, [%[cp]], #4\n\t" IG_G4_CHUNK("0", "1") grp("0")
 /* all groups (of 32): two at a time (x, 8 C_sx and the loop once per two), an odd one first */
-#define IG_G4_LOOP32                                                                                                \
-  "tbz %[odd], #0, 1f\n\t" IG_G4_ONE "1:\n\t"                                                                       \
+#define IG_G4_LOOP32(grp)                                                                                           \
+  "tbz %[odd], #0, 1f\n\t" IG_G4_ONE(grp) "1:\n\t"                                                                  \
   "cbz %[g], 3f\n\t"                                                                                                \
   "2:\n\t"                                                                                                          \
   "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t"                                                                         \
   "ldr d30, [%[cp]], #8\n\t"                                                                                        \
-  IG_G4_CHUNK("0", "1") IG_G4_GROUP("0") IG_G4_CHUNK("2", "3") IG_G4_GROUP("1")                                     \
+  IG_G4_CHUNK("0", "1") grp("0") IG_G4_CHUNK("2", "3") grp("1")                                                     \
   "subs %[g], %[g], #1\n\t"                                                                                         \
   "b.ne 2b\n\t"                                                                                                     \
   "3:\n\t"
 /* all groups (of 32 x odd columns: %[odd] chunks of 32 each) */
-#define IG_G4_LOOP                                                                                                  \
+#define IG_G4_LOOP(grp)                                                                                             \
   "1:\n\t" "ldr s30, [%[cp]], #4\n\t" "mov %[c], %[odd]\n\t" "2:\n\t"                                               \
   "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_G4_CHUNK("0", "1") "subs %[c], %[c], #1\n\t"                          \
-  "b.ne 2b\n\t" IG_G4_GROUP("0") "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
+  "b.ne 2b\n\t" grp("0") "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
 /* requantize the block: multipliers into v0-v7, shifts into v8-v15 (the layout's order), temporaries v24-v27 */
 #define IG_G4_RQ_LOAD                                                                                               \
   "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[mult]], #64\n\t"                              \
@@ -118,29 +139,32 @@
  * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
  * loads, 32 SSHR, 64 SDOT, 3 scale loads, 16 MLA/MLS, and once per two groups an x load, a C_sx load and the loop;
  * per block: 2 bias loads, 8 MOVI, 4 parameter loads and 64 instructions requantizing, 8-14 storing. */
+/* the five outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step) */
+#define IG_G4_OUTS(loop)                                                                                            \
+  if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                         \
+  else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                       \
+  else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                       \
+  else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                       \
+  else IG_G4_ASM(loop, IG_G4_STORE_RAW);
 IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const int32_t *s, const int32_t *csx,
                                       int64_t groups, int64_t chunks, int64_t nb, const int32_t *bias,
                                       const int32_t *mult, const int32_t *shift, int32_t y_zp, int32_t act_min,
-                                      int32_t act_max, void *y, int32_t out_bytes) {
+                                      int32_t act_max, void *y, int32_t out_bytes, int32_t asym) {
   const int8_t *xp, *wp = w;
   const int32_t *sp = s, *cp;
   int64_t g, c, pairs = groups >> 1, odd = groups;
   if (chunks == 1) {
-    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S8);
-    else if (out_bytes == 1) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S8W);
-    else if (out_bytes == 2) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S16);
-    else if (out_bytes == 4) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S32);
-    else IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_RAW);
+    if (asym) { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP_ASYM)) }
+    else { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP)) }
   } else {
     pairs = groups;
     odd = chunks; /* the chunks per group */
-    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S8);
-    else if (out_bytes == 1) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S8W);
-    else if (out_bytes == 2) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S16);
-    else if (out_bytes == 4) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S32);
-    else IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_RAW);
+    if (asym) { IG_G4_OUTS(IG_G4_LOOP(IG_G4_GROUP_ASYM)) }
+    else { IG_G4_OUTS(IG_G4_LOOP(IG_G4_GROUP)) }
   }
 }
+#undef IG_G4_OUTS
+#undef IG_G4_GROUP_ASYM
 #undef IG_G4_QUAD
 #undef IG_G4_LDA
 #undef IG_G4_LDB
@@ -237,22 +261,25 @@ IG_INLINE void ig_grouped_half_s8w4(const int8_t *x, const int8_t *w, const int3
 #undef IG_G4_CLOBBERS
 #endif
 
-/* The blocked layout (ig_neon_common.h). */
-IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+/* The blocked layout (ig_neon_common.h); asym (SDOT only): fully_connected_asym's group offsets in the scale
+ * stream (IG_G4_GROUP_ASYM: 80 int32 per block and group), which reads C_sx rather than 8 C_sx. */
+IG_INLINE void fc_blocked_sets(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes, int32_t asym) {
   const int32_t groups = k_dim / group_size;
   const int64_t chunks = group_size / 32;
-  const size_t wblock = (size_t)k_dim * (IG_GROUPED_ROWS / 2), sblock = (size_t)groups * 48;
+  const size_t wblock = (size_t)k_dim * (IG_GROUPED_ROWS / 2), sblock = (size_t)groups * (asym ? 80 : 48);
   int32_t csx[IG_GROUPED_MAX_GROUPS];
   ig_grouped_csx8(x, group_size, groups, csx);
 #if defined(__ARM_FEATURE_DOTPROD)
+  if (asym) /* exact: |8 C_sx| <= 8 * 128 * K < 2^31 */
+    for (int32_t g = 0; g < groups; g++) csx[g] >>= 3;
   const int32_t full = n_dim / IG_GROUPED_ROWS, n = full * IG_GROUPED_ROWS;
   if (full > 0)
     ig_grouped_blocks_s8w4(x, w, group_scale_t, csx, groups, chunks, full, bias, mult, shift, y_zp, act_min,
-                           act_max, y, out_bytes);
+                           act_max, y, out_bytes, asym);
   if (n < n_dim) { /* the last rows: the raw accumulators of the (padded) block, then requantized */
     int32_t acc[IG_GROUPED_ROWS];
     ig_grouped_blocks_s8w4(x, w + full * wblock, group_scale_t + full * sblock, csx, groups, chunks, 1, bias + n, 0,
-                           0, 0, 0, 0, acc, 0);
+                           0, 0, 0, 0, acc, 0, asym);
     int32x4_t a[4], b[4];
     for (int32_t j = 0; j < 4; j++) {
       a[j] = vld1q_s32(acc + 8 * j);
@@ -262,6 +289,7 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                               n_dim - n, out_bytes);
   }
 #else
+  (void)asym;
   const int8_t *wb = w;
   const int32_t *sb = group_scale_t;
   for (int32_t n = 0; n < n_dim; n += IG_GROUPED_ROWS, wb += wblock, sb += sblock) {
@@ -277,6 +305,10 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                               out_bytes);
   }
 #endif
+}
+
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+  fc_blocked_sets(IG_FC_GROUPED_PASS, y, out_bytes, 0);
 }
 
 /* Row pairs, group scales transposed to [G, N]: four output channels (two pairs) at a time. */
@@ -299,3 +331,12 @@ IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
 
 #define IG_FC_GROUPED_W4 1
 #include "ig_fc_grouped_entries.h"
+
+#if defined(__ARM_FEATURE_DOTPROD)
+/* fully_connected_asym (int4, int8 x, the blocked layout) with its group offsets inside the scales
+ * (codegen/op_calls_quant.py, packing.py neon_asym_scales): the offset term sum_g o[n, g] sum_{k in g} x[k] costs
+ * per group of 32 rows two loads and four MLA in the group step rather than a pass per call. */
+void ig_fc_grouped_asym_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_blocked_sets(IG_FC_GROUPED_PASS, y, 1, 1); }
+void ig_fc_grouped_asym_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_blocked_sets(IG_FC_GROUPED_PASS, y, 2, 1); }
+void ig_fc_grouped_asym_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_blocked_sets(IG_FC_GROUPED_PASS, y, 4, 1); }
+#endif
