@@ -181,6 +181,13 @@ def neon_asym_scales(scales: np.ndarray, group_offset: np.ndarray, shift: np.nda
     return wrap_int32(np.concatenate([sc, extra], axis=2).reshape(-1))
 
 
+def neon_row_vectors(v: np.ndarray, bits: int) -> np.ndarray:
+    """Per-row int32 values [N] in the NEON blocked layout's row order (zero rows up to the 32-row blocks; int4: per
+    8 rows the even rows first), as given otherwise (no left shift folded): fully_connected_dynamic's own bias,
+    multipliers and shifts for the kernels' per-token requantization (ig_fc_grouped_dyn_s8w4)."""
+    return wrap_int32(_neon_rows(v, -(-np.shape(v)[0] // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS, bits))
+
+
 def _neon_blocked_s8(w: np.ndarray, rows: int) -> np.ndarray:
     """int8 weights [N, K] (K a multiple of 4) in the NEON blocked layout: N padded with zero rows to `rows`, per
     block of NEON_GROUPED_ROWS rows and column quad the rows' 4 bytes side by side."""
