@@ -137,7 +137,7 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     """fully_connected_dynamic as ig_dyn_quantize_* (the row's int8 q and its scale), the linked family's grouped
     kernel on q (zero bias plus the offset term) giving the exact int32 accumulator through an identity
     requantization, a chunk of rows at a time, and ig_dyn_requant_* (the per-token requantization) of each chunk
-    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT (int4, int8 / int16 out) the kernel
+    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT (int4 weights) the kernel
     requantizes per token itself (ig_fc_grouped_dyn_s8w4: no int32 round trip, no identity requantization)."""
     a = n.attrs
     x, wname, bname, _, _, mname, sname = n.inputs
@@ -146,7 +146,7 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     bits, stem = int(a["weight_bits"]), "ig_fc_grouped_s8" + ("w4" if int(a["weight_bits"]) == 4 else "")
     fam = kernel_for(stem + "_to_s32", stem, env.family).parent.name
     at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
-    if y_dt in ("int8", "int16") and _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])):
+    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])):
         chunks, used = _grouped_chunks(g, n, env, "ig_q_", *(g.constants[i] for i in (bname, mname, sname)), y_dt,
                                        clamp_tail(a), (bname, mname, sname), lambda c: f"ig_y_ + {at}", "", dyn=True)
         acc = ""

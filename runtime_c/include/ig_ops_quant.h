@@ -45,7 +45,7 @@ IG_FC_GROUPED_ASYM_DECL(_to_s16, s16, int16_t)
 IG_FC_GROUPED_ASYM_DECL(_to_s32, s32, int32_t)
 /* fully_connected_dynamic (int4) there, on the row's int8 q and its (mr, e) from ig_dyn_quantize_*, the
  * per-token requantization in the kernel: bias, mult and shift the layer's own in the blocked layout's row order
- * (no left shift folded); with _asym the offsets in the scales as above. int8 / int16 out. */
+ * (no left shift folded); with _asym the offsets in the scales as above. int8 / int16 / int32 out. */
 #define IG_FC_GROUPED_DYN_DECL(NAME, YT)                                                                          \
   void NAME(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *group_scale_t,             \
             const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size,          \
@@ -54,6 +54,8 @@ IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4, int8_t)
 IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4_to_s16, int16_t)
 IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4, int8_t)
 IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4_to_s32, int32_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t)
 
 /* fully_connected_dynamic, one row of int16 / int32 x: the row's own int8 quantization (r = max |x - x_zp|, its
  * 15-bit mantissa mr and exponent e, q = clamp(rshr((x - x_zp) * floor(127 2^24 / mr), 24 + e), -127, 127)), the

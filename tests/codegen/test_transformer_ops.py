@@ -402,7 +402,7 @@ def test_dynamic_layers_run_on_the_grouped_kernels_where_the_accumulator_allows(
             # SDOT: the offsets in the kernel's scales and the per-token requantization in its registers
             (env, False, "int8", {"ig_fc_grouped_dyn_asym_s8w4", "ig_dyn_quantize_s16"}),
             (env, True, "int16", {"ig_fc_grouped_dyn_s8w4_to_s16", "ig_dyn_quantize_s16"}),
-            (env, False, "int32", {"ig_fc_grouped_asym_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s32"})):
+            (env, False, "int32", {"ig_fc_grouped_dyn_asym_s8w4_to_s32", "ig_dyn_quantize_s16"})):
         g, _ = _fully_connected_dynamic(rng, 64, 300, "int16", ydt, 4, 32, 2, 1 << 30, sym)
         stmt, calls = emit_node_calls(g, g.nodes[0], e)
         assert {fn for fn, _ in calls} == want

@@ -155,6 +155,9 @@
 #define IG_G4_STORE_DYN16                                                                                           \
   IG_G4_DYN_ALL IG_G4_ST16("16", "17") IG_G4_ST16("18", "19") IG_G4_ST16("20", "21") IG_G4_ST16("22", "23")
 #define IG_G4_STORE_DYN8 IG_G4_DYN_ALL IG_G4_ST8W("16", "17", "18", "19") IG_G4_ST8W("20", "21", "22", "23")
+#define IG_G4_STORE_DYN32                                                                                           \
+  IG_G4_DYN_ALL "st2 {v16.4s, v17.4s}, [%[y]], #32\n\t" "st2 {v18.4s, v19.4s}, [%[y]], #32\n\t"                      \
+  "st2 {v20.4s, v21.4s}, [%[y]], #32\n\t" "st2 {v22.4s, v23.4s}, [%[y]], #32\n\t"
 /* the operands up to the inputs' end (the dynamic requantization's own follow only where it runs) */
 #define IG_G4_OPS                                                                                                   \
   : [xp] "=&r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [cp] "=&r"(cp), [g] "=&r"(g), [c] "=&r"(c), [bias] "+r"(bias),   \
@@ -173,20 +176,24 @@
 #define IG_G4_ASM(loop, store) IG_G4_ASM_INIT(IG_G4_INIT, loop, store, )
 #define IG_G4_ASM_DYN(loop, store) IG_G4_ASM_INIT(IG_G4_INIT_ZERO, loop, store, IG_G4_DYN_INPUTS)
 
-/* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout; csx = ig_grouped_csx8)
- * over all groups, requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32
- * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
- * loads, 32 SSHR, 64 SDOT, 3 scale loads, 16 MLA/MLS, and once per two groups an x load, a C_sx load and the loop;
- * per block: 2 bias loads, 8 MOVI, 4 parameter loads and 64 instructions requantizing, 8-14 storing. */
-/* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): dynamic int8 / int16, or the five static */
+/* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): dynamic int8 / int16 / int32,
+ * or the five static */
 #define IG_G4_OUTS(loop)                                                                                            \
   if (dyn && out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
-  else if (dyn) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                                            \
+  else if (dyn && out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                          \
+  else if (dyn) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);                                                            \
   else if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                    \
   else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                       \
   else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                       \
   else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                       \
   else IG_G4_ASM(loop, IG_G4_STORE_RAW);
+/* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout; csx = ig_grouped_csx8)
+ * over all groups, requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32
+ * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
+ * loads, 32 SSHR, 64 SDOT, 3 scale loads, 16 MLA/MLS, and once per two groups an x load, a C_sx load and the loop;
+ * per block: 2 bias loads, 8 MOVI, 4 parameter loads and 64 instructions requantizing, 8-14 storing. asym: the
+ * group step IG_G4_GROUP_ASYM (csx = C_sx); dyn: the sums from 0 and fully_connected_dynamic's requantization
+ * (IG_G4_DYNRQ, mantissa mr and exponent e of the row) with bias / mult / shift the layer's own. */
 IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const int32_t *s, const int32_t *csx,
                                       int64_t groups, int64_t chunks, int64_t nb, const int32_t *bias,
                                       const int32_t *mult, const int32_t *shift, int32_t y_zp, int32_t act_min,
@@ -211,6 +218,7 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
 #undef IG_G4_DYN_ALL
 #undef IG_G4_STORE_DYN16
 #undef IG_G4_STORE_DYN8
+#undef IG_G4_STORE_DYN32
 #undef IG_G4_INIT_ZERO
 #undef IG_G4_ASM_INIT
 #undef IG_G4_ASM_DYN
@@ -316,7 +324,7 @@ IG_INLINE void ig_grouped_half_s8w4(const int8_t *x, const int8_t *w, const int3
 /* The blocked layout (ig_neon_common.h). SDOT only: asym, fully_connected_asym's group offsets in the scale stream
  * (IG_G4_GROUP_ASYM: 80 int32 per block and group), which reads C_sx rather than 8 C_sx; dyn, fully_connected_
  * dynamic's per-token requantization (row quantized with mantissa mr and exponent e; bias, mult and shift its
- * own, in the layout's order) on the exact accumulators, int8 / int16 out. */
+ * own, in the layout's order) on the exact accumulators, int8 / int16 / int32 out. */
 IG_INLINE void fc_blocked_sets(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes, int32_t asym, int32_t dyn, int32_t mr,
                                int32_t e) {
   const int32_t groups = k_dim / group_size;
@@ -332,7 +340,7 @@ IG_INLINE void fc_blocked_sets(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes, i
     ig_grouped_blocks_s8w4(x, w, group_scale_t, csx, groups, chunks, full, bias, mult, shift, y_zp, act_min,
                            act_max, y, out_bytes, asym, dyn, mr, e);
   if (n < n_dim && dyn) { /* the padded block's outputs, then the rows that exist */
-    int8_t out[IG_GROUPED_ROWS * 2] __attribute__((aligned(16)));
+    int8_t out[IG_GROUPED_ROWS * 4] __attribute__((aligned(16)));
     ig_grouped_blocks_s8w4(x, w + full * wblock, group_scale_t + full * sblock, csx, groups, chunks, 1, bias + n,
                            mult + n, shift + n, y_zp, act_min, act_max, out, out_bytes, asym, 1, mr, e);
     __builtin_memcpy(ig_out_at(y, n, out_bytes), out, (size_t)(n_dim - n) * (size_t)out_bytes);
@@ -413,5 +421,7 @@ IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4, int8_t, 1, 0)
 IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4_to_s16, int16_t, 2, 0)
 IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4, int8_t, 1, 1)
 IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t, 2, 1)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4_to_s32, int32_t, 4, 0)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t, 4, 1)
 #undef IG_FC_GROUPED_DYN
 #endif
