@@ -34,40 +34,35 @@
   IG_G4_QA(x0, "2") IG_G4_LDA IG_G4_QB(x0, "3") IG_G4_LDB                                                           \
   IG_G4_QA(x1, "0") IG_G4_LDA IG_G4_QB(x1, "1") IG_G4_LDB                                                           \
   IG_G4_QA(x1, "2") IG_G4_QB(x1, "3")
-/* end of a group: A += dA E, B += dB R - dB (8 C_sx) - 16 dB E (8 C_sx in lane `cl` of v30); A_j / B_j (the even /
- * odd rows of pairs 4j..4j+3) in v<16 + 2j> / v<17 + 2j> */
-#define IG_G4_GROUP(cl)                                                                                             \
+/* end of a group, both grids: A += dA E, B += dB R (dA in v4-v7, dB in v24-v27, then 16 dB into v4-v7); A_j / B_j
+ * (the even / odd rows of pairs 4j..4j+3) in v<16 + 2j> / v<17 + 2j> */
+#define IG_G4_SCALED                                                                                                \
   "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
   "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t"                                                                         \
   "mla v16.4s, v8.4s, v4.4s\n\t" "mla v18.4s, v9.4s, v5.4s\n\t"                                                    \
   "mla v20.4s, v10.4s, v6.4s\n\t" "mla v22.4s, v11.4s, v7.4s\n\t"                                                  \
   "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
   "mla v17.4s, v12.4s, v24.4s\n\t" "mla v19.4s, v13.4s, v25.4s\n\t"                                                \
-  "mla v21.4s, v14.4s, v26.4s\n\t" "mla v23.4s, v15.4s, v27.4s\n\t"                                                \
-  "mls v17.4s, v24.4s, v30.s[" cl "]\n\t" "mls v19.4s, v25.4s, v30.s[" cl "]\n\t"                                  \
-  "mls v21.4s, v26.4s, v30.s[" cl "]\n\t" "mls v23.4s, v27.4s, v30.s[" cl "]\n\t"                                  \
+  "mla v21.4s, v14.4s, v26.4s\n\t" "mla v23.4s, v15.4s, v27.4s\n\t"
+/* B -= 16 dB E */
+#define IG_G4_MLS_E                                                                                                 \
   "mls v17.4s, v8.4s, v4.4s\n\t" "mls v19.4s, v9.4s, v5.4s\n\t"                                                    \
   "mls v21.4s, v10.4s, v6.4s\n\t" "mls v23.4s, v11.4s, v7.4s\n\t"
-/* the same with fully_connected_asym's group offsets (ig_fc_grouped_asym_s8w4): 80 int32 per group, dA, dB, 16 dB,
- * dOA, 8 dB - dOB (dO: the offsets' differences, codegen/packing.py neon_asym_scales) and C_sx itself in lane `cl`
- * of v30: A += dA E + dOA C_sx, B += dB R - 16 dB E - (8 dB - dOB) C_sx. Two loads and four MLA more than
+/* v<acc>, v<acc + 2>, ... op= v<r>..v<r + 3> times lane `cl` of v30 (C_sx or 8 C_sx) */
+#define IG_G4_BY_CSX(op, a0, a1, a2, a3, r0, r1, r2, r3, cl)                                                        \
+  op " v" a0 ".4s, v" r0 ".4s, v30.s[" cl "]\n\t" op " v" a1 ".4s, v" r1 ".4s, v30.s[" cl "]\n\t"                    \
+  op " v" a2 ".4s, v" r2 ".4s, v30.s[" cl "]\n\t" op " v" a3 ".4s, v" r3 ".4s, v30.s[" cl "]\n\t"
+/* the symmetric grid: B -= dB (8 C_sx) - 16 dB E (8 C_sx in lane `cl` of v30) */
+#define IG_G4_GROUP(cl)                                                                                             \
+  IG_G4_SCALED IG_G4_BY_CSX("mls", "17", "19", "21", "23", "24", "25", "26", "27", cl) IG_G4_MLS_E
+/* fully_connected_asym's group offsets (ig_fc_grouped_asym_s8w4): 80 int32 per group, dA, dB, 16 dB, dOA,
+ * 8 dB - dOB (dO: the offsets' differences, codegen/packing.py neon_asym_scales) and C_sx itself in lane `cl` of
+ * v30: A += dA E + dOA C_sx, B += dB R - 16 dB E - (8 dB - dOB) C_sx. Two loads and four MLA more than
  * IG_G4_GROUP, in place of a pass over every row and group per call (ig_offset_bias). */
 #define IG_G4_GROUP_ASYM(cl)                                                                                        \
-  "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
-  "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t"                                                                         \
-  "mla v16.4s, v8.4s, v4.4s\n\t" "mla v18.4s, v9.4s, v5.4s\n\t"                                                    \
-  "mla v20.4s, v10.4s, v6.4s\n\t" "mla v22.4s, v11.4s, v7.4s\n\t"                                                  \
-  "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
-  "mla v17.4s, v12.4s, v24.4s\n\t" "mla v19.4s, v13.4s, v25.4s\n\t"                                                \
-  "mla v21.4s, v14.4s, v26.4s\n\t" "mla v23.4s, v15.4s, v27.4s\n\t"                                                \
-  "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t"                                                                         \
-  "mls v17.4s, v8.4s, v4.4s\n\t" "mls v19.4s, v9.4s, v5.4s\n\t"                                                    \
-  "mls v21.4s, v10.4s, v6.4s\n\t" "mls v23.4s, v11.4s, v7.4s\n\t"                                                  \
-  "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
-  "mla v16.4s, v24.4s, v30.s[" cl "]\n\t" "mla v18.4s, v25.4s, v30.s[" cl "]\n\t"                                  \
-  "mla v20.4s, v26.4s, v30.s[" cl "]\n\t" "mla v22.4s, v27.4s, v30.s[" cl "]\n\t"                                  \
-  "mls v17.4s, v4.4s, v30.s[" cl "]\n\t" "mls v19.4s, v5.4s, v30.s[" cl "]\n\t"                                    \
-  "mls v21.4s, v6.4s, v30.s[" cl "]\n\t" "mls v23.4s, v7.4s, v30.s[" cl "]\n\t"
+  IG_G4_SCALED "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t" IG_G4_MLS_E "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"        \
+  IG_G4_BY_CSX("mla", "16", "18", "20", "22", "24", "25", "26", "27", cl)                                           \
+  IG_G4_BY_CSX("mls", "17", "19", "21", "23", "4", "5", "6", "7", cl)
 /* A / B from the bias (A_0 B_0 A_1 B_1 ... in the layout's order), E / R = 0 */
 #define IG_G4_INIT                                                                                                  \
   "ld1 {v16.4s - v19.4s}, [%[bias]], #64\n\t" "ld1 {v20.4s - v23.4s}, [%[bias]], #64\n\t"                          \
@@ -225,6 +220,9 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
 #undef IG_G4_DYN_INPUTS
 #undef IG_G4_CLOBBERS
 #undef IG_G4_GROUP_ASYM
+#undef IG_G4_SCALED
+#undef IG_G4_MLS_E
+#undef IG_G4_BY_CSX
 #undef IG_G4_QUAD
 #undef IG_G4_LDA
 #undef IG_G4_LDB
