@@ -18,7 +18,8 @@ import numpy as np
 from codegen.errors import CodegenError
 from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
-from codegen.packing import grouped_bias_terms, pack_fc_grouped, pack_fc_weights, wrap_int32
+from codegen.packing import (grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors, pack_fc_grouped,
+                             pack_fc_weights, wrap_int32)
 from quant.ir import Graph, Node
 from quant.ops.checks import fc_quant_mass
 from quant.ops.linear_quant import DYN_LEVELS
@@ -56,16 +57,25 @@ def _asym_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str,
                  f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}"), used
 
 
+def _sdot_blocked_w4(env: OpEnv, fam: str, bits: int, k: int, group_size: int) -> bool:
+    """Whether the linked grouped kernel is NEON's with SDOT on int4 weights in the blocked layout, which takes the
+    group offsets in its scales and the dynamic requantization in its registers (ig_fc_grouped_s8w4.c)."""
+    return fam == "neon" and bits == 4 and "dotprod" in env.extensions and grouped_layout(fam, k, group_size) == "blocked"
+
+
 def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
                     shift: np.ndarray, y_dt: str, tail: str, keys: tuple[str, str, str], out_of, after: str,
-                    tag: str = "") -> tuple[str, set[tuple[str, str]]]:
+                    tag: str = "", dyn: bool = False) -> tuple[str, set[tuple[str, str]]]:
     """The statements that run a fully_connected_asym / _dynamic node's weights (group scales and offsets) on the
     linked family's grouped kernel for the int8 row at `x_ptr`, with `bias`, `mult`, `shift` (constant keys `keys`)
     and a bias completed per call with the offset term (ig_group_sums_s8, ig_offset_bias; left out when every
     offset is 0). The rows run in chunks of ASYM_CHUNK_ROWS, each chunk's arrays packed as a layer of its own
     (pack_fc_grouped, grouped_bias_terms); a table gives each chunk's offsets into them (p_[0..4]: weights, scales,
     row vectors, rows in the layout, rows). out_of(c) is the C pointer a chunk c writes; `after` runs after it.
-    `tag` names the scales and offsets packed for other shifts (a layout may fold the shifts into them)."""
+    `tag` names the scales and offsets packed for other shifts (a layout may fold the shifts into them). With NEON
+    SDOT and int4 weights the offsets ride in the kernel's scales (no per-call term), and with `dyn`
+    (fully_connected_dynamic there) bias, mult and shift are the layer's own, requantized per token in the kernel
+    (ig_fc_grouped_dyn_s8w4: ig_mr_ and ig_e_ in scope)."""
     a = n.attrs
     _, wname, _, gsname, goname, _, _ = n.inputs
     w, gs, go = g.constants[wname], g.constants[gsname], g.constants[goname]
@@ -76,29 +86,37 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
+    sdot = _sdot_blocked_w4(env, fam, bits, kk, gsz)
+    fused = offsets and sdot  # the offsets go into the kernel's scale stream (neon_asym_scales)
+    dyn = dyn and sdot
+    fn = (f"ig_fc_grouped{'_dyn' if dyn else ''}{'_asym' if fused else ''}_s8w4" if fused or dyn else stem) + out
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
     sizes = dict.fromkeys(parts, 0)
     table = []  # per chunk: weight offset, scale offset, row-vector offset, rows in the layout, rows
     for r0 in range(0, nn_, ASYM_CHUNK_ROWS):
         r = slice(r0, min(nn_, r0 + ASYM_CHUNK_ROWS))
-        p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, bias[r], mult[r], shift[r])
+        zero = np.zeros(r.stop - r0, np.int64)
+        p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, *((zero,) * 3 if dyn else (bias[r], mult[r], shift[r])))
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
-        for part, arr in (("w", p.weights), ("s", p.scales), ("b", p.bias), ("m", p.multiplier), ("sh", p.shift),
+        scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused else p.scales
+        rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn else \
+            [p.bias, p.multiplier, p.shift]
+        for part, arr in (("w", p.weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
                           ("go", terms.T)):
             parts[part].append(np.ascontiguousarray(arr).reshape(-1))
             sizes[part] += parts[part][-1].size
-    key = f".{fam}.asym{ASYM_CHUNK_ROWS}.w{bits}"
+    key = f".{fam}.asym{ASYM_CHUNK_ROWS}.w{bits}" + (".dyn" if dyn else "")
     cat = {part: np.concatenate(arrs) for part, arrs in parts.items()}
     bkey, mkey, skey = keys
     cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
-    cs = env.const(gsname + key + tag, cat["s"].astype(np.int32), "int32_t")
+    cs = env.const(gsname + key + tag + (".offsets" if fused else ""), cat["s"].astype(np.int32), "int32_t")
     cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t")
     cm = env.const(mkey + key, cat["m"].astype(np.int32), "int32_t")
     csh = env.const(skey + key, cat["sh"].astype(np.int32), "int32_t")
     ct = env.const(n.name + key + ".chunks", np.asarray(table, np.int32), "int32_t")
-    used = {(stem + out, stem)}
-    if offsets:
+    used = {(fn, stem)}
+    if offsets and not fused:
         cgo = env.const(goname + key + tag, cat["go"].astype(np.int32),
                         "int32_t")
         pre = f"int32_t ig_t_[{groups}], ig_b_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); " \
@@ -109,8 +127,9 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     else:
         pre, bias_of, per_chunk = "", f"{cb} + p_[2]", ""
     code = (f"{pre}for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_; "
-            f"{per_chunk}{stem}{out}({x_ptr}, {cw} + p_[0], {bias_of}, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], "
-            f"{kk}, p_[4], {gsz}, {tail}, {out_of('c_')}); {after}}}")
+            f"{per_chunk}{fn}({x_ptr}, {cw} + p_[0], {bias_of}, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], "
+            f"{kk}, p_[4], {gsz}, {tail}, {'ig_mr_, ig_e_, ' if dyn else ''}{out_of('c_')}); "
+            f"{'' if dyn else after}}}")
     return code, used
 
 
@@ -118,22 +137,32 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     """fully_connected_dynamic as ig_dyn_quantize_* (the row's int8 q and its scale), the linked family's grouped
     kernel on q (zero bias plus the offset term) giving the exact int32 accumulator through an identity
     requantization, a chunk of rows at a time, and ig_dyn_requant_* (the per-token requantization) of each chunk
-    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c)."""
+    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT (int4 weights) the kernel
+    requantizes per token itself (ig_fc_grouped_dyn_s8w4: no int32 round trip, no identity requantization)."""
     a = n.attrs
     x, wname, bname, _, _, mname, sname = n.inputs
     nn_, kk = g.constants[wname].shape
     x_dt, y_dt = g.tensors[x].dtype, g.tensors[n.outputs[0]].dtype
-    cb = env.const(bname, g.constants[bname], "int32_t")
-    cm = env.const(mname, g.constants[mname], "int32_t")
-    cs = env.const(sname, g.constants[sname], "int32_t")
+    bits, stem = int(a["weight_bits"]), "ig_fc_grouped_s8" + ("w4" if int(a["weight_bits"]) == 4 else "")
+    fam = kernel_for(stem + "_to_s32", stem, env.family).parent.name
     at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
-    after = (f"ig_dyn_requant_{SUFFIX[y_dt]}(ig_acc_, ig_mr_, ig_e_, {cm} + {at}, {cs} + {at}, {cb} + {at}, p_[4], "
-             f"{clamp_tail(a)}, ig_y_ + {at}); ")
-    ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
-    full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
-    chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32), *ident, "int32", full,
-                                   (n.name + ".zero_bias", n.name + ".identity_mult", n.name + ".identity_shift"),
-                                   lambda c: "ig_acc_", after, ".identity")
+    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])):
+        chunks, used = _grouped_chunks(g, n, env, "ig_q_", *(g.constants[i] for i in (bname, mname, sname)), y_dt,
+                                       clamp_tail(a), (bname, mname, sname), lambda c: f"ig_y_ + {at}", "", dyn=True)
+        acc = ""
+    else:
+        cb = env.const(bname, g.constants[bname], "int32_t")
+        cm = env.const(mname, g.constants[mname], "int32_t")
+        cs = env.const(sname, g.constants[sname], "int32_t")
+        after = (f"ig_dyn_requant_{SUFFIX[y_dt]}(ig_acc_, ig_mr_, ig_e_, {cm} + {at}, {cs} + {at}, {cb} + {at}, "
+                 f"p_[4], {clamp_tail(a)}, ig_y_ + {at}); ")
+        ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
+        full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
+        chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32), *ident, "int32", full,
+                                       (n.name + ".zero_bias", n.name + ".identity_mult", n.name + ".identity_shift"),
+                                       lambda c: "ig_acc_", after, ".identity")
+        acc = f"int32_t ig_acc_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); "
+        used = used | {(f"ig_dyn_requant_{SUFFIX[y_dt]}", "ig_fc_dynamic_parts")}
     xo, yo, block = each_row(env, kk, nn_)
     buf = "__attribute__((aligned(16)))"
     quantize = f"ig_dyn_quantize_{SUFFIX[x_dt]}({env.buf(x, '0')}{xo}, {c_int(a['x_zero_point'])}, {kk}, ig_q_, "
@@ -144,10 +173,8 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
         rows = (f"int8_t *ig_q_ = {q_rows}{xo}; int32_t *ig_s_ = {scales}{' + (size_t)r_ * 2' if xo else ''}; "
                 + (f"ig_s_[1] = {quantize}ig_s_); " if fills else "")
                 + "int32_t ig_mr_ = ig_s_[0], ig_e_ = ig_s_[1]; ")
-    body = (f"{rows}int32_t ig_acc_[{ASYM_CHUNK_ROWS}] {buf}; "
-            f"{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}")
-    return block(body), used | {(f"ig_dyn_quantize_{SUFFIX[x_dt]}", "ig_fc_dynamic_parts"),
-                                (f"ig_dyn_requant_{SUFFIX[y_dt]}", "ig_fc_dynamic_parts")}
+    body = f"{rows}{acc}{C_TYPE[y_dt]} *ig_y_ = {env.buf(n.outputs[0], '0')}{yo}; {chunks}"
+    return block(body), used | {(f"ig_dyn_quantize_{SUFFIX[x_dt]}", "ig_fc_dynamic_parts")}
 
 
 def dynamic_on_grouped(g: Graph, n: Node) -> bool:

@@ -166,6 +166,28 @@ def grouped_bias_terms(family: str, k: int, group_size: int, bits: int, terms: n
     return wrap_int32(terms)
 
 
+def neon_asym_scales(scales: np.ndarray, group_offset: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The scale stream of ig_fc_grouped_asym_s8w4 (runtime_c/kernels/neon/ig_fc_grouped_s8w4.c, SDOT): per block
+    and group the int4 blocked layout's 48 int32 (`scales` of pack_fc_grouped: dA, dB, 16 dB) then 32 more from
+    fully_connected_asym's group offsets [N, G]: dOA (their differences, scale_differences, on the pairs' even rows)
+    and 8 dB - dOB (the odd rows'), each row's left shift applied as to its scales; modulo 2^32. The kernel
+    multiplies them by the cumulative sum of x (C_sx), so the offset term needs no pass of its own."""
+    groups = np.shape(group_offset)[1]
+    sc = np.asarray(scales, np.int64).reshape(-1, groups, 3, NEON_GROUPED_ROWS // 2)
+    blocks = sc.shape[0]
+    od = _pad_rows(_shifted_left(scale_differences(np.asarray(group_offset)), shift), blocks * NEON_GROUPED_ROWS)
+    doa, dob = (od[i::2].reshape(blocks, NEON_GROUPED_ROWS // 2, groups).transpose(0, 2, 1) for i in (0, 1))
+    extra = np.stack([doa, 8 * sc[:, :, 1] - dob], axis=2)
+    return wrap_int32(np.concatenate([sc, extra], axis=2).reshape(-1))
+
+
+def neon_row_vectors(v: np.ndarray, bits: int) -> np.ndarray:
+    """Per-row int32 values [N] in the NEON blocked layout's row order (zero rows up to the 32-row blocks; int4: per
+    8 rows the even rows first), as given otherwise (no left shift folded): fully_connected_dynamic's own bias,
+    multipliers and shifts for the kernels' per-token requantization (ig_fc_grouped_dyn_s8w4)."""
+    return wrap_int32(_neon_rows(v, -(-np.shape(v)[0] // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS, bits))
+
+
 def _neon_blocked_s8(w: np.ndarray, rows: int) -> np.ndarray:
     """int8 weights [N, K] (K a multiple of 4) in the NEON blocked layout: N padded with zero rows to `rows`, per
     block of NEON_GROUPED_ROWS rows and column quad the rows' 4 bytes side by side."""

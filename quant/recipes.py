@@ -33,10 +33,11 @@ NON_DEFAULT_STEPS = {
                      "split, measured when its int16-input layers ran on portable kernels too; they now run on the "
                      "families' ig_fc_s16, as a16down's)",
     "dynamic": "fully_connected_dynamic runs on every family's grouped SIMD kernels (with the row's int8 "
-               "quantization before them and the per-token requantization after them), but SmolLM2 W4A8 asym+dynamic "
-               "(the kernels and layers of asym+gptq+dynamic, +6.7 % perplexity) decodes on cortex-a55 at 23.8 M "
-               "instructions per token, over the budget of 21 M (19.9 M with the static symmetric grid), and at 35.1 "
-               "against 50.3 est. tokens/s on rk3566",
+               "quantization before them and the per-token requantization after them, inside the kernel on NEON with "
+               "SDOT), but SmolLM2 W4A8 asym+gptq+dynamic (+6.7 % perplexity) decodes on cortex-a55 at 21.9 M "
+               "instructions per token with the group offsets and the requantization in the SDOT kernel (23.8 M as "
+               "asym+dynamic before them), over the budget of 21 M (19.9 M with the static symmetric grid), and at "
+               "42.6 against 50.3 est. tokens/s on rk3566",
     "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 16.2 M instructions per token against 14.4 M without it, "
                "over the budget of 15 M: ig_fc_s16 reads each down projection weight once (140.6 against 140.4 MB "
                "of DRAM per token, 36.4 est. tokens/s on rk3566 with and without the step) but multiplies it by "
@@ -47,7 +48,8 @@ NON_DEFAULT_STEPS = {
             "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
             "19.9 M with the symmetric grid, over the project's budget of 21 M (measured before the offset term had "
             "NEON code, which lowered it by 8.1 k and 12.8 k instructions on SmolLM2's 576x1536 and 1536x576 int4 "
-            "layers)",
+            "layers; on NEON with SDOT the offsets now ride in the grouped kernel's scales: 128.7 k -> 119.7 k "
+            "instructions per 576x1536 layer, benchmarks/results/dynamic_cost.md)",
 }
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 Progress = Callable[[str, int, int], None]  # (step description, done, total)

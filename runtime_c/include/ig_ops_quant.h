@@ -32,6 +32,30 @@ IG_FOR_NARROW(IG__FC_ASYM_B, _)
 void ig_group_sums_s8(const int8_t *x, int32_t k_dim, int32_t group_size, int32_t *t);
 void ig_offset_bias(const int32_t *t, int32_t groups, const int32_t *offset, const int32_t *bias, int32_t rows,
                     int32_t *out);
+/* The same layer with int4 weights where the family's grouped kernel takes the group offsets inside its scales
+ * (AArch64 NEON with SDOT, blocked layout: kernels/neon/ig_fc_grouped_s8w4.c, packing.py neon_asym_scales); the
+ * arguments of ig_fc_grouped_s8w4, the bias the folded constant one. */
+#define IG_FC_GROUPED_ASYM_DECL(D_, Y, YT)                                                                        \
+  void ig_fc_grouped_asym_s8w4##D_(const int8_t *x, const int8_t *w_pairs, const int32_t *bias,                   \
+                                   const int32_t *group_scale_t, const int32_t *mult, const int32_t *shift,        \
+                                   int32_t k_dim, int32_t n_dim, int32_t group_size, int32_t y_zp,               \
+                                   int32_t act_min, int32_t act_max, YT *y);
+IG_FC_GROUPED_ASYM_DECL(, s8, int8_t)
+IG_FC_GROUPED_ASYM_DECL(_to_s16, s16, int16_t)
+IG_FC_GROUPED_ASYM_DECL(_to_s32, s32, int32_t)
+/* fully_connected_dynamic (int4) there, on the row's int8 q and its (mr, e) from ig_dyn_quantize_*, the
+ * per-token requantization in the kernel: bias, mult and shift the layer's own in the blocked layout's row order
+ * (no left shift folded); with _asym the offsets in the scales as above. int8 / int16 / int32 out. */
+#define IG_FC_GROUPED_DYN_DECL(NAME, YT)                                                                          \
+  void NAME(const int8_t *x, const int8_t *w_pairs, const int32_t *bias, const int32_t *group_scale_t,             \
+            const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t group_size,          \
+            int32_t y_zp, int32_t act_min, int32_t act_max, int32_t mr, int32_t e, YT *y);
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4, int8_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4_to_s16, int16_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4, int8_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4_to_s32, int32_t)
+IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t)
 
 /* fully_connected_dynamic, one row of int16 / int32 x: the row's own int8 quantization (r = max |x - x_zp|, its
  * 15-bit mantissa mr and exponent e, q = clamp(rshr((x - x_zp) * floor(127 2^24 / mr), 24 + e), -127, 127)), the

@@ -331,7 +331,8 @@ def edge_cases(seed: int = 0):
     # with a partial last one, two rows of x, every output type, the NEON blocked and row layouts, one group
     for k, n, bits, gs, ydt, rows in ((64, 300, 4, 32, "int8", 1), (96, 300, 8, 32, "int16", 2),
                                       (48, 33, 4, 16, "int32", 1), (64, 40, 8, 64, "int8", 1),
-                                      (32, 257, 8, 32, "int32", 1)):
+                                      (32, 257, 8, 32, "int32", 1), (128, 45, 4, 64, "int16", 1),
+                                      (64, 300, 4, 32, "int32", 1)):
         cases.append(_fully_connected_asym(rng, k, n, "int8", ydt, bits, gs, rows))
     # fully_connected_dynamic on the grouped kernels (accumulator below 2^30): two chunks of rows with a partial
     # last one, several rows of x (row exponents below and above 0), every input and output type, K tails, one
@@ -340,7 +341,10 @@ def edge_cases(seed: int = 0):
                                                 (96, 40, "int32", 8, 32, "int16", 2, False),
                                                 (48, 33, "int16", 4, 16, "int32", 4, True),
                                                 (100, 13, "int32", 8, 100, "int8", 2, False),
-                                                (34, 257, "int16", 8, 17, "int32", 1, True)):
+                                                (34, 257, "int16", 8, 17, "int32", 1, True),
+                                                (64, 45, "int32", 4, 32, "int16", 2, True),
+                                                (128, 70, "int16", 4, 64, "int16", 2, False),
+                                                (64, 300, "int16", 4, 32, "int32", 1, False)):
         cases.append(_fully_connected_dynamic(rng, k, n, xdt, ydt, bits, gs, rows, 1 << 30, sym))
     return cases
 
@@ -364,20 +368,22 @@ def test_transformer_op_paths_bit_exact(target_name, tmp_path):
 
 def test_asym_layers_with_int8_input_run_on_the_grouped_kernels():
     """fully_connected_asym: int8 input -> the family's grouped kernel plus the per-call offset bias, in chunks of
-    256 rows; int16 input -> the portable asymmetric kernel."""
+    256 rows (NEON with SDOT, int4: the kernel that takes the offsets in its scales, no per-call term); int16 input
+    -> the portable asymmetric kernel."""
     from codegen.op_calls import OpEnv, emit_node_calls
     rng = np.random.default_rng(2)
-    for xdt, grouped in (("int8", True), ("int16", False)):
-        g, _ = _fully_connected_asym(rng, 64, 300, xdt, "int8", 4, 32, 2)
+    for xdt, ext, bits, want in (("int8", ("neon", "dotprod"), 4, {"ig_fc_grouped_asym_s8w4"}),
+                                 ("int8", ("neon",), 4, {"ig_fc_grouped_s8w4", "ig_group_sums_s8", "ig_offset_bias"}),
+                                 ("int8", ("neon", "dotprod"), 8,
+                                  {"ig_fc_grouped_s8", "ig_group_sums_s8", "ig_offset_bias"}),
+                                 ("int16", ("neon", "dotprod"), 4, {"ig_fc_asym_s16_s8"})):
+        g, _ = _fully_connected_asym(rng, 64, 300, xdt, "int8", bits, 32, 2)
         env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
-                    extensions=("neon", "dotprod"))
+                    extensions=ext)
         stmt, calls = emit_node_calls(g, g.nodes[0], env)
-        fns = {fn for fn, _ in calls}
-        if grouped:
-            assert fns == {"ig_fc_grouped_s8w4", "ig_group_sums_s8", "ig_offset_bias"}, fns
+        assert {fn for fn, _ in calls} == want
+        if xdt == "int8":
             assert "c_ < 2;" in stmt and "r_ < 2;" in stmt  # two chunks of rows, two rows of x
-        else:
-            assert fns == {"ig_fc_asym_s16_s8"}, fns
 
 
 def test_dynamic_layers_run_on_the_grouped_kernels_where_the_accumulator_allows():
@@ -388,11 +394,17 @@ def test_dynamic_layers_run_on_the_grouped_kernels_where_the_accumulator_allows(
     rng = np.random.default_rng(3)
     env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
                 extensions=("neon", "dotprod"))
-    for room, sym, want in ((1 << 30, False, {"ig_fc_grouped_s8w4_to_s32", "ig_group_sums_s8", "ig_offset_bias",
-                                              "ig_dyn_quantize_s16", "ig_dyn_requant_s8"}),
-                            (1 << 30, True, {"ig_fc_grouped_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"})):
-        g, _ = _fully_connected_dynamic(rng, 64, 300, "int16", "int8", 4, 32, 2, room, sym)
-        stmt, calls = emit_node_calls(g, g.nodes[0], env)
+    plain = OpEnv(buf=env.buf, const=env.const, rows="2", family="neon", extensions=("neon",))  # ARMv8.0
+    for e, sym, ydt, want in (
+            (plain, False, "int8", {"ig_fc_grouped_s8w4_to_s32", "ig_group_sums_s8", "ig_offset_bias",
+                                    "ig_dyn_quantize_s16", "ig_dyn_requant_s8"}),
+            (plain, True, "int8", {"ig_fc_grouped_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"}),
+            # SDOT: the offsets in the kernel's scales and the per-token requantization in its registers
+            (env, False, "int8", {"ig_fc_grouped_dyn_asym_s8w4", "ig_dyn_quantize_s16"}),
+            (env, True, "int16", {"ig_fc_grouped_dyn_s8w4_to_s16", "ig_dyn_quantize_s16"}),
+            (env, False, "int32", {"ig_fc_grouped_dyn_asym_s8w4_to_s32", "ig_dyn_quantize_s16"})):
+        g, _ = _fully_connected_dynamic(rng, 64, 300, "int16", ydt, 4, 32, 2, 1 << 30, sym)
+        stmt, calls = emit_node_calls(g, g.nodes[0], e)
         assert {fn for fn, _ in calls} == want
         assert "c_ < 2;" in stmt and "r_ < 2;" in stmt  # two chunks of rows, two rows of x
     from codegen.op_calls import kernel_for

@@ -1,7 +1,8 @@
 /* The run-time steps of fully_connected_dynamic around the grouped kernels (kernels/scalar/ig_fc_dynamic_parts.c)
  * for AArch64 NEON, eight lanes at a time, exact:
- *   quantize (int16 x): |x - x_zp| in int32 lanes, its maximum (SMAXV); q = rshr((x - x_zp) inv, 24 + e) as SMULL +
- *   SRSHL by -(24 + e) (a rounding shift, ties up, like rshr) + SQXTN, clamped to +-127, narrowing store;
+ *   quantize (int16 x): the row's largest and smallest x in int16 lanes (SMAX / SMIN, then SMAXV / SMINV), so
+ *   max |x - x_zp| = max(max x - x_zp, x_zp - min x); q = rshr((x - x_zp) inv, 24 + e) as SMULL + SRSHL by
+ *   -(24 + e) (a rounding shift, ties up, like rshr) + SQXTN to int32, int16, int8, then SMAX -127 (the clamp);
  *   requantize: m = rshr(mult mr, 15) as SMULL + RSHRN #15 (m < 2^31), rshr(acc m, shift - e) as SMULL + SRSHL by
  *   e - shift, + bias + y_zp in int64, SQXTN (the clamp bounds lie inside int32), clamp, narrowing store.
  * Tails and int32 x: the portable loops. */
@@ -17,19 +18,21 @@ static inline int32_t dyn_exponent(int64_t r, int32_t *mr) {
   return e;
 }
 
-IG_NI int32x4_t q4(int32x4_t c, int32_t inv, int64x2_t neg_s, int32x4_t lo, int32x4_t hi) {
-  return ig_neon_clamp(ig_neon_mul_rshr_sat(c, inv, neg_s), lo, hi);
-}
-
 int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr) {
-  int32x4_t zp = vdupq_n_s32(x_zp), rv = vdupq_n_s32(1);
+  /* max |x - x_zp| = max(max x - x_zp, x_zp - min x): the row's extremes in int16 lanes (two instructions per 8) */
+  int16x8_t mx = vdupq_n_s16(INT16_MIN), mn = vdupq_n_s16(INT16_MAX);
   int32_t k = 0;
   for (; k + 8 <= k_dim; k += 8) {
     int16x8_t v = vld1q_s16(x + k);
-    rv = vmaxq_s32(rv, vabsq_s32(vsubq_s32(vmovl_s16(vget_low_s16(v)), zp)));
-    rv = vmaxq_s32(rv, vabsq_s32(vsubq_s32(vmovl_high_s16(v), zp)));
+    mx = vmaxq_s16(mx, v);
+    mn = vminq_s16(mn, v);
   }
-  int32_t r = vmaxvq_s32(rv);
+  int32_t r = 1;
+  if (k > 0) {
+    int32_t hi = vmaxvq_s16(mx) - x_zp, lo = x_zp - vminvq_s16(mn);
+    r = hi > r ? hi : r;
+    r = lo > r ? lo : r;
+  }
   for (int32_t j = k; j < k_dim; j++) {
     int32_t c = x[j] - x_zp;
     c = c < 0 ? -c : c;
@@ -38,12 +41,14 @@ int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_
   int32_t e = dyn_exponent(r, mr);
   int32_t inv = (int32_t)((127u << 24) / (uint32_t)*mr), s = 24 + e;
   int64x2_t neg_s = vdupq_n_s64(-s);
-  int32x4_t lo = vdupq_n_s32(-127), hi = vdupq_n_s32(127);
+  int32x4_t zp = vdupq_n_s32(x_zp);
+  const int8x8_t lo127 = vdup_n_s8(-127);
   for (k = 0; k + 8 <= k_dim; k += 8) {
     int16x8_t v = vld1q_s16(x + k);
-    int32x4_t a = q4(vsubq_s32(vmovl_s16(vget_low_s16(v)), zp), inv, neg_s, lo, hi);
-    int32x4_t b = q4(vsubq_s32(vmovl_high_s16(v), zp), inv, neg_s, lo, hi);
-    vst1_s8(q + k, vmovn_s16(vcombine_s16(vmovn_s32(a), vmovn_s32(b))));
+    int32x4_t a = ig_neon_mul_rshr_sat(vsubq_s32(vmovl_s16(vget_low_s16(v)), zp), inv, neg_s);
+    int32x4_t b = ig_neon_mul_rshr_sat(vsubq_s32(vmovl_high_s16(v), zp), inv, neg_s);
+    /* saturating to int16 then int8 clamps to [-128, 127]; SMAX -127 gives the clamp to +-127 */
+    vst1_s8(q + k, vmax_s8(vqmovn_s16(vqmovn_high_s32(vqmovn_s32(a), b)), lo127));
   }
   for (; k < k_dim; k++) {
     int64_t v = ig_rshr64((int64_t)(x[k] - x_zp) * inv, s);

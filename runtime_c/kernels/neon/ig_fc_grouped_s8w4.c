@@ -9,6 +9,7 @@
 #include "ig_kernels.h"
 #include "ig_neon_grouped.h"
 #include "ig_neon_pairs_s8w4.h"
+#include "ig_ops_quant.h"
 
 #if defined(__ARM_FEATURE_DOTPROD)
 /* One column quad of the 16 pairs (64 bytes in v<r0>..v<r3>, register j = pairs 4j..4j+3) against x's quad in lane
@@ -33,43 +34,64 @@
   IG_G4_QA(x0, "2") IG_G4_LDA IG_G4_QB(x0, "3") IG_G4_LDB                                                           \
   IG_G4_QA(x1, "0") IG_G4_LDA IG_G4_QB(x1, "1") IG_G4_LDB                                                           \
   IG_G4_QA(x1, "2") IG_G4_QB(x1, "3")
-/* end of a group: A += dA E, B += dB R - dB (8 C_sx) - 16 dB E (8 C_sx in lane `cl` of v30); A_j / B_j (the even /
- * odd rows of pairs 4j..4j+3) in v<16 + 2j> / v<17 + 2j> */
-#define IG_G4_GROUP(cl)                                                                                             \
+/* end of a group, both grids: A += dA E, B += dB R (dA in v4-v7, dB in v24-v27, then 16 dB into v4-v7); A_j / B_j
+ * (the even / odd rows of pairs 4j..4j+3) in v<16 + 2j> / v<17 + 2j> */
+#define IG_G4_SCALED                                                                                                \
   "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
   "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t"                                                                         \
   "mla v16.4s, v8.4s, v4.4s\n\t" "mla v18.4s, v9.4s, v5.4s\n\t"                                                    \
   "mla v20.4s, v10.4s, v6.4s\n\t" "mla v22.4s, v11.4s, v7.4s\n\t"                                                  \
   "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"                                                                           \
   "mla v17.4s, v12.4s, v24.4s\n\t" "mla v19.4s, v13.4s, v25.4s\n\t"                                                \
-  "mla v21.4s, v14.4s, v26.4s\n\t" "mla v23.4s, v15.4s, v27.4s\n\t"                                                \
-  "mls v17.4s, v24.4s, v30.s[" cl "]\n\t" "mls v19.4s, v25.4s, v30.s[" cl "]\n\t"                                  \
-  "mls v21.4s, v26.4s, v30.s[" cl "]\n\t" "mls v23.4s, v27.4s, v30.s[" cl "]\n\t"                                  \
+  "mla v21.4s, v14.4s, v26.4s\n\t" "mla v23.4s, v15.4s, v27.4s\n\t"
+/* B -= 16 dB E */
+#define IG_G4_MLS_E                                                                                                 \
   "mls v17.4s, v8.4s, v4.4s\n\t" "mls v19.4s, v9.4s, v5.4s\n\t"                                                    \
   "mls v21.4s, v10.4s, v6.4s\n\t" "mls v23.4s, v11.4s, v7.4s\n\t"
+/* v<acc>, v<acc + 2>, ... op= v<r>..v<r + 3> times lane `cl` of v30 (C_sx or 8 C_sx) */
+#define IG_G4_BY_CSX(op, a0, a1, a2, a3, r0, r1, r2, r3, cl)                                                        \
+  op " v" a0 ".4s, v" r0 ".4s, v30.s[" cl "]\n\t" op " v" a1 ".4s, v" r1 ".4s, v30.s[" cl "]\n\t"                    \
+  op " v" a2 ".4s, v" r2 ".4s, v30.s[" cl "]\n\t" op " v" a3 ".4s, v" r3 ".4s, v30.s[" cl "]\n\t"
+/* the symmetric grid: B -= dB (8 C_sx) - 16 dB E (8 C_sx in lane `cl` of v30) */
+#define IG_G4_GROUP(cl)                                                                                             \
+  IG_G4_SCALED IG_G4_BY_CSX("mls", "17", "19", "21", "23", "24", "25", "26", "27", cl) IG_G4_MLS_E
+/* fully_connected_asym's group offsets (ig_fc_grouped_asym_s8w4): 80 int32 per group, dA, dB, 16 dB, dOA,
+ * 8 dB - dOB (dO: the offsets' differences, codegen/packing.py neon_asym_scales) and C_sx itself in lane `cl` of
+ * v30: A += dA E + dOA C_sx, B += dB R - 16 dB E - (8 dB - dOB) C_sx. Two loads and four MLA more than
+ * IG_G4_GROUP, in place of a pass over every row and group per call (ig_offset_bias). */
+#define IG_G4_GROUP_ASYM(cl)                                                                                        \
+  IG_G4_SCALED "ld1 {v24.4s - v27.4s}, [%[sp]], #64\n\t" IG_G4_MLS_E "ld1 {v4.4s - v7.4s}, [%[sp]], #64\n\t"        \
+  IG_G4_BY_CSX("mla", "16", "18", "20", "22", "24", "25", "26", "27", cl)                                           \
+  IG_G4_BY_CSX("mls", "17", "19", "21", "23", "4", "5", "6", "7", cl)
 /* A / B from the bias (A_0 B_0 A_1 B_1 ... in the layout's order), E / R = 0 */
 #define IG_G4_INIT                                                                                                  \
   "ld1 {v16.4s - v19.4s}, [%[bias]], #64\n\t" "ld1 {v20.4s - v23.4s}, [%[bias]], #64\n\t"                          \
   "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"                            \
   "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t" "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t"
-/* one group of 32 columns */
-#define IG_G4_ONE "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" "ldr s30, [%[cp]], #4\n\t" IG_G4_CHUNK("0", "1") IG_G4_GROUP("0")
+/* fully_connected_dynamic: the sums from 0 (the bias comes after the per-token scale) */
+#define IG_G4_INIT_ZERO                                                                                             \
+  "movi v16.4s, #0\n\t" "movi v17.4s, #0\n\t" "movi v18.4s, #0\n\t" "movi v19.4s, #0\n\t"                          \
+  "movi v20.4s, #0\n\t" "movi v21.4s, #0\n\t" "movi v22.4s, #0\n\t" "movi v23.4s, #0\n\t"                          \
+  "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"                            \
+  "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t" "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t"
+/* one group of 32 columns (grp: IG_G4_GROUP or IG_G4_GROUP_ASYM) */
+#define IG_G4_ONE(grp) "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" "ldr s30, [%[cp]], #4\n\t" IG_G4_CHUNK("0", "1") grp("0")
 /* all groups (of 32): two at a time (x, 8 C_sx and the loop once per two), an odd one first */
-#define IG_G4_LOOP32                                                                                                \
-  "tbz %[odd], #0, 1f\n\t" IG_G4_ONE "1:\n\t"                                                                       \
+#define IG_G4_LOOP32(grp)                                                                                           \
+  "tbz %[odd], #0, 1f\n\t" IG_G4_ONE(grp) "1:\n\t"                                                                  \
   "cbz %[g], 3f\n\t"                                                                                                \
   "2:\n\t"                                                                                                          \
   "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t"                                                                         \
   "ldr d30, [%[cp]], #8\n\t"                                                                                        \
-  IG_G4_CHUNK("0", "1") IG_G4_GROUP("0") IG_G4_CHUNK("2", "3") IG_G4_GROUP("1")                                     \
+  IG_G4_CHUNK("0", "1") grp("0") IG_G4_CHUNK("2", "3") grp("1")                                                     \
   "subs %[g], %[g], #1\n\t"                                                                                         \
   "b.ne 2b\n\t"                                                                                                     \
   "3:\n\t"
 /* all groups (of 32 x odd columns: %[odd] chunks of 32 each) */
-#define IG_G4_LOOP                                                                                                  \
+#define IG_G4_LOOP(grp)                                                                                             \
   "1:\n\t" "ldr s30, [%[cp]], #4\n\t" "mov %[c], %[odd]\n\t" "2:\n\t"                                               \
   "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_G4_CHUNK("0", "1") "subs %[c], %[c], #1\n\t"                          \
-  "b.ne 2b\n\t" IG_G4_GROUP("0") "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
+  "b.ne 2b\n\t" grp("0") "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
 /* requantize the block: multipliers into v0-v7, shifts into v8-v15 (the layout's order), temporaries v24-v27 */
 #define IG_G4_RQ_LOAD                                                                                               \
   "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[mult]], #64\n\t"                              \
@@ -100,47 +122,107 @@
   "xtn v8.8b, v8.8h\n\t" "xtn v9.8b, v9.8h\n\t" "st2 {v8.8b, v9.8b}, [%[y]], #16\n\t"
 #define IG_G4_STORE_S8W                                                                                             \
   IG_RQ_CONSTANTS IG_G4_RQ_ALL(IG_RQR2) IG_G4_ST8W("16", "17", "18", "19") IG_G4_ST8W("20", "21", "22", "23")
+/* fully_connected_dynamic's per-token requantization of one vector v<a> (four rows' exact accumulators) as
+ * ig_dyn_requant (kernels/neon/ig_fc_dynamic_parts.c rq4, the same instructions): m = rshr(mult mr, 15) (RSHRN),
+ * rshr(acc m, shift - e) (SMULL, SRSHL by e - shift), + bias + y_zp in int64, SQXTN, clamp. Multipliers, shifts and
+ * biases in v<m>, v<s>, v<b> (the layout's order); mr in v24.s[0], e in v25, y_zp (int64) in v26, act_min / act_max
+ * in v27 / v28; temporaries v12-v15. */
+#define IG_G4_DYNRQ(a, m, s, b)                                                                                     \
+  "smull v12.2d, v" m ".2s, v24.s[0]\n\t" "smull2 v13.2d, v" m ".4s, v24.s[0]\n\t"                                 \
+  "sub v" s ".4s, v25.4s, v" s ".4s\n\t"                                                                            \
+  "rshrn v" m ".2s, v12.2d, #15\n\t" "rshrn2 v" m ".4s, v13.2d, #15\n\t"                                            \
+  "sxtl v14.2d, v" s ".2s\n\t" "sxtl2 v15.2d, v" s ".4s\n\t"                                                       \
+  "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
+  "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"                                            \
+  "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"                                      \
+  "add v12.2d, v12.2d, v26.2d\n\t" "add v13.2d, v13.2d, v26.2d\n\t"                                                \
+  "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                                      \
+  "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
+/* four vectors (16 rows): their multipliers, shifts and biases loaded, each requantized */
+#define IG_G4_DYN_HALF(a0, b0, a1, b1)                                                                              \
+  "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[shift]], #64\n\t"                              \
+  "ld1 {v8.4s - v11.4s}, [%[bias]], #64\n\t"                                                                        \
+  IG_G4_DYNRQ(a0, "0", "4", "8") IG_G4_DYNRQ(b0, "1", "5", "9") IG_G4_DYNRQ(a1, "2", "6", "10")                     \
+  IG_G4_DYNRQ(b1, "3", "7", "11")
+#define IG_G4_DYN_ALL                                                                                               \
+  "dup v24.4s, %w[mr]\n\t" "dup v25.4s, %w[e]\n\t" "dup v26.2d, %x[zp64]\n\t" "dup v27.4s, %w[lo]\n\t"              \
+  "dup v28.4s, %w[hi]\n\t" IG_G4_DYN_HALF("16", "17", "18", "19") IG_G4_DYN_HALF("20", "21", "22", "23")
+#define IG_G4_STORE_DYN16                                                                                           \
+  IG_G4_DYN_ALL IG_G4_ST16("16", "17") IG_G4_ST16("18", "19") IG_G4_ST16("20", "21") IG_G4_ST16("22", "23")
+#define IG_G4_STORE_DYN8 IG_G4_DYN_ALL IG_G4_ST8W("16", "17", "18", "19") IG_G4_ST8W("20", "21", "22", "23")
+#define IG_G4_STORE_DYN32                                                                                           \
+  IG_G4_DYN_ALL "st2 {v16.4s, v17.4s}, [%[y]], #32\n\t" "st2 {v18.4s, v19.4s}, [%[y]], #32\n\t"                      \
+  "st2 {v20.4s, v21.4s}, [%[y]], #32\n\t" "st2 {v22.4s, v23.4s}, [%[y]], #32\n\t"
+/* the operands up to the inputs' end (the dynamic requantization's own follow only where it runs) */
 #define IG_G4_OPS                                                                                                   \
   : [xp] "=&r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [cp] "=&r"(cp), [g] "=&r"(g), [c] "=&r"(c), [bias] "+r"(bias),   \
     [mult] "+r"(mult), [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                              \
   : [x] "r"(x), [csx] "r"(csx), [pairs] "r"(pairs), [odd] "r"(odd), [zp] "r"(y_zp), [lo] "r"(act_min),             \
-    [hi] "r"(act_max)                                                                                               \
+    [hi] "r"(act_max)
+#define IG_G4_DYN_INPUTS , [mr] "r"(mr), [e] "r"(e), [zp64] "r"((int64_t)y_zp)
+#define IG_G4_CLOBBERS                                                                                              \
   : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",   \
     "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc",  \
     "memory"
 /* nb blocks one after the other (x and C_sx restart, everything else walks on) */
-#define IG_G4_ASM(loop, store)                                                                                      \
-  __asm__ volatile("0:\n\t" "mov %[xp], %[x]\n\t" "mov %[cp], %[csx]\n\t" "mov %[g], %[pairs]\n\t" IG_G4_INIT loop  \
-                   store "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t" IG_G4_OPS)
+#define IG_G4_ASM_INIT(init, loop, store, inputs)                                                                   \
+  __asm__ volatile("0:\n\t" "mov %[xp], %[x]\n\t" "mov %[cp], %[csx]\n\t" "mov %[g], %[pairs]\n\t" init loop        \
+                   store "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t" IG_G4_OPS inputs IG_G4_CLOBBERS)
+#define IG_G4_ASM(loop, store) IG_G4_ASM_INIT(IG_G4_INIT, loop, store, )
+#define IG_G4_ASM_DYN(loop, store) IG_G4_ASM_INIT(IG_G4_INIT_ZERO, loop, store, IG_G4_DYN_INPUTS)
 
+/* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): dynamic int8 / int16 / int32,
+ * or the five static */
+#define IG_G4_OUTS(loop)                                                                                            \
+  if (dyn && out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
+  else if (dyn && out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                          \
+  else if (dyn) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);                                                            \
+  else if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                    \
+  else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                       \
+  else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                       \
+  else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                       \
+  else IG_G4_ASM(loop, IG_G4_STORE_RAW);
 /* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout; csx = ig_grouped_csx8)
  * over all groups, requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32
  * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
  * loads, 32 SSHR, 64 SDOT, 3 scale loads, 16 MLA/MLS, and once per two groups an x load, a C_sx load and the loop;
- * per block: 2 bias loads, 8 MOVI, 4 parameter loads and 64 instructions requantizing, 8-14 storing. */
+ * per block: 2 bias loads, 8 MOVI, 4 parameter loads and 64 instructions requantizing, 8-14 storing. asym: the
+ * group step IG_G4_GROUP_ASYM (csx = C_sx); dyn: the sums from 0 and fully_connected_dynamic's requantization
+ * (IG_G4_DYNRQ, mantissa mr and exponent e of the row) with bias / mult / shift the layer's own. */
 IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const int32_t *s, const int32_t *csx,
                                       int64_t groups, int64_t chunks, int64_t nb, const int32_t *bias,
                                       const int32_t *mult, const int32_t *shift, int32_t y_zp, int32_t act_min,
-                                      int32_t act_max, void *y, int32_t out_bytes) {
+                                      int32_t act_max, void *y, int32_t out_bytes, int32_t asym, int32_t dyn,
+                                      int32_t mr, int32_t e) {
   const int8_t *xp, *wp = w;
   const int32_t *sp = s, *cp;
   int64_t g, c, pairs = groups >> 1, odd = groups;
   if (chunks == 1) {
-    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S8);
-    else if (out_bytes == 1) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S8W);
-    else if (out_bytes == 2) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S16);
-    else if (out_bytes == 4) IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_S32);
-    else IG_G4_ASM(IG_G4_LOOP32, IG_G4_STORE_RAW);
+    if (asym) { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP_ASYM)) }
+    else { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP)) }
   } else {
     pairs = groups;
     odd = chunks; /* the chunks per group */
-    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S8);
-    else if (out_bytes == 1) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S8W);
-    else if (out_bytes == 2) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S16);
-    else if (out_bytes == 4) IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_S32);
-    else IG_G4_ASM(IG_G4_LOOP, IG_G4_STORE_RAW);
+    if (asym) { IG_G4_OUTS(IG_G4_LOOP(IG_G4_GROUP_ASYM)) }
+    else { IG_G4_OUTS(IG_G4_LOOP(IG_G4_GROUP)) }
   }
 }
+#undef IG_G4_OUTS
+#undef IG_G4_DYNRQ
+#undef IG_G4_DYN_HALF
+#undef IG_G4_DYN_ALL
+#undef IG_G4_STORE_DYN16
+#undef IG_G4_STORE_DYN8
+#undef IG_G4_STORE_DYN32
+#undef IG_G4_INIT_ZERO
+#undef IG_G4_ASM_INIT
+#undef IG_G4_ASM_DYN
+#undef IG_G4_DYN_INPUTS
+#undef IG_G4_CLOBBERS
+#undef IG_G4_GROUP_ASYM
+#undef IG_G4_SCALED
+#undef IG_G4_MLS_E
+#undef IG_G4_BY_CSX
 #undef IG_G4_QUAD
 #undef IG_G4_LDA
 #undef IG_G4_LDB
@@ -237,22 +319,33 @@ IG_INLINE void ig_grouped_half_s8w4(const int8_t *x, const int8_t *w, const int3
 #undef IG_G4_CLOBBERS
 #endif
 
-/* The blocked layout (ig_neon_common.h). */
-IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+/* The blocked layout (ig_neon_common.h). SDOT only: asym, fully_connected_asym's group offsets in the scale stream
+ * (IG_G4_GROUP_ASYM: 80 int32 per block and group), which reads C_sx rather than 8 C_sx; dyn, fully_connected_
+ * dynamic's per-token requantization (row quantized with mantissa mr and exponent e; bias, mult and shift its
+ * own, in the layout's order) on the exact accumulators, int8 / int16 / int32 out. */
+IG_INLINE void fc_blocked_sets(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes, int32_t asym, int32_t dyn, int32_t mr,
+                               int32_t e) {
   const int32_t groups = k_dim / group_size;
   const int64_t chunks = group_size / 32;
-  const size_t wblock = (size_t)k_dim * (IG_GROUPED_ROWS / 2), sblock = (size_t)groups * 48;
+  const size_t wblock = (size_t)k_dim * (IG_GROUPED_ROWS / 2), sblock = (size_t)groups * (asym ? 80 : 48);
   int32_t csx[IG_GROUPED_MAX_GROUPS];
   ig_grouped_csx8(x, group_size, groups, csx);
 #if defined(__ARM_FEATURE_DOTPROD)
+  if (asym) /* exact: |8 C_sx| <= 8 * 128 * K < 2^31 */
+    for (int32_t g = 0; g < groups; g++) csx[g] >>= 3;
   const int32_t full = n_dim / IG_GROUPED_ROWS, n = full * IG_GROUPED_ROWS;
   if (full > 0)
     ig_grouped_blocks_s8w4(x, w, group_scale_t, csx, groups, chunks, full, bias, mult, shift, y_zp, act_min,
-                           act_max, y, out_bytes);
-  if (n < n_dim) { /* the last rows: the raw accumulators of the (padded) block, then requantized */
+                           act_max, y, out_bytes, asym, dyn, mr, e);
+  if (n < n_dim && dyn) { /* the padded block's outputs, then the rows that exist */
+    int8_t out[IG_GROUPED_ROWS * 4] __attribute__((aligned(16)));
+    ig_grouped_blocks_s8w4(x, w + full * wblock, group_scale_t + full * sblock, csx, groups, chunks, 1, bias + n,
+                           mult + n, shift + n, y_zp, act_min, act_max, out, out_bytes, asym, 1, mr, e);
+    __builtin_memcpy(ig_out_at(y, n, out_bytes), out, (size_t)(n_dim - n) * (size_t)out_bytes);
+  } else if (n < n_dim) { /* the last rows: the raw accumulators of the (padded) block, then requantized */
     int32_t acc[IG_GROUPED_ROWS];
     ig_grouped_blocks_s8w4(x, w + full * wblock, group_scale_t + full * sblock, csx, groups, chunks, 1, bias + n, 0,
-                           0, 0, 0, 0, acc, 0);
+                           0, 0, 0, 0, acc, 0, asym, 0, 0, 0);
     int32x4_t a[4], b[4];
     for (int32_t j = 0; j < 4; j++) {
       a[j] = vld1q_s32(acc + 8 * j);
@@ -262,6 +355,7 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                               n_dim - n, out_bytes);
   }
 #else
+  (void)asym, (void)dyn, (void)mr, (void)e;
   const int8_t *wb = w;
   const int32_t *sb = group_scale_t;
   for (int32_t n = 0; n < n_dim; n += IG_GROUPED_ROWS, wb += wblock, sb += sblock) {
@@ -277,6 +371,10 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                               out_bytes);
   }
 #endif
+}
+
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+  fc_blocked_sets(IG_FC_GROUPED_PASS, y, out_bytes, 0, 0, 0, 0);
 }
 
 /* Row pairs, group scales transposed to [G, N]: four output channels (two pairs) at a time. */
@@ -299,3 +397,29 @@ IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
 
 #define IG_FC_GROUPED_W4 1
 #include "ig_fc_grouped_entries.h"
+
+#if defined(__ARM_FEATURE_DOTPROD)
+/* fully_connected_asym (int4, int8 x, the blocked layout) with its group offsets inside the scales
+ * (codegen/op_calls_quant.py, packing.py neon_asym_scales): the offset term sum_g o[n, g] sum_{k in g} x[k] costs
+ * per group of 32 rows two loads and four MLA in the group step rather than a pass per call. */
+void ig_fc_grouped_asym_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_blocked_sets(IG_FC_GROUPED_PASS, y, 1, 1, 0, 0, 0); }
+void ig_fc_grouped_asym_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) {
+  fc_blocked_sets(IG_FC_GROUPED_PASS, y, 2, 1, 0, 0, 0);
+}
+void ig_fc_grouped_asym_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) {
+  fc_blocked_sets(IG_FC_GROUPED_PASS, y, 4, 1, 0, 0, 0);
+}
+/* fully_connected_dynamic on the row's int8 q (ig_dyn_quantize_*), with or without group offsets, requantized per
+ * token in the block's registers (IG_G4_DYNRQ) rather than stored as int32 and requantized by ig_dyn_requant_* */
+#define IG_FC_GROUPED_DYN(NAME, YT, BYTES, ASYM)                                                                   \
+  void NAME(IG_FC_GROUPED_ARGS, int32_t mr, int32_t e, YT *y) {                                                   \
+    fc_blocked_sets(IG_FC_GROUPED_PASS, y, BYTES, ASYM, 1, mr, e);                                               \
+  }
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4, int8_t, 1, 0)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4_to_s16, int16_t, 2, 0)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4, int8_t, 1, 1)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t, 2, 1)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4_to_s32, int32_t, 4, 0)
+IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t, 4, 1)
+#undef IG_FC_GROUPED_DYN
+#endif
