@@ -8,7 +8,7 @@ import numpy as np
 
 from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
-from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_forward
+from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_run
 from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, SweepResult, Workload, quantized_graph
 from quant import capture, load_graph, quantize_ptq, reference
 from quant.accuracy import classifier_accuracy
@@ -61,7 +61,7 @@ class Classifier(Workload):
     """An MLP classifier: the forward program of one test sample, measured once, per layer (per_layer=False: the
     whole-model rows only); accuracy against its PyTorch module on the test set (quant/accuracy.py)."""
     kind, mode, run_code = "classifier", "forward", SEQUENCE_CODE
-    execute, cached = staticmethod(execute_forward), staticmethod(cached_sequence_run)
+    execute, cached = staticmethod(execute_run), staticmethod(cached_sequence_run)
     unit, unit_text = "inference", "one inference (batch 1, run harness excluded)"
     quality = Quality("accuracy", "accuracy", "test accuracy (%)", ".2%")
     by_role = False
