@@ -187,25 +187,17 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
                            example_sources, plat, plat / "link.ld", decoder)
 
 
-def copy_platform_layer(target: Target, platform_dir: Path) -> list[Path]:
-    """Copies the start-up code, linker script, output functions and ig_platform.h of the target's platform into
-    `platform_dir` (an application builds on it without the project's runtime_c/); returns the copies."""
-    platform_dir.mkdir(parents=True, exist_ok=True)
-    pdir = RUNTIME_C / "platform" / target.platform
-    copied = []
-    for src in sorted(pdir.iterdir()) + sorted((RUNTIME_C / "platform" / "common").glob("*.c")) + \
-            [RUNTIME_C / "include" / "ig_platform.h"]:
-        shutil.copy2(src, platform_dir / src.name)
-        copied.append(platform_dir / src.name)
-    return copied
-
-
 def write_example(out_dir: Path, target: Target, main_c: str) -> tuple[list[Path], Path]:
-    """example/main.c and the platform layer it runs on (example/platform); returns the example's sources (main.c
-    first, then the platform's .c / .S files) and the platform folder."""
+    """example/main.c and a copy of the target's platform layer (start-up code, linker script, output functions,
+    ig_platform.h) in example/platform, on which an application builds without the project's runtime_c/; returns
+    the example's sources (main.c first, then the platform's .c / .S files) and the platform folder."""
     ex = out_dir / "example"
     plat = ex / "platform"
-    copied = copy_platform_layer(target, plat)
+    plat.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for src in sorted((RUNTIME_C / "platform" / target.platform).iterdir()) + \
+            sorted((RUNTIME_C / "platform" / "common").glob("*.c")) + [RUNTIME_C / "include" / "ig_platform.h"]:
+        copied.append(Path(shutil.copy2(src, plat / src.name)))
     (ex / "main.c").write_text(main_c)
     return [ex / "main.c", *(p for p in copied if p.suffix in (".c", ".S"))], plat
 
