@@ -10,7 +10,7 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.lower import Lowered, _itemsize, causal_flags, is_decoder, lower, model_header, vocab_size
-from codegen.program import argmax_kernel, forward_main
+from codegen.program import argmax_kernel, forward_main, write_sources
 from isa.targets import Target
 from quant.ir import Graph
 
@@ -166,17 +166,12 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
     write_makefile_snippet)."""
     if low.copies:
         raise CodegenError("a firmware library is lowered without per-layer kernel copies (layer_copies=False)")
-    g = low.graph
-    decoder = is_decoder(g)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    decoder = is_decoder(low.graph)
     model_c = low.model_c + "\nint ig_model_init(void) { return 0; }\n" + (_generate_c(low) if decoder else "")
-    files = {"model.h": firmware_header(low, compiler_label, special_tokens), "model.c": model_c,
-             "model_weights.c": weights_c(low.blob.tobytes())}
-    for fname, text in files.items():
-        (out_dir / fname).write_text(text)
-    kernels = list(low.kernel_sources)
+    kernels = write_sources(low, out_dir, {"model.h": firmware_header(low, compiler_label, special_tokens),
+                                           "model.c": model_c, "model_weights.c": weights_c(low.blob.tobytes())},
+                            decoder)
     if decoder:
-        kernels.append(argmax_kernel(low)[1])
         first = (special_tokens or {}).get("bos")
         main_c = _GENERATE_MAIN % {"first_id": int(first) if first is not None else 0}
     else:
@@ -188,29 +183,21 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
             "for an id or\n * position outside the model's tables, 12 for n outside 1 .. IG_MODEL_MAX_TOKENS.", "app",
             init=True)
     example_sources, plat = write_example(out_dir, low.target, main_c)
-    return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + sorted(set(kernels)),
+    return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + kernels,
                            example_sources, plat, plat / "link.ld", decoder)
 
 
-def copy_platform_layer(target: Target, platform_dir: Path) -> list[Path]:
-    """Copies the start-up code, linker script, output functions and ig_platform.h of the target's platform into
-    `platform_dir` (an application builds on it without the project's runtime_c/); returns the copies."""
-    platform_dir.mkdir(parents=True, exist_ok=True)
-    pdir = RUNTIME_C / "platform" / target.platform
-    copied = []
-    for src in sorted(pdir.iterdir()) + sorted((RUNTIME_C / "platform" / "common").glob("*.c")) + \
-            [RUNTIME_C / "include" / "ig_platform.h"]:
-        shutil.copy2(src, platform_dir / src.name)
-        copied.append(platform_dir / src.name)
-    return copied
-
-
 def write_example(out_dir: Path, target: Target, main_c: str) -> tuple[list[Path], Path]:
-    """example/main.c and the platform layer it runs on (example/platform); returns the example's sources (main.c
-    first, then the platform's .c / .S files) and the platform folder."""
+    """example/main.c and a copy of the target's platform layer (start-up code, linker script, output functions,
+    ig_platform.h) in example/platform, on which an application builds without the project's runtime_c/; returns
+    the example's sources (main.c first, then the platform's .c / .S files) and the platform folder."""
     ex = out_dir / "example"
     plat = ex / "platform"
-    copied = copy_platform_layer(target, plat)
+    plat.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for src in sorted((RUNTIME_C / "platform" / target.platform).iterdir()) + \
+            sorted((RUNTIME_C / "platform" / "common").glob("*.c")) + [RUNTIME_C / "include" / "ig_platform.h"]:
+        copied.append(Path(shutil.copy2(src, plat / src.name)))
     (ex / "main.c").write_text(main_c)
     return [ex / "main.c", *(p for p in copied if p.suffix in (".c", ".S"))], plat
 

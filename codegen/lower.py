@@ -314,9 +314,8 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
     kept = {t: (offset[t], graph.tensors[t].dtype, stored_shape(t)) for t in keep}
     in_t = graph.tensors[in_name]
     return Lowered(graph, target, max_tokens, context, rows, in_name, in_t.dtype,
-                           1 if in_name == "input_ids" else int(in_t.shape[-1]), out_name, out_t.dtype,
-                           int(out_t.shape[-1]), arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept,
-                           sorted(copies))
+                   1 if in_name == "input_ids" else int(in_t.shape[-1]), out_name, out_t.dtype, int(out_t.shape[-1]),
+                   arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept, sorted(copies))
 
 
 def model_header(low: Lowered, about: str = ".", head: str = "", tail: str = "") -> str:

@@ -314,26 +314,18 @@ def _sfx(g: Graph, *tensors: str) -> str:
 
 
 def _relu(g, n, env):
+    """relu (int8, about its zero point) and relu_f32."""
     x, y = _io(env, n)
-    return _kernel("ig_relu_s8", "ig_relu_s8", [x, _length(g, n, env), c_int(n.attrs["zero_point"]), y])
+    fn, zp = ("ig_relu_s8", [c_int(n.attrs["zero_point"])]) if n.op == "relu" else ("ig_relu_f32", [])
+    return _kernel(fn, fn, [x, _length(g, n, env), *zp, y])
 
 
-def _relu_f32(g, n, env):
-    x, y = _io(env, n)
-    return _kernel("ig_relu_f32", "ig_relu_f32", [x, _length(g, n, env), y])
-
-
-def _add(g, n, env):
+def _binary(g, n, env):
+    """add (a multiplier per input) and mul (one multiplier)."""
     (x, y), b = _io(env, n), env.buf(n.inputs[1], "0")
-    return _kernel("ig_add" + _sfx(g, *n.inputs[:2], n.outputs[0]), "ig_add", [
-        x, b, _length(g, n, env), *_ints(n.attrs, "a_zero_point", "b_zero_point", "a_multiplier", "b_multiplier",
-                                          "shift", *CLAMP), y])
-
-
-def _mul(g, n, env):
-    (x, y), b = _io(env, n), env.buf(n.inputs[1], "0")
-    return _kernel("ig_mul" + _sfx(g, *n.inputs[:2], n.outputs[0]), "ig_mul", [
-        x, b, _length(g, n, env), *_ints(n.attrs, "a_zero_point", "b_zero_point", "multiplier", "shift", *CLAMP), y])
+    scale = ("a_multiplier", "b_multiplier") if n.op == "add" else ("multiplier",)
+    return _kernel(f"ig_{n.op}" + _sfx(g, *n.inputs[:2], n.outputs[0]), f"ig_{n.op}", [
+        x, b, _length(g, n, env), *_ints(n.attrs, "a_zero_point", "b_zero_point", *scale, "shift", *CLAMP), y])
 
 
 def _activation(g, n, env):
@@ -408,8 +400,8 @@ def _softmax(g, n, env):
 
 HANDLERS = {
     "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
-    "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu_f32,
-    "add": _add, "mul": _mul, "gelu": _activation, "silu": _activation,
+    "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu,
+    "add": _binary, "mul": _binary, "gelu": _activation, "silu": _activation,
     "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding, "embedding_f32": _embedding,
     "matmul_qk": _matmul, "softmax": _softmax, "matmul_pv": _matmul,
     "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,

@@ -49,18 +49,14 @@ def _binary(fn: str):
     return handler
 
 
-def _gelu(g: Graph, n: Node, env: OpEnv):
+def _activation(g: Graph, n: Node, env: OpEnv):
+    """silu_f32 and gelu_f32 (exact, or its tanh approximation in the same file)."""
     approx = n.attrs.get("approximate", "none")
     if approx not in ("none", "tanh"):
         raise CodegenError(f"node {n.name}: gelu approximate={approx!r}; the kernels implement 'none' and 'tanh'")
     x, y = _io(env, n)
-    return _call("ig_gelu_f32" if approx == "none" else "ig_gelu_tanh_f32", [x, _length(g, n, env), y],
-                 stem="ig_gelu_f32")
-
-
-def _silu(g: Graph, n: Node, env: OpEnv):
-    x, y = _io(env, n)
-    return _call("ig_silu_f32", [x, _length(g, n, env), y])
+    fn = "ig_gelu_tanh_f32" if approx == "tanh" else f"ig_{n.op}"
+    return _call(fn, [x, _length(g, n, env), y], stem=f"ig_{n.op}")
 
 
 def _norm(g: Graph, n: Node, env: OpEnv):
@@ -83,8 +79,8 @@ def _rope(g: Graph, n: Node, env: OpEnv):
 
 
 HANDLERS = {
-    "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _gelu, "silu_f32": _silu,
-    "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope,
+    "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _activation,
+    "silu_f32": _activation, "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope,
 }
 
 # The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).

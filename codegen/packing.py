@@ -41,18 +41,14 @@ def pack_int4_pairs(w: np.ndarray) -> np.ndarray:
     n, k = w.shape
     if n % 2:
         w = np.concatenate([w, np.zeros((1, k), w.dtype)])
-    hi = w[0::2].astype(np.int16)
-    lo = w[1::2].astype(np.int16)
-    return (16 * hi + lo + 8).astype(np.int8)
+    return (16 * w[0::2].astype(np.int16) + w[1::2].astype(np.int16) + 8).astype(np.int8)
 
 
 def unpack_int4_pairs(packed: np.ndarray, n: int) -> np.ndarray:
     """The inverse of pack_int4_pairs (for tests)."""
     b = packed.astype(np.int16)
-    hi = b >> 4
-    lo = (b & 15) - 8
     out = np.empty((2 * packed.shape[0], packed.shape[1]), np.int8)
-    out[0::2], out[1::2] = hi, lo
+    out[0::2], out[1::2] = b >> 4, (b & 15) - 8
     return out[:n]
 
 
@@ -132,9 +128,7 @@ def scale_differences(group_scale: np.ndarray) -> np.ndarray:
 
 
 def _pad_rows(a: np.ndarray, rows: int) -> np.ndarray:
-    if a.shape[0] == rows:
-        return a
-    return np.concatenate([a, np.zeros((rows - a.shape[0],) + a.shape[1:], a.dtype)])
+    return a if a.shape[0] == rows else np.concatenate([a, np.zeros((rows - a.shape[0],) + a.shape[1:], a.dtype)])
 
 
 # int4 blocks: per 8 rows the even rows, then the odd ones (the kernels' two accumulators per four pairs)
@@ -284,16 +278,12 @@ def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bit
         if bits == 4:
             pack_int4_pairs(w)  # the range check
         return _neon_grouped(w, group_scale, bits, bias, multiplier, shift)
-    if layout == "blocked" and family == "rvv":
-        weights, scales = _rvv_grouped(w, group_scale, bits)
-        return GroupedFC("blocked", weights, scales, np.asarray(bias, np.int32), np.asarray(multiplier, np.int32),
-                         np.asarray(shift, np.int32))
-    if layout == "blocked" and family == "armdsp":
-        weights, scales = _armdsp_grouped(w, group_scale, group_size, bits)
-        return GroupedFC("blocked", weights, scales, np.asarray(bias, np.int32), np.asarray(multiplier, np.int32),
-                         np.asarray(shift, np.int32))
-    return GroupedFC("rows", pack_fc_weights(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32),
-                     np.asarray(bias, np.int32), np.asarray(multiplier, np.int32), np.asarray(shift, np.int32))
+    if layout == "blocked":  # rvv or armdsp: the bias, multipliers and shifts as given
+        weights, scales = (_rvv_grouped(w, group_scale, bits) if family == "rvv" else
+                           _armdsp_grouped(w, group_scale, group_size, bits))
+    else:
+        weights, scales = pack_fc_weights(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32)
+    return GroupedFC(layout, weights, scales, *(np.asarray(v, np.int32) for v in (bias, multiplier, shift)))
 
 
 # ------------------------------------------------------------------ int16 input, int8 per-channel weights

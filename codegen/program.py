@@ -123,6 +123,15 @@ def argmax_kernel(low: Lowered) -> tuple[str, Path]:
     return suffix, RUNTIME_C / "kernels" / "scalar" / ("ig_argmax_f32.c" if suffix == "f32" else "ig_argmax.c")
 
 
+def write_sources(low: Lowered, out_dir: Path, files: dict[str, str | bytes], generate: bool) -> list[Path]:
+    """Writes the generated files (text or bytes) into out_dir; returns the kernel files the forward step (and a
+    greedy generation loop's argmax) links, sorted: what the program and the firmware library are built from."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fname, data in files.items():
+        (out_dir / fname).write_bytes(data) if isinstance(data, bytes) else (out_dir / fname).write_text(data)
+    return sorted(set(low.kernel_sources) | ({argmax_kernel(low)[1]} if generate else set()))
+
+
 FORWARD_ABOUT = ("forward harness. The runner patches [n, 0, 0, 0] and n input rows into section\n"
                  " * .ig_input.")
 
@@ -217,22 +226,15 @@ def emit_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "fo
         raise CodegenError("a generate program computes the last row's logits only (rows='last')")
     low = lower(graph, target, max_tokens, context, rows, layer_copies=layer_copies)
     check_fits(low, target)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    suffix, argmax = argmax_kernel(low)
+    suffix, _ = argmax_kernel(low)
     if mode == "generate" and low.input != "input_ids":
         raise CodegenError("greedy generation needs a model that takes token ids")
-    files = {"model.h": model_header(low), "model.c": low.model_c,
-             "main.c": forward_main(FORWARD_ABOUT) if mode == "forward" else _GENERATE_MAIN % {
-                 "suffix": suffix, "argmax_header": "ig_ops_f32.h" if suffix == "f32" else "ig_ops.h"}}
-    for fname, text in files.items():
-        (out_dir / fname).write_text(text)
-    (out_dir / "weights.bin").write_bytes(low.blob.tobytes())
-    (out_dir / "weights.S").write_text(weights_asm(out_dir / "weights.bin"))
-    kernels = list(low.kernel_sources) + ([argmax] if mode == "generate" else [])
-    prog = Program(name or graph.name, out_dir,
-                           [out_dir / "main.c", out_dir / "model.c", out_dir / "weights.S", *sorted(set(kernels))],
-                           mode, max_tokens, context, rows, np.dtype(DTYPES[low.input_dtype]), low.input_channels,
-                           np.dtype(DTYPES[low.output_dtype]), low.output_channels,
-                           low.arena_size, low.kv_bytes, low.blob.size, low.layer_functions, target.kernel_family,
-                           low.copies)
-    return prog, low
+    kernels = write_sources(low, out_dir, {
+        "model.h": model_header(low), "model.c": low.model_c,
+        "main.c": forward_main(FORWARD_ABOUT) if mode == "forward" else _GENERATE_MAIN % {
+            "suffix": suffix, "argmax_header": "ig_ops_f32.h" if suffix == "f32" else "ig_ops.h"},
+        "weights.bin": low.blob.tobytes(), "weights.S": weights_asm(out_dir / "weights.bin")}, mode == "generate")
+    return Program(name or graph.name, out_dir, [out_dir / f for f in ("main.c", "model.c", "weights.S")] + kernels,
+                   mode, max_tokens, context, rows, np.dtype(DTYPES[low.input_dtype]), low.input_channels,
+                   np.dtype(DTYPES[low.output_dtype]), low.output_channels, low.arena_size, low.kv_bytes,
+                   low.blob.size, low.layer_functions, target.kernel_family, low.copies), low

@@ -60,7 +60,8 @@ def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFI
 
 def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, context: int = 1,
                      max_tokens: int = 1, special_tokens: dict[str, int] | None = None) -> dict:
-    """The artifact of `graph` (codegen/firmware.py) in `out`: refused before anything is compiled when its weights,
+    """The artifact of `graph` (codegen/firmware.py) in `out`: libmodel.a, model.mk, the linked example, its ROM/RAM
+    report and the integer-purity check of the example ELF. Refused before anything is compiled when its weights,
     arena and key/value cache exceed the target's memory, and after linking when the linked firmware does; returns
     the summary (also out/memory_report.json). An MLP takes max_tokens rows (samples) per call."""
     low = lower_firmware(graph, target, max_tokens, context)
@@ -69,16 +70,10 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, c
     label = f"{cc.kind} {compiler_version(cc)}"
     fw = emit_firmware(low, out, label, special_tokens)
     sizes = {"arena_bytes": low.arena_size, "weight_bytes": low.blob.size}
-    if low.kv_bytes or is_sequence_graph(graph):
+    sequence = bool(low.kv_bytes) or is_sequence_graph(graph)
+    if sequence:
         sizes = {"decoder": fw.decoder, "context": low.context, "max_tokens": low.max_tokens,
                  **sizes, "kv_cache_bytes": low.kv_bytes}
-    return _build_and_report(fw, graph, target, out, cc, label, compiler, sizes)
-
-
-def _build_and_report(fw, graph, target, out: Path, cc, label: str, compiler: str | None, sizes: dict) -> dict:
-    """libmodel.a, model.mk, the linked example, its ROM/RAM report (refusing a firmware over a region) and the
-    integer-purity check of the example ELF."""
-    sequence = "kv_cache_bytes" in sizes
     lib = out / "libmodel.a"
     build_static_library(fw.library_sources, target, lib, compiler=compiler)  # the kernels from the object cache
     # the application's objects must share the flags (the ABI) the library was compiled with
@@ -155,21 +150,19 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     sequence = is_sequence_graph(graph) if graph_file else is_sequence_model(args.model)
     _option_errors(args, sequence, graph_file)  # options that do not apply are refused before anything is built
     out.mkdir(parents=True, exist_ok=True)
+    lengths, recipe = {}, {}  # a transformer's: the library's lengths and tokens; the config and method it ran
     if sequence:
         with progress(console) as cb:
             sm = sequence_models.quantized_model(args.model, args.config or DEFAULT_CONFIG, args.method, progress=cb)
         context, max_tokens = sequence_lengths(is_decoder(sm.graph), args.context, args.max_tokens)
         tokens = {k: getattr(sm.tokenizer, f"{k}_token_id", None) for k in SPECIAL_TOKENS} if sm.tokenizer else None
-        with console.status(f"building libmodel.a for {target.name}"):
-            s = compile_firmware(dataclasses.replace(sm.graph, name=sm.name), target, out, args.compiler,
-                                 context=context, max_tokens=max_tokens, special_tokens=tokens)
-        s["config"], s["method"] = sm.config, sm.method
-    else:
-        if graph is None:
-            with console.status(f"loading {args.model}"):
-                graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
-        with console.status(f"building libmodel.a for {target.name}"):
-            s = compile_firmware(graph, target, out, args.compiler)
+        graph, recipe = dataclasses.replace(sm.graph, name=sm.name), {"config": sm.config, "method": sm.method}
+        lengths = {"context": context, "max_tokens": max_tokens, "special_tokens": tokens}
+    elif graph is None:
+        with console.status(f"loading {args.model}"):
+            graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
+    with console.status(f"building libmodel.a for {target.name}"):
+        s = {**compile_firmware(graph, target, out, args.compiler, **lengths), **recipe}
     written_only(s, out, before)
     s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
     print_compile_summary(console, s, out)

@@ -111,13 +111,11 @@ def _missing(name: str, group: str, required: bool, needed: str, why: str, fix: 
 
 
 def platform_checks() -> list[Check]:
-    osr = {}
     try:
-        for line in Path("/etc/os-release").read_text().splitlines():
-            k, _, v = line.partition("=")
-            osr[k] = v.strip().strip('"')
+        lines = Path("/etc/os-release").read_text().splitlines()
     except OSError:
-        pass
+        lines = []
+    osr = {k: v.strip().strip('"') for k, _, v in (line.partition("=") for line in lines)}
     name = osr.get("PRETTY_NAME", "unknown system")
     supported = osr.get("ID") == "debian" and osr.get("VERSION_ID") in SUPPORTED_RELEASES
     out = [Check("operating system", "platform", False, supported, osr.get("VERSION_ID", ""), "", "make setup",

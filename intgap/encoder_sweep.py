@@ -5,7 +5,7 @@ from __future__ import annotations
 from intgap.cache import RUN_CODE, Cache
 from intgap.result_rows import weight_macs
 from intgap.sequence_models import sweep_graph
-from intgap.sequence_sweep import cached_sequence_run, execute_forward
+from intgap.sequence_sweep import cached_sequence_run, execute_run
 from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, Workload
 from quant import load_graph
 from quant.recipes import evaluate, load_model
@@ -19,7 +19,7 @@ class Encoder(Workload):
     """An encoder (all-MiniLM-L6-v2, a BERT folder): the forward program of one sentence, measured once, per layer;
     mean cosine of sentence embeddings against FP32 (quant/recipes.py evaluate)."""
     kind, mode, run_code = "encoder", "forward", ENCODER_CODE
-    execute, cached = staticmethod(execute_forward), staticmethod(cached_sequence_run)
+    execute, cached = staticmethod(execute_run), staticmethod(cached_sequence_run)
     unit, unit_text = "forward pass", "one forward pass of the sentence (run harness excluded)"
     quality = Quality("mean_cosine", "cosine", "mean cosine of sentence embeddings vs FP32", ".4f")
     by_role = True

@@ -13,7 +13,7 @@ import numpy as np
 from intgap.cache import Cache, graph_digest
 from intgap.errors import DriverError
 from intgap.plots import plain_axis, pyplot
-from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, execute_sequence
+from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, execute_run
 from intgap.sweep import parse_configs
 from intgap.workload import RunSpec, run_workload
 from isa.boards import board_for
@@ -152,7 +152,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
             q.name = m.name
             gp = Path(d) / "model.igraph"
             save_graph(q, gp)
-            docs = execute_sequence(RunSpec(m.name, f"mixed-{label}-{budget}", target.name, target.default_backend,
+            docs = execute_run(RunSpec(m.name, f"mixed-{label}-{budget}", target.name, target.default_backend,
                                             str(gp), graph_digest(q), prompt, steps or DECODE_STEPS, None,
                                             str(cache.root), board=board.name))
         return {"budget": budget, "how": label, **alloc.to_json(),

@@ -6,16 +6,17 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
-from intgap.console_format import eval_table, progress, write_json
 
+from intgap.accuracy_report import attribution_table, write_attribution
+from intgap.console_format import eval_table, progress, write_json
+from quant import load_graph, save_graph
+from quant.accuracy_attribution import attribute_model, check_selection, recipe_of
 from quant.config import GRAMMAR, METHODS
 from quant.model_registry import MODELS, names
+from quant.recipes import evaluate, load_model, quantize_model, recipe_for
 
 
 def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
-    from quant import save_graph
-    from quant.recipes import load_model, quantize_model, recipe_for
-
     recipe = recipe_for(args.model, args.config, args.method, calib=args.calib, seq_len=args.seq_len,
                         alpha=args.alpha, observer=args.observer, residual=args.residual)  # checked before loading
     with console.status(f"loading {args.model}"):
@@ -32,9 +33,6 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
-    from quant import load_graph
-    from quant.recipes import evaluate
-
     q = load_graph(args.graph)
     if args.attribute:
         return _attribute(q, args, console)
@@ -46,10 +44,6 @@ def cmd_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 def _attribute(q, args: argparse.Namespace, console: Console) -> int:
-    from intgap.accuracy_report import attribution_table, write_attribution
-    from quant.accuracy_attribution import attribute_model, check_selection, recipe_of
-    from quant.recipes import load_model
-
     check_selection(args.attribute)  # a misspelt unit fails before the model loads
     recipe = recipe_of(q)
     with console.status(f"loading {q.meta['model']}"):

@@ -65,7 +65,7 @@ def quantized_model(spec: str, config: str = "w8a8", method: str | None = None,
 
 
 def sweep_graph(spec: str, config, cache: Cache, key_parts: tuple, measure: Callable) -> Quantized:
-    """A sweep's graph of a transformer for `config` (an intgap.sweep.Config; FP32: the capture, else quantized
+    """A sweep's graph of a transformer for `config` (a quant.config.QuantSpec; FP32: the capture, else quantized
     by the model's recipe) in the cache. `measure(model, graph, fp32_graph)` gives what the entry keeps beside the
     graph (its accuracy...); `key_parts`: what else that depends on."""
     recipe = recipe_for(spec, config.name)

@@ -108,21 +108,6 @@ def shipped_program(cache: Cache, spec: RunSpec, graph, target, mode: str):
                          **program_options(spec, mode))
 
 
-def set_up_run(spec: RunSpec, mode: str):
-    """What a run of `spec` needs: its cache, target, board, graph and run key, and its program built twice, with
-    per-layer kernel copies (counted: exact per layer) and as it ships (one copy of each kernel: estimated on the
-    board; the copies would multiply the code and its instruction-cache misses, docs/memory-models.md); and whether
-    either was built now."""
-    cache = Cache(Path(spec.cache_root))
-    target = isa.get_target(spec.target)
-    graph = load_graph(spec.graph_path)
-    build_key, run_key = run_keys(spec)
-    built, copies_now = cache.program(build_key, graph, target, layer_copies=True, **program_options(spec, mode))
-    shipped, shipped_now = shipped_program(cache, spec, graph, target, mode)
-    return (cache, target, board_for(target, spec.board or None), graph, run_key, built, shipped,
-            copies_now or shipped_now)
-
-
 def counted(built, target, graph, harness, r) -> FunctionCosts:
     """A run of the copies build, counted (no memory system): exact instructions, bytes and categories per layer,
     and the core model's cycles per copy (what divides the shipped build's cycles among the copies)."""
@@ -132,16 +117,34 @@ def counted(built, target, graph, harness, r) -> FunctionCosts:
     return FunctionCosts.of_run(prof, estimate(r, built.elf, target, analysis=an), per_fn, harness)
 
 
-def execute_forward(spec: RunSpec) -> list[dict]:
-    """The whole-model row and one row per layer of one (target, config): the cost of one forward call on the input
-    rows `spec.prompt` (an encoder's sentence, an MLP's quantized sample; a run spec of no decode steps). Integer
-    runs of both builds must reproduce the reference interpreter's output rows bit for bit."""
+def execute_run(spec: RunSpec) -> list[dict]:
+    """The whole-model row and one row per layer of one (target, config), from the cache or measured now and
+    committed to it (the whole-model row alone when the spec asks for no layers): a forward call on spec.prompt
+    (no decode steps) or a decode step (`_forward`, `_decode_step`)."""
     cached = cached_sequence_run(spec)
     if cached is not None:
         return cached
     t0 = time.perf_counter()
+    measure, mode = (_decode_step, "generate") if spec.steps else (_forward, "forward")
+    cache, target, graph = Cache(Path(spec.cache_root)), isa.get_target(spec.target), load_graph(spec.graph_path)
+    # the program built twice: with per-layer kernel copies (counted: exact per layer) and as it ships (one copy of
+    # each kernel: estimated on the board; the copies would multiply the code and its instruction-cache misses,
+    # docs/memory-models.md)
+    build_key, run_key = run_keys(spec)
+    built, copies_now = cache.program(build_key, graph, target, layer_copies=True, **program_options(spec, mode))
+    shipped, shipped_now = shipped_program(cache, spec, graph, target, mode)
+    docs = measure(spec, target, board_for(target, spec.board or None), graph, built, shipped)
+    cache.keep_result(run_key, docs, spec.label)
+    wall = time.perf_counter() - t0
+    for d in docs:
+        d.update(built=copies_now or shipped_now, ran=True, wall_seconds=wall)
+    return docs if spec.layers else docs[:1]
+
+
+def _forward(spec: RunSpec, target, board, graph, built, shipped) -> list[dict]:
+    """The cost of one forward call on the input rows `spec.prompt` (an encoder's sentence, an MLP's quantized
+    sample). Integer runs of both builds must reproduce the reference interpreter's output rows bit for bit."""
     x = np.asarray(spec.prompt)
-    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(spec, "forward")
     y, r = run_forward(built, target, x, spec.backend)
     costs = counted(built, target, graph, HARNESS_FUNCTIONS, r)
     # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
@@ -160,27 +163,11 @@ def execute_forward(spec: RunSpec) -> list[dict]:
     # on the sequence length)
     docs = split_rows(costs, graph, base, activations=not is_sequence_graph(graph))
     docs[0]["energy"] = whole_energy(shipped.elf, target, board, [(rs, est)])
-    return _kept(cache, run_key, spec, docs, built_now, t0)
+    return docs
 
 
-def _kept(cache: Cache, run_key: str, spec: RunSpec, docs: list[dict], built_now: bool, t0: float) -> list:
-    """The rows of a run, committed to the cache, with what work made them (the whole-model row alone when the spec
-    asks for no layers)."""
-    cache.keep_result(run_key, docs, spec.label)
-    wall = time.perf_counter() - t0
-    for d in docs:
-        d.update(built=built_now, ran=True, wall_seconds=wall)
-    return docs if spec.layers else docs[:1]
-
-
-def execute_sequence(spec: RunSpec) -> list[dict]:
-    """The whole-model row and one row per layer of one (target, config): the cost of one decode step, the
-    difference of the runs that generate 1 and 1 + K tokens, divided by K."""
-    cached = cached_sequence_run(spec)
-    if cached is not None:
-        return cached
-    t0 = time.perf_counter()
-    cache, target, board, graph, run_key, built, shipped, built_now = set_up_run(spec, "generate")
+def _decode_step(spec: RunSpec, target, board, graph, built, shipped) -> list[dict]:
+    """The cost of one decode step: the difference of the runs that generate 1 and 1 + K tokens, divided by K."""
     k = spec.steps
 
     def run(program, n_new: int, **on_board):
@@ -205,7 +192,7 @@ def execute_sequence(spec: RunSpec) -> list[dict]:
             "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
     docs = split_rows(costs, graph, base)
     docs[0]["energy"] = whole_energy(shipped.elf, target, board, [(sr1, e1), (srn, en)], step.cycles, k)
-    return _kept(cache, run_key, spec, docs, built_now, t0)
+    return docs
 
 
 # ------------------------------------------------------------------ quantization and accuracy (in the parent)
@@ -226,7 +213,7 @@ class Decoder(Workload):
     """A decoder (the bundled shakespeare-decoder, SmolLM2, a Hugging Face folder): a generate program from the
     prompt, measured over one decode step, per layer; perplexity against FP32 (quant/accuracy.py)."""
     kind, mode, run_code = "decoder", "generate", SEQUENCE_CODE
-    execute, cached = staticmethod(execute_sequence), staticmethod(cached_sequence_run)
+    execute, cached = staticmethod(execute_run), staticmethod(cached_sequence_run)
     unit, unit_text = "decode step", "one decode step (the difference of two runs, divided by the steps)"
     quality = Quality("perplexity", "perplexity", "held-out perplexity (lower is better)", ".2f",
                       lower_is_better=True, change=True)

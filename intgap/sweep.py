@@ -2,34 +2,22 @@
 end to end and per layer, and the sweep's config grammar (docs/modules.md)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
 from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
-from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_forward
+from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_run
 from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, SweepResult, Workload, quantized_graph
 from quant import capture, load_graph, quantize_ptq, reference
 from quant.accuracy import classifier_accuracy
-from quant.config import ConfigError, parse
-
-FP32 = "fp32"
+from quant.config import FP32, ConfigError, QuantSpec, parse
 
 
-@dataclass(frozen=True)
-class Config:
-    name: str
-    weight_bits: int  # 32 for the FP32 baseline
-    group_size: int | None = None
-
-    @property
-    def is_float(self) -> bool:
-        return self.weight_bits == 32
-
-
-def parse_config(spec: str) -> Config:
-    """One config of quant/config.py's grammar as a sweep Config (mixed:<bits>: decoders, Theorem 8's allocation)."""
+def parse_config(spec: str) -> QuantSpec:
+    """One config of quant/config.py's grammar as a sweep takes it (mixed:<bits>: decoders, Theorem 8's allocation;
+    not a per-layer .json file)."""
     try:
         q = parse(spec)
     except ConfigError as e:
@@ -37,15 +25,15 @@ def parse_config(spec: str) -> Config:
     if q.layer_file is not None:
         raise DriverError(f"config {spec!r}: a per-layer .json file is for `intgap quantize` / `compile` / "
                           "`generate`; bench sweeps fp32, w8a8, w4a8, w4a8-g<N> / w8a8-g<N> and mixed:<bits>")
-    return Config(q.name, q.weight_bits, q.group_size)
+    return q
 
 
-def parse_configs(text: str) -> list[Config]:
+def parse_configs(text: str) -> list[QuantSpec]:
     cfgs = [parse_config(s) for s in text.split(",") if s.strip()]
     if not cfgs:
         raise DriverError("--configs is empty: pass e.g. fp32,w8a8,w4a8")
     if FP32 not in [c.name for c in cfgs]:
-        cfgs.insert(0, Config(FP32, 32))  # the gap is measured against the FP32 baseline on the same target
+        cfgs.insert(0, parse(FP32))  # the gap is measured against the FP32 baseline on the same target
     return cfgs
 
 
@@ -61,7 +49,7 @@ class Classifier(Workload):
     """An MLP classifier: the forward program of one test sample, measured once, per layer (per_layer=False: the
     whole-model rows only); accuracy against its PyTorch module on the test set (quant/accuracy.py)."""
     kind, mode, run_code = "classifier", "forward", SEQUENCE_CODE
-    execute, cached = staticmethod(execute_forward), staticmethod(cached_sequence_run)
+    execute, cached = staticmethod(execute_run), staticmethod(cached_sequence_run)
     unit, unit_text = "inference", "one inference (batch 1, run harness excluded)"
     quality = Quality("accuracy", "accuracy", "test accuracy (%)", ".2%")
     by_role = False
@@ -77,7 +65,7 @@ class Classifier(Workload):
     def __init__(self, model, per_layer: bool = True):
         self.model, self.per_layer, self.name = model, per_layer, model.name
 
-    def quantize(self, cfg: Config, cache: Cache) -> Quantized:
+    def quantize(self, cfg: QuantSpec, cache: Cache) -> Quantized:
         if cfg.name.startswith("mixed:"):
             raise DriverError(f"config {cfg.name}: mixed precision is for transformer models (intgap bench --model "
                               "shakespeare-decoder); for an MLP use w8a8 or w4a8")

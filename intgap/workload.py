@@ -54,7 +54,7 @@ class Quality:
 @dataclass
 class Quantized:
     """A config's graph in the cache and what was measured of it when it was made."""
-    config: object  # an intgap.sweep.Config
+    config: object  # a quant.config.QuantSpec (intgap/sweep.py parse_config)
     graph_path: Path
     graph_key: str
     accuracy: dict

@@ -49,8 +49,8 @@ def _region_of(addr: int, target: Target) -> str:
     return below[0].name if below else ""
 
 
-# How the model's share is read from the ELF's symbols (codegen/emit_c.py, codegen/sequence.py,
-# codegen/firmware_sequence.py): weights = the constants ig_c_* (an MLP) or the blob ig_weights (a sequence model);
+# How the model's share is read from the ELF's symbols (codegen/lower.py, codegen/firmware.py,
+# codegen/kernel_cases.py): weights = the constants ig_c_* (an MLP) or the blob ig_weights (a sequence model);
 # arena = ig_arena; kv_cache = the key/value caches ig_kv_*; data = any other data object of the model's prefixes
 # (e.g. the logits row of ig_model_generate); code = its functions. The platform layer's symbols (output, exit, the
 # FPU switch, the vector table) are not the model's.

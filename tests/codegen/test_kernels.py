@@ -181,7 +181,7 @@ def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
     """The lowering's choice (codegen/packing.py per_channel_as_grouped): cortex-a55 calls the grouped kernel with
     one group of K where the blocked layout takes K and pads N by at most an eighth; cortex-a53 (no SDOT), other
     families and other shapes call the per-channel kernel."""
-    from codegen.emit_c import lower_node
+    from codegen.kernel_cases import lower_node
     rng = np.random.default_rng(5)
     for target_name, k, n, grouped in [("cortex-a55", 256, 256, True), ("cortex-a55", 64, 260, True),
                                        ("cortex-a55", 64, 100, False), ("cortex-a55", 100, 64, False),

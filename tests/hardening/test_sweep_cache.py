@@ -30,7 +30,7 @@ def _valid_entries(root, kind):
 
 def test_ctrl_c_during_a_sweep_keeps_finished_runs(model, tmp_path, monkeypatch):
     import intgap.sweep as sweep
-    real, calls = sweep.execute_forward, []
+    real, calls = sweep.execute_run, []
 
     def interrupted(spec):
         calls.append(spec.label)

@@ -23,10 +23,9 @@ ENCODER = {"metric": "cosine", "lines": 500, "mean_cosine": 0.99712, "min_cosine
     (ENCODER, ["held-out lines", "mean cosine vs FP32", "min cosine vs FP32", "0.9971", "0.9812", "500"]),
 ])
 def test_eval_prints_named_columns_with_units(res, shown, monkeypatch, capsys, tmp_path):
-    import quant
-    import quant.recipes
-    monkeypatch.setattr(quant, "load_graph", lambda path: object())
-    monkeypatch.setattr(quant.recipes, "evaluate", lambda q, **kw: dict(res))
+    import intgap.quant_commands as qc  # the names `intgap eval` calls
+    monkeypatch.setattr(qc, "load_graph", lambda path: object())
+    monkeypatch.setattr(qc, "evaluate", lambda q, **kw: dict(res))
     assert main(["eval", "model.igraph", "--json", str(tmp_path / "e.json")]) == 0
     out = capsys.readouterr().out
     for s in shown:
