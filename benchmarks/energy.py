@@ -120,7 +120,7 @@ def main() -> None:
                                                       "pj_per_mac", "seconds")}), flush=True)
                 rows.append(row)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
+                            text=True, timeout=60).stdout.strip()
     meta = {"command": "PYTHONPATH=. .venv/bin/python benchmarks/energy.py " + " ".join(sys.argv[1:]),
             "date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": commit,
             "machine": machine(), "published_comparison": PUBLISHED}
