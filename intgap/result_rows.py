@@ -10,8 +10,8 @@ import numpy as np
 
 from intgap.attribution import CATEGORIES
 from intgap.cache import emulator_version
-from isa.energy import EnergyEstimate, estimate_energy, step_energy
-from isa.profile import analyze, is_softfloat_helper
+from isa.energy import estimate_energy, step_energy
+from isa.profile import is_softfloat_helper
 from quant.optable import Group, in_group
 from toolchain import memory_report
 
@@ -44,15 +44,11 @@ def run_fields(spec, target, built, run, est, board) -> dict:
             "program_instructions": int(run.instructions), **section_sizes(built.elf, target)}
 
 
-def run_energy(elf, target, board, run, est) -> EnergyEstimate:
-    """The energy of a run on `board` (its estimate `est` made on that board): isa.energy's model, whole program."""
-    return estimate_energy(est, analyze(run, elf, target), board, run.memory)
-
-
-def whole_energy(elf, target, board, runs: list, step_cycles: float | None = None, steps: int = 1) -> dict:
-    """The whole-model row's "energy" document: of one run [(run, est)], or of one step of two runs [(short),
-    (long)] `steps` apart whose step took `step_cycles` (isa.timing.memory.step_difference)."""
-    e = [run_energy(elf, target, board, r, est) for r, est in runs]
+def whole_energy(board, runs: list, step_cycles: float | None = None, steps: int = 1) -> dict:
+    """The whole-model row's "energy" document: of one run [(run, est, analysis)] on `board` (the estimate made on
+    it from that analysis), or of one step of two runs [(short), (long)] `steps` apart whose step took
+    `step_cycles` (isa.timing.memory.step_difference)."""
+    e = [estimate_energy(est, an, board, r.memory) for r, est, an in runs]
     return (e[0] if len(e) == 1 else step_energy(e[0], e[1], steps, step_cycles)).to_json()
 
 

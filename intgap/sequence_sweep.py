@@ -149,7 +149,8 @@ def _forward(spec: RunSpec, target, board, graph, built, shipped) -> list[dict]:
     costs = counted(built, target, graph, HARNESS_FUNCTIONS, r)
     # a config that does not fit the board's memories is measured as if they were large enough (fits_board)
     ys, rs = run_forward(shipped, target, x, spec.backend, board=board, strict_fit=False)
-    est = estimate(rs, shipped.elf, target, board=board)
+    an = analyze(rs, shipped.elf, target)  # once, for the cycles and the energy
+    est = estimate(rs, shipped.elf, target, board=board, analysis=an)
     shipped_cycles(est, HARNESS_FUNCTIONS, costs)
     ref = reference_forward(graph, x)
     # FP32: the same operations summed in another order; the error is recorded (integer: the same bytes)
@@ -162,7 +163,7 @@ def _forward(spec: RunSpec, target, board, graph, built, shipped) -> list[dict]:
     # an MLP's rows are independent samples: its activations' bytes per inference are known (a transformer's depend
     # on the sequence length)
     docs = split_rows(costs, graph, base, activations=not is_sequence_graph(graph))
-    docs[0]["energy"] = whole_energy(shipped.elf, target, board, [(rs, est)])
+    docs[0]["energy"] = whole_energy(board, [(rs, est, an)])
     return docs
 
 
@@ -179,7 +180,8 @@ def _decode_step(spec: RunSpec, target, board, graph, built, shipped) -> list[di
     # the shipped build on the board: the estimate. A config that does not fit the board's memories is measured as
     # if they were large enough (fits_board)
     (_, sr1), (stokn, srn) = (run(shipped, n, board=board, strict_fit=False) for n in (1, 1 + k))
-    e1, en = (estimate(r, shipped.elf, target, board=board) for r in (sr1, srn))
+    an1, ann = (analyze(r, shipped.elf, target) for r in (sr1, srn))  # once each, for the cycles and the energy
+    e1, en = (estimate(r, shipped.elf, target, board=board, analysis=a) for r, a in ((sr1, an1), (srn, ann)))
     step = step_difference(e1, en, k)  # the shipped build's step, the bandwidth bound on its own bytes per function
     shipped_cycles(step, GENERATE_HARNESS_FUNCTIONS, costs)
     exact = spec.expected is None or tokn == stokn == list(spec.expected)
@@ -191,7 +193,7 @@ def _decode_step(spec: RunSpec, target, board, graph, built, shipped) -> list[di
             "cycles_from": "shipped build (shared kernels)",
             "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
     docs = split_rows(costs, graph, base)
-    docs[0]["energy"] = whole_energy(shipped.elf, target, board, [(sr1, e1), (srn, en)], step.cycles, k)
+    docs[0]["energy"] = whole_energy(board, [(sr1, e1, an1), (srn, en, ann)], step.cycles, k)
     return docs
 
 
