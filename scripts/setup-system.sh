@@ -30,6 +30,7 @@ packages=(
   gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
   "clang-$llvm" "lld-$llvm" "llvm-$llvm"
+  cmake
   xz-utils ca-certificates procps
 )
 if [ "${1:-}" = --list ]; then printf '%s\n' "${packages[@]}"; exit 0; fi  # the release's packages, nothing installed
