@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codegen import npu_calls
 from codegen.errors import CodegenError, ModelDoesNotFit
 from codegen.memory_plan import Buffer, plan_arena
 from codegen.op_calls import ATTENTION, C_TYPE, ROW_WISE, OpEnv, emit_node_calls
@@ -272,7 +273,7 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
                          f"((int32_t *)(ig_arena + {offset[rbuf] + r * k}) + (size_t){row} * 2)", fills)
         env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)", family=family,
                     extensions=target.extensions, error_return="return 1;", row_quant=row_quant)
-        stmt, calls = emit_node_calls(graph, n, env)
+        stmt, calls = npu_calls.offload(graph, n, env, target, i, max_tokens) or emit_node_calls(graph, n, env)
         files |= {path for _, path in calls}
         if layer_copies:
             for kfn, path in calls:
@@ -306,7 +307,7 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
         '#include "model.h"', '#include "ig_kernels.h"', '#include "ig_ops.h"',
         '#include "ig_ops_quant.h"',
         *(['#include "ig_ops_f32.h"'] if not graph.is_integer else []), "",
-        "extern const uint8_t ig_weights[];", *copy_decls, "",
+        "extern const uint8_t ig_weights[];", *npu_calls.declarations(target), *copy_decls, "",
         f"static uint8_t ig_arena[{max(arena_size, 16)}] __attribute__((aligned(16)));", *kv_lines, "",
         *bodies,
         "int32_t ig_model_forward(const ig_model_input_t *input, int32_t n, int32_t pos0, ig_model_output_t *out) {",

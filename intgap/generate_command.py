@@ -15,6 +15,7 @@ import isa
 from intgap.board_option import add_board_argument
 from intgap.console_format import progress, write_json
 from intgap.errors import DriverError
+from intgap.npu_report import add_generate_fields as add_npu_fields, console_text as npu_text
 from intgap.pipeline import build_program, reference_generate, run_generate
 from intgap.result_rows import weight_macs
 from intgap import sequence_models
@@ -163,6 +164,7 @@ def generate_on_target(sm, target: isa.Target, prompt: list[int], n_new: int, *,
             f"the clock of board {b.name}" if b.clock_mhz else target.extra.get("clock_note", "nominal"))
         doc.update(clock_mhz=clock, clock_note=note,
                    est_tokens_per_second=clock * 1e6 / doc["decode_est_cycles_per_token"])
+    add_npu_fields(doc, target, r_one, r_all, n_new, len(prompt))  # NPU targets: CPU + NPU cycles
     if check:
         with console.status("greedy tokens of the reference interpreter") if console else contextlib.nullcontext():
             ref = reference_generate(sm.graph, prompt, n_new)
@@ -219,6 +221,8 @@ def _print(console: Console, doc: dict) -> None:
                   f"{doc['decode_est_cycles_per_token']:,.0f}", f"{doc['decode_memory_stall_cycles_per_token']:,.0f}",
                   doc["limiting_level"], f"{doc['decode_instructions_per_mac']:.3f}")
     console.print(t)
+    if "npu" in doc:
+        console.print(npu_text(doc))
     for n in doc.get("board_fit_notes", []):
         console.print(f"note: on the target's default board {n}; the estimate takes its memories' timing as if they "
                       "were large enough (name a board with --board to require a fit)", style="yellow")

@@ -12,6 +12,7 @@ from rich.table import Table
 import isa
 from intgap.board_option import add_board_argument, memory_split_text
 from intgap.console_format import write_json
+from intgap.npu_report import run_fields as npu_run_fields, run_text as npu_run_text
 from isa.boards import board_for
 from isa.decode import MIX_CLASSES, MIX_LABELS
 from isa.elf import built_by_intgap, load_elf
@@ -60,6 +61,7 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
         doc["profile"] = prof.to_json()
         doc["cycles"] = est.to_json()
         doc["energy"] = estimate_energy(est, an, b, res.memory).to_json()
+        doc.update(npu_run_fields(res, est))  # NPU targets: the device's jobs, CPU + NPU cycles
     return doc
 
 
@@ -86,6 +88,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                           timeout_s=args.timeout, with_profile=not args.no_profile, board=args.board,
                           weights_in_sram=args.weights_in_sram)
     print_run(console, doc, top=args.top)
+    if "npu" in doc:
+        console.print(npu_run_text(doc))
     write_json(console, args.json, doc)
     return 0
 

@@ -15,6 +15,7 @@ from intgap.attribution import attribute
 from intgap.cache import RUN_CODE, Cache, code_fingerprint, digest, emulator_version, toolchain_id
 from intgap.errors import DriverError
 from intgap.generate_command import decode_limit
+from intgap.npu_report import add_bench_fields as add_npu_fields
 from intgap.pipeline import reference_forward, reference_generate, run_forward, run_generate
 from intgap.result_rows import FunctionCosts, copy_outputs, run_fields, split_rows, weight_macs, whole_energy
 from intgap.sequence_models import sweep_graph
@@ -164,6 +165,7 @@ def _forward(spec: RunSpec, target, board, graph, built, shipped) -> list[dict]:
     # on the sequence length)
     docs = split_rows(costs, graph, base, activations=not is_sequence_graph(graph))
     docs[0]["energy"] = whole_energy(board, [(rs, est, an)])
+    add_npu_fields(docs[0], None, rs, 1)  # NPU targets: CPU + NPU cycles
     return docs
 
 
@@ -194,6 +196,7 @@ def _decode_step(spec: RunSpec, target, board, graph, built, shipped) -> list[di
             "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
     docs = split_rows(costs, graph, base)
     docs[0]["energy"] = whole_energy(board, [(sr1, e1, an1), (srn, en, ann)], step.cycles, k)
+    add_npu_fields(docs[0], sr1, srn, k)  # NPU targets: CPU + NPU cycles
     return docs
 
 

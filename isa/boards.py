@@ -426,6 +426,33 @@ _register(_zero_wait(
     notes="assumed; a real board (RP2040 with its XIP flash cache, STM32G0 with flash wait states) should follow"))
 
 
+# --- Boards of the NPU targets (isa/npu/, docs/npu.md): the core's memory is zero-wait (estimates of the core stay
+# core-only, as on mps3-an547 and rv32-sram); the memory's bytes per cycle is the NPU's DMA bandwidth ---------------
+
+def _npu_board(name: str, description: str, hosts: tuple[str, ...], size: int, bytes_per_cycle: float, source: str,
+               clock_mhz: float | None = None) -> Board:
+    return Board(name=name, description=description, hosts=hosts, clock_mhz=clock_mhz, caches=(),
+                 memories=(Memory("sram", "sram", size, cached=False, holds=("code", "rodata", "data"), extra_cycles=0,
+                                  bytes_per_cycle=bytes_per_cycle,
+                                  sources={"all": "assumed: zero wait states for the core, as the emulator runs it",
+                                           "bytes_per_cycle": source}),),
+                 zero_wait=True, notes="assumed: no NPU silicon is claimed; the core's estimates are core-only",
+                 sources={"clock_mhz": "the target's nominal clock"})
+
+
+_NPU_SIZES = ("", "-8x8", "-32x32")
+_register(_npu_board(
+    "corstone-npu", "no measured board: a Cortex-M55-class core with an Ethos-U55-like NPU (Corstone-300-like) whose "
+                    "DMA reads 8 bytes per cycle; zero-wait SRAM for the core; the target's nominal clock",
+    tuple(f"cortex-m55-npu{v}" for v in _NPU_SIZES), 8 * MiB, 8.0,
+    "assumed: one 64-bit AXI read per NPU cycle (the Ethos-U55's AXI masters are 64 bits wide)"))
+_register(_npu_board(
+    "rv32-npu", "no measured board: an RV32IMC microcontroller at 160 MHz with an integer NPU whose DMA reads 4 bytes "
+                "per cycle; zero-wait SRAM for the core",
+    tuple(f"rv32imc-npu{v}" for v in _NPU_SIZES), 64 * MiB, 4.0,
+    "assumed: one 32-bit bus read per cycle (a microcontroller's system bus)", clock_mhz=160.0))
+
+
 def get_board(name: str) -> Board:
     try:
         return BOARDS[name]

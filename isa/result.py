@@ -59,3 +59,5 @@ class RunResult:
     vl_sites: VlSites = field(default_factory=VlSites.empty)  # QEMU on RVV targets: the vl each vsetvl* gave
     # memory-aware runs (isa.run(..., board=...)): the cache / memory simulator's counters (isa.memsim.MemoryStats)
     memory: object | None = None
+    # targets with an NPU (isa/npu/): the device's jobs and their modelled cycles (isa.npu.device.NpuStats)
+    npu: object | None = None

@@ -254,6 +254,54 @@ _register(_rvv_variant(TARGETS["rv64gcv"], 256, "spacemit-k1"))
 _register(_rvv_variant(TARGETS["rv64gcv"], 512, "rvv-generic"))
 
 
+# -- targets with an NPU beside the core (isa/npu/, docs/npu.md) ---------------------------------------------------
+# The NPU is an MMIO device of the Unicorn backend, so these targets have no QEMU settings. Each takes its core from an
+# existing target and adds Target.extra["npu"]; its array-size variants are `<name>-8x8` and `<name>-32x32`.
+
+def _with_npu(base: Target, name: str, description: str, board: str, npu, **changes) -> Target:
+    from dataclasses import replace
+    return replace(base, name=name, description=description, qemu=None, default_board=board,
+                   extra={**base.extra, **changes.pop("extra", {}), "npu": npu}, **changes)
+
+
+def _npu_variant(base: Target, rows: int, cols: int) -> Target:
+    from dataclasses import replace
+
+    from isa.npu.config import sized
+    npu = sized(rows, cols, base.extra["npu"].dataflow)
+    old = base.extra["npu"]
+    return replace(base, name=f"{base.name}-{rows}x{cols}",
+                   description=base.description.replace(f"{old.rows}x{old.cols} integer NPU ({old.macs_per_cycle}",
+                                                        f"{rows}x{cols} integer NPU ({npu.macs_per_cycle}"),
+                   extra={**base.extra, "npu": npu})
+
+
+def _register_npu_target(t: Target) -> None:
+    _register(t)
+    for size in (8, 32):
+        _register(_npu_variant(t, size, size))
+
+
+# Unicorn has no Armv8.1-M core (no Cortex-M55 model; gcc's Armv8.1-M code has low-overhead loops, dls / le, that its
+# Cortex-M33 cannot run), so the core runs the Cortex-M33's Armv8-M mainline + DSP code, timed with the cortex-m55
+# model (the M55's scalar pipeline) at an M55's clock; the NPU stands for an Ethos-U55-256.
+def _npu_targets() -> None:
+    from isa.npu.config import sized
+    _register_npu_target(_with_npu(
+        TARGETS["cortex-m33"], "cortex-m55-npu",
+        "Cortex-M55-class core (Armv8-M mainline + DSP code: Unicorn has no Armv8.1-M) + an Ethos-U55-like 16x16 "
+        "integer NPU (256 MACs/cycle); Unicorn only", "corstone-npu", sized(16, 16), timing_model="cortex-m55",
+        extra={"clock_mhz": 400, "clock_note": "nominal clock: Alif Ensemble-class Cortex-M55 at 400 MHz"},
+        notes="QEMU: no NPU device (the NPU is a Unicorn MMIO region)"))
+    _register_npu_target(_with_npu(
+        TARGETS["rv32imc"], "rv32imc-npu",
+        "RV32IMC, no F + a 16x16 integer NPU (256 MACs/cycle); Unicorn only", "rv32-npu", sized(16, 16),
+        notes="QEMU: no NPU device (the NPU is a Unicorn MMIO region)"))
+
+
+_npu_targets()
+
+
 def get_target(name: str) -> Target:
     try:
         return TARGETS[name]

@@ -706,6 +706,8 @@ def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, time
     if _is_m_profile(target) and not any(r.base < SCS_BASE + SCS_SIZE and SCS_BASE < r.base + r.size
                                          for r in target.memory):
         mu.mmio_map(SCS_BASE, SCS_SIZE, session.on_scs_read, None, session.on_scs_write, None)
+    from isa.npu.unicorn_mmio import attach_npu
+    npu = attach_npu(mu, session, target, memory[0] if memory is not None else None)  # None without an NPU
     mu.hook_add(_uc.UC_HOOK_INTR, session.on_interrupt)
     mu.hook_add(_uc.UC_HOOK_MEM_INVALID, session.on_mem_invalid)
     memsim_config, observed = None, ()
@@ -729,6 +731,7 @@ def run_unicorn(elf: Path, target: Target, *, max_instructions: int | None, time
         wall = time.perf_counter() - t0
         result = _conclude(session, counter, uc_error, wall, max_instructions, timeout_s,
                            timed_out=bool(timeout_us) and bool(mu.query(_uc.UC_QUERY_TIMEOUT)))
+        result.npu = npu.stats if npu is not None else None
         if memory is not None and counter is not None:
             from isa.memsim import stats_from_words
             stats = stats_from_words(counter.memsim_words(), memory[0], target, memory[1])

@@ -1,0 +1,75 @@
+"""Transformers on the NPU targets: the fully connected layers run as NPU jobs, everything else on the core, and
+the outputs equal the reference interpreter's bit for bit (a tiny Llama's greedy tokens with int8 and int4 weights, a
+cut-out BERT layer, the bundled decoder through `intgap generate`)."""
+import numpy as np
+import pytest
+
+import isa
+from intgap.pipeline import build_program, reference_generate, run_forward, run_generate
+from quant import reference
+from quant.hf_capture import sequence_inputs
+from quant.subgraph import subgraph
+from tests.e2e.test_transformers_on_targets import _ids, quantized
+
+NPU_TARGETS = ["cortex-m55-npu", "rv32imc-npu"]
+
+
+def _offloaded(g) -> set[int]:
+    return {i for i, n in enumerate(g.nodes) if n.op.startswith("fully_connected")}
+
+
+@pytest.mark.parametrize("target_name,bits", [("cortex-m55-npu", 8), ("rv32imc-npu", 4), ("rv32imc-npu-8x8", 8)])
+def test_tiny_llama_generates_the_reference_tokens(target_name, bits, tmp_path):
+    g = quantized("llama", bits)
+    t = isa.get_target(target_name)
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
+    assert "ig_npu_fc(" in built.lowered.model_c
+    prompt = _ids(7, seed=4)
+    tokens, r = run_generate(built, t, prompt, 5, chunk=4)
+    assert tokens == reference_generate(g, prompt, 5)
+    assert set(r.npu.per_tag()) == _offloaded(g)
+    assert r.npu.cycles > 0 and 0 < r.npu.utilization < 1
+
+
+@pytest.mark.parametrize("target_name", NPU_TARGETS)
+def test_a_bert_layer_runs_bit_exactly_with_its_matmuls_on_the_npu(target_name, tmp_path):
+    g = quantized("bert", 8)
+    layer = subgraph(g, "encoder.layer.1")
+    ids = _ids(12, seed=5)
+    x = reference.run(g, sequence_inputs(ids), keep_all=True)[layer.inputs[0]]
+    t = isa.get_target(target_name)
+    built = build_program(layer, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
+    y, r = run_forward(built, t, x)
+    assert np.array_equal(y, reference.run(g, sequence_inputs(ids))["hidden"])
+    assert set(r.npu.per_tag()) == _offloaded(layer) and all(j.gemm.m == 12 for j in r.npu.jobs)
+
+
+def test_the_cpu_keeps_layers_whose_tiles_do_not_fit(tmp_path):
+    """A layer over the NPU's scratchpads stays on the core's kernels (and the program is still exact)."""
+    from dataclasses import replace
+
+    from isa.npu.config import NpuConfig
+    g = quantized("llama", 8)
+    t = isa.get_target("rv32imc-npu")
+    tiny = replace(t, extra={**t.extra, "npu": NpuConfig(4, 4, input_scratchpad=512, weight_scratchpad=1024)})
+    built = build_program(g, tiny, tmp_path, mode="generate", max_tokens=4, context=12)
+    prompt = _ids(4, seed=1)
+    tokens, r = run_generate(built, tiny, prompt, 3)
+    assert tokens == reference_generate(g, prompt, 3)
+    on_npu = set(r.npu.per_tag())
+    assert on_npu and on_npu < _offloaded(g)  # tiles of k = 64 fit, the down projections (k = 192) do not
+
+
+@pytest.mark.parametrize("target_name", NPU_TARGETS)
+def test_the_bundled_decoder_generates_the_reference_tokens_with_npu_figures(target_name, tmp_path):
+    from intgap import sequence_models
+    from intgap.generate_command import generate_on_target
+    sm = sequence_models.quantized_model("shakespeare-decoder", "w8a8")
+    prompt = [int(i) for i in sm.tokenizer("ROMEO:")["input_ids"]]
+    doc = generate_on_target(sm, isa.get_target(target_name), prompt, 3, workdir=tmp_path)
+    assert doc["matches_reference"]
+    assert doc["npu"]["config"]["macs_per_cycle"] == 256 and doc["npu"]["offloaded_layers"]
+    assert doc["decode_est_cycles_per_token"] == pytest.approx(doc["decode_cpu_cycles_per_token"]
+                                                               + doc["decode_npu_cycles_per_token"])
+    assert 0 < doc["decode_cpu_share"] < 1 and 0 < doc["decode_npu_utilization"] < 1
+    assert doc["est_tokens_per_second"] == pytest.approx(doc["clock_mhz"] * 1e6 / doc["decode_est_cycles_per_token"])
