@@ -80,8 +80,9 @@ def reference(x, w, bias, gs, mult, shift, attrs, y_dt):
     return OPTABLE["fully_connected"].reference(node, y_dt, x, w, bias, mult, shift)
 
 
-def load_job(mem: FlatMemory, x, w, bias, gs, mult, shift, attrs, y_dt, tag=7, **override) -> int:
-    """The job's arrays and descriptor in `mem`; returns the descriptor's address."""
+def load_job(mem: FlatMemory, job, y_dt, tag=7, **override) -> int:
+    """The job's arrays and descriptor in `mem` (descriptor fields in `override` replaced); returns its address."""
+    x, w, bias, gs, mult, shift, attrs = job
     m, k = x.shape
     n = w.shape[0]
     bits = attrs["weight_bits"]
@@ -125,7 +126,7 @@ def test_device_equals_the_reference_on_random_jobs(m, k, n, bits, x_dt, y_dt, g
         job = random_job(rng, m, k, n, bits, x_dt, y_dt, gsz)
         mem = FlatMemory()
         device = NpuDevice(sized(8, 8), mem, 8.0)
-        desc = load_job(mem, *job, y_dt)
+        desc = load_job(mem, job, y_dt)
         run_job(device, desc)
         assert device.read_register(D.REG_STATUS, 4) == D.STATUS_DONE
         got = output_of(mem, desc, y_dt, (m, n))
@@ -157,7 +158,7 @@ def _job(cfg: NpuConfig = sized(8, 8), m=2, k=16, n=8, **override):
     rng = np.random.default_rng(1)
     job = random_job(rng, m, k, n, 8, "int8", "int8", k)
     mem = FlatMemory()
-    return NpuDevice(cfg, mem, 8.0), load_job(mem, *job, "int8", **override)
+    return NpuDevice(cfg, mem, 8.0), load_job(mem, job, "int8", **override)
 
 
 def test_a_weight_address_outside_memory_is_a_bad_address_fault():
