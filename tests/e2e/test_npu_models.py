@@ -18,6 +18,19 @@ def _offloaded(g) -> set[int]:
     return {i for i, n in enumerate(g.nodes) if n.op.startswith("fully_connected")}
 
 
+@pytest.mark.parametrize("target_name", NPU_TARGETS + ["cortex-m55-npu-32x32"])
+def test_an_mlp_runs_on_the_npu_bit_exactly(target_name, tmp_path):
+    from quant import reference as R
+    from tests.e2e.conftest import make_graphs
+    _, _, q = make_graphs((33, 17, 3))
+    xq = R.quantize_input(q, np.random.default_rng(7).standard_normal((5, 33)).astype(np.float32) * 1.5)
+    t = isa.get_target(target_name)
+    built = build_program(q, t, tmp_path, max_tokens=len(xq))
+    y, r = run_forward(built, t, xq)
+    assert np.array_equal(y, R.run(q, {"input": xq})[q.outputs[0]])
+    assert [(j.gemm.m, j.gemm.k, j.gemm.n) for j in r.npu.jobs] == [(5, 33, 17), (5, 17, 3)]
+
+
 @pytest.mark.parametrize("target_name,bits", [("cortex-m55-npu", 8), ("rv32imc-npu", 4), ("rv32imc-npu-8x8", 8)])
 def test_tiny_llama_generates_the_reference_tokens(target_name, bits, tmp_path):
     g = quantized("llama", bits)

@@ -100,3 +100,14 @@ def test_array_variants_and_boards():
     t = get_target("rv32imc-npu")
     assert dma_bandwidth(npu_of(t), board_for(t), t) == 4.0 and t.timing_model == "rv32imc"
     assert get_target("cortex-m55-npu").timing_model == "cortex-m55"
+
+
+def test_intgap_run_adds_the_npu_cycles_to_the_cores(tmp_path):
+    from intgap.npu_report import run_text
+    from intgap.run_command import run_and_profile
+    job = random_job(np.random.default_rng(4), 4, 64, 48, 8, "int8", "int8", 64)
+    doc = run_and_profile(build(tmp_path, job_program(job, "int8"), "cortex-m55-npu"), "cortex-m55-npu")
+    assert doc["npu"]["jobs"] == 1 and doc["npu"]["per_tag"]["3"]["macs"] == 4 * 64 * 48
+    assert doc["cpu_cycles"] == doc["cycles"]["estimated_cycles"]
+    assert doc["total_est_cycles"] == doc["cpu_cycles"] + doc["npu_cycles"] and 0 < doc["cpu_share"] < 1
+    assert run_text(doc).startswith("NPU 16x16 OS (intgap npu model v1): 1 jobs, ")
