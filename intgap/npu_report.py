@@ -22,19 +22,25 @@ def run_fields(run, est) -> dict:
             "cpu_share": est.cycles / (est.cycles + s.cycles) if est.cycles + s.cycles else 1.0}
 
 
-def add_bench_fields(row: dict, r_short, r_long, steps: int) -> None:
-    """A sweep's whole-model row on an NPU target (`intgap bench`): the NPU cycles of its unit (a forward call:
-    r_short None; a decode step: the difference of the two runs over `steps`) added to its estimated cycles, with
-    the CPU's own figure, the NPU's utilisation and the CPU share beside them."""
+def add_bench_fields(rows: list[dict], r_short, r_long, steps: int) -> None:
+    """A sweep's rows on an NPU target (`intgap bench`: the whole-model row, then one per layer): the NPU cycles of
+    the unit (a forward call: r_short None; a decode step: the difference of the two runs over `steps`) added to
+    each row's estimated cycles, with the CPU's own figure beside them; the whole row also gets the NPU's
+    utilisation and the CPU share."""
     if r_long.npu is None:
         return
-    cyc = r_long.npu.cycles - (r_short.npu.cycles if r_short is not None else 0)
-    macs = r_long.npu.macs - (r_short.npu.macs if r_short is not None else 0)
-    cpu = row["estimated_cycles"]
-    npu, per_cycle = cyc / steps, r_long.npu.config.macs_per_cycle
-    row.update(npu_model=LABEL, npu_array=r_long.npu.config.label, cpu_estimated_cycles=cpu, npu_cycles=npu,
-               estimated_cycles=cpu + npu, cpu_share=cpu / (cpu + npu) if cpu + npu else 1.0,
-               npu_utilization=macs / (per_cycle * cyc) if cyc else 0.0)
+    short = r_short.npu.per_tag() if r_short is not None else {}
+    per_tag = {t: {k: (v - short.get(t, {}).get(k, 0)) / steps for k, v in d.items()}
+               for t, d in r_long.npu.per_tag().items()}
+    for row in rows:
+        mine = per_tag.values() if row["layer"] is None else [per_tag.get(row["layer"], {"cycles": 0})]
+        cpu, npu = row["estimated_cycles"], sum(x["cycles"] for x in mine)
+        row.update(npu_cycles=npu, cpu_estimated_cycles=cpu, estimated_cycles=cpu + npu)
+    whole = rows[0]
+    npu, macs = whole["npu_cycles"], sum(x["macs"] for x in per_tag.values())
+    whole.update(npu_model=LABEL, npu_array=r_long.npu.config.label,
+                 cpu_share=whole["cpu_estimated_cycles"] / whole["estimated_cycles"] if whole["estimated_cycles"]
+                 else 1.0, npu_utilization=macs / (r_long.npu.config.macs_per_cycle * npu) if npu else 0.0)
 
 
 def run_text(doc: dict) -> str:

@@ -165,7 +165,7 @@ def _forward(spec: RunSpec, target, board, graph, built, shipped) -> list[dict]:
     # on the sequence length)
     docs = split_rows(costs, graph, base, activations=not is_sequence_graph(graph))
     docs[0]["energy"] = whole_energy(board, [(rs, est, an)])
-    add_npu_fields(docs[0], None, rs, 1)  # NPU targets: CPU + NPU cycles
+    add_npu_fields(docs, None, rs, 1)  # NPU targets: CPU + NPU cycles
     return docs
 
 
@@ -196,7 +196,7 @@ def _decode_step(spec: RunSpec, target, board, graph, built, shipped) -> list[di
             "prefill_instructions": int(r1.instructions), "prefill_estimated_cycles": int(e1.cycles)}
     docs = split_rows(costs, graph, base)
     docs[0]["energy"] = whole_energy(board, [(sr1, e1, an1), (srn, en, ann)], step.cycles, k)
-    add_npu_fields(docs[0], sr1, srn, k)  # NPU targets: CPU + NPU cycles
+    add_npu_fields(docs, sr1, srn, k)  # NPU targets: CPU + NPU cycles
     return docs
 
 

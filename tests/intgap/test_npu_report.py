@@ -1,0 +1,35 @@
+"""The NPU in the reports (intgap/npu_report.py): a sweep's rows carry the NPU's cycles next to the core's, the
+op names of the CPU-side kernels, Amdahl's bound."""
+import pytest
+
+import isa
+from intgap.models import load_model
+from intgap.npu_report import amdahl, op_of
+from intgap.sweep import Classifier, parse_configs
+from intgap.workload import run_workload
+
+
+def test_a_sweep_on_an_npu_target_adds_the_npu_cycles_per_row(tmp_path):
+    res = run_workload(Classifier(load_model("mlp")), [isa.get_target("rv32imc-npu")], parse_configs("w8a8"),
+                       cache_root=tmp_path)
+    by = {r["layer"]: r for r in res.runs}
+    whole = by[None]
+    assert whole["bit_exact"] and whole["npu_array"] == "16x16 OS"
+    fc = [i for i in by if i is not None and by[i]["layer_name"] and by[i]["npu_cycles"]]
+    assert fc and sum(by[i]["npu_cycles"] for i in fc) == whole["npu_cycles"] > 0
+    for r in res.runs:
+        assert r["estimated_cycles"] == r["cpu_estimated_cycles"] + r["npu_cycles"]
+    assert 0 < whole["cpu_share"] < 1 and 0 < whole["npu_utilization"] < 1
+
+
+def test_kernel_functions_are_named_by_their_op():
+    assert [op_of(f) for f in ("ig_rmsnorm_s8_s8__L3", "ig_softmax_s16_s8", "ig_matmul_qk_s8_s16__L7",
+                               "ig_fc_grouped_s8w4_to_s16", "ig_layer_4_model_norm", "ig_npu_fc__L2", "memcpy",
+                               "ig_dyn_quantize_s16")] == \
+        ["rmsnorm", "softmax", "matmul_qk", "fc", "layer glue", "npu driver", "other", "dyn_quantize"]
+
+
+def test_amdahls_bound_by_hand():
+    a = amdahl(cpu_only_total=1000, cpu_only_offloaded=800, cpu_total=150, npu_total=100)
+    assert a["amdahl_bound"] == pytest.approx(5.0) and a["realized"] == pytest.approx(4.0)
+    assert a["offloaded_share"] == 0.8 and a["cpu_share"] == pytest.approx(0.6)
