@@ -10,8 +10,12 @@ from intgap.workload import run_workload
 
 
 def test_a_sweep_on_an_npu_target_adds_the_npu_cycles_per_row(tmp_path):
-    res = run_workload(Classifier(load_model("mlp")), [isa.get_target("rv32imc-npu")], parse_configs("w8a8"),
-                       cache_root=tmp_path)
+    import torch
+    torch.manual_seed(0)
+    torch.save(torch.nn.Sequential(torch.nn.Linear(40, 24), torch.nn.ReLU(), torch.nn.Linear(24, 6)).state_dict(),
+               tmp_path / "mlp.pt")
+    res = run_workload(Classifier(load_model(str(tmp_path / "mlp.pt"))), [isa.get_target("rv32imc-npu")],
+                       parse_configs("w8a8"), cache_root=tmp_path / "cache")
     by = {r["layer"]: r for r in res.runs}
     whole = by[None]
     assert whole["bit_exact"] and whole["npu_array"] == "16x16 OS"
