@@ -61,7 +61,8 @@ def _group_scale(g: Graph, n: Node) -> np.ndarray | None:
     return None if int(n.attrs.get("group_size", k)) == k and np.all(gs == 1) else gs
 
 
-def offload(g: Graph, n: Node, env: OpEnv, target, tag: int, max_rows: int) -> tuple[str, list[tuple[str, Path]]] | None:
+def offload(g: Graph, n: Node, env: OpEnv, target, tag: int,
+            max_rows: int) -> tuple[str, list[tuple[str, Path]]] | None:
     """(C statement, [(driver entry point, its file)]) of node `n` as an NPU job, or None where it stays on the CPU."""
     npu = npu_of(target)
     if npu is None or why_not(g, n, npu, max_rows):

@@ -59,7 +59,7 @@ def add_generate_fields(doc: dict, target, r_one, r_all, n_new: int, prompt_len:
         return
     one, all_ = r_one.npu, r_all.npu
     doc["npu"] = {"model": LABEL, "config": npu.to_json(), "dma_bytes_per_cycle": one.dma_bytes_per_cycle,
-                  "offloaded_layers": sorted(one.per_tag()), "note": "NPU cycles are added to the core's: the core "
+                  "offloaded_layers": sorted(all_.per_tag()), "note": "NPU cycles are added to the core's: the core "
                                                                      "polls while a job runs (no overlap)"}
     cpu = doc["prefill_est_cycles_per_token"]
     npu_tok = one.cycles / prompt_len
@@ -81,9 +81,10 @@ def add_generate_fields(doc: dict, target, r_one, r_all, n_new: int, prompt_len:
 def console_text(doc: dict) -> str:
     """One line for `intgap generate` on an NPU target."""
     n = doc["npu"]["config"]
-    text = (f"NPU {n['label']} ({n['macs_per_cycle']} MACs/cycle, {doc['npu']['model']}): layers "
-            f"{len(doc['npu']['offloaded_layers'])} offloaded; prefill {doc['prefill_npu_cycles_per_token']:,.0f} NPU "
-            f"+ {doc['prefill_cpu_cycles_per_token']:,.0f} CPU cycles / token")
+    text = (f"NPU {n['label']} ({n['macs_per_cycle']} MACs/cycle, {doc['npu']['model']}): "
+            f"{len(doc['npu']['offloaded_layers'])} layers offloaded; prefill "
+            f"{doc['prefill_npu_cycles_per_token']:,.0f} NPU + {doc['prefill_cpu_cycles_per_token']:,.0f} CPU cycles / "
+            f"token")
     if "decode_npu_cycles_per_token" in doc:
         text += (f"; decode {doc['decode_npu_cycles_per_token']:,.0f} NPU + {doc['decode_cpu_cycles_per_token']:,.0f} "
                  f"CPU cycles / token (CPU share {doc['decode_cpu_share']:.0%}, NPU utilisation "

@@ -12,9 +12,9 @@ tile) takes
 for every fold, a partial one too (the sequencer runs each fold for the whole array, as SCALE-Sim pads partial
 tiles; a skewed array could finish a partial S_r x S_c tile in S_r + S_c + T - 2 + R: tests/isa/test_npu_cycles.py
 steps one cycle by cycle), so compute alone is SCALE-Sim's scale-up runtime (2R + C + T - 2) ceil(S_R/R) ceil(S_C/C).
-int16 inputs run as two int8 byte planes (T doubles). The DMA moves each fold's operands (input rows, weights with their bias / multiplier / shift / group
-scales) and its outputs at the board's bytes per cycle; with double buffering (overlap) the loads of fold i + 1
-and the stores of fold i - 1 run while fold i computes.
+int16 inputs run as two int8 byte planes (T doubles). The DMA moves each fold's operands (input rows, weights with
+their bias / multiplier / shift / group scales) and its outputs at the board's bytes per cycle; with double
+buffering (overlap) the loads of fold i + 1 and the stores of fold i - 1 run while fold i computes.
 """
 from __future__ import annotations
 

@@ -37,3 +37,25 @@ def test_amdahls_bound_by_hand():
     a = amdahl(cpu_only_total=1000, cpu_only_offloaded=800, cpu_total=150, npu_total=100)
     assert a["amdahl_bound"] == pytest.approx(5.0) and a["realized"] == pytest.approx(4.0)
     assert a["offloaded_share"] == 0.8 and a["cpu_share"] == pytest.approx(0.6)
+
+
+def test_generate_fields_add_the_npu_to_the_cores_cycles():
+    from types import SimpleNamespace
+
+    from intgap.npu_report import add_generate_fields, console_text
+    from isa.npu.cycles import Gemm, JobCycles
+    from isa.npu.device import NpuJob, NpuStats
+    t = isa.get_target("rv32imc-npu-8x8")
+
+    def stats(*cycles):
+        jobs = [NpuJob(i % 2, Gemm(1, 64, 32), JobCycles("m", "8x8", "os", c, c // 2, c // 2, c // 2, 1, 2048, 0.1,
+                                                          10, 2, 4.0)) for i, c in enumerate(cycles)]
+        return SimpleNamespace(npu=NpuStats(t.extra["npu"], 4.0, jobs))
+    doc = {"prefill_est_cycles_per_token": 1000.0, "decode_est_cycles_per_token": 800.0, "clock_mhz": 160.0}
+    add_generate_fields(doc, t, stats(300, 300), stats(300, 300, 200, 200, 200, 200), 3, 2)
+    assert doc["prefill_npu_cycles_per_token"] == 300 and doc["prefill_est_cycles_per_token"] == 1300
+    assert doc["decode_npu_cycles_per_token"] == 400 and doc["decode_est_cycles_per_token"] == 1200
+    assert doc["decode_cpu_share"] == pytest.approx(800 / 1200) and doc["est_tokens_per_second"] == 160e6 / 1200
+    assert doc["decode_npu_utilization"] == pytest.approx(2 * 2048 / (64 * 400))
+    assert console_text(doc).startswith("NPU 8x8 OS (64 MACs/cycle, intgap npu model v1): 2 layers offloaded; "
+                                        "prefill 300 NPU + 1,000 CPU cycles / token; decode 400 NPU + 800 CPU")

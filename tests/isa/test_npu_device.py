@@ -206,7 +206,8 @@ def test_a_write_to_a_read_only_register_and_a_byte_access_are_faults():
 
 def test_the_c_header_agrees_with_the_device():
     text = HEADER.read_text()
-    defines = {k: int(v.rstrip("u"), 0) for k, v in re.findall(r"#define (IG_NPU_\w+) \(?(0x[0-9A-Fa-f]+u?|\d+u?)", text)}
+    defines = {k: int(v.rstrip("u"), 0)
+               for k, v in re.findall(r"#define (IG_NPU_\w+) \(?(0x[0-9A-Fa-f]+u?|\d+u?)", text)}
     for name, off in {"ID": D.REG_ID, "CONFIG": D.REG_CONFIG, "DESC": D.REG_DESC, "CTRL": D.REG_CTRL,
                       "STATUS": D.REG_STATUS, "ERROR": D.REG_ERROR, "ERROR_INFO": D.REG_ERROR_INFO,
                       "JOBS": D.REG_JOBS, "CYCLES": D.REG_CYCLES}.items():
