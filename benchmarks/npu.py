@@ -190,7 +190,7 @@ def markdown(cases: list[dict], meta: dict) -> str:
                 "| op | " + " | ".join(r["array"] for r in rows) + " | without NPU |",
                 "|---|" + "---|" * (len(rows) + 1)]
         ops = list(rows[1]["cpu_by_op"])
-        for op in ops:
+        for op in (o for o in ops if any(r["cpu_by_op"].get(o, 0) >= 0.5 for r in rows)):
             out.append(f"| {op} | " + " | ".join(f"{r['cpu_by_op'].get(op, 0):,.0f}" for r in rows) +
                        f" | {case['cpu_only_by_op'].get(op, 0):,.0f} |")
         out += ["", "Per layer (NPU cycles and utilisation per array size; CPU cycles of the layers on the core, "
@@ -229,13 +229,19 @@ def main() -> None:
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-npu"))
     ap.add_argument("--minilm", default="cortex-m55-npu,rv32imc-npu", help="targets of the MiniLM layer ('': none)")
     args = ap.parse_args()
-    cases = [measure(f, c, args.new_tokens, Path(args.workdir) / f) for f in args.family.split(",")
-             for c in args.configs.split(",")]
+    old = json.loads((OUT / "npu.json").read_text()) if (OUT / "npu.json").exists() else {"cases": [], "meta": {}}
+    # --family '': keep the decoder's cases of npu.json; --minilm '': keep its MiniLM rows
+    cases = [measure(f, c, args.new_tokens, Path(args.workdir) / f) for f in args.family.split(",") if f
+             for c in args.configs.split(",")] or old["cases"]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                             timeout=60).stdout.strip()
-    meta = {"command": "PYTHONPATH=. .venv/bin/python benchmarks/npu.py " + " ".join(sys.argv[1:]),
+    command = "PYTHONPATH=. .venv/bin/python benchmarks/npu.py " + " ".join(a or "''" for a in sys.argv[1:])
+    if (not args.family or not args.minilm) and old["meta"].get("command"):  # a part: both commands made the file
+        command = f"{old['meta']['command']}; {command}"
+    meta = {"command": command,
             "date": time.strftime("%Y-%m-%d", time.gmtime()), "commit": commit, "machine": machine(),
-            "minilm": minilm_layer(args.minilm.split(","), Path(args.workdir) / "minilm") if args.minilm else []}
+            "minilm": minilm_layer(args.minilm.split(","), Path(args.workdir) / "minilm") if args.minilm
+            else old["meta"].get("minilm", [])}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "npu.json").write_text(json.dumps({"meta": meta, "cases": cases}, indent=1) + "\n")
     (OUT / "npu.md").write_text(markdown(cases, meta))
