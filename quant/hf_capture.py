@@ -178,6 +178,11 @@ _exported("mistral", "MistralForCausalLM")
 _exported("qwen2", "Qwen2ForCausalLM")
 _exported("phi3", "Phi3ForCausalLM")
 _exported("gpt2", "GPT2LMHeadModel")
+_exported("qwen3", "Qwen3ForCausalLM")
+_exported("olmo2", "Olmo2ForCausalLM")
+_exported("gemma", "GemmaForCausalLM")
+_exported("gemma2", "Gemma2ForCausalLM")
+_exported("gemma3_text", "Gemma3ForCausalLM")
 _encoder("distilbert", "DistilBertModel", "distilbert")
 
 
