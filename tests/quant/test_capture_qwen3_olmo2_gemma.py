@@ -7,12 +7,11 @@ import pytest
 import torch
 
 import isa
-from intgap.pipeline import build_program, reference_forward, reference_generate, run_forward, run_generate
+from intgap.pipeline import build_program, reference_forward, run_forward
 from quant import reference as R
 from quant.hf_capture import capture_hf, sequence_inputs
-from quant.observers import calibrate
-from quant.transformer_ptq import QuantConfig, lower
 from tests.quant.test_capture_export import TOL, VOCAB, random_biases
+from tests.quant.test_capture_on_targets import IDS, check_forward, check_generation, w8a8
 
 COMMON = dict(num_hidden_layers=2, hidden_size=64, num_attention_heads=4, num_key_value_heads=2,
               intermediate_size=128, vocab_size=VOCAB, max_position_embeddings=128)
@@ -63,9 +62,7 @@ def captured(kind, t: int = 16):
 
 def quantized(kind):
     if kind not in _QUANT:
-        g = captured(kind)
-        feeds = [sequence_inputs(np.random.default_rng(s).integers(0, VOCAB, 16)) for s in range(4)]
-        _QUANT[kind] = lower(g, calibrate(g, feeds), QuantConfig())
+        _QUANT[kind] = w8a8(captured(kind))
     return _QUANT[kind]
 
 
@@ -156,22 +153,23 @@ def test_gemma3_uses_its_local_rope_base_on_sliding_layers():
     assert g.meta["max_positions"] == 64 == g.meta["sliding_window"]
 
 
-IDS = np.random.default_rng(7).integers(0, VOCAB, 12)
-
-
 @pytest.mark.parametrize("kind", ARCHS)
 def test_forward_on_cortex_m4_is_bit_exact(kind, tmp_path):
-    g = quantized(kind)
+    check_forward(quantized(kind), "cortex-m4", tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["gemma2", "gemma3"])
+def test_fp32_forward_on_cortex_m4_follows_the_reference(kind, tmp_path):
+    """The float kernels of softcap_f32 (Gemma 2) and head_rmsnorm_f32 (Gemma 3) in the FP32 baseline program:
+    within 1e-5 of the largest logit (measured 8e-7 for both, 2026-12-07)."""
+    g = captured(kind)
     t = isa.get_target("cortex-m4")
     built = build_program(g, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
     y, _ = run_forward(built, t, IDS)
-    assert np.array_equal(y, reference_forward(g, IDS))
+    ref = reference_forward(g, IDS)
+    assert np.abs(y - ref).max() <= 1e-5 * np.abs(ref).max()
 
 
 @pytest.mark.parametrize("kind", ARCHS)
 def test_greedy_generation_on_rvv_equals_the_reference(kind, tmp_path):
-    g = quantized(kind)
-    t = isa.get_target("rv64gcv")
-    built = build_program(g, t, tmp_path, mode="generate", max_tokens=4, context=24)
-    tokens, _ = run_generate(built, t, IDS[:9], 5)
-    assert tokens == reference_generate(g, IDS[:9], 5)
+    check_generation(quantized(kind), tmp_path)
