@@ -33,6 +33,19 @@ IG_ACT_INLINE void ig_gated_act64(const void *x, int32_t xb, int32_t i0, int32_t
   }
 }
 
+/* Elements i0 .. len - 1 of softcap (quant/ops/softcap.py), int64 throughout: z = 2 x / c in Q12, the tanh
+ * 2 sigmoid(z) - 1 in Q15, the output rescale. The portable kernel, and the tails of the vector ones. */
+IG_ACT_INLINE void ig_softcap64(const void *x, int32_t xb, int32_t i0, int32_t len, int32_t x_zp, int32_t in_mult,
+                                int32_t in_shift, int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min,
+                                int32_t act_max, void *y, int32_t yb) {
+  for (int32_t i = i0; i < len; i++) {
+    int64_t z = ig_clamp64(ig_mul_rshr64((int64_t)ig_load(x, i, xb) - x_zp, in_mult, in_shift), INT32_MIN,
+                           INT32_MAX);
+    int64_t t = 2 * ig_sigmoid_q15(z) - (1ll << 15);
+    ig_store(y, i, (int32_t)ig_clamp64(ig_mul_rshr64(t, out_mult, out_shift) + y_zp, act_min, act_max), yb);
+  }
+}
+
 /* The 32-bit plan (ig_ms_t, ig_fixed64.h) of the input rescale of x - x_zp and the output rescale of f
  * (|f| <= max(|x12|, f_floor)): 1 when both rescales and y_zp fit 32 bits (then *mi, *mo are set), 0 for the
  * int64 form. */
