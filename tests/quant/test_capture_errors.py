@@ -68,6 +68,17 @@ def test_eager_scores_other_than_scaled_softcapped_and_masked_are_refused(monkey
         capture_hf(m, 8)
 
 
+def test_a_capture_longer_than_the_sliding_window_is_refused():
+    """Gemma 2 alternates sliding and global layers: captured at 16 tokens with a window of 8, the sliding layer's
+    mask is banded (a folder is captured at its calibration length, 128 tokens)."""
+    import transformers as tf
+    torch.manual_seed(0)
+    m = tf.Gemma2ForCausalLM(_tiny_config(tf.Gemma2Config, head_dim=16, sliding_window=8)).eval()
+    with pytest.raises(UnsupportedOp, match=r"^attention at layers\.0\.self_attn: its mask is neither causal nor full "
+                                            r"\(a sliding window shorter than 16 tokens, or padding\)"):
+        capture_hf(m, 16)
+
+
 def test_an_op_without_a_rule_names_op_module_and_nearest_pattern():
     """A Llama whose norm uses tanh: no rule matches; the error is one line, not a traceback."""
     import transformers as tf
