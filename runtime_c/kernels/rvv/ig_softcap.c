@@ -18,12 +18,6 @@ IG_RI void softcap_rvv(const void *x, int32_t xb, int32_t len, int32_t x_zp, int
   }
 }
 
-#define IG_SOFTCAP_RVV(D_, X, XT, Y, YT)                                                                          \
-  void ig_softcap_##X##_##Y(const XT *x, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift,           \
-                            int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,  \
-                            YT *y) {                                                                              \
-    softcap_rvv(x, sizeof(XT), len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y,     \
-                sizeof(YT));                                                                                      \
-  }
-#define IG__SOFTCAP_B(M, X, XT) IG_FOR_B(IG_SOFTCAP_RVV, M, X, XT)
-IG_FOR_NARROW(IG__SOFTCAP_B, _)
+#define IG_SOFTCAP_BODY softcap_rvv
+#define IG_ENTRIES_SOFTCAP
+#include "ig_entry_points.h"
