@@ -484,8 +484,9 @@ def rules() -> tuple[Rule, ...]:
     from quant.capture_attention_eager import EagerAttention
     from quant.capture_rules_gemma import ScaledEmbedding
 
-    return (Attention(), EagerAttention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), AbsoluteEmbeddings(), PostNormResidual(), RMSNorm(),
-            LayerNorm(), ScaledEmbedding(), Embedding(), Linear(), Activation(), WrittenGELU())
+    return (Attention(), EagerAttention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), AbsoluteEmbeddings(),
+            PostNormResidual(), RMSNorm(), LayerNorm(), ScaledEmbedding(), Embedding(), Linear(), Activation(),
+            WrittenGELU())
 
 
 def lower_glue(cap, n) -> bool:
