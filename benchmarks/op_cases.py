@@ -20,7 +20,8 @@ from quant.ops.fixed import fixed_multiplier, quantize_multiplier
 INT = ("int8", "int16", "int32")
 BITS = {"int8": 8, "int16": 16, "int32": 32}
 OP_NAMES = ("fully_connected_wide", "add", "mul", "gelu", "silu", "layernorm", "rmsnorm", "rope", "embedding",
-            "matmul_qk", "softmax", "matmul_pv", "fully_connected_asym", "fully_connected_dynamic", "channel_gather")
+            "matmul_qk", "softmax", "matmul_pv", "fully_connected_asym", "fully_connected_dynamic", "channel_gather",
+            "softcap", "head_rmsnorm")
 
 
 def _info(dt: str) -> np.iinfo:
@@ -173,6 +174,18 @@ def _norm(rng, op: str) -> tuple[Graph, dict]:
     return g, {"x": x}
 
 
+def _head_rmsnorm(rng) -> tuple[Graph, dict]:
+    """rmsnorm's random case over heads x head_dim channels, the gain of one head's."""
+    one, _ = _norm(rng, "rmsnorm")
+    heads, (rows, c) = int(rng.integers(1, 5)), one.tensors["x"].shape
+    xdt, ydt, attrs = one.tensors["x"].dtype, one.tensors["y"].dtype, one.nodes[0].attrs
+    x = _values(rng, xdt, (rows, heads * c), None if xdt != "int32" else float(2 ** int(rng.integers(10, 30))))
+    node = Node("head_rmsnorm", "head_rmsnorm", ["x", "gamma"], ["y"], {**attrs, "heads": heads, "head_dim": c})
+    g = _graph(f"head_rmsnorm_{xdt}_{ydt}_h{heads}_c{c}", {"x": ((rows, heads * c), xdt)}, [node],
+               {"y": TensorInfo("y", (rows, heads * c), ydt, 1.0, attrs["y_zero_point"])}, dict(one.constants), "y")
+    return g, {"x": x}
+
+
 def _rope(rng) -> tuple[Graph, dict]:
     heads, hd = int(rng.choice([1, 2, 3])), int(rng.choice([2, 6, 16, 32]))
     t, p = int(rng.integers(1, 6)), int(rng.integers(6, 40))
@@ -275,13 +288,14 @@ def random_case(op: str, rng: np.random.Generator) -> tuple[Graph, dict[str, np.
         return _fc(rng)
     if op in ("add", "mul"):
         return _binary(rng, op)
-    if op in ("gelu", "silu"):
+    if op in ("gelu", "silu", "softcap"):  # softcap takes the activations' attributes (x to Q12, out of Q15)
         return _activation(rng, op)
     if op in ("layernorm", "rmsnorm"):
         return _norm(rng, op)
     return {"rope": _rope, "embedding": _embedding, "matmul_qk": _matmul_qk, "softmax": _softmax,
             "matmul_pv": _matmul_pv, "fully_connected_asym": _fully_connected_asym,
-            "fully_connected_dynamic": _fully_connected_dynamic, "channel_gather": _channel_gather}[op](rng)
+            "fully_connected_dynamic": _fully_connected_dynamic, "channel_gather": _channel_gather,
+            "head_rmsnorm": _head_rmsnorm}[op](rng)
 
 
 def expected_bytes(g: Graph, inputs: dict[str, np.ndarray]) -> bytes:

@@ -248,5 +248,39 @@ def _channel_gather(g: Graph, n: Node, env: OpEnv):
             {(fn, "ig_channel_gather")})
 
 
+def _head_norm(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
+    """head_rmsnorm and head_rmsnorm_f32 (quant/ops/head_norm.py) on the family's rmsnorm kernels: a row of heads x
+    head_dim is `heads` rows of head_dim laid end to end."""
+    from codegen.op_calls import CLAMP, _eps, _ints, _kernel, _sfx
+    from codegen.op_calls_f32 import _call, f32_literal
+
+    a = n.attrs
+    x, y = env.buf(n.inputs[0], "0"), env.buf(n.outputs[0], "0")
+    rows, hd = f"({env.rows}) * {int(a['heads'])}", int(a["head_dim"])
+    if n.op.endswith("_f32"):
+        gamma = env.const(n.inputs[1], g.constants[n.inputs[1]], "float")
+        return _call("ig_rmsnorm_f32", [x, rows, hd, gamma, f32_literal(a["eps"]), y])
+    gamma = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
+    return _kernel("ig_rmsnorm" + _sfx(g, n.inputs[0], n.outputs[0]), "ig_rmsnorm", [
+        x, rows, hd, gamma, *_ints(a, "x_zero_point", "pre_shift"), _eps(a["eps"]), *_ints(a, "shift", *CLAMP), y])
+
+
+def _softcap(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
+    """softcap and softcap_f32 (quant/ops/softcap.py) over every element this call computes: logits [rows, V], or
+    attention scores [heads, rows, kv_len] (the layout matmul_qk writes)."""
+    from codegen.op_calls import CLAMP, _ints, _kernel, _length, _sfx
+    from codegen.op_calls_f32 import _call, f32_literal
+
+    shape = g.tensors[n.outputs[0]].shape
+    length = f"{shape[0]} * ({env.rows}) * ({env.kv_len})" if len(shape) == 3 else _length(g, n, env)
+    x, y = env.buf(n.inputs[0], "0"), env.buf(n.outputs[0], "0")
+    if n.op.endswith("_f32"):
+        return _call("ig_softcap_f32", [x, length, f32_literal(n.attrs["cap"]), y])
+    return _kernel(f"ig_softcap{_sfx(g, n.inputs[0], n.outputs[0])}", "ig_softcap", [
+        x, length, *_ints(n.attrs, "x_zero_point", "in_multiplier", "in_shift", "out_multiplier", "out_shift",
+                          *CLAMP), y])
+
+
 HANDLERS = {"fully_connected_asym": _fc_quant, "fully_connected_dynamic": _fc_quant,
-            "channel_gather": _channel_gather}
+            "channel_gather": _channel_gather, "head_rmsnorm": _head_norm, "head_rmsnorm_f32": _head_norm,
+            "softcap": _softcap, "softcap_f32": _softcap}

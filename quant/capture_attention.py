@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from quant.capture_rules import Act, Rule, arg, consumers, emit_linear, linear_parts, live_inputs, region, \
     set_outputs, tensors_above
+from quant.capture_rules_norms import emit_qk_norm, qk_norm
 from quant.errors import UnsupportedOp
 from quant.hf_capture import attention_nodes, rope_tables
 from quant.export_capture import op_name
@@ -24,6 +26,21 @@ NORM_OPS = {"pow", "mean", "rsqrt"}
 ATTENTION_OPS = {"linear", SDPA} | set(ROPE_OPS) | NORM_OPS
 
 
+@dataclass
+class Core:
+    """What an attention call computes between its projections, softmax(q k^T scale [softcapped] + mask) v: the
+    nodes that bring q, k and v ([1, heads, T, head_dim]), the node of its result, the mask, the scale (None:
+    1 / sqrt(head_dim)), the soft-cap c of c tanh(scores / c) or None."""
+    q: object
+    k: object
+    v: object
+    out: object
+    mask: object
+    is_causal: bool
+    scale: float | None
+    softcap: float | None = None
+
+
 class Attention(Rule):
     name = "attention"
     pattern = Counter({"linear": 4, SDPA: 1, "mul": 4, "neg": 2, "cat": 2, "add": 2})
@@ -32,26 +49,32 @@ class Attention(Rule):
         ops = call.ops(cap)
         return ops.get(SDPA, 0) == 1 and 2 <= ops.get("linear", 0) <= 4 and set(ops) <= ATTENTION_OPS
 
+    def core(self, cap, call) -> Core:
+        sdpa = next(n for n in call.live(cap) if op_name(n) == SDPA)
+        return Core(*sdpa.args[:3], sdpa, arg(sdpa, 3, "attn_mask"), bool(arg(sdpa, 5, "is_causal", False)),
+                    arg(sdpa, 6, "scale"))
+
+    def emit_core(self, cap, pre: str, q: str, k: str, v: str, heads: int, kv_heads: int, causal: bool,
+                  scale: float, core: Core) -> str:
+        return attention_nodes(cap.b, pre, q, k, v, heads, kv_heads, cap.t, causal, scale)
+
     def lower(self, cap, call) -> None:
         inside, p, t = set(call.nodes), call.path, cap.t
-        sdpa = next(n for n in call.live(cap) if op_name(n) == SDPA)
+        core = self.core(cap, call)
         sides = {}
-        for role, x in zip("qkv", sdpa.args[:3]):
+        for role, x in zip("qkv", (core.q, core.k, core.v)):
             stops, nodes = region(cap, x, inside)
             if len(stops) != 1:
                 raise UnsupportedOp(f"attention at {p} ({call.cls}): its {role} comes from {len(stops)} linear "
                                     "layers; intgap captures one projection each for q, k and v")
+            norm, nodes = qk_norm(cap, call, stops[0], nodes)
             ops = Counter(op_name(n) for n in nodes if cap.through(n) is None)
-            if NORM_OPS & set(ops):
-                raise UnsupportedOp(f"attention at {p} ({call.cls}) normalizes {role} per head (RMSNorm on q and k, "
-                                    "as Qwen3 and OLMo 2 do): intgap has no per-head norm op yet; nearest supported "
-                                    "pattern: Llama / Qwen2 attention")
-            if ops and ops != ROPE_OPS or (role == "v" and ops):
+            if ops and ops != ROPE_OPS or (role == "v" and (ops or norm)):
                 raise UnsupportedOp(f"attention at {p} ({call.cls}) computes {role} with "
                                     f"{', '.join(sorted(ops))}: intgap captures q and k rotated by RoPE (rotate-half: "
                                     f"{', '.join(sorted(ROPE_OPS))}) or not rotated, v as projected")
-            sides[role] = (stops[0], nodes, bool(ops))
-        q_shape = sdpa.args[0].meta["val"].shape
+            sides[role] = (stops[0], nodes, bool(ops), norm)
+        q_shape = core.q.meta["val"].shape
         heads, hd = int(q_shape[-3]), int(q_shape[-1])
         rows = {r: _fused_rows(cap, sides[r][0], sides[r][1], f"{p}.{r}_proj") for r in "qkv"}
         widths = {r: len(range(*(rows[r][1] or slice(None)).indices(int(linear_parts(cap, sides[r][0])[1].shape[0]))))
@@ -61,13 +84,14 @@ class Attention(Rule):
                 heads % kv_heads:
             raise UnsupportedOp(f"attention at {p}: projections of {widths} features do not split into {heads} "
                                 f"heads of {hd}")
-        causal = _causal(cap, sdpa, p, t)
-        scale = arg(sdpa, 6, "scale")
+        causal = _causal(cap, core.mask, core.is_causal, p, t)
+        scale = core.scale
         # head_dim ** -0.5 (BERT, Llama) and 1 / sqrt(head_dim) differ in the last bit for some head sizes (32):
         # one value for both, so that a model's graph does not depend on how its code spells the scale
         scale = 1.0 / math.sqrt(hd) if scale is None or math.isclose(scale, 1.0 / math.sqrt(hd), rel_tol=1e-12) \
             else float(scale)
         q, k, v = (emit_linear(cap, sides[r][0], *rows[r]) for r in "qkv")
+        q, k = (emit_qk_norm(cap, sides[r][3], x, n, hd) for r, x, n in (("q", q, heads), ("k", k, kv_heads)))
         if sides["q"][2] != sides["k"][2]:
             raise UnsupportedOp(f"attention at {p} rotates only one of q and k: intgap captures RoPE on both")
         if sides["q"][2]:
@@ -79,16 +103,16 @@ class Attention(Rule):
                            {"heads": heads, "head_dim": hd})
             k = cap.b.node("rope_f32", f"{p}.k_rope", [k, "positions", cos, sin], (t, kv_heads * hd),
                            {"heads": kv_heads, "head_dim": hd})
-        o = [n for n in consumers(cap, sdpa, inside) if op_name(n) == "linear"]
+        o = [n for n in consumers(cap, core.out, inside) if op_name(n) == "linear"]
         if len(o) > 1:
             raise UnsupportedOp(f"attention at {p}: its result feeds {len(o)} linear layers; intgap captures one "
                                 "output projection")
         if not o:  # BERT's attention.self: the output projection is its parent's (attention.output), named so
-            c = attention_nodes(cap.b, p.rsplit(".", 1)[0] if "." in p else p, q, k, v, heads, kv_heads, t, causal,
-                                scale)
+            c = self.emit_core(cap, p.rsplit(".", 1)[0] if "." in p else p, q, k, v, heads, kv_heads, causal,
+                               scale, core)
             set_outputs(cap, call, c)
             return
-        c = attention_nodes(cap.b, p, q, k, v, heads, kv_heads, t, causal, scale)
+        c = self.emit_core(cap, p, q, k, v, heads, kv_heads, causal, scale, core)
         cap.env[linear_parts(cap, o[0])[0]] = Act(c)
         set_outputs(cap, call, emit_linear(cap, o[0]))
 
@@ -114,10 +138,9 @@ def _fused_rows(cap, lin, nodes: list, name: str) -> tuple[str | None, slice | N
     return name, slice(start, end)
 
 
-def _causal(cap, sdpa, p: str, t: int) -> bool:
+def _causal(cap, mask, is_causal: bool, p: str, t: int) -> bool:
     """True for a causal mask, False for none; any other mask (padding, a window shorter than the sequence) is
     refused. The mask is a constant of the export (computed from the positions, never from the tokens)."""
-    mask, is_causal = arg(sdpa, 3, "attn_mask"), bool(arg(sdpa, 5, "is_causal", False))
     if mask is None:
         return is_causal
     m = cap.example(mask)

@@ -158,19 +158,25 @@ class RMSNorm(Rule):
     pattern = Counter({"pow": 1, "mean": 1, "add": 1, "rsqrt": 1, "mul": 2})
 
     def lower(self, cap, call) -> None:
-        nodes = call.live(cap)
-        pw = next(x for x in nodes if op_name(x) == "pow")
-        add = next(x for x in nodes if op_name(x) == "add")
-        scale = next(x for x in nodes if op_name(x) == "mul" and const_inputs(cap, x))
-        gamma = cap.const(const_inputs(cap, scale)[0])
-        eps = next((a for a in add.args if isinstance(a, (int, float))), None)
-        if pw.args[1] != 2 or eps is None or gamma is None or gamma.dim() != 1:
-            raise UnsupportedOp(f"{call.path} ({call.cls}) has RMSNorm's ops but not its form x * rsqrt(mean(x^2) "
-                                "+ eps) * gamma")
-        x = cap.act(_glue_root(cap, pw.args[0]))
+        xn, gamma, eps = rmsnorm_parts(cap, call)
+        x = cap.act(_glue_root(cap, xn))
         cap.b.const(f"{call.path}.gamma", gamma.detach().float().numpy())
         out = cap.b.node("rmsnorm_f32", call.path, [x, f"{call.path}.gamma"], cap.b.shape(x), {"eps": float(eps)})
         set_outputs(cap, call, out)
+
+
+def rmsnorm_parts(cap, call) -> tuple:
+    """(input node, gamma, eps) of a call with RMSNorm's op pattern, or UnsupportedOp when it is not that form."""
+    nodes = call.live(cap)
+    pw = next(x for x in nodes if op_name(x) == "pow")
+    add = next(x for x in nodes if op_name(x) == "add")
+    scale = next(x for x in nodes if op_name(x) == "mul" and const_inputs(cap, x))
+    gamma = cap.const(const_inputs(cap, scale)[0])
+    eps = next((a for a in add.args if isinstance(a, (int, float))), None)
+    if pw.args[1] != 2 or eps is None or gamma is None or gamma.dim() != 1:
+        raise UnsupportedOp(f"{call.path} ({call.cls}) has RMSNorm's ops but not its form x * rsqrt(mean(x^2) "
+                            "+ eps) * gamma")
+    return pw.args[0], gamma, eps
 
 
 def _glue_root(cap, n):
@@ -475,9 +481,12 @@ class WrittenGELU(Rule):
 def rules() -> tuple[Rule, ...]:
     """Every rule, the larger patterns first (an attention call holds linear calls)."""
     from quant.capture_attention import Attention  # it builds on the helpers here
+    from quant.capture_attention_eager import EagerAttention
+    from quant.capture_rules_gemma import ScaledEmbedding
 
-    return (Attention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), AbsoluteEmbeddings(), PostNormResidual(), RMSNorm(),
-            LayerNorm(), Embedding(), Linear(), Activation(), WrittenGELU())
+    return (Attention(), EagerAttention(), GatedMLP(), FusedGatedMLP(), PlainMLP(), AbsoluteEmbeddings(),
+            PostNormResidual(), RMSNorm(), LayerNorm(), ScaledEmbedding(), Embedding(), Linear(), Activation(),
+            WrittenGELU())
 
 
 def lower_glue(cap, n) -> bool:
@@ -499,7 +508,8 @@ def lower_glue(cap, n) -> bool:
         name = residual_name(cap, n) if o == "add" else f"{_path(cap, n)}.mul"
         cap.env[n] = Act(cap.b.node(f"{o}_f32", name, [a, b], cap.b.shape(a)))
         return True
-    return False
+    from quant.capture_rules_gemma import softcap_glue  # it builds on the helpers here
+    return softcap_glue(cap, n)
 
 
 def _add_positions(cap, n) -> bool:
@@ -533,8 +543,8 @@ def residual_name(cap, n) -> str:
     (self_attn -> attn); a sum of two embedding lookups is `embed`."""
     here = _path(cap, n)
     for a in live_inputs(cap, n):
+        made = cap.act(_glue_root(cap, a))  # the value the add reads: a norm's output cast (OLMo 2) is the norm's
         a = cap.root(a)  # a norm's input cast is the stream itself
-        made = cap.act(a)
         if made.startswith(here + ".") and _path(cap, a) != here:
             return f"{here}.{made[len(here) + 1:].split('.')[0].removeprefix('self_')}_residual"
     if all(op_name(cap.root(a)) == "embedding" for a in live_inputs(cap, n)):

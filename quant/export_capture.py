@@ -226,6 +226,8 @@ class Capture:
             ins = [a for a in ins if getattr(a.meta.get("val"), "numel", lambda: 1)() != 0]
         elif op_name(n) not in GLUE:
             return None
+        elif op_name(n) == "type_as":  # x.type_as(other): x's value (Gemma's norm casts to its input's dtype)
+            ins = ins[:1] if n.args[0] in self.live else []
         return ins[0] if len(ins) == 1 else None
 
     def root(self, n):
@@ -286,9 +288,10 @@ def decoder_positions(cfg, max_pos: int | None) -> int:
                             f"{max_pos} positions: intgap captures windowed attention within its window only; "
                             f"ask for at most {window} positions")
     rope = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
-    if rope.get("rope_type", rope.get("type")) in LENGTH_DEPENDENT_ROPE:
-        raise UnsupportedOp(f"rope_type {rope.get('rope_type')!r} at config.rope_parameters changes its tables with "
-                            "the sequence length: intgap captures default, linear, llama3 and yarn RoPE")
+    for r in (rope, *(v for v in rope.values() if isinstance(v, dict))):  # Gemma 3: one per layer type
+        if r.get("rope_type", r.get("type")) in LENGTH_DEPENDENT_ROPE:
+            raise UnsupportedOp(f"rope_type {r.get('rope_type')!r} at config.rope_parameters changes its tables "
+                                "with the sequence length: intgap captures default, linear, llama3 and yarn RoPE")
     return max_pos
 
 

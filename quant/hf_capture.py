@@ -1,8 +1,8 @@
 """Capture of Hugging Face transformers into FP32 IntGraphs: the architecture registry and the graph builder.
 
 Every architecture is read from its exported computation (quant/export_capture.py, docs/capture.md): decoders of
-the Llama family (Llama with any RoPE whose tables are fixed, e.g. SmolLM2; Mistral; Qwen2; Phi-3), GPT-2, and the
-encoders BERT (e.g. all-MiniLM-L6-v2) and DistilBERT. One sequence per run, no
+the Llama family (Llama with any RoPE whose tables are fixed, e.g. SmolLM2; Mistral; Qwen2; Qwen3; Phi-3; OLMo 2;
+Gemma, Gemma 2, Gemma 3), GPT-2, and the encoders BERT (e.g. all-MiniLM-L6-v2) and DistilBERT. One sequence per run, no
 padding: graph inputs are `input_ids` int32 [T] and `positions` int32 [T] (0..T-1 for a whole sequence; any T up to
 `max_positions` runs, shapes in the graph are those of `seq_len`). Outputs: encoders `hidden` [T, H] (the last hidden
 state; sentence embeddings are its mean over tokens), decoders `logits` [T, vocab]. Anything else raises
@@ -178,6 +178,11 @@ _exported("mistral", "MistralForCausalLM")
 _exported("qwen2", "Qwen2ForCausalLM")
 _exported("phi3", "Phi3ForCausalLM")
 _exported("gpt2", "GPT2LMHeadModel")
+_exported("qwen3", "Qwen3ForCausalLM")
+_exported("olmo2", "Olmo2ForCausalLM")
+_exported("gemma", "GemmaForCausalLM")
+_exported("gemma2", "Gemma2ForCausalLM")
+_exported("gemma3_text", "Gemma3ForCausalLM")
 _encoder("distilbert", "DistilBertModel", "distilbert")
 
 

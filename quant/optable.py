@@ -96,6 +96,11 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
         (ROW, SEQ, NORM), "norm", "layernorm", "layernorm_f32"),
     _op("rmsnorm", ("x", "gamma"), ("x_zero_point", "pre_shift", "eps", "shift", "y_zero_point", "act_min",
                                     "act_max"), (ROW, SEQ, NORM), "norm", "rmsnorm", "rmsnorm_f32"),
+    # c tanh(x / c) on attention scores [heads, T, S] as on logits [T, V]: elementwise, each row on its own
+    _op("softcap", ("x",), _ACT, (ROW,), "softcap", "activation", "softcap_f32"),
+    _op("head_rmsnorm", ("x", "gamma"), ("heads", "head_dim", "x_zero_point", "pre_shift", "eps", "shift",
+                                         "y_zero_point", "act_min", "act_max"), (ROW, SEQ), "head_norm",
+        "head_rmsnorm", "head_rmsnorm_f32"),
     _op("rope", ("x", "positions", "cos", "sin"), ("heads", "head_dim", "x_zero_point", "y_zero_point", "multiplier",
                                                    "shift", "act_min", "act_max"), (ROW, SEQ), "rope", "rope",
         "rope_f32"),
@@ -115,6 +120,9 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
     _op("mul_f32", ("a", "b"), (), (F, ROW), "float_ops", "float"),
     _op("layernorm_f32", ("x", "gamma", "beta"), ("eps",), (F, ROW, SEQ, NORM), "float_ops", "float"),
     _op("rmsnorm_f32", ("x", "gamma"), ("eps",), (F, ROW, SEQ, NORM, R_IN), "float_ops", "float"),
+    # not NORM: its gain of head_dim serves every head, so SmoothQuant has no per-channel gain to fold into
+    _op("head_rmsnorm_f32", ("x", "gamma"), ("heads", "head_dim", "eps"), (F, ROW, SEQ), "head_norm", "float"),
+    _op("softcap_f32", ("x",), ("cap",), (F, ROW), "softcap", "float"),
     _op("gelu_f32", ("x",), ("approximate",), (F, ROW, ACT), "float_ops", "float"),
     _op("silu_f32", ("x",), (), (F, ROW, ACT), "float_ops", "float"),
     _op("softmax_f32", ("x",), ("causal",), (F, ATT, SEQ, SCO), "float_ops", "float"),

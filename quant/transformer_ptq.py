@@ -314,6 +314,18 @@ def _activation(lw: Lowering, n: Node) -> list[Node]:
         "y_zero_point": zy, **clamp})]
 
 
+@lowers("softcap_f32")
+def _softcap(lw: Lowering, n: Node) -> list[Node]:
+    """c tanh(x / c) (quant/ops/softcap.py): x to 2 x / c in Q12, tanh in Q15 to the output scale."""
+    clamp = lw.output(n)
+    (sx, zx), (sy, zy), c = lw.qp[n.inputs[0]], lw.qp[n.outputs[0]], float(n.attrs["cap"])
+    mi, si = fixed_multiplier(sx * 8192 / c, 24)
+    mo, so = fixed_multiplier(c / (32768 * sy), 24)
+    return [Node("softcap", n.name, list(n.inputs), [n.outputs[0]], {
+        "x_zero_point": zx, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo, "out_shift": so,
+        "y_zero_point": zy, **clamp})]
+
+
 @lowers("rope_f32")
 def _rope(lw: Lowering, n: Node) -> list[Node]:
     clamp = lw.output(n)
@@ -473,16 +485,17 @@ def _lower_fc_split(lw: Lowering, n: Node, qw: QWeight, outliers: np.ndarray, cl
     return nodes
 
 
-@lowers("layernorm_f32", "rmsnorm_f32")
+@lowers("layernorm_f32", "rmsnorm_f32", "head_rmsnorm_f32")
 def _norm(lw: Lowering, n: Node) -> list[Node]:
-    """The gain (and a layernorm's bias) in one fixed-point scale: gamma_int = gamma sqrt(C) / (2^20 s_y) 2^shift."""
+    """The gain (and a layernorm's bias) in one fixed-point scale: gamma_int = gamma sqrt(C) / (2^20 s_y) 2^shift
+    (a per-head norm: C = head_dim)."""
     clamp = lw.output(n)
     g, qp, constants = lw.g, lw.qp, lw.constants
     x, out = n.inputs[0], n.outputs[0]
     with_beta = "beta" in OPTABLE[n.op].roles
     sx, zx = qp[x]
     sy, zy = qp[out]
-    c = g.tensors[x].shape[-1]
+    c = n.attrs.get("head_dim", g.tensors[x].shape[-1])
     gamma = g.constants[n.inputs[1]].astype(np.float64)
     gr = gamma * math.sqrt(c) / (2 ** 20 * sy)  # gamma_int = gr * 2^shift
     beta = g.constants[n.inputs[2]].astype(np.float64) / sy if with_beta else np.zeros(c)
@@ -503,6 +516,7 @@ def _norm(lw: Lowering, n: Node) -> list[Node]:
                      {"x_zero_point": zx, "eps": int(e), "shift": shift, "y_zero_point": zy, **clamp})]
     pre_shift = 0 if lw.dtypes.get(x) != "int32" else INT32_RMS_PRE_SHIFT
     e = min(round(c * eps / (sx * 2 ** pre_shift) ** 2), 1 << 60)
-    return [Node("rmsnorm", n.name, [x, f"{pre}.gamma"], [out],
-                 {"x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift, "y_zero_point": zy,
-                  **clamp})]
+    heads = {k: n.attrs[k] for k in ("heads", "head_dim") if k in n.attrs}
+    return [Node(quantized_op(n.op), n.name, [x, f"{pre}.gamma"], [out],
+                 {**heads, "x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift,
+                  "y_zero_point": zy, **clamp})]

@@ -305,6 +305,22 @@ def check_rmsnorm(c: NodeCheck) -> None:
     c.int_attr("pre_shift", 0, 31)
 
 
+def check_head_rmsnorm(c: NodeCheck) -> None:
+    """rmsnorm over [T * heads, head_dim] rows (quant/ops/head_norm.py): x [T, heads * head_dim], gamma [head_dim]."""
+    c.int_output()
+    c.inputs(INT, ("int32",), const=(1,))
+    c.need(c.n.outputs[0], ("int8", "int16"), "output")
+    c.int_attr("heads", 1, 1 << 12)
+    c.int_attr("head_dim", 1, 1 << 13)
+    h, hd = c.a["heads"], c.a["head_dim"]
+    x = c.shape(c.ins[0])
+    if len(x) != 2 or x[1] != h * hd or c.shape(c.ins[1]) != (hd,) or tuple(c.out.shape) != x:
+        c.fail(f"{c.where}: x and the output must be [T, {h * hd}] and gamma [{hd}]")
+    c.attrs(shifts=("shift",), zero_points=(("x_zero_point", 0),))
+    c.int_attr("eps", 0, 1 << 60)
+    c.int_attr("pre_shift", 0, 31)
+
+
 def check_rope(c: NodeCheck) -> None:
     c.int_output()
     c.inputs(("int8",), ("int32",), ("int16",), ("int16",), const=(2, 3))

@@ -33,6 +33,19 @@ IG_ACT_INLINE void ig_gated_act64(const void *x, int32_t xb, int32_t i0, int32_t
   }
 }
 
+/* Elements i0 .. len - 1 of softcap (quant/ops/softcap.py), int64 throughout: z = 2 x / c in Q12, the tanh
+ * 2 sigmoid(z) - 1 in Q15, the output rescale. The portable kernel, and the tails of the vector ones. */
+IG_ACT_INLINE void ig_softcap64(const void *x, int32_t xb, int32_t i0, int32_t len, int32_t x_zp, int32_t in_mult,
+                                int32_t in_shift, int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min,
+                                int32_t act_max, void *y, int32_t yb) {
+  for (int32_t i = i0; i < len; i++) {
+    int64_t z = ig_clamp64(ig_mul_rshr64((int64_t)ig_load(x, i, xb) - x_zp, in_mult, in_shift), INT32_MIN,
+                           INT32_MAX);
+    int64_t t = 2 * ig_sigmoid_q15(z) - (1ll << 15);
+    ig_store(y, i, (int32_t)ig_clamp64(ig_mul_rshr64(t, out_mult, out_shift) + y_zp, act_min, act_max), yb);
+  }
+}
+
 /* The 32-bit plan (ig_ms_t, ig_fixed64.h) of the input rescale of x - x_zp and the output rescale of f
  * (|f| <= max(|x12|, f_floor)): 1 when both rescales and y_zp fit 32 bits (then *mi, *mo are set), 0 for the
  * int64 form. */
@@ -101,6 +114,32 @@ IG_ACT_INLINE void ig_gated_loop32(const void *x, int32_t xb, int32_t len, int32
     ig_store(y, i, ig_clamp(ig_ms_apply(mo, f, out_mode) + y_zp, lo, hi), yb);
   }
 }
+
+/* softcap's kernel NAME on a family's 32-bit rescale MS(plan, v, mode) and sigmoid SIG(z): z and the output
+ * rescale one 32 x 32 multiply each, the tanh 2 SIG(z) - 2^15 (NAME##_loop32, the LOOP of IG_GATED_DISPATCH) when
+ * the plan fits (|t| <= 2^15), else the int64 form. */
+#define IG_SOFTCAP_KERNEL(NAME, MS, SIG)                                                                          \
+  IG_ACT_INLINE void NAME##_loop32(const void *x, int32_t xb, int32_t len, int32_t x_zp, ig_ms_t mi,              \
+                                   int32_t in_mode, ig_ms_t mo, int32_t out_mode, int32_t y_zp, int32_t lo,       \
+                                   int32_t hi, void *y, int32_t yb, int unused) {                                 \
+    (void)unused;                                                                                                 \
+    for (int32_t i = 0; i < len; i++) {                                                                           \
+      int32_t t = 2 * SIG(MS(mi, ig_load(x, i, xb) - x_zp, in_mode)) - (1 << 15);                                \
+      ig_store(y, i, ig_clamp(MS(mo, t, out_mode) + y_zp, lo, hi), yb);                                           \
+    }                                                                                                             \
+  }                                                                                                               \
+  IG_ACT_INLINE void NAME(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult, int32_t in_shift, \
+                          int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min, int32_t act_max,    \
+                          void *y, int32_t yb) {                                                                  \
+    ig_ms_t mi, mo;                                                                                               \
+    if (ig_gated_plan(xb, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, 1u << 15, &mi, &mo))                \
+      IG_GATED_DISPATCH(NAME##_loop32, x, xb, len, x_zp, mi, mo, y_zp, act_min, act_max, y, yb, 0);               \
+    else                                                                                                          \
+      ig_softcap64(x, xb, 0, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb);   \
+  }
+
+/* The portable softcap */
+IG_SOFTCAP_KERNEL(ig_softcap_portable, ig_ms_apply, ig_sigmoid_q15_32)
 
 /* The portable kernel (kernels/scalar/): silu's |f| <= max(|x12|, 1141), since silu >= -0.2785. */
 IG_ACT_INLINE void ig_gated_portable(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult,

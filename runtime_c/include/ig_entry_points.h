@@ -612,3 +612,18 @@ IG_ENTRY_LINKAGE void ig_silu_s32_s32(const int32_t *x, int32_t len, int32_t x_z
 }
 #endif
 #endif /* IG_ENTRIES_SILU */
+
+#ifdef IG_ENTRIES_SOFTCAP /* ig_softcap.c: IG_SOFTCAP_BODY, softcap (quant/ops/softcap.py) */
+#define IG_SOFTCAP_ENTRY(D_, X, XT, Y, YT)                                                                         \
+  IG_ENTRY_LINKAGE void ig_softcap_##X##_##Y(const XT *x, int32_t len, int32_t x_zp, int32_t in_mult,              \
+                                             int32_t in_shift, int32_t out_mult, int32_t out_shift, int32_t y_zp,  \
+                                             int32_t act_min, int32_t act_max, YT *y) {                           \
+    IG_SOFTCAP_BODY(x, sizeof(XT), len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, \
+                    sizeof(YT));                                                                                  \
+  }
+#define IG__SOFTCAP_ENTRY_B(M, X, XT) IG_FOR_B(IG_SOFTCAP_ENTRY, M, X, XT)
+IG_FOR_NARROW(IG__SOFTCAP_ENTRY_B, _)
+#if IG_PORTABLE /* only the portable kernel has these */
+IG_FOR_B(IG_SOFTCAP_ENTRY, _, s32, int32_t)
+#endif
+#endif /* IG_ENTRIES_SOFTCAP */

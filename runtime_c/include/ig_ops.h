@@ -48,6 +48,8 @@ IG_FOR_3(IG_MUL_DECL)
 #define IG__ACT_B(OP, X, XT) IG_FOR_B(IG_ACT_DECL, OP, X, XT)
 IG_FOR_A(IG__ACT_B, gelu)
 IG_FOR_A(IG__ACT_B, silu)
+/* softcap (quant/ops/softcap.py): c tanh(x / c), the same arguments (x to 2 x / c in Q12, tanh in Q15 to y). */
+IG_FOR_A(IG__ACT_B, softcap)
 
 /* layernorm / rmsnorm over the last dimension (quant/ops/norm.py): rows x channels. The int64 eps comes as two
  * 32-bit halves: a 64-bit stack argument makes gcc move it through FPU registers on hard-float cores, and an

@@ -27,6 +27,9 @@ void ig_gelu_f32(const float *x, int32_t len, float *y);
 void ig_gelu_tanh_f32(const float *x, int32_t len, float *y);
 void ig_silu_f32(const float *x, int32_t len, float *y);
 
+/* softcap: cap * tanh(x / cap) (Gemma 2's attention scores and logits). */
+void ig_softcap_f32(const float *x, int32_t len, float cap, float *y);
+
 /* layernorm / rmsnorm over the last dimension, rows x channels:
  * layernorm y = (x - mean) / sqrt(var + eps) * gamma + beta (var the biased variance),
  * rmsnorm   y = x / sqrt(mean(x^2) + eps) * gamma. */

@@ -12,13 +12,71 @@ def _tiny_config(cls, **kw):
                intermediate_size=128, vocab_size=256, max_position_embeddings=64, **kw)
 
 
-def test_qwen3_per_head_qk_norm_is_refused_with_the_nearest_pattern():
+def test_a_qk_norm_after_rope_is_refused():
+    """Qwen3 normalizes q and k between the projection and RoPE (captured as head_rmsnorm_f32); the same norms
+    after the rotation are refused by name, not captured in the wrong order."""
+    import transformers as tf
+    from transformers.models.qwen3 import modeling_qwen3 as mq
+    torch.manual_seed(0)
+    m = tf.Qwen3ForCausalLM(_tiny_config(tf.Qwen3Config, head_dim=16)).eval()
+    attn = m.model.layers[0].self_attn
+
+    def rotate_then_norm(hidden_states, position_embeddings, attention_mask=None, **kw):
+        rows = hidden_states.shape[:-1]
+        q, k, v = (p(hidden_states).view(*rows, -1, 16).transpose(1, 2) for p in (attn.q_proj, attn.k_proj,
+                                                                                    attn.v_proj))
+        q, k = mq.apply_rotary_pos_emb(q, k, *position_embeddings)
+        k, v = (mq.repeat_kv(x, attn.num_key_value_groups) for x in (attn.k_norm(k), v))
+        o = torch.nn.functional.scaled_dot_product_attention(attn.q_norm(q), k, v, is_causal=True)
+        return attn.o_proj(o.transpose(1, 2).reshape(*rows, -1)), None
+    attn.forward = rotate_then_norm
+    with pytest.raises(UnsupportedOp, match=r"^layers\.0\.self_attn\.q_norm \(Qwen3RMSNorm\) normalizes q or k after "
+                                            r"it is rotated: intgap captures the norm between the projection and RoPE"):
+        capture_hf(m, 8)
+
+
+def test_a_qk_norm_gain_of_another_width_is_refused():
+    """A q norm whose gain is one number (broadcast over the channels): neither per head nor per projection."""
     import transformers as tf
     torch.manual_seed(0)
     m = tf.Qwen3ForCausalLM(_tiny_config(tf.Qwen3Config, head_dim=16)).eval()
-    with pytest.raises(UnsupportedOp, match=r"attention at layers\.0\.self_attn \(Qwen3Attention\) normalizes q per "
-                                            r"head .* nearest supported pattern: Llama / Qwen2 attention"):
+    m.model.layers[0].self_attn.q_norm.weight = torch.nn.Parameter(torch.full((1,), 1.5))
+    with pytest.raises(UnsupportedOp, match=r"^layers\.0\.self_attn\.q_norm \(Qwen3RMSNorm\) has a gain of 1: intgap "
+                                            r"captures RMSNorm on q and k per head \(16\) or over the whole "
+                                            r"projection \(64\)$"):
         capture_hf(m, 8)
+
+
+def test_eager_scores_other_than_scaled_softcapped_and_masked_are_refused(monkeypatch):
+    """Gemma 2's eager attention with a soft-cap whose divisor and factor differ is no c tanh(x / c)."""
+    import transformers as tf
+    from transformers.models.gemma2 import modeling_gemma2 as mg
+    plain = mg.eager_attention_forward
+
+    def other_cap(module, query, key, value, attention_mask, dropout=0.0, scaling=None, softcap=None, **kw):
+        k, v = (mg.repeat_kv(x, module.num_key_value_groups) for x in (key, value))
+        w = torch.tanh(torch.matmul(query, k.transpose(2, 3)) * scaling / softcap) * (2 * softcap)
+        w = torch.softmax(w + attention_mask, dim=-1)
+        return torch.matmul(w, v).transpose(1, 2).contiguous(), w
+    monkeypatch.setattr(mg, "eager_attention_forward", other_cap)
+    torch.manual_seed(0)
+    m = tf.Gemma2ForCausalLM(_tiny_config(tf.Gemma2Config, head_dim=16, attn_logit_softcapping=5.0)).eval()
+    assert plain is not other_cap
+    with pytest.raises(UnsupportedOp, match=r"^attention at layers\.0\.self_attn \(Gemma2Attention\) computes its "
+                                            r"scores with mul, div, tanh, mul, add: intgap captures q k\^T \* scale, "
+                                            r"optionally soft-capped \(/ c, tanh, \* c\), plus a mask$"):
+        capture_hf(m, 8)
+
+
+def test_a_capture_longer_than_the_sliding_window_is_refused():
+    """Gemma 2 alternates sliding and global layers: captured at 16 tokens with a window of 8, the sliding layer's
+    mask is banded (a folder is captured at its calibration length, 128 tokens)."""
+    import transformers as tf
+    torch.manual_seed(0)
+    m = tf.Gemma2ForCausalLM(_tiny_config(tf.Gemma2Config, head_dim=16, sliding_window=8)).eval()
+    with pytest.raises(UnsupportedOp, match=r"^attention at layers\.0\.self_attn: its mask is neither causal nor full "
+                                            r"\(a sliding window shorter than 16 tokens, or padding\)"):
+        capture_hf(m, 16)
 
 
 def test_an_op_without_a_rule_names_op_module_and_nearest_pattern():
