@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from intgap.console_format import table
 from intgap.plots import DPI, pyplot
 
 LABELS = {"kl_divergence": "KL from FP32 (nats/token)", "perplexity": "perplexity",
@@ -48,10 +49,8 @@ CAPTION = ("share removed: the part of the loss (integer minus everything-float 
 
 
 def attribution_table(res: dict) -> Table:
-    t = Table(title=headline(res), caption=CAPTION.format(LABELS[res["loss"]]))
     cols = _columns(res)
-    for head, _ in cols:
-        t.add_column(head, justify="left" if head == "unit" else "right")
+    t = table(headline(res), [h for h, _ in cols], ("unit",), caption=CAPTION.format(LABELS[res["loss"]]))
     for r in res["rows"]:
         t.add_row(*[cell(r) for _, cell in cols])
     return t
