@@ -4,6 +4,7 @@ for attribution; the outputs of all cases are written as one hex string."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +26,10 @@ class KernelCases:
     kernel_stems: list[str]  # per case
 
     def split_outputs(self, raw: bytes) -> list[bytes]:
-        out, pos = [], 0
-        for n in self.output_sizes:
-            out.append(raw[pos:pos + n])
-            pos += n
-        if pos != len(raw):
-            raise CodegenError(f"kernel cases wrote {len(raw)} bytes, expected {pos}")
-        return out
+        ends = list(accumulate(self.output_sizes, initial=0))
+        if ends[-1] != len(raw):
+            raise CodegenError(f"kernel cases wrote {len(raw)} bytes, expected {ends[-1]}")
+        return [raw[a:b] for a, b in zip(ends, ends[1:])]
 
 
 @dataclass

@@ -35,12 +35,10 @@ def _columns(res: dict) -> list[tuple[str, callable]]:
     cols = [("unit", lambda r: r["unit"]), ("ops", lambda r: str(r["ops"])),
             ("weights", lambda r: str(r["weights"])), ("tensors", lambda r: str(r["tensors"]))]
     for k in res["integer"]:
-        cols.append((f"{LABELS[k]} without it", lambda r, k=k: _fmt(k, r["removed"][k])))
-        if k == key:
-            cols.append(("share removed", lambda r: f"{r['share_removed']:+.1%}"))
-        cols.append((f"{LABELS[k]} with only it", lambda r, k=k: _fmt(k, r["alone"][k])))
-        if k == key:
-            cols.append(("share alone", lambda r: f"{r['share_alone']:+.1%}"))
+        for how, what in (("removed", "without it"), ("alone", "with only it")):
+            cols.append((f"{LABELS[k]} {what}", lambda r, k=k, how=how: _fmt(k, r[how][k])))
+            if k == key:
+                cols.append((f"share {how}", lambda r, how=how: f"{r['share_' + how]:+.1%}"))
     return cols
 
 

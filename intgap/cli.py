@@ -144,16 +144,14 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return 0 if report.ok else 1
-    table = Table(title="intgap doctor: required = what make demo needs")
-    for col in ("tool", "version", "status", "needed for", "path / why / fix"):
-        table.add_column(col, overflow="fold")
+    tab = table("intgap doctor: required = what make demo needs",
+                ("tool", "version", "status", "needed for", "path / why / fix"), overflow="fold")
     for c in report.checks:
         fix = f"fix: {c.fix}" if c.fix and c.fix not in c.detail else ""
         why = c.path if c.usable else "; ".join(x for x in (c.detail, fix) if x)
         status = c.status + ("" if c.usable or not c.required else " (required)")
-        table.add_row(c.name, c.version, status, c.needed_for,
-                      why + (f" ({c.detail})" if c.usable and c.detail else ""))
-    console.print(table)
+        tab.add_row(c.name, c.version, status, c.needed_for, why + (f" ({c.detail})" if c.usable and c.detail else ""))
+    console.print(tab)
     missing = [c.name for c in report.checks if c.required and not c.usable]
     console.print("everything make demo needs is there" if not missing else
                   f"missing for make demo: {', '.join(missing)}: run `make setup`, then `intgap doctor` again")

@@ -19,11 +19,11 @@ EVAL_COLUMNS = {
 }
 
 
-def table(title: str, columns, left=None, **kw) -> Table:
+def table(title: str, columns, left=None, overflow: str = "ellipsis", **kw) -> Table:
     """A table of `columns`, those in `left` (default: all) left-justified, the others right."""
     t = Table(title=title, **kw)
     for col in columns:
-        t.add_column(col, justify="left" if left is None or col in left else "right")
+        t.add_column(col, justify="left" if left is None or col in left else "right", overflow=overflow)
     return t
 
 
