@@ -209,14 +209,11 @@ def _found(name: str, group: str, required: bool, needed: str, find, detail: str
 
 
 def _pins() -> dict[str, str]:
-    pins = {"torch": "2.13.0"}  # installed first by the Makefile, not in requirements.txt
     req = PROJECT_ROOT / "requirements.txt"
-    if req.is_file():
-        for line in req.read_text().splitlines():
-            m = re.match(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", line)
-            if m:
-                pins[m.group(1).lower()] = m.group(2)
-    return pins
+    pinned = (re.match(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", line)
+              for line in (req.read_text().splitlines() if req.is_file() else []))
+    # torch: installed first by the Makefile, not in requirements.txt
+    return {"torch": "2.13.0", **{m.group(1).lower(): m.group(2) for m in pinned if m}}
 
 
 def python_checks() -> list[Check]:

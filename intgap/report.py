@@ -240,11 +240,10 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
     files = []
     model = result.model["name"]
     step = result.workload.unit
-    configs = [c["config"] for c in result.configs]
     whole = {(r["target"], r["config"]): r for r in _whole(result)}
     # 1. per target and config: each layer kind's share of the cycles and of the instructions
     for t in _targets(result):
-        for cfg in configs:
+        for cfg in (c["config"] for c in result.configs):
             rows = layer_rows(result, t, cfg)
             if not rows:
                 continue
@@ -314,21 +313,16 @@ def stall_text(cycles: int, stalls: int, limit: str) -> str:
 
 
 def summary_table_rows(result: SweepResult) -> list[list[str]]:
-    rows = []
-    for s in summary_rows(result):
-        fp = s["config"] == FP32
-        rows.append([s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
-                     stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"])
-                     + ("" if s["fits_board"] else " *"),
-                     "1.00x" if fp else _fmt(s["speedup_instructions"]),
-                     "1.00x" if fp else _fmt(s["speedup_cycles"]),
-                     "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
-                     "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
-                     "n/m" if s["energy_uj"] is None else f"{s['energy_uj']:,.2f}",
-                     "1.00x" if fp and s["energy_uj"] is not None else _fmt(s["realized_energy"]),
-                     f"{s['weight_bytes']:,}", s["quality"],
-                     "n/a" if fp else ("yes" if s["bit_exact"] else "NO")])
-    return rows
+    return [[s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
+             stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"])
+             + ("" if s["fits_board"] else " *"),
+             "1.00x" if fp else _fmt(s["speedup_instructions"]), "1.00x" if fp else _fmt(s["speedup_cycles"]),
+             "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
+             "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
+             "n/m" if s["energy_uj"] is None else f"{s['energy_uj']:,.2f}",
+             "1.00x" if fp and s["energy_uj"] is not None else _fmt(s["realized_energy"]),
+             f"{s['weight_bytes']:,}", s["quality"], "n/a" if fp else ("yes" if s["bit_exact"] else "NO")]
+            for s in summary_rows(result) for fp in [s["config"] == FP32]]
 
 
 def _pct(part: float, whole: float) -> str:
