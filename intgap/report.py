@@ -176,7 +176,7 @@ def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
     pngs = doc["plots"] = write_plots(result, gap_rows, out) if plots else []
     _atomic_write(out / "results.json", json.dumps(doc, indent=1) + "\n")
     _write_csv(result, gap_rows, out / "results.csv")
-    _atomic_write(out / "report.md", markdown(result, doc, pngs))
+    _atomic_write(out / "report.md", markdown(result, pngs))
     return doc
 
 
@@ -458,9 +458,8 @@ def per_layer_section(result: SweepResult) -> list[str]:
                      "gap (bytes)", "gap (MACs)"], rows)
 
 
-def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
-    m = result.model
-    w = result.workload
+def markdown(result: SweepResult, pngs: list[str]) -> str:
+    m, w = result.model, result.workload
     parts = [f"# Latency gap: {m['name']}", "", m["description"], "",
              f"Instructions are exact emulator counts of {w.unit_text}. Cycles are "
              "**estimates** of each target's named timing model: " + per_target(result.runs, "cycle_model") + ".", "",
