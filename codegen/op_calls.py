@@ -188,6 +188,7 @@ def _fc_s16(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[str, s
 
 
 IDENTITY_REQUANT = (1 << 30, 1)  # (multiplier, shift): requantize(acc) == acc exactly for |acc| < 2^30
+INT32_OUT = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"  # zero point and range of an unclamped int32 output
 
 
 def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[str, set[tuple[str, str]]]:
@@ -202,9 +203,8 @@ def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[
     folded = fold_bias(g.constants[n.inputs[2]], w, a["x_zero_point"])
     lo, fn, stem, cb, pack = _fc_s8_call(g, n, env, y_dt, tail, folded, mult, shift,
                                          (n.inputs[2] + ".folded", n.inputs[-2], n.inputs[-1]))
-    ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
-    full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
-    part, fn32, stem32, _, _ = _fc_s8_call(g, n, env, "int32", full, np.zeros(nn_, np.int32), *ident,
+    part, fn32, stem32, _, _ = _fc_s8_call(g, n, env, "int32", INT32_OUT, np.zeros(nn_, np.int32),
+                                           *(np.full(nn_, v, np.int32) for v in IDENTITY_REQUANT),
                                            (n.name + ".zero_bias", n.name + ".identity_mult",
                                             n.name + ".identity_shift"), ".identity")
     order = pack(np.arange(1, nn_ + 1), np.zeros(nn_, np.int32)) - 1  # layout position -> row (-1: padding)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
+from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
 from codegen.packing import (grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors, pack_fc_grouped,
                              pack_fc_weights, wrap_int32)
@@ -134,9 +134,8 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
         cb, cm, cs = (env.const(t, g.constants[t], "int32_t") for t in (bname, mname, sname))
         after = (f"ig_dyn_requant_{SUFFIX[y_dt]}(ig_acc_, ig_mr_, ig_e_, {cm} + {at}, {cs} + {at}, {cb} + {at}, "
                  f"p_[4], {clamp_tail(a)}, ig_y_ + {at}); ")
-        ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
-        full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
-        chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32), *ident, "int32", full,
+        chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32),
+                                       *(np.full(nn_, v, np.int32) for v in IDENTITY_REQUANT), "int32", INT32_OUT,
                                        (n.name + ".zero_bias", n.name + ".identity_mult", n.name + ".identity_shift"),
                                        lambda c: "ig_acc_", after, ".identity")
         acc = f"int32_t ig_acc_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); "

@@ -30,10 +30,8 @@ def group_layers(rows: list[dict]) -> list[dict]:
     rows: {"name", "kind", "instructions", "cycles", "stalls", "attribution": {category: instructions}}."""
     if len(rows) <= PER_LAYER_MAX:
         return [{**r, "label": f"{r['name']} ({r['kind']})", "layers": 1} for r in rows]
-    groups = sum_by_kind(rows, ("instructions", "cycles", "stalls"), ("attribution",))
-    for g in groups:
-        g["label"] = f"{g['kind']} ({g['layers']} layer{'s' if g['layers'] > 1 else ''})"
-    return groups
+    return [{**g, "label": f"{g['kind']} ({g['layers']} layer{'s' if g['layers'] > 1 else ''})"}
+            for g in sum_by_kind(rows, ("instructions", "cycles", "stalls"), ("attribution",))]
 
 
 def plot_layer_shares(rows: list[dict], path: Path, title: str, cycles_label: str) -> list[str]:
