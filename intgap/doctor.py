@@ -160,10 +160,8 @@ def compiler_checks() -> list[Check]:
 
 
 def _machine_of(args: tuple[str, ...]) -> str | None:
-    for flag in ("-M", "-machine"):
-        if flag in args:
-            return args[args.index(flag) + 1].split(",")[0]
-    return None
+    """The machine a QEMU system-mode command line names (-M / -machine NAME[,options])."""
+    return next((args[args.index(f) + 1].split(",")[0] for f in ("-M", "-machine") if f in args), None)
 
 
 def emulator_checks() -> list[Check]:
