@@ -59,15 +59,15 @@ def board_json(b: Board) -> dict:
 
 
 def cmd_boards(args, console: Console) -> int:
-    t = table("boards (isa/boards.py): clock and memory system of the estimates; sources in --json",
-              ("name", "targets (default for)", "clock", "caches", "memories"))
+    tab = table("boards (isa/boards.py): clock and memory system of the estimates; sources in --json",
+                ("name", "targets (default for)", "clock", "caches", "memories"))
     for b in BOARDS.values():
         defaults = [t for t, n in DEFAULT_BOARDS.items() if n == b.name]
         hosts = ", ".join(f"{h}*" if h in defaults else h for h in b.hosts)
         clock = f"{b.clock_mhz:g} MHz" if b.clock_mhz else "target's"
         caches = "; ".join(_cache_text(c) for c in b.caches) or ("zero-wait" if b.zero_wait else "none")
-        t.add_row(b.name, hosts, clock, caches, "; ".join(_memory_text(m) for m in b.memories))
-    console.print(t)
+        tab.add_row(b.name, hosts, clock, caches, "; ".join(_memory_text(m) for m in b.memories))
+    console.print(tab)
     console.print("* the target's default board. cyc: cycles at the board's clock; latencies are load-to-use.",
                   style="dim")
     write_json(console, args.json, [board_json(b) for b in BOARDS.values()])
