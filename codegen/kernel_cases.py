@@ -1,10 +1,10 @@
-"""A test/benchmark program of kernel cases: several single-node graphs lowered exactly as `emit_program` lowers
-them (same packing, same kernel calls), with their inputs baked in, run one after the other in one ELF; the
-outputs of all cases are written as one hex string. Builds and emulator starts are the cost of kernel tests, so
-many cases share one program. Each case is its own noinline function `ig_case_<i>` for attribution."""
+"""A test/benchmark program of kernel cases lowered exactly as `emit_program` lowers them, inputs baked in, run one
+after the other in one ELF (builds and emulator starts are the cost of kernel tests), one noinline `ig_case_<i>` each
+for attribution; the outputs of all cases are written as one hex string."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +23,13 @@ class KernelCases:
     directory: Path
     sources: list[Path]
     output_sizes: list[int]  # bytes per case, in order
-    case_functions: list[str]
     kernel_stems: list[str]  # per case
 
     def split_outputs(self, raw: bytes) -> list[bytes]:
-        out, pos = [], 0
-        for n in self.output_sizes:
-            out.append(raw[pos:pos + n])
-            pos += n
-        if pos != len(raw):
-            raise CodegenError(f"kernel cases wrote {len(raw)} bytes, expected {pos}")
-        return out
+        ends = list(accumulate(self.output_sizes, initial=0))
+        if ends[-1] != len(raw):
+            raise CodegenError(f"kernel cases wrote {len(raw)} bytes, expected {ends[-1]}")
+        return [raw[a:b] for a, b in zip(ends, ends[1:])]
 
 
 @dataclass
@@ -71,8 +67,7 @@ class _Cases:
             f"static unsigned char ig_out[{max(self.offset, 16)}] __attribute__((aligned(16)));", "",
             *self.decls, *self.fns, "int main(void) {", *self.calls]) + "\n" + "\n".join(writes)
             + "\n  return 0;\n}\n")
-        return KernelCases(out_dir, [out_dir / "cases.c", *sorted(self.kernels)], self.sizes,
-                           [f"ig_case_{i}" for i in range(len(self.fns))], self.stems)
+        return KernelCases(out_dir, [out_dir / "cases.c", *sorted(self.kernels)], self.sizes, self.stems)
 
 
 def emit_kernel_cases(cases: list[tuple[Graph, np.ndarray]], target: Target, out_dir: Path,

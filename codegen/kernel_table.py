@@ -34,8 +34,3 @@ def _rows(path: Path) -> dict[tuple[str, str], frozenset[str]]:
 def provides(family: str, stem: str, table: Path = TABLE) -> frozenset[str]:
     """The entry points runtime_c/kernels/<family>/<stem>.c defines (empty when the table lists no such file)."""
     return _rows(table).get((family, stem), frozenset())
-
-
-def rows(table: Path = TABLE) -> dict[tuple[str, str], frozenset[str]]:
-    """Every (family, file stem) of the table with the symbols it defines."""
-    return dict(_rows(table))

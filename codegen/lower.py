@@ -23,10 +23,6 @@ BLOB_ALIGN = 16
 LAYER_COPY_SUFFIX = "__L"  # <kernel function>__L<layer index>: the layer's own copy of a kernel
 
 
-def _ident(name: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_]", "_", name)
-
-
 def _itemsize(dtype: str) -> int:
     return np.dtype(DTYPES[dtype]).itemsize
 
@@ -38,7 +34,6 @@ class WeightBlob:
     size: int = 0
     offsets: dict[str, int] = field(default_factory=dict)
     ctypes: dict[str, str] = field(default_factory=dict)
-
     by_content: dict[bytes, int] = field(default_factory=dict)  # digest -> offset (tied weights stored once)
 
     def add(self, key: str, arr: np.ndarray, ctype: str) -> str:
@@ -82,12 +77,7 @@ class Lowered:
     model_c: str
     layer_functions: list[str]
     kernel_sources: list[Path]
-    kept: dict[str, tuple[int, str, tuple[int, ...]]]  # tensor -> (arena offset, dtype, stored shape)
     copies: list[tuple[Path, str]] = field(default_factory=list)  # (kernel file, symbol suffix) of layer copies
-
-    @property
-    def integer(self) -> bool:
-        return self.graph.is_integer
 
 
 def is_sequence_graph(graph: Graph) -> bool:
@@ -151,15 +141,9 @@ def _last_row_only(g: Graph, caches: dict[str, str], rows: str) -> set[str]:
 
 
 def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None = None, rows: str = "all",
-          keep: tuple[str, ...] = (), layer_copies: bool = False) -> Lowered:
+          layer_copies: bool = False) -> Lowered:
     """The forward step of `graph` for `target`: up to max_tokens rows per call, a cache of `context` positions
-    (default max_tokens). `keep` names tensors whose buffers stay untouched after
-    the step (for inspection by a harness); their (offset, dtype, stored shape) are in `kept`.
-
-    layer_copies: every layer calls its own copy of each kernel it uses (`<function>__L<i>`: the kernel's object
-    with every function symbol renamed, `Lowered.copies`), so a profile attributes each kernel
-    instruction to exactly one layer. The code is the same as without copies (instruction counts are equal); only
-    symbol names, addresses and code size differ."""
+    (default max_tokens). layer_copies: every layer calls its own copy of each kernel (docs/modules.md)."""
     validate(graph, integer_only=False)
     context = context or max_tokens
     if rows not in ("all", "last"):
@@ -191,7 +175,6 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
     last = _last_row_only(graph, caches, rows)
     out_name = graph.outputs[0]
     out_t = graph.tensors[out_name]
-    family = target.kernel_family
 
     def stored_shape(t: str) -> tuple[int, ...]:
         shape = graph.tensors[t].shape
@@ -201,11 +184,7 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
         return (r,) + tuple(shape[1:])
 
     # --- memory plan: every tensor but the input (caller), the output (caller) and the caches (static)
-    last_use: dict[str, int] = {}
-    for i, n in enumerate(graph.nodes):
-        for t in n.inputs:
-            last_use[t] = i
-    end = len(graph.nodes)
+    last_use = {t: i for i, n in enumerate(graph.nodes) for t in n.inputs}  # tensor -> its last reader
     buffers = []
     if "positions" in graph.inputs:
         buffers.append(Buffer("positions", max_tokens * 4, -1, last_use.get("positions", -1)))
@@ -214,7 +193,7 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
         if t == out_name or t in caches:
             continue
         size = int(np.prod(stored_shape(t))) * _itemsize(graph.tensors[t].dtype)
-        buffers.append(Buffer(t, size, i, end if t in keep else last_use.get(t, i)))
+        buffers.append(Buffer(t, size, i, last_use.get(t, i)))
     shared: dict[int, tuple[str, bool]] = {}  # node index -> (its group's row buffer, whether it fills it)
     for ix in shared_row_quantization(graph, last):
         first = graph.nodes[ix[0]]
@@ -222,9 +201,6 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
         k, r = graph.constants[first.inputs[1]].shape[1], 1 if first.inputs[0] in last else max_tokens
         buffers.append(Buffer(rbuf, r * (k + 8), ix[0], ix[-1]))  # int8 rows, then int32 (mr, e) per row
         shared.update({i: (rbuf, i == ix[0]) for i in ix})
-    missing = [t for t in keep if t not in {b.tensor for b in buffers}]
-    if missing:
-        raise CodegenError(f"cannot keep {missing}: not an intermediate tensor of {graph.name}")
     placed, arena_size = plan_arena(buffers)
     offset = {b.tensor: b.offset for b in placed}
 
@@ -271,8 +247,9 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
             row = "(n - 1)" if one_row and x not in last else "0"
             row_quant = (f"((int8_t *)(ig_arena + {offset[rbuf]}) + (size_t){row} * {k})",
                          f"((int32_t *)(ig_arena + {offset[rbuf] + r * k}) + (size_t){row} * 2)", fills)
-        env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)", family=family,
-                    extensions=target.extensions, error_return="return 1;", row_quant=row_quant)
+        env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)",
+                    family=target.kernel_family, extensions=target.extensions, error_return="return 1;",
+                    row_quant=row_quant)
         stmt, calls = npu_calls.offload(graph, n, env, target, i, max_tokens) or emit_node_calls(graph, n, env)
         files |= {path for _, path in calls}
         if layer_copies:
@@ -281,49 +258,44 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
                 stmt = re.sub(rf"\b{kfn}\(", alias + "(", stmt)
                 copy_decls.append(f"extern __typeof__({kfn}) {alias};")
                 copies.add((path, f"{LAYER_COPY_SUFFIX}{i}"))
-        fn = f"ig_layer_{i}_{_ident(n.name)}"
+        fn = f"ig_layer_{i}_{re.sub(r'[^0-9A-Za-z_]', '_', n.name)}"
         fns.append(fn)
         bodies.append(f"/* {n.op} {n.name}{' (last row only)' if one_row else ''} */\n"
                       f"__attribute__((noinline)) static int32_t {fn}(const ig_model_input_t *input, int32_t n, "
                       f"int32_t pos0, ig_model_output_t *out) {{\n  (void)input; (void)n; (void)pos0; (void)out;\n"
-                      f"  {stmt}\n"
-                      f"  return 0;\n}}\n")
+                      f"  {stmt}\n  return 0;\n}}\n")
     kv_lines, kv_bytes = [], 0
     for t, cname in caches.items():
         w = row_width(t)
         dt = graph.tensors[t].dtype
         kv_bytes += context * w * _itemsize(dt)
-        kv_lines.append(f"static {C_TYPE[dt]} {cname}[{context} * {w}] __attribute__((aligned(16)));"
-                        f"  /* {t} */")
-    pos_fill = ""
-    if "positions" in graph.inputs:
-        pos_fill = f"  for (int32_t r = 0; r < n; r++) (({base('positions')}))[r] = pos0 + r;\n"
+        kv_lines.append(f"static {C_TYPE[dt]} {cname}[{context} * {w}] __attribute__((aligned(16)));  /* {t} */")
+    pos_fill = (f"  for (int32_t r = 0; r < n; r++) (({base('positions')}))[r] = pos0 + r;\n"
+                if "positions" in graph.inputs else "")
     guard = ("  if (n < 1 || n > IG_MODEL_MAX_TOKENS || pos0 < 0 || pos0 + n > IG_MODEL_CONTEXT) return 2;\n"
              + ("  if (pos0 != 0) return 2; /* an encoder (non-causal attention) runs a whole sequence at once */\n"
                 if encoder else ""))
     calls = "".join(f"  if ((e = {fn}(input, n, pos0, out)) != 0) return e;\n" for fn in fns)
     model_c = "\n".join([
         f"/* Generated by intgap: forward step of {graph.name} for {target.name}; one function per layer. */",
-        '#include "model.h"', '#include "ig_kernels.h"', '#include "ig_ops.h"',
-        '#include "ig_ops_quant.h"',
+        '#include "model.h"', '#include "ig_kernels.h"', '#include "ig_ops.h"', '#include "ig_ops_quant.h"',
         *(['#include "ig_ops_f32.h"'] if not graph.is_integer else []), "",
         "extern const uint8_t ig_weights[];", *npu_calls.declarations(target), *copy_decls, "",
         f"static uint8_t ig_arena[{max(arena_size, 16)}] __attribute__((aligned(16)));", *kv_lines, "",
         *bodies,
         "int32_t ig_model_forward(const ig_model_input_t *input, int32_t n, int32_t pos0, ig_model_output_t *out) {",
         "  int32_t e;", guard + pos_fill + calls + "  return 0;", "}", ""])
-    kept = {t: (offset[t], graph.tensors[t].dtype, stored_shape(t)) for t in keep}
     in_t = graph.tensors[in_name]
     return Lowered(graph, target, max_tokens, context, rows, in_name, in_t.dtype,
                    1 if in_name == "input_ids" else int(in_t.shape[-1]), out_name, out_t.dtype, int(out_t.shape[-1]),
-                   arena_size, kv_bytes, blob, model_c, fns, sorted(files), kept, sorted(copies))
+                   arena_size, kv_bytes, blob, model_c, fns, sorted(files), sorted(copies))
 
 
 def model_header(low: Lowered, about: str = ".", head: str = "", tail: str = "") -> str:
     """model.h of the forward step. The firmware's (codegen/firmware.py) says more `about` it in the first comment
     and adds declarations after the includes (`head`) and before the include guard's end (`tail`)."""
     g = low.graph
-    kind = "integer-only" if low.integer else "FP32"
+    kind = "integer-only" if g.is_integer else "FP32"
     out_t = g.tensors[low.output]
     quant = ""
     if out_t.scale is not None:

@@ -38,19 +38,12 @@ def kernel_for(function: str, stem: str, family: str) -> Path:
 
 @dataclass
 class OpEnv:
-    """Where a node's tensors are and how much of them runs.
-
-    buf(tensor, row0) -> C pointer expression of the tensor's row `row0` (a C expression, "0" for the start)
-    const(key, array, ctype) -> C expression of a constant array (emitted once per key)
-    rows: C expression, the number of rows (tokens) this call computes
-    kv_len: C expression, the number of key/value rows attention reads (S)
-    family: the target's kernel family (runtime_c/kernels/<family>/)
-    """
-    buf: Callable[[str, str], str]
-    const: Callable[[str, np.ndarray, str], str]
-    rows: str = "1"
-    kv_len: str = "1"
-    family: str = "scalar"
+    """Where a node's tensors are and how much of them runs (C expressions)."""
+    buf: Callable[[str, str], str]  # (tensor, row0) -> C pointer to the tensor's row row0 ("0": its start)
+    const: Callable[[str, np.ndarray, str], str]  # (key, array, ctype) -> a constant array (emitted once per key)
+    rows: str = "1"  # the number of rows (tokens) this call computes
+    kv_len: str = "1"  # the number of key/value rows attention reads (S)
+    family: str = "scalar"  # the target's kernel family (runtime_c/kernels/<family>/)
     extensions: tuple[str, ...] = ()  # the target's ISA extensions (isa/targets.py), where a layout depends on them
     error_return: str = "return 1;"  # what the statement does when a kernel reports bad data
     # fully_connected_dynamic reading an input that other such layers read too (op_calls_quant.shared_row_quantization):
@@ -107,16 +100,12 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
     gsz = int(a.get("group_size", kk))
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
     tail = clamp_tail(a)
-    def plain_requant() -> tuple[str, str]:  # the multipliers and shifts as the graph has them
-        return (env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t"),
-                env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t"))
-
     if x_dt == "int16" and bits == 8 and per_channel:
         if fc_s16_reads_weights_once(env.family):
             return _fc_s16(g, n, env, y_dt, tail)
         return _fc_s16_split(g, n, env, y_dt, tail)
     if x_dt == "int16":  # the general portable kernel
-        cm, cs = plain_requant()
+        cm, cs = (env.const(t, g.constants[t], "int32_t") for t in n.inputs[-2:])  # as the graph has them
         gs = np.ones((nn_, 1), np.int32) if group_scale is None else group_scale
         folded = fold_bias_grouped(b, w, gs, gsz, a["x_zero_point"])
         cw = env.const(f"{n.inputs[1]}.scalar.w{bits}", pack_fc_weights(w, bits, "scalar"), "int8_t")
@@ -128,10 +117,8 @@ def _fc(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[str]]:
         return _row_loop(g, n, env, call, kk, nn_), {(fn, "ig_fc_grouped_s16")}
     if x_dt != "int8":
         raise CodegenError(f"node {n.name}: fully connected input must be int8 or int16, not {x_dt}")
-    if per_channel:
-        folded = fold_bias(b, w, a["x_zero_point"])
-    else:
-        folded = fold_bias_grouped(b, w, group_scale, gsz, a["x_zero_point"])
+    folded = fold_bias(b, w, a["x_zero_point"]) if per_channel else \
+        fold_bias_grouped(b, w, group_scale, gsz, a["x_zero_point"])
     call, fn, stem, _, _ = _fc_s8_call(g, n, env, y_dt, tail, folded, g.constants[n.inputs[-2]],
                                        g.constants[n.inputs[-1]], (n.inputs[2] + ".folded", n.inputs[-2], n.inputs[-1]))
     return _row_loop(g, n, env, call, kk, nn_), {(fn, stem)}
@@ -195,22 +182,18 @@ def _fc_s16(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[str, s
     weights, bias = pack_fc_s16(w, fold_bias(g.constants[n.inputs[2]], w, a["x_zero_point"]), wfam, env.extensions)
     cw = env.const(f"{n.inputs[1]}.{wfam}.s16{layout}", weights, "int8_t")
     cb = env.const(f"{n.inputs[2]}.{wfam}.s16{layout}", bias, "int32_t")
-    cm = env.const(n.inputs[-2], g.constants[n.inputs[-2]], "int32_t")
-    cs = env.const(n.inputs[-1], g.constants[n.inputs[-1]], "int32_t")
+    cm, cs = (env.const(t, g.constants[t], "int32_t") for t in n.inputs[-2:])
     call = f"{fn}(x_, {cw}, {cb}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)"
     return _row_loop(g, n, env, call, kk, nn_), {(fn, "ig_fc_s16")}
 
 
 IDENTITY_REQUANT = (1 << 30, 1)  # (multiplier, shift): requantize(acc) == acc exactly for |acc| < 2^30
+INT32_OUT = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"  # zero point and range of an unclamped int32 output
 
 
 def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[str, set[tuple[str, str]]]:
     """int16 input, int8 per-channel weights (fully_connected_wide of the a16down step) as int8 products on the
-    family's kernel: x = 256 hi + 128 carry + lo (ig_split_s16; carry only for x >= 32640). A row without high
-    bytes is the plain int8 layer on lo. Otherwise the hi (and carry) products come out as int32 through an
-    identity requantization (|acc| <= 128 * 127 * K < 2^30), go into the bias (ig_fc_s16_bias: in the kernel's bias
-    layout, times the factor by which that layout pre-shifts its bias, modulo 2^32), and the lo layer with that
-    bias gives the output (runtime_c/kernels/scalar/ig_fc_s16_split.c)."""
+    family's kernel, x = 256 hi + 128 carry + lo (how: docs/modules.md)."""
     a = n.attrs
     w = g.constants[n.inputs[1]]
     nn_, kk = w.shape
@@ -220,9 +203,8 @@ def _fc_s16_split(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str) -> tuple[
     folded = fold_bias(g.constants[n.inputs[2]], w, a["x_zero_point"])
     lo, fn, stem, cb, pack = _fc_s8_call(g, n, env, y_dt, tail, folded, mult, shift,
                                          (n.inputs[2] + ".folded", n.inputs[-2], n.inputs[-1]))
-    ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
-    full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
-    part, fn32, stem32, _, _ = _fc_s8_call(g, n, env, "int32", full, np.zeros(nn_, np.int32), *ident,
+    part, fn32, stem32, _, _ = _fc_s8_call(g, n, env, "int32", INT32_OUT, np.zeros(nn_, np.int32),
+                                           *(np.full(nn_, v, np.int32) for v in IDENTITY_REQUANT),
                                            (n.name + ".zero_bias", n.name + ".identity_mult",
                                             n.name + ".identity_shift"), ".identity")
     order = pack(np.arange(1, nn_ + 1), np.zeros(nn_, np.int32)) - 1  # layout position -> row (-1: padding)
@@ -286,9 +268,9 @@ def _length(g: Graph, n: Node, env: OpEnv) -> str:
     return str(c) if env.rows == "1" else f"({env.rows}) * {c}"
 
 
-def _io(env: OpEnv, n: Node, i: int = 0) -> tuple[str, str]:
-    """The C pointers of the node's input i and of its output."""
-    return env.buf(n.inputs[i], "0"), env.buf(n.outputs[0], "0")
+def _io(env: OpEnv, n: Node) -> tuple[str, str]:
+    """The C pointers of the node's first input and of its output."""
+    return env.buf(n.inputs[0], "0"), env.buf(n.outputs[0], "0")
 
 
 def _ints(a: dict, *keys: str) -> list[str]:
@@ -409,9 +391,8 @@ HANDLERS = {
 
 
 def op_handlers() -> dict:
-    """Op (quant/optable.py) -> its C lowering: this file's, the FP32 transformer ops' (codegen/op_calls_f32.py) and
-    the quantization-method ops' (codegen/op_calls_quant.py). tests/codegen/test_op_table.py checks that every op of
-    the table has exactly one."""
+    """Op (quant/optable.py) -> its C lowering (here, op_calls_f32.py, op_calls_quant.py); exactly one each
+    (tests/codegen/test_op_table.py)."""
     return {**HANDLERS, **op_calls_f32.HANDLERS, **op_calls_quant.HANDLERS}
 
 

@@ -13,14 +13,8 @@ from quant.ir import Graph, Node
 
 HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
 _PROTOTYPE = re.compile(r"^(?:void|int32_t)\s+(ig_\w+_f32)\s*\([^;]*?\);", re.S | re.M)
-
-
-def _read_prototypes() -> dict[str, str]:
-    text = re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S)
-    return {m.group(1): " ".join(m.group(0).split()) for m in _PROTOTYPE.finditer(text)}
-
-
-PROTOTYPES = _read_prototypes()
+PROTOTYPES = {m.group(1): " ".join(m.group(0).split())  # entry point -> its prototype on one line
+              for m in _PROTOTYPE.finditer(re.sub(r"/\*.*?\*/", "", HEADER.read_text(), flags=re.S))}
 
 
 def f32_literal(v) -> str:
@@ -82,7 +76,3 @@ HANDLERS = {
     "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _activation,
     "silu_f32": _activation, "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope,
 }
-
-# The greedy-decoding argmax of float logits, for a generate harness to link (scalar only: once per token).
-ARGMAX_F32_SOURCE = RUNTIME_C / "kernels" / "scalar" / "ig_argmax_f32.c"
-

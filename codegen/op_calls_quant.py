@@ -1,22 +1,11 @@
 """The C lowering of the quantization-method ops: fully_connected_asym, fully_connected_dynamic (quant/ops/
-linear_quant.py) and channel_gather (quant/ops/gather.py).
-
-HANDLERS holds one handler per op (codegen/op_calls.py op_handlers merges them; the op table, quant/optable.py,
-puts the ops in the row-wise group: each processes every row on its own). fully_connected_asym with int8 input runs on the
-family's grouped kernels (ig_fc_grouped_s8 / _s8w4, in their layouts) with a bias that runtime_c/kernels/scalar/
-ig_fc_asym_offsets.c completes per call; fully_connected_dynamic on the same kernels between the row's int8
-quantization and the per-token requantization of ig_fc_dynamic_parts.c (where its accumulator stays below 2^30);
-the other cases on the portable kernels runtime_c/kernels/scalar/ig_fc_asym.c, ig_fc_dynamic.c and
-ig_channel_gather.c (int8 row-major or int4 row-pair weights). All are declared
-in runtime_c/include/ig_ops_quant.h, which the generated translation units include. fully_connected_asym's
-zero-point terms are folded into its bias here, modulo 2^32.
-"""
+linear_quant.py) and channel_gather (quant/ops/gather.py); which kernels run them: docs/modules.md."""
 from __future__ import annotations
 
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
+from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
 from codegen.packing import (grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors, pack_fc_grouped,
                              pack_fc_weights, wrap_int32)
@@ -66,16 +55,8 @@ def _sdot_blocked_w4(env: OpEnv, fam: str, bits: int, k: int, group_size: int) -
 def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
                     shift: np.ndarray, y_dt: str, tail: str, keys: tuple[str, str, str], out_of, after: str,
                     tag: str = "", dyn: bool = False) -> tuple[str, set[tuple[str, str]]]:
-    """The statements that run a fully_connected_asym / _dynamic node's weights (group scales and offsets) on the
-    linked family's grouped kernel for the int8 row at `x_ptr`, with `bias`, `mult`, `shift` (constant keys `keys`)
-    and a bias completed per call with the offset term (ig_group_sums_s8, ig_offset_bias; left out when every
-    offset is 0). The rows run in chunks of ASYM_CHUNK_ROWS, each chunk's arrays packed as a layer of its own
-    (pack_fc_grouped, grouped_bias_terms); a table gives each chunk's offsets into them (p_[0..4]: weights, scales,
-    row vectors, rows in the layout, rows). out_of(c) is the C pointer a chunk c writes; `after` runs after it.
-    `tag` names the scales and offsets packed for other shifts (a layout may fold the shifts into them). With NEON
-    SDOT and int4 weights the offsets ride in the kernel's scales (no per-call term), and with `dyn`
-    (fully_connected_dynamic there) bias, mult and shift are the layer's own, requantized per token in the kernel
-    (ig_fc_grouped_dyn_s8w4: ig_mr_ and ig_e_ in scope)."""
+    """The statements that run a fully_connected_asym / _dynamic node's weights on the linked family's grouped kernel
+    for the int8 row at `x_ptr`, in chunks of ASYM_CHUNK_ROWS rows (arguments and layout: docs/modules.md)."""
     a = n.attrs
     _, wname, _, gsname, goname, _, _ = n.inputs
     w, gs, go = g.constants[wname], g.constants[gsname], g.constants[goname]
@@ -117,8 +98,7 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     ct = env.const(n.name + key + ".chunks", np.asarray(table, np.int32), "int32_t")
     used = {(fn, stem)}
     if offsets and not fused:
-        cgo = env.const(goname + key + tag, cat["go"].astype(np.int32),
-                        "int32_t")
+        cgo = env.const(goname + key + tag, cat["go"].astype(np.int32), "int32_t")
         pre = f"int32_t ig_t_[{groups}], ig_b_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); " \
               f"ig_group_sums_s8({x_ptr}, {kk}, {gsz}, ig_t_); "
         bias_of = "ig_b_"
@@ -151,14 +131,11 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
                                        clamp_tail(a), (bname, mname, sname), lambda c: f"ig_y_ + {at}", "", dyn=True)
         acc = ""
     else:
-        cb = env.const(bname, g.constants[bname], "int32_t")
-        cm = env.const(mname, g.constants[mname], "int32_t")
-        cs = env.const(sname, g.constants[sname], "int32_t")
+        cb, cm, cs = (env.const(t, g.constants[t], "int32_t") for t in (bname, mname, sname))
         after = (f"ig_dyn_requant_{SUFFIX[y_dt]}(ig_acc_, ig_mr_, ig_e_, {cm} + {at}, {cs} + {at}, {cb} + {at}, "
                  f"p_[4], {clamp_tail(a)}, ig_y_ + {at}); ")
-        ident = (np.full(nn_, IDENTITY_REQUANT[0], np.int32), np.full(nn_, IDENTITY_REQUANT[1], np.int32))
-        full = f"0, {c_int(-(1 << 31))}, {c_int((1 << 31) - 1)}"
-        chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32), *ident, "int32", full,
+        chunks, used = _grouped_chunks(g, n, env, "ig_q_", np.zeros(nn_, np.int32),
+                                       *(np.full(nn_, v, np.int32) for v in IDENTITY_REQUANT), "int32", INT32_OUT,
                                        (n.name + ".zero_bias", n.name + ".identity_mult", n.name + ".identity_shift"),
                                        lambda c: "ig_acc_", after, ".identity")
         acc = f"int32_t ig_acc_[{ASYM_CHUNK_ROWS}] __attribute__((aligned(16))); "
@@ -220,9 +197,9 @@ def _fc_quant(g: Graph, n: Node, env: OpEnv):
     cw = env.const(f"{wname}.scalar.w{bits}", pack_fc_weights(w, bits, "scalar"), "int8_t")
     cgs = env.const(gsname, np.ascontiguousarray(gs, np.int32), "int32_t")
     cgo = env.const(goname, np.ascontiguousarray(go, np.int32), "int32_t")
-    cm = env.const(mname, g.constants[mname], "int32_t")
-    cs = env.const(sname, g.constants[sname], "int32_t")
-    fn = f"ig_{'fc_dynamic' if dynamic else 'fc_asym'}_{SUFFIX[x_dt]}_{SUFFIX[y_dt]}"
+    cm, cs = (env.const(t, g.constants[t], "int32_t") for t in (mname, sname))
+    stem = "ig_fc_dynamic" if dynamic else "ig_fc_asym"
+    fn = f"{stem}_{SUFFIX[x_dt]}_{SUFFIX[y_dt]}"
     if dynamic:
         cb = env.const(bname, g.constants[bname], "int32_t")
         call = (f"{fn}(x_, {c_int(a['x_zero_point'])}, {cw}, {bits}, {cb}, {cgs}, {cgo}, {cm}, {cs}, {kk}, {nn_}, "
@@ -231,7 +208,6 @@ def _fc_quant(g: Graph, n: Node, env: OpEnv):
         folded = fold_bias_asym(g.constants[bname], w, gs, go, gsz, a["x_zero_point"])
         cb = env.const(bname + ".folded", folded, "int32_t")
         call = f"{fn}(x_, {cw}, {bits}, {cb}, {cgs}, {cgo}, {cm}, {cs}, {kk}, {nn_}, {gsz}, {clamp_tail(a)}, y_)"
-    stem = "ig_fc_dynamic" if dynamic else "ig_fc_asym"
     return _row_loop(g, n, env, call, kk, nn_), {(fn, stem)}
 
 

@@ -1,10 +1,5 @@
-"""Weight packing and zero-point folding, done in Python at code generation (runtime_c/include/ig_kernels.h
-describes the layouts the kernels read).
-
-Every integer fully connected kernel uses x as stored; the zero-point term is folded into the bias here.
-All folding is done modulo 2^32: the reference wraps its accumulator to int32 before requantizing
-(quant/ops/fixed.py `_wrap32`), so the wrapped folded bias gives exactly the reference's result.
-"""
+"""Weight packing and zero-point folding (modulo 2^32, as the reference's accumulator), done in Python at code
+generation; the layouts: runtime_c/include/ig_kernels.h, why folding is exact: docs/modules.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,19 +39,10 @@ def pack_int4_pairs(w: np.ndarray) -> np.ndarray:
     return (16 * w[0::2].astype(np.int16) + w[1::2].astype(np.int16) + 8).astype(np.int8)
 
 
-def unpack_int4_pairs(packed: np.ndarray, n: int) -> np.ndarray:
-    """The inverse of pack_int4_pairs (for tests)."""
-    b = packed.astype(np.int16)
-    out = np.empty((2 * packed.shape[0], packed.shape[1]), np.int8)
-    out[0::2], out[1::2] = b >> 4, (b & 15) - 8
-    return out[:n]
-
-
 def _interleave_blocks(rows: np.ndarray, rows_per_block: int, blocks: int) -> np.ndarray:
     """Blocks of `rows_per_block` rows: for each 4-column word the block's rows' words side by side, then the
     K % 4 tail of the block's rows row-major; the rows after the last block row-major."""
-    k = rows.shape[1]
-    kmain = k & ~3
+    kmain = rows.shape[1] & ~3
     parts = []
     for b in range(blocks):
         blk = rows[b * rows_per_block:(b + 1) * rows_per_block]
@@ -110,11 +96,8 @@ def grouped_layout(family: str, k: int, group_size: int) -> str:
 
 def per_channel_as_grouped(family: str, extensions: tuple[str, ...], k: int, n: int) -> bool:
     """Whether a per-channel fully connected layer (int8 input) runs as the grouped kernel with one group of K
-    columns and unit scales (pack_fc_grouped's arrays; the scale is then each row's 2^left shift): on dot-product
-    NEON cores the blocked layout (rows in lanes, SDOT by element, no horizontal reduction per row) needs fewer
-    instructions than the row-major per-channel kernel (benchmarks/kernels.py on cortex-a55). Not on ARMv8.0
-    (cortex-a53), whose SMULL/SMLAL path is faster row-major, and only where the 32-row blocks pad N by at most an
-    eighth (the padded rows are computed)."""
+    columns and unit scales: on dot-product NEON, where the 32-row blocks pad N by at most an eighth (why:
+    docs/modules.md)."""
     if family != "neon" or "dotprod" not in extensions or grouped_layout(family, k, k) != "blocked":
         return False
     return -(-n // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS - n <= n // 8
@@ -224,8 +207,7 @@ def _rvv_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int) -> tuple[np.
     last one narrower; per block and column quad (int8) or column pair (int4) the block's rows' / pairs' bytes side
     by side; per block and group the scale differences of its rows (int32, int8) or its pairs' even then odd rows'
     scales (int16, int4; the whole array as int32, zero-padded)."""
-    n, k = w.shape
-    groups = group_scale.shape[1]
+    k = w.shape[1]
     if bits == 8:
         rows, cols, sc = np.asarray(w, np.int8), 4, scale_differences(group_scale)
     else:

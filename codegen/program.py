@@ -132,10 +132,6 @@ def write_sources(low: Lowered, out_dir: Path, files: dict[str, str | bytes], ge
     return sorted(set(low.kernel_sources) | ({argmax_kernel(low)[1]} if generate else set()))
 
 
-FORWARD_ABOUT = ("forward harness. The runner patches [n, 0, 0, 0] and n input rows into section\n"
-                 " * .ig_input.")
-
-
 def forward_main(about: str, prefix: str = "ig", init: bool = False) -> str:
     """main.c of one forward call on the rows in section .ig_input after the header [n, 0, 0, 0]: the run harness
     (prefix ig) or the firmware's example application (prefix app, init: calls ig_model_init first)."""
@@ -211,9 +207,9 @@ int main(void) {
 """
 
 
-def emit_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "forward",
-                 max_tokens: int = 1, context: int | None = None, rows: str | None = None,
-                 name: str | None = None, layer_copies: bool = False) -> tuple[Program, Lowered]:
+def emit_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "forward", max_tokens: int = 1,
+                 context: int | None = None, rows: str | None = None, layer_copies: bool = False
+                 ) -> tuple[Program, Lowered]:
     """Writes model.h, model.c, weights.S + weights.bin and main.c of a forward or generate program, refusing a
     model whose data alone exceed the target's memory. max_tokens: rows per forward call (an MLP: samples).
     layer_copies: each layer calls its own copies of its kernels (exact per-layer profiles, codegen/lower.py);
@@ -231,10 +227,11 @@ def emit_program(graph: Graph, target: Target, out_dir: Path, *, mode: str = "fo
         raise CodegenError("greedy generation needs a model that takes token ids")
     kernels = write_sources(low, out_dir, {
         "model.h": model_header(low), "model.c": low.model_c,
-        "main.c": forward_main(FORWARD_ABOUT) if mode == "forward" else _GENERATE_MAIN % {
+        "main.c": forward_main("forward harness. The runner patches [n, 0, 0, 0] and n input rows into section\n"
+                               " * .ig_input.") if mode == "forward" else _GENERATE_MAIN % {
             "suffix": suffix, "argmax_header": "ig_ops_f32.h" if suffix == "f32" else "ig_ops.h"},
         "weights.bin": low.blob.tobytes(), "weights.S": weights_asm(out_dir / "weights.bin")}, mode == "generate")
-    return Program(name or graph.name, out_dir, [out_dir / f for f in ("main.c", "model.c", "weights.S")] + kernels,
+    return Program(graph.name, out_dir, [out_dir / f for f in ("main.c", "model.c", "weights.S")] + kernels,
                    mode, max_tokens, context, rows, np.dtype(DTYPES[low.input_dtype]), low.input_channels,
                    np.dtype(DTYPES[low.output_dtype]), low.output_channels, low.arena_size, low.kv_bytes,
                    low.blob.size, low.layer_functions, target.kernel_family, low.copies), low

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from intgap.console_format import table
 from intgap.plots import DPI, pyplot
 
 LABELS = {"kl_divergence": "KL from FP32 (nats/token)", "perplexity": "perplexity",
@@ -34,12 +35,10 @@ def _columns(res: dict) -> list[tuple[str, callable]]:
     cols = [("unit", lambda r: r["unit"]), ("ops", lambda r: str(r["ops"])),
             ("weights", lambda r: str(r["weights"])), ("tensors", lambda r: str(r["tensors"]))]
     for k in res["integer"]:
-        cols.append((f"{LABELS[k]} without it", lambda r, k=k: _fmt(k, r["removed"][k])))
-        if k == key:
-            cols.append(("share removed", lambda r: f"{r['share_removed']:+.1%}"))
-        cols.append((f"{LABELS[k]} with only it", lambda r, k=k: _fmt(k, r["alone"][k])))
-        if k == key:
-            cols.append(("share alone", lambda r: f"{r['share_alone']:+.1%}"))
+        for how, what in (("removed", "without it"), ("alone", "with only it")):
+            cols.append((f"{LABELS[k]} {what}", lambda r, k=k, how=how: _fmt(k, r[how][k])))
+            if k == key:
+                cols.append((f"share {how}", lambda r, how=how: f"{r['share_' + how]:+.1%}"))
     return cols
 
 
@@ -48,10 +47,8 @@ CAPTION = ("share removed: the part of the loss (integer minus everything-float 
 
 
 def attribution_table(res: dict) -> Table:
-    t = Table(title=headline(res), caption=CAPTION.format(LABELS[res["loss"]]))
     cols = _columns(res)
-    for head, _ in cols:
-        t.add_column(head, justify="left" if head == "unit" else "right")
+    t = table(headline(res), [h for h, _ in cols], ("unit",), caption=CAPTION.format(LABELS[res["loss"]]))
     for r in res["rows"]:
         t.add_row(*[cell(r) for _, cell in cols])
     return t

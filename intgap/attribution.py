@@ -43,8 +43,8 @@ def base_name(fn: str) -> str:
 
 def classify(fn: str, ins, count: int, outputs_of_kernel: dict[str, int]) -> str:
     name = base_name(fn)
+    # the mnemonic up to its first dot (compressed c.* whole): the patterns have no dot but c\.*
     m = ins.mnemonic.lower().split(".")[0] if not ins.mnemonic.lower().startswith("c.") else ins.mnemonic.lower()
-    full = ins.mnemonic.lower()
     if is_softfloat_helper(name) or ins.cls == "softfloat_call":
         return "softfloat"
     if _NONLINEAR.match(name):
@@ -69,12 +69,9 @@ def classify(fn: str, ins, count: int, outputs_of_kernel: dict[str, int]) -> str
                 (ins.mnemonic == "vi.op" and f6 in _RVV_INT_UNPACK) or (ins.mnemonic == "vm.op" and f6 == _RVV_EXT)):
             return "unpack"
         return "other"
-    if ins.cls in ("scalar_float", "simd_float"):
-        if _FLOAT_ARITH.search(m) and "cvt" not in m and not m.startswith(("fmov", "vmov", "fmv")):
-            return "mac"
-    elif ins.cls == "mul_mac" or _MAC_INT.match(m) or _MAC_INT.match(full):
-        return "mac"
-    if name in outputs_of_kernel and "w4" in name and (_UNPACK.match(m) or _UNPACK.match(full)):
+    if ins.cls == "mul_mac" or ins.cls not in ("scalar_float", "simd_float") and _MAC_INT.match(m):
+        return "mac"  # (float MACs returned above)
+    if name in outputs_of_kernel and "w4" in name and _UNPACK.match(m):
         return "unpack"
     return "other"
 

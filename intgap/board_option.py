@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from rich.console import Console
-from rich.table import Table
 
 import isa
-from intgap.console_format import write_json
+from intgap.console_format import table, write_json
 from isa.boards import BOARDS, Board, board_for, get_board
 from isa.errors import BoardMismatch
 from isa.targets import DEFAULT_BOARDS
@@ -44,10 +43,7 @@ def _cache_text(c) -> str:
 
 def _memory_text(m) -> str:
     size = f"{m.size / 2**20:g} MiB" if m.size >= 2**20 else f"{m.size // 1024} KiB"
-    if m.latency_ns is not None:
-        timing = f"{m.latency_ns:g} ns"
-    else:
-        timing = f"+{m.extra_cycles} cyc"
+    timing = f"{m.latency_ns:g} ns" if m.latency_ns is not None else f"+{m.extra_cycles} cyc"
     bw = f", {m.read_gb_s:g} GB/s" if m.read_gb_s else (f", {m.bytes_per_cycle:.2f} B/cyc" if m.bytes_per_cycle else "")
     return f"{m.name} {size} {timing}{bw}"
 
@@ -55,28 +51,23 @@ def _memory_text(m) -> str:
 def board_json(b: Board) -> dict:
     return {"name": b.name, "description": b.description, "hosts": list(b.hosts), "clock_mhz": b.clock_mhz,
             "zero_wait": b.zero_wait, "default_for": [t for t, n in DEFAULT_BOARDS.items() if n == b.name],
-            "caches": [{"name": c.name, "size": c.size, "ways": c.ways, "line": c.line, "hit_latency": c.hit_latency,
-                        "write_policy": c.write_policy, "replacement": c.replacement,
-                        "prefetcher": ({"kind": c.prefetcher.kind, "degree": c.prefetcher.degree}
-                                       if c.prefetcher else None), "sources": c.sources} for c in b.caches],
-            "memories": [{"name": m.name, "kind": m.kind, "size": m.size, "cached": m.cached,
-                          "latency_ns": m.latency_ns, "extra_cycles": m.extra_cycles, "read_gb_s": m.read_gb_s,
-                          "write_gb_s": m.write_gb_s, "bytes_per_cycle": m.bytes_per_cycle,
-                          "sources": m.sources} for m in b.memories],
+            "caches": [{**asdict(c), "prefetcher": ({"kind": c.prefetcher.kind, "degree": c.prefetcher.degree}
+                                                    if c.prefetcher else None)} for c in b.caches],
+            "memories": [{k: v for k, v in asdict(m).items() if k not in ("holds", "icache", "dcache")}
+                         for m in b.memories],
             "energy": asdict(b.energy) if b.energy else None, "notes": b.notes, "sources": b.sources}
 
 
 def cmd_boards(args, console: Console) -> int:
-    table = Table(title="boards (isa/boards.py): clock and memory system of the estimates; sources in --json")
-    for col in ("name", "targets (default for)", "clock", "caches", "memories"):
-        table.add_column(col)
+    tab = table("boards (isa/boards.py): clock and memory system of the estimates; sources in --json",
+                ("name", "targets (default for)", "clock", "caches", "memories"))
     for b in BOARDS.values():
         defaults = [t for t, n in DEFAULT_BOARDS.items() if n == b.name]
         hosts = ", ".join(f"{h}*" if h in defaults else h for h in b.hosts)
         clock = f"{b.clock_mhz:g} MHz" if b.clock_mhz else "target's"
         caches = "; ".join(_cache_text(c) for c in b.caches) or ("zero-wait" if b.zero_wait else "none")
-        table.add_row(b.name, hosts, clock, caches, "; ".join(_memory_text(m) for m in b.memories))
-    console.print(table)
+        tab.add_row(b.name, hosts, clock, caches, "; ".join(_memory_text(m) for m in b.memories))
+    console.print(tab)
     console.print("* the target's default board. cyc: cycles at the board's clock; latencies are load-to-use.",
                   style="dim")
     write_json(console, args.json, [board_json(b) for b in BOARDS.values()])

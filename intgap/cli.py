@@ -17,13 +17,13 @@ from isa.boards import board_for
 from intgap import doctor, mixed_search
 from intgap.board_option import add_board_argument, add_boards_command, resolve_boards
 from intgap.compile_command import add_compile_command
-from intgap.console_format import progress, write_json
+from intgap.console_format import progress, table, write_json
 from intgap.encoder_sweep import Encoder
 from intgap.errors import DriverError
 from intgap.generate_command import add_generate_command
 from intgap.models import load_model
 from intgap.quant_commands import add_quant_commands
-from intgap.report import summary_header, summary_table_rows, write_report
+from intgap.report import per_target, summary_header, summary_table_rows, write_report
 from intgap.run_command import add_run_command
 from intgap.sequence_sweep import Decoder
 from intgap.sweep import Classifier, parse_configs
@@ -73,7 +73,6 @@ def bench_workload(spec: str, per_layer: bool = True) -> Workload:
 
 def _print_bench(console: Console, result, doc: dict) -> None:
     console.print(f"[bold]{result.model['description']}[/bold]")
-    cycle_models = sorted({r["target"]: r["cycle_model"] for r in result.runs}.items())
     table = Table(title=f"latency gap, one {result.workload.unit}: instructions exact, cycles estimated "
                         "(timing model per target below); speedup and promise over FP32 on the same target")
     quality = result.workload.quality.column
@@ -85,11 +84,11 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     console.print(table)
     console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
-    console.print("cycle models: " + "; ".join(f"{t}: {m}" for t, m in cycle_models), style="dim")
-    energy_models = sorted({r["target"]: (r.get("energy") or {}).get("label", "est. energy: none in this row")
-                            for r in result.runs if r["layer"] is None}.items())
+    console.print("cycle models: " + per_target(result.runs, "cycle_model"), style="dim")
+    energy = per_target([r for r in result.runs if r["layer"] is None],
+                        lambda r: (r.get("energy") or {}).get("label", "est. energy: none in this row"))
     console.print("est. energy uJ (x energy = FP32's / the config's; n/m: not modelled on the board, docs/energy.md): "
-                  + "; ".join(f"{t}: {m}" for t, m in energy_models), style="dim")
+                  + energy, style="dim")
     if any(not r.get("fits_board", True) for r in result.runs if r["layer"] is None):
         console.print("* does not fit its board's memories (flash / RAM): estimated with their timing as if they "
                       "were large enough (report.md lists them)", style="dim")
@@ -128,13 +127,12 @@ def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_targets(args: argparse.Namespace, console: Console) -> int:
-    table = Table(title="targets (isa/targets.py)")
-    for col in ("name", "description", "compiler", "backends", "timing model", "nominal clock"):
-        table.add_column(col)
+    tab = table("targets (isa/targets.py)", ("name", "description", "compiler", "backends", "timing model",
+                                             "nominal clock"))
     for t in isa.TARGETS.values():
         clock = f"{t.extra['clock_mhz']} MHz" if "clock_mhz" in t.extra else ""
-        table.add_row(t.name, t.description, f"{t.compiler} {t.triple}", ", ".join(t.backends), t.timing_model, clock)
-    console.print(table)
+        tab.add_row(t.name, t.description, f"{t.compiler} {t.triple}", ", ".join(t.backends), t.timing_model, clock)
+    console.print(tab)
     write_json(console, args.json, [{"name": t.name, "description": t.description, "arch": t.arch,
                                      "compiler": t.compiler, "triple": t.triple, "backends": list(t.backends),
                                      **t.extra} for t in isa.TARGETS.values()])
@@ -146,16 +144,14 @@ def cmd_doctor(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return 0 if report.ok else 1
-    table = Table(title="intgap doctor: required = what make demo needs")
-    for col in ("tool", "version", "status", "needed for", "path / why / fix"):
-        table.add_column(col, overflow="fold")
+    tab = table("intgap doctor: required = what make demo needs",
+                ("tool", "version", "status", "needed for", "path / why / fix"), overflow="fold")
     for c in report.checks:
         fix = f"fix: {c.fix}" if c.fix and c.fix not in c.detail else ""
         why = c.path if c.usable else "; ".join(x for x in (c.detail, fix) if x)
         status = c.status + ("" if c.usable or not c.required else " (required)")
-        table.add_row(c.name, c.version, status, c.needed_for,
-                      why + (f" ({c.detail})" if c.usable and c.detail else ""))
-    console.print(table)
+        tab.add_row(c.name, c.version, status, c.needed_for, why + (f" ({c.detail})" if c.usable and c.detail else ""))
+    console.print(tab)
     missing = [c.name for c in report.checks if c.required and not c.usable]
     console.print("everything make demo needs is there" if not missing else
                   f"missing for make demo: {', '.join(missing)}: run `make setup`, then `intgap doctor` again")

@@ -19,15 +19,22 @@ EVAL_COLUMNS = {
 }
 
 
+def table(title: str, columns, left=None, overflow: str = "ellipsis", **kw) -> Table:
+    """A table of `columns`, those in `left` (default: all) left-justified, the others right."""
+    t = Table(title=title, **kw)
+    for col in columns:
+        t.add_column(col, justify="left" if left is None or col in left else "right", overflow=overflow)
+    return t
+
+
 def eval_table(res: dict, graph: str) -> Table:
     """The result of quant.recipes.evaluate as one row under headings with units."""
     what = " ".join(str(res[k]) for k in ("model", "config") if res.get(k))
     how = f", method {res['method']}" if res.get("method") else ""
-    t = Table(title=f"{graph} ({what}{how}): integer graph (reference interpreter) vs FP32, held-out Shakespeare",
-              caption=f"quantization {res.get('quantization') or 'n/a'}; evaluated in {res.get('eval_seconds', 0)} s")
     cols = EVAL_COLUMNS[res["metric"]]
-    for _, head, _ in cols:
-        t.add_column(head, justify="right")
+    t = table(f"{graph} ({what}{how}): integer graph (reference interpreter) vs FP32, held-out Shakespeare",
+              [head for _, head, _ in cols], (),
+              caption=f"quantization {res.get('quantization') or 'n/a'}; evaluated in {res.get('eval_seconds', 0)} s")
     t.add_row(*[fmt.format(res[k]) for k, _, fmt in cols])
     return t
 

@@ -1,7 +1,5 @@
 """`intgap doctor`: every tool and package the project uses, its version, whether it is usable, and for anything
-missing the exact fix. Required = what `make demo` needs (every target on its default backend, the bundled
-decoder); the rest (the other backend of a target, the real models of the benchmarks) is reported, not required.
-The JSON form is documented in docs/doctor.md."""
+missing the exact fix; required = what `make demo` needs (docs/doctor.md)."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -116,7 +114,6 @@ def platform_checks() -> list[Check]:
     except OSError:
         lines = []
     osr = {k: v.strip().strip('"') for k, _, v in (line.partition("=") for line in lines)}
-    name = osr.get("PRETTY_NAME", "unknown system")
     supported = osr.get("ID") == "debian" and osr.get("VERSION_ID") in SUPPORTED_RELEASES
     out = [Check("operating system", "platform", False, supported, osr.get("VERSION_ID", ""), "", "make setup",
                  "" if supported else "make setup installs the tools on Debian 12 and 13 only",
@@ -163,10 +160,8 @@ def compiler_checks() -> list[Check]:
 
 
 def _machine_of(args: tuple[str, ...]) -> str | None:
-    for flag in ("-M", "-machine"):
-        if flag in args:
-            return args[args.index(flag) + 1].split(",")[0]
-    return None
+    """The machine a QEMU system-mode command line names (-M / -machine NAME[,options])."""
+    return next((args[args.index(f) + 1].split(",")[0] for f in ("-M", "-machine") if f in args), None)
 
 
 def emulator_checks() -> list[Check]:
@@ -194,34 +189,29 @@ def emulator_checks() -> list[Check]:
                     problems.append(f"no machine {m} (target {t.name})")
         out.append(Check(binary, "emulator", required, not problems, q.version, str(q.path), needed,
                          "; ".join(problems), SETUP if problems else ""))
-    try:
-        header = qemu_plugin_header()
-        out.append(Check("qemu-plugin.h", "emulator", any_required, True, "", str(header),
-                         "building the QEMU counting plugin"))
-    except IsaError as e:
-        out.append(_missing("qemu-plugin.h", "emulator", any_required, "building the QEMU counting plugin", str(e)))
-    out.append(_native("QEMU counting plugin", any_required, "QEMU runs", plugin_path))
-    out.append(_native("Unicorn block counter", True, "Unicorn runs", lambda: build_shared("ig_block_counter.c")))
-    return out
+    return out + [_found("qemu-plugin.h", "emulator", any_required, "building the QEMU counting plugin",
+                         qemu_plugin_header),
+                  _found("QEMU counting plugin", "native", any_required, "QEMU runs", plugin_path,
+                         "built with the host C compiler"),
+                  _found("Unicorn block counter", "native", True, "Unicorn runs",
+                         lambda: build_shared("ig_block_counter.c"), "built with the host C compiler")]
 
 
-def _native(name: str, required: bool, needed: str, build) -> Check:
+def _found(name: str, group: str, required: bool, needed: str, find, detail: str = "") -> Check:
+    """A file that `find()` finds or builds (IsaError: why it cannot)."""
     try:
-        so = build()
+        path = find()
     except IsaError as e:
-        return _missing(name, "native", required, needed, str(e))
-    return Check(name, "native", required, True, "", str(so), needed, "built with the host C compiler")
+        return _missing(name, group, required, needed, str(e))
+    return Check(name, group, required, True, "", str(path), needed, detail)
 
 
 def _pins() -> dict[str, str]:
-    pins = {"torch": "2.13.0"}  # installed first by the Makefile, not in requirements.txt
     req = PROJECT_ROOT / "requirements.txt"
-    if req.is_file():
-        for line in req.read_text().splitlines():
-            m = re.match(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", line)
-            if m:
-                pins[m.group(1).lower()] = m.group(2)
-    return pins
+    pinned = (re.match(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", line)
+              for line in (req.read_text().splitlines() if req.is_file() else []))
+    # torch: installed first by the Makefile, not in requirements.txt
+    return {"torch": "2.13.0", **{m.group(1).lower(): m.group(2) for m in pinned if m}}
 
 
 def python_checks() -> list[Check]:

@@ -9,11 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument
-from intgap.console_format import progress, write_json
+from intgap.console_format import progress, table, write_json
 from intgap.errors import DriverError
 from intgap.npu_report import add_generate_fields as add_npu_fields, console_text as npu_text
 from intgap.pipeline import build_program, reference_generate, run_generate
@@ -207,10 +206,9 @@ def _print(console: Console, doc: dict) -> None:
     if "matches_reference" in doc:
         console.print("tokens equal the reference interpreter's greedy tokens: "
                       + ("yes" if doc["matches_reference"] else f"NO (reference: {doc['reference_tokens']})"))
-    t = Table(title=f"cost per token: instructions exact, cycles {doc['cycles_note']}")
-    for col in ("phase", "instructions / token", "est. cycles / token", "of which memory stalls", "limited by",
-                "instructions / MAC"):
-        t.add_column(col, justify="left" if col in ("phase", "limited by") else "right")
+    t = table(f"cost per token: instructions exact, cycles {doc['cycles_note']}",
+              ("phase", "instructions / token", "est. cycles / token", "of which memory stalls", "limited by",
+               "instructions / MAC"), ("phase", "limited by"))
     macs = max(doc["macs_per_token"], 1)
     t.add_row(f"prefill ({doc['prompt_tokens']} tokens, chunks of {doc['prefill_chunk']})",
               f"{doc['prefill_instructions_per_token']:,.0f}", f"{doc['prefill_est_cycles_per_token']:,.0f}",

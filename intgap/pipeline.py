@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -17,7 +16,6 @@ from quant import reference
 from quant.hf_capture import sequence_inputs
 from quant.ir import Graph
 
-Progress = Callable[[str, int, int], None]
 # FP32 outputs on target vs PyTorch: the same float32 operations, summed in another order (the C loop runs
 # k in order, PyTorch's GEMM blocks it), so they differ by a few ulps of the largest partial sums.
 FP32_TOLERANCE = 1e-4
@@ -74,17 +72,15 @@ def run_generate(built: Built, target: isa.Target, prompt, n_new: int, chunk: in
     return [int(t) for t in built.program.decode_generate(r.stdout, n_new)], r
 
 
-def reference_generate(graph: Graph, prompt, n_new: int, progress: Progress | None = None) -> list[int]:
+def reference_generate(graph: Graph, prompt, n_new: int) -> list[int]:
     """Greedy tokens of the reference interpreter: argmax of the last logits row of the whole sequence so far."""
     seq = [int(t) for t in np.asarray(prompt).reshape(-1)]
     out = []
-    for i in range(n_new):
+    for _ in range(n_new):
         logits = reference.run(graph, sequence_inputs(np.asarray(seq)))[graph.outputs[0]]
         nxt = int(np.argmax(logits[-1]))
         out.append(nxt)
         seq.append(nxt)
-        if progress:
-            progress("reference interpreter", i + 1, n_new)
     return out
 
 

@@ -1,8 +1,5 @@
-"""The report's PNG plots, drawn from plain rows (no sweep objects), so that any workload's report can use them.
-
-Shares are drawn on linear axes (a stacked bar on a log axis misstates its parts); ratios (speedups) on log axes.
-Text that could collide (point labels, axis offsets) is placed so that it cannot: see `spread` and `plain_axis`.
-"""
+"""The report's PNG plots, drawn from plain rows (no sweep objects), so that any workload's report can use them:
+shares on linear axes (a stacked bar on a log axis misstates its parts), ratios (speedups) on log axes."""
 from __future__ import annotations
 
 import math
@@ -33,10 +30,8 @@ def group_layers(rows: list[dict]) -> list[dict]:
     rows: {"name", "kind", "instructions", "cycles", "stalls", "attribution": {category: instructions}}."""
     if len(rows) <= PER_LAYER_MAX:
         return [{**r, "label": f"{r['name']} ({r['kind']})", "layers": 1} for r in rows]
-    groups = sum_by_kind(rows, ("instructions", "cycles", "stalls"), ("attribution",))
-    for g in groups:
-        g["label"] = f"{g['kind']} ({g['layers']} layer{'s' if g['layers'] > 1 else ''})"
-    return groups
+    return [{**g, "label": f"{g['kind']} ({g['layers']} layer{'s' if g['layers'] > 1 else ''})"}
+            for g in sum_by_kind(rows, ("instructions", "cycles", "stalls"), ("attribution",))]
 
 
 def plot_layer_shares(rows: list[dict], path: Path, title: str, cycles_label: str) -> list[str]:
@@ -53,7 +48,7 @@ def plot_layer_shares(rows: list[dict], path: Path, title: str, cycles_label: st
     stall = [100 * g["stalls"] / cyc for g in groups]
     ac.barh(ys, core, color="#4c72b0", label="core pipeline")
     ac.barh(ys, stall, left=core, color="#dd8452", label="memory stalls")
-    for y, c, s, g in zip(ys, core, stall, groups):
+    for y, c, s in zip(ys, core, stall):
         ac.text(c + s, y, f" {c + s:.1f}%", va="center", fontsize=7)
     ac.set_xlabel(f"share of the layers' {cycles_label} (%)", fontsize=8)
     left = [0.0] * len(groups)
@@ -81,10 +76,8 @@ def plot_layer_shares(rows: list[dict], path: Path, title: str, cycles_label: st
 
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     """Indices of the points (cost, accuracy) that no other point beats (cost <= and accuracy >=, one strictly)."""
-    front = []
-    for i, (c, a) in enumerate(points):
-        if not any((c2 <= c and a2 >= a) and (c2 < c or a2 > a) for j, (c2, a2) in enumerate(points) if j != i):
-            front.append(i)
+    front = [i for i, (c, a) in enumerate(points)
+             if not any(c2 <= c and a2 >= a and (c2 < c or a2 > a) for c2, a2 in points)]
     return sorted(front, key=lambda i: points[i][0])
 
 
@@ -99,10 +92,7 @@ def spread(ys: list[float], gap: float, top: float | None = None) -> list[float]
         pos[-1] = top
         for k in range(len(pos) - 2, -1, -1):
             pos[k] = min(pos[k], pos[k + 1] - gap)
-    out = [0.0] * len(ys)
-    for k, i in enumerate(order):
-        out[i] = pos[k]
-    return out
+    return [p for _, p in sorted(zip(order, pos))]
 
 
 def plot_pareto(points: list[dict], path: Path, title: str, xlabel: str, ylabel: str,
@@ -132,14 +122,9 @@ def plot_pareto(points: list[dict], path: Path, title: str, xlabel: str, ylabel:
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=2, title="colour: target", title_fontsize=7)
     fig.subplots_adjust(left=0.1, right=0.78, bottom=0.12, top=0.92)
-    # one name per (config, quality), at the right of the axes
-    names = {}
-    for p in points:
-        names.setdefault((p["config"], p["quality"]), p["config"])
+    keys = list(dict.fromkeys((p["config"], p["quality"]) for p in points))  # one name each, right of the axes
     fig.canvas.draw()
-    to_px = ax.transData.transform
-    keys = list(names)
-    ys = [to_px((1, q))[1] for _, q in keys]
+    ys = [ax.transData.transform((1, q))[1] for _, q in keys]
     fs = 8
     gap = fs * DPI / 72 * 1.3
     top = ax.transAxes.transform((0, 1))[1] + gap

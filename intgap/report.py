@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import isa
 from intgap import plots
 from intgap.attribution import CATEGORIES, CATEGORY_LABELS
 from intgap.layer_kinds import layer_kind, sum_by_kind
-from intgap.plots import pareto_front  # noqa: F401 (the report's API since it began)
 from intgap.sweep import FP32
 from intgap.workload import SweepResult
 from isa.energy_params import add_45, fadd_45, fmul_45, mul_45
@@ -32,9 +32,7 @@ def macs_per_instruction(target: isa.Target, bits: int) -> float:
     if "v" in ext and target.vlen:
         return target.vlen / 32 if bits == 32 else target.vlen / 8
     if "neon" in ext:
-        if bits == 32:
-            return 4.0
-        return 16.0 if "dotprod" in ext else 8.0
+        return 4.0 if bits == 32 else 16.0 if "dotprod" in ext else 8.0
     if "dsp" in ext:
         return 1.0 if bits == 32 else 2.0
     return 1.0 if bits == 32 else 0.5  # scalar RISC-V (and any scalar core)
@@ -105,11 +103,10 @@ def gaps(result: SweepResult) -> list[dict]:
         if r["config"] == FP32 or f is None:
             continue
         pm, pc = promised(isa.get_target(r["target"]), bits[r["config"]])
-        ri = _ratio(f["instructions"], r["instructions"])
         rc = _ratio(f["estimated_cycles"], r["estimated_cycles"])
         rows.append({"target": r["target"], "config": r["config"], "layer": r["layer"],
                      "layer_name": r["layer_name"], "promised_memory": pm, "promised_compute": pc,
-                     "realized_instructions": ri, "realized_cycles": rc,
+                     "realized_instructions": _ratio(f["instructions"], r["instructions"]), "realized_cycles": rc,
                      "realized_bytes_moved": _ratio(f["load_bytes"] + f["store_bytes"],
                                                     r["load_bytes"] + r["store_bytes"]),
                      "gap_memory": pm / rc if rc else None, "gap_compute": pc / rc if rc else None,
@@ -175,11 +172,11 @@ def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
                           "core pipeline + the board's simulated memory system); estimates",
            "attribution_categories": CATEGORY_LABELS, "summary": summary_rows(result), "gaps": gap_rows,
            "runs": [{k: v for k, v in r.items() if k not in ("built", "ran", "wall_seconds")} for r in result.runs],
-           "sweep": result.stats.to_json()}
+           "sweep": asdict(result.stats)}
     pngs = doc["plots"] = write_plots(result, gap_rows, out) if plots else []
     _atomic_write(out / "results.json", json.dumps(doc, indent=1) + "\n")
     _write_csv(result, gap_rows, out / "results.csv")
-    _atomic_write(out / "report.md", markdown(result, doc, pngs))
+    _atomic_write(out / "report.md", markdown(result, pngs))
     return doc
 
 
@@ -231,8 +228,7 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
 def layer_rows(result: SweepResult, target: str, config: str) -> list[dict]:
     """The per-layer runs of one target and config as the plots take them (every layer, not summed by role)."""
     return [{"name": r["layer_name"], "kind": kind_of(r), "instructions": r["instructions"],
-             "cycles": r["estimated_cycles"], "stalls": _stalls(r),
-             "attribution": r["attribution"]}
+             "cycles": r["estimated_cycles"], "stalls": _stalls(r), "attribution": r["attribution"]}
             for r in result.runs if r["layer"] is not None and r["target"] == target and r["config"] == config]
 
 
@@ -244,11 +240,10 @@ def write_plots(result: SweepResult, gap_rows: list[dict], out: Path) -> list[st
     files = []
     model = result.model["name"]
     step = result.workload.unit
-    configs = [c["config"] for c in result.configs]
     whole = {(r["target"], r["config"]): r for r in _whole(result)}
     # 1. per target and config: each layer kind's share of the cycles and of the instructions
     for t in _targets(result):
-        for cfg in configs:
+        for cfg in (c["config"] for c in result.configs):
             rows = layer_rows(result, t, cfg)
             if not rows:
                 continue
@@ -285,6 +280,12 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def per_target(runs: list[dict], key) -> str:
+    """"target: value; ..." of each target's value of `key` (a field, or run -> value), sorted by target."""
+    value = key if callable(key) else (lambda r: r[key])
+    return "; ".join(f"{t}: {v}" for t, v in sorted({r["target"]: value(r) for r in runs}.items()))
+
+
 def _section(title: str, text: str, header: list[str], rows: list[list[str]]) -> list[str]:
     return [f"## {title}", "", text, "", _md_table(header, rows), ""]
 
@@ -305,10 +306,6 @@ def summary_header(workload) -> list[str]:
     return [workload.quality.column if h == "accuracy" else h for h in SUMMARY_HEADER]
 
 
-def _cell(v, spec: str) -> str:
-    return "n/a" if v is None else format(v, spec) if spec else str(v)
-
-
 def stall_text(cycles: int, stalls: int, limit: str) -> str:
     """Memory stalls as a share of the estimate, with what limits it when that is a memory level."""
     share = f"{100 * stalls / cycles:.0f}%" if cycles else "0%"
@@ -316,21 +313,16 @@ def stall_text(cycles: int, stalls: int, limit: str) -> str:
 
 
 def summary_table_rows(result: SweepResult) -> list[list[str]]:
-    rows = []
-    for s in summary_rows(result):
-        fp = s["config"] == FP32
-        rows.append([s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
-                     stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"])
-                     + ("" if s["fits_board"] else " *"),
-                     "1.00x" if fp else _fmt(s["speedup_instructions"]),
-                     "1.00x" if fp else _fmt(s["speedup_cycles"]),
-                     "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
-                     "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
-                     "n/m" if s["energy_uj"] is None else f"{s['energy_uj']:,.2f}",
-                     "1.00x" if fp and s["energy_uj"] is not None else _fmt(s["realized_energy"]),
-                     f"{s['weight_bytes']:,}", s["quality"],
-                     "n/a" if fp else ("yes" if s["bit_exact"] else "NO")])
-    return rows
+    return [[s["target"], s["config"], f"{s['instructions']:,}", f"{s['estimated_cycles']:,}",
+             stall_text(s["estimated_cycles"], s["memory_stall_cycles"], s["limiting_level"])
+             + ("" if s["fits_board"] else " *"),
+             "1.00x" if fp else _fmt(s["speedup_instructions"]), "1.00x" if fp else _fmt(s["speedup_cycles"]),
+             "" if fp else f"{s['promised_memory']:.0f}x/{s['promised_compute']:.2g}x",
+             "" if fp else f"{_short(s['gap_memory'])}/{_short(s['gap_compute'])}",
+             "n/m" if s["energy_uj"] is None else f"{s['energy_uj']:,.2f}",
+             "1.00x" if fp and s["energy_uj"] is not None else _fmt(s["realized_energy"]),
+             f"{s['weight_bytes']:,}", s["quality"], "n/a" if fp else ("yes" if s["bit_exact"] else "NO")]
+            for s in summary_rows(result) for fp in [s["config"] == FP32]]
 
 
 def _pct(part: float, whole: float) -> str:
@@ -408,7 +400,7 @@ def energy_section(result: SweepResult) -> list[str]:
         fp = r["config"] == FP32
         rows.append([r["target"], r["energy"]["model"], r["config"], f"{e['energy_uj']:,.2f}",
                      f"{e['energy_compute_uj']:,.2f}", f"{e['energy_memory_uj']:,.2f} ({levels})",
-                     f"{e['energy_static_uj']:,.2f}", _cell(e["energy_pj_per_mac"], ",.1f"),
+                     f"{e['energy_static_uj']:,.2f}", _fmt(e["energy_pj_per_mac"], ",.1f", ""),
                      "1.00x" if fp else _fmt(x.get("realized_energy")),
                      "" if fp else f"{x['promised_energy_bytes']:.0f}x / {x['promised_energy_ops']:.1f}x",
                      "" if fp else f"{_short(x.get('energy_gap_bytes'))} / {_short(x.get('energy_gap_ops'))}"])
@@ -466,19 +458,13 @@ def per_layer_section(result: SweepResult) -> list[str]:
                      "gap (bytes)", "gap (MACs)"], rows)
 
 
-def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
-    m = result.model
-    runs = result.runs
-    models = sorted({r["target"]: r["cycle_model"] for r in runs}.items())
-    compilers = sorted({r["target"]: r["compiler_version"] for r in runs}.items())
-    emulators = sorted({r["target"]: r["emulator_version"] for r in runs}.items())
-    w = result.workload
+def markdown(result: SweepResult, pngs: list[str]) -> str:
+    m, w = result.model, result.workload
     parts = [f"# Latency gap: {m['name']}", "", m["description"], "",
              f"Instructions are exact emulator counts of {w.unit_text}. Cycles are "
-             "**estimates** of each target's named timing model: " +
-             "; ".join(f"{t}: {c}" for t, c in models) + ".", "",
-             "Built with: " + "; ".join(f"{t}: {c}" for t, c in compilers) + ".", "",
-             "Run on: " + "; ".join(f"{t}: {e}" for t, e in emulators) + ".", "",
+             "**estimates** of each target's named timing model: " + per_target(result.runs, "cycle_model") + ".", "",
+             "Built with: " + per_target(result.runs, "compiler_version") + ".", "",
+             "Run on: " + per_target(result.runs, "emulator_version") + ".", "",
              "**Promised** speedup over FP32 on the same target: *bytes* = 32 / weight bits (memory-bound), "
              "*MACs* = MACs per instruction at that width / at FP32 (compute-bound). " + PROMISE_ASSUMPTION, "",
              "**Realized** = FP32 / config in instructions and in estimated cycles. **Gap** = promised / realized "
@@ -486,7 +472,7 @@ def markdown(result: SweepResult, doc: dict, pngs: list[str]) -> str:
              "baseline).", "", "## Whole model", "",
              _md_table(summary_header(w), summary_table_rows(result)), ""]
     parts += _section("Accuracy", w.accuracy_text, [h for h, _, _ in w.accuracy_columns],
-                      [[_cell(c.get(k), f) for _, k, f in w.accuracy_columns] for c in result.configs])
+                      [[_fmt(c.get(k), f, "") for _, k, f in w.accuracy_columns] for c in result.configs])
     parts += kinds_section(result) + per_layer_section(result) + every_layer_section(result)
     whole = _whole(result)
     parts += _section("Where the instructions go", "Every instruction of the inference is in exactly one category "

@@ -87,9 +87,8 @@ class FunctionCosts:
 
         calls = {callee: {f: c - short.calls.get(callee, {}).get(f, 0) for f, c in callers.items()}
                  for callee, callers in self.calls.items()}
-        return FunctionCosts(diff(self.instructions, short.instructions), diff(self.cycles, short.cycles),
-                             diff(self.stalls, short.stalls), diff(self.loads, short.loads),
-                             diff(self.stores, short.stores),
+        return FunctionCosts(*(diff(getattr(self, k), getattr(short, k))
+                               for k in ("instructions", "cycles", "stalls", "loads", "stores")),
                              {c: diff(self.categories[c], short.categories[c]) for c in CATEGORIES}, calls)
 
 
@@ -130,8 +129,8 @@ def split_rows(costs: FunctionCosts, graph, base: dict, activations: bool = Fals
                 "store_bytes": total(costs.stores),
                 "attribution": {c: total(costs.categories[c]) for c in CATEGORIES}, "mix": {},
                 "macs": weight_macs(graph, nodes), **weight_and_activation_bytes(graph, nodes, activations),
-                "softfloat_helper_instructions": int(round(math.fsum(costs.instructions.get(f, 0) * w for f, w
-                                                                     in fns.items() if is_softfloat_helper(f)))),
+                "softfloat_helper_instructions": total({f: v for f, v in costs.instructions.items()
+                                                        if is_softfloat_helper(f)}),
                 "inclusive_exact": all(w == 1 for w in fns.values())}
 
     docs = [row({f: 1.0 for f in names}, None, None, None)]

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 import isa
 from intgap.board_option import add_board_argument, memory_split_text
-from intgap.console_format import write_json
+from intgap.console_format import table, write_json
 from intgap.npu_report import run_fields as npu_run_fields, run_text as npu_run_text
 from isa.boards import board_for
 from isa.decode import MIX_CLASSES, MIX_LABELS
@@ -99,10 +98,9 @@ def print_memory_stats(console: Console, cyc: dict) -> None:
     mem = cyc.get("memory")
     if not mem:
         return
-    t = Table(title=f"memory system of {cyc['board']} (simulated; stall cycles are estimates)")
-    for col in ("level", "accesses", "hits", "misses", "prefetched (useful)", "bytes in / written", "stall cycles",
-                "cycles at its bandwidth"):
-        t.add_column(col, justify="left" if col == "level" else "right")
+    t = table(f"memory system of {cyc['board']} (simulated; stall cycles are estimates)",
+              ("level", "accesses", "hits", "misses", "prefetched (useful)", "bytes in / written", "stall cycles",
+               "cycles at its bandwidth"), ("level",))
     for c in mem["caches"]:
         t.add_row(c["name"], f"{c['accesses']:,}", f"{c['hits']:,}", f"{c['misses']:,}",
                   f"{c['prefetches_issued']:,} ({c['prefetches_useful']:,})", f"{c['bytes_in']:,}",
@@ -144,23 +142,20 @@ def print_run(console: Console, doc: dict, top: int = 10) -> None:
     prof = doc["profile"]
     tot = prof["instructions"] or 1
     fn_cycles = cyc["per_function_estimated_cycles"]
-    table = Table(title=f"top functions: instructions exact (self; inclusive is gprof-style), cycles are "
-                        f"{cyc['label']}")
     fn_stalls = cyc.get("per_function_memory_stall_cycles", {})
-    cols = ("function", "instr (self)", "%", "instr (incl.)", "est. cycles") + (
-        ("of which memory stalls",) if cyc.get("memory") else ()) + ("loaded B", "stored B")
-    for col in cols:
-        table.add_column(col, justify="left" if col == "function" else "right")
+    stalls = ("of which memory stalls",) if cyc.get("memory") else ()
+    funcs = table(f"top functions: instructions exact (self; inclusive is gprof-style), cycles are {cyc['label']}",
+                  ("function", "instr (self)", "%", "instr (incl.)", "est. cycles", *stalls, "loaded B", "stored B"),
+                  ("function",))
     for f in prof["functions"][:top]:
         stall = (f"{fn_stalls.get(f['name'], 0):,}",) if cyc.get("memory") else ()
-        table.add_row(f["name"], f"{f['instructions']:,}", f"{100 * f['instructions'] / tot:.1f}",
+        funcs.add_row(f["name"], f"{f['instructions']:,}", f"{100 * f['instructions'] / tot:.1f}",
                       f"{f['inclusive_instructions']:,}", f"{fn_cycles.get(f['name'], 0):,}", *stall,
                       f"{f['load_bytes']:,}", f"{f['store_bytes']:,}")
-    console.print(table)
+    console.print(funcs)
     if prof["layers"]:
-        lt = Table(title="layers (ig_layer_<i>_<name>): self = the layer function, inclusive = with its callees")
-        for col in ("layer", "instr (self)", "instr (incl.)", "loaded B", "stored B"):
-            lt.add_column(col, justify="left" if col == "layer" else "right")
+        lt = table("layers (ig_layer_<i>_<name>): self = the layer function, inclusive = with its callees",
+                   ("layer", "instr (self)", "instr (incl.)", "loaded B", "stored B"), ("layer",))
         for l in prof["layers"]:
             incl = f"{l['inclusive_instructions']:,}" + ("" if l["inclusive_exact"] else " ~")
             lt.add_row(f"{l['index']} {l['name']}", f"{l['self_instructions']:,}", incl,

@@ -15,10 +15,8 @@ def run_specs(specs: list, execute: Callable, cached: Callable, *, jobs: int = 1
               client=None, report: Report | None = None, scheduler_timeout: float = 10.0) -> tuple[list, str]:
     """results[i] for every specs[i] (cache first, then serial, pool or Dask) and where the work ran."""
     report = report or (lambda label, d, n: None)
-    results: list = [None] * len(specs)
     report("runs", 0, len(specs))
-    for i, s in enumerate(specs):  # what the cache holds is served here, without starting any worker
-        results[i] = cached(s)
+    results = [cached(s) for s in specs]  # what the cache holds is served here, without starting any worker
     done = sum(r is not None for r in results)
     report("cached", done, len(specs))
     todo = [i for i, r in enumerate(results) if r is None]

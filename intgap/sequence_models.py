@@ -41,11 +41,10 @@ def quantized_model(spec: str, config: str = "w8a8", method: str | None = None,
             raise DriverError(f"graph file {spec} does not exist: create it with `intgap quantize`")
         g = load_graph(spec)
         name = g.meta.get("model", Path(spec).stem)
-        tok = None
         try:
             tok = load_model(name).tokenizer
-        except QuantError:
-            pass
+        except QuantError:  # a graph of an unknown model: no text
+            tok = None
         return SequenceModel(Path(name).name, g, tok, g.meta.get("config", "?"), g.meta.get("method", "?"))
     recipe = recipe_for(spec, config, method)  # a bad config or method fails before the model loads
     m = load_model(spec)

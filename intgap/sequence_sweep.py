@@ -84,8 +84,7 @@ def run_keys(spec: RunSpec) -> tuple[str, str]:
     build = digest("seq-build", spec.graph_key, spec.target, toolchain_id(spec.target), len(spec.prompt), spec.steps,
                    spec.build_code or code_fingerprint())
     run = digest("seq-run", build, spec.backend, emulator_version(spec.target, spec.backend), spec.board,
-                 spec.prompt, spec.expected,
-                 spec.run_code or code_fingerprint(SEQUENCE_CODE))
+                 spec.prompt, spec.expected, spec.run_code or code_fingerprint(SEQUENCE_CODE))
     return build, run
 
 

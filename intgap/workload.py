@@ -155,9 +155,6 @@ class SweepStats:
     seconds: float = 0.0
     where: str = "local"
 
-    def to_json(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class SweepResult:

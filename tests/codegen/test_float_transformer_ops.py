@@ -354,7 +354,7 @@ def test_argmax_f32(target_name, tmp_path):
                     f"int main(void) {{\n  int32_t out[{len(rows)}];\n{calls}\n"
                     "  ig_write_hex(out, sizeof out);\n  return 0;\n}\n")
     t = isa.get_target(target_name)
-    build_elf([main, codegen.op_calls_f32.ARGMAX_F32_SOURCE], t, tmp_path / "argmax.elf")
+    build_elf([main, codegen.op_calls.RUNTIME_C / "kernels/scalar/ig_argmax_f32.c"], t, tmp_path / "argmax.elf")
     r = isa.run(tmp_path / "argmax.elf", t)
     got = np.frombuffer(bytes.fromhex(r.stdout.decode().strip()), "<i4").tolist()
     assert got == [int(np.argmax(v)) for v in rows]

@@ -10,8 +10,7 @@ import isa
 from benchmarks.kernels_runner import (build_cases, build_graph_cases, expected_bytes, fc_case, fc_wide_case,
                                        graph_expected_bytes, run_cases)
 from codegen.op_calls import kernel_for
-from codegen.packing import (fold_bias, grouped_layout, pack_fc_grouped, pack_fc_weights, pack_int4_pairs,
-                             unpack_int4_pairs)
+from codegen.packing import fold_bias, grouped_layout, pack_fc_grouped, pack_fc_weights, pack_int4_pairs
 
 # (64, 32), (96, 64), (32, 260): per-channel layers that dot-product NEON runs as one group of K (the last with a
 # partial 32-row block; codegen/packing.py per_channel_as_grouped)
@@ -211,6 +210,14 @@ def test_wide_cases_spread_over_the_output_range():
         if y.size >= 5:
             distinct.append(len(np.unique(y)) / y.size)
     assert np.mean(distinct) > 0.5
+
+
+def unpack_int4_pairs(packed: np.ndarray, n: int) -> np.ndarray:
+    """The inverse of codegen/packing.py pack_int4_pairs."""
+    b = packed.astype(np.int16)
+    out = np.empty((2 * packed.shape[0], packed.shape[1]), np.int8)
+    out[0::2], out[1::2] = b >> 4, (b & 15) - 8
+    return out[:n]
 
 
 def test_int4_pair_packing_round_trips():

@@ -11,7 +11,8 @@ import isa
 from intgap.attribution import CATEGORIES
 from intgap.cache import Cache
 from intgap.models import load_model
-from intgap.report import gaps, macs_per_instruction, pareto_front, promised, write_report
+from intgap.plots import pareto_front
+from intgap.report import gaps, macs_per_instruction, promised, write_report
 from intgap.sweep import Classifier, parse_config, parse_configs
 from intgap.workload import run_workload
 from intgap.errors import DriverError
