@@ -280,7 +280,9 @@ def print_compile_summary(console: Console, s: dict, out: Path) -> None:
     if "board_layout" in s:
         print_board_regions(console, s["board_layout"])
     b = s.get("board")
-    if b and b["fits"] and b.get("memories"):
+    if "board_layout" in s:
+        pass  # the table above is the board's report
+    elif b and b["fits"] and b.get("memories"):
         use = ", ".join(f"{m} {u['bytes']:,} of {u['size']:,} B" for m, u in b["memories"].items())
         console.print(f"on board {b['name']} (intgap boards): {use} (stack not counted)")
     elif b and not b["fits"]:
