@@ -2,6 +2,7 @@
 example application on the platform layer and model.mk (docs/modules.md)."""
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +223,12 @@ def write_example(out_dir: Path, target: Target, main_c: str) -> tuple[list[Path
     for src in sorted((RUNTIME_C / "platform" / target.platform).iterdir()) + \
             sorted((RUNTIME_C / "platform" / "common").glob("*.c")) + [RUNTIME_C / "include" / "ig_platform.h"]:
         copied.append(Path(shutil.copy2(src, plat / src.name)))
+    # the runtime headers the platform layer includes (a Linux-style platform's ig_linux_syscalls.h)
+    wanted = {h for p in copied if p.suffix in (".c", ".S", ".h") for h in re.findall(r'#include "([\w.]+)"',
+                                                                                      p.read_text())}
+    for h in sorted(wanted - {p.name for p in copied}):
+        if (RUNTIME_C / "include" / h).is_file():
+            shutil.copy2(RUNTIME_C / "include" / h, plat / h)
     (ex / "main.c").write_text(main_c)
     return [ex / "main.c", *(p for p in copied if p.suffix in (".c", ".S"))], plat
 

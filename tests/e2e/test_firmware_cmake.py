@@ -213,3 +213,17 @@ def test_a_section_choice_the_board_lacks_is_one_clear_error(mlp, tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and message in err
     assert not (out / "libmodel.a").exists()
+
+
+def test_riscv_toolchain_file_builds_the_same_elf_as_make_and_it_runs_bit_exact(mlp, tmp_path):
+    """The package for a RISC-V target (its own toolchain file, the assembler start-up code): CMake and make give
+    byte-identical ELFs; the example runs bit-exact (no board map: the target's own)."""
+    q, path = mlp
+    out = _compile(tmp_path, path, "--target", "rv32imc")
+    toolchain = (out / "cmake" / "toolchain-rv32imc.cmake").read_text()
+    assert "CMAKE_SYSTEM_PROCESSOR riscv32" in toolchain and "-march=rv32imc" in toolchain
+    elf = _cmake_build(out / "example", tmp_path / "build")
+    proc = subprocess.run(["make", "-B", "-C", str(out / "example")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert elf.read_bytes() == (out / "example" / "example.elf").read_bytes()
+    _run_bit_exact(out, elf, q, 4)
