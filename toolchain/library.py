@@ -79,7 +79,8 @@ def link_example(cc: Compiler, target: Target, sources: list[Path], library: Pat
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise BuildFailed(f"building {out.name} for {target.name} took over {timeout:.0f} s: the compiler hung") from None
+        raise BuildFailed(f"building {out.name} for {target.name} took over {timeout:.0f} s: the compiler "
+                          "hung") from None
     if proc.returncode != 0:
         raise BuildFailed(f"building {out.name} for {target.name} with {cc.kind} failed:\n{proc.stderr.strip()}")
     return cmd
