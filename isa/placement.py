@@ -5,8 +5,10 @@ placement maps its address ranges to the board's memories. On a board with one m
 On a microcontroller board the ELF's allocated sections are classified by their flags: executable -> "code",
 read-only -> "rodata" (constants: the weights), writable -> "data"; the target's stack region is "data" too.
 Each piece goes to the first of the board's memories that holds that kind, unless the run asks for the weights in
-SRAM (``weights_in_sram``: read-only data goes where the writable data goes). Pieces that exceed a memory's
-capacity are one clear error with the numbers.
+SRAM (``weights_in_sram``: read-only data goes where the writable data goes). An ELF linked for the board's own
+memory map (every section and the stack inside a memory's window, ``Memory.base``: the firmware examples of
+`intgap compile --board`) is placed by address instead. Pieces that exceed a memory's capacity are one clear error
+with the numbers.
 """
 from __future__ import annotations
 
