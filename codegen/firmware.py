@@ -2,6 +2,7 @@
 example application on the platform layer and model.mk (docs/modules.md)."""
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from codegen.errors import CodegenError
+from codegen.firmware_layout import Layout, board_init_c, linker_script, section_placement
 from codegen.lower import Lowered, _itemsize, causal_flags, is_decoder, lower, model_header, vocab_size
 from codegen.program import argmax_kernel, forward_main, write_sources
 from isa.targets import Target
@@ -18,6 +20,7 @@ RUNTIME_C = Path(__file__).resolve().parent.parent / "runtime_c"
 LIBRARY_SOURCES = ("model.c", "model_weights.c")
 SPECIAL_TOKENS = ("bos", "eos", "pad", "unk")  # tokenizer attributes <x>_token_id, in model.h as IG_MODEL_<X>_TOKEN_ID
 BYTES_PER_LINE = 32
+BOARD_INIT_DEFINES = ("IG_BOARD_INIT",)  # startup.c calls board_init.c's ig_board_init (a board's memory map)
 
 
 @dataclass
@@ -29,6 +32,7 @@ class FirmwareSources:
     example_include: Path
     linker_script: Path
     decoder: bool = False  # the library has ig_model_generate and the example generates tokens
+    platform_defines: tuple[str, ...] = ()  # the example's platform layer is compiled with these (-D)
 
 
 def lower_firmware(graph: Graph, target: Target, max_tokens: int, context: int) -> Lowered:
@@ -58,18 +62,34 @@ def weights_c(data: bytes, name: str = "ig_weights") -> str:
             f"const uint8_t {name}[{max(n, 1)}] __attribute__((aligned(16))) = {{\n{text if n else '0,'}}};\n")
 
 
-def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str, int] | None = None) -> str:
-    """model.h: the forward API of codegen/lower.py::model_header, plus the model's name and target, the
-    vocabulary size and special token ids, ig_model_init and (decoders) ig_model_generate."""
+def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str, int] | None = None,
+                    placement: dict[str, str] | None = None) -> str:
+    """model.h: the forward API of codegen/lower.py::model_header, plus the model's name and target, the board and
+    section memories of the example (`placement`: codegen/firmware_layout.py), the vocabulary size and special token
+    ids, ig_model_init and (decoders) ig_model_generate."""
     g = low.graph
     decoder = is_decoder(g)
     about = (f", built with {compiler_label}.\n"
              " * Link libmodel.a (model.mk gives the compiler flags it was built with). The library keeps static memory\n"
              " * only: one working arena of IG_MODEL_ARENA_SIZE bytes and the key/value cache of IG_MODEL_KV_CACHE_SIZE\n"
-             " * bytes (both in .bss), and the constant weights ig_weights (IG_MODEL_WEIGHT_BYTES, in .rodata); it\n"
-             " * allocates nothing at run time and is not reentrant. Freestanding code may call memcpy / memset: the\n"
-             " * application's C library provides them.")
+             " * bytes (both zero-initialized), and the constant weights ig_weights (IG_MODEL_WEIGHT_BYTES,\n"
+             " * read-only); it allocates nothing at run time and is not reentrant. Freestanding code may call\n"
+             " * memcpy / memset: the application's C library provides them.\n"
+             " * Linker sections: the library is compiled with -fdata-sections, so the weights are the input section\n"
+             " * .rodata.ig_weights, the arena .bss.ig_arena and the key/value caches .bss.ig_kv_<n>. A linker script\n"
+             " * may leave them in .rodata / .bss, or gather them into the output sections .ig_weights, .ig_arena and\n"
+             " * .ig_kv in the memories it chooses, as `intgap compile --board B --weights-in flash|sram|tcm\n"
+             " * --arena-in sram|tcm|ccm` writes it (docs/firmware.md); IG_MODEL_BOARD tells which one example/ used.")
     macros = [f'#define IG_MODEL_NAME "{g.name}"', f'#define IG_MODEL_TARGET "{low.target.name}"']
+    if placement:
+        macros += [f"/* Sections of example/platform/link.ld: board {placement['board']}, .ig_weights in "
+                   f"{placement['.ig_weights']}, .ig_arena and .ig_kv in {placement['.ig_arena']}. */",
+                   f'#define IG_MODEL_BOARD "{placement["board"]}"',
+                   f'#define IG_MODEL_WEIGHTS_IN "{placement[".ig_weights"]}"',
+                   f'#define IG_MODEL_ARENA_IN "{placement[".ig_arena"]}"']
+    else:
+        macros += ["/* example/ links for the emulator's MPS2 map (weights in .rodata, arena and caches in .bss). */",
+                   '#define IG_MODEL_BOARD ""']
     in_t = g.tensors[low.input]
     if low.input != "input_ids" and in_t.scale is not None:
         macros += ["/* Input quantization: q = round(real / scale) + zero_point. */",
@@ -160,15 +180,16 @@ int main(void) {
 
 
 def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
-                  special_tokens: dict[str, int] | None = None) -> FirmwareSources:
+                  special_tokens: dict[str, int] | None = None, layout: Layout | None = None) -> FirmwareSources:
     """Writes model.h, model.c, model_weights.c and the example (main.c, platform copy) of a lowered graph
     (`lower_firmware`) into out_dir; returns what libmodel.a and the example are built from (model.mk comes from
-    write_makefile_snippet)."""
+    write_makefile_snippet). With a board `layout` the example links for the board's memory map."""
     if low.copies:
         raise CodegenError("a firmware library is lowered without per-layer kernel copies (layer_copies=False)")
     decoder = is_decoder(low.graph)
     model_c = low.model_c + "\nint ig_model_init(void) { return 0; }\n" + (_generate_c(low) if decoder else "")
-    kernels = write_sources(low, out_dir, {"model.h": firmware_header(low, compiler_label, special_tokens),
+    placement = {"board": layout.board.name, **section_placement(layout)} if layout else None
+    kernels = write_sources(low, out_dir, {"model.h": firmware_header(low, compiler_label, special_tokens, placement),
                                            "model.c": model_c, "model_weights.c": weights_c(low.blob.tobytes())},
                             decoder)
     if decoder:
@@ -183,8 +204,12 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
             "for an id or\n * position outside the model's tables, 12 for n outside 1 .. IG_MODEL_MAX_TOKENS.", "app",
             init=True)
     example_sources, plat = write_example(out_dir, low.target, main_c)
-    return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + kernels,
-                           example_sources, plat, plat / "link.ld", decoder)
+    if layout is not None:  # the board's map: its linker script replaces the MPS2 one, start-up work added
+        (plat / "link.ld").write_text(linker_script(layout, low.graph.name, low.target))
+        (plat / "board_init.c").write_text(board_init_c(layout))
+        example_sources.append(plat / "board_init.c")
+    return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + kernels, example_sources, plat,
+                           plat / "link.ld", decoder, BOARD_INIT_DEFINES if layout else ())
 
 
 def write_example(out_dir: Path, target: Target, main_c: str) -> tuple[list[Path], Path]:
@@ -198,6 +223,12 @@ def write_example(out_dir: Path, target: Target, main_c: str) -> tuple[list[Path
     for src in sorted((RUNTIME_C / "platform" / target.platform).iterdir()) + \
             sorted((RUNTIME_C / "platform" / "common").glob("*.c")) + [RUNTIME_C / "include" / "ig_platform.h"]:
         copied.append(Path(shutil.copy2(src, plat / src.name)))
+    # the runtime headers the platform layer includes (a Linux-style platform's ig_linux_syscalls.h)
+    wanted = {h for p in copied if p.suffix in (".c", ".S", ".h") for h in re.findall(r'#include "([\w.]+)"',
+                                                                                      p.read_text())}
+    for h in sorted(wanted - {p.name for p in copied}):
+        if (RUNTIME_C / "include" / h).is_file():
+            shutil.copy2(RUNTIME_C / "include" / h, plat / h)
     (ex / "main.c").write_text(main_c)
     return [ex / "main.c", *(p for p in copied if p.suffix in (".c", ".S"))], plat
 
@@ -208,15 +239,17 @@ def write_makefile_snippet(fw: FirmwareSources, target: Target, cc_path: str, cf
     rel = lambda p: "$(IG_MODEL_DIR)" + str(Path(p).relative_to(fw.directory))  # noqa: E731
     text = f"""# Generated by intgap: libmodel.a of model {fw.lowered.graph.name} for {target.name}, built with {compiler_label}.
 # Use:   include path/to/model.mk
-#        app.elf: main.c ; $(IG_MODEL_CC) $(IG_MODEL_CFLAGS) main.c $(IG_MODEL_PLATFORM_SRC) $(IG_MODEL_LIB) \\
+#        app.elf: main.c ; $(IG_MODEL_CC) $(IG_MODEL_CFLAGS) $(IG_MODEL_PLATFORM_CFLAGS) main.c \\
+#                  $(IG_MODEL_PLATFORM_SRC) $(IG_MODEL_LIB) \\
 #                  $(IG_MODEL_LDFLAGS) -o $@ $(IG_MODEL_LIBS)
-# IG_MODEL_PLATFORM_SRC / IG_MODEL_LDFLAGS are the example's start-up code and linker script (the board the
-# emulator models); a real application uses its own and keeps IG_MODEL_CC, IG_MODEL_CFLAGS and IG_MODEL_LIB.
+# IG_MODEL_PLATFORM_SRC / _CFLAGS / IG_MODEL_LDFLAGS are the example's start-up code and linker script (the board
+# the emulator models); a real application uses its own and keeps IG_MODEL_CC, IG_MODEL_CFLAGS and IG_MODEL_LIB.
 IG_MODEL_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
 IG_MODEL_CC := {cc_path}
 IG_MODEL_CFLAGS := {' '.join(cflags)} -I$(IG_MODEL_DIR) -I$(IG_MODEL_DIR)example/platform
 IG_MODEL_LIB := $(IG_MODEL_DIR)libmodel.a
 IG_MODEL_PLATFORM_SRC := {' '.join(rel(p) for p in fw.example_sources[1:])}
+IG_MODEL_PLATFORM_CFLAGS := {' '.join('-D' + d for d in fw.platform_defines)}
 IG_MODEL_LDFLAGS := {' '.join(ldflags)} -T{rel(fw.linker_script)} -Wl,--gc-sections
 IG_MODEL_LIBS := {' '.join(libs)}
 """
@@ -225,6 +258,6 @@ IG_MODEL_LIBS := {' '.join(libs)}
     (fw.directory / "example" / "Makefile").write_text(
         "# Generated by intgap: builds the example application from the generated files alone.\n"
         "include ../model.mk\n\nexample.elf: main.c $(IG_MODEL_LIB)\n"
-        "\t$(IG_MODEL_CC) $(IG_MODEL_CFLAGS) main.c $(IG_MODEL_PLATFORM_SRC) $(IG_MODEL_LIB) $(IG_MODEL_LDFLAGS) "
-        "-o $@ $(IG_MODEL_LIBS)\n")
+        "\t$(IG_MODEL_CC) $(IG_MODEL_CFLAGS) $(IG_MODEL_PLATFORM_CFLAGS) main.c $(IG_MODEL_PLATFORM_SRC) "
+        "$(IG_MODEL_LIB) $(IG_MODEL_LDFLAGS) -o $@ $(IG_MODEL_LIBS)\n")
     return path

@@ -14,12 +14,15 @@ from rich.table import Table
 import isa
 from codegen.errors import ModelDoesNotFit
 from codegen.firmware import SPECIAL_TOKENS, emit_firmware, lower_firmware, write_makefile_snippet
+from codegen.firmware_cmake import PackageBuild, kv_symbols, write_cmake_package
+from codegen.firmware_layout import (ARENA_CHOICES, WEIGHTS_CHOICES, Layout, check_layout_fits, emulator_target,
+                                     has_memory_map, region_table, resolve_layout, section_placement)
 from codegen.lower import check_fits, image_region, is_decoder, is_sequence_graph
 from intgap import sequence_models
 from intgap.console_format import progress, write_json
 from intgap.errors import DriverError
 from intgap.models import load_model
-from isa.boards import board_for
+from isa.boards import board_for, get_board
 from isa.errors import ProgramDoesNotFitBoard
 from isa.placement import place
 from quant import capture, load_graph, quantize_ptq, save_graph
@@ -28,6 +31,7 @@ from quant.model_registry import is_transformer, listing
 from toolchain import (BuildFailed, build_elf, build_static_library, compiler_version, find_compiler,
                        memory_report, require_integer_purity)
 from toolchain.build import COMMON_CFLAGS
+from toolchain.library import archiver, link_example
 
 
 DEFAULT_CONFIG = "w8a8"
@@ -59,16 +63,22 @@ def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFI
 
 
 def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, context: int = 1,
-                     max_tokens: int = 1, special_tokens: dict[str, int] | None = None) -> dict:
-    """The artifact of `graph` (codegen/firmware.py) in `out`: libmodel.a, model.mk, the linked example, its ROM/RAM
-    report and the integer-purity check of the example ELF. Refused before anything is compiled when its weights,
-    arena and key/value cache exceed the target's memory, and after linking when the linked firmware does; returns
-    the summary (also out/memory_report.json). An MLP takes max_tokens rows (samples) per call."""
+                     max_tokens: int = 1, special_tokens: dict[str, int] | None = None,
+                     layout: Layout | None = None) -> dict:
+    """The artifact of `graph` (codegen/firmware.py) in `out`: libmodel.a, model.mk, the CMake package, the linked
+    example, its ROM/RAM report and the integer-purity check of the example ELF. With a board `layout`
+    (codegen/firmware_layout.py) the example links for that board's memory map, its sections where the layout
+    says. Refused before anything is compiled when its weights, arena and key/value cache exceed the target's (the
+    layout's) memories, and after linking when the linked firmware does; returns the summary (also
+    out/memory_report.json). An MLP takes max_tokens rows (samples) per call."""
     low = lower_firmware(graph, target, max_tokens, context)
-    check_fits(low, target)
+    if layout is None:
+        check_fits(low, target)
+    else:
+        check_layout_fits(layout, graph.name, low.blob.size, low.arena_size, low.kv_bytes)
     cc = find_compiler(target, compiler)
     label = f"{cc.kind} {compiler_version(cc)}"
-    fw = emit_firmware(low, out, label, special_tokens)
+    fw = emit_firmware(low, out, label, special_tokens, layout)
     sizes = {"arena_bytes": low.arena_size, "weight_bytes": low.blob.size}
     sequence = bool(low.kv_bytes) or is_sequence_graph(graph)
     if sequence:
@@ -79,20 +89,31 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, c
     # the application's objects must share the flags (the ABI) the library was compiled with
     write_makefile_snippet(fw, target, cc.path, [*cc.target_flags, *COMMON_CFLAGS], list(cc.link_flags), list(cc.libs),
                            label)
+    write_cmake_package(out, target, PackageBuild(cc.path, archiver(target, cc), label, cc.target_flags,
+                                                  COMMON_CFLAGS, cc.link_flags, cc.libs),
+                        graph.name, [str(p.relative_to(out / "example")) for p in fw.example_sources[1:]],
+                        fw.platform_defines, kv_symbols(low.model_c))
     elf = out / "example" / "example.elf"
+    where = target if layout is None else emulator_target(target, layout)
     try:
-        build_elf([fw.example_sources[0], lib], target, elf, include_dirs=(out,), compiler=compiler)
+        if layout is None:
+            build_elf([fw.example_sources[0], lib], target, elf, include_dirs=(out,), compiler=compiler)
+        else:
+            link_example(cc, target, fw.example_sources, lib, elf, linker_script=fw.linker_script,
+                         cflags=[*cc.target_flags, *COMMON_CFLAGS, f"-I{out}", f"-I{fw.example_include}",
+                                 *(f"-D{d}" for d in fw.platform_defines)])
     except BuildFailed as e:
         # the linker's words ("region `CODE' overflowed by N bytes"), as they are or as toolchain.build words them
         m = re.search(r"region [`'\"]?(\w+)[`'\"]? overflowed by ([\d,]+) bytes", str(e))
         if m:
-            region = next((r for r in target.memory if r.name.lower() == m.group(1).lower()), image_region(target))
+            name = m.group(1).lower().replace("_", "-")
+            region = next((r for r in where.memory if r.name.lower() == name), image_region(where))
             over = int(m.group(2).replace(",", ""))
-            raise _does_not_fit(graph, target, region.name, region.size + over, region.size, sequence) from None
+            raise _does_not_fit(graph, target, region.name, region.size + over, region.size, sequence, layout) from None
         raise
-    report = memory_report(elf, target)
+    report = memory_report(elf, where)
     for region_name, used, size in report.overflows():
-        raise _does_not_fit(graph, target, region_name, used, size, sequence)
+        raise _does_not_fit(graph, target, region_name, used, size, sequence, layout)
     if graph.is_integer:
         require_integer_purity(elf)
     summary = {"model": graph.name, "target": target.name, "compiler": label, "integer_only": graph.is_integer,
@@ -100,16 +121,23 @@ def compile_firmware(graph, target, out: Path, compiler: str | None = None, *, c
                "files": sorted({str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
                                | {"memory_report.json"}),
                "memory": report.to_json()}
+    if layout is not None:
+        summary["board_layout"] = {"board": layout.board.name, "sections": section_placement(layout),
+                                   "regions": region_table(layout, summary["memory"]["sections"])}
     (out / "memory_report.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bool = False) -> ModelDoesNotFit:
+def _does_not_fit(graph, target, region: str, used: int, size: int, sequence: bool = False,
+                  layout: Layout | None = None) -> ModelDoesNotFit:
     fix = ("use int4 weights (--config w4a8), a shorter context (--context), fewer tokens per call (--max-tokens), "
            "or a target with more memory") if sequence else \
         "use fewer or smaller layers, int4 weights, or a target with more memory"
-    return ModelDoesNotFit(f"model {graph.name} does not fit {target.name}: the linked firmware needs {used:,} bytes in "
-                           f"memory region '{region}', which holds {size:,}; {fix}")
+    if layout is not None:
+        fix = "other section choices (--weights-in / --arena-in), or " + fix.replace("a target", "a board")
+    where = target.name if layout is None else f"board {layout.board.name} ({target.name})"
+    return ModelDoesNotFit(f"model {graph.name} does not fit {where}: the linked firmware needs {used:,} bytes in "
+                           f"memory region '{region}', which holds {size:,}: {used - size:,} bytes over; {fix}")
 
 
 def _option_errors(args, sequence: bool, graph_file: bool) -> None:
@@ -143,6 +171,7 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
     target = isa.get_target(args.target)
     if args.board is not None:
         board_for(target, args.board)  # a board that cannot host the target is refused before anything is built
+    layout = layout_for(target, args.board, args.weights_in, args.arena_in)
     out = Path(args.output)
     before = files_in(out)  # what the folder held already is not listed as written
     graph_file = args.model.endswith(".igraph")
@@ -162,9 +191,9 @@ def cmd_compile(args: argparse.Namespace, console: Console) -> int:
         with console.status(f"loading {args.model}"):
             graph = load_graph_for_compile(args.model, out, args.config or DEFAULT_CONFIG)
     with console.status(f"building libmodel.a for {target.name}"):
-        s = {**compile_firmware(graph, target, out, args.compiler, **lengths), **recipe}
+        s = {**compile_firmware(graph, target, out, args.compiler, layout=layout, **lengths), **recipe}
     written_only(s, out, before)
-    s["board"] = board_fit(out / "example" / "example.elf", target, args.board)
+    s["board"] = board_fit(out / "example" / "example.elf", target, args.board, layout)
     print_compile_summary(console, s, out)
     write_json(console, args.json, s)
     return 0
@@ -185,14 +214,38 @@ def written_only(summary: dict, out: Path, before: dict[str, int]) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), "files": summary["files"]}, indent=2) + "\n")
 
 
-def board_fit(elf: Path, target, board_name: str | None) -> dict:
+def layout_for(target, board_name: str | None, weights_in: str | None, arena_in: str | None) -> Layout | None:
+    """The board memory map the example links for: a board with one named by --board, or the target's default
+    board when --weights-in / --arena-in are given; None: the emulator's MPS2 map."""
+    if weights_in is None and arena_in is None:
+        if board_name is None or not has_memory_map(board_for(target, board_name)):
+            return None
+    return resolve_layout(board_for(target, board_name), weights_in, arena_in)
+
+
+def run_firmware_example(out: Path, inputs: dict[str, bytes] | None = None, **run_options):
+    """Runs the example a compile wrote in `out` under the emulator: on its board's memory map and memory model
+    when it was linked for one (memory_report.json says which), else as the target's program."""
+    summary = json.loads((Path(out) / "memory_report.json").read_text())
+    target = isa.get_target(summary["target"])
+    elf = Path(out) / "example" / "example.elf"
+    lay = summary.get("board_layout")
+    if lay is None:
+        return isa.run(elf, target, inputs=inputs, **run_options)
+    sections = lay["sections"]
+    names = {v: k for k, v in get_board(lay["board"]).section_homes.items()}
+    layout = resolve_layout(get_board(lay["board"]), names[sections[".ig_weights"]], names[sections[".ig_arena"]])
+    return isa.run(elf, emulator_target(target, layout), "unicorn", inputs=inputs, board=layout.board, **run_options)
+
+
+def board_fit(elf: Path, target, board_name: str | None, layout: Layout | None = None) -> dict:
     """Where the linked example's sections go on the board (isa/placement.py) and whether they fit its memories.
     A board named with --board must hold the firmware (else one clear error); the target's default board is
-    reported, fitting or not."""
-    b = board_for(target, board_name)
+    reported, fitting or not. An example linked for a board's map (`layout`) is placed by its addresses."""
+    b = board_for(target, board_name) if layout is None else layout.board
     doc = {"name": b.name, "description": b.description, "named": board_name is not None}
     try:
-        p = place(elf, target, b)
+        p = place(elf, target if layout is None else emulator_target(target, layout), b)
     except ProgramDoesNotFitBoard as e:
         if board_name is not None:
             raise
@@ -224,13 +277,29 @@ def print_compile_summary(console: Console, s: dict, out: Path) -> None:
     kv = f", key/value cache {mb['kv_cache']:,} B" if "kv_cache_bytes" in s else ""
     data = f", other buffers {mb['data']:,} B" if mb.get("data") else ""
     console.print(f"the model's share: weights {mb['weights']:,} B, arena {mb['arena']:,} B{kv}{data}, code {mb['code']:,} B")
+    if "board_layout" in s:
+        print_board_regions(console, s["board_layout"])
     b = s.get("board")
-    if b and b["fits"] and b.get("memories"):
+    if "board_layout" in s:
+        pass  # the table above is the board's report
+    elif b and b["fits"] and b.get("memories"):
         use = ", ".join(f"{m} {u['bytes']:,} of {u['size']:,} B" for m, u in b["memories"].items())
         console.print(f"on board {b['name']} (intgap boards): {use} (stack not counted)")
     elif b and not b["fits"]:
         console.print(f"note: on the target's default board: {b['why']} (name a board with --board)", style="yellow")
     console.print(f"wrote {', '.join(s['files'])} in {out}")
+
+
+def print_board_regions(console: Console, lay: dict) -> None:
+    """The memory report per region of the board's map, and where the named sections went."""
+    t = Table(title=f"memory of board {lay['board']} (example linked for its map)")
+    for col in ("memory", "base", "size", "used", "free", "holds"):
+        t.add_column(col, justify="left" if col in ("memory", "holds") else "right")
+    for r in lay["regions"]:
+        t.add_row(r["memory"], f"0x{r['base']:08x}", f"{r['size']:,}", f"{r['used']:,}", f"{r['free']:,}",
+                  ", ".join(r["holds"]) or "-")
+    console.print(t)
+    console.print("sections: " + ", ".join(f"{k} in {v}" for k, v in lay["sections"].items()))
 
 
 def add_compile_command(subparsers) -> None:
@@ -250,7 +319,14 @@ def add_compile_command(subparsers) -> None:
     c.add_argument("--max-tokens", type=int, default=None,
                    help=f"transformers: tokens per forward call (default {DEFAULT_MAX_TOKENS})")
     c.add_argument("--board", default=None, metavar="NAME",
-                   help="check that the firmware fits this board's flash and RAM (intgap boards; default: report "
-                        "the target's default board)")
+                   help="link the example for this board's memory map when it has one (stm32f407, stm32h743), else "
+                        "check that the firmware fits the board (intgap boards; default: report the target's default "
+                        "board)")
+    c.add_argument("--weights-in", choices=WEIGHTS_CHOICES, default=None,
+                   help="memory of the weights' section .ig_weights on the board's map (default flash; the board "
+                        "must have it: docs/firmware.md)")
+    c.add_argument("--arena-in", choices=ARENA_CHOICES, default=None,
+                   help="memory of the arena and key/value cache (.ig_arena, .ig_kv) on the board's map (default: "
+                        "the board's data memory)")
     c.add_argument("--json", metavar="PATH", help="also write the summary as JSON")
     c.set_defaults(func=cmd_compile)

@@ -64,6 +64,7 @@ class Memory:
     icache: CacheLevel | None = None
     dcache: CacheLevel | None = None
     sources: dict = field(default_factory=dict, compare=False, hash=False)
+    base: int | None = None  # address in the board's memory map (firmware linker scripts); None: not mapped
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,15 @@ class Board:
     notes: str = ""
     energy: EnergyParams | None = None  # isa/energy.py's parameters; None: energy not modelled on this board
     sources: dict = field(default_factory=dict, compare=False, hash=False)
+    # Memory map of firmware builds (codegen/firmware_layout.py): mapped memories the default placement leaves
+    # empty (CCM, ITCM), and the memory each --weights-in / --arena-in choice names ("flash", "sram", "tcm", "ccm")
+    spare: tuple[Memory, ...] = ()
+    section_homes: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def with_spare(self) -> "Board":
+        """The board with its spare memories simulated too: what a firmware build that uses them runs on."""
+        from dataclasses import replace
+        return replace(self, memories=self.memories + self.spare, spare=())
 
     def cache(self, name: str) -> CacheLevel | None:
         return next((c for c in self.caches if c.name == name), None)
@@ -336,13 +346,19 @@ _register(Board(
                                         "line read that misses the ART pays them",
                         "bytes_per_cycle": "derived: 16-byte line / (5 WS + 1)",
                         "ART-I": "RM0090 3.5.2: 64 lines x 128 bits; associativity assumed 4-way",
-                        "ART-D": "RM0090 3.5.2: 8 lines x 128 bits for D-Code reads; assumed fully associative"}),
+                        "ART-D": "RM0090 3.5.2: 8 lines x 128 bits for D-Code reads; assumed fully associative"},
+               base=0x08000000),
         Memory("sram", "sram", 128 * KiB, cached=False, holds=("data",), extra_cycles=0,
                sources={"size": "RM0090: 112 + 16 KiB SRAM1/SRAM2 at 0x20000000 (contiguous)",
-                        "extra_cycles": "RM0090: zero wait states at the CPU clock"}),
+                        "extra_cycles": "RM0090: zero wait states at the CPU clock"}, base=0x20000000),
     ),
+    spare=(Memory("ccm", "sram", 64 * KiB, cached=False, holds=(), extra_cycles=0, base=0x10000000,
+                  sources={"all": "RM0090 2.3.1 / DS8626: 64 KiB CCM data RAM at 0x10000000, D-bus only (no "
+                                  "instruction fetch, no DMA), zero wait states"}),),
+    section_homes={"flash": "flash", "sram": "sram", "ccm": "ccm"},
     energy=_F4_ENERGY,
-    notes="the 64 KiB CCM (0x10000000) is not used by placement: data, bss and stack go to SRAM",
+    notes="the 64 KiB CCM (0x10000000) is not used by placement: data, bss and stack go to SRAM (a firmware build "
+          "may put the arena there: intgap compile --arena-in ccm)",
     sources={"clock_mhz": "DS8626: up to 168 MHz"},
 ))
 
@@ -368,12 +384,16 @@ _register(Board(
                         "extra_cycles": "assumed: 4 wait states at AXI 240 MHz (public STM32H7 clock set-up code; "
                                         "RM0433 Table 17 not checked), (4 + 1) AXI cycles = 10 core cycles per "
                                         "256-bit flash word",
-                        "bytes_per_cycle": "derived: 32-byte flash word / 10 core cycles"}),
-        Memory("dtcm", "tcm", 128 * KiB, cached=False, holds=("data",), extra_cycles=0,
-               sources={"all": "DS12110: 128 KiB DTCM, zero wait states at the core clock"}),
-        Memory("axi-sram", "sram", 512 * KiB, cached=True, holds=("data",), extra_cycles=4,
-               sources={"size": "DS12110: 512 KiB AXI SRAM", "extra_cycles": "assumed (AXI at half the core clock)"}),
+                        "bytes_per_cycle": "derived: 32-byte flash word / 10 core cycles"}, base=0x08000000),
+        Memory("dtcm", "tcm", 128 * KiB, cached=False, holds=("data",), extra_cycles=0, base=0x20000000,
+               sources={"all": "DS12110: 128 KiB DTCM, zero wait states at the core clock", "base": "RM0433 2.3.2"}),
+        Memory("axi-sram", "sram", 512 * KiB, cached=True, holds=("data",), extra_cycles=4, base=0x24000000,
+               sources={"size": "DS12110: 512 KiB AXI SRAM", "extra_cycles": "assumed (AXI at half the core clock)",
+                        "base": "RM0433 2.3.2"}),
     ),
+    spare=(Memory("itcm", "tcm", 64 * KiB, cached=False, holds=(), extra_cycles=0, base=0x00000000,
+                  sources={"all": "DS12110 / RM0433 2.3.2: 64 KiB ITCM at 0x00000000, zero wait states"}),),
+    section_homes={"flash": "flash", "sram": "axi-sram", "tcm": "dtcm"},
     energy=_H7_ENERGY,
     sources={"clock_mhz": "DS12110: up to 480 MHz"},
 ))

@@ -23,6 +23,7 @@ class Segment:
     memsz: int
     data: bytes  # file bytes; memsz beyond len(data) is zero-filled
     flags: int  # PF_X=1, PF_W=2, PF_R=4
+    paddr: int | None = None  # load address when it differs from vaddr (.data stored in flash, copied at start-up)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def load_elf(path: str | Path) -> ElfImage:
             if len(data) > seg["p_memsz"]:  # file bytes beyond the segment's memory: a damaged header
                 raise ValueError(f"a segment at 0x{seg['p_vaddr']:x} has {len(data)} file bytes but"
                                  f" {seg['p_memsz']} bytes of memory")
-            segments.append(Segment(seg["p_vaddr"], seg["p_memsz"], data, seg["p_flags"]))
+            paddr = seg["p_paddr"] if seg["p_paddr"] != seg["p_vaddr"] else None
+            segments.append(Segment(seg["p_vaddr"], seg["p_memsz"], data, seg["p_flags"], paddr))
         functions: dict[int, Symbol] = {}
         symtab = ef.get_section_by_name(".symtab")
         if symtab is not None:

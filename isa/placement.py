@@ -5,8 +5,10 @@ placement maps its address ranges to the board's memories. On a board with one m
 On a microcontroller board the ELF's allocated sections are classified by their flags: executable -> "code",
 read-only -> "rodata" (constants: the weights), writable -> "data"; the target's stack region is "data" too.
 Each piece goes to the first of the board's memories that holds that kind, unless the run asks for the weights in
-SRAM (``weights_in_sram``: read-only data goes where the writable data goes). Pieces that exceed a memory's
-capacity are one clear error with the numbers.
+SRAM (``weights_in_sram``: read-only data goes where the writable data goes). An ELF linked for the board's own
+memory map (every section and the stack inside a memory's window, ``Memory.base``: the firmware examples of
+`intgap compile --board`) is placed by address instead. Pieces that exceed a memory's capacity are one clear error
+with the numbers.
 """
 from __future__ import annotations
 
@@ -60,6 +62,11 @@ def _home(board: Board, what: str) -> Memory:
     return next(m for m in board.memories if what in m.holds)
 
 
+def _window(board: Board, lo: int, hi: int) -> Memory | None:
+    """The board memory whose address window (Memory.base) holds [lo, hi), or None."""
+    return next((m for m in board.memories if m.base is not None and m.base <= lo and hi <= m.base + m.size), None)
+
+
 def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: bool = False,
           strict: bool = True) -> Placement:
     """Where the ELF's pieces go on `board`. A piece that exceeds its memory is an error (ProgramDoesNotFitBoard),
@@ -71,21 +78,27 @@ def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: boo
     homes = {k: _home(board, k) for k in ("code", "rodata", "data")}
     if weights_in_sram:
         homes["rodata"] = homes["data"]
-    merged: dict[str, list[list[int]]] = {}
-    for kind, addr, size in sorted(_sections(Path(elf)), key=lambda s: s[1]):
-        spans = merged.setdefault(kind, [])
-        if spans and spans[-1][1] >= addr:  # contiguous (or overlapping) sections of one kind: one range
-            spans[-1][1] = max(spans[-1][1], addr + size)
-        else:
-            spans.append([addr, addr + size])
-    ranges, used = [], {}
-    for kind, spans in merged.items():
-        for lo, hi in spans:
-            ranges.append(PlacedRange(kind, lo, hi, homes[kind].name))
-            used[homes[kind].name] = used.get(homes[kind].name, 0) + hi - lo
+    sections = sorted(_sections(Path(elf)), key=lambda s: s[1])
     stack = target.stack_region
-    ranges.append(PlacedRange("stack", stack.base, stack.base + stack.size, homes["data"].name))
-    placement = Placement(board.name, tuple(sorted(ranges, key=lambda r: r.base)), homes["data"].name, used)
+    # an ELF linked for the board's own memory map (a firmware example, codegen/firmware_layout.py): each piece is
+    # in the memory its address is in
+    by_address = all(_window(board, a, a + n) for _, a, n in sections) and _window(board, stack.base, stack.base +
+                                                                                   stack.size)
+    merged: list[list] = []  # [kind, lo, hi, memory]
+    for kind, addr, size in sections:
+        mem = _window(board, addr, addr + size).name if by_address else homes[kind].name
+        last = next((s for s in reversed(merged) if s[0] == kind and s[3] == mem), None)
+        if last and last[2] >= addr:  # contiguous (or overlapping) sections of one kind in one memory: one range
+            last[2] = max(last[2], addr + size)
+        else:
+            merged.append([kind, addr, addr + size, mem])
+    ranges, used = [], {}
+    for kind, lo, hi, mem in merged:
+        ranges.append(PlacedRange(kind, lo, hi, mem))
+        used[mem] = used.get(mem, 0) + hi - lo
+    data_home = _window(board, stack.base, stack.base + stack.size).name if by_address else homes["data"].name
+    ranges.append(PlacedRange("stack", stack.base, stack.base + stack.size, data_home))
+    placement = Placement(board.name, tuple(sorted(ranges, key=lambda r: r.base)), data_home, used)
     overflow = []
     for name, n in used.items():
         try:

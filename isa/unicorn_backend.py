@@ -614,8 +614,8 @@ def _setup_semihosting(mu, img: ElfImage, target: Target, regs: _Regs) -> int:
     for r in target.memory:
         mu.mem_map(r.base, r.size, _perm_text(r.perms))
     for s in img.segments:
-        if s.data:
-            mu.mem_write(s.vaddr, s.data)
+        if s.data:  # at the load address, as a flash programmer stores it: the start-up code copies .data
+            mu.mem_write(s.vaddr if s.paddr is None else s.paddr, s.data)
     vtor = target.link_base  # where the core's reset VTOR points (0 on most M-profile boards)
     try:
         vectors = bytes(mu.mem_read(vtor, 8))

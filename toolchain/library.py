@@ -68,3 +68,19 @@ def _build(sources, target: Target, out: Path, cc: Compiler, ar: str, objdir: Pa
     if proc.returncode != 0:
         raise BuildFailed(f"archiving {out.name} with {ar} failed:\n{proc.stderr.strip()}")
     return cc
+
+
+def link_example(cc: Compiler, target: Target, sources: list[Path], library: Path, out: Path, *,
+                 cflags: list[str], linker_script: Path, timeout: float = 300) -> list[str]:
+    """Compiles and links an example application against `library` with its own linker script: the command of the
+    example's Makefile (codegen/firmware.py), run directly. Returns the command."""
+    cmd = [cc.path, *cflags, *map(str, sources), str(library), *cc.link_flags, f"-T{linker_script}",
+           "-Wl,--gc-sections", "-o", str(out), *cc.libs]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BuildFailed(f"building {out.name} for {target.name} took over {timeout:.0f} s: the compiler "
+                          "hung") from None
+    if proc.returncode != 0:
+        raise BuildFailed(f"building {out.name} for {target.name} with {cc.kind} failed:\n{proc.stderr.strip()}")
+    return cmd

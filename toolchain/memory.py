@@ -21,6 +21,9 @@ class SectionUse:
     rom: bool  # stored in the image (not NOBITS)
     ram: bool  # writable at run time
     region: str  # the target memory region that holds it (or that it overflowed), "" if none
+    # the region of its stored copy when that is elsewhere (.data and RAM-resident weights kept in flash, copied at
+    # start-up): its bytes count there too; "" when it runs where it is stored
+    load_region: str = ""
 
 
 @dataclass
@@ -53,8 +56,8 @@ def _region_of(addr: int, target: Target) -> str:
 # codegen/kernel_cases.py): weights = the constants ig_c_* (an MLP) or the blob ig_weights (a sequence model);
 # arena = ig_arena; kv_cache = the key/value caches ig_kv_*; data = any other data object of the model's prefixes
 # (e.g. the logits row of ig_model_generate); code = its functions. The platform layer's symbols (output, exit, the
-# FPU switch, the vector table) are not the model's.
-PLATFORM_SYMBOLS = ("ig_write_", "ig_sys_", "ig_enable_", "ig_vectors")
+# FPU switch, the vector table, a board map's start-up copies) are not the model's.
+PLATFORM_SYMBOLS = ("ig_write_", "ig_sys_", "ig_enable_", "ig_vectors", "ig_board_")
 
 
 def model_share(name: str, kind: str, model_prefixes: tuple[str, ...] = ("ig_",)) -> str | None:
@@ -82,15 +85,18 @@ def memory_report(elf: str | Path, target: Target, model_prefixes: tuple[str, ..
         raise ToolchainError(f"cannot read {elf}: {e}") from None
     with f:
         ef = ELFFile(f)
+        loads = [(g["p_vaddr"], g["p_memsz"], g["p_paddr"]) for g in ef.iter_segments() if g["p_type"] == "PT_LOAD"]
         sections = []
         for s in ef.iter_sections():
             flags = s["sh_flags"]
             if not flags & SH_FLAGS.SHF_ALLOC or s["sh_size"] == 0:
                 continue
             addr, size = s["sh_addr"], s["sh_size"]
-            region = _region_of(addr, target)
-            sections.append(SectionUse(s.name, addr, size, s["sh_type"] != "SHT_NOBITS",
-                                       bool(flags & SH_FLAGS.SHF_WRITE), region))
+            region, stored = _region_of(addr, target), s["sh_type"] != "SHT_NOBITS"
+            lma = next((p + addr - v for v, n, p in loads if v <= addr and addr + size <= v + n), addr)
+            load_region = _region_of(lma, target) if stored and lma != addr else ""
+            sections.append(SectionUse(s.name, addr, size, stored, bool(flags & SH_FLAGS.SHF_WRITE), region,
+                                       load_region if load_region != region else ""))
         model = {"weights": 0, "arena": 0, "kv_cache": 0, "data": 0, "code": 0}
         symtab = ef.get_section_by_name(".symtab")
         if symtab is not None:
@@ -103,7 +109,7 @@ def memory_report(elf: str | Path, target: Target, model_prefixes: tuple[str, ..
                     model[share] += size
     use: dict[str, int] = {r.name: 0 for r in target.memory}
     for s in sections:
-        if s.region:
-            use[s.region] += s.size
+        for r in {s.region, s.load_region} - {""}:
+            use[r] += s.size
     return MemoryReport(str(elf), target.name, sections, sum(s.size for s in sections if s.rom),
                         sum(s.size for s in sections if s.ram), use, {r.name: r.size for r in target.memory}, model)

@@ -4,6 +4,9 @@
 
 extern unsigned int __stack_top, __bss_start__, __bss_end__;
 int main(void);
+#if defined(IG_BOARD_INIT)
+void ig_board_init(void); /* a board memory map's start-up work: board_init.c of `intgap compile --board` */
+#endif
 
 #define SYS_WRITE0 0x04
 #define SYS_EXIT_EXTENDED 0x20
@@ -49,6 +52,9 @@ static void __attribute__((noinline)) ig_enable_fpu(void) {
 void Reset_Handler(void) {
 #if defined(__ARM_FP)
   ig_enable_fpu();
+#endif
+#if defined(IG_BOARD_INIT)
+  ig_board_init();
 #endif
   for (unsigned int *p = &__bss_start__; p < &__bss_end__; p++) *p = 0;
   ig_sys_exit(main());
