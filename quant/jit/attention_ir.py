@@ -1,0 +1,131 @@
+"""JIT kernels of quant/ops/attention.py: matmul_qk (int32 dot products over head_dim, vectorised by LLVM),
+softmax (one row at a time: its max, the exp2_q20 terms kept in a scratch row, one division) and matmul_pv
+(probability-weighted rows of v, vectorised over head_dim; a zero probability, e.g. a causally masked one,
+adds nothing and is skipped)."""
+from __future__ import annotations
+
+import numpy as np
+
+from quant.ir import Graph, Node
+from quant.jit import fixed_ir as fx
+from quant.jit.emit import I32, I64, INT_TYPES, Fn, const
+from quant.jit.plan import Plan, empty_out, out_dtype
+
+
+def _i32(fn: Fn, v):
+    return fn.b.trunc(v, I32)
+
+
+def plan_matmul_qk(node: Node, g: Graph, ins) -> Plan:
+    a, dy = node.attrs, out_dtype(g, node)
+    lo, hi = fx.bounds(dy, a)
+    h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
+
+    def emit(fn: Fn):
+        pq, pk, py = fn.ptr(INT_TYPES["int8"]), fn.ptr(INT_TYPES["int8"]), fn.ptr(INT_TYPES[dy])
+        t_, s_, zq, zk, m, sh, zy, vlo, vhi = (fn.arg() for _ in range(9))
+        b = fn.b
+        zq32, zk32 = _i32(fn, zq), _i32(fn, zk)
+        acc = fn.alloca(I32, 1)
+        with fn.loop(0, h) as head:
+            kvh = fn.sdiv(head, h // hkv)
+            with fn.loop(0, t_) as i:
+                qrow = fn.add(fn.mul(i, h * hd), fn.mul(head, hd))
+                with fn.loop(0, s_) as j:
+                    krow = fn.add(fn.mul(j, hkv * hd), fn.mul(kvh, hd))
+                    b.store(const(0, I32), acc)
+                    with fn.loop(0, hd) as c:
+                        qv = b.sub(fn.load(pq, fn.add(qrow, c), I32), zq32)
+                        kv = b.sub(fn.load(pk, fn.add(krow, c), I32), zk32)
+                        b.store(b.add(b.load(acc), b.mul(qv, kv)), acc)
+                    y = fn.add(fx.requantize(fn, b.sext(b.load(acc), I64), m, sh), zy)
+                    dst = fn.add(fn.mul(fn.add(fn.mul(head, t_), i), s_), j)
+                    fn.store(fn.clamp(y, vlo, vhi), py, dst)
+
+    def call(arrays):
+        q, k = arrays
+        y = empty_out(g, node, (h, q.shape[0], k.shape[0]))
+        return y, [q, k, y, q.shape[0], k.shape[0], a["q_zero_point"], a["k_zero_point"], a["multiplier"],
+                   a["shift"], a["y_zero_point"], lo, hi]
+    return Plan(("matmul_qk", dy, h, hkv, hd), emit, call)
+
+
+def plan_softmax(node: Node, g: Graph, ins) -> Plan:
+    a, dy, xdt = node.attrs, out_dtype(g, node), str(ins[0].dtype)
+    causal = bool(a["causal"])
+
+    def emit(fn: Fn):
+        px, py, pe = fn.ptr(INT_TYPES[xdt]), fn.ptr(INT_TYPES[dy]), fn.ptr(I64)
+        rows, t_, s_, m, sh = (fn.arg() for _ in range(5))
+        b = fn.b
+        acc = fn.alloca(I64, 1)
+        with fn.loop(0, rows) as r:
+            base = fn.mul(r, s_)
+            # valid j < stop: j <= S - T + i (causal), every j otherwise
+            stop = fn.add(fn.add(fn.sub(s_, t_), b.srem(r, t_)), 1) if causal else s_
+            stop = fn.smin(stop, s_)
+            b.store(const(-(1 << 63)), acc)
+            with fn.loop(0, stop) as j:
+                b.store(fn.smax(b.load(acc), fn.load(px, fn.add(base, j))), acc)
+            mx = b.load(acc)
+            b.store(const(0), acc)
+            with fn.loop(0, stop) as j:
+                y = fx.mul_rshr(fn, fn.sub(fn.load(px, fn.add(base, j)), mx), m, sh)
+                e = fx.exp2_q20(fn, fn.smin(y, 0))
+                fn.store(e, pe, j)
+                b.store(fn.add(b.load(acc), e), acc)
+            total = b.load(acc)  # 0 only when no position is valid: numpy's // by zero gives 0
+            recip = fn.select(fn.eq(total, 0), 0, fn.sdiv(1 << 52, fn.smax(total, 1)))
+            with fn.loop(0, s_) as j:
+                e = fn.select(fn.lt(j, stop), fn.load(pe, j), 0)
+                if dy == "int16":
+                    p = fn.smin(fx.rshr(fn, fn.mul(e, recip), 37), 32767)
+                else:
+                    p = fn.clamp(fn.sub(fx.rshr(fn, fn.mul(e, recip), 44), 128), -128, 127)
+                fn.store(p, py, fn.add(base, j))
+
+    def call(arrays):
+        x = arrays[0]
+        t_, s_ = x.shape[-2], x.shape[-1]
+        y = empty_out(g, node, x.shape)
+        return y, [x, y, np.empty(max(s_, 1), np.int64), x.size // max(s_, 1), t_, s_, a["in_multiplier"],
+                   a["in_shift"]]
+    return Plan(("softmax", xdt, dy, causal), emit, call)
+
+
+def plan_matmul_pv(node: Node, g: Graph, ins) -> Plan:
+    a, dy, pdt = node.attrs, out_dtype(g, node), str(ins[0].dtype)
+    lo, hi = fx.bounds(dy, a)
+    h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
+
+    def emit(fn: Fn):
+        pp, pv, py = fn.ptr(INT_TYPES[pdt]), fn.ptr(INT_TYPES["int8"]), fn.ptr(INT_TYPES[dy])
+        t_, s_, zp, zv, m, sh, zy, vlo, vhi = (fn.arg() for _ in range(9))
+        b = fn.b
+        zv32 = _i32(fn, zv)
+        acc = fn.alloca(I32, hd)
+        with fn.loop(0, h) as head:
+            vcol = fn.mul(fn.sdiv(head, h // hkv), hd)
+            with fn.loop(0, t_) as i:
+                with fn.loop(0, hd) as c:
+                    b.store(const(0, I32), b.gep(acc, [c]))
+                prow = fn.mul(fn.add(fn.mul(head, t_), i), s_)
+                with fn.loop(0, s_) as j:
+                    pj = _i32(fn, fn.sub(fn.load(pp, fn.add(prow, j)), zp))
+                    with fn.when(b.icmp_signed("!=", pj, const(0, I32))):
+                        vrow = fn.add(fn.mul(j, hkv * hd), vcol)
+                        with fn.loop(0, hd) as c:
+                            vv = b.sub(fn.load(pv, fn.add(vrow, c), I32), zv32)
+                            slot = b.gep(acc, [c])
+                            b.store(b.add(b.load(slot), b.mul(pj, vv)), slot)
+                with fn.loop(0, hd) as c:
+                    y = fn.add(fx.requantize(fn, b.sext(b.load(b.gep(acc, [c])), I64), m, sh), zy)
+                    dst = fn.add(fn.add(fn.mul(i, h * hd), fn.mul(head, hd)), c)
+                    fn.store(fn.clamp(y, vlo, vhi), py, dst)
+
+    def call(arrays):
+        p, v = arrays
+        y = empty_out(g, node, (p.shape[1], h * hd))
+        return y, [p, v, y, p.shape[1], p.shape[2], a["p_zero_point"], a["v_zero_point"], a["multiplier"],
+                   a["shift"], a["y_zero_point"], lo, hi]
+    return Plan(("matmul_pv", pdt, dy, h, hkv, hd), emit, call)

@@ -1,0 +1,34 @@
+"""What a JIT kernel family gives the runner for one node: the compiled code's key, its emitter, and how to call it.
+
+key      everything the IR depends on (op, dtypes, the sizes baked in); nodes with equal keys share one function
+emit     emits the body of `void k(i64* args)` reading its arguments in order (quant/jit/emit.Fn.arg)
+call     per run: the input arrays -> (the output array, the argument list). Arrays in the list are passed as their
+         addresses (the runner keeps them alive for the call), ints as values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from quant.ir import DTYPES, Graph, Node
+
+
+@dataclass
+class Plan:
+    key: tuple
+    emit: Callable
+    call: Callable[[list[np.ndarray]], tuple[np.ndarray, list]]
+
+
+def out_dtype(g: Graph, node: Node) -> str:
+    return g.tensors[node.outputs[0]].dtype
+
+
+def empty_out(g: Graph, node: Node, shape) -> np.ndarray:
+    return np.empty(tuple(shape), DTYPES[out_dtype(g, node)])
+
+
+def dtypes(arrays) -> tuple[str, ...]:
+    return tuple(str(a.dtype) for a in arrays)
