@@ -1,0 +1,124 @@
+"""The JIT engine (quant/jit/) against the numpy reference, op by op: byte-equal outputs on random graphs of every
+integer op (benchmarks/op_cases.py: odd sizes, every input / output width, saturating requantizations, extreme
+values) and on hand-made edge cases, with the host's VNNI kernels and with the portable vector kernels."""
+import numpy as np
+import pytest
+
+from benchmarks.op_cases import OP_NAMES, random_case
+from quant import reference
+from quant.errors import GraphError
+from quant.ir import Graph, Node, TensorInfo
+from quant.jit import runner
+from quant.jit.target import host
+from quant.optable import OPTABLE
+
+SEEDS = 12
+
+
+def _same(g: Graph, inputs: dict) -> None:
+    want = reference.run(g, inputs)[g.outputs[0]]
+    got = runner.run(g, reference.feed(g, inputs))[g.outputs[0]]
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.tobytes() == want.tobytes(), f"{g.name}: {int((got != want).sum())} of {want.size} values differ"
+
+
+@pytest.fixture(params=["host", "portable"])
+def vectors(request, monkeypatch):
+    """The fully connected kernels with the host's dot-product instructions, and without (any CPU)."""
+    if request.param == "portable":
+        monkeypatch.setattr(host(), "vnni", False)
+    return request.param
+
+
+@pytest.mark.parametrize("op", OP_NAMES)
+def test_random_cases_byte_equal(op):
+    for seed in range(SEEDS):
+        _same(*random_case(op, np.random.default_rng(seed)))
+
+
+@pytest.mark.parametrize("op", [o for o in OP_NAMES if o.startswith("fully_connected")])
+def test_random_fully_connected_portable(op, monkeypatch):
+    """Only the fully connected kernels have a host-specific form: the portable one on the same cases."""
+    monkeypatch.setattr(host(), "vnni", False)
+    for seed in range(SEEDS):
+        _same(*random_case(op, np.random.default_rng(seed)))
+
+
+def _fc_graph(op: str, x: np.ndarray, w: np.ndarray, rng, group_size: int | None = None, ydt: str = "int8",
+              xzp: int = 0, shift: int = -10) -> Graph:
+    n, k = w.shape
+    consts = {"w": w, "b": rng.integers(-3000, 3000, n).astype(np.int32),
+              "m": np.full(n, (1 << 30) + 12345, np.int32), "s": np.full(n, shift, np.int32)}
+    inputs = ["x", "w", "b"]
+    attrs = {"x_zero_point": xzp, "y_zero_point": 5, "act_min": -128, "act_max": 127}
+    if group_size is not None:
+        consts["gs"] = rng.integers(0, 4, (n, k // group_size)).astype(np.int32)
+        inputs.append("gs")
+        attrs.update(group_size=group_size, weight_bits=8 if np.abs(w).max() > 8 else 4)
+    inputs += ["m", "s"]
+    tensors = {"x": TensorInfo("x", x.shape, str(x.dtype), 1.0, xzp), "y": TensorInfo("y", (x.shape[0], n), ydt, 1.0, 5)}
+    return Graph(f"{op}_{k}x{n}", ["x"], ["y"], tensors, consts, [Node(op, "fc", inputs, ["y"], attrs)])
+
+
+@pytest.mark.parametrize("k,n,rows", [(1, 1, 1), (3, 5, 2), (17, 33, 5), (64, 32, 4), (129, 31, 9)])
+def test_fully_connected_extremes(k, n, rows, vectors):
+    """Weights at -127 / 127, inputs at -128 / 127, zero points at both ends, saturating outputs."""
+    rng = np.random.default_rng(k * 100 + n)
+    w = rng.choice(np.array([-127, 127, 0, 1], np.int8), (n, k))
+    x = rng.choice(np.array([-128, 127, 0], np.int8), (rows, k))
+    for xzp in (-128, 0, 127):
+        _same(_fc_graph("fully_connected", x, w, rng, xzp=xzp), {"x": x})
+        _same(_fc_graph("fully_connected", x, w, rng, xzp=xzp, shift=0), {"x": x})  # saturates
+
+
+@pytest.mark.parametrize("gs", [1, 3, 5, 16, 30])
+def test_grouped_int4_and_int8(gs, vectors):
+    rng = np.random.default_rng(gs)
+    k, n = 30 if gs != 16 else 32, 19
+    for lo, hi in ((-8, 7), (-127, 127)):
+        w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
+        x = rng.integers(-128, 128, (7, k)).astype(np.int8)
+        _same(_fc_graph("fully_connected_grouped", x, w, rng, gs, xzp=int(rng.integers(-128, 128))), {"x": x})
+        x16 = rng.integers(-2000, 2000, (3, k)).astype(np.int16)
+        _same(_fc_graph("fully_connected_wide", x16, w, rng, gs, ydt="int32", xzp=-7), {"x": x16})
+
+
+def _requant_graph(acc_shift: int) -> tuple[Graph, dict]:
+    """An add whose rounding shift hits exact ties (x.5 steps), positive and negative."""
+    x = np.arange(-128, 128, dtype=np.int8).reshape(16, 16)
+    attrs = {"a_zero_point": 0, "b_zero_point": 0, "y_zero_point": 0, "a_multiplier": 1, "b_multiplier": 0,
+             "shift": acc_shift, "act_min": -128, "act_max": 127}
+    t = {k: TensorInfo(k, (16, 16), "int8", 1.0, 0) for k in ("a", "b", "y")}
+    return Graph("ties", ["a", "b"], ["y"], t, {}, [Node("add", "add", ["a", "b"], ["y"], attrs)]), {"a": x, "b": x}
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2, 7])
+def test_rounding_ties(shift):
+    _same(*_requant_graph(shift))
+
+
+def test_relu():
+    x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)
+    for zp in (-128, -3, 0, 127):
+        g = Graph("relu", ["x"], ["y"], {k: TensorInfo(k, (4, 64), "int8", 1.0, zp) for k in "xy"}, {},
+                  [Node("relu", "r", ["x"], ["y"], {"zero_point": zp})])
+        _same(g, {"x": x})
+
+
+def test_every_integer_op_has_a_kernel():
+    integer = {n for n, o in OPTABLE.items() if not o.is_float}
+    assert integer <= set(runner.PLANNERS), sorted(integer - set(runner.PLANNERS))
+
+
+def test_float_op_is_a_clear_error():
+    g = Graph("f", ["x"], ["y"], {k: TensorInfo(k, (2, 3), "float32") for k in "xy"}, {},
+              [Node("relu_f32", "r", ["x"], ["y"], {})])
+    with pytest.raises(GraphError, match="no kernel for this op; run the graph with --engine numpy"):
+        runner.run(g, {"x": np.zeros((2, 3), np.float32)})
+
+
+def test_out_of_range_token_id_is_the_reference_error():
+    g, inputs = random_case("embedding", np.random.default_rng(0))
+    bad = {k: np.full_like(v, 10 ** 6) for k, v in inputs.items()}
+    with pytest.raises(GraphError, match="token id out of range"):
+        runner.run(g, reference.feed(g, bad))
