@@ -1,4 +1,5 @@
-"""Accuracy of integer graphs, measured with the reference interpreter (the integer result itself):
+"""Accuracy of integer graphs, measured with the integer result itself (quant/jit.run: the JIT engine by default, or the
+numpy reference interpreter; both give the same bytes):
 MiniLM sentence-embedding cosine similarity against the FP32 model, decoder perplexity on text, classifiers against
 their PyTorch module. Every command's comparison with FP32 is one of the *_against_fp32 / classifier_accuracy here."""
 from __future__ import annotations
@@ -8,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from quant import reference
+from quant import jit, reference
 from quant.hf_capture import sequence_inputs
 from quant.ir import Graph
 
@@ -19,7 +20,7 @@ Forward = Callable[[np.ndarray], np.ndarray]  # token ids -> the real-valued out
 def graph_forward(g: Graph) -> Forward:
     """The graph's forward pass on token ids; an integer graph's output is dequantized."""
     def forward(ids: np.ndarray) -> np.ndarray:
-        y = reference.run(g, sequence_inputs(ids))[g.outputs[0]]
+        y = jit.run(g, sequence_inputs(ids))[g.outputs[0]]
         return reference.dequantize_output(g, y) if y.dtype.kind != "f" else y
     return forward
 
@@ -88,7 +89,7 @@ def classifier_accuracy(g: Graph, module, x: np.ndarray, labels: np.ndarray | No
     with torch.no_grad():
         y_fp = module(torch.from_numpy(x)).numpy()
     if g.is_integer:  # quantize the inputs, dequantize the outputs
-        y = reference.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
+        y = jit.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
         y = reference.dequantize_output(g, y)
     else:
         y = reference.run(g, {g.inputs[0]: x})[g.outputs[0]]

@@ -20,6 +20,7 @@ class Plan:
     key: tuple
     emit: Callable
     call: Callable[[list[np.ndarray]], tuple[np.ndarray, list]]
+    dtypes: tuple = ()  # the input dtypes the code was compiled for (the runner fills it in)
 
 
 def out_dtype(g: Graph, node: Node) -> str:

@@ -31,7 +31,7 @@ PLANNERS = {
 KERNEL = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _FUNCS: dict[tuple, object] = {}     # kernel key -> the compiled function
 _MODULES: list = []                  # the compiled modules (their code must outlive the functions)
-_GRAPHS: dict[int, tuple] = {}       # id(graph) -> (weak reference, signature, GraphKernels)
+_GRAPHS: dict[int, tuple] = {}       # id(graph) -> (weak reference, signature, plans, plans by node name)
 STATS = {"compile_seconds": 0.0, "kernels": 0}
 
 
@@ -50,7 +50,9 @@ def _plan(g: Graph, node) -> Plan:
                          "for this op; run the graph with --engine numpy")
     ins = [g.constants[i] if i in g.constants else Spec(g.tensors[i].dtype, g.tensors[i].shape)
            for i in node.inputs]
-    return planner(node, g, ins)
+    plan = planner(node, g, ins)
+    plan.dtypes = tuple(a.dtype for a in ins)
+    return plan
 
 
 def _compile(plans: list[Plan]) -> None:
@@ -82,20 +84,32 @@ def _signature(g: Graph) -> tuple:
                   tuple(id(g.constants[i]) for i in n.inputs if i in g.constants)) for n in g.nodes)
 
 
-def kernels(g: Graph) -> list[tuple]:
-    """(node, plan) per node of the graph, compiled; cached per graph object while it is unchanged."""
+def _entry(g: Graph) -> tuple:
     sig = _signature(g)
     hit = _GRAPHS.get(id(g))
     if hit is not None and hit[0]() is g and hit[1] == sig:
-        return hit[2]
+        return hit
     plans = [(n, _plan(g, n)) for n in g.nodes]
     _compile([p for _, p in plans])
-    _GRAPHS[id(g)] = (weakref.ref(g), sig, plans)
-    return plans
+    _GRAPHS[id(g)] = hit = (weakref.ref(g), sig, plans, {n.name: p for n, p in plans})
+    return hit
+
+
+def kernels(g: Graph) -> list[tuple]:
+    """(node, plan) per node of the graph, compiled; cached per graph object while it is unchanged."""
+    return _entry(g)[2]
+
+
+def node_plans(g: Graph) -> dict[str, Plan]:
+    """node name -> its compiled plan."""
+    return _entry(g)[3]
 
 
 def call(plan: Plan, arrays: list[np.ndarray]) -> np.ndarray:
     arrays = [np.ascontiguousarray(a) for a in arrays]
+    if any(a.dtype != d for a, d in zip(arrays, plan.dtypes)):
+        raise GraphError(f"JIT kernel {plan.key[0]}: inputs {[str(a.dtype) for a in arrays]}, compiled for "
+                         f"{[str(d) for d in plan.dtypes]}: feed the dtypes of the graph's tensors")
     out, args = plan.call(arrays)
     packed = np.array([a.ctypes.data if isinstance(a, np.ndarray) else int(a) for a in args], np.int64)
     _FUNCS[plan.key](packed.ctypes.data)

@@ -122,3 +122,22 @@ def test_out_of_range_token_id_is_the_reference_error():
     bad = {k: np.full_like(v, 10 ** 6) for k, v in inputs.items()}
     with pytest.raises(GraphError, match="token id out of range"):
         runner.run(g, reference.feed(g, bad))
+
+
+def test_unknown_engine_and_missing_llvmlite(monkeypatch):
+    from quant import jit
+    g, inputs = random_case("add", np.random.default_rng(0))
+    with pytest.raises(GraphError, match="unknown engine 'llvm': use one of jit, numpy"):
+        jit.run(g, inputs, engine="llvm")
+    monkeypatch.setitem(__import__("sys").modules, "quant.jit.runner", None)
+    with pytest.raises(GraphError, match=r"the jit engine needs llvmlite .*run `make setup`, or use --engine numpy"):
+        jit.run(g, inputs, engine="jit")
+    assert jit.run(g, inputs, engine="numpy")[g.outputs[0]].dtype == reference.run(g, inputs)[g.outputs[0]].dtype
+
+
+def test_wrong_input_dtype_is_named():
+    g, inputs = random_case("add", np.random.default_rng(1))
+    plan = runner.node_plans(g)[g.nodes[0].name]
+    bad = [np.zeros(inputs[i].shape, np.float64) for i in g.nodes[0].inputs]
+    with pytest.raises(GraphError, match="compiled for .*: feed the dtypes of the graph's tensors"):
+        runner.call(plan, bad)
