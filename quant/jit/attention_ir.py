@@ -1,4 +1,4 @@
-"""JIT kernels of quant/ops/attention.py: matmul_qk (int32 dot products over head_dim, vectorised by LLVM),
+"""JIT kernels of quant/ops/attention.py: matmul_qk (per head, the fully connected kernel with the keys as weights),
 softmax (one row at a time: its max, the exp2_q20 terms kept in a scratch row, one division) and matmul_pv
 (probability-weighted rows of v, vectorised over head_dim; a zero probability, e.g. a causally masked one,
 adds nothing and is skipped)."""
@@ -9,6 +9,7 @@ import numpy as np
 from quant.ir import Graph, Node
 from quant.jit import fixed_ir as fx
 from quant.jit.emit import I32, I64, INT_TYPES, Fn, const
+from quant.jit.linear_ir import FcShape, emit_fc, fc_args, pack_weights
 from quant.jit.plan import Plan, empty_out, out_dtype
 
 
@@ -17,37 +18,29 @@ def _i32(fn: Fn, v):
 
 
 def plan_matmul_qk(node: Node, g: Graph, ins) -> Plan:
+    """Per head, the asymmetric fully connected kernel (quant/jit/linear_ir.py) with the head's keys as its weights:
+    sum_c (q - zq)(k - zk) = sum_c (q - zq) k + (-zk) sum_c (q - zq), one group of head_dim, scale 1, offset -zk."""
     a, dy = node.attrs, out_dtype(g, node)
     lo, hi = fx.bounds(dy, a)
     h, hkv, hd = a["heads"], a["kv_heads"], a["head_dim"]
-
-    def emit(fn: Fn):
-        pq, pk, py = fn.ptr(INT_TYPES["int8"]), fn.ptr(INT_TYPES["int8"]), fn.ptr(INT_TYPES[dy])
-        t_, s_, zq, zk, m, sh, zy, vlo, vhi = (fn.arg() for _ in range(9))
-        b = fn.b
-        zq32, zk32 = _i32(fn, zq), _i32(fn, zk)
-        acc = fn.alloca(I32, 1)
-        with fn.loop(0, h) as head:
-            kvh = fn.sdiv(head, h // hkv)
-            with fn.loop(0, t_) as i:
-                qrow = fn.add(fn.mul(i, h * hd), fn.mul(head, hd))
-                with fn.loop(0, s_) as j:
-                    krow = fn.add(fn.mul(j, hkv * hd), fn.mul(kvh, hd))
-                    b.store(const(0, I32), acc)
-                    with fn.loop(0, hd) as c:
-                        qv = b.sub(fn.load(pq, fn.add(qrow, c), I32), zq32)
-                        kv = b.sub(fn.load(pk, fn.add(krow, c), I32), zk32)
-                        b.store(b.add(b.load(acc), b.mul(qv, kv)), acc)
-                    y = fn.add(fx.requantize(fn, b.sext(b.load(acc), I64), m, sh), zy)
-                    dst = fn.add(fn.mul(fn.add(fn.mul(head, t_), i), s_), j)
-                    fn.store(fn.clamp(y, vlo, vhi), py, dst)
+    shape = FcShape("fully_connected_asym", "int8", dy, 1, hd, hd)
 
     def call(arrays):
         q, k = arrays
-        y = empty_out(g, node, (h, q.shape[0], k.shape[0]))
-        return y, [q, k, y, q.shape[0], k.shape[0], a["q_zero_point"], a["k_zero_point"], a["multiplier"],
-                   a["shift"], a["y_zero_point"], lo, hi]
-    return Plan(("matmul_qk", dy, h, hkv, hd), emit, call)
+        t_, s_ = q.shape[0], k.shape[0]
+        y = empty_out(g, node, (h, t_, s_))
+        sh = FcShape("fully_connected_asym", "int8", dy, s_, hd, hd)
+        ones = np.ones((s_, 1), np.int32)
+        req = [np.full(s_, a["multiplier"], np.int32), np.full(s_, a["shift"], np.int32)]
+        calls = []
+        for kvh in range(hkv):
+            consts = pack_weights(sh, k[:, kvh * hd:(kvh + 1) * hd], np.zeros(s_, np.int64), ones,
+                                  np.full((s_, 1), -a["k_zero_point"], np.int32), a["q_zero_point"]) + req
+            for head in range(kvh * (h // hkv), (kvh + 1) * (h // hkv)):
+                x = np.ascontiguousarray(q[:, head * hd:(head + 1) * hd])
+                calls.append(fc_args(sh, x, consts, y[head], a["q_zero_point"], a["y_zero_point"], lo, hi))
+        return y, calls
+    return Plan(shape.key(), lambda fn: emit_fc(fn, shape), call)
 
 
 def plan_softmax(node: Node, g: Graph, ins) -> Plan:

@@ -33,25 +33,23 @@ def _ceil(a: int, b: int) -> int:
 
 
 class FcShape:
-    """The static form of one fully connected node: which steps it has and its padded sizes."""
+    """The static form of a fully connected kernel: which steps it has and its padded sizes. The output width n
+    is a call argument of the compiled code (matmul_qk reuses it with n = the sequence length)."""
 
-    def __init__(self, node: Node, g: Graph, ins) -> None:
-        op = node.op
+    def __init__(self, op: str, xdt: str, ydt: str, n: int, k: int, gs: int) -> None:
         self.grouped = op != "fully_connected"
         self.asym = op in ("fully_connected_asym", "fully_connected_dynamic")
         self.dynamic = op == "fully_connected_dynamic"
-        self.xdt, self.ydt = str(ins[0].dtype), out_dtype(g, node)
-        self.n, self.k = ins[1].shape
-        self.gs = node.attrs["group_size"] if self.grouped else self.k
-        self.groups = self.k // self.gs
-        self.vnni = host().vnni and (self.xdt == "int8" or self.dynamic)  # the input fits 8 bits after centring
+        self.xdt, self.ydt, self.n, self.k, self.gs = xdt, ydt, n, k, gs
+        self.groups = k // gs
+        self.vnni = host().vnni and (xdt == "int8" or self.dynamic)  # the kernel's input fits 8 bits
         self.quad = 4 if self.vnni else 1
-        self.gsp = _ceil(self.gs, self.quad)
+        self.gsp = _ceil(gs, self.quad)
         self.kp = self.groups * self.gsp
-        self.np_ = _ceil(self.n, NV * NR)
+        self.np_ = _ceil(max(n, 1), NV * NR)
 
     def key(self) -> tuple:
-        return ("fc", self.grouped, self.asym, self.dynamic, self.xdt, self.ydt, self.n, self.k, self.gs, self.vnni)
+        return ("fc", self.grouped, self.asym, self.dynamic, self.xdt, self.ydt, self.k, self.gs, self.vnni)
 
 
 def _pack(s: FcShape, a: np.ndarray, per_k: bool) -> np.ndarray:
@@ -66,41 +64,53 @@ def _pack(s: FcShape, a: np.ndarray, per_k: bool) -> np.ndarray:
     return np.ascontiguousarray(out.reshape(s.np_ // NV, NV, s.groups, s.gsp // q, q).transpose(0, 2, 3, 1, 4))
 
 
+def pack_weights(s: FcShape, w: np.ndarray, start: np.ndarray, scale: np.ndarray | None,
+                 offset: np.ndarray | None, x_zero_point: int) -> list[np.ndarray]:
+    """The gemm's weight-side arrays: packed weights, the int32 starting value per channel (start: the bias, or 0),
+    packed group scales and offsets (when the op has them)."""
+    scale64 = np.ones((s.n, 1), np.int64) if scale is None else scale.astype(np.int64)
+    start = start.astype(np.int64)
+    if s.vnni:  # sum_k (x + 128) w = sum_k (x - zp) w + (zp + 128) sum_k w: subtract the second term once
+        wsum = w.astype(np.int64).reshape(s.n, s.groups, s.gs).sum(axis=2)
+        start = start - (scale64 * wsum).sum(axis=1) * (x_zero_point + 128)
+    start_p = np.zeros(s.np_, np.int32)
+    start_p[:s.n] = ((start + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)  # int32 wrap-around, as the gemm
+    out = [_pack(s, w, True), start_p]
+    if s.grouped:
+        out.append(_pack(s, scale64.astype(np.int32), False))
+    if s.asym:
+        out.append(_pack(s, offset.astype(np.int32), False))
+    return out
+
+
+def fc_args(s: FcShape, x: np.ndarray, consts: list, y: np.ndarray, x_zero_point: int, y_zero_point: int,
+            lo: int, hi: int) -> list:
+    """The argument list of one call: input, weight-side arrays (+ multiplier, shift, bias), output, scratch."""
+    rows = x.shape[0]
+    bp = _ceil(max(rows, 1), MR)
+    scratch = [np.zeros((bp, s.kp), np.uint8 if s.vnni else np.int32)]
+    if s.asym:
+        scratch.append(np.zeros((bp, s.groups), np.int32))
+    if s.dynamic:
+        scratch += [np.zeros(bp, np.int64), np.zeros(bp, np.int64)]
+    scratch.append(np.empty((bp, s.np_), np.int32))
+    return [x, *consts, y, *scratch, rows, bp, s.n, s.np_, x_zero_point, y_zero_point, lo, hi]
+
+
 def plan_fc(node: Node, g: Graph, ins) -> Plan:
     a = node.attrs
-    s = FcShape(node, g, ins)
+    n, k = ins[1].shape
+    s = FcShape(node.op, str(ins[0].dtype), out_dtype(g, node), n, k, a.get("group_size", k))
     # fully_connected's reference clips to [act_min, act_max], then casts; the others saturate (fixed.saturate)
     lo, hi = (a["act_min"], a["act_max"]) if node.op == "fully_connected" else fx.bounds(s.ydt, a)
-    w, bias, mult, shift = ins[1], ins[2], ins[-2], ins[-1]
-    scale = ins[3].astype(np.int64) if s.grouped else np.ones((s.n, 1), np.int64)
-    wp = _pack(s, w, True)
-    start = np.zeros(s.n, np.int64) if s.dynamic else bias.astype(np.int64)
-    if s.vnni:  # sum_k (x + 128) w = sum_k (x - zp) w + (zp + 128) sum_k w: subtract the second term once
-        zp = 0 if s.dynamic else a["x_zero_point"]
-        wsum = w.astype(np.int64).reshape(s.n, s.groups, s.gs).sum(axis=2)
-        start = start - (scale * wsum).sum(axis=1) * (zp + 128)
-    start = (((start + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)).astype(np.int32)  # int32 wrap-around, as the gemm
-    start_p = np.zeros(s.np_, np.int32)
-    start_p[:s.n] = start
-    consts = [wp, start_p]
-    if s.grouped:
-        consts.append(_pack(s, scale.astype(np.int32), False))
-    if s.asym:
-        consts.append(_pack(s, ins[4].astype(np.int32), False))
+    bias, mult, shift = ins[2], ins[-2], ins[-1]
+    consts = pack_weights(s, ins[1], np.zeros(n, np.int64) if s.dynamic else bias, ins[3] if s.grouped else None,
+                          ins[4] if s.asym else None, 0 if s.dynamic else a["x_zero_point"])
     consts += [mult, shift] + ([bias] if s.dynamic else [])
 
     def call(arrays):
-        x = arrays[0]
-        rows = x.shape[0]
-        bp = _ceil(max(rows, 1), MR)
-        y = empty_out(g, node, (rows, s.n))
-        scratch = [np.zeros((bp, s.kp), np.uint8 if s.vnni else np.int32)]
-        if s.asym:
-            scratch.append(np.zeros((bp, s.groups), np.int32))
-        if s.dynamic:
-            scratch += [np.zeros(bp, np.int64), np.zeros(bp, np.int64)]
-        scratch.append(np.empty((bp, s.np_), np.int32))
-        return y, [x, *consts, y, *scratch, rows, bp, a["x_zero_point"], a["y_zero_point"], lo, hi]
+        y = empty_out(g, node, (arrays[0].shape[0], n))
+        return y, fc_args(s, arrays[0], consts, y, a["x_zero_point"], a["y_zero_point"], lo, hi)
     return Plan(s.key(), lambda fn: emit_fc(fn, s), call)
 
 
@@ -117,19 +127,19 @@ def emit_fc(fn: Fn, s: FcShape) -> None:
     pxsum = fn.ptr(I32) if s.asym else None
     pmr, pe = (fn.ptr(I64), fn.ptr(I64)) if s.dynamic else (None, None)
     pacc = fn.ptr(I32)
-    rows, bp, zx, zy, lo, hi = (fn.arg() for _ in range(6))
+    rows, bp, nout, npad, zx, zy, lo, hi = (fn.arg() for _ in range(8))
     _prologue(fn, s, px, pxin, pxsum, pmr, pe, rows, zx)
-    _gemm(fn, s, pw, pstart, pscale, poff, pxin, pxsum, pacc, bp)
+    _gemm(fn, s, pw, pstart, pscale, poff, pxin, pxsum, pacc, bp, npad)
     with fn.loop(0, rows) as b:
-        with fn.loop(0, s.n) as n:
-            acc = fn.load(pacc, fn.add(fn.mul(b, s.np_), n))
+        with fn.loop(0, nout) as n:
+            acc = fn.load(pacc, fn.add(fn.mul(b, npad), n))
             if s.dynamic:
                 m = fx.rshr(fn, fn.mul(fn.load(pm, n), fn.load(pmr, b)), DYN_MANTISSA)
                 y = fx.rshr(fn, fn.mul(acc, m), fn.sub(fn.load(ps, n), fn.load(pe, b)))
                 y = fn.add(fn.add(y, fn.load(pbias, n)), zy)
             else:
                 y = fn.add(fx.requantize(fn, acc, fn.load(pm, n), fn.load(ps, n)), zy)
-            fn.store(fn.clamp(y, lo, hi), py, fn.add(fn.mul(b, s.n), n))
+            fn.store(fn.clamp(y, lo, hi), py, fn.add(fn.mul(b, nout), n))
 
 
 def _prologue(fn: Fn, s: FcShape, px, pxin, pxsum, pmr, pe, rows, zx) -> None:
@@ -182,7 +192,7 @@ def _intrinsic(fn: Fn, name: str):
         return ir.Function(fn.f.module, ir.FunctionType(V32, [V32, V32, V32]), name=name)
 
 
-def _gemm(fn: Fn, s: FcShape, pw, pstart, pscale, poff, pxin, pxsum, pacc, bp) -> None:
+def _gemm(fn: Fn, s: FcShape, pw, pstart, pscale, poff, pxin, pxsum, pacc, bp, npad) -> None:
     b_ = fn.b
     q = s.quad
     steps = s.gsp // q
@@ -192,7 +202,7 @@ def _gemm(fn: Fn, s: FcShape, pw, pstart, pscale, poff, pxin, pxsum, pacc, bp) -
     xin32 = b_.bitcast(pxin, I32.as_pointer()) if s.vnni else pxin
     wvec_t = ir.VectorType(I8, NV * q)
     dot = _intrinsic(fn, VNNI) if s.vnni else None
-    with fn.loop(0, s.np_ // (NV * NR)) as t:
+    with fn.loop(0, fn.sdiv(npad, NV * NR)) as t:
         with fn.loop(0, bp, MR) as b0:
             for r in range(MR):
                 for c in range(NR):
@@ -230,5 +240,5 @@ def _gemm(fn: Fn, s: FcShape, pw, pstart, pscale, poff, pxin, pxsum, pacc, bp) -
                         b_.store(b_.add(b_.load(tot[r][c]), part), tot[r][c])
             for r in range(MR):
                 for c in range(NR):
-                    dst = fn.add(fn.mul(fn.add(b0, r), s.np_), fn.add(fn.mul(t, NV * NR), NV * c))
+                    dst = fn.add(fn.mul(fn.add(b0, r), npad), fn.add(fn.mul(t, NV * NR), NV * c))
                     b_.store(b_.load(tot[r][c]), b_.bitcast(b_.gep(pacc, [dst]), V32.as_pointer()), align=1)

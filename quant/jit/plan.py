@@ -2,8 +2,9 @@
 
 key      everything the IR depends on (op, dtypes, the sizes baked in); nodes with equal keys share one function
 emit     emits the body of `void k(i64* args)` reading its arguments in order (quant/jit/emit.Fn.arg)
-call     per run: the input arrays -> (the output array, the argument list). Arrays in the list are passed as their
-         addresses (the runner keeps them alive for the call), ints as values.
+call     per run: the input arrays -> (the output array, the argument list, or a list of argument lists: one
+         call each, in order). Arrays in a list are passed as their addresses (the runner keeps them alive for the
+         call), ints as values.
 """
 from __future__ import annotations
 

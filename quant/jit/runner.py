@@ -111,8 +111,10 @@ def call(plan: Plan, arrays: list[np.ndarray]) -> np.ndarray:
         raise GraphError(f"JIT kernel {plan.key[0]}: inputs {[str(a.dtype) for a in arrays]}, compiled for "
                          f"{[str(d) for d in plan.dtypes]}: feed the dtypes of the graph's tensors")
     out, args = plan.call(arrays)
-    packed = np.array([a.ctypes.data if isinstance(a, np.ndarray) else int(a) for a in args], np.int64)
-    _FUNCS[plan.key](packed.ctypes.data)
+    fn = _FUNCS[plan.key]
+    for one in (args if args and isinstance(args[0], list) else [args]):
+        packed = np.array([a.ctypes.data if isinstance(a, np.ndarray) else int(a) for a in one], np.int64)
+        fn(packed.ctypes.data)
     return out
 
 

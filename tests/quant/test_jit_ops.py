@@ -36,9 +36,9 @@ def test_random_cases_byte_equal(op):
         _same(*random_case(op, np.random.default_rng(seed)))
 
 
-@pytest.mark.parametrize("op", [o for o in OP_NAMES if o.startswith("fully_connected")])
+@pytest.mark.parametrize("op", [o for o in OP_NAMES if o.startswith("fully_connected")] + ["matmul_qk"])
 def test_random_fully_connected_portable(op, monkeypatch):
-    """Only the fully connected kernels have a host-specific form: the portable one on the same cases."""
+    """Only the fully connected kernels (matmul_qk uses them) have a host-specific form: the portable one too."""
     monkeypatch.setattr(host(), "vnni", False)
     for seed in range(SEEDS):
         _same(*random_case(op, np.random.default_rng(seed)))
