@@ -1,0 +1,114 @@
+"""Host speed of the integer-graph engines (issue 21): `intgap eval`'s integer perplexity with the numpy reference
+interpreter and with the JIT engine (quant/jit/) in the same run, checked equal, and the quantize + eval time of each
+model's default recipe. Own command, not part of `make test` (SmolLM2 takes minutes with numpy):
+
+    nice -n 10 python benchmarks/host_speed.py [--models shakespeare-decoder,smollm2] [--tokens 4096]
+
+Writes benchmarks/results/host_speed.{md,json}. Quantizing runs the FP32 graph (calibration) and does not depend on
+the engine; eval = the FP32 perplexity (numpy, float) + the integer perplexity (the engine's part).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from quant import jit  # noqa: E402
+from quant.accuracy import perplexity, tokenize_text  # noqa: E402
+from quant.hf_capture import capture_hf  # noqa: E402
+from quant.hf_models import shakespeare_text  # noqa: E402
+from quant.recipes import load_model, quantize_model, recipe_for  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _timed(f):
+    t0 = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t0
+
+
+def _load() -> str:
+    """The 1 / 5 / 15 minute load averages (the machine is shared)."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def measure(name: str, n_tokens: int, window: int) -> dict:
+    recipe = recipe_for(name, "w8a8")
+    model = load_model(name)
+    print(f"{name}: quantizing ({recipe.method}) ...", flush=True)
+    q, t_quant = _timed(lambda: quantize_model(model, recipe.config, recipe=recipe))
+    ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
+    fp32 = capture_hf(model.model, q.meta.get("seq_len", 128))
+    print(f"{name}: FP32 perplexity ...", flush=True)
+    fp, t_fp32 = _timed(lambda: perplexity(fp32, ids, window))
+    row = {"model": name, "config": "w8a8", "method": recipe.method, "tokens": int(len(ids) - 1), "window": window,
+           "quantize_s": round(t_quant, 1), "fp32_perplexity_s": round(t_fp32, 1),
+           "fp32_perplexity": fp["perplexity"], "load_before": _load()}
+    values = {}
+    for engine in ("jit", "numpy"):
+        jit.set_default(engine)
+        if engine == "jit":  # compile once (cached in memory for the rest of the process): timed apart
+            from quant.jit import runner
+            _, t_compile = _timed(lambda: runner.kernels(q))
+            row["jit_compile_s"] = round(t_compile, 2)
+        print(f"{name}: integer perplexity, {engine} engine ...", flush=True)
+        res, t = _timed(lambda: perplexity(q, ids, window))
+        values[engine] = res["perplexity"]
+        row[f"{engine}_int_perplexity_s"] = round(t, 2)
+        row[f"{engine}_eval_s"] = round(t + t_fp32, 1)
+    jit.set_default("jit")
+    if values["jit"] != values["numpy"]:
+        raise SystemExit(f"{name}: the engines disagree: {values}")
+    row.update(int_perplexity=values["jit"], load_after=_load(),
+               speedup=round(row["numpy_int_perplexity_s"] / row["jit_int_perplexity_s"], 1))
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def _markdown(doc: dict) -> str:
+    lines = ["# Host speed of the integer-graph engines (issue 21)", "",
+             f"Measured {doc['date']} on {doc['machine']} ({doc['cpu']}; {os.cpu_count()} cores shared with other "
+             "jobs), `" + doc["command"] + "`. The integer perplexity is computed with both engines in the same run "
+             "and is equal to the last bit (checked); the JIT compile time is counted apart (once per process).", "",
+             "| model | W8A8 method | tokens | integer perplexity: numpy s | JIT s | speed-up | JIT compile s | "
+             "FP32 perplexity s | quantize s | quantize + eval before (numpy) s | after (JIT) s | load avg before / after |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in doc["rows"]:
+        lines.append(f"| {r['model']} | {r['method']} | {r['tokens']:,} | {r['numpy_int_perplexity_s']} | "
+                     f"{r['jit_int_perplexity_s']} | {r['speedup']}x | {r['jit_compile_s']} | {r['fp32_perplexity_s']} | "
+                     f"{r['quantize_s']} | {r['quantize_s'] + r['numpy_eval_s']:.1f} | "
+                     f"{r['quantize_s'] + r['jit_eval_s'] + r['jit_compile_s']:.1f} | {r['load_before']} / "
+                     f"{r['load_after']} |")
+    lines += ["", "eval = FP32 perplexity (the float graph, numpy in both runs) + integer perplexity. Perplexities: "
+              + ", ".join(f"{r['model']} {r['int_perplexity']:.4f} (FP32 {r['fp32_perplexity']:.4f})"
+                          for r in doc["rows"]) + ".", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="shakespeare-decoder,smollm2")
+    ap.add_argument("--tokens", type=int, default=4096)
+    ap.add_argument("--window", type=int, default=256)
+    args = ap.parse_args()
+    from quant.jit.target import host
+    doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "machine": platform.node() or "this host", "cpu": host().describe(),
+           "command": "python benchmarks/host_speed.py " + " ".join(sys.argv[1:]),
+           "rows": [measure(m, args.tokens, args.window) for m in args.models.split(",")]}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "host_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (RESULTS / "host_speed.md").write_text(_markdown(doc))
+    print(_markdown(doc))
+
+
+if __name__ == "__main__":
+    main()
