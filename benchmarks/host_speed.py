@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from quant import jit  # noqa: E402
+from quant import jit, reference  # noqa: E402
 from quant.accuracy import perplexity, tokenize_text  # noqa: E402
-from quant.hf_capture import capture_hf  # noqa: E402
+from quant.hf_capture import capture_hf, sequence_inputs  # noqa: E402
 from quant.hf_models import shakespeare_text  # noqa: E402
+from quant.optable import OPTABLE  # noqa: E402
 from quant.recipes import load_model, quantize_model, recipe_for  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -38,6 +39,24 @@ def _timed(f):
 def _load() -> str:
     """The 1 / 5 / 15 minute load averages (the machine is shared)."""
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def op_profile(q, ids) -> dict[str, list]:
+    """op -> [nodes run, numpy seconds, JIT seconds] over one window, node by node; each output checked equal."""
+    from quant.jit import runner
+    plans = runner.node_plans(q)
+    env = reference.feed(q, sequence_inputs(ids))
+    prof: dict[str, list] = {}
+    for node in q.nodes:
+        args = [env[i] for i in node.inputs]
+        want, tn = _timed(lambda: OPTABLE[node.op].reference(node, q.tensors[node.outputs[0]].dtype, *args))
+        got, tj = _timed(lambda: runner.call(plans[node.name], args))
+        if got.tobytes() != want.tobytes():
+            raise SystemExit(f"node {node.name} ({node.op}): the engines disagree")
+        env[node.outputs[0]] = want
+        p = prof.setdefault(node.op, [0, 0.0, 0.0])
+        p[0], p[1], p[2] = p[0] + 1, p[1] + tn, p[2] + tj
+    return prof
 
 
 def measure(name: str, n_tokens: int, window: int) -> dict:
@@ -67,6 +86,8 @@ def measure(name: str, n_tokens: int, window: int) -> dict:
     jit.set_default("jit")
     if values["jit"] != values["numpy"]:
         raise SystemExit(f"{name}: the engines disagree: {values}")
+    row["ops_one_window"] = {op: [n, round(a, 4), round(b, 4)] for op, (n, a, b) in
+                             sorted(op_profile(q, ids[:window]).items(), key=lambda kv: -kv[1][1])}
     row.update(int_perplexity=values["jit"], load_after=_load(),
                speedup=round(row["numpy_int_perplexity_s"] / row["jit_int_perplexity_s"], 1))
     print(json.dumps(row), flush=True)
@@ -87,6 +108,12 @@ def _markdown(doc: dict) -> str:
                      f"{r['quantize_s']} | {r['quantize_s'] + r['numpy_eval_s']:.1f} | "
                      f"{r['quantize_s'] + r['jit_eval_s'] + r['jit_compile_s']:.1f} | {r['load_before']} / "
                      f"{r['load_after']} |")
+    for r in doc["rows"]:
+        lines += ["", f"Where the time goes: {r['model']} W8A8, one window of {r['window']} tokens, node by node "
+                  "(every output checked equal), slowest numpy op first:", "",
+                  "| op | nodes | numpy s | JIT s | speed-up |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {op} | {n} | {a:.4f} | {b:.4f} | {a / max(b, 1e-9):.0f}x |"
+                  for op, (n, a, b) in r["ops_one_window"].items()]
     lines += ["", "eval = FP32 perplexity (the float graph, numpy in both runs) + integer perplexity. Perplexities: "
               + ", ".join(f"{r['model']} {r['int_perplexity']:.4f} (FP32 {r['fp32_perplexity']:.4f})"
                           for r in doc["rows"]) + ".", ""]

@@ -48,12 +48,12 @@ def test_tiny_llama(cfg):
 
 
 def test_bundled_decoder_w8a8():
-    from intgap.sequence_models import quantized_model
-    from quant.accuracy import tokenize_text
-    from quant.hf_models import shakespeare_text
-    sm = quantized_model("shakespeare-decoder", "w8a8")
-    ids = tokenize_text(sm.tokenizer, shakespeare_text("eval"), 65)
-    _all_equal(sm.graph, sequence_inputs(ids))
+    from quant.hf_models import load_shakespeare_decoder
+    m = load_shakespeare_decoder()
+    g = capture_hf(m.model, 64)
+    vocab = m.model.config.vocab_size
+    q = lower(g, calibrate(g, [sequence_inputs(_ids(64, vocab, seed=s)) for s in range(4)]), QuantConfig())
+    _all_equal(q, sequence_inputs(_ids(65, vocab, seed=9)))
 
 
 def test_minilm_layer(minilm):
