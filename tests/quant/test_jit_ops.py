@@ -141,3 +141,27 @@ def test_wrong_input_dtype_is_named():
     bad = [np.zeros(inputs[i].shape, np.float64) for i in g.nodes[0].inputs]
     with pytest.raises(GraphError, match="compiled for .*: feed the dtypes of the graph's tensors"):
         runner.call(plan, bad)
+
+
+def test_machine_code_is_cached_on_disk(tmp_path, monkeypatch):
+    """A second process (here: a second compile) loads the object file instead of optimising again."""
+    from llvmlite import ir
+
+    from quant.jit import target
+    from quant.jit.emit import Fn
+    g, inputs = random_case("silu", np.random.default_rng(3))
+    plan = runner.node_plans(g)[g.nodes[0].name]
+    monkeypatch.setenv("INTGAP_CACHE", str(tmp_path))
+    module = ir.Module()
+    fn = Fn(module, "k")
+    plan.emit(fn)
+    fn.finish()
+    target.compile_ir(str(module))
+    assert len(list((tmp_path / "jit").glob("*.o"))) == 1
+    monkeypatch.setattr(target.llvm, "create_pass_builder", None)  # optimising again would fail
+    again = target.compile_ir(str(module))
+    x = inputs[g.inputs[0]]
+    out, args = plan.call([x])
+    runner.KERNEL(again.address("k"))(np.array([a.ctypes.data if isinstance(a, np.ndarray) else int(a)
+                                                 for a in args], np.int64).ctypes.data)
+    assert out.tobytes() == reference.run(g, inputs)[g.outputs[0]].tobytes()
