@@ -3,10 +3,13 @@ Shift amounts are checked there to lie in [0, 62]; LLVM's shifts by >= 64 are un
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 
 from quant.ir import DTYPES
 from quant.jit.emit import I1, I64, Fn, const
 from quant.ops.fixed import EXP2_C, EXP_Y_MIN, INT32_MAX, INT32_MIN, LOG2E_Q14, SIGMOID_Z_MAX
+
+F64 = ir.DoubleType()
 
 
 def rshr(fn: Fn, x, s):
@@ -56,17 +59,26 @@ def exp2_q20(fn: Fn, y):
     return rshr(fn, p, fn.add(z, 10))
 
 
+def div_floor(fn: Fn, num, den):
+    """num // den for 0 <= num < 2^53 and den > 0, exactly, through float64 (vector float division exists where
+    int64 division does not, so LLVM vectorises the loops that use it): num and den are exact doubles, and the
+    rounding error of num / den, at most num / den 2^-53, is below the 1 / den that separates the quotient from
+    the next integer, so truncation gives the floor."""
+    b = fn.b
+    return b.fptosi(b.fdiv(b.sitofp(num, F64), b.sitofp(den, F64)), I64)
+
+
 def sigmoid_q15(fn: Fn, z):
     a = fn.neg(fn.smin(fn.abs(z), SIGMOID_Z_MAX))
     e = exp2_q20(fn, mul_rshr(fn, a, LOG2E_Q14, 10))
     den = fn.add(e, 1 << 20)
-    s = fn.sdiv(fn.add(fn.ashr(den, 1), 1 << 35), den)  # both positive: truncation is floor
+    s = div_floor(fn, fn.add(fn.ashr(den, 1), 1 << 35), den)  # < 2^36 / [2^20, 2^21]
     return fn.select(fn.le(0, z), s, fn.sub(1 << 15, s))
 
 
 def round_div(fn: Fn, a, b):
-    """a / b rounded half away from zero, b > 0."""
-    q = fn.sdiv(fn.add(fn.abs(a), fn.ashr(b, 1)), b)
+    """a / b rounded half away from zero, 0 < b, |a| + b / 2 < 2^53 (the norms: |a| <= 2^50, b < 2^32)."""
+    q = div_floor(fn, fn.add(fn.abs(a), fn.ashr(b, 1)), b)
     return fn.select(fn.lt(a, 0), fn.neg(q), q)
 
 

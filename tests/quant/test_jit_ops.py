@@ -97,6 +97,17 @@ def test_rounding_ties(shift):
     _same(*_requant_graph(shift))
 
 
+@pytest.mark.parametrize("op", ["gelu", "silu"])
+@pytest.mark.parametrize("m,s,ydt", [(5, 1, "int8"), (1, 0, "int16"), (3, 5, "int32")])
+def test_activation_every_int16_input(op, m, s, ydt):
+    """Every int16 input: the sigmoid's division (float64 with an exact correction) at every argument it meets."""
+    x = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16).reshape(256, 256)
+    attrs = {"x_zero_point": 3, "in_multiplier": m, "in_shift": s, "out_multiplier": 1 << 20, "out_shift": 28,
+             "y_zero_point": 0, "act_min": int(np.iinfo(ydt).min), "act_max": int(np.iinfo(ydt).max)}
+    t = {"x": TensorInfo("x", x.shape, "int16", 1.0, 3), "y": TensorInfo("y", x.shape, ydt, 1.0, 0)}
+    _same(Graph(op, ["x"], ["y"], t, {}, [Node(op, "a", ["x"], ["y"], attrs)]), {"x": x})
+
+
 def test_relu():
     x = np.arange(-128, 128, dtype=np.int8).reshape(4, 64)
     for zp in (-128, -3, 0, 127):
@@ -165,3 +176,27 @@ def test_machine_code_is_cached_on_disk(tmp_path, monkeypatch):
     runner.KERNEL(again.address("k"))(np.array([a.ctypes.data if isinstance(a, np.ndarray) else int(a)
                                                  for a in args], np.int64).ctypes.data)
     assert out.tobytes() == reference.run(g, inputs)[g.outputs[0]].tobytes()
+
+
+def test_float_division_is_exact_at_the_boundaries():
+    """fixed_ir.div_floor on quotients next to an integer, up to 2^52 (its bound is 2^53)."""
+    from llvmlite import ir
+
+    from quant.jit import fixed_ir, target
+    from quant.jit.emit import I64, Fn
+    module = ir.Module()
+    fn = Fn(module, "div")
+    pn, pd, pq, n = fn.ptr(I64), fn.ptr(I64), fn.ptr(I64), fn.arg()
+    with fn.loop(0, n) as i:
+        fn.store(fixed_ir.div_floor(fn, fn.load(pn, i), fn.load(pd, i)), pq, i)
+    fn.finish()
+    compiled = target.compile_ir(str(module))
+    rng = np.random.default_rng(0)
+    den = np.concatenate([rng.integers(1, 1 << 21, 4000), rng.integers(1, 1 << 33, 4000), [1, 2, 3, (1 << 32) - 1]])
+    q = rng.integers(0, (1 << 51) // den)
+    num = np.clip(q * den + rng.choice([-1, 0, 1, -2], den.size) * rng.integers(0, 2, den.size), 0, (1 << 52) - 1)
+    num[:8] = [0, 1, (1 << 52) - 1, (1 << 52) - 2, 12345, 1 << 51, (1 << 51) - 1, 7]
+    out = np.zeros_like(num)
+    runner.KERNEL(compiled.address("div"))(np.array([num.ctypes.data, den.ctypes.data, out.ctypes.data, num.size],
+                                                    np.int64).ctypes.data)
+    assert np.array_equal(out, num // den)
