@@ -28,7 +28,7 @@ def plan_matmul_qk(node: Node, g: Graph, ins) -> Plan:
     def call(arrays):
         q, k = arrays
         t_, s_ = q.shape[0], k.shape[0]
-        y = empty_out(g, node, (h, t_, s_))
+        y = empty_out(dy, (h, t_, s_))
         sh = FcShape("fully_connected_asym", "int8", dy, s_, hd, hd)
         ones = np.ones((s_, 1), np.int32)
         req = [np.full(s_, a["multiplier"], np.int32), np.full(s_, a["shift"], np.int32)]
@@ -80,7 +80,7 @@ def plan_softmax(node: Node, g: Graph, ins) -> Plan:
     def call(arrays):
         x = arrays[0]
         t_, s_ = x.shape[-2], x.shape[-1]
-        y = empty_out(g, node, x.shape)
+        y = empty_out(dy, x.shape)
         return y, [x, y, np.empty(max(s_, 1), np.int64), x.size // max(s_, 1), t_, s_, a["in_multiplier"],
                    a["in_shift"]]
     return Plan(("softmax", xdt, dy, causal), emit, call)
@@ -118,7 +118,7 @@ def plan_matmul_pv(node: Node, g: Graph, ins) -> Plan:
 
     def call(arrays):
         p, v = arrays
-        y = empty_out(g, node, (p.shape[1], h * hd))
+        y = empty_out(dy, (p.shape[1], h * hd))
         return y, [p, v, y, p.shape[1], p.shape[2], a["p_zero_point"], a["v_zero_point"], a["multiplier"],
                    a["shift"], a["y_zero_point"], lo, hi]
     return Plan(("matmul_pv", pdt, dy, h, hkv, hd), emit, call)

@@ -27,7 +27,7 @@ def plan_add(node: Node, g: Graph, ins) -> Plan:
             fn.store(fn.clamp(fn.add(fx.rshr(fn, acc, s), zy), vlo, vhi), py, i)
 
     def call(arrays):
-        y = empty_out(g, node, arrays[0].shape)
+        y = empty_out(dy, arrays[0].shape)
         return y, [*arrays, y, y.size, a["a_zero_point"], a["b_zero_point"], a["a_multiplier"], a["b_multiplier"],
                    a["shift"], a["y_zero_point"], lo, hi]
     return Plan(("add",) + dtypes(ins) + (dy,), emit, call)
@@ -45,7 +45,7 @@ def plan_mul(node: Node, g: Graph, ins) -> Plan:
             fn.store(fn.clamp(fn.add(fx.mul_rshr(fn, prod, m, s), zy), vlo, vhi), py, i)
 
     def call(arrays):
-        y = empty_out(g, node, arrays[0].shape)
+        y = empty_out(dy, arrays[0].shape)
         return y, [*arrays, y, y.size, a["a_zero_point"], a["b_zero_point"], a["multiplier"], a["shift"],
                    a["y_zero_point"], lo, hi]
     return Plan(("mul",) + dtypes(ins) + (dy,), emit, call)
@@ -90,7 +90,7 @@ def plan_activation(node: Node, g: Graph, ins) -> Plan:
             fn.store(fn.clamp(y, vlo, vhi), py, i)
 
     def call(arrays):
-        y = empty_out(g, node, arrays[0].shape)
+        y = empty_out(dy, arrays[0].shape)
         return y, [arrays[0], y, y.size, a["x_zero_point"], a["in_multiplier"], a["in_shift"], a["out_multiplier"],
                    a["out_shift"], a["y_zero_point"], lo, hi]
     return Plan((node.op,) + dtypes(ins) + (dy,), emit, call)
@@ -114,7 +114,7 @@ def plan_channel_gather(node: Node, g: Graph, ins) -> Plan:
 
     def call(arrays):
         x = arrays[0]
-        y = empty_out(g, node, (x.shape[0], j))
+        y = empty_out(dy, (x.shape[0], j))
         return y, [x, arrays[1], y, x.shape[0], a["x_zero_point"], a["multiplier"], a["shift"], a["y_zero_point"],
                    lo, hi]
     return Plan(("channel_gather", str(ins[0].dtype), dy, k, j), emit, call)

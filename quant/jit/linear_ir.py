@@ -109,7 +109,7 @@ def plan_fc(node: Node, g: Graph, ins) -> Plan:
     consts += [mult, shift] + ([bias] if s.dynamic else [])
 
     def call(arrays):
-        y = empty_out(g, node, (arrays[0].shape[0], n))
+        y = empty_out(s.ydt, (arrays[0].shape[0], n))
         return y, fc_args(s, arrays[0], consts, y, a["x_zero_point"], a["y_zero_point"], lo, hi)
     return Plan(s.key(), lambda fn: emit_fc(fn, s), call)
 

@@ -52,7 +52,7 @@ def _plan(node: Node, g: Graph, ins, rms: bool) -> Plan:
 
     def call(arrays):
         x = arrays[0]
-        y = empty_out(g, node, x.shape)
+        y = empty_out(dy, x.shape)
         return y, [*arrays, y, x.size // ch, a["x_zero_point"], a.get("pre_shift", 0), a["eps"], a["shift"],
                    a["y_zero_point"], lo, hi]
     return Plan((node.op, xdt, dy, ch), emit, call)

@@ -28,8 +28,9 @@ def out_dtype(g: Graph, node: Node) -> str:
     return g.tensors[node.outputs[0]].dtype
 
 
-def empty_out(g: Graph, node: Node, shape) -> np.ndarray:
-    return np.empty(tuple(shape), DTYPES[out_dtype(g, node)])
+def empty_out(dtype: str, shape) -> np.ndarray:
+    """A new output array (plans hold no reference to their graph: its plans are dropped with it)."""
+    return np.empty(tuple(shape), DTYPES[dtype])
 
 
 def dtypes(arrays) -> tuple[str, ...]:

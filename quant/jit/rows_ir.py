@@ -17,7 +17,7 @@ def _check_range(node: Node, values: np.ndarray, size: int, what: str, fix: str)
 
 
 def plan_embedding(node: Node, g: Graph, ins) -> Plan:
-    table = ins[1]
+    table, dy = ins[1], out_dtype(g, node)
     dt, ch = str(table.dtype), table.shape[1]
 
     def emit(fn: Fn):
@@ -31,7 +31,7 @@ def plan_embedding(node: Node, g: Graph, ins) -> Plan:
     def call(arrays):
         ids = arrays[0].astype(np.int32, copy=False).reshape(-1)
         _check_range(node, ids, arrays[1].shape[0], "token id", "check the tokenizer")
-        y = empty_out(g, node, (ids.size, ch))
+        y = empty_out(dy, (ids.size, ch))
         return y, [ids, arrays[1], y, ids.size]
     return Plan(("embedding", dt, ch), emit, call)
 
@@ -61,7 +61,7 @@ def plan_rope(node: Node, g: Graph, ins) -> Plan:
     def call(arrays):
         x, pos = arrays[0], arrays[1].astype(np.int32, copy=False).reshape(-1)
         _check_range(node, pos, arrays[2].shape[0], "position", "the table is too short")
-        y = empty_out(g, node, x.shape)
+        y = empty_out(dy, x.shape)
         return y, [x, pos, arrays[2], arrays[3], y, x.shape[0], a["x_zero_point"], a["multiplier"], a["shift"],
                    a["y_zero_point"], lo, hi]
     return Plan(("rope", dy, h, hd), emit, call)

@@ -91,7 +91,9 @@ def _entry(g: Graph) -> tuple:
         return hit
     plans = [(n, _plan(g, n)) for n in g.nodes]
     _compile([p for _, p in plans])
-    _GRAPHS[id(g)] = hit = (weakref.ref(g), sig, plans, {n.name: p for n, p in plans})
+    key = id(g)  # the entry (its packed weights) goes with the graph
+    _GRAPHS[key] = hit = (weakref.ref(g, lambda _ref: _GRAPHS.pop(key, None)), sig, plans,
+                          {n.name: p for n, p in plans})
     return hit
 
 

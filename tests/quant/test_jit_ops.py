@@ -200,3 +200,14 @@ def test_float_division_is_exact_at_the_boundaries():
     runner.KERNEL(compiled.address("div"))(np.array([num.ctypes.data, den.ctypes.data, out.ctypes.data, num.size],
                                                     np.int64).ctypes.data)
     assert np.array_equal(out, num // den)
+
+
+def test_plans_go_with_their_graph():
+    import gc
+    g, inputs = random_case("add", np.random.default_rng(4))
+    runner.run(g, reference.feed(g, inputs))
+    key = id(g)
+    assert key in runner._GRAPHS
+    del g, inputs
+    gc.collect()
+    assert key not in runner._GRAPHS
