@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from quant import jit, reference  # noqa: E402
+from quant import accuracy, jit, load_graph, reference, save_graph  # noqa: E402
 from quant.accuracy import perplexity, tokenize_text  # noqa: E402
 from quant.hf_capture import capture_hf, sequence_inputs  # noqa: E402
 from quant.hf_models import shakespeare_text  # noqa: E402
@@ -59,18 +59,29 @@ def op_profile(q, ids) -> dict[str, list]:
     return prof
 
 
-def measure(name: str, n_tokens: int, window: int) -> dict:
+def measure(name: str, n_tokens: int, window: int, graphs: Path | None) -> dict:
     recipe = recipe_for(name, "w8a8")
     model = load_model(name)
-    print(f"{name}: quantizing ({recipe.method}) ...", flush=True)
-    q, t_quant = _timed(lambda: quantize_model(model, recipe.config, recipe=recipe))
+    saved = graphs / f"{name}-w8a8.igraph" if graphs else None
+    if saved is not None and saved.is_file():  # its quantize time is the one recorded when it was made
+        q = load_graph(saved)
+        t_quant = q.meta["quantize_seconds"]
+    else:
+        print(f"{name}: quantizing ({recipe.method}) ...", flush=True)
+        q, t_quant = _timed(lambda: quantize_model(model, recipe.config, recipe=recipe))
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            save_graph(q, saved)
     ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
     fp32 = capture_hf(model.model, q.meta.get("seq_len", 128))
     print(f"{name}: FP32 perplexity ...", flush=True)
     fp, t_fp32 = _timed(lambda: perplexity(fp32, ids, window))
+    key = (len(ids), window, int(ids.sum()))  # as quant.accuracy.perplexity_against_fp32
+    accuracy._fp32_disk(fp32, key, lambda: fp)  # stored (or already there)
+    _, t_fp32_disk = _timed(lambda: accuracy._fp32_disk(fp32, key, lambda: None))
     row = {"model": name, "config": "w8a8", "method": recipe.method, "tokens": int(len(ids) - 1), "window": window,
            "quantize_s": round(t_quant, 1), "fp32_perplexity_s": round(t_fp32, 1),
-           "fp32_perplexity": fp["perplexity"], "load_before": _load()}
+           "fp32_from_disk_s": round(t_fp32_disk, 2), "fp32_perplexity": fp["perplexity"], "load_before": _load()}
     values = {}
     for engine in ("jit", "numpy"):
         jit.set_default(engine)
@@ -100,13 +111,16 @@ def _markdown(doc: dict) -> str:
              "jobs), `" + doc["command"] + "`. The integer perplexity is computed with both engines in the same run "
              "and is equal to the last bit (checked); the JIT compile time is counted apart (once per process).", "",
              "| model | W8A8 method | tokens | integer perplexity: numpy s | JIT s | speed-up | JIT compile s | "
-             "FP32 perplexity s | quantize s | quantize + eval before (numpy) s | after (JIT) s | load avg before / after |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "FP32 perplexity s (from disk) | quantize s | quantize + eval before (numpy) s | after (JIT) s | "
+             "after, FP32 from disk s | load avg before / after |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in doc["rows"]:
+        jit_int = r["jit_int_perplexity_s"] + r["jit_compile_s"]
         lines.append(f"| {r['model']} | {r['method']} | {r['tokens']:,} | {r['numpy_int_perplexity_s']} | "
-                     f"{r['jit_int_perplexity_s']} | {r['speedup']}x | {r['jit_compile_s']} | {r['fp32_perplexity_s']} | "
-                     f"{r['quantize_s']} | {r['quantize_s'] + r['numpy_eval_s']:.1f} | "
-                     f"{r['quantize_s'] + r['jit_eval_s'] + r['jit_compile_s']:.1f} | {r['load_before']} / "
+                     f"{r['jit_int_perplexity_s']} | {r['speedup']}x | {r['jit_compile_s']} | {r['fp32_perplexity_s']} "
+                     f"({r['fp32_from_disk_s']}) | {r['quantize_s']} | {r['quantize_s'] + r['numpy_eval_s']:.1f} | "
+                     f"{r['quantize_s'] + r['fp32_perplexity_s'] + jit_int:.1f} | "
+                     f"{r['quantize_s'] + r['fp32_from_disk_s'] + jit_int:.1f} | {r['load_before']} / "
                      f"{r['load_after']} |")
     for r in doc["rows"]:
         lines += ["", f"Where the time goes: {r['model']} W8A8, one window of {r['window']} tokens, node by node "
@@ -114,7 +128,9 @@ def _markdown(doc: dict) -> str:
                   "| op | nodes | numpy s | JIT s | speed-up |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {op} | {n} | {a:.4f} | {b:.4f} | {a / max(b, 1e-9):.0f}x |"
                   for op, (n, a, b) in r["ops_one_window"].items()]
-    lines += ["", "eval = FP32 perplexity (the float graph, numpy in both runs) + integer perplexity. Perplexities: "
+    lines += ["", "eval = FP32 perplexity (the float graph, numpy in both runs; `intgap eval` keeps it on disk, "
+              "INTGAP_CACHE/fp32, so a repeated eval reads it back) + integer perplexity (JIT: + its compile, "
+              "0 when the machine code is on disk). Perplexities: "
               + ", ".join(f"{r['model']} {r['int_perplexity']:.4f} (FP32 {r['fp32_perplexity']:.4f})"
                           for r in doc["rows"]) + ".", ""]
     return "\n".join(lines)
@@ -125,12 +141,15 @@ def main() -> None:
     ap.add_argument("--models", default="shakespeare-decoder,smollm2")
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--window", type=int, default=256)
+    ap.add_argument("--graphs", metavar="DIR", help="save the quantized graphs here, and reuse them (with their "
+                    "recorded quantize time) when they are there")
     args = ap.parse_args()
     from quant.jit.target import host
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": platform.node() or "this host", "cpu": host().describe(),
            "command": "python benchmarks/host_speed.py " + " ".join(sys.argv[1:]),
-           "rows": [measure(m, args.tokens, args.window) for m in args.models.split(",")]}
+           "rows": [measure(m, args.tokens, args.window, Path(args.graphs) if args.graphs else None)
+                    for m in args.models.split(",")]}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "host_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
     (RESULTS / "host_speed.md").write_text(_markdown(doc))
