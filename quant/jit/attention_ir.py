@@ -10,7 +10,7 @@ from quant.ir import Graph, Node
 from quant.jit import fixed_ir as fx
 from quant.jit.emit import I32, I64, INT_TYPES, Fn, const
 from quant.jit.linear_ir import FcShape, emit_fc, fc_args, pack_weights
-from quant.jit.plan import Plan, empty_out, out_dtype
+from quant.jit.plan import Plan, check_shapes, empty_out, out_dtype
 
 
 def _i32(fn: Fn, v):
@@ -118,6 +118,7 @@ def plan_matmul_pv(node: Node, g: Graph, ins) -> Plan:
 
     def call(arrays):
         p, v = arrays
+        check_shapes(node, p.shape[0] == h and p.shape[2] == v.shape[0], f"p {p.shape} and v {v.shape}")
         y = empty_out(dy, (p.shape[1], h * hd))
         return y, [p, v, y, p.shape[1], p.shape[2], a["p_zero_point"], a["v_zero_point"], a["multiplier"],
                    a["shift"], a["y_zero_point"], lo, hi]

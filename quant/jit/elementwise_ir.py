@@ -7,7 +7,7 @@ import numpy as np
 from quant.ir import Graph, Node
 from quant.jit import fixed_ir as fx
 from quant.jit.emit import INT_TYPES, Fn
-from quant.jit.plan import Plan, dtypes, empty_out, out_dtype
+from quant.jit.plan import Plan, check_shapes, dtypes, empty_out, out_dtype
 from quant.ops.elementwise import GELU_C3_Q16, GELU_CLAMP, GELU_K_Q14
 
 
@@ -27,6 +27,7 @@ def plan_add(node: Node, g: Graph, ins) -> Plan:
             fn.store(fn.clamp(fn.add(fx.rshr(fn, acc, s), zy), vlo, vhi), py, i)
 
     def call(arrays):
+        check_shapes(node, arrays[0].shape == arrays[1].shape, f"inputs {arrays[0].shape} and {arrays[1].shape}")
         y = empty_out(dy, arrays[0].shape)
         return y, [*arrays, y, y.size, a["a_zero_point"], a["b_zero_point"], a["a_multiplier"], a["b_multiplier"],
                    a["shift"], a["y_zero_point"], lo, hi]
@@ -45,6 +46,7 @@ def plan_mul(node: Node, g: Graph, ins) -> Plan:
             fn.store(fn.clamp(fn.add(fx.mul_rshr(fn, prod, m, s), zy), vlo, vhi), py, i)
 
     def call(arrays):
+        check_shapes(node, arrays[0].shape == arrays[1].shape, f"inputs {arrays[0].shape} and {arrays[1].shape}")
         y = empty_out(dy, arrays[0].shape)
         return y, [*arrays, y, y.size, a["a_zero_point"], a["b_zero_point"], a["multiplier"], a["shift"],
                    a["y_zero_point"], lo, hi]

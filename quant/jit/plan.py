@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from quant.errors import GraphError
 from quant.ir import DTYPES, Graph, Node
 
 
@@ -31,6 +32,13 @@ def out_dtype(g: Graph, node: Node) -> str:
 def empty_out(dtype: str, shape) -> np.ndarray:
     """A new output array (plans hold no reference to their graph: its plans are dropped with it)."""
     return np.empty(tuple(shape), DTYPES[dtype])
+
+
+def check_shapes(node: Node, ok: bool, what: str) -> None:
+    """The kernels read what the shapes promise: inputs that disagree at run time (e.g. token ids and positions of
+    different lengths) are an error here, where numpy's broadcasting would fail too."""
+    if not ok:
+        raise GraphError(f"node {node.name!r} ({node.op}): {what}; feed inputs of one sequence length")
 
 
 def dtypes(arrays) -> tuple[str, ...]:

@@ -211,3 +211,15 @@ def test_plans_go_with_their_graph():
     del g, inputs
     gc.collect()
     assert key not in runner._GRAPHS
+
+
+def test_inputs_of_different_lengths_are_refused():
+    g, inputs = random_case("rope", np.random.default_rng(2))
+    x, pos = (inputs[k] for k in g.nodes[0].inputs[:2])
+    bad = {g.nodes[0].inputs[0]: x, g.nodes[0].inputs[1]: pos[:-1] if len(pos) > 1 else np.zeros(2, np.int32)}
+    with pytest.raises(GraphError, match="positions for .* rows; feed inputs of one sequence length"):
+        runner.run(g, reference.feed(g, bad))
+    g, inputs = random_case("add", np.random.default_rng(2))
+    a, b = (inputs[k] for k in g.nodes[0].inputs)
+    with pytest.raises(GraphError, match="feed inputs of one sequence length"):
+        runner.run(g, reference.feed(g, {g.nodes[0].inputs[0]: a, g.nodes[0].inputs[1]: np.concatenate([b, b])}))
