@@ -27,6 +27,7 @@ def plan_matmul_qk(node: Node, g: Graph, ins) -> Plan:
 
     def call(arrays):
         q, k = arrays
+        check_shapes(node, q.shape[1] == h * hd and k.shape[1] == hkv * hd, f"q {q.shape} and k {k.shape}")
         t_, s_ = q.shape[0], k.shape[0]
         y = empty_out(dy, (h, t_, s_))
         sh = FcShape("fully_connected_asym", "int8", dy, s_, hd, hd)
@@ -118,7 +119,8 @@ def plan_matmul_pv(node: Node, g: Graph, ins) -> Plan:
 
     def call(arrays):
         p, v = arrays
-        check_shapes(node, p.shape[0] == h and p.shape[2] == v.shape[0], f"p {p.shape} and v {v.shape}")
+        check_shapes(node, p.shape[0] == h and p.shape[2] == v.shape[0] and v.shape[1] == hkv * hd,
+                     f"p {p.shape} and v {v.shape}")
         y = empty_out(dy, (p.shape[1], h * hd))
         return y, [p, v, y, p.shape[1], p.shape[2], a["p_zero_point"], a["v_zero_point"], a["multiplier"],
                    a["shift"], a["y_zero_point"], lo, hi]

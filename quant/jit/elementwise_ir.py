@@ -116,6 +116,7 @@ def plan_channel_gather(node: Node, g: Graph, ins) -> Plan:
 
     def call(arrays):
         x = arrays[0]
+        check_shapes(node, x.shape[1] == k, f"input {x.shape}, {k} channels")
         y = empty_out(dy, (x.shape[0], j))
         return y, [x, arrays[1], y, x.shape[0], a["x_zero_point"], a["multiplier"], a["shift"], a["y_zero_point"],
                    lo, hi]

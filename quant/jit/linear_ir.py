@@ -18,7 +18,7 @@ from llvmlite import ir
 from quant.ir import Graph, Node
 from quant.jit import fixed_ir as fx
 from quant.jit.emit import I8, I32, I64, INT_TYPES, Fn, const
-from quant.jit.plan import Plan, empty_out, out_dtype
+from quant.jit.plan import Plan, check_shapes, empty_out, out_dtype
 from quant.jit.target import host
 from quant.ops.linear_quant import DYN_INV_BITS, DYN_LEVELS, DYN_MANTISSA
 
@@ -109,6 +109,7 @@ def plan_fc(node: Node, g: Graph, ins) -> Plan:
     consts += [mult, shift] + ([bias] if s.dynamic else [])
 
     def call(arrays):
+        check_shapes(node, arrays[0].ndim == 2 and arrays[0].shape[1] == k, f"input {arrays[0].shape}, weight {(n, k)}")
         y = empty_out(s.ydt, (arrays[0].shape[0], n))
         return y, fc_args(s, arrays[0], consts, y, a["x_zero_point"], a["y_zero_point"], lo, hi)
     return Plan(s.key(), lambda fn: emit_fc(fn, s), call)

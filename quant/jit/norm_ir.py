@@ -5,7 +5,7 @@ from __future__ import annotations
 from quant.ir import Graph, Node
 from quant.jit import fixed_ir as fx
 from quant.jit.emit import I32, I64, INT_TYPES, Fn, const
-from quant.jit.plan import Plan, empty_out, out_dtype
+from quant.jit.plan import Plan, check_shapes, empty_out, out_dtype
 from quant.ops.norm import C_MAX
 
 
@@ -52,6 +52,7 @@ def _plan(node: Node, g: Graph, ins, rms: bool) -> Plan:
 
     def call(arrays):
         x = arrays[0]
+        check_shapes(node, x.shape[-1] == ch, f"input {x.shape}, {ch} channels")
         y = empty_out(dy, x.shape)
         return y, [*arrays, y, x.size // ch, a["x_zero_point"], a.get("pre_shift", 0), a["eps"], a["shift"],
                    a["y_zero_point"], lo, hi]

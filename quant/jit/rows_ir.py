@@ -61,7 +61,7 @@ def plan_rope(node: Node, g: Graph, ins) -> Plan:
     def call(arrays):
         x, pos = arrays[0], arrays[1].astype(np.int32, copy=False).reshape(-1)
         _check_range(node, pos, arrays[2].shape[0], "position", "the table is too short")
-        check_shapes(node, pos.size == x.shape[0], f"{pos.size} positions for {x.shape[0]} rows")
+        check_shapes(node, pos.size == x.shape[0] and x.shape[1] == h * hd, f"{pos.size} positions for {x.shape[0]} rows")
         y = empty_out(dy, x.shape)
         return y, [x, pos, arrays[2], arrays[3], y, x.shape[0], a["x_zero_point"], a["multiplier"], a["shift"],
                    a["y_zero_point"], lo, hi]
