@@ -59,10 +59,10 @@ def op_profile(q, ids) -> dict[str, list]:
     return prof
 
 
-def measure(name: str, n_tokens: int, window: int, graphs: Path | None) -> dict:
-    recipe = recipe_for(name, "w8a8")
+def measure(name: str, n_tokens: int, window: int, graphs: Path | None, method: str | None) -> dict:
+    recipe = recipe_for(name, "w8a8", method)
     model = load_model(name)
-    saved = graphs / f"{name}-w8a8.igraph" if graphs else None
+    saved = graphs / f"{name}-w8a8-{recipe.method}.igraph" if graphs else None
     if saved is not None and saved.is_file():  # its quantize time is the one recorded when it was made
         q = load_graph(saved)
         t_quant = q.meta["quantize_seconds"]
@@ -107,9 +107,10 @@ def measure(name: str, n_tokens: int, window: int, graphs: Path | None) -> dict:
 
 def _markdown(doc: dict) -> str:
     lines = ["# Host speed of the integer-graph engines (issue 21)", "",
-             f"Measured {doc['date']} on {doc['machine']} ({doc['cpu']}; {os.cpu_count()} cores shared with other "
-             "jobs), `" + doc["command"] + "`. The integer perplexity is computed with both engines in the same run "
-             "and is equal to the last bit (checked); the JIT compile time is counted apart (once per process).", "",
+             f"Measured on {doc['machine']} ({doc['cpu']}; {os.cpu_count()} cores shared with other jobs: see the "
+             "load averages), with the commands below. The integer perplexity is computed with both engines in the "
+             "same run and is equal to the last bit (checked); the JIT compile time is counted apart (once per "
+             "process).", "",
              "| model | W8A8 method | tokens | integer perplexity: numpy s | JIT s | speed-up | JIT compile s | "
              "FP32 perplexity s (from disk) | quantize s | quantize + eval before (numpy) s | after (JIT) s | "
              "after, FP32 from disk s | load avg before / after |",
@@ -122,8 +123,9 @@ def _markdown(doc: dict) -> str:
                      f"{r['quantize_s'] + r['fp32_perplexity_s'] + jit_int:.1f} | "
                      f"{r['quantize_s'] + r['fp32_from_disk_s'] + jit_int:.1f} | {r['load_before']} / "
                      f"{r['load_after']} |")
+    lines += [""] + [f"- {r['model']} ({r['method']}): {r['date']}, `{r['command']}`" for r in doc["rows"]]
     for r in doc["rows"]:
-        lines += ["", f"Where the time goes: {r['model']} W8A8, one window of {r['window']} tokens, node by node "
+        lines += ["", f"Where the time goes: {r['model']} W8A8 ({r['method']}), one window of {r['window']} tokens, node by node "
                   "(every output checked equal), slowest numpy op first:", "",
                   "| op | nodes | numpy s | JIT s | speed-up |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {op} | {n} | {a:.4f} | {b:.4f} | {a / max(b, 1e-9):.0f}x |"
@@ -141,15 +143,20 @@ def main() -> None:
     ap.add_argument("--models", default="shakespeare-decoder,smollm2")
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--window", type=int, default=256)
+    ap.add_argument("--method", default=None, help="the W8A8 method (default: each model's default recipe)")
     ap.add_argument("--graphs", metavar="DIR", help="save the quantized graphs here, and reuse them (with their "
                     "recorded quantize time) when they are there")
     args = ap.parse_args()
     from quant.jit.target import host
-    doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "machine": platform.node() or "this host", "cpu": host().describe(),
-           "command": "python benchmarks/host_speed.py " + " ".join(sys.argv[1:]),
-           "rows": [measure(m, args.tokens, args.window, Path(args.graphs) if args.graphs else None)
-                    for m in args.models.split(",")]}
+    doc = {"machine": platform.node() or "this host", "cpu": host().describe(), "rows": []}
+    out = RESULTS / "host_speed.json"
+    if out.is_file():  # rows of other models stay (each row says when and how it was measured)
+        doc["rows"] = json.loads(out.read_text())["rows"]
+    for m in args.models.split(","):
+        row = measure(m, args.tokens, args.window, Path(args.graphs) if args.graphs else None, args.method)
+        row["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        row["command"] = "python benchmarks/host_speed.py " + " ".join(sys.argv[1:])
+        doc["rows"] = [r for r in doc["rows"] if (r["model"], r["method"]) != (m, row["method"])] + [row]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "host_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
     (RESULTS / "host_speed.md").write_text(_markdown(doc))
