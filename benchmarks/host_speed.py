@@ -59,7 +59,8 @@ def op_profile(q, ids) -> dict[str, list]:
     return prof
 
 
-def measure(name: str, n_tokens: int, window: int, graphs: Path | None, method: str | None) -> dict:
+def measure(name: str, n_tokens: int, window: int, graphs: Path | None, method: str | None,
+            int_only: bool = False) -> dict:
     recipe = recipe_for(name, "w8a8", method)
     model = load_model(name)
     saved = graphs / f"{name}-w8a8-{recipe.method}.igraph" if graphs else None
@@ -73,12 +74,14 @@ def measure(name: str, n_tokens: int, window: int, graphs: Path | None, method: 
             saved.parent.mkdir(parents=True, exist_ok=True)
             save_graph(q, saved)
     ids = tokenize_text(model.tokenizer, shakespeare_text("eval"), n_tokens)
-    fp32 = capture_hf(model.model, q.meta.get("seq_len", 128))
-    print(f"{name}: FP32 perplexity ...", flush=True)
-    fp, t_fp32 = _timed(lambda: perplexity(fp32, ids, window))
-    key = (len(ids), window, int(ids.sum()))  # as quant.accuracy.perplexity_against_fp32
-    accuracy._fp32_disk(fp32, key, lambda: fp)  # stored (or already there)
-    _, t_fp32_disk = _timed(lambda: accuracy._fp32_disk(fp32, key, lambda: None))
+    fp, t_fp32, t_fp32_disk = {"perplexity": None}, 0.0, 0.0
+    if not int_only:
+        fp32 = capture_hf(model.model, q.meta.get("seq_len", 128))
+        print(f"{name}: FP32 perplexity ...", flush=True)
+        fp, t_fp32 = _timed(lambda: perplexity(fp32, ids, window))
+        key = (len(ids), window, int(ids.sum()))  # as quant.accuracy.perplexity_against_fp32
+        accuracy._fp32_disk(fp32, key, lambda: fp)  # stored (or already there)
+        _, t_fp32_disk = _timed(lambda: accuracy._fp32_disk(fp32, key, lambda: None))
     row = {"model": name, "config": "w8a8", "method": recipe.method, "tokens": int(len(ids) - 1), "window": window,
            "quantize_s": round(t_quant, 1), "fp32_perplexity_s": round(t_fp32, 1),
            "fp32_from_disk_s": round(t_fp32_disk, 2), "fp32_perplexity": fp["perplexity"], "load_before": _load()}
@@ -97,8 +100,9 @@ def measure(name: str, n_tokens: int, window: int, graphs: Path | None, method: 
     jit.set_default("jit")
     if values["jit"] != values["numpy"]:
         raise SystemExit(f"{name}: the engines disagree: {values}")
-    row["ops_one_window"] = {op: [n, round(a, 4), round(b, 4)] for op, (n, a, b) in
-                             sorted(op_profile(q, ids[:window]).items(), key=lambda kv: -kv[1][1])}
+    row["ops_one_window"] = {} if int_only else {
+        op: [n, round(a, 4), round(b, 4)]
+        for op, (n, a, b) in sorted(op_profile(q, ids[:window]).items(), key=lambda kv: -kv[1][1])}
     row.update(int_perplexity=values["jit"], load_after=_load(),
                speedup=round(row["numpy_int_perplexity_s"] / row["jit_int_perplexity_s"], 1))
     print(json.dumps(row), flush=True)
@@ -116,6 +120,11 @@ def _markdown(doc: dict) -> str:
              "after, FP32 from disk s | load avg before / after |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in doc["rows"]:
+        if r["fp32_perplexity"] is None:  # --int-only
+            lines.append(f"| {r['model']} | {r['method']} | {r['tokens']:,} | {r['numpy_int_perplexity_s']} | "
+                         f"{r['jit_int_perplexity_s']} | {r['speedup']}x | {r['jit_compile_s']} | not measured | "
+                         f"{r['quantize_s']} | | | | {r['load_before']} / {r['load_after']} |")
+            continue
         jit_int = r["jit_int_perplexity_s"] + r["jit_compile_s"]
         lines.append(f"| {r['model']} | {r['method']} | {r['tokens']:,} | {r['numpy_int_perplexity_s']} | "
                      f"{r['jit_int_perplexity_s']} | {r['speedup']}x | {r['jit_compile_s']} | {r['fp32_perplexity_s']} "
@@ -124,7 +133,7 @@ def _markdown(doc: dict) -> str:
                      f"{r['quantize_s'] + r['fp32_from_disk_s'] + jit_int:.1f} | {r['load_before']} / "
                      f"{r['load_after']} |")
     lines += [""] + [f"- {r['model']} ({r['method']}): {r['date']}, `{r['command']}`" for r in doc["rows"]]
-    for r in doc["rows"]:
+    for r in (r for r in doc["rows"] if r["ops_one_window"]):
         lines += ["", f"Where the time goes: {r['model']} W8A8 ({r['method']}), one window of {r['window']} tokens, node by node "
                   "(every output checked equal), slowest numpy op first:", "",
                   "| op | nodes | numpy s | JIT s | speed-up |", "|---|---:|---:|---:|---:|"]
@@ -133,7 +142,8 @@ def _markdown(doc: dict) -> str:
     lines += ["", "eval = FP32 perplexity (the float graph, numpy in both runs; `intgap eval` keeps it on disk, "
               "INTGAP_CACHE/fp32, so a repeated eval reads it back) + integer perplexity (JIT: + its compile, "
               "0 when the machine code is on disk). Perplexities: "
-              + ", ".join(f"{r['model']} {r['int_perplexity']:.4f} (FP32 {r['fp32_perplexity']:.4f})"
+              + ", ".join(f"{r['model']} {r['method']} {r['int_perplexity']:.4f}"
+                          + (f" (FP32 {r['fp32_perplexity']:.4f})" if r["fp32_perplexity"] else "")
                           for r in doc["rows"]) + ".", ""]
     return "\n".join(lines)
 
@@ -143,6 +153,8 @@ def main() -> None:
     ap.add_argument("--models", default="shakespeare-decoder,smollm2")
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--window", type=int, default=256)
+    ap.add_argument("--int-only", action="store_true", help="only the integer perplexity with both engines (no FP32 "
+                    "perplexity, no per-op profile): the acceptance figure on a busy machine")
     ap.add_argument("--method", default=None, help="the W8A8 method (default: each model's default recipe)")
     ap.add_argument("--graphs", metavar="DIR", help="save the quantized graphs here, and reuse them (with their "
                     "recorded quantize time) when they are there")
@@ -153,7 +165,8 @@ def main() -> None:
     if out.is_file():  # rows of other models stay (each row says when and how it was measured)
         doc["rows"] = json.loads(out.read_text())["rows"]
     for m in args.models.split(","):
-        row = measure(m, args.tokens, args.window, Path(args.graphs) if args.graphs else None, args.method)
+        row = measure(m, args.tokens, args.window, Path(args.graphs) if args.graphs else None, args.method,
+                      args.int_only)
         row["date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         row["command"] = "python benchmarks/host_speed.py " + " ".join(sys.argv[1:])
         doc["rows"] = [r for r in doc["rows"] if (r["model"], r["method"]) != (m, row["method"])] + [row]
