@@ -30,6 +30,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from intgap.quant_commands import add_engine_argument  # noqa: E402
+from quant import jit  # noqa: E402
 from quant.errors import QuantError  # noqa: E402
 from intgap.sequence_models import quantized_model  # noqa: E402
 from quant.hf_capture import capture_hf  # noqa: E402
@@ -65,7 +67,9 @@ def main() -> None:
     ap.add_argument("--calib", type=int, default=64)
     ap.add_argument("--runs", default=None, help="comma list of config:method:observer to run instead")
     ap.add_argument("--table-only", action="store_true", help="rewrite the CSV and print the table from the JSON")
+    add_engine_argument(ap)
     args = ap.parse_args()
+    jit.set_default(args.engine)
     console = Console(width=220)
     rows = []
     out = RESULTS / "quant_accuracy.json"

@@ -22,13 +22,13 @@ from intgap.encoder_sweep import Encoder
 from intgap.errors import DriverError
 from intgap.generate_command import add_generate_command
 from intgap.models import load_model
-from intgap.quant_commands import add_quant_commands
+from intgap.quant_commands import add_engine_argument, add_quant_commands
 from intgap.report import per_target, summary_header, summary_table_rows, write_report
 from intgap.run_command import add_run_command
 from intgap.sequence_sweep import Decoder
 from intgap.sweep import Classifier, parse_configs
 from intgap.workload import Workload, run_workload
-from quant import QuantError
+from quant import QuantError, jit
 from quant.config import GRAMMAR
 from quant.model_registry import kind_of
 from quant.model_registry import listing as model_listing
@@ -109,6 +109,7 @@ def plots_written(pngs: list[str]) -> str:
 
 
 def cmd_mixed(args: argparse.Namespace, console: Console) -> int:
+    jit.set_default(args.engine)
     target = isa.get_target(args.target)
     board_for(target, args.board)  # a board that cannot host the target is refused before anything runs
     try:
@@ -203,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     mx.add_argument("-o", "--output", default="out/mixed", help="folder for mixed.md/json/png (default out/mixed)")
     mx.add_argument("--cache-dir", metavar="DIR")
     mx.add_argument("--json", metavar="PATH")
+    add_engine_argument(mx)
     mx.set_defaults(func=cmd_mixed)
     return p
 

@@ -3,6 +3,8 @@ the progress bars and the `--json` file."""
 from __future__ import annotations
 
 import json
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,7 +34,7 @@ def eval_table(res: dict, graph: str) -> Table:
     what = " ".join(str(res[k]) for k in ("model", "config") if res.get(k))
     how = f", method {res['method']}" if res.get("method") else ""
     cols = EVAL_COLUMNS[res["metric"]]
-    t = table(f"{graph} ({what}{how}): integer graph (reference interpreter) vs FP32, held-out Shakespeare",
+    t = table(f"{graph} ({what}{how}): integer graph vs FP32, held-out Shakespeare",
               [head for _, head, _ in cols], (),
               caption=f"quantization {res.get('quantization') or 'n/a'}; evaluated in {res.get('eval_seconds', 0)} s")
     t.add_row(*[fmt.format(res[k]) for k, _, fmt in cols])
@@ -43,7 +45,15 @@ def eval_table(res: dict, graph: str) -> Table:
 def progress(console, *count, task: str | None = None):
     """A transient progress bar while the block runs, and the progress(what, done, total) callback that drives it:
     a bar per `what`, or with `task` one bar whose description follows `what`. `count`: the columns that show
-    done / total (default: "done/total")."""
+    done / total (default: "done/total"). When the console is not a terminal (a log, CI, make) the bars would show
+    nothing: one line per phase on stderr instead, with its count and elapsed time (PhaseLines)."""
+    if not console.is_terminal:
+        lines = PhaseLines()
+        try:
+            yield lines
+        finally:
+            lines.close()
+        return
     with Progress(TextColumn("{task.description}"), BarColumn(), *(count or (MofNCompleteColumn(),)),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         if task is not None:
@@ -57,6 +67,31 @@ def progress(console, *count, task: str | None = None):
                 tasks[what] = bar.add_task(what, total=total)
             bar.update(tasks[what], completed=done)
         yield cb
+
+
+class PhaseLines:
+    """progress(what, done, total) as plain lines: `what: done/total, 12.3 s` when a phase ends (its count reaches
+    the total, the next phase starts, or the block ends)."""
+
+    def __init__(self) -> None:
+        self.what, self.done, self.total, self.t0 = None, 0, 0, time.perf_counter()
+        self.ended = None  # the phase just closed: its repeated last update prints nothing
+
+    def __call__(self, what: str, done: int, total: int | None) -> None:
+        if what == self.ended and total and done >= total:
+            return
+        if what != self.what:
+            self.close()
+            self.what, self.t0 = what, time.perf_counter()
+        self.done, self.total = done, total
+        if total and done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.what is not None:
+            count = f"{self.done}/{self.total}" if self.total else f"{self.done}"
+            print(f"{self.what}: {count}, {time.perf_counter() - self.t0:.1f} s", file=sys.stderr, flush=True)
+        self.ended, self.what = self.what, None
 
 
 def write_json(console, path: str | None, doc) -> None:

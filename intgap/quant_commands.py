@@ -9,7 +9,7 @@ from rich.console import Console
 
 from intgap.accuracy_report import attribution_table, write_attribution
 from intgap.console_format import eval_table, progress, write_json
-from quant import load_graph, save_graph
+from quant import jit, load_graph, save_graph
 from quant.accuracy_attribution import attribute_model, check_selection, recipe_of
 from quant.config import GRAMMAR, METHODS
 from quant.model_registry import MODELS, names
@@ -33,6 +33,7 @@ def cmd_quantize(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, console: Console) -> int:
+    jit.set_default(args.engine)
     q = load_graph(args.graph)
     if args.attribute:
         return _attribute(q, args, console)
@@ -56,6 +57,12 @@ def _attribute(q, args: argparse.Namespace, console: Console) -> int:
     for p in write_attribution(res, out):
         console.print(f"wrote {p}")
     return 0
+
+
+def add_engine_argument(parser) -> None:
+    parser.add_argument("--engine", choices=jit.ENGINES, default="jit",
+                        help="host engine of the integer graph: jit (LLVM kernels for this CPU, default) or numpy "
+                             "(the reference interpreter); both give the same bytes (docs/host-engine.md)")
 
 
 TRANSFORMERS = ", ".join(n for n in names() if MODELS[n].kind != "classifier")
@@ -95,4 +102,5 @@ def add_quant_commands(sub) -> None:
                         "docs/accuracy-attribution.md. Slow: try --tokens 512 / --lines 100")
     e.add_argument("--out", metavar="DIR", help="with --attribute: the folder for report.md, attribution.csv/json/png "
                    "(default: <graph>-attribution next to the graph)")
+    add_engine_argument(e)
     e.set_defaults(func=cmd_eval)

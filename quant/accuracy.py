@@ -1,14 +1,19 @@
-"""Accuracy of integer graphs, measured with the reference interpreter (the integer result itself):
+"""Accuracy of integer graphs, measured with the integer result itself (quant/jit.run: the JIT engine by default, or the
+numpy reference interpreter; both give the same bytes):
 MiniLM sentence-embedding cosine similarity against the FP32 model, decoder perplexity on text, classifiers against
 their PyTorch module. Every command's comparison with FP32 is one of the *_against_fp32 / classifier_accuracy here."""
 from __future__ import annotations
 
+import hashlib
+import os
+import json
 import weakref
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from quant import reference
+from quant import jit, reference
 from quant.hf_capture import sequence_inputs
 from quant.ir import Graph
 
@@ -19,7 +24,7 @@ Forward = Callable[[np.ndarray], np.ndarray]  # token ids -> the real-valued out
 def graph_forward(g: Graph) -> Forward:
     """The graph's forward pass on token ids; an integer graph's output is dequantized."""
     def forward(ids: np.ndarray) -> np.ndarray:
-        y = reference.run(g, sequence_inputs(ids))[g.outputs[0]]
+        y = jit.run(g, sequence_inputs(ids))[g.outputs[0]]
         return reference.dequantize_output(g, y) if y.dtype.kind != "f" else y
     return forward
 
@@ -88,7 +93,7 @@ def classifier_accuracy(g: Graph, module, x: np.ndarray, labels: np.ndarray | No
     with torch.no_grad():
         y_fp = module(torch.from_numpy(x)).numpy()
     if g.is_integer:  # quantize the inputs, dequantize the outputs
-        y = reference.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
+        y = jit.run(g, {g.inputs[0]: reference.quantize_input(g, x)})[g.outputs[0]]
         y = reference.dequantize_output(g, y)
     else:
         y = reference.run(g, {g.inputs[0]: x})[g.outputs[0]]
@@ -105,11 +110,48 @@ _FP32: dict = {}  # (id of an FP32 capture, held-out data) -> (a weak reference 
 def fp32_once(fp32: Graph, data: tuple, make: Callable[[], object]):
     """The FP32 side of a comparison (make()), computed once per capture and held-out data (every config and method
     compares against the same); a weak reference tells a reused id() from the same capture. data: the lines, or
-    (tokens, window, sum of the token ids) for a perplexity."""
+    (tokens, window, sum of the token ids) for a perplexity. Kept on disk too (_fp32_disk): the next `intgap eval`
+    of the same model skips the float forward passes."""
     hit = _FP32.get((id(fp32), data))
     if hit is None or hit[0]() is not fp32:
-        hit = _FP32[(id(fp32), data)] = (weakref.ref(fp32), make())
+        hit = _FP32[(id(fp32), data)] = (weakref.ref(fp32), _fp32_disk(fp32, data, make))
     return hit[1]
+
+
+def _fp32_disk(fp32: Graph, data: tuple, make: Callable[[], object]):
+    """make(), cached in INTGAP_CACHE/fp32 by the graph (nodes, attributes, constants), the data and the source of
+    quant/ (outside its engines, which never run float graphs); INTGAP_FP32_CACHE=off turns it off."""
+    if os.environ.get("INTGAP_FP32_CACHE") == "off":
+        return make()
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(repr((data, [(n.op, n.inputs, n.outputs, n.attrs) for n in fp32.nodes])).encode())
+    for name in sorted(fp32.constants):
+        h.update(name.encode() + np.ascontiguousarray(fp32.constants[name]).tobytes())
+    for src in sorted((root / "quant").rglob("*.py")):
+        if "jit" not in src.relative_to(root).parts:
+            h.update(src.read_bytes())
+    path = Path(os.environ.get("INTGAP_CACHE", root / ".cache")) / "fp32" / h.hexdigest()
+    try:  # data files only (a figures dict as JSON, embeddings as .npy): nothing in the cache runs code
+        if path.with_suffix(".json").is_file():
+            return json.loads(path.with_suffix(".json").read_text())
+        if path.with_suffix(".npy").is_file():
+            return np.load(path.with_suffix(".npy"), allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    value = make()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kind = ".npy" if isinstance(value, np.ndarray) else ".json" if isinstance(value, dict) else None
+        tmp = path.with_name(f".{path.name}.{os.getpid()}{kind}")  # written whole, then renamed (atomic)
+        if kind == ".npy":
+            np.save(tmp, value, allow_pickle=False)
+        elif kind == ".json":
+            tmp.write_text(json.dumps(value))
+        if kind:
+            os.replace(tmp, path.with_suffix(kind))
+    except (OSError, TypeError):  # a read-only cache, or figures JSON cannot hold: computed again next time
+        pass
+    return value
 
 
 def _steps(progress: Callable[[str, int, int], None] | None, total: int):

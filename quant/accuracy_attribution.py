@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from quant import reference
+from quant import jit, reference
 from quant.accuracy import cosine_against_fp32, perplexity, tokenize_text, window_log_probs
 from quant.errors import GraphError, QuantError
 from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
@@ -95,8 +95,7 @@ class MixedGraph:
                 for n in self.parts[f.name]:
                     if n.outputs[0] not in codes:
                         args = [self._code(i, codes, reals) for i in n.inputs]
-                        codes[n.outputs[0]] = OPTABLE[n.op].reference(n, self.q.tensors[n.outputs[0]].dtype,
-                                                                      *args)
+                        codes[n.outputs[0]] = jit.run_node(self.q, n, args)
                 continue
             args = [self._real(i, codes, reals) if i not in self.fp.constants else self.fp.constants[i]
                     for i in f.inputs]

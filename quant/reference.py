@@ -16,6 +16,17 @@ from quant.optable import OPTABLE
 
 def run(graph: Graph, inputs: dict[str, np.ndarray], keep_all: bool = False) -> dict[str, np.ndarray]:
     """Runs the graph; returns its outputs (or every tensor with keep_all, as calibration needs)."""
+    env = feed(graph, inputs)
+    for node in graph.nodes:
+        args = [env[i] for i in node.inputs]
+        env[node.outputs[0]] = OPTABLE[node.op].reference(node, graph.tensors[node.outputs[0]].dtype, *args)
+    if keep_all:
+        return {k: v for k, v in env.items() if k not in graph.constants}
+    return {o: env[o] for o in graph.outputs}
+
+
+def feed(graph: Graph, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The graph's constants and its checked inputs: where every engine (quant/jit/) starts."""
     env: dict[str, np.ndarray] = dict(graph.constants)
     for name in graph.inputs:
         if name not in inputs:
@@ -26,12 +37,7 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], keep_all: bool = False) -> 
             raise GraphError(f"input {name!r} must be {t.dtype} [B, {', '.join(map(str, t.shape[1:]))}],"
                              f" got {arr.dtype} {list(arr.shape)}")
         env[name] = arr
-    for node in graph.nodes:
-        args = [env[i] for i in node.inputs]
-        env[node.outputs[0]] = OPTABLE[node.op].reference(node, graph.tensors[node.outputs[0]].dtype, *args)
-    if keep_all:
-        return {k: v for k, v in env.items() if k not in graph.constants}
-    return {o: env[o] for o in graph.outputs}
+    return env
 
 
 def quantize_input(graph: Graph, x: np.ndarray, name: str | None = None) -> np.ndarray:
