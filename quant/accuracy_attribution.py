@@ -1,9 +1,6 @@
-"""Accuracy attribution, the mirror of the latency attribution: which op family, weight matrix, activation class or
-layer of an integer graph loses how much of its accuracy. Each unit is replaced by its float twin while the rest
-stays integer ("removed"), and the reverse, only that unit integer while the rest is float ("alone"); each gives
-the unit's share of the loss between the float and the integer graph (perplexity for decoders, 1 - mean cosine to
-the FP32 embeddings for encoders). MixedGraph runs the integer graph beside its float graph with any part in
-float; docs/accuracy-attribution.md defines the units, the mixed execution and what replacing one removes.
+"""Accuracy attribution, the mirror of the latency attribution: each unit's (op family, weight matrix, activation
+class, layer) share of an integer graph's accuracy loss, measured with the unit alone in float ("removed") and alone
+integer ("alone") through MixedGraph; docs/accuracy-attribution.md defines the units, the runs and the loss.
 """
 from __future__ import annotations
 
@@ -34,9 +31,9 @@ class AttributionError(QuantError):
 class Mix:
     """Which parts run as integers: float-graph node names in integer mode, fully connected nodes whose float-mode
     weights are the rounded ones, tensors rounded onto their grid where a float-mode op writes them."""
-    integer_ops: frozenset[str]
-    rounded_weights: frozenset[str]
-    rounded_tensors: frozenset[str]
+    integer_ops: frozenset[str] = frozenset()
+    rounded_weights: frozenset[str] = frozenset()
+    rounded_tensors: frozenset[str] = frozenset()
 
 
 class MixedGraph:
@@ -80,7 +77,7 @@ class MixedGraph:
                    frozenset(self.float_node))
 
     def all_float(self) -> Mix:
-        return Mix(frozenset(), frozenset(), frozenset())
+        return Mix()
 
     # ------------------------------------------------------------------ running
     def run(self, inputs: dict[str, np.ndarray], mix: Mix) -> np.ndarray:
@@ -251,7 +248,7 @@ def removed(mg: MixedGraph, u: Unit) -> Mix:
 def alone(mg: MixedGraph, u: Unit) -> Mix:
     """Everything float except the unit: its ops run their integer kernels (rounding their inputs and outputs onto
     their grids), its weights are rounded, its tensors are rounded where float ops write them."""
-    return Mix(frozenset(u.nodes), frozenset(u.weights), frozenset(u.tensors))
+    return Mix(u.nodes, u.weights, u.tensors)
 
 
 # forward pass -> its figures; the first is the loss the shares divide (0 for the reference, higher is worse)
@@ -265,26 +262,26 @@ def attribute(mg: MixedGraph, units: list[Unit], metric: Metric,
     Figures: "integer", "float", and per row "removed", "alone", each a dict of the metric's figures; the shares
     are of the first figure. on_row gets the partial result after each unit; previous (an earlier result of the
     same graphs and metric) supplies the figures it already holds, so that an interrupted measurement resumes."""
-    def figures(mix: Mix) -> dict[str, float]:
-        return metric(lambda ids: mg.run(sequence_inputs(ids), mix))
-
     t0 = time.time()
     previous = previous or {}
     done = {r["unit"]: r for r in previous.get("rows", [])}
-    steps = 2 + 2 * len(units)
-    tick = (lambda i: progress("accuracy attribution", i, steps)) if progress else (lambda i: None)
-    e_int = previous["integer"] if "integer" in previous else figures(mg.all_integer())
-    tick(1)
-    e_float = previous["float"] if "float" in previous else figures(mg.all_float())
-    tick(2)
+    runs = iter(range(1, 3 + 2 * len(units)))
+
+    def figures(held: dict, key: str, mix: Mix) -> dict[str, float]:
+        """held[key] when an earlier measurement has it, else the metric of the run under mix."""
+        f = held[key] if key in held else metric(lambda ids: mg.run(sequence_inputs(ids), mix))
+        if progress:
+            progress("accuracy attribution", next(runs), 2 + 2 * len(units))
+        return f
+
+    e_int = figures(previous, "integer", mg.all_integer())
+    e_float = figures(previous, "float", mg.all_float())
     key = next(iter(e_int))
     loss = e_int[key] - e_float[key]
     res = {"loss": key, "integer": e_int, "float": e_float, "rows": []}
-    for i, u in enumerate(units):
-        e_removed = done[u.name]["removed"] if u.name in done else figures(removed(mg, u))
-        tick(3 + 2 * i)
-        e_alone = done[u.name]["alone"] if u.name in done else figures(alone(mg, u))
-        tick(4 + 2 * i)
+    for u in units:
+        e_removed = figures(done.get(u.name, {}), "removed", removed(mg, u))
+        e_alone = figures(done.get(u.name, {}), "alone", alone(mg, u))
         res["rows"].append({"unit": u.name, "kind": u.kind, "ops": len(u.nodes), "weights": len(u.weights),
                             "tensors": len(u.tensors), "removed": e_removed, "alone": e_alone,
                             "share_removed": (e_int[key] - e_removed[key]) / loss if loss else 0.0,

@@ -1,12 +1,5 @@
-"""The one config grammar every command parses (bench --configs, quantize / compile / generate --config, the
-values of a per-layer JSON file) and every --help text quotes.
-
-    fp32                     the float baseline
-    w8a8 | w4a8              int8 / int4 weights, int8 activations (w4a8: MLP per channel, transformers groups of 32)
-    w8a8-g<N> | w4a8-g<N>    group-wise weights, groups of N along K (also spelled w8a8g<N> / w4a8g<N>)
-    mixed:<bits>             transformers: per-layer widths for a mean of <bits> (4..8) weight bits (Theorem 8)
-    <file>.json              transformers: per-layer widths from a file, e.g. {"layers.*.mlp": "w4a8"}
-"""
+"""The one config grammar (GRAMMAR) every command parses (bench --configs, quantize / compile / generate --config,
+the values of a per-layer JSON file) and every --help text quotes; docs/quantization.md "Configs" explains it."""
 from __future__ import annotations
 
 import re

@@ -10,6 +10,9 @@ from quant.errors import QuantError
 from quant.optable import Group
 from quant.weights import LEVELS, QWeight, quantize_weight
 
+DAMP = 0.01   # of the mean of diag(H), added to its diagonal
+BLOCK = 128   # columns rounded between two updates of the rest of the matrix
+
 
 def layer_error(w: np.ndarray, qw: QWeight, h: np.ndarray) -> float:
     """tr((W - Q) H (W - Q)^T): the squared output error of the layer on the inputs whose Gram matrix is h."""
@@ -17,12 +20,12 @@ def layer_error(w: np.ndarray, qw: QWeight, h: np.ndarray) -> float:
     return float(((d @ h) * d).sum())
 
 
-def _inverse_cholesky(h: np.ndarray, damp: float) -> tuple[np.ndarray, np.ndarray]:
-    """(U, dead): U upper triangular with U^T U = (H + damp * mean(diag) I)^-1; dead: columns never seen."""
+def _inverse_cholesky(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(U, dead): U upper triangular with U^T U = (H + DAMP * mean(diag) I)^-1; dead: columns never seen."""
     h = h.astype(np.float64).copy()
     dead = np.diag(h) <= 0
     h[dead, dead] = 1.0
-    h[np.diag_indices_from(h)] += damp * float(np.mean(np.diag(h)))
+    h[np.diag_indices_from(h)] += DAMP * float(np.mean(np.diag(h)))
     for extra in (0.0, 0.1, 1.0):
         try:
             if extra:
@@ -44,30 +47,22 @@ def _grid(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, asym:
     return quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
 
 
-def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
-                  block: int = 128, asym: bool = False, clip: bool = False, act_order: bool = False) -> QWeight:
+def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
+                  clip: bool = False, act_order: bool = False) -> QWeight:
     """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4, symmetric
     or with asym each group's min/max grid: then q_i = round((w_i - offset) / step); with clip, the symmetric
     group scales of the clipping search weighted by diag(H)). act_order: the columns are rounded in the order of
     decreasing diag(H) (the grid stays the one fixed before: static groups)."""
-    return _on_grid(w, h, _grid(w, h, bits, group_size, asym, clip), damp, block, act_order)
+    return _on_grid(w, h, _grid(w, h, bits, group_size, asym, clip), act_order)
 
 
-def _on_grid(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, block: int, act_order: bool) -> QWeight:
-    """GPTQ's rounding of w [N, K] on a fixed grid (its scales and offsets kept)."""
+def _on_grid(w: np.ndarray, h: np.ndarray, grid: QWeight, act_order: bool) -> QWeight:
+    """GPTQ's rounding of w [N, K] on a fixed grid (its scales and offsets kept): the columns in order (act_order:
+    by decreasing diag(H)), each one's rounding error spread over the columns not yet rounded."""
     n, k = w.shape
-    perm = np.argsort(-np.diag(h), kind="stable") if act_order else np.arange(k)
-    q = np.empty((n, k), np.int8)
-    q[:, perm] = _round_columns(w[:, perm], h[np.ix_(perm, perm)], grid, damp, block, perm)
-    return replace(grid, q=q)
-
-
-def _round_columns(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, block: int,
-                   cols: np.ndarray) -> np.ndarray:
-    """GPTQ's column loop on w [N, K] (its columns are the grid's columns `cols`, in that order): q int8 [N, K]."""
-    n, k = w.shape
-    u, dead = _inverse_cholesky(h, damp)
-    wf = w.astype(np.float64).copy()
+    cols = np.argsort(-np.diag(h), kind="stable") if act_order else np.arange(k)
+    u, dead = _inverse_cholesky(h[np.ix_(cols, cols)])
+    wf = w[:, cols].astype(np.float64)
     wf[:, dead] = 0.0
     gs = grid.group_size
     step = (np.repeat(grid.group_scale.astype(np.float64), gs, axis=1) * grid.unit[:, None])[:, cols]  # real step
@@ -75,8 +70,8 @@ def _round_columns(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, blo
     safe = np.where(step > 0, step, 1.0)
     lo, hi = LEVELS[grid.bits]
     q = np.zeros((n, k), np.int8)
-    for b0 in range(0, k, block):
-        b1 = min(b0 + block, k)
+    for b0 in range(0, k, BLOCK):
+        b1 = min(b0 + BLOCK, k)
         wb = wf[:, b0:b1].copy()
         err = np.zeros_like(wb)
         ub = u[b0:b1, b0:b1]
@@ -89,14 +84,16 @@ def _round_columns(w: np.ndarray, h: np.ndarray, grid: QWeight, damp: float, blo
             wb[:, j + 1:] -= np.outer(e, ub[j, j + 1:])
             err[:, j] = e
         wf[:, b1:] -= err @ u[b0:b1, b1:]
-    return q
+    out = np.empty((n, k), np.int8)
+    out[:, cols] = q
+    return replace(grid, q=out)
 
 
-def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, damp: float = 0.01,
-                asym: bool = False, clip: bool = False, act_order: bool = False) -> QWeight:
+def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
+                clip: bool = False, act_order: bool = False) -> QWeight:
     """GPTQ's rounding, or RTN's where that is better on the calibration inputs (never worse than RTN)."""
     rtn = _grid(w, h, bits, group_size, asym, clip)  # GPTQ rounds on RTN's grid: the clipping search runs once
-    g = _on_grid(w, h, rtn, damp, 128, act_order)
+    g = _on_grid(w, h, rtn, act_order)
     return g if layer_error(w, g, h) <= layer_error(w, rtn, h) else rtn
 
 

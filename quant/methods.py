@@ -3,6 +3,7 @@ second-moment (gamma) correction (docs/quantization.md)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 
@@ -37,7 +38,8 @@ def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=Non
         elif n.op in _INTO_PRODUCER:
             _INTO_PRODUCER[n.op](m, n, users, fcs)
     g.nodes = new_nodes
-    g.meta = {**g.meta, "smoothquant_alpha": alpha}
+    if scale_search is None:
+        g.meta["smoothquant_alpha"] = alpha
     return g
 
 
@@ -120,13 +122,13 @@ AWQ_GRID = tuple(i / 10 for i in range(11))
 
 
 def awq_scales(h: np.ndarray, act_mean: np.ndarray, weights: list[np.ndarray], bits: int, group_size: int | None,
-               grid: tuple[float, ...] = AWQ_GRID, asym: bool = False) -> tuple[np.ndarray, float]:
-    """s = mean|x|^a / (its geometric normalisation), a searched on `grid` to minimize the layers' weight-rounding
+               asym: bool = False) -> tuple[np.ndarray, float]:
+    """s = mean|x|^a / (its geometric normalisation), a searched on AWQ_GRID to minimize the layers' weight-rounding
     output error on the calibration inputs, sum_f tr((W_f - Q(W_f diag s) diag s^-1) H (...)^T), H = X^T X.
     Returns (s, a); a = 0 is no scaling (plain RTN), so the result is never worse than RTN by this measure."""
     best, best_a, best_err = np.ones_like(act_mean), 0.0, np.inf
     base = np.maximum(act_mean, 1e-8)
-    for a in grid:
+    for a in AWQ_GRID:
         s = base ** a
         s = s / np.sqrt(s.max() * s.min())
         err = 0.0
@@ -153,7 +155,6 @@ def awq(g: Graph, cal: Calibration, bits: int, group_size: int | None, asym: boo
         return s
 
     q = smoothquant(g, cal, scale_search=search)
-    q.meta = {k: v for k, v in q.meta.items() if k != "smoothquant_alpha"}
     q.meta["awq_exponents"] = chosen
     return q
 
@@ -164,12 +165,7 @@ def gamma_correction(w: np.ndarray, qw, h: np.ndarray):
     of a fully connected layer, x = the float output y_n = w_n . x_in and Q(x) = its quantized-weight output, with
     both second moments taken on the calibration inputs through H = E[x_in x_in^T]:
         gamma_n = (w_n H w_n^T) / (q_n H q_n^T),     unit_n <- unit_n * sqrt(gamma_n)
-    (sqrt: gamma is a ratio of energies, the unit scales amplitudes). Why this form: rounding noise adds energy to
-    the output, and norms and softmax downstream read that energy; per channel matches the per-channel grid; and
-    folded into the unit scale it changes only the requantization multiplier, so the integer graph, its ops and
-    their cost stay exactly the same."""
-    from dataclasses import replace
-
+    (docs/quantization.md says why this form)."""
     wq = qw.dequant()
     num = np.einsum("nk,kj,nj->n", w.astype(np.float64), h, w.astype(np.float64), optimize=True)
     den = np.einsum("nk,kj,nj->n", wq, h, wq, optimize=True)

@@ -59,8 +59,7 @@ def theorem8_bits(layers: list[LayerSensitivity], budget: float, lo: float, hi: 
             a = mid
         else:
             b = mid
-    log_lam = b
-    return bits(log_lam), 2.0 ** log_lam
+    return bits(b), 2.0 ** b
 
 
 def allocate(layers: list[LayerSensitivity], budget: float, widths: tuple[int, ...] = (4, 8)) -> dict[str, int]:

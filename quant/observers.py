@@ -1,7 +1,5 @@
-"""Calibration observers: run the FP32 graph on calibration sequences and keep, per activation tensor, its min and
-max, a random subsample of its values (for the percentile and MSE observers) and, for the inputs of fully
-connected layers, the per-channel maximum of |x| (SmoothQuant, AWQ), min and max (the outlier split), the maximum |x|
-of every row (dynamic per-token scales) and optionally the Gram matrix X^T X (GPTQ)."""
+"""Calibration observers: run the FP32 graph on calibration sequences and keep each activation tensor's statistics
+(Calibration) for the int8 ranges and the methods."""
 from __future__ import annotations
 
 import operator
@@ -58,7 +56,7 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
     row_max: dict[str, list] = {}
     fcin = fc_inputs(g)
     count = 0
-    for feeds in sequences:
+    for count, feeds in enumerate(sequences, 1):
         acts = reference.run(g, feeds, keep_all=True)
         for name, v in acts.items():
             if name in g.inputs or v.dtype.kind != "f":
@@ -82,7 +80,6 @@ def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: se
             if gram_for and name in gram_for:
                 x = v.astype(np.float64)
                 _merge(gram, name, x.T @ x, operator.add)
-        count += 1
         if progress:
             progress(count)
     if count == 0:

@@ -1,12 +1,6 @@
-"""The op table: every IntGraph op declared once (as tinygrad's Ops / GroupOp + spec). Everything else is keyed by
-it: the reference interpreter (quant/reference.py), validation (quant/ops/checks.py), the op
-groups the passes and the C lowering use, and the C lowering's handler per op (codegen/op_calls.py checks that
-every op here has one). docs/extending.md says how to add an op.
-
-An op's integer semantics live in one file, quant/ops/<semantics>.py: its function named like the op is the
-reference kernel, `kernel(node, out_dtype, *inputs) -> array`, whose docstring states the exact integer steps
-the C kernels follow; its static checks are quant/ops/checks.py's `check_<check>` (dtypes, shapes, attribute
-ranges, accumulator bounds).
+"""The op table: every IntGraph op declared once (as tinygrad's Ops / GroupOp + spec); the reference interpreter,
+validation (quant/ops/checks.py check_<check>), the op groups and the C lowering are keyed by it. An op's reference
+kernel is the function named like it in quant/ops/<semantics>.py; docs/extending.md says how to add an op.
 """
 from __future__ import annotations
 
@@ -93,9 +87,9 @@ OPTABLE: dict[str, OpDef] = {o.name: o for o in (
     _op("gelu", ("x",), _ACT, (ROW, ACT), "elementwise", "activation", "gelu_f32"),
     _op("silu", ("x",), _ACT, (ROW, ACT), "elementwise", "activation", "silu_f32"),
     _op("layernorm", ("x", "gamma", "beta"), ("x_zero_point", "eps", "shift", "y_zero_point", "act_min", "act_max"),
-        (ROW, SEQ, NORM), "norm", "layernorm", "layernorm_f32"),
+        (ROW, SEQ, NORM), "norm", "norm", "layernorm_f32"),
     _op("rmsnorm", ("x", "gamma"), ("x_zero_point", "pre_shift", "eps", "shift", "y_zero_point", "act_min",
-                                    "act_max"), (ROW, SEQ, NORM), "norm", "rmsnorm", "rmsnorm_f32"),
+                                    "act_max"), (ROW, SEQ, NORM), "norm", "norm", "rmsnorm_f32"),
     # c tanh(x / c) on attention scores [heads, T, S] as on logits [T, V]: elementwise, each row on its own
     _op("softcap", ("x",), _ACT, (ROW,), "softcap", "activation", "softcap_f32"),
     _op("head_rmsnorm", ("x", "gamma"), ("heads", "head_dim", "x_zero_point", "pre_shift", "eps", "shift",

@@ -1,10 +1,4 @@
-"""Post-training quantization of fully connected / ReLU graphs: int8 activations asymmetric per tensor from the
-min/max seen over calibration data, int32 biases, requantization as multiplier + shift, and weights
-
-* W8A8 (default): int8 symmetric per output channel (``fully_connected``);
-* W4A8 per channel: int4 symmetric per output channel, values in [-8, 7] (``fully_connected``, weight_bits 4);
-* W4A8 / W8A8 group-wise: symmetric per group of ``group_size`` inputs with integer per-group scale factors
-  (``fully_connected_grouped``): the real weight is q * group_scale[n, g] * unit[n]."""
+"""Post-training quantization of fully connected / ReLU graphs (MLPs): docs/quantization.md "The MLP lowering"."""
 from __future__ import annotations
 
 import numpy as np

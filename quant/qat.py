@@ -39,12 +39,9 @@ class FakeQuantLinear(nn.Module):
         s = torch.exp(self.log_step)
         return s * self.grad_scale + (s - s * self.grad_scale).detach()  # LSQ gradient scaling, same forward
 
-    def quantized_weight(self) -> torch.Tensor:
-        s = self.step().repeat_interleave(self.group_size, dim=1)
-        return torch.clamp(_round_ste(self.lin.weight / s), self.lo, self.hi) * s
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.quantized_weight(), self.lin.bias)
+        s = self.step().repeat_interleave(self.group_size, dim=1)
+        return F.linear(x, torch.clamp(_round_ste(self.lin.weight / s), self.lo, self.hi) * s, self.lin.bias)
 
 
 def _fc_modules(model: nn.Module, g: Graph) -> dict[str, tuple[nn.Module, str, nn.Linear]]:
@@ -84,40 +81,37 @@ def qat_weights(model: nn.Module, g: Graph, cfg: QuantConfig, sequences: list[np
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _train(model, g, cfg, sequences, steps, lr, batch, seed, progress)
+        torch.manual_seed(seed)
+        teacher = model.eval()
+        student = copy.deepcopy(model).train()
+        fqs: dict[str, FakeQuantLinear] = {}
+        for node, (parent, attr, lin) in _fc_modules(student, g).items():
+            fq = FakeQuantLinear(lin, *cfg.bits_for(node))
+            setattr(parent, attr, fq)
+            fqs[node] = fq
+        for p in student.parameters():  # only the quantized projections (weights and steps) train
+            p.requires_grad_(False)
+        for fq in fqs.values():
+            fq.lin.weight.requires_grad_(True)
+            fq.log_step.requires_grad_(True)
+        opt = torch.optim.Adam([  # Adam steps are ~lr in size: weights move a fraction of a grid step, log-steps 0.1 %
+            {"params": [fq.lin.weight for fq in fqs.values()], "lr": lr * 1e-2},
+            {"params": [fq.log_step for fq in fqs.values()], "lr": lr}])
+        rng = np.random.default_rng(seed)
+        losses = []
+        for it in range(steps):
+            ids = torch.tensor(np.stack([sequences[i] for i in rng.integers(0, len(sequences), batch)]),
+                               dtype=torch.long)
+            with torch.no_grad():
+                t = F.log_softmax(teacher(ids).logits, dim=-1)
+            s = F.log_softmax(student(ids).logits, dim=-1)
+            loss = F.kl_div(s, t, log_target=True, reduction="batchmean") / ids.shape[1]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            if progress:
+                progress(it + 1, steps)
+        return {node: export_weight(fq) for node, fq in fqs.items()}, losses
     finally:
         torch.set_num_threads(threads)
-
-
-def _train(model, g, cfg, sequences, steps, lr, batch, seed, progress):
-    torch.manual_seed(seed)
-    teacher = model.eval()
-    student = copy.deepcopy(model).train()
-    fqs: dict[str, FakeQuantLinear] = {}
-    for node, (parent, attr, lin) in _fc_modules(student, g).items():
-        fq = FakeQuantLinear(lin, *cfg.bits_for(node))
-        setattr(parent, attr, fq)
-        fqs[node] = fq
-    for p in student.parameters():  # only the quantized projections (weights and steps) train
-        p.requires_grad_(False)
-    for fq in fqs.values():
-        fq.lin.weight.requires_grad_(True)
-        fq.log_step.requires_grad_(True)
-    opt = torch.optim.Adam([  # Adam steps are ~lr in size: weights move a fraction of a grid step, log-steps 0.1 %
-        {"params": [fq.lin.weight for fq in fqs.values()], "lr": lr * 1e-2},
-        {"params": [fq.log_step for fq in fqs.values()], "lr": lr}])
-    rng = np.random.default_rng(seed)
-    losses = []
-    for it in range(steps):
-        ids = torch.tensor(np.stack([sequences[i] for i in rng.integers(0, len(sequences), batch)]), dtype=torch.long)
-        with torch.no_grad():
-            t = F.log_softmax(teacher(ids).logits, dim=-1)
-        s = F.log_softmax(student(ids).logits, dim=-1)
-        loss = F.kl_div(s, t, log_target=True, reduction="batchmean") / ids.shape[1]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-        if progress:
-            progress(it + 1, steps)
-    return {node: export_weight(fq) for node, fq in fqs.items()}, losses

@@ -26,31 +26,9 @@ from quant.transformer_ptq import QuantConfig, lower
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
 STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
          "a16down", "gamma")
-# the default method per config: the best measured (docs/quantization.md), among the methods without these steps
-NON_DEFAULT_STEPS = {
-    "outlier-split": "channel_gather has portable scalar C kernels only, whose cost grows with the outlier channels "
-                     "(SmolLM2 W8A8 on cortex-a55: 14.5 M instructions per decoded token against 14.4 M without the "
-                     "split, measured when its int16-input layers ran on portable kernels too; they now run on the "
-                     "families' ig_fc_s16, as a16down's)",
-    "dynamic": "fully_connected_dynamic runs on every family's grouped SIMD kernels (with the row's int8 "
-               "quantization before them and the per-token requantization after them, inside the kernel on NEON with "
-               "SDOT), but SmolLM2 W4A8 asym+gptq+dynamic (+6.7 % perplexity) decodes on cortex-a55 at 21.9 M "
-               "instructions per token with the group offsets and the requantization in the SDOT kernel (23.8 M as "
-               "asym+dynamic before them), over the budget of 21 M (19.9 M with the static symmetric grid), and at "
-               "42.6 against 50.3 est. tokens/s on rk3566",
-    "a16down": "SmolLM2 W8A8 on cortex-a55 decodes at 16.2 M instructions per token against 14.4 M without it, "
-               "over the budget of 15 M: ig_fc_s16 reads each down projection weight once (140.6 against 140.4 MB "
-               "of DRAM per token, 36.4 est. tokens/s on rk3566 with and without the step) but multiplies it by "
-               "x's high and low bytes (two SDOTs): one down projection (K 1,536, N 576) costs +58,722 instructions "
-               "over the int8 layer against +86,189 for the split onto the int8 kernels that it replaced "
-               "(benchmarks/results/a16down_cost.md)",
-    "asym": "fully_connected_asym runs on the SIMD grouped kernels (int8 input) plus a per-call group-offset term "
-            "that costs instructions: SmolLM2 W4A8 on cortex-a55 decodes at 23.9 M instructions per token against "
-            "19.9 M with the symmetric grid, over the project's budget of 21 M (measured before the offset term had "
-            "NEON code, which lowered it by 8.1 k and 12.8 k instructions on SmolLM2's 576x1536 and 1536x576 int4 "
-            "layers; on NEON with SDOT the offsets now ride in the grouped kernel's scales: 128.7 k -> 119.7 k "
-            "instructions per 576x1536 layer, benchmarks/results/dynamic_cost.md)",
-}
+# the default method per config: the best measured (docs/quantization.md), among the methods without these steps;
+# docs/quantization.md "Steps left out of the default methods" gives each one's measured cost
+NON_DEFAULT_STEPS = ("outlier-split", "dynamic", "a16down", "asym")
 BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
@@ -95,15 +73,13 @@ def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
     return [sequence_inputs(ids[i * seq_len:(i + 1) * seq_len]) for i in range(len(ids) // seq_len)]
 
 
-def best_measured(rows: list[dict], model: str = "smollm2", min_tokens: int = 4096,
-                  defaults_only: bool = True) -> dict[str, str]:
-    """config -> the method with the lowest integer perplexity among the recorded rows of `model` (with
-    defaults_only, among the methods without NON_DEFAULT_STEPS)."""
+def best_measured(rows: list[dict]) -> dict[str, str]:
+    """config -> the method with the lowest integer perplexity among the recorded SmolLM2 rows (4,096 tokens, minmax
+    observer) of the methods without NON_DEFAULT_STEPS."""
     best: dict[str, tuple[float, str]] = {}
     for r in rows:
-        if r.get("model") != model or r.get("tokens", 0) < min_tokens - 1 or r.get("observer", "minmax") != "minmax":
-            continue
-        if defaults_only and set(r["method"].split("+")) & set(NON_DEFAULT_STEPS):
+        if r.get("model") != "smollm2" or r.get("tokens", 0) < 4095 or r.get("observer", "minmax") != "minmax" or \
+                set(r["method"].split("+")) & set(NON_DEFAULT_STEPS):
             continue
         cfg = parse(r["config"]).family
         if cfg not in best or r["int_perplexity"] < best[cfg][0]:
@@ -176,15 +152,11 @@ def quantize_model(model: str | HFModel, config: str = "w8a8", method: str | Non
     m = load_model(model) if isinstance(model, str) else model
     t0 = time.time()
     if cfg is None:
-        g = capture_hf(m.model, recipe.seq_len, name=m.name)
-        g.meta.update({"model": name, "config": spec.name, "method": "fp32",
-                       "quantize_seconds": round(time.time() - t0, 1)})
-        return g
-    g, cal, cfg = method_graph(m, recipe, cfg, progress)
-    q = lower(g, cal, cfg)
-    q.meta.update({"model": name, "config": spec.name, "method": canonical_method(recipe.method),
-                   "layer_bits": dict(cfg.layer_bits),
-                   "quantize_seconds": round(time.time() - t0, 1)})
+        q, how = capture_hf(m.model, recipe.seq_len, name=m.name), {"method": "fp32"}
+    else:
+        g, cal, cfg = method_graph(m, recipe, cfg, progress)
+        q, how = lower(g, cal, cfg), {"method": canonical_method(recipe.method), "layer_bits": dict(cfg.layer_bits)}
+    q.meta.update({"model": name, "config": spec.name, **how, "quantize_seconds": round(time.time() - t0, 1)})
     return q
 
 
@@ -192,7 +164,6 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     """What the lowering reads: the float graph after the recipe's migration (smoothquant | awq), its calibration,
     and cfg with the method's weights (GPTQ, QAT, gamma: cfg.weight_override) and the recipe's settings.
     quantize_model lowers it; the accuracy attribution (quant/accuracy_attribution.py) runs it beside the result."""
-    calib, seq_len, alpha, qat_steps = recipe.calib, recipe.seq_len, recipe.alpha, recipe.qat_steps
     spec = parse(recipe.config)
     cfg = cfg or parse_config(spec)
     cfg.observer = recipe.observer
@@ -200,13 +171,13 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     steps = parse_method(recipe.method)
     for flag in ("asym", "clip", "act-order", "dynamic", "outlier-split", "a16down"):  # the steps QuantConfig reads
         setattr(cfg, flag.replace("-", "_"), flag in steps)
-    g = capture_hf(m.model, seq_len)
-    feeds = calibration_feeds(m, calib, seq_len)
-    step = lambda what: (lambda i: progress(what, i, len(feeds))) if progress else None  # noqa: E731
+    g = capture_hf(m.model, recipe.seq_len)
+    feeds = calibration_feeds(m, recipe.calib, recipe.seq_len)
+    step = lambda what: (lambda i, n=len(feeds): progress(what, i, n)) if progress else None  # noqa: E731
     gram = any(s in ("awq", "gptq", "gamma") for s in steps)
     cal = calibrate(g, feeds, gram_for=fc_inputs(g) if gram else None, progress=step("calibrating"))
     if "smoothquant" in steps:
-        g = smoothquant(g, cal, alpha)
+        g = smoothquant(g, cal, recipe.alpha)
     elif "awq" in steps:
         g = awq(g, cal, cfg.weight_bits, cfg.group_size, asym=cfg.asym)
     if "smoothquant" in steps or "awq" in steps:
@@ -216,13 +187,12 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     elif spec.layer_file is not None:
         load_layer_config(spec.layer_file, g)  # every pattern names a layer
     if "gptq" in steps:
-        cb = (lambda i, n: progress("GPTQ rounding", i, n)) if progress else None
-        cfg.weight_override = gptq_overrides(g, cal, cfg, cb)
+        cfg.weight_override = gptq_overrides(g, cal, cfg, step("GPTQ rounding"))
     if "qat" in steps:  # Llama-style models; trains on the calibration sequences (quant/qat.py)
         from quant.qat import qat_weights
-        cb = (lambda i, n: progress("QAT (STE + LSQ)", i, n)) if progress else None
         seqs = [f["input_ids"].astype(np.int64) for f in feeds]
-        cfg.weight_override, _ = qat_weights(m.model, g, cfg, seqs, steps=qat_steps, progress=cb)
+        cfg.weight_override, _ = qat_weights(m.model, g, cfg, seqs, steps=recipe.qat_steps,
+                                             progress=step("QAT (STE + LSQ)"))
     if "gamma" in steps:
         cfg.weight_override = gamma_overrides(g, cal, cfg)
     return g, cal, cfg

@@ -23,18 +23,17 @@ QMAX = {"int8": 127, "int16": 32767, "int32": (1 << 31) - 1}
 QMIN = {"int8": -128, "int16": -32768, "int32": -(1 << 31)}
 SYM_LEVELS = {"int8": 127, "int16": 32767, "int32": 1 << 23}  # calibrated max|x| maps to this many steps
 INT32_RMS_PRE_SHIFT = 2  # rmsnorm of an int32 input: c = x >> 2 stays below 2^21 in the calibrated range
+INT16_MIN_LEVELS = 64.0  # residual "auto": int32 when a tensor's median |x| gets fewer int16 steps than this
 
 
 @dataclass
 class QuantConfig:
     weight_bits: int = 8                # 8 or 4
     group_size: int | None = None       # None: per output channel; else int4/int8 groups along K
-    observer: str = "minmax"            # minmax | percentile | mse
-    percentile: float = 99.99
+    observer: str = "minmax"            # minmax | percentile (99.99) | mse
     layer_bits: dict = field(default_factory=dict)  # glob on FC node names -> "w8a8" | "w4a8"
     mixed_budget: float | None = None   # mean weight bits for the Theorem 8 allocation (quant/mixed.py)
     residual: str = "auto"              # int16 | int32 | auto: the residual stream's width (see wide_residual)
-    int16_min_levels: float = 64.0      # auto: int32 when a tensor's median |x| gets fewer int16 steps than this
     # weights already rounded by a method (GPTQ / AWQ): node name -> (q int8 [N, K], scales) as made by quantize_weight
     weight_override: dict = field(default_factory=dict)
     asym: bool = False                  # grouped weights on each group's own min/max grid (fully_connected_asym)
@@ -66,16 +65,16 @@ def sym(amax: float, dtype: str) -> tuple[float, int]:
 
 
 # ---------------------------------------------------------------- lowering
-def wide_residual(cal: Calibration | None, name: str, min_levels: float) -> bool:
+def wide_residual(cal: Calibration | None, name: str) -> bool:
     """True when int16 resolves the tensor's typical values too coarsely: its median |x| (calibration samples)
-    spans fewer than min_levels steps of the int16 scale max|x| / 32767. SmolLM2's residual stream (channel 507
+    spans fewer than INT16_MIN_LEVELS steps of the int16 scale max|x| / 32767. SmolLM2's residual stream (channel 507
     near 22,500, median 2-10) gets about 5 steps; MiniLM's stays int16 because its LayerNorms read int16 only."""
     if cal is None or name not in cal.stats:
         return False
     st = cal.stats[name]
     amax = max(abs(st.lo), abs(st.hi))
     med = float(np.median(np.abs(cal.samples(name))))
-    return amax > 0 and med / (amax / 32767) < min_levels
+    return amax > 0 and med / (amax / 32767) < INT16_MIN_LEVELS
 
 
 def _residual_stream(n: Node, users: list[tuple[Node, int]], g: Graph) -> bool:
@@ -86,8 +85,7 @@ def _residual_stream(n: Node, users: list[tuple[Node, int]], g: Graph) -> bool:
         any(in_group(c.op, Group.RESIDUAL_OUT) for c, _ in users)
 
 
-def plan_dtypes(g: Graph, cal: Calibration | None = None, residual: str = "int16",
-                min_levels: float = 64.0) -> dict[str, str]:
+def plan_dtypes(g: Graph, cal: Calibration | None = None, residual: str = "int16") -> dict[str, str]:
     consumers = g.consumers()
     dt: dict[str, str] = {}
     for n in g.nodes:
@@ -99,7 +97,7 @@ def plan_dtypes(g: Graph, cal: Calibration | None = None, residual: str = "int16
         needs8 = any(i in OPTABLE[c.op].int8_inputs for c, i in users)
         dt[out] = "int8" if needs8 and out not in g.outputs else "int16"
         if residual != "int16" and _residual_stream(n, users, g):
-            if residual == "int32" or wide_residual(cal, out, min_levels):
+            if residual == "int32" or wide_residual(cal, out):
                 dt[out] = "int32"
     if residual == "auto":  # a sum's operands follow its output: a residual branch feeding an int32 sum is int32
         producers = {n.outputs[0]: n for n in g.nodes}
@@ -190,7 +188,7 @@ class Lowering:
 
     def __init__(self, g: Graph, cal: Calibration, cfg: QuantConfig):
         self.g, self.cal, self.cfg = g, cal, cfg
-        self.dtypes = plan_dtypes(g, cal, cfg.residual, cfg.int16_min_levels)
+        self.dtypes = plan_dtypes(g, cal, cfg.residual)
         self.inputs = activation_plan(g, cal, cfg)
         wide = ffn_hidden(g) if cfg.a16down else set()
         for x, p in self.inputs.items():
@@ -206,7 +204,7 @@ class Lowering:
         if st is None:
             raise QuantError(f"tensor {name!r} was not seen during calibration")
         if dt == "int8":
-            return asymmetric_int8(*int8_range(self.cal, name, self.cfg.observer, self.cfg.percentile))
+            return asymmetric_int8(*int8_range(self.cal, name, self.cfg.observer))
         return sym(max(abs(st.lo), abs(st.hi)), dt)
 
     def output(self, n: Node, qparams: tuple[float, int] | None = None) -> dict:
@@ -220,6 +218,10 @@ class Lowering:
 
     def bits(self, name: str) -> int:
         return {"int8": 8, "int16": 16, "int32": 32}[self.dtypes.get(name, "int32")]
+
+    def twin(self, n: Node, attrs: dict) -> list[Node]:
+        """The integer twin of the float node n (quant/optable.py), on the same tensors."""
+        return [Node(quantized_op(n.op), n.name, list(n.inputs), [n.outputs[0]], attrs)]
 
 
 # float op -> its lowering (lowering, node) -> the integer nodes; docs/extending.md "An op", step 4
@@ -269,7 +271,7 @@ def _embedding(lw: Lowering, n: Node) -> list[Node]:
     elif str(lw.constants[key].dtype) != dt:
         raise QuantError(f"embedding table {key!r} is read at two precisions")
     lw.output(n, (s, z))
-    return [Node("embedding", n.name, list(n.inputs), [n.outputs[0]])]
+    return lw.twin(n, {})
 
 
 @lowers("fully_connected_f32")
@@ -295,69 +297,57 @@ def _add(lw: Lowering, n: Node) -> list[Node]:
 
 @lowers("mul_f32")
 def _mul(lw: Lowering, n: Node) -> list[Node]:
-    clamp = lw.output(n)
-    ins, out = n.inputs, n.outputs[0]
-    (sa, za), (sb, zb), (sy, zy) = lw.qp[ins[0]], lw.qp[ins[1]], lw.qp[out]
-    m, s = fixed_multiplier(sa * sb / sy, min(30, 62 - lw.bits(ins[0]) - lw.bits(ins[1]) - 2))
-    return [Node("mul", n.name, list(ins), [out], {"a_zero_point": za, "b_zero_point": zb, "y_zero_point": zy,
-                                                   "multiplier": m, "shift": s, **clamp})]
+    a, b = n.inputs
+    (sa, za), (sb, zb), (sy, zy) = lw.qp[a], lw.qp[b], lw.qp[n.outputs[0]]
+    m, s = fixed_multiplier(sa * sb / sy, min(30, 62 - lw.bits(a) - lw.bits(b) - 2))
+    return lw.twin(n, {"a_zero_point": za, "b_zero_point": zb, "y_zero_point": zy, "multiplier": m, "shift": s,
+                       **lw.output(n)})
 
 
 @lowers("gelu_f32", "silu_f32")
 def _activation(lw: Lowering, n: Node) -> list[Node]:
-    clamp = lw.output(n)
     (sx, zx), (sy, zy) = lw.qp[n.inputs[0]], lw.qp[n.outputs[0]]
     mi, si = fixed_multiplier(sx * 4096, 24)
     mo, so = fixed_multiplier(1 / (4096 * sy), 24)
-    return [Node(quantized_op(n.op), n.name, list(n.inputs), [n.outputs[0]], {
-        "x_zero_point": zx, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo, "out_shift": so,
-        "y_zero_point": zy, **clamp})]
+    return lw.twin(n, {"x_zero_point": zx, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo,
+                       "out_shift": so, "y_zero_point": zy, **lw.output(n)})
 
 
 @lowers("softcap_f32")
 def _softcap(lw: Lowering, n: Node) -> list[Node]:
     """c tanh(x / c) (quant/ops/softcap.py): x to 2 x / c in Q12, tanh in Q15 to the output scale."""
-    clamp = lw.output(n)
     (sx, zx), (sy, zy), c = lw.qp[n.inputs[0]], lw.qp[n.outputs[0]], float(n.attrs["cap"])
     mi, si = fixed_multiplier(sx * 8192 / c, 24)
     mo, so = fixed_multiplier(c / (32768 * sy), 24)
-    return [Node("softcap", n.name, list(n.inputs), [n.outputs[0]], {
-        "x_zero_point": zx, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo, "out_shift": so,
-        "y_zero_point": zy, **clamp})]
+    return lw.twin(n, {"x_zero_point": zx, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo,
+                       "out_shift": so, "y_zero_point": zy, **lw.output(n)})
 
 
 @lowers("rope_f32")
 def _rope(lw: Lowering, n: Node) -> list[Node]:
-    clamp = lw.output(n)
-    ins = n.inputs
-    (sx, zx), (sy, zy) = lw.qp[ins[0]], lw.qp[n.outputs[0]]
-    for key in ins[2:]:
+    (sx, zx), (sy, zy) = lw.qp[n.inputs[0]], lw.qp[n.outputs[0]]
+    for key in n.inputs[2:]:
         lw.constants.setdefault(key, np.round(lw.g.constants[key].astype(np.float64) * 2 ** 14).astype(np.int16))
     m, s = quantize_multiplier(sx / (2 ** 14 * sy))
-    return [Node("rope", n.name, list(ins), [n.outputs[0]], {
-        "heads": n.attrs["heads"], "head_dim": n.attrs["head_dim"], "x_zero_point": zx, "y_zero_point": zy,
-        "multiplier": m, "shift": s, **clamp})]
+    return lw.twin(n, {"heads": n.attrs["heads"], "head_dim": n.attrs["head_dim"], "x_zero_point": zx,
+                       "y_zero_point": zy, "multiplier": m, "shift": s, **lw.output(n)})
 
 
 @lowers("matmul_qk_f32", "matmul_pv_f32")
 def _matmul(lw: Lowering, n: Node) -> list[Node]:
     """Q.K^T (1/sqrt(head_dim), the float op's scale, folded into the requantization) and P.V."""
-    clamp = lw.output(n)
-    op = quantized_op(n.op)
-    a, b = OPTABLE[op].roles
+    a, b = OPTABLE[quantized_op(n.op)].roles
     (sa, za), (sb, zb), (sy, zy) = lw.qp[n.inputs[0]], lw.qp[n.inputs[1]], lw.qp[n.outputs[0]]
     m, s = quantize_multiplier(sa * sb * n.attrs.get("scale", 1.0) / sy)
-    return [Node(op, n.name, list(n.inputs), [n.outputs[0]], {
-        **{k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}, f"{a}_zero_point": za, f"{b}_zero_point": zb,
-        "y_zero_point": zy, "multiplier": m, "shift": s, **clamp})]
+    return lw.twin(n, {**{k: n.attrs[k] for k in ("heads", "kv_heads", "head_dim")}, f"{a}_zero_point": za,
+                       f"{b}_zero_point": zb, "y_zero_point": zy, "multiplier": m, "shift": s, **lw.output(n)})
 
 
 @lowers("softmax_f32")
 def _softmax(lw: Lowering, n: Node) -> list[Node]:
     lw.output(n, (2.0 ** -15, 0))  # Q15 probabilities
     m, s = fixed_multiplier(lw.qp[n.inputs[0]][0] * math.log2(math.e) * 65536, 30)
-    return [Node("softmax", n.name, list(n.inputs), [n.outputs[0]], {"in_multiplier": m, "in_shift": s,
-                                                                      "causal": bool(n.attrs["causal"])})]
+    return lw.twin(n, {"in_multiplier": m, "in_shift": s, "causal": bool(n.attrs["causal"])})
 
 
 def _add_node(lw: Lowering, name: str, ins: list[str], out: str, clamp: dict) -> Node:
@@ -490,33 +480,28 @@ def _norm(lw: Lowering, n: Node) -> list[Node]:
     """The gain (and a layernorm's bias) in one fixed-point scale: gamma_int = gamma sqrt(C) / (2^20 s_y) 2^shift
     (a per-head norm: C = head_dim)."""
     clamp = lw.output(n)
-    g, qp, constants = lw.g, lw.qp, lw.constants
-    x, out = n.inputs[0], n.outputs[0]
+    g, x, out = lw.g, n.inputs[0], n.outputs[0]
     with_beta = "beta" in OPTABLE[n.op].roles
-    sx, zx = qp[x]
-    sy, zy = qp[out]
+    sx, zx = lw.qp[x]
+    sy, zy = lw.qp[out]
     c = n.attrs.get("head_dim", g.tensors[x].shape[-1])
-    gamma = g.constants[n.inputs[1]].astype(np.float64)
-    gr = gamma * math.sqrt(c) / (2 ** 20 * sy)  # gamma_int = gr * 2^shift
+    gr = g.constants[n.inputs[1]].astype(np.float64) * math.sqrt(c) / (2 ** 20 * sy)  # gamma_int = gr * 2^shift
     beta = g.constants[n.inputs[2]].astype(np.float64) / sy if with_beta else np.zeros(c)
     shift = 62
-    if np.abs(gr).max() > 0:
-        shift = min(shift, 23 - math.frexp(float(np.abs(gr).max()))[1])
-    if np.abs(beta).max() > 0:
-        shift = min(shift, 29 - math.frexp(float(np.abs(beta).max()))[1])
+    for v, top in ((gr, 23), (beta, 29)):  # |gamma_int| < 2^23, |beta_int| < 2^29
+        if np.abs(v).max() > 0:
+            shift = min(shift, top - math.frexp(float(np.abs(v).max()))[1])
     if shift < 0:
         raise QuantError(f"node {n.name}: the norm's gain is too large for its output scale; recalibrate")
-    pre = n.name
-    constants[f"{pre}.gamma"] = np.round(gr * 2 ** shift).astype(np.int32)
-    eps = float(n.attrs["eps"])
+    lw.constants[f"{n.name}.gamma"] = np.round(gr * 2 ** shift).astype(np.int32)
+    ins, eps = [x, f"{n.name}.gamma"], float(n.attrs["eps"])
+    attrs = {"x_zero_point": zx, "shift": shift, "y_zero_point": zy, **clamp}
     if with_beta:
-        constants[f"{pre}.beta"] = np.round(beta * 2 ** shift).astype(np.int32)
-        e = min(round(c ** 3 * eps / sx ** 2), 1 << 60)
-        return [Node("layernorm", n.name, [x, f"{pre}.gamma", f"{pre}.beta"], [out],
-                     {"x_zero_point": zx, "eps": int(e), "shift": shift, "y_zero_point": zy, **clamp})]
-    pre_shift = 0 if lw.dtypes.get(x) != "int32" else INT32_RMS_PRE_SHIFT
-    e = min(round(c * eps / (sx * 2 ** pre_shift) ** 2), 1 << 60)
-    heads = {k: n.attrs[k] for k in ("heads", "head_dim") if k in n.attrs}
-    return [Node(quantized_op(n.op), n.name, [x, f"{pre}.gamma"], [out],
-                 {**heads, "x_zero_point": zx, "pre_shift": pre_shift, "eps": int(e), "shift": shift,
-                  "y_zero_point": zy, **clamp})]
+        lw.constants[f"{n.name}.beta"] = np.round(beta * 2 ** shift).astype(np.int32)
+        ins.append(f"{n.name}.beta")
+        attrs["eps"] = int(min(round(c ** 3 * eps / sx ** 2), 1 << 60))
+    else:
+        attrs.update({k: n.attrs[k] for k in ("heads", "head_dim") if k in n.attrs})
+        attrs["pre_shift"] = 0 if lw.dtypes.get(x) != "int32" else INT32_RMS_PRE_SHIFT
+        attrs["eps"] = int(min(round(c * eps / (sx * 2 ** attrs["pre_shift"]) ** 2), 1 << 60))
+    return [Node(quantized_op(n.op), n.name, ins, [out], attrs)]

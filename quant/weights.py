@@ -13,6 +13,9 @@ from quant.ops.checks import fc_quant_mass
 from quant.optable import OPTABLE
 
 LEVELS = {4: (-8, 7), 8: (-127, 127)}  # the integer weight values of each width (symmetric int8 leaves out -128)
+X_RANGE = 255  # the largest |x - x_zero_point| of an int8 input: the accumulator bounds of the grids below
+ASYM_ACC_SHARE = 0.85  # of 2^31: the part of the accumulator an asymmetric layer's weights may use (bias: the rest)
+CLIP_RATIOS = np.linspace(1.0, 0.5, 26)  # the clipping search's candidates: fractions of a group's max |w|
 
 
 @dataclass
@@ -41,10 +44,10 @@ class QWeight:
         return fc_quant_mass(self.q, self.group_scale, self.offsets(), self.group_size)
 
 
-def group_scale_limit(k: int, group_size: int, bits: int = 4, x_range: int = 255) -> int:
+def group_scale_limit(k: int, group_size: int, bits: int = 4) -> int:
     """Largest per-group scale factor such that the int32 accumulator cannot overflow (bias gets 10 %); int8 groups
     get a 16th of int4's."""
-    limit = max(1, min((1 << 15) - 1, int(0.9 * (1 << 31) / (2 * x_range * 8 * group_size * (k // group_size)))))
+    limit = max(1, min((1 << 15) - 1, int(0.9 * (1 << 31) / (2 * X_RANGE * 8 * group_size * (k // group_size)))))
     return limit if bits == 4 else limit // 16 or 1
 
 
@@ -81,12 +84,6 @@ def round_on_grid(w: np.ndarray, bits: int, steps: np.ndarray, limit: int | None
     return QWeight(q.reshape(n, k).astype(np.int8), gs, unit, bits, wg.shape[2])
 
 
-ASYM_ACC_SHARE = 0.85   # of 2^31: the part of the accumulator an asymmetric layer's weights may use (bias: the rest)
-
-
-CLIP_RATIOS = np.linspace(1.0, 0.5, 26)  # the clipping search's candidates: fractions of a group's max |w|
-
-
 def clipped_group_scales(wg: np.ndarray, qmax: int, lo: int, importance: np.ndarray) -> np.ndarray:
     """Per group of wg [N, G, gs], the real scale c max|w| / qmax, c in CLIP_RATIOS, whose rounding on the grid
     [lo, qmax] leaves the least squared error weighted by `importance` [G, gs] (per input channel, e.g. the
@@ -103,13 +100,13 @@ def clipped_group_scales(wg: np.ndarray, qmax: int, lo: int, importance: np.ndar
 
 
 def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
-                    x_range: int = 255, clip: np.ndarray | None = None) -> QWeight:
+                    clip: np.ndarray | None = None) -> QWeight:
     """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales; with asym,
     int4/int8 groups on their own min/max grid (integer scale and offset per group, see quantize_weight_asym).
     clip [K] (per input channel importance): symmetric group scales by the clipping search
     (clipped_group_scales) instead of max|w| / qmax."""
     if asym and (bits == 4 or group_size is not None):
-        return quantize_weight_asym(w, bits, group_size or w.shape[1], x_range)
+        return quantize_weight_asym(w, bits, group_size or w.shape[1])
     if bits == 8 and group_size is None:
         return round_on_grid(w, 8, max_steps(w, 8, None))
     k = w.shape[1]
@@ -122,12 +119,12 @@ def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool
     return round_on_grid(w, bits, steps, group_scale_limit(k, gsz, bits))
 
 
-def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, x_range: int = 255) -> QWeight:
+def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int) -> QWeight:
     """Asymmetric groups: each group of `group_size` weights along K on the grid d q + o with q in [-8, 7] (int4)
     or [-127, 127] (int8), d = (max - min) / 15 (or / 254) and o = min + 8 d (or + 127 d): the group's own min/max,
     so GGUF Q4_1 blocks (w = d q' + m, q' in [0, 15]) are reproduced exactly up to integer rounding. d and o become
     integers group_scale = round(d / unit), group_offset = round(o / unit) of a per-row unit chosen as fine as the
-    int32 accumulator allows: x_range * sum_g (group_scale * sum_g |q| + |group_offset| * group_size) stays below
+    int32 accumulator allows: X_RANGE * sum_g (group_scale * sum_g |q| + |group_offset| * group_size) stays below
     ASYM_ACC_SHARE * 2^31 (and group_scale below 2^15). q is then rounded on the integer grid."""
     w = w.astype(np.float64)
     n, k = w.shape
@@ -136,7 +133,7 @@ def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, x_range: int
     wmin, wmax = wg.min(axis=2), wg.max(axis=2)
     d = (wmax - wmin) / (hi_q - lo_q)
     o = wmin - lo_q * d
-    budget = ASYM_ACC_SHARE * (1 << 31) / x_range
+    budget = ASYM_ACC_SHARE * (1 << 31) / X_RANGE
     # first guess: the mass is about sum |w| / unit; then coarsen until the rounded grid fits
     unit = np.maximum(np.abs(w).sum(axis=1) / budget * 1.1, d.max(axis=1) / ((1 << 15) - 1))
     unit = np.where(unit > 0, unit, 1.0)

@@ -49,9 +49,8 @@ def matmul_qk(node, out_dtype, q, k):
 
 
 def causal_mask(t: int, s: int) -> np.ndarray:
-    i = np.arange(t)[:, None]
-    j = np.arange(s)[None, :]
-    return j <= (s - t) + i
+    """[t, s]: query i (at position s - t + i) sees keys j <= s - t + i."""
+    return np.tri(t, s, s - t, dtype=bool)
 
 
 def softmax(node, out_dtype, x):

@@ -5,6 +5,7 @@ widths the op docstrings state."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -188,10 +189,6 @@ def check_fully_connected_wide(c: NodeCheck) -> None:
                " use int8 input, smaller group scales, or split the layer")
 
 
-def check_fully_connected_dynamic(c: NodeCheck) -> None:
-    check_fully_connected_asym(c, dynamic=True)
-
-
 def check_channel_gather(c: NodeCheck) -> None:
     c.int_output()
     c.inputs(INT, ("int32",), const=(1,))
@@ -282,10 +279,12 @@ def check_activation(c: NodeCheck) -> None:
         c.fail(f"{c.where}: multipliers too wide for the int64 products")
 
 
-def _norm(c: NodeCheck, in_dtypes: tuple[str, ...]) -> None:
+def check_norm(c: NodeCheck) -> None:
+    """layernorm (int8 / int16 input, gamma and beta) and rmsnorm (any integer input, gamma, pre_shift)."""
     c.int_output()
     params = range(1, len(c.ins))
-    c.inputs(in_dtypes, *(("int32",) for _ in params), const=tuple(params))
+    rms = "pre_shift" in OPTABLE[c.n.op].attrs
+    c.inputs(INT if rms else ("int8", "int16"), *(("int32",) for _ in params), const=tuple(params))
     c.need(c.n.outputs[0], ("int8", "int16"), "output")
     ch = c.shape(c.ins[0])[-1]
     if any(c.shape(c.ins[i]) != (ch,) for i in params) or tuple(c.out.shape) != c.shape(c.ins[0]):
@@ -294,15 +293,8 @@ def _norm(c: NodeCheck, in_dtypes: tuple[str, ...]) -> None:
         c.fail(f"{c.where}: {ch} channels exceed the 2^13 the int64 sum of squares allows")
     c.attrs(shifts=("shift",), zero_points=(("x_zero_point", 0),))
     c.int_attr("eps", 0, 1 << 60)
-
-
-def check_layernorm(c: NodeCheck) -> None:
-    _norm(c, ("int8", "int16"))
-
-
-def check_rmsnorm(c: NodeCheck) -> None:
-    _norm(c, INT)
-    c.int_attr("pre_shift", 0, 31)
+    if rms:
+        c.int_attr("pre_shift", 0, 31)
 
 
 def check_head_rmsnorm(c: NodeCheck) -> None:
@@ -429,3 +421,5 @@ def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     if np.any((shift < e_max) | (shift > 48)):
         c.fail(f"{c.where}: shifts must lie in [{e_max}, 48] (shift - e stays in [0, 62] for every row exponent e)")
 
+
+check_fully_connected_dynamic = partial(check_fully_connected_asym, dynamic=True)

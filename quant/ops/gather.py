@@ -1,4 +1,5 @@
-"""channel_gather: picks (and requantizes) channels of a tensor; the integer outlier split uses it.
+"""channel_gather: picks (and requantizes) channels of a tensor; the integer outlier split uses it
+(quant/transformer_ptq.py _lower_fc_split).
 
 Inputs: x int8 / int16 / int32 [B, K] (zero point x_zero_point), index int32 [J] (a constant, values in [-1, K)).
 Output int8 / int16 / int32 [B, J] (the output tensor's dtype); attributes x_zero_point, multiplier in [0, 2^31),
@@ -8,11 +9,6 @@ shift in [0, 62], y_zero_point, act_min, act_max.
     y[b, j] = clamp(rshr(c[b, j] * multiplier, shift) + y_zero_point, act_min, act_max)
 rshr is quant/ops/fixed.py's rounding shift (ties toward +inf); the product is int64 (validation keeps it below
 2^62). index = -1 so writes clamp(y_zero_point): the output's zero (real value 0).
-
-The outlier split of a fully connected layer (the integer counterpart of LLM.int8(), quant/transformer_ptq.py):
-its int16 input X feeds two gathers, the inliers (index = identity with -1 at the outlier channels) requantized to
-int8 at their own, finer scale, and the outlier channels O kept in int16; then
-    Y = FC_int8(inliers; W) + FC_int16(X[:, O]; W[:, O])        (two int32 partial outputs, one add)
 """
 from __future__ import annotations
 

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from quant.ops.fixed import exact_matmul, i64, requantize, rshr, saturate
+from quant.ops.fixed import i64, requantize, rshr, saturate
+from quant.ops.linear import grouped_accumulate
 
 DYN_LEVELS = 127      # int8 steps of a row's largest |x|
 DYN_INV_BITS = 24     # inv = floor(127 * 2^24 / mr)
@@ -53,34 +54,18 @@ DYN_MANTISSA = 15     # mr in [2^14, 2^15]
 def asym_accumulate(xc: np.ndarray, w: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray,
                     group_size: int) -> np.ndarray:
     """sum_g (group_scale * sum_{k in g} xc w + group_offset * sum_{k in g} xc), exact, as int64 [B, N]."""
-    b, k = xc.shape
-    n = w.shape[0]
-    bx = int(np.abs(xc).max(initial=0))
-    bw = int(np.abs(w).max(initial=0))
-    acc = np.zeros((b, n), np.int64)
-    for g in range(k // group_size):
-        sl = slice(g * group_size, (g + 1) * group_size)
-        part = exact_matmul(xc[:, sl], w[:, sl].T, bx, bw)
-        acc += part * group_scale[:, g].astype(np.int64)[None, :]
-        acc += xc[:, sl].sum(axis=1, keepdims=True) * group_offset[:, g].astype(np.int64)[None, :]
-    return acc
+    return grouped_accumulate(xc, 0, w, 0, group_scale, group_size, group_offset)
 
 
 def fully_connected_asym(node, out_dtype, x, w, bias, group_scale, group_offset, mult, shift):
     a = node.attrs
-    xc = i64(x) - a["x_zero_point"]
-    acc = bias.astype(np.int64)[None, :] + asym_accumulate(xc, w, group_scale, group_offset, a["group_size"])
-    y = requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"]
-    return saturate(y, out_dtype, a)
+    acc = grouped_accumulate(x, a["x_zero_point"], w, bias, group_scale, a["group_size"], group_offset)
+    return saturate(requantize(acc, mult[None, :], shift[None, :]) + a["y_zero_point"], out_dtype, a)
 
 
 def bitlen(v: np.ndarray) -> np.ndarray:
-    """Number of bits of positive int64 values (bitlen(1) = 1)."""
-    v = i64(v)
-    out = np.zeros(v.shape, np.int64)
-    for b in range(63):
-        out = np.where(v >> b > 0, b + 1, out)
-    return out
+    """Number of bits of non-negative integers below 2^53 (bitlen(1) = 1; a row's r <= 2^32): frexp's exponent."""
+    return np.frexp(i64(v).astype(np.float64))[1].astype(np.int64)
 
 
 def dynamic_row_quantize(x: np.ndarray, x_zero_point: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
