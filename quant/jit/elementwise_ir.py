@@ -1,4 +1,5 @@
-"""JIT kernels of quant/ops/elementwise.py (add, mul, relu, gelu, silu) and quant/ops/gather.py (channel_gather):
+"""JIT kernels of quant/ops/elementwise.py (add, mul, relu, gelu, silu), quant/ops/softcap.py and quant/ops/gather.py
+(channel_gather):
 scalar int64 loops over the elements, which LLVM's loop vectoriser turns into host vector code."""
 from __future__ import annotations
 
@@ -77,11 +78,18 @@ def _silu_q12(fn: Fn, x12):
     return fx.rshr(fn, fn.mul(x12, fx.sigmoid_q15(fn, x12)), 15)
 
 
+def _tanh_q15(fn: Fn, z):  # softcap: z = 2 x / c in Q12, tanh(x / c) = 2 sigmoid(z) - 1 in Q15
+    return fn.sub(fn.mul(fx.sigmoid_q15(fn, z), 2), 1 << 15)
+
+
+BODIES = {"gelu": _gelu_q12, "silu": _silu_q12, "softcap": _tanh_q15}
+
+
 def plan_activation(node: Node, g: Graph, ins) -> Plan:
-    """gelu and silu: Q12 input, the sigmoid form, the output requantization."""
+    """gelu, silu and softcap: Q12 input, the sigmoid form, the output requantization."""
     a, dy = node.attrs, out_dtype(g, node)
     lo, hi = fx.bounds(dy, a)
-    body = _gelu_q12 if node.op == "gelu" else _silu_q12
+    body = BODIES[node.op]
 
     def emit(fn: Fn):
         px, py = _ptrs(fn, dtypes(ins) + (dy,))

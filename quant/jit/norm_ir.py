@@ -1,4 +1,5 @@
-"""JIT kernels of quant/ops/norm.py (layernorm, rmsnorm): one row at a time, two passes over the row (its sums,
+"""JIT kernels of quant/ops/norm.py (layernorm, rmsnorm) and quant/ops/head_norm.py (rmsnorm on [T * heads,
+head_dim] rows): one row at a time, two passes over the row (its sums,
 then the normalised output); one integer square root per row, one int64 division per element."""
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from quant.ops.norm import C_MAX
 def _plan(node: Node, g: Graph, ins, rms: bool) -> Plan:
     a, dy = node.attrs, out_dtype(g, node)
     lo, hi = fx.bounds(dy, a)
-    xdt, ch = str(ins[0].dtype), ins[0].shape[-1]
+    xdt, width = str(ins[0].dtype), ins[0].shape[-1]
+    ch = a.get("head_dim", width)  # head_rmsnorm: each head's head_dim channels are a row
 
     def centred(fn: Fn, px, i, zx, pre):
         v = fn.sub(fn.load(px, i), zx)
@@ -52,7 +54,7 @@ def _plan(node: Node, g: Graph, ins, rms: bool) -> Plan:
 
     def call(arrays):
         x = arrays[0]
-        check_shapes(node, x.shape[-1] == ch, f"input {x.shape}, {ch} channels")
+        check_shapes(node, x.shape[-1] == width, f"input {x.shape}, {width} channels")
         y = empty_out(dy, x.shape)
         return y, [*arrays, y, x.size // ch, a["x_zero_point"], a.get("pre_shift", 0), a["eps"], a["shift"],
                    a["y_zero_point"], lo, hi]
@@ -63,5 +65,5 @@ def plan_layernorm(node: Node, g: Graph, ins) -> Plan:
     return _plan(node, g, ins, rms=False)
 
 
-def plan_rmsnorm(node: Node, g: Graph, ins) -> Plan:
+def plan_rmsnorm(node: Node, g: Graph, ins) -> Plan:  # rmsnorm and head_rmsnorm
     return _plan(node, g, ins, rms=True)

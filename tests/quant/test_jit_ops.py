@@ -97,7 +97,7 @@ def test_rounding_ties(shift):
     _same(*_requant_graph(shift))
 
 
-@pytest.mark.parametrize("op", ["gelu", "silu"])
+@pytest.mark.parametrize("op", ["gelu", "silu", "softcap"])
 @pytest.mark.parametrize("m,s,ydt", [(5, 1, "int8"), (1, 0, "int16"), (3, 5, "int32")])
 def test_activation_every_int16_input(op, m, s, ydt):
     """Every int16 input: the sigmoid's division (float64 with an exact correction) at every argument it meets."""
