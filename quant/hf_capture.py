@@ -178,6 +178,8 @@ _exported("mistral", "MistralForCausalLM")
 _exported("qwen2", "Qwen2ForCausalLM")
 _exported("phi3", "Phi3ForCausalLM")
 _exported("gpt2", "GPT2LMHeadModel")
+_exported("opt", "OPTForCausalLM")
+_exported("gpt_neox", "GPTNeoXForCausalLM")
 _encoder("distilbert", "DistilBertModel", "distilbert")
 
 
