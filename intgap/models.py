@@ -14,6 +14,7 @@ from torch import nn
 
 from intgap.errors import DriverError
 from isa.paths import cache_dir
+from quant.capture import ExportedModule, eval_mode
 from quant.model_registry import MODELS, ModelEntry, listing, register
 
 DIGITS_LAYERS = (64, 64, 32, 10)
@@ -135,7 +136,7 @@ def _user_model(name: str, module: nn.Module, in_features: int, what: str) -> Lo
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((256, in_features)).astype(np.float32)
     test = rng.standard_normal((64, in_features)).astype(np.float32)
-    return LoadedModel(name, module.eval(), in_features, calib, test, None,
+    return LoadedModel(name, eval_mode(module), in_features, calib, test, None,
                        f"{what} (calibrated on N(0,1) inputs)")
 
 
@@ -149,12 +150,11 @@ def load_exported(path: Path) -> LoadedModel:
     except Exception as e:  # a corrupt archive raises many types
         raise DriverError(f"{path} is not a torch.export program ({type(e).__name__}): save it with "
                           "torch.export.save(torch.export.export(model, (x,)), path)") from None
-    user = {s.arg.name for s in ep.graph_signature.input_specs if s.kind.name == "USER_INPUT"}
-    shapes = [tuple(n.meta["val"].shape) for n in ep.graph.nodes if n.op == "placeholder" and n.name in user]
-    if len(shapes) != 1 or len(shapes[0]) != 2:
-        raise DriverError(f"{path}: the program takes inputs of shapes {[list(x) for x in shapes]}; intgap runs "
-                          "modules of one [batch, features] input")
-    return _user_model(path.stem, ep.module(), int(shapes[0][1]), f"exported module from {path.name}")
+    module = ExportedModule(ep)
+    if len(module.shapes) != 1 or len(module.shapes[0]) != 2:
+        raise DriverError(f"{path}: the program takes inputs of shapes {[list(x) for x in module.shapes]}; intgap "
+                          "runs modules of one [batch, features] input")
+    return _user_model(path.stem, module, int(module.shapes[0][1]), f"exported module from {path.name}")
 
 
 def load_factory(spec: str) -> LoadedModel:

@@ -23,7 +23,9 @@ _SUPPORTED = "intgap lowers Linear and ReLU today; replace or remove this op"
 
 def capture(model: nn.Module, in_features: int, name: str = "model", batch: int = 1) -> Graph:
     """The FP32 graph of `model` on inputs [batch, in_features] (float32)."""
-    model = model.eval()
+    if isinstance(model, ExportedModule):  # a .pt2: its own graph, as exported
+        return capture_exported(model.program, name)
+    model = eval_mode(model)
     hooks = [m.register_forward_pre_hook(_width_check(path)) for path, m in model.named_modules()
              if isinstance(m, nn.Linear)]
     try:
@@ -40,6 +42,34 @@ def capture(model: nn.Module, in_features: int, name: str = "model", batch: int 
         for h in hooks:
             h.remove()
     return capture_exported(ep, name)
+
+
+class ExportedModule(nn.Module):
+    """A torch.export program (a .pt2 file) as a module: `capture` lowers its graph as exported; as a float twin it
+    runs any batch in slices of the batch it was exported at (its guards hold that size)."""
+
+    def __init__(self, ep):
+        super().__init__()
+        self.program = ep
+        self.inner = ep.module()
+        user = {s.arg.name for s in ep.graph_signature.input_specs if s.kind.name == "USER_INPUT"}
+        self.shapes = [tuple(n.meta["val"].shape) for n in ep.graph.nodes if n.op == "placeholder" and n.name in user]
+        self.batch = int(self.shapes[0][0]) if self.shapes and self.shapes[0] else 1
+
+    def forward(self, x):
+        return torch.cat([self.inner(x[i:i + self.batch]) for i in range(0, x.shape[0], self.batch)])
+
+    def train(self, mode: bool = True):  # the exported graph runs as it was exported (eval)
+        return self
+
+
+def eval_mode(model: nn.Module) -> nn.Module:
+    """model in eval mode; a module torch.export made (ExportedProgram.module(), from a .pt2) has no train / eval
+    switch: it runs as it was exported."""
+    try:
+        return model.eval()
+    except NotImplementedError:
+        return model
 
 
 def _width_check(path: str):
