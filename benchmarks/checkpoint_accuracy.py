@@ -34,6 +34,7 @@ from intgap.generate_command import generate_on_target  # noqa: E402
 from intgap.sequence_models import SequenceModel  # noqa: E402
 from isa.paths import cache_dir  # noqa: E402
 from quant.hf_models import pretrained  # noqa: E402
+from quant.graph_file import load_graph, save_graph  # noqa: E402
 from quant.recipes import evaluate, quantize_model, recipe_for  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -88,14 +89,26 @@ def main(argv=None) -> int:
     m = pretrained(NAME, gguf.parent, causal=True, gguf=gguf.name)
     load_s = time.time() - t0
     recipe = recipe_for(NAME, args.config, args.method, calib=args.calib, seq_len=args.seq_len)
-    q = quantize_model(m, args.config, recipe=recipe)
-    ev = evaluate(q, n_tokens=args.tokens, window=args.seq_len, model=m)
+    work = Path(args.workdir)
+    saved = work / f"{NAME}-{args.config}-{recipe.method}-{args.calib}x{args.seq_len}.igraph"
+    measured = saved.with_suffix(f".eval{args.tokens}.json")
+    if saved.exists():  # a run split in two (host, then targets) quantizes once
+        q = load_graph(saved)
+    else:
+        q = quantize_model(m, args.config, recipe=recipe)
+        work.mkdir(parents=True, exist_ok=True)
+        save_graph(q, saved)
+    if measured.exists():
+        ev = json.loads(measured.read_text())
+    else:
+        ev = evaluate(q, n_tokens=args.tokens, window=args.seq_len, model=m)
+        measured.write_text(json.dumps(ev))
     print(f"{NAME} {args.config} {recipe.method}: perplexity FP32 {ev['fp32_perplexity']:.3f}, integer "
           f"{ev['int_perplexity']:.3f} ({ev['relative_increase']:+.2%}) on {ev['tokens']} tokens", flush=True)
     sm = SequenceModel(NAME, q, m.tokenizer, args.config, recipe.method)
     prompt = [int(i) for i in m.tokenizer(PROMPT)["input_ids"]]
     runs = []
-    for t in args.targets.split(","):
+    for t in filter(None, args.targets.split(",")):
         doc = generate_on_target(sm, isa.get_target(t), prompt, args.n, workdir=Path(args.workdir))
         runs.append({k: doc.get(k) for k in ("target", "board", "tokens", "reference_tokens", "matches_reference",
                                              "decode_instructions_per_token", "prefill_instructions_per_token",
