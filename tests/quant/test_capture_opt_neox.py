@@ -82,3 +82,18 @@ def test_neox_sequential_and_parallel_residuals_differ_in_the_graph():
     assert len(par) == len(seq) == 4 and par != seq
     assert torch.is_tensor(model("neox").gpt_neox.rotary_emb.inv_freq)
 
+
+
+def test_opt_fc1_is_clamped_at_its_zero_point_when_quantized():
+    """fc1 + ReLU is one integer fully connected node whose clamp starts at its output's zero point."""
+    from quant.hf_capture import sequence_inputs
+    from quant.observers import calibrate
+    from quant.transformer_ptq import QuantConfig, lower
+
+    g = captured("opt")
+    cal = calibrate(g, [sequence_inputs(np.arange(16) * 7 % 256)])
+    for cfg in (QuantConfig(), QuantConfig(outlier_split=True)):  # int8 [0, max]: zero -128; split: int16, zero 0
+        q = lower(g, cal, cfg)
+        fc1 = [n for n in q.nodes if n.name.endswith(".fc1")]
+        assert len(fc1) == 2 and all(n.attrs["act_min"] == n.attrs["y_zero_point"] for n in fc1)
+        assert all(n.attrs["act_min"] < n.attrs["y_zero_point"] for n in q.nodes if n.name.endswith(".fc2"))
