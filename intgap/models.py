@@ -1,5 +1,6 @@
-"""Classifiers the driver knows by name (`mlp`, the digits MLP) and loading a user's MLP from a .pt state dict
-(docs/modules.md)."""
+"""Classifiers the driver knows by name (`mlp`, the digits MLP) and a user's plain module: a torch.export program
+(.pt2), a Python factory (FILE.py:FUNCTION), or the state dict of one Linear layer (a state dict of more does not
+say its activations: refused) (docs/modules.md)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ from torch import nn
 
 from intgap.errors import DriverError
 from isa.paths import cache_dir
+from quant.capture import ExportedModule, eval_mode
 from quant.model_registry import MODELS, ModelEntry, listing, register
 
 DIGITS_LAYERS = (64, 64, 32, 10)
@@ -119,22 +121,69 @@ def load_state_dict_mlp(path: Path) -> LoadedModel:
             raise DriverError(f"{path}: layer shapes do not chain (layer {idx[j - 1]} gives "
                               f"{sd[f'{idx[j - 1]}.weight'].shape[0]} features, layer {i} takes {w.shape[1]}):"
                               " save the state dict of the whole nn.Sequential")
-    layers = [int(sd[f"{idx[0]}.weight"].shape[1])] + [int(sd[f"{i}.weight"].shape[0]) for i in idx]
-    model = mlp(tuple(layers))
-    # mlp() numbers its Linear layers 0, 2, 4...; map the file's indices onto them
-    remapped = {}
-    for j, i in enumerate(idx):
-        remapped[f"{2 * j}.weight"] = sd[f"{i}.weight"]
-        remapped[f"{2 * j}.bias"] = sd.get(f"{i}.bias", torch.zeros(layers[j + 1]))
-    try:
-        model.load_state_dict(remapped)
-    except RuntimeError as e:
-        raise DriverError(f"{path}: layer shapes do not chain ({e})") from None
+    if len(idx) > 1:  # never benchmarked as a ReLU MLP the file does not describe
+        raise DriverError(f"{path} is a state dict of {len(idx)} Linear layers: it does not say which activations "
+                          "run between them; save the module with torch.export (torch.export.save(torch.export."
+                          "export(model, (x,)), 'model.pt2')) or pass a factory FILE.py:FUNCTION")
+    w, b = sd[f"{idx[0]}.weight"], sd.get(f"{idx[0]}.bias")
+    model = nn.Linear(int(w.shape[1]), int(w.shape[0]), bias=b is not None)
+    model.load_state_dict({"weight": w, **({"bias": b} if b is not None else {})})
+    return _user_model(path.stem, model, int(w.shape[1]), f"Linear {w.shape[1]}-{w.shape[0]} from {path.name}")
+
+
+def _user_model(name: str, module: nn.Module, in_features: int, what: str) -> LoadedModel:
+    """A user's module, calibrated and tested on N(0, 1) inputs (no data set comes with it)."""
     rng = np.random.default_rng(0)
-    calib = rng.standard_normal((256, layers[0])).astype(np.float32)
-    test = rng.standard_normal((64, layers[0])).astype(np.float32)
-    return LoadedModel(path.stem, model.eval(), layers[0], calib, test, None,
-                       f"MLP {'-'.join(map(str, layers))} from {path.name} (calibrated on N(0,1) inputs)")
+    calib = rng.standard_normal((256, in_features)).astype(np.float32)
+    test = rng.standard_normal((64, in_features)).astype(np.float32)
+    return LoadedModel(name, eval_mode(module), in_features, calib, test, None,
+                       f"{what} (calibrated on N(0,1) inputs)")
+
+
+def load_exported(path: Path) -> LoadedModel:
+    """A module saved with torch.export.save: its graph says every op, so quant/capture.py lowers it or refuses
+    the op by name."""
+    try:
+        ep = torch.export.load(str(path))
+    except FileNotFoundError:
+        raise DriverError(f"model file {path} does not exist") from None
+    except Exception as e:  # a corrupt archive raises many types
+        raise DriverError(f"{path} is not a torch.export program ({type(e).__name__}): save it with "
+                          "torch.export.save(torch.export.export(model, (x,)), path)") from None
+    module = ExportedModule(ep)
+    if len(module.shapes) != 1 or len(module.shapes[0]) != 2:
+        raise DriverError(f"{path}: the program takes inputs of shapes {[list(x) for x in module.shapes]}; intgap "
+                          "runs modules of one [batch, features] input")
+    return _user_model(path.stem, module, int(module.shapes[0][1]), f"exported module from {path.name}")
+
+
+def load_factory(spec: str) -> LoadedModel:
+    """FILE.py:FUNCTION: FUNCTION() returns an nn.Module (its input width is its first Linear's in_features) or
+    (module, example input [batch, features])."""
+    import importlib.util
+
+    file, _, fn = spec.rpartition(":")
+    p = Path(file)
+    if not p.is_file():
+        raise DriverError(f"factory file {file} does not exist: pass FILE.py:FUNCTION")
+    mod_spec = importlib.util.spec_from_file_location(f"intgap_user_{p.stem}", p)
+    mod = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(mod)
+    factory = getattr(mod, fn, None)
+    if not callable(factory):
+        raise DriverError(f"{file} has no function {fn!r}: pass FILE.py:FUNCTION")
+    made = factory()
+    module, example = made if isinstance(made, tuple) else (made, None)
+    if not isinstance(module, nn.Module):
+        raise DriverError(f"{spec} returned a {type(module).__name__}, not an nn.Module")
+    if example is not None:
+        width = int(example.shape[-1])
+    else:
+        first = next((m for m in module.modules() if isinstance(m, nn.Linear)), None)
+        if first is None:
+            raise DriverError(f"{spec}: no Linear layer gives the input width; return (module, example input)")
+        width = first.in_features
+    return _user_model(fn, module, width, f"module {fn}() from {p.name}")
 
 
 register(ModelEntry("mlp", "classifier", "MLP 64-64-32-10 on scikit-learn digits", load_digits_mlp,
@@ -142,7 +191,8 @@ register(ModelEntry("mlp", "classifier", "MLP 64-64-32-10 on scikit-learn digits
 
 
 def load_model(spec: str) -> LoadedModel:
-    """A classifier: a registered name (quant/model_registry.py) or a .pt state dict of an MLP."""
+    """A classifier: a registered name (quant/model_registry.py), a .pt2 program, FILE.py:FUNCTION, or a .pt state
+    dict of one Linear layer."""
     e = MODELS.get(spec)
     if e is not None and e.kind == "classifier":
         return e.load()
@@ -150,6 +200,10 @@ def load_model(spec: str) -> LoadedModel:
         raise DriverError(f"{spec} is a{'n' if e.kind == 'encoder' else ''} {e.kind}: this path takes classifiers "
                           "(MLPs); `intgap bench`, `compile` and `quantize` take it")
     p = Path(spec)
+    if p.suffix == ".pt2":
+        return load_exported(p)
+    if ".py:" in spec:
+        return load_factory(spec)
     if p.suffix in (".pt", ".pth") or p.exists():
         return load_state_dict_mlp(p)
     raise DriverError(f"unknown model {spec!r}: use {listing(graph_files=False)}")

@@ -9,10 +9,11 @@ from collections import Counter
 import numpy as np
 import torch
 
+from quant.capture_rules_opt_neox import position_offset
 from quant.errors import UnsupportedOp
 from quant.export_capture import GLUE, Act, Positional, op_name
 
-ACTIVATIONS = {"silu": "silu_f32", "gelu": "gelu_f32"}
+ACTIVATIONS = {"silu": "silu_f32", "gelu": "gelu_f32", "relu": "relu_f32"}
 
 
 def arg(n, i: int, name: str, default=None):
@@ -243,10 +244,11 @@ def position_table(cap, terms: list, where: str) -> tuple[np.ndarray, object]:
                                 "token embeddings; intgap captures learned absolute position embeddings")
         idx = e.args[1]
         src = _up(idx)
-        if isinstance(cap.env.get(src), Positional) and cap.env[src].act is not None:
+        off = position_offset(cap, src)  # OPT looks its table up at positions + 2: the rows from 2 on
+        if off is not None or isinstance(cap.env.get(src), Positional) and cap.env[src].act is not None:
             if by_pos is not None:
                 raise UnsupportedOp(f"{where}: two embedding tables are looked up by the positions")
-            by_pos = (table, e)
+            by_pos = (table[off or 0:], e)
             continue
         ex = torch.as_tensor(cap.example(idx)).reshape(-1)
         consts = [v for v in tensors_above(cap, idx) if not v.is_floating_point()]

@@ -310,4 +310,7 @@ def capture_decoder(model, cfg, t: int, max_pos: int | None, name: str, model_ty
             "vocab_size": int(cfg.vocab_size)}
     if sliding_window(cfg):
         meta["sliding_window"] = sliding_window(cfg)
-    return cap.b.graph(meta)
+    from quant.capture import fuse_relu  # OPT's fc1 and its ReLU: one fully connected node, clamped at zero
+
+    g = cap.b.graph(meta)
+    return fuse_relu(g, {n.name for n in g.nodes if n.op == "relu_f32"})

@@ -183,6 +183,8 @@ _exported("olmo2", "Olmo2ForCausalLM")
 _exported("gemma", "GemmaForCausalLM")
 _exported("gemma2", "Gemma2ForCausalLM")
 _exported("gemma3_text", "Gemma3ForCausalLM")
+_exported("opt", "OPTForCausalLM")
+_exported("gpt_neox", "GPTNeoXForCausalLM")
 _encoder("distilbert", "DistilBertModel", "distilbert")
 
 

@@ -2,7 +2,8 @@
 
 Transformers are declared here (their loaders are in quant/hf_models.py); the driver registers the classifiers it
 trains (intgap/models.py) with `register`. A model that is not a name is a path: a Hugging Face folder (an encoder
-or a decoder by its config.json), a `.pt` state dict of an MLP, or a `.igraph` written by `intgap quantize`.
+or a decoder by its config.json), a plain module (`.pt2` program, `FILE.py:FUNCTION`), or a `.igraph` written by
+`intgap quantize`.
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def listing(graph_files: bool = True) -> str:
     """One line naming every model spelling the commands take (for errors and --help)."""
     named = ", ".join(f"{e.name} ({e.kind})" for e in (MODELS[n] for n in names()))
     folders = ", ".join(f"{a.model_type} {a.kind}" for a in ARCHITECTURES.values())
-    return (f"{named}, a Hugging Face folder ({folders}), a .pt state dict of an MLP"
+    return (f"{named}, a Hugging Face folder ({folders}), a plain module (.pt2, FILE.py:FUNCTION)"
             + (", or an .igraph written by `intgap quantize`" if graph_files else ""))
 
 

@@ -283,6 +283,8 @@ def _fully_connected(lw: Lowering, n: Node) -> list[Node]:
     if dt == "int32" and plan.kind == "static":
         qparams = (max(lw.qp[out][0], _int32_fc_min_scale(lw, n, qw)), 0)
     clamp = lw.output(n, qparams)
+    if n.attrs.get("relu"):  # OPT's fc1 with its ReLU (export capture): clamped at the output's zero
+        clamp["act_min"] = max(clamp["act_min"], int(lw.qp[out][1]))
     if plan.kind == "dynamic":
         return [_lower_fc_dynamic(lw, n, qw, clamp)]
     if plan.kind == "split":

@@ -122,7 +122,7 @@ class _DataDependent(nn.Module):
         self.fc = nn.Linear(4, 4)
 
     def forward(self, x):
-        if x.sum() > 0:  # control flow on values: torch.fx cannot trace it
+        if x.sum() > 0:  # control flow on values: torch.export cannot capture it
             return self.fc(x)
         return x
 
@@ -131,7 +131,7 @@ class _DataDependent(nn.Module):
     (_Sigmoid(), "unsupported op .*sigmoid.*replace or remove this op"),
     (nn.Sequential(nn.Linear(4, 4), nn.Tanh()), "unsupported op Tanh .*intgap lowers Linear and ReLU today"),
     (nn.Sequential(nn.Conv1d(1, 1, 3)), "unsupported op Conv1d"),
-    (_DataDependent(), r"cannot trace _DataDependent with torch.fx .*use a module made of supported ops"),
+    (_DataDependent(), r"cannot capture _DataDependent with torch.export .*use a module made of supported ops"),
 ])
 def test_unsupported_torch_op(model, expect):
     with pytest.raises(UnsupportedOp, match=expect):

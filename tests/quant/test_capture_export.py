@@ -37,11 +37,22 @@ def tiny(kind: str, seed: int = 0, **extra):
         "phi3": (tf.Phi3Config, tf.Phi3ForCausalLM, {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2}),
         # GPT-2: Conv1D projections (weights [in, out]), one fused c_attn, learned positions, LayerNorm, gelu_new
         "gpt2": (tf.GPT2Config, tf.GPT2LMHeadModel, {"n_inner": 128, "bos_token_id": 1, "eos_token_id": 2}),
+        # OPT: learned positions at position + 2, pre-norm LayerNorm, ReLU MLP in the layer itself, project_in /
+        # project_out (word_embed_proj_dim 32 of hidden 64); opt-post: post-norm layers (do_layer_norm_before False)
+        "opt": (tf.OPTConfig, tf.OPTForCausalLM, {"ffn_dim": 128, "word_embed_proj_dim": 32, "pad_token_id": 0}),
+        "opt-post": (tf.OPTConfig, tf.OPTForCausalLM, {"ffn_dim": 128, "do_layer_norm_before": False,
+                                                       "pad_token_id": 0}),
+        # GPT-NeoX / Pythia: fused query_key_value per head, a quarter of each head rotated, parallel residual;
+        # neox-seq: the sequential residual, half of each head rotated
+        "neox": (tf.GPTNeoXConfig, tf.GPTNeoXForCausalLM, {"rotary_pct": 0.25, "use_parallel_residual": True}),
+        "neox-seq": (tf.GPTNeoXConfig, tf.GPTNeoXForCausalLM, {"rotary_pct": 0.5, "use_parallel_residual": False}),
     }[kind]
     cfg_cls, model_cls, kw = spec
     torch.manual_seed(seed)
-    if kind == "gpt2":
+    if kind in ("gpt2", "opt", "opt-post", "neox", "neox-seq"):  # no grouped KV heads (and OPT: ffn_dim)
         common = {k: v for k, v in common.items() if k not in ("num_key_value_heads", "intermediate_size")}
+    if kind.startswith("neox"):
+        common["intermediate_size"] = 128
     return random_biases(model_cls(cfg_cls(**{**common, **kw, **extra})).eval())
 
 
@@ -71,7 +82,7 @@ def tiny_encoder(kind: str, seed: int = 0, **extra):
     return random_biases(tf.DistilBertModel(cfg).eval())
 
 
-ARCHS = ["llama", "llama-linear", "llama3", "mistral", "qwen2", "phi3", "gpt2"]
+ARCHS = ["llama", "llama-linear", "llama3", "mistral", "qwen2", "phi3", "gpt2", "opt", "opt-post", "neox", "neox-seq"]
 ENCODERS = ["bert", "bert-gelu-new", "bert-gelu-python", "distilbert"]
 _MODELS, _GRAPHS = {}, {}
 

@@ -29,7 +29,7 @@ def quantized(kind):
 
 # Llama itself runs on every target family in tests/e2e/test_transformers_on_targets.py; llama-linear differs from
 # llama3 in its tables only. A case took 5-17 s on the shared 2-core machine (51 s for the first build).
-ON_TARGET = ["llama3", "mistral", "qwen2", "phi3", "gpt2"]
+ON_TARGET = ["llama3", "mistral", "qwen2", "phi3", "gpt2", "opt", "opt-post", "neox", "neox-seq"]
 # BERT runs on cortex-m4 and rv64gcv in tests/e2e; DistilBERT is its rules without token types
 ENCODERS_ON_TARGET = ["distilbert"]
 IDS = np.random.default_rng(7).integers(0, VOCAB, 12)
