@@ -184,6 +184,23 @@ void ig_board_init(void) {{
 """
 
 
+def layout_of_elf(board: Board, sections: dict) -> Layout | None:
+    """The layout an example linked for `board`'s map was built with, read from where its .ig_weights and .ig_arena
+    sections lie (`sections`: name -> (address, ...), isa.elf.ElfImage.sections); None when the ELF is not linked
+    for this board's map (the emulator map's example, a foreign ELF)."""
+    if not has_memory_map(board) or not {".ig_weights", ".ig_arena"} <= set(sections):
+        return None
+    choice = {memory: c for c, memory in board.section_homes.items()}
+    mapped = [m for m in board.with_spare().memories if m.base is not None]
+
+    def home(section: str) -> str | None:
+        addr = sections[section][0]
+        m = next((m for m in mapped if m.base <= addr < m.base + m.size), None)
+        return choice.get(m.name) if m else None
+    weights, arena = home(".ig_weights"), home(".ig_arena")
+    return resolve_layout(board, weights, arena) if weights and arena else None
+
+
 def emulator_target(target: Target, layout: Layout) -> Target:
     """`target` with the board's memory map: the regions of the linker script, the vector table at the start of
     flash. The Unicorn backend maps these regions (QEMU's MPS2 machines have a fixed map: not offered)."""

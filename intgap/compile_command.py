@@ -16,13 +16,14 @@ from codegen.errors import ModelDoesNotFit
 from codegen.firmware import SPECIAL_TOKENS, emit_firmware, lower_firmware, write_makefile_snippet
 from codegen.firmware_cmake import PackageBuild, kv_symbols, write_cmake_package
 from codegen.firmware_layout import (ARENA_CHOICES, WEIGHTS_CHOICES, Layout, check_layout_fits, emulator_target,
-                                     has_memory_map, region_table, resolve_layout, section_placement)
+                                     has_memory_map, layout_of_elf, region_table, resolve_layout, section_placement)
 from codegen.lower import check_fits, image_region, is_decoder, is_sequence_graph
 from intgap import sequence_models
 from intgap.console_format import progress, write_json
 from intgap.errors import DriverError
 from intgap.models import load_model
 from isa.boards import board_for, get_board
+from isa.elf import load_elf
 from isa.errors import ProgramDoesNotFitBoard
 from isa.placement import place
 from quant import capture, load_graph, quantize_ptq, save_graph
@@ -230,11 +231,9 @@ def run_firmware_example(out: Path, inputs: dict[str, bytes] | None = None, **ru
     target = isa.get_target(summary["target"])
     elf = Path(out) / "example" / "example.elf"
     lay = summary.get("board_layout")
-    if lay is None:
+    layout = lay and layout_of_elf(get_board(lay["board"]), load_elf(elf).sections)
+    if not layout:
         return isa.run(elf, target, inputs=inputs, **run_options)
-    sections = lay["sections"]
-    names = {v: k for k, v in get_board(lay["board"]).section_homes.items()}
-    layout = resolve_layout(get_board(lay["board"]), names[sections[".ig_weights"]], names[sections[".ig_arena"]])
     return isa.run(elf, emulator_target(target, layout), "unicorn", inputs=inputs, board=layout.board, **run_options)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 import isa
+from codegen.firmware_layout import emulator_target, layout_of_elf
 from intgap.board_option import add_board_argument, memory_split_text
 from intgap.console_format import table, write_json
 from intgap.npu_report import run_fields as npu_run_fields, run_text as npu_run_text
@@ -46,6 +47,10 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
     whenever an estimate is made; `with_profile=False` only runs and counts."""
     t = isa.get_target(target)
     b = board_for(t, board) if with_profile else None
+    layout = layout_of_elf(board_for(t, board), load_elf(elf).sections) if board else None
+    if layout is not None:  # an example `intgap compile --board` linked for the board's own map
+        t, backend = emulator_target(t, layout), backend or "unicorn"
+        b = layout.board if with_profile else None
     res = isa.run(elf, t, backend, max_instructions=max_instructions or DEFAULT_MAX_INSTRUCTIONS,
                   timeout_s=timeout_s or DEFAULT_TIMEOUT_S, board=b, weights_in_sram=weights_in_sram,
                   strict_fit=board is not None)

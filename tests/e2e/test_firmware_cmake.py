@@ -227,3 +227,16 @@ def test_riscv_toolchain_file_builds_the_same_elf_as_make_and_it_runs_bit_exact(
     assert proc.returncode == 0, proc.stderr
     assert elf.read_bytes() == (out / "example" / "example.elf").read_bytes()
     _run_bit_exact(out, elf, q, 4)
+
+
+def test_intgap_run_takes_the_example_linked_for_the_board(f407, tmp_path):
+    """`intgap run ELF --target T --board B` runs an example linked for B's own map on that map and B's memory
+    model, as run_firmware_example does (it used to refuse the ELF as linked for another target)."""
+    want = run_firmware_example(f407)
+    doc = tmp_path / "run.json"
+    assert cli_main(["run", str(f407 / "example" / "example.elf"), "--target", "cortex-m4", "--board", "stm32f407",
+                     "--json", str(doc)]) == 0
+    got = json.loads(doc.read_text())
+    assert got["exit_code"] == 0 and got["backend"] == "unicorn"
+    assert got["instructions"] == want.instructions and got["stdout"] == want.stdout.decode()
+    assert got["cycles"]["board"] == "stm32f407" and "flash" in json.dumps(got["cycles"]["memory"])
