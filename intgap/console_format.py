@@ -3,6 +3,7 @@ the progress bars and the `--json` file."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -67,6 +68,9 @@ def progress(console, *count, task: str | None = None):
                 tasks[what] = bar.add_task(what, total=total)
             bar.update(tasks[what], completed=done)
         yield cb
+
+
+PHASE_LINE = re.compile(r"^(?!intgap: error: ).+: \d+(/\d+)?, \d+\.\d s$")  # what PhaseLines prints: progress, not an error
 
 
 class PhaseLines:

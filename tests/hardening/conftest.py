@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from intgap.console_format import PHASE_LINE
 from intgap.models import mlp
 from quant import capture, quantize_ptq, save_graph
 
@@ -75,9 +76,10 @@ def elfs(tmp_path_factory) -> ElfCache:
 
 
 def one_line_error(capsys) -> str:
-    """The CLI's stderr: exactly one line starting with `intgap: error:` (no traceback)."""
+    """The CLI's stderr: exactly one line starting with `intgap: error:` (no traceback) besides the progress lines
+    a run prints when stderr is not a terminal (intgap.console_format.PHASE_LINE)."""
     err = capsys.readouterr().err
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [l for l in err.splitlines() if l.strip() and not PHASE_LINE.match(l)]
     assert len(lines) == 1 and lines[0].startswith("intgap: error: "), err
     assert "Traceback" not in err
     return lines[0]
