@@ -44,8 +44,11 @@ class NpuFault(Exception):
     message naming the field, the value and the fix."""
 
     def __init__(self, code: int, message: str, info: int = 0):
-        self.code, self.info = code, info
+        self.code, self.info, self.detail = code, info, message
         super().__init__(f"{ERROR_NAMES.get(code, f'error {code}')}: {message}")
+
+    def __reduce__(self):  # pickled with its own arguments (a sweep's worker sends it back to the driver)
+        return type(self), (self.code, self.detail, self.info)
 
 
 @dataclass(frozen=True)

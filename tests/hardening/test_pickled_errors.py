@@ -20,6 +20,7 @@ CUSTOM_ARGS = {
     "isa.errors.InstructionBudgetExceeded": (("over budget",), {"pc": 0x80, "where": "main+0x4",
                                                                 "instruction": "b 0x80"}),
     "isa.errors.RunTimeout": (("timed out",), {"pc": None, "where": "", "instruction": ""}),
+    "isa.npu.descriptor.NpuFault": ((2, "weights at 0x10 lie outside memory; fix the descriptor", 0x10), {}),
 }
 
 

@@ -140,7 +140,7 @@ def test_sequence_firmware_over_a_region_after_linking(tiny, tmp_path):
     need = memory_needed(lower_firmware(tiny, isa.get_target("cortex-m4"), 4, 8))
     small = _small("cortex-m4", need + 2048)
     with pytest.raises(ModelDoesNotFit, match=rf"the linked firmware needs [\d,]+ bytes in memory region 'code', which "
-                                              rf"holds {need + 2048:,}; use int4 weights \(--config w4a8\), a shorter "
+                                              rf"holds {need + 2048:,}: [\d,]+ bytes over; use int4 weights \(--config w4a8\), a shorter "
                                               r"context \(--context\)"):
         compile_firmware(tiny, small, tmp_path / "fw", context=8, max_tokens=4)
 
