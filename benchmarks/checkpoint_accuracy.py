@@ -160,7 +160,7 @@ def main(argv=None) -> int:
            "date": time.strftime("%Y-%m-%d", time.gmtime()),
            "machine": f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                    text=True).stdout.strip(),
+                                    text=True, timeout=60).stdout.strip(),
            "command": "PYTHONPATH=. .venv/bin/python benchmarks/checkpoint_accuracy.py " + " ".join(
                argv if argv is not None else sys.argv[1:])}
     out = RESULTS / "checkpoint_accuracy.json"

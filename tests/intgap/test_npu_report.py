@@ -12,9 +12,9 @@ from intgap.workload import run_workload
 def test_a_sweep_on_an_npu_target_adds_the_npu_cycles_per_row(tmp_path):
     import torch
     torch.manual_seed(0)
-    torch.save(torch.nn.Sequential(torch.nn.Linear(40, 24), torch.nn.ReLU(), torch.nn.Linear(24, 6)).state_dict(),
-               tmp_path / "mlp.pt")
-    res = run_workload(Classifier(load_model(str(tmp_path / "mlp.pt"))), [isa.get_target("rv32imc-npu")],
+    m = torch.nn.Sequential(torch.nn.Linear(40, 24), torch.nn.ReLU(), torch.nn.Linear(24, 6))
+    torch.export.save(torch.export.export(m, (torch.zeros(1, 40),)), tmp_path / "mlp.pt2")
+    res = run_workload(Classifier(load_model(str(tmp_path / "mlp.pt2"))), [isa.get_target("rv32imc-npu")],
                        parse_configs("w8a8"), cache_root=tmp_path / "cache")
     by = {r["layer"]: r for r in res.runs}
     whole = by[None]
