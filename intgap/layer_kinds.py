@@ -7,13 +7,14 @@ import re
 
 # in report order; the first pattern that matches the node name wins
 KINDS: tuple[tuple[str, re.Pattern], ...] = tuple((k, re.compile(p, re.IGNORECASE)) for k, p in (
-    ("embedding", r"^(embed|embeddings\..*|\w+_lookup)$"),
+    ("embedding", r"^(embed|embeddings\..*|(\w+\.)?\w+_lookup)$"),
     ("norms", r"(norm$|(^|\.)ln_\w+$)"),
-    ("attention projections", r"(\.[qkvo]_proj|\.attention\.self\.(query|key|value)|\.attention\.output\.dense"
-                              r"|\.attn\.([qkv]|c_proj))$"),
-    ("attention core", r"\.(q_rope|k_rope|scores|probs|context)$"),
-    ("MLP", r"(\.mlp\.\w+|\.intermediate\.\w+|\.output\.dense)$"),
-    ("residual adds", r"(residual|\.sum)$"),
+    ("attention projections", r"(\.[qkvo]_proj|\.out_proj|\.attention\.self\.(query|key|value)"
+                              r"|\.attention\.output\.dense|\.attn\.([qkv]|c_proj)"
+                              r"|\.attention\.([qkv]|dense|(q|k|v|out)_lin))$"),
+    ("attention core", r"\.(q_rope|k_rope|scores|softcap|probs|context)$"),
+    ("MLP", r"(\.mlp\.\w+|\.intermediate\.\w+|\.output\.dense|\.ffn\.\w+|\.fc[12])$"),
+    ("residual adds", r"(residual|\.sum|\.add)$"),
     ("head", r"^(logits|lm_head|classifier)$"),
 ))
 FULLY_CONNECTED = "fully connected"

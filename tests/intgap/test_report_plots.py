@@ -44,7 +44,16 @@ def test_layer_kinds_of_each_architecture():
             "encoder.layer.2.output.dense": "MLP", "encoder.layer.2.output.residual": "residual adds"}
     gpt2 = {"wte_lookup": "embedding", "h.3.ln_1": "norms", "h.3.attn.q": "attention projections",
             "h.3.attn.c_proj": "attention projections", "h.3.mlp.c_fc": "MLP", "ln_f": "norms", "logits": "head"}
-    for name, kind in {**bert, **gpt2}.items():
+    # DistilBERT, OPT, GPT-NeoX (parallel residual), Gemma 2 (soft-capped scores), Qwen3 (q / k norms)
+    distilbert = {"transformer.layer.0.attention.q_lin": "attention projections",
+                  "transformer.layer.0.attention.out_lin": "attention projections",
+                  "transformer.layer.0.ffn.lin1": "MLP", "transformer.layer.0.ffn.gelu": "MLP"}
+    opt = {"decoder.embed_tokens_lookup": "embedding", "decoder.embed_positions_lookup": "embedding",
+           "decoder.layers.1.self_attn.out_proj": "attention projections", "decoder.layers.1.fc1": "MLP",
+           "decoder.layers.1.fc2": "MLP"}
+    others = {"layers.0.attention.dense": "attention projections", "layers.0.add": "residual adds",
+            "layers.0.self_attn.softcap": "attention core", "layers.0.self_attn.q_norm": "norms"}
+    for name, kind in {**bert, **gpt2, **distilbert, **opt, **others}.items():
         assert layer_kind(name) == kind, name
     assert layer_kind("2", macs=2048) == "fully connected" and layer_kind("mystery") == "other"
 
