@@ -62,6 +62,7 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
         raise DriverError(f"--new-tokens must be at least 1, got {args.new_tokens}")
     if kind_of(args.model) == "encoder":  # before any quantization: it could never be used
         raise _encoder(args.model)
+    board_for(target, args.board)  # a board that cannot host the target: refused before the model is quantized
     with progress(console) as cb:
         sm = sequence_models.quantized_model(args.model, args.config, args.method, progress=cb)
     if "logits" not in sm.graph.outputs:  # an .igraph of an encoder
