@@ -46,8 +46,9 @@ def run_and_profile(elf: str | Path, target: str, backend: str | None = None, *,
     """The document `intgap run --json` writes. The run is memory-aware on `board` (default: the target's board)
     whenever an estimate is made; `with_profile=False` only runs and counts."""
     t = isa.get_target(target)
-    b = board_for(t, board) if with_profile else None
-    layout = layout_of_elf(board_for(t, board), load_elf(elf).sections) if board else None
+    chosen = board_for(t, board) if with_profile or board else None
+    b = chosen if with_profile else None
+    layout = layout_of_elf(chosen, load_elf(elf).sections) if board else None
     if layout is not None:  # an example `intgap compile --board` linked for the board's own map
         t, backend = emulator_target(t, layout), backend or "unicorn"
         b = layout.board if with_profile else None

@@ -57,7 +57,7 @@ class FunctionProfile:
     def to_json(self) -> dict:
         return {"name": self.name, "instructions": self.instructions, "inclusive_instructions": self.inclusive,
                 "mix": dict(self.mix), "load_bytes": self.load_bytes, "store_bytes": self.store_bytes,
-                "calls": dict(self.calls)}
+                "calls": dict(sorted(self.calls.items(), key=lambda kv: (-kv[1], kv[0])))}  # stable across runs
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Profile:
     distinct_blocks: int
 
     def top_functions(self, n: int = 10) -> list[FunctionProfile]:
-        return sorted(self.functions.values(), key=lambda f: -f.instructions)[:n]
+        return sorted(self.functions.values(), key=lambda f: (-f.instructions, f.name))[:n]
 
     def to_json(self) -> dict:
         return {"target": self.target, "instructions": self.instructions, "mix": dict(self.mix),

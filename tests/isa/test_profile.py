@@ -185,3 +185,16 @@ def test_layer_names_drop_compiler_clone_suffixes_and_shared_callees_are_flagged
     assert not _subtree_exclusive(funcs, "ig_layer_0_a") and not _subtree_exclusive(funcs, "ig_layer_1_b")
     funcs["ig_layer_1_b"].calls = {}
     assert _subtree_exclusive(funcs, "ig_layer_0_a")
+
+
+def test_json_order_does_not_follow_block_order():
+    """`intgap run --json` lists functions and each one's callees the same way whatever order the emulator
+    reported the blocks in: by count, ties by name."""
+    from isa.profile import FunctionProfile, Profile
+    a, b = FunctionProfile("b_fn", instructions=5), FunctionProfile("a_fn", instructions=5)
+    a.calls, b.calls = {"z": 1, "y": 1, "x": 3}, {}
+    docs = [Profile("t", 10, {}, 0, 0, dict(order), [], 0, "", 0).to_json()
+            for order in ([("b_fn", a), ("a_fn", b)], [("a_fn", b), ("b_fn", a)])]
+    assert docs[0] == docs[1]
+    assert [f["name"] for f in docs[0]["functions"]] == ["a_fn", "b_fn"]
+    assert list(docs[0]["functions"][1]["calls"]) == ["x", "y", "z"]
