@@ -1,4 +1,5 @@
-"""Fully connected layers as NPU jobs on targets with an NPU (isa/npu/, docs/npu.md).
+"""Fully connected layers (and, through npu_attention.py, attention matmuls) as NPU jobs on targets with an NPU
+(isa/npu/, docs/npu.md).
 
 lower() asks `offload` for each node first: a fully connected layer the device can run (fully_connected,
 fully_connected_grouped, fully_connected_wide; int8 or int16 rows, int8 or int4 weights, int8 / int16 / int32
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codegen import npu_attention
 from codegen.op_calls import RUNTIME_C, OpEnv, c_int
 from codegen.packing import pack_fc_weights
 from quant.ir import Graph, Node
@@ -33,14 +35,16 @@ def npu_of(target):
 
 
 def declarations(target) -> list[str]:
-    """File-scope lines model.c needs on an NPU target (the driver's prototype)."""
-    return [PROTOTYPE] if npu_of(target) is not None else []
+    """File-scope lines model.c needs on an NPU target (the driver's prototypes)."""
+    return [PROTOTYPE, *npu_attention.PROTOTYPES] if npu_of(target) is not None else []
 
 
-def why_not(g: Graph, n: Node, npu, max_rows: int) -> str:
+def why_not(g: Graph, n: Node, npu, max_rows: int, context: int | None = None) -> str:
     """'' when node `n` runs on the NPU, else why it stays on the CPU."""
+    if n.op in npu_attention.OPS:
+        return npu_attention.why_not(g, n, npu, max_rows, context or max_rows)
     if n.op not in OFFLOADED:
-        return f"{n.op} is not a fully connected layer the NPU runs"
+        return f"{n.op} is not a layer the NPU runs"
     x_dt, y_dt = g.tensors[n.inputs[0]].dtype, g.tensors[n.outputs[0]].dtype
     if x_dt not in _IN_FLAG or y_dt not in _OUT_FLAG:
         return f"{x_dt} in / {y_dt} out"
@@ -61,12 +65,14 @@ def _group_scale(g: Graph, n: Node) -> np.ndarray | None:
     return None if int(n.attrs.get("group_size", k)) == k and np.all(gs == 1) else gs
 
 
-def offload(g: Graph, n: Node, env: OpEnv, target, tag: int,
-            max_rows: int) -> tuple[str, list[tuple[str, Path]]] | None:
-    """(C statement, [(driver entry point, its file)]) of node `n` as an NPU job, or None where it stays on the CPU."""
+def offload(g: Graph, n: Node, env: OpEnv, target, tag: int, max_rows: int,
+            context: int | None = None) -> tuple[str, list[tuple[str, Path]]] | None:
+    """(C statement, [(driver entry point, its file)]) of node `n` as NPU jobs, or None where it stays on the CPU."""
     npu = npu_of(target)
-    if npu is None or why_not(g, n, npu, max_rows):
+    if npu is None or why_not(g, n, npu, max_rows, context):
         return None
+    if n.op in npu_attention.OPS:
+        return npu_attention.offload(g, n, env, tag)
     a = n.attrs
     roles = OPTABLE[n.op].roles
     name = dict(zip(roles, n.inputs))

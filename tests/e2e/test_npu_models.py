@@ -15,7 +15,9 @@ NPU_TARGETS = ["cortex-m55-npu", "rv32imc-npu"]
 
 
 def _offloaded(g) -> set[int]:
-    return {i for i, n in enumerate(g.nodes) if n.op.startswith("fully_connected")}
+    """The layers the NPU runs: fully connected layers and the attention matmuls."""
+    return {i for i, n in enumerate(g.nodes) if n.op.startswith("fully_connected") or n.op in ("matmul_qk",
+                                                                                              "matmul_pv")}
 
 
 @pytest.mark.parametrize("target_name", NPU_TARGETS + ["cortex-m55-npu-32x32"])
@@ -36,7 +38,7 @@ def test_tiny_llama_generates_the_reference_tokens(target_name, bits, tmp_path):
     g = quantized("llama", bits)
     t = isa.get_target(target_name)
     built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
-    assert "ig_npu_fc(" in built.lowered.model_c
+    assert "ig_npu_fc(" in built.lowered.model_c and "ig_npu_matmul_pv(" in built.lowered.model_c
     prompt = _ids(7, seed=4)
     tokens, r = run_generate(built, t, prompt, 5, chunk=4)
     assert tokens == reference_generate(g, prompt, 5)
@@ -55,6 +57,8 @@ def test_a_bert_layer_runs_bit_exactly_with_its_matmuls_on_the_npu(target_name, 
     y, r = run_forward(built, t, x)
     assert np.array_equal(y, reference.run(g, sequence_inputs(ids))["hidden"])
     assert set(r.npu.per_tag()) == _offloaded(layer) and all(j.gemm.m == 12 for j in r.npu.jobs)
+    heads = next(n.attrs["heads"] for n in layer.nodes if n.op == "matmul_qk")
+    assert len(r.npu.jobs) == 6 + 2 * heads  # six fully connected layers, one attention job per head and matmul
 
 
 def test_the_cpu_keeps_layers_whose_tiles_do_not_fit(tmp_path):
