@@ -224,7 +224,7 @@ def bench_section(rows: list[dict], kind_of) -> list[str]:
            "speedup if the NPU's jobs took no time: what the layers left on the core cap it at. The CPU-side layer "
            "kind that costs most is what to move or speed up next.", "",
            "| target | config | array | CPU cycles | NPU cycles | total | NPU utilisation | CPU share | realized "
-           "| Amdahl's bound | realized / bound | top CPU-side kind |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| Amdahl's bound | realized / bound | top CPU-side kind |", "|---" * 12 + "|"]
     for w in whole:
         top, share = _top_cpu_kind(rows, w, kind_of)
         out.append(f"| {w['target']} | {w['config']} | {w['npu_array']} | {w['cpu_estimated_cycles']:,.0f} | "

@@ -41,6 +41,7 @@ class Gemm:
     out_bytes: int = 1
     groups: int = 1  # group scales per output channel (1: per channel, no group scale array)
     param_bytes: int = 12  # bias, multiplier and shift per output channel (0: one value each, in the descriptor)
+    offsets: bool = False  # group offsets (asymmetric weights): one int32 per channel and group, as the scales
 
     @property
     def macs(self) -> int:
@@ -49,7 +50,8 @@ class Gemm:
     def weight_bytes(self, rows: int) -> int:
         """Weights of `rows` output channels with their bias, multiplier and shift (and group scales)."""
         w = rows * self.k if self.weight_bits == 8 else (rows + 1) // 2 * self.k
-        return w + self.param_bytes * rows + (4 * rows * self.groups if self.groups > 1 else 0)
+        return w + self.param_bytes * rows + (4 * rows * self.groups if self.groups > 1 else 0) + \
+            (4 * rows * self.groups if self.offsets else 0)
 
 
 @dataclass

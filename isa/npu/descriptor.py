@@ -1,8 +1,9 @@
 """The job descriptor (in emulated memory) and the MMIO register map. runtime_c/npu/ig_npu.h is the C side of both:
 tests/isa/test_npu_device.py checks that the two agree.
 
-A job is y[m, n] = requantize(bias[n] + sum_g group_scale[n, g] * sum_{k in g} (x[m, k] - x_zp) * (w[n, k] - w_zp))
-+ y_zp, clamped (arith.py). The descriptor is DESC_WORDS little-endian 32-bit words at a 4-byte aligned address.
+A job is y[m, n] = requantize(bias[n] + sum_g (group_scale[n, g] * sum_{k in g} (x[m, k] - x_zp) * (w[n, k] - w_zp)
++ group_offset[n, g] * sum_{k in g} (x[m, k] - x_zp))) + y_zp, clamped (arith.py). The descriptor is DESC_WORDS
+little-endian 32-bit words at a 4-byte aligned address.
 Weights are int8 rows [n][k] (w_stride apart), int8 columns (FLAG_WT: w[n][k] at k * w_stride + n, the value cache
 of attention) or int4 row pairs; FLAG_RQ_SCALAR makes the bias, multiplier and shift words one value for every
 channel (attention's per-tensor requantization) instead of addresses of arrays."""
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 DESC_MAGIC = 0x314A4E49  # "INJ1"
 DESC_FIELDS = ("magic", "flags", "m", "k", "n", "input", "weights", "bias", "multiplier", "shift", "group_scale",
                "group_size", "x_zero_point", "y_zero_point", "act_min", "act_max", "output", "tag", "x_stride",
-               "y_stride", "w_stride", "w_zero_point")
+               "y_stride", "w_stride", "w_zero_point", "group_offset")
 DESC_WORDS = len(DESC_FIELDS)
 DESC_BYTES = 4 * DESC_WORDS
 _SIGNED = {"x_zero_point", "y_zero_point", "act_min", "act_max", "w_zero_point"}
@@ -79,6 +80,7 @@ class Descriptor:
     y_stride: int
     w_stride: int = 0
     w_zero_point: int = 0
+    group_offset: int = 0
 
     @staticmethod
     def unpack(data: bytes) -> "Descriptor":
@@ -103,7 +105,7 @@ class Descriptor:
 
     @property
     def groups(self) -> int:
-        return self.k // self.group_size if self.group_scale else 1
+        return self.k // self.group_size if self.group_scale or self.group_offset else 1
 
     @property
     def rows_in(self) -> int:
@@ -144,6 +146,8 @@ class Descriptor:
                     ("shift", self.shift, 4 * self.n, False)]
         if self.group_scale:
             ops.append(("group_scale", self.group_scale, 4 * self.n * self.groups, False))
+        if self.group_offset:
+            ops.append(("group_offset", self.group_offset, 4 * self.n * self.groups, False))
         ops.append(("output", self.output, ((self.m - 1) * self.rows_out + self.n) * yb, True))
         return ops
 
@@ -162,7 +166,7 @@ class Descriptor:
             v = getattr(self, name)
             if not 1 <= v <= MAX_DIM:
                 raise NpuFault(ERR_SHAPE, f"{name} = {v}: each of m, k, n must be in [1, {MAX_DIM}]", v)
-        if self.group_scale and (self.group_size < 1 or self.k % self.group_size):
+        if (self.group_scale or self.group_offset) and (self.group_size < 1 or self.k % self.group_size):
             raise NpuFault(ERR_SHAPE, f"group size {self.group_size} does not divide k = {self.k}", self.group_size)
         if self.rows_in < self.k or self.rows_out < self.n:
             raise NpuFault(ERR_SHAPE, f"row strides {self.rows_in} / {self.rows_out} are shorter than a row "

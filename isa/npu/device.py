@@ -133,7 +133,7 @@ class NpuDevice:
         d = Descriptor.unpack(self._read("descriptor", self.desc, DESC_BYTES))
         d.check()
         g = Gemm(d.m, d.k, d.n, d.weight_bits, TYPE_BYTES[d.input_type], TYPE_BYTES[d.output_type], d.groups,
-                 0 if d.scalar_params else 12)
+                 0 if d.scalar_params else 12, bool(d.group_offset))
         note = scratchpad_check(g, self.config)
         if note:
             raise NpuFault(ERR_SCRATCHPAD, f"{note}: split the job (fewer rows m or channels n) or use a larger "
@@ -147,9 +147,10 @@ class NpuDevice:
             bias, mult, shift = (np.frombuffer(ops[k], "<i4") for k in ("bias", "multiplier", "shift"))
         if np.any(mult < 0) or np.any(shift < -31) or np.any(shift > 30):
             raise NpuFault(ERR_PARAMS, "a multiplier is negative or a shift is outside [-31, 30]", d.shift)
-        gs = np.frombuffer(ops["group_scale"], "<i4").reshape(d.n, d.groups) if d.group_scale else None
+        gs, go = (np.frombuffer(ops[k], "<i4").reshape(d.n, d.groups) if k in ops else None
+                  for k in ("group_scale", "group_offset"))
         w = w.astype(np.int16) - d.w_zero_point
-        acc = arith.accumulate(x, d.x_zero_point, w, bias, gs, d.group_size if gs is not None else d.k)
+        acc = arith.accumulate(x, d.x_zero_point, w, bias, gs, d.k // d.groups, go)
         y = arith.output(acc, mult, shift, d.y_zero_point, d.act_min, d.act_max, d.output_type)
         self._write_rows(d, y)
         timing = job_cycles(g, self.config, self.stats.dma_bytes_per_cycle)

@@ -43,9 +43,9 @@ static void ig_npu_clear(ig_npu_desc_t *d, int32_t y_zero_point, int32_t act_min
 }
 
 int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags, const int8_t *w,
-                  const int32_t *bias, const int32_t *group_scale, int32_t group_size, const int32_t *multiplier,
-                  const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point, int32_t act_min, int32_t act_max,
-                  int32_t tag, void *y) {
+                  const int32_t *bias, const int32_t *group_scale, const int32_t *group_offset, int32_t group_size,
+                  const int32_t *multiplier, const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point,
+                  int32_t act_min, int32_t act_max, int32_t tag, void *y) {
   ig_npu_desc_t d;
   ig_npu_clear(&d, y_zero_point, act_min, act_max, tag);
   d.flags = flags;
@@ -58,7 +58,8 @@ int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags
   d.multiplier = ig_npu_addr(multiplier);
   d.shift = ig_npu_addr(shift);
   d.group_scale = ig_npu_addr(group_scale);
-  d.group_size = group_scale ? group_size : k;
+  d.group_offset = ig_npu_addr(group_offset);
+  d.group_size = group_scale || group_offset ? group_size : k;
   d.x_zero_point = x_zero_point;
   d.output = ig_npu_addr(y);
   return ig_npu_run(&d);

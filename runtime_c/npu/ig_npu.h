@@ -62,10 +62,11 @@ int32_t ig_npu_matmul_pv(const void *p, const int8_t *v, int32_t t, int32_t s, i
 #define IG_NPU_OUT_S32 (2u << 8)
 #define IG_NPU_DESC_MAGIC 0x314A4E49u /* "INJ1" */
 
-/* y[r][c] = clamp(requantize(bias[c] + sum_g group_scale[c][g] * sum_{k in g} (x[r][k] - x_zero_point)
- *                                                                   * (w[c][k] - w_zero_point),
+/* y[r][c] = clamp(requantize(bias[c] + sum_g (group_scale[c][g] * sum_{k in g} (x[r][k] - x_zero_point)
+ *                                                                    * (w[c][k] - w_zero_point)
+ *                                             + group_offset[c][g] * sum_{k in g} (x[r][k] - x_zero_point)),
  *                            multiplier[c], shift[c]) + y_zero_point, act_min, act_max)
- * group_scale 0: one group of k with scale 1 (per-channel weights). Strides (in elements) 0: rows of k inputs, n
+ * group_scale 0: scale 1; group_offset 0: no offsets (symmetric weights); both 0: one group of k. Strides (in elements) 0: rows of k inputs, n
  * outputs, and k weights (n with IG_NPU_WT). */
 typedef struct {
   uint32_t magic, flags;
@@ -74,6 +75,7 @@ typedef struct {
   int32_t group_size, x_zero_point, y_zero_point, act_min, act_max;
   uint32_t output;
   int32_t tag, x_stride, y_stride, w_stride, w_zero_point;
+  uint32_t group_offset;
 } ig_npu_desc_t;
 
 /* Runs the job `d` describes (magic filled here) and waits for it (polls STATUS): 0, or IG_NPU_ERR_*. */
@@ -81,9 +83,9 @@ int32_t ig_npu_run(ig_npu_desc_t *d);
 
 /* Runs one job and waits for it (polls STATUS): 0, or the device's IG_NPU_ERR_* code. */
 int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags, const int8_t *w,
-                  const int32_t *bias, const int32_t *group_scale, int32_t group_size, const int32_t *multiplier,
-                  const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point, int32_t act_min, int32_t act_max,
-                  int32_t tag, void *y);
+                  const int32_t *bias, const int32_t *group_scale, const int32_t *group_offset, int32_t group_size,
+                  const int32_t *multiplier, const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point,
+                  int32_t act_min, int32_t act_max, int32_t tag, void *y);
 
 /* Attention on the NPU (quant/ops/attention.py), one job per KV head at decode (t = 1: the group's query vectors
  * are adjacent) or per query head, the key / value cache as the weights (rows kv_heads * head_dim apart, their own

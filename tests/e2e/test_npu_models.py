@@ -61,6 +61,25 @@ def test_a_bert_layer_runs_bit_exactly_with_its_matmuls_on_the_npu(target_name, 
     assert len(r.npu.jobs) == 6 + 2 * heads  # six fully connected layers, one attention job per head and matmul
 
 
+def test_asymmetric_int4_weights_run_on_the_npu(tmp_path):
+    """fully_connected_asym (group offsets): its layers are NPU jobs and the tokens the reference's."""
+    from quant.hf_capture import capture_hf
+    from quant.observers import calibrate
+    from quant.transformer_ptq import QuantConfig, lower
+    from tests.tiny_models import tiny_llama
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, seed=s)) for s in range(6)])
+    g = lower(g, cal, QuantConfig(weight_bits=4, group_size=32, asym=True))
+    assert any(n.op == "fully_connected_asym" for n in g.nodes)
+    t = isa.get_target("rv32imc-npu")
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
+    prompt = _ids(7, seed=4)
+    tokens, r = run_generate(built, t, prompt, 4, chunk=4)
+    assert tokens == reference_generate(g, prompt, 4)
+    assert set(r.npu.per_tag()) == _offloaded(g)
+    assert any(j.gemm.offsets for j in r.npu.jobs)
+
+
 def test_the_cpu_keeps_layers_whose_tiles_do_not_fit(tmp_path):
     """A layer over the NPU's scratchpads stays on the core's kernels (and the program is still exact)."""
     from dataclasses import replace

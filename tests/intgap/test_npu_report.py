@@ -53,7 +53,8 @@ def test_the_bench_report_says_cpu_vs_npu_cycles_and_amdahls_bound(tmp_path):
     assert {r["on_npu"] for r in rows if r["layer"]} == {"True"}
     md = (tmp_path / "report" / "report.md").read_text()
     assert "## The NPU: CPU vs NPU cycles, Amdahl's bound" in md
-    assert f"| rv32imc-npu | w8a8 | 16x16 OS | {whole['cpu_estimated_cycles']:,.0f} | {whole['npu_cycles']:,.0f} |" in md
+    cells = f"| {whole['cpu_estimated_cycles']:,.0f} | {whole['npu_cycles']:,.0f} |"
+    assert f"| rv32imc-npu | w8a8 | 16x16 OS {cells}" in md
     line, = console_lines(doc["npu"], kind_of)
     assert line.startswith("NPU 16x16 OS on rv32imc-npu w8a8: CPU ") and "Amdahl's bound" in line
 

@@ -156,8 +156,8 @@ def test_attention_gemms_by_hand():
     cfg = NpuConfig(4, 4, "os", setup_cycles=16)
     j = job_cycles(Gemm(2, 8, 6, param_bytes=0), cfg, 1.0)
     assert (j.folds, j.compute_cycles) == (2, 36)
-    assert j.cycles == 16 + 88 + 48 + max(18, 16) + max(18, 8) + 4 == 192
-    assert (j.bytes_read, j.bytes_written) == (88 + 64, 12)
+    assert j.cycles == 16 + 92 + 48 + max(18, 16) + max(18, 8) + 4 == 196
+    assert (j.bytes_read, j.bytes_written) == (92 + 64, 12)
     pre = job_cycles(Gemm(8, 8, 6, param_bytes=0), cfg, 1.0)
     assert (pre.folds, pre.compute_cycles) == (4, 72)
     pv = job_cycles(Gemm(2, 6, 8, in_bytes=2, param_bytes=0), cfg, 1.0)  # int16 probabilities: T = 2 * s
