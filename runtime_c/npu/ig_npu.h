@@ -8,19 +8,6 @@
 
 #ifndef IG_NPU_BASE
 #define IG_NPU_BASE 0x48102000u /* isa/npu/config.py NPU_BASE */
-/* Attention on the NPU (quant/ops/attention.py), one job per KV head at decode (t = 1: the group's query vectors
- * are adjacent) or per query head, the key / value cache as the weights (rows kv_heads * head_dim apart, their own
- * zero point), the requantization per tensor. out_flags: IG_NPU_OUT_*; matmul_pv's also IG_NPU_IN_S16 for int16
- * probabilities. 0, or the device's IG_NPU_ERR_* code. */
-int32_t ig_npu_matmul_qk(const int8_t *q, const int8_t *k, int32_t t, int32_t s, int32_t heads, int32_t kv_heads,
-                         int32_t head_dim, int32_t q_zero_point, int32_t k_zero_point, int32_t multiplier,
-                         int32_t shift, int32_t y_zero_point, int32_t act_min, int32_t act_max, uint32_t out_flags,
-                         int32_t tag, void *y);
-int32_t ig_npu_matmul_pv(const void *p, const int8_t *v, int32_t t, int32_t s, int32_t heads, int32_t kv_heads,
-                         int32_t head_dim, int32_t p_zero_point, int32_t v_zero_point, int32_t multiplier,
-                         int32_t shift, int32_t y_zero_point, int32_t act_min, int32_t act_max, uint32_t flags,
-                         int32_t tag, void *y);
-
 #endif
 
 /* registers: 32-bit words at these byte offsets from IG_NPU_BASE */

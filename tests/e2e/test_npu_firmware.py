@@ -14,31 +14,15 @@ from codegen.program import INPUT_SECTION
 from intgap.cli import main as cli_main
 from codegen.npu_firmware import HEADER
 from quant import reference as R
-from tests.e2e.test_compile_firmware import APP_GENERATE_MAIN, _graph
+from tests.e2e.test_compile_firmware import APP_GENERATE_MAIN, APP_MAIN, _graph
 from tests.e2e.test_firmware_cmake import _cmake_build, _run_bit_exact
 
 NPU_TARGETS = ["cortex-m55-npu", "rv32imc-npu"]
 
-APP_NPU_MAIN = r"""
-/* Three inferences through libmodel.a, then the NPU's job counter read through ig_npu.h. */
-#include "ig_npu.h"
-#include "ig_platform.h"
-#include "model.h"
-
-#define SAMPLES 3
-ig_model_input_t app_inputs[SAMPLES][IG_MODEL_INPUT_CHANNELS] IG_INPUT_SECTION = {{1}};
-static ig_model_output_t app_outputs[SAMPLES][IG_MODEL_OUTPUT_CHANNELS];
-
-int main(void) {
-  if (ig_model_init() != 0) return 3;
-  for (int s = 0; s < SAMPLES; s++)
-    if (ig_model_forward(app_inputs[s], 1, 0, app_outputs[s]) != 0) return 4;
-  uint32_t jobs = *(volatile uint32_t *)(uintptr_t)(IG_MODEL_NPU_BASE + IG_NPU_REG_JOBS);
-  if (jobs != SAMPLES * IG_MODEL_NPU_LAYERS) return 5;
-  ig_write_hex(app_outputs, sizeof app_outputs);
-  return 0;
-}
-"""
+# test_compile_firmware's application, also reading the NPU's job counter through ig_npu.h
+APP_NPU_MAIN = APP_MAIN.replace('#include "model.h"', '#include "model.h"\n#include "ig_npu.h"').replace(
+    "  ig_write_hex(app_outputs", "  if (*(volatile uint32_t *)(uintptr_t)(IG_MODEL_NPU_BASE + IG_NPU_REG_JOBS) != "
+    "SAMPLES * IG_MODEL_NPU_LAYERS) return 5;\n  ig_write_hex(app_outputs")
 
 
 def _make(app, out, main_c: str):
