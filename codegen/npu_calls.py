@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from codegen import npu_attention
+from codegen import npu_attention, npu_dynamic
 from codegen.op_calls import RUNTIME_C, OpEnv, c_int
 from codegen.packing import pack_fc_weights
 from quant.ir import Graph, Node
@@ -37,13 +37,15 @@ def npu_of(target):
 
 def declarations(target) -> list[str]:
     """File-scope lines model.c needs on an NPU target (the driver's prototypes)."""
-    return [PROTOTYPE, *npu_attention.PROTOTYPES] if npu_of(target) is not None else []
+    return [PROTOTYPE, *npu_attention.PROTOTYPES, npu_dynamic.PROTOTYPE] if npu_of(target) is not None else []
 
 
 def why_not(g: Graph, n: Node, npu, max_rows: int, context: int | None = None) -> str:
     """'' when node `n` runs on the NPU, else why it stays on the CPU."""
     if n.op in npu_attention.OPS:
         return npu_attention.why_not(g, n, npu, max_rows, context or max_rows)
+    if n.op == "fully_connected_dynamic":
+        return npu_dynamic.why_not(g, n, npu)
     if n.op not in OFFLOADED:
         return f"{n.op} is not a layer the NPU runs"
     x_dt, y_dt = g.tensors[n.inputs[0]].dtype, g.tensors[n.outputs[0]].dtype
@@ -80,6 +82,8 @@ def offload(g: Graph, n: Node, env: OpEnv, target, tag: int, max_rows: int,
         return None
     if n.op in npu_attention.OPS:
         return npu_attention.offload(g, n, env, tag)
+    if n.op == "fully_connected_dynamic":
+        return npu_dynamic.offload(g, n, env, tag)
     a = n.attrs
     roles = OPTABLE[n.op].roles
     name = dict(zip(roles, n.inputs))

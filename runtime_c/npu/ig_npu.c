@@ -65,6 +65,26 @@ int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags
   return ig_npu_run(&d);
 }
 
+int32_t ig_npu_fc_acc(const int8_t *q, int32_t k, int32_t n, uint32_t flags, const int8_t *w,
+                      const int32_t *group_scale, const int32_t *group_offset, int32_t group_size, int32_t tag,
+                      int32_t *acc) {
+  ig_npu_desc_t d;
+  ig_npu_clear(&d, 0, INT32_MIN, INT32_MAX, tag);
+  d.flags = (flags & IG_NPU_W4) | IG_NPU_RQ_SCALAR | IG_NPU_OUT_S32;
+  d.m = 1;
+  d.k = k;
+  d.n = n;
+  d.input = ig_npu_addr(q);
+  d.weights = ig_npu_addr(w);
+  d.multiplier = 1u << 30; /* with shift 1: requantize(acc) == acc for |acc| < 2^30 */
+  d.shift = 1;
+  d.group_scale = ig_npu_addr(group_scale);
+  d.group_offset = ig_npu_addr(group_offset);
+  d.group_size = group_scale || group_offset ? group_size : k;
+  d.output = ig_npu_addr(acc);
+  return ig_npu_run(&d);
+}
+
 static int32_t ig_npu_bytes(uint32_t type_bits) { return type_bits == 2u ? 4 : (int32_t)type_bits + 1; }
 
 /* One attention job per step of `per` query heads: x rows of the heads (t rows each, or at t = 1 one row per

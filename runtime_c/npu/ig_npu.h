@@ -74,6 +74,13 @@ int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags
                   const int32_t *multiplier, const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point,
                   int32_t act_min, int32_t act_max, int32_t tag, void *y);
 
+/* One row q [k] (int8, zero point 0) against weights [n][k] (flags: IG_NPU_W4 or 0) with group scales and offsets,
+ * no bias: the exact int32 accumulators into acc [n] (the identity requantization: |acc| < 2^30). The matrix work of
+ * fully_connected_dynamic; the core quantizes the row and requantizes acc per token around it. */
+int32_t ig_npu_fc_acc(const int8_t *q, int32_t k, int32_t n, uint32_t flags, const int8_t *w,
+                      const int32_t *group_scale, const int32_t *group_offset, int32_t group_size, int32_t tag,
+                      int32_t *acc);
+
 /* Attention on the NPU (quant/ops/attention.py), one job per KV head at decode (t = 1: the group's query vectors
  * are adjacent) or per query head, the key / value cache as the weights (rows kv_heads * head_dim apart, their own
  * zero point), the requantization per tensor. out_flags: IG_NPU_OUT_*; matmul_pv's also IG_NPU_IN_S16 for int16
