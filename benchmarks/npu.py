@@ -183,7 +183,7 @@ def markdown(cases: list[dict], meta: dict) -> str:
         r0 = rows[0]
         out += ["", f"Without the NPU (the same core and build, every layer on the CPU): "
                     f"{r0['cpu_only_decode_cycles']:,.0f} est. cycles, {r0['cpu_only_decode_instructions']:,.0f} "
-                    f"instructions per token; the fully connected layers are "
+                    f"instructions per token; the offloaded layers (fully connected, attention matmuls) are "
                     f"{r0['amdahl']['offloaded_share']:.0%} of it. Amdahl's bound: the speedup if the NPU took no "
                     f"time at all (the offloaded layers' CPU cycles gone, the rest unchanged).", "",
                 "CPU cycles per token by op on the NPU target (what stays on the core):", "",

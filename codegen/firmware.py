@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codegen import npu_firmware
 from codegen.errors import CodegenError
 from codegen.firmware_layout import Layout, board_init_c, linker_script, section_placement
 from codegen.lower import Lowered, _itemsize, causal_flags, is_decoder, lower, model_header, vocab_size
@@ -109,6 +110,7 @@ def firmware_header(low: Lowered, compiler_label: str, special_tokens: dict[str,
     if causal and not all(causal):
         extra.append("/* An encoder (attention over the whole sequence): each ig_model_forward call runs one whole "
                      "sequence of\n * 1 .. IG_MODEL_MAX_TOKENS tokens at pos0 = 0. */")
+    extra += npu_firmware.header_lines(low)  # NPU targets: the driver in the library, the offloaded layers
     extra += ["", "/* Prepares the model; returns 0 on success. Call once before the other functions. */",
               "int ig_model_init(void);"]
     if decoder:
@@ -192,6 +194,7 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
     kernels = write_sources(low, out_dir, {"model.h": firmware_header(low, compiler_label, special_tokens, placement),
                                            "model.c": model_c, "model_weights.c": weights_c(low.blob.tobytes())},
                             decoder)
+    npu_firmware.copy_header(low, out_dir)
     if decoder:
         first = (special_tokens or {}).get("bos")
         main_c = _GENERATE_MAIN % {"first_id": int(first) if first is not None else 0}
@@ -208,6 +211,8 @@ def emit_firmware(low: Lowered, out_dir: Path, compiler_label: str,
         (plat / "link.ld").write_text(linker_script(layout, low.graph.name, low.target))
         (plat / "board_init.c").write_text(board_init_c(layout))
         example_sources.append(plat / "board_init.c")
+    elif low.target.linker_script != "link.ld":  # model.mk and the CMake package link link.ld: the target's map
+        shutil.copyfile(plat / low.target.linker_script, plat / "link.ld")
     return FirmwareSources(out_dir, low, [out_dir / f for f in LIBRARY_SOURCES] + kernels, example_sources, plat,
                            plat / "link.ld", decoder, BOARD_INIT_DEFINES if layout else ())
 

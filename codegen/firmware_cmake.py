@@ -10,7 +10,7 @@ from pathlib import Path
 from isa.targets import Target
 
 # model.h's macros that the package also gives as compile definitions (the same tokens: no redefinition)
-DEFINE_NAMES = re.compile(r"^#define (IG_MODEL_\w*(?:SIZE|BYTES|SCALE|ZERO_POINT|TOKENS|CONTEXT|CHANNELS|ROWS)) "
+DEFINE_NAMES = re.compile(r"^#define (IG_MODEL_\w*(?:SIZE|BYTES|SCALE|ZERO_POINT|TOKENS|CONTEXT|CHANNELS|ROWS|LAYERS)) "
                           r"(-?[0-9][0-9.e+-]*)$", re.M)
 
 

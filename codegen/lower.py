@@ -250,7 +250,7 @@ def lower(graph: Graph, target: Target, max_tokens: int = 1, context: int | None
         env = OpEnv(buf=buf, const=blob.add, rows="1" if one_row else "n", kv_len="(pos0 + n)",
                     family=target.kernel_family, extensions=target.extensions, error_return="return 1;",
                     row_quant=row_quant)
-        stmt, calls = npu_calls.offload(graph, n, env, target, i, max_tokens) or emit_node_calls(graph, n, env)
+        stmt, calls = npu_calls.offload(graph, n, env, target, i, max_tokens, context) or emit_node_calls(graph, n, env)
         files |= {path for _, path in calls}
         if layer_copies:
             for kfn, path in calls:

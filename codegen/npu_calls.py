@@ -1,17 +1,20 @@
-"""Fully connected layers as NPU jobs on targets with an NPU (isa/npu/, docs/npu.md).
+"""Fully connected layers (and, through npu_attention.py, attention matmuls) as NPU jobs on targets with an NPU
+(isa/npu/, docs/npu.md).
 
 lower() asks `offload` for each node first: a fully connected layer the device can run (fully_connected,
-fully_connected_grouped, fully_connected_wide; int8 or int16 rows, int8 or int4 weights, int8 / int16 / int32
-outputs, and tiles that fit the NPU's scratchpads for up to the program's rows) becomes one ig_npu_fc call
-(runtime_c/npu/ig_npu.c) with the graph's own bias, multipliers, shifts and group scales; the device applies the
-zero point itself, so nothing is folded. Everything else stays on the CPU's kernels. The job's tag is the node's
-index in the graph, which is also its layer function's number (ig_layer_<i>_*): per-layer NPU cycles come from it."""
+fully_connected_grouped, fully_connected_wide, fully_connected_asym; int8 or int16 rows, int8 or int4 weights,
+int8 / int16 / int32 outputs, and tiles that fit the NPU's scratchpads for up to the program's rows) becomes one
+ig_npu_fc call (runtime_c/npu/ig_npu.c) with the graph's own bias, multipliers, shifts, group scales and group
+offsets; the device applies the zero point itself, so nothing is folded. Everything else stays on the CPU's
+kernels. The job's tag is the node's index in the graph, which is also its layer function's number
+(ig_layer_<i>_*): per-layer NPU cycles come from it."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
+from codegen import npu_attention, npu_dynamic
 from codegen.op_calls import RUNTIME_C, OpEnv, c_int
 from codegen.packing import pack_fc_weights
 from quant.ir import Graph, Node
@@ -19,10 +22,10 @@ from quant.optable import OPTABLE
 
 DRIVER = RUNTIME_C / "npu" / "ig_npu.c"
 PROTOTYPE = ("int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags, const int8_t *w, "
-             "const int32_t *bias, const int32_t *group_scale, int32_t group_size, const int32_t *multiplier, "
-             "const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point, int32_t act_min, int32_t act_max, "
-             "int32_t tag, void *y);")
-OFFLOADED = ("fully_connected", "fully_connected_grouped", "fully_connected_wide")
+             "const int32_t *bias, const int32_t *group_scale, const int32_t *group_offset, int32_t group_size, "
+             "const int32_t *multiplier, const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point, "
+             "int32_t act_min, int32_t act_max, int32_t tag, void *y);")
+OFFLOADED = ("fully_connected", "fully_connected_grouped", "fully_connected_wide", "fully_connected_asym")
 _IN_FLAG = {"int8": 0, "int16": 1 << 4}  # ig_npu.h IG_NPU_IN_*, IG_NPU_OUT_*, IG_NPU_W4
 _OUT_FLAG = {"int8": 0, "int16": 1 << 8, "int32": 2 << 8}
 _BYTES = {"int8": 1, "int16": 2}
@@ -33,23 +36,27 @@ def npu_of(target):
 
 
 def declarations(target) -> list[str]:
-    """File-scope lines model.c needs on an NPU target (the driver's prototype)."""
-    return [PROTOTYPE] if npu_of(target) is not None else []
+    """File-scope lines model.c needs on an NPU target (the driver's prototypes)."""
+    return [PROTOTYPE, *npu_attention.PROTOTYPES, npu_dynamic.PROTOTYPE] if npu_of(target) is not None else []
 
 
-def why_not(g: Graph, n: Node, npu, max_rows: int) -> str:
+def why_not(g: Graph, n: Node, npu, max_rows: int, context: int | None = None) -> str:
     """'' when node `n` runs on the NPU, else why it stays on the CPU."""
+    if n.op in npu_attention.OPS:
+        return npu_attention.why_not(g, n, npu, max_rows, context or max_rows)
+    if n.op == "fully_connected_dynamic":
+        return npu_dynamic.why_not(g, n, npu)
     if n.op not in OFFLOADED:
-        return f"{n.op} is not a fully connected layer the NPU runs"
+        return f"{n.op} is not a layer the NPU runs"
     x_dt, y_dt = g.tensors[n.inputs[0]].dtype, g.tensors[n.outputs[0]].dtype
     if x_dt not in _IN_FLAG or y_dt not in _OUT_FLAG:
         return f"{x_dt} in / {y_dt} out"
     w = g.constants[n.inputs[1]]
     nn_, kk = w.shape
     bits = int(n.attrs.get("weight_bits", 8))
-    gs = _group_scale(g, n)
-    groups = 1 if gs is None else gs.shape[1]
-    return npu.tile_overflow(max_rows, kk, nn_, bits, _BYTES[x_dt], groups)
+    gs, go = _group_scale(g, n), _group_offset(g, n)
+    groups = kk // int(n.attrs.get("group_size", kk)) if gs is not None or go is not None else 1
+    return npu.tile_overflow(max_rows, kk, nn_, bits, _BYTES[x_dt], groups, go is not None)
 
 
 def _group_scale(g: Graph, n: Node) -> np.ndarray | None:
@@ -61,12 +68,22 @@ def _group_scale(g: Graph, n: Node) -> np.ndarray | None:
     return None if int(n.attrs.get("group_size", k)) == k and np.all(gs == 1) else gs
 
 
-def offload(g: Graph, n: Node, env: OpEnv, target, tag: int,
-            max_rows: int) -> tuple[str, list[tuple[str, Path]]] | None:
-    """(C statement, [(driver entry point, its file)]) of node `n` as an NPU job, or None where it stays on the CPU."""
+def _group_offset(g: Graph, n: Node) -> np.ndarray | None:
+    """The node's group offsets [N, G] (fully_connected_asym), None for symmetric weights."""
+    roles = OPTABLE[n.op].roles
+    return g.constants[n.inputs[roles.index("group_offset")]] if "group_offset" in roles else None
+
+
+def offload(g: Graph, n: Node, env: OpEnv, target, tag: int, max_rows: int,
+            context: int | None = None) -> tuple[str, list[tuple[str, Path]]] | None:
+    """(C statement, [(driver entry point, its file)]) of node `n` as NPU jobs, or None where it stays on the CPU."""
     npu = npu_of(target)
-    if npu is None or why_not(g, n, npu, max_rows):
+    if npu is None or why_not(g, n, npu, max_rows, context):
         return None
+    if n.op in npu_attention.OPS:
+        return npu_attention.offload(g, n, env, tag)
+    if n.op == "fully_connected_dynamic":
+        return npu_dynamic.offload(g, n, env, tag)
     a = n.attrs
     roles = OPTABLE[n.op].roles
     name = dict(zip(roles, n.inputs))
@@ -78,9 +95,11 @@ def offload(g: Graph, n: Node, env: OpEnv, target, tag: int,
     cb, cm, cs = (env.const(name[r], g.constants[name[r]], "int32_t") for r in ("bias", "multiplier", "shift"))
     gs = _group_scale(g, n)
     cg = "0" if gs is None else env.const(name["group_scale"], np.ascontiguousarray(gs, np.int32), "int32_t")
+    go = _group_offset(g, n)
+    co = "0" if go is None else env.const(name["group_offset"], np.ascontiguousarray(go, np.int32), "int32_t")
     flags = _IN_FLAG[x_dt] | _OUT_FLAG[y_dt] | (1 if bits == 4 else 0)
     gsz = int(a.get("group_size", kk))
-    call = (f"ig_npu_fc({env.buf(name['x'], '0')}, {env.rows}, {kk}, {nn_}, {flags}u, {cw}, {cb}, {cg}, {gsz}, {cm}, "
-            f"{cs}, {c_int(a['x_zero_point'])}, {c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, "
+    call = (f"ig_npu_fc({env.buf(name['x'], '0')}, {env.rows}, {kk}, {nn_}, {flags}u, {cw}, {cb}, {cg}, {co}, "
+            f"{gsz}, {cm}, {cs}, {c_int(a['x_zero_point'])}, {c_int(a['y_zero_point'])}, {c_int(a['act_min'])}, "
             f"{c_int(a['act_max'])}, {tag}, {env.buf(n.outputs[0], '0')})")
     return f"if ({call}) {env.error_return}", [("ig_npu_fc", DRIVER)]

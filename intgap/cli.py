@@ -23,7 +23,8 @@ from intgap.errors import DriverError
 from intgap.generate_command import add_generate_command
 from intgap.models import load_model
 from intgap.quant_commands import add_engine_argument, add_quant_commands
-from intgap.report import per_target, summary_header, summary_table_rows, write_report
+from intgap.npu_report import console_lines as npu_console_lines
+from intgap.report import kind_of as kind_of_run, per_target, summary_header, summary_table_rows, write_report
 from intgap.run_command import add_run_command
 from intgap.sequence_sweep import Decoder
 from intgap.sweep import Classifier, parse_configs
@@ -85,6 +86,8 @@ def _print_bench(console: Console, result, doc: dict) -> None:
     console.print("promised: bytes = 32 / weight bits; MACs = MACs per instruction at that width / at FP32 "
                   "(intgap/report.py). gap = promised (bytes) / realized (cycles).")
     console.print("cycle models: " + per_target(result.runs, "cycle_model"), style="dim")
+    for line in npu_console_lines(doc.get("npu", []), kind_of_run):  # targets with an NPU
+        console.print(line)
     energy = per_target([r for r in result.runs if r["layer"] is None],
                         lambda r: (r.get("energy") or {}).get("label", "est. energy: none in this row"))
     console.print("est. energy uJ (x energy = FP32's / the config's; n/m: not modelled on the board, docs/energy.md): "

@@ -12,7 +12,8 @@ from quant.recipes import evaluate, load_model
 
 SENTENCE = "But soft, what light through yonder window breaks?"
 EVAL_LINES = 64
-ENCODER_CODE = RUN_CODE + ("intgap/encoder_sweep.py", "intgap/sequence_sweep.py", "intgap/pipeline.py")
+ENCODER_CODE = RUN_CODE + ("intgap/encoder_sweep.py", "intgap/sequence_sweep.py", "intgap/pipeline.py",
+                           "intgap/npu_report.py")
 
 
 class Encoder(Workload):

@@ -30,17 +30,25 @@ def add_bench_fields(rows: list[dict], r_short, r_long, steps: int) -> None:
     if r_long.npu is None:
         return
     short = r_short.npu.per_tag() if r_short is not None else {}
-    per_tag = {t: {k: (v - short.get(t, {}).get(k, 0)) / steps for k, v in d.items()}
+    per_tag = {t: {k: _per_step(v - short.get(t, {}).get(k, 0), steps) for k, v in d.items()}
                for t, d in r_long.npu.per_tag().items()}
+    macs_per_cycle = r_long.npu.config.macs_per_cycle
     for row in rows:
         mine = per_tag.values() if row["layer"] is None else [per_tag.get(row["layer"], {"cycles": 0})]
         cpu, npu = row["estimated_cycles"], sum(x["cycles"] for x in mine)
         row.update(npu_cycles=npu, cpu_estimated_cycles=cpu, estimated_cycles=cpu + npu)
+        if row["layer"] is not None:
+            macs = sum(x.get("macs", 0) for x in mine)
+            row.update(npu_utilization=macs / (macs_per_cycle * npu) if npu else None, on_npu=bool(npu))
     whole = rows[0]
     npu, macs = whole["npu_cycles"], sum(x["macs"] for x in per_tag.values())
     whole.update(npu_model=LABEL, npu_array=r_long.npu.config.label,
                  cpu_share=whole["cpu_estimated_cycles"] / whole["estimated_cycles"] if whole["estimated_cycles"]
                  else 1.0, npu_utilization=macs / (r_long.npu.config.macs_per_cycle * npu) if npu else 0.0)
+
+
+def _per_step(v: int, steps: int) -> int | float:
+    return v // steps if v % steps == 0 else v / steps
 
 
 def run_text(doc: dict) -> str:
@@ -135,3 +143,102 @@ def amdahl(cpu_only_total: float, cpu_only_offloaded: float, cpu_total: float, n
     return {"cpu_only_cycles": cpu_only_total, "offloaded_share": cpu_only_offloaded / cpu_only_total,
             "amdahl_bound": cpu_only_total / rest if rest > 0 else float("inf"),
             "realized": cpu_only_total / (cpu_total + npu_total), "cpu_share": cpu_total / (cpu_total + npu_total)}
+
+
+# the latency-gap report of `intgap bench` on NPU targets (intgap/report.py calls these)
+NPU_COLUMNS = ("npu_array", "on_npu", "cpu_estimated_cycles", "npu_cycles", "npu_utilization", "cpu_share",
+               "npu_realized_cycles", "npu_amdahl_bound")
+
+
+def bench_gap_rows(runs: list[dict], fp32: str = "fp32") -> list[dict]:
+    """Per NPU target x integer config x (whole model, each layer): CPU and NPU cycles, the NPU's utilisation, and
+    against FP32 on the same target (its layers all on the core): realized = FP32 cycles / (CPU + NPU cycles);
+    Amdahl's bound = FP32 cycles / the CPU cycles alone, the speedup if every NPU job took no time (what the layers
+    left on the core cap it at)."""
+    base = {(r["target"], r["layer"]): r for r in runs if r["config"] == fp32}
+    array = {r["target"]: r["npu_array"] for r in runs if r["layer"] is None and "npu_array" in r}
+    out = []
+    for r in runs:
+        if r["config"] == fp32 or "npu_cycles" not in r:
+            continue
+        cpu, npu, f = r["cpu_estimated_cycles"], r["npu_cycles"], base.get((r["target"], r["layer"]))
+        fc = f["estimated_cycles"] if f else None
+        out.append({"target": r["target"], "config": r["config"], "layer": r["layer"], "layer_name": r["layer_name"],
+                    "npu_array": array.get(r["target"]), "on_npu": r.get("on_npu", npu > 0),
+                    "cpu_estimated_cycles": cpu, "npu_cycles": npu, "estimated_cycles": cpu + npu,
+                    "npu_utilization": r.get("npu_utilization"),
+                    "cpu_share": cpu / (cpu + npu) if cpu + npu else None, "fp32_estimated_cycles": fc,
+                    "npu_realized_cycles": fc / (cpu + npu) if fc and cpu + npu else None,
+                    "npu_amdahl_bound": fc / cpu if fc and cpu else None})
+    return out
+
+
+def csv_fields(gap: dict | None) -> dict:
+    """A results.csv row's NPU columns (empty on targets without an NPU)."""
+    return {k: (gap or {}).get(k) for k in NPU_COLUMNS}
+
+
+def _x(v) -> str:
+    return "n/a" if v is None else f"{v:.2f}x"
+
+
+def _top_cpu_kind(rows: list[dict], whole: dict, kind_of) -> tuple[str | None, float]:
+    """The layer kind with the most CPU cycles among the layers left on the core, and its share of the CPU's."""
+    kinds: dict[str, float] = {}
+    for r in rows:
+        if r["layer"] is not None and not r["on_npu"] and (r["target"], r["config"]) == (whole["target"],
+                                                                                         whole["config"]):
+            kinds[kind_of(r)] = kinds.get(kind_of(r), 0.0) + r["cpu_estimated_cycles"]
+    if not kinds:
+        return None, 0.0
+    top = max(kinds, key=kinds.get)
+    return top, kinds[top] / whole["cpu_estimated_cycles"] if whole["cpu_estimated_cycles"] else 0.0
+
+
+def _of_bound(w: dict) -> str:
+    return f"{w['npu_realized_cycles'] / w['npu_amdahl_bound']:.0%}" if w["npu_amdahl_bound"] else "n/a"
+
+
+def console_lines(rows: list[dict], kind_of) -> list[str]:
+    """`intgap bench`'s lines on NPU targets: one per target x config, the whole model."""
+    out = []
+    for w in (r for r in rows if r["layer"] is None):
+        top, share = _top_cpu_kind(rows, w, kind_of)
+        out.append(f"NPU {w['npu_array']} on {w['target']} {w['config']}: CPU {w['cpu_estimated_cycles']:,.0f} + "
+                   f"NPU {w['npu_cycles']:,.0f} cycles (NPU utilisation {w['npu_utilization'] or 0:.1%}, CPU share "
+                   f"{w['cpu_share']:.0%}); over FP32 realized {_x(w['npu_realized_cycles'])}, Amdahl's bound "
+                   f"{_x(w['npu_amdahl_bound'])} (NPU at 0 cycles)" + (f"; top CPU-side kind {top} ({share:.0%})"
+                                                                        if top else ""))
+    return out
+
+
+def bench_section(rows: list[dict], kind_of) -> list[str]:
+    """report.md's NPU section: the whole model per target x config, then every layer (kind_of names its kind)."""
+    if not rows:
+        return []
+    whole = [r for r in rows if r["layer"] is None]
+    out = ["## The NPU: CPU vs NPU cycles, Amdahl's bound", "",
+           f"On targets with an NPU ({LABEL}, docs/npu.md) the est. cycles are the core's plus the NPU's (the core "
+           "polls while a job runs). Against FP32 on the same target (every FP32 layer runs on the core): "
+           "**realized** = FP32 cycles / (CPU + NPU cycles); **Amdahl's bound** = FP32 cycles / CPU cycles, the "
+           "speedup if the NPU's jobs took no time: what the layers left on the core cap it at. The CPU-side layer "
+           "kind that costs most is what to move or speed up next.", "",
+           "| target | config | array | CPU cycles | NPU cycles | total | NPU utilisation | CPU share | realized "
+           "| Amdahl's bound | realized / bound | top CPU-side kind |", "|---" * 12 + "|"]
+    for w in whole:
+        top, share = _top_cpu_kind(rows, w, kind_of)
+        out.append(f"| {w['target']} | {w['config']} | {w['npu_array']} | {w['cpu_estimated_cycles']:,.0f} | "
+                   f"{w['npu_cycles']:,.0f} | {w['estimated_cycles']:,.0f} | {w['npu_utilization'] or 0:.1%} | "
+                   f"{w['cpu_share']:.0%} | {_x(w['npu_realized_cycles'])} | {_x(w['npu_amdahl_bound'])} | "
+                   f"{_of_bound(w)} | " + (f"{top} ({share:.0%} of CPU) |" if top else "n/a |"))
+    out += ["", "Every layer (results.csv has the same columns):", "",
+            "| target | config | # | layer | kind | where | CPU cycles | NPU cycles | NPU utilisation | FP32 cycles | "
+            "realized |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["layer"] is not None:
+            out.append(f"| {r['target']} | {r['config']} | {r['layer']} | {r['layer_name']} | {kind_of(r)} | "
+                       f"{'NPU' if r['on_npu'] else 'CPU'} | {r['cpu_estimated_cycles']:,.0f} | "
+                       f"{r['npu_cycles']:,.0f} | "
+                       + ("" if r["npu_utilization"] is None else f"{r['npu_utilization']:.1%}")
+                       + f" | {r['fp32_estimated_cycles'] or 0:,.0f} | {_x(r['npu_realized_cycles'])} |")
+    return out + [""]

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import isa
-from intgap import plots
+from intgap import npu_report, plots
 from intgap.attribution import CATEGORIES, CATEGORY_LABELS
 from intgap.layer_kinds import layer_kind, sum_by_kind
 from intgap.sweep import FP32
@@ -173,6 +173,9 @@ def write_report(result: SweepResult, out: Path, plots: bool = True) -> dict:
            "attribution_categories": CATEGORY_LABELS, "summary": summary_rows(result), "gaps": gap_rows,
            "runs": [{k: v for k, v in r.items() if k not in ("built", "ran", "wall_seconds")} for r in result.runs],
            "sweep": asdict(result.stats)}
+    npu = npu_report.bench_gap_rows(result.runs, FP32)
+    if npu:  # targets with an NPU: CPU vs NPU cycles, utilisation, Amdahl's bound
+        doc["npu"] = npu
     pngs = doc["plots"] = write_plots(result, gap_rows, out) if plots else []
     _atomic_write(out / "results.json", json.dumps(doc, indent=1) + "\n")
     _write_csv(result, gap_rows, out / "results.csv")
@@ -211,7 +214,9 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
             "store_bytes", "rom_bytes", "ram_bytes", "model_rom_bytes", "model_ram_bytes", "accuracy", "perplexity",
             *([] if quality in ("accuracy", "perplexity") else [quality]), "bit_exact", *GAP_FIELDS,
             *(f"attr_{c}" for c in CATEGORIES), "layer_role", "layer_kind", "energy_uj", "energy_model",
-            "energy_compute_uj", "energy_memory_uj", "energy_static_uj", "energy_pj_per_mac", *ENERGY_GAP_FIELDS]
+            "energy_compute_uj", "energy_memory_uj", "energy_static_uj", "energy_pj_per_mac", *ENERGY_GAP_FIELDS,
+            *npu_report.NPU_COLUMNS]
+    npu = {(x["target"], x["config"], x["layer"]): x for x in npu_report.bench_gap_rows(result.runs, FP32)}
     f = io.StringIO(newline="")
     w = csv.DictWriter(f, cols)
     w.writeheader()
@@ -221,7 +226,8 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
         w.writerow({**{c: r.get(c) for c in cols}, **{k: cfg.get(k) for k in ("accuracy", "perplexity", quality)},
                     **{k: x.get(k) for k in GAP_FIELDS}, **{f"attr_{c}": r["attribution"][c] for c in CATEGORIES},
                     "layer_kind": kind_of(r) if r["layer"] is not None else None,
-                    **(energy_fields(r) if r["layer"] is None else {}), **{k: x.get(k) for k in ENERGY_GAP_FIELDS}})
+                    **(energy_fields(r) if r["layer"] is None else {}), **{k: x.get(k) for k in ENERGY_GAP_FIELDS},
+                    **npu_report.csv_fields(npu.get((r["target"], r["config"], r["layer"])))})
     _atomic_write(path, f.getvalue())
 
 
@@ -483,6 +489,7 @@ def markdown(result: SweepResult, pngs: list[str]) -> str:
                        [f"{100 * r['attribution'][c] / (r['instructions'] or 1):.1f}%" for c in CATEGORIES]
                        for r in whole])
     parts += cycles_section(result)
+    parts += npu_report.bench_section(npu_report.bench_gap_rows(result.runs, FP32), kind_of)
     parts += energy_section(result)
     parts += _section("Memory", "weights as the kernels store them (int4 two per byte); params = biases, "
                       "requantization multipliers/shifts, group scales; activations read + written by the layers; "

@@ -31,7 +31,7 @@ from quant.recipes import load_model
 
 PROMPT_TEXT = "ROMEO:\nBut soft, what light"
 DECODE_STEPS = 4
-SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/pipeline.py")
+SEQUENCE_CODE = RUN_CODE + ("intgap/sequence_sweep.py", "intgap/pipeline.py", "intgap/npu_report.py")
 _COPY_SUFFIX = re.compile(r"__L\d+(?=\.|$)")
 
 

@@ -17,18 +17,23 @@ def wrap32(v: np.ndarray) -> np.ndarray:
 
 
 def accumulate(x: np.ndarray, x_zp: int, w: np.ndarray, bias: np.ndarray, group_scale: np.ndarray | None,
-               group_size: int) -> np.ndarray:
-    """int32 accumulators [m, n]: bias + sum over groups of group_scale * (the group's (x - x_zp) . w)."""
+               group_size: int, group_offset: np.ndarray | None = None) -> np.ndarray:
+    """int32 accumulators [m, n]: bias + sum over groups of group_scale * (the group's (x - x_zp) . w) and, with
+    group offsets (asymmetric weights), group_offset * (the group's sum of x - x_zp)."""
     xc = x.astype(np.int64) - int(x_zp)
     m, k = xc.shape
     n = w.shape[0]
     w64 = w.astype(np.int64)
-    if group_scale is None:
+    if group_scale is None and group_offset is None:
         partial = xc @ w64.T
     else:
         g = k // group_size
-        per_group = np.einsum("mgk,ngk->mng", xc.reshape(m, g, group_size), w64.reshape(n, g, group_size))
-        partial = (per_group * group_scale.astype(np.int64)[None, :, :]).sum(axis=2)
+        xg = xc.reshape(m, g, group_size)
+        per_group = np.einsum("mgk,ngk->mng", xg, w64.reshape(n, g, group_size))
+        scale = np.ones((n, g), np.int64) if group_scale is None else group_scale.astype(np.int64)
+        partial = (per_group * scale[None, :, :]).sum(axis=2)
+        if group_offset is not None:
+            partial += xg.sum(axis=2) @ group_offset.astype(np.int64).T
     return wrap32(partial + bias.astype(np.int64)[None, :])
 
 

@@ -43,10 +43,11 @@ class NpuConfig:
     def label(self) -> str:
         return f"{self.rows}x{self.cols} {self.dataflow.upper()}"
 
-    def tile_overflow(self, m: int, k: int, n: int, weight_bits: int = 8, in_bytes: int = 1, groups: int = 1) -> str:
+    def tile_overflow(self, m: int, k: int, n: int, weight_bits: int = 8, in_bytes: int = 1, groups: int = 1,
+                      offsets: bool = False) -> str:
         """'' when a job of this shape fits the scratchpads (cycles.scratchpad_check), else what does not fit."""
         from isa.npu.cycles import Gemm, scratchpad_check
-        return scratchpad_check(Gemm(m, k, n, weight_bits, in_bytes, 1, groups), self)
+        return scratchpad_check(Gemm(m, k, n, weight_bits, in_bytes, 1, groups, offsets=offsets), self)
 
     def to_json(self) -> dict:
         from dataclasses import asdict

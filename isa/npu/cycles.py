@@ -22,10 +22,11 @@ import math
 from dataclasses import asdict, dataclass
 
 from isa.npu.config import NpuConfig
+from isa.npu.descriptor import DESC_BYTES
 
 MODEL_NAME, MODEL_VERSION = "intgap npu model", 1
 LABEL = f"{MODEL_NAME} v{MODEL_VERSION}"
-DESCRIPTOR_BYTES = 80  # fetched before anything else (descriptor.DESC_BYTES)
+DESCRIPTOR_BYTES = DESC_BYTES  # fetched before anything else
 DEFAULT_DMA_BYTES_PER_CYCLE = 8.0  # assumed where the board gives no figure: one 64-bit AXI read per cycle
 
 
@@ -39,6 +40,8 @@ class Gemm:
     in_bytes: int = 1
     out_bytes: int = 1
     groups: int = 1  # group scales per output channel (1: per channel, no group scale array)
+    param_bytes: int = 12  # bias, multiplier and shift per output channel (0: one value each, in the descriptor)
+    offsets: bool = False  # group offsets (asymmetric weights): one int32 per channel and group, as the scales
 
     @property
     def macs(self) -> int:
@@ -47,7 +50,8 @@ class Gemm:
     def weight_bytes(self, rows: int) -> int:
         """Weights of `rows` output channels with their bias, multiplier and shift (and group scales)."""
         w = rows * self.k if self.weight_bits == 8 else (rows + 1) // 2 * self.k
-        return w + 12 * rows + (4 * rows * self.groups if self.groups > 1 else 0)
+        return w + self.param_bytes * rows + (4 * rows * self.groups if self.groups > 1 else 0) + \
+            (4 * rows * self.groups if self.offsets else 0)
 
 
 @dataclass

@@ -1,8 +1,12 @@
 """The job descriptor (in emulated memory) and the MMIO register map. runtime_c/npu/ig_npu.h is the C side of both:
 tests/isa/test_npu_device.py checks that the two agree.
 
-A job is y[m, n] = requantize(bias[n] + sum_g group_scale[n, g] * sum_{k in g} (x[m, k] - x_zp) * w[n, k]) + y_zp,
-clamped (arith.py). The descriptor is DESC_WORDS little-endian 32-bit words at a 4-byte aligned address."""
+A job is y[m, n] = requantize(bias[n] + sum_g (group_scale[n, g] * sum_{k in g} (x[m, k] - x_zp) * (w[n, k] - w_zp)
++ group_offset[n, g] * sum_{k in g} (x[m, k] - x_zp))) + y_zp, clamped (arith.py). The descriptor is DESC_WORDS
+little-endian 32-bit words at a 4-byte aligned address.
+Weights are int8 rows [n][k] (w_stride apart), int8 columns (FLAG_WT: w[n][k] at k * w_stride + n, the value cache
+of attention) or int4 row pairs; FLAG_RQ_SCALAR makes the bias, multiplier and shift words one value for every
+channel (attention's per-tensor requantization) instead of addresses of arrays."""
 from __future__ import annotations
 
 import struct
@@ -11,13 +15,14 @@ from dataclasses import dataclass
 DESC_MAGIC = 0x314A4E49  # "INJ1"
 DESC_FIELDS = ("magic", "flags", "m", "k", "n", "input", "weights", "bias", "multiplier", "shift", "group_scale",
                "group_size", "x_zero_point", "y_zero_point", "act_min", "act_max", "output", "tag", "x_stride",
-               "y_stride")
+               "y_stride", "w_stride", "w_zero_point", "group_offset")
 DESC_WORDS = len(DESC_FIELDS)
 DESC_BYTES = 4 * DESC_WORDS
-_SIGNED = {"x_zero_point", "y_zero_point", "act_min", "act_max"}
+_SIGNED = {"x_zero_point", "y_zero_point", "act_min", "act_max", "w_zero_point"}
 
-# flags: weight bits (bit 0: int4 row pairs, else int8 row-major), input type (bits 4-5), output type (bits 8-9)
-FLAG_W4 = 1 << 0
+# flags: weight bits (bit 0: int4 row pairs, else int8), bit 1: int8 weights stored k-major (columns), bit 2: scalar
+# bias / multiplier / shift, input type (bits 4-5), output type (bits 8-9)
+FLAG_W4, FLAG_WT, FLAG_RQ_SCALAR = 1 << 0, 1 << 1, 1 << 2
 INPUT_SHIFT, OUTPUT_SHIFT = 4, 8
 TYPES = ("int8", "int16", "int32")  # the codes 0, 1, 2 of the input / output type fields
 TYPE_BYTES = {"int8": 1, "int16": 2, "int32": 4}
@@ -73,6 +78,9 @@ class Descriptor:
     tag: int
     x_stride: int
     y_stride: int
+    w_stride: int = 0
+    w_zero_point: int = 0
+    group_offset: int = 0
 
     @staticmethod
     def unpack(data: bytes) -> "Descriptor":
@@ -97,7 +105,7 @@ class Descriptor:
 
     @property
     def groups(self) -> int:
-        return self.k // self.group_size if self.group_scale else 1
+        return self.k // self.group_size if self.group_scale or self.group_offset else 1
 
     @property
     def rows_in(self) -> int:
@@ -107,19 +115,39 @@ class Descriptor:
     def rows_out(self) -> int:
         return self.y_stride or self.n
 
+    @property
+    def transposed(self) -> bool:
+        return bool(self.flags & FLAG_WT)
+
+    @property
+    def scalar_params(self) -> bool:
+        return bool(self.flags & FLAG_RQ_SCALAR)
+
+    @property
+    def w_rows(self) -> int:
+        """Elements from one stored weight row to the next (a row of k, or with FLAG_WT a column of n)."""
+        return self.w_stride or (self.n if self.transposed else self.k)
+
     def weight_bytes(self) -> int:
-        """int8 row-major [n, k], or int4 row pairs [ceil(n / 2), k] (16 * w[2p] + w[2p + 1] + 8 per byte)."""
-        return (self.n + 1) // 2 * self.k if self.weight_bits == 4 else self.n * self.k
+        """The span the weights occupy: int8 rows [n][w_rows] (FLAG_WT: [k][w_rows]), or int4 row pairs
+        [ceil(n / 2), k] (16 * w[2p] + w[2p + 1] + 8 per byte)."""
+        if self.weight_bits == 4:
+            return (self.n + 1) // 2 * self.k
+        rows, row = (self.k, self.n) if self.transposed else (self.n, self.k)
+        return (rows - 1) * self.w_rows + row
 
     def operands(self) -> list[tuple[str, int, int, bool]]:
         """(name, address, bytes, written) of every array the job touches, in the order the DMA reads them."""
         xb, yb = TYPE_BYTES[self.input_type], TYPE_BYTES[self.output_type]
         ops = [("input", self.input, ((self.m - 1) * self.rows_in + self.k) * xb, False),
-               ("weights", self.weights, self.weight_bytes(), False),
-               ("bias", self.bias, 4 * self.n, False), ("multiplier", self.multiplier, 4 * self.n, False),
-               ("shift", self.shift, 4 * self.n, False)]
+               ("weights", self.weights, self.weight_bytes(), False)]
+        if not self.scalar_params:
+            ops += [("bias", self.bias, 4 * self.n, False), ("multiplier", self.multiplier, 4 * self.n, False),
+                    ("shift", self.shift, 4 * self.n, False)]
         if self.group_scale:
             ops.append(("group_scale", self.group_scale, 4 * self.n * self.groups, False))
+        if self.group_offset:
+            ops.append(("group_offset", self.group_offset, 4 * self.n * self.groups, False))
         ops.append(("output", self.output, ((self.m - 1) * self.rows_out + self.n) * yb, True))
         return ops
 
@@ -128,19 +156,28 @@ class Descriptor:
         if self.magic != DESC_MAGIC:
             raise NpuFault(ERR_MAGIC, f"word 0 is 0x{self.magic:08x}, not 0x{DESC_MAGIC:08x}: DESC does not point at a"
                                       f" descriptor filled by ig_npu_fc (runtime_c/npu/ig_npu.c)", self.magic)
-        known = FLAG_W4 | (3 << INPUT_SHIFT) | (3 << OUTPUT_SHIFT)
-        if self.flags & ~known or (self.flags >> INPUT_SHIFT) & 3 > 1 or (self.flags >> OUTPUT_SHIFT) & 3 > 2:
+        known = FLAG_W4 | FLAG_WT | FLAG_RQ_SCALAR | (3 << INPUT_SHIFT) | (3 << OUTPUT_SHIFT)
+        if self.flags & ~known or (self.flags >> INPUT_SHIFT) & 3 > 1 or (self.flags >> OUTPUT_SHIFT) & 3 > 2 or \
+                (self.flags & FLAG_W4 and self.flags & FLAG_WT):
             raise NpuFault(ERR_FLAGS, f"flags 0x{self.flags:x}: inputs are int8 or int16, outputs int8, int16 or "
-                                      f"int32, weights int8 or int4 (ig_npu.h IG_NPU_*)", self.flags)
+                                      f"int32, weights int8 (rows or columns) or int4 rows (ig_npu.h IG_NPU_*)",
+                           self.flags)
         for name in ("m", "k", "n"):
             v = getattr(self, name)
             if not 1 <= v <= MAX_DIM:
                 raise NpuFault(ERR_SHAPE, f"{name} = {v}: each of m, k, n must be in [1, {MAX_DIM}]", v)
-        if self.group_scale and (self.group_size < 1 or self.k % self.group_size):
+        if (self.group_scale or self.group_offset) and (self.group_size < 1 or self.k % self.group_size):
             raise NpuFault(ERR_SHAPE, f"group size {self.group_size} does not divide k = {self.k}", self.group_size)
         if self.rows_in < self.k or self.rows_out < self.n:
             raise NpuFault(ERR_SHAPE, f"row strides {self.rows_in} / {self.rows_out} are shorter than a row "
                                       f"(k = {self.k}, n = {self.n})", min(self.rows_in, self.rows_out))
+        row = self.n if self.transposed else self.k
+        if self.w_stride and (self.weight_bits == 4 or self.w_stride < row):
+            raise NpuFault(ERR_SHAPE, f"weight stride {self.w_stride}: int8 weights only, and at least a stored row "
+                                      f"({row} = {'n' if self.transposed else 'k'})", self.w_stride)
+        if not -128 <= self.w_zero_point <= 127 or (self.w_zero_point and self.weight_bits == 4):
+            raise NpuFault(ERR_PARAMS, f"weight zero point {self.w_zero_point}: int8 weights take one in "
+                                       f"[-128, 127], int4 weights none", self.w_zero_point & 0xFFFFFFFF)
         lo, hi = -(1 << (8 * TYPE_BYTES[self.output_type] - 1)), (1 << (8 * TYPE_BYTES[self.output_type] - 1)) - 1
         if not lo <= self.act_min <= self.act_max <= hi:
             raise NpuFault(ERR_PARAMS, f"activation range [{self.act_min}, {self.act_max}] is not inside "

@@ -132,20 +132,25 @@ class NpuDevice:
             raise NpuFault(ERR_ALIGN, f"descriptor at 0x{self.desc:x} is not 4-byte aligned", self.desc)
         d = Descriptor.unpack(self._read("descriptor", self.desc, DESC_BYTES))
         d.check()
-        g = Gemm(d.m, d.k, d.n, d.weight_bits, TYPE_BYTES[d.input_type], TYPE_BYTES[d.output_type], d.groups)
+        g = Gemm(d.m, d.k, d.n, d.weight_bits, TYPE_BYTES[d.input_type], TYPE_BYTES[d.output_type], d.groups,
+                 0 if d.scalar_params else 12, bool(d.group_offset))
         note = scratchpad_check(g, self.config)
         if note:
             raise NpuFault(ERR_SCRATCHPAD, f"{note}: split the job (fewer rows m or channels n) or use a larger "
                                            f"array variant", d.k)
         ops = {name: self._read(name, addr, size) for name, addr, size, written in d.operands() if not written}
         x = _rows(ops["input"], d.input_type, d.m, d.k, d.rows_in)
-        raw = np.frombuffer(ops["weights"], np.int8).reshape(-1, d.k)
-        w = arith.unpack_int4_rows(raw, d.n) if d.weight_bits == 4 else raw
-        bias, mult, shift = (np.frombuffer(ops[k], "<i4") for k in ("bias", "multiplier", "shift"))
+        w = _weights(ops["weights"], d)
+        if d.scalar_params:
+            bias, mult, shift = (np.array([_signed(v)] * d.n, np.int64) for v in (d.bias, d.multiplier, d.shift))
+        else:
+            bias, mult, shift = (np.frombuffer(ops[k], "<i4") for k in ("bias", "multiplier", "shift"))
         if np.any(mult < 0) or np.any(shift < -31) or np.any(shift > 30):
             raise NpuFault(ERR_PARAMS, "a multiplier is negative or a shift is outside [-31, 30]", d.shift)
-        gs = np.frombuffer(ops["group_scale"], "<i4").reshape(d.n, d.groups) if d.group_scale else None
-        acc = arith.accumulate(x, d.x_zero_point, w, bias, gs, d.group_size if gs is not None else d.k)
+        gs, go = (np.frombuffer(ops[k], "<i4").reshape(d.n, d.groups) if k in ops else None
+                  for k in ("group_scale", "group_offset"))
+        w = w.astype(np.int16) - d.w_zero_point
+        acc = arith.accumulate(x, d.x_zero_point, w, bias, gs, d.k // d.groups, go)
         y = arith.output(acc, mult, shift, d.y_zero_point, d.act_min, d.act_max, d.output_type)
         self._write_rows(d, y)
         timing = job_cycles(g, self.config, self.stats.dma_bytes_per_cycle)
@@ -164,6 +169,20 @@ class NpuDevice:
         except MemoryError:
             raise NpuFault(ERR_ADDRESS, f"the output (0x{d.output:x}, {d.m} x {d.n} {d.output_type}) is not in "
                                         f"writable emulated memory", d.output) from None
+
+
+def _signed(v: int) -> int:
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _weights(data: bytes, d: Descriptor) -> np.ndarray:
+    """int8 [n, k] from the stored rows, columns (FLAG_WT) or int4 row pairs."""
+    raw = np.frombuffer(data, np.int8)
+    if d.weight_bits == 4:
+        return arith.unpack_int4_rows(raw.reshape(-1, d.k), d.n)
+    if d.transposed:
+        return _rows(data, "int8", d.k, d.n, d.w_rows).T
+    return _rows(data, "int8", d.n, d.k, d.w_rows)
 
 
 def _rows(data: bytes, dtype: str, m: int, k: int, stride: int) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import isa
-from intgap.pipeline import build_program, reference_generate, run_forward, run_generate
+from intgap.pipeline import build_program, reference_forward, reference_generate, run_forward, run_generate
 from quant import reference
 from quant.hf_capture import sequence_inputs
 from quant.subgraph import subgraph
@@ -15,7 +15,9 @@ NPU_TARGETS = ["cortex-m55-npu", "rv32imc-npu"]
 
 
 def _offloaded(g) -> set[int]:
-    return {i for i, n in enumerate(g.nodes) if n.op.startswith("fully_connected")}
+    """The layers the NPU runs: fully connected layers and the attention matmuls."""
+    return {i for i, n in enumerate(g.nodes) if n.op.startswith("fully_connected") or n.op in ("matmul_qk",
+                                                                                              "matmul_pv")}
 
 
 @pytest.mark.parametrize("target_name", NPU_TARGETS + ["cortex-m55-npu-32x32"])
@@ -36,7 +38,7 @@ def test_tiny_llama_generates_the_reference_tokens(target_name, bits, tmp_path):
     g = quantized("llama", bits)
     t = isa.get_target(target_name)
     built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
-    assert "ig_npu_fc(" in built.lowered.model_c
+    assert "ig_npu_fc(" in built.lowered.model_c and "ig_npu_matmul_pv(" in built.lowered.model_c
     prompt = _ids(7, seed=4)
     tokens, r = run_generate(built, t, prompt, 5, chunk=4)
     assert tokens == reference_generate(g, prompt, 5)
@@ -55,6 +57,48 @@ def test_a_bert_layer_runs_bit_exactly_with_its_matmuls_on_the_npu(target_name, 
     y, r = run_forward(built, t, x)
     assert np.array_equal(y, reference.run(g, sequence_inputs(ids))["hidden"])
     assert set(r.npu.per_tag()) == _offloaded(layer) and all(j.gemm.m == 12 for j in r.npu.jobs)
+    heads = next(n.attrs["heads"] for n in layer.nodes if n.op == "matmul_qk")
+    assert len(r.npu.jobs) == 6 + 2 * heads  # six fully connected layers, one attention job per head and matmul
+
+
+def _tiny_llama(cfg):
+    from quant.hf_capture import capture_hf
+    from quant.observers import calibrate
+    from quant.transformer_ptq import lower
+    from tests.tiny_models import tiny_llama
+    g = capture_hf(tiny_llama(), 16)
+    return lower(g, calibrate(g, [sequence_inputs(_ids(16, seed=s)) for s in range(6)]), cfg)
+
+
+@pytest.mark.parametrize("target_name,bits", [("rv32imc-npu", 8), ("cortex-m55-npu", 4)])
+def test_dynamic_per_token_layers_run_their_matrix_work_on_the_npu(target_name, bits, tmp_path):
+    """fully_connected_dynamic: the core quantizes each row and requantizes per token, the NPU computes the int32
+    accumulators (ig_npu_fc_acc); the logits are the reference's."""
+    from quant.transformer_ptq import QuantConfig
+    g = _tiny_llama(QuantConfig(weight_bits=bits, group_size=32 if bits == 4 else None, dynamic=True,
+                                dynamic_gain=10.0))
+    dyn = {i for i, n in enumerate(g.nodes) if n.op == "fully_connected_dynamic"}
+    assert dyn
+    t = isa.get_target(target_name)
+    built = build_program(g, t, tmp_path, mode="forward", max_tokens=16, context=16, rows="all")
+    ids = _ids(13, seed=7)
+    y, r = run_forward(built, t, ids)
+    assert np.array_equal(y, reference_forward(g, ids))  # every row's logits, bit for bit
+    assert dyn <= set(r.npu.per_tag()) and all(j.gemm.out_bytes == 4 for j in r.npu.jobs if j.tag in dyn)
+
+
+def test_asymmetric_int4_weights_run_on_the_npu(tmp_path):
+    """fully_connected_asym (group offsets): its layers are NPU jobs and the tokens the reference's."""
+    from quant.transformer_ptq import QuantConfig
+    g = _tiny_llama(QuantConfig(weight_bits=4, group_size=32, asym=True))
+    assert any(n.op == "fully_connected_asym" for n in g.nodes)
+    t = isa.get_target("rv32imc-npu")
+    built = build_program(g, t, tmp_path, mode="generate", max_tokens=8, context=24)
+    prompt = _ids(7, seed=4)
+    tokens, r = run_generate(built, t, prompt, 4, chunk=4)
+    assert tokens == reference_generate(g, prompt, 4)
+    assert set(r.npu.per_tag()) == _offloaded(g)
+    assert any(j.gemm.offsets for j in r.npu.jobs)
 
 
 def test_the_cpu_keeps_layers_whose_tiles_do_not_fit(tmp_path):

@@ -73,11 +73,11 @@ def test_a_dma_bound_job_by_hand():
     cfg = NpuConfig(4, 4, "os", setup_cycles=16)
     j = job_cycles(Gemm(1, 16, 8), cfg, 1.0)
     assert j.compute_cycles == 52 and j.folds == 2
-    assert j.cycles == 16 + 80 + 128 + max(26, 112) + max(26, 4) + 4 == 366
-    assert (j.bytes_read, j.bytes_written, j.dma_cycles) == (80 + 240, 8, 328)
-    assert j.bound == "dma" and j.utilization == pytest.approx(128 / (16 * 366))
+    assert j.cycles == 16 + 92 + 128 + max(26, 112) + max(26, 4) + 4 == 378  # the descriptor: 92 bytes
+    assert (j.bytes_read, j.bytes_written, j.dma_cycles) == (92 + 240, 8, 340)
+    assert j.bound == "dma" and j.utilization == pytest.approx(128 / (16 * 378))
     serial = job_cycles(Gemm(1, 16, 8), NpuConfig(4, 4, "os", setup_cycles=16, overlap=False), 1.0)
-    assert serial.cycles == 16 + 80 + 52 + 240 + 8
+    assert serial.cycles == 16 + 92 + 52 + 240 + 8
 
 
 def test_weights_that_do_not_fit_are_fetched_again_for_every_row_tile():
@@ -85,8 +85,8 @@ def test_weights_that_do_not_fit_are_fetched_again_for_every_row_tile():
     big = NpuConfig(4, 4, "os", weight_scratchpad=1 << 20)
     g = Gemm(12, 64, 8)
     wb = g.weight_bytes(8)
-    assert job_cycles(g, big, FAST).bytes_read == 80 + 12 * 64 + wb
-    assert job_cycles(g, small, FAST).bytes_read == 80 + 12 * 64 + 3 * wb  # 3 row tiles
+    assert job_cycles(g, big, FAST).bytes_read == 92 + 12 * 64 + wb
+    assert job_cycles(g, small, FAST).bytes_read == 92 + 12 * 64 + 3 * wb  # 3 row tiles
 
 
 def test_int4_weights_halve_the_weight_bytes_and_int16_inputs_double_the_stream():

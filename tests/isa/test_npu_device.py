@@ -134,6 +134,25 @@ def test_device_equals_the_reference_on_random_jobs(m, k, n, bits, x_dt, y_dt, g
         assert device.stats.jobs[-1].tag == 7 and device.stats.jobs[-1].gemm.macs == m * k * n
 
 
+@pytest.mark.parametrize("m,k,n,bits,x_dt,y_dt,gsz", [(1, 32, 7, 4, "int8", "int8", 16), (3, 24, 5, 8, "int16", "int32", 8),
+                                                    (2, 20, 9, 4, "int8", "int16", 20)])
+def test_asymmetric_group_weights_equal_the_reference(m, k, n, bits, x_dt, y_dt, gsz):
+    """fully_connected_asym: the group offsets times each group's sum of x - x_zp, added to the group-scaled dots."""
+    rng = np.random.default_rng(100 * k + n)
+    x, w, bias, gs, mult, shift, attrs = random_job(rng, m, k, n, bits, x_dt, y_dt, gsz)
+    gs = rng.integers(1, 64, (n, k // gsz)).astype(np.int32)
+    go = rng.integers(-300, 300, (n, k // gsz)).astype(np.int32)
+    mem = FlatMemory()
+    device = NpuDevice(sized(8, 8), mem, 8.0)
+    desc = load_job(mem, (x, w, bias, gs, mult, shift, attrs), y_dt, group_scale=mem.put(gs.astype("<i4")),
+                    group_offset=mem.put(go.astype("<i4")))
+    run_job(device, desc)
+    node = Node("fully_connected_asym", "fc", ["x", "w", "b", "gs", "go", "m", "s"], ["y"], attrs)
+    want = OPTABLE["fully_connected_asym"].reference(node, y_dt, x, w, bias, gs, go, mult, shift)
+    np.testing.assert_array_equal(output_of(mem, desc, y_dt, (m, n)), want)
+    assert device.stats.jobs[-1].gemm.offsets
+
+
 def test_requantization_edge_cases_equal_the_reference():
     """Shifts at both ends of their range, ties of the rounding, the largest multiplier."""
     from isa.npu.arith import requantize

@@ -38,7 +38,7 @@ def job_program(job, y_dt: str, *, weights_at: str | None = None) -> str:
         _c_array("s_", "int32_t", shift), f"static {ytype} y_[{m * n}] __attribute__((aligned(16)));",
         "int main(void) {",
         f"  int32_t e = ig_npu_fc(x_, {m}, {k}, {n}, {flags}u, {weights_at or 'w_'}, b_, "
-        f"{'0' if per_channel else 'g_'}, {a['group_size']}, m_, s_, {a['x_zero_point']}, {a['y_zero_point']}, "
+        f"{'0' if per_channel else 'g_'}, 0, {a['group_size']}, m_, s_, {a['x_zero_point']}, {a['y_zero_point']}, "
         f"{a['act_min']}, {a['act_max']}, 3, y_);",
         "  ig_write_hex(&e, sizeof e);", "  ig_write_hex(y_, sizeof y_);", "  return 0;", "}", ""])
 
