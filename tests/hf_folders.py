@@ -21,7 +21,9 @@ def decoder_spec(arch: str):
     """(config class, model class, config fields) of a 1-layer, hidden-32 causal LM of `arch` (model_type)."""
     import transformers as tf
 
-    gemma = {"head_dim": 24}  # apart from hidden / heads, as Gemma's checkpoints
+    # head_dim apart from hidden / heads, as in Gemma's checkpoints; heads x head_dim a multiple of W4A8's groups of 32
+    # (24 x 2 = 48 was refused by `intgap mixed`: "group size 32 does not divide K=48")
+    gemma = {"head_dim": 32}
     window = {"sliding_window": 64, "layer_types": ["sliding_attention", "full_attention"], "num_hidden_layers": 2}
     return {
         "llama": (tf.LlamaConfig, tf.LlamaForCausalLM, {"tie_word_embeddings": True}),
@@ -36,7 +38,9 @@ def decoder_spec(arch: str):
                                                            "final_logit_softcapping": 0.5}),
         "gemma3_text": (tf.Gemma3TextConfig, tf.Gemma3ForCausalLM, {**gemma, **window, "query_pre_attn_scalar": 20}),
         "gpt2": (tf.GPT2Config, tf.GPT2LMHeadModel, {"n_inner": 64}),
-        "opt": (tf.OPTConfig, tf.OPTForCausalLM, {"ffn_dim": 64, "word_embed_proj_dim": 16}),
+        # project_in / project_out of word_embed_proj_dim 32 (a multiple of W4A8's groups of 32: 16 was refused
+        # by `intgap mixed`, "group size 32 does not divide K=16") into hidden 64
+        "opt": (tf.OPTConfig, tf.OPTForCausalLM, {"ffn_dim": 64, "word_embed_proj_dim": 32, "hidden_size": 64}),
         "gpt_neox": (tf.GPTNeoXConfig, tf.GPTNeoXForCausalLM, {"rotary_pct": 0.5, "intermediate_size": 64}),
     }[arch]
 
