@@ -112,7 +112,8 @@ def test_mixed(arch, work):
 def test_a_gguf_file_is_a_model(work):
     """A GGUF file that the `gguf` package writes (float32 Llama, llama.cpp's names, its q / k rows permuted as
     llama.cpp stores them) is a model spec as a folder is: transformers loads it to the HF model's logits, `intgap
-    quantize` captures it, and its greedy tokens on rv64gcv are the reference interpreter's."""
+    quantize` captures it, its greedy tokens on rv64gcv are the reference interpreter's, and `intgap compile` takes
+    the file as a decoder."""
     import torch
     from tests.hf_folders import llama_gguf
     from quant.recipes import load_model
@@ -126,6 +127,9 @@ def test_a_gguf_file_is_a_model(work):
     cli("quantize", "--model", path, "-o", q)
     cli("generate", "--model", q, "--target", "rv64gcv", "-n", 2, "--workdir", work / "gguf" / "gen", "--json", out)
     assert json.loads(out.read_text())["matches_reference"]
+    # the file itself as compile's model (a transformer by its kind, not a classifier's state dict)
+    cli("compile", "--model", path, "--target", "cortex-m4", "-o", work / "gguf" / "fw")
+    assert (work / "gguf" / "fw" / "libmodel.a").stat().st_size > 0
 
 
 def test_a_folders_calibration_fits_its_sliding_window(tmp_path):
