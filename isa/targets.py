@@ -85,6 +85,10 @@ _LINUX_STACK = MemoryRegion("stack", 0x7F000000, 8 * MiB, "rw")
 # starts at 0x2aaab000, a third of its 2 GiB task size, page-aligned; a guard page, then the `-s` stack), so that
 # the Unicorn backend runs it at the same addresses (docs/platform-qemu.md, "Where the guest stack is").
 _LINUX32_STACK = MemoryRegion("stack", 0x2AAAC000, 8 * MiB, "rw")
+# A 64-bit Linux-style target stands for a board with GiBs of DRAM (intgap boards): its image (linked at 0x10000)
+# may grow to 1.5 GiB, well below the stack (0x7F000000) and the guard page QEMU keeps under it; a 0.5 B-parameter
+# checkpoint's W8A8 weights (774 MB) fit. The 32-bit rv32imc keeps 64 MiB.
+LINUX64_IMAGE_SIZE = 1536 * MiB
 
 TARGETS: dict[str, Target] = {}
 
@@ -129,7 +133,7 @@ def _linux_aarch64(name: str, description: str, cpu: str, extensions: tuple[str,
         name=name, description=description, arch="aarch64", bits=64, cpu=cpu, extensions=extensions, has_fpu=True,
         vlen=None, io="linux", platform="linux-aarch64", compiler="gcc", triple="aarch64-linux-gnu",
         arch_flags=(f"-mcpu={cpu}",), kernel_family="neon",
-        memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
+        memory=(MemoryRegion("image", 0x10000, LINUX64_IMAGE_SIZE, "rwx"), _LINUX_STACK),
         unicorn=UnicornSettings("ARM64", ("ARM",), unicorn_cpu), qemu=QemuSettings("user", "qemu-aarch64",
                                                                                     ("-cpu", qemu_cpu)),
         timing_model=cpu, default_board=board, extra={"clock_mhz": clock_mhz, "clock_note": clock_note})
@@ -138,7 +142,7 @@ def _linux_aarch64(name: str, description: str, cpu: str, extensions: tuple[str,
 def _linux_riscv(name: str, description: str, bits: int, extensions: tuple[str, ...], *, mabi: str,
                  kernel_family: str, unicorn_cpu: str | None, qemu_cpu: str, clock_mhz: int, clock_note: str,
                  board: str, vlen: int | None = None, compiler: str = "gcc", extra_flags: tuple[str, ...] = (),
-                 image_size: int = 512 * MiB) -> Target:
+                 image_size: int = LINUX64_IMAGE_SIZE) -> Target:
     """A RISC-V core running a static Linux ELF (user-mode QEMU); the name is the -march string."""
     return Target(
         name=name, description=description, arch=f"riscv{bits}", bits=bits, cpu=name, extensions=extensions,

@@ -67,11 +67,14 @@ def folder_kind(path: Path) -> str | None:
 
 
 def kind_of(spec: str) -> str | None:
-    """The kind of a model spec without loading it: a registered name, a Hugging Face folder, a .pt file
-    (classifier); None for anything else (an .igraph says its kind itself)."""
+    """The kind of a model spec without loading it: a registered name, a Hugging Face folder, a GGUF file (a
+    causal LM, as transformers loads them), a .pt file (classifier); None for anything else (an .igraph says its
+    kind itself)."""
     if spec in MODELS:
         return MODELS[spec].kind
     p = Path(spec)
+    if is_gguf(p):
+        return "decoder"
     if p.is_dir() and (p / "config.json").is_file():
         kind = folder_kind(p)
         if kind is None and _config(p) is not None:  # an unreadable config.json is the loader's error to name
@@ -82,21 +85,32 @@ def kind_of(spec: str) -> str | None:
     return None
 
 
+def is_gguf(p: Path) -> bool:
+    return p.suffix == ".gguf" and p.is_file()
+
+
 def is_transformer(spec: str) -> bool:
     return kind_of(spec) in ("encoder", "decoder")
 
 
 def calibration_of(name: str) -> tuple[int, int]:
-    """(sequences, tokens per sequence) of a transformer's recipe: its entry's, else the Hugging Face folder one."""
+    """(sequences, tokens per sequence) of a transformer's recipe: its entry's, else the Hugging Face folder one,
+    its sequences no longer than the folder's model attends over (a sliding window, its position table): the
+    captured graph's length is the calibration's, and a longer one would be refused."""
     e = MODELS.get(name)
-    return e.calibration if e is not None and e.calibration else FOLDER_CALIBRATION
+    if e is not None and e.calibration:
+        return e.calibration
+    sequences, tokens = FOLDER_CALIBRATION
+    cfg = _config(Path(name)) or {}
+    limits = [cfg.get(k) for k in ("sliding_window", "max_position_embeddings", "n_positions")]
+    return sequences, min([tokens] + [v for v in limits if isinstance(v, int) and v > 0])
 
 
 def listing(graph_files: bool = True) -> str:
     """One line naming every model spelling the commands take (for errors and --help)."""
     named = ", ".join(f"{e.name} ({e.kind})" for e in (MODELS[n] for n in names()))
     folders = ", ".join(f"{a.model_type} {a.kind}" for a in ARCHITECTURES.values())
-    return (f"{named}, a Hugging Face folder ({folders}), a plain module (.pt2, FILE.py:FUNCTION)"
+    return (f"{named}, a Hugging Face folder ({folders}) or GGUF file, a plain module (.pt2, FILE.py:FUNCTION)"
             + (", or an .igraph written by `intgap quantize`" if graph_files else ""))
 
 

@@ -17,7 +17,7 @@ from quant.hf_models import HFModel, pretrained, shakespeare_lines, shakespeare_
 from quant.ir import Graph
 from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
-from quant.model_registry import MODELS, calibration_of, kind_of, unknown_model
+from quant.model_registry import MODELS, calibration_of, is_gguf, kind_of, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
 from quant.optable import Group
@@ -34,7 +34,7 @@ Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
 def load_model(name: str) -> HFModel:
-    """A transformer by its registered name (quant/model_registry.py) or a Hugging Face folder."""
+    """A transformer by its registered name (quant/model_registry.py), a Hugging Face folder or a GGUF file."""
     e = MODELS.get(name)
     if e is not None and e.kind != "classifier":
         return e.load()
@@ -42,6 +42,8 @@ def load_model(name: str) -> HFModel:
         raise QuantError(f"{name} is a classifier (an MLP): this takes transformers; quantize it with `intgap compile "
                          f"--model {name} --config ...` or `intgap bench --model {name}`")
     p = Path(name)
+    if is_gguf(p):
+        return pretrained(p.stem, p.parent, causal=True, gguf=p.name)
     if not p.is_dir():
         raise unknown_model(name)
     kind = kind_of(name)

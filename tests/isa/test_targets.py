@@ -150,3 +150,27 @@ void _start(void) {
     assert (u.exit_code, u.stdout) == (q.exit_code, q.stdout) == (86, b"foreign hello\n")
     assert u.instructions == q.instructions > 100
     assert np.array_equal(u.blocks.addr, q.blocks.addr) and np.array_equal(u.blocks.count, q.blocks.count)
+
+
+def test_64_bit_linux_images_hold_a_half_billion_parameter_model():
+    """The 64-bit Linux-style targets stand for boards with GiBs of DRAM: their image region (1.5 GiB, below the
+    stack and QEMU's guard page under it) takes Qwen2.5-0.5B's 774 MB of W8A8 weights, which the former 512 MiB
+    refused; rv32imc keeps 64 MiB; more than the region is still refused before anything is built."""
+    from types import SimpleNamespace
+
+    from codegen.errors import ModelDoesNotFit
+    from codegen.lower import check_fits, image_region
+
+    def needing(n):
+        return SimpleNamespace(blob=SimpleNamespace(size=n), arena_size=1 << 20, kv_bytes=1 << 20, context=32,
+                               graph=SimpleNamespace(name="m"))
+
+    for name in ("cortex-a53", "cortex-a55", "rv64gc", "rv64gcv", "rv64gcv-vlen512"):
+        t = get_target(name)
+        region = image_region(t)
+        assert region.size == 1536 * 2**20 and region.base + region.size <= t.stack_region.base - 4096
+        check_fits(needing(774_437_354), t)
+        with pytest.raises(ModelDoesNotFit, match=r"holds 1,610,612,736 bytes"):
+            check_fits(needing(1600 * 2**20), t)
+    with pytest.raises(ModelDoesNotFit, match=r"rv32imc: it needs at least"):
+        check_fits(needing(774_437_354), get_target("rv32imc"))
