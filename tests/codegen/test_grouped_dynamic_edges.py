@@ -1,0 +1,54 @@
+"""The edges of NEON's fused per-token requantization (ig_fc_grouped_dyn_*_s8w4, runtime_c/kernels/neon/
+ig_fc_grouped_s8w4.c) against the reference interpreter on cortex-a55: row mantissas at both ends (2^14 and the
+rounded-up 2^15, where the multiplier's SQRDMLAH step adds nothing), accumulators past int32 before the zero point
+(int16 outputs: SQXTN, then the zero point in int32; int8 outputs: narrowed to int16 saturating, then the zero point)."""
+import numpy as np
+
+import isa
+from benchmarks.op_cases import _fully_connected_dynamic
+from codegen.op_calls import OpEnv, emit_node_calls
+from quant.ops.linear_quant import dynamic_row_quantize
+from tests.codegen.test_transformer_ops import _check
+
+
+def _edge_rows(k: int) -> np.ndarray:
+    """int32 rows whose largest |x| is 2^20 - 1 (mantissa rounds up to 2^15), 2^14 (mantissa 2^14) and 1"""
+    rows = np.zeros((3, k), np.int64)
+    rows[0, ::3], rows[0, 5] = 1000, -((1 << 20) - 1)
+    rows[1, ::2], rows[1, 7] = -77, 1 << 14
+    rows[2, 1] = 1
+    return rows
+
+
+def _cases():
+    rng = np.random.default_rng(20)
+    cases = []
+    for ydt, sym in (("int8", False), ("int16", True), ("int32", False)):
+        g, feeds = _fully_connected_dynamic(rng, 64, 70, "int32", ydt, 4, 32, 3, 1 << 30, sym)
+        g.nodes[0].attrs["x_zero_point"] = 0
+        feeds["x"] = _edge_rows(64).astype(np.int32)
+        cases.append((g, feeds))
+    # int16 out: every other row's requantized value past int32 (largest multiplier, smallest shift), zero point
+    g, feeds = _fully_connected_dynamic(rng, 64, 40, "int16", "int16", 4, 32, 2, 1 << 30)
+    g.constants["m"][::2] = (1 << 31) - 1
+    g.constants["s"][::2] = g.constants["s"].min()
+    g.nodes[0].attrs.update(y_zero_point=-20000, act_min=-32768, act_max=32767)
+    cases.append((g, feeds))
+    # int8 out: values past int16 before the zero point (narrowed saturating, then y_zp in int16)
+    g, feeds = _fully_connected_dynamic(rng, 64, 40, "int16", "int8", 4, 32, 2, 1 << 30)
+    g.constants["m"][1::2] = (1 << 31) - 1
+    g.constants["s"][1::2] = g.constants["s"].min()
+    g.nodes[0].attrs.update(y_zero_point=-128, act_min=-128, act_max=127)
+    cases.append((g, feeds))
+    return cases
+
+
+def test_fused_dynamic_requantization_edges_bit_exact(tmp_path):
+    cases = _cases()
+    q, mr, e = dynamic_row_quantize(cases[0][1]["x"], 0)
+    assert list(mr) == [1 << 15, 1 << 14, 1 << 14] and e[0] > 0  # both mantissa ends reached
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
+                extensions=("neon", "dotprod"))
+    for g, _ in cases:  # every case runs the fused kernel
+        assert any(fn.startswith("ig_fc_grouped_dyn") for fn, _ in emit_node_calls(g, g.nodes[0], env)[1])
+    _check(cases, isa.get_target("cortex-a55"), tmp_path)
