@@ -1,5 +1,6 @@
 """The edges of NEON's fused per-token requantization (ig_fc_grouped_dyn_*_s8w4, runtime_c/kernels/neon/
-ig_fc_grouped_s8w4.c) against the reference interpreter on cortex-a55: row mantissas at both ends (2^14 and the
+ig_fc_grouped_s8w4.c) and of its int16 row quantization (ig_dyn_quantize_s16's SQRDMULH loop, every exponent
+from -14 to 1) against the reference interpreter on cortex-a55: row mantissas at both ends (2^14 and the
 rounded-up 2^15, where the multiplier's SQRDMLAH step adds nothing), accumulators past int32 before the zero point
 (int16 outputs: SQXTN, then the zero point in int32; int8 outputs: narrowed to int16 saturating, then the zero point)."""
 import numpy as np
@@ -20,9 +21,24 @@ def _edge_rows(k: int) -> np.ndarray:
     return rows
 
 
+def _int16_rows(k: int, rng) -> np.ndarray:
+    """int16 rows for ig_dyn_quantize_s16's SQRDMULH loop: largest |x| 1 (e = -14, the widest pre-shift), 127
+    (a shift of 1), 128 (none), -32768 and 32767"""
+    rows = np.zeros((5, k), np.int64)
+    for i, top in enumerate((1, 127, 128, -32768, 32767)):
+        rows[i] = np.clip(rng.integers(-abs(top), abs(top) + 1, k), -32768, 32767)
+        rows[i, 3 + i] = top
+    return rows
+
+
 def _cases():
     rng = np.random.default_rng(20)
     cases = []
+    for xzp in (0, -32768, 7):  # -32768: |x - x_zp| up to 65535, the mantissa 2^15 with e = 1
+        g, feeds = _fully_connected_dynamic(rng, 64, 40, "int16", "int8", 4, 32, 5, 1 << 30)
+        g.nodes[0].attrs["x_zero_point"] = xzp
+        feeds["x"] = _int16_rows(64, rng).astype(np.int16)
+        cases.append((g, feeds))
     for ydt, sym in (("int8", False), ("int16", True), ("int32", False)):
         g, feeds = _fully_connected_dynamic(rng, 64, 70, "int32", ydt, 4, 32, 3, 1 << 30, sym)
         g.nodes[0].attrs["x_zero_point"] = 0
@@ -45,8 +61,12 @@ def _cases():
 
 def test_fused_dynamic_requantization_edges_bit_exact(tmp_path):
     cases = _cases()
-    q, mr, e = dynamic_row_quantize(cases[0][1]["x"], 0)
+    _, mr, e = dynamic_row_quantize(cases[3][1]["x"], 0)
     assert list(mr) == [1 << 15, 1 << 14, 1 << 14] and e[0] > 0  # both mantissa ends reached
+    _, mr, e = dynamic_row_quantize(cases[1][1]["x"], -32768)
+    assert mr.max() == 1 << 15
+    _, mr, e = dynamic_row_quantize(cases[0][1]["x"], 0)
+    assert list(e) == [-14, -8, -7, 1, 0]
     env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
                 extensions=("neon", "dotprod"))
     for g, _ in cases:  # every case runs the fused kernel
