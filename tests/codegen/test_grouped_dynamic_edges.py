@@ -50,8 +50,9 @@ def _cases():
     g.constants["s"][::2] = g.constants["s"].min()
     g.nodes[0].attrs.update(y_zero_point=-20000, act_min=-32768, act_max=32767)
     cases.append((g, feeds))
-    # int8 out: values past int16 before the zero point (narrowed saturating, then y_zp in int16)
-    g, feeds = _fully_connected_dynamic(rng, 64, 40, "int16", "int8", 4, 32, 2, 1 << 30)
+    # int8 out: values past int16 before the zero point (narrowed saturating, then y_zp in int16); groups of 64
+    # (IG_G4_LOOP64)
+    g, feeds = _fully_connected_dynamic(rng, 128, 40, "int16", "int8", 4, 64, 2, 1 << 30)
     g.constants["m"][1::2] = (1 << 31) - 1
     g.constants["s"][1::2] = g.constants["s"].min()
     g.nodes[0].attrs.update(y_zero_point=-128, act_min=-128, act_max=127)

@@ -87,6 +87,11 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
   "subs %[g], %[g], #1\n\t"                                                                                         \
   "b.ne 2b\n\t"                                                                                                     \
   "3:\n\t"
+/* all groups of 64: x's 64 bytes in one load, the group's C_sx, both chunks and the group step, the loop once per
+ * group (IG_G4_LOOP's chunk loop would cost six instructions more per group) */
+#define IG_G4_LOOP64(grp)                                                                                           \
+  "1:\n\t" "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t" "ldr s30, [%[cp]], #4\n\t"                                  \
+  IG_G4_CHUNK("0", "1") IG_G4_CHUNK("2", "3") grp("0") "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
 /* all groups (of 32 x odd columns: %[odd] chunks of 32 each) */
 #define IG_G4_LOOP(grp)                                                                                             \
   "1:\n\t" "ldr s30, [%[cp]], #4\n\t" "mov %[c], %[odd]\n\t" "2:\n\t"                                               \
@@ -213,6 +218,10 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
   if (chunks == 1) {
     if (asym) { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP_ASYM)) }
     else { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP)) }
+  } else if (chunks == 2) {
+    pairs = groups;
+    if (asym) { IG_G4_OUTS(IG_G4_LOOP64(IG_G4_GROUP_ASYM)) }
+    else { IG_G4_OUTS(IG_G4_LOOP64(IG_G4_GROUP)) }
   } else {
     pairs = groups;
     odd = chunks; /* the chunks per group */
@@ -251,6 +260,7 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
 #undef IG_G4_ONE
 #undef IG_G4_LOOP32
 #undef IG_G4_LOOP
+#undef IG_G4_LOOP64
 #undef IG_G4_RQ_LOAD
 #undef IG_G4_RQ_ALL
 #undef IG_G4_STORE_S8W
