@@ -132,7 +132,7 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
  * m + rshr(mult X, 31) with X = (mr - 2^15) 2^16 in v24 (exact: mult 2^31 is a multiple of 2^31, |X| <= 2^30),
  * then rshr(acc m, shift - e) (SMULL, SRSHL by e - shift, e in v25) + bias in int64 into v12 / v13; multipliers,
  * shifts and biases in v<m>, v<s>, v<b> (the layout's order), temporaries v12-v15. */
-#define IG_G4_DYNRQ_CORE(a, m, s, b)                                                                                \
+#define IG_G4_DYNRQ_CORE(a, m, s, b) /* SQRDMLAH: ARMv8.1 RDM, in every core with SDOT (ARMv8.2 on) */           \
   "sqrdmlah v" m ".4s, v" m ".4s, v24.4s\n\t" "sub v" s ".4s, v25.4s, v" s ".4s\n\t"                                \
   "sxtl v14.2d, v" s ".2s\n\t" "sxtl2 v15.2d, v" s ".4s\n\t"                                                       \
   "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
