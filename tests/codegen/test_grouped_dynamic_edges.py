@@ -2,7 +2,8 @@
 ig_fc_grouped_s8w4.c) and of its int16 row quantization (ig_dyn_quantize_s16's SQRDMULH loop, every exponent
 from -14 to 1) against the reference interpreter on cortex-a55: row mantissas at both ends (2^14 and the
 rounded-up 2^15, where the multiplier's SQRDMLAH step adds nothing), accumulators past int32 before the zero point
-(int16 outputs: SQXTN, then the zero point in int32; int8 outputs: narrowed to int16 saturating, then the zero point)."""
+(int16 outputs: SQXTN, then the zero point in int32, or with y_zp 0 and the whole int16 range SQXTN twice; int8
+outputs: narrowed to int16 saturating, then the zero point)."""
 import numpy as np
 
 import isa
@@ -49,6 +50,13 @@ def _cases():
     g.constants["m"][::2] = (1 << 31) - 1
     g.constants["s"][::2] = g.constants["s"].min()
     g.nodes[0].attrs.update(y_zero_point=-20000, act_min=-32768, act_max=32767)
+    cases.append((g, feeds))
+    # int16 out, y_zp 0 and the whole range (the saturating stores): values past int32 and past int16
+    g, feeds = _fully_connected_dynamic(rng, 96, 40, "int16", "int16", 4, 32, 2, 1 << 30)
+    g.constants["m"][::3] = (1 << 31) - 1
+    g.constants["s"][::3] = g.constants["s"].min()
+    g.constants["m"][1::3] = g.constants["m"][1::3] // 2 + (1 << 30)
+    g.nodes[0].attrs.update(y_zero_point=0, act_min=-32768, act_max=32767)
     cases.append((g, feeds))
     # int8 out: values past int16 before the zero point (narrowed saturating, then y_zp in int16); groups of 64
     # (IG_G4_LOOP64)

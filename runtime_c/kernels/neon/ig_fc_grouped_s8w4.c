@@ -151,7 +151,8 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
   "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
 /* int8 out: SQXTN only; IG_G4_ST8 narrows to int16 saturating and adds y_zp / clamps in int16, as the static outputs
  * do (an int8 output's y_zp is an int8 value, quant/ops/checks.py: IG_ZP16_OK holds) */
-#define IG_G4_DYNRQ8(a, m, s, b) IG_G4_DYNRQ_CORE(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"
+#define IG_G4_DYNRQ8(a, m, s, b)                                                                                    \
+  IG_G4_DYNRQ_CORE(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"
 /* four vectors (16 rows): their multipliers, shifts and biases loaded, each requantized by rq */
 #define IG_G4_DYN_HALF(rq, a0, b0, a1, b1)                                                                          \
   "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[shift]], #64\n\t"                              \
@@ -164,6 +165,12 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
 #define IG_G4_STORE_DYN16                                                                                           \
   "dup v26.4s, %w[zp]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ16)                                           \
   IG_G4_ST16("16", "17") IG_G4_ST16("18", "19") IG_G4_ST16("20", "21") IG_G4_ST16("22", "23")
+/* int16 out, y_zp 0 and the whole int16 range: the narrowing stores saturate (SQXTN twice is the clamp) */
+#define IG_G4_SQST16(a, b)                                                                                          \
+  "sqxtn v8.4h, v" a ".4s\n\t" "sqxtn v9.4h, v" b ".4s\n\t" "st2 {v8.4h, v9.4h}, [%[y]], #16\n\t"
+#define IG_G4_STORE_DYN16F                                                                                          \
+  IG_G4_DYN_ALL(IG_G4_DYNRQ8) IG_G4_SQST16("16", "17") IG_G4_SQST16("18", "19") IG_G4_SQST16("20", "21")            \
+  IG_G4_SQST16("22", "23")
 #define IG_G4_STORE_DYN8                                                                                            \
   IG_G4_DYN_ALL(IG_G4_DYNRQ8) IG_RQ_CONSTANTS16 IG_G4_ST8("16", "17", "18", "19") IG_G4_ST8("20", "21", "22", "23")
 #define IG_G4_STORE_DYN32                                                                                           \
@@ -193,6 +200,8 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
  * or the five static */
 #define IG_G4_OUTS(loop)                                                                                            \
   if (dyn && out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
+  else if (dyn && out_bytes == 2 && y_zp == 0 && act_min == INT16_MIN && act_max == INT16_MAX)                       \
+    IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16F);                                                                       \
   else if (dyn && out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                          \
   else if (dyn) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);                                                            \
   else if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                    \
@@ -238,6 +247,8 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
 #undef IG_G4_DYN_HALF
 #undef IG_G4_DYN_ALL
 #undef IG_G4_STORE_DYN16
+#undef IG_G4_STORE_DYN16F
+#undef IG_G4_SQST16
 #undef IG_G4_STORE_DYN8
 #undef IG_G4_STORE_DYN32
 #undef IG_G4_INIT_ZERO
