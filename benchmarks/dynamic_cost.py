@@ -1,8 +1,8 @@
 """The per-layer cost of asymmetric groups and dynamic per-token scales on the grouped kernels: exact instructions of
-each function of one SmolLM2-shaped int4 layer (groups of 32 or --group-sizes, int8 output or --outputs, batch 1) on
-a target, for the symmetric grid (asym case with every offset 0), asymmetric groups (fully_connected_asym, int8
-input) and dynamic scales (fully_connected_dynamic, int16 input) on both grids.
-Outputs checked byte for byte against quant/reference.py.
+each function of one SmolLM2-shaped int4 layer (groups of 32 or --group-sizes; int8 output or --outputs, int16 ones
+symmetric and unclamped as the lowering makes them; batch 1) on a target, for the symmetric grid (asym case with
+every offset 0), asymmetric groups (fully_connected_asym, int8 input) and dynamic scales (fully_connected_dynamic,
+int16 input) on both grids. Outputs checked byte for byte against quant/reference.py.
 
     PYTHONPATH=. .venv/bin/python benchmarks/dynamic_cost.py [--targets cortex-a55,...] [--shapes 576x1536,...]
         [--group-sizes 32,64] [--outputs int8,int16] [--kinds "dynamic asym,..."] [--out FILE]
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +33,14 @@ OUTPUT = ("ig_write_hex", "ig_sys_write")  # the program's output, not the layer
 def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8"):
     rng = np.random.default_rng(seed)
     if kind.startswith("dynamic"):
-        return _fully_connected_dynamic(rng, k, n, "int16", ydt, 4, gs, 1, 1 << 30, kind.endswith("symmetric"))
-    g, x = _fully_connected_asym(rng, k, n, "int8", ydt, 4, gs, 1)
+        g, x = _fully_connected_dynamic(rng, k, n, "int16", ydt, 4, gs, 1, 1 << 30, kind.endswith("symmetric"))
+    else:
+        g, x = _fully_connected_asym(rng, k, n, "int8", ydt, 4, gs, 1)
     if kind == "symmetric":
         g.constants["go"][:] = 0
+    if ydt == "int16":  # as the lowering's int16 tensors: symmetric, the whole range
+        g.nodes[0].attrs.update(y_zero_point=0, act_min=-32768, act_max=32767)
+        g.tensors["y"] = replace(g.tensors["y"], zero_point=0)
     return g, x
 
 
