@@ -199,16 +199,17 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
 /* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): dynamic int8 / int16 / int32,
  * or the five static */
 #define IG_G4_OUTS(loop)                                                                                            \
-  if (dyn && out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
-  else if (dyn && out_bytes == 2 && y_zp == 0 && act_min == INT16_MIN && act_max == INT16_MAX)                       \
+  if (!dyn) {                                                                                                       \
+    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                        \
+    else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                     \
+    else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                     \
+    else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                     \
+    else IG_G4_ASM(loop, IG_G4_STORE_RAW);                                                                         \
+  } else if (out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
+  else if (out_bytes == 2 && y_zp == 0 && act_min == INT16_MIN && act_max == INT16_MAX)                              \
     IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16F);                                                                       \
-  else if (dyn && out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                          \
-  else if (dyn) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);                                                            \
-  else if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                    \
-  else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                       \
-  else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                       \
-  else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                       \
-  else IG_G4_ASM(loop, IG_G4_STORE_RAW);
+  else if (out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                                 \
+  else IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);
 /* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout; csx = ig_grouped_csx8)
  * over all groups, requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32
  * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
@@ -227,7 +228,7 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
   if (chunks == 1) {
     if (asym) { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP_ASYM)) }
     else { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP)) }
-  } else if (chunks == 2) {
+  } else if (chunks == 2 && (asym || dyn)) { /* (the symmetric static kernel keeps its code: the default's counts) */
     pairs = groups;
     if (asym) { IG_G4_OUTS(IG_G4_LOOP64(IG_G4_GROUP_ASYM)) }
     else { IG_G4_OUTS(IG_G4_LOOP64(IG_G4_GROUP)) }
