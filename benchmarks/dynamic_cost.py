@@ -1,9 +1,11 @@
 """The per-layer cost of asymmetric groups and dynamic per-token scales on the grouped kernels: exact instructions of
-each function of one SmolLM2-shaped int4 layer (groups of 32, int8 output, batch 1) on a target, for the symmetric
-grid (asym case with every offset 0), asymmetric groups (fully_connected_asym, int8 input) and dynamic scales
-(fully_connected_dynamic, int16 input) on both grids. Outputs checked byte for byte against quant/reference.py.
+each function of one SmolLM2-shaped int4 layer (groups of 32 or --group-sizes; int8 output or --outputs, int16 ones
+symmetric and unclamped as the lowering makes them; batch 1) on a target, for the symmetric grid (asym case with
+every offset 0), asymmetric groups (fully_connected_asym, int8 input) and dynamic scales (fully_connected_dynamic,
+int16 input) on both grids. Outputs checked byte for byte against quant/reference.py.
 
     PYTHONPATH=. .venv/bin/python benchmarks/dynamic_cost.py [--targets cortex-a55,...] [--shapes 576x1536,...]
+        [--group-sizes 32,64] [--outputs int8,int16] [--kinds "dynamic asym,..."] [--out FILE]
 
 Results: benchmarks/results/dynamic_cost.md.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +30,17 @@ KINDS = ("symmetric", "asym", "dynamic symmetric", "dynamic asym")
 OUTPUT = ("ig_write_hex", "ig_sys_write")  # the program's output, not the layer's
 
 
-def _case(kind: str, k: int, n: int, seed: int):
+def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8"):
     rng = np.random.default_rng(seed)
     if kind.startswith("dynamic"):
-        return _fully_connected_dynamic(rng, k, n, "int16", "int8", 4, 32, 1, 1 << 30, kind.endswith("symmetric"))
-    g, x = _fully_connected_asym(rng, k, n, "int8", "int8", 4, 32, 1)
+        g, x = _fully_connected_dynamic(rng, k, n, "int16", ydt, 4, gs, 1, 1 << 30, kind.endswith("symmetric"))
+    else:
+        g, x = _fully_connected_asym(rng, k, n, "int8", ydt, 4, gs, 1)
     if kind == "symmetric":
         g.constants["go"][:] = 0
+    if ydt == "int16":  # as the lowering's int16 tensors: symmetric, the whole range
+        g.nodes[0].attrs.update(y_zero_point=0, act_min=-32768, act_max=32767)
+        g.tensors["y"] = replace(g.tensors["y"], zero_point=0)
     return g, x
 
 
@@ -41,31 +48,41 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--targets", default="cortex-a55")
     ap.add_argument("--shapes", default="576x1536,1536x576")
+    ap.add_argument("--group-sizes", default="32")
+    ap.add_argument("--outputs", default="int8")
+    ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-dynamic"))
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dynamic_cost.md"))
     args = ap.parse_args(argv)
+    kinds = [v for v in args.kinds.split(",") if v]
+    if any(v not in KINDS for v in kinds):
+        ap.error(f"--kinds: a comma list of {', '.join(KINDS)}")
     lines = ["# Asymmetric groups and dynamic scales on the grouped kernels: cost per layer", "",
              f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on 2-core x86_64 (shared): "
              f"`PYTHONPATH=. .venv/bin/python benchmarks/dynamic_cost.py {' '.join(sys.argv[1:])}`. Exact "
-             "instructions per function of one int4 layer (groups of 32, int8 output; the program's output "
-             "functions left out); instr./MAC = the layer's total over its weight MACs.", "",
-             "| target | K x N | layer | instructions | instr./MAC | bit-exact | per function |", "|---|---|---|--:|--:|---|---|"]
+             "instructions per function of one int4 layer (the program's output functions left out); instr./MAC = the "
+             "layer's total over its weight MACs.", "",
+             "| target | K x N | group | output | layer | instructions | instr./MAC | bit-exact | per function |",
+             "|---|---|--:|---|---|--:|--:|---|---|"]
     ok = True
     for t in isa.parse_targets(args.targets):
         for shape in args.shapes.split(","):
             k, n = (int(v) for v in shape.split("x"))
-            for i, kind in enumerate(KINDS):
-                g, x = _case(kind, k, n, k + n)
-                kc, elf, _ = build_graph_cases([(g, x)], t, Path(args.workdir) / t.name / f"{shape}-{i}")
+            for gs, ydt, kind in ((gs, ydt, kind) for gs in args.group_sizes.split(",")
+                                  for ydt in args.outputs.split(",") for kind in kinds):
+                g, x = _case(kind, k, n, k + n, int(gs), ydt)
+                kc, elf, _ = build_graph_cases([(g, x)], t, Path(args.workdir) / t.name /
+                                               f"{shape}-g{gs}-{ydt}-{KINDS.index(kind)}")
                 run = run_cases(kc, elf, t)
                 fns = {f: v for f, v in sorted(run.per_function.items()) if f.startswith("ig_") and f not in OUTPUT}
                 total = sum(fns.values())
                 exact = run.outputs[0] == graph_expected_bytes(g, x)
                 ok &= exact
                 parts = ", ".join(f"{f} {v:,}" for f, v in fns.items() if f != "ig_case_0")
-                lines.append(f"| {t.name} | {k}x{n} | {kind} | {total:,} | {total / (k * n):.4f} | "
+                lines.append(f"| {t.name} | {k}x{n} | {gs} | {ydt} | {kind} | {total:,} | {total / (k * n):.4f} | "
                              f"{'yes' if exact else 'NO'} | {parts} |")
                 print(lines[-1], flush=True)
-    out = ROOT / "benchmarks" / "results" / "dynamic_cost.md"
+    out = Path(args.out)
     out.write_text("\n".join(lines) + "\n")
     print(f"wrote {out}")
     return 0 if ok else 1

@@ -7,8 +7,8 @@ import numpy as np
 from codegen.errors import CodegenError
 from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
-from codegen.packing import (grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors, pack_fc_grouped,
-                             pack_fc_weights, wrap_int32)
+from codegen.packing import (NEON_GROUPED_ROWS, grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors,
+                             pack_fc_grouped, pack_fc_weights, wrap_int32)
 from quant.ir import Graph, Node
 from quant.ops.checks import fc_quant_mass
 from quant.ops.linear_quant import DYN_LEVELS
@@ -106,9 +106,14 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         used |= {("ig_group_sums_s8", "ig_fc_asym_offsets"), ("ig_offset_bias", "ig_fc_asym_offsets")}
     else:
         pre, bias_of, per_chunk = "", f"{cb} + p_[2]", ""
-    code = (f"{pre}for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_; "
+    # the SDOT kernels need no per-chunk buffers: chunks of whole blocks make one layout, run by one call (x's
+    # group sums and the call once per layer, not per 256 rows)
+    one = (fused or dyn) and all(r % NEON_GROUPED_ROWS == 0 for r in table[4::5])
+    loop = "const int32_t c_ = 0; const int32_t *p_ = " + ct if one else \
+        f"for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_"
+    code = (f"{pre}{'{ ' if one else ''}{loop}; "
             f"{per_chunk}{fn}({x_ptr}, {cw} + p_[0], {bias_of}, {cs} + p_[1], {cm} + p_[2], {csh} + p_[2], "
-            f"{kk}, p_[4], {gsz}, {tail}, {'ig_mr_, ig_e_, ' if dyn else ''}{out_of('c_')}); "
+            f"{kk}, {nn_ if one else 'p_[4]'}, {gsz}, {tail}, {'ig_mr_, ig_e_, ' if dyn else ''}{out_of('c_')}); "
             f"{'' if dyn else after}}}")
     return code, used
 

@@ -96,10 +96,10 @@ def parse_method(method: str) -> list[str]:
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
             ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)) or \
-            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and ("asym" in steps or "qat" in steps)):
+            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and "qat" in steps):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
-                         "qat without a migration or asym, act-order only with gptq, clip without asym or qat)")
+                         "qat without a migration or asym, act-order only with gptq, clip without qat)")
     return sorted(steps, key=STEPS.index)
 
 

@@ -16,6 +16,7 @@ LEVELS = {4: (-8, 7), 8: (-127, 127)}  # the integer weight values of each width
 X_RANGE = 255  # the largest |x - x_zero_point| of an int8 input: the accumulator bounds of the grids below
 ASYM_ACC_SHARE = 0.85  # of 2^31: the part of the accumulator an asymmetric layer's weights may use (bias: the rest)
 CLIP_RATIOS = np.linspace(1.0, 0.5, 26)  # the clipping search's candidates: fractions of a group's max |w|
+RANGE_RATIOS = np.linspace(1.0, 0.5, 11)  # the asymmetric search's, for each end of a group's range apart
 
 
 @dataclass
@@ -104,9 +105,9 @@ def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool
     """RTN: int8 symmetric per channel, or int4/int8 symmetric per group with integer group scales; with asym,
     int4/int8 groups on their own min/max grid (integer scale and offset per group, see quantize_weight_asym).
     clip [K] (per input channel importance): symmetric group scales by the clipping search
-    (clipped_group_scales) instead of max|w| / qmax."""
+    (clipped_group_scales) instead of max|w| / qmax; asymmetric group ranges by clipped_group_ranges."""
     if asym and (bits == 4 or group_size is not None):
-        return quantize_weight_asym(w, bits, group_size or w.shape[1])
+        return quantize_weight_asym(w, bits, group_size or w.shape[1], clip)
     if bits == 8 and group_size is None:
         return round_on_grid(w, 8, max_steps(w, 8, None))
     k = w.shape[1]
@@ -119,18 +120,40 @@ def quantize_weight(w: np.ndarray, bits: int, group_size: int | None, asym: bool
     return round_on_grid(w, bits, steps, group_scale_limit(k, gsz, bits))
 
 
-def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int) -> QWeight:
+def clipped_group_ranges(wg: np.ndarray, levels: int, importance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group of wg [N, G, gs], the range [a min, b max], a and b each in RANGE_RATIOS, whose rounding on
+    `levels` + 1 evenly spaced values leaves the least squared error weighted by `importance` [G, gs]: the
+    asymmetric twin of clipped_group_scales (an outlier gives up a little of its value so that the group's other
+    weights get a finer step; the two ends apart: a group's outliers are seldom on both sides)."""
+    wmin, wmax = wg.min(axis=2), wg.max(axis=2)
+    best_lo, best_hi, err = wmin, wmax, np.full(wmin.shape, np.inf)
+    for a in RANGE_RATIOS:
+        for b in RANGE_RATIOS:
+            lo, hi = a * wmin, b * wmax
+            d = np.where(hi > lo, (hi - lo) / levels, 1.0)[:, :, None]
+            r = wg - (np.clip(np.round((wg - lo[:, :, None]) / d), 0, levels) * d + lo[:, :, None])
+            e = np.einsum("ngk,gk->ng", r * r, importance)
+            take = e < err
+            best_lo, best_hi, err = np.where(take, lo, best_lo), np.where(take, hi, best_hi), np.where(take, e, err)
+    return best_lo, best_hi
+
+
+def quantize_weight_asym(w: np.ndarray, bits: int, group_size: int, clip: np.ndarray | None = None) -> QWeight:
     """Asymmetric groups: each group of `group_size` weights along K on the grid d q + o with q in [-8, 7] (int4)
     or [-127, 127] (int8), d = (max - min) / 15 (or / 254) and o = min + 8 d (or + 127 d): the group's own min/max,
     so GGUF Q4_1 blocks (w = d q' + m, q' in [0, 15]) are reproduced exactly up to integer rounding. d and o become
     integers group_scale = round(d / unit), group_offset = round(o / unit) of a per-row unit chosen as fine as the
     int32 accumulator allows: X_RANGE * sum_g (group_scale * sum_g |q| + |group_offset| * group_size) stays below
-    ASYM_ACC_SHARE * 2^31 (and group_scale below 2^15). q is then rounded on the integer grid."""
+    ASYM_ACC_SHARE * 2^31 (and group_scale below 2^15). q is then rounded on the integer grid. clip [K] (per input
+    channel importance): each group's range by the clipping search (clipped_group_ranges) instead of its min/max."""
     w = w.astype(np.float64)
     n, k = w.shape
     lo_q, hi_q = LEVELS[bits]
     wg = _groups(w, group_size)
-    wmin, wmax = wg.min(axis=2), wg.max(axis=2)
+    if clip is None:
+        wmin, wmax = wg.min(axis=2), wg.max(axis=2)
+    else:
+        wmin, wmax = clipped_group_ranges(wg, hi_q - lo_q, np.asarray(clip, np.float64).reshape(-1, group_size))
     d = (wmax - wmin) / (hi_q - lo_q)
     o = wmin - lo_q * d
     budget = ASYM_ACC_SHARE * (1 << 31) / X_RANGE

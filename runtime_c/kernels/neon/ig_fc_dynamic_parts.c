@@ -1,8 +1,11 @@
 /* The run-time steps of fully_connected_dynamic around the grouped kernels (kernels/scalar/ig_fc_dynamic_parts.c)
  * for AArch64 NEON, eight lanes at a time, exact:
  *   quantize (int16 x): the row's largest and smallest x in int16 lanes (SMAX / SMIN, then SMAXV / SMINV), so
- *   max |x - x_zp| = max(max x - x_zp, x_zp - min x); q = rshr((x - x_zp) inv, 24 + e) as SMULL + SRSHL by
- *   -(24 + e) (a rounding shift, ties up, like rshr) + SQXTN to int32, int16, int8, then SMAX -127 (the clamp);
+ *   max |x - x_zp| = max(max x - x_zp, x_zp - min x); q = rshr((x - x_zp) inv, 24 + e) in int32 lanes as
+ *   SQRDMULH((x - x_zp) 2^L, inv 2^M) = rshr((x - x_zp) inv 2^(L + M), 31) with L + M = 7 - e (exact: the
+ *   product's low bits are zeros, SQRDMULH rounds ties up like rshr; both operands fit int32: inv < 2^17, M <= 14,
+ *   |x - x_zp| 2^L < 2^8 when L > 0), SSUBL for x - x_zp (x_zp an int16), SQXTN to int16, int8, SMAX -127 (the
+ *   clamp); rows with e > 7 or another x_zp: SMULL + SRSHL by -(24 + e) in int64 lanes;
  *   requantize: m = rshr(mult mr, 15) as SMULL + RSHRN #15 (m < 2^31), rshr(acc m, shift - e) as SMULL + SRSHL by
  *   e - shift, + bias + y_zp in int64, SQXTN (the clamp bounds lie inside int32), clamp, narrowing store.
  * Tails and int32 x: the portable loops. */
@@ -16,6 +19,27 @@ static inline int32_t dyn_exponent(int64_t r, int32_t *mr) {
   int32_t e = b - 15;
   *mr = e < 0 ? (int32_t)(r << -e) : (int32_t)ig_rshr64(r, e);
   return e;
+}
+
+/* q for eight x at a time in int32 lanes (the head comment): SQRDMULH((x - x_zp) << l, inv_m); returns the
+ * elements done (l is 0 or a constant of the call site: the shift drops out of the common loop) */
+static inline __attribute__((always_inline)) int32_t quantize_q31(const int16_t *x, int16_t x_zp, int32_t k_dim,
+                                                                  int32_t inv_m, int32_t l, int8_t *q,
+                                                                  int8x8_t lo127) {
+  const int16x8_t zp = vdupq_n_s16(x_zp);
+  const int32x4_t iv = vdupq_n_s32(inv_m), sh = vdupq_n_s32(l);
+  int32_t k = 0;
+  for (; k + 8 <= k_dim; k += 8) {
+    int16x8_t v = vld1q_s16(x + k);
+    int32x4_t a = vsubl_s16(vget_low_s16(v), vget_low_s16(zp)), b = vsubl_high_s16(v, zp);
+    if (l != 0) {
+      a = vshlq_s32(a, sh);
+      b = vshlq_s32(b, sh);
+    }
+    int16x8_t h = vqmovn_high_s32(vqmovn_s32(vqrdmulhq_s32(a, iv)), vqrdmulhq_s32(b, iv));
+    vst1_s8(q + k, vmax_s8(vqmovn_s16(h), lo127));
+  }
+  return k;
 }
 
 int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr) {
@@ -40,10 +64,18 @@ int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_
   }
   int32_t e = dyn_exponent(r, mr);
   int32_t inv = (int32_t)((127u << 24) / (uint32_t)*mr), s = 24 + e;
+  const int8x8_t lo127 = vdup_n_s8(-127);
+  k = 0;
+  if (e <= 7 && x_zp >= INT16_MIN && x_zp <= INT16_MAX) {
+    int32_t m = 7 - e < 14 ? 7 - e : 14, l = 7 - e - m;
+    if (l == 0)
+      k = quantize_q31(x, (int16_t)x_zp, k_dim, inv << m, 0, q, lo127);
+    else
+      k = quantize_q31(x, (int16_t)x_zp, k_dim, inv << m, l, q, lo127);
+  }
   int64x2_t neg_s = vdupq_n_s64(-s);
   int32x4_t zp = vdupq_n_s32(x_zp);
-  const int8x8_t lo127 = vdup_n_s8(-127);
-  for (k = 0; k + 8 <= k_dim; k += 8) {
+  for (; k + 8 <= k_dim; k += 8) {
     int16x8_t v = vld1q_s16(x + k);
     int32x4_t a = ig_neon_mul_rshr_sat(vsubq_s32(vmovl_s16(vget_low_s16(v)), zp), inv, neg_s);
     int32x4_t b = ig_neon_mul_rshr_sat(vsubq_s32(vmovl_high_s16(v), zp), inv, neg_s);

@@ -68,12 +68,12 @@
   "ld1 {v16.4s - v19.4s}, [%[bias]], #64\n\t" "ld1 {v20.4s - v23.4s}, [%[bias]], #64\n\t"                          \
   "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"                            \
   "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t" "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t"
-/* fully_connected_dynamic: the sums from 0 (the bias comes after the per-token scale) */
+/* fully_connected_dynamic: the sums from 0 (the bias comes after the per-token scale), four loads of 64 zero bytes
+ * in place of sixteen MOVI */
 #define IG_G4_INIT_ZERO                                                                                             \
-  "movi v16.4s, #0\n\t" "movi v17.4s, #0\n\t" "movi v18.4s, #0\n\t" "movi v19.4s, #0\n\t"                          \
-  "movi v20.4s, #0\n\t" "movi v21.4s, #0\n\t" "movi v22.4s, #0\n\t" "movi v23.4s, #0\n\t"                          \
-  "movi v8.4s, #0\n\t" "movi v9.4s, #0\n\t" "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t"                            \
-  "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t" "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t"
+  "ld1 {v16.4s - v19.4s}, [%[zeros]]\n\t" "ld1 {v20.4s - v23.4s}, [%[zeros]]\n\t"                                  \
+  "ld1 {v8.4s - v11.4s}, [%[zeros]]\n\t" "ld1 {v12.4s - v15.4s}, [%[zeros]]\n\t"
+static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
 /* one group of 32 columns (grp: IG_G4_GROUP or IG_G4_GROUP_ASYM) */
 #define IG_G4_ONE(grp) "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" "ldr s30, [%[cp]], #4\n\t" IG_G4_CHUNK("0", "1") grp("0")
 /* all groups (of 32): two at a time (x, 8 C_sx and the loop once per two), an odd one first */
@@ -87,6 +87,11 @@
   "subs %[g], %[g], #1\n\t"                                                                                         \
   "b.ne 2b\n\t"                                                                                                     \
   "3:\n\t"
+/* all groups of 64: x's 64 bytes in one load, the group's C_sx, both chunks and the group step, the loop once per
+ * group (IG_G4_LOOP's chunk loop would cost six instructions more per group) */
+#define IG_G4_LOOP64(grp)                                                                                           \
+  "1:\n\t" "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t" "ldr s30, [%[cp]], #4\n\t"                                  \
+  IG_G4_CHUNK("0", "1") IG_G4_CHUNK("2", "3") grp("0") "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
 /* all groups (of 32 x odd columns: %[odd] chunks of 32 each) */
 #define IG_G4_LOOP(grp)                                                                                             \
   "1:\n\t" "ldr s30, [%[cp]], #4\n\t" "mov %[c], %[odd]\n\t" "2:\n\t"                                               \
@@ -122,36 +127,55 @@
   "xtn v8.8b, v8.8h\n\t" "xtn v9.8b, v9.8h\n\t" "st2 {v8.8b, v9.8b}, [%[y]], #16\n\t"
 #define IG_G4_STORE_S8W                                                                                             \
   IG_RQ_CONSTANTS IG_G4_RQ_ALL(IG_RQR2) IG_G4_ST8W("16", "17", "18", "19") IG_G4_ST8W("20", "21", "22", "23")
-/* fully_connected_dynamic's per-token requantization of one vector v<a> (four rows' exact accumulators) as
- * ig_dyn_requant (kernels/neon/ig_fc_dynamic_parts.c rq4, the same instructions): m = rshr(mult mr, 15) (RSHRN),
- * rshr(acc m, shift - e) (SMULL, SRSHL by e - shift), + bias + y_zp in int64, SQXTN, clamp. Multipliers, shifts and
- * biases in v<m>, v<s>, v<b> (the layout's order); mr in v24.s[0], e in v25, y_zp (int64) in v26, act_min / act_max
- * in v27 / v28; temporaries v12-v15. */
-#define IG_G4_DYNRQ(a, m, s, b)                                                                                     \
-  "smull v12.2d, v" m ".2s, v24.s[0]\n\t" "smull2 v13.2d, v" m ".4s, v24.s[0]\n\t"                                 \
-  "sub v" s ".4s, v25.4s, v" s ".4s\n\t"                                                                            \
-  "rshrn v" m ".2s, v12.2d, #15\n\t" "rshrn2 v" m ".4s, v13.2d, #15\n\t"                                            \
+/* fully_connected_dynamic's per-token requantization of one vector v<a> (four rows' exact accumulators), the same
+ * values as ig_dyn_requant (kernels/neon/ig_fc_dynamic_parts.c rq4): m = rshr(mult mr, 15) as one SQRDMLAH,
+ * m + rshr(mult X, 31) with X = (mr - 2^15) 2^16 in v24 (exact: mult 2^31 is a multiple of 2^31, |X| <= 2^30),
+ * then rshr(acc m, shift - e) (SMULL, SRSHL by e - shift, e in v25) + bias in int64 into v12 / v13; multipliers,
+ * shifts and biases in v<m>, v<s>, v<b> (the layout's order), temporaries v12-v15. */
+#define IG_G4_DYNRQ_CORE(a, m, s, b) /* SQRDMLAH: ARMv8.1 RDM, in every core with SDOT (ARMv8.2 on) */           \
+  "sqrdmlah v" m ".4s, v" m ".4s, v24.4s\n\t" "sub v" s ".4s, v25.4s, v" s ".4s\n\t"                                \
   "sxtl v14.2d, v" s ".2s\n\t" "sxtl2 v15.2d, v" s ".4s\n\t"                                                       \
   "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
   "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"                                            \
-  "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"                                      \
-  "add v12.2d, v12.2d, v26.2d\n\t" "add v13.2d, v13.2d, v26.2d\n\t"                                                \
+  "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"
+/* int32 out: + y_zp in int64 (v26), SQXTN, clamp (act_min / act_max in v27 / v28) */
+#define IG_G4_DYNRQ(a, m, s, b)                                                                                     \
+  IG_G4_DYNRQ_CORE(a, m, s, b) "add v12.2d, v12.2d, v26.2d\n\t" "add v13.2d, v13.2d, v26.2d\n\t"                  \
   "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                                      \
   "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
-/* four vectors (16 rows): their multipliers, shifts and biases loaded, each requantized */
-#define IG_G4_DYN_HALF(a0, b0, a1, b1)                                                                              \
+/* int16 out: SQXTN, then y_zp (v26) by SQADD in int32 and the clamp (v27 / v28): a value past int32 stays past the
+ * int16 clamp after adding an int16 y_zp, so the bytes are those of the int64 sum */
+#define IG_G4_DYNRQ16(a, m, s, b)                                                                                   \
+  IG_G4_DYNRQ_CORE(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                         \
+  "sqadd v" a ".4s, v" a ".4s, v26.4s\n\t"                                                                          \
+  "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
+/* int8 out: SQXTN only; IG_G4_ST8 narrows to int16 saturating and adds y_zp / clamps in int16, as the static outputs
+ * do (an int8 output's y_zp is an int8 value, quant/ops/checks.py: IG_ZP16_OK holds) */
+#define IG_G4_DYNRQ8(a, m, s, b)                                                                                    \
+  IG_G4_DYNRQ_CORE(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"
+/* four vectors (16 rows): their multipliers, shifts and biases loaded, each requantized by rq */
+#define IG_G4_DYN_HALF(rq, a0, b0, a1, b1)                                                                          \
   "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[shift]], #64\n\t"                              \
   "ld1 {v8.4s - v11.4s}, [%[bias]], #64\n\t"                                                                        \
-  IG_G4_DYNRQ(a0, "0", "4", "8") IG_G4_DYNRQ(b0, "1", "5", "9") IG_G4_DYNRQ(a1, "2", "6", "10")                     \
-  IG_G4_DYNRQ(b1, "3", "7", "11")
-#define IG_G4_DYN_ALL                                                                                               \
-  "dup v24.4s, %w[mr]\n\t" "dup v25.4s, %w[e]\n\t" "dup v26.2d, %x[zp64]\n\t" "dup v27.4s, %w[lo]\n\t"              \
-  "dup v28.4s, %w[hi]\n\t" IG_G4_DYN_HALF("16", "17", "18", "19") IG_G4_DYN_HALF("20", "21", "22", "23")
+  rq(a0, "0", "4", "8") rq(b0, "1", "5", "9") rq(a1, "2", "6", "10") rq(b1, "3", "7", "11")
+#define IG_G4_DYN_ALL(rq)                                                                                           \
+  "dup v24.4s, %w[mrx]\n\t" "dup v25.4s, %w[e]\n\t"                                                                 \
+  IG_G4_DYN_HALF(rq, "16", "17", "18", "19") IG_G4_DYN_HALF(rq, "20", "21", "22", "23")
+#define IG_G4_DYN_CLAMP32 "dup v27.4s, %w[lo]\n\t" "dup v28.4s, %w[hi]\n\t"
 #define IG_G4_STORE_DYN16                                                                                           \
-  IG_G4_DYN_ALL IG_G4_ST16("16", "17") IG_G4_ST16("18", "19") IG_G4_ST16("20", "21") IG_G4_ST16("22", "23")
-#define IG_G4_STORE_DYN8 IG_G4_DYN_ALL IG_G4_ST8W("16", "17", "18", "19") IG_G4_ST8W("20", "21", "22", "23")
+  "dup v26.4s, %w[zp]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ16)                                           \
+  IG_G4_ST16("16", "17") IG_G4_ST16("18", "19") IG_G4_ST16("20", "21") IG_G4_ST16("22", "23")
+/* int16 out, y_zp 0 and the whole int16 range: the narrowing stores saturate (SQXTN twice is the clamp) */
+#define IG_G4_SQST16(a, b)                                                                                          \
+  "sqxtn v8.4h, v" a ".4s\n\t" "sqxtn v9.4h, v" b ".4s\n\t" "st2 {v8.4h, v9.4h}, [%[y]], #16\n\t"
+#define IG_G4_STORE_DYN16F                                                                                          \
+  IG_G4_DYN_ALL(IG_G4_DYNRQ8) IG_G4_SQST16("16", "17") IG_G4_SQST16("18", "19") IG_G4_SQST16("20", "21")            \
+  IG_G4_SQST16("22", "23")
+#define IG_G4_STORE_DYN8                                                                                            \
+  IG_G4_DYN_ALL(IG_G4_DYNRQ8) IG_RQ_CONSTANTS16 IG_G4_ST8("16", "17", "18", "19") IG_G4_ST8("20", "21", "22", "23")
 #define IG_G4_STORE_DYN32                                                                                           \
-  IG_G4_DYN_ALL "st2 {v16.4s, v17.4s}, [%[y]], #32\n\t" "st2 {v18.4s, v19.4s}, [%[y]], #32\n\t"                      \
+  "dup v26.2d, %x[zp64]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ)                                           \
+  "st2 {v16.4s, v17.4s}, [%[y]], #32\n\t" "st2 {v18.4s, v19.4s}, [%[y]], #32\n\t"                                   \
   "st2 {v20.4s, v21.4s}, [%[y]], #32\n\t" "st2 {v22.4s, v23.4s}, [%[y]], #32\n\t"
 /* the operands up to the inputs' end (the dynamic requantization's own follow only where it runs) */
 #define IG_G4_OPS                                                                                                   \
@@ -159,7 +183,8 @@
     [mult] "+r"(mult), [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                              \
   : [x] "r"(x), [csx] "r"(csx), [pairs] "r"(pairs), [odd] "r"(odd), [zp] "r"(y_zp), [lo] "r"(act_min),             \
     [hi] "r"(act_max)
-#define IG_G4_DYN_INPUTS , [mr] "r"(mr), [e] "r"(e), [zp64] "r"((int64_t)y_zp)
+#define IG_G4_DYN_INPUTS                                                                                            \
+  , [mrx] "r"((mr - 32768) * 65536), [e] "r"(e), [zp64] "r"((int64_t)y_zp), [zeros] "r"(ig_zeros64)
 #define IG_G4_CLOBBERS                                                                                              \
   : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",   \
     "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc",  \
@@ -174,14 +199,17 @@
 /* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): dynamic int8 / int16 / int32,
  * or the five static */
 #define IG_G4_OUTS(loop)                                                                                            \
-  if (dyn && out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
-  else if (dyn && out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                          \
-  else if (dyn) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);                                                            \
-  else if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                    \
-  else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                       \
-  else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                       \
-  else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                       \
-  else IG_G4_ASM(loop, IG_G4_STORE_RAW);
+  if (!dyn) {                                                                                                       \
+    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                        \
+    else if (out_bytes == 1) IG_G4_ASM(loop, IG_G4_STORE_S8W);                                                     \
+    else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                     \
+    else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                     \
+    else IG_G4_ASM(loop, IG_G4_STORE_RAW);                                                                         \
+  } else if (out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
+  else if (out_bytes == 2 && y_zp == 0 && act_min == INT16_MIN && act_max == INT16_MAX)                              \
+    IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16F);                                                                       \
+  else if (out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                                 \
+  else IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);
 /* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout; csx = ig_grouped_csx8)
  * over all groups, requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32
  * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
@@ -200,6 +228,10 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
   if (chunks == 1) {
     if (asym) { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP_ASYM)) }
     else { IG_G4_OUTS(IG_G4_LOOP32(IG_G4_GROUP)) }
+  } else if (chunks == 2 && (asym || dyn)) { /* (the symmetric static kernel keeps its code: the default's counts) */
+    pairs = groups;
+    if (asym) { IG_G4_OUTS(IG_G4_LOOP64(IG_G4_GROUP_ASYM)) }
+    else { IG_G4_OUTS(IG_G4_LOOP64(IG_G4_GROUP)) }
   } else {
     pairs = groups;
     odd = chunks; /* the chunks per group */
@@ -209,9 +241,15 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
 }
 #undef IG_G4_OUTS
 #undef IG_G4_DYNRQ
+#undef IG_G4_DYNRQ_CORE
+#undef IG_G4_DYNRQ16
+#undef IG_G4_DYNRQ8
+#undef IG_G4_DYN_CLAMP32
 #undef IG_G4_DYN_HALF
 #undef IG_G4_DYN_ALL
 #undef IG_G4_STORE_DYN16
+#undef IG_G4_STORE_DYN16F
+#undef IG_G4_SQST16
 #undef IG_G4_STORE_DYN8
 #undef IG_G4_STORE_DYN32
 #undef IG_G4_INIT_ZERO
@@ -234,6 +272,7 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
 #undef IG_G4_ONE
 #undef IG_G4_LOOP32
 #undef IG_G4_LOOP
+#undef IG_G4_LOOP64
 #undef IG_G4_RQ_LOAD
 #undef IG_G4_RQ_ALL
 #undef IG_G4_STORE_S8W
