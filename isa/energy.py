@@ -24,7 +24,7 @@ from isa.boards import Board
 from isa.energy_params import ADD32_45, RF_64BIT_45, EnergyParams, add_45, fadd_45, fmul_45, mul_45, sram64_45
 from isa.insn import MIX_CLASSES, Insn
 
-VERSION = 1  # a change of the model's rules or of a board's numbers is a new version
+VERSION = 2  # a change of the model's rules or of a board's numbers is a new version
 
 _ELEM = {"b": 8, "h": 16, "s": 32, "d": 64}
 _A64_ARRANGEMENT = re.compile(r"\.(\d+)([bhsd])\b")
