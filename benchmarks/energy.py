@@ -123,7 +123,12 @@ def main() -> None:
             for config in args.configs.split(","):
                 if (model, config, board) in SKIPPED:
                     continue
-                row = measure(model, text, config, target, board, args.new_tokens or n_new, Path(args.workdir))
+                try:
+                    row = measure(model, text, config, target, board, args.new_tokens or n_new, Path(args.workdir))
+                except Exception as e:  # one row's failure (a build, a limit) leaves the others to run
+                    print(json.dumps({"model": model, "target": target, "config": config, "error": str(e)}),
+                          flush=True)
+                    continue
                 row["measured"] = {"command": "PYTHONPATH=. .venv/bin/python benchmarks/energy.py "
                                    + " ".join(sys.argv[1:]), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                                    "load_average": " ".join(Path("/proc/loadavg").read_text().split()[:3])}

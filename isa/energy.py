@@ -2,6 +2,7 @@
 time, on a board (docs/energy.md).
 
     compute  = sum over executed instructions of (the board's per-instruction overhead + the operation's energy)
+             + memory-stall cycles x the board's stall energy (MCUs: the core clocked while it waits for flash)
     memory   = data accesses of loads / stores at the first data level (L1D, or the MCU's SRAM / TCM)
              + per cache level below L1: the bytes it filled and gave up (64-bit reads of an array of its size)
              + per backing memory: DRAM bytes x pJ/bit, flash bytes read x pJ/byte, other memories as SRAM arrays
@@ -195,6 +196,11 @@ def estimate_energy(cycles, analysis, board: Board, memory=None) -> EnergyEstima
         data += d * node.count
         for f, v in by_fn.items():
             per_fn[f] += v * node.count
+    # a stalled core is still clocked (MCUs: the datasheet-derived stall energy; SoCs: in static power)
+    stalls = max(getattr(cycles, "memory_stall_cycles", 0) or 0, 0)
+    if p.stall_pj_per_cycle and stalls:
+        compute["stall"] = stalls * p.stall_pj_per_cycle
+        _spread(per_fn, compute["stall"], getattr(cycles, "per_function_memory_stalls", None) or cycles.per_function)
     mem = {level: data}
     notes = []
     if memory is not None:

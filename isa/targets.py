@@ -85,6 +85,8 @@ _LINUX_STACK = MemoryRegion("stack", 0x7F000000, 8 * MiB, "rw")
 # starts at 0x2aaab000, a third of its 2 GiB task size, page-aligned; a guard page, then the `-s` stack), so that
 # the Unicorn backend runs it at the same addresses (docs/platform-qemu.md, "Where the guest stack is").
 _LINUX32_STACK = MemoryRegion("stack", 0x2AAAC000, 8 * MiB, "rw")
+# a 64-bit Linux image below the stack: 1 GiB holds SmolLM2-135M's FP32 weights (539 MB; 512 MiB did not)
+_LINUX64_IMAGE = 1024 * MiB
 
 TARGETS: dict[str, Target] = {}
 
@@ -129,7 +131,7 @@ def _linux_aarch64(name: str, description: str, cpu: str, extensions: tuple[str,
         name=name, description=description, arch="aarch64", bits=64, cpu=cpu, extensions=extensions, has_fpu=True,
         vlen=None, io="linux", platform="linux-aarch64", compiler="gcc", triple="aarch64-linux-gnu",
         arch_flags=(f"-mcpu={cpu}",), kernel_family="neon",
-        memory=(MemoryRegion("image", 0x10000, 512 * MiB, "rwx"), _LINUX_STACK),
+        memory=(MemoryRegion("image", 0x10000, _LINUX64_IMAGE, "rwx"), _LINUX_STACK),
         unicorn=UnicornSettings("ARM64", ("ARM",), unicorn_cpu), qemu=QemuSettings("user", "qemu-aarch64",
                                                                                     ("-cpu", qemu_cpu)),
         timing_model=cpu, default_board=board, extra={"clock_mhz": clock_mhz, "clock_note": clock_note})
@@ -138,14 +140,15 @@ def _linux_aarch64(name: str, description: str, cpu: str, extensions: tuple[str,
 def _linux_riscv(name: str, description: str, bits: int, extensions: tuple[str, ...], *, mabi: str,
                  kernel_family: str, unicorn_cpu: str | None, qemu_cpu: str, clock_mhz: int, clock_note: str,
                  board: str, vlen: int | None = None, compiler: str = "gcc", extra_flags: tuple[str, ...] = (),
-                 image_size: int = 512 * MiB) -> Target:
+                 image_size: int | None = None) -> Target:
     """A RISC-V core running a static Linux ELF (user-mode QEMU); the name is the -march string."""
     return Target(
         name=name, description=description, arch=f"riscv{bits}", bits=bits, cpu=name, extensions=extensions,
         has_fpu="f" in extensions, vlen=vlen, io="linux", platform="linux-riscv",
         compiler=compiler, triple="riscv64-unknown-elf", arch_flags=(f"-march={name}", f"-mabi={mabi}") + extra_flags,
         kernel_family=kernel_family,
-        memory=(MemoryRegion("image", 0x10000, image_size, "rwx"), _LINUX_STACK if bits == 64 else _LINUX32_STACK),
+        memory=(MemoryRegion("image", 0x10000, image_size or (_LINUX64_IMAGE if bits == 64 else 512 * MiB), "rwx"),
+                _LINUX_STACK if bits == 64 else _LINUX32_STACK),
         unicorn=None if unicorn_cpu is None else UnicornSettings("RISCV", (f"RISCV{bits}",), unicorn_cpu),
         qemu=QemuSettings("user", f"qemu-riscv{bits}", ("-cpu", qemu_cpu)),
         timing_model=name, default_board=board, extra={"clock_mhz": clock_mhz, "clock_note": clock_note})

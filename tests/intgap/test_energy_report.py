@@ -11,7 +11,7 @@ from intgap.report import energy_fields, energy_promise, energy_section, gaps
 
 
 def _energy(board, total, compute, memory, static, modelled=True):
-    label = f"est. energy (intgap energy model v1 on {board})"
+    label = f"est. energy (intgap energy model v2 on {board})"
     return {"label": label, "model": label[13:-1], "board": board, "modelled": modelled,
             "total_uj": total if modelled else None, "compute_uj": compute, "memory_uj": memory, "static_uj": static,
             "memory_by_level_uj": {"L1D": memory / 4, "dram": memory * 3 / 4} if modelled else {}}
@@ -41,17 +41,17 @@ def test_energy_gap_and_fields():
     a55 = g["cortex-a55"]
     assert a55["realized_energy"] == pytest.approx(40 / 16)
     assert a55["energy_gap_bytes"] == pytest.approx(4 / 2.5) and a55["energy_gap_ops"] == pytest.approx(po / 2.5)
-    assert a55["energy_model"] == "intgap energy model v1 on rk3566"
+    assert a55["energy_model"] == "intgap energy model v2 on rk3566"
     assert g["cortex-m4"]["realized_energy"] is None and g["cortex-m4"]["energy_gap_bytes"] is None
     f = energy_fields(_result().runs[1])
     assert f["energy_uj"] == 16 and f["energy_pj_per_mac"] == pytest.approx(16e6 / 2000)
-    assert f["energy_model"] == "est. energy (intgap energy model v1 on rk3566)"
+    assert f["energy_model"] == "est. energy (intgap energy model v2 on rk3566)"
     assert energy_fields(_result().runs[2])["energy_uj"] is None
 
 
 def test_energy_section_names_model_and_board_and_the_unmodelled():
     text = "\n".join(energy_section(_result()))
-    assert "| cortex-a55 | intgap energy model v1 on rk3566 | w8a8 | 16.00 | 4.00 | 8.00 (L1D 2.00, dram 6.00) | 4.00 " \
+    assert "| cortex-a55 | intgap energy model v2 on rk3566 | w8a8 | 16.00 | 4.00 | 8.00 (L1D 2.00, dram 6.00) | 4.00 " \
            "| 8,000.0 | 2.50x | 4x / 15.7x | 1.60 / 6.26 |" in text
     assert "Not modelled (a board without energy parameters, docs/energy.md): cortex-m4 on mps2-an386." in text
     assert "uJ per inference" in text
@@ -63,9 +63,9 @@ def test_mixed_report_has_the_energy_column(tmp_path):
            "measured_est_cycles": 1100, "measured_instructions": 900, "weight_bytes": 10, "perplexity": 40.0}
     doc = {"model": "m", "target": "cortex-a55", "board": "rk3566", "fp32_perplexity": 39.0, "front": [],
            "cycle_model": "est. cycles (intgap cortex-a55 model v1 on rk3566)",
-           "energy_model": "est. energy (intgap energy model v1 on rk3566)",
+           "energy_model": "est. energy (intgap energy model v2 on rk3566)",
            "rows": [{**row, "measured_energy_uj": 12.5}, {**row, "how": "x", "measured_energy_uj": None}]}
     _markdown(doc, tmp_path)
     md = (tmp_path / "mixed.md").read_text()
-    assert "Energy per decode step: est. energy (intgap energy model v1 on rk3566)" in md
+    assert "Energy per decode step: est. energy (intgap energy model v2 on rk3566)" in md
     assert "| 1,100 | 12.50 | 900 |" in md and "| 1,100 | n/m | 900 |" in md
