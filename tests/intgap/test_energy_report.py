@@ -69,3 +69,38 @@ def test_mixed_report_has_the_energy_column(tmp_path):
     md = (tmp_path / "mixed.md").read_text()
     assert "Energy per decode step: est. energy (intgap energy model v2 on rk3566)" in md
     assert "| 1,100 | 12.50 | 900 |" in md and "| 1,100 | n/m | 900 |" in md
+
+
+def test_energy_gap_per_layer_with_its_split():
+    """A layer's energy is its share of the whole model's: compute by instructions (stalls by stall cycles), memory
+    by bytes moved, static by cycles; the gap rows carry it with FP32's, and report.md a table of them."""
+    from intgap.report import layer_energy, layer_energy_section
+    res = _result()
+    for r in res.runs:
+        r["memory_stall_cycles"] = 100
+        if r["energy"]["modelled"]:
+            r["energy"]["compute_by_class_uj"] = {"int_alu": r["energy"]["compute_uj"] * 0.8,
+                                                  "stall": r["energy"]["compute_uj"] * 0.2}
+    # layer 0 of each config: a quarter of the instructions, half of the bytes, a tenth of the cycles and all stalls
+    layers = [{**r, "layer": 0, "layer_name": "fc1", "instructions": 250, "load_bytes": 5, "store_bytes": 5,
+               "estimated_cycles": r["estimated_cycles"] // 10, "memory_stall_cycles": 100, "energy": None}
+              for r in res.runs]
+    res.runs += layers
+    fp = layer_energy(layers[0], res.runs[0])
+    assert fp["compute_uj"] == pytest.approx(10.0 * 0.8 / 4 + 10.0 * 0.2)
+    assert fp["memory_uj"] == pytest.approx(20.0 / 2) and fp["memory_by_level_uj"]["dram"] == pytest.approx(7.5)
+    assert fp["static_uj"] == pytest.approx(10.0 / 10)
+    assert fp["total_uj"] == pytest.approx(2.0 + 2.0 + 10.0 + 1.0) and fp["label"].endswith("v2 on rk3566)")
+    g = {(x["target"], x["layer"]): x for x in gaps(res)}
+    x = g[("cortex-a55", 0)]
+    q = layer_energy(layers[1], res.runs[1])["total_uj"]  # w8a8: 0.8 + 0.8 + 4 + 0.4
+    assert x["energy_uj"] == pytest.approx(q) and x["realized_energy"] == pytest.approx(15.0 / q)
+    assert x["energy_gap_bytes"] == pytest.approx(4 / (15.0 / q))
+    assert x["energy"]["memory_by_level_uj"] == {"L1D": pytest.approx(1.0), "dram": pytest.approx(3.0)}
+    assert x["fp32_energy"]["static_uj"] == pytest.approx(1.0)
+    assert g[("cortex-m4", 0)]["realized_energy"] is None  # not modelled on its board
+    text = "\n".join(layer_energy_section(res))
+    assert "## Energy gap per layer" in text
+    assert f"| cortex-a55 | w8a8 | fc1 | {q:,.3f} | 1.600 / 4.000 / 0.400 | 15.000 | 4.000 / 10.000 / 1.000 | " \
+           f"{15.0 / q:.2f}x | 4x / 15.7x |" in text
+    assert "cortex-m4" not in text
