@@ -31,7 +31,8 @@ BOARDS = (("cortex-m4f", "stm32f407"), ("cortex-m7", "stm32h743"), ("cortex-a55"
 # DRAM: not the MCUs (1-2 MiB flash); pi-zero-2's 512 MiB DRAM holds W8A8 / W4A8 but not FP32 (SKIPPED). Its decode
 # step is one step (2 new tokens: the difference of a 2- and a 1-token generation) after a 2-token prompt, so that a
 # run stays within minutes on the emulator; the decoder's is the mean of 3 steps after "ROMEO:".
-CASES = {"decoder": ("shakespeare-decoder", "ROMEO:", 4, ("stm32f407", "stm32h743", "rk3566", "jh7110", "spacemit-k1")),
+CASES = {"decoder": ("shakespeare-decoder", "ROMEO:", 4, ("stm32f407", "stm32h743", "rk3566", "jh7110", "spacemit-k1",
+                                                     "pi-zero-2")),
          "smollm2": ("smollm2", "To be", 2, ("rk3566", "jh7110", "spacemit-k1", "pi-zero-2"))}
 SKIPPED = {("smollm2", "fp32", "pi-zero-2"): "540 MB of FP32 weights exceed the board's 512 MiB DRAM"}
 # A published system figure of a similar class, stated as such (not measured here)
@@ -39,8 +40,9 @@ PUBLISHED = ("Deeploy on the Siracusa RISC-V SoC (8-core cluster with an acceler
              "small Llama-style language model: 490 uJ per token (the figure issue 19 cites; not re-checked here)")
 
 
-def measure(model: str, text: str, config: str, target: str, board: str, n_new: int, workdir: Path) -> dict:
-    sm = sequence_models.quantized_model(model, config)
+def measure(model: str, text: str, config: str, target: str, board: str, n_new: int, workdir: Path,
+            method: str | None = None) -> dict:
+    sm = sequence_models.quantized_model(model, config, method)
     prompt = [int(t) for t in sm.tokenizer(text)["input_ids"]]
     t0 = time.time()
     # board=None runs on the target's default board without requiring the program to fit (a row says when it did
@@ -67,30 +69,46 @@ def measure(model: str, text: str, config: str, target: str, board: str, n_new: 
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
+    done = [r for r in rows if "error" not in r and r["energy_uj_per_token"] is not None]
+    models = list(dict.fromkeys(r["model"] for r in rows))
     lines = ["# Estimated energy per token", "",
-             f"Command: `{meta['command']}` ({meta['date']}, {meta['machine']}, commit {meta['commit']}).", "",
              "Estimates, not measurements: the energy model (docs/energy.md) applied to exact instruction counts and "
              "the simulated memory traffic of one decode step, static power over the estimated time. Every figure "
-             "names its energy model and board; cycles are those of the timing model named beside it.", ""]
-    fp = {(r["model"], r["target"]): r for r in rows if r["config"] == "fp32"}
+             "names its energy model and board; cycles are those of the timing model named beside it. Machine: "
+             f"{meta['machine']}.", ""]
+    for m in models:
+        mine = [r for r in done if r["model"] == m]
+        cmds = sorted({f"`{r['measured']['command']}` ({r['measured']['date']}, load {r['measured']['load_average']})"
+                       for r in mine if r.get("measured")})
+        steps = sorted({(r.get("prompt_tokens"), r.get("new_tokens")) for r in mine})
+        lines += [f"- {m}: " + "; ".join(f"decode step{'s' if n and n > 2 else ''} after a {p}-token prompt (the "
+                                          f"difference of a {n}- and a 1-token generation over {n - 1})"
+                                          for p, n in steps if p and n) + ". " + " ".join(cmds)]
+    lines += [""]
+    fp = {(r["model"], r["target"]): r for r in done if r["config"] == "fp32"}
     head = ["model", "target", "energy model", "config", "uJ / token", "compute", "memory (levels)", "static",
             "pJ / MAC", "saving over FP32", "est. tokens/s", "est. mW", "limit"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
+    for r in done:
         f = fp.get((r["model"], r["target"]))
-        if r["energy_uj_per_token"] is None:
-            continue
         save = (f"{f['energy_uj_per_token'] / r['energy_uj_per_token']:.2f}x" if f and r is not f else
                 "1.00x" if r is f else "")
         levels = ", ".join(f"{m} {v:,.1f}" for m, v in r["memory_by_level_uj"].items())
         lines.append("| " + " | ".join([
-            r["model"], r["target"], r["energy_model"] + ("" if r["fits_board"] else " *"), r["config"],
+            r["model"], r["target"], r["energy_model"] + ("" if r["fits_board"] else " *"),
+            r["config"] + ("" if r["config"] == "fp32" else f" ({r['method']})"),
             f"{r['energy_uj_per_token']:,.1f}", f"{r['compute_uj']:,.1f}", f"{r['memory_uj']:,.1f} ({levels})",
-            f"{r['static_uj']:,.1f}", f"{r['pj_per_mac']:,.0f}", save, f"{r['est_tokens_per_second']:,.1f}",
+            f"{r['static_uj']:,.1f}", f"{r['pj_per_mac']:,.1f}", save, f"{r['est_tokens_per_second']:,.1f}",
             f"{r['est_power_mw']:,.0f}", r["limiting_level"]]) + " |")
-    lines += ["", "\\* the program does not fit the board's memories (" + "; ".join(sorted({
-        n for r in rows for n in r["board_fit_notes"]})) + "): estimated with their timing and energy as if they "
-              "were large enough." if any(not r["fits_board"] for r in rows) else "", "",
+    misfit = sorted({n for r in done for n in r["board_fit_notes"]})
+    lines += ["", "\\* the program does not fit the board's memories (" + "; ".join(misfit) + "): estimated with "
+              "their timing and energy as if they were large enough." if misfit else "", "",
+              "Left out: " + "; ".join([f"{m} on {', '.join(sorted(set(b for _, b in BOARDS) - set(CASES[c][3])))}: "
+                                        "its weights (135 MB at W8A8, 540 MB at FP32) exceed the boards' memories"
+                                        for c, (m, *_r) in CASES.items() if set(b for _, b in BOARDS) - set(CASES[c][3])]
+                                       + [f"{m} {c} on {b}: {why}" for (m, c, b), why in SKIPPED.items()]
+                                       + [f"{r['model']} {r['config']} on {r['board']}: {r['error']}" for r in rows
+                                          if "error" in r]) + ".", "",
               f"Published system figure of a similar class, for comparison only: {PUBLISHED}.", ""]
     return "\n".join(lines)
 
@@ -109,6 +127,8 @@ def main() -> None:
     ap.add_argument("--boards", default=",".join(b for _, b in BOARDS))
     ap.add_argument("-n", "--new-tokens", type=int, default=0, help="0: the case's own (CASES)")
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-energy"))
+    ap.add_argument("--methods", default="", help="config=method,... (default: each config's best measured "
+                    "method); the rounding changes weight values, not the kernels or the bytes moved")
     ap.add_argument("--render", action="store_true", help="only write energy.md again from energy.json")
     args = ap.parse_args()
     if args.render:
@@ -116,6 +136,7 @@ def main() -> None:
         (OUT / "energy.md").write_text(markdown(doc["rows"], doc["meta"]))
         return
     wanted = args.boards.split(",")
+    methods = dict(m.split("=", 1) for m in args.methods.split(",") if m)
     rows = []
     for case in args.cases.split(","):
         model, text, n_new, on = CASES[case]
@@ -124,10 +145,12 @@ def main() -> None:
                 if (model, config, board) in SKIPPED:
                     continue
                 try:
-                    row = measure(model, text, config, target, board, args.new_tokens or n_new, Path(args.workdir))
+                    row = measure(model, text, config, target, board, args.new_tokens or n_new, Path(args.workdir),
+                                  methods.get(config))
                 except Exception as e:  # one row's failure (a build, a limit) leaves the others to run
-                    print(json.dumps({"model": model, "target": target, "config": config, "error": str(e)}),
-                          flush=True)
+                    row = {"model": model, "target": target, "board": board, "config": config, "error": str(e)}
+                    print(json.dumps(row), flush=True)
+                    _write(_merged(_stored(), [row]))
                     continue
                 row["measured"] = {"command": "PYTHONPATH=. .venv/bin/python benchmarks/energy.py "
                                    + " ".join(sys.argv[1:]), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
