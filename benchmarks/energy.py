@@ -80,10 +80,10 @@ def markdown(rows: list[dict], meta: dict) -> str:
         mine = [r for r in done if r["model"] == m]
         cmds = sorted({f"`{r['measured']['command']}` ({r['measured']['date']}, load {r['measured']['load_average']})"
                        for r in mine if r.get("measured")})
-        steps = sorted({(r.get("prompt_tokens"), r.get("new_tokens")) for r in mine})
+        steps = sorted({(r["prompt_tokens"], r["new_tokens"]) for r in mine if r.get("prompt_tokens")})
         lines += [f"- {m}: " + "; ".join(f"decode step{'s' if n and n > 2 else ''} after a {p}-token prompt (the "
                                           f"difference of a {n}- and a 1-token generation over {n - 1})"
-                                          for p, n in steps if p and n) + ". " + " ".join(cmds)]
+                                          for p, n in steps) + ". " + " ".join(cmds)]
     lines += [""]
     fp = {(r["model"], r["target"]): r for r in done if r["config"] == "fp32"}
     head = ["model", "target", "energy model", "config", "uJ / token", "compute", "memory (levels)", "static",

@@ -10,7 +10,7 @@ time, on a board (docs/energy.md).
 Instructions are the decoded blocks the timing engine estimates from (isa.profile.analyze: one decoder, each
 instruction's mix class ``Insn.cls`` and operation ``Insn.kind``); traffic below L1 is the cache / memory
 simulator's (isa.memsim.MemoryStats). Parameters and their sources: isa/energy_params.py and each board's
-``energy`` (isa/boards.py). Every figure carries its label, e.g. "est. energy (intgap energy model v1 on rk3566)".
+``energy`` (isa/boards.py). Every figure carries its label, e.g. "est. energy (intgap energy model v2 on rk3566)".
 A board without energy parameters gives an estimate marked not modelled (``modelled`` False, no figures), never a
 number.
 """
