@@ -78,12 +78,17 @@ def markdown(rows: list[dict], meta: dict) -> str:
              f"{meta['machine']}.", ""]
     for m in models:
         mine = [r for r in done if r["model"] == m]
-        cmds = sorted({f"`{r['measured']['command']}` ({r['measured']['date']}, load {r['measured']['load_average']})"
-                       for r in mine if r.get("measured")})
+        by_cmd: dict[str, list] = {}
+        for r in mine:
+            if r.get("measured"):
+                by_cmd.setdefault(r["measured"]["command"], []).append(r["measured"])
+        cmds = [f"`{c}` ({ms[0]['date']}{' to ' + ms[-1]['date'][11:] if len(ms) > 1 else ''}, 1-minute load "
+                f"{min(float(m['load_average'].split()[0]) for m in ms):.1f}-"
+                f"{max(float(m['load_average'].split()[0]) for m in ms):.1f})" for c, ms in by_cmd.items()]
         steps = sorted({(r["prompt_tokens"], r["new_tokens"]) for r in mine if r.get("prompt_tokens")})
         lines += [f"- {m}: " + "; ".join(f"decode step{'s' if n and n > 2 else ''} after a {p}-token prompt (the "
                                           f"difference of a {n}- and a 1-token generation over {n - 1})"
-                                          for p, n in steps) + ". " + " ".join(cmds)]
+                                          for p, n in steps) + ". " + "; ".join(cmds) + "."]
     lines += [""]
     fp = {(r["model"], r["target"]): r for r in done if r["config"] == "fp32"}
     head = ["model", "target", "energy model", "config", "uJ / token", "compute", "memory (levels)", "static",
@@ -109,8 +114,18 @@ def markdown(rows: list[dict], meta: dict) -> str:
                                        + [f"{m} {c} on {b}: {why}" for (m, c, b), why in SKIPPED.items()]
                                        + [f"{r['model']} {r['config']} on {r['board']}: {r['error']}" for r in rows
                                           if "error" in r]) + ".", "",
+              *_not_measured(rows),
               f"Published system figure of a similar class, for comparison only: {PUBLISHED}.", ""]
     return "\n".join(lines)
+
+
+def _not_measured(rows: list[dict]) -> list[str]:
+    """A line naming the cases' model x config x board that energy.json has no row for (runs that did not fit a
+    session), or nothing."""
+    have = {(r["model"], r["config"], r["board"]) for r in rows}
+    miss = [f"{m} {c} on {b}" for m, _, _, on in CASES.values() for b in on for c in ("fp32", "w8a8", "w4a8")
+            if (m, c, b) not in have and (m, c, b) not in SKIPPED]
+    return [f"Not measured yet (no row in energy.json): {', '.join(miss)}.", ""] if miss else []
 
 
 def machine() -> str:
