@@ -79,9 +79,9 @@ def _split_doc(r: dict) -> dict | None:
 
 
 LAYER_ENERGY_RULE = (
-    "a layer's energy is the whole model's estimate divided by the layer's share: compute by its instructions "
-    "(stall energy by its memory-stall cycles), each memory level by the bytes its loads and stores moved, static "
-    "power by its estimated cycles (the layers' rows sum to the whole row less what belongs to no layer)")
+    "a layer's energy is its share of the whole model's estimate: compute by its instructions (stall energy by its "
+    "memory-stall cycles), each memory level by the bytes its loads and stores moved, static power by its "
+    "estimated cycles; the layers sum to the whole model less what belongs to no layer")
 
 
 def layer_energy(r: dict, whole: dict) -> dict | None:
@@ -468,9 +468,8 @@ def layer_energy_section(result: SweepResult) -> list[str]:
             for x in gaps(result) if x["layer"] is not None and x["realized_energy"] is not None]
     if not rows:
         return []
-    return _section("Energy gap per layer", f"uJ per {result.workload.unit} of each layer from the whole model's "
-                    f"estimate ({LAYER_ENERGY_RULE}); split = compute / memory / static. Estimates, not "
-                    "measurements. " + ENERGY_PROMISE_ASSUMPTION,
+    return _section("Energy gap per layer", f"uJ per {result.workload.unit}: {LAYER_ENERGY_RULE}. Split = compute / "
+                    "memory / static. Estimates, not measurements. " + ENERGY_PROMISE_ASSUMPTION,
                     ["target", "config", "layer", "est. energy uJ", "split", "FP32 uJ", "FP32 split",
                      "saving over FP32", "promised (bytes / ops)", "energy gap (bytes / ops)"], rows)
 
