@@ -68,7 +68,47 @@ def _energy_gap(r: dict, f: dict, bits: int) -> dict:
     return {"energy_uj": energy_uj(r), "fp32_energy_uj": energy_uj(f), "realized_energy": re_,
             "promised_energy_bytes": pm, "promised_energy_ops": po,
             "energy_gap_bytes": pm / re_ if re_ else None, "energy_gap_ops": po / re_ if re_ else None,
-            "energy_model": (r.get("energy") or {}).get("model")}
+            "energy_model": (r.get("energy") or {}).get("model"), "energy": _split_doc(r), "fp32_energy": _split_doc(f)}
+
+
+def _split_doc(r: dict) -> dict | None:
+    """The split of a row's energy document (the gap rows carry it for the config and for FP32)."""
+    e = r.get("energy") or {}
+    return {k: e.get(k) for k in ("label", "compute_uj", "memory_uj", "static_uj", "compute_by_class_uj",
+                              "memory_by_level_uj")} if e.get("total_uj") is not None else None
+
+
+LAYER_ENERGY_RULE = (
+    "a layer's energy is its share of the whole model's estimate: compute by its instructions (stall energy by its "
+    "memory-stall cycles), each memory level by the bytes its loads and stores moved, static power by its "
+    "estimated cycles; the layers sum to the whole model less what belongs to no layer")
+
+
+def layer_energy(r: dict, whole: dict) -> dict | None:
+    """The energy document of a layer (or role) row `r`, its share of the whole-model row `whole`'s
+    (LAYER_ENERGY_RULE); None when the whole row has no modelled energy."""
+    e = whole.get("energy") or {}
+    if e.get("total_uj") is None:
+        return None
+    share = lambda k: _ratio(r.get(k, 0), whole.get(k, 0)) or 0.0
+    moved = _ratio(r["load_bytes"] + r["store_bytes"], whole["load_bytes"] + whole["store_bytes"]) or 0.0
+    classes = e.get("compute_by_class_uj", {})
+    by_class = {c: v * (share("memory_stall_cycles") if c == "stall" else share("instructions"))
+                for c, v in classes.items()}
+    levels = {m: v * moved for m, v in e["memory_by_level_uj"].items()}
+    compute = sum(by_class.values()) if classes else e["compute_uj"] * share("instructions")
+    memory, static = sum(levels.values()), e["static_uj"] * share("estimated_cycles")
+    return {**e, "total_uj": compute + memory + static, "compute_uj": compute, "memory_uj": memory,
+            "static_uj": static, "compute_by_class_uj": by_class, "memory_by_level_uj": levels,
+            "seconds": e.get("seconds", 0) * share("estimated_cycles"), "notes": [*e.get("notes", []),
+                                                                               LAYER_ENERGY_RULE]}
+
+
+def with_layer_energy(result: SweepResult, rows: list[dict]) -> list[dict]:
+    """`rows` (whole-model, layer or role rows of `result`), layer rows with their "energy" (layer_energy)."""
+    whole = {(r["target"], r["config"]): r for r in _whole(result)}
+    return [r if r["layer"] is None or (r["target"], r["config"]) not in whole else
+            {**r, "energy": layer_energy(r, whole[(r["target"], r["config"])])} for r in rows]
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -91,7 +131,7 @@ def _stalls(r: dict) -> int:
 def gaps(result: SweepResult) -> list[dict]:
     """One row per target x non-FP32 config x (whole model, each layer): promised, realized, gap, and the
     instructions per attribution category of the config and of FP32."""
-    runs = _whole(result) + role_rows(result)
+    runs = with_layer_energy(result, _whole(result) + role_rows(result))
     # summed by role, a row is named by its role; else by the layer's index
     key = (lambda r: (r["target"], r["layer_name"] if r["layer"] is not None else None)) if result.workload.by_role \
         else (lambda r: (r["target"], r["layer"]))
@@ -196,7 +236,8 @@ ENERGY_GAP_FIELDS = ("realized_energy", "promised_energy_bytes", "promised_energ
 
 
 def energy_fields(r: dict) -> dict:
-    """A whole-model row's energy as flat fields (summary, CSV): total and split in uJ, pJ per MAC, its model."""
+    """A row's energy as flat fields (summary, CSV): total and split in uJ, pJ per MAC, its model (a layer row's:
+    layer_energy)."""
     e = r.get("energy") or {}
     total = e.get("total_uj")
     return {"energy_uj": total, "energy_model": e.get("label"),
@@ -220,13 +261,13 @@ def _write_csv(result: SweepResult, gap_rows: list[dict], path: Path) -> None:
     f = io.StringIO(newline="")
     w = csv.DictWriter(f, cols)
     w.writeheader()
-    for r in result.runs:
+    for r in with_layer_energy(result, result.runs):
         x = g.get((r["target"], r["config"], r["layer"]), {})
         cfg = next(c for c in result.configs if c["config"] == r["config"])
         w.writerow({**{c: r.get(c) for c in cols}, **{k: cfg.get(k) for k in ("accuracy", "perplexity", quality)},
                     **{k: x.get(k) for k in GAP_FIELDS}, **{f"attr_{c}": r["attribution"][c] for c in CATEGORIES},
                     "layer_kind": kind_of(r) if r["layer"] is not None else None,
-                    **(energy_fields(r) if r["layer"] is None else {}), **{k: x.get(k) for k in ENERGY_GAP_FIELDS},
+                    **energy_fields(r), **{k: x.get(k) for k in ENERGY_GAP_FIELDS},
                     **npu_report.csv_fields(npu.get((r["target"], r["config"], r["layer"])))})
     _atomic_write(path, f.getvalue())
 
@@ -423,6 +464,26 @@ def energy_section(result: SweepResult) -> list[str]:
                     rows) + note
 
 
+def layer_energy_section(result: SweepResult) -> list[str]:
+    """The energy gap per layer (or role): each layer's estimated energy and its split, FP32's, the realized saving
+    against the promise, per target x non-FP32 config."""
+    rows = [[x["target"], x["config"], x["layer_name"], f"{x['energy_uj']:,.3f}", _split(x["energy"]),
+             f"{x['fp32_energy_uj']:,.3f}", _split(x["fp32_energy"]), _fmt(x["realized_energy"]),
+             f"{x['promised_energy_bytes']:.0f}x / {x['promised_energy_ops']:.1f}x",
+             f"{_short(x['energy_gap_bytes'])} / {_short(x['energy_gap_ops'])}"]
+            for x in gaps(result) if x["layer"] is not None and x["realized_energy"] is not None]
+    if not rows:
+        return []
+    return _section("Energy gap per layer", f"uJ per {result.workload.unit}: {LAYER_ENERGY_RULE}. Split = compute / "
+                    "memory / static. Estimates, not measurements. " + ENERGY_PROMISE_ASSUMPTION,
+                    ["target", "config", "layer", "est. energy uJ", "split", "FP32 uJ", "FP32 split",
+                     "saving over FP32", "promised (bytes / ops)", "energy gap (bytes / ops)"], rows)
+
+
+def _split(e: dict) -> str:
+    return f"{e['compute_uj']:,.3f} / {e['memory_uj']:,.3f} / {e['static_uj']:,.3f}"
+
+
 def _misfits(result: SweepResult) -> list[str]:
     """The runs whose program does not fit their board's memories: measured with those memories' timing as if they
     were large enough."""
@@ -490,7 +551,7 @@ def markdown(result: SweepResult, pngs: list[str]) -> str:
                        for r in whole])
     parts += cycles_section(result)
     parts += npu_report.bench_section(npu_report.bench_gap_rows(result.runs, FP32), kind_of)
-    parts += energy_section(result)
+    parts += energy_section(result) + layer_energy_section(result)
     parts += _section("Memory", "weights as the kernels store them (int4 two per byte); params = biases, "
                       "requantization multipliers/shifts, group scales; activations read + written by the layers; "
                       "loaded/stored = exact bytes the inference's loads and stores moved; model ROM = the model's "

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from isa.energy_params import (DRAM64_LOW_45, HOROWITZ, INSN_OVERHEAD_45, EnergyParams, mcu_overhead_and_flash,
-                               scaled, sram64_45)
+from isa.energy_params import (ANCHOR_SOURCES, DRAM64_LOW_45, HOROWITZ, INSN_OVERHEAD_45, STALL_SHARE, EnergyParams,
+                               mcu_overhead_and_flash, mcu_stall_pj, scaled, sram64_45)
 from isa.errors import BoardMismatch, UnknownBoard
 from isa.targets import Target, default_board_name
 
@@ -139,7 +139,10 @@ def _gb_s(bytes_per_s_in_mb: float) -> float:
 # figure (device, interface and controller); not node-scaled (the DRAM's own process, not the SoC's, sets it)
 _DRAM_PJ_PER_BIT = DRAM64_LOW_45 / 64
 _DRAM_SOURCE = (f"{HOROWITZ}: DRAM 1.3-2.6 nJ per 64-bit access, the low end taken (assumed for LPDDR: no per-board "
-                "LPDDR2 / LPDDR4 figure checked; later LPDDR4 figures are lower, so this errs high)")
+                "LPDDR2 / LPDDR4 figure checked; later LPDDR4 figures are lower, so this errs high); not scaled to the SoC's "
+                "node: the DRAM's own process and interface set it")
+_SOC_STALL = ("0: a stalled application core's clocks are in static_mw (the active cluster's clocks, assumed); its "
+              "pipeline's own stall energy is not modelled (docs/energy.md)")
 _SOC_STATIC = ("assumed: leakage and clocks of the SoC's active cluster, its interconnect and the DRAM's standby "
                "while one core runs; no per-board measurement (the weakest parameter: docs/energy.md)")
 
@@ -151,8 +154,10 @@ def _soc_energy(node_nm: float, core_v: float, static_mw: float, node_source: st
                         dram_pj_per_bit=_DRAM_PJ_PER_BIT,
                         sources={"node_nm": node_source, "core_v": volt_source,
                                  "insn_overhead_pj": f"{HOROWITZ}: ~70 pJ per instruction (fetch, decode, register "
-                                                     f"file, control), scaled to the node",
-                                 "static_mw": _SOC_STATIC, "dram_pj_per_bit": _DRAM_SOURCE})
+                                                     f"file, control), scaled from 45 nm / 0.9 V to {node_nm:g} nm / "
+                                                     f"{core_v:g} V (isa/energy_params.py scaled)",
+                                 "static_mw": _SOC_STATIC, "dram_pj_per_bit": _DRAM_SOURCE,
+                                 "stall_pj_per_cycle": _SOC_STALL, **ANCHOR_SOURCES})
 
 
 # --- Application boards (Linux, everything in DRAM behind the caches) ---------------------------------------------
@@ -291,7 +296,12 @@ def _mcu_energy(node_nm: float, core_v: float, run_ma: float, sleep_ma: float, m
     data = scaled(sram64_45(data_bytes), node_nm, core_v, _VDD)
     overhead, flash = mcu_overhead_and_flash(run_ma, sleep_ma, mhz, _VDD, flash_share, lines_per_cycle, line_bytes,
                                              data, ipc)
-    return EnergyParams(node_nm, core_v, _VDD, overhead, sleep_ma * _VDD, flash_pj_per_byte=flash, sources=sources)
+    stall = mcu_stall_pj(run_ma, sleep_ma, mhz, _VDD, flash_share)
+    return EnergyParams(node_nm, core_v, _VDD, overhead, sleep_ma * _VDD, flash_pj_per_byte=flash,
+                        stall_pj_per_cycle=stall, sources={**sources, **ANCHOR_SOURCES, "stall_pj_per_cycle": (
+                            f"derived with an assumption: {STALL_SHARE:g} x the core's part of a cycle's dynamic "
+                            "energy ((Run - Sleep) x VDD / f less the flash share; isa/energy_params.py "
+                            "mcu_stall_pj): the core stays clocked while it waits for flash")})
 
 
 # STM32F407: 90 nm, core at 1.2 V. Run / Sleep: DS8626 at 168 MHz, typical, 25 C, all peripherals disabled

@@ -2,6 +2,7 @@
 time, on a board (docs/energy.md).
 
     compute  = sum over executed instructions of (the board's per-instruction overhead + the operation's energy)
+             + memory-stall cycles x the board's stall energy (MCUs: the core clocked while it waits for flash)
     memory   = data accesses of loads / stores at the first data level (L1D, or the MCU's SRAM / TCM)
              + per cache level below L1: the bytes it filled and gave up (64-bit reads of an array of its size)
              + per backing memory: DRAM bytes x pJ/bit, flash bytes read x pJ/byte, other memories as SRAM arrays
@@ -9,7 +10,7 @@ time, on a board (docs/energy.md).
 Instructions are the decoded blocks the timing engine estimates from (isa.profile.analyze: one decoder, each
 instruction's mix class ``Insn.cls`` and operation ``Insn.kind``); traffic below L1 is the cache / memory
 simulator's (isa.memsim.MemoryStats). Parameters and their sources: isa/energy_params.py and each board's
-``energy`` (isa/boards.py). Every figure carries its label, e.g. "est. energy (intgap energy model v1 on rk3566)".
+``energy`` (isa/boards.py). Every figure carries its label, e.g. "est. energy (intgap energy model v2 on rk3566)".
 A board without energy parameters gives an estimate marked not modelled (``modelled`` False, no figures), never a
 number.
 """
@@ -24,7 +25,7 @@ from isa.boards import Board
 from isa.energy_params import ADD32_45, RF_64BIT_45, EnergyParams, add_45, fadd_45, fmul_45, mul_45, sram64_45
 from isa.insn import MIX_CLASSES, Insn
 
-VERSION = 1  # a change of the model's rules or of a board's numbers is a new version
+VERSION = 2  # a change of the model's rules or of a board's numbers is a new version
 
 _ELEM = {"b": 8, "h": 16, "s": 32, "d": 64}
 _A64_ARRANGEMENT = re.compile(r"\.(\d+)([bhsd])\b")
@@ -195,6 +196,11 @@ def estimate_energy(cycles, analysis, board: Board, memory=None) -> EnergyEstima
         data += d * node.count
         for f, v in by_fn.items():
             per_fn[f] += v * node.count
+    # a stalled core is still clocked (MCUs: the datasheet-derived stall energy; SoCs: in static power)
+    stalls = max(getattr(cycles, "memory_stall_cycles", 0) or 0, 0)
+    if p.stall_pj_per_cycle and stalls:
+        compute["stall"] = stalls * p.stall_pj_per_cycle
+        _spread(per_fn, compute["stall"], getattr(cycles, "per_function_memory_stalls", None) or cycles.per_function)
     mem = {level: data}
     notes = []
     if memory is not None:

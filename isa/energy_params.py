@@ -21,9 +21,10 @@ FinFET nodes (12 nm) somewhat, since their capacitance per gate fell less than l
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-HOROWITZ = "Horowitz, ISSCC 2014, 45 nm / 0.9 V"
+HOROWITZ = ("Horowitz, \"Computing's energy problem\", ISSCC 2014 Digest of Technical Papers pp. 10-14 (the "
+            "figure of operation and memory-access energies), 45 nm / 0.9 V")
 
 # pJ at 45 nm / 0.9 V (HOROWITZ)
 INSN_OVERHEAD_45 = 70.0  # fetch, decode, register file, control of one instruction of a simple in-order core
@@ -32,6 +33,15 @@ ADD32_45, MUL32_45 = 0.1, 3.1
 FADD32_45, FMUL32_45, FADD16_45, FMUL16_45 = 0.9, 3.7, 0.4, 1.1
 SRAM64_8K_45 = 10.0  # one 64-bit read of an 8 KiB SRAM
 DRAM64_LOW_45 = 1300.0  # one 64-bit DRAM access, the low end of Horowitz's 1.3-2.6 nJ
+
+
+# the anchors every board's operation and SRAM energies come from (sources of each board name them)
+ANCHOR_KEYS = ("op_pj", "sram_pj")
+ANCHOR_SOURCES = {
+    "op_pj": f"{HOROWITZ}: integer / float add and multiply energies, scaled to the board's node and voltages by "
+             "isa/energy_params.py scaled (width rules: add_45, mul_45, fadd_45, fmul_45)",
+    "sram_pj": f"{HOROWITZ}: 64-bit SRAM reads 10 / 20 / 100 pJ at 8 KiB / 32 KiB / 1 MiB, 10 x sqrt(size / 8 KiB) "
+               "(sram64_45), scaled to the board's node and voltages by isa/energy_params.py scaled"}
 
 
 def scaled(e45_pj: float, node_nm: float, core_v: float, supply_v: float | None = None) -> float:
@@ -65,6 +75,20 @@ def fmul_45(bits: int) -> float:
     return FMUL16_45 if bits <= 16 else FMUL32_45 * (bits / 32.0) ** 2
 
 
+# assumed: a core stalled on a flash wait state still clocks its pipeline registers, clock tree and bus / flash
+# interface; half of an executing cycle's core energy (no published split for these cores)
+STALL_SHARE = 0.5
+
+
+def mcu_stall_pj(run_ma: float, sleep_ma: float, mhz: float, supply_v: float, flash_share: float) -> float:
+    """pJ of a stall cycle above static power on an MCU: STALL_SHARE of the core's part of a cycle's dynamic
+    energy ((Run - Sleep) x VDD / f less the flash share). The datasheet's workload runs at ~0 wait states (the ART
+    / caches: ST quotes "0-wait state execution from Flash"), so the calibration of the instruction overhead does not
+    include stalls and stands as it is."""
+    per_cycle = (run_ma - sleep_ma) * 1e-3 * supply_v / (mhz * 1e6) * 1e12
+    return per_cycle * (1.0 - flash_share) * STALL_SHARE
+
+
 def mcu_overhead_and_flash(run_ma: float, sleep_ma: float, mhz: float, supply_v: float, flash_share: float,
                            lines_per_cycle: float, line_bytes: int, data_access_pj: float, insns_per_cycle: float,
                            loads_stores_per_insn: float = 0.3) -> tuple[float, float]:
@@ -91,7 +115,19 @@ class EnergyParams:
     static_mw: float  # power drawn whatever the instructions do (leakage, clock tree, regulators, DRAM standby)
     dram_pj_per_bit: float | None = None  # per bit read or written (device + interface)
     flash_pj_per_byte: float | None = None  # per byte read from on-chip flash (line reads past its caches)
+    stall_pj_per_cycle: float = 0.0  # per memory-stall cycle above static power (the core still clocked, waiting)
     sources: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def missing_sources(self) -> list[str]:
+        """The parameters (fields with a value, and the per-operation / per-access anchors every board uses) whose
+        source is not named in ``sources``; and those derived from a 45 nm anchor on another node whose source does
+        not state the scaling."""
+        need = [f.name for f in fields(self) if f.name != "sources" and getattr(self, f.name) is not None]
+        out = [k for k in [*need, *ANCHOR_KEYS] if not self.sources.get(k)]
+        if self.node_nm != 45:
+            out += [f"{k} (scaling not stated)" for k, v in self.sources.items()
+                    if "Horowitz" in v and "scaled" not in v]
+        return out
 
     def op(self, e45_pj: float) -> float:
         """A 45 nm anchor at this board (module docstring's scaling rule)."""

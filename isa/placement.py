@@ -3,7 +3,9 @@
 The ELF keeps the address map the emulators run (the MPS2 map for Cortex-M, a Linux image for the others);
 placement maps its address ranges to the board's memories. On a board with one memory (DRAM) everything is there.
 On a microcontroller board the ELF's allocated sections are classified by their flags: executable -> "code",
-read-only -> "rodata" (constants: the weights), writable -> "data"; the target's stack region is "data" too.
+read-only -> "rodata" (constants: the weights), writable -> "data"; the target's stack region is "data" too. The
+Cortex-M vector table (a read-only section the core reads at reset, VECTOR_SECTIONS) is "vectors" and stays with
+the code.
 Each piece goes to the first of the board's memories that holds that kind, unless the run asks for the weights in
 SRAM (``weights_in_sram``: read-only data goes where the writable data goes). An ELF linked for the board's own
 memory map (every section and the stack inside a memory's window, ``Memory.base``: the firmware examples of
@@ -45,6 +47,9 @@ class Placement:
         return next((r.memory for r in self.ranges if r.what == what), self.default_memory)
 
 
+VECTOR_SECTIONS = (".isr_vector", ".vectors", ".vector_table")
+
+
 def _sections(elf: Path) -> list[tuple[str, int, int]]:
     """(kind, address, size) of each allocated section with a size."""
     out = []
@@ -53,7 +58,8 @@ def _sections(elf: Path) -> list[tuple[str, int, int]]:
             flags = s["sh_flags"]
             if not flags & SH_FLAGS.SHF_ALLOC or not s["sh_size"]:
                 continue
-            kind = "code" if flags & SH_FLAGS.SHF_EXECINSTR else "data" if flags & SH_FLAGS.SHF_WRITE else "rodata"
+            kind = ("code" if flags & SH_FLAGS.SHF_EXECINSTR else "data" if flags & SH_FLAGS.SHF_WRITE else
+                    "vectors" if s.name in VECTOR_SECTIONS else "rodata")
             out.append((kind, s["sh_addr"], s["sh_size"]))
     return out
 
@@ -76,6 +82,7 @@ def place(elf: str | Path, target: Target, board: Board, *, weights_in_sram: boo
         m = board.memories[0]
         return Placement(board.name, (), m.name, {})
     homes = {k: _home(board, k) for k in ("code", "rodata", "data")}
+    homes["vectors"] = homes["code"]  # read at reset where the core boots, also with the weights in SRAM
     if weights_in_sram:
         homes["rodata"] = homes["data"]
     sections = sorted(_sections(Path(elf)), key=lambda s: s[1])

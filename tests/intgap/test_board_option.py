@@ -78,7 +78,7 @@ def test_generate_splits_each_token_into_core_and_flash_stalls(tmp_path):
     assert flash["decode_memory_bytes_per_token"]["flash"] > 0
     # energy per token: named by its model and board, its parts summing to it, static power over the step's cycles
     e = flash["decode_energy_per_token"]
-    assert e["label"] == "est. energy (intgap energy model v1 on stm32f407)" and e["memory_by_level_uj"]["flash"] > 0
+    assert e["label"] == "est. energy (intgap energy model v2 on stm32f407)" and e["memory_by_level_uj"]["flash"] > 0
     assert flash["decode_energy_uj_per_token"] == pytest.approx(e["compute_uj"] + e["memory_uj"] + e["static_uj"],
                                                                 rel=1e-4)
     assert e["static_uj"] == pytest.approx(12 * 3.3 * flash["decode_est_cycles_per_token"] / 168e6 * 1e3, rel=1e-4)

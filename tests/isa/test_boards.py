@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import struct
 from pathlib import Path
 
@@ -73,6 +74,22 @@ def test_program_larger_than_the_boards_sram_is_one_error(builds, tmp_path):
     toolchain.build_elf([src], get_target("cortex-m4"), elf)
     with pytest.raises(ProgramDoesNotFitBoard, match=r"does not fit the sram of board stm32f407: .* for 131,072: use a smaller program or model, or a board with more sram"):
         place(elf, get_target("cortex-m4"), get_board("stm32f407"))
+
+
+def test_flash_overflow_names_each_piece_once(tmp_path):
+    """The vector table is its own piece ("vectors"), not a second "rodata" beside the weights."""
+    import toolchain
+    src = tmp_path / "weights.c"
+    src.write_text('#include "ig_platform.h"\nconst unsigned char w[1100000] = {1};\n'
+                   'int main(void) { ig_write_hex(w, sizeof w); return 0; }\n')
+    elf = tmp_path / "weights.elf"
+    toolchain.build_elf([src], get_target("cortex-m4"), elf)
+    with pytest.raises(ProgramDoesNotFitBoard) as e:
+        place(elf, get_target("cortex-m4"), get_board("stm32f407"))
+    msg = str(e.value)
+    assert "\n" not in msg and msg.count("rodata") == 1, msg
+    assert re.search(r"does not fit the flash of board stm32f407: [\d,]+ bytes \(vectors \d+ B, code [\d,]+ B, "
+                     r"rodata 1,100,\d{3} B\) for 1,048,576: use a smaller program or model", msg), msg
 
 
 def test_zero_wait_board_leaves_the_estimate_core_only(builds):

@@ -71,7 +71,7 @@ def test_energy_of_a_hand_computed_mix_and_traffic():
     assert sum(e.per_function_pj.values()) == pytest.approx(e.total_pj)  # one function: all of it
     doc = e.to_json()
     assert doc["total_uj"] == pytest.approx(e.total_pj * 1e-6)
-    assert doc["label"] == "est. energy (intgap energy model v1 on test-board)"
+    assert doc["label"] == "est. energy (intgap energy model v2 on test-board)"
 
 
 def test_scaling_rule_and_board_parameters():
@@ -97,7 +97,7 @@ def test_a_board_without_energy_parameters_is_not_modelled():
     e = estimate_energy(_cycles(), _analysis(), BOARDS["mps2-an386"], None)
     doc = e.to_json()
     assert not e.modelled and doc["total_uj"] is None and e.total_pj == 0
-    assert doc["label"] == "est. energy (intgap energy model v1 on mps2-an386: not modelled)"
+    assert doc["label"] == "est. energy (intgap energy model v2 on mps2-an386: not modelled)"
     text = split_text(doc)
     assert text.startswith("est. energy: not modelled") and "mps2-an386" in text and "stm32f407" in text
 
@@ -109,7 +109,7 @@ def test_one_step_of_two_runs():
     assert step.compute_total_pj == pytest.approx(short.compute_total_pj)
     assert step.memory_total_pj == pytest.approx(short.memory_total_pj)
     assert step.static_pj == pytest.approx(1e5)  # the step's own cycles, not a difference of statics
-    assert step.model == short.model == "intgap energy model v1 on test-board"
+    assert step.model == short.model == "intgap energy model v2 on test-board"
 
 
 def test_vector_shapes():
@@ -131,10 +131,76 @@ def test_intgap_run_prints_and_writes_the_labelled_energy(tmp_path, capsys):
     assert main(["run", str(elf), "--target", "cortex-m4", "--board", "stm32f407", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     e = json.loads(out.read_text())["energy"]
-    assert e["label"] == "est. energy (intgap energy model v1 on stm32f407)" and e["modelled"]
+    assert e["label"] == "est. energy (intgap energy model v2 on stm32f407)" and e["modelled"]
     assert e["total_uj"] == pytest.approx(e["compute_uj"] + e["memory_uj"] + e["static_uj"], abs=1e-5)
     assert set(e["memory_by_level_uj"]) == {"sram", "flash"} and e["memory_by_level_uj"]["flash"] > 0
     assert f"{e['label']}: {e['total_uj']:,.3f} uJ = compute" in text
     assert main(["run", str(elf), "--target", "cortex-m4", "--board", "mps2-an386", "--json", str(out)]) == 0
     assert "est. energy: not modelled (board mps2-an386 has no energy parameters" in capsys.readouterr().out
     assert json.loads(out.read_text())["energy"]["total_uj"] is None
+
+
+def test_stall_cycles_are_charged_the_clocked_core_energy():
+    from dataclasses import replace
+    board = replace(BOARD, energy=replace(P45, stall_pj_per_cycle=50.0))
+    cyc = _cycles(1000)
+    cyc.memory_stall_cycles, cyc.per_function_memory_stalls = 200, {"kernel": 200}
+    e = estimate_energy(cyc, _analysis(), board, _memory())
+    assert e.compute_pj["stall"] == pytest.approx(200 * 50.0)
+    assert e.to_json()["compute_by_class_uj"]["stall"] == pytest.approx(0.01)
+    assert sum(e.per_function_pj.values()) == pytest.approx(e.total_pj)
+    assert "stall" not in estimate_energy(cyc, _analysis(), BOARD, _memory()).compute_pj  # 0 pJ: no entry
+
+
+def test_every_boards_parameters_are_complete_and_sourced():
+    from dataclasses import fields, replace
+    modelled = [b for b in BOARDS.values() if b.energy is not None]
+    assert {"stm32f407", "stm32h743", "rk3566", "jh7110", "spacemit-k1", "pi-zero-2"} <= {b.name for b in modelled}
+    for b in modelled:
+        assert b.energy.missing_sources() == [], b.name
+        need = {f.name for f in fields(b.energy)} - {"sources", "supply_v", "dram_pj_per_bit", "flash_pj_per_byte"}
+        assert need <= set(b.energy.sources), b.name
+    f4 = BOARDS["stm32f407"].energy
+    src = dict(f4.sources)
+    del src["stall_pj_per_cycle"]
+    assert replace(f4, sources=src).missing_sources() == ["stall_pj_per_cycle"]
+    rk = BOARDS["rk3566"].energy
+    unscaled = {**rk.sources, "insn_overhead_pj": "Horowitz: ~70 pJ per instruction"}
+    assert replace(rk, sources=unscaled).missing_sources() == ["insn_overhead_pj (scaling not stated)"]
+
+
+def _mcu_loop(board, insns: int, ipc: float, stalls_per_insn: float, flash_lines_per_cycle: float):
+    """A hand-built loop on an MCU board: 7 ALU instructions and 3 word loads per 10 (the calibration's 0.3 data
+    accesses per instruction), `ipc` instructions per core cycle, `stalls_per_insn` wait-state cycles each, flash
+    line reads at `flash_lines_per_cycle` of 16 B. Returns (estimate, power mW)."""
+    block = [_insn("adds", "r0, r0, r1", "int_alu", "alu")] * 7 + [_insn("ldr", "r2, [r3]", "load", "load", load=4)] * 3
+    n = insns // 10
+    an = SimpleNamespace(target=SimpleNamespace(arch="arm"), img=SimpleNamespace(
+        function_at=lambda a: SimpleNamespace(name="loop")), edges=SimpleNamespace(
+        nodes=[SimpleNamespace(count=n, block=SimpleNamespace(insns=block))]))
+    core = insns / ipc
+    stall = insns * stalls_per_insn
+    cyc = SimpleNamespace(cycles=core + stall, clock_mhz=board.clock_mhz, per_function={"loop": core + stall},
+                          per_function_memory_bytes={}, per_function_memory_stalls={"loop": stall},
+                          memory_stall_cycles=stall)
+    flash = int((core + stall) * flash_lines_per_cycle * 16)
+    mem = MemoryStats(board.name, board.clock_mhz, [], [MemoryTraffic("flash", "flash", 0, 0, flash, 0, 0),
+                                                        MemoryTraffic("sram", "sram", 0, 0, 0, 0, 0)], 0)
+    e = estimate_energy(cyc, an, board, mem)
+    return e, e.total_pj * 1e-12 / e.seconds * 1e3
+
+
+def test_stm32f407_power_against_its_datasheet_run_and_sleep_currents():
+    """docs/energy.md "Checks against the datasheet": the datasheet's own workload (stall-free at the M4's CoreMark
+    IPC, a 16-byte flash line per 6 cycles) draws the datasheet's Run power, 40 mA x 3.3 V; a loop that waits 5 flash
+    wait states per instruction (the ART off) stays between Sleep and Run power, above the 50 mW it had when stalls
+    were charged static power only (model v1)."""
+    b = BOARDS["stm32f407"]
+    run_mw, sleep_mw = 40.0 * 3.3, 12.0 * 3.3
+    _, busy = _mcu_loop(b, 1_000_000, ipc=3.40 * 293_435 / 1e6, stalls_per_insn=0, flash_lines_per_cycle=1 / 6)
+    assert busy == pytest.approx(run_mw, rel=0.01)
+    e, waiting = _mcu_loop(b, 1_000_000, ipc=1.0, stalls_per_insn=5, flash_lines_per_cycle=1 / 24)
+    assert e.compute_pj["stall"] == pytest.approx(5e6 * b.energy.stall_pj_per_cycle)
+    # stall energy: half of the core's part of a cycle, (40 - 12) mA x 3.3 V / 168 MHz x 2 / 3 / 2 = 183 pJ
+    assert b.energy.stall_pj_per_cycle == pytest.approx(550.0 * 2 / 3 / 2)
+    assert sleep_mw + 0.3 * (run_mw - sleep_mw) < waiting < run_mw
