@@ -14,6 +14,7 @@ one UnsupportedOp naming the op, the module and its class, and the nearest suppo
 """
 from __future__ import annotations
 
+import functools
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,7 +37,19 @@ def op_name(n: torch.fx.Node) -> str:
     """'linear' for aten.linear.default, 'getitem' for operator.getitem."""
     if n.target is operator.getitem:
         return "getitem"
-    name = getattr(n.target, "__name__", str(n.target)).split(".")[0]
+    try:
+        return _target_name(n.target)
+    except TypeError:  # an unhashable target
+        return _name_of(n.target)
+
+
+@functools.lru_cache(maxsize=4096)  # a capture asks for the op names of its nodes hundreds of thousands of times
+def _target_name(target) -> str:
+    return _name_of(target)
+
+
+def _name_of(target) -> str:
+    name = getattr(target, "__name__", str(target)).split(".")[0]
     return LINEAR_OPS.get(name, name)
 
 
@@ -232,8 +245,8 @@ class Capture:
 
     def root(self, n):
         """n with every glue node above it skipped."""
-        while self.through(n) is not None:
-            n = self.through(n)
+        while (up := self.through(n)) is not None:
+            n = up
         return n
 
     def const(self, n) -> torch.Tensor | None:
