@@ -11,7 +11,7 @@ The quantize path before / after (issue 21 item 4): `--quantize CASES --before-t
 recipe and `intgap eval` of each case (MODEL:CONFIG[:METHOD], comma-separated) in a fresh process of the code in DIR
 (a checkout of the commit before) and of this tree, one after the other in the same run, with the FP32 side of eval
 computed (INTGAP_FP32_CACHE=off); checks that both wrote the same graph (content digest) and the same figures, and
-writes the times to benchmarks/results/host_quantize.{md,json}.
+writes the times to benchmarks/results/host_quantize.json (rendered at the end of host_speed.md).
 """
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ def measure_quantize(cases: list[str], before: Path, out_dir: Path) -> list[dict
 
 
 def _quantize_markdown(doc: dict) -> str:
-    lines = ["# The quantize path before / after (issue 21 item 4)", "",
+    lines = ["## The quantize path before / after (issue 21 item 4)", "",
              f"Measured on {doc['machine']} ({os.cpu_count()} cores shared with other jobs: see the load averages, "
              "1 / 5 / 15 minutes, at the start and end of each process) with `benchmarks/host_speed.py --quantize`: "
              "each case quantized (the model's default recipe unless a method is named) and evaluated (JIT engine, "
@@ -195,7 +195,7 @@ def _quantize_markdown(doc: dict) -> str:
                      f"{qe_b:.1f} | {qe_a:.1f} | {qe_b / max(qe_a, 0.1):.1f}x | {r['load_avg_before']} | "
                      f"{r['load_avg_after']} | {fig} |")
     lines += [""] + [f"- {r['case']}: {r['date']}, `{r['command']}`, graph digest {r['digest'][:16]}"
-                     for r in doc["rows"]] + [""]
+                     for r in doc["rows"]] + [""] + doc.get("notes", [])
     return "\n".join(lines)
 
 
@@ -235,6 +235,9 @@ def _markdown(doc: dict) -> str:
               + ", ".join(f"{r['model']} {r['method']} {r['int_perplexity']:.4f}"
                           + (f" (FP32 {r['fp32_perplexity']:.4f})" if r["fp32_perplexity"] else "")
                           for r in doc["rows"]) + ".", ""]
+    quantize = RESULTS / "host_quantize.json"  # --quantize's before / after rows
+    if quantize.is_file():
+        lines += [_quantize_markdown(json.loads(quantize.read_text()))]
     return "\n".join(lines)
 
 
@@ -283,7 +286,9 @@ def main_quantize(args) -> None:
         for row in measure_quantize(args.quantize.split(","), Path(args.before_tree).resolve(), Path(args.graphs or d)):
             doc["rows"] = [r for r in doc["rows"] if r["case"] != row["case"]] + [row]
             out.write_text(json.dumps(doc, indent=2) + "\n")  # after every case: a long run keeps what it measured
-            (RESULTS / "host_quantize.md").write_text(_quantize_markdown(doc))
+            speed = RESULTS / "host_speed.json"
+            if speed.is_file():  # host_speed.md ends with this table
+                (RESULTS / "host_speed.md").write_text(_markdown(json.loads(speed.read_text())))
     print(_quantize_markdown(doc))
 
 

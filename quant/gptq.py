@@ -58,6 +58,7 @@ def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | Non
     return _on_grid(w, _grid(w, h, bits, group_size, asym, clip), hessian_factor(h, act_order))
 
 
+@with_blas_threads  # OpenBLAS's Cholesky and inverse depend on its thread count: a fixed one (quant/host_threads.py)
 def hessian_factor(h: np.ndarray, act_order: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cols, U, dead): the column order GPTQ rounds in (act_order: by decreasing diag(H)) and the inverse Cholesky
     factor of H in that order. It depends on H alone: layers that read the same input (q / k / v, gate / up)
@@ -131,7 +132,7 @@ def gptq_weight(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None,
     return g if layer_error(w, g, h) <= layer_error(w, rtn, h) else rtn
 
 
-@with_blas_threads  # its Cholesky factors depend on the thread count: a fixed one (quant/host_threads.py)
+@with_blas_threads  # the layer errors' products too (quant/host_threads.py)
 def gptq_overrides(g, cal, cfg, progress=None) -> dict[str, QWeight]:
     """GPTQ weights for every fully connected layer of the FP32 graph g, from the Gram matrices in cal (calibrate
     with gram_for=fc_inputs(g)), at the widths cfg.bits_for gives: the QuantConfig.weight_override of lower()."""
