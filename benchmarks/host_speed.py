@@ -234,7 +234,7 @@ def _markdown(doc: dict) -> str:
               "0 when the machine code is on disk). Perplexities: "
               + ", ".join(f"{r['model']} {r['method']} {r['int_perplexity']:.4f}"
                           + (f" (FP32 {r['fp32_perplexity']:.4f})" if r["fp32_perplexity"] else "")
-                          for r in doc["rows"]) + ".", ""]
+                          for r in doc["rows"]) + ".", *doc.get("notes", []), ""]
     quantize = RESULTS / "host_quantize.json"  # --quantize's before / after rows
     if quantize.is_file():
         lines += [_quantize_markdown(json.loads(quantize.read_text()))]

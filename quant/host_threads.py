@@ -1,11 +1,12 @@
 """Threads of the host's float linear algebra (numpy's OpenBLAS) while quant/ quantizes and evaluates: one by default.
 
 Calibration runs the FP32 graph in numpy (matrix products of a few hundred rows) and GPTQ factors its Hessians
-(Cholesky, inverse). With OpenBLAS's own default (a thread per core) every product hands work to worker threads that
-spin while they wait; when other jobs share the cores they wait for a time slice instead, and quantizing got up to 7x
-slower than with one thread (docs/host-engine.md "Threads"). The matrix products give the same bytes with any thread
-count; OpenBLAS's Cholesky and inverse do not (its threaded factorisation blocks differently), so a fixed count also
-makes GPTQ's weights independent of the machine's number of cores. INTGAP_BLAS_THREADS=N sets another count, 0 keeps OpenBLAS's own.
+(Cholesky, inverse). With OpenBLAS's own default (a thread per core) every product hands work to worker threads
+that spin while they wait; when other jobs share the cores they wait for a time slice instead, and quantizing got
+up to 7x slower than with one thread (docs/host-engine.md "Quantizing: where the host time goes"). The matrix
+products give the same bytes with any thread count; OpenBLAS's Cholesky and inverse do not (its threaded
+factorisation blocks differently), so a fixed count also makes GPTQ's weights independent of the machine's number
+of cores. INTGAP_BLAS_THREADS=N sets another count, 0 keeps OpenBLAS's own.
 """
 from __future__ import annotations
 

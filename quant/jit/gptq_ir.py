@@ -94,8 +94,9 @@ _F64P = ctypes.POINTER(ctypes.c_double)
 def kernel():
     from quant.jit.target import compile_ir
     compiled = compile_ir(_IR)
-    f = ctypes.CFUNCTYPE(None, _F64P, _F64P, _F64P, _F64P, _F64P, ctypes.POINTER(ctypes.c_int8), _F64P,
-                         ctypes.c_int64, ctypes.c_int64, ctypes.c_double, ctypes.c_double)(compiled.address("gptq_block"))
+    sig = ctypes.CFUNCTYPE(None, _F64P, _F64P, _F64P, _F64P, _F64P, ctypes.POINTER(ctypes.c_int8), _F64P,
+                           ctypes.c_int64, ctypes.c_int64, ctypes.c_double, ctypes.c_double)
+    f = sig(compiled.address("gptq_block"))
     return compiled, f  # the compiled module keeps the code alive
 
 
