@@ -6,6 +6,12 @@ model's default recipe. Own command, not part of `make test` (SmolLM2 takes minu
 
 Writes benchmarks/results/host_speed.{md,json}. Quantizing runs the FP32 graph (calibration) and does not depend on
 the engine; eval = the FP32 perplexity (numpy, float) + the integer perplexity (the engine's part).
+
+The quantize path before / after (issue 21 item 4): `--quantize CASES --before-tree DIR` runs `intgap quantize`'s
+recipe and `intgap eval` of each case (MODEL:CONFIG[:METHOD], comma-separated) in a fresh process of the code in DIR
+(a checkout of the commit before) and of this tree, one after the other in the same run, with the FP32 side of eval
+computed (INTGAP_FP32_CACHE=off); checks that both wrote the same graph (content digest) and the same figures, and
+writes the times to benchmarks/results/host_quantize.json (rendered at the end of host_speed.md).
 """
 from __future__ import annotations
 
@@ -109,6 +115,90 @@ def measure(name: str, n_tokens: int, window: int, graphs: Path | None, method: 
     return row
 
 
+# one quantize + eval in a fresh process of a tree (only APIs both trees have); prints one JSON line
+_CASE = """
+import json, os, sys, time
+from intgap.cache import graph_digest
+from quant import jit, save_graph
+from quant.recipes import evaluate, load_model, quantize_model, recipe_for
+model, config, method, out = sys.argv[1:5]
+recipe = recipe_for(model, config, method or None)
+t0 = time.perf_counter()
+m = load_model(model)
+t_load = time.perf_counter() - t0
+q = quantize_model(m, recipe.config, recipe=recipe)
+t_quant = time.perf_counter() - t0 - t_load
+save_graph(q, out)
+jit.set_default("jit")
+t1 = time.perf_counter()
+res = evaluate(q, model=m)
+t_eval = time.perf_counter() - t1
+print(json.dumps({"load_s": t_load, "quantize_s": t_quant, "eval_s": t_eval, "digest": graph_digest(q),
+                  "metric": {k: res[k] for k in ("int_perplexity", "fp32_perplexity", "mean_cosine", "min_cosine")
+                             if k in res}}))
+"""
+
+
+def quantize_case(tree: Path, case: str, out: Path) -> dict:
+    """One case (MODEL:CONFIG[:METHOD]) quantized and evaluated by the code in tree, in its own process."""
+    import subprocess
+    model, config, method = (case.split(":") + [""])[:3]
+    env = {**os.environ, "PYTHONPATH": str(tree), "INTGAP_FP32_CACHE": "off"}
+    load = _load()
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", _CASE, model, config, method, str(out)], env=env, cwd=tree,
+                       capture_output=True, text=True, timeout=7200)
+    if p.returncode:
+        raise SystemExit(f"{case} in {tree} failed:\n{p.stderr[-3000:]}")
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    r.update(process_s=time.perf_counter() - t0, load_before=load, load_after=_load())
+    return r
+
+
+def measure_quantize(cases: list[str], before: Path, out_dir: Path) -> list[dict]:
+    rows = []
+    for case in cases:
+        runs = {}
+        # after first: it pays the JIT compile of the eval kernels (on disk per tree: .cache/jit) the same as before
+        for label, tree in (("after", Path(__file__).resolve().parents[1]), ("before", before)):
+            print(f"{case}: quantize + eval, {label} ({tree}) ...", flush=True)
+            runs[label] = quantize_case(tree, case, out_dir / f"{case.replace(':', '-')}-{label}.igraph")
+        b, a = runs["before"], runs["after"]
+        if b["digest"] != a["digest"] or b["metric"] != a["metric"]:
+            raise SystemExit(f"{case}: the graphs differ before / after: {b['digest']} {b['metric']} vs "
+                             f"{a['digest']} {a['metric']}")
+        row = {"case": case, "digest": a["digest"], "metric": a["metric"],
+               **{f"{k}_{lab}": round(runs[lab][k], 1) for lab in runs for k in ("load_s", "quantize_s", "eval_s")},
+               **{f"load_avg_{lab}": f"{runs[lab]['load_before']} / {runs[lab]['load_after']}" for lab in runs},
+               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "command": "python benchmarks/host_speed.py " + " ".join(sys.argv[1:])}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
+def _quantize_markdown(doc: dict) -> str:
+    lines = ["## The quantize path before / after (issue 21 item 4)", "",
+             f"Measured on {doc['machine']} ({os.cpu_count()} cores shared with other jobs: see the load averages, "
+             "1 / 5 / 15 minutes, at the start and end of each process) with `benchmarks/host_speed.py --quantize`: "
+             "each case quantized (the model's default recipe unless a method is named) and evaluated (JIT engine, "
+             "FP32 side computed) in a fresh process of the code before and of the code after, one after the other. "
+             "Both wrote the same graph (content digest) and the same figures (checked).", "",
+             "| case | model load s before / after | quantize s before | after | speed-up | quantize + eval s before | "
+             "after | speed-up | load avg before | load avg after | figure |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|"]
+    for r in doc["rows"]:
+        qe_b, qe_a = r["quantize_s_before"] + r["eval_s_before"], r["quantize_s_after"] + r["eval_s_after"]
+        fig = ", ".join(f"{k} {v:.4f}" for k, v in r["metric"].items())
+        lines.append(f"| {r['case']} | {r['load_s_before']} / {r['load_s_after']} | {r['quantize_s_before']} | "
+                     f"{r['quantize_s_after']} | {r['quantize_s_before'] / max(r['quantize_s_after'], 0.1):.1f}x | "
+                     f"{qe_b:.1f} | {qe_a:.1f} | {qe_b / max(qe_a, 0.1):.1f}x | {r['load_avg_before']} | "
+                     f"{r['load_avg_after']} | {fig} |")
+    lines += [""] + [f"- {r['case']}: {r['date']}, `{r['command']}`, graph digest {r['digest'][:16]}"
+                     for r in doc["rows"]] + [""] + doc.get("notes", [])
+    return "\n".join(lines)
+
+
 def _markdown(doc: dict) -> str:
     lines = ["# Host speed of the integer-graph engines (issue 21)", "",
              f"Measured on {doc['machine']} ({doc['cpu']}; {os.cpu_count()} cores shared with other jobs: see the "
@@ -144,7 +234,10 @@ def _markdown(doc: dict) -> str:
               "0 when the machine code is on disk). Perplexities: "
               + ", ".join(f"{r['model']} {r['method']} {r['int_perplexity']:.4f}"
                           + (f" (FP32 {r['fp32_perplexity']:.4f})" if r["fp32_perplexity"] else "")
-                          for r in doc["rows"]) + ".", ""]
+                          for r in doc["rows"]) + ".", *doc.get("notes", []), ""]
+    quantize = RESULTS / "host_quantize.json"  # --quantize's before / after rows
+    if quantize.is_file():
+        lines += [_quantize_markdown(json.loads(quantize.read_text()))]
     return "\n".join(lines)
 
 
@@ -158,7 +251,12 @@ def main() -> None:
     ap.add_argument("--method", default=None, help="the W8A8 method (default: each model's default recipe)")
     ap.add_argument("--graphs", metavar="DIR", help="save the quantized graphs here, and reuse them (with their "
                     "recorded quantize time) when they are there")
+    ap.add_argument("--quantize", metavar="CASES", help="quantize + eval before / after instead: MODEL:CONFIG[:METHOD],"
+                    " comma-separated (with --before-tree)")
+    ap.add_argument("--before-tree", metavar="DIR", help="a checkout of the code before (git worktree add DIR COMMIT)")
     args = ap.parse_args()
+    if args.quantize:
+        return main_quantize(args)
     from quant.jit.target import host
     doc = {"machine": platform.node() or "this host", "cpu": host().describe(), "rows": []}
     out = RESULTS / "host_speed.json"
@@ -174,6 +272,24 @@ def main() -> None:
     (RESULTS / "host_speed.json").write_text(json.dumps(doc, indent=2) + "\n")
     (RESULTS / "host_speed.md").write_text(_markdown(doc))
     print(_markdown(doc))
+
+
+def main_quantize(args) -> None:
+    import tempfile
+    if not args.before_tree:
+        raise SystemExit("--quantize needs --before-tree DIR (a checkout of the code before)")
+    doc = {"machine": platform.node() or "this host", "rows": []}
+    out = RESULTS / "host_quantize.json"
+    if out.is_file():
+        doc["rows"] = json.loads(out.read_text())["rows"]
+    with tempfile.TemporaryDirectory() as d:
+        for row in measure_quantize(args.quantize.split(","), Path(args.before_tree).resolve(), Path(args.graphs or d)):
+            doc["rows"] = [r for r in doc["rows"] if r["case"] != row["case"]] + [row]
+            out.write_text(json.dumps(doc, indent=2) + "\n")  # after every case: a long run keeps what it measured
+            speed = RESULTS / "host_speed.json"
+            if speed.is_file():  # host_speed.md ends with this table
+                (RESULTS / "host_speed.md").write_text(_markdown(json.loads(speed.read_text())))
+    print(_quantize_markdown(doc))
 
 
 if __name__ == "__main__":

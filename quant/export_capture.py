@@ -14,6 +14,7 @@ one UnsupportedOp naming the op, the module and its class, and the nearest suppo
 """
 from __future__ import annotations
 
+import functools
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,7 +37,19 @@ def op_name(n: torch.fx.Node) -> str:
     """'linear' for aten.linear.default, 'getitem' for operator.getitem."""
     if n.target is operator.getitem:
         return "getitem"
-    name = getattr(n.target, "__name__", str(n.target)).split(".")[0]
+    try:
+        return _target_name(n.target)
+    except TypeError:  # an unhashable target
+        return _name_of(n.target)
+
+
+@functools.lru_cache(maxsize=4096)  # a capture asks for the op names of its nodes hundreds of thousands of times
+def _target_name(target) -> str:
+    return _name_of(target)
+
+
+def _name_of(target) -> str:
+    name = getattr(target, "__name__", str(target)).split(".")[0]
     return LINEAR_OPS.get(name, name)
 
 
@@ -53,13 +66,18 @@ class Call:
     path: str                                    # relative to the captured root ("layers.0.self_attn")
     cls: str
     nodes: list = field(default_factory=list)
+    _ops: tuple | None = field(default=None, repr=False, compare=False)
 
     def live(self, cap: "Capture") -> list:
         return [n for n in self.nodes if n in cap.live]
 
     def ops(self, cap: "Capture") -> Counter:
-        """The op pattern: how often each non-glue op runs on live values."""
-        return Counter(op_name(n) for n in self.live(cap) if cap.through(n) is None)
+        """The op pattern: how often each non-glue op runs on live values. Every rule asks for it (SmolLM2's
+        capture spent minutes recounting): kept while its nodes and the live set are unchanged (both only grow)."""
+        key = (len(self.nodes), len(cap.live))
+        if self._ops is None or self._ops[0] != key:
+            self._ops = (key, Counter(op_name(n) for n in self.live(cap) if cap.through(n) is None))
+        return Counter(self._ops[1])
 
     def outputs(self, cap: "Capture") -> list:
         inside = set(self.nodes)
@@ -232,8 +250,8 @@ class Capture:
 
     def root(self, n):
         """n with every glue node above it skipped."""
-        while self.through(n) is not None:
-            n = self.through(n)
+        while (up := self.through(n)) is not None:
+            n = up
         return n
 
     def const(self, n) -> torch.Tensor | None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from quant import reference
 from quant.errors import QuantError
+from quant.host_threads import with_blas_threads
 from quant.ir import Graph
 from quant.optable import Group
 
@@ -48,6 +49,7 @@ def _merge(into: dict, name: str, value, combine) -> None:
     into[name] = value if name not in into else combine(into[name], value)
 
 
+@with_blas_threads  # its Gram matrices as the forward passes: one BLAS thread (quant/host_threads.py)
 def calibrate(g: Graph, sequences: Iterable[dict[str, np.ndarray]], gram_for: set[str] | None = None,
               seed: int = 0, progress: Callable[[int], None] | None = None) -> Calibration:
     rng = np.random.default_rng(seed)

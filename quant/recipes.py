@@ -177,7 +177,9 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     feeds = calibration_feeds(m, recipe.calib, recipe.seq_len)
     step = lambda what: (lambda i, n=len(feeds): progress(what, i, n)) if progress else None  # noqa: E731
     gram = any(s in ("awq", "gptq", "gamma") for s in steps)
-    cal = calibrate(g, feeds, gram_for=fc_inputs(g) if gram else None, progress=step("calibrating"))
+    # SmoothQuant reads no Gram matrix and recalibrates below: its first pass skips them (AWQ's search needs them)
+    first_gram = gram and "smoothquant" not in steps
+    cal = calibrate(g, feeds, gram_for=fc_inputs(g) if first_gram else None, progress=step("calibrating"))
     if "smoothquant" in steps:
         g = smoothquant(g, cal, recipe.alpha)
     elif "awq" in steps:
