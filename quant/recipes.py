@@ -30,7 +30,7 @@ STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat"
 # the default method per config: the best measured (docs/quantization.md), among the methods without these steps;
 # docs/quantization.md "Steps left out of the default methods" gives each one's measured cost
 NON_DEFAULT_STEPS = ("outlier-split", "dynamic", "a16down", "asym")
-BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
+BEST_METHOD = {"w8a8": "smoothquant+gptq+a16down-top", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
