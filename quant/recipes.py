@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from quant.config import METHODS, ConfigError, QuantSpec, parse
+from quant.a16down_choice import choose_a16down
 from quant.accuracy import cosine_against_fp32, perplexity_against_fp32, tokenize_text
 from quant.errors import QuantError
 from quant.hf_capture import capture_hf, is_encoder, sequence_inputs
@@ -21,15 +22,15 @@ from quant.model_registry import MODELS, calibration_of, is_gguf, kind_of, unkno
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
 from quant.optable import Group
-from quant.transformer_ptq import QuantConfig, lower
+from quant.transformer_ptq import QuantConfig, ffn_hidden, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
 STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
-         "a16down", "gamma")
+         "a16down", "a16down-top", "gamma")
 # the default method per config: the best measured (docs/quantization.md), among the methods without these steps;
 # docs/quantization.md "Steps left out of the default methods" gives each one's measured cost
 NON_DEFAULT_STEPS = ("outlier-split", "dynamic", "a16down", "asym")
-BEST_METHOD = {"w8a8": "smoothquant+gptq", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
+BEST_METHOD = {"w8a8": "smoothquant+gptq+a16down-top", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -96,10 +97,12 @@ def parse_method(method: str) -> list[str]:
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
             ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)) or \
-            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and "qat" in steps):
+            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and "qat" in steps) or \
+            ("a16down" in steps and "a16down-top" in steps):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
-                         "qat without a migration or asym, act-order only with gptq, clip without qat)")
+                         "qat without a migration or asym, act-order only with gptq, clip without qat, "
+                         "a16down or a16down-top)")
     return sorted(steps, key=STEPS.index)
 
 
@@ -199,6 +202,8 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
                                              progress=step("QAT (STE + LSQ)"))
     if "gamma" in steps:
         cfg.weight_override = gamma_overrides(g, cal, cfg)
+    if "a16down-top" in steps:  # int16 for the blocks whose int8 input costs the most (calibration data only)
+        cfg.a16down, cfg.a16down_only = True, choose_a16down(g, cal, ffn_hidden(g), observer=cfg.observer)
     return g, cal, cfg
 
 

@@ -43,6 +43,7 @@ class QuantConfig:
     dynamic_gain: float = 0.5           # ... where the dynamic grid's noise power is below this share of the static's
     outlier_split: bool = False         # outlier channels of fully connected inputs in int16, the rest int8
     a16down: bool = False               # the FFN's hidden activation (down projection input) int16, static scale
+    a16down_only: frozenset | None = None  # ... only these of those tensors (None: all; quant/a16down_choice.py)
     outlier_threshold: float = 6.0      # outliers: calibrated max|x| above this many times the median channel's
     max_outliers: int = 64              # per tensor (and at most K / 8)
 
@@ -191,6 +192,8 @@ class Lowering:
         self.dtypes = plan_dtypes(g, cal, cfg.residual)
         self.inputs = activation_plan(g, cal, cfg)
         wide = ffn_hidden(g) if cfg.a16down else set()
+        if cfg.a16down_only is not None:
+            wide &= cfg.a16down_only
         for x, p in self.inputs.items():
             if (p.kind != "static" or x in wide) and self.dtypes.get(x) == "int8":
                 self.dtypes[x] = "int16"
@@ -257,7 +260,8 @@ def describe(cfg: QuantConfig) -> str:
     w = f"w{cfg.weight_bits}" + (f"g{cfg.group_size}" if cfg.group_size else "")
     return f"ptq-{w}a8-{cfg.observer}-res{cfg.residual}" + ("-mixed" if cfg.layer_bits else "") + \
         ("-asym" if cfg.asym else "") + ("-clip" if cfg.clip else "") + ("-split" if cfg.outlier_split else "") + \
-        ("-dynamic" if cfg.dynamic else "") + ("-a16down" if cfg.a16down else "")
+        ("-dynamic" if cfg.dynamic else "") + ("-a16down" if cfg.a16down else "") + \
+        (f"{len(cfg.a16down_only)}" if cfg.a16down and cfg.a16down_only is not None else "")
 
 
 @lowers("embedding_f32")

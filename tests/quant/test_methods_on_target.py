@@ -72,6 +72,22 @@ def test_a16down_decoder_bit_exact_on_every_family(target_name, tmp_path):
                              not_links=["scalar/ig_fc_s16_split"])
 
 
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "rv64gcv", "rv32imc", "cortex-m55"])
+def test_a16down_top_decoder_bit_exact_on_every_family(target_name, tmp_path):
+    """The a16down-top step: one block's down projection reads int16 (the one its calibration data chose), the
+    other int8, in the same program; the logits and greedy tokens equal the reference interpreter's on one target
+    per family (armdsp, NEON, RVV, scalar, MVE)."""
+    from quant.a16down_choice import choose_a16down
+    from quant.transformer_ptq import ffn_hidden
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
+    chosen = choose_a16down(g, cal, ffn_hidden(g))
+    q = lower(g, cal, QuantConfig(a16down=True, a16down_only=chosen))
+    down = {q.tensors[n.inputs[0]].dtype for n in q.nodes if n.name.endswith("down_proj")}
+    assert len(chosen) == 1 and down == {"int8", "int16"}
+    _logits_and_tokens_match(q, isa.get_target(target_name), tmp_path)
+
+
 @pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc",
                                          "cortex-m55"])
 def test_asym_dynamic_decoder_bit_exact_on_every_family(target_name, tmp_path):
