@@ -192,8 +192,8 @@ class Lowering:
         self.dtypes = plan_dtypes(g, cal, cfg.residual)
         self.inputs = activation_plan(g, cal, cfg)
         wide = ffn_hidden(g) if cfg.a16down else set()
-        if cfg.a16down_only is not None:
-            wide &= cfg.a16down_only
+        if cfg.a16down_only is not None:  # a16down-top: the chosen blocks where an int16 input cannot overflow
+            wide = {x for x in wide & cfg.a16down_only if self._int16_input_fits(x)}
         for x, p in self.inputs.items():
             if (p.kind != "static" or x in wide) and self.dtypes.get(x) == "int8":
                 self.dtypes[x] = "int16"
@@ -201,6 +201,15 @@ class Lowering:
         self.tensors = {name: TensorInfo(name, g.tensors[name].shape, "int32") for name in g.inputs}
         self.constants: dict[str, np.ndarray] = {}
         self.gathered: set[str] = set()  # split inputs whose gathers are emitted
+
+    def _int16_input_fits(self, x: str) -> bool:
+        """The accumulator bound _lower_fc checks, for the layer reading x if x were int16: a default method keeps
+        int8 where grouped or heavy weights (w8a8-g<N>, long rows) would overflow, where `a16down` refuses."""
+        fc = next(c for c, i in self.g.consumers()[x] if i == 0)
+        qw = self.cfg.weight_for(fc.name, self.g.constants[fc.inputs[1]])
+        sx, zx = self._calibrated(x, "int16")
+        bq = np.abs(np.round(self.g.constants[fc.inputs[2]].astype(np.float64) / (sx * qw.unit)))
+        return bq.max(initial=0) < 2 ** 30 and (bq + input_range("int16", zx) * qw.mass()).max(initial=0) < 2 ** 31
 
     def _calibrated(self, name: str, dt: str) -> tuple[float, int]:
         st = self.cal.stats.get(name)
