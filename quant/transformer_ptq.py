@@ -203,13 +203,13 @@ class Lowering:
         self.gathered: set[str] = set()  # split inputs whose gathers are emitted
 
     def _int16_input_fits(self, x: str) -> bool:
-        """The accumulator bound _lower_fc checks, for the layer reading x if x were int16: a default method keeps
+        """Whether the layer reading x keeps _lower_fc's accumulator bounds if x were int16: a default method keeps
         int8 where grouped or heavy weights (w8a8-g<N>, long rows) would overflow, where `a16down` refuses."""
         fc = next(c for c, i in self.g.consumers()[x] if i == 0)
         qw = self.cfg.weight_for(fc.name, self.g.constants[fc.inputs[1]])
         sx, zx = self._calibrated(x, "int16")
-        bq = np.abs(np.round(self.g.constants[fc.inputs[2]].astype(np.float64) / (sx * qw.unit)))
-        return bq.max(initial=0) < 2 ** 30 and (bq + input_range("int16", zx) * qw.mass()).max(initial=0) < 2 ** 31
+        bq = _bias_steps(self.g.constants[fc.inputs[2]], sx, qw)
+        return np.abs(bq).max(initial=0) < 2 ** 30 and _accumulator_bound(bq, "int16", zx, qw) < 2 ** 31
 
     def _calibrated(self, name: str, dt: str) -> tuple[float, int]:
         st = self.cal.stats.get(name)
@@ -383,9 +383,19 @@ def _int32_fc_min_scale(lw: Lowering, n: Node, qw: QWeight, x: str | None = None
     b = lw.g.constants[n.inputs[2]] if bias is None else bias
     acc_scale = lw.qp[x][0] * qw.unit
     xr = 255 if lw.dtypes.get(x) == "int8" else 65535
-    bound = np.abs(np.round(b.astype(np.float64) / acc_scale)) + xr * qw.mass()
+    bound = np.abs(_bias_steps(b, lw.qp[x][0], qw)) + xr * qw.mass()
     left = np.maximum(0, 29 - np.ceil(np.log2(np.maximum(bound, 1))))  # acc * 2^left < 2^30
     return float((acc_scale / 2.0 ** left).max())
+
+
+def _bias_steps(bias: np.ndarray, sx: float, qw: QWeight) -> np.ndarray:
+    """The bias in accumulator steps (input scale sx times the weights' unit)."""
+    return np.round(bias.astype(np.float64) / (sx * qw.unit))
+
+
+def _accumulator_bound(bq: np.ndarray, x_dtype: str, zx: int, qw: QWeight) -> float:
+    """The largest |accumulator| a row can reach: |bias| + the largest |x - zx| times the row's weight mass."""
+    return float((np.abs(bq) + input_range(x_dtype, zx) * qw.mass()).max(initial=0))
 
 
 def _lower_fc(lw: Lowering, n: Node, qw: QWeight, clamp: dict, x: str | None = None, out: str | None = None,
@@ -395,18 +405,17 @@ def _lower_fc(lw: Lowering, n: Node, qw: QWeight, clamp: dict, x: str | None = N
     pre, dt, x_dtype = name or n.name, lw.dtypes[out], lw.dtypes[x]
     sx, zx = lw.qp[x]
     sy, zy = lw.qp[out]
-    b = (lw.g.constants[n.inputs[2]] if bias is None else bias).astype(np.float64)
     acc_scale = sx * qw.unit
-    bq = np.round(b / acc_scale)
+    bq = _bias_steps(lw.g.constants[n.inputs[2]] if bias is None else bias, sx, qw)
     if np.abs(bq).max(initial=0) >= 2 ** 30:
         raise QuantError(f"layer {n.name}: bias does not fit the accumulator at scale {acc_scale.min():g}; "
                          "recalibrate with a wider input range")
     if qw.offset is not None or x_dtype != "int8":
-        bound = np.abs(bq) + input_range(x_dtype, zx) * qw.mass()
-        if bound.max(initial=0) >= 2 ** 31 and qw.offset is not None:
+        bound = _accumulator_bound(bq, x_dtype, zx, qw)
+        if bound >= 2 ** 31 and qw.offset is not None:
             raise QuantError(f"layer {n.name}: bias and asymmetric weights together can overflow the int32 "
                              "accumulator; use a symmetric grid for this layer (drop the asym step)")
-        if bound.max(initial=0) >= 2 ** 31:
+        if bound >= 2 ** 31:
             raise QuantError(f"layer {n.name}: an {x_dtype} input (a16down) with these weights can overflow the "
                              "int32 accumulator (|bias| + 32768 x a row's sum of |weight| steps reaches 2^31); "
                              "drop the a16down step for this model")
