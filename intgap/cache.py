@@ -164,7 +164,3 @@ class Cache:
         tmp = self.begin("runs", key)
         (tmp / "result.json").write_text(json.dumps(doc))
         self.commit("runs", key, tmp, {"label": label})
-
-    def entries(self, kind: str) -> int:
-        d = self.root / kind
-        return sum(1 for p in d.glob("*/*") if (p / VALID_MARK).is_file()) if d.is_dir() else 0

@@ -49,15 +49,6 @@ def _grid(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, asym:
     return quantize_weight(w, bits, group_size, asym=asym, clip=np.diag(h).copy() if clip else None)
 
 
-def gptq_rounding(w: np.ndarray, h: np.ndarray, bits: int, group_size: int | None, asym: bool = False,
-                  clip: bool = False, act_order: bool = False) -> QWeight:
-    """GPTQ rounding of w [N, K] on quantize_weight's grid (per channel int8, or group-wise int8/int4, symmetric
-    or with asym each group's min/max grid: then q_i = round((w_i - offset) / step); with clip, the symmetric
-    group scales of the clipping search weighted by diag(H)). act_order: the columns are rounded in the order of
-    decreasing diag(H) (the grid stays the one fixed before: static groups)."""
-    return _on_grid(w, _grid(w, h, bits, group_size, asym, clip), hessian_factor(h, act_order))
-
-
 @with_blas_threads  # OpenBLAS's Cholesky and inverse depend on its thread count: a fixed one (quant/host_threads.py)
 def hessian_factor(h: np.ndarray, act_order: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cols, U, dead): the column order GPTQ rounds in (act_order: by decreasing diag(H)) and the inverse Cholesky

@@ -5,12 +5,15 @@ import torch
 
 import isa
 from codegen import HARNESS_FUNCTIONS
-from intgap.pipeline import FP32_TOLERANCE, build_program, run_forward
+from intgap.pipeline import build_program, run_forward
 from isa.attribution import per_function, sum_excluding
 from isa.elf import load_elf
 from quant import reference as R
 from tests.e2e.conftest import make_graphs
 
+# FP32 outputs on target vs PyTorch: the same float32 operations, summed in another order (the C loop runs
+# k in order, PyTorch's GEMM blocks it), so they differ by a few ulps of the largest partial sums.
+FP32_TOLERANCE = 1e-4
 TARGETS = ["cortex-m4", "rv32imc", "cortex-a55", "rv64gcv"]
 # sizes that are not multiples of 4 or 16, K = 1, and the digits model's shape
 SHAPES = [(13, 7, 5), (33, 17, 3), (1, 4, 2), (64, 64, 32, 10)]

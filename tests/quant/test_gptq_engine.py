@@ -12,6 +12,7 @@ from quant.host_threads import blas_threads
 from quant.jit.gptq_ir import gptq_block
 from quant.observers import calibrate, fc_inputs
 from quant.transformer_ptq import QuantConfig
+from tests.quant.test_gptq_residual import gptq_rounding
 from tests.tiny_models import tiny_llama
 
 
@@ -48,9 +49,9 @@ def test_gptq_layers_are_the_same_with_either_block_engine(monkeypatch):
         w, h = rng.standard_normal((24, 128)) * 0.1, x.T @ x
         for act_order in (False, True):
             monkeypatch.setattr(gptq, "BLOCK_JIT", True)
-            a = gptq.gptq_rounding(w, h, bits, gsz, asym=asym, act_order=act_order)
+            a = gptq_rounding(w, h, bits, gsz, asym=asym, act_order=act_order)
             monkeypatch.setattr(gptq, "BLOCK_JIT", False)
-            b = gptq.gptq_rounding(w, h, bits, gsz, asym=asym, act_order=act_order)
+            b = gptq_rounding(w, h, bits, gsz, asym=asym, act_order=act_order)
             assert a.q.tobytes() == b.q.tobytes()
 
 

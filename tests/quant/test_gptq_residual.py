@@ -5,11 +5,17 @@ from hypothesis import strategies as st
 
 from quant import reference as R
 from quant import validate
-from quant.gptq import gptq_overrides, gptq_rounding, gptq_weight, layer_error
+from quant.gptq import _grid, _on_grid, gptq_overrides, gptq_weight, hessian_factor, layer_error
 from quant.hf_capture import capture_hf, sequence_inputs
 from tests.tiny_models import tiny_llama
 from quant.observers import calibrate, fc_inputs
 from quant.transformer_ptq import QuantConfig, lower, plan_dtypes, quantize_weight
+
+
+def gptq_rounding(w, h, bits, group_size, asym=False, clip=False, act_order=False):
+    """GPTQ's own rounding on quantize_weight's grid, without gptq_weight's fallback to RTN (act_order: columns in
+    the order of decreasing diag(H), the grid fixed before: static groups)."""
+    return _on_grid(w, _grid(w, h, bits, group_size, asym, clip), hessian_factor(h, act_order))
 
 
 def _layer(seed: int, n: int, k: int, rows: int):
