@@ -13,7 +13,7 @@ import numpy as np
 from intgap.cache import Cache, graph_digest
 from intgap.errors import DriverError
 from intgap.plots import plain_axis, pyplot
-from intgap.sequence_sweep import DECODE_STEPS, PROMPT_TEXT, Decoder, execute_run
+from intgap.sequence_sweep import Decoder, execute_run
 from intgap.sweep import parse_configs
 from intgap.workload import RunSpec, run_workload
 from isa.boards import board_for
@@ -105,13 +105,13 @@ def layer_choices(graph_fp32, cal, costs: dict[int, dict[str, float]]) -> list[L
 
 
 def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cache_root: Path | None = None,
-                     eval_tokens: int = 2048, steps: int = 4, progress=None, board=None) -> dict:
+                     progress=None, board=None) -> dict:
     """Measures per-layer costs (decoder sweep, w8a8 and w4a8), searches, quantizes and measures the search's and
     Theorem 8's picks at each budget on the target. Writes mixed.json, mixed.md and mixed.png into `out`. The costs
     are memory-aware estimates on `board` (an isa.boards.Board; default: the target's default board)."""
     report = progress or (lambda what, i, n: None)
     board = board_for(target, board)
-    sweep = run_workload(Decoder(spec, eval_tokens, steps), [target], parse_configs("w8a8,w4a8"),
+    sweep = run_workload(dec := Decoder(spec), [target], parse_configs("w8a8,w4a8"),
                          cache_root=cache_root, progress=progress, boards={target.name: board})
     costs: dict[int, dict[str, float]] = {8: {}, 4: {}}
     whole, whole_energy = {}, {}
@@ -138,8 +138,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
     rest = whole[8] - sum(x.cycles[8] for x in layers)  # the step's cycles outside the fully connected layers
     front = search(layers, rest)
     sens = {s.name: s for s in sensitivities(g, cal)}
-    ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), eval_tokens)
-    prompt = [int(t) for t in m.tokenizer(PROMPT_TEXT)["input_ids"]]
+    ids = tokenize_text(m.tokenizer, shakespeare_text("eval"), dec.eval_tokens)
     cache = Cache(cache_root)
     rows = []
 
@@ -153,7 +152,7 @@ def run_mixed_search(spec: str, target, budgets: list[float], out: Path, *, cach
             gp = Path(d) / "model.igraph"
             save_graph(q, gp)
             docs = execute_run(RunSpec(m.name, f"mixed-{label}-{budget}", target.name, target.default_backend,
-                                            str(gp), graph_digest(q), prompt, steps or DECODE_STEPS, None,
+                                            str(gp), graph_digest(q), dec.prompt, dec.steps, None,
                                             str(cache.root), board=board.name))
         return {"budget": budget, "how": label, **alloc.to_json(),
                 "measured_est_cycles": docs[0]["estimated_cycles"], "measured_instructions": docs[0]["instructions"],

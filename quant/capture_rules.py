@@ -39,14 +39,14 @@ def source(cap, n, stop=("linear",)):
     return n
 
 
-def region(cap, end, inside: set, stop=("linear",)) -> tuple[list, list]:
-    """Live nodes of `inside` above `end` (end included) down to the first `stop` ops: (stop nodes, the others)."""
+def region(cap, end, inside: set) -> tuple[list, list]:
+    """Live nodes of `inside` above `end` (end included) down to the first linear ops: (linear nodes, the others)."""
     stops, seen, todo = [], [], [end]
     while todo:
         n = todo.pop()
         if n in seen or n in stops or n not in inside:
             continue
-        if op_name(n) in stop:
+        if op_name(n) == "linear":
             stops.append(n)
             continue
         seen.append(n)

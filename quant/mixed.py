@@ -62,9 +62,9 @@ def theorem8_bits(layers: list[LayerSensitivity], budget: float, lo: float, hi: 
     return bits(b), 2.0 ** b
 
 
-def allocate(layers: list[LayerSensitivity], budget: float, widths: tuple[int, ...] = (4, 8)) -> dict[str, int]:
+def allocate(layers: list[LayerSensitivity], budget: float) -> dict[str, int]:
     """Supported widths per layer whose size-weighted mean is <= budget (Theorem 8, then rounding)."""
-    ws = sorted(widths)
+    ws = sorted(WIDTHS)
     cont, _ = theorem8_bits(layers, budget, ws[0], ws[-1])
     size = np.array([x.size for x in layers], np.float64)
     pick = np.array([min(ws, key=lambda w: (abs(w - c), w)) for c in cont], np.float64)

@@ -9,7 +9,7 @@ from quant.mixed import pattern_matches
 from quant.ops.checks import validate
 
 
-def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:
+def subgraph(g: Graph, pattern: str) -> Graph:
     """The nodes whose names match the glob `pattern` (or lie under it: "encoder.layer.0" takes
     "encoder.layer.0.*"), in graph order. Inputs: every tensor they read that none of them makes (constants stay
     constants); output: the last selected node's output. A node outside the pattern that only derives one input
@@ -31,7 +31,7 @@ def subgraph(g: Graph, pattern: str, name: str | None = None) -> Graph:
     used = {t for n in nodes for t in n.inputs} | made
     tensors = {k: v for k, v in g.tensors.items() if k in used}
     constants = {k: v for k, v in g.constants.items() if k in used}
-    sub = Graph(name or f"{g.name}[{pattern}]", inputs, [out], tensors, constants, list(nodes),
+    sub = Graph(f"{g.name}[{pattern}]", inputs, [out], tensors, constants, list(nodes),
                 {**g.meta, "subgraph_of": g.name, "subgraph": pattern})
     validate(sub, integer_only=False)
     return sub

@@ -41,9 +41,9 @@ def run(graph: Graph, inputs: dict[str, np.ndarray], keep_all: bool = False,
     return reference.run(graph, inputs, keep_all)
 
 
-def run_node(graph: Graph, node, args: list[np.ndarray], engine: str | None = None) -> np.ndarray:
+def run_node(graph: Graph, node, args: list[np.ndarray]) -> np.ndarray:
     """One integer node of an integer graph on its input arrays (accuracy attribution runs graphs node by node)."""
-    if check_engine(engine or _DEFAULT[0]) == "jit":
+    if _DEFAULT[0] == "jit":
         runner = _runner()
         return runner.call(runner.node_plans(graph)[node.name], args)
     return OPTABLE[node.op].reference(node, graph.tensors[node.outputs[0]].dtype, *args)
