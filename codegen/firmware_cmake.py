@@ -32,10 +32,6 @@ def kv_symbols(model_c: str) -> list[str]:
     return sorted(set(re.findall(r"\big_kv_\d+\b", model_c)), key=lambda k: int(k.rsplit("_", 1)[1]))
 
 
-def _list(items) -> str:
-    return " ".join(f'"{i}"' for i in items)
-
-
 def toolchain_file_name(target: Target) -> str:
     return f"toolchain-{target.name}.cmake"
 
@@ -73,7 +69,7 @@ if(NOT TARGET intgap_model)
     INTERFACE_COMPILE_DEFINITIONS "{defines}")
   add_library(intgap::model ALIAS intgap_model)
   add_library(intgap_model_platform INTERFACE IMPORTED GLOBAL)
-  set(_ig_platform {_list('${_ig_dir}/example/' + s for s in platform_sources)})
+  set(_ig_platform {' '.join('"${_ig_dir}/example/' + s + '"' for s in platform_sources)})
   set_target_properties(intgap_model_platform PROPERTIES
     INTERFACE_SOURCES "${{_ig_platform}}"
     INTERFACE_INCLUDE_DIRECTORIES "${{_ig_dir}}/example/platform"

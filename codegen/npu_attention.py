@@ -20,7 +20,7 @@ PROTOTYPES = tuple(
     f"int32_t head_dim, int32_t {a}_zero_point, int32_t {b}_zero_point, int32_t multiplier, int32_t shift, "
     "int32_t y_zero_point, int32_t act_min, int32_t act_max, uint32_t flags, int32_t tag, void *y);"
     for op, x, a, b in (("matmul_qk", "int8_t", "q", "k"), ("matmul_pv", "void", "p", "v")))
-_IN_FLAG = {"int8": 0, "int16": 1 << 4}  # ig_npu.h IG_NPU_IN_*, IG_NPU_OUT_*
+_IN_FLAG = {"int8": 0, "int16": 1 << 4}  # ig_npu.h IG_NPU_IN_*, IG_NPU_OUT_* (IG_NPU_W4 = 1)
 _OUT_FLAG = {"int8": 0, "int16": 1 << 8, "int32": 2 << 8}
 
 

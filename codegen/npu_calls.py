@@ -15,19 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from codegen import npu_attention, npu_dynamic
-from codegen.op_calls import RUNTIME_C, OpEnv, c_int
+from codegen.npu_attention import _IN_FLAG, _OUT_FLAG, DRIVER
+from codegen.op_calls import OpEnv, c_int
 from codegen.packing import pack_fc_weights
 from quant.ir import Graph, Node
 from quant.optable import OPTABLE
 
-DRIVER = RUNTIME_C / "npu" / "ig_npu.c"
 PROTOTYPE = ("int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags, const int8_t *w, "
              "const int32_t *bias, const int32_t *group_scale, const int32_t *group_offset, int32_t group_size, "
              "const int32_t *multiplier, const int32_t *shift, int32_t x_zero_point, int32_t y_zero_point, "
              "int32_t act_min, int32_t act_max, int32_t tag, void *y);")
 OFFLOADED = ("fully_connected", "fully_connected_grouped", "fully_connected_wide", "fully_connected_asym")
-_IN_FLAG = {"int8": 0, "int16": 1 << 4}  # ig_npu.h IG_NPU_IN_*, IG_NPU_OUT_*, IG_NPU_W4
-_OUT_FLAG = {"int8": 0, "int16": 1 << 8, "int32": 2 << 8}
 _BYTES = {"int8": 1, "int16": 2}
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codegen.npu_attention import DRIVER
 from codegen.op_calls import C_TYPE, SUFFIX, OpEnv, c_int, clamp_tail, each_row, kernel_for
 from codegen.op_calls_quant import ASYM_CHUNK_ROWS, dynamic_on_grouped
 from codegen.packing import pack_fc_weights
 from quant.ir import Graph, Node
 
-DRIVER = Path(__file__).resolve().parent.parent / "runtime_c" / "npu" / "ig_npu.c"
 PROTOTYPE = ("int32_t ig_npu_fc_acc(const int8_t *q, int32_t k, int32_t n, uint32_t flags, const int8_t *w, "
              "const int32_t *group_scale, const int32_t *group_offset, int32_t group_size, int32_t tag, "
              "int32_t *acc);")

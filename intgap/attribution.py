@@ -37,12 +37,8 @@ def _rvv_funct6(ins) -> int | None:
     return None
 
 
-def base_name(fn: str) -> str:
-    return _CLONE.sub("", fn)
-
-
 def classify(fn: str, ins, count: int, outputs_of_kernel: dict[str, int]) -> str:
-    name = base_name(fn)
+    name = _CLONE.sub("", fn)
     # the mnemonic up to its first dot (compressed c.* whole): the patterns have no dot but c\.*
     m = ins.mnemonic.lower().split(".")[0] if not ins.mnemonic.lower().startswith("c.") else ins.mnemonic.lower()
     if is_softfloat_helper(name) or ins.cls == "softfloat_call":

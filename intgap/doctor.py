@@ -159,11 +159,6 @@ def compiler_checks() -> list[Check]:
     return out
 
 
-def _machine_of(args: tuple[str, ...]) -> str | None:
-    """The machine a QEMU system-mode command line names (-M / -machine NAME[,options])."""
-    return next((args[args.index(f) + 1].split(",")[0] for f in ("-M", "-machine") if f in args), None)
-
-
 def emulator_checks() -> list[Check]:
     out = []
     qemu_targets: dict[str, list] = {}
@@ -184,7 +179,8 @@ def emulator_checks() -> list[Check]:
         if binary.startswith("qemu-system-"):
             machines = _output([str(q.path), "-machine", "help"])
             for t in targets:
-                m = _machine_of(t.qemu.args)
+                a = t.qemu.args  # the machine its command line names (-M / -machine NAME[,options])
+                m = next((a[a.index(f) + 1].split(",")[0] for f in ("-M", "-machine") if f in a), None)
                 if m and not re.search(rf"^{re.escape(m)}\s", machines, re.M):
                     problems.append(f"no machine {m} (target {t.name})")
         out.append(Check(binary, "emulator", required, not problems, q.version, str(q.path), needed,
