@@ -60,10 +60,6 @@ def c_int(v) -> str:
     return str(v)
 
 
-def _tensor_dtype(g: Graph, name: str) -> str:
-    return str(g.constants[name].dtype) if name in g.constants else g.tensors[name].dtype
-
-
 def _channels(g: Graph, name: str) -> int:
     shape = g.constants[name].shape if name in g.constants else g.tensors[name].shape
     return int(shape[-1])
@@ -292,7 +288,8 @@ def _kernel(fn: str, stem: str, args: list, env: OpEnv | None = None) -> tuple[s
 def _sfx(g: Graph, *tensors: str) -> str:
     """The dtype suffixes of the kernel variant: _s8_s16 for int8 in, int16 out (FP32 kernels have none: they are
     named by their op, ig_embedding_f32)."""
-    return "".join(f"_{SUFFIX[d]}" for d in (_tensor_dtype(g, t) for t in tensors) if d != "float32")
+    dtypes = (str(g.constants[t].dtype) if t in g.constants else g.tensors[t].dtype for t in tensors)
+    return "".join(f"_{SUFFIX[d]}" for d in dtypes if d != "float32")
 
 
 def _relu(g, n, env):
