@@ -276,11 +276,9 @@ def print_compile_summary(console: Console, s: dict, out: Path) -> None:
     kv = f", key/value cache {mb['kv_cache']:,} B" if "kv_cache_bytes" in s else ""
     data = f", other buffers {mb['data']:,} B" if mb.get("data") else ""
     console.print(f"the model's share: weights {mb['weights']:,} B, arena {mb['arena']:,} B{kv}{data}, code {mb['code']:,} B")
-    if "board_layout" in s:
-        print_board_regions(console, s["board_layout"])
     b = s.get("board")
-    if "board_layout" in s:
-        pass  # the table above is the board's report
+    if "board_layout" in s:  # the board's report
+        print_board_regions(console, s["board_layout"])
     elif b and b["fits"] and b.get("memories"):
         use = ", ".join(f"{m} {u['bytes']:,} of {u['size']:,} B" for m, u in b["memories"].items())
         console.print(f"on board {b['name']} (intgap boards): {use} (stack not counted)")
