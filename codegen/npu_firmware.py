@@ -10,7 +10,7 @@ from pathlib import Path
 from codegen import npu_calls
 from isa.npu.config import npu_of
 
-HEADER = npu_calls.RUNTIME_C / "npu" / "ig_npu.h"
+HEADER = npu_calls.DRIVER.with_name("ig_npu.h")
 
 
 def offloaded(low) -> list[int]:
