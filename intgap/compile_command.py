@@ -26,7 +26,7 @@ from isa.boards import board_for, get_board
 from isa.elf import load_elf
 from isa.errors import ProgramDoesNotFitBoard
 from isa.placement import place
-from quant import capture, load_graph, quantize_ptq, save_graph
+from quant import load_graph, save_graph
 from quant.config import GRAMMAR, for_classifier, parse
 from quant.model_registry import is_transformer, listing
 from toolchain import (BuildFailed, build_elf, build_static_library, compiler_version, find_compiler,
@@ -54,11 +54,7 @@ def load_graph_for_compile(spec: str, workdir: Path, config: str = DEFAULT_CONFI
         return load_graph(spec)
     if is_sequence_model(spec):
         raise DriverError(f"{spec} is a transformer: load it with intgap.sequence_models.quantized_model")
-    cfg = for_classifier(parse(config))
-    model = load_model(spec)
-    g = capture(model.module, model.in_features, name=model.name)
-    if not cfg.is_float:
-        g = quantize_ptq(g, model.calibration, int(cfg.weight_bits), cfg.group_size)
+    g = load_model(spec).graph(for_classifier(parse(config)))
     save_graph(g, workdir / "model.igraph")
     return g
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from intgap.errors import DriverError
 from isa.paths import cache_dir
+from quant import capture, quantize_ptq
 from quant.capture import ExportedModule, eval_mode
 from quant.model_registry import MODELS, ModelEntry, listing, register
 
@@ -30,6 +31,12 @@ class LoadedModel:
     test_x: np.ndarray  # float32 [M, in_features]
     test_y: np.ndarray | None  # class labels, when the model is a classifier with a test set
     description: str
+
+    def graph(self, cfg):
+        """The one graph `bench` and `compile` build at config `cfg` (a quant.config.QuantSpec): captured and, for
+        an integer config, quantized with PTQ on the calibration set."""
+        fg = capture(self.module, self.in_features, name=self.name)
+        return fg if cfg.is_float else quantize_ptq(fg, self.calibration, int(cfg.weight_bits), cfg.group_size)
 
 
 def mlp(layers: tuple[int, ...]) -> nn.Sequential:

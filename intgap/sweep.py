@@ -10,7 +10,7 @@ from intgap.cache import Cache, code_fingerprint, digest
 from intgap.errors import DriverError
 from intgap.sequence_sweep import SEQUENCE_CODE, cached_sequence_run, execute_run
 from intgap.workload import PER_LAYER_COPIES, Quality, Quantized, SweepResult, Workload, quantized_graph
-from quant import capture, load_graph, quantize_ptq, reference
+from quant import load_graph, reference
 from quant.accuracy import classifier_accuracy
 from quant.config import FP32, ConfigError, QuantSpec, parse
 
@@ -72,8 +72,7 @@ class Classifier(Workload):
         model = self.model
 
         def make():
-            fg = capture(model.module, model.in_features, name=model.name)
-            g = fg if cfg.is_float else quantize_ptq(fg, model.calibration, cfg.weight_bits, cfg.group_size)
+            g = model.graph(cfg)
             return g, {"accuracy": classifier_accuracy(g, model.module, model.test_x, model.test_y)}
 
         return quantized_graph(cache, cfg, digest("quantize", model_digest(model), asdict(cfg),
