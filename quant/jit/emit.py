@@ -17,6 +17,10 @@ def const(v: int, ty=I64) -> ir.Constant:
     return ir.Constant(ty, int(v))
 
 
+def _on_values(op):
+    return lambda self, a, b: op(self.b, self.c(a), self.c(b))
+
+
 class Fn:
     """One kernel being emitted. args(i) reads the i-th int64 argument; ptr(i, ty) views it as a ty pointer."""
 
@@ -87,32 +91,9 @@ class Fn:
     def c(self, v, ty=I64):
         return const(v, ty) if isinstance(v, int) else v
 
-    def add(self, a, b):
-        return self.b.add(self.c(a), self.c(b))
-
-    def sub(self, a, b):
-        return self.b.sub(self.c(a), self.c(b))
-
-    def mul(self, a, b):
-        return self.b.mul(self.c(a), self.c(b))
-
-    def shl(self, a, b):
-        return self.b.shl(self.c(a), self.c(b))
-
-    def ashr(self, a, b):
-        return self.b.ashr(self.c(a), self.c(b))
-
-    def sdiv(self, a, b):
-        return self.b.sdiv(self.c(a), self.c(b))
-
-    def lt(self, a, b):
-        return self.b.icmp_signed("<", self.c(a), self.c(b))
-
-    def le(self, a, b):
-        return self.b.icmp_signed("<=", self.c(a), self.c(b))
-
-    def eq(self, a, b):
-        return self.b.icmp_signed("==", self.c(a), self.c(b))
+    add, sub, mul, shl, ashr, sdiv = map(_on_values, (ir.IRBuilder.add, ir.IRBuilder.sub, ir.IRBuilder.mul,
+                                                      ir.IRBuilder.shl, ir.IRBuilder.ashr, ir.IRBuilder.sdiv))
+    lt, le, eq = (_on_values(lambda b, x, y, op=op: b.icmp_signed(op, x, y)) for op in ("<", "<=", "=="))
 
     def select(self, cond, a, b):
         return self.b.select(cond, self.c(a), self.c(b))
