@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from codegen.errors import CodegenError
+from quant.ops.fixed import wrap32
 
 
 def wrap_int32(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, np.int64)
-    return (((a + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)).astype(np.int32)
+    return wrap32(np.asarray(a, np.int64)).astype(np.int32)
 
 
 def fold_bias(bias: np.ndarray, w: np.ndarray, x_zero_point: int) -> np.ndarray:

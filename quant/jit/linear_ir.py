@@ -20,6 +20,7 @@ from quant.jit import fixed_ir as fx
 from quant.jit.emit import I8, I32, I64, INT_TYPES, Fn, const
 from quant.jit.plan import Plan, check_shapes, empty_out, out_dtype
 from quant.jit.target import host
+from quant.ops.fixed import wrap32
 from quant.ops.linear_quant import DYN_INV_BITS, DYN_LEVELS, DYN_MANTISSA
 
 NV = 16          # int32 lanes of a vector
@@ -74,7 +75,7 @@ def pack_weights(s: FcShape, w: np.ndarray, start: np.ndarray, scale: np.ndarray
         wsum = w.astype(np.int64).reshape(s.n, s.groups, s.gs).sum(axis=2)
         start = start - (scale64 * wsum).sum(axis=1) * (x_zero_point + 128)
     start_p = np.zeros(s.np_, np.int32)
-    start_p[:s.n] = ((start + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)  # int32 wrap-around, as the gemm
+    start_p[:s.n] = wrap32(start)  # int32 wrap-around, as the gemm
     out = [_pack(s, w, True), start_p]
     if s.grouped:
         out.append(_pack(s, scale64.astype(np.int32), False))

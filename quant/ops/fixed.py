@@ -57,7 +57,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     return q_fixed, shift
 
 
-def _wrap32(x: np.ndarray) -> np.ndarray:
+def wrap32(x: np.ndarray) -> np.ndarray:  # x modulo 2^32 as signed int32 values (int64): C's uint32 arithmetic
     return ((x.astype(np.int64) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
 
@@ -86,7 +86,7 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np
     shift = np.asarray(shift, np.int64)
     left = np.maximum(shift, 0)
     right = np.maximum(-shift, 0)
-    shifted = _wrap32(np.asarray(acc, np.int64) << left)  # the C code shifts in uint32: wraps modulo 2^32
+    shifted = wrap32(np.asarray(acc, np.int64) << left)  # the C code shifts in uint32: wraps modulo 2^32
     return rounding_divide_by_pot(srdhm(shifted, multiplier), right)
 
 
