@@ -104,3 +104,18 @@ def test_bench_takes_an_encoder_folder(sweep, bert_dir, tmp_path, capsys):
     assert "latency gap, one forward pass" in printed and "cosine" in printed
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["model"]["kind"] == "encoder" and len(doc["summary"]) == 2
+
+
+def test_quantize_and_bench_make_the_same_encoder_graph(bert_dir, tmp_path):
+    """One recipe for an encoder too: `quantize` and bench's encoder workload give the same graph for a group-wise
+    config, each command with its own spelling of it (w8a8g32 / w8a8-g32)."""
+    from intgap.cache import Cache
+    from quant import load_graph
+    from tests.intgap.test_recipes_across_commands import assert_same_graph
+    path = tmp_path / "enc.igraph"
+    assert main(["quantize", "--model", str(bert_dir), "--config", "w8a8g32", "-o", str(path)]) == 0
+    q = Encoder(str(bert_dir), eval_lines=2).quantize(parse_configs("w8a8-g32")[-1], Cache(tmp_path / "c"))
+    from_bench, from_quantize = load_graph(q.graph_path), load_graph(path)
+    assert from_bench.meta["config"] == "w8a8-g32"
+    assert 32 in {n.attrs.get("group_size") for n in from_bench.nodes if n.op.startswith("fully_connected")}
+    assert_same_graph(from_quantize, from_bench)
