@@ -116,15 +116,49 @@ IG_INLINE size_t ig_rvv_lanes32(void) { return __riscv_vsetvlmax_e32m1(); }
   "vsetvli zero, zero, e16, m8, ta, ma\n\t" "vwredsum.vs v" acc ", v16, v" acc "\n\t"
 #define IG_RVV_E8M4 "vsetvli zero, zero, e8, m4, ta, ma\n\t"
 
+/* ig_dot8rows_s8 where every chunk fits one vector (vm = VLMAX at e8m4 >= IG_RVV_ROW_CHUNK, VLEN >= 512, or
+ * k_dim <= vm): each chunk is one plain step of vl = its width, after which the pointer is at the next chunk; per
+ * step 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar (3 more than whole rows: the chunk's width). */
+IG_INLINE void ig_dot8rows_wide_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, int32_t *out) {
+  const int8_t *xp = x, *q = w;
+  size_t left = (size_t)k_dim, width;
+  const size_t chunk = IG_RVV_ROW_CHUNK;
+  __asm__ volatile(
+      "vsetvli %[width], zero, e32, m8, ta, ma\n\t"
+      "vmv.v.i v0, 0\n\t" /* the eight row accumulators v0-v7 */
+      "1:\n\t"
+      "mv %[width], %[chunk]\n\t"
+      "bgeu %[left], %[chunk], 2f\n\t"
+      "mv %[width], %[left]\n\t"
+      "2:\n\t"
+      "vsetvli %[width], %[width], e8, m4, ta, ma\n\t" /* vl = width: at most VLMAX */
+      "vle8.v v8, (%[xp])\n\t"
+      IG_RVV_2ROWS("0", "1") IG_RVV_E8M4 IG_RVV_2ROWS("2", "3") IG_RVV_E8M4 IG_RVV_2ROWS("4", "5") IG_RVV_E8M4
+      IG_RVV_2ROWS("6", "7")
+      "add %[xp], %[xp], %[width]\n\t"
+      "sub %[left], %[left], %[width]\n\t"
+      "bnez %[left], 1b\n\t"
+      IG_RVV_GATHER8
+      "vse32.v v16, (%[out])\n\t"
+      : [xp] "+r"(xp), [q] "+r"(q), [left] "+r"(left), [width] "=&r"(width)
+      : [lanes] "r"(lanes), [out] "r"(out), [chunk] "r"(chunk)
+      : IG_RVV_CLOBBERS_V);
+}
+
 /* Dot products of x[0..k_dim) with a block of eight int8 rows (IG_RVV_ROW_CHUNK layout), written to out[0..8).
  * Per chunk, steps of 2 vl columns while that many are left (VWMACC pairs: VLEN 128 and 256, where
  * 2 vl <= 256), then steps of at most vl; each step reads its x once and the eight rows' bytes in order.
- * Per paired step (16 vl MACs): 9 loads, 8 VWMUL, 8 VWMACC, 8 VWREDSUM, 16 VSETVLI, 16 scalar; per plain step (8 vl MACs): 9 loads,
- * 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar; per chunk 8 scalar. lanes = ig_rvv_lanes32(). */
+ * Per paired step (16 vl MACs): 9 loads, 8 VWMUL, 8 VWMACC, 8 VWREDSUM, 16 VSETVLI, 16 scalar; per plain step
+ * (8 vl MACs): 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar; per chunk 8 scalar. Where every chunk fits one
+ * vector, ig_dot8rows_wide_s8. lanes = ig_rvv_lanes32(). */
 IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, int32_t *out) {
+  const size_t vm = __riscv_vsetvlmax_e8m4(), chunk = IG_RVV_ROW_CHUNK, pair = 2 * vm; /* pair: VLEN bytes */
+  if (vm >= chunk || (size_t)k_dim <= vm) {
+    ig_dot8rows_wide_s8(x, w, k_dim, lanes, out);
+    return;
+  }
   const int8_t *xp = x, *cb = w, *q;
   size_t left = (size_t)k_dim, width, off, vl, t;
-  const size_t chunk = IG_RVV_ROW_CHUNK, pair = 2 * __riscv_vsetvlmax_e8m4(); /* VLEN bytes */
   __asm__ volatile(
       "vsetvli %[vl], zero, e32, m8, ta, ma\n\t"
       "vmv.v.i v0, 0\n\t" /* the eight row accumulators v0-v7 */
