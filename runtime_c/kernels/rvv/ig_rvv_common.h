@@ -116,6 +116,14 @@ IG_INLINE size_t ig_rvv_lanes32(void) { return __riscv_vsetvlmax_e32m1(); }
   "vsetvli zero, zero, e16, m8, ta, ma\n\t" "vwredsum.vs v" acc ", v16, v" acc "\n\t"
 #define IG_RVV_E8M4 "vsetvli zero, zero, e8, m4, ta, ma\n\t"
 
+/* The bytes of a paired step of ig_dot8rows_s8: two vectors at e8m4, VLEN bytes. */
+IG_INLINE size_t ig_rvv_pair_bytes(void) { return 2 * __riscv_vsetvlmax_e8m4(); }
+
+/* Whether every chunk of a k_dim-column block fits one vector at e8m4 (ig_dot8rows_wide_s8). */
+IG_INLINE int ig_rows_fit_vector(int32_t k_dim, size_t pair) {
+  return pair / 2 >= IG_RVV_ROW_CHUNK || (size_t)k_dim <= pair / 2;
+}
+
 /* ig_dot8rows_s8 where every chunk fits one vector (vm = VLMAX at e8m4 >= IG_RVV_ROW_CHUNK, VLEN >= 512, or
  * k_dim <= vm): each chunk is one plain step of vl = its width, after which the pointer is at the next chunk; per
  * step 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar (3 more than whole rows: the chunk's width). */
@@ -150,15 +158,12 @@ IG_INLINE void ig_dot8rows_wide_s8(const int8_t *x, const int8_t *w, int32_t k_d
  * 2 vl <= 256), then steps of at most vl; each step reads its x once and the eight rows' bytes in order.
  * Per paired step (16 vl MACs): 9 loads, 8 VWMUL, 8 VWMACC, 8 VWREDSUM, 16 VSETVLI, 16 scalar; per plain step
  * (8 vl MACs): 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar; per chunk 8 scalar. Where every chunk fits one
- * vector, ig_dot8rows_wide_s8. lanes = ig_rvv_lanes32(). */
-IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, int32_t *out) {
-  const size_t vm = __riscv_vsetvlmax_e8m4(), chunk = IG_RVV_ROW_CHUNK, pair = 2 * vm; /* pair: VLEN bytes */
-  if (vm >= chunk || (size_t)k_dim <= vm) {
-    ig_dot8rows_wide_s8(x, w, k_dim, lanes, out);
-    return;
-  }
+ * vector, ig_dot8rows_wide_s8 (ig_rows_fit_vector). lanes = ig_rvv_lanes32(), pair = ig_rvv_pair_bytes(). */
+IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, size_t pair,
+                              int32_t *out) {
   const int8_t *xp = x, *cb = w, *q;
   size_t left = (size_t)k_dim, width, off, vl, t;
+  const size_t chunk = IG_RVV_ROW_CHUNK;
   __asm__ volatile(
       "vsetvli %[vl], zero, e32, m8, ta, ma\n\t"
       "vmv.v.i v0, 0\n\t" /* the eight row accumulators v0-v7 */
