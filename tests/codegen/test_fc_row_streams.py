@@ -62,3 +62,20 @@ def test_per_channel_kernels_bit_exact_on_the_layouts_edges(target_name, tmp_pat
         bad = [f"{kc.kernel_stems[i]} {cases[i][0].name}" for i, out in enumerate(run.outputs)
                if out != graph_expected_bytes(*cases[i])]
         assert not bad, f"{target_name} vlen={vlen}: {len(bad)} of {len(cases)} differ: {bad}"
+
+
+@pytest.mark.parametrize("board_name,target_name", [("pi-zero-2", "cortex-a53"), ("spacemit-k1", "rv64gcv-vlen256")])
+def test_row_blocks_are_one_stream_on_the_boards_simulator(board_name, target_name):
+    """The kernels' read order of their row blocks (benchmarks/gemv_streams.py row_blocks: NEON 16 rows per 64
+    columns; RVV 8 per 256 at VLEN 128 and 256) pays a few misses per layer on the board's simulated caches, where
+    the same rows read side by side from row-major weights pay the prefetcher's training on every row."""
+    from benchmarks.gemv_streams import ROWS, row_blocks, side_by_side, simulate
+    from isa.boards import BOARDS
+    from isa.memsim import config_text
+    from isa.placement import Placement
+    text = config_text(BOARDS[board_name], isa.get_target(target_name),
+                       Placement(board=board_name, ranges=(), default_memory="dram", used={}))
+    k = 576
+    assert simulate(text, side_by_side(k, 8, 64))["l1d_misses"] > 1.5 * ROWS
+    for order in (row_blocks(k, 16, 64, 64, 64), row_blocks(k, 8, 256, 128, 64), row_blocks(k, 8, 256, 256, 128)):
+        assert simulate(text, order)["l1d_misses"] <= 4
