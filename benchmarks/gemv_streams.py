@@ -1,8 +1,11 @@
 """How a matrix-vector product's weight order meets each application board's simulated caches and prefetcher: rows
-read side by side (the per-channel int8 kernels of ARMv8.0 NEON: 16 rows per call; RVV: 8) against one sequential
-stream (row after row, or a blocked layout that puts the rows of a block side by side in memory), for SmolLM2's
-K = 576 and 1536. Drives the board's simulator (isa/native/ig_memsim.h) access by access through the counter
-library's test entry points, so no program runs: the figures are the simulator's, for the accesses listed.
+read side by side from a row-major array (the per-channel int8 kernels of ARMv8.0 NEON, 16 rows per call, and RVV,
+8, before their row blocks), against one sequential stream (row after row, or a blocked layout that puts the rows of
+a block side by side in memory), the per-channel kernels' row blocks as they read them now (codegen/packing.py
+interleave_row_chunks: NEON 16 rows per 64 columns; RVV 8 rows per 256 columns, read in steps of 128 B at VLEN 128
+and 256 B at VLEN 256 / 512) and the RVV int4 blocked layout's slices, for SmolLM2's K = 576 and 1536. Drives the
+board's simulator (isa/native/ig_memsim.h) access by access through the counter library's test entry points, so
+no program runs: the figures are the simulator's, for the accesses listed.
 
     PYTHONPATH=. .venv/bin/python benchmarks/gemv_streams.py
 
@@ -34,16 +37,61 @@ RESULTS = ROOT / "benchmarks" / "results"
 BOARD_TARGETS = (("rk3566", "cortex-a55"), ("pi-zero-2", "cortex-a53"), ("jh7110", "rv64gc"),
                  ("spacemit-k1", "rv64gcv-vlen256"))
 ROWS = 1536  # output rows of the layer (SmolLM2's MLP width)
-LAYOUTS = (("16 rows side by side, 64 B per row per step (NEON per-channel, ARMv8.0)", 16, 64),
-           ("8 rows side by side, 64 B per row per step (RVV per-channel, VLEN 128)", 8, 64),
-           ("one stream (row after row, or a blocked layout)", 1, 64),
-           ("RVV int4 blocked (128 row pairs), slices of 64 B at a 256 B stride (VLEN 128)", "slices", 64),
-           ("RVV int4 blocked (128 row pairs), slices of 128 B at a 256 B stride (VLEN 256)", "slices", 128))
 RVV_PAIRS = 128  # row pairs per block of the RVV int4 blocked layout (codegen/packing.py RVV_GROUPED_BLOCK)
 READ = 1
 
 
-def simulate(text: str, k: int, side_by_side: int, step: int) -> dict:
+def side_by_side(k: int, rows: int, step: int):
+    """(offset, bytes) of each read: `rows` row-major rows read side by side, `step` bytes of each at a time."""
+    for r0 in range(0, ROWS, rows):
+        for j in range(0, k, step):
+            for r in range(rows):
+                yield (r0 + r) * k + j, min(step, k - j)
+
+
+def row_blocks(k: int, rows: int, chunk: int, pair: int, vl: int):
+    """The per-channel kernels' row blocks (interleave_row_chunks: per chunk of `chunk` columns the block's rows
+    side by side) as ig_dot16rows_s8 / ig_dot8rows_s8 read them: per chunk, steps of `pair` bytes of each row while
+    that many are left, then of at most `vl`."""
+    for b0 in range(0, ROWS * k, rows * k):
+        for c0 in range(0, k, chunk):
+            width, off = min(chunk, k - c0), 0
+            while off < width:
+                step = pair if width - off >= pair else min(vl, width - off)
+                for r in range(rows):
+                    yield b0 + c0 * rows + r * width + off, step
+                off += step
+
+
+def int4_slices(k: int, step: int):
+    """ig_grouped_slice_s8w4: a block's column pair is 2 x 128 bytes, read in slices of `step` bytes."""
+    ws, block = 2 * RVV_PAIRS, 2 * RVV_PAIRS * (k // 2)
+    for b0 in range(0, ROWS * k, block):
+        for off in range(0, ws, step):
+            for col in range(k // 2):
+                yield b0 + col * ws + off, step
+
+
+LAYOUTS = (("16 rows side by side, 64 B per row per step (NEON per-channel, ARMv8.0, row-major: before)",
+            lambda k: side_by_side(k, 16, 64)),
+           ("8 rows side by side, 64 B per row per step (RVV per-channel, VLEN 128, row-major: before)",
+            lambda k: side_by_side(k, 8, 64)),
+           ("one stream (row after row, or a blocked layout)", lambda k: side_by_side(k, 1, 64)),
+           ("NEON per-channel row blocks: 16 rows per 64 columns (ig_dot16rows_s8)",
+            lambda k: row_blocks(k, 16, 64, 64, 64)),
+           ("RVV per-channel row blocks: 8 rows per 256 columns, VLEN 128 (steps of 128 B)",
+            lambda k: row_blocks(k, 8, 256, 128, 64)),
+           ("RVV per-channel row blocks: 8 rows per 256 columns, VLEN 256 (steps of 256 B)",
+            lambda k: row_blocks(k, 8, 256, 256, 128)),
+           ("RVV per-channel row blocks: 8 rows per 256 columns, VLEN 512 (steps of 256 B)",
+            lambda k: row_blocks(k, 8, 256, 512, 256)),
+           ("RVV int4 blocked (128 row pairs), slices of 64 B at a 256 B stride (VLEN 128)",
+            lambda k: int4_slices(k, 64)),
+           ("RVV int4 blocked (128 row pairs), slices of 128 B at a 256 B stride (VLEN 256)",
+            lambda k: int4_slices(k, 128)))
+
+
+def simulate(text: str, accesses) -> dict:
     lib = native_counter_lib()
     err = ctypes.c_int32(0)
     s = lib.igm_test_new(text.encode(), ctypes.byref(err))
@@ -51,16 +99,8 @@ def simulate(text: str, k: int, side_by_side: int, step: int) -> dict:
         raise RuntimeError(f"simulator configuration refused at line {err.value}")
     base, stall = 0x40000000, 0
     try:
-        if side_by_side == "slices":  # ig_grouped_slice_s8w4: a block's column pair is 2 x 128 bytes
-            ws, block = 2 * RVV_PAIRS, 2 * RVV_PAIRS * (k // 2)
-            for b0 in range(0, ROWS * k, block):
-                for off in range(0, ws, step):
-                    for col in range(k // 2):
-                        stall += int(lib.igm_test_access(s, base + b0 + col * ws + off, step, READ))
-        for r0 in range(0, ROWS if side_by_side != "slices" else 0, side_by_side if side_by_side != "slices" else 1):
-            for j in range(0, k, step):
-                for r in range(side_by_side):
-                    stall += int(lib.igm_test_access(s, base + (r0 + r) * k + j, step, READ))
+        for off, size in accesses:
+            stall += int(lib.igm_test_access(s, base + off, size, READ))
         words = np.zeros(EXPORT_WORDS, np.uint64)
         lib.igm_test_export(s, words.ctypes.data)
     finally:
@@ -79,12 +119,12 @@ def main() -> int:
         dram = board.memory("dram")
         bw_cycles_per_line = 64 * board.clock_mhz * 1e6 / (dram.read_gb_s * 1e9)
         for k in (576, 1536):
-            for name, side, step in LAYOUTS:
-                got = simulate(text, k, side, step)
+            for name, accesses in LAYOUTS:
+                got = simulate(text, accesses(k))
                 lines = ROWS * k // 64
                 stall_per_line = got["stall_cycles"] / lines
                 rows.append({"board": board_name, "target": target_name, "k": k, "layout": name,
-                             "rows_side_by_side": side if side != "slices" else None, "l1d_misses": got["l1d_misses"],
+                             "l1d_misses": got["l1d_misses"],
                              "misses_per_row": got["l1d_misses"] / ROWS, "stall_cycles_per_line": stall_per_line,
                              "bandwidth_cycles_per_line": bw_cycles_per_line,
                              "latency_over_bandwidth": stall_per_line / bw_cycles_per_line})
@@ -111,7 +151,11 @@ def main() -> int:
               "", "Rows side by side: each row is a stream of its own, and the stream prefetcher (degree 4, a miss "
               "whose previous line is cached starts it) needs two misses per row to see it: the row's first line "
               "(the line before it is the previous row's last, not read yet) and its second. With K = 576 a row is "
-              "9 lines, so 2 of every 9 lines pay the full DRAM latency. One stream pays two misses per layer.", ""]
+              "9 lines, so 2 of every 9 lines pay the full DRAM latency. One stream pays two misses per layer.", "",
+              "Row blocks (the per-channel kernels now, codegen/packing.py interleave_row_chunks): a block's rows lie "
+              "side by side per chunk, so a step reads consecutive bytes; at VLEN 128 an RVV step reads 128 of a "
+              "row's 256 chunk bytes, skipping two lines per row, which the degree-4 prefetcher's run-ahead covers.",
+              ""]
     (RESULTS / "gemv_streams.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

@@ -52,16 +52,58 @@ def _interleave_blocks(rows: np.ndarray, rows_per_block: int, blocks: int) -> np
     return np.concatenate(parts).astype(np.int8)
 
 
-def pack_fc_weights(w: np.ndarray, bits: int, family: str) -> np.ndarray:
-    """The weight array a fully connected kernel of `family` reads (runtime_c/kernels/<family>/):
-    int8 row-major, or int4 row pairs (ig_kernels.h); the armdsp family interleaves blocks of four output rows
+def _row_layout(w: np.ndarray, bits: int, family: str) -> np.ndarray:
+    """int8 row-major or int4 row pairs (ig_kernels.h); the armdsp family interleaves blocks of four output rows
     (ig_armdsp_common.h) so one pointer walks four rows."""
     w = np.asarray(w)
-    n = w.shape[0]
     rows = pack_int4_pairs(w) if bits == 4 else w.astype(np.int8)
     if family == "armdsp":
-        return _interleave_blocks(rows, 2 if bits == 4 else 4, n // 4)
+        return _interleave_blocks(rows, 2 if bits == 4 else 4, w.shape[0] // 4)
     return np.ascontiguousarray(rows).reshape(-1)
+
+
+# The per-channel int8 kernels that read several rows side by side (ig_fc_s8*, runtime_c/kernels/<family>/): the
+# rows per call, largest first (each size while it fits, then the N % smallest rows as one block), and the columns
+# per chunk (the kernel's step: NEON 64; RVV 256 = IG_RVV_ROW_CHUNK, why: docs/memory-models.md).
+ROW_BLOCKS = {"neon": (16, 8, 4), "rvv": (8, 4)}
+ROW_CHUNK = {"neon": 64, "rvv": 256}
+
+
+def row_block_heights(n: int, sizes: tuple[int, ...]) -> list[int]:
+    """The heights of the row blocks the kernel calls for N rows: each size while it fits, then the rest."""
+    heights = []
+    for s in sizes:
+        heights += [s] * (n // s)
+        n %= s
+    return heights + ([n] if n else [])
+
+
+def interleave_row_chunks(w: np.ndarray, heights: list[int], chunk: int) -> np.ndarray:
+    """int8 [N, K] in blocks of `heights` rows, one after another; per block the chunks of `chunk` columns (the last
+    one K % chunk wide) one after another, in each the block's rows' bytes of the chunk side by side (row r at
+    r * width): a kernel that reads the block's rows a chunk at a time reads the layer in one sequential stream."""
+    w = np.asarray(w, np.int8)
+    k = w.shape[1]
+    kmain = k - k % chunk
+    parts, r0, i = [], 0, 0
+    while i < len(heights):  # runs of equal heights, vectorized
+        h, j = heights[i], i
+        while j < len(heights) and heights[j] == h:
+            j += 1
+        blk = w[r0:r0 + h * (j - i)].reshape(j - i, h, k)
+        main = blk[:, :, :kmain].reshape(j - i, h, kmain // chunk, chunk).transpose(0, 2, 1, 3).reshape(j - i, -1)
+        parts.append(np.concatenate([main, blk[:, :, kmain:].reshape(j - i, -1)], axis=1).reshape(-1))
+        r0, i = r0 + h * (j - i), j
+    return np.concatenate(parts) if parts else np.zeros(0, np.int8)
+
+
+def pack_fc_weights(w: np.ndarray, bits: int, family: str) -> np.ndarray:
+    """The weight array a per-channel fully connected kernel of `family` reads (ig_fc_s8*, runtime_c/kernels/
+    <family>/): int8 on NEON and RVV in row blocks read in one stream (interleave_row_chunks, ROW_BLOCKS); else
+    _row_layout."""
+    if bits == 8 and family in ROW_BLOCKS:
+        return interleave_row_chunks(w, row_block_heights(np.shape(w)[0], ROW_BLOCKS[family]), ROW_CHUNK[family])
+    return _row_layout(w, bits, family)
 
 
 # ------------------------------------------------------------------ grouped fully connected layouts
@@ -73,7 +115,7 @@ RVV_GROUPED_BLOCK = 128  # rows (int8) or row pairs (int4) per block of the rvv 
 @dataclass
 class GroupedFC:
     """The arrays a grouped fully connected kernel (ig_fc_grouped_s8*) of one family reads, in that family's layout:
-    "rows" (ig_kernels.h: pack_fc_weights, the group scales transposed to [G, N], bias / multiplier / shift as given)
+    "rows" (ig_kernels.h: _row_layout, the group scales transposed to [G, N], bias / multiplier / shift as given)
     or "blocked" (runtime_c/kernels/<family>/ig_<family>_common.h)."""
     layout: str
     weights: np.ndarray  # int8
@@ -233,10 +275,10 @@ def _rvv_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int) -> tuple[np.
 
 def _armdsp_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bits: int
                     ) -> tuple[np.ndarray, np.ndarray]:
-    """runtime_c/kernels/armdsp/ig_armdsp_common.h, blocked layout: pack_fc_weights' blocks of four rows (int8) or
+    """runtime_c/kernels/armdsp/ig_armdsp_common.h, blocked layout: _row_layout's blocks of four rows (int8) or
     two row pairs (int4), each group's words followed by the four rows' scale differences (int32, little-endian);
-    the last N % 4 rows as pack_fc_weights has them, their scale differences [G][N % 4] in the scale array."""
-    base = pack_fc_weights(w, bits, "armdsp")
+    the last N % 4 rows as _row_layout has them, their scale differences [G][N % 4] in the scale array."""
+    base = _row_layout(w, bits, "armdsp")
     d = wrap_int32(scale_differences(group_scale))
     n, k = w.shape
     groups, blocks = k // group_size, n // 4
@@ -264,7 +306,7 @@ def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bit
         weights, scales = (_rvv_grouped(w, group_scale, bits) if family == "rvv" else
                            _armdsp_grouped(w, group_scale, group_size, bits))
     else:
-        weights, scales = pack_fc_weights(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32)
+        weights, scales = _row_layout(w, bits, family), np.ascontiguousarray(group_scale.T).astype(np.int32)
     return GroupedFC(layout, weights, scales, *(np.asarray(v, np.int32) for v in (bias, multiplier, shift)))
 
 
@@ -272,8 +314,8 @@ def pack_fc_grouped(w: np.ndarray, group_scale: np.ndarray, group_size: int, bit
 def fc_s16_layout(family: str, extensions: tuple[str, ...]) -> str:
     """The layout of `family`'s ig_fc_s16 kernel (runtime_c/kernels/<family>/ig_fc_s16.c): "blocked-split"
     (dot-product NEON: the grouped kernels' blocked layout, K padded to 32 columns) or "rows-split" (rvv, ARMv8.0
-    NEON: pack_fc_weights' int8 layout), whose kernels multiply x's high and low bytes and need the bias plus
-    128 sum_k w; else "rows" (pack_fc_weights' int8 layout, the folded bias)."""
+    NEON: _row_layout's int8 rows), whose kernels multiply x's high and low bytes and need the bias plus
+    128 sum_k w; else "rows" (_row_layout's int8 rows, the folded bias)."""
     if family == "neon" and "dotprod" in extensions:
         return "blocked-split"
     return "rows-split" if family in ("neon", "rvv") else "rows"
@@ -290,7 +332,7 @@ def pack_fc_s16(w: np.ndarray, bias: np.ndarray, family: str, extensions: tuple[
     if layout.endswith("split"):
         b = b + 128 * w.astype(np.int64).sum(axis=1)
     if layout != "blocked-split":
-        return pack_fc_weights(w, 8, family), wrap_int32(b)
+        return _row_layout(w, 8, family), wrap_int32(b)
     n, k = w.shape
     rows = -(-n // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS
     wq = _neon_blocked_s8(np.pad(w, ((0, 0), (0, -k % 32))), rows)  # K padded to 32 columns

@@ -5,7 +5,8 @@
  *  - `bias` already holds the zero-point correction folded in at code generation
  *    (b - x_zp * sum_k w[n, k], or b - x_zp * sum_g group_scale[n, g] * sum_{k in g} w[n, k] for grouped),
  *    so the kernels use x as stored. All accumulation is modulo 2^32, exactly as the reference's int32 wrap.
- *  - int8 weights are row-major w[n * k_dim + k] in every family.
+ *  - int8 weights are row-major w[n * k_dim + k] in every family, except ig_fc_s8* on NEON and RVV, which read
+ *    their row blocks interleaved (codegen/packing.py pack_fc_weights: one stream per layer).
  *  - int4 weights ("s8w4") are packed in ROW PAIRS, one byte per (pair, k), the same layout in every family:
  *        packed[p * k_dim + k] = 16 * w[2p][k] + (w[2p+1][k] + 8)          (w in [-8, 7]; odd N: w[N] = 0)
  *    The high nibble is row 2p (signed), the low nibble row 2p+1 biased by 8. A SIMD kernel multiplies x by

@@ -242,7 +242,10 @@ def test_armdsp_layout_interleaves_blocks_of_four_rows():
     assert list(p[:16]) == [0, 1, 2, 3, 6, 7, 8, 9, 12, 13, 14, 15, 18, 19, 20, 21]
     assert list(p[16:24]) == [4, 5, 10, 11, 16, 17, 22, 23]  # the K % 4 tail of the block
     assert list(p[24:]) == list(range(24, 36))  # the last N % 4 rows row-major
-    assert np.array_equal(pack_fc_weights(w, 8, "neon"), w.reshape(-1))
+    # the NEON grouped kernels' row layout stays row-major (the per-channel one: tests/codegen/test_fc_row_streams.py)
+    zeros = np.zeros(6, np.int32)
+    assert np.array_equal(pack_fc_grouped(w, np.ones((6, 2), np.int32), 3, 8, "neon", zeros, zeros, zeros).weights,
+                          w.reshape(-1))
 
 
 def test_folded_bias_wraps_like_the_reference_accumulator():

@@ -1,5 +1,8 @@
 /* The int8-weight microkernels of the AArch64 NEON fully connected kernels: 4, 8 and 16 output rows against one
- * activation row (ig_neon_common.h: SDOT or SMULL / SADALP). */
+ * activation row (ig_neon_common.h: SDOT or SMULL / SADALP). ig_dot4rows_s8 reads row-major rows (the grouped
+ * kernels' row layout); ig_dot16rows_s8, ig_dot8rows_s8 and ig_dot4rows_blk read the per-channel kernel's blocks
+ * (codegen/packing.py interleave_row_chunks): a block of h rows holds per 64 columns the h rows' 64 bytes side by
+ * side, then the K mod 64 tail of each row (row r at r * (K mod 64)), so a layer is read in one stream. */
 #ifndef IG_NEON_ROWS_S8_H
 #define IG_NEON_ROWS_S8_H
 #include "ig_neon_common.h"
@@ -57,12 +60,45 @@ IG_INLINE int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8
   return ig_dot4rows_rest(x, w0, w1, w2, w3, k, k1, a0, a1, a2, a3);
 }
 
-/* Dot products of x[0..k_dim) with eight consecutive int8 rows (row r at w + r * k_dim; weights in [-127, 127]
- * as ig_dot16): lo = rows 0-3, hi = rows 4-7. Eight rows share each 64-byte load of x and halve the per-row
- * reduction and requantization overhead of the four-row version. The 64-byte steps are written in assembly
- * because the compiler turns the nine walking pointers into one index plus an address add per load (LD1 of four
- * registers has no register-offset form); here each load post-increments. Per 512 MACs: 9 loads, 2 loop
- * instructions and 32 SDOT (dotprod) or 32 x SMULL + SMLAL2 + SADALP (ARMv8.0). */
+/* The K mod 64 tail of a block of h rows (block at w; rows r > h - 1 repeat row h - 1) added to s: the rows' tails
+ * lie side by side after the block's 64-column chunks. */
+IG_INLINE int32x4_t ig_block_tail4(const int8_t *x, const int8_t *w, int32_t k_dim, int32_t h, int32_t r0,
+                                   int32x4_t s) {
+  const int32_t kmain = k_dim & ~63, t = k_dim - kmain;
+  if (!t) return s;
+  /* row r's tail at w + h * kmain + r * t, indexed from kmain as ig_dot4rows_rest indexes */
+  const int8_t *b = w + (size_t)h * (size_t)kmain - kmain;
+  const int32_t last = h - 1, r1 = r0 + 1 < last ? r0 + 1 : last, r2 = r0 + 2 < last ? r0 + 2 : last,
+                r3 = r0 + 3 < last ? r0 + 3 : last;
+  const int32x4_t z = vdupq_n_s32(0);
+  return vaddq_s32(s, ig_dot4rows_rest(x, b + r0 * t, b + r1 * t, b + r2 * t, b + r3 * t, kmain, k_dim, z, z, z, z));
+}
+
+/* Dot products of x[0..k_dim) with a block of h <= 4 rows (rows h.. repeat row h - 1; their lanes are not
+ * stored): per 64 columns the h rows' 64 bytes, one pointer each walking h * 64 bytes a step. */
+IG_INLINE int32x4_t ig_dot4rows_blk(const int8_t *x, const int8_t *w, int32_t k_dim, int32_t h) {
+  int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+  const size_t step = (size_t)h * 64;
+  const int8_t *xp = x, *q0 = w, *q1 = h > 1 ? q0 + 64 : q0, *q2 = h > 2 ? q1 + 64 : q1, *q3 = h > 3 ? q2 + 64 : q2;
+  for (int32_t iters = k_dim >> 6; iters > 0; iters--) {
+    int8x16x4_t xv = vld1q_s8_x4(xp); xp += 64;
+    int8x16x4_t v0 = vld1q_s8_x4(q0); q0 += step;
+    int8x16x4_t v1 = vld1q_s8_x4(q1); q1 += step;
+    int8x16x4_t v2 = vld1q_s8_x4(q2); q2 += step;
+    int8x16x4_t v3 = vld1q_s8_x4(q3); q3 += step;
+    for (int32_t j = 0; j < 4; j++) {
+      a0 = ig_dot16(a0, v0.val[j], xv.val[j]); a1 = ig_dot16(a1, v1.val[j], xv.val[j]);
+      a2 = ig_dot16(a2, v2.val[j], xv.val[j]); a3 = ig_dot16(a3, v3.val[j], xv.val[j]);
+    }
+  }
+  return ig_block_tail4(x, w, k_dim, h, 0, ig_reduce4(a0, a1, a2, a3));
+}
+
+/* Dot products of x[0..k_dim) with a block of eight int8 rows (weights in [-127, 127] as ig_dot16): lo = rows 0-3,
+ * hi = rows 4-7. Eight rows share each 64-byte load of x and halve the per-row reduction and requantization
+ * overhead of the four-row version. The 64-byte steps are written in assembly so that each load post-increments
+ * the one pointer (the block's rows lie one after another per step). Per 512 MACs: 9 loads, 2 loop instructions
+ * and 32 SDOT (dotprod) or 32 x SMULL + SMLAL2 + SADALP (ARMv8.0). */
 /* acc += the dot products of one row's 64 bytes (v<w>..v<w+3>) with x (v24-v27). ARMv8.0: the four SMULL, then
  * the four SMLAL2, then the four SADALP (int16 products in v28-v31), so that no instruction waits on the one
  * before it on an in-order core. */
@@ -81,38 +117,31 @@ IG_INLINE int32x4_t ig_dot4rows_s8(const int8_t *x, const int8_t *w0, const int8
 #endif
 IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, const int32_t *bias, int32x4_t *lo,
                               int32x4_t *hi) {
-  const size_t kd = (size_t)k_dim;
   int32x4_t s0, s1;
-  int32_t k = 0;
   if (k_dim >= 64) {
-    const int8_t *xp = x, *q0 = w, *q1, *q2, *q3, *q4, *q5, *q6, *q7;
+    const int8_t *xp = x, *q = w;
     int64_t iters = k_dim >> 6;
-    k = (int32_t)(iters << 6);
     /* accumulators v0-v7 (row r in v<r>, started at [bias[r], 0, 0, 0]: LDR S zeroes the other lanes), x in
-     * v24-v27, rows alternately in v16-v19 and v20-v23, int16 products (ARMv8.0) in v28-v31; the row pointers
-     * are formed here, so the caller keeps only w */
+     * v24-v27, rows alternately in v16-v19 and v20-v23, int16 products (ARMv8.0) in v28-v31 */
     __asm__ volatile(
         "ldr s0, [%[b]]\n\t" "ldr s1, [%[b], #4]\n\t" "ldr s2, [%[b], #8]\n\t" "ldr s3, [%[b], #12]\n\t"
         "ldr s4, [%[b], #16]\n\t" "ldr s5, [%[b], #20]\n\t" "ldr s6, [%[b], #24]\n\t" "ldr s7, [%[b], #28]\n\t"
-        "add %[q1], %[q0], %[kd]\n\t" "add %[q2], %[q1], %[kd]\n\t" "add %[q3], %[q2], %[kd]\n\t"
-        "add %[q4], %[q3], %[kd]\n\t" "add %[q5], %[q4], %[kd]\n\t" "add %[q6], %[q5], %[kd]\n\t"
-        "add %[q7], %[q6], %[kd]\n\t"
         "1:\n\t"
         "ld1 {v24.16b - v27.16b}, [%[xp]], #64\n\t"
-        "ld1 {v16.16b - v19.16b}, [%[q0]], #64\n\t"
-        "ld1 {v20.16b - v23.16b}, [%[q1]], #64\n\t"
+        "ld1 {v16.16b - v19.16b}, [%[q]], #64\n\t"
+        "ld1 {v20.16b - v23.16b}, [%[q]], #64\n\t"
         IG_ROW64("0", "16", "17", "18", "19")
-        "ld1 {v16.16b - v19.16b}, [%[q2]], #64\n\t"
+        "ld1 {v16.16b - v19.16b}, [%[q]], #64\n\t"
         IG_ROW64("1", "20", "21", "22", "23")
-        "ld1 {v20.16b - v23.16b}, [%[q3]], #64\n\t"
+        "ld1 {v20.16b - v23.16b}, [%[q]], #64\n\t"
         IG_ROW64("2", "16", "17", "18", "19")
-        "ld1 {v16.16b - v19.16b}, [%[q4]], #64\n\t"
+        "ld1 {v16.16b - v19.16b}, [%[q]], #64\n\t"
         IG_ROW64("3", "20", "21", "22", "23")
-        "ld1 {v20.16b - v23.16b}, [%[q5]], #64\n\t"
+        "ld1 {v20.16b - v23.16b}, [%[q]], #64\n\t"
         IG_ROW64("4", "16", "17", "18", "19")
-        "ld1 {v16.16b - v19.16b}, [%[q6]], #64\n\t"
+        "ld1 {v16.16b - v19.16b}, [%[q]], #64\n\t"
         IG_ROW64("5", "20", "21", "22", "23")
-        "ld1 {v20.16b - v23.16b}, [%[q7]], #64\n\t"
+        "ld1 {v20.16b - v23.16b}, [%[q]], #64\n\t"
         IG_ROW64("6", "16", "17", "18", "19")
         "subs %[n], %[n], #1\n\t"
         IG_ROW64("7", "20", "21", "22", "23")
@@ -120,22 +149,16 @@ IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, c
         /* [row 0, row 1, row 2, row 3] and [row 4, ..., row 7] */
         "addp v0.4s, v0.4s, v1.4s\n\t" "addp v2.4s, v2.4s, v3.4s\n\t" "addp %[s0].4s, v0.4s, v2.4s\n\t"
         "addp v4.4s, v4.4s, v5.4s\n\t" "addp v6.4s, v6.4s, v7.4s\n\t" "addp %[s1].4s, v4.4s, v6.4s\n\t"
-        : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "=&r"(q1), [q2] "=&r"(q2), [q3] "=&r"(q3), [q4] "=&r"(q4),
-          [q5] "=&r"(q5), [q6] "=&r"(q6), [q7] "=&r"(q7), [n] "+r"(iters), [s0] "=w"(s0), [s1] "=w"(s1)
-        : [b] "r"(bias), [kd] "r"(kd)
+        : [xp] "+r"(xp), [q] "+r"(q), [n] "+r"(iters), [s0] "=w"(s0), [s1] "=w"(s1)
+        : [b] "r"(bias)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
           "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
   } else {
     s0 = vld1q_s32(bias);
     s1 = vld1q_s32(bias + 4);
   }
-  if (k < k_dim) { /* the last K mod 64: 16 at a time, then one at a time */
-    const int32x4_t z = vdupq_n_s32(0);
-    s0 = vaddq_s32(s0, ig_dot4rows_rest(x, w, w + kd, w + 2 * kd, w + 3 * kd, k, k_dim, z, z, z, z));
-    s1 = vaddq_s32(s1, ig_dot4rows_rest(x, w + 4 * kd, w + 5 * kd, w + 6 * kd, w + 7 * kd, k, k_dim, z, z, z, z));
-  }
-  *lo = s0;
-  *hi = s1;
+  *lo = ig_block_tail4(x, w, k_dim, 8, 0, s0);
+  *hi = ig_block_tail4(x, w, k_dim, 8, 4, s1);
 }
 #undef IG_ROW64
 
@@ -154,27 +177,22 @@ IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, c
   "sadalp v" acc ".4s, %[s0].8h\n\t" "sadalp v" acc ".4s, %[s1].8h\n\t"                                      \
   "sadalp v" acc ".4s, %[s2].8h\n\t" "sadalp v" acc ".4s, %[s3].8h\n\t"
 #endif
-/* Row r's 64 bytes into v4-v7 (even r) or v8-v11 (odd r), then the pointer moves down one row. */
-#define IG_LD_A "ld1 {v4.16b - v7.16b}, [%[q]], %[kd]\n\t"
-#define IG_LD_B "ld1 {v8.16b - v11.16b}, [%[q]], %[kd]\n\t"
+/* Row r's 64 bytes into v4-v7 (even r) or v8-v11 (odd r): the block's rows lie one after another per step. */
+#define IG_LD_A "ld1 {v4.16b - v7.16b}, [%[q]], #64\n\t"
+#define IG_LD_B "ld1 {v8.16b - v11.16b}, [%[q]], #64\n\t"
 #define IG_ROW_A(acc) IG_ROW64_16(acc, "4", "5", "6", "7")
 #define IG_ROW_B(acc) IG_ROW64_16(acc, "8", "9", "10", "11")
 
-/* bias[0..16) plus the dot products of x[0..k_dim) with sixteen consecutive int8 rows (row r at w + r * k_dim):
- * r<i> = rows 4i..4i+3. Sixteen rows share each 64-byte load of x; one pointer walks down the rows (LD1 with a
- * register post-increment) and steps back up and right once per 64 bytes. Per 1024 MACs: 17 loads, 3 loop
- * instructions and 64 SDOT (dotprod) or 64 x SMULL + SMLAL2 + SADALP (ARMv8.0); per row, about half the
- * reduction, bias and pointer overhead of ig_dot8rows_s8. */
+/* bias[0..16) plus the dot products of x[0..k_dim) with a block of sixteen int8 rows: r<i> = rows 4i..4i+3.
+ * Sixteen rows share each 64-byte load of x; one pointer walks the block (LD1 post-incremented by 64). Per 1024
+ * MACs: 17 loads, 2 loop instructions and 64 SDOT (dotprod) or 64 x SMULL + SMLAL2 + SADALP (ARMv8.0); per row,
+ * about half the reduction, bias and pointer overhead of ig_dot8rows_s8. */
 IG_INLINE void ig_dot16rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, const int32_t *bias,
                                int32x4_t *r0, int32x4_t *r1, int32x4_t *r2, int32x4_t *r3) {
-  const size_t kd = (size_t)k_dim;
   int32x4_t s0, s1, s2, s3;
-  int32_t k = 0;
   if (k_dim >= 64) {
     const int8_t *xp = x, *q = w;
-    const size_t back = 16 * kd - 64; /* from row 16 of one 64-byte column to row 0 of the next */
     int64_t iters = k_dim >> 6;
-    k = (int32_t)(iters << 6);
     /* accumulators v16-v31 (row r in v<16 + r>, started at [bias[r], 0, 0, 0]), x in v0-v3, rows alternately
      * in v4-v7 and v8-v11, int16 products (ARMv8.0) in the result registers */
     __asm__ volatile(
@@ -192,7 +210,6 @@ IG_INLINE void ig_dot16rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, 
         IG_ROW_A("24") IG_LD_A IG_ROW_B("25") IG_LD_B
         IG_ROW_A("26") IG_LD_A IG_ROW_B("27") IG_LD_B
         IG_ROW_A("28") IG_LD_A IG_ROW_B("29") IG_LD_B
-        "sub %[q], %[q], %[back]\n\t"
         IG_ROW_A("30")
         "subs %[n], %[n], #1\n\t"
         IG_ROW_B("31")
@@ -203,7 +220,7 @@ IG_INLINE void ig_dot16rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, 
         "addp v28.4s, v28.4s, v29.4s\n\t" "addp v30.4s, v30.4s, v31.4s\n\t" "addp %[s3].4s, v28.4s, v30.4s\n\t"
         : [xp] "+r"(xp), [q] "+r"(q), [n] "+r"(iters), [s0] "=&w"(s0), [s1] "=&w"(s1), [s2] "=&w"(s2),
           [s3] "=&w"(s3)
-        : [b] "r"(bias), [kd] "r"(kd), [back] "r"(back)
+        : [b] "r"(bias)
         : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v16", "v17", "v18", "v19",
           "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc", "memory");
   } else {
@@ -212,17 +229,11 @@ IG_INLINE void ig_dot16rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, 
     s2 = vld1q_s32(bias + 8);
     s3 = vld1q_s32(bias + 12);
   }
-  if (k < k_dim) { /* the last K mod 64: 16 at a time, then one at a time */
-    const int32x4_t z = vdupq_n_s32(0);
-    const int8_t *r = w;
-    s0 = vaddq_s32(s0, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
-    r += 4 * kd;
-    s1 = vaddq_s32(s1, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
-    r += 4 * kd;
-    s2 = vaddq_s32(s2, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
-    r += 4 * kd;
-    s3 = vaddq_s32(s3, ig_dot4rows_rest(x, r, r + kd, r + 2 * kd, r + 3 * kd, k, k_dim, z, z, z, z));
-  }
+  /* the last K mod 64: 16 at a time, then one at a time */
+  s0 = ig_block_tail4(x, w, k_dim, 16, 0, s0);
+  s1 = ig_block_tail4(x, w, k_dim, 16, 4, s1);
+  s2 = ig_block_tail4(x, w, k_dim, 16, 8, s2);
+  s3 = ig_block_tail4(x, w, k_dim, 16, 12, s3);
   *r0 = s0; *r1 = s1; *r2 = s2; *r3 = s3;
 }
 #undef IG_ROW_A

@@ -92,47 +92,146 @@ IG_INLINE void ig_dot2pairs_s8w4(const int8_t *x, const int8_t *p0, const int8_t
  * the first elements of v0, v1, ..., v7. */
 IG_INLINE size_t ig_rvv_lanes32(void) { return __riscv_vsetvlmax_e32m1(); }
 
-/* Two rows' step: the weights of rows in v<acc0>, v<acc1> (bytes at q_a, q_b) times x (v8-v11, e8m4), widening
- * products into v16-v23 and v24-v31, then reduced (e16m8) into element 0 of the row accumulators. */
-#define IG_RVV_2ROWS(qa, qb, acc0, acc1)                                                                            \
-  "vle8.v v12, (%[" qa "])\n\t" "vwmul.vv v16, v12, v8\n\t"                                                         \
-  "vle8.v v12, (%[" qb "])\n\t" "vwmul.vv v24, v12, v8\n\t"                                                         \
+/* The per-channel kernel's weights (codegen/packing.py interleave_row_chunks): blocks of 8 rows (then 4, then
+ * N mod 4), one after another; per block the chunks of IG_RVV_ROW_CHUNK columns (the last K mod 256 wide), in each
+ * the block's rows' bytes of the chunk side by side (row r at r * width). Any vl reads a chunk's rows at the same
+ * offset, so the layout does not depend on VLEN; the rows of a step lie within one chunk (8 x 256 bytes), which
+ * the stream prefetcher follows as one stream (docs/memory-models.md). */
+#define IG_RVV_ROW_CHUNK 256
+
+/* Two rows' step: the rows' vl bytes (at q, then q + width) times x (v8-v11, e8m4), widening products into
+ * v16-v23 and v24-v31, then reduced (e16m8) into element 0 of the row accumulators v<acc0>, v<acc1>. */
+#define IG_RVV_2ROWS(acc0, acc1)                                                                                    \
+  "vle8.v v12, (%[q])\n\t" "add %[q], %[q], %[width]\n\t" "vwmul.vv v16, v12, v8\n\t"                               \
+  "vle8.v v12, (%[q])\n\t" "add %[q], %[q], %[width]\n\t" "vwmul.vv v24, v12, v8\n\t"                               \
   "vsetvli zero, zero, e16, m8, ta, ma\n\t"                                                                         \
   "vwredsum.vs v" acc0 ", v16, v" acc0 "\n\t" "vwredsum.vs v" acc1 ", v24, v" acc1 "\n\t"
 
-/* Dot products of x[0..k_dim) with eight consecutive int8 rows (row r at w + r * k_dim), written to out[0..8).
- * Per step of vl bytes (VLEN / 2 at LMUL 4): 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 11 scalar instructions;
- * lanes = ig_rvv_lanes32(). */
-IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, int32_t *out) {
-  const size_t kd = (size_t)k_dim;
-  const int8_t *xp = x, *q0 = w, *q1 = q0 + kd, *q2 = q1 + kd, *q3 = q2 + kd, *q4 = q3 + kd, *q5 = q4 + kd,
-               *q6 = q5 + kd, *q7 = q6 + kd;
-  size_t left = kd, vl;
+/* One row's paired step: its 2 vl bytes (a whole-register load of VLEN bytes, v24-v31) times x (v8-v15): the low
+ * half by VWMUL, the high half by VWMACC into the same int16 products (|w| <= 127, |x| <= 128: two products fit),
+ * then one reduction (e16m8) into v<acc>: half the reductions of two plain steps. */
+#define IG_RVV_ROW_PAIRED(acc)                                                                                      \
+  "vl8re8.v v24, (%[q])\n\t" "add %[q], %[q], %[width]\n\t"                                                         \
+  "vwmul.vv v16, v24, v8\n\t" "vwmacc.vv v16, v12, v28\n\t"                                                         \
+  "vsetvli zero, zero, e16, m8, ta, ma\n\t" "vwredsum.vs v" acc ", v16, v" acc "\n\t"
+#define IG_RVV_E8M4 "vsetvli zero, zero, e8, m4, ta, ma\n\t"
+
+/* The bytes of a paired step of ig_dot8rows_s8: two vectors at e8m4, VLEN bytes. */
+IG_INLINE size_t ig_rvv_pair_bytes(void) { return 2 * __riscv_vsetvlmax_e8m4(); }
+
+/* Whether every chunk of a k_dim-column block fits one vector at e8m4 (ig_dot8rows_wide_s8). */
+IG_INLINE int ig_rows_fit_vector(int32_t k_dim, size_t pair) {
+  return pair / 2 >= IG_RVV_ROW_CHUNK || (size_t)k_dim <= pair / 2;
+}
+
+/* ig_dot8rows_s8 where every chunk fits one vector (vm = VLMAX at e8m4 >= IG_RVV_ROW_CHUNK, VLEN >= 512, or
+ * k_dim <= vm): each chunk is one plain step of vl = its width, after which the pointer is at the next chunk; per
+ * step 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar (3 more than whole rows: the chunk's width). */
+IG_INLINE void ig_dot8rows_wide_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, int32_t *out) {
+  const int8_t *xp = x, *q = w;
+  size_t left = (size_t)k_dim, width;
+  const size_t chunk = IG_RVV_ROW_CHUNK;
+  __asm__ volatile(
+      "vsetvli %[width], zero, e32, m8, ta, ma\n\t"
+      "vmv.v.i v0, 0\n\t" /* the eight row accumulators v0-v7 */
+      "1:\n\t"
+      "mv %[width], %[chunk]\n\t"
+      "bgeu %[left], %[chunk], 2f\n\t"
+      "mv %[width], %[left]\n\t"
+      "2:\n\t"
+      "vsetvli %[width], %[width], e8, m4, ta, ma\n\t" /* vl = width: at most VLMAX */
+      "vle8.v v8, (%[xp])\n\t"
+      IG_RVV_2ROWS("0", "1") IG_RVV_E8M4 IG_RVV_2ROWS("2", "3") IG_RVV_E8M4 IG_RVV_2ROWS("4", "5") IG_RVV_E8M4
+      IG_RVV_2ROWS("6", "7")
+      "add %[xp], %[xp], %[width]\n\t"
+      "sub %[left], %[left], %[width]\n\t"
+      "bnez %[left], 1b\n\t"
+      IG_RVV_GATHER8
+      "vse32.v v16, (%[out])\n\t"
+      : [xp] "+r"(xp), [q] "+r"(q), [left] "+r"(left), [width] "=&r"(width)
+      : [lanes] "r"(lanes), [out] "r"(out), [chunk] "r"(chunk)
+      : IG_RVV_CLOBBERS_V);
+}
+
+/* Dot products of x[0..k_dim) with a block of eight int8 rows (IG_RVV_ROW_CHUNK layout), written to out[0..8).
+ * Per chunk, steps of 2 vl columns while that many are left (VWMACC pairs: VLEN 128 and 256, where
+ * 2 vl <= 256), then steps of at most vl; each step reads its x once and the eight rows' bytes in order.
+ * Per paired step (16 vl MACs): 9 loads, 8 VWMUL, 8 VWMACC, 8 VWREDSUM, 16 VSETVLI, 16 scalar; per plain step
+ * (8 vl MACs): 9 loads, 8 VWMUL, 8 VWREDSUM, 8 VSETVLI, 14 scalar; per chunk 8 scalar. Where every chunk fits one
+ * vector, ig_dot8rows_wide_s8 (ig_rows_fit_vector). lanes = ig_rvv_lanes32(), pair = ig_rvv_pair_bytes(). */
+IG_INLINE void ig_dot8rows_s8(const int8_t *x, const int8_t *w, int32_t k_dim, size_t lanes, size_t pair,
+                              int32_t *out) {
+  const int8_t *xp = x, *cb = w, *q;
+  size_t left = (size_t)k_dim, width, off, vl, t;
+  const size_t chunk = IG_RVV_ROW_CHUNK;
   __asm__ volatile(
       "vsetvli %[vl], zero, e32, m8, ta, ma\n\t"
       "vmv.v.i v0, 0\n\t" /* the eight row accumulators v0-v7 */
-      "1:\n\t"
-      "vsetvli %[vl], %[left], e8, m4, ta, ma\n\t"
+      "1:\n\t" /* a chunk of width = min(left, chunk) columns at cb */
+      "mv %[width], %[chunk]\n\t"
+      "bgeu %[left], %[chunk], 2f\n\t"
+      "mv %[width], %[left]\n\t"
+      "2:\n\t"
+      "sub %[left], %[left], %[width]\n\t"
+      "li %[off], 0\n\t"
+      "3:\n\t" /* a step at column off of the chunk: row 0 at cb + off */
+      "add %[q], %[cb], %[off]\n\t"
+      "sub %[t], %[width], %[off]\n\t"
+      "bltu %[t], %[pair], 4f\n\t"
+      "vl8re8.v v8, (%[xp])\n\t"
+      "vsetvli %[vl], zero, e8, m4, ta, ma\n\t"
+      IG_RVV_ROW_PAIRED("0") IG_RVV_E8M4 IG_RVV_ROW_PAIRED("1") IG_RVV_E8M4 IG_RVV_ROW_PAIRED("2") IG_RVV_E8M4
+      IG_RVV_ROW_PAIRED("3") IG_RVV_E8M4 IG_RVV_ROW_PAIRED("4") IG_RVV_E8M4 IG_RVV_ROW_PAIRED("5") IG_RVV_E8M4
+      IG_RVV_ROW_PAIRED("6") IG_RVV_E8M4 IG_RVV_ROW_PAIRED("7")
+      "mv %[vl], %[pair]\n\t"
+      "j 5f\n\t"
+      "4:\n\t"
+      "vsetvli %[vl], %[t], e8, m4, ta, ma\n\t"
       "vle8.v v8, (%[xp])\n\t"
-      IG_RVV_2ROWS("q0", "q1", "0", "1")
-      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
-      IG_RVV_2ROWS("q2", "q3", "2", "3")
-      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
-      IG_RVV_2ROWS("q4", "q5", "4", "5")
-      "vsetvli zero, zero, e8, m4, ta, ma\n\t"
-      IG_RVV_2ROWS("q6", "q7", "6", "7")
-      "add %[xp], %[xp], %[vl]\n\t" "add %[q0], %[q0], %[vl]\n\t" "add %[q1], %[q1], %[vl]\n\t"
-      "add %[q2], %[q2], %[vl]\n\t" "add %[q3], %[q3], %[vl]\n\t" "add %[q4], %[q4], %[vl]\n\t"
-      "add %[q5], %[q5], %[vl]\n\t" "add %[q6], %[q6], %[vl]\n\t" "add %[q7], %[q7], %[vl]\n\t"
-      "sub %[left], %[left], %[vl]\n\t"
+      IG_RVV_2ROWS("0", "1") IG_RVV_E8M4 IG_RVV_2ROWS("2", "3") IG_RVV_E8M4 IG_RVV_2ROWS("4", "5") IG_RVV_E8M4
+      IG_RVV_2ROWS("6", "7")
+      "5:\n\t"
+      "add %[xp], %[xp], %[vl]\n\t"
+      "add %[off], %[off], %[vl]\n\t"
+      "bne %[off], %[width], 3b\n\t"
+      "slli %[t], %[width], 3\n\t" /* the next chunk: after the block's eight rows of this one */
+      "add %[cb], %[cb], %[t]\n\t"
       "bnez %[left], 1b\n\t"
       /* out[r] = element 0 of v<r> = element r * lanes of the group v0-v7 */
       IG_RVV_GATHER8
       "vse32.v v16, (%[out])\n\t"
-      : [xp] "+r"(xp), [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [q4] "+r"(q4), [q5] "+r"(q5),
-        [q6] "+r"(q6), [q7] "+r"(q7), [left] "+r"(left), [vl] "=&r"(vl)
-      : [lanes] "r"(lanes), [out] "r"(out)
+      : [xp] "+r"(xp), [cb] "+r"(cb), [q] "=&r"(q), [left] "+r"(left), [width] "=&r"(width), [off] "=&r"(off),
+        [vl] "=&r"(vl), [t] "=&r"(t)
+      : [lanes] "r"(lanes), [out] "r"(out), [chunk] "r"(chunk), [pair] "r"(pair)
       : IG_RVV_CLOBBERS_V);
+}
+
+/* Dot products of x[0..k_dim) with a block of h <= 4 int8 rows (IG_RVV_ROW_CHUNK layout), written to
+ * out[0..h): per chunk and step of vl columns, x once and the rows' bytes in order. */
+IG_INLINE void ig_dot4rows_blk(const int8_t *x, const int8_t *w, int32_t k_dim, int32_t h, int32_t out[4]) {
+  vint32m1_t a0 = __riscv_vmv_v_x_i32m1(0, 1), a1 = a0, a2 = a0, a3 = a0;
+  for (int32_t c0 = 0; c0 < k_dim; c0 += IG_RVV_ROW_CHUNK) {
+    const size_t width = (size_t)(k_dim - c0 < IG_RVV_ROW_CHUNK ? k_dim - c0 : IG_RVV_ROW_CHUNK);
+    const int8_t *q = w + (size_t)c0 * (size_t)h, *xp = x + c0;
+    for (size_t off = 0, vl; off < width; off += vl) {
+      vl = __riscv_vsetvl_e8m4(width - off);
+      vint8m4_t xv = __riscv_vle8_v_i8m4(xp + off, vl);
+      a0 = __riscv_vwredsum_vs_i16m8_i32m1(__riscv_vwmul_vv_i16m8(__riscv_vle8_v_i8m4(q + off, vl), xv, vl), a0, vl);
+      if (h > 1)
+        a1 = __riscv_vwredsum_vs_i16m8_i32m1(
+            __riscv_vwmul_vv_i16m8(__riscv_vle8_v_i8m4(q + width + off, vl), xv, vl), a1, vl);
+      if (h > 2)
+        a2 = __riscv_vwredsum_vs_i16m8_i32m1(
+            __riscv_vwmul_vv_i16m8(__riscv_vle8_v_i8m4(q + 2 * width + off, vl), xv, vl), a2, vl);
+      if (h > 3)
+        a3 = __riscv_vwredsum_vs_i16m8_i32m1(
+            __riscv_vwmul_vv_i16m8(__riscv_vle8_v_i8m4(q + 3 * width + off, vl), xv, vl), a3, vl);
+    }
+  }
+  out[0] = __riscv_vmv_x_s_i32m1_i32(a0);
+  out[1] = __riscv_vmv_x_s_i32m1_i32(a1);
+  out[2] = __riscv_vmv_x_s_i32m1_i32(a2);
+  out[3] = __riscv_vmv_x_s_i32m1_i32(a3);
 }
 
 /* One pair's step: its bytes (at q) times x (v8-v11) as they are (into v<raw>) and masked to the high nibble
@@ -189,6 +288,8 @@ IG_INLINE void ig_dot4pairs_s8w4(const int8_t *x, const int8_t *p, int32_t k_dim
       : IG_RVV_CLOBBERS_V);
 }
 #undef IG_RVV_2ROWS
+#undef IG_RVV_ROW_PAIRED
+#undef IG_RVV_E8M4
 #undef IG_RVV_PAIR
 
 /* Output channels n0 .. n0 + count of a fully connected layer from their accumulators acc[0..count):
