@@ -3,7 +3,9 @@ ig_fc_grouped_s8w4.c) and of its int16 row quantization (ig_dyn_quantize_s16's S
 from -14 to 1) against the reference interpreter on cortex-a55: row mantissas at both ends (2^14 and the
 rounded-up 2^15, where the multiplier's SQRDMLAH step adds nothing), accumulators past int32 before the zero point
 (int16 outputs: SQXTN, then the zero point in int32, or with y_zp 0 and the whole int16 range SQXTN twice; int8
-outputs: narrowed to int16 saturating, then the zero point), and layers of whole 32-row blocks in one call."""
+outputs: narrowed to int16 saturating, then the zero point), layers without bias (passed as none) for every output
+kind, int32 outputs with y_zp 0 and the whole range past int32 (no zero point, no clamp), and layers of whole 32-row
+blocks in one call."""
 import numpy as np
 
 import isa
