@@ -5,7 +5,7 @@ every offset 0), asymmetric groups (fully_connected_asym, int8 input) and dynami
 int16 input) on both grids. Outputs checked byte for byte against quant/reference.py.
 
     PYTHONPATH=. .venv/bin/python benchmarks/dynamic_cost.py [--targets cortex-a55,...] [--shapes 576x1536,...]
-        [--group-sizes 32,64] [--outputs int8,int16] [--kinds "dynamic asym,..."] [--out FILE]
+        [--group-sizes 32,64] [--outputs int8,int16] [--kinds "dynamic asym,..."] [--llama] [--out FILE]
 
 Results: benchmarks/results/dynamic_cost.md.
 """
@@ -30,7 +30,7 @@ KINDS = ("symmetric", "asym", "dynamic symmetric", "dynamic asym")
 OUTPUT = ("ig_write_hex", "ig_sys_write")  # the program's output, not the layer's
 
 
-def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8"):
+def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8", llama: bool = False):
     rng = np.random.default_rng(seed)
     if kind.startswith("dynamic"):
         g, x = _fully_connected_dynamic(rng, k, n, "int16", ydt, 4, gs, 1, 1 << 30, kind.endswith("symmetric"))
@@ -41,6 +41,11 @@ def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8")
     if ydt == "int16":  # as the lowering's int16 tensors: symmetric, the whole range
         g.nodes[0].attrs.update(y_zero_point=0, act_min=-32768, act_max=32767)
         g.tensors["y"] = replace(g.tensors["y"], zero_point=0)
+    if llama:  # as SmolLM2's lowering: no bias, int32 outputs (the residual stream) symmetric and the whole range
+        g.constants["b"][:] = 0
+        if ydt == "int32":
+            g.nodes[0].attrs.update(y_zero_point=0, act_min=-(1 << 31), act_max=(1 << 31) - 1)
+            g.tensors["y"] = replace(g.tensors["y"], zero_point=0)
     return g, x
 
 
@@ -51,6 +56,8 @@ def main(argv=None) -> int:
     ap.add_argument("--group-sizes", default="32")
     ap.add_argument("--outputs", default="int8")
     ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--llama", action="store_true", help="layers as SmolLM2's lowering makes them: no bias, int32 "
+                    "outputs symmetric and the whole range")
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-dynamic"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dynamic_cost.md"))
     args = ap.parse_args(argv)
@@ -70,7 +77,7 @@ def main(argv=None) -> int:
             k, n = (int(v) for v in shape.split("x"))
             for gs, ydt, kind in ((gs, ydt, kind) for gs in args.group_sizes.split(",")
                                   for ydt in args.outputs.split(",") for kind in kinds):
-                g, x = _case(kind, k, n, k + n, int(gs), ydt)
+                g, x = _case(kind, k, n, k + n, int(gs), ydt, args.llama)
                 kc, elf, _ = build_graph_cases([(g, x)], t, Path(args.workdir) / t.name /
                                                f"{shape}-g{gs}-{ydt}-{KINDS.index(kind)}")
                 run = run_cases(kc, elf, t)

@@ -83,6 +83,8 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused else p.scales
         rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn else \
             [p.bias, p.multiplier, p.shift]
+        if dyn:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
+            rows[2] = rows[2].reshape(-1, 4)[:, (0, 2, 1, 3)]
         for part, arr in (("w", p.weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
                           ("go", terms.T)):
             parts[part].append(np.ascontiguousarray(arr).reshape(-1))
@@ -92,7 +94,8 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     bkey, mkey, skey = keys
     cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
     cs = env.const(gsname + key + tag + (".offsets" if fused else ""), cat["s"].astype(np.int32), "int32_t")
-    cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t")
+    # a dynamic layer without bias (Llama's) passes none: the kernel skips its loads and int64 adds
+    cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t") if not dyn or np.any(cat["b"]) else None
     cm = env.const(mkey + key, cat["m"].astype(np.int32), "int32_t")
     csh = env.const(skey + key, cat["sh"].astype(np.int32), "int32_t")
     ct = env.const(n.name + key + ".chunks", np.asarray(table, np.int32), "int32_t")
@@ -105,7 +108,7 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         per_chunk = f"ig_offset_bias(ig_t_, {groups}, {cgo} + (size_t)p_[2] * {groups}, {cb} + p_[2], p_[3], ig_b_); "
         used |= {("ig_group_sums_s8", "ig_fc_asym_offsets"), ("ig_offset_bias", "ig_fc_asym_offsets")}
     else:
-        pre, bias_of, per_chunk = "", f"{cb} + p_[2]", ""
+        pre, bias_of, per_chunk = "", f"{cb} + p_[2]" if cb else "0", ""
     # the SDOT kernels need no per-chunk buffers: chunks of whole blocks make one layout, run by one call (x's
     # group sums and the call once per layer, not per 256 rows)
     one = (fused or dyn) and all(r % NEON_GROUPED_ROWS == 0 for r in table[4::5])

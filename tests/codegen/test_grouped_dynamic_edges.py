@@ -3,7 +3,9 @@ ig_fc_grouped_s8w4.c) and of its int16 row quantization (ig_dyn_quantize_s16's S
 from -14 to 1) against the reference interpreter on cortex-a55: row mantissas at both ends (2^14 and the
 rounded-up 2^15, where the multiplier's SQRDMLAH step adds nothing), accumulators past int32 before the zero point
 (int16 outputs: SQXTN, then the zero point in int32, or with y_zp 0 and the whole int16 range SQXTN twice; int8
-outputs: narrowed to int16 saturating, then the zero point), and layers of whole 32-row blocks in one call."""
+outputs: narrowed to int16 saturating, then the zero point), layers without bias (passed as none) for every output
+kind, int32 outputs with y_zp 0 and the whole range past int32 (no zero point, no clamp), and layers of whole 32-row
+blocks in one call."""
 import numpy as np
 
 import isa
@@ -65,6 +67,16 @@ def _cases():
     g.constants["s"][1::2] = g.constants["s"].min()
     g.nodes[0].attrs.update(y_zero_point=-128, act_min=-128, act_max=127)
     cases.append((g, feeds))
+    # no bias (Llama's layers: the kernel passed bias 0 skips its loads and adds), every output kind; int32 out with
+    # y_zp 0 and the whole range (no zero point, no clamp: SQXTN saturates) past int32, and with a clamp
+    for ydt, zp, lo, hi in (("int8", 5, -128, 127), ("int16", 0, -32768, 32767), ("int16", 9, -30000, 32767),
+                            ("int32", 0, -(1 << 31), (1 << 31) - 1), ("int32", -3, -(1 << 20), 1 << 20)):
+        g, feeds = _fully_connected_dynamic(rng, 64, 40, "int16", ydt, 4, 32, 2, 1 << 30)
+        g.constants["b"][:] = 0
+        g.constants["m"][::2] = (1 << 31) - 1
+        g.constants["s"][::2] = g.constants["s"].min()
+        g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
+        cases.append((g, feeds))
     # chunks of whole blocks (N 320 = 256 + 64, 512): one call over every chunk, dynamic and static asym
     cases.append(_fully_connected_dynamic(rng, 64, 512, "int16", "int16", 4, 32, 2, 1 << 30))
     cases.append(_fully_connected_asym(rng, 96, 320, "int8", "int8", 4, 32, 2))
@@ -81,8 +93,10 @@ def test_fused_dynamic_requantization_edges_bit_exact(tmp_path):
     assert list(e) == [-14, -8, -7, 1, 0]
     env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
                 extensions=("neon", "dotprod"))
-    for g, _ in cases:  # every case runs a fused kernel; the whole-block chunks in one call
+    for g, _ in cases:  # every case runs a fused kernel; the whole-block chunks in one call; bias 0 passed as none
         stmt, calls = emit_node_calls(g, g.nodes[0], env)
         assert any(fn.startswith(("ig_fc_grouped_dyn", "ig_fc_grouped_asym")) for fn, _ in calls)
+        if g.nodes[0].op == "fully_connected_dynamic":
+            assert ("b_neon" not in stmt) == (not g.constants["b"].any()), g.name
         assert ("c_ < " not in stmt) == (g.constants[g.nodes[0].inputs[1]].shape[0] % 32 == 0), g.name
     _check(cases, isa.get_target("cortex-a55"), tmp_path)

@@ -108,3 +108,17 @@ def test_asym_dynamic_decoder_bit_exact_on_every_family(target_name, tmp_path):
     code = lower_c(q, t, max_tokens=8).model_c
     assert code.count("ig_dyn_quantize_") == len(dyn) - sum(len(ix) - 1 for ix in groups)
     _logits_and_tokens_match(q, t, tmp_path)
+
+
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "cortex-a53", "rv64gcv", "rv32imc",
+                                         "cortex-m55"])
+def test_asym_static_and_dynamic_decoder_bit_exact_on_every_family(target_name, tmp_path):
+    """asym+dynamic as SmolLM2's W4A8 method lowers it (dynamic_gain 0.5): static asymmetric layers with int8 input
+    (fully_connected_asym) where the per-row grid does not win, dynamic ones where it does, in one decoder: each
+    family's kernels for both ops give the reference interpreter's logits and greedy tokens."""
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
+    q = lower(g, cal, QuantConfig(weight_bits=4, group_size=32, asym=True, dynamic=True))
+    ops = {n.op for n in q.nodes if n.op.startswith("fully_connected")}
+    assert ops == {"fully_connected_asym", "fully_connected_dynamic"}
+    _logits_and_tokens_match(q, isa.get_target(target_name), tmp_path)

@@ -130,53 +130,62 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
 /* fully_connected_dynamic's per-token requantization of one vector v<a> (four rows' exact accumulators), the same
  * values as ig_dyn_requant (kernels/neon/ig_fc_dynamic_parts.c rq4): m = rshr(mult mr, 15) as one SQRDMLAH,
  * m + rshr(mult X, 31) with X = (mr - 2^15) 2^16 in v24 (exact: mult 2^31 is a multiple of 2^31, |X| <= 2^30),
- * then rshr(acc m, shift - e) (SMULL, SRSHL by e - shift, e in v25) + bias in int64 into v12 / v13; multipliers,
- * shifts and biases in v<m>, v<s>, v<b> (the layout's order), temporaries v12-v15. */
-#define IG_G4_DYNRQ_CORE(a, m, s, b) /* SQRDMLAH: ARMv8.1 RDM, in every core with SDOT (ARMv8.2 on) */           \
-  "sqrdmlah v" m ".4s, v" m ".4s, v24.4s\n\t" "sub v" s ".4s, v25.4s, v" s ".4s\n\t"                                \
-  "sxtl v14.2d, v" s ".2s\n\t" "sxtl2 v15.2d, v" s ".4s\n\t"                                                       \
+ * then rshr(acc m, shift - e) (SMULL, SRSHL by e - shift, e in v25) into v12 / v13; multipliers in v<m> (the
+ * layout's order), shifts in v<s> in the order 0 2 1 3 (codegen/op_calls_quant.py): SRSHL's 64-bit lanes shift by
+ * their low byte, so e - shift of rows 0 and 1 in int32 lanes 0 and 2 serve SMULL's lanes as they are, and one
+ * USHR #32 brings rows 2 and 3 there (no SXTL pair); temporaries v12-v15. */
+#define IG_G4_DYNRQ_NB(a, m, s, b) /* SQRDMLAH: ARMv8.1 RDM, in every core with SDOT (ARMv8.2 on) */             \
+  "sqrdmlah v" m ".4s, v" m ".4s, v24.4s\n\t" "sub v14.4s, v25.4s, v" s ".4s\n\t" "ushr v15.2d, v14.2d, #32\n\t"  \
   "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
-  "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"                                            \
-  "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"
+  "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"
+/* ... + the bias (in v<b>, the layout's order) in int64; a layer without one (Llama's) passes bias 0 and skips
+ * its loads and these two SADDW */
+#define IG_G4_DYNRQ_CORE(a, m, s, b)                                                                                \
+  IG_G4_DYNRQ_NB(a, m, s, b) "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"
 /* int32 out: + y_zp in int64 (v26), SQXTN, clamp (act_min / act_max in v27 / v28) */
-#define IG_G4_DYNRQ(a, m, s, b)                                                                                     \
-  IG_G4_DYNRQ_CORE(a, m, s, b) "add v12.2d, v12.2d, v26.2d\n\t" "add v13.2d, v13.2d, v26.2d\n\t"                  \
+#define IG_G4_DYNRQ(core, a, m, s, b)                                                                               \
+  core(a, m, s, b) "add v12.2d, v12.2d, v26.2d\n\t" "add v13.2d, v13.2d, v26.2d\n\t"                              \
   "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                                      \
   "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
 /* int16 out: SQXTN, then y_zp (v26) by SQADD in int32 and the clamp (v27 / v28): a value past int32 stays past the
  * int16 clamp after adding an int16 y_zp, so the bytes are those of the int64 sum */
-#define IG_G4_DYNRQ16(a, m, s, b)                                                                                   \
-  IG_G4_DYNRQ_CORE(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                         \
+#define IG_G4_DYNRQ16(core, a, m, s, b)                                                                             \
+  core(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                     \
   "sqadd v" a ".4s, v" a ".4s, v26.4s\n\t"                                                                          \
   "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
 /* int8 out: SQXTN only; IG_G4_ST8 narrows to int16 saturating and adds y_zp / clamps in int16, as the static outputs
- * do (an int8 output's y_zp is an int8 value, quant/ops/checks.py: IG_ZP16_OK holds) */
-#define IG_G4_DYNRQ8(a, m, s, b)                                                                                    \
-  IG_G4_DYNRQ_CORE(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"
-/* four vectors (16 rows): their multipliers, shifts and biases loaded, each requantized by rq */
-#define IG_G4_DYN_HALF(rq, a0, b0, a1, b1)                                                                          \
-  "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[shift]], #64\n\t"                              \
-  "ld1 {v8.4s - v11.4s}, [%[bias]], #64\n\t"                                                                        \
-  rq(a0, "0", "4", "8") rq(b0, "1", "5", "9") rq(a1, "2", "6", "10") rq(b1, "3", "7", "11")
-#define IG_G4_DYN_ALL(rq)                                                                                           \
+ * do (an int8 output's y_zp is an int8 value, quant/ops/checks.py: IG_ZP16_OK holds); also int32 out with y_zp 0
+ * and the whole int32 range (SQXTN is the clamp) and int16 out with y_zp 0 and the whole range (IG_G4_SQST16) */
+#define IG_G4_DYNRQ8(core, a, m, s, b)                                                                              \
+  core(a, m, s, b) "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"
+/* four vectors (16 rows): their multipliers, shifts and (ldb) biases loaded, each requantized by rq with core */
+#define IG_G4_DYN_LDB "ld1 {v8.4s - v11.4s}, [%[bias]], #64\n\t"
+#define IG_G4_DYN_HALF(rq, core, ldb, a0, b0, a1, b1)                                                               \
+  "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[shift]], #64\n\t" ldb                          \
+  rq(core, a0, "0", "4", "8") rq(core, b0, "1", "5", "9") rq(core, a1, "2", "6", "10") rq(core, b1, "3", "7", "11")
+#define IG_G4_DYN_ALL(rq, core, ldb)                                                                                \
   "dup v24.4s, %w[mrx]\n\t" "dup v25.4s, %w[e]\n\t"                                                                 \
-  IG_G4_DYN_HALF(rq, "16", "17", "18", "19") IG_G4_DYN_HALF(rq, "20", "21", "22", "23")
+  IG_G4_DYN_HALF(rq, core, ldb, "16", "17", "18", "19") IG_G4_DYN_HALF(rq, core, ldb, "20", "21", "22", "23")
 #define IG_G4_DYN_CLAMP32 "dup v27.4s, %w[lo]\n\t" "dup v28.4s, %w[hi]\n\t"
-#define IG_G4_STORE_DYN16                                                                                           \
-  "dup v26.4s, %w[zp]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ16)                                           \
+#define IG_G4_STORE_DYN16(core, ldb)                                                                                \
+  "dup v26.4s, %w[zp]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ16, core, ldb)                                 \
   IG_G4_ST16("16", "17") IG_G4_ST16("18", "19") IG_G4_ST16("20", "21") IG_G4_ST16("22", "23")
 /* int16 out, y_zp 0 and the whole int16 range: the narrowing stores saturate (SQXTN twice is the clamp) */
 #define IG_G4_SQST16(a, b)                                                                                          \
   "sqxtn v8.4h, v" a ".4s\n\t" "sqxtn v9.4h, v" b ".4s\n\t" "st2 {v8.4h, v9.4h}, [%[y]], #16\n\t"
-#define IG_G4_STORE_DYN16F                                                                                          \
-  IG_G4_DYN_ALL(IG_G4_DYNRQ8) IG_G4_SQST16("16", "17") IG_G4_SQST16("18", "19") IG_G4_SQST16("20", "21")            \
-  IG_G4_SQST16("22", "23")
-#define IG_G4_STORE_DYN8                                                                                            \
-  IG_G4_DYN_ALL(IG_G4_DYNRQ8) IG_RQ_CONSTANTS16 IG_G4_ST8("16", "17", "18", "19") IG_G4_ST8("20", "21", "22", "23")
-#define IG_G4_STORE_DYN32                                                                                           \
-  "dup v26.2d, %x[zp64]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ)                                           \
+#define IG_G4_STORE_DYN16F(core, ldb)                                                                               \
+  IG_G4_DYN_ALL(IG_G4_DYNRQ8, core, ldb) IG_G4_SQST16("16", "17") IG_G4_SQST16("18", "19")                          \
+  IG_G4_SQST16("20", "21") IG_G4_SQST16("22", "23")
+#define IG_G4_STORE_DYN8(core, ldb)                                                                                 \
+  IG_G4_DYN_ALL(IG_G4_DYNRQ8, core, ldb) IG_RQ_CONSTANTS16 IG_G4_ST8("16", "17", "18", "19")                        \
+  IG_G4_ST8("20", "21", "22", "23")
+#define IG_G4_ST32                                                                                                  \
   "st2 {v16.4s, v17.4s}, [%[y]], #32\n\t" "st2 {v18.4s, v19.4s}, [%[y]], #32\n\t"                                   \
   "st2 {v20.4s, v21.4s}, [%[y]], #32\n\t" "st2 {v22.4s, v23.4s}, [%[y]], #32\n\t"
+#define IG_G4_STORE_DYN32(core, ldb)                                                                                \
+  "dup v26.2d, %x[zp64]\n\t" IG_G4_DYN_CLAMP32 IG_G4_DYN_ALL(IG_G4_DYNRQ, core, ldb) IG_G4_ST32
+/* int32 out, y_zp 0 and the whole int32 range (the residual stream's layers): no y_zp add, no clamp */
+#define IG_G4_STORE_DYN32F(core, ldb) IG_G4_DYN_ALL(IG_G4_DYNRQ8, core, ldb) IG_G4_ST32
 /* the operands up to the inputs' end (the dynamic requantization's own follow only where it runs) */
 #define IG_G4_OPS                                                                                                   \
   : [xp] "=&r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [cp] "=&r"(cp), [g] "=&r"(g), [c] "=&r"(c), [bias] "+r"(bias),   \
@@ -196,8 +205,18 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
 #define IG_G4_ASM(loop, store) IG_G4_ASM_INIT(IG_G4_INIT, loop, store, )
 #define IG_G4_ASM_DYN(loop, store) IG_G4_ASM_INIT(IG_G4_INIT_ZERO, loop, store, IG_G4_DYN_INPUTS)
 
-/* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): dynamic int8 / int16 / int32,
- * or the five static */
+/* the dynamic outputs of one loop with one requantization core: int8, int16 (whole range and y_zp 0, or any),
+ * int32 (whole range and y_zp 0, or any) */
+#define IG_G4_DYN_OUTS(loop, core, ldb)                                                                             \
+  if (out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8(core, ldb));                                             \
+  else if (out_bytes == 2 && y_zp == 0 && act_min == INT16_MIN && act_max == INT16_MAX)                              \
+    IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16F(core, ldb));                                                             \
+  else if (out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16(core, ldb));                                       \
+  else if (y_zp == 0 && act_min == INT32_MIN && act_max == INT32_MAX)                                                \
+    IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32F(core, ldb));                                                             \
+  else IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32(core, ldb));
+/* the outputs of one loop (IG_G4_LOOP32 / IG_G4_LOOP of a group step): the five static, or the dynamic with the
+ * bias or without (bias 0) */
 #define IG_G4_OUTS(loop)                                                                                            \
   if (!dyn) {                                                                                                       \
     if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G4_ASM(loop, IG_G4_STORE_S8);                                        \
@@ -205,18 +224,18 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
     else if (out_bytes == 2) IG_G4_ASM(loop, IG_G4_STORE_S16);                                                     \
     else if (out_bytes == 4) IG_G4_ASM(loop, IG_G4_STORE_S32);                                                     \
     else IG_G4_ASM(loop, IG_G4_STORE_RAW);                                                                         \
-  } else if (out_bytes == 1) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN8);                                                \
-  else if (out_bytes == 2 && y_zp == 0 && act_min == INT16_MIN && act_max == INT16_MAX)                              \
-    IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16F);                                                                       \
-  else if (out_bytes == 2) IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN16);                                                 \
-  else IG_G4_ASM_DYN(loop, IG_G4_STORE_DYN32);
+  } else if (bias) {                                                                                                \
+    IG_G4_DYN_OUTS(loop, IG_G4_DYNRQ_CORE, IG_G4_DYN_LDB)                                                           \
+  } else {                                                                                                          \
+    IG_G4_DYN_OUTS(loop, IG_G4_DYNRQ_NB, )                                                                          \
+  }
 /* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout; csx = ig_grouped_csx8)
  * over all groups, requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32
  * accumulators in the layout's order (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 8 weight
  * loads, 32 SSHR, 64 SDOT, 3 scale loads, 16 MLA/MLS, and once per two groups an x load, a C_sx load and the loop;
  * per block: 2 bias loads, 8 MOVI, 4 parameter loads and 64 instructions requantizing, 8-14 storing. asym: the
  * group step IG_G4_GROUP_ASYM (csx = C_sx); dyn: the sums from 0 and fully_connected_dynamic's requantization
- * (IG_G4_DYNRQ, mantissa mr and exponent e of the row) with bias / mult / shift the layer's own. */
+ * (IG_G4_DYNRQ, mantissa mr and exponent e of the row) with bias / mult / shift the layer's own (bias 0: none). */
 IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const int32_t *s, const int32_t *csx,
                                       int64_t groups, int64_t chunks, int64_t nb, const int32_t *bias,
                                       const int32_t *mult, const int32_t *shift, int32_t y_zp, int32_t act_min,
@@ -240,6 +259,11 @@ IG_INLINE void ig_grouped_blocks_s8w4(const int8_t *x, const int8_t *w, const in
   }
 }
 #undef IG_G4_OUTS
+#undef IG_G4_DYN_OUTS
+#undef IG_G4_DYNRQ_NB
+#undef IG_G4_DYN_LDB
+#undef IG_G4_ST32
+#undef IG_G4_STORE_DYN32F
 #undef IG_G4_DYNRQ
 #undef IG_G4_DYNRQ_CORE
 #undef IG_G4_DYNRQ16
@@ -378,8 +402,9 @@ IG_INLINE void fc_blocked_sets(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes, i
                            act_max, y, out_bytes, asym, dyn, mr, e);
   if (n < n_dim && dyn) { /* the padded block's outputs, then the rows that exist */
     int8_t out[IG_GROUPED_ROWS * 4] __attribute__((aligned(16)));
-    ig_grouped_blocks_s8w4(x, w + full * wblock, group_scale_t + full * sblock, csx, groups, chunks, 1, bias + n,
-                           mult + n, shift + n, y_zp, act_min, act_max, out, out_bytes, asym, 1, mr, e);
+    ig_grouped_blocks_s8w4(x, w + full * wblock, group_scale_t + full * sblock, csx, groups, chunks, 1,
+                           bias ? bias + n : bias, mult + n, shift + n, y_zp, act_min, act_max, out, out_bytes, asym,
+                           1, mr, e);
     __builtin_memcpy(ig_out_at(y, n, out_bytes), out, (size_t)(n_dim - n) * (size_t)out_bytes);
   } else if (n < n_dim) { /* the last rows: the raw accumulators of the (padded) block, then requantized */
     int32_t acc[IG_GROUPED_ROWS];
@@ -449,7 +474,8 @@ void ig_fc_grouped_asym_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) {
   fc_blocked_sets(IG_FC_GROUPED_PASS, y, 4, 1, 0, 0, 0);
 }
 /* fully_connected_dynamic on the row's int8 q (ig_dyn_quantize_*), with or without group offsets, requantized per
- * token in the block's registers (IG_G4_DYNRQ) rather than stored as int32 and requantized by ig_dyn_requant_* */
+ * token in the block's registers (IG_G4_DYNRQ) rather than stored as int32 and requantized by ig_dyn_requant_*;
+ * bias NULL: a layer without bias (codegen/op_calls_quant.py passes 0 where every bias is 0) */
 #define IG_FC_GROUPED_DYN(NAME, YT, BYTES, ASYM)                                                                   \
   void NAME(IG_FC_GROUPED_ARGS, int32_t mr, int32_t e, YT *y) {                                                   \
     fc_blocked_sets(IG_FC_GROUPED_PASS, y, BYTES, ASYM, 1, mr, e);                                               \
