@@ -9,9 +9,12 @@ from pathlib import Path
 
 from quant.config import QuantSpec, parse
 
-# the steps that change which kernels a method runs, so its speed; the others change weight values only, so a speed
-# row of one method speaks for every method with the same kernel steps (docs/quantization.md "The default method")
+# the steps that change which kernels a method runs, and those that add ops (a migration gives a norm whose output
+# also feeds the residual a smoothed copy for the layers: 12 more LayerNorms on MiniLM); the rest (grid search,
+# rounding, gamma) change weight values only, so a speed row of one method speaks for every method with the same
+# steps of these two kinds (docs/quantization.md "The default method, per model kind")
 KERNEL_STEPS = ("asym", "outlier-split", "dynamic", "a16down", "a16down-top")
+GRAPH_STEPS = ("smoothquant", "awq")
 SPEED_TARGET = "cortex-a55"
 # per model kind: the model whose recorded rows decide its defaults, and the speed goal per config family: decoders
 # (issue 20) instructions per decoded token, encoders instructions per inference at most ENCODER_SLOWDOWN times the
@@ -26,20 +29,25 @@ def kernel_steps(method: str) -> frozenset:
     return frozenset(method.split("+")) & frozenset(KERNEL_STEPS)
 
 
+def speed_class(method: str) -> frozenset:
+    """The steps a method's instructions depend on."""
+    return frozenset(method.split("+")) & frozenset(KERNEL_STEPS + GRAPH_STEPS)
+
+
 def speed_ok(kind: str, config: str, method: str, speed_rows: list[dict]) -> bool:
     """Whether the recorded speed rows (generation.json's for decoders, minilm_targets.json's for encoders) show
-    `method`'s kernel steps within the kind's goal for `config` on SPEED_TARGET; no row: no."""
-    model, family, steps = DECIDING_MODEL[kind], parse(config).family, kernel_steps(method)
-    if family not in DECODER_BUDGET:
-        return not steps
+    `method`'s speed class within the kind's goal for `config` on SPEED_TARGET; no row: no."""
+    model, family, steps = DECIDING_MODEL[kind], parse(config).family, speed_class(method)
+    if family not in DECODER_BUDGET:  # no goal: the config's own kernels only
+        return not kernel_steps(method)
     rows = [r for r in speed_rows if r.get("model", model) == model and r.get("target") == SPEED_TARGET and
             r.get("config", "w8a8") == config and r.get("matches_reference", r.get("bit_exact", True))]
     if kind == "decoder":
-        cost, budget = [r["decode_instructions_per_token"] for r in rows if kernel_steps(r["method"]) == steps], \
+        cost, budget = [r["decode_instructions_per_token"] for r in rows if speed_class(r["method"]) == steps], \
             DECODER_BUDGET[family]
     else:
         rows = [r for r in rows if r.get("scope") == "whole encoder"]
-        cost = [r["program_instructions"] for r in rows if kernel_steps(r["method"]) == steps]
+        cost = [r["program_instructions"] for r in rows if speed_class(r["method"]) == steps]
         plain = [r["program_instructions"] for r in rows if not kernel_steps(r["method"])]
         budget = ENCODER_SLOWDOWN * min(plain) if plain else 0
     return bool(cost) and max(cost) <= budget
