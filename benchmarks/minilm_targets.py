@@ -6,8 +6,8 @@ against the reference interpreter.
     PYTHONPATH=. .venv/bin/python benchmarks/minilm_targets.py [--targets ...] [--config w4a8] [--method smoothquant]
 
 Results: benchmarks/results/minilm_targets.{json,md}; a run replaces the rows of its (target, config, method).
-quant/recipes.py reads the cortex-a55 rows: an encoder's default method per config is the most accurate whose
-instructions are within its speed goal (docs/quantization.md "The default method").
+quant/default_method.py reads the cortex-a55 rows: an encoder's default method per config is the most accurate
+whose instructions are within its speed goal (docs/quantization.md "The default method, per model kind").
 """
 from __future__ import annotations
 
@@ -104,8 +104,9 @@ def main(argv=None) -> int:
           "| config | method | target | what ran | instr./token | est. cycles (whole run) | timing model | weights B "
           "| bit-exact |", "|---|---|---|---|---:|---:|---|---:|---|"]
     for r in rows:
-        md.append(f"| {r.get('config', 'w8a8')} | {r['method']} | {r['target']} | {r['scope']} | {r['instructions_per_token']:,.0f} | {r['est_cycles']:,} | "
-                  f"{r['timing_model']} | {r['weights_bytes']:,} | {'yes' if r['bit_exact'] else 'NO'} |")
+        md.append(f"| {r.get('config', 'w8a8')} | {r['method']} | {r['target']} | {r['scope']} | "
+                  f"{r['instructions_per_token']:,.0f} | {r['est_cycles']:,} | {r['timing_model']} | "
+                  f"{r['weights_bytes']:,} | {'yes' if r['bit_exact'] else 'NO'} |")
     refusals = [r for r in rows if "whole_encoder" in r]
     if refusals:
         md += ["", "Refusals of the whole encoder (the message intgap prints):", ""]
