@@ -53,15 +53,18 @@ def speed_ok(kind: str, config: str, method: str, speed_rows: list[dict]) -> boo
     return bool(cost) and max(cost) <= budget
 
 
-def best_measured(kind: str, accuracy_rows: list[dict], speed_rows: list[dict]) -> dict[str, str]:
+def best_measured(kind: str, accuracy_rows: list[dict], speed_rows: list[dict], grid_measured: bool = True
+                  ) -> dict[str, str]:
     """config family -> the method with the best recorded accuracy of the kind's deciding model (decoders: perplexity on
     4,095 held-out tokens; encoders: mean cosine on 500 held-out lines; minmax observer) among those whose speed
-    meets the goal (speed_ok)."""
+    meets the goal (speed_ok); for a grid no speed row measured (grid_measured False), among those without kernel
+    steps (the grid's own kernels)."""
     model, best = DECIDING_MODEL[kind], {}
     for r in accuracy_rows:
         if r.get("model") != model or r.get("observer", "minmax") != "minmax" or \
                 (r.get("tokens", 0) < 4095 if kind == "decoder" else r.get("lines", 0) < 500) or \
-                not speed_ok(kind, r["config"], r["method"], speed_rows):
+                not (speed_ok(kind, r["config"], r["method"], speed_rows) if grid_measured
+                     else not kernel_steps(r["method"])):
             continue
         score = r["int_perplexity"] if kind == "decoder" else -r["mean_cosine"]
         family = parse(r["config"]).family
@@ -76,17 +79,22 @@ def _rows(name: str) -> list[dict]:
 
 
 @lru_cache(maxsize=None)
-def default_methods(kind: str) -> dict[str, str]:
-    """The CLI's default method per config for a model kind, by best_measured over the recorded tables."""
-    accuracy = _rows("quant_accuracy.json")
-    return best_measured(kind, accuracy, _rows("generation.json" if kind == "decoder" else "minilm_targets.json"))
+def default_methods(kind: str, grid_measured: bool = True) -> dict[str, str]:
+    """The CLI's default method per config family for a model kind, by best_measured over the recorded tables."""
+    speed = _rows("generation.json" if kind == "decoder" else "minilm_targets.json")
+    return best_measured(kind, _rows("quant_accuracy.json"), speed, grid_measured)
 
 
 def default_method(kind: str | None, config: str | QuantSpec) -> str:
-    """The default method of a model kind (None: a decoder) for a config: its family's (w4a8-g64 takes w4a8's),
+    """The default method of a model kind (None: a decoder) for a config: its family's; for another group size than
+    the family's measured one (w8a8-g32, w4a8-g64), the family's most accurate without kernel steps, whose speed is
+    the grid's own kernels' and whose layers all lower (a16down refuses an int16 input that could overflow grouped
+    weights' accumulator). A family the kind's model has no rows for takes the decoders' (mixed for an encoder);
     plain round-to-nearest where nothing is recorded."""
     spec = config if isinstance(config, QuantSpec) else parse(config)
-    return default_methods("encoder" if kind == "encoder" else "decoder").get(spec.family, "rtn")
+    measured = spec.per_layer or spec.grid == parse(spec.family).grid
+    return default_methods("encoder" if kind == "encoder" else "decoder", measured).get(spec.family) or \
+        default_methods("decoder", measured).get(spec.family, "rtn")
 
 
 def method_help() -> str:
@@ -94,4 +102,4 @@ def method_help() -> str:
     now = "; ".join(f"{kind}s " + ", ".join(f"{c} {m}" for c, m in default_methods(kind).items())
                     for kind in DECIDING_MODEL)
     return (f"quantization method (default: per model kind, the most accurate recorded method within the kind's "
-            f"speed goal, docs/quantization.md; now {now})")
+            f"speed goal, docs/quantization.md; now {now}; other group sizes: the most accurate without kernel steps)")

@@ -128,6 +128,17 @@ def test_recipe_takes_the_default_of_the_model_kind():
     assert recipe_for("minilm", "w8a8", "rtn").method == "rtn"
 
 
+def test_a_grid_without_speed_rows_takes_a_default_without_kernel_steps():
+    """w8a8-g32 / w4a8-g64: no speed row measured the grid, and a16down refuses int16 inputs that could overflow
+    grouped weights' accumulator (MiniLM w8a8-g32 did): the family's most accurate method without kernel steps."""
+    from quant.default_method import default_method, default_methods, kernel_steps
+    for kind in ("decoder", "encoder"):
+        for config in ("w8a8-g32", "w4a8-g64"):
+            assert not kernel_steps(default_method(kind, config)), (kind, config)
+        assert default_method(kind, "w4a8-g32") == default_methods(kind)["w4a8"]  # the measured grid
+    assert default_method("encoder", "mixed:6") == default_method("decoder", "mixed:6") != "rtn"
+
+
 def test_kernel_steps_say_what_they_cost():
     """docs/quantization.md states each KERNEL_STEPS step's recorded cost: the outlier split's ops have scalar C
     kernels only (when a SIMD family gains one, this fails so that the text is revisited); asymmetric groups and
