@@ -6,7 +6,7 @@ held-out slice of Shakespeare. Writes benchmarks/results/accuracy_attribution.{j
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/accuracy_attribution.py --cases minilm:w4a8 --lines 250
     PYTHONPATH=. .venv/bin/python benchmarks/accuracy_attribution.py --table-only
 
-A case is model:config with the config's default method (quant/recipes.py BEST_METHOD) and the model's recipe. The
+A case is model:config with the config's default method (quant/default_method.py) and the model's recipe. The
 mixed graph (float graph + integer graph + rounded weights) is cached under .cache/attribution/, and every unit is
 recorded as soon as it is measured, so an interrupted run resumes where it stopped (a unit measured on the same
 slice by a run of other units is reused). A run replaces the recorded one

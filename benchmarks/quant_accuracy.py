@@ -7,14 +7,16 @@ result itself) on held-out Shakespeare. Writes benchmarks/results/quant_accuracy
 
 Methods are quant/recipes.py's ('+' chains: smoothquant | awq, then asym (each int4 group's own min/max grid), then
 rtn | gptq | qat, then outlier-split and/or dynamic (per-token scales), then a16down (int16 down projection
-inputs), then gamma); configs w8a8, w4a8 (groups of
-32), mixed:<mean weight bits>. MiniLM calibrates on 64 lines and is evaluated on 500 held-out lines. SmolLM2 calibrates on 16 sequences of 256 tokens from the plays that
-are not held out, and is evaluated on the first 4,096 tokens of the held-out plays in windows of 256. A run replaces
-the recorded row of the same (model, config, method, observer); the FP32 perplexity of the same tokens is reused.
+inputs), then gamma); configs w8a8, w4a8 (groups of 32), mixed:<mean weight bits>. MiniLM calibrates on its
+recipe's lines (quant/model_registry.py, 256; rows say `calib`) and is evaluated on 500 held-out lines. SmolLM2
+calibrates on 16 sequences of 256 tokens from the plays that are not held out, and is evaluated on the first 4,096
+tokens of the held-out plays in windows of 256. A run replaces the recorded row of the same (model, config, method,
+observer); the FP32 perplexity of the same tokens is reused.
 A run with the model's own recipe (minmax observer, the registry's calibration) takes its graph from the driver's
 cache (intgap/sequence_models.py), so `benchmarks/generation.py` with the same method runs the very graph measured
 here without quantizing it again (quantize_seconds is then the time the cached graph took to make).
-quant/recipes.py's BEST_METHOD (the CLI's default method per config) must agree with these rows (a test checks it).
+quant/default_method.py reads these rows: the CLI's default method per model kind and config is the most accurate
+within the kind's speed goal.
 """
 from __future__ import annotations
 
@@ -64,7 +66,7 @@ def main() -> None:
     ap.add_argument("--models", default="minilm")
     ap.add_argument("--lines", type=int, default=500)
     ap.add_argument("--tokens", type=int, default=4096)
-    ap.add_argument("--calib", type=int, default=64)
+    ap.add_argument("--calib", type=int, default=None, help="MiniLM's calibration lines (default: its recipe's)")
     ap.add_argument("--runs", default=None, help="comma list of config:method:observer to run instead")
     ap.add_argument("--table-only", action="store_true", help="rewrite the CSV and print the table from the JSON")
     add_engine_argument(ap)
@@ -92,7 +94,7 @@ def main() -> None:
             rows = [r for r in rows if (r["model"], r["config"], r["method"], r.get("observer")) !=
                     (name, config, method, observer)]
             t0 = time.time()
-            calib = args.calib if name == "minilm" else 16
+            calib = args.calib if name == "minilm" and args.calib else calibration_of(name)[0]
             try:
                 if observer == "minmax" and (calib, seq) == calibration_of(name):  # the recipe's graph, cached
                     q = quantized_model(name, config, method).graph
@@ -104,7 +106,7 @@ def main() -> None:
             tq = q.meta.get("quantize_seconds", time.time() - t0)
             q.meta["model"] = name
             res = evaluate(q, n_lines=args.lines, n_tokens=args.tokens, model=m, fp32=fp32)
-            res.update({"observer": observer, "quantize_seconds": round(tq, 1)})
+            res.update({"observer": observer, "quantize_seconds": round(tq, 1), "calib": calib})
             console.print(res)
             rows.append(res)
             RESULTS.mkdir(parents=True, exist_ok=True)

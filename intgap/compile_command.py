@@ -28,6 +28,7 @@ from isa.errors import ProgramDoesNotFitBoard
 from isa.placement import place
 from quant import load_graph, save_graph
 from quant.config import GRAMMAR, for_classifier, parse
+from quant.default_method import method_help
 from quant.model_registry import is_transformer, listing
 from toolchain import (BuildFailed, build_elf, build_static_library, compiler_version, find_compiler,
                        memory_report, require_integer_purity)
@@ -305,7 +306,7 @@ def add_compile_command(subparsers) -> None:
     c.add_argument("--config", default=None,
                    help=f"{GRAMMAR} (default w8a8)")
     c.add_argument("--method", default=None,
-                   help="transformers: quantization method (default: the best measured for the config)")
+                   help="transformers: " + method_help())
     c.add_argument("--context", type=int, default=None,
                    help=f"transformers: key/value cache positions (default {DEFAULT_CONTEXT}; an encoder: the "
                         "sequence length)")

@@ -24,6 +24,7 @@ from isa.profile import analyze
 from isa.timing import estimate
 from isa.timing.memory import step_difference
 from quant.config import GRAMMAR
+from quant.default_method import method_help
 from quant.model_registry import MODELS, kind_of, names
 
 
@@ -35,7 +36,7 @@ def add_generate_command(sub) -> None:
                    help=f"{decoders}, a Hugging Face model folder, or a .igraph from intgap quantize")
     g.add_argument("--target", required=True, help="target name (intgap targets)")
     g.add_argument("--config", default="w8a8", help=f"{GRAMMAR} (default w8a8)")
-    g.add_argument("--method", default=None, help="quantization method (default: the best measured for the config)")
+    g.add_argument("--method", default=None, help=method_help())
     g.add_argument("--prompt", default="ROMEO:", help="the prompt text")
     g.add_argument("-n", "--new-tokens", type=int, default=16, help="tokens to generate (default 16)")
     g.add_argument("--context", type=int, default=None,

@@ -52,7 +52,7 @@ register(ModelEntry("shakespeare-decoder", "decoder", "the bundled 0.92 M-parame
                     "(models/shakespeare-decoder)", hf_models.load_shakespeare_decoder, (32, 128)))
 register(ModelEntry("smollm2", "decoder", "SmolLM2-135M-Instruct (Llama, from GGUF)", hf_models.load_smollm2,
                     (16, 256)))
-register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BERT)", hf_models.load_minilm, (64, 64)))
+register(ModelEntry("minilm", "encoder", "all-MiniLM-L6-v2 sentence encoder (BERT)", hf_models.load_minilm, (256, 64)))
 
 
 def folder_kind(path: Path) -> str | None:

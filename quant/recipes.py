@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from quant.config import METHODS, ConfigError, QuantSpec, parse
+from quant.default_method import default_method
 from quant.a16down_choice import choose_a16down
 from quant.accuracy import cosine_against_fp32, perplexity_against_fp32, tokenize_text
 from quant.errors import QuantError
@@ -27,10 +28,6 @@ from quant.transformer_ptq import QuantConfig, ffn_hidden, lower
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
 STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
          "a16down", "a16down-top", "gamma")
-# the default method per config: the best measured (docs/quantization.md), among the methods without these steps;
-# docs/quantization.md "Steps left out of the default methods" gives each one's measured cost
-NON_DEFAULT_STEPS = ("outlier-split", "dynamic", "a16down", "asym")
-BEST_METHOD = {"w8a8": "smoothquant+gptq+a16down-top", "w4a8": "smoothquant+gptq+gamma", "mixed": "smoothquant+gptq"}
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -74,20 +71,6 @@ def calibration_feeds(m: HFModel, n: int, seq_len: int) -> list[dict]:
                 for s in shakespeare_lines("calib", n)]
     ids = tokenize_text(m.tokenizer, shakespeare_text("calib")[:400000], n * seq_len)
     return [sequence_inputs(ids[i * seq_len:(i + 1) * seq_len]) for i in range(len(ids) // seq_len)]
-
-
-def best_measured(rows: list[dict]) -> dict[str, str]:
-    """config -> the method with the lowest integer perplexity among the recorded SmolLM2 rows (4,096 tokens, minmax
-    observer) of the methods without NON_DEFAULT_STEPS."""
-    best: dict[str, tuple[float, str]] = {}
-    for r in rows:
-        if r.get("model") != "smollm2" or r.get("tokens", 0) < 4095 or r.get("observer", "minmax") != "minmax" or \
-                set(r["method"].split("+")) & set(NON_DEFAULT_STEPS):
-            continue
-        cfg = parse(r["config"]).family
-        if cfg not in best or r["int_perplexity"] < best[cfg][0]:
-            best[cfg] = (r["int_perplexity"], r["method"])
-    return {k: v[1] for k, v in best.items()}
 
 
 def parse_method(method: str) -> list[str]:
@@ -135,13 +118,20 @@ class Recipe:
     qat_steps: int = 200
 
 
+def _kind(model: str) -> str | None:
+    try:
+        return kind_of(model)
+    except QuantError:  # a folder no capture takes: the loader names it
+        return None
+
+
 def recipe_for(model: str, config: str | QuantSpec = "w8a8", method: str | None = None, **overrides) -> Recipe:
-    """The model's recipe for a config and method (default: the best measured method for the config, the
-    model's calibration from quant/model_registry.py); `overrides` (calib, seq_len, observer, ...) set fields
+    """The model's recipe for a config and method (default: default_method for the model's kind and the config,
+    the model's calibration from quant/model_registry.py); `overrides` (calib, seq_len, observer, ...) set fields
     that are not None."""
     spec = config if isinstance(config, QuantSpec) else parse(config)
     calib, seq_len = calibration_of(model)
-    method = "fp32" if spec.is_float else canonical_method(method or BEST_METHOD.get(spec.family, "rtn"))
+    method = "fp32" if spec.is_float else canonical_method(method or default_method(_kind(model), spec))
     r = Recipe(spec.name, method, calib, seq_len)
     return replace(r, **{k: v for k, v in overrides.items() if v is not None})
 

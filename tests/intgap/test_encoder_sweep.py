@@ -15,7 +15,7 @@ from intgap.encoder_sweep import Encoder
 from intgap.report import write_report
 from intgap.sweep import parse_configs
 from intgap.workload import run_workload
-from quant.recipes import BEST_METHOD
+from quant.default_method import default_method
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_accuracy_is_the_mean_cosine_against_fp32(sweep):
     c = {x["config"]: x for x in res.configs}
     assert c["fp32"]["metric"] == "cosine" and c["fp32"]["mean_cosine"] == pytest.approx(1.0)
     assert 0.9 < c["w8a8"]["min_cosine"] <= c["w8a8"]["mean_cosine"] <= 1.0 + 1e-9
-    assert c["w8a8"]["lines"] == 8 and c["w8a8"]["method"] == BEST_METHOD["w8a8"]
+    assert c["w8a8"]["lines"] == 8 and c["w8a8"]["method"] == default_method("encoder", "w8a8")
 
 
 def test_repeated_sweep_is_served_from_the_cache(sweep, bert_dir):

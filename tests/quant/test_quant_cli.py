@@ -1,4 +1,5 @@
 """`intgap quantize` / `intgap eval` errors are one line naming the cause and the fix."""
+import json
 import re
 
 import pytest
@@ -38,37 +39,122 @@ def test_cli_method_choices_are_methods_the_recipe_takes():
     assert all(canonical_method(m) for m in METHODS) and len(set(METHODS)) == len(METHODS)
 
 
-def test_default_methods_are_the_best_measured():
-    """BEST_METHOD must agree with the recorded benchmark (benchmarks/results/quant_accuracy.json)."""
-    import json
-    from pathlib import Path
-
-    from quant.recipes import BEST_METHOD, best_measured
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "quant_accuracy.json"
-    if not path.exists():
-        pytest.skip("no recorded accuracy benchmark")
-    rows = json.loads(path.read_text())["rows"]
-    for config, method in best_measured(rows).items():
-        assert BEST_METHOD[config] == method, config
+def _speed(model, config, method, instructions, **more):
+    """A speed row as benchmarks/generation.py (decoders) or benchmarks/minilm_targets.py (encoders) records it."""
+    if model == "smollm2":
+        return {"model": model, "config": config, "method": method, "target": "cortex-a55",
+                "decode_instructions_per_token": instructions, "matches_reference": True, **more}
+    return {"target": "cortex-a55", "config": config, "method": method, "scope": "whole encoder",
+            "program_instructions": instructions, "bit_exact": True, **more}
 
 
-def test_non_default_steps_say_why():
-    """The default method leaves out NON_DEFAULT_STEPS: the outlier split because its ops have scalar C kernels only
-    (when a SIMD family gains one, this fails so that the exclusion is revisited); asymmetric groups and dynamic
-    scales because of their measured cost, while their layers lower to the SIMD grouped kernels."""
+def _accuracy(model, config, method, value, observer="minmax"):
+    if model == "smollm2":
+        return {"model": model, "config": config, "method": method, "observer": observer, "tokens": 4095,
+                "int_perplexity": value}
+    return {"model": model, "config": config, "method": method, "observer": observer, "lines": 500,
+            "mean_cosine": value}
+
+
+def test_default_is_the_most_accurate_method_within_the_speed_goal():
+    """The rule on made-up tables: a method qualifies by a speed row of its speed class (kernel and migration steps)
+    within the kind's goal (decoders: instructions per decoded token under DECODER_BUDGET; encoders: at most
+    ENCODER_SLOWDOWN times the plain kernels' per inference); steps that change weight values only do not count."""
+    from quant.default_method import DECODER_BUDGET, ENCODER_SLOWDOWN, best_measured
+    acc = [_accuracy("smollm2", "w8a8", "smoothquant+gptq", 90.0), _accuracy("smollm2", "w8a8", "rtn", 99.0),
+           _accuracy("smollm2", "w8a8", "smoothquant+gptq+a16down", 88.0),     # over the budget
+           _accuracy("smollm2", "w8a8", "smoothquant+a16down-top", 89.0),      # speed of another a16down-top method
+           _accuracy("smollm2", "w8a8", "gptq+a16down-top", 86.0),             # no migration: another speed class
+           _accuracy("smollm2", "w8a8", "smoothquant+outlier-split", 87.0),    # its speed row's tokens differ
+           _accuracy("smollm2", "w8a8", "smoothquant+gptq+a16down-top", 85.0, observer="mse"),  # not the recipe's
+           _accuracy("smollm2", "w4a8", "asym+gptq", 100.0), _accuracy("smollm2", "w4a8", "smoothquant+gamma", 110.0),
+           _accuracy("smollm2", "mixed:6", "smoothquant+gptq", 95.0), _accuracy("smollm2", "mixed:6", "asym", 94.0),
+           _accuracy("minilm", "w8a8", "smoothquant+gptq", 0.995), _accuracy("minilm", "w8a8", "a16down", 0.998),
+           _accuracy("minilm", "w8a8", "outlier-split", 0.999)]
+    w8, w4 = DECODER_BUDGET["w8a8"], DECODER_BUDGET["w4a8"]
+    gen = [_speed("smollm2", "w8a8", "smoothquant", w8 * 0.9), _speed("smollm2", "w8a8", "rtn", w8 * 0.8),
+           _speed("smollm2", "w8a8", "smoothquant+gptq+a16down", w8 * 1.1),
+           _speed("smollm2", "w8a8", "smoothquant+gptq+a16down-top", w8),
+           _speed("smollm2", "w8a8", "smoothquant+outlier-split", w8 * 0.95, matches_reference=False),
+           _speed("smollm2", "w4a8", "asym+dynamic", w4 * 0.9), _speed("smollm2", "w4a8", "asym", w4 * 1.01),
+           _speed("smollm2", "w4a8", "smoothquant+gptq+gamma", w4 * 0.9)]
+    assert best_measured("decoder", acc, gen) == {"w8a8": "smoothquant+a16down-top", "w4a8": "smoothquant+gamma",
+                                                  "mixed": "smoothquant+gptq"}
+    gen[3]["decode_instructions_per_token"] += 1  # a16down-top just over: the plain kernels win
+    assert best_measured("decoder", acc, gen)["w8a8"] == "smoothquant+gptq"
+    enc = [_speed("minilm", "w8a8", "smoothquant+gptq", 1000), _speed("minilm", "w8a8", "gptq+a16down", 1000),
+           _speed("minilm", "w8a8", "outlier-split", 1000 * ENCODER_SLOWDOWN + 1)]
+    assert best_measured("encoder", acc, enc) == {"w8a8": "a16down"}
+    enc[1]["program_instructions"] = 1000 * ENCODER_SLOWDOWN + 1
+    assert best_measured("encoder", acc, enc) == {"w8a8": "smoothquant+gptq"}
+    assert best_measured("encoder", acc, enc[1:]) == {}  # no plain row: no goal to meet
+
+
+def test_recorded_defaults_meet_the_speed_goals():
+    """The defaults the CLI takes (read from benchmarks/results) per kind: each meets its goal by a recorded speed row
+    of the same kernel and migration steps, and every more accurate recorded method of the deciding model lacks one."""
+    from quant.default_method import DECIDING_MODEL, DECODER_BUDGET, ENCODER_SLOWDOWN, GRAPH_STEPS, KERNEL_STEPS, \
+        RESULTS, default_methods
+    rows = lambda name: json.loads((RESULTS / name).read_text())["rows"]  # noqa: E731
+    accuracy = rows("quant_accuracy.json")
+    kernels = lambda m: set(m.split("+")) & set(KERNEL_STEPS)  # noqa: E731
+    speed_class = lambda m: set(m.split("+")) & set(KERNEL_STEPS + GRAPH_STEPS)  # noqa: E731
+    for kind, speed_file in (("decoder", "generation.json"), ("encoder", "minilm_targets.json")):
+        speed = [r for r in rows(speed_file) if r.get("model", "minilm") == DECIDING_MODEL[kind] and
+                 r["target"] == "cortex-a55" and r.get("matches_reference", r.get("bit_exact"))]
+        chosen = default_methods(kind)
+        assert {"w8a8", "w4a8"} <= set(chosen), (kind, chosen)
+        for config in ("w8a8", "w4a8"):
+            runs = [r for r in speed if r.get("config", "w8a8") == config]
+            if kind == "decoder":
+                cost = {r["method"]: r["decode_instructions_per_token"] for r in runs}
+                limit = DECODER_BUDGET[config]
+            else:
+                cost = {r["method"]: r["program_instructions"] for r in runs if r["scope"] == "whole encoder"}
+                limit = ENCODER_SLOWDOWN * min(v for m, v in cost.items() if not kernels(m))
+            fast = lambda m: any(speed_class(k) == speed_class(m) and v <= limit for k, v in cost.items())  # noqa: E731
+            assert fast(chosen[config]), (kind, config, chosen[config], cost)
+            mine = [r for r in accuracy if r["model"] == DECIDING_MODEL[kind] and r["config"] == config and
+                    r.get("observer") == "minmax" and (r.get("tokens", 0) >= 4095 or r.get("lines", 0) >= 500)]
+            score = {r["method"]: r.get("int_perplexity") or -r["mean_cosine"] for r in mine}
+            assert all(not fast(m) for m, s in score.items() if s < score[chosen[config]]), (kind, config)
+
+
+def test_recipe_takes_the_default_of_the_model_kind():
+    from quant.default_method import default_methods
+    from quant.recipes import recipe_for
+    assert recipe_for("minilm", "w4a8").method == default_methods("encoder")["w4a8"]
+    assert recipe_for("smollm2", "w4a8-g64").method == default_methods("decoder")["w4a8"]
+    assert recipe_for("minilm", "w8a8", "rtn").method == "rtn"
+
+
+def test_a_grid_without_speed_rows_takes_a_default_without_kernel_steps():
+    """w8a8-g32 / w4a8-g64: no speed row measured the grid, and a16down refuses int16 inputs that could overflow
+    grouped weights' accumulator (MiniLM w8a8-g32 did): the family's most accurate method without kernel steps."""
+    from quant.default_method import default_method, default_methods, kernel_steps
+    for kind in ("decoder", "encoder"):
+        for config in ("w8a8-g32", "w4a8-g64"):
+            assert not kernel_steps(default_method(kind, config)), (kind, config)
+        assert default_method(kind, "w4a8-g32") == default_methods(kind)["w4a8"]  # the measured grid
+    assert default_method("encoder", "mixed:6") == default_method("decoder", "mixed:6") != "rtn"
+
+
+def test_kernel_steps_say_what_they_cost():
+    """docs/quantization.md states each KERNEL_STEPS step's recorded cost: the outlier split's ops have scalar C
+    kernels only (when a SIMD family gains one, this fails so that the text is revisited); asymmetric groups and
+    dynamic scales lower to the SIMD grouped kernels and cost what generation.json records."""
     from pathlib import Path
 
     import numpy as np
 
     from benchmarks.op_cases import _fully_connected_asym
     from codegen.op_calls import OpEnv, emit_node_calls
-    from quant.recipes import NON_DEFAULT_STEPS
-    assert set(NON_DEFAULT_STEPS) == {"asym", "outlier-split", "dynamic", "a16down"}
-    # each step's measured cost: docs/quantization.md "Steps left out of the default methods"
+    from quant.default_method import KERNEL_STEPS
+    # each step's measured cost: docs/quantization.md "What the kernel steps cost"
     doc = (Path(__file__).resolve().parents[2] / "docs" / "quantization.md").read_text()
-    doc = doc.split("## Steps left out of the default methods")[1].split("\n## ")[0]
+    doc = doc.split("## What the kernel steps cost")[1].split("\n## ")[0]
     why = {k: " ".join(v.split()) for k, v in re.findall(r"^- `([\w-]+)`: (.*?)(?=^- `|\Z)", doc, re.M | re.S)}
-    assert set(why) == set(NON_DEFAULT_STEPS)
+    assert set(why) == set(KERNEL_STEPS)
     # a16down's stated costs are the recorded ones (benchmarks/results/a16down_cost.md, cortex-a55)
     cost = (Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "a16down_cost.md").read_text()
     row = [line for line in cost.splitlines() if line.startswith("| cortex-a55 |")][-1]  # the latest table
@@ -83,7 +169,6 @@ def test_non_default_steps_say_why():
     _, calls = emit_node_calls(g, g.nodes[0], OpEnv(buf=lambda t, r: t, const=lambda k, a, c: "c", family="rvv"))
     assert ("ig_fc_grouped_s8w4", kernels / "rvv" / "ig_fc_grouped_s8w4.c") in calls
     # the cost it states is the recorded one (benchmarks/results/generation.json)
-    import json
     rows = json.loads((kernels.parents[1] / "benchmarks" / "results" / "generation.json").read_text())["rows"]
     per_token = {r["method"]: r["decode_instructions_per_token"] for r in rows
                  if (r["model"], r["config"], r["target"]) == ("smollm2", "w4a8", "cortex-a55")}
@@ -101,3 +186,4 @@ def test_non_default_steps_say_why():
         assert f"{w8[method] / 1e6:.1f} M" in why["outlier-split"], method
     for method in ("smoothquant+gptq+a16down", "smoothquant+gptq"):
         assert f"{w8[method] / 1e6:.1f} M" in why["a16down"], method
+    assert f"{w8['smoothquant+gptq+a16down-top'] / 1e6:.2f} M" in why["a16down-top"]
