@@ -11,7 +11,7 @@ from intgap.accuracy_report import attribution_table, write_attribution
 from intgap.console_format import eval_table, progress, write_json
 from quant import jit, load_graph, save_graph
 from quant.accuracy_attribution import attribute_model, check_selection, recipe_of
-from quant.config import GRAMMAR, METHODS
+from quant.config import GRAMMAR
 from quant.default_method import method_help
 from quant.model_registry import MODELS, names
 from quant.recipes import evaluate, load_model, quantize_model, recipe_for
@@ -75,8 +75,7 @@ def add_quant_commands(sub) -> None:
     q.add_argument("--model", required=True, help=f"a transformer: {TRANSFORMERS}, or a directory with a Hugging "
                    "Face model")
     q.add_argument("--config", default="w8a8", help=f"{GRAMMAR} (default w8a8)")
-    q.add_argument("--method", default=None, choices=METHODS,
-                   help=method_help())
+    q.add_argument("--method", default=None, help=method_help())
     q.add_argument("--residual", default=None, choices=("auto", "int16", "int32"),
                    help="residual stream width (auto: int32 where int16 resolves it too coarsely)")
     q.add_argument("--observer", default=None, choices=("minmax", "percentile", "mse"),

@@ -122,3 +122,16 @@ def test_quantize_at_fp32_writes_the_float_graph_and_says_so(tmp_path, capsys):
     assert main(["quantize", "--model", "shakespeare-decoder", "--config", "fp32", "-o", str(path)]) == 0
     assert "method fp32" in capsys.readouterr().out
     assert load_graph(path).meta["method"] == "fp32"
+
+
+def test_quantize_takes_any_method_chain_the_recipe_takes(tmp_path, capsys):
+    """`quantize --method` takes every chain of steps the recipe parses (the defaults among them, e.g.
+    smoothquant+gptq+a16down-top, were once refused by a fixed list), and names the steps for an unknown one."""
+    _decoder()
+    path = tmp_path / "q.igraph"
+    assert main(["quantize", "--model", "shakespeare-decoder", "--method", "a16down-top+rtn", "-o", str(path)]) == 0
+    assert load_graph(path).meta["method"] == "rtn+a16down-top"
+    capsys.readouterr()
+    assert main(["quantize", "--model", "shakespeare-decoder", "--method", "gptq+rounding", "-o", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown method 'gptq+rounding'" in err and "a16down-top" in err
