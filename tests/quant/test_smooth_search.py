@@ -82,7 +82,10 @@ def test_smooth_search_keeps_the_float_function_and_records_the_choice():
     assert set(out.meta["smooth_search_alphas"]) >= set(chosen)
     ref = reference.run(g, feeds[0])[g.outputs[0]]
     assert np.allclose(reference.run(out, feeds[0])[out.outputs[0]], ref, rtol=1e-3, atol=1e-3)
-    assert "a16down_chosen" not in smooth_search(g, cal, 0.8).meta
+    int8 = smooth_search(g, cal, 0.8)
+    assert "a16down_chosen" not in int8.meta
+    a16, a8 = out.meta["smooth_search_alphas"][chosen[0]], int8.meta["smooth_search_alphas"][chosen[0]]
+    assert a16 is None or a16 < a8  # searched again for its int16 input: less migration
 
 
 def test_smooth_search_is_a_migration():

@@ -1,0 +1,69 @@
+"""Calibration-side KL of SmolLM2 W8A8 migration variants with a16down-top: how smooth-search's settings were picked
+without reading the held-out text (docs/quantization.md "SmoothQuant's strength per layer (`smooth-search`)").
+
+    PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/calibration_kl.py alpha:0.8 alpha:0.7 search:1.0:4 search:0.7:4
+
+The KL divergence (nats/token) from FP32's next-token distribution on the 2,048 tokens of the calibration plays that
+follow the 4,096 the calibration reads (windows of 256), JIT engine. Variants: alpha:A (SmoothQuant at A on every
+tensor), search:CAP:GAIN (smooth-search with its alphas up to CAP and WEIGHT_GAIN = GAIN); add :gptq to round with
+GPTQ (RTN otherwise: minutes instead of tens of minutes)."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+import quant.smooth_search as search  # noqa: E402
+from quant import jit  # noqa: E402
+from quant.a16down_choice import choose_a16down  # noqa: E402
+from quant.accuracy import perplexity, tokenize_text, window_log_probs  # noqa: E402
+from quant.gptq import gptq_overrides  # noqa: E402
+from quant.hf_capture import capture_hf  # noqa: E402
+from quant.hf_models import shakespeare_text  # noqa: E402
+from quant.methods import smoothquant  # noqa: E402
+from quant.observers import calibrate, fc_inputs  # noqa: E402
+from quant.recipes import calibration_feeds, load_model, parse_config  # noqa: E402
+from quant.transformer_ptq import ffn_hidden, lower  # noqa: E402
+
+CALIB_TOKENS, KL_TOKENS, WINDOW = 4096, 2048, 256
+
+
+def kl_of(variant: str, g0, cal0, feeds, ids, refs) -> float:
+    kind, *args = variant.split(":")
+    gptq = "gptq" in args
+    args = [a for a in args if a != "gptq"]
+    if kind == "alpha":
+        g = smoothquant(g0, cal0, float(args[0]))
+        a16 = None
+    else:
+        search.ALPHAS = tuple(a for a in np.arange(0.0, float(args[0]) + 1e-9, 0.05).round(2))
+        search.WEIGHT_GAIN = float(args[1])
+        g = search.smooth_search(g0, cal0, 0.8, lambda h: calibrate(h, feeds))
+        a16 = frozenset(g.meta["a16down_chosen"])
+    cal = calibrate(g, feeds, gram_for=fc_inputs(g) if gptq else None)
+    cfg = parse_config("w8a8")
+    if gptq:
+        cfg.weight_override = gptq_overrides(g, cal, cfg)
+    cfg.a16down, cfg.a16down_only = True, a16 if a16 is not None else choose_a16down(g, cal, ffn_hidden(g))
+    return perplexity(lower(g, cal, cfg), ids, WINDOW, reference=refs)["kl_divergence"]
+
+
+def main() -> None:
+    jit.set_default("jit")
+    m = load_model("smollm2")
+    g0 = capture_hf(m.model, WINDOW)
+    feeds = calibration_feeds(m, CALIB_TOKENS // WINDOW, WINDOW)
+    ids = tokenize_text(m.tokenizer, shakespeare_text("calib")[:400000], CALIB_TOKENS + KL_TOKENS + 1)[CALIB_TOKENS:]
+    refs = [lp.astype(np.float32) for _, lp in window_log_probs(g0, ids, WINDOW)]
+    cal0 = calibrate(g0, feeds)
+    for v in sys.argv[1:]:
+        t0 = time.time()
+        print(f"{v}: KL {kl_of(v, g0, cal0, feeds, ids, refs):.5f} nats/token ({time.time() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
