@@ -13,6 +13,7 @@ step(s): the int8 (or int16) step of x's calibrated range after the migration; a
 the step rounds to its own magnitude, not to step^2 / 12). The search keeps, per migrated tensor, the candidate
 with the least E_w + E_a over all the layers that read it: no migration (s = 1) or SmoothQuant's scales for each
 alpha of ALPHAS. Only calibration statistics are read (per-channel max |x|, E[x^2], min, max), never held-out text.
+Measured on SmolLM2 W8A8 it lowers the KL from FP32 but not the perplexity: not a default (docs/quantization.md).
 """
 from __future__ import annotations
 
