@@ -20,11 +20,12 @@ def smooth_scales(xmax: np.ndarray, wmax: np.ndarray, alpha: float) -> np.ndarra
     return np.clip(s, 1e-4, 1e4)
 
 
-def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=None) -> Graph:
-    """scale_search(input tensor, [weights]) -> s replaces SmoothQuant's formula (AWQ); it skips V -> o_proj."""
+def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=None, values: bool | None = None) -> Graph:
+    """scale_search(input tensor, [weights]) -> s replaces SmoothQuant's formula (AWQ, smooth-search); V -> o_proj
+    keeps the formula at alpha when `values` (default: only without a scale_search, AWQ skips it)."""
     g = Graph(g.name, list(g.inputs), list(g.outputs), dict(g.tensors), dict(g.constants),
               [Node(n.op, n.name, list(n.inputs), list(n.outputs), dict(n.attrs)) for n in g.nodes], dict(g.meta))
-    m = _Migration(g, cal, alpha, scale_search)
+    m = _Migration(g, cal, alpha, scale_search, scale_search is None if values is None else values)
     new_nodes: list[Node] = []
     for n in g.nodes:
         new_nodes.append(n)
@@ -47,8 +48,8 @@ class _Migration:
     """Folds per-channel scales s of a tensor read by fully connected layers: X' = X diag(s)^-1 into what makes X,
     W' = W diag(s) into the layers that read it."""
 
-    def __init__(self, g: Graph, cal: Calibration, alpha: float, scale_search):
-        self.g, self.cal, self.alpha, self.awq = g, cal, alpha, scale_search is not None
+    def __init__(self, g: Graph, cal: Calibration, alpha: float, scale_search, values: bool):
+        self.g, self.cal, self.alpha, self.values = g, cal, alpha, values
         self.pick = scale_search or (lambda out, ws: smooth_scales(
             cal.channel_absmax[out], np.max([np.abs(w).max(axis=0) for w in ws], axis=0), alpha))
         self.consumers = g.consumers()
@@ -89,7 +90,7 @@ class _Migration:
     def into_values(self, n: Node, users: list[Node], fcs: list[Node]) -> None:
         """The attention context into the V projection (SmoothQuant only), one scale per kv channel."""
         v_prod = self.sole_linear(n.inputs[1])
-        if self.awq or len(fcs) != len(users) or len(users) != 1 or v_prod is None:
+        if not self.values or len(fcs) != len(users) or len(users) != 1 or v_prod is None:
             return
         h, hkv, hd = n.attrs["heads"], n.attrs["kv_heads"], n.attrs["head_dim"]
         # context channel h*hd+c comes from kv head h // (h/hkv): one scale per kv channel

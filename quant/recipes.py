@@ -22,12 +22,14 @@ from quant.mixed import allocation_config, load_layer_config
 from quant.model_registry import MODELS, calibration_of, is_gguf, kind_of, unknown_model
 from quant.gptq import gptq_overrides
 from quant.observers import calibrate, fc_inputs
+from quant.smooth_search import smooth_search
 from quant.optable import Group
 from quant.transformer_ptq import QuantConfig, ffn_hidden, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
-STEPS = ("smoothquant", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split", "dynamic",
-         "a16down", "a16down-top", "gamma")
+STEPS = ("smoothquant", "smooth-search", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split",
+         "dynamic", "a16down", "a16down-top", "gamma")
+MIGRATIONS = ("smoothquant", "smooth-search", "awq")  # a method takes at most one
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -78,12 +80,12 @@ def parse_method(method: str) -> list[str]:
     (rtn | gptq), then the optional gamma correction."""
     steps = method.split("+")
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
-            ("smoothquant" in steps and "awq" in steps) or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
-            ("qat" in steps and ("smoothquant" in steps or "awq" in steps or "asym" in steps)) or \
+            len(set(MIGRATIONS) & set(steps)) > 1 or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
+            ("qat" in steps and {*MIGRATIONS, "asym"} & set(steps)) or \
             ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and "qat" in steps) or \
             ("a16down" in steps and "a16down-top" in steps):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
-                         f"{', '.join(STEPS)}: at most one of smoothquant/awq, one of rtn/gptq/qat, "
+                         f"{', '.join(STEPS)}: at most one of smoothquant/smooth-search/awq, one of rtn/gptq/qat, "
                          "qat without a migration or asym, act-order only with gptq, clip without qat, "
                          "a16down or a16down-top)")
     return sorted(steps, key=STEPS.index)
@@ -171,13 +173,17 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     step = lambda what: (lambda i, n=len(feeds): progress(what, i, n)) if progress else None  # noqa: E731
     gram = any(s in ("awq", "gptq", "gamma") for s in steps)
     # SmoothQuant reads no Gram matrix and recalibrates below: its first pass skips them (AWQ's search needs them)
-    first_gram = gram and "smoothquant" not in steps
+    first_gram = gram and not {"smoothquant", "smooth-search"} & set(steps)
     cal = calibrate(g, feeds, gram_for=fc_inputs(g) if first_gram else None, progress=step("calibrating"))
     if "smoothquant" in steps:
         g = smoothquant(g, cal, recipe.alpha)
+    elif "smooth-search" in steps:  # alpha per layer (quant/smooth_search.py); a16down-top's blocks chosen inside
+        pick = (lambda h: calibrate(h, feeds, progress=step("choosing int16 blocks"))) if "a16down-top" in steps \
+            else None
+        g = smooth_search(g, cal, recipe.alpha, pick, cfg.observer)
     elif "awq" in steps:
         g = awq(g, cal, cfg.weight_bits, cfg.group_size, asym=cfg.asym)
-    if "smoothquant" in steps or "awq" in steps:
+    if set(MIGRATIONS) & set(steps):
         cal = calibrate(g, feeds, gram_for=fc_inputs(g) if gram else None, progress=step("recalibrating"))
     if cfg.mixed_budget is not None:
         cfg.layer_bits = allocation_config(g, cal, cfg.mixed_budget)
@@ -193,7 +199,9 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     if "gamma" in steps:
         cfg.weight_override = gamma_overrides(g, cal, cfg)
     if "a16down-top" in steps:  # int16 for the blocks whose int8 input costs the most (calibration data only)
-        cfg.a16down, cfg.a16down_only = True, choose_a16down(g, cal, ffn_hidden(g), observer=cfg.observer)
+        chosen = g.meta.get("a16down_chosen")  # smooth-search chose them before its int16 search
+        cfg.a16down, cfg.a16down_only = True, frozenset(chosen) if chosen is not None else \
+            choose_a16down(g, cal, ffn_hidden(g), observer=cfg.observer)
     return g, cal, cfg
 
 
