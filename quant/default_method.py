@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from quant.config import QuantSpec, parse
+from quant.errors import QuantError
 
 # the steps that change which kernels a method runs, and those that add ops (a migration gives a norm whose output
 # also feeds the residual a smoothed copy for the layers: 12 more LayerNorms on MiniLM); the rest (grid search,
@@ -75,7 +76,11 @@ def best_measured(kind: str, accuracy_rows: list[dict], speed_rows: list[dict], 
 
 def _rows(name: str) -> list[dict]:
     path = RESULTS / name
-    return json.loads(path.read_text())["rows"] if path.exists() else []
+    if not path.exists():  # a copy of the package without the repository's tables: no silent round-to-nearest
+        raise QuantError(f"the default quantization method is read from {path}, which is missing (intgap installed "
+                         "without the repository's benchmarks/results?): give --method, or install the repository "
+                         "itself (`make setup`, an editable install)")
+    return json.loads(path.read_text())["rows"]
 
 
 @lru_cache(maxsize=None)
@@ -99,7 +104,10 @@ def default_method(kind: str | None, config: str | QuantSpec) -> str:
 
 def method_help() -> str:
     """--method's help: the rule and today's defaults per kind."""
-    now = "; ".join(f"{kind}s " + ", ".join(f"{c} {m}" for c, m in default_methods(kind).items())
-                    for kind in DECIDING_MODEL)
+    try:
+        now = "; ".join(f"{kind}s " + ", ".join(f"{c} {m}" for c, m in default_methods(kind).items())
+                        for kind in DECIDING_MODEL)
+    except QuantError:
+        now = f"unknown: {RESULTS} is missing"
     return (f"quantization method (default: per model kind, the most accurate recorded method within the kind's "
             f"speed goal, docs/quantization.md; now {now}; other group sizes: the most accurate without kernel steps)")

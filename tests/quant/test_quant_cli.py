@@ -33,8 +33,8 @@ def test_configs():
         parse_config("w2a2")
 
 
-def test_cli_method_choices_are_methods_the_recipe_takes():
-    from intgap.quant_commands import METHODS
+def test_listed_methods_are_methods_the_recipe_takes():
+    from quant.config import METHODS
     from quant.recipes import canonical_method
     assert all(canonical_method(m) for m in METHODS) and len(set(METHODS)) == len(METHODS)
 
@@ -124,7 +124,7 @@ def test_recipe_takes_the_default_of_the_model_kind():
     from quant.default_method import default_methods
     from quant.recipes import recipe_for
     assert recipe_for("minilm", "w4a8").method == default_methods("encoder")["w4a8"]
-    assert recipe_for("smollm2", "w4a8-g64").method == default_methods("decoder")["w4a8"]
+    assert recipe_for("smollm2", "w4a8-g64").method == default_methods("decoder", grid_measured=False)["w4a8"]
     assert recipe_for("minilm", "w8a8", "rtn").method == "rtn"
 
 
@@ -187,3 +187,20 @@ def test_kernel_steps_say_what_they_cost():
     for method in ("smoothquant+gptq+a16down", "smoothquant+gptq"):
         assert f"{w8[method] / 1e6:.1f} M" in why["a16down"], method
     assert f"{w8['smoothquant+gptq+a16down-top'] / 1e6:.2f} M" in why["a16down-top"]
+
+
+def test_missing_results_tables_are_one_error_naming_the_fix(monkeypatch, tmp_path, capsys):
+    """The default method is read from benchmarks/results: without those tables a command says so (it once fell
+    back to round-to-nearest silently), and --help still works."""
+    import quant.default_method as dm
+    monkeypatch.setattr(dm, "RESULTS", tmp_path / "results")
+    dm.default_methods.cache_clear()
+    try:
+        with pytest.raises(QuantError, match="default quantization method is read from .* which is missing"):
+            dm.default_method("decoder", "w8a8")
+        assert "is missing" in dm.method_help()
+        assert main(["quantize", "--model", "shakespeare-decoder", "-o", str(tmp_path / "q.igraph")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "give --method" in err
+    finally:
+        dm.default_methods.cache_clear()
