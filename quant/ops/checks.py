@@ -406,9 +406,11 @@ def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     is quantized per row at run time to int8 (|x| <= 127) and its bias added after the accumulation."""
     _fc_common(c, ("int16", "int32") if dynamic else ("int8", "int16"), INT, requant=not dynamic)
     xdt = c.dtype(c.ins[0])
-    x_range, bias = (127, 0) if dynamic else (input_range(xdt, c.a["x_zero_point"]), _bias_max(c))
+    x_range = 127 if dynamic else input_range(xdt, c.a["x_zero_point"])
     w, gsc, goff = (c.g.constants[c.ins[i]] for i in (1, 3, 4))
-    bound = bias + x_range * int(fc_quant_mass(w, gsc, goff, c.a["group_size"]).max(initial=0))
+    # per row, as the lowering bounds it: the largest bias and the largest mass may sit in different rows
+    bias = 0 if dynamic else np.abs(c.g.constants[c.ins[2]].astype(np.int64))
+    bound = int((bias + x_range * fc_quant_mass(w, gsc, goff, c.a["group_size"])).max(initial=0))
     if bound >= 1 << 31:
         c.fail(f"{c.where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
                "use a coarser unit scale (quant/weights.quantize_weight) or split the layer")

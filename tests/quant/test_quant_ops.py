@@ -166,6 +166,14 @@ def test_validation_of_the_accumulator_bound_and_dynamic_shifts():
                     [1 << 30] * 2, [0, 0])
     with pytest.raises(GraphError, match="overflow the int32 accumulator"):
         validate(big, integer_only=True)
+    # the bound is per row: the largest bias (row 1) and the largest group mass (row 0) in different rows fit,
+    # as the lowering computes it (the sum of the two maxima, 2.9e9, once refused an OPT model's fc2)
+    apart = _fc_graph("fully_connected_asym", "int8", w, i32([16000, 16000], [1, 1]), i32([0, 0], [0, 0]),
+                      [1 << 30] * 2, [0, 0], bias=np.array([0, 1 << 30], np.int32))
+    validate(apart, integer_only=True)
+    apart.constants["b"][0] = 1 << 29  # row 0: 1.84e9 + 2^29 leaves int32
+    with pytest.raises(GraphError, match="overflow the int32 accumulator"):
+        validate(apart, integer_only=True)
     dyn = _fc_graph("fully_connected_dynamic", "int16", w, i32([100, 100], [1, 1]), i32([0, 0], [0, 0]),
                     [1 << 30] * 2, [10, 10])
     validate(dyn, integer_only=True)
