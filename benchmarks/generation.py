@@ -29,14 +29,16 @@ import isa  # noqa: E402
 from intgap.board_option import resolve_boards  # noqa: E402
 from intgap.generate_command import generate_on_target  # noqa: E402
 from intgap.sequence_models import quantized_model  # noqa: E402
+from quant.default_method import DECODER_BUDGET, SPEED_TARGET  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PROMPTS = {"smollm2": "To be, or not to be", "shakespeare-decoder": "ROMEO:\nBut soft"}
 TARGETS = {"smollm2": "cortex-a55,cortex-a53,rv64gcv,rv64gcv-vlen256,rv64gc",
            "shakespeare-decoder": "cortex-m4,cortex-m4f,cortex-m7,rv32imc,cortex-a53,cortex-a55,rv64gc,rv64gcv,"
                                   "rv64gcv-vlen256"}
-GOALS = {("smollm2", "w8a8", "cortex-a55"): 17e6, ("smollm2", "w4a8", "cortex-a55"): 21e6,
-         ("smollm2", "w8a8", "rv64gcv"): 55e6}
+# decode instructions per token: on cortex-a55 the speed goals the default methods are chosen by (issue 20's, in
+# quant/default_method.py), on rv64gcv the RVV issue's
+GOALS = {**{("smollm2", c, SPEED_TARGET): b for c, b in DECODER_BUDGET.items()}, ("smollm2", "w8a8", "rv64gcv"): 55e6}
 
 
 def main(argv=None) -> int:
@@ -76,10 +78,6 @@ def main(argv=None) -> int:
                                 + (f" --method {args.method}" if args.method else "")
                                 + (f" --timeout {args.timeout:g}" if args.timeout else ""))
                 r["date"] = time.strftime("%Y-%m-%d")
-                goal = GOALS.get((model, config, tname))
-                if goal:
-                    r["goal_decode_instructions_per_token"] = goal
-                    r["meets_goal"] = r["decode_instructions_per_token"] <= goal
                 # replaces the row of the same model, config, target, method and board (or of no board: measured
                 # before boards existed, core only)
                 doc["rows"] = [x for x in doc["rows"] if (x["model"], x["config"], x["target"], x["method"]) !=
@@ -103,8 +101,17 @@ def _cpu() -> str:
     return platform.processor() or "unknown"
 
 
+def _with_goal(r: dict) -> dict:
+    """The row against today's goal for its model, config and target (a goal a later issue tightened included)."""
+    goal = GOALS.get((r["model"], r["config"], r["target"]))
+    if goal:
+        r.update(goal_decode_instructions_per_token=goal, meets_goal=r["decode_instructions_per_token"] <= goal)
+    return r
+
+
 def _write(doc: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
+    doc["rows"] = [_with_goal(r) for r in doc["rows"]]
     doc.update(command="PYTHONPATH=. .venv/bin/python " + " ".join(["benchmarks/generation.py", *sys.argv[1:]]),
                date=time.strftime("%Y-%m-%d"), machine=f"{_cpu()}, {subprocess.run(['nproc'], capture_output=True, text=True, timeout=10).stdout.strip()} cores",
                what="instructions are exact emulator counts; cycles are estimates of each target's named model on a "
