@@ -27,7 +27,7 @@ from quant.accuracy import perplexity, tokenize_text, window_log_probs  # noqa: 
 from quant.gptq import gptq_overrides  # noqa: E402
 from quant.hf_capture import capture_hf  # noqa: E402
 from quant.hf_models import shakespeare_text  # noqa: E402
-from quant.methods import smooth_scales, smoothquant  # noqa: E402
+from quant.methods import input_channel_absmax, smooth_scales, smoothquant  # noqa: E402
 from quant.observers import calibrate, fc_inputs  # noqa: E402
 from quant.recipes import calibration_feeds, load_model, parse_config  # noqa: E402
 from quant.transformer_ptq import ffn_hidden, lower  # noqa: E402
@@ -46,7 +46,7 @@ def kl_of(variant: str, g0, cal0, feeds, ids, refs, held=None) -> str:
         g = smoothquant(g0, cal0, float(args[0]))
         a16 = choose_a16down(g, calibrate(g, feeds), ffn_hidden(g))
         smooth = lambda x, ws: np.ones(ws[0].shape[1]) if x in a16 else smooth_scales(  # noqa: E731
-            cal0.channel_absmax[x], np.max([np.abs(w).max(axis=0) for w in ws], axis=0), float(args[0]))
+            cal0.channel_absmax[x], input_channel_absmax(ws), float(args[0]))
         g = smoothquant(g0, cal0, float(args[0]), scale_search=smooth, values=True)
     else:
         search.ALPHAS = tuple(a for a in np.arange(0.0, float(args[0]) + 1e-9, 0.05).round(2))

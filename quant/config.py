@@ -19,6 +19,8 @@ METHODS = ("rtn", "smoothquant", "awq", "gptq", "gamma", "qat", "smoothquant+gpt
            "asym+gptq+outlier-split+dynamic", "smoothquant+asym+gptq", "smoothquant+asym+gptq+gamma",
            "smoothquant+gptq+a16down")
 _FIXED = re.compile(r"w([48])a8(?:-?g(\d+))?")
+# the method steps that migrate activation ranges into the weights (quant/methods.py): a method takes at most one
+MIGRATIONS = ("smoothquant", "smooth-search", "awq")
 INT4_GROUP = 32  # w4a8 without a group size on a transformer: int4 in groups of 32 along K
 
 

@@ -7,7 +7,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from quant.config import QuantSpec, parse
+from quant.config import MIGRATIONS, QuantSpec, parse
 from quant.errors import QuantError
 
 # the steps that change which kernels a method runs, and those that add ops (a migration gives a norm whose output
@@ -15,7 +15,7 @@ from quant.errors import QuantError
 # rounding, gamma) change weight values only, so a speed row of one method speaks for every method with the same
 # steps of these two kinds (docs/quantization.md "The default method, per model kind")
 KERNEL_STEPS = ("asym", "outlier-split", "dynamic", "a16down", "a16down-top")
-GRAPH_STEPS = ("smoothquant", "smooth-search", "awq")
+GRAPH_STEPS = MIGRATIONS
 SPEED_TARGET = "cortex-a55"
 # per model kind: the model whose recorded rows decide its defaults, and the speed goal per config family: decoders
 # (issue 20) instructions per decoded token, encoders instructions per inference at most ENCODER_SLOWDOWN times the

@@ -20,6 +20,11 @@ def smooth_scales(xmax: np.ndarray, wmax: np.ndarray, alpha: float) -> np.ndarra
     return np.clip(s, 1e-4, 1e4)
 
 
+def input_channel_absmax(ws: list[np.ndarray]) -> np.ndarray:
+    """max |W_j| per input channel j over the weights [N, K] of every layer that reads one tensor."""
+    return np.max([np.abs(w).max(axis=0) for w in ws], axis=0)
+
+
 def smoothquant(g: Graph, cal: Calibration, alpha: float = 0.5, scale_search=None, values: bool | None = None) -> Graph:
     """scale_search(input tensor, [weights]) -> s replaces SmoothQuant's formula (AWQ, smooth-search); V -> o_proj
     keeps the formula at alpha when `values` (default: only without a scale_search, AWQ skips it)."""
@@ -51,7 +56,7 @@ class _Migration:
     def __init__(self, g: Graph, cal: Calibration, alpha: float, scale_search, values: bool):
         self.g, self.cal, self.alpha, self.values = g, cal, alpha, values
         self.pick = scale_search or (lambda out, ws: smooth_scales(
-            cal.channel_absmax[out], np.max([np.abs(w).max(axis=0) for w in ws], axis=0), alpha))
+            cal.channel_absmax[out], input_channel_absmax(ws), alpha))
         self.consumers = g.consumers()
         self.producers = {n.outputs[0]: n for n in g.nodes}
 

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from quant.config import METHODS, ConfigError, QuantSpec, parse
+from quant.config import METHODS, MIGRATIONS, ConfigError, QuantSpec, parse
 from quant.default_method import default_method
 from quant.a16down_choice import choose_a16down
 from quant.accuracy import cosine_against_fp32, perplexity_against_fp32, tokenize_text
@@ -29,7 +29,6 @@ from quant.transformer_ptq import QuantConfig, ffn_hidden, lower
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
 STEPS = ("smoothquant", "smooth-search", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split",
          "dynamic", "a16down", "a16down-top", "gamma")
-MIGRATIONS = ("smoothquant", "smooth-search", "awq")  # a method takes at most one
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 

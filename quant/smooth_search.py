@@ -23,7 +23,7 @@ import numpy as np
 
 from quant.a16down_choice import choose_a16down
 from quant.ir import Graph
-from quant.methods import smooth_scales, smoothquant
+from quant.methods import input_channel_absmax, smooth_scales, smoothquant
 from quant.observers import Calibration
 from quant.transformer_ptq import ffn_hidden
 
@@ -59,7 +59,7 @@ def migration_error(x: str, cal: Calibration, ws: list[np.ndarray], s: np.ndarra
 def searched_scales(x: str, cal: Calibration, ws: list[np.ndarray], steps: float = INT8_STEPS,
                     weight_gain: float = 1.0) -> tuple[np.ndarray, float | None]:
     """(s, alpha) with the least E_w + E_a among no migration (alpha None, s = 1) and SmoothQuant's s per alpha."""
-    wmax = np.max([np.abs(w).max(axis=0) for w in ws], axis=0)
+    wmax = input_channel_absmax(ws)
     best = (np.ones_like(wmax, dtype=np.float64), None)
     best_err = sum(migration_error(x, cal, ws, best[0], steps, weight_gain))
     for a in ALPHAS:

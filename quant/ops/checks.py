@@ -179,11 +179,8 @@ def check_relu(c: NodeCheck) -> None:
 
 def check_fully_connected_wide(c: NodeCheck) -> None:
     k, _, gs, _ = _fc_common(c, ("int8", "int16"), INT)
-    xr = input_range(c.dtype(c.ins[0]), c.a["x_zero_point"])
     gsc = c.g.constants[c.ins[3]]
-    # per row: with the largest |input|, a bound on every partial sum for any input
-    mass = fc_quant_mass(c.g.constants[c.ins[1]], gsc, np.zeros(gsc.shape, np.int64), gs)
-    bound = int((np.abs(c.g.constants[c.ins[2]].astype(np.int64)) + xr * mass).max(initial=0))
+    bound = _row_bound(c, input_range(c.dtype(c.ins[0]), c.a["x_zero_point"]), np.zeros(gsc.shape, np.int64), gs)
     if bound >= 1 << 31:
         c.fail(f"{c.where}: K={k} with this input width and these scales can overflow the int32 accumulator;"
                " use int8 input, smaller group scales, or split the layer")
@@ -397,6 +394,15 @@ def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, .
     return k, max(-lo, hi), gs, group_sums
 
 
+def _row_bound(c: NodeCheck, x_range: int, group_offset: np.ndarray, group_size: int, bias: bool = True) -> int:
+    """The largest |accumulator| of a grouped layer (weights ins[1], bias ins[2], group scales ins[3]): per row, as
+    the lowering bounds it, |bias| + x_range x the row's weight mass (fc_quant_mass), a bound on every partial sum
+    for any input; the largest bias and the largest mass may sit in different rows."""
+    mass = fc_quant_mass(c.g.constants[c.ins[1]], c.g.constants[c.ins[3]], group_offset, group_size)
+    b = np.abs(c.g.constants[c.ins[2]].astype(np.int64)) if bias else 0
+    return int((b + x_range * mass).max(initial=0))
+
+
 def _bias_max(c: NodeCheck) -> int:
     return int(np.abs(c.g.constants[c.ins[2]].astype(np.int64)).max(initial=0))
 
@@ -407,10 +413,7 @@ def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     _fc_common(c, ("int16", "int32") if dynamic else ("int8", "int16"), INT, requant=not dynamic)
     xdt = c.dtype(c.ins[0])
     x_range = 127 if dynamic else input_range(xdt, c.a["x_zero_point"])
-    w, gsc, goff = (c.g.constants[c.ins[i]] for i in (1, 3, 4))
-    # per row, as the lowering bounds it: the largest bias and the largest mass may sit in different rows
-    bias = 0 if dynamic else np.abs(c.g.constants[c.ins[2]].astype(np.int64))
-    bound = int((bias + x_range * fc_quant_mass(w, gsc, goff, c.a["group_size"])).max(initial=0))
+    bound = _row_bound(c, x_range, c.g.constants[c.ins[4]], c.a["group_size"], bias=not dynamic)
     if bound >= 1 << 31:
         c.fail(f"{c.where}: these group scales and offsets can overflow the int32 accumulator (bound {bound}); "
                "use a coarser unit scale (quant/weights.quantize_weight) or split the layer")
