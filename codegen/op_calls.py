@@ -2,6 +2,7 @@
 family and its attributes as C literals (docs/modules.md)."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -74,12 +75,10 @@ def emit_node(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[Path]]:
 
 def emit_node_calls(g: Graph, n: Node, env: OpEnv) -> tuple[str, list[tuple[str, Path]]]:
     """(C statements, [(kernel entry point called, the file that defines it)]) of one node."""
-    handlers = op_handlers()
-    handler = handlers.get(n.op)
-    if handler is None:
+    if n.op not in OPTABLE:
         raise CodegenError(f"no C lowering for op {n.op} (node {n.name}): supported ops are "
-                           f"{', '.join(sorted(handlers))}")
-    stmt, used = handler(g, n, env)
+                           f"{', '.join(sorted(OPTABLE))}")
+    stmt, used = handler_of(n.op)(g, n, env)
     return stmt, sorted((fn, kernel_for(fn, stem, env.family)) for fn, stem in used)
 
 
@@ -292,44 +291,11 @@ def _sfx(g: Graph, *tensors: str) -> str:
     return "".join(f"_{SUFFIX[d]}" for d in dtypes if d != "float32")
 
 
-def _relu(g, n, env):
-    """relu (int8, about its zero point) and relu_f32."""
-    x, y = _io(env, n)
-    fn, zp = ("ig_relu_s8", [c_int(n.attrs["zero_point"])]) if n.op == "relu" else ("ig_relu_f32", [])
-    return _kernel(fn, fn, [x, _length(g, n, env), *zp, y])
-
-
-def _binary(g, n, env):
-    """add (a multiplier per input) and mul (one multiplier)."""
-    (x, y), b = _io(env, n), env.buf(n.inputs[1], "0")
-    scale = ("a_multiplier", "b_multiplier") if n.op == "add" else ("multiplier",)
-    return _kernel(f"ig_{n.op}" + _sfx(g, *n.inputs[:2], n.outputs[0]), f"ig_{n.op}", [
-        x, b, _length(g, n, env), *_ints(n.attrs, "a_zero_point", "b_zero_point", *scale, "shift", *CLAMP), y])
-
-
-def _activation(g, n, env):
-    x, y = _io(env, n)
-    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
-        x, _length(g, n, env), *_ints(n.attrs, "x_zero_point", "in_multiplier", "in_shift", "out_multiplier",
-                                      "out_shift", *CLAMP), y])
-
-
 def _eps(v: int) -> str:
     """An int64 attribute as the (hi, lo) int32 halves the norm kernels take (runtime_c/include/ig_ops.h)."""
     v = int(v) & ((1 << 64) - 1)
     hi, lo = v >> 32, v & 0xFFFFFFFF
     return f"{c_int(hi - (1 << 32) if hi >= 1 << 31 else hi)}, {lo}u"
-
-
-def _norm(g, n, env):
-    """layernorm (gamma, beta) and rmsnorm (gamma; a pre-shift): the constants, then eps and the requantization."""
-    a = n.attrs
-    x, y = _io(env, n)
-    consts = [env.const(t, g.constants[t], "int32_t") for t in n.inputs[1:]]
-    pre = _ints(a, "pre_shift") if "pre_shift" in a else []
-    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
-        x, env.rows, _channels(g, n.outputs[0]), *consts, c_int(a["x_zero_point"]), *pre, _eps(a["eps"]),
-        *_ints(a, "shift", *CLAMP), y])
 
 
 def _rope(g, n, env):
@@ -352,46 +318,56 @@ def _embedding(g, n, env):
                    [x, env.rows, ct, table.shape[0], table.shape[1], y], env)
 
 
-def _matmul(g, n, env):
-    """matmul_qk (q, k) and matmul_pv (p, v), integer or FP32 (matmul_qk_f32 with its scale): the rows of this call
-    against kv_len cached rows."""
-    a = n.attrs
-    x, y = _io(env, n)
-    if "multiplier" in a:
-        first, second = (f"{r}_zero_point" for r in OPTABLE[n.op].roles)
-        tail = _ints(a, first, second, "multiplier", "shift", *CLAMP)
-    else:
-        tail = [op_calls_f32.f32_literal(a["scale"])] if "scale" in a else []
-    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
-        x, env.buf(n.inputs[1], "0"), env.rows, env.kv_len, *(a[k] for k in ("heads", "kv_heads", "head_dim")),
-        *tail, y])
-
-
-def _softmax(g, n, env):
-    a = n.attrs
-    shape = g.tensors[n.inputs[0]].shape
-    groups = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-    x, y = _io(env, n)
-    scale = _ints(a, "in_multiplier", "in_shift") if "in_shift" in a else []  # softmax_f32 has none
-    return _kernel(f"ig_{n.op}" + _sfx(g, n.inputs[0], n.outputs[0]), f"ig_{n.op}", [
-        x, groups, env.rows, env.kv_len, 1 if a["causal"] else 0, *scale, y])
-
-
-HANDLERS = {
-    "fully_connected": _fc, "fully_connected_grouped": _fc, "fully_connected_wide": _fc,
-    "fully_connected_f32": _fc_f32, "relu": _relu, "relu_f32": _relu,
-    "add": _binary, "mul": _binary, "gelu": _activation, "silu": _activation,
-    "layernorm": _norm, "rmsnorm": _norm, "rope": _rope, "embedding": _embedding, "embedding_f32": _embedding,
-    "matmul_qk": _matmul, "softmax": _softmax, "matmul_pv": _matmul,
-    "matmul_qk_f32": _matmul, "softmax_f32": _softmax, "matmul_pv_f32": _matmul,
+_SIZES = {
+    "length": lambda g, n, env: _length(g, n, env),
+    "rows": lambda g, n, env: env.rows,
+    "channels": lambda g, n, env: _channels(g, n.outputs[0]),
+    "kv_len": lambda g, n, env: env.kv_len,
+    "groups": lambda g, n, env: int(np.prod(g.tensors[n.inputs[0]].shape[:-2])),  # softmax's [.., T, S]
 }
 
 
-def op_handlers() -> dict:
-    """Op (quant/optable.py) -> its C lowering (here, op_calls_f32.py, op_calls_quant.py); exactly one each
-    (tests/codegen/test_op_table.py)."""
-    return {**HANDLERS, **op_calls_f32.HANDLERS, **op_calls_quant.HANDLERS}
+def _c_attr(op, key: str, v) -> str:
+    """An attribute as the default call passes it: a flag 0 / 1, a float an exact float literal, an integer whose
+    declared range exceeds int32 as its (hi, lo) halves, other integers as C literals."""
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        return op_calls_f32.f32_literal(v)
+    if any(k == key and hi >= 1 << 31 for k, _, hi in op.rules.ranges):
+        return _eps(v)
+    return c_int(v)
+
+
+def default_call(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
+    """The C call of an op that follows the convention its entry's CCall states (quant/optable.py): ig_<op> and
+    the dtype suffixes of its variant tensors, (computed inputs, sizes, constant inputs, attributes, output)."""
+    op = OPTABLE[n.op]
+    tensor = {"out": n.outputs[0], **dict(zip(op.roles, n.inputs))}
+    computed, consts = [], []
+    for i, (role, t) in enumerate(zip(op.roles, n.inputs)):
+        if i in op.rules.consts:
+            consts.append(env.const(t, g.constants[t], C_TYPE[str(g.constants[t].dtype)]))
+        elif t in g.constants:
+            raise CodegenError(f"node {n.name}: {n.op} with the constant {role} {t!r} has no kernel (its {role} "
+                               "must be a computed tensor)")
+        else:
+            computed.append(env.buf(t, "0"))
+    args = [*computed, *(_SIZES[s](g, n, env) for s in op.c.sizes), *consts,
+            *(_c_attr(op, k, n.attrs[k]) for k in op.attrs), env.buf(n.outputs[0], "0")]
+    variant = op.c.variant or (op.roles[0], "out")
+    return _kernel(f"ig_{n.op}" + _sfx(g, *(tensor[r] for r in variant)), op.c.file or f"ig_{n.op}", args)
+
+
+def handler_of(op: str) -> Callable:
+    """The op's C lowering: the handler its entry names (here, op_calls_f32.py, op_calls_quant.py), else
+    default_call."""
+    name = OPTABLE[op].c.handler
+    if name is None:
+        return default_call
+    module, fn = name.rsplit(".", 1)
+    return getattr(importlib.import_module(f"codegen.{module}"), fn)
 
 
 # the other lowerings build on this module's helpers, so they are imported once its names exist
-from codegen import op_calls_f32, op_calls_quant  # noqa: E402
+from codegen import op_calls_f32  # noqa: E402

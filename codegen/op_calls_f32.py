@@ -1,5 +1,6 @@
-"""The C lowering of the FP32 transformer ops (quant/ops/float_ops.py) that op_calls.py's handlers do not share: each
-call with its prototype from ig_ops_f32.h, float attributes as exact hex-float literals (docs/modules.md)."""
+"""The C lowering of the FP32 ops (quant/ops/float_ops.py) whose call is not the op table's default (op_calls.py
+default_call): each call with its prototype from ig_ops_f32.h, float attributes as exact hex-float literals
+(docs/modules.md)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,7 @@ import re
 import numpy as np
 
 from codegen.errors import CodegenError
-from codegen.op_calls import RUNTIME_C, OpEnv, _channels, _io, _kernel, _length
+from codegen.op_calls import RUNTIME_C, OpEnv, _io, _kernel, _length
 from quant.ir import Graph, Node
 
 HEADER = RUNTIME_C / "include" / "ig_ops_f32.h"
@@ -32,32 +33,14 @@ def _call(fn: str, args: list, env: OpEnv | None = None, stem: str | None = None
     return _kernel(fn, stem or fn, args, env)
 
 
-def _binary(fn: str):
-    def handler(g: Graph, n: Node, env: OpEnv):
-        for t in n.inputs:
-            if t in g.constants:
-                raise CodegenError(f"node {n.name}: {n.op} with the constant operand {t!r} has no kernel (both "
-                                   "operands must be computed tensors of the output's shape)")
-        x, y = _io(env, n)
-        return _call(fn, [x, env.buf(n.inputs[1], "0"), _length(g, n, env), y])
-    return handler
-
-
 def _activation(g: Graph, n: Node, env: OpEnv):
-    """silu_f32 and gelu_f32 (exact, or its tanh approximation in the same file)."""
+    """gelu_f32: exact, or its tanh approximation in the same file."""
     approx = n.attrs.get("approximate", "none")
     if approx not in ("none", "tanh"):
         raise CodegenError(f"node {n.name}: gelu approximate={approx!r}; the kernels implement 'none' and 'tanh'")
     x, y = _io(env, n)
-    fn = "ig_gelu_tanh_f32" if approx == "tanh" else f"ig_{n.op}"
+    fn = "ig_gelu_tanh_f32" if approx == "tanh" else "ig_gelu_f32"
     return _call(fn, [x, _length(g, n, env), y], stem=f"ig_{n.op}")
-
-
-def _norm(g: Graph, n: Node, env: OpEnv):
-    """layernorm_f32 (gamma, beta) and rmsnorm_f32 (gamma)."""
-    x, y = _io(env, n)
-    consts = [env.const(t, g.constants[t], "float") for t in n.inputs[1:]]
-    return _call(f"ig_{n.op}", [x, env.rows, _channels(g, n.outputs[0]), *consts, f32_literal(n.attrs["eps"]), y])
 
 
 def _rope(g: Graph, n: Node, env: OpEnv):
@@ -70,9 +53,3 @@ def _rope(g: Graph, n: Node, env: OpEnv):
     cc, cs = (env.const(t, g.constants[t], "float") for t in n.inputs[2:4])
     return _call("ig_rope_f32", [x, env.rows, env.buf(n.inputs[1], "0"), cc, cs, cos.shape[0], a["heads"],
                                  a["head_dim"], y], env)
-
-
-HANDLERS = {
-    "add_f32": _binary("ig_add_f32"), "mul_f32": _binary("ig_mul_f32"), "gelu_f32": _activation,
-    "silu_f32": _activation, "layernorm_f32": _norm, "rmsnorm_f32": _norm, "rope_f32": _rope,
-}

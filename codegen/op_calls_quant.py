@@ -263,8 +263,3 @@ def _softcap(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
     return _kernel(f"ig_softcap{_sfx(g, n.inputs[0], n.outputs[0])}", "ig_softcap", [
         x, length, *_ints(n.attrs, "x_zero_point", "in_multiplier", "in_shift", "out_multiplier", "out_shift",
                           *CLAMP), y])
-
-
-HANDLERS = {"fully_connected_asym": _fc_quant, "fully_connected_dynamic": _fc_quant,
-            "channel_gather": _channel_gather, "head_rmsnorm": _head_norm, "head_rmsnorm_f32": _head_norm,
-            "softcap": _softcap, "softcap_f32": _softcap}

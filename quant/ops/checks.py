@@ -1,7 +1,7 @@
 """Graph validation (validate): every tensor chains, every dtype and shape fits its op, every quantization parameter is
-in range; with integer_only=True, no op needs a float at run time. Each op's own static check is check_<name> here
-(the op table names it): dtypes, shapes, attribute ranges and the bounds that keep every intermediate inside the
-widths the op docstrings state."""
+in range; with integer_only=True, no op needs a float at run time. An op's static check is its entry's `Rules` in
+the op table (dtypes, constants, shapes, attribute ranges: apply_rules) and, where a bound needs code (shapes that
+chain, the bounds that keep every intermediate inside the widths the op docstrings state), check_<name> here."""
 from __future__ import annotations
 
 import math
@@ -12,9 +12,8 @@ import numpy as np
 from quant.errors import GraphError
 from quant.ir import DTYPES, Graph
 from quant.ops.fixed import SHIFT_MAX, SHIFT_MIN
-from quant.optable import OPTABLE
+from quant.optable import INT, OPTABLE
 
-INT = ("int8", "int16", "int32")
 BITS = {"int8": 8, "int16": 16, "int32": 32}
 ACC_LIMIT = (1 << 31) - 1
 
@@ -136,26 +135,40 @@ def validate(g: Graph, integer_only: bool) -> None:
         out = n.outputs[0]
         if out not in g.tensors:
             fail(f"{where}: output {out!r} has no tensor description")
-        op.validator(NodeCheck(g, n, fail))
+        check = NodeCheck(g, n, fail)
+        apply_rules(check)
+        if op.validator is not None:
+            op.validator(check)
         available.add(out)
     for o in g.outputs:
         if o not in available:
             fail(f"output {o!r} is never produced")
 
 
-def check_float(c: NodeCheck) -> None:
-    for i in c.ins:
-        if c.dtype(i) not in ("float32", "int32"):
-            c.fail(f"{c.where}: input {i!r} must be float32 (ids/positions int32)")
+def apply_rules(c: NodeCheck) -> None:
+    """The declarative part of the node's check: its entry's Rules (quant/optable.py), and every attribute
+    <role>_zero_point within that input's dtype."""
+    op = OPTABLE[c.n.op]
+    r = op.rules
+    c.inputs(*r.inputs, const=r.consts)
+    if r.output:
+        c.need(c.n.outputs[0], r.output, "output")
+    if r.clamp:
+        c.int_output()
+    if r.same_shape:
+        c.same_shape(*c.ins)
+    for key, lo, hi in r.ranges:
+        c.int_attr(key, lo, hi)
+    for key in r.flags:
+        if not isinstance(c.a[key], bool):
+            c.fail(f"{c.where}: {key} must be true or false")
+    c.attrs(r.multipliers, r.shifts, tuple((f"{role}_zero_point", i) for i, role in enumerate(op.roles)
+                                           if f"{role}_zero_point" in op.attrs))
 
 
 def check_fully_connected(c: NodeCheck) -> None:
-    """fully_connected and fully_connected_grouped (int8 in and out), and fully_connected_f32."""
-    if OPTABLE[c.n.op].is_float:
-        _fc_shapes(c)
-        c.inputs(("float32",), ("float32",), ("float32",))
-        return
-    k, wmax, gs, group_sums = _fc_common(c, ("int8",), ("int8",))
+    """fully_connected and fully_connected_grouped (int8 in and out)."""
+    k, wmax, gs, group_sums = _fc_common(c)
     bound = _bias_max(c) + int(group_sums.max(initial=0)) * 2 * 255 * wmax * gs
     if bound > ACC_LIMIT:
         c.fail(f"{c.where}: K={k} with these biases can overflow the int32 accumulator; split the layer")
@@ -167,18 +180,8 @@ def check_fully_connected(c: NodeCheck) -> None:
                    " the file was edited inconsistently: re-create it with `intgap quantize`")
 
 
-def check_relu(c: NodeCheck) -> None:
-    """relu (int8, clamped at its zero point) and relu_f32."""
-    dt = "float32" if OPTABLE[c.n.op].is_float else "int8"
-    if c.shape(c.ins[0]) != c.out.shape or c.dtype(c.ins[0]) != dt or c.out.dtype != dt:
-        c.fail(f"{c.where}: input and output must be {dt} of the same shape")
-    zp = c.a.get("zero_point", 0)
-    if type(zp) is not int or not -128 <= zp <= 127:
-        c.fail(f"{c.where}: zero_point must be an int8 value")
-
-
 def check_fully_connected_wide(c: NodeCheck) -> None:
-    k, _, gs, _ = _fc_common(c, ("int8", "int16"), INT)
+    k, _, gs, _ = _fc_common(c)
     gsc = c.g.constants[c.ins[3]]
     bound = _row_bound(c, input_range(c.dtype(c.ins[0]), c.a["x_zero_point"]), np.zeros(gsc.shape, np.int64), gs)
     if bound >= 1 << 31:
@@ -187,42 +190,32 @@ def check_fully_connected_wide(c: NodeCheck) -> None:
 
 
 def check_channel_gather(c: NodeCheck) -> None:
-    c.int_output()
-    c.inputs(INT, ("int32",), const=(1,))
     xs, idx = c.shape(c.ins[0]), c.g.constants[c.ins[1]]
     if len(xs) != 2 or idx.ndim != 1 or tuple(c.out.shape) != (xs[0], idx.shape[0]):
         c.fail(f"{c.where}: x must be [B, K], index [J] and the output [B, J]")
     if idx.size and (idx.min() < -1 or idx.max() >= xs[1]):
         c.fail(f"{c.where}: index values must lie in [-1, {xs[1]})")
-    c.attrs(multipliers=("multiplier",), shifts=("shift",), zero_points=(("x_zero_point", 0),))
     if BITS[c.dtype(c.ins[0])] + 1 + c.a["multiplier"].bit_length() > 62:
         c.fail(f"{c.where}: the int64 product (x - x_zero_point) * multiplier can overflow; use a smaller multiplier")
 
 
-def _attention(c: NodeCheck, first: tuple[str, ...]) -> tuple[int, int, int]:
-    """matmul_qk and matmul_pv: heads, the int8 second operand, an int8 / int16 output, one requantization."""
-    c.int_output()
+def _attention(c: NodeCheck) -> tuple[int, int, int]:
+    """matmul_qk and matmul_pv: heads, one requantization."""
     h, hkv, hd = c.a["heads"], c.a["kv_heads"], c.a["head_dim"]
-    for key in ("heads", "kv_heads", "head_dim"):
-        c.int_attr(key, 1, 1 << 15)
     if h % hkv:
         c.fail(f"{c.where}: heads={h} must be a multiple of kv_heads={hkv}")
-    c.inputs(first, ("int8",))
-    roles = OPTABLE[c.n.op].roles
-    c.attrs(zero_points=((f"{roles[0]}_zero_point", 0), (f"{roles[1]}_zero_point", 1)))
-    c.need(c.n.outputs[0], ("int8", "int16"), "output")
     c.requant(c.a["multiplier"], c.a["shift"])
     return h, hkv, hd
 
 
 def check_matmul_qk(c: NodeCheck) -> None:
-    h, hkv, hd = _attention(c, ("int8",))
+    h, hkv, hd = _attention(c)
     if c.shape(c.ins[0])[1] != h * hd or c.shape(c.ins[1])[1] != hkv * hd:
         c.fail(f"{c.where}: q must be [T, {h * hd}] and k [S, {hkv * hd}]")
 
 
 def check_matmul_pv(c: NodeCheck) -> None:
-    h, hkv, hd = _attention(c, ("int8", "int16"))
+    h, hkv, hd = _attention(c)
     prod = [m for m in c.g.nodes if m.outputs[0] == c.ins[0]]
     if not prod or OPTABLE[prod[0].op].check != "softmax":
         c.fail(f"{c.where}: p must be produced by a softmax (its row sums bound the int32 accumulator)")
@@ -231,11 +224,6 @@ def check_matmul_pv(c: NodeCheck) -> None:
 
 
 def check_softmax(c: NodeCheck) -> None:
-    c.inputs(("int8", "int16"))
-    c.need(c.n.outputs[0], ("int8", "int16"), "output")
-    c.attrs(multipliers=("in_multiplier",), shifts=("in_shift",))
-    if not isinstance(c.a["causal"], bool):
-        c.fail(f"{c.where}: causal must be true or false")
     o = c.out
     want = (2.0 ** -15, 0) if o.dtype == "int16" else (2.0 ** -8, -128)
     if (o.scale, o.zero_point) != want:
@@ -243,86 +231,55 @@ def check_softmax(c: NodeCheck) -> None:
 
 
 def _binary(c: NodeCheck) -> tuple[int, int]:
-    """add and mul: int inputs and output of one shape; returns the inputs' bits plus sign headroom."""
-    c.int_output()
-    c.inputs(INT, INT)
-    c.same_shape(*c.ins)
-    c.attrs(shifts=("shift",), zero_points=(("a_zero_point", 0), ("b_zero_point", 1)))
+    """add and mul: the inputs' bits plus sign headroom."""
     return BITS[c.dtype(c.ins[0])] + 1, BITS[c.dtype(c.ins[1])] + 1
 
 
 def check_add(c: NodeCheck) -> None:
     ba, bb = _binary(c)
-    c.attrs(multipliers=("a_multiplier", "b_multiplier"))
     if max(ba + c.a["a_multiplier"].bit_length(), bb + c.a["b_multiplier"].bit_length()) > 61:
         c.fail(f"{c.where}: input width plus multiplier bits exceed the int64 sum; use smaller multipliers")
 
 
 def check_mul(c: NodeCheck) -> None:
     ba, bb = _binary(c)
-    c.attrs(multipliers=("multiplier",))
     if ba + bb + c.a["multiplier"].bit_length() > 62:
         c.fail(f"{c.where}: the int64 product (a - za)(b - zb) m can overflow; use a smaller multiplier")
 
 
 def check_activation(c: NodeCheck) -> None:
-    """gelu and silu."""
-    c.int_output()
-    c.inputs(INT)
-    c.same_shape(c.ins[0])
-    c.attrs(multipliers=("in_multiplier", "out_multiplier"), shifts=("in_shift", "out_shift"),
-            zero_points=(("x_zero_point", 0),))
+    """gelu, silu and softcap."""
     if BITS[c.dtype(c.ins[0])] + 1 + c.a["in_multiplier"].bit_length() > 62 or c.a["out_multiplier"] >= 1 << 30:
         c.fail(f"{c.where}: multipliers too wide for the int64 products")
 
 
 def check_norm(c: NodeCheck) -> None:
-    """layernorm (int8 / int16 input, gamma and beta) and rmsnorm (any integer input, gamma, pre_shift)."""
-    c.int_output()
+    """layernorm (gamma and beta) and rmsnorm (gamma)."""
     params = range(1, len(c.ins))
-    rms = "pre_shift" in OPTABLE[c.n.op].attrs
-    c.inputs(INT if rms else ("int8", "int16"), *(("int32",) for _ in params), const=tuple(params))
-    c.need(c.n.outputs[0], ("int8", "int16"), "output")
     ch = c.shape(c.ins[0])[-1]
     if any(c.shape(c.ins[i]) != (ch,) for i in params) or tuple(c.out.shape) != c.shape(c.ins[0]):
         c.fail(f"{c.where}: gamma/beta must be [{ch}] and the output the input's shape")
     if ch > 1 << 13:
         c.fail(f"{c.where}: {ch} channels exceed the 2^13 the int64 sum of squares allows")
-    c.attrs(shifts=("shift",), zero_points=(("x_zero_point", 0),))
-    c.int_attr("eps", 0, 1 << 60)
-    if rms:
-        c.int_attr("pre_shift", 0, 31)
 
 
 def check_head_rmsnorm(c: NodeCheck) -> None:
     """rmsnorm over [T * heads, head_dim] rows (quant/ops/head_norm.py): x [T, heads * head_dim], gamma [head_dim]."""
-    c.int_output()
-    c.inputs(INT, ("int32",), const=(1,))
-    c.need(c.n.outputs[0], ("int8", "int16"), "output")
-    c.int_attr("heads", 1, 1 << 12)
-    c.int_attr("head_dim", 1, 1 << 13)
     h, hd = c.a["heads"], c.a["head_dim"]
     x = c.shape(c.ins[0])
     if len(x) != 2 or x[1] != h * hd or c.shape(c.ins[1]) != (hd,) or tuple(c.out.shape) != x:
         c.fail(f"{c.where}: x and the output must be [T, {h * hd}] and gamma [{hd}]")
-    c.attrs(shifts=("shift",), zero_points=(("x_zero_point", 0),))
-    c.int_attr("eps", 0, 1 << 60)
-    c.int_attr("pre_shift", 0, 31)
 
 
 def check_rope(c: NodeCheck) -> None:
-    c.int_output()
-    c.inputs(("int8",), ("int32",), ("int16",), ("int16",), const=(2, 3))
     h, hd = c.a["heads"], c.a["head_dim"]
     x, table = c.shape(c.ins[0]), c.shape(c.ins[2])
     if x[1] != h * hd or hd % 2 or table[1] != hd // 2 or c.shape(c.ins[3]) != table or tuple(c.out.shape) != x:
         c.fail(f"{c.where}: x must be [T, {h * hd}] and the tables [P, {hd // 2}]")
-    c.attrs(zero_points=(("x_zero_point", 0),))
     c.requant(c.a["multiplier"], c.a["shift"])
 
 
 def check_embedding(c: NodeCheck) -> None:
-    c.inputs(("int32",), INT, const=(1,))
     if c.out.dtype != c.dtype(c.ins[1]) or tuple(c.out.shape)[1:] != c.shape(c.ins[1])[1:]:
         c.fail(f"{c.where}: the output has the table's dtype and row width")
 
@@ -346,7 +303,7 @@ def dynamic_e_max(dtype: str, zero_point: int) -> int:
     return input_range(dtype, zero_point).bit_length() - 15
 
 
-def _fc_shapes(c: NodeCheck) -> tuple[int, int]:
+def check_fc_shapes(c: NodeCheck) -> tuple[int, int]:
     """(N, K): x [B, K] against weight [N, K], the bias [N] and the output [B, N]."""
     xs, ws, bs = c.shape(c.ins[0]), c.shape(c.ins[1]), c.shape(c.ins[2])
     if len(xs) != 2 or len(ws) != 2 or ws[1] != xs[1]:
@@ -356,15 +313,12 @@ def _fc_shapes(c: NodeCheck) -> tuple[int, int]:
     return ws
 
 
-def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, ...], requant: bool = True):
-    """What every integer fully connected op shares: [x, weight, bias, group parameters..., multiplier, shift] with
-    an int8 weight and int32 constants, the requantization (unless `requant` is False: the caller checks it), the
-    weight width and range, the group grid, the clamp and the zero point ranges. Returns (K, the largest |weight|,
-    the group size, per row the sum of its group scales)."""
+def _fc_common(c: NodeCheck, requant: bool = True):
+    """What every integer fully connected op shares beyond its rules: the shapes, the requantization (unless
+    `requant` is False: the caller checks it), the weight width and range and the group grid. Returns (K, the
+    largest |weight|, the group size, per row the sum of its group scales)."""
     g, ins, where, fail = c.g, c.ins, c.where, c.fail
-    nout, k = _fc_shapes(c)
-    c.inputs(x_dtypes, ("int8",), *(("int32",) for _ in ins[2:]), const=tuple(range(1, len(ins))))
-    c.need(c.n.outputs[0], out_dtypes, "output")
+    nout, k = check_fc_shapes(c)
     for i in ins[-2:]:
         if c.shape(i) != (nout,):
             fail(f"{where}: {i!r} must have shape ({nout},)")
@@ -389,8 +343,6 @@ def _fc_common(c: NodeCheck, x_dtypes: tuple[str, ...], out_dtypes: tuple[str, .
         if gsc.size and (gsc.min() < 0 or gsc.max() >= 1 << 15):
             fail(f"{where}: group_scale values must lie in [0, 2^15)")
         group_sums = gsc.astype(np.int64).sum(axis=1)
-    c.int_output()
-    c.in_range("x_zero_point", c.dtype(ins[0]))
     return k, max(-lo, hi), gs, group_sums
 
 
@@ -410,7 +362,7 @@ def _bias_max(c: NodeCheck) -> int:
 def check_fully_connected_asym(c: NodeCheck, dynamic: bool = False) -> None:
     """fully_connected_asym / _dynamic: the accumulator bound from the weights' group mass. A dynamic layer's input
     is quantized per row at run time to int8 (|x| <= 127) and its bias added after the accumulation."""
-    _fc_common(c, ("int16", "int32") if dynamic else ("int8", "int16"), INT, requant=not dynamic)
+    _fc_common(c, requant=not dynamic)
     xdt = c.dtype(c.ins[0])
     x_range = 127 if dynamic else input_range(xdt, c.a["x_zero_point"])
     bound = _row_bound(c, x_range, c.g.constants[c.ins[4]], c.a["group_size"], bias=not dynamic)

@@ -1,6 +1,7 @@
 """Every registered op, model and target appears where it must: an op in the table has its reference kernel (with
-one parameter per input role), its static check, exactly one C lowering, a scalar C kernel file for every entry
-point its lowering calls, and its semantics file names it; a model has a kind and a recipe; a target has its timing
+one parameter per input role), rules that name its roles and attributes, its C lowering (the default call or the
+handler its entry names), a scalar C kernel file for every entry point its lowering calls, and its semantics file
+names it; a model has a kind and a recipe; a target has its timing
 model, default board, kernel family and platform folder; docs/extending.md names the files it says to touch."""
 import inspect
 from pathlib import Path
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import isa
-from codegen.op_calls import RUNTIME_C, op_handlers
+from codegen.op_calls import RUNTIME_C, default_call, handler_of
 from quant.optable import OPTABLE, Group, in_group, ops_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +21,12 @@ def test_op_is_declared_once_and_complete(name):
     op = OPTABLE[name]
     params = list(inspect.signature(op.reference).parameters)
     assert params[:2] == ["node", "out_dtype"] and len(params) == 2 + len(op.roles), params
-    assert callable(op.validator)
+    assert op.validator is None or callable(op.validator)
+    r = op.rules
+    assert len(r.inputs) in (0, len(op.roles)) and all(0 <= i < len(op.roles) for i in r.consts)
+    named = {*r.multipliers, *r.shifts, *r.flags, *(k for k, _, _ in r.ranges)}
+    assert named <= set(op.attrs), named - set(op.attrs)
+    assert not r.clamp or {"y_zero_point", "act_min", "act_max"} <= set(op.attrs)
     assert op.is_float == name.endswith("_f32") == (Group.FLOAT in op.groups)
     semantics = ROOT / "quant" / "ops" / f"{op.semantics}.py"
     assert name in semantics.read_text()
@@ -29,11 +35,15 @@ def test_op_is_declared_once_and_complete(name):
         assert twin.is_float and not op.is_float and len(twin.roles) <= len(op.roles)
 
 
-def test_every_op_has_exactly_one_c_lowering():
-    from codegen import op_calls, op_calls_f32, op_calls_quant
-    tables = (op_calls.HANDLERS, op_calls_f32.HANDLERS, op_calls_quant.HANDLERS)
-    assert sum(len(t) for t in tables) == len(op_handlers())  # no op lowered twice
-    assert set(op_handlers()) == set(OPTABLE)
+@pytest.mark.parametrize("name", sorted(OPTABLE))
+def test_every_op_has_its_c_lowering(name):
+    """The handler an entry names exists; an op on the default call has its portable kernel file, which defines
+    its entry points (runtime_c/kernels/kernel_table.tsv)."""
+    op = OPTABLE[name]
+    assert callable(handler_of(name)) and (op.c.handler is None) == (handler_of(name) is default_call)
+    if op.c.handler is None:
+        from codegen import kernel_table
+        assert any(f.startswith(f"ig_{name}") for f in kernel_table.provides("scalar", op.c.file or f"ig_{name}"))
 
 
 def test_groups_are_what_the_lowering_branches_on():
