@@ -1,9 +1,10 @@
-"""Random small integer graphs of every transformer op (quant/ops), for the kernels' bit-exactness tests and the
-kernel benchmarks: shapes that are not multiples of any vector length, every input / output width the op takes,
-random zero points, clamps and requantization parameters inside the bounds quant/ops/checks.py enforces (some
-saturating). `expected_bytes` is the reference interpreter's output.
+"""Random small integer graphs of every integer op of the op table (quant/optable.py), for the kernels'
+bit-exactness tests and the kernel benchmarks: shapes that are not multiples of any vector length, every input /
+output width the op takes, random zero points, clamps and requantization parameters inside the bounds
+quant/ops/checks.py enforces (some saturating). An op with a generator here gets its hand-tuned cases; any other op
+gets cases from its declaration alone (declared_case). `expected_bytes` is the reference interpreter's output.
 
-    from benchmarks.op_cases import random_case, OP_NAMES
+    from benchmarks.op_cases import random_case, op_names
     g, inputs = random_case("softmax", np.random.default_rng(0))
 """
 from __future__ import annotations
@@ -13,15 +14,27 @@ import math
 import numpy as np
 
 from quant import reference
+from quant.errors import GraphError
 from quant.ir import DTYPES, Graph, Node, TensorInfo
 from quant.ops.checks import validate
 from quant.ops.fixed import fixed_multiplier, quantize_multiplier
+from quant.optable import OPTABLE
 
 INT = ("int8", "int16", "int32")
 BITS = {"int8": 8, "int16": 16, "int32": 32}
-OP_NAMES = ("fully_connected_wide", "add", "mul", "gelu", "silu", "layernorm", "rmsnorm", "rope", "embedding",
-            "matmul_qk", "softmax", "matmul_pv", "fully_connected_asym", "fully_connected_dynamic", "channel_gather",
-            "softcap", "head_rmsnorm")
+# the ops with a hand-written generator, in the order the seeded tests draw them
+HAND_WRITTEN = ("fully_connected_wide", "add", "mul", "gelu", "silu", "layernorm", "rmsnorm", "rope", "embedding",
+                "matmul_qk", "softmax", "matmul_pv", "fully_connected_asym", "fully_connected_dynamic",
+                "channel_gather", "softcap", "head_rmsnorm", "fully_connected", "fully_connected_grouped")
+
+
+def op_names() -> tuple[str, ...]:
+    """Every integer op of the op table: the hand-written ones first, then the others (declared_case)."""
+    integer = [n for n, o in OPTABLE.items() if not o.is_float]
+    return tuple(n for n in HAND_WRITTEN if n in integer) + tuple(n for n in integer if n not in HAND_WRITTEN)
+
+
+OP_NAMES = op_names()
 
 
 def _info(dt: str) -> np.iinfo:
@@ -63,6 +76,38 @@ def _graph(name: str, inputs: dict[str, tuple], nodes: list[Node], tensors: dict
     g = Graph(name, list(inputs), [output], t, consts, nodes)
     validate(g, integer_only=True)
     return g
+
+
+def _fc_int8(rng, op: str) -> tuple[Graph, dict]:
+    """fully_connected (per channel) or fully_connected_grouped: int8 in and out, zero points the tensors' own."""
+    k = int(rng.choice([1, 3, 17, 33, 64, 100, 129]))
+    n = int(rng.choice([1, 2, 5, 8, 13, 19, 32]))
+    grouped = op == "fully_connected_grouped"
+    bits = int(rng.choice([8, 4])) if grouped else 8
+    lo, hi = (-127, 127) if bits == 8 else (-8, 7)
+    gs = int(rng.choice([d for d in (1, 3, 4, 8, 16, 32, k) if k % d == 0])) if grouped else k
+    w = rng.integers(lo, hi + 1, (n, k)).astype(np.int8)
+    x = _values(rng, "int8", (int(rng.integers(1, 4)), k))
+    # check_fully_connected bounds |bias| + sum(group scales) * 2 * 255 * max|w| * group size by 2^31 - 1
+    cap = max(1, min((1 << 15) - 1, ((1 << 31) - 1 - (1 << 16)) // ((k // gs) * 2 * 255 * max(-lo, hi) * gs)))
+    gsc = rng.integers(0, min(cap, 64) + 1, (n, k // gs)).astype(np.int32) if grouped else np.ones((n, 1), np.int32)
+    b = rng.integers(-(1 << 16), 1 << 16, n).astype(np.int32)
+    xzp = int(rng.integers(-128, 128))
+    from quant.ops.linear import grouped_accumulate
+    acc = grouped_accumulate(x, xzp, w, b, gsc, gs)
+    mult, shift = zip(*(_requant(rng, float(np.abs(acc[:, j]).max()), "int8") for j in range(n)))
+    consts = {"w": w, "b": b, "m": np.array(mult, np.int32), "s": np.array(shift, np.int32)}
+    attrs = {"x_zero_point": xzp, **_clamp(rng, "int8")}
+    ins = ["x", "w", "b", "m", "s"]
+    if grouped:
+        consts["gs"] = gsc
+        ins.insert(3, "gs")
+        attrs.update(group_size=gs, weight_bits=bits)
+    tensors = {"x": TensorInfo("x", x.shape, "int8", 1.0, xzp),
+               "y": TensorInfo("y", (x.shape[0], n), "int8", 1.0, attrs["y_zero_point"])}
+    g = Graph(f"{op}_w{bits}_g{gs}_{k}x{n}", ["x"], ["y"], tensors, consts, [Node(op, "fc", ins, ["y"], attrs)])
+    validate(g, integer_only=True)
+    return g, {"x": x}
 
 
 def _fc(rng) -> tuple[Graph, dict]:
@@ -282,8 +327,58 @@ def _matmul_pv(rng) -> tuple[Graph, dict]:
     return g, {"x": x, "v": v}
 
 
+def declared_case(op: str, rng: np.random.Generator, tries: int = 500) -> tuple[Graph, dict[str, np.ndarray]]:
+    """A random case of an integer op from its op table entry alone: every computed input and the output [rows, n],
+    constants [n], dtypes from its rules, attributes within their declared ranges (multipliers log-uniform, zero
+    points and clamps within their dtypes, other attributes small integers); drawn again until the op's check
+    passes (an op whose shapes do not fit this pattern needs a generator here)."""
+    d = OPTABLE[op]
+    r = d.rules
+    allowed = r.inputs or (None,) * len(d.roles)
+    for _ in range(tries):
+        shape = (int(rng.integers(1, 4)), int(rng.choice([1, 7, 16, 33, 70])))
+        dts = [str(rng.choice(a or INT)) for a in allowed]
+        ydt = str(rng.choice(r.output or INT))
+        ranges = {k: (lo, hi) for k, lo, hi in r.ranges}
+        attrs = {**_clamp(rng, ydt)} if r.clamp else {}
+        for k in d.attrs:
+            if k in attrs:
+                continue
+            role = k[:-len("_zero_point")] if k.endswith("_zero_point") else None
+            if role in d.roles:
+                info = _info(dts[d.roles.index(role)])
+                attrs[k] = int(rng.integers(max(int(info.min), -100), min(int(info.max), 100) + 1))
+            elif k in r.multipliers:
+                attrs[k] = int(2 ** rng.uniform(0, 31)) % (1 << 31)
+            elif k in r.shifts:
+                attrs[k] = int(rng.integers(0, 63))
+            elif k in r.flags:
+                attrs[k] = bool(rng.random() < 0.5)
+            elif k in ranges:
+                lo, hi = ranges[k]
+                attrs[k] = int(rng.integers(lo, min(hi, lo + 64) + 1))
+            else:
+                attrs[k] = int(rng.integers(0, 8))
+        consts = {role: _values(rng, dt, (shape[1],)) for i, (role, dt) in enumerate(zip(d.roles, dts))
+                  if i in r.consts}
+        computed = {role: (shape, dt) for i, (role, dt) in enumerate(zip(d.roles, dts)) if i not in r.consts}
+        node = Node(op, op, list(d.roles), ["y"], attrs)
+        y = TensorInfo("y", shape, ydt, 1.0, attrs.get("y_zero_point", 0))
+        try:
+            g = _graph(f"{op}_{'_'.join(dts)}_{ydt}", computed, [node], {"y": y}, consts, "y")
+        except GraphError:
+            continue
+        return g, {role: _values(rng, dt, shape) for role, (shape, dt) in computed.items()}
+    raise GraphError(f"no valid random case of {op} from its declaration in {tries} draws: give it a generator in "
+                     "benchmarks/op_cases.py")
+
+
 def random_case(op: str, rng: np.random.Generator) -> tuple[Graph, dict[str, np.ndarray]]:
     """A random small graph exercising `op` and its inputs."""
+    if op not in HAND_WRITTEN:
+        return declared_case(op, rng)
+    if op in ("fully_connected", "fully_connected_grouped"):
+        return _fc_int8(rng, op)
     if op == "fully_connected_wide":
         return _fc(rng)
     if op in ("add", "mul"):

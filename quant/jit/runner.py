@@ -1,5 +1,6 @@
 """The JIT graph runner: plans every node (quant/jit/*_ir.py), compiles the kernels a graph needs in one LLVM module
-(kernels with equal keys are shared by every node and graph), and runs the nodes in order on numpy buffers."""
+(kernels with equal keys are shared by every node and graph), and runs the nodes in order on numpy buffers. An
+integer op without a planner runs its reference kernel (quant/reference.py): a planner is a speed-up, not a step."""
 from __future__ import annotations
 
 import ctypes
@@ -10,11 +11,12 @@ import numpy as np
 from llvmlite import ir
 
 from quant.errors import GraphError
-from quant.ir import DTYPES, Graph
+from quant.ir import DTYPES, Graph, Node
 from quant.jit import attention_ir, elementwise_ir, linear_ir, norm_ir, rows_ir
 from quant.jit.emit import Fn
 from quant.jit.plan import Plan
 from quant.jit.target import compile_ir
+from quant.optable import OPTABLE
 
 PLANNERS = {
     "fully_connected": linear_ir.plan_fc, "fully_connected_grouped": linear_ir.plan_fc,
@@ -44,11 +46,25 @@ class Spec:
         self.shape = tuple(shape)
 
 
-def _plan(g: Graph, node) -> Plan:
+class ReferencePlan:
+    """A node whose op has no planner: its reference kernel on the node's arrays (no compiled code)."""
+    key = None
+
+    def __init__(self, node: Node, out_dtype: str) -> None:
+        self.node, self.out_dtype = node, out_dtype
+        self.dtypes = ()
+
+    def run(self, arrays: list[np.ndarray]) -> np.ndarray:
+        return OPTABLE[self.node.op].reference(self.node, self.out_dtype, *arrays)
+
+
+def _plan(g: Graph, node) -> Plan | ReferencePlan:
     planner = PLANNERS.get(node.op)
     if planner is None:
-        raise GraphError(f"node {node.name!r} ({node.op}): the JIT engine runs integer ops only and has no kernel "
-                         "for this op; run the graph with --engine numpy")
+        if node.op not in OPTABLE or OPTABLE[node.op].is_float:
+            raise GraphError(f"node {node.name!r} ({node.op}): the JIT engine runs integer ops only and has no "
+                             "kernel for this op; run the graph with --engine numpy")
+        return ReferencePlan(node, g.tensors[node.outputs[0]].dtype)
     ins = [g.constants[i] if i in g.constants else Spec(g.tensors[i].dtype, g.tensors[i].shape)
            for i in node.inputs]
     plan = planner(node, g, ins)
@@ -59,7 +75,7 @@ def _plan(g: Graph, node) -> Plan:
 def _compile(plans: list[Plan]) -> None:
     new = {}
     for p in plans:
-        if p.key not in _FUNCS and p.key not in new:
+        if isinstance(p, Plan) and p.key not in _FUNCS and p.key not in new:
             new[p.key] = p
     if not new:
         return
@@ -108,7 +124,9 @@ def node_plans(g: Graph) -> dict[str, Plan]:
     return _entry(g)[3]
 
 
-def call(plan: Plan, arrays: list[np.ndarray]) -> np.ndarray:
+def call(plan: Plan | ReferencePlan, arrays: list[np.ndarray]) -> np.ndarray:
+    if isinstance(plan, ReferencePlan):
+        return plan.run(arrays)
     arrays = [np.ascontiguousarray(a) for a in arrays]
     if any(a.dtype != d for a, d in zip(arrays, plan.dtypes)):
         raise GraphError(f"JIT kernel {plan.key[0]}: inputs {[str(a.dtype) for a in arrays]}, compiled for "

@@ -10,7 +10,6 @@ from quant.errors import GraphError
 from quant.ir import Graph, Node, TensorInfo
 from quant.jit import runner
 from quant.jit.target import host
-from quant.optable import OPTABLE
 
 SEEDS = 12
 
@@ -116,9 +115,50 @@ def test_relu():
         _same(g, {"x": x})
 
 
-def test_every_integer_op_has_a_kernel():
-    integer = {n for n, o in OPTABLE.items() if not o.is_float}
-    assert integer <= set(runner.PLANNERS), sorted(integer - set(runner.PLANNERS))
+def _bundled_model_ops() -> set[str]:
+    """The integer ops of the bundled models' graphs: the decoder at w8a8 and w4a8 (default methods; SmolLM2 is
+    the same architecture), a tiny BERT (MiniLM's), the MLP at 8 and 4 bits."""
+    import torch
+
+    from quant import capture, quantize_ptq
+    from quant.hf_capture import capture_hf, sequence_inputs
+    from quant.observers import calibrate
+    from quant.recipes import quantize_model
+    from quant.transformer_ptq import QuantConfig, lower
+    from tests.e2e.test_transformers_on_targets import tiny_bert
+    graphs = [quantize_model("shakespeare-decoder", cfg, calib=2, seq_len=16) for cfg in ("w8a8", "w4a8")]
+    g = capture_hf(tiny_bert(), 16)
+    ids = np.random.default_rng(0).integers(0, 512, (2, 16))
+    graphs.append(lower(g, calibrate(g, [sequence_inputs(i) for i in ids]), QuantConfig()))
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    x = np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)
+    graphs += [quantize_ptq(capture(m, 8), x), quantize_ptq(capture(m, 8), x, 4, 4)]
+    return {n.op for q in graphs for n in q.nodes}
+
+
+def test_every_op_of_the_bundled_models_has_a_jit_kernel():
+    """A planner is a speed-up (an op without one runs its reference kernel): the bundled models' ops have one."""
+    used = _bundled_model_ops()
+    assert {"fully_connected", "fully_connected_wide", "fully_connected_dynamic", "layernorm", "gelu",
+            "softmax"} <= used
+    assert used <= set(runner.PLANNERS), sorted(used - set(runner.PLANNERS))
+
+
+def test_an_op_without_a_planner_runs_its_reference_kernel(monkeypatch):
+    """A made-up op (tests/made_up_op.py: an entry and a reference kernel, no planner) inside a graph of planned
+    ops: the runner takes the reference for it, byte-equal, and compiles the others."""
+    from benchmarks.op_cases import declared_case
+    from tests import made_up_op
+    made_up_op.register(monkeypatch)
+    g, inputs = declared_case("absdiff", np.random.default_rng(5))
+    relu = Node("relu", "r", ["y"], ["z"], {"zero_point": 3})
+    g = Graph(g.name, g.inputs, ["z"], {**g.tensors, "z": TensorInfo("z", g.tensors["y"].shape, "int8", 1.0, 3)},
+              g.constants, [*g.nodes, relu])
+    plans = runner.node_plans(g)
+    assert isinstance(plans[g.nodes[0].name], runner.ReferencePlan) and not isinstance(plans["r"],
+                                                                                         runner.ReferencePlan)
+    _same(g, inputs)
 
 
 def test_float_op_is_a_clear_error():
