@@ -12,6 +12,7 @@ from pathlib import Path
 
 from codegen.op_calls import RUNTIME_C, OpEnv, c_int
 from quant.ir import Graph, Node
+from quant.optable import OPTABLE, Group, in_group
 
 DRIVER = RUNTIME_C / "npu" / "ig_npu.c"
 OPS = ("matmul_qk", "matmul_pv")
@@ -28,13 +29,13 @@ def why_not(g: Graph, n: Node, npu, max_rows: int, context: int) -> str:
     """'' when attention node `n` runs on the NPU, else why it stays on the CPU."""
     x_dt, kv_dt, y_dt = (g.tensors[t].dtype if t in g.tensors else str(g.constants[t].dtype)
                          for t in (n.inputs[0], n.inputs[1], n.outputs[0]))
-    ok_in = ("int8",) if n.op == "matmul_qk" else ("int8", "int16")
+    ok_in = OPTABLE[n.op].rules.inputs[0]  # the first operand's dtypes: q int8, p int8 / int16
     if x_dt not in ok_in or kv_dt != "int8" or y_dt not in _OUT_FLAG:
         return f"{x_dt} x {kv_dt} -> {y_dt}"
     a = n.attrs
     group, hd = a["heads"] // a["kv_heads"], a["head_dim"]
     m = max(group, max_rows)  # a decode job's rows are the group's heads, a prefill job's the rows of one head
-    k, nn = (hd, context) if n.op == "matmul_qk" else (context, hd)
+    k, nn = (hd, context) if in_group(n.op, Group.SCORES) else (context, hd)  # q k^T writes the scores
     from isa.npu.cycles import Gemm, scratchpad_check
     return scratchpad_check(Gemm(m, k, nn, 8, 2 if x_dt == "int16" else 1, 1, 1, 0), npu)
 
@@ -42,7 +43,7 @@ def why_not(g: Graph, n: Node, npu, max_rows: int, context: int) -> str:
 def offload(g: Graph, n: Node, env: OpEnv, tag: int) -> tuple[str, list[tuple[str, Path]]]:
     """The C statement running attention node `n` on the NPU (why_not(...) == '')."""
     a = n.attrs
-    first, second = ("q", "k") if n.op == "matmul_qk" else ("p", "v")
+    first, second = OPTABLE[n.op].roles
     flags = _IN_FLAG[g.tensors[n.inputs[0]].dtype] | _OUT_FLAG[g.tensors[n.outputs[0]].dtype]
     args = [env.buf(n.inputs[0], "0"), env.buf(n.inputs[1], "0"), env.rows, env.kv_len,
             *(str(a[k]) for k in ("heads", "kv_heads", "head_dim")),

@@ -19,7 +19,7 @@ from codegen.npu_attention import _IN_FLAG, _OUT_FLAG, DRIVER
 from codegen.op_calls import OpEnv, c_int
 from codegen.packing import pack_fc_weights
 from quant.ir import Graph, Node
-from quant.optable import OPTABLE
+from quant.optable import OPTABLE, Group, in_group
 
 PROTOTYPE = ("int32_t ig_npu_fc(const void *x, int32_t m, int32_t k, int32_t n, uint32_t flags, const int8_t *w, "
              "const int32_t *bias, const int32_t *group_scale, const int32_t *group_offset, int32_t group_size, "
@@ -42,7 +42,7 @@ def why_not(g: Graph, n: Node, npu, max_rows: int, context: int | None = None) -
     """'' when node `n` runs on the NPU, else why it stays on the CPU."""
     if n.op in npu_attention.OPS:
         return npu_attention.why_not(g, n, npu, max_rows, context or max_rows)
-    if n.op == "fully_connected_dynamic":
+    if in_group(n.op, Group.DYNAMIC):
         return npu_dynamic.why_not(g, n, npu)
     if n.op not in OFFLOADED:
         return f"{n.op} is not a layer the NPU runs"
@@ -80,7 +80,7 @@ def offload(g: Graph, n: Node, env: OpEnv, target, tag: int, max_rows: int,
         return None
     if n.op in npu_attention.OPS:
         return npu_attention.offload(g, n, env, tag)
-    if n.op == "fully_connected_dynamic":
+    if in_group(n.op, Group.DYNAMIC):
         return npu_dynamic.offload(g, n, env, tag)
     a = n.attrs
     roles = OPTABLE[n.op].roles

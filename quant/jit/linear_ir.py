@@ -22,6 +22,7 @@ from quant.jit.plan import Plan, check_shapes, empty_out, out_dtype
 from quant.jit.target import host
 from quant.ops.fixed import wrap32
 from quant.ops.linear_quant import DYN_INV_BITS, DYN_LEVELS, DYN_MANTISSA
+from quant.optable import OPTABLE, Group, in_group
 
 NV = 16          # int32 lanes of a vector
 MR, NR = 4, 2    # a tile: MR input rows x NR vectors of output channels
@@ -38,9 +39,9 @@ class FcShape:
     is a call argument of the compiled code (matmul_qk reuses it with n = the sequence length)."""
 
     def __init__(self, op: str, xdt: str, ydt: str, n: int, k: int, gs: int) -> None:
-        self.grouped = op != "fully_connected"
-        self.asym = op in ("fully_connected_asym", "fully_connected_dynamic")
-        self.dynamic = op == "fully_connected_dynamic"
+        self.grouped = "group_scale" in OPTABLE[op].roles
+        self.asym = in_group(op, Group.GROUP_OFFSET)
+        self.dynamic = in_group(op, Group.DYNAMIC)
         self.xdt, self.ydt, self.n, self.k, self.gs = xdt, ydt, n, k, gs
         self.groups = k // gs
         self.vnni = host().vnni and (xdt == "int8" or self.dynamic)  # the kernel's input fits 8 bits
@@ -102,8 +103,7 @@ def plan_fc(node: Node, g: Graph, ins) -> Plan:
     a = node.attrs
     n, k = ins[1].shape
     s = FcShape(node.op, str(ins[0].dtype), out_dtype(g, node), n, k, a.get("group_size", k))
-    # fully_connected's reference clips to [act_min, act_max], then casts; the others saturate (fixed.saturate)
-    lo, hi = (a["act_min"], a["act_max"]) if node.op == "fully_connected" else fx.bounds(s.ydt, a)
+    lo, hi = fx.bounds(s.ydt, a)  # [act_min, act_max] (validation keeps them within the output dtype)
     bias, mult, shift = ins[2], ins[-2], ins[-1]
     consts = pack_weights(s, ins[1], np.zeros(n, np.int64) if s.dynamic else bias, ins[3] if s.grouped else None,
                           ins[4] if s.asym else None, 0 if s.dynamic else a["x_zero_point"])
