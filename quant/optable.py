@@ -118,15 +118,11 @@ def _op(name, roles, attrs, groups, semantics, rules=Rules(), check=None, c=CCal
                  tuple(int8_inputs))
 
 
-def _fc_rules(x, out, roles) -> Rules:
-    """[x, weight, bias, group parameters..., multiplier, shift]: an int8 weight and int32 constants."""
-    n = len(roles)
-    return Rules((x, I8) + (I32,) * (n - 2), out, tuple(range(1, n)), clamp=True)
-
-
 def _fc(name, roles, attrs, semantics, check, handler, x, out, groups=()) -> OpDef:
-    return _op(name, roles, attrs, (FC, ROW, *groups), semantics, _fc_rules(x, out, roles), check,
-               CCall(handler=handler), "fully_connected_f32")
+    """[x, weight, bias, group parameters..., multiplier, shift]: an int8 weight and int32 constants."""
+    rules = Rules((x, I8) + (I32,) * (len(roles) - 2), out, tuple(range(1, len(roles))), clamp=True)
+    return _op(name, roles, attrs, (FC, ROW, *groups), semantics, rules, check, CCall(handler=handler),
+               "fully_connected_f32")
 
 
 def _float(name, roles, attrs, groups, semantics="float_ops", c=CCall(), rules=None, check=None,

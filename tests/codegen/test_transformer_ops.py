@@ -1,7 +1,8 @@
-"""Every transformer op's kernels give exactly the reference interpreter's bytes on every kernel family and target:
-seeded random small graphs (benchmarks/op_cases.py: every input / output width, shapes that are not multiples of a
-vector length, K = 1, odd head and group counts, random quantization parameters, some saturating) batched into one
-program per target and run under the emulators (RVV at VLEN 128, 256 and 512; NEON with and without dotprod)."""
+"""Every integer op's kernels give exactly the reference interpreter's bytes on every kernel family and target:
+seeded random small graphs of every integer op of the op table (benchmarks/op_cases.py: hand-written generators,
+else cases drawn from the op's declaration; every input / output width, shapes that are not multiples of a vector
+length, K = 1, odd head and group counts, random quantization parameters, some saturating) batched into one program
+per target and run under the emulators (RVV at VLEN 128, 256 and 512; NEON with and without dotprod)."""
 import dataclasses
 
 import numpy as np
@@ -31,6 +32,11 @@ def _check(cases, target, tmp_path, vlens=(None,), extra_cflags=()):
                if out != expected_bytes(*cases[i])]
         assert not bad, f"{target.name} vlen={vlen}: {len(bad)} of {len(cases)} cases differ: {bad}"
     return kc
+
+
+def test_every_integer_op_of_the_table_has_cases():
+    from quant.optable import OPTABLE
+    assert set(OP_NAMES) == {n for n, o in OPTABLE.items() if not o.is_float}
 
 
 @pytest.mark.parametrize("target_name,seed", [("cortex-m4", 1), ("rv32imc", 2), ("cortex-a55", 3), ("rv64gc", 4)])
