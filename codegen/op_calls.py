@@ -320,7 +320,7 @@ def _embedding(g, n, env):
 
 
 _SIZES = {
-    "length": lambda g, n, env: _length(g, n, env),
+    "length": _length,
     "rows": lambda g, n, env: env.rows,
     "channels": lambda g, n, env: _channels(g, n.outputs[0]),
     "kv_len": lambda g, n, env: env.kv_len,
