@@ -46,36 +46,6 @@ class NodeCheck:
         info = np.iinfo(DTYPES[dtype])
         self.int_attr(key, int(info.min), int(info.max), f"an {dtype} value")
 
-    def int_output(self):
-        """An integer output, clamped to [act_min, act_max] around y_zero_point."""
-        self.need(self.n.outputs[0], INT, "output")
-        self.in_range("act_min", self.out.dtype)
-        self.in_range("act_max", self.out.dtype)
-        self.in_range("y_zero_point", self.out.dtype)
-        if self.a["act_min"] > self.a["act_max"]:
-            self.fail(f"{self.where}: act_min > act_max")
-
-    def inputs(self, *dtypes: tuple[str, ...] | None, const: tuple[int, ...] = ()) -> None:
-        """The declarative part of a check: input i has one of dtypes[i] (None: any), the inputs `const` are
-        constants; both named by their role in the op table."""
-        roles = OPTABLE[self.n.op].roles
-        for i, allowed in enumerate(dtypes):
-            if allowed:
-                self.need(self.ins[i], allowed, f"input {roles[i]}")
-        for i in const:
-            if self.ins[i] not in self.g.constants:
-                self.fail(f"{self.where}: input {roles[i]} {self.ins[i]!r} must be a constant")
-
-    def attrs(self, multipliers: tuple[str, ...] = (), shifts: tuple[str, ...] = (),
-              zero_points: tuple[tuple[str, int], ...] = ()) -> None:
-        """multipliers in [0, 2^31), shifts in [0, 62], each (zero point, input index) within that input's dtype."""
-        for k in multipliers:
-            self.int_attr(k, 0, (1 << 31) - 1)
-        for k in shifts:
-            self.int_attr(k, 0, 62)
-        for k, i in zero_points:
-            self.in_range(k, self.dtype(self.ins[i]))
-
     def requant(self, mult, shift) -> None:
         """TFLite requantization parameters (scalars or per channel): multipliers non-negative int32, shifts in
         [SHIFT_MIN, SHIFT_MAX]."""
@@ -84,10 +54,6 @@ class NodeCheck:
             self.fail(f"{self.where}: requantization multipliers must be non-negative int32")
         if np.any((shift < SHIFT_MIN) | (shift > SHIFT_MAX)):
             self.fail(f"{self.where}: requantization shifts must lie in [{SHIFT_MIN}, {SHIFT_MAX}]")
-
-    def same_shape(self, *names: str) -> None:
-        if len({self.shape(x) for x in names} | {tuple(self.out.shape)}) != 1:
-            self.fail(f"{self.where}: inputs and output must have one shape")
 
 
 def validate(g: Graph, integer_only: bool) -> None:
@@ -149,21 +115,31 @@ def apply_rules(c: NodeCheck) -> None:
     """The declarative part of the node's check: its entry's Rules (quant/optable.py), and every attribute
     <role>_zero_point within that input's dtype."""
     op = OPTABLE[c.n.op]
-    r = op.rules
-    c.inputs(*r.inputs, const=r.consts)
+    r, roles, out = op.rules, op.roles, c.n.outputs[0]
+    for i, allowed in enumerate(r.inputs):
+        if allowed:
+            c.need(c.ins[i], allowed, f"input {roles[i]}")
+    for i in r.consts:
+        if c.ins[i] not in c.g.constants:
+            c.fail(f"{c.where}: input {roles[i]} {c.ins[i]!r} must be a constant")
     if r.output:
-        c.need(c.n.outputs[0], r.output, "output")
-    if r.clamp:
-        c.int_output()
-    if r.same_shape:
-        c.same_shape(*c.ins)
-    for key, lo, hi in r.ranges:
+        c.need(out, r.output, "output")
+    if r.clamp:  # an integer output, clamped to [act_min, act_max] around y_zero_point
+        c.need(out, INT, "output")
+        for key in ("act_min", "act_max", "y_zero_point"):
+            c.in_range(key, c.out.dtype)
+        if c.a["act_min"] > c.a["act_max"]:
+            c.fail(f"{c.where}: act_min > act_max")
+    if r.same_shape and len({c.shape(x) for x in c.ins} | {tuple(c.out.shape)}) != 1:
+        c.fail(f"{c.where}: inputs and output must have one shape")
+    for key, lo, hi in (*r.ranges, *((k, 0, (1 << 31) - 1) for k in r.multipliers), *((k, 0, 62) for k in r.shifts)):
         c.int_attr(key, lo, hi)
     for key in r.flags:
         if not isinstance(c.a[key], bool):
             c.fail(f"{c.where}: {key} must be true or false")
-    c.attrs(r.multipliers, r.shifts, tuple((f"{role}_zero_point", i) for i, role in enumerate(op.roles)
-                                           if f"{role}_zero_point" in op.attrs))
+    for i, role in enumerate(roles):
+        if f"{role}_zero_point" in op.attrs:
+            c.in_range(f"{role}_zero_point", c.dtype(c.ins[i]))
 
 
 def check_fully_connected(c: NodeCheck) -> None:
