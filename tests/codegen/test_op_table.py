@@ -100,3 +100,14 @@ def test_extending_guide_names_real_files():
     for p in paths:
         if "<" not in p:
             assert (ROOT / p).exists(), p
+
+
+def test_a_constant_where_the_default_call_reads_a_tensor_is_named():
+    from codegen.errors import CodegenError
+    from codegen.op_calls import OpEnv, emit_node_calls
+    from quant.ir import Graph, Node, TensorInfo
+    t = {k: TensorInfo(k, (1, 4), "float32") for k in ("x", "y")}
+    g = Graph("g", ["x"], ["y"], t, {"c": np.ones((1, 4), np.float32)}, [Node("add_f32", "a", ["x", "c"], ["y"], {})])
+    env = OpEnv(buf=lambda t, r: t, const=lambda k, a, c: k)
+    with pytest.raises(CodegenError, match=r"add_f32 with the constant b 'c' has no kernel \(its b must be a computed"):
+        emit_node_calls(g, g.nodes[0], env)
