@@ -1,0 +1,93 @@
+"""The run-time parts of fully_connected_dynamic / _asym around the grouped kernels on Helium, RVV and Cortex-M DSP
+(runtime_c/kernels/{mve,rvv,armdsp}/ig_fc_dynamic_parts.c, mve / rvv ig_fc_asym_offsets.c) against the reference
+interpreter: NEON's edges (tests/codegen/test_grouped_dynamic_edges.py: both mantissa ends, every int16 row exponent,
+values past int32 and int16 before the zero point, layers without bias) plus these kernels' own: rows whose
+shift - e is below 33 (MVE's VQDMULH / VRSHL and armdsp's SMMUL forms need 32 / 33; those rows, and MVE's whole
+four-row step around them, take int64) beside rows above, a y_zp too large for the saturating adds (the whole call
+in int64), row counts off the 16- / 4-row steps, K off the 8- / 4-column steps (odd K, one group of K, K below one
+step), rows of one sign with a zero point beyond them, and the asymmetric offset term with a last partial block of rows and a last group."""
+import numpy as np
+
+import isa
+from benchmarks.dynamic_cost import as_lowered
+from benchmarks.op_cases import _fully_connected_asym, _fully_connected_dynamic
+from tests.codegen.test_grouped_dynamic_edges import _cases as neon_edges
+from tests.codegen.test_transformer_ops import _check
+
+LOW_SHIFT = 20  # shift - e below 33 for every int16 row exponent above -14
+
+
+def _own_cases():
+    rng = np.random.default_rng(57)
+    cases = []
+    # NEON's edges with the lowering's shifts: the mantissa ends, every int16 row exponent, every output kind
+    for g, feeds in neon_edges():
+        if g.nodes[0].op == "fully_connected_dynamic":
+            cases.append((as_lowered(g, feeds, rng), feeds))
+    # the fast forms beside rows below them (every third row: inside MVE's four-row steps), every output type;
+    # biases at the int32 limits with y_zp 0, small (int8 / int16 outs) and a narrow int32 clamp
+    for ydt, zp, lo, hi in (("int8", 5, -128, 127), ("int16", -20000, -32768, 32767), ("int32", 0, -(1 << 31),
+                            (1 << 31) - 1), ("int32", -3, -(1 << 20), 1 << 20)):
+        g, feeds = _fully_connected_dynamic(rng, 64, 37, "int16", ydt, 4, 32, 3, 1 << 30)
+        g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
+        as_lowered(g, feeds, rng, bias_edges=True).constants["s"][1::3] = LOW_SHIFT
+        cases.append((g, feeds))
+    # y_zp past 2^16 with clamp bounds near the int32 limits: no saturating adds, the whole call in int64
+    g, feeds = _fully_connected_dynamic(rng, 64, 21, "int16", "int32", 4, 32, 2, 1 << 30)
+    g.nodes[0].attrs.update(y_zero_point=-70000, act_min=-(1 << 31), act_max=(1 << 31) - 1)
+    as_lowered(g, feeds, rng, bias_edges=True)
+    cases.append((g, feeds))
+    # rows and columns off the steps: N 1, 2, 5, 19, 37; K 45 (odd, groups of 15), 12 (one group), 6 (below a step)
+    for k, n, gs, ydt in ((45, 19, 15, "int8"), (12, 37, 12, "int16"), (6, 5, 2, "int32"), (64, 1, 32, "int8"),
+                          (96, 2, 32, "int16")):
+        g, feeds = _fully_connected_dynamic(rng, k, n, "int16", ydt, 4, gs, 2, 1 << 30)
+        cases.append((as_lowered(g, feeds, rng), feeds))
+    # rows of one sign far from 0 and a zero point beyond them, K off the 8-lane step: a 0 taken into the row's
+    # extremes by the tail would set its range
+    for zp in (-100, 100):
+        g, feeds = _fully_connected_dynamic(rng, 45, 19, "int16", "int16", 4, 15, 2, 1 << 30)
+        g.nodes[0].attrs["x_zero_point"] = zp
+        feeds["x"] = np.stack([rng.integers(-150, -119, 45), rng.integers(120, 151, 45)]).astype(np.int16)
+        cases.append((g, feeds))
+    # the asymmetric offset term alone (int8 input): a last partial block of rows, a last group, int8 weights too
+    for k, n, bits, gs, ydt in ((96, 37, 4, 32, "int8"), (45, 19, 8, 15, "int16"), (64, 261, 4, 16, "int32")):
+        cases.append(_fully_connected_asym(rng, k, n, "int8", ydt, bits, gs, 2))
+    return cases
+
+
+def _assert_linked(kc, family, stems):
+    linked = {part for s in kc.kernel_stems for part in s.split("+")}
+    for stem in stems:
+        assert f"{family}/{stem}" in linked, f"no case linked {family}/{stem}: {sorted(linked)}"
+
+
+def test_own_cases_reach_both_forms():
+    """int16 rows reach shift - e >= 33 (the fast forms) and, in the mixed cases, below; the large y_zp is past the
+    saturating adds' bound"""
+    from quant.ops.linear_quant import dynamic_row_quantize
+    fast = mixed = 0
+    for g, feeds in _own_cases():
+        if g.nodes[0].op != "fully_connected_dynamic" or g.tensors["x"].dtype != "int16":
+            continue
+        _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
+        s = g.constants["s"]
+        fast += bool(s.min() - e.max() >= 33)
+        mixed += bool(s.min() - e.max() < 33 <= s.max() - e.max())
+        if g.nodes[0].attrs["y_zero_point"] == -70000:
+            assert g.nodes[0].attrs["act_max"] == (1 << 31) - 1
+    assert fast >= 10 and mixed == 4
+
+
+def test_dynamic_parts_bit_exact_on_mve(tmp_path):
+    kc = _check(neon_edges() + _own_cases(), isa.get_target("cortex-m55"), tmp_path)
+    _assert_linked(kc, "mve", ("ig_fc_dynamic_parts", "ig_fc_asym_offsets"))
+
+
+def test_dynamic_parts_bit_exact_on_rvv(tmp_path):
+    kc = _check(neon_edges() + _own_cases(), isa.get_target("rv64gcv"), tmp_path, vlens=(128, 256, 512))
+    _assert_linked(kc, "rvv", ("ig_fc_dynamic_parts", "ig_fc_asym_offsets"))
+
+
+def test_dynamic_parts_bit_exact_on_armdsp(tmp_path):
+    kc = _check(neon_edges() + _own_cases(), isa.get_target("cortex-m4"), tmp_path)
+    _assert_linked(kc, "armdsp", ("ig_fc_dynamic_parts",))
