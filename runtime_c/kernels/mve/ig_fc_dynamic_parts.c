@@ -91,17 +91,29 @@ IG_INLINE void requant_one(const int32_t *acc, int32_t mr, int32_t e, const int3
   ig_store(y, i, (int32_t)(v < act_min ? act_min : (v > act_max ? act_max : v)), yb);
 }
 
-/* four rows from i (the active lanes of p); false, nothing written, where a lane's shift - e is below 32 */
-IG_INLINE int rq4(const int32_t *acc, int32_t e31, int32_t x_mr, const int32_t *mult, const int32_t *shift,
+/* a vector of four int32 from p: all lanes, or the active lanes of m (tail: the others zero) */
+IG_INLINE int32x4_t ld4(const int32_t *p, mve_pred16_t m, int tail) { return tail ? vldrwq_z_s32(p, m) : vld1q_s32(p); }
+
+/* four rows from i (the active lanes of m where tail); false, nothing written, where a lane's shift - e is below 32 */
+IG_INLINE int rq4(const int32_t *acc, int32x4_t e31, int32_t x_mr, const int32_t *mult, const int32_t *shift,
                   const int32_t *bias, int32_t i, int32_t y_zp, int32x4_t lo, int32x4_t hi, void *y, int32_t yb,
-                  mve_pred16_t p) {
-  int32x4_t ns = vsubq_s32(vdupq_n_s32(e31), vldrwq_z_s32(shift + i, p)); /* 31 - (shift - e) */
-  if (vmaxvq_p_s32(INT32_MIN, ns, p) > -1) return 0;
-  int32x4_t mu = vldrwq_z_s32(mult + i, p);
-  int32x4_t v = vrshlq_s32(vqdmulhq_s32(vldrwq_z_s32(acc + i, p), vqrdmlahq_n_s32(mu, mu, x_mr)), ns);
-  v = vqaddq_n_s32(vqaddq_s32(v, vldrwq_z_s32(bias + i, p)), y_zp);
-  ig_mve_store4(y, i, vminq_s32(vmaxq_s32(v, lo), hi), yb, p);
+                  mve_pred16_t m, int tail) {
+  int32x4_t ns = vsubq_s32(e31, ld4(shift + i, m, tail)); /* 31 - (shift - e) */
+  if ((tail ? vmaxvq_p_s32(INT32_MIN, ns, m) : vmaxvq_s32(INT32_MIN, ns)) > -1) return 0;
+  int32x4_t mu = ld4(mult + i, m, tail);
+  int32x4_t v = vrshlq_s32(vqdmulhq_s32(ld4(acc + i, m, tail), vqrdmlahq_n_s32(mu, mu, x_mr)), ns);
+  v = vqaddq_s32(v, ld4(bias + i, m, tail));
+  if (y_zp != 0) v = vqaddq_n_s32(v, y_zp);
+  ig_mve_store4(y, i, vminq_s32(vmaxq_s32(v, lo), hi), yb, tail ? m : 0xFFFF);
   return 1;
+}
+
+/* the rows [i, i + 4) in int64 */
+IG_INLINE void requant_four(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,
+                            const int32_t *bias, int32_t i, int32_t rows, int32_t y_zp, int32_t act_min,
+                            int32_t act_max, void *y, int32_t yb) {
+  for (int32_t j = i; j < i + 4 && j < rows; j++)
+    requant_one(acc, mr, e, mult, shift, bias, j, y_zp, act_min, act_max, y, yb);
 }
 
 IG_INLINE void requant_body(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,
@@ -110,14 +122,14 @@ IG_INLINE void requant_body(const int32_t *acc, int32_t mr, int32_t e, const int
   const int32_t z = 1 << 16; /* VQADD's saturation cannot move a clamped value: |y_zp| <= z, bounds z inside */
   int32_t i = 0;
   if (y_zp == 0 || (y_zp >= -z && y_zp <= z && act_min >= INT32_MIN + z && act_max <= INT32_MAX - z)) {
-    int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
-    int32_t x_mr = (int32_t)((uint32_t)(mr - 32768) << 16);
-    for (; i < rows; i += 4) {
-      mve_pred16_t p = vctp32q((uint32_t)(rows - i));
-      if (rq4(acc, 31 + e, x_mr, mult, shift, bias, i, y_zp, lo, hi, y, yb, p)) continue;
-      for (int32_t j = i; j < i + 4 && j < rows; j++)
-        requant_one(acc, mr, e, mult, shift, bias, j, y_zp, act_min, act_max, y, yb);
-    }
+    const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max), e31 = vdupq_n_s32(31 + e);
+    const int32_t x_mr = (int32_t)((uint32_t)(mr - 32768) << 16);
+    for (; i + 4 <= rows; i += 4)
+      if (!rq4(acc, e31, x_mr, mult, shift, bias, i, y_zp, lo, hi, y, yb, 0xFFFF, 0))
+        requant_four(acc, mr, e, mult, shift, bias, i, rows, y_zp, act_min, act_max, y, yb);
+    if (i < rows && !rq4(acc, e31, x_mr, mult, shift, bias, i, y_zp, lo, hi, y, yb, vctp32q((uint32_t)(rows - i)), 1))
+      requant_four(acc, mr, e, mult, shift, bias, i, rows, y_zp, act_min, act_max, y, yb);
+    return;
   }
   for (; i < rows; i++) requant_one(acc, mr, e, mult, shift, bias, i, y_zp, act_min, act_max, y, yb);
 }
