@@ -52,6 +52,21 @@ def _sdot_blocked_w4(env: OpEnv, fam: str, bits: int, k: int, group_size: int) -
     return fam == "neon" and bits == 4 and "dotprod" in env.extensions and grouped_layout(fam, k, group_size) == "blocked"
 
 
+def _mve_asym(fam: str, bits: int, n: int) -> bool:
+    """Whether the linked grouped kernel is Helium's int4 one, which takes the group offsets in its scale stream
+    (ig_fc_grouped_asym_s8w4, runtime_c/kernels/mve/ig_fc_grouped_s8w4.c): whole four-row blocks only."""
+    return fam == "mve" and bits == 4 and n % 4 == 0
+
+
+def _mve_asym_scales(scales: np.ndarray, group_offset: np.ndarray) -> np.ndarray:
+    """That kernel's scale stream: per group and four rows the rows layout's scales ([G, N]) then the four rows'
+    group offsets ([N, G] given): [G][N / 4][8] int32."""
+    groups = np.shape(group_offset)[1]
+    s = np.asarray(scales, np.int64).reshape(groups, -1, 4)
+    o = np.asarray(group_offset, np.int64).T.reshape(groups, -1, 4)
+    return wrap_int32(np.stack([s, o], axis=2).reshape(-1))
+
+
 def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
                     shift: np.ndarray, y_dt: str, tail: str, keys: tuple[str, str, str], out_of, after: str,
                     tag: str = "", dyn: bool = False) -> tuple[str, set[tuple[str, str]]]:
@@ -68,7 +83,8 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
     sdot = _sdot_blocked_w4(env, fam, bits, kk, gsz)
-    fused = offsets and sdot  # the offsets go into the kernel's scale stream (neon_asym_scales)
+    mve = offsets and _mve_asym(fam, bits, nn_)
+    fused = offsets and (sdot or mve)  # the offsets go into the kernel's scale stream (neon_asym_scales, mve's)
     dyn = dyn and sdot
     fn = (f"ig_fc_grouped{'_dyn' if dyn else ''}{'_asym' if fused else ''}_s8w4" if fused or dyn else stem) + out
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
@@ -80,7 +96,8 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, *((zero,) * 3 if dyn else (bias[r], mult[r], shift[r])))
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
-        scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused else p.scales
+        scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused and sdot else \
+            _mve_asym_scales(p.scales, go[r]) if mve else p.scales
         rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn else \
             [p.bias, p.multiplier, p.shift]
         if dyn:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
@@ -111,7 +128,7 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         pre, bias_of, per_chunk = "", f"{cb} + p_[2]" if cb else "0", ""
     # the SDOT kernels need no per-chunk buffers: chunks of whole blocks make one layout, run by one call (x's
     # group sums and the call once per layer, not per 256 rows)
-    one = (fused or dyn) and all(r % NEON_GROUPED_ROWS == 0 for r in table[4::5])
+    one = sdot and (fused or dyn) and all(r % NEON_GROUPED_ROWS == 0 for r in table[4::5])
     loop = "const int32_t c_ = 0; const int32_t *p_ = " + ct if one else \
         f"for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_"
     code = (f"{pre}{'{ ' if one else ''}{loop}; "

@@ -5,7 +5,9 @@ values past int32 and int16 before the zero point, layers without bias) plus the
 shift - e is below 33 (MVE's VQDMULH / VRSHL and armdsp's SMMUL forms need 32 / 33; those rows, and MVE's whole
 four-row step around them, take int64) beside rows above, a y_zp too large for the saturating adds (the whole call
 in int64), row counts off the 16- / 4-row steps, K off the 8- / 4-column steps (odd K, one group of K, K below one
-step), rows of one sign with a zero point beyond them, and the asymmetric offset term with a last partial block of rows and a last group."""
+step), rows of one sign with a zero point beyond them, the asymmetric offset term's separate passes with a last
+partial block of rows and a last group, and Helium's int4 kernel that takes the offsets in its scale stream
+(ig_fc_grouped_asym_s8w4: groups of 32 in assembly, 64, 16, 20; two chunks of rows)."""
 import numpy as np
 
 import isa
@@ -50,7 +52,11 @@ def _own_cases():
         feeds["x"] = np.stack([rng.integers(-150, -119, 45), rng.integers(120, 151, 45)]).astype(np.int16)
         cases.append((g, feeds))
     # the asymmetric offset term alone (int8 input): a last partial block of rows, a last group, int8 weights too
-    for k, n, bits, gs, ydt in ((96, 37, 4, 32, "int8"), (45, 19, 8, 15, "int16"), (64, 261, 4, 16, "int32")):
+    # (the separate passes); whole four-row blocks in int4 (Helium's kernel with the offsets in its scale stream):
+    # groups of 32 (assembly), 64, 16 and 20 (tail-predicated), two chunks of rows (256 + 4), every output type
+    for k, n, bits, gs, ydt in ((96, 37, 4, 32, "int8"), (45, 19, 8, 15, "int16"), (64, 261, 4, 16, "int32"),
+                                (96, 40, 4, 32, "int16"), (128, 260, 4, 64, "int32"), (48, 12, 4, 16, "int8"),
+                                (60, 8, 4, 20, "int8"), (64, 300, 4, 32, "int8")):
         cases.append(_fully_connected_asym(rng, k, n, "int8", ydt, bits, gs, 2))
     return cases
 
@@ -76,6 +82,25 @@ def test_own_cases_reach_both_forms():
         if g.nodes[0].attrs["y_zero_point"] == -70000:
             assert g.nodes[0].attrs["act_max"] == (1 << 31) - 1
     assert fast >= 10 and mixed == 4
+
+
+def test_helium_int4_asym_layers_take_the_offsets_in_the_kernel():
+    """mve, int4, whole four-row blocks: ig_fc_grouped_asym_s8w4 (offsets in the scale stream, no ig_group_sums_s8 /
+    ig_offset_bias), static and dynamic (then the identity requantization to int32 and ig_dyn_requant); int8 weights
+    or N off the four-row blocks: the separate passes"""
+    from codegen.op_calls import OpEnv, emit_node_calls
+    rng = np.random.default_rng(5)
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="1", family="mve",
+                extensions=("mve",))
+    passes = {"ig_group_sums_s8", "ig_offset_bias"}
+    for g, want in ((_fully_connected_asym(rng, 64, 300, "int8", "int8", 4, 32, 1)[0], {"ig_fc_grouped_asym_s8w4"}),
+                    (_fully_connected_asym(rng, 64, 301, "int8", "int8", 4, 32, 1)[0], {"ig_fc_grouped_s8w4"} | passes),
+                    (_fully_connected_asym(rng, 64, 300, "int8", "int16", 8, 32, 1)[0],
+                     {"ig_fc_grouped_s8_to_s16"} | passes),
+                    (_fully_connected_dynamic(rng, 64, 300, "int16", "int8", 4, 32, 1, 1 << 30)[0],
+                     {"ig_fc_grouped_asym_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"})):
+        _, calls = emit_node_calls(g, g.nodes[0], env)
+        assert {fn for fn, _ in calls} == want, g.name
 
 
 def test_dynamic_parts_bit_exact_on_mve(tmp_path):
