@@ -8,7 +8,7 @@ from codegen.errors import CodegenError
 from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
 from codegen.packing import (NEON_GROUPED_ROWS, grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors,
-                             pack_fc_grouped, pack_fc_weights, wrap_int32)
+                             pack_fc_grouped, pack_fc_weights, scale_differences, wrap_int32)
 from quant.ir import Graph, Node
 from quant.ops.checks import fc_quant_mass
 from quant.ops.linear_quant import DYN_LEVELS
@@ -52,10 +52,13 @@ def _sdot_blocked_w4(env: OpEnv, fam: str, bits: int, k: int, group_size: int) -
     return fam == "neon" and bits == 4 and "dotprod" in env.extensions and grouped_layout(fam, k, group_size) == "blocked"
 
 
-def _mve_asym(fam: str, bits: int, n: int) -> bool:
-    """Whether the linked grouped kernel is Helium's int4 one, which takes the group offsets in its scale stream
-    (ig_fc_grouped_asym_s8w4, runtime_c/kernels/mve/ig_fc_grouped_s8w4.c): whole four-row blocks only."""
-    return fam == "mve" and bits == 4 and n % 4 == 0
+def _m_profile_asym(fam: str, bits: int, k: int, group_size: int, n: int) -> bool:
+    """Whether the linked grouped kernel is Helium's or the Cortex-M DSP's int4 one, which take the group offsets
+    in their scale stream / weight records (ig_fc_grouped_asym_s8w4, runtime_c/kernels/{mve,armdsp}/
+    ig_fc_grouped_s8w4.c): whole four-row blocks only; armdsp: its blocked layout (groups of a multiple of 4)."""
+    if bits != 4 or n % 4:
+        return False
+    return fam == "mve" or (fam == "armdsp" and grouped_layout(fam, k, group_size) == "blocked")
 
 
 def _mve_asym_scales(scales: np.ndarray, group_offset: np.ndarray) -> np.ndarray:
@@ -65,6 +68,22 @@ def _mve_asym_scales(scales: np.ndarray, group_offset: np.ndarray) -> np.ndarray
     s = np.asarray(scales, np.int64).reshape(groups, -1, 4)
     o = np.asarray(group_offset, np.int64).T.reshape(groups, -1, 4)
     return wrap_int32(np.stack([s, o], axis=2).reshape(-1))
+
+
+def _armdsp_asym_weights(weights: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray,
+                         group_size: int) -> np.ndarray:
+    """armdsp's ig_fc_grouped_asym_s8w4 weights (N a multiple of 4): the int4 blocked layout (packing.py
+    _armdsp_grouped: per block of four rows and group the words, then the rows' scale differences d) with each group
+    record 16 bytes longer: per pair dA, dB, dOA, dOB - 8 dB (dO: the group offsets' differences; int32, LE)."""
+    n, groups = np.shape(group_offset)
+    per = 2 * group_size
+    body = np.asarray(weights, np.int8).reshape(n // 4, groups, per + 16)[:, :, :per]
+    d, do = (scale_differences(np.asarray(v)).reshape(n // 4, 4, groups).transpose(0, 2, 1)
+             for v in (group_scale, group_offset))
+    rec = np.stack([d[..., 0], d[..., 1], do[..., 0], do[..., 1] - 8 * d[..., 1],
+                    d[..., 2], d[..., 3], do[..., 2], do[..., 3] - 8 * d[..., 3]], axis=2)
+    rec = np.ascontiguousarray(wrap_int32(rec).astype("<i4")).view(np.int8)
+    return np.concatenate([body, rec], axis=2).reshape(-1)
 
 
 def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
@@ -83,8 +102,8 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
     sdot = _sdot_blocked_w4(env, fam, bits, kk, gsz)
-    mve = offsets and _mve_asym(fam, bits, nn_)
-    fused = offsets and (sdot or mve)  # the offsets go into the kernel's scale stream (neon_asym_scales, mve's)
+    m_asym = offsets and _m_profile_asym(fam, bits, kk, gsz, nn_)
+    fused = offsets and (sdot or m_asym)  # the offsets go into the kernel's scales (neon_asym_scales, mve's, armdsp's)
     dyn = dyn and sdot
     fn = (f"ig_fc_grouped{'_dyn' if dyn else ''}{'_asym' if fused else ''}_s8w4" if fused or dyn else stem) + out
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
@@ -97,19 +116,20 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
         scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused and sdot else \
-            _mve_asym_scales(p.scales, go[r]) if mve else p.scales
+            _mve_asym_scales(p.scales, go[r]) if m_asym and fam == "mve" else p.scales
+        weights = _armdsp_asym_weights(p.weights, gs[r], go[r], gsz) if m_asym and fam == "armdsp" else p.weights
         rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn else \
             [p.bias, p.multiplier, p.shift]
         if dyn:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
             rows[2] = rows[2].reshape(-1, 4)[:, (0, 2, 1, 3)]
-        for part, arr in (("w", p.weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
+        for part, arr in (("w", weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
                           ("go", terms.T)):
             parts[part].append(np.ascontiguousarray(arr).reshape(-1))
             sizes[part] += parts[part][-1].size
     key = f".{fam}.asym{ASYM_CHUNK_ROWS}.w{bits}" + (".dyn" if dyn else "")
     cat = {part: np.concatenate(arrs) for part, arrs in parts.items()}
     bkey, mkey, skey = keys
-    cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
+    cw = env.const(wname + key + (".offsets" if m_asym and fam == "armdsp" else ""), cat["w"].astype(np.int8), "int8_t")
     cs = env.const(gsname + key + tag + (".offsets" if fused else ""), cat["s"].astype(np.int32), "int32_t")
     # a dynamic layer without bias (Llama's) passes none: the kernel skips its loads and int64 adds
     cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t") if not dyn or np.any(cat["b"]) else None

@@ -6,9 +6,11 @@ shift - e is below 33 (MVE's VQDMULH / VRSHL and armdsp's SMMUL forms need 32 / 
 four-row step around them, take int64) beside rows above, a y_zp too large for the saturating adds (the whole call
 in int64), row counts off the 16- / 4-row steps, K off the 8- / 4-column steps (odd K, one group of K, K below one
 step), rows of one sign with a zero point beyond them, the asymmetric offset term's separate passes with a last
-partial block of rows and a last group, and Helium's int4 kernel that takes the offsets in its scale stream
-(ig_fc_grouped_asym_s8w4: groups of 32 in assembly, 64, 16, 20; two chunks of rows)."""
+partial block of rows and a last group, and the Helium / Cortex-M DSP int4 kernels that take the offsets in their
+scale stream / weight records (ig_fc_grouped_asym_s8w4: groups of 32, 64, 16 and 20 (armdsp: odd words per group);
+two chunks of rows)."""
 import numpy as np
+import pytest
 
 import isa
 from benchmarks.dynamic_cost import as_lowered
@@ -84,16 +86,20 @@ def test_own_cases_reach_both_forms():
     assert fast >= 10 and mixed == 4
 
 
-def test_helium_int4_asym_layers_take_the_offsets_in_the_kernel():
-    """mve, int4, whole four-row blocks: ig_fc_grouped_asym_s8w4 (offsets in the scale stream, no ig_group_sums_s8 /
-    ig_offset_bias), static and dynamic (then the identity requantization to int32 and ig_dyn_requant); int8 weights
-    or N off the four-row blocks: the separate passes"""
+@pytest.mark.parametrize("family", ["mve", "armdsp"])
+def test_m_profile_int4_asym_layers_take_the_offsets_in_the_kernel(family):
+    """mve / armdsp, int4, whole four-row blocks: ig_fc_grouped_asym_s8w4 (offsets in the scale stream / the weights'
+    group records, no ig_group_sums_s8 / ig_offset_bias), static and dynamic (then the identity requantization to
+    int32 and ig_dyn_requant); int8 weights, N off the four-row blocks, armdsp groups off its blocked layout (not a
+    multiple of 4): the separate passes"""
     from codegen.op_calls import OpEnv, emit_node_calls
     rng = np.random.default_rng(5)
-    env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="1", family="mve",
-                extensions=("mve",))
+    env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="1", family=family,
+                extensions=(family,))
     passes = {"ig_group_sums_s8", "ig_offset_bias"}
+    odd = {"ig_fc_grouped_asym_s8w4"} if family == "mve" else {"ig_fc_grouped_s8w4"} | passes
     for g, want in ((_fully_connected_asym(rng, 64, 300, "int8", "int8", 4, 32, 1)[0], {"ig_fc_grouped_asym_s8w4"}),
+                    (_fully_connected_asym(rng, 63, 300, "int8", "int8", 4, 21, 1)[0], odd),
                     (_fully_connected_asym(rng, 64, 301, "int8", "int8", 4, 32, 1)[0], {"ig_fc_grouped_s8w4"} | passes),
                     (_fully_connected_asym(rng, 64, 300, "int8", "int16", 8, 32, 1)[0],
                      {"ig_fc_grouped_s8_to_s16"} | passes),
@@ -115,4 +121,4 @@ def test_dynamic_parts_bit_exact_on_rvv(tmp_path):
 
 def test_dynamic_parts_bit_exact_on_armdsp(tmp_path):
     kc = _check(neon_edges() + _own_cases(), isa.get_target("cortex-m4"), tmp_path)
-    _assert_linked(kc, "armdsp", ("ig_fc_dynamic_parts",))
+    _assert_linked(kc, "armdsp", ("ig_fc_dynamic_parts", "ig_fc_grouped_s8w4"))
