@@ -11,27 +11,9 @@
  *   y_zp is 0 or small against the clamp bounds' distance to the int32 limits), clamp; rows with s < 33 and calls
  *   with another y_zp: int64. */
 #include "ig_armdsp_common.h"
+#include "ig_armdsp_ops.h"
 #include "ig_fixed64.h"
 #include "ig_ops_quant.h"
-
-/* (a b + 2^31) >> 32, a b >> 32 (floor), c + ((a b + 2^31) >> 32): SMMULR, SMMUL, SMMLAR */
-IG_INLINE int32_t smmulr(int32_t a, int32_t b) {
-  int32_t r;
-  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
-IG_INLINE int32_t smmul(int32_t a, int32_t b) {
-  int32_t r;
-  __asm__("smmul %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-  return r;
-}
-
-IG_INLINE int32_t smmlar(int32_t a, int32_t b, int32_t c) {
-  int32_t r;
-  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
-  return r;
-}
 
 /* *mx / *mn: the larger / smaller of each int16 lane of v and theirs */
 IG_INLINE void max_min16(uint32_t v, uint32_t *mx, uint32_t *mn) {
@@ -50,7 +32,7 @@ IG_INLINE int8_t q_int64(int32_t c, int32_t inv, int32_t s) {
 /* l is 0 or a constant of the call site: the shift drops out of the common loop */
 IG_INLINE void quantize_smmulr(const int16_t *x, int32_t x_zp, int32_t k_dim, int32_t iv, int32_t l, int8_t *q) {
   for (int32_t k = 0; k < k_dim; k++) {
-    int32_t v = smmulr((int32_t)((uint32_t)(x[k] - x_zp) << l), iv);
+    int32_t v = ig_smmulr((int32_t)((uint32_t)(x[k] - x_zp) << l), iv);
     v = __ssat(v, 8);
     q[k] = (int8_t)(v < -127 ? -127 : v);
   }
@@ -105,9 +87,9 @@ IG_INLINE void requant_body(const int32_t *acc, int32_t mr, int32_t e, const int
   const int32_t e33 = y_zp == 0 || (y_zp >= -z && y_zp <= z && act_min >= INT32_MIN + z && act_max <= INT32_MAX - z)
                           ? e + 33 : 64;
   for (int32_t i = 0; i < rows; i++) {
-    int32_t m = smmlar(mult[i], x2, mult[i]), t = shift[i] - e33, v;
+    int32_t m = ig_smmlar(mult[i], x2, mult[i]), t = shift[i] - e33, v;
     if (t >= 0) {
-      v = ((smmul(acc[i], m) >> t) + 1) >> 1; /* (hi + 2^(s - 33)) >> (s - 32), hi = floor(acc m / 2^32) */
+      v = ((ig_smmul(acc[i], m) >> t) + 1) >> 1; /* (hi + 2^(s - 33)) >> (s - 32), hi = floor(acc m / 2^32) */
       v = __qadd(__qadd(v, bias[i]), y_zp);
       v = v < act_min ? act_min : (v > act_max ? act_max : v);
     } else {
@@ -117,10 +99,4 @@ IG_INLINE void requant_body(const int32_t *acc, int32_t mr, int32_t e, const int
   }
 }
 
-#define IG_DYN_REQUANT_DSP(D_, Y, YT)                                                                            \
-  void ig_dyn_requant_##Y(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,  \
-                          const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max,      \
-                          YT *y) {                                                                               \
-    requant_body(acc, mr, e, mult, shift, bias, rows, y_zp, act_min, act_max, y, sizeof(YT));                   \
-  }
-IG_FOR_B(IG_DYN_REQUANT_DSP, _)
+IG_DYN_REQUANT_ENTRIES(requant_body)

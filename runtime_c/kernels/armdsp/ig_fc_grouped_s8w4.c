@@ -107,20 +107,25 @@ IG_INLINE void ig_grouped_block_w4(const int8_t *x, const int8_t *w, int32_t k_d
 #undef IG_GDSP_GROUP_ASYM_HALF
 #undef IG_GDSP_GROUP_ASYM_W4
 
-/* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
-IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
-  const int8_t *w_pairs = w;
-  const int32_t groups = k_dim / group_size, words = group_size / 4;
-  const size_t block = (size_t)groups * (size_t)(2 * group_size + 16);
-  int32_t csx[IG_GROUPED_MAX_GROUPS];
+/* csx[g] = the sum of x over groups 0..g, shifted left by `left` (wrapping int32); two SMLAD per word */
+IG_INLINE void cumulative_sums(const int8_t *x, int32_t groups, int32_t group_size, int32_t left, int32_t *csx) {
   for (int32_t g = 0, s = 0; g < groups; g++) {
     for (int32_t k = g * group_size; k < (g + 1) * group_size; k += 4) {
       uint32_t xv = ig_ld32(x + k);
       s = __smlad(__sxtb16(xv), 0x00010001u, s);
       s = __smlad(ig_sxtb16_ror8(xv), 0x00010001u, s);
     }
-    csx[g] = (int32_t)((uint32_t)s << 3);
+    csx[g] = (int32_t)((uint32_t)s << left);
   }
+}
+
+/* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
+IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+  const int8_t *w_pairs = w;
+  const int32_t groups = k_dim / group_size, words = group_size / 4;
+  const size_t block = (size_t)groups * (size_t)(2 * group_size + 16);
+  int32_t csx[IG_GROUPED_MAX_GROUPS];
+  cumulative_sums(x, groups, group_size, 3, csx);
   const int8_t *wb = w_pairs;
   int32_t n = 0;
   for (; n + 4 <= n_dim; n += 4, wb += block) {
@@ -157,14 +162,7 @@ IG_INLINE void fc_blocked_asym(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int32_t groups = k_dim / group_size, words = group_size / 4;
   const size_t block = (size_t)groups * (size_t)(2 * group_size + 32);
   int32_t csx[IG_GROUPED_MAX_GROUPS];
-  for (int32_t g = 0, s = 0; g < groups; g++) {
-    for (int32_t k = g * group_size; k < (g + 1) * group_size; k += 4) {
-      uint32_t xv = ig_ld32(x + k);
-      s = __smlad(__sxtb16(xv), 0x00010001u, s);
-      s = __smlad(ig_sxtb16_ror8(xv), 0x00010001u, s);
-    }
-    csx[g] = s;
-  }
+  cumulative_sums(x, groups, group_size, 0, csx);
   const int8_t *wb = w;
   for (int32_t n = 0; n < n_dim; n += 4, wb += block) {
     int32_t st[6] = {bias[n], bias[n + 1], bias[n + 2], bias[n + 3], 0, 0};

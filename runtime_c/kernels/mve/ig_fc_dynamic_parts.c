@@ -134,10 +134,4 @@ IG_INLINE void requant_body(const int32_t *acc, int32_t mr, int32_t e, const int
   for (; i < rows; i++) requant_one(acc, mr, e, mult, shift, bias, i, y_zp, act_min, act_max, y, yb);
 }
 
-#define IG_DYN_REQUANT_MVE(D_, Y, YT)                                                                            \
-  void ig_dyn_requant_##Y(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,  \
-                          const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max,      \
-                          YT *y) {                                                                               \
-    requant_body(acc, mr, e, mult, shift, bias, rows, y_zp, act_min, act_max, y, sizeof(YT));                   \
-  }
-IG_FOR_B(IG_DYN_REQUANT_MVE, _)
+IG_DYN_REQUANT_ENTRIES(requant_body)
