@@ -61,6 +61,13 @@ def _m_profile_asym(fam: str, bits: int, k: int, group_size: int, n: int) -> boo
     return fam == "mve" or (fam == "armdsp" and grouped_layout(fam, k, group_size) == "blocked")
 
 
+def _mve_dyn(fam: str, bits: int, n: int) -> bool:
+    """Whether the linked grouped kernel is Helium's int4 one, which requantizes fully_connected_dynamic per token in
+    its registers (ig_fc_grouped_dyn[_asym]_s8w4, runtime_c/kernels/mve/ig_mve_dyn_requant.h): whole four-row
+    blocks only."""
+    return fam == "mve" and bits == 4 and n % 4 == 0
+
+
 def _mve_asym_scales(scales: np.ndarray, group_offset: np.ndarray) -> np.ndarray:
     """That kernel's scale stream: per group and four rows the rows layout's scales ([G, N]) then the four rows'
     group offsets ([N, G] given): [G][N / 4][8] int32."""
@@ -103,8 +110,9 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
     sdot = _sdot_blocked_w4(env, fam, bits, kk, gsz)
     m_asym = offsets and _m_profile_asym(fam, bits, kk, gsz, nn_)
+    mve_dyn = dyn and _mve_dyn(fam, bits, nn_)
     fused = offsets and (sdot or m_asym)  # the offsets go into the kernel's scales (neon_asym_scales, mve's, armdsp's)
-    dyn = dyn and sdot
+    dyn = dyn and (sdot or mve_dyn)
     fn = (f"ig_fc_grouped{'_dyn' if dyn else ''}{'_asym' if fused else ''}_s8w4" if fused or dyn else stem) + out
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
     sizes = dict.fromkeys(parts, 0)
@@ -118,9 +126,9 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused and sdot else \
             _mve_asym_scales(p.scales, go[r]) if m_asym and fam == "mve" else p.scales
         weights = _armdsp_asym_weights(p.weights, gs[r], go[r], gsz) if m_asym and fam == "armdsp" else p.weights
-        rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn else \
-            [p.bias, p.multiplier, p.shift]
-        if dyn:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
+        rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn and sdot else \
+            [v[r] for v in (bias, mult, shift)] if dyn else [p.bias, p.multiplier, p.shift]
+        if dyn and sdot:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
             rows[2] = rows[2].reshape(-1, 4)[:, (0, 2, 1, 3)]
         for part, arr in (("w", weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
                           ("go", terms.T)):
@@ -162,7 +170,7 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     """fully_connected_dynamic as ig_dyn_quantize_* (the row's int8 q and its scale), the linked family's grouped
     kernel on q (zero bias plus the offset term) giving the exact int32 accumulator through an identity
     requantization, a chunk of rows at a time, and ig_dyn_requant_* (the per-token requantization) of each chunk
-    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT (int4 weights) the kernel
+    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT and on Helium (int4 weights) the kernel
     requantizes per token itself (ig_fc_grouped_dyn_s8w4: no int32 round trip, no identity requantization)."""
     a = n.attrs
     x, wname, bname, _, _, mname, sname = n.inputs
@@ -171,7 +179,7 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     bits, stem = int(a["weight_bits"]), "ig_fc_grouped_s8" + ("w4" if int(a["weight_bits"]) == 4 else "")
     fam = kernel_for(stem + "_to_s32", stem, env.family).parent.name
     at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
-    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])):
+    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])) or _mve_dyn(fam, bits, nn_):
         chunks, used = _grouped_chunks(g, n, env, "ig_q_", *(g.constants[i] for i in (bname, mname, sname)), y_dt,
                                        clamp_tail(a), (bname, mname, sname), lambda c: f"ig_y_ + {at}", "", dyn=True)
         acc = ""

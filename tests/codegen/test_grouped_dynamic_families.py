@@ -9,6 +9,8 @@ step), rows of one sign with a zero point beyond them, the asymmetric offset ter
 partial block of rows and a last group, and the Helium / Cortex-M DSP int4 kernels that take the offsets in their
 scale stream / weight records (ig_fc_grouped_asym_s8w4: groups of 32, 64, 16 and 20 (armdsp: odd words per group);
 two chunks of rows)."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -30,17 +32,20 @@ def _own_cases():
             cases.append((as_lowered(g, feeds, rng), feeds))
     # the fast forms beside rows below them (every third row: inside MVE's four-row steps), every output type;
     # biases at the int32 limits with y_zp 0, small (int8 / int16 outs) and a narrow int32 clamp
-    for ydt, zp, lo, hi in (("int8", 5, -128, 127), ("int16", -20000, -32768, 32767), ("int32", 0, -(1 << 31),
-                            (1 << 31) - 1), ("int32", -3, -(1 << 20), 1 << 20)):
-        g, feeds = _fully_connected_dynamic(rng, 64, 37, "int16", ydt, 4, 32, 3, 1 << 30)
+    # (N 37: the separate pass; N 40: Helium's kernel requantizing in its registers)
+    for (ydt, zp, lo, hi), n in itertools.product((("int8", 5, -128, 127), ("int16", -20000, -32768, 32767),
+                                                   ("int32", 0, -(1 << 31), (1 << 31) - 1),
+                                                   ("int32", -3, -(1 << 20), 1 << 20)), (37, 40)):
+        g, feeds = _fully_connected_dynamic(rng, 64, n, "int16", ydt, 4, 32, 3, 1 << 30)
         g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
         as_lowered(g, feeds, rng, bias_edges=True).constants["s"][1::3] = LOW_SHIFT
         cases.append((g, feeds))
     # y_zp past 2^16 with clamp bounds near the int32 limits: no saturating adds, the whole call in int64
-    g, feeds = _fully_connected_dynamic(rng, 64, 21, "int16", "int32", 4, 32, 2, 1 << 30)
-    g.nodes[0].attrs.update(y_zero_point=-70000, act_min=-(1 << 31), act_max=(1 << 31) - 1)
-    as_lowered(g, feeds, rng, bias_edges=True)
-    cases.append((g, feeds))
+    for n in (21, 24):
+        g, feeds = _fully_connected_dynamic(rng, 64, n, "int16", "int32", 4, 32, 2, 1 << 30)
+        g.nodes[0].attrs.update(y_zero_point=-70000, act_min=-(1 << 31), act_max=(1 << 31) - 1)
+        as_lowered(g, feeds, rng, bias_edges=True)
+        cases.append((g, feeds))
     # rows and columns off the steps: N 1, 2, 5, 19, 37; K 45 (odd, groups of 15), 12 (one group), 6 (below a step)
     for k, n, gs, ydt in ((45, 19, 15, "int8"), (12, 37, 12, "int16"), (6, 5, 2, "int32"), (64, 1, 32, "int8"),
                           (96, 2, 32, "int16")):
@@ -83,15 +88,16 @@ def test_own_cases_reach_both_forms():
         mixed += bool(s.min() - e.max() < 33 <= s.max() - e.max())
         if g.nodes[0].attrs["y_zero_point"] == -70000:
             assert g.nodes[0].attrs["act_max"] == (1 << 31) - 1
-    assert fast >= 10 and mixed == 4
+    assert fast >= 10 and mixed == 8
 
 
 @pytest.mark.parametrize("family", ["mve", "armdsp"])
 def test_m_profile_int4_asym_layers_take_the_offsets_in_the_kernel(family):
     """mve / armdsp, int4, whole four-row blocks: ig_fc_grouped_asym_s8w4 (offsets in the scale stream / the weights'
-    group records, no ig_group_sums_s8 / ig_offset_bias), static and dynamic (then the identity requantization to
-    int32 and ig_dyn_requant); int8 weights, N off the four-row blocks, armdsp groups off its blocked layout (not a
-    multiple of 4): the separate passes"""
+    group records, no ig_group_sums_s8 / ig_offset_bias), static and dynamic (armdsp: then the identity
+    requantization to int32 and ig_dyn_requant; mve: ig_fc_grouped_dyn[_asym]_s8w4, the per-token requantization in
+    its registers); int8 weights, N off the four-row blocks, armdsp groups off its blocked layout (not a multiple of
+    4): the separate passes"""
     from codegen.op_calls import OpEnv, emit_node_calls
     rng = np.random.default_rng(5)
     env = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="1", family=family,
@@ -104,7 +110,13 @@ def test_m_profile_int4_asym_layers_take_the_offsets_in_the_kernel(family):
                     (_fully_connected_asym(rng, 64, 300, "int8", "int16", 8, 32, 1)[0],
                      {"ig_fc_grouped_s8_to_s16"} | passes),
                     (_fully_connected_dynamic(rng, 64, 300, "int16", "int8", 4, 32, 1, 1 << 30)[0],
-                     {"ig_fc_grouped_asym_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"})):
+                     {"ig_fc_grouped_dyn_asym_s8w4", "ig_dyn_quantize_s16"} if family == "mve" else
+                     {"ig_fc_grouped_asym_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"}),
+                    (_fully_connected_dynamic(rng, 64, 300, "int16", "int16", 4, 32, 1, 1 << 30, True)[0],
+                     {"ig_fc_grouped_dyn_s8w4_to_s16", "ig_dyn_quantize_s16"} if family == "mve" else
+                     {"ig_fc_grouped_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s16"}),
+                    (_fully_connected_dynamic(rng, 64, 301, "int16", "int8", 4, 32, 1, 1 << 30)[0],
+                     {"ig_fc_grouped_s8w4_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"} | passes)):
         _, calls = emit_node_calls(g, g.nodes[0], env)
         assert {fn for fn, _ in calls} == want, g.name
 

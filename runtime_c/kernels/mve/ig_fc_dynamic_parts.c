@@ -10,9 +10,10 @@
  *   floor(acc m / 2^31) (m >= 0: never saturates) and the rounding constant 2^(s - 1) is a multiple of 2^31, so
  *   the floor loses nothing; + bias, + y_zp by VQADD (exact after the clamp where y_zp is 0 or small against the
  *   clamp bounds' distance to the int32 limits), clamp, narrowing store. Four rows with some s < 32, and calls
- *   with another y_zp: the portable int64 loop. */
+ *   with another y_zp: the portable int64 loop (ig_mve_dyn_requant.h, shared with the grouped kernels). */
 #include "ig_fixed64.h"
 #include "ig_mve_common.h"
+#include "ig_mve_dyn_requant.h"
 #include "ig_ops_quant.h"
 
 /* r in [1, 2^32] -> e = bitlen(r) - 15 and its mantissa mr in [2^14, 2^15] */
@@ -82,56 +83,16 @@ int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_
   return e;
 }
 
-/* y[i] for one row in the portable way */
-IG_INLINE void requant_one(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,
-                           const int32_t *bias, int32_t i, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
-                           int32_t yb) {
-  int64_t m = ig_rshr64((int64_t)mult[i] * mr, 15);
-  int64_t v = ig_rshr64((int64_t)acc[i] * m, shift[i] - e) + bias[i] + y_zp;
-  ig_store(y, i, (int32_t)(v < act_min ? act_min : (v > act_max ? act_max : v)), yb);
-}
-
-/* a vector of four int32 from p: all lanes, or the active lanes of m (tail: the others zero) */
-IG_INLINE int32x4_t ld4(const int32_t *p, mve_pred16_t m, int tail) { return tail ? vldrwq_z_s32(p, m) : vld1q_s32(p); }
-
-/* four rows from i (the active lanes of m where tail); false, nothing written, where a lane's shift - e is below 32 */
-IG_INLINE int rq4(const int32_t *acc, int32x4_t e31, int32_t x_mr, const int32_t *mult, const int32_t *shift,
-                  const int32_t *bias, int32_t i, int32_t y_zp, int32x4_t lo, int32x4_t hi, void *y, int32_t yb,
-                  mve_pred16_t m, int tail) {
-  int32x4_t ns = vsubq_s32(e31, ld4(shift + i, m, tail)); /* 31 - (shift - e) */
-  if ((tail ? vmaxvq_p_s32(INT32_MIN, ns, m) : vmaxvq_s32(INT32_MIN, ns)) > -1) return 0;
-  int32x4_t mu = ld4(mult + i, m, tail);
-  int32x4_t v = vrshlq_s32(vqdmulhq_s32(ld4(acc + i, m, tail), vqrdmlahq_n_s32(mu, mu, x_mr)), ns);
-  v = vqaddq_s32(v, ld4(bias + i, m, tail));
-  if (y_zp != 0) v = vqaddq_n_s32(v, y_zp);
-  ig_mve_store4(y, i, vminq_s32(vmaxq_s32(v, lo), hi), yb, tail ? m : 0xFFFF);
-  return 1;
-}
-
-/* the rows [i, i + 4) in int64 */
-IG_INLINE void requant_four(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,
-                            const int32_t *bias, int32_t i, int32_t rows, int32_t y_zp, int32_t act_min,
-                            int32_t act_max, void *y, int32_t yb) {
-  for (int32_t j = i; j < i + 4 && j < rows; j++)
-    requant_one(acc, mr, e, mult, shift, bias, j, y_zp, act_min, act_max, y, yb);
-}
-
 IG_INLINE void requant_body(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,
                             const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max,
                             void *y, int32_t yb) {
-  const int32_t z = 1 << 16; /* VQADD's saturation cannot move a clamped value: |y_zp| <= z, bounds z inside */
+  const ig_mve_dynrq_t q = ig_mve_dynrq(mr, e, y_zp, act_min, act_max);
   int32_t i = 0;
-  if (y_zp == 0 || (y_zp >= -z && y_zp <= z && act_min >= INT32_MIN + z && act_max <= INT32_MAX - z)) {
-    const int32x4_t lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max), e31 = vdupq_n_s32(31 + e);
-    const int32_t x_mr = (int32_t)((uint32_t)(mr - 32768) << 16);
-    for (; i + 4 <= rows; i += 4)
-      if (!rq4(acc, e31, x_mr, mult, shift, bias, i, y_zp, lo, hi, y, yb, 0xFFFF, 0))
-        requant_four(acc, mr, e, mult, shift, bias, i, rows, y_zp, act_min, act_max, y, yb);
-    if (i < rows && !rq4(acc, e31, x_mr, mult, shift, bias, i, y_zp, lo, hi, y, yb, vctp32q((uint32_t)(rows - i)), 1))
-      requant_four(acc, mr, e, mult, shift, bias, i, rows, y_zp, act_min, act_max, y, yb);
-    return;
+  for (; i + 4 <= rows; i += 4) ig_mve_dynrq4(vld1q_s32(acc + i), &q, mult, shift, bias, i, rows, y, yb, 0xFFFF, 0);
+  if (i < rows) {
+    mve_pred16_t m = vctp32q((uint32_t)(rows - i));
+    ig_mve_dynrq4(vldrwq_z_s32(acc + i, m), &q, mult, shift, bias, i, rows, y, yb, m, 1);
   }
-  for (; i < rows; i++) requant_one(acc, mr, e, mult, shift, bias, i, y_zp, act_min, act_max, y, yb);
 }
 
 IG_DYN_REQUANT_ENTRIES(requant_body)
