@@ -8,7 +8,7 @@ from codegen.errors import CodegenError
 from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
 from codegen.packing import (NEON_GROUPED_ROWS, grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors,
-                             pack_fc_grouped, pack_fc_weights, wrap_int32)
+                             pack_fc_grouped, pack_fc_weights, scale_differences, wrap_int32)
 from quant.ir import Graph, Node
 from quant.ops.checks import fc_quant_mass
 from quant.ops.linear_quant import DYN_LEVELS
@@ -52,6 +52,47 @@ def _sdot_blocked_w4(env: OpEnv, fam: str, bits: int, k: int, group_size: int) -
     return fam == "neon" and bits == 4 and "dotprod" in env.extensions and grouped_layout(fam, k, group_size) == "blocked"
 
 
+def _m_profile_asym(fam: str, bits: int, k: int, group_size: int, n: int) -> bool:
+    """Whether the linked grouped kernel is Helium's or the Cortex-M DSP's int4 one, which take the group offsets
+    in their scale stream / weight records (ig_fc_grouped_asym_s8w4, runtime_c/kernels/{mve,armdsp}/
+    ig_fc_grouped_s8w4.c): whole four-row blocks only; armdsp: its blocked layout (groups of a multiple of 4)."""
+    if bits != 4 or n % 4:
+        return False
+    return fam == "mve" or (fam == "armdsp" and grouped_layout(fam, k, group_size) == "blocked")
+
+
+def _mve_dyn(fam: str, bits: int, n: int) -> bool:
+    """Whether the linked grouped kernel is Helium's int4 one, which requantizes fully_connected_dynamic per token in
+    its registers (ig_fc_grouped_dyn[_asym]_s8w4, runtime_c/kernels/mve/ig_mve_dyn_requant.h): whole four-row
+    blocks only."""
+    return fam == "mve" and bits == 4 and n % 4 == 0
+
+
+def _mve_asym_scales(scales: np.ndarray, group_offset: np.ndarray) -> np.ndarray:
+    """That kernel's scale stream: per group and four rows the rows layout's scales ([G, N]) then the four rows'
+    group offsets ([N, G] given): [G][N / 4][8] int32."""
+    groups = np.shape(group_offset)[1]
+    s = np.asarray(scales, np.int64).reshape(groups, -1, 4)
+    o = np.asarray(group_offset, np.int64).T.reshape(groups, -1, 4)
+    return wrap_int32(np.stack([s, o], axis=2).reshape(-1))
+
+
+def _armdsp_asym_weights(weights: np.ndarray, group_scale: np.ndarray, group_offset: np.ndarray,
+                         group_size: int) -> np.ndarray:
+    """armdsp's ig_fc_grouped_asym_s8w4 weights (N a multiple of 4): the int4 blocked layout (packing.py
+    _armdsp_grouped: per block of four rows and group the words, then the rows' scale differences d) with each group
+    record 16 bytes longer: per pair dA, dB, dOA, dOB - 8 dB (dO: the group offsets' differences; int32, LE)."""
+    n, groups = np.shape(group_offset)
+    per = 2 * group_size
+    body = np.asarray(weights, np.int8).reshape(n // 4, groups, per + 16)[:, :, :per]
+    d, do = (scale_differences(np.asarray(v)).reshape(n // 4, 4, groups).transpose(0, 2, 1)
+             for v in (group_scale, group_offset))
+    rec = np.stack([d[..., 0], d[..., 1], do[..., 0], do[..., 1] - 8 * d[..., 1],
+                    d[..., 2], d[..., 3], do[..., 2], do[..., 3] - 8 * d[..., 3]], axis=2)
+    rec = np.ascontiguousarray(wrap_int32(rec).astype("<i4")).view(np.int8)
+    return np.concatenate([body, rec], axis=2).reshape(-1)
+
+
 def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray, mult: np.ndarray,
                     shift: np.ndarray, y_dt: str, tail: str, keys: tuple[str, str, str], out_of, after: str,
                     tag: str = "", dyn: bool = False) -> tuple[str, set[tuple[str, str]]]:
@@ -68,8 +109,10 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     stem = "ig_fc_grouped_s8" + ("w4" if bits == 4 else "")
     fam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
     sdot = _sdot_blocked_w4(env, fam, bits, kk, gsz)
-    fused = offsets and sdot  # the offsets go into the kernel's scale stream (neon_asym_scales)
-    dyn = dyn and sdot
+    m_asym = offsets and _m_profile_asym(fam, bits, kk, gsz, nn_)
+    mve_dyn = dyn and _mve_dyn(fam, bits, nn_)
+    fused = offsets and (sdot or m_asym)  # the offsets go into the kernel's scales (neon_asym_scales, mve's, armdsp's)
+    dyn = dyn and (sdot or mve_dyn)
     fn = (f"ig_fc_grouped{'_dyn' if dyn else ''}{'_asym' if fused else ''}_s8w4" if fused or dyn else stem) + out
     parts: dict[str, list[np.ndarray]] = {part: [] for part in ("w", "s", "b", "m", "sh", "go")}
     sizes = dict.fromkeys(parts, 0)
@@ -80,19 +123,21 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         p = pack_fc_grouped(w[r], gs[r], gsz, bits, fam, *((zero,) * 3 if dyn else (bias[r], mult[r], shift[r])))
         terms = grouped_bias_terms(fam, kk, gsz, bits, go[r], shift[r])  # [rows in the layout, G]
         table += [sizes["w"], sizes["s"], sizes["b"], terms.shape[0], r.stop - r0]
-        scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused else p.scales
-        rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn else \
-            [p.bias, p.multiplier, p.shift]
-        if dyn:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
+        scales = neon_asym_scales(p.scales, go[r], zero if dyn else shift[r]) if fused and sdot else \
+            _mve_asym_scales(p.scales, go[r]) if m_asym and fam == "mve" else p.scales
+        weights = _armdsp_asym_weights(p.weights, gs[r], go[r], gsz) if m_asym and fam == "armdsp" else p.weights
+        rows = [neon_row_vectors(v[r], bits) for v in (bias, mult, shift)] if dyn and sdot else \
+            [v[r] for v in (bias, mult, shift)] if dyn else [p.bias, p.multiplier, p.shift]
+        if dyn and sdot:  # each vector's shifts in the order 0 2 1 3 (IG_G4_DYNRQ_NB, ig_fc_grouped_s8w4.c)
             rows[2] = rows[2].reshape(-1, 4)[:, (0, 2, 1, 3)]
-        for part, arr in (("w", p.weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
+        for part, arr in (("w", weights), ("s", scales), ("b", rows[0]), ("m", rows[1]), ("sh", rows[2]),
                           ("go", terms.T)):
             parts[part].append(np.ascontiguousarray(arr).reshape(-1))
             sizes[part] += parts[part][-1].size
     key = f".{fam}.asym{ASYM_CHUNK_ROWS}.w{bits}" + (".dyn" if dyn else "")
     cat = {part: np.concatenate(arrs) for part, arrs in parts.items()}
     bkey, mkey, skey = keys
-    cw = env.const(wname + key, cat["w"].astype(np.int8), "int8_t")
+    cw = env.const(wname + key + (".offsets" if m_asym and fam == "armdsp" else ""), cat["w"].astype(np.int8), "int8_t")
     cs = env.const(gsname + key + tag + (".offsets" if fused else ""), cat["s"].astype(np.int32), "int32_t")
     # a dynamic layer without bias (Llama's) passes none: the kernel skips its loads and int64 adds
     cb = env.const(bkey + key, cat["b"].astype(np.int32), "int32_t") if not dyn or np.any(cat["b"]) else None
@@ -111,7 +156,7 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
         pre, bias_of, per_chunk = "", f"{cb} + p_[2]" if cb else "0", ""
     # the SDOT kernels need no per-chunk buffers: chunks of whole blocks make one layout, run by one call (x's
     # group sums and the call once per layer, not per 256 rows)
-    one = (fused or dyn) and all(r % NEON_GROUPED_ROWS == 0 for r in table[4::5])
+    one = sdot and (fused or dyn) and all(r % NEON_GROUPED_ROWS == 0 for r in table[4::5])
     loop = "const int32_t c_ = 0; const int32_t *p_ = " + ct if one else \
         f"for (int32_t c_ = 0; c_ < {len(table) // 5}; c_++) {{ const int32_t *p_ = {ct} + 5 * c_"
     code = (f"{pre}{'{ ' if one else ''}{loop}; "
@@ -125,7 +170,7 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     """fully_connected_dynamic as ig_dyn_quantize_* (the row's int8 q and its scale), the linked family's grouped
     kernel on q (zero bias plus the offset term) giving the exact int32 accumulator through an identity
     requantization, a chunk of rows at a time, and ig_dyn_requant_* (the per-token requantization) of each chunk
-    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT (int4 weights) the kernel
+    (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT and on Helium (int4 weights) the kernel
     requantizes per token itself (ig_fc_grouped_dyn_s8w4: no int32 round trip, no identity requantization)."""
     a = n.attrs
     x, wname, bname, _, _, mname, sname = n.inputs
@@ -134,7 +179,7 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     bits, stem = int(a["weight_bits"]), "ig_fc_grouped_s8" + ("w4" if int(a["weight_bits"]) == 4 else "")
     fam = kernel_for(stem + "_to_s32", stem, env.family).parent.name
     at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
-    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])):
+    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])) or _mve_dyn(fam, bits, nn_):
         chunks, used = _grouped_chunks(g, n, env, "ig_q_", *(g.constants[i] for i in (bname, mname, sname)), y_dt,
                                        clamp_tail(a), (bname, mname, sname), lambda c: f"ig_y_ + {at}", "", dyn=True)
         acc = ""

@@ -79,6 +79,16 @@ int32_t ig_dyn_quantize_s32(const int32_t *x, int32_t x_zp, int32_t k_dim, int8_
   void ig_dyn_requant_##Y(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,  \
                           const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max, YT *y);
 IG_FOR_B(IG_DYN_REQUANT_DECL, _)
+/* A family file's three ig_dyn_requant_* entry points over its BODY(acc, mr, e, mult, shift, bias, rows, y_zp,
+ * act_min, act_max, y, bytes of y's type). */
+#define IG_DYN_REQUANT_ENTRY(BODY, Y, YT)                                                                         \
+  void ig_dyn_requant_##Y(const int32_t *acc, int32_t mr, int32_t e, const int32_t *mult, const int32_t *shift,  \
+                          const int32_t *bias, int32_t rows, int32_t y_zp, int32_t act_min, int32_t act_max,      \
+                          YT *y) {                                                                               \
+    BODY(acc, mr, e, mult, shift, bias, rows, y_zp, act_min, act_max, y, sizeof(YT));                           \
+  }
+#define IG_DYN_REQUANT_ENTRIES(BODY)                                                                             \
+  IG_DYN_REQUANT_ENTRY(BODY, s8, int8_t) IG_DYN_REQUANT_ENTRY(BODY, s16, int16_t) IG_DYN_REQUANT_ENTRY(BODY, s32, int32_t)
 
 /* channel_gather over `rows` rows of x [rows, k_dim]: y[r, j] = clamp(rshr(c * mult, shift) + y_zp, act_min,
  * act_max) with c = x[r, index[j]] - x_zp, or c = 0 where index[j] = -1; y is [rows, j_dim]. */

@@ -3,6 +3,7 @@
  *   SMMULR  rd = (rn * rm + 2^31) >> 32             = ig_mulhr32(rn, rm)            (one instruction)
  *   SMMLSR  rd = (ra 2^32 - rn * rm + 2^31) >> 32   = ra + ig_mulhr32(-rn, rm)       (rshr(-rn rm, 32), exact)
  *   SMMUL   rd = (rn * rm) >> 32                    = ig_mulh32(rn, rm)
+ *   SMMLAR  rd = (ra 2^32 + rn * rm + 2^31) >> 32   = ra + ig_mulhr32(rn, rm)        (rshr(rn rm, 32), exact)
  *   USAT / SSAT with a shifted operand saturate (x >> k) in one instruction.
  * Register-specified shifts use the bottom byte of the count: a logical shift by 32..255 gives 0, which the exp2
  * below relies on (so its count needs no clamp). */
@@ -30,6 +31,11 @@ IG_DSP_INLINE int32_t ig_smmul(int32_t a, int32_t b) {
 IG_DSP_INLINE int32_t ig_smmlsr(int32_t a, int32_t b, int32_t acc) {
   int32_t r;
   __asm__("smmlsr %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+IG_DSP_INLINE int32_t ig_smmlar(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
   return r;
 }
 /* floor(a b / 2^32), unsigned (UMULL's high word) */

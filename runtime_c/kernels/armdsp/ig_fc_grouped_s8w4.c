@@ -5,6 +5,7 @@
  * words once per group, one piece of assembly per block; the sums of x once per call. Other group sizes: the scalar column loops at the group boundaries (ig_blk_dot_w4). */
 #include "ig_armdsp_common.h"
 #include "ig_kernels.h"
+#include "ig_ops_quant.h"
 
 /* One word of 4 columns x 2 pairs (16 MACs) in 20 instructions: LDR x, LDRD w, 2 SXTB16 x, per pair 2 SXTB16, 2 BIC
  * (the high nibble of each int16 lane: 16 w[2p]), 4 SMLAD (raw sums r, high-nibble sums h). */
@@ -48,35 +49,75 @@
   "sub %[t], %[t], %[n]\n\t"                                                                                       \
   "mla %[xo], %[v1], %[t], %[xo]\n\t"                                                                              \
   "strd %[xe], %[xo], [%[st], #8]\n\t"
+/* The same for asymmetric groups (ig_fc_grouped_asym_s8w4): st[5] walks the cumulative sums of x C (not 8 C), and
+ * each pair's two scale differences are followed by two more, dOA (the offsets' differences of the even row) and
+ * dOB - 8 dB (the odd row's), multiplied by C: the group offsets' term sum_g o_g sx_g = sum_g (o_g - o_g+1) C_g
+ * with the odd rows' -8 C dB folded in. Two LDRD and two MLA more per group than the symmetric end, one SUB less
+ * per pair. */
+#define IG_GDSP_GROUP_ASYM_HALF(off, r, h)                                                                          \
+  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
+  "ldrd %[xe], %[xo], [%[st], #" off "]\n\t"                                                                       \
+  "asr %[t], %[" h "], #4\n\t"                                                                                     \
+  "mla %[xe], %[v0], %[t], %[xe]\n\t"                                                                              \
+  "sub %[t], %[" r "], %[" h "]\n\t"                                                                               \
+  "mla %[xo], %[v1], %[t], %[xo]\n\t"                                                                              \
+  "ldrd %[v0], %[v1], [%[wp]], #8\n\t"                                                                             \
+  "mla %[xe], %[v0], %[n], %[xe]\n\t"                                                                              \
+  "mla %[xo], %[v1], %[n], %[xo]\n\t"                                                                              \
+  "strd %[xe], %[xo], [%[st], #" off "]\n\t"
+#define IG_GDSP_GROUP_ASYM_W4                                                                                       \
+  "ldr %[t], [%[st], #20]\n\t"                                                                                     \
+  "ldr %[n], [%[t]], #4\n\t"                                                                                       \
+  "str %[t], [%[st], #20]\n\t"                                                                                     \
+  IG_GDSP_GROUP_ASYM_HALF("0", "r0", "h0") IG_GDSP_GROUP_ASYM_HALF("8", "r1", "h1")
 /* One 2-pair block over all groups (the blocked layout), the group loop ending when x reaches x_end. Per group: 20
  * instructions per word (+1 per two words for the loop), 22 for the group. */
-#define IG_GDSP_BLOCK_W4(words_loop)                                                                                \
+#define IG_GDSP_BLOCK_W4(words_loop) IG_GDSP_BLOCK_W4_END(words_loop, IG_GDSP_GROUP_W4)
+#define IG_GDSP_BLOCK_W4_END(words_loop, group_end)                                                                 \
   __asm__ volatile("movs %[r0], #0\n\t" "movs %[h0], #0\n\t" "movs %[r1], #0\n\t" "movs %[h1], #0\n\t"             \
                    "1:\n\t" "ldr %[n], [%[st], #16]\n\t" "2:\n\t" words_loop "subs %[n], %[n], #1\n\t" "bne 2b\n\t" \
-                   IG_GDSP_GROUP_W4 "cmp %[xp], %[xend]\n\t" "bne 1b\n\t"                                           \
+                   group_end "cmp %[xp], %[xend]\n\t" "bne 1b\n\t"                                                  \
                    : [r0] "=&r"(r0), [h0] "=&r"(h0), [r1] "=&r"(r1), [h1] "=&r"(h1), [xp] "+r"(xp), [wp] "+r"(wp),  \
                      [xe] "=&r"(xe), [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [t] "=&r"(t), [n] "=&r"(n)    \
                    : [st] "r"(st), [xend] "r"(xend)                                                                \
                    : "memory", "cc")
 
+/* asym: the group ends of asymmetric groups (csx: C, the weights' group records 16 bytes longer) */
 IG_INLINE void ig_grouped_block_w4(const int8_t *x, const int8_t *w, int32_t k_dim, int32_t words,
-                                   const int32_t *csx, int32_t st[6]) {
+                                   const int32_t *csx, int32_t st[6], int asym) {
   const int8_t *xp = x, *wp = w, *xend = x + k_dim;
   int32_t r0, h0, r1, h1, n;
   uint32_t xe, xo, v0, v1, t;
   st[5] = (int32_t)(uintptr_t)csx;
   if (words & 1) {
     st[4] = words;
-    IG_GDSP_BLOCK_W4(IG_GDSP_STEP_W4);
+    if (asym) IG_GDSP_BLOCK_W4_END(IG_GDSP_STEP_W4, IG_GDSP_GROUP_ASYM_W4);
+    else IG_GDSP_BLOCK_W4(IG_GDSP_STEP_W4);
   } else {
     st[4] = words >> 1;
-    IG_GDSP_BLOCK_W4(IG_GDSP_STEP_W4 IG_GDSP_STEP_W4);
+    if (asym) IG_GDSP_BLOCK_W4_END(IG_GDSP_STEP_W4 IG_GDSP_STEP_W4, IG_GDSP_GROUP_ASYM_W4);
+    else IG_GDSP_BLOCK_W4(IG_GDSP_STEP_W4 IG_GDSP_STEP_W4);
   }
 }
 #undef IG_GDSP_PAIR
 #undef IG_GDSP_STEP_W4
 #undef IG_GDSP_GROUP_W4
 #undef IG_GDSP_BLOCK_W4
+#undef IG_GDSP_BLOCK_W4_END
+#undef IG_GDSP_GROUP_ASYM_HALF
+#undef IG_GDSP_GROUP_ASYM_W4
+
+/* csx[g] = the sum of x over groups 0..g, shifted left by `left` (wrapping int32); two SMLAD per word */
+IG_INLINE void cumulative_sums(const int8_t *x, int32_t groups, int32_t group_size, int32_t left, int32_t *csx) {
+  for (int32_t g = 0, s = 0; g < groups; g++) {
+    for (int32_t k = g * group_size; k < (g + 1) * group_size; k += 4) {
+      uint32_t xv = ig_ld32(x + k);
+      s = __smlad(__sxtb16(xv), 0x00010001u, s);
+      s = __smlad(ig_sxtb16_ror8(xv), 0x00010001u, s);
+    }
+    csx[g] = (int32_t)((uint32_t)s << left);
+  }
+}
 
 /* Groups of a multiple of 4 columns (the blocked layout of ig_armdsp_common.h). */
 IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
@@ -84,19 +125,12 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
   const int32_t groups = k_dim / group_size, words = group_size / 4;
   const size_t block = (size_t)groups * (size_t)(2 * group_size + 16);
   int32_t csx[IG_GROUPED_MAX_GROUPS];
-  for (int32_t g = 0, s = 0; g < groups; g++) {
-    for (int32_t k = g * group_size; k < (g + 1) * group_size; k += 4) {
-      uint32_t xv = ig_ld32(x + k);
-      s = __smlad(__sxtb16(xv), 0x00010001u, s);
-      s = __smlad(ig_sxtb16_ror8(xv), 0x00010001u, s);
-    }
-    csx[g] = (int32_t)((uint32_t)s << 3);
-  }
+  cumulative_sums(x, groups, group_size, 3, csx);
   const int8_t *wb = w_pairs;
   int32_t n = 0;
   for (; n + 4 <= n_dim; n += 4, wb += block) {
     int32_t st[6] = {bias[n], bias[n + 1], bias[n + 2], bias[n + 3], 0, 0};
-    ig_grouped_block_w4(x, wb, k_dim, words, csx, st);
+    ig_grouped_block_w4(x, wb, k_dim, words, csx, st, 0);
     for (int32_t r = 0; r < 4; r++)
       ig_store(y, n + r, ig_dsp_output(st[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
   }
@@ -119,6 +153,28 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
       ig_store(y, n + r + 1, ig_dsp_output(a1, mult[n + r + 1], shift[n + r + 1], y_zp, act_min, act_max), out_bytes);
   }
 }
+
+/* Asymmetric groups (fully_connected_asym's group offsets, codegen/op_calls_quant.py), N a multiple of 4 and groups
+ * of a multiple of 4: each group record of a block holds per pair dA, dB, then dOA, dOB - 8 dB (IG_GDSP_GROUP_ASYM_W4),
+ * so the offset term needs no pass of its own. */
+IG_INLINE void fc_blocked_asym(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
+  (void)group_scale_t;
+  const int32_t groups = k_dim / group_size, words = group_size / 4;
+  const size_t block = (size_t)groups * (size_t)(2 * group_size + 32);
+  int32_t csx[IG_GROUPED_MAX_GROUPS];
+  cumulative_sums(x, groups, group_size, 0, csx);
+  const int8_t *wb = w;
+  for (int32_t n = 0; n < n_dim; n += 4, wb += block) {
+    int32_t st[6] = {bias[n], bias[n + 1], bias[n + 2], bias[n + 3], 0, 0};
+    ig_grouped_block_w4(x, wb, k_dim, words, csx, st, 1);
+    for (int32_t r = 0; r < 4; r++)
+      ig_store(y, n + r, ig_dsp_output(st[r], mult[n + r], shift[n + r], y_zp, act_min, act_max), out_bytes);
+  }
+}
+
+void ig_fc_grouped_asym_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_blocked_asym(IG_FC_GROUPED_PASS, y, 1); }
+void ig_fc_grouped_asym_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_blocked_asym(IG_FC_GROUPED_PASS, y, 2); }
+void ig_fc_grouped_asym_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) { fc_blocked_asym(IG_FC_GROUPED_PASS, y, 4); }
 
 /* Any group size: the scales transposed to [G, N]. */
 IG_INLINE void fc_rows(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {

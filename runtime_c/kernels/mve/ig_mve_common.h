@@ -225,36 +225,66 @@ IG_INLINE int32x4_t ig_mve_group32n_pairs_w4(const int8_t **xp, const int8_t **p
   return ig_mve_w4_scale(h0, b0, h1, b1, scale, acc);
 }
 
-/* The same for a group of 32 columns in one piece of assembly, so that the scale load and the bias8 table read
- * (post-incremented) fill the gaps between MACs; scale advanced by stride bytes. */
+/* One group of 32 columns of two pairs in one piece of assembly, so that the scale load and the table read
+ * (post-incremented) fill the gaps between MACs; scale advanced by stride bytes. FIRST reads the group's -8 sum x
+ * into b0 from the table; LOAD and MAC are the asymmetric groups' extra load and multiply-accumulate (or nothing). */
+#define IG_MVE_W4_G32(FIRST, LOAD, MAC)                                                                         \
+  FIRST "vldrb.u8 q1, [%[x]], #16\n\tmov %[b1], %[b0]\n\t"                                                       \
+  "vldrb.u8 q2, [%[p0]], #16\n\tvmladava.s8 %[b0], q1, q2\n\tvshr.s8 q3, q2, #4\n\t"                            \
+  "vldrb.u8 q4, [%[p1]], #16\n\tvmladav.s8 %[h0], q1, q3\n\tvshr.s8 q5, q4, #4\n\t"                             \
+  "vmladava.s8 %[b1], q1, q4\n\tvldrb.u8 q2, [%[x]], #16\n\tvmladav.s8 %[h1], q1, q5\n\t"                        \
+  "vldrb.u8 q3, [%[p0]], #16\n\tvmladava.s8 %[b0], q2, q3\n\tvshr.s8 q3, q3, #4\n\t"                            \
+  "vldrb.u8 q4, [%[p1]], #16\n\tvmladava.s8 %[h0], q2, q3\n\tvshr.s8 q5, q4, #4\n\t"                            \
+  "vmladava.s8 %[b1], q2, q4\n\tvldrw.u32 q1, [%[scale]]\n\tvmladava.s8 %[h1], q2, q5\n\t" LOAD                 \
+  "sub %[b0], %[b0], %[h0], lsl #4\n\tadd %[scale], %[scale], %[stride]\n\t"                                     \
+  "sub %[b1], %[b1], %[h1], lsl #4\n\t"                                                                          \
+  "vmov q3[2], q3[0], %[h0], %[h1]\n\tvmov q3[3], q3[1], %[b0], %[b1]\n\t" MAC                                  \
+  "vmul.i32 q3, q3, q1\n\tvadd.i32 %q[acc], %q[acc], q3"
+#define IG_MVE_W4_G32_OUTPUTS                                                                                     \
+  [x] "+r"(x), [p0] "+r"(p0), [p1] "+r"(p1), [sums] "+r"(sums), [scale] "+r"(scale), [acc] "+w"(acc),             \
+      [h0] "=&Te"(h0), [b0] "=&Te"(b0), [h1] "=&Te"(h1), [b1] "=&Te"(b1)
+
 IG_INLINE int32x4_t ig_mve_group32_pairs_w4(const int8_t **xp, const int8_t **p0p, const int8_t **p1p,
                                             const int32_t **bias8p, const int32_t **scalep, int32_t stride,
                                             int32x4_t acc) {
   const int8_t *x = *xp, *p0 = *p0p, *p1 = *p1p;
-  const int32_t *bias8 = *bias8p, *scale = *scalep;
+  const int32_t *sums = *bias8p, *scale = *scalep;
   int32_t h0, b0, h1, b1;
-  __asm__ volatile("ldr %[b0], [%[bias8]], #4\n\tvldrb.u8 q1, [%[x]], #16\n\tmov %[b1], %[b0]\n\t"
-                   "vldrb.u8 q2, [%[p0]], #16\n\tvmladava.s8 %[b0], q1, q2\n\tvshr.s8 q3, q2, #4\n\t"
-                   "vldrb.u8 q4, [%[p1]], #16\n\tvmladav.s8 %[h0], q1, q3\n\tvshr.s8 q5, q4, #4\n\t"
-                   "vmladava.s8 %[b1], q1, q4\n\tvldrb.u8 q2, [%[x]], #16\n\tvmladav.s8 %[h1], q1, q5\n\t"
-                   "vldrb.u8 q3, [%[p0]], #16\n\tvmladava.s8 %[b0], q2, q3\n\tvshr.s8 q3, q3, #4\n\t"
-                   "vldrb.u8 q4, [%[p1]], #16\n\tvmladava.s8 %[h0], q2, q3\n\tvshr.s8 q5, q4, #4\n\t"
-                   "vmladava.s8 %[b1], q2, q4\n\tvldrw.u32 q1, [%[scale]]\n\tvmladava.s8 %[h1], q2, q5\n\t"
-                   "sub %[b0], %[b0], %[h0], lsl #4\n\tadd %[scale], %[scale], %[stride]\n\t"
-                   "sub %[b1], %[b1], %[h1], lsl #4\n\t"
-                   "vmov q3[2], q3[0], %[h0], %[h1]\n\tvmov q3[3], q3[1], %[b0], %[b1]\n\t"
-                   "vmul.i32 q3, q3, q1\n\tvadd.i32 %q[acc], %q[acc], q3"
-                   : [x] "+r"(x), [p0] "+r"(p0), [p1] "+r"(p1), [bias8] "+r"(bias8), [scale] "+r"(scale),
-                     [acc] "+w"(acc), [h0] "=&Te"(h0), [b0] "=&Te"(b0), [h1] "=&Te"(h1), [b1] "=&Te"(b1)
+  __asm__ volatile(IG_MVE_W4_G32("ldr %[b0], [%[sums]], #4\n\t", "", "")
+                   : IG_MVE_W4_G32_OUTPUTS
                    : [stride] "r"(stride)
                    : IG_MVE_W4_CLOBBER);
   *xp = x;
   *p0p = p0;
   *p1p = p1;
-  *bias8p = bias8;
+  *bias8p = sums;
   *scalep = scale;
   return acc;
 }
+
+/* The same for asymmetric groups (ig_fc_grouped_asym_s8w4): the table holds (-8 sum x, sum x) per group (one LDRD),
+ * the scale stream the four rows' scales then their four group offsets (scale + 16 bytes), and the offset term is
+ * one VMLA of the offsets by the group's sum of x. */
+IG_INLINE int32x4_t ig_mve_group32_pairs_w4_asym(const int8_t **xp, const int8_t **p0p, const int8_t **p1p,
+                                                 const int32_t **sumsp, const int32_t **scalep, int32_t stride,
+                                                 int32x4_t acc) {
+  const int8_t *x = *xp, *p0 = *p0p, *p1 = *p1p;
+  const int32_t *sums = *sumsp, *scale = *scalep;
+  int32_t h0, b0, h1, b1, sx;
+  __asm__ volatile(IG_MVE_W4_G32("ldrd %[b0], %[sx], [%[sums]], #8\n\t", "vldrw.u32 q6, [%[scale], #16]\n\t",
+                                 "vmla.s32 %q[acc], q6, %[sx]\n\t")
+                   : IG_MVE_W4_G32_OUTPUTS, [sx] "=&r"(sx)
+                   : [stride] "r"(stride)
+                   : IG_MVE_W4_CLOBBER, "q6");
+  *xp = x;
+  *p0p = p0;
+  *p1p = p1;
+  *sumsp = sums;
+  *scalep = scale;
+  return acc;
+}
+#undef IG_MVE_W4_G32
+#undef IG_MVE_W4_G32_OUTPUTS
 
 /* The same for any group length, 16 columns per tail-predicated step (inactive lanes load as zero, add nothing). */
 IG_INLINE int32x4_t ig_mve_group_pairs_w4(const int8_t **x, const int8_t **p0, const int8_t **p1, int32_t len,

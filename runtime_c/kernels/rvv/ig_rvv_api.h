@@ -22,6 +22,7 @@ static inline __attribute__((always_inline)) void ig_rvv_set_vxrm_rnu(void) { __
 #define __riscv_vssra_vv_i32m4(a, s, rm, vl) __riscv_vssra_vv_i32m4((a), (s), (vl))
 #define __riscv_vssra_vx_i32m2(a, s, rm, vl) __riscv_vssra_vx_i32m2((a), (s), (vl))
 #define __riscv_vssra_vx_i64m4(a, s, rm, vl) __riscv_vssra_vx_i64m4((a), (s), (vl))
+#define __riscv_vssra_vv_i64m4(a, s, rm, vl) __riscv_vssra_vv_i64m4((a), (s), (vl))
 #define __riscv_vssrl_vv_u32m2(a, s, rm, vl) __riscv_vssrl_vv_u32m2((a), (s), (vl))
 #define __riscv_vssrl_vx_u32m2(a, s, rm, vl) __riscv_vssrl_vx_u32m2((a), (s), (vl))
 #endif
