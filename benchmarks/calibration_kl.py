@@ -11,12 +11,13 @@ unmigrated16:A (the same, but the down projections that a16down-top makes int16 
 search:CAP:GAIN (smooth-search with its alphas up to CAP and WEIGHT_GAIN = GAIN); add :gptq to round with GPTQ
 (RTN otherwise). Options on the activations, after the variant (docs/quantization.md "Per-token dynamic scales and
 clipping with a16down-top"): :dyn=GAIN (the `dynamic` step at dynamic_gain GAIN, `inf` every input it takes),
-:dyndown=GAIN (the same on the down projections' inputs only), :obs=mse|percentile (the int8 observer), :a16=all (every
+:dynset=KINDS (... only on these kinds of input, a '+' list of down, context, attn (the attention's norm output),
+mlp (the FFN's norm output), head (the final norm)), :obs=mse|percentile (the int8 observer), :a16=all (every
 block's down projection int16, a16down) or :a16=none. Variants that differ only in these options share one migration,
 calibration and GPTQ rounding (computed once).
 
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/calibration_kl.py --held alpha:0.8:gptq \
-        alpha:0.8:gptq:dyndown=inf alpha:0.8:gptq:dyn=0.5 alpha:0.8:gptq:obs=mse
+        alpha:0.8:gptq:dyn=inf:dynset=down alpha:0.8:gptq:dyn=0.5 alpha:0.8:gptq:obs=mse
 
 With --ranges: per int8 fully connected input of the default's graph (SmoothQuant at 0.8, a16down-top), its
 calibrated range over the median token's (per-token max |x|), the same without each window's first position, and
@@ -40,6 +41,7 @@ from quant.hf_capture import capture_hf  # noqa: E402
 from quant.hf_models import shakespeare_text  # noqa: E402
 from quant.methods import input_channel_absmax, smooth_scales, smoothquant  # noqa: E402
 from quant.observers import calibrate, fc_inputs  # noqa: E402
+from quant.optable import Group  # noqa: E402
 from quant.recipes import calibration_feeds, load_model, parse_config  # noqa: E402
 from quant.transformer_ptq import Lowering, ffn_hidden, lower  # noqa: E402
 
@@ -64,9 +66,10 @@ def kl_of(variant: str, g0, cal0, feeds, ids, refs, held=None) -> str:
     cfg.observer = opts.get("obs", "minmax")
     cfg.a16down, cfg.a16down_only = opts.get("a16", "top") != "none", \
         None if opts.get("a16") == "all" else a16 if a16 is not None else choose_a16down(g, cal, ffn_hidden(g))
-    gain = opts.get("dyn", opts.get("dyndown"))
-    if gain is not None:
-        cfg.dynamic, cfg.dynamic_gain, cfg.dynamic_down = True, float(gain), "dyndown" in opts
+    if "dyn" in opts:
+        cfg.dynamic, cfg.dynamic_gain = True, float(opts["dyn"])
+        cfg.dynamic_only = None if "dynset" not in opts else frozenset().union(
+            *(input_kinds(g)[k] for k in opts["dynset"].split("+")))
     q = lower(g, cal, cfg)
     dyn = sum(n.op == "fully_connected_dynamic" for n in q.nodes)
     out = f"{dyn} dynamic layers; KL {perplexity(q, ids, WINDOW, reference=refs)['kl_divergence']:.5f} nats/token"
@@ -74,6 +77,14 @@ def kl_of(variant: str, g0, cal0, feeds, ids, refs, held=None) -> str:
         r = perplexity(q, held[0], WINDOW, reference=held[1])
         out += f"; held-out perplexity {r['perplexity']:.4f}, KL {r['kl_divergence']:.5f}"
     return out
+
+
+def input_kinds(g) -> dict[str, set[str]]:
+    """SmolLM2's fully connected inputs by kind: down, context, attn, mlp, head (dynset's names)."""
+    xs = {n.inputs[0] for n in g.nodes_in(Group.FULLY_CONNECTED)}
+    ends = {"context": "self_attn.context", "attn": "input_layernorm", "mlp": "post_attention_layernorm"}
+    kinds = {k: {x for x in xs if x.endswith(v)} for k, v in ends.items()}
+    return {**kinds, "down": ffn_hidden(g), "head": xs - ffn_hidden(g) - set().union(*kinds.values())}
 
 
 def _prepare(kind: str, args: list[str], gptq: bool, g0, cal0, feeds):

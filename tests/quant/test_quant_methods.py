@@ -145,12 +145,12 @@ def test_a16down_refuses_weights_that_could_overflow_the_accumulator():
         lower(g, cal, QuantConfig(a16down=True))
 
 
-def test_dynamic_down_and_a16down_top_keep_the_int16_blocks_static(tiny):
-    """dynamic_down: per-token scales on the down projections' inputs only; with a16down-top the chosen blocks keep
+def test_dynamic_only_and_a16down_top_keep_the_int16_blocks_static(tiny):
+    """dynamic_only: per-token scales on those inputs only (here the down projections'); with a16down-top the chosen blocks keep
     their static int16 input (over 100x finer than any int8 grid) and the others go dynamic."""
     from quant.transformer_ptq import ffn_hidden
     g, cal = tiny
-    cfg = QuantConfig(dynamic=True, dynamic_gain=100.0, dynamic_down=True)
+    cfg = QuantConfig(dynamic=True, dynamic_gain=100.0, dynamic_only=frozenset(ffn_hidden(g)))
     assert {x for x, p in activation_plan(g, cal, cfg).items() if p.kind == "dynamic"} == ffn_hidden(g)
     top = QuantConfig(dynamic=True, dynamic_gain=100.0, a16down=True, a16down_only=frozenset({"layers.1.mlp.gated"}))
     q = lower(g, cal, top)
