@@ -21,7 +21,8 @@ calibration and GPTQ rounding (computed once).
 
 With --ranges: per int8 fully connected input of the default's graph (SmoothQuant at 0.8, a16down-top), its
 calibrated range over the median token's (per-token max |x|), the same without each window's first position, and
-the positions that set it (no quantization run)."""
+the positions that set it (no quantization run). With --rank-blocks: the calibration-side KL with each block's down
+projection alone int16, beside a16down-top's ranking."""
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ import numpy as np  # noqa: E402
 
 import quant.smooth_search as search  # noqa: E402
 from quant import jit  # noqa: E402
-from quant.a16down_choice import choose_a16down  # noqa: E402
+from quant.a16down_choice import choose_a16down, int8_noise_share  # noqa: E402
 from quant.accuracy import perplexity, tokenize_text, window_log_probs  # noqa: E402
 from quant.gptq import gptq_overrides  # noqa: E402
 from quant.hf_capture import capture_hf  # noqa: E402
@@ -77,6 +78,26 @@ def kl_of(variant: str, g0, cal0, feeds, ids, refs, held=None) -> str:
         r = perplexity(q, held[0], WINDOW, reference=held[1])
         out += f"; held-out perplexity {r['perplexity']:.4f}, KL {r['kl_divergence']:.5f}"
     return out
+
+
+def rank_blocks(g0, cal0, feeds, ids, refs) -> None:
+    """The calibration-side KL with each block's down projection alone int16 (SmoothQuant at 0.8, GPTQ), against
+    none, beside a16down-top's noise-share ranking: whether that ranking picks the blocks where int16 pays."""
+    g, cal, _, overrides = _PREPARED.setdefault(("alpha", ("0.8",), True),
+                                                _prepare("alpha", ["0.8"], True, g0, cal0, feeds))
+    hidden = sorted(ffn_hidden(g), key=lambda t: int(t.split(".")[1]))
+    share = {x: int8_noise_share(g, cal, x) for x in hidden}
+    chosen = choose_a16down(g, cal, set(hidden))
+
+    def kl(only):
+        cfg = parse_config("w8a8")
+        cfg.weight_override, cfg.a16down, cfg.a16down_only = dict(overrides), bool(only), frozenset(only)
+        return perplexity(lower(g, cal, cfg), ids, WINDOW, reference=refs)["kl_divergence"]
+    base = kl(())
+    print(f"no int16 block: KL {base:.5f}; block, noise share, in a16down-top, KL with it alone int16, drop", flush=True)
+    for x in hidden:
+        v = kl((x,))
+        print(f"{x} {share[x]:.3e} {'yes' if x in chosen else 'no'} {v:.5f} {base - v:.5f}", flush=True)
 
 
 def input_kinds(g) -> dict[str, set[str]]:
@@ -137,6 +158,8 @@ def main() -> None:
     cal0 = calibrate(g0, feeds)
     if "--ranges" in sys.argv:
         token_ranges(g0, cal0, feeds)
+    if "--rank-blocks" in sys.argv:
+        rank_blocks(g0, cal0, feeds, ids, refs)
     for v in [a for a in sys.argv[1:] if not a.startswith("--")]:
         t0 = time.time()
         print(f"{v}: {kl_of(v, g0, cal0, feeds, ids, refs, held)} ({time.time() - t0:.0f} s)", flush=True)

@@ -158,3 +158,15 @@ def test_dynamic_only_and_a16down_top_keep_the_int16_blocks_static(tiny):
     assert ops["layers.1.mlp.down_proj"] == "fully_connected_wide"
     assert ops["layers.0.mlp.down_proj"] == "fully_connected_dynamic"
     assert q.tensors["layers.1.mlp.gated"].scale < lower(g, cal, QuantConfig()).tensors["layers.1.mlp.gated"].scale / 100
+
+
+def test_dynamic_all_is_a_method_step():
+    """dynamic-all: per-token scales on every fully connected input the dynamic op takes (dynamic_gain infinite);
+    it excludes `dynamic` (where they win) and counts as a kernel step for the default rule."""
+    from quant.default_method import kernel_steps
+    from quant.errors import QuantError
+    from quant.recipes import canonical_method, parse_method
+    assert canonical_method("a16down+dynamic-all+gptq+smoothquant") == "smoothquant+gptq+dynamic-all+a16down"
+    with pytest.raises(QuantError, match="dynamic or dynamic-all"):
+        parse_method("gptq+dynamic+dynamic-all")
+    assert kernel_steps("smoothquant+gptq+dynamic-all+a16down") == {"dynamic-all", "a16down"}
