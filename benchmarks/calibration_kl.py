@@ -13,7 +13,7 @@ search:CAP:GAIN (smooth-search with its alphas up to CAP and WEIGHT_GAIN = GAIN)
 clipping with a16down-top"): :dyn=GAIN (the `dynamic` step at dynamic_gain GAIN, `inf` every input it takes),
 :dynset=KINDS (... only on these kinds of input, a '+' list of down, context, attn (the attention's norm output),
 mlp (the FFN's norm output), head (the final norm)), :obs=mse|percentile (the int8 observer), :a16=all (every
-block's down projection int16, a16down) or :a16=none. Variants that differ only in these options share one migration,
+block's down projection int16, a16down), :a16=none or :a16=I+J+... (these blocks' down projections int16). Variants that differ only in these options share one migration,
 calibration and GPTQ rounding (computed once).
 
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/calibration_kl.py --held alpha:0.8:gptq \
@@ -65,8 +65,11 @@ def kl_of(variant: str, g0, cal0, feeds, ids, refs, held=None) -> str:
     cfg = parse_config("w8a8")
     cfg.weight_override = dict(overrides)
     cfg.observer = opts.get("obs", "minmax")
-    cfg.a16down, cfg.a16down_only = opts.get("a16", "top") != "none", \
-        None if opts.get("a16") == "all" else a16 if a16 is not None else choose_a16down(g, cal, ffn_hidden(g))
+    a16_opt = opts.get("a16", "top")
+    if a16_opt not in ("top", "all", "none"):  # block indices: their down projections int16
+        a16 = frozenset(f"layers.{i}.mlp.gated" for i in a16_opt.split("+"))
+    cfg.a16down, cfg.a16down_only = a16_opt != "none", \
+        None if a16_opt == "all" else a16 if a16 is not None else choose_a16down(g, cal, ffn_hidden(g))
     if "dyn" in opts:
         cfg.dynamic, cfg.dynamic_gain = True, float(opts["dyn"])
         cfg.dynamic_only = None if "dynset" not in opts else frozenset().union(
