@@ -7,10 +7,10 @@ result itself) on held-out Shakespeare. Writes benchmarks/results/quant_accuracy
 
 Methods are quant/recipes.py's ('+' chains: smoothquant | smooth-search | awq, then asym (each int4 group's own
 min/max grid), then rtn | gptq | qat, then outlier-split and/or dynamic (per-token scales where they win) or
-dynamic-all (on every input), then a16down (int16 down projection inputs), then gamma); configs w8a8, w4a8 (groups of 32), mixed:<mean weight bits>. MiniLM calibrates on
-its recipe's lines (quant/model_registry.py, 256; rows say `calib`) and is evaluated on 500 held-out lines. SmolLM2
-calibrates on 16 sequences of 256 tokens from the plays that are not held out, and is evaluated on the first 4,096
-tokens of the held-out plays in windows of 256. A run replaces the recorded row of the same (model, config, method,
+dynamic-all (on every input), then a16down (int16 down projection inputs), then gamma); configs w8a8, w4a8 (groups
+of 32), mixed:<mean weight bits>. MiniLM calibrates on its recipe's lines (quant/model_registry.py, 256; rows say
+`calib`) and is evaluated on 500 held-out lines. SmolLM2 calibrates on 16 sequences of 256 tokens from the plays
+that are not held out, and is evaluated on the first 4,096 tokens of the held-out plays in windows of 256. A run replaces the recorded row of the same (model, config, method,
 observer); the FP32 perplexity of the same tokens is reused.
 A run with the model's own recipe (minmax observer, the registry's calibration) takes its graph from the driver's
 cache (intgap/sequence_models.py), so `benchmarks/generation.py` with the same method runs the very graph measured
