@@ -10,11 +10,11 @@ the 4,095 held-out tokens (benchmarks/quant_accuracy.py's). Variants: alpha:A (S
 unmigrated16:A (the same, but the down projections that a16down-top makes int16 keep their weights unmigrated),
 search:CAP:GAIN (smooth-search with its alphas up to CAP and WEIGHT_GAIN = GAIN); add :gptq to round with GPTQ
 (RTN otherwise). Options on the activations, after the variant (docs/quantization.md "Per-token dynamic scales and
-clipping with a16down-top"): :dyn=GAIN (the `dynamic` step at dynamic_gain GAIN, `inf` every input it takes),
+clipping beside `a16down-top`"): :dyn=GAIN (the `dynamic` step at dynamic_gain GAIN, `inf` every input it takes),
 :dynset=KINDS (... only on these kinds of input, a '+' list of down, context, attn (the attention's norm output),
 mlp (the FFN's norm output), head (the final norm)), :obs=mse|percentile (the int8 observer), :a16=all (every
-block's down projection int16, a16down), :a16=none or :a16=I+J+... (these blocks' down projections int16). Variants that differ only in these options share one migration,
-calibration and GPTQ rounding (computed once).
+block's down projection int16, a16down), :a16=none or :a16=I+J+... (these blocks' down projections int16). Variants
+that differ only in these options share one migration, calibration and GPTQ rounding (computed once).
 
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/calibration_kl.py --held alpha:0.8:gptq \
         alpha:0.8:gptq:dyn=inf:dynset=down alpha:0.8:gptq:dyn=0.5 alpha:0.8:gptq:obs=mse
