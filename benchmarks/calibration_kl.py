@@ -19,7 +19,7 @@ that differ only in these options share one migration, calibration and GPTQ roun
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/calibration_kl.py --held alpha:0.8:gptq \
         alpha:0.8:gptq:dyn=inf:dynset=down alpha:0.8:gptq:dyn=0.5 alpha:0.8:gptq:obs=mse
 
-With --ranges: per int8 fully connected input of the default's graph (SmoothQuant at 0.8, a16down-top), its
+With --ranges: per fully connected input of the default's graph (and its dtype there) (SmoothQuant at 0.8, a16down-top), its
 calibrated range over the median token's (per-token max |x|), the same without each window's first position, and
 the positions that set it (no quantization run). With --rank-blocks: the calibration-side KL with each block's down
 projection alone int16, beside a16down-top's ranking."""
@@ -131,7 +131,7 @@ def _prepare(kind: str, args: list[str], gptq: bool, g0, cal0, feeds):
 
 
 def token_ranges(g0, cal0, feeds) -> None:
-    """Per int8 fully connected input of the default's graph: range over the median token's, and who sets it."""
+    """Per fully connected input of the default's graph: range over the median token's, and who sets it."""
     g = smoothquant(g0, cal0, 0.8)
     cal = calibrate(g, feeds)
     cfg = parse_config("w8a8")
