@@ -19,9 +19,9 @@ that differ only in these options share one migration, calibration and GPTQ roun
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/calibration_kl.py --held alpha:0.8:gptq \
         alpha:0.8:gptq:dyn=inf:dynset=down alpha:0.8:gptq:dyn=0.5 alpha:0.8:gptq:obs=mse
 
-With --ranges: per fully connected input of the default's graph (and its dtype there) (SmoothQuant at 0.8, a16down-top), its
-calibrated range over the median token's (per-token max |x|), the same without each window's first position, and
-the positions that set it (no quantization run). With --rank-blocks: the calibration-side KL with each block's down
+With --ranges: per fully connected input of the default's graph (SmoothQuant at 0.8, a16down-top; its dtype there),
+its calibrated range over the median token's (per-token max |x|), the same without each window's first position,
+and the positions that set it (no quantization run). With --rank-blocks: the calibration-side KL with each block's down
 projection alone int16, beside a16down-top's ranking."""
 from __future__ import annotations
 
