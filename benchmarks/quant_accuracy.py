@@ -6,12 +6,13 @@ result itself) on held-out Shakespeare. Writes benchmarks/results/quant_accuracy
     PYTHONPATH=. .venv/bin/python benchmarks/quant_accuracy.py --models smollm2 --runs w4a8:smoothquant+gptq:minmax
 
 Methods are quant/recipes.py's ('+' chains: smoothquant | smooth-search | awq, then asym (each int4 group's own
-min/max grid), then rtn | gptq | qat, then outlier-split and/or dynamic (per-token scales), then a16down (int16 down
-projection inputs), then gamma); configs w8a8, w4a8 (groups of 32), mixed:<mean weight bits>. MiniLM calibrates on
-its recipe's lines (quant/model_registry.py, 256; rows say `calib`) and is evaluated on 500 held-out lines. SmolLM2
-calibrates on 16 sequences of 256 tokens from the plays that are not held out, and is evaluated on the first 4,096
-tokens of the held-out plays in windows of 256. A run replaces the recorded row of the same (model, config, method,
-observer); the FP32 perplexity of the same tokens is reused.
+min/max grid), then rtn | gptq | qat, then outlier-split and/or dynamic (per-token scales where they win) or
+dynamic-all (on every input), then a16down (int16 down projection inputs), then gamma); configs w8a8, w4a8 (groups
+of 32), mixed:<mean weight bits>. MiniLM calibrates on its recipe's lines (quant/model_registry.py, 256; rows say
+`calib`) and is evaluated on 500 held-out lines. SmolLM2 calibrates on 16 sequences of 256 tokens from the plays
+that are not held out, and is evaluated on the first 4,096 tokens of the held-out plays in windows of 256. A run
+replaces the recorded row of the same (model, config, method, observer); the FP32 perplexity of the same tokens is
+reused.
 A run with the model's own recipe (minmax observer, the registry's calibration) takes its graph from the driver's
 cache (intgap/sequence_models.py), so `benchmarks/generation.py` with the same method runs the very graph measured
 here without quantizing it again (quantize_seconds is then the time the cached graph took to make).
@@ -56,6 +57,8 @@ RUNS = {  # (config, method, observer)
                 ("w8a8", "gptq+outlier-split+dynamic", "minmax"), ("w8a8", "smoothquant+gptq+a16down", "minmax"),
                 ("w8a8", "smoothquant+gptq+a16down-top", "minmax"), ("w8a8", "smooth-search+gptq+a16down-top", "minmax"),
                 ("w8a8", "smoothquant+gptq+act-order+a16down-top", "minmax"),
+                ("w8a8", "smoothquant+gptq+dynamic-all+a16down-top", "minmax"),
+                ("w8a8", "smoothquant+gptq+dynamic-all+a16down", "minmax"),
                 ("w4a8", "smoothquant", "minmax"), ("w4a8", "awq", "minmax"), ("w4a8", "smoothquant+gptq", "minmax"),
                 ("w4a8", "smoothquant+gptq+gamma", "minmax"), ("w4a8", "asym+gptq+dynamic", "minmax"),
                 ("w4a8", "asym+gptq+outlier-split", "minmax"), ("w4a8", "asym+gptq+outlier-split+dynamic", "minmax"),

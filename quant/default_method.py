@@ -14,7 +14,7 @@ from quant.errors import QuantError
 # also feeds the residual a smoothed copy for the layers: 12 more LayerNorms on MiniLM); the rest (grid search,
 # rounding, gamma) change weight values only, so a speed row of one method speaks for every method with the same
 # steps of these two kinds (docs/quantization.md "The default method, per model kind")
-KERNEL_STEPS = ("asym", "outlier-split", "dynamic", "a16down", "a16down-top")
+KERNEL_STEPS = ("asym", "outlier-split", "dynamic", "dynamic-all", "a16down", "a16down-top")
 GRAPH_STEPS = MIGRATIONS
 SPEED_TARGET = "cortex-a55"
 # per model kind: the model whose recorded rows decide its defaults, and the speed goal per config family: decoders

@@ -2,6 +2,7 @@
 lower to the integer graph; evaluate an integer graph against its FP32 model on held-out Shakespeare."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,7 +29,7 @@ from quant.transformer_ptq import QuantConfig, ffn_hidden, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
 STEPS = ("smoothquant", "smooth-search", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split",
-         "dynamic", "a16down", "a16down-top", "gamma")
+         "dynamic", "dynamic-all", "a16down", "a16down-top", "gamma")
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -82,11 +83,11 @@ def parse_method(method: str) -> list[str]:
             len(set(MIGRATIONS) & set(steps)) > 1 or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
             ("qat" in steps and {*MIGRATIONS, "asym"} & set(steps)) or \
             ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and "qat" in steps) or \
-            ("a16down" in steps and "a16down-top" in steps):
+            ("a16down" in steps and "a16down-top" in steps) or ("dynamic" in steps and "dynamic-all" in steps):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/smooth-search/awq, one of rtn/gptq/qat, "
                          "qat without a migration or asym, act-order only with gptq, clip without qat, "
-                         "a16down or a16down-top)")
+                         "a16down or a16down-top, dynamic or dynamic-all)")
     return sorted(steps, key=STEPS.index)
 
 
@@ -167,6 +168,8 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     steps = parse_method(recipe.method)
     for flag in ("asym", "clip", "act-order", "dynamic", "outlier-split", "a16down"):  # the steps QuantConfig reads
         setattr(cfg, flag.replace("-", "_"), flag in steps)
+    if "dynamic-all" in steps:  # per-token scales on every input the dynamic op takes, not only where they win
+        cfg.dynamic, cfg.dynamic_gain = True, math.inf
     g = capture_hf(m.model, recipe.seq_len)
     feeds = calibration_feeds(m, recipe.calib, recipe.seq_len)
     step = lambda what: (lambda i, n=len(feeds): progress(what, i, n)) if progress else None  # noqa: E731

@@ -41,6 +41,7 @@ class QuantConfig:
     act_order: bool = False             # GPTQ rounds the columns in the order of decreasing diag(H)
     dynamic: bool = False               # dynamic per-token int8 input scales where static ones fail (activation_plan)
     dynamic_gain: float = 0.5           # ... where the dynamic grid's noise power is below this share of the static's
+    dynamic_only: frozenset | None = None  # ... only on these fully connected inputs (None: any)
     outlier_split: bool = False         # outlier channels of fully connected inputs in int16, the rest int8
     a16down: bool = False               # the FFN's hidden activation (down projection input) int16, static scale
     a16down_only: frozenset | None = None  # ... only these of those tensors (None: all; quant/a16down_choice.py)
@@ -147,20 +148,22 @@ def outlier_channels(cal: Calibration, name: str, threshold: float, max_outliers
     return np.sort(cand)
 
 
-def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig) -> dict[str, InputPlan]:
-    """The quantization of every fully connected input: dynamic where cfg.dynamic and dynamic_wins, else split
-    where cfg.outlier_split and it has outlier channels, else static. Only tensors whose every reader is a fully
-    connected layer (as its input) or an op that reads int16 qualify."""
+def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig, wide: set[str] = frozenset()
+                    ) -> dict[str, InputPlan]:
+    """The quantization of every fully connected input: dynamic where cfg.dynamic and dynamic_wins (only the
+    tensors of cfg.dynamic_only when given), else split where cfg.outlier_split and it has outlier
+    channels, else static. Only tensors whose every reader is a fully connected layer (as its input) or an op that
+    reads int16 qualify; `wide` (a16down's static int16 inputs, finer than any int8 grid) stay static."""
     consumers = g.consumers()
     plan: dict[str, InputPlan] = {}
     for n in g.nodes_in(Group.FULLY_CONNECTED):
         x = n.inputs[0]
         if x in plan:
             continue
-        ok = x not in g.inputs and all((in_group(c.op, Group.FULLY_CONNECTED) and i == 0)
+        ok = x not in g.inputs and x not in wide and all((in_group(c.op, Group.FULLY_CONNECTED) and i == 0)
                                        or i not in OPTABLE[c.op].int8_inputs for c, i in consumers.get(x, []))
         kind, out = "static", None
-        if ok and cfg.dynamic and dynamic_wins(cal, x, cfg.dynamic_gain):
+        if ok and cfg.dynamic and (cfg.dynamic_only is None or x in cfg.dynamic_only) and dynamic_wins(cal, x, cfg.dynamic_gain):
             kind = "dynamic"
         elif ok and cfg.outlier_split:
             out = outlier_channels(cal, x, cfg.outlier_threshold, cfg.max_outliers)
@@ -190,10 +193,10 @@ class Lowering:
     def __init__(self, g: Graph, cal: Calibration, cfg: QuantConfig):
         self.g, self.cal, self.cfg = g, cal, cfg
         self.dtypes = plan_dtypes(g, cal, cfg.residual)
-        self.inputs = activation_plan(g, cal, cfg)
         wide = ffn_hidden(g) if cfg.a16down else set()
         if cfg.a16down_only is not None:  # a16down-top: the chosen blocks where an int16 input cannot overflow
             wide = {x for x in wide & cfg.a16down_only if self._int16_input_fits(x)}
+        self.inputs = activation_plan(g, cal, cfg, wide)
         for x, p in self.inputs.items():
             if (p.kind != "static" or x in wide) and self.dtypes.get(x) == "int8":
                 self.dtypes[x] = "int16"

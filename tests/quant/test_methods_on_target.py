@@ -122,3 +122,23 @@ def test_asym_static_and_dynamic_decoder_bit_exact_on_every_family(target_name, 
     ops = {n.op for n in q.nodes if n.op.startswith("fully_connected")}
     assert ops == {"fully_connected_asym", "fully_connected_dynamic"}
     _logits_and_tokens_match(q, isa.get_target(target_name), tmp_path)
+
+
+@pytest.mark.parametrize("target_name", ["cortex-m4", "cortex-a55", "rv64gcv", "rv32imc", "cortex-m55"])
+def test_dynamic_all_with_a16down_top_bit_exact_on_every_family(target_name, tmp_path):
+    """dynamic-all beside a16down-top on int8 per-channel weights (SmolLM2's W8A8 variants in docs/quantization.md
+    "Per-token dynamic scales and clipping beside a16down-top"): the chosen block's down projection reads a static
+    int16 input (fully_connected_wide), every other fully connected layer a per-token int8 one
+    (fully_connected_dynamic, one group of K); the logits and greedy tokens equal the reference interpreter's on one
+    target per family (armdsp, NEON, RVV, scalar, MVE)."""
+    from quant.a16down_choice import choose_a16down
+    from quant.transformer_ptq import ffn_hidden
+    g = capture_hf(tiny_llama(), 16)
+    cal = calibrate(g, [sequence_inputs(_ids(16, s)) for s in range(4)])
+    chosen = choose_a16down(g, cal, ffn_hidden(g))
+    q = lower(g, cal, QuantConfig(dynamic=True, dynamic_gain=np.inf, a16down=True, a16down_only=chosen))
+    ops = {n.name: n.op for n in q.nodes if n.op.startswith("fully_connected")}
+    assert {op for name, op in ops.items() if name.endswith("down_proj")} == {"fully_connected_wide",
+                                                                               "fully_connected_dynamic"}
+    assert {op for name, op in ops.items() if not name.endswith("down_proj")} == {"fully_connected_dynamic"}
+    _logits_and_tokens_match(q, isa.get_target(target_name), tmp_path)

@@ -143,3 +143,30 @@ def test_a16down_refuses_weights_that_could_overflow_the_accumulator():
     with pytest.raises(QuantError, match=r"layer layers\.1\.mlp\.down_proj: an int16 input \(a16down\).*drop the "
                                          r"a16down step"):
         lower(g, cal, QuantConfig(a16down=True))
+
+
+def test_dynamic_only_and_a16down_top_keep_the_int16_blocks_static(tiny):
+    """dynamic_only: per-token scales on those inputs only (here the down projections'); with a16down-top the chosen blocks keep
+    their static int16 input (over 100x finer than any int8 grid) and the others go dynamic."""
+    from quant.transformer_ptq import ffn_hidden
+    g, cal = tiny
+    cfg = QuantConfig(dynamic=True, dynamic_gain=100.0, dynamic_only=frozenset(ffn_hidden(g)))
+    assert {x for x, p in activation_plan(g, cal, cfg).items() if p.kind == "dynamic"} == ffn_hidden(g)
+    top = QuantConfig(dynamic=True, dynamic_gain=100.0, a16down=True, a16down_only=frozenset({"layers.1.mlp.gated"}))
+    q = lower(g, cal, top)
+    ops = {n.name: n.op for n in q.nodes}
+    assert ops["layers.1.mlp.down_proj"] == "fully_connected_wide"
+    assert ops["layers.0.mlp.down_proj"] == "fully_connected_dynamic"
+    assert q.tensors["layers.1.mlp.gated"].scale < lower(g, cal, QuantConfig()).tensors["layers.1.mlp.gated"].scale / 100
+
+
+def test_dynamic_all_is_a_method_step():
+    """dynamic-all: per-token scales on every fully connected input the dynamic op takes (dynamic_gain infinite);
+    it excludes `dynamic` (where they win) and counts as a kernel step for the default rule."""
+    from quant.default_method import kernel_steps
+    from quant.errors import QuantError
+    from quant.recipes import canonical_method, parse_method
+    assert canonical_method("a16down+dynamic-all+gptq+smoothquant") == "smoothquant+gptq+dynamic-all+a16down"
+    with pytest.raises(QuantError, match="dynamic or dynamic-all"):
+        parse_method("gptq+dynamic+dynamic-all")
+    assert kernel_steps("smoothquant+gptq+dynamic-all+a16down") == {"dynamic-all", "a16down"}
