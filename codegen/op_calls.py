@@ -136,7 +136,8 @@ def _fc_s8_call(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str, folded: np.
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     scale_name = n.inputs[3] if group_scale is not None else None
-    if per_channel and per_channel_as_grouped(env.family, env.extensions, kk, nn_):
+    as_grouped = per_channel and per_channel_as_grouped(env.family, env.extensions, kk, nn_)
+    if as_grouped:
         per_channel, group_scale, gsz, scale_name = False, np.ones((nn_, 1), np.int32), kk, n.name + ".unit_scale"
     stem = ("ig_fc_s8" if per_channel else "ig_fc_grouped_s8") + ("w4" if bits == 4 else "")
     wfam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
@@ -152,7 +153,9 @@ def _fc_s8_call(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str, folded: np.
     rows = p.layout == "rows"  # the plain arrays keep their keys
     key = "" if rows else f".{wfam}.g{gsz}.w{bits}"
     cw = env.const(f"{n.inputs[1]}.{wfam}.w{bits}" if rows else n.inputs[1] + key, p.weights, "int8_t")
-    cg = env.const(scale_name + (".transposed" if rows else key) + scale_key, p.scales, "int32_t")
+    # unit scales and no left shift to fold into them: no scales, the kernel's per-channel path (ig_fc_grouped_s8.c)
+    cg = "0" if as_grouped and bits == 8 and not (np.asarray(shift) > 0).any() else \
+        env.const(scale_name + (".transposed" if rows else key) + scale_key, p.scales, "int32_t")
     cb = env.const(bkey + key, p.bias, "int32_t")
     cm = env.const(mkey + key, p.multiplier, "int32_t")
     cs = env.const(skey + key, p.shift, "int32_t")

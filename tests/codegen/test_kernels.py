@@ -196,9 +196,37 @@ def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
             assert stmt.startswith(stem + ("w4" if bits == 4 else "") + "("), (target_name, k, n, stmt)
             if grouped:  # one group: every row's scale is 2^(its left shift), the shifts left are right shifts
                 left = np.maximum(g.constants["s"].astype(np.int64), 0)
-                scales = next(a for key, a in arrays.items() if key.endswith(f".unit_scale.neon.g{k}.w{bits}"))
-                if bits == 8:
-                    assert np.array_equal(scales[:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
+                scales = [a for key, a in arrays.items() if key.endswith(f".unit_scale.neon.g{k}.w{bits}")]
+                if bits == 8 and not left.any():  # every scale 1: no scales, the kernel's per-channel path
+                    assert not scales and ", 0, " in stmt, stmt
+                elif bits == 8:
+                    assert np.array_equal(scales[0][:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
+
+
+# per-channel int8 layers on dot-product NEON without left shifts: the grouped kernel's per-channel path (no scales,
+# the bias as the sums' start, two chunks per loop step): an odd and an even number of 32-column chunks, one chunk,
+# a partial last block, every output type
+PC_SHAPES = [(32, 32), (64, 64), (96, 260), (160, 256), (576, 64), (256, 288)]
+
+
+def test_per_channel_path_without_scales_bit_exact(tmp_path):
+    from codegen.kernel_cases import lower_node
+    t = isa.get_target("cortex-a55")
+    rng = np.random.default_rng(31)
+    cases = []
+    for k, n in PC_SHAPES:
+        cases += [fc_wide_case(rng, k, n, 8, out) for out in ("int8", "int16", "int32")]
+    for g, _ in cases:  # no left shifts (a left shift keeps the scales: the other path, test_fc_kernels_bit_exact)
+        s = g.constants[g.nodes[0].inputs[-1]]
+        s[:] = np.minimum(s, 0)
+        arrays = {}
+        stmt, _ = lower_node(g, g.nodes[0], "x", "y", lambda key, a, c: arrays.update({key: a}) or key,
+                             t.kernel_family, t.extensions)
+        assert stmt.startswith("ig_fc_grouped_s8") and ", 0, " in stmt and not any("unit_scale" in k for k in arrays)
+    kc, elf, _ = build_graph_cases(cases, t, tmp_path)
+    run = run_cases(kc, elf, t)
+    bad = [cases[i][0].name for i, out in enumerate(run.outputs) if out != graph_expected_bytes(*cases[i])]
+    assert not bad, bad
 
 
 def test_wide_cases_spread_over_the_output_range():

@@ -78,6 +78,36 @@
   __asm__ volatile("0:\n\t" "mov %[xp], %[x]\n\t" "mov %[g], %[groups]\n\t" IG_G8_INIT loop store                   \
                    "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t" IG_G8_OPS)
 
+/* Per-channel layers (one group of K, every scale 1: codegen passes no scales, s == 0): the bias is the sums'
+ * start (no zeroing, no group multiply), and the chunks run two per loop step (the odd one first). Per block
+ * 36 instructions fewer than the grouped path at K = 576 (docs/quantization.md, "Fewer instructions per
+ * per-channel block"). */
+#define IG_PC_SDA(xr, lane)                                                                                         \
+  "sdot v18.4s, v2.16b, v" xr ".4b[" lane "]\n\t" "sdot v19.4s, v3.16b, v" xr ".4b[" lane "]\n\t"                   \
+  "sdot v20.4s, v4.16b, v" xr ".4b[" lane "]\n\t" "sdot v21.4s, v5.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_PC_SDB(xr, lane)                                                                                         \
+  "sdot v22.4s, v6.16b, v" xr ".4b[" lane "]\n\t" "sdot v23.4s, v7.16b, v" xr ".4b[" lane "]\n\t"                   \
+  "sdot v24.4s, v8.16b, v" xr ".4b[" lane "]\n\t" "sdot v25.4s, v9.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_PC_QUAD(xr, lane) IG_G8_LDB IG_PC_SDA(xr, lane) IG_G8_LDA IG_PC_SDB(xr, lane)
+#define IG_PC_QLAST(xr, lane) IG_G8_LDB IG_PC_SDA(xr, lane) IG_PC_SDB(xr, lane)
+#define IG_PC_CHUNK                                                                                                 \
+  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_G8_LDA                                                                \
+  IG_PC_QUAD("0", "0") IG_PC_QUAD("0", "1") IG_PC_QUAD("0", "2") IG_PC_QUAD("0", "3")                               \
+  IG_PC_QUAD("1", "0") IG_PC_QUAD("1", "1") IG_PC_QUAD("1", "2") IG_PC_QLAST("1", "3")
+#define IG_PC_ASM(store)                                                                                            \
+  __asm__ volatile("0:\n\t" "mov %[xp], %[x]\n\t"                                                                  \
+                   "ld1 {v18.4s - v21.4s}, [%[bias]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bias]], #64\n\t"        \
+                   "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[pairs]\n\t" "cbz %[c], 4f\n\t"      \
+                   "2:\n\t" IG_PC_CHUNK IG_PC_CHUNK "subs %[c], %[c], #1\n\t" "b.ne 2b\n\t" "4:\n\t" store            \
+                   "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t"                                                        \
+                   : [xp] "=&r"(xp), [wp] "+r"(wp), [c] "=&r"(c), [bias] "+r"(bias), [mult] "+r"(mult),            \
+                     [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                                \
+                   : [x] "r"(x), [chunks] "r"(chunks), [pairs] "r"(chunks >> 1), [zp] "r"(y_zp), [lo] "r"(act_min), \
+                     [hi] "r"(act_max)                                                                              \
+                   : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", \
+                     "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",     \
+                     "v28", "v29", "v30", "v31", "cc", "memory")
+
 /* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout) over all groups,
  * requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32 accumulators
  * (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 17 loads, 64 SDOT, 2 scale loads, 8 MLA, 2 loop
@@ -89,7 +119,13 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
   const int8_t *xp, *wp = w;
   const int32_t *sp = s;
   int64_t g, c;
-  if (chunks == 1) {
+  if (!s) {
+    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_PC_ASM(IG_G8_STORE_S8);
+    else if (out_bytes == 1) IG_PC_ASM(IG_G8_STORE_S8W);
+    else if (out_bytes == 2) IG_PC_ASM(IG_G8_STORE_S16);
+    else if (out_bytes == 4) IG_PC_ASM(IG_G8_STORE_S32);
+    else IG_PC_ASM(IG_G8_STORE_RAW);
+  } else if (chunks == 1) {
     if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S8);
     else if (out_bytes == 1) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S8W);
     else if (out_bytes == 2) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S16);
@@ -103,6 +139,12 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
     else IG_G8_ASM(IG_G8_LOOP, IG_G8_STORE_RAW);
   }
 }
+#undef IG_PC_SDA
+#undef IG_PC_SDB
+#undef IG_PC_QUAD
+#undef IG_PC_QLAST
+#undef IG_PC_CHUNK
+#undef IG_PC_ASM
 #undef IG_G8_LDA
 #undef IG_G8_LDB
 #undef IG_G8_SDA
@@ -201,8 +243,8 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                          out_bytes);
   if (n < n_dim) { /* the last rows: the raw accumulators of the (padded) block, then requantized */
     int32_t acc[IG_GROUPED_ROWS];
-    ig_grouped_blocks_s8(x, w + full * wblock, group_scale_t + full * sblock, groups, chunks, 1, bias + n, 0, 0, 0,
-                         0, 0, acc, 0);
+    ig_grouped_blocks_s8(x, w + full * wblock, group_scale_t ? group_scale_t + full * sblock : 0, groups, chunks, 1,
+                         bias + n, 0, 0, 0, 0, 0, acc, 0);
     int32x4_t v[8];
     for (int32_t j = 0; j < 8; j++) v[j] = vld1q_s32(acc + 4 * j);
     ig_grouped_output32(v, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), n_dim - n,

@@ -50,26 +50,27 @@ IG_INLINE void ig_split_hi_lo(const int16_t *x, int32_t k_dim, int32_t kp, int8_
 #define IG_S16_QUAD(h, l, lane) IG_S16_LDB IG_S16_SDA(h, l, lane) IG_S16_LDA IG_S16_SDB(h, l, lane)
 #define IG_S16_QLAST(h, l, lane) IG_S16_LDB IG_S16_SDA(h, l, lane) IG_S16_SDB(h, l, lane)
 
-/* acc[0..32) = 256 (hi . w) + (lo . w) of one 32-row block (w: its first byte) over `chunks` chunks of 32 columns.
- * Per chunk (1024 MACs): 18 loads, 128 SDOT, 2 loop instructions. */
-IG_INLINE void ig_s16_block(const int8_t *hi, const int8_t *lo, const int8_t *w, int64_t chunks, int32_t *acc) {
+/* 32 columns of the block: hi's in v0, v1, lo's in v26, v27 */
+#define IG_S16_CHUNK                                                                                                \
+  "ld1 {v0.16b, v1.16b}, [%[hp]], #32\n\t" "ld1 {v26.16b, v27.16b}, [%[lp]], #32\n\t" IG_S16_LDA                  \
+  IG_S16_QUAD("0", "26", "0") IG_S16_QUAD("0", "26", "1") IG_S16_QUAD("0", "26", "2") IG_S16_QUAD("0", "26", "3")   \
+  IG_S16_QUAD("1", "27", "0") IG_S16_QUAD("1", "27", "1") IG_S16_QUAD("1", "27", "2") IG_S16_QLAST("1", "27", "3")
+
+/* acc[0..32) = bias[0..32) + 256 (hi . w) + (lo . w) of one 32-row block (w: its first byte) over `chunks` chunks
+ * of 32 columns: the lo sums start from the bias, the chunks run two per loop step (the odd one first). Per chunk
+ * (1024 MACs): 18 loads, 128 SDOT, 1 loop instruction. */
+IG_INLINE void ig_s16_block(const int8_t *hi, const int8_t *lo, const int8_t *w, const int32_t *bias, int64_t chunks,
+                            int32_t *acc) {
   const int8_t *hp = hi, *lp = lo, *wp = w;
+  const int32_t *bp = bias;
   int32_t *ap = acc;
+  int64_t c = chunks >> 1;
   __asm__ volatile(
       "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t" "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t"
       "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t" "movi v16.4s, #0\n\t" "movi v17.4s, #0\n\t"
-      "movi v18.4s, #0\n\t" "movi v19.4s, #0\n\t" "movi v20.4s, #0\n\t" "movi v21.4s, #0\n\t"
-      "movi v22.4s, #0\n\t" "movi v23.4s, #0\n\t" "movi v24.4s, #0\n\t" "movi v25.4s, #0\n\t"
-      "1:\n\t"
-      "ld1 {v0.16b, v1.16b}, [%[hp]], #32\n\t"
-      "ld1 {v26.16b, v27.16b}, [%[lp]], #32\n\t"
-      IG_S16_LDA
-      IG_S16_QUAD("0", "26", "0") IG_S16_QUAD("0", "26", "1") IG_S16_QUAD("0", "26", "2")
-      IG_S16_QUAD("0", "26", "3") IG_S16_QUAD("1", "27", "0") IG_S16_QUAD("1", "27", "1")
-      IG_S16_QUAD("1", "27", "2")
-      "subs %[c], %[c], #1\n\t"
-      IG_S16_QLAST("1", "27", "3")
-      "b.ne 1b\n\t"
+      "ld1 {v18.4s - v21.4s}, [%[bp]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bp]]\n\t"
+      "tbz %[chunks], #0, 3f\n\t" IG_S16_CHUNK "3:\n\t" "cbz %[c], 4f\n\t"
+      "1:\n\t" IG_S16_CHUNK IG_S16_CHUNK "subs %[c], %[c], #1\n\t" "b.ne 1b\n\t" "4:\n\t"
       "shl v10.4s, v10.4s, #8\n\t" "shl v11.4s, v11.4s, #8\n\t" "shl v12.4s, v12.4s, #8\n\t"
       "shl v13.4s, v13.4s, #8\n\t" "shl v14.4s, v14.4s, #8\n\t" "shl v15.4s, v15.4s, #8\n\t"
       "shl v16.4s, v16.4s, #8\n\t" "shl v17.4s, v17.4s, #8\n\t"
@@ -78,11 +79,12 @@ IG_INLINE void ig_s16_block(const int8_t *hi, const int8_t *lo, const int8_t *w,
       "add v24.4s, v24.4s, v16.4s\n\t" "add v25.4s, v25.4s, v17.4s\n\t"
       "st1 {v18.4s - v21.4s}, [%[ap]], #64\n\t"
       "st1 {v22.4s - v25.4s}, [%[ap]]\n\t"
-      : [hp] "+r"(hp), [lp] "+r"(lp), [wp] "+r"(wp), [ap] "+r"(ap), [c] "+r"(chunks)
-      :
+      : [hp] "+r"(hp), [lp] "+r"(lp), [wp] "+r"(wp), [bp] "+r"(bp), [ap] "+r"(ap), [c] "+r"(c)
+      : [chunks] "r"(chunks)
       : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
         "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "cc", "memory");
 }
+#undef IG_S16_CHUNK
 #undef IG_S16_LDA
 #undef IG_S16_LDB
 #undef IG_S16_SD
@@ -98,9 +100,9 @@ IG_INLINE void fc_s16(IG_FC_S16_ARGS, void *y, int32_t out_bytes) {
   const size_t wblock = (size_t)kp * IG_GROUPED_ROWS;
   for (int32_t n = 0; n < n_dim; n += IG_GROUPED_ROWS, w += wblock) {
     int32_t acc[IG_GROUPED_ROWS] __attribute__((aligned(16)));
-    ig_s16_block(hi, lo, w, kp / 32, acc);
+    ig_s16_block(hi, lo, w, bias + n, kp / 32, acc);
     int32x4_t v[8];
-    IG_UNROLL for (int32_t j = 0; j < 8; j++) v[j] = vaddq_s32(vld1q_s32(acc + 4 * j), vld1q_s32(bias + n + 4 * j));
+    IG_UNROLL for (int32_t j = 0; j < 8; j++) v[j] = vld1q_s32(acc + 4 * j);
     int32_t count = n_dim - n < IG_GROUPED_ROWS ? n_dim - n : IG_GROUPED_ROWS;
     ig_grouped_output32(v, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), count,
                         out_bytes);
