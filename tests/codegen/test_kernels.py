@@ -205,7 +205,7 @@ def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
 
 # per-channel int8 layers on dot-product NEON without left shifts: the grouped kernel's per-channel path (no scales,
 # the bias as the sums' start, two chunks per loop step): an odd and an even number of 32-column chunks, one chunk,
-# a partial last block, every output type
+# a partial last block, every output type, int16 / int32 outputs without a zero point, with and without a clamp
 PC_SHAPES = [(32, 32), (64, 64), (96, 260), (160, 256), (576, 64), (256, 288)]
 
 
@@ -215,7 +215,13 @@ def test_per_channel_path_without_scales_bit_exact(tmp_path):
     rng = np.random.default_rng(31)
     cases = []
     for k, n in PC_SHAPES:
-        cases += [fc_wide_case(rng, k, n, 8, out) for out in ("int8", "int16", "int32")]
+        cases += [fc_wide_case(rng, k, n, 8, out) for out in ("int8", "int16", "int32", "int16", "int32", "int16",
+                                                             "int32")]
+        for g, _ in cases[-4:-2]:  # y_zp 0 (int16 / int32 outputs skip it), a random clamp
+            g.nodes[0].attrs["y_zero_point"] = 0
+        for g, _ in cases[-2:]:  # y_zp 0 and the whole output type: no clamp
+            info = np.iinfo(np.dtype(g.tensors[g.outputs[0]].dtype))
+            g.nodes[0].attrs.update(y_zero_point=0, act_min=int(info.min), act_max=int(info.max))
     for g, _ in cases:  # no left shifts (a left shift keeps the scales: the other path, test_fc_kernels_bit_exact)
         s = g.constants[g.nodes[0].inputs[-1]]
         s[:] = np.minimum(s, 0)

@@ -66,6 +66,21 @@
   IG_RQ_CONSTANTS16 IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") IG_ZPCLAMP16("0", "1")             \
   IG_ZPCLAMP16("2", "3") IG_G8_NARROW8
 #define IG_G8_STORE_S8W IG_RQ_CONSTANTS IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") IG_G8_NARROW8
+/* The per-channel path's stores (their constants are set once per call, before the blocks): as above, and with
+ * y_zp 0 the int16 / int32 outputs skip the zero point: int16 narrowed saturating, then clamped in int16 (exact:
+ * [act_min, act_max] lies inside int16), neither clamp where [act_min, act_max] is the whole output type. */
+#define IG_CLAMP16(a, b)                                                                                            \
+  "smax v" a ".8h, v" a ".8h, v29.8h\n\t" "smax v" b ".8h, v" b ".8h, v29.8h\n\t"                                   \
+  "smin v" a ".8h, v" a ".8h, v30.8h\n\t" "smin v" b ".8h, v" b ".8h, v30.8h\n\t"
+#define IG_PC_S8 IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") IG_ZPCLAMP16("0", "1")                \
+  IG_ZPCLAMP16("2", "3") IG_G8_NARROW8
+#define IG_PC_S8W IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") IG_G8_NARROW8
+#define IG_PC_S16 IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
+#define IG_PC_S16Z IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") IG_CLAMP16("0", "1")               \
+  IG_CLAMP16("2", "3") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
+#define IG_PC_S16F IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
+#define IG_PC_S32 IG_G8_RQ_ALL(IG_RQR2) IG_G8_STORE_RAW
+#define IG_PC_S32F IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_STORE_RAW
 #define IG_G8_OPS                                                                                                   \
   : [xp] "=&r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [g] "=&r"(g), [c] "=&r"(c), [bias] "+r"(bias), [mult] "+r"(mult), \
     [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                                                 \
@@ -94,8 +109,8 @@
   "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_G8_LDA                                                                \
   IG_PC_QUAD("0", "0") IG_PC_QUAD("0", "1") IG_PC_QUAD("0", "2") IG_PC_QUAD("0", "3")                               \
   IG_PC_QUAD("1", "0") IG_PC_QUAD("1", "1") IG_PC_QUAD("1", "2") IG_PC_QLAST("1", "3")
-#define IG_PC_ASM(store)                                                                                            \
-  __asm__ volatile("0:\n\t" "mov %[xp], %[x]\n\t"                                                                  \
+#define IG_PC_ASM(consts, store)                                                                                    \
+  __asm__ volatile(consts "0:\n\t" "mov %[xp], %[x]\n\t"                                                           \
                    "ld1 {v18.4s - v21.4s}, [%[bias]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bias]], #64\n\t"        \
                    "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[pairs]\n\t" "cbz %[c], 4f\n\t"      \
                    "2:\n\t" IG_PC_CHUNK IG_PC_CHUNK "subs %[c], %[c], #1\n\t" "b.ne 2b\n\t" "4:\n\t" store            \
@@ -120,11 +135,14 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
   const int32_t *sp = s;
   int64_t g, c;
   if (!s) {
-    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_PC_ASM(IG_G8_STORE_S8);
-    else if (out_bytes == 1) IG_PC_ASM(IG_G8_STORE_S8W);
-    else if (out_bytes == 2) IG_PC_ASM(IG_G8_STORE_S16);
-    else if (out_bytes == 4) IG_PC_ASM(IG_G8_STORE_S32);
-    else IG_PC_ASM(IG_G8_STORE_RAW);
+    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_PC_ASM(IG_RQ_CONSTANTS16, IG_PC_S8);
+    else if (out_bytes == 1) IG_PC_ASM(IG_RQ_CONSTANTS, IG_PC_S8W);
+    else if (out_bytes == 2 && !y_zp && act_min == INT16_MIN && act_max == INT16_MAX) IG_PC_ASM("", IG_PC_S16F);
+    else if (out_bytes == 2 && !y_zp) IG_PC_ASM(IG_RQ_CONSTANTS16, IG_PC_S16Z);
+    else if (out_bytes == 2) IG_PC_ASM(IG_RQ_CONSTANTS, IG_PC_S16);
+    else if (out_bytes == 4 && !y_zp && act_min == INT32_MIN && act_max == INT32_MAX) IG_PC_ASM("", IG_PC_S32F);
+    else if (out_bytes == 4) IG_PC_ASM(IG_RQ_CONSTANTS, IG_PC_S32);
+    else IG_PC_ASM("", IG_G8_STORE_RAW);
   } else if (chunks == 1) {
     if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S8);
     else if (out_bytes == 1) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S8W);
@@ -145,6 +163,14 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
 #undef IG_PC_QLAST
 #undef IG_PC_CHUNK
 #undef IG_PC_ASM
+#undef IG_CLAMP16
+#undef IG_PC_S8
+#undef IG_PC_S8W
+#undef IG_PC_S16
+#undef IG_PC_S16Z
+#undef IG_PC_S16F
+#undef IG_PC_S32
+#undef IG_PC_S32F
 #undef IG_G8_LDA
 #undef IG_G8_LDB
 #undef IG_G8_SDA
