@@ -94,26 +94,33 @@
                    "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t" IG_G8_OPS)
 
 /* Per-channel layers (one group of K, every scale 1: codegen passes no scales, s == 0): the bias is the sums'
- * start (no zeroing, no group multiply), and the chunks run two per loop step (the odd one first). Per block
- * 36 instructions fewer than the grouped path at K = 576 (docs/quantization.md, "Fewer instructions per
- * per-channel block"). */
+ * start (no zeroing, no group multiply), and the chunks run two per loop step (the odd one first) with one 64-byte
+ * load of x (v0-v3) per step; weights in v10-v17 (quad halves A: v10-v13, B: v14-v17), sums in v18-v25. Per two
+ * chunks of a block (2048 MACs): 33 loads, 128 SDOT, 2 loop instructions (the grouped path: 34, 128 and 4, and per
+ * block 21 more: MOVI, the group's scale loads and MLA, its loop). */
+#define IG_PC_LDA "ld1 {v10.16b - v13.16b}, [%[wp]], #64\n\t"
+#define IG_PC_LDB "ld1 {v14.16b - v17.16b}, [%[wp]], #64\n\t"
 #define IG_PC_SDA(xr, lane)                                                                                         \
-  "sdot v18.4s, v2.16b, v" xr ".4b[" lane "]\n\t" "sdot v19.4s, v3.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v20.4s, v4.16b, v" xr ".4b[" lane "]\n\t" "sdot v21.4s, v5.16b, v" xr ".4b[" lane "]\n\t"
+  "sdot v18.4s, v10.16b, v" xr ".4b[" lane "]\n\t" "sdot v19.4s, v11.16b, v" xr ".4b[" lane "]\n\t"                 \
+  "sdot v20.4s, v12.16b, v" xr ".4b[" lane "]\n\t" "sdot v21.4s, v13.16b, v" xr ".4b[" lane "]\n\t"
 #define IG_PC_SDB(xr, lane)                                                                                         \
-  "sdot v22.4s, v6.16b, v" xr ".4b[" lane "]\n\t" "sdot v23.4s, v7.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v24.4s, v8.16b, v" xr ".4b[" lane "]\n\t" "sdot v25.4s, v9.16b, v" xr ".4b[" lane "]\n\t"
-#define IG_PC_QUAD(xr, lane) IG_G8_LDB IG_PC_SDA(xr, lane) IG_G8_LDA IG_PC_SDB(xr, lane)
-#define IG_PC_QLAST(xr, lane) IG_G8_LDB IG_PC_SDA(xr, lane) IG_PC_SDB(xr, lane)
+  "sdot v22.4s, v14.16b, v" xr ".4b[" lane "]\n\t" "sdot v23.4s, v15.16b, v" xr ".4b[" lane "]\n\t"                 \
+  "sdot v24.4s, v16.16b, v" xr ".4b[" lane "]\n\t" "sdot v25.4s, v17.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_PC_QUAD(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_LDA IG_PC_SDB(xr, lane)
+#define IG_PC_QLAST(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_SDB(xr, lane)
+#define IG_PC_X4(xr) IG_PC_QUAD(xr, "0") IG_PC_QUAD(xr, "1") IG_PC_QUAD(xr, "2")
+/* one chunk (x in v0, v1), then pairs (x in v0-v3) */
 #define IG_PC_CHUNK                                                                                                 \
-  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_G8_LDA                                                                \
-  IG_PC_QUAD("0", "0") IG_PC_QUAD("0", "1") IG_PC_QUAD("0", "2") IG_PC_QUAD("0", "3")                               \
-  IG_PC_QUAD("1", "0") IG_PC_QUAD("1", "1") IG_PC_QUAD("1", "2") IG_PC_QLAST("1", "3")
+  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_PC_LDA IG_PC_X4("0") IG_PC_QUAD("0", "3") IG_PC_X4("1")              \
+  IG_PC_QLAST("1", "3")
+#define IG_PC_PAIR                                                                                                  \
+  "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t" IG_PC_LDA IG_PC_X4("0") IG_PC_QUAD("0", "3") IG_PC_X4("1")             \
+  IG_PC_QUAD("1", "3") IG_PC_X4("2") IG_PC_QUAD("2", "3") IG_PC_X4("3")
 #define IG_PC_ASM(consts, store)                                                                                    \
   __asm__ volatile(consts "0:\n\t" "mov %[xp], %[x]\n\t"                                                           \
                    "ld1 {v18.4s - v21.4s}, [%[bias]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bias]], #64\n\t"        \
                    "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[pairs]\n\t" "cbz %[c], 4f\n\t"      \
-                   "2:\n\t" IG_PC_CHUNK IG_PC_CHUNK "subs %[c], %[c], #1\n\t" "b.ne 2b\n\t" "4:\n\t" store            \
+                   "2:\n\t" IG_PC_PAIR "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 2b\n\t" "4:\n\t" store \
                    "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t"                                                        \
                    : [xp] "=&r"(xp), [wp] "+r"(wp), [c] "=&r"(c), [bias] "+r"(bias), [mult] "+r"(mult),            \
                      [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                                \
@@ -157,6 +164,10 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
     else IG_G8_ASM(IG_G8_LOOP, IG_G8_STORE_RAW);
   }
 }
+#undef IG_PC_LDA
+#undef IG_PC_LDB
+#undef IG_PC_X4
+#undef IG_PC_PAIR
 #undef IG_PC_SDA
 #undef IG_PC_SDB
 #undef IG_PC_QUAD
