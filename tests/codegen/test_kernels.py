@@ -192,24 +192,27 @@ def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
             arrays = {}
             stmt, _ = lower_node(g, g.nodes[0], "x", "y", lambda key, a, c: arrays.update({key: a}) or key,
                                  t.kernel_family, t.extensions)
-            stem = "ig_fc_grouped_s8" if grouped else "ig_fc_s8"
-            assert stmt.startswith(stem + ("w4" if bits == 4 else "") + "("), (target_name, k, n, stmt)
-            if grouped:  # one group: every row's scale is 2^(its left shift), the shifts left are right shifts
+            # int8 weights: the per-channel kernel on the blocked layout (ig_fc_s8_blocked), int4 the grouped one
+            stem = ("ig_fc_s8_blocked" if bits == 8 else "ig_fc_grouped_s8w4") if grouped else \
+                "ig_fc_s8" + ("w4" if bits == 4 else "")
+            assert stmt.startswith(stem + "("), (target_name, k, n, stmt)
+            if grouped and bits == 8:  # 2^(a row's left shift) per row (none: 0), the shifts left are right shifts
                 left = np.maximum(g.constants["s"].astype(np.int64), 0)
-                scales = [a for key, a in arrays.items() if key.endswith(f".unit_scale.neon.g{k}.w{bits}")]
-                if bits == 8 and not left.any():  # every scale 1: no scales, the kernel's per-channel path
-                    assert not scales and ", 0, " in stmt, stmt
-                elif bits == 8:
-                    assert np.array_equal(scales[0][:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
+                lsc = [a for key, a in arrays.items() if key.endswith(".unit_scale.neon.blocked.w8")]
+                if left.any():
+                    assert np.array_equal(lsc[0][:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
+                else:
+                    assert not lsc and stmt.split(", ")[3] == "0", stmt
 
 
-# per-channel int8 layers on dot-product NEON without left shifts: the grouped kernel's per-channel path (no scales,
-# the bias as the sums' start, two chunks per loop step): an odd and an even number of 32-column chunks, one chunk,
-# a partial last block, every output type, int16 / int32 outputs without a zero point, with and without a clamp
+# per-channel int8 layers on dot-product NEON: ig_fc_s8_blocked (the grouped kernels' blocked layout, the bias as
+# the sums' start, two chunks per loop step): an odd and an even number of 32-column chunks, one chunk, a partial
+# last block, every output type, int16 / int32 outputs without a zero point, with and without a clamp, layers with
+# and without left shifts
 PC_SHAPES = [(32, 32), (64, 64), (96, 260), (160, 256), (576, 64), (256, 288)]
 
 
-def test_per_channel_path_without_scales_bit_exact(tmp_path):
+def test_per_channel_blocked_kernel_bit_exact(tmp_path):
     from codegen.kernel_cases import lower_node
     t = isa.get_target("cortex-a55")
     rng = np.random.default_rng(31)
@@ -222,13 +225,16 @@ def test_per_channel_path_without_scales_bit_exact(tmp_path):
         for g, _ in cases[-2:]:  # y_zp 0 and the whole output type: no clamp
             info = np.iinfo(np.dtype(g.tensors[g.outputs[0]].dtype))
             g.nodes[0].attrs.update(y_zero_point=0, act_min=int(info.min), act_max=int(info.max))
-    for g, _ in cases:  # no left shifts (a left shift keeps the scales: the other path, test_fc_kernels_bit_exact)
+    for i, (g, _) in enumerate(cases):
         s = g.constants[g.nodes[0].inputs[-1]]
-        s[:] = np.minimum(s, 0)
+        if i % 2:  # no left shift: no factors (lsc 0)
+            s[:] = np.minimum(s, 0)
+        else:  # every layer shifts some row left
+            s[0] = max(int(s[0]), 3)
         arrays = {}
         stmt, _ = lower_node(g, g.nodes[0], "x", "y", lambda key, a, c: arrays.update({key: a}) or key,
                              t.kernel_family, t.extensions)
-        assert stmt.startswith("ig_fc_grouped_s8") and ", 0, " in stmt and not any("unit_scale" in k for k in arrays)
+        assert stmt.startswith("ig_fc_s8_blocked") and (stmt.split(", ")[3] == "0") == bool(i % 2), stmt
     kc, elf, _ = build_graph_cases(cases, t, tmp_path)
     run = run_cases(kc, elf, t)
     bad = [cases[i][0].name for i, out in enumerate(run.outputs) if out != graph_expected_bytes(*cases[i])]

@@ -46,41 +46,13 @@
 #define IG_G8_LOOP                                                                                                  \
   "1:\n\t" "mov %[c], %[chunks]\n\t" "2:\n\t" IG_G8_CHUNK "subs %[c], %[c], #1\n\t" "b.ne 2b\n\t" IG_G8_GROUP      \
   "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
-/* requantize the block: multipliers into v0-v7, shifts into v8-v15, temporaries v26, v27 */
-#define IG_G8_RQ_ALL(rq)                                                                                            \
-  "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[mult]], #64\n\t"                              \
-  "ld1 {v8.4s - v11.4s}, [%[shift]], #64\n\t" "ld1 {v12.4s - v15.4s}, [%[shift]], #64\n\t"                         \
-  rq("18", "0", "8", "26", "19", "1", "9", "27") rq("20", "2", "10", "26", "21", "3", "11", "27")                   \
-  rq("22", "4", "12", "26", "23", "5", "13", "27") rq("24", "6", "14", "26", "25", "7", "15", "27")
-#define IG_G8_STORE_RAW "st1 {v18.4s - v21.4s}, [%[y]], #64\n\t" "st1 {v22.4s - v25.4s}, [%[y]], #64\n\t"
 #define IG_G8_STORE_S32 IG_RQ_CONSTANTS IG_G8_RQ_ALL(IG_RQR2) IG_G8_STORE_RAW
-#define IG_G8_NARROW16(xtn, xtn2)                                                                                   \
-  xtn " v0.4h, v18.4s\n\t" xtn2 " v0.8h, v19.4s\n\t" xtn " v1.4h, v20.4s\n\t" xtn2 " v1.8h, v21.4s\n\t"             \
-  xtn " v2.4h, v22.4s\n\t" xtn2 " v2.8h, v23.4s\n\t" xtn " v3.4h, v24.4s\n\t" xtn2 " v3.8h, v25.4s\n\t"
-#define IG_G8_NARROW8                                                                                               \
-  "xtn v0.8b, v0.8h\n\t" "xtn2 v0.16b, v1.8h\n\t" "xtn v1.8b, v2.8h\n\t" "xtn2 v1.16b, v3.8h\n\t"                  \
-  "st1 {v0.16b, v1.16b}, [%[y]], #32\n\t"
 #define IG_G8_STORE_S16 IG_RQ_CONSTANTS IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
 /* int8: narrowed saturating to int16, y_zp and the clamp in int16 (IG_RQR2_CORE) */
 #define IG_G8_STORE_S8                                                                                              \
   IG_RQ_CONSTANTS16 IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") IG_ZPCLAMP16("0", "1")             \
   IG_ZPCLAMP16("2", "3") IG_G8_NARROW8
 #define IG_G8_STORE_S8W IG_RQ_CONSTANTS IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") IG_G8_NARROW8
-/* The per-channel path's stores (their constants are set once per call, before the blocks): as above, and with
- * y_zp 0 the int16 / int32 outputs skip the zero point: int16 narrowed saturating, then clamped in int16 (exact:
- * [act_min, act_max] lies inside int16), neither clamp where [act_min, act_max] is the whole output type. */
-#define IG_CLAMP16(a, b)                                                                                            \
-  "smax v" a ".8h, v" a ".8h, v29.8h\n\t" "smax v" b ".8h, v" b ".8h, v29.8h\n\t"                                   \
-  "smin v" a ".8h, v" a ".8h, v30.8h\n\t" "smin v" b ".8h, v" b ".8h, v30.8h\n\t"
-#define IG_PC_S8 IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") IG_ZPCLAMP16("0", "1")                \
-  IG_ZPCLAMP16("2", "3") IG_G8_NARROW8
-#define IG_PC_S8W IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") IG_G8_NARROW8
-#define IG_PC_S16 IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
-#define IG_PC_S16Z IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") IG_CLAMP16("0", "1")               \
-  IG_CLAMP16("2", "3") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
-#define IG_PC_S16F IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
-#define IG_PC_S32 IG_G8_RQ_ALL(IG_RQR2) IG_G8_STORE_RAW
-#define IG_PC_S32F IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_STORE_RAW
 #define IG_G8_OPS                                                                                                   \
   : [xp] "=&r"(xp), [wp] "+r"(wp), [sp] "+r"(sp), [g] "=&r"(g), [c] "=&r"(c), [bias] "+r"(bias), [mult] "+r"(mult), \
     [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                                                 \
@@ -93,43 +65,6 @@
   __asm__ volatile("0:\n\t" "mov %[xp], %[x]\n\t" "mov %[g], %[groups]\n\t" IG_G8_INIT loop store                   \
                    "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t" IG_G8_OPS)
 
-/* Per-channel layers (one group of K, every scale 1: codegen passes no scales, s == 0): the bias is the sums'
- * start (no zeroing, no group multiply), and the chunks run two per loop step (the odd one first) with one 64-byte
- * load of x (v0-v3) per step; weights in v10-v17 (quad halves A: v10-v13, B: v14-v17), sums in v18-v25. Per two
- * chunks of a block (2048 MACs): 33 loads, 128 SDOT, 2 loop instructions (the grouped path: 34, 128 and 4, and per
- * block 21 more: MOVI, the group's scale loads and MLA, its loop). */
-#define IG_PC_LDA "ld1 {v10.16b - v13.16b}, [%[wp]], #64\n\t"
-#define IG_PC_LDB "ld1 {v14.16b - v17.16b}, [%[wp]], #64\n\t"
-#define IG_PC_SDA(xr, lane)                                                                                         \
-  "sdot v18.4s, v10.16b, v" xr ".4b[" lane "]\n\t" "sdot v19.4s, v11.16b, v" xr ".4b[" lane "]\n\t"                 \
-  "sdot v20.4s, v12.16b, v" xr ".4b[" lane "]\n\t" "sdot v21.4s, v13.16b, v" xr ".4b[" lane "]\n\t"
-#define IG_PC_SDB(xr, lane)                                                                                         \
-  "sdot v22.4s, v14.16b, v" xr ".4b[" lane "]\n\t" "sdot v23.4s, v15.16b, v" xr ".4b[" lane "]\n\t"                 \
-  "sdot v24.4s, v16.16b, v" xr ".4b[" lane "]\n\t" "sdot v25.4s, v17.16b, v" xr ".4b[" lane "]\n\t"
-#define IG_PC_QUAD(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_LDA IG_PC_SDB(xr, lane)
-#define IG_PC_QLAST(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_SDB(xr, lane)
-#define IG_PC_X4(xr) IG_PC_QUAD(xr, "0") IG_PC_QUAD(xr, "1") IG_PC_QUAD(xr, "2")
-/* one chunk (x in v0, v1), then pairs (x in v0-v3) */
-#define IG_PC_CHUNK                                                                                                 \
-  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_PC_LDA IG_PC_X4("0") IG_PC_QUAD("0", "3") IG_PC_X4("1")              \
-  IG_PC_QLAST("1", "3")
-#define IG_PC_PAIR                                                                                                  \
-  "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t" IG_PC_LDA IG_PC_X4("0") IG_PC_QUAD("0", "3") IG_PC_X4("1")             \
-  IG_PC_QUAD("1", "3") IG_PC_X4("2") IG_PC_QUAD("2", "3") IG_PC_X4("3")
-#define IG_PC_ASM(consts, store)                                                                                    \
-  __asm__ volatile(consts "0:\n\t" "mov %[xp], %[x]\n\t"                                                           \
-                   "ld1 {v18.4s - v21.4s}, [%[bias]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bias]], #64\n\t"        \
-                   "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[pairs]\n\t" "cbz %[c], 4f\n\t"      \
-                   "2:\n\t" IG_PC_PAIR "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 2b\n\t" "4:\n\t" store \
-                   "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t"                                                        \
-                   : [xp] "=&r"(xp), [wp] "+r"(wp), [c] "=&r"(c), [bias] "+r"(bias), [mult] "+r"(mult),            \
-                     [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                                \
-                   : [x] "r"(x), [chunks] "r"(chunks), [pairs] "r"(chunks >> 1), [zp] "r"(y_zp), [lo] "r"(act_min), \
-                     [hi] "r"(act_max)                                                                              \
-                   : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", \
-                     "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",     \
-                     "v28", "v29", "v30", "v31", "cc", "memory")
-
 /* nb blocks of 32 rows from the block at w (scales s, bias / mult / shift of the layout) over all groups,
  * requantized and stored to y as int8 / int16 / int32 (out_bytes 1, 2, 4), or their raw int32 accumulators
  * (out_bytes 0). Per group of 32 columns and 32 rows (1024 MACs): 17 loads, 64 SDOT, 2 scale loads, 8 MLA, 2 loop
@@ -141,16 +76,7 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
   const int8_t *xp, *wp = w;
   const int32_t *sp = s;
   int64_t g, c;
-  if (!s) {
-    if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_PC_ASM(IG_RQ_CONSTANTS16, IG_PC_S8);
-    else if (out_bytes == 1) IG_PC_ASM(IG_RQ_CONSTANTS, IG_PC_S8W);
-    else if (out_bytes == 2 && !y_zp && act_min == INT16_MIN && act_max == INT16_MAX) IG_PC_ASM("", IG_PC_S16F);
-    else if (out_bytes == 2 && !y_zp) IG_PC_ASM(IG_RQ_CONSTANTS16, IG_PC_S16Z);
-    else if (out_bytes == 2) IG_PC_ASM(IG_RQ_CONSTANTS, IG_PC_S16);
-    else if (out_bytes == 4 && !y_zp && act_min == INT32_MIN && act_max == INT32_MAX) IG_PC_ASM("", IG_PC_S32F);
-    else if (out_bytes == 4) IG_PC_ASM(IG_RQ_CONSTANTS, IG_PC_S32);
-    else IG_PC_ASM("", IG_G8_STORE_RAW);
-  } else if (chunks == 1) {
+  if (chunks == 1) {
     if (out_bytes == 1 && IG_ZP16_OK(y_zp)) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S8);
     else if (out_bytes == 1) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S8W);
     else if (out_bytes == 2) IG_G8_ASM(IG_G8_LOOP1, IG_G8_STORE_S16);
@@ -164,24 +90,6 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
     else IG_G8_ASM(IG_G8_LOOP, IG_G8_STORE_RAW);
   }
 }
-#undef IG_PC_LDA
-#undef IG_PC_LDB
-#undef IG_PC_X4
-#undef IG_PC_PAIR
-#undef IG_PC_SDA
-#undef IG_PC_SDB
-#undef IG_PC_QUAD
-#undef IG_PC_QLAST
-#undef IG_PC_CHUNK
-#undef IG_PC_ASM
-#undef IG_CLAMP16
-#undef IG_PC_S8
-#undef IG_PC_S8W
-#undef IG_PC_S16
-#undef IG_PC_S16Z
-#undef IG_PC_S16F
-#undef IG_PC_S32
-#undef IG_PC_S32F
 #undef IG_G8_LDA
 #undef IG_G8_LDB
 #undef IG_G8_SDA
@@ -193,14 +101,10 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
 #undef IG_G8_INIT
 #undef IG_G8_LOOP1
 #undef IG_G8_LOOP
-#undef IG_G8_RQ_ALL
-#undef IG_G8_STORE_RAW
 #undef IG_G8_STORE_S32
-#undef IG_G8_NARROW16
 #undef IG_G8_STORE_S16
 #undef IG_G8_STORE_S8
 #undef IG_G8_STORE_S8W
-#undef IG_G8_NARROW8
 #undef IG_G8_OPS
 #undef IG_G8_ASM
 #else
@@ -280,8 +184,8 @@ IG_INLINE void fc_blocked(IG_FC_GROUPED_ARGS, void *y, int32_t out_bytes) {
                          out_bytes);
   if (n < n_dim) { /* the last rows: the raw accumulators of the (padded) block, then requantized */
     int32_t acc[IG_GROUPED_ROWS];
-    ig_grouped_blocks_s8(x, w + full * wblock, group_scale_t ? group_scale_t + full * sblock : 0, groups, chunks, 1,
-                         bias + n, 0, 0, 0, 0, 0, acc, 0);
+    ig_grouped_blocks_s8(x, w + full * wblock, group_scale_t + full * sblock, groups, chunks, 1, bias + n, 0, 0, 0,
+                         0, 0, acc, 0);
     int32x4_t v[8];
     for (int32_t j = 0; j < 8; j++) v[j] = vld1q_s32(acc + 4 * j);
     ig_grouped_output32(v, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), n_dim - n,
