@@ -156,6 +156,28 @@ IG_INLINE void fc_s8_blocked(const int8_t *x, const int8_t *w, const int32_t *bi
   }
 }
 
+#else
+/* Without SDOT the lowering never picks this layout (cortex-a53 reads the row blocks above); a build for a
+ * dot-product target compiled for ARMv8.0 still links: the blocked layout's sums in plain C. */
+IG_INLINE void fc_s8_blocked(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *lsc,
+                             const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp,
+                             int32_t act_min, int32_t act_max, void *y, int32_t out_bytes) {
+  for (int32_t n = 0; n < n_dim; n += IG_GROUPED_ROWS, w += (size_t)k_dim * IG_GROUPED_ROWS) {
+    int32_t acc[IG_GROUPED_ROWS];
+    for (int32_t r = 0; r < IG_GROUPED_ROWS; r++) {
+      uint32_t a = (uint32_t)bias[n + r];
+      for (int32_t k = 0; k < k_dim; k++) a += (uint32_t)(x[k] * w[(size_t)(k / 4) * 128 + 4 * r + k % 4]);
+      acc[r] = (int32_t)(lsc ? a * (uint32_t)lsc[n + r] : a);
+    }
+    int32x4_t v[8];
+    for (int32_t j = 0; j < 8; j++) v[j] = vld1q_s32(acc + 4 * j);
+    int32_t count = n_dim - n < IG_GROUPED_ROWS ? n_dim - n : IG_GROUPED_ROWS;
+    ig_grouped_output32(v, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), count,
+                        out_bytes);
+  }
+}
+#endif
+
 #define IG_FC_S8_BLOCKED_ARGS                                                                                       \
   const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *lsc, const int32_t *mult,                   \
       const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min, int32_t act_max
@@ -163,4 +185,3 @@ IG_INLINE void fc_s8_blocked(const int8_t *x, const int8_t *w, const int32_t *bi
 void ig_fc_s8_blocked(IG_FC_S8_BLOCKED_ARGS, int8_t *y) { fc_s8_blocked(IG_FC_S8_BLOCKED_PASS, y, 1); }
 void ig_fc_s8_blocked_to_s16(IG_FC_S8_BLOCKED_ARGS, int16_t *y) { fc_s8_blocked(IG_FC_S8_BLOCKED_PASS, y, 2); }
 void ig_fc_s8_blocked_to_s32(IG_FC_S8_BLOCKED_ARGS, int32_t *y) { fc_s8_blocked(IG_FC_S8_BLOCKED_PASS, y, 4); }
-#endif
