@@ -42,10 +42,11 @@ void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }
  * (bias included, modulo 2^32 as the reference's shift of the wrapped accumulator). SDOT by element into eight
  * vectors of four rows: no horizontal reduction; the bias starts the sums (no zeroing, no group multiply as the
  * grouped kernel with one group of K needs). */
-/* The chunks run two per loop step (the odd one first) with one 64-byte load of x (v0-v3) per step; weights in
- * v10-v17 (quad halves A: v10-v13, B: v14-v17), sums in v18-v25 starting from the bias. Per two chunks of a block
- * (2048 MACs): 33 loads, 128 SDOT, 2 loop instructions (the grouped kernel with one group: 34, 128 and 4, and per
- * block 21 more: MOVI, the group's scale loads and MLA, its loop). */
+/* The chunks run in pairs with one 64-byte load of x (v0-v3) each, three pairs per loop step (the odd chunk and
+ * the pairs short of a multiple of three first); weights in v10-v17 (quad halves A: v10-v13, B: v14-v17), sums in
+ * v18-v25 starting from the bias. Per six chunks of a block (6144 MACs): 99 loads, 384 SDOT, 2 loop instructions
+ * (the grouped kernel with one group: 102, 384 and 12, and per block 21 more: MOVI, the group's scale loads and
+ * MLA, its loop). */
 #define IG_PC_LDA "ld1 {v10.16b - v13.16b}, [%[wp]], #64\n\t"
 #define IG_PC_LDB "ld1 {v14.16b - v17.16b}, [%[wp]], #64\n\t"
 #define IG_PC_SDA(xr, lane)                                                                                         \
@@ -89,13 +90,16 @@ void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }
 #define IG_PC_ASM(consts, lsh, store)                                                                               \
   __asm__ volatile(consts "0:\n\t" "mov %[xp], %[x]\n\t"                                                           \
                    "ld1 {v18.4s - v21.4s}, [%[bias]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bias]], #64\n\t"        \
-                   "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[pairs]\n\t" "cbz %[c], 4f\n\t"      \
-                   "2:\n\t" IG_PC_PAIR "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 2b\n\t" "4:\n\t" lsh   \
+                   "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[rem]\n\t" "cbz %[c], 5f\n\t"        \
+                   "6:\n\t" IG_PC_PAIR "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 6b\n\t"                   \
+                   "5:\n\t" "mov %[c], %[triples]\n\t" "cbz %[c], 4f\n\t"                                            \
+                   "2:\n\t" IG_PC_PAIR IG_PC_QLAST("3", "3") IG_PC_PAIR IG_PC_QLAST("3", "3") IG_PC_PAIR                 \
+                   "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 2b\n\t" "4:\n\t" lsh                        \
                    store "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t"                                                  \
                    : [xp] "=&r"(xp), [wp] "+r"(wp), [c] "=&r"(c), [bias] "+r"(bias), [lsc] "+r"(lsc),              \
                      [mult] "+r"(mult), [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                             \
-                   : [x] "r"(x), [chunks] "r"(chunks), [pairs] "r"(chunks >> 1), [zp] "r"(y_zp), [lo] "r"(act_min), \
-                     [hi] "r"(act_max)                                                                              \
+                   : [x] "r"(x), [chunks] "r"(chunks), [rem] "r"((chunks >> 1) % 3), [triples] "r"((chunks >> 1) / 3), \
+                     [zp] "r"(y_zp), [lo] "r"(act_min), [hi] "r"(act_max)                                           \
                    : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", \
                      "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",     \
                      "v28", "v29", "v30", "v31", "cc", "memory")
