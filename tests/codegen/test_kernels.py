@@ -12,8 +12,8 @@ from benchmarks.kernels_runner import (build_cases, build_graph_cases, expected_
 from codegen.op_calls import kernel_for
 from codegen.packing import fold_bias, grouped_layout, pack_fc_grouped, pack_fc_weights, pack_int4_pairs
 
-# (64, 32), (96, 64), (32, 260): per-channel layers that dot-product NEON runs as one group of K (the last with a
-# partial 32-row block; codegen/packing.py per_channel_as_grouped)
+# (64, 32), (96, 64), (32, 260): per-channel layers that dot-product NEON runs on the blocked layout (the last with
+# a partial 32-row block; codegen/packing.py per_channel_as_grouped)
 FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17),
              (64, 32), (96, 64), (32, 260)]
 GROUPED = [(12, 3, 4), (15, 5, 5), (96, 7, 32), (64, 4, 64), (33, 3, 11), (128, 9, 16), (48, 6, 16), (21, 2, 7)]
@@ -177,9 +177,9 @@ def test_neon_blocked_layout():
 
 
 def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
-    """The lowering's choice (codegen/packing.py per_channel_as_grouped): cortex-a55 calls the grouped kernel with
-    one group of K where the blocked layout takes K and pads N by at most an eighth; cortex-a53 (no SDOT), other
-    families and other shapes call the per-channel kernel."""
+    """The lowering's choice (codegen/packing.py per_channel_as_grouped): cortex-a55 runs the blocked layout where it
+    takes K and pads N by at most an eighth (int8 weights: ig_fc_s8_blocked, int4: the grouped kernel with one group
+    of K); cortex-a53 (no SDOT), other families and other shapes call the per-channel kernel on its row blocks."""
     from codegen.kernel_cases import lower_node
     rng = np.random.default_rng(5)
     for target_name, k, n, grouped in [("cortex-a55", 256, 256, True), ("cortex-a55", 64, 260, True),
