@@ -17,12 +17,8 @@
  * chunk's last quad, which would read past the weights). */
 #define IG_G8_LDA "ld1 {v2.16b - v5.16b}, [%[wp]], #64\n\t"
 #define IG_G8_LDB "ld1 {v6.16b - v9.16b}, [%[wp]], #64\n\t"
-#define IG_G8_SDA(xr, lane)                                                                                         \
-  "sdot v10.4s, v2.16b, v" xr ".4b[" lane "]\n\t" "sdot v11.4s, v3.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v12.4s, v4.16b, v" xr ".4b[" lane "]\n\t" "sdot v13.4s, v5.16b, v" xr ".4b[" lane "]\n\t"
-#define IG_G8_SDB(xr, lane)                                                                                         \
-  "sdot v14.4s, v6.16b, v" xr ".4b[" lane "]\n\t" "sdot v15.4s, v7.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v16.4s, v8.16b, v" xr ".4b[" lane "]\n\t" "sdot v17.4s, v9.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_G8_SDA(xr, lane) IG_SDOT4("10", "11", "12", "13", "2", "3", "4", "5", xr, lane)
+#define IG_G8_SDB(xr, lane) IG_SDOT4("14", "15", "16", "17", "6", "7", "8", "9", xr, lane)
 #define IG_G8_QUAD(xr, lane) IG_G8_LDB IG_G8_SDA(xr, lane) IG_G8_LDA IG_G8_SDB(xr, lane)
 #define IG_G8_QLAST(xr, lane) IG_G8_LDB IG_G8_SDA(xr, lane) IG_G8_SDB(xr, lane)
 /* 32 columns (x in v0, v1) */

@@ -49,12 +49,8 @@ void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }
  * MLA, its loop). */
 #define IG_PC_LDA "ld1 {v10.16b - v13.16b}, [%[wp]], #64\n\t"
 #define IG_PC_LDB "ld1 {v14.16b - v17.16b}, [%[wp]], #64\n\t"
-#define IG_PC_SDA(xr, lane)                                                                                         \
-  "sdot v18.4s, v10.16b, v" xr ".4b[" lane "]\n\t" "sdot v19.4s, v11.16b, v" xr ".4b[" lane "]\n\t"                 \
-  "sdot v20.4s, v12.16b, v" xr ".4b[" lane "]\n\t" "sdot v21.4s, v13.16b, v" xr ".4b[" lane "]\n\t"
-#define IG_PC_SDB(xr, lane)                                                                                         \
-  "sdot v22.4s, v14.16b, v" xr ".4b[" lane "]\n\t" "sdot v23.4s, v15.16b, v" xr ".4b[" lane "]\n\t"                 \
-  "sdot v24.4s, v16.16b, v" xr ".4b[" lane "]\n\t" "sdot v25.4s, v17.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_PC_SDA(xr, lane) IG_SDOT4("18", "19", "20", "21", "10", "11", "12", "13", xr, lane)
+#define IG_PC_SDB(xr, lane) IG_SDOT4("22", "23", "24", "25", "14", "15", "16", "17", xr, lane)
 #define IG_PC_QUAD(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_LDA IG_PC_SDB(xr, lane)
 #define IG_PC_QLAST(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_SDB(xr, lane)
 #define IG_PC_X4(xr) IG_PC_QUAD(xr, "0") IG_PC_QUAD(xr, "1") IG_PC_QUAD(xr, "2")

@@ -60,6 +60,11 @@ IG_INLINE int ig_grouped_blocked(int32_t k_dim, int32_t group_size) {
 /* whether IG_RQR2_CORE + IG_ZPCLAMP16 give an int8 output's bytes */
 #define IG_ZP16_OK(y_zp) ((y_zp) > -32640 && (y_zp) < 32640)
 
+/* Four SDOTs by element: v<a_i> += the four-row quads of v<w_i> times x's quad in lane `lane` of v<xr> (the
+ * blocked kernels' step, ig_fc_grouped_s8.c and ig_fc_s8.c). */
+#define IG_SDOT4(a0, a1, a2, a3, w0, w1, w2, w3, xr, lane)                                                         \
+  "sdot v" a0 ".4s, v" w0 ".16b, v" xr ".4b[" lane "]\n\t" "sdot v" a1 ".4s, v" w1 ".16b, v" xr ".4b[" lane "]\n\t"   \
+  "sdot v" a2 ".4s, v" w2 ".16b, v" xr ".4b[" lane "]\n\t" "sdot v" a3 ".4s, v" w3 ".16b, v" xr ".4b[" lane "]\n\t"
 /* The output of a 32-row block held in v18-v25 (rows 4j..4j+3 in v<18 + j>) in the assembly of ig_fc_grouped_s8.c and
  * of ig_fc_s8.c's blocked path: requantize it (multipliers into v0-v7, shifts into v8-v15, temporaries v26, v27),
  * narrow it, store it. */
