@@ -12,8 +12,9 @@ Each (target, shape) is one program running the per-channel int8, int4, int8-to-
 once each, one program for the FP32 kernel (4 bytes per weight do not fit a 4 MiB MCU beside the others), and on
 the grouped targets one program per group size running ig_fc_grouped_s8, ig_fc_grouped_s8w4 and their _to_s16
 variants once each. Counts are attributed per function (the kernels alone, requantization included, no harness).
-On dot-product NEON cores the lowering runs per-channel layers as the grouped kernels with one group of K
-(codegen/packing.py per_channel_as_grouped): their figures are those entry points', named in per_channel_kernel.
+On dot-product NEON cores the lowering runs per-channel layers on the grouped kernels' blocked layout
+(codegen/packing.py per_channel_as_grouped): int8 weights as ig_fc_s8_blocked*, int4 as the grouped kernel with one
+group of K; their figures are those entry points', named in per_channel_kernel.
 Every integer output is also checked byte for byte against quant/reference.py. One row per (target, shape):
 the per-channel figures and, next to them, the grouped ones (columns g<size>_<kernel>_*; empty where the group size
 does not divide K or the target is not a grouped target). Results go to benchmarks/results/kernels.{json,csv}.
@@ -140,10 +141,14 @@ def main(argv=None) -> int:
                     cyc.update(c)
                     model = m or model
                     for i, (col, fn) in enumerate(kernels):
+                        blocked = fn.replace("ig_fc_s8", "ig_fc_s8_blocked", 1)
                         if kernels is KERNELS and "/ig_fc_grouped" in kc.kernel_stems[i]:
                             # the lowering ran the per-channel layer as one group of K (per_channel_as_grouped)
                             fn = fn.replace("ig_fc_", "ig_fc_grouped_", 1)
-                            row["per_channel_kernel"] = "ig_fc_grouped_* (one group of K, unit scales)"
+                            row["per_channel_kernel"] = "ig_fc_s8_blocked* (int8), ig_fc_grouped_s8w4* (int4, " \
+                                                        "one group of K, unit scales)"
+                        elif kernels is KERNELS and "w4" not in fn and blocked in r.per_function:
+                            fn = blocked  # int8 on the same blocked layout, the per-channel file's entry points
                         instr[col] = r.per_function.get(fn, 0) / macs
                         exact[col] = r.outputs[i] == graph_expected_bytes(*cases[i])
                         if c:

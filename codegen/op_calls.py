@@ -12,7 +12,7 @@ import numpy as np
 from codegen import kernel_table
 from codegen.errors import CodegenError
 from codegen.packing import (fc_s16_layout, fold_bias, fold_bias_grouped, pack_fc_grouped, pack_fc_s16,
-                             pack_fc_weights, per_channel_as_grouped)
+                             pack_fc_s8_blocked, pack_fc_weights, per_channel_as_grouped)
 from quant.ir import Graph, Node
 from quant.optable import OPTABLE, Group, ops_in
 
@@ -136,8 +136,18 @@ def _fc_s8_call(g: Graph, n: Node, env: OpEnv, y_dt: str, tail: str, folded: np.
     per_channel = group_scale is None or (gsz == kk and np.all(group_scale == 1))
     out = "" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}"
     scale_name = n.inputs[3] if group_scale is not None else None
-    if per_channel and per_channel_as_grouped(env.family, env.extensions, kk, nn_):
+    as_grouped = per_channel and per_channel_as_grouped(env.family, env.extensions, kk, nn_)
+    if as_grouped:
         per_channel, group_scale, gsz, scale_name = False, np.ones((nn_, 1), np.int32), kk, n.name + ".unit_scale"
+    if as_grouped and bits == 8:  # int8 weights: ig_fc_s8_blocked*, the per-channel kernel on that layout
+        fn = "ig_fc_s8_blocked" + out
+        p = pack_fc_s8_blocked(w, folded, mult, shift)
+        key = f".neon.blocked.w{bits}"
+        cw = env.const(n.inputs[1] + key, p.weights, "int8_t")
+        lsc = env.const(scale_name + key + scale_key, p.scales, "int32_t") if p.scales.size else "0"
+        cb, cm, cs = (env.const(k_ + key, v, "int32_t") for k_, v in zip(keys, (p.bias, p.multiplier, p.shift)))
+        return (f"{fn}(x_, {cw}, {cb}, {lsc}, {cm}, {cs}, {kk}, {nn_}, {tail}, y_)", fn, "ig_fc_s8", cb,
+                lambda v, sh: pack_fc_s8_blocked(w, v, mult, sh).bias)
     stem = ("ig_fc_s8" if per_channel else "ig_fc_grouped_s8") + ("w4" if bits == 4 else "")
     wfam = kernel_for(stem + out, stem, env.family).parent.name  # the linked kernel's family decides the layout
     bkey, mkey, skey = keys

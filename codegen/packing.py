@@ -244,6 +244,19 @@ def _neon_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int, bias: np.nd
                      *(wrap_int32(v) for v in vec))
 
 
+def pack_fc_s8_blocked(w: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> GroupedFC:
+    """A per-channel int8 layer as NEON's ig_fc_s8_blocked* reads it (dot product, per_channel_as_grouped shapes):
+    the grouped kernels' blocked weights, multipliers and right shifts (_neon_grouped with one group of unit scales),
+    the bias padded to the blocks but not shifted, and as `scales` 2^(left shift) per row, which the kernel
+    multiplies the finished sum by (empty where no row shifts left: the kernel is passed none)."""
+    n = w.shape[0]
+    p = _neon_grouped(w, np.ones((n, 1), np.int64), 8, bias, multiplier, shift)
+    rows = p.multiplier.shape[0]
+    lsc = p.scales if (np.asarray(shift) > 0).any() else np.zeros(0, np.int32)
+    return GroupedFC("blocked", p.weights, lsc, wrap_int32(_pad_rows(np.asarray(bias, np.int64), rows)),
+                     p.multiplier, p.shift)
+
+
 def _rvv_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """runtime_c/kernels/rvv/ig_rvv_common.h, blocked layout: blocks of 128 rows (int8) or row pairs (int4), the
     last one narrower; per block and column quad (int8) or column pair (int4) the block's rows' / pairs' bytes side

@@ -69,6 +69,16 @@ void ig_fc_grouped_s8w4(const int8_t *x, const int8_t *w_pairs, const int32_t *b
 IG_FC_WIDE_DECL(s16, int16_t)
 IG_FC_WIDE_DECL(s32, int32_t)
 
+/* NEON with SDOT only (kernels/neon/ig_fc_s8.c): per-channel int8 layers in the grouped kernels' blocked layout
+ * (codegen/packing.py per_channel_as_grouped), lsc[n] = 2^(row n's left shift) or lsc == 0 for none. */
+#define IG_FC_S8_BLOCKED_DECL(D_, Y, YT)                                                                            \
+  void ig_fc_s8_blocked##Y(const int8_t *x, const int8_t *w, const int32_t *bias, const int32_t *lsc,              \
+                           const int32_t *mult, const int32_t *shift, int32_t k_dim, int32_t n_dim, int32_t y_zp,  \
+                           int32_t act_min, int32_t act_max, YT *y);
+IG_FC_S8_BLOCKED_DECL(_, , int8_t)
+IG_FC_S8_BLOCKED_DECL(_, _to_s16, int16_t)
+IG_FC_S8_BLOCKED_DECL(_, _to_s32, int32_t)
+
 void ig_relu_s8(const int8_t *x, int32_t len, int8_t zero_point, int8_t *y);
 
 /* y[n] = sum_k x[k] * w[n*k_dim + k] + b[n], then max(y, 0) if relu. The FP32 baseline: float has no single

@@ -12,8 +12,8 @@ from benchmarks.kernels_runner import (build_cases, build_graph_cases, expected_
 from codegen.op_calls import kernel_for
 from codegen.packing import fold_bias, grouped_layout, pack_fc_grouped, pack_fc_weights, pack_int4_pairs
 
-# (64, 32), (96, 64), (32, 260): per-channel layers that dot-product NEON runs as one group of K (the last with a
-# partial 32-row block; codegen/packing.py per_channel_as_grouped)
+# (64, 32), (96, 64), (32, 260): per-channel layers that dot-product NEON runs on the blocked layout (the last with
+# a partial 32-row block; codegen/packing.py per_channel_as_grouped)
 FC_SHAPES = [(1, 1), (1, 6), (3, 7), (17, 9), (33, 5), (64, 16), (100, 3), (129, 6), (70, 13), (100, 9), (200, 17),
              (64, 32), (96, 64), (32, 260)]
 GROUPED = [(12, 3, 4), (15, 5, 5), (96, 7, 32), (64, 4, 64), (33, 3, 11), (128, 9, 16), (48, 6, 16), (21, 2, 7)]
@@ -177,9 +177,9 @@ def test_neon_blocked_layout():
 
 
 def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
-    """The lowering's choice (codegen/packing.py per_channel_as_grouped): cortex-a55 calls the grouped kernel with
-    one group of K where the blocked layout takes K and pads N by at most an eighth; cortex-a53 (no SDOT), other
-    families and other shapes call the per-channel kernel."""
+    """The lowering's choice (codegen/packing.py per_channel_as_grouped): cortex-a55 runs the blocked layout where it
+    takes K and pads N by at most an eighth (int8 weights: ig_fc_s8_blocked, int4: the grouped kernel with one group
+    of K); cortex-a53 (no SDOT), other families and other shapes call the per-channel kernel on its row blocks."""
     from codegen.kernel_cases import lower_node
     rng = np.random.default_rng(5)
     for target_name, k, n, grouped in [("cortex-a55", 256, 256, True), ("cortex-a55", 64, 260, True),
@@ -192,13 +192,53 @@ def test_per_channel_layers_run_as_one_group_only_on_dot_product_neon():
             arrays = {}
             stmt, _ = lower_node(g, g.nodes[0], "x", "y", lambda key, a, c: arrays.update({key: a}) or key,
                                  t.kernel_family, t.extensions)
-            stem = "ig_fc_grouped_s8" if grouped else "ig_fc_s8"
-            assert stmt.startswith(stem + ("w4" if bits == 4 else "") + "("), (target_name, k, n, stmt)
-            if grouped:  # one group: every row's scale is 2^(its left shift), the shifts left are right shifts
+            # int8 weights: the per-channel kernel on the blocked layout (ig_fc_s8_blocked), int4 the grouped one
+            stem = ("ig_fc_s8_blocked" if bits == 8 else "ig_fc_grouped_s8w4") if grouped else \
+                "ig_fc_s8" + ("w4" if bits == 4 else "")
+            assert stmt.startswith(stem + "("), (target_name, k, n, stmt)
+            if grouped and bits == 8:  # 2^(a row's left shift) per row (none: 0), the shifts left are right shifts
                 left = np.maximum(g.constants["s"].astype(np.int64), 0)
-                scales = next(a for key, a in arrays.items() if key.endswith(f".unit_scale.neon.g{k}.w{bits}"))
-                if bits == 8:
-                    assert np.array_equal(scales[:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
+                lsc = [a for key, a in arrays.items() if key.endswith(".unit_scale.neon.blocked.w8")]
+                if left.any():
+                    assert np.array_equal(lsc[0][:n].astype(np.int64) & 0xFFFFFFFF, (1 << left) & 0xFFFFFFFF)
+                else:
+                    assert not lsc and stmt.split(", ")[3] == "0", stmt
+
+
+# per-channel int8 layers on dot-product NEON: ig_fc_s8_blocked (the grouped kernels' blocked layout, the bias as
+# the sums' start, two chunks per loop step): an odd and an even number of 32-column chunks, one chunk, a partial
+# last block, every output type, int16 / int32 outputs without a zero point, with and without a clamp, layers with
+# and without left shifts
+PC_SHAPES = [(32, 32), (64, 64), (96, 260), (160, 256), (576, 64), (256, 288)]
+
+
+def test_per_channel_blocked_kernel_bit_exact(tmp_path):
+    from codegen.kernel_cases import lower_node
+    t = isa.get_target("cortex-a55")
+    rng = np.random.default_rng(31)
+    cases = []
+    for k, n in PC_SHAPES:
+        cases += [fc_wide_case(rng, k, n, 8, out) for out in ("int8", "int16", "int32", "int16", "int32", "int16",
+                                                             "int32")]
+        for g, _ in cases[-4:-2]:  # y_zp 0 (int16 / int32 outputs skip it), a random clamp
+            g.nodes[0].attrs["y_zero_point"] = 0
+        for g, _ in cases[-2:]:  # y_zp 0 and the whole output type: no clamp
+            info = np.iinfo(np.dtype(g.tensors[g.outputs[0]].dtype))
+            g.nodes[0].attrs.update(y_zero_point=0, act_min=int(info.min), act_max=int(info.max))
+    for i, (g, _) in enumerate(cases):
+        s = g.constants[g.nodes[0].inputs[-1]]
+        if i % 2:  # no left shift: no factors (lsc 0)
+            s[:] = np.minimum(s, 0)
+        else:  # every layer shifts some row left
+            s[0] = max(int(s[0]), 3)
+        arrays = {}
+        stmt, _ = lower_node(g, g.nodes[0], "x", "y", lambda key, a, c: arrays.update({key: a}) or key,
+                             t.kernel_family, t.extensions)
+        assert stmt.startswith("ig_fc_s8_blocked") and (stmt.split(", ")[3] == "0") == bool(i % 2), stmt
+    kc, elf, _ = build_graph_cases(cases, t, tmp_path)
+    run = run_cases(kc, elf, t)
+    bad = [cases[i][0].name for i, out in enumerate(run.outputs) if out != graph_expected_bytes(*cases[i])]
+    assert not bad, bad
 
 
 def test_wide_cases_spread_over_the_output_range():

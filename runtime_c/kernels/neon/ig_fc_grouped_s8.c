@@ -17,12 +17,8 @@
  * chunk's last quad, which would read past the weights). */
 #define IG_G8_LDA "ld1 {v2.16b - v5.16b}, [%[wp]], #64\n\t"
 #define IG_G8_LDB "ld1 {v6.16b - v9.16b}, [%[wp]], #64\n\t"
-#define IG_G8_SDA(xr, lane)                                                                                         \
-  "sdot v10.4s, v2.16b, v" xr ".4b[" lane "]\n\t" "sdot v11.4s, v3.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v12.4s, v4.16b, v" xr ".4b[" lane "]\n\t" "sdot v13.4s, v5.16b, v" xr ".4b[" lane "]\n\t"
-#define IG_G8_SDB(xr, lane)                                                                                         \
-  "sdot v14.4s, v6.16b, v" xr ".4b[" lane "]\n\t" "sdot v15.4s, v7.16b, v" xr ".4b[" lane "]\n\t"                   \
-  "sdot v16.4s, v8.16b, v" xr ".4b[" lane "]\n\t" "sdot v17.4s, v9.16b, v" xr ".4b[" lane "]\n\t"
+#define IG_G8_SDA(xr, lane) IG_SDOT4("10", "11", "12", "13", "2", "3", "4", "5", xr, lane)
+#define IG_G8_SDB(xr, lane) IG_SDOT4("14", "15", "16", "17", "6", "7", "8", "9", xr, lane)
 #define IG_G8_QUAD(xr, lane) IG_G8_LDB IG_G8_SDA(xr, lane) IG_G8_LDA IG_G8_SDB(xr, lane)
 #define IG_G8_QLAST(xr, lane) IG_G8_LDB IG_G8_SDA(xr, lane) IG_G8_SDB(xr, lane)
 /* 32 columns (x in v0, v1) */
@@ -46,20 +42,7 @@
 #define IG_G8_LOOP                                                                                                  \
   "1:\n\t" "mov %[c], %[chunks]\n\t" "2:\n\t" IG_G8_CHUNK "subs %[c], %[c], #1\n\t" "b.ne 2b\n\t" IG_G8_GROUP      \
   "subs %[g], %[g], #1\n\t" "b.ne 1b\n\t"
-/* requantize the block: multipliers into v0-v7, shifts into v8-v15, temporaries v26, v27 */
-#define IG_G8_RQ_ALL(rq)                                                                                            \
-  "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[mult]], #64\n\t"                              \
-  "ld1 {v8.4s - v11.4s}, [%[shift]], #64\n\t" "ld1 {v12.4s - v15.4s}, [%[shift]], #64\n\t"                         \
-  rq("18", "0", "8", "26", "19", "1", "9", "27") rq("20", "2", "10", "26", "21", "3", "11", "27")                   \
-  rq("22", "4", "12", "26", "23", "5", "13", "27") rq("24", "6", "14", "26", "25", "7", "15", "27")
-#define IG_G8_STORE_RAW "st1 {v18.4s - v21.4s}, [%[y]], #64\n\t" "st1 {v22.4s - v25.4s}, [%[y]], #64\n\t"
 #define IG_G8_STORE_S32 IG_RQ_CONSTANTS IG_G8_RQ_ALL(IG_RQR2) IG_G8_STORE_RAW
-#define IG_G8_NARROW16(xtn, xtn2)                                                                                   \
-  xtn " v0.4h, v18.4s\n\t" xtn2 " v0.8h, v19.4s\n\t" xtn " v1.4h, v20.4s\n\t" xtn2 " v1.8h, v21.4s\n\t"             \
-  xtn " v2.4h, v22.4s\n\t" xtn2 " v2.8h, v23.4s\n\t" xtn " v3.4h, v24.4s\n\t" xtn2 " v3.8h, v25.4s\n\t"
-#define IG_G8_NARROW8                                                                                               \
-  "xtn v0.8b, v0.8h\n\t" "xtn2 v0.16b, v1.8h\n\t" "xtn v1.8b, v2.8h\n\t" "xtn2 v1.16b, v3.8h\n\t"                  \
-  "st1 {v0.16b, v1.16b}, [%[y]], #32\n\t"
 #define IG_G8_STORE_S16 IG_RQ_CONSTANTS IG_G8_RQ_ALL(IG_RQR2) IG_G8_NARROW16("xtn", "xtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
 /* int8: narrowed saturating to int16, y_zp and the clamp in int16 (IG_RQR2_CORE) */
 #define IG_G8_STORE_S8                                                                                              \
@@ -114,14 +97,10 @@ IG_INLINE void ig_grouped_blocks_s8(const int8_t *x, const int8_t *w, const int3
 #undef IG_G8_INIT
 #undef IG_G8_LOOP1
 #undef IG_G8_LOOP
-#undef IG_G8_RQ_ALL
-#undef IG_G8_STORE_RAW
 #undef IG_G8_STORE_S32
-#undef IG_G8_NARROW16
 #undef IG_G8_STORE_S16
 #undef IG_G8_STORE_S8
 #undef IG_G8_STORE_S8W
-#undef IG_G8_NARROW8
 #undef IG_G8_OPS
 #undef IG_G8_ASM
 #else

@@ -32,57 +32,67 @@ IG_INLINE void ig_split_hi_lo(const int16_t *x, int32_t k_dim, int32_t kp, int8_
 }
 
 #if defined(__ARM_FEATURE_DOTPROD)
-/* One column quad of the block's 32 rows (rows 0-15 in v2-v5, rows 16-31 in v6-v9) against hi's quad (lane `lane`
- * of v<h>) into v10-v17 and lo's (lane `lane` of v<l>) into v18-v25 (rows 4j..4j+3 in v<10 + j> / v<18 + j>).
+/* One column quad of the block's 32 rows (rows 0-15 in v0-v3, rows 16-31 in v4-v7) against hi's quad (lane `lane`
+ * of v<h>) into v16-v23 and lo's (lane `lane` of v<l>) into v24-v31 (rows 4j..4j+3 in v<16 + j> / v<24 + j>).
  * Software-pipelined as the grouped kernel's IG_G8_QUAD: the first half is loaded before, the second half here,
- * then the next quad's first half (not after a chunk's last quad). */
-#define IG_S16_LDA "ld1 {v2.16b - v5.16b}, [%[wp]], #64\n\t"
-#define IG_S16_LDB "ld1 {v6.16b - v9.16b}, [%[wp]], #64\n\t"
+ * then the next quad's first half (not after the step's last quad). x's bytes: hi in v8-v11, lo in v12-v15. */
+#define IG_S16_LDA "ld1 {v0.16b - v3.16b}, [%[wp]], #64\n\t"
+#define IG_S16_LDB "ld1 {v4.16b - v7.16b}, [%[wp]], #64\n\t"
 #define IG_S16_SD(a, b, c, d, wa, wb, h, l, lane)                                                                   \
   "sdot v" a ".4s, v" wa ".16b, v" h ".4b[" lane "]\n\t" "sdot v" c ".4s, v" wa ".16b, v" l ".4b[" lane "]\n\t"     \
   "sdot v" b ".4s, v" wb ".16b, v" h ".4b[" lane "]\n\t" "sdot v" d ".4s, v" wb ".16b, v" l ".4b[" lane "]\n\t"
 #define IG_S16_SDA(h, l, lane)                                                                                      \
-  IG_S16_SD("10", "11", "18", "19", "2", "3", h, l, lane)                                                           \
-  IG_S16_SD("12", "13", "20", "21", "4", "5", h, l, lane)
+  IG_S16_SD("16", "17", "24", "25", "0", "1", h, l, lane)                                                           \
+  IG_S16_SD("18", "19", "26", "27", "2", "3", h, l, lane)
 #define IG_S16_SDB(h, l, lane)                                                                                      \
-  IG_S16_SD("14", "15", "22", "23", "6", "7", h, l, lane)                                                           \
-  IG_S16_SD("16", "17", "24", "25", "8", "9", h, l, lane)
+  IG_S16_SD("20", "21", "28", "29", "4", "5", h, l, lane)                                                           \
+  IG_S16_SD("22", "23", "30", "31", "6", "7", h, l, lane)
 #define IG_S16_QUAD(h, l, lane) IG_S16_LDB IG_S16_SDA(h, l, lane) IG_S16_LDA IG_S16_SDB(h, l, lane)
 #define IG_S16_QLAST(h, l, lane) IG_S16_LDB IG_S16_SDA(h, l, lane) IG_S16_SDB(h, l, lane)
+/* the 16 columns of x register pair (h, l): four quads, the last prefetching the next register's first half */
+#define IG_S16_X16(h, l) IG_S16_QUAD(h, l, "0") IG_S16_QUAD(h, l, "1") IG_S16_QUAD(h, l, "2") IG_S16_QUAD(h, l, "3")
+/* one chunk of 32 columns (hi in v8, v9, lo in v12, v13), then pairs of chunks (64-byte loads of hi and lo) */
+#define IG_S16_CHUNK                                                                                                \
+  "ld1 {v8.16b, v9.16b}, [%[hp]], #32\n\t" "ld1 {v12.16b, v13.16b}, [%[lp]], #32\n\t" IG_S16_LDA                  \
+  IG_S16_X16("8", "12") IG_S16_QUAD("9", "13", "0") IG_S16_QUAD("9", "13", "1") IG_S16_QUAD("9", "13", "2")         \
+  IG_S16_QLAST("9", "13", "3")
+#define IG_S16_PAIR                                                                                                 \
+  "ld1 {v8.16b - v11.16b}, [%[hp]], #64\n\t" "ld1 {v12.16b - v15.16b}, [%[lp]], #64\n\t" IG_S16_LDA               \
+  IG_S16_X16("8", "12") IG_S16_X16("9", "13") IG_S16_X16("10", "14") IG_S16_QUAD("11", "15", "0")                   \
+  IG_S16_QUAD("11", "15", "1") IG_S16_QUAD("11", "15", "2")
 
-/* acc[0..32) = 256 (hi . w) + (lo . w) of one 32-row block (w: its first byte) over `chunks` chunks of 32 columns.
- * Per chunk (1024 MACs): 18 loads, 128 SDOT, 2 loop instructions. */
-IG_INLINE void ig_s16_block(const int8_t *hi, const int8_t *lo, const int8_t *w, int64_t chunks, int32_t *acc) {
+/* acc[0..32) = bias[0..32) + 256 (hi . w) + (lo . w) of one 32-row block (w: its first byte) over `chunks` chunks
+ * of 32 columns: the lo sums start from the bias, the chunks run two per loop step (the odd one first). Per two
+ * chunks (2048 MACs): 34 loads, 256 SDOT, 2 loop instructions. */
+IG_INLINE void ig_s16_block(const int8_t *hi, const int8_t *lo, const int8_t *w, const int32_t *bias, int64_t chunks,
+                            int32_t *acc) {
   const int8_t *hp = hi, *lp = lo, *wp = w;
+  const int32_t *bp = bias;
   int32_t *ap = acc;
+  int64_t c = chunks >> 1;
   __asm__ volatile(
-      "movi v10.4s, #0\n\t" "movi v11.4s, #0\n\t" "movi v12.4s, #0\n\t" "movi v13.4s, #0\n\t"
-      "movi v14.4s, #0\n\t" "movi v15.4s, #0\n\t" "movi v16.4s, #0\n\t" "movi v17.4s, #0\n\t"
-      "movi v18.4s, #0\n\t" "movi v19.4s, #0\n\t" "movi v20.4s, #0\n\t" "movi v21.4s, #0\n\t"
-      "movi v22.4s, #0\n\t" "movi v23.4s, #0\n\t" "movi v24.4s, #0\n\t" "movi v25.4s, #0\n\t"
-      "1:\n\t"
-      "ld1 {v0.16b, v1.16b}, [%[hp]], #32\n\t"
-      "ld1 {v26.16b, v27.16b}, [%[lp]], #32\n\t"
-      IG_S16_LDA
-      IG_S16_QUAD("0", "26", "0") IG_S16_QUAD("0", "26", "1") IG_S16_QUAD("0", "26", "2")
-      IG_S16_QUAD("0", "26", "3") IG_S16_QUAD("1", "27", "0") IG_S16_QUAD("1", "27", "1")
-      IG_S16_QUAD("1", "27", "2")
-      "subs %[c], %[c], #1\n\t"
-      IG_S16_QLAST("1", "27", "3")
-      "b.ne 1b\n\t"
-      "shl v10.4s, v10.4s, #8\n\t" "shl v11.4s, v11.4s, #8\n\t" "shl v12.4s, v12.4s, #8\n\t"
-      "shl v13.4s, v13.4s, #8\n\t" "shl v14.4s, v14.4s, #8\n\t" "shl v15.4s, v15.4s, #8\n\t"
-      "shl v16.4s, v16.4s, #8\n\t" "shl v17.4s, v17.4s, #8\n\t"
-      "add v18.4s, v18.4s, v10.4s\n\t" "add v19.4s, v19.4s, v11.4s\n\t" "add v20.4s, v20.4s, v12.4s\n\t"
-      "add v21.4s, v21.4s, v13.4s\n\t" "add v22.4s, v22.4s, v14.4s\n\t" "add v23.4s, v23.4s, v15.4s\n\t"
-      "add v24.4s, v24.4s, v16.4s\n\t" "add v25.4s, v25.4s, v17.4s\n\t"
-      "st1 {v18.4s - v21.4s}, [%[ap]], #64\n\t"
-      "st1 {v22.4s - v25.4s}, [%[ap]]\n\t"
-      : [hp] "+r"(hp), [lp] "+r"(lp), [wp] "+r"(wp), [ap] "+r"(ap), [c] "+r"(chunks)
-      :
+      "movi v16.4s, #0\n\t" "movi v17.4s, #0\n\t" "movi v18.4s, #0\n\t" "movi v19.4s, #0\n\t"
+      "movi v20.4s, #0\n\t" "movi v21.4s, #0\n\t" "movi v22.4s, #0\n\t" "movi v23.4s, #0\n\t"
+      "ld1 {v24.4s - v27.4s}, [%[bp]], #64\n\t" "ld1 {v28.4s - v31.4s}, [%[bp]]\n\t"
+      "tbz %[chunks], #0, 3f\n\t" IG_S16_CHUNK "3:\n\t" "cbz %[c], 4f\n\t"
+      "1:\n\t" IG_S16_PAIR "subs %[c], %[c], #1\n\t" IG_S16_QLAST("11", "15", "3") "b.ne 1b\n\t" "4:\n\t"
+      "shl v16.4s, v16.4s, #8\n\t" "shl v17.4s, v17.4s, #8\n\t" "shl v18.4s, v18.4s, #8\n\t"
+      "shl v19.4s, v19.4s, #8\n\t" "shl v20.4s, v20.4s, #8\n\t" "shl v21.4s, v21.4s, #8\n\t"
+      "shl v22.4s, v22.4s, #8\n\t" "shl v23.4s, v23.4s, #8\n\t"
+      "add v24.4s, v24.4s, v16.4s\n\t" "add v25.4s, v25.4s, v17.4s\n\t" "add v26.4s, v26.4s, v18.4s\n\t"
+      "add v27.4s, v27.4s, v19.4s\n\t" "add v28.4s, v28.4s, v20.4s\n\t" "add v29.4s, v29.4s, v21.4s\n\t"
+      "add v30.4s, v30.4s, v22.4s\n\t" "add v31.4s, v31.4s, v23.4s\n\t"
+      "st1 {v24.4s - v27.4s}, [%[ap]], #64\n\t"
+      "st1 {v28.4s - v31.4s}, [%[ap]]\n\t"
+      : [hp] "+r"(hp), [lp] "+r"(lp), [wp] "+r"(wp), [bp] "+r"(bp), [ap] "+r"(ap), [c] "+r"(c)
+      : [chunks] "r"(chunks)
       : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16",
-        "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "cc", "memory");
+        "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "cc",
+        "memory");
 }
+#undef IG_S16_CHUNK
+#undef IG_S16_PAIR
+#undef IG_S16_X16
 #undef IG_S16_LDA
 #undef IG_S16_LDB
 #undef IG_S16_SD
@@ -98,9 +108,9 @@ IG_INLINE void fc_s16(IG_FC_S16_ARGS, void *y, int32_t out_bytes) {
   const size_t wblock = (size_t)kp * IG_GROUPED_ROWS;
   for (int32_t n = 0; n < n_dim; n += IG_GROUPED_ROWS, w += wblock) {
     int32_t acc[IG_GROUPED_ROWS] __attribute__((aligned(16)));
-    ig_s16_block(hi, lo, w, kp / 32, acc);
+    ig_s16_block(hi, lo, w, bias + n, kp / 32, acc);
     int32x4_t v[8];
-    IG_UNROLL for (int32_t j = 0; j < 8; j++) v[j] = vaddq_s32(vld1q_s32(acc + 4 * j), vld1q_s32(bias + n + 4 * j));
+    IG_UNROLL for (int32_t j = 0; j < 8; j++) v[j] = vld1q_s32(acc + 4 * j);
     int32_t count = n_dim - n < IG_GROUPED_ROWS ? n_dim - n : IG_GROUPED_ROWS;
     ig_grouped_output32(v, mult + n, shift + n, y_zp, act_min, act_max, ig_out_at(y, n, out_bytes), count,
                         out_bytes);

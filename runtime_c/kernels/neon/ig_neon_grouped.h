@@ -60,6 +60,26 @@ IG_INLINE int ig_grouped_blocked(int32_t k_dim, int32_t group_size) {
 /* whether IG_RQR2_CORE + IG_ZPCLAMP16 give an int8 output's bytes */
 #define IG_ZP16_OK(y_zp) ((y_zp) > -32640 && (y_zp) < 32640)
 
+/* Four SDOTs by element: v<a_i> += the four-row quads of v<w_i> times x's quad in lane `lane` of v<xr> (the
+ * blocked kernels' step, ig_fc_grouped_s8.c and ig_fc_s8.c). */
+#define IG_SDOT4(a0, a1, a2, a3, w0, w1, w2, w3, xr, lane)                                                         \
+  "sdot v" a0 ".4s, v" w0 ".16b, v" xr ".4b[" lane "]\n\t" "sdot v" a1 ".4s, v" w1 ".16b, v" xr ".4b[" lane "]\n\t"   \
+  "sdot v" a2 ".4s, v" w2 ".16b, v" xr ".4b[" lane "]\n\t" "sdot v" a3 ".4s, v" w3 ".16b, v" xr ".4b[" lane "]\n\t"
+/* The output of a 32-row block held in v18-v25 (rows 4j..4j+3 in v<18 + j>) in the assembly of ig_fc_grouped_s8.c and
+ * of ig_fc_s8.c's blocked path: requantize it (multipliers into v0-v7, shifts into v8-v15, temporaries v26, v27),
+ * narrow it, store it. */
+#define IG_G8_RQ_ALL(rq)                                                                                            \
+  "ld1 {v0.4s - v3.4s}, [%[mult]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[mult]], #64\n\t"                              \
+  "ld1 {v8.4s - v11.4s}, [%[shift]], #64\n\t" "ld1 {v12.4s - v15.4s}, [%[shift]], #64\n\t"                         \
+  rq("18", "0", "8", "26", "19", "1", "9", "27") rq("20", "2", "10", "26", "21", "3", "11", "27")                   \
+  rq("22", "4", "12", "26", "23", "5", "13", "27") rq("24", "6", "14", "26", "25", "7", "15", "27")
+#define IG_G8_STORE_RAW "st1 {v18.4s - v21.4s}, [%[y]], #64\n\t" "st1 {v22.4s - v25.4s}, [%[y]], #64\n\t"
+#define IG_G8_NARROW16(xtn, xtn2)                                                                                   \
+  xtn " v0.4h, v18.4s\n\t" xtn2 " v0.8h, v19.4s\n\t" xtn " v1.4h, v20.4s\n\t" xtn2 " v1.8h, v21.4s\n\t"             \
+  xtn " v2.4h, v22.4s\n\t" xtn2 " v2.8h, v23.4s\n\t" xtn " v3.4h, v24.4s\n\t" xtn2 " v3.8h, v25.4s\n\t"
+#define IG_G8_NARROW8                                                                                               \
+  "xtn v0.8b, v0.8h\n\t" "xtn2 v0.16b, v1.8h\n\t" "xtn v1.8b, v2.8h\n\t" "xtn2 v1.16b, v3.8h\n\t"                  \
+  "st1 {v0.16b, v1.16b}, [%[y]], #32\n\t"
 /* [s0, s0 + s1, s0 + s1 + s2, s0 + ... + s3] + carry */
 IG_INLINE int32x4_t ig_prefix4(int32x4_t s, int32x4_t carry) {
   const int32x4_t zero = vdupq_n_s32(0);
