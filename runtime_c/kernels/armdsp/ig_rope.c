@@ -28,74 +28,75 @@ IG_DSP_INLINE int32_t smuadx(uint32_t a, uint32_t b) {
   return r;
 }
 
-typedef struct {
-  ig_rq_t rq;
-  ig_dsp_rqs_t rqs;
-  uint32_t zp2;
-  int32_t x_zp;
-} rope_ctx_t;
-
-/* mode 2: ig_dsp_rqs_apply, 1: ig_dsp_rq_fast, 0: ig_rq_apply */
-IG_DSP_INLINE void rope_head(const rope_ctx_t *ctx, const int8_t *xa, const int8_t *xb, const int16_t *c,
-                             const int16_t *s, int32_t base, int32_t half, void *y, int32_t yb, int32_t mode) {
-  const ig_rq_t rq = ctx->rq;
-  const ig_dsp_rqs_t rqs = ctx->rqs;
-  const uint32_t zp2 = ctx->zp2;
-  const int32_t x_zp = ctx->x_zp, h4 = half & ~3;
-  int32_t i = 0;
-  for (; i < h4; i += 4) {
-    uint32_t wa = ig_ld32u(xa + i), wb = ig_ld32u(xb + i);
-    uint32_t a02 = __ssub16(__sxtb16(wa), zp2), a13 = __ssub16(ig_dsp_sxtb16_ror8(wa), zp2);
-    uint32_t b02 = __ssub16(__sxtb16(wb), zp2), b13 = __ssub16(ig_dsp_sxtb16_ror8(wb), zp2);
-    uint32_t c01 = ig_ld32u(c + i), c23 = ig_ld32u(c + i + 2), s01 = ig_ld32u(s + i), s23 = ig_ld32u(s + i + 2);
-    uint32_t cs0 = pkhbt16(c01, s01), cs1 = pkhtb16(s01, c01), cs2 = pkhbt16(c23, s23), cs3 = pkhtb16(s23, c23);
-    uint32_t p0 = pkhbt16(a02, b02), p2 = pkhtb16(b02, a02), p1 = pkhbt16(a13, b13), p3 = pkhtb16(b13, a13);
-    int32_t lo0 = smusd(p0, cs0), lo1 = smusd(p1, cs1), lo2 = smusd(p2, cs2), lo3 = smusd(p3, cs3);
-    int32_t hi0 = smuadx(p0, cs0), hi1 = smuadx(p1, cs1), hi2 = smuadx(p2, cs2), hi3 = smuadx(p3, cs3);
-    if (mode == 2) {
-      ig_store(y, base + i, ig_dsp_rqs_apply(rqs, lo0, yb), yb);
-      ig_store(y, base + i + 1, ig_dsp_rqs_apply(rqs, lo1, yb), yb);
-      ig_store(y, base + i + 2, ig_dsp_rqs_apply(rqs, lo2, yb), yb);
-      ig_store(y, base + i + 3, ig_dsp_rqs_apply(rqs, lo3, yb), yb);
-      ig_store(y, base + half + i, ig_dsp_rqs_apply(rqs, hi0, yb), yb);
-      ig_store(y, base + half + i + 1, ig_dsp_rqs_apply(rqs, hi1, yb), yb);
-      ig_store(y, base + half + i + 2, ig_dsp_rqs_apply(rqs, hi2, yb), yb);
-      ig_store(y, base + half + i + 3, ig_dsp_rqs_apply(rqs, hi3, yb), yb);
-    } else if (mode) {
-      ig_store(y, base + i, ig_dsp_rq_fast(rq, lo0), yb);
-      ig_store(y, base + i + 1, ig_dsp_rq_fast(rq, lo1), yb);
-      ig_store(y, base + i + 2, ig_dsp_rq_fast(rq, lo2), yb);
-      ig_store(y, base + i + 3, ig_dsp_rq_fast(rq, lo3), yb);
-      ig_store(y, base + half + i, ig_dsp_rq_fast(rq, hi0), yb);
-      ig_store(y, base + half + i + 1, ig_dsp_rq_fast(rq, hi1), yb);
-      ig_store(y, base + half + i + 2, ig_dsp_rq_fast(rq, hi2), yb);
-      ig_store(y, base + half + i + 3, ig_dsp_rq_fast(rq, hi3), yb);
-    } else {
-      int32_t lo[4] = {lo0, lo1, lo2, lo3}, hi[4] = {hi0, hi1, hi2, hi3};
-      for (int32_t k = 0; k < 4; k++) {
-        ig_store(y, base + i + k, ig_rq_apply(rq, lo[k]), yb);
-        ig_store(y, base + half + i + k, ig_rq_apply(rq, hi[k]), yb);
+IG_DSP_INLINE int32_t rope_rows(const int8_t *x, int32_t rows, const int32_t *positions, const int16_t *cos_t,
+                                const int16_t *sin_t, int32_t n_positions, int32_t heads, int32_t head_dim,
+                                int32_t x_zp, ig_rq_t rq, int32_t fast, void *y, int32_t yb) {
+  ig_dsp_rqs_t rqs = ig_dsp_rqs(rq, yb);
+  int32_t half = head_dim / 2, width = heads * head_dim, h4 = half & ~3;
+  uint32_t zp2 = ((uint32_t)x_zp & 0xffffu) * 0x10001u;
+  for (int32_t r = 0; r < rows; r++) {
+    int32_t p = positions[r];
+    if (p < 0 || p >= n_positions) return 1;
+    const int16_t *c = cos_t + (size_t)p * (size_t)half, *s = sin_t + (size_t)p * (size_t)half;
+    for (int32_t h = 0; h < heads; h++) {
+      int32_t base = r * width + h * head_dim;
+      const int8_t *xa = x + base, *xb = xa + half;
+      int32_t i = 0;
+      for (; i < h4; i += 4) {
+        uint32_t wa = ig_ld32u(xa + i), wb = ig_ld32u(xb + i);
+        uint32_t a02 = __ssub16(__sxtb16(wa), zp2), a13 = __ssub16(ig_dsp_sxtb16_ror8(wa), zp2);
+        uint32_t b02 = __ssub16(__sxtb16(wb), zp2), b13 = __ssub16(ig_dsp_sxtb16_ror8(wb), zp2);
+        uint32_t c01 = ig_ld32u(c + i), c23 = ig_ld32u(c + i + 2), s01 = ig_ld32u(s + i), s23 = ig_ld32u(s + i + 2);
+        uint32_t cs0 = pkhbt16(c01, s01), cs1 = pkhtb16(s01, c01), cs2 = pkhbt16(c23, s23), cs3 = pkhtb16(s23, c23);
+        uint32_t p0 = pkhbt16(a02, b02), p2 = pkhtb16(b02, a02), p1 = pkhbt16(a13, b13), p3 = pkhtb16(b13, a13);
+        int32_t lo0 = smusd(p0, cs0), lo1 = smusd(p1, cs1), lo2 = smusd(p2, cs2), lo3 = smusd(p3, cs3);
+        int32_t hi0 = smuadx(p0, cs0), hi1 = smuadx(p1, cs1), hi2 = smuadx(p2, cs2), hi3 = smuadx(p3, cs3);
+        if (fast == 2) {
+          ig_store(y, base + i, ig_dsp_rqs_apply(rqs, lo0, yb), yb);
+          ig_store(y, base + i + 1, ig_dsp_rqs_apply(rqs, lo1, yb), yb);
+          ig_store(y, base + i + 2, ig_dsp_rqs_apply(rqs, lo2, yb), yb);
+          ig_store(y, base + i + 3, ig_dsp_rqs_apply(rqs, lo3, yb), yb);
+          ig_store(y, base + half + i, ig_dsp_rqs_apply(rqs, hi0, yb), yb);
+          ig_store(y, base + half + i + 1, ig_dsp_rqs_apply(rqs, hi1, yb), yb);
+          ig_store(y, base + half + i + 2, ig_dsp_rqs_apply(rqs, hi2, yb), yb);
+          ig_store(y, base + half + i + 3, ig_dsp_rqs_apply(rqs, hi3, yb), yb);
+        } else if (fast) {
+          ig_store(y, base + i, ig_dsp_rq_fast(rq, lo0), yb);
+          ig_store(y, base + i + 1, ig_dsp_rq_fast(rq, lo1), yb);
+          ig_store(y, base + i + 2, ig_dsp_rq_fast(rq, lo2), yb);
+          ig_store(y, base + i + 3, ig_dsp_rq_fast(rq, lo3), yb);
+          ig_store(y, base + half + i, ig_dsp_rq_fast(rq, hi0), yb);
+          ig_store(y, base + half + i + 1, ig_dsp_rq_fast(rq, hi1), yb);
+          ig_store(y, base + half + i + 2, ig_dsp_rq_fast(rq, hi2), yb);
+          ig_store(y, base + half + i + 3, ig_dsp_rq_fast(rq, hi3), yb);
+        } else {
+          int32_t lo[4] = {lo0, lo1, lo2, lo3}, hi[4] = {hi0, hi1, hi2, hi3};
+          for (int32_t k = 0; k < 4; k++) {
+            ig_store(y, base + i + k, ig_rq_apply(rq, lo[k]), yb);
+            ig_store(y, base + half + i + k, ig_rq_apply(rq, hi[k]), yb);
+          }
+        }
+      }
+      for (; i < half; i++) {
+        int32_t a = xa[i] - x_zp, b = xb[i] - x_zp, ci = c[i], si = s[i];
+        ig_store(y, base + i, ig_rq_apply(rq, a * ci - b * si), yb);
+        ig_store(y, base + i + half, ig_rq_apply(rq, b * ci + a * si), yb);
       }
     }
   }
-  for (; i < half; i++) {
-    int32_t a = xa[i] - x_zp, b = xb[i] - x_zp, ci = c[i], si = s[i];
-    ig_store(y, base + i, ig_rq_apply(rq, a * ci - b * si), yb);
-    ig_store(y, base + i + half, ig_rq_apply(rq, b * ci + a * si), yb);
-  }
+  return 0;
 }
-#include "ig_rope_rows.h"
 
 IG_DSP_INLINE int32_t rope_body(const int8_t *x, int32_t rows, const int32_t *positions, const int16_t *cos_t,
                                 const int16_t *sin_t, int32_t n_positions, int32_t heads, int32_t head_dim,
                                 int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min,
                                 int32_t act_max, void *y, int32_t yb) {
   ig_rq_t rq = ig_rq_prepare(mult, shift, y_zp, act_min, act_max, 2ull * 255u * 32768u);
-  const rope_ctx_t k = {rq, ig_dsp_rqs(rq, yb), ((uint32_t)x_zp & 0xffffu) * 0x10001u, x_zp};
-  if (yb < 4 && k.rqs.ok && rq.right) /* a whole int8 / int16 output range: SSAT */
-    return ig_rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, y, yb, &k, 2);
-  if (rq.fast) return ig_rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, y, yb, &k, 1);
-  return ig_rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, y, yb, &k, 0);
+  if (yb < 4 && ig_dsp_rqs(rq, yb).ok && rq.right) /* a whole int8 / int16 output range: SSAT */
+    return rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, rq, 2, y, yb);
+  if (rq.fast)
+    return rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, rq, 1, y, yb);
+  return rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, x_zp, rq, 0, y, yb);
 }
 
 #define IG_ENTRIES_ROPE

@@ -6,33 +6,31 @@
 #include "ig_mve_common.h"
 #include "ig_ops.h"
 
-typedef struct {
-  int32x4_t mv, sh, zp;
-  int32_t y_zp, act_min, act_max;
-} rope_ctx_t;
-
-IG_INLINE void rope_head(const rope_ctx_t *ctx, const int8_t *xa, const int8_t *xb, const int16_t *c, const int16_t *s,
-                         int32_t base, int32_t half, void *y, int32_t yb, int32_t mode) {
-  (void)mode;
-  for (int32_t i = 0; i < half; i += 4) { /* inactive lanes are computed but not stored */
-    mve_pred16_t m = vctp32q((uint32_t)(half - i));
-    int32x4_t a = vsubq_s32(vldrbq_z_s32(xa + i, m), ctx->zp), b = vsubq_s32(vldrbq_z_s32(xb + i, m), ctx->zp);
-    int32x4_t ci = vldrhq_z_s32(c + i, m), si = vldrhq_z_s32(s + i, m);
-    int32x4_t lo = vsubq_s32(vmulq_s32(a, ci), vmulq_s32(b, si));
-    int32x4_t hi = vaddq_s32(vmulq_s32(b, ci), vmulq_s32(a, si));
-    ig_mve_store4(y, base + i, ig_mve_requant4(lo, ctx->mv, ctx->sh, ctx->y_zp, ctx->act_min, ctx->act_max), yb, m);
-    ig_mve_store4(y, base + half + i, ig_mve_requant4(hi, ctx->mv, ctx->sh, ctx->y_zp, ctx->act_min, ctx->act_max), yb,
-                  m);
-  }
-}
-#include "ig_rope_rows.h"
-
 IG_INLINE int32_t rope_body(const int8_t *x, int32_t rows, const int32_t *positions, const int16_t *cos_t,
                             const int16_t *sin_t, int32_t n_positions, int32_t heads, int32_t head_dim, int32_t x_zp,
                             int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
                             int32_t yb) {
-  const rope_ctx_t k = {vdupq_n_s32(mult), vdupq_n_s32(shift), vdupq_n_s32(x_zp), y_zp, act_min, act_max};
-  return ig_rope_rows(x, rows, positions, cos_t, sin_t, n_positions, heads, head_dim, y, yb, &k, 0);
+  int32_t half = head_dim / 2, width = heads * head_dim;
+  int32x4_t mv = vdupq_n_s32(mult), sh = vdupq_n_s32(shift), zp = vdupq_n_s32(x_zp);
+  for (int32_t r = 0; r < rows; r++) {
+    int32_t p = positions[r];
+    if (p < 0 || p >= n_positions) return 1;
+    const int16_t *c = cos_t + (size_t)p * (size_t)half, *s = sin_t + (size_t)p * (size_t)half;
+    for (int32_t h = 0; h < heads; h++) {
+      int32_t base = r * width + h * head_dim;
+      const int8_t *xa = x + base, *xb = xa + half;
+      for (int32_t i = 0; i < half; i += 4) { /* inactive lanes are computed but not stored */
+        mve_pred16_t m = vctp32q((uint32_t)(half - i));
+        int32x4_t a = vsubq_s32(vldrbq_z_s32(xa + i, m), zp), b = vsubq_s32(vldrbq_z_s32(xb + i, m), zp);
+        int32x4_t ci = vldrhq_z_s32(c + i, m), si = vldrhq_z_s32(s + i, m);
+        int32x4_t lo = vsubq_s32(vmulq_s32(a, ci), vmulq_s32(b, si));
+        int32x4_t hi = vaddq_s32(vmulq_s32(b, ci), vmulq_s32(a, si));
+        ig_mve_store4(y, base + i, ig_mve_requant4(lo, mv, sh, y_zp, act_min, act_max), yb, m);
+        ig_mve_store4(y, base + half + i, ig_mve_requant4(hi, mv, sh, y_zp, act_min, act_max), yb, m);
+      }
+    }
+  }
+  return 0;
 }
 
 #define IG_ENTRIES_ROPE
