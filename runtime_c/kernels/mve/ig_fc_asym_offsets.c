@@ -3,6 +3,7 @@
  * int32 lanes, one VMLA (vector by scalar t[g]) per four rows and group, 16 rows per pass over the groups; the
  * last rows % 16 four at a time, tail-predicated. Wrapping int32 like the reference's accumulator. */
 #include "ig_mve_common.h"
+#include "ig_q128.h"
 #include "ig_ops_quant.h"
 
 void ig_group_sums_s8(const int8_t *x, int32_t k_dim, int32_t group_size, int32_t *t) {
@@ -13,20 +14,16 @@ void ig_offset_bias(const int32_t *t, int32_t groups, const int32_t *offset, con
                     int32_t *out) {
   int32_t i = 0;
   for (; i + 16 <= rows; i += 16) {
-    int32x4_t a0 = vld1q_s32(bias + i), a1 = vld1q_s32(bias + i + 4), a2 = vld1q_s32(bias + i + 8),
-              a3 = vld1q_s32(bias + i + 12);
+    int32x4x4_t a = ig_q128_load16_s32(bias + i);
     const int32_t *o = offset + i;
     for (int32_t g = 0; g < groups; g++, o += rows) {
       int32_t tg = t[g];
-      a0 = vmlaq_n_s32(a0, vld1q_s32(o), tg);
-      a1 = vmlaq_n_s32(a1, vld1q_s32(o + 4), tg);
-      a2 = vmlaq_n_s32(a2, vld1q_s32(o + 8), tg);
-      a3 = vmlaq_n_s32(a3, vld1q_s32(o + 12), tg);
+      a.val[0] = vmlaq_n_s32(a.val[0], vld1q_s32(o), tg);
+      a.val[1] = vmlaq_n_s32(a.val[1], vld1q_s32(o + 4), tg);
+      a.val[2] = vmlaq_n_s32(a.val[2], vld1q_s32(o + 8), tg);
+      a.val[3] = vmlaq_n_s32(a.val[3], vld1q_s32(o + 12), tg);
     }
-    vst1q_s32(out + i, a0);
-    vst1q_s32(out + i + 4, a1);
-    vst1q_s32(out + i + 8, a2);
-    vst1q_s32(out + i + 12, a3);
+    ig_q128_store16_s32(out + i, a);
   }
   for (; i < rows; i += 4) {
     mve_pred16_t p = vctp32q((uint32_t)(rows - i));

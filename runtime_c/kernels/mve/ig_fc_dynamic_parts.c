@@ -13,6 +13,7 @@
  *   with another y_zp: the portable int64 loop (ig_mve_dyn_requant.h, shared with the grouped kernels). */
 #include "ig_fixed64.h"
 #include "ig_mve_common.h"
+#include "ig_q128.h"
 #include "ig_mve_dyn_requant.h"
 #include "ig_ops_quant.h"
 
@@ -56,12 +57,7 @@ IG_INLINE void quantize_q31(const int16_t *x, int32_t x_zp, int32_t k_dim, int32
 
 int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr) {
   int16x8_t mx = vdupq_n_s16(INT16_MIN), mn = vdupq_n_s16(INT16_MAX);
-  int32_t k = 0;
-  for (; k + 8 <= k_dim; k += 8) {
-    int16x8_t v = vld1q_s16(x + k);
-    mx = vmaxq_s16(mx, v);
-    mn = vminq_s16(mn, v);
-  }
+  int32_t k = ig_q128_extremes_s16(x, k_dim, &mx, &mn);
   if (k < k_dim) { /* the tail's inactive lanes keep the running extremes */
     mve_pred16_t p = vctp16q((uint32_t)(k_dim - k));
     int16x8_t v = vldrhq_z_s16(x + k, p);

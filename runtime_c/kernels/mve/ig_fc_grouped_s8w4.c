@@ -102,22 +102,16 @@ IG_INLINE void fc_grouped_m4(IG_FC_GROUPED_ARGS, const ig_mve_dynrq_t *dq, void 
 
 #define IG_MVE_ASYM(SUF, YT, B)                                                                                  \
   void ig_fc_grouped_asym_s8w4##SUF(IG_FC_GROUPED_ARGS, YT *y) { fc_grouped_m4(IG_FC_GROUPED_PASS, 0, y, B, 1, 0); }
-#define IG_MVE_DYN(NAME, YT, B, ASYM)                                                                            \
-  void NAME(IG_FC_GROUPED_ARGS, int32_t mr, int32_t e, YT *y) {                                                  \
-    const ig_mve_dynrq_t q = ig_mve_dynrq(mr, e, y_zp, act_min, act_max);                                         \
-    fc_grouped_m4(IG_FC_GROUPED_PASS, &q, y, B, ASYM, 1);                                                        \
-  }
 IG_MVE_ASYM(, int8_t, 1)
 IG_MVE_ASYM(_to_s16, int16_t, 2)
 IG_MVE_ASYM(_to_s32, int32_t, 4)
-IG_MVE_DYN(ig_fc_grouped_dyn_s8w4, int8_t, 1, 0)
-IG_MVE_DYN(ig_fc_grouped_dyn_s8w4_to_s16, int16_t, 2, 0)
-IG_MVE_DYN(ig_fc_grouped_dyn_s8w4_to_s32, int32_t, 4, 0)
-IG_MVE_DYN(ig_fc_grouped_dyn_asym_s8w4, int8_t, 1, 1)
-IG_MVE_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t, 2, 1)
-IG_MVE_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t, 4, 1)
 #undef IG_MVE_ASYM
-#undef IG_MVE_DYN
+
+IG_INLINE void fc_dynamic(IG_FC_GROUPED_ARGS, int32_t mr, int32_t e, void *y, int32_t out_bytes, int asym) {
+  const ig_mve_dynrq_t q = ig_mve_dynrq(mr, e, y_zp, act_min, act_max);
+  fc_grouped_m4(IG_FC_GROUPED_PASS, &q, y, out_bytes, asym, 1);
+}
+#include "ig_fc_dynamic_entries.h"
 
 void ig_fc_grouped_s8w4(IG_FC_GROUPED_ARGS, int8_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 1); }
 void ig_fc_grouped_s8w4_to_s16(IG_FC_GROUPED_ARGS, int16_t *y) { fc_grouped_s8w4(IG_FC_GROUPED_PASS, y, 2); }

@@ -10,6 +10,7 @@
  *   e - shift, + bias + y_zp in int64, SQXTN (the clamp bounds lie inside int32), clamp, narrowing store.
  * Tails and int32 x: the portable loops. */
 #include "ig_neon_ops.h"
+#include "ig_q128.h"
 #include "ig_ops_quant.h"
 
 /* r -> (e, mr) as in the portable file */
@@ -45,12 +46,7 @@ static inline __attribute__((always_inline)) int32_t quantize_q31(const int16_t 
 int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr) {
   /* max |x - x_zp| = max(max x - x_zp, x_zp - min x): the row's extremes in int16 lanes (two instructions per 8) */
   int16x8_t mx = vdupq_n_s16(INT16_MIN), mn = vdupq_n_s16(INT16_MAX);
-  int32_t k = 0;
-  for (; k + 8 <= k_dim; k += 8) {
-    int16x8_t v = vld1q_s16(x + k);
-    mx = vmaxq_s16(mx, v);
-    mn = vminq_s16(mn, v);
-  }
+  int32_t k = ig_q128_extremes_s16(x, k_dim, &mx, &mn);
   int32_t r = 1;
   if (k > 0) {
     int32_t hi = vmaxvq_s16(mx) - x_zp, lo = x_zp - vminvq_s16(mn);

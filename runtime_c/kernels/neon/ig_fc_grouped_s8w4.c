@@ -476,15 +476,8 @@ void ig_fc_grouped_asym_s8w4_to_s32(IG_FC_GROUPED_ARGS, int32_t *y) {
 /* fully_connected_dynamic on the row's int8 q (ig_dyn_quantize_*), with or without group offsets, requantized per
  * token in the block's registers (IG_G4_DYNRQ) rather than stored as int32 and requantized by ig_dyn_requant_*;
  * bias NULL: a layer without bias (codegen/op_calls_quant.py passes 0 where every bias is 0) */
-#define IG_FC_GROUPED_DYN(NAME, YT, BYTES, ASYM)                                                                   \
-  void NAME(IG_FC_GROUPED_ARGS, int32_t mr, int32_t e, YT *y) {                                                   \
-    fc_blocked_sets(IG_FC_GROUPED_PASS, y, BYTES, ASYM, 1, mr, e);                                               \
-  }
-IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4, int8_t, 1, 0)
-IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4_to_s16, int16_t, 2, 0)
-IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4, int8_t, 1, 1)
-IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t, 2, 1)
-IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_s8w4_to_s32, int32_t, 4, 0)
-IG_FC_GROUPED_DYN(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t, 4, 1)
-#undef IG_FC_GROUPED_DYN
+IG_INLINE void fc_dynamic(IG_FC_GROUPED_ARGS, int32_t mr, int32_t e, void *y, int32_t out_bytes, int32_t asym) {
+  fc_blocked_sets(IG_FC_GROUPED_PASS, y, out_bytes, asym, 1, mr, e);
+}
+#include "ig_fc_dynamic_entries.h"
 #endif
