@@ -8,6 +8,7 @@ from quant.accuracy_attribution import same_graph
 from quant.errors import QuantError
 from quant.gptq_levers import applied, check_levers
 from quant.hf_capture import capture_hf
+from quant.methods import smoothquant
 from quant.recipes import load_model, quantize_model
 from quant.weights import quantize_weight
 
@@ -45,6 +46,18 @@ def test_levers_change_only_what_they_name(model):
     assert gptq.DAMP == 0.01 and recipes.gptq_overrides is gptq.gptq_overrides  # restored after each block
 
 
+def test_the_role_alpha_lever_changes_only_that_roles_weights(model):
+    plain = _q(model, method="smoothquant+gptq")
+    assert same_graph(_q(model, "alpha:head:0.8", "smoothquant+gptq"), plain)  # the recipe's alpha: the same graph
+    head = _q(model, "alpha:head:0.3", "smoothquant+gptq")
+    assert not np.array_equal(_weight(plain, "logits"), _weight(head, "logits"))
+    assert np.array_equal(_weight(plain, "layers.0.mlp.down_proj"), _weight(head, "layers.0.mlp.down_proj"))
+    down = _q(model, "alpha:down:0.3", "smoothquant+gptq")
+    assert not np.array_equal(_weight(plain, "layers.0.mlp.down_proj"), _weight(down, "layers.0.mlp.down_proj"))
+    assert np.array_equal(_weight(plain, "logits"), _weight(down, "logits"))
+    assert recipes.smoothquant is smoothquant
+
+
 def test_the_calibration_lever_sets_the_sequences(model):
     seen = []
     real = recipes.calibration_feeds
@@ -58,7 +71,7 @@ def test_the_calibration_lever_sets_the_sequences(model):
 
 
 def test_bad_levers_are_one_clear_error():
-    check_levers(["none", "damp:0.1", "hessian:64", "calib:32", "head:rtn", "clip"])
-    for bad in ("damp:x", "hessian:0", "calib", "head:gptq", "clip:2"):
+    check_levers(["none", "damp:0.1", "hessian:64", "calib:32", "head:rtn", "clip", "alpha:down:0.5"])
+    for bad in ("damp:x", "hessian:0", "calib", "head:gptq", "clip:2", "alpha:up:0.5", "alpha:head"):
         with pytest.raises(QuantError, match=f"unknown GPTQ lever '{bad}'"):
             check_levers([bad])
