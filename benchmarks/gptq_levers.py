@@ -5,7 +5,12 @@ is applied to one quantization (quant/gptq_levers.py), never to the recipe, so t
 rule; benchmarks/results/gptq_levers.{json,md}.
 
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/gptq_levers.py --levers hessian:64,damp:0.1
+    PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/gptq_levers.py --levers float:weights --graph \
+        .cache/attribution/smollm2-w8a8-smoothquant+gptq+a16down-top-c16x256/integer.igraph
     PYTHONPATH=. .venv/bin/python benchmarks/gptq_levers.py --table-only
+
+float:UNIT is a bound rather than a lever: the recipe's graph with the unit's weights in float (the rest integer,
+quant/accuracy_attribution.py's MixedGraph on the attribution benchmark's cached graphs).
 """
 from __future__ import annotations
 
@@ -49,6 +54,22 @@ def held_out(m, seq_len: int, n_tokens: int):
     return measure
 
 
+def float_weights_forward(graph: str, unit: str):
+    """The forward pass of the attribution cache's mixed graph (the folder of `graph`) with everything integer
+    except the weights of `unit` (quant.accuracy_attribution.select_units, e.g. weights, weights:logits; '+' joins
+    units): what the recipe would give with those weights not rounded at all."""
+    from quant.accuracy_attribution import MixedGraph, Unit, removed, select_units
+    from quant.hf_capture import sequence_inputs
+    d = Path(graph).parent
+    with np.load(d / "rounded_weights.npz") as z:
+        mg = MixedGraph(load_graph(d / "float.igraph"), load_graph(d / "integer.igraph"), {k: z[k] for k in z.files})
+    units = select_units(mg, unit.replace("+", ","))
+    if any(u.nodes or u.tensors for u in units):
+        sys.exit(f"float:{unit} names more than weights: use weights units (weights, weights:logits, ...)")
+    mix = removed(mg, Unit(unit, "weights", weights=frozenset().union(*(u.weights for u in units))))
+    return lambda ids: mg.run(sequence_inputs(ids), mix)
+
+
 def load_rows() -> list[dict]:
     return json.loads(OUT.read_text())["rows"] if OUT.exists() else []
 
@@ -84,14 +105,18 @@ def main() -> None:
     ap.add_argument("--table-only", action="store_true")
     args = ap.parse_args()
     levers = [x.strip() for x in args.levers.split(",") if x.strip()]
-    check_levers(levers)
+    check_levers([x for x in levers if not x.startswith("float:")])
+    if any(x.startswith("float:") for x in levers) and not args.graph:
+        sys.exit("float:UNIT needs --graph: the integer.igraph of an attribution cache folder (.cache/attribution/)")
     command = "PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/gptq_levers.py " + \
         " ".join(shlex.quote(a) for a in sys.argv[1:])
     m = None if args.table_only else load_model(args.model)
     measure = None
     for lever in [] if args.table_only else levers:
         t0 = time.time()
-        if lever == "none" and args.graph:  # the recipe's own graph, made earlier
+        if lever.startswith("float:"):  # a bound, not a lever: the recipe's graph with these weights in float
+            q = float_weights_forward(args.graph, lever[6:])
+        elif lever == "none" and args.graph:  # the recipe's own graph, made earlier
             q = load_graph(args.graph)
             if q.meta.get("method", args.method) != args.method or not q.is_integer:
                 sys.exit(f"{args.graph} is not a {args.method} integer graph: give the recipe's")
