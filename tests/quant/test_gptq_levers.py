@@ -70,6 +70,22 @@ def test_the_calibration_lever_sets_the_sequences(model):
     assert seen == [3]
 
 
+def test_the_hessian_step_is_the_hessian_lever(model):
+    """`hessian-x4` (the method step) is GPTQ on the Gram matrices of 4x the recipe's sequences, the rest unchanged."""
+    from quant.gptq_hessian import HESSIAN_FACTOR
+    step = _q(model, method="gptq+hessian-x4")
+    assert same_graph(step, _q(model, f"hessian:{HESSIAN_FACTOR * 2}"))
+    assert not same_graph(step, _q(model))
+    rtn = _q(model, method="rtn")
+    assert any(n.name == "logits" for n in step.nodes) and rtn.tensors.keys() == step.tensors.keys()
+    assert all(rtn.tensors[t].scale == step.tensors[t].scale for t in rtn.tensors)  # the activation ranges: the same
+    for bad in ("rtn+hessian-x4", "hessian-x4", "qat+hessian-x4"):
+        with pytest.raises(QuantError, match="hessian-x4 only with gptq"):
+            recipes.parse_method(bad)
+    assert recipes.canonical_method("smoothquant+a16down-top+hessian-x4+gptq") == \
+        "smoothquant+gptq+hessian-x4+a16down-top"
+
+
 def test_bad_levers_are_one_clear_error():
     check_levers(["none", "damp:0.1", "hessian:64", "calib:32", "head:rtn", "clip", "alpha:down:0.5"])
     for bad in ("damp:x", "hessian:0", "calib", "head:gptq", "clip:2", "alpha:up:0.5", "alpha:head"):
