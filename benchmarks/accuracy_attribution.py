@@ -6,11 +6,11 @@ held-out slice of Shakespeare. Writes benchmarks/results/accuracy_attribution.{j
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/accuracy_attribution.py --cases minilm:w4a8 --lines 250
     PYTHONPATH=. .venv/bin/python benchmarks/accuracy_attribution.py --table-only
 
-A case is model:config with the config's default method (quant/default_method.py) and the model's recipe. The
-mixed graph (float graph + integer graph + rounded weights) is cached under .cache/attribution/, and every unit is
-recorded as soon as it is measured, so an interrupted run resumes where it stopped (a unit measured on the same
-slice by a run of other units is reused). A run replaces the recorded one
-of the same (model, config, method, units, slice).
+A case is model:config with the config's default method (quant/default_method.py; --method another) and the
+model's recipe. The mixed graph (float graph + integer graph + rounded weights) is cached under .cache/attribution/,
+and every unit is recorded as soon as it is measured, so an interrupted run resumes where it stopped (a unit
+measured on the same slice by a run of other units is reused). A run replaces the recorded one of the same (model,
+config, method, units, slice).
 """
 from __future__ import annotations
 
@@ -122,6 +122,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="smollm2:w8a8,smollm2:w4a8,minilm:w8a8,minilm:w4a8")
     ap.add_argument("--units", default="families", help="quant.accuracy_attribution.select_units")
+    ap.add_argument("--method", default=None, help="the method to attribute (default: the config's default method)")
     ap.add_argument("--tokens", type=int, default=512, help="held-out tokens for decoders (windows of 256)")
     ap.add_argument("--lines", type=int, default=250, help="held-out lines for encoders")
     ap.add_argument("--table-only", action="store_true", help="rewrite the Markdown and plots from the JSON")
@@ -134,7 +135,7 @@ def main() -> None:
     for case in [] if args.table_only else args.cases.split(","):
         name, config = case.split(":")
         model = models.get(name) or models.setdefault(name, load_model(name))
-        recipe = recipe_for(name, config)
+        recipe = recipe_for(name, config, args.method)
         mg = cached_mixed_graph(model, recipe, console)
         from quant.accuracy_attribution import select_units
         total = len(select_units(mg, args.units))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -121,7 +121,7 @@ class MixedGraph:
         return reals[name]
 
 
-KINDS = ("ops", "weights", "activations", "roles", "layers")
+KINDS = ("ops", "weights", "activations", "roles", "layers", "weight-roles", "weight-layers")
 SELECTIONS = {"families": ("ops", "weights", "activations"), "all": KINDS, **{k: (k,) for k in KINDS}}
 UNIT_PREFIXES = ("op:", "weights:", "act:", "role:", "layer:", "tensor:")
 _LAYER = re.compile(r"(?<![^.])(\d+)(?=\.|$)")  # the first all-digit component of a node name: its layer
@@ -166,7 +166,9 @@ def candidate_units(mg: MixedGraph) -> dict[str, list[Unit]]:
     activations, the tensors each op family writes (act:add is the residual stream, act:softmax the attention
     probabilities); roles, the weights and the tensors of each role (a name with its layer index as '*', e.g.
     weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated); layers, each numbered block (the nodes outside
-    them: layer:other)."""
+    them: layer:other); weight-roles, the weights of each role alone (the roles' weights: rows, e.g.
+    weights:logits, the head); weight-layers, the weights of each block alone (weights:layer:3; weights:layer:other
+    the layers outside the blocks, e.g. the head)."""
     fp = mg.fp
     family = {n.name: family_of(n.op) for n in fp.nodes}
     by_family = _by((family[n.name], n.name) for n in fp.nodes)
@@ -177,22 +179,30 @@ def candidate_units(mg: MixedGraph) -> dict[str, list[Unit]]:
     layers = _by((layer_of(n.name) or "other", n.name) for n in fp.nodes)
     out_of = {n.name: n.outputs[0] for n in fp.nodes}
     fcset = set(fcs)
+    w_layers = _by((layer_of(n) or "other", n) for n in fcs)
+    weight_roles = [Unit(f"weights:{r}", "weight-roles", weights=frozenset(ns)) for r, ns in w_roles.items()]
     return {
         "ops": [Unit(f"op:{f}", "ops", nodes=frozenset(ns)) for f, ns in by_family.items()],
         "weights": [Unit("weights", "weights", weights=frozenset(fcs))],
         "activations": [Unit(f"act:{f}", "activations", tensors=frozenset(ts)) for f, ts in writes.items()],
-        "roles": [Unit(f"weights:{r}", "roles", weights=frozenset(ns)) for r, ns in w_roles.items()] +
+        "roles": [replace(u, kind="roles") for u in weight_roles] +
                  [Unit(f"role:{r}", "roles", tensors=frozenset(ts)) for r, ts in t_roles.items()],
         "layers": [Unit(f"layer:{k}", "layers", nodes=frozenset(ns), weights=frozenset(set(ns) & fcset),
                         tensors=frozenset(out_of[n] for n in ns)) for k, ns in layers.items()],
+        "weight-roles": weight_roles,
+        "weight-layers": [Unit(f"weights:layer:{k}", "weight-layers", weights=frozenset(ns))
+                          for k, ns in w_layers.items()],
     }
 
 
 def select_units(mg: MixedGraph, what: str) -> list[Unit]:
     """Units by a comma list of kinds (KINDS), 'families' (ops, weights, activations), 'all', unit names
-    (op:softmax, act:add, weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated, layer:3) or tensor:<a tensor>."""
+    (op:softmax, act:add, weights:layers.*.mlp.down_proj, role:layers.*.mlp.gated, layer:3, weights:layer:3) or
+    tensor:<a tensor>."""
     cands = candidate_units(mg)
-    by_name = {u.name: u for us in cands.values() for u in us}
+    by_name: dict[str, Unit] = {}
+    for u in (u for us in cands.values() for u in us):
+        by_name.setdefault(u.name, u)  # a roles unit's weights: row is also a weight-roles unit
     units: list[Unit] = []
     for item in [w.strip() for w in what.split(",") if w.strip()]:
         if item in SELECTIONS:
@@ -207,7 +217,10 @@ def select_units(mg: MixedGraph, what: str) -> list[Unit]:
                                    f"(e.g. {examples}) or tensor:<tensor name> of the graph")
     if not units:
         raise AttributionError("no attribution units selected: use families, layers or a unit name")
-    return list(dict.fromkeys(units))
+    first: dict[str, Unit] = {}
+    for u in units:
+        first.setdefault(u.name, u)  # each name once, where it first appears
+    return list(first.values())
 
 
 def check_selection(what: str) -> None:

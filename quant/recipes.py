@@ -22,14 +22,15 @@ from quant.methods import awq, gamma_correction, smoothquant
 from quant.mixed import allocation_config, load_layer_config
 from quant.model_registry import MODELS, calibration_of, is_gguf, kind_of, unknown_model
 from quant.gptq import gptq_overrides
+from quant.gptq_hessian import hessian_calibration
 from quant.observers import calibrate, fc_inputs
 from quant.smooth_search import smooth_search
 from quant.optable import Group
 from quant.transformer_ptq import QuantConfig, ffn_hidden, lower
 
 # a method is a '+' chain of these steps, applied in this order (docs/quantization.md "Methods")
-STEPS = ("smoothquant", "smooth-search", "awq", "asym", "clip", "rtn", "gptq", "act-order", "qat", "outlier-split",
-         "dynamic", "dynamic-all", "a16down", "a16down-top", "gamma")
+STEPS = ("smoothquant", "smooth-search", "awq", "asym", "clip", "rtn", "gptq", "act-order", "hessian-x4", "qat",
+         "outlier-split", "dynamic", "dynamic-all", "a16down", "a16down-top", "gamma")
 Progress = Callable[[str, int, int], None]  # (step description, done, total)
 
 
@@ -82,11 +83,12 @@ def parse_method(method: str) -> list[str]:
     if any(s not in STEPS for s in steps) or len(set(steps)) != len(steps) or \
             len(set(MIGRATIONS) & set(steps)) > 1 or len({"rtn", "gptq", "qat"} & set(steps)) > 1 or \
             ("qat" in steps and {*MIGRATIONS, "asym"} & set(steps)) or \
-            ("act-order" in steps and "gptq" not in steps) or ("clip" in steps and "qat" in steps) or \
-            ("a16down" in steps and "a16down-top" in steps) or ("dynamic" in steps and "dynamic-all" in steps):
+            ({"act-order", "hessian-x4"} & set(steps) and "gptq" not in steps) or \
+            ("clip" in steps and "qat" in steps) or ("a16down" in steps and "a16down-top" in steps) or \
+            ("dynamic" in steps and "dynamic-all" in steps):
         raise QuantError(f"unknown method {method!r}: use one of {', '.join(METHODS)} (or a '+' chain of "
                          f"{', '.join(STEPS)}: at most one of smoothquant/smooth-search/awq, one of rtn/gptq/qat, "
-                         "qat without a migration or asym, act-order only with gptq, clip without qat, "
+                         "qat without a migration or asym, act-order and hessian-x4 only with gptq, clip without qat, "
                          "a16down or a16down-top, dynamic or dynamic-all)")
     return sorted(steps, key=STEPS.index)
 
@@ -192,7 +194,9 @@ def method_graph(m: HFModel, recipe: Recipe, cfg: QuantConfig | None = None, pro
     elif spec.layer_file is not None:
         load_layer_config(spec.layer_file, g)  # every pattern names a layer
     if "gptq" in steps:
-        cfg.weight_override = gptq_overrides(g, cal, cfg, step("GPTQ rounding"))
+        hcal = hessian_calibration(g, recipe.method, recipe.calib, lambda n: calibration_feeds(m, n, recipe.seq_len),
+                                   cal, progress)
+        cfg.weight_override = gptq_overrides(g, hcal, cfg, step("GPTQ rounding"))
     if "qat" in steps:  # Llama-style models; trains on the calibration sequences (quant/qat.py)
         from quant.qat import qat_weights
         seqs = [f["input_ids"].astype(np.int64) for f in feeds]

@@ -94,6 +94,27 @@ def test_a_unit_replaces_only_its_own_parts(llama):
     assert all(A.layer_of(n) == "1" for n in layer.nodes) and len(layer.weights) == 7
 
 
+def test_weight_units_per_block_and_per_role_partition_the_weights(llama):
+    mg = llama[3]
+    fcs = set(mg.fc_nodes)
+    for kind, names in (("weight-layers", {"weights:layer:0", "weights:layer:1", "weights:layer:other"}),
+                        ("weight-roles", {f"weights:{r}" for r in ("layers.*.self_attn.q_proj",
+                                                                   "layers.*.mlp.down_proj", "logits")})):
+        units = A.select_units(mg, kind)
+        assert names <= {u.name for u in units} and all(u.kind == kind for u in units)
+        assert all(not u.nodes and not u.tensors for u in units)  # the weights alone: ops and activations integer
+        assert sorted(n for u in units for n in u.weights) == sorted(fcs)  # each weight matrix in one unit
+    head = A.select_units(mg, "weights:layer:other")[0]
+    assert head.weights == {"logits"} and A.select_units(mg, "weights:logits")[0].weights == {"logits"}
+    block = A.select_units(mg, "weights:layer:1")[0]
+    assert len(block.weights) == 7 and all(A.layer_of(n) == "1" for n in block.weights)
+    r, full = A.removed(mg, block), mg.all_integer()
+    assert (full.rounded_weights - r.rounded_weights, full.integer_ops - r.integer_ops) == (block.weights, block.weights)
+    # a roles unit's weights: row is the weight-roles unit of that name, selected once
+    both = A.select_units(mg, "roles,weight-roles,weights:logits")
+    assert len({u.name for u in both}) == len(both)
+
+
 def test_shares_are_reproducible_and_add_up(llama):
     mg = llama[3]
     units = A.select_units(mg, "op:softmax,weights,layer:0,layer:1,layer:other")
