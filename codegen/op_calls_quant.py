@@ -10,6 +10,7 @@ from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv
 from codegen.packing import (NEON_GROUPED_ROWS, grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors,
                              pack_fc_grouped, pack_fc_weights, scale_differences, wrap_int32)
 from quant.ir import Graph, Node
+from quant.optable import Group, in_group
 from quant.ops.checks import fc_quant_mass
 from quant.ops.linear_quant import DYN_LEVELS
 
@@ -225,7 +226,7 @@ def shared_row_quantization(g: Graph, last_row: set[str] = frozenset()) -> list[
     Only rows of a multiple of 16 bytes, which keeps every row of the buffer 16-byte aligned."""
     groups: dict[tuple, list[int]] = {}
     for i, n in enumerate(g.nodes):
-        if n.op == "fully_connected_dynamic" and g.constants[n.inputs[1]].shape[1] % 16 == 0 and \
+        if in_group(n.op, Group.DYNAMIC) and g.constants[n.inputs[1]].shape[1] % 16 == 0 and \
                 dynamic_on_grouped(g, n):
             groups.setdefault((n.inputs[0], n.attrs["x_zero_point"], n.outputs[0] in last_row), []).append(i)
     return [ix for ix in groups.values() if len(ix) > 1]
@@ -239,7 +240,7 @@ def _fc_quant(g: Graph, n: Node, env: OpEnv):
     bits = int(a["weight_bits"])
     gsz = int(a["group_size"])
     x_dt, y_dt = g.tensors[x].dtype, g.tensors[n.outputs[0]].dtype
-    dynamic = n.op == "fully_connected_dynamic"
+    dynamic = in_group(n.op, Group.DYNAMIC)
     if x_dt not in (("int16", "int32") if dynamic else ("int8", "int16")):
         raise CodegenError(f"node {n.name}: {n.op} has no kernel for {x_dt} input")
     if not dynamic and x_dt == "int8" and kk // gsz <= ASYM_MAX_GROUPS:
@@ -286,7 +287,7 @@ def _head_norm(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]
     a = n.attrs
     x, y = env.buf(n.inputs[0], "0"), env.buf(n.outputs[0], "0")
     rows, hd = f"({env.rows}) * {int(a['heads'])}", int(a["head_dim"])
-    if n.op.endswith("_f32"):
+    if in_group(n.op, Group.FLOAT):
         gamma = env.const(n.inputs[1], g.constants[n.inputs[1]], "float")
         return _call("ig_rmsnorm_f32", [x, rows, hd, gamma, f32_literal(a["eps"]), y])
     gamma = env.const(n.inputs[1], g.constants[n.inputs[1]], "int32_t")
@@ -303,7 +304,7 @@ def _softcap(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
     shape = g.tensors[n.outputs[0]].shape
     length = f"{shape[0]} * ({env.rows}) * ({env.kv_len})" if len(shape) == 3 else _length(g, n, env)
     x, y = env.buf(n.inputs[0], "0"), env.buf(n.outputs[0], "0")
-    if n.op.endswith("_f32"):
+    if in_group(n.op, Group.FLOAT):
         return _call("ig_softcap_f32", [x, length, f32_literal(n.attrs["cap"]), y])
     return _kernel(f"ig_softcap{_sfx(g, n.inputs[0], n.outputs[0])}", "ig_softcap", [
         x, length, *_ints(n.attrs, "x_zero_point", "in_multiplier", "in_shift", "out_multiplier", "out_shift",
