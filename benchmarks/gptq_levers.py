@@ -1,7 +1,7 @@
 """The weight-side levers of SmolLM2's default W8A8 (smoothquant+gptq+a16down-top) that keep its kernels, each
 measured on the 4,095 held-out tokens: GPTQ's damping, the calibration tokens of GPTQ's Hessian, the whole
 calibration's size, the head's rounding (docs/quantization.md "GPTQ's settings and the calibration size"). A lever
-is applied to one quantization (quant/gptq_levers.py), never to the recipe, so the rows here do not feed the default
+is applied to one quantization (benchmarks/gptq_lever_patches.py), never to the recipe, so the rows here do not feed the default
 rule; benchmarks/results/gptq_levers.{json,md}.
 
     PYTHONPATH=. nice -n 10 .venv/bin/python benchmarks/gptq_levers.py --levers hessian:64,damp:0.1
@@ -26,9 +26,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from benchmarks.gptq_lever_patches import applied, check_levers  # noqa: E402
 from quant import load_graph  # noqa: E402
 from quant.accuracy import perplexity, tokenize_text, window_log_probs  # noqa: E402
-from quant.gptq_levers import applied, check_levers  # noqa: E402
 from quant.hf_capture import capture_hf  # noqa: E402
 from quant.hf_models import shakespeare_text  # noqa: E402
 from quant.recipes import load_model, quantize_model, recipe_for  # noqa: E402
@@ -78,7 +78,7 @@ def write(rows: list[dict]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"machine": MACHINE, "rows": rows}, indent=1) + "\n")
     out = ["# GPTQ and calibration levers of SmolLM2's default W8A8", "",
-           "Written by benchmarks/gptq_levers.py (levers: quant/gptq_levers.py). Perplexity on the first 4,096 "
+           "Written by benchmarks/gptq_levers.py (levers: benchmarks/gptq_lever_patches.py). Perplexity on the first 4,096 "
            "held-out tokens (4,095 predicted, windows of 256), and the mean KL divergence of the next-token "
            "distributions from FP32's on the same tokens; `none` is the recipe as it is (its perplexity is "
            "quant_accuracy.json's).", "",
@@ -98,7 +98,7 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2")
     ap.add_argument("--config", default="w8a8")
     ap.add_argument("--method", default="smoothquant+gptq+a16down-top")
-    ap.add_argument("--levers", default="none", help="comma list (quant/gptq_levers.py LEVERS), each its own run")
+    ap.add_argument("--levers", default="none", help="comma list (benchmarks/gptq_lever_patches.py LEVERS), each its own run")
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--graph", help="lever none: this graph file (the recipe's, e.g. the attribution cache's) "
                                     "instead of quantizing again")

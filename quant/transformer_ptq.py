@@ -163,7 +163,8 @@ def activation_plan(g: Graph, cal: Calibration, cfg: QuantConfig, wide: set[str]
         ok = x not in g.inputs and x not in wide and all((in_group(c.op, Group.FULLY_CONNECTED) and i == 0)
                                        or i not in OPTABLE[c.op].int8_inputs for c, i in consumers.get(x, []))
         kind, out = "static", None
-        if ok and cfg.dynamic and (cfg.dynamic_only is None or x in cfg.dynamic_only) and dynamic_wins(cal, x, cfg.dynamic_gain):
+        if ok and cfg.dynamic and (cfg.dynamic_only is None or x in cfg.dynamic_only) and \
+                dynamic_wins(cal, x, cfg.dynamic_gain):
             kind = "dynamic"
         elif ok and cfg.outlier_split:
             out = outlier_channels(cal, x, cfg.outlier_threshold, cfg.max_outliers)

@@ -1,12 +1,12 @@
-"""The weight-side levers measured by benchmarks/gptq_levers.py (quant/gptq_levers.py) on the bundled decoder: each
-changes what it names and nothing else, and the recipe is itself again after the block."""
+"""The weight-side levers measured by benchmarks/gptq_levers.py (benchmarks/gptq_lever_patches.py) on the bundled
+decoder: each changes what it names and nothing else, and the recipe is itself again after the block."""
 import numpy as np
 import pytest
 
 from quant import gptq, recipes
 from quant.accuracy_attribution import same_graph
 from quant.errors import QuantError
-from quant.gptq_levers import applied, check_levers
+from benchmarks.gptq_lever_patches import applied, check_levers
 from quant.hf_capture import capture_hf
 from quant.methods import smoothquant
 from quant.recipes import load_model, quantize_model
