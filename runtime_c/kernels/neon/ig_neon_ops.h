@@ -162,22 +162,28 @@ IG_NI int32x4_t ig_neon_load4(const void *x, int32_t i, int32_t xb) {
 
 /* clamp to [lo, hi] per lane */
 IG_NI int32x4_t ig_neon_clamp(int32x4_t v, int32x4_t lo, int32x4_t hi) { return vminq_s32(vmaxq_s32(v, lo), hi); }
-/* sigmoid_q15(z) per lane (ig_sigmoid_q15_32): the exponent in lanes; the division floor((2^35 + den/2) / den) by
- * the scalar divider (NEON has no integer division), one UDIV per lane */
+/* floor((2^35 + den / 2) / den) per lane for 2^20 <= den <= 2^21 (the sigmoid's division; NEON has no integer
+ * divide), 12 instructions for four lanes against four scalar UDIVs and their lane moves: URECPE of den 2^11
+ * (UQSHL: 2^21 saturates to 2^32 - 1, which gives the same estimate) is 2^52 / den to about 8 bits; y = that / 2;
+ * one Newton step y (2 - d y) / 2 = y - SQRDMULH(y, SQRDMULH(den 2^10, y)) ~ 2^50 / den; q = rshr(., 15) is the
+ * quotient or one less (checked for every den of the range: tests/codegen/test_neon_silu.py), and the remainder
+ * 2^35 + den / 2 - q den, exact modulo 2^32 (in [0, 2 den)), adds the one. */
+IG_NI int32x4_t ig_neon_div35(uint32x4_t den) {
+  uint32x4_t d11 = vqshlq_n_u32(den, 11);
+  int32x4_t y = vreinterpretq_s32_u32(vshrq_n_u32(vrecpeq_u32(d11), 1));
+  int32x4_t p = vqrdmulhq_s32(vreinterpretq_s32_u32(vshrq_n_u32(d11, 1)), y); /* ~ 2^30 */
+  uint32x4_t q = vreinterpretq_u32_s32(vrshrq_n_s32(vsubq_s32(y, vqrdmulhq_s32(y, p)), 15));
+  uint32x4_t rem = vmlsq_u32(vshrq_n_u32(den, 1), q, den);
+  return vreinterpretq_s32_u32(vsubq_u32(q, vcgeq_u32(rem, den))); /* the compare is all ones: q + 1 */
+}
+
+/* sigmoid_q15(z) per lane (ig_sigmoid_q15_32): the exponent and the division (ig_neon_div35) in lanes */
 IG_NI int32x4_t ig_neon_sigmoid_q15(int32x4_t z) {
   uint32x4_t u = vreinterpretq_u32_s32(vabsq_s32(z)); /* |INT32_MIN| reads as 2^31 */
   int32x4_t a = vreinterpretq_s32_u32(vminq_u32(u, vdupq_n_u32(65536)));
   int32x4_t t = vnegq_s32(vshrq_n_s32(vmlsq_n_s32(vdupq_n_s32(512), a, IG_LOG2E_Q14), 10));
   uint32x4_t den = vaddq_u32(ig_neon_exp2_t(vminq_s32(t, vdupq_n_s32(IG_EXP2_T_MAX))), vdupq_n_u32(1u << 20));
-#define IG_NEON_SIG_DIV(k)                                                                                        \
-  {                                                                                                               \
-    uint64_t d = vgetq_lane_u32(den, k);                                                                          \
-    qv = vsetq_lane_u32((uint32_t)(((1ull << 35) + (d >> 1)) / d), qv, k);                                        \
-  }
-  uint32x4_t qv = den;
-  IG_NEON_SIG_DIV(0) IG_NEON_SIG_DIV(1) IG_NEON_SIG_DIV(2) IG_NEON_SIG_DIV(3)
-#undef IG_NEON_SIG_DIV
-  int32x4_t sg = vreinterpretq_s32_u32(qv);
+  int32x4_t sg = ig_neon_div35(den);
   return vbslq_s32(vcltzq_s32(z), vsubq_s32(vdupq_n_s32(1 << 15), sg), sg);
 }
 
@@ -237,5 +243,53 @@ IG_NI void ig_neon_gated_act(const void *x, int32_t xb, int32_t len, int32_t x_z
     ig_neon_store4(y, i, ig_neon_clamp(v, lo, hi), yb);
   }
   ig_gated_act64(x, xb, i, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb, gelu);
+}
+
+/* mul_rshr(v, m, s) (m >= 0, s <= 62) per lane in two instructions for |v| <= vmax (ok = 0 when it does not fit):
+ * s <= 31: SQRDMULH(v << a, m << b) with a + b = 31 - s (ig_neon_ms31); s >= 32 (floor = 1): SRSHL(SQDMULH(v, m),
+ * 31 - s), since floor((floor(v m / 2^31) + 2^(s-32)) / 2^(s-31)) = floor((v m + 2^(s-1)) / 2^s). */
+typedef struct {
+  int32_t ok, floor;
+  int32x4_t sh, m;
+} ig_neon_ms_t;
+
+IG_NI ig_neon_ms_t ig_neon_ms_plan(int32_t m, int32_t s, uint32_t vmax) {
+  ig_neon_ms_t r;
+  r.floor = s >= 32;
+  ig_neon_ms31_t p = ig_neon_ms31(m, r.floor ? 31 : s, vmax);
+  r.ok = m >= 0 && s >= 0 && s <= 62 && (r.floor || p.ok);
+  r.sh = vdupq_n_s32(r.floor ? 31 - s : p.a);
+  r.m = vdupq_n_s32(r.floor ? m : p.m);
+  return r;
+}
+
+/* floor: the plan's mode as a constant of the caller (each mode its own loop) */
+IG_NI int32x4_t ig_neon_ms_apply(int32x4_t v, const ig_neon_ms_t *p, int floor) {
+  if (floor) return vrshlq_s32(vqdmulhq_s32(v, p->m), p->sh);
+  return vqrdmulhq_s32(vshlq_s32(v, p->sh), p->m);
+}
+
+/* exp2_q20(-t) for 0 <= t <= IG_EXP2_T_MAX per lane, ig_neon_exp2_t without its negation: g = +f 2^15 and the
+ * Horner steps carry -p, as SQRDMULH(p, -g) = SQRDMULH(-p, g) exactly (the same product) */
+IG_NI uint32x4_t ig_neon_exp2_tg(int32x4_t t) {
+  int32x4_t g = vandq_s32(vshlq_n_s32(t, 15), vdupq_n_s32(0x7fff8000)); /* (t & 0xffff) << 15 */
+  int32x4_t np = vsubq_s32(vdupq_n_s32(-(int32_t)IG_EXP2_C2), vqrdmulhq_s32(vdupq_n_s32(-(int32_t)IG_EXP2_C3), g));
+  np = vsubq_s32(vdupq_n_s32(-(int32_t)IG_EXP2_C1), vqrdmulhq_s32(np, g));
+  int32x4_t p = vaddq_s32(vdupq_n_s32((int32_t)IG_EXP2_C0), vqrdmulhq_s32(np, g));
+  int32x4_t sh = vsubq_s32(vdupq_n_s32(-10), vshrq_n_s32(t, 16)); /* -(10 + z) */
+  return vrshlq_u32(vreinterpretq_u32_s32(p), sh);
+}
+
+/* silu's f = rshr(x12 sigmoid_q15(x12), 15) per lane for |x12| < 2^30. With a = min(|x12|, IG_NEON_SILU_A) and
+ * s = sigmoid_q15(a): sigmoid_q15(-a) = 2^15 - s makes rshr(x s', 15) = min(x, 0) + rshr(|x| s, 15) (x 2^15 is a
+ * multiple of 2^15), and s = 2^15 where |x12| > a, so f = max(x12, 0) - a + rshr(a s, 15) (a s < 2^31) with no
+ * sign select and no large-|x| select. The cap: s = 2^15 for every a >= 45300 (e <= 16 there), and t(a) =
+ * (23637 a + 511) >> 10 stays below IG_EXP2_T_MAX up to a = 62461, so t needs no clamp (any cap between works). */
+#define IG_NEON_SILU_A 60000
+IG_NI int32x4_t ig_neon_silu_f(int32x4_t x12) {
+  int32x4_t a = vminq_s32(vabsq_s32(x12), vdupq_n_s32(IG_NEON_SILU_A));
+  int32x4_t t = vshrq_n_s32(vmlaq_n_s32(vdupq_n_s32(511), a, IG_LOG2E_Q14), 10);
+  int32x4_t s = ig_neon_div35(vaddq_u32(ig_neon_exp2_tg(t), vdupq_n_u32(1u << 20)));
+  return vrsraq_n_s32(vsubq_s32(vmaxq_s32(x12, vdupq_n_s32(0)), a), vmulq_s32(a, s), 15);
 }
 #endif

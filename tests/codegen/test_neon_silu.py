@@ -1,0 +1,108 @@
+"""The NEON sigmoid forms (runtime_c/kernels/neon/ig_neon_ops.h, ig_silu.c): the lane-wise division
+(ig_neon_div35: URECPE, one Newton step, one remainder correction) equals the definition's floor division for every
+divisor the sigmoid makes, and silu / gelu / softcap give the reference's bytes on cortex-a55 and on ARMv8.0
+(cortex-a53 code) for every input of int8 and int16, every rescale mode in and out (two-instruction forms with
+s <= 31 and s >= 32, and the int64 fallback), |x12| >= 2^16, and lengths with every len % 8 tail."""
+import numpy as np
+import pytest
+
+import isa
+from benchmarks.op_cases import _graph
+from quant.ir import Node, TensorInfo
+from tests.codegen.test_transformer_ops import _a55_without_dotprod, _check
+from toolchain import build_elf
+from toolchain.build import RUNTIME_C
+
+DIV_SRC = r"""
+#include "ig_neon_ops.h"
+#include "ig_platform.h"
+/* every den of [2^20, 2^21] four lanes at a time; prints the number of lanes that differ and the first den */
+int main(void) {
+  uint32_t bad = 0, first = 0;
+  const uint32_t step[4] = {0, 1, 2, 3};
+  for (uint32_t d0 = 1u << 20; d0 <= (1u << 21); d0 += 4) {
+    uint32x4_t den = vminq_u32(vaddq_u32(vdupq_n_u32(d0), vld1q_u32(step)), vdupq_n_u32(1u << 21));
+    uint32_t d[4], q[4];
+    vst1q_u32(d, den);
+    vst1q_u32(q, vreinterpretq_u32_s32(ig_neon_div35(den)));
+    for (int k = 0; k < 4; k++)
+      if (q[k] != ig_udiv36_by21((1ull << 35) + (d[k] >> 1), d[k]) && !bad++) first = d[k];
+  }
+  uint32_t out[2] = {bad, first};
+  ig_write_hex(out, sizeof out);
+  ig_sys_exit(0);
+}
+"""
+
+
+@pytest.mark.parametrize("cflags", [(), ("-mcpu=cortex-a53",)])
+def test_neon_division_is_exact_for_every_divisor(cflags, tmp_path):
+    t = isa.get_target("cortex-a55")
+    (tmp_path / "div.c").write_text(DIV_SRC)
+    build_elf([tmp_path / "div.c"], t, tmp_path / "div.elf", include_dirs=(RUNTIME_C / "kernels" / "neon",),
+              extra_cflags=cflags)
+    r = isa.run(tmp_path / "div.elf", t)
+    assert r.exit_code == 0
+    assert r.stdout.strip() == b"00000000" * 2, r.stdout
+
+
+def _sweep(dt, n):
+    """n values over the whole range of dt, both ends included"""
+    info = np.iinfo(np.dtype(dt))
+    return np.linspace(int(info.min), int(info.max), n).round().astype(np.dtype(dt))
+
+
+def _act(op, x, ydt, mi, si, mo=1 << 29, so=20, xzp=0, yzp=0, narrow=False):
+    info = np.iinfo(np.dtype(ydt))
+    lo, hi = (int(info.min) // 2, int(info.max) // 3) if narrow else (int(info.min), int(info.max))
+    attrs = {"x_zero_point": xzp, "in_multiplier": mi, "in_shift": si, "out_multiplier": mo, "out_shift": so,
+             "y_zero_point": yzp, "act_min": lo, "act_max": hi}
+    shape = (1, x.size)
+    g = _graph(f"{op}_{x.dtype}_{ydt}_{x.size}_{mi}_{si}_{mo}_{so}_{xzp}_{yzp}", {"x": (shape, str(x.dtype))},
+               [Node(op, op, ["x"], ["y"], attrs)], {"y": TensorInfo("y", shape, ydt, 1.0, yzp)}, {}, "y")
+    return g, {"x": x.reshape(shape)}
+
+
+def silu_cases(ops=("silu", "gelu", "softcap")):
+    rng = np.random.default_rng(55)
+    cases = []
+    for op in ops:
+        # every input value of int8; int16 swept densely (every sigmoid exponent plan and |x12| up past 2^16)
+        for xdt, n in (("int8", 256), ("int16", 4099)):
+            x = _sweep(xdt, n)
+            # x12 ~ x / 2^8 .. x 2^2: HR in (s <= 31), |x12| past 2^16 for the larger ones
+            for mi, si, mo, so in ((15303011, 24 if xdt == "int16" else 16, 15480130, 23),
+                                   (1 << 30, 40 if xdt == "int16" else 32, (1 << 30) - 1, 34),
+                                   ((1 << 31) - 1, 29, 1234567, 33),
+                                   (1 << 30, 31, (1 << 30) - 1, 31)):
+                cases.append(_act(op, x, "int16", mi, si, mo, so))
+        cases.append(_act(op, _sweep("int16", 257), "int8", 10040216, 30, 13972021, 37, xzp=0, yzp=-58))
+        cases.append(_act(op, _sweep("int8", 256), "int16", 12345678, 18, 1 << 20, 12, xzp=-7, yzp=3, narrow=True))
+    # x12 = x around the cap of ig_neon_silu_f (s reaches 2^15 at |x12| = 45300)
+    near = np.concatenate([np.arange(-46000, -44000, 3), np.arange(44000, 46000, 3)]).astype(np.int16)
+    cases.append(_act("silu", near, "int16", 1 << 30, 30, 1 << 29, 31))
+    # tails: every length 1..17 plus 31, 33, random values, zero points
+    for n in (*range(1, 18), 31, 33):
+        for xdt in ("int8", "int16"):
+            x = rng.integers(np.iinfo(xdt).min, np.iinfo(xdt).max + 1, n).astype(xdt)
+            cases.append(_act("silu", x, "int16", 11694983, 27 if xdt == "int16" else 19, 9013773, 19, xzp=3, yzp=2))
+    # extreme plans: a shift of 0 (x12 = x m), 62 (the FLOOR form's widest shift), an output past 2^30 (the
+    # int64 fallback), a zero multiplier, y_zp near 2^30 (int32 output, the fallback), shift 32 exactly
+    x16 = _sweep("int16", 203)
+    for mi, si, mo, so, ydt, yzp in ((3, 0, 1 << 29, 36, "int16", 0), ((1 << 31) - 1, 62, (1 << 30) - 1, 40, "int16", 0),
+                                     (1 << 30, 25, (1 << 30) - 1, 1, "int32", 0), (0, 10, (1 << 30) - 1, 30, "int16", 5),
+                                     (1 << 28, 28, (1 << 29) - 1, 3, "int32", (1 << 30) - 3),
+                                     (1 << 30, 32, (1 << 30) - 1, 32, "int32", -100000)):
+        cases.append(_act("silu", x16, ydt, mi, si, mo, so, yzp=yzp))
+        cases.append(_act("gelu", x16, ydt, mi, si, mo, so, yzp=yzp))
+    return cases
+
+
+@pytest.mark.parametrize("cpu", ["cortex-a55", "cortex-a53"])
+def test_neon_sigmoid_forms_bit_exact(cpu, tmp_path):
+    if cpu == "cortex-a55":
+        kc = _check(silu_cases(), isa.get_target("cortex-a55"), tmp_path)
+    else:
+        kc = _check(silu_cases(), _a55_without_dotprod(), tmp_path, extra_cflags=("-mcpu=cortex-a53",))
+    linked = {part for stems in kc.kernel_stems for part in stems.split("+")}
+    assert {"neon/ig_silu", "neon/ig_gelu", "neon/ig_softcap"} <= linked, sorted(linked)
