@@ -72,6 +72,7 @@ def silu_cases(ops=("silu", "gelu", "softcap")):
             x = _sweep(xdt, n)
             # x12 ~ x / 2^8 .. x 2^2: HR in (s <= 31), |x12| past 2^16 for the larger ones
             for mi, si, mo, so in ((15303011, 24 if xdt == "int16" else 16, 15480130, 23),
+                                   (8409227, 21 if xdt == "int16" else 13, 16412304, 25),
                                    (1 << 30, 40 if xdt == "int16" else 32, (1 << 30) - 1, 34),
                                    ((1 << 31) - 1, 29, 1234567, 33),
                                    (1 << 30, 31, (1 << 30) - 1, 31)):
@@ -96,6 +97,50 @@ def silu_cases(ops=("silu", "gelu", "softcap")):
         cases.append(_act("silu", x16, ydt, mi, si, mo, so, yzp=yzp))
         cases.append(_act("gelu", x16, ydt, mi, si, mo, so, yzp=yzp))
     return cases
+
+
+def _mul(a, b, ydt, m, sh, za=0, zb=0, yzp=0, narrow=False):
+    info = np.iinfo(np.dtype(ydt))
+    lo, hi = (int(info.min) // 2, int(info.max) // 3) if narrow else (int(info.min), int(info.max))
+    attrs = {"a_zero_point": za, "b_zero_point": zb, "multiplier": m, "shift": sh, "y_zero_point": yzp,
+             "act_min": lo, "act_max": hi}
+    shape = (1, a.size)
+    g = _graph(f"mul_{a.dtype}_{b.dtype}_{ydt}_{a.size}_{m}_{sh}_{za}_{zb}_{yzp}_{int(narrow)}",
+               {"a": (shape, str(a.dtype)), "b": (shape, str(b.dtype))}, [Node("mul", "mul", ["a", "b"], ["y"], attrs)],
+               {"y": TensorInfo("y", shape, ydt, 1.0, yzp)}, {}, "y")
+    return g, {"a": a.reshape(shape), "b": b.reshape(shape)}
+
+
+def mul_cases():
+    """mul (ig_mul.c): int16 products with zero points 0 (SMULL from the halves) and not, both rescale forms
+    (s <= 31, s >= 32), a saturating narrowing (full clamp) and a narrow clamp, the int64 fallback, len % 8 tails"""
+    rng = np.random.default_rng(56)
+    cases = []
+    for n in (5, 8, 13, 16, 47, 300):
+        for adt, bdt in (("int16", "int16"), ("int8", "int16"), ("int8", "int8")):
+            a = rng.integers(np.iinfo(adt).min, np.iinfo(adt).max + 1, n).astype(adt)
+            b = rng.integers(np.iinfo(bdt).min, np.iinfo(bdt).max + 1, n).astype(bdt)
+            a[:2], b[:2] = np.iinfo(adt).min, np.iinfo(bdt).min  # the largest product
+            for ydt, m, sh, za, zb, yzp, narrow in (("int8", 250414614, 39, 0, 0, 0, False),
+                                                    ("int16", 225897125, 38, 0, 0, 0, False),
+                                                    ("int16", (1 << 28) - 1, 30, 0, 0, 0, False),
+                                                    ("int16", 1 << 20, 14, 0, 0, 0, False),
+                                                    ("int8", 150000000, 36, 3, -2, -6, False),
+                                                    ("int16", 1 << 25, 33, 0, 0, 7, True),
+                                                    ("int32", (1 << 28) - 1, 2, 0, 0, -100000, False),
+                                                    ("int32", 1 << 20, 0, 0, 0, 2000000000, False),
+                                                    ("int8", 1 << 20, 62 - 32, 0, 0, 0, False)):
+                cases.append(_mul(a, b, ydt, m, sh, za, zb, yzp, narrow))
+    return cases
+
+
+@pytest.mark.parametrize("cpu", ["cortex-a55", "cortex-a53"])
+def test_neon_mul_bit_exact(cpu, tmp_path):
+    if cpu == "cortex-a55":
+        kc = _check(mul_cases(), isa.get_target("cortex-a55"), tmp_path)
+    else:
+        kc = _check(mul_cases(), _a55_without_dotprod(), tmp_path, extra_cflags=("-mcpu=cortex-a53",))
+    assert "neon/ig_mul" in {part for stems in kc.kernel_stems for part in stems.split("+")}
 
 
 @pytest.mark.parametrize("cpu", ["cortex-a55", "cortex-a53"])

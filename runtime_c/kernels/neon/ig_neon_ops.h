@@ -249,7 +249,7 @@ IG_NI void ig_neon_gated_act(const void *x, int32_t xb, int32_t len, int32_t x_z
  * s <= 31: SQRDMULH(v << a, m << b) with a + b = 31 - s (ig_neon_ms31); s >= 32 (floor = 1): SRSHL(SQDMULH(v, m),
  * 31 - s), since floor((floor(v m / 2^31) + 2^(s-32)) / 2^(s-31)) = floor((v m + 2^(s-1)) / 2^s). */
 typedef struct {
-  int32_t ok, floor;
+  int32_t ok, floor, a; /* a: the left shift of the SQRDMULH form */
   int32x4_t sh, m;
 } ig_neon_ms_t;
 
@@ -258,6 +258,7 @@ IG_NI ig_neon_ms_t ig_neon_ms_plan(int32_t m, int32_t s, uint32_t vmax) {
   r.floor = s >= 32;
   ig_neon_ms31_t p = ig_neon_ms31(m, r.floor ? 31 : s, vmax);
   r.ok = m >= 0 && s >= 0 && s <= 62 && (r.floor || p.ok);
+  r.a = r.floor ? 0 : p.a;
   r.sh = vdupq_n_s32(r.floor ? 31 - s : p.a);
   r.m = vdupq_n_s32(r.floor ? m : p.m);
   return r;
@@ -269,27 +270,42 @@ IG_NI int32x4_t ig_neon_ms_apply(int32x4_t v, const ig_neon_ms_t *p, int floor) 
   return vqrdmulhq_s32(vshlq_s32(v, p->sh), p->m);
 }
 
-/* exp2_q20(-t) for 0 <= t <= IG_EXP2_T_MAX per lane, ig_neon_exp2_t without its negation: g = +f 2^15 and the
- * Horner steps carry -p, as SQRDMULH(p, -g) = SQRDMULH(-p, g) exactly (the same product) */
-IG_NI uint32x4_t ig_neon_exp2_tg(int32x4_t t) {
-  int32x4_t g = vandq_s32(vshlq_n_s32(t, 15), vdupq_n_s32(0x7fff8000)); /* (t & 0xffff) << 15 */
+/* eight int32 values as int8 / int16 / int32 saturated to the type (SQXTN: the clamp when it is the type's range) */
+IG_NI void ig_neon_store8_sat(void *y, int32_t i, int32x4_t a, int32x4_t b, int32_t yb) {
+  int16x8_t h = vqmovn_high_s32(vqmovn_s32(a), b);
+  if (yb == 1) {
+    vst1_s8((int8_t *)y + i, vqmovn_s16(h));
+  } else if (yb == 2) {
+    vst1q_s16((int16_t *)y + i, h);
+  } else {
+    vst1q_s32((int32_t *)y + i, a);
+    vst1q_s32((int32_t *)y + i + 4, b);
+  }
+}
+
+/* exp2_q20(-t) per lane for t = T >> 10 <= IG_EXP2_T_MAX given X = ~T - 9 2^26 (one MLS from a): bits 10..25 of X
+ * are those of ~T, so g = f 2^15 = ((T >> 10) & 0xffff) << 15 is BIC(0x7fff8000, X << 5), and X >> 26 is
+ * -(10 + z) (z = T >> 26), the count of the final rounding shift. ig_neon_exp2_t without its negation: the Horner
+ * steps carry -p, as SQRDMULH(p, -g) = SQRDMULH(-p, g) exactly (the same product). */
+IG_NI uint32x4_t ig_neon_exp2_x(int32x4_t xx) {
+  int32x4_t g = vbicq_s32(vdupq_n_s32(0x7fff8000), vshlq_n_s32(xx, 5));
   int32x4_t np = vsubq_s32(vdupq_n_s32(-(int32_t)IG_EXP2_C2), vqrdmulhq_s32(vdupq_n_s32(-(int32_t)IG_EXP2_C3), g));
   np = vsubq_s32(vdupq_n_s32(-(int32_t)IG_EXP2_C1), vqrdmulhq_s32(np, g));
   int32x4_t p = vaddq_s32(vdupq_n_s32((int32_t)IG_EXP2_C0), vqrdmulhq_s32(np, g));
-  int32x4_t sh = vsubq_s32(vdupq_n_s32(-10), vshrq_n_s32(t, 16)); /* -(10 + z) */
-  return vrshlq_u32(vreinterpretq_u32_s32(p), sh);
+  return vrshlq_u32(vreinterpretq_u32_s32(p), vshrq_n_s32(xx, 26));
 }
 
 /* silu's f = rshr(x12 sigmoid_q15(x12), 15) per lane for |x12| < 2^30. With a = min(|x12|, IG_NEON_SILU_A) and
  * s = sigmoid_q15(a): sigmoid_q15(-a) = 2^15 - s makes rshr(x s', 15) = min(x, 0) + rshr(|x| s, 15) (x 2^15 is a
  * multiple of 2^15), and s = 2^15 where |x12| > a, so f = max(x12, 0) - a + rshr(a s, 15) (a s < 2^31) with no
- * sign select and no large-|x| select. The cap: s = 2^15 for every a >= 45300 (e <= 16 there), and t(a) =
- * (23637 a + 511) >> 10 stays below IG_EXP2_T_MAX up to a = 62461, so t needs no clamp (any cap between works). */
+ * sign select and no large-|x| select. The cap: s = 2^15 for every a >= 45300 (e <= 16 there), and t(a) = T >> 10,
+ * T = 23637 a + 511, stays below IG_EXP2_T_MAX up to a = 62461, so t needs no clamp (any cap between works);
+ * X = ~T - 9 2^26 = -23637 a - (9 2^26 + 512) (ig_neon_exp2_x). */
 #define IG_NEON_SILU_A 60000
 IG_NI int32x4_t ig_neon_silu_f(int32x4_t x12) {
   int32x4_t a = vminq_s32(vabsq_s32(x12), vdupq_n_s32(IG_NEON_SILU_A));
-  int32x4_t t = vshrq_n_s32(vmlaq_n_s32(vdupq_n_s32(511), a, IG_LOG2E_Q14), 10);
-  int32x4_t s = ig_neon_div35(vaddq_u32(ig_neon_exp2_tg(t), vdupq_n_u32(1u << 20)));
+  int32x4_t xx = vmlsq_n_s32(vdupq_n_s32(-(9 << 26) - 512), a, IG_LOG2E_Q14);
+  int32x4_t s = ig_neon_div35(vaddq_u32(ig_neon_exp2_x(xx), vdupq_n_u32(1u << 20)));
   return vrsraq_n_s32(vsubq_s32(vmaxq_s32(x12, vdupq_n_s32(0)), a), vmulq_s32(a, s), 15);
 }
 #endif

@@ -19,28 +19,41 @@ IG_NI int silu_plan(int32_t xb, int32_t x_zp, int32_t in_mult, int32_t in_shift,
   return mi->ok && mo->ok;
 }
 
-/* four outputs of d = x - x_zp, clamped (fin, fout: the plans' modes as constants) */
-IG_NI int32x4_t silu4(int32x4_t d, const ig_neon_ms_t *mi, int fin, const ig_neon_ms_t *mo, int fout, int32x4_t zy,
-                      int32x4_t lo, int32x4_t hi) {
-  int32x4_t f = ig_neon_silu_f(ig_neon_ms_apply(d, mi, fin));
-  return ig_neon_clamp(vaddq_s32(ig_neon_ms_apply(f, mo, fout), zy), lo, hi);
+/* four outputs of x before the clamp (fin, fout: the plans' modes as constants; lean: int16 x_zp = 0, y_zp = 0, the
+ * input plan SQRDMULH(x << a, m) with x << a already made by the widening load) */
+IG_NI int32x4_t silu4(int32x4_t x, int32x4_t zx, const ig_neon_ms_t *mi, int fin, const ig_neon_ms_t *mo, int fout,
+                      int32x4_t zy, int lean) {
+  int32x4_t x12 = lean ? vqrdmulhq_s32(x, mi->m) : ig_neon_ms_apply(vsubq_s32(x, zx), mi, fin);
+  int32x4_t v = ig_neon_ms_apply(ig_neon_silu_f(x12), mo, fout);
+  return lean ? v : vaddq_s32(v, zy);
 }
 
-/* the elements [0, len - len % 4); returns len - len % 4 */
+/* the elements [0, len - len % 4) (full: the clamp is the output type's range, a saturating narrowing); returns
+ * len - len % 4 */
 IG_NI int32_t silu_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, const ig_neon_ms_t *mi, int fin,
-                        const ig_neon_ms_t *mo, int fout, int32_t y_zp, int32_t act_min, int32_t act_max, void *y,
-                        int32_t yb) {
+                        const ig_neon_ms_t *mo, int fout, int full, int lean, int32_t y_zp, int32_t act_min,
+                        int32_t act_max, void *y, int32_t yb) {
   int32x4_t zx = vdupq_n_s32(x_zp), zy = vdupq_n_s32(y_zp), lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  int16x8_t pa = vdupq_n_s16((int16_t)(1 << mi->a)); /* lean: x << a by SMULL from the int16 lanes */
   int32_t i = 0;
   for (; i + 8 <= len; i += 8) {
     int32x4_t x0, x1;
-    ig_neon_load8(x, i, xb, &x0, &x1);
-    int32x4_t v0 = silu4(vsubq_s32(x0, zx), mi, fin, mo, fout, zy, lo, hi);
-    int32x4_t v1 = silu4(vsubq_s32(x1, zx), mi, fin, mo, fout, zy, lo, hi);
-    ig_neon_store8(y, i, v0, v1, yb);
+    if (lean) {
+      int16x8_t w = vld1q_s16((const int16_t *)x + i);
+      x0 = vmull_s16(vget_low_s16(w), vget_low_s16(pa));
+      x1 = vmull_high_s16(w, pa);
+    } else {
+      ig_neon_load8(x, i, xb, &x0, &x1);
+    }
+    int32x4_t v0 = silu4(x0, zx, mi, fin, mo, fout, zy, lean);
+    int32x4_t v1 = silu4(x1, zx, mi, fin, mo, fout, zy, lean);
+    if (full) ig_neon_store8_sat(y, i, v0, v1, yb);
+    else ig_neon_store8(y, i, ig_neon_clamp(v0, lo, hi), ig_neon_clamp(v1, lo, hi), yb);
   }
   if (i + 4 <= len) {
-    ig_neon_store4(y, i, silu4(vsubq_s32(ig_neon_load4(x, i, xb), zx), mi, fin, mo, fout, zy, lo, hi), yb);
+    int32x4_t x4 = lean ? vmull_s16(vld1_s16((const int16_t *)x + i), vget_low_s16(pa)) : ig_neon_load4(x, i, xb);
+    int32x4_t v = silu4(x4, zx, mi, fin, mo, fout, zy, lean);
+    ig_neon_store4(y, i, ig_neon_clamp(v, lo, hi), yb);
     i += 4;
   }
   return i;
@@ -54,15 +67,19 @@ IG_NI void silu_neon(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32
     ig_neon_gated_act(x, xb, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb, gelu);
     return;
   }
-  int32_t i;
-  if (!mi.floor && !mo.floor)
-    i = silu_loop(x, xb, len, x_zp, &mi, 0, &mo, 0, y_zp, act_min, act_max, y, yb);
+  int32_t i, full = ig_full_range(act_min, act_max, yb);
+#define SILU_LOOP(fin, fout)                                                                                      \
+  (full ? silu_loop(x, xb, len, x_zp, &mi, fin, &mo, fout, 1, 0, y_zp, act_min, act_max, y, yb)                    \
+        : silu_loop(x, xb, len, x_zp, &mi, fin, &mo, fout, 0, 0, y_zp, act_min, act_max, y, yb))
+#define SILU_LEAN(fout) silu_loop(x, xb, len, 0, &mi, 0, &mo, fout, 1, 1, 0, act_min, act_max, y, yb)
+  if (xb == 2 && full && x_zp == 0 && y_zp == 0 && !mi.floor && mi.a <= 14) /* symmetric int16 (Llama's MLP) */
+    i = mo.floor ? SILU_LEAN(1) : SILU_LEAN(0);
   else if (!mi.floor)
-    i = silu_loop(x, xb, len, x_zp, &mi, 0, &mo, 1, y_zp, act_min, act_max, y, yb);
-  else if (!mo.floor)
-    i = silu_loop(x, xb, len, x_zp, &mi, 1, &mo, 0, y_zp, act_min, act_max, y, yb);
+    i = mo.floor ? SILU_LOOP(0, 1) : SILU_LOOP(0, 0);
   else
-    i = silu_loop(x, xb, len, x_zp, &mi, 1, &mo, 1, y_zp, act_min, act_max, y, yb);
+    i = mo.floor ? SILU_LOOP(1, 1) : SILU_LOOP(1, 0);
+#undef SILU_LOOP
+#undef SILU_LEAN
   ig_gated_act64(x, xb, i, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb, 0);
 }
 
