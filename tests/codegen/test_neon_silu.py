@@ -1,8 +1,8 @@
-"""The NEON sigmoid forms (runtime_c/kernels/neon/ig_neon_ops.h, ig_silu.c): the lane-wise division
-(ig_neon_div35: URECPE, one Newton step, one remainder correction) equals the definition's floor division for every
-divisor the sigmoid makes, and silu / gelu / softcap give the reference's bytes on cortex-a55 and on ARMv8.0
-(cortex-a53 code) for every input of int8 and int16, every rescale mode in and out (two-instruction forms with
-s <= 31 and s >= 32, and the int64 fallback), |x12| >= 2^16, and lengths with every len % 8 tail."""
+"""The NEON sigmoid forms and the gate product (runtime_c/kernels/neon/ig_neon_ops.h, ig_silu.c, ig_mul.c): the
+lane-wise division (ig_neon_div35: URECPE, one Newton step, one remainder correction) equals the definition's floor
+division for every divisor the sigmoid makes, and silu / gelu / softcap / mul give the reference's bytes on
+cortex-a55 and as ARMv8.0 code (cortex-a53) for every input of int8 and int16, every rescale form (s <= 31, s >= 32,
+the int64 fallback), |x12| >= 2^16, zero points, full-range and narrow clamps, and every len % 8 tail."""
 import numpy as np
 import pytest
 
@@ -134,20 +134,21 @@ def mul_cases():
     return cases
 
 
+def _linked_on(cpu, cases, tmp_path) -> set[str]:
+    """runs the cases on cortex-a55 (dot product) or as ARMv8.0 code (cortex-a53); the kernel files they linked"""
+    if cpu == "cortex-a55":
+        kc = _check(cases, isa.get_target("cortex-a55"), tmp_path)
+    else:
+        kc = _check(cases, _a55_without_dotprod(), tmp_path, extra_cflags=("-mcpu=cortex-a53",))
+    return {part for stems in kc.kernel_stems for part in stems.split("+")}
+
+
 @pytest.mark.parametrize("cpu", ["cortex-a55", "cortex-a53"])
 def test_neon_mul_bit_exact(cpu, tmp_path):
-    if cpu == "cortex-a55":
-        kc = _check(mul_cases(), isa.get_target("cortex-a55"), tmp_path)
-    else:
-        kc = _check(mul_cases(), _a55_without_dotprod(), tmp_path, extra_cflags=("-mcpu=cortex-a53",))
-    assert "neon/ig_mul" in {part for stems in kc.kernel_stems for part in stems.split("+")}
+    assert "neon/ig_mul" in _linked_on(cpu, mul_cases(), tmp_path)
 
 
 @pytest.mark.parametrize("cpu", ["cortex-a55", "cortex-a53"])
 def test_neon_sigmoid_forms_bit_exact(cpu, tmp_path):
-    if cpu == "cortex-a55":
-        kc = _check(silu_cases(), isa.get_target("cortex-a55"), tmp_path)
-    else:
-        kc = _check(silu_cases(), _a55_without_dotprod(), tmp_path, extra_cflags=("-mcpu=cortex-a53",))
-    linked = {part for stems in kc.kernel_stems for part in stems.split("+")}
+    linked = _linked_on(cpu, silu_cases(), tmp_path)
     assert {"neon/ig_silu", "neon/ig_gelu", "neon/ig_softcap"} <= linked, sorted(linked)
