@@ -295,17 +295,112 @@ IG_NI uint32x4_t ig_neon_exp2_x(int32x4_t xx) {
   return vrshlq_u32(vreinterpretq_u32_s32(p), vshrq_n_s32(xx, 26));
 }
 
-/* silu's f = rshr(x12 sigmoid_q15(x12), 15) per lane for |x12| < 2^30. With a = min(|x12|, IG_NEON_SILU_A) and
- * s = sigmoid_q15(a): sigmoid_q15(-a) = 2^15 - s makes rshr(x s', 15) = min(x, 0) + rshr(|x| s, 15) (x 2^15 is a
- * multiple of 2^15), and s = 2^15 where |x12| > a, so f = max(x12, 0) - a + rshr(a s, 15) (a s < 2^31) with no
- * sign select and no large-|x| select. The cap: s = 2^15 for every a >= 45300 (e <= 16 there), and t(a) = T >> 10,
- * T = 23637 a + 511, stays below IG_EXP2_T_MAX up to a = 62461, so t needs no clamp (any cap between works);
- * X = ~T - 9 2^26 = -23637 a - (9 2^26 + 512) (ig_neon_exp2_x). */
-#define IG_NEON_SILU_A 60000
-IG_NI int32x4_t ig_neon_silu_f(int32x4_t x12) {
-  int32x4_t a = vminq_s32(vabsq_s32(x12), vdupq_n_s32(IG_NEON_SILU_A));
+/* sigmoid_q15(a) per lane for 0 <= a <= IG_NEON_SIG_CAP: t(a) = T >> 10, T = 23637 a + 511, stays below
+ * IG_EXP2_T_MAX up to a = 62461, so t needs no clamp; X = ~T - 9 2^26 = -23637 a - (9 2^26 + 512) (ig_neon_exp2_x).
+ * Any a >= 45300 gives 2^15 (e <= 16), so a capped anywhere in [45300, 62461] reads as the definition's. */
+#define IG_NEON_SIG_CAP 60000
+IG_NI int32x4_t ig_neon_sigmoid_abs(int32x4_t a) {
   int32x4_t xx = vmlsq_n_s32(vdupq_n_s32(-(9 << 26) - 512), a, IG_LOG2E_Q14);
-  int32x4_t s = ig_neon_div35(vaddq_u32(ig_neon_exp2_x(xx), vdupq_n_u32(1u << 20)));
+  return ig_neon_div35(vaddq_u32(ig_neon_exp2_x(xx), vdupq_n_u32(1u << 20)));
+}
+
+/* f = rshr(x12 sigmoid_q15(z), 15) per lane for |x12| < 2^30 and z of x12's sign or 0 (silu: z = x12; gelu: z = u,
+ * ig_neon_gelu_u), given a = min(|x12|, IG_NEON_SIG_CAP) and s = sigmoid_q15(min(|z|, IG_NEON_SIG_CAP)) (the
+ * sigmoid of |z|): sigmoid_q15(-z) = 2^15 - s makes rshr(x s', 15) = min(x, 0) + rshr(|x| s, 15) for x < 0 (x 2^15
+ * is a multiple of 2^15), and s = 2^15 wherever |x12| > a (|z| >= 45300 there: silu's z is x12, gelu's |u| passes
+ * 45,300 beyond |x12| = 16,473), so f = max(x12, 0) - a + rshr(a s, 15) (a s < 2^31): no sign select, no large-|x|
+ * select. */
+IG_NI int32x4_t ig_neon_x_sig(int32x4_t x12, int32x4_t a, int32x4_t s) {
   return vrsraq_n_s32(vsubq_s32(vmaxq_s32(x12, vdupq_n_s32(0)), a), vmulq_s32(a, s), 15);
+}
+
+/* silu's or gelu's f of x12 (|x12| < 2^30) */
+IG_NI int32x4_t ig_neon_gated_f(int32x4_t x12, int gelu) {
+  int32x4_t cap = vdupq_n_s32(IG_NEON_SIG_CAP);
+  int32x4_t a = vminq_s32(vabsq_s32(x12), cap);
+  int32x4_t az = gelu ? vminq_s32(vabsq_s32(ig_neon_gelu_u(x12)), cap) : a;
+  return ig_neon_x_sig(x12, a, ig_neon_sigmoid_abs(az));
+}
+
+/* The plans of both rescales of gelu / silu (ig_neon_ms_plan): 1 when they fit, with |x12|, |f| and the output
+ * below 2^30 and |y_zp| < 2^30 (|f| <= max(|x12|, 1141): silu >= -0.2785, |gelu(x)| <= |x|) */
+IG_NI int ig_neon_gated_plan(int32_t xb, int32_t x_zp, int32_t in_mult, int32_t in_shift, int32_t out_mult,
+                             int32_t out_shift, int32_t y_zp, ig_neon_ms_t *mi, ig_neon_ms_t *mo) {
+  if (!(xb < 4 && in_mult >= 0 && out_mult >= 0 && y_zp > -(1 << 30) && y_zp < (1 << 30))) return 0;
+  if (in_shift < 0 || in_shift > 62 || out_shift < 0 || out_shift > 62) return 0;
+  uint64_t dmax = (1ull << (8 * xb - 1)) + (uint64_t)(x_zp < 0 ? -(int64_t)x_zp : x_zp);
+  uint64_t fmax = ((dmax * (uint32_t)in_mult) >> in_shift) + 1; /* |x12| <= this */
+  if (fmax < 1141) fmax = 1141;
+  if (fmax >= (1u << 30) || ((fmax * (uint32_t)out_mult) >> out_shift) + 1 >= (1u << 30)) return 0;
+  *mi = ig_neon_ms_plan(in_mult, in_shift, (uint32_t)dmax);
+  *mo = ig_neon_ms_plan(out_mult, out_shift, (uint32_t)fmax);
+  return mi->ok && mo->ok;
+}
+
+/* four outputs of x before the clamp (fin, fout: the plans' modes as constants; lean: int16 x_zp = 0, y_zp = 0, the
+ * input plan SQRDMULH(x << a, m) with x << a already made by the widening load) */
+IG_NI int32x4_t ig_neon_gated4(int32x4_t x, int32x4_t zx, const ig_neon_ms_t *mi, int fin, const ig_neon_ms_t *mo,
+                               int fout, int32x4_t zy, int lean, int gelu) {
+  int32x4_t x12 = lean ? vqrdmulhq_s32(x, mi->m) : ig_neon_ms_apply(vsubq_s32(x, zx), mi, fin);
+  int32x4_t v = ig_neon_ms_apply(ig_neon_gated_f(x12, gelu), mo, fout);
+  return lean ? v : vaddq_s32(v, zy);
+}
+
+/* the elements [0, len - len % 4), eight lanes per step (full: the clamp is the output type's range, a saturating
+ * narrowing); returns len - len % 4 */
+IG_NI int32_t ig_neon_gated_loop(const void *x, int32_t xb, int32_t len, int32_t x_zp, const ig_neon_ms_t *mi,
+                                 int fin, const ig_neon_ms_t *mo, int fout, int full, int lean, int32_t y_zp,
+                                 int32_t act_min, int32_t act_max, void *y, int32_t yb, int gelu) {
+  int32x4_t zx = vdupq_n_s32(x_zp), zy = vdupq_n_s32(y_zp), lo = vdupq_n_s32(act_min), hi = vdupq_n_s32(act_max);
+  int16x8_t pa = vdupq_n_s16((int16_t)(1 << mi->a)); /* lean: x << a by SMULL from the int16 lanes */
+  int32_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    int32x4_t x0, x1;
+    if (lean) {
+      int16x8_t w = vld1q_s16((const int16_t *)x + i);
+      x0 = vmull_s16(vget_low_s16(w), vget_low_s16(pa));
+      x1 = vmull_high_s16(w, pa);
+    } else {
+      ig_neon_load8(x, i, xb, &x0, &x1);
+    }
+    int32x4_t v0 = ig_neon_gated4(x0, zx, mi, fin, mo, fout, zy, lean, gelu);
+    int32x4_t v1 = ig_neon_gated4(x1, zx, mi, fin, mo, fout, zy, lean, gelu);
+    if (full) ig_neon_store8_sat(y, i, v0, v1, yb);
+    else ig_neon_store8(y, i, ig_neon_clamp(v0, lo, hi), ig_neon_clamp(v1, lo, hi), yb);
+  }
+  if (i + 4 <= len) {
+    int32x4_t x4 = lean ? vmull_s16(vld1_s16((const int16_t *)x + i), vget_low_s16(pa)) : ig_neon_load4(x, i, xb);
+    int32x4_t v = ig_neon_gated4(x4, zx, mi, fin, mo, fout, zy, lean, gelu);
+    ig_neon_store4(y, i, ig_neon_clamp(v, lo, hi), yb);
+    i += 4;
+  }
+  return i;
+}
+
+/* gelu (gelu = 1) or silu of int8 / int16 x when both rescales fit the two-instruction forms (ig_neon_gated_plan;
+ * else ig_neon_gated_act): one loop per pair of rescale modes (and the lean one), the last len % 4 elements in the
+ * int64 form */
+IG_NI void ig_neon_gated_fast(const void *x, int32_t xb, int32_t len, int32_t x_zp, int32_t in_mult,
+                              int32_t in_shift, int32_t out_mult, int32_t out_shift, int32_t y_zp, int32_t act_min,
+                              int32_t act_max, void *y, int32_t yb, int gelu) {
+  ig_neon_ms_t mi, mo;
+  if (!ig_neon_gated_plan(xb, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, &mi, &mo)) {
+    ig_neon_gated_act(x, xb, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb, gelu);
+    return;
+  }
+  int32_t i, full = ig_full_range(act_min, act_max, yb);
+#define IG_GATED_LOOP(fin, fout)                                                                                  \
+  (full ? ig_neon_gated_loop(x, xb, len, x_zp, &mi, fin, &mo, fout, 1, 0, y_zp, act_min, act_max, y, yb, gelu)     \
+        : ig_neon_gated_loop(x, xb, len, x_zp, &mi, fin, &mo, fout, 0, 0, y_zp, act_min, act_max, y, yb, gelu))
+#define IG_GATED_LEAN(fout) ig_neon_gated_loop(x, xb, len, 0, &mi, 0, &mo, fout, 1, 1, 0, act_min, act_max, y, yb, gelu)
+  if (xb == 2 && full && x_zp == 0 && y_zp == 0 && !mi.floor && mi.a <= 14) /* symmetric int16 (Llama's MLP) */
+    i = mo.floor ? IG_GATED_LEAN(1) : IG_GATED_LEAN(0);
+  else if (!mi.floor)
+    i = mo.floor ? IG_GATED_LOOP(0, 1) : IG_GATED_LOOP(0, 0);
+  else
+    i = mo.floor ? IG_GATED_LOOP(1, 1) : IG_GATED_LOOP(1, 0);
+#undef IG_GATED_LOOP
+#undef IG_GATED_LEAN
+  ig_gated_act64(x, xb, i, len, x_zp, in_mult, in_shift, out_mult, out_shift, y_zp, act_min, act_max, y, yb, gelu);
 }
 #endif
