@@ -79,7 +79,7 @@ def silu_cases(ops=("silu", "gelu", "softcap")):
                 cases.append(_act(op, x, "int16", mi, si, mo, so))
         cases.append(_act(op, _sweep("int16", 257), "int8", 10040216, 30, 13972021, 37, xzp=0, yzp=-58))
         cases.append(_act(op, _sweep("int8", 256), "int16", 12345678, 18, 1 << 20, 12, xzp=-7, yzp=3, narrow=True))
-    # x12 = x around the cap of ig_neon_silu_f (s reaches 2^15 at |x12| = 45300)
+    # x12 = x around the sigmoid cap of ig_neon_gated_f (s reaches 2^15 at |x12| = 45300)
     near = np.concatenate([np.arange(-46000, -44000, 3), np.arange(44000, 46000, 3)]).astype(np.int16)
     cases.append(_act("silu", near, "int16", 1 << 30, 30, 1 << 29, 31))
     # tails: every length 1..17 plus 31, 33, random values, zero points
