@@ -49,7 +49,10 @@ def rmsnorm_cases(seed=0):
     # int32 extremes: x - zp saturating (zp != 0, pre_shift 0 / 7), the clamp of c at 2^24 - 1
     for zp, pre in ((900, 0), (-900, 7), (1, 3), (0, 7)):
         for c in (8, 13):
-            cases.append(_case(rng, "int32", "int8", c, zp, pre, 34))
+            g, ins = _case(rng, "int32", "int8", c, zp, pre, 34)
+            ins["x"][:, ::3] = np.iinfo(np.int32).min
+            ins["x"][:, 1::3] = np.iinfo(np.int32).max
+            cases.append((g, ins))
     # int32 rows longer than the stack copy of c; a root >= 2^30 (huge eps) on each input form
     cases.append(_case(rng, "int32", "int8", 2056, 0, 2, 32, rows=2, spread=float(2 ** 20)))
     cases.append(_case(rng, "int32", "int16", 2049, 3, 9, 25, rows=1, spread=float(2 ** 26)))
