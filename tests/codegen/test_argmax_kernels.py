@@ -15,7 +15,7 @@ from toolchain import build_elf
 
 CTYPE = {"s8": "int8_t", "s16": "int16_t", "s32": "int32_t"}
 DTYPE = {"s8": np.int8, "s16": np.int16, "s32": np.int32}
-SIMD_TARGETS = ["cortex-a55", "cortex-a53", "rv64gcv", "cortex-m55"]
+SIMD_TARGETS = ["cortex-a55", "cortex-a53", "rv64gcv", "rv64gcv-vlen256", "rv64gcv-vlen512", "cortex-m55"]
 
 
 def argmax_rows(x: str, seed: int = 0) -> list[np.ndarray]:
