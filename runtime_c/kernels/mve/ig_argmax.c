@@ -9,6 +9,14 @@
 #include "ig_ops.h"
 
 /* the lanewise largest of eight vectors from p */
+/* a block whose largest is strictly above the best so far: the new best and where to search */
+static inline __attribute__((always_inline)) void ig_argmax_keep(int32_t v, int32_t i, int32_t *best, int32_t *at) {
+  if (v > *best) {
+    *best = v;
+    *at = i;
+  }
+}
+
 #define IG_MVE_MAX8(SFX, LD, p, LANES)                                                                               \
   vmaxq_##SFX(vmaxq_##SFX(vmaxq_##SFX(LD(p), LD((p) + (LANES))),                                                     \
                           vmaxq_##SFX(LD((p) + 2 * (LANES)), LD((p) + 3 * (LANES)))),                                \
@@ -21,18 +29,12 @@
     for (; i + 16 * (LANES) <= len; i += 16 * (LANES)) {                                                             \
       V m = vmaxq_##SFX(IG_MVE_MAX8(SFX, LD, x + i, LANES), IG_MVE_MAX8(SFX, LD, x + i + 8 * (LANES), LANES));       \
       int32_t v = vmaxvq_##SFX((XT)(XMIN), m);                                                                       \
-      if (v > best) {                                                                                                \
-        best = v;                                                                                                    \
-        at = i;                                                                                                      \
-      }                                                                                                              \
+      ig_argmax_keep(v, i, &best, &at);                                                                              \
     }                                                                                                                \
     for (; i < len; i += (LANES)) {                                                                                  \
       mve_pred16_t pr = CTP((uint32_t)(len - i));                                                                    \
       int32_t v = vmaxvq_p_##SFX((XT)(XMIN), LDZ(x + i, pr), pr);                                                    \
-      if (v > best) {                                                                                                \
-        best = v;                                                                                                    \
-        at = i;                                                                                                      \
-      }                                                                                                              \
+      ig_argmax_keep(v, i, &best, &at);                                                                              \
     }                                                                                                                \
     if (len <= 0) return 0;                                                                                          \
     while (x[at] != best) at++; /* ends inside the chosen block: it holds the best */                                \

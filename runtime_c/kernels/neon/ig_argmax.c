@@ -9,6 +9,14 @@
 #include "ig_ops.h"
 
 /* the lanewise largest of sixteen vectors from p */
+/* a block whose largest is strictly above the best so far: the new best and where to search */
+static inline __attribute__((always_inline)) void ig_argmax_keep(int32_t v, int32_t i, int32_t *best, int32_t *at) {
+  if (v > *best) {
+    *best = v;
+    *at = i;
+  }
+}
+
 #define IG_MAX4(SFX, p) IG_MAX4_OF(SFX, vld1q_##SFX##_x4(p))
 #define IG_MAX4_OF(SFX, q) vmaxq_##SFX(vmaxq_##SFX((q).val[0], (q).val[1]), vmaxq_##SFX((q).val[2], (q).val[3]))
 #define IG_MAX16(SFX, p, LANES)                                                                                      \
@@ -21,17 +29,11 @@
     for (; i + 16 * (LANES) <= len; i += 16 * (LANES)) {                                                             \
       V##_t m = IG_MAX16(SFX, x + i, LANES);                                                                         \
       int32_t v = vmaxvq_##SFX(m);                                                                                   \
-      if (v > best) {                                                                                                \
-        best = v;                                                                                                    \
-        at = i;                                                                                                      \
-      }                                                                                                              \
+      ig_argmax_keep(v, i, &best, &at);                                                                              \
     }                                                                                                                \
     for (; i + (LANES) <= len; i += (LANES)) {                                                                       \
       int32_t v = vmaxvq_##SFX(vld1q_##SFX(x + i));                                                                  \
-      if (v > best) {                                                                                                \
-        best = v;                                                                                                    \
-        at = i;                                                                                                      \
-      }                                                                                                              \
+      ig_argmax_keep(v, i, &best, &at);                                                                              \
     }                                                                                                                \
     for (; i < len; i++) {                                                                                           \
       at = x[i] > best ? i : at;                                                                                     \

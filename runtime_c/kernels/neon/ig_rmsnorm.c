@@ -1,23 +1,24 @@
 /* rmsnorm for AArch64 NEON, eight channels per step.
- * c = clamp(rshr(x - zp, pre_shift), +-(2^24 - 1)) in lanes, one of four ways fixed per call:
+ * c = clamp(rshr(x - zp, pre_shift), +-(2^24 - 1)) in lanes, one of four ways fixed per call (loops for each):
  *   int16 with zp = pre_shift = 0: c = x (the squares by SMULL(2) of the int16 lanes, SADALP into int64);
  *   int8 / int16: SUB + SRSHL in int32 lanes (|x - zp| < 2^17: no clamp);
- *   int32, pre_shift <= 7: SQSUB + SRSHL + clamp (where x - zp saturates, rshr(., pre_shift) is past the clamp too);
+ *   int32, pre_shift <= 7: SQSUB (none when zp = 0) + SRSHL + clamp (where x - zp saturates, rshr(., pre_shift)
+ *   is past the clamp too);
  *   int32, larger pre_shift: through int64 lanes and SQXTN.
  * int32 rows of at most IG_RMS_BUF channels keep c on the stack for the second pass. The sum of squares by
  * SMLAL(2) into int64 lanes; per element n = round_div(c 2^20, r) is ig_neon_rdiv20_dq (exact for |c| <= r < 2^30);
- * y = rshr(n gamma, shift) by SQDMULH(n 2^a, gamma) = floor(n gamma / 2^(31 - a)) and SRSHR by the rest (exact:
- * rshr(P, s) = rshr(floor(P / 2^j), s - j) for j < s) when shift >= 22, else SMULL(2) + SRSHL + SQXTN; SQADD y_zp,
- * then for int8 / int16 outputs SQXTN to int16 lanes and the clamp there. Rows with r >= 2^30 and the last
- * channels % 8 take the portable per-element form. */
+ * y = rshr(n gamma, shift) by SQDMULH(n 2^a, gamma) = floor(n gamma / 2^(31 - a)) and a rounding shift by the
+ * rest (exact: rshr(P, s) = rshr(floor(P / 2^j), s - j) for j < s) when shift >= 22, else SMULL(2) + SRSHL +
+ * SQXTN; SQADD y_zp, then SQXTN to int16 lanes (int8 / int16 outputs only) and the clamp there. Rows with
+ * r >= 2^30 and the last channels % 8 take the portable per-element form. */
 #include "ig_neon_ops.h"
 #include "ig_ops.h"
 
 #define IG_RMS_C_MAX ((1 << 24) - 1)
 #define IG_RMS_BUF 2048
 
-enum { RMS_RAW16, RMS_SMALL, RMS_S32, RMS_S32Z, RMS_WIDE };      /* input forms */
-enum { RMS_Y_WIDE, RMS_Y_DMULH, RMS_Y_DMULH0 }; /* output forms (DMULH0: shift >= 32, n unshifted) */
+enum { RMS_RAW16, RMS_SMALL, RMS_S32, RMS_S32Z, RMS_WIDE }; /* input forms */
+enum { RMS_Y_WIDE, RMS_Y_DMULH, RMS_Y_DMULH0 };             /* output forms (DMULH0: shift >= 32, a = 0) */
 
 typedef struct {
   int32x4_t zp, npre, cmax;

@@ -7,6 +7,14 @@
 #include "ig_rvv_api.h"
 #include "ig_ops.h"
 
+/* a block whose largest is strictly above the best so far: the new best and where to search */
+static inline __attribute__((always_inline)) void ig_argmax_keep(int32_t v, size_t i, int32_t *best, size_t *at) {
+  if (v > *best) {
+    *best = v;
+    *at = i;
+  }
+}
+
 #define IG_RVV_ARGMAX_DEF(X, XT, E, B, XMIN)                                                                      \
   int32_t ig_argmax_##X(const XT *x, int32_t len) {                                                               \
     if (len <= 0) return 0;                                                                                       \
@@ -17,19 +25,13 @@
       vint##E##m8_t v = __riscv_vmax_vv_i##E##m8(__riscv_vle##E##_v_i##E##m8(x + i, vlmax),                       \
                                                  __riscv_vle##E##_v_i##E##m8(x + i + vlmax, vlmax), vlmax);       \
       int32_t m = __riscv_vmv_x_s_i##E##m1_i##E(__riscv_vredmax_vs_i##E##m8_i##E##m1(v, init, vlmax));            \
-      if (m > best) {                                                                                             \
-        best = m;                                                                                                 \
-        at = i;                                                                                                   \
-      }                                                                                                           \
+      ig_argmax_keep(m, i, &best, &at);                                                                              \
     }                                                                                                             \
     for (size_t vl; i < n; i += vl) {                                                                             \
       vl = __riscv_vsetvl_e##E##m8(n - i);                                                                        \
       vint##E##m8_t v = __riscv_vle##E##_v_i##E##m8(x + i, vl);                                                   \
       int32_t m = __riscv_vmv_x_s_i##E##m1_i##E(__riscv_vredmax_vs_i##E##m8_i##E##m1(v, init, vl));               \
-      if (m > best) {                                                                                             \
-        best = m;                                                                                                 \
-        at = i;                                                                                                   \
-      }                                                                                                           \
+      ig_argmax_keep(m, i, &best, &at);                                                                              \
     }                                                                                                             \
     for (size_t vl;; at += vl) { /* ends within the block found: it holds the best */                            \
       vl = __riscv_vsetvl_e##E##m8(n - at);                                                                       \
