@@ -46,8 +46,8 @@ def rmsnorm_cases(seed=0):
             spread = float(2 ** 29) if xdt == "int32" and pre < 20 else None
             cases.append(_case(rng, xdt, ("int8", "int16")[k % 2], c, zp, pre, shift, spread=spread,
                                narrow=k % 3 == 1))
-    # int32 extremes: x - zp saturating (zp != 0, pre_shift 0 / 7), the clamp of c at 2^24 - 1
-    for zp, pre in ((900, 0), (-900, 7), (1, 3), (0, 7)):
+    # int32 extremes: x - zp saturating (zp != 0, pre_shift 0 / 7; 8 goes through int64 lanes), the clamp of c
+    for zp, pre in ((900, 0), (-900, 7), (1, 3), (0, 7), (-(1 << 30), 8), (1 << 30, 8)):
         for c in (8, 13):
             g, ins = _case(rng, "int32", "int8", c, zp, pre, 34)
             ins["x"][:, ::3] = np.iinfo(np.int32).min
@@ -56,6 +56,7 @@ def rmsnorm_cases(seed=0):
     # int32 rows longer than the stack copy of c; a root >= 2^30 (huge eps) on each input form
     cases.append(_case(rng, "int32", "int8", 2056, 0, 2, 32, rows=2, spread=float(2 ** 20)))
     cases.append(_case(rng, "int32", "int16", 2049, 3, 9, 25, rows=1, spread=float(2 ** 26)))
+    cases.append(_case(rng, "int32", "int8", 4100, 0, 2, 33, rows=2, spread=float(2 ** 20)))
     for xdt, zp, pre in (("int16", 0, 0), ("int16", 1, 0), ("int32", 0, 2), ("int32", 0, 9)):
         cases.append(_case(rng, xdt, "int8", 24, zp, pre, 34, eps=1 << 60))
     # small roots (rows of a few small values): the rounding ties of the division

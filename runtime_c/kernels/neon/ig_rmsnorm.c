@@ -110,13 +110,27 @@ IG_NI uint64_t rms_sumsq(const void *x, int32_t xb, int32_t c8, const rms_in_t *
   return (uint64_t)vaddvq_s64(vaddq_s64(acc, acc1));
 }
 
-IG_NI void rms_row(const void *x, int32_t xb, int32_t channels, const int32_t *gamma, int32_t x_zp, int32_t pre_shift,
-                   int64_t eps, const rms_in_t *p, int mode, const rms_out_t *o, int dmulh, int32_t shift,
-                   int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb, int32_t *buf) {
-  int32_t c8 = channels & ~7;
-  uint64_t ss = (uint64_t)eps + rms_sumsq(x, xb, c8, p, mode, buf);
+/* one call's arguments */
+typedef struct {
+  const void *x;
+  int32_t xb, rows, channels;
+  const int32_t *gamma;
+  int32_t x_zp, pre_shift;
+  int64_t eps;
+  int32_t shift, y_zp, act_min, act_max;
+  void *y;
+  int32_t yb;
+} rms_call_t;
+
+/* row r in input form `mode`, output form `form`; c of the first pass kept in buf when buf */
+IG_NI void rms_row(const rms_call_t *a, int32_t r, const rms_in_t *p, int mode, const rms_out_t *o, int form,
+                   int32_t *buf) {
+  int32_t xb = a->xb, yb = a->yb, channels = a->channels, c8 = channels & ~7;
+  const void *x = (const char *)a->x + (size_t)r * channels * xb;
+  void *y = (char *)a->y + (size_t)r * channels * yb;
+  uint64_t ss = (uint64_t)a->eps + rms_sumsq(x, xb, c8, p, mode, buf);
   for (int32_t i = c8; i < channels; i++) {
-    int64_t c = rms_c1(x, i, xb, x_zp, pre_shift);
+    int64_t c = rms_c1(x, i, xb, a->x_zp, a->pre_shift);
     ss += (uint64_t)(c * c);
   }
   int64_t root = ig_neon_isqrt64(ss);
@@ -132,75 +146,60 @@ IG_NI void rms_row(const void *x, int32_t xb, int32_t channels, const int32_t *g
       } else {
         rms_c8(x, i, xb, p, mode, &c0, &c1);
       }
-      rms_y8(ig_neon_rdiv20_dq(c0, &d), ig_neon_rdiv20_dq(c1, &d), gamma + i, o, dmulh, y, i, yb);
+      rms_y8(ig_neon_rdiv20_dq(c0, &d), ig_neon_rdiv20_dq(c1, &d), a->gamma + i, o, form, y, i, yb);
     }
   }
   ig_divisor_t div = ig_divisor((uint64_t)root);
   for (; i < channels; i++) {
-    int64_t n = ig_round_div_by((int64_t)rms_c1(x, i, xb, x_zp, pre_shift) * (1ll << 20), div);
-    int64_t v = ig_rshr64(n * gamma[i], shift) + y_zp;
-    ig_store(y, i, (int32_t)ig_clamp64(v, act_min, act_max), yb);
+    int64_t n = ig_round_div_by((int64_t)rms_c1(x, i, xb, a->x_zp, a->pre_shift) * (1ll << 20), div);
+    int64_t v = ig_rshr64(n * a->gamma[i], a->shift) + a->y_zp;
+    ig_store(y, i, (int32_t)ig_clamp64(v, a->act_min, a->act_max), yb);
   }
 }
 
-IG_NI void rms_rows(const void *x, int32_t xb, int32_t rows, int32_t channels, const int32_t *gamma, int32_t x_zp,
-                    int32_t pre_shift, int64_t eps, const rms_in_t *p, int mode, const rms_out_t *o, int dmulh,
-                    int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb,
-                    int32_t *buf) {
-  for (int32_t r = 0; r < rows; r++) {
-    int32_t base = r * channels;
-    const void *xr = (const char *)x + (size_t)base * xb;
-    void *yr = (char *)y + (size_t)base * yb;
-    if ((mode == RMS_S32 || mode == RMS_S32Z || mode == RMS_WIDE) && channels <= IG_RMS_BUF) /* loops without a test */
-      rms_row(xr, xb, channels, gamma, x_zp, pre_shift, eps, p, mode, o, dmulh, shift, y_zp, act_min, act_max, yr, yb,
-              buf);
-    else
-      rms_row(xr, xb, channels, gamma, x_zp, pre_shift, eps, p, mode, o, dmulh, shift, y_zp, act_min, act_max, yr, yb,
-              0);
-  }
+IG_NI void rms_rows(const rms_call_t *a, const rms_in_t *p, int mode, const rms_out_t *o, int form, int32_t *buf) {
+  for (int32_t r = 0; r < a->rows; r++) rms_row(a, r, p, mode, o, form, buf);
 }
 
-IG_NI void rms_out(const void *x, int32_t xb, int32_t rows, int32_t channels, const int32_t *gamma, int32_t x_zp,
-                   int32_t pre_shift, int64_t eps, const rms_in_t *p, int mode, const rms_out_t *o, int32_t shift,
-                   int32_t y_zp, int32_t act_min, int32_t act_max, void *y, int32_t yb, int32_t *buf) {
-  int form = shift >= 32 && shift <= 62 ? RMS_Y_DMULH0 : shift >= 22 && shift <= 62 ? RMS_Y_DMULH : RMS_Y_WIDE;
-  if (form == RMS_Y_DMULH0)
-    rms_rows(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, p, mode, o, RMS_Y_DMULH0, shift, y_zp, act_min,
-             act_max, y, yb, buf);
-  else if (form == RMS_Y_DMULH)
-    rms_rows(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, p, mode, o, RMS_Y_DMULH, shift, y_zp, act_min,
-             act_max, y, yb, buf);
+/* the output form of the shift (loops for each: the SQDMULH forms where the shift allows) */
+IG_NI void rms_forms(const rms_call_t *a, const rms_in_t *p, int mode, const rms_out_t *o, int32_t *buf) {
+  if (a->shift >= 32 && a->shift <= 62)
+    rms_rows(a, p, mode, o, RMS_Y_DMULH0, buf);
+  else if (a->shift >= 22 && a->shift <= 62)
+    rms_rows(a, p, mode, o, RMS_Y_DMULH, buf);
   else
-    rms_rows(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, p, mode, o, RMS_Y_WIDE, shift, y_zp, act_min,
-             act_max, y, yb, buf);
+    rms_rows(a, p, mode, o, RMS_Y_WIDE, buf);
 }
 
 IG_NI void rmsnorm_body(const void *x, int32_t xb, int32_t rows, int32_t channels, const int32_t *gamma,
                         int32_t x_zp, int32_t pre_shift, int64_t eps, int32_t shift, int32_t y_zp, int32_t act_min,
                         int32_t act_max, void *y, int32_t yb) {
-  int32_t buf[IG_RMS_BUF]; /* c of an int32 row between the passes */
+  rms_call_t a = {x, xb, rows, channels, gamma, x_zp, pre_shift, eps, shift, y_zp, act_min, act_max, y, yb};
   rms_in_t p = {vdupq_n_s32(x_zp), vdupq_n_s32(-pre_shift), vdupq_n_s32(IG_RMS_C_MAX), vdupq_n_s64(-pre_shift), x_zp};
   int32_t ylo = yb == 1 ? -128 : -32768, yhi = yb == 1 ? 127 : 32767; /* int8 / int16 outputs only */
   ylo = act_min > ylo ? act_min : ylo;
   yhi = act_max < yhi ? act_max : yhi;
-  int32_t a = shift < 32 ? 32 - shift : 0; /* n 2^a < 2^31 for a <= 10 (|n| <= 2^20) */
-  rms_out_t o = {vdupq_n_s32(y_zp), vdupq_n_s32(a), vdupq_n_s32(31 - a - shift), vdupq_n_s16((int16_t)ylo),
+  int32_t sa = shift < 32 ? 32 - shift : 0; /* n 2^sa < 2^31 for sa <= 10 (|n| <= 2^20) */
+  rms_out_t o = {vdupq_n_s32(y_zp), vdupq_n_s32(sa), vdupq_n_s32(31 - sa - shift), vdupq_n_s16((int16_t)ylo),
                  vdupq_n_s16((int16_t)yhi), vdupq_n_s64(-shift)};
-  if (xb == 2 && x_zp == 0 && pre_shift == 0)
-    rms_out(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, &p, RMS_RAW16, &o, shift, y_zp, act_min, act_max, y,
-            yb, buf);
-  else if (xb < 4)
-    rms_out(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, &p, RMS_SMALL, &o, shift, y_zp, act_min, act_max, y,
-            yb, buf);
-  else if (pre_shift <= 7 && x_zp == 0)
-    rms_out(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, &p, RMS_S32Z, &o, shift, y_zp, act_min, act_max, y,
-            yb, buf);
-  else if (pre_shift <= 7)
-    rms_out(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, &p, RMS_S32, &o, shift, y_zp, act_min, act_max, y,
-            yb, buf);
-  else
-    rms_out(x, xb, rows, channels, gamma, x_zp, pre_shift, eps, &p, RMS_WIDE, &o, shift, y_zp, act_min, act_max, y,
-            yb, buf);
+  /* every input form a constant below: each is its own copy of the row loops */
+  if (xb == 2 && x_zp == 0 && pre_shift == 0) {
+    rms_forms(&a, &p, RMS_RAW16, &o, 0);
+  } else if (xb < 4) {
+    rms_forms(&a, &p, RMS_SMALL, &o, 0);
+  } else {
+    /* int32: c on the stack between the passes; rows longer than that, and the int64 input form, in one output
+     * form only */
+    int32_t buf[IG_RMS_BUF];
+    if (channels > IG_RMS_BUF)
+      rms_rows(&a, &p, RMS_WIDE, &o, RMS_Y_WIDE, 0);
+    else if (pre_shift > 7)
+      rms_rows(&a, &p, RMS_WIDE, &o, RMS_Y_WIDE, buf);
+    else if (x_zp == 0)
+      rms_forms(&a, &p, RMS_S32Z, &o, buf);
+    else
+      rms_forms(&a, &p, RMS_S32, &o, buf);
+  }
 }
 
 #define IG_ENTRIES_RMSNORM
