@@ -10,7 +10,7 @@ import numpy as np
 
 from codegen.errors import CodegenError
 from codegen.lower import Lowered, check_fits, lower, model_header, weights_asm
-from codegen.op_calls import RUNTIME_C
+from codegen.op_calls import RUNTIME_C, kernel_for
 from isa.targets import Target
 from quant.ir import DTYPES, Graph
 
@@ -117,10 +117,12 @@ def _unhex(name: str, stdout: bytes, expected: int) -> bytes:
 
 
 def argmax_kernel(low: Lowered) -> tuple[str, Path]:
-    """The suffix of ig_argmax_<suffix> over the logits a greedy generation loop writes, and its file (scalar: it runs
-    once per token)."""
+    """The suffix of ig_argmax_<suffix> over the logits a greedy generation loop writes, and its file (the target
+    family's when the kernel table lists one: it runs once per token over the whole vocabulary)."""
     suffix = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}[low.output_dtype]
-    return suffix, RUNTIME_C / "kernels" / "scalar" / ("ig_argmax_f32.c" if suffix == "f32" else "ig_argmax.c")
+    if suffix == "f32":
+        return suffix, RUNTIME_C / "kernels" / "scalar" / "ig_argmax_f32.c"
+    return suffix, kernel_for(f"ig_argmax_{suffix}", "ig_argmax", low.target.kernel_family)
 
 
 def write_sources(low: Lowered, out_dir: Path, files: dict[str, str | bytes], generate: bool) -> list[Path]:

@@ -207,6 +207,43 @@ IG_NI int32x4_t ig_neon_rdiv20(int32x4_t a, ig_rdiv20_t d) {
   return vsubq_s32(veorq_s32(vreinterpretq_s32_u32(q), sg), sg);
 }
 
+/* floor(sqrt(n)) (ig_isqrt64): Newton's x <- floor((x + floor(n / x)) / 2) from 2^ceil(bits(n) / 2) > sqrt(n) falls
+ * to floor(sqrt(n)) and stops there; by UDIV a handful of steps instead of one per result bit */
+IG_NI int64_t ig_neon_isqrt64(uint64_t n) {
+  if (n < 2) return (int64_t)n;
+  uint64_t x = 1ull << ((65 - __builtin_clzll(n)) >> 1);
+  for (;;) {
+    uint64_t y = (x + n / x) >> 1;
+    if (y >= x) return (int64_t)x;
+    x = y;
+  }
+}
+
+/* ig_rdiv20 in fewer lane steps: its quotient estimate umulh(u 2^(31 - l), m) is SQDMULH(u 2^(30 - l), m) =
+ * floor(2 (u 2^(30 - l)) m / 2^32), both operands below 2^31 (u <= r <= 2^l, m < 2^22); its remainder test
+ * rem = u 2^20 + h - q r >= r (rem in [0, 2r)) is the sign of t = q r - u 2^20 - (h - r + 1) = r - 1 - rem, added
+ * by USRA (t is exact in int32 lanes: |t| <= r); the exponent l by CLZ. */
+typedef struct {
+  int32x4_t sa, m, r, k;
+} ig_neon_rdiv_t;
+
+IG_NI ig_neon_rdiv_t ig_neon_rdiv_prepare(uint32_t r) {
+  int32_t l = r > 1 ? 32 - __builtin_clz(r - 1) : 0; /* the least l with 2^l >= r */
+  ig_neon_rdiv_t d = {vdupq_n_s32(30 - l), vdupq_n_s32((int32_t)((1ull << (21 + l)) / r)), vdupq_n_s32((int32_t)r),
+                      vdupq_n_s32((int32_t)(r - (r >> 1) - 1))};
+  return d;
+}
+
+/* round_div(a 2^20, r) per lane for |a| <= r < 2^30 */
+IG_NI int32x4_t ig_neon_rdiv20_dq(int32x4_t a, const ig_neon_rdiv_t *d) {
+  int32x4_t u = vabsq_s32(a);
+  int32x4_t q = vqdmulhq_s32(vshlq_s32(u, d->sa), d->m);
+  int32x4_t t = vmlaq_s32(vsubq_s32(d->k, vshlq_n_s32(u, 20)), q, d->r); /* wraps in step with the exact value */
+  q = vreinterpretq_s32_u32(vsraq_n_u32(vreinterpretq_u32_s32(q), vreinterpretq_u32_s32(t), 31));
+  int32x4_t sg = vshrq_n_s32(a, 31);
+  return vsubq_s32(veorq_s32(q, sg), sg);
+}
+
 /* rshr(n g + b, shift) per lane, any shift, saturated to int32 (b may be a zero vector) */
 IG_NI int32x4_t ig_neon_rshr_nbg(int32x4_t n, int32x4_t g, int32x4_t b, int64x2_t neg_s) {
   int64x2_t lo = vmlal_s32(vmovl_s32(vget_low_s32(b)), vget_low_s32(n), vget_low_s32(g));
