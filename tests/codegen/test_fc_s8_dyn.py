@@ -1,0 +1,155 @@
+"""fully_connected_dynamic with int8 per-channel weights (one group of K, unit scales, no offsets: SmolLM2's W8
+layers) on NEON with SDOT: ig_fc_s8_dyn* (runtime_c/kernels/neon/ig_fc_s8_dyn.c), the per-token requantization in the
+blocked kernel's registers, against the reference interpreter on cortex-a55: int8 / int16 / int32 outputs, with and
+without bias, N off the 32-row blocks, K of one to eighteen 32-column chunks (the odd chunk, the pairs, the three-pair
+loop), row mantissas at both ends and every int16 row exponent, int32 rows with exponents up to 17, values past int32
+and past int16 before the zero point, large y_zp, shared row quantization (q / k / v); and the same layers on
+ARMv8.0 (cortex-a53 and cortex-a55's kernels built for it), which keep the grouped kernel and ig_dyn_requant_*."""
+import numpy as np
+
+import isa
+from benchmarks.dynamic_cost import as_lowered
+from benchmarks.op_cases import _fully_connected_dynamic
+from codegen.op_calls import OpEnv, emit_node_calls
+from quant.ops.checks import dynamic_e_max
+from quant.ops.linear_quant import dynamic_row_quantize
+from tests.codegen.test_grouped_dynamic_edges import _edge_rows, _int16_rows
+from tests.codegen.test_transformer_ops import _a55_without_dotprod, _check
+
+
+def w8_case(rng, k: int, n: int, xdt: str, ydt: str, rows: int = 2, bias: bool = True, low_shifts: bool = True):
+    """A per-channel int8 fully_connected_dynamic layer (the lowering's: group of K, unit scales, no offsets) with
+    multipliers in [2^30, 2^31) and shifts as lowerings make them (benchmarks/dynamic_cost.py as_lowered), every
+    fifth row's shift at its lowest (shift - e down to 0: rshr by nothing) where low_shifts."""
+    g, feeds = _fully_connected_dynamic(rng, k, n, xdt, ydt, 8, k, rows, 1 << 30, True)
+    g.constants["gs"][:] = 1
+    as_lowered(g, feeds, rng)
+    if low_shifts:
+        g.constants["s"][2::5] = dynamic_e_max(xdt, g.nodes[0].attrs["x_zero_point"])
+    if not bias:
+        g.constants["b"][:] = 0
+    g.name += "" if bias else "_nobias"
+    return g, feeds
+
+
+def _past(g, every: int = 2, m: int = (1 << 31) - 1):
+    """every `every`-th row's requantized value past int32 (largest multiplier, smallest shift)"""
+    g.constants["m"][::every] = m
+    g.constants["s"][::every] = g.constants["s"].min()
+
+
+def _cases():
+    rng = np.random.default_rng(88)
+    cases = []
+    # int16 rows at every exponent the SQRDMULH loop sees, three x zero points (-32768: mantissa 2^15 with e = 1)
+    for xzp, ydt in ((0, "int8"), (-32768, "int16"), (7, "int32")):
+        g, feeds = w8_case(rng, 64, 40, "int16", ydt, 5)
+        g.nodes[0].attrs["x_zero_point"] = xzp
+        feeds["x"] = _int16_rows(64, rng).astype(np.int16)
+        cases.append((g, feeds))
+    # int32 rows: mantissa 2^15 (rounded up) with e = 6, 2^14, and a row of one 1; every output, bias or none
+    for ydt, bias in (("int8", True), ("int16", False), ("int32", True), ("int32", False)):
+        g, feeds = w8_case(rng, 64, 70, "int32", ydt, 3, bias)
+        g.nodes[0].attrs["x_zero_point"] = 0
+        feeds["x"] = _edge_rows(64).astype(np.int32)
+        cases.append((g, feeds))
+    # int32 rows at the largest exponent (|x| near 2^31: e = 17), shifts at the bound
+    g, feeds = w8_case(rng, 96, 33, "int32", "int16", 2)
+    g.nodes[0].attrs["x_zero_point"] = 0
+    feeds["x"][0, 3], feeds["x"][1, 5] = (1 << 31) - 1, -(1 << 31)
+    g.constants["s"][:] = np.maximum(g.constants["s"], 17)
+    g.constants["s"][::4] = 17
+    cases.append((g, feeds))
+    # int16 out with a large y_zp: values past int32 (SQXTN, then y_zp in int32) and past the clamp
+    g, feeds = w8_case(rng, 64, 40, "int16", "int16", 2)
+    _past(g)
+    g.nodes[0].attrs.update(y_zero_point=-20000, act_min=-32768, act_max=32767)
+    cases.append((g, feeds))
+    # int16 out, y_zp 0 and the whole range (SQXTN twice is the clamp), with bias and without
+    for bias in (True, False):
+        g, feeds = w8_case(rng, 96, 37, "int16", "int16", 2, bias)
+        _past(g, 3)
+        g.constants["m"][1::3] = g.constants["m"][1::3] // 2 + (1 << 30)
+        g.nodes[0].attrs.update(y_zero_point=0, act_min=-32768, act_max=32767)
+        cases.append((g, feeds))
+    # int8 out: values past int16 before the zero point (narrowed saturating, then y_zp in int16), y_zp at both ends
+    for zp, bias in ((-128, True), (127, False)):
+        g, feeds = w8_case(rng, 128, 40, "int16", "int8", 2, bias)
+        _past(g)
+        g.nodes[0].attrs.update(y_zero_point=zp, act_min=-128, act_max=127)
+        cases.append((g, feeds))
+    # int32 out: the whole range with y_zp 0 (no zero point, no clamp) past int32; a narrow clamp with a y_zp near
+    # int32's end (in int64); biases at the int32 limits
+    for zp, lo, hi in ((0, -(1 << 31), (1 << 31) - 1), (-(1 << 31) + 5, -(1 << 31), 1 << 20),
+                       ((1 << 31) - 9, -(1 << 20), (1 << 31) - 1)):
+        g, feeds = w8_case(rng, 64, 45, "int16", "int32", 2)
+        _past(g, 3)
+        g.constants["b"][1:9] = np.resize([-(1 << 31) + 3, (1 << 31) - 8], 8)
+        g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
+        cases.append((g, feeds))
+    # N off the blocks (1, 5, 31, 33, 63) and whole blocks (32, 192); K of 1 to 18 chunks: the odd chunk, the pairs
+    # short of three, the three-pair loop (SmolLM2: K 576 = 18 chunks, 1536 = 48)
+    for k, n, ydt, bias in ((32, 1, "int8", True), (64, 5, "int16", False), (96, 31, "int32", True),
+                            (160, 33, "int8", False), (224, 63, "int16", True), (192, 32, "int32", False),
+                            (576, 192, "int16", False), (320, 40, "int8", True)):
+        cases.append(w8_case(rng, k, n, "int16", ydt, 3, bias))
+    return cases
+
+
+ENV = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
+            extensions=("neon", "dotprod"))
+
+
+def test_cases_reach_the_edges():
+    cases = _cases()
+    _, mr, e = dynamic_row_quantize(cases[3][1]["x"], 0)
+    assert list(mr) == [1 << 15, 1 << 14, 1 << 14] and e[0] > 0  # both mantissa ends
+    _, mr, e = dynamic_row_quantize(cases[0][1]["x"], 0)
+    assert list(e) == [-14, -8, -7, 1, 0]
+    _, _, e = dynamic_row_quantize(cases[7][1]["x"], 0)
+    assert e.max() == 17
+    zero = 0  # cases where some row's shift - e is 0 (SRSHL by nothing)
+    for g, feeds in cases:
+        _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
+        zero += int(g.constants["s"].min()) == int(e.max())
+    assert zero >= 7
+
+
+def test_w8_dynamic_layers_run_the_per_channel_kernel():
+    """dot-product NEON: ig_fc_s8_dyn* alone after the row quantization (no identity requantization, no
+    ig_dyn_requant); bias 0 passed as none; ARMv8.0 NEON, int4 weights, group scales other than 1 or offsets: the
+    grouped kernels as before"""
+    rng = np.random.default_rng(3)
+    for ydt, out in (("int8", ""), ("int16", "_to_s16"), ("int32", "_to_s32")):
+        for bias in (True, False):
+            g, _ = w8_case(rng, 64, 40, "int16", ydt, 1, bias)
+            stmt, calls = emit_node_calls(g, g.nodes[0], ENV)
+            assert {fn for fn, _ in calls} == {"ig_fc_s8_dyn" + out, "ig_dyn_quantize_s16"}, g.name
+            assert ("b_neon" in stmt) == bias, stmt
+    g, _ = w8_case(rng, 64, 40, "int16", "int8", 1)
+    armv8 = OpEnv(buf=ENV.buf, const=ENV.const, rows="2", family="neon", extensions=("neon",))
+    assert {fn for fn, _ in emit_node_calls(g, g.nodes[0], armv8)[1]} == \
+        {"ig_fc_grouped_s8_to_s32", "ig_dyn_quantize_s16", "ig_dyn_requant_s8"}
+    for change in ("gs", "go"):
+        h, _ = w8_case(rng, 64, 40, "int16", "int8", 1)
+        h.constants[change][3] = 2
+        assert "ig_fc_s8_dyn" not in {fn for fn, _ in emit_node_calls(h, h.nodes[0], ENV)[1]}, change
+    h, _ = _fully_connected_dynamic(rng, 64, 40, "int16", "int8", 4, 64, 1, 1 << 30, True)
+    h.constants["gs"][:] = 1
+    assert "ig_fc_s8_dyn" not in {fn for fn, _ in emit_node_calls(h, h.nodes[0], ENV)[1]}
+
+
+def _assert_linked(kc, stem, linked: bool):
+    stems = {part for s in kc.kernel_stems for part in s.split("+")}
+    assert (f"neon/{stem}" in stems) == linked, sorted(stems)
+
+
+def test_w8_dynamic_bit_exact_on_cortex_a55(tmp_path):
+    _assert_linked(_check(_cases(), isa.get_target("cortex-a55"), tmp_path), "ig_fc_s8_dyn", True)
+
+
+def test_w8_dynamic_bit_exact_on_armv8_0(tmp_path):
+    cases = _cases()
+    _assert_linked(_check(cases, isa.get_target("cortex-a53"), tmp_path / "a53"), "ig_fc_s8_dyn", False)
+    _assert_linked(_check(cases, _a55_without_dotprod(), tmp_path / "v80", extra_cflags=("-mcpu=cortex-a53",)),
+                   "ig_fc_s8_dyn", False)
