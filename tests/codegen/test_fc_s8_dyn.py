@@ -6,6 +6,7 @@ loop), row mantissas at both ends and every int16 row exponent, int32 rows with 
 and past int16 before the zero point, large y_zp, shared row quantization (q / k / v); and the same layers on
 ARMv8.0 (cortex-a53 and cortex-a55's kernels built for it), which keep the grouped kernel and ig_dyn_requant_*."""
 import numpy as np
+import pytest
 
 import isa
 from benchmarks.dynamic_cost import as_lowered
@@ -153,3 +154,18 @@ def test_w8_dynamic_bit_exact_on_armv8_0(tmp_path):
     _assert_linked(_check(cases, isa.get_target("cortex-a53"), tmp_path / "a53"), "ig_fc_s8_dyn", False)
     _assert_linked(_check(cases, _a55_without_dotprod(), tmp_path / "v80", extra_cflags=("-mcpu=cortex-a53",)),
                    "ig_fc_s8_dyn", False)
+
+
+def test_dynamic_cost_measures_w8_layers():
+    """benchmarks/dynamic_cost.py --bits 8: the static per-channel layer (ig_fc_s8_blocked*) beside the dynamic one
+    (ig_fc_s8_dyn*) and the grouped kernel of unit scales; "static" only with --bits 8"""
+    from benchmarks.dynamic_cost import _case, main
+    from quant.ops.checks import validate
+    want = {"static": "ig_fc_s8_blocked_to_s16", "dynamic symmetric": "ig_fc_s8_dyn_to_s16",
+            "symmetric": "ig_fc_grouped_s8_to_s16"}
+    for kind, fn in want.items():
+        g, _ = _case(kind, 576, 96, 5, ydt="int16", llama=True, bits=8)
+        validate(g, integer_only=True)
+        assert fn in {f for f, _ in emit_node_calls(g, g.nodes[0], ENV)[1]}, kind
+    with pytest.raises(SystemExit):
+        main(["--kinds", "static"])
