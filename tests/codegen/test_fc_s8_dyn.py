@@ -97,6 +97,39 @@ def _cases():
     return cases
 
 
+def _spread_rows(k: int, rng) -> np.ndarray:
+    """_int16_rows with each row's extreme moved from column 3 + i to column k - 1 - 7 i (mod k): the last columns
+    of the 32-column steps and the tails hold them too"""
+    rows = _int16_rows(k, rng)
+    for i in range(rows.shape[0]):
+        p = (k - 1 - 7 * i) % k
+        rows[i, [3 + i, p]] = rows[i, [p, 3 + i]]
+    return rows.astype(np.int16)
+
+
+def _row_cases():
+    """ig_dyn_quantize_s16's steps (NEON: 32 columns a step for the row's extremes, then 8; 16 for q, then 8, then
+    one at a time): K of every remainder kind, rows at every int16 exponent (the pre-shifted SQRDMULH loop at
+    e <= -8) and with a zero point beyond a row of one sign; on the grouped kernels (int4, groups of K) and ours"""
+    rng = np.random.default_rng(21)
+    cases = []
+    for k, ydt in ((8, "int8"), (24, "int16"), (40, "int32"), (45, "int8"), (56, "int16"), (88, "int32"),
+                   (120, "int8")):
+        g, feeds = _fully_connected_dynamic(rng, k, 9, "int16", ydt, 4, k, 5, 1 << 30)
+        feeds["x"] = _spread_rows(k, rng)
+        g.nodes[0].attrs["x_zero_point"] = int(rng.integers(-3, 4))
+        cases.append((g, feeds))
+    for k in (32, 96, 160):
+        g, feeds = w8_case(rng, k, 40, "int16", "int16", 5)
+        feeds["x"] = _spread_rows(k, rng)
+        cases.append((g, feeds))
+    g, feeds = w8_case(rng, 96, 40, "int16", "int8", 2)
+    g.nodes[0].attrs["x_zero_point"] = 200
+    feeds["x"] = np.stack([rng.integers(-150, -119, 96), rng.integers(120, 151, 96)]).astype(np.int16)
+    cases.append((g, feeds))
+    return cases
+
+
 ENV = OpEnv(buf=lambda t, r: t, const=lambda key, a, c: key.replace(".", "_"), rows="2", family="neon",
             extensions=("neon", "dotprod"))
 
@@ -146,7 +179,14 @@ def _assert_linked(kc, stem, linked: bool):
 
 
 def test_w8_dynamic_bit_exact_on_cortex_a55(tmp_path):
-    _assert_linked(_check(_cases(), isa.get_target("cortex-a55"), tmp_path), "ig_fc_s8_dyn", True)
+    _assert_linked(_check(_cases() + _row_cases(), isa.get_target("cortex-a55"), tmp_path), "ig_fc_s8_dyn", True)
+
+
+def test_row_cases_reach_every_exponent_and_step():
+    for g, feeds in _row_cases()[:7]:
+        _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
+        assert e.min() < -7 and e.max() >= 0, g.name  # e < -7: the pre-shifted loop
+    assert {g.constants["w"].shape[1] % 32 for g, _ in _row_cases()} >= {8, 24, 13, 0}
 
 
 def test_w8_dynamic_bit_exact_on_armv8_0(tmp_path):
