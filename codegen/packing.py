@@ -261,11 +261,9 @@ def pack_fc_s8_dynamic(w: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, 
     """A fully_connected_dynamic layer of int8 per-channel weights (one group of K, unit scale, no offset) as NEON's
     ig_fc_s8_dyn* reads it (runtime_c/kernels/neon/ig_fc_s8_dyn.c, dot product): ig_fc_s8_blocked's weights, and
     the layer's own bias, multipliers and shifts (no left shift folded: the per-token requantization shifts right
-    only) padded to the 32-row blocks, each four rows' shifts in the order 0 2 1 3 (the kernel's SRSHL on 64-bit
-    lanes); no scales."""
+    only) padded to the 32-row blocks; no scales."""
     rows = -(-np.shape(w)[0] // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS
     vec = [neon_row_vectors(v, 8) for v in (bias, multiplier, shift)]
-    vec[2] = vec[2].reshape(-1, 4)[:, (0, 2, 1, 3)].reshape(-1)
     return GroupedFC("blocked", np.ascontiguousarray(_neon_blocked_s8(w, rows)).reshape(-1).astype(np.int8),
                      np.zeros(0, np.int32), *vec)
 

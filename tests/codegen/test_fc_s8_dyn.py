@@ -88,12 +88,30 @@ def _cases():
         g.constants["b"][1:9] = np.resize([-(1 << 31) + 3, (1 << 31) - 8], 8)
         g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
         cases.append((g, feeds))
+    # the 32-bit form (every row's shift - e >= 32, as lowerings make them): S = 32 exactly in the row of the largest
+    # exponent, values past int16, biases at the int32 limits (SQADD saturates), every output kind and clamp
+    # (int32 with a y_zp: the int64 form); S = 31 there: the int64 form for that row
+    for ydt, zp, lo, hi, bias in (("int8", -5, -128, 127, True), ("int8", 127, -128, 127, False),
+                                  ("int16", 0, -32768, 32767, True), ("int16", 0, -32768, 32767, False),
+                                  ("int16", -20000, -32768, 32767, True), ("int16", 0, -100, 30000, False),
+                                  ("int32", 0, -(1 << 31), (1 << 31) - 1, True),
+                                  ("int32", 0, -(1 << 31), (1 << 31) - 1, False),
+                                  ("int32", 0, -(1 << 20), 1 << 20, True), ("int32", 7, -(1 << 31), 1 << 30, True),
+                                  ("int16", 3, -32768, 32767, True)):
+        g, feeds = w8_case(rng, 96, 45, "int16", ydt, 3, bias, low_shifts=False)
+        _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
+        g.constants["m"][::3] = (1 << 31) - 1
+        g.constants["s"][::3] = int(e.max()) + (31 if zp == 3 else 32)
+        if bias:
+            g.constants["b"][1:9] = np.resize([-(1 << 31) + 3, (1 << 31) - 8], 8)
+        g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
+        cases.append((g, feeds))
     # N off the blocks (1, 5, 31, 33, 63) and whole blocks (32, 192); K of 1 to 18 chunks: the odd chunk, the pairs
     # short of three, the three-pair loop (SmolLM2: K 576 = 18 chunks, 1536 = 48)
     for k, n, ydt, bias in ((32, 1, "int8", True), (64, 5, "int16", False), (96, 31, "int32", True),
                             (160, 33, "int8", False), (224, 63, "int16", True), (192, 32, "int32", False),
                             (576, 192, "int16", False), (320, 40, "int8", True)):
-        cases.append(w8_case(rng, k, n, "int16", ydt, 3, bias))
+        cases.append(w8_case(rng, k, n, "int16", ydt, 3, bias, low_shifts=False))  # the 32-bit form
     return cases
 
 
@@ -142,11 +160,13 @@ def test_cases_reach_the_edges():
     assert list(e) == [-14, -8, -7, 1, 0]
     _, _, e = dynamic_row_quantize(cases[7][1]["x"], 0)
     assert e.max() == 17
-    zero = 0  # cases where some row's shift - e is 0 (SRSHL by nothing)
+    smallest = []  # per case, the smallest shift - e of its rows: 0 (SRSHL by nothing), 31 (the int64 form's
+    #                 edge), 32 (the 32-bit form's)
     for g, feeds in cases:
         _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
-        zero += int(g.constants["s"].min()) == int(e.max())
-    assert zero >= 7
+        smallest.append(int(g.constants["s"].min()) - int(e.max()))
+    assert smallest.count(0) >= 5 and smallest.count(31) >= 1 and smallest.count(32) >= 10
+    assert sum(v >= 32 for v in smallest) >= 15  # the 32-bit form
 
 
 def test_w8_dynamic_layers_run_the_per_channel_kernel():
