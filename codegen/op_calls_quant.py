@@ -189,9 +189,11 @@ def _dynamic_s8_blocked(g: Graph, n: Node, env: OpEnv, y_dt: str) -> tuple[str, 
     cb = env.const(bname + key, p.bias, "int32_t") if np.any(p.bias) else "0"
     cm, cs = env.const(mname + key, p.multiplier, "int32_t"), env.const(sname + key, p.shift, "int32_t")
     fn = "ig_fc_s8_dyn" + ("" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}")
-    smin = int(np.min(g.constants[sname]))  # the kernel's 32-bit form where smin - e >= 32
-    return (f"{fn}(ig_q_, {cw}, {cb}, {cm}, {cs}, {smin}, {w.shape[1]}, {w.shape[0]}, {clamp_tail(n.attrs)}, ig_mr_, "
-            f"ig_e_, ig_y_); "), {(fn, "ig_fc_s8_dyn")}
+    # the kernel's 32-bit form where smin - e >= 32 - j: the accumulators (|acc| <= 127 sum |w|) shifted left by j
+    smin = int(np.min(g.constants[sname]))
+    j = 31 - (DYN_LEVELS * int(np.abs(w.astype(np.int64)).sum(axis=1).max(initial=0))).bit_length()
+    return (f"{fn}(ig_q_, {cw}, {cb}, {cm}, {cs}, {smin}, {max(j, 0)}, {w.shape[1]}, {w.shape[0]}, "
+            f"{clamp_tail(n.attrs)}, ig_mr_, ig_e_, ig_y_); "), {(fn, "ig_fc_s8_dyn")}
 
 
 def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:

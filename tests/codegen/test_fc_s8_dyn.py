@@ -1,10 +1,12 @@
 """fully_connected_dynamic with int8 per-channel weights (one group of K, unit scales, no offsets: SmolLM2's W8
 layers) on NEON with SDOT: ig_fc_s8_dyn* (runtime_c/kernels/neon/ig_fc_s8_dyn.c), the per-token requantization in the
-blocked kernel's registers, against the reference interpreter on cortex-a55: int8 / int16 / int32 outputs, with and
-without bias, N off the 32-row blocks, K of one to eighteen 32-column chunks (the odd chunk, the pairs, the three-pair
-loop), row mantissas at both ends and every int16 row exponent, int32 rows with exponents up to 17, values past int32
-and past int16 before the zero point, large y_zp, shared row quantization (q / k / v); and the same layers on
-ARMv8.0 (cortex-a53 and cortex-a55's kernels built for it), which keep the grouped kernel and ig_dyn_requant_*."""
+blocked kernel's registers, against the reference interpreter on cortex-a55: both forms of it (32-bit where every
+row's shift - e >= 32, int64 elsewhere) and their edge (31 / 32), int8 / int16 / int32 outputs, with and without
+bias (biases at the int32 limits), N off the 32-row blocks, K of one to eighteen 32-column chunks (the odd chunk,
+the pairs, the three-pair loop), row mantissas at both ends and every int16 row exponent, int32 rows with exponents
+up to 17, values past int32 and past int16 before the zero point, y_zp at the ends of each type; the row
+quantization's steps (ig_dyn_quantize_s16); and the same layers on ARMv8.0 (cortex-a53 and cortex-a55's kernels
+built for it), which keep the grouped kernel and ig_dyn_requant_*."""
 import numpy as np
 import pytest
 
@@ -31,6 +33,12 @@ def w8_case(rng, k: int, n: int, xdt: str, ydt: str, rows: int = 2, bias: bool =
         g.constants["b"][:] = 0
     g.name += "" if bias else "_nobias"
     return g, feeds
+
+
+def acc_shift(g) -> int:
+    """the left shift the layer's accumulators have room for in int32 (codegen/op_calls_quant.py _dynamic_s8_blocked):
+    the kernel's 32-bit form where every row's shift - e >= 32 - acc_shift"""
+    return 31 - (127 * int(np.abs(g.constants["w"].astype(np.int64)).sum(axis=1).max())).bit_length()
 
 
 def _past(g, every: int = 2, m: int = (1 << 31) - 1):
@@ -88,9 +96,9 @@ def _cases():
         g.constants["b"][1:9] = np.resize([-(1 << 31) + 3, (1 << 31) - 8], 8)
         g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
         cases.append((g, feeds))
-    # the 32-bit form (every row's shift - e >= 32, as lowerings make them): S = 32 exactly in the row of the largest
-    # exponent, values past int16, biases at the int32 limits (SQADD saturates), every output kind and clamp
-    # (int32 with a y_zp: the int64 form); S = 31 there: the int64 form for that row
+    # the 32-bit form (every row's shift - e >= 32 - j, as lowerings make them): S = 32 - j exactly in the row of the
+    # largest exponent, values past int16, biases at the int32 limits (SQADD saturates), every output kind and clamp
+    # (int32 with a y_zp: the int64 form); S = 31 - j there: the int64 form for that row
     for ydt, zp, lo, hi, bias in (("int8", -5, -128, 127, True), ("int8", 127, -128, 127, False),
                                   ("int16", 0, -32768, 32767, True), ("int16", 0, -32768, 32767, False),
                                   ("int16", -20000, -32768, 32767, True), ("int16", 0, -100, 30000, False),
@@ -100,9 +108,10 @@ def _cases():
                                   ("int16", 3, -32768, 32767, True)):
         g, feeds = w8_case(rng, 96, 45, "int16", ydt, 3, bias, low_shifts=False)
         _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
-        g.constants["m"][::3] = (1 << 31) - 1
-        g.constants["s"][::3] = int(e.max()) + (31 if zp == 3 else 32)
-        if bias:
+        edge = zp == 3  # S = 31 - j: multipliers that keep those rows' outputs inside int16 (the rounding shows)
+        g.constants["m"][::3] = 1 << 15 if edge else (1 << 31) - 1
+        g.constants["s"][::3] = int(e.max()) + (31 if edge else 32) - acc_shift(g)
+        if bias and not edge:
             g.constants["b"][1:9] = np.resize([-(1 << 31) + 3, (1 << 31) - 8], 8)
         g.nodes[0].attrs.update(y_zero_point=zp, act_min=lo, act_max=hi)
         cases.append((g, feeds))
@@ -160,13 +169,14 @@ def test_cases_reach_the_edges():
     assert list(e) == [-14, -8, -7, 1, 0]
     _, _, e = dynamic_row_quantize(cases[7][1]["x"], 0)
     assert e.max() == 17
-    smallest = []  # per case, the smallest shift - e of its rows: 0 (SRSHL by nothing), 31 (the int64 form's
-    #                 edge), 32 (the 32-bit form's)
+    smallest = []  # per case, the smallest shift - e of its rows over the 32-bit form's bound 32 - j: -32 + j (SRSHL
+    #                 by nothing), -1 (the int64 form's edge), 0 (the 32-bit form's)
     for g, feeds in cases:
         _, _, e = dynamic_row_quantize(feeds["x"], g.nodes[0].attrs["x_zero_point"])
-        smallest.append(int(g.constants["s"].min()) - int(e.max()))
-    assert smallest.count(0) >= 5 and smallest.count(31) >= 1 and smallest.count(32) >= 10
-    assert sum(v >= 32 for v in smallest) >= 15  # the 32-bit form
+        smallest.append(int(g.constants["s"].min()) - int(e.max()) - 32 + acc_shift(g))
+        assert 0 < acc_shift(g) < 16, g.name
+    assert smallest.count(-1) >= 1 and smallest.count(0) >= 10
+    assert sum(v >= 0 for v in smallest) >= 15 and sum(v < -20 for v in smallest) >= 5  # the two forms
 
 
 def test_w8_dynamic_layers_run_the_per_channel_kernel():

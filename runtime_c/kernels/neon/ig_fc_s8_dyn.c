@@ -15,16 +15,18 @@
 /* The per-token requantization of one vector v<a> (four rows' sums), the values of ig_dyn_requant
  * (ig_fc_dynamic_parts.c rq4): m = rshr(mult mr, 15) as mult + SQRDMLAH(mult, X) with X = (mr - 2^15) 2^16 in v26
  * (exact: mult 2^15 divides by 2^15, |X| <= 2^30), multipliers in v<m>, shifts in v<s> (rows in order).
- * The 32-bit form, where every row's S = shift - e is at least 32 (the layer's smallest shift, shift_min, tells per
- * call; the lowerings' shifts leave S >= 33 for int16 rows): with P = acc m = H 2^31 + L (0 <= L < 2^31),
- * rshr(P, S) = floor((H + 2^(S - 32) + L / 2^31) / 2^(S - 31)) = rshr(H, S - 31), as an integer plus a fraction
- * below one never crosses a multiple of 2^(S - 31); H = SQDMULH(acc, m) (no saturation: m >= 0), then SRSHL by
- * (e + 31) - shift (e + 31 in v27), the bias by SQADD: a sum past int32 saturates, and stays past every clamp of an
- * int8 / int16 output or the int32 limits of an int32 one with y_zp 0 (the int32 outputs with a y_zp take the int64
- * form). Four instructions per four rows, five with a bias. */
+ * The 32-bit form, where every row's S = shift - e is at least 32 - j (shift_min, the layer's smallest shift, tells
+ * per call; j = acc_shift, the left shift that the layer's accumulator bound leaves room for in int32: the lowering's
+ * bound 127 sum |w| < 2^(31 - j)): with P = acc m = H 2^(31 - j) + L, 0 <= L < 2^(31 - j), k = S - 31 + j >= 1,
+ * rshr(P, S) = floor((H + 2^(k - 1) + L / 2^(31 - j)) / 2^k) = rshr(H, k), as an integer plus a fraction below one
+ * never crosses a multiple of 2^k; H = SQDMULH(acc 2^j, m) (SSHL by j in v31; no saturation: m >= 0), then SRSHL by
+ * (e + 31 - j) - shift (e + 31 - j in v27), the bias by SQADD: a sum past int32 saturates, and stays past every clamp
+ * of an int8 / int16 output or the int32 limits of an int32 one with y_zp 0 (the int32 outputs with a y_zp take the
+ * int64 form). Five instructions per four rows, six with a bias (the static kernels: five). */
 #define IG_D8_F_NB(a, m, s, b)                                                                                      \
-  "sqrdmlah v" m ".4s, v" m ".4s, v26.4s\n\t" "sqdmulh v" a ".4s, v" a ".4s, v" m ".4s\n\t"                         \
-  "sub v" s ".4s, v27.4s, v" s ".4s\n\t" "srshl v" a ".4s, v" a ".4s, v" s ".4s\n\t"
+  "sqrdmlah v" m ".4s, v" m ".4s, v26.4s\n\t" "sshl v" a ".4s, v" a ".4s, v31.4s\n\t"                               \
+  "sqdmulh v" a ".4s, v" a ".4s, v" m ".4s\n\t" "sub v" s ".4s, v27.4s, v" s ".4s\n\t"                              \
+  "srshl v" a ".4s, v" a ".4s, v" s ".4s\n\t"
 #define IG_D8_F_BIAS(a, m, s, b) IG_D8_F_NB(a, m, s, b) "sqadd v" a ".4s, v" a ".4s, v" b ".4s\n\t"
 /* ... as it is (int8 outputs: narrowed to int16 saturating, y_zp and the clamp in int16 as the static stores; an
  * int8 y_zp passes IG_ZP16_OK; the whole int16 / int32 range with y_zp 0: SQXTN / nothing is the clamp), then y_zp
@@ -74,17 +76,17 @@
 #define IG_D8_C32 "dup v28.4s, %w[zp]\n\t" "dup v29.4s, %w[lo]\n\t" "dup v30.4s, %w[hi]\n\t"
 #define IG_D8_C64 "dup v28.2d, %x[zp64]\n\t" "dup v29.4s, %w[lo]\n\t" "dup v30.4s, %w[hi]\n\t"
 /* nb blocks one after the other (x restarts, everything else walks on); the sums from zero (two loads of 64 zero
- * bytes), X and e (+ 31 in the 32-bit form) in v26 / v27 */
+ * bytes), X, e (+ 31 - j in the 32-bit form) and j in v26, v27, v31 */
 #define IG_D8_ASM(consts, store)                                                                                    \
-  __asm__ volatile("dup v26.4s, %w[mrx]\n\t" "dup v27.4s, %w[e]\n\t" consts                                        \
+  __asm__ volatile("dup v26.4s, %w[mrx]\n\t" "dup v27.4s, %w[e]\n\t" "dup v31.4s, %w[j]\n\t" consts               \
                    "0:\n\t" "mov %[xp], %[x]\n\t"                                                                   \
                    "ld1 {v18.4s - v21.4s}, [%[zeros]]\n\t" "ld1 {v22.4s - v25.4s}, [%[zeros]]\n\t"                   \
                    IG_PC_SUMS store "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t"                                       \
                    : [xp] "=&r"(xp), [wp] "+r"(wp), [c] "=&r"(c), [bias] "+r"(bias), [mult] "+r"(mult),            \
                      [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                                                \
                    : IG_PC_SUMS_INPUTS, [zp] "r"(y_zp), [zp64] "r"((int64_t)y_zp), [lo] "r"(act_min),               \
-                     [hi] "r"(act_max), [mrx] "r"((mr - 32768) * 65536), [e] "r"(fast ? e + 31 : e),                \
-                     [zeros] "r"(ig_dyn_zeros64)                                                                    \
+                     [hi] "r"(act_max), [mrx] "r"((mr - 32768) * 65536), [e] "r"(fast ? e + 31 - acc_shift : e),    \
+                     [j] "r"(acc_shift), [zeros] "r"(ig_dyn_zeros64)                                                \
                    : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", \
                      "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",     \
                      "v28", "v29", "v30", "v31", "cc", "memory")
@@ -104,13 +106,14 @@
 static const int32_t ig_dyn_zeros64[16] __attribute__((aligned(16))) = {0};
 
 /* nb blocks of 32 rows from the block at w, requantized per token and stored to y as int8 / int16 / int32
- * (out_bytes 1, 2, 4); shift_min: the layer's smallest shift (the 32-bit form where shift_min - e >= 32) */
+ * (out_bytes 1, 2, 4); the 32-bit form where shift_min - e >= 32 - acc_shift */
 IG_INLINE void ig_dyn_blocks_s8(const int8_t *x, const int8_t *w, int64_t chunks, int64_t nb, const int32_t *bias,
-                                const int32_t *mult, const int32_t *shift, int32_t shift_min, int32_t y_zp,
-                                int32_t act_min, int32_t act_max, int32_t mr, int32_t e, void *y, int32_t out_bytes) {
+                                const int32_t *mult, const int32_t *shift, int32_t shift_min, int32_t acc_shift,
+                                int32_t y_zp, int32_t act_min, int32_t act_max, int32_t mr, int32_t e, void *y,
+                                int32_t out_bytes) {
   const int8_t *xp, *wp = w;
   int64_t c;
-  const int fast = shift_min - e >= 32 && (out_bytes < 4 || !y_zp);
+  const int fast = shift_min - e >= 32 - acc_shift && (out_bytes < 4 || !y_zp);
   if (fast && bias) { IG_D8_OUTS(IG_D8_F_BIAS, IG_D8_LDB) }
   else if (fast) { IG_D8_OUTS(IG_D8_F_NB, ) }
   else if (bias) { IG_D8_WOUTS(IG_D8_W_BIAS, IG_D8_LDB) }
@@ -147,11 +150,12 @@ IG_INLINE void fc_s8_dyn(IG_FC_S8_DYN_ARGS, void *y, int32_t out_bytes) {
   const int32_t full = n_dim / IG_GROUPED_ROWS, n = full * IG_GROUPED_ROWS;
   const int64_t chunks = k_dim / 32;
   if (full > 0)
-    ig_dyn_blocks_s8(q, w, chunks, full, bias, mult, shift, shift_min, y_zp, act_min, act_max, mr, e, y, out_bytes);
+    ig_dyn_blocks_s8(q, w, chunks, full, bias, mult, shift, shift_min, acc_shift, y_zp, act_min, act_max, mr, e, y,
+                     out_bytes);
   if (n < n_dim) {
     int8_t out[IG_GROUPED_ROWS * 4] __attribute__((aligned(16)));
     ig_dyn_blocks_s8(q, w + (size_t)n * (size_t)k_dim, chunks, 1, bias ? bias + n : bias, mult + n, shift + n,
-                     shift_min, y_zp, act_min, act_max, mr, e, out, out_bytes);
+                     shift_min, acc_shift, y_zp, act_min, act_max, mr, e, out, out_bytes);
     __builtin_memcpy(ig_out_at(y, n, out_bytes), out, (size_t)(n_dim - n) * (size_t)out_bytes);
   }
 }
