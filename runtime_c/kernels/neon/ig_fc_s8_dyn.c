@@ -43,16 +43,10 @@
  * v12-v15; the bias and y_zp added in int64 */
 #define IG_D8_W_NB(a, m, s, b)                                                                                      \
   "sqrdmlah v" m ".4s, v" m ".4s, v26.4s\n\t" "sub v14.4s, v27.4s, v" s ".4s\n\t"                                   \
-  "zip2 v15.4s, v14.4s, v14.4s\n\t" "zip1 v14.4s, v14.4s, v14.4s\n\t"                                               \
-  "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
-  "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"
-#define IG_D8_W_BIAS(a, m, s, b)                                                                                    \
-  IG_D8_W_NB(a, m, s, b) "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"
-/* ... + y_zp (v28) in int64, SQXTN (the clamp bounds lie inside int32), the clamp (v29 / v30): every output type */
-#define IG_D8_W(core, a, m, s, b)                                                                                   \
-  core(a, m, s, b) "add v12.2d, v12.2d, v28.2d\n\t" "add v13.2d, v13.2d, v28.2d\n\t"                                \
-  "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                                      \
-  "smax v" a ".4s, v" a ".4s, v29.4s\n\t" "smin v" a ".4s, v" a ".4s, v30.4s\n\t"
+  "zip2 v15.4s, v14.4s, v14.4s\n\t" "zip1 v14.4s, v14.4s, v14.4s\n\t" IG_DYN64_MUL(a, m)
+#define IG_D8_W_BIAS(a, m, s, b) IG_D8_W_NB(a, m, s, b) IG_DYN64_BIAS(b)
+/* ... + y_zp (v28) in int64, SQXTN, the clamp (v29 / v30): every output type */
+#define IG_D8_W(core, a, m, s, b) core(a, m, s, b) IG_DYN64_OUT(a, "28", "29", "30")
 /* four vectors (16 rows): their multipliers (v0-v3), shifts (v4-v7) and (ldb) biases (v8-v11) loaded */
 #define IG_D8_LDB "ld1 {v8.4s - v11.4s}, [%[bias]], #64\n\t"
 #define IG_D8_HALF(rq, core, ldb, a0, a1, a2, a3)                                                                   \
