@@ -2,10 +2,12 @@
 each function of one SmolLM2-shaped int4 layer (groups of 32 or --group-sizes; int8 output or --outputs, int16 ones
 symmetric and unclamped as the lowering makes them; batch 1) on a target, for the symmetric grid (asym case with
 every offset 0), asymmetric groups (fully_connected_asym, int8 input) and dynamic scales (fully_connected_dynamic,
-int16 input) on both grids. Outputs checked byte for byte against quant/reference.py.
+int16 input) on both grids. --bits 8: int8 per-channel layers (one group of K, unit scales: SmolLM2's W8A8 layers),
+and the kind "static", the per-channel layer of int8 input (fully_connected_wide: the static default's). Outputs
+checked byte for byte against quant/reference.py.
 
     PYTHONPATH=. .venv/bin/python benchmarks/dynamic_cost.py [--targets cortex-a55,...] [--shapes 576x1536,...]
-        [--group-sizes 32,64] [--outputs int8,int16] [--kinds "dynamic asym,..."] [--llama] [--out FILE]
+        [--group-sizes 32,64] [--outputs int8,int16] [--kinds "dynamic asym,..."] [--llama] [--bits 8] [--out FILE]
 
 Results: benchmarks/results/dynamic_cost.md.
 """
@@ -26,7 +28,7 @@ import isa  # noqa: E402
 from benchmarks.kernels_runner import build_graph_cases, graph_expected_bytes, run_cases  # noqa: E402
 from benchmarks.op_cases import _fully_connected_asym, _fully_connected_dynamic  # noqa: E402
 
-KINDS = ("symmetric", "asym", "dynamic symmetric", "dynamic asym")
+KINDS = ("symmetric", "asym", "dynamic symmetric", "dynamic asym", "static")
 OUTPUT = ("ig_write_hex", "ig_sys_write")  # the program's output, not the layer's
 
 
@@ -52,14 +54,29 @@ def as_lowered(g, feeds, rng, bias_edges: bool = False):
     return g
 
 
-def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8", llama: bool = False):
+def _per_channel(g, static: bool) -> None:
+    """g's layer with int8 weights per channel: one group of K, unit scales; static: as fully_connected_wide (the
+    static per-channel layer of int8 input, the static default's; the offsets dropped)."""
+    g.constants["gs"][:] = 1
+    if static:
+        del g.constants["go"]
+        n = g.nodes[0]
+        g.nodes[0] = replace(n, op="fully_connected_wide", inputs=[i for i in n.inputs if i != "go"])
+
+
+def _case(kind: str, k: int, n: int, seed: int, gs: int = 32, ydt: str = "int8", llama: bool = False,
+          bits: int = 4):
     rng = np.random.default_rng(seed)
+    if bits == 8:
+        gs = k
     if kind.startswith("dynamic"):
-        g, x = _fully_connected_dynamic(rng, k, n, "int16", ydt, 4, gs, 1, 1 << 30, kind.endswith("symmetric"))
+        g, x = _fully_connected_dynamic(rng, k, n, "int16", ydt, bits, gs, 1, 1 << 30, kind.endswith("symmetric"))
     else:
-        g, x = _fully_connected_asym(rng, k, n, "int8", ydt, 4, gs, 1)
-    if kind == "symmetric":
+        g, x = _fully_connected_asym(rng, k, n, "int8", ydt, bits, gs, 1)
+    if kind in ("symmetric", "static"):
         g.constants["go"][:] = 0
+    if bits == 8 and kind != "asym":
+        _per_channel(g, kind == "static")
     if ydt == "int16":  # as the lowering's int16 tensors: symmetric, the whole range
         g.nodes[0].attrs.update(y_zero_point=0, act_min=-32768, act_max=32767)
         g.tensors["y"] = replace(g.tensors["y"], zero_point=0)
@@ -83,26 +100,31 @@ def main(argv=None) -> int:
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--llama", action="store_true", help="layers as SmolLM2's lowering makes them: no bias, int32 "
                     "outputs symmetric and the whole range, dynamic layers' shifts as lowerings make them")
+    ap.add_argument("--bits", type=int, choices=(4, 8), default=4, help="weight bits (8: per-channel layers, "
+                    "--group-sizes not used)")
     ap.add_argument("--workdir", default=str(ROOT / "out" / "bench-dynamic"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dynamic_cost.md"))
     args = ap.parse_args(argv)
     kinds = [v for v in args.kinds.split(",") if v]
     if any(v not in KINDS for v in kinds):
         ap.error(f"--kinds: a comma list of {', '.join(KINDS)}")
+    if "static" in kinds and args.bits != 8:
+        ap.error("--kinds static: the per-channel int8 layer; give --bits 8")
+    group_sizes = args.group_sizes.split(",") if args.bits == 4 else ["K"]
     lines = ["# Asymmetric groups and dynamic scales on the grouped kernels: cost per layer", "",
              f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on 2-core x86_64 (shared): "
              f"`PYTHONPATH=. .venv/bin/python benchmarks/dynamic_cost.py {' '.join(sys.argv[1:])}`. Exact "
-             "instructions per function of one int4 layer (the program's output functions left out); instr./MAC = the "
-             "layer's total over its weight MACs.", "",
+             f"instructions per function of one int{args.bits} layer (the program's output functions left out); "
+             "instr./MAC = the layer's total over its weight MACs.", "",
              "| target | K x N | group | output | layer | instructions | instr./MAC | bit-exact | per function |",
              "|---|---|--:|---|---|--:|--:|---|---|"]
     ok = True
     for t in isa.parse_targets(args.targets):
         for shape in args.shapes.split(","):
             k, n = (int(v) for v in shape.split("x"))
-            for gs, ydt, kind in ((gs, ydt, kind) for gs in args.group_sizes.split(",")
+            for gs, ydt, kind in ((gs, ydt, kind) for gs in group_sizes
                                   for ydt in args.outputs.split(",") for kind in kinds):
-                g, x = _case(kind, k, n, k + n, int(gs), ydt, args.llama)
+                g, x = _case(kind, k, n, k + n, k if gs == "K" else int(gs), ydt, args.llama, args.bits)
                 kc, elf, _ = build_graph_cases([(g, x)], t, Path(args.workdir) / t.name /
                                                f"{shape}-g{gs}-{ydt}-{KINDS.index(kind)}")
                 run = run_cases(kc, elf, t)

@@ -8,7 +8,7 @@ from codegen.errors import CodegenError
 from codegen.op_calls import (C_TYPE, IDENTITY_REQUANT, INT32_OUT, SUFFIX, OpEnv, _row_loop, c_int, clamp_tail,
                               each_row, kernel_for)
 from codegen.packing import (NEON_GROUPED_ROWS, grouped_bias_terms, grouped_layout, neon_asym_scales, neon_row_vectors,
-                             pack_fc_grouped, pack_fc_weights, scale_differences, wrap_int32)
+                             pack_fc_grouped, pack_fc_s8_dynamic, pack_fc_weights, scale_differences, wrap_int32)
 from quant.ir import Graph, Node
 from quant.optable import Group, in_group
 from quant.ops.checks import fc_quant_mass
@@ -167,12 +167,42 @@ def _grouped_chunks(g: Graph, n: Node, env: OpEnv, x_ptr: str, bias: np.ndarray,
     return code, used
 
 
+def _s8_dyn_blocked(g: Graph, n: Node, env: OpEnv) -> bool:
+    """Whether a fully_connected_dynamic node runs on NEON's per-channel int8 kernel with SDOT, which requantizes per
+    token in its registers (ig_fc_s8_dyn*, runtime_c/kernels/neon/ig_fc_s8_dyn.c): int8 weights of one group of K
+    (K a multiple of 32: the blocked layout), unit group scales, no group offsets (SmolLM2's W8 layers)."""
+    w, gs, go = (g.constants[i] for i in (n.inputs[1], n.inputs[3], n.inputs[4]))
+    kk = w.shape[1]
+    return env.family == "neon" and "dotprod" in env.extensions and int(n.attrs["weight_bits"]) == 8 and \
+        int(n.attrs["group_size"]) == kk and grouped_layout("neon", kk, kk) == "blocked" and \
+        bool(np.all(gs == 1)) and not np.any(go)
+
+
+def _dynamic_s8_blocked(g: Graph, n: Node, env: OpEnv, y_dt: str) -> tuple[str, set[tuple[str, str]]]:
+    """The call of ig_fc_s8_dyn* on the row's int8 q and (mr, e) (ig_q_, ig_mr_, ig_e_), the whole layer at once
+    (codegen/packing.py pack_fc_s8_dynamic); a layer without bias passes none."""
+    _, wname, bname, _, _, mname, sname = n.inputs
+    w = g.constants[wname]
+    p = pack_fc_s8_dynamic(w, *(g.constants[i] for i in (bname, mname, sname)))
+    key = ".neon.dyn.w8"
+    cw = env.const(wname + key, p.weights, "int8_t")
+    cb = env.const(bname + key, p.bias, "int32_t") if np.any(p.bias) else "0"
+    cm, cs = env.const(mname + key, p.multiplier, "int32_t"), env.const(sname + key, p.shift, "int32_t")
+    fn = "ig_fc_s8_dyn" + ("" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}")
+    # the kernel's 32-bit form where smin - e >= 32 - j: the accumulators (|acc| <= 127 sum |w|) shifted left by j
+    smin = int(np.min(g.constants[sname]))
+    j = 31 - (DYN_LEVELS * int(np.abs(w.astype(np.int64)).sum(axis=1).max(initial=0))).bit_length()
+    return (f"{fn}(ig_q_, {cw}, {cb}, {cm}, {cs}, {smin}, {max(j, 0)}, {w.shape[1]}, {w.shape[0]}, "
+            f"{clamp_tail(n.attrs)}, ig_mr_, ig_e_, ig_y_); "), {(fn, "ig_fc_s8_dyn")}
+
+
 def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[str, str]]]:
     """fully_connected_dynamic as ig_dyn_quantize_* (the row's int8 q and its scale), the linked family's grouped
     kernel on q (zero bias plus the offset term) giving the exact int32 accumulator through an identity
     requantization, a chunk of rows at a time, and ig_dyn_requant_* (the per-token requantization) of each chunk
     (runtime_c/kernels/scalar/ig_fc_dynamic_parts.c); on NEON with SDOT and on Helium (int4 weights) the kernel
-    requantizes per token itself (ig_fc_grouped_dyn_s8w4: no int32 round trip, no identity requantization)."""
+    requantizes per token itself (ig_fc_grouped_dyn_s8w4: no int32 round trip, no identity requantization), and so
+    does NEON's per-channel int8 kernel with SDOT (ig_fc_s8_dyn*, _s8_dyn_blocked)."""
     a = n.attrs
     x, wname, bname, _, _, mname, sname = n.inputs
     nn_, kk = g.constants[wname].shape
@@ -180,7 +210,9 @@ def _dynamic_on_grouped(g: Graph, n: Node, env: OpEnv) -> tuple[str, set[tuple[s
     bits, stem = int(a["weight_bits"]), "ig_fc_grouped_s8" + ("w4" if int(a["weight_bits"]) == 4 else "")
     fam = kernel_for(stem + "_to_s32", stem, env.family).parent.name
     at = f"(size_t)c_ * {ASYM_CHUNK_ROWS}"
-    if _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])) or _mve_dyn(fam, bits, nn_):
+    if _s8_dyn_blocked(g, n, env):
+        (chunks, used), acc = _dynamic_s8_blocked(g, n, env, y_dt), ""
+    elif _sdot_blocked_w4(env, fam, bits, kk, int(a["group_size"])) or _mve_dyn(fam, bits, nn_):
         chunks, used = _grouped_chunks(g, n, env, "ig_q_", *(g.constants[i] for i in (bname, mname, sname)), y_dt,
                                        clamp_tail(a), (bname, mname, sname), lambda c: f"ig_y_ + {at}", "", dyn=True)
         acc = ""

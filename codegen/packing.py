@@ -257,6 +257,17 @@ def pack_fc_s8_blocked(w: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, 
                      p.multiplier, p.shift)
 
 
+def pack_fc_s8_dynamic(w: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> GroupedFC:
+    """A fully_connected_dynamic layer of int8 per-channel weights (one group of K, unit scale, no offset) as NEON's
+    ig_fc_s8_dyn* reads it (runtime_c/kernels/neon/ig_fc_s8_dyn.c, dot product): ig_fc_s8_blocked's weights, and
+    the layer's own bias, multipliers and shifts (no left shift folded: the per-token requantization shifts right
+    only) padded to the 32-row blocks; no scales."""
+    rows = -(-np.shape(w)[0] // NEON_GROUPED_ROWS) * NEON_GROUPED_ROWS
+    vec = [neon_row_vectors(v, 8) for v in (bias, multiplier, shift)]
+    return GroupedFC("blocked", np.ascontiguousarray(_neon_blocked_s8(w, rows)).reshape(-1).astype(np.int8),
+                     np.zeros(0, np.int32), *vec)
+
+
 def _rvv_grouped(w: np.ndarray, group_scale: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """runtime_c/kernels/rvv/ig_rvv_common.h, blocked layout: blocks of 128 rows (int8) or row pairs (int4), the
     last one narrower; per block and column quad (int8) or column pair (int4) the block's rows' / pairs' bytes side

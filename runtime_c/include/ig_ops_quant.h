@@ -57,6 +57,20 @@ IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4_to_s16, int16_t)
 IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_s8w4_to_s32, int32_t)
 IG_FC_GROUPED_DYN_DECL(ig_fc_grouped_dyn_asym_s8w4_to_s32, int32_t)
 
+/* fully_connected_dynamic with int8 per-channel weights on NEON with SDOT (kernels/neon/ig_fc_s8_dyn.c), on the
+ * row's int8 q and its (mr, e) from ig_dyn_quantize_*: the weights in the blocked layout of ig_fc_s8_blocked, bias
+ * (NULL: none), mult and shift the layer's own padded to the 32-row blocks (codegen/packing.py pack_fc_s8_dynamic),
+ * shift_min the smallest of the layer's shifts, acc_shift the left shift its accumulators have room for in int32
+ * (127 sum |w| < 2^(31 - acc_shift)); K a multiple of 32. int8 / int16 / int32 out. */
+#define IG_FC_S8_DYN_ARGS                                                                                         \
+  const int8_t *q, const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,               \
+      int32_t shift_min, int32_t acc_shift, int32_t k_dim, int32_t n_dim, int32_t y_zp, int32_t act_min,          \
+      int32_t act_max, int32_t mr, int32_t e
+#define IG_FC_S8_DYN_PASS q, w, bias, mult, shift, shift_min, acc_shift, k_dim, n_dim, y_zp, act_min, act_max, mr, e
+void ig_fc_s8_dyn(IG_FC_S8_DYN_ARGS, int8_t *y);
+void ig_fc_s8_dyn_to_s16(IG_FC_S8_DYN_ARGS, int16_t *y);
+void ig_fc_s8_dyn_to_s32(IG_FC_S8_DYN_ARGS, int32_t *y);
+
 /* fully_connected_dynamic, one row of int16 / int32 x: the row's own int8 quantization (r = max |x - x_zp|, its
  * 15-bit mantissa mr and exponent e, q = clamp(rshr((x - x_zp) * floor(127 2^24 / mr), 24 + e), -127, 127)), the
  * grouped accumulator of q, then y[n] = clamp(rshr(acc * rshr(mult[n] * mr, 15), shift[n] - e) + bias[n] + y_zp,

@@ -5,7 +5,9 @@
  *   SQRDMULH((x - x_zp) 2^L, inv 2^M) = rshr((x - x_zp) inv 2^(L + M), 31) with L + M = 7 - e (exact: the
  *   product's low bits are zeros, SQRDMULH rounds ties up like rshr; both operands fit int32: inv < 2^17, M <= 14,
  *   |x - x_zp| 2^L < 2^8 when L > 0), SSUBL for x - x_zp (x_zp an int16), SQXTN to int16, int8, SMAX -127 (the
- *   clamp); rows with e > 7 or another x_zp: SMULL + SRSHL by -(24 + e) in int64 lanes;
+ *   clamp); the extremes 32 columns a step (one load, two vectors of each), q 16 a step (one load, one store), then
+ *   8 (the loop instructions once per 32 / 16); rows with e > 7 or another x_zp: SMULL + SRSHL by -(24 + e) in int64
+ *   lanes;
  *   requantize: m = rshr(mult mr, 15) as SMULL + RSHRN #15 (m < 2^31), rshr(acc m, shift - e) as SMULL + SRSHL by
  *   e - shift, + bias + y_zp in int64, SQXTN (the clamp bounds lie inside int32), clamp, narrowing store.
  * Tails and int32 x: the portable loops. */
@@ -22,31 +24,55 @@ static inline int32_t dyn_exponent(int64_t r, int32_t *mr) {
   return e;
 }
 
-/* q for eight x at a time in int32 lanes (the head comment): SQRDMULH((x - x_zp) << l, inv_m); returns the
- * elements done (l is 0 or a constant of the call site: the shift drops out of the common loop) */
+/* q for eight x in int32 lanes (the head comment): SQRDMULH((x - x_zp) << l, inv_m), narrowed to int16 saturating
+ * (l is 0 or a constant of the call site: the shift drops out of the common loop) */
+static inline __attribute__((always_inline)) int16x8_t q31_8(int16x8_t v, int16x8_t zp, int32x4_t iv, int32_t l,
+                                                              int32x4_t sh) {
+  int32x4_t a = vsubl_s16(vget_low_s16(v), vget_low_s16(zp)), b = vsubl_high_s16(v, zp);
+  if (l != 0) {
+    a = vshlq_s32(a, sh);
+    b = vshlq_s32(b, sh);
+  }
+  return vqmovn_high_s32(vqmovn_s32(vqrdmulhq_s32(a, iv)), vqrdmulhq_s32(b, iv));
+}
+
+/* q for the row, eight or sixteen at a time; returns the elements done */
 static inline __attribute__((always_inline)) int32_t quantize_q31(const int16_t *x, int16_t x_zp, int32_t k_dim,
                                                                   int32_t inv_m, int32_t l, int8_t *q,
                                                                   int8x8_t lo127) {
   const int16x8_t zp = vdupq_n_s16(x_zp);
   const int32x4_t iv = vdupq_n_s32(inv_m), sh = vdupq_n_s32(l);
+  const int8x16_t lo127q = vcombine_s8(lo127, lo127);
   int32_t k = 0;
+  /* sixteen at a time (one load, one store, one loop step per 16), then eight */
+  for (; k + 16 <= k_dim; k += 16) {
+    int16x8x2_t v = vld1q_s16_x2(x + k);
+    int16x8_t h0 = q31_8(v.val[0], zp, iv, l, sh), h1 = q31_8(v.val[1], zp, iv, l, sh);
+    vst1q_s8(q + k, vmaxq_s8(vqmovn_high_s16(vqmovn_s16(h0), h1), lo127q));
+  }
   for (; k + 8 <= k_dim; k += 8) {
-    int16x8_t v = vld1q_s16(x + k);
-    int32x4_t a = vsubl_s16(vget_low_s16(v), vget_low_s16(zp)), b = vsubl_high_s16(v, zp);
-    if (l != 0) {
-      a = vshlq_s32(a, sh);
-      b = vshlq_s32(b, sh);
-    }
-    int16x8_t h = vqmovn_high_s32(vqmovn_s32(vqrdmulhq_s32(a, iv)), vqrdmulhq_s32(b, iv));
-    vst1_s8(q + k, vmax_s8(vqmovn_s16(h), lo127));
+    vst1_s8(q + k, vmax_s8(vqmovn_s16(q31_8(vld1q_s16(x + k), zp, iv, l, sh)), lo127));
   }
   return k;
 }
 
 int32_t ig_dyn_quantize_s16(const int16_t *x, int32_t x_zp, int32_t k_dim, int8_t *q, int32_t *mr) {
-  /* max |x - x_zp| = max(max x - x_zp, x_zp - min x): the row's extremes in int16 lanes (two instructions per 8) */
+  /* max |x - x_zp| = max(max x - x_zp, x_zp - min x): the row's extremes in int16 lanes (SMAX and SMIN per 8) */
   int16x8_t mx = vdupq_n_s16(INT16_MIN), mn = vdupq_n_s16(INT16_MAX);
-  int32_t k = ig_q128_extremes_s16(x, k_dim, &mx, &mn);
+  int32_t k = 0;
+  if (k_dim >= 32) { /* 32 at a time (one load and one loop step per 32), two vectors of each extreme */
+    int16x8_t mx1 = mx, mn1 = mn;
+    for (; k + 32 <= k_dim; k += 32) {
+      int16x8x4_t v = vld1q_s16_x4(x + k);
+      mx = vmaxq_s16(mx, v.val[0]); mn = vminq_s16(mn, v.val[0]);
+      mx1 = vmaxq_s16(mx1, v.val[1]); mn1 = vminq_s16(mn1, v.val[1]);
+      mx = vmaxq_s16(mx, v.val[2]); mn = vminq_s16(mn, v.val[2]);
+      mx1 = vmaxq_s16(mx1, v.val[3]); mn1 = vminq_s16(mn1, v.val[3]);
+    }
+    mx = vmaxq_s16(mx, mx1);
+    mn = vminq_s16(mn, mn1);
+  }
+  k += ig_q128_extremes_s16(x + k, k_dim - k, &mx, &mn);
   int32_t r = 1;
   if (k > 0) {
     int32_t hi = vmaxvq_s16(mx) - x_zp, lo = x_zp - vminvq_s16(mn);

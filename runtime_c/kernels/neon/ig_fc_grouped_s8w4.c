@@ -136,17 +136,12 @@ static const int32_t ig_zeros64[16] __attribute__((aligned(16))) = {0};
  * USHR #32 brings rows 2 and 3 there (no SXTL pair); temporaries v12-v15. */
 #define IG_G4_DYNRQ_NB(a, m, s, b) /* SQRDMLAH: ARMv8.1 RDM, in every core with SDOT (ARMv8.2 on) */             \
   "sqrdmlah v" m ".4s, v" m ".4s, v24.4s\n\t" "sub v14.4s, v25.4s, v" s ".4s\n\t" "ushr v15.2d, v14.2d, #32\n\t"  \
-  "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
-  "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"
+  IG_DYN64_MUL(a, m)
 /* ... + the bias (in v<b>, the layout's order) in int64; a layer without one (Llama's) passes bias 0 and skips
  * its loads and these two SADDW */
-#define IG_G4_DYNRQ_CORE(a, m, s, b)                                                                                \
-  IG_G4_DYNRQ_NB(a, m, s, b) "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"
+#define IG_G4_DYNRQ_CORE(a, m, s, b) IG_G4_DYNRQ_NB(a, m, s, b) IG_DYN64_BIAS(b)
 /* int32 out: + y_zp in int64 (v26), SQXTN, clamp (act_min / act_max in v27 / v28) */
-#define IG_G4_DYNRQ(core, a, m, s, b)                                                                               \
-  core(a, m, s, b) "add v12.2d, v12.2d, v26.2d\n\t" "add v13.2d, v13.2d, v26.2d\n\t"                              \
-  "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                                      \
-  "smax v" a ".4s, v" a ".4s, v27.4s\n\t" "smin v" a ".4s, v" a ".4s, v28.4s\n\t"
+#define IG_G4_DYNRQ(core, a, m, s, b) core(a, m, s, b) IG_DYN64_OUT(a, "26", "27", "28")
 /* int16 out: SQXTN, then y_zp (v26) by SQADD in int32 and the clamp (v27 / v28): a value past int32 stays past the
  * int16 clamp after adding an int16 y_zp, so the bytes are those of the int64 sum */
 #define IG_G4_DYNRQ16(core, a, m, s, b)                                                                             \

@@ -7,6 +7,7 @@
 #include "ig_kernels.h"
 #include "ig_neon_grouped.h"
 #include "ig_neon_rows_s8.h"
+#include "ig_neon_blocked_s8.h"
 
 IG_INLINE void fc_s8(IG_FC_ARGS, void *y, int32_t out_bytes) {
   int32_t n = 0;
@@ -41,26 +42,7 @@ void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }
  * right shifts only; a row's left shift is a factor 2^shift in lsc (none: lsc == 0), applied to the finished sum
  * (bias included, modulo 2^32 as the reference's shift of the wrapped accumulator). SDOT by element into eight
  * vectors of four rows: no horizontal reduction; the bias starts the sums (no zeroing, no group multiply as the
- * grouped kernel with one group of K needs). */
-/* The chunks run in pairs with one 64-byte load of x (v0-v3) each, three pairs per loop step (the odd chunk and
- * the pairs short of a multiple of three first); weights in v10-v17 (quad halves A: v10-v13, B: v14-v17), sums in
- * v18-v25 starting from the bias. Per six chunks of a block (6144 MACs): 99 loads, 384 SDOT, 2 loop instructions
- * (the grouped kernel with one group: 102, 384 and 12, and per block 21 more: MOVI, the group's scale loads and
- * MLA, its loop). */
-#define IG_PC_LDA "ld1 {v10.16b - v13.16b}, [%[wp]], #64\n\t"
-#define IG_PC_LDB "ld1 {v14.16b - v17.16b}, [%[wp]], #64\n\t"
-#define IG_PC_SDA(xr, lane) IG_SDOT4("18", "19", "20", "21", "10", "11", "12", "13", xr, lane)
-#define IG_PC_SDB(xr, lane) IG_SDOT4("22", "23", "24", "25", "14", "15", "16", "17", xr, lane)
-#define IG_PC_QUAD(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_LDA IG_PC_SDB(xr, lane)
-#define IG_PC_QLAST(xr, lane) IG_PC_LDB IG_PC_SDA(xr, lane) IG_PC_SDB(xr, lane)
-#define IG_PC_X4(xr) IG_PC_QUAD(xr, "0") IG_PC_QUAD(xr, "1") IG_PC_QUAD(xr, "2")
-/* one chunk (x in v0, v1), then pairs (x in v0-v3) */
-#define IG_PC_CHUNK                                                                                                 \
-  "ld1 {v0.16b, v1.16b}, [%[xp]], #32\n\t" IG_PC_LDA IG_PC_X4("0") IG_PC_QUAD("0", "3") IG_PC_X4("1")              \
-  IG_PC_QLAST("1", "3")
-#define IG_PC_PAIR                                                                                                  \
-  "ld1 {v0.16b - v3.16b}, [%[xp]], #64\n\t" IG_PC_LDA IG_PC_X4("0") IG_PC_QUAD("0", "3") IG_PC_X4("1")             \
-  IG_PC_QUAD("1", "3") IG_PC_X4("2") IG_PC_QUAD("2", "3") IG_PC_X4("3")
+ * grouped kernel with one group of K needs). The loop and its schedule: ig_neon_blocked_s8.h. */
 /* The stores (their constants are set once per call, before the blocks): as the grouped kernel's, and with y_zp 0
  * the int16 / int32 outputs skip the zero point: int16 narrowed saturating, then clamped in int16 (exact:
  * [act_min, act_max] lies inside int16), neither clamp where [act_min, act_max] is the whole output type. */
@@ -76,26 +58,15 @@ void ig_fc_s8_to_s32(IG_FC_ARGS, int32_t *y) { fc_s8(IG_FC_PASS, y, 4); }
 #define IG_PC_S16F IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_NARROW16("sqxtn", "sqxtn2") "st1 {v0.8h - v3.8h}, [%[y]], #64\n\t"
 #define IG_PC_S32 IG_G8_RQ_ALL(IG_RQR2) IG_G8_STORE_RAW
 #define IG_PC_S32F IG_G8_RQ_ALL(IG_RQR2_CORE) IG_G8_STORE_RAW
-/* 2^left shift of the block's rows (lsc, 32 int32) times the sums */
-#define IG_PC_LSHIFT                                                                                                \
-  "ld1 {v0.4s - v3.4s}, [%[lsc]], #64\n\t" "ld1 {v4.4s - v7.4s}, [%[lsc]], #64\n\t"                                \
-  "mul v18.4s, v18.4s, v0.4s\n\t" "mul v19.4s, v19.4s, v1.4s\n\t" "mul v20.4s, v20.4s, v2.4s\n\t"                 \
-  "mul v21.4s, v21.4s, v3.4s\n\t" "mul v22.4s, v22.4s, v4.4s\n\t" "mul v23.4s, v23.4s, v5.4s\n\t"                 \
-  "mul v24.4s, v24.4s, v6.4s\n\t" "mul v25.4s, v25.4s, v7.4s\n\t"
 /* nb blocks one after the other (x restarts, everything else walks on) */
 #define IG_PC_ASM(consts, lsh, store)                                                                               \
   __asm__ volatile(consts "0:\n\t" "mov %[xp], %[x]\n\t"                                                           \
                    "ld1 {v18.4s - v21.4s}, [%[bias]], #64\n\t" "ld1 {v22.4s - v25.4s}, [%[bias]], #64\n\t"        \
-                   "tbz %[chunks], #0, 3f\n\t" IG_PC_CHUNK "3:\n\t" "mov %[c], %[rem]\n\t" "cbz %[c], 5f\n\t"        \
-                   "6:\n\t" IG_PC_PAIR "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 6b\n\t"                   \
-                   "5:\n\t" "mov %[c], %[triples]\n\t" "cbz %[c], 4f\n\t"                                            \
-                   "2:\n\t" IG_PC_PAIR IG_PC_QLAST("3", "3") IG_PC_PAIR IG_PC_QLAST("3", "3") IG_PC_PAIR                 \
-                   "subs %[c], %[c], #1\n\t" IG_PC_QLAST("3", "3") "b.ne 2b\n\t" "4:\n\t" lsh                        \
+                   IG_PC_SUMS lsh                                                                                  \
                    store "subs %[nb], %[nb], #1\n\t" "b.ne 0b\n\t"                                                  \
                    : [xp] "=&r"(xp), [wp] "+r"(wp), [c] "=&r"(c), [bias] "+r"(bias), [lsc] "+r"(lsc),              \
                      [mult] "+r"(mult), [shift] "+r"(shift), [y] "+r"(y), [nb] "+r"(nb)                             \
-                   : [x] "r"(x), [chunks] "r"(chunks), [rem] "r"((chunks >> 1) % 3), [triples] "r"((chunks >> 1) / 3), \
-                     [zp] "r"(y_zp), [lo] "r"(act_min), [hi] "r"(act_max)                                           \
+                   : IG_PC_SUMS_INPUTS, [zp] "r"(y_zp), [lo] "r"(act_min), [hi] "r"(act_max)                       \
                    : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", \
                      "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",     \
                      "v28", "v29", "v30", "v31", "cc", "memory")
@@ -119,15 +90,6 @@ IG_INLINE void ig_pc_blocks_s8(const int8_t *x, const int8_t *w, const int32_t *
   else if (out_bytes == 4) IG_PC_ASM2(IG_RQ_CONSTANTS, IG_PC_S32);
   else IG_PC_ASM2("", IG_G8_STORE_RAW);
 }
-#undef IG_PC_LDA
-#undef IG_PC_LDB
-#undef IG_PC_SDA
-#undef IG_PC_SDB
-#undef IG_PC_QUAD
-#undef IG_PC_QLAST
-#undef IG_PC_X4
-#undef IG_PC_CHUNK
-#undef IG_PC_PAIR
 #undef IG_CLAMP16
 #undef IG_PC_S8
 #undef IG_PC_S8W
@@ -136,7 +98,6 @@ IG_INLINE void ig_pc_blocks_s8(const int8_t *x, const int8_t *w, const int32_t *
 #undef IG_PC_S16F
 #undef IG_PC_S32
 #undef IG_PC_S32F
-#undef IG_PC_LSHIFT
 #undef IG_PC_ASM
 #undef IG_PC_ASM2
 

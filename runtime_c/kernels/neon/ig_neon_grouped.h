@@ -60,6 +60,20 @@ IG_INLINE int ig_grouped_blocked(int32_t k_dim, int32_t group_size) {
 /* whether IG_RQR2_CORE + IG_ZPCLAMP16 give an int8 output's bytes */
 #define IG_ZP16_OK(y_zp) ((y_zp) > -32640 && (y_zp) < 32640)
 
+/* fully_connected_dynamic's int64 requantization of four rows (ig_fc_grouped_s8w4.c IG_G4_DYNRQ*, ig_fc_s8_dyn.c
+ * IG_D8_W*), on v<a> (the sums) and v<m> (m = rshr(mult mr, 15)), the SRSHL amounts e - shift of rows 0, 1 and 2, 3
+ * in the low bytes of v14's and v15's 64-bit lanes: rshr(acc m, shift - e) into v12 / v13 (SMULL pairs, SRSHL);
+ * + the bias (v<b>) in int64; + y_zp (v<zp>, int64) and back to int32 saturating (SQXTN: the clamp bounds lie inside
+ * int32), clamped to [v<lo>, v<hi>] */
+#define IG_DYN64_MUL(a, m)                                                                                          \
+  "smull v12.2d, v" a ".2s, v" m ".2s\n\t" "smull2 v13.2d, v" a ".4s, v" m ".4s\n\t"                                \
+  "srshl v12.2d, v12.2d, v14.2d\n\t" "srshl v13.2d, v13.2d, v15.2d\n\t"
+#define IG_DYN64_BIAS(b) "saddw v12.2d, v12.2d, v" b ".2s\n\t" "saddw2 v13.2d, v13.2d, v" b ".4s\n\t"
+#define IG_DYN64_OUT(a, zp, lo, hi)                                                                                 \
+  "add v12.2d, v12.2d, v" zp ".2d\n\t" "add v13.2d, v13.2d, v" zp ".2d\n\t"                                         \
+  "sqxtn v" a ".2s, v12.2d\n\t" "sqxtn2 v" a ".4s, v13.2d\n\t"                                                      \
+  "smax v" a ".4s, v" a ".4s, v" lo ".4s\n\t" "smin v" a ".4s, v" a ".4s, v" hi ".4s\n\t"
+
 /* Four SDOTs by element: v<a_i> += the four-row quads of v<w_i> times x's quad in lane `lane` of v<xr> (the
  * blocked kernels' step, ig_fc_grouped_s8.c and ig_fc_s8.c). */
 #define IG_SDOT4(a0, a1, a2, a3, w0, w1, w2, w3, xr, lane)                                                         \
