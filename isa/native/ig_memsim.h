@@ -88,7 +88,7 @@ typedef struct {
   uint32_t stride; /* a prefetched line's stream stride in lines: its first demand hit prefetches at it */
 } igm_way;
 
-#define IGM_MAX_STRIDE 4 /* lines: the widest stride the stream detector trains on (ARM documents 4 for its small cores) */
+#define IGM_MAX_STRIDE 4 /* lines: the widest stride the stream detector trains on (ARM's small cores: 4) */
 #define IGM_MISS_TRACK 16 /* recent demand misses per cache the stride detector compares a miss with */
 
 typedef struct {
