@@ -9,8 +9,12 @@
  *    direct-mapped), write-back write-allocate or write-through no-allocate per level; one line size for the
  *    whole hierarchy.
  *  - A prefetcher per level: next-line of degree d, either always (on every demand miss and on the first demand
- *    hit of a prefetched line: "tagged") or only on a stream (a miss whose previous line is cached). A prefetch
- *    fetches from the levels below (bytes counted) and costs no stall: a prefetched line that is used is a hit.
+ *    hit of a prefetched line: "tagged") or only on a stream: a miss whose previous line is cached (stride 1 line),
+ *    or a miss at a constant stride of 2..IGM_MAX_STRIDE lines from the two misses before it in that stream (a GEMV
+ *    reading a weight block in slices of one line at a 2-4 line stride: the stride detectors of the cores' data
+ *    prefetchers see it, a next-line detector never would). The first demand hit of a prefetched line fetches the
+ *    next d lines at its stride. A prefetch fetches from the levels below (bytes counted) and costs no stall: a
+ *    prefetched line that is used is a hit.
  *  - Backing memories by address range (regions): cached ones (DRAM, or flash behind an M7's L1) are reached
  *    through the caches line by line; uncached ones (MCU flash, SRAM, TCM) per access, optionally through
  *    memory-side line caches for instruction and data reads (the STM32 ART accelerator).
@@ -81,7 +85,16 @@ typedef struct {
   uint64_t tag; /* line number (address >> line shift); IGM_NO_LINE while invalid */
   uint64_t stamp;
   uint32_t flags;
+  uint32_t stride; /* a prefetched line's stream stride in lines: its first demand hit prefetches at it */
 } igm_way;
+
+#define IGM_MAX_STRIDE 4 /* lines: the widest stride the stream detector trains on (ARM's small cores: 4) */
+#define IGM_MISS_TRACK 16 /* recent demand misses per cache the stride detector compares a miss with */
+
+typedef struct {
+  uint64_t line;   /* IGM_NO_LINE: unused */
+  uint32_t stride; /* lines from the miss before it in its stream (0: none seen yet) */
+} igm_miss;
 
 #define IGM_HINTS 64 /* way hints per cache, indexed by the line's low bits */
 
@@ -97,6 +110,8 @@ typedef struct {
    * search would find: the hint saves the search of a 16-way L2 set for the lines a stream prefetched there and then
    * reads (and the prefetcher's checks of lines it fetched already), and never changes an answer. */
   igm_way *hint[IGM_HINTS];
+  igm_miss miss[IGM_MISS_TRACK]; /* the stride detector's recent demand misses (a ring) */
+  uint32_t miss_next;
   igm_cache_stats st;
 } igm_cache;
 
@@ -135,6 +150,7 @@ static inline int igm_cache_init(igm_cache *c, const igm_cache_cfg *cfg) {
   c->ways = (igm_way *)calloc(sets * cfg->ways, sizeof(igm_way));
   if (!c->ways) return -1;
   for (uint64_t i = 0; i < sets * cfg->ways; i++) c->ways[i].tag = IGM_NO_LINE;
+  for (int i = 0; i < IGM_MISS_TRACK; i++) c->miss[i].line = IGM_NO_LINE;
   return 0;
 }
 
@@ -198,10 +214,10 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
 
 static inline void igm_write_line(igm_sim *s, int side, int i, uint64_t tag, uint32_t m, uint64_t bytes, int full);
 
-static inline void igm_prefetch(igm_sim *s, int side, int i, uint64_t tag, uint32_t m) {
+static inline void igm_prefetch(igm_sim *s, int side, int i, uint64_t tag, uint32_t m, uint32_t stride) {
   igm_cache *c = &s->cache[s->path[side][i]];
   for (uint32_t d = 1; d <= c->cfg.degree; d++) {
-    uint64_t t = tag + d;
+    uint64_t t = tag + (uint64_t)d * stride;
     igm_way *v;
     if (igm_find_or_victim(c, t, &v)) continue;
     c->st.pf_issued++;
@@ -212,10 +228,38 @@ static inline void igm_prefetch(igm_sim *s, int side, int i, uint64_t tag, uint3
     }
     v->tag = t;
     v->flags = IGM_VALID | IGM_PREFETCHED;
+    v->stride = stride;
     v->stamp = ++c->clock;
     igm_hint(c, t, v);
     c->st.bytes_in += 1ull << s->line_shift;
   }
+}
+
+/* The stream prefetcher's detector on a demand miss of line `tag`: the stride in lines to prefetch at, or 0 (no
+ * stream). Stride 1: the previous line is cached. Else a recent miss 2..IGM_MAX_STRIDE lines before it that was
+ * itself that far from the miss before it (two equal steps: a stream) gives the stride; the miss replaces it in the
+ * table (or takes the oldest slot, with the distance to the nearest recent miss before it as a first step). */
+static inline uint32_t igm_stream_stride(igm_cache *c, uint64_t tag) {
+  if (tag && igm_find(c, tag - 1)) return 1;
+  igm_miss *near = NULL;
+  for (int k = 0; k < IGM_MISS_TRACK; k++) {
+    igm_miss *e = &c->miss[k];
+    if (e->line == IGM_NO_LINE || e->line >= tag || tag - e->line > IGM_MAX_STRIDE || tag - e->line < 2) continue;
+    if (e->stride == tag - e->line) { /* the stream's third miss at this stride */
+      e->line = tag;
+      return e->stride;
+    }
+    if (!near || e->line > near->line) near = e;
+  }
+  if (near) {
+    near->stride = (uint32_t)(tag - near->line);
+    near->line = tag;
+  } else {
+    igm_miss *e = &c->miss[c->miss_next++ % IGM_MISS_TRACK];
+    e->line = tag;
+    e->stride = 0;
+  }
+  return 0;
 }
 
 /* Reads line `tag` at path position i (of side 0 fetch / 1 data); returns the stall of the level that served it. */
@@ -237,7 +281,7 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
     if (w->flags & IGM_PREFETCHED) {
       w->flags &= ~(uint32_t)IGM_PREFETCHED;
       c->st.pf_useful++;
-      if (c->cfg.prefetch) igm_prefetch(s, side, i, tag, m);
+      if (c->cfg.prefetch) igm_prefetch(s, side, i, tag, m, w->stride ? w->stride : 1);
     }
     return c->cfg.stall;
   }
@@ -253,9 +297,10 @@ static inline uint32_t igm_read_line(igm_sim *s, int side, int i, uint64_t tag, 
   igm_hint(c, tag, v);
   if (i == 0) s->l1_way = v;
   c->st.bytes_in += 1ull << s->line_shift;
-  if (demand && c->cfg.prefetch &&
-      (c->cfg.prefetch == IGM_PF_ALWAYS || (tag && igm_find(c, tag - 1))))
-    igm_prefetch(s, side, i, tag, m);
+  if (demand && c->cfg.prefetch) {
+    uint32_t stride = c->cfg.prefetch == IGM_PF_ALWAYS ? 1 : igm_stream_stride(c, tag);
+    if (stride) igm_prefetch(s, side, i, tag, m, stride);
+  }
   return st;
 }
 

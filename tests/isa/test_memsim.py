@@ -253,6 +253,52 @@ def test_rows_read_side_by_side_pay_the_stream_prefetchers_training_per_row():
     side.close(), one.close()
 
 
+def test_a_read_at_a_constant_stride_of_lines_trains_the_stream_prefetcher():
+    """One line every 4 lines (a GEMV slice reading 64 of every 256 bytes): line 0 misses (nothing before it), line 4
+    misses (a first step of 4 lines), line 8 misses (a second equal step: a stream; prefetch lines 12, 16, 20, 24);
+    the first hit of each prefetched line fetches the line 4 x 4 lines past it (the others are there already)."""
+    s = l1d(32768, 4, prefetch=2, degree=4)
+    base = 0x40000000
+    got = [s(base + 256 * i, 64) for i in range(16)]
+    assert got == [DRAM_STALL] * 3 + [0] * 13
+    c = s.cache(1)
+    assert (c["misses"], c["prefetches_issued"], c["prefetches_useful"]) == (3, 4 + 13, 13)
+    assert s.mem(0)["read_bytes"] == (16 + 4) * 64  # 16 lines read + 4 prefetched past the end
+    s.close()
+
+
+def test_a_stride_past_four_lines_is_not_a_stream():
+    """The detector trains on strides of at most 4 lines (IGM_MAX_STRIDE, as ARM documents for its small cores'
+    prefetchers): one line every 5 lines misses every time, and nothing is prefetched."""
+    s = l1d(32768, 4, prefetch=2, degree=4)
+    assert [s(0x40000000 + 320 * i, 64) for i in range(16)] == [DRAM_STALL] * 16
+    assert s.cache(1)["prefetches_issued"] == 0
+    s.close()
+
+
+def _slices(s: Sim, base: int, pairs: int, k: int) -> None:
+    """The RVV grouped int4 kernel's weight reads of one block (ig_fc_grouped_s8w4.c): `pairs` row pairs of k
+    columns, a column pair's bytes 2 x pairs apart; slices of 32 pairs (VLEN 128, e8m2), each one segment load of
+    64 bytes per two columns, slice after slice."""
+    ws = 2 * pairs
+    for r in range(0, ws, 64):
+        for j in range(k // 2):
+            s(base + r + j * ws, 64)
+
+
+@pytest.mark.parametrize("offset, misses", [(0, 4), (16, 2), (32, 2), (48, 2)])
+def test_a_weight_block_read_in_slices_costs_about_the_same_at_any_offset_in_a_line(offset, misses):
+    """A block of 128 row pairs x 128 columns (16 KiB) read in 4 slices (64 bytes of every 256). Line-aligned, slice 0
+    reads lines 0, 4, 8, ...: 3 misses train the stride detector; slice 1 reads lines 1, 5, ...: line 1 misses with
+    line 0 cached (a next-line stream that prefetches every line slices 2 and 3 read). Off the line, every load
+    touches two lines in a row: line 0 and line 1 miss, then one stream. Not 64 misses a slice, as a next-line
+    detector alone gave line-aligned blocks (a tensor's cost then depended on the code before the constants)."""
+    s = l1d(32768, 4, prefetch=2, degree=4)
+    _slices(s, 0x40000000 + offset, 128, 128)
+    assert s.cache(1)["misses"] == misses
+    s.close()
+
+
 def test_l2_serves_an_l1_conflict_miss():
     s = Sim(f"level 1 128 1 64 0 0 0 0\nlevel 2 1024 4 64 10 0 0 0\nmem 0 1 {DRAM_STALL}\ndefault_mem 0\n")
     assert [s(0x000), s(0x080), s(0x000)] == [DRAM_STALL, DRAM_STALL, 10]
