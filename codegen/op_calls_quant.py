@@ -181,7 +181,7 @@ def _s8_dyn_blocked(g: Graph, n: Node, env: OpEnv) -> bool:
 def _dynamic_s8_blocked(g: Graph, n: Node, env: OpEnv, y_dt: str) -> tuple[str, set[tuple[str, str]]]:
     """The call of ig_fc_s8_dyn* on the row's int8 q and (mr, e) (ig_q_, ig_mr_, ig_e_), the whole layer at once
     (codegen/packing.py pack_fc_s8_dynamic); a layer without bias passes none."""
-    _, wname, bname, _, _, mname, sname = n.inputs
+    _, wname, bname, gsname, goname, mname, sname = n.inputs
     w = g.constants[wname]
     p = pack_fc_s8_dynamic(w, *(g.constants[i] for i in (bname, mname, sname)))
     key = ".neon.dyn.w8"
@@ -191,7 +191,8 @@ def _dynamic_s8_blocked(g: Graph, n: Node, env: OpEnv, y_dt: str) -> tuple[str, 
     fn = "ig_fc_s8_dyn" + ("" if y_dt == "int8" else f"_to_{SUFFIX[y_dt]}")
     # the kernel's 32-bit form where smin - e >= 32 - j: the accumulators (|acc| <= 127 sum |w|) shifted left by j
     smin = int(np.min(g.constants[sname]))
-    j = 31 - (DYN_LEVELS * int(np.abs(w.astype(np.int64)).sum(axis=1).max(initial=0))).bit_length()
+    mass = fc_quant_mass(w, g.constants[gsname], g.constants[goname], w.shape[1])  # dynamic_on_grouped's bound
+    j = 31 - (DYN_LEVELS * int(mass.max(initial=0))).bit_length()
     return (f"{fn}(ig_q_, {cw}, {cb}, {cm}, {cs}, {smin}, {max(j, 0)}, {w.shape[1]}, {w.shape[0]}, "
             f"{clamp_tail(n.attrs)}, ig_mr_, ig_e_, ig_y_); "), {(fn, "ig_fc_s8_dyn")}
 
